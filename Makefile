@@ -1,0 +1,85 @@
+# hakmem top-level build.  `make` builds everything into build/; `make check`
+# runs every test; `make demo` runs the main job end to end; `make bench`
+# measures speed targets into the SQLite DB and bench/RESULTS.md.
+#
+# Each component lives in its own directory with a module.mk that appends to
+# the variables below and owns the rules for its own files.  Objects are
+# always built -fPIC so the same archive links into `hak` and into the
+# LD_PRELOAD libraries.
+
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+
+BUILD   := build
+BIN     := $(BUILD)/bin
+LIB     := $(BUILD)/lib
+OBJ     := $(BUILD)/obj
+TESTBIN := $(BUILD)/tests
+
+CC      ?= cc
+OPT     ?= -O2
+CFLAGS_BASE := -std=gnu11 $(OPT) -g -fPIC -Wall -Wextra -Werror \
+               -D_GNU_SOURCE -I. -Itraces -Ialloc -Irecorder -Ireplayer -Ianalysis
+# Packages the build needs; pkg-config name -> Debian package.
+PKG_MODULES  := libzstd sqlite3 libunwind cmocka
+DEB_PACKAGES := pkg-config libzstd-dev libsqlite3-dev libunwind-dev libcmocka-dev sqlite3 zstd
+
+# Filled in by the module.mk files.
+ALL_TARGETS :=   # everything `make` builds
+HAK_OBJS    :=   # objects linked into build/bin/hak
+HAK_LIBS    :=   # static archives linked into hak (order: dependents first)
+CHECK_DEPS  :=   # test binaries and fixtures `make check` needs built
+BENCH_DEPS  :=   # binaries `make bench` needs built
+
+include traces/module.mk
+include $(filter-out traces/module.mk,$(wildcard */module.mk))
+
+# Recursive (=) so pkg-config runs after deps-ok has installed packages.
+HAK_LDLIBS = $(shell pkg-config --libs libzstd sqlite3) -lpthread -lm -ldl
+
+$(BIN)/hak: $(HAK_OBJS) $(HAK_LIBS) | $(BIN)
+	$(CC) $(CFLAGS_BASE) -o $@ $(HAK_OBJS) $(HAK_LIBS) $(HAK_LDLIBS)
+
+ALL_TARGETS += $(BIN)/hak
+
+# Generic compile rule: source path mirrors object path.
+$(OBJ)/%.o: %.c | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS_$(firstword $(subst /, ,$*))) -MMD -MP -c -o $@ $<
+
+$(BIN) $(LIB) $(TESTBIN):
+	@mkdir -p $@
+
+.PHONY: all check demo bench fuzz clean deps-ok
+all: $(ALL_TARGETS)
+
+# Runs every test (unit tests in C via cmocka, end-to-end shell tests) and
+# ends with "N passed, N failed[, N skipped]".
+check: all $(CHECK_DEPS)
+	@tests/run.sh
+
+demo: all
+	@bench/demo.sh
+
+bench: all $(BENCH_DEPS)
+	@bench/run.sh
+
+clean:
+	rm -rf $(BUILD)
+
+# Installs missing build dependencies from Debian on a fresh machine (as
+# root), or names the packages to install otherwise.
+deps-ok:
+	@if ! pkg-config --exists $(PKG_MODULES) 2>/dev/null || ! command -v sqlite3 >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "hakmem: installing build dependencies: $(DEB_PACKAGES)"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq >/dev/null && apt-get install -y -qq $(DEB_PACKAGES) >/dev/null \
+	      || { echo "hakmem: apt-get install failed" >&2; exit 1; }; \
+	  else \
+	    echo "hakmem: missing build dependencies; install them with:" >&2; \
+	    echo "  sudo apt-get install $(DEB_PACKAGES)" >&2; exit 1; \
+	  fi; \
+	fi
+
+-include $(shell find $(OBJ) -name '*.d' 2>/dev/null)

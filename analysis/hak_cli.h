@@ -1,0 +1,10 @@
+/* hak_cli.h - entry points of the `hak` subcommands.  Each takes the
+ * arguments after the subcommand name (argv[0] is the subcommand itself),
+ * returns the process exit status (0 ok, 1 failure, 2 usage error), and
+ * prints its own --help.  Each lives in its component's directory. */
+#ifndef HAK_CLI_H
+#define HAK_CLI_H
+
+int cmd_trace(int argc, char **argv);    /* traces/trace_cli.c */
+
+#endif

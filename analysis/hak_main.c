@@ -1,0 +1,61 @@
+/* hak_main.c - the `hak` command: a thin dispatcher over the components'
+ * subcommands, in the style of git and perf. */
+#include "hak_cli.h"
+#include "hak_util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct hak_command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} hak_command;
+
+static const hak_command commands[] = {
+    {"trace",  cmd_trace,  "inspect, validate, synthesise and import traces"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "usage: hak [--version] [--help] COMMAND [ARGS...]\n"
+        "\n"
+        "hakmem: record a program's malloc/free stream, replay it against\n"
+        "allocator builds, and query the measured results with SQL.\n"
+        "\n"
+        "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out,
+        "\n"
+        "'hak COMMAND --help' describes a command and its options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *name = argv[1];
+    if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
+        if (argc > 2 && strcmp(name, "help") == 0) {
+            char *sub[] = {argv[2], "--help", NULL};
+            for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+                if (!strcmp(commands[i].name, argv[2]))
+                    return commands[i].run(2, sub);
+        }
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(name, "--version") || !strcmp(name, "version")) {
+        printf("hak %s\n", HAK_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (!strcmp(commands[i].name, name))
+            return commands[i].run(argc - 1, argv + 1);
+    hak_err("'%s' is not a hak command; see 'hak --help'", name);
+    return 2;
+}

@@ -1,0 +1,39 @@
+/* hak_util.h - small helpers shared by every hakmem component and the CLI:
+ * error messages, number parsing, clocks and hashing.  No allocation-heavy
+ * code here: the recorder links it into the interposed process. */
+#ifndef HAK_UTIL_H
+#define HAK_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HAK_VERSION "0.1.0"
+
+/* Prints "hak: <message>" on stderr (one line). */
+void hak_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Same, with a command prefix: "hak trace info: <message>". */
+void hak_cmd_err(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Parses a non-negative integer with an optional K/M/G (x1024) or k/m/g
+ * (x1000) suffix; "1M" = 1048576, "20m" = 20000000.  0 on success, -1 on
+ * junk, overflow or an empty string. */
+int hak_parse_u64(const char *s, uint64_t *out);
+/* Parses a duration: "100ms", "2s", "1.5s", "500us"; plain numbers are
+ * seconds.  Returns nanoseconds in *out. */
+int hak_parse_duration_ns(const char *s, uint64_t *out);
+
+uint64_t hak_mono_ns(void);      /* CLOCK_MONOTONIC in ns */
+uint64_t hak_wall_ns(void);      /* CLOCK_REALTIME in ns */
+
+/* 64-bit non-cryptographic hash (for content hashes and dedup tables). */
+uint64_t hak_hash64(const void *data, size_t len, uint64_t seed);
+/* Hashes a whole file; writes 16 hex digits + NUL into hex.  0 or -1. */
+int hak_hash_file(const char *path, char hex[17]);
+
+/* Formats n with thousands separators ("1,234,567") into buf. */
+const char *hak_fmt_count(uint64_t n, char *buf, size_t len);
+/* Formats bytes as "1.5 MiB" into buf. */
+const char *hak_fmt_bytes(uint64_t n, char *buf, size_t len);
+
+#endif /* HAK_UTIL_H */

@@ -1,0 +1,17 @@
+# traces/: the trace format library (libhaktrace.a) and `hak trace`.
+TRACE_SRCS := traces/hak_util.c
+TRACE_OBJS := $(TRACE_SRCS:%.c=$(OBJ)/%.o)
+
+$(LIB)/libhaktrace.a: $(TRACE_OBJS) | $(LIB)
+	ar rcs $@ $^
+
+HAK_OBJS += $(OBJ)/traces/trace_cli.o
+HAK_LIBS += $(LIB)/libhaktrace.a
+ALL_TARGETS += $(LIB)/libhaktrace.a
+
+# Unit tests: traces/tests/test_*.c, each linked against libhaktrace.
+TRACE_TESTS := $(patsubst traces/tests/%.c,$(TESTBIN)/traces/%,$(wildcard traces/tests/test_*.c))
+$(TESTBIN)/traces/%: traces/tests/%.c $(LIB)/libhaktrace.a | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -o $@ $< $(LIB)/libhaktrace.a $(shell pkg-config --libs cmocka libzstd) -lpthread
+CHECK_DEPS += $(TRACE_TESTS)

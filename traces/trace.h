@@ -1,0 +1,225 @@
+/* trace.h - the hakmem trace format: writer, reader and replay form.
+ *
+ * A trace (.hkt) is the malloc/free stream of one process: a file header,
+ * then a sequence of independent chunks.  Every chunk is a small fixed
+ * header (kind, thread, first sequence number, record count, payload sizes,
+ * checksum) followed by one zstd frame.  Nothing refers forward, so a file
+ * cut off anywhere (a recorded program killed by SIGKILL) is readable up to
+ * its last complete chunk.  The byte layout is in traces/FORMAT.md; only this
+ * library reads or writes it.
+ *
+ * Ordering invariant: every event carries a global sequence number `seq`,
+ * unique within the trace.  The recorder takes `seq` for a free *before* the
+ * real free runs and for an allocation *after* it returns, so in `seq` order
+ * an address is never live twice.  Readers merge the per-thread chunks by
+ * `seq` to give the one global order.  Timestamps are monotonic per thread
+ * and agree with `seq` order up to clock resolution.
+ *
+ * Thread ids in events are dense indices assigned by the recorder in order
+ * of first appearance (0 = the main thread); HAK_OP_THREAD_START carries the
+ * OS tid in `size`.
+ */
+#ifndef HAK_TRACE_H
+#define HAK_TRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HAK_TRACE_VERSION 1          /* bumped on any incompatible change */
+#define HAK_TRACE_MAGIC   "HAKTRACE" /* first 8 bytes of every trace file */
+
+/* Operations.  Values are part of the file format: never renumber. */
+typedef enum hak_op {
+    HAK_OP_MALLOC = 1,
+    HAK_OP_CALLOC = 2,          /* nmemb, size (element size) */
+    HAK_OP_REALLOC = 3,         /* in_ptr -> out_ptr, size */
+    HAK_OP_REALLOCARRAY = 4,    /* in_ptr -> out_ptr, nmemb, size */
+    HAK_OP_FREE = 5,            /* in_ptr (free(NULL) is recorded too) */
+    HAK_OP_MEMALIGN = 6,        /* align, size */
+    HAK_OP_POSIX_MEMALIGN = 7,  /* align, size; err = return value */
+    HAK_OP_ALIGNED_ALLOC = 8,   /* align, size */
+    HAK_OP_VALLOC = 9,          /* size */
+    HAK_OP_PVALLOC = 10,        /* size */
+    HAK_OP_THREAD_START = 11,   /* size = OS tid, in_ptr = creating thread index */
+    HAK_OP_THREAD_EXIT = 12,
+    HAK_OP_MMAP = 13,           /* out_ptr, size (length), align = prot|flags<<32 */
+    HAK_OP_MUNMAP = 14,         /* in_ptr, size */
+    HAK_OP_MREMAP = 15,         /* in_ptr, nmemb = old size, size = new size, out_ptr */
+    HAK_OP_COUNT_               /* one past the last valid op */
+} hak_op;
+
+/* One decoded event.  Fields an operation does not use are 0. */
+typedef struct hak_event {
+    uint64_t seq;      /* global order, unique per trace */
+    uint64_t ts_ns;    /* monotonic ns since the trace's start */
+    uint64_t size;     /* requested bytes (element size for calloc/reallocarray) */
+    uint64_t nmemb;    /* calloc/reallocarray element count */
+    uint64_t align;    /* alignment for the memalign family */
+    uint64_t in_ptr;   /* pointer passed in (free, realloc, munmap) */
+    uint64_t out_ptr;  /* pointer returned; 0 on failure */
+    uint32_t tid;      /* dense thread index */
+    uint32_t site;     /* call-site id, 0 = unknown / not captured */
+    int32_t  err;      /* errno when the call failed, else 0 */
+    uint8_t  op;       /* hak_op */
+} hak_event;
+
+/* Per-trace metadata, stored in the file header. Strings are owned by the
+ * writer's caller (on write) or by the reader (on read); NULL = absent. */
+typedef struct hak_trace_meta {
+    uint32_t version;          /* format version the file was written with */
+    int32_t  pid, ppid;
+    uint64_t start_wall_ns;    /* CLOCK_REALTIME when recording started */
+    uint32_t page_size;
+    uint32_t argc;
+    char   **argv;
+    const char *hostname, *kernel, *thp_mode, *cpu_model;
+    const char *recorder;      /* e.g. "hak-record 0.1" or "hak trace synth" */
+    const char *options;       /* recorder options / synth parameters, free text */
+} hak_trace_meta;
+
+typedef struct hak_site {      /* one deduplicated call stack */
+    uint32_t id;               /* >= 1 */
+    uint32_t depth;
+    const uint64_t *ips;       /* innermost first */
+} hak_site;
+
+typedef struct hak_module {    /* a mapped object, for offline symbolisation */
+    const char *path;
+    uint64_t base, size;       /* load address and mapped extent */
+    uint8_t build_id[32];
+    uint8_t build_id_len;
+} hak_module;
+
+typedef struct hak_rss_sample {
+    uint64_t ts_ns;            /* same clock as hak_event.ts_ns */
+    uint64_t rss_bytes;
+} hak_rss_sample;
+
+const char *hak_op_name(int op);   /* "malloc", ...; "?" when invalid */
+int hak_op_from_name(const char *name); /* -1 when unknown */
+int hak_op_allocates(int op);     /* returns a new block (malloc..pvalloc, realloc) */
+
+/* ---- Writer ----------------------------------------------------------- */
+
+typedef struct hak_trace_writer hak_trace_writer;
+
+/* Creates `path` and writes the header.  On failure returns NULL and puts a
+ * one-line reason in err. */
+hak_trace_writer *hak_tw_open(const char *path, const hak_trace_meta *meta,
+                              char *err, size_t errlen);
+/* Same, on an open file descriptor (the writer takes ownership). */
+hak_trace_writer *hak_tw_open_fd(int fd, const hak_trace_meta *meta,
+                                 char *err, size_t errlen);
+
+/* Encodes, compresses and appends one chunk with events of thread `tid`,
+ * in increasing seq order.  Thread-safe: chunks are appended atomically.
+ * Returns 0, or -1 with the reason in hak_tw_error(). Large batches are
+ * split into chunks of bounded size internally. */
+int hak_tw_events(hak_trace_writer *w, uint32_t tid,
+                  const hak_event *ev, size_t n);
+int hak_tw_site(hak_trace_writer *w, uint32_t id,
+                const uint64_t *ips, uint32_t depth);
+int hak_tw_module(hak_trace_writer *w, const hak_module *m);
+int hak_tw_rss(hak_trace_writer *w, const hak_rss_sample *s, size_t n);
+/* Writes buffered side records (sites, modules, rss) as chunks now. */
+int hak_tw_flush(hak_trace_writer *w);
+const char *hak_tw_error(const hak_trace_writer *w);
+uint64_t hak_tw_bytes(const hak_trace_writer *w);    /* file bytes so far */
+int hak_tw_close(hak_trace_writer *w);   /* flushes; 0 or -1 */
+
+/* ---- Reader ----------------------------------------------------------- */
+
+typedef struct hak_trace_reader hak_trace_reader;
+
+/* Opens a trace and indexes its chunks.  Fails (NULL, one-line reason with
+ * the byte offset in err) only when the file is not a hakmem trace or its
+ * header is unreadable; a damaged or truncated tail is not an error here:
+ * the readable prefix is used and hak_tr_status() says where and why the
+ * reader stopped. */
+hak_trace_reader *hak_tr_open(const char *path, char *err, size_t errlen);
+void hak_tr_close(hak_trace_reader *r);
+
+typedef struct hak_tr_status {
+    int      truncated;        /* 1 when the file ends before its end marker or a chunk is damaged */
+    uint64_t file_bytes;       /* size of the file */
+    uint64_t valid_bytes;      /* bytes up to the end of the last good chunk */
+    char     reason[256];      /* "" or e.g. "chunk at offset 1234: checksum mismatch" */
+} hak_tr_status;
+
+const hak_trace_meta *hak_tr_meta(const hak_trace_reader *r);
+const hak_tr_status  *hak_tr_status_get(const hak_trace_reader *r);
+
+/* Totals known from the chunk index, without decoding events. */
+uint64_t hak_tr_nevents(const hak_trace_reader *r);
+uint32_t hak_tr_nthreads(const hak_trace_reader *r);  /* max tid + 1 */
+
+/* Side tables, loaded at open (arrays owned by the reader). */
+size_t hak_tr_sites(const hak_trace_reader *r, const hak_site **out);
+const hak_site *hak_tr_site(const hak_trace_reader *r, uint32_t id);
+size_t hak_tr_modules(const hak_trace_reader *r, const hak_module **out);
+size_t hak_tr_rss(const hak_trace_reader *r, const hak_rss_sample **out);
+
+/* Iteration.  Returns 1 with *ev filled, 0 at the end of the readable
+ * events, -1 on a decoding error (reason in hak_tr_error()).  The global
+ * iterator merges threads by seq; the per-thread one yields a single
+ * thread's events in order.  hak_tr_rewind restarts both. */
+int hak_tr_next(hak_trace_reader *r, hak_event *ev);
+int hak_tr_next_thread(hak_trace_reader *r, uint32_t tid, hak_event *ev);
+void hak_tr_rewind(hak_trace_reader *r);
+const char *hak_tr_error(const hak_trace_reader *r);
+
+/* ---- Replay form -------------------------------------------------------
+ * What a replayer needs, precomputed once: pointers become dense object ids,
+ * and every operation that must not run before an operation of another
+ * thread carries that dependency explicitly.
+ *
+ * Object ids: every successful allocation (and each realloc result) creates
+ * a new object id; free/realloc name the object they consume.  When an
+ * address is handed out again while still live (an "inversion": the free was
+ * recorded after the reuse, which imported traces can contain), the new
+ * allocation gets a new object and the pending free consumes the *oldest*
+ * live object at that address, deterministically.  Frees of unknown
+ * pointers and failed allocations are dropped from the replay form and
+ * counted.
+ *
+ * Dependencies: an op consuming an object created on another thread depends
+ * on the creating op: in `--threads recorded` it waits until the creating
+ * thread has completed that op (per-thread progress counters; no global
+ * barrier).  Serial replay just runs ops in global order.
+ */
+
+#define HAK_NO_OBJ UINT32_MAX
+#define HAK_NO_DEP UINT32_MAX
+
+typedef struct hak_rop {
+    uint64_t size;       /* bytes to request (calloc: element size) */
+    uint32_t obj;        /* object created (alloc/realloc) or HAK_NO_OBJ */
+    uint32_t in_obj;     /* object consumed (free/realloc) or HAK_NO_OBJ */
+    uint32_t aux;        /* calloc/reallocarray nmemb, or alignment */
+    uint32_t dep_tid;    /* thread this op waits for, or HAK_NO_DEP */
+    uint32_t dep_idx;    /* ...until it has completed its op with this index */
+    uint16_t tid;
+    uint8_t  op;         /* hak_op */
+    uint8_t  pad_;
+} hak_rop;
+
+typedef struct hak_replay {
+    uint64_t  nops;          /* ops in global order */
+    hak_rop  *ops;           /* [nops] */
+    uint32_t  nthreads;
+    uint64_t *thread_nops;   /* [nthreads] ops per thread */
+    uint64_t **thread_ops;   /* [nthreads][thread_nops[t]] indices into ops */
+    uint32_t  nobjects;      /* object ids are 0..nobjects-1 */
+    uint64_t  peak_live_bytes;
+    /* What was dropped or repaired while building, for `hak trace validate`. */
+    uint64_t  unknown_frees, double_frees, failed_allocs, inversions, leaked_objects;
+    uint64_t  cross_thread_deps;
+} hak_replay;
+
+/* Builds the replay form from all readable events of r.  Returns 0, or -1
+ * with a reason in err. */
+int hak_replay_build(hak_trace_reader *r, hak_replay *out,
+                     char *err, size_t errlen);
+void hak_replay_free(hak_replay *rp);
+
+#endif /* HAK_TRACE_H */
