@@ -260,8 +260,10 @@ static int site_cmp(const void *a, const void *b)
 /* Turns the ips offsets into pointers, sorts by id and drops duplicates. */
 static void fix_sites(hak_trace_reader *r)
 {
+    if (!r->nsites)
+        return;
     for (size_t i = 0; i < r->nsites; i++)
-        r->sites[i].ips = r->ips + (uintptr_t)r->sites[i].ips;
+        r->sites[i].ips = r->ips ? r->ips + (uintptr_t)r->sites[i].ips : NULL;
     qsort(r->sites, r->nsites, sizeof *r->sites, site_cmp);
     size_t k = 0;
     for (size_t i = 0; i < r->nsites; i++)

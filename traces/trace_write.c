@@ -105,7 +105,8 @@ static int put_chunk(hak_trace_writer *w, unsigned kind, uint32_t tid,
     if (len && !ZSTD_isError(clen) && clen < len) {
         h.flags = TF_FLAG_ZSTD;
     } else {                       /* incompressible or empty: store as is */
-        memcpy(pay, raw, len);
+        if (len)
+            memcpy(pay, raw, len);
         clen = len;
     }
     h.comp_size = (uint32_t)clen;
