@@ -16,7 +16,6 @@
 
 #include "trace.h"
 #include "trace_fmt.h"
-#include "hak_util.h"
 
 static char path[256];
 static uint8_t *img;           /* the sample trace's bytes */
@@ -224,8 +223,7 @@ static void fix_checksums(uint8_t *c, size_t len)
     uint32_t mlen = tf_get32(c + 12);
     if (mlen > len || TF_FILE_FIXED + (size_t)mlen + 4 > len)
         return;
-    uint64_t h = hak_hash64(c, TF_FILE_FIXED + mlen, TF_CSUM_SEED);
-    tf_put32(c + TF_FILE_FIXED + mlen, (uint32_t)(h ^ (h >> 32)));
+    tf_put32(c + TF_FILE_FIXED + mlen, tf_header_csum(c, TF_FILE_FIXED + mlen));
     for (size_t off = TF_FILE_FIXED + mlen + 4; off + TF_CHUNK_HDR <= len;) {
         uint32_t cs = tf_get32(c + off + 24);
         if (cs > len - off - TF_CHUNK_HDR)
