@@ -3,6 +3,9 @@
  * replay form does not carry, from the trace's events. */
 #include "replay.h"
 
+/* Messages are cut to their buffers on purpose. */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +27,11 @@ uint64_t *rp_op_timestamps(hak_trace_reader *r, const hak_replay *rp,
     while (i < rp->nops && (rc = hak_tr_next(r, &ev)) == 1) {
         last = ev.ts_ns;
         const hak_rop *o = &rp->ops[i];
-        if (ev.tid == o->tid && ev.op == o->op)
+        /* realloc(NULL, n) became malloc and realloc(p, 0) free in the form */
+        int same = ev.op == o->op ||
+            ((ev.op == HAK_OP_REALLOC || ev.op == HAK_OP_REALLOCARRAY) &&
+             (o->op == HAK_OP_MALLOC || o->op == HAK_OP_FREE));
+        if (ev.tid == o->tid && same)
             ts[i++] = ev.ts_ns;
     }
     for (; i < rp->nops; i++)          /* unmatched tail: hold the last time */

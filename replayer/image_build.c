@@ -3,6 +3,9 @@
  * threads mode, in a memfd that every run of the matrix inherits. */
 #include "replay.h"
 
+/* Messages are cut to their buffers on purpose. */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

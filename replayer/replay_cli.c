@@ -5,6 +5,9 @@
 #include "hak_util.h"
 #include "replay.h"
 
+/* Messages are cut to their buffers on purpose. */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
 #include <errno.h>
 #include <getopt.h>
 #include <gnu/libc-version.h>
@@ -198,7 +201,10 @@ static int prepare(const char *path, const rp_opts *o, hakdb *db, prepared *p)
     p->im.fd = -1;
     hak_trace_reader *r = hak_tr_open(path, err, sizeof err);
     if (!r) {
-        hak_cmd_err(CMD, "%s", err);
+        if (strstr(err, path))
+            hak_cmd_err(CMD, "%s", err);
+        else
+            hak_cmd_err(CMD, "%s: %s", path, err);
         return -1;
     }
     const hak_tr_status *st = hak_tr_status_get(r);
@@ -459,6 +465,7 @@ int cmd_replay(int argc, char **argv)
             char first_digest[20] = "";
             for (uint64_t rep = 0; rep < repeat; rep++) {
                 rp_outcome oc;
+                uint64_t start_wall = hak_wall_ns();
                 rp_run(&p.im, &as[ai], &o, &oc);
                 done++;
                 double fid = oc.res && !strcmp(oc.status, "ok")
@@ -477,6 +484,7 @@ int cmd_replay(int argc, char **argv)
                 run.touch = touch_names[o.touch];
                 run.pace = pace_names[o.pace_recorded];
                 run.repeat_idx = (int64_t)rep;
+                run.start_wall_ns = (int64_t)start_wall;
                 rp_outcome_to_run(&oc, fid, &run, buf);
                 if (run.build_id < 0 || hakdb_insert_run(db, &run) < 0) {
                     hak_cmd_err(CMD, "storing a run of %s x %s: %s", path, as[ai].name,

@@ -9,6 +9,9 @@
  */
 #include "replay.h"
 
+/* Messages are cut to their buffers on purpose. */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>

@@ -3,6 +3,9 @@
  * with their reason, never 0. */
 #include "replay.h"
 
+/* Messages are cut to their buffers on purpose. */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
