@@ -165,7 +165,8 @@ int trace_info(int argc, char **argv)
     print_meta(m);
     printf("events:        %s", hak_fmt_count(n, b1, sizeof b1));
     if (n)
-        printf(" (%.2f file bytes per event)", (double)st->file_bytes / (double)n);
+        printf(" (%.2f file bytes per event)",
+               (double)(st->truncated ? st->valid_bytes : st->file_bytes) / (double)n);
     printf("\n");
     fmt_duration(n ? last_ts - first_ts : 0, b1, sizeof b1);
     printf("duration:      %s\n", b1);

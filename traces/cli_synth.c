@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void usage(FILE *out)
@@ -201,14 +202,16 @@ int trace_synth(int argc, char **argv)
         failed = 1;
     if (failed)
         hak_cmd_err("trace synth", "%s: %s", out, sink.err);
-    uint64_t bytes = hak_tw_bytes(w), events = sink.events;
+    uint64_t events = sink.events;
     uint32_t nthreads = hak_synth_nthreads(g);
     cli_sink_destroy(&sink);
     hak_synth_free(g);
     if (cli_out_close("synth", out, w, failed))
         return 1;
-    if (!quiet && strcmp(out, "-")) {
+    struct stat st;
+    if (!quiet && strcmp(out, "-") && !stat(out, &st)) {
         char b1[32], b2[32];
+        uint64_t bytes = (uint64_t)st.st_size;
         printf("%s: %s events, %" PRIu32 " threads, %s bytes (%.2f bytes/event): %s\n", out,
                hak_fmt_count(events, b1, sizeof b1), nthreads, hak_fmt_count(bytes, b2, sizeof b2),
                events ? (double)bytes / (double)events : 0.0, options);

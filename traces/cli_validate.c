@@ -72,8 +72,12 @@ typedef struct vstate {
     uint64_t show;
 } vstate;
 
-static void note(vstate *v, int kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void note(vstate *v, int kind, const char *fmt, ...)
+/* Counts a finding and keeps its first `show` examples: the event (when
+ * there is one) followed by the detail text.  Formatting happens only for
+ * kept examples, so clean traces validate at decoding speed. */
+static void note(vstate *v, int kind, const hak_event *ev, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void note(vstate *v, int kind, const hak_event *ev, const char *fmt, ...)
 {
     finding *f = &v->f[kind];
     f->count++;
@@ -81,10 +85,17 @@ static void note(vstate *v, int kind, const char *fmt, ...)
         return;
     if (!f->examples && !(f->examples = calloc(v->show, sizeof *f->examples)))
         return;
-    char buf[768];
+    char buf[1024] = "";
+    size_t n = 0;
+    if (ev) {
+        cli_format_event(ev, buf, 512);
+        n = strlen(buf);
+        if (fmt[0])
+            n += (size_t)snprintf(buf + n, sizeof buf - n, ": ");
+    }
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    vsnprintf(buf + n, sizeof buf - n, fmt, ap);
     va_end(ap);
     if ((f->examples[f->nexamples] = strdup(buf)))
         f->nexamples++;
@@ -140,55 +151,53 @@ int trace_validate(int argc, char **argv)
     const hak_site *sites;
     size_t nsites = hak_tr_sites(r, &sites);
     hak_event ev;
-    char line[512];
     uint64_t n = 0, last_seq = 0;
     int got;
     while ((got = hak_tr_next(r, &ev)) == 1) {
-        cli_format_event(&ev, line, sizeof line);
         if (n && ev.seq <= last_seq)
-            note(&v, F_SEQ, "%s: seq %" PRIu64 " after %" PRIu64, line, ev.seq, last_seq);
+            note(&v, F_SEQ, &ev, "seq %" PRIu64 " after %" PRIu64, ev.seq, last_seq);
         last_seq = ev.seq;
         n++;
         if (ev.op == 0 || ev.op >= HAK_OP_COUNT_) {
-            note(&v, F_BADOP, "%s: operation code %u", line, ev.op);
+            note(&v, F_BADOP, &ev, "operation code %u", ev.op);
             continue;
         }
         if (ev.tid < nthreads) {
             thr *t = &th[ev.tid];
             if (t->seen && ev.ts_ns < t->last_ts)
-                note(&v, F_TIME, "%s: ts %" PRIu64 " after %" PRIu64 " on t%" PRIu32,
-                     line, ev.ts_ns, t->last_ts, ev.tid);
+                note(&v, F_TIME, &ev, "ts %" PRIu64 " after %" PRIu64 " on t%" PRIu32,
+                     ev.ts_ns, t->last_ts, ev.tid);
             t->seen = 1;
             t->last_ts = ev.ts_ns;
             if (t->exited)
-                note(&v, F_AFTER_EXIT, "%s", line);
+                note(&v, F_AFTER_EXIT, &ev, "after t%" PRIu32 " exited", ev.tid);
             if (ev.op == HAK_OP_THREAD_START) {
                 if (t->started)
-                    note(&v, F_RESTART, "%s", line);
+                    note(&v, F_RESTART, &ev, "t%" PRIu32 " had already started", ev.tid);
                 t->started = 1;
             } else if (ev.op == HAK_OP_THREAD_EXIT) {
                 t->exited = 1;
             }
         }
         if (ev.site && nsites && !hak_tr_site(r, ev.site))
-            note(&v, F_SITE, "%s", line);
+            note(&v, F_SITE, &ev, "site %" PRIu32 " is not in the site table", ev.site);
         unsigned f = hak_hm_apply(&hm, &ev);
         if (f & HAK_HM_UNKNOWN_FREE)
-            note(&v, F_UNKNOWN, "%s", line);
+            note(&v, F_UNKNOWN, &ev, "pointer never returned by an allocation");
         if (f & HAK_HM_DOUBLE_FREE)
-            note(&v, F_DOUBLE, "%s", line);
+            note(&v, F_DOUBLE, &ev, "pointer already freed");
         if (f & HAK_HM_INVERSION)
-            note(&v, F_INVERSION, "%s", line);
+            note(&v, F_INVERSION, &ev, "address still live");
         if (f & HAK_HM_OOM) {
-            note(&v, F_DECODE, "out of memory in the heap model after %" PRIu64 " events", n);
+            note(&v, F_DECODE, NULL, "out of memory in the heap model after %" PRIu64 " events", n);
             break;
         }
     }
     if (got < 0)
-        note(&v, F_DECODE, "after %" PRIu64 " events: %s", n, hak_tr_error(r));
+        note(&v, F_DECODE, NULL, "after %" PRIu64 " events: %s", n, hak_tr_error(r));
     const hak_tr_status *st = hak_tr_status_get(r);
     if (st->truncated)
-        note(&v, F_TRUNC, "at offset %" PRIu64 " of %" PRIu64 ": %s", st->valid_bytes,
+        note(&v, F_TRUNC, NULL, "at offset %" PRIu64 " of %" PRIu64 ": %s", st->valid_bytes,
              st->file_bytes, st->reason[0] ? st->reason : "no end marker");
 
     uint64_t errors = 0, warnings = 0;
