@@ -14,6 +14,7 @@ typedef struct hak_command {
 
 static const hak_command commands[] = {
     {"trace",  cmd_trace,  "inspect, validate, synthesise and import traces"},
+    {"replay", cmd_replay, "replay traces against allocators, measure, store runs"},
 };
 
 static void usage(FILE *out)
