@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int cli_u64(const char *cmd, const char *opt, const char *val, uint64_t *out)
 {
@@ -157,4 +158,38 @@ void cli_pow2_range(unsigned b, uint64_t *lo, uint64_t *hi)
     }
     *lo = 1ull << (b - 1);
     *hi = b >= 64 ? UINT64_MAX : (1ull << b) - 1;
+}
+
+void cli_progress_init(cli_progress *p, const char *cmd, int forced, uint64_t total)
+{
+    memset(p, 0, sizeof *p);
+    p->cmd = cmd;
+    p->enabled = forced || isatty(2);
+    p->t0 = hak_mono_ns();
+    p->next = 1u << 20;
+    p->total = total;
+}
+
+void cli_progress_show(cli_progress *p, uint64_t done)
+{
+    p->next = done + (1u << 20);
+    uint64_t now = hak_mono_ns();
+    if (now - p->t0 < 2000000000ull || now - p->last < 500000000ull)
+        return;
+    p->last = now;
+    char b1[32], b2[32];
+    if (p->total)
+        fprintf(stderr, "\rhak trace %s: %3.0f%% (%s of %s events) ", p->cmd,
+                100.0 * (double)done / (double)p->total, hak_fmt_count(done, b1, sizeof b1),
+                hak_fmt_count(p->total, b2, sizeof b2));
+    else
+        fprintf(stderr, "\rhak trace %s: %s events ", p->cmd, hak_fmt_count(done, b1, sizeof b1));
+    p->shown = 1;
+}
+
+void cli_progress_done(cli_progress *p)
+{
+    if (p->shown)
+        fprintf(stderr, "\n");
+    p->shown = 0;
 }
