@@ -1,7 +1,7 @@
 # traces/: the trace format library (libhaktrace.a) and `hak trace`.
 TRACE_SRCS := traces/hak_util.c traces/trace_ops.c traces/trace_codec.c \
               traces/trace_meta.c traces/trace_write.c traces/trace_read.c \
-              traces/trace_iter.c
+              traces/trace_iter.c traces/trace_replay.c
 # Generators and importers (traces-cli): in the library so bench/replayer can use them.
 TRACE_SRCS += traces/synth.c traces/synth_heap.c traces/import_android.c \
               traces/heapmodel.c traces/symbolize.c
@@ -11,6 +11,9 @@ $(LIB)/libhaktrace.a: $(TRACE_OBJS) | $(LIB)
 	ar rcs $@ $^
 
 HAK_OBJS += $(OBJ)/traces/trace_cli.o
+# `hak trace` subcommands (traces-cli)
+HAK_OBJS += $(addprefix $(OBJ)/traces/,cli_common.o cli_sink.o cli_out.o cli_info.o \
+              cli_dump.o cli_stats.o cli_validate.o cli_synth.o cli_import.o)
 HAK_LIBS += $(LIB)/libhaktrace.a
 ALL_TARGETS += $(LIB)/libhaktrace.a
 

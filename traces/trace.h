@@ -204,6 +204,19 @@ long hak_tr_read(hak_trace_reader *r, hak_event *ev, size_t max);
  * on the creating op: in `--threads recorded` it waits until the creating
  * thread has completed that op (per-thread progress counters; no global
  * barrier).  Serial replay just runs ops in global order.
+ *
+ * Exact rules (hak_replay_build):
+ *  - malloc/calloc/memalign/posix_memalign/aligned_alloc/valloc/pvalloc with
+ *    out_ptr != 0 create an object; with out_ptr == 0 they are failed allocs.
+ *  - realloc/reallocarray(NULL, n) becomes op MALLOC of n bytes (reallocarray:
+ *    nmemb * size, saturating); realloc(p, 0) returning NULL becomes op FREE
+ *    of p's object; any other NULL result is a failed alloc (p stays live);
+ *    otherwise p's object is consumed and a new one created (also in place).
+ *    A realloc of an unknown/freed pointer counts as such and becomes MALLOC.
+ *  - free(NULL) is dropped (free_nulls); mmap/munmap/mremap are dropped
+ *    (mmap_ops); thread_start/thread_exit are kept, and a thread_start
+ *    depends on the creating thread's (in_ptr) last op before it.
+ *  - dep_idx counts ops of thread dep_tid in the replay form (0-based).
  */
 
 #define HAK_NO_OBJ UINT32_MAX
@@ -232,6 +245,8 @@ typedef struct hak_replay {
     /* What was dropped or repaired while building, for `hak trace validate`. */
     uint64_t  unknown_frees, double_frees, failed_allocs, inversions, leaked_objects;
     uint64_t  cross_thread_deps;
+    uint64_t  free_nulls;    /* free(NULL): dropped */
+    uint64_t  mmap_ops;      /* mmap/munmap/mremap: not part of the replay form */
 } hak_replay;
 
 /* Builds the replay form from all readable events of r.  Returns 0, or -1
