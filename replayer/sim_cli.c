@@ -114,7 +114,7 @@ static int parse_args(int argc, char **argv, sim_args *a)
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+qh", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "qh", lo, NULL)) != -1) {
         switch (c) {
         case 'a': a->alloc = optarg; break;
         case 'e':
@@ -341,6 +341,18 @@ int cmd_sim(int argc, char **argv)
         return 1;
     }
     hak_tr_close(tr);
+    /* Open (create, migrate) the database before the re-exec: its errors
+     * show early, and in the process that replays, the database is only
+     * touched after the replay, so glibc's heap (shared with the replay
+     * when --alloc glibc) is the same whatever state the file is in. */
+    if (!a.no_db && !getenv("HAK_SIM_REEXECED")) {
+        hakdb *db = hakdb_open(a.db, err, sizeof err);
+        if (!db) {
+            hak_cmd_err(CMD, "%s", err);
+            return 1;
+        }
+        hakdb_close(db);
+    }
     reexec_if_needed(argc, argv, &a);
 
     tr = hak_tr_open(a.trace, err, sizeof err);
@@ -366,33 +378,10 @@ int cmd_sim(int argc, char **argv)
     int64_t events = (int64_t)hak_tr_nevents(tr), threads = (int64_t)hak_tr_nthreads(tr);
     hak_tr_close(tr);
 
-    hakdb *db = NULL;
-    if (!a.no_db) {
-        db = hakdb_open(a.db, err, sizeof err);
-        if (!db) {
-            hak_cmd_err(CMD, "%s", err);
-            hak_replay_free(&rp);
-            return 1;
-        }
-        if (a.sweep_uuid) {
-            char cmdline[1024];
-            snprintf(cmdline, sizeof cmdline, "hak sim (sweep job)");
-            a.sweep_id = sim_db_sweep_by_uuid(db, a.sweep_uuid, cmdline, NULL, err, sizeof err);
-            if (a.sweep_id < 0) {
-                hak_cmd_err(CMD, "%s", err);
-                hakdb_close(db);
-                hak_replay_free(&rp);
-                return 1;
-            }
-        }
-    }
-
     child_out *out = mmap(NULL, sizeof *out, PROT_READ | PROT_WRITE,
                           MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (out == MAP_FAILED) {
         hak_cmd_err(CMD, "mmap: %s", strerror(errno));
-        if (db)
-            hakdb_close(db);
         hak_replay_free(&rp);
         return 1;
     }
@@ -404,6 +393,29 @@ int cmd_sim(int argc, char **argv)
 
     char env[2048];
     env_text(&a, env, sizeof env);
+    hakdb *db = NULL;
+    if (!a.no_db) {
+        db = hakdb_open(a.db, err, sizeof err);
+        if (!db) {
+            hak_cmd_err(CMD, "%s", err);
+            munmap(out, sizeof *out);
+            hak_replay_free(&rp);
+            return 1;
+        }
+        if (a.sweep_uuid) {
+            char cmdline[1024];
+            snprintf(cmdline, sizeof cmdline, "hak sim (sweep job)");
+            a.sweep_id = sim_db_sweep_by_uuid(db, a.sweep_uuid, cmdline, NULL, err, sizeof err);
+            if (a.sweep_id < 0) {
+                hak_cmd_err(CMD, "%s", err);
+                hakdb_close(db);
+                munmap(out, sizeof *out);
+                hak_replay_free(&rp);
+                return 1;
+            }
+        }
+    }
+
     int64_t run_id = 0;
     if (db) {
         sim_db_run r = {
