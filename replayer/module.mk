@@ -53,13 +53,16 @@ BENCH_DEPS += $(BIN)/hak-live-workload $(BIN)/hak-replay-worker
 # ---- simulator and sweeps (sim_*, sweep_*; owner: the sim helper) ----------
 # The model objects form libhaksim.a, linked into `hak` and the unit tests.
 SIM_SRCS := replayer/sim_map.c replayer/sim_model.c replayer/sim_layout.c \
-            replayer/sim_alloc.c replayer/sim_thp.c replayer/sim_run.c
+            replayer/sim_alloc.c replayer/sim_thp.c replayer/sim_run.c replayer/sim_db.c \
+            replayer/sweep_grid.c
 SIM_OBJS := $(SIM_SRCS:%.c=$(OBJ)/%.o)
 
 $(LIB)/libhaksim.a: $(SIM_OBJS) | $(LIB)
 	ar rcs $@ $^
 
-HAK_LIBS += $(LIB)/libhaksim.a
+# hak sim / hak sweep; libhaksim needs libhakdb and libhaktrace, so it goes first.
+HAK_OBJS += $(OBJ)/replayer/sim_cli.o $(OBJ)/replayer/sweep_cli.o
+HAK_LIBS := $(LIB)/libhaksim.a $(HAK_LIBS)
 ALL_TARGETS += $(LIB)/libhaksim.a
 
 SIM_TESTS := $(patsubst replayer/tests/%.c,$(TESTBIN)/replayer/%,$(wildcard replayer/tests/test_sim*.c))
