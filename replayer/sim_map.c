@@ -8,8 +8,10 @@ void *sim_mem_alloc(size_t bytes)
 {
     if (bytes == 0)
         bytes = 1;
+    /* Populated now: the model's tables must not fault inside a measured
+     * window (growth is bracketed by the map's grow hook instead). */
     void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
     return p == MAP_FAILED ? NULL : p;
 }
 
