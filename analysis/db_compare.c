@@ -43,7 +43,7 @@ static void fmt_spread(const db_group *g, const char *unit, char *buf, size_t le
         snprintf(buf, len, "-");
         return;
     }
-    char a[32], b[32];
+    char a[40], b[40];
     db_fmt_value(g->s.min, unit, a, sizeof a);
     db_fmt_value(g->s.max, unit, b, sizeof b);
     snprintf(buf, len, "%s..%s", a, b);
@@ -53,7 +53,7 @@ static void add_text_row(db_tbl *t, const db_cmp_row *r, const db_cmp_opts *o, c
 {
     const db_group *g = r->base ? r->base : r->neu;
     size_t i = db_tbl_add_row(t);
-    char b[64];
+    char b[96];
     db_tbl_set(t, i, 0, DB_TEXT, g->trace);
     if (o->by_build)
         db_tbl_setf(t, i, 1, DB_TEXT, "%s -> %s", o->base, o->neu);

@@ -7,4 +7,6 @@
 
 int cmd_trace(int argc, char **argv);    /* traces/trace_cli.c */
 
+int cmd_db(int argc, char **argv);       /* analysis/db_cli.c */
+
 #endif

@@ -14,6 +14,7 @@ typedef struct hak_command {
 
 static const hak_command commands[] = {
     {"trace",  cmd_trace,  "inspect, validate, synthesise and import traces"},
+    {"db",     cmd_db,     "query the run history: runs, compare, best, SQL, merge"},
 };
 
 static void usage(FILE *out)
