@@ -6,5 +6,6 @@
 #define HAK_CLI_H
 
 int cmd_trace(int argc, char **argv);    /* traces/trace_cli.c */
+int cmd_record(int argc, char **argv);   /* recorder/record_cli.c */
 
 #endif

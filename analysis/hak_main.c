@@ -14,6 +14,7 @@ typedef struct hak_command {
 
 static const hak_command commands[] = {
     {"trace",  cmd_trace,  "inspect, validate, synthesise and import traces"},
+    {"record", cmd_record, "run a program and record its malloc/free stream"},
 };
 
 static void usage(FILE *out)
