@@ -3,11 +3,13 @@ REC_LIB_SRCS := recorder/rec_interpose.c recorder/rec_exec.c recorder/rec_thread
                 recorder/rec_writer.c recorder/rec_stacks.c recorder/rec_modules.c \
                 recorder/rec_clock.c recorder/rec_config.c
 REC_LIB_OBJS := $(REC_LIB_SRCS:%.c=$(OBJ)/%.o)
+# The writer half of the trace library, linked in statically (and hidden).
+REC_TRACE_OBJS := $(patsubst %,$(OBJ)/traces/%.o,hak_util trace_ops trace_codec trace_meta trace_write)
 # Hidden by default; the version script exports the interposed symbols.
 CFLAGS_recorder = -fvisibility=hidden $(shell pkg-config --cflags libunwind)
 
-$(LIB)/libhakrec.so: $(REC_LIB_OBJS) $(TRACE_OBJS) recorder/libhakrec.map | $(LIB)
-	$(CC) -shared -o $@ $(REC_LIB_OBJS) $(TRACE_OBJS) \
+$(LIB)/libhakrec.so: $(REC_LIB_OBJS) $(REC_TRACE_OBJS) recorder/libhakrec.map | $(LIB)
+	$(CC) -shared -o $@ $(REC_LIB_OBJS) $(REC_TRACE_OBJS) \
 	  -Wl,--version-script=recorder/libhakrec.map -Wl,-z,defs \
 	  $(shell pkg-config --libs libzstd libunwind) -lpthread -ldl
 

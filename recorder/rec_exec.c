@@ -32,11 +32,12 @@ static void before_exec(void)
     if (atomic_load(&rec_g.state) != REC_ON || getpid() != rec_g.pid)
         return;                       /* not recording, or a vfork child */
     rec_shutdown("exec");
-    size_t n = strlen(rec_g.path);
-    if (n > 4 && !strcmp(rec_g.path + n - 4, ".hkt"))
+    const char *out = rec_g.cfg.output;    /* STEM of the top file */
+    size_t n = strlen(out);
+    if (n > 4 && !strcmp(out + n - 4, ".hkt"))
         n -= 4;
     for (int i = 1; i < 1000; i++) {
-        snprintf(moved_to, sizeof moved_to, "%.*s.%d.x%d.hkt", (int)n, rec_g.path,
+        snprintf(moved_to, sizeof moved_to, "%.*s.%d.x%d.hkt", (int)n, out,
                  (int)rec_g.pid, i);
         /* link fails with EEXIST instead of replacing an older image's trace */
         if (link(rec_g.path, moved_to) == 0) {

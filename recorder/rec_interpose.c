@@ -432,6 +432,11 @@ EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off
     return p;
 }
 
+/* Programs built with _FILE_OFFSET_BITS=64 call mmap64 (same function on
+ * 64-bit glibc). */
+EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+    __attribute__((alias("mmap")));
+
 EXPORT int munmap(void *addr, size_t len)
 {
     if (REC_UNLIKELY(!atomic_load(&resolved))) {

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -31,7 +32,11 @@ void rec_threads_init(void)
     pthread_mutex_init(&rec_g.threads_mu, NULL);
     pthread_mutex_init(&rec_g.pool_mu, NULL);
     pthread_cond_init(&rec_g.pool_cond, NULL);
-    pthread_cond_init(&rec_g.work_cond, NULL);
+    pthread_condattr_t ca;            /* the writer's timed waits use CLOCK_MONOTONIC */
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&rec_g.work_cond, &ca);
+    pthread_condattr_destroy(&ca);
     rec_g.pool = NULL;
     rec_g.pool_blocks = 0;
     rec_g.pool_limit = POOL_BASE_BLOCKS;

@@ -76,7 +76,8 @@ static int find_lib(char *out, size_t len)
     if (!slash)
         return -1;
     *slash = 0;
-    snprintf(out, len, "%s/../lib/libhakrec.so", exe);
+    if ((size_t)snprintf(out, len, "%.*s/../lib/libhakrec.so", (int)(len - 32), exe) >= len)
+        return -1;
     char real[PATH_MAX];
     if (realpath(out, real))
         snprintf(out, len, "%s", real);
