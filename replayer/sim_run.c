@@ -262,7 +262,7 @@ int sim_run(const hak_replay *rp, const sim_alloc *a, const sim_run_opts *o,
             next_sample += every;
             if (res->nsamples < SIM_MAX_SAMPLES)
                 res->samples[res->nsamples++] = (sim_sample){
-                    i + 1, L.live_bytes, L.pages_spanned, L.regions_spanned};
+                    i + 1, hak_mono_ns() - t0, L.live_bytes, L.pages_spanned, L.regions_spanned};
             if (L.live_bytes) {
                 occ_sum += sim_layout_occupancy(&L);
                 occ_n++;

@@ -41,6 +41,7 @@ const char *sim_access_name(sim_access_mode a);
 
 typedef struct sim_sample {     /* layout at one point of the replay */
     uint64_t op;                /* operations done */
+    uint64_t t_ns;              /* since the window opened */
     uint64_t live_bytes, pages_spanned, regions_spanned;
 } sim_sample;
 

@@ -11,6 +11,9 @@ $(LIB)/libhaktrace.a: $(TRACE_OBJS) | $(LIB)
 	ar rcs $@ $^
 
 HAK_OBJS += $(OBJ)/traces/trace_cli.o
+# `hak trace` subcommands (traces-cli)
+HAK_OBJS += $(addprefix $(OBJ)/traces/,cli_common.o cli_sink.o cli_out.o cli_info.o \
+              cli_dump.o cli_stats.o cli_validate.o cli_synth.o cli_import.o)
 HAK_LIBS += $(LIB)/libhaktrace.a
 ALL_TARGETS += $(LIB)/libhaktrace.a
 

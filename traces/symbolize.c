@@ -127,16 +127,7 @@ static void load(modsyms *ms, const hak_module *m)
         if (n != m->build_id_len || memcmp(id, m->build_id, n))
             return;                  /* not the file that was mapped */
     }
-    /* bias: where vaddr 0 would be mapped */
-    uint64_t first = UINT64_MAX;
-    for (unsigned i = 0; i < eh->e_phnum; i++) {
-        const Elf64_Phdr *ph = (const void *)(f + eh->e_phoff + (uint64_t)i * sizeof(Elf64_Phdr));
-        if (ph->p_type == PT_LOAD && ph->p_vaddr < first)
-            first = ph->p_vaddr;
-    }
-    if (first == UINT64_MAX)
-        return;
-    ms->bias = m->base - (first & ~(uint64_t)0xfff);
+    ms->bias = m->base;            /* the load bias: see symbolize.h */
     const Elf64_Shdr *sh = (const void *)(f + eh->e_shoff);
     const Elf64_Shdr *tab = NULL;
     for (int pass = 0; pass < 2 && !tab; pass++)

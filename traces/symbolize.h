@@ -8,10 +8,10 @@
  * trace carries a build-id and the file's NT_GNU_BUILD_ID differs, the file
  * is not the one that was running and is not used.
  *
- * Module base convention: `base` is the address at which the start of the
- * file's first PT_LOAD segment (rounded down to its page) is mapped, i.e.
- * the first /proc/PID/maps line of the object (for shared objects whose
- * first segment has vaddr 0 this equals dl_iterate_phdr's dlpi_addr).
+ * Module base convention (the recorder's, recorder/rec_modules.c): `base`
+ * is the load bias, dl_iterate_phdr's dlpi_addr, so an instruction pointer
+ * ip is at file virtual address ip - base (for a non-PIE executable base
+ * is 0); `size` is the extent from base to the end of the last PT_LOAD.
  */
 #ifndef HAK_SYMBOLIZE_H
 #define HAK_SYMBOLIZE_H

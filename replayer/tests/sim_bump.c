@@ -24,7 +24,19 @@ static void *bump(size_t size, size_t align)
     ((size_t *)(p + size))[0] = size;   /* trailer, so realloc can copy */
     return (void *)p;
 }
-void *malloc(size_t size) { return bump(size ? size : 1, 16); }
+#include <stdlib.h>
+/* SIM_BUMP_CRASH=N: the Nth malloc dereferences NULL (crash handling test). */
+static long calls, crash_at = -1;
+void *malloc(size_t size)
+{
+    if (crash_at < 0) {
+        const char *c = getenv("SIM_BUMP_CRASH");
+        crash_at = c ? atol(c) : 0;
+    }
+    if (crash_at > 0 && ++calls == crash_at)
+        *(volatile int *)0 = 1;
+    return bump(size ? size : 1, 16);
+}
 void free(void *p) { (void)p; }
 void *calloc(size_t n, size_t s) { void *p = bump(n * s, 16); if (p) memset(p, 0, n * s); return p; }
 void *realloc(void *old, size_t size)

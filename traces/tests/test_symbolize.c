@@ -19,20 +19,20 @@ __attribute__((noinline)) int hak_test_marker_function(int x)
     return x * 3 + 1;
 }
 
-/* The main program's module: base = start of its first PT_LOAD page. */
+/* The main program's module, as the recorder builds it: base = load bias
+ * (dlpi_addr), size = up to the end of the last PT_LOAD. */
 static int main_module(struct dl_phdr_info *info, size_t sz, void *data)
 {
     (void)sz;
     hak_module *m = data;
-    uint64_t lo = UINT64_MAX, hi = 0;
+    uint64_t hi = 0;
     for (int i = 0; i < info->dlpi_phnum; i++)
         if (info->dlpi_phdr[i].p_type == PT_LOAD) {
-            uint64_t a = info->dlpi_phdr[i].p_vaddr;
-            if (a < lo) lo = a;
-            if (a + info->dlpi_phdr[i].p_memsz > hi) hi = a + info->dlpi_phdr[i].p_memsz;
+            uint64_t a = info->dlpi_phdr[i].p_vaddr + info->dlpi_phdr[i].p_memsz;
+            if (a > hi) hi = a;
         }
-    m->base = info->dlpi_addr + (lo & ~0xfffull);
-    m->size = hi - (lo & ~0xfffull);
+    m->base = info->dlpi_addr;
+    m->size = hi;
     return 1;                     /* the first object is the program */
 }
 
