@@ -17,6 +17,7 @@ static const hak_command commands[] = {
     {"replay", cmd_replay, "replay traces against allocators, measure, store runs"},
     {"sim",    cmd_sim,    "simulate page faults and TLB misses of a trace on an allocator build"},
     {"sweep",  cmd_sweep,  "run a grid of allocator knobs (replay and/or sim) and rank the settings"},
+    {"db",     cmd_db,     "query the run history: runs, compare, best, SQL, merge"},
 };
 
 static void usage(FILE *out)

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/../../tests/tap.sh"
 DB=$TMP/hak.db
 T=$HAK_ROOT/build/tests/replayer
-hak-live-workload synth random-mixed --iters 20000 -o "$TMP/rm.hkt" >/dev/null
+hak trace synth random-mixed --iters 20000 -o "$TMP/rm.hkt" >/dev/null
 echo "not an ELF" > "$TMP/bogus.so"
 
 hak replay "$TMP/rm.hkt" --db "$DB" --timeout 3 -q \
