@@ -29,3 +29,9 @@ CHECK_DEPS += $(TRACE_TESTS)
 $(TESTBIN)/traces/test_cli_stats: traces/tests/test_cli_stats.c $(TRACE_CLI_OBJS) $(LIB)/libhaktrace.a | deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -o $@ $< $(TRACE_CLI_OBJS) $(LIB)/libhaktrace.a $(shell pkg-config --libs cmocka libzstd) -lpthread
+
+# Speed/size benchmark of the format (bench/trace.bench.sh).
+$(BUILD)/bench/bench_codec: traces/bench/bench_codec.c $(LIB)/libhaktrace.a | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -o $@ $< $(LIB)/libhaktrace.a $(shell pkg-config --libs libzstd) -lpthread
+BENCH_DEPS += $(BUILD)/bench/bench_codec
