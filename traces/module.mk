@@ -23,3 +23,9 @@ $(TESTBIN)/traces/%: traces/tests/%.c $(LIB)/libhaktrace.a | deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -o $@ $< $(LIB)/libhaktrace.a $(shell pkg-config --libs cmocka libzstd) -lpthread
 CHECK_DEPS += $(TRACE_TESTS)
+
+# Speed/size benchmark of the format (bench/trace.bench.sh).
+$(BUILD)/bench/bench_codec: traces/bench/bench_codec.c $(LIB)/libhaktrace.a | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -o $@ $< $(LIB)/libhaktrace.a $(shell pkg-config --libs libzstd) -lpthread
+BENCH_DEPS += $(BUILD)/bench/bench_codec
