@@ -57,6 +57,8 @@ for t in larson pc livepc; do
   [[ -n $a && $a == "$s" && $a -gt 20000 ]] && ok "recorded $t replays all $s ops" || not_ok "recorded $t replays all ops" "recorded=$a serial=$s"
 done
 check "recorded mode with bump" hak replay "$TMP/larson.hkt" --alloc bump --threads recorded -q
+check "recorded mode, object dependencies only (--sync-every 0)" hak replay "$TMP/pc.hkt" --alloc glibc --threads recorded --sync-every 0 -q
+check "recorded mode, a sync point at every op (--sync-every 1)" hak replay "$TMP/larson.hkt" --alloc glibc --threads recorded --sync-every 1 -q
 check "touch all + pace recorded run" hak replay "$TMP/pc.hkt" --alloc glibc --touch all --pace recorded -q
 
 # The table: one line per run plus a header.
