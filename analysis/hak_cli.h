@@ -6,6 +6,7 @@
 #define HAK_CLI_H
 
 int cmd_trace(int argc, char **argv);    /* traces/trace_cli.c */
+int cmd_record(int argc, char **argv);   /* recorder/record_cli.c */
 int cmd_replay(int argc, char **argv);   /* replayer/replay_cli.c */
 
 int cmd_sim(int argc, char **argv);      /* replayer/sim_cli.c */

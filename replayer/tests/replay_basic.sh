@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # hak replay end to end: rows per allocator, determinism (--verify and across
 # invocations), recorded-threads mode on larson and producer-consumer traces,
-# bad input.  Traces come from the synth generators (traces/synth.h) through
-# hak-live-workload, and from the live random-mixed program's own recording.
+# bad input.  Traces come from `hak trace synth` and from the live
+# producer-consumer program's own recording (real addresses and clocks).
 . "$(dirname "$0")/../../tests/tap.sh"
 DB=$TMP/hak.db
 export HAK_DB=$DB
 B=$HAK_ROOT/build
 
-hak-live-workload synth random-mixed --iters 20000 -o "$TMP/rm.hkt" >/dev/null
-hak-live-workload synth larson --iters 20000 --threads 4 -o "$TMP/larson.hkt" >/dev/null
-hak-live-workload synth producer-consumer --iters 20000 -o "$TMP/pc.hkt" >/dev/null
+hak trace synth random-mixed --iters 20000 -o "$TMP/rm.hkt" >/dev/null
+hak trace synth larson --iters 20000 --threads 4 -o "$TMP/larson.hkt" >/dev/null
+hak trace synth producer-consumer --items 20000 -o "$TMP/pc.hkt" >/dev/null
 hak-live-workload producer-consumer --iters 20000 --queue 256 -o "$TMP/livepc.hkt" >/dev/null
 check "test traces were written" test -s "$TMP/rm.hkt" -a -s "$TMP/larson.hkt" -a -s "$TMP/pc.hkt" -a -s "$TMP/livepc.hkt"
 
@@ -62,3 +62,13 @@ check "touch all + pace recorded run" hak replay "$TMP/pc.hkt" --alloc glibc --t
 # The table: one line per run plus a header.
 out=$(hak replay "$TMP/rm.hkt" --alloc glibc --alloc bump --label table)
 [[ $(printf '%s\n' "$out" | wc -l) == 3 && $out == *glibc* && $out == *bump* ]] && ok "table has a header and a line per run" || not_ok "table has a header and a line per run" "$out"
+
+# Deadlock freedom: recorded threads on every synth workload shape.
+i=0
+for spec in "random-mixed --iters 5000" "tiny-hot --iters 5000 --batch 50" \
+            "larson --threads 2 --iters 5000 --round 7" "larson --threads 8 --iters 8000 --slots 16 --round 3" \
+            "producer-consumer --items 5000 --queue 1" "producer-consumer --items 5000 --queue 512"; do
+  i=$((i + 1))
+  hak trace synth $spec -o "$TMP/s$i.hkt" >/dev/null
+  check "recorded threads complete: $spec" hak replay "$TMP/s$i.hkt" --alloc glibc --alloc bump --threads recorded --timeout 30 -q
+done
