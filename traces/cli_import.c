@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define MAX_LINE 4096
 
@@ -83,6 +84,10 @@ int trace_import(int argc, char **argv)
     if (!out)
         return cli_usage_err("import", "missing -o OUT");
     const char *in = argv[optind];
+    struct stat si, so;
+    if (strcmp(in, "-") && strcmp(out, "-") && !stat(in, &si) && !stat(out, &so) &&
+        si.st_dev == so.st_dev && si.st_ino == so.st_ino)
+        return cli_usage_err("import", "-o %s would overwrite the input", out);
     FILE *f = strcmp(in, "-") ? fopen(in, "r") : stdin;
     if (!f) {
         hak_cmd_err("trace import", "%s: %s", in, strerror(errno));
