@@ -9,7 +9,7 @@
  * its own file and writer (rec_atfork_child).
  *
  * The writer wakes when a block is handed off or every 10 ms.  Each pass
- * collects, per thread under th->mu, the full blocks and (every 50 ms, for
+ * collects, per thread under th->mu, the full blocks and (every 90 ms, for
  * threads that did not fill a block since the last time) the published
  * part of the current block, then writes them outside the locks: new sites
  * first, then the events, so a trace cut off at any point never refers to a
@@ -37,7 +37,7 @@ rec_global rec_g;
 extern _Atomic uint64_t rec_boot_allocs;
 
 #define SCRATCH_EVENTS 65536u
-#define PARTIAL_NS  50000000ull       /* flush idle threads' partial blocks */
+#define PARTIAL_NS  90000000ull             /* flush idle threads' partial blocks */
 #define RSS_NS      20000000ull
 #define WAKE_NS     1000000ull        /* clock samples */
 #define PASS_NS     10000000ull       /* a pass even without hand-offs */
@@ -283,7 +283,7 @@ static size_t collect(int partials, int final)
         if (partials || exited || final) {
             /* Partial flush only for threads that did not fill a block
              * since last time (or at the end): busy threads' blocks fill up
-             * within 50 ms and make better-compressed whole chunks. */
+             * within 90 ms and make better-compressed whole chunks. */
             if (exited || final || th->seen == cur) {
                 w->part = cur;
                 w->from = cur->taken;
@@ -486,6 +486,8 @@ int rec_writer_start(void)
         return -1;
     }
     tw_fd = fd;
+    if (rec_g.cfg.level)
+        hak_tw_set_level(tw, rec_g.cfg.level);
     if (statm_fd < 0)
         statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
     atomic_store(&stop_req, 0);

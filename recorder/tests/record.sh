@@ -118,6 +118,11 @@ if [[ -n $PY && -x $PY ]]; then
   else not_ok "--mmap: no mmap events"; fi
 else skip "--mmap" "python3 not installed"; fi
 
+hak record -q --ts-resolution=1us -o exact.hkt -- "$P/mt_handoff" 2 5000 >/dev/null
+valid_all "--ts-resolution=1us (clock read per event)" exact.hkt
+if [[ -f exact.hkt.chk ]] && (( $(key exact.hkt ts_not_monotonic) == 0 )); then ok "exact timestamps monotonic per thread"
+else not_ok "exact timestamps"; fi
+
 # ---- failure to write ---------------------------------------------------------
 LD_PRELOAD=$LIB HAKREC_OUTPUT=/nonexistent/dir/x.hkt "$P/cxx" >out.txt 2>err.txt; rc=$?
 if (( rc == 0 )) && grep -q "nodes" out.txt && (( $(grep -c hakrec err.txt) == 1 )); then
