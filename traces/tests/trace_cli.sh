@@ -205,3 +205,6 @@ check "round trip keeps the validate verdict and leak count" \
   bash -c 'test "$(hak trace validate rt.hkt | tail -1 | sed s/rt.hkt//)" = "$(hak trace validate rt2.hkt | tail -1 | sed s/rt2.hkt//)"'
 check "round trip keeps the cross-thread free count" \
   bash -c 'test "$(hak trace stats rt.hkt | grep ^cross-thread)" = "$(hak trace stats rt2.hkt | grep ^cross-thread)"'
+cp android.txt same.txt
+check_fails "import refuses to overwrite its input" hak trace import same.txt -o same.txt
+check "the input survives" cmp -s android.txt same.txt
