@@ -167,7 +167,7 @@ int trace_import(int argc, char **argv)
         hak_cmd_err("trace import", "%s: %s", out, sink.err);
         failed = 1;
     }
-    uint64_t events = sink.events, bytes = hak_tw_bytes(w);
+    uint64_t events = sink.events;
     uint32_t nthreads = hak_android_nthreads(conv);
     cli_sink_destroy(&sink);
     hak_android_conv_free(conv);
@@ -176,11 +176,12 @@ int trace_import(int argc, char **argv)
         fclose(f);
     if (cli_out_close("import", out, w, failed))
         return 1;
-    if (!quiet && strcmp(out, "-")) {
-        char b1[32], b2[32];
-        printf("%s: %s records -> %s events, %" PRIu32 " threads, %s bytes\n", out,
+    if (!quiet && strcmp(out, "-") && !stat(out, &so)) {
+        char b1[32], b2[32], b3[32];
+        printf("%s: %s records -> %s events, %" PRIu32 " thread%s, %s bytes\n", out,
                hak_fmt_count(records, b1, sizeof b1), hak_fmt_count(events, b2, sizeof b2),
-               nthreads, hak_fmt_count(bytes, (char[32]){0}, 32));
+               nthreads, nthreads == 1 ? "" : "s",
+               hak_fmt_count((uint64_t)so.st_size, b3, sizeof b3));
     }
     return 0;
 }
