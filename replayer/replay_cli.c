@@ -531,7 +531,11 @@ int cmd_replay(int argc, char **argv)
                             strcmp(oc.status, "ok") ? "" : rate);
                 }
                 if (verify && !strcmp(oc.status, "ok")) {
-                    if (!first_digest[0]) {
+                    if (!w->digest[0]) {
+                        hak_cmd_err(CMD, "--verify: %s x %s: no address digest (address "
+                                    "randomisation could not be switched off)", path, as[ai].name);
+                        status = 1;
+                    } else if (!first_digest[0]) {
                         snprintf(first_digest, sizeof first_digest, "%s", w->digest);
                     } else if (strcmp(first_digest, w->digest)) {
                         hak_cmd_err(CMD, "--verify: %s x %s: address digest %s differs from %s",

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -305,7 +306,10 @@ int main(int argc, char **argv)
     }
     res->ops = ops;
     if (!recorded) {
-        res->has_digest = 1;
+        /* Addresses only repeat with randomisation off (the parent asked
+         * for it; a seccomp policy may have refused): no digest otherwise. */
+        int pers = personality(0xffffffff);
+        res->has_digest = pers != -1 && (pers & ADDR_NO_RANDOMIZE) ? 1 : 0;
         res->digest = w->ts_arr[0].digest;
     }
     res->ns_per_tick = RP_TICKS_ARE_TSC && tick1 > tick0
