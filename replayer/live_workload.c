@@ -12,10 +12,6 @@
  *     a bounded single-producer/single-consumer ring, thread 1 frees them.
  *     New blocks get one byte written per 4 KiB page, like the replayer's
  *     default --touch pages.
- *
- *   hak-live-workload synth KIND [--iters N --slots W --threads T --queue Q
- *     --seed S] -o TRACE
- *     Writes a traces/synth.h workload (stand-in for `hak trace synth`).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -25,13 +21,18 @@
 #include <string.h>
 #include <time.h>
 
-#include "synth.h"
 #include "trace.h"
 
 typedef struct opts {
     const char *kind, *out;
-    uint64_t iters, slots, min, max, queue, seed, threads;
+    uint64_t iters, slots, min, max, queue, seed;
 } opts;
+
+#if defined(__x86_64__) || defined(__i386__)
+#define cpu_relax() __builtin_ia32_pause()
+#else
+#define cpu_relax() __asm__ __volatile__("" ::: "memory")
+#endif
 
 static uint64_t now_ns(void)
 {
@@ -59,6 +60,30 @@ static inline void touch_pages(char *p, size_t n)
 /* ---- recording (only with -o) ---- */
 static uint64_t seq_counter, t_start;
 typedef struct evbuf { hak_event *ev; size_t n, cap; } evbuf;
+
+/* RSS samples for the trace (what the recorder would take), so replays of
+ * these traces get a fidelity figure. */
+static hak_rss_sample rss_samples[4096];
+static size_t nrss;
+static evbuf *rec_bufs;     /* their bytes are the recording's, not the program's */
+static int rec_nbufs;
+
+static void rss_sample(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long long size, res;
+    if (!f)
+        return;
+    if (fscanf(f, "%llu %llu", &size, &res) == 2 && nrss < sizeof rss_samples / sizeof *rss_samples) {
+        rss_samples[nrss].ts_ns = now_ns() - t_start;
+        uint64_t own = 0;
+        for (int i = 0; i < rec_nbufs; i++)
+            own += (uint64_t)rec_bufs[i].n * sizeof(hak_event);
+        rss_samples[nrss].rss_bytes = res * 4096 > own ? res * 4096 - own : 0;
+        nrss++;
+    }
+    fclose(f);
+}
 
 static void rec(evbuf *b, uint32_t tid, int op, uint64_t size, uint64_t in, uint64_t out)
 {
@@ -97,6 +122,8 @@ static uint64_t random_mixed(const opts *o, evbuf *b)
         touch_pages(p, n);
         slot[k] = p;
         ops++;
+        if (b && (i & 1023) == 0)
+            rss_sample();
     }
     free(slot);          /* outside the timed loop's ops: leaks stay live */
     return ops;
@@ -123,7 +150,7 @@ static void *consumer(void *arg)
     for (uint64_t i = 0; i < r->o->iters; i++) {
         unsigned spins = 0;
         while (__atomic_load_n(&r->head, __ATOMIC_ACQUIRE) == i)
-            if (++spins > 2048) { sched_yield(); spins = 0; } else __builtin_ia32_pause();
+            if (++spins > 2048) { sched_yield(); spins = 0; } else cpu_relax();
         char *p = r->items[i % r->cap];
         if (b) rec(b, 1, HAK_OP_FREE, 0, (uintptr_t)p, 0);
         free(p);
@@ -140,12 +167,14 @@ static uint64_t producer_consumer(const opts *o, evbuf *bufs, pthread_t *th, rin
     for (uint64_t i = 0; i < o->iters; i++) {
         unsigned spins = 0;
         while (i - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) >= r->cap)
-            if (++spins > 2048) { sched_yield(); spins = 0; } else __builtin_ia32_pause();
+            if (++spins > 2048) { sched_yield(); spins = 0; } else cpu_relax();
         size_t n = o->min + xorshift(&s) % span;
         char *p = malloc(n);
         if (b) rec(b, 0, HAK_OP_MALLOC, n, 0, (uintptr_t)p);
         touch_pages(p, n);
         r->items[i % r->cap] = p;
+        if (b && (i & 1023) == 0)
+            rss_sample();
         __atomic_store_n(&r->head, i + 1, __ATOMIC_RELEASE);
     }
     pthread_join(*th, NULL);
@@ -167,6 +196,10 @@ static int write_trace(const opts *o, evbuf *bufs, uint32_t nth, int argc, char 
         fprintf(stderr, "hak-live-workload: %s\n", err);
         return 1;
     }
+    if (nrss && hak_tw_rss(w, rss_samples, nrss) != 0) {
+        fprintf(stderr, "hak-live-workload: %s: %s\n", o->out, hak_tw_error(w));
+        return 1;
+    }
     for (uint32_t t = 0; t < nth; t++)
         if (hak_tw_events(w, t, bufs[t].ev, bufs[t].n) != 0) {
             fprintf(stderr, "hak-live-workload: %s: %s\n", o->out, hak_tw_error(w));
@@ -179,56 +212,16 @@ static int write_trace(const opts *o, evbuf *bufs, uint32_t nth, int argc, char 
     return 0;
 }
 
-static int synth_trace(const opts *o, int argc, char **argv)
-{
-    char err[256];
-    int k = hak_synth_kind_from_name(o->kind);
-    if (k < 0 || !o->out) {
-        fprintf(stderr, "hak-live-workload synth: unknown kind '%s' or no -o\n", o->kind);
-        return 2;
-    }
-    hak_synth_params p;
-    hak_synth_defaults((hak_synth_kind)k, &p);
-    if (o->iters) p.iters = o->iters;
-    if (o->slots) p.slots = o->slots;
-    if (o->queue) p.queue = o->queue;
-    if (o->threads) p.threads = o->threads;
-    if (o->seed) p.seed = o->seed;
-    hak_synth *g = hak_synth_new(&p, err, sizeof err);
-    if (!g) {
-        fprintf(stderr, "hak-live-workload synth: %s\n", err);
-        return 2;
-    }
-    uint32_t nth = hak_synth_nthreads(g);
-    evbuf *bufs = calloc(nth, sizeof *bufs);
-    hak_event ev;
-    while (hak_synth_next(g, &ev) == 1) {
-        evbuf *b = &bufs[ev.tid];
-        if (b->n == b->cap) {
-            b->cap = b->cap ? b->cap * 2 : 1 << 16;
-            b->ev = realloc(b->ev, b->cap * sizeof *b->ev);
-            if (!b->ev) return 1;
-        }
-        b->ev[b->n++] = ev;
-    }
-    hak_synth_free(g);
-    return write_trace(o, bufs, nth, argc, argv);
-}
-
 int main(int argc, char **argv)
 {
-    opts o = {NULL, NULL, 1000000, 256, 16, 1039, 64, 42, 0};
-    int synth = argc > 1 && !strcmp(argv[1], "synth");
-    int first = synth ? 2 : 1;
+    opts o = {NULL, NULL, 1000000, 256, 16, 1039, 64, 42};
+    const int first = 1;
     if (argc <= first || !strcmp(argv[first], "--help") || !strcmp(argv[first], "-h")) {
         printf("usage: hak-live-workload random-mixed|producer-consumer [--iters N] [--slots W]\n"
-               "         [--min B] [--max B] [--queue Q] [--seed S] [-o TRACE]\n"
-               "       hak-live-workload synth KIND [--iters N] [--slots W] [--threads T]\n"
-               "         [--queue Q] [--seed S] -o TRACE\n");
+               "         [--min B] [--max B] [--queue Q] [--seed S] [-o TRACE]\n");
         return argc <= first ? 2 : 0;
     }
     o.kind = argv[first];
-    if (synth) o.iters = 0, o.slots = 0, o.queue = 0, o.seed = 0;
     for (int i = first + 1; i < argc; i++) {
         const char *a = argv[i];
         if (i + 1 >= argc) { fprintf(stderr, "hak-live-workload: %s needs a value\n", a); return 2; }
@@ -243,11 +236,8 @@ int main(int argc, char **argv)
         else if (num && !strcmp(a, "--max")) o.max = x;
         else if (num && !strcmp(a, "--queue")) o.queue = x;
         else if (num && !strcmp(a, "--seed")) o.seed = x;
-        else if (num && !strcmp(a, "--threads")) o.threads = x;
         else { fprintf(stderr, "hak-live-workload: bad option %s %s\n", a, v); return 2; }
     }
-    if (synth)
-        return synth_trace(&o, argc, argv);
     int pc = !strcmp(o.kind, "producer-consumer");
     if ((!pc && strcmp(o.kind, "random-mixed")) || !o.slots || !o.queue || o.min > o.max || !o.iters) {
         fprintf(stderr, "hak-live-workload: bad workload or parameters\n");
@@ -256,6 +246,8 @@ int main(int argc, char **argv)
     evbuf bufs[2];
     memset(bufs, 0, sizeof bufs);
     evbuf *b = o.out ? bufs : NULL;
+    rec_bufs = bufs;
+    rec_nbufs = 2;
     t_start = now_ns();
     if (b) rec(&bufs[0], 0, HAK_OP_THREAD_START, 0, 0, 0);
     uint64_t ops, t0, t1;

@@ -88,6 +88,8 @@ int trace_dump(int argc, char **argv)
         hak_tr_close(r);
         return 1;
     }
+    static char obuf[1 << 16];
+    setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
     hak_event ev;
     char line[512];
     int rc = 0, got;
@@ -101,7 +103,9 @@ int trace_dump(int argc, char **argv)
         }
         if (got == 0)
             break;
-        puts(cli_format_event(&ev, line, sizeof line));
+        cli_format_event(&ev, line, sizeof line);
+        fputs_unlocked(line, stdout);
+        putc_unlocked('\n', stdout);
     }
     fflush(stdout);
     if (!rc)

@@ -14,7 +14,7 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-        "usage: hak trace info [--threads] TRACE\n"
+        "usage: hak trace info [--threads] [--progress] TRACE\n"
         "\n"
         "Describes TRACE: the recording's metadata (command, pid, host, kernel,\n"
         "CPU, page size, THP mode, recorder and its options), the number of\n"
@@ -26,6 +26,8 @@ static void usage(FILE *out)
         "\n"
         "options:\n"
         "  --threads    list every thread (default: the first %d)\n"
+        "  --progress   report progress on stderr (default: only on a terminal,\n"
+        "               for runs longer than 2 s)\n"
         "  -h, --help   this text\n"
         "\n"
         "examples:\n"
@@ -86,15 +88,17 @@ int trace_info(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"threads", no_argument, NULL, 't'},
+        {"progress", no_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int all_threads = 0, c;
+    int all_threads = 0, progress = 0, c;
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 't': all_threads = 1; break;
+        case 'P': progress = 1; break;
         case 'h': usage(stdout); return 0;
         default:
             return cli_usage_err("info", "unknown option '%s'", argv[optind - 1]);
@@ -121,7 +125,10 @@ int trace_info(int argc, char **argv)
     hak_event ev;
     int got, rc = 0;
     char decode_err[512] = "";
+    cli_progress pr;
+    cli_progress_init(&pr, "info", progress, hak_tr_nevents(r));
     while ((got = hak_tr_next(r, &ev)) == 1) {
+        cli_progress_tick(&pr, n);
         if (n == 0 || ev.ts_ns < first_ts)
             first_ts = ev.ts_ns;
         if (ev.ts_ns > last_ts)
@@ -144,6 +151,7 @@ int trace_info(int argc, char **argv)
         }
         hak_hm_apply(&hm, &ev);
     }
+    cli_progress_done(&pr);
     if (got < 0) {
         snprintf(decode_err, sizeof decode_err, "%s", hak_tr_error(r));
         rc = 1;

@@ -15,7 +15,7 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-        "usage: hak trace stats [--top N] [--depth N] TRACE\n"
+        "usage: hak trace stats [--top N] [--depth N] [--no-demangle] [--progress] TRACE\n"
         "\n"
         "Summarises the allocation behaviour recorded in TRACE:\n"
         "\n"
@@ -33,6 +33,10 @@ static void usage(FILE *out)
         "options:\n"
         "  --top N      call sites to list in each ranking (default 10, 0 = none)\n"
         "  --depth N    frames shown per call site (default 4)\n"
+        "  --no-demangle  show C++ names as mangled (default: demangled with\n"
+        "               binutils' c++filt when it is installed)\n"
+        "  --progress   report progress on stderr (default: only on a terminal,\n"
+        "               for runs longer than 2 s)\n"
         "  -h, --help   this text\n"
         "\n"
         "examples:\n"
@@ -187,17 +191,21 @@ int trace_stats(int argc, char **argv)
     static const struct option opts[] = {
         {"top", required_argument, NULL, 't'},
         {"depth", required_argument, NULL, 'd'},
+        {"no-demangle", no_argument, NULL, 'D'},
+        {"progress", no_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     uint64_t top = 10, depth = 4;
-    int c;
+    int progress = 0, demangle = 1, c;
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 't': if (cli_u64("stats", "--top", optarg, &top)) return 2; break;
         case 'd': if (cli_u64("stats", "--depth", optarg, &depth)) return 2; break;
+        case 'P': progress = 1; break;
+        case 'D': demangle = 0; break;
         case 'h': usage(stdout); return 0;
         default:
             return cli_usage_err("stats", "unknown or incomplete option '%s'", argv[optind - 1]);
@@ -221,8 +229,11 @@ int trace_stats(int argc, char **argv)
     }
     hak_event ev;
     int got, rc = 0;
-    uint64_t nalloc = 0, nbytes = 0;
+    uint64_t nalloc = 0, nbytes = 0, n = 0;
+    cli_progress pr;
+    cli_progress_init(&pr, "stats", progress, hak_tr_nevents(r));
     while ((got = hak_tr_next(r, &ev)) == 1) {
+        cli_progress_tick(&pr, n++);
         unsigned f = hak_hm_apply(&hm, &ev);
         if (hak_op_allocates(ev.op) && ev.out_ptr && !(f & HAK_HM_FAILED)) {
             uint64_t bytes = hak_hm_request_bytes(&ev);
@@ -238,6 +249,7 @@ int trace_stats(int argc, char **argv)
             a->bytes += bytes;
         }
     }
+    cli_progress_done(&pr);
     char derr[512] = "";
     if (got < 0) {
         snprintf(derr, sizeof derr, "%s", hak_tr_error(r));
@@ -271,6 +283,7 @@ int trace_stats(int argc, char **argv)
         const hak_module *mods;
         size_t nmods = hak_tr_modules(r, &mods);
         hak_symbolizer *sym = hak_sym_new(mods, nmods);
+        hak_sym_demangle(sym, demangle);
         qsort(s->sites, n, sizeof *s->sites, by_count);
         snprintf(title, sizeof title, "\ntop %" PRIu64 " call sites by allocations (of %zu):", top, n);
         print_sites(title, s->sites, n, top, (uint32_t)depth, 0, nalloc, r, sym);

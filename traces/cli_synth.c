@@ -176,28 +176,19 @@ int trace_synth(int argc, char **argv)
     }
     cli_sink sink;
     cli_sink_init(&sink, w);
-    int failed = 0, shown = 0;
-    progress = progress || isatty(2);
-    uint64_t t0 = hak_mono_ns(), total = p.iters, next_check = 1u << 20;
+    int failed = 0;
+    /* mallocs are about half the events of these workloads */
+    cli_progress pr;
+    cli_progress_init(&pr, "synth", progress, p.iters * 2);
     hak_event ev;
     while (hak_synth_next(g, &ev) == 1) {
         if (cli_sink_put(&sink, &ev)) {
             failed = 1;
             break;
         }
-        if (progress && sink.events >= next_check) {
-            next_check += 1u << 20;
-            uint64_t el = hak_mono_ns() - t0;
-            if (el > 2000000000ull) {
-                /* mallocs are about half the events of most workloads */
-                fprintf(stderr, "\rhak trace synth: %" PRIu64 " events (~%.0f%%)   ",
-                        sink.events, total ? 50.0 * (double)sink.events / (double)total : 100.0);
-                shown = 1;
-            }
-        }
+        cli_progress_tick(&pr, sink.events);
     }
-    if (shown)
-        fprintf(stderr, "\n");
+    cli_progress_done(&pr);
     if (!failed && cli_sink_flush(&sink))
         failed = 1;
     if (failed)
@@ -212,8 +203,9 @@ int trace_synth(int argc, char **argv)
     if (!quiet && strcmp(out, "-") && !stat(out, &st)) {
         char b1[32], b2[32];
         uint64_t bytes = (uint64_t)st.st_size;
-        printf("%s: %s events, %" PRIu32 " threads, %s bytes (%.2f bytes/event): %s\n", out,
-               hak_fmt_count(events, b1, sizeof b1), nthreads, hak_fmt_count(bytes, b2, sizeof b2),
+        printf("%s: %s events, %" PRIu32 " thread%s, %s bytes (%.2f bytes/event): %s\n", out,
+               hak_fmt_count(events, b1, sizeof b1), nthreads, nthreads == 1 ? "" : "s",
+               hak_fmt_count(bytes, b2, sizeof b2),
                events ? (double)bytes / (double)events : 0.0, options);
     }
     return 0;

@@ -12,7 +12,7 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-        "usage: hak trace validate [--strict] [--show N] [-q] TRACE\n"
+        "usage: hak trace validate [--strict] [--show N] [-q] [--progress] TRACE\n"
         "\n"
         "Checks that TRACE is well formed and that its malloc/free stream makes\n"
         "sense, replaying it against a model of the live heap, and prints what\n"
@@ -41,6 +41,8 @@ static void usage(FILE *out)
         "  --strict     treat warnings as errors\n"
         "  --show N     events shown per kind of finding (default 5)\n"
         "  -q, --quiet  print only the verdict line\n"
+        "  --progress   report progress on stderr (default: only on a terminal,\n"
+        "               for runs longer than 2 s)\n"
         "  -h, --help   this text\n"
         "\n"
         "examples:\n"
@@ -109,10 +111,11 @@ int trace_validate(int argc, char **argv)
         {"strict", no_argument, NULL, 's'},
         {"show", required_argument, NULL, 'n'},
         {"quiet", no_argument, NULL, 'q'},
+        {"progress", no_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int strict = 0, quiet = 0, c;
+    int strict = 0, quiet = 0, progress = 0, c;
     vstate v;
     memset(&v, 0, sizeof v);
     v.show = 5;
@@ -128,6 +131,7 @@ int trace_validate(int argc, char **argv)
             if (v.show > 100000)
                 v.show = 100000;
             break;
+        case 'P': progress = 1; break;
         case 'h': usage(stdout); return 0;
         default:
             return cli_usage_err("validate", "unknown or incomplete option '%s'", argv[optind - 1]);
@@ -153,7 +157,10 @@ int trace_validate(int argc, char **argv)
     hak_event ev;
     uint64_t n = 0, last_seq = 0;
     int got;
+    cli_progress pr;
+    cli_progress_init(&pr, "validate", progress, hak_tr_nevents(r));
     while ((got = hak_tr_next(r, &ev)) == 1) {
+        cli_progress_tick(&pr, n);
         if (n && ev.seq <= last_seq)
             note(&v, F_SEQ, &ev, "seq %" PRIu64 " after %" PRIu64, ev.seq, last_seq);
         last_seq = ev.seq;
@@ -193,6 +200,7 @@ int trace_validate(int argc, char **argv)
             break;
         }
     }
+    cli_progress_done(&pr);
     if (got < 0)
         note(&v, F_DECODE, NULL, "after %" PRIu64 " events: %s", n, hak_tr_error(r));
     const hak_tr_status *st = hak_tr_status_get(r);
@@ -205,8 +213,8 @@ int trace_validate(int argc, char **argv)
         *(k < FIRST_WARNING ? &errors : &warnings) += v.f[k].count;
     if (!quiet) {
         char b1[32], b2[32];
-        printf("trace: %s: %s events, %" PRIu32 " threads\n", path,
-               hak_fmt_count(n, b1, sizeof b1), nthreads);
+        printf("trace: %s: %s events, %" PRIu32 " thread%s\n", path,
+               hak_fmt_count(n, b1, sizeof b1), nthreads, nthreads == 1 ? "" : "s");
         for (int pass = 0; pass < 2; pass++) {
             printf("%s:", pass ? "warnings" : "errors");
             uint64_t any = 0;

@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # hak replay end to end: rows per allocator, determinism (--verify and across
 # invocations), recorded-threads mode on larson and producer-consumer traces,
-# bad input.  Traces come from the synth generators (traces/synth.h) through
-# hak-live-workload, and from the live random-mixed program's own recording.
+# bad input.  Traces come from `hak trace synth` and from the live
+# producer-consumer program's own recording (real addresses and clocks).
 . "$(dirname "$0")/../../tests/tap.sh"
 DB=$TMP/hak.db
 export HAK_DB=$DB
 B=$HAK_ROOT/build
 
-hak-live-workload synth random-mixed --iters 20000 -o "$TMP/rm.hkt" >/dev/null
-hak-live-workload synth larson --iters 20000 --threads 4 -o "$TMP/larson.hkt" >/dev/null
-hak-live-workload synth producer-consumer --iters 20000 -o "$TMP/pc.hkt" >/dev/null
+hak trace synth random-mixed --iters 20000 -o "$TMP/rm.hkt" >/dev/null
+hak trace synth larson --iters 20000 --threads 4 -o "$TMP/larson.hkt" >/dev/null
+hak trace synth producer-consumer --items 20000 -o "$TMP/pc.hkt" >/dev/null
 hak-live-workload producer-consumer --iters 20000 --queue 256 -o "$TMP/livepc.hkt" >/dev/null
 check "test traces were written" test -s "$TMP/rm.hkt" -a -s "$TMP/larson.hkt" -a -s "$TMP/pc.hkt" -a -s "$TMP/livepc.hkt"
 
@@ -57,8 +57,36 @@ for t in larson pc livepc; do
   [[ -n $a && $a == "$s" && $a -gt 20000 ]] && ok "recorded $t replays all $s ops" || not_ok "recorded $t replays all ops" "recorded=$a serial=$s"
 done
 check "recorded mode with bump" hak replay "$TMP/larson.hkt" --alloc bump --threads recorded -q
+check "recorded mode, object dependencies only (--sync-every 0)" hak replay "$TMP/pc.hkt" --alloc glibc --threads recorded --sync-every 0 -q
+check "recorded mode, a sync point at every op (--sync-every 1)" hak replay "$TMP/larson.hkt" --alloc glibc --threads recorded --sync-every 1 -q
 check "touch all + pace recorded run" hak replay "$TMP/pc.hkt" --alloc glibc --touch all --pace recorded -q
 
 # The table: one line per run plus a header.
 out=$(hak replay "$TMP/rm.hkt" --alloc glibc --alloc bump --label table)
 [[ $(printf '%s\n' "$out" | wc -l) == 3 && $out == *glibc* && $out == *bump* ]] && ok "table has a header and a line per run" || not_ok "table has a header and a line per run" "$out"
+
+# Deadlock freedom: recorded threads on every synth workload shape.
+i=0
+for spec in "random-mixed --iters 5000" "tiny-hot --iters 5000 --batch 50" \
+            "larson --threads 2 --iters 5000 --round 7" "larson --threads 8 --iters 8000 --slots 16 --round 3" \
+            "producer-consumer --items 5000 --queue 1" "producer-consumer --items 5000 --queue 512"; do
+  i=$((i + 1))
+  hak trace synth $spec -o "$TMP/s$i.hkt" >/dev/null
+  check "recorded threads complete: $spec" hak replay "$TMP/s$i.hkt" --alloc glibc --alloc bump --threads recorded --timeout 30 -q
+done
+
+# Fidelity: the live program's trace carries RSS samples; glibc (what it was
+# recorded with) must follow the recorded RSS curve better than the flat
+# bump ring does.  --pace recorded keeps the recorded gaps: the window lasts
+# at least the recorded duration.
+hak-live-workload random-mixed --iters 100000 --slots 20000 -o "$TMP/live.hkt" >/dev/null
+check "replay of a trace with RSS samples" hak replay "$TMP/live.hkt" --alloc glibc --alloc bump --label fid -q
+fg=$(sqlite3 "$DB" "select r.fidelity from runs r join builds b on b.id=r.build_id where r.label='fid' and b.name='glibc'")
+fb=$(sqlite3 "$DB" "select r.fidelity from runs r join builds b on b.id=r.build_id where r.label='fid' and b.name='bump'")
+awk -v g="$fg" -v b="$fb" 'BEGIN{exit !(g != "" && b != "" && g >= 0 && g <= 1 && b >= 0 && g > b)}' \
+  && ok "fidelity in [0,1]; glibc ($fg) above flat bump ($fb)" || not_ok "fidelity" "glibc=$fg bump=$fb"
+sy=$(sqlite3 "$DB" "select count(*) from runs r join traces t on t.id=r.trace_id where t.path like '%rm.hkt' and r.fidelity is not null")
+[[ $sy == 0 ]] && ok "no RSS samples in the trace: fidelity NULL" || not_ok "fidelity NULL without samples" "$sy"
+check "--pace recorded run" hak replay "$TMP/live.hkt" --alloc glibc --pace recorded --label paced -q
+r=$(sqlite3 "$DB" "select (r.wall_ns >= t.duration_ns) || ' ' || r.wall_ns || ' ' || t.duration_ns from runs r join traces t on t.id=r.trace_id where r.label='paced'")
+[[ $r == 1* ]] && ok "paced window lasts the recorded duration" || not_ok "paced window lasts the recorded duration" "$r"

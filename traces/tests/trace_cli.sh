@@ -189,3 +189,39 @@ check_fails "import of an empty file fails" hak trace import empty.hkt -o x.hkt
 check_fails "import of a missing file fails" hak trace import nonexistent.txt -o x.hkt
 check_fails "import without -o fails" hak trace import android.txt
 check "import from stdin" bash -c 'hak trace import -q - -o stdin.hkt < android.txt && hak trace dump stdin.hkt | diff android.want -'
+
+# --- round trip: synth -> dump -> Android text -> import gives the same stream
+hak trace synth larson --threads 3 --iters 3000 --slots 20 --seed 5 -q -o rt.hkt
+hak trace dump rt.hkt | awk '
+  $4=="thread_start" {sub("os_tid=","",$5); os[$3]=$5; next}
+  $4=="malloc" {sub("size=","",$5); print os[$3] ": malloc " $7 " " $5; next}
+  $4=="free"   {print os[$3] ": free " $5; next}
+  $4=="thread_exit" {print os[$3] ": thread_done 0x0"}' > rt.txt
+hak trace import -q rt.txt -o rt2.hkt
+norm() { hak trace dump "$1" | awk '$4 != "thread_start" {$1=$2=$3=""; sub(/ site=[0-9]+$/, ""); print}'; }
+check "round trip through Android text keeps every operation" \
+  bash -c "diff <($(declare -f norm); norm rt.hkt) <($(declare -f norm); norm rt2.hkt) >/dev/null"
+check "round trip keeps the validate verdict and leak count" \
+  bash -c 'test "$(hak trace validate rt.hkt | tail -1 | sed s/rt.hkt//)" = "$(hak trace validate rt2.hkt | tail -1 | sed s/rt2.hkt//)"'
+check "round trip keeps the cross-thread free count" \
+  bash -c 'test "$(hak trace stats rt.hkt | grep ^cross-thread)" = "$(hak trace stats rt2.hkt | grep ^cross-thread)"'
+cp android.txt same.txt
+check_fails "import refuses to overwrite its input" hak trace import same.txt -o same.txt
+check "the input survives" cmp -s android.txt same.txt
+
+# --- damaged files: flipped bytes never crash a subcommand (deterministic) --
+hak trace synth larson --threads 3 --iters 2000 --slots 16 --seed 8 -q -o dmg.hkt
+dsize=$(stat -c %s dmg.hkt)
+x=12345 crashed=0 tried=0
+for i in $(seq 1 40); do
+  x=$(( (x * 1103515245 + 12345) % 2147483648 ))
+  off=$(( x % dsize )); byte=$(( (x >> 8) % 256 ))
+  cp dmg.hkt d.hkt
+  printf "$(printf '\\%03o' "$byte")" | dd of=d.hkt bs=1 seek="$off" conv=notrunc status=none
+  for s in info dump stats validate; do
+    timeout 20 hak trace $s d.hkt >/dev/null 2>d.err; rc=$?
+    tried=$((tried + 1))
+    if (( rc >= 124 )); then crashed=$((crashed + 1)); echo "# $s: exit $rc with byte $byte at offset $off"; fi
+  done
+done
+check "no crash or hang on $tried runs over 40 damaged copies" test "$crashed" = 0
