@@ -394,9 +394,11 @@ static int rss_flush(void)
 static int pass(int partials, int final)
 {
     size_t nw = collect(partials, final);
-    if (rec_modules_emit(tw) != 0 || emit_sites() != 0)
+    if (emit_sites() != 0 || write_works(nw) != 0)
         return -1;
-    return write_works(nw);
+    /* Modules last: dl_iterate_phdr takes the loader's lock, and a program
+     * thread inside dlopen may be waiting for the blocks just returned. */
+    return rec_modules_emit(tw);
 }
 
 static void *writer_main(void *arg)
