@@ -105,6 +105,7 @@ tc_enc *tc_enc_new(void)
     tc_enc *e = calloc(1, sizeof *e);
     if (!e)
         return NULL;
+    e->shift = 4;   /* malloc results are 16-byte aligned */
     for (int c = 0; c < TC_NCOL; c++) {
         e->col[c] = malloc((size_t)col_max[c] * TF_CHUNK_EVENTS);
         if (!e->col[c]) {
@@ -142,19 +143,20 @@ static long encode_pass(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_un
 int tc_encode(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit, tc_cols *out,
               size_t *bad)
 {
-    /* ptr_shift must divide every coded pointer.  Guess the previous
-     * chunk's shift and check it in the same pass (the events are read
-     * once); when the guess was too large, encode again with the exact
-     * common trailing zeros. */
+    /* ptr_shift is the common trailing zeros of the coded pointers.  Guess
+     * the previous chunk's value and check it in the same pass (the events
+     * are read once); encode again only when the guess was wrong, which in
+     * a steady stream is rare. */
     uint64_t any = 0;
     long r = encode_pass(e, ev, n, ts_unit, e->shift, out, &any);
-    if (r == -1) {
+    if (r < 0) {
         unsigned shift = any ? (unsigned)__builtin_ctzll(any) : 0;
-        e->shift = shift > 32 ? 32 : shift;
-        r = encode_pass(e, ev, n, ts_unit, e->shift, out, &any);
-    } else if (r == -2 && any) {      /* next time, try the largest valid shift */
-        unsigned shift = (unsigned)__builtin_ctzll(any);
-        e->shift = shift > 32 ? 32 : shift;
+        if (shift > 32)
+            shift = 32;
+        if (shift != e->shift) {
+            e->shift = shift;
+            r = encode_pass(e, ev, n, ts_unit, shift, out, &any);
+        }
     }
     if (r >= 0) {
         *bad = (size_t)r;
