@@ -14,6 +14,8 @@ REPLAY_WORKER_OBJS := $(REPLAY_WORKER_SRCS:%.c=$(OBJ)/%.o)
 $(BIN)/hak-replay-worker: $(REPLAY_WORKER_OBJS) | $(BIN)
 	$(CC) $(CFLAGS_BASE) -o $@ $(REPLAY_WORKER_OBJS) -ldl -lpthread
 ALL_TARGETS += $(BIN)/hak-replay-worker
+# alloc_probe.c reads struct hak_alloc_stats when alloc/hakmem.h exists.
+$(OBJ)/replayer/alloc_probe.o: $(wildcard alloc/hakmem.h)
 # hak runs the worker next to itself.
 $(BIN)/hak: | $(BIN)/hak-replay-worker
 
