@@ -84,4 +84,8 @@ CHECK_DEPS += $(SIM_TESTS) $(TESTBIN)/replayer/libsimbump.so
 $(TESTBIN)/replayer/libsimbump.so: replayer/tests/sim_bump.c | deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -fPIC -shared -Wall -Wextra -Werror -o $@ $<
+# Model throughput benchmark for bench/sim.bench.sh.
+$(BIN)/hak-sim-bench: replayer/sim_bench.c $(LIB)/libhaksim.a $(LIB)/libhaktrace.a | $(BIN) deps-ok
+	$(CC) $(CFLAGS_BASE) -o $@ $< $(LIB)/libhaksim.a $(LIB)/libhaktrace.a $(shell pkg-config --libs libzstd) -lpthread
+BENCH_DEPS += $(BIN)/hak-sim-bench
 # ---- end of simulator block -------------------------------------------------
