@@ -11,11 +11,12 @@
 #include <string.h>
 
 const char *const rp_metric[RP_NMETRIC] = {"ops_per_s", "minor_faults", "peak_rss_bytes",
-                                           "lat_p99_ns", "sim.dtlb_misses"};
+                                           "lat_p99_ns", "sim.dtlb_misses", "fidelity"};
 const char *const rp_metric_title[RP_NMETRIC] = {"ops/s", "page faults (minor)", "peak RSS",
-                                                 "p99 latency", "dTLB misses (simulated)"};
-const char *const rp_metric_unit[RP_NMETRIC] = {"ops/s", "count", "bytes", "ns", "count"};
-static const int rp_higher[RP_NMETRIC] = {1, 0, 0, 0, 0};
+                                                 "p99 latency", "dTLB misses (simulated)",
+                                                 "RSS fidelity"};
+const char *const rp_metric_unit[RP_NMETRIC] = {"ops/s", "count", "bytes", "ns", "count", "ratio"};
+static const int rp_higher[RP_NMETRIC] = {1, 0, 0, 0, 0, 1};
 
 static char *col_dup(sqlite3_stmt *st, int i)
 {
@@ -154,7 +155,7 @@ static int gather_trace(hakdb *db, rp_report *r, rp_trace *t, char *err, size_t 
     sqlite3_finalize(st);
     for (int k = 0; k < RP_NMETRIC; k++) {
         t->best[k] = -1;
-        for (size_t i = 0; i < t->ns; i++) {
+        for (size_t i = 0; i < t->ns && k != RP_NMETRIC - 1; i++) {   /* fidelity: no "best" */
             if (!t->s[i].m[k].n)
                 continue;
             int b = t->best[k];
@@ -317,8 +318,8 @@ void rp_text(hakdb *db, const rp_report *r, FILE *out)
                 (long long)t->threads, t->threads == 1 ? "" : "s",
                 t->duration_ns >= 0 ? db_fmt_value((double)t->duration_ns, "ns", d, sizeof d) : "?");
         static const char *const nm[] = {"setting", "runs", "ops/s", "ops/s range", "minflt",
-                                         "peak RSS", "p99 lat", "dTLB (sim)", "failed"};
-        db_tbl *tb = db_tbl_new(9, nm);
+                                         "peak RSS", "p99 lat", "dTLB (sim)", "fidelity", "failed"};
+        db_tbl *tb = db_tbl_new(10, nm);
         for (size_t k = 0; k < t->ns; k++) {
             const rp_setting *s = &t->s[k];
             size_t row = db_tbl_add_row(tb);
@@ -329,7 +330,7 @@ void rp_text(hakdb *db, const rp_report *r, FILE *out)
                 if (s->m[m].n > runs)
                     runs = s->m[m].n;
             db_tbl_setf(tb, row, 1, DB_INT, "%zu", runs);
-            int cols[RP_NMETRIC] = {2, 4, 5, 6, 7};
+            int cols[RP_NMETRIC] = {2, 4, 5, 6, 7, 8};
             for (int m = 0; m < RP_NMETRIC; m++) {
                 if (!s->m[m].n) {
                     db_tbl_set(tb, row, cols[m], DB_REAL, NULL);
@@ -348,14 +349,15 @@ void rp_text(hakdb *db, const rp_report *r, FILE *out)
                 db_tbl_set(tb, row, 3, DB_REAL, NULL);
             }
             if (s->failed)
-                db_tbl_setf(tb, row, 8, DB_TEXT, "%lld (%.40s)", (long long)s->failed,
+                db_tbl_setf(tb, row, 9, DB_TEXT, "%lld (%.40s)", (long long)s->failed,
                             s->fail_reason ? s->fail_reason : "");
             else
-                db_tbl_set(tb, row, 8, DB_TEXT, "");
+                db_tbl_set(tb, row, 9, DB_TEXT, "");
         }
         db_tbl_print(tb, DB_FMT_TEXT, out);
         db_tbl_free(tb);
-        fprintf(out, "(* best in column; medians over repeats; '-' = not measured)\n");
+        fprintf(out, "(* best in column; medians over repeats; '-' = not measured; fidelity: RSS\n"
+                     " timeline similarity of the replay to the recording, 1 = same shape)\n");
         if (r->base && r->neu) {
             fprintf(out, "\nwhat changed, %s -> %s (settings above: %s):\n", r->base, r->neu,
                     r->label ? r->label : r->neu);

@@ -6,7 +6,7 @@
 
 #include "db_cli.h"
 
-#define RP_NMETRIC 5
+#define RP_NMETRIC 6   /* the last, fidelity, describes the replay, not the allocator */
 /* Metrics summarised per setting, in table order. */
 extern const char *const rp_metric[RP_NMETRIC];     /* names */
 extern const char *const rp_metric_title[RP_NMETRIC];

@@ -64,7 +64,7 @@ static void cards(FILE *o, const rp_trace *t)
 {
     static const char *const keys[RP_NMETRIC] = {"fastest (ops/s)", "fewest page faults",
                                                  "smallest peak RSS", "lowest p99 latency",
-                                                 "fewest dTLB misses (sim)"};
+                                                 "fewest dTLB misses (sim)", ""};
     fputs("<div class=\"cards\">\n", o);
     for (int k = 0; k < RP_NMETRIC; k++) {
         int b = t->best[k];
@@ -148,7 +148,8 @@ static void settings_table(FILE *o, const rp_trace *t)
         fputs("</tr>\n", o);
     }
     fputs("</table>\n<p class=\"meta\">Medians over repeated runs; green = best in column; "
-          "&ndash; = not measured (NULL), never zero.</p>\n", o);
+          "&ndash; = not measured (NULL), never zero; RSS fidelity = how closely the replay's RSS "
+          "timeline follows the recorded program's (1 = same shape).</p>\n", o);
 }
 
 static void compare_table(FILE *o, const rp_report *r, const rp_trace *t)
