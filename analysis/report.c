@@ -2,6 +2,7 @@
  * rendering; the HTML page is report_html.c. */
 #include "report.h"
 #include "hakdb_int.h"
+#include "report_svg.h"
 #include "hak_cli.h"
 #include "hak_util.h"
 
@@ -137,6 +138,13 @@ static int gather_trace(hakdb *db, rp_report *r, rp_trace *t, char *err, size_t 
     }
     sqlite3_finalize(st);
     qsort(t->s, t->ns, sizeof *t->s, cmp_setting);
+    /* one hue per allocator; its knob settings in lighter shades */
+    for (size_t i = 0; i < t->ns; i++) {
+        int k = 0;
+        for (size_t j = 0; j < i; j++)
+            k += !strcmp(t->s[j].alloc, t->s[i].alloc);
+        snprintf(t->s[i].color, sizeof t->s[i].color, "%s", svg_shade(svg_color_for(t->s[i].alloc), k));
+    }
     /* the timeline shown per setting: its latest ok run that has one */
     sqlite3_prepare_v2(hakdb_sqlite(db),
         "SELECT max(r.id) FROM runs r JOIN builds b ON b.id = r.build_id WHERE r.trace_id = ?1"

@@ -18,6 +18,7 @@ typedef struct rp_setting {
     int64_t failed;                    /* runs not ok */
     char *fail_reason;                 /* one example, NULL if none */
     int64_t tl_run;                    /* run whose timeline is shown, -1 none */
+    char color[8];                     /* allocator colour, shaded per knob setting */
 } rp_setting;
 
 typedef struct rp_hist {

@@ -35,6 +35,12 @@ hak_trace_reader *cli_open(const char *cmd, const char *path);
  * the offset and the reason; returns 1 if truncated. */
 int cli_warn_truncated(const char *cmd, const char *path, const hak_trace_reader *r);
 
+/* For a reader that stopped early: 1 when the file was cut off (a killed
+ * recorder: the readable prefix is all there is), 0 when a chunk inside the
+ * file is damaged (corruption).  Classified from the reader's reason text
+ * (trace_read.c): "cut off" and "past the end of the file" mean a cut. */
+int cli_is_cut(const hak_tr_status *st);
+
 /* One event as a stable, greppable line (no newline), e.g.
  *   "17 2301 t0 malloc size=32 -> 0x55d4a0000010 site=1"
  * Fields: seq, ts_ns, thread, operation, then operation-specific arguments
@@ -47,8 +53,6 @@ const char *cli_bar(uint64_t n, uint64_t max, int width, char *buf, size_t len);
 /* Label of power-of-two bucket b: 0 -> "0", 1 -> "1", b -> "2^(b-1)..2^b-1". */
 uint64_t cli_pow2_bucket(uint64_t v);        /* 0 for 0, else 1 + floor(log2 v) */
 void cli_pow2_range(unsigned b, uint64_t *lo, uint64_t *hi);
-
-
 
 /* Progress on stderr for long runs: shown only when stderr is a terminal
  * or --progress was given, and only once the work has taken 2 s. */
@@ -66,4 +70,5 @@ static inline void cli_progress_tick(cli_progress *p, uint64_t done)
     if (p->enabled && done >= p->next)
         cli_progress_show(p, done);
 }
+
 #endif
