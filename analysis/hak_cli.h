@@ -6,5 +6,12 @@
 #define HAK_CLI_H
 
 int cmd_trace(int argc, char **argv);    /* traces/trace_cli.c */
+int cmd_record(int argc, char **argv);   /* recorder/record_cli.c */
+int cmd_replay(int argc, char **argv);   /* replayer/replay_cli.c */
+
+int cmd_sim(int argc, char **argv);      /* replayer/sim_cli.c */
+int cmd_sweep(int argc, char **argv);    /* replayer/sweep_cli.c */
+
+int cmd_db(int argc, char **argv);       /* analysis/db_cli.c */
 
 #endif

@@ -14,6 +14,11 @@ typedef struct hak_command {
 
 static const hak_command commands[] = {
     {"trace",  cmd_trace,  "inspect, validate, synthesise and import traces"},
+    {"record", cmd_record, "run a program and record its malloc/free stream"},
+    {"replay", cmd_replay, "replay traces against allocators, measure, store runs"},
+    {"sim",    cmd_sim,    "simulate page faults and TLB misses of a trace on an allocator build"},
+    {"sweep",  cmd_sweep,  "run a grid of allocator knobs (replay and/or sim) and rank the settings"},
+    {"db",     cmd_db,     "query the run history: runs, compare, best, SQL, merge"},
 };
 
 static void usage(FILE *out)

@@ -25,6 +25,12 @@ typedef struct hakdb hakdb;
  * not SQLite, not a hakmem database, or from a newer schema. */
 hakdb *hakdb_open(const char *path, char *err, size_t errlen);
 void hakdb_close(hakdb *db);
+/* hakdb_open with flags: HAKDB_OPEN_EXISTING fails ("no such database")
+ * instead of creating the file, for commands that only read. */
+#define HAKDB_OPEN_EXISTING 1
+hakdb *hakdb_open_ex(const char *path, int flags, char *err, size_t errlen);
+int hakdb_schema_version(void);   /* the version this build creates */
+const char *hakdb_path(hakdb *db);
 struct sqlite3 *hakdb_sqlite(hakdb *db);
 const char *hakdb_error(hakdb *db);
 const char *hakdb_default_path(void);
@@ -78,6 +84,8 @@ typedef struct hakdb_run {
     double  fidelity;        /* RSS timeline similarity to the recording, NAN if none */
     const hakdb_metric *metrics; size_t nmetrics;
     const hakdb_sample *timeline; size_t ntimeline;
+    int64_t start_wall_ns;   /* CLOCK_REALTIME ns when the run started;
+                                HAKDB_NULL = use the insertion time */
 } hakdb_run;
 
 /* Initialises r with every figure NULL/NAN and strings NULL. */
@@ -88,6 +96,9 @@ int64_t hakdb_upsert_trace(hakdb *db, const hakdb_trace *t);
 int64_t hakdb_upsert_build(hakdb *db, const hakdb_build *b);
 int64_t hakdb_upsert_machine(hakdb *db);  /* this machine: CPU, kernel, THP, counters */
 int64_t hakdb_new_sweep(hakdb *db, const char *command, const char *grid);
+/* Normalises an env string ("B=2  A=1" -> "A=1 B=2") the way runs.env
+ * stores it; malloc'd, NULL on OOM. */
+char *hakdb_normalize_env(const char *env);
 /* Inserts a run with its metrics and timeline in one transaction; returns
  * the run id or -1. */
 int64_t hakdb_insert_run(hakdb *db, const hakdb_run *r);

@@ -1,2 +1,46 @@
-# analysis/: the `hak` dispatcher, `hak db`, `hak report`, schema and queries.
+# analysis/: the `hak` dispatcher, the run-history database library
+# (libhakdb.a: hakdb.h over SQLite, schema migrations embedded at build
+# time), `hak db`, `hak report`, schema and queries.
 HAK_OBJS += $(OBJ)/analysis/hak_main.o
+
+HAKDB_SRCS := analysis/hakdb.c analysis/hakdb_write.c analysis/hakdb_machine.c
+HAKDB_MIGRATIONS := $(sort $(wildcard analysis/migrations/*.sql))
+HAKDB_GEN := $(BUILD)/gen/analysis/hakdb_migrations.c
+HAKDB_OBJS := $(HAKDB_SRCS:%.c=$(OBJ)/%.o) $(OBJ)/gen/analysis/hakdb_migrations.o
+
+# The migrations become a C array (od + sed, no extra tools).
+$(HAKDB_GEN): $(HAKDB_MIGRATIONS) analysis/gen_migrations.sh
+	@mkdir -p $(dir $@)
+	sh analysis/gen_migrations.sh $@ $(HAKDB_MIGRATIONS)
+$(OBJ)/gen/analysis/hakdb_migrations.o: $(HAKDB_GEN) analysis/hakdb_migrations.h | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -c -o $@ $<
+
+$(LIB)/libhakdb.a: $(HAKDB_OBJS) | $(LIB)
+	ar rcs $@ $^
+
+# libhakdb uses hak_hash64 from libhaktrace, so it comes first.
+HAK_LIBS := $(LIB)/libhakdb.a $(HAK_LIBS)
+ALL_TARGETS += $(LIB)/libhakdb.a
+
+# Unit tests: analysis/tests/test_*.c, linked against libhakdb + libhaktrace.
+ANALYSIS_TESTS := $(patsubst analysis/tests/%.c,$(TESTBIN)/analysis/%,$(wildcard analysis/tests/test_*.c))
+$(TESTBIN)/analysis/%: analysis/tests/%.c $(OBJ)/analysis/db_stats.o $(LIB)/libhakdb.a $(LIB)/libhaktrace.a | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -o $@ $< $(OBJ)/analysis/db_stats.o $(LIB)/libhakdb.a $(LIB)/libhaktrace.a \
+	  $(shell pkg-config --libs cmocka sqlite3 libzstd) -lpthread -lm
+CHECK_DEPS += $(ANALYSIS_TESTS)
+
+# `hak db` and `hak report`.
+ANALYSIS_CLI := db_cli db_runs db_compare db_group db_query db_merge db_import \
+                db_table db_stats db_util
+HAK_OBJS += $(ANALYSIS_CLI:%=$(OBJ)/analysis/%.o)
+
+# Test tools (not run as tests themselves): the known-content fixture DB.
+ANALYSIS_TEST_OBJS := $(OBJ)/analysis/db_import.o $(OBJ)/analysis/db_stats.o \
+                      $(OBJ)/analysis/db_table.o $(OBJ)/analysis/db_group.o $(OBJ)/analysis/db_util.o
+$(TESTBIN)/analysis/gen_fixture: analysis/tests/gen_fixture.c $(ANALYSIS_TEST_OBJS) $(LIB)/libhakdb.a $(LIB)/libhaktrace.a | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -o $@ $< $(ANALYSIS_TEST_OBJS) $(LIB)/libhakdb.a $(LIB)/libhaktrace.a \
+	  $(shell pkg-config --libs sqlite3 libzstd) -lpthread -lm
+CHECK_DEPS += $(TESTBIN)/analysis/gen_fixture

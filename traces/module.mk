@@ -1,11 +1,19 @@
 # traces/: the trace format library (libhaktrace.a) and `hak trace`.
-TRACE_SRCS := traces/hak_util.c
+TRACE_SRCS := traces/hak_util.c traces/trace_ops.c traces/trace_codec.c \
+              traces/trace_meta.c traces/trace_write.c traces/trace_read.c \
+              traces/trace_iter.c traces/trace_replay.c
+# Generators and importers (traces-cli): in the library so bench/replayer can use them.
+TRACE_SRCS += traces/synth.c traces/synth_heap.c traces/import_android.c \
+              traces/heapmodel.c traces/symbolize.c
 TRACE_OBJS := $(TRACE_SRCS:%.c=$(OBJ)/%.o)
 
 $(LIB)/libhaktrace.a: $(TRACE_OBJS) | $(LIB)
 	ar rcs $@ $^
 
 HAK_OBJS += $(OBJ)/traces/trace_cli.o
+# `hak trace` subcommands (traces-cli)
+HAK_OBJS += $(addprefix $(OBJ)/traces/,cli_common.o cli_sink.o cli_out.o cli_info.o \
+              cli_dump.o cli_stats.o cli_validate.o cli_synth.o cli_import.o)
 HAK_LIBS += $(LIB)/libhaktrace.a
 ALL_TARGETS += $(LIB)/libhaktrace.a
 

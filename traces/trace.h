@@ -75,6 +75,10 @@ typedef struct hak_trace_meta {
     const char *hostname, *kernel, *thp_mode, *cpu_model;
     const char *recorder;      /* e.g. "hak-record 0.1" or "hak trace synth" */
     const char *options;       /* recorder options / synth parameters, free text */
+    /* Timestamp granularity in ns (0 or 1 = exact).  The writer stores
+     * ts_ns / ts_unit_ns, so coarser units make smaller traces; readers get
+     * ts_ns back rounded down to a multiple of the unit. */
+    uint32_t ts_unit_ns;
 } hak_trace_meta;
 
 typedef struct hak_site {      /* one deduplicated call stack */
@@ -126,6 +130,12 @@ int hak_tw_flush(hak_trace_writer *w);
 const char *hak_tw_error(const hak_trace_writer *w);
 uint64_t hak_tw_bytes(const hak_trace_writer *w);    /* file bytes so far */
 int hak_tw_close(hak_trace_writer *w);   /* flushes; 0 or -1 */
+/* zstd level for the following chunks (negative = faster, bigger; up to
+ * 19).  Default: $HAK_TRACE_ZSTD_LEVEL, else HAK_TW_DEFAULT_LEVEL. */
+#define HAK_TW_DEFAULT_LEVEL 3
+int hak_tw_set_level(hak_trace_writer *w, int level);
+/* Events written so far. */
+uint64_t hak_tw_nevents(const hak_trace_writer *w);
 
 /* ---- Reader ----------------------------------------------------------- */
 
@@ -137,6 +147,9 @@ typedef struct hak_trace_reader hak_trace_reader;
  * the readable prefix is used and hak_tr_status() says where and why the
  * reader stopped. */
 hak_trace_reader *hak_tr_open(const char *path, char *err, size_t errlen);
+/* Same over a buffer in memory, which must outlive the reader (not copied). */
+hak_trace_reader *hak_tr_open_mem(const void *data, size_t len,
+                                  char *err, size_t errlen);
 void hak_tr_close(hak_trace_reader *r);
 
 typedef struct hak_tr_status {
@@ -152,6 +165,8 @@ const hak_tr_status  *hak_tr_status_get(const hak_trace_reader *r);
 /* Totals known from the chunk index, without decoding events. */
 uint64_t hak_tr_nevents(const hak_trace_reader *r);
 uint32_t hak_tr_nthreads(const hak_trace_reader *r);  /* max tid + 1 */
+uint64_t hak_tr_nchunks(const hak_trace_reader *r);   /* readable chunks, all kinds */
+uint64_t hak_tr_thread_nevents(const hak_trace_reader *r, uint32_t tid);
 
 /* Side tables, loaded at open (arrays owned by the reader). */
 size_t hak_tr_sites(const hak_trace_reader *r, const hak_site **out);
@@ -167,6 +182,9 @@ int hak_tr_next(hak_trace_reader *r, hak_event *ev);
 int hak_tr_next_thread(hak_trace_reader *r, uint32_t tid, hak_event *ev);
 void hak_tr_rewind(hak_trace_reader *r);
 const char *hak_tr_error(const hak_trace_reader *r);
+/* Batch form of hak_tr_next (same global order, much faster per event):
+ * fills up to max events; returns the count, 0 at the end, -1 on error. */
+long hak_tr_read(hak_trace_reader *r, hak_event *ev, size_t max);
 
 /* ---- Replay form -------------------------------------------------------
  * What a replayer needs, precomputed once: pointers become dense object ids,
@@ -186,6 +204,19 @@ const char *hak_tr_error(const hak_trace_reader *r);
  * on the creating op: in `--threads recorded` it waits until the creating
  * thread has completed that op (per-thread progress counters; no global
  * barrier).  Serial replay just runs ops in global order.
+ *
+ * Exact rules (hak_replay_build):
+ *  - malloc/calloc/memalign/posix_memalign/aligned_alloc/valloc/pvalloc with
+ *    out_ptr != 0 create an object; with out_ptr == 0 they are failed allocs.
+ *  - realloc/reallocarray(NULL, n) becomes op MALLOC of n bytes (reallocarray:
+ *    nmemb * size, saturating); realloc(p, 0) returning NULL becomes op FREE
+ *    of p's object; any other NULL result is a failed alloc (p stays live);
+ *    otherwise p's object is consumed and a new one created (also in place).
+ *    A realloc of an unknown/freed pointer counts as such and becomes MALLOC.
+ *  - free(NULL) is dropped (free_nulls); mmap/munmap/mremap are dropped
+ *    (mmap_ops); thread_start/thread_exit are kept, and a thread_start
+ *    depends on the creating thread's (in_ptr) last op before it.
+ *  - dep_idx counts ops of thread dep_tid in the replay form (0-based).
  */
 
 #define HAK_NO_OBJ UINT32_MAX
@@ -214,6 +245,8 @@ typedef struct hak_replay {
     /* What was dropped or repaired while building, for `hak trace validate`. */
     uint64_t  unknown_frees, double_frees, failed_allocs, inversions, leaked_objects;
     uint64_t  cross_thread_deps;
+    uint64_t  free_nulls;    /* free(NULL): dropped */
+    uint64_t  mmap_ops;      /* mmap/munmap/mremap: not part of the replay form */
 } hak_replay;
 
 /* Builds the replay form from all readable events of r.  Returns 0, or -1

@@ -1,26 +1,80 @@
-/* trace_cli.c - `hak trace`: subcommands over the trace library. */
+/* trace_cli.c - `hak trace`: dispatches to the subcommands in cli_*.c. */
+#include "cli_common.h"
 #include "hak_cli.h"
 #include "hak_util.h"
 
 #include <stdio.h>
 #include <string.h>
 
+typedef struct trace_sub {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} trace_sub;
+
+static const trace_sub subs[] = {
+    {"info",     trace_info,     "metadata, operation counts, threads, peak live bytes, truncation"},
+    {"dump",     trace_dump,     "print events one per line"},
+    {"stats",    trace_stats,    "size and lifetime histograms, top call sites"},
+    {"validate", trace_validate, "check structure and semantics (bad frees, ordering)"},
+    {"synth",    trace_synth,    "write a deterministic synthetic trace"},
+    {"import",   trace_import,   "convert an Android malloc_debug record_allocs file"},
+};
+#define NSUBS (sizeof subs / sizeof *subs)
+
 static void usage(FILE *out)
 {
     fprintf(out,
-        "usage: hak trace SUBCOMMAND [OPTIONS] [TRACE]\n"
+        "usage: hak trace SUBCOMMAND [OPTIONS] [ARGS]\n"
         "\n"
-        "Inspect, validate, synthesise and import hakmem traces (.hkt).\n"
+        "Inspect, validate, synthesise and import hakmem traces (.hkt): the\n"
+        "malloc/free stream of one program, as written by 'hak record' (the\n"
+        "format is described in traces/FORMAT.md).\n"
         "\n"
-        "subcommands: (being built; see issue 2)\n");
+        "subcommands:\n");
+    for (size_t i = 0; i < NSUBS; i++)
+        fprintf(out, "  %-9s %s\n", subs[i].name, subs[i].summary);
+    fprintf(out,
+        "\n"
+        "'hak trace SUBCOMMAND --help' describes one subcommand and its options.\n"
+        "\n"
+        "examples:\n"
+        "  hak trace synth random-mixed --iters 1M --slots 256 --seed 42 -o rm.hkt\n"
+        "  hak trace info rm.hkt\n"
+        "  hak trace stats --top 5 rm.hkt\n"
+        "  hak trace validate rm.hkt && echo clean\n"
+        "  hak trace import app.record_allocs.txt -o app.hkt\n"
+        "\n"
+        "exit status: 0 ok, 1 failure (bad input, errors found), 2 usage error.\n");
 }
 
 int cmd_trace(int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
     }
-    hak_cmd_err("trace", "unknown subcommand '%s'; see 'hak trace --help'", argv[1]);
+    const char *name = argv[1];
+    if (!strcmp(name, "--help") || !strcmp(name, "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(name, "help")) {
+        if (argc < 3) {
+            usage(stdout);
+            return 0;
+        }
+        for (size_t i = 0; i < NSUBS; i++)
+            if (!strcmp(subs[i].name, argv[2])) {
+                char *sub[] = {argv[2], "--help", NULL};
+                return subs[i].run(2, sub);
+            }
+        hak_cmd_err("trace", "unknown subcommand '%s'; see 'hak trace --help'", argv[2]);
+        return 2;
+    }
+    for (size_t i = 0; i < NSUBS; i++)
+        if (!strcmp(subs[i].name, name))
+            return subs[i].run(argc - 1, argv + 1);
+    hak_cmd_err("trace", "unknown subcommand '%s'; see 'hak trace --help'", name);
     return 2;
 }

@@ -1,0 +1,62 @@
+/* db_cli.c - `hak db`: the dispatcher over the run-history subcommands and
+ * the helpers they share (db_cli.h). */
+#include "db_cli.h"
+#include "hak_cli.h"
+#include "hak_util.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    int (*run)(int, char **);
+    const char *summary;
+} subs[] = {
+    {"runs", db_cmd_runs, "list recent runs (filter by trace, allocator, label, status)"},
+    {"show", db_cmd_show, "everything stored about one run"},
+    {"info", db_cmd_info, "schema version, row counts, machines and their counters"},
+    {"compare", db_cmd_compare, "per trace and allocator: base vs new label (or build), with a noise-aware verdict"},
+    {"best", db_cmd_best, "best allocator and knob setting per trace for a metric"},
+    {"query", db_cmd_query, "run an SQL file or statement; aligned table, --csv or --json"},
+    {"export", db_cmd_export, "dump a table or view as CSV or JSON"},
+    {"merge", db_cmd_merge, "merge other databases into this one without duplicates"},
+    {"import-trace", db_cmd_import_trace, "load a trace's size/lifetime histograms and call sites"},
+};
+#define NSUBS (sizeof subs / sizeof *subs)
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "usage: hak db SUBCOMMAND [--db FILE] [OPTIONS]\n"
+        "\n"
+        "Questions over the run history in SQLite (default ./hak.db, or $HAK_DB).\n"
+        "The schema is documented in analysis/schema.sql; ready-made questions\n"
+        "are in analysis/queries/*.sql (run them with 'hak db query FILE').\n"
+        "\n"
+        "subcommands:\n");
+    for (size_t i = 0; i < NSUBS; i++)
+        fprintf(out, "  %-13s %s\n", subs[i].name, subs[i].summary);
+    fprintf(out,
+        "\n"
+        "'hak db SUBCOMMAND --help' describes one.  Exit status: 0 ok, 1 failure,\n"
+        "2 usage error.\n");
+}
+
+int cmd_db(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < NSUBS; i++)
+        if (!strcmp(argv[1], subs[i].name))
+            return subs[i].run(argc - 1, argv + 1);
+    hak_cmd_err("db", "unknown subcommand '%s'; see 'hak db --help'", argv[1]);
+    return 2;
+}

@@ -1,0 +1,102 @@
+/* db_cli.h - internals shared by the `hak db` subcommands and `hak report`:
+ * opening the database for a command, metric lookup (which column or
+ * run_metrics name, which direction is better, unit) and value formatting. */
+#ifndef DB_CLI_H
+#define DB_CLI_H
+
+#include "db_table.h"
+#include "hakdb.h"
+
+#include <stdio.h>
+
+/* Subcommands (argv[0] is the subcommand name). */
+int db_cmd_runs(int argc, char **argv);
+int db_cmd_show(int argc, char **argv);
+int db_cmd_info(int argc, char **argv);
+int db_cmd_compare(int argc, char **argv);
+int db_cmd_best(int argc, char **argv);
+int db_cmd_query(int argc, char **argv);
+int db_cmd_export(int argc, char **argv);
+int db_cmd_merge(int argc, char **argv);
+int db_cmd_import_trace(int argc, char **argv);
+
+/* Opens an existing database for `hak CMD`; prints the one-line error and
+ * returns NULL on failure. */
+hakdb *db_open_for(const char *cmd, const char *path);
+
+/* Writes into buf an SQL expression giving metric `m` for the run aliased
+ * `r` (a runs column, or a run_metrics lookup with the name bound as
+ * parameter ?NNN given by param).  Returns buf. */
+const char *db_metric_expr(const char *m, int param, char *buf, size_t len);
+int db_metric_is_column(const char *m);
+/* 1 when higher is better (metric_info, else *_per_s), 0 otherwise. */
+int db_metric_higher_better(hakdb *db, const char *m);
+/* The metric's unit from metric_info/run_metrics, or "" (static/db string copied). */
+void db_metric_unit(hakdb *db, const char *m, char *buf, size_t len);
+/* 1 when some run has a non-NULL value of m; fills err with the known names otherwise. */
+int db_metric_exists(hakdb *db, const char *m, char *err, size_t errlen);
+
+/* Human formatting by unit ("ops/s", "ns", "bytes", "count", "ratio"). */
+const char *db_fmt_value(double v, const char *unit, char *buf, size_t len);
+
+/* SQL condition matching a --trace argument against traces t (program,
+ * path or hash prefix) with the text bound as ?param. */
+const char *db_trace_cond(int param, char *buf, size_t len);
+
+/* Parses --csv/--json style flags shared by listing commands. */
+typedef struct db_out {
+    db_fmt fmt;
+    const char *path;   /* -o FILE, NULL = stdout */
+} db_out;
+FILE *db_out_open(const char *cmd, const db_out *o);
+void db_out_close(FILE *f);
+
+#endif
+
+/* ---- grouped metric values (compare, best, report) -------------------- */
+#include "db_stats.h"
+
+typedef struct db_group {
+    char *hash, *trace, *alloc, *env;  /* trace content hash & name, build name, knobs */
+    int side;                          /* compare: 0 base, 1 new; else 0 */
+    double *v;                         /* values of the repeats */
+    size_t n, cap;
+    db_summary s;                      /* filled by db_collect */
+} db_group;
+
+typedef struct db_groups {
+    db_group *g;
+    size_t n, cap;
+} db_groups;
+
+/* Steps st (columns: hash, trace, alloc, env, side, value; rows sorted by
+ * the first five, NULL values skipped) into groups.  0 or -1 (err). */
+int db_collect(sqlite3_stmt *st, db_groups *out, char *err, size_t errlen);
+void db_groups_free(db_groups *g);
+
+typedef struct db_filter {
+    const char *trace, *label, *sweep, *kind;   /* NULL = any */
+} db_filter;
+
+/* Groups of metric m by (trace, allocator, knobs) over ok runs matching f. */
+int db_collect_metric(hakdb *db, const char *m, const db_filter *f, db_groups *out,
+                      char *err, size_t errlen);
+
+typedef struct db_cmp_row {
+    const db_group *base, *neu;        /* either may be NULL (only on one side) */
+    db_change c;
+    const char *metric;
+} db_cmp_row;
+
+typedef struct db_cmp_opts {
+    const char *base, *neu;            /* labels, or build names when by_build */
+    int by_build;
+    const char *trace;                 /* NULL = all */
+    double min_change;                 /* relative, e.g. 0.02 */
+} db_cmp_opts;
+
+/* Compares metric m; rows point into *storage (free with db_groups_free),
+ * sorted regressions first (largest first), then improvements, same,
+ * unsure, one-sided.  0 or -1 (err). */
+int db_compare_metric(hakdb *db, const db_cmp_opts *o, const char *m, db_groups *storage,
+                      db_cmp_row **rows, size_t *nrows, char *err, size_t errlen);

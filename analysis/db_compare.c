@@ -1,0 +1,418 @@
+/* db_compare.c - `hak db compare` (base vs new, noise-aware) and
+ * `hak db best` (best allocator + knob setting per trace). */
+#include "db_cli.h"
+#include "hak_util.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { OPT_DB = 1000, OPT_CSV, OPT_JSON, OPT_TRACE, OPT_BASE, OPT_NEW, OPT_METRIC, OPT_BY,
+       OPT_MIN, OPT_FAIL, OPT_LABEL, OPT_SWEEP, OPT_KIND };
+
+static void compare_usage(FILE *out)
+{
+    fprintf(out,
+        "usage: hak db compare --base A --new B [--by label|build] [--metric M]...\n"
+        "                      [--trace T] [--min-change PCT] [--fail-on-regression]\n"
+        "                      [--db FILE] [--csv|--json] [-o FILE]\n"
+        "\n"
+        "Compares runs labelled A (--label at replay time) with runs labelled B,\n"
+        "per trace, allocator and knob setting; with --by build, A and B are\n"
+        "allocator build names (e.g. hakmem@abc123 vs hakmem) compared per trace\n"
+        "and knob setting.  For each side: median of the repeats, spread\n"
+        "(min..max) and count; then new/base ratio and a verdict.\n"
+        "\n"
+        "Verdict: REGRESSION or better only when both sides have >= 2 repeats,\n"
+        "their min..max ranges do not overlap and the medians differ by more than\n"
+        "both --min-change (default 2%%) and the run-to-run noise (3 x 1.4826 x MAD\n"
+        "relative to the median); otherwise 'same'; 'unsure' with a single run.\n"
+        "Direction comes from metric_info (ops_per_s: higher is better; faults,\n"
+        "RSS, misses, time: lower).  Regressions are listed first.\n"
+        "\n"
+        "  --metric M   ops_per_s, minor_faults, peak_rss_bytes, wall_ns, any\n"
+        "               run_metrics name (cycles, dTLB-load-misses, sim.dtlb_misses).\n"
+        "               Repeatable; default: ops_per_s, minor_faults, peak_rss_bytes.\n"
+        "  --fail-on-regression  exit 1 when any regression is found (for CI).\n");
+}
+
+static void fmt_spread(const db_group *g, const char *unit, char *buf, size_t len)
+{
+    if (!g || g->n < 2) {
+        snprintf(buf, len, "-");
+        return;
+    }
+    char a[40], b[40];
+    db_fmt_value(g->s.min, unit, a, sizeof a);
+    db_fmt_value(g->s.max, unit, b, sizeof b);
+    snprintf(buf, len, "%s..%s", a, b);
+}
+
+static void add_text_row(db_tbl *t, const db_cmp_row *r, const db_cmp_opts *o, const char *unit)
+{
+    const db_group *g = r->base ? r->base : r->neu;
+    size_t i = db_tbl_add_row(t);
+    char b[96];
+    db_tbl_set(t, i, 0, DB_TEXT, g->trace);
+    if (o->by_build)
+        db_tbl_setf(t, i, 1, DB_TEXT, "%s -> %s", o->base, o->neu);
+    else
+        db_tbl_set(t, i, 1, DB_TEXT, g->alloc);
+    db_tbl_set(t, i, 2, DB_TEXT, *g->env ? g->env : "-");
+    db_tbl_set(t, i, 3, DB_TEXT, r->metric);
+    db_tbl_set(t, i, 4, DB_REAL, r->base ? db_fmt_value(r->base->s.median, unit, b, sizeof b) : NULL);
+    fmt_spread(r->base, unit, b, sizeof b);
+    db_tbl_set(t, i, 5, DB_REAL, r->base ? b : NULL);
+    db_tbl_setf(t, i, 6, DB_INT, "%zu", r->base ? r->base->n : 0);
+    db_tbl_set(t, i, 7, DB_REAL, r->neu ? db_fmt_value(r->neu->s.median, unit, b, sizeof b) : NULL);
+    fmt_spread(r->neu, unit, b, sizeof b);
+    db_tbl_set(t, i, 8, DB_REAL, r->neu ? b : NULL);
+    db_tbl_setf(t, i, 9, DB_INT, "%zu", r->neu ? r->neu->n : 0);
+    if (r->base && r->neu && !isnan(r->c.rel) && !isinf(r->c.rel))
+        db_tbl_setf(t, i, 10, DB_REAL, "%+.1f%%", 100 * r->c.rel);
+    else
+        db_tbl_set(t, i, 10, DB_REAL, NULL);
+    if (!r->base || !r->neu)
+        db_tbl_set(t, i, 11, DB_TEXT, r->base ? "only in base" : "only in new");
+    else if (r->c.verdict == DB_SAME)
+        db_tbl_setf(t, i, 11, DB_TEXT, "same (noise %.1f%%)", 100 * r->c.noise);
+    else
+        db_tbl_set(t, i, 11, DB_TEXT, db_verdict_name(r->c.verdict));
+}
+
+static void dbl_cell(db_tbl *t, size_t i, int c, double v)
+{
+    if (isnan(v) || isinf(v))
+        db_tbl_set(t, i, c, DB_REAL, NULL);
+    else
+        db_tbl_setf(t, i, c, DB_REAL, "%.10g", v);
+}
+
+static void add_raw_row(db_tbl *t, const db_cmp_row *r, const db_cmp_opts *o)
+{
+    const db_group *g = r->base ? r->base : r->neu;
+    size_t i = db_tbl_add_row(t);
+    db_tbl_set(t, i, 0, DB_TEXT, g->trace);
+    db_tbl_set(t, i, 1, DB_TEXT, g->hash);
+    if (o->by_build)
+        db_tbl_setf(t, i, 2, DB_TEXT, "%s -> %s", o->base, o->neu);
+    else
+        db_tbl_set(t, i, 2, DB_TEXT, g->alloc);
+    db_tbl_set(t, i, 3, DB_TEXT, g->env);
+    db_tbl_set(t, i, 4, DB_TEXT, r->metric);
+    const db_group *s[2] = {r->base, r->neu};
+    for (int k = 0; k < 2; k++) {
+        int c = 5 + 5 * k;
+        if (s[k]) {
+            dbl_cell(t, i, c, s[k]->s.median);
+            dbl_cell(t, i, c + 1, s[k]->s.min);
+            dbl_cell(t, i, c + 2, s[k]->s.max);
+            dbl_cell(t, i, c + 3, s[k]->s.mad);
+            db_tbl_setf(t, i, c + 4, DB_INT, "%zu", s[k]->n);
+        } else {
+            db_tbl_setf(t, i, c + 4, DB_INT, "0");
+        }
+    }
+    if (r->base && r->neu) {
+        dbl_cell(t, i, 15, r->c.ratio);
+        dbl_cell(t, i, 16, r->c.noise);
+        db_tbl_set(t, i, 17, DB_TEXT, r->c.verdict == DB_WORSE ? "regression"
+                   : r->c.verdict == DB_BETTER ? "better" : r->c.verdict == DB_SAME ? "same" : "unsure");
+    } else {
+        db_tbl_set(t, i, 17, DB_TEXT, r->base ? "only_base" : "only_new");
+    }
+}
+
+int db_cmd_compare(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"db", required_argument, 0, OPT_DB}, {"csv", no_argument, 0, OPT_CSV},
+        {"json", no_argument, 0, OPT_JSON}, {"trace", required_argument, 0, OPT_TRACE},
+        {"base", required_argument, 0, OPT_BASE}, {"new", required_argument, 0, OPT_NEW},
+        {"metric", required_argument, 0, OPT_METRIC}, {"by", required_argument, 0, OPT_BY},
+        {"min-change", required_argument, 0, OPT_MIN},
+        {"fail-on-regression", no_argument, 0, OPT_FAIL},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    const char *dbp = NULL, *metrics[16];
+    int nm = 0, fail = 0, c;
+    db_cmp_opts o = {NULL, NULL, 0, NULL, 0.02};
+    db_out out = {DB_FMT_TEXT, NULL};
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "ho:", lo, NULL)) != -1) {
+        switch (c) {
+        case OPT_DB: dbp = optarg; break;
+        case OPT_CSV: out.fmt = DB_FMT_CSV; break;
+        case OPT_JSON: out.fmt = DB_FMT_JSON; break;
+        case OPT_TRACE: o.trace = optarg; break;
+        case OPT_BASE: o.base = optarg; break;
+        case OPT_NEW: o.neu = optarg; break;
+        case OPT_FAIL: fail = 1; break;
+        case 'o': out.path = optarg; break;
+        case OPT_METRIC:
+            if (nm == 16) {
+                hak_cmd_err("db compare", "at most 16 --metric");
+                return 2;
+            }
+            metrics[nm++] = optarg;
+            break;
+        case OPT_BY:
+            if (!strcmp(optarg, "label")) o.by_build = 0;
+            else if (!strcmp(optarg, "build")) o.by_build = 1;
+            else {
+                hak_cmd_err("db compare", "--by: '%s' is not 'label' or 'build'", optarg);
+                return 2;
+            }
+            break;
+        case OPT_MIN: {
+            char *end;
+            double v = strtod(optarg, &end);
+            if (end == optarg || (*end && strcmp(end, "%")) || v < 0 || v > 1000) {
+                hak_cmd_err("db compare", "--min-change: '%s' is not a percentage", optarg);
+                return 2;
+            }
+            o.min_change = v / 100;
+            break;
+        }
+        case 'h': compare_usage(stdout); return 0;
+        default: compare_usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        hak_cmd_err("db compare", "unexpected argument '%s'; see --help", argv[optind]);
+        return 2;
+    }
+    if (!o.base || !o.neu) {
+        hak_cmd_err("db compare", "--base and --new are required; see --help");
+        return 2;
+    }
+    if (!nm) {
+        metrics[nm++] = "ops_per_s";
+        metrics[nm++] = "minor_faults";
+        metrics[nm++] = "peak_rss_bytes";
+    }
+    hakdb *db = db_open_for("db compare", dbp);
+    if (!db)
+        return 1;
+    char err[600];
+    for (int k = 0; k < nm; k++)
+        if (!db_metric_exists(db, metrics[k], err, sizeof err)) {
+            hak_cmd_err("db compare", "%s", err);
+            hakdb_close(db);
+            return 1;
+        }
+    static const char *const tn[] = {"trace", "alloc", "knobs", "metric", "base", "base range", "n",
+                                     "new", "new range", "n", "change", "verdict"};
+    static const char *const rn[] = {"trace", "trace_hash", "alloc", "env", "metric",
+        "base_median", "base_min", "base_max", "base_mad", "base_n",
+        "new_median", "new_min", "new_max", "new_mad", "new_n", "ratio", "noise", "verdict"};
+    db_tbl *t = out.fmt == DB_FMT_TEXT ? db_tbl_new(12, tn) : db_tbl_new(18, rn);
+    db_groups store[16];
+    memset(store, 0, sizeof store);
+    int rc = 0, regressions = 0, pairs = 0;
+    /* All metrics' rows, regressions of every metric first. */
+    db_cmp_row *all = NULL;
+    size_t nall = 0;
+    for (int k = 0; k < nm && rc == 0; k++) {
+        db_cmp_row *rows;
+        size_t n;
+        if (db_compare_metric(db, &o, metrics[k], &store[k], &rows, &n, err, sizeof err) != 0) {
+            hak_cmd_err("db compare", "%s", err);
+            rc = 1;
+            break;
+        }
+        all = realloc(all, (nall + n + 1) * sizeof *all);
+        memcpy(all + nall, rows, n * sizeof *rows);
+        nall += n;
+        free(rows);
+    }
+    if (rc == 0) {
+        /* Stable order: regressions (all metrics), improvements, the rest. */
+        for (int pass = 0; pass < 3; pass++) {
+            for (size_t i = 0; i < nall; i++) {
+                const db_cmp_row *r = &all[i];
+                int both = r->base && r->neu;
+                int cls = both && r->c.verdict == DB_WORSE ? 0 : both && r->c.verdict == DB_BETTER ? 1 : 2;
+                if (cls != pass)
+                    continue;
+                pairs += both;
+                regressions += cls == 0;
+                if (out.fmt == DB_FMT_TEXT) {
+                    char unit[32];
+                    db_metric_unit(db, r->metric, unit, sizeof unit);
+                    add_text_row(t, r, &o, unit);
+                } else {
+                    add_raw_row(t, r, &o);
+                }
+            }
+        }
+        FILE *f = db_out_open("db compare", &out);
+        if (!f) {
+            rc = 1;
+        } else {
+            if (out.fmt == DB_FMT_TEXT)
+                fprintf(f, "compare %s '%s' (base) -> '%s' (new); min change %.1f%%\n\n",
+                        o.by_build ? "build" : "label", o.base, o.neu, 100 * o.min_change);
+            db_tbl_print(t, out.fmt, f);
+            if (out.fmt == DB_FMT_TEXT)
+                fprintf(f, "\n%d regression%s in %d comparison%s\n", regressions,
+                        regressions == 1 ? "" : "s", pairs, pairs == 1 ? "" : "s");
+            db_out_close(f);
+        }
+        if (nall == 0 && rc == 0)
+            fprintf(stderr, "hak db compare: note: no ok runs with %s '%s' or '%s'\n",
+                    o.by_build ? "build" : "label", o.base, o.neu);
+        if (fail && regressions)
+            rc = 1;
+    }
+    free(all);
+    for (int k = 0; k < nm; k++)
+        db_groups_free(&store[k]);
+    db_tbl_free(t);
+    hakdb_close(db);
+    return rc;
+}
+
+/* ---- best ------------------------------------------------------------- */
+
+static void best_usage(FILE *out)
+{
+    fprintf(out,
+        "usage: hak db best [--metric M] [--trace T] [--sweep ID] [--label L]\n"
+        "                   [--kind measured|simulated] [--db FILE] [--csv|--json] [-o FILE]\n"
+        "\n"
+        "For every trace, the allocator and knob setting with the best median of\n"
+        "metric M over its ok runs (default ops_per_s), direction-aware: ops_per_s\n"
+        "higher is better; faults, RSS, times and misses lower.  Shows the\n"
+        "runner-up, the margin, and whether the win exceeds run-to-run noise\n"
+        "(same rule as 'hak db compare').\n");
+}
+
+static int better(double a, double b, int higher)
+{
+    return higher ? a > b : a < b;
+}
+
+int db_cmd_best(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"db", required_argument, 0, OPT_DB}, {"csv", no_argument, 0, OPT_CSV},
+        {"json", no_argument, 0, OPT_JSON}, {"trace", required_argument, 0, OPT_TRACE},
+        {"metric", required_argument, 0, OPT_METRIC}, {"label", required_argument, 0, OPT_LABEL},
+        {"sweep", required_argument, 0, OPT_SWEEP}, {"kind", required_argument, 0, OPT_KIND},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    const char *dbp = NULL, *metric = "ops_per_s";
+    db_filter f = {0};
+    db_out out = {DB_FMT_TEXT, NULL};
+    int c;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "ho:", lo, NULL)) != -1) {
+        switch (c) {
+        case OPT_DB: dbp = optarg; break;
+        case OPT_CSV: out.fmt = DB_FMT_CSV; break;
+        case OPT_JSON: out.fmt = DB_FMT_JSON; break;
+        case OPT_TRACE: f.trace = optarg; break;
+        case OPT_METRIC: metric = optarg; break;
+        case OPT_LABEL: f.label = optarg; break;
+        case OPT_SWEEP: f.sweep = optarg; break;
+        case OPT_KIND: f.kind = optarg; break;
+        case 'o': out.path = optarg; break;
+        case 'h': best_usage(stdout); return 0;
+        default: best_usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        hak_cmd_err("db best", "unexpected argument '%s'; see --help", argv[optind]);
+        return 2;
+    }
+    hakdb *db = db_open_for("db best", dbp);
+    if (!db)
+        return 1;
+    char err[600], unit[32];
+    if (!db_metric_exists(db, metric, err, sizeof err)) {
+        hak_cmd_err("db best", "%s", err);
+        hakdb_close(db);
+        return 1;
+    }
+    db_metric_unit(db, metric, unit, sizeof unit);
+    int higher = db_metric_higher_better(db, metric);
+    db_groups gs = {0};
+    if (db_collect_metric(db, metric, &f, &gs, err, sizeof err) != 0) {
+        hak_cmd_err("db best", "%s", err);
+        hakdb_close(db);
+        return 1;
+    }
+    static const char *const tn[] = {"trace", "best", "knobs", "median", "n", "runner-up",
+                                     "its median", "margin", "settings", "verdict"};
+    static const char *const rn[] = {"trace", "trace_hash", "metric", "better", "alloc", "env",
+        "median", "n", "runner_up", "runner_up_median", "ratio", "settings", "verdict"};
+    int text = out.fmt == DB_FMT_TEXT;
+    db_tbl *t = text ? db_tbl_new(10, tn) : db_tbl_new(13, rn);
+    for (size_t i = 0; i < gs.n;) {
+        size_t j = i, bi = i, ri = (size_t)-1;
+        while (j < gs.n && !strcmp(gs.g[j].hash, gs.g[i].hash))
+            j++;
+        for (size_t k = i; k < j; k++)
+            if (better(gs.g[k].s.median, gs.g[bi].s.median, higher))
+                bi = k;
+        for (size_t k = i; k < j; k++)
+            if (k != bi && (ri == (size_t)-1 || better(gs.g[k].s.median, gs.g[ri].s.median, higher)))
+                ri = k;
+        const db_group *b = &gs.g[bi], *r = ri == (size_t)-1 ? NULL : &gs.g[ri];
+        db_change ch = {DB_UNSURE, NAN, NAN, 0};
+        if (r)
+            ch = db_compare(&r->s, &b->s, higher, 0.02);
+        const char *verdict = !r ? "only setting" : ch.verdict == DB_BETTER ? "clear win"
+                            : ch.verdict == DB_SAME ? "within noise" : "unsure (1 run)";
+        size_t row = db_tbl_add_row(t);
+        char v[64];
+        if (text) {
+            db_tbl_set(t, row, 0, DB_TEXT, b->trace);
+            db_tbl_set(t, row, 1, DB_TEXT, b->alloc);
+            db_tbl_set(t, row, 2, DB_TEXT, *b->env ? b->env : "-");
+            db_tbl_set(t, row, 3, DB_REAL, db_fmt_value(b->s.median, unit, v, sizeof v));
+            db_tbl_setf(t, row, 4, DB_INT, "%zu", b->n);
+            if (r) {
+                db_tbl_setf(t, row, 5, DB_TEXT, "%s%s%s", r->alloc, *r->env ? " " : "", r->env);
+                db_tbl_set(t, row, 6, DB_REAL, db_fmt_value(r->s.median, unit, v, sizeof v));
+                if (!isnan(ch.ratio))
+                    db_tbl_setf(t, row, 7, DB_REAL, "%.3fx", higher ? ch.ratio : 1 / ch.ratio);
+            }
+            db_tbl_setf(t, row, 8, DB_INT, "%zu", j - i);
+            db_tbl_set(t, row, 9, DB_TEXT, verdict);
+        } else {
+            db_tbl_set(t, row, 0, DB_TEXT, b->trace);
+            db_tbl_set(t, row, 1, DB_TEXT, b->hash);
+            db_tbl_set(t, row, 2, DB_TEXT, metric);
+            db_tbl_set(t, row, 3, DB_TEXT, higher ? "higher" : "lower");
+            db_tbl_set(t, row, 4, DB_TEXT, b->alloc);
+            db_tbl_set(t, row, 5, DB_TEXT, b->env);
+            db_tbl_setf(t, row, 6, DB_REAL, "%.10g", b->s.median);
+            db_tbl_setf(t, row, 7, DB_INT, "%zu", b->n);
+            if (r) {
+                db_tbl_setf(t, row, 8, DB_TEXT, "%s%s%s", r->alloc, *r->env ? " " : "", r->env);
+                db_tbl_setf(t, row, 9, DB_REAL, "%.10g", r->s.median);
+                if (!isnan(ch.ratio))
+                    db_tbl_setf(t, row, 10, DB_REAL, "%.6g", ch.ratio);
+            }
+            db_tbl_setf(t, row, 11, DB_INT, "%zu", j - i);
+            db_tbl_set(t, row, 12, DB_TEXT, verdict);
+        }
+        i = j;
+    }
+    int rc = 0;
+    FILE *fo = db_out_open("db best", &out);
+    if (!fo) {
+        rc = 1;
+    } else {
+        if (text)
+            fprintf(fo, "best setting per trace by %s (%s is better)\n\n", metric,
+                    higher ? "higher" : "lower");
+        db_tbl_print(t, out.fmt, fo);
+        db_out_close(fo);
+    }
+    db_tbl_free(t);
+    db_groups_free(&gs);
+    hakdb_close(db);
+    return rc;
+}

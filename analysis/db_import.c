@@ -1,0 +1,469 @@
+/* db_import.c - see db_import.h.  Also `hak db import-trace`. */
+#include "db_cli.h"
+#include "db_import.h"
+#include "hakdb_int.h"
+#include "hak_util.h"
+#include "heapmodel.h"
+#include "symbolize.h"
+#include "trace.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define NSIZE 65      /* bucket 0: size 0; bucket k: [2^(k-1), 2^k) */
+#define NLIFE 65      /* bucket k: lifetime in [2^(k-1), 2^k) ns; 0: 0 ns */
+#define MAX_FRAMES 12
+
+typedef struct site_acc {
+    uint64_t allocs, bytes, freed, short_lived;
+    double life_sum;
+} site_acc;
+
+typedef struct acc {
+    uint64_t size_n[NSIZE], size_b[NSIZE];
+    uint64_t life_n[NLIFE], life_b[NLIFE];
+    uint64_t leak_n, leak_b;
+    site_acc *sites;
+    uint32_t nsites;           /* array length (max site id + 1) */
+    uint64_t short_ns;
+    int oom;
+} acc;
+
+static int bucket_of(uint64_t v)
+{
+    return v ? 64 - __builtin_clzll(v) : 0;   /* 1 -> 1, 2..3 -> 2, ... */
+}
+
+static site_acc *site_of(acc *a, uint32_t id)
+{
+    if (id >= a->nsites) {
+        uint32_t n = a->nsites ? a->nsites : 64;
+        while (n <= id)
+            n *= 2;
+        site_acc *s = realloc(a->sites, (size_t)n * sizeof *s);
+        if (!s) {
+            a->oom = 1;
+            return NULL;
+        }
+        memset(s + a->nsites, 0, (size_t)(n - a->nsites) * sizeof *s);
+        a->sites = s;
+        a->nsites = n;
+    }
+    return &a->sites[id];
+}
+
+static void on_death(void *ctx, const hak_hm_obj *o, const hak_event *ev)
+{
+    acc *a = ctx;
+    uint64_t life = ev->ts_ns >= o->ts_ns ? ev->ts_ns - o->ts_ns : 0;
+    int b = bucket_of(life);
+    a->life_n[b]++;
+    a->life_b[b] += o->size;
+    site_acc *s = site_of(a, o->site);
+    if (s) {
+        s->freed++;
+        s->short_lived += life < a->short_ns;
+        s->life_sum += (double)life;
+    }
+}
+
+static void on_live(void *ctx, const hak_hm_obj *o)
+{
+    acc *a = ctx;
+    a->leak_n++;
+    a->leak_b += o->size;
+}
+
+/* Frames inside the allocator or the recorder say nothing about the
+ * program; the call site is the first frame outside them. */
+static int boring_frame(const char *s)
+{
+    static const char *const pfx[] = {"malloc", "calloc", "realloc", "free", "__libc_", "posix_memalign",
+                                      "memalign", "aligned_alloc", "valloc", "pvalloc", "operator new",
+                                      "_Znw", "_Zna", "0x"};
+    if (strstr(s, "libhakrec") || strstr(s, "libhakmem"))
+        return 1;
+    for (size_t i = 0; i < sizeof pfx / sizeof *pfx; i++)
+        if (!strncmp(s, pfx[i], strlen(pfx[i])))
+            return 1;
+    return 0;
+}
+
+static void json_add(char *buf, size_t len, const char *key, const char *val, int *first)
+{
+    size_t n = strlen(buf);
+    if (!val || n + 8 >= len)
+        return;
+    n += (size_t)snprintf(buf + n, len - n, "%s\"%s\": \"", *first ? "" : ", ", key);
+    *first = 0;
+    for (const char *p = val; *p && n + 8 < len; p++) {
+        if (*p == '"' || *p == '\\')
+            buf[n++] = '\\';
+        if ((unsigned char)*p >= 0x20)
+            buf[n++] = *p;
+    }
+    snprintf(buf + n, len - n, "\"");
+}
+
+typedef struct store_arg {
+    int64_t trace_id;
+    acc *a;
+    hak_trace_reader *r;
+    hak_symbolizer *sym;
+    const hak_heap_model *m;
+    uint64_t short_ns;
+    const char *truncated;
+} store_arg;
+
+static int exec1(hakdb *db, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        hakdb_fail(db, "import");
+        return rc;
+    }
+    return SQLITE_OK;
+}
+
+static int store_body(hakdb *db, void *p)
+{
+    store_arg *s = p;
+    sqlite3 *q = hakdb_sqlite(db);
+    static const char *const del[] = {"trace_stats", "trace_size_hist", "trace_lifetime_hist",
+                                      "trace_sites", "trace_rss"};
+    sqlite3_stmt *st;
+    int rc;
+    for (size_t i = 0; i < sizeof del / sizeof *del; i++) {
+        char sql[96];
+        snprintf(sql, sizeof sql, "DELETE FROM %s WHERE trace_id = ?1", del[i]);
+        if ((rc = hakdb_prepare(db, &st, sql)))
+            return rc;
+        sqlite3_bind_int64(st, 1, s->trace_id);
+        rc = exec1(db, st);
+        sqlite3_finalize(st);
+        if (rc)
+            return rc;
+    }
+    acc *a = s->a;
+    uint64_t nsites = 0;
+    for (uint32_t i = 0; i < a->nsites; i++)
+        nsites += a->sites[i].allocs > 0;
+    char now[32];
+    hakdb_iso_time(HAKDB_NULL, now);
+    if ((rc = hakdb_prepare(db, &st,
+            "INSERT INTO trace_stats(trace_id, imported_at, allocs, frees, bytes_allocated,"
+            " peak_live_bytes, sites, short_lived_ns, truncated) VALUES(?,?,?,?,?,?,?,?,?)")))
+        return rc;
+    sqlite3_bind_int64(st, 1, s->trace_id);
+    hakdb_bind_text(st, 2, now);
+    sqlite3_bind_int64(st, 3, (int64_t)s->m->allocs);
+    sqlite3_bind_int64(st, 4, (int64_t)s->m->frees);
+    sqlite3_bind_int64(st, 5, (int64_t)s->m->alloc_bytes);
+    sqlite3_bind_int64(st, 6, (int64_t)s->m->peak_live_bytes);
+    sqlite3_bind_int64(st, 7, (int64_t)nsites);
+    sqlite3_bind_int64(st, 8, (int64_t)s->short_ns);
+    hakdb_bind_text(st, 9, s->truncated && *s->truncated ? s->truncated : NULL);
+    rc = exec1(db, st);
+    sqlite3_finalize(st);
+    if (rc)
+        return rc;
+
+    if ((rc = hakdb_prepare(db, &st,
+            "INSERT INTO trace_size_hist(trace_id, lo_bytes, hi_bytes, allocs, bytes) VALUES(?,?,?,?,?)")))
+        return rc;
+    for (int b = 0; b < NSIZE && !rc; b++) {
+        if (!a->size_n[b])
+            continue;
+        uint64_t lo = b ? 1ull << (b - 1) : 0, hi = b ? (b == 64 ? UINT64_MAX : 1ull << b) : 1;
+        sqlite3_bind_int64(st, 1, s->trace_id);
+        sqlite3_bind_int64(st, 2, (int64_t)lo);
+        sqlite3_bind_int64(st, 3, hi > INT64_MAX ? INT64_MAX : (int64_t)hi);
+        sqlite3_bind_int64(st, 4, (int64_t)a->size_n[b]);
+        sqlite3_bind_int64(st, 5, (int64_t)(a->size_b[b] > INT64_MAX ? INT64_MAX : a->size_b[b]));
+        rc = exec1(db, st);
+    }
+    sqlite3_finalize(st);
+    if (rc)
+        return rc;
+
+    if ((rc = hakdb_prepare(db, &st,
+            "INSERT INTO trace_lifetime_hist(trace_id, bucket, lo_ns, hi_ns, objects, bytes) VALUES(?,?,?,?,?,?)")))
+        return rc;
+    for (int b = -1; b < NLIFE && !rc; b++) {
+        uint64_t n = b < 0 ? a->leak_n : a->life_n[b], by = b < 0 ? a->leak_b : a->life_b[b];
+        if (!n)
+            continue;
+        sqlite3_bind_int64(st, 1, s->trace_id);
+        sqlite3_bind_int(st, 2, b);
+        if (b < 0) {
+            sqlite3_bind_null(st, 3);
+            sqlite3_bind_null(st, 4);
+        } else {
+            uint64_t lo = b ? 1ull << (b - 1) : 0, hi = b ? (b == 64 ? UINT64_MAX : 1ull << b) : 1;
+            sqlite3_bind_int64(st, 3, (int64_t)lo);
+            sqlite3_bind_int64(st, 4, hi > INT64_MAX ? INT64_MAX : (int64_t)hi);
+        }
+        sqlite3_bind_int64(st, 5, (int64_t)n);
+        sqlite3_bind_int64(st, 6, (int64_t)(by > INT64_MAX ? INT64_MAX : by));
+        rc = exec1(db, st);
+    }
+    sqlite3_finalize(st);
+    if (rc)
+        return rc;
+
+    if ((rc = hakdb_prepare(db, &st,
+            "INSERT INTO trace_sites(trace_id, site, symbol, frames, allocs, bytes, freed, short_lived,"
+            " mean_lifetime_ns) VALUES(?,?,?,?,?,?,?,?,?)")))
+        return rc;
+    for (uint32_t i = 0; i < a->nsites && !rc; i++) {
+        site_acc *x = &a->sites[i];
+        if (!x->allocs)
+            continue;
+        char frames[MAX_FRAMES * 160] = "", sym[160] = "", one[160];
+        const hak_site *hs = i ? hak_tr_site(s->r, i) : NULL;
+        if (hs && s->sym) {
+            for (uint32_t d = 0; d < hs->depth; d++) {
+                hak_sym_format(s->sym, hs->ips[d], one, sizeof one);
+                if (!sym[0] && !boring_frame(one))
+                    snprintf(sym, sizeof sym, "%s", one);
+                if (d < MAX_FRAMES) {
+                    size_t n = strlen(frames);
+                    snprintf(frames + n, sizeof frames - n, "%s%s", d ? " <- " : "", one);
+                }
+            }
+            if (!sym[0] && hs->depth)   /* every frame "boring": keep the outermost */
+                hak_sym_format(s->sym, hs->ips[hs->depth - 1], sym, sizeof sym);
+        }
+        sqlite3_bind_int64(st, 1, s->trace_id);
+        sqlite3_bind_int64(st, 2, i);
+        hakdb_bind_text(st, 3, sym[0] ? sym : NULL);
+        hakdb_bind_text(st, 4, frames[0] ? frames : NULL);
+        sqlite3_bind_int64(st, 5, (int64_t)x->allocs);
+        sqlite3_bind_int64(st, 6, (int64_t)x->bytes);
+        sqlite3_bind_int64(st, 7, (int64_t)x->freed);
+        sqlite3_bind_int64(st, 8, (int64_t)x->short_lived);
+        if (x->freed)
+            sqlite3_bind_double(st, 9, x->life_sum / (double)x->freed);
+        else
+            sqlite3_bind_null(st, 9);
+        rc = exec1(db, st);
+    }
+    sqlite3_finalize(st);
+    if (rc)
+        return rc;
+
+    const hak_rss_sample *rss;
+    size_t nrss = hak_tr_rss(s->r, &rss);
+    if (nrss) {
+        if ((rc = hakdb_prepare(db, &st,
+                "INSERT INTO trace_rss(trace_id, idx, t_ns, rss_bytes) VALUES(?,?,?,?)")))
+            return rc;
+        for (size_t i = 0; i < nrss && !rc; i++) {
+            sqlite3_bind_int64(st, 1, s->trace_id);
+            sqlite3_bind_int64(st, 2, (int64_t)i);
+            sqlite3_bind_int64(st, 3, (int64_t)rss[i].ts_ns);
+            sqlite3_bind_int64(st, 4, (int64_t)rss[i].rss_bytes);
+            rc = exec1(db, st);
+        }
+        sqlite3_finalize(st);
+    }
+    (void)q;
+    return rc;
+}
+
+int db_import_trace(hakdb *db, const char *path, const db_import_opts *o,
+                    db_import_result *res, char *err, size_t errlen)
+{
+    memset(res, 0, sizeof *res);
+    char hash[17];
+    if (hak_hash_file(path, hash) != 0) {
+        snprintf(err, errlen, "%s: cannot read: %m", path);
+        return -1;
+    }
+    hak_trace_reader *r = hak_tr_open(path, err, errlen);
+    if (!r)
+        return -1;
+    acc *a = calloc(1, sizeof *a);
+    hak_heap_model m;
+    if (!a || hak_hm_init(&m, on_death, a) != 0) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        free(a);
+        hak_tr_close(r);
+        return -1;
+    }
+    a->short_ns = o && o->short_lived_ns ? o->short_lived_ns : 1000000;
+    hak_event ev;
+    int rc;
+    uint64_t first_ts = 0, last_ts = 0, n = 0;
+    while ((rc = hak_tr_next(r, &ev)) == 1) {
+        if (!n++)
+            first_ts = ev.ts_ns;
+        last_ts = ev.ts_ns;
+        uint64_t before = m.allocs;
+        unsigned f = hak_hm_apply(&m, &ev);
+        if (f & HAK_HM_OOM)
+            a->oom = 1;
+        if (m.allocs > before) {   /* a block was born */
+            uint64_t bytes = hak_hm_request_bytes(&ev);
+            int b = bucket_of(bytes);
+            a->size_n[b]++;
+            a->size_b[b] += bytes;
+            site_acc *s = site_of(a, ev.site);
+            if (s) {
+                s->allocs++;
+                s->bytes += bytes;
+            }
+        }
+        if (a->oom)
+            break;
+    }
+    const hak_tr_status *status = hak_tr_status_get(r);
+    if (rc < 0 || a->oom) {
+        snprintf(err, errlen, "%s: %s", path, a->oom ? "out of memory" : hak_tr_error(r));
+        hak_hm_destroy(&m);
+        free(a->sites);
+        free(a);
+        hak_tr_close(r);
+        return -1;
+    }
+    hak_hm_foreach_live(&m, on_live, a);
+
+    const hak_trace_meta *meta = hak_tr_meta(r);
+    char mj[4096] = "{";
+    int first = 1;
+    char num[64];
+    json_add(mj, sizeof mj, "hostname", meta->hostname, &first);
+    json_add(mj, sizeof mj, "kernel", meta->kernel, &first);
+    json_add(mj, sizeof mj, "thp_mode", meta->thp_mode, &first);
+    json_add(mj, sizeof mj, "cpu_model", meta->cpu_model, &first);
+    json_add(mj, sizeof mj, "recorder", meta->recorder, &first);
+    json_add(mj, sizeof mj, "options", meta->options, &first);
+    snprintf(num, sizeof num, "%d", meta->pid);
+    json_add(mj, sizeof mj, "pid", num, &first);
+    char argv_s[1024] = "";
+    for (uint32_t i = 0; i < meta->argc && meta->argv; i++) {
+        size_t l = strlen(argv_s);
+        snprintf(argv_s + l, sizeof argv_s - l, "%s%s", i ? " " : "", meta->argv[i] ? meta->argv[i] : "");
+    }
+    json_add(mj, sizeof mj, "argv", argv_s, &first);
+    strncat(mj, "}", sizeof mj - strlen(mj) - 1);
+
+    const char *prog = meta->argc && meta->argv && meta->argv[0] ? meta->argv[0] : NULL;
+    const char *base = prog ? strrchr(prog, '/') : NULL;
+    hakdb_trace t = {.hash = hash, .path = path, .program = base ? base + 1 : prog,
+                     .events = (int64_t)hak_tr_nevents(r), .threads = hak_tr_nthreads(r),
+                     .duration_ns = n ? (int64_t)(last_ts - first_ts) : HAKDB_NULL,
+                     .file_bytes = (int64_t)status->file_bytes, .meta_json = mj};
+    if (!t.program)
+        t.program = meta->recorder ? meta->recorder : "unknown";
+    int64_t tid = hakdb_upsert_trace(db, &t);
+    int ret = -1;
+    if (tid < 0) {
+        snprintf(err, errlen, "%s: %s", path, hakdb_error(db));
+    } else {
+        const hak_module *mods;
+        size_t nmods = hak_tr_modules(r, &mods);
+        store_arg sa = {tid, a, r, nmods ? hak_sym_new(mods, nmods) : NULL, &m, a->short_ns,
+                        status->truncated ? status->reason : NULL};
+        if (hakdb_tx(db, "import trace", store_body, &sa) != 0) {
+            snprintf(err, errlen, "%s: %s", path, hakdb_error(db));
+        } else {
+            ret = 0;
+            res->trace_id = tid;
+            res->events = n;
+            res->allocs = m.allocs;
+            res->frees = m.frees;
+            res->bytes = m.alloc_bytes;
+            for (uint32_t i = 0; i < a->nsites; i++)
+                res->sites += a->sites[i].allocs > 0;
+            snprintf(res->truncated, sizeof res->truncated, "%s",
+                     status->truncated ? status->reason : "");
+        }
+        hak_sym_free(sa.sym);
+    }
+    hak_hm_destroy(&m);
+    free(a->sites);
+    free(a);
+    hak_tr_close(r);
+    return ret;
+}
+
+/* ---- CLI -------------------------------------------------------------- */
+
+static void import_usage(FILE *out)
+{
+    fprintf(out,
+        "usage: hak db import-trace [--db FILE] [--short-lived DUR] [-q] TRACE...\n"
+        "\n"
+        "Reads each trace once and stores its statistics, replacing an earlier\n"
+        "import of the same trace (matched by content hash):\n"
+        "  trace_stats          allocations, frees, bytes, peak live bytes\n"
+        "  trace_size_hist      allocations per power-of-two size bucket\n"
+        "  trace_lifetime_hist  objects per power-of-two lifetime bucket (ns);\n"
+        "                       objects never freed in the bucket with NULL bounds\n"
+        "  trace_sites          per call site: symbol (first frame outside the\n"
+        "                       allocator, from the trace's module map when the\n"
+        "                       binaries are still present), allocations, bytes,\n"
+        "                       short-lived objects, mean lifetime\n"
+        "  trace_rss            the RSS timeline recorded with the program\n"
+        "so questions such as 'which call sites allocate the most short-lived\n"
+        "objects' are SQL (analysis/queries/top_call_sites.sql).\n"
+        "  --short-lived DUR    lifetime threshold for 'short-lived' (default 1ms)\n");
+}
+
+int db_cmd_import_trace(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"db", required_argument, 0, 1000}, {"short-lived", required_argument, 0, 1001},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    const char *dbp = NULL;
+    db_import_opts o = {1000000};
+    int quiet = 0, c;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "hq", lo, NULL)) != -1) {
+        switch (c) {
+        case 1000: dbp = optarg; break;
+        case 1001:
+            if (hak_parse_duration_ns(optarg, &o.short_lived_ns) != 0 || !o.short_lived_ns) {
+                hak_cmd_err("db import-trace", "--short-lived: '%s' is not a duration", optarg);
+                return 2;
+            }
+            break;
+        case 'q': quiet = 1; break;
+        case 'h': import_usage(stdout); return 0;
+        default: import_usage(stderr); return 2;
+        }
+    }
+    if (optind >= argc) {
+        hak_cmd_err("db import-trace", "expected a TRACE; see --help");
+        return 2;
+    }
+    char err[600];
+    hakdb *db = hakdb_open(dbp, err, sizeof err);
+    if (!db) {
+        hak_cmd_err("db import-trace", "%s", err);
+        return 1;
+    }
+    int rc = 0;
+    for (int i = optind; i < argc; i++) {
+        db_import_result res;
+        if (db_import_trace(db, argv[i], &o, &res, err, sizeof err) != 0) {
+            hak_cmd_err("db import-trace", "%s", err);
+            rc = 1;
+            continue;
+        }
+        if (!quiet) {
+            char b1[32], b2[32], b3[32];
+            printf("%s: trace %lld: %s events, %s allocations, %s bytes, %llu call sites%s%s\n",
+                   argv[i], (long long)res.trace_id, hak_fmt_count(res.events, b1, sizeof b1),
+                   hak_fmt_count(res.allocs, b2, sizeof b2), hak_fmt_count(res.bytes, b3, sizeof b3),
+                   (unsigned long long)res.sites, res.truncated[0] ? "; truncated: " : "",
+                   res.truncated);
+        }
+    }
+    hakdb_close(db);
+    return rc;
+}

@@ -1,0 +1,38 @@
+# recorder/: the LD_PRELOAD recorder libhakrec.so and `hak record`.
+REC_LIB_SRCS := recorder/rec_interpose.c recorder/rec_exec.c recorder/rec_thread.c \
+                recorder/rec_writer.c recorder/rec_stacks.c recorder/rec_modules.c \
+                recorder/rec_clock.c recorder/rec_config.c
+REC_LIB_OBJS := $(REC_LIB_SRCS:%.c=$(OBJ)/%.o)
+# The writer half of the trace library, linked in statically (and hidden).
+REC_TRACE_OBJS := $(patsubst %,$(OBJ)/traces/%.o,hak_util trace_ops trace_codec trace_meta trace_write)
+# Hidden by default; the version script exports the interposed symbols.
+CFLAGS_recorder = -fvisibility=hidden $(shell pkg-config --cflags libunwind)
+
+$(LIB)/libhakrec.so: $(REC_LIB_OBJS) $(REC_TRACE_OBJS) recorder/libhakrec.map | $(LIB)
+	$(CC) -shared -o $@ $(REC_LIB_OBJS) $(REC_TRACE_OBJS) \
+	  -Wl,--version-script=recorder/libhakrec.map -Wl,-z,defs \
+	  $(shell pkg-config --libs libzstd libunwind) -lpthread -ldl
+
+HAK_OBJS += $(OBJ)/recorder/record_cli.o $(OBJ)/recorder/rec_config.o
+ALL_TARGETS += $(LIB)/libhakrec.so
+
+# Test programs run under the recorder by recorder/tests/*.sh.
+REC_PROGS := $(patsubst recorder/tests/progs/%.c,$(TESTBIN)/recorder/progs/%,$(wildcard recorder/tests/progs/*.c)) \
+             $(patsubst recorder/tests/progs/%.cc,$(TESTBIN)/recorder/progs/%,$(wildcard recorder/tests/progs/*.cc))
+$(TESTBIN)/recorder/progs/%: recorder/tests/progs/%.c | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $< -lpthread
+$(TESTBIN)/recorder/progs/%: recorder/tests/progs/%.cc | deps-ok
+	@mkdir -p $(dir $@)
+	g++ -O2 -g -Wall -Wextra -Werror -o $@ $< -lpthread
+# The trace checker used by the tests: hak_tr_open + hak_replay_build.
+$(TESTBIN)/recorder/hkt_check: recorder/tests/hkt_check.c $(LIB)/libhaktrace.a | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -o $@ $< $(LIB)/libhaktrace.a $(shell pkg-config --libs libzstd) -lpthread
+CHECK_DEPS += $(REC_PROGS) $(TESTBIN)/recorder/hkt_check $(LIB)/libhakrec.so
+
+# Benchmark program (random-mixed synthetic workload).
+$(BUILD)/bench/random_mixed: recorder/bench/random_mixed.c | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $< -lpthread
+BENCH_DEPS += $(BUILD)/bench/random_mixed $(LIB)/libhakrec.so

@@ -1,0 +1,17 @@
+/* rec_config.h - option parsing shared by libhakrec.so (environment) and
+ * `hak record` (command line), so both accept exactly the same values. */
+#ifndef HAK_REC_CONFIG_H
+#define HAK_REC_CONFIG_H
+
+#include <stdint.h>
+
+#define REC_DEFAULT_DEPTH   8       /* frames per call site */
+#define REC_MAX_DEPTH       64
+#define REC_DEFAULT_TS_UNIT 1000    /* ns: timestamps in microseconds */
+
+/* "off"/"none" -> 0, or a depth 0..REC_MAX_DEPTH.  0 or -1. */
+int rec_parse_stacks(const char *s, int *out);
+/* "1us", "100ns", "1ms", "1s", plain number = ns.  0 or -1. */
+int rec_parse_ts_resolution(const char *s, uint64_t *out);
+
+#endif

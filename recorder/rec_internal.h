@@ -1,0 +1,277 @@
+/* rec_internal.h - shared state of libhakrec.so, the LD_PRELOAD recorder.
+ *
+ * Data flow: an interposed call (rec_interpose.c) takes a global sequence
+ * number and appends one fixed-size record to its thread's current block
+ * (rec_thread.c).  Full blocks go to the thread's FIFO; the background writer
+ * thread (rec_writer.c) drains the FIFOs, converts records into hak_event,
+ * and hands them to the trace writer, which compresses and appends chunks.
+ *
+ * Invariants:
+ * - The hot path takes no lock and makes no syscall: TLS lookup, one atomic
+ *   fetch_add for seq, rdtsc, a lock-free call-site cache probe, a store of
+ *   the record and a release store of the block's count.
+ * - Only the owning thread writes records into its current block, and only
+ *   at index n; it publishes them by a release store of n.  The writer reads
+ *   records [taken, n) after an acquire load of n, so it can flush a partial
+ *   block without stopping the owner.  Changing th->cur and the FIFO happens
+ *   under th->mu (owner: once per block; writer: once per pass).
+ * - Memory is bounded: blocks come from a pool with a fixed limit; when it is
+ *   empty the program thread waits for the writer (events are never dropped
+ *   while recording).
+ * - Everything the recorder itself allocates runs with the thread's `busy`
+ *   guard set, so it is passed to the real allocator unrecorded.
+ * - The recorder's own memory (blocks, thread records, site tables) comes
+ *   from mmap, never from the allocator being recorded.
+ */
+#ifndef HAK_REC_INTERNAL_H
+#define HAK_REC_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "trace.h"
+
+#define REC_HIDDEN __attribute__((visibility("hidden")))
+#define REC_LIKELY(x)   __builtin_expect(!!(x), 1)
+#define REC_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* ---- configuration (rec_config.c) ---------------------------------------- */
+
+typedef struct rec_config {
+    char     output[4096];   /* trace path of the top process (HAKREC_OUTPUT) */
+    int      stacks;         /* frames per call site, 0 = off (HAKREC_STACKS) */
+    int      stacks_exact;   /* unwind every call instead of caching (HAKREC_STACKS_EXACT) */
+    int      mmap;           /* record mmap/munmap/mremap (HAKREC_MMAP) */
+    int      follow;         /* record forked and exec'd children (HAKREC_FOLLOW) */
+    uint64_t ts_unit_ns;     /* timestamp resolution (HAKREC_TS_RESOLUTION) */
+    int      quiet;          /* no stderr notes except errors (HAKREC_QUIET) */
+    int      level;          /* zstd level hint, 0 = writer default (HAKREC_ZSTD_LEVEL) */
+    pid_t    top_pid;        /* HAKREC_TOP_PID: pid of the first recorded image */
+} rec_config;
+
+REC_HIDDEN void rec_config_load(rec_config *c);
+/* Path of this image's trace: the top file for the top pid, else
+ * STEM.PID.hkt. */
+REC_HIDDEN void rec_trace_path(const rec_config *c, pid_t pid, char *out, size_t len);
+
+/* ---- records and blocks (rec_thread.c) ------------------------------------ */
+
+/* One event as stored by the hot path: 56 bytes.  ts is a raw clock reading
+ * (TSC ticks or ns, see rec_clock.c), converted by the writer. */
+typedef struct rec_rec {
+    uint64_t seq_op;     /* seq << 8 | op */
+    uint64_t ts;
+    uint64_t in_ptr, out_ptr;
+    uint64_t size;
+    uint64_t aux;        /* nmemb (calloc, reallocarray, mremap old size) or align */
+    uint32_t site;
+    int32_t  err;
+} rec_rec;
+
+#define REC_BLOCK_EVENTS 16384u   /* 896 KiB per block */
+
+typedef struct rec_block {
+    struct rec_block *next;       /* FIFO / pool link */
+    _Atomic uint32_t n;           /* records written; owner stores with release */
+    uint32_t taken;               /* records already handed to the writer */
+    rec_rec recs[REC_BLOCK_EVENTS];
+} rec_block;
+
+typedef struct rec_thread {
+    struct rec_thread *next;      /* g.threads list (under g.threads_mu) */
+    uint32_t tid;                 /* dense index, 0 = first thread */
+    pid_t    ostid;
+    pthread_mutex_t mu;           /* guards cur, fifo_* against the writer */
+    rec_block *cur;               /* owner appends here */
+    rec_block *fifo_head, *fifo_tail;  /* full blocks awaiting the writer */
+    _Atomic int exiting;          /* its pthread key destructor ran */
+    int dead;                     /* writer: exit event written, record unused */
+    rec_block *seen;              /* writer: cur at the previous partial flush */
+    uint64_t last_ts;             /* writer: last converted ts (monotonic clamp) */
+    uintptr_t stack_top;          /* for the call-site cache key */
+} rec_thread;
+
+/* Per-thread TLS state.  initial-exec: no allocation on first access. */
+typedef struct rec_tls {
+    int busy;                     /* reentrancy guard */
+    rec_thread *th;
+} rec_tls;
+extern __thread rec_tls rec_tls_v __attribute__((tls_model("initial-exec"))) REC_HIDDEN;
+
+REC_HIDDEN rec_thread *rec_thread_register(void);
+/* Slow path of rec_emit: current block full. */
+REC_HIDDEN void rec_block_handoff(rec_thread *th);
+REC_HIDDEN rec_block *rec_pool_get(void);       /* may wait (backpressure) */
+REC_HIDDEN void rec_pool_put(rec_block *b);
+REC_HIDDEN void rec_threads_init(void);
+REC_HIDDEN void rec_threads_atfork_prepare(void);
+REC_HIDDEN void rec_threads_atfork_parent(void);
+REC_HIDDEN void rec_threads_atfork_child(void);
+
+/* ---- global state ---------------------------------------------------------- */
+
+enum { REC_UNINIT = 0, REC_INITIALIZING, REC_ON, REC_OFF };
+
+typedef struct rec_global {
+    _Atomic int state;
+    _Atomic uint64_t seq;
+    _Atomic uint32_t next_tid;
+    _Atomic int inflight;         /* reallocs/mremaps whose old block may move */
+    _Atomic uintptr_t inflight_ptr[64];
+    rec_config cfg;
+    pid_t pid;                    /* pid of this image's recording */
+    char path[4096];              /* this image's trace file */
+
+    pthread_mutex_t threads_mu;   /* guards threads list */
+    rec_thread *threads;
+
+    pthread_mutex_t pool_mu;      /* guards pool, pool counters */
+    pthread_cond_t pool_cond;     /* a block was returned */
+    pthread_cond_t work_cond;     /* writer: there is work */
+    rec_block *pool;
+    unsigned pool_blocks, pool_limit;
+    int closed;                   /* writer gone: waiters drop their events */
+    int writer_up;                /* writer thread running */
+    uint64_t backpressure_waits;
+
+    pthread_key_t key;            /* destructor marks a thread as exiting */
+} rec_global;
+extern rec_global rec_g REC_HIDDEN;
+
+/* ---- clock (rec_clock.c) ------------------------------------------------- */
+
+REC_HIDDEN void rec_clock_init(void);
+REC_HIDDEN uint64_t rec_clock_to_ns(uint64_t raw);   /* writer side */
+REC_HIDDEN void rec_clock_rebase(void);
+REC_HIDDEN extern int rec_clock_tsc;
+static inline uint64_t rec_clock_raw(void)
+{
+#if defined(__x86_64__)
+    if (REC_LIKELY(rec_clock_tsc)) {
+        uint32_t lo, hi;
+        __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+        return (uint64_t)hi << 32 | lo;
+    }
+#endif
+    extern uint64_t rec_clock_mono(void) REC_HIDDEN;
+    return rec_clock_mono();
+}
+
+/* ---- call sites (rec_stacks.c) -------------------------------------------- */
+
+REC_HIDDEN void rec_stacks_init(void);
+REC_HIDDEN uint32_t rec_site_slow(rec_thread *th, uintptr_t ra, uintptr_t key);
+REC_HIDDEN uint32_t rec_site_lookup(uintptr_t key);     /* 0 = miss */
+/* Sites [from, count) for the writer; returns count. */
+REC_HIDDEN uint32_t rec_sites_count(void);
+REC_HIDDEN const uint64_t *rec_site_ips(uint32_t id, uint32_t *depth);
+REC_HIDDEN void rec_stacks_atfork_prepare(void);
+REC_HIDDEN void rec_stacks_atfork_parent(void);
+REC_HIDDEN void rec_stacks_atfork_child(void);
+
+/* Call-site id for the current event.  ra = return address into the
+ * program, sp = a stack address of the interposed function's frame. */
+static inline uint32_t rec_site(rec_thread *th, uintptr_t ra, uintptr_t sp)
+{
+    int depth = rec_g.cfg.stacks;
+    if (depth == 0)
+        return 0;
+    /* The key is the return address plus, for deeper stacks, the stack
+     * depth at the call: the same call site reached through different
+     * paths usually sits at a different depth. */
+    uintptr_t key = ra;
+    if (depth > 1)
+        key = ra ^ ((th->stack_top - sp) * 0x9E3779B97F4A7C15ull);
+    if (REC_UNLIKELY(rec_g.cfg.stacks_exact))
+        return rec_site_slow(th, ra, 0);
+    uint32_t s = rec_site_lookup(key);
+    if (REC_LIKELY(s))
+        return s;
+    return rec_site_slow(th, ra, key);
+}
+
+/* ---- modules (rec_modules.c) ------------------------------------------------ */
+
+/* Writes modules not yet written to w; cheap when nothing was loaded. */
+REC_HIDDEN int rec_modules_emit(hak_trace_writer *w);
+REC_HIDDEN void rec_modules_reset(void);
+
+/* ---- writer thread and lifecycle (rec_writer.c) --------------------------- */
+
+REC_HIDDEN void rec_init(void);            /* idempotent; called on first use */
+REC_HIDDEN int rec_writer_start(void);     /* opens the trace, starts the thread */
+REC_HIDDEN void rec_shutdown(const char *why);   /* flush everything, close */
+REC_HIDDEN void rec_writer_wake(void);
+REC_HIDDEN void rec_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+REC_HIDDEN void rec_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+REC_HIDDEN void rec_atfork_prepare(void);
+REC_HIDDEN void rec_atfork_parent(void);
+REC_HIDDEN void rec_atfork_child(void);
+
+/* ---- real functions (rec_interpose.c) -------------------------------------- */
+
+typedef struct rec_real {
+    void *(*malloc)(size_t);
+    void  (*free)(void *);
+    void *(*calloc)(size_t, size_t);
+    void *(*realloc)(void *, size_t);
+    void *(*reallocarray)(void *, size_t, size_t);
+    void *(*memalign)(size_t, size_t);
+    int   (*posix_memalign)(void **, size_t, size_t);
+    void *(*aligned_alloc)(size_t, size_t);
+    void *(*valloc)(size_t);
+    void *(*pvalloc)(size_t);
+    size_t (*malloc_usable_size)(void *);
+    void *(*mmap)(void *, size_t, int, int, int, off_t);
+    int   (*munmap)(void *, size_t);
+    void *(*mremap)(void *, size_t, size_t, int, ...);
+    void  (*_exit)(int) __attribute__((noreturn));
+    void  (*_Exit)(int) __attribute__((noreturn));
+    int   (*execve)(const char *, char *const[], char *const[]);
+    int   (*execvpe)(const char *, char *const[], char *const[]);
+    int   (*fexecve)(int, char *const[], char *const[]);
+} rec_real;
+extern rec_real rec_r REC_HIDDEN;
+REC_HIDDEN void rec_resolve(void);
+
+/* Appends one event for the current thread (busy must be set).  For
+ * allocations call it after the real call returned, for frees before. */
+static inline void rec_emit(rec_thread *th, int op, uint64_t in, uint64_t out,
+                            uint64_t size, uint64_t aux, uint32_t site, int err)
+{
+    rec_block *b = th->cur;
+    uint32_t i = atomic_load_explicit(&b->n, memory_order_relaxed);
+    if (REC_UNLIKELY(i == REC_BLOCK_EVENTS)) {
+        rec_block_handoff(th);
+        b = th->cur;
+        i = atomic_load_explicit(&b->n, memory_order_relaxed);
+    }
+    rec_rec *r = &b->recs[i];
+    /* seq_cst: the real free must not be reordered before it, nor the real
+     * allocation after it (a single lock xadd on x86). */
+    uint64_t seq = atomic_fetch_add_explicit(&rec_g.seq, 1, memory_order_seq_cst);
+    r->seq_op = seq << 8 | (uint64_t)op;
+    r->ts = rec_clock_raw();
+    r->in_ptr = in;
+    r->out_ptr = out;
+    r->size = size;
+    r->aux = aux;
+    r->site = site;
+    r->err = err;
+    atomic_store_explicit(&b->n, i + 1, memory_order_release);
+}
+
+/* Before taking seq for an allocation that returned p: if another thread is
+ * inside a realloc that gave p back to the allocator and has not taken its
+ * own seq yet, wait for it (see README, "Ordering"). */
+REC_HIDDEN void rec_inflight_wait(uintptr_t p);
+static inline void rec_inflight_check(uintptr_t p)
+{
+    if (REC_UNLIKELY(atomic_load_explicit(&rec_g.inflight, memory_order_seq_cst)) && p)
+        rec_inflight_wait(p);
+}
+
+#endif /* HAK_REC_INTERNAL_H */

@@ -1,0 +1,506 @@
+/* rec_interpose.c - the interposed allocation API.
+ *
+ * Every wrapper follows the same shape: pass straight through when the
+ * calling thread is already inside the recorder (busy) or recording is off;
+ * otherwise set busy, call the real function, and record the event.  Frees
+ * take their seq before the real free, allocations after the real call
+ * returned (see README "Ordering").  errno is preserved across the
+ * recorder's own work.
+ *
+ * Bootstrap: until the real functions are resolved (dlsym itself calls
+ * calloc/malloc/free), requests are served from a static arena; its blocks
+ * are recognised by address in free/realloc/malloc_usable_size and never
+ * reach the real allocator.  Those blocks belong to the dynamic loader's
+ * dlsym bookkeeping made on the recorder's behalf, not to the program, so
+ * they are counted (meta "bootstrap_allocs") rather than recorded. */
+#include "rec_internal.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define EXPORT __attribute__((visibility("default")))
+
+rec_real rec_r;
+static _Atomic int resolved;
+static __thread int resolving __attribute__((tls_model("initial-exec")));
+
+/* ---- bootstrap arena ---------------------------------------------------- */
+
+#define BOOT_BYTES (256u * 1024u)
+static _Alignas(64) char boot_arena[BOOT_BYTES];
+static _Atomic size_t boot_used;
+_Atomic uint64_t rec_boot_allocs;
+
+typedef struct boot_hdr { size_t size; size_t pad_; } boot_hdr;
+
+static inline int is_boot(const void *p)
+{
+    return (const char *)p >= boot_arena && (const char *)p < boot_arena + BOOT_BYTES;
+}
+
+static void *boot_alloc(size_t n, size_t align)
+{
+    if (align < 16)
+        align = 16;
+    if (n > BOOT_BYTES || (align & (align - 1)) || align > 4096)
+        return NULL;
+    size_t cur = atomic_load(&boot_used), start, next;
+    do {
+        start = (cur + sizeof(boot_hdr) + align - 1) & ~(align - 1);
+        next = start + n;
+        if (next > BOOT_BYTES)
+            return NULL;      /* exhausted: dlsym will report failure */
+    } while (!atomic_compare_exchange_weak(&boot_used, &cur, next));
+    ((boot_hdr *)(boot_arena + start))[-1].size = n;
+    atomic_fetch_add(&rec_boot_allocs, 1);
+    return boot_arena + start;   /* static storage: already zeroed */
+}
+
+static size_t boot_size(const void *p) { return ((const boot_hdr *)p)[-1].size; }
+
+/* ---- resolving the real functions ---------------------------------------- */
+
+#define RESOLVE(r, name) (*(void **)&(r).name = dlsym(RTLD_NEXT, #name))
+
+void rec_resolve(void)
+{
+    if (atomic_load(&resolved))
+        return;
+    resolving = 1;
+    rec_real r;
+    memset(&r, 0, sizeof r);
+    RESOLVE(r, malloc);
+    RESOLVE(r, free);
+    RESOLVE(r, calloc);
+    RESOLVE(r, realloc);
+    RESOLVE(r, reallocarray);
+    RESOLVE(r, memalign);
+    RESOLVE(r, posix_memalign);
+    RESOLVE(r, aligned_alloc);
+    RESOLVE(r, valloc);
+    RESOLVE(r, pvalloc);
+    RESOLVE(r, malloc_usable_size);
+    RESOLVE(r, mmap);
+    RESOLVE(r, munmap);
+    RESOLVE(r, mremap);
+    RESOLVE(r, _exit);
+    RESOLVE(r, _Exit);
+    RESOLVE(r, execve);
+    RESOLVE(r, execvpe);
+    RESOLVE(r, fexecve);
+    resolving = 0;
+    if (!r.malloc || !r.free || !r.calloc || !r.realloc) {
+        static const char msg[] = "hakrec: cannot resolve the real malloc; aborting\n";
+        if (write(2, msg, sizeof msg - 1) < 0) { /* nothing left to do */ }
+        abort();
+    }
+    rec_r = r;
+    atomic_store(&resolved, 1);
+}
+
+/* True when the caller must use the bootstrap arena. */
+static inline int need_boot(void)
+{
+    if (REC_LIKELY(atomic_load_explicit(&resolved, memory_order_acquire)))
+        return 0;
+    if (resolving)
+        return 1;
+    rec_resolve();
+    return 0;
+}
+
+/* ---- entering and leaving the recorder ----------------------------------- */
+
+static inline rec_thread *rec_enter(void)
+{
+    rec_tls *t = &rec_tls_v;
+    if (REC_UNLIKELY(t->busy))
+        return NULL;
+    int st = atomic_load_explicit(&rec_g.state, memory_order_relaxed);
+    if (REC_UNLIKELY(st != REC_ON)) {
+        if (st != REC_UNINIT)
+            return NULL;
+        rec_init();
+        if (atomic_load(&rec_g.state) != REC_ON)
+            return NULL;
+    }
+    t->busy = 1;
+    rec_thread *th = t->th;
+    if (REC_UNLIKELY(!th)) {
+        int e = errno;
+        th = rec_thread_register();
+        errno = e;
+        if (!th) {
+            t->busy = 0;
+            return NULL;
+        }
+    }
+    return th;
+}
+
+static inline void rec_leave(void) { rec_tls_v.busy = 0; }
+
+#define RA ((uintptr_t)__builtin_return_address(0))
+#define SP ((uintptr_t)__builtin_frame_address(0))
+
+/* ---- moving reallocs in flight (README "Ordering") ------------------------ */
+
+#define INFLIGHT_SLOTS 64
+static _Atomic int slot_waiting[INFLIGHT_SLOTS];
+
+static int inflight_begin(uintptr_t old)
+{
+    for (;;) {
+        for (int i = 0; i < INFLIGHT_SLOTS; i++) {
+            uintptr_t z = 0;
+            if (atomic_compare_exchange_strong(&rec_g.inflight_ptr[i], &z, old)) {
+                atomic_fetch_add(&rec_g.inflight, 1);
+                return i;
+            }
+        }
+        sched_yield();
+    }
+}
+
+static void inflight_end(int slot)
+{
+    atomic_store(&rec_g.inflight_ptr[slot], 0);
+    atomic_fetch_sub(&rec_g.inflight, 1);
+}
+
+/* Wait until no other realloc in flight still owns p (self = own slot or
+ * -1).  A realloc waiting for a realloc that waits for it (two blocks
+ * swapped addresses) proceeds; the replay form repairs that one case. */
+static void inflight_wait_slot(uintptr_t p, int self)
+{
+    for (int i = 0; i < INFLIGHT_SLOTS; i++) {
+        if (i == self)
+            continue;
+        while (atomic_load(&rec_g.inflight_ptr[i]) == p) {
+            if (self >= 0 && atomic_load(&slot_waiting[i]))
+                break;
+            if (self >= 0)
+                atomic_store(&slot_waiting[self], 1);
+            sched_yield();
+        }
+    }
+    if (self >= 0)
+        atomic_store(&slot_waiting[self], 0);
+}
+
+void rec_inflight_wait(uintptr_t p) { inflight_wait_slot(p, -1); }
+
+/* ---- the allocation API --------------------------------------------------- */
+
+EXPORT void *malloc(size_t n)
+{
+    if (REC_UNLIKELY(need_boot()))
+        return boot_alloc(n, 16);
+    rec_thread *th = rec_enter();
+    if (!th)
+        return rec_r.malloc(n);
+    void *p = rec_r.malloc(n);
+    int e = errno;
+    rec_inflight_check((uintptr_t)p);
+    rec_emit(th, HAK_OP_MALLOC, 0, (uintptr_t)p, n, 0, rec_site(th, RA, SP), p ? 0 : e);
+    rec_leave();
+    errno = e;
+    return p;
+}
+
+EXPORT void free(void *p)
+{
+    if (REC_UNLIKELY(is_boot(p)))
+        return;
+    if (REC_UNLIKELY(need_boot()))
+        return;
+    rec_thread *th = rec_enter();
+    if (!th) {
+        rec_r.free(p);
+        return;
+    }
+    int e = errno;
+    rec_emit(th, HAK_OP_FREE, (uintptr_t)p, 0, 0, 0, 0, 0);
+    rec_r.free(p);
+    rec_leave();
+    errno = e;
+}
+
+EXPORT void *calloc(size_t nmemb, size_t size)
+{
+    if (REC_UNLIKELY(need_boot())) {
+        size_t n;
+        if (__builtin_mul_overflow(nmemb, size, &n))
+            return NULL;
+        return boot_alloc(n, 16);
+    }
+    rec_thread *th = rec_enter();
+    if (!th)
+        return rec_r.calloc(nmemb, size);
+    void *p = rec_r.calloc(nmemb, size);
+    int e = errno;
+    rec_inflight_check((uintptr_t)p);
+    rec_emit(th, HAK_OP_CALLOC, 0, (uintptr_t)p, size, nmemb, rec_site(th, RA, SP), p ? 0 : e);
+    rec_leave();
+    errno = e;
+    return p;
+}
+
+/* realloc of a bootstrap block: a fresh real block with the old contents;
+ * recorded as the allocation it is for the real allocator. */
+static void *boot_realloc(void *p, size_t n)
+{
+    size_t old = boot_size(p);
+    void *q = malloc(n);
+    if (q)
+        memcpy(q, p, old < n ? old : n);
+    return q;
+}
+
+static void *do_realloc(int op, void *p, size_t nmemb, size_t n, uintptr_t ra, uintptr_t sp)
+{
+    rec_thread *th = rec_enter();
+    if (!th)
+        return op == HAK_OP_REALLOC ? rec_r.realloc(p, n) : rec_r.reallocarray(p, nmemb, n);
+    int slot = p ? inflight_begin((uintptr_t)p) : -1;
+    void *q = op == HAK_OP_REALLOC ? rec_r.realloc(p, n) : rec_r.reallocarray(p, nmemb, n);
+    int e = errno;
+    if (q && atomic_load(&rec_g.inflight) > (slot >= 0))
+        inflight_wait_slot((uintptr_t)q, slot);
+    int fail = !q && (n != 0 && nmemb != 0);
+    rec_emit(th, op, (uintptr_t)p, (uintptr_t)q, n, op == HAK_OP_REALLOC ? 0 : nmemb,
+             rec_site(th, ra, sp), fail ? e : 0);
+    if (slot >= 0)
+        inflight_end(slot);
+    rec_leave();
+    errno = e;
+    return q;
+}
+
+EXPORT void *realloc(void *p, size_t n)
+{
+    if (REC_UNLIKELY(is_boot(p)))
+        return boot_realloc(p, n);
+    if (REC_UNLIKELY(need_boot()))
+        return p ? NULL : boot_alloc(n, 16);
+    return do_realloc(HAK_OP_REALLOC, p, 1, n, RA, SP);
+}
+
+EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
+{
+    size_t n;
+    if (REC_UNLIKELY(is_boot(p))) {
+        if (__builtin_mul_overflow(nmemb, size, &n)) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        return boot_realloc(p, n);
+    }
+    if (REC_UNLIKELY(need_boot()))
+        return NULL;
+    if (!rec_r.reallocarray) {    /* very old libc: compute it ourselves */
+        if (__builtin_mul_overflow(nmemb, size, &n)) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        return do_realloc(HAK_OP_REALLOC, p, 1, n, RA, SP);
+    }
+    return do_realloc(HAK_OP_REALLOCARRAY, p, nmemb, size, RA, SP);
+}
+
+/* The memalign family: same shape, one macro-free helper per signature. */
+static inline void *record_aligned(rec_thread *th, int op, void *p, int e,
+                                   size_t align, size_t n, uintptr_t ra, uintptr_t sp)
+{
+    rec_inflight_check((uintptr_t)p);
+    rec_emit(th, op, 0, (uintptr_t)p, n, align, rec_site(th, ra, sp), p ? 0 : e);
+    rec_leave();
+    errno = e;
+    return p;
+}
+
+EXPORT void *memalign(size_t align, size_t n)
+{
+    if (REC_UNLIKELY(need_boot()))
+        return boot_alloc(n, align);
+    rec_thread *th = rec_enter();
+    if (!th)
+        return rec_r.memalign(align, n);
+    void *p = rec_r.memalign(align, n);
+    return record_aligned(th, HAK_OP_MEMALIGN, p, errno, align, n, RA, SP);
+}
+
+EXPORT void *aligned_alloc(size_t align, size_t n)
+{
+    if (REC_UNLIKELY(need_boot()))
+        return boot_alloc(n, align);
+    rec_thread *th = rec_enter();
+    if (!th)
+        return rec_r.aligned_alloc(align, n);
+    void *p = rec_r.aligned_alloc(align, n);
+    return record_aligned(th, HAK_OP_ALIGNED_ALLOC, p, errno, align, n, RA, SP);
+}
+
+EXPORT void *valloc(size_t n)
+{
+    if (REC_UNLIKELY(need_boot()))
+        return boot_alloc(n, 4096);
+    rec_thread *th = rec_enter();
+    if (!th)
+        return rec_r.valloc(n);
+    void *p = rec_r.valloc(n);
+    return record_aligned(th, HAK_OP_VALLOC, p, errno, 0, n, RA, SP);
+}
+
+EXPORT void *pvalloc(size_t n)
+{
+    if (REC_UNLIKELY(need_boot()))
+        return boot_alloc((n + 4095) & ~(size_t)4095, 4096);
+    rec_thread *th = rec_enter();
+    if (!th)
+        return rec_r.pvalloc(n);
+    void *p = rec_r.pvalloc(n);
+    return record_aligned(th, HAK_OP_PVALLOC, p, errno, 0, n, RA, SP);
+}
+
+EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+    if (REC_UNLIKELY(need_boot())) {
+        void *p = boot_alloc(n, align);
+        if (!p)
+            return ENOMEM;
+        *out = p;
+        return 0;
+    }
+    rec_thread *th = rec_enter();
+    if (!th)
+        return rec_r.posix_memalign(out, align, n);
+    void *p = NULL;
+    int e = errno;
+    int rc = rec_r.posix_memalign(&p, align, n);
+    if (rc == 0) {
+        *out = p;
+        rec_inflight_check((uintptr_t)p);
+    }
+    rec_emit(th, HAK_OP_POSIX_MEMALIGN, 0, rc == 0 ? (uintptr_t)p : 0, n, align,
+             rec_site(th, RA, SP), rc);
+    rec_leave();
+    errno = e;
+    return rc;
+}
+
+EXPORT size_t malloc_usable_size(void *p)
+{
+    if (REC_UNLIKELY(is_boot(p)))
+        return boot_size(p);
+    if (REC_UNLIKELY(need_boot()) || !rec_r.malloc_usable_size)
+        return 0;
+    return rec_r.malloc_usable_size(p);
+}
+
+/* ---- optional: mmap, munmap, mremap (--mmap) ----------------------------- */
+
+EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    if (REC_UNLIKELY(!atomic_load(&resolved))) {
+        if (resolving)    /* cannot happen in practice; use the syscall */
+            return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+        rec_resolve();
+    }
+    if (!rec_g.cfg.mmap)
+        return rec_r.mmap(addr, len, prot, flags, fd, off);
+    rec_thread *th = rec_enter();
+    if (!th)
+        return rec_r.mmap(addr, len, prot, flags, fd, off);
+    void *p = rec_r.mmap(addr, len, prot, flags, fd, off);
+    int e = errno;
+    int ok = p != MAP_FAILED;
+    if (ok)
+        rec_inflight_check((uintptr_t)p);
+    rec_emit(th, HAK_OP_MMAP, 0, ok ? (uintptr_t)p : 0, len,
+             (uint64_t)(uint32_t)prot | (uint64_t)(uint32_t)flags << 32,
+             rec_site(th, RA, SP), ok ? 0 : e);
+    rec_leave();
+    errno = e;
+    return p;
+}
+
+/* Programs built with _FILE_OFFSET_BITS=64 call mmap64 (same function on
+ * 64-bit glibc). */
+EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+    __attribute__((alias("mmap")));
+
+EXPORT int munmap(void *addr, size_t len)
+{
+    if (REC_UNLIKELY(!atomic_load(&resolved))) {
+        if (resolving)
+            return (int)syscall(SYS_munmap, addr, len);
+        rec_resolve();
+    }
+    if (!rec_g.cfg.mmap)
+        return rec_r.munmap(addr, len);
+    rec_thread *th = rec_enter();
+    if (!th)
+        return rec_r.munmap(addr, len);
+    int e = errno;
+    rec_emit(th, HAK_OP_MUNMAP, (uintptr_t)addr, 0, len, 0, 0, 0);
+    int rc = rec_r.munmap(addr, len);
+    if (rc != 0)
+        e = errno;
+    rec_leave();
+    errno = e;
+    return rc;
+}
+
+EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
+{
+    void *fixed = NULL;
+    if (flags & MREMAP_FIXED) {
+        va_list ap;
+        va_start(ap, flags);
+        fixed = va_arg(ap, void *);
+        va_end(ap);
+    }
+    if (REC_UNLIKELY(!atomic_load(&resolved)))
+        rec_resolve();
+    rec_thread *th = rec_g.cfg.mmap ? rec_enter() : NULL;
+    if (!th)
+        return rec_r.mremap(old, old_len, new_len, flags, fixed);
+    int slot = inflight_begin((uintptr_t)old);
+    void *p = rec_r.mremap(old, old_len, new_len, flags, fixed);
+    int e = errno;
+    int ok = p != MAP_FAILED;
+    if (ok && atomic_load(&rec_g.inflight) > 1)
+        inflight_wait_slot((uintptr_t)p, slot);
+    rec_emit(th, HAK_OP_MREMAP, (uintptr_t)old, ok ? (uintptr_t)p : 0, new_len, old_len,
+             rec_site(th, RA, SP), ok ? 0 : e);
+    inflight_end(slot);
+    rec_leave();
+    errno = e;
+    return p;
+}
+
+/* ---- process end and exec: flush first ------------------------------------- */
+
+EXPORT void _exit(int status)
+{
+    if (!atomic_load(&resolved))
+        rec_resolve();
+    rec_shutdown("_exit");
+    rec_r._exit(status);
+}
+
+EXPORT void _Exit(int status)
+{
+    if (!atomic_load(&resolved))
+        rec_resolve();
+    rec_shutdown("_Exit");
+    rec_r._Exit(status);
+}

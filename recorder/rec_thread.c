@@ -1,0 +1,208 @@
+/* rec_thread.c - per-thread event buffers and the bounded block pool.
+ *
+ * Each recorded thread has a rec_thread (mmap'd) with one current block.
+ * When the block is full the owner appends it to its own FIFO under th->mu
+ * and takes a fresh block from the pool; the writer drains FIFOs in order,
+ * so a thread's events reach the file in seq order.  The pool holds at most
+ * pool_limit blocks (plus one per thread beyond the first 8); when it is
+ * exhausted the owner waits on pool_cond until the writer returns one.
+ * Before the writer runs (events recorded ahead of our constructor) the
+ * pool grows as needed instead. */
+#include "rec_internal.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+__thread rec_tls rec_tls_v __attribute__((tls_model("initial-exec")));
+
+#define POOL_BASE_BLOCKS 24u      /* ~21 MiB of event buffers */
+
+static void *rec_mmap(size_t len)
+{
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+void rec_threads_init(void)
+{
+    pthread_mutex_init(&rec_g.threads_mu, NULL);
+    pthread_mutex_init(&rec_g.pool_mu, NULL);
+    pthread_cond_init(&rec_g.pool_cond, NULL);
+    pthread_condattr_t ca;            /* the writer's timed waits use CLOCK_MONOTONIC */
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&rec_g.work_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    rec_g.pool = NULL;
+    rec_g.pool_blocks = 0;
+    rec_g.pool_limit = POOL_BASE_BLOCKS;
+    rec_g.closed = 0;
+}
+
+/* A block, from the free list, freshly mapped while under the limit, or
+ * after waiting for the writer.  Returns NULL only when recording stopped
+ * and no memory could be found (callers then drop events). */
+rec_block *rec_pool_get(void)
+{
+    rec_block *b = NULL;
+    pthread_mutex_lock(&rec_g.pool_mu);
+    for (;;) {
+        if (rec_g.pool) {
+            b = rec_g.pool;
+            rec_g.pool = b->next;
+            break;
+        }
+        if (rec_g.pool_blocks < rec_g.pool_limit || rec_g.closed || !rec_g.writer_up) {
+            rec_g.pool_blocks++;
+            pthread_mutex_unlock(&rec_g.pool_mu);
+            b = rec_mmap(sizeof(rec_block));
+            if (b)
+                return b;
+            pthread_mutex_lock(&rec_g.pool_mu);
+            rec_g.pool_blocks--;
+            if (rec_g.closed)
+                break;
+        }
+        rec_g.backpressure_waits++;
+        pthread_cond_signal(&rec_g.work_cond);
+        pthread_cond_wait(&rec_g.pool_cond, &rec_g.pool_mu);
+    }
+    pthread_mutex_unlock(&rec_g.pool_mu);
+    if (b) {
+        b->next = NULL;
+        atomic_store_explicit(&b->n, 0, memory_order_relaxed);
+        b->taken = 0;
+    }
+    return b;
+}
+
+void rec_pool_put(rec_block *b)
+{
+    pthread_mutex_lock(&rec_g.pool_mu);
+    b->next = rec_g.pool;
+    rec_g.pool = b;
+    pthread_cond_signal(&rec_g.pool_cond);
+    pthread_mutex_unlock(&rec_g.pool_mu);
+}
+
+/* Owner: the current block is full. */
+void rec_block_handoff(rec_thread *th)
+{
+    if (rec_g.closed) {
+        /* The writer is gone (process exit, write failure): reuse the block,
+         * these events can no longer be written anywhere. */
+        atomic_store_explicit(&th->cur->n, 0, memory_order_relaxed);
+        th->cur->taken = 0;
+        return;
+    }
+    rec_block *fresh = rec_pool_get();
+    if (!fresh) {
+        atomic_store_explicit(&th->cur->n, 0, memory_order_relaxed);
+        th->cur->taken = 0;
+        return;
+    }
+    pthread_mutex_lock(&th->mu);
+    rec_block *full = th->cur;
+    full->next = NULL;
+    if (th->fifo_tail)
+        th->fifo_tail->next = full;
+    else
+        th->fifo_head = full;
+    th->fifo_tail = full;
+    th->cur = fresh;
+    pthread_mutex_unlock(&th->mu);
+    rec_writer_wake();
+}
+
+extern void *__libc_stack_end;
+
+static uintptr_t stack_top_of_self(void)
+{
+    if (getpid() == (pid_t)syscall(SYS_gettid))
+        return (uintptr_t)__libc_stack_end;
+    pthread_attr_t a;
+    void *addr = NULL;
+    size_t sz = 0;
+    if (pthread_getattr_np(pthread_self(), &a) == 0) {
+        pthread_attr_getstack(&a, &addr, &sz);
+        pthread_attr_destroy(&a);
+    }
+    return (uintptr_t)addr + sz;
+}
+
+/* First event of a thread (busy is set by the caller). */
+rec_thread *rec_thread_register(void)
+{
+    rec_thread *th = rec_mmap(sizeof *th);
+    if (!th)
+        return NULL;
+    memset(th, 0, sizeof *th);
+    pthread_mutex_init(&th->mu, NULL);
+    th->cur = rec_pool_get();
+    if (!th->cur) {
+        munmap(th, sizeof *th);
+        return NULL;
+    }
+    th->ostid = (pid_t)syscall(SYS_gettid);
+    th->stack_top = stack_top_of_self();
+    pthread_mutex_lock(&rec_g.threads_mu);
+    th->tid = atomic_fetch_add(&rec_g.next_tid, 1);
+    th->next = rec_g.threads;
+    rec_g.threads = th;
+    pthread_mutex_lock(&rec_g.pool_mu);
+    if (th->tid >= 8)
+        rec_g.pool_limit++;   /* every thread may hold one block */
+    pthread_mutex_unlock(&rec_g.pool_mu);
+    pthread_mutex_unlock(&rec_g.threads_mu);
+    rec_tls_v.th = th;
+    pthread_setspecific(rec_g.key, th);
+    rec_emit(th, HAK_OP_THREAD_START, 0, 0, (uint64_t)th->ostid, 0, 0, 0);
+    return th;
+}
+
+/* fork: hold every lock the child needs consistent. Order: threads_mu,
+ * each th->mu, pool_mu (the writer never holds two of them at once). */
+void rec_threads_atfork_prepare(void)
+{
+    pthread_mutex_lock(&rec_g.threads_mu);
+    for (rec_thread *t = rec_g.threads; t; t = t->next)
+        pthread_mutex_lock(&t->mu);
+    pthread_mutex_lock(&rec_g.pool_mu);
+}
+
+void rec_threads_atfork_parent(void)
+{
+    pthread_mutex_unlock(&rec_g.pool_mu);
+    for (rec_thread *t = rec_g.threads; t; t = t->next)
+        pthread_mutex_unlock(&t->mu);
+    pthread_mutex_unlock(&rec_g.threads_mu);
+}
+
+/* Child: only the forking thread survives.  Its pending events belong to
+ * the parent's trace (the parent writes them), so its buffer starts empty;
+ * other threads' records and blocks are abandoned (their memory is the
+ * child's copy of the parent's, left mapped). */
+void rec_threads_atfork_child(void)
+{
+    rec_thread *self = rec_tls_v.th;
+    rec_threads_init();               /* fresh mutexes and pool */
+    rec_g.threads = NULL;
+    atomic_store(&rec_g.next_tid, 0);
+    if (self) {
+        pthread_mutex_init(&self->mu, NULL);
+        self->next = NULL;
+        self->fifo_head = self->fifo_tail = NULL;
+        atomic_store_explicit(&self->cur->n, 0, memory_order_relaxed);
+        self->cur->taken = 0;
+        self->seen = NULL;
+        self->last_ts = 0;
+        self->ostid = (pid_t)syscall(SYS_gettid);
+        self->tid = atomic_fetch_add(&rec_g.next_tid, 1);
+        rec_g.threads = self;
+        rec_g.pool_blocks = 1;
+    }
+}

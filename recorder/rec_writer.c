@@ -1,0 +1,644 @@
+/* rec_writer.c - recording lifecycle and the background writer thread.
+ *
+ * Lifecycle of one process image: rec_init (first interposed call or the
+ * constructor) resolves the real functions, reads the settings and turns
+ * recording on; events are buffered from then on.  The constructor starts
+ * the writer (opens the trace, starts the thread).  rec_shutdown (library
+ * destructor, _exit, exec) stops recording, lets the writer drain every
+ * buffer and close the trace, and joins it.  A forked child starts over with
+ * its own file and writer (rec_atfork_child).
+ *
+ * The writer wakes when a block is handed off or every 10 ms.  Each pass
+ * collects, per thread under th->mu, the full blocks and (every 50 ms, for
+ * threads that did not fill a block since the last time) the published
+ * part of the current block, then writes them outside the locks: new sites
+ * first, then the events, so a trace cut off at any point never refers to a
+ * site it does not contain.  RSS is sampled every 20 ms.  Any write error
+ * stops recording for good with one line on stderr; what was written stays
+ * a readable trace. */
+#include "rec_internal.h"
+#include "rec_config.h"
+#include "hak_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+rec_global rec_g;
+extern _Atomic uint64_t rec_boot_allocs;
+
+#define SCRATCH_EVENTS 65536u
+#define PARTIAL_NS  50000000ull       /* flush idle threads' partial blocks */
+#define RSS_NS      20000000ull
+#define WAKE_NS     10000000ull
+
+static hak_trace_writer *tw;
+static int tw_fd = -1;
+static pthread_t writer_tid;
+static int writer_started, ctor_ran, atfork_registered;
+static _Atomic int stop_req;
+static int work_pending;              /* under pool_mu */
+static hak_event *scratch;
+static uint32_t sites_written = 1;
+static int statm_fd = -1;
+static hak_rss_sample rss_buf[64];
+static unsigned rss_n;
+static _Atomic int failed_once;
+
+/* ---- messages ------------------------------------------------------------- */
+
+static void say(const char *fmt, va_list ap)
+{
+    char buf[512];
+    int n = snprintf(buf, sizeof buf, "hakrec[%d]: ", (int)getpid());
+    int m = vsnprintf(buf + n, sizeof buf - (size_t)n - 1, fmt, ap);
+    if (m < 0)
+        m = 0;
+    n += m;
+    if (n > (int)sizeof buf - 2)
+        n = (int)sizeof buf - 2;
+    buf[n++] = '\n';
+    if (write(2, buf, (size_t)n) < 0) { /* stderr is gone: nothing to do */ }
+}
+
+void rec_note(const char *fmt, ...)
+{
+    if (rec_g.cfg.quiet)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    say(fmt, ap);
+    va_end(ap);
+}
+
+void rec_fail(const char *fmt, ...)
+{
+    if (atomic_exchange(&failed_once, 1))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    say(fmt, ap);
+    va_end(ap);
+}
+
+/* ---- trace metadata ------------------------------------------------------- */
+
+static char meta_buf[16384];          /* argv, strings of the header */
+
+static size_t read_small(const char *path, char *buf, size_t len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    size_t got = 0;
+    while (got < len) {
+        ssize_t k = read(fd, buf + got, len - got);
+        if (k <= 0)
+            break;
+        got += (size_t)k;
+    }
+    close(fd);
+    return got;
+}
+
+static void build_meta(hak_trace_meta *m, char **argv_store, size_t argv_max)
+{
+    memset(m, 0, sizeof *m);
+    m->version = HAK_TRACE_VERSION;
+    m->pid = getpid();
+    m->ppid = getppid();
+    m->start_wall_ns = hak_wall_ns();
+    m->page_size = (uint32_t)sysconf(_SC_PAGESIZE);
+    m->ts_unit_ns = (uint32_t)rec_g.cfg.ts_unit_ns;
+    char *p = meta_buf, *end = meta_buf + sizeof meta_buf;
+    /* argv from /proc/self/cmdline: NUL-separated. */
+    size_t n = read_small("/proc/self/cmdline", p, 8192);
+    uint32_t argc = 0;
+    for (size_t i = 0; i < n && argc < argv_max; ) {
+        argv_store[argc++] = p + i;
+        i += strlen(p + i) + 1;
+    }
+    p[n < 8192 ? n : 8191] = 0;
+    m->argc = argc;
+    m->argv = argv_store;
+    p += n + 1;
+    struct utsname u;
+    if (uname(&u) == 0) {
+        m->hostname = p;
+        p += snprintf(p, (size_t)(end - p), "%s", u.nodename) + 1;
+        m->kernel = p;
+        p += snprintf(p, (size_t)(end - p), "%s", u.release) + 1;
+    }
+    char tmp[4096];
+    size_t k = read_small("/sys/kernel/mm/transparent_hugepage/enabled", tmp, sizeof tmp - 1);
+    tmp[k] = 0;
+    char *a = strchr(tmp, '['), *b = a ? strchr(a, ']') : NULL;
+    if (a && b) {
+        m->thp_mode = p;
+        p += snprintf(p, (size_t)(end - p), "%.*s", (int)(b - a - 1), a + 1) + 1;
+    }
+    k = read_small("/proc/cpuinfo", tmp, sizeof tmp - 1);
+    tmp[k] = 0;
+    char *mn = strstr(tmp, "model name");
+    if (mn && (mn = strchr(mn, ':'))) {
+        mn += 2;
+        char *nl = strchr(mn, '\n');
+        m->cpu_model = p;
+        p += snprintf(p, (size_t)(end - p), "%.*s", nl ? (int)(nl - mn) : 0, mn) + 1;
+    }
+    m->recorder = "hak-record " HAK_VERSION;
+    m->options = p;
+    snprintf(p, (size_t)(end - p),
+             "stacks=%d%s mmap=%d follow=%d ts_resolution=%lluns top_pid=%d "
+             "bootstrap_allocs=%llu",
+             rec_g.cfg.stacks, rec_g.cfg.stacks_exact ? " stacks_exact=1" : "",
+             rec_g.cfg.mmap, rec_g.cfg.follow,
+             (unsigned long long)rec_g.cfg.ts_unit_ns, (int)rec_g.cfg.top_pid,
+             (unsigned long long)atomic_load(&rec_boot_allocs));
+}
+
+/* ---- failure --------------------------------------------------------------- */
+
+/* Writer thread: a write failed.  Stop recording; keep the file readable. */
+static void writer_failed(void)
+{
+    rec_fail("cannot write trace %s: %s; recording stopped (trace so far is readable)",
+             rec_g.path, tw ? hak_tw_error(tw) : "?");
+    atomic_store(&rec_g.state, REC_OFF);
+    pthread_mutex_lock(&rec_g.pool_mu);
+    rec_g.closed = 1;
+    pthread_cond_broadcast(&rec_g.pool_cond);
+    pthread_mutex_unlock(&rec_g.pool_mu);
+    if (tw) {
+        hak_tw_close(tw);
+        tw = NULL;
+        tw_fd = -1;
+    }
+}
+
+/* ---- converting and writing ------------------------------------------------ */
+
+static uint32_t scratch_n, scratch_tid;
+
+static int scratch_flush(void)
+{
+    if (scratch_n == 0)
+        return 0;
+    int rc = tw ? hak_tw_events(tw, scratch_tid, scratch, scratch_n) : -1;
+    scratch_n = 0;
+    return rc;
+}
+
+static int put_recs(rec_thread *th, const rec_rec *r, uint32_t n)
+{
+    if (scratch_n && scratch_tid != th->tid && scratch_flush() != 0)
+        return -1;
+    scratch_tid = th->tid;
+    for (uint32_t i = 0; i < n; i++) {
+        if (scratch_n == SCRATCH_EVENTS && scratch_flush() != 0)
+            return -1;
+        hak_event *e = &scratch[scratch_n++];
+        memset(e, 0, sizeof *e);
+        int op = (int)(r[i].seq_op & 0xff);
+        e->seq = r[i].seq_op >> 8;
+        e->op = (uint8_t)op;
+        uint64_t ts = rec_clock_to_ns(r[i].ts);
+        if (ts < th->last_ts)
+            ts = th->last_ts;           /* per-thread monotonic */
+        th->last_ts = ts;
+        e->ts_ns = ts;
+        e->size = r[i].size;
+        e->in_ptr = r[i].in_ptr;
+        e->out_ptr = r[i].out_ptr;
+        switch (op) {
+        case HAK_OP_CALLOC: case HAK_OP_REALLOCARRAY: case HAK_OP_MREMAP:
+            e->nmemb = r[i].aux;
+            break;
+        case HAK_OP_MEMALIGN: case HAK_OP_POSIX_MEMALIGN:
+        case HAK_OP_ALIGNED_ALLOC: case HAK_OP_MMAP:
+            e->align = r[i].aux;
+            break;
+        default:
+            break;
+        }
+        e->tid = th->tid;
+        e->site = r[i].site;
+        e->err = r[i].err;
+    }
+    return 0;
+}
+
+typedef struct work {
+    rec_thread *th;
+    rec_block *fifo;                  /* detached full blocks */
+    rec_block *part;                  /* current block, records [from, to) */
+    uint32_t from, to;
+    int exited;                       /* thread gone: write its exit event */
+} work;
+
+static work *works;                   /* [works_cap], writer thread only */
+static size_t works_cap;
+
+static int thread_gone(rec_thread *th)
+{
+    return syscall(SYS_tgkill, (long)getpid(), (long)th->ostid, 0) != 0 && errno == ESRCH;
+}
+
+/* Collects what each thread has for the writer (under the locks). */
+static size_t collect(int partials, int final)
+{
+    size_t nw = 0;
+    pthread_mutex_lock(&rec_g.threads_mu);
+    rec_thread **link = &rec_g.threads;
+    for (rec_thread *th = *link; th; th = *link) {
+        if (nw == works_cap) {
+            size_t cap = works_cap ? works_cap * 2 : 64;
+            work *nwk = realloc(works, cap * sizeof *works);   /* unrecorded: busy */
+            if (!nwk)
+                break;
+            works = nwk;
+            works_cap = cap;
+        }
+        work *w = &works[nw];
+        memset(w, 0, sizeof *w);
+        w->th = th;
+        int exited = !final && atomic_load(&th->exiting) && thread_gone(th);
+        pthread_mutex_lock(&th->mu);
+        w->fifo = th->fifo_head;
+        th->fifo_head = th->fifo_tail = NULL;
+        rec_block *cur = th->cur;
+        if (partials || exited || final) {
+            /* Partial flush only for threads that did not fill a block
+             * since last time (or at the end): busy threads' blocks fill up
+             * within 50 ms and make better-compressed whole chunks. */
+            if (exited || final || th->seen == cur) {
+                w->part = cur;
+                w->from = cur->taken;
+                w->to = atomic_load_explicit(&cur->n, memory_order_acquire);
+                cur->taken = w->to;
+            }
+            th->seen = cur;
+        }
+        pthread_mutex_unlock(&th->mu);
+        if (exited) {
+            w->exited = 1;
+            *link = th->next;         /* unlink: nobody refers to it any more */
+        } else {
+            link = &th->next;
+        }
+        if (w->fifo || (w->part && w->to > w->from) || w->exited)
+            nw++;
+    }
+    pthread_mutex_unlock(&rec_g.threads_mu);
+    return nw;
+}
+
+static int emit_sites(void)
+{
+    uint32_t n = rec_sites_count();
+    if (n == sites_written)
+        return 0;
+    for (; sites_written < n; sites_written++) {
+        uint32_t depth;
+        const uint64_t *ips = rec_site_ips(sites_written, &depth);
+        if (hak_tw_site(tw, sites_written, ips, depth) != 0)
+            return -1;
+    }
+    return hak_tw_flush(tw);
+}
+
+static int write_works(size_t nw)
+{
+    for (size_t i = 0; i < nw; i++) {
+        work *w = &works[i];
+        rec_thread *th = w->th;
+        for (rec_block *b = w->fifo, *next; b; b = next) {
+            next = b->next;
+            uint32_t n = atomic_load_explicit(&b->n, memory_order_acquire);
+            int rc = put_recs(th, b->recs + b->taken, n - b->taken);
+            rec_pool_put(b);
+            if (rc != 0) {
+                for (b = next; b; b = next) {   /* keep the pool whole */
+                    next = b->next;
+                    rec_pool_put(b);
+                }
+                return -1;
+            }
+        }
+        if (w->part && w->to > w->from &&
+            put_recs(th, w->part->recs + w->from, w->to - w->from) != 0)
+            return -1;
+        if (w->exited) {
+            rec_rec r = {0};
+            r.seq_op = atomic_fetch_add(&rec_g.seq, 1) << 8 | HAK_OP_THREAD_EXIT;
+            r.ts = rec_clock_raw();
+            if (put_recs(th, &r, 1) != 0)
+                return -1;
+            if (scratch_flush() != 0)
+                return -1;
+            rec_pool_put(th->cur);
+            munmap(th, sizeof *th);
+        }
+    }
+    return scratch_flush();
+}
+
+static void rss_sample(void)
+{
+    if (statm_fd < 0)
+        return;
+    char buf[128];
+    ssize_t k = pread(statm_fd, buf, sizeof buf - 1, 0);
+    if (k <= 0)
+        return;
+    buf[k] = 0;
+    unsigned long long size = 0, res = 0;
+    if (sscanf(buf, "%llu %llu", &size, &res) != 2)
+        return;
+    if (rss_n == sizeof rss_buf / sizeof *rss_buf)
+        return;
+    rss_buf[rss_n].ts_ns = rec_clock_to_ns(rec_clock_raw());
+    rss_buf[rss_n].rss_bytes = res * (uint64_t)sysconf(_SC_PAGESIZE);
+    rss_n++;
+}
+
+static int rss_flush(void)
+{
+    if (!rss_n)
+        return 0;
+    int rc = hak_tw_rss(tw, rss_buf, rss_n);
+    rss_n = 0;
+    return rc;
+}
+
+/* One writer pass; -1 on a write error. */
+static int pass(int partials, int final)
+{
+    size_t nw = collect(partials, final);
+    if (rec_modules_emit(tw) != 0 || emit_sites() != 0)
+        return -1;
+    return write_works(nw);
+}
+
+static void *writer_main(void *arg)
+{
+    (void)arg;
+    rec_tls_v.busy = 1;               /* nothing this thread does is recorded */
+    uint64_t last_partial = hak_mono_ns(), last_rss = 0;
+    rss_sample();
+    for (;;) {
+        pthread_mutex_lock(&rec_g.pool_mu);
+        if (!work_pending && !atomic_load(&stop_req)) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            ts.tv_nsec += (long)WAKE_NS;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&rec_g.work_cond, &rec_g.pool_mu, &ts);
+        }
+        work_pending = 0;
+        pthread_mutex_unlock(&rec_g.pool_mu);
+        int stop = atomic_load(&stop_req);
+        uint64_t now = hak_mono_ns();
+        int partials = now - last_partial >= PARTIAL_NS;
+        if (partials)
+            last_partial = now;
+        if (now - last_rss >= RSS_NS) {
+            rss_sample();
+            last_rss = now;
+        }
+        if (pass(partials, stop) != 0 ||
+            (partials && (rss_flush() != 0 || hak_tw_flush(tw) != 0))) {
+            writer_failed();
+            return NULL;
+        }
+        if (stop)
+            break;
+    }
+    rss_sample();
+    if (rss_flush() != 0 || hak_tw_close(tw) != 0) {
+        tw = NULL;
+        rec_fail("cannot finish trace %s; recording stopped", rec_g.path);
+    }
+    tw = NULL;
+    tw_fd = -1;
+    return NULL;
+}
+
+void rec_writer_wake(void)
+{
+    pthread_mutex_lock(&rec_g.pool_mu);
+    work_pending = 1;
+    pthread_cond_signal(&rec_g.work_cond);
+    pthread_mutex_unlock(&rec_g.pool_mu);
+}
+
+/* ---- start, stop ------------------------------------------------------------- */
+
+/* Opens this image's trace and starts the writer.  busy must be set. */
+int rec_writer_start(void)
+{
+    if (writer_started)
+        return 0;
+    rec_trace_path(&rec_g.cfg, rec_g.pid, rec_g.path, sizeof rec_g.path);
+    if (!scratch) {
+        scratch = mmap(NULL, SCRATCH_EVENTS * sizeof *scratch, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (scratch == MAP_FAILED) {
+            scratch = NULL;
+            rec_fail("out of memory; not recording");
+            return -1;
+        }
+    }
+    int fd = open(rec_g.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        rec_fail("cannot create trace %s: %s; not recording", rec_g.path, strerror(errno));
+        return -1;
+    }
+    char *argv_store[256];
+    hak_trace_meta m;
+    build_meta(&m, argv_store, 256);
+    char err[256];
+    tw = hak_tw_open_fd(fd, &m, err, sizeof err);
+    if (!tw) {
+        rec_fail("cannot write trace %s: %s; not recording", rec_g.path, err);
+        close(fd);
+        return -1;
+    }
+    tw_fd = fd;
+    if (statm_fd < 0)
+        statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    atomic_store(&stop_req, 0);
+    work_pending = 0;
+    sigset_t all, old;
+    sigfillset(&all);                 /* signals go to the program's threads */
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int rc = pthread_create(&writer_tid, NULL, writer_main, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        rec_fail("cannot start the writer thread: %s; not recording", strerror(rc));
+        hak_tw_close(tw);
+        tw = NULL;
+        return -1;
+    }
+    writer_started = 1;
+    pthread_mutex_lock(&rec_g.pool_mu);
+    rec_g.writer_up = 1;
+    pthread_mutex_unlock(&rec_g.pool_mu);
+    return 0;
+}
+
+static void thread_key_dtor(void *arg)
+{
+    rec_thread *th = arg;
+    /* Frees made after this (other TLS destructors, glibc's own teardown)
+     * are still recorded into th; the writer notices when the thread is
+     * really gone, flushes it and writes the exit event. */
+    atomic_store(&th->exiting, 1);
+    rec_writer_wake();
+}
+
+void rec_init(void)
+{
+    int expect = REC_UNINIT;
+    if (!atomic_compare_exchange_strong(&rec_g.state, &expect, REC_INITIALIZING))
+        return;
+    int busy = rec_tls_v.busy;
+    rec_tls_v.busy = 1;
+    rec_resolve();
+    rec_config_load(&rec_g.cfg);
+    rec_g.pid = getpid();
+    if (rec_g.cfg.top_pid == 0) {
+        /* Preloaded by hand: this image is the top; tell children. */
+        char b[24];
+        snprintf(b, sizeof b, "%d", (int)rec_g.pid);
+        setenv("HAKREC_TOP_PID", b, 1);
+        rec_g.cfg.top_pid = rec_g.pid;
+    }
+    int on = rec_g.cfg.follow || rec_g.pid == rec_g.cfg.top_pid;
+    if (on) {
+        rec_clock_init();
+        rec_threads_init();
+        rec_stacks_init();
+        if (pthread_key_create(&rec_g.key, thread_key_dtor) != 0)
+            on = 0;
+    }
+    if (on && !atomic_exchange(&atfork_registered, 1))
+        pthread_atfork(rec_atfork_prepare, rec_atfork_parent, rec_atfork_child);
+    atomic_store(&rec_g.state, on ? REC_ON : REC_OFF);
+    /* Before our constructor ran, the process may not be ready for threads:
+     * events are buffered and the constructor starts the writer. */
+    if (on && ctor_ran && rec_writer_start() != 0)
+        atomic_store(&rec_g.state, REC_OFF);
+    rec_tls_v.busy = busy;
+}
+
+__attribute__((constructor)) static void rec_ctor(void)
+{
+    rec_init();
+    ctor_ran = 1;
+    if (atomic_load(&rec_g.state) == REC_ON && !writer_started) {
+        int busy = rec_tls_v.busy;
+        rec_tls_v.busy = 1;
+        if (rec_writer_start() != 0) {
+            atomic_store(&rec_g.state, REC_OFF);
+            pthread_mutex_lock(&rec_g.pool_mu);
+            rec_g.closed = 1;
+            pthread_cond_broadcast(&rec_g.pool_cond);
+            pthread_mutex_unlock(&rec_g.pool_mu);
+        }
+        rec_tls_v.busy = busy;
+    }
+}
+
+void rec_shutdown(const char *why)
+{
+    (void)why;
+    /* A vfork child shares our memory but is not us: leave it alone. */
+    if (!writer_started || getpid() != rec_g.pid)
+        return;
+    int busy = rec_tls_v.busy;
+    rec_tls_v.busy = 1;
+    int st = REC_ON;
+    atomic_compare_exchange_strong(&rec_g.state, &st, REC_OFF);
+    atomic_store(&stop_req, 1);
+    rec_writer_wake();
+    pthread_join(writer_tid, NULL);
+    writer_started = 0;
+    pthread_mutex_lock(&rec_g.pool_mu);
+    rec_g.closed = 1;
+    pthread_cond_broadcast(&rec_g.pool_cond);
+    pthread_mutex_unlock(&rec_g.pool_mu);
+    rec_tls_v.busy = busy;
+}
+
+__attribute__((destructor)) static void rec_dtor(void)
+{
+    rec_shutdown("exit");
+}
+
+/* ---- fork ------------------------------------------------------------------ */
+
+void rec_atfork_prepare(void)
+{
+    if (atomic_load(&rec_g.state) != REC_ON)
+        return;
+    rec_tls_v.busy++;
+    rec_stacks_atfork_prepare();
+    rec_threads_atfork_prepare();
+}
+
+void rec_atfork_parent(void)
+{
+    if (atomic_load(&rec_g.state) != REC_ON)
+        return;
+    rec_threads_atfork_parent();
+    rec_stacks_atfork_parent();
+    rec_tls_v.busy--;
+}
+
+void rec_atfork_child(void)
+{
+    if (atomic_load(&rec_g.state) != REC_ON)
+        return;
+    rec_stacks_atfork_child();
+    rec_threads_atfork_child();
+    rec_g.pid = getpid();
+    /* The parent's writer and its file are the parent's: close our copy
+     * of the descriptor and never touch that writer again. */
+    if (tw_fd >= 0)
+        close(tw_fd);
+    tw = NULL;
+    tw_fd = -1;
+    writer_started = 0;
+    rec_g.writer_up = 0;
+    sites_written = 1;
+    rss_n = 0;
+    scratch_n = 0;
+    rec_modules_reset();
+    if (!rec_g.cfg.follow) {
+        atomic_store(&rec_g.state, REC_OFF);
+        rec_tls_v.busy--;
+        return;
+    }
+    rec_clock_rebase();
+    if (rec_writer_start() != 0) {
+        atomic_store(&rec_g.state, REC_OFF);
+        rec_g.closed = 1;
+    } else if (rec_tls_v.th) {
+        rec_thread *th = rec_tls_v.th;
+        rec_emit(th, HAK_OP_THREAD_START, 0, 0, (uint64_t)th->ostid, 0, 0, 0);
+    }
+    rec_tls_v.busy--;
+}

@@ -1,0 +1,244 @@
+/* record_cli.c - `hak record`: run a program under libhakrec.so.
+ *
+ * Sets the HAKREC_* variables and LD_PRELOAD (prepended), forks, and execs
+ * the program in the child with HAKREC_TOP_PID set to the child's pid so
+ * the library knows which process writes the top trace file.  Waits for
+ * the program and exits with its status (128+signal when it was killed). */
+#include "hak_cli.h"
+#include "hak_util.h"
+#include "rec_config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <glob.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *CMD = "record";
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+"usage: hak record [-o FILE] [OPTIONS] -- PROGRAM [ARGS...]\n"
+"\n"
+"Runs PROGRAM with the hakmem recorder (libhakrec.so) preloaded and writes\n"
+"its malloc/free stream, with call sites, thread ids, timestamps and RSS\n"
+"samples, to a trace file.  Program output and exit status are unchanged;\n"
+"hak record exits with the program's status (128+N if it died by signal N).\n"
+"\n"
+"options:\n"
+"  -o, --output FILE     trace of the top process (default: PROGRAM.hkt in\n"
+"                        the current directory); forked and exec'd children\n"
+"                        write FILE-without-.hkt.PID.hkt next to it\n"
+"      --stacks=N|off    frames per call site (default %d, max %d); call\n"
+"                        sites are cached by return address and stack depth,\n"
+"                        so each distinct one is unwound once\n"
+"      --stacks-exact    unwind on every call (slow; exact deep frames)\n"
+"      --mmap            also record mmap, munmap and mremap\n"
+"      --no-follow       record only the top process, not its children\n"
+"      --ts-resolution R timestamp unit: 1ns, 100ns, 1us (default), 1ms...\n"
+"                        coarser units give smaller traces\n"
+"  -q, --quiet           no notes on stderr from hak record or the recorder\n"
+"  -h, --help            this help\n"
+"\n"
+"The same settings apply when libhakrec.so is preloaded by hand, through\n"
+"HAKREC_OUTPUT, HAKREC_STACKS, HAKREC_STACKS_EXACT, HAKREC_MMAP,\n"
+"HAKREC_FOLLOW, HAKREC_TS_RESOLUTION and HAKREC_QUIET (recorder/README.md).\n"
+"\n"
+"example:\n"
+"  hak record -o py.hkt -- python3 -c 'x = [str(i) for i in range(100000)]'\n"
+"  hak trace info py.hkt\n",
+        REC_DEFAULT_DEPTH, REC_MAX_DEPTH);
+}
+
+/* libhakrec.so next to this hak: BIN/../lib/libhakrec.so, or
+ * $HAK_RECORDER_LIB. */
+static int find_lib(char *out, size_t len)
+{
+    const char *env = getenv("HAK_RECORDER_LIB");
+    if (env && *env) {
+        snprintf(out, len, "%s", env);
+        return access(out, R_OK);
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return -1;
+    exe[n] = 0;
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return -1;
+    *slash = 0;
+    if ((size_t)snprintf(out, len, "%.*s/../lib/libhakrec.so", (int)(len - 32), exe) >= len)
+        return -1;
+    char real[PATH_MAX];
+    if (realpath(out, real))
+        snprintf(out, len, "%s", real);
+    return access(out, R_OK);
+}
+
+/* Absolute path for FILE (the program may change directory). */
+static int absolute(const char *file, char *out, size_t len)
+{
+    if (file[0] == '/') {
+        snprintf(out, len, "%s", file);
+        return 0;
+    }
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd))
+        return -1;
+    if ((size_t)snprintf(out, len, "%s/%s", cwd, file) >= len)
+        return -1;
+    return 0;
+}
+
+int cmd_record(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, 0, 'o'},
+        {"stacks", required_argument, 0, 's'},
+        {"stacks-exact", no_argument, 0, 'x'},
+        {"mmap", no_argument, 0, 'm'},
+        {"no-follow", no_argument, 0, 'n'},
+        {"ts-resolution", required_argument, 0, 't'},
+        {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    const char *output = NULL, *stacks = NULL, *tsres = NULL;
+    int exact = 0, mmap_ = 0, nofollow = 0, quiet = 0, c;
+    optind = 1;
+    /* '+': stop at the first non-option, the program to run. */
+    while ((c = getopt_long(argc, argv, "+o:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': output = optarg; break;
+        case 's': stacks = optarg; break;
+        case 'x': exact = 1; break;
+        case 'm': mmap_ = 1; break;
+        case 'n': nofollow = 1; break;
+        case 't': tsres = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'h': usage(stdout); return 0;
+        default:
+            hak_cmd_err(CMD, "see 'hak record --help'");
+            return 2;
+        }
+    }
+    if (optind >= argc) {
+        hak_cmd_err(CMD, "no program given; usage: hak record [OPTIONS] -- PROGRAM [ARGS...]");
+        return 2;
+    }
+    char **prog = argv + optind;
+    int depth;
+    if (stacks && rec_parse_stacks(stacks, &depth) != 0) {
+        hak_cmd_err(CMD, "--stacks: '%s' is not a depth 0..%d or 'off'", stacks, REC_MAX_DEPTH);
+        return 2;
+    }
+    uint64_t unit;
+    if (tsres && rec_parse_ts_resolution(tsres, &unit) != 0) {
+        hak_cmd_err(CMD, "--ts-resolution: '%s' is not a duration like 1us, 100ns, 1ms", tsres);
+        return 2;
+    }
+    char lib[PATH_MAX];
+    if (find_lib(lib, sizeof lib) != 0) {
+        hak_cmd_err(CMD, "cannot find libhakrec.so (looked for %s); build it with 'make'", lib);
+        return 1;
+    }
+    char defout[PATH_MAX], out[PATH_MAX];
+    if (!output) {
+        const char *base = strrchr(prog[0], '/');
+        snprintf(defout, sizeof defout, "%s.hkt", base ? base + 1 : prog[0]);
+        output = defout;
+    }
+    if (absolute(output, out, sizeof out) != 0) {
+        hak_cmd_err(CMD, "%s: path too long", output);
+        return 1;
+    }
+    int fd = open(out, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        hak_cmd_err(CMD, "%s: cannot create: %s", output, strerror(errno));
+        return 1;
+    }
+    close(fd);
+
+    /* LD_PRELOAD: ours first, then whatever was preloaded already. */
+    const char *old = getenv("LD_PRELOAD");
+    size_t plen = strlen(lib) + (old ? strlen(old) : 0) + 2;
+    char *preload = malloc(plen);
+    if (!preload) {
+        hak_cmd_err(CMD, "out of memory");
+        return 1;
+    }
+    snprintf(preload, plen, "%s%s%s", lib, old && *old ? ":" : "", old && *old ? old : "");
+    setenv("LD_PRELOAD", preload, 1);
+    free(preload);
+    setenv("HAKREC_OUTPUT", out, 1);
+    if (stacks) setenv("HAKREC_STACKS", stacks, 1); else unsetenv("HAKREC_STACKS");
+    if (exact) setenv("HAKREC_STACKS_EXACT", "1", 1); else unsetenv("HAKREC_STACKS_EXACT");
+    setenv("HAKREC_MMAP", mmap_ ? "1" : "0", 1);
+    setenv("HAKREC_FOLLOW", nofollow ? "0" : "1", 1);
+    if (tsres) setenv("HAKREC_TS_RESOLUTION", tsres, 1); else unsetenv("HAKREC_TS_RESOLUTION");
+    if (quiet) setenv("HAKREC_QUIET", "1", 1); else unsetenv("HAKREC_QUIET");
+    unsetenv("HAKREC_TOP_PID");
+
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        hak_cmd_err(CMD, "fork: %s", strerror(errno));
+        return 1;
+    }
+    if (pid == 0) {
+        char b[24];
+        snprintf(b, sizeof b, "%d", (int)getpid());
+        setenv("HAKREC_TOP_PID", b, 1);
+        execvp(prog[0], prog);
+        int e = errno;
+        hak_cmd_err(CMD, "cannot run %s: %s", prog[0], strerror(e));
+        _exit(e == ENOENT ? 127 : 126);
+    }
+    /* Like time(1): the terminal's ^C and ^\ are for the program. */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGQUIT, SIG_IGN);
+    int st;
+    while (waitpid(pid, &st, 0) < 0) {
+        if (errno != EINTR) {
+            hak_cmd_err(CMD, "waitpid: %s", strerror(errno));
+            return 1;
+        }
+    }
+    if (WIFSIGNALED(st)) {
+        int sig = WTERMSIG(st);
+        hak_cmd_err(CMD, "%s killed by signal %d (%s)%s", prog[0], sig, strsignal(sig),
+                    sig == SIGKILL ? "; the trace is readable up to its last complete chunk" : "");
+        return 128 + sig;
+    }
+    if (!quiet && isatty(2)) {
+        struct stat sb;
+        char pat[PATH_MAX + 8];
+        size_t n = strlen(out);
+        if (n > 4 && !strcmp(out + n - 4, ".hkt"))
+            n -= 4;
+        snprintf(pat, sizeof pat, "%.*s.*.hkt", (int)n, out);
+        glob_t g;
+        size_t more = glob(pat, 0, NULL, &g) == 0 ? g.gl_pathc : 0;
+        if (stat(out, &sb) == 0) {
+            char bytes[32];
+            fprintf(stderr, "hak record: wrote %s (%s)", output,
+                    hak_fmt_bytes((uint64_t)sb.st_size, bytes, sizeof bytes));
+            if (more)
+                fprintf(stderr, "; %zu more for child processes (%.*s.PID.hkt)", more,
+                        (int)n, out);
+            fputc('\n', stderr);
+        }
+        if (more)
+            globfree(&g);
+    }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}

@@ -1,0 +1,92 @@
+/* fidelity.c - how closely a replay's RSS timeline follows the recorded
+ * one (definition in replay.h), and recovering per-op timestamps, which the
+ * replay form does not carry, from the trace's events. */
+#include "replay.h"
+
+/* Messages are cut to their buffers on purpose. */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+uint64_t *rp_op_timestamps(hak_trace_reader *r, const hak_replay *rp,
+                           char *err, size_t errlen)
+{
+    uint64_t *ts = malloc((rp->nops ? rp->nops : 1) * sizeof *ts);
+    if (!ts) {
+        snprintf(err, errlen, "out of memory for %llu timestamps", (unsigned long long)rp->nops);
+        return NULL;
+    }
+    hak_tr_rewind(r);
+    hak_event ev;
+    uint64_t i = 0, last = 0;
+    int rc;
+    /* Ops are the events in global order minus the dropped ones; an event
+     * that does not match the next op (thread and operation) was dropped. */
+    while (i < rp->nops && (rc = hak_tr_next(r, &ev)) == 1) {
+        last = ev.ts_ns;
+        const hak_rop *o = &rp->ops[i];
+        /* realloc(NULL, n) became malloc and realloc(p, 0) free in the form */
+        int same = ev.op == o->op ||
+            ((ev.op == HAK_OP_REALLOC || ev.op == HAK_OP_REALLOCARRAY) &&
+             (o->op == HAK_OP_MALLOC || o->op == HAK_OP_FREE));
+        if (ev.tid == o->tid && same)
+            ts[i++] = ev.ts_ns;
+    }
+    for (; i < rp->nops; i++)          /* unmatched tail: hold the last time */
+        ts[i] = last;
+    for (i = 1; i < rp->nops; i++)     /* per-thread clocks: keep it monotonic */
+        if (ts[i] < ts[i - 1])
+            ts[i] = ts[i - 1];
+    hak_tr_rewind(r);
+    return ts;
+}
+
+/* Replay growth at op-progress fraction f, interpolated between samples. */
+static double replay_at(const rp_tsample *rep, size_t nrep, uint64_t nops, double f, double base)
+{
+    double x = f * (double)nops;
+    if (x <= (double)rep[0].op)
+        return (double)rep[0].rss_bytes - base;
+    for (size_t j = 1; j < nrep; j++) {
+        if (x <= (double)rep[j].op) {
+            double x0 = (double)rep[j - 1].op, x1 = (double)rep[j].op;
+            double y0 = (double)rep[j - 1].rss_bytes, y1 = (double)rep[j].rss_bytes;
+            double y = x1 > x0 ? y0 + (y1 - y0) * (x - x0) / (x1 - x0) : y1;
+            return y - base;
+        }
+    }
+    return (double)rep[nrep - 1].rss_bytes - base;
+}
+
+double rp_fidelity(const hak_rss_sample *rec, size_t nrec,
+                   const uint64_t *op_ts, uint64_t nops,
+                   const rp_tsample *rep, size_t nrep)
+{
+    if (nrec < 2 || nrep < 2 || !op_ts || nops == 0)
+        return NAN;
+    double rbase = (double)rec[0].rss_bytes, pbase = (double)rep[0].rss_bytes;
+    double peak = 4096, sum = 0;
+    for (size_t k = 0; k < nrec; k++) {
+        double g = (double)rec[k].rss_bytes - rbase;
+        if (g > peak) peak = g;
+    }
+    for (size_t j = 0; j < nrep; j++) {
+        double g = (double)rep[j].rss_bytes - pbase;
+        if (g > peak) peak = g;
+    }
+    for (size_t k = 0; k < nrec; k++) {
+        /* fraction of ops that had run by this recorded sample */
+        uint64_t lo = 0, hi = nops;
+        while (lo < hi) {
+            uint64_t mid = lo + (hi - lo) / 2;
+            if (op_ts[mid] <= rec[k].ts_ns) lo = mid + 1; else hi = mid;
+        }
+        double f = (double)lo / (double)nops;
+        double want = (double)rec[k].rss_bytes - rbase;
+        sum += fabs(replay_at(rep, nrep, nops, f, pbase) - want);
+    }
+    double fid = 1.0 - sum / (double)nrec / peak;
+    return fid < 0 ? 0 : fid > 1 ? 1 : fid;
+}

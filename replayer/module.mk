@@ -1,0 +1,77 @@
+# ---- hak replay and its worker (owner: the replayer helper) ----------------
+# replayer/: `hak replay` (parent side, linked into hak) and the worker
+# process hak-replay-worker that runs one measured replay.
+REPLAY_HAK_SRCS := replayer/replay_cli.c replayer/run.c replayer/alloc_spec.c \
+                   replayer/image_build.c replayer/fidelity.c replayer/store.c \
+                   replayer/latency.c replayer/counters.c
+HAK_OBJS += $(REPLAY_HAK_SRCS:%.c=$(OBJ)/%.o)
+
+# The worker: libc only (plus libdl/pthread), so the process under
+# measurement carries nothing but the allocator under test.
+REPLAY_WORKER_SRCS := replayer/worker.c replayer/worker_loop.c replayer/counters.c \
+                      replayer/rss.c replayer/latency.c replayer/alloc_probe.c
+REPLAY_WORKER_OBJS := $(REPLAY_WORKER_SRCS:%.c=$(OBJ)/%.o)
+$(BIN)/hak-replay-worker: $(REPLAY_WORKER_OBJS) | $(BIN)
+	$(CC) $(CFLAGS_BASE) -o $@ $(REPLAY_WORKER_OBJS) -ldl -lpthread
+ALL_TARGETS += $(BIN)/hak-replay-worker
+# hak runs the worker next to itself.
+$(BIN)/hak: | $(BIN)/hak-replay-worker
+
+# The live counterpart of the replay benchmarks (and a trace maker for the
+# tests): random-mixed and producer/consumer workloads calling malloc/free
+# directly, optionally writing their own trace.
+$(BIN)/hak-live-workload: replayer/live_workload.c $(LIB)/libhaktrace.a | $(BIN) deps-ok
+	$(CC) $(CFLAGS_BASE) -o $@ $< $(LIB)/libhaktrace.a $(shell pkg-config --libs libzstd) -lpthread
+ALL_TARGETS += $(BIN)/hak-live-workload
+
+# Unit tests (cmocka).
+$(TESTBIN)/replayer/test_latency: replayer/tests/test_latency.c $(OBJ)/replayer/latency.o | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -o $@ $^ $(shell pkg-config --libs cmocka)
+$(TESTBIN)/replayer/test_counters: replayer/tests/test_counters.c $(OBJ)/replayer/counters.o | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -o $@ $^ $(shell pkg-config --libs cmocka)
+$(TESTBIN)/replayer/test_fidelity: replayer/tests/test_fidelity.c $(OBJ)/replayer/fidelity.o $(LIB)/libhaktrace.a | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -o $@ $^ $(shell pkg-config --libs cmocka libzstd) -lm -lpthread
+
+# Misbehaving allocators for the failure-handling tests (not named test_*,
+# so the runner does not execute them).
+$(TESTBIN)/replayer/libcrashalloc.so: replayer/tests/crashalloc.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -shared -o $@ $< -ldl
+$(TESTBIN)/replayer/libhangalloc.so: replayer/tests/hangalloc.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -shared -o $@ $< -ldl
+
+CHECK_DEPS += $(TESTBIN)/replayer/test_latency $(TESTBIN)/replayer/test_counters \
+              $(TESTBIN)/replayer/test_fidelity \
+              $(TESTBIN)/replayer/libcrashalloc.so $(TESTBIN)/replayer/libhangalloc.so
+BENCH_DEPS += $(BIN)/hak-live-workload $(BIN)/hak-replay-worker
+# ---- end of hak replay block ------------------------------------------------
+
+# ---- simulator and sweeps (sim_*, sweep_*; owner: the sim helper) ----------
+# The model objects form libhaksim.a, linked into `hak` and the unit tests.
+SIM_SRCS := replayer/sim_map.c replayer/sim_model.c replayer/sim_layout.c \
+            replayer/sim_alloc.c replayer/sim_thp.c replayer/sim_run.c replayer/sim_db.c \
+            replayer/sweep_grid.c
+SIM_OBJS := $(SIM_SRCS:%.c=$(OBJ)/%.o)
+
+$(LIB)/libhaksim.a: $(SIM_OBJS) | $(LIB)
+	ar rcs $@ $^
+
+# hak sim / hak sweep; libhaksim needs libhakdb and libhaktrace, so it goes first.
+HAK_OBJS += $(OBJ)/replayer/sim_cli.o $(OBJ)/replayer/sweep_cli.o
+HAK_LIBS := $(LIB)/libhaksim.a $(HAK_LIBS)
+ALL_TARGETS += $(LIB)/libhaksim.a
+
+SIM_TESTS := $(patsubst replayer/tests/%.c,$(TESTBIN)/replayer/%,$(wildcard replayer/tests/test_sim*.c))
+$(TESTBIN)/replayer/test_sim%: replayer/tests/test_sim%.c $(LIB)/libhaksim.a $(LIB)/libhaktrace.a | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -o $@ $< $(LIB)/libhaksim.a $(LIB)/libhaktrace.a $(shell pkg-config --libs cmocka libzstd) -lpthread -ldl
+CHECK_DEPS += $(SIM_TESTS) $(TESTBIN)/replayer/libsimbump.so
+# A bump allocator .so for test_sim_run (--alloc PATH.so really serves the replay).
+$(TESTBIN)/replayer/libsimbump.so: replayer/tests/sim_bump.c | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -fPIC -shared -Wall -Wextra -Werror -o $@ $<
+# ---- end of simulator block -------------------------------------------------

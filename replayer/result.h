@@ -1,0 +1,75 @@
+/* result.h - what a worker hands back to the parent: one fixed-size struct
+ * in a shared memfd mapping.  The parent zeroes it and sets magic before the
+ * fork; the worker advances `phase` as it goes, so after a crash the parent
+ * knows how far the run got (loading the allocator, preparing, inside the
+ * measured window).  Plain data only; both sides are built from this tree.
+ */
+#ifndef RP_RESULT_H
+#define RP_RESULT_H
+
+#include <stdint.h>
+
+#include "counters.h"
+#include "latency.h"
+
+#define RP_RES_MAGIC       0x3153455250504852ull   /* "RHPPRES1" */
+#define RP_MAX_SAMPLES     1024
+#define RP_MAX_ASTATS      64
+
+enum rp_phase {
+    RP_PH_EXEC = 0,      /* parent forked; the worker's main has not run */
+    RP_PH_MAIN = 1,      /* main entered: the allocator loaded */
+    RP_PH_READY = 2,     /* image mapped, tables prefaulted, threads parked */
+    RP_PH_WINDOW = 3,    /* inside the measured window */
+    RP_PH_DONE = 4,      /* figures written */
+};
+
+enum rp_fail {
+    RP_FAIL_NONE = 0,
+    RP_FAIL_LOAD = 1,    /* the allocator under test is not what runs malloc */
+    RP_FAIL_ERROR = 2,   /* harness problem (bad image, mmap failure...) */
+};
+
+typedef struct rp_tsample {
+    int64_t t_ns, rss_bytes, live_bytes;
+    int64_t op;                    /* ops completed when taken (all threads) */
+} rp_tsample;
+
+typedef struct rp_astat {          /* one figure from the allocator's own stats */
+    char   name[48];
+    char   unit[12];
+    double value;
+} rp_astat;
+
+typedef struct rp_wresult {
+    uint64_t magic;
+    volatile uint32_t phase;       /* enum rp_phase */
+    int32_t  fail;                 /* enum rp_fail */
+    char     error[512];
+    char     malloc_from[256];     /* object that provides malloc in the worker */
+
+    uint64_t wall_ns, user_ns, sys_ns, ops;
+    uint64_t minflt, majflt, nvcsw, nivcsw;
+    int64_t  peak_rss, final_rss;  /* bytes, harness mappings excluded; -1 unknown */
+    int64_t  vmhwm_raw, harness_rss;
+    char     peak_note[160];       /* how peak_rss was obtained, or why not */
+
+    uint32_t has_digest;
+    uint64_t digest;               /* of returned addresses, serial mode */
+
+    uint64_t lat[RP_LAT_BUCKETS];  /* raw tick deltas minus timer overhead */
+    uint64_t lat_nsamples;
+    double   ns_per_tick;
+
+    rp_counters counters;
+
+    char     alloc_version[128];
+    char     alloc_config[1024];
+    uint32_t nastats;
+    rp_astat astats[RP_MAX_ASTATS];
+
+    uint32_t nsamples;
+    rp_tsample samples[RP_MAX_SAMPLES];
+} rp_wresult;
+
+#endif /* RP_RESULT_H */

@@ -1,0 +1,444 @@
+/* sim_cli.c - `hak sim`: replay a trace in-process against a real allocator
+ * build and feed every touched address to the memory-system model
+ * (sim_model.h); store the result as a 'simulated' run.
+ *
+ * Process structure: the command re-executes itself once with address
+ * randomisation off and the --env knobs in its environment (so the same
+ * inputs give the same addresses, hence the same TLB sets, and knobs read at
+ * exec such as GLIBC_TUNABLES apply); it then reads the trace and builds the
+ * replay form, forks a child that loads the allocator and runs the replay
+ * (a crashing allocator cannot take the database write with it), and stores
+ * the child's results, passed back through a shared mapping.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hak_cli.h"
+#include "hak_util.h"
+#include "hakdb.h"
+#include "sim_alloc.h"
+#include "sim_db.h"
+#include "sim_run.h"
+#include "trace.h"
+
+#define CMD "sim"
+#define MAX_ENV 64
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+"usage: hak sim TRACE [--alloc NAME|PATH.so] [--env K=V ...] [--tlb SPEC]\n"
+"               [--pages 4k|2m|thp] [--access touch|full] [--touch POLICY]\n"
+"               [--db FILE] [--label TEXT] [--sweep-id N | --sweep-uuid U]\n"
+"               [--timeout S] [--no-db] [-q]\n"
+"\n"
+"Replays TRACE serially (its global order) in this process against a real\n"
+"allocator build and feeds every address the workload touches into a model\n"
+"of first-touch page faults and a two-level set-associative LRU data TLB.\n"
+"The result is stored as a run of kind 'simulated' with the model's\n"
+"parameters (runs.config) and its figures in run_metrics (sim.page_faults,\n"
+"sim.l1_dtlb_misses, sim.stlb_misses = page walks, sim.pages_spanned,\n"
+"sim.superslabs_spanned, sim.occupancy, ...): deterministic figures where\n"
+"hardware TLB counters are missing.\n"
+"\n"
+"options:\n"
+"  --alloc A        hakmem (build/lib/libhakmem.so, default), glibc (this\n"
+"                   process's malloc) or a path to an allocator .so; a .so is\n"
+"                   dlopen()ed with RTLD_DEEPBIND and serves only the replay\n"
+"  --env K=V        set a knob (e.g. HAKMEM_HUGEPAGE=madvise); repeatable\n"
+"  --tlb SPEC       TLB geometry, ENTRIES:WAYS per level, any subset of\n"
+"                   'l1=64:4,l1_2m=32:4,l2=1536:12' (the default, a current\n"
+"                   x86 core); l2=0 drops the STLB, l1_2m=0 shares l1\n"
+"  --pages P        4k: every page 4 KiB (default); 2m: every page 2 MiB;\n"
+"                   thp: per 2 MiB region as the kernel actually backed it\n"
+"                   (pagemap/kpageflags when readable, else smaps)\n"
+"  --touch POLICY   what the workload writes into each new block: none,\n"
+"                   first (first byte), pages (one byte per page, default),\n"
+"                   all (every byte; modelled per 64-byte line)\n"
+"  --access full    every cache line of each block at allocation and again\n"
+"                   at free (overrides --touch); default 'touch'\n"
+"  --db FILE        database (default $HAK_DB or ./hak.db); --no-db: print only\n"
+"  --label TEXT     free-text label stored with the run\n"
+"  --sweep-id N     attach the run to sweep N of the database\n"
+"  --sweep-uuid U   attach it to the sweep with this uuid (created if absent;\n"
+"                   also read from $HAK_SWEEP_UUID), for jobs of one sweep\n"
+"                   that write separate databases\n"
+"  --timeout S      give up on a replay after S (default 600s)\n"
+"  -q               print nothing but errors\n"
+"\n"
+"Model limits: faults are first touches (pages the allocator returns to the\n"
+"kernel and reuses are not faulted again); only the workload's own accesses\n"
+"are modelled (not the allocator's metadata); loads and stores alike.\n"
+"Exit status: 0 ok, 1 the run failed (stored with its reason), 2 usage.\n");
+}
+
+typedef struct sim_args {
+    const char *trace, *alloc, *db, *label, *sweep_uuid;
+    const char *env[MAX_ENV];
+    int nenv;
+    int64_t sweep_id;
+    uint64_t timeout_ns;
+    int quiet, no_db;
+    sim_run_opts o;
+} sim_args;
+
+static int parse_args(int argc, char **argv, sim_args *a)
+{
+    static const struct option lo[] = {
+        {"alloc", required_argument, 0, 'a'}, {"env", required_argument, 0, 'e'},
+        {"tlb", required_argument, 0, 't'},   {"pages", required_argument, 0, 'p'},
+        {"access", required_argument, 0, 'A'}, {"touch", required_argument, 0, 'T'},
+        {"db", required_argument, 0, 'd'},    {"label", required_argument, 0, 'l'},
+        {"sweep-id", required_argument, 0, 's'}, {"sweep-uuid", required_argument, 0, 'u'},
+        {"timeout", required_argument, 0, 'w'}, {"no-db", no_argument, 0, 'n'},
+        {"quiet", no_argument, 0, 'q'},       {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    memset(a, 0, sizeof *a);
+    a->alloc = "hakmem";
+    a->sweep_id = HAKDB_NULL;
+    a->timeout_ns = 600ull * 1000000000ull;
+    a->o.touch = SIM_TOUCH_PAGES;
+    a->o.access = SIM_ACCESS_TOUCH;
+    a->o.pages = SIM_PAGES_4K;
+    sim_tlb_default(&a->o.geom);
+    char err[256];
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "qh", lo, NULL)) != -1) {
+        switch (c) {
+        case 'a': a->alloc = optarg; break;
+        case 'e':
+            if (!strchr(optarg, '=') || optarg[0] == '=' || strchr(optarg, ' ')) {
+                hak_cmd_err(CMD, "--env %s: expected KEY=VALUE without spaces", optarg);
+                return 2;
+            }
+            if (a->nenv == MAX_ENV) {
+                hak_cmd_err(CMD, "--env: at most %d knobs", MAX_ENV);
+                return 2;
+            }
+            a->env[a->nenv++] = optarg;
+            break;
+        case 't':
+            if (sim_tlb_parse(optarg, &a->o.geom, err, sizeof err)) {
+                hak_cmd_err(CMD, "--tlb: %s", err);
+                return 2;
+            }
+            break;
+        case 'p':
+            if (sim_page_mode_parse(optarg, &a->o.pages)) {
+                hak_cmd_err(CMD, "--pages %s: expected 4k, 2m or thp", optarg);
+                return 2;
+            }
+            break;
+        case 'A':
+            if (sim_access_parse(optarg, &a->o.access)) {
+                hak_cmd_err(CMD, "--access %s: expected touch or full", optarg);
+                return 2;
+            }
+            break;
+        case 'T':
+            if (sim_touch_parse(optarg, &a->o.touch)) {
+                hak_cmd_err(CMD, "--touch %s: expected none, first, pages or all", optarg);
+                return 2;
+            }
+            break;
+        case 'd': a->db = optarg; break;
+        case 'l': a->label = optarg; break;
+        case 's': {
+            uint64_t v;
+            if (hak_parse_u64(optarg, &v) || v == 0 || v > INT64_MAX) {
+                hak_cmd_err(CMD, "--sweep-id %s: expected a positive sweep id", optarg);
+                return 2;
+            }
+            a->sweep_id = (int64_t)v;
+            break;
+        }
+        case 'u': a->sweep_uuid = optarg; break;
+        case 'w':
+            if (hak_parse_duration_ns(optarg, &a->timeout_ns) || a->timeout_ns == 0) {
+                hak_cmd_err(CMD, "--timeout %s: expected a duration such as 30s", optarg);
+                return 2;
+            }
+            break;
+        case 'n': a->no_db = 1; break;
+        case 'q': a->quiet = 1; break;
+        case 'h': usage(stdout); return 0;
+        default:
+            hak_cmd_err(CMD, "%s: unknown option or missing argument; see 'hak sim --help'",
+                        argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        hak_cmd_err(CMD, optind >= argc ? "no TRACE given; see 'hak sim --help'"
+                                        : "exactly one TRACE expected; see 'hak sim --help'");
+        return 2;
+    }
+    a->trace = argv[optind];
+    if (!a->sweep_uuid) {
+        const char *u = getenv("HAK_SWEEP_UUID");
+        if (u && *u)
+            a->sweep_uuid = u;
+    }
+    if (a->sweep_uuid && a->sweep_id != HAKDB_NULL) {
+        hak_cmd_err(CMD, "--sweep-id and --sweep-uuid exclude each other");
+        return 2;
+    }
+    return -1;   /* go on */
+}
+
+/* Re-executes `hak sim ...` once with ASLR off and the knobs set.  Returns
+ * only when that is not possible or already done. */
+static void reexec_if_needed(int argc, char **argv, const sim_args *a)
+{
+    if (getenv("HAK_SIM_REEXECED"))
+        return;
+    for (int i = 0; i < a->nenv; i++) {
+        char kv[1024];
+        snprintf(kv, sizeof kv, "%s", a->env[i]);
+        char *eq = strchr(kv, '=');
+        *eq = '\0';
+        setenv(kv, eq + 1, 1);
+    }
+    setenv("HAK_SIM_REEXECED", "1", 1);
+    int pers = personality(0xffffffff);
+    if (pers == -1 || personality((unsigned long)pers | ADDR_NO_RANDOMIZE) == -1)
+        return;   /* no re-exec possible: run with randomised addresses */
+    char **nargv = calloc((size_t)argc + 2, sizeof *nargv);
+    if (!nargv)
+        return;
+    nargv[0] = "hak";
+    for (int i = 0; i < argc; i++)
+        nargv[i + 1] = argv[i];
+    fflush(NULL);
+    execv("/proc/self/exe", nargv);
+    free(nargv);   /* exec failed: go on in this process */
+}
+
+/* The env knobs as "K=V K=V" (sorted by the database layer). */
+static void env_text(const sim_args *a, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    size_t off = 0;
+    for (int i = 0; i < a->nenv && off < len; i++)
+        off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? " " : "", a->env[i]);
+}
+
+typedef struct child_out {
+    int load_failed;
+    sim_result res;
+} child_out;
+
+/* Runs the replay in a child; fills *out and the status text. */
+static const char *run_child(const sim_args *a, const hak_replay *rp, child_out *out,
+                             char *why, size_t whylen)
+{
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(why, whylen, "fork: %s", strerror(errno));
+        return "error";
+    }
+    if (pid == 0) {
+        char err[256];
+        sim_alloc al;
+        if (sim_alloc_load(a->alloc, &al, err, sizeof err)) {
+            out->load_failed = 1;
+            snprintf(out->res.error, sizeof out->res.error, "%s", err);
+            _exit(3);
+        }
+        sim_run(rp, &al, &a->o, &out->res);
+        _exit(out->res.ok ? 0 : 4);
+    }
+    uint64_t deadline = hak_mono_ns() + a->timeout_ns;
+    int st = 0;
+    for (;;) {
+        pid_t w = waitpid(pid, &st, WNOHANG);
+        if (w == pid)
+            break;
+        if (w < 0 && errno != EINTR) {
+            snprintf(why, whylen, "waitpid: %s", strerror(errno));
+            return "error";
+        }
+        if (hak_mono_ns() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            snprintf(why, whylen, "replay did not finish within %.0f s", (double)a->timeout_ns / 1e9);
+            return "timeout";
+        }
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    if (WIFSIGNALED(st)) {
+        snprintf(why, whylen, "replay killed by signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+        return "crashed";
+    }
+    if (out->load_failed) {
+        snprintf(why, whylen, "%s", out->res.error);
+        return "load_failed";
+    }
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || !out->res.ok) {
+        snprintf(why, whylen, "%s", out->res.error[0] ? out->res.error : "replay failed");
+        return "error";
+    }
+    return "ok";
+}
+
+static void print_summary(const sim_args *a, const char *alloc_name, const char *env,
+                          const sim_result *r, int64_t run_id, const char *dbpath)
+{
+    char b1[32], b2[32], b3[32], tlb[160];
+    sim_tlb_format(&a->o.geom, tlb, sizeof tlb);
+    printf("hak sim: %s on %s%s%s%s\n", a->trace, alloc_name, *env ? " (" : "", env, *env ? ")" : "");
+    printf("  model      pages=%s access=%s touch=%s tlb=%s%s%s\n",
+           sim_page_mode_name(a->o.pages), sim_access_name(a->o.access),
+           sim_touch_name(a->o.touch), tlb, r->thp_method[0] ? " thp=" : "", r->thp_method);
+    printf("  ops        %s (%s allocations, %s failed, %s skipped)\n",
+           hak_fmt_count(r->ops, b1, sizeof b1), hak_fmt_count(r->allocs, b2, sizeof b2),
+           hak_fmt_count(r->failed_allocs, b3, sizeof b3),
+           hak_fmt_count(r->skipped_ops, (char[32]){0}, 32));
+    printf("  accesses   %s\n", hak_fmt_count(r->st.accesses, b1, sizeof b1));
+    printf("  faults     %s first touches (4k %s, 2m %s); measured in window %lld\n",
+           hak_fmt_count(r->st.faults, b1, sizeof b1), hak_fmt_count(r->st.faults_4k, b2, sizeof b2),
+           hak_fmt_count(r->st.faults_2m, b3, sizeof b3),
+           (long long)(r->window_minflt - r->own_minflt));
+    printf("  dTLB       L1 misses %s, STLB misses (page walks) %s\n",
+           hak_fmt_count(r->st.l1_misses, b1, sizeof b1), hak_fmt_count(r->st.stlb_misses, b2, sizeof b2));
+    if (a->o.pages == SIM_PAGES_THP)
+        printf("  thp        %llu regions huge, %llu regions 4 KiB\n",
+               (unsigned long long)r->st.huge_regions, (unsigned long long)r->st.small_regions);
+    printf("  layout     peak live %s on %s pages in %s SuperSlabs; occupancy %.3f at peak, %.3f mean\n",
+           hak_fmt_bytes(r->peak_live_bytes, b1, sizeof b1), hak_fmt_count(r->peak_pages, b2, sizeof b2),
+           hak_fmt_count(r->peak_regions, b3, sizeof b3), r->occ_at_peak, r->occ_mean);
+    if (run_id > 0)
+        printf("  stored     run %lld (kind simulated) in %s\n", (long long)run_id, dbpath);
+}
+
+int cmd_sim(int argc, char **argv)
+{
+    sim_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc >= 0)
+        return rc;
+    char err[512], path[4096], name[64];
+    /* Check what can be checked before the (re-exec and) replay. */
+    if (sim_alloc_resolve(a.alloc, path, sizeof path, name, sizeof name, err, sizeof err)) {
+        hak_cmd_err(CMD, "%s", err);
+        return 2;
+    }
+    hak_trace_reader *tr = hak_tr_open(a.trace, err, sizeof err);
+    if (!tr) {
+        hak_cmd_err(CMD, "%s", err);
+        return 1;
+    }
+    hak_tr_close(tr);
+    /* Open (create, migrate) the database before the re-exec: its errors
+     * show early, and in the process that replays, the database is only
+     * touched after the replay, so glibc's heap (shared with the replay
+     * when --alloc glibc) is the same whatever state the file is in. */
+    if (!a.no_db && !getenv("HAK_SIM_REEXECED")) {
+        hakdb *db = hakdb_open(a.db, err, sizeof err);
+        if (!db) {
+            hak_cmd_err(CMD, "%s", err);
+            return 1;
+        }
+        hakdb_close(db);
+    }
+    reexec_if_needed(argc, argv, &a);
+
+    tr = hak_tr_open(a.trace, err, sizeof err);
+    if (!tr) {
+        hak_cmd_err(CMD, "%s", err);
+        return 1;
+    }
+    const hak_tr_status *ts = hak_tr_status_get(tr);
+    if (ts->truncated && !a.quiet)
+        fprintf(stderr, "hak sim: %s: warning: %s; using the readable prefix\n", a.trace, ts->reason);
+    hak_replay rp;
+    if (hak_replay_build(tr, &rp, err, sizeof err)) {
+        hak_cmd_err(CMD, "%s: %s", a.trace, err);
+        hak_tr_close(tr);
+        return 1;
+    }
+    const hak_trace_meta *meta = hak_tr_meta(tr);
+    const char *program = meta && meta->argc > 0 && meta->argv ? meta->argv[0]
+                        : meta ? meta->recorder : NULL;
+    char program_buf[256] = "";
+    if (program)
+        snprintf(program_buf, sizeof program_buf, "%s", program);
+    int64_t events = (int64_t)hak_tr_nevents(tr), threads = (int64_t)hak_tr_nthreads(tr);
+    hak_tr_close(tr);
+
+    child_out *out = mmap(NULL, sizeof *out, PROT_READ | PROT_WRITE,
+                          MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (out == MAP_FAILED) {
+        hak_cmd_err(CMD, "mmap: %s", strerror(errno));
+        hak_replay_free(&rp);
+        return 1;
+    }
+    memset(out, 0, sizeof *out);
+    char why[512] = "";
+    int64_t start_wall = (int64_t)hak_wall_ns();
+    const char *status = run_child(&a, &rp, out, why, sizeof why);
+    int ok = !strcmp(status, "ok");
+
+    char env[2048];
+    env_text(&a, env, sizeof env);
+    hakdb *db = NULL;
+    if (!a.no_db) {
+        db = hakdb_open(a.db, err, sizeof err);
+        if (!db) {
+            hak_cmd_err(CMD, "%s", err);
+            munmap(out, sizeof *out);
+            hak_replay_free(&rp);
+            return 1;
+        }
+        if (a.sweep_uuid) {
+            char cmdline[1024];
+            snprintf(cmdline, sizeof cmdline, "hak sim (sweep job)");
+            a.sweep_id = sim_db_sweep_by_uuid(db, a.sweep_uuid, cmdline, NULL, err, sizeof err);
+            if (a.sweep_id < 0) {
+                hak_cmd_err(CMD, "%s", err);
+                hakdb_close(db);
+                munmap(out, sizeof *out);
+                hak_replay_free(&rp);
+                return 1;
+            }
+        }
+    }
+
+    int64_t run_id = 0;
+    if (db) {
+        sim_db_run r = {
+            .trace_path = a.trace, .program = program_buf[0] ? program_buf : NULL,
+            .events = events, .threads = threads,
+            .alloc_name = name, .alloc_path = path, .env = env, .label = a.label,
+            .sweep_id = a.sweep_id, .opts = &a.o, .status = status,
+            .error = ok ? NULL : why, .res = ok ? &out->res : NULL,
+            .start_wall_ns = start_wall,
+        };
+        run_id = sim_db_store(db, &r, err, sizeof err);
+        if (run_id < 0) {
+            hak_cmd_err(CMD, "storing the run: %s", err);
+            ok = 0;
+        }
+    }
+    if (!ok && strcmp(status, "ok"))
+        hak_cmd_err(CMD, "%s on %s: %s: %s", a.trace, name, status, why);
+    if (ok && !a.quiet)
+        print_summary(&a, name, env, &out->res, run_id, db ? hakdb_path(db) : "");
+    if (db)
+        hakdb_close(db);
+    munmap(out, sizeof *out);
+    hak_replay_free(&rp);
+    return ok ? 0 : 1;
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# hak replay end to end: rows per allocator, determinism (--verify and across
+# invocations), recorded-threads mode on larson and producer-consumer traces,
+# bad input.  Traces come from `hak trace synth` and from the live
+# producer-consumer program's own recording (real addresses and clocks).
+. "$(dirname "$0")/../../tests/tap.sh"
+DB=$TMP/hak.db
+export HAK_DB=$DB
+B=$HAK_ROOT/build
+
+hak trace synth random-mixed --iters 20000 -o "$TMP/rm.hkt" >/dev/null
+hak trace synth larson --iters 20000 --threads 4 -o "$TMP/larson.hkt" >/dev/null
+hak trace synth producer-consumer --items 20000 -o "$TMP/pc.hkt" >/dev/null
+hak-live-workload producer-consumer --iters 20000 --queue 256 -o "$TMP/livepc.hkt" >/dev/null
+check "test traces were written" test -s "$TMP/rm.hkt" -a -s "$TMP/larson.hkt" -a -s "$TMP/pc.hkt" -a -s "$TMP/livepc.hkt"
+
+check "hak replay --help exits 0" bash -c 'hak replay --help | grep -q -- "--threads"'
+check_fails "no trace is a usage error" hak replay
+check_fails "missing trace fails cleanly" hak replay "$TMP/nope.hkt" --alloc glibc
+check "missing trace names the file" bash -c "hak replay '$TMP/nope.hkt' --alloc glibc 2>&1 | grep -q nope.hkt"
+check_fails "bad --threads is a usage error" hak replay "$TMP/rm.hkt" --threads sideways
+check_fails "unknown allocator name is a usage error" hak replay "$TMP/rm.hkt" --alloc frobmalloc
+echo "not a trace" > "$TMP/junk.hkt"
+check_fails "a non-trace fails cleanly" hak replay "$TMP/junk.hkt" --alloc glibc
+
+# glibc, bump and (when built) hakmem each give a row with figures.
+allocs=(--alloc glibc --alloc bump)
+if [[ -e $B/lib/libhakmem.so ]]; then allocs+=(--alloc hakmem); fi
+check "replay against glibc and bump${allocs[4]:+ and hakmem} succeeds" hak replay "$TMP/rm.hkt" "${allocs[@]}" -q
+n=$(sqlite3 "$DB" "select count(*) from runs r join builds b on b.id=r.build_id
+      where r.status='ok' and r.ops > 0 and r.wall_ns > 0 and r.ops_per_s > 0
+        and r.minor_faults is not null and r.peak_rss_bytes is not null
+        and r.lat_p50_ns is not null and r.addr_digest is not null
+        and b.name in ('glibc','bump','hakmem')")
+[[ $n == $(( ${#allocs[@]} / 2 )) ]] && ok "one complete row per allocator" || not_ok "one complete row per allocator" "got $n"
+if [[ -e $B/lib/libhakmem.so ]]; then ok "hakmem row (library built)"; else skip "hakmem row" "build/lib/libhakmem.so not built"; fi
+check "timelines stored" test "$(sqlite3 "$DB" "select count(*) from timelines")" -gt 10
+check "page-faults counter measured" test "$(sqlite3 "$DB" "select count(*) from run_metrics where name like 'page-faults%' and value is not null")" -ge 2
+
+# Determinism: --verify within one invocation, and the same digest across
+# invocations (address randomisation is off for serial runs).
+check "--verify passes against glibc" hak replay "$TMP/rm.hkt" --alloc glibc --verify -q
+check "--verify passes against bump" hak replay "$TMP/rm.hkt" --alloc bump --verify -q
+d=$(sqlite3 "$DB" "select count(distinct addr_digest) from runs r join builds b on b.id=r.build_id where b.name='glibc' and status='ok'")
+[[ $d == 1 ]] && ok "same glibc digest across 3 invocations" || not_ok "same glibc digest across 3 invocations" "$d distinct digests"
+n=$(sqlite3 "$DB" "select count(*) from runs r join builds b on b.id=r.build_id where b.name='glibc'")
+[[ $n == 3 ]] && ok "--verify stores both runs" || not_ok "--verify stores both runs" "$n glibc rows"
+check_fails "--verify refuses recorded threads" hak replay "$TMP/rm.hkt" --alloc glibc --verify --threads recorded
+
+# Recorded threads: completes on larson and producer-consumer traces and
+# replays exactly the ops serial mode does.
+for t in larson pc livepc; do
+  check "recorded threads: $t completes" hak replay "$TMP/$t.hkt" --alloc glibc --threads recorded --timeout 60 -q --label rec-$t
+  check "serial: $t completes" hak replay "$TMP/$t.hkt" --alloc glibc -q --label ser-$t
+  a=$(sqlite3 "$DB" "select ops from runs where label='rec-$t' and status='ok'")
+  s=$(sqlite3 "$DB" "select ops from runs where label='ser-$t' and status='ok'")
+  [[ -n $a && $a == "$s" && $a -gt 20000 ]] && ok "recorded $t replays all $s ops" || not_ok "recorded $t replays all ops" "recorded=$a serial=$s"
+done
+check "recorded mode with bump" hak replay "$TMP/larson.hkt" --alloc bump --threads recorded -q
+check "touch all + pace recorded run" hak replay "$TMP/pc.hkt" --alloc glibc --touch all --pace recorded -q
+
+# The table: one line per run plus a header.
+out=$(hak replay "$TMP/rm.hkt" --alloc glibc --alloc bump --label table)
+[[ $(printf '%s\n' "$out" | wc -l) == 3 && $out == *glibc* && $out == *bump* ]] && ok "table has a header and a line per run" || not_ok "table has a header and a line per run" "$out"
+
+# Deadlock freedom: recorded threads on every synth workload shape.
+i=0
+for spec in "random-mixed --iters 5000" "tiny-hot --iters 5000 --batch 50" \
+            "larson --threads 2 --iters 5000 --round 7" "larson --threads 8 --iters 8000 --slots 16 --round 3" \
+            "producer-consumer --items 5000 --queue 1" "producer-consumer --items 5000 --queue 512"; do
+  i=$((i + 1))
+  hak trace synth $spec -o "$TMP/s$i.hkt" >/dev/null
+  check "recorded threads complete: $spec" hak replay "$TMP/s$i.hkt" --alloc glibc --alloc bump --threads recorded --timeout 30 -q
+done

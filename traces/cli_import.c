@@ -1,0 +1,181 @@
+/* cli_import.c - `hak trace import`: Android record_allocs text -> trace. */
+#include "cli_common.h"
+#include "cli_out.h"
+#include "cli_sink.h"
+#include "import_android.h"
+#include "hak_util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_LINE 4096
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "usage: hak trace import [-q] FILE -o OUT\n"
+        "\n"
+        "Converts an Android malloc_debug 'record_allocs' dump (FILE, '-' for\n"
+        "standard input) into a hakmem trace OUT, so existing Android traces can\n"
+        "be inspected, validated and replayed. The input has one record per line:\n"
+        "\n"
+        "  TID: malloc PTR SIZE\n"
+        "  TID: calloc PTR NMEMB SIZE\n"
+        "  TID: realloc NEW_PTR OLD_PTR SIZE\n"
+        "  TID: memalign PTR ALIGNMENT SIZE\n"
+        "  TID: free PTR\n"
+        "  TID: thread_done 0x0\n"
+        "\n"
+        "with pointers in hex; newer Android versions append START_NS END_NS to\n"
+        "each record (END_NS only for thread_done). Blank lines and lines\n"
+        "starting with '#' are skipped.\n"
+        "\n"
+        "Conversion: OS thread ids become dense thread indices t0, t1, ... in\n"
+        "order of first appearance, each introduced by a thread_start event\n"
+        "(os_tid = TID); thread_done becomes thread_exit, and a TID seen again\n"
+        "after its thread_done is a new thread. Events keep the file's order\n"
+        "(their seq). Timestamps are START_NS relative to the first record, kept\n"
+        "non-decreasing; without timestamps each record is 1 ns after the last.\n"
+        "A NULL result is a failed call (err=ENOMEM), except realloc(p, 0),\n"
+        "which frees p. posix_memalign, aligned_alloc, valloc and pvalloc are\n"
+        "recorded by Android as memalign.\n"
+        "\n"
+        "options:\n"
+        "  -o, --output OUT  the trace to write (required; '-' = standard output)\n"
+        "  -q, --quiet       do not print the summary line\n"
+        "  -h, --help        this text\n"
+        "\n"
+        "examples:\n"
+        "  hak trace import /data/local/tmp/record_allocs.txt -o app.hkt\n"
+        "  hak trace import app.txt -o app.hkt && hak trace validate app.hkt\n"
+        "\n"
+        "exit status: 0 ok, 1 unreadable input or a malformed line (reported as\n"
+        "FILE:LINE: column N: what was expected; OUT is not left behind), 2 usage\n"
+        "error.\n");
+}
+
+int trace_import(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *out = NULL;
+    int quiet = 0, c;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'h': usage(stdout); return 0;
+        default:
+            return cli_usage_err("import", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1)
+        return cli_usage_err("import", optind == argc ? "missing FILE" : "expected one FILE");
+    if (!out)
+        return cli_usage_err("import", "missing -o OUT");
+    const char *in = argv[optind];
+    FILE *f = strcmp(in, "-") ? fopen(in, "r") : stdin;
+    if (!f) {
+        hak_cmd_err("trace import", "%s: %s", in, strerror(errno));
+        return 1;
+    }
+    char options[600];
+    snprintf(options, sizeof options, "android record_allocs from %.500s", in);
+    hak_trace_meta meta;
+    memset(&meta, 0, sizeof meta);
+    meta.version = HAK_TRACE_VERSION;
+    meta.recorder = "hak trace import";
+    meta.options = options;
+    hak_android_conv *conv = hak_android_conv_new();
+    hak_trace_writer *w = conv ? cli_out_open("import", out, &meta) : NULL;
+    if (!w) {
+        if (!conv)
+            hak_cmd_err("trace import", "out of memory");
+        hak_android_conv_free(conv);
+        if (f != stdin)
+            fclose(f);
+        return 1;
+    }
+    cli_sink sink;
+    cli_sink_init(&sink, w);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    uint64_t lineno = 0, records = 0;
+    int failed = 0;
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        if (len > MAX_LINE) {
+            hak_cmd_err("trace import", "%s:%" PRIu64 ": line longer than %d bytes; not a "
+                        "record_allocs file?", in, lineno, MAX_LINE);
+            failed = 1;
+            break;
+        }
+        if (memchr(line, '\0', (size_t)len)) {
+            hak_cmd_err("trace import", "%s:%" PRIu64 ": binary data (a NUL byte); not a "
+                        "record_allocs text file", in, lineno);
+            failed = 1;
+            break;
+        }
+        hak_android_rec rec;
+        char err[256];
+        int k = hak_android_parse(line, &rec, err, sizeof err);
+        if (k < 0) {
+            hak_cmd_err("trace import", "%s:%" PRIu64 ": %s", in, lineno, err);
+            failed = 1;
+            break;
+        }
+        if (k == 0)
+            continue;
+        hak_event ev[2];
+        int n = hak_android_convert(conv, &rec, ev);
+        if (n < 0) {
+            hak_cmd_err("trace import", "out of memory");
+            failed = 1;
+            break;
+        }
+        records++;
+        for (int i = 0; i < n && !failed; i++)
+            if (cli_sink_put(&sink, &ev[i])) {
+                hak_cmd_err("trace import", "%s: %s", out, sink.err);
+                failed = 1;
+            }
+    }
+    if (!failed && (ferror(f) || !feof(f))) {   /* I/O error, or getline out of memory */
+        hak_cmd_err("trace import", "%s: read error after line %" PRIu64, in, lineno);
+        failed = 1;
+    }
+    if (!failed && records == 0) {
+        hak_cmd_err("trace import", "%s: no allocation records (empty file?)", in);
+        failed = 1;
+    }
+    if (!failed && cli_sink_flush(&sink)) {
+        hak_cmd_err("trace import", "%s: %s", out, sink.err);
+        failed = 1;
+    }
+    uint64_t events = sink.events, bytes = hak_tw_bytes(w);
+    uint32_t nthreads = hak_android_nthreads(conv);
+    cli_sink_destroy(&sink);
+    hak_android_conv_free(conv);
+    free(line);
+    if (f != stdin)
+        fclose(f);
+    if (cli_out_close("import", out, w, failed))
+        return 1;
+    if (!quiet && strcmp(out, "-")) {
+        char b1[32], b2[32];
+        printf("%s: %s records -> %s events, %" PRIu32 " threads, %s bytes\n", out,
+               hak_fmt_count(records, b1, sizeof b1), hak_fmt_count(events, b2, sizeof b2),
+               nthreads, hak_fmt_count(bytes, (char[32]){0}, 32));
+    }
+    return 0;
+}

@@ -1,0 +1,237 @@
+/* cli_info.c - `hak trace info`: what a trace contains, in one screen. */
+#include "cli_common.h"
+#include "heapmodel.h"
+#include "hak_util.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SHOW_THREADS 16
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "usage: hak trace info [--threads] [--progress] TRACE\n"
+        "\n"
+        "Describes TRACE: the recording's metadata (command, pid, host, kernel,\n"
+        "CPU, page size, THP mode, recorder and its options), the number of\n"
+        "events per operation, the threads, the duration, the peak of live\n"
+        "requested bytes (replaying mallocs and frees), what is still live at the\n"
+        "end, the size of the side tables (call sites, modules, RSS samples),\n"
+        "the file's bytes per event, and whether the file is complete or was cut\n"
+        "off (then: at which byte offset and why; the readable prefix is used).\n"
+        "\n"
+        "options:\n"
+        "  --threads    list every thread (default: the first %d)\n"
+        "  --progress   report progress on stderr (default: only on a terminal,\n"
+        "               for runs longer than 2 s)\n"
+        "  -h, --help   this text\n"
+        "\n"
+        "examples:\n"
+        "  hak trace info run.hkt\n"
+        "  hak trace info run.hkt | grep '^peak live'\n"
+        "\n"
+        "exit status: 0 ok (also for a truncated trace), 1 unreadable trace or\n"
+        "decoding error, 2 usage error.\n", SHOW_THREADS);
+}
+
+typedef struct thread_info { uint64_t events, allocs, frees, os_tid; int started, exited; } thread_info;
+
+static void print_meta(const hak_trace_meta *m)
+{
+    if (m->recorder)
+        printf("recorder:      %s\n", m->recorder);
+    if (m->options && m->options[0])
+        printf("options:       %s\n", m->options);
+    if (m->argc && m->argv) {
+        printf("command:      ");
+        for (uint32_t i = 0; i < m->argc; i++)
+            printf(" %s", m->argv[i] ? m->argv[i] : "?");
+        printf("\n");
+    }
+    if (m->pid || m->ppid)
+        printf("pid:           %" PRId32 " (parent %" PRId32 ")\n", m->pid, m->ppid);
+    if (m->start_wall_ns) {
+        time_t t = (time_t)(m->start_wall_ns / 1000000000u);
+        struct tm tm;
+        char when[64];
+        gmtime_r(&t, &tm);
+        strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
+        printf("started:       %s\n", when);
+    }
+    if (m->hostname || m->kernel)
+        printf("host:          %s, kernel %s\n", m->hostname ? m->hostname : "?",
+               m->kernel ? m->kernel : "?");
+    if (m->cpu_model)
+        printf("cpu:           %s\n", m->cpu_model);
+    if (m->page_size || m->thp_mode)
+        printf("page size:     %" PRIu32 ", THP %s\n", m->page_size,
+               m->thp_mode ? m->thp_mode : "unknown");
+}
+
+static void fmt_duration(uint64_t ns, char *buf, size_t len)
+{
+    if (ns >= 1000000000ull)
+        snprintf(buf, len, "%.3f s", ns / 1e9);
+    else if (ns >= 1000000)
+        snprintf(buf, len, "%.3f ms", ns / 1e6);
+    else if (ns >= 1000)
+        snprintf(buf, len, "%.3f us", ns / 1e3);
+    else
+        snprintf(buf, len, "%" PRIu64 " ns", ns);
+}
+
+int trace_info(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"threads", no_argument, NULL, 't'},
+        {"progress", no_argument, NULL, 'P'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int all_threads = 0, progress = 0, c;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 't': all_threads = 1; break;
+        case 'P': progress = 1; break;
+        case 'h': usage(stdout); return 0;
+        default:
+            return cli_usage_err("info", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1)
+        return cli_usage_err("info", optind == argc ? "missing TRACE" : "expected one TRACE");
+    const char *path = argv[optind];
+    hak_trace_reader *r = cli_open("info", path);
+    if (!r)
+        return 1;
+
+    /* Decode everything once: op counts, threads, times, the heap model. */
+    uint64_t ops[256] = {0}, n = 0, first_ts = 0, last_ts = 0;
+    uint32_t nthreads = hak_tr_nthreads(r);
+    thread_info *th = calloc(nthreads ? nthreads : 1, sizeof *th);
+    hak_heap_model hm;
+    if (!th || hak_hm_init(&hm, NULL, NULL)) {
+        hak_cmd_err("trace info", "out of memory");
+        free(th);
+        hak_tr_close(r);
+        return 1;
+    }
+    hak_event ev;
+    int got, rc = 0;
+    char decode_err[512] = "";
+    cli_progress pr;
+    cli_progress_init(&pr, "info", progress, hak_tr_nevents(r));
+    while ((got = hak_tr_next(r, &ev)) == 1) {
+        cli_progress_tick(&pr, n);
+        if (n == 0 || ev.ts_ns < first_ts)
+            first_ts = ev.ts_ns;
+        if (ev.ts_ns > last_ts)
+            last_ts = ev.ts_ns;
+        n++;
+        ops[ev.op]++;
+        if (ev.tid < nthreads) {
+            thread_info *t = &th[ev.tid];
+            t->events++;
+            if (ev.op == HAK_OP_THREAD_START) {
+                t->started = 1;
+                t->os_tid = ev.size;
+            } else if (ev.op == HAK_OP_THREAD_EXIT) {
+                t->exited = 1;
+            } else if (ev.op == HAK_OP_FREE) {
+                t->frees++;
+            } else if (hak_op_allocates(ev.op)) {
+                t->allocs++;
+            }
+        }
+        hak_hm_apply(&hm, &ev);
+    }
+    cli_progress_done(&pr);
+    if (got < 0) {
+        snprintf(decode_err, sizeof decode_err, "%s", hak_tr_error(r));
+        rc = 1;
+    }
+
+    const hak_tr_status *st = hak_tr_status_get(r);
+    const hak_trace_meta *m = hak_tr_meta(r);
+    char b1[64], b2[64];
+    printf("file:          %s (%s bytes)\n", path, hak_fmt_count(st->file_bytes, b1, sizeof b1));
+    printf("format:        version %" PRIu32 "\n", m->version);
+    if (st->truncated)
+        printf("status:        TRUNCATED at offset %" PRIu64 " of %" PRIu64 ": %s"
+               " (the %" PRIu64 " readable bytes are used)\n", st->valid_bytes, st->file_bytes,
+               st->reason[0] ? st->reason : "no end marker", st->valid_bytes);
+    else
+        printf("status:        complete\n");
+    if (rc)
+        printf("decoding:      stopped after %" PRIu64 " events: %s\n", n, decode_err);
+    print_meta(m);
+    printf("events:        %s", hak_fmt_count(n, b1, sizeof b1));
+    if (n)
+        printf(" (%.2f file bytes per event)",
+               (double)(st->truncated ? st->valid_bytes : st->file_bytes) / (double)n);
+    printf("\n");
+    fmt_duration(n ? last_ts - first_ts : 0, b1, sizeof b1);
+    printf("duration:      %s\n", b1);
+    printf("operations:\n");
+    for (int op = 0; op < 256; op++)
+        if (ops[op])
+            printf("  %-16s %14s\n", hak_op_name(op), hak_fmt_count(ops[op], b1, sizeof b1));
+    printf("threads:       %" PRIu32 "\n", nthreads);
+    for (uint32_t t = 0; t < nthreads && (all_threads || t < SHOW_THREADS); t++) {
+        char os[32] = "?";
+        if (th[t].started)
+            snprintf(os, sizeof os, "%" PRIu64, th[t].os_tid);
+        printf("  t%-4" PRIu32 " os tid %-8s %12s events %12s allocs %12s frees%s\n", t, os,
+               hak_fmt_count(th[t].events, b1, sizeof b1),
+               hak_fmt_count(th[t].allocs, b2, sizeof b2),
+               hak_fmt_count(th[t].frees, (char[32]){0}, 32),
+               th[t].exited ? "" : "  (no exit recorded)");
+    }
+    if (!all_threads && nthreads > SHOW_THREADS)
+        printf("  ... %" PRIu32 " more (--threads lists all)\n", nthreads - SHOW_THREADS);
+    printf("allocated:     %s blocks, %s requested",
+           hak_fmt_count(hm.allocs, b1, sizeof b1), hak_fmt_bytes(hm.alloc_bytes, b2, sizeof b2));
+    if (hm.failed_allocs)
+        printf(", %" PRIu64 " failed", hm.failed_allocs);
+    printf("\n");
+    printf("peak live:     %s (%" PRIu64 " bytes) in %s blocks at most\n",
+           hak_fmt_bytes(hm.peak_live_bytes, b1, sizeof b1), hm.peak_live_bytes,
+           hak_fmt_count(hm.peak_live_objects, b2, sizeof b2));
+    printf("live at end:   %s blocks, %s (not freed in the trace)\n",
+           hak_fmt_count(hm.live_objects, b1, sizeof b1), hak_fmt_bytes(hm.live_bytes, b2, sizeof b2));
+    if (hm.unknown_frees || hm.double_frees || hm.inversions)
+        printf("anomalies:     %" PRIu64 " unknown frees, %" PRIu64 " double frees, %" PRIu64
+               " inversions (see 'hak trace validate')\n",
+               hm.unknown_frees, hm.double_frees, hm.inversions);
+    const hak_site *sites;
+    const hak_module *mods;
+    const hak_rss_sample *rss;
+    size_t nsites = hak_tr_sites(r, &sites), nmods = hak_tr_modules(r, &mods);
+    size_t nrss = hak_tr_rss(r, &rss);
+    printf("call sites:    %zu\n", nsites);
+    printf("modules:       %zu\n", nmods);
+    printf("rss samples:   %zu", nrss);
+    if (nrss) {
+        uint64_t peak = 0;
+        for (size_t i = 0; i < nrss; i++)
+            if (rss[i].rss_bytes > peak)
+                peak = rss[i].rss_bytes;
+        printf(" (peak %s)", hak_fmt_bytes(peak, b1, sizeof b1));
+    }
+    printf("\n");
+    fflush(stdout);
+    if (rc)
+        hak_cmd_err("trace info", "%s: %s", path, decode_err);
+    else
+        cli_warn_truncated("info", path, r);
+    hak_hm_destroy(&hm);
+    free(th);
+    hak_tr_close(r);
+    return rc;
+}

@@ -1,0 +1,35 @@
+/* cli_sink.h - streams events in global order into a trace writer.
+ *
+ * The writer takes chunks of one thread's events (trace.h); generators and
+ * importers produce one global stream.  The sink buffers each thread's
+ * events and hands a thread's buffer to the writer when it is full, when
+ * the thread exits, and at the end, so memory stays bounded by
+ * (threads with buffered events) x CLI_SINK_BATCH events whatever the
+ * stream's length. */
+#ifndef HAK_CLI_SINK_H
+#define HAK_CLI_SINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trace.h"
+
+#define CLI_SINK_BATCH 8192
+
+typedef struct cli_tbuf { hak_event *ev; size_t n; } cli_tbuf;
+
+typedef struct cli_sink {
+    hak_trace_writer *w;
+    cli_tbuf *t;
+    uint32_t nt;
+    uint64_t events;
+    char err[256];
+} cli_sink;
+
+void cli_sink_init(cli_sink *s, hak_trace_writer *w);
+/* 0, or -1 with the reason in s->err. */
+int cli_sink_put(cli_sink *s, const hak_event *ev);
+int cli_sink_flush(cli_sink *s);          /* writes every buffered event */
+void cli_sink_destroy(cli_sink *s);
+
+#endif

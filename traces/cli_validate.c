@@ -1,0 +1,252 @@
+/* cli_validate.c - `hak trace validate`: structural and semantic checks. */
+#include "cli_common.h"
+#include "heapmodel.h"
+#include "hak_util.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "usage: hak trace validate [--strict] [--show N] [-q] [--progress] TRACE\n"
+        "\n"
+        "Checks that TRACE is well formed and that its malloc/free stream makes\n"
+        "sense, replaying it against a model of the live heap, and prints what\n"
+        "it found with the first few events of each kind of finding.\n"
+        "\n"
+        "errors (exit status 1):\n"
+        "  decode error         a chunk could not be decoded\n"
+        "  bad operation        an event with an unknown operation code\n"
+        "  seq not increasing   the global order has a repeated or backward seq\n"
+        "  time goes backwards  a thread's timestamps decrease\n"
+        "  unknown free         free/realloc of a pointer never returned before\n"
+        "  double free          free/realloc of a pointer already freed\n"
+        "warnings (exit status 0, 1 with --strict):\n"
+        "  truncated            the file ends early or has a damaged chunk; only\n"
+        "                       the readable prefix was checked\n"
+        "  inversion            an address returned again while still live (a free\n"
+        "                       recorded after the reuse; the replay form resolves it)\n"
+        "  event after exit     a thread has events after its thread_exit\n"
+        "  thread restarted     a second thread_start for the same thread\n"
+        "  missing site         an event names a call site absent from the site table\n"
+        "counts only (never a failure):\n"
+        "  leaks                blocks still live at the end of the trace\n"
+        "  failed allocations   calls that returned NULL; free(NULL) calls\n"
+        "\n"
+        "options:\n"
+        "  --strict     treat warnings as errors\n"
+        "  --show N     events shown per kind of finding (default 5)\n"
+        "  -q, --quiet  print only the verdict line\n"
+        "  --progress   report progress on stderr (default: only on a terminal,\n"
+        "               for runs longer than 2 s)\n"
+        "  -h, --help   this text\n"
+        "\n"
+        "examples:\n"
+        "  hak trace validate run.hkt\n"
+        "  hak trace validate --strict -q run.hkt || echo damaged\n"
+        "\n"
+        "exit status: 0 no errors, 1 errors found (or unreadable trace), 2 usage\n"
+        "error.\n");
+}
+
+enum { F_DECODE, F_BADOP, F_SEQ, F_TIME, F_UNKNOWN, F_DOUBLE,          /* errors */
+       F_TRUNC, F_INVERSION, F_AFTER_EXIT, F_RESTART, F_SITE, F_COUNT }; /* warnings */
+#define FIRST_WARNING F_TRUNC
+
+static const char *const fname[F_COUNT] = {
+    "decode error", "bad operation", "seq not increasing", "time goes backwards",
+    "unknown free", "double free", "truncated", "inversion", "event after exit",
+    "thread restarted", "missing site",
+};
+
+typedef struct finding {
+    uint64_t count;
+    char **examples;       /* [show] */
+    uint64_t nexamples;
+} finding;
+
+typedef struct vstate {
+    finding f[F_COUNT];
+    uint64_t show;
+} vstate;
+
+/* Counts a finding and keeps its first `show` examples: the event (when
+ * there is one) followed by the detail text.  Formatting happens only for
+ * kept examples, so clean traces validate at decoding speed. */
+static void note(vstate *v, int kind, const hak_event *ev, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void note(vstate *v, int kind, const hak_event *ev, const char *fmt, ...)
+{
+    finding *f = &v->f[kind];
+    f->count++;
+    if (f->nexamples >= v->show)
+        return;
+    if (!f->examples && !(f->examples = calloc(v->show, sizeof *f->examples)))
+        return;
+    char buf[1024] = "";
+    size_t n = 0;
+    if (ev) {
+        cli_format_event(ev, buf, 512);
+        n = strlen(buf);
+        if (fmt[0])
+            n += (size_t)snprintf(buf + n, sizeof buf - n, ": ");
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + n, sizeof buf - n, fmt, ap);
+    va_end(ap);
+    if ((f->examples[f->nexamples] = strdup(buf)))
+        f->nexamples++;
+}
+
+typedef struct thr { uint64_t last_ts; int seen, started, exited; } thr;
+
+int trace_validate(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"strict", no_argument, NULL, 's'},
+        {"show", required_argument, NULL, 'n'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"progress", no_argument, NULL, 'P'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int strict = 0, quiet = 0, progress = 0, c;
+    vstate v;
+    memset(&v, 0, sizeof v);
+    v.show = 5;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
+        switch (c) {
+        case 's': strict = 1; break;
+        case 'q': quiet = 1; break;
+        case 'n':
+            if (cli_u64("validate", "--show", optarg, &v.show))
+                return 2;
+            if (v.show > 100000)
+                v.show = 100000;
+            break;
+        case 'P': progress = 1; break;
+        case 'h': usage(stdout); return 0;
+        default:
+            return cli_usage_err("validate", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1)
+        return cli_usage_err("validate", optind == argc ? "missing TRACE" : "expected one TRACE");
+    const char *path = argv[optind];
+    hak_trace_reader *r = cli_open("validate", path);
+    if (!r)
+        return 1;
+    uint32_t nthreads = hak_tr_nthreads(r);
+    thr *th = calloc(nthreads ? nthreads : 1, sizeof *th);
+    hak_heap_model hm;
+    if (!th || hak_hm_init(&hm, NULL, NULL)) {
+        hak_cmd_err("trace validate", "out of memory");
+        free(th);
+        hak_tr_close(r);
+        return 1;
+    }
+    const hak_site *sites;
+    size_t nsites = hak_tr_sites(r, &sites);
+    hak_event ev;
+    uint64_t n = 0, last_seq = 0;
+    int got;
+    cli_progress pr;
+    cli_progress_init(&pr, "validate", progress, hak_tr_nevents(r));
+    while ((got = hak_tr_next(r, &ev)) == 1) {
+        cli_progress_tick(&pr, n);
+        if (n && ev.seq <= last_seq)
+            note(&v, F_SEQ, &ev, "seq %" PRIu64 " after %" PRIu64, ev.seq, last_seq);
+        last_seq = ev.seq;
+        n++;
+        if (ev.op == 0 || ev.op >= HAK_OP_COUNT_) {
+            note(&v, F_BADOP, &ev, "operation code %u", ev.op);
+            continue;
+        }
+        if (ev.tid < nthreads) {
+            thr *t = &th[ev.tid];
+            if (t->seen && ev.ts_ns < t->last_ts)
+                note(&v, F_TIME, &ev, "ts %" PRIu64 " after %" PRIu64 " on t%" PRIu32,
+                     ev.ts_ns, t->last_ts, ev.tid);
+            t->seen = 1;
+            t->last_ts = ev.ts_ns;
+            if (t->exited)
+                note(&v, F_AFTER_EXIT, &ev, "after t%" PRIu32 " exited", ev.tid);
+            if (ev.op == HAK_OP_THREAD_START) {
+                if (t->started)
+                    note(&v, F_RESTART, &ev, "t%" PRIu32 " had already started", ev.tid);
+                t->started = 1;
+            } else if (ev.op == HAK_OP_THREAD_EXIT) {
+                t->exited = 1;
+            }
+        }
+        if (ev.site && nsites && !hak_tr_site(r, ev.site))
+            note(&v, F_SITE, &ev, "site %" PRIu32 " is not in the site table", ev.site);
+        unsigned f = hak_hm_apply(&hm, &ev);
+        if (f & HAK_HM_UNKNOWN_FREE)
+            note(&v, F_UNKNOWN, &ev, "pointer never returned by an allocation");
+        if (f & HAK_HM_DOUBLE_FREE)
+            note(&v, F_DOUBLE, &ev, "pointer already freed");
+        if (f & HAK_HM_INVERSION)
+            note(&v, F_INVERSION, &ev, "address still live");
+        if (f & HAK_HM_OOM) {
+            note(&v, F_DECODE, NULL, "out of memory in the heap model after %" PRIu64 " events", n);
+            break;
+        }
+    }
+    cli_progress_done(&pr);
+    if (got < 0)
+        note(&v, F_DECODE, NULL, "after %" PRIu64 " events: %s", n, hak_tr_error(r));
+    const hak_tr_status *st = hak_tr_status_get(r);
+    if (st->truncated)
+        note(&v, F_TRUNC, NULL, "at offset %" PRIu64 " of %" PRIu64 ": %s", st->valid_bytes,
+             st->file_bytes, st->reason[0] ? st->reason : "no end marker");
+
+    uint64_t errors = 0, warnings = 0;
+    for (int k = 0; k < F_COUNT; k++)
+        *(k < FIRST_WARNING ? &errors : &warnings) += v.f[k].count;
+    if (!quiet) {
+        char b1[32], b2[32];
+        printf("trace: %s: %s events, %" PRIu32 " threads\n", path,
+               hak_fmt_count(n, b1, sizeof b1), nthreads);
+        for (int pass = 0; pass < 2; pass++) {
+            printf("%s:", pass ? "warnings" : "errors");
+            uint64_t any = 0;
+            for (int k = pass ? FIRST_WARNING : 0; k < (pass ? F_COUNT : FIRST_WARNING); k++)
+                any += v.f[k].count;
+            printf(any ? "\n" : " none\n");
+            for (int k = pass ? FIRST_WARNING : 0; k < (pass ? F_COUNT : FIRST_WARNING); k++) {
+                if (!v.f[k].count)
+                    continue;
+                printf("  %-20s %14s\n", fname[k], hak_fmt_count(v.f[k].count, b1, sizeof b1));
+                for (uint64_t i = 0; i < v.f[k].nexamples; i++)
+                    printf("      %s\n", v.f[k].examples[i]);
+                if (v.f[k].count > v.f[k].nexamples)
+                    printf("      ...\n");
+            }
+        }
+        printf("counts:\n");
+        printf("  %-20s %14s blocks, %s\n", "leaks (live at end)",
+               hak_fmt_count(hm.live_objects, b1, sizeof b1), hak_fmt_bytes(hm.live_bytes, b2, sizeof b2));
+        printf("  %-20s %14s\n", "failed allocations", hak_fmt_count(hm.failed_allocs, b1, sizeof b1));
+        printf("  %-20s %14s\n", "free(NULL)", hak_fmt_count(hm.null_frees, b1, sizeof b1));
+    }
+    int fail = errors || (strict && warnings);
+    printf("%s: %s (%" PRIu64 " errors, %" PRIu64 " warnings, %" PRIu64 " leaked blocks)\n",
+           path, fail ? "INVALID" : "valid", errors, warnings, hm.live_objects);
+    for (int k = 0; k < F_COUNT; k++) {
+        for (uint64_t i = 0; i < v.f[k].nexamples; i++)
+            free(v.f[k].examples[i]);
+        free(v.f[k].examples);
+    }
+    hak_hm_destroy(&hm);
+    free(th);
+    hak_tr_close(r);
+    return fail ? 1 : 0;
+}

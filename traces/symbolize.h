@@ -1,0 +1,34 @@
+/* symbolize.h - offline symbolisation of instruction pointers from a
+ * trace's module map, addr2line-style, with no library beyond libc.
+ *
+ * An address is first matched to a module (base <= ip < base + size); the
+ * module's ELF file is then read once (mmap, bounds-checked: a damaged or
+ * foreign file just gives no symbols) and its function symbols from .symtab,
+ * or .dynsym when the file is stripped, are sorted for lookup.  When the
+ * trace carries a build-id and the file's NT_GNU_BUILD_ID differs, the file
+ * is not the one that was running and is not used.
+ *
+ * Module base convention (the recorder's, recorder/rec_modules.c): `base`
+ * is the load bias, dl_iterate_phdr's dlpi_addr, so an instruction pointer
+ * ip is at file virtual address ip - base (for a non-PIE executable base
+ * is 0); `size` is the extent from base to the end of the last PT_LOAD.
+ */
+#ifndef HAK_SYMBOLIZE_H
+#define HAK_SYMBOLIZE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trace.h"
+
+typedef struct hak_symbolizer hak_symbolizer;
+
+/* The modules array must outlive the symboliser. NULL on out of memory. */
+hak_symbolizer *hak_sym_new(const hak_module *mods, size_t n);
+void hak_sym_free(hak_symbolizer *s);
+
+/* Formats ip as "func+0x1a (libfoo.so)", "libfoo.so+0x1234" when the module
+ * has no symbol there, or "0x7f..." when no module covers it.  Returns buf. */
+const char *hak_sym_format(hak_symbolizer *s, uint64_t ip, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,40 @@
+/* trace_ops.c - operation names and classes. */
+#include "trace.h"
+
+#include <string.h>
+
+static const char *const names[HAK_OP_COUNT_] = {
+    [HAK_OP_MALLOC] = "malloc",
+    [HAK_OP_CALLOC] = "calloc",
+    [HAK_OP_REALLOC] = "realloc",
+    [HAK_OP_REALLOCARRAY] = "reallocarray",
+    [HAK_OP_FREE] = "free",
+    [HAK_OP_MEMALIGN] = "memalign",
+    [HAK_OP_POSIX_MEMALIGN] = "posix_memalign",
+    [HAK_OP_ALIGNED_ALLOC] = "aligned_alloc",
+    [HAK_OP_VALLOC] = "valloc",
+    [HAK_OP_PVALLOC] = "pvalloc",
+    [HAK_OP_THREAD_START] = "thread_start",
+    [HAK_OP_THREAD_EXIT] = "thread_exit",
+    [HAK_OP_MMAP] = "mmap",
+    [HAK_OP_MUNMAP] = "munmap",
+    [HAK_OP_MREMAP] = "mremap",
+};
+
+const char *hak_op_name(int op)
+{
+    return op > 0 && op < HAK_OP_COUNT_ ? names[op] : "?";
+}
+
+int hak_op_from_name(const char *name)
+{
+    for (int op = 1; op < HAK_OP_COUNT_; op++)
+        if (name && !strcmp(names[op], name))
+            return op;
+    return -1;
+}
+
+int hak_op_allocates(int op)
+{
+    return (op >= HAK_OP_MALLOC && op <= HAK_OP_PVALLOC && op != HAK_OP_FREE);
+}

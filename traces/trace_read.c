@@ -1,0 +1,468 @@
+/* trace_read.c - opening a trace: file header, chunk index, side tables and
+ * the status of the readable prefix.
+ *
+ * The whole file is scanned once at open: every chunk header is checked
+ * against the limits in trace_fmt.h and the bytes present, every checksum is
+ * verified, and side-record chunks are decoded.  The first problem ends the
+ * scan; everything before it stays readable and st.reason names the offset.
+ * Event payloads are decompressed lazily by trace_iter.c.
+ */
+#include "trace_reader.h"
+#include "trace_fmt.h"
+#include "trace_meta.h"
+#include "hak_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void stop(hak_trace_reader *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void stop(hak_trace_reader *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->st.reason, sizeof r->st.reason, fmt, ap);
+    va_end(ap);
+    r->st.truncated = 1;
+}
+
+/* Grows *p (element size sz) to hold n + 1 elements. */
+static int reserve(void **p, size_t *cap, size_t n, size_t sz)
+{
+    if (n < *cap)
+        return 0;
+    size_t c = *cap ? *cap * 2 : 16;
+    void *q = realloc(*p, c * sz);
+    if (!q)
+        return -1;
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+/* ---- bounded varint reading for side records ---- */
+typedef struct rd { const uint8_t *p, *end; int bad; } rd;
+
+static uint64_t rd_u(rd *d)
+{
+    uint64_t v = 0;
+    if (d->bad || d->p >= d->end || !(d->p = tc_get(d->p, &v)) || d->p > d->end) {
+        d->bad = 1;
+        d->p = d->end;
+        return 0;
+    }
+    return v;
+}
+
+static const char *load_sites(hak_trace_reader *r, rd *d, uint32_t count)
+{
+    uint64_t prev = 0;
+    for (uint32_t i = 0; i < count && !d->bad; i++) {
+        uint64_t id = rd_u(d), depth = rd_u(d);
+        if (d->bad || id == 0 || id > UINT32_MAX || depth > TF_SITE_DEPTH_MAX)
+            return "bad call-site record";
+        if (reserve((void **)&r->sites, &r->sites_cap, r->nsites, sizeof *r->sites))
+            return "out of memory";
+        /* ips holds an offset until all chunks are loaded (see fix_sites). */
+        r->sites[r->nsites++] = (hak_site){.id = (uint32_t)id, .depth = (uint32_t)depth,
+                                           .ips = (const uint64_t *)(uintptr_t)r->nips};
+        for (uint64_t k = 0; k < depth; k++) {
+            prev += (uint64_t)tc_unzz(rd_u(d));
+            if (reserve((void **)&r->ips, &r->ips_cap, r->nips, sizeof *r->ips))
+                return "out of memory";
+            r->ips[r->nips++] = prev;
+        }
+    }
+    return d->bad ? "bad call-site record" : NULL;
+}
+
+static const char *load_modules(hak_trace_reader *r, rd *d, uint32_t count)
+{
+    for (uint32_t i = 0; i < count && !d->bad; i++) {
+        uint64_t plen = rd_u(d);
+        if (d->bad || plen > TF_PATH_MAX || plen > (uint64_t)(d->end - d->p))
+            return "bad module record";
+        hak_module m = {0};
+        char *path = malloc(plen + 1);
+        if (!path)
+            return "out of memory";
+        memcpy(path, d->p, plen);
+        path[plen] = 0;
+        d->p += plen;
+        m.path = path;
+        m.base = rd_u(d);
+        m.size = rd_u(d);
+        if (d->bad || d->p >= d->end || *d->p > sizeof m.build_id
+            || *d->p > d->end - d->p - 1) {
+            free(path);
+            return "bad module record";
+        }
+        m.build_id_len = *d->p++;
+        memcpy(m.build_id, d->p, m.build_id_len);
+        d->p += m.build_id_len;
+        if (reserve((void **)&r->mods, &r->mods_cap, r->nmods, sizeof *r->mods)) {
+            free(path);
+            return "out of memory";
+        }
+        r->mods[r->nmods++] = m;
+    }
+    return d->bad ? "bad module record" : NULL;
+}
+
+static const char *load_rss(hak_trace_reader *r, rd *d, uint32_t count)
+{
+    uint64_t ts = 0;
+    for (uint32_t i = 0; i < count && !d->bad; i++) {
+        ts += (uint64_t)tc_unzz(rd_u(d));
+        uint64_t rss = rd_u(d);
+        if (reserve((void **)&r->rss, &r->rss_cap, r->nrss, sizeof *r->rss))
+            return "out of memory";
+        r->rss[r->nrss++] = (hak_rss_sample){ts, rss};
+    }
+    return d->bad ? "bad RSS record" : NULL;
+}
+
+/* Decompresses and parses one side-record chunk.  NULL or a reason. */
+static const char *load_side(hak_trace_reader *r, const tf_chunk_hdr *h,
+                             const uint8_t *payload)
+{
+    uint8_t *raw = malloc((size_t)h->raw_size + TC_PAD);
+    if (!raw)
+        return "out of memory";
+    memset(raw + h->raw_size, 0, TC_PAD);
+    const char *why = NULL;
+    if (h->flags & TF_FLAG_ZSTD) {
+        size_t n = ZSTD_decompressDCtx(r->dctx, raw, h->raw_size, payload, h->comp_size);
+        if (ZSTD_isError(n) || n != h->raw_size)
+            why = "zstd frame does not decompress to its recorded size";
+    } else {
+        memcpy(raw, payload, h->raw_size);
+    }
+    if (!why) {
+        rd d = {raw, raw + h->raw_size, 0};
+        why = h->kind == TF_KIND_SITES ? load_sites(r, &d, h->count)
+            : h->kind == TF_KIND_MODULES ? load_modules(r, &d, h->count)
+            : load_rss(r, &d, h->count);
+        if (!why && d.p != d.end)
+            why = "trailing bytes after the side records";
+    }
+    free(raw);
+    return why;
+}
+
+/* Checks one chunk header against the file and the limits.  NULL or a
+ * reason; *stop_scan distinguishes "end of data" from damage. */
+static const char *check_chunk(const hak_trace_reader *r, uint64_t off,
+                               const tf_chunk_hdr *h, char *buf, size_t len)
+{
+    uint64_t left = r->size - off - TF_CHUNK_HDR;
+    if (h->kind != TF_KIND_EVENTS && h->kind != TF_KIND_SITES && h->kind != TF_KIND_MODULES
+        && h->kind != TF_KIND_RSS && h->kind != TF_KIND_END)
+        return snprintf(buf, len, "unknown chunk kind %u", h->kind), buf;
+    if (h->flags & ~TF_FLAG_MASK || h->reserved)
+        return "unknown chunk flags";
+    if (h->raw_size > TF_RAW_MAX)
+        return snprintf(buf, len, "payload size %u exceeds the %u limit", h->raw_size, TF_RAW_MAX), buf;
+    if (h->comp_size > left)
+        return snprintf(buf, len, "payload of %u bytes runs past the end of the file "
+                        "(%llu bytes left)", h->comp_size, (unsigned long long)left), buf;
+    if (!(h->flags & TF_FLAG_ZSTD) && h->comp_size != h->raw_size)
+        return "stored payload size differs from its raw size";
+    if ((h->flags & TF_FLAG_ZSTD) && h->comp_size > ZSTD_compressBound(h->raw_size))
+        return "compressed size too large for its raw size";
+    const uint8_t *hb = r->data + off;
+    if (tf_chunk_csum(hb, hb + TF_CHUNK_HDR, h->comp_size) != h->checksum)
+        return "checksum mismatch";
+    if (h->flags & TF_FLAG_ZSTD) {
+        unsigned long long cs = ZSTD_getFrameContentSize(hb + TF_CHUNK_HDR, h->comp_size);
+        if (cs != h->raw_size)
+            return "zstd frame size differs from the chunk header";
+    }
+    switch (h->kind) {
+    case TF_KIND_EVENTS:
+        if (h->count == 0 || h->count > TF_CHUNK_EVENTS || h->count > h->raw_size)
+            return snprintf(buf, len, "bad event count %u", h->count), buf;
+        if (h->tid >= TF_MAX_THREADS)
+            return snprintf(buf, len, "thread index %u out of range", h->tid), buf;
+        break;
+    case TF_KIND_END:
+        if (h->raw_size || h->tid || h->count != r->nchunks_all || h->first_seq != r->nevents)
+            return "end marker does not match the chunks before it";
+        break;
+    default:
+        if (h->tid || h->first_seq || h->count > h->raw_size)
+            return "bad side-record chunk header";
+    }
+    return NULL;
+}
+
+static int scan_chunks(hak_trace_reader *r, uint64_t off)
+{
+    char buf[160];
+    r->st.valid_bytes = off;
+    for (;;) {
+        if (off == r->size) {
+            stop(r, "offset %llu: file ends without an end marker (cut off?)",
+                 (unsigned long long)off);
+            return 0;
+        }
+        if (r->size - off < TF_CHUNK_HDR) {
+            stop(r, "offset %llu: chunk header cut off (%llu of %u bytes)",
+                 (unsigned long long)off, (unsigned long long)(r->size - off), TF_CHUNK_HDR);
+            return 0;
+        }
+        tf_chunk_hdr h;
+        tf_hdr_unpack(r->data + off, &h);
+        const char *why = check_chunk(r, off, &h, buf, sizeof buf);
+        if (!why && (h.kind == TF_KIND_SITES || h.kind == TF_KIND_MODULES || h.kind == TF_KIND_RSS))
+            why = load_side(r, &h, r->data + off + TF_CHUNK_HDR);
+        if (why) {
+            stop(r, "chunk at offset %llu: %s", (unsigned long long)off, why);
+            return 0;
+        }
+        if (h.kind == TF_KIND_END) {
+            off += TF_CHUNK_HDR;
+            r->st.valid_bytes = off;
+            if (off < r->size)
+                snprintf(r->st.reason, sizeof r->st.reason,
+                         "offset %llu: %llu bytes after the end marker ignored",
+                         (unsigned long long)off, (unsigned long long)(r->size - off));
+            return 0;
+        }
+        r->nchunks_all++;
+        if (h.kind == TF_KIND_EVENTS) {
+            if (reserve((void **)&r->chunks, &r->chunks_cap, r->nchunks, sizeof *r->chunks))
+                return -1;
+            r->chunks[r->nchunks++] = (tr_chunk){off, h.first_seq, h.tid, h.count,
+                                                 h.raw_size, h.comp_size, h.flags};
+            r->nevents += h.count;
+            if (h.tid + 1 > r->nthreads)
+                r->nthreads = h.tid + 1;
+        }
+        off += TF_CHUNK_HDR + (uint64_t)h.comp_size;
+        r->st.valid_bytes = off;
+    }
+}
+
+static int site_cmp(const void *a, const void *b)
+{
+    uint32_t x = ((const hak_site *)a)->id, y = ((const hak_site *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+/* Turns the ips offsets into pointers, sorts by id and drops duplicates. */
+static void fix_sites(hak_trace_reader *r)
+{
+    for (size_t i = 0; i < r->nsites; i++)
+        r->sites[i].ips = r->ips + (uintptr_t)r->sites[i].ips;
+    qsort(r->sites, r->nsites, sizeof *r->sites, site_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < r->nsites; i++)
+        if (!k || r->sites[k - 1].id != r->sites[i].id)
+            r->sites[k++] = r->sites[i];
+    r->nsites = k;
+}
+
+/* Per-thread chunk lists (CSR layout). */
+static int index_threads(hak_trace_reader *r)
+{
+    r->thr_first = calloc((size_t)r->nthreads + 1, sizeof *r->thr_first);
+    r->thr_chunks = malloc((r->nchunks + 1) * sizeof *r->thr_chunks);
+    r->thr_nev = calloc((size_t)r->nthreads + 1, sizeof *r->thr_nev);
+    if (!r->thr_first || !r->thr_chunks || !r->thr_nev)
+        return -1;
+    for (size_t i = 0; i < r->nchunks; i++) {
+        r->thr_first[r->chunks[i].tid + 1]++;
+        r->thr_nev[r->chunks[i].tid] += r->chunks[i].count;
+    }
+    for (uint32_t t = 0; t < r->nthreads; t++)
+        r->thr_first[t + 1] += r->thr_first[t];
+    uint32_t *fill = calloc((size_t)r->nthreads + 1, sizeof *fill);
+    if (!fill)
+        return -1;
+    for (size_t i = 0; i < r->nchunks; i++) {
+        uint32_t t = r->chunks[i].tid;
+        r->thr_chunks[r->thr_first[t] + fill[t]++] = (uint32_t)i;
+    }
+    free(fill);
+    return 0;
+}
+
+/* Parses the file header.  0, or -1 with the reason in err. */
+static int read_header(hak_trace_reader *r, uint64_t *end, char *err, size_t errlen)
+{
+    const uint8_t *d = r->data;
+    size_t n = r->size;
+    if (n == 0)
+        return snprintf(err, errlen, "offset 0: empty file, not a hakmem trace"), -1;
+    if (memcmp(d, HAK_TRACE_MAGIC, n < 8 ? n : 8))
+        return snprintf(err, errlen, "offset 0: not a hakmem trace (bad magic)"), -1;
+    if (n < TF_FILE_FIXED)
+        return snprintf(err, errlen, "offset %zu: file header cut off (%zu of %u bytes)",
+                        n, n, TF_FILE_FIXED), -1;
+    uint32_t version = tf_get32(d + 8), mlen = tf_get32(d + 12);
+    if (version != HAK_TRACE_VERSION)
+        return snprintf(err, errlen, "offset 8: trace format version %u, this build reads "
+                        "version %d", version, HAK_TRACE_VERSION), -1;
+    if (mlen > TF_META_MAX)
+        return snprintf(err, errlen, "offset 12: metadata length %u exceeds the %u limit",
+                        mlen, TF_META_MAX), -1;
+    uint64_t need = (uint64_t)TF_FILE_FIXED + mlen + 4;
+    if (n < need)
+        return snprintf(err, errlen, "offset %zu: file header cut off (%zu of %llu bytes)",
+                        n, n, (unsigned long long)need), -1;
+    uint64_t h = hak_hash64(d, TF_FILE_FIXED + mlen, TF_CSUM_SEED);
+    if (tf_get32(d + TF_FILE_FIXED + mlen) != (uint32_t)(h ^ (h >> 32)))
+        return snprintf(err, errlen, "offset %u: file header checksum mismatch",
+                        TF_FILE_FIXED + mlen), -1;
+    const char *why = NULL;
+    r->meta.version = version;
+    if (tf_meta_decode(d + TF_FILE_FIXED, mlen, &r->meta, &why))
+        return snprintf(err, errlen, "offset %u: %s", TF_FILE_FIXED, why), -1;
+    *end = need;
+    return 0;
+}
+
+static hak_trace_reader *open_data(hak_trace_reader *r, char *err, size_t errlen)
+{
+    uint64_t off = 0;
+    r->st.file_bytes = r->size;
+    if (!(r->dctx = ZSTD_createDCtx())) {
+        snprintf(err, errlen, "out of memory");
+        goto bad;
+    }
+    if (read_header(r, &off, err, errlen))
+        goto bad;
+    if (scan_chunks(r, off) || index_threads(r)) {
+        snprintf(err, errlen, "out of memory");
+        goto bad;
+    }
+    fix_sites(r);
+    return r;
+bad:
+    hak_tr_close(r);
+    return NULL;
+}
+
+hak_trace_reader *hak_tr_open_mem(const void *data, size_t len, char *err, size_t errlen)
+{
+    hak_trace_reader *r = calloc(1, sizeof *r);
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    r->data = data;
+    r->size = len;
+    return open_data(r, err, errlen);
+}
+
+hak_trace_reader *hak_tr_open(const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s", strerror(errno));
+        return NULL;
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+        snprintf(err, errlen, "%s", errno && !S_ISREG(sb.st_mode) ? "not a regular file"
+                                                                  : strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    hak_trace_reader *r = calloc(1, sizeof *r);
+    if (!r) {
+        close(fd);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    r->size = (size_t)sb.st_size;
+    if (r->size) {
+        void *p = mmap(NULL, r->size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) {
+            snprintf(err, errlen, "mmap: %s", strerror(errno));
+            close(fd);
+            free(r);
+            return NULL;
+        }
+        madvise(p, r->size, MADV_SEQUENTIAL);
+        r->data = p;
+        r->mapped = 1;
+    }
+    close(fd);
+    return open_data(r, err, errlen);
+}
+
+void hak_tr_close(hak_trace_reader *r)
+{
+    if (!r)
+        return;
+    tr_iter_reset(r);
+    free(r->gcur);
+    free(r->tcur);
+    free(r->heap);
+    if (r->mapped)
+        munmap((void *)r->data, r->size);
+    tf_meta_free(&r->meta);
+    ZSTD_freeDCtx(r->dctx);
+    free(r->chunks);
+    free(r->thr_first);
+    free(r->thr_chunks);
+    free(r->thr_nev);
+    free(r->sites);
+    free(r->ips);
+    for (size_t i = 0; i < r->nmods; i++)
+        free((char *)r->mods[i].path);
+    free(r->mods);
+    free(r->rss);
+    free(r);
+}
+
+const hak_trace_meta *hak_tr_meta(const hak_trace_reader *r) { return &r->meta; }
+const hak_tr_status *hak_tr_status_get(const hak_trace_reader *r) { return &r->st; }
+uint64_t hak_tr_nevents(const hak_trace_reader *r) { return r->nevents; }
+uint32_t hak_tr_nthreads(const hak_trace_reader *r) { return r->nthreads; }
+uint64_t hak_tr_nchunks(const hak_trace_reader *r) { return r->nchunks_all; }
+uint64_t hak_tr_thread_nevents(const hak_trace_reader *r, uint32_t tid)
+{
+    return tid < r->nthreads ? r->thr_nev[tid] : 0;
+}
+const char *hak_tr_error(const hak_trace_reader *r) { return r->err; }
+
+size_t hak_tr_sites(const hak_trace_reader *r, const hak_site **out)
+{
+    *out = r->sites;
+    return r->nsites;
+}
+
+const hak_site *hak_tr_site(const hak_trace_reader *r, uint32_t id)
+{
+    size_t lo = 0, hi = r->nsites;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (r->sites[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < r->nsites && r->sites[lo].id == id ? &r->sites[lo] : NULL;
+}
+
+size_t hak_tr_modules(const hak_trace_reader *r, const hak_module **out)
+{
+    *out = r->mods;
+    return r->nmods;
+}
+
+size_t hak_tr_rss(const hak_trace_reader *r, const hak_rss_sample **out)
+{
+    *out = r->rss;
+    return r->nrss;
+}

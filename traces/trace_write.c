@@ -1,0 +1,379 @@
+/* trace_write.c - the trace writer.
+ *
+ * One mutex serialises encoding, compression and the write(2) of each
+ * chunk, so chunks from concurrent callers never interleave and each chunk
+ * reaches the file with a single write.  Side records (sites, modules, RSS
+ * samples) are buffered and written as their own chunks when the buffer
+ * reaches TF_SIDE_RAW bytes, on hak_tw_flush and on close.  After the first
+ * write error every call fails with the same reason; what was written before
+ * stays readable.
+ */
+#include "trace.h"
+#include "trace_codec.h"
+#include "trace_fmt.h"
+#include "trace_meta.h"
+#include "hak_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zstd.h>
+
+typedef struct side {            /* a buffered side-record chunk */
+    uint8_t *p;
+    size_t len, cap;
+    uint32_t count;
+    uint64_t prev;               /* delta state (ips, timestamps) */
+} side;
+
+struct hak_trace_writer {
+    int fd;
+    pthread_mutex_t mu;
+    ZSTD_CCtx *cctx;
+    int level;
+    uint32_t ts_unit;
+    uint64_t bytes, nevents, nchunks;
+    int failed;
+    char err[256];
+    tc_enc *enc;
+    uint8_t *raw, *out;          /* raw payload; header + compressed payload */
+    size_t raw_cap, out_cap;
+    side sites, modules, rss;
+};
+
+static int fail(hak_trace_writer *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int fail(hak_trace_writer *w, const char *fmt, ...)
+{
+    if (!w->failed) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(w->err, sizeof w->err, fmt, ap);
+        va_end(ap);
+        w->failed = 1;
+    }
+    return -1;
+}
+
+static int write_all(hak_trace_writer *w, const uint8_t *p, size_t n)
+{
+    while (n) {
+        ssize_t k = write(w->fd, p, n);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            return fail(w, "write at offset %llu: %s",
+                        (unsigned long long)w->bytes, strerror(errno));
+        }
+        p += k;
+        n -= (size_t)k;
+        w->bytes += (uint64_t)k;
+    }
+    return 0;
+}
+
+static int grow(uint8_t **p, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return 0;
+    uint8_t *q = realloc(*p, need);
+    if (!q)
+        return -1;
+    *p = q;
+    *cap = need;
+    return 0;
+}
+
+/* Compresses raw[0..len) and appends it as one chunk.  Caller holds mu. */
+static int put_chunk(hak_trace_writer *w, unsigned kind, uint32_t tid,
+                     uint64_t first_seq, uint32_t count,
+                     const uint8_t *raw, size_t len)
+{
+    if (w->failed)
+        return -1;
+    if (grow(&w->out, &w->out_cap, TF_CHUNK_HDR + ZSTD_compressBound(len)))
+        return fail(w, "out of memory");
+    uint8_t *pay = w->out + TF_CHUNK_HDR;
+    size_t clen = len ? ZSTD_compress2(w->cctx, pay, w->out_cap - TF_CHUNK_HDR, raw, len) : 0;
+    tf_chunk_hdr h = {.kind = (uint8_t)kind, .tid = tid, .first_seq = first_seq,
+                      .count = count, .raw_size = (uint32_t)len};
+    if (len && !ZSTD_isError(clen) && clen < len) {
+        h.flags = TF_FLAG_ZSTD;
+    } else {                       /* incompressible or empty: store as is */
+        memcpy(pay, raw, len);
+        clen = len;
+    }
+    h.comp_size = (uint32_t)clen;
+    tf_hdr_pack(&h, w->out);
+    h.checksum = tf_chunk_csum(w->out, pay, (uint32_t)clen);
+    tf_hdr_pack(&h, w->out);
+    w->nchunks++;
+    return write_all(w, w->out, TF_CHUNK_HDR + clen);
+}
+
+static int open_level(char *err, size_t errlen)
+{
+    const char *s = getenv("HAK_TRACE_ZSTD_LEVEL");
+    if (!s || !*s)
+        return HAK_TW_DEFAULT_LEVEL;
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*end || v < ZSTD_minCLevel() || v > ZSTD_maxCLevel()) {
+        snprintf(err, errlen, "HAK_TRACE_ZSTD_LEVEL=%s: not an integer in %d..%d",
+                 s, ZSTD_minCLevel(), ZSTD_maxCLevel());
+        return INT32_MIN;
+    }
+    return (int)v;
+}
+
+hak_trace_writer *hak_tw_open_fd(int fd, const hak_trace_meta *meta,
+                                 char *err, size_t errlen)
+{
+    int level = open_level(err, errlen);
+    if (level == INT32_MIN) {
+        close(fd);
+        return NULL;
+    }
+    hak_trace_writer *w = calloc(1, sizeof *w);
+    size_t mlen = 0;
+    uint8_t *m = tf_meta_encode(meta, &mlen);
+    if (!w || !m || !(w->cctx = ZSTD_createCCtx()) || !(w->enc = tc_enc_new())) {
+        snprintf(err, errlen, "out of memory");
+        goto bad;
+    }
+    w->fd = fd;
+    pthread_mutex_init(&w->mu, NULL);
+    w->ts_unit = meta && meta->ts_unit_ns ? meta->ts_unit_ns : 1;
+    hak_tw_set_level(w, level);
+
+    uint8_t *hdr = malloc(TF_FILE_FIXED + mlen + 4);
+    if (!hdr) {
+        snprintf(err, errlen, "out of memory");
+        goto bad;
+    }
+    memcpy(hdr, HAK_TRACE_MAGIC, 8);
+    tf_put32(hdr + 8, HAK_TRACE_VERSION);
+    tf_put32(hdr + 12, (uint32_t)mlen);
+    memcpy(hdr + TF_FILE_FIXED, m, mlen);
+    uint64_t h = hak_hash64(hdr, TF_FILE_FIXED + mlen, TF_CSUM_SEED);
+    tf_put32(hdr + TF_FILE_FIXED + mlen, (uint32_t)(h ^ (h >> 32)));
+    int rc = write_all(w, hdr, TF_FILE_FIXED + mlen + 4);
+    free(hdr);
+    free(m);
+    m = NULL;
+    if (rc) {
+        snprintf(err, errlen, "%s", w->err);
+        goto bad;
+    }
+    return w;
+bad:
+    free(m);
+    if (w) {
+        ZSTD_freeCCtx(w->cctx);
+        tc_enc_free(w->enc);
+        free(w);
+    }
+    close(fd);
+    return NULL;
+}
+
+hak_trace_writer *hak_tw_open(const char *path, const hak_trace_meta *meta,
+                              char *err, size_t errlen)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    return hak_tw_open_fd(fd, meta, err, errlen);
+}
+
+int hak_tw_set_level(hak_trace_writer *w, int level)
+{
+    if (level < ZSTD_minCLevel() || level > ZSTD_maxCLevel())
+        return -1;
+    pthread_mutex_lock(&w->mu);
+    w->level = level;
+    ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, level);
+    ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_contentSizeFlag, 1);
+    ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 0);
+    pthread_mutex_unlock(&w->mu);
+    return 0;
+}
+
+int hak_tw_events(hak_trace_writer *w, uint32_t tid, const hak_event *ev, size_t n)
+{
+    /* Bad arguments refuse this batch only; the writer stays usable. */
+    if (tid >= TF_MAX_THREADS) {
+        snprintf(w->err, sizeof w->err, "thread index %u >= %u", tid, TF_MAX_THREADS);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (ev[i].op < 1 || ev[i].op >= HAK_OP_COUNT_) {
+            snprintf(w->err, sizeof w->err, "event %zu: invalid op %u", i, ev[i].op);
+            return -1;
+        }
+    pthread_mutex_lock(&w->mu);
+    int rc = w->failed ? -1 : 0;
+    if (!rc && grow(&w->raw, &w->raw_cap, tc_enc_bound(TF_CHUNK_EVENTS)))
+        rc = fail(w, "out of memory");
+    while (!rc && n) {
+        size_t k = n < TF_CHUNK_EVENTS ? n : TF_CHUNK_EVENTS;
+        size_t len = tc_encode(w->enc, ev, k, tid, w->ts_unit, w->raw);
+        rc = put_chunk(w, TF_KIND_EVENTS, tid, ev[0].seq, (uint32_t)k, w->raw, len);
+        w->nevents += k;
+        ev += k;
+        n -= k;
+    }
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+/* ---- side records ---- */
+static int side_flush(hak_trace_writer *w, side *s, unsigned kind)
+{
+    if (!s->count)
+        return 0;
+    int rc = put_chunk(w, kind, 0, 0, s->count, s->p, s->len);
+    s->len = 0;
+    s->count = 0;
+    s->prev = 0;
+    return rc;
+}
+
+static int side_room(hak_trace_writer *w, side *s, size_t need)
+{
+    if (w->failed)
+        return -1;
+    if (grow(&s->p, &s->cap, s->len + need < 2 * TF_SIDE_RAW ? 2 * TF_SIDE_RAW : s->len + need))
+        return fail(w, "out of memory");
+    return 0;
+}
+
+int hak_tw_site(hak_trace_writer *w, uint32_t id, const uint64_t *ips, uint32_t depth)
+{
+    if (depth > TF_SITE_DEPTH_MAX) {
+        snprintf(w->err, sizeof w->err, "site %u: depth %u > %u", id, depth, TF_SITE_DEPTH_MAX);
+        return -1;
+    }
+    pthread_mutex_lock(&w->mu);
+    int rc = side_room(w, &w->sites, 20 + 10 * (size_t)depth);
+    if (!rc) {
+        side *s = &w->sites;
+        uint8_t *p = s->p + s->len;
+        p = tc_put(p, id);
+        p = tc_put(p, depth);
+        for (uint32_t i = 0; i < depth; i++) {
+            p = tc_put(p, tc_zz((int64_t)(ips[i] - s->prev)));
+            s->prev = ips[i];
+        }
+        s->len = (size_t)(p - s->p);
+        s->count++;
+        if (s->len >= TF_SIDE_RAW)
+            rc = side_flush(w, s, TF_KIND_SITES);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+int hak_tw_module(hak_trace_writer *w, const hak_module *m)
+{
+    size_t plen = m->path ? strlen(m->path) : 0;
+    if (plen > TF_PATH_MAX || m->build_id_len > sizeof m->build_id) {
+        snprintf(w->err, sizeof w->err, "module: path or build-id too long");
+        return -1;
+    }
+    pthread_mutex_lock(&w->mu);
+    int rc = side_room(w, &w->modules, plen + 64);
+    if (!rc) {
+        side *s = &w->modules;
+        uint8_t *p = s->p + s->len;
+        p = tc_put(p, plen);
+        memcpy(p, m->path, plen);
+        p += plen;
+        p = tc_put(p, m->base);
+        p = tc_put(p, m->size);
+        *p++ = m->build_id_len;
+        memcpy(p, m->build_id, m->build_id_len);
+        p += m->build_id_len;
+        s->len = (size_t)(p - s->p);
+        s->count++;
+        if (s->len >= TF_SIDE_RAW)
+            rc = side_flush(w, s, TF_KIND_MODULES);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+int hak_tw_rss(hak_trace_writer *w, const hak_rss_sample *smp, size_t n)
+{
+    pthread_mutex_lock(&w->mu);
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        side *s = &w->rss;
+        if ((rc = side_room(w, s, 20)))
+            break;
+        uint8_t *p = s->p + s->len;
+        p = tc_put(p, tc_zz((int64_t)(smp[i].ts_ns - s->prev)));
+        s->prev = smp[i].ts_ns;
+        p = tc_put(p, smp[i].rss_bytes);
+        s->len = (size_t)(p - s->p);
+        s->count++;
+        if (s->len >= TF_SIDE_RAW)
+            rc = side_flush(w, s, TF_KIND_RSS);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+static int flush_locked(hak_trace_writer *w)
+{
+    if (w->failed)
+        return -1;
+    int rc = side_flush(w, &w->modules, TF_KIND_MODULES);
+    if (!rc)
+        rc = side_flush(w, &w->sites, TF_KIND_SITES);
+    if (!rc)
+        rc = side_flush(w, &w->rss, TF_KIND_RSS);
+    return rc;
+}
+
+int hak_tw_flush(hak_trace_writer *w)
+{
+    pthread_mutex_lock(&w->mu);
+    int rc = flush_locked(w);
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+const char *hak_tw_error(const hak_trace_writer *w) { return w->err; }
+uint64_t hak_tw_bytes(const hak_trace_writer *w) { return w->bytes; }
+uint64_t hak_tw_nevents(const hak_trace_writer *w) { return w->nevents; }
+
+int hak_tw_close(hak_trace_writer *w)
+{
+    if (!w)
+        return 0;
+    pthread_mutex_lock(&w->mu);
+    int rc = flush_locked(w);
+    if (!rc)    /* END: first_seq = total events, count = chunks before it */
+        rc = put_chunk(w, TF_KIND_END, 0, w->nevents, (uint32_t)w->nchunks, NULL, 0);
+    pthread_mutex_unlock(&w->mu);
+    if (close(w->fd) && !rc)
+        rc = -1;
+    pthread_mutex_destroy(&w->mu);
+    ZSTD_freeCCtx(w->cctx);
+    tc_enc_free(w->enc);
+    free(w->raw);
+    free(w->out);
+    free(w->sites.p);
+    free(w->modules.p);
+    free(w->rss.p);
+    free(w);
+    return rc;
+}
