@@ -13,5 +13,6 @@ int cmd_sim(int argc, char **argv);      /* replayer/sim_cli.c */
 int cmd_sweep(int argc, char **argv);    /* replayer/sweep_cli.c */
 
 int cmd_db(int argc, char **argv);       /* analysis/db_cli.c */
+int cmd_report(int argc, char **argv);   /* analysis/report.c */
 
 #endif

@@ -19,6 +19,7 @@ static const hak_command commands[] = {
     {"sim",    cmd_sim,    "simulate page faults and TLB misses of a trace on an allocator build"},
     {"sweep",  cmd_sweep,  "run a grid of allocator knobs (replay and/or sim) and rank the settings"},
     {"db",     cmd_db,     "query the run history: runs, compare, best, SQL, merge"},
+    {"report", cmd_report, "comparison report: aligned text, or self-contained HTML with charts"},
 };
 
 static void usage(FILE *out)

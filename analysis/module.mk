@@ -33,7 +33,7 @@ CHECK_DEPS += $(ANALYSIS_TESTS)
 
 # `hak db` and `hak report`.
 ANALYSIS_CLI := db_cli db_runs db_compare db_group db_query db_merge db_import \
-                db_table db_stats db_util
+                db_table db_stats db_util report report_html report_svg
 HAK_OBJS += $(ANALYSIS_CLI:%=$(OBJ)/analysis/%.o)
 
 # Test tools (not run as tests themselves): the known-content fixture DB.

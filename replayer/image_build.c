@@ -82,8 +82,55 @@ void rp_image_close(rp_image *im)
     im->fd = -1;
 }
 
+/* Sync points for recorded mode (see replay.h): per thread, a sorted list
+ * of (local index, other thread, ops of it that precede this op). */
+typedef struct syncv { rp_wdep *d; uint64_t n, cap; } syncv;
+
+static void free_sync(syncv *sv, uint32_t nth)
+{
+    for (uint32_t t = 0; sv && t < nth; t++)
+        free(sv[t].d);
+    free(sv);
+}
+
+
+static int sync_points(const hak_replay *rp, uint32_t every, syncv *sv)
+{
+    const uint32_t nth = rp->nthreads;
+    uint64_t *seen = calloc(nth, sizeof *seen), *k = calloc(nth, sizeof *k);
+    uint32_t *last = calloc((size_t)nth * nth, sizeof *last);
+    if (!seen || !k || !last) {
+        free(seen); free(k); free(last);
+        return -1;
+    }
+    for (uint64_t g = 0; g < rp->nops; g++) {
+        uint32_t t = rp->ops[g].tid;
+        if (t >= nth)
+            continue;
+        uint64_t idx = k[t]++;
+        if (idx > 0 && idx % every == 0) {
+            for (uint32_t u = 0; u < nth; u++) {
+                if (u == t || seen[u] <= last[(size_t)t * nth + u])
+                    continue;
+                last[(size_t)t * nth + u] = (uint32_t)seen[u];
+                syncv *v = &sv[t];
+                if (v->n == v->cap) {
+                    v->cap = v->cap ? v->cap * 2 : 64;
+                    rp_wdep *nd = realloc(v->d, v->cap * sizeof *nd);
+                    if (!nd) { free(seen); free(k); free(last); return -1; }
+                    v->d = nd;
+                }
+                v->d[v->n++] = (rp_wdep){(uint32_t)idx, u, (uint32_t)seen[u], 0};
+            }
+        }
+        seen[t]++;
+    }
+    free(seen); free(k); free(last);
+    return 0;
+}
+
 int rp_image_build(const hak_replay *rp, int recorded, const uint64_t *op_ts,
-                   rp_image *out, char *err, size_t errlen)
+                   uint32_t sync_every, rp_image *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     out->fd = -1;
@@ -111,6 +158,16 @@ int rp_image_build(const hak_replay *rp, int recorded, const uint64_t *op_ts,
         }
     }
     const uint64_t nsched = recorded ? 0 : (n < SCHED_POINTS ? n : SCHED_POINTS) + 1;
+    syncv *sv = NULL;
+    if (recorded && sync_every && rp->nthreads > 1 && rp->nthreads <= RP_SYNC_MAX_THREADS) {
+        sv = calloc(rp->nthreads, sizeof *sv);
+        if (!sv || sync_points(rp, sync_every, sv) != 0) {
+            free(sv);
+            return fail(err, errlen, "out of memory for sync points");
+        }
+        for (uint32_t t = 0; t < rp->nthreads; t++)
+            ndeps += sv[t].n;
+    }
 
     rp_image_hdr h;
     memset(&h, 0, sizeof h);
@@ -138,6 +195,7 @@ int rp_image_build(const hak_replay *rp, int recorded, const uint64_t *op_ts,
     if (fd < 0 || ftruncate(fd, (off_t)off) != 0) {
         int e = errno;
         if (fd >= 0) close(fd);
+        free_sync(sv, rp->nthreads);
         return fail(err, errlen, "replay image of %llu bytes: %s",
                     (unsigned long long)off, strerror(e));
     }
@@ -145,6 +203,7 @@ int rp_image_build(const hak_replay *rp, int recorded, const uint64_t *op_ts,
     if (m == MAP_FAILED) {
         int e = errno;
         close(fd);
+        free_sync(sv, rp->nthreads);
         return fail(err, errlen, "mmap replay image: %s", strerror(e));
     }
     memcpy(m, &h, sizeof h);
@@ -196,10 +255,13 @@ int rp_image_build(const hak_replay *rp, int recorded, const uint64_t *op_ts,
             th[t].op_off = pos;
             th[t].nops = tn;
             th[t].dep_off = d;
+            uint64_t si = 0, sn = sv ? sv[t].n : 0;
             for (uint64_t k = 0; k < tn; k++) {
                 uint64_t gi = rp->thread_ops[t][k];
                 const hak_rop *o = &rp->ops[gi];
                 fill_wop(&wops[pos], o, pos, big, &bi);
+                while (si < sn && sv[t].d[si].idx == k)     /* sync points of this op */
+                    deps[d++] = sv[t].d[si++];
                 if (op_ts)
                     ts[pos] = op_ts[gi] - ts_base;
                 if (o->dep_tid != HAK_NO_DEP && o->dep_tid != o->tid) {
@@ -215,6 +277,7 @@ int rp_image_build(const hak_replay *rp, int recorded, const uint64_t *op_ts,
         }
         /* big[] must be sorted by position: it is, positions only grow. */
     }
+    free_sync(sv, rp->nthreads);
     munmap(m, off);
     out->fd = fd;
     out->bytes = off;

@@ -61,6 +61,30 @@ static inline void touch_pages(char *p, size_t n)
 static uint64_t seq_counter, t_start;
 typedef struct evbuf { hak_event *ev; size_t n, cap; } evbuf;
 
+/* RSS samples for the trace (what the recorder would take), so replays of
+ * these traces get a fidelity figure. */
+static hak_rss_sample rss_samples[4096];
+static size_t nrss;
+static evbuf *rec_bufs;     /* their bytes are the recording's, not the program's */
+static int rec_nbufs;
+
+static void rss_sample(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long long size, res;
+    if (!f)
+        return;
+    if (fscanf(f, "%llu %llu", &size, &res) == 2 && nrss < sizeof rss_samples / sizeof *rss_samples) {
+        rss_samples[nrss].ts_ns = now_ns() - t_start;
+        uint64_t own = 0;
+        for (int i = 0; i < rec_nbufs; i++)
+            own += (uint64_t)rec_bufs[i].n * sizeof(hak_event);
+        rss_samples[nrss].rss_bytes = res * 4096 > own ? res * 4096 - own : 0;
+        nrss++;
+    }
+    fclose(f);
+}
+
 static void rec(evbuf *b, uint32_t tid, int op, uint64_t size, uint64_t in, uint64_t out)
 {
     if (b->n == b->cap) {
@@ -98,6 +122,8 @@ static uint64_t random_mixed(const opts *o, evbuf *b)
         touch_pages(p, n);
         slot[k] = p;
         ops++;
+        if (b && (i & 1023) == 0)
+            rss_sample();
     }
     free(slot);          /* outside the timed loop's ops: leaks stay live */
     return ops;
@@ -147,6 +173,8 @@ static uint64_t producer_consumer(const opts *o, evbuf *bufs, pthread_t *th, rin
         if (b) rec(b, 0, HAK_OP_MALLOC, n, 0, (uintptr_t)p);
         touch_pages(p, n);
         r->items[i % r->cap] = p;
+        if (b && (i & 1023) == 0)
+            rss_sample();
         __atomic_store_n(&r->head, i + 1, __ATOMIC_RELEASE);
     }
     pthread_join(*th, NULL);
@@ -166,6 +194,10 @@ static int write_trace(const opts *o, evbuf *bufs, uint32_t nth, int argc, char 
     hak_trace_writer *w = hak_tw_open(o->out, &m, err, sizeof err);
     if (!w) {
         fprintf(stderr, "hak-live-workload: %s\n", err);
+        return 1;
+    }
+    if (nrss && hak_tw_rss(w, rss_samples, nrss) != 0) {
+        fprintf(stderr, "hak-live-workload: %s: %s\n", o->out, hak_tw_error(w));
         return 1;
     }
     for (uint32_t t = 0; t < nth; t++)
@@ -214,6 +246,8 @@ int main(int argc, char **argv)
     evbuf bufs[2];
     memset(bufs, 0, sizeof bufs);
     evbuf *b = o.out ? bufs : NULL;
+    rec_bufs = bufs;
+    rec_nbufs = 2;
     t_start = now_ns();
     if (b) rec(&bufs[0], 0, HAK_OP_THREAD_START, 0, 0, 0);
     uint64_t ops, t0, t1;

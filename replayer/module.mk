@@ -43,10 +43,14 @@ $(TESTBIN)/replayer/libcrashalloc.so: replayer/tests/crashalloc.c
 $(TESTBIN)/replayer/libhangalloc.so: replayer/tests/hangalloc.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -shared -o $@ $< -ldl
+$(TESTBIN)/replayer/libfakehak.so: replayer/tests/fakehak.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -shared -o $@ $<
 
 CHECK_DEPS += $(TESTBIN)/replayer/test_latency $(TESTBIN)/replayer/test_counters \
               $(TESTBIN)/replayer/test_fidelity \
-              $(TESTBIN)/replayer/libcrashalloc.so $(TESTBIN)/replayer/libhangalloc.so
+              $(TESTBIN)/replayer/libcrashalloc.so $(TESTBIN)/replayer/libhangalloc.so \
+              $(TESTBIN)/replayer/libfakehak.so
 BENCH_DEPS += $(BIN)/hak-live-workload $(BIN)/hak-replay-worker
 # ---- end of hak replay block ------------------------------------------------
 

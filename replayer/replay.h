@@ -52,9 +52,17 @@ typedef struct rp_image {
 } rp_image;
 
 /* op_ts (optional): per global op, ns since the trace start (for --pace
- * recorded).  0 or -1 with a reason in err. */
+ * recorded).  sync_every (recorded mode; 0 = off): every that many ops of
+ * a thread, a sync point makes it wait until every other thread has done
+ * all its ops that precede this one in the trace's global order.  Object
+ * dependencies alone let threads drift apart without bound (a producer runs
+ * ahead of its consumer, holding more memory than the program did); sync
+ * points bound the drift without a per-op barrier.  They point backwards in
+ * the global order, so they cannot deadlock.  Applied when the trace has at
+ * most RP_SYNC_MAX_THREADS threads.  0 or -1 with a reason in err. */
+#define RP_SYNC_MAX_THREADS 256
 int rp_image_build(const hak_replay *rp, int recorded, const uint64_t *op_ts,
-                   rp_image *out, char *err, size_t errlen);
+                   uint32_t sync_every, rp_image *out, char *err, size_t errlen);
 void rp_image_close(rp_image *im);
 
 /* Recovers each replay op's timestamp by walking the trace's events in
@@ -74,6 +82,7 @@ typedef struct rp_opts {
     const char *const *env;   /* "KEY=VALUE" set in the worker */
     size_t nenv;
     uint64_t lat_every;       /* time every Kth op (0: default 64) */
+    uint32_t sync_every;      /* recorded mode sync points (see rp_image_build) */
     const char *worker;       /* worker executable; NULL: next to hak */
 } rp_opts;
 

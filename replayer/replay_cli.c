@@ -44,6 +44,11 @@ static void usage(FILE *out)
 "                      deterministic, address randomisation off (default);\n"
 "                      recorded: one thread per recorded thread with\n"
 "                      cross-thread dependencies enforced point to point\n"
+"  --sync-every N      recorded threads: every N ops a thread also waits\n"
+"                      until the others have done all ops that precede it\n"
+"                      in the trace, so threads cannot drift apart further\n"
+"                      than the recording allowed (default 256; 0 = object\n"
+"                      dependencies only)\n"
 "  --touch MODE        what is written into each new block: none, first\n"
 "                      (one byte), pages (one byte per 4 KiB page; default),\n"
 "                      all (every byte)\n"
@@ -235,7 +240,7 @@ static int prepare(const char *path, const rp_opts *o, hakdb *db, prepared *p)
         }
     }
     if (rp_image_build(&rp, o->recorded, o->pace_recorded ? p->op_ts : NULL,
-                       &p->im, err, sizeof err) != 0) {
+                       o->sync_every, &p->im, err, sizeof err) != 0) {
         hak_cmd_err(CMD, "%s: %s", path, err);
         goto fail;
     }
@@ -312,6 +317,7 @@ int cmd_replay(int argc, char **argv)
         {"db", required_argument, 0, 'd'},
         {"verify", no_argument, 0, 'v'},
         {"lat-every", required_argument, 0, 'k'},
+        {"sync-every", required_argument, 0, 's'},
         {"progress", no_argument, 0, 'P'},
         {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},
@@ -328,6 +334,7 @@ int cmd_replay(int argc, char **argv)
     memset(&o, 0, sizeof o);
     o.touch = RP_TOUCH_OPT_PAGES;
     o.timeout_s = 300;
+    o.sync_every = 256;
     uint64_t repeat = 1;
     const char *label = NULL, *dbpath = NULL;
     int verify = 0, quiet = 0, progress = isatty(2);
@@ -390,6 +397,15 @@ int cmd_replay(int argc, char **argv)
                 return 2;
             }
             break;
+        case 's': {
+            uint64_t v;
+            if (hak_parse_u64(optarg, &v) != 0 || v > UINT32_MAX) {
+                hak_cmd_err(CMD, "--sync-every '%s': expected a count (0 = off)", optarg);
+                return 2;
+            }
+            o.sync_every = (uint32_t)v;
+            break;
+        }
         case 'P': progress = 1; break;
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); return 0;
@@ -515,7 +531,11 @@ int cmd_replay(int argc, char **argv)
                             strcmp(oc.status, "ok") ? "" : rate);
                 }
                 if (verify && !strcmp(oc.status, "ok")) {
-                    if (!first_digest[0]) {
+                    if (!w->digest[0]) {
+                        hak_cmd_err(CMD, "--verify: %s x %s: no address digest (address "
+                                    "randomisation could not be switched off)", path, as[ai].name);
+                        status = 1;
+                    } else if (!first_digest[0]) {
                         snprintf(first_digest, sizeof first_digest, "%s", w->digest);
                     } else if (strcmp(first_digest, w->digest)) {
                         hak_cmd_err(CMD, "--verify: %s x %s: address digest %s differs from %s",

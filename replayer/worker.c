@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -195,11 +196,11 @@ int main(int argc, char **argv)
     for (uint32_t t = 0; t < nth; t++) {
         w->ts_arr[t].tid = t;
         if (bump) {
-            /* A small ring, faulted in now: bump measures the harness, not
-             * the kernel's page supply.  Big enough for the largest request
-             * twice over. */
-            uint64_t cap = 8ull << 20;
-            while (cap < 2 * img->max_size + (1ull << 21))
+            /* A small ring (cache-resident for small requests), faulted in
+             * now: bump measures the harness, not the memory system.  It
+             * holds the largest request four times over. */
+            uint64_t cap = 256ull << 10;
+            while (cap < 4 * img->max_size + 4096)
                 cap *= 2;
             void *b = mmap(NULL, cap, PROT_READ | PROT_WRITE,
                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_POPULATE, -1, 0);
@@ -305,7 +306,10 @@ int main(int argc, char **argv)
     }
     res->ops = ops;
     if (!recorded) {
-        res->has_digest = 1;
+        /* Addresses only repeat with randomisation off (the parent asked
+         * for it; a seccomp policy may have refused): no digest otherwise. */
+        int pers = personality(0xffffffff);
+        res->has_digest = pers != -1 && (pers & ADDR_NO_RANDOMIZE) ? 1 : 0;
         res->digest = w->ts_arr[0].digest;
     }
     res->ns_per_tick = RP_TICKS_ARE_TSC && tick1 > tick0

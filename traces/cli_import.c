@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define MAX_LINE 4096
 
@@ -83,6 +84,10 @@ int trace_import(int argc, char **argv)
     if (!out)
         return cli_usage_err("import", "missing -o OUT");
     const char *in = argv[optind];
+    struct stat si, so;
+    if (strcmp(in, "-") && strcmp(out, "-") && !stat(in, &si) && !stat(out, &so) &&
+        si.st_dev == so.st_dev && si.st_ino == so.st_ino)
+        return cli_usage_err("import", "-o %s would overwrite the input", out);
     FILE *f = strcmp(in, "-") ? fopen(in, "r") : stdin;
     if (!f) {
         hak_cmd_err("trace import", "%s: %s", in, strerror(errno));
@@ -162,7 +167,7 @@ int trace_import(int argc, char **argv)
         hak_cmd_err("trace import", "%s: %s", out, sink.err);
         failed = 1;
     }
-    uint64_t events = sink.events, bytes = hak_tw_bytes(w);
+    uint64_t events = sink.events;
     uint32_t nthreads = hak_android_nthreads(conv);
     cli_sink_destroy(&sink);
     hak_android_conv_free(conv);
@@ -171,11 +176,12 @@ int trace_import(int argc, char **argv)
         fclose(f);
     if (cli_out_close("import", out, w, failed))
         return 1;
-    if (!quiet && strcmp(out, "-")) {
-        char b1[32], b2[32];
-        printf("%s: %s records -> %s events, %" PRIu32 " threads, %s bytes\n", out,
+    if (!quiet && strcmp(out, "-") && !stat(out, &so)) {
+        char b1[32], b2[32], b3[32];
+        printf("%s: %s records -> %s events, %" PRIu32 " thread%s, %s bytes\n", out,
                hak_fmt_count(records, b1, sizeof b1), hak_fmt_count(events, b2, sizeof b2),
-               nthreads, hak_fmt_count(bytes, (char[32]){0}, 32));
+               nthreads, nthreads == 1 ? "" : "s",
+               hak_fmt_count((uint64_t)so.st_size, b3, sizeof b3));
     }
     return 0;
 }

@@ -203,8 +203,9 @@ int trace_synth(int argc, char **argv)
     if (!quiet && strcmp(out, "-") && !stat(out, &st)) {
         char b1[32], b2[32];
         uint64_t bytes = (uint64_t)st.st_size;
-        printf("%s: %s events, %" PRIu32 " threads, %s bytes (%.2f bytes/event): %s\n", out,
-               hak_fmt_count(events, b1, sizeof b1), nthreads, hak_fmt_count(bytes, b2, sizeof b2),
+        printf("%s: %s events, %" PRIu32 " thread%s, %s bytes (%.2f bytes/event): %s\n", out,
+               hak_fmt_count(events, b1, sizeof b1), nthreads, nthreads == 1 ? "" : "s",
+               hak_fmt_count(bytes, b2, sizeof b2),
                events ? (double)bytes / (double)events : 0.0, options);
     }
     return 0;

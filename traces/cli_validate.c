@@ -213,8 +213,8 @@ int trace_validate(int argc, char **argv)
         *(k < FIRST_WARNING ? &errors : &warnings) += v.f[k].count;
     if (!quiet) {
         char b1[32], b2[32];
-        printf("trace: %s: %s events, %" PRIu32 " threads\n", path,
-               hak_fmt_count(n, b1, sizeof b1), nthreads);
+        printf("trace: %s: %s events, %" PRIu32 " thread%s\n", path,
+               hak_fmt_count(n, b1, sizeof b1), nthreads, nthreads == 1 ? "" : "s");
         for (int pass = 0; pass < 2; pass++) {
             printf("%s:", pass ? "warnings" : "errors");
             uint64_t any = 0;

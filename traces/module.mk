@@ -12,8 +12,9 @@ $(LIB)/libhaktrace.a: $(TRACE_OBJS) | $(LIB)
 
 HAK_OBJS += $(OBJ)/traces/trace_cli.o
 # `hak trace` subcommands (traces-cli)
-HAK_OBJS += $(addprefix $(OBJ)/traces/,cli_common.o cli_sink.o cli_out.o cli_info.o \
+TRACE_CLI_OBJS := $(addprefix $(OBJ)/traces/,cli_common.o cli_sink.o cli_out.o cli_info.o \
               cli_dump.o cli_stats.o cli_validate.o cli_synth.o cli_import.o)
+HAK_OBJS += $(TRACE_CLI_OBJS)
 HAK_LIBS += $(LIB)/libhaktrace.a
 ALL_TARGETS += $(LIB)/libhaktrace.a
 
@@ -23,3 +24,14 @@ $(TESTBIN)/traces/%: traces/tests/%.c $(LIB)/libhaktrace.a | deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -o $@ $< $(LIB)/libhaktrace.a $(shell pkg-config --libs cmocka libzstd) -lpthread
 CHECK_DEPS += $(TRACE_TESTS)
+
+# test_cli_stats drives the subcommands in-process, so it links their objects.
+$(TESTBIN)/traces/test_cli_stats: traces/tests/test_cli_stats.c $(TRACE_CLI_OBJS) $(LIB)/libhaktrace.a | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -o $@ $< $(TRACE_CLI_OBJS) $(LIB)/libhaktrace.a $(shell pkg-config --libs cmocka libzstd) -lpthread
+
+# Speed/size benchmark of the format (bench/trace.bench.sh).
+$(BUILD)/bench/bench_codec: traces/bench/bench_codec.c $(LIB)/libhaktrace.a | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -o $@ $< $(LIB)/libhaktrace.a $(shell pkg-config --libs libzstd) -lpthread
+BENCH_DEPS += $(BUILD)/bench/bench_codec

@@ -80,22 +80,23 @@ int hak_synth_check(const hak_synth_params *p, char *err, size_t errlen)
             (uint64_t)SYNTH_HEAP_MAX_SIZE);
     switch (p->kind) {
     case HAK_SYNTH_RANDOM_MIXED:
-        if (p->slots == 0 || p->slots > (1u << 28))
-            BAD("--slots must be between 1 and %u", 1u << 28);
+        if (p->slots == 0 || p->slots > SYNTH_HEAP_MAX_LIVE)
+            BAD("--slots must be between 1 and %llu", SYNTH_HEAP_MAX_LIVE);
         break;
     case HAK_SYNTH_TINY_HOT:
-        if (p->batch == 0 || p->batch > (1u << 28))
-            BAD("--batch must be between 1 and %u", 1u << 28);
+        if (p->batch == 0 || p->batch > SYNTH_HEAP_MAX_LIVE)
+            BAD("--batch must be between 1 and %llu", SYNTH_HEAP_MAX_LIVE);
         break;
     case HAK_SYNTH_LARSON:
         if (p->threads == 0 || p->threads > MAX_THREADS)
             BAD("--threads must be between 1 and %d", MAX_THREADS);
-        if (p->slots == 0 || p->slots * p->threads > (1u << 28))
-            BAD("--slots times --threads must be between 1 and %u", 1u << 28);
+        if (p->slots == 0 || p->slots > SYNTH_HEAP_MAX_LIVE ||
+            p->slots * p->threads > SYNTH_HEAP_MAX_LIVE)
+            BAD("--slots times --threads must be between 1 and %llu", SYNTH_HEAP_MAX_LIVE);
         break;
     case HAK_SYNTH_PRODUCER_CONSUMER:
-        if (p->queue == 0 || p->queue > (1u << 28))
-            BAD("--queue must be between 1 and %u", 1u << 28);
+        if (p->queue == 0 || p->queue > SYNTH_HEAP_MAX_LIVE)
+            BAD("--queue must be between 1 and %llu", SYNTH_HEAP_MAX_LIVE);
         break;
     default:
         break;

@@ -8,12 +8,14 @@
 #define MMAP_TOP    0x00007f3c00000000ull   /* below the usual shared-library area */
 #define MMAP_THRESH (128u * 1024)           /* glibc's default mmap threshold */
 #define PAGE        4096u
+#define OVER_BASE   0x0000800000000000ull   /* 2^47 */
 
 void synth_heap_init(synth_heap *h)
 {
     memset(h, 0, sizeof *h);
     h->brk = HEAP_BASE + 16;       /* first chunk after a malloc-style header */
     h->mmap_top = MMAP_TOP;
+    h->over = OVER_BASE;
 }
 
 void synth_heap_destroy(synth_heap *h)
@@ -54,11 +56,17 @@ uint64_t synth_heap_alloc(synth_heap *h, uint64_t size)
         return fl->addr[--fl->n];
     if (block > MMAP_THRESH) {
         /* a fresh mapping: header page offset like glibc's mmapped chunks */
-        h->mmap_top -= block + PAGE;
-        return h->mmap_top + 16;
+        if (h->mmap_top - h->brk > block + PAGE) {
+            h->mmap_top -= block + PAGE;
+            return h->mmap_top + 16;
+        }
+    } else if (h->mmap_top - h->brk > block + 16) {
+        uint64_t a = h->brk;
+        h->brk += block + 16;      /* 16 bytes of chunk header between blocks */
+        return a;
     }
-    uint64_t a = h->brk;
-    h->brk += block + 16;          /* 16 bytes of chunk header between blocks */
+    uint64_t a = h->over + 16;     /* the regions would meet: use the third one */
+    h->over += block + PAGE;
     return a;
 }
 

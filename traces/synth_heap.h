@@ -10,14 +10,18 @@
  *
  * Invariant: an address returned by synth_heap_alloc is never returned
  * again until it has been passed to synth_heap_free with the same size.
+ * The regions never overlap: fresh blocks that would make the brk heap and
+ * the mmap area meet come from a third region above 2^47, which can hold
+ * SYNTH_HEAP_MAX_LIVE blocks of SYNTH_HEAP_MAX_SIZE without wrapping.
  */
 #ifndef HAK_SYNTH_HEAP_H
 #define HAK_SYNTH_HEAP_H
 
 #include <stdint.h>
 
-#define SYNTH_HEAP_MAX_SIZE (1ull << 40)   /* larger requests are rejected by synth */
-#define SYNTH_HEAP_NCLASS   (65 + (40 - 10 + 1) * 4)
+#define SYNTH_HEAP_MAX_SIZE (1ull << 36)   /* larger requests are rejected by synth */
+#define SYNTH_HEAP_MAX_LIVE (1ull << 24)   /* most live blocks synth asks for */
+#define SYNTH_HEAP_NCLASS   (65 + (36 - 10 + 1) * 4)
 
 typedef struct synth_freelist {
     uint64_t *addr;
@@ -27,6 +31,8 @@ typedef struct synth_freelist {
 typedef struct synth_heap {
     uint64_t brk;        /* next fresh small-block address (grows up) */
     uint64_t mmap_top;   /* next fresh large-region end (grows down) */
+    uint64_t over;       /* when brk and mmap regions would meet: a third
+                          * region above 2^47 (synthetic, not canonical) */
     synth_freelist cls[SYNTH_HEAP_NCLASS];
     int oom;             /* set when a free list could not grow */
 } synth_heap;

@@ -3,6 +3,12 @@
  * Which fields an op stores (op_mask) is part of the format: an event whose
  * unused fields are not all zero is stored with TC_F_RAW instead, so every
  * event round-trips exactly whatever it contains.
+ *
+ * Encoder and decoder run the same small model (tc_model) over the chunk:
+ * a ring of recent allocation results (frees refer to them by distance)
+ * and, per size class, a stack of recently freed blocks (allocations that
+ * return one of them are coded by its stack position).  Both sides update
+ * the model identically, event by event; it starts empty in every chunk.
  */
 #include "trace_codec.h"
 #include "trace_fmt.h"
@@ -10,14 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { M_SIZE = 1, M_AUX = 2, M_IN = 4, M_OUT = 8 };
+enum { M_SIZE = 1, M_AUX = 2, M_IN = 4, M_OUT = 8, M_MUL = 16 /* bytes = nmemb * size */ };
 enum { AUX_NONE, AUX_NMEMB, AUX_ALIGN, AUX_IN };   /* what AUX carries */
 
 static const uint8_t op_mask[16] = {
     [HAK_OP_MALLOC] = M_SIZE | M_OUT,
-    [HAK_OP_CALLOC] = M_SIZE | M_AUX | M_OUT,
+    [HAK_OP_CALLOC] = M_SIZE | M_AUX | M_OUT | M_MUL,
     [HAK_OP_REALLOC] = M_IN | M_SIZE | M_OUT,
-    [HAK_OP_REALLOCARRAY] = M_IN | M_SIZE | M_AUX | M_OUT,
+    [HAK_OP_REALLOCARRAY] = M_IN | M_SIZE | M_AUX | M_OUT | M_MUL,
     [HAK_OP_FREE] = M_IN,
     [HAK_OP_MEMALIGN] = M_SIZE | M_AUX | M_OUT,
     [HAK_OP_POSIX_MEMALIGN] = M_SIZE | M_AUX | M_OUT,
@@ -39,13 +45,53 @@ static const uint8_t op_aux[16] = {
 /* Bytes an event may add to each column, worst case. */
 static const uint8_t col_max[TC_NCOL] = {
     [TC_OP] = 1, [TC_SEQ] = 10, [TC_TS] = 10, [TC_SIZE] = 10, [TC_AUX] = 10,
-    [TC_INREF] = 2, [TC_PTR] = 20, [TC_SITE] = 5, [TC_ERR] = 5, [TC_RAW] = 50,
+    [TC_INREF] = 2, [TC_PTR] = 10, [TC_OUT] = 10, [TC_SITE] = 5, [TC_ERR] = 5,
+    [TC_RAW] = 50,
 };
 
+static inline uint64_t alloc_bytes(unsigned m, uint64_t nmemb, uint64_t size)
+{
+    uint64_t r;
+    if (!(m & M_MUL))
+        return size;
+    return __builtin_mul_overflow(nmemb, size, &r) ? UINT64_MAX : r;
+}
+
+/* ---- the shared model ---- */
+static void model_reset(tc_model *m)
+{
+    memset(m->stk_n, 0, sizeof m->stk_n);
+    memset(m->site, 0, sizeof m->site);
+}
+
+static inline void stk_push(tc_model *m, unsigned c, uint64_t p)
+{
+    unsigned h = (m->stk_head[c] + 1) & (TC_STACK - 1);
+    m->stk_head[c] = (uint8_t)h;
+    m->stk[c][h] = p;
+    if (m->stk_n[c] < TC_STACK)
+        m->stk_n[c]++;
+}
+
+/* Removes stack position v (0 = most recent) of class c; returns it. */
+static inline uint64_t stk_take(tc_model *m, unsigned c, unsigned v)
+{
+    unsigned h = m->stk_head[c];
+    uint64_t *s = m->stk[c];
+    uint64_t p = s[(h - v) & (TC_STACK - 1)];
+    for (unsigned i = v; i > 0; i--)
+        s[(h - i) & (TC_STACK - 1)] = s[(h - i + 1) & (TC_STACK - 1)];
+    m->stk_head[c] = (uint8_t)((h - 1) & (TC_STACK - 1));
+    m->stk_n[c]--;
+    return p;
+}
+
+/* ---- encoder ---- */
 #define CACHE_BITS 13
 struct tc_enc {
     uint8_t *col[TC_NCOL];
     struct { uint64_t ptr; uint32_t num; } cache[1u << CACHE_BITS];
+    tc_model m;
 };
 
 static inline unsigned cache_slot(uint64_t p)
@@ -77,14 +123,6 @@ void tc_enc_free(tc_enc *e)
     free(e);
 }
 
-size_t tc_enc_bound(size_t n)
-{
-    size_t per = 0;
-    for (int c = 0; c < TC_NCOL; c++)
-        per += col_max[c];
-    return 1 + TC_NCOL * 4 + per * n;
-}
-
 /* Does the event store only what its op's mask covers? */
 static inline int fits(const hak_event *v)
 {
@@ -97,10 +135,8 @@ static inline int fits(const hak_event *v)
     return v->op < 16;
 }
 
-size_t tc_encode(tc_enc *e, const hak_event *ev, size_t n, uint32_t tid,
-                 uint32_t ts_unit, uint8_t *out)
+void tc_encode(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit, tc_cols *out)
 {
-    (void)tid;
     /* Common trailing zero bits of all coded pointers. */
     uint64_t any = 0;
     for (size_t i = 0; i < n; i++)
@@ -110,58 +146,61 @@ size_t tc_encode(tc_enc *e, const hak_event *ev, size_t n, uint32_t tid,
     if (shift > 32)
         shift = 32;
 
-    uint8_t *c[TC_NCOL];
-    for (int k = 0; k < TC_NCOL; k++)
-        c[k] = e->col[k];
+    uint8_t *cop = e->col[TC_OP], *cseq = e->col[TC_SEQ], *cts = e->col[TC_TS],
+            *csize = e->col[TC_SIZE], *caux = e->col[TC_AUX], *cin = e->col[TC_INREF],
+            *cptr = e->col[TC_PTR], *cout = e->col[TC_OUT], *csite = e->col[TC_SITE],
+            *cerr = e->col[TC_ERR], *craw = e->col[TC_RAW];
+    tc_model *md = &e->m;
     memset(e->cache, 0, sizeof e->cache);
-    uint64_t pseq = n ? ev[0].seq - 1 : 0, pts = 0, pptr = 0, psite = 0;
+    model_reset(md);
+    uint64_t pseq = n ? ev[0].seq - 1 : 0, pts = 0, pptr = 0;
     uint32_t nalloc = 0;
 
     for (size_t i = 0; i < n; i++) {
         const hak_event *v = &ev[i];
-        unsigned f = v->op & 15;
-        c[TC_SEQ] = tc_put(c[TC_SEQ], tc_zz((int64_t)(v->seq - pseq - 1)));
+        unsigned op = v->op & 15, f = op;
+        cseq = tc_put(cseq, tc_zz((int64_t)(v->seq - pseq - 1)));
         pseq = v->seq;
         uint64_t t = v->ts_ns / ts_unit;
-        c[TC_TS] = tc_put(c[TC_TS], tc_zz((int64_t)(t - pts)));
+        cts = tc_put(cts, tc_zz((int64_t)(t - pts)));
         pts = t;
-        if (v->site != psite) {
+        if (v->site != md->site[op]) {
             f |= TC_F_SITE;
-            c[TC_SITE] = tc_put(c[TC_SITE], v->site);
-            psite = v->site;
+            csite = tc_put(csite, v->site);
+            md->site[op] = v->site;
         }
         if (v->err) {
             f |= TC_F_ERR;
-            c[TC_ERR] = tc_put(c[TC_ERR], tc_zz(v->err));
+            cerr = tc_put(cerr, tc_zz(v->err));
         }
         if (!fits(v)) {
             f |= TC_F_RAW;
-            c[TC_RAW] = tc_put(c[TC_RAW], v->size);
-            c[TC_RAW] = tc_put(c[TC_RAW], v->nmemb);
-            c[TC_RAW] = tc_put(c[TC_RAW], v->align);
-            c[TC_RAW] = tc_put(c[TC_RAW], v->in_ptr);
-            c[TC_RAW] = tc_put(c[TC_RAW], v->out_ptr);
-            *c[TC_OP]++ = (uint8_t)f;
+            craw = tc_put(craw, v->size);
+            craw = tc_put(craw, v->nmemb);
+            craw = tc_put(craw, v->align);
+            craw = tc_put(craw, v->in_ptr);
+            craw = tc_put(craw, v->out_ptr);
+            *cop++ = (uint8_t)f;
             continue;
         }
-        unsigned m = op_mask[v->op], a = op_aux[v->op];
+        unsigned m = op_mask[op], a = op_aux[op];
         if (m & M_SIZE)
-            c[TC_SIZE] = tc_put(c[TC_SIZE], v->size);
+            csize = tc_put(csize, v->size);
         if (m & M_AUX)
-            c[TC_AUX] = tc_put(c[TC_AUX], a == AUX_NMEMB ? v->nmemb
-                                       : a == AUX_ALIGN ? v->align : v->in_ptr);
+            caux = tc_put(caux, a == AUX_NMEMB ? v->nmemb : a == AUX_ALIGN ? v->align : v->in_ptr);
         if (m & M_IN) {
             uint64_t p = v->in_ptr;
             if (!p) {
-                *c[TC_INREF]++ = 0;
+                *cin++ = 0;
             } else {
                 unsigned s = cache_slot(p);
                 uint32_t d = nalloc - e->cache[s].num;
                 if (e->cache[s].ptr == p && d >= 1 && d <= TC_RING) {
-                    c[TC_INREF] = tc_put(c[TC_INREF], (uint64_t)d + 1);
+                    cin = tc_put(cin, (uint64_t)d + 1);
+                    stk_push(md, md->ring_cls[e->cache[s].num & (TC_RING - 1)], p);
                 } else {
-                    *c[TC_INREF]++ = 1;
-                    c[TC_PTR] = tc_put(c[TC_PTR], tc_zz((int64_t)((p >> shift) - pptr)));
+                    *cin++ = 1;
+                    cptr = tc_put(cptr, tc_zz((int64_t)((p >> shift) - pptr)));
                 }
                 pptr = p >> shift;
             }
@@ -171,179 +210,257 @@ size_t tc_encode(tc_enc *e, const hak_event *ev, size_t n, uint32_t tid,
             if (!p) {
                 f |= TC_F_NULL;
             } else {
-                c[TC_PTR] = tc_put(c[TC_PTR], tc_zz((int64_t)((p >> shift) - pptr)));
+                unsigned c = tc_class(alloc_bytes(m, v->nmemb, v->size));
+                unsigned k, h = md->stk_head[c], sn = md->stk_n[c];
+                for (k = 0; k < sn; k++)
+                    if (md->stk[c][(h - k) & (TC_STACK - 1)] == p)
+                        break;
+                if (k < sn) {
+                    stk_take(md, c, k);
+                    *cout++ = (uint8_t)k;
+                } else {
+                    cout = tc_put(cout, tc_zz((int64_t)((p >> shift) - pptr)) + TC_STACK);
+                }
                 pptr = p >> shift;
                 unsigned s = cache_slot(p);
                 e->cache[s].ptr = p;
-                e->cache[s].num = nalloc++;
+                e->cache[s].num = nalloc;
+                md->ring_cls[nalloc & (TC_RING - 1)] = (uint8_t)c;
+                nalloc++;
             }
         }
-        *c[TC_OP]++ = (uint8_t)f;
+        *cop++ = (uint8_t)f;
     }
 
-    uint8_t *o = out;
-    *o++ = (uint8_t)shift;
-    for (int k = 0; k < TC_NCOL; k++)
-        o = tc_put(o, (uint64_t)(c[k] - e->col[k]));
+    uint8_t *ends[TC_NCOL] = {cop, cseq, cts, csize, caux, cin, cptr, cout, csite, cerr, craw};
+    out->shift = shift;
     for (int k = 0; k < TC_NCOL; k++) {
-        size_t len = (size_t)(c[k] - e->col[k]);
-        memcpy(o, e->col[k], len);
-        o += len;
+        out->p[k] = e->col[k];
+        out->len[k] = (size_t)(ends[k] - e->col[k]);
     }
-    return (size_t)(o - out);
 }
 
-int tc_dec_init(tc_dec *d, const uint8_t *raw, size_t len, uint32_t count,
-                uint64_t first_seq, uint32_t tid, uint32_t ts_unit)
+size_t tc_dir_put(uint8_t *p, unsigned shift, const size_t raw[TC_NCOL],
+                  const size_t stored[TC_NCOL])
 {
-    const uint8_t *p = raw, *end = raw + len;
-    d->err = NULL;
-    if (len < 1 + TC_NCOL) {
-        d->err = "event payload too short";
-        return -1;
-    }
+    uint8_t *o = p;
+    *o++ = (uint8_t)shift;
+    for (int k = 0; k < TC_NCOL; k++)
+        o = tc_put(o, raw[k]);
+    for (int k = 0; k < TC_NCOL; k++)
+        o = tc_put(o, stored[k]);
+    return (size_t)(o - p);
+}
+
+const char *tc_dir_parse(const uint8_t *pay, size_t comp_size, uint32_t raw_size,
+                         uint32_t count, tc_dir *d)
+{
+    /* Parse from a zero-padded copy so no read passes comp_size. */
+    uint8_t tmp[TC_DIR_MAX + 16] = {0};
+    size_t avail = comp_size < TC_DIR_MAX ? comp_size : TC_DIR_MAX;
+    memcpy(tmp, pay, avail);
+    const uint8_t *p = tmp;
     d->shift = *p++;
-    if (d->shift > 32) {
-        d->err = "bad pointer shift";
-        return -1;
-    }
-    uint64_t lens[TC_NCOL], total = 0;
-    for (int k = 0; k < TC_NCOL; k++) {
-        if (p >= end || !(p = tc_get(p, &lens[k])) || p > end || lens[k] > len) {
-            d->err = "bad column table";
-            return -1;
+    if (d->shift > 32)
+        return "bad pointer shift";
+    uint64_t raw = 0, stored = 0, v;
+    for (int k = 0; k < 2 * TC_NCOL; k++) {
+        if (!(p = tc_get(p, &v)) || (size_t)(p - tmp) > avail || v > TF_RAW_MAX)
+            return "bad column directory";
+        if (k < TC_NCOL) {
+            d->raw[k] = (uint32_t)v;
+            raw += v;
+        } else {
+            d->stored[k - TC_NCOL] = (uint32_t)v;
+            stored += v;
+            if (v > d->raw[k - TC_NCOL] || (v == 0) != (d->raw[k - TC_NCOL] == 0))
+                return "bad column directory";
         }
-        total += lens[k];
     }
-    if (total != (uint64_t)(end - p)) {
-        d->err = "column sizes do not add up to the payload size";
-        return -1;
-    }
-    if (lens[TC_OP] != count) {
-        d->err = "op column length differs from the event count";
-        return -1;
-    }
+    d->size = (size_t)(p - tmp);
+    if (raw != raw_size)
+        return "column sizes differ from the chunk's raw size";
+    if (d->size + stored != comp_size)
+        return "stored column sizes differ from the payload size";
+    if (d->raw[TC_OP] != count)
+        return "op column length differs from the event count";
+    return NULL;
+}
+
+/* ---- decoder ---- */
+void tc_dec_init(tc_dec *d, const uint8_t *raw, const tc_dir *dir, uint32_t count,
+                 uint64_t first_seq, uint32_t tid, uint32_t ts_unit)
+{
+    d->err = NULL;
+    d->shift = dir->shift;
     for (int k = 0; k < TC_NCOL; k++) {
-        d->c[k] = p;
-        p += lens[k];
-        d->end[k] = p;
+        d->c[k] = raw;
+        raw += dir->raw[k];
+        d->end[k] = raw;
     }
     d->seq = first_seq - 1;
-    d->ts = d->ptr = d->site = 0;
+    d->ts = d->ptr = 0;
     d->left = count;
     d->nalloc = 0;
     d->tid = tid;
     d->ts_unit = ts_unit ? ts_unit : 1;
-    return 0;
+    model_reset(&d->m);
 }
 
-/* Reads one varint from column k into v, or fails the chunk. */
-#define GET(k, v)                                                   \
-    do {                                                            \
-        if (__builtin_expect(c[k] >= d->end[k], 0)) goto overrun;   \
-        if (__builtin_expect(*c[k] < 0x80, 1)) {                    \
-            (v) = *c[k]++;                                          \
-        } else if (!(c[k] = tc_get(c[k], &(v)))) {                  \
-            goto overlong;                                          \
-        }                                                           \
+/* Reads a varint from column pointer p.  No bounds check here: cursors are
+ * checked after every TC_BATCH events, and TC_PAD zero bytes after the
+ * payload keep the reads of one batch inside the buffer. */
+#define RD(p, v)                                              \
+    do {                                                      \
+        uint64_t b_ = *(p);                                   \
+        if (__builtin_expect(b_ < 0x80, 1)) {                 \
+            (v) = b_;                                         \
+            (p)++;                                            \
+        } else if (!((p) = tc_get((p), &(v)))) {              \
+            goto overlong;                                    \
+        }                                                     \
     } while (0)
 
-long tc_dec_run(tc_dec *d, hak_event *ev, size_t max)
+/* Decodes n <= TC_BATCH events. */
+static long dec_batch(tc_dec *d, hak_event *ev, size_t n)
 {
-    const uint8_t *c[TC_NCOL];
-    memcpy(c, d->c, sizeof c);
-    size_t n = max < d->left ? max : d->left;
-    uint64_t seq = d->seq, ts = d->ts, ptr = d->ptr, site = d->site;
+    const uint8_t *cop = d->c[TC_OP], *cseq = d->c[TC_SEQ], *cts = d->c[TC_TS],
+                  *csize = d->c[TC_SIZE], *caux = d->c[TC_AUX], *cin = d->c[TC_INREF],
+                  *cptr = d->c[TC_PTR], *cout = d->c[TC_OUT], *csite = d->c[TC_SITE],
+                  *cerr = d->c[TC_ERR], *craw = d->c[TC_RAW];
+    uint64_t seq = d->seq, ts = d->ts, ptr = d->ptr;
     uint32_t nalloc = d->nalloc;
     const unsigned shift = d->shift;
     const uint64_t unit = d->ts_unit;
+    const uint32_t tid = d->tid;
+    tc_model *md = &d->m;
     uint64_t x;
 
     for (size_t i = 0; i < n; i++) {
-        hak_event v = {0};
-        unsigned f = *c[TC_OP]++;
+        hak_event *v = &ev[i];
+        unsigned f = *cop++;
         unsigned op = f & 15;
         if (__builtin_expect(!op || op >= HAK_OP_COUNT_, 0)) {
             d->err = "invalid op";
             return -1;
         }
-        v.op = (uint8_t)op;
-        v.tid = d->tid;
-        GET(TC_SEQ, x);
+        RD(cseq, x);
         seq += (uint64_t)tc_unzz(x) + 1;
-        v.seq = seq;
-        GET(TC_TS, x);
+        RD(cts, x);
         ts += (uint64_t)tc_unzz(x);
-        v.ts_ns = ts * unit;
         if (f & TC_F_SITE) {
-            GET(TC_SITE, site);
-            if (site > UINT32_MAX) { d->err = "site id out of range"; return -1; }
+            RD(csite, x);
+            if (x > UINT32_MAX) {
+                d->err = "site id out of range";
+                return -1;
+            }
+            md->site[op] = (uint32_t)x;
         }
-        v.site = (uint32_t)site;
+        int32_t err = 0;
         if (f & TC_F_ERR) {
-            GET(TC_ERR, x);
-            v.err = (int32_t)tc_unzz(x);
+            RD(cerr, x);
+            err = (int32_t)tc_unzz(x);
         }
+        uint64_t size = 0, nmemb = 0, align = 0, in = 0, out = 0;
         if (f & TC_F_RAW) {
-            GET(TC_RAW, v.size);
-            GET(TC_RAW, v.nmemb);
-            GET(TC_RAW, v.align);
-            GET(TC_RAW, v.in_ptr);
-            GET(TC_RAW, v.out_ptr);
-            ev[i] = v;
-            continue;
-        }
-        unsigned m = op_mask[op];
-        if (m & M_SIZE)
-            GET(TC_SIZE, v.size);
-        if (m & M_AUX) {
-            GET(TC_AUX, x);
-            switch (op_aux[op]) {
-            case AUX_NMEMB: v.nmemb = x; break;
-            case AUX_ALIGN: v.align = x; break;
-            default: v.in_ptr = x; break;
+            RD(craw, size);
+            RD(craw, nmemb);
+            RD(craw, align);
+            RD(craw, in);
+            RD(craw, out);
+        } else {
+            unsigned m = op_mask[op];
+            if (m & M_SIZE)
+                RD(csize, size);
+            if (m & M_AUX) {
+                RD(caux, x);
+                unsigned a = op_aux[op];
+                if (a == AUX_NMEMB) nmemb = x;
+                else if (a == AUX_ALIGN) align = x;
+                else in = x;
             }
-        }
-        if (m & M_IN) {
-            GET(TC_INREF, x);
-            if (x == 1) {
-                uint64_t z;
-                GET(TC_PTR, z);
-                ptr += (uint64_t)tc_unzz(z);
-                v.in_ptr = ptr << shift;
-            } else if (x >= 2) {
-                uint64_t back = x - 1;
-                if (back > nalloc || back > TC_RING) {
-                    d->err = "pointer reference before the chunk's first allocation";
-                    return -1;
+            if (m & M_IN) {
+                RD(cin, x);
+                if (x >= 2) {
+                    uint64_t back = x - 1;
+                    if (__builtin_expect(back > nalloc || back > TC_RING, 0)) {
+                        d->err = "pointer reference before the chunk's first allocation";
+                        return -1;
+                    }
+                    unsigned k = (nalloc - (uint32_t)back) & (TC_RING - 1);
+                    in = md->ring[k];
+                    stk_push(md, md->ring_cls[k], in);
+                    ptr = in >> shift;
+                } else if (x == 1) {
+                    RD(cptr, x);
+                    ptr += (uint64_t)tc_unzz(x);
+                    in = ptr << shift;
                 }
-                v.in_ptr = d->ring[(nalloc - back) & (TC_RING - 1)];
-                ptr = v.in_ptr >> shift;
+            }
+            if ((m & M_OUT) && !(f & TC_F_NULL)) {
+                unsigned c = tc_class(alloc_bytes(m, nmemb, size));
+                RD(cout, x);
+                if (x < TC_STACK) {
+                    if (__builtin_expect(x >= md->stk_n[c], 0)) {
+                        d->err = "reuse reference to an empty slot";
+                        return -1;
+                    }
+                    out = stk_take(md, c, (unsigned)x);
+                    ptr = out >> shift;
+                } else {
+                    ptr += (uint64_t)tc_unzz(x - TC_STACK);
+                    out = ptr << shift;
+                }
+                md->ring[nalloc & (TC_RING - 1)] = out;
+                md->ring_cls[nalloc & (TC_RING - 1)] = (uint8_t)c;
+                nalloc++;
             }
         }
-        if ((m & M_OUT) && !(f & TC_F_NULL)) {
-            GET(TC_PTR, x);
-            ptr += (uint64_t)tc_unzz(x);
-            v.out_ptr = ptr << shift;
-            d->ring[nalloc++ & (TC_RING - 1)] = v.out_ptr;
-        }
-        ev[i] = v;
+        v->seq = seq;
+        v->ts_ns = ts * unit;
+        v->size = size;
+        v->nmemb = nmemb;
+        v->align = align;
+        v->in_ptr = in;
+        v->out_ptr = out;
+        v->tid = tid;
+        v->site = md->site[op];
+        v->err = err;
+        v->op = (uint8_t)op;
     }
-    memcpy(d->c, c, sizeof c);
-    d->seq = seq; d->ts = ts; d->ptr = ptr; d->site = site; d->nalloc = nalloc;
-    d->left -= (uint32_t)n;
+    const uint8_t *cs[TC_NCOL] = {cop, cseq, cts, csize, caux, cin, cptr, cout, csite, cerr, craw};
+    for (int k = 0; k < TC_NCOL; k++)
+        if (cs[k] > d->end[k]) {
+            d->err = "column ends before its events";
+            return -1;
+        }
+    memcpy(d->c, cs, sizeof cs);
+    d->seq = seq;
+    d->ts = ts;
+    d->ptr = ptr;
+    d->nalloc = nalloc;
+    return (long)n;
+overlong:
+    d->err = "varint longer than 10 bytes";
+    return -1;
+}
+
+long tc_dec_run(tc_dec *d, hak_event *ev, size_t max)
+{
+    size_t done = 0, n = max < d->left ? max : d->left;
+    while (done < n) {
+        size_t k = n - done < TC_BATCH ? n - done : TC_BATCH;
+        if (dec_batch(d, ev + done, k) < 0)
+            return -1;
+        d->left -= (uint32_t)k;
+        done += k;
+    }
     if (!d->left) {
         for (int k = 0; k < TC_NCOL; k++)
-            if (c[k] != d->end[k]) {
+            if (d->c[k] != d->end[k]) {
                 d->err = "column not fully consumed at the end of the chunk";
                 return -1;
             }
     }
-    return (long)n;
-overrun:
-    d->err = "column ends before its events";
-    return -1;
-overlong:
-    d->err = "varint longer than 10 bytes";
-    return -1;
+    return (long)done;
 }

@@ -7,7 +7,10 @@
  * coded against the previous event of the same chunk (chunks never depend
  * on each other).  A free's pointer is usually coded as "the block returned
  * by the d-th most recent allocation of this chunk" (1..TC_RING), which is
- * one or two bytes instead of a pointer delta.  FORMAT.md has the details.
+ * one or two bytes instead of a pointer delta, and an allocation's result
+ * is usually "the block most recently freed in this size class" (how LIFO
+ * free lists in glibc's tcache and most allocators behave), which is one
+ * byte.  FORMAT.md has the details.
  *
  * Decoding safety: the decoder never reads past len + TC_PAD bytes of the
  * raw buffer (callers allocate that padding, zero-filled), checks each
@@ -22,12 +25,17 @@
 
 #include "trace.h"
 
-#define TC_PAD   16u           /* zero bytes readers keep after a raw payload */
+#define TC_BATCH 256u          /* events decoded between bounds checks */
+#define TC_PAD   16384u        /* zero bytes readers keep after a raw payload:
+                                  > TC_BATCH x 50 (the most one event can read
+                                  from one column) */
 #define TC_RING  4096u         /* allocations a free may refer back to */
+#define TC_NCLASS 128u         /* size classes of the reuse predictor */
+#define TC_STACK 8u            /* freed blocks remembered per class */
 
 enum tc_col {                  /* column order inside a chunk: format! */
-    TC_OP, TC_SEQ, TC_TS, TC_SIZE, TC_AUX, TC_INREF, TC_PTR, TC_SITE,
-    TC_ERR, TC_RAW, TC_NCOL
+    TC_OP, TC_SEQ, TC_TS, TC_SIZE, TC_AUX, TC_INREF, TC_PTR, TC_OUT,
+    TC_SITE, TC_ERR, TC_RAW, TC_NCOL
 };
 
 /* Op byte: low 4 bits op, then flags. */
@@ -75,27 +83,62 @@ static inline int64_t tc_unzz(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t
 typedef struct tc_enc tc_enc;
 tc_enc *tc_enc_new(void);
 void tc_enc_free(tc_enc *e);
-/* Upper bound of the raw payload for n events. */
-size_t tc_enc_bound(size_t n);
-/* Encodes n (<= TF_CHUNK_EVENTS) events into out (tc_enc_bound(n) bytes);
- * returns the raw payload size.  ts_unit >= 1. */
-size_t tc_encode(tc_enc *e, const hak_event *ev, size_t n, uint32_t tid,
-                 uint32_t ts_unit, uint8_t *out);
+
+typedef struct tc_cols {       /* an encoded chunk: columns before zstd */
+    const uint8_t *p[TC_NCOL];
+    size_t len[TC_NCOL];
+    unsigned shift;
+} tc_cols;
+/* Encodes n (<= TF_CHUNK_EVENTS) events; the columns live in e until the
+ * next call.  ts_unit >= 1. */
+void tc_encode(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit, tc_cols *out);
+
+/* Column directory at the start of an event chunk's payload. */
+typedef struct tc_dir {
+    unsigned shift;
+    uint32_t raw[TC_NCOL], stored[TC_NCOL];
+    size_t size;                   /* bytes of the directory itself */
+} tc_dir;
+#define TC_DIR_MAX (1 + 2 * TC_NCOL * 5)
+/* Writes the directory for the given sizes; returns its length. */
+size_t tc_dir_put(uint8_t *p, unsigned shift, const size_t raw[TC_NCOL],
+                  const size_t stored[TC_NCOL]);
+/* Parses and checks a directory against the chunk header's sizes.  NULL
+ * or a static reason. */
+const char *tc_dir_parse(const uint8_t *pay, size_t comp_size, uint32_t raw_size,
+                         uint32_t count, tc_dir *d);
+
+/* Size class of an allocation of `bytes` for the reuse predictor. */
+static inline unsigned tc_class(uint64_t bytes)
+{
+    if (bytes <= 1024)
+        return (unsigned)((bytes + 15) >> 4);               /* 0..64 */
+    return 54 + (unsigned)(64 - __builtin_clzll(bytes - 1)); /* 65..118 */
+}
+
+/* Per-chunk model state shared by encoder and decoder. */
+typedef struct tc_model {
+    uint64_t ring[TC_RING];        /* results of recent allocations */
+    uint8_t ring_cls[TC_RING];     /* ...and their size classes */
+    uint64_t stk[TC_NCLASS][TC_STACK];   /* recently freed blocks per class */
+    uint8_t stk_head[TC_NCLASS], stk_n[TC_NCLASS];
+    uint32_t site[16];             /* previous site per op */
+} tc_model;
 
 /* ---- event chunk decoder (streaming, resumable) ---- */
 typedef struct tc_dec {
     const uint8_t *c[TC_NCOL], *end[TC_NCOL];
-    uint64_t seq, ts, ptr, site;   /* previous values */
+    uint64_t seq, ts, ptr;         /* previous values */
     uint32_t left, nalloc, tid, ts_unit;
     unsigned shift;
     const char *err;               /* static reason after a failure */
-    uint64_t ring[TC_RING];        /* recent allocation results */
+    tc_model m;
 } tc_dec;
 
-/* Prepares to decode `count` events from raw[0..len) (followed by TC_PAD
- * readable bytes).  0, or -1 with d->err set. */
-int tc_dec_init(tc_dec *d, const uint8_t *raw, size_t len, uint32_t count,
-                uint64_t first_seq, uint32_t tid, uint32_t ts_unit);
+/* Prepares to decode `count` events from the columns laid out back to back
+ * in raw (sizes from dir, followed by TC_PAD zero bytes). */
+void tc_dec_init(tc_dec *d, const uint8_t *raw, const tc_dir *dir, uint32_t count,
+                 uint64_t first_seq, uint32_t tid, uint32_t ts_unit);
 /* Decodes up to max events; returns how many (0 when the chunk is done),
  * or -1 with d->err set. */
 long tc_dec_run(tc_dec *d, hak_event *ev, size_t max);

@@ -9,6 +9,7 @@
 #define HAK_TRACE_FMT_H
 
 #include <stdint.h>
+#include <stddef.h>
 #include <string.h>
 
 /* File header: magic[8], u32 version, u32 meta_len, meta[meta_len],
@@ -25,7 +26,8 @@ enum tf_kind {
     TF_KIND_RSS     = 4,
     TF_KIND_END     = 15,
 };
-#define TF_FLAG_ZSTD      0x01u          /* payload is one zstd frame */
+#define TF_FLAG_ZSTD      0x01u          /* side records: payload is one zstd frame
+                                            (event chunks: always 0, see FORMAT.md) */
 #define TF_FLAG_MASK      0x01u          /* flags this version understands */
 
 /* Limits, enforced by writer and reader alike. */
@@ -85,9 +87,17 @@ static inline void tf_hdr_unpack(const uint8_t b[TF_CHUNK_HDR], tf_chunk_hdr *h)
     h->checksum = tf_get32(b + 28);
 }
 
+/* The format's 64-bit hash (FORMAT.md, "Checksums"): four independent
+ * multiply-rotate lanes over 32-byte blocks, so it runs at memory speed. */
+uint64_t tf_hash64(const void *data, size_t len, uint64_t seed);
 /* Checksum of a chunk: header bytes 0..27 (everything but the checksum)
  * followed by the stored payload. */
 uint32_t tf_chunk_csum(const uint8_t hdr[TF_CHUNK_HDR], const uint8_t *payload,
                        uint32_t len);
+/* Checksum of the file header: all bytes before it. */
+static inline uint32_t tf_header_csum(const uint8_t *p, size_t len)
+{
+    return (uint32_t)tf_hash64(p, len, TF_CSUM_SEED);
+}
 
 #endif /* HAK_TRACE_FMT_H */

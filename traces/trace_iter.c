@@ -52,17 +52,25 @@ static int cursor_load(hak_trace_reader *r, tr_cursor *c, const tr_chunk *ch)
         c->raw_cap = need;
     }
     const uint8_t *pay = r->data + ch->off + TF_CHUNK_HDR;
-    if (ch->flags & TF_FLAG_ZSTD) {
-        size_t n = ZSTD_decompressDCtx(r->dctx, c->raw, ch->raw_size, pay, ch->comp_size);
-        if (ZSTD_isError(n) || n != ch->raw_size)
-            return cursor_error(r, ch, "zstd frame does not decompress to its recorded size");
-    } else {
-        memcpy(c->raw, pay, ch->raw_size);
+    tc_dir dir;
+    const char *why = tc_dir_parse(pay, ch->comp_size, ch->raw_size, ch->count, &dir);
+    if (why)
+        return cursor_error(r, ch, why);
+    const uint8_t *src = pay + dir.size;
+    uint8_t *dst = c->raw;
+    for (int k = 0; k < TC_NCOL; k++) {
+        if (dir.stored[k] == dir.raw[k]) {
+            memcpy(dst, src, dir.raw[k]);
+        } else {
+            size_t n = ZSTD_decompressDCtx(r->dctx, dst, dir.raw[k], src, dir.stored[k]);
+            if (ZSTD_isError(n) || n != dir.raw[k])
+                return cursor_error(r, ch, "zstd frame does not decompress to its column size");
+        }
+        src += dir.stored[k];
+        dst += dir.raw[k];
     }
-    memset(c->raw + ch->raw_size, 0, TC_PAD);
-    if (tc_dec_init(c->dec, c->raw, ch->raw_size, ch->count, ch->first_seq, ch->tid,
-                    r->meta.ts_unit_ns))
-        return cursor_error(r, ch, c->dec->err);
+    memset(dst, 0, TC_PAD);
+    tc_dec_init(c->dec, c->raw, &dir, ch->count, ch->first_seq, ch->tid, r->meta.ts_unit_ns);
     return 0;
 }
 
@@ -195,6 +203,19 @@ long hak_tr_read(hak_trace_reader *r, hak_event *ev, size_t max)
                 r->lim_key = UINT64_MAX;
                 r->lim_tid = UINT32_MAX;
             }
+        }
+        if (r->lim_key == UINT64_MAX && c->bi == c->bn && c->dec && c->dec->left) {
+            /* Only this thread is left: decode straight into the caller's
+             * buffer, skipping the cursor's batch copy. */
+            long k = tc_dec_run(c->dec, ev + n, max - n);
+            if (k < 0) {
+                const uint32_t *list = r->thr_chunks + r->thr_first[c->tid];
+                cursor_error(r, &r->chunks[list[c->next - 1]], c->dec->err);
+                r->gerr = 1;
+                return -1;
+            }
+            n += (size_t)k;
+            continue;
         }
         int f = tr_cursor_fill(r, c);
         if (f < 0) {

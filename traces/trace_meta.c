@@ -7,17 +7,46 @@
 #include "trace_meta.h"
 #include "trace_codec.h"
 #include "trace_fmt.h"
-#include "hak_util.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#define P1 0x9e3779b185ebca87ull
+#define P2 0xc2b2ae3d27d4eb4full
+
+static inline uint64_t rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+static inline uint64_t lane(uint64_t acc, const uint8_t *p)
+{
+    return rotl(acc + tf_get64(p) * P2, 31) * P1;
+}
+
+uint64_t tf_hash64(const void *data, size_t len, uint64_t seed)
+{
+    const uint8_t *p = data;
+    size_t n = len;
+    uint64_t a = seed + P1, b = seed ^ P2, c = seed, d = seed - P1;
+    for (; n >= 32; p += 32, n -= 32) {
+        a = lane(a, p);
+        b = lane(b, p + 8);
+        c = lane(c, p + 16);
+        d = lane(d, p + 24);
+    }
+    uint64_t h = rotl(a, 1) + rotl(b, 7) + rotl(c, 12) + rotl(d, 18) + (uint64_t)len;
+    for (; n >= 8; p += 8, n -= 8)
+        h = rotl(h ^ lane(0, p), 27) * P1 + P2;
+    for (; n; p++, n--)
+        h = rotl(h ^ (*p * P1), 11) * P2;
+    h ^= h >> 33;
+    h *= P2;
+    h ^= h >> 29;
+    h *= P1;
+    return h ^ (h >> 32);
+}
+
 uint32_t tf_chunk_csum(const uint8_t hdr[TF_CHUNK_HDR], const uint8_t *payload,
                        uint32_t len)
 {
-    uint64_t h = hak_hash64(hdr, TF_CHUNK_HDR - 4, TF_CSUM_SEED);
-    h = hak_hash64(payload, len, h);
-    return (uint32_t)(h ^ (h >> 32));
+    return (uint32_t)tf_hash64(payload, len, tf_hash64(hdr, TF_CHUNK_HDR - 4, TF_CSUM_SEED));
 }
 
 /* ---- encoding ---- */
@@ -107,7 +136,7 @@ static char *dup_str(const uint8_t *p, size_t n)
 
 static int get_uint(const uint8_t *p, size_t n, uint64_t *v)
 {
-    uint8_t tmp[10 + TC_PAD] = {0};
+    uint8_t tmp[10 + 16] = {0};   /* tc_get reads <= 10 bytes */
     if (n == 0 || n > 10)
         return -1;
     memcpy(tmp, p, n);
@@ -139,7 +168,7 @@ int tf_meta_decode(const uint8_t *p, size_t len, hak_trace_meta *m,
     m->ts_unit_ns = 1;
     while (p < end) {
         uint64_t key, n, v = 0;
-        uint8_t tmp[2 * 10 + TC_PAD] = {0};
+        uint8_t tmp[2 * 10 + 16] = {0};
         /* Copy the two varints out so reading never runs past `end`. */
         size_t avail = (size_t)(end - p) < 20 ? (size_t)(end - p) : 20;
         memcpy(tmp, p, avail);

@@ -173,7 +173,7 @@ static const char *check_chunk(const hak_trace_reader *r, uint64_t off,
     if (h->comp_size > left)
         return snprintf(buf, len, "payload of %u bytes runs past the end of the file "
                         "(%llu bytes left)", h->comp_size, (unsigned long long)left), buf;
-    if (!(h->flags & TF_FLAG_ZSTD) && h->comp_size != h->raw_size)
+    if (!(h->flags & TF_FLAG_ZSTD) && h->kind != TF_KIND_EVENTS && h->comp_size != h->raw_size)
         return "stored payload size differs from its raw size";
     if ((h->flags & TF_FLAG_ZSTD) && h->comp_size > ZSTD_compressBound(h->raw_size))
         return "compressed size too large for its raw size";
@@ -185,12 +185,18 @@ static const char *check_chunk(const hak_trace_reader *r, uint64_t off,
         if (cs != h->raw_size)
             return "zstd frame size differs from the chunk header";
     }
+    tc_dir dir;
+    const char *why;
     switch (h->kind) {
     case TF_KIND_EVENTS:
         if (h->count == 0 || h->count > TF_CHUNK_EVENTS || h->count > h->raw_size)
             return snprintf(buf, len, "bad event count %u", h->count), buf;
         if (h->tid >= TF_MAX_THREADS)
             return snprintf(buf, len, "thread index %u out of range", h->tid), buf;
+        if (h->flags)
+            return "event chunks take no flags";
+        if ((why = tc_dir_parse(hb + TF_CHUNK_HDR, h->comp_size, h->raw_size, h->count, &dir)))
+            return why;
         break;
     case TF_KIND_END:
         if (h->raw_size || h->tid || h->count != r->nchunks_all || h->first_seq != r->nevents)
@@ -260,8 +266,10 @@ static int site_cmp(const void *a, const void *b)
 /* Turns the ips offsets into pointers, sorts by id and drops duplicates. */
 static void fix_sites(hak_trace_reader *r)
 {
+    if (!r->nsites)
+        return;
     for (size_t i = 0; i < r->nsites; i++)
-        r->sites[i].ips = r->ips + (uintptr_t)r->sites[i].ips;
+        r->sites[i].ips = r->ips ? r->ips + (uintptr_t)r->sites[i].ips : NULL;
     qsort(r->sites, r->nsites, sizeof *r->sites, site_cmp);
     size_t k = 0;
     for (size_t i = 0; i < r->nsites; i++)
@@ -318,8 +326,7 @@ static int read_header(hak_trace_reader *r, uint64_t *end, char *err, size_t err
     if (n < need)
         return snprintf(err, errlen, "offset %zu: file header cut off (%zu of %llu bytes)",
                         n, n, (unsigned long long)need), -1;
-    uint64_t h = hak_hash64(d, TF_FILE_FIXED + mlen, TF_CSUM_SEED);
-    if (tf_get32(d + TF_FILE_FIXED + mlen) != (uint32_t)(h ^ (h >> 32)))
+    if (tf_get32(d + TF_FILE_FIXED + mlen) != tf_header_csum(d, TF_FILE_FIXED + mlen))
         return snprintf(err, errlen, "offset %u: file header checksum mismatch",
                         TF_FILE_FIXED + mlen), -1;
     const char *why = NULL;

@@ -12,7 +12,6 @@
 #include "trace_codec.h"
 #include "trace_fmt.h"
 #include "trace_meta.h"
-#include "hak_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,8 +40,8 @@ struct hak_trace_writer {
     int failed;
     char err[256];
     tc_enc *enc;
-    uint8_t *raw, *out;          /* raw payload; header + compressed payload */
-    size_t raw_cap, out_cap;
+    uint8_t *out;                /* chunk header + stored payload */
+    size_t out_cap;
     side sites, modules, rss;
 };
 
@@ -89,7 +88,8 @@ static int grow(uint8_t **p, size_t *cap, size_t need)
     return 0;
 }
 
-/* Compresses raw[0..len) and appends it as one chunk.  Caller holds mu. */
+/* Compresses raw[0..len) and appends it as one side-record or END chunk.
+ * Caller holds mu. */
 static int put_chunk(hak_trace_writer *w, unsigned kind, uint32_t tid,
                      uint64_t first_seq, uint32_t count,
                      const uint8_t *raw, size_t len)
@@ -105,12 +105,56 @@ static int put_chunk(hak_trace_writer *w, unsigned kind, uint32_t tid,
     if (len && !ZSTD_isError(clen) && clen < len) {
         h.flags = TF_FLAG_ZSTD;
     } else {                       /* incompressible or empty: store as is */
-        memcpy(pay, raw, len);
+        if (len)
+            memcpy(pay, raw, len);
         clen = len;
     }
     h.comp_size = (uint32_t)clen;
     tf_hdr_pack(&h, w->out);
     h.checksum = tf_chunk_csum(w->out, pay, (uint32_t)clen);
+    tf_hdr_pack(&h, w->out);
+    w->nchunks++;
+    return write_all(w, w->out, TF_CHUNK_HDR + clen);
+}
+
+/* Encodes n events of one thread as one chunk: column directory, then each
+ * column as its own zstd frame (or stored when that is not smaller), so
+ * each column gets entropy tables of its own.  Caller holds mu. */
+static int put_events(hak_trace_writer *w, uint32_t tid, const hak_event *ev, size_t n)
+{
+    tc_cols cols;
+    tc_encode(w->enc, ev, n, w->ts_unit, &cols);
+    size_t need = TF_CHUNK_HDR + TC_DIR_MAX, raw_total = 0, stored[TC_NCOL];
+    for (int k = 0; k < TC_NCOL; k++)
+        need += ZSTD_compressBound(cols.len[k]);
+    if (grow(&w->out, &w->out_cap, need))
+        return fail(w, "out of memory");
+    /* Compress behind the largest possible directory, then move down. */
+    uint8_t *base = w->out + TF_CHUNK_HDR, *o = base + TC_DIR_MAX;
+    for (int k = 0; k < TC_NCOL; k++) {
+        size_t len = cols.len[k], z = 0;
+        raw_total += len;
+        if (len >= 64)
+            z = ZSTD_compress2(w->cctx, o, w->out_cap - (size_t)(o - w->out), cols.p[k], len);
+        if (len < 64 || ZSTD_isError(z) || z >= len) {
+            if (len)
+                memcpy(o, cols.p[k], len);
+            z = len;
+        }
+        stored[k] = z;
+        o += z;
+    }
+    uint8_t dir[TC_DIR_MAX];
+    size_t dlen = tc_dir_put(dir, cols.shift, cols.len, stored);
+    size_t body = (size_t)(o - (base + TC_DIR_MAX));
+    memmove(base + dlen, base + TC_DIR_MAX, body);
+    memcpy(base, dir, dlen);
+    size_t clen = dlen + body;
+    tf_chunk_hdr h = {.kind = TF_KIND_EVENTS, .tid = tid, .first_seq = ev[0].seq,
+                      .count = (uint32_t)n, .raw_size = (uint32_t)raw_total,
+                      .comp_size = (uint32_t)clen};
+    tf_hdr_pack(&h, w->out);
+    h.checksum = tf_chunk_csum(w->out, base, (uint32_t)clen);
     tf_hdr_pack(&h, w->out);
     w->nchunks++;
     return write_all(w, w->out, TF_CHUNK_HDR + clen);
@@ -160,8 +204,7 @@ hak_trace_writer *hak_tw_open_fd(int fd, const hak_trace_meta *meta,
     tf_put32(hdr + 8, HAK_TRACE_VERSION);
     tf_put32(hdr + 12, (uint32_t)mlen);
     memcpy(hdr + TF_FILE_FIXED, m, mlen);
-    uint64_t h = hak_hash64(hdr, TF_FILE_FIXED + mlen, TF_CSUM_SEED);
-    tf_put32(hdr + TF_FILE_FIXED + mlen, (uint32_t)(h ^ (h >> 32)));
+    tf_put32(hdr + TF_FILE_FIXED + mlen, tf_header_csum(hdr, TF_FILE_FIXED + mlen));
     int rc = write_all(w, hdr, TF_FILE_FIXED + mlen + 4);
     free(hdr);
     free(m);
@@ -220,12 +263,9 @@ int hak_tw_events(hak_trace_writer *w, uint32_t tid, const hak_event *ev, size_t
         }
     pthread_mutex_lock(&w->mu);
     int rc = w->failed ? -1 : 0;
-    if (!rc && grow(&w->raw, &w->raw_cap, tc_enc_bound(TF_CHUNK_EVENTS)))
-        rc = fail(w, "out of memory");
     while (!rc && n) {
         size_t k = n < TF_CHUNK_EVENTS ? n : TF_CHUNK_EVENTS;
-        size_t len = tc_encode(w->enc, ev, k, tid, w->ts_unit, w->raw);
-        rc = put_chunk(w, TF_KIND_EVENTS, tid, ev[0].seq, (uint32_t)k, w->raw, len);
+        rc = put_events(w, tid, ev, k);
         w->nevents += k;
         ev += k;
         n -= k;
@@ -369,7 +409,6 @@ int hak_tw_close(hak_trace_writer *w)
     pthread_mutex_destroy(&w->mu);
     ZSTD_freeCCtx(w->cctx);
     tc_enc_free(w->enc);
-    free(w->raw);
     free(w->out);
     free(w->sites.p);
     free(w->modules.p);

@@ -57,6 +57,8 @@ for t in larson pc livepc; do
   [[ -n $a && $a == "$s" && $a -gt 20000 ]] && ok "recorded $t replays all $s ops" || not_ok "recorded $t replays all ops" "recorded=$a serial=$s"
 done
 check "recorded mode with bump" hak replay "$TMP/larson.hkt" --alloc bump --threads recorded -q
+check "recorded mode, object dependencies only (--sync-every 0)" hak replay "$TMP/pc.hkt" --alloc glibc --threads recorded --sync-every 0 -q
+check "recorded mode, a sync point at every op (--sync-every 1)" hak replay "$TMP/larson.hkt" --alloc glibc --threads recorded --sync-every 1 -q
 check "touch all + pace recorded run" hak replay "$TMP/pc.hkt" --alloc glibc --touch all --pace recorded -q
 
 # The table: one line per run plus a header.
@@ -72,3 +74,19 @@ for spec in "random-mixed --iters 5000" "tiny-hot --iters 5000 --batch 50" \
   hak trace synth $spec -o "$TMP/s$i.hkt" >/dev/null
   check "recorded threads complete: $spec" hak replay "$TMP/s$i.hkt" --alloc glibc --alloc bump --threads recorded --timeout 30 -q
 done
+
+# Fidelity: the live program's trace carries RSS samples; glibc (what it was
+# recorded with) must follow the recorded RSS curve better than the flat
+# bump ring does.  --pace recorded keeps the recorded gaps: the window lasts
+# at least the recorded duration.
+hak-live-workload random-mixed --iters 100000 --slots 20000 -o "$TMP/live.hkt" >/dev/null
+check "replay of a trace with RSS samples" hak replay "$TMP/live.hkt" --alloc glibc --alloc bump --label fid -q
+fg=$(sqlite3 "$DB" "select r.fidelity from runs r join builds b on b.id=r.build_id where r.label='fid' and b.name='glibc'")
+fb=$(sqlite3 "$DB" "select r.fidelity from runs r join builds b on b.id=r.build_id where r.label='fid' and b.name='bump'")
+awk -v g="$fg" -v b="$fb" 'BEGIN{exit !(g != "" && b != "" && g >= 0 && g <= 1 && b >= 0 && g > b)}' \
+  && ok "fidelity in [0,1]; glibc ($fg) above flat bump ($fb)" || not_ok "fidelity" "glibc=$fg bump=$fb"
+sy=$(sqlite3 "$DB" "select count(*) from runs r join traces t on t.id=r.trace_id where t.path like '%rm.hkt' and r.fidelity is not null")
+[[ $sy == 0 ]] && ok "no RSS samples in the trace: fidelity NULL" || not_ok "fidelity NULL without samples" "$sy"
+check "--pace recorded run" hak replay "$TMP/live.hkt" --alloc glibc --pace recorded --label paced -q
+r=$(sqlite3 "$DB" "select (r.wall_ns >= t.duration_ns) || ' ' || r.wall_ns || ' ' || t.duration_ns from runs r join traces t on t.id=r.trace_id where r.label='paced'")
+[[ $r == 1* ]] && ok "paced window lasts the recorded duration" || not_ok "paced window lasts the recorded duration" "$r"

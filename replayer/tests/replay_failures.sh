@@ -56,3 +56,10 @@ else
   z=$(sqlite3 "$DB" "select count(*) from run_metrics where source='hw' and value = 0")
   [[ $n == 10 && $z == 0 ]] && ok "no PMU: 5 hardware counters x 2 runs NULL with perf_event_open reason, none 0" || not_ok "no PMU: counters NULL" "null=$n zero=$z"
 fi
+
+# The allocator's own introspection (dlsym of HAKMEM's entry points) and
+# --env knobs reach the database.
+check "replay with a library offering HAKMEM introspection" \
+  hak replay "$TMP/rm.hkt" --db "$DB" --alloc "$T/libfakehak.so" --env HAKMEM_FAKE_KNOB=1 -q --label fake
+r=$(sqlite3 "$DB" "select b.version || '|' || r.config || '|' || r.env from runs r join builds b on b.id=r.build_id where r.label='fake'")
+[[ $r == "fakehak 9.9 build test|HAKMEM_FAKE_KNOB=1|HAKMEM_FAKE_KNOB=1" ]] && ok "version, effective config and env stored" || not_ok "version, config, env stored" "$r"

@@ -142,6 +142,25 @@ static void random_mixed_size_range(void **state)
     assert_int_equal(s.max_size, 7);
 }
 
+/* Huge blocks exhaust the brk/mmap gap: the third region keeps addresses
+ * unique (run() asserts that no address is live twice). */
+static void huge_blocks_stay_distinct(void **state)
+{
+    (void)state;
+    hak_synth_params p;
+    hak_synth_defaults(HAK_SYNTH_RANDOM_MIXED, &p);
+    p.iters = 20000;
+    p.slots = 4096;
+    p.min_size = 1ull << 30;
+    p.max_size = 1ull << 36;
+    summary s = run(&p);
+    assert_int_equal(s.mallocs, 20000);
+    assert_true(s.distinct_addrs >= 4096);
+    p.max_size = (1ull << 36) + 1;
+    char err[256];
+    assert_int_equal(hak_synth_check(&p, err, sizeof err), -1);
+}
+
 static uint64_t stream_hash(const hak_synth_params *p)
 {
     char err[256];
@@ -280,6 +299,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(random_mixed_counts),
         cmocka_unit_test(random_mixed_size_range),
+        cmocka_unit_test(huge_blocks_stay_distinct),
         cmocka_unit_test(deterministic_from_seed),
         cmocka_unit_test(tiny_hot_batches),
         cmocka_unit_test(larson_cross_thread),

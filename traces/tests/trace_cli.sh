@@ -205,3 +205,23 @@ check "round trip keeps the validate verdict and leak count" \
   bash -c 'test "$(hak trace validate rt.hkt | tail -1 | sed s/rt.hkt//)" = "$(hak trace validate rt2.hkt | tail -1 | sed s/rt2.hkt//)"'
 check "round trip keeps the cross-thread free count" \
   bash -c 'test "$(hak trace stats rt.hkt | grep ^cross-thread)" = "$(hak trace stats rt2.hkt | grep ^cross-thread)"'
+cp android.txt same.txt
+check_fails "import refuses to overwrite its input" hak trace import same.txt -o same.txt
+check "the input survives" cmp -s android.txt same.txt
+
+# --- damaged files: flipped bytes never crash a subcommand (deterministic) --
+hak trace synth larson --threads 3 --iters 2000 --slots 16 --seed 8 -q -o dmg.hkt
+dsize=$(stat -c %s dmg.hkt)
+x=12345 crashed=0 tried=0
+for i in $(seq 1 40); do
+  x=$(( (x * 1103515245 + 12345) % 2147483648 ))
+  off=$(( x % dsize )); byte=$(( (x >> 8) % 256 ))
+  cp dmg.hkt d.hkt
+  printf "$(printf '\\%03o' "$byte")" | dd of=d.hkt bs=1 seek="$off" conv=notrunc status=none
+  for s in info dump stats validate; do
+    timeout 20 hak trace $s d.hkt >/dev/null 2>d.err; rc=$?
+    tried=$((tried + 1))
+    if (( rc >= 124 )); then crashed=$((crashed + 1)); echo "# $s: exit $rc with byte $byte at offset $off"; fi
+  done
+done
+check "no crash or hang on $tried runs over 40 damaged copies" test "$crashed" = 0

@@ -1,0 +1,40 @@
+/* report_svg.h - inline SVG charts for `hak report --html`: horizontal bar
+ * charts with min..max whiskers, line charts (RSS timelines) and vertical
+ * histograms.  Output is self-contained SVG (no scripts, no external
+ * fonts), sized in CSS pixels, text HTML-escaped. */
+#ifndef REPORT_SVG_H
+#define REPORT_SVG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+typedef struct svg_bar {
+    const char *label;      /* row label (allocator + knobs) */
+    const char *color;      /* CSS colour of the bar */
+    double value, lo, hi;   /* median and whisker range; NAN = none */
+    int best;               /* draw emphasised */
+    int failed;             /* no value because every run failed */
+} svg_bar;
+
+/* Horizontal bars, one row per bar; unit picks the value formatting. */
+void svg_bars(FILE *out, const char *title, const char *unit, const char *note,
+              const svg_bar *bars, size_t n);
+
+typedef struct svg_series {
+    const char *name, *color;
+    int dashed;
+    size_t n;
+    const double *x, *y;    /* x in [0, 1] (fraction of the run), y in unit */
+} svg_series;
+
+void svg_lines(FILE *out, const char *title, const char *x_label, const char *unit,
+               const svg_series *s, size_t n);
+
+/* Vertical histogram bars with category labels under them. */
+void svg_hist(FILE *out, const char *title, const char *y_label,
+              const char *const *labels, const double *values, size_t n, const char *color);
+
+/* A stable colour per allocator name. */
+const char *svg_color_for(const char *alloc);
+
+#endif
