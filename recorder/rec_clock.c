@@ -1,5 +1,15 @@
 /* rec_clock.c - cheap event timestamps.
  *
+ * Default (resolution >= 1 ms): the hot path reads no clock at all.  The
+ * writer thread samples (next seq, monotonic ns) about every millisecond;
+ * since seq is one global counter, an event's time lies between the
+ * samples around its seq and is interpolated linearly.  Accuracy: the
+ * sampling interval (~1 ms, more while the writer is starved of CPU); the
+ * times are monotonic in seq, so they agree with the global order exactly.
+ * When seq did not move between samples the last sample's time is moved
+ * forward, so a burst after an idle period is placed at its start.
+ *
+ * Exact mode (resolution < 1 ms):
  * The hot path reads the TSC (rdtsc, ~7 ns) when the CPU has an invariant
  * TSC, otherwise CLOCK_MONOTONIC.  Raw TSC readings are converted to ns
  * since recording start by the writer thread only, with one ratio measured
@@ -16,6 +26,73 @@ int rec_clock_tsc;
 static uint64_t raw0, mono0;
 static int calibrated;
 static unsigned __int128 num;   /* ns = (raw - raw0) * num >> 32 */
+
+#define NSAMPLES 16384u            /* ~16 s of 1 ms samples */
+typedef struct clk_sample { uint64_t seq, ns; } clk_sample;
+static clk_sample samples[NSAMPLES];
+static uint64_t nsamples;          /* total taken; ring index = i % NSAMPLES */
+
+uint64_t rec_clock_now_ns(void)
+{
+    uint64_t m = rec_clock_mono();
+    return m > mono0 ? m - mono0 : 0;
+}
+
+void rec_clock_sample(void)
+{
+    uint64_t seq = atomic_load(&rec_g.seq);
+    uint64_t ns = rec_clock_now_ns();
+    if (nsamples) {
+        clk_sample *last = &samples[(nsamples - 1) % NSAMPLES];
+        if (last->seq == seq) {
+            last->ns = ns;
+            return;
+        }
+    }
+    samples[nsamples % NSAMPLES] = (clk_sample){seq, ns};
+    nsamples++;
+}
+
+/* Segment [i, i+1] of the sample ring as a fixed-point slope, recomputed
+ * only when a thread's cursor moves (no division per event). */
+typedef struct seg { uint64_t i, seq0, ns0, seq1, slope; } seg;
+static seg segcache;
+
+static void seg_load(uint64_t i)
+{
+    const clk_sample *a = &samples[i % NSAMPLES], *b = &samples[(i + 1) % NSAMPLES];
+    segcache.i = i;
+    segcache.seq0 = a->seq;
+    segcache.ns0 = a->ns;
+    segcache.seq1 = b->seq;
+    segcache.slope = (uint64_t)(((unsigned __int128)(b->ns - a->ns) << 24) / (b->seq - a->seq));
+}
+
+uint64_t rec_clock_seq_to_ns(uint64_t seq, uint64_t *cursor)
+{
+    if (!nsamples)
+        return 0;
+    uint64_t oldest = nsamples > NSAMPLES ? nsamples - NSAMPLES : 0;
+    uint64_t i = *cursor;
+    if (i < oldest || i >= nsamples)
+        i = oldest;
+    if (samples[i % NSAMPLES].seq > seq) {      /* cursor ahead: restart */
+        i = oldest;
+        if (samples[i % NSAMPLES].seq > seq) {
+            *cursor = i;
+            return samples[i % NSAMPLES].ns;     /* older than the history */
+        }
+    }
+    while (i + 1 < nsamples && samples[(i + 1) % NSAMPLES].seq <= seq)
+        i++;
+    *cursor = i;
+    if (i + 1 >= nsamples)
+        return samples[i % NSAMPLES].ns;         /* after the last sample */
+    if (segcache.i != i || segcache.seq0 != samples[i % NSAMPLES].seq ||
+        segcache.seq1 != samples[(i + 1) % NSAMPLES].seq)
+        seg_load(i);
+    return segcache.ns0 + (uint64_t)(((unsigned __int128)(seq - segcache.seq0) * segcache.slope) >> 24);
+}
 
 uint64_t rec_clock_mono(void)
 {
@@ -66,4 +143,5 @@ void rec_clock_rebase(void)
         mono0 = m;
         raw0 = r;
     }
+    nsamples = 0;
 }

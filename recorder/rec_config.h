@@ -7,7 +7,7 @@
 
 #define REC_DEFAULT_DEPTH   8       /* frames per call site */
 #define REC_MAX_DEPTH       64
-#define REC_DEFAULT_TS_UNIT 1000    /* ns: timestamps in microseconds */
+#define REC_DEFAULT_TS_UNIT 1000000 /* ns: 1 ms, seq-interpolated (rec_clock.c) */
 
 /* "off"/"none" -> 0, or a depth 0..REC_MAX_DEPTH.  0 or -1. */
 int rec_parse_stacks(const char *s, int *out);

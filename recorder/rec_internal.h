@@ -60,7 +60,8 @@ REC_HIDDEN void rec_trace_path(const rec_config *c, pid_t pid, char *out, size_t
 /* ---- records and blocks (rec_thread.c) ------------------------------------ */
 
 /* One event as stored by the hot path: 56 bytes.  ts is a raw clock reading
- * (TSC ticks or ns, see rec_clock.c), converted by the writer. */
+ * (TSC ticks or ns, see rec_clock.c) only in exact-timestamp mode; by
+ * default it is 0 and the writer derives the time from seq (rec_clock.c). */
 typedef struct rec_rec {
     uint64_t seq_op;     /* seq << 8 | op */
     uint64_t ts;
@@ -91,6 +92,9 @@ typedef struct rec_thread {
     int dead;                     /* writer: exit event written, record unused */
     rec_block *seen;              /* writer: cur at the previous partial flush */
     uint64_t last_ts;             /* writer: last converted ts (monotonic clamp) */
+    uint64_t ts_cursor;           /* writer: clock sample index for this thread */
+    uintptr_t last_key;           /* owner: last call-site key and its site */
+    uint32_t last_site;
     uintptr_t stack_top;          /* for the call-site cache key */
 } rec_thread;
 
@@ -136,6 +140,7 @@ typedef struct rec_global {
     int closed;                   /* writer gone: waiters drop their events */
     int writer_up;                /* writer thread running */
     uint64_t backpressure_waits;
+    int exact_ts;                 /* read the clock per event (fine resolutions) */
 
     pthread_key_t key;            /* destructor marks a thread as exiting */
 } rec_global;
@@ -144,8 +149,15 @@ extern rec_global rec_g REC_HIDDEN;
 /* ---- clock (rec_clock.c) ------------------------------------------------- */
 
 REC_HIDDEN void rec_clock_init(void);
+REC_HIDDEN uint64_t rec_clock_mono(void);
 REC_HIDDEN uint64_t rec_clock_to_ns(uint64_t raw);   /* writer side */
 REC_HIDDEN void rec_clock_rebase(void);
+/* Seq-interpolated time (default mode): the writer samples (next seq, now)
+ * about every millisecond; an event's time is interpolated between the
+ * samples around its seq.  cursor: per-thread search hint. */
+REC_HIDDEN void rec_clock_sample(void);
+REC_HIDDEN uint64_t rec_clock_seq_to_ns(uint64_t seq, uint64_t *cursor);
+REC_HIDDEN uint64_t rec_clock_now_ns(void);     /* ns since start, writer side */
 REC_HIDDEN extern int rec_clock_tsc;
 static inline uint64_t rec_clock_raw(void)
 {
@@ -156,7 +168,6 @@ static inline uint64_t rec_clock_raw(void)
         return (uint64_t)hi << 32 | lo;
     }
 #endif
-    extern uint64_t rec_clock_mono(void) REC_HIDDEN;
     return rec_clock_mono();
 }
 
@@ -187,10 +198,14 @@ static inline uint32_t rec_site(rec_thread *th, uintptr_t ra, uintptr_t sp)
         key = ra ^ ((th->stack_top - sp) * 0x9E3779B97F4A7C15ull);
     if (REC_UNLIKELY(rec_g.cfg.stacks_exact))
         return rec_site_slow(th, ra, 0);
+    if (key == th->last_key)      /* loops allocate from one place */
+        return th->last_site;
     uint32_t s = rec_site_lookup(key);
-    if (REC_LIKELY(s))
-        return s;
-    return rec_site_slow(th, ra, key);
+    if (REC_UNLIKELY(!s))
+        s = rec_site_slow(th, ra, key);
+    th->last_key = key;
+    th->last_site = s;
+    return s;
 }
 
 /* ---- modules (rec_modules.c) ------------------------------------------------ */
@@ -254,7 +269,7 @@ static inline void rec_emit(rec_thread *th, int op, uint64_t in, uint64_t out,
      * allocation after it (a single lock xadd on x86). */
     uint64_t seq = atomic_fetch_add_explicit(&rec_g.seq, 1, memory_order_seq_cst);
     r->seq_op = seq << 8 | (uint64_t)op;
-    r->ts = rec_clock_raw();
+    r->ts = REC_UNLIKELY(rec_g.exact_ts) ? rec_clock_raw() : 0;
     r->in_ptr = in;
     r->out_ptr = out;
     r->size = size;

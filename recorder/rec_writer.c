@@ -9,7 +9,7 @@
  * its own file and writer (rec_atfork_child).
  *
  * The writer wakes when a block is handed off or every 10 ms.  Each pass
- * collects, per thread under th->mu, the full blocks and (every 50 ms, for
+ * collects, per thread under th->mu, the full blocks and (every 90 ms, for
  * threads that did not fill a block since the last time) the published
  * part of the current block, then writes them outside the locks: new sites
  * first, then the events, so a trace cut off at any point never refers to a
@@ -37,9 +37,10 @@ rec_global rec_g;
 extern _Atomic uint64_t rec_boot_allocs;
 
 #define SCRATCH_EVENTS 65536u
-#define PARTIAL_NS  50000000ull       /* flush idle threads' partial blocks */
+#define PARTIAL_NS  90000000ull             /* flush idle threads' partial blocks */
 #define RSS_NS      20000000ull
-#define WAKE_NS     10000000ull
+#define WAKE_NS     1000000ull        /* clock samples */
+#define PASS_NS     10000000ull       /* a pass even without hand-offs */
 
 static hak_trace_writer *tw;
 static int tw_fd = -1;
@@ -203,15 +204,16 @@ static int put_recs(rec_thread *th, const rec_rec *r, uint32_t n)
     if (scratch_n && scratch_tid != th->tid && scratch_flush() != 0)
         return -1;
     scratch_tid = th->tid;
+    const int exact = rec_g.exact_ts;
     for (uint32_t i = 0; i < n; i++) {
         if (scratch_n == SCRATCH_EVENTS && scratch_flush() != 0)
             return -1;
         hak_event *e = &scratch[scratch_n++];
-        memset(e, 0, sizeof *e);
         int op = (int)(r[i].seq_op & 0xff);
-        e->seq = r[i].seq_op >> 8;
+        uint64_t seq = r[i].seq_op >> 8;
+        e->seq = seq;
         e->op = (uint8_t)op;
-        uint64_t ts = rec_clock_to_ns(r[i].ts);
+        uint64_t ts = exact ? rec_clock_to_ns(r[i].ts) : rec_clock_seq_to_ns(seq, &th->ts_cursor);
         if (ts < th->last_ts)
             ts = th->last_ts;           /* per-thread monotonic */
         th->last_ts = ts;
@@ -219,6 +221,8 @@ static int put_recs(rec_thread *th, const rec_rec *r, uint32_t n)
         e->size = r[i].size;
         e->in_ptr = r[i].in_ptr;
         e->out_ptr = r[i].out_ptr;
+        e->nmemb = 0;
+        e->align = 0;
         switch (op) {
         case HAK_OP_CALLOC: case HAK_OP_REALLOCARRAY: case HAK_OP_MREMAP:
             e->nmemb = r[i].aux;
@@ -279,7 +283,7 @@ static size_t collect(int partials, int final)
         if (partials || exited || final) {
             /* Partial flush only for threads that did not fill a block
              * since last time (or at the end): busy threads' blocks fill up
-             * within 50 ms and make better-compressed whole chunks. */
+             * within 90 ms and make better-compressed whole chunks. */
             if (exited || final || th->seen == cur) {
                 w->part = cur;
                 w->from = cur->taken;
@@ -366,7 +370,7 @@ static void rss_sample(void)
         return;
     if (rss_n == sizeof rss_buf / sizeof *rss_buf)
         return;
-    rss_buf[rss_n].ts_ns = rec_clock_to_ns(rec_clock_raw());
+    rss_buf[rss_n].ts_ns = rec_clock_now_ns();
     rss_buf[rss_n].rss_bytes = res * (uint64_t)sysconf(_SC_PAGESIZE);
     rss_n++;
 }
@@ -393,7 +397,7 @@ static void *writer_main(void *arg)
 {
     (void)arg;
     rec_tls_v.busy = 1;               /* nothing this thread does is recorded */
-    uint64_t last_partial = hak_mono_ns(), last_rss = 0;
+    uint64_t last_partial = hak_mono_ns(), last_rss = 0, last_pass = 0;
     rss_sample();
     for (;;) {
         pthread_mutex_lock(&rec_g.pool_mu);
@@ -407,10 +411,15 @@ static void *writer_main(void *arg)
             }
             pthread_cond_timedwait(&rec_g.work_cond, &rec_g.pool_mu, &ts);
         }
+        int pending = work_pending;
         work_pending = 0;
         pthread_mutex_unlock(&rec_g.pool_mu);
+        rec_clock_sample();
         int stop = atomic_load(&stop_req);
         uint64_t now = hak_mono_ns();
+        if (!pending && !stop && now - last_pass < PASS_NS)
+            continue;
+        last_pass = now;
         int partials = now - last_partial >= PARTIAL_NS;
         if (partials)
             last_partial = now;
@@ -477,6 +486,8 @@ int rec_writer_start(void)
         return -1;
     }
     tw_fd = fd;
+    if (rec_g.cfg.level)
+        hak_tw_set_level(tw, rec_g.cfg.level);
     if (statm_fd < 0)
         statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
     atomic_store(&stop_req, 0);
@@ -528,6 +539,7 @@ void rec_init(void)
     }
     int on = rec_g.cfg.follow || rec_g.pid == rec_g.cfg.top_pid;
     if (on) {
+        rec_g.exact_ts = rec_g.cfg.ts_unit_ns < 1000000;
         rec_clock_init();
         rec_threads_init();
         rec_stacks_init();

@@ -15,7 +15,7 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-        "usage: hak trace stats [--top N] [--depth N] [--progress] TRACE\n"
+        "usage: hak trace stats [--top N] [--depth N] [--no-demangle] [--progress] TRACE\n"
         "\n"
         "Summarises the allocation behaviour recorded in TRACE:\n"
         "\n"
@@ -33,6 +33,8 @@ static void usage(FILE *out)
         "options:\n"
         "  --top N      call sites to list in each ranking (default 10, 0 = none)\n"
         "  --depth N    frames shown per call site (default 4)\n"
+        "  --no-demangle  show C++ names as mangled (default: demangled with\n"
+        "               binutils' c++filt when it is installed)\n"
         "  --progress   report progress on stderr (default: only on a terminal,\n"
         "               for runs longer than 2 s)\n"
         "  -h, --help   this text\n"
@@ -189,12 +191,13 @@ int trace_stats(int argc, char **argv)
     static const struct option opts[] = {
         {"top", required_argument, NULL, 't'},
         {"depth", required_argument, NULL, 'd'},
+        {"no-demangle", no_argument, NULL, 'D'},
         {"progress", no_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     uint64_t top = 10, depth = 4;
-    int progress = 0, c;
+    int progress = 0, demangle = 1, c;
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -202,6 +205,7 @@ int trace_stats(int argc, char **argv)
         case 't': if (cli_u64("stats", "--top", optarg, &top)) return 2; break;
         case 'd': if (cli_u64("stats", "--depth", optarg, &depth)) return 2; break;
         case 'P': progress = 1; break;
+        case 'D': demangle = 0; break;
         case 'h': usage(stdout); return 0;
         default:
             return cli_usage_err("stats", "unknown or incomplete option '%s'", argv[optind - 1]);
@@ -279,6 +283,7 @@ int trace_stats(int argc, char **argv)
         const hak_module *mods;
         size_t nmods = hak_tr_modules(r, &mods);
         hak_symbolizer *sym = hak_sym_new(mods, nmods);
+        hak_sym_demangle(sym, demangle);
         qsort(s->sites, n, sizeof *s->sites, by_count);
         snprintf(title, sizeof title, "\ntop %" PRIu64 " call sites by allocations (of %zu):", top, n);
         print_sites(title, s->sites, n, top, (uint32_t)depth, 0, nalloc, r, sym);

@@ -22,10 +22,15 @@ typedef struct modsyms {
     size_t nsyms;
 } modsyms;
 
+typedef struct demangled { const char *mangled; char *name; } demangled;
+
 struct hak_symbolizer {
     const hak_module *mods;
     size_t n;
     modsyms *ms;
+    int demangle;              /* 1 on, 0 off, -1 c++filt unavailable */
+    demangled *dm;             /* cache: one c++filt run per distinct name */
+    size_t ndm, capdm;
 };
 
 hak_symbolizer *hak_sym_new(const hak_module *mods, size_t n)
@@ -47,6 +52,9 @@ void hak_sym_free(hak_symbolizer *s)
 {
     if (!s)
         return;
+    for (size_t i = 0; i < s->ndm; i++)
+        free(s->dm[i].name);
+    free(s->dm);
     for (size_t i = 0; i < s->n; i++) {
         if (s->ms[i].map)
             munmap(s->ms[i].map, s->ms[i].map_len);
@@ -54,6 +62,58 @@ void hak_sym_free(hak_symbolizer *s)
     }
     free(s->ms);
     free(s);
+}
+
+void hak_sym_demangle(hak_symbolizer *s, int on)
+{
+    if (s && s->demangle >= 0)
+        s->demangle = on ? 1 : 0;
+}
+
+/* The demangled form of a C++ name, or the name itself. */
+static const char *demangle(hak_symbolizer *s, const char *name)
+{
+    if (s->demangle != 1 || strncmp(name, "_Z", 2))
+        return name;
+    for (size_t i = 0; i < s->ndm; i++)
+        if (s->dm[i].mangled == name)
+            return s->dm[i].name ? s->dm[i].name : name;
+    /* mangled names are [A-Za-z0-9_.$]: safe inside single quotes */
+    size_t len = strlen(name);
+    if (len > 1024 || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                   "0123456789_.$") != len)
+        return name;
+    if (s->ndm == s->capdm) {
+        size_t cap = s->capdm ? s->capdm * 2 : 32;
+        demangled *d = realloc(s->dm, cap * sizeof *d);
+        if (!d)
+            return name;
+        s->dm = d;
+        s->capdm = cap;
+    }
+    demangled *d = &s->dm[s->ndm++];
+    d->mangled = name;
+    d->name = NULL;
+    char cmd[1100], out[4096];
+    snprintf(cmd, sizeof cmd, "c++filt -- '%s' 2>/dev/null", name);
+    fflush(stdout);
+    FILE *p = popen(cmd, "r");
+    if (!p) {
+        s->demangle = -1;
+        return name;
+    }
+    int got = fgets(out, sizeof out, p) != NULL;
+    int st = pclose(p);
+    if (st != 0) {                 /* 127: no c++filt; anything else: give up too */
+        s->demangle = -1;
+        return name;
+    }
+    if (got) {
+        out[strcspn(out, "\n")] = 0;
+        if (out[0])
+            d->name = strdup(out);
+    }
+    return d->name ? d->name : name;
 }
 
 static int in_file(size_t len, uint64_t off, uint64_t n)
@@ -195,7 +255,8 @@ const char *hak_sym_format(hak_symbolizer *s, uint64_t ip, char *buf, size_t len
         const sym *y = &ms->syms[lo - 1];
         /* sized symbols must contain va; unsized ones (asm) are taken as is */
         if (!y->size || va - y->addr < y->size) {
-            snprintf(buf, len, "%s+0x%" PRIx64 " (%s)", y->name, va - y->addr, base_name(m->path));
+            snprintf(buf, len, "%s+0x%" PRIx64 " (%s)", demangle(s, y->name), va - y->addr,
+                     base_name(m->path));
             return buf;
         }
     }

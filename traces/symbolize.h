@@ -27,6 +27,11 @@ typedef struct hak_symbolizer hak_symbolizer;
 hak_symbolizer *hak_sym_new(const hak_module *mods, size_t n);
 void hak_sym_free(hak_symbolizer *s);
 
+/* With on = 1, C++ names (_Z...) are demangled by running binutils'
+ * c++filt once per distinct name (no library dependency; silently off when
+ * c++filt is not installed). Off by default. */
+void hak_sym_demangle(hak_symbolizer *s, int on);
+
 /* Formats ip as "func+0x1a (libfoo.so)", "libfoo.so+0x1234" when the module
  * has no symbol there, or "0x7f..." when no module covers it.  Returns buf. */
 const char *hak_sym_format(hak_symbolizer *s, uint64_t ip, char *buf, size_t len);

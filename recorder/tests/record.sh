@@ -118,6 +118,11 @@ if [[ -n $PY && -x $PY ]]; then
   else not_ok "--mmap: no mmap events"; fi
 else skip "--mmap" "python3 not installed"; fi
 
+hak record -q --ts-resolution=1us -o exact.hkt -- "$P/mt_handoff" 2 5000 >/dev/null
+valid_all "--ts-resolution=1us (clock read per event)" exact.hkt
+if [[ -f exact.hkt.chk ]] && (( $(key exact.hkt ts_not_monotonic) == 0 )); then ok "exact timestamps monotonic per thread"
+else not_ok "exact timestamps"; fi
+
 # ---- failure to write ---------------------------------------------------------
 LD_PRELOAD=$LIB HAKREC_OUTPUT=/nonexistent/dir/x.hkt "$P/cxx" >out.txt 2>err.txt; rc=$?
 if (( rc == 0 )) && grep -q "nodes" out.txt && (( $(grep -c hakrec err.txt) == 1 )); then
@@ -129,6 +134,12 @@ if [[ -w /dev/full ]]; then
     ok "disk full (/dev/full): program unaffected, one line on stderr"
   else not_ok "disk full" "rc=$rc, stderr: $(head -c 300 err.txt)"; fi
 else skip "disk full" "/dev/full not writable"; fi
+
+# ---- the committed corpus stays readable by this build ----------------------
+for f in "$HAK_ROOT"/traces/corpus/*.hkt; do
+  [[ -e $f ]] || continue
+  cp "$f" .; valid_all "corpus $(basename "$f")" "$(basename "$f")"
+done
 
 # ---- real programs --------------------------------------------------------------
 if [[ -n $PY && -x $PY ]]; then

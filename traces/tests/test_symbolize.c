@@ -9,6 +9,7 @@
 
 #include <link.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,6 +18,13 @@
 __attribute__((noinline)) int hak_test_marker_function(int x)
 {
     return x * 3 + 1;
+}
+
+/* A C function with a C++ mangled name: hak::demangled(int). */
+int mangled_marker(int x) __asm__("_ZN3hak9demangledEi");
+__attribute__((noinline)) int mangled_marker(int x)
+{
+    return x * 5 + 2;
 }
 
 /* The main program's module, as the recorder builds it: base = load bias
@@ -79,6 +87,32 @@ static void build_id_mismatch_gives_offsets(void **state)
     hak_sym_free(s);
 }
 
+static void demangles_cxx_names(void **state)
+{
+    (void)state;
+    if (system("c++filt --version >/dev/null 2>&1") != 0) {
+        skip();                   /* binutils not installed */
+        return;
+    }
+    hak_module m;
+    memset(&m, 0, sizeof m);
+    dl_iterate_phdr(main_module, &m);
+    m.path = exe;
+    hak_symbolizer *s = hak_sym_new(&m, 1);
+    char buf[512];
+    uint64_t ip = (uint64_t)(uintptr_t)&mangled_marker + 1;
+    hak_sym_format(s, ip, buf, sizeof buf);
+    if (strncmp(buf, "_ZN3hak9demangledEi+0x1 (", 25))
+        fail_msg("without demangling: '%s'", buf);
+    hak_sym_demangle(s, 1);
+    hak_sym_format(s, ip, buf, sizeof buf);
+    if (strncmp(buf, "hak::demangled(int)+0x1 (", 25))
+        fail_msg("with demangling: '%s'", buf);
+    hak_sym_format(s, ip, buf, sizeof buf);          /* cached */
+    assert_int_equal(strncmp(buf, "hak::demangled(int)+0x1 (", 25), 0);
+    hak_sym_free(s);
+}
+
 static void missing_or_bad_file(void **state)
 {
     (void)state;
@@ -102,6 +136,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(symbolises_own_function),
         cmocka_unit_test(build_id_mismatch_gives_offsets),
+        cmocka_unit_test(demangles_cxx_names),
         cmocka_unit_test(missing_or_bad_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
