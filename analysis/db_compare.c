@@ -15,13 +15,14 @@ static void compare_usage(FILE *out)
 {
     fprintf(out,
         "usage: hak db compare --base A --new B [--by label|build] [--metric M]...\n"
-        "                      [--trace T] [--min-change PCT] [--fail-on-regression]\n"
+        "                      [--trace T] [--label L] [--min-change PCT] [--fail-on-regression]\n"
         "                      [--db FILE] [--csv|--json] [-o FILE]\n"
         "\n"
         "Compares runs labelled A (--label at replay time) with runs labelled B,\n"
         "per trace, allocator and knob setting; with --by build, A and B are\n"
         "allocator build names (e.g. hakmem@abc123 vs hakmem) compared per trace\n"
-        "and knob setting.  For each side: median of the repeats, spread\n"
+        "and knob setting (--label L: only runs labelled L).  For each side:\n"
+        "median of the repeats, spread\n"
         "(min..max) and count; then new/base ratio and a verdict.\n"
         "\n"
         "Verdict: REGRESSION or better only when both sides have >= 2 repeats,\n"
@@ -132,11 +133,11 @@ int db_cmd_compare(int argc, char **argv)
         {"base", required_argument, 0, OPT_BASE}, {"new", required_argument, 0, OPT_NEW},
         {"metric", required_argument, 0, OPT_METRIC}, {"by", required_argument, 0, OPT_BY},
         {"min-change", required_argument, 0, OPT_MIN},
-        {"fail-on-regression", no_argument, 0, OPT_FAIL},
+        {"fail-on-regression", no_argument, 0, OPT_FAIL}, {"label", required_argument, 0, OPT_LABEL},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *dbp = NULL, *metrics[16];
     int nm = 0, fail = 0, c;
-    db_cmp_opts o = {NULL, NULL, 0, NULL, 0.02};
+    db_cmp_opts o = {NULL, NULL, 0, NULL, 0.02, NULL};
     db_out out = {DB_FMT_TEXT, NULL};
     optind = 0;
     while ((c = getopt_long(argc, argv, "ho:", lo, NULL)) != -1) {
@@ -148,6 +149,7 @@ int db_cmd_compare(int argc, char **argv)
         case OPT_BASE: o.base = optarg; break;
         case OPT_NEW: o.neu = optarg; break;
         case OPT_FAIL: fail = 1; break;
+        case OPT_LABEL: o.label = optarg; break;
         case 'o': out.path = optarg; break;
         case OPT_METRIC:
             if (nm == 16) {
@@ -184,6 +186,10 @@ int db_cmd_compare(int argc, char **argv)
     }
     if (!o.base || !o.neu) {
         hak_cmd_err("db compare", "--base and --new are required; see --help");
+        return 2;
+    }
+    if (o.label && !o.by_build) {
+        hak_cmd_err("db compare", "--label only applies with --by build (labels are compared by default)");
         return 2;
     }
     if (!nm) {

@@ -91,7 +91,7 @@ int db_collect_metric(hakdb *db, const char *m, const db_filter *f, db_groups *o
     char from[128], val[64], tc[160], sql[2048];
     metric_source(m, from, sizeof from, val, sizeof val);
     snprintf(sql, sizeof sql,
-        "SELECT t.hash, t.program, b.name, r.env, 0, %s FROM %s"
+        "SELECT t.hash, " DB_TRACE_NAME ", b.name, r.env, 0, %s FROM %s"
         " JOIN traces t ON t.id = r.trace_id JOIN builds b ON b.id = r.build_id"
         " WHERE r.status = 'ok' AND (?1 IS NULL OR %s) AND (?2 IS NULL OR r.label = ?2)"
         " AND (?3 IS NULL OR r.sweep_id = ?3) AND (?4 IS NULL OR r.kind = ?4)"
@@ -152,9 +152,10 @@ int db_compare_metric(hakdb *db, const db_cmp_opts *o, const char *m, db_groups 
     /* By label, pair within each allocator; by build, pair across the two
      * builds (the alloc column carries '' so the pair shares a key). */
     snprintf(sql, sizeof sql,
-        "SELECT t.hash, t.program, %s, r.env, CASE WHEN %s = ?1 THEN 0 ELSE 1 END AS side, %s"
+        "SELECT t.hash, " DB_TRACE_NAME ", %s, r.env, CASE WHEN %s = ?1 THEN 0 ELSE 1 END AS side, %s"
         " FROM %s JOIN traces t ON t.id = r.trace_id JOIN builds b ON b.id = r.build_id"
         " WHERE r.status = 'ok' AND %s IN (?1, ?2) AND (?3 IS NULL OR %s)"
+        " AND (?4 IS NULL OR r.label = ?4)"
         " ORDER BY 1, 3, 4, 5",
         o->by_build ? "''" : "b.name", key, val, from, key, db_trace_cond(3, tc, sizeof tc));
     sqlite3_stmt *st;
@@ -166,6 +167,8 @@ int db_compare_metric(hakdb *db, const db_cmp_opts *o, const char *m, db_groups 
     sqlite3_bind_text(st, 2, o->neu, -1, SQLITE_TRANSIENT);
     if (o->trace)
         sqlite3_bind_text(st, 3, o->trace, -1, SQLITE_TRANSIENT);
+    if (o->by_build && o->label)
+        sqlite3_bind_text(st, 4, o->label, -1, SQLITE_TRANSIENT);
     if (!db_metric_is_column(m))
         sqlite3_bind_text(st, 9, m, -1, SQLITE_TRANSIENT);
     size_t first = storage->n;

@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #define NSIZE 65      /* bucket 0: size 0; bucket k: [2^(k-1), 2^k) */
@@ -76,18 +77,24 @@ static void on_live(void *ctx, const hak_hm_obj *o)
     a->leak_b += o->size;
 }
 
-/* Frames inside the allocator or the recorder say nothing about the
- * program; the call site is the first frame outside them. */
+/* Frames inside the allocator, the recorder or an allocation wrapper
+ * (xmalloc, _PyObject_Malloc, g_malloc0, operator new...) say little about
+ * the program; the call site is the first frame outside them. */
 static int boring_frame(const char *s)
 {
-    static const char *const pfx[] = {"malloc", "calloc", "realloc", "free", "__libc_", "posix_memalign",
-                                      "memalign", "aligned_alloc", "valloc", "pvalloc", "operator new",
-                                      "_Znw", "_Zna", "0x"};
-    if (strstr(s, "libhakrec") || strstr(s, "libhakmem"))
+    if (strstr(s, "libhakrec") || strstr(s, "libhakmem") || !strncmp(s, "0x", 2))
         return 1;
-    for (size_t i = 0; i < sizeof pfx / sizeof *pfx; i++)
-        if (!strncmp(s, pfx[i], strlen(pfx[i])))
-            return 1;
+    const char *plus = strchr(s, '+');
+    size_t n = plus ? (size_t)(plus - s) : strlen(s);
+    if (strchr(s, '(') == NULL)      /* "module+0xoff": no symbol, no judgement */
+        return 0;
+    static const char *const words[] = {"alloc", "free", "_Znw", "_Zna", "operator new"};
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++) {
+        size_t w = strlen(words[i]);
+        for (size_t k = 0; k + w <= n; k++)
+            if (!strncasecmp(s + k, words[i], w))
+                return 1;
+    }
     return 0;
 }
 
@@ -234,8 +241,8 @@ static int store_body(hakdb *db, void *p)
                     snprintf(frames + n, sizeof frames - n, "%s%s", d ? " <- " : "", one);
                 }
             }
-            if (!sym[0] && hs->depth)   /* every frame "boring": keep the outermost */
-                hak_sym_format(s->sym, hs->ips[hs->depth - 1], sym, sizeof sym);
+            if (!sym[0] && hs->depth)   /* every frame "boring": keep the innermost */
+                hak_sym_format(s->sym, hs->ips[0], sym, sizeof sym);
         }
         sqlite3_bind_int64(st, 1, s->trace_id);
         sqlite3_bind_int64(st, 2, i);

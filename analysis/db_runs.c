@@ -72,7 +72,7 @@ int db_cmd_runs(int argc, char **argv)
         return 1;
     char tc[160], sql[2048];
     snprintf(sql, sizeof sql,
-        "SELECT r.id, r.started_at, t.program, b.name, r.env, r.label, r.kind, r.status,"
+        "SELECT r.id, r.started_at, " DB_TRACE_NAME ", b.name, r.env, r.label, r.kind, r.status,"
         " r.ops_per_s, r.wall_ns, r.minor_faults, r.peak_rss_bytes, r.error"
         " FROM runs r JOIN traces t ON t.id = r.trace_id JOIN builds b ON b.id = r.build_id"
         " WHERE (?1 IS NULL OR %s) AND (?2 IS NULL OR b.name = ?2)"

@@ -164,7 +164,7 @@ static int gather_trace(hakdb *db, rp_report *r, rp_trace *t, char *err, size_t 
         }
     }
     if (r->base && r->neu) {
-        db_cmp_opts o = {r->base, r->neu, 0, t->hash, 0.02};
+        db_cmp_opts o = {r->base, r->neu, 0, t->hash, 0.02, NULL};
         for (int k = 0; k < 3; k++)
             if (db_compare_metric(db, &o, rp_metric[k], &t->cmp_store[k], &t->cmp[k], &t->ncmp[k],
                                   err, errlen) != 0)
@@ -213,7 +213,7 @@ int rp_gather(hakdb *db, rp_report *r, const char *trace, char *err, size_t errl
     sqlite3_finalize(st);
     char tc[160], sql[1024];
     snprintf(sql, sizeof sql,
-        "SELECT t.id, t.hash, t.program, t.path, t.events, t.threads, t.duration_ns FROM traces t"
+        "SELECT t.id, t.hash, " DB_TRACE_NAME ", t.path, t.events, t.threads, t.duration_ns FROM traces t"
         " WHERE (EXISTS (SELECT 1 FROM runs r WHERE r.trace_id = t.id AND (?2 IS NULL OR r.label = ?2)"
         "   AND (?3 IS NULL OR r.label IN (?3, ?4)))"
         "  OR (?2 IS NULL AND ?3 IS NULL AND EXISTS (SELECT 1 FROM trace_stats s WHERE s.trace_id = t.id)))"

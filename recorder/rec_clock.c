@@ -113,6 +113,8 @@ void rec_clock_init(void)
     mono0 = rec_clock_mono();
     raw0 = rec_clock_raw();
     calibrated = 0;
+    nsamples = 0;
+    rec_clock_sample();      /* (seq now, 0): the start of the time line */
 }
 
 uint64_t rec_clock_to_ns(uint64_t raw)
@@ -144,4 +146,5 @@ void rec_clock_rebase(void)
         raw0 = r;
     }
     nsamples = 0;
+    rec_clock_sample();
 }

@@ -77,6 +77,7 @@ void rec_config_load(rec_config *c)
         c->ts_unit_ns = REC_DEFAULT_TS_UNIT;
     const char *l = getenv("HAKREC_ZSTD_LEVEL");
     c->level = l ? atoi(l) : 0;
+    c->discard = env_bool("HAKREC_DISCARD", 0);
     const char *p = getenv("HAKREC_TOP_PID");
     c->top_pid = p ? (pid_t)atol(p) : 0;
 }

@@ -49,6 +49,7 @@ typedef struct rec_config {
     uint64_t ts_unit_ns;     /* timestamp resolution (HAKREC_TS_RESOLUTION) */
     int      quiet;          /* no stderr notes except errors (HAKREC_QUIET) */
     int      level;          /* zstd level hint, 0 = writer default (HAKREC_ZSTD_LEVEL) */
+    int      discard;        /* benchmarking aid: drop events in the writer (HAKREC_DISCARD) */
     pid_t    top_pid;        /* HAKREC_TOP_PID: pid of the first recorded image */
 } rec_config;
 
@@ -102,6 +103,7 @@ typedef struct rec_thread {
 typedef struct rec_tls {
     int busy;                     /* reentrancy guard */
     rec_thread *th;
+    uint32_t creator_plus1;       /* dense tid + 1 of the thread that created us */
 } rec_tls;
 extern __thread rec_tls rec_tls_v __attribute__((tls_model("initial-exec"))) REC_HIDDEN;
 
@@ -248,6 +250,7 @@ typedef struct rec_real {
     int   (*execve)(const char *, char *const[], char *const[]);
     int   (*execvpe)(const char *, char *const[], char *const[]);
     int   (*fexecve)(int, char *const[], char *const[]);
+    int   (*pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 } rec_real;
 extern rec_real rec_r REC_HIDDEN;
 REC_HIDDEN void rec_resolve(void);

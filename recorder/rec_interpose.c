@@ -95,6 +95,7 @@ void rec_resolve(void)
     RESOLVE(r, execve);
     RESOLVE(r, execvpe);
     RESOLVE(r, fexecve);
+    RESOLVE(r, pthread_create);
     resolving = 0;
     if (!r.malloc || !r.free || !r.calloc || !r.realloc) {
         static const char msg[] = "hakrec: cannot resolve the real malloc; aborting\n";
@@ -503,4 +504,50 @@ EXPORT void _Exit(int status)
         rec_resolve();
     rec_shutdown("_Exit");
     rec_r._Exit(status);
+}
+
+/* ---- pthread_create: remember the creating thread ------------------------- */
+
+/* The new thread's thread_start event names its creator (in_ptr), which the
+ * replay form turns into a dependency; the trampoline passes it on. */
+typedef struct start_box {
+    void *(*fn)(void *);
+    void *arg;
+    uint32_t creator_plus1;
+} start_box;
+
+static void *start_trampoline(void *p)
+{
+    start_box b = *(start_box *)p;
+    int busy = rec_tls_v.busy;
+    rec_tls_v.busy = 1;               /* the box is the recorder's, unrecorded */
+    rec_r.free(p);
+    rec_tls_v.busy = busy;
+    rec_tls_v.creator_plus1 = b.creator_plus1;
+    return b.fn(b.arg);
+}
+
+EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr,
+                          void *(*fn)(void *), void *arg)
+{
+    if (REC_UNLIKELY(!atomic_load(&resolved)))
+        rec_resolve();
+    if (atomic_load(&rec_g.state) != REC_ON || !rec_r.pthread_create)
+        return rec_r.pthread_create(t, attr, fn, arg);
+    int busy = rec_tls_v.busy;
+    rec_tls_v.busy = 1;
+    start_box *b = rec_r.malloc(sizeof *b);
+    rec_tls_v.busy = busy;
+    if (!b)
+        return rec_r.pthread_create(t, attr, fn, arg);
+    b->fn = fn;
+    b->arg = arg;
+    b->creator_plus1 = rec_tls_v.th ? rec_tls_v.th->tid + 1 : 0;
+    int rc = rec_r.pthread_create(t, attr, start_trampoline, b);
+    if (rc != 0) {
+        rec_tls_v.busy = 1;
+        rec_r.free(b);
+        rec_tls_v.busy = busy;
+    }
+    return rc;
 }

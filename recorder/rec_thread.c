@@ -160,7 +160,8 @@ rec_thread *rec_thread_register(void)
     pthread_mutex_unlock(&rec_g.threads_mu);
     rec_tls_v.th = th;
     pthread_setspecific(rec_g.key, th);
-    rec_emit(th, HAK_OP_THREAD_START, 0, 0, (uint64_t)th->ostid, 0, 0, 0);
+    uint32_t creator = rec_tls_v.creator_plus1 ? rec_tls_v.creator_plus1 - 1 : 0;
+    rec_emit(th, HAK_OP_THREAD_START, creator, 0, (uint64_t)th->ostid, 0, 0, 0);
     return th;
 }
 

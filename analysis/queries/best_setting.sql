@@ -14,7 +14,9 @@ WITH dir AS (
                   CASE WHEN :metric LIKE '%\_per\_s' ESCAPE '\' THEN 'higher' ELSE 'lower' END) AS better
 ),
 v AS (                                -- one value per ok run
-  SELECT r.trace_id, t.program AS trace,
+  SELECT r.trace_id, coalesce(CASE WHEN t.program IS NULL OR t.program LIKE 'hak %' OR t.program = 'unknown'
+                  THEN replace(t.path, rtrim(t.path, replace(t.path, '/', '')), '')
+                  ELSE t.program END, t.hash) AS trace,
          b.name || CASE WHEN r.env <> '' THEN ' ' || r.env ELSE '' END AS setting,
          mv.value
   FROM run_metric_values mv
