@@ -10,7 +10,9 @@
  * (a crashing allocator cannot take the database write with it), and stores
  * the child's results, passed back through a shared mapping.
  */
+#include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +27,7 @@
 #include "hak_cli.h"
 #include "hak_util.h"
 #include "hakdb.h"
+#include "replay.h"
 #include "sim_alloc.h"
 #include "sim_db.h"
 #include "sim_run.h"
@@ -73,6 +76,11 @@ static void usage(FILE *out)
 "                   also read from $HAK_SWEEP_UUID), for jobs of one sweep\n"
 "                   that write separate databases\n"
 "  --timeout S      give up on a replay after S (default 600s)\n"
+"  --load M         how a .so is loaded: dlopen (RTLD_DEEPBIND, only the\n"
+"                   replay uses it), preload (LD_PRELOAD: it is the whole\n"
+"                   process's malloc, as in hak replay), auto (default:\n"
+"                   dlopen, preload when the library cannot be dlopen()ed,\n"
+"                   e.g. jemalloc's static TLS)\n"
 "  -q               print nothing but errors\n"
 "\n"
 "Model limits: faults are first touches (pages the allocator returns to the\n"
@@ -83,11 +91,13 @@ static void usage(FILE *out)
 
 typedef struct sim_args {
     const char *trace, *alloc, *db, *label, *sweep_uuid;
+    const char *alloc_path;     /* resolved .so, "" for glibc */
     const char *env[MAX_ENV];
     int nenv;
     int64_t sweep_id;
     uint64_t timeout_ns;
     int quiet, no_db;
+    int load;                   /* 0 auto, 1 dlopen, 2 preload */
     sim_run_opts o;
 } sim_args;
 
@@ -100,6 +110,7 @@ static int parse_args(int argc, char **argv, sim_args *a)
         {"db", required_argument, 0, 'd'},    {"label", required_argument, 0, 'l'},
         {"sweep-id", required_argument, 0, 's'}, {"sweep-uuid", required_argument, 0, 'u'},
         {"timeout", required_argument, 0, 'w'}, {"no-db", no_argument, 0, 'n'},
+        {"load", required_argument, 0, 'L'},
         {"quiet", no_argument, 0, 'q'},       {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     memset(a, 0, sizeof *a);
@@ -171,6 +182,15 @@ static int parse_args(int argc, char **argv, sim_args *a)
             }
             break;
         case 'n': a->no_db = 1; break;
+        case 'L':
+            if (!strcmp(optarg, "auto")) a->load = 0;
+            else if (!strcmp(optarg, "dlopen")) a->load = 1;
+            else if (!strcmp(optarg, "preload")) a->load = 2;
+            else {
+                hak_cmd_err(CMD, "--load %s: expected auto, dlopen or preload", optarg);
+                return 2;
+            }
+            break;
         case 'q': a->quiet = 1; break;
         case 'h': usage(stdout); return 0;
         default:
@@ -197,8 +217,32 @@ static int parse_args(int argc, char **argv, sim_args *a)
     return -1;   /* go on */
 }
 
-/* Re-executes `hak sim ...` once with ASLR off and the knobs set.  Returns
- * only when that is not possible or already done. */
+/* Makes the next exec load the allocator with LD_PRELOAD. */
+static void set_preload(const char *path)
+{
+    const char *old = getenv("LD_PRELOAD");
+    char buf[8192];
+    snprintf(buf, sizeof buf, "%s%s%s", path, old && *old ? ":" : "", old && *old ? old : "");
+    setenv("LD_PRELOAD", buf, 1);
+    setenv("HAK_SIM_PRELOADED", path, 1);
+}
+
+static void exec_self(int argc, char **argv)
+{
+    char **nargv = calloc((size_t)argc + 2, sizeof *nargv);
+    if (!nargv)
+        return;
+    nargv[0] = "hak";
+    for (int i = 0; i < argc; i++)
+        nargv[i + 1] = argv[i];
+    fflush(NULL);
+    execv("/proc/self/exe", nargv);
+    free(nargv);
+}
+
+/* Re-executes `hak sim ...` once with ASLR off and the knobs set (and the
+ * allocator preloaded with --load preload).  Returns only when that is not
+ * possible or already done. */
 static void reexec_if_needed(int argc, char **argv, const sim_args *a)
 {
     if (getenv("HAK_SIM_REEXECED"))
@@ -211,18 +255,30 @@ static void reexec_if_needed(int argc, char **argv, const sim_args *a)
         setenv(kv, eq + 1, 1);
     }
     setenv("HAK_SIM_REEXECED", "1", 1);
+    if (a->load == 2 && a->alloc_path[0])
+        set_preload(a->alloc_path);
     int pers = personality(0xffffffff);
-    if (pers == -1 || personality((unsigned long)pers | ADDR_NO_RANDOMIZE) == -1)
-        return;   /* no re-exec possible: run with randomised addresses */
-    char **nargv = calloc((size_t)argc + 2, sizeof *nargv);
-    if (!nargv)
-        return;
-    nargv[0] = "hak";
-    for (int i = 0; i < argc; i++)
-        nargv[i + 1] = argv[i];
-    fflush(NULL);
-    execv("/proc/self/exe", nargv);
-    free(nargv);   /* exec failed: go on in this process */
+    if (pers != -1)
+        personality((unsigned long)pers | ADDR_NO_RANDOMIZE);
+    if (pers == -1 && !(a->load == 2 && a->alloc_path[0]))
+        return;   /* nothing gained by an exec: run with randomised addresses */
+    exec_self(argc, argv);   /* returns only when exec failed */
+}
+
+/* With the allocator preloaded, the process's malloc must be the library's. */
+static int preloaded_ok(const char *path, char *err, size_t errlen)
+{
+    Dl_info di;
+    char real[PATH_MAX], want[PATH_MAX];
+    if (!realpath(path, want))
+        snprintf(want, sizeof want, "%s", path);
+    if (!dladdr((void *)malloc, &di) || !di.dli_fname || !realpath(di.dli_fname, real) ||
+        strcmp(real, want)) {
+        snprintf(err, errlen, "LD_PRELOAD=%s did not replace malloc (it comes from %s)",
+                 path, di.dli_fname ? di.dli_fname : "?");
+        return 0;
+    }
+    return 1;
 }
 
 /* The env knobs as "K=V K=V" (sorted by the database layer). */
@@ -251,7 +307,17 @@ static const char *run_child(const sim_args *a, const hak_replay *rp, child_out 
     if (pid == 0) {
         char err[256];
         sim_alloc al;
-        if (sim_alloc_load(a->alloc, &al, err, sizeof err)) {
+        const char *pre = getenv("HAK_SIM_PRELOADED");
+        int preloaded = pre && a->alloc_path[0] && !strcmp(pre, a->alloc_path);
+        snprintf(out->res.load, sizeof out->res.load, "%s",
+                 !a->alloc_path[0] ? "process" : preloaded ? "preload" : "dlopen");
+        if (preloaded && !preloaded_ok(a->alloc_path, err, sizeof err)) {
+            out->load_failed = 1;
+            snprintf(out->res.error, sizeof out->res.error, "%s", err);
+            _exit(3);
+        }
+        if (sim_alloc_load(preloaded || !a->alloc_path[0] ? "glibc" : a->alloc_path,
+                           &al, err, sizeof err)) {
             out->load_failed = 1;
             snprintf(out->res.error, sizeof out->res.error, "%s", err);
             _exit(3);
@@ -329,12 +395,27 @@ int cmd_sim(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc >= 0)
         return rc;
-    char err[512], path[4096], name[64];
-    /* Check what can be checked before the (re-exec and) replay. */
-    if (sim_alloc_resolve(a.alloc, path, sizeof path, name, sizeof name, err, sizeof err)) {
-        hak_cmd_err(CMD, "%s", err);
+    char err[512], path[PATH_MAX], name[256];
+    /* Resolve --alloc exactly as hak replay does (same names, the same
+     * peers and hakmem@REV builds), so measured and simulated runs of one
+     * setting share their builds row. */
+    static rp_alloc ra;
+    if (rp_alloc_resolve(a.alloc, &ra, !a.quiet) != 0) {
+        hak_cmd_err(CMD, "--alloc %s: unknown allocator (expected hakmem, glibc, mimalloc, "
+                    "jemalloc, tcmalloc, hakmem@REV or a path to a .so)", a.alloc);
         return 2;
     }
+    if (ra.kind == RP_ALLOC_BUMP) {
+        hak_cmd_err(CMD, "--alloc bump is the replayer's built-in harness allocator; it cannot be simulated");
+        return 2;
+    }
+    if (ra.error[0]) {
+        hak_cmd_err(CMD, "--alloc %s: %s", a.alloc, ra.error);
+        return 1;
+    }
+    snprintf(name, sizeof name, "%s", ra.name);
+    snprintf(path, sizeof path, "%s", ra.kind == RP_ALLOC_GLIBC ? "" : ra.path);
+    a.alloc_path = path;
     hak_trace_reader *tr = hak_tr_open(a.trace, err, sizeof err);
     if (!tr) {
         hak_cmd_err(CMD, "%s", err);
@@ -389,6 +470,16 @@ int cmd_sim(int argc, char **argv)
     char why[512] = "";
     int64_t start_wall = (int64_t)hak_wall_ns();
     const char *status = run_child(&a, &rp, out, why, sizeof why);
+    if (!strcmp(status, "load_failed") && a.load == 0 && a.alloc_path[0] &&
+        !getenv("HAK_SIM_PRELOADED") && strstr(why, "dlopen")) {
+        /* Cannot be dlopen()ed (static TLS, ...): run preloaded instead. */
+        set_preload(a.alloc_path);
+        munmap(out, sizeof *out);
+        hak_replay_free(&rp);
+        exec_self(argc, argv);
+        hak_cmd_err(CMD, "re-exec with LD_PRELOAD failed: %s", strerror(errno));
+        return 1;
+    }
     int ok = !strcmp(status, "ok");
 
     char env[2048];

@@ -25,14 +25,15 @@ static const char *const metric_info_rows =
     " ('sim.huge_regions','count','higher','2 MiB regions backed by a huge page (thp mode)'),"
     " ('sim.measured_minor_faults','count','lower','minor faults measured in the simulation window');";
 
-void sim_db_config_text(const sim_run_opts *o, const char *thp_method, char *buf, size_t len)
+void sim_db_config_text(const sim_run_opts *o, const sim_result *res, char *buf, size_t len)
 {
     char tlb[160];
+    const char *thp = res ? res->thp_method : "", *load = res ? res->load : "";
     sim_tlb_format(&o->geom, tlb, sizeof tlb);
-    snprintf(buf, len, "sim pages=%s access=%s touch=%s tlb=%s%s%s",
+    snprintf(buf, len, "sim pages=%s access=%s touch=%s tlb=%s%s%s%s%s",
              sim_page_mode_name(o->pages), sim_access_name(o->access),
-             sim_touch_name(o->touch), tlb,
-             thp_method && *thp_method ? " thp=" : "", thp_method ? thp_method : "");
+             sim_touch_name(o->touch), tlb, *thp ? " thp=" : "", thp,
+             *load ? " load=" : "", load);
 }
 
 typedef struct metric_list {
@@ -81,7 +82,7 @@ int64_t sim_db_store(hakdb *db, const sim_db_run *r, char *err, size_t errlen)
 
     const sim_result *s = r->res;
     char config[512], digest[32];
-    sim_db_config_text(r->opts, s ? s->thp_method : NULL, config, sizeof config);
+    sim_db_config_text(r->opts, s, config, sizeof config);
 
     hakdb_run run;
     hakdb_run_init(&run);

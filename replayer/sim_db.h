@@ -58,6 +58,6 @@ int64_t sim_db_sweep_by_uuid(hakdb *db, const char *uuid, const char *command,
 int sim_db_sweep_uuid(hakdb *db, int64_t id, char out[33]);
 
 /* Model parameters as text, for runs.config. */
-void sim_db_config_text(const sim_run_opts *o, const char *thp_method, char *buf, size_t len);
+void sim_db_config_text(const sim_run_opts *o, const sim_result *res, char *buf, size_t len);
 
 #endif

@@ -167,7 +167,10 @@ static void *do_alloc(const sim_alloc *a, const hak_rop *op, char **oldp, uint64
 int sim_run(const hak_replay *rp, const sim_alloc *a, const sim_run_opts *o,
             sim_result *res)
 {
+    char load[sizeof res->load];
+    memcpy(load, res->load, sizeof load);   /* the caller's, kept */
     memset(res, 0, sizeof *res);
+    memcpy(res->load, load, sizeof load);
     char err[256];
     sim_model m;
     sim_layout L;

@@ -60,6 +60,7 @@ typedef struct sim_result {
     int64_t own_minflt;         /* of those, the model's own table growth */
     uint64_t addr_digest;       /* hash of every returned address, in order */
     char thp_method[32];
+    char load[16];              /* "dlopen", "preload" or "process" (glibc); set by the caller */
     uint32_t nsamples;
     sim_sample samples[SIM_MAX_SAMPLES];
 } sim_result;

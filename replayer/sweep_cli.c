@@ -68,6 +68,8 @@ static void usage(FILE *out)
 "  --tlb, --pages, --access, --touch, --timeout   passed to hak sim (and\n"
 "                   --touch, --timeout to hak replay); see 'hak sim --help'\n"
 "  -q               no progress, ranking only\n"
+"  --adopt UUID     (for emitted replay jobs) attach every run of --db that\n"
+"                   belongs to no sweep to the sweep with this uuid, and exit\n"
 "Exit status: 0 all jobs ok, 1 some job failed, 2 usage error.\n");
 }
 
@@ -80,6 +82,7 @@ typedef struct sweep_args {
     int sim, sim_only, repeat, jobs, quiet;
     const char *db, *label, *metric, *emit, *jobs_dir;
     const char *tlb, *pages, *access, *touch, *timeout;
+    const char *adopt;
 } sweep_args;
 
 typedef struct job {
@@ -117,6 +120,7 @@ static int parse_args(int argc, char **argv, sweep_args *a)
         {"pages", required_argument, 0, 'p'}, {"access", required_argument, 0, 'A'},
         {"touch", required_argument, 0, 'T'}, {"timeout", required_argument, 0, 'w'},
         {"quiet", no_argument, 0, 'q'},       {"help", no_argument, 0, 'h'},
+        {"adopt", required_argument, 0, 'U'},
         {0, 0, 0, 0}};
     memset(a, 0, sizeof *a);
     a->repeat = 1;
@@ -209,6 +213,13 @@ static int parse_args(int argc, char **argv, sweep_args *a)
             break;
         }
         case 'q': a->quiet = 1; break;
+        case 'U':
+            if (strlen(optarg) != 32 || strspn(optarg, "0123456789abcdef") != 32) {
+                hak_cmd_err(CMD, "--adopt %s: expected a 32-hex-digit sweep uuid", optarg);
+                return 2;
+            }
+            a->adopt = optarg;
+            break;
         case 'h': usage(stdout); return 0;
         default:
             hak_cmd_err(CMD, "%s: unknown option or missing argument; see 'hak sweep --help'",
@@ -226,6 +237,13 @@ static int parse_args(int argc, char **argv, sweep_args *a)
             return 2;
         }
         a->traces[a->ntraces++] = argv[i];
+    }
+    if (a->adopt) {
+        if (a->ntraces) {
+            hak_cmd_err(CMD, "--adopt takes no TRACE");
+            return 2;
+        }
+        return -1;
     }
     if (!a->ntraces) {
         hak_cmd_err(CMD, "no TRACE given; see 'hak sweep --help'");
@@ -325,7 +343,10 @@ static size_t build_jobs(const sweep_args *a, job **out, const char *hak,
                         if (a->pages) { job_add(j, "--pages"); job_add(j, a->pages); }
                         if (a->access) { job_add(j, "--access"); job_add(j, a->access); }
                         job_add(j, "-q");
-                    } else if (a->repeat > 1) {
+                    } else {
+                        job_add(j, "-q");
+                    }
+                    if (!is_sim && a->repeat > 1) {
                         snprintf(num, sizeof num, "%d", a->repeat);
                         job_add(j, "--repeat");
                         job_add(j, num);
@@ -505,7 +526,7 @@ static int print_ranking(hakdb *db, int64_t sweep, const char *metric)
             rank = 0;
             printf("\nsweep %lld, trace %s: ranked by %s (%s is better)\n", (long long)sweep,
                    (const char *)sqlite3_column_text(st, 0), metric, higher ? "higher" : "lower");
-            printf("%4s %-10s %-40s %14s %12s %12s %9s %14s %12s %s\n", "rank", "alloc", "knobs",
+            printf("%4s %-14s %-40s %14s %12s %12s %9s %14s %12s %s\n", "rank", "alloc", "knobs",
                    metric, "sim.walks", "sim.faults", "sim.occ", "meas.faults", "meas.ops/s", "runs");
         }
         char cols[6][32];
@@ -522,7 +543,7 @@ static int print_ranking(hakdb *db, int64_t sweep, const char *metric)
         }
         const char *env = (const char *)sqlite3_column_text(st, 2);
         int nfail = sqlite3_column_int(st, 9), nruns = sqlite3_column_int(st, 10);
-        printf("%4d %-10s %-40s %14s %12s %12s %9s %14s %12s %d%s\n", ++rank,
+        printf("%4d %-14s %-40s %14s %12s %12s %9s %14s %12s %d%s\n", ++rank,
                (const char *)sqlite3_column_text(st, 1), env && *env ? env : "(defaults)",
                cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], nruns,
                nfail ? " (some failed)" : "");
@@ -533,12 +554,81 @@ static int print_ranking(hakdb *db, int64_t sweep, const char *metric)
     return 0;
 }
 
+/* Runs of db with no sweep join sweep `uuid` (emitted replay jobs). */
+static int adopt(const sweep_args *a)
+{
+    char err[512];
+    hakdb *db = hakdb_open(a->db, err, sizeof err);
+    if (!db) {
+        hak_cmd_err(CMD, "%s", err);
+        return 1;
+    }
+    int64_t id = sim_db_sweep_by_uuid(db, a->adopt, "hak sweep (emitted jobs)", NULL, err, sizeof err);
+    int rc = 1;
+    sqlite3_stmt *st;
+    if (id < 0)
+        hak_cmd_err(CMD, "%s", err);
+    else if (sqlite3_prepare_v2(hakdb_sqlite(db),
+                 "UPDATE runs SET sweep_id = ? WHERE sweep_id IS NULL", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, id);
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : 1;
+        sqlite3_finalize(st);
+        if (rc)
+            hak_cmd_err(CMD, "--adopt: %s", sqlite3_errmsg(hakdb_sqlite(db)));
+    }
+    hakdb_close(db);
+    return rc;
+}
+
+static int64_t max_run_id(hakdb *db)
+{
+    sqlite3_stmt *st;
+    int64_t id = 0;
+    if (sqlite3_prepare_v2(hakdb_sqlite(db), "SELECT coalesce(max(id), 0) FROM runs", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            id = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    return id;
+}
+
+/* hak replay without --sweep-id: attach the measured runs this sweep made
+ * (newer than first_id, no sweep yet, one of its traces and knob sets). */
+static void adopt_measured(hakdb *db, const sweep_args *a, int64_t sweep, int64_t first_id)
+{
+    sqlite3 *h = hakdb_sqlite(db);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(h,
+            "UPDATE runs SET sweep_id = ?1 WHERE id > ?2 AND sweep_id IS NULL AND kind = 'measured'"
+            " AND env = ?3 AND trace_id IN (SELECT id FROM traces WHERE hash = ?4)", -1, &st, NULL))
+        return;
+    char env[4096], hash[17];
+    for (int t = 0; t < a->ntraces; t++) {
+        if (hak_hash_file(a->traces[t], hash))
+            continue;
+        for (size_t c = 0; c < sweep_grid_count(&a->grid); c++) {
+            sweep_grid_env(&a->grid, c, env, sizeof env);
+            char *norm = hakdb_normalize_env(env);
+            sqlite3_reset(st);
+            sqlite3_bind_int64(st, 1, sweep);
+            sqlite3_bind_int64(st, 2, first_id);
+            sqlite3_bind_text(st, 3, norm ? norm : env, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(st, 4, hash, -1, SQLITE_TRANSIENT);
+            sqlite3_step(st);
+            free(norm);
+        }
+    }
+    sqlite3_finalize(st);
+}
+
 int cmd_sweep(int argc, char **argv)
 {
     sweep_args a;
     int rc = parse_args(argc, argv, &a);
     if (rc >= 0)
         return rc;
+    if (a.adopt)
+        return adopt(&a);
     /* Absolute paths, so emitted jobs run from anywhere. */
     char *abs_traces[MAX_TRACES];
     for (int i = 0; i < a.ntraces; i++) {
@@ -591,12 +681,18 @@ int cmd_sweep(int argc, char **argv)
             return 1;
         }
         for (size_t i = 0; i < njobs; i++) {
-            if (!jobs[i].is_sim)
-                fprintf(f, "HAK_SWEEP_UUID=%s ", uuid);
             for (int k = 0; k < jobs[i].argc; k++) {
                 if (k)
                     fputc(' ', f);
                 shell_word(f, jobs[i].argv[k]);
+            }
+            if (!jobs[i].is_sim) {
+                /* hak replay takes no sweep: the job's own database holds
+                 * only its runs, so attach them all afterwards. */
+                fputs(" && ", f);
+                shell_word(f, hak);
+                fprintf(f, " sweep --adopt %s --db ", uuid);
+                shell_word(f, jobs[i].argv[jobs[i].argc - 1]);
             }
             fputc('\n', f);
         }
@@ -625,6 +721,7 @@ int cmd_sweep(int argc, char **argv)
         hakdb_close(db);
         return 1;
     }
+    int64_t first_id = max_run_id(db);
     hakdb_close(db);   /* the jobs write; reopened for the ranking */
     char sid[32];
     snprintf(sid, sizeof sid, "%lld", (long long)sweep);
@@ -639,6 +736,8 @@ int cmd_sweep(int argc, char **argv)
         hak_cmd_err(CMD, "%s", err);
         return 1;
     }
+    if (!a.sim_only && !replay_opt)
+        adopt_measured(db, &a, sweep, first_id);
     print_ranking(db, sweep, a.metric);
     hakdb_close(db);
     if (failed)

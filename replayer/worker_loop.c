@@ -106,23 +106,47 @@ static uint64_t big_size(const rp_wctx *w, uint64_t pos)
     return lo < w->img->nbig && w->big[lo].pos == pos ? w->big[lo].size : 0;
 }
 
+/* What the loop body reads and writes on every op, copied into a local of
+ * the loop so the compiler keeps it in registers: the byte stores of
+ * touch_block may alias anything in memory, which would otherwise force a
+ * reload of every field after each block is touched. */
+typedef struct rp_lenv {
+    void **tbl;
+    const uint64_t *obj_size;
+    rp_bump bump;
+    uint64_t digest;
+    int touch;
+} rp_lenv;
+
+static ALWAYS_INLINE rp_lenv lenv_of(const rp_wctx *w, const rp_tstate *t)
+{
+    rp_lenv e = {w->tbl, w->obj_size, t->bump, t->digest, w->touch};
+    return e;
+}
+
+static ALWAYS_INLINE void lenv_done(const rp_lenv *e, rp_tstate *t)
+{
+    t->bump = e->bump;
+    t->digest = e->digest;
+}
+
 /* Runs one op.  Returns the live-byte delta (only computed when track_live). */
-static ALWAYS_INLINE int64_t exec_op(rp_wctx *w, rp_tstate *t, const rp_wop *o,
+static ALWAYS_INLINE int64_t exec_op(rp_wctx *w, rp_lenv *e, const rp_wop *o,
                                      uint64_t pos, const int bump, const int track_live)
 {
     uint64_t sz = o->size;
     if (UNLIKELY(sz == RP_SIZE_BIG))
         sz = big_size(w, pos);
-    void **tbl = w->tbl;
+    void **tbl = e->tbl;
     void *p, *old;
     int64_t delta = 0;
     switch (o->op) {
     case HAK_OP_MALLOC:
-        p = bump ? bump_alloc(&t->bump, sz, 16) : malloc(sz);
+        p = bump ? bump_alloc(&e->bump, sz, 16) : malloc(sz);
         break;
     case HAK_OP_CALLOC:
         if (bump) {
-            p = bump_alloc(&t->bump, sz, 16);
+            p = bump_alloc(&e->bump, sz, 16);
             memset(p, 0, sz);
         } else {
             p = calloc(1, sz);
@@ -132,11 +156,11 @@ static ALWAYS_INLINE int64_t exec_op(rp_wctx *w, rp_tstate *t, const rp_wop *o,
     case HAK_OP_REALLOCARRAY:
         old = o->in_obj != RP_NO_OBJ ? tbl[o->in_obj] : NULL;
         if (track_live && o->in_obj != RP_NO_OBJ)
-            delta -= (int64_t)w->obj_size[o->in_obj];
+            delta -= (int64_t)e->obj_size[o->in_obj];
         if (bump) {
-            p = bump_alloc(&t->bump, sz, 16);
+            p = bump_alloc(&e->bump, sz, 16);
             if (old) {
-                uint64_t os = w->obj_size[o->in_obj];
+                uint64_t os = e->obj_size[o->in_obj];
                 memmove(p, old, os < sz ? os : sz);
             }
         } else {
@@ -151,13 +175,13 @@ static ALWAYS_INLINE int64_t exec_op(rp_wctx *w, rp_tstate *t, const rp_wop *o,
         }
         if (!bump)
             free(tbl[o->in_obj]);
-        return track_live ? -(int64_t)w->obj_size[o->in_obj] : 0;
+        return track_live ? -(int64_t)e->obj_size[o->in_obj] : 0;
     case HAK_OP_MEMALIGN:
     case HAK_OP_POSIX_MEMALIGN:
     case HAK_OP_ALIGNED_ALLOC: {
         uint64_t al = 1ull << o->align_log2;
         if (bump) {
-            p = bump_alloc(&t->bump, sz, al < 16 ? 16 : al);
+            p = bump_alloc(&e->bump, sz, al < 16 ? 16 : al);
         } else if (o->op == HAK_OP_MEMALIGN) {
             p = memalign(al, sz);
         } else if (o->op == HAK_OP_ALIGNED_ALLOC) {
@@ -168,10 +192,10 @@ static ALWAYS_INLINE int64_t exec_op(rp_wctx *w, rp_tstate *t, const rp_wop *o,
         break;
     }
     case HAK_OP_VALLOC:
-        p = bump ? bump_alloc(&t->bump, sz, 4096) : valloc(sz);
+        p = bump ? bump_alloc(&e->bump, sz, 4096) : valloc(sz);
         break;
     case HAK_OP_PVALLOC:
-        p = bump ? bump_alloc(&t->bump, (sz + 4095) & ~4095ull, 4096) : pvalloc(sz);
+        p = bump ? bump_alloc(&e->bump, (sz + 4095) & ~4095ull, 4096) : pvalloc(sz);
         break;
     case HAK_OP_MMAP:
         p = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -180,15 +204,15 @@ static ALWAYS_INLINE int64_t exec_op(rp_wctx *w, rp_tstate *t, const rp_wop *o,
         break;
     case HAK_OP_MUNMAP:
         if (o->in_obj != RP_NO_OBJ && tbl[o->in_obj])
-            munmap(tbl[o->in_obj], w->obj_size[o->in_obj]);
-        return track_live && o->in_obj != RP_NO_OBJ ? -(int64_t)w->obj_size[o->in_obj] : 0;
+            munmap(tbl[o->in_obj], e->obj_size[o->in_obj]);
+        return track_live && o->in_obj != RP_NO_OBJ ? -(int64_t)e->obj_size[o->in_obj] : 0;
     case HAK_OP_MREMAP:
         old = o->in_obj != RP_NO_OBJ ? tbl[o->in_obj] : NULL;
-        p = old ? mremap(old, w->obj_size[o->in_obj], sz, MREMAP_MAYMOVE) : NULL;
+        p = old ? mremap(old, e->obj_size[o->in_obj], sz, MREMAP_MAYMOVE) : NULL;
         if (p == MAP_FAILED)
             p = NULL;
         if (track_live && o->in_obj != RP_NO_OBJ)
-            delta -= (int64_t)w->obj_size[o->in_obj];
+            delta -= (int64_t)e->obj_size[o->in_obj];
         break;
     default:        /* thread start/exit: nothing to replay */
         return 0;
@@ -198,8 +222,8 @@ static ALWAYS_INLINE int64_t exec_op(rp_wctx *w, rp_tstate *t, const rp_wop *o,
         if (track_live)
             delta += (int64_t)sz;
     }
-    touch_block(p, sz, w->touch);
-    t->digest = (t->digest ^ (uint64_t)(uintptr_t)p) * 0x100000001b3ull;
+    touch_block(p, sz, e->touch);
+    e->digest = (e->digest ^ (uint64_t)(uintptr_t)p) * 0x100000001b3ull;
     return delta;
 }
 
@@ -229,6 +253,7 @@ static ALWAYS_INLINE void serial_impl(rp_wctx *w, const int bump, const int pace
     uint64_t next_lat = K ? K - 1 : UINT64_MAX;
     uint64_t next = next_smp < next_lat ? next_smp : next_lat;
     const uint64_t ovh = w->timer_overhead;
+    rp_lenv e = lenv_of(w, t);
 
     for (uint64_t i = 0; i < n; i++) {
         if (pace)
@@ -241,23 +266,24 @@ static ALWAYS_INLINE void serial_impl(rp_wctx *w, const int bump, const int pace
             }
             if (i == next_lat) {
                 uint64_t a = rp_ticks();
-                exec_op(w, t, &ops[i], i, bump, 0);
+                exec_op(w, &e, &ops[i], i, bump, 0);
                 uint64_t d = rp_ticks() - a;
                 t->lat[rp_lat_bucket(d > ovh ? d - ovh : 0)]++;
                 t->lat_n++;
                 next_lat += K;
             } else {
-                exec_op(w, t, &ops[i], i, bump, 0);
+                exec_op(w, &e, &ops[i], i, bump, 0);
             }
             next = next_smp < next_lat ? next_smp : next_lat;
             continue;
         }
-        exec_op(w, t, &ops[i], i, bump, 0);
+        exec_op(w, &e, &ops[i], i, bump, 0);
     }
     while (j < nsched && sched[j].op >= n) {      /* the closing sample */
         rp_take_sample(w, (int64_t)sched[j].live_bytes, (int64_t)sched[j].op);
         j++;
     }
+    lenv_done(&e, t);
     t->ops_done = n;
 }
 
@@ -324,6 +350,7 @@ static ALWAYS_INLINE void thread_impl(rp_wctx *w, rp_tstate *t, const int bump, 
     if (next_smp < next) next = next_smp;
     int64_t live = 0;
     const uint32_t nthreads = w->img->nthreads;
+    rp_lenv e = lenv_of(w, t);
 
     for (uint64_t i = 0; i < n; i++) {
         const uint64_t pos = th->op_off + i;
@@ -359,12 +386,12 @@ static ALWAYS_INLINE void thread_impl(rp_wctx *w, rp_tstate *t, const int bump, 
         }
         if (UNLIKELY(timed)) {
             uint64_t a = rp_ticks();
-            live += exec_op(w, t, &ops[i], pos, bump, 1);
+            live += exec_op(w, &e, &ops[i], pos, bump, 1);
             uint64_t dt = rp_ticks() - a;
             t->lat[rp_lat_bucket(dt > ovh ? dt - ovh : 0)]++;
             t->lat_n++;
         } else {
-            live += exec_op(w, t, &ops[i], pos, bump, 1);
+            live += exec_op(w, &e, &ops[i], pos, bump, 1);
         }
         t->live = live;
         __atomic_store_n(&t->progress, (uint32_t)(i + 1), __ATOMIC_RELEASE);
@@ -380,6 +407,7 @@ static ALWAYS_INLINE void thread_impl(rp_wctx *w, rp_tstate *t, const int bump, 
         }
         rp_take_sample(w, sum, done);
     }
+    lenv_done(&e, t);
     t->ops_done = n;
 }
 

@@ -48,7 +48,7 @@ f2=$(q "select value from run_metrics m join runs r on r.id=m.run_id where r.lab
 check "2 MiB pages fault less ($f2) than 4 KiB pages ($f4)" awk -v a="$f2" -v b="$f4" 'BEGIN{exit !(a < b)}'
 
 check "a .so allocator serves the simulation" hak sim rm.hkt --alloc "$BUMP" --label bump -q
-check "its build row is the .so" test "$(q "select b.name from runs r join builds b on b.id=r.build_id where r.label='bump'")" = simbump
+check "its build row is the .so" test "$(q "select b.name from runs r join builds b on b.id=r.build_id where r.label='bump'")" = libsimbump.so
 check_fails "a crashing allocator fails the run" hak sim rm.hkt --alloc "$BUMP" --env SIM_BUMP_CRASH=100 --label crash -q
 check "the crash is stored with its reason" \
   bash -c "sqlite3 $HAK_DB \"select status||': '||error from runs where label='crash'\" | grep -q '^crashed: .*signal 11'"
@@ -59,7 +59,7 @@ check "sweep ran 2 allocators x 4 combinations under one sweep id" \
   test "$(q "select count(*)||' '||count(distinct sweep_id) from runs where label='sw' and status='ok'")" = "8 1"
 check "sweep runs carry their knobs" test "$(q "select count(distinct env) from runs where label='sw'")" = 4
 check "sweep prints a ranking by page walks" grep -q "ranked by sim.page_walks" rank.txt
-check "ranking lists 8 settings" test "$(grep -cE '^ +[0-9]+ (glibc|simbump) ' rank.txt)" = 8
+check "ranking lists 8 settings" test "$(grep -cE '^ +[0-9]+ (glibc|libsimbump.so) ' rank.txt)" = 8
 check "sweep without the replayer needs --sim-only or hak replay" \
   bash -c 'hak replay --help >/dev/null 2>&1 || ! hak sweep rm.hkt --alloc glibc --grid K=1 -q'
 
@@ -70,3 +70,21 @@ check "each job writes its own database" test "$(grep -o -- '--db [^ ]*' jobs/li
 check "emitted jobs run" bash -c 'while read -r l; do eval "$l" || exit 1; done < jobs/list.txt'
 check "jobs share the sweep uuid" \
   test "$(for f in jobs/sweep-*.db; do sqlite3 "$f" 'select uuid from sweeps'; done | sort -u | wc -l)" = 1
+
+# Measured and simulated together: replays join the sweep too.
+if hak replay --help >/dev/null 2>&1; then
+  hak sweep rm.hkt --sim --alloc glibc --grid 'MALLOC_TOP_PAD_=0,65536' --label both -q > both.txt
+  check "sweep stores measured and simulated runs under one sweep" \
+    test "$(q "select count(distinct sweep_id)||' '||sum(kind='measured')||' '||sum(kind='simulated') from runs where label='both'")" = "1 2 2"
+  check "ranking shows measured faults next to simulated ones" \
+    bash -c "grep -E '^ +1 glibc ' both.txt | awk '{exit !(\$(NF-2) ~ /^[0-9]+\$/)}'"
+  hak sweep rm.hkt --alloc glibc --grid 'K=1' --emit-jobs jobs2.txt -q
+  check "an emitted replay job attaches its runs to the sweep" \
+    bash -c 'eval "$(head -1 jobs2.txt)" && db=$(grep -o -- "--db [^ ]*" jobs2.txt | head -1 | cut -d" " -f2) &&
+             [ "$(sqlite3 "$db" "select count(*) from runs r join sweeps s on s.id=r.sweep_id")" = 1 ]'
+else
+  skip "sweep with measured replays" "hak replay not built"
+fi
+check_fails "--adopt needs a uuid" hak sweep --adopt nothex
+check "--load preload serves the simulation" hak sim rm.hkt --alloc "$BUMP" --load preload --label pre -q
+check "the load method is in the config" bash -c "sqlite3 $HAK_DB \"select config from runs where label='pre'\" | grep -q 'load=preload'"
