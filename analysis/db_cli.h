@@ -39,15 +39,16 @@ int db_metric_exists(hakdb *db, const char *m, char *err, size_t errlen);
 /* Human formatting by unit ("ops/s", "ns", "bytes", "count", "ratio"). */
 const char *db_fmt_value(double v, const char *unit, char *buf, size_t len);
 
-/* SQL expression naming trace t for people: its program, or its file name
+/* SQL expression naming trace t for people: its program's base name, or its file name
  * when the program is generic (synthetic traces say "hak trace synth").
  * For use inside a printf format (hence %%). */
 #define DB_TRACE_NAME \
     "coalesce(CASE WHEN t.program IS NULL OR t.program LIKE 'hak %%' OR t.program = 'unknown'" \
-    " THEN replace(t.path, rtrim(t.path, replace(t.path, '/', '')), '') ELSE t.program END, t.hash)"
+    " THEN replace(t.path, rtrim(t.path, replace(t.path, '/', '')), '')" \
+    " ELSE replace(t.program, rtrim(t.program, replace(t.program, '/', '')), '') END, t.hash)"
 
 /* SQL condition matching a --trace argument against traces t (program,
- * path, file name or hash prefix) with the text bound as ?param. */
+ * or its base name, path, file name or hash prefix) with the text bound as ?param. */
 const char *db_trace_cond(int param, char *buf, size_t len);
 
 /* Parses --csv/--json style flags shared by listing commands. */

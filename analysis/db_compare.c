@@ -29,6 +29,8 @@ static void compare_usage(FILE *out)
         "their min..max ranges do not overlap and the medians differ by more than\n"
         "both --min-change (default 2%%) and the run-to-run noise (3 x 1.4826 x MAD\n"
         "relative to the median); otherwise 'same'; 'unsure' with a single run.\n"
+        "Simulated figures (sim.*) are deterministic: one run is exact and any\n"
+        "difference beyond --min-change counts.\n"
         "Direction comes from metric_info (ops_per_s: higher is better; faults,\n"
         "RSS, misses, time: lower).  Regressions are listed first.\n"
         "\n"
@@ -366,10 +368,12 @@ int db_cmd_best(int argc, char **argv)
                 ri = k;
         const db_group *b = &gs.g[bi], *r = ri == (size_t)-1 ? NULL : &gs.g[ri];
         db_change ch = {DB_UNSURE, NAN, NAN, 0};
+        int exact = db_metric_deterministic(metric);
         if (r)
-            ch = db_compare(&r->s, &b->s, higher, 0.02);
-        const char *verdict = !r ? "only setting" : ch.verdict == DB_BETTER ? "clear win"
-                            : ch.verdict == DB_SAME ? "within noise" : "unsure (1 run)";
+            ch = exact ? db_compare_exact(&r->s, &b->s, higher, 0.0) : db_compare(&r->s, &b->s, higher, 0.02);
+        const char *verdict = !r ? "only setting"
+                            : ch.verdict == DB_BETTER ? (exact ? "clear win (deterministic)" : "clear win")
+                            : ch.verdict == DB_SAME ? (exact ? "tie" : "within noise") : "unsure (1 run)";
         size_t row = db_tbl_add_row(t);
         char v[64];
         if (text) {

@@ -188,7 +188,8 @@ int db_compare_metric(hakdb *db, const db_cmp_opts *o, const char *m, db_groups 
             !strcmp(g->alloc, next->alloc) && !strcmp(g->env, next->env)) {
             row->base = g;
             row->neu = next;
-            row->c = db_compare(&g->s, &next->s, higher, o->min_change);
+            row->c = db_metric_deterministic(m) ? db_compare_exact(&g->s, &next->s, higher, o->min_change)
+                                                : db_compare(&g->s, &next->s, higher, o->min_change);
             i++;
         } else if (g->side == 0) {
             row->base = g;

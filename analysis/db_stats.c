@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int cmp_dbl(const void *a, const void *b)
 {
@@ -71,6 +72,32 @@ db_change db_compare(const db_summary *b, const db_summary *n,
     int overlap = !(n->min > b->max || n->max < b->min);
     double thr = c.noise > min_change ? c.noise : min_change;
     if (overlap || fabs(c.rel) <= thr) {
+        c.verdict = DB_SAME;
+        return c;
+    }
+    int up = n->median > b->median;
+    c.verdict = (up == !!higher_better) ? DB_BETTER : DB_WORSE;
+    return c;
+}
+
+int db_metric_deterministic(const char *m)
+{
+    return m && !strncmp(m, "sim.", 4);
+}
+
+db_change db_compare_exact(const db_summary *b, const db_summary *n,
+                           int higher_better, double min_change)
+{
+    db_change c = {DB_UNSURE, NAN, NAN, 0};
+    if (!b->n || !n->n)
+        return c;
+    if (b->median != 0) {
+        c.ratio = n->median / b->median;
+        c.rel = (n->median - b->median) / fabs(b->median);
+    } else {
+        c.rel = n->median == 0 ? 0 : INFINITY;
+    }
+    if (fabs(c.rel) <= min_change) {
         c.verdict = DB_SAME;
         return c;
     }

@@ -43,4 +43,12 @@ db_change db_compare(const db_summary *base, const db_summary *neu,
                      int higher_better, double min_change);
 const char *db_verdict_name(db_verdict v);
 
+/* For deterministic figures (the simulator's sim.*: the same trace, build
+ * and knobs always give the same number) one run is exact: a change is
+ * any difference of the medians beyond min_change. */
+db_change db_compare_exact(const db_summary *base, const db_summary *neu,
+                           int higher_better, double min_change);
+/* 1 when metric m is deterministic (its name starts with "sim."). */
+int db_metric_deterministic(const char *m);
+
 #endif

@@ -134,8 +134,8 @@ const char *db_fmt_value(double v, const char *unit, char *buf, size_t len)
 
 const char *db_trace_cond(int p, char *buf, size_t len)
 {
-    snprintf(buf, len, "(t.program = ?%d OR t.path = ?%d OR t.path LIKE '%%/' || ?%d"
-                       " OR t.hash LIKE ?%d || '%%')", p, p, p, p);
+    snprintf(buf, len, "(t.program = ?%d OR t.program LIKE '%%/' || ?%d OR t.path = ?%d"
+                       " OR t.path LIKE '%%/' || ?%d OR t.hash LIKE ?%d || '%%')", p, p, p, p, p);
     return buf;
 }
 

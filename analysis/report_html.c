@@ -83,11 +83,14 @@ static void cards(FILE *o, const rp_trace *t)
         snprintf(v, sizeof v, "%s", s->name);
         if (runner >= 0) {
             const db_summary *x = &s->m[k], *y = &t->s[runner].m[k];
-            db_change c = db_compare(y, x, k == 0, 0.02);
+            db_change c = db_metric_deterministic(rp_metric[k]) ? db_compare_exact(y, x, k == 0, 0.0)
+                                                                : db_compare(y, x, k == 0, 0.02);
             double ratio = k == 0 ? x->median / y->median : y->median / x->median;
             snprintf(sub, sizeof sub, "%s; %.2fx vs %s (%s)", db_fmt_value(x->median, rp_metric_unit[k], a, sizeof a),
                      ratio, t->s[runner].name,
-                     c.verdict == DB_BETTER ? "beyond noise" : c.verdict == DB_SAME ? "within noise" : "1 run: unsure");
+                     c.verdict == DB_BETTER ? (db_metric_deterministic(rp_metric[k]) ? "deterministic" : "beyond noise")
+                     : c.verdict == DB_SAME ? (db_metric_deterministic(rp_metric[k]) ? "tie" : "within noise")
+                     : "1 run: unsure");
         } else {
             snprintf(sub, sizeof sub, "%s; only setting measured", db_fmt_value(s->m[k].median, rp_metric_unit[k], a, sizeof a));
         }

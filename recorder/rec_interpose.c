@@ -532,7 +532,9 @@ EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr,
 {
     if (REC_UNLIKELY(!atomic_load(&resolved)))
         rec_resolve();
-    if (atomic_load(&rec_g.state) != REC_ON || !rec_r.pthread_create)
+    if (!rec_r.pthread_create)
+        return EAGAIN;                /* libc without pthread_create: cannot be */
+    if (atomic_load(&rec_g.state) != REC_ON)
         return rec_r.pthread_create(t, attr, fn, arg);
     int busy = rec_tls_v.busy;
     rec_tls_v.busy = 1;

@@ -54,6 +54,7 @@ static int statm_fd = -1;
 static hak_rss_sample rss_buf[64];
 static unsigned rss_n;
 static _Atomic int failed_once;
+static pid_t forked_from;            /* parent pid when this image is a fork child */
 
 /* ---- messages ------------------------------------------------------------- */
 
@@ -160,11 +161,14 @@ static void build_meta(hak_trace_meta *m, char **argv_store, size_t argv_max)
     m->options = p;
     snprintf(p, (size_t)(end - p),
              "stacks=%d%s mmap=%d follow=%d ts_resolution=%lluns top_pid=%d "
-             "bootstrap_allocs=%llu",
+             "bootstrap_allocs=%llu%s%.0d",
              rec_g.cfg.stacks, rec_g.cfg.stacks_exact ? " stacks_exact=1" : "",
              rec_g.cfg.mmap, rec_g.cfg.follow,
              (unsigned long long)rec_g.cfg.ts_unit_ns, (int)rec_g.cfg.top_pid,
-             (unsigned long long)atomic_load(&rec_boot_allocs));
+             (unsigned long long)atomic_load(&rec_boot_allocs),
+             /* a fork child inherits its parent's heap: its trace can free
+              * blocks it never saw allocated */
+             forked_from ? " forked_from=" : "", (int)forked_from);
 }
 
 /* ---- failure --------------------------------------------------------------- */
@@ -390,9 +394,11 @@ static int rss_flush(void)
 static int pass(int partials, int final)
 {
     size_t nw = collect(partials, final);
-    if (rec_modules_emit(tw) != 0 || emit_sites() != 0)
+    if (emit_sites() != 0 || write_works(nw) != 0)
         return -1;
-    return write_works(nw);
+    /* Modules last: dl_iterate_phdr takes the loader's lock, and a program
+     * thread inside dlopen may be waiting for the blocks just returned. */
+    return rec_modules_emit(tw);
 }
 
 static void *writer_main(void *arg)
@@ -628,6 +634,7 @@ void rec_atfork_child(void)
         return;
     rec_stacks_atfork_child();
     rec_threads_atfork_child();
+    forked_from = rec_g.pid;
     rec_g.pid = getpid();
     /* The parent's writer and its file are the parent's: close our copy
      * of the descriptor and never touch that writer again. */

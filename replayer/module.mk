@@ -35,6 +35,10 @@ $(TESTBIN)/replayer/test_fidelity: replayer/tests/test_fidelity.c $(OBJ)/replaye
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -o $@ $^ $(shell pkg-config --libs cmocka libzstd) -lm -lpthread
 
+$(TESTBIN)/replayer/test_image: replayer/tests/test_image.c $(OBJ)/replayer/image_build.o | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -o $@ $^ $(shell pkg-config --libs cmocka)
+
 # Misbehaving allocators for the failure-handling tests (not named test_*,
 # so the runner does not execute them).
 $(TESTBIN)/replayer/libcrashalloc.so: replayer/tests/crashalloc.c
@@ -48,7 +52,7 @@ $(TESTBIN)/replayer/libfakehak.so: replayer/tests/fakehak.c
 	$(CC) $(CFLAGS_BASE) -shared -o $@ $<
 
 CHECK_DEPS += $(TESTBIN)/replayer/test_latency $(TESTBIN)/replayer/test_counters \
-              $(TESTBIN)/replayer/test_fidelity \
+              $(TESTBIN)/replayer/test_fidelity $(TESTBIN)/replayer/test_image \
               $(TESTBIN)/replayer/libcrashalloc.so $(TESTBIN)/replayer/libhangalloc.so \
               $(TESTBIN)/replayer/libfakehak.so
 BENCH_DEPS += $(BIN)/hak-live-workload $(BIN)/hak-replay-worker

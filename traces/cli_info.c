@@ -1,6 +1,7 @@
 /* cli_info.c - `hak trace info`: what a trace contains, in one screen. */
 #include "cli_common.h"
 #include "heapmodel.h"
+#include "symbolize.h"
 #include "hak_util.h"
 
 #include <getopt.h>
@@ -14,7 +15,7 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-        "usage: hak trace info [--threads] [--progress] TRACE\n"
+        "usage: hak trace info [--threads] [--modules] [--progress] TRACE\n"
         "\n"
         "Describes TRACE: the recording's metadata (command, pid, host, kernel,\n"
         "CPU, page size, THP mode, recorder and its options), the number of\n"
@@ -26,6 +27,8 @@ static void usage(FILE *out)
         "\n"
         "options:\n"
         "  --threads    list every thread (default: the first %d)\n"
+        "  --modules    list the module map (path, load address, size, build-id)\n"
+        "               and whether each file can be symbolised on this machine\n"
         "  --progress   report progress on stderr (default: only on a terminal,\n"
         "               for runs longer than 2 s)\n"
         "  -h, --help   this text\n"
@@ -88,16 +91,18 @@ int trace_info(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"threads", no_argument, NULL, 't'},
+        {"modules", no_argument, NULL, 'm'},
         {"progress", no_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int all_threads = 0, progress = 0, c;
+    int all_threads = 0, list_modules = 0, progress = 0, c;
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 't': all_threads = 1; break;
+        case 'm': list_modules = 1; break;
         case 'P': progress = 1; break;
         case 'h': usage(stdout); return 0;
         default:
@@ -215,7 +220,24 @@ int trace_info(int argc, char **argv)
     size_t nsites = hak_tr_sites(r, &sites), nmods = hak_tr_modules(r, &mods);
     size_t nrss = hak_tr_rss(r, &rss);
     printf("call sites:    %zu\n", nsites);
-    printf("modules:       %zu\n", nmods);
+    printf("modules:       %zu%s\n", nmods, nmods && !list_modules ? " (--modules lists them)" : "");
+    if (list_modules && nmods) {
+        hak_symbolizer *sym = hak_sym_new(mods, nmods);
+        for (size_t i = 0; i < nmods; i++) {
+            char id[2 * sizeof mods[i].build_id + 1] = "-";
+            for (unsigned k = 0; k < mods[i].build_id_len && k < sizeof mods[i].build_id; k++)
+                snprintf(id + 2 * k, 3, "%02x", mods[i].build_id[k]);
+            size_t ns = 0;
+            int st = hak_sym_status(sym, i, &ns);
+            printf("  0x%012" PRIx64 " %10s  %s\n      build-id %s: ", mods[i].base,
+                   hak_fmt_bytes(mods[i].size, b1, sizeof b1), mods[i].path ? mods[i].path : "?", id);
+            if (st == HAK_SYM_OK)
+                printf("%zu function symbols\n", ns);
+            else
+                printf("%s\n", hak_sym_status_name(st));
+        }
+        hak_sym_free(sym);
+    }
     printf("rss samples:   %zu", nrss);
     if (nrss) {
         uint64_t peak = 0;

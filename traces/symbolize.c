@@ -15,6 +15,7 @@ typedef struct sym { uint64_t addr, size; const char *name; } sym;
 
 typedef struct modsyms {
     int loaded;            /* 0 not tried yet, 1 tried */
+    int status;            /* hak_sym_status of the last load */
     void *map;             /* the mmapped file (names point into it) */
     size_t map_len;
     uint64_t bias;         /* ip - bias = file vaddr */
@@ -158,11 +159,13 @@ static size_t file_build_id(const uint8_t *f, size_t len, const Elf64_Ehdr *eh,
 static void load(modsyms *ms, const hak_module *m)
 {
     ms->loaded = 1;
+    ms->status = HAK_SYM_MISSING;
     if (!m->path || m->path[0] != '/')
         return;
     int fd = open(m->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return;
+    ms->status = HAK_SYM_NOT_ELF;
     struct stat st;
     if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
         close(fd);
@@ -184,10 +187,13 @@ static void load(modsyms *ms, const hak_module *m)
     if (m->build_id_len) {
         const uint8_t *id = NULL;
         size_t n = file_build_id(f, len, eh, &id);
-        if (n != m->build_id_len || memcmp(id, m->build_id, n))
-            return;                  /* not the file that was mapped */
+        if (n != m->build_id_len || memcmp(id, m->build_id, n)) {
+            ms->status = HAK_SYM_BUILD_ID_DIFFERS;   /* not the file that was mapped */
+            return;
+        }
     }
     ms->bias = m->base;            /* the load bias: see symbolize.h */
+    ms->status = HAK_SYM_NO_SYMBOLS;
     const Elf64_Shdr *sh = (const void *)(f + eh->e_shoff);
     const Elf64_Shdr *tab = NULL;
     for (int pass = 0; pass < 2 && !tab; pass++)
@@ -216,6 +222,31 @@ static void load(modsyms *ms, const hak_module *m)
         y->name = (const char *)f + str->sh_offset + es[i].st_name;
     }
     qsort(ms->syms, ms->nsyms, sizeof *ms->syms, cmp_sym);
+    if (ms->nsyms)
+        ms->status = HAK_SYM_OK;
+}
+
+int hak_sym_status(hak_symbolizer *s, size_t i, size_t *nsyms)
+{
+    if (!s || i >= s->n)
+        return HAK_SYM_MISSING;
+    if (!s->ms[i].loaded)
+        load(&s->ms[i], &s->mods[i]);
+    if (nsyms)
+        *nsyms = s->ms[i].nsyms;
+    return s->ms[i].status;
+}
+
+const char *hak_sym_status_name(int st)
+{
+    switch (st) {
+    case HAK_SYM_OK: return "symbols";
+    case HAK_SYM_MISSING: return "file missing";
+    case HAK_SYM_NOT_ELF: return "not a 64-bit ELF file";
+    case HAK_SYM_BUILD_ID_DIFFERS: return "build-id differs (file changed since recording)";
+    case HAK_SYM_NO_SYMBOLS: return "no function symbols";
+    default: return "?";
+    }
 }
 
 static const char *base_name(const char *p)

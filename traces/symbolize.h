@@ -36,4 +36,11 @@ void hak_sym_demangle(hak_symbolizer *s, int on);
  * has no symbol there, or "0x7f..." when no module covers it.  Returns buf. */
 const char *hak_sym_format(hak_symbolizer *s, uint64_t ip, char *buf, size_t len);
 
+/* Whether module i can be symbolised (loads it if needed); *nsyms gets the
+ * number of function symbols when not NULL. */
+enum { HAK_SYM_OK, HAK_SYM_MISSING, HAK_SYM_NOT_ELF, HAK_SYM_BUILD_ID_DIFFERS,
+       HAK_SYM_NO_SYMBOLS };
+int hak_sym_status(hak_symbolizer *s, size_t i, size_t *nsyms);
+const char *hak_sym_status_name(int status);
+
 #endif

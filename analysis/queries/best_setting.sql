@@ -16,7 +16,8 @@ WITH dir AS (
 v AS (                                -- one value per ok run
   SELECT r.trace_id, coalesce(CASE WHEN t.program IS NULL OR t.program LIKE 'hak %' OR t.program = 'unknown'
                   THEN replace(t.path, rtrim(t.path, replace(t.path, '/', '')), '')
-                  ELSE t.program END, t.hash) AS trace,
+                  ELSE replace(t.program, rtrim(t.program, replace(t.program, '/', '')), '')
+                  END, t.hash) AS trace,         -- program (or file) base name
          b.name || CASE WHEN r.env <> '' THEN ' ' || r.env ELSE '' END AS setting,
          mv.value
   FROM run_metric_values mv

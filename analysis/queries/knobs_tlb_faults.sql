@@ -1,7 +1,8 @@
 -- knobs_tlb_faults.sql: which allocator and knob values minimise data-TLB
 -- misses and page faults on one trace.
 --
--- Parameters: :trace  program name, trace path or file name, or content-hash prefix
+-- Parameters: :trace  program (full or base name), trace path or file name,
+--                     or content-hash prefix
 -- Columns are medians over ok runs (NULL = never measured for that setting):
 --   dtlb_measured  'dTLB-load-misses' from perf (NULL on machines without a PMU)
 --   dtlb_simulated 'sim.dtlb_misses' from the memory-system simulator
@@ -14,7 +15,7 @@ WITH sel AS (
   FROM runs r
   JOIN traces t ON t.id = r.trace_id
   JOIN builds b ON b.id = r.build_id
-  WHERE r.status = 'ok' AND (t.program = :trace OR t.path = :trace OR t.path LIKE '%/' || :trace OR t.hash LIKE :trace || '%')
+  WHERE r.status = 'ok' AND (t.program = :trace OR t.program LIKE '%/' || :trace OR t.path = :trace OR t.path LIKE '%/' || :trace OR t.hash LIKE :trace || '%')
 ),
 v AS (
   SELECT sel.setting, mv.name, mv.value

@@ -17,7 +17,9 @@ WITH dir AS (
 v AS (
   SELECT r.trace_id, coalesce(CASE WHEN t.program IS NULL OR t.program LIKE 'hak %' OR t.program = 'unknown'
                   THEN replace(t.path, rtrim(t.path, replace(t.path, '/', '')), '')
-                  ELSE t.program END, t.hash) AS trace, b.name AS alloc, r.env,
+                  ELSE replace(t.program, rtrim(t.program, replace(t.program, '/', '')), '')
+                  END, t.hash) AS trace,         -- program (or file) base name
+         b.name AS alloc, r.env,
          CASE r.label WHEN :base THEN 'base' ELSE 'new' END AS side, mv.value
   FROM run_metric_values mv
   JOIN runs r   ON r.id = mv.run_id

@@ -2,7 +2,8 @@
 -- allocate the most short-lived objects, in one trace.  Needs the trace's
 -- statistics: run `hak db import-trace TRACE` first.
 --
--- Parameters: :trace  program name, trace path or file name, or content-hash prefix
+-- Parameters: :trace  program (full or base name), trace path or file name,
+--                     or content-hash prefix
 -- short_lived counts objects freed within trace_stats.short_lived_ns
 -- (default 1 ms); symbol is the first frame outside the allocator
 -- ('func+0x1c (module)'), NULL when the recording had no stacks.
@@ -14,7 +15,7 @@ SELECT s.site, coalesce(s.symbol, '(unknown)') AS symbol, s.allocs, s.bytes,
 FROM trace_sites s
 JOIN traces t       ON t.id = s.trace_id
 JOIN trace_stats st ON st.trace_id = s.trace_id
-WHERE t.program = :trace OR t.path = :trace OR t.path LIKE '%/' || :trace OR t.hash LIKE :trace || '%'
+WHERE t.program = :trace OR t.program LIKE '%/' || :trace OR t.path = :trace OR t.path LIKE '%/' || :trace OR t.hash LIKE :trace || '%'
 ORDER BY s.bytes DESC, s.site
 LIMIT 10;
 
@@ -24,7 +25,7 @@ SELECT s.site, coalesce(s.symbol, '(unknown)') AS symbol, s.short_lived, s.alloc
        round(s.mean_lifetime_ns) AS mean_lifetime_ns
 FROM trace_sites s
 JOIN traces t ON t.id = s.trace_id
-WHERE (t.program = :trace OR t.path = :trace OR t.path LIKE '%/' || :trace OR t.hash LIKE :trace || '%')
+WHERE (t.program = :trace OR t.program LIKE '%/' || :trace OR t.path = :trace OR t.path LIKE '%/' || :trace OR t.hash LIKE :trace || '%')
   AND s.short_lived > 0
 ORDER BY s.short_lived DESC, s.site
 LIMIT 10;

@@ -333,7 +333,45 @@ static void test_concurrent_writers(void **state)
             _exit(0);
         }
     }
+    /* A reader queries throughout: WAL readers never see an error or a
+     * half-inserted run (runs without their metrics). */
+    pid_t reader = fork();
+    assert_true(reader >= 0);
+    if (reader == 0) {
+        char err[512];
+        hakdb *db = NULL;
+        for (int i = 0; i < 200 && !db; i++) {
+            db = hakdb_open_ex(path, HAKDB_OPEN_EXISTING, err, sizeof err);
+            if (!db)
+                usleep(5000);
+        }
+        if (!db)
+            _exit(3);
+        for (int i = 0; i < 200; i++) {
+            sqlite3_stmt *st;
+            if (sqlite3_prepare_v2(hakdb_sqlite(db),
+                    "SELECT count(*) FROM runs r WHERE NOT EXISTS"
+                    " (SELECT 1 FROM run_metrics m WHERE m.run_id = r.id)", -1, &st, NULL) != SQLITE_OK)
+                _exit(4);
+            int rc = sqlite3_step(st);
+            int torn = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+            sqlite3_finalize(st);
+            if (rc != SQLITE_ROW) {
+                fprintf(stderr, "reader: %s\n", sqlite3_errmsg(hakdb_sqlite(db)));
+                _exit(5);
+            }
+            if (torn != 0)
+                _exit(6);
+            usleep(1000);
+        }
+        hakdb_close(db);
+        _exit(0);
+    }
     int failed = 0;
+    int rst;
+    waitpid(reader, &rst, 0);
+    assert_true(WIFEXITED(rst));
+    assert_int_equal(WEXITSTATUS(rst), 0);
     for (int w = 0; w < WRITERS; w++) {
         int st;
         waitpid(kids[w], &st, 0);

@@ -87,6 +87,21 @@ static void test_single_run_unsure(void **state)
     assert_true(fabs(c.ratio - 0.505) < 1e-9);
 }
 
+static void test_deterministic_one_run_is_exact(void **state)
+{
+    (void)state;
+    double a[] = {5000}, b[] = {1200}, c[] = {5000};
+    db_summary sa = sum(a, 1), sb = sum(b, 1), sc = sum(c, 1);
+    assert_true(db_metric_deterministic("sim.dtlb_misses"));
+    assert_false(db_metric_deterministic("minor_faults"));
+    /* Noise-based rule: one run is never enough ... */
+    assert_int_equal(db_compare(&sa, &sb, 0, 0.02).verdict, DB_UNSURE);
+    /* ... but a simulated figure is exact: fewer misses is better, equal is same. */
+    assert_int_equal(db_compare_exact(&sa, &sb, 0, 0.0).verdict, DB_BETTER);
+    assert_int_equal(db_compare_exact(&sb, &sa, 0, 0.0).verdict, DB_WORSE);
+    assert_int_equal(db_compare_exact(&sa, &sc, 0, 0.0).verdict, DB_SAME);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -96,6 +111,7 @@ int main(void)
         cmocka_unit_test(test_small_shift_below_threshold),
         cmocka_unit_test(test_wide_noise_hides_shift),
         cmocka_unit_test(test_single_run_unsure),
+        cmocka_unit_test(test_deterministic_one_run_is_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

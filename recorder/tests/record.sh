@@ -57,6 +57,12 @@ check_fails "unwritable output is refused up front" hak record -o /nonexistent/d
 hak record -q -o nothere.hkt -- ./no-such-program 2>err.txt; rc=$?
 if (( rc == 127 )) && grep -q "cannot run" err.txt; then ok "missing program: exit 127 with a message"; else not_ok "missing program" "rc=$rc"; fi
 
+hak record -o sig.hkt -- sh -c 'kill -KILL $$' 2>err.txt; rc=$?
+if (( rc == 137 )) && grep -q "killed by signal 9" err.txt; then ok "program killed by a signal: exit 128+9 and a note"
+else not_ok "killed by signal" "rc=$rc: $(cat err.txt)"; fi
+hak record -q -o st.hkt -- sh -c 'exit 42'; rc=$?
+if (( rc == 42 )); then ok "exit status passed through"; else not_ok "exit status" "got $rc"; fi
+
 # ---- C test programs --------------------------------------------------------
 same_run "mt_handoff" mt.hkt -- "$P/mt_handoff" 4 20000
 valid_all "mt_handoff: cross-thread frees/reallocs, no address live twice" mt.hkt

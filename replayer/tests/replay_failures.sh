@@ -63,3 +63,20 @@ check "replay with a library offering HAKMEM introspection" \
   hak replay "$TMP/rm.hkt" --db "$DB" --alloc "$T/libfakehak.so" --env HAKMEM_FAKE_KNOB=1 -q --label fake
 r=$(sqlite3 "$DB" "select b.version || '|' || r.config || '|' || r.env from runs r join builds b on b.id=r.build_id where r.label='fake'")
 [[ $r == "fakehak 9.9 build test|HAKMEM_FAKE_KNOB=1|HAKMEM_FAKE_KNOB=1" ]] && ok "version, effective config and env stored" || not_ok "version, config, env stored" "$r"
+
+# hakmem@REV: builds the allocator at a revision into a cache (here a
+# private one).  HEAD builds when it contains the allocator; a revision
+# without it is a load_failed row that points at the build log.
+export HAK_CACHE_DIR=$TMP/cache
+if git -C "$HAK_ROOT" rev-parse --verify -q HEAD >/dev/null; then
+  hak replay "$TMP/rm.hkt" --db "$DB" --alloc hakmem@HEAD --label atrev -q 2>/dev/null
+  r=$(sqlite3 "$DB" "select r.status || '|' || coalesce(r.error,'') from runs r where r.label='atrev'")
+  if git -C "$HAK_ROOT" cat-file -e HEAD:alloc/module.mk 2>/dev/null; then
+    [[ $r == "ok|" ]] && ok "hakmem@HEAD built and replayed" || not_ok "hakmem@HEAD built and replayed" "$r"
+    check "hakmem@HEAD cached" bash -c "ls '$HAK_CACHE_DIR'/builds/*/libhakmem.so"
+  else
+    [[ $r == load_failed*"building hakmem@"*"failed"*".log" ]] && ok "hakmem@REV without the allocator: load_failed with the build log" || not_ok "hakmem@REV without allocator" "$r"
+  fi
+else
+  skip "hakmem@HEAD" "not a git checkout"
+fi

@@ -225,3 +225,22 @@ for i in $(seq 1 40); do
   done
 done
 check "no crash or hang on $tried runs over 40 damaged copies" test "$crashed" = 0
+
+# --- recorded traces (traces/corpus, from hak record) ------------------------
+corpus=$HAK_ROOT/traces/corpus
+for f in "$corpus"/*.hkt; do
+  [ -e "$f" ] || { skip "corpus traces" "traces/corpus has no traces"; break; }
+  b=$(basename "$f")
+  check "$b: info, stats and validate run" \
+    bash -c "hak trace info '$f' >/dev/null && hak trace stats '$f' | grep -q '^top 10 call sites by bytes' && hak trace validate -q '$f' >/dev/null"
+  n=$(hak trace info "$f" | awk '/^modules:/ {print $2}')
+  check "$b: --modules lists every module" \
+    test "$(hak trace info --modules "$f" | grep -c '^      build-id ')" = "$n"
+done
+py=$corpus/python3-json.hkt
+if [ -e "$py" ] && hak trace info --modules "$py" | grep -A1 'libpython3.11.so.1.0$' | grep -q 'function symbols'; then
+  check "python3 trace: top call sites are symbolised through libpython" \
+    bash -c "hak trace stats --top 3 '$py' | grep -qE '_PyObject_(Malloc|Calloc)\+0x[0-9a-f]+ \(libpython3.11.so.1.0\)'"
+else
+  skip "python3 trace: symbolised call sites" "the recorded libpython3.11 is not on this machine"
+fi
