@@ -197,11 +197,11 @@ static void build_rev(const char *rev, rp_alloc *a, int verbose)
     int rc = sh("set -e; mkdir -p \"$3\"; : > \"$5\";"
                 "git -C \"$1\" archive \"$2\" | tar -x -C \"$3\";"
                 "make -C \"$3\" -j2 build/lib/libhakmem.so >> \"$5\" 2>&1;"
-                "cp \"$3/build/lib/libhakmem.so\" \"$3/libhakmem.so\";"
-                "mv -T \"$3\" \"$4\" 2>/dev/null || test -f \"$4/libhakmem.so\"",
+                "mkdir -p \"$3.out\"; cp \"$3/build/lib/libhakmem.so\" \"$3.out/\";"
+                "mv -T \"$3.out\" \"$4\" 2>/dev/null || test -f \"$4/libhakmem.so\"",
                 args2, 5, NULL, NULL, 0);
     const char *args3[] = {tmp};
-    sh("rm -rf \"$1\"", args3, 1, NULL, NULL, 0);
+    sh("rm -rf \"$1\" \"$1.out\"", args3, 1, NULL, NULL, 0);   /* keep only the library */
     if (rc != 0 || !exists(a->path))
         snprintf(a->error, sizeof a->error,
                  "building hakmem@%.12s failed (make build/lib/libhakmem.so); see %s", hash, log);

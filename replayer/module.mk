@@ -14,6 +14,8 @@ REPLAY_WORKER_OBJS := $(REPLAY_WORKER_SRCS:%.c=$(OBJ)/%.o)
 $(BIN)/hak-replay-worker: $(REPLAY_WORKER_OBJS) | $(BIN)
 	$(CC) $(CFLAGS_BASE) -o $@ $(REPLAY_WORKER_OBJS) -ldl -lpthread
 ALL_TARGETS += $(BIN)/hak-replay-worker
+# alloc_probe.c reads struct hak_alloc_stats when alloc/hakmem.h exists.
+$(OBJ)/replayer/alloc_probe.o: $(wildcard alloc/hakmem.h)
 # hak runs the worker next to itself.
 $(BIN)/hak: | $(BIN)/hak-replay-worker
 
@@ -82,4 +84,8 @@ CHECK_DEPS += $(SIM_TESTS) $(TESTBIN)/replayer/libsimbump.so
 $(TESTBIN)/replayer/libsimbump.so: replayer/tests/sim_bump.c | deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -fPIC -shared -Wall -Wextra -Werror -o $@ $<
+# Model throughput benchmark for bench/sim.bench.sh.
+$(BIN)/hak-sim-bench: replayer/sim_bench.c $(LIB)/libhaksim.a $(LIB)/libhaktrace.a | $(BIN) deps-ok
+	$(CC) $(CFLAGS_BASE) -o $@ $< $(LIB)/libhaksim.a $(LIB)/libhaktrace.a $(shell pkg-config --libs libzstd) -lpthread
+BENCH_DEPS += $(BIN)/hak-sim-bench
 # ---- end of simulator block -------------------------------------------------

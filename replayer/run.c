@@ -191,8 +191,9 @@ int rp_run(const rp_image *im, const rp_alloc *a, const rp_opts *o, rp_outcome *
             dup2(devnull, 0);
             dup2(devnull, 1);
         }
-        for (int fd = 5; fd < 1024; fd++)
-            close(fd);
+        if (close_range(5, ~0u, 0) != 0)
+            for (int fd = 5; fd < 1024; fd++)
+                close(fd);
         unsetenv("LD_PRELOAD");
         if (a->kind == RP_ALLOC_PRELOAD)
             setenv("LD_PRELOAD", a->path, 1);

@@ -9,21 +9,14 @@
 int sim_layout_init(sim_layout *L, uint64_t expect_pages)
 {
     memset(L, 0, sizeof *L);
-    if (sim_map_init(&L->page_live, expect_pages))
-        return -1;
-    if (sim_map_init(&L->region_pages, expect_pages / 64 + 64)) {
-        sim_map_destroy(&L->page_live);
-        return -1;
-    }
-    return 0;
+    return sim_map_init(&L->regions, expect_pages / 512 + 64);
 }
 
 void sim_layout_destroy(sim_layout *L)
 {
-    if (L->page_live.keys)
-        sim_map_destroy(&L->page_live);
-    if (L->region_pages.keys)
-        sim_map_destroy(&L->region_pages);
+    if (L->regions.keys)
+        sim_map_destroy(&L->regions);
+    sim_mem_free(L->slots, L->cap_slots * sizeof *L->slots);
     memset(L, 0, sizeof *L);
 }
 
@@ -34,38 +27,79 @@ double sim_layout_occupancy(const sim_layout *L)
     return (double)L->live_bytes / ((double)L->pages_spanned * (1 << PG_SHIFT));
 }
 
+static sim_layout_slot *slot_of(sim_layout *L, uint64_t region)
+{
+    unsigned c = region & 1023;
+    if (L->cache_tag[c] == region + 1)
+        return &L->slots[L->cache_idx[c]];
+    int ins;
+    uint32_t *v = sim_map_upsert(&L->regions, region, &ins);
+    if (!v)
+        return NULL;
+    if (ins) {
+        if (L->nslots == L->cap_slots) {
+            uint64_t cap = L->cap_slots ? 2 * L->cap_slots : 64;
+            if (L->regions.grow_hook)
+                L->regions.grow_hook(L->regions.grow_ctx, 1);
+            sim_layout_slot *ns = sim_mem_alloc(cap * sizeof *ns);
+            if (ns && L->slots)
+                memcpy(ns, L->slots, L->nslots * sizeof *ns);
+            if (L->regions.grow_hook)
+                L->regions.grow_hook(L->regions.grow_ctx, 0);
+            if (!ns)
+                return NULL;
+            sim_mem_free(L->slots, L->cap_slots * sizeof *L->slots);
+            L->slots = ns;
+            L->cap_slots = cap;
+        }
+        *v = (uint32_t)(++L->nslots);
+    }
+    L->cache_tag[c] = region + 1;
+    L->cache_idx[c] = *v - 1;
+    return &L->slots[*v - 1];
+}
+
 /* Adds (sign > 0) or removes the block's bytes page by page. */
 static int update(sim_layout *L, uint64_t addr, uint64_t size, int sign)
 {
     if (size == 0)
         return 0;
     uint64_t end = addr + size;
+    sim_layout_slot *s = NULL;
+    uint64_t cur_region = UINT64_MAX;
     for (uint64_t p = addr >> PG_SHIFT; p <= (end - 1) >> PG_SHIFT; p++) {
+        uint64_t region = p >> (RG_SHIFT - PG_SHIFT);
+        if (region != cur_region) {
+            if (!(s = slot_of(L, region)))
+                return -1;
+            cur_region = region;
+        }
         uint64_t lo = p << PG_SHIFT, hi = lo + (1 << PG_SHIFT);
-        uint64_t a = addr > lo ? addr : lo, b = end < hi ? end : hi;
-        uint32_t part = (uint32_t)(b - a);
-        int ins;
-        uint32_t *v = sim_map_upsert(&L->page_live, p, &ins);
-        if (!v)
-            return -1;
-        if (ins)
-            L->pages_ever++;
-        uint32_t before = *v;
-        if (sign > 0)
-            *v += part;
-        else
-            *v = *v >= part ? *v - part : 0;   /* a foreign free cannot underflow */
-        int delta = (before == 0 && *v > 0) - (before > 0 && *v == 0);
-        if (!delta)
-            continue;
-        L->pages_spanned += delta;
-        uint32_t *r = sim_map_upsert(&L->region_pages, p >> (RG_SHIFT - PG_SHIFT), NULL);
-        if (!r)
-            return -1;
-        if (delta > 0 && (*r)++ == 0)
-            L->regions_spanned++;
-        if (delta < 0 && *r > 0 && --(*r) == 0)
-            L->regions_spanned--;
+        uint32_t part = (uint32_t)((end < hi ? end : hi) - (addr > lo ? addr : lo));
+        unsigned i = (unsigned)(p & 511);
+        uint32_t before = s->live[i], after;
+        if (sign > 0) {
+            after = before + part;
+            if (after > 4096)
+                after = 4096;      /* overlapping blocks from a confused allocator */
+            uint64_t bit = 1ull << (i & 63);
+            if (!(s->ever[i >> 6] & bit)) {
+                s->ever[i >> 6] |= bit;
+                L->pages_ever++;
+            }
+        } else {
+            after = before >= part ? before - part : 0;   /* a foreign free cannot underflow */
+        }
+        s->live[i] = (uint16_t)after;
+        if (!before && after) {
+            L->pages_spanned++;
+            if (s->live_pages++ == 0)
+                L->regions_spanned++;
+        } else if (before && !after) {
+            L->pages_spanned--;
+            if (--s->live_pages == 0)
+                L->regions_spanned--;
+        }
     }
     return 0;
 }

@@ -6,11 +6,15 @@
  *  - Fed with every allocation and free in replay order, with the address
  *    the allocator returned and the requested size (allocator headers and
  *    rounding are not live data, so they lower occupancy).
- *  - page_live[p] = live bytes on 4 KiB page p; region_pages[r] = pages of
- *    region r with page_live > 0.  pages_spanned / regions_spanned count the
- *    nonzero entries; a zero-size block spans nothing.
+ *  - Per 2 MiB region seen, a slot holds live bytes of each of its 512
+ *    pages, how many of them are nonzero, and which ever were;
+ *    pages_spanned / regions_spanned count nonzero pages / regions.  A
+ *    zero-size block spans nothing.  Regions map to slots through a small
+ *    hash (sim_map) and a direct-mapped cache, so an update costs about one
+ *    array access per page the block covers.
  *  - Peaks are maxima over time; occ_at_peak is the occupancy at the moment
- *    live bytes peaked.  Tables are mmap'd (see sim_map.h).
+ *    live bytes peaked.  Tables are mmap'd (see sim_map.h); growth calls
+ *    the regions map's grow hook.
  */
 #ifndef SIM_LAYOUT_H
 #define SIM_LAYOUT_H
@@ -19,9 +23,18 @@
 
 #include "sim_map.h"
 
+typedef struct sim_layout_slot {
+    uint16_t live[512];         /* live bytes on each 4 KiB page (<= 4096) */
+    uint64_t ever[8];           /* pages that ever held live data */
+    uint32_t live_pages;        /* pages with live[] > 0 */
+} sim_layout_slot;
+
 typedef struct sim_layout {
-    sim_map page_live;          /* 4 KiB page -> live bytes */
-    sim_map region_pages;       /* 2 MiB region -> live pages */
+    sim_map regions;            /* 2 MiB region -> slot index + 1 */
+    sim_layout_slot *slots;
+    uint64_t nslots, cap_slots;
+    uint64_t cache_tag[1024];   /* direct-mapped region (+1) -> slot */
+    uint32_t cache_idx[1024];
     uint64_t live_bytes, live_blocks;
     uint64_t pages_spanned, regions_spanned;
     uint64_t peak_live_bytes, peak_pages, peak_regions;

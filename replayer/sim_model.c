@@ -177,7 +177,7 @@ int sim_model_init(sim_model *m, const sim_tlb_geom *g, sim_page_mode mode,
     m->has_l1_2m = g->l1_2m.entries > 0;
     m->has_l2 = g->l2.entries > 0;
     if (level_init(&m->l1, &g->l1) || level_init(&m->l1_2m, &g->l1_2m) ||
-        level_init(&m->l2, &g->l2) || sim_map_init(&m->touched, expect_pages) ||
+        level_init(&m->l2, &g->l2) || sim_map_init(&m->touched, expect_pages / 512 + 64) ||
         sim_map_init(&m->regions, 64)) {
         snprintf(err, errlen, "simulator: out of memory");
         sim_model_destroy(m);
@@ -195,6 +195,7 @@ void sim_model_destroy(sim_model *m)
     sim_mem_free(m->l2.tags, m->l2.bytes);
     if (m->touched.keys)
         sim_map_destroy(&m->touched);
+    sim_mem_free(m->slots, m->cap_slots * sizeof *m->slots);
     if (m->regions.keys)
         sim_map_destroy(&m->regions);
     memset(m, 0, sizeof *m);
@@ -208,6 +209,10 @@ void sim_model_reset(sim_model *m)
     uint64_t expect = m->touched.n;
     sim_map_destroy(&m->touched);
     sim_map_init(&m->touched, expect);
+    if (m->slots)
+        memset(m->slots, 0, m->cap_slots * sizeof *m->slots);
+    m->nslots = 0;
+    memset(m->scache_tag, 0, sizeof m->scache_tag);
     uint64_t hr = m->st.huge_regions, sr = m->st.small_regions;
     memset(&m->st, 0, sizeof m->st);
     m->st.huge_regions = hr;
@@ -282,6 +287,39 @@ static inline int level_access(sim_tlb_level *lv, uint64_t key, uint64_t index)
     return 0;
 }
 
+/* The first-touch slot of a region, created on first use. */
+static sim_touch_slot *touch_slot(sim_model *m, uint64_t region)
+{
+    unsigned c = region & 1023;
+    if (m->scache_tag[c] == region + 1)
+        return &m->slots[m->scache_idx[c]];
+    int ins;
+    uint32_t *v = sim_map_upsert(&m->touched, region, &ins);
+    if (!v)
+        return NULL;
+    if (ins) {
+        if (m->nslots == m->cap_slots) {
+            uint64_t cap = m->cap_slots ? 2 * m->cap_slots : 256;
+            if (m->touched.grow_hook)
+                m->touched.grow_hook(m->touched.grow_ctx, 1);
+            sim_touch_slot *ns = sim_mem_alloc(cap * sizeof *ns);
+            if (ns && m->slots)
+                memcpy(ns, m->slots, m->nslots * sizeof *ns);
+            if (m->touched.grow_hook)
+                m->touched.grow_hook(m->touched.grow_ctx, 0);
+            if (!ns)
+                return NULL;
+            sim_mem_free(m->slots, m->cap_slots * sizeof *m->slots);
+            m->slots = ns;
+            m->cap_slots = cap;
+        }
+        *v = (uint32_t)(++m->nslots);
+    }
+    m->scache_tag[c] = region + 1;
+    m->scache_idx[c] = *v - 1;
+    return &m->slots[*v - 1];
+}
+
 void sim_access_slow(sim_model *m, uint64_t addr)
 {
     int huge = m->mode == SIM_PAGES_2M ||
@@ -300,10 +338,20 @@ void sim_access_slow(sim_model *m, uint64_t addr)
         return;
     m->st.stlb_misses++;
     /* A page walk: the first one for a page is its first touch. */
-    int ins = 0;
-    if (!sim_map_upsert(&m->touched, key, &ins))
+    sim_touch_slot *sl = touch_slot(m, addr >> SIM_HUGE_SHIFT);
+    if (!sl)
         return;   /* out of memory growing: count nothing rather than crash */
-    if (ins) {
+    int first;
+    if (huge) {
+        first = !sl->huge;
+        sl->huge = 1;
+    } else {
+        unsigned b = (unsigned)(addr >> SIM_PAGE_SHIFT) & 511;
+        uint64_t bit = 1ull << (b & 63);
+        first = !(sl->bits[b >> 6] & bit);
+        sl->bits[b >> 6] |= bit;
+    }
+    if (first) {
         m->st.faults++;
         (huge ? &m->st.faults_2m : &m->st.faults_4k)[0]++;
     }

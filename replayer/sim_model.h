@@ -20,8 +20,10 @@
  *    distinguish them (dTLB-load + dTLB-store misses together).
  *
  * Speed: one access costs a compare when it hits the page of the previous
- * access, otherwise an L1 set scan; the first-touch hash set is consulted
- * only on page walks (a page present in any TLB level has been touched).
+ * access, otherwise an L1 set scan; the first-touch set is consulted only
+ * on page walks (a page present in any TLB level has been touched).  That
+ * set is per 2 MiB region (a small hash of regions, cache resident) with a
+ * 512-bit bitmap of its 4 KiB pages and a flag for the huge page.
  */
 #ifndef SIM_MODEL_H
 #define SIM_MODEL_H
@@ -77,6 +79,11 @@ typedef struct sim_stats {
 /* Returns 1 when the 2 MiB region containing addr is backed by a huge page. */
 typedef int (*sim_huge_fn)(void *ctx, uint64_t addr);
 
+typedef struct sim_touch_slot {
+    uint64_t bits[8];           /* 4 KiB pages of the region touched */
+    uint64_t huge;              /* the region's 2 MiB page touched */
+} sim_touch_slot;
+
 typedef struct sim_tlb_level {
     uint32_t ways, sets, set_mask;
     uint64_t *tags;             /* [sets][ways], MRU first; 0 = empty */
@@ -91,7 +98,11 @@ typedef struct sim_model {
     sim_stats st;
     /* The page of the previous access: [last_lo, last_hi). */
     uint64_t last_lo, last_hi;
-    sim_map touched;            /* first-touch set, key = page key */
+    sim_map touched;            /* first-touch set: region -> slot index + 1 */
+    struct sim_touch_slot *slots;   /* [nslots]: per region, pages touched */
+    uint64_t nslots, cap_slots;
+    uint64_t scache_tag[1024];  /* direct-mapped region (+1) -> slot cache */
+    uint32_t scache_idx[1024];
     sim_map regions;            /* thp: region -> 1 small, 2 huge */
     uint64_t rcache_tag[1024];  /* thp: direct-mapped region cache (region+1) */
     uint8_t  rcache_huge[1024];

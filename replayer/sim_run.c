@@ -197,8 +197,8 @@ int sim_run(const hak_replay *rp, const sim_alloc *a, const sim_run_opts *o,
     }
     m.touched.grow_hook = m.regions.grow_hook = grow_hook;
     m.touched.grow_ctx = m.regions.grow_ctx = &own;
-    L.page_live.grow_hook = L.region_pages.grow_hook = grow_hook;
-    L.page_live.grow_ctx = L.region_pages.grow_ctx = &own;
+    L.regions.grow_hook = grow_hook;
+    L.regions.grow_ctx = &own;
     if (o->pages == SIM_PAGES_THP) {
         if (sim_thp_init(&thp) == 0) {
             have_thp = 1;

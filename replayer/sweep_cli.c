@@ -64,7 +64,7 @@ static void usage(FILE *out)
 "                   running them; each writes its own database in --jobs-dir\n"
 "                   (default: FILE's directory), e.g.\n"
 "                     parallel < FILE    or    sed -n \"${SLURM_ARRAY_TASK_ID}p\" FILE | sh\n"
-"                   then: hak db merge OUT.db DIR/sweep-*.db\n"
+"                   then: hak db merge --db OUT.db DIR/sweep-*.db\n"
 "  --tlb, --pages, --access, --touch, --timeout   passed to hak sim (and\n"
 "                   --touch, --timeout to hak replay); see 'hak sim --help'\n"
 "  -q               no progress, ranking only\n"
@@ -483,6 +483,43 @@ static int run_jobs(job *jobs, size_t n, int par, int quiet, const char *sweep_i
     return failed;
 }
 
+/* `hak db best` (the analysis helper's ranking, with noise margins) for one
+ * metric and kind of the sweep; quietly skipped when unavailable. */
+static void db_best(const char *dbpath, int64_t sweep, const char *metric, const char *kind)
+{
+    char sid[32];
+    snprintf(sid, sizeof sid, "%lld", (long long)sweep);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        const char *argv[16];
+        int n = 0;
+        argv[n++] = "hak";
+        argv[n++] = "db";
+        argv[n++] = "best";
+        argv[n++] = "--sweep";
+        argv[n++] = sid;
+        argv[n++] = "--metric";
+        argv[n++] = metric;
+        if (kind) {
+            argv[n++] = "--kind";
+            argv[n++] = kind;
+        }
+        if (dbpath) {
+            argv[n++] = "--db";
+            argv[n++] = dbpath;
+        }
+        argv[n] = NULL;
+        int dn = open("/dev/null", O_WRONLY);
+        if (dn >= 0)
+            dup2(dn, 2);
+        execv("/proc/self/exe", (char **)argv);
+        _exit(127);
+    }
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
+}
+
 /* Prints the settings of the sweep ranked by the metric, per trace. */
 static int print_ranking(hakdb *db, int64_t sweep, const char *metric)
 {
@@ -703,7 +740,7 @@ int cmd_sweep(int argc, char **argv)
         if (!a.quiet)
             printf("wrote %zu jobs of sweep %s to %s\n"
                    "run them with e.g.  parallel < %s\n"
-                   "then combine:       hak db merge OUT.db %s/sweep-%.8s-*.db\n",
+                   "then combine:       hak db merge --db OUT.db %s/sweep-%.8s-*.db\n",
                    njobs, uuid, a.emit, a.emit, absdir, uuid);
         return 0;
     }
@@ -740,6 +777,14 @@ int cmd_sweep(int argc, char **argv)
         adopt_measured(db, &a, sweep, first_id);
     print_ranking(db, sweep, a.metric);
     hakdb_close(db);
+    if (a.sim) {
+        printf("\n");
+        db_best(a.db, sweep, "sim.page_walks", "simulated");
+    }
+    if (!a.sim_only) {
+        printf("\n");
+        db_best(a.db, sweep, "minor_faults", "measured");
+    }
     if (failed)
         hak_cmd_err(CMD, "%d of %zu jobs failed", failed, njobs);
     for (size_t i = 0; i < njobs; i++)

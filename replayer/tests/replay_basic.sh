@@ -33,7 +33,14 @@ n=$(sqlite3 "$DB" "select count(*) from runs r join builds b on b.id=r.build_id
         and r.lat_p50_ns is not null and r.addr_digest is not null
         and b.name in ('glibc','bump','hakmem')")
 [[ $n == $(( ${#allocs[@]} / 2 )) ]] && ok "one complete row per allocator" || not_ok "one complete row per allocator" "got $n"
-if [[ -e $B/lib/libhakmem.so ]]; then ok "hakmem row (library built)"; else skip "hakmem row" "build/lib/libhakmem.so not built"; fi
+if [[ -e $B/lib/libhakmem.so ]]; then
+  r=$(sqlite3 "$DB" "select b.version is not null, r.config is not null,
+        (select count(*) from run_metrics m where m.run_id=r.id and m.name='alloc.bytes_mapped' and m.value > 0)
+      from runs r join builds b on b.id=r.build_id where b.name='hakmem'")
+  [[ $r == "1|1|1" ]] && ok "hakmem row carries its version, config and alloc.* stats" || not_ok "hakmem introspection stored" "$r"
+else
+  skip "hakmem row" "build/lib/libhakmem.so not built"
+fi
 check "timelines stored" test "$(sqlite3 "$DB" "select count(*) from timelines")" -gt 10
 check "page-faults counter measured" test "$(sqlite3 "$DB" "select count(*) from run_metrics where name like 'page-faults%' and value is not null")" -ge 2
 
