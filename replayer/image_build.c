@@ -17,7 +17,10 @@
 #include "image.h"
 #include "trace.h"
 
-#define SCHED_POINTS 512     /* serial timeline samples per run */
+#define SCHED_POINTS 512     /* serial timeline samples per run, at most */
+/* A sample reads /proc/self/statm (~1 us): at least this many ops apart,
+ * so sampling stays a small fraction of even the bump allocator's window. */
+#define SCHED_MIN_GAP 4096
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -227,7 +230,7 @@ int rp_image_build(const hak_replay *rp, int recorded, const uint64_t *op_ts,
     if (!recorded) {
         th[0].op_off = 0;
         th[0].nops = n;
-        uint64_t every = n / SCHED_POINTS ? n / SCHED_POINTS : 1, s = 0;
+        uint64_t every = n / SCHED_POINTS > SCHED_MIN_GAP ? n / SCHED_POINTS : SCHED_MIN_GAP, s = 0;
         int64_t live = 0;
         for (uint64_t i = 0; i < n; i++) {
             const hak_rop *o = &rp->ops[i];

@@ -230,7 +230,8 @@ int main(int argc, char **argv)
         uint64_t most = 0;
         for (uint32_t t = 0; t < nth; t++)
             if (th[t].nops > most) { most = th[t].nops; w->sampler_tid = t; }
-        w->sample_every = most / 256 ? most / 256 : 1;
+        /* ~256 samples; each reads statm (~1 us), so at least 4096 ops apart */
+        w->sample_every = most / 256 > 4096 ? most / 256 : 4096;
         threads = harness_map("hak-replay-pthreads", nth * sizeof(pthread_t));
         for (uint32_t t = 0; t < nth; t++) {
             int e = pthread_create(&threads[t], NULL, rp_run_thread, &w->ts_arr[t]);

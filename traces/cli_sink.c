@@ -20,6 +20,7 @@ static int flush_one(cli_sink *s, uint32_t tid)
         snprintf(s->err, sizeof s->err, "%s", hak_tw_error(s->w));
         return -1;
     }
+    s->buffered -= b->n;
     b->n = 0;
     return 0;
 }
@@ -40,12 +41,19 @@ int cli_sink_put(cli_sink *s, const hak_event *ev)
         s->nt = nt;
     }
     cli_tbuf *b = &s->t[ev->tid];
-    if (!b->ev && !(b->ev = malloc(CLI_SINK_BATCH * sizeof *b->ev))) {
-        snprintf(s->err, sizeof s->err, "out of memory");
-        return -1;
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 256;
+        hak_event *e = realloc(b->ev, cap * sizeof *e);
+        if (!e) {
+            snprintf(s->err, sizeof s->err, "out of memory");
+            return -1;
+        }
+        b->ev = e;
+        b->cap = cap;
     }
     b->ev[b->n++] = *ev;
     s->events++;
+    s->buffered++;
     if (b->n == CLI_SINK_BATCH && flush_one(s, ev->tid))
         return -1;
     if (ev->op == HAK_OP_THREAD_EXIT) {   /* the thread is done: release its buffer */
@@ -53,7 +61,10 @@ int cli_sink_put(cli_sink *s, const hak_event *ev)
             return -1;
         free(b->ev);
         b->ev = NULL;
+        b->cap = 0;
     }
+    if (s->buffered > CLI_SINK_TOTAL)
+        return cli_sink_flush(s);
     return 0;
 }
 

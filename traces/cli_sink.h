@@ -3,9 +3,11 @@
  * The writer takes chunks of one thread's events (trace.h); generators and
  * importers produce one global stream.  The sink buffers each thread's
  * events and hands a thread's buffer to the writer when it is full, when
- * the thread exits, and at the end, so memory stays bounded by
- * (threads with buffered events) x CLI_SINK_BATCH events whatever the
- * stream's length. */
+ * the thread exits, and at the end.  Buffers start small and double up to
+ * CLI_SINK_BATCH events, and when all buffers together hold more than
+ * CLI_SINK_TOTAL events every buffer is written out, so memory is bounded
+ * (about CLI_SINK_TOTAL x 72 bytes) whatever the stream's length and its
+ * number of threads. */
 #ifndef HAK_CLI_SINK_H
 #define HAK_CLI_SINK_H
 
@@ -15,14 +17,16 @@
 #include "trace.h"
 
 #define CLI_SINK_BATCH 8192
+#define CLI_SINK_TOTAL (1u << 19)
 
-typedef struct cli_tbuf { hak_event *ev; size_t n; } cli_tbuf;
+typedef struct cli_tbuf { hak_event *ev; size_t n, cap; } cli_tbuf;
 
 typedef struct cli_sink {
     hak_trace_writer *w;
     cli_tbuf *t;
     uint32_t nt;
     uint64_t events;
+    uint64_t buffered;        /* events in all buffers */
     char err[256];
 } cli_sink;
 
