@@ -2,6 +2,7 @@
  * rendering; the HTML page is report_html.c. */
 #include "report.h"
 #include "hakdb_int.h"
+#include "report_svg.h"
 #include "hak_cli.h"
 #include "hak_util.h"
 
@@ -11,11 +12,12 @@
 #include <string.h>
 
 const char *const rp_metric[RP_NMETRIC] = {"ops_per_s", "minor_faults", "peak_rss_bytes",
-                                           "lat_p99_ns", "sim.dtlb_misses"};
+                                           "lat_p99_ns", "sim.dtlb_misses", "fidelity"};
 const char *const rp_metric_title[RP_NMETRIC] = {"ops/s", "page faults (minor)", "peak RSS",
-                                                 "p99 latency", "dTLB misses (simulated)"};
-const char *const rp_metric_unit[RP_NMETRIC] = {"ops/s", "count", "bytes", "ns", "count"};
-static const int rp_higher[RP_NMETRIC] = {1, 0, 0, 0, 0};
+                                                 "p99 latency", "dTLB misses (simulated)",
+                                                 "RSS fidelity"};
+const char *const rp_metric_unit[RP_NMETRIC] = {"ops/s", "count", "bytes", "ns", "count", "ratio"};
+static const int rp_higher[RP_NMETRIC] = {1, 0, 0, 0, 0, 1};
 
 static char *col_dup(sqlite3_stmt *st, int i)
 {
@@ -136,6 +138,13 @@ static int gather_trace(hakdb *db, rp_report *r, rp_trace *t, char *err, size_t 
     }
     sqlite3_finalize(st);
     qsort(t->s, t->ns, sizeof *t->s, cmp_setting);
+    /* one hue per allocator; its knob settings in lighter shades */
+    for (size_t i = 0; i < t->ns; i++) {
+        int k = 0;
+        for (size_t j = 0; j < i; j++)
+            k += !strcmp(t->s[j].alloc, t->s[i].alloc);
+        snprintf(t->s[i].color, sizeof t->s[i].color, "%s", svg_shade(svg_color_for(t->s[i].alloc), k));
+    }
     /* the timeline shown per setting: its latest ok run that has one */
     sqlite3_prepare_v2(hakdb_sqlite(db),
         "SELECT max(r.id) FROM runs r JOIN builds b ON b.id = r.build_id WHERE r.trace_id = ?1"
@@ -154,7 +163,7 @@ static int gather_trace(hakdb *db, rp_report *r, rp_trace *t, char *err, size_t 
     sqlite3_finalize(st);
     for (int k = 0; k < RP_NMETRIC; k++) {
         t->best[k] = -1;
-        for (size_t i = 0; i < t->ns; i++) {
+        for (size_t i = 0; i < t->ns && k != RP_NMETRIC - 1; i++) {   /* fidelity: no "best" */
             if (!t->s[i].m[k].n)
                 continue;
             int b = t->best[k];
@@ -317,8 +326,8 @@ void rp_text(hakdb *db, const rp_report *r, FILE *out)
                 (long long)t->threads, t->threads == 1 ? "" : "s",
                 t->duration_ns >= 0 ? db_fmt_value((double)t->duration_ns, "ns", d, sizeof d) : "?");
         static const char *const nm[] = {"setting", "runs", "ops/s", "ops/s range", "minflt",
-                                         "peak RSS", "p99 lat", "dTLB (sim)", "failed"};
-        db_tbl *tb = db_tbl_new(9, nm);
+                                         "peak RSS", "p99 lat", "dTLB (sim)", "fidelity", "failed"};
+        db_tbl *tb = db_tbl_new(10, nm);
         for (size_t k = 0; k < t->ns; k++) {
             const rp_setting *s = &t->s[k];
             size_t row = db_tbl_add_row(tb);
@@ -329,7 +338,7 @@ void rp_text(hakdb *db, const rp_report *r, FILE *out)
                 if (s->m[m].n > runs)
                     runs = s->m[m].n;
             db_tbl_setf(tb, row, 1, DB_INT, "%zu", runs);
-            int cols[RP_NMETRIC] = {2, 4, 5, 6, 7};
+            int cols[RP_NMETRIC] = {2, 4, 5, 6, 7, 8};
             for (int m = 0; m < RP_NMETRIC; m++) {
                 if (!s->m[m].n) {
                     db_tbl_set(tb, row, cols[m], DB_REAL, NULL);
@@ -348,14 +357,15 @@ void rp_text(hakdb *db, const rp_report *r, FILE *out)
                 db_tbl_set(tb, row, 3, DB_REAL, NULL);
             }
             if (s->failed)
-                db_tbl_setf(tb, row, 8, DB_TEXT, "%lld (%.40s)", (long long)s->failed,
+                db_tbl_setf(tb, row, 9, DB_TEXT, "%lld (%.40s)", (long long)s->failed,
                             s->fail_reason ? s->fail_reason : "");
             else
-                db_tbl_set(tb, row, 8, DB_TEXT, "");
+                db_tbl_set(tb, row, 9, DB_TEXT, "");
         }
         db_tbl_print(tb, DB_FMT_TEXT, out);
         db_tbl_free(tb);
-        fprintf(out, "(* best in column; medians over repeats; '-' = not measured)\n");
+        fprintf(out, "(* best in column; medians over repeats; '-' = not measured; fidelity: RSS\n"
+                     " timeline similarity of the replay to the recording, 1 = same shape)\n");
         if (r->base && r->neu) {
             fprintf(out, "\nwhat changed, %s -> %s (settings above: %s):\n", r->base, r->neu,
                     r->label ? r->label : r->neu);

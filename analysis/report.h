@@ -6,7 +6,7 @@
 
 #include "db_cli.h"
 
-#define RP_NMETRIC 5
+#define RP_NMETRIC 6   /* the last, fidelity, describes the replay, not the allocator */
 /* Metrics summarised per setting, in table order. */
 extern const char *const rp_metric[RP_NMETRIC];     /* names */
 extern const char *const rp_metric_title[RP_NMETRIC];
@@ -18,6 +18,7 @@ typedef struct rp_setting {
     int64_t failed;                    /* runs not ok */
     char *fail_reason;                 /* one example, NULL if none */
     int64_t tl_run;                    /* run whose timeline is shown, -1 none */
+    char color[8];                     /* allocator colour, shaded per knob setting */
 } rp_setting;
 
 typedef struct rp_hist {

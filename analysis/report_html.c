@@ -29,10 +29,11 @@ static const char *const css =
     "th{background:#f1f5f9;text-align:left;font-weight:600;border-bottom:2px solid #cbd5e1}"
     "th,td{padding:4px 10px;border-bottom:1px solid #e5e7eb;white-space:nowrap}"
     "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}"
+    "td.name{white-space:normal;max-width:340px}.scroll{overflow-x:auto}"
     "td.best{background:#dcfce7;font-weight:600}td.na{color:#94a3b8;text-align:right}"
     "td.fail{color:#b91c1c}.sw{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}"
     ".reg{color:#b91c1c;font-weight:700}.imp{color:#15803d;font-weight:700}.same{color:#57606a}"
-    ".charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:18px 28px;margin-top:10px}"
+    ".charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(540px,1fr));gap:18px 28px;margin-top:10px}"
     "svg.chart{background:#fff;font-family:inherit;width:100%;height:auto}"
     "svg .ct{font-size:13px;font-weight:600;fill:#1f2328}svg .cn{font-size:11px;fill:#57606a}"
     "svg .ax{font-size:10.5px;fill:#57606a}svg .vert{writing-mode:vertical-rl}"
@@ -64,7 +65,7 @@ static void cards(FILE *o, const rp_trace *t)
 {
     static const char *const keys[RP_NMETRIC] = {"fastest (ops/s)", "fewest page faults",
                                                  "smallest peak RSS", "lowest p99 latency",
-                                                 "fewest dTLB misses (sim)"};
+                                                 "fewest dTLB misses (sim)", ""};
     fputs("<div class=\"cards\">\n", o);
     for (int k = 0; k < RP_NMETRIC; k++) {
         int b = t->best[k];
@@ -88,13 +89,14 @@ static void cards(FILE *o, const rp_trace *t)
             double ratio = k == 0 ? x->median / y->median : y->median / x->median;
             snprintf(sub, sizeof sub, "%s; %.2fx vs %s (%s)", db_fmt_value(x->median, rp_metric_unit[k], a, sizeof a),
                      ratio, t->s[runner].name,
-                     c.verdict == DB_BETTER ? (db_metric_deterministic(rp_metric[k]) ? "deterministic" : "beyond noise")
+                     x->median == y->median ? "tie"
+                     : c.verdict == DB_BETTER ? (db_metric_deterministic(rp_metric[k]) ? "deterministic" : "beyond noise")
                      : c.verdict == DB_SAME ? (db_metric_deterministic(rp_metric[k]) ? "tie" : "within noise")
                      : "1 run: unsure");
         } else {
             snprintf(sub, sizeof sub, "%s; only setting measured", db_fmt_value(s->m[k].median, rp_metric_unit[k], a, sizeof a));
         }
-        card(o, keys[k], v, sub, svg_color_for(s->alloc));
+        card(o, keys[k], v, sub, s->color);
     }
     fputs("</div>\n", o);
 }
@@ -107,7 +109,7 @@ static void settings_table(FILE *o, const rp_trace *t)
         for (size_t i = 0; i < t->ns; i++)
             show[k] |= t->s[i].m[k].n > 0;
     }
-    fputs("<table><tr><th>allocator + knobs</th><th class=\"n\">runs</th>", o);
+    fputs("<div class=\"scroll\"><table><tr><th>allocator + knobs</th><th class=\"n\">runs</th>", o);
     for (int k = 0; k < RP_NMETRIC; k++)
         if (show[k])
             fprintf(o, "<th class=\"n\">%s</th>%s", rp_metric_title[k], k == 0 ? "<th class=\"n\">range</th>" : "");
@@ -118,7 +120,7 @@ static void settings_table(FILE *o, const rp_trace *t)
         for (int k = 0; k < RP_NMETRIC; k++)
             if (s->m[k].n > runs)
                 runs = s->m[k].n;
-        fprintf(o, "<tr><td><span class=\"sw\" style=\"background:%s\"></span>", svg_color_for(s->alloc));
+        fprintf(o, "<tr><td class=\"name\"><span class=\"sw\" style=\"background:%s\"></span>", s->color);
         esc(o, s->name);
         fprintf(o, "</td><td class=\"n\">%zu</td>", runs);
         for (int k = 0; k < RP_NMETRIC; k++) {
@@ -147,8 +149,9 @@ static void settings_table(FILE *o, const rp_trace *t)
         }
         fputs("</tr>\n", o);
     }
-    fputs("</table>\n<p class=\"meta\">Medians over repeated runs; green = best in column; "
-          "&ndash; = not measured (NULL), never zero.</p>\n", o);
+    fputs("</table></div>\n<p class=\"meta\">Medians over repeated runs; green = best in column; "
+          "&ndash; = not measured (NULL), never zero; RSS fidelity = how closely the replay's RSS "
+          "timeline follows the recorded program's (1 = same shape).</p>\n", o);
 }
 
 static void compare_table(FILE *o, const rp_report *r, const rp_trace *t)
@@ -199,7 +202,7 @@ static void bar_chart(FILE *o, const rp_trace *t, int k, const char *note)
         const rp_setting *s = &t->s[i];
         if (!s->m[k].n && !s->failed)
             continue;
-        bars[n++] = (svg_bar){s->name, svg_color_for(s->alloc), s->m[k].n ? s->m[k].median : NAN,
+        bars[n++] = (svg_bar){s->name, s->color, s->m[k].n ? s->m[k].median : NAN,
                               s->m[k].n > 1 ? s->m[k].min : NAN, s->m[k].n > 1 ? s->m[k].max : NAN,
                               t->best[k] == (int)i && t->ns > 1, s->failed > 0};
     }
@@ -247,7 +250,7 @@ static void timeline_chart(FILE *o, hakdb *db, const rp_trace *t)
         size_t k;
         load_series(db, "SELECT t_ns, rss_bytes FROM timelines WHERE run_id = ?1 ORDER BY idx",
                     t->s[i].tl_run, &xs[n], &ys[n], &k);
-        s[n] = (svg_series){t->s[i].name, svg_color_for(t->s[i].alloc), 0, k, xs[n], ys[n]};
+        s[n] = (svg_series){t->s[i].name, t->s[i].color, 0, k, xs[n], ys[n]};
         n++;
     }
     size_t k;

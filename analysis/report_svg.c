@@ -3,6 +3,7 @@
 #include "db_cli.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -21,6 +22,36 @@ const char *svg_color_for(const char *alloc)
     for (const char *p = alloc; *p; p++)
         h = (h ^ (unsigned char)*p) * 16777619u;
     return palette[h % (sizeof palette / sizeof *palette)];
+}
+
+void svg_shorten(const char *s, size_t max, char *out, size_t len)
+{
+    size_t n = strlen(s);
+    if (n <= max || max < 8) {
+        snprintf(out, len, "%s", s);
+        return;
+    }
+    /* keep both ends: the allocator and the last knob usually differ */
+    size_t head = (max - 3) / 2, tail = max - 3 - head;
+    snprintf(out, len, "%.*s...%s", (int)head, s, s + n - tail);
+}
+
+const char *svg_shade(const char *hex, int k)
+{
+    static char ring[8][8];
+    static int next;
+    /* > 0: towards white, < 0: towards black; never so light it vanishes */
+    static const double mix[] = {0, 0.4, -0.35, 0.2, -0.55, 0.55};
+    unsigned r = 0, g = 0, b = 0;
+    if (sscanf(hex, "#%2x%2x%2x", &r, &g, &b) != 3)
+        return hex;
+    double m = mix[(unsigned)k % (sizeof mix / sizeof *mix)];
+    char *out = ring[next++ % 8];
+    unsigned c[3] = {r, g, b};
+    for (int i = 0; i < 3; i++)
+        c[i] = m >= 0 ? (unsigned)(c[i] + (255 - c[i]) * m) : (unsigned)(c[i] * (1 + m));
+    snprintf(out, 8, "#%02x%02x%02x", c[0] & 0xff, c[1] & 0xff, c[2] & 0xff);
+    return out;
 }
 
 /* A "nice" axis maximum >= v: 1, 2, 2.5 or 5 times a power of ten. */
@@ -46,7 +77,7 @@ static void text(FILE *out, double x, double y, const char *anchor, const char *
 void svg_bars(FILE *out, const char *title, const char *unit, const char *note,
               const svg_bar *bars, size_t n)
 {
-    const double W = 640, label_w = 250, value_w = 90, row = 26, top = 34;
+    const double W = 700, label_w = 300, value_w = 90, row = 26, top = 34;
     double plot_w = W - label_w - value_w - 10;
     double H = top + row * (double)n + 26;
     double vmax = 0;
@@ -76,9 +107,7 @@ void svg_bars(FILE *out, const char *title, const char *unit, const char *note,
         const svg_bar *b = &bars[i];
         double y = top + row * (double)i;
         char lbl[200];
-        snprintf(lbl, sizeof lbl, "%s", b->label);
-        if (strlen(lbl) > 38)
-            strcpy(lbl + 35, "...");
+        svg_shorten(b->label, 40, lbl, sizeof lbl);
         text(out, label_w - 8, y + row / 2 + 4, "end", b->best ? "lb best" : "lb", lbl);
         if (isnan(b->value)) {
             text(out, label_w + 4, y + row / 2 + 4, "start", "na", b->failed ? "every run failed" : "not measured");
@@ -105,7 +134,7 @@ void svg_bars(FILE *out, const char *title, const char *unit, const char *note,
 void svg_lines(FILE *out, const char *title, const char *x_label, const char *unit,
                const svg_series *s, size_t n)
 {
-    const double W = 640, L = 70, R = 12, T = 30, B = 52 + 14 * (double)((n + 1) / 2);
+    const double W = 700, L = 70, R = 12, T = 30, B = 52 + 14 * (double)((n + 1) / 2);
     const double H = 230 + B;
     double pw = W - L - R, ph = H - T - B;
     double ymax = 0;
@@ -142,13 +171,11 @@ void svg_lines(FILE *out, const char *title, const char *x_label, const char *un
     }
     /* legend under the axis label, two entries per line */
     for (size_t i = 0; i < n; i++) {
-        double x = L + (double)(i % 2) * 270, y = T + ph + 46 + (double)(i / 2) * 14;
+        double x = L + (double)(i % 2) * 300, y = T + ph + 46 + (double)(i / 2) * 14;
         fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2.5\"%s/>\n",
                 x, y - 4, x + 18, y - 4, s[i].color, s[i].dashed ? " stroke-dasharray=\"6 4\"" : "");
-        char nm[48];
-        snprintf(nm, sizeof nm, "%s", s[i].name);
-        if (strlen(nm) > 40)
-            strcpy(nm + 37, "...");
+        char nm[64];
+        svg_shorten(s[i].name, 44, nm, sizeof nm);
         text(out, x + 22, y, "start", "lg", nm);
     }
     fputs("</svg>\n", out);
@@ -157,7 +184,7 @@ void svg_lines(FILE *out, const char *title, const char *x_label, const char *un
 void svg_hist(FILE *out, const char *title, const char *y_label,
               const char *const *labels, const double *values, size_t n, const char *color)
 {
-    const double W = 640, H = 240, L = 60, R = 10, T = 30, B = 46;
+    const double W = 700, H = 240, L = 60, R = 10, T = 30, B = 46;
     double pw = W - L - R, ph = H - T - B;
     double vmax = 0;
     for (size_t i = 0; i < n; i++)

@@ -36,5 +36,10 @@ void svg_hist(FILE *out, const char *title, const char *y_label,
 
 /* A stable colour per allocator name. */
 const char *svg_color_for(const char *alloc);
+/* The k-th shade of a "#rrggbb" colour (k = 0: itself; then lighter), for
+ * several knob settings of one allocator.  Static ring of 8 results. */
+const char *svg_shade(const char *hex, int k);
+/* s shortened to at most max characters by cutting out its middle. */
+void svg_shorten(const char *s, size_t max, char *out, size_t len);
 
 #endif

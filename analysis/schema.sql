@@ -19,7 +19,7 @@
 --  * traces, builds and machines are keyed by content hashes; runs and
 --    sweeps by random UUIDs.  `hak db merge` uses those keys to combine
 --    databases from several machines without duplicates.
--- Schema version: 2.
+-- Schema version: 3.
 
 ------------------------------------------------------------------------
 -- traces: one row per distinct trace file (by content).
@@ -253,13 +253,26 @@ CREATE VIEW run_metric_values AS
   UNION ALL SELECT id, 'fidelity',        fidelity,        'ratio', 'harness', NULL FROM runs
   UNION ALL SELECT run_id, name, value, unit, source, reason FROM run_metrics;
 
+-- trace_names: each trace's display name: the recorded program's base name,
+-- or the file name for synthetic traces (whose program is the generator,
+-- 'hak trace synth'), else the hash.  What `hak db` and `hak report` show.
+CREATE VIEW trace_names AS
+  SELECT t.id AS trace_id,
+         coalesce(CASE WHEN t.program IS NULL OR t.program LIKE 'hak %' OR t.program = 'unknown'
+                       THEN replace(t.path, rtrim(t.path, replace(t.path, '/', '')), '')
+                       ELSE replace(t.program, rtrim(t.program, replace(t.program, '/', '')), '')
+                  END, t.hash) AS name
+  FROM traces t;
+
 -- run_summary: one row per run with its trace, build and machine joined in
 -- and the common counters pivoted into columns (NULL = not measured).
+-- trace is the display name (trace_names); trace_program the full program.
 -- `setting` is the allocator name plus its knobs ('hakmem HAKMEM_HUGEPAGE=madvise').
 CREATE VIEW run_summary AS
   SELECT r.id AS run_id, r.uuid, r.created_at, r.started_at, r.label, r.kind,
          r.status, r.error,
-         r.trace_id, t.program AS trace, t.hash AS trace_hash,
+         r.trace_id, tn.name AS trace, t.program AS trace_program, t.path AS trace_path,
+         t.hash AS trace_hash,
          r.build_id, b.name AS alloc, b.hash AS build_hash, b.version AS build_version,
          r.machine_id, m.hostname,
          r.env, b.name || CASE WHEN r.env <> '' THEN ' ' || r.env ELSE '' END AS setting,
@@ -276,6 +289,7 @@ CREATE VIEW run_summary AS
          (SELECT value FROM run_metrics x WHERE x.run_id = r.id AND x.name = 'iTLB-load-misses')  AS itlb_load_misses,
          (SELECT value FROM run_metrics x WHERE x.run_id = r.id AND x.name = 'sim.dtlb_misses')   AS sim_dtlb_misses
   FROM runs r
-  JOIN traces t   ON t.id = r.trace_id
-  JOIN builds b   ON b.id = r.build_id
-  JOIN machines m ON m.id = r.machine_id;
+  JOIN traces t      ON t.id = r.trace_id
+  JOIN trace_names tn ON tn.trace_id = r.trace_id
+  JOIN builds b      ON b.id = r.build_id
+  JOIN machines m    ON m.id = r.machine_id;

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -217,54 +218,6 @@ static int parse_args(int argc, char **argv, sim_args *a)
     return -1;   /* go on */
 }
 
-/* Makes the next exec load the allocator with LD_PRELOAD. */
-static void set_preload(const char *path)
-{
-    const char *old = getenv("LD_PRELOAD");
-    char buf[8192];
-    snprintf(buf, sizeof buf, "%s%s%s", path, old && *old ? ":" : "", old && *old ? old : "");
-    setenv("LD_PRELOAD", buf, 1);
-    setenv("HAK_SIM_PRELOADED", path, 1);
-}
-
-static void exec_self(int argc, char **argv)
-{
-    char **nargv = calloc((size_t)argc + 2, sizeof *nargv);
-    if (!nargv)
-        return;
-    nargv[0] = "hak";
-    for (int i = 0; i < argc; i++)
-        nargv[i + 1] = argv[i];
-    fflush(NULL);
-    execv("/proc/self/exe", nargv);
-    free(nargv);
-}
-
-/* Re-executes `hak sim ...` once with ASLR off and the knobs set (and the
- * allocator preloaded with --load preload).  Returns only when that is not
- * possible or already done. */
-static void reexec_if_needed(int argc, char **argv, const sim_args *a)
-{
-    if (getenv("HAK_SIM_REEXECED"))
-        return;
-    for (int i = 0; i < a->nenv; i++) {
-        char kv[1024];
-        snprintf(kv, sizeof kv, "%s", a->env[i]);
-        char *eq = strchr(kv, '=');
-        *eq = '\0';
-        setenv(kv, eq + 1, 1);
-    }
-    setenv("HAK_SIM_REEXECED", "1", 1);
-    if (a->load == 2 && a->alloc_path[0])
-        set_preload(a->alloc_path);
-    int pers = personality(0xffffffff);
-    if (pers != -1)
-        personality((unsigned long)pers | ADDR_NO_RANDOMIZE);
-    if (pers == -1 && !(a->load == 2 && a->alloc_path[0]))
-        return;   /* nothing gained by an exec: run with randomised addresses */
-    exec_self(argc, argv);   /* returns only when exec failed */
-}
-
 /* With the allocator preloaded, the process's malloc must be the library's. */
 static int preloaded_ok(const char *path, char *err, size_t errlen)
 {
@@ -274,7 +227,7 @@ static int preloaded_ok(const char *path, char *err, size_t errlen)
         snprintf(want, sizeof want, "%s", path);
     if (!dladdr((void *)malloc, &di) || !di.dli_fname || !realpath(di.dli_fname, real) ||
         strcmp(real, want)) {
-        snprintf(err, errlen, "LD_PRELOAD=%s did not replace malloc (it comes from %s)",
+        snprintf(err, errlen, "LD_PRELOAD=%.200s did not replace malloc (it comes from %.200s)",
                  path, di.dli_fname ? di.dli_fname : "?");
         return 0;
     }
@@ -290,40 +243,119 @@ static void env_text(const sim_args *a, char *buf, size_t len)
         off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? " " : "", a->env[i]);
 }
 
-typedef struct child_out {
+/* The job handed to the worker process, in one shared memfd: this header
+ * (the worker writes `load_failed` and `res`), then the replay ops at
+ * ops_off.  The worker is a fresh exec of hak, so the allocator under test
+ * (dlopen()ed, preloaded or glibc) starts from a pristine process: no heap
+ * state inherited from reading the trace, no copy-on-write pages. */
+#define SIM_JOB_MAGIC 0x48414b53494d4a31ull   /* "HAKSIMJ1" */
+typedef struct sim_job {
+    uint64_t magic;
+    uint64_t nops, nobjects, ops_off, bytes;
+    sim_run_opts opts;
+    int preload;                /* 1: the allocator is LD_PRELOADed */
+    char alloc_path[PATH_MAX];  /* "" = glibc */
     int load_failed;
     sim_result res;
-} child_out;
+} sim_job;
 
-/* Runs the replay in a child; fills *out and the status text. */
-static const char *run_child(const sim_args *a, const hak_replay *rp, child_out *out,
-                             char *why, size_t whylen)
+static sim_job *job_create(const hak_replay *rp, const sim_args *a, int *fd_out,
+                           char *err, size_t errlen)
 {
+    size_t hdr = (sizeof(sim_job) + 4095) & ~(size_t)4095;
+    size_t bytes = hdr + (size_t)rp->nops * sizeof *rp->ops;
+    int fd = memfd_create("hak-sim-job", 0);
+    if (fd < 0 || ftruncate(fd, (off_t)bytes) != 0) {
+        snprintf(err, errlen, "memfd: %s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    sim_job *j = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (j == MAP_FAILED) {
+        snprintf(err, errlen, "mmap: %s", strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    j->magic = SIM_JOB_MAGIC;
+    j->nops = rp->nops;
+    j->nobjects = rp->nobjects;
+    j->ops_off = hdr;
+    j->bytes = bytes;
+    j->opts = a->o;
+    snprintf(j->alloc_path, sizeof j->alloc_path, "%s", a->alloc_path);
+    if (rp->nops)
+        memcpy((char *)j + hdr, rp->ops, (size_t)rp->nops * sizeof *rp->ops);
+    *fd_out = fd;
+    return j;
+}
+
+/* `hak sim --worker FD`: runs the job in this (fresh) process. */
+static int sim_worker(const char *fdtxt)
+{
+    uint64_t fdv;
+    struct stat st;
+    if (hak_parse_u64(fdtxt, &fdv) || fdv > INT32_MAX || fstat((int)fdv, &st) != 0 ||
+        st.st_size < (off_t)sizeof(sim_job)) {
+        hak_cmd_err(CMD, "--worker %s: not a simulation job", fdtxt);
+        return 2;
+    }
+    /* Populated now, so reading the ops does not fault inside the window. */
+    sim_job *j = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
+                      MAP_SHARED | MAP_POPULATE, (int)fdv, 0);
+    if (j == MAP_FAILED || j->magic != SIM_JOB_MAGIC || j->bytes != (uint64_t)st.st_size) {
+        hak_cmd_err(CMD, "--worker %s: not a simulation job", fdtxt);
+        return 2;
+    }
+    char err[512];
+    sim_alloc al;
+    snprintf(j->res.load, sizeof j->res.load, "%s",
+             !j->alloc_path[0] ? "process" : j->preload ? "preload" : "dlopen");
+    if ((j->preload && !preloaded_ok(j->alloc_path, err, sizeof err)) ||
+        sim_alloc_load(j->preload || !j->alloc_path[0] ? "glibc" : j->alloc_path,
+                       &al, err, sizeof err)) {
+        j->load_failed = 1;
+        snprintf(j->res.error, sizeof j->res.error, "%.250s", err);
+        return 3;
+    }
+    hak_replay rp;
+    memset(&rp, 0, sizeof rp);
+    rp.nops = j->nops;
+    rp.nobjects = (uint32_t)j->nobjects;
+    rp.ops = (hak_rop *)((char *)j + j->ops_off);
+    sim_run(&rp, &al, &j->opts, &j->res);
+    return j->res.ok ? 0 : 4;
+}
+
+/* Runs the job in a worker process; returns the status text. */
+static const char *run_worker(const sim_args *a, sim_job *j, int fd, char *why, size_t whylen)
+{
+    fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
         snprintf(why, whylen, "fork: %s", strerror(errno));
         return "error";
     }
     if (pid == 0) {
-        char err[256];
-        sim_alloc al;
-        const char *pre = getenv("HAK_SIM_PRELOADED");
-        int preloaded = pre && a->alloc_path[0] && !strcmp(pre, a->alloc_path);
-        snprintf(out->res.load, sizeof out->res.load, "%s",
-                 !a->alloc_path[0] ? "process" : preloaded ? "preload" : "dlopen");
-        if (preloaded && !preloaded_ok(a->alloc_path, err, sizeof err)) {
-            out->load_failed = 1;
-            snprintf(out->res.error, sizeof out->res.error, "%s", err);
-            _exit(3);
+        for (int i = 0; i < a->nenv; i++) {
+            char kv[1024];
+            snprintf(kv, sizeof kv, "%s", a->env[i]);
+            char *eq = strchr(kv, '=');
+            *eq = '\0';
+            setenv(kv, eq + 1, 1);
         }
-        if (sim_alloc_load(preloaded || !a->alloc_path[0] ? "glibc" : a->alloc_path,
-                           &al, err, sizeof err)) {
-            out->load_failed = 1;
-            snprintf(out->res.error, sizeof out->res.error, "%s", err);
-            _exit(3);
+        if (j->preload) {
+            const char *old = getenv("LD_PRELOAD");
+            char buf[8192];
+            snprintf(buf, sizeof buf, "%s%s%s", j->alloc_path, old && *old ? ":" : "",
+                     old && *old ? old : "");
+            setenv("LD_PRELOAD", buf, 1);
         }
-        sim_run(rp, &al, &a->o, &out->res);
-        _exit(out->res.ok ? 0 : 4);
+        char fdtxt[16];
+        snprintf(fdtxt, sizeof fdtxt, "%d", fd);
+        execl("/proc/self/exe", "hak", "sim", "--worker", fdtxt, (char *)NULL);
+        fprintf(stderr, "hak sim: exec: %s\n", strerror(errno));
+        _exit(5);
     }
     uint64_t deadline = hak_mono_ns() + a->timeout_ns;
     int st = 0;
@@ -348,12 +380,13 @@ static const char *run_child(const sim_args *a, const hak_replay *rp, child_out 
         snprintf(why, whylen, "replay killed by signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
         return "crashed";
     }
-    if (out->load_failed) {
-        snprintf(why, whylen, "%s", out->res.error);
+    if (j->load_failed) {
+        snprintf(why, whylen, "%s", j->res.error);
         return "load_failed";
     }
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || !out->res.ok) {
-        snprintf(why, whylen, "%s", out->res.error[0] ? out->res.error : "replay failed");
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || !j->res.ok) {
+        snprintf(why, whylen, "%s", j->res.error[0] ? j->res.error
+                 : WIFEXITED(st) && WEXITSTATUS(st) == 5 ? "cannot exec the worker" : "replay failed");
         return "error";
     }
     return "ok";
@@ -391,6 +424,8 @@ static void print_summary(const sim_args *a, const char *alloc_name, const char 
 
 int cmd_sim(int argc, char **argv)
 {
+    if (argc == 3 && !strcmp(argv[1], "--worker"))
+        return sim_worker(argv[2]);
     sim_args a;
     int rc = parse_args(argc, argv, &a);
     if (rc >= 0)
@@ -423,11 +458,9 @@ int cmd_sim(int argc, char **argv)
         return 1;
     }
     hak_tr_close(tr);
-    /* Open (create, migrate) the database before the re-exec: its errors
-     * show early, and in the process that replays, the database is only
-     * touched after the replay, so glibc's heap (shared with the replay
-     * when --alloc glibc) is the same whatever state the file is in. */
-    if (!a.no_db && !getenv("HAK_SIM_REEXECED")) {
+    /* Open (create, migrate) the database first: its errors show before
+     * the replay rather than after it. */
+    if (!a.no_db) {
         hakdb *db = hakdb_open(a.db, err, sizeof err);
         if (!db) {
             hak_cmd_err(CMD, "%s", err);
@@ -435,7 +468,11 @@ int cmd_sim(int argc, char **argv)
         }
         hakdb_close(db);
     }
-    reexec_if_needed(argc, argv, &a);
+    /* Address randomisation off for the worker (personality survives
+     * exec): the same inputs give the same addresses, hence TLB sets. */
+    int pers = personality(0xffffffff);
+    if (pers != -1)
+        personality((unsigned long)pers | ADDR_NO_RANDOMIZE);
 
     tr = hak_tr_open(a.trace, err, sizeof err);
     if (!tr) {
@@ -460,27 +497,26 @@ int cmd_sim(int argc, char **argv)
     int64_t events = (int64_t)hak_tr_nevents(tr), threads = (int64_t)hak_tr_nthreads(tr);
     hak_tr_close(tr);
 
-    child_out *out = mmap(NULL, sizeof *out, PROT_READ | PROT_WRITE,
-                          MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (out == MAP_FAILED) {
-        hak_cmd_err(CMD, "mmap: %s", strerror(errno));
-        hak_replay_free(&rp);
+    int jfd = -1;
+    sim_job *job = job_create(&rp, &a, &jfd, err, sizeof err);
+    hak_replay_free(&rp);
+    if (!job) {
+        hak_cmd_err(CMD, "%s", err);
         return 1;
     }
-    memset(out, 0, sizeof *out);
     char why[512] = "";
     int64_t start_wall = (int64_t)hak_wall_ns();
-    const char *status = run_child(&a, &rp, out, why, sizeof why);
-    if (!strcmp(status, "load_failed") && a.load == 0 && a.alloc_path[0] &&
-        !getenv("HAK_SIM_PRELOADED") && strstr(why, "dlopen")) {
-        /* Cannot be dlopen()ed (static TLS, ...): run preloaded instead. */
-        set_preload(a.alloc_path);
-        munmap(out, sizeof *out);
-        hak_replay_free(&rp);
-        exec_self(argc, argv);
-        hak_cmd_err(CMD, "re-exec with LD_PRELOAD failed: %s", strerror(errno));
-        return 1;
+    job->preload = a.load == 2 && a.alloc_path[0];
+    const char *status = run_worker(&a, job, jfd, why, sizeof why);
+    if (!strcmp(status, "load_failed") && a.load == 0 && a.alloc_path[0] && strstr(why, "dlopen")) {
+        /* Cannot be dlopen()ed (e.g. static TLS): run it preloaded. */
+        job->preload = 1;
+        job->load_failed = 0;
+        memset(&job->res, 0, sizeof job->res);
+        why[0] = '\0';
+        status = run_worker(&a, job, jfd, why, sizeof why);
     }
+    sim_result *res = &job->res;
     int ok = !strcmp(status, "ok");
 
     char env[2048];
@@ -490,8 +526,6 @@ int cmd_sim(int argc, char **argv)
         db = hakdb_open(a.db, err, sizeof err);
         if (!db) {
             hak_cmd_err(CMD, "%s", err);
-            munmap(out, sizeof *out);
-            hak_replay_free(&rp);
             return 1;
         }
         if (a.sweep_uuid) {
@@ -501,8 +535,6 @@ int cmd_sim(int argc, char **argv)
             if (a.sweep_id < 0) {
                 hak_cmd_err(CMD, "%s", err);
                 hakdb_close(db);
-                munmap(out, sizeof *out);
-                hak_replay_free(&rp);
                 return 1;
             }
         }
@@ -515,7 +547,7 @@ int cmd_sim(int argc, char **argv)
             .events = events, .threads = threads,
             .alloc_name = name, .alloc_path = path, .env = env, .label = a.label,
             .sweep_id = a.sweep_id, .opts = &a.o, .status = status,
-            .error = ok ? NULL : why, .res = ok ? &out->res : NULL,
+            .error = ok ? NULL : why, .res = ok ? res : NULL,
             .start_wall_ns = start_wall,
         };
         run_id = sim_db_store(db, &r, err, sizeof err);
@@ -527,10 +559,10 @@ int cmd_sim(int argc, char **argv)
     if (!ok && strcmp(status, "ok"))
         hak_cmd_err(CMD, "%s on %s: %s: %s", a.trace, name, status, why);
     if (ok && !a.quiet)
-        print_summary(&a, name, env, &out->res, run_id, db ? hakdb_path(db) : "");
+        print_summary(&a, name, env, res, run_id, db ? hakdb_path(db) : "");
     if (db)
         hakdb_close(db);
-    munmap(out, sizeof *out);
-    hak_replay_free(&rp);
+    munmap(job, job->bytes);
+    close(jfd);
     return ok ? 0 : 1;
 }

@@ -51,14 +51,21 @@ hak_trace_reader *cli_open(const char *cmd, const char *path)
     return r;
 }
 
+int cli_is_cut(const hak_tr_status *st)
+{
+    return st->truncated && (strstr(st->reason, "cut off") ||
+                             strstr(st->reason, "past the end of the file"));
+}
+
 int cli_warn_truncated(const char *cmd, const char *path, const hak_trace_reader *r)
 {
     const hak_tr_status *st = hak_tr_status_get(r);
     if (!st || !st->truncated)
         return 0;
-    fprintf(stderr, "hak trace %s: %s: warning: trace is truncated at offset %" PRIu64
+    fprintf(stderr, "hak trace %s: %s: warning: trace is %s at offset %" PRIu64
             " of %" PRIu64 ": %s; using the readable prefix\n", cmd, path,
-            st->valid_bytes, st->file_bytes, st->reason[0] ? st->reason : "no end marker");
+            cli_is_cut(st) ? "truncated" : "damaged", st->valid_bytes, st->file_bytes,
+            st->reason[0] ? st->reason : "no end marker");
     return 1;
 }
 

@@ -35,6 +35,12 @@ hak_trace_reader *cli_open(const char *cmd, const char *path);
  * the offset and the reason; returns 1 if truncated. */
 int cli_warn_truncated(const char *cmd, const char *path, const hak_trace_reader *r);
 
+/* For a reader that stopped early: 1 when the file was cut off (a killed
+ * recorder: the readable prefix is all there is), 0 when a chunk inside the
+ * file is damaged (corruption).  Classified from the reader's reason text
+ * (trace_read.c): "cut off" and "past the end of the file" mean a cut. */
+int cli_is_cut(const hak_tr_status *st);
+
 /* One event as a stable, greppable line (no newline), e.g.
  *   "17 2301 t0 malloc size=32 -> 0x55d4a0000010 site=1"
  * Fields: seq, ts_ns, thread, operation, then operation-specific arguments

@@ -168,8 +168,9 @@ int trace_info(int argc, char **argv)
     printf("file:          %s (%s bytes)\n", path, hak_fmt_count(st->file_bytes, b1, sizeof b1));
     printf("format:        version %" PRIu32 "\n", m->version);
     if (st->truncated)
-        printf("status:        TRUNCATED at offset %" PRIu64 " of %" PRIu64 ": %s"
-               " (the %" PRIu64 " readable bytes are used)\n", st->valid_bytes, st->file_bytes,
+        printf("status:        %s at offset %" PRIu64 " of %" PRIu64 ": %s"
+               " (the %" PRIu64 " readable bytes are used)\n",
+               cli_is_cut(st) ? "TRUNCATED" : "DAMAGED", st->valid_bytes, st->file_bytes,
                st->reason[0] ? st->reason : "no end marker", st->valid_bytes);
     else
         printf("status:        complete\n");

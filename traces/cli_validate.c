@@ -19,20 +19,25 @@ static void usage(FILE *out)
         "it found with the first few events of each kind of finding.\n"
         "\n"
         "errors (exit status 1):\n"
-        "  decode error         a chunk could not be decoded\n"
+        "  decode error         a chunk could not be decoded, or the events decoded\n"
+        "                       differ in number from the chunk headers' counts\n"
+        "  damaged chunk        a chunk inside the file fails its checks (checksum,\n"
+        "                       sizes): the file is corrupt; only the part before\n"
+        "                       it was checked\n"
         "  bad operation        an event with an unknown operation code\n"
         "  seq not increasing   the global order has a repeated or backward seq\n"
         "  time goes backwards  a thread's timestamps decrease\n"
         "  unknown free         free/realloc of a pointer never returned before\n"
         "  double free          free/realloc of a pointer already freed\n"
         "warnings (exit status 0, 1 with --strict):\n"
-        "  truncated            the file ends early or has a damaged chunk; only\n"
-        "                       the readable prefix was checked\n"
+        "  truncated            the file was cut off (e.g. the recorded program was\n"
+        "                       killed); only the readable prefix was checked\n"
         "  inversion            an address returned again while still live (a free\n"
         "                       recorded after the reuse; the replay form resolves it)\n"
         "  event after exit     a thread has events after its thread_exit\n"
         "  thread restarted     a second thread_start for the same thread\n"
         "  missing site         an event names a call site absent from the site table\n"
+        "                       (checked when the trace has a site table)\n"
         "counts only (never a failure):\n"
         "  leaks                blocks still live at the end of the trace\n"
         "  failed allocations   calls that returned NULL; free(NULL) calls\n"
@@ -53,12 +58,12 @@ static void usage(FILE *out)
         "error.\n");
 }
 
-enum { F_DECODE, F_BADOP, F_SEQ, F_TIME, F_UNKNOWN, F_DOUBLE,          /* errors */
+enum { F_DECODE, F_DAMAGED, F_BADOP, F_SEQ, F_TIME, F_UNKNOWN, F_DOUBLE, /* errors */
        F_TRUNC, F_INVERSION, F_AFTER_EXIT, F_RESTART, F_SITE, F_COUNT }; /* warnings */
 #define FIRST_WARNING F_TRUNC
 
 static const char *const fname[F_COUNT] = {
-    "decode error", "bad operation", "seq not increasing", "time goes backwards",
+    "decode error", "damaged chunk", "bad operation", "seq not increasing", "time goes backwards",
     "unknown free", "double free", "truncated", "inversion", "event after exit",
     "thread restarted", "missing site",
 };
@@ -203,9 +208,12 @@ int trace_validate(int argc, char **argv)
     cli_progress_done(&pr);
     if (got < 0)
         note(&v, F_DECODE, NULL, "after %" PRIu64 " events: %s", n, hak_tr_error(r));
+    else if (!(v.f[F_DECODE].count) && n != hak_tr_nevents(r))
+        note(&v, F_DECODE, NULL, "decoded %" PRIu64 " events but the chunk index counts %" PRIu64,
+             n, hak_tr_nevents(r));
     const hak_tr_status *st = hak_tr_status_get(r);
     if (st->truncated)
-        note(&v, F_TRUNC, NULL, "at offset %" PRIu64 " of %" PRIu64 ": %s", st->valid_bytes,
+        note(&v, cli_is_cut(st) ? F_TRUNC : F_DAMAGED, NULL, "at offset %" PRIu64 " of %" PRIu64 ": %s", st->valid_bytes,
              st->file_bytes, st->reason[0] ? st->reason : "no end marker");
 
     uint64_t errors = 0, warnings = 0;

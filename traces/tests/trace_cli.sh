@@ -108,6 +108,19 @@ for cut in 200 20000 $((size / 2)) $((size - 1)); do
   check_fails "cut at $cut: validate --strict fails" hak trace validate --strict -q cut.hkt
 done
 
+# --- a damaged chunk inside the file is an error, not a truncation -----------
+cp big.hkt flip.hkt
+mid=$((size / 2))
+orig=$(od -An -tu1 -j "$mid" -N1 big.hkt | tr -d ' ')
+printf "$(printf '\\%03o' $(( orig ^ 0xff )))" | dd of=flip.hkt bs=1 seek="$mid" conv=notrunc status=none
+check_fails "flipped byte: validate fails" hak trace validate -q flip.hkt
+check "flipped byte: validate names the damaged chunk" \
+  bash -c "hak trace validate flip.hkt | grep -qE '^  damaged chunk +1'"
+check "flipped byte: info says DAMAGED with the offset" \
+  bash -c "hak trace info flip.hkt 2>/dev/null | grep -q '^status: *DAMAGED at offset [0-9]*'"
+check "flipped byte: dump still prints the prefix" \
+  bash -c "hak trace dump flip.hkt 2>/dev/null | head -n 100 | cmp -s - <(head -n 100 big.dump)"
+
 # --- bad input: clean one-line errors with the offset -------------------------
 : > empty.hkt
 printf 'this is not a trace at all, just text\n' > text.hkt
