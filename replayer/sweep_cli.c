@@ -70,7 +70,8 @@ static void usage(FILE *out)
 "  -q               no progress, ranking only\n"
 "  --adopt UUID     (for emitted replay jobs) attach every run of --db that\n"
 "                   belongs to no sweep to the sweep with this uuid, and exit\n"
-"Exit status: 0 all jobs ok, 1 some job failed, 2 usage error.\n");
+"Exit status: 0 all jobs ok, 1 some job failed, 2 usage error.\n"
+"SQL for the runs of a sweep: see docs/SIMULATOR.md.\n");
 }
 
 typedef struct sweep_args {

@@ -13,6 +13,9 @@
 
 #include "sim_alloc.h"
 #include "sim_run.h"
+#include "sim_thp.h"
+
+#include <sys/mman.h>
 
 /* n mallocs of `size`, then their frees in order. */
 static void mk_replay(hak_replay *rp, uint32_t n, uint64_t size)
@@ -143,6 +146,46 @@ static void bad_allocators_fail_clearly(void **state)
     assert_non_null(strstr(err, "dlopen"));
 }
 
+/* Both THP methods agree on a madvise(MADV_HUGEPAGE)d region and on one
+ * that refused huge pages. */
+static void thp_methods_agree(void **state)
+{
+    (void)state;
+    char mode[64] = "";
+    FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+    if (f) {
+        if (!fgets(mode, sizeof mode, f))
+            mode[0] = 0;
+        fclose(f);
+    }
+    if (!mode[0] || strstr(mode, "[never]"))
+        skip();
+    const size_t HP = 2u << 20;
+    char *raw = mmap(NULL, 8 * HP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(raw != MAP_FAILED);
+    char *huge = (char *)(((uintptr_t)raw + HP - 1) & ~(uintptr_t)(HP - 1));
+    char *small = huge + 2 * HP;
+    madvise(huge, HP, MADV_HUGEPAGE);
+    madvise(small, HP, MADV_NOHUGEPAGE);
+    huge[100] = 1;
+    small[100] = 1;
+    sim_thp a, b;
+    assert_int_equal(sim_thp_init(&a), 0);
+    assert_int_equal(sim_thp_init(&b), 0);
+    b.use_pagemap = 0;                  /* force the smaps method */
+    int ha = sim_thp_is_huge(&a, (uint64_t)(uintptr_t)huge);
+    int hb = sim_thp_is_huge(&b, (uint64_t)(uintptr_t)huge);
+    assert_int_equal(sim_thp_is_huge(&a, (uint64_t)(uintptr_t)small), 0);
+    assert_int_equal(sim_thp_is_huge(&b, (uint64_t)(uintptr_t)small), 0);
+    print_message("# thp: pagemap method (%s) %d, smaps method %d\n", a.method, ha, hb);
+    assert_int_equal(ha, hb);
+    sim_thp_destroy(&a);
+    sim_thp_destroy(&b);
+    munmap(raw, 8 * HP);
+    if (!ha)
+        skip();   /* the kernel gave no huge page (fragmentation): nothing more to check */
+}
+
 int main(int argc, char **argv)
 {
     /* The bump .so sits next to this test binary. */
@@ -155,6 +198,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(access_full_counts_every_line_twice),
         cmocka_unit_test(so_allocator_serves_the_replay),
         cmocka_unit_test(bad_allocators_fail_clearly),
+        cmocka_unit_test(thp_methods_agree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
