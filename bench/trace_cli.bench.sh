@@ -17,21 +17,26 @@ out=$HAK_ROOT/build/bench/trace_cli.md
 mkdir -p "$(dirname "$out")"
 
 now() { date +%s.%N; }
-# rate EVENTS CMD...: events per second of one run of CMD (output discarded)
+# secs CMD...: wall seconds of one run of CMD (output discarded)
+secs() {
+  local t0 t1; t0=$(now); "$@" >/dev/null || return 1; t1=$(now)
+  awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.6f", b-a}'
+}
+# rate EVENTS CMD...: events per second of one run of CMD
 rate() {
   local n=$1; shift
-  local t0 t1; t0=$(now); "$@" >/dev/null || return 1; t1=$(now)
-  awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", n/(b-a)}'
+  local s; s=$(secs "$@") || return 1
+  awk -v n="$n" -v s="$s" 'BEGIN{printf "%.0f", n/s}'
 }
 
 T=$W/rm.hkt
 synth=() info=() val=() stats=() dump=() imp=()
 for ((i = 0; i < R; i++)); do
-  synth+=("$(rate 1 hak trace synth random-mixed --iters "$ITERS" --slots 256 --seed 42 -q -o "$T")")
+  synth+=("$(secs hak trace synth random-mixed --iters "$ITERS" --slots 256 --seed 42 -q -o "$T")")
 done
 EV=$(hak trace info "$T" | awk '/^events:/ {gsub(",","",$2); print $2}')
 BYTES=$(stat -c %s "$T")
-synth=($(for s in "${synth[@]}"; do awk -v s="$s" -v n="$EV" 'BEGIN{printf "%.0f", s*n}'; done))
+synth=($(for s in "${synth[@]}"; do awk -v s="$s" -v n="$EV" 'BEGIN{printf "%.0f\n", n/s}'; done))
 # the first 2M events as Android text, for the importer
 hak trace dump --limit 2000000 "$T" | awk '
   $4=="malloc" {sub("size=","",$5); print "20000: malloc " $7 " " $5 " " $2 " " $2+40}

@@ -22,6 +22,8 @@ static const char *const metric_info_rows =
     " ('sim.superslabs_spanned','count','lower','peak 2 MiB regions holding live data'),"
     " ('sim.occupancy','ratio','higher','live bytes per byte of spanned pages at peak live'),"
     " ('sim.occupancy_mean','ratio','higher','occupancy averaged over the run'),"
+    " ('sim.occupancy_touched','ratio','higher','peak live bytes per byte of pages the workload touched'),"
+    " ('sim.touched_bytes','bytes','lower','bytes of pages the workload touched (faults x page size)'),"
     " ('sim.huge_regions','count','higher','2 MiB regions backed by a huge page (thp mode)'),"
     " ('sim.measured_minor_faults','count','lower','minor faults measured in the simulation window');";
 
@@ -37,7 +39,7 @@ void sim_db_config_text(const sim_run_opts *o, const sim_result *res, char *buf,
 }
 
 typedef struct metric_list {
-    hakdb_metric m[40];
+    hakdb_metric m[48];
     size_t n;
 } metric_list;
 
@@ -123,6 +125,14 @@ int64_t sim_db_store(hakdb *db, const sim_db_run *r, char *err, size_t errlen)
         put(&ml, "sim.occupancy", s->occ_at_peak, "ratio", "sim");
         put(&ml, "sim.occupancy_mean", s->occ_mean, "ratio", "sim");
         put(&ml, "sim.peak_live_bytes", (double)s->peak_live_bytes, "bytes", "sim");
+        /* Memory the workload made resident (first touches x page size)
+         * and how much of it the peak live data fills. */
+        double touched = (double)st->faults_4k * 4096.0 + (double)st->faults_2m * 2097152.0;
+        put(&ml, "sim.touched_bytes", touched, "bytes", "sim");
+        if (touched > 0)
+            put(&ml, "sim.occupancy_touched", (double)s->peak_live_bytes / touched, "ratio", "derived");
+        else
+            put_null(&ml, "sim.occupancy_touched", "ratio", "no page touched (touch none)");
         put(&ml, "sim.pages_ever_spanned", (double)s->pages_ever, "count", "sim");
         put(&ml, "sim.final_pages_spanned", (double)s->final_pages, "count", "sim");
         put(&ml, "sim.allocs", (double)s->allocs, "count", "sim");

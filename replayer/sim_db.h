@@ -18,6 +18,8 @@
  *   sim.superslabs_spanned peak 2 MiB regions holding live data
  *   sim.occupancy          live bytes / bytes of spanned pages at peak live
  *   sim.occupancy_mean     the same, averaged over the timeline samples
+ *   sim.touched_bytes      first touches x page size (memory made resident)
+ *   sim.occupancy_touched  peak live bytes / sim.touched_bytes
  *   sim.peak_live_bytes, sim.pages_ever_spanned, sim.huge_regions, ...
  *   sim.measured_minor_faults (sw) window faults minus the model's own
  * Timeline: t_ns since the window started, live_bytes, and rss_bytes = 4 KiB
