@@ -65,7 +65,7 @@ void db_out_close(FILE *f);
 #include "db_stats.h"
 
 typedef struct db_group {
-    char *hash, *trace, *alloc, *env;  /* trace content hash & name, build name, knobs */
+    char *hash, *trace, *alloc, *env;  /* trace content hash & display name, build name, knobs */
     int side;                          /* compare: 0 base, 1 new; else 0 */
     double *v;                         /* values of the repeats */
     size_t n, cap;

@@ -72,6 +72,35 @@ void db_groups_free(db_groups *gs)
     memset(gs, 0, sizeof *gs);
 }
 
+/* The queries select the trace id (column 1) rather than its display name:
+ * computing the name is string work SQLite would repeat for every run row;
+ * here it is done once per trace. */
+static void resolve_names(hakdb *db, db_groups *gs, size_t first)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(hakdb_sqlite(db), "SELECT name FROM trace_names WHERE trace_id = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return;
+    char *last_id = NULL, *last_name = NULL;
+    for (size_t i = first; i < gs->n; i++) {
+        db_group *g = &gs->g[i];
+        if (!last_id || strcmp(last_id, g->trace) != 0) {
+            free(last_id);
+            free(last_name);
+            last_id = strdup(g->trace);
+            sqlite3_reset(st);
+            sqlite3_bind_int64(st, 1, strtoll(g->trace, NULL, 10));
+            const unsigned char *nm = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+            last_name = strdup(nm ? (const char *)nm : g->hash);
+        }
+        free(g->trace);
+        g->trace = strdup(last_name);
+    }
+    free(last_id);
+    free(last_name);
+    sqlite3_finalize(st);
+}
+
 /* FROM clause and value expression for metric m, bound as ?9. */
 static void metric_source(const char *m, char *from, size_t flen, char *val, size_t vlen)
 {
@@ -91,7 +120,7 @@ int db_collect_metric(hakdb *db, const char *m, const db_filter *f, db_groups *o
     char from[128], val[64], tc[160], sql[2048];
     metric_source(m, from, sizeof from, val, sizeof val);
     snprintf(sql, sizeof sql,
-        "SELECT t.hash, " DB_TRACE_NAME ", b.name, r.env, 0, %s FROM %s"
+        "SELECT t.hash, t.id, b.name, r.env, 0, %s FROM %s"
         " JOIN traces t ON t.id = r.trace_id JOIN builds b ON b.id = r.build_id"
         " WHERE r.status = 'ok' AND (?1 IS NULL OR %s) AND (?2 IS NULL OR r.label = ?2)"
         " AND (?3 IS NULL OR r.sweep_id = ?3) AND (?4 IS NULL OR r.kind = ?4)"
@@ -108,8 +137,11 @@ int db_collect_metric(hakdb *db, const char *m, const db_filter *f, db_groups *o
             sqlite3_bind_text(st, i + 1, a[i], -1, SQLITE_TRANSIENT);
     if (!db_metric_is_column(m))
         sqlite3_bind_text(st, 9, m, -1, SQLITE_TRANSIENT);
+    size_t first = out->n;
     int rc = db_collect(st, out, err, errlen);
     sqlite3_finalize(st);
+    if (rc == 0)
+        resolve_names(db, out, first);
     return rc;
 }
 
@@ -152,7 +184,7 @@ int db_compare_metric(hakdb *db, const db_cmp_opts *o, const char *m, db_groups 
     /* By label, pair within each allocator; by build, pair across the two
      * builds (the alloc column carries '' so the pair shares a key). */
     snprintf(sql, sizeof sql,
-        "SELECT t.hash, " DB_TRACE_NAME ", %s, r.env, CASE WHEN %s = ?1 THEN 0 ELSE 1 END AS side, %s"
+        "SELECT t.hash, t.id, %s, r.env, CASE WHEN %s = ?1 THEN 0 ELSE 1 END AS side, %s"
         " FROM %s JOIN traces t ON t.id = r.trace_id JOIN builds b ON b.id = r.build_id"
         " WHERE r.status = 'ok' AND %s IN (?1, ?2) AND (?3 IS NULL OR %s)"
         " AND (?4 IS NULL OR r.label = ?4)"
@@ -176,6 +208,7 @@ int db_compare_metric(hakdb *db, const db_cmp_opts *o, const char *m, db_groups 
     sqlite3_finalize(st);
     if (rc)
         return -1;
+    resolve_names(db, storage, first);
     int higher = db_metric_higher_better(db, m);
     size_t cap = storage->n - first + 1, n = 0;
     db_cmp_row *r = calloc(cap, sizeof *r);

@@ -19,7 +19,7 @@
 --  * traces, builds and machines are keyed by content hashes; runs and
 --    sweeps by random UUIDs.  `hak db merge` uses those keys to combine
 --    databases from several machines without duplicates.
--- Schema version: 3.
+-- Schema version: 4.
 
 ------------------------------------------------------------------------
 -- traces: one row per distinct trace file (by content).
@@ -131,6 +131,9 @@ CREATE INDEX runs_label       ON runs (label, trace_id);
 CREATE INDEX runs_created     ON runs (created_at);
 CREATE INDEX runs_sweep       ON runs (sweep_id) WHERE sweep_id IS NOT NULL;
 CREATE INDEX runs_status      ON runs (status);
+-- covering index for the per-setting questions (best, compare, report)
+CREATE INDEX runs_headline ON runs (trace_id, build_id, env, status, label, kind, sweep_id,
+                                    ops_per_s, minor_faults, peak_rss_bytes);
 
 -- run_metrics: every further figure of a run, one row per (run, name):
 -- perf counters, the allocator's own statistics, simulator output.

@@ -82,6 +82,7 @@ static void usage(FILE *out)
 "                   process's malloc, as in hak replay), auto (default:\n"
 "                   dlopen, preload when the library cannot be dlopen()ed,\n"
 "                   e.g. jemalloc's static TLS)\n"
+"  --progress       progress on stderr (default: when it is a terminal)\n"
 "  -q               print nothing but errors\n"
 "\n"
 "Model limits: faults are first touches (pages the allocator returns to the\n"
@@ -97,7 +98,7 @@ typedef struct sim_args {
     int nenv;
     int64_t sweep_id;
     uint64_t timeout_ns;
-    int quiet, no_db;
+    int quiet, no_db, progress;
     int load;                   /* 0 auto, 1 dlopen, 2 preload */
     sim_run_opts o;
 } sim_args;
@@ -111,7 +112,7 @@ static int parse_args(int argc, char **argv, sim_args *a)
         {"db", required_argument, 0, 'd'},    {"label", required_argument, 0, 'l'},
         {"sweep-id", required_argument, 0, 's'}, {"sweep-uuid", required_argument, 0, 'u'},
         {"timeout", required_argument, 0, 'w'}, {"no-db", no_argument, 0, 'n'},
-        {"load", required_argument, 0, 'L'},
+        {"load", required_argument, 0, 'L'}, {"progress", no_argument, 0, 'P'},
         {"quiet", no_argument, 0, 'q'},       {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     memset(a, 0, sizeof *a);
@@ -183,6 +184,7 @@ static int parse_args(int argc, char **argv, sim_args *a)
             }
             break;
         case 'n': a->no_db = 1; break;
+        case 'P': a->progress = 1; break;
         case 'L':
             if (!strcmp(optarg, "auto")) a->load = 0;
             else if (!strcmp(optarg, "dlopen")) a->load = 1;
@@ -357,12 +359,19 @@ static const char *run_worker(const sim_args *a, sim_job *j, int fd, char *why, 
         fprintf(stderr, "hak sim: exec: %s\n", strerror(errno));
         _exit(5);
     }
-    uint64_t deadline = hak_mono_ns() + a->timeout_ns;
-    int st = 0;
+    uint64_t t0 = hak_mono_ns(), deadline = t0 + a->timeout_ns, next_note = t0 + 2000000000ull;
+    int st = 0, noted = 0;
+    int progress = a->progress || (!a->quiet && isatty(2));
     for (;;) {
         pid_t w = waitpid(pid, &st, WNOHANG);
         if (w == pid)
             break;
+        if (progress && hak_mono_ns() > next_note) {
+            fprintf(stderr, "\rhak sim: %llu/%llu ops, %.0f s", (unsigned long long)j->res.progress_ops,
+                    (unsigned long long)j->nops, (double)(hak_mono_ns() - t0) / 1e9);
+            next_note = hak_mono_ns() + 500000000ull;
+            noted = 1;
+        }
         if (w < 0 && errno != EINTR) {
             snprintf(why, whylen, "waitpid: %s", strerror(errno));
             return "error";
@@ -376,6 +385,8 @@ static const char *run_worker(const sim_args *a, sim_job *j, int fd, char *why, 
         struct timespec ts = {0, 5 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
+    if (noted)
+        fputc('\n', stderr);
     if (WIFSIGNALED(st)) {
         snprintf(why, whylen, "replay killed by signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
         return "crashed";

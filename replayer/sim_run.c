@@ -263,6 +263,7 @@ int sim_run(const hak_replay *rp, const sim_alloc *a, const sim_run_opts *o,
         }
         if (i + 1 == next_sample || i + 1 == rp->nops) {
             next_sample += every;
+            res->progress_ops = i + 1;
             if (res->nsamples < SIM_MAX_SAMPLES)
                 res->samples[res->nsamples++] = (sim_sample){
                     i + 1, hak_mono_ns() - t0, L.live_bytes, L.pages_spanned, L.regions_spanned};

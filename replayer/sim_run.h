@@ -55,6 +55,7 @@ typedef struct sim_result {
     uint64_t final_live_bytes, final_pages, final_regions;
     /* the run */
     uint64_t ops, allocs, frees, skipped_ops, failed_allocs;
+    volatile uint64_t progress_ops;  /* ops done so far, for a watching parent */
     uint64_t wall_ns, user_ns, sys_ns;
     int64_t window_minflt, window_majflt;   /* measured in the window */
     int64_t own_minflt;         /* of those, the model's own table growth */

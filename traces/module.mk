@@ -1,7 +1,9 @@
 # traces/: the trace format library (libhaktrace.a) and `hak trace`.
-TRACE_SRCS := traces/hak_util.c traces/trace_ops.c traces/trace_codec.c \
+# The format library proper (traces-core): also compiled into the fuzzer.
+TRACE_CORE_SRCS := traces/hak_util.c traces/trace_ops.c traces/trace_codec.c \
               traces/trace_meta.c traces/trace_write.c traces/trace_read.c \
               traces/trace_iter.c traces/trace_replay.c
+TRACE_SRCS := $(TRACE_CORE_SRCS)
 # Generators and importers (traces-cli): in the library so bench/replayer can use them.
 TRACE_SRCS += traces/synth.c traces/synth_heap.c traces/import_android.c \
               traces/heapmodel.c traces/symbolize.c
@@ -24,6 +26,8 @@ $(TESTBIN)/traces/%: traces/tests/%.c $(LIB)/libhaktrace.a | deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -o $@ $< $(LIB)/libhaktrace.a $(shell pkg-config --libs cmocka libzstd) -lpthread
 CHECK_DEPS += $(TRACE_TESTS)
+# The regression replayer #includes the fuzz harness.
+$(TESTBIN)/traces/test_fuzz_regressions: traces/fuzz/fuzz_reader.c
 
 # test_cli_stats drives the subcommands in-process, so it links their objects.
 $(TESTBIN)/traces/test_cli_stats: traces/tests/test_cli_stats.c $(TRACE_CLI_OBJS) $(LIB)/libhaktrace.a | deps-ok
@@ -35,3 +39,33 @@ $(BUILD)/bench/bench_codec: traces/bench/bench_codec.c $(LIB)/libhaktrace.a | de
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -o $@ $< $(LIB)/libhaktrace.a $(shell pkg-config --libs libzstd) -lpthread
 BENCH_DEPS += $(BUILD)/bench/bench_codec
+
+# `make fuzz`: libFuzzer (clang) over every reader path for FUZZ_SECONDS
+# (default 60).  New corpus entries go to build/fuzz/corpus; crashes and
+# slow inputs to build/fuzz/ (copy them into traces/tests/fuzz-regressions/
+# so `make check` replays them).  Installs clang and libclang-rt-14-dev
+# when they are missing and we are root.
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Itraces -fsanitize=fuzzer,address,undefined \
+              -fno-sanitize-recover=undefined
+$(BUILD)/fuzz/fuzz_reader: traces/fuzz/fuzz_reader.c $(TRACE_CORE_SRCS) $(wildcard traces/*.h) | fuzz-deps
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ traces/fuzz/fuzz_reader.c $(TRACE_CORE_SRCS) -lzstd -lpthread
+
+.PHONY: fuzz-deps
+fuzz-deps:
+	@if ! command -v $(FUZZ_CC) >/dev/null || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "hakmem: installing fuzzing dependencies: clang libclang-rt-14-dev"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang libclang-rt-14-dev >/dev/null \
+	      || { echo "hakmem: apt-get install failed" >&2; exit 1; }; \
+	  else \
+	    echo "hakmem: make fuzz needs clang and libFuzzer: sudo apt-get install clang libclang-rt-14-dev" >&2; exit 1; \
+	  fi; \
+	fi
+
+fuzz: $(BUILD)/fuzz/fuzz_reader
+	@mkdir -p $(BUILD)/fuzz/corpus
+	$(BUILD)/fuzz/fuzz_reader -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	  -max_len=65536 -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus traces/tests/fuzz-regressions

@@ -14,15 +14,11 @@ WITH dir AS (
                   CASE WHEN :metric LIKE '%\_per\_s' ESCAPE '\' THEN 'higher' ELSE 'lower' END) AS better
 ),
 v AS (                                -- one value per ok run
-  SELECT r.trace_id, coalesce(CASE WHEN t.program IS NULL OR t.program LIKE 'hak %' OR t.program = 'unknown'
-                  THEN replace(t.path, rtrim(t.path, replace(t.path, '/', '')), '')
-                  ELSE replace(t.program, rtrim(t.program, replace(t.program, '/', '')), '')
-                  END, t.hash) AS trace,         -- program (or file) base name
+  SELECT r.trace_id,
          b.name || CASE WHEN r.env <> '' THEN ' ' || r.env ELSE '' END AS setting,
          mv.value
   FROM run_metric_values mv
   JOIN runs r   ON r.id = mv.run_id
-  JOIN traces t ON t.id = r.trace_id
   JOIN builds b ON b.id = r.build_id
   WHERE mv.name = :metric AND mv.value IS NOT NULL AND r.status = 'ok'
 ),
@@ -32,7 +28,7 @@ ranked AS (                           -- position of each value within its setti
   FROM v
 ),
 med AS (                              -- median = mean of the middle one or two
-  SELECT trace_id, trace, setting, avg(value) AS median, max(n) AS runs
+  SELECT trace_id, setting, avg(value) AS median, max(n) AS runs
   FROM ranked WHERE rn IN ((n + 1) / 2, (n + 2) / 2)
   GROUP BY trace_id, setting
 ),
@@ -43,7 +39,8 @@ best AS (
          count(*) OVER (PARTITION BY trace_id) AS settings
   FROM med
 )
-SELECT trace, setting AS best_setting, round(median, 3) AS median, runs, settings,
+SELECT tn.name AS trace, setting AS best_setting, round(median, 3) AS median, runs, settings,
        (SELECT better FROM dir) AS better
-FROM best WHERE pos = 1
+FROM best JOIN trace_names tn ON tn.trace_id = best.trace_id   -- display name, once per trace
+WHERE pos = 1
 ORDER BY trace;

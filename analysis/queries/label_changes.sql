@@ -15,15 +15,11 @@ WITH dir AS (
                   CASE WHEN :metric LIKE '%\_per\_s' ESCAPE '\' THEN 'higher' ELSE 'lower' END) AS better
 ),
 v AS (
-  SELECT r.trace_id, coalesce(CASE WHEN t.program IS NULL OR t.program LIKE 'hak %' OR t.program = 'unknown'
-                  THEN replace(t.path, rtrim(t.path, replace(t.path, '/', '')), '')
-                  ELSE replace(t.program, rtrim(t.program, replace(t.program, '/', '')), '')
-                  END, t.hash) AS trace,         -- program (or file) base name
+  SELECT r.trace_id,
          b.name AS alloc, r.env,
          CASE r.label WHEN :base THEN 'base' ELSE 'new' END AS side, mv.value
   FROM run_metric_values mv
   JOIN runs r   ON r.id = mv.run_id
-  JOIN traces t ON t.id = r.trace_id
   JOIN builds b ON b.id = r.build_id
   WHERE mv.name = :metric AND mv.value IS NOT NULL AND r.status = 'ok'
     AND r.label IN (:base, :new)
@@ -34,13 +30,13 @@ ranked AS (
   FROM v
 ),
 s AS (                                 -- per side: median, min, max, repeats
-  SELECT trace_id, trace, alloc, env, side,
+  SELECT trace_id, alloc, env, side,
          avg(CASE WHEN rn IN ((n + 1) / 2, (n + 2) / 2) THEN value END) AS median,
          min(value) AS lo, max(value) AS hi, count(*) AS n
   FROM ranked GROUP BY trace_id, alloc, env, side
 ),
 pair AS (
-  SELECT b.trace, b.alloc, b.env, b.median AS base, b.lo AS base_lo, b.hi AS base_hi, b.n AS base_n,
+  SELECT b.trace_id, b.alloc, b.env, b.median AS base, b.lo AS base_lo, b.hi AS base_hi, b.n AS base_n,
          n.median AS new, n.lo AS new_lo, n.hi AS new_hi, n.n AS new_n,
          (n.median - b.median) / abs(b.median) AS rel
   FROM s b JOIN s n ON n.trace_id = b.trace_id AND n.alloc = b.alloc AND n.env = b.env
@@ -57,8 +53,9 @@ judged AS (
          END AS verdict
   FROM pair
 )
-SELECT trace, alloc, env, round(base, 3) AS base, round(new, 3) AS new,
+SELECT tn.name AS trace, alloc, env, round(base, 3) AS base, round(new, 3) AS new,
        round(100 * rel, 1) AS change_pct, base_n, new_n, verdict
-FROM judged
+FROM judged JOIN trace_names tn ON tn.trace_id = judged.trace_id   -- display name
+
 ORDER BY CASE verdict WHEN 'regression' THEN 0 WHEN 'better' THEN 1 WHEN 'same' THEN 2 ELSE 3 END,
          abs(rel) DESC, trace, alloc, env;

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static uint64_t rng_state;
@@ -52,6 +53,15 @@ static void model_free(model *m, uint64_t p, uint64_t size)
 {
     unsigned c = (unsigned)((size + 15) >> 4);
     m->stack[c][m->depth[c]++] = p;
+}
+
+/* CPU time of this (single-threaded) process: on a shared machine it
+ * excludes the time other processes held the core. */
+static uint64_t cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 int main(int argc, char **argv)
@@ -101,7 +111,7 @@ int main(int argc, char **argv)
     uint64_t *sp = calloc(slots, sizeof *sp), *ss = calloc(slots, sizeof *ss);
     enum { BATCH = 65536 };
     hak_event *ev = malloc(BATCH * sizeof *ev);
-    uint64_t seq = 0, ts = 0, enc_ns = 0;
+    uint64_t seq = 0, ts = 0, enc_ns = 0, enc_cpu = 0;
     while (seq < nev) {
         size_t n = 0;
         while (n + 2 <= BATCH && seq < nev) {
@@ -122,24 +132,27 @@ int main(int argc, char **argv)
             ev[n++] = (hak_event){.seq = seq++, .ts_ns = ts, .op = HAK_OP_MALLOC,
                                   .size = size, .out_ptr = sp[s], .site = 1};
         }
-        uint64_t t0 = hak_mono_ns();
+        uint64_t t0 = hak_mono_ns(), c0 = cpu_ns();
         if (hak_tw_events(w, 0, ev, n)) {
             fprintf(stderr, "bench_codec: %s\n", hak_tw_error(w));
             return 1;
         }
         enc_ns += hak_mono_ns() - t0;
+        enc_cpu += cpu_ns() - c0;
     }
-    uint64_t t0 = hak_mono_ns();
+    uint64_t t0 = hak_mono_ns(), c0 = cpu_ns();
     if (hak_tw_close(w)) {
         fprintf(stderr, "bench_codec: closing %s failed\n", out);
         return 1;
     }
     enc_ns += hak_mono_ns() - t0;
+    enc_cpu += cpu_ns() - c0;
     struct stat sb;
     stat(out, &sb);
 
     /* decode */
     t0 = hak_mono_ns();
+    c0 = cpu_ns();
     hak_trace_reader *r = hak_tr_open(out, err, sizeof err);
     if (!r) {
         fprintf(stderr, "bench_codec: %s\n", err);
@@ -152,7 +165,7 @@ int main(int argc, char **argv)
             sum += ev[i].out_ptr ^ ev[i].size;
         got += (uint64_t)k;
     }
-    uint64_t dec_ns = hak_mono_ns() - t0;
+    uint64_t dec_ns = hak_mono_ns() - t0, dec_cpu = cpu_ns() - c0;
     if (k < 0 || got != nev) {
         fprintf(stderr, "bench_codec: decoded %llu of %llu events: %s\n",
                 (unsigned long long)got, (unsigned long long)nev, hak_tr_error(r));
@@ -164,17 +177,21 @@ int main(int argc, char **argv)
     printf("bytes_per_event %.4f\n", (double)sb.st_size / (double)nev);
     printf("encode_eps %.0f\n", nev / (enc_ns / 1e9));
     printf("decode_eps %.0f\n", nev / (dec_ns / 1e9));
+    printf("encode_eps_cpu %.0f\n", nev / (enc_cpu / 1e9));
+    printf("decode_eps_cpu %.0f\n", nev / (dec_cpu / 1e9));
     printf("checksum %llx\n", (unsigned long long)sum);
 
     if (do_replay) {
         hak_replay rp;
         t0 = hak_mono_ns();
+        c0 = cpu_ns();
         if (hak_replay_build(r, &rp, err, sizeof err)) {
             fprintf(stderr, "bench_codec: replay form: %s\n", err);
             return 1;
         }
-        uint64_t rp_ns = hak_mono_ns() - t0;
+        uint64_t rp_ns = hak_mono_ns() - t0, rp_cpu = cpu_ns() - c0;
         printf("replay_eps %.0f\n", nev / (rp_ns / 1e9));
+        printf("replay_eps_cpu %.0f\n", nev / (rp_cpu / 1e9));
         printf("replay_objects %u\n", rp.nobjects);
         printf("replay_leaked %llu\n", (unsigned long long)rp.leaked_objects);
         hak_replay_free(&rp);
