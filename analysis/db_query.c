@@ -19,9 +19,10 @@ static void query_usage(FILE *out)
         "\n"
         "Runs the statements of FILE.sql (or the SQL text given) against the run\n"
         "history and prints each result as an aligned table (NULL shown as '-'),\n"
-        "CSV or JSON.  Named parameters in the SQL (:trace, :metric, :base ...)\n"
-        "take their values from -p/--param NAME=VALUE; a parameter left unset is\n"
-        "an error naming it.  The database is opened read-only unless --write.\n"
+        "CSV or JSON (one JSON array per statement that returns rows).  Named\n"
+        "parameters in the SQL (:trace, :metric, :base ...) take their values\n"
+        "from -p/--param NAME=VALUE; a parameter left unset is an error naming it.\n"
+        "The database is opened read-only unless --write.\n"
         "Ready-made questions: analysis/queries/*.sql (each file's header says\n"
         "which parameters it takes).\n");
 }

@@ -86,6 +86,10 @@ check_fails "runs on a text file fails" hak db runs --db "$TMP/bad.db"
 check "the error names the file" bash -c "hak db runs --db '$TMP/bad.db' 2>&1 | grep -q 'bad.db: not an SQLite database'"
 sqlite3 "$TMP/foreign.db" "create table t(x)"
 check "a foreign SQLite DB is refused by name" bash -c "hak db runs --db '$TMP/foreign.db' 2>&1 | grep -q 'not a hakmem database'"
+cp "$db" "$TMP/trunc.db"; truncate -s $(( $(stat -c %s "$db") / 2 )) "$TMP/trunc.db"
+check_fails "a truncated DB fails cleanly" hak db best --db "$TMP/trunc.db"
+check "the truncated DB error is one line naming the file" \
+  bash -c "[[ \$(hak db best --db '$TMP/trunc.db' 2>&1 | wc -l) == 1 ]] && hak db best --db '$TMP/trunc.db' 2>&1 | grep -q 'trunc.db: corrupt'"
 check_fails "missing DB for a reader fails" hak db runs --db "$TMP/none.db"
 check "a reader does not create the missing DB" test ! -e "$TMP/none.db"
 check_fails "unknown metric fails" hak db best --db "$db" --metric nosuch
