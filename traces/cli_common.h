@@ -54,8 +54,6 @@ const char *cli_bar(uint64_t n, uint64_t max, int width, char *buf, size_t len);
 uint64_t cli_pow2_bucket(uint64_t v);        /* 0 for 0, else 1 + floor(log2 v) */
 void cli_pow2_range(unsigned b, uint64_t *lo, uint64_t *hi);
 
-
-
 /* Progress on stderr for long runs: shown only when stderr is a terminal
  * or --progress was given, and only once the work has taken 2 s. */
 typedef struct cli_progress {
@@ -72,4 +70,5 @@ static inline void cli_progress_tick(cli_progress *p, uint64_t done)
     if (p->enabled && done >= p->next)
         cli_progress_show(p, done);
 }
+
 #endif

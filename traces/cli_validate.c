@@ -32,6 +32,11 @@ static void usage(FILE *out)
         "warnings (exit status 0, 1 with --strict):\n"
         "  truncated            the file was cut off (e.g. the recorded program was\n"
         "                       killed); only the readable prefix was checked\n"
+        "  bad free after cut   in a truncated or damaged file, an unknown or double\n"
+        "                       free later than the end of some thread's readable\n"
+        "                       events: its allocation may be in a lost chunk (each\n"
+        "                       chunk holds one thread's events, so threads lose\n"
+        "                       different tails); earlier ones stay errors\n"
         "  inversion            an address returned again while still live (a free\n"
         "                       recorded after the reuse; the replay form resolves it)\n"
         "  event after exit     a thread has events after its thread_exit\n"
@@ -59,12 +64,13 @@ static void usage(FILE *out)
 }
 
 enum { F_DECODE, F_DAMAGED, F_BADOP, F_SEQ, F_TIME, F_UNKNOWN, F_DOUBLE, /* errors */
-       F_TRUNC, F_INVERSION, F_AFTER_EXIT, F_RESTART, F_SITE, F_COUNT }; /* warnings */
+       F_TRUNC, F_CUT_FREE, F_INVERSION, F_AFTER_EXIT, F_RESTART, F_SITE,  /* warnings */
+       F_COUNT };
 #define FIRST_WARNING F_TRUNC
 
 static const char *const fname[F_COUNT] = {
     "decode error", "damaged chunk", "bad operation", "seq not increasing", "time goes backwards",
-    "unknown free", "double free", "truncated", "inversion", "event after exit",
+    "unknown free", "double free", "truncated", "bad free after cut", "inversion", "event after exit",
     "thread restarted", "missing site",
 };
 
@@ -162,6 +168,38 @@ int trace_validate(int argc, char **argv)
     hak_event ev;
     uint64_t n = 0, last_seq = 0;
     int got;
+    /* A cut or damaged file holds each thread's readable prefix: events of a
+     * thread that did not reach its exit may be missing after its last
+     * readable seq.  Bad frees later than the earliest such point (the
+     * horizon) may refer to lost allocations; a first pass finds it. */
+    const hak_tr_status *st = hak_tr_status_get(r);
+    uint64_t horizon = UINT64_MAX;
+    if (st->truncated) {
+        uint64_t *last = calloc(nthreads ? nthreads : 1, sizeof *last);
+        uint8_t *done = calloc(nthreads ? nthreads : 1, 1);
+        uint8_t *any = calloc(nthreads ? nthreads : 1, 1);
+        if (last && done && any) {
+            while (hak_tr_next(r, &ev) == 1)
+                if (ev.tid < nthreads) {
+                    last[ev.tid] = ev.seq;
+                    any[ev.tid] = 1;
+                    if (ev.op == HAK_OP_THREAD_EXIT)
+                        done[ev.tid] = 1;
+                }
+            for (uint32_t t = 0; t < nthreads; t++)
+                if (!done[t]) {
+                    uint64_t h = any[t] ? last[t] : 0;
+                    if (h < horizon)
+                        horizon = h;
+                }
+            hak_tr_rewind(r);
+        } else {
+            horizon = 0;              /* no memory for the pass: be lenient */
+        }
+        free(last);
+        free(done);
+        free(any);
+    }
     cli_progress pr;
     cli_progress_init(&pr, "validate", progress, hak_tr_nevents(r));
     while ((got = hak_tr_next(r, &ev)) == 1) {
@@ -194,10 +232,13 @@ int trace_validate(int argc, char **argv)
         if (ev.site && nsites && !hak_tr_site(r, ev.site))
             note(&v, F_SITE, &ev, "site %" PRIu32 " is not in the site table", ev.site);
         unsigned f = hak_hm_apply(&hm, &ev);
+        int after_cut = ev.seq > horizon;
         if (f & HAK_HM_UNKNOWN_FREE)
-            note(&v, F_UNKNOWN, &ev, "pointer never returned by an allocation");
+            note(&v, after_cut ? F_CUT_FREE : F_UNKNOWN, &ev,
+                 "pointer never returned by an allocation%s", after_cut ? " (after the cut)" : "");
         if (f & HAK_HM_DOUBLE_FREE)
-            note(&v, F_DOUBLE, &ev, "pointer already freed");
+            note(&v, after_cut ? F_CUT_FREE : F_DOUBLE, &ev,
+                 "pointer already freed%s", after_cut ? " (after the cut)" : "");
         if (f & HAK_HM_INVERSION)
             note(&v, F_INVERSION, &ev, "address still live");
         if (f & HAK_HM_OOM) {
@@ -211,7 +252,6 @@ int trace_validate(int argc, char **argv)
     else if (!(v.f[F_DECODE].count) && n != hak_tr_nevents(r))
         note(&v, F_DECODE, NULL, "decoded %" PRIu64 " events but the chunk index counts %" PRIu64,
              n, hak_tr_nevents(r));
-    const hak_tr_status *st = hak_tr_status_get(r);
     if (st->truncated)
         note(&v, cli_is_cut(st) ? F_TRUNC : F_DAMAGED, NULL, "at offset %" PRIu64 " of %" PRIu64 ": %s", st->valid_bytes,
              st->file_bytes, st->reason[0] ? st->reason : "no end marker");

@@ -257,3 +257,43 @@ if [ -e "$py" ] && hak trace info --modules "$py" | grep -A1 'libpython3.11.so.1
 else
   skip "python3 trace: symbolised call sites" "the recorded libpython3.11 is not on this machine"
 fi
+
+# --- every cut of a small 2-thread trace gives, per thread, a prefix of that
+# thread's events (chunks hold one thread's events, so a cut file holds each
+# thread's readable prefix; the global order of a cut is not a prefix)
+hak trace synth producer-consumer --items 300 --seed 2 -q -o small.hkt
+hak trace dump small.hkt > small.dump
+ssize=$(stat -c %s small.hkt)
+bad=0 cuts=0
+for ((cut = 0; cut < ssize; cut += 23)); do
+  head -c "$cut" small.hkt > sc.hkt
+  cuts=$((cuts + 1))
+  if hak trace dump sc.hkt > sc.dump 2> sc.err; then
+    for t in t0 t1; do
+      awk -v t=$t '$3 == t' sc.dump > sc.t
+      awk -v t=$t '$3 == t' small.dump | head -n "$(wc -l < sc.t)" | cmp -s - sc.t ||
+        { bad=$((bad + 1)); echo "# cut $cut: $t is not a prefix"; }
+    done
+    grep -q 'truncated at offset' sc.err || { bad=$((bad + 1)); echo "# cut $cut: no truncation reported"; }
+  else
+    rc=$?
+    # only a cut inside the file header may fail, cleanly and naming the offset
+    if (( rc >= 128 )) || ! grep -q 'offset' sc.err; then bad=$((bad + 1)); echo "# cut $cut: exit $rc"; fi
+  fi
+done
+check "all $cuts cuts (every 23rd byte) dump per-thread prefixes or fail cleanly" test "$bad" = 0
+
+# --- validate on cut multi-thread files: bad frees that a lost chunk can
+# explain are warnings, earlier ones stay errors --------------------------------
+head -c 1400 small.hkt > pc-cut.hkt
+check "cut producer-consumer: validate passes with warnings" \
+  bash -c "hak trace validate pc-cut.hkt | grep -qE '^  bad free after cut +[1-9]' && hak trace validate -q pc-cut.hkt >/dev/null"
+check_fails "cut producer-consumer: validate --strict fails" hak trace validate --strict -q pc-cut.hkt
+{ echo "1: malloc 0x10 8"; echo "1: free 0x10"; echo "1: free 0x10"
+  for ((i = 1; i <= 20000; i++)); do printf '2: malloc 0x%x 16\n' $((0x100000 + 16 * i)); done; } > early.txt
+hak trace import -q early.txt -o early.hkt
+esize=$(stat -c %s early.hkt)
+head -c $((esize - 40)) early.hkt > early-cut.hkt
+hak trace validate early-cut.hkt > early.out
+check "cut file: a double free before every thread's cut stays an error" \
+  bash -c "grep -qE '^  double free +1$' early.out && grep -q 'INVALID' early.out && grep -q '^  truncated' early.out"
