@@ -110,7 +110,7 @@ static int gather_trace(hakdb *db, rp_report *r, rp_trace *t, char *err, size_t 
 {
     /* Comparing labels: the settings table shows the new state. */
     const char *label = r->label ? r->label : r->neu;
-    db_filter f = {t->hash, label, NULL, NULL};
+    db_filter f = {t->hash, label, r->sweep, NULL};
     for (int k = 0; k < RP_NMETRIC; k++) {
         db_groups g = {0};
         if (db_collect_metric(db, rp_metric[k], &f, &g, err, errlen) != 0)
@@ -126,10 +126,13 @@ static int gather_trace(hakdb *db, rp_report *r, rp_trace *t, char *err, size_t 
     sqlite3_prepare_v2(hakdb_sqlite(db),
         "SELECT b.name, r.env, count(*), min(r.status || ': ' || coalesce(r.error, '?')) FROM runs r"
         " JOIN builds b ON b.id = r.build_id WHERE r.trace_id = ?1 AND r.status <> 'ok'"
-        " AND (?2 IS NULL OR r.label = ?2) GROUP BY b.name, r.env", -1, &st, NULL);
+        " AND (?2 IS NULL OR r.label = ?2) AND (?3 IS NULL OR r.sweep_id = ?3)"
+        " GROUP BY b.name, r.env", -1, &st, NULL);
     sqlite3_bind_int64(st, 1, t->id);
     if (label)
         sqlite3_bind_text(st, 2, label, -1, SQLITE_TRANSIENT);
+    if (r->sweep)
+        sqlite3_bind_text(st, 3, r->sweep, -1, SQLITE_TRANSIENT);
     while (sqlite3_step(st) == SQLITE_ROW) {
         rp_setting *s = setting_for(t, (const char *)sqlite3_column_text(st, 0),
                                     (const char *)sqlite3_column_text(st, 1));
@@ -149,6 +152,7 @@ static int gather_trace(hakdb *db, rp_report *r, rp_trace *t, char *err, size_t 
     sqlite3_prepare_v2(hakdb_sqlite(db),
         "SELECT max(r.id) FROM runs r JOIN builds b ON b.id = r.build_id WHERE r.trace_id = ?1"
         " AND b.name = ?2 AND r.env = ?3 AND r.status = 'ok' AND (?4 IS NULL OR r.label = ?4)"
+        " AND (?5 IS NULL OR r.sweep_id = ?5)"
         " AND EXISTS (SELECT 1 FROM timelines x WHERE x.run_id = r.id)", -1, &st, NULL);
     for (size_t i = 0; i < t->ns; i++) {
         sqlite3_reset(st);
@@ -157,6 +161,8 @@ static int gather_trace(hakdb *db, rp_report *r, rp_trace *t, char *err, size_t 
         sqlite3_bind_text(st, 3, t->s[i].env, -1, SQLITE_TRANSIENT);
         if (label)
             sqlite3_bind_text(st, 4, label, -1, SQLITE_TRANSIENT);
+        if (r->sweep)
+            sqlite3_bind_text(st, 5, r->sweep, -1, SQLITE_TRANSIENT);
         if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
             t->s[i].tl_run = sqlite3_column_int64(st, 0);
     }
@@ -206,13 +212,16 @@ int rp_gather(hakdb *db, rp_report *r, const char *trace, char *err, size_t errl
     hakdb_iso_time(HAKDB_NULL, r->generated);
     sqlite3_stmt *st;
     sqlite3_prepare_v2(hakdb_sqlite(db),
-        "SELECT (SELECT count(*) FROM runs WHERE ?1 IS NULL OR label = ?1), (SELECT count(*) FROM machines),"
+        "SELECT (SELECT count(*) FROM runs WHERE (?1 IS NULL OR label = ?1) AND (?2 IS NULL OR sweep_id = ?2)),"
+        " (SELECT count(*) FROM machines),"
         " (SELECT coalesce(hostname, '?') || ', ' || coalesce(cpu_model, 'unknown CPU') || ', '"
         "  || coalesce(cores, '?') || ' cores, kernel ' || coalesce(kernel, '?') || ', THP '"
         "  || coalesce(thp_mode, 'n/a') || ', perf counters: ' || CASE WHEN counters = '' THEN 'none'"
         "  ELSE counters END FROM machines ORDER BY id DESC LIMIT 1)", -1, &st, NULL);
     if (r->label)
         sqlite3_bind_text(st, 1, r->label, -1, SQLITE_TRANSIENT);
+    if (r->sweep)
+        sqlite3_bind_text(st, 2, r->sweep, -1, SQLITE_TRANSIENT);
     if (sqlite3_step(st) == SQLITE_ROW) {
         r->runs = sqlite3_column_int64(st, 0);
         r->nmachines = sqlite3_column_int64(st, 1);
@@ -224,8 +233,9 @@ int rp_gather(hakdb *db, rp_report *r, const char *trace, char *err, size_t errl
     snprintf(sql, sizeof sql,
         "SELECT t.id, t.hash, " DB_TRACE_NAME ", t.path, t.events, t.threads, t.duration_ns FROM traces t"
         " WHERE (EXISTS (SELECT 1 FROM runs r WHERE r.trace_id = t.id AND (?2 IS NULL OR r.label = ?2)"
-        "   AND (?3 IS NULL OR r.label IN (?3, ?4)))"
-        "  OR (?2 IS NULL AND ?3 IS NULL AND EXISTS (SELECT 1 FROM trace_stats s WHERE s.trace_id = t.id)))"
+        "   AND (?3 IS NULL OR r.label IN (?3, ?4)) AND (?5 IS NULL OR r.sweep_id = ?5))"
+        "  OR (?2 IS NULL AND ?3 IS NULL AND ?5 IS NULL"
+        "      AND EXISTS (SELECT 1 FROM trace_stats s WHERE s.trace_id = t.id)))"
         " AND (?1 IS NULL OR %s) ORDER BY t.program, t.id", db_trace_cond(1, tc, sizeof tc));
     if (sqlite3_prepare_v2(hakdb_sqlite(db), sql, -1, &st, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s", sqlite3_errmsg(hakdb_sqlite(db)));
@@ -235,6 +245,8 @@ int rp_gather(hakdb *db, rp_report *r, const char *trace, char *err, size_t errl
         sqlite3_bind_text(st, 1, trace, -1, SQLITE_TRANSIENT);
     if (r->label)
         sqlite3_bind_text(st, 2, r->label, -1, SQLITE_TRANSIENT);
+    if (r->sweep)
+        sqlite3_bind_text(st, 5, r->sweep, -1, SQLITE_TRANSIENT);
     if (r->base && r->neu) {
         sqlite3_bind_text(st, 3, r->base, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 4, r->neu, -1, SQLITE_TRANSIENT);
@@ -313,8 +325,9 @@ static void text_bar(FILE *out, double v, double max, int width)
 void rp_text(hakdb *db, const rp_report *r, FILE *out)
 {
     (void)db;
-    fprintf(out, "hakmem report: %s, %lld runs%s%s, generated %s\nmachine: %s%s\n",
+    fprintf(out, "hakmem report: %s, %lld runs%s%s%s%s, generated %s\nmachine: %s%s\n",
             r->db_path, (long long)r->runs, r->label ? " labelled " : "", r->label ? r->label : "",
+            r->sweep ? " of sweep " : "", r->sweep ? r->sweep : "",
             r->generated, r->machine, r->nmachines > 1 ? " (and others)" : "");
     if (!r->nt)
         fprintf(out, "\n(no runs match)\n");
@@ -440,7 +453,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
         "usage: hak report [--db FILE] [--html FILE] [--trace T] [--label L]\n"
-        "                  [--base A --new B] [-q]\n"
+        "                  [--sweep ID] [--base A --new B] [-q]\n"
         "\n"
         "Summarises the run history per trace: every allocator and knob setting\n"
         "with the median (and range) of ops/s, minor page faults, peak RSS, p99\n"
@@ -455,6 +468,7 @@ static void usage(FILE *out)
         "               call sites); no network needed to view it\n"
         "  --trace T    only traces matching T (program, path or hash prefix)\n"
         "  --label L    only runs labelled L\n"
+        "  --sweep ID   only the runs of one sweep (hak sweep prints its id)\n"
         "  -q           no text report on stdout (with --html)\n");
 }
 
@@ -464,6 +478,7 @@ int cmd_report(int argc, char **argv)
         {"db", required_argument, 0, 1000}, {"html", required_argument, 0, 1001},
         {"trace", required_argument, 0, 1002}, {"label", required_argument, 0, 1003},
         {"base", required_argument, 0, 1004}, {"new", required_argument, 0, 1005},
+        {"sweep", required_argument, 0, 1006},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *dbp = NULL, *html = NULL, *trace = NULL;
     rp_report r;
@@ -478,6 +493,15 @@ int cmd_report(int argc, char **argv)
         case 1003: r.label = optarg; break;
         case 1004: r.base = optarg; break;
         case 1005: r.neu = optarg; break;
+        case 1006: {
+            uint64_t id;
+            if (hak_parse_u64(optarg, &id) != 0) {
+                hak_cmd_err("report", "--sweep: '%s' is not a sweep id", optarg);
+                return 2;
+            }
+            r.sweep = optarg;
+            break;
+        }
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;

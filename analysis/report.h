@@ -54,6 +54,7 @@ typedef struct rp_trace {
 
 typedef struct rp_report {
     const char *db_path, *label, *base, *neu;
+    const char *sweep;                 /* only runs of this sweep id; NULL = any */
     char machine[512];
     char generated[32];
     int64_t runs, nmachines;

@@ -308,6 +308,10 @@ int rp_html(hakdb *db, const rp_report *r, FILE *o)
         fputs(" labelled ", o);
         esc(o, r->label);
     }
+    if (r->sweep) {
+        fputs(" of sweep ", o);
+        esc(o, r->sweep);
+    }
     fputs(" &middot; ", o);
     esc(o, r->machine);
     fprintf(o, "%s &middot; generated %s</div>\n</header>\n<main>\n",

@@ -49,6 +49,9 @@ check "size histogram: 64 B, 8 KiB and 1 MiB buckets" \
 # --- hak db subcommands ----------------------------------------------------
 check "db runs lists newest first" bash -c "hak db runs --db '$db' --limit 1 | grep -q '^ *45 '"
 check "db runs --label/--status filter" bash -c "[[ \$(hak db runs --db '$db' --label v2 --status crashed --csv --limit 0 | wc -l) == 4 ]]"
+check "db runs --sweep lists the sweep's 9 runs" bash -c "[[ \$(hak db runs --db '$db' --sweep 1 --limit 0 --csv | wc -l) == 10 ]]"
+check "db best --sweep picks the knob within the sweep" \
+  bash -c "hak db best --db '$db' --sweep 1 --metric minor_faults --csv | grep -q ',hakmem,HAKMEM_HUGEPAGE=madvise,300,3,'"
 check "db runs shows '-' for unmeasured figures" bash -c "hak db runs --db '$db' --status crashed --limit 1 | tail -1 | grep -q ' - '"
 check "db show prints a run with its NULL metric reason" bash -c "hak db show --db '$db' 1 | grep -q 'no PMU'"
 check "db show --json is valid JSON" bash -c "! command -v python3 >/dev/null || hak db show --db '$db' --json 1 | python3 -m json.tool >/dev/null"
@@ -69,6 +72,8 @@ cp "$db" "$TMP/a.db"
 hak db merge --db "$TMP/m.db" -q "$TMP/a.db" "$TMP/a.db"
 check "merge twice = once (idempotent)" bash -c "[[ \$(sqlite3 '$TMP/m.db' 'select count(*) from runs') == 45 ]]"
 check "merge keeps metrics and timelines" bash -c "[[ \$(sqlite3 '$TMP/m.db' 'select count(*) from run_metrics') == 51 && \$(sqlite3 '$TMP/m.db' 'select count(*) from timelines') == 168 ]]"
+check "merge keeps the sweep (once) and its runs' link to it" \
+  bash -c "[[ \$(sqlite3 '$TMP/m.db' 'select count(*) from sweeps') == 1 && \$(sqlite3 '$TMP/m.db' 'select count(*) from runs where sweep_id is not null') == 9 ]]"
 check "merge copies trace statistics" bash -c "[[ \$(sqlite3 '$TMP/m.db' 'select count(*) from trace_sites') == 3 ]]"
 # A second machine's DB with a shared trace: new runs, no duplicate trace/build.
 sqlite3 "$TMP/a.db" "UPDATE runs SET uuid = uuid || 'x'; UPDATE machines SET hash = 'other-machine', hostname = 'box2';"

@@ -16,7 +16,7 @@
  *     python hakmem              60              66   (real improvement, +10%)
  *     python mimalloc            55           crashed (status 'crashed')
  *  minor_faults: glibc 1000, hakmem 800, mimalloc 900 (+-1%).
- *  Knob runs (label "knobs", redis, hakmem, 3 repeats):
+ *  Knob runs (label "knobs", sweep 1, redis, hakmem, 3 repeats):
  *     env ''                          minor_faults 800  sim.dtlb_misses 5000
  *     HAKMEM_HUGEPAGE=madvise         minor_faults 300  sim.dtlb_misses 1200
  *     HAKMEM_HUGEPAGE=never           minor_faults 820  sim.dtlb_misses 5100
@@ -114,7 +114,7 @@ static void write_trace(const char *path)
 }
 
 static hakdb *db;
-static int64_t machine;
+static int64_t machine, sweep = HAKDB_NULL;
 
 static void add_runs(int64_t trace, int64_t build, const char *label, const char *env,
                      double ops_m, double faults, double dtlb, const char *status)
@@ -133,6 +133,7 @@ static void add_runs(int64_t trace, int64_t build, const char *label, const char
         r.pace = "asap";
         r.repeat_idx = i;
         r.status = status;
+        r.sweep_id = strcmp(label, "knobs") ? HAKDB_NULL : sweep;
         r.start_wall_ns = (int64_t)1764000000 * 1000000000 + (int64_t)i * 1000000000;
         hakdb_metric m[2] = {
             {.name = "cycles", .is_null = 1, .unit = "count", .source = "hw", .reason = "no PMU"},
@@ -194,6 +195,10 @@ int main(int argc, char **argv)
     add_runs(python, g, "v2", "", 50, 1000, 0, "ok");
     add_runs(python, h, "v2", "", 66, 800, 0, "ok");
     add_runs(python, m, "v2", "", 0, 0, 0, "crashed");
+    sweep = hakdb_new_sweep(db, "hak sweep redis.hkt --alloc hakmem --grid HAKMEM_HUGEPAGE=never,madvise",
+                            "HAKMEM_HUGEPAGE=,never,madvise");
+    if (sweep < 0)
+        die("new sweep", hakdb_error(db));
     add_runs(redis, h, "knobs", "", 120, 800, 5000, "ok");
     add_runs(redis, h, "knobs", "HAKMEM_HUGEPAGE=madvise", 118, 300, 1200, "ok");
     add_runs(redis, h, "knobs", "HAKMEM_HUGEPAGE=never", 121, 820, 5100, "ok");

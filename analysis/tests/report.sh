@@ -55,6 +55,9 @@ else
 fi
 check "--label restricts the runs" bash -c "hak report --db '$db' --label knobs | grep -q '^hakmem HAKMEM_HUGEPAGE=madvise'"
 check "--trace restricts the traces" bash -c "[[ \$(hak report --db '$db' --trace python | grep -c '^== ') == 1 ]]"
+check "--sweep restricts to the sweep's runs" \
+  bash -c "hak report --db '$db' --sweep 1 | grep -q '^hakmem report: .* 9 runs of sweep 1' && [[ \$(hak report --db '$db' --sweep 1 | grep -c '^== ') == 1 ]]"
+check_fails "--sweep takes a number" hak report --db "$db" --sweep x
 check "no matching runs is not an error" bash -c "hak report --db '$db' --label nosuch | grep -q 'no runs match'"
 check_fails "missing database fails cleanly" hak report --db "$TMP/none.db"
 check_fails "--base without --new is a usage error" hak report --db "$db" --base v1
