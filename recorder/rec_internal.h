@@ -96,7 +96,9 @@ typedef struct rec_thread {
     uint64_t ts_cursor;           /* writer: clock sample index for this thread */
     uintptr_t last_key;           /* owner: last call-site key and its site */
     uint32_t last_site;
-    uintptr_t stack_top;          /* for the call-site cache key */
+    uintptr_t stack_lo, stack_top;  /* this thread's stack, for rec_site */
+    uintptr_t last_ra;            /* owner: last return address and its ... */
+    int32_t last_off;             /* ... learned caller-frame offset (rec_site) */
 } rec_thread;
 
 /* Per-thread TLS state.  initial-exec: no allocation on first access. */
@@ -176,7 +178,7 @@ static inline uint64_t rec_clock_raw(void)
 /* ---- call sites (rec_stacks.c) -------------------------------------------- */
 
 REC_HIDDEN void rec_stacks_init(void);
-REC_HIDDEN uint32_t rec_site_slow(rec_thread *th, uintptr_t ra, uintptr_t key);
+REC_HIDDEN uint32_t rec_site_slow(rec_thread *th, uintptr_t ra, uintptr_t fp, uintptr_t key);
 REC_HIDDEN uint32_t rec_site_lookup(uintptr_t key);     /* 0 = miss */
 /* Sites [from, count) for the writer; returns count. */
 REC_HIDDEN uint32_t rec_sites_count(void);
@@ -185,26 +187,49 @@ REC_HIDDEN void rec_stacks_atfork_prepare(void);
 REC_HIDDEN void rec_stacks_atfork_parent(void);
 REC_HIDDEN void rec_stacks_atfork_child(void);
 
+/* Offset from the interposed function's frame address to the word holding
+ * the caller's own return address, learned per return address on the first
+ * unwind (rec_stacks.c); 0 = not known. */
+REC_HIDDEN int32_t rec_ra_offset(uintptr_t ra);
+
 /* Call-site id for the current event.  ra = return address into the
- * program, sp = a stack address of the interposed function's frame. */
-static inline uint32_t rec_site(rec_thread *th, uintptr_t ra, uintptr_t sp)
+ * program, fp = the interposed function's frame address.
+ *
+ * The cache key is ra, the stack depth (stack_top - fp) and, once learned,
+ * the caller's caller's return address: a function's frame has a fixed
+ * size at a given call instruction, so that return address sits at a fixed
+ * offset from fp and costs one load.  So operator new called from two
+ * places in main gives two keys even at the same depth.  The word is read
+ * only when fp lies on this thread's stack, where [fp, stack_top) is
+ * mapped; a function with a variable frame (alloca) just yields a
+ * meaningless key, i.e. an extra unwind, never a wrong read. */
+static inline uint32_t rec_site(rec_thread *th, uintptr_t ra, uintptr_t fp)
 {
     int depth = rec_g.cfg.stacks;
     if (depth == 0)
         return 0;
-    /* The key is the return address plus, for deeper stacks, the stack
-     * depth at the call: the same call site reached through different
-     * paths usually sits at a different depth. */
     uintptr_t key = ra;
-    if (depth > 1)
-        key = ra ^ ((th->stack_top - sp) * 0x9E3779B97F4A7C15ull);
-    if (REC_UNLIKELY(rec_g.cfg.stacks_exact))
-        return rec_site_slow(th, ra, 0);
+    if (depth > 1) {
+        if (REC_UNLIKELY(rec_g.cfg.stacks_exact))
+            return rec_site_slow(th, ra, fp, 0);
+        int32_t off;
+        if (ra == th->last_ra) {
+            off = th->last_off;
+        } else {
+            off = rec_ra_offset(ra);
+            th->last_ra = ra;
+            th->last_off = off;
+        }
+        uintptr_t ra2 = 0;
+        if (off > 0 && fp >= th->stack_lo && fp + (uintptr_t)off + 8 <= th->stack_top)
+            ra2 = *(const uintptr_t *)(fp + (uintptr_t)off);
+        key = ra ^ ((th->stack_top - fp) * 0x9E3779B97F4A7C15ull) ^ (ra2 * 0xC2B2AE3D27D4EB4Full);
+    }
     if (key == th->last_key)      /* loops allocate from one place */
         return th->last_site;
     uint32_t s = rec_site_lookup(key);
     if (REC_UNLIKELY(!s))
-        s = rec_site_slow(th, ra, key);
+        s = rec_site_slow(th, ra, fp, key);
     th->last_key = key;
     th->last_site = s;
     return s;

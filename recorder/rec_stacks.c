@@ -39,6 +39,7 @@ typedef struct site_rec {
 } site_rec;
 
 static key_slot *keys;
+static key_slot *ras;                /* return address -> caller-frame offset */
 static uint32_t *hash_tab;           /* site id per slot, 0 = empty */
 static site_rec *sites;              /* [SITE_MAX], index = id */
 static uint64_t *arena;
@@ -59,10 +60,11 @@ void rec_stacks_init(void)
     if (ready || rec_g.cfg.stacks == 0)
         return;
     keys = map_lazy(KEY_SLOTS * sizeof *keys);
+    ras = map_lazy(KEY_SLOTS * sizeof *ras);
     hash_tab = map_lazy(HASH_SLOTS * sizeof *hash_tab);
     sites = map_lazy(SITE_MAX * sizeof *sites);
     arena = map_lazy((size_t)ARENA_WORDS * sizeof *arena);
-    if (!keys || !hash_tab || !sites || !arena) {
+    if (!keys || !ras || !hash_tab || !sites || !arena) {
         rec_g.cfg.stacks = 0;        /* no memory: record without sites */
         return;
     }
@@ -90,11 +92,27 @@ uint32_t rec_site_lookup(uintptr_t key)
     return 0;
 }
 
-static void key_insert(uintptr_t key, uint32_t site)
+int32_t rec_ra_offset(uintptr_t ra)
+{
+    if (REC_UNLIKELY(!ready))
+        return 0;
+    uint32_t i = key_index(ra);
+    for (unsigned p = 0; p < KEY_PROBE; p++) {
+        key_slot *s = &ras[(i + p) & (KEY_SLOTS - 1)];
+        uint64_t k = atomic_load_explicit(&s->key, memory_order_acquire);
+        if (k == ra)
+            return (int32_t)atomic_load_explicit(&s->site, memory_order_relaxed);
+        if (k == 0)
+            return 0;
+    }
+    return 0;
+}
+
+static void table_insert(key_slot *tab, uintptr_t key, uint32_t site)
 {
     uint32_t i = key_index(key);
     for (unsigned p = 0; p < KEY_PROBE; p++) {
-        key_slot *s = &keys[(i + p) & (KEY_SLOTS - 1)];
+        key_slot *s = &tab[(i + p) & (KEY_SLOTS - 1)];
         uint64_t k = atomic_load_explicit(&s->key, memory_order_relaxed);
         if (k == key)
             return;
@@ -134,9 +152,23 @@ static uint32_t site_intern(const uint64_t *ips, uint32_t depth)
     return id;
 }
 
-uint32_t rec_site_slow(rec_thread *th, uintptr_t ra, uintptr_t key)
+/* Learns where the caller's return address (ra2) sits above fp: the first
+ * word equal to it within 4 KiB of the caller's frame. -1 = not found. */
+static int32_t learn_offset(rec_thread *th, uintptr_t fp, uint64_t ra2)
 {
-    (void)th;
+    if (fp < th->stack_lo || fp + 16 > th->stack_top)
+        return -1;
+    uintptr_t end = th->stack_top - 8;
+    if (end > fp + 4096)
+        end = fp + 4096;
+    for (uintptr_t a = fp + 16; a <= end; a += 8)
+        if (*(const uint64_t *)a == ra2)
+            return (int32_t)(a - fp);
+    return -1;
+}
+
+uint32_t rec_site_slow(rec_thread *th, uintptr_t ra, uintptr_t fp, uintptr_t key)
+{
     if (!ready)
         return 0;
     int depth = rec_g.cfg.stacks;
@@ -155,11 +187,16 @@ uint32_t rec_site_slow(rec_thread *th, uintptr_t ra, uintptr_t key)
     if (n == 0)
         ips[n++] = ra;
     pthread_mutex_lock(&site_mu);
+    if (depth > 1 && !rec_ra_offset(ra)) {
+        int32_t off = n >= 2 ? learn_offset(th, fp, ips[1]) : -1;
+        table_insert(ras, ra, (uint32_t)off);    /* -1: never read */
+        th->last_ra = 0;              /* the thread's cached offset is stale */
+    }
     uint32_t id = key ? rec_site_lookup(key) : 0;
     if (!id) {
         id = site_intern(ips, n);
         if (id && key)
-            key_insert(key, id);
+            table_insert(keys, key, id);
     }
     pthread_mutex_unlock(&site_mu);
     return id;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -120,10 +121,22 @@ void rec_block_handoff(rec_thread *th)
 
 extern void *__libc_stack_end;
 
-static uintptr_t stack_top_of_self(void)
+/* This thread's stack [lo, top): any address in [current frame, top) is
+ * mapped, which is what lets the call-site key read one word of the
+ * caller's frame (rec_site). */
+static void stack_of_self(uintptr_t *lo, uintptr_t *top)
 {
-    if (getpid() == (pid_t)syscall(SYS_gettid))
-        return (uintptr_t)__libc_stack_end;
+    *lo = *top = 0;
+    if (getpid() == (pid_t)syscall(SYS_gettid)) {
+        struct rlimit rl;
+        uintptr_t t = (uintptr_t)__libc_stack_end;
+        uintptr_t max = 8u << 20;
+        if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+            max = rl.rlim_cur;
+        *top = (t + 4095) & ~(uintptr_t)4095;
+        *lo = *top > max ? *top - max : 0;
+        return;
+    }
     pthread_attr_t a;
     void *addr = NULL;
     size_t sz = 0;
@@ -131,7 +144,8 @@ static uintptr_t stack_top_of_self(void)
         pthread_attr_getstack(&a, &addr, &sz);
         pthread_attr_destroy(&a);
     }
-    return (uintptr_t)addr + sz;
+    *lo = (uintptr_t)addr;
+    *top = (uintptr_t)addr + sz;
 }
 
 /* First event of a thread (busy is set by the caller). */
@@ -148,7 +162,7 @@ rec_thread *rec_thread_register(void)
         return NULL;
     }
     th->ostid = (pid_t)syscall(SYS_gettid);
-    th->stack_top = stack_top_of_self();
+    stack_of_self(&th->stack_lo, &th->stack_top);
     pthread_mutex_lock(&rec_g.threads_mu);
     th->tid = atomic_fetch_add(&rec_g.next_tid, 1);
     th->next = rec_g.threads;

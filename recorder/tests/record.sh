@@ -122,7 +122,14 @@ else not_ok "default: sites/modules missing"; fi
 # record the real interpreter so the tests measure python, not the shim.
 PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
 if [[ -n $PY && -x $PY ]]; then
-  hak record -q --mmap -o mm.hkt -- "$PY" -c 'import mmap; m = mmap.mmap(-1, 1 << 20); m.close()' >/dev/null 2>&1
+  # The cached call sites must split allocations the way exact unwinding does
+# (cxx calls operator new from several places in main at the same depth).
+hak record -q --stacks-exact -o cxxe.hkt -- "$P/cxx" >/dev/null
+sites_of() { hak trace stats "$1" 2>/dev/null | sed -n '/by allocations/,/^$/p' | awk '$1 ~ /^[0-9]+$/ {print $3}' | sort; }
+if [[ -s cxx.hkt ]] && [[ "$(sites_of cxx.hkt)" == "$(sites_of cxxe.hkt)" ]] && (( $(sites_of cxx.hkt | wc -l) >= 5 )); then
+  ok "cached call sites split allocations like exact unwinding"
+else not_ok "cached vs exact call sites differ" "$(sites_of cxx.hkt | tr '\n' ' ') vs $(sites_of cxxe.hkt | tr '\n' ' ')"; fi
+hak record -q --mmap -o mm.hkt -- "$PY" -c 'import mmap; m = mmap.mmap(-1, 1 << 20); m.close()' >/dev/null 2>&1
   "$CHK" mm.hkt >mm.hkt.chk 2>&1
   if grep -q "^op_mmap=" mm.hkt.chk && grep -q "^op_munmap=" mm.hkt.chk; then ok "--mmap: mmap and munmap recorded"
   else not_ok "--mmap: no mmap events"; fi
