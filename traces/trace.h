@@ -118,7 +118,9 @@ hak_trace_writer *hak_tw_open_fd(int fd, const hak_trace_meta *meta,
 /* Encodes, compresses and appends one chunk with events of thread `tid`,
  * in increasing seq order.  Thread-safe: chunks are appended atomically.
  * Returns 0, or -1 with the reason in hak_tw_error(). Large batches are
- * split into chunks of bounded size internally. */
+ * split into chunks of bounded size internally.  An event with an invalid
+ * op (or tid >= 65536) refuses its chunk and the rest of the batch, but
+ * leaves the writer usable; a write error is final. */
 int hak_tw_events(hak_trace_writer *w, uint32_t tid,
                   const hak_event *ev, size_t n);
 int hak_tw_site(hak_trace_writer *w, uint32_t id,

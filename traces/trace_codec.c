@@ -92,6 +92,7 @@ struct tc_enc {
     uint8_t *col[TC_NCOL];
     struct { uint64_t ptr; uint32_t num; } cache[1u << CACHE_BITS];
     tc_model m;
+    unsigned shift;                /* guess for the next chunk's ptr_shift */
 };
 
 static inline unsigned cache_slot(uint64_t p)
@@ -104,6 +105,7 @@ tc_enc *tc_enc_new(void)
     tc_enc *e = calloc(1, sizeof *e);
     if (!e)
         return NULL;
+    e->shift = 4;   /* malloc results are 16-byte aligned */
     for (int c = 0; c < TC_NCOL; c++) {
         e->col[c] = malloc((size_t)col_max[c] * TF_CHUNK_EVENTS);
         if (!e->col[c]) {
@@ -135,17 +137,43 @@ static inline int fits(const hak_event *v)
     return v->op < 16;
 }
 
-void tc_encode(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit, tc_cols *out)
-{
-    /* Common trailing zero bits of all coded pointers. */
-    uint64_t any = 0;
-    for (size_t i = 0; i < n; i++)
-        if (ev[i].op != HAK_OP_THREAD_START)   /* its in_ptr is a thread index */
-            any |= ev[i].in_ptr | ev[i].out_ptr;
-    unsigned shift = any ? (unsigned)__builtin_ctzll(any) : 0;
-    if (shift > 32)
-        shift = 32;
+static long encode_pass(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit,
+                        unsigned shift, tc_cols *out, uint64_t *any_out);
 
+int tc_encode(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit, tc_cols *out,
+              size_t *bad)
+{
+    /* ptr_shift is the common trailing zeros of the coded pointers.  Guess
+     * the previous chunk's value and check it in the same pass (the events
+     * are read once); encode again only when the guess was wrong, which in
+     * a steady stream is rare. */
+    uint64_t any = 0;
+    long r = encode_pass(e, ev, n, ts_unit, e->shift, out, &any);
+    if (r < 0) {
+        unsigned shift = any ? (unsigned)__builtin_ctzll(any) : 0;
+        if (shift > 32)
+            shift = 32;
+        if (shift != e->shift) {
+            e->shift = shift;
+            r = encode_pass(e, ev, n, ts_unit, shift, out, &any);
+        }
+    }
+    if (r >= 0) {
+        *bad = (size_t)r;
+        return -1;
+    }
+    return 0;
+}
+
+/* One encoding pass with a fixed shift.  Returns the index of the first
+ * event with an invalid op, -1 when all is well but some pointer is not a
+ * multiple of 2^shift (see *any), or -2 when done. */
+static long encode_pass(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit,
+                        unsigned shift, tc_cols *out, uint64_t *any_out)
+{
+    uint64_t any = 0;
+    /* Division is slow: units that are powers of two (1 ns included) shift. */
+    int ushift = (ts_unit & (ts_unit - 1)) ? -1 : __builtin_ctz(ts_unit);
     uint8_t *cop = e->col[TC_OP], *cseq = e->col[TC_SEQ], *cts = e->col[TC_TS],
             *csize = e->col[TC_SIZE], *caux = e->col[TC_AUX], *cin = e->col[TC_INREF],
             *cptr = e->col[TC_PTR], *cout = e->col[TC_OUT], *csite = e->col[TC_SITE],
@@ -158,10 +186,21 @@ void tc_encode(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit, tc_co
 
     for (size_t i = 0; i < n; i++) {
         const hak_event *v = &ev[i];
-        unsigned op = v->op & 15, f = op;
+        unsigned op = v->op, f = op;
+        if (__builtin_expect(op == 0 || op >= HAK_OP_COUNT_, 0))
+            return (long)i;
+        if (op != HAK_OP_THREAD_START)   /* its in_ptr is a thread index */
+            any |= v->in_ptr | v->out_ptr;
         cseq = tc_put(cseq, tc_zz((int64_t)(v->seq - pseq - 1)));
         pseq = v->seq;
-        uint64_t t = v->ts_ns / ts_unit;
+        uint64_t t;
+        if (ushift >= 0) {
+            t = v->ts_ns >> ushift;
+        } else {          /* coarse units: usually the same or the next tick */
+            uint64_t since = v->ts_ns - pts * ts_unit;
+            t = v->ts_ns >= pts * ts_unit && since < 2ull * ts_unit
+                ? pts + (since >= ts_unit) : v->ts_ns / ts_unit;
+        }
         cts = tc_put(cts, tc_zz((int64_t)(t - pts)));
         pts = t;
         if (v->site != md->site[op]) {
@@ -232,12 +271,16 @@ void tc_encode(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit, tc_co
         *cop++ = (uint8_t)f;
     }
 
+    *any_out = any;
+    if (any & ((1ull << shift) - 1))
+        return -1;
     uint8_t *ends[TC_NCOL] = {cop, cseq, cts, csize, caux, cin, cptr, cout, csite, cerr, craw};
     out->shift = shift;
     for (int k = 0; k < TC_NCOL; k++) {
         out->p[k] = e->col[k];
         out->len[k] = (size_t)(ends[k] - e->col[k]);
     }
+    return -2;
 }
 
 size_t tc_dir_put(uint8_t *p, unsigned shift, const size_t raw[TC_NCOL],

@@ -90,8 +90,9 @@ typedef struct tc_cols {       /* an encoded chunk: columns before zstd */
     unsigned shift;
 } tc_cols;
 /* Encodes n (<= TF_CHUNK_EVENTS) events; the columns live in e until the
- * next call.  ts_unit >= 1. */
-void tc_encode(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit, tc_cols *out);
+ * next call.  ts_unit >= 1.  0, or -1 when event *bad has an invalid op. */
+int tc_encode(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit, tc_cols *out,
+              size_t *bad);
 
 /* Column directory at the start of an event chunk's payload. */
 typedef struct tc_dir {

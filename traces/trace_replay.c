@@ -7,9 +7,9 @@
  *    again (so a second free is a double free, not an unknown pointer);
  *  - a pool of live-object slots (object id, creating thread and its
  *    per-thread op index, bytes) recycled through a free list.
- * Memory: the ops array (sized from hak_tr_nevents), 12 bytes per distinct
- * address and 24 bytes per live object.  A second pass over the ops fills
- * the per-thread index lists.
+ * Memory: the ops array and the per-thread index lists (both sized from
+ * the chunk index's event counts), 12 bytes per distinct address and 24
+ * bytes per live object.
  */
 #include "trace.h"
 
@@ -265,39 +265,12 @@ static int add_event(ctx *c, const hak_event *e)
     if (obj_create(c, e->out_ptr, bytes, e->tid, o.obj))
         goto oom;
 append:
+    rp->thread_ops[e->tid][rp->thread_nops[e->tid]++] = rp->nops;
     rp->ops[rp->nops++] = o;
-    rp->thread_nops[e->tid]++;
     return 0;
 oom:
     snprintf(c->err, c->errlen, "out of memory building the replay form");
     return -1;
-}
-
-/* Second pass: per-thread lists of op indices, in one allocation. */
-static int index_threads(hak_replay *rp)
-{
-    if (!rp->nthreads)
-        return 0;
-    rp->thread_ops = calloc(rp->nthreads, sizeof *rp->thread_ops);
-    uint64_t *base = malloc((rp->nops + 1) * sizeof *base);
-    if (!rp->thread_ops || !base) {
-        free(base);
-        return -1;
-    }
-    uint64_t off = 0;
-    for (uint32_t t = 0; t < rp->nthreads; t++) {
-        rp->thread_ops[t] = base + off;   /* thread_ops[0] == base: freed by it */
-        off += rp->thread_nops[t];
-    }
-    uint64_t *fill = calloc(rp->nthreads, sizeof *fill);
-    if (!fill)
-        return -1;
-    for (uint64_t i = 0; i < rp->nops; i++) {
-        uint32_t t = rp->ops[i].tid;
-        rp->thread_ops[t][fill[t]++] = i;
-    }
-    free(fill);
-    return 0;
 }
 
 int hak_replay_build(hak_trace_reader *r, hak_replay *out, char *err, size_t errlen)
@@ -309,23 +282,37 @@ int hak_replay_build(hak_trace_reader *r, hak_replay *out, char *err, size_t err
     out->nthreads = c.nthreads;
     out->ops = malloc((cap + 1) * sizeof *out->ops);
     out->thread_nops = calloc((size_t)c.nthreads + 1, sizeof *out->thread_nops);
+    /* Per-thread index lists, filled in the same pass: thread t's list gets
+     * room for all of t's events (the index knows them), in one allocation
+     * (thread_ops[0] is its base, see hak_replay_free). */
+    out->thread_ops = calloc((size_t)c.nthreads + 1, sizeof *out->thread_ops);
+    uint64_t *base = malloc((cap + 1) * sizeof *base);
     enum { BATCH = 4096 };
     hak_event *ev = malloc(BATCH * sizeof *ev);
     int rc = -1;
-    if (!out->ops || !out->thread_nops || !ev) {
+    if (!out->ops || !out->thread_nops || !out->thread_ops || !base || !ev) {
+        free(base);
         snprintf(err, errlen, "out of memory for %llu replay ops", (unsigned long long)cap);
         goto done;
     }
+    for (uint64_t t = 0, off = 0; t < c.nthreads; off += hak_tr_thread_nevents(r, (uint32_t)t++))
+        out->thread_ops[t] = base + off;
+    if (!c.nthreads)
+        free(base);
     hak_tr_rewind(r);
     long n;
     while ((n = hak_tr_read(r, ev, BATCH)) > 0) {
-        if (out->nops + (uint64_t)n > cap) {   /* the index counted fewer: corrupt */
-            snprintf(err, errlen, "more events than the chunk index counted");
-            goto done;
-        }
-        for (long i = 0; i < n; i++)
+        for (long i = 0; i < n; i++) {
+            /* The index bounds each thread's events; a decoder bug must
+             * not write past a thread's list. */
+            uint32_t t = ev[i].tid;
+            if (t >= c.nthreads || out->thread_nops[t] >= hak_tr_thread_nevents(r, t)) {
+                snprintf(err, errlen, "more events than the chunk index counted");
+                goto done;
+            }
             if (add_event(&c, &ev[i]))
                 goto done;
+        }
     }
     if (n < 0) {
         snprintf(err, errlen, "%s", hak_tr_error(r));
@@ -333,10 +320,6 @@ int hak_replay_build(hak_trace_reader *r, hak_replay *out, char *err, size_t err
     }
     hak_tr_rewind(r);
     out->leaked_objects = c.b.live_objs;
-    if (index_threads(out)) {
-        snprintf(err, errlen, "out of memory indexing replay ops");
-        goto done;
-    }
     rc = 0;
 done:
     free(ev);

@@ -123,7 +123,12 @@ static int put_chunk(hak_trace_writer *w, unsigned kind, uint32_t tid,
 static int put_events(hak_trace_writer *w, uint32_t tid, const hak_event *ev, size_t n)
 {
     tc_cols cols;
-    tc_encode(w->enc, ev, n, w->ts_unit, &cols);
+    size_t bad;
+    if (tc_encode(w->enc, ev, n, w->ts_unit, &cols, &bad)) {
+        /* Refuses the chunk, not the writer. */
+        snprintf(w->err, sizeof w->err, "event %zu: invalid op %u", bad, ev[bad].op);
+        return -2;
+    }
     size_t need = TF_CHUNK_HDR + TC_DIR_MAX, raw_total = 0, stored[TC_NCOL];
     for (int k = 0; k < TC_NCOL; k++)
         need += ZSTD_compressBound(cols.len[k]);
@@ -256,16 +261,14 @@ int hak_tw_events(hak_trace_writer *w, uint32_t tid, const hak_event *ev, size_t
         snprintf(w->err, sizeof w->err, "thread index %u >= %u", tid, TF_MAX_THREADS);
         return -1;
     }
-    for (size_t i = 0; i < n; i++)
-        if (ev[i].op < 1 || ev[i].op >= HAK_OP_COUNT_) {
-            snprintf(w->err, sizeof w->err, "event %zu: invalid op %u", i, ev[i].op);
-            return -1;
-        }
     pthread_mutex_lock(&w->mu);
     int rc = w->failed ? -1 : 0;
     while (!rc && n) {
         size_t k = n < TF_CHUNK_EVENTS ? n : TF_CHUNK_EVENTS;
-        rc = put_events(w, tid, ev, k);
+        if ((rc = put_events(w, tid, ev, k)) == -2)
+            rc = -1;      /* bad op: this and later chunks refused */
+        if (rc)
+            break;
         w->nevents += k;
         ev += k;
         n -= k;
