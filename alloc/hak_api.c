@@ -1,0 +1,251 @@
+/* hak_api.c - the hak_* entry points with glibc semantics, and the
+ * out-of-line slow paths the inlined fast paths fall back to.
+ *
+ * Foreign pointers (not in the registry: e.g. allocated by the dynamic
+ * loader's bootstrap malloc before we were reachable) are never dereferenced:
+ * free() counts and ignores them, malloc_usable_size() says 0, realloc()
+ * copies what it can read safely (process_vm_readv stops at the first
+ * unmapped byte instead of faulting).
+ */
+#include "hak_fast.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+/* Pops the bin or refills it; the heap is h (locked by the caller if it is
+ * the orphan heap). */
+static void *heap_alloc(hak_heap *h, unsigned cls, int *fresh)
+{
+    hak_bin *b = &h->bins[cls];
+    void *p = b->head;
+    if (p) {
+        b->head = *(void **)p;
+        b->count--;
+        *fresh = 0;
+        return p;
+    }
+    p = hak_heap_refill(h, cls, fresh);
+    if (!p) errno = ENOMEM;
+    return p;
+}
+
+static void *alloc_class(unsigned cls, int *fresh)
+{
+    hak_heap *h = hak_heap_get();
+    if (HAK_LIKELY(h != NULL)) return heap_alloc(h, cls, fresh);
+    pthread_mutex_lock(&hak_orphan_lock);
+    void *p = heap_alloc(&hak_orphan_heap, cls, fresh);
+    pthread_mutex_unlock(&hak_orphan_lock);
+    return p;
+}
+
+static int ensure_init(void)
+{
+    if (HAK_UNLIKELY(atomic_load_explicit(&hak_init_state, memory_order_acquire) != 2))
+        hak_global_init();
+    return 1;
+}
+
+/* Allocation of n bytes with the block's kernel-zero status in *fresh. */
+static void *alloc_any(size_t n, int *fresh)
+{
+    ensure_init();
+    if (n == 0) n = 1;
+    if (n <= hak_cfg.mid_max)
+        return alloc_class(hak_size_class(n), fresh);
+    if (n > PTRDIFF_MAX) { errno = ENOMEM; return NULL; }
+    return hak_large_alloc(n, 0, fresh);
+}
+
+HAK_NOINLINE void *hak_malloc_slow(size_t n)
+{
+    int fresh;
+    return alloc_any(n, &fresh);
+}
+
+HAK_NOINLINE void hak_free_slow(void *p)
+{
+    if (!p) return;
+    hak_ss *ss = hak_ss_of(p);
+    if (!ss) {
+        if (!hak_huge_aligned_free(p, NULL)) HAK_ADD(foreign_frees, 1);
+        return;
+    }
+    if (ss->magic == HAK_LARGE_MAGIC) { hak_large_free(ss, p); return; }
+    unsigned u = (unsigned)(((uintptr_t)p - (uintptr_t)ss) >> hak_cfg.slab_shift);
+    unsigned cls = ss->unit_cls[u];
+    if (!cls) { HAK_ADD(foreign_frees, 1); return; }   /* inside a free unit */
+    hak_heap *h = hak_heap_get();
+    if (!h) {
+        pthread_mutex_lock(&hak_orphan_lock);
+        hak_block_return(&hak_orphan_heap, p, ss);
+        pthread_mutex_unlock(&hak_orphan_lock);
+        return;
+    }
+    hak_bin *b = &h->bins[cls];
+    if (b->count >= b->cap) {
+        /* Overflow: send half the bin home, then cache p (or return it
+         * directly when caching is off). */
+        hak_heap_flush(h, cls, b->cap / 2);
+        if (b->cap == 0) { hak_block_return(h, p, ss); return; }
+    }
+    *(void **)p = b->head;
+    b->head = p;
+    b->count++;
+}
+
+HAK_API void *hak_malloc(size_t n) { return hak_malloc_fast(n); }
+HAK_API void hak_free(void *p) { hak_free_fast(p); }
+
+/* Usable bytes of one of our blocks; 0 for foreign pointers. */
+HAK_API size_t hak_usable_size(const void *p)
+{
+    if (!p) return 0;
+    hak_ss *ss = hak_ss_of(p);
+    if (!ss) {
+        size_t n = 0;
+        return hak_huge_aligned_free((void *)p, &n) ? n : 0;
+    }
+    if (ss->magic == HAK_LARGE_MAGIC) {
+        if ((const char *)p != (const char *)ss + ss->user_off) return 0;
+        return ss->map_size - ss->user_off;
+    }
+    unsigned u = (unsigned)(((uintptr_t)p - (uintptr_t)ss) >> hak_cfg.slab_shift);
+    unsigned cls = ss->unit_cls[u];
+    return cls ? hak_cfg.cls_size[cls] : 0;
+}
+
+HAK_API int hak_owns(const void *p)
+{
+    return p && hak_usable_size(p) > 0;
+}
+
+HAK_API void *hak_calloc(size_t nmemb, size_t size)
+{
+    size_t n;
+    if (__builtin_mul_overflow(nmemb, size, &n)) { errno = ENOMEM; return NULL; }
+    int fresh = 0;
+    void *p = alloc_any(n, &fresh);
+    if (!p) return NULL;
+    size_t clear = n ? n : 1;
+    hak_heap *h = &hak_tls_heap;
+    int counted = h->state == HEAP_ACTIVE;
+    if (fresh && !hak_cfg.zero_always) {
+        if (counted) h->calloc_skipped += clear; else HAK_ADD(dead_calloc_skipped, clear);
+    } else {
+        memset(p, 0, clear);
+        if (counted) h->calloc_zeroed += clear; else HAK_ADD(dead_calloc_zeroed, clear);
+    }
+    return p;
+}
+
+/* Copies up to n bytes from a foreign block without risking a fault. */
+static void copy_foreign(void *dst, const void *src, size_t n)
+{
+    struct iovec local = {dst, n}, remote = {(void *)src, n};
+    ssize_t r = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+    if (r < 0) {
+        /* No permission for process_vm_readv: copy the page-bounded prefix. */
+        size_t room = HAK_PAGE - ((uintptr_t)src & (HAK_PAGE - 1));
+        memcpy(dst, src, n < room ? n : room);
+    }
+}
+
+HAK_API void *hak_realloc(void *p, size_t n)
+{
+    if (!p) return hak_malloc(n);
+    if (n == 0) { hak_free(p); return NULL; }
+    size_t old = hak_usable_size(p);
+    if (old == 0) {                      /* foreign: copy what is readable */
+        void *q = hak_malloc(n);
+        if (q) copy_foreign(q, p, n);
+        HAK_ADD(foreign_frees, 1);
+        return q;
+    }
+    /* Shrinks and small growth stay in place when the class still fits and
+     * does not waste more than half of the block. */
+    if (n <= old) {
+        if (n > hak_cfg.mid_max || n >= old / 2 || old <= 32) return p;
+    }
+    void *q = hak_malloc(n);
+    if (!q) return NULL;
+    memcpy(q, p, n < old ? n : old);
+    hak_free(p);
+    return q;
+}
+
+HAK_API void *hak_reallocarray(void *p, size_t nmemb, size_t size)
+{
+    size_t n;
+    if (__builtin_mul_overflow(nmemb, size, &n)) { errno = ENOMEM; return NULL; }
+    return hak_realloc(p, n);
+}
+
+/* Aligned allocation; align is a power of two. */
+static void *aligned(size_t align, size_t n)
+{
+    ensure_init();
+    if (align <= 16) return hak_malloc(n);
+    if (n == 0) n = 1;
+    if (n > PTRDIFF_MAX) { errno = ENOMEM; return NULL; }
+    int fresh;
+    if (align <= HAK_PAGE) {
+        /* A slab class whose block size is a multiple of align: slabs start
+         * page-aligned, so every block of such a class is aligned. */
+        size_t want = n < align ? align : n;
+        if (want <= hak_cfg.mid_max) {
+            for (unsigned c = hak_size_class(want); c < hak_cfg.ncls; c++)
+                if (hak_cfg.cls_size[c] % align == 0) return alloc_class(c, &fresh);
+        }
+        return hak_large_alloc(n, align, &fresh);
+    }
+    if (align <= hak_cfg.ss_size / 2) return hak_large_alloc(n, align, &fresh);
+    return hak_huge_aligned_alloc(n, align);
+}
+
+static size_t pow2_ceil(size_t a)
+{
+    if (a <= 1) return 1;
+    return (size_t)1 << (64 - __builtin_clzll(a - 1));
+}
+
+HAK_API void *hak_memalign(size_t align, size_t n)
+{
+    /* glibc: non-powers of two are rounded up; beyond half the address
+     * space is EINVAL. */
+    if (align > SIZE_MAX / 2 + 1) { errno = EINVAL; return NULL; }
+    return aligned(pow2_ceil(align), n);
+}
+
+HAK_API void *hak_aligned_alloc(size_t align, size_t n)
+{
+    return hak_memalign(align, n);
+}
+
+HAK_API int hak_posix_memalign(void **out, size_t align, size_t n)
+{
+    if (align < sizeof(void *) || (align & (align - 1))) return EINVAL;
+    int saved = errno;
+    void *p = aligned(align, n);
+    if (!p) { int e = errno; errno = saved; return e ? e : ENOMEM; }
+    *out = p;
+    return 0;
+}
+
+HAK_API int hak_trim(size_t pad)
+{
+    (void)pad;
+    ensure_init();
+    int did = 0;
+    hak_heap *h = hak_heap_get();
+    if (h) {
+        for (unsigned c = 1; c < hak_cfg.ncls; c++)
+            if (h->bins[c].count) { hak_heap_flush(h, c, 0); did = 1; }
+        hak_ss_purge_due(h, 1);
+    }
+    did |= hak_ss_trim_cache();
+    did |= hak_large_trim();
+    return did;
+}

@@ -1,0 +1,167 @@
+/* hak_config.c - HAKMEM_* knobs (read once at init) and the class table.
+ *
+ * Knobs are read with a private environment scan that never allocates: at
+ * the first malloc of a preloaded process libc's environ may not be set yet
+ * (the dynamic loader allocates before libc's constructor runs), in which
+ * case the scan falls back to /proc/self/environ read with plain syscalls.
+ * Invalid values are ignored (the default stays) and reported by
+ * hak_alloc_config() as the value actually used.
+ */
+#include "hak_internal.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+extern char **environ;
+
+hak_config hak_cfg;   /* zero until init: mid_max 0 sends every malloc to the slow path */
+
+static char env_buf[65536];
+static size_t env_len;
+static int env_from_proc;
+
+static void env_load(void)
+{
+    if (environ) return;
+    int fd = open("/proc/self/environ", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ssize_t r;
+    while (env_len < sizeof env_buf - 1 &&
+           (r = read(fd, env_buf + env_len, sizeof env_buf - 1 - env_len)) > 0)
+        env_len += (size_t)r;
+    close(fd);
+    env_from_proc = 1;
+}
+
+static const char *env_get(const char *name)
+{
+    size_t nl = strlen(name);
+    if (!env_from_proc) {
+        for (char **e = environ; e && *e; e++)
+            if (!strncmp(*e, name, nl) && (*e)[nl] == '=') return *e + nl + 1;
+        return NULL;
+    }
+    for (size_t i = 0; i < env_len; i += strlen(env_buf + i) + 1)
+        if (!strncmp(env_buf + i, name, nl) && env_buf[i + nl] == '=')
+            return env_buf + i + nl + 1;
+    return NULL;
+}
+
+/* Parses "2M", "64K", "65536"; 0 on junk. */
+static uint64_t parse_size(const char *s)
+{
+    uint64_t v = 0;
+    if (!s || !*s) return 0;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        if (v > (UINT64_MAX - 9) / 10) return 0;
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    uint64_t mul = 1;
+    if (*s == 'k' || *s == 'K') mul = 1024, s++;
+    else if (*s == 'm' || *s == 'M') mul = 1024 * 1024, s++;
+    if (*s == 'i' && (s[1] == 'B' || s[1] == 'b')) s += 2;   /* 2MiB */
+    if (*s) return 0;
+    return v * mul;
+}
+
+static int pick(const char *v, const char *const *names, int n, int dflt)
+{
+    if (!v) return dflt;
+    for (int i = 0; i < n; i++)
+        if (!strcmp(v, names[i])) return i;
+    return dflt;
+}
+
+static const char *const pf_names[] = {"off", "populate", "populate_write", "touch"};
+static const char *const hp_names[] = {"off", "madvise"};
+static const char *const zero_names[] = {"lazy", "always"};
+static const char *const purge_names[] = {"off", "dontneed", "free"};
+
+static int is_pow2(uint64_t v) { return v && !(v & (v - 1)); }
+
+void hak_config_init(void)
+{
+    hak_config *c = &hak_cfg;
+    env_load();
+    c->prefault = pick(env_get("HAKMEM_PREFAULT"), pf_names, 4, PF_OFF);
+    c->hugepage = pick(env_get("HAKMEM_HUGEPAGE"), hp_names, 2, 0);
+    c->zero_always = pick(env_get("HAKMEM_ZERO"), zero_names, 2, 0);
+    c->purge = pick(env_get("HAKMEM_PURGE"), purge_names, 3, PURGE_DONTNEED);
+
+    uint64_t ss = parse_size(env_get("HAKMEM_SUPERSLAB_SIZE"));
+    if (!is_pow2(ss) || ss < (1u << 20) || ss > (32u << 20)) ss = 2u << 20;
+    uint64_t sl = parse_size(env_get("HAKMEM_SLAB_SIZE"));
+    if (!is_pow2(sl) || sl < (16u << 10) || sl > ss / 4) sl = 64u << 10;
+    if (sl > ss / 4) sl = ss / 4;
+    if (ss / sl > HAK_MAX_UNITS) sl = ss / HAK_MAX_UNITS;
+    c->ss_size = ss;
+    c->slab_size = sl;
+    c->ss_mask = ~(uintptr_t)(ss - 1);
+    c->slab_shift = (unsigned)__builtin_ctzll(sl);
+    c->nunits = (unsigned)(ss / sl);
+    size_t hdr = sizeof(hak_ss) + c->nunits * sizeof(hak_slab);
+    c->hdr_size = (unsigned)((hdr + HAK_PAGE - 1) & ~(size_t)(HAK_PAGE - 1));
+    /* With many small units the header outgrows unit 0: reserve whole units. */
+    c->hdr_units = c->hdr_size > sl ? (unsigned)((c->hdr_size + sl - 1) / sl) : 0;
+    c->usable_units = c->nunits - c->hdr_units;
+
+    const char *d = env_get("HAKMEM_PURGE_DELAY_MS");
+    uint64_t ms = 100;
+    if (d) { uint64_t v = parse_size(d); if (v || !strcmp(d, "0")) ms = v; }
+    c->purge_delay_ns = ms * 1000000ull;
+
+    const char *t = env_get("HAKMEM_TCACHE");
+    uint64_t tc = 256;
+    if (t) { uint64_t v = parse_size(t); if (v || !strcmp(t, "0")) tc = v; }
+    if (tc > 4096) tc = 4096;
+    c->tcache = (unsigned)tc;
+
+    /* Class table: 16-byte steps to 1 KiB, then 4 classes per doubling.
+     * A slab of class B spans enough units for >= 8 blocks (>= 4 for the
+     * largest), and at most half the SuperSlab; classes that do not fit
+     * are served as large blocks. */
+    unsigned max_span = (c->usable_units - 1) / 2;
+    if (max_span < 1) max_span = 1;
+    c->ncls = 1;
+    c->mid_max = 0;
+    for (unsigned k = 1; k < HAK_NCLASS; k++) {
+        size_t b;
+        if (k <= 64) b = (size_t)k * 16;
+        else {
+            unsigned g = (k - 65) / 4, j = (k - 65) % 4;
+            b = ((size_t)1 << (10 + g)) + (size_t)(j + 1) * ((size_t)1 << (8 + g));
+        }
+        size_t units = (8 * b + sl - 1) / sl;
+        if (units > max_span) units = (4 * b + sl - 1) / sl;
+        if (units > max_span || units > 255) break;
+        c->cls_size[k] = (uint32_t)b;
+        c->cls_units[k] = (uint16_t)(units ? units : 1);
+        uint64_t cap = b <= HAK_SMALL_MAX ? tc : tc * HAK_SMALL_MAX / b;
+        if (cap == 0 && tc) cap = 1;
+        c->cls_cap[k] = (uint16_t)cap;
+        uint64_t refill = 16384 / b;
+        if (refill > 64) refill = 64;
+        if (refill < 1) refill = 1;
+        if (refill > cap) refill = cap ? cap : 1;
+        c->cls_refill[k] = (uint16_t)refill;
+        c->ncls = k + 1;
+        c->mid_max = (unsigned)b;
+    }
+}
+
+static char cfg_str[512];
+
+const char *hak_config_string(void)
+{
+    const hak_config *c = &hak_cfg;
+    snprintf(cfg_str, sizeof cfg_str,
+             "HAKMEM_PREFAULT=%s HAKMEM_HUGEPAGE=%s HAKMEM_SUPERSLAB_SIZE=%zu "
+             "HAKMEM_SLAB_SIZE=%zu HAKMEM_ZERO=%s HAKMEM_PURGE=%s "
+             "HAKMEM_PURGE_DELAY_MS=%llu HAKMEM_TCACHE=%u mid_max=%u",
+             pf_names[c->prefault], hp_names[c->hugepage], c->ss_size, c->slab_size,
+             zero_names[c->zero_always], purge_names[c->purge],
+             (unsigned long long)(c->purge_delay_ns / 1000000ull), c->tcache, c->mid_max);
+    return cfg_str;
+}

@@ -1,0 +1,52 @@
+/* hak_fast.h - the inlined fast paths of malloc and free.
+ *
+ * malloc: size -> class by arithmetic, pop the thread cache's list.
+ * free:   SuperSlab by address mask, registry bit + magic check, class from
+ *         the header's unit_cls byte, push on the thread cache's list.
+ * No locks, no atomics, no calls; everything else (empty cache, full cache,
+ * first use, large blocks, foreign pointers) goes to an out-of-line slow
+ * path.  A thread whose heap is not initialised has empty bins with cap 0,
+ * so both fast paths fall through to the slow path without a state check.
+ */
+#ifndef HAK_FAST_H
+#define HAK_FAST_H
+
+#include "hak_internal.h"
+
+static inline __attribute__((always_inline)) void *hak_malloc_fast(size_t n)
+{
+    if (HAK_LIKELY(n - 1 < (size_t)hak_cfg.mid_max)) {
+        unsigned cls = hak_size_class(n);
+        hak_bin *b = &hak_tls_heap.bins[cls];
+        void *p = b->head;
+        if (HAK_LIKELY(p != NULL)) {
+            b->head = *(void **)p;
+            b->count--;
+            return p;
+        }
+    }
+    return hak_malloc_slow(n);
+}
+
+static inline __attribute__((always_inline)) void hak_free_fast(void *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    uintptr_t base = a & hak_cfg.ss_mask;
+    uintptr_t bit = base >> HAK_REG_SHIFT;
+    if (HAK_LIKELY(bit < HAK_REG_BITS && ((hak_registry[bit >> 6] >> (bit & 63)) & 1))) {
+        const hak_ss *ss = (const hak_ss *)base;
+        unsigned cls = ss->unit_cls[(a - base) >> hak_cfg.slab_shift];
+        if (HAK_LIKELY(cls != 0 && ss->magic == HAK_SS_MAGIC)) {
+            hak_bin *b = &hak_tls_heap.bins[cls];
+            if (HAK_LIKELY(b->count < b->cap)) {
+                *(void **)p = b->head;
+                b->head = p;
+                b->count++;
+                return;
+            }
+        }
+    }
+    hak_free_slow(p);
+}
+
+#endif /* HAK_FAST_H */

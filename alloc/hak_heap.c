@@ -1,0 +1,185 @@
+/* hak_heap.c - a thread heap's slow paths: refilling a thread-cache bin
+ * from the heap's slabs, flushing an overfull bin back, returning one block
+ * to its slab (locally or through the slab's remote queue), and draining a
+ * slab's remote queue.
+ *
+ * Per class the heap keeps two slab lists: partial (has blocks on its free
+ * list or bump area) and full (nothing local; other threads may have queued
+ * blocks remotely).  Refill takes from the first partial slab; when none is
+ * left it looks at a few full slabs for remote frees (rotating, so the cost
+ * per refill is bounded) before carving a new slab.
+ */
+#include "hak_internal.h"
+
+#define FULL_SCAN 8    /* full slabs inspected per refill miss */
+
+void hak_list_remove(hak_list *l, hak_slab *s)
+{
+    if (s->prev) s->prev->next = s->next; else l->first = s->next;
+    if (s->next) s->next->prev = s->prev; else l->last = s->prev;
+    s->next = s->prev = NULL;
+}
+
+void hak_list_push_front(hak_list *l, hak_slab *s)
+{
+    s->prev = NULL;
+    s->next = l->first;
+    if (l->first) l->first->prev = s; else l->last = s;
+    l->first = s;
+}
+
+void hak_list_push_back(hak_list *l, hak_slab *s)
+{
+    s->next = NULL;
+    s->prev = l->last;
+    if (l->last) l->last->next = s; else l->first = s;
+    l->last = s;
+}
+
+static void move_to(hak_heap *h, hak_slab *s, int list)
+{
+    if (s->list == list) return;
+    if (s->list == LIST_PARTIAL) hak_list_remove(&h->partial[s->cls], s);
+    else if (s->list == LIST_FULL) hak_list_remove(&h->full[s->cls], s);
+    s->list = (uint8_t)list;
+    if (list == LIST_PARTIAL) hak_list_push_front(&h->partial[s->cls], s);
+    else if (list == LIST_FULL) hak_list_push_back(&h->full[s->cls], s);
+}
+
+/* Moves the remote queue onto the local free list; owner only. */
+uint32_t hak_slab_drain_remote(hak_slab *s)
+{
+    if (!atomic_load_explicit(&s->remote, memory_order_relaxed)) return 0;
+    void *r = atomic_exchange_explicit(&s->remote, NULL, memory_order_acquire);
+    uint32_t n = 0;
+    while (r) {
+        void *next = *(void **)r;
+        *(void **)r = s->free;
+        s->free = r;
+        r = next;
+        n++;
+    }
+    s->nfree += n;
+    s->used -= n;
+    return n;
+}
+
+/* Finds a slab of cls with blocks available, or NULL (out of memory). */
+static hak_slab *find_slab(hak_heap *h, unsigned cls)
+{
+    hak_slab *s = h->partial[cls].first;
+    if (s) return s;
+    for (int i = 0; i < FULL_SCAN && (s = h->full[cls].first) != NULL; i++) {
+        if (hak_slab_drain_remote(s)) {
+            move_to(h, s, LIST_PARTIAL);
+            return s;
+        }
+        if (s == h->full[cls].last) break;
+        hak_list_remove(&h->full[cls], s);       /* rotate */
+        hak_list_push_back(&h->full[cls], s);
+    }
+    s = hak_slab_new(h, cls);
+    if (!s) return NULL;
+    if (s->list == LIST_NONE) move_to(h, s, LIST_PARTIAL);
+    return s;
+}
+
+/* Takes up to cls_refill blocks; returns one to the caller and puts the rest
+ * in the (empty) bin.  *fresh tells whether the returned block is known to be
+ * kernel-zero.  Also the place where delayed purges get their turn. */
+void *hak_heap_refill(hak_heap *h, unsigned cls, int *fresh)
+{
+    if (HAK_UNLIKELY((++h->tick & 255) == 0) && hak_cfg.purge != PURGE_OFF)
+        hak_ss_purge_due(h, 0);
+    hak_slab *s = find_slab(h, cls);
+    if (!s) return NULL;
+    uint32_t want = hak_cfg.cls_refill[cls];
+    hak_bin *bin = &h->bins[cls];
+    void *ret;
+    uint32_t got = 1;
+    if (s->free) {
+        ret = s->free;
+        s->free = *(void **)ret;
+        s->nfree--;
+        *fresh = 0;
+    } else if (s->bump < s->end) {
+        ret = s->bump;
+        s->bump += s->block;
+        *fresh = s->fresh;
+    } else {
+        hak_slab_drain_remote(s);       /* partial slabs always have something */
+        if (!s->free) return NULL;
+        ret = s->free;
+        s->free = *(void **)ret;
+        s->nfree--;
+        *fresh = 0;
+    }
+    /* The rest goes to the bin: free list first (warm memory), then bump. */
+    void *head = bin->head;
+    uint32_t cnt = bin->count;
+    while (got < want && s->free) {
+        void *b = s->free;
+        s->free = *(void **)b;
+        *(void **)b = head;
+        head = b;
+        got++; cnt++;
+    }
+    s->nfree -= (got - 1);
+    if (got < want && s->bump < s->end) {
+        uint32_t n = (uint32_t)((size_t)(s->end - s->bump) / s->block);
+        if (n > want - got) n = want - got;
+        /* Link bump blocks in address order: popped lowest first. */
+        char *b = s->bump + (size_t)(n - 1) * s->block;
+        for (uint32_t i = 0; i < n; i++, b -= s->block) {
+            *(void **)b = head;
+            head = b;
+        }
+        s->bump += (size_t)n * s->block;
+        got += n; cnt += n;
+    }
+    bin->head = head;
+    bin->count = cnt;
+    s->used += got;
+    if (!s->free && s->bump >= s->end) move_to(h, s, LIST_FULL);
+    return ret;
+}
+
+/* Returns one block to its slab.  ss must be p's validated SuperSlab. */
+void hak_block_return(hak_heap *h, void *p, hak_ss *ss)
+{
+    hak_slab *s = hak_slab_of(ss, p);
+    if (atomic_load_explicit(&ss->owner, memory_order_relaxed) == h) {
+        *(void **)p = s->free;
+        s->free = p;
+        s->nfree++;
+        s->used--;
+        if (s->used == 0) {
+            /* Keep one empty slab per class to avoid carve/retire churn. */
+            hak_slab *first = h->partial[s->cls].first;
+            if ((first && first != s) || (s->list == LIST_PARTIAL && s->next)) {
+                hak_slab_retire(h, s);
+                return;
+            }
+        }
+        if (s->list == LIST_FULL) move_to(h, s, LIST_PARTIAL);
+        return;
+    }
+    void *old = atomic_load_explicit(&s->remote, memory_order_relaxed);
+    do {
+        *(void **)p = old;
+    } while (!atomic_compare_exchange_weak_explicit(&s->remote, &old, p,
+                 memory_order_release, memory_order_relaxed));
+    h->remote_frees++;
+}
+
+/* Sends all but keep blocks of bin cls back to their slabs. */
+void hak_heap_flush(hak_heap *h, unsigned cls, uint32_t keep)
+{
+    hak_bin *bin = &h->bins[cls];
+    while (bin->count > keep) {
+        void *p = bin->head;
+        bin->head = *(void **)p;
+        bin->count--;
+        hak_block_return(h, p, (hak_ss *)((uintptr_t)p & hak_cfg.ss_mask));
+    }
+}

@@ -1,0 +1,151 @@
+/* hak_init.c - process and thread initialisation, the global lock, fork.
+ *
+ * Process init runs once, at the first allocation, and allocates nothing:
+ * knobs (hak_config.c), then the state is published as ready *before* the
+ * pthread_key_create/pthread_atfork calls, so that if libc ever allocated
+ * from inside them the nested call would find a working allocator instead
+ * of recursing into init.
+ *
+ * Thread heaps live in TLS (initial-exec).  A heap registers a pthread key
+ * whose destructor (hak_thread_exit) returns the thread cache and hands the
+ * thread's SuperSlabs over.  After that the thread is DEAD for us: any later
+ * malloc/free from it (other destructors) goes through hak_orphan_heap under
+ * a lock and never re-registers.
+ *
+ * Fork: prepare takes the global lock and the orphan lock, so the child never
+ * inherits a lock held by a thread that does not exist there; the child
+ * re-initialises both and marks the SuperSlabs of every other thread as
+ * owned by a dead owner (their free lists may have been mid-update).
+ */
+#include "hak_fast.h"
+
+#include <sched.h>
+#include <string.h>
+
+_Atomic int hak_init_state;
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t hak_orphan_lock = PTHREAD_MUTEX_INITIALIZER;
+hak_heap hak_orphan_heap;
+__thread hak_heap hak_tls_heap __attribute__((tls_model("initial-exec")));
+hak_counters hak_ctr;
+hak_ss *hak_all_ss, *hak_abandoned_ss, *hak_cached_ss;
+hak_heap *hak_heaps;
+static pthread_key_t g_key;
+static int g_key_ok;
+
+void hak_lock(void)   { pthread_mutex_lock(&g_lock); }
+void hak_unlock(void) { pthread_mutex_unlock(&g_lock); }
+
+static void atfork_prepare(void)
+{
+    pthread_mutex_lock(&g_lock);
+    pthread_mutex_lock(&hak_orphan_lock);
+}
+
+static void atfork_parent(void)
+{
+    pthread_mutex_unlock(&hak_orphan_lock);
+    pthread_mutex_unlock(&g_lock);
+}
+
+static void atfork_child(void)
+{
+    pthread_mutex_init(&hak_orphan_lock, NULL);
+    pthread_mutex_init(&g_lock, NULL);
+    hak_heap *me = &hak_tls_heap;
+    hak_heap *h = hak_heaps, *keep = NULL;
+    uint64_t n = 0;
+    while (h) {
+        hak_heap *next = h->reg_next;
+        if (h == me) {
+            h->reg_next = keep; h->reg_prev = NULL;
+            if (keep) keep->reg_prev = h;
+            keep = h; n++;
+        } else {
+            hak_ss_atfork_child_drop(h);
+        }
+        h = next;
+    }
+    hak_heaps = keep;
+    atomic_store_explicit(&hak_ctr.threads, n, memory_order_relaxed);
+}
+
+void hak_global_init(void)
+{
+    int expect = 0;
+    if (atomic_compare_exchange_strong(&hak_init_state, &expect, 1)) {
+        hak_config_init();
+        hak_orphan_heap.state = HEAP_ACTIVE;   /* bins stay cap 0: no caching */
+        atomic_store_explicit(&hak_init_state, 2, memory_order_release);
+        g_key_ok = pthread_key_create(&g_key, hak_thread_exit) == 0;
+        pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+        return;
+    }
+    /* Another thread is initialising: wait (init never blocks on us). */
+    while (atomic_load_explicit(&hak_init_state, memory_order_acquire) != 2)
+        sched_yield();
+}
+
+static void heap_init(hak_heap *h)
+{
+    for (unsigned c = 1; c < hak_cfg.ncls; c++)
+        h->bins[c].cap = hak_cfg.cls_cap[c];
+    h->state = HEAP_ACTIVE;
+    hak_lock();
+    h->reg_prev = NULL;
+    h->reg_next = hak_heaps;
+    if (hak_heaps) hak_heaps->reg_prev = h;
+    hak_heaps = h;
+    hak_unlock();
+    HAK_ADD(threads, 1);
+    if (g_key_ok) pthread_setspecific(g_key, h);
+}
+
+/* The calling thread's heap, initialised on first use; NULL once the thread
+ * has gone through its exit destructor (callers then use the orphan heap). */
+hak_heap *hak_heap_get(void)
+{
+    hak_heap *h = &hak_tls_heap;
+    if (HAK_LIKELY(h->state == HEAP_ACTIVE)) return h;
+    if (h->state == HEAP_DEAD) return NULL;
+    if (atomic_load_explicit(&hak_init_state, memory_order_acquire) != 2)
+        hak_global_init();
+    heap_init(h);
+    return h;
+}
+
+/* pthread key destructor: return the cache and the SuperSlabs. */
+void hak_thread_exit(void *arg)
+{
+    hak_heap *h = arg;
+    if (h != &hak_tls_heap || h->state != HEAP_ACTIVE) return;
+    for (unsigned c = 1; c < hak_cfg.ncls; c++) {
+        hak_heap_flush(h, c, 0);
+        h->bins[c].cap = 0;
+    }
+    hak_heap_abandon_all(h);
+    hak_lock();
+    if (h->reg_prev) h->reg_prev->reg_next = h->reg_next;
+    else hak_heaps = h->reg_next;
+    if (h->reg_next) h->reg_next->reg_prev = h->reg_prev;
+    hak_unlock();
+    HAK_ADD(dead_remote_frees, h->remote_frees);
+    HAK_ADD(dead_calloc_zeroed, h->calloc_zeroed);
+    HAK_ADD(dead_calloc_skipped, h->calloc_skipped);
+    HAK_SUB(threads, 1);
+    HAK_ADD(thread_exits, 1);
+    memset(h, 0, sizeof *h);
+    h->state = HEAP_DEAD;
+}
+
+/* At load time: initialise, set up the main thread's heap and map the first
+ * SuperSlab, so that a program's first malloc (often inside a measured
+ * window) does not pay for our start-up: the header page, the registry
+ * word, our .bss and the knob scan. */
+__attribute__((constructor)) static void hak_load_init(void)
+{
+    if (atomic_load_explicit(&hak_init_state, memory_order_acquire) != 2)
+        hak_global_init();
+    hak_free_fast(hak_malloc_fast(1));
+    (void)hak_now_ns();   /* first vDSO clock read faults the vvar page */
+}

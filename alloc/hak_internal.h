@@ -1,0 +1,234 @@
+/* hak_internal.h - the allocator's data structures and invariants.
+ *
+ * Memory comes in SuperSlabs: mappings of ss_size bytes (default 2 MiB)
+ * aligned to ss_size, so the SuperSlab of any pointer is ptr & ss_mask.
+ * Every SuperSlab (and every directly mapped large block, which is laid out
+ * the same way) is recorded in a registry bitmap before any pointer into it
+ * is handed out; free() tests that bit and the header magic before it reads
+ * anything else, so a pointer we never returned is detected, never followed.
+ *
+ * A SuperSlab is cut into units of slab_size bytes (default 64 KiB).  A slab
+ * is a run of 1+ units holding blocks of one size class; unit 0 starts with
+ * the SuperSlab header.  unit_cls[u] gives the class of the slab covering
+ * unit u (0 = no slab), unit_head[u] the first unit of that slab, whose
+ * descriptor slabs[] holds the free lists.
+ *
+ * Ownership: each SuperSlab belongs to one thread heap (ss->owner).  Only the
+ * owner touches a slab's local free list, bump pointer and counters; any other
+ * thread returns a block by pushing it on the slab's atomic remote list, which
+ * the owner drains.  slab->used counts blocks not on the slab's own free list
+ * nor in its bump area, i.e. held by the program, by a thread cache or on the
+ * remote list; a slab is retired only when used == 0 (after draining), so no
+ * thread can still be about to touch it.
+ *
+ * Thread caches (hak_bin) sit in front: per class, an intrusive LIFO list
+ * with a count and a capacity.  free() of any of our small blocks, whatever
+ * its owner, pushes to the calling thread's cache; overflow goes back to
+ * the slabs (locally or through the remote list).  Fast paths live in
+ * hak_fast.h; everything else is out of line.
+ */
+#ifndef HAK_INTERNAL_H
+#define HAK_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hakmem.h"
+
+#define HAK_API      __attribute__((visibility("default")))
+#define HAK_LIKELY(x)   __builtin_expect(!!(x), 1)
+#define HAK_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define HAK_NOINLINE __attribute__((noinline))
+#define HAK_COLD     __attribute__((noinline, cold))
+
+#define HAK_SS_MAGIC     0x48414b4d454d5353ull   /* "HAKMEMSS" */
+#define HAK_LARGE_MAGIC  0x48414b4d454d4c47ull   /* "HAKMEMLG" */
+#define HAK_PAGE         4096u
+#define HAK_MAX_UNITS    256u        /* ss_size / slab_size at most */
+#define HAK_SMALL_MAX    1024u       /* 16-byte-step classes end here */
+#define HAK_REG_SHIFT    20          /* registry granule: 1 MiB (min ss_size) */
+#define HAK_ADDR_BITS    47
+#define HAK_REG_BITS     (1ull << (HAK_ADDR_BITS - HAK_REG_SHIFT))
+#define HAK_DEAD_OWNER   ((struct hak_heap *)1)  /* owner died without handing over */
+
+/* Knobs, read once at init (hak_config.c).  The fast-path fields come first. */
+enum { PF_OFF, PF_POPULATE, PF_POPULATE_WRITE, PF_TOUCH };
+enum { PURGE_OFF, PURGE_DONTNEED, PURGE_FREE };
+typedef struct hak_config {
+    uintptr_t ss_mask;        /* ~(ss_size - 1) */
+    unsigned  slab_shift;     /* log2(slab_size) */
+    unsigned  mid_max;        /* largest size served from slabs */
+    size_t    ss_size, slab_size;
+    unsigned  nunits;         /* ss_size / slab_size */
+    unsigned  hdr_size;       /* bytes of unit 0 taken by the header */
+    unsigned  hdr_units;      /* whole units reserved for a header > slab_size */
+    unsigned  usable_units;   /* nunits - hdr_units */
+    int       prefault, hugepage, zero_always, purge;
+    uint64_t  purge_delay_ns;
+    unsigned  tcache;         /* HAKMEM_TCACHE */
+    unsigned  ncls;           /* classes in use (block size <= mid_max) */
+    uint32_t  cls_size[HAK_NCLASS];
+    uint16_t  cls_units[HAK_NCLASS];   /* units per slab */
+    uint16_t  cls_cap[HAK_NCLASS];     /* thread-cache capacity */
+    uint16_t  cls_refill[HAK_NCLASS];  /* blocks moved per refill */
+} hak_config;
+
+extern hak_config hak_cfg;
+extern uint64_t hak_registry[HAK_REG_BITS / 64];
+extern _Atomic int hak_init_state;   /* 0 none, 1 running, 2 done */
+
+/* One slab descriptor per unit; only the head unit's is used. */
+typedef struct hak_slab {
+    void *free;                 /* owner-only free list */
+    _Atomic(void *) remote;     /* blocks freed by other threads */
+    char *bump, *end;           /* never-handed-out tail [bump, end) */
+    struct hak_slab *next, *prev;   /* heap's partial/full list of its class */
+    uint32_t used, nfree, capacity, block;
+    uint16_t units, cls;
+    uint8_t  list;              /* LIST_NONE / LIST_PARTIAL / LIST_FULL */
+    uint8_t  fresh;             /* bump area is untouched kernel-zero memory */
+    uint8_t  unit;              /* index of this (head) unit */
+    uint8_t  pad_;
+    uint64_t freed_ns;          /* free unit: when it became dirty */
+} hak_slab;
+enum { LIST_NONE, LIST_PARTIAL, LIST_FULL };
+/* unit states: FRESH = kernel-zero since mmap (prefaulted per policy),
+ * ZEROED = kernel-zero again after MADV_DONTNEED (pages not present),
+ * PURGED = MADV_FREE'd (content unknown), DIRTY = used before. */
+enum { U_USED, U_FRESH, U_DIRTY, U_PURGED, U_ZEROED };
+enum { SS_SMALL = 1, SS_LARGE = 2 };
+
+typedef struct hak_ss {
+    uint64_t magic;             /* HAK_SS_MAGIC or HAK_LARGE_MAGIC */
+    uint8_t  unit_cls[HAK_MAX_UNITS];   /* read by free(): 0 = not a small block */
+    uint8_t  unit_head[HAK_MAX_UNITS];
+    uint8_t  unit_state[HAK_MAX_UNITS];
+    struct hak_heap *_Atomic owner;
+    struct hak_ss *next, *prev;         /* owner's list / cache / abandoned list */
+    struct hak_ss *all_next, *all_prev; /* every mapped SuperSlab (under lock) */
+    uint32_t kind, free_units, dirty_units;
+    uint32_t busy;              /* being adopted: retire must not release it */
+    /* large blocks */
+    size_t   map_size;          /* bytes mapped from base */
+    size_t   user_off;          /* user pointer = base + user_off */
+    size_t   req_size;          /* bytes asked for */
+    uint32_t large_fresh;       /* mapping is kernel-zero beyond the header */
+    hak_slab slabs[];           /* nunits descriptors */
+} hak_ss;
+
+typedef struct hak_bin {
+    void *head;
+    uint32_t count, cap;
+} hak_bin;
+
+typedef struct hak_list { hak_slab *first, *last; } hak_list;
+
+enum { HEAP_UNINIT = 0, HEAP_ACTIVE = 1, HEAP_DEAD = 2 };
+typedef struct hak_heap {
+    hak_bin bins[HAK_NCLASS];            /* hot: the thread cache */
+    uint32_t state;
+    uint32_t tick;
+    hak_list partial[HAK_NCLASS], full[HAK_NCLASS];
+    hak_ss *ss_first;                    /* owned SuperSlabs */
+    struct hak_heap *reg_next, *reg_prev;
+    uint64_t remote_frees, calloc_zeroed, calloc_skipped;
+} hak_heap;
+
+extern __thread hak_heap hak_tls_heap __attribute__((tls_model("initial-exec")));
+
+/* ---- small inline helpers shared by fast and slow paths ---- */
+
+static inline unsigned hak_size_class(size_t n)   /* 1 <= n <= mid_max */
+{
+    if (n <= HAK_SMALL_MAX)
+        return (unsigned)((n + 15) >> 4);
+    size_t m = n - 1;
+    unsigned e = 63u - (unsigned)__builtin_clzll(m);       /* e >= 10 */
+    return 65u + (e - 10u) * 4u + (unsigned)((m >> (e - 2u)) & 3u);
+}
+
+/* The validated SuperSlab (or large header) containing p, or NULL. */
+static inline hak_ss *hak_ss_of(const void *p)
+{
+    uintptr_t base = (uintptr_t)p & hak_cfg.ss_mask;
+    uintptr_t bit = base >> HAK_REG_SHIFT;
+    if (bit >= HAK_REG_BITS || !((hak_registry[bit >> 6] >> (bit & 63)) & 1))
+        return NULL;
+    hak_ss *ss = (hak_ss *)base;
+    if (ss->magic != HAK_SS_MAGIC && ss->magic != HAK_LARGE_MAGIC)
+        return NULL;
+    return ss;
+}
+
+static inline hak_slab *hak_slab_of(hak_ss *ss, const void *p)
+{
+    unsigned u = (unsigned)(((uintptr_t)p - (uintptr_t)ss) >> hak_cfg.slab_shift);
+    return &ss->slabs[ss->unit_head[u]];
+}
+
+/* ---- out-of-line parts (see each file's header) ---- */
+/* hak_config.c */
+void hak_config_init(void);
+const char *hak_config_string(void);
+/* hak_init.c */
+void hak_global_init(void);
+hak_heap *hak_heap_get(void);          /* initialised heap of this thread, or NULL (dead) */
+void hak_lock(void);
+void hak_unlock(void);
+extern hak_heap hak_orphan_heap;       /* serves threads past their exit, under lock */
+extern pthread_mutex_t hak_orphan_lock;
+/* hak_os.c */
+void *hak_os_map_aligned(size_t size, size_t align, int prefault_kind);
+void  hak_os_unmap(void *p, size_t size);
+void  hak_os_prefault(void *p, size_t size);
+void  hak_os_purge(void *p, size_t size, int how);
+void  hak_registry_set(uintptr_t base, int on);
+uint64_t hak_now_ns(void);
+/* hak_ss.c */
+hak_slab *hak_slab_new(hak_heap *h, unsigned cls);
+void hak_slab_retire(hak_heap *h, hak_slab *s);
+void hak_ss_purge_due(hak_heap *h, int force);
+void hak_heap_abandon_all(hak_heap *h);
+void hak_ss_atfork_child_drop(hak_heap *h);
+int  hak_ss_trim_cache(void);
+/* hak_heap.c */
+void *hak_heap_refill(hak_heap *h, unsigned cls, int *fresh);
+void  hak_heap_flush(hak_heap *h, unsigned cls, uint32_t keep);
+void  hak_block_return(hak_heap *h, void *p, hak_ss *ss);
+void  hak_list_remove(hak_list *l, hak_slab *s);
+void  hak_list_push_front(hak_list *l, hak_slab *s);
+void  hak_list_push_back(hak_list *l, hak_slab *s);
+uint32_t hak_slab_drain_remote(hak_slab *s);
+void  hak_thread_exit(void *arg);
+/* hak_large.c */
+void *hak_large_alloc(size_t size, size_t align, int *fresh);
+void  hak_large_free(hak_ss *ss, void *p);
+int   hak_large_trim(void);
+void *hak_huge_aligned_alloc(size_t size, size_t align);
+int   hak_huge_aligned_free(void *p, size_t *usable);
+/* hak_api.c slow paths */
+void *hak_malloc_slow(size_t n);
+void  hak_free_slow(void *p);
+
+/* Global counters (relaxed atomics, slow paths only). */
+typedef struct hak_counters {
+    _Atomic uint64_t bytes_mapped, superslabs, ss_cached, ss_abandoned;
+    _Atomic uint64_t large_blocks, large_bytes, large_cached;
+    _Atomic uint64_t purges, purged_bytes, foreign_frees, threads, thread_exits;
+    _Atomic uint64_t adopted, prefault_bytes;
+    _Atomic uint64_t dead_remote_frees, dead_calloc_zeroed, dead_calloc_skipped;
+} hak_counters;
+extern hak_counters hak_ctr;
+#define HAK_ADD(f, v) atomic_fetch_add_explicit(&hak_ctr.f, (v), memory_order_relaxed)
+#define HAK_SUB(f, v) atomic_fetch_sub_explicit(&hak_ctr.f, (v), memory_order_relaxed)
+#define HAK_GET(f)    atomic_load_explicit(&hak_ctr.f, memory_order_relaxed)
+
+/* Lists guarded by the global lock. */
+extern hak_ss *hak_all_ss;        /* every mapped SuperSlab */
+extern hak_ss *hak_abandoned_ss;  /* owner NULL, waiting for adoption */
+extern hak_ss *hak_cached_ss;     /* empty, kept for reuse */
+extern hak_heap *hak_heaps;       /* live thread heaps */
+
+#endif /* HAK_INTERNAL_H */

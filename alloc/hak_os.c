@@ -1,0 +1,125 @@
+/* hak_os.c - everything that talks to the kernel: aligned mappings, the
+ * prefault and hugepage policies, purging, and the registry bitmap of our
+ * mappings.  Nothing here allocates.
+ *
+ * The registry has one bit per 1 MiB of the 47-bit address space (16 MiB of
+ * .bss, untouched and therefore free except for the few words in use).  A bit
+ * is set for the base of every SuperSlab and large mapping before any pointer
+ * into it escapes, and cleared before the mapping is unmapped.
+ */
+#include "hak_internal.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+uint64_t hak_registry[HAK_REG_BITS / 64];
+static uintptr_t next_hint;   /* where the last aligned mapping ended */
+
+void hak_registry_set(uintptr_t base, int on)
+{
+    uintptr_t bit = base >> HAK_REG_SHIFT;
+    if (bit >= HAK_REG_BITS) return;
+    uint64_t m = 1ull << (bit & 63);
+    if (on) __atomic_fetch_or(&hak_registry[bit >> 6], m, __ATOMIC_RELEASE);
+    else    __atomic_fetch_and(&hak_registry[bit >> 6], ~m, __ATOMIC_RELEASE);
+}
+
+uint64_t hak_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void *map_raw(void *hint, size_t size)
+{
+    void *p = mmap(hint, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+/* Writes one zero byte per page: faults the pages in without MAP_POPULATE
+ * (the content stays zero, so "fresh" memory stays known-zero). */
+static void touch_pages(void *p, size_t size)
+{
+    volatile char *c = p;
+    for (size_t off = 0; off < size; off += HAK_PAGE) c[off] = 0;
+}
+
+void hak_os_prefault(void *p, size_t size)
+{
+    switch (hak_cfg.prefault) {
+    case PF_POPULATE:
+        /* MAP_POPULATE only exists at mmap time; a remap in place would drop
+         * the hugepage advice, so later prefaults use POPULATE_WRITE. */
+    case PF_POPULATE_WRITE:
+        if (madvise(p, size, MADV_POPULATE_WRITE) != 0) touch_pages(p, size);
+        break;
+    case PF_TOUCH:
+        touch_pages(p, size);
+        break;
+    default:
+        return;
+    }
+    HAK_ADD(prefault_bytes, size);
+}
+
+/* Maps size bytes aligned to align (a power of two >= size's SuperSlab
+ * granule), applying the hugepage and prefault policies when asked. */
+void *hak_os_map_aligned(size_t size, size_t align, int apply_policy)
+{
+    void *p = NULL;
+    uintptr_t hint = __atomic_load_n(&next_hint, __ATOMIC_RELAXED);
+    if (hint && !(hint & (align - 1))) {
+        p = map_raw((void *)hint, size);
+        if (p && ((uintptr_t)p & (align - 1))) { munmap(p, size); p = NULL; }
+    }
+    if (!p) {
+        if (size + align < size) { errno = ENOMEM; return NULL; }
+        char *raw = map_raw(NULL, size + align);
+        if (!raw) { errno = ENOMEM; return NULL; }
+        uintptr_t a = ((uintptr_t)raw + align - 1) & ~(uintptr_t)(align - 1);
+        if (a > (uintptr_t)raw) munmap(raw, a - (uintptr_t)raw);
+        uintptr_t end = (uintptr_t)raw + size + align;
+        if (end > a + size) munmap((void *)(a + size), end - (a + size));
+        p = (void *)a;
+    }
+    __atomic_store_n(&next_hint, (uintptr_t)p + ((size + align - 1) & ~(align - 1)), __ATOMIC_RELAXED);
+    if (apply_policy) {
+        if (hak_cfg.prefault == PF_POPULATE) {
+            /* Re-map in place with MAP_POPULATE: the kernel faults every page now. */
+            void *q = mmap(p, size, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_POPULATE, -1, 0);
+            if (q == MAP_FAILED) { munmap(p, size); errno = ENOMEM; return NULL; }
+            HAK_ADD(prefault_bytes, size);
+            if (hak_cfg.hugepage) madvise(p, size, MADV_HUGEPAGE);
+        } else {
+            if (hak_cfg.hugepage) madvise(p, size, MADV_HUGEPAGE);
+            hak_os_prefault(p, size);
+        }
+    }
+    HAK_ADD(bytes_mapped, size);
+    return p;
+}
+
+void hak_os_unmap(void *p, size_t size)
+{
+    munmap(p, size);
+    HAK_SUB(bytes_mapped, size);
+}
+
+/* Releases the pages of [p, p+size) (page aligned) to the kernel. */
+void hak_os_purge(void *p, size_t size, int how)
+{
+    if (size == 0 || how == PURGE_OFF) return;
+    int adv = how == PURGE_FREE ? MADV_FREE : MADV_DONTNEED;
+    if (madvise(p, size, adv) != 0 && adv == MADV_FREE)
+        madvise(p, size, MADV_DONTNEED);
+    HAK_ADD(purges, 1);
+    HAK_ADD(purged_bytes, size);
+}

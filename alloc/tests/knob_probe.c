@@ -1,0 +1,166 @@
+/* knob_probe - runs one scenario under whatever HAKMEM_* environment it was
+ * started with and prints "key value" lines; alloc/tests/knobs.sh runs it
+ * with different knob settings and checks that each knob changes what it
+ * should.  Linked with libhakmem.a whole, so malloc is HAKMEM.
+ *
+ * usage: knob_probe faults|hugepage|purge|zero|geometry|tcache|config
+ */
+#include "hakmem.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+static struct hak_alloc_stats st;
+static void stats(void) { st.struct_size = sizeof st; hak_alloc_stats(&st); }
+
+static long minflt(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_minflt;
+}
+
+static long rss_kb(void)
+{
+    long pages = 0, rss = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f) return -1;
+    if (fscanf(f, "%ld %ld", &pages, &rss) != 2) rss = -1;
+    fclose(f);
+    return rss * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* Faults taken while filling most of the first SuperSlab with 1 KiB
+ * blocks (the SuperSlab itself is mapped before the window). */
+static int faults(void)
+{
+    void *first = malloc(1024);
+    static void *p[1400];
+    long f0 = minflt();
+    for (int i = 0; i < 1400; i++) { p[i] = malloc(1024); memset(p[i], 1, 1024); }
+    long f1 = minflt();
+    stats();
+    printf("minflt %ld\nprefault_bytes %llu\n", f1 - f0, (unsigned long long)st.prefault_bytes);
+    for (int i = 0; i < 1400; i++) free(p[i]);
+    free(first);
+    return 0;
+}
+
+/* Is the first SuperSlab's mapping advised for THP ("hg" in VmFlags), and
+ * did it get huge pages? */
+static int hugepage(void)
+{
+    static void *p[1400];
+    for (int i = 0; i < 1400; i++) { p[i] = malloc(1024); memset(p[i], 1, 1024); }
+    stats();
+    uintptr_t base = (uintptr_t)p[0] & ~(uintptr_t)(st.superslab_size - 1);
+    FILE *f = fopen("/proc/self/smaps", "r");
+    if (!f) { perror("smaps"); return 1; }
+    char line[512];
+    int in = 0, hg = 0;
+    long ahp = -1;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+            in = base >= lo && base < hi;
+            continue;
+        }
+        if (!in) continue;
+        if (!strncmp(line, "AnonHugePages:", 14)) sscanf(line + 14, "%ld", &ahp);
+        if (!strncmp(line, "VmFlags:", 8)) hg = strstr(line, " hg") != NULL;
+    }
+    fclose(f);
+    printf("hg %d\nanonhuge_kb %ld\n", hg, ahp);
+    return 0;
+}
+
+/* RSS after freeing most of 48 MiB of 1 KiB blocks (one block in 512 stays,
+ * so SuperSlabs stay mapped and only slab purging can release memory). */
+static int purge(void)
+{
+    enum { N = 48 * 1024 };
+    void **p = malloc(N * sizeof *p);
+    for (int i = 0; i < N; i++) { p[i] = malloc(1024); memset(p[i], 7, 1024); }
+    long before = rss_kb();
+    for (int i = 0; i < N; i++) if (i % 512) free(p[i]);
+    long after = rss_kb();
+    stats();
+    unsigned long long purges = (unsigned long long)st.purges;
+    hak_trim(0);
+    long trimmed = rss_kb();
+    printf("rss_full_kb %ld\nrss_after_free_kb %ld\nrss_after_trim_kb %ld\npurges %llu\n",
+           before, after, trimmed, purges);
+    for (int i = 0; i < N; i += 512) free(p[i]);
+    free(p);
+    return 0;
+}
+
+/* calloc of memory fresh from the kernel: skipped or cleared? */
+static int zero(void)
+{
+    static void *p[2000];
+    int nonzero = 0;
+    for (int i = 0; i < 2000; i++) {
+        unsigned char *c = calloc(1, 1000);
+        for (int k = 0; k < 1000; k++) nonzero |= c[k];
+        p[i] = c;
+    }
+    stats();
+    printf("calloc_skipped %llu\ncalloc_zeroed %llu\nnonzero %d\n",
+           (unsigned long long)st.calloc_skipped_bytes,
+           (unsigned long long)st.calloc_zeroed_bytes, nonzero);
+    for (int i = 0; i < 2000; i++) free(p[i]);
+    return 0;
+}
+
+/* SuperSlab and slab geometry as seen from pointers and stats. */
+static int geometry(void)
+{
+    static void *p[10000];
+    for (int i = 0; i < 10000; i++) p[i] = malloc(1024);
+    stats();
+    uintptr_t maxoff = 0;
+    for (int i = 0; i < 10000; i++) {
+        uintptr_t off = (uintptr_t)p[i] & (st.superslab_size - 1);
+        if (off > maxoff) maxoff = off;
+    }
+    printf("superslab_size %llu\nslab_size %llu\nslabs_1k %llu\nsuperslabs %llu\nmax_offset %llu\n",
+           (unsigned long long)st.superslab_size, (unsigned long long)st.slab_size,
+           (unsigned long long)st.cls[64].slabs, (unsigned long long)st.superslabs,
+           (unsigned long long)maxoff);
+    for (int i = 0; i < 10000; i++) free(p[i]);
+    return 0;
+}
+
+/* How many freed 16-byte blocks stay in the thread cache. */
+static int tcache(void)
+{
+    static void *p[1000];
+    for (int i = 0; i < 1000; i++) p[i] = malloc(16);
+    for (int i = 0; i < 1000; i++) free(p[i]);
+    stats();
+    printf("cached_16 %llu\n", (unsigned long long)st.cls[1].blocks_cached);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2 || !strcmp(argv[1], "--help")) {
+        printf("usage: knob_probe faults|hugepage|purge|zero|geometry|tcache|config\n");
+        return argc == 2 ? 0 : 2;
+    }
+    const char *s = argv[1];
+    if (!strcmp(s, "faults")) return faults();
+    if (!strcmp(s, "hugepage")) return hugepage();
+    if (!strcmp(s, "purge")) return purge();
+    if (!strcmp(s, "zero")) return zero();
+    if (!strcmp(s, "geometry")) return geometry();
+    if (!strcmp(s, "tcache")) return tcache();
+    if (!strcmp(s, "config")) { printf("%s\n%s\n", hak_alloc_config(), hak_alloc_version()); return 0; }
+    fprintf(stderr, "knob_probe: unknown scenario '%s'\n", s);
+    return 2;
+}

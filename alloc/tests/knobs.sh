@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Each HAKMEM_* layout knob changes behaviour measurably: runs
+# build/tests/alloc/knob_probe under different settings and compares.
+. "$(dirname "$0")/../../tests/tap.sh"
+P=$HAK_ROOT/build/tests/alloc/knob_probe
+get() { awk -v k="$1" '$1==k{print $2}'; }   # get KEY < probe output
+
+# Prefault: faults taken while filling the (already mapped) first SuperSlab.
+off=$(env HAKMEM_PREFAULT=off "$P" faults | get minflt)
+for mode in populate populate_write touch; do
+  on=$(env HAKMEM_PREFAULT=$mode "$P" faults | get minflt)
+  if [[ -n $off && -n $on ]] && (( on * 4 < off )); then ok "prefault=$mode: $on minor faults vs $off with off"
+  else not_ok "prefault=$mode lowers faults" "on=$on off=$off"; fi
+done
+
+# Hugepages: MADV_HUGEPAGE on SuperSlabs shows as 'hg' in VmFlags and, with
+# THP in madvise mode, as AnonHugePages.
+out_on=$(HAKMEM_HUGEPAGE=madvise "$P" hugepage); out_off=$(HAKMEM_HUGEPAGE=off "$P" hugepage)
+check "hugepage=madvise advises the SuperSlab (VmFlags hg)" test "$(get hg <<<"$out_on")" = 1
+check "hugepage=off does not" test "$(get hg <<<"$out_off")" = 0
+thp=$(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)
+if [[ $thp == *"[madvise]"* || $thp == *"[always]"* ]]; then
+  ahp=$(get anonhuge_kb <<<"$out_on")
+  if (( ahp > 0 )); then ok "hugepage=madvise: AnonHugePages ${ahp} kB"
+  else skip "AnonHugePages with hugepage=madvise" "kernel gave no huge page (fragmented memory?): $ahp kB"; fi
+  [[ $thp == *"[madvise]"* ]] && check "hugepage=off: no AnonHugePages in madvise mode" test "$(get anonhuge_kb <<<"$out_off")" = 0
+else
+  skip "AnonHugePages with hugepage=madvise" "THP mode is '$thp', not madvise/always"
+fi
+
+# Purge: RSS after freeing most of 48 MiB.
+d=$(HAKMEM_PURGE=dontneed HAKMEM_PURGE_DELAY_MS=0 "$P" purge)
+o=$(HAKMEM_PURGE=off "$P" purge)
+l=$(HAKMEM_PURGE=dontneed HAKMEM_PURGE_DELAY_MS=100000 "$P" purge)
+f=$(HAKMEM_PURGE=free HAKMEM_PURGE_DELAY_MS=0 "$P" purge)
+dr=$(get rss_after_free_kb <<<"$d"); or=$(get rss_after_free_kb <<<"$o"); full=$(get rss_full_kb <<<"$o")
+if (( dr * 3 < or )); then ok "purge=dontneed: RSS after frees ${dr} kB vs ${or} kB with off"
+else not_ok "purge=dontneed lowers RSS" "dontneed=$dr off=$or"; fi
+check "purge=off keeps RSS (${or} of ${full} kB)" test $(( or * 10 )) -ge $(( full * 8 ))
+check "purge=off does no purges" test "$(get purges <<<"$o")" = 0
+lr=$(get rss_after_free_kb <<<"$l"); lt=$(get rss_after_trim_kb <<<"$l")
+check "purge delay: nothing purged before the delay ($lr kB)" test $(( lr * 10 )) -ge $(( full * 8 ))
+check "purge delay: malloc_trim purges now ($lt kB)" test $(( lt * 3 )) -lt "$lr"
+check "purge=free issues MADV_FREE purges" test "$(get purges <<<"$f")" -gt 0
+
+# Zeroing: calloc of fresh memory skips memset only in lazy mode.
+z=$(HAKMEM_ZERO=lazy "$P" zero); a=$(HAKMEM_ZERO=always "$P" zero)
+check "zero=lazy skips memset on fresh memory" test "$(get calloc_skipped <<<"$z")" -gt 0
+check "zero=always never skips" test "$(get calloc_skipped <<<"$a")" = 0
+check "zero=always clears every calloc byte" test "$(get calloc_zeroed <<<"$a")" -ge 2000000
+check "calloc memory is zero in both modes" test "$(get nonzero <<<"$z")$(get nonzero <<<"$a")" = 00
+
+# Geometry: SuperSlab and slab size.
+g1=$("$P" geometry); g2=$(HAKMEM_SUPERSLAB_SIZE=4M HAKMEM_SLAB_SIZE=16K "$P" geometry)
+check "default SuperSlab 2 MiB, slab 64 KiB" test "$(get superslab_size <<<"$g1") $(get slab_size <<<"$g1")" = "2097152 65536"
+check "HAKMEM_SUPERSLAB_SIZE=4M HAKMEM_SLAB_SIZE=16K take effect" test "$(get superslab_size <<<"$g2") $(get slab_size <<<"$g2")" = "4194304 16384"
+s1=$(get slabs_1k <<<"$g1"); s2=$(get slabs_1k <<<"$g2")
+check "16 KiB slabs: ~4x the slabs for the same blocks ($s2 vs $s1)" test $(( s2 )) -ge $(( s1 * 3 ))
+check "4 MiB SuperSlabs: fewer of them" test "$(get superslabs <<<"$g2")" -lt "$(get superslabs <<<"$g1")"
+check "blocks lie beyond 2 MiB inside a 4 MiB SuperSlab" test "$(get max_offset <<<"$g2")" -gt 2097152
+
+# Thread cache capacity.
+t0=$(HAKMEM_TCACHE=0 "$P" tcache | get cached_16); t64=$(HAKMEM_TCACHE=64 "$P" tcache | get cached_16)
+tdef=$("$P" tcache | get cached_16)
+check "HAKMEM_TCACHE=0 caches nothing" test "$t0" = 0
+check "HAKMEM_TCACHE=64 caches at most 64 ($t64)" test "$t64" -le 64 -a "$t64" -gt 0
+check "default caches more than 64 ($tdef)" test "$tdef" -gt 64
+
+# Config string reports effective values; bad values fall back to defaults.
+c=$(HAKMEM_PREFAULT=touch HAKMEM_SUPERSLAB_SIZE=3M HAKMEM_TCACHE=12 "$P" config)
+check "config reports knobs" grep -q "HAKMEM_PREFAULT=touch .*HAKMEM_SUPERSLAB_SIZE=2097152 .*HAKMEM_TCACHE=12" <<<"$c"
+check "version string has a build id" grep -qE "^hakmem [0-9.]+ build [0-9a-f]+" <<<"$c"
