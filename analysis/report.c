@@ -109,7 +109,7 @@ static void load_sites(hakdb *db, const char *order, int64_t tid, rp_site **out,
 static int gather_trace(hakdb *db, rp_report *r, rp_trace *t, char *err, size_t errlen)
 {
     /* Comparing labels: the settings table shows the new state. */
-    const char *label = r->label ? r->label : r->neu;
+    const char *label = r->label ? r->label : r->by_build ? NULL : r->neu;
     db_filter f = {t->hash, label, r->sweep, NULL};
     for (int k = 0; k < RP_NMETRIC; k++) {
         db_groups g = {0};
@@ -179,7 +179,7 @@ static int gather_trace(hakdb *db, rp_report *r, rp_trace *t, char *err, size_t 
         }
     }
     if (r->base && r->neu) {
-        db_cmp_opts o = {r->base, r->neu, 0, t->hash, 0.02, NULL};
+        db_cmp_opts o = {r->base, r->neu, r->by_build, t->hash, 0.02, r->by_build ? r->label : NULL};
         for (int k = 0; k < 3; k++)
             if (db_compare_metric(db, &o, rp_metric[k], &t->cmp_store[k], &t->cmp[k], &t->ncmp[k],
                                   err, errlen) != 0)
@@ -247,7 +247,7 @@ int rp_gather(hakdb *db, rp_report *r, const char *trace, char *err, size_t errl
         sqlite3_bind_text(st, 2, r->label, -1, SQLITE_TRANSIENT);
     if (r->sweep)
         sqlite3_bind_text(st, 5, r->sweep, -1, SQLITE_TRANSIENT);
-    if (r->base && r->neu) {
+    if (r->base && r->neu && !r->by_build) {
         sqlite3_bind_text(st, 3, r->base, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 4, r->neu, -1, SQLITE_TRANSIENT);
     }
@@ -380,8 +380,11 @@ void rp_text(hakdb *db, const rp_report *r, FILE *out)
         fprintf(out, "(* best in column; medians over repeats; '-' = not measured; fidelity: RSS\n"
                      " timeline similarity of the replay to the recording, 1 = same shape)\n");
         if (r->base && r->neu) {
-            fprintf(out, "\nwhat changed, %s -> %s (settings above: %s):\n", r->base, r->neu,
-                    r->label ? r->label : r->neu);
+            if (r->by_build)
+                fprintf(out, "\nwhat changes switching build %s -> %s:\n", r->base, r->neu);
+            else
+                fprintf(out, "\nwhat changed, %s -> %s (settings above: %s):\n", r->base, r->neu,
+                        r->label ? r->label : r->neu);
             const char *const cn[] = {"setting", "metric", "base", "new", "change", "verdict"};
             db_tbl *ct = db_tbl_new(6, cn);
             free(ct->names[2]);
@@ -399,8 +402,11 @@ void rp_text(hakdb *db, const rp_report *r, FILE *out)
                             continue;
                         size_t row = db_tbl_add_row(ct);
                         char a[40];
-                        db_tbl_setf(ct, row, 0, DB_TEXT, "%s%s%s", c->base->alloc, *c->base->env ? " " : "",
-                                    c->base->env);
+                        if (r->by_build)
+                            db_tbl_set(ct, row, 0, DB_TEXT, *c->base->env ? c->base->env : "(defaults)");
+                        else
+                            db_tbl_setf(ct, row, 0, DB_TEXT, "%s%s%s", c->base->alloc,
+                                        *c->base->env ? " " : "", c->base->env);
                         db_tbl_set(ct, row, 1, DB_TEXT, rp_metric_title[k]);
                         db_tbl_set(ct, row, 2, DB_REAL, db_fmt_value(c->base->s.median, rp_metric_unit[k], a, sizeof a));
                         db_tbl_set(ct, row, 3, DB_REAL, db_fmt_value(c->neu->s.median, rp_metric_unit[k], a, sizeof a));
@@ -453,14 +459,15 @@ static void usage(FILE *out)
 {
     fprintf(out,
         "usage: hak report [--db FILE] [--html FILE] [--trace T] [--label L]\n"
-        "                  [--sweep ID] [--base A --new B] [-q]\n"
+        "                  [--sweep ID] [--base A --new B [--by label|build]] [-q]\n"
         "\n"
         "Summarises the run history per trace: every allocator and knob setting\n"
         "with the median (and range) of ops/s, minor page faults, peak RSS, p99\n"
         "latency and simulated dTLB misses, the best in each column, failed runs\n"
         "with their reason, and (after 'hak db import-trace') the size histogram\n"
         "and top call sites.  With --base/--new, a noise-aware comparison of the\n"
-        "two labels (see 'hak db compare --help').\n"
+        "two labels, or with --by build of two allocator builds (e.g. glibc and\n"
+        "hakmem) per trace and knob setting (see 'hak db compare --help').\n"
         "\n"
         "  --html FILE  also write one self-contained HTML page (inline CSS and\n"
         "               SVG charts: comparison table, bar charts per setting, RSS\n"
@@ -478,7 +485,7 @@ int cmd_report(int argc, char **argv)
         {"db", required_argument, 0, 1000}, {"html", required_argument, 0, 1001},
         {"trace", required_argument, 0, 1002}, {"label", required_argument, 0, 1003},
         {"base", required_argument, 0, 1004}, {"new", required_argument, 0, 1005},
-        {"sweep", required_argument, 0, 1006},
+        {"sweep", required_argument, 0, 1006}, {"by", required_argument, 0, 1007},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *dbp = NULL, *html = NULL, *trace = NULL;
     rp_report r;
@@ -493,6 +500,13 @@ int cmd_report(int argc, char **argv)
         case 1003: r.label = optarg; break;
         case 1004: r.base = optarg; break;
         case 1005: r.neu = optarg; break;
+        case 1007:
+            if (strcmp(optarg, "label") && strcmp(optarg, "build")) {
+                hak_cmd_err("report", "--by: '%s' is not 'label' or 'build'", optarg);
+                return 2;
+            }
+            r.by_build = !strcmp(optarg, "build");
+            break;
         case 1006: {
             uint64_t id;
             if (hak_parse_u64(optarg, &id) != 0) {

@@ -55,6 +55,7 @@ typedef struct rp_trace {
 typedef struct rp_report {
     const char *db_path, *label, *base, *neu;
     const char *sweep;                 /* only runs of this sweep id; NULL = any */
+    int by_build;                      /* base/new are build names, not labels */
     char machine[512];
     char generated[32];
     int64_t runs, nmachines;

@@ -156,11 +156,12 @@ static void settings_table(FILE *o, const rp_trace *t)
 
 static void compare_table(FILE *o, const rp_report *r, const rp_trace *t)
 {
-    fprintf(o, "<h3>What changed: ");
+    fprintf(o, "<h3>%s: ", r->by_build ? "Switching allocator" : "What changed");
     esc(o, r->base);
     fputs(" &rarr; ", o);
     esc(o, r->neu);
-    fputs("</h3>\n<table><tr><th>allocator + knobs</th><th>metric</th><th class=\"n\">base</th>"
+    fprintf(o, "</h3>\n<table><tr><th>%s</th><th>metric</th>", r->by_build ? "knobs" : "allocator + knobs");
+    fputs("<th class=\"n\">base</th>"
           "<th class=\"n\">new</th><th class=\"n\">change</th><th class=\"n\">noise</th><th>verdict</th></tr>\n", o);
     int any = 0;
     /* regressions of every metric first, then improvements, then the rest */
@@ -176,7 +177,10 @@ static void compare_table(FILE *o, const rp_report *r, const rp_trace *t)
                 any = 1;
                 char a[40], b[40];
                 fprintf(o, "<tr><td>");
-                esc(o, c->base->alloc);
+                if (r->by_build)
+                    fprintf(o, "%s%s", *c->base->env ? "" : "(defaults)", "");
+                else
+                    esc(o, c->base->alloc);
                 if (*c->base->env) {
                     fputs(" ", o);
                     esc(o, c->base->env);

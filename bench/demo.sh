@@ -72,7 +72,8 @@ if [[ ${traces[0]} == build/demo/python3.hkt ]]; then
   hak db query --db "$DB" analysis/queries/top_call_sites.sql -p trace=python3
 fi
 echo
-echo "== hak report --label demo --html report.html"
-hak report --db "$DB" --label demo --html report.html -q
+cmp=(); [[ -n $new ]] && cmp=(--by build --base glibc --new "$new")
+echo "== hak report --label demo ${cmp[*]} --html report.html"
+hak report --db "$DB" --label demo "${cmp[@]}" --html report.html -q
 echo "wrote report.html ($(wc -c < report.html) bytes; open it in a browser) and $DB"
 echo "next: hak db runs --label demo; hak db --help; README.md 'Five questions'"

@@ -3,8 +3,9 @@
  * Data flow: an interposed call (rec_interpose.c) takes a global sequence
  * number and appends one fixed-size record to its thread's current block
  * (rec_thread.c).  Full blocks go to the thread's FIFO; the background writer
- * thread (rec_writer.c) drains the FIFOs, converts records into hak_event,
- * and hands them to the trace writer, which compresses and appends chunks.
+ * thread (rec_writer.c) drains the FIFOs, fills in the timestamps and hands
+ * the blocks' records to the trace writer, which encodes, compresses and
+ * appends chunks.
  *
  * Invariants:
  * - The hot path takes no lock and makes no syscall: TLS lookup, one atomic
@@ -60,26 +61,18 @@ REC_HIDDEN void rec_trace_path(const rec_config *c, pid_t pid, char *out, size_t
 
 /* ---- records and blocks (rec_thread.c) ------------------------------------ */
 
-/* One event as stored by the hot path: 56 bytes.  ts is a raw clock reading
- * (TSC ticks or ns, see rec_clock.c) only in exact-timestamp mode; by
- * default it is 0 and the writer derives the time from seq (rec_clock.c). */
-typedef struct rec_rec {
-    uint64_t seq_op;     /* seq << 8 | op */
-    uint64_t ts;
-    uint64_t in_ptr, out_ptr;
-    uint64_t size;
-    uint64_t aux;        /* nmemb (calloc, reallocarray, mremap old size) or align */
-    uint32_t site;
-    int32_t  err;
-} rec_rec;
-
-#define REC_BLOCK_EVENTS 16384u   /* 896 KiB per block */
+/* Blocks hold hak_event records exactly as the trace writer takes them, so
+ * the writer passes block memory straight to hak_tw_events (no copy).  The
+ * owner fills every field but ts_ns, which holds a raw clock reading in
+ * exact-timestamp mode and 0 otherwise; the writer converts it in place
+ * (records [taken, n) are never touched by the owner again). */
+#define REC_BLOCK_EVENTS 32768u   /* 2.25 MiB per block; one trace chunk */
 
 typedef struct rec_block {
     struct rec_block *next;       /* FIFO / pool link */
     _Atomic uint32_t n;           /* records written; owner stores with release */
     uint32_t taken;               /* records already handed to the writer */
-    rec_rec recs[REC_BLOCK_EVENTS];
+    hak_event recs[REC_BLOCK_EVENTS];
 } rec_block;
 
 typedef struct rec_thread {
@@ -292,18 +285,22 @@ static inline void rec_emit(rec_thread *th, int op, uint64_t in, uint64_t out,
         b = th->cur;
         i = atomic_load_explicit(&b->n, memory_order_relaxed);
     }
-    rec_rec *r = &b->recs[i];
+    hak_event *r = &b->recs[i];
     /* seq_cst: the real free must not be reordered before it, nor the real
      * allocation after it (a single lock xadd on x86). */
-    uint64_t seq = atomic_fetch_add_explicit(&rec_g.seq, 1, memory_order_seq_cst);
-    r->seq_op = seq << 8 | (uint64_t)op;
-    r->ts = REC_UNLIKELY(rec_g.exact_ts) ? rec_clock_raw() : 0;
+    r->seq = atomic_fetch_add_explicit(&rec_g.seq, 1, memory_order_seq_cst);
+    r->ts_ns = REC_UNLIKELY(rec_g.exact_ts) ? rec_clock_raw() : 0;
+    r->size = size;
+    /* op is a constant in almost every caller: these fold away */
+    r->nmemb = (op == HAK_OP_CALLOC || op == HAK_OP_REALLOCARRAY || op == HAK_OP_MREMAP) ? aux : 0;
+    r->align = (op == HAK_OP_MEMALIGN || op == HAK_OP_POSIX_MEMALIGN ||
+                op == HAK_OP_ALIGNED_ALLOC || op == HAK_OP_MMAP) ? aux : 0;
     r->in_ptr = in;
     r->out_ptr = out;
-    r->size = size;
-    r->aux = aux;
+    r->tid = th->tid;
     r->site = site;
     r->err = err;
+    r->op = (uint8_t)op;
     atomic_store_explicit(&b->n, i + 1, memory_order_release);
 }
 

@@ -36,7 +36,6 @@
 rec_global rec_g;
 extern _Atomic uint64_t rec_boot_allocs;
 
-#define SCRATCH_EVENTS 65536u
 #define PARTIAL_NS  90000000ull             /* flush idle threads' partial blocks */
 #define RSS_NS      20000000ull
 #define WAKE_NS     1000000ull        /* clock samples */
@@ -48,7 +47,6 @@ static pthread_t writer_tid;
 static int writer_started, ctor_ran, atfork_registered;
 static _Atomic int stop_req;
 static int work_pending;              /* under pool_mu */
-static hak_event *scratch;
 static uint32_t sites_written = 1;
 static int statm_fd = -1;
 static hak_rss_sample rss_buf[64];
@@ -192,59 +190,24 @@ static void writer_failed(void)
 
 /* ---- converting and writing ------------------------------------------------ */
 
-static uint32_t scratch_n, scratch_tid;
-
-static int scratch_flush(void)
+/* Converts the timestamps of records [0, n) in place and writes them as
+ * one chunk (the block size bounds it). */
+static int put_recs(rec_thread *th, hak_event *r, uint32_t n)
 {
-    if (scratch_n == 0)
-        return 0;
-    int rc = tw ? hak_tw_events(tw, scratch_tid, scratch, scratch_n) : -1;
-    scratch_n = 0;
-    return rc;
-}
-
-static int put_recs(rec_thread *th, const rec_rec *r, uint32_t n)
-{
-    if (REC_UNLIKELY(rec_g.cfg.discard))
+    if (REC_UNLIKELY(rec_g.cfg.discard) || n == 0)
         return 0;       /* measuring the hot path alone: nothing is written */
-    if (scratch_n && scratch_tid != th->tid && scratch_flush() != 0)
-        return -1;
-    scratch_tid = th->tid;
     const int exact = rec_g.exact_ts;
+    uint64_t last = th->last_ts;
     for (uint32_t i = 0; i < n; i++) {
-        if (scratch_n == SCRATCH_EVENTS && scratch_flush() != 0)
-            return -1;
-        hak_event *e = &scratch[scratch_n++];
-        int op = (int)(r[i].seq_op & 0xff);
-        uint64_t seq = r[i].seq_op >> 8;
-        e->seq = seq;
-        e->op = (uint8_t)op;
-        uint64_t ts = exact ? rec_clock_to_ns(r[i].ts) : rec_clock_seq_to_ns(seq, &th->ts_cursor);
-        if (ts < th->last_ts)
-            ts = th->last_ts;           /* per-thread monotonic */
-        th->last_ts = ts;
-        e->ts_ns = ts;
-        e->size = r[i].size;
-        e->in_ptr = r[i].in_ptr;
-        e->out_ptr = r[i].out_ptr;
-        e->nmemb = 0;
-        e->align = 0;
-        switch (op) {
-        case HAK_OP_CALLOC: case HAK_OP_REALLOCARRAY: case HAK_OP_MREMAP:
-            e->nmemb = r[i].aux;
-            break;
-        case HAK_OP_MEMALIGN: case HAK_OP_POSIX_MEMALIGN:
-        case HAK_OP_ALIGNED_ALLOC: case HAK_OP_MMAP:
-            e->align = r[i].aux;
-            break;
-        default:
-            break;
-        }
-        e->tid = th->tid;
-        e->site = r[i].site;
-        e->err = r[i].err;
+        uint64_t ts = exact ? rec_clock_to_ns(r[i].ts_ns)
+                            : rec_clock_seq_to_ns(r[i].seq, &th->ts_cursor);
+        if (ts < last)
+            ts = last;                  /* per-thread monotonic */
+        last = ts;
+        r[i].ts_ns = ts;
     }
-    return 0;
+    th->last_ts = last;
+    return tw ? hak_tw_events(tw, th->tid, r, n) : -1;
 }
 
 typedef struct work {
@@ -348,18 +311,19 @@ static int write_works(size_t nw)
             put_recs(th, w->part->recs + w->from, w->to - w->from) != 0)
             return -1;
         if (w->exited) {
-            rec_rec r = {0};
-            r.seq_op = atomic_fetch_add(&rec_g.seq, 1) << 8 | HAK_OP_THREAD_EXIT;
-            r.ts = rec_clock_raw();
+            hak_event r;
+            memset(&r, 0, sizeof r);
+            r.seq = atomic_fetch_add(&rec_g.seq, 1);
+            r.op = HAK_OP_THREAD_EXIT;
+            r.tid = th->tid;
+            r.ts_ns = rec_g.exact_ts ? rec_clock_raw() : 0;
             if (put_recs(th, &r, 1) != 0)
-                return -1;
-            if (scratch_flush() != 0)
                 return -1;
             rec_pool_put(th->cur);
             munmap(th, sizeof *th);
         }
     }
-    return scratch_flush();
+    return 0;
 }
 
 static void rss_sample(void)
@@ -469,15 +433,6 @@ int rec_writer_start(void)
     if (writer_started)
         return 0;
     rec_trace_path(&rec_g.cfg, rec_g.pid, rec_g.path, sizeof rec_g.path);
-    if (!scratch) {
-        scratch = mmap(NULL, SCRATCH_EVENTS * sizeof *scratch, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (scratch == MAP_FAILED) {
-            scratch = NULL;
-            rec_fail("out of memory; not recording");
-            return -1;
-        }
-    }
     int fd = open(rec_g.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
         rec_fail("cannot create trace %s: %s; not recording", rec_g.path, strerror(errno));
@@ -646,7 +601,6 @@ void rec_atfork_child(void)
     rec_g.writer_up = 0;
     sites_written = 1;
     rss_n = 0;
-    scratch_n = 0;
     rec_modules_reset();
     if (!rec_g.cfg.follow) {
         atomic_store(&rec_g.state, REC_OFF);

@@ -57,6 +57,11 @@ check "--label restricts the runs" bash -c "hak report --db '$db' --label knobs 
 check "--trace restricts the traces" bash -c "[[ \$(hak report --db '$db' --trace python | grep -c '^== ') == 1 ]]"
 check "--sweep restricts to the sweep's runs" \
   bash -c "hak report --db '$db' --sweep 1 | grep -q '^hakmem report: .* 9 runs of sweep 1' && [[ \$(hak report --db '$db' --sweep 1 | grep -c '^== ') == 1 ]]"
+out=$(hak report --db "$db" --label v1 --by build --base glibc --new hakmem --html "$TMP/b.html")
+check "--by build compares two allocators per trace" \
+  bash -c 'grep -q "what changes switching build glibc -> hakmem" <<<"$1" && grep -q "^(defaults) .*ops/s .*+20.0%.*better" <<<"$1"' _ "$out"
+check "--by build HTML section" grep -q "Switching allocator: glibc &rarr; hakmem" "$TMP/b.html"
+check_fails "--by takes label or build" hak report --db "$db" --by nonsense --base a --new b
 check_fails "--sweep takes a number" hak report --db "$db" --sweep x
 check "no matching runs is not an error" bash -c "hak report --db '$db' --label nosuch | grep -q 'no runs match'"
 check_fails "missing database fails cleanly" hak report --db "$TMP/none.db"
