@@ -15,15 +15,21 @@
 
 static inline __attribute__((always_inline)) void *hak_malloc_fast(size_t n)
 {
-    if (HAK_LIKELY(n - 1 < (size_t)hak_cfg.mid_max)) {
-        unsigned cls = hak_size_class(n);
-        hak_bin *b = &hak_tls_heap.bins[cls];
-        void *p = b->head;
-        if (HAK_LIKELY(p != NULL)) {
-            b->head = *(void **)p;
-            b->count--;
-            return p;
-        }
+    size_t cls;   /* size_t: (n + 15) >> 4 << 4 folds into one AND */
+    /* 1..1024 needs no table and no config load; before init the bins are
+     * empty, so this path falls to the slow path by itself.  n == 0 wraps. */
+    if (HAK_LIKELY(n - 1 < HAK_SMALL_MAX))
+        cls = (n + 15) >> 4;
+    else if (n - 1 < (size_t)hak_cfg.mid_max)
+        cls = hak_size_class(n);
+    else
+        return hak_malloc_slow(n);
+    hak_bin *b = &hak_tls_heap.bins[cls];
+    void *p = b->head;
+    if (HAK_LIKELY(p != NULL)) {
+        b->head = *(void **)p;
+        b->count--;
+        return p;
     }
     return hak_malloc_slow(n);
 }

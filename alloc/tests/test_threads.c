@@ -102,17 +102,17 @@ static void run_stress(int nthreads, int iters)
     assert_int_equal(atomic_load(&bad), 0);
 }
 
-static void stress_2(void **s)  { (void)s; run_stress(2, 60000 / SCALE); }
-static void stress_4(void **s)  { (void)s; run_stress(4, 30000 / SCALE); }
-static void stress_8(void **s)  { (void)s; run_stress(8, 15000 / SCALE); }
-static void stress_16(void **s) { (void)s; run_stress(16, 8000 / SCALE); }
+static void stress_2(void **s)  { (void)s; run_stress(2, 30000 / SCALE); }
+static void stress_4(void **s)  { (void)s; run_stress(4, 15000 / SCALE); }
+static void stress_8(void **s)  { (void)s; run_stress(8, 8000 / SCALE); }
+static void stress_16(void **s) { (void)s; run_stress(16, 4000 / SCALE); }
 
 static void stress_cross_thread_frees_counted(void **s)
 {
     (void)s;
     struct hak_alloc_stats a, b;
     stats_now(&a);
-    run_stress(4, 20000 / SCALE);
+    run_stress(4, 10000 / SCALE);
     stats_now(&b);
     assert_true(b.remote_frees > a.remote_frees);
     assert_true(b.thread_exits >= a.thread_exits + 4);
