@@ -55,16 +55,29 @@ echo
 echo "== hak db best --label demo                   (1. which allocator is fastest per trace?)"
 hak db best --db "$DB" --label demo
 echo
-echo "== hak db best --label demo --metric minor_faults   (2. which has the fewest page faults?)"
+echo "== hak db best --label demo --metric minor_faults   (1b. ... and by page faults)"
 hak db best --db "$DB" --label demo --metric minor_faults
 echo
-echo "== hak db best --label demo --metric peak_rss_bytes (3. which needs the least memory?)"
+echo "== hak db best --label demo --metric peak_rss_bytes (1c. ... and by peak RSS)"
 hak db best --db "$DB" --label demo --metric peak_rss_bytes
 new=hakmem; [[ -e build/lib/libhakmem.so ]] || new=${peers[0]:-}
 if [[ -n $new ]]; then
   echo
-  echo "== hak db compare --by build --base glibc --new $new --label demo   (4. what changes if I switch?)"
+  echo "== hak db compare --by build --base glibc --new $new --label demo   (2. what changes if I switch?)"
   hak db compare --db "$DB" --by build --base glibc --new "$new" --label demo
+fi
+if [[ -e build/lib/libhakmem.so ]]; then
+  echo
+  echo "== hak sweep $DEMO_TRACE --alloc hakmem --grid HAKMEM_HUGEPAGE=off,madvise --sim --repeat 2 -q"
+  hak sweep "$DEMO_TRACE" --alloc hakmem --grid HAKMEM_HUGEPAGE=off,madvise --sim --repeat 2 \
+    --label demo-knobs --db "$DB" -q
+  echo
+  echo "== hak db query analysis/queries/knobs_tlb_faults.sql -p trace=random-mixed.hkt   (3. which knobs cut TLB misses and faults?)"
+  hak db query --db "$DB" analysis/queries/knobs_tlb_faults.sql -p trace=random-mixed.hkt
+  echo
+  echo "== hak db query analysis/queries/history.sql -p trace=random-mixed.hkt -p alloc=hakmem   (4. its history; grows with every 'make demo')"
+  hist=$(hak db query --db "$DB" analysis/queries/history.sql -p trace=random-mixed.hkt -p alloc=hakmem)
+  head -n 2 <<<"$hist"; tail -n +3 <<<"$hist" | tail -n 6
 fi
 if [[ ${traces[0]} == build/demo/python3.hkt ]]; then
   echo
