@@ -3,7 +3,8 @@
  * A trace (.hkt) is the malloc/free stream of one process: a file header,
  * then a sequence of independent chunks.  Every chunk is a small fixed
  * header (kind, thread, first sequence number, record count, payload sizes,
- * checksum) followed by one zstd frame.  Nothing refers forward, so a file
+ * checksum) followed by its zstd-compressed payload (event chunks: one
+ * frame per column).  Nothing refers forward, so a file
  * cut off anywhere (a recorded program killed by SIGKILL) is readable up to
  * its last complete chunk.  The byte layout is in traces/FORMAT.md; only this
  * library reads or writes it.
@@ -143,7 +144,8 @@ uint64_t hak_tw_nevents(const hak_trace_writer *w);
 
 typedef struct hak_trace_reader hak_trace_reader;
 
-/* Opens a trace and indexes its chunks.  Fails (NULL, one-line reason with
+/* A reader is used by one thread at a time (it keeps iteration state).
+ * Opens a trace and indexes its chunks.  Fails (NULL, one-line reason with
  * the byte offset in err) only when the file is not a hakmem trace or its
  * header is unreadable; a damaged or truncated tail is not an error here:
  * the readable prefix is used and hak_tr_status() says where and why the

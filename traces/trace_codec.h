@@ -1,21 +1,23 @@
 /* trace_codec.h - varints and the columnar event-chunk encoding (internal).
  *
- * An event chunk's raw payload (before zstd) is: u8 ptr_shift, then
- * TC_NCOL varint column lengths, then the columns back to back.  Each
- * column holds one kind of field for all events of the chunk, which groups
- * similar bytes together so zstd finds them.  Values are delta/zigzag/varint
- * coded against the previous event of the same chunk (chunks never depend
- * on each other).  A free's pointer is usually coded as "the block returned
+ * An event chunk's payload is a column directory (u8 ptr_shift, then the
+ * raw and stored length of each of the TC_NCOL columns) followed by the
+ * columns, each its own zstd frame.  Each column holds one kind of field
+ * for all events of the chunk, so zstd sees similar bytes together and
+ * builds entropy tables per column.  Values are delta/zigzag/varint coded
+ * against the previous event of the same chunk (chunks never depend on
+ * each other).  A free's pointer is usually coded as "the block returned
  * by the d-th most recent allocation of this chunk" (1..TC_RING), which is
  * one or two bytes instead of a pointer delta, and an allocation's result
  * is usually "the block most recently freed in this size class" (how LIFO
  * free lists in glibc's tcache and most allocators behave), which is one
  * byte.  FORMAT.md has the details.
  *
- * Decoding safety: the decoder never reads past len + TC_PAD bytes of the
- * raw buffer (callers allocate that padding, zero-filled), checks each
- * column cursor before every read, and requires every column to be consumed
- * exactly at the end of the chunk.
+ * Decoding safety: the decoder never reads past the decoded columns plus
+ * TC_PAD bytes (callers allocate that padding, zero-filled): it checks the
+ * column cursors after every TC_BATCH events, which is how far one batch
+ * can overrun, and requires every column to be consumed exactly at the end
+ * of the chunk.
  */
 #ifndef HAK_TRACE_CODEC_H
 #define HAK_TRACE_CODEC_H

@@ -379,8 +379,8 @@ hak_trace_reader *hak_tr_open(const char *path, char *err, size_t errlen)
     }
     struct stat sb;
     if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
-        snprintf(err, errlen, "%s", errno && !S_ISREG(sb.st_mode) ? "not a regular file"
-                                                                  : strerror(errno));
+        snprintf(err, errlen, "%s", S_ISDIR(sb.st_mode) ? "is a directory"
+                                    : errno ? strerror(errno) : "not a regular file");
         close(fd);
         return NULL;
     }

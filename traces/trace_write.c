@@ -120,13 +120,14 @@ static int put_chunk(hak_trace_writer *w, unsigned kind, uint32_t tid,
 /* Encodes n events of one thread as one chunk: column directory, then each
  * column as its own zstd frame (or stored when that is not smaller), so
  * each column gets entropy tables of its own.  Caller holds mu. */
-static int put_events(hak_trace_writer *w, uint32_t tid, const hak_event *ev, size_t n)
+static int put_events(hak_trace_writer *w, uint32_t tid, const hak_event *ev, size_t n,
+                      size_t first)
 {
     tc_cols cols;
     size_t bad;
     if (tc_encode(w->enc, ev, n, w->ts_unit, &cols, &bad)) {
         /* Refuses the chunk, not the writer. */
-        snprintf(w->err, sizeof w->err, "event %zu: invalid op %u", bad, ev[bad].op);
+        snprintf(w->err, sizeof w->err, "event %zu: invalid op %u", first + bad, ev[bad].op);
         return -2;
     }
     size_t need = TF_CHUNK_HDR + TC_DIR_MAX, raw_total = 0, stored[TC_NCOL];
@@ -263,12 +264,13 @@ int hak_tw_events(hak_trace_writer *w, uint32_t tid, const hak_event *ev, size_t
     }
     pthread_mutex_lock(&w->mu);
     int rc = w->failed ? -1 : 0;
-    while (!rc && n) {
+    for (size_t done = 0; !rc && n;) {
         size_t k = n < TF_CHUNK_EVENTS ? n : TF_CHUNK_EVENTS;
-        if ((rc = put_events(w, tid, ev, k)) == -2)
+        if ((rc = put_events(w, tid, ev, k, done)) == -2)
             rc = -1;      /* bad op: this and later chunks refused */
         if (rc)
             break;
+        done += k;
         w->nevents += k;
         ev += k;
         n -= k;
