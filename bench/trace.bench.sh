@@ -8,6 +8,7 @@
 # time other processes held the core).
 . "$(dirname "$0")/lib.sh"
 cd "$HAK_ROOT"
+bench_db_init >/dev/null   # idempotent; lets the script run on its own too
 events=${TRACE_BENCH_EVENTS:-100000000}
 repeats=${TRACE_BENCH_REPEATS:-3}
 bin=build/bench/bench_codec
