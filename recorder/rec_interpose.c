@@ -196,7 +196,12 @@ static void inflight_wait_slot(uintptr_t p, int self)
         atomic_store(&slot_waiting[self], 0);
 }
 
-void rec_inflight_wait(uintptr_t p) { inflight_wait_slot(p, -1); }
+void rec_inflight_wait(uintptr_t p)
+{
+    int e = errno;
+    inflight_wait_slot(p, -1);
+    errno = e;
+}
 
 /* ---- the allocation API --------------------------------------------------- */
 
@@ -208,11 +213,12 @@ EXPORT void *malloc(size_t n)
     if (!th)
         return rec_r.malloc(n);
     void *p = rec_r.malloc(n);
-    int e = errno;
+    /* errno is only read on failure: the recorder's slow paths (block
+     * hand-off, unwinding, waits) save and restore it themselves. */
+    int e = p ? 0 : errno;
     rec_inflight_check((uintptr_t)p);
-    rec_emit(th, HAK_OP_MALLOC, 0, (uintptr_t)p, n, 0, rec_site(th, RA, SP), p ? 0 : e);
+    rec_emit(th, HAK_OP_MALLOC, 0, (uintptr_t)p, n, 0, rec_site(th, RA, SP), e);
     rec_leave();
-    errno = e;
     return p;
 }
 
@@ -227,11 +233,9 @@ EXPORT void free(void *p)
         rec_r.free(p);
         return;
     }
-    int e = errno;
     rec_emit(th, HAK_OP_FREE, (uintptr_t)p, 0, 0, 0, 0, 0);
     rec_r.free(p);
     rec_leave();
-    errno = e;
 }
 
 EXPORT void *calloc(size_t nmemb, size_t size)
@@ -246,11 +250,10 @@ EXPORT void *calloc(size_t nmemb, size_t size)
     if (!th)
         return rec_r.calloc(nmemb, size);
     void *p = rec_r.calloc(nmemb, size);
-    int e = errno;
+    int e = p ? 0 : errno;
     rec_inflight_check((uintptr_t)p);
-    rec_emit(th, HAK_OP_CALLOC, 0, (uintptr_t)p, size, nmemb, rec_site(th, RA, SP), p ? 0 : e);
+    rec_emit(th, HAK_OP_CALLOC, 0, (uintptr_t)p, size, nmemb, rec_site(th, RA, SP), e);
     rec_leave();
-    errno = e;
     return p;
 }
 

@@ -13,6 +13,7 @@
  * (return address, stack depth) pair; --stacks-exact unwinds every call. */
 #include "rec_internal.h"
 
+#include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -167,7 +168,17 @@ static int32_t learn_offset(rec_thread *th, uintptr_t fp, uint64_t ra2)
     return -1;
 }
 
+static uint32_t site_slow(rec_thread *th, uintptr_t ra, uintptr_t fp, uintptr_t key);
+
 uint32_t rec_site_slow(rec_thread *th, uintptr_t ra, uintptr_t fp, uintptr_t key)
+{
+    int e = errno;          /* libunwind may make syscalls */
+    uint32_t id = site_slow(th, ra, fp, key);
+    errno = e;
+    return id;
+}
+
+static uint32_t site_slow(rec_thread *th, uintptr_t ra, uintptr_t fp, uintptr_t key)
 {
     if (!ready)
         return 0;

@@ -91,7 +91,16 @@ void rec_pool_put(rec_block *b)
 }
 
 /* Owner: the current block is full. */
+static void block_handoff(rec_thread *th);
+
 void rec_block_handoff(rec_thread *th)
+{
+    int e = errno;          /* the program's errno survives our waits */
+    block_handoff(th);
+    errno = e;
+}
+
+static void block_handoff(rec_thread *th)
 {
     if (rec_g.closed) {
         /* The writer is gone (process exit, write failure): reuse the block,

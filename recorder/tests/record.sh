@@ -70,6 +70,8 @@ if [[ -f mt.hkt.chk ]] && (( $(key mt.hkt threads) >= 5 )) && (( $(key mt.hkt cr
   ok "mt_handoff: all threads and cross-thread hand-offs recorded"
 else not_ok "mt_handoff: threads/cross-thread deps missing"; fi
 
+same_run "errno_keep (errno untouched by recording, ENOMEM kept)" errno.hkt -- "$P/errno_keep"
+
 same_run "nested_threads" nest.hkt -- "$P/nested_threads"
 if hak trace dump nest.hkt | grep -q "t2 thread_start .*parent=t1"; then ok "thread_start names the creating thread"
 else not_ok "creator of t2 should be t1" "$(hak trace dump nest.hkt | grep thread_start | tr '\n' ' ')"; fi
