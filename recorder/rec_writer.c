@@ -543,6 +543,12 @@ void rec_shutdown(const char *why)
     /* A vfork child shares our memory but is not us: leave it alone. */
     if (!writer_started || getpid() != rec_g.pid)
         return;
+    /* Called from a signal handler (exit/_exit in a handler) that
+     * interrupted this thread inside the recorder: it may hold a recorder
+     * lock, so flushing could deadlock.  Leave the trace as SIGKILL would
+     * (readable, without the last ~100 ms). */
+    if (rec_tls_v.busy)
+        return;
     int busy = rec_tls_v.busy;
     rec_tls_v.busy = 1;
     int st = REC_ON;
