@@ -571,10 +571,20 @@ __attribute__((destructor)) static void rec_dtor(void)
 
 /* ---- fork ------------------------------------------------------------------ */
 
+/* fork() from a signal handler that interrupted this thread inside the
+ * recorder: the thread may hold a recorder lock, so prepare takes none and
+ * the child is not recorded. */
+static int fork_unlocked;
+
 void rec_atfork_prepare(void)
 {
+    fork_unlocked = 0;
     if (atomic_load(&rec_g.state) != REC_ON)
         return;
+    if (rec_tls_v.busy) {
+        fork_unlocked = 1;
+        return;
+    }
     rec_tls_v.busy++;
     rec_stacks_atfork_prepare();
     rec_threads_atfork_prepare();
@@ -582,7 +592,7 @@ void rec_atfork_prepare(void)
 
 void rec_atfork_parent(void)
 {
-    if (atomic_load(&rec_g.state) != REC_ON)
+    if (atomic_load(&rec_g.state) != REC_ON || fork_unlocked)
         return;
     rec_threads_atfork_parent();
     rec_stacks_atfork_parent();
@@ -593,6 +603,11 @@ void rec_atfork_child(void)
 {
     if (atomic_load(&rec_g.state) != REC_ON)
         return;
+    if (fork_unlocked) {
+        atomic_store(&rec_g.state, REC_OFF);
+        writer_started = 0;           /* the writer is the parent's */
+        return;
+    }
     rec_stacks_atfork_child();
     rec_threads_atfork_child();
     forked_from = rec_g.pid;
