@@ -210,6 +210,38 @@ static void rejects_bad_events(void **state)
     assert_int_equal(hak_tw_close(w), 0);
 }
 
+static void zstd_level_from_env(void **state)
+{
+    (void)state;
+    char err[256];
+    setenv("HAK_TRACE_ZSTD_LEVEL", "fast", 1);
+    assert_null(hak_tw_open(path, NULL, err, sizeof err));
+    assert_non_null(strstr(err, "HAK_TRACE_ZSTD_LEVEL"));
+    setenv("HAK_TRACE_ZSTD_LEVEL", "1000", 1);
+    assert_null(hak_tw_open(path, NULL, err, sizeof err));
+    /* Higher levels must make a compressible stream no bigger. */
+    uint64_t bytes[2];
+    const char *lv[2] = {"-7", "19"};
+    for (int i = 0; i < 2; i++) {
+        setenv("HAK_TRACE_ZSTD_LEVEL", lv[i], 1);
+        hak_trace_writer *w = hak_tw_open(path, NULL, err, sizeof err);
+        assert_non_null(w);
+        hak_event *ev = calloc(50000, sizeof *ev);
+        for (uint64_t k = 0; k < 50000; k++)
+            ev[k] = (hak_event){.seq = k, .ts_ns = k * 40 + (k * 7919) % 13, .op = HAK_OP_MALLOC,
+                                .size = 16 + (k * 31) % 200, .out_ptr = 0x1000 + 16 * (k % 977)};
+        assert_int_equal(hak_tw_events(w, 0, ev, 50000), 0);
+        free(ev);
+        assert_int_equal(hak_tw_close(w), 0);
+        hak_trace_reader *r = ropen();
+        bytes[i] = hak_tr_status_get(r)->file_bytes;
+        assert_int_equal(hak_tr_nevents(r), 50000);
+        hak_tr_close(r);
+    }
+    unsetenv("HAK_TRACE_ZSTD_LEVEL");
+    assert_true(bytes[1] < bytes[0]);
+}
+
 static void ts_unit_rounds(void **state)
 {
     (void)state;
@@ -433,6 +465,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(empty_trace_and_null_meta, setup, teardown),
         cmocka_unit_test_setup_teardown(rejects_bad_events, setup, teardown),
         cmocka_unit_test_setup_teardown(ts_unit_rounds, setup, teardown),
+        cmocka_unit_test_setup_teardown(zstd_level_from_env, setup, teardown),
         cmocka_unit_test_setup_teardown(side_records, setup, teardown),
         cmocka_unit_test_setup_teardown(big_chunks_split, setup, teardown),
         cmocka_unit_test_setup_teardown(multithread_writer_and_merge, setup, teardown),
