@@ -293,7 +293,9 @@ static void best_usage(FILE *out)
         "metric M over its ok runs (default ops_per_s), direction-aware: ops_per_s\n"
         "higher is better; faults, RSS, times and misses lower.  Shows the\n"
         "runner-up, the margin, and whether the win exceeds run-to-run noise\n"
-        "(same rule as 'hak db compare').\n");
+        "(same rule as 'hak db compare'; sim.* figures are exact).  Settings are\n"
+        "grouped by allocator name and knobs over all matching runs: use --label\n"
+        "or --sweep to look at one experiment (e.g. after rebuilding hakmem).\n");
 }
 
 static int better(double a, double b, int higher)

@@ -244,7 +244,7 @@ int db_cmd_show(int argc, char **argv)
         return 0;
     }
     sqlite3_prepare_v2(hakdb_sqlite(db),
-        "SELECT s.*, t.path AS trace_path, t.events AS trace_events, t.threads AS trace_threads,"
+        "SELECT s.*, t.events AS trace_events, t.threads AS trace_threads,"
         " b.path AS build_path, m.cpu_model, m.kernel, m.thp_mode, m.counters AS perf_counters"
         " FROM run_summary s JOIN traces t ON t.id = s.trace_id JOIN builds b ON b.id = s.build_id"
         " JOIN machines m ON m.id = s.machine_id WHERE s.run_id = ?1", -1, &st, NULL);

@@ -27,12 +27,15 @@ hak trace synth random-mixed --iters "$ITERS" --slots 256 --min 16 --max 1039 -o
 hak trace synth producer-consumer --items "$ITEMS" --queue $QUEUE --min 16 --max 1039 -o "$W/pc.hkt" >/dev/null || exit 1
 
 # Replay and live runs interleaved, so machine noise hits both alike.
-live_rm=() live_pc=()
+live_rm=() live_pc=() live_rm_cpu=()
+field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p"; }
 for ((i = 0; i < R; i++)); do
   hak replay "$W/rm.hkt" --alloc bump --alloc glibc --db "$DB" --label serial -q || exit 1
-  live_rm+=("$(hak-live-workload random-mixed --iters "$ITERS" --slots 256 --min 16 --max 1039 | sed -n 's/.*ops_per_s=\([0-9.]*\).*/\1/p')")
+  line=$(hak-live-workload random-mixed --iters "$ITERS" --slots 256 --min 16 --max 1039)
+  live_rm+=("$(field ops_per_s <<<"$line")")
+  live_rm_cpu+=("$(field ops_per_cpu_s <<<"$line")")
   hak replay "$W/pc.hkt" --alloc glibc --threads recorded --db "$DB" --label recorded -q || exit 1
-  live_pc+=("$(hak-live-workload producer-consumer --iters "$ITEMS" --queue $QUEUE --min 16 --max 1039 | sed -n 's/.*ops_per_s=\([0-9.]*\).*/\1/p')")
+  live_pc+=("$(hak-live-workload producer-consumer --iters "$ITEMS" --queue $QUEUE --min 16 --max 1039 | field ops_per_s)")
 done
 
 rates() { sqlite3 "$DB" "select r.ops_per_s from runs r join builds b on b.id=r.build_id where r.label='$1' and b.name='$2' and r.status='ok'"; }
@@ -40,6 +43,9 @@ ops() { sqlite3 "$DB" "select max(r.ops) from runs r where r.label='$1'"; }
 cpurates() { sqlite3 "$DB" "select r.ops * 1e9 / (r.user_ns + r.sys_ns) from runs r join builds b on b.id=r.build_id where r.label='$1' and b.name='$2' and r.status='ok' and r.user_ns + r.sys_ns > 0"; }
 bump=$(median $(rates serial bump))
 bump_cpu=$(median $(cpurates serial bump))
+glibc_cpu=$(median $(cpurates serial glibc))
+lrm_cpu=$(median "${live_rm_cpu[@]}")
+ratio_rm_cpu=$(awk -v a="$glibc_cpu" -v b="$lrm_cpu" 'BEGIN{printf "%.3f", a/b}')
 load=$(cut -d' ' -f1 /proc/loadavg)
 glibc=$(median $(rates serial glibc))
 rec=$(median $(rates recorded glibc))
@@ -54,6 +60,7 @@ bench_put replay.harness bump ops_per_cpu_s "$bump_cpu" ops/cpu-s "$R" "ops per 
 bench_put replay.random_mixed glibc-replay ops_per_s "$glibc" ops/s "$R" "serial replay"
 bench_put replay.random_mixed glibc-live ops_per_s "$lrm" ops/s "$R" "hak-live-workload random-mixed"
 bench_put replay.random_mixed replay/live ratio "$ratio_rm" x "$R" "target >= 0.7"
+bench_put replay.random_mixed replay/live ratio_cpu "$ratio_rm_cpu" x "$R" "ops per CPU second, replay / live (diagnostic)"
 bench_put replay.producer_consumer glibc-replay-recorded ops_per_s "$rec" ops/s "$R" "--threads recorded, 2 threads"
 bench_put replay.producer_consumer glibc-live ops_per_s "$lpc" ops/s "$R" "hak-live-workload producer-consumer"
 bench_put replay.producer_consumer replay/live ratio "$ratio_pc" x "$R" "target >= 0.5"
@@ -71,6 +78,7 @@ verdict() { awk -v v="$1" -v t="$2" 'BEGIN{print (v >= t) ? "met" : "NOT met"}';
   echo "| harness cost: bump, $(ops serial)-op random-mixed | ${bump_m}M ops/s | >= 100M ops/s | $(verdict "$bump" 100000000) |"
   echo "| harness cost per CPU second (user+sys), same runs | $(awk -v a="$bump_cpu" 'BEGIN{printf "%.1fM", a/1e6}') ops/cpu-s | (diagnostic) | |"
   echo "| random-mixed: glibc replay / live program | $ratio_rm ($(awk -v a="$glibc" 'BEGIN{printf "%.1fM", a/1e6}') / $(awk -v a="$lrm" 'BEGIN{printf "%.1fM", a/1e6}')) | >= 0.7 | $(verdict "$ratio_rm" 0.7) |"
+  echo "| random-mixed, per CPU second: glibc replay / live | $ratio_rm_cpu | (diagnostic) | |"
   echo "| producer/consumer, --threads recorded: replay / live | $ratio_pc ($(awk -v a="$rec" 'BEGIN{printf "%.1fM", a/1e6}') / $(awk -v a="$lpc" 'BEGIN{printf "%.1fM", a/1e6}')) | >= 0.5 | $(verdict "$ratio_pc" 0.5) |"
   echo
   echo "Load average at the end: $load on $(nproc) cores (wall-clock rates drop when"

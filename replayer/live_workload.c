@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "trace.h"
@@ -33,6 +34,14 @@ typedef struct opts {
 #else
 #define cpu_relax() __asm__ __volatile__("" ::: "memory")
 #endif
+
+static uint64_t cpu_ns(void)       /* user + system time of the process */
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ull +
+           (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ull;
+}
 
 static uint64_t now_ns(void)
 {
@@ -250,7 +259,7 @@ int main(int argc, char **argv)
     rec_nbufs = 2;
     t_start = now_ns();
     if (b) rec(&bufs[0], 0, HAK_OP_THREAD_START, 0, 0, 0);
-    uint64_t ops, t0, t1;
+    uint64_t ops, t0, t1, c0 = cpu_ns();
     if (!pc) {
         t0 = now_ns();
         ops = random_mixed(&o, b);
@@ -274,7 +283,10 @@ int main(int argc, char **argv)
         rec(&bufs[0], 0, HAK_OP_THREAD_EXIT, 0, 0, 0);
         return write_trace(&o, bufs, pc ? 2 : 1, argc, argv);
     }
-    printf("ops=%llu wall_ns=%llu ops_per_s=%.0f\n", (unsigned long long)ops,
-           (unsigned long long)(t1 - t0), (double)ops * 1e9 / (double)(t1 - t0));
+    uint64_t cpu = cpu_ns() - c0;
+    printf("ops=%llu wall_ns=%llu ops_per_s=%.0f cpu_ns=%llu ops_per_cpu_s=%.0f\n",
+           (unsigned long long)ops, (unsigned long long)(t1 - t0),
+           (double)ops * 1e9 / (double)(t1 - t0), (unsigned long long)cpu,
+           cpu ? (double)ops * 1e9 / (double)cpu : 0.0);
     return 0;
 }
