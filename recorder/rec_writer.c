@@ -543,6 +543,12 @@ void rec_shutdown(const char *why)
     /* A vfork child shares our memory but is not us: leave it alone. */
     if (!writer_started || getpid() != rec_g.pid)
         return;
+    /* Called from a signal handler (exit/_exit in a handler) that
+     * interrupted this thread inside the recorder: it may hold a recorder
+     * lock, so flushing could deadlock.  Leave the trace as SIGKILL would
+     * (readable, without the last ~100 ms). */
+    if (rec_tls_v.busy)
+        return;
     int busy = rec_tls_v.busy;
     rec_tls_v.busy = 1;
     int st = REC_ON;
@@ -565,10 +571,20 @@ __attribute__((destructor)) static void rec_dtor(void)
 
 /* ---- fork ------------------------------------------------------------------ */
 
+/* fork() from a signal handler that interrupted this thread inside the
+ * recorder: the thread may hold a recorder lock, so prepare takes none and
+ * the child is not recorded. */
+static int fork_unlocked;
+
 void rec_atfork_prepare(void)
 {
+    fork_unlocked = 0;
     if (atomic_load(&rec_g.state) != REC_ON)
         return;
+    if (rec_tls_v.busy) {
+        fork_unlocked = 1;
+        return;
+    }
     rec_tls_v.busy++;
     rec_stacks_atfork_prepare();
     rec_threads_atfork_prepare();
@@ -576,7 +592,7 @@ void rec_atfork_prepare(void)
 
 void rec_atfork_parent(void)
 {
-    if (atomic_load(&rec_g.state) != REC_ON)
+    if (atomic_load(&rec_g.state) != REC_ON || fork_unlocked)
         return;
     rec_threads_atfork_parent();
     rec_stacks_atfork_parent();
@@ -587,6 +603,11 @@ void rec_atfork_child(void)
 {
     if (atomic_load(&rec_g.state) != REC_ON)
         return;
+    if (fork_unlocked) {
+        atomic_store(&rec_g.state, REC_OFF);
+        writer_started = 0;           /* the writer is the parent's */
+        return;
+    }
     rec_stacks_atfork_child();
     rec_threads_atfork_child();
     forked_from = rec_g.pid;

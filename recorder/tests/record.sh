@@ -112,6 +112,13 @@ valid_all "oom trace" oom.hkt
 if [[ -f oom.hkt.chk ]] && (( $(key oom.hkt failed_allocs) > 0 )); then ok "oom: failed allocations recorded"
 else not_ok "oom: no failed allocation in the trace"; fi
 
+# Recording a program that already preloads another allocator: hak record
+# prepends itself to LD_PRELOAD and records calls into that allocator.
+if [[ -f $B/lib/libhakmem.so ]]; then
+  LD_PRELOAD=$B/lib/libhakmem.so hak record -q -o onhak.hkt -- "$P/mt_handoff" 2 5000 >/dev/null
+  valid_all "recording on top of a preloaded allocator (libhakmem.so)" onhak.hkt
+else skip "recording on top of libhakmem.so" "libhakmem.so not built"; fi
+
 # ---- options ----------------------------------------------------------------
 hak record -q --stacks=off -o nostack.hkt -- "$P/cxx" >/dev/null
 "$CHK" nostack.hkt >nostack.hkt.chk
