@@ -51,6 +51,10 @@ bench_one() {   # NAME CMD...
       x=$(run1 ht heaptrack -o "$W/$name.ht" "$@") || x="NaN NaN"
       h+=("${x% *}"); hr+=("${x#* }")
     fi
+    # unrecorded again at the end of the round: the machine's load drifts,
+    # and the first run of a round must not be the only baseline
+    x=$(run1 plain "$@") || return 1
+    p+=("${x% *}"); pr+=("${x#* }")
   done
   local ev bytes htbytes tp tr th
   ev=$(hak trace info "$W/$name.hkt" | awk '/^events:/ {gsub(",","",$2); print $2}')
@@ -88,7 +92,8 @@ if [[ -n $PY && -x $PY ]]; then bench_one python3 "$PY" -c "$PYSCRIPT"; fi
 {
   echo "## recorder (hak record vs heaptrack)"
   echo
-  echo "Medians of $R runs; slowdown = recorded wall time / unrecorded; bytes per"
+  echo "Medians of $R runs (unrecorded: 2 per round, first and last); slowdown ="
+  echo "recorded wall time / unrecorded; bytes per"
   echo "event = trace file / events of our trace (heaptrack's zstd file over the same"
   echo "count); extra RSS = max RSS recorded minus unrecorded, MiB.  Targets: slowdown"
   echo "<= 1.5x, bytes/event <= heaptrack's, extra RSS <= 64 MiB.  Default settings"
