@@ -81,7 +81,7 @@ typedef struct rp_opts {
     double timeout_s;         /* per run; <= 0: none */
     const char *const *env;   /* "KEY=VALUE" set in the worker */
     size_t nenv;
-    uint64_t lat_every;       /* time every Kth op (0: default 64) */
+    uint64_t lat_every;       /* time every Kth op (0: 64, or nops/65536 when larger) */
     uint32_t sync_every;      /* recorded mode sync points (see rp_image_build) */
     const char *worker;       /* worker executable; NULL: next to hak */
 } rp_opts;

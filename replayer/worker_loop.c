@@ -96,6 +96,17 @@ static ALWAYS_INLINE void touch_block(char *p, uint64_t sz, int mode)
     }
 }
 
+/* Gap to the next timed op: uniform in [K/2, 3K/2), so the sampled ops do
+ * not alias with a periodic workload (a fixed even K on a strictly
+ * alternating free/malloc stream would time only one of the two). */
+static ALWAYS_INLINE uint64_t lat_gap(uint64_t *rng, uint64_t K)
+{
+    uint64_t x = *rng;
+    x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+    *rng = x;
+    return K / 2 + 1 + x % K;
+}
+
 static uint64_t big_size(const rp_wctx *w, uint64_t pos)
 {
     uint64_t lo = 0, hi = w->img->nbig;
@@ -250,6 +261,7 @@ static ALWAYS_INLINE void serial_impl(rp_wctx *w, const int bump, const int pace
     const rp_wsched *sched = w->sched;
     uint64_t nsched = w->img->nsched, j = 0;
     uint64_t next_smp = nsched ? sched[0].op : UINT64_MAX;
+    uint64_t lat_rng = 0x9e3779b97f4a7c15ull ^ t->tid;
     uint64_t next_lat = K ? K - 1 : UINT64_MAX;
     uint64_t next = next_smp < next_lat ? next_smp : next_lat;
     const uint64_t ovh = w->timer_overhead;
@@ -270,7 +282,7 @@ static ALWAYS_INLINE void serial_impl(rp_wctx *w, const int bump, const int pace
                 uint64_t d = rp_ticks() - a;
                 t->lat[rp_lat_bucket(d > ovh ? d - ovh : 0)]++;
                 t->lat_n++;
-                next_lat += K;
+                next_lat += lat_gap(&lat_rng, K);
             } else {
                 exec_op(w, &e, &ops[i], i, bump, 0);
             }
@@ -343,6 +355,7 @@ static ALWAYS_INLINE void thread_impl(rp_wctx *w, rp_tstate *t, const int bump, 
     const uint64_t severy = w->sample_every;
     uint64_t d = 0;
     uint64_t next_dep = nd ? deps[0].idx : UINT64_MAX;
+    uint64_t lat_rng = 0x9e3779b97f4a7c15ull ^ t->tid;
     uint64_t next_lat = K ? K - 1 : UINT64_MAX;
     uint64_t next_smp = sampler ? 0 : UINT64_MAX;
     uint64_t next = next_dep;
@@ -378,7 +391,7 @@ static ALWAYS_INLINE void thread_impl(rp_wctx *w, rp_tstate *t, const int bump, 
             }
             if (i == next_lat) {
                 timed = 1;
-                next_lat += K;
+                next_lat += lat_gap(&lat_rng, K);
             }
             next = next_dep;
             if (next_lat < next) next = next_lat;
