@@ -119,6 +119,18 @@ if [[ -f $B/lib/libhakmem.so ]]; then
   valid_all "recording on top of a preloaded allocator (libhakmem.so)" onhak.hkt
 else skip "recording on top of libhakmem.so" "libhakmem.so not built"; fi
 
+# exec keeps the pid: the exec'd image writes the usual file and the image
+# it replaced moves aside to STEM.PID.xN.hkt.
+hak record -q -o ex.hkt -- sh -c "exec '$P/cxx'" >/dev/null
+if hak trace info ex.hkt 2>/dev/null | grep -q "command: .*progs/cxx" && ls ex.*.x1.hkt >/dev/null 2>&1; then
+  ok "exec: the new image writes the top file, the old one moves to STEM.PID.x1.hkt"
+else not_ok "exec naming" "$(ls ex*.hkt | tr '\n' ' ')"; fi
+valid_all "exec traces" ex*.hkt
+hak record -q -o exf.hkt -- sh -c 'exec /nonexistent/prog' >/dev/null 2>&1; rc=$?
+if (( rc == 127 )) && [[ -s exf.hkt ]] && ! ls exf.*.x1.hkt >/dev/null 2>&1; then ok "failed exec: trace moved back, status kept"
+else not_ok "failed exec" "rc=$rc $(ls exf* | tr '\n' ' ')"; fi
+valid_all "failed exec trace" exf.hkt
+
 # ---- options ----------------------------------------------------------------
 hak record -q --stacks=off -o nostack.hkt -- "$P/cxx" >/dev/null
 "$CHK" nostack.hkt >nostack.hkt.chk
