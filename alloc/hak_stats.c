@@ -77,6 +77,13 @@ HAK_API int hak_alloc_stats(struct hak_alloc_stats *out)
     st.thread_exits = HAK_GET(thread_exits);
     st.adopted = HAK_GET(adopted);
     st.prefault_bytes = HAK_GET(prefault_bytes);
+    st.knobs_valid = 1;
+    st.knob_prefault = (uint32_t)hak_cfg.prefault;
+    st.knob_hugepage = (uint32_t)hak_cfg.hugepage;
+    st.knob_zero_always = (uint32_t)hak_cfg.zero_always;
+    st.knob_purge = (uint32_t)hak_cfg.purge;
+    st.knob_tcache = hak_cfg.tcache;
+    st.knob_purge_delay_ms = hak_cfg.purge_delay_ns / 1000000ull;
     memcpy(out, &st, want);
     return 0;
 }

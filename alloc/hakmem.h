@@ -81,6 +81,14 @@ struct hak_alloc_stats {
     uint64_t adopted;        /* abandoned SuperSlabs taken over by a thread */
     uint64_t prefault_bytes; /* bytes prefaulted by HAKMEM_PREFAULT */
     struct hak_class_stats cls[HAK_NCLASS];
+    /* Effective layout knobs (appended: older builds leave them 0).
+     * prefault: 0 off, 1 populate, 2 populate_write, 3 touch; hugepage: 0 off,
+     * 1 madvise; zero_always: 0 lazy, 1 always; purge: 0 off, 1 dontneed,
+     * 2 free.  knobs_valid is 1 when these fields were filled. */
+    uint32_t knobs_valid;
+    uint32_t knob_prefault, knob_hugepage, knob_zero_always, knob_purge;
+    uint32_t knob_tcache;
+    uint64_t knob_purge_delay_ms;
 };
 
 /* Fills *st; returns 0. */

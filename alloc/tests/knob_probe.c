@@ -160,7 +160,14 @@ int main(int argc, char **argv)
     if (!strcmp(s, "zero")) return zero();
     if (!strcmp(s, "geometry")) return geometry();
     if (!strcmp(s, "tcache")) return tcache();
-    if (!strcmp(s, "config")) { printf("%s\n%s\n", hak_alloc_config(), hak_alloc_version()); return 0; }
+    if (!strcmp(s, "config")) {
+        stats();
+        printf("%s\n%s\nstats_knobs %u prefault=%u hugepage=%u zero_always=%u purge=%u tcache=%u delay_ms=%llu\n",
+               hak_alloc_config(), hak_alloc_version(), st.knobs_valid, st.knob_prefault,
+               st.knob_hugepage, st.knob_zero_always, st.knob_purge, st.knob_tcache,
+               (unsigned long long)st.knob_purge_delay_ms);
+        return 0;
+    }
     fprintf(stderr, "knob_probe: unknown scenario '%s'\n", s);
     return 2;
 }

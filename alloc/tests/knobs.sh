@@ -69,4 +69,5 @@ check "default caches more than 64 ($tdef)" test "$tdef" -gt 64
 # Config string reports effective values; bad values fall back to defaults.
 c=$(HAKMEM_PREFAULT=touch HAKMEM_SUPERSLAB_SIZE=3M HAKMEM_TCACHE=12 "$P" config)
 check "config reports knobs" grep -q "HAKMEM_PREFAULT=touch .*HAKMEM_SUPERSLAB_SIZE=2097152 .*HAKMEM_TCACHE=12" <<<"$c"
+check "stats report the knobs too" grep -q "^stats_knobs 1 prefault=3 hugepage=0 zero_always=0 purge=1 tcache=12 delay_ms=100$" <<<"$c"
 check "version string has a build id" grep -qE "^hakmem [0-9.]+ build [0-9a-f]+" <<<"$c"
