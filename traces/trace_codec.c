@@ -359,6 +359,9 @@ void tc_dec_init(tc_dec *d, const uint8_t *raw, const tc_dir *dir, uint32_t coun
         if (__builtin_expect(b_ < 0x80, 1)) {                 \
             (v) = b_;                                         \
             (p)++;                                            \
+        } else if ((p)[1] < 0x80) {  /* two bytes: inline */  \
+            (v) = (b_ & 0x7f) | (uint64_t)(p)[1] << 7;        \
+            (p) += 2;                                         \
         } else if (!((p) = tc_get((p), &(v)))) {              \
             goto overlong;                                    \
         }                                                     \
