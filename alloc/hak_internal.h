@@ -146,7 +146,7 @@ static inline unsigned hak_size_class(size_t n)   /* 1 <= n <= mid_max */
         return (unsigned)((n + 15) >> 4);
     size_t m = n - 1;
     unsigned e = 63u - (unsigned)__builtin_clzll(m);       /* e >= 10 */
-    return 65u + (e - 10u) * 4u + (unsigned)((m >> (e - 2u)) & 3u);
+    return 65u + (e - 10u) * 8u + (unsigned)((m >> (e - 3u)) & 7u);
 }
 
 /* The validated SuperSlab (or large header) containing p, or NULL. */

@@ -41,8 +41,8 @@ int    hak_trim(size_t pad);
  * foreign pointer.  Never dereferences memory it does not own. */
 int    hak_owns(const void *ptr);
 
-/* Size classes: 16-byte steps to 1 KiB, then 4 per doubling up to 256 KiB. */
-#define HAK_NCLASS 97
+/* Size classes: 16-byte steps to 1 KiB, then 8 per doubling up to 256 KiB. */
+#define HAK_NCLASS 129
 
 struct hak_class_stats {
     uint64_t block_size;     /* bytes per block of this class */

@@ -2,13 +2,16 @@
  * build and feed every touched address to the memory-system model
  * (sim_model.h); store the result as a 'simulated' run.
  *
- * Process structure: the command re-executes itself once with address
- * randomisation off and the --env knobs in its environment (so the same
- * inputs give the same addresses, hence the same TLB sets, and knobs read at
- * exec such as GLIBC_TUNABLES apply); it then reads the trace and builds the
- * replay form, forks a child that loads the allocator and runs the replay
- * (a crashing allocator cannot take the database write with it), and stores
- * the child's results, passed back through a shared mapping.
+ * Process structure: the command reads the trace and builds the replay
+ * form, copies the ops into a memfd job, and runs a worker: a fresh exec of
+ * `hak sim --worker FD` with address randomisation off (personality; the
+ * same inputs give the same addresses, hence the same TLB sets), the --env
+ * knobs in its environment (so knobs read at exec, e.g. GLIBC_TUNABLES,
+ * apply) and, with --load preload, the allocator in LD_PRELOAD.  The worker
+ * loads the allocator into a pristine process, replays in-process and
+ * writes its results into the job; the parent times it out, classifies
+ * crashes, and stores the run (a crashing allocator cannot take the
+ * database write with it).
  */
 #include <dlfcn.h>
 #include <errno.h>
