@@ -30,9 +30,13 @@ typedef struct builder {
     uint64_t *keys;        /* address, 0 = empty */
     uint32_t *heads;       /* first slot, NIL never stored, DEAD = freed */
     size_t cap, used;      /* cap is a power of two */
+    /* live_bytes and live_objs are kept apart on purpose: next to each
+     * other the compiler updates them with one 16-byte load, which stalls
+     * on the two 8-byte stores just before it (store forwarding). */
+    uint64_t live_bytes;
     slot *slots;
     uint32_t nslots, slots_cap, free_slot;
-    uint64_t live_bytes, live_objs;
+    uint64_t live_objs;
 } builder;
 
 static inline size_t hslot(uint64_t a, size_t cap)
@@ -188,24 +192,28 @@ static int add_event(ctx *c, const hak_event *e)
     hak_replay *rp = c->rp;
     if (e->tid >= c->nthreads)
         return 0;   /* cannot happen with the reader's index; be safe */
-    hak_rop o = {.size = e->size, .obj = HAK_NO_OBJ, .in_obj = HAK_NO_OBJ,
-                 .dep_tid = HAK_NO_DEP, .dep_idx = HAK_NO_DEP,
-                 .tid = (uint16_t)e->tid, .op = e->op};
+    /* Built in place in the next free slot (the array has room for every
+     * event) and only counted when appended: building it on the stack and
+     * copying it stalled on store forwarding. */
+    hak_rop *o = &rp->ops[rp->nops];
+    *o = (hak_rop){.size = e->size, .obj = HAK_NO_OBJ, .in_obj = HAK_NO_OBJ,
+                   .dep_tid = HAK_NO_DEP, .dep_idx = HAK_NO_DEP,
+                   .tid = (uint16_t)e->tid, .op = e->op};
     uint64_t bytes = e->size;
     switch (e->op) {
     case HAK_OP_CALLOC:
         bytes = mul_sat(e->nmemb, e->size);
         if (e->nmemb > UINT32_MAX) {   /* fold into one element */
-            o.size = bytes;
-            o.aux = 1;
+            o->size = bytes;
+            o->aux = 1;
         } else {
-            o.aux = (uint32_t)e->nmemb;
+            o->aux = (uint32_t)e->nmemb;
         }
         /* fall through */
     case HAK_OP_MALLOC: case HAK_OP_VALLOC: case HAK_OP_PVALLOC:
     case HAK_OP_MEMALIGN: case HAK_OP_POSIX_MEMALIGN: case HAK_OP_ALIGNED_ALLOC:
         if (e->op != HAK_OP_CALLOC && e->align)
-            o.aux = e->align > UINT32_MAX ? UINT32_MAX : (uint32_t)e->align;
+            o->aux = e->align > UINT32_MAX ? UINT32_MAX : (uint32_t)e->align;
         if (!e->out_ptr) {
             rp->failed_allocs++;
             return 0;
@@ -214,15 +222,15 @@ static int add_event(ctx *c, const hak_event *e)
     case HAK_OP_REALLOC: case HAK_OP_REALLOCARRAY:
         if (e->op == HAK_OP_REALLOCARRAY) {
             bytes = mul_sat(e->nmemb, e->size);
-            o.aux = e->nmemb > UINT32_MAX ? 1 : (uint32_t)e->nmemb;
+            o->aux = e->nmemb > UINT32_MAX ? 1 : (uint32_t)e->nmemb;
             if (e->nmemb > UINT32_MAX)
-                o.size = bytes;
+                o->size = bytes;
         }
         if (e->in_ptr && !e->out_ptr && bytes == 0) {   /* realloc(p, 0) = free */
-            o.op = HAK_OP_FREE;
-            o.size = 0;
-            o.aux = 0;
-            if (!obj_consume(c, e->in_ptr, &o))
+            o->op = HAK_OP_FREE;
+            o->size = 0;
+            o->aux = 0;
+            if (!obj_consume(c, e->in_ptr, o))
                 return 0;
             goto append;
         }
@@ -230,10 +238,10 @@ static int add_event(ctx *c, const hak_event *e)
             rp->failed_allocs++;
             return 0;
         }
-        if (!e->in_ptr || !obj_consume(c, e->in_ptr, &o)) {   /* = malloc */
-            o.op = HAK_OP_MALLOC;
-            o.size = bytes;
-            o.aux = 0;
+        if (!e->in_ptr || !obj_consume(c, e->in_ptr, o)) {   /* = malloc */
+            o->op = HAK_OP_MALLOC;
+            o->size = bytes;
+            o->aux = 0;
         }
         break;
     case HAK_OP_FREE:
@@ -241,19 +249,19 @@ static int add_event(ctx *c, const hak_event *e)
             rp->free_nulls++;
             return 0;
         }
-        if (!obj_consume(c, e->in_ptr, &o))
+        if (!obj_consume(c, e->in_ptr, o))
             return 0;
-        o.size = 0;
+        o->size = 0;
         goto append;
     case HAK_OP_THREAD_START:
         if (e->in_ptr < c->nthreads && e->in_ptr != e->tid && rp->thread_nops[e->in_ptr]) {
-            o.dep_tid = (uint32_t)e->in_ptr;
-            o.dep_idx = (uint32_t)(rp->thread_nops[e->in_ptr] - 1);
+            o->dep_tid = (uint32_t)e->in_ptr;
+            o->dep_idx = (uint32_t)(rp->thread_nops[e->in_ptr] - 1);
             rp->cross_thread_deps++;
         }
         goto append;
     case HAK_OP_THREAD_EXIT:
-        o.size = 0;
+        o->size = 0;
         goto append;
     default:                        /* mmap family */
         rp->mmap_ops++;
@@ -262,12 +270,12 @@ static int add_event(ctx *c, const hak_event *e)
     /* An allocating op: create its object. */
     if (rp->nobjects >= HAK_NO_OBJ - 1)
         return too_many(c);
-    o.obj = rp->nobjects++;
-    if (obj_create(c, e->out_ptr, bytes, e->tid, o.obj))
+    o->obj = rp->nobjects++;
+    if (obj_create(c, e->out_ptr, bytes, e->tid, o->obj))
         goto oom;
 append:
     rp->thread_ops[e->tid][rp->thread_nops[e->tid]++] = rp->nops;
-    rp->ops[rp->nops++] = o;
+    rp->nops++;
     return 0;
 oom:
     snprintf(c->err, c->errlen, "out of memory building the replay form");
