@@ -41,8 +41,11 @@ static inline __attribute__((always_inline)) void hak_free_fast(void *p)
     uintptr_t bit = base >> HAK_REG_SHIFT;
     if (HAK_LIKELY(bit < HAK_REG_BITS && ((hak_registry[bit >> 6] >> (bit & 63)) & 1))) {
         const hak_ss *ss = (const hak_ss *)base;
-        unsigned cls = ss->unit_cls[(a - base) >> hak_cfg.slab_shift];
-        if (HAK_LIKELY(cls != 0 && ss->magic == HAK_SS_MAGIC)) {
+        size_t cls = ss->unit_cls[(a - base) >> hak_cfg.slab_shift];
+        /* Low half of the magic: the registry bit already vouches for the
+         * mapping.  cls 0 (free unit, large block) needs no test of its
+         * own: bins[0].cap is always 0, so it falls to the slow path. */
+        if (HAK_LIKELY(*(const uint32_t *)ss == (uint32_t)HAK_SS_MAGIC)) {
             hak_bin *b = &hak_tls_heap.bins[cls];
             if (HAK_LIKELY(b->count < b->cap)) {
                 *(void **)p = b->head;

@@ -118,6 +118,8 @@ typedef struct hak_ss {
     hak_slab slabs[];           /* nunits descriptors */
 } hak_ss;
 
+/* bins[0] is never used for blocks and keeps cap 0 (free's fast path
+ * relies on it to send class-0 units to the slow path). */
 typedef struct hak_bin {
     void *head;
     uint32_t count, cap;

@@ -394,6 +394,54 @@ static long dec_batch(tc_dec *d, hak_event *ev, size_t n)
         seq += (uint64_t)tc_unzz(x) + 1;
         RD(cts, x);
         ts += (uint64_t)tc_unzz(x);
+        /* Fast paths for the two ops that make up most streams, with no
+         * flags: what the generic code below does for them, minus the
+         * op_mask tests and the zero-filled temporaries. */
+        if (f == HAK_OP_FREE) {
+            uint64_t in = 0;
+            RD(cin, x);
+            if (x >= 2) {
+                uint64_t back = x - 1;
+                if (__builtin_expect(back > nalloc || back > TC_RING, 0)) {
+                    d->err = "pointer reference before the chunk's first allocation";
+                    return -1;
+                }
+                unsigned k = (nalloc - (uint32_t)back) & (TC_RING - 1);
+                in = md->ring[k];
+                stk_push(md, md->ring_cls[k], in);
+                ptr = in >> shift;
+            } else if (x == 1) {
+                RD(cptr, x);
+                ptr += (uint64_t)tc_unzz(x);
+                in = ptr << shift;
+            }
+            *v = (hak_event){.seq = seq, .ts_ns = ts * unit, .in_ptr = in, .tid = tid,
+                             .site = md->site[HAK_OP_FREE], .op = HAK_OP_FREE};
+            continue;
+        }
+        if (f == HAK_OP_MALLOC) {
+            uint64_t size, out;
+            RD(csize, size);
+            unsigned c = tc_class(size);
+            RD(cout, x);
+            if (x < TC_STACK) {
+                if (__builtin_expect(x >= md->stk_n[c], 0)) {
+                    d->err = "reuse reference to an empty slot";
+                    return -1;
+                }
+                out = stk_take(md, c, (unsigned)x);
+                ptr = out >> shift;
+            } else {
+                ptr += (uint64_t)tc_unzz(x - TC_STACK);
+                out = ptr << shift;
+            }
+            md->ring[nalloc & (TC_RING - 1)] = out;
+            md->ring_cls[nalloc & (TC_RING - 1)] = (uint8_t)c;
+            nalloc++;
+            *v = (hak_event){.seq = seq, .ts_ns = ts * unit, .size = size, .out_ptr = out,
+                             .tid = tid, .site = md->site[HAK_OP_MALLOC], .op = HAK_OP_MALLOC};
+            continue;
+        }
         if (f & TC_F_SITE) {
             RD(csite, x);
             if (x > UINT32_MAX) {
