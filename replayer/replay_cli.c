@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <gnu/libc-version.h>
 #include <math.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,9 @@ static void usage(FILE *out)
 "  --repeat N          runs per trace and allocator (default 1)\n"
 "  --timeout S         seconds before a run is killed (default 300)\n"
 "  --label TEXT        stored with every run\n"
+"  --sweep-id N        store the runs under sweep N of the database (which\n"
+"                      must exist; 'hak sweep' creates sweeps and passes\n"
+"                      this to its jobs); default $HAK_SWEEP_ID, else none\n"
 "  --db FILE           database (default $HAK_DB or ./hak.db)\n"
 "  --verify            serial mode: run every trace/allocator pair at least\n"
 "                      twice and fail unless the address digests match\n"
@@ -304,6 +308,21 @@ static int64_t upsert_build(hakdb *db, const rp_alloc *a, const rp_outcome *oc)
     return hakdb_upsert_build(db, &b);
 }
 
+/* 1 when sweep `id` is a row of the database, 0 when not, -1 on a database
+ * error.  Checked before any run: the foreign key would only reject the
+ * rows at storing time, after the replays had been run for nothing. */
+static int sweep_exists(hakdb *db, int64_t id)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(hakdb_sqlite(db), "SELECT 1 FROM sweeps WHERE id = ?", -1, &st,
+                           NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
 int cmd_replay(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -315,6 +334,7 @@ int cmd_replay(int argc, char **argv)
         {"repeat", required_argument, 0, 'r'},
         {"timeout", required_argument, 0, 'o'},
         {"label", required_argument, 0, 'l'},
+        {"sweep-id", required_argument, 0, 'S'},
         {"db", required_argument, 0, 'd'},
         {"verify", no_argument, 0, 'v'},
         {"lat-every", required_argument, 0, 'k'},
@@ -338,6 +358,7 @@ int cmd_replay(int argc, char **argv)
     o.sync_every = 256;
     uint64_t repeat = 1;
     const char *label = NULL, *dbpath = NULL;
+    const char *sweep_arg = NULL, *sweep_src = "--sweep-id";
     int verify = 0, quiet = 0, progress = isatty(2);
     char envbuf[4096] = "";
 
@@ -390,6 +411,7 @@ int cmd_replay(int argc, char **argv)
             break;
         }
         case 'l': label = optarg; break;
+        case 'S': sweep_arg = optarg; break;
         case 'd': dbpath = optarg; break;
         case 'v': verify = 1; break;
         case 'k':
@@ -424,6 +446,22 @@ int cmd_replay(int argc, char **argv)
         hak_cmd_err(CMD, "--verify needs --threads serial (recorded threads are not deterministic)");
         return 2;
     }
+    if (!sweep_arg) {
+        const char *e = getenv("HAK_SWEEP_ID");
+        if (e && *e) {
+            sweep_arg = e;
+            sweep_src = "$HAK_SWEEP_ID";
+        }
+    }
+    int64_t sweep_id = HAKDB_NULL;
+    if (sweep_arg) {
+        uint64_t v;
+        if (hak_parse_u64(sweep_arg, &v) != 0 || v == 0 || v > INT64_MAX) {
+            hak_cmd_err(CMD, "%s '%s': expected a positive sweep id", sweep_src, sweep_arg);
+            return 2;
+        }
+        sweep_id = (int64_t)v;
+    }
     if (verify && repeat < 2)
         repeat = 2;
     if (nallocs == 0)
@@ -451,6 +489,18 @@ int cmd_replay(int argc, char **argv)
         hak_cmd_err(CMD, "%s", err);
         free(as);
         return 1;
+    }
+    int have = sweep_id == HAKDB_NULL ? 1 : sweep_exists(db, sweep_id);
+    if (have != 1) {
+        if (have < 0)
+            hak_cmd_err(CMD, "%s: reading sweeps: %s", hakdb_path(db),
+                        sqlite3_errmsg(hakdb_sqlite(db)));
+        else
+            hak_cmd_err(CMD, "%s %lld: no such sweep in %s", sweep_src, (long long)sweep_id,
+                        hakdb_path(db));
+        hakdb_close(db);
+        free(as);
+        return have < 0 ? 1 : 2;
     }
     int64_t machine_id = hakdb_upsert_machine(db);
     if (machine_id < 0) {
@@ -496,6 +546,7 @@ int cmd_replay(int argc, char **argv)
                 run.machine_id = machine_id;
                 run.kind = "measured";
                 run.label = label;
+                run.sweep_id = sweep_id;
                 run.env = envbuf;
                 run.threads_mode = mode_names[o.recorded];
                 run.touch = touch_names[o.touch];

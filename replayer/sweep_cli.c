@@ -6,9 +6,9 @@
  * allocator loses one job, -j N runs N at a time (SQLite WAL takes the
  * concurrent writers), and --emit-jobs can hand the very same command lines
  * to GNU parallel or a Slurm array instead.  Jobs of a local sweep attach
- * to it with --sweep-id (hak sim) or $HAK_SWEEP_ID/$HAK_SWEEP_UUID (hak
- * replay, or --sweep-id when its --help lists it); emitted jobs carry the
- * sweep's uuid so `hak db merge` regroups them.
+ * to it with --sweep-id (hak sim and hak replay alike); emitted jobs carry
+ * the sweep's uuid (hak sim --sweep-uuid, or `hak sweep --adopt` after a
+ * replay job) so `hak db merge` regroups them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -261,8 +261,8 @@ static int parse_args(int argc, char **argv, sweep_args *a)
     return -1;
 }
 
-/* Runs `hak replay --help` to see whether the replayer is built in and
- * whether it takes --sweep-id.  0 absent, 1 present, 2 with --sweep-id. */
+/* Runs `hak replay --help` to see whether the replayer is built in:
+ * 1 present, 0 absent. */
 static int replay_support(void)
 {
     int fds[2];
@@ -290,12 +290,12 @@ static int replay_support(void)
     waitpid(pid, &st, 0);
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
         return 0;
-    return strstr(buf, "--sweep-id") ? 2 : 1;
+    return 1;
 }
 
 static size_t build_jobs(const sweep_args *a, job **out, const char *hak,
                          const char *sweep_id, const char *sweep_uuid,
-                         int replay_sweep_opt, const char *jobs_dir)
+                         const char *jobs_dir)
 {
     size_t combos = sweep_grid_count(&a->grid);
     size_t cap = (size_t)a->ntraces * (size_t)a->nallocs * combos * 2;
@@ -366,10 +366,8 @@ static size_t build_jobs(const sweep_args *a, job **out, const char *hak,
                             job_add(j, "--db");
                             job_add(j, a->db);
                         }
-                        if (is_sim || replay_sweep_opt) {
-                            job_add(j, "--sweep-id");
-                            job_add(j, sweep_id);
-                        }
+                        job_add(j, "--sweep-id");
+                        job_add(j, sweep_id);
                     }
                 }
             }
@@ -410,8 +408,7 @@ static int random_uuid(char out[33])
 }
 
 /* Runs the jobs, at most `par` at a time.  Returns the number that failed. */
-static int run_jobs(job *jobs, size_t n, int par, int quiet, const char *sweep_id,
-                    const char *sweep_uuid)
+static int run_jobs(job *jobs, size_t n, int par, int quiet)
 {
     pid_t *pids = calloc((size_t)par, sizeof *pids);
     size_t *which = calloc((size_t)par, sizeof *which);
@@ -431,10 +428,9 @@ static int run_jobs(job *jobs, size_t n, int par, int quiet, const char *sweep_i
             fflush(NULL);
             pid_t pid = fork();
             if (pid == 0) {
-                setenv("HAK_SWEEP_ID", sweep_id, 1);
-                setenv("HAK_SWEEP_UUID", sweep_uuid, 1);
-                if (jobs[next].is_sim)
-                    unsetenv("HAK_SWEEP_UUID");   /* hak sim takes --sweep-id */
+                /* The job's argv names the sweep (--sweep-id); an inherited
+                 * $HAK_SWEEP_UUID would contradict it in hak sim. */
+                unsetenv("HAK_SWEEP_UUID");
                 execv("/proc/self/exe", jobs[next].argv);
                 fprintf(stderr, "hak sweep: exec: %s\n", strerror(errno));
                 _exit(127);
@@ -618,47 +614,6 @@ static int adopt(const sweep_args *a)
     return rc;
 }
 
-static int64_t max_run_id(hakdb *db)
-{
-    sqlite3_stmt *st;
-    int64_t id = 0;
-    if (sqlite3_prepare_v2(hakdb_sqlite(db), "SELECT coalesce(max(id), 0) FROM runs", -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW)
-            id = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-    }
-    return id;
-}
-
-/* hak replay without --sweep-id: attach the measured runs this sweep made
- * (newer than first_id, no sweep yet, one of its traces and knob sets). */
-static void adopt_measured(hakdb *db, const sweep_args *a, int64_t sweep, int64_t first_id)
-{
-    sqlite3 *h = hakdb_sqlite(db);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(h,
-            "UPDATE runs SET sweep_id = ?1 WHERE id > ?2 AND sweep_id IS NULL AND kind = 'measured'"
-            " AND env = ?3 AND trace_id IN (SELECT id FROM traces WHERE hash = ?4)", -1, &st, NULL))
-        return;
-    char env[4096], hash[17];
-    for (int t = 0; t < a->ntraces; t++) {
-        if (hak_hash_file(a->traces[t], hash))
-            continue;
-        for (size_t c = 0; c < sweep_grid_count(&a->grid); c++) {
-            sweep_grid_env(&a->grid, c, env, sizeof env);
-            char *norm = hakdb_normalize_env(env);
-            sqlite3_reset(st);
-            sqlite3_bind_int64(st, 1, sweep);
-            sqlite3_bind_int64(st, 2, first_id);
-            sqlite3_bind_text(st, 3, norm ? norm : env, -1, SQLITE_TRANSIENT);
-            sqlite3_bind_text(st, 4, hash, -1, SQLITE_TRANSIENT);
-            sqlite3_step(st);
-            free(norm);
-        }
-    }
-    sqlite3_finalize(st);
-}
-
 int cmd_sweep(int argc, char **argv)
 {
     sweep_args a;
@@ -687,14 +642,9 @@ int cmd_sweep(int argc, char **argv)
     for (int i = 1; i < argc && off < sizeof cmdline; i++)
         off += (size_t)snprintf(cmdline + off, sizeof cmdline - off, " %s", argv[i]);
 
-    int replay_opt = 0;
-    if (!a.sim_only) {
-        int sup = replay_support();
-        if (!sup) {
-            hak_cmd_err(CMD, "'hak replay' is not available in this build; use --sim-only to only simulate");
-            return 1;
-        }
-        replay_opt = sup == 2;
+    if (!a.sim_only && !replay_support()) {
+        hak_cmd_err(CMD, "'hak replay' is not available in this build; use --sim-only to only simulate");
+        return 1;
     }
 
     job *jobs;
@@ -712,7 +662,7 @@ int cmd_sweep(int argc, char **argv)
             hak_cmd_err(CMD, "--jobs-dir %s: %s", dir, strerror(errno));
             return 2;
         }
-        njobs = build_jobs(&a, &jobs, hak, NULL, uuid, 0, absdir);
+        njobs = build_jobs(&a, &jobs, hak, NULL, uuid, absdir);
         FILE *f = fopen(a.emit, "w");
         if (!f) {
             hak_cmd_err(CMD, "%s: %s", a.emit, strerror(errno));
@@ -725,8 +675,9 @@ int cmd_sweep(int argc, char **argv)
                 shell_word(f, jobs[i].argv[k]);
             }
             if (!jobs[i].is_sim) {
-                /* hak replay takes no sweep: the job's own database holds
-                 * only its runs, so attach them all afterwards. */
+                /* The job's own database has no sweep row for
+                 * `hak replay --sweep-id` to name, and holds only this
+                 * job's runs: attach them all to the uuid afterwards. */
                 fputs(" && ", f);
                 shell_word(f, hak);
                 fprintf(f, " sweep --adopt %s --db ", uuid);
@@ -753,29 +704,25 @@ int cmd_sweep(int argc, char **argv)
         return 1;
     }
     int64_t sweep = hakdb_new_sweep(db, cmdline, gridtxt);
-    char uuid[33] = "";
-    if (sweep < 0 || sim_db_sweep_uuid(db, sweep, uuid)) {
+    if (sweep < 0) {
         hak_cmd_err(CMD, "creating the sweep: %s", hakdb_error(db));
         hakdb_close(db);
         return 1;
     }
-    int64_t first_id = max_run_id(db);
     hakdb_close(db);   /* the jobs write; reopened for the ranking */
     char sid[32];
     snprintf(sid, sizeof sid, "%lld", (long long)sweep);
-    njobs = build_jobs(&a, &jobs, hak, sid, uuid, replay_opt, NULL);
+    njobs = build_jobs(&a, &jobs, hak, sid, NULL, NULL);
     if (!a.quiet)
         fprintf(stderr, "hak sweep: sweep %lld: %zu jobs (%zu combinations x %d allocators x %d traces)\n",
                 (long long)sweep, njobs, sweep_grid_count(&a.grid), a.nallocs, a.ntraces);
-    int failed = run_jobs(jobs, njobs, a.jobs, a.quiet, sid, uuid);
+    int failed = run_jobs(jobs, njobs, a.jobs, a.quiet);
 
     db = hakdb_open(a.db, err, sizeof err);
     if (!db) {
         hak_cmd_err(CMD, "%s", err);
         return 1;
     }
-    if (!a.sim_only && !replay_opt)
-        adopt_measured(db, &a, sweep, first_id);
     print_ranking(db, sweep, a.metric);
     hakdb_close(db);
     if (a.sim) {
