@@ -203,6 +203,53 @@ static long encode_pass(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_un
         }
         cts = tc_put(cts, tc_zz((int64_t)(t - pts)));
         pts = t;
+        /* Fast paths for flag-free free and malloc events (same site as
+         * the previous event of the op, no errno, only their own fields):
+         * exactly what the generic code below writes for them. */
+        if (op == HAK_OP_FREE && v->site == md->site[op]
+            && !(v->err | v->size | v->nmemb | v->align | v->out_ptr)) {
+            uint64_t p = v->in_ptr;
+            if (!p) {
+                *cin++ = 0;
+            } else {
+                unsigned s = cache_slot(p);
+                uint32_t d = nalloc - e->cache[s].num;
+                if (e->cache[s].ptr == p && d >= 1 && d <= TC_RING) {
+                    cin = tc_put(cin, (uint64_t)d + 1);
+                    stk_push(md, md->ring_cls[e->cache[s].num & (TC_RING - 1)], p);
+                } else {
+                    *cin++ = 1;
+                    cptr = tc_put(cptr, tc_zz((int64_t)((p >> shift) - pptr)));
+                }
+                pptr = p >> shift;
+            }
+            *cop++ = (uint8_t)op;
+            continue;
+        }
+        if (op == HAK_OP_MALLOC && v->site == md->site[op] && v->out_ptr
+            && !(v->err | v->nmemb | v->align | v->in_ptr)) {
+            uint64_t p = v->out_ptr;
+            csize = tc_put(csize, v->size);
+            unsigned c = tc_class(v->size);
+            unsigned k, h = md->stk_head[c], sn = md->stk_n[c];
+            for (k = 0; k < sn; k++)
+                if (md->stk[c][(h - k) & (TC_STACK - 1)] == p)
+                    break;
+            if (k < sn) {
+                stk_take(md, c, k);
+                *cout++ = (uint8_t)k;
+            } else {
+                cout = tc_put(cout, tc_zz((int64_t)((p >> shift) - pptr)) + TC_STACK);
+            }
+            pptr = p >> shift;
+            unsigned s = cache_slot(p);
+            e->cache[s].ptr = p;
+            e->cache[s].num = nalloc;
+            md->ring_cls[nalloc & (TC_RING - 1)] = (uint8_t)c;
+            nalloc++;
+            *cop++ = (uint8_t)op;
+            continue;
+        }
         if (v->site != md->site[op]) {
             f |= TC_F_SITE;
             csite = tc_put(csite, v->site);
