@@ -91,15 +91,21 @@ void *hak_os_map_aligned(size_t size, size_t align, int apply_policy)
     }
     __atomic_store_n(&next_hint, (uintptr_t)p + ((size + align - 1) & ~(align - 1)), __ATOMIC_RELAXED);
     if (apply_policy) {
-        if (hak_cfg.prefault == PF_POPULATE) {
+        if (hak_cfg.hugepage) {
+            /* Advice first, then fault: pages faulted before MADV_HUGEPAGE
+             * (e.g. by MAP_POPULATE) are 4 KiB pages and stay so until
+             * khugepaged collapses them, if ever.  So with hugepages on every
+             * prefault mode, MAP_POPULATE included, faults after the advice
+             * (MADV_POPULATE_WRITE, falling back to touching). */
+            madvise(p, size, MADV_HUGEPAGE);
+            hak_os_prefault(p, size);
+        } else if (hak_cfg.prefault == PF_POPULATE) {
             /* Re-map in place with MAP_POPULATE: the kernel faults every page now. */
             void *q = mmap(p, size, PROT_READ | PROT_WRITE,
                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_POPULATE, -1, 0);
             if (q == MAP_FAILED) { munmap(p, size); errno = ENOMEM; return NULL; }
             HAK_ADD(prefault_bytes, size);
-            if (hak_cfg.hugepage) madvise(p, size, MADV_HUGEPAGE);
         } else {
-            if (hak_cfg.hugepage) madvise(p, size, MADV_HUGEPAGE);
             hak_os_prefault(p, size);
         }
     }
