@@ -16,10 +16,14 @@ CFLAGS_alloc := -O3 -fno-plt -ftls-model=initial-exec -fvisibility=hidden \
 
 # The build id (git rev, "+dirty" when the tree has local changes) is baked
 # into hak_alloc_version(); the header is rewritten only when it changes.
+# HAKMEM_BUILD_ID=REV overrides it for trees without .git (hakmem@REV builds
+# from `git archive`, whose rev only the caller knows).
+HAKMEM_BUILD_ID ?=
 $(OBJ)/alloc/build_id.h: FORCE | deps-ok
 	@mkdir -p $(dir $@)
-	@id=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown); \
-	 git diff --quiet HEAD -- alloc 2>/dev/null || id="$$id+dirty"; \
+	@id='$(HAKMEM_BUILD_ID)'; \
+	 if [ -z "$$id" ]; then id=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown); \
+	   git diff --quiet HEAD -- alloc 2>/dev/null || id="$$id+dirty"; fi; \
 	 line="#define HAKMEM_BUILD_ID \"$$id\""; \
 	 [ -f $@ ] && [ "$$(cat $@)" = "$$line" ] || echo "$$line" > $@
 $(OBJ)/alloc/hak_stats.o: $(OBJ)/alloc/build_id.h

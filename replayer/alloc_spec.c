@@ -193,13 +193,15 @@ static void build_rev(const char *rev, rp_alloc *a, int verbose)
     snprintf(log, sizeof log, "%s/builds/%s.log", cache, hash);
     if (verbose)
         fprintf(stderr, "hak replay: building hakmem@%.12s into %s (log %s)\n", hash, dir, log);
-    const char *args2[] = {root, hash, tmp, dir, log};
+    char short_rev[16];   /* the archive has no .git: tell make the rev */
+    snprintf(short_rev, sizeof short_rev, "%.12s", hash);
+    const char *args2[] = {root, hash, tmp, dir, log, short_rev};
     int rc = sh("set -e; mkdir -p \"$3\"; : > \"$5\";"
                 "git -C \"$1\" archive \"$2\" | tar -x -C \"$3\";"
-                "make -C \"$3\" -j2 build/lib/libhakmem.so >> \"$5\" 2>&1;"
+                "make -C \"$3\" -j2 HAKMEM_BUILD_ID=\"$6\" build/lib/libhakmem.so >> \"$5\" 2>&1;"
                 "mkdir -p \"$3.out\"; cp \"$3/build/lib/libhakmem.so\" \"$3.out/\";"
                 "mv -T \"$3.out\" \"$4\" 2>/dev/null || test -f \"$4/libhakmem.so\"",
-                args2, 5, NULL, NULL, 0);
+                args2, 6, NULL, NULL, 0);
     const char *args3[] = {tmp};
     sh("rm -rf \"$1\" \"$1.out\"", args3, 1, NULL, NULL, 0);   /* keep only the library */
     if (rc != 0 || !exists(a->path))

@@ -74,6 +74,10 @@ if git -C "$HAK_ROOT" rev-parse --verify -q HEAD >/dev/null; then
   if git -C "$HAK_ROOT" cat-file -e HEAD:alloc/module.mk 2>/dev/null; then
     [[ $r == "ok|" ]] && ok "hakmem@HEAD built and replayed" || not_ok "hakmem@HEAD built and replayed" "$r"
     check "hakmem@HEAD cached" bash -c "ls '$HAK_CACHE_DIR'/builds/*/libhakmem.so"
+    # The archive has no .git: the version must still name the rev, not "unknown+dirty".
+    short=$(git -C "$HAK_ROOT" rev-parse --short HEAD)
+    v=$(sqlite3 "$DB" "select b.version from runs r join builds b on b.id=r.build_id where r.label='atrev'")
+    [[ $v == *"$short"* && $v != *unknown* ]] && ok "hakmem@HEAD version names the rev ($v)" || not_ok "hakmem@HEAD version names rev $short" "$v"
   else
     [[ $r == load_failed*"building hakmem@"*"failed"*".log" ]] && ok "hakmem@REV without the allocator: load_failed with the build log" || not_ok "hakmem@REV without allocator" "$r"
   fi
