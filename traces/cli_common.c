@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -55,6 +56,23 @@ int cli_is_cut(const hak_tr_status *st)
 {
     return st->truncated && (strstr(st->reason, "cut off") ||
                              strstr(st->reason, "past the end of the file"));
+}
+
+long cli_forked_from(const hak_trace_meta *m)
+{
+    static const char key[] = "forked_from=";
+    const char *o = m ? m->options : NULL;
+    /* Options are space-separated KEY=VALUE words: match whole words only. */
+    for (const char *p = o; p && (p = strstr(p, key)); p += sizeof key - 1) {
+        if (p != o && p[-1] != ' ')
+            continue;
+        char *end;
+        errno = 0;
+        long pid = strtol(p + sizeof key - 1, &end, 10);
+        if (!errno && pid > 0 && end != p + sizeof key - 1 && (*end == '\0' || *end == ' '))
+            return pid;
+    }
+    return 0;
 }
 
 int cli_warn_truncated(const char *cmd, const char *path, const hak_trace_reader *r)

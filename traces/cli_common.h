@@ -41,6 +41,12 @@ int cli_warn_truncated(const char *cmd, const char *path, const hak_trace_reader
  * (trace_read.c): "cut off" and "past the end of the file" mean a cut. */
 int cli_is_cut(const hak_tr_status *st);
 
+/* The parent's pid when the trace is of a forked child (the recorder puts
+ * "forked_from=PPID" in meta.options, recorder/rec_writer.c), else 0.  Such
+ * a trace starts with the parent's heap live: frees of blocks it never saw
+ * allocated are expected (heapmodel.h: inherited_heap). */
+long cli_forked_from(const hak_trace_meta *m);
+
 /* One event as a stable, greppable line (no newline), e.g.
  *   "17 2301 t0 malloc size=32 -> 0x55d4a0000010 site=1"
  * Fields: seq, ts_ns, thread, operation, then operation-specific arguments

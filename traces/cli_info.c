@@ -24,6 +24,8 @@ static void usage(FILE *out)
         "end, the size of the side tables (call sites, modules, RSS samples),\n"
         "the file's bytes per event, and whether the file is complete or was cut\n"
         "off (then: at which byte offset and why; the readable prefix is used).\n"
+        "A trace of a forked child (options forked_from=PPID) counts its frees of\n"
+        "blocks inherited from the parent's heap as 'inherited', not anomalies.\n"
         "\n"
         "options:\n"
         "  --threads    list every thread (default: the first %d)\n"
@@ -127,6 +129,8 @@ int trace_info(int argc, char **argv)
         hak_tr_close(r);
         return 1;
     }
+    long forked_from = cli_forked_from(hak_tr_meta(r));
+    hm.inherited_heap = forked_from != 0;
     hak_event ev;
     int got, rc = 0;
     char decode_err[512] = "";
@@ -215,6 +219,9 @@ int trace_info(int argc, char **argv)
         printf("anomalies:     %" PRIu64 " unknown frees, %" PRIu64 " double frees, %" PRIu64
                " inversions (see 'hak trace validate')\n",
                hm.unknown_frees, hm.double_frees, hm.inversions);
+    if (forked_from)
+        printf("inherited:     %" PRIu64 " frees of blocks from the parent's heap (forked from"
+               " pid %ld)\n", hm.inherited_frees, forked_from);
     const hak_site *sites;
     const hak_module *mods;
     const hak_rss_sample *rss;

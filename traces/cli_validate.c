@@ -46,6 +46,10 @@ static void usage(FILE *out)
         "counts only (never a failure):\n"
         "  leaks                blocks still live at the end of the trace\n"
         "  failed allocations   calls that returned NULL; free(NULL) calls\n"
+        "  inherited frees      in a trace of a forked child (its options carry\n"
+        "                       forked_from=PPID): frees of pointers it never saw\n"
+        "                       allocated, i.e. blocks inherited from the parent's\n"
+        "                       heap; in any other trace these are unknown frees\n"
         "\n"
         "options:\n"
         "  --strict     treat warnings as errors\n"
@@ -163,6 +167,8 @@ int trace_validate(int argc, char **argv)
         hak_tr_close(r);
         return 1;
     }
+    long forked_from = cli_forked_from(hak_tr_meta(r));
+    hm.inherited_heap = forked_from != 0;
     const hak_site *sites;
     size_t nsites = hak_tr_sites(r, &sites);
     hak_event ev;
@@ -284,10 +290,16 @@ int trace_validate(int argc, char **argv)
                hak_fmt_count(hm.live_objects, b1, sizeof b1), hak_fmt_bytes(hm.live_bytes, b2, sizeof b2));
         printf("  %-20s %14s\n", "failed allocations", hak_fmt_count(hm.failed_allocs, b1, sizeof b1));
         printf("  %-20s %14s\n", "free(NULL)", hak_fmt_count(hm.null_frees, b1, sizeof b1));
+        if (forked_from)
+            printf("  %-20s %14s (forked from pid %ld: blocks of the parent's heap)\n",
+                   "inherited frees", hak_fmt_count(hm.inherited_frees, b1, sizeof b1), forked_from);
     }
     int fail = errors || (strict && warnings);
-    printf("%s: %s (%" PRIu64 " errors, %" PRIu64 " warnings, %" PRIu64 " leaked blocks)\n",
+    printf("%s: %s (%" PRIu64 " errors, %" PRIu64 " warnings, %" PRIu64 " leaked blocks",
            path, fail ? "INVALID" : "valid", errors, warnings, hm.live_objects);
+    if (forked_from)
+        printf(", %" PRIu64 " inherited frees", hm.inherited_frees);
+    printf(")\n");
     for (int k = 0; k < F_COUNT; k++) {
         for (uint64_t i = 0; i < v.f[k].nexamples; i++)
             free(v.f[k].examples[i]);

@@ -135,8 +135,22 @@ static unsigned death(hak_heap_model *m, const hak_event *ev, uint64_t addr)
 {
     size_t s = slot_of(m, addr);
     if (m->vals[s] == HAK_HM_NIL) {
-        m->unknown_frees++;
-        return HAK_HM_UNKNOWN_FREE;
+        if (!m->inherited_heap) {
+            m->unknown_frees++;
+            return HAK_HM_UNKNOWN_FREE;
+        }
+        /* A block from before the fork dies: remember its address as
+         * freed, so that a second free of it is a double free. */
+        m->inherited_frees++;
+        if ((m->used + 1) * 4 > m->cap * 3) {
+            if (grow_map(m))
+                return HAK_HM_INHERITED_FREE | HAK_HM_OOM;
+            s = slot_of(m, addr);
+        }
+        m->keys[s] = addr;
+        m->vals[s] = HM_FREED;
+        m->used++;
+        return HAK_HM_INHERITED_FREE;
     }
     if (m->vals[s] == HM_FREED) {
         m->double_frees++;

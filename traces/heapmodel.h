@@ -20,6 +20,11 @@
  *    traces can record a free after the reuse) creates a second block at
  *    that address; a later free kills the *oldest* one.
  *  - mmap/munmap/mremap and thread events do not touch the model.
+ *  - With inherited_heap set (a trace of a forked child, whose recording
+ *    starts with the parent's heap already live), a free/realloc of a
+ *    never-seen pointer is an "inherited free", not an unknown free: it
+ *    frees a block allocated before the fork.  The address then counts as
+ *    freed, so a second free of it is still a double free.
  * Memory: one 48-byte record per live block plus 12 bytes per distinct
  * address ever seen.
  */
@@ -48,6 +53,7 @@ enum {
     HAK_HM_FAILED       = 1 << 3,  /* an allocation returned NULL */
     HAK_HM_FREE_NULL    = 1 << 4,  /* free(NULL) */
     HAK_HM_OOM          = 1 << 5,  /* the model itself ran out of memory */
+    HAK_HM_INHERITED_FREE = 1 << 6,/* inherited_heap: free of a pre-fork block */
 };
 
 /* Called when a block dies: `obj` is the dead block, `ev` the freeing event. */
@@ -66,6 +72,10 @@ typedef struct hak_heap_model {
     uint64_t live_objects, live_bytes, peak_live_bytes, peak_live_objects;
     uint64_t allocs, alloc_bytes, frees;
     uint64_t unknown_frees, double_frees, inversions, failed_allocs, null_frees;
+    /* Set by the caller after hak_hm_init (0 by default): the trace starts
+     * with an unseen live heap (a forked child's; see the semantics). */
+    int inherited_heap;
+    uint64_t inherited_frees;
 } hak_heap_model;
 
 /* 0, or -1 on out of memory.  on_death may be NULL. */

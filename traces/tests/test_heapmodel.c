@@ -144,6 +144,33 @@ static void many_blocks_and_leaks(void **state)
     hak_hm_destroy(&m);
 }
 
+/* A forked child's trace: frees of never-seen pointers are inherited (not
+ * unknown); a second free of such an address is still a double free; a
+ * realloc of an inherited block creates the new one. */
+static void inherited_heap(void **state)
+{
+    (void)state;
+    hak_heap_model m;
+    assert_int_equal(hak_hm_init(&m, NULL, NULL), 0);
+    m.inherited_heap = 1;
+    assert_int_equal(APPLY(&m, HAK_OP_FREE, 0, 0x5000, 0, 0), HAK_HM_INHERITED_FREE);
+    assert_int_equal(APPLY(&m, HAK_OP_FREE, 0, 0x5000, 0, 0), HAK_HM_DOUBLE_FREE);
+    assert_int_equal(APPLY(&m, HAK_OP_REALLOC, 0, 0x6000, 0x7000, 64), HAK_HM_INHERITED_FREE);
+    assert_int_equal(m.live_bytes, 64);
+    for (uint64_t i = 0; i < 5000; i++)       /* many: the address map grows */
+        assert_int_equal(APPLY(&m, HAK_OP_FREE, 0, 0x100000 + 16 * i, 0, 0), HAK_HM_INHERITED_FREE);
+    assert_int_equal(APPLY(&m, HAK_OP_FREE, 0, 0x100000, 0, 0), HAK_HM_DOUBLE_FREE);
+    assert_int_equal(m.inherited_frees, 5002);
+    assert_int_equal(m.unknown_frees, 0);
+    assert_int_equal(m.double_frees, 2);
+    hak_hm_destroy(&m);
+    /* Not a fork child: the same free is an unknown free. */
+    assert_int_equal(hak_hm_init(&m, NULL, NULL), 0);
+    assert_int_equal(APPLY(&m, HAK_OP_FREE, 0, 0x5000, 0, 0), HAK_HM_UNKNOWN_FREE);
+    assert_int_equal(m.inherited_frees, 0);
+    hak_hm_destroy(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -152,6 +179,7 @@ int main(void)
         cmocka_unit_test(bad_frees),
         cmocka_unit_test(inversion_kills_oldest),
         cmocka_unit_test(many_blocks_and_leaks),
+        cmocka_unit_test(inherited_heap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
