@@ -49,6 +49,15 @@ enum tc_col {                  /* column order inside a chunk: format! */
 /* ---- varints ---- */
 static inline uint8_t *tc_put(uint8_t *p, uint64_t v)
 {
+    if (__builtin_expect(v < 0x80, 1)) {       /* most values: no loop */
+        *p = (uint8_t)v;
+        return p + 1;
+    }
+    if (v < 0x4000) {
+        p[0] = (uint8_t)(v | 0x80);
+        p[1] = (uint8_t)(v >> 7);
+        return p + 2;
+    }
     while (v >= 0x80) {
         *p++ = (uint8_t)(v | 0x80);
         v >>= 7;
