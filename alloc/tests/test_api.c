@@ -276,6 +276,21 @@ static void foreign_pointers(void **state)
     if (hak_usable_size(last_unit) == 0) hak_free(last_unit);
     hak_free(p);
 
+    /* A large block's interior: its base is registered and its unit class
+     * is 0, so it passes the fast path's registry test and must still be
+     * refused (free's fast path does no magic compare). */
+    size_t lsz = 4u << 20;
+    char *big = hak_malloc(lsz);
+    assert_non_null(big);
+    memset(big, 'L', lsz);
+    uint64_t ff0 = stats_now(&b)->foreign_frees;
+    hak_free(big + 8192);
+    hak_free(big + 70000);
+    assert_true(stats_now(&b)->foreign_frees >= ff0 + 2);
+    assert_true(hak_usable_size(big) >= lsz);
+    assert_true(big[8192] == 'L' && big[lsz - 1] == 'L');
+    hak_free(big);
+
     /* realloc of a foreign pointer copies instead of crashing. */
     char src[100];
     memset(src, 'z', sizeof src);
