@@ -4,8 +4,11 @@
  * aligned to ss_size, so the SuperSlab of any pointer is ptr & ss_mask.
  * Every SuperSlab (and every directly mapped large block, which is laid out
  * the same way) is recorded in a registry bitmap before any pointer into it
- * is handed out; free() tests that bit and the header magic before it reads
- * anything else, so a pointer we never returned is detected, never followed.
+ * is handed out; free() tests that bit before it reads anything else, so a
+ * pointer we never returned is detected, never followed.  Every registered
+ * base is a hak_ss-layout header (small: HAK_SS_MAGIC; large: HAK_LARGE_MAGIC
+ * with unit_cls all zero), so after the bit the fast path may read unit_cls;
+ * the slow paths check the magic.
  *
  * A SuperSlab is cut into units of slab_size bytes (default 64 KiB).  A slab
  * is a run of 1+ units holding blocks of one size class; unit 0 starts with
@@ -124,6 +127,9 @@ typedef struct hak_bin {
     void *head;
     uint32_t count, cap;
 } hak_bin;
+
+/* malloc's fast path indexes bins by byte offset (size rounded to 16). */
+_Static_assert(sizeof(hak_bin) == 16, "hak_bin must be 16 bytes");
 
 typedef struct hak_list { hak_slab *first, *last; } hak_list;
 
