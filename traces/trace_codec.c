@@ -414,13 +414,133 @@ void tc_dec_init(tc_dec *d, const uint8_t *raw, const tc_dir *dir, uint32_t coun
         }                                                     \
     } while (0)
 
-/* Decodes n <= TC_BATCH events. */
-static long dec_batch(tc_dec *d, hak_event *ev, size_t n)
+/* One event that is not a flag-free malloc or free, after its seq and ts:
+ * the general decoder, on d's cursors and model state (dec_batch writes
+ * its copies back before the call and reloads them after).  Kept out of
+ * line so the hot loop in dec_batch keeps its few cursors in registers.
+ * 0, or -1 with d->err set. */
+static __attribute__((noinline)) int dec_generic(tc_dec *d, hak_event *v, unsigned f,
+                                                 uint64_t seq, uint64_t ts)
 {
-    const uint8_t *cop = d->c[TC_OP], *cseq = d->c[TC_SEQ], *cts = d->c[TC_TS],
-                  *csize = d->c[TC_SIZE], *caux = d->c[TC_AUX], *cin = d->c[TC_INREF],
+    const uint8_t *csize = d->c[TC_SIZE], *caux = d->c[TC_AUX], *cin = d->c[TC_INREF],
                   *cptr = d->c[TC_PTR], *cout = d->c[TC_OUT], *csite = d->c[TC_SITE],
                   *cerr = d->c[TC_ERR], *craw = d->c[TC_RAW];
+    uint64_t ptr = d->ptr;
+    uint32_t nalloc = d->nalloc;
+    const unsigned shift = d->shift;
+    const uint64_t unit = d->ts_unit;
+    const uint32_t tid = d->tid;
+    tc_model *md = &d->m;
+    unsigned op = f & 15;
+    uint64_t x;
+    if (f & TC_F_SITE) {
+        RD(csite, x);
+        if (x > UINT32_MAX) {
+            d->err = "site id out of range";
+            goto fail;
+        }
+        md->site[op] = (uint32_t)x;
+    }
+    int32_t err = 0;
+    if (f & TC_F_ERR) {
+        RD(cerr, x);
+        err = (int32_t)tc_unzz(x);
+    }
+    uint64_t size = 0, nmemb = 0, align = 0, in = 0, out = 0;
+    if (f & TC_F_RAW) {
+        RD(craw, size);
+        RD(craw, nmemb);
+        RD(craw, align);
+        RD(craw, in);
+        RD(craw, out);
+    } else {
+        unsigned m = op_mask[op];
+        if (m & M_SIZE)
+            RD(csize, size);
+        if (m & M_AUX) {
+            RD(caux, x);
+            unsigned a = op_aux[op];
+            if (a == AUX_NMEMB) nmemb = x;
+            else if (a == AUX_ALIGN) align = x;
+            else in = x;
+        }
+        if (m & M_IN) {
+            RD(cin, x);
+            if (x >= 2) {
+                uint64_t back = x - 1;
+                if (__builtin_expect(back > nalloc || back > TC_RING, 0)) {
+                    d->err = "pointer reference before the chunk's first allocation";
+                    goto fail;
+                }
+                unsigned k = (nalloc - (uint32_t)back) & (TC_RING - 1);
+                in = md->ring[k];
+                stk_push(md, md->ring_cls[k], in);
+                ptr = in >> shift;
+            } else if (x == 1) {
+                RD(cptr, x);
+                ptr += (uint64_t)tc_unzz(x);
+                in = ptr << shift;
+            }
+        }
+        if ((m & M_OUT) && !(f & TC_F_NULL)) {
+            unsigned c = tc_class(alloc_bytes(m, nmemb, size));
+            RD(cout, x);
+            if (x < TC_STACK) {
+                if (__builtin_expect(x >= md->stk_n[c], 0)) {
+                    d->err = "reuse reference to an empty slot";
+                    goto fail;
+                }
+                out = stk_take(md, c, (unsigned)x);
+                ptr = out >> shift;
+            } else {
+                ptr += (uint64_t)tc_unzz(x - TC_STACK);
+                out = ptr << shift;
+            }
+            md->ring[nalloc & (TC_RING - 1)] = out;
+            md->ring_cls[nalloc & (TC_RING - 1)] = (uint8_t)c;
+            nalloc++;
+        }
+    }
+    v->seq = seq;
+    v->ts_ns = ts * unit;
+    v->size = size;
+    v->nmemb = nmemb;
+    v->align = align;
+    v->in_ptr = in;
+    v->out_ptr = out;
+    v->tid = tid;
+    v->site = md->site[op];
+    v->err = err;
+    v->op = (uint8_t)op;
+    d->c[TC_SIZE] = csize;
+    d->c[TC_AUX] = caux;
+    d->c[TC_INREF] = cin;
+    d->c[TC_PTR] = cptr;
+    d->c[TC_OUT] = cout;
+    d->c[TC_SITE] = csite;
+    d->c[TC_ERR] = cerr;
+    d->c[TC_RAW] = craw;
+    d->ptr = ptr;
+    d->nalloc = nalloc;
+    return 0;
+overlong:
+    d->err = "varint longer than 10 bytes";
+fail:
+    return -1;
+}
+
+/* Decodes n <= TC_BATCH events.  A failed batch leaves d's cursors and
+ * state where the batch started (so no later call can run a cursor past
+ * the padding). */
+static long dec_batch(tc_dec *d, hak_event *ev, size_t n)
+{
+    const uint8_t *save[TC_NCOL];
+    memcpy(save, d->c, sizeof save);
+    const uint64_t ptr0 = d->ptr;
+    const uint32_t nalloc0 = d->nalloc;
+    const uint8_t *cop = d->c[TC_OP], *cseq = d->c[TC_SEQ], *cts = d->c[TC_TS],
+                  *csize = d->c[TC_SIZE], *cin = d->c[TC_INREF], *cptr = d->c[TC_PTR],
+                  *cout = d->c[TC_OUT];
     uint64_t seq = d->seq, ts = d->ts, ptr = d->ptr;
     uint32_t nalloc = d->nalloc;
     const unsigned shift = d->shift;
@@ -435,7 +555,7 @@ static long dec_batch(tc_dec *d, hak_event *ev, size_t n)
         unsigned op = f & 15;
         if (__builtin_expect(!op || op >= HAK_OP_COUNT_, 0)) {
             d->err = "invalid op";
-            return -1;
+            goto fail;
         }
         RD(cseq, x);
         seq += (uint64_t)tc_unzz(x) + 1;
@@ -451,7 +571,7 @@ static long dec_batch(tc_dec *d, hak_event *ev, size_t n)
                 uint64_t back = x - 1;
                 if (__builtin_expect(back > nalloc || back > TC_RING, 0)) {
                     d->err = "pointer reference before the chunk's first allocation";
-                    return -1;
+                    goto fail;
                 }
                 unsigned k = (nalloc - (uint32_t)back) & (TC_RING - 1);
                 in = md->ring[k];
@@ -474,7 +594,7 @@ static long dec_batch(tc_dec *d, hak_event *ev, size_t n)
             if (x < TC_STACK) {
                 if (__builtin_expect(x >= md->stk_n[c], 0)) {
                     d->err = "reuse reference to an empty slot";
-                    return -1;
+                    goto fail;
                 }
                 out = stk_take(md, c, (unsigned)x);
                 ptr = out >> shift;
@@ -489,93 +609,33 @@ static long dec_batch(tc_dec *d, hak_event *ev, size_t n)
                              .tid = tid, .site = md->site[HAK_OP_MALLOC], .op = HAK_OP_MALLOC};
             continue;
         }
-        if (f & TC_F_SITE) {
-            RD(csite, x);
-            if (x > UINT32_MAX) {
-                d->err = "site id out of range";
-                return -1;
-            }
-            md->site[op] = (uint32_t)x;
-        }
-        int32_t err = 0;
-        if (f & TC_F_ERR) {
-            RD(cerr, x);
-            err = (int32_t)tc_unzz(x);
-        }
-        uint64_t size = 0, nmemb = 0, align = 0, in = 0, out = 0;
-        if (f & TC_F_RAW) {
-            RD(craw, size);
-            RD(craw, nmemb);
-            RD(craw, align);
-            RD(craw, in);
-            RD(craw, out);
-        } else {
-            unsigned m = op_mask[op];
-            if (m & M_SIZE)
-                RD(csize, size);
-            if (m & M_AUX) {
-                RD(caux, x);
-                unsigned a = op_aux[op];
-                if (a == AUX_NMEMB) nmemb = x;
-                else if (a == AUX_ALIGN) align = x;
-                else in = x;
-            }
-            if (m & M_IN) {
-                RD(cin, x);
-                if (x >= 2) {
-                    uint64_t back = x - 1;
-                    if (__builtin_expect(back > nalloc || back > TC_RING, 0)) {
-                        d->err = "pointer reference before the chunk's first allocation";
-                        return -1;
-                    }
-                    unsigned k = (nalloc - (uint32_t)back) & (TC_RING - 1);
-                    in = md->ring[k];
-                    stk_push(md, md->ring_cls[k], in);
-                    ptr = in >> shift;
-                } else if (x == 1) {
-                    RD(cptr, x);
-                    ptr += (uint64_t)tc_unzz(x);
-                    in = ptr << shift;
-                }
-            }
-            if ((m & M_OUT) && !(f & TC_F_NULL)) {
-                unsigned c = tc_class(alloc_bytes(m, nmemb, size));
-                RD(cout, x);
-                if (x < TC_STACK) {
-                    if (__builtin_expect(x >= md->stk_n[c], 0)) {
-                        d->err = "reuse reference to an empty slot";
-                        return -1;
-                    }
-                    out = stk_take(md, c, (unsigned)x);
-                    ptr = out >> shift;
-                } else {
-                    ptr += (uint64_t)tc_unzz(x - TC_STACK);
-                    out = ptr << shift;
-                }
-                md->ring[nalloc & (TC_RING - 1)] = out;
-                md->ring_cls[nalloc & (TC_RING - 1)] = (uint8_t)c;
-                nalloc++;
-            }
-        }
-        v->seq = seq;
-        v->ts_ns = ts * unit;
-        v->size = size;
-        v->nmemb = nmemb;
-        v->align = align;
-        v->in_ptr = in;
-        v->out_ptr = out;
-        v->tid = tid;
-        v->site = md->site[op];
-        v->err = err;
-        v->op = (uint8_t)op;
+        d->c[TC_SIZE] = csize;
+        d->c[TC_INREF] = cin;
+        d->c[TC_PTR] = cptr;
+        d->c[TC_OUT] = cout;
+        d->ptr = ptr;
+        d->nalloc = nalloc;
+        if (dec_generic(d, v, f, seq, ts))
+            goto fail;
+        csize = d->c[TC_SIZE];
+        cin = d->c[TC_INREF];
+        cptr = d->c[TC_PTR];
+        cout = d->c[TC_OUT];
+        ptr = d->ptr;
+        nalloc = d->nalloc;
     }
-    const uint8_t *cs[TC_NCOL] = {cop, cseq, cts, csize, caux, cin, cptr, cout, csite, cerr, craw};
+    d->c[TC_OP] = cop;
+    d->c[TC_SEQ] = cseq;
+    d->c[TC_TS] = cts;
+    d->c[TC_SIZE] = csize;
+    d->c[TC_INREF] = cin;
+    d->c[TC_PTR] = cptr;
+    d->c[TC_OUT] = cout;
     for (int k = 0; k < TC_NCOL; k++)
-        if (cs[k] > d->end[k]) {
+        if (d->c[k] > d->end[k]) {
             d->err = "column ends before its events";
-            return -1;
+            goto fail;
         }
-    memcpy(d->c, cs, sizeof cs);
     d->seq = seq;
     d->ts = ts;
     d->ptr = ptr;
@@ -583,6 +643,10 @@ static long dec_batch(tc_dec *d, hak_event *ev, size_t n)
     return (long)n;
 overlong:
     d->err = "varint longer than 10 bytes";
+fail:
+    memcpy(d->c, save, sizeof save);
+    d->ptr = ptr0;
+    d->nalloc = nalloc0;
     return -1;
 }
 
