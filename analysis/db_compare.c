@@ -142,6 +142,7 @@ int db_cmd_compare(int argc, char **argv)
     db_cmp_opts o = {NULL, NULL, 0, NULL, 0.02, NULL};
     db_out out = {DB_FMT_TEXT, NULL};
     optind = 0;
+    opterr = 0; /* one-line errors: hak_cmd_bad_option */
     while ((c = getopt_long(argc, argv, "ho:", lo, NULL)) != -1) {
         switch (c) {
         case OPT_DB: dbp = optarg; break;
@@ -179,7 +180,7 @@ int db_cmd_compare(int argc, char **argv)
             break;
         }
         case 'h': compare_usage(stdout); return 0;
-        default: compare_usage(stderr); return 2;
+        default: return hak_cmd_bad_option("db compare", argc, argv);
         }
     }
     if (optind < argc) {
@@ -316,6 +317,7 @@ int db_cmd_best(int argc, char **argv)
     db_out out = {DB_FMT_TEXT, NULL};
     int c;
     optind = 0;
+    opterr = 0; /* one-line errors: hak_cmd_bad_option */
     while ((c = getopt_long(argc, argv, "ho:", lo, NULL)) != -1) {
         switch (c) {
         case OPT_DB: dbp = optarg; break;
@@ -328,7 +330,7 @@ int db_cmd_best(int argc, char **argv)
         case OPT_KIND: f.kind = optarg; break;
         case 'o': out.path = optarg; break;
         case 'h': best_usage(stdout); return 0;
-        default: best_usage(stderr); return 2;
+        default: return hak_cmd_bad_option("db best", argc, argv);
         }
     }
     if (optind < argc) {

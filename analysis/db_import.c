@@ -291,8 +291,14 @@ int db_import_trace(hakdb *db, const char *path, const db_import_opts *o,
         return -1;
     }
     hak_trace_reader *r = hak_tr_open(path, err, errlen);
-    if (!r)
+    if (!r) {
+        if (!hak_msg_names_path(err, path)) {   /* one line naming the file */
+            char why[512];
+            snprintf(why, sizeof why, "%s", err);
+            snprintf(err, errlen, "%s: %s", path, why);
+        }
         return -1;
+    }
     acc *a = calloc(1, sizeof *a);
     hak_heap_model m;
     if (!a || hak_hm_init(&m, on_death, a) != 0) {
@@ -430,6 +436,7 @@ int db_cmd_import_trace(int argc, char **argv)
     db_import_opts o = {1000000};
     int quiet = 0, c;
     optind = 0;
+    opterr = 0; /* one-line errors: hak_cmd_bad_option */
     while ((c = getopt_long(argc, argv, "hq", lo, NULL)) != -1) {
         switch (c) {
         case 1000: dbp = optarg; break;
@@ -441,7 +448,7 @@ int db_cmd_import_trace(int argc, char **argv)
             break;
         case 'q': quiet = 1; break;
         case 'h': import_usage(stdout); return 0;
-        default: import_usage(stderr); return 2;
+        default: return hak_cmd_bad_option("db import-trace", argc, argv);
         }
     }
     if (optind >= argc) {

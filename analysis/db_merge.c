@@ -129,12 +129,13 @@ int db_cmd_merge(int argc, char **argv)
     const char *dbp = NULL;
     int quiet = 0, c;
     optind = 0;
+    opterr = 0; /* one-line errors: hak_cmd_bad_option */
     while ((c = getopt_long(argc, argv, "hq", lo, NULL)) != -1) {
         switch (c) {
         case OPT_DB: dbp = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': merge_usage(stdout); return 0;
-        default: merge_usage(stderr); return 2;
+        default: return hak_cmd_bad_option("db merge", argc, argv);
         }
     }
     if (optind >= argc) {

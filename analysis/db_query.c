@@ -148,6 +148,7 @@ int db_cmd_query(int argc, char **argv)
     int np = 0, write = 0, c;
     db_out o = {DB_FMT_TEXT, NULL};
     optind = 0;
+    opterr = 0; /* one-line errors: hak_cmd_bad_option */
     while ((c = getopt_long(argc, argv, "hp:o:", lo, NULL)) != -1) {
         switch (c) {
         case OPT_DB: dbp = optarg; break;
@@ -169,7 +170,7 @@ int db_cmd_query(int argc, char **argv)
             break;
         }
         case 'h': query_usage(stdout); return 0;
-        default: query_usage(stderr); return 2;
+        default: return hak_cmd_bad_option("db query", argc, argv);
         }
     }
     if (optind != argc - 1) {
@@ -232,6 +233,7 @@ int db_cmd_export(int argc, char **argv)
     db_out o = {DB_FMT_CSV, NULL};
     int c;
     optind = 0;
+    opterr = 0; /* one-line errors: hak_cmd_bad_option */
     while ((c = getopt_long(argc, argv, "ho:", lo, NULL)) != -1) {
         switch (c) {
         case OPT_DB: dbp = optarg; break;
@@ -240,7 +242,7 @@ int db_cmd_export(int argc, char **argv)
         case OPT_TABLE: table = optarg; break;
         case 'o': o.path = optarg; break;
         case 'h': export_usage(stdout); return 0;
-        default: export_usage(stderr); return 2;
+        default: return hak_cmd_bad_option("db export", argc, argv);
         }
     }
     if (optind < argc) {

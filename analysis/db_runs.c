@@ -41,6 +41,7 @@ int db_cmd_runs(int argc, char **argv)
     db_out o = {DB_FMT_TEXT, NULL};
     int c;
     optind = 0;
+    opterr = 0; /* one-line errors: hak_cmd_bad_option */
     while ((c = getopt_long(argc, argv, "ho:", lo, NULL)) != -1) {
         switch (c) {
         case OPT_DB: dbp = optarg; break;
@@ -60,7 +61,7 @@ int db_cmd_runs(int argc, char **argv)
             }
             break;
         case 'h': runs_usage(stdout); return 0;
-        default: runs_usage(stderr); return 2;
+        default: return hak_cmd_bad_option("db runs", argc, argv);
         }
     }
     if (optind < argc) {
@@ -196,12 +197,13 @@ int db_cmd_show(int argc, char **argv)
     const char *dbp = NULL;
     int json = 0, c;
     optind = 0;
+    opterr = 0; /* one-line errors: hak_cmd_bad_option */
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         switch (c) {
         case OPT_DB: dbp = optarg; break;
         case OPT_JSON: json = 1; break;
         case 'h': show_usage(stdout); return 0;
-        default: show_usage(stderr); return 2;
+        default: return hak_cmd_bad_option("db show", argc, argv);
         }
     }
     if (optind != argc - 1) {
@@ -299,11 +301,12 @@ int db_cmd_info(int argc, char **argv)
     const char *dbp = NULL;
     int c;
     optind = 0;
+    opterr = 0; /* one-line errors: hak_cmd_bad_option */
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         switch (c) {
         case OPT_DB: dbp = optarg; break;
         case 'h': info_usage(stdout); return 0;
-        default: info_usage(stderr); return 2;
+        default: return hak_cmd_bad_option("db info", argc, argv);
         }
     }
     if (optind < argc) {

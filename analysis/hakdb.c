@@ -205,10 +205,16 @@ int hakdb_tx(hakdb *db, const char *what, int (*body)(hakdb *, void *), void *ar
 /* ---- opening ---------------------------------------------------------- */
 
 /* Checks the first bytes so a non-SQLite file gives a clear message rather
- * than SQLite's generic one.  0 ok (missing or empty file too), -1 error. */
+ * than SQLite's generic one.  0 ok (missing or empty file too, unless
+ * must_exist), -1 error. */
 static int check_header(const char *path, int must_exist, char *err, size_t errlen)
 {
     struct stat sb;
+    if (path[0] == '\0') {
+        /* SQLite would open a private temporary database: silent data loss. */
+        snprintf(err, errlen, "empty database path");
+        return -1;
+    }
     if (stat(path, &sb) != 0) {
         if (errno == ENOENT && !must_exist)
             return 0;
@@ -219,8 +225,18 @@ static int check_header(const char *path, int must_exist, char *err, size_t errl
         snprintf(err, errlen, "%s: is a directory, not a database", path);
         return -1;
     }
-    if (sb.st_size == 0)
-        return 0;
+    if (!S_ISREG(sb.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file", path);
+        return -1;
+    }
+    /* An empty file is a fresh database to a writer (e.g. from mktemp), but
+     * a reader must not silently migrate it into one. */
+    if (sb.st_size == 0) {
+        if (!must_exist)
+            return 0;
+        snprintf(err, errlen, "%s: empty file, not a hakmem database", path);
+        return -1;
+    }
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));

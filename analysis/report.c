@@ -492,6 +492,7 @@ int cmd_report(int argc, char **argv)
     memset(&r, 0, sizeof r);
     int quiet = 0, c;
     optind = 0;
+    opterr = 0; /* one-line errors: hak_cmd_bad_option */
     while ((c = getopt_long(argc, argv, "hq", lo, NULL)) != -1) {
         switch (c) {
         case 1000: dbp = optarg; break;
@@ -518,7 +519,7 @@ int cmd_report(int argc, char **argv)
         }
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        default: return hak_cmd_bad_option("report", argc, argv);
         }
     }
     if (optind < argc) {

@@ -117,6 +117,7 @@ int cmd_record(int argc, char **argv)
     const char *output = NULL, *stacks = NULL, *tsres = NULL;
     int exact = 0, mmap_ = 0, nofollow = 0, quiet = 0, c;
     optind = 1;
+    opterr = 0; /* one-line errors: hak_cmd_bad_option */
     /* '+': stop at the first non-option, the program to run. */
     while ((c = getopt_long(argc, argv, "+o:qh", opts, NULL)) != -1) {
         switch (c) {
@@ -129,8 +130,7 @@ int cmd_record(int argc, char **argv)
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); return 0;
         default:
-            hak_cmd_err(CMD, "see 'hak record --help'");
-            return 2;
+            return hak_cmd_bad_option(CMD, argc, argv);
         }
     }
     if (optind >= argc) {

@@ -211,7 +211,7 @@ static int prepare(const char *path, const rp_opts *o, hakdb *db, prepared *p)
     p->im.fd = -1;
     hak_trace_reader *r = hak_tr_open(path, err, sizeof err);
     if (!r) {
-        if (strstr(err, path))
+        if (hak_msg_names_path(err, path))
             hak_cmd_err(CMD, "%s", err);
         else
             hak_cmd_err(CMD, "%s: %s", path, err);
@@ -363,6 +363,7 @@ int cmd_replay(int argc, char **argv)
     char envbuf[4096] = "";
 
     optind = 1;
+    opterr = 0; /* one-line errors: hak_cmd_bad_option */
     int c;
     while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
         switch (c) {
@@ -433,8 +434,7 @@ int cmd_replay(int argc, char **argv)
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); return 0;
         default:
-            hak_cmd_err(CMD, "see 'hak replay --help'");
-            return 2;
+            return hak_cmd_bad_option(CMD, argc, argv);
         }
     }
     int ntraces = argc - optind;

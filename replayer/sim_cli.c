@@ -467,8 +467,8 @@ int cmd_sim(int argc, char **argv)
     a.alloc_path = path;
     hak_trace_reader *tr = hak_tr_open(a.trace, err, sizeof err);
     if (!tr) {
-        hak_cmd_err(CMD, "%s%s%s", strstr(err, a.trace) ? "" : a.trace,
-                    strstr(err, a.trace) ? "" : ": ", err);
+        hak_cmd_err(CMD, "%s%s%s", hak_msg_names_path(err, a.trace) ? "" : a.trace,
+                    hak_msg_names_path(err, a.trace) ? "" : ": ", err);
         return 1;
     }
     hak_tr_close(tr);

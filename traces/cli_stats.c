@@ -284,10 +284,12 @@ int trace_stats(int argc, char **argv)
         size_t nmods = hak_tr_modules(r, &mods);
         hak_symbolizer *sym = hak_sym_new(mods, nmods);
         hak_sym_demangle(sym, demangle);
-        qsort(s->sites, n, sizeof *s->sites, by_count);
+        if (n)   /* sites is NULL when no call site was seen (qsort: nonnull) */
+            qsort(s->sites, n, sizeof *s->sites, by_count);
         snprintf(title, sizeof title, "\ntop %" PRIu64 " call sites by allocations (of %zu):", top, n);
         print_sites(title, s->sites, n, top, (uint32_t)depth, 0, nalloc, r, sym);
-        qsort(s->sites, n, sizeof *s->sites, by_bytes);
+        if (n)
+            qsort(s->sites, n, sizeof *s->sites, by_bytes);
         snprintf(title, sizeof title, "\ntop %" PRIu64 " call sites by bytes (of %zu):", top, n);
         print_sites(title, s->sites, n, top, (uint32_t)depth, 1, nbytes, r, sym);
         hak_sym_free(sym);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,33 @@ void hak_cmd_err(const char *cmd, const char *fmt, ...)
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     fprintf(stderr, "hak %s: %s\n", cmd, buf);
+}
+
+int hak_cmd_bad_option(const char *cmd, int argc, char *const argv[])
+{
+    /* getopt has already stepped past the culprit: a long option is the
+     * previous argv word; a short one (possibly inside a cluster such as
+     * -qx) is optopt.  A long option's optopt is its value, so check the
+     * word first. */
+    const char *word = optind >= 1 && optind - 1 < argc ? argv[optind - 1] : NULL;
+    if (word && strncmp(word, "--", 2) == 0) {
+        size_t n = strcspn(word, "=");
+        hak_cmd_err(cmd, "unknown option or missing value '%.*s'; see 'hak %s --help'",
+                    (int)n, word, cmd);
+    } else if (optopt > ' ' && optopt < 127) {
+        hak_cmd_err(cmd, "unknown option or missing value '-%c'; see 'hak %s --help'",
+                    optopt, cmd);
+    } else {
+        hak_cmd_err(cmd, "unknown option '%s'; see 'hak %s --help'",
+                    word ? word : "?", cmd);
+    }
+    return 2;
+}
+
+int hak_msg_names_path(const char *msg, const char *path)
+{
+    size_t n = strlen(path);
+    return strncmp(msg, path, n) == 0 && msg[n] == ':';
 }
 
 static int mul_overflows(uint64_t a, uint64_t b, uint64_t *out)

@@ -15,6 +15,18 @@ void hak_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void hak_cmd_err(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* For a getopt_long() loop run with opterr = 0: after it returned '?',
+ * prints "hak CMD: unknown option or missing value '--x'; see 'hak CMD
+ * --help'" (one line, naming the offending argument) and returns 2, the
+ * usage-error exit status.  Replaces glibc's own two-part message. */
+int hak_cmd_bad_option(const char *cmd, int argc, char *const argv[]);
+
+/* 1 when msg already begins with "path:" (an error from an API that names
+ * the file itself), so the caller should not prefix the path again.  Not a
+ * substring test: a file called "trace" or "empty" would match any
+ * "not a hakmem trace" message. */
+int hak_msg_names_path(const char *msg, const char *path);
+
 /* Parses a non-negative integer with an optional K/M/G (x1024) or k/m/g
  * (x1000) suffix; "1M" = 1048576, "20m" = 20000000.  0 on success, -1 on
  * junk, overflow or an empty string. */

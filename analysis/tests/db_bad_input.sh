@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Regressions from the CLI QA pass: how `hak db`/`hak report` treat files
+# that are not databases, and bad options (one line on stderr, exit 2).
+. "$(dirname "$0")/../../tests/tap.sh"
+cd "$TMP" || exit 1
+: > empty.db
+# one_line EXPECTED_RC PATTERN CMD...: exit status and a single stderr line.
+one_line() {
+  local rc=$1 pat=$2; shift 2
+  "$@" >/dev/null 2>err.txt; local got=$?
+  [[ $got == "$rc" && $(wc -l <err.txt) == 1 ]] && grep -q -- "$pat" err.txt
+}
+check "db runs: a 0-byte file is refused, naming it" one_line 1 "empty.db: empty file" hak db runs --db empty.db
+check "db runs: the 0-byte file is left untouched (no silent migration)" test ! -s empty.db
+check "report: a 0-byte file is refused" one_line 1 "empty.db: empty file" hak report --db empty.db
+check "db runs: /dev/null is not a regular file" one_line 1 "/dev/null: not a regular file" hak db runs --db /dev/null
+check "db runs: --db= (empty path) is refused" one_line 1 "empty database path" hak db runs --db=
+check "db runs --bogus: one line naming it, exit 2" one_line 2 "'--bogus'" hak db runs --db empty.db --bogus
+check "db show -5: one line naming it, exit 2" one_line 2 "'-5'" hak db show -5
+check "db query --db (no value): one line, exit 2" one_line 2 "'--db'" hak db query --db
+check "report --bogus: one line, exit 2" one_line 2 "'--bogus'" hak report --bogus
+check "db export -o: one line, exit 2" one_line 2 "'-o'" hak db export -o
+# A bad trace whose name also occurs in the reader's message still gets named.
+echo junk > trace
+check "db import-trace names a bad file called 'trace'" one_line 1 "^hak db import-trace: trace: " \
+  hak db import-trace --db new.db trace

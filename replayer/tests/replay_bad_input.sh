@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Regressions from the CLI QA pass over `hak replay` and `hak sim`: bad
+# options give one line naming them (not glibc's two-part message), and a
+# bad trace is named even when its name occurs in the reader's message.
+. "$(dirname "$0")/../../tests/tap.sh"
+cd "$TMP" || exit 1
+one_line() {
+  local rc=$1 pat=$2; shift 2
+  "$@" >/dev/null 2>err.txt; local got=$?
+  [[ $got == "$rc" && $(wc -l <err.txt) == 1 ]] && grep -q -- "$pat" err.txt
+}
+: > empty
+echo junk > trace
+check "replay --bogus: one line, exit 2" one_line 2 "unknown option or missing value '--bogus'" hak replay x.hkt --bogus
+check "replay --db without a value: one line, exit 2" one_line 2 "'--db'" hak replay x.hkt --db
+check "replay of a 0-byte file called 'empty' names it" one_line 1 "^hak replay: empty: " hak replay empty --db r.db
+check "replay of a bad file called 'trace' names it" one_line 1 "^hak replay: trace: " hak replay trace --db r.db
+check "sim of a 0-byte file called 'empty' names it" one_line 1 "^hak sim: empty: " hak sim empty --no-db
+check "replay --db= (empty path) is refused" one_line 1 "empty database path" \
+  hak replay "$HAK_ROOT/traces/corpus/sqlite3-workload.hkt" --db=
