@@ -44,3 +44,4 @@ $(TESTBIN)/analysis/gen_fixture: analysis/tests/gen_fixture.c $(ANALYSIS_TEST_OB
 	$(CC) $(CFLAGS_BASE) -o $@ $< $(ANALYSIS_TEST_OBJS) $(LIB)/libhakdb.a $(LIB)/libhaktrace.a \
 	  $(shell pkg-config --libs sqlite3 libzstd) -lpthread -lm
 CHECK_DEPS += $(TESTBIN)/analysis/gen_fixture
+BENCH_DEPS += $(TESTBIN)/analysis/gen_fixture   # bench/db.bench.sh builds its 100k-run DB from it
