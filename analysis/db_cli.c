@@ -42,6 +42,9 @@ static void usage(FILE *out)
         "\n"
         "'hak db SUBCOMMAND --help' describes one.  Exit status: 0 ok, 1 failure,\n"
         "2 usage error.\n");
+    fputs("\nexamples:\n"
+          "  hak db runs --limit 10\n"
+          "  hak db compare --base v1 --new v2\n", out);
 }
 
 int cmd_db(int argc, char **argv)

@@ -38,6 +38,10 @@ static void compare_usage(FILE *out)
         "               run_metrics name (cycles, dTLB-load-misses, sim.dtlb_misses).\n"
         "               Repeatable; default: ops_per_s, minor_faults, peak_rss_bytes.\n"
         "  --fail-on-regression  exit 1 when any regression is found (for CI).\n");
+    fputs("\nexamples:\n"
+          "  hak db compare --base v1 --new v2\n"
+          "  hak db compare --base glibc --new hakmem --by build --metric cycles\n"
+          "  hak db compare --base main --new pr --fail-on-regression || exit 1\n", out);
 }
 
 static void fmt_spread(const db_group *g, const char *unit, char *buf, size_t len)
@@ -297,6 +301,9 @@ static void best_usage(FILE *out)
         "(same rule as 'hak db compare'; sim.* figures are exact).  Settings are\n"
         "grouped by allocator name and knobs over all matching runs: use --label\n"
         "or --sweep to look at one experiment (e.g. after rebuilding hakmem).\n");
+    fputs("\nexamples:\n"
+          "  hak db best\n"
+          "  hak db best --metric minor_faults --sweep 3\n", out);
 }
 
 static int better(double a, double b, int higher)

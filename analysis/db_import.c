@@ -425,6 +425,9 @@ static void import_usage(FILE *out)
         "so questions such as 'which call sites allocate the most short-lived\n"
         "objects' are SQL (analysis/queries/top_call_sites.sql).\n"
         "  --short-lived DUR    lifetime threshold for 'short-lived' (default 1ms)\n");
+    fputs("\nexamples:\n"
+          "  hak db import-trace app.hkt\n"
+          "  hak db query analysis/queries/top_call_sites.sql -p trace=app\n", out);
 }
 
 int db_cmd_import_trace(int argc, char **argv)

@@ -24,6 +24,8 @@ static void merge_usage(FILE *out)
         "content hash or run uuid) are not copied again, so merging is idempotent.\n"
         "An OTHER from an older schema version is migrated first.  Each merge is\n"
         "one transaction: it lands whole or not at all.\n");
+    fputs("\nexample:\n"
+          "  hak db merge --db lab.db jobs/*.db\n", out);
 }
 
 static const char *const merge_sql =

@@ -25,6 +25,9 @@ static void query_usage(FILE *out)
         "The database is opened read-only unless --write.\n"
         "Ready-made questions: analysis/queries/*.sql (each file's header says\n"
         "which parameters it takes).\n");
+    fputs("\nexamples:\n"
+          "  hak db query 'select alloc, count(*) from run_summary group by alloc'\n"
+          "  hak db query analysis/queries/best_setting.sql -p metric=minor_faults --csv\n", out);
 }
 
 typedef struct param {
@@ -221,6 +224,9 @@ static void export_usage(FILE *out)
         "trace, allocator, machine and the common counters) as CSV (default) or\n"
         "JSON, for spreadsheets, pandas or another tool.  Raw units: ns, bytes,\n"
         "counts; NULL (not measured) is an empty CSV field or JSON null.\n");
+    fputs("\nexamples:\n"
+          "  hak db export -o runs.csv\n"
+          "  hak db export --table run_metric_values --json -o metrics.json\n", out);
 }
 
 int db_cmd_export(int argc, char **argv)

@@ -24,6 +24,10 @@ static void runs_usage(FILE *out)
         "  --status S   ok, crashed, timeout, load_failed or error\n"
         "Text output formats the figures; --csv/--json give raw values (ns, bytes).\n"
         "A '-' is a figure that was not measured (NULL), never a zero.\n");
+    fputs("\nexamples:\n"
+          "  hak db runs --limit 20\n"
+          "  hak db runs --trace redis --alloc hakmem --status crashed\n"
+          "  hak db runs --sweep 3 --csv -o runs.csv\n", out);
 }
 
 int db_cmd_runs(int argc, char **argv)
@@ -171,6 +175,9 @@ static void show_usage(FILE *out)
         "every figure (NULL shown as '-' with the reason it was not measured),\n"
         "the extra metrics and a summary of its timeline.  RUN is a run id or a\n"
         "prefix of its uuid.\n");
+    fputs("\nexamples:\n"
+          "  hak db show 42\n"
+          "  hak db show --json 62fa9e89 | python3 -m json.tool\n", out);
 }
 
 static int print_query(hakdb *db, const char *sql, sqlite3_int64 id, db_fmt fmt, FILE *out)
@@ -292,6 +299,9 @@ static void info_usage(FILE *out)
         "\n"
         "Prints the database's schema version, how many rows each table holds,\n"
         "and every machine with the perf counters it could (not) open and why.\n");
+    fputs("\nexamples:\n"
+          "  hak db info\n"
+          "  HAK_DB=lab.db hak db info\n", out);
 }
 
 int db_cmd_info(int argc, char **argv)

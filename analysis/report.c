@@ -477,6 +477,10 @@ static void usage(FILE *out)
         "  --label L    only runs labelled L\n"
         "  --sweep ID   only the runs of one sweep (hak sweep prints its id)\n"
         "  -q           no text report on stdout (with --html)\n");
+    fputs("\nexamples:\n"
+          "  hak report\n"
+          "  hak report --html report.html -q --label nightly\n"
+          "  hak report --base v1 --new v2\n", out);
 }
 
 int cmd_report(int argc, char **argv)

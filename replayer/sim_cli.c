@@ -92,6 +92,9 @@ static void usage(FILE *out)
 "kernel and reuses are not faulted again); only the workload's own accesses\n"
 "are modelled (not the allocator's metadata); loads and stores alike.\n"
 "Exit status: 0 ok, 1 the run failed (stored with its reason), 2 usage.\n");
+    fputs("\nexamples:\n"
+          "  hak sim app.hkt --alloc hakmem --env HAKMEM_HUGEPAGE=madvise\n"
+          "  hak sim app.hkt --alloc glibc --pages thp --no-db\n", out);
 }
 
 typedef struct sim_args {

@@ -72,6 +72,9 @@ static void usage(FILE *out)
 "                   belongs to no sweep to the sweep with this uuid, and exit\n"
 "Exit status: 0 all jobs ok, 1 some job failed, 2 usage error.\n"
 "SQL for the runs of a sweep: see docs/SIMULATOR.md.\n");
+    fputs("\nexamples:\n"
+          "  hak sweep app.hkt --grid HAKMEM_HUGEPAGE=off,madvise --grid HAKMEM_TCACHE=64,256 --sim\n"
+          "  hak sweep a.hkt b.hkt --alloc hakmem --alloc glibc --grid HAKMEM_TCACHE=64,256 --repeat 3\n", out);
 }
 
 typedef struct sweep_args {
