@@ -26,6 +26,7 @@
 #include "hak_cli.h"
 #include "hak_util.h"
 #include "hakdb.h"
+#include "replay.h"
 #include "sim_db.h"
 #include "sim_model.h"
 #include "sim_run.h"
@@ -140,6 +141,18 @@ static int parse_args(int argc, char **argv, sweep_args *a)
             if (a->nallocs == MAX_ALLOCS) {
                 hak_cmd_err(CMD, "--alloc: at most %d allocators", MAX_ALLOCS);
                 return 2;
+            }
+            /* Reject a name that is no allocator at all now, before a sweep
+             * is created and every job fails the same way.  hakmem@REV is
+             * not resolved here: that would build the revision. */
+            if (!strchr(optarg, '@')) {
+                rp_alloc probe;
+                if (rp_alloc_resolve(optarg, &probe, 0) != 0) {
+                    hak_cmd_err(CMD, "--alloc '%s': not an allocator name or a .so path "
+                                "(hakmem, glibc, bump, mimalloc, jemalloc, tcmalloc, "
+                                "PATH.so, hakmem@REV)", optarg);
+                    return 2;
+                }
             }
             a->allocs[a->nallocs++] = optarg;
             break;
@@ -520,6 +533,26 @@ static void db_best(const char *dbpath, int64_t sweep, const char *metric, const
         waitpid(pid, NULL, 0);
 }
 
+/* 0 when the sweep has ok runs but none of them has metric m; 1 otherwise
+ * (including a sweep whose runs all failed: that is reported already). */
+static int metric_seen(hakdb *db, int64_t sweep, const char *m)
+{
+    sqlite3_stmt *st;
+    int seen = 1;
+    if (sqlite3_prepare_v2(hakdb_sqlite(db),
+            "SELECT EXISTS(SELECT 1 FROM runs WHERE sweep_id = ?1 AND status = 'ok'),"
+            " EXISTS(SELECT 1 FROM run_metric_values v JOIN runs r ON r.id = v.run_id"
+            "        WHERE r.sweep_id = ?1 AND r.status = 'ok' AND v.name = ?2)",
+            -1, &st, NULL) != SQLITE_OK)
+        return 1;
+    sqlite3_bind_int64(st, 1, sweep);
+    sqlite3_bind_text(st, 2, m, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        seen = !sqlite3_column_int(st, 0) || sqlite3_column_int(st, 1);
+    sqlite3_finalize(st);
+    return seen;
+}
+
 /* Prints the settings of the sweep ranked by the metric, per trace. */
 static int print_ranking(hakdb *db, int64_t sweep, const char *metric)
 {
@@ -727,6 +760,13 @@ int cmd_sweep(int argc, char **argv)
         return 1;
     }
     print_ranking(db, sweep, a.metric);
+    int bad_metric = !metric_seen(db, sweep, a.metric);
+    if (bad_metric) {
+        /* A misspelt --metric would otherwise rank nothing and exit 0. */
+        hak_cmd_err(CMD, "--metric '%s': no ok run of sweep %lld has this figure "
+                    "(names: hak db query 'select distinct name from run_metric_values')",
+                    a.metric, (long long)sweep);
+    }
     hakdb_close(db);
     if (a.sim) {
         printf("\n");
@@ -744,5 +784,5 @@ int cmd_sweep(int argc, char **argv)
     free(jobs);
     for (int i = 0; i < a.ntraces; i++)
         free(abs_traces[i]);
-    return failed ? 1 : 0;
+    return failed || bad_metric ? 1 : 0;
 }

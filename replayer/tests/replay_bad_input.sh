@@ -18,3 +18,14 @@ check "replay of a bad file called 'trace' names it" one_line 1 "^hak replay: tr
 check "sim of a 0-byte file called 'empty' names it" one_line 1 "^hak sim: empty: " hak sim empty --no-db
 check "replay --db= (empty path) is refused" one_line 1 "empty database path" \
   hak replay "$HAK_ROOT/traces/corpus/sqlite3-workload.hkt" --db=
+# hak sweep: an unknown allocator is a usage error before any sweep exists;
+# a misspelt --metric fails instead of ranking nothing with exit 0.
+check "sweep --alloc nosuch: one line, exit 2" one_line 2 "--alloc 'nosuch'" \
+  hak sweep "$HAK_ROOT/traces/corpus/sqlite3-workload.hkt" --grid HAKMEM_TCACHE=64 --alloc nosuch --db s.db
+check "sweep --alloc nosuch created no database" test ! -e s.db
+hak sweep "$HAK_ROOT/traces/corpus/sqlite3-workload.hkt" --alloc glibc --grid X=1 --metric no_such_metric \
+  --db s.db -q >/dev/null 2>err.txt; rc=$?
+check "sweep --metric no_such_metric exits 1" test "$rc" = 1
+check "sweep --metric no_such_metric names it" grep -q "metric 'no_such_metric'" err.txt
+check "sweep --metric ops_per_s (a real figure) exits 0" \
+  hak sweep "$HAK_ROOT/traces/corpus/sqlite3-workload.hkt" --alloc glibc --grid X=1 --metric ops_per_s --db s.db -q
