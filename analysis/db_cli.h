@@ -24,6 +24,11 @@ int db_cmd_import_trace(int argc, char **argv);
  * returns NULL on failure. */
 hakdb *db_open_for(const char *cmd, const char *path);
 
+/* Checks a --kind, --status or --sweep filter value (opt names which) so a
+ * typo is a usage error instead of an empty result.  0 ok; else prints one
+ * line for `hak CMD` and returns 2. */
+int db_check_filter(const char *cmd, const char *opt, const char *v);
+
 /* Writes into buf an SQL expression giving metric `m` for the run aliased
  * `r` (a runs column, or a run_metrics lookup with the name bound as
  * parameter ?NNN given by param).  Returns buf. */

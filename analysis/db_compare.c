@@ -333,8 +333,16 @@ int db_cmd_best(int argc, char **argv)
         case OPT_TRACE: f.trace = optarg; break;
         case OPT_METRIC: metric = optarg; break;
         case OPT_LABEL: f.label = optarg; break;
-        case OPT_SWEEP: f.sweep = optarg; break;
-        case OPT_KIND: f.kind = optarg; break;
+        case OPT_SWEEP:
+            if (db_check_filter("db best", "--sweep", optarg))
+                return 2;
+            f.sweep = optarg;
+            break;
+        case OPT_KIND:
+            if (db_check_filter("db best", "--kind", optarg))
+                return 2;
+            f.kind = optarg;
+            break;
         case 'o': out.path = optarg; break;
         case 'h': best_usage(stdout); return 0;
         default: return hak_cmd_bad_option("db best", argc, argv);

@@ -54,9 +54,21 @@ int db_cmd_runs(int argc, char **argv)
         case OPT_TRACE: trace = optarg; break;
         case OPT_ALLOC: alloc = optarg; break;
         case OPT_LABEL: label = optarg; break;
-        case OPT_STATUS: status = optarg; break;
-        case OPT_KIND: kind = optarg; break;
-        case OPT_SWEEP: sweep = optarg; break;
+        case OPT_STATUS:
+            if (db_check_filter("db runs", "--status", optarg))
+                return 2;
+            status = optarg;
+            break;
+        case OPT_KIND:
+            if (db_check_filter("db runs", "--kind", optarg))
+                return 2;
+            kind = optarg;
+            break;
+        case OPT_SWEEP:
+            if (db_check_filter("db runs", "--sweep", optarg))
+                return 2;
+            sweep = optarg;
+            break;
         case 'o': o.path = optarg; break;
         case OPT_LIMIT:
             if (hak_parse_u64(optarg, &limit) != 0) {

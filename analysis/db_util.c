@@ -74,6 +74,27 @@ void db_metric_unit(hakdb *db, const char *m, char *buf, size_t len)
     }
 }
 
+int db_check_filter(const char *cmd, const char *opt, const char *v)
+{
+    /* The sets mirror the CHECK constraints on runs.kind and runs.status. */
+    static const char *const kinds[] = {"measured", "simulated", NULL};
+    static const char *const statuses[] = {"ok", "crashed", "timeout", "load_failed", "error", NULL};
+    const char *const *set = !strcmp(opt, "--kind") ? kinds : !strcmp(opt, "--status") ? statuses : NULL;
+    if (!set) {   /* --sweep: a positive id */
+        uint64_t id;
+        if (hak_parse_u64(v, &id) == 0 && id > 0 && id <= INT64_MAX && strspn(v, "0123456789") == strlen(v))
+            return 0;
+        hak_cmd_err(cmd, "%s: '%s' is not a sweep id", opt, v);
+        return 2;
+    }
+    for (int i = 0; set[i]; i++)
+        if (!strcmp(v, set[i]))
+            return 0;
+    hak_cmd_err(cmd, "%s: '%s' is not one of %s", opt, v,
+                set == kinds ? "measured, simulated" : "ok, crashed, timeout, load_failed, error");
+    return 2;
+}
+
 int db_metric_exists(hakdb *db, const char *m, char *err, size_t errlen)
 {
     if (db_metric_is_column(m))

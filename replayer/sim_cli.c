@@ -223,6 +223,10 @@ static int parse_args(int argc, char **argv, sim_args *a)
         hak_cmd_err(CMD, "--sweep-id and --sweep-uuid exclude each other");
         return 2;
     }
+    if (a->no_db && a->db) {   /* silently dropping the results would surprise */
+        hak_cmd_err(CMD, "--db and --no-db exclude each other");
+        return 2;
+    }
     return -1;   /* go on */
 }
 

@@ -27,7 +27,9 @@ hak_trace_writer *cli_out_open(const char *cmd, const char *path, const hak_trac
     } else {
         w = hak_tw_open(path, meta, err, sizeof err);
     }
-    if (!w)
+    if (!w && err[0] && hak_msg_names_path(err, path))   /* the writer named it */
+        hak_cmd_err(c, "%s", err);
+    else if (!w)
         hak_cmd_err(c, "%s: %s", path, err[0] ? err : "cannot create");
     return w;
 }

@@ -24,3 +24,9 @@ check "db export -o: one line, exit 2" one_line 2 "'-o'" hak db export -o
 echo junk > trace
 check "db import-trace names a bad file called 'trace'" one_line 1 "^hak db import-trace: trace: " \
   hak db import-trace --db new.db trace
+# Filters with a fixed set of values: a typo is a usage error, not "(no rows)".
+check "db runs --kind bogus: exit 2" one_line 2 "--kind: 'bogus'" hak db runs --db empty.db --kind bogus
+check "db runs --status bogus: exit 2" one_line 2 "--status: 'bogus'" hak db runs --db empty.db --status bogus
+check "db runs --sweep abc: exit 2" one_line 2 "--sweep: 'abc'" hak db runs --db empty.db --sweep abc
+check "db best --kind bogus: exit 2" one_line 2 "--kind: 'bogus'" hak db best --db empty.db --kind bogus
+check "db best --sweep 0: exit 2" one_line 2 "--sweep: '0'" hak db best --db empty.db --sweep 0

@@ -29,3 +29,4 @@ check "sweep --metric no_such_metric exits 1" test "$rc" = 1
 check "sweep --metric no_such_metric names it" grep -q "metric 'no_such_metric'" err.txt
 check "sweep --metric ops_per_s (a real figure) exits 0" \
   hak sweep "$HAK_ROOT/traces/corpus/sqlite3-workload.hkt" --alloc glibc --grid X=1 --metric ops_per_s --db s.db -q
+check "sim --db with --no-db: exit 2" one_line 2 "exclude each other" hak sim x.hkt --no-db --db x.db
