@@ -159,11 +159,23 @@ int cmd_record(int argc, char **argv)
         snprintf(defout, sizeof defout, "%s.hkt", base ? base + 1 : prog[0]);
         output = defout;
     }
+    if (!*output) {
+        hak_cmd_err(CMD, "-o: empty file name");
+        return 2;
+    }
     if (absolute(output, out, sizeof out) != 0) {
         hak_cmd_err(CMD, "%s: path too long", output);
         return 1;
     }
-    int fd = open(out, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    /* Remember whether the file is ours: a program that cannot be run
+     * must not leave an empty PROGRAM.hkt behind (nor delete a file that
+     * was there before). */
+    int created = 1;
+    int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == EEXIST) {
+        created = 0;
+        fd = open(out, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    }
     if (fd < 0) {
         hak_cmd_err(CMD, "%s: cannot create: %s", output, strerror(errno));
         return 1;
@@ -190,6 +202,13 @@ int cmd_record(int argc, char **argv)
     if (quiet) setenv("HAKREC_QUIET", "1", 1); else unsetenv("HAKREC_QUIET");
     unsetenv("HAKREC_TOP_PID");
 
+    /* The child reports a failed exec through a close-on-exec pipe, so the
+     * parent can tell it from a program that exits 126/127 by itself. */
+    int ep[2];
+    if (pipe2(ep, O_CLOEXEC) != 0) {
+        hak_cmd_err(CMD, "pipe: %s", strerror(errno));
+        return 1;
+    }
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
@@ -198,13 +217,25 @@ int cmd_record(int argc, char **argv)
     }
     if (pid == 0) {
         char b[24];
+        close(ep[0]);
         snprintf(b, sizeof b, "%d", (int)getpid());
         setenv("HAKREC_TOP_PID", b, 1);
         execvp(prog[0], prog);
         int e = errno;
+        if (write(ep[1], &e, sizeof e) < 0) {
+            /* nothing to do: the exit status still says it failed */
+        }
         hak_cmd_err(CMD, "cannot run %s: %s", prog[0], strerror(e));
         _exit(e == ENOENT ? 127 : 126);
     }
+    close(ep[1]);
+    int exec_errno;
+    ssize_t got;
+    while ((got = read(ep[0], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
+    }
+    close(ep[0]);
+    if (got == (ssize_t)sizeof exec_errno && created)
+        unlink(out);
     /* Like time(1): the terminal's ^C and ^\ are for the program. */
     signal(SIGINT, SIG_IGN);
     signal(SIGQUIT, SIG_IGN);
