@@ -181,6 +181,10 @@ int db_cmd_query(int argc, char **argv)
         return 2;
     }
     const char *arg = argv[optind];
+    if (!arg[strspn(arg, " \t\n;")]) {   /* would print nothing and exit 0 */
+        hak_cmd_err("db query", "empty SQL statement");
+        return 2;
+    }
     char err[600];
     char *sql;
     struct stat sb;

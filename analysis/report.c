@@ -494,7 +494,7 @@ int cmd_report(int argc, char **argv)
     const char *dbp = NULL, *html = NULL, *trace = NULL;
     rp_report r;
     memset(&r, 0, sizeof r);
-    int quiet = 0, c;
+    int quiet = 0, by_given = 0, c;
     optind = 0;
     opterr = 0; /* one-line errors: hak_cmd_bad_option */
     while ((c = getopt_long(argc, argv, "hq", lo, NULL)) != -1) {
@@ -511,6 +511,7 @@ int cmd_report(int argc, char **argv)
                 return 2;
             }
             r.by_build = !strcmp(optarg, "build");
+            by_given = 1;
             break;
         case 1006: {
             uint64_t id;
@@ -532,6 +533,10 @@ int cmd_report(int argc, char **argv)
     }
     if (!r.base != !r.neu) {
         hak_cmd_err("report", "--base and --new go together");
+        return 2;
+    }
+    if (by_given && !r.base) {   /* --by alone would be silently ignored */
+        hak_cmd_err("report", "--by needs --base and --new");
         return 2;
     }
     hakdb *db = db_open_for("report", dbp);

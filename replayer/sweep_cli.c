@@ -31,6 +31,7 @@
 #include "sim_model.h"
 #include "sim_run.h"
 #include "sweep_grid.h"
+#include "trace.h"
 
 #define CMD "sweep"
 #define MAX_TRACES 64
@@ -253,6 +254,18 @@ static int parse_args(int argc, char **argv, sweep_args *a)
             hak_cmd_err(CMD, "%s: %s", argv[i], strerror(errno));
             return 2;
         }
+        /* Not a trace at all: say so once, before a sweep is created and
+         * every job fails on it. */
+        char err[512];
+        hak_trace_reader *r = hak_tr_open(argv[i], err, sizeof err);
+        if (!r) {
+            if (hak_msg_names_path(err, argv[i]))
+                hak_cmd_err(CMD, "%s", err);
+            else
+                hak_cmd_err(CMD, "%s: %s", argv[i], err);
+            return 1;
+        }
+        hak_tr_close(r);
         a->traces[a->ntraces++] = argv[i];
     }
     if (a->adopt) {

@@ -30,3 +30,5 @@ check "db runs --status bogus: exit 2" one_line 2 "--status: 'bogus'" hak db run
 check "db runs --sweep abc: exit 2" one_line 2 "--sweep: 'abc'" hak db runs --db empty.db --sweep abc
 check "db best --kind bogus: exit 2" one_line 2 "--kind: 'bogus'" hak db best --db empty.db --kind bogus
 check "db best --sweep 0: exit 2" one_line 2 "--sweep: '0'" hak db best --db empty.db --sweep 0
+check "db query '' (empty SQL) is a usage error" one_line 2 "empty SQL" hak db query --db empty.db ''
+check "report --by without --base/--new is a usage error" one_line 2 "--by needs" hak report --db empty.db --by build

@@ -30,3 +30,6 @@ check "sweep --metric no_such_metric names it" grep -q "metric 'no_such_metric'"
 check "sweep --metric ops_per_s (a real figure) exits 0" \
   hak sweep "$HAK_ROOT/traces/corpus/sqlite3-workload.hkt" --alloc glibc --grid X=1 --metric ops_per_s --db s.db -q
 check "sim --db with --no-db: exit 2" one_line 2 "exclude each other" hak sim x.hkt --no-db --db x.db
+check "sweep of an empty trace: one line naming it, exit 1" one_line 1 "^hak sweep: empty: " \
+  hak sweep empty --grid X=1 --db s2.db
+check "... before any database or sweep is created" test ! -e s2.db
