@@ -105,7 +105,7 @@ int hak_parse_duration_ns(const char *s, uint64_t *out)
     else if (!strcmp(end, "m") || !strcmp(end, "min")) scale = 60e9;
     else return -1;
     double ns = v * scale;
-    if (ns > 1.8e19)
+    if (!(ns <= 1.8e19))   /* also NaN ("nan"): converting it is undefined */
         return -1;
     *out = (uint64_t)ns;
     return 0;

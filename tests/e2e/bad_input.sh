@@ -54,6 +54,7 @@ bad - "record: program not executable" hak record -q -o r.hkt -- ./text.txt
 bad 2 "record: unknown option" hak record --bogus -- true
 bad 2 "record -o without value" hak record -o
 bad 2 "record --stacks=abc" hak record --stacks=abc -- true
+bad 2 "record -o empty name" hak record -o "" -- true
 
 bad 2 "replay: no trace" hak replay
 bad 1 "replay: missing trace" hak replay nonexist.hkt --db r.db
@@ -66,6 +67,8 @@ bad 2 "replay --repeat 0" hak replay ok.hkt --repeat 0 --db r.db
 bad 2 "replay --repeat huge" hak replay ok.hkt --repeat 99999999999999999999 --db r.db
 bad 2 "replay --timeout abc" hak replay ok.hkt --timeout abc --db r.db
 bad 2 "replay --timeout -1" hak replay ok.hkt --timeout -1 --db r.db
+bad 2 "replay --timeout nan" hak replay ok.hkt --timeout nan --db r.db
+bad 2 "sim --timeout nan" hak sim ok.hkt --timeout nan --no-db
 bad 2 "replay --threads bogus" hak replay ok.hkt --threads bogus --db r.db
 bad 2 "replay: unknown option" hak replay ok.hkt --bogus
 bad 2 "replay --db without value" hak replay ok.hkt --db
@@ -89,6 +92,8 @@ bad 2 "sweep -j 0" hak sweep ok.hkt --grid FOO=1 -j 0 --db s.db
 bad 2 "sweep --repeat 0" hak sweep ok.hkt --grid FOO=1 --repeat 0 --db s.db
 bad 2 "sweep: missing trace" hak sweep nonexist.hkt --grid FOO=1 --db s.db
 bad 1 "sweep: non-SQLite database" hak sweep ok.hkt --grid FOO=1 --db notdb.db
+bad 1 "sweep: empty trace" hak sweep empty --grid FOO=1 --db s.db
+bad 2 "sweep: unknown allocator" hak sweep ok.hkt --grid FOO=1 --alloc nosuch --db s.db
 bad 2 "sweep: unknown option" hak sweep ok.hkt --bogus
 
 for sub in runs info best; do
@@ -101,6 +106,9 @@ for sub in runs info best; do
 done
 bad 2 "db runs --limit -1" hak db runs --db good.db --limit -1
 bad 2 "db runs --limit huge" hak db runs --db good.db --limit 99999999999999999999
+bad 2 "db runs --kind bogus" hak db runs --db good.db --kind bogus
+bad 2 "db query: empty SQL" hak db query --db good.db ""
+bad 2 "sim: --db with --no-db" hak sim ok.hkt --db x.db --no-db
 bad 1 "db show: no such run" hak db show --db good.db 999999
 bad 2 "db compare: no --base/--new" hak db compare --db good.db
 bad 1 "db query: bad SQL" hak db query --db good.db 'select nonsense from nowhere'

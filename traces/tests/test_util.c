@@ -43,6 +43,10 @@ static void parse_duration(void **state)
     assert_int_equal(hak_parse_duration_ns("2", &ns), 0);     assert_int_equal(ns, 2000000000);
     assert_int_equal(hak_parse_duration_ns("1.5s", &ns), 0);  assert_int_equal(ns, 1500000000);
     assert_int_equal(hak_parse_duration_ns("3 parsecs", &ns), -1);
+    /* not finite: "nan" used to reach an undefined double->u64 conversion */
+    assert_int_equal(hak_parse_duration_ns("nan", &ns), -1);
+    assert_int_equal(hak_parse_duration_ns("NaNs", &ns), -1);
+    assert_int_equal(hak_parse_duration_ns("inf", &ns), -1);
 }
 
 static void hash_differs_and_is_stable(void **state)
