@@ -176,7 +176,7 @@ int db_cmd_compare(int argc, char **argv)
         case OPT_MIN: {
             char *end;
             double v = strtod(optarg, &end);
-            if (end == optarg || (*end && strcmp(end, "%")) || v < 0 || v > 1000) {
+            if (end == optarg || (*end && strcmp(end, "%")) || !(v >= 0 && v <= 1000)) {   /* !: nan */
                 hak_cmd_err("db compare", "--min-change: '%s' is not a percentage", optarg);
                 return 2;
             }

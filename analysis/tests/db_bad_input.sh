@@ -32,3 +32,4 @@ check "db best --kind bogus: exit 2" one_line 2 "--kind: 'bogus'" hak db best --
 check "db best --sweep 0: exit 2" one_line 2 "--sweep: '0'" hak db best --db empty.db --sweep 0
 check "db query '' (empty SQL) is a usage error" one_line 2 "empty SQL" hak db query --db empty.db ''
 check "report --by without --base/--new is a usage error" one_line 2 "--by needs" hak report --db empty.db --by build
+check "db compare --min-change nan is a usage error" one_line 2 "min-change" hak db compare --db empty.db --base a --new b --min-change nan
