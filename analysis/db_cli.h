@@ -62,7 +62,10 @@ typedef struct db_out {
     const char *path;   /* -o FILE, NULL = stdout */
 } db_out;
 FILE *db_out_open(const char *cmd, const db_out *o);
-void db_out_close(FILE *f);
+/* Closes (or flushes stdout) and checks for write errors: 0, or -1 after
+ * printing "hak CMD: PATH: write failed: ..." (a full disk must not look
+ * like a successful export).  f may be NULL (returns 0). */
+int db_out_close(const char *cmd, const db_out *o, FILE *f);
 
 #endif
 

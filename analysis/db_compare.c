@@ -270,7 +270,8 @@ int db_cmd_compare(int argc, char **argv)
             if (out.fmt == DB_FMT_TEXT)
                 fprintf(f, "\n%d regression%s in %d comparison%s\n", regressions,
                         regressions == 1 ? "" : "s", pairs, pairs == 1 ? "" : "s");
-            db_out_close(f);
+            if (db_out_close("db compare", &out, f))
+                rc = 1;
         }
         if (nall == 0 && rc == 0)
             fprintf(stderr, "hak db compare: note: no ok runs with %s '%s' or '%s'\n",
@@ -438,7 +439,8 @@ int db_cmd_best(int argc, char **argv)
             fprintf(fo, "best setting per trace by %s (%s is better)\n\n", metric,
                     higher ? "higher" : "lower");
         db_tbl_print(t, out.fmt, fo);
-        db_out_close(fo);
+        if (db_out_close("db best", &out, fo))
+            rc = 1;
     }
     db_tbl_free(t);
     db_groups_free(&gs);

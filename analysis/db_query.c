@@ -211,7 +211,8 @@ int db_cmd_query(int argc, char **argv)
         sqlite3_exec(hakdb_sqlite(db), "PRAGMA query_only = 1", NULL, NULL, NULL);
     FILE *out = db_out_open("db query", &o);
     int rc = out ? run_sql(db, src, sql, ps, np, o.fmt, out) : 1;
-    db_out_close(out);
+    if (db_out_close("db query", &o, out))
+        rc = 1;
     free(sql);
     hakdb_close(db);
     return rc;
@@ -289,7 +290,8 @@ int db_cmd_export(int argc, char **argv)
             db_tbl_print(t, o.fmt, f);
         else
             rc = 1;
-        db_out_close(f);
+        if (db_out_close("db export", &o, f))
+            rc = 1;
         db_tbl_free(t);
     }
     hakdb_close(db);

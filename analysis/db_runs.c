@@ -170,7 +170,8 @@ int db_cmd_runs(int argc, char **argv)
         }
         db_tbl_free(t);
     }
-    db_out_close(out);
+    if (db_out_close("db runs", &o, out))
+        rc = 1;
     sqlite3_finalize(st);
     hakdb_close(db);
     return rc;

@@ -170,10 +170,14 @@ FILE *db_out_open(const char *cmd, const db_out *o)
     return f;
 }
 
-void db_out_close(FILE *f)
+int db_out_close(const char *cmd, const db_out *o, FILE *f)
 {
-    if (f && f != stdout)
-        fclose(f);
-    else if (f)
-        fflush(f);
+    if (!f)
+        return 0;
+    int bad = ferror(f);
+    bad |= f == stdout ? fflush(f) != 0 : fclose(f) != 0;
+    if (!bad)
+        return 0;
+    hak_cmd_err(cmd, "%s: write failed: %m", f == stdout ? "standard output" : o->path);
+    return -1;
 }

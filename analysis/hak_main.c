@@ -38,6 +38,20 @@ static void usage(FILE *out)
         "'hak COMMAND --help' describes a command and its options.\n");
 }
 
+/* Like coreutils' close_stdout: output that never reached its file (a full
+ * disk, /dev/full) must not end in exit 0.  A command that already failed
+ * has said why; only a clean exit is turned into a failure here. */
+static int finish(const char *cmd, int rc)
+{
+    int bad = ferror(stdout);
+    bad |= fflush(stdout) != 0;
+    if (bad && rc == 0) {
+        hak_cmd_err(cmd, "error writing standard output: %m");
+        rc = 1;
+    }
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -50,18 +64,18 @@ int main(int argc, char **argv)
             char *sub[] = {argv[2], "--help", NULL};
             for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
                 if (!strcmp(commands[i].name, argv[2]))
-                    return commands[i].run(2, sub);
+                    return finish(argv[2], commands[i].run(2, sub));
         }
         usage(stdout);
-        return 0;
+        return finish("--help", 0);
     }
     if (!strcmp(name, "--version") || !strcmp(name, "version")) {
         printf("hak %s\n", HAK_VERSION);
-        return 0;
+        return finish("--version", 0);
     }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (!strcmp(commands[i].name, name))
-            return commands[i].run(argc - 1, argv + 1);
+            return finish(name, commands[i].run(argc - 1, argv + 1));
     hak_err("'%s' is not a hak command; see 'hak --help'", name);
     return 2;
 }

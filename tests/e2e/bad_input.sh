@@ -131,3 +131,15 @@ if [[ $(id -u) != 0 ]]; then
 else
   skip "db runs in a read-only directory works" "running as root (permissions not enforced)"
 fi
+
+# Output that cannot be written (a full disk) is a failure, not exit 0.
+if [[ -w /dev/full ]]; then
+  bad 1 "trace info > /dev/full" sh -c 'hak trace info ok.hkt > /dev/full'
+  bad 1 "trace stats > /dev/full" sh -c 'hak trace stats ok.hkt > /dev/full'
+  bad 1 "report > /dev/full" sh -c 'hak report --db good.db > /dev/full'
+  bad 1 "hak --help > /dev/full" sh -c 'hak --help > /dev/full'
+  bad 1 "db export -o /dev/full" hak db export --db good.db -o /dev/full
+  bad 1 "db runs > /dev/full" sh -c 'hak db runs --db good.db > /dev/full'
+else
+  skip "writes to /dev/full fail" "no writable /dev/full"
+fi
