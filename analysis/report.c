@@ -140,7 +140,8 @@ static int gather_trace(hakdb *db, rp_report *r, rp_trace *t, char *err, size_t 
         s->fail_reason = col_dup(st, 3);
     }
     sqlite3_finalize(st);
-    qsort(t->s, t->ns, sizeof *t->s, cmp_setting);
+    if (t->ns)   /* t->s is NULL for a trace without runs (qsort: nonnull) */
+        qsort(t->s, t->ns, sizeof *t->s, cmp_setting);
     /* one hue per allocator; its knob settings in lighter shades */
     for (size_t i = 0; i < t->ns; i++) {
         int k = 0;

@@ -33,3 +33,8 @@ check "db best --sweep 0: exit 2" one_line 2 "--sweep: '0'" hak db best --db emp
 check "db query '' (empty SQL) is a usage error" one_line 2 "empty SQL" hak db query --db empty.db ''
 check "report --by without --base/--new is a usage error" one_line 2 "--by needs" hak report --db empty.db --by build
 check "db compare --min-change nan is a usage error" one_line 2 "min-change" hak db compare --db empty.db --base a --new b --min-change nan
+# A trace that was imported but never replayed: its report section has no
+# settings (sorting the NULL settings array was undefined behaviour).
+hak trace synth tiny-hot -o lone.hkt >/dev/null 2>&1
+hak db import-trace --db lone.db -q lone.hkt >/dev/null 2>&1
+check "report on a trace without runs exits 0" hak report --db lone.db
