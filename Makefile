@@ -23,6 +23,11 @@ CFLAGS_BASE := -std=gnu11 $(OPT) -g -fPIC -Wall -Wextra -Werror \
 # Packages the build needs; pkg-config name -> Debian package.
 PKG_MODULES  := libzstd sqlite3 libunwind cmocka
 DEB_PACKAGES := pkg-config libzstd-dev libsqlite3-dev libunwind-dev libcmocka-dev sqlite3 zstd
+# Peer allocators the tests, demo and bench compare against (optional: tests
+# that need one skip with a reason when it cannot be installed).
+PEER_PACKAGES := libmimalloc2.0 libjemalloc2 libtcmalloc-minimal4
+PEER_LIBS     := /usr/lib/x86_64-linux-gnu/libmimalloc.so.2 /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 \
+                 /usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4
 
 # Filled in by the module.mk files.
 ALL_TARGETS :=   # everything `make` builds
@@ -50,18 +55,18 @@ $(OBJ)/%.o: %.c | deps-ok
 $(BIN) $(LIB) $(TESTBIN):
 	@mkdir -p $@
 
-.PHONY: all check demo bench fuzz clean deps-ok
+.PHONY: all check demo bench fuzz clean deps-ok peers-ok
 all: $(ALL_TARGETS)
 
 # Runs every test (unit tests in C via cmocka, end-to-end shell tests) and
 # ends with "N passed, N failed[, N skipped]".
-check: all $(CHECK_DEPS)
+check: all $(CHECK_DEPS) | peers-ok
 	@tests/run.sh
 
-demo: all
+demo: all | peers-ok
 	@bench/demo.sh
 
-bench: all $(BENCH_DEPS)
+bench: all $(BENCH_DEPS) | peers-ok
 	@bench/run.sh
 
 clean:
@@ -81,5 +86,17 @@ deps-ok:
 	    echo "  sudo apt-get install $(DEB_PACKAGES)" >&2; exit 1; \
 	  fi; \
 	fi
+
+# Best effort: installs the peer allocators when root with apt-get; never
+# fails the build (what needs a missing peer skips and says so).
+peers-ok:
+	@missing=0; for f in $(PEER_LIBS); do [ -e "$$f" ] || missing=1; done; \
+	if [ $$missing = 1 ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "hakmem: installing peer allocators: $(PEER_PACKAGES)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  { apt-get install -y -qq $(PEER_PACKAGES) >/dev/null 2>&1 || \
+	    { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq $(PEER_PACKAGES) >/dev/null 2>&1; }; } \
+	    || echo "hakmem: could not install $(PEER_PACKAGES); tests that need them will skip"; \
+	fi; true
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
