@@ -308,6 +308,7 @@ static inline void rec_emit(rec_thread *th, int op, uint64_t in, uint64_t out,
  * inside a realloc that gave p back to the allocator and has not taken its
  * own seq yet, wait for it (see README, "Ordering"). */
 REC_HIDDEN void rec_inflight_wait(uintptr_t p);
+REC_HIDDEN void rec_inflight_atfork_child(void);
 static inline void rec_inflight_check(uintptr_t p)
 {
     if (REC_UNLIKELY(atomic_load_explicit(&rec_g.inflight, memory_order_seq_cst)) && p)

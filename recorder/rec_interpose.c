@@ -196,6 +196,18 @@ static void inflight_wait_slot(uintptr_t p, int self)
         atomic_store(&slot_waiting[self], 0);
 }
 
+/* Child after fork: reallocs in flight belonged to threads the child does
+ * not have; left in the table, an allocation returning one of their old
+ * addresses would wait for them forever. */
+void rec_inflight_atfork_child(void)
+{
+    for (int i = 0; i < INFLIGHT_SLOTS; i++) {
+        atomic_store(&rec_g.inflight_ptr[i], 0);
+        atomic_store(&slot_waiting[i], 0);
+    }
+    atomic_store(&rec_g.inflight, 0);
+}
+
 void rec_inflight_wait(uintptr_t p)
 {
     int e = errno;

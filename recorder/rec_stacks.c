@@ -47,6 +47,10 @@ static uint64_t *arena;
 static uint32_t arena_used;
 static _Atomic uint32_t nsites = 1;  /* next id; ids < nsites are complete */
 static pthread_mutex_t site_mu = PTHREAD_MUTEX_INITIALIZER;
+/* Held across unw_backtrace so fork() never lands while a thread is inside
+ * libunwind or the loader's dl_iterate_phdr lock: a forked child would
+ * otherwise block forever on a lock owned by a thread it does not have. */
+static pthread_mutex_t unwind_mu = PTHREAD_MUTEX_INITIALIZER;
 static int ready;
 
 static void *map_lazy(size_t len)
@@ -187,7 +191,9 @@ static uint32_t site_slow(rec_thread *th, uintptr_t ra, uintptr_t fp, uintptr_t 
     uint32_t n = 0;
     if (depth > 1) {
         void *buf[REC_MAX_DEPTH + 16];
+        pthread_mutex_lock(&unwind_mu);
         int got = unw_backtrace(buf, depth + 16);
+        pthread_mutex_unlock(&unwind_mu);
         int k = 0;
         while (k < got && (uintptr_t)buf[k] != ra)
             k++;
@@ -224,6 +230,21 @@ const uint64_t *rec_site_ips(uint32_t id, uint32_t *depth)
     return arena + sites[id].off;
 }
 
-void rec_stacks_atfork_prepare(void) { pthread_mutex_lock(&site_mu); }
-void rec_stacks_atfork_parent(void) { pthread_mutex_unlock(&site_mu); }
-void rec_stacks_atfork_child(void) { pthread_mutex_init(&site_mu, NULL); }
+/* Lock order: unwind_mu, then site_mu (site_slow never holds both). */
+void rec_stacks_atfork_prepare(void)
+{
+    pthread_mutex_lock(&unwind_mu);
+    pthread_mutex_lock(&site_mu);
+}
+
+void rec_stacks_atfork_parent(void)
+{
+    pthread_mutex_unlock(&site_mu);
+    pthread_mutex_unlock(&unwind_mu);
+}
+
+void rec_stacks_atfork_child(void)
+{
+    pthread_mutex_init(&site_mu, NULL);
+    pthread_mutex_init(&unwind_mu, NULL);
+}

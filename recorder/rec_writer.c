@@ -610,6 +610,7 @@ void rec_atfork_child(void)
     }
     rec_stacks_atfork_child();
     rec_threads_atfork_child();
+    rec_inflight_atfork_child();
     forked_from = rec_g.pid;
     rec_g.pid = getpid();
     /* The parent's writer and its file are the parent's: close our copy
