@@ -165,6 +165,55 @@ int tc_encode(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit, tc_col
     return 0;
 }
 
+/* The encoder's pointer model, shared by the fast and the generic paths.
+ * A consumed pointer (free, realloc input) is a back-reference to a recent
+ * allocation while the cache still knows it, else a delta; NULL is 0.  A
+ * returned pointer is its position on its size class's stack of recently
+ * freed blocks when found there, else a delta offset by TC_STACK. */
+static inline __attribute__((always_inline)) void
+put_in_ptr(tc_enc *e, uint64_t p, unsigned shift, uint32_t nalloc,
+           uint8_t **cin, uint8_t **cptr, uint64_t *pptr)
+{
+    if (!p) {
+        *(*cin)++ = 0;
+        return;
+    }
+    tc_model *md = &e->m;
+    unsigned s = cache_slot(p);
+    uint32_t d = nalloc - e->cache[s].num;
+    if (e->cache[s].ptr == p && d >= 1 && d <= TC_RING) {
+        *cin = tc_put(*cin, (uint64_t)d + 1);
+        stk_push(md, md->ring_cls[e->cache[s].num & (TC_RING - 1)], p);
+    } else {
+        *(*cin)++ = 1;
+        *cptr = tc_put(*cptr, tc_zz((int64_t)((p >> shift) - *pptr)));
+    }
+    *pptr = p >> shift;
+}
+
+static inline __attribute__((always_inline)) void
+put_out_ptr(tc_enc *e, uint64_t p, unsigned c, unsigned shift, uint32_t *nalloc,
+            uint8_t **cout, uint64_t *pptr)
+{
+    tc_model *md = &e->m;
+    unsigned k, h = md->stk_head[c], sn = md->stk_n[c];
+    for (k = 0; k < sn; k++)
+        if (md->stk[c][(h - k) & (TC_STACK - 1)] == p)
+            break;
+    if (k < sn) {
+        stk_take(md, c, k);
+        *(*cout)++ = (uint8_t)k;
+    } else {
+        *cout = tc_put(*cout, tc_zz((int64_t)((p >> shift) - *pptr)) + TC_STACK);
+    }
+    *pptr = p >> shift;
+    unsigned s = cache_slot(p);
+    e->cache[s].ptr = p;
+    e->cache[s].num = *nalloc;
+    md->ring_cls[*nalloc & (TC_RING - 1)] = (uint8_t)c;
+    (*nalloc)++;
+}
+
 /* One encoding pass with a fixed shift.  Returns the index of the first
  * event with an invalid op, -1 when all is well but some pointer is not a
  * multiple of 2^shift (see *any), or -2 when done. */
@@ -208,45 +257,14 @@ static long encode_pass(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_un
          * exactly what the generic code below writes for them. */
         if (op == HAK_OP_FREE && v->site == md->site[op]
             && !(v->err | v->size | v->nmemb | v->align | v->out_ptr)) {
-            uint64_t p = v->in_ptr;
-            if (!p) {
-                *cin++ = 0;
-            } else {
-                unsigned s = cache_slot(p);
-                uint32_t d = nalloc - e->cache[s].num;
-                if (e->cache[s].ptr == p && d >= 1 && d <= TC_RING) {
-                    cin = tc_put(cin, (uint64_t)d + 1);
-                    stk_push(md, md->ring_cls[e->cache[s].num & (TC_RING - 1)], p);
-                } else {
-                    *cin++ = 1;
-                    cptr = tc_put(cptr, tc_zz((int64_t)((p >> shift) - pptr)));
-                }
-                pptr = p >> shift;
-            }
+            put_in_ptr(e, v->in_ptr, shift, nalloc, &cin, &cptr, &pptr);
             *cop++ = (uint8_t)op;
             continue;
         }
         if (op == HAK_OP_MALLOC && v->site == md->site[op] && v->out_ptr
             && !(v->err | v->nmemb | v->align | v->in_ptr)) {
-            uint64_t p = v->out_ptr;
             csize = tc_put(csize, v->size);
-            unsigned c = tc_class(v->size);
-            unsigned k, h = md->stk_head[c], sn = md->stk_n[c];
-            for (k = 0; k < sn; k++)
-                if (md->stk[c][(h - k) & (TC_STACK - 1)] == p)
-                    break;
-            if (k < sn) {
-                stk_take(md, c, k);
-                *cout++ = (uint8_t)k;
-            } else {
-                cout = tc_put(cout, tc_zz((int64_t)((p >> shift) - pptr)) + TC_STACK);
-            }
-            pptr = p >> shift;
-            unsigned s = cache_slot(p);
-            e->cache[s].ptr = p;
-            e->cache[s].num = nalloc;
-            md->ring_cls[nalloc & (TC_RING - 1)] = (uint8_t)c;
-            nalloc++;
+            put_out_ptr(e, v->out_ptr, tc_class(v->size), shift, &nalloc, &cout, &pptr);
             *cop++ = (uint8_t)op;
             continue;
         }
@@ -275,44 +293,15 @@ static long encode_pass(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_un
         if (m & M_AUX)
             caux = tc_put(caux, a == AUX_NMEMB ? v->nmemb : a == AUX_ALIGN ? v->align : v->in_ptr);
         if (m & M_IN) {
-            uint64_t p = v->in_ptr;
-            if (!p) {
-                *cin++ = 0;
-            } else {
-                unsigned s = cache_slot(p);
-                uint32_t d = nalloc - e->cache[s].num;
-                if (e->cache[s].ptr == p && d >= 1 && d <= TC_RING) {
-                    cin = tc_put(cin, (uint64_t)d + 1);
-                    stk_push(md, md->ring_cls[e->cache[s].num & (TC_RING - 1)], p);
-                } else {
-                    *cin++ = 1;
-                    cptr = tc_put(cptr, tc_zz((int64_t)((p >> shift) - pptr)));
-                }
-                pptr = p >> shift;
-            }
+            put_in_ptr(e, v->in_ptr, shift, nalloc, &cin, &cptr, &pptr);
         }
         if (m & M_OUT) {
             uint64_t p = v->out_ptr;
             if (!p) {
                 f |= TC_F_NULL;
             } else {
-                unsigned c = tc_class(alloc_bytes(m, v->nmemb, v->size));
-                unsigned k, h = md->stk_head[c], sn = md->stk_n[c];
-                for (k = 0; k < sn; k++)
-                    if (md->stk[c][(h - k) & (TC_STACK - 1)] == p)
-                        break;
-                if (k < sn) {
-                    stk_take(md, c, k);
-                    *cout++ = (uint8_t)k;
-                } else {
-                    cout = tc_put(cout, tc_zz((int64_t)((p >> shift) - pptr)) + TC_STACK);
-                }
-                pptr = p >> shift;
-                unsigned s = cache_slot(p);
-                e->cache[s].ptr = p;
-                e->cache[s].num = nalloc;
-                md->ring_cls[nalloc & (TC_RING - 1)] = (uint8_t)c;
-                nalloc++;
+                put_out_ptr(e, p, tc_class(alloc_bytes(m, v->nmemb, v->size)), shift,
+                            &nalloc, &cout, &pptr);
             }
         }
         *cop++ = (uint8_t)f;
