@@ -4,7 +4,7 @@ REC_LIB_SRCS := recorder/rec_interpose.c recorder/rec_exec.c recorder/rec_thread
                 recorder/rec_clock.c recorder/rec_config.c
 REC_LIB_OBJS := $(REC_LIB_SRCS:%.c=$(OBJ)/%.o)
 # The writer half of the trace library, linked in statically (and hidden).
-REC_TRACE_OBJS := $(patsubst %,$(OBJ)/traces/%.o,hak_util trace_ops trace_codec trace_meta trace_write)
+REC_TRACE_OBJS := $(patsubst %,$(OBJ)/traces/%.o,hak_util trace_ops trace_encode trace_decode trace_meta trace_write)
 # Hidden by default; the version script exports the interposed symbols.
 CFLAGS_recorder = -fvisibility=hidden $(shell pkg-config --cflags libunwind)
 

@@ -1,6 +1,6 @@
 # traces/: the trace format library (libhaktrace.a) and `hak trace`.
 # The format library proper (traces-core): also compiled into the fuzzer.
-TRACE_CORE_SRCS := traces/hak_util.c traces/trace_ops.c traces/trace_codec.c \
+TRACE_CORE_SRCS := traces/hak_util.c traces/trace_ops.c traces/trace_encode.c traces/trace_decode.c \
               traces/trace_meta.c traces/trace_write.c traces/trace_read.c \
               traces/trace_iter.c traces/trace_replay.c
 TRACE_SRCS := $(TRACE_CORE_SRCS)

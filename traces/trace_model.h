@@ -1,0 +1,86 @@
+/* trace_model.h - the per-chunk pointer model and op layouts shared by the
+ * event-chunk encoder (trace_encode.c) and decoder (trace_decode.c).
+ *
+ * Which fields an op stores (op_mask) is part of the format: an event whose
+ * unused fields are not all zero is stored with TC_F_RAW instead, so every
+ * event round-trips exactly whatever it contains.
+ *
+ * Encoder and decoder run the same small model (tc_model) over the chunk:
+ * a ring of recent allocation results (frees refer to them by distance)
+ * and, per size class, a stack of recently freed blocks (allocations that
+ * return one of them are coded by its stack position).  Both sides update
+ * the model identically, event by event; it starts empty in every chunk.
+ */
+#ifndef HAK_TRACE_MODEL_H
+#define HAK_TRACE_MODEL_H
+
+#include <string.h>
+
+#include "trace_codec.h"
+
+enum { M_SIZE = 1, M_AUX = 2, M_IN = 4, M_OUT = 8, M_MUL = 16 /* bytes = nmemb * size */ };
+enum { AUX_NONE, AUX_NMEMB, AUX_ALIGN, AUX_IN };   /* what AUX carries */
+
+static const uint8_t op_mask[16] = {
+    [HAK_OP_MALLOC] = M_SIZE | M_OUT,
+    [HAK_OP_CALLOC] = M_SIZE | M_AUX | M_OUT | M_MUL,
+    [HAK_OP_REALLOC] = M_IN | M_SIZE | M_OUT,
+    [HAK_OP_REALLOCARRAY] = M_IN | M_SIZE | M_AUX | M_OUT | M_MUL,
+    [HAK_OP_FREE] = M_IN,
+    [HAK_OP_MEMALIGN] = M_SIZE | M_AUX | M_OUT,
+    [HAK_OP_POSIX_MEMALIGN] = M_SIZE | M_AUX | M_OUT,
+    [HAK_OP_ALIGNED_ALLOC] = M_SIZE | M_AUX | M_OUT,
+    [HAK_OP_VALLOC] = M_SIZE | M_OUT,
+    [HAK_OP_PVALLOC] = M_SIZE | M_OUT,
+    [HAK_OP_THREAD_START] = M_SIZE | M_AUX,
+    [HAK_OP_THREAD_EXIT] = 0,
+    [HAK_OP_MMAP] = M_SIZE | M_AUX | M_OUT,
+    [HAK_OP_MUNMAP] = M_IN | M_SIZE,
+    [HAK_OP_MREMAP] = M_IN | M_SIZE | M_AUX | M_OUT,
+};
+static const uint8_t op_aux[16] = {
+    [HAK_OP_CALLOC] = AUX_NMEMB, [HAK_OP_REALLOCARRAY] = AUX_NMEMB,
+    [HAK_OP_MREMAP] = AUX_NMEMB, [HAK_OP_MEMALIGN] = AUX_ALIGN,
+    [HAK_OP_POSIX_MEMALIGN] = AUX_ALIGN, [HAK_OP_ALIGNED_ALLOC] = AUX_ALIGN,
+    [HAK_OP_MMAP] = AUX_ALIGN, [HAK_OP_THREAD_START] = AUX_IN,
+};
+/* Bytes an event may add to each column, worst case. */
+
+static inline uint64_t alloc_bytes(unsigned m, uint64_t nmemb, uint64_t size)
+{
+    uint64_t r;
+    if (!(m & M_MUL))
+        return size;
+    return __builtin_mul_overflow(nmemb, size, &r) ? UINT64_MAX : r;
+}
+
+/* ---- the shared model ---- */
+static inline void model_reset(tc_model *m)
+{
+    memset(m->stk_n, 0, sizeof m->stk_n);
+    memset(m->site, 0, sizeof m->site);
+}
+
+static inline void stk_push(tc_model *m, unsigned c, uint64_t p)
+{
+    unsigned h = (m->stk_head[c] + 1) & (TC_STACK - 1);
+    m->stk_head[c] = (uint8_t)h;
+    m->stk[c][h] = p;
+    if (m->stk_n[c] < TC_STACK)
+        m->stk_n[c]++;
+}
+
+/* Removes stack position v (0 = most recent) of class c; returns it. */
+static inline uint64_t stk_take(tc_model *m, unsigned c, unsigned v)
+{
+    unsigned h = m->stk_head[c];
+    uint64_t *s = m->stk[c];
+    uint64_t p = s[(h - v) & (TC_STACK - 1)];
+    for (unsigned i = v; i > 0; i--)
+        s[(h - i) & (TC_STACK - 1)] = s[(h - i + 1) & (TC_STACK - 1)];
+    m->stk_head[c] = (uint8_t)((h - 1) & (TC_STACK - 1));
+    m->stk_n[c]--;
+    return p;
+}
+
+#endif /* HAK_TRACE_MODEL_H */
