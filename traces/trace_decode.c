@@ -304,7 +304,7 @@ static const char *time_error(unsigned f)
     return (f & 15) && (f & 15) < HAK_OP_COUNT_ ? E_OVERLONG : "invalid op";
 }
 
-static inline __attribute__((always_inline)) int dec_events(tc_dec *d, hak_event *ev,
+static inline __attribute__((always_inline)) int dec_events(tc_dec *d, hak_event *restrict ev,
                                                              size_t n, unsigned mode,
                                                              unsigned shift_c)
 {
@@ -353,6 +353,7 @@ static inline __attribute__((always_inline)) int dec_events(tc_dec *d, hak_event
             uint64_t size, out;
             if (!rd12(&csize, &size) || !rd(&cout, &x))
                 goto overlong;
+            v->size = size;
             if ((why = dec_out(md, tc_class(size), x, &nalloc, shift, &ptr, &out)))
                 goto fail;
             put_body(v, size, 0, 0, 0, out, &d->tail[HAK_OP_MALLOC]);
@@ -389,11 +390,27 @@ fail:
     return -1;
 }
 
-static inline __attribute__((always_inline)) int dec_events_mode(tc_dec *d, hak_event *ev,
-                                                                  size_t n, unsigned mode)
-{
-    return d->shift == 4 ? dec_events(d, ev, n, mode, 4) : dec_events(d, ev, n, mode, SHIFT_ANY);
-}
+/* One out-of-line function per (mode, shift) instantiation of dec_events,
+ * so the register allocator sees one hot loop at a time. */
+typedef int dec_fn(tc_dec *d, hak_event *ev, size_t n);
+#define DEC_FN(name, mode, shift)                                 \
+    static __attribute__((noinline)) int name(tc_dec *d, hak_event *ev, size_t n) \
+    {                                                             \
+        return dec_events(d, ev, n, mode, shift);                 \
+    }
+DEC_FN(dec_any, 0, SHIFT_ANY)
+DEC_FN(dec_seq, DM_SEQ, SHIFT_ANY)
+DEC_FN(dec_ts, DM_TS, SHIFT_ANY)
+DEC_FN(dec_seq_ts, DM_SEQ | DM_TS, SHIFT_ANY)
+DEC_FN(dec_any4, 0, 4)
+DEC_FN(dec_seq4, DM_SEQ, 4)
+DEC_FN(dec_ts4, DM_TS, 4)
+DEC_FN(dec_seq_ts4, DM_SEQ | DM_TS, 4)
+#undef DEC_FN
+static dec_fn *const dec_fns[2][4] = {      /* [shift == 4][mode] */
+    {dec_any, dec_seq, dec_ts, dec_seq_ts},
+    {dec_any4, dec_seq4, dec_ts4, dec_seq_ts4},
+};
 
 /* Decodes n <= TC_BATCH events.  A failed batch leaves d's cursors and
  * state where the batch started (so no later call can run a cursor past
@@ -410,14 +427,7 @@ static long dec_batch(tc_dec *d, hak_event *ev, size_t n)
         mode |= DM_SEQ;
     if ((size_t)(d->end[TC_TS] - ct) >= n && bytes_clear(ct, n, 0x80))
         mode |= DM_TS;
-    int bad;
-    switch (mode) {
-    case DM_SEQ | DM_TS: bad = dec_events_mode(d, ev, n, DM_SEQ | DM_TS); break;
-    case DM_SEQ: bad = dec_events_mode(d, ev, n, DM_SEQ); break;
-    case DM_TS: bad = dec_events_mode(d, ev, n, DM_TS); break;
-    default: bad = dec_events_mode(d, ev, n, 0); break;
-    }
-    if (bad)
+    if (dec_fns[d->shift == 4][mode](d, ev, n))
         goto fail;
     for (int k = 0; k < TC_NCOL; k++)
         if (d->c[k] > d->end[k]) {
