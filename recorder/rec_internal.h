@@ -92,6 +92,7 @@ typedef struct rec_thread {
     uintptr_t stack_lo, stack_top;  /* this thread's stack, for rec_site */
     uintptr_t last_ra;            /* owner: last return address and its ... */
     int32_t last_off;             /* ... learned caller-frame offset (rec_site) */
+    _Atomic int in_solo;          /* owner: inside its plain seq bump (rec_seq.c) */
 } rec_thread;
 
 /* Per-thread TLS state.  initial-exec: no allocation on first access. */
@@ -119,6 +120,12 @@ enum { REC_UNINIT = 0, REC_INITIALIZING, REC_ON, REC_OFF };
 typedef struct rec_global {
     _Atomic int state;
     _Atomic uint64_t seq;
+    /* rec_seq.c: the only recording thread bumps seq without a lock xadd
+     * until a second one registers (seq_shared, never cleared but in a
+     * fork child).  seq_owner is read on every event: keep it rarely
+     * written. */
+    struct rec_thread *_Atomic seq_owner;
+    _Atomic int seq_shared;
     _Atomic uint32_t next_tid;
     _Atomic int inflight;         /* reallocs/mremaps whose old block may move */
     _Atomic uintptr_t inflight_ptr[64];
@@ -273,9 +280,33 @@ typedef struct rec_real {
 extern rec_real rec_r REC_HIDDEN;
 REC_HIDDEN void rec_resolve(void);
 
+/* ---- sequence numbers (rec_seq.c) ------------------------------------------ */
+
+REC_HIDDEN void rec_seq_thread_added(rec_thread *th);
+REC_HIDDEN void rec_seq_atfork_child(rec_thread *self);
+
+/* The next seq for an event of th.  Atomic (seq_cst: the real free must not
+ * be reordered before it, nor the real allocation after it) unless th is
+ * the only recording thread; see rec_seq.c for the handshake. */
+static inline uint64_t rec_seq_next(rec_thread *th)
+{
+    if (REC_LIKELY(atomic_load_explicit(&rec_g.seq_owner, memory_order_relaxed) == th)) {
+        atomic_store_explicit(&th->in_solo, 1, memory_order_relaxed);
+        atomic_signal_fence(memory_order_seq_cst);
+        if (REC_LIKELY(!atomic_load_explicit(&rec_g.seq_shared, memory_order_relaxed))) {
+            uint64_t s = atomic_load_explicit(&rec_g.seq, memory_order_relaxed);
+            atomic_store_explicit(&rec_g.seq, s + 1, memory_order_relaxed);
+            atomic_store_explicit(&th->in_solo, 0, memory_order_release);
+            return s;
+        }
+        atomic_store_explicit(&th->in_solo, 0, memory_order_release);
+    }
+    return atomic_fetch_add_explicit(&rec_g.seq, 1, memory_order_seq_cst);
+}
+
 /* Appends one event for the current thread (busy must be set).  For
  * allocations call it after the real call returned, for frees before. */
-static inline void rec_emit(rec_thread *th, int op, uint64_t in, uint64_t out,
+static inline __attribute__((always_inline)) void rec_emit(rec_thread *th, int op, uint64_t in, uint64_t out,
                             uint64_t size, uint64_t aux, uint32_t site, int err)
 {
     rec_block *b = th->cur;
@@ -286,9 +317,7 @@ static inline void rec_emit(rec_thread *th, int op, uint64_t in, uint64_t out,
         i = atomic_load_explicit(&b->n, memory_order_relaxed);
     }
     hak_event *r = &b->recs[i];
-    /* seq_cst: the real free must not be reordered before it, nor the real
-     * allocation after it (a single lock xadd on x86). */
-    r->seq = atomic_fetch_add_explicit(&rec_g.seq, 1, memory_order_seq_cst);
+    r->seq = rec_seq_next(th);
     r->ts_ns = REC_UNLIKELY(rec_g.exact_ts) ? rec_clock_raw() : 0;
     r->size = size;
     /* op is a constant in almost every caller: these fold away */

@@ -64,6 +64,12 @@ hak record -q -o st.hkt -- sh -c 'exit 42'; rc=$?
 if (( rc == 42 )); then ok "exit status passed through"; else not_ok "exit status" "got $rc"; fi
 
 # ---- C test programs --------------------------------------------------------
+# The first thread bumps seq without an atomic until a second one starts
+# (rec_seq.c); race that switch a few times: seqs must stay unique.
+for i in 1 2 3 4 5; do
+  hak record -q -o "sw$i.hkt" -- "$P/seq_switch" 100000 >/dev/null 2>&1
+done
+valid_all "seq_switch: unique seqs across the single- to multi-thread switch" sw?.hkt
 same_run "mt_handoff" mt.hkt -- "$P/mt_handoff" 4 20000
 valid_all "mt_handoff: cross-thread frees/reallocs, no address live twice" mt.hkt
 if [[ -f mt.hkt.chk ]] && (( $(key mt.hkt threads) >= 5 )) && (( $(key mt.hkt cross_thread_deps) > 1000 )); then
