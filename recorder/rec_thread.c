@@ -20,7 +20,7 @@
 
 __thread rec_tls rec_tls_v __attribute__((tls_model("initial-exec")));
 
-#define POOL_BASE_BLOCKS 12u      /* 27 MiB of event buffers */
+#define POOL_BASE_BLOCKS 12u      /* 24 MiB of event buffers */
 
 static void *rec_mmap(size_t len)
 {

@@ -53,6 +53,8 @@ check "hak record --help" bash -c 'hak record --help | grep -q "usage: hak recor
 check_fails "no program is a usage error" hak record -o x.hkt
 check_fails "bad --stacks value" hak record --stacks=lots -- true
 check_fails "bad --ts-resolution value" hak record --ts-resolution=fast -- true
+check_fails "bad --zstd-level value" hak record --zstd-level=99 -- true
+check_fails "bad --zstd-level word" hak record --zstd-level=fast -- true
 check_fails "unwritable output is refused up front" hak record -o /nonexistent/dir/x.hkt -- true
 hak record -q -o nothere.hkt -- ./no-such-program 2>err.txt; rc=$?
 if (( rc == 127 )) && grep -q "cannot run" err.txt; then ok "missing program: exit 127 with a message"; else not_ok "missing program" "rc=$rc"; fi
@@ -166,6 +168,9 @@ hak record -q --ts-resolution=1us -o exact.hkt -- "$P/mt_handoff" 2 5000 >/dev/n
 valid_all "--ts-resolution=1us (clock read per event)" exact.hkt
 if [[ -f exact.hkt.chk ]] && (( $(key exact.hkt ts_not_monotonic) == 0 )); then ok "exact timestamps monotonic per thread"
 else not_ok "exact timestamps"; fi
+
+hak record -q --zstd-level=19 -o pinned.hkt -- "$P/mt_handoff" 2 5000 >/dev/null
+valid_all "--zstd-level=19 (pinned level)" pinned.hkt
 
 # ---- failure to write ---------------------------------------------------------
 LD_PRELOAD=$LIB HAKREC_OUTPUT=/nonexistent/dir/x.hkt "$P/cxx" >out.txt 2>err.txt; rc=$?
