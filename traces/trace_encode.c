@@ -253,25 +253,28 @@ put_event(tc_enc *e, cursor *k, const hak_event *v)
     return f;
 }
 
-/* One encoding pass with a fixed shift.  Returns the index of the first
- * event with an invalid op, -1 when all is well but some pointer is not a
- * multiple of 2^shift (see *any), or -2 when done. */
-static long encode_pass(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit,
-                        unsigned shift, tc_cols *out, uint64_t *any_out)
+/* An event's time in ts units.  Division is slow: units that are powers of
+ * two (1 ns included) shift, and coarse units (usually the same or the next
+ * tick as the previous event) divide only on a jump. */
+static inline __attribute__((always_inline)) uint64_t
+ts_ticks(uint64_t ts_ns, uint64_t prev, uint32_t unit, unsigned ushift, int coarse)
 {
-    uint64_t any = 0;
-    /* Division is slow: units that are powers of two (1 ns included) shift. */
-    int ushift = (ts_unit & (ts_unit - 1)) ? -1 : __builtin_ctz(ts_unit);
-    enc_model *md = &e->m;
-    memset(e->cache, 0, sizeof e->cache);
-    memset(md->stk, 0, sizeof md->stk);
-    memset(md->site, 0, sizeof md->site);
-    uint8_t **col = e->col;
-    cursor k = {col[TC_OP], col[TC_SEQ], col[TC_TS], col[TC_SIZE], col[TC_AUX],
-                col[TC_INREF], col[TC_PTR], col[TC_OUT], col[TC_SITE], col[TC_ERR],
-                col[TC_RAW], .shift = shift};
-    uint64_t pseq = n ? ev[0].seq - 1 : 0, pts = 0;
+    if (!coarse)
+        return ts_ns >> ushift;
+    uint64_t since = ts_ns - prev * unit;
+    return ts_ns >= prev * unit && since < 2ull * unit ? prev + (since >= unit)
+                                                      : ts_ns / unit;
+}
 
+/* The event loop of encode_pass, compiled once per kind of time unit so
+ * the loop does not test it.  Returns the index of the first event with
+ * an invalid op, or -1. */
+static inline __attribute__((always_inline)) long
+encode_events(tc_enc *e, cursor *k, const hak_event *ev, size_t n, uint32_t unit,
+              unsigned ushift, int coarse, uint64_t *any_out)
+{
+    const uint32_t *site = e->m.site;
+    uint64_t pseq = n ? ev[0].seq - 1 : 0, pts = 0, any = 0;
     for (size_t i = 0; i < n; i++) {
         const hak_event *v = &ev[i];
         /* Events are 72 bytes and usually cold (a recorder block is filled
@@ -281,43 +284,57 @@ static long encode_pass(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_un
         unsigned op = v->op;
         if (__builtin_expect(op - 1u >= HAK_OP_COUNT_ - 1u, 0))
             return (long)i;
-        k.seq = tc_put(k.seq, tc_zz((int64_t)(v->seq - pseq - 1)));
+        k->seq = tc_put(k->seq, tc_zz((int64_t)(v->seq - pseq - 1)));
         pseq = v->seq;
-        uint64_t t;
-        if (ushift >= 0) {
-            t = v->ts_ns >> ushift;
-        } else {          /* coarse units: usually the same or the next tick */
-            uint64_t since = v->ts_ns - pts * ts_unit;
-            t = v->ts_ns >= pts * ts_unit && since < 2ull * ts_unit
-                ? pts + (since >= ts_unit) : v->ts_ns / ts_unit;
-        }
-        k.ts = put_var(k.ts, tc_zz((int64_t)(t - pts)));
+        uint64_t t = ts_ticks(v->ts_ns, pts, unit, ushift, coarse);
+        k->ts = put_var(k->ts, tc_zz((int64_t)(t - pts)));
         pts = t;
         /* Fast paths for flag-free free and malloc events (same site as
          * the previous event of the op, no errno, only their own fields):
          * exactly what put_event writes for them. */
-        if (op == HAK_OP_FREE && v->site == md->site[HAK_OP_FREE]
+        if (op == HAK_OP_FREE && v->site == site[HAK_OP_FREE]
             && !(v->err | v->size | v->nmemb | v->align | v->out_ptr)) {
             any |= v->in_ptr;
-            put_in_ptr(e, &k, v->in_ptr);
-            *k.op++ = (uint8_t)op;
+            put_in_ptr(e, k, v->in_ptr);
+            *k->op++ = (uint8_t)op;
             continue;
         }
-        if (op == HAK_OP_MALLOC && v->site == md->site[HAK_OP_MALLOC] && v->out_ptr
+        if (op == HAK_OP_MALLOC && v->site == site[HAK_OP_MALLOC] && v->out_ptr
             && !(v->err | v->nmemb | v->align | v->in_ptr)) {
             any |= v->out_ptr;
-            k.size = put_var(k.size, v->size);
-            put_out_ptr(e, &k, v->out_ptr, tc_class(v->size));
-            *k.op++ = (uint8_t)op;
+            k->size = put_var(k->size, v->size);
+            put_out_ptr(e, k, v->out_ptr, tc_class(v->size));
+            *k->op++ = (uint8_t)op;
             continue;
         }
         if (op != HAK_OP_THREAD_START)   /* its in_ptr is a thread index */
             any |= v->in_ptr | v->out_ptr;
-        *k.op++ = (uint8_t)put_event(e, &k, v);
+        *k->op++ = (uint8_t)put_event(e, k, v);
     }
-
     *any_out = any;
-    if (any & ((1ull << shift) - 1))
+    return -1;
+}
+
+/* One encoding pass with a fixed shift.  Returns the index of the first
+ * event with an invalid op, -1 when all is well but some pointer is not a
+ * multiple of 2^shift (see *any), or -2 when done. */
+static long encode_pass(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit,
+                        unsigned shift, tc_cols *out, uint64_t *any)
+{
+    enc_model *md = &e->m;
+    memset(e->cache, 0, sizeof e->cache);
+    memset(md->stk, 0, sizeof md->stk);
+    memset(md->site, 0, sizeof md->site);
+    uint8_t **col = e->col;
+    cursor k = {col[TC_OP], col[TC_SEQ], col[TC_TS], col[TC_SIZE], col[TC_AUX],
+                col[TC_INREF], col[TC_PTR], col[TC_OUT], col[TC_SITE], col[TC_ERR],
+                col[TC_RAW], .shift = shift};
+    long bad = ts_unit & (ts_unit - 1)
+        ? encode_events(e, &k, ev, n, ts_unit, 0, 1, any)
+        : encode_events(e, &k, ev, n, ts_unit, (unsigned)__builtin_ctz(ts_unit), 0, any);
+    if (bad >= 0)
+        return bad;
+    if (*any & ((1ull << shift) - 1))
         return -1;
     out->shift = shift;
     uint8_t *ends[TC_NCOL] = {k.op, k.seq, k.ts, k.size, k.aux, k.in, k.ptr, k.out,
