@@ -96,9 +96,11 @@ static inline int fits(const hak_event *v)
 static inline uint8_t *put_var(uint8_t *p, uint64_t v)
 {
     if (__builtin_expect(v < 0x4000, 1)) {
-        unsigned two = v >= 0x80;
-        p[0] = (uint8_t)(v | (uint64_t)two << 7);
-        p[1] = (uint8_t)(v >> 7);
+        uint32_t x = (uint32_t)v, two = x >= 0x80;
+        /* low 7 bits, continuation bit, then the high 7 bits a byte up */
+        uint32_t w = x + (x & 0x3f80) + (two << 7);
+        p[0] = (uint8_t)w;         /* one 16-bit store on little-endian */
+        p[1] = (uint8_t)(w >> 8);
         return p + 1 + two;
     }
     return tc_put(p, v);
