@@ -138,13 +138,23 @@ typedef struct tc_model {
 } tc_model;
 
 /* ---- event chunk decoder (streaming, resumable) ---- */
+/* The last 16 bytes of a hak_event (tid, site, err, op and the padding),
+ * kept ready per op so the decoder's fast paths store them in one go. */
+typedef struct tc_tail {
+    uint32_t tid, site;
+    int32_t err;
+    uint8_t op, pad[3];
+} tc_tail;
+
 typedef struct tc_dec {
     const uint8_t *c[TC_NCOL], *end[TC_NCOL];
     uint64_t seq, ts, ptr;         /* previous values */
     uint32_t left, nalloc, tid, ts_unit;
     unsigned shift;
+    const uint8_t *seq_ones, *ts_ones;   /* see DM_SEQ, DM_TS in trace_decode.c */
     const char *err;               /* static reason after a failure */
-    tc_model m;
+    tc_tail tail[16];              /* per op: tid, current site[op], err 0, op */
+    tc_model m;                    /* m.site is unused: tail[op].site holds it */
 } tc_dec;
 
 /* Prepares to decode `count` events from the columns laid out back to back

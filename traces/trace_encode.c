@@ -14,12 +14,36 @@ static const uint8_t col_max[TC_NCOL] = {
 };
 
 
-/* ---- encoder ---- */
+/* ---- encoder ----
+ *
+ * The encoder runs the model of trace_model.h (ring of recent allocations,
+ * per-class stacks of freed blocks) in a form suited to its own questions,
+ * which are lookups by pointer rather than by position:
+ * - a hash cache maps a pointer to the number and size class of the last
+ *   allocation that returned it (its ring entry), so a free finds its
+ *   back-reference and the stack its block goes to in one probe;
+ * - each class's stack is a ring of TC_STACK slots in which every slot
+ *   beyond the stack's depth holds 0 (never a coded pointer: NULL results
+ *   and frees of NULL never reach the stacks), so a search needs no depth
+ *   and a hit is always a valid position.
+ * Both answer exactly what the decoder's tc_model would, event by event. */
 #define CACHE_BITS 13
+#define COL_SLACK 16u
+#define PREFETCH_EVENTS 32              /* put_var may write one byte past a column's end */
+typedef struct enc_model {
+    uint64_t stk[TC_NCLASS][TC_STACK];   /* freed blocks per class, 0 = empty */
+    uint8_t stk_head[TC_NCLASS];         /* slot of the most recent entry */
+    uint32_t site[16];                   /* previous site per op */
+} enc_model;
+
 struct tc_enc {
     uint8_t *col[TC_NCOL];
-    struct { uint64_t ptr; uint32_t num; } cache[1u << CACHE_BITS];
-    tc_model m;
+    struct {                       /* last allocation that returned ptr: */
+        uint64_t ptr;
+        uint32_t num;              /* its number in the chunk */
+        uint8_t cls;               /* its size class (the ring's class) */
+    } cache[1u << CACHE_BITS];
+    enc_model m;
     unsigned shift;                /* guess for the next chunk's ptr_shift */
 };
 
@@ -35,7 +59,7 @@ tc_enc *tc_enc_new(void)
         return NULL;
     e->shift = 4;   /* malloc results are 16-byte aligned */
     for (int c = 0; c < TC_NCOL; c++) {
-        e->col[c] = malloc((size_t)col_max[c] * TF_CHUNK_EVENTS);
+        e->col[c] = malloc((size_t)col_max[c] * TF_CHUNK_EVENTS + COL_SLACK);
         if (!e->col[c]) {
             tc_enc_free(e);
             return NULL;
@@ -63,6 +87,23 @@ static inline int fits(const hak_event *v)
     if (!(m & M_IN) && a != AUX_IN && v->in_ptr) return 0;
     if (!(m & M_OUT) && v->out_ptr) return 0;
     return v->op < 16;
+}
+
+/* A varint, like tc_put, for values that are usually below 2^14 and often
+ * above 2^7 (sizes, distances, pointer deltas): both bytes are written and
+ * the second kept only when needed, so the length costs no branch that
+ * random values would mispredict.  Columns have COL_SLACK bytes of room. */
+static inline uint8_t *put_var(uint8_t *p, uint64_t v)
+{
+    if (__builtin_expect(v < 0x4000, 1)) {
+        uint32_t x = (uint32_t)v, two = x >= 0x80;
+        /* low 7 bits, continuation bit, then the high 7 bits a byte up */
+        uint32_t w = x + (x & 0x3f80) + (two << 7);
+        p[0] = (uint8_t)w;         /* one 16-bit store on little-endian */
+        p[1] = (uint8_t)(w >> 8);
+        return p + 1 + two;
+    }
+    return tc_put(p, v);
 }
 
 static long encode_pass(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit,
@@ -93,156 +134,216 @@ int tc_encode(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit, tc_col
     return 0;
 }
 
-/* The encoder's pointer model, shared by the fast and the generic paths.
- * A consumed pointer (free, realloc input) is a back-reference to a recent
- * allocation while the cache still knows it, else a delta; NULL is 0.  A
- * returned pointer is its position on its size class's stack of recently
- * freed blocks when found there, else a delta offset by TC_STACK. */
+/* The running state of one pass: column cursors and the delta bases. */
+typedef struct cursor {           /* one named field per column (an array
+                                    indexed in a loop would keep GCC from
+                                    holding them in registers) */
+    uint8_t *op, *seq, *ts, *size, *aux, *in, *ptr, *out, *site, *err, *raw;
+    uint64_t prev;                 /* previous coded pointer >> shift */
+    uint32_t nalloc;               /* allocations so far in the chunk */
+    unsigned shift;
+} cursor;
+
+/* A consumed pointer (free, realloc input): a back-reference to a recent
+ * allocation while the cache still knows it (and its block goes on its
+ * class's stack), else a delta; NULL is 0. */
 static inline __attribute__((always_inline)) void
-put_in_ptr(tc_enc *e, uint64_t p, unsigned shift, uint32_t nalloc,
-           uint8_t **cin, uint8_t **cptr, uint64_t *pptr)
+put_in_ptr(tc_enc *e, cursor *k, uint64_t p)
 {
     if (!p) {
-        *(*cin)++ = 0;
+        *k->in++ = 0;
         return;
     }
-    tc_model *md = &e->m;
     unsigned s = cache_slot(p);
-    uint32_t d = nalloc - e->cache[s].num;
-    if (e->cache[s].ptr == p && d >= 1 && d <= TC_RING) {
-        *cin = tc_put(*cin, (uint64_t)d + 1);
-        stk_push(md, md->ring_cls[e->cache[s].num & (TC_RING - 1)], p);
+    uint32_t d = k->nalloc - e->cache[s].num;
+    if (e->cache[s].ptr == p && d - 1 < TC_RING) {
+        enc_model *md = &e->m;
+        unsigned c = e->cache[s].cls;
+        unsigned h = (md->stk_head[c] + 1) & (TC_STACK - 1);
+        md->stk_head[c] = (uint8_t)h;          /* overwrites the oldest when full */
+        md->stk[c][h] = p;
+        k->in = put_var(k->in, (uint64_t)d + 1);
     } else {
-        *(*cin)++ = 1;
-        *cptr = tc_put(*cptr, tc_zz((int64_t)((p >> shift) - *pptr)));
+        *k->in++ = 1;
+        k->ptr = put_var(k->ptr, tc_zz((int64_t)((p >> k->shift) - k->prev)));
     }
-    *pptr = p >> shift;
+    k->prev = p >> k->shift;
 }
 
-static inline __attribute__((always_inline)) void
-put_out_ptr(tc_enc *e, uint64_t p, unsigned c, unsigned shift, uint32_t *nalloc,
-            uint8_t **cout, uint64_t *pptr)
+/* Position of p in class stack s with top slot h, 0 = top; TC_STACK when
+ * absent.  The first (most recent) match, as the decoder numbers them. */
+static inline unsigned stk_find(const uint64_t *s, unsigned h, uint64_t p)
 {
-    tc_model *md = &e->m;
-    unsigned k, h = md->stk_head[c], sn = md->stk_n[c];
-    for (k = 0; k < sn; k++)
-        if (md->stk[c][(h - k) & (TC_STACK - 1)] == p)
-            break;
-    if (k < sn) {
-        stk_take(md, c, k);
-        *(*cout)++ = (uint8_t)k;
+    for (unsigned i = 0; i < TC_STACK; i++)
+        if (s[(h - i) & (TC_STACK - 1)] == p)
+            return i;
+    return TC_STACK;
+}
+
+/* Removes position i of class c's stack: the newer entries move down one
+ * slot and the top slot is emptied (it becomes the deepest position). */
+static inline void stk_remove(enc_model *md, unsigned c, unsigned i)
+{
+    uint64_t *s = md->stk[c];
+    unsigned h = md->stk_head[c];
+    for (; i > 0; i--)
+        s[(h - i) & (TC_STACK - 1)] = s[(h - i + 1) & (TC_STACK - 1)];
+    s[h] = 0;
+    md->stk_head[c] = (uint8_t)((h - 1) & (TC_STACK - 1));
+}
+
+/* A returned pointer: its position on its size class's stack of recently
+ * freed blocks when found there, else a delta offset by TC_STACK.  It then
+ * enters the ring as allocation number nalloc. */
+static inline __attribute__((always_inline)) void
+put_out_ptr(tc_enc *e, cursor *k, uint64_t p, unsigned c)
+{
+    enc_model *md = &e->m;
+    unsigned i = stk_find(md->stk[c], md->stk_head[c], p);
+    if (i < TC_STACK) {
+        stk_remove(md, c, i);
+        *k->out++ = (uint8_t)i;
     } else {
-        *cout = tc_put(*cout, tc_zz((int64_t)((p >> shift) - *pptr)) + TC_STACK);
+        k->out = put_var(k->out, tc_zz((int64_t)((p >> k->shift) - k->prev)) + TC_STACK);
     }
-    *pptr = p >> shift;
+    k->prev = p >> k->shift;
     unsigned s = cache_slot(p);
     e->cache[s].ptr = p;
-    e->cache[s].num = *nalloc;
-    md->ring_cls[*nalloc & (TC_RING - 1)] = (uint8_t)c;
-    (*nalloc)++;
+    e->cache[s].num = k->nalloc;
+    e->cache[s].cls = (uint8_t)c;
+    k->nalloc++;
+}
+
+/* Any event, with the format's generic rules (flags, RAW, op layouts). */
+static inline __attribute__((always_inline)) unsigned
+put_event(tc_enc *e, cursor *k, const hak_event *v)
+{
+    enc_model *md = &e->m;
+    unsigned op = v->op, f = op;
+    if (v->site != md->site[op]) {
+        f |= TC_F_SITE;
+        k->site = tc_put(k->site, v->site);
+        md->site[op] = v->site;
+    }
+    if (v->err) {
+        f |= TC_F_ERR;
+        k->err = tc_put(k->err, tc_zz(v->err));
+    }
+    if (!fits(v)) {
+        uint8_t *r = k->raw;
+        r = tc_put(r, v->size);
+        r = tc_put(r, v->nmemb);
+        r = tc_put(r, v->align);
+        r = tc_put(r, v->in_ptr);
+        k->raw = tc_put(r, v->out_ptr);
+        return f | TC_F_RAW;
+    }
+    unsigned m = op_mask[op], a = op_aux[op];
+    if (m & M_SIZE)
+        k->size = tc_put(k->size, v->size);
+    if (m & M_AUX)
+        k->aux = tc_put(k->aux,
+                              a == AUX_NMEMB ? v->nmemb : a == AUX_ALIGN ? v->align : v->in_ptr);
+    if (m & M_IN)
+        put_in_ptr(e, k, v->in_ptr);
+    if (m & M_OUT) {
+        if (!v->out_ptr)
+            f |= TC_F_NULL;
+        else
+            put_out_ptr(e, k, v->out_ptr, tc_class(alloc_bytes(m, v->nmemb, v->size)));
+    }
+    return f;
+}
+
+/* An event's time in ts units.  Division is slow: units that are powers of
+ * two (1 ns included) shift, and coarse units (usually the same or the next
+ * tick as the previous event) divide only on a jump. */
+static inline __attribute__((always_inline)) uint64_t
+ts_ticks(uint64_t ts_ns, uint64_t prev, uint32_t unit, unsigned ushift, int coarse)
+{
+    if (!coarse)
+        return ts_ns >> ushift;
+    uint64_t since = ts_ns - prev * unit;
+    return ts_ns >= prev * unit && since < 2ull * unit ? prev + (since >= unit)
+                                                      : ts_ns / unit;
+}
+
+/* The event loop of encode_pass, compiled once per kind of time unit so
+ * the loop does not test it.  Returns the index of the first event with
+ * an invalid op, or -1. */
+static inline __attribute__((always_inline)) long
+encode_events(tc_enc *e, cursor *k, const hak_event *ev, size_t n, uint32_t unit,
+              unsigned ushift, int coarse, uint64_t *any_out)
+{
+    const uint32_t *site = e->m.site;
+    uint64_t pseq = n ? ev[0].seq - 1 : 0, pts = 0, any = 0;
+    for (size_t i = 0; i < n; i++) {
+        const hak_event *v = &ev[i];
+        /* Events are 72 bytes and usually cold (a recorder block is filled
+         * by another thread): the hardware prefetcher alone leaves the loop
+         * waiting on memory, so ask ~32 events (2.3 KiB) ahead. */
+        __builtin_prefetch(v + PREFETCH_EVENTS);
+        unsigned op = v->op;
+        if (__builtin_expect(op - 1u >= HAK_OP_COUNT_ - 1u, 0))
+            return (long)i;
+        k->seq = tc_put(k->seq, tc_zz((int64_t)(v->seq - pseq - 1)));
+        pseq = v->seq;
+        uint64_t t = ts_ticks(v->ts_ns, pts, unit, ushift, coarse);
+        k->ts = put_var(k->ts, tc_zz((int64_t)(t - pts)));
+        pts = t;
+        /* Fast paths for flag-free free and malloc events (same site as
+         * the previous event of the op, no errno, only their own fields):
+         * exactly what put_event writes for them. */
+        if (op == HAK_OP_FREE && v->site == site[HAK_OP_FREE]
+            && !(v->err | v->size | v->nmemb | v->align | v->out_ptr)) {
+            any |= v->in_ptr;
+            put_in_ptr(e, k, v->in_ptr);
+            *k->op++ = (uint8_t)op;
+            continue;
+        }
+        if (op == HAK_OP_MALLOC && v->site == site[HAK_OP_MALLOC] && v->out_ptr
+            && !(v->err | v->nmemb | v->align | v->in_ptr)) {
+            any |= v->out_ptr;
+            k->size = put_var(k->size, v->size);
+            put_out_ptr(e, k, v->out_ptr, tc_class(v->size));
+            *k->op++ = (uint8_t)op;
+            continue;
+        }
+        if (op != HAK_OP_THREAD_START)   /* its in_ptr is a thread index */
+            any |= v->in_ptr | v->out_ptr;
+        *k->op++ = (uint8_t)put_event(e, k, v);
+    }
+    *any_out = any;
+    return -1;
 }
 
 /* One encoding pass with a fixed shift.  Returns the index of the first
  * event with an invalid op, -1 when all is well but some pointer is not a
  * multiple of 2^shift (see *any), or -2 when done. */
 static long encode_pass(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit,
-                        unsigned shift, tc_cols *out, uint64_t *any_out)
+                        unsigned shift, tc_cols *out, uint64_t *any)
 {
-    uint64_t any = 0;
-    /* Division is slow: units that are powers of two (1 ns included) shift. */
-    int ushift = (ts_unit & (ts_unit - 1)) ? -1 : __builtin_ctz(ts_unit);
-    uint8_t *cop = e->col[TC_OP], *cseq = e->col[TC_SEQ], *cts = e->col[TC_TS],
-            *csize = e->col[TC_SIZE], *caux = e->col[TC_AUX], *cin = e->col[TC_INREF],
-            *cptr = e->col[TC_PTR], *cout = e->col[TC_OUT], *csite = e->col[TC_SITE],
-            *cerr = e->col[TC_ERR], *craw = e->col[TC_RAW];
-    tc_model *md = &e->m;
+    enc_model *md = &e->m;
     memset(e->cache, 0, sizeof e->cache);
-    model_reset(md);
-    uint64_t pseq = n ? ev[0].seq - 1 : 0, pts = 0, pptr = 0;
-    uint32_t nalloc = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        const hak_event *v = &ev[i];
-        unsigned op = v->op, f = op;
-        if (__builtin_expect(op == 0 || op >= HAK_OP_COUNT_, 0))
-            return (long)i;
-        if (op != HAK_OP_THREAD_START)   /* its in_ptr is a thread index */
-            any |= v->in_ptr | v->out_ptr;
-        cseq = tc_put(cseq, tc_zz((int64_t)(v->seq - pseq - 1)));
-        pseq = v->seq;
-        uint64_t t;
-        if (ushift >= 0) {
-            t = v->ts_ns >> ushift;
-        } else {          /* coarse units: usually the same or the next tick */
-            uint64_t since = v->ts_ns - pts * ts_unit;
-            t = v->ts_ns >= pts * ts_unit && since < 2ull * ts_unit
-                ? pts + (since >= ts_unit) : v->ts_ns / ts_unit;
-        }
-        cts = tc_put(cts, tc_zz((int64_t)(t - pts)));
-        pts = t;
-        /* Fast paths for flag-free free and malloc events (same site as
-         * the previous event of the op, no errno, only their own fields):
-         * exactly what the generic code below writes for them. */
-        if (op == HAK_OP_FREE && v->site == md->site[op]
-            && !(v->err | v->size | v->nmemb | v->align | v->out_ptr)) {
-            put_in_ptr(e, v->in_ptr, shift, nalloc, &cin, &cptr, &pptr);
-            *cop++ = (uint8_t)op;
-            continue;
-        }
-        if (op == HAK_OP_MALLOC && v->site == md->site[op] && v->out_ptr
-            && !(v->err | v->nmemb | v->align | v->in_ptr)) {
-            csize = tc_put(csize, v->size);
-            put_out_ptr(e, v->out_ptr, tc_class(v->size), shift, &nalloc, &cout, &pptr);
-            *cop++ = (uint8_t)op;
-            continue;
-        }
-        if (v->site != md->site[op]) {
-            f |= TC_F_SITE;
-            csite = tc_put(csite, v->site);
-            md->site[op] = v->site;
-        }
-        if (v->err) {
-            f |= TC_F_ERR;
-            cerr = tc_put(cerr, tc_zz(v->err));
-        }
-        if (!fits(v)) {
-            f |= TC_F_RAW;
-            craw = tc_put(craw, v->size);
-            craw = tc_put(craw, v->nmemb);
-            craw = tc_put(craw, v->align);
-            craw = tc_put(craw, v->in_ptr);
-            craw = tc_put(craw, v->out_ptr);
-            *cop++ = (uint8_t)f;
-            continue;
-        }
-        unsigned m = op_mask[op], a = op_aux[op];
-        if (m & M_SIZE)
-            csize = tc_put(csize, v->size);
-        if (m & M_AUX)
-            caux = tc_put(caux, a == AUX_NMEMB ? v->nmemb : a == AUX_ALIGN ? v->align : v->in_ptr);
-        if (m & M_IN) {
-            put_in_ptr(e, v->in_ptr, shift, nalloc, &cin, &cptr, &pptr);
-        }
-        if (m & M_OUT) {
-            uint64_t p = v->out_ptr;
-            if (!p) {
-                f |= TC_F_NULL;
-            } else {
-                put_out_ptr(e, p, tc_class(alloc_bytes(m, v->nmemb, v->size)), shift,
-                            &nalloc, &cout, &pptr);
-            }
-        }
-        *cop++ = (uint8_t)f;
-    }
-
-    *any_out = any;
-    if (any & ((1ull << shift) - 1))
+    memset(md->stk, 0, sizeof md->stk);
+    memset(md->site, 0, sizeof md->site);
+    uint8_t **col = e->col;
+    cursor k = {col[TC_OP], col[TC_SEQ], col[TC_TS], col[TC_SIZE], col[TC_AUX],
+                col[TC_INREF], col[TC_PTR], col[TC_OUT], col[TC_SITE], col[TC_ERR],
+                col[TC_RAW], .shift = shift};
+    long bad = ts_unit & (ts_unit - 1)
+        ? encode_events(e, &k, ev, n, ts_unit, 0, 1, any)
+        : encode_events(e, &k, ev, n, ts_unit, (unsigned)__builtin_ctz(ts_unit), 0, any);
+    if (bad >= 0)
+        return bad;
+    if (*any & ((1ull << shift) - 1))
         return -1;
-    uint8_t *ends[TC_NCOL] = {cop, cseq, cts, csize, caux, cin, cptr, cout, csite, cerr, craw};
     out->shift = shift;
-    for (int k = 0; k < TC_NCOL; k++) {
-        out->p[k] = e->col[k];
-        out->len[k] = (size_t)(ends[k] - e->col[k]);
+    uint8_t *ends[TC_NCOL] = {k.op, k.seq, k.ts, k.size, k.aux, k.in, k.ptr, k.out,
+                              k.site, k.err, k.raw};
+    for (int c = 0; c < TC_NCOL; c++) {
+        out->p[c] = col[c];
+        out->len[c] = (size_t)(ends[c] - col[c]);
     }
     return -2;
 }
