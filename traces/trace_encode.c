@@ -28,7 +28,8 @@ static const uint8_t col_max[TC_NCOL] = {
  *   and a hit is always a valid position.
  * Both answer exactly what the decoder's tc_model would, event by event. */
 #define CACHE_BITS 13
-#define COL_SLACK 16u              /* put_var may write one byte past a column's end */
+#define COL_SLACK 16u
+#define PREFETCH_EVENTS 32              /* put_var may write one byte past a column's end */
 typedef struct enc_model {
     uint64_t stk[TC_NCLASS][TC_STACK];   /* freed blocks per class, 0 = empty */
     uint8_t stk_head[TC_NCLASS];         /* slot of the most recent entry */
@@ -95,9 +96,11 @@ static inline int fits(const hak_event *v)
 static inline uint8_t *put_var(uint8_t *p, uint64_t v)
 {
     if (__builtin_expect(v < 0x4000, 1)) {
-        unsigned two = v >= 0x80;
-        p[0] = (uint8_t)(v | (uint64_t)two << 7);
-        p[1] = (uint8_t)(v >> 7);
+        uint32_t x = (uint32_t)v, two = x >= 0x80;
+        /* low 7 bits, continuation bit, then the high 7 bits a byte up */
+        uint32_t w = x + (x & 0x3f80) + (two << 7);
+        p[0] = (uint8_t)w;         /* one 16-bit store on little-endian */
+        p[1] = (uint8_t)(w >> 8);
         return p + 1 + two;
     }
     return tc_put(p, v);
@@ -132,9 +135,11 @@ int tc_encode(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit, tc_col
 }
 
 /* The running state of one pass: column cursors and the delta bases. */
-typedef struct cursor {
-    uint8_t *c[TC_NCOL];
-    uint64_t ptr;                  /* previous coded pointer >> shift */
+typedef struct cursor {           /* one named field per column (an array
+                                    indexed in a loop would keep GCC from
+                                    holding them in registers) */
+    uint8_t *op, *seq, *ts, *size, *aux, *in, *ptr, *out, *site, *err, *raw;
+    uint64_t prev;                 /* previous coded pointer >> shift */
     uint32_t nalloc;               /* allocations so far in the chunk */
     unsigned shift;
 } cursor;
@@ -146,7 +151,7 @@ static inline __attribute__((always_inline)) void
 put_in_ptr(tc_enc *e, cursor *k, uint64_t p)
 {
     if (!p) {
-        *k->c[TC_INREF]++ = 0;
+        *k->in++ = 0;
         return;
     }
     unsigned s = cache_slot(p);
@@ -157,12 +162,12 @@ put_in_ptr(tc_enc *e, cursor *k, uint64_t p)
         unsigned h = (md->stk_head[c] + 1) & (TC_STACK - 1);
         md->stk_head[c] = (uint8_t)h;          /* overwrites the oldest when full */
         md->stk[c][h] = p;
-        k->c[TC_INREF] = put_var(k->c[TC_INREF], (uint64_t)d + 1);
+        k->in = put_var(k->in, (uint64_t)d + 1);
     } else {
-        *k->c[TC_INREF]++ = 1;
-        k->c[TC_PTR] = put_var(k->c[TC_PTR], tc_zz((int64_t)((p >> k->shift) - k->ptr)));
+        *k->in++ = 1;
+        k->ptr = put_var(k->ptr, tc_zz((int64_t)((p >> k->shift) - k->prev)));
     }
-    k->ptr = p >> k->shift;
+    k->prev = p >> k->shift;
 }
 
 /* Position of p in class stack s with top slot h, 0 = top; TC_STACK when
@@ -197,11 +202,11 @@ put_out_ptr(tc_enc *e, cursor *k, uint64_t p, unsigned c)
     unsigned i = stk_find(md->stk[c], md->stk_head[c], p);
     if (i < TC_STACK) {
         stk_remove(md, c, i);
-        *k->c[TC_OUT]++ = (uint8_t)i;
+        *k->out++ = (uint8_t)i;
     } else {
-        k->c[TC_OUT] = put_var(k->c[TC_OUT], tc_zz((int64_t)((p >> k->shift) - k->ptr)) + TC_STACK);
+        k->out = put_var(k->out, tc_zz((int64_t)((p >> k->shift) - k->prev)) + TC_STACK);
     }
-    k->ptr = p >> k->shift;
+    k->prev = p >> k->shift;
     unsigned s = cache_slot(p);
     e->cache[s].ptr = p;
     e->cache[s].num = k->nalloc;
@@ -217,27 +222,27 @@ put_event(tc_enc *e, cursor *k, const hak_event *v)
     unsigned op = v->op, f = op;
     if (v->site != md->site[op]) {
         f |= TC_F_SITE;
-        k->c[TC_SITE] = tc_put(k->c[TC_SITE], v->site);
+        k->site = tc_put(k->site, v->site);
         md->site[op] = v->site;
     }
     if (v->err) {
         f |= TC_F_ERR;
-        k->c[TC_ERR] = tc_put(k->c[TC_ERR], tc_zz(v->err));
+        k->err = tc_put(k->err, tc_zz(v->err));
     }
     if (!fits(v)) {
-        uint8_t *r = k->c[TC_RAW];
+        uint8_t *r = k->raw;
         r = tc_put(r, v->size);
         r = tc_put(r, v->nmemb);
         r = tc_put(r, v->align);
         r = tc_put(r, v->in_ptr);
-        k->c[TC_RAW] = tc_put(r, v->out_ptr);
+        k->raw = tc_put(r, v->out_ptr);
         return f | TC_F_RAW;
     }
     unsigned m = op_mask[op], a = op_aux[op];
     if (m & M_SIZE)
-        k->c[TC_SIZE] = tc_put(k->c[TC_SIZE], v->size);
+        k->size = tc_put(k->size, v->size);
     if (m & M_AUX)
-        k->c[TC_AUX] = tc_put(k->c[TC_AUX],
+        k->aux = tc_put(k->aux,
                               a == AUX_NMEMB ? v->nmemb : a == AUX_ALIGN ? v->align : v->in_ptr);
     if (m & M_IN)
         put_in_ptr(e, k, v->in_ptr);
@@ -250,71 +255,99 @@ put_event(tc_enc *e, cursor *k, const hak_event *v)
     return f;
 }
 
-/* One encoding pass with a fixed shift.  Returns the index of the first
- * event with an invalid op, -1 when all is well but some pointer is not a
- * multiple of 2^shift (see *any), or -2 when done. */
-static long encode_pass(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit,
-                        unsigned shift, tc_cols *out, uint64_t *any_out)
+/* An event's time in ts units.  Division is slow: units that are powers of
+ * two (1 ns included) shift, and coarse units (usually the same or the next
+ * tick as the previous event) divide only on a jump. */
+static inline __attribute__((always_inline)) uint64_t
+ts_ticks(uint64_t ts_ns, uint64_t prev, uint32_t unit, unsigned ushift, int coarse)
 {
-    uint64_t any = 0;
-    /* Division is slow: units that are powers of two (1 ns included) shift. */
-    int ushift = (ts_unit & (ts_unit - 1)) ? -1 : __builtin_ctz(ts_unit);
-    enc_model *md = &e->m;
-    memset(e->cache, 0, sizeof e->cache);
-    memset(md->stk, 0, sizeof md->stk);
-    memset(md->site, 0, sizeof md->site);
-    cursor k = {.shift = shift};
-    for (int c = 0; c < TC_NCOL; c++)
-        k.c[c] = e->col[c];
-    uint64_t pseq = n ? ev[0].seq - 1 : 0, pts = 0;
+    if (!coarse)
+        return ts_ns >> ushift;
+    uint64_t since = ts_ns - prev * unit;
+    return ts_ns >= prev * unit && since < 2ull * unit ? prev + (since >= unit)
+                                                      : ts_ns / unit;
+}
 
+/* The event loop of encode_pass, compiled once per kind of time unit so
+ * the loop does not test it.  Returns the index of the first event with
+ * an invalid op, or -1. */
+static inline __attribute__((always_inline)) long
+encode_events(tc_enc *e, cursor *k, const hak_event *ev, size_t n, uint32_t unit,
+              unsigned ushift, int coarse, uint64_t *any_out)
+{
+    const uint32_t *site = e->m.site;
+    uint64_t nseq = n ? ev[0].seq : 0, pts = 0, any = 0;   /* nseq: seq expected next */
     for (size_t i = 0; i < n; i++) {
         const hak_event *v = &ev[i];
+        /* Events are 72 bytes and usually cold (a recorder block is filled
+         * by another thread): the hardware prefetcher alone leaves the loop
+         * waiting on memory, so ask ~32 events (2.3 KiB) ahead. */
+        __builtin_prefetch(v + PREFETCH_EVENTS);
         unsigned op = v->op;
         if (__builtin_expect(op - 1u >= HAK_OP_COUNT_ - 1u, 0))
             return (long)i;
-        k.c[TC_SEQ] = tc_put(k.c[TC_SEQ], tc_zz((int64_t)(v->seq - pseq - 1)));
-        pseq = v->seq;
-        uint64_t t;
-        if (ushift >= 0) {
-            t = v->ts_ns >> ushift;
-        } else {          /* coarse units: usually the same or the next tick */
-            uint64_t since = v->ts_ns - pts * ts_unit;
-            t = v->ts_ns >= pts * ts_unit && since < 2ull * ts_unit
-                ? pts + (since >= ts_unit) : v->ts_ns / ts_unit;
-        }
-        k.c[TC_TS] = put_var(k.c[TC_TS], tc_zz((int64_t)(t - pts)));
+        uint64_t dseq = v->seq - nseq;   /* events of other threads in between */
+        if (__builtin_expect(dseq < 64, 1))  /* zigzag of a small gap: one byte */
+            *k->seq++ = (uint8_t)(dseq << 1);
+        else
+            k->seq = tc_put(k->seq, tc_zz((int64_t)dseq));
+        nseq = v->seq + 1;
+        uint64_t t = ts_ticks(v->ts_ns, pts, unit, ushift, coarse);
+        k->ts = put_var(k->ts, tc_zz((int64_t)(t - pts)));
         pts = t;
         /* Fast paths for flag-free free and malloc events (same site as
          * the previous event of the op, no errno, only their own fields):
          * exactly what put_event writes for them. */
-        if (op == HAK_OP_FREE && v->site == md->site[HAK_OP_FREE]
+        if (op == HAK_OP_FREE && v->site == site[HAK_OP_FREE]
             && !(v->err | v->size | v->nmemb | v->align | v->out_ptr)) {
             any |= v->in_ptr;
-            put_in_ptr(e, &k, v->in_ptr);
-            *k.c[TC_OP]++ = (uint8_t)op;
+            put_in_ptr(e, k, v->in_ptr);
+            *k->op++ = (uint8_t)op;
             continue;
         }
-        if (op == HAK_OP_MALLOC && v->site == md->site[HAK_OP_MALLOC] && v->out_ptr
+        if (op == HAK_OP_MALLOC && v->site == site[HAK_OP_MALLOC] && v->out_ptr
             && !(v->err | v->nmemb | v->align | v->in_ptr)) {
             any |= v->out_ptr;
-            k.c[TC_SIZE] = put_var(k.c[TC_SIZE], v->size);
-            put_out_ptr(e, &k, v->out_ptr, tc_class(v->size));
-            *k.c[TC_OP]++ = (uint8_t)op;
+            k->size = put_var(k->size, v->size);
+            put_out_ptr(e, k, v->out_ptr, tc_class(v->size));
+            *k->op++ = (uint8_t)op;
             continue;
         }
         if (op != HAK_OP_THREAD_START)   /* its in_ptr is a thread index */
             any |= v->in_ptr | v->out_ptr;
-        *k.c[TC_OP]++ = (uint8_t)put_event(e, &k, v);
+        *k->op++ = (uint8_t)put_event(e, k, v);
     }
-
     *any_out = any;
-    if (any & ((1ull << shift) - 1))
+    return -1;
+}
+
+/* One encoding pass with a fixed shift.  Returns the index of the first
+ * event with an invalid op, -1 when all is well but some pointer is not a
+ * multiple of 2^shift (see *any), or -2 when done. */
+static long encode_pass(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit,
+                        unsigned shift, tc_cols *out, uint64_t *any)
+{
+    enc_model *md = &e->m;
+    memset(e->cache, 0, sizeof e->cache);
+    memset(md->stk, 0, sizeof md->stk);
+    memset(md->site, 0, sizeof md->site);
+    uint8_t **col = e->col;
+    cursor k = {col[TC_OP], col[TC_SEQ], col[TC_TS], col[TC_SIZE], col[TC_AUX],
+                col[TC_INREF], col[TC_PTR], col[TC_OUT], col[TC_SITE], col[TC_ERR],
+                col[TC_RAW], .shift = shift};
+    long bad = ts_unit & (ts_unit - 1)
+        ? encode_events(e, &k, ev, n, ts_unit, 0, 1, any)
+        : encode_events(e, &k, ev, n, ts_unit, (unsigned)__builtin_ctz(ts_unit), 0, any);
+    if (bad >= 0)
+        return bad;
+    if (*any & ((1ull << shift) - 1))
         return -1;
     out->shift = shift;
+    uint8_t *ends[TC_NCOL] = {k.op, k.seq, k.ts, k.size, k.aux, k.in, k.ptr, k.out,
+                              k.site, k.err, k.raw};
     for (int c = 0; c < TC_NCOL; c++) {
-        out->p[c] = e->col[c];
-        out->len[c] = (size_t)(k.c[c] - e->col[c]);
+        out->p[c] = col[c];
+        out->len[c] = (size_t)(ends[c] - col[c]);
     }
     return -2;
 }
