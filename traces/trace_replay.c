@@ -107,8 +107,6 @@ static int map_grow(ctx *c)
 /* The entry of address a (a != 0), NULL when absent. */
 static inline entry *map_find(const hot *h, uint64_t a)
 {
-    if (!h->map)
-        return NULL;
     for (size_t j = hslot(a, h->mask);; j = (j + 1) & h->mask) {
         entry *e = &h->map[j];
         if (e->addr == a)
@@ -116,6 +114,15 @@ static inline entry *map_find(const hot *h, uint64_t a)
         if (!e->addr)
             return NULL;
     }
+}
+
+/* Starts loading the entry event e will look up: on big traces the map
+ * outgrows the caches, and by the time the loop gets to e it is there. */
+enum { PREFETCH = 8 };   /* events ahead */
+static inline void map_prefetch(const hot *h, const hak_event *e)
+{
+    uint64_t a = e->in_ptr ? e->in_ptr : e->out_ptr;
+    __builtin_prefetch(&h->map[hslot(a, h->mask)]);
 }
 
 /* Adds address a (absent) as a dead entry, refreshing h's copy of the
@@ -470,6 +477,8 @@ static int add_batch(ctx *c, const hak_event *ev, long n)
             break;
         }
         tlist *t = &h.thr[e->tid];
+        if (end - e > PREFETCH)
+            map_prefetch(&h, &e[PREFETCH]);
         if (t->n >= t->ready && (rc = list_window(c, t)))
             break;
         if (fast_malloc(&h, t, e) || fast_free(c, &h, t, e))
@@ -528,7 +537,11 @@ int hak_replay_build(hak_trace_reader *r, hak_replay *out, char *err, size_t err
     uint32_t *base = malloc((cap + 1) * sizeof *base);
     h->thr = calloc((size_t)h->nthreads + 1, sizeof *h->thr);
     int rc = -1;
-    if (!out->ops || !out->thread_nops || !out->thread_ops || !base || !h->thr) {
+    if (!map_grow(&c)) {            /* never empty: lookups need no test */
+        h->map = c.map;
+        h->mask = c.cap - 1;
+    }
+    if (!out->ops || !out->thread_nops || !out->thread_ops || !base || !h->thr || !c.map) {
         free(base);
         snprintf(err, errlen, "out of memory for %llu replay ops", (unsigned long long)cap);
         goto done;
