@@ -276,7 +276,7 @@ encode_events(tc_enc *e, cursor *k, const hak_event *ev, size_t n, uint32_t unit
               unsigned ushift, int coarse, uint64_t *any_out)
 {
     const uint32_t *site = e->m.site;
-    uint64_t pseq = n ? ev[0].seq - 1 : 0, pts = 0, any = 0;
+    uint64_t nseq = n ? ev[0].seq : 0, pts = 0, any = 0;   /* nseq: seq expected next */
     for (size_t i = 0; i < n; i++) {
         const hak_event *v = &ev[i];
         /* Events are 72 bytes and usually cold (a recorder block is filled
@@ -286,8 +286,12 @@ encode_events(tc_enc *e, cursor *k, const hak_event *ev, size_t n, uint32_t unit
         unsigned op = v->op;
         if (__builtin_expect(op - 1u >= HAK_OP_COUNT_ - 1u, 0))
             return (long)i;
-        k->seq = tc_put(k->seq, tc_zz((int64_t)(v->seq - pseq - 1)));
-        pseq = v->seq;
+        uint64_t dseq = v->seq - nseq;   /* events of other threads in between */
+        if (__builtin_expect(dseq < 64, 1))  /* zigzag of a small gap: one byte */
+            *k->seq++ = (uint8_t)(dseq << 1);
+        else
+            k->seq = tc_put(k->seq, tc_zz((int64_t)dseq));
+        nseq = v->seq + 1;
         uint64_t t = ts_ticks(v->ts_ns, pts, unit, ushift, coarse);
         k->ts = put_var(k->ts, tc_zz((int64_t)(t - pts)));
         pts = t;
