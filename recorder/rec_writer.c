@@ -195,64 +195,73 @@ static void writer_failed(void)
  * 4.5 MiB, reused for every block). */
 static hak_event *scratch;
 
-/* The event time of each of ev[0, n) (ts_ns holds a raw clock reading in
- * exact mode, else 0), clamped to be monotonic per thread. */
-static void fill_times(rec_thread *th, hak_event *ev, uint32_t n)
+/* Event time of seq (default mode) or of a raw clock reading (exact mode),
+ * clamped to be monotonic per thread (*last).  sg caches the clock segment
+ * of the previous call (rec_clock.c). */
+static inline uint64_t event_time(rec_thread *th, uint64_t seq, uint64_t raw,
+                                  rec_clock_seg *sg, uint64_t *last)
 {
-    uint64_t last = th->last_ts;
-    if (rec_g.exact_ts) {
-        for (uint32_t i = 0; i < n; i++) {
-            uint64_t ts = rec_clock_to_ns(ev[i].ts_ns);
-            last = ts < last ? last : ts;
-            ev[i].ts_ns = last;
-        }
+    uint64_t ts;
+    if (REC_UNLIKELY(rec_g.exact_ts)) {
+        ts = rec_clock_to_ns(raw);
     } else {
-        rec_clock_seg sg = {0, 0, 0, 0};     /* empty: found on first use */
-        for (uint32_t i = 0; i < n; i++) {
-            uint64_t seq = ev[i].seq;
-            if (REC_UNLIKELY(seq < sg.seq0 || seq >= sg.seq1))
-                rec_clock_seg_find(seq, &th->ts_cursor, &sg);
-            uint64_t ts = rec_clock_seg_ns(&sg, seq);
-            last = ts < last ? last : ts;
-            ev[i].ts_ns = last;
-        }
+        if (REC_UNLIKELY(seq < sg->seq0 || seq >= sg->seq1))
+            rec_clock_seg_find(seq, &th->ts_cursor, sg);
+        ts = rec_clock_seg_ns(sg, seq);
     }
-    th->last_ts = last;
+    if (ts > *last)
+        *last = ts;
+    return *last;
 }
 
 /* Writes events [0, n) (n <= one chunk) of thread th. */
 static int put_events(rec_thread *th, hak_event *ev, uint32_t n)
 {
-    fill_times(th, ev, n);
     return tw ? hak_tw_events(tw, th->tid, ev, n) : -1;
 }
 
-/* Expands compact records (rec_internal.h) into hak_events; returns how
- * many events the n slots held. */
-static uint32_t expand(const rec_slot *s, uint32_t n, uint32_t tid, hak_event *ev)
+/* Expands the compact records (rec_internal.h) in n slots into hak_events
+ * with their times, in one pass; returns how many events there were. */
+static uint32_t expand(rec_thread *th, const rec_slot *s, uint32_t n, hak_event *ev)
 {
+    rec_clock_seg sg = {0, 0, 0, 0};     /* empty: found on first use */
+    uint64_t last = th->last_ts;
+    const uint32_t tid = th->tid;
     uint32_t k = 0;
     for (uint32_t i = 0; i < n; i++, k++) {
         const rec_rec *r = &s[i].r;
         hak_event *v = &ev[k];
-        *v = (hak_event){.seq = r->seq, .size = r->size, .tid = tid, .site = r->site,
-                         .op = r->op};
-        if (rec_op_returns_ptr(r->op))
-            v->out_ptr = r->ptr;
+        unsigned op = r->op;
+        uint64_t in = 0, out = 0, nmemb = 0, align = 0, raw = 0;
+        int32_t err = 0;
+        if (rec_op_returns_ptr(op))
+            out = r->ptr;
         else
-            v->in_ptr = r->ptr;
+            in = r->ptr;
         if (r->ext) {
             const rec_ext *x = &s[++i].x;
-            if (rec_op_returns_ptr(r->op))
-                v->in_ptr = x->in_ptr;
-            if (r->op == HAK_OP_CALLOC || r->op == HAK_OP_REALLOCARRAY || r->op == HAK_OP_MREMAP)
-                v->nmemb = x->aux;
-            else if (r->op != HAK_OP_REALLOC)
-                v->align = x->aux;
-            v->ts_ns = x->ts_raw;
-            v->err = x->err;
+            if (rec_op_returns_ptr(op))
+                in = x->in_ptr;
+            if (op == HAK_OP_CALLOC || op == HAK_OP_REALLOCARRAY || op == HAK_OP_MREMAP)
+                nmemb = x->aux;
+            else if (op != HAK_OP_REALLOC)
+                align = x->aux;
+            raw = x->ts_raw;
+            err = x->err;
         }
+        v->seq = r->seq;
+        v->ts_ns = event_time(th, r->seq, raw, &sg, &last);
+        v->size = r->size;
+        v->nmemb = nmemb;
+        v->align = align;
+        v->in_ptr = in;
+        v->out_ptr = out;
+        v->tid = tid;
+        v->site = r->site;
+        v->err = err;
+        v->op = (uint8_t)op;
     }
+    th->last_ts = last;
     return k;
 }
 
@@ -261,7 +270,7 @@ static int put_slots(rec_thread *th, const rec_slot *s, uint32_t n)
 {
     if (REC_UNLIKELY(rec_g.cfg.discard) || n == 0)
         return 0;       /* measuring the hot path alone: nothing is written */
-    return put_events(th, scratch, expand(s, n, th->tid, scratch));
+    return put_events(th, scratch, expand(th, s, n, scratch));
 }
 
 typedef struct work {
@@ -375,7 +384,9 @@ static int write_works(size_t nw)
             r.seq = atomic_fetch_add(&rec_g.seq, 1);
             r.op = HAK_OP_THREAD_EXIT;
             r.tid = th->tid;
-            r.ts_ns = rec_g.exact_ts ? rec_clock_raw() : 0;
+            rec_clock_seg sg = {0, 0, 0, 0};
+            r.ts_ns = event_time(th, r.seq, rec_g.exact_ts ? rec_clock_raw() : 0, &sg,
+                                 &th->last_ts);
             if (!rec_g.cfg.discard && put_events(th, &r, 1) != 0)
                 return -1;
             rec_pool_put(th->cur);
