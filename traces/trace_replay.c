@@ -16,9 +16,9 @@
  * same object and output functions without the general rules' branches.
  *
  * Memory: the ops array and the per-thread index lists (both sized from
- * the chunk index's event counts, 32 + 4 bytes an event), 64 bytes per
- * distinct address (32-byte entries at load <= 1/2) and 24 bytes per
- * waiting object of an inversion.
+ * the chunk index's event counts, 32 + 4 bytes an event), 64 to 128 bytes
+ * per distinct address (32-byte entries at most half full; see map_full
+ * for small maps) and 24 bytes per waiting object of an inversion.
  */
 #include "trace.h"
 
@@ -125,11 +125,21 @@ static inline void map_prefetch(const hot *h, const hak_event *e)
     __builtin_prefetch(&h->map[hslot(a, h->mask)]);
 }
 
+/* Whether the map should grow before taking one more address.  Up to
+ * 2 MiB (the size of L2) it is kept at most 1/4 full: a probe past the
+ * first slot is a mispredicted branch, and at 1/2 those made the whole
+ * build 10% slower; bigger maps go to 1/2 to bound their memory. */
+static inline int map_full(const ctx *c)
+{
+    size_t max_load = c->cap * sizeof(entry) <= (2u << 20) ? 4 : 2;
+    return (c->used + 1) * max_load > c->cap;
+}
+
 /* Adds address a (absent) as a dead entry, refreshing h's copy of the
  * map; NULL when out of memory. */
 static entry *map_add(ctx *c, hot *h, uint64_t a)
 {
-    if ((c->used + 1) * 2 > c->cap && map_grow(c))
+    if (map_full(c) && map_grow(c))
         return NULL;
     h->map = c->map;
     h->mask = c->cap - 1;
