@@ -8,15 +8,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+_Static_assert(TC_IRING == TF_CHUNK_EVENTS, "index mode's ring holds a whole chunk");
+
 const char *tc_dir_parse(const uint8_t *pay, size_t comp_size, uint32_t raw_size,
-                         uint32_t count, tc_dir *d)
+                         uint32_t count, uint32_t version, tc_dir *d)
 {
     /* Parse from a zero-padded copy so no read passes comp_size. */
     uint8_t tmp[TC_DIR_MAX + 16] = {0};
     size_t avail = comp_size < TC_DIR_MAX ? comp_size : TC_DIR_MAX;
     memcpy(tmp, pay, avail);
     const uint8_t *p = tmp;
-    d->shift = *p++;
+    unsigned b = *p++;
+    d->mode = TC_MODE_DIST;
+    if (version >= TC_VERSION_MODES && (b & TC_DIR_MODE)) {
+        d->mode = TC_MODE_INDEX;
+        b &= ~TC_DIR_MODE;
+    }
+    d->shift = b;   /* version 1 has no mode bit; bit 6 is reserved (0) */
     if (d->shift > 32)
         return "bad pointer shift";
     uint64_t raw = 0, stored = 0, v;
@@ -49,6 +57,9 @@ void tc_dec_init(tc_dec *d, const uint8_t *raw, const tc_dir *dir, uint32_t coun
 {
     d->err = NULL;
     d->shift = dir->shift;
+    d->mode = dir->mode;
+    d->rmask = dir->mode == TC_MODE_INDEX ? TC_IRING - 1 : TC_RING - 1;
+    d->inext = 0;
     for (int k = 0; k < TC_NCOL; k++) {
         d->c[k] = raw;
         raw += dir->raw[k];
@@ -94,6 +105,7 @@ static __attribute__((noinline)) int dec_generic(tc_dec *d, hak_event *v, unsign
     uint64_t ptr = d->ptr;
     uint32_t nalloc = d->nalloc;
     const unsigned shift = d->shift;
+    const uint32_t rmask = d->rmask;
     const uint64_t unit = d->ts_unit;
     const uint32_t tid = d->tid;
     tc_model *md = &d->m;
@@ -133,12 +145,11 @@ static __attribute__((noinline)) int dec_generic(tc_dec *d, hak_event *v, unsign
         if (m & M_IN) {
             RD(cin, x);
             if (x >= 2) {
-                uint64_t back = x - 1;
-                if (__builtin_expect(back > nalloc || back > TC_RING, 0)) {
-                    d->err = "pointer reference before the chunk's first allocation";
+                int64_t k = ref_slot(d->mode, x, nalloc, &d->inext);
+                if (__builtin_expect(k < 0, 0)) {
+                    d->err = "pointer reference outside the chunk's allocations";
                     goto fail;
                 }
-                unsigned k = (nalloc - (uint32_t)back) & (TC_RING - 1);
                 in = md->ring[k];
                 stk_push(md, md->ring_cls[k], in);
                 ptr = in >> shift;
@@ -162,8 +173,8 @@ static __attribute__((noinline)) int dec_generic(tc_dec *d, hak_event *v, unsign
                 ptr += (uint64_t)tc_unzz(x - TC_STACK);
                 out = ptr << shift;
             }
-            md->ring[nalloc & (TC_RING - 1)] = out;
-            md->ring_cls[nalloc & (TC_RING - 1)] = (uint8_t)c;
+            md->ring[nalloc & rmask] = out;
+            md->ring_cls[nalloc & rmask] = (uint8_t)c;
             nalloc++;
         }
     }
@@ -203,13 +214,14 @@ static long dec_batch(tc_dec *d, hak_event *ev, size_t n)
     const uint8_t *save[TC_NCOL];
     memcpy(save, d->c, sizeof save);
     const uint64_t ptr0 = d->ptr;
-    const uint32_t nalloc0 = d->nalloc;
+    const uint32_t nalloc0 = d->nalloc, inext0 = d->inext;
     const uint8_t *cop = d->c[TC_OP], *cseq = d->c[TC_SEQ], *cts = d->c[TC_TS],
                   *csize = d->c[TC_SIZE], *cin = d->c[TC_INREF], *cptr = d->c[TC_PTR],
                   *cout = d->c[TC_OUT];
     uint64_t seq = d->seq, ts = d->ts, ptr = d->ptr;
-    uint32_t nalloc = d->nalloc;
-    const unsigned shift = d->shift;
+    uint32_t nalloc = d->nalloc, inext = d->inext;
+    const unsigned shift = d->shift, mode = d->mode;
+    const uint32_t rmask = d->rmask;
     const uint64_t unit = d->ts_unit;
     const uint32_t tid = d->tid;
     tc_model *md = &d->m;
@@ -234,12 +246,11 @@ static long dec_batch(tc_dec *d, hak_event *ev, size_t n)
             uint64_t in = 0;
             RD(cin, x);
             if (x >= 2) {
-                uint64_t back = x - 1;
-                if (__builtin_expect(back > nalloc || back > TC_RING, 0)) {
-                    d->err = "pointer reference before the chunk's first allocation";
+                int64_t k = ref_slot(mode, x, nalloc, &inext);
+                if (__builtin_expect(k < 0, 0)) {
+                    d->err = "pointer reference outside the chunk's allocations";
                     goto fail;
                 }
-                unsigned k = (nalloc - (uint32_t)back) & (TC_RING - 1);
                 in = md->ring[k];
                 stk_push(md, md->ring_cls[k], in);
                 ptr = in >> shift;
@@ -268,8 +279,8 @@ static long dec_batch(tc_dec *d, hak_event *ev, size_t n)
                 ptr += (uint64_t)tc_unzz(x - TC_STACK);
                 out = ptr << shift;
             }
-            md->ring[nalloc & (TC_RING - 1)] = out;
-            md->ring_cls[nalloc & (TC_RING - 1)] = (uint8_t)c;
+            md->ring[nalloc & rmask] = out;
+            md->ring_cls[nalloc & rmask] = (uint8_t)c;
             nalloc++;
             *v = (hak_event){.seq = seq, .ts_ns = ts * unit, .size = size, .out_ptr = out,
                              .tid = tid, .site = md->site[HAK_OP_MALLOC], .op = HAK_OP_MALLOC};
@@ -281,6 +292,7 @@ static long dec_batch(tc_dec *d, hak_event *ev, size_t n)
         d->c[TC_OUT] = cout;
         d->ptr = ptr;
         d->nalloc = nalloc;
+        d->inext = inext;
         if (dec_generic(d, v, f, seq, ts))
             goto fail;
         csize = d->c[TC_SIZE];
@@ -289,6 +301,7 @@ static long dec_batch(tc_dec *d, hak_event *ev, size_t n)
         cout = d->c[TC_OUT];
         ptr = d->ptr;
         nalloc = d->nalloc;
+        inext = d->inext;
     }
     d->c[TC_OP] = cop;
     d->c[TC_SEQ] = cseq;
@@ -306,6 +319,7 @@ static long dec_batch(tc_dec *d, hak_event *ev, size_t n)
     d->ts = ts;
     d->ptr = ptr;
     d->nalloc = nalloc;
+    d->inext = inext;
     return (long)n;
 overlong:
     d->err = "varint longer than 10 bytes";
@@ -313,6 +327,7 @@ fail:
     memcpy(d->c, save, sizeof save);
     d->ptr = ptr0;
     d->nalloc = nalloc0;
+    d->inext = inext0;
     return -1;
 }
 

@@ -151,7 +151,7 @@ static int put_events(hak_trace_writer *w, uint32_t tid, const hak_event *ev, si
         o += z;
     }
     uint8_t dir[TC_DIR_MAX];
-    size_t dlen = tc_dir_put(dir, cols.shift, cols.len, stored);
+    size_t dlen = tc_dir_put(dir, cols.shift, cols.mode, cols.len, stored);
     size_t body = (size_t)(o - (base + TC_DIR_MAX));
     memmove(base + dlen, base + TC_DIR_MAX, body);
     memcpy(base, dir, dlen);
