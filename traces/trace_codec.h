@@ -40,8 +40,8 @@
                                   (= TF_CHUNK_EVENTS, checked in trace_decode.c) */
 #define TC_VERSION_MODES 2u    /* first format version with index mode */
 enum tc_mode { TC_MODE_DIST = 0, TC_MODE_INDEX = 1 };   /* INREF coding: format! */
-#define TC_DIR_MODE  0x80u     /* directory byte: bit 7 = mode (version >= 2) */
-#define TC_DIR_SHIFT 0x3fu     /* ...bits 0..5 = ptr_shift; bit 6 reserved 0 */
+#define TC_DIR_MODE  0x80u     /* directory byte: bit 7 = mode (version >= 2); */
+                               /* bits 0..5 = ptr_shift; bit 6 reserved, 0 */
 #define TC_NCLASS 128u         /* size classes of the reuse predictor */
 #define TC_STACK 8u            /* freed blocks remembered per class */
 
@@ -146,8 +146,8 @@ static inline unsigned tc_class(uint64_t bytes)
 /* Per-chunk model state of the decoder (the encoder keeps the same
  * information in a form suited to lookups by pointer).  The ring is used
  * modulo TC_RING in distance mode (its first 36 KiB stay hot) and whole,
- * indexed by allocation number, in index mode; pages of it that a chunk
- * never reaches are never touched. */
+ * indexed by allocation number, in index mode; pages of it that no chunk
+ * reaches are never touched. */
 typedef struct tc_model {
     uint64_t ring[TC_IRING];       /* results of the chunk's allocations */
     uint8_t ring_cls[TC_IRING];    /* ...and their size classes */
@@ -157,16 +157,25 @@ typedef struct tc_model {
 } tc_model;
 
 /* ---- event chunk decoder (streaming, resumable) ---- */
+/* The last 16 bytes of a hak_event (tid, site, err, op and the padding),
+ * kept ready per op so the decoder's fast paths store them in one go. */
+typedef struct tc_tail {
+    uint32_t tid, site;
+    int32_t err;
+    uint8_t op, pad[3];
+} tc_tail;
+
 typedef struct tc_dec {
     const uint8_t *c[TC_NCOL], *end[TC_NCOL];
     uint64_t seq, ts, ptr;         /* previous values */
     uint32_t left, nalloc, tid, ts_unit;
     uint32_t inext;                /* index mode: allocation number after the
                                       previous reference (0 at the start) */
-    uint32_t rmask;                /* ring index mask: TC_RING-1 or TC_IRING-1 */
     unsigned shift, mode;
+    const uint8_t *seq_ones, *ts_ones;   /* see DM_SEQ, DM_TS in trace_decode.c */
     const char *err;               /* static reason after a failure */
-    tc_model m;
+    tc_tail tail[16];              /* per op: tid, current site[op], err 0, op */
+    tc_model m;                    /* m.site is unused: tail[op].site holds it */
 } tc_dec;
 
 /* Prepares to decode `count` events from the columns laid out back to back

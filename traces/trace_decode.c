@@ -24,7 +24,7 @@ const char *tc_dir_parse(const uint8_t *pay, size_t comp_size, uint32_t raw_size
         d->mode = TC_MODE_INDEX;
         b &= ~TC_DIR_MODE;
     }
-    d->shift = b;   /* version 1 has no mode bit; bit 6 is reserved (0) */
+    d->shift = b;   /* a set reserved bit 6 (or bit 7 in version 1) is > 32 */
     if (d->shift > 32)
         return "bad pointer shift";
     uint64_t raw = 0, stored = 0, v;
@@ -52,13 +52,50 @@ const char *tc_dir_parse(const uint8_t *pay, size_t comp_size, uint32_t raw_size
 }
 
 /* ---- decoder ---- */
+
+/* Column shortcuts (they change nothing about the result, only how it is
+ * computed), chosen per batch:
+ *   DM_SEQ: the rest of the SEQ column is one zero byte per remaining
+ *           event (the events are consecutive): seq is the previous + 1.
+ *   DM_TS:  the rest of the TS column is one byte below 0x80 per remaining
+ *           event (every timestamp delta is a one-byte varint): event i's
+ *           delta is byte i, with no length test.
+ * A column's bytes left equal the events left only if every remaining
+ * varint is one byte (each takes at least one); tc_dec_init finds where
+ * the column's tail of zero (SEQ) or < 0x80 (TS) bytes starts, which the
+ * cursor must have reached.  The first events of a chunk usually fall
+ * outside (the first timestamp is absolute), so the test is per batch. */
+enum { DM_SEQ = 1, DM_TS = 2 };
+
+/* Start of the longest suffix of p[0..n) whose bytes are all zero
+ * (mask 0xff) or all below 0x80 (mask 0x80): no byte has a bit of mask. */
+static const uint8_t *clean_tail(const uint8_t *p, size_t n, uint8_t mask)
+{
+    const uint64_t wmask = mask * 0x0101010101010101ull;
+    uint64_t w;
+    while (n >= 8) {
+        memcpy(&w, p + n - 8, 8);
+        if (w & wmask)
+            break;
+        n -= 8;
+    }
+    while (n > 0 && !(p[n - 1] & mask))
+        n--;
+    return p + n;
+}
+
+_Static_assert(sizeof(tc_tail) == sizeof(hak_event) - offsetof(hak_event, tid)
+                   && offsetof(hak_event, site) - offsetof(hak_event, tid) == offsetof(tc_tail, site)
+                   && offsetof(hak_event, err) - offsetof(hak_event, tid) == offsetof(tc_tail, err)
+                   && offsetof(hak_event, op) - offsetof(hak_event, tid) == offsetof(tc_tail, op),
+               "tc_tail must mirror the end of hak_event");
+
 void tc_dec_init(tc_dec *d, const uint8_t *raw, const tc_dir *dir, uint32_t count,
                  uint64_t first_seq, uint32_t tid, uint32_t ts_unit)
 {
     d->err = NULL;
     d->shift = dir->shift;
     d->mode = dir->mode;
-    d->rmask = dir->mode == TC_MODE_INDEX ? TC_IRING - 1 : TC_RING - 1;
     d->inext = 0;
     for (int k = 0; k < TC_NCOL; k++) {
         d->c[k] = raw;
@@ -71,264 +108,363 @@ void tc_dec_init(tc_dec *d, const uint8_t *raw, const tc_dir *dir, uint32_t coun
     d->nalloc = 0;
     d->tid = tid;
     d->ts_unit = ts_unit ? ts_unit : 1;
+    d->seq_ones = clean_tail(d->c[TC_SEQ], dir->raw[TC_SEQ], 0xff);
+    d->ts_ones = clean_tail(d->c[TC_TS], dir->raw[TC_TS], 0x80);
+    for (unsigned op = 0; op < 16; op++)
+        d->tail[op] = (tc_tail){.tid = tid, .op = (uint8_t)op};
     model_reset(&d->m);
 }
 
-/* Reads a varint from column pointer p.  No bounds check here: cursors are
- * checked after every TC_BATCH events, and TC_PAD zero bytes after the
- * payload keep the reads of one batch inside the buffer. */
-#define RD(p, v)                                              \
-    do {                                                      \
-        uint64_t b_ = *(p);                                   \
-        if (__builtin_expect(b_ < 0x80, 1)) {                 \
-            (v) = b_;                                         \
-            (p)++;                                            \
-        } else if ((p)[1] < 0x80) {  /* two bytes: inline */  \
-            (v) = (b_ & 0x7f) | (uint64_t)(p)[1] << 7;        \
-            (p) += 2;                                         \
-        } else if (!((p) = tc_get((p), &(v)))) {              \
-            goto overlong;                                    \
-        }                                                     \
-    } while (0)
-
-/* One event that is not a flag-free malloc or free, after its seq and ts:
- * the general decoder, on d's cursors and model state (dec_batch writes
- * its copies back before the call and reloads them after).  Kept out of
- * line so the hot loop in dec_batch keeps its few cursors in registers.
- * 0, or -1 with d->err set. */
-static __attribute__((noinline)) int dec_generic(tc_dec *d, hak_event *v, unsigned f,
-                                                 uint64_t seq, uint64_t ts)
+/* Reads a varint at *pp and advances *pp; 0 when it is longer than 10
+ * bytes.  No bounds check here: cursors are checked after every TC_BATCH
+ * events, and TC_PAD zero bytes after the payload keep the reads of one
+ * batch inside the buffer. */
+static inline __attribute__((always_inline)) int rd(const uint8_t **pp, uint64_t *v)
 {
-    const uint8_t *csize = d->c[TC_SIZE], *caux = d->c[TC_AUX], *cin = d->c[TC_INREF],
-                  *cptr = d->c[TC_PTR], *cout = d->c[TC_OUT], *csite = d->c[TC_SITE],
-                  *cerr = d->c[TC_ERR], *craw = d->c[TC_RAW];
-    uint64_t ptr = d->ptr;
-    uint32_t nalloc = d->nalloc;
-    const unsigned shift = d->shift;
-    const uint32_t rmask = d->rmask;
-    const uint64_t unit = d->ts_unit;
-    const uint32_t tid = d->tid;
-    tc_model *md = &d->m;
+    const uint8_t *p = *pp;
+    uint64_t b = p[0];
+    if (__builtin_expect(b < 0x80, 1)) {
+        *v = b;
+        *pp = p + 1;
+        return 1;
+    }
+    if (p[1] < 0x80) {                     /* two bytes: inline */
+        *v = (b & 0x7f) | (uint64_t)p[1] << 7;
+        *pp = p + 2;
+        return 1;
+    }
+    return (*pp = tc_get(p, v)) != NULL;
+}
+
+/* rd for columns where one- and two-byte varints mix unpredictably (sizes,
+ * allocation distances): the length is computed, not branched on, so it
+ * costs no branch mispredictions; only three bytes or more take a branch. */
+static inline __attribute__((always_inline)) int rd12(const uint8_t **pp, uint64_t *v)
+{
+    const uint8_t *p = *pp;
+    uint64_t w = p[0] | (uint64_t)p[1] << 8;
+    if (__builtin_expect((w & 0x8080) == 0x8080, 0))
+        return (*pp = tc_get(p, v)) != NULL;
+    uint64_t two = (w >> 7) & 1;           /* byte 0 continues */
+    *v = (w & 0x7f) | ((w >> 1) & 0x3f80) * two;
+    *pp = p + 1 + two;
+    return 1;
+}
+
+static const char E_OVERLONG[] = "varint longer than 10 bytes";
+
+/* The event's in_ptr from its INREF value x (reading PTR when x == 1) in
+ * the chunk's reference mode, updating ptr, inext and the model.  NULL or
+ * the reason the chunk is corrupt. */
+static inline __attribute__((always_inline)) const char *
+dec_in(tc_model *m, unsigned mode, uint64_t x, const uint8_t **cptr, uint32_t nalloc,
+       uint32_t *inext, unsigned shift, uint64_t *ptr, uint64_t *in)
+{
+    if (x >= 2) {
+        int64_t k = ref_slot(mode, x, nalloc, inext);
+        if (__builtin_expect(k < 0, 0))
+            return "pointer reference outside the chunk's allocations";
+        *in = m->ring[k];
+        stk_push(m, m->ring_cls[k], *in);
+        *ptr = *in >> shift;
+    } else if (x == 1) {
+        if (!rd(cptr, &x))
+            return E_OVERLONG;
+        *ptr += (uint64_t)tc_unzz(x);
+        *in = *ptr << shift;
+    } else {
+        *in = 0;
+    }
+    return NULL;
+}
+
+/* The result out_ptr of an allocation of class c from its OUT value x,
+ * updating ptr and the model.  NULL or the reason the chunk is corrupt. */
+static inline __attribute__((always_inline)) const char *
+dec_out(tc_model *m, unsigned mode, unsigned c, uint64_t x, uint32_t *nalloc, unsigned shift,
+        uint64_t *ptr, uint64_t *out)
+{
+    if (x < TC_STACK) {
+        unsigned depth = m->stk_n[c];
+        if (__builtin_expect(x >= depth, 0))
+            return "reuse reference to an empty slot";
+        if (x == 0) {                      /* the usual case: stk_take(m, c, 0) */
+            unsigned h = m->stk_head[c];
+            *out = m->stk[c][h];
+            m->stk_head[c] = (uint8_t)((h - 1) & (TC_STACK - 1));
+            m->stk_n[c] = (uint8_t)(depth - 1);
+        } else {
+            *out = stk_take(m, c, (unsigned)x);
+        }
+        *ptr = *out >> shift;
+    } else {
+        *ptr += (uint64_t)tc_unzz(x - TC_STACK);
+        *out = *ptr << shift;
+    }
+    m->ring[*nalloc & ring_mask(mode)] = *out;
+    m->ring_cls[*nalloc & ring_mask(mode)] = (uint8_t)c;
+    ++*nalloc;
+    return NULL;
+}
+
+/* Stores the fields of an event after seq and ts_ns: the values, then
+ * tail's 16 bytes (tid, site, err, op and the padding). */
+static inline __attribute__((always_inline)) void
+put_body(hak_event *v, uint64_t size, uint64_t nmemb, uint64_t align, uint64_t in,
+         uint64_t out, const tc_tail *tail)
+{
+    v->size = size;
+    v->nmemb = nmemb;
+    v->align = align;
+    v->in_ptr = in;
+    v->out_ptr = out;
+    memcpy((char *)v + offsetof(hak_event, tid), tail, sizeof *tail);
+}
+
+/* One event that is not a flag-free malloc or free (its seq and ts_ns are
+ * already in v): the general decoder, on d's cursors and model state
+ * (dec_ops writes its copies back before the call and reloads them after).
+ * Kept out of line so the hot loop in dec_ops keeps its few cursors in
+ * registers.  0, or -1 with d->err set. */
+static __attribute__((noinline)) int dec_generic(tc_dec *d, hak_event *v, unsigned f)
+{
     unsigned op = f & 15;
+    if (!op || op >= HAK_OP_COUNT_) {
+        d->err = "invalid op";
+        return -1;
+    }
+    const uint8_t **c = d->c;
+    tc_tail tail = d->tail[op];
     uint64_t x;
     if (f & TC_F_SITE) {
-        RD(csite, x);
+        if (!rd(&c[TC_SITE], &x))
+            goto overlong;
         if (x > UINT32_MAX) {
             d->err = "site id out of range";
-            goto fail;
+            return -1;
         }
-        md->site[op] = (uint32_t)x;
+        d->tail[op].site = tail.site = (uint32_t)x;
     }
-    int32_t err = 0;
     if (f & TC_F_ERR) {
-        RD(cerr, x);
-        err = (int32_t)tc_unzz(x);
+        if (!rd(&c[TC_ERR], &x))
+            goto overlong;
+        tail.err = (int32_t)tc_unzz(x);
     }
     uint64_t size = 0, nmemb = 0, align = 0, in = 0, out = 0;
     if (f & TC_F_RAW) {
-        RD(craw, size);
-        RD(craw, nmemb);
-        RD(craw, align);
-        RD(craw, in);
-        RD(craw, out);
+        if (!rd(&c[TC_RAW], &size) || !rd(&c[TC_RAW], &nmemb) || !rd(&c[TC_RAW], &align)
+            || !rd(&c[TC_RAW], &in) || !rd(&c[TC_RAW], &out))
+            goto overlong;
     } else {
         unsigned m = op_mask[op];
-        if (m & M_SIZE)
-            RD(csize, size);
+        if ((m & M_SIZE) && !rd(&c[TC_SIZE], &size))
+            goto overlong;
         if (m & M_AUX) {
-            RD(caux, x);
+            if (!rd(&c[TC_AUX], &x))
+                goto overlong;
             unsigned a = op_aux[op];
             if (a == AUX_NMEMB) nmemb = x;
             else if (a == AUX_ALIGN) align = x;
             else in = x;
         }
         if (m & M_IN) {
-            RD(cin, x);
-            if (x >= 2) {
-                int64_t k = ref_slot(d->mode, x, nalloc, &d->inext);
-                if (__builtin_expect(k < 0, 0)) {
-                    d->err = "pointer reference outside the chunk's allocations";
-                    goto fail;
-                }
-                in = md->ring[k];
-                stk_push(md, md->ring_cls[k], in);
-                ptr = in >> shift;
-            } else if (x == 1) {
-                RD(cptr, x);
-                ptr += (uint64_t)tc_unzz(x);
-                in = ptr << shift;
-            }
+            if (!rd(&c[TC_INREF], &x))
+                goto overlong;
+            if ((d->err = dec_in(&d->m, d->mode, x, &c[TC_PTR], d->nalloc, &d->inext, d->shift,
+                                 &d->ptr, &in)))
+                return -1;
         }
         if ((m & M_OUT) && !(f & TC_F_NULL)) {
-            unsigned c = tc_class(alloc_bytes(m, nmemb, size));
-            RD(cout, x);
-            if (x < TC_STACK) {
-                if (__builtin_expect(x >= md->stk_n[c], 0)) {
-                    d->err = "reuse reference to an empty slot";
-                    goto fail;
-                }
-                out = stk_take(md, c, (unsigned)x);
-                ptr = out >> shift;
-            } else {
-                ptr += (uint64_t)tc_unzz(x - TC_STACK);
-                out = ptr << shift;
-            }
-            md->ring[nalloc & rmask] = out;
-            md->ring_cls[nalloc & rmask] = (uint8_t)c;
-            nalloc++;
+            unsigned cls = tc_class(alloc_bytes(m, nmemb, size));
+            if (!rd(&c[TC_OUT], &x))
+                goto overlong;
+            if ((d->err = dec_out(&d->m, d->mode, cls, x, &d->nalloc, d->shift, &d->ptr, &out)))
+                return -1;
         }
     }
-    v->seq = seq;
-    v->ts_ns = ts * unit;
-    v->size = size;
-    v->nmemb = nmemb;
-    v->align = align;
-    v->in_ptr = in;
-    v->out_ptr = out;
-    v->tid = tid;
-    v->site = md->site[op];
-    v->err = err;
-    v->op = (uint8_t)op;
-    d->c[TC_SIZE] = csize;
-    d->c[TC_AUX] = caux;
-    d->c[TC_INREF] = cin;
-    d->c[TC_PTR] = cptr;
-    d->c[TC_OUT] = cout;
-    d->c[TC_SITE] = csite;
-    d->c[TC_ERR] = cerr;
-    d->c[TC_RAW] = craw;
-    d->ptr = ptr;
-    d->nalloc = nalloc;
+    put_body(v, size, nmemb, align, in, out, &tail);
     return 0;
 overlong:
-    d->err = "varint longer than 10 bytes";
-fail:
+    d->err = E_OVERLONG;
     return -1;
 }
 
-/* Decodes n <= TC_BATCH events.  A failed batch leaves d's cursors and
- * state where the batch started (so no later call can run a cursor past
- * the padding). */
-static long dec_batch(tc_dec *d, hak_event *ev, size_t n)
-{
-    const uint8_t *save[TC_NCOL];
-    memcpy(save, d->c, sizeof save);
-    const uint64_t ptr0 = d->ptr;
-    const uint32_t nalloc0 = d->nalloc, inext0 = d->inext;
-    const uint8_t *cop = d->c[TC_OP], *cseq = d->c[TC_SEQ], *cts = d->c[TC_TS],
-                  *csize = d->c[TC_SIZE], *cin = d->c[TC_INREF], *cptr = d->c[TC_PTR],
-                  *cout = d->c[TC_OUT];
-    uint64_t seq = d->seq, ts = d->ts, ptr = d->ptr;
-    uint32_t nalloc = d->nalloc, inext = d->inext;
-    const unsigned shift = d->shift, mode = d->mode;
-    const uint32_t rmask = d->rmask;
-    const uint64_t unit = d->ts_unit;
-    const uint32_t tid = d->tid;
-    tc_model *md = &d->m;
-    uint64_t x;
+/* unzz8[b] = tc_unzz(b) for one-byte varints b < 0x80. */
+static const int8_t unzz8[128] = {
+#define Z4(b) (int8_t)(((b) >> 1) ^ -((b) & 1)), (int8_t)(((b + 1) >> 1) ^ -((b + 1) & 1)), \
+              (int8_t)(((b + 2) >> 1) ^ -((b + 2) & 1)), (int8_t)(((b + 3) >> 1) ^ -((b + 3) & 1))
+#define Z16(b) Z4(b), Z4(b + 4), Z4(b + 8), Z4(b + 12)
+    Z16(0), Z16(16), Z16(32), Z16(48), Z16(64), Z16(80), Z16(96), Z16(112)
+#undef Z16
+#undef Z4
+};
 
+/* Pass 1 of a batch: seq and ts_ns of events ev[0..n), from the SEQ and
+ * TS columns, with the column shortcuts `mode` (a constant in each
+ * instantiation).  Returns how many events it decoded: n, or the index of
+ * the first event with an overlong varint. */
+static inline __attribute__((always_inline)) size_t dec_times(tc_dec *d, hak_event *ev,
+                                                               size_t n, unsigned mode)
+{
+    const uint8_t *cseq = d->c[TC_SEQ], *cts = d->c[TC_TS];
+    uint64_t seq = d->seq, ts = d->ts, x;
+    const uint64_t unit = d->ts_unit;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (mode & DM_SEQ) {
+            seq++;
+        } else {
+            if (!rd(&cseq, &x))
+                break;
+            seq += (uint64_t)tc_unzz(x) + 1;
+        }
+        if (mode & DM_TS) {
+            ts += (uint64_t)(int64_t)unzz8[cts[i]];
+        } else {
+            if (!rd(&cts, &x))
+                break;
+            ts += (uint64_t)tc_unzz(x);
+        }
+        ev[i].seq = seq;
+        ev[i].ts_ns = ts * unit;
+    }
+    d->c[TC_SEQ] = mode & DM_SEQ ? cseq + i : cseq;
+    d->c[TC_TS] = mode & DM_TS ? cts + i : cts;
+    d->seq = seq;
+    d->ts = ts;
+    return i;
+}
+
+/* Pass 2 of a batch: the other fields of events ev[0..n), by op.  The two
+ * ops that make up most streams, malloc and free without flags, are decoded
+ * here with the cursors they use in registers; everything else goes to
+ * dec_generic.  shift_c is the chunk's pointer shift when it is a constant
+ * in this instantiation (the usual 4: 16-byte aligned blocks), or
+ * SHIFT_ANY; mode is the chunk's reference mode, a constant in each
+ * instantiation.  0, or -1 with d->err set. */
+#define SHIFT_ANY 64u
+static inline __attribute__((always_inline)) int dec_ops_shift(tc_dec *d, hak_event *ev,
+                                                                size_t n, unsigned shift_c,
+                                                                unsigned mode)
+{
+    const uint8_t *cop = d->c[TC_OP], *csize = d->c[TC_SIZE], *cin = d->c[TC_INREF],
+                  *cout = d->c[TC_OUT];
+    uint64_t ptr = d->ptr, x;
+    uint32_t nalloc = d->nalloc, inext = d->inext;
+    const unsigned shift = shift_c == SHIFT_ANY ? d->shift : shift_c;
+    tc_model *md = &d->m;
+    const char *why;
     for (size_t i = 0; i < n; i++) {
         hak_event *v = &ev[i];
-        unsigned f = *cop++;
-        unsigned op = f & 15;
-        if (__builtin_expect(!op || op >= HAK_OP_COUNT_, 0)) {
-            d->err = "invalid op";
-            goto fail;
-        }
-        RD(cseq, x);
-        seq += (uint64_t)tc_unzz(x) + 1;
-        RD(cts, x);
-        ts += (uint64_t)tc_unzz(x);
-        /* Fast paths for the two ops that make up most streams, with no
-         * flags: what the generic code below does for them, minus the
-         * op_mask tests and the zero-filled temporaries. */
+        unsigned f = cop[i];
         if (f == HAK_OP_FREE) {
-            uint64_t in = 0;
-            RD(cin, x);
-            if (x >= 2) {
-                int64_t k = ref_slot(mode, x, nalloc, &inext);
-                if (__builtin_expect(k < 0, 0)) {
-                    d->err = "pointer reference outside the chunk's allocations";
-                    goto fail;
-                }
-                in = md->ring[k];
-                stk_push(md, md->ring_cls[k], in);
-                ptr = in >> shift;
-            } else if (x == 1) {
-                RD(cptr, x);
-                ptr += (uint64_t)tc_unzz(x);
-                in = ptr << shift;
-            }
-            *v = (hak_event){.seq = seq, .ts_ns = ts * unit, .in_ptr = in, .tid = tid,
-                             .site = md->site[HAK_OP_FREE], .op = HAK_OP_FREE};
+            uint64_t in;
+            if (!rd12(&cin, &x))
+                goto overlong;
+            /* PTR (explicit pointers) is rare: its cursor stays in d. */
+            if ((why = dec_in(md, mode, x, &d->c[TC_PTR], nalloc, &inext, shift, &ptr, &in)))
+                goto fail;
+            put_body(v, 0, 0, 0, in, 0, &d->tail[HAK_OP_FREE]);
             continue;
         }
         if (f == HAK_OP_MALLOC) {
             uint64_t size, out;
-            RD(csize, size);
-            unsigned c = tc_class(size);
-            RD(cout, x);
-            if (x < TC_STACK) {
-                if (__builtin_expect(x >= md->stk_n[c], 0)) {
-                    d->err = "reuse reference to an empty slot";
-                    goto fail;
-                }
-                out = stk_take(md, c, (unsigned)x);
-                ptr = out >> shift;
-            } else {
-                ptr += (uint64_t)tc_unzz(x - TC_STACK);
-                out = ptr << shift;
-            }
-            md->ring[nalloc & rmask] = out;
-            md->ring_cls[nalloc & rmask] = (uint8_t)c;
-            nalloc++;
-            *v = (hak_event){.seq = seq, .ts_ns = ts * unit, .size = size, .out_ptr = out,
-                             .tid = tid, .site = md->site[HAK_OP_MALLOC], .op = HAK_OP_MALLOC};
+            if (!rd12(&csize, &size) || !rd(&cout, &x))
+                goto overlong;
+            if ((why = dec_out(md, mode, tc_class(size), x, &nalloc, shift, &ptr, &out)))
+                goto fail;
+            put_body(v, size, 0, 0, 0, out, &d->tail[HAK_OP_MALLOC]);
             continue;
         }
         d->c[TC_SIZE] = csize;
         d->c[TC_INREF] = cin;
-        d->c[TC_PTR] = cptr;
         d->c[TC_OUT] = cout;
         d->ptr = ptr;
         d->nalloc = nalloc;
         d->inext = inext;
-        if (dec_generic(d, v, f, seq, ts))
-            goto fail;
+        if (dec_generic(d, v, f))
+            return -1;
         csize = d->c[TC_SIZE];
         cin = d->c[TC_INREF];
-        cptr = d->c[TC_PTR];
         cout = d->c[TC_OUT];
         ptr = d->ptr;
         nalloc = d->nalloc;
         inext = d->inext;
     }
-    d->c[TC_OP] = cop;
-    d->c[TC_SEQ] = cseq;
-    d->c[TC_TS] = cts;
+    d->c[TC_OP] = cop + n;
     d->c[TC_SIZE] = csize;
     d->c[TC_INREF] = cin;
-    d->c[TC_PTR] = cptr;
     d->c[TC_OUT] = cout;
+    d->ptr = ptr;
+    d->nalloc = nalloc;
+    d->inext = inext;
+    return 0;
+overlong:
+    why = E_OVERLONG;
+fail:
+    d->err = why;
+    return -1;
+}
+
+static int dec_ops(tc_dec *d, hak_event *ev, size_t n)
+{
+    if (d->mode == TC_MODE_INDEX)
+        return d->shift == 4 ? dec_ops_shift(d, ev, n, 4, TC_MODE_INDEX)
+                             : dec_ops_shift(d, ev, n, SHIFT_ANY, TC_MODE_INDEX);
+    return d->shift == 4 ? dec_ops_shift(d, ev, n, 4, TC_MODE_DIST)
+                         : dec_ops_shift(d, ev, n, SHIFT_ANY, TC_MODE_DIST);
+}
+
+/* Decodes n <= TC_BATCH events in two passes (times, then ops) with the
+ * column shortcuts `mode`.  Errors are reported for the first bad event in
+ * event order, as a one-pass decoder would: an event's op is checked, then
+ * its seq and ts, then the rest.  A failed batch leaves d's cursors and
+ * state where the batch started (so no later call can run a cursor past
+ * the padding). */
+static inline __attribute__((always_inline)) long dec_batch_mode(tc_dec *d, hak_event *ev,
+                                                                  size_t n, unsigned mode)
+{
+    const uint8_t *save[TC_NCOL];
+    memcpy(save, d->c, sizeof save);
+    const uint64_t seq0 = d->seq, ts0 = d->ts, ptr0 = d->ptr;
+    const uint32_t nalloc0 = d->nalloc, inext0 = d->inext;
+    size_t m = dec_times(d, ev, n, mode);
+    if (dec_ops(d, ev, m))
+        goto fail;
+    if (m < n) {                       /* event m has a bad seq or ts varint */
+        unsigned op = d->c[TC_OP][0] & 15;
+        d->err = op && op < HAK_OP_COUNT_ ? E_OVERLONG : "invalid op";
+        goto fail;
+    }
     for (int k = 0; k < TC_NCOL; k++)
         if (d->c[k] > d->end[k]) {
             d->err = "column ends before its events";
             goto fail;
         }
-    d->seq = seq;
-    d->ts = ts;
-    d->ptr = ptr;
-    d->nalloc = nalloc;
-    d->inext = inext;
     return (long)n;
-overlong:
-    d->err = "varint longer than 10 bytes";
 fail:
     memcpy(d->c, save, sizeof save);
+    d->seq = seq0;
+    d->ts = ts0;
     d->ptr = ptr0;
     d->nalloc = nalloc0;
     d->inext = inext0;
     return -1;
+}
+
+static long dec_batch(tc_dec *d, hak_event *ev, size_t n)
+{
+    unsigned mode = 0;
+    if (d->c[TC_SEQ] >= d->seq_ones && (size_t)(d->end[TC_SEQ] - d->c[TC_SEQ]) == d->left)
+        mode |= DM_SEQ;
+    if (d->c[TC_TS] >= d->ts_ones && (size_t)(d->end[TC_TS] - d->c[TC_TS]) == d->left)
+        mode |= DM_TS;
+    switch (mode) {
+    case DM_SEQ | DM_TS: return dec_batch_mode(d, ev, n, DM_SEQ | DM_TS);
+    case DM_SEQ: return dec_batch_mode(d, ev, n, DM_SEQ);
+    case DM_TS: return dec_batch_mode(d, ev, n, DM_TS);
+    default: return dec_batch_mode(d, ev, n, 0);
+    }
 }
 
 long tc_dec_run(tc_dec *d, hak_event *ev, size_t max)

@@ -1,6 +1,7 @@
 /* trace_encode.c - the event-chunk encoder: events -> columns (before zstd).
  * The model it shares with the decoder is in trace_model.h. */
 #include "trace_codec.h"
+#include "trace_encref.h"
 #include "trace_fmt.h"
 #include "trace_model.h"
 
@@ -19,72 +20,29 @@ static const uint8_t col_max[TC_NCOL] = {
  * The encoder runs the model of trace_model.h (ring of the chunk's
  * allocations, per-class stacks of freed blocks) in a form suited to its
  * own questions, which are lookups by pointer rather than by position:
- * - a hash map gives, for every pointer an allocation of the chunk
- *   returned, the number and size class of the latest such allocation
- *   (its ring entry), so a free finds its reference in either mode however
- *   old the block is, and the stack its block goes to;
+ * - a pointer map or cache (trace_encref.h) gives the number and size class
+ *   of the latest allocation that returned a pointer (its ring entry), so a
+ *   free finds its reference and the stack its block goes to;
  * - each class's stack is a ring of TC_STACK slots in which every slot
  *   beyond the stack's depth holds 0 (never a coded pointer: NULL results
  *   and frees of NULL never reach the stacks), so a search needs no depth
  *   and a hit is always a valid position.
  * Both answer exactly what the decoder's tc_model would, event by event. */
-#define COL_SLACK 16u              /* put_var may write one byte past a column's end */
+#define COL_SLACK 16u
+#define PREFETCH_EVENTS 32              /* put_var may write one byte past a column's end */
 typedef struct enc_model {
     uint64_t stk[TC_NCLASS][TC_STACK];   /* freed blocks per class, 0 = empty */
     uint8_t stk_head[TC_NCLASS];         /* slot of the most recent entry */
     uint32_t site[16];                   /* previous site per op */
 } enc_model;
 
-/* The pointer map: open addressing with linear probing over twice as many
- * slots as a chunk has events, so the load stays <= 1/2 and every probe
- * ends at the pointer's slot or an empty one.  Slots written by earlier
- * passes count as empty (their generation differs), so a pass starts
- * without clearing 2 MiB. */
-#define MAP_BITS 17
-#define MAP_SIZE (1u << MAP_BITS)
-_Static_assert(MAP_SIZE >= 2 * TF_CHUNK_EVENTS, "pointer map load <= 1/2");
-typedef struct map_slot {          /* latest allocation that returned ptr: */
-    uint64_t ptr;
-    uint32_t gen;                  /* the pass that wrote the slot */
-    uint32_t num_cls;              /* its number in the chunk << 8 | size class */
-} map_slot;
-
-/* Estimated size of the chunk's references to its allocations in each
- * mode, in units of half an Elias-gamma code (a value v >= 1 counts its
- * bit length; gamma takes twice that, minus one): zstd's entropy coder
- * makes frequent small values nearly free and spreads long random ones
- * over more bits, which the gamma length ranks the same way.  A reference
- * that distance mode cannot make counts as its explicit pointer delta. */
-typedef struct mode_cost {
-    uint64_t bits[2];              /* [enum tc_mode] */
-} mode_cost;
-
 struct tc_enc {
     uint8_t *col[TC_NCOL];
-    map_slot *map;                 /* [MAP_SIZE] */
-    uint32_t gen;                  /* the current pass, never 0 */
+    enc_refs refs;
     enc_model m;
     unsigned shift;                /* guess for the next chunk's ptr_shift */
-    unsigned mode;                 /* guess for the next chunk's mode */
-    int force_mode;                /* -1, or the mode of every chunk (tests) */
+    mode_pick pick;                /* ...and for its reference mode */
 };
-
-/* p's slot: the one holding it in pass gen, or the empty one it goes to. */
-static inline map_slot *map_probe(map_slot *map, uint32_t gen, uint64_t p)
-{
-    unsigned s = (unsigned)(((p >> 4) * 0x9e3779b97f4a7c15ull) >> (64 - MAP_BITS));
-    for (;;) {
-        map_slot *x = &map[s];
-        if (x->gen != gen || x->ptr == p)
-            return x;
-        s = (s + 1) & (MAP_SIZE - 1);
-    }
-}
-
-static inline unsigned bitlen(uint64_t v)   /* v >= 1 */
-{
-    return 64 - (unsigned)__builtin_clzll(v);
-}
 
 tc_enc *tc_enc_new(void)
 {
@@ -92,9 +50,8 @@ tc_enc *tc_enc_new(void)
     if (!e)
         return NULL;
     e->shift = 4;   /* malloc results are 16-byte aligned */
-    e->mode = TC_MODE_DIST;
-    e->force_mode = -1;
-    if (!(e->map = calloc(MAP_SIZE, sizeof *e->map))) {
+    e->pick = (mode_pick){.mode = TC_MODE_DIST, .force = -1};
+    if (refs_init(&e->refs)) {
         free(e);
         return NULL;
     }
@@ -114,7 +71,7 @@ void tc_enc_free(tc_enc *e)
         return;
     for (int c = 0; c < TC_NCOL; c++)
         free(e->col[c]);
-    free(e->map);
+    refs_fini(&e->refs);
     free(e);
 }
 
@@ -137,9 +94,11 @@ static inline int fits(const hak_event *v)
 static inline uint8_t *put_var(uint8_t *p, uint64_t v)
 {
     if (__builtin_expect(v < 0x4000, 1)) {
-        unsigned two = v >= 0x80;
-        p[0] = (uint8_t)(v | (uint64_t)two << 7);
-        p[1] = (uint8_t)(v >> 7);
+        uint32_t x = (uint32_t)v, two = x >= 0x80;
+        /* low 7 bits, continuation bit, then the high 7 bits a byte up */
+        uint32_t w = x + (x & 0x3f80) + (two << 7);
+        p[0] = (uint8_t)w;         /* one 16-bit store on little-endian */
+        p[1] = (uint8_t)(w >> 8);
         return p + 1 + two;
     }
     return tc_put(p, v);
@@ -147,102 +106,92 @@ static inline uint8_t *put_var(uint8_t *p, uint64_t v)
 
 void tc_enc_force_mode(tc_enc *e, int mode)
 {
-    e->force_mode = mode;
+    e->pick.force = mode;
 }
 
 static long encode_pass(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit,
-                        unsigned shift, unsigned mode, tc_cols *out, uint64_t *any_out,
-                        mode_cost *cost);
-
-/* The mode to encode a chunk in after a pass in `mode` estimated `c`: the
- * other one only when it saves at least 1/8 of the estimate (and a few
- * bytes), so chunks near break-even do not cost a second pass. */
-static unsigned better_mode(const mode_cost *c, unsigned mode)
-{
-    uint64_t cur = c->bits[mode], alt = c->bits[mode ^ 1];
-    return alt + cur / 8 + 256 < cur ? mode ^ 1 : mode;
-}
+                        unsigned shift, unsigned mode, int est, tc_cols *out,
+                        uint64_t *any_out, mode_cost *cost);
 
 int tc_encode(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit, tc_cols *out,
               size_t *bad)
 {
-    /* ptr_shift is the common trailing zeros of the coded pointers, and
-     * the mode the cheaper coding of references by mode_cost's estimate.
-     * Guess both from the previous chunk and check them in the same pass
-     * (the events are read once); encode again only when a guess was
-     * wrong, which in a steady stream is rare. */
+    /* ptr_shift is the common trailing zeros of the coded pointers, and the
+     * reference mode the cheaper one by mode_cost's estimate (see
+     * trace_encref.h).  Guess both from the previous chunk and check them
+     * in the same pass (the events are read once); encode again only when
+     * a guess was wrong, which in a steady stream is rare. */
     uint64_t any = 0;
     mode_cost cost;
-    unsigned mode = e->force_mode >= 0 ? (unsigned)e->force_mode : e->mode;
-    long r = encode_pass(e, ev, n, ts_unit, e->shift, mode, out, &any, &cost);
+    int est;
+    unsigned mode = pick_first(&e->pick, &est);
+    long r = encode_pass(e, ev, n, ts_unit, e->shift, mode, est, out, &any, &cost);
     if (r == -1) {
         unsigned shift = any ? (unsigned)__builtin_ctzll(any) : 0;
         e->shift = shift > 32 ? 32 : shift;
-        if (e->force_mode < 0)
-            mode = better_mode(&cost, mode);
-        r = encode_pass(e, ev, n, ts_unit, e->shift, mode, out, &any, &cost);
-    } else if (r == -2 && e->force_mode < 0 && better_mode(&cost, mode) != mode) {
+        mode = pick_better(&cost, mode);
+        r = encode_pass(e, ev, n, ts_unit, e->shift, mode, est, out, &any, &cost);
+    } else if (r == -2 && pick_better(&cost, mode) != mode) {
         mode ^= 1;
-        r = encode_pass(e, ev, n, ts_unit, e->shift, mode, out, &any, &cost);
+        r = encode_pass(e, ev, n, ts_unit, e->shift, mode, est, out, &any, &cost);
     }
     if (r >= 0) {
         *bad = (size_t)r;
         return -1;
     }
-    e->mode = cost.bits[TC_MODE_INDEX] < cost.bits[TC_MODE_DIST] ? TC_MODE_INDEX
-                                                                 : TC_MODE_DIST;
+    pick_learn(&e->pick, &cost);
     return 0;
 }
 
-/* The running state of one pass: column cursors, the delta bases and the
- * reference-mode state. */
-typedef struct cursor {
-    uint8_t *c[TC_NCOL];
-    uint64_t ptr;                  /* previous coded pointer >> shift */
+/* The running state of one pass: column cursors and the delta bases. */
+typedef struct cursor {           /* one named field per column (an array
+                                    indexed in a loop would keep GCC from
+                                    holding them in registers) */
+    uint8_t *op, *seq, *ts, *size, *aux, *in, *ptr, *out, *site, *err, *raw;
+    uint64_t prev;                 /* previous coded pointer >> shift */
     uint32_t nalloc;               /* allocations so far in the chunk */
     uint32_t inext;                /* index mode: number after the last reference */
-    uint32_t gen;                  /* = e->gen */
-    unsigned shift, mode;
-    mode_cost cost;                /* both modes' estimates so far */
+    uint32_t base;                 /* refs number of allocation 0 (refs_begin) */
+    unsigned shift;
+    int est;                       /* price references in both modes? */
+    mode_cost cost;
 } cursor;
 
 /* A consumed pointer (free, realloc input): a reference to the chunk's
- * allocation that returned it (ref_slot in trace_model.h, per mode) when
- * the map knows it and the mode can reach it (its block then goes on its
- * class's stack), else a delta; NULL is 0.  Every reference is priced in
- * both modes, which is how tc_encode picks the mode. */
+ * allocation that returned it (ref_slot in trace_model.h: by distance or
+ * by index, per how) when it is known and the mode can reach it (its block
+ * then goes on its class's stack), else a delta; NULL is 0. */
 static inline __attribute__((always_inline)) void
-put_in_ptr(tc_enc *e, cursor *k, uint64_t p)
+put_in_ptr(tc_enc *e, cursor *k, uint64_t p, unsigned how)
 {
     if (!p) {
-        *k->c[TC_INREF]++ = 0;
+        *k->in++ = 0;
         return;
     }
-    const map_slot *x = map_probe(e->map, k->gen, p);
-    uint64_t prev = k->ptr;
-    k->ptr = p >> k->shift;
-    if (x->gen == k->gen) {
-        uint32_t num = x->num_cls >> 8, d = k->nalloc - num;
-        uint64_t iref = tc_zz((int64_t)num - (int64_t)k->inext);
-        k->inext = num + 1;
-        k->cost.bits[TC_MODE_INDEX] += bitlen(iref + 1);
-        if (d <= TC_RING)
-            k->cost.bits[TC_MODE_DIST] += bitlen(d);
-        else
-            k->cost.bits[TC_MODE_DIST] += 1 + bitlen(tc_zz((int64_t)(k->ptr - prev)) + 1);
-        if (k->mode == TC_MODE_INDEX || d <= TC_RING) {
+    unsigned c;
+    int64_t num = refs_find(&e->refs, how, k->base, p, &c);
+    uint64_t prev = k->prev;
+    k->prev = p >> k->shift;
+    if (num >= 0) {
+        uint32_t d = k->nalloc - (uint32_t)num;
+        uint64_t iref = 0;
+        if (how != REF_CACHE) {
+            iref = tc_zz(num - (int64_t)k->inext);
+            k->inext = (uint32_t)num + 1;
+            if (how == REF_DIST || k->est)
+                mode_price(&k->cost, iref, d, tc_zz((int64_t)(k->prev - prev)));
+        }
+        if (how == REF_INDEX || d <= TC_RING) {
             enc_model *md = &e->m;
-            unsigned c = x->num_cls & 0xff;
             unsigned h = (md->stk_head[c] + 1) & (TC_STACK - 1);
             md->stk_head[c] = (uint8_t)h;          /* overwrites the oldest when full */
             md->stk[c][h] = p;
-            k->c[TC_INREF] = put_var(k->c[TC_INREF],
-                                     k->mode == TC_MODE_INDEX ? iref + 2 : (uint64_t)d + 1);
+            k->in = put_var(k->in, how == REF_INDEX ? iref + 2 : (uint64_t)d + 1);
             return;
         }
     }
-    *k->c[TC_INREF]++ = 1;
-    k->c[TC_PTR] = put_var(k->c[TC_PTR], tc_zz((int64_t)(k->ptr - prev)));
+    *k->in++ = 1;
+    k->ptr = put_var(k->ptr, tc_zz((int64_t)(k->prev - prev)));
 }
 
 /* Position of p in class stack s with top slot h, 0 = top; TC_STACK when
@@ -271,137 +220,173 @@ static inline void stk_remove(enc_model *md, unsigned c, unsigned i)
  * freed blocks when found there, else a delta offset by TC_STACK.  It then
  * enters the ring as allocation number nalloc. */
 static inline __attribute__((always_inline)) void
-put_out_ptr(tc_enc *e, cursor *k, uint64_t p, unsigned c)
+put_out_ptr(tc_enc *e, cursor *k, uint64_t p, unsigned c, unsigned how)
 {
     enc_model *md = &e->m;
     unsigned i = stk_find(md->stk[c], md->stk_head[c], p);
     if (i < TC_STACK) {
         stk_remove(md, c, i);
-        *k->c[TC_OUT]++ = (uint8_t)i;
+        *k->out++ = (uint8_t)i;
     } else {
-        k->c[TC_OUT] = put_var(k->c[TC_OUT], tc_zz((int64_t)((p >> k->shift) - k->ptr)) + TC_STACK);
+        k->out = put_var(k->out, tc_zz((int64_t)((p >> k->shift) - k->prev)) + TC_STACK);
     }
-    k->ptr = p >> k->shift;
-    map_slot *x = map_probe(e->map, k->gen, p);
-    x->ptr = p;
-    x->gen = k->gen;
-    x->num_cls = k->nalloc << 8 | c;
+    k->prev = p >> k->shift;
+    refs_note(&e->refs, how, k->base, p, k->nalloc, c);
     k->nalloc++;
 }
 
 /* Any event, with the format's generic rules (flags, RAW, op layouts). */
 static inline __attribute__((always_inline)) unsigned
-put_event(tc_enc *e, cursor *k, const hak_event *v)
+put_event(tc_enc *e, cursor *k, const hak_event *v, unsigned how)
 {
     enc_model *md = &e->m;
     unsigned op = v->op, f = op;
     if (v->site != md->site[op]) {
         f |= TC_F_SITE;
-        k->c[TC_SITE] = tc_put(k->c[TC_SITE], v->site);
+        k->site = tc_put(k->site, v->site);
         md->site[op] = v->site;
     }
     if (v->err) {
         f |= TC_F_ERR;
-        k->c[TC_ERR] = tc_put(k->c[TC_ERR], tc_zz(v->err));
+        k->err = tc_put(k->err, tc_zz(v->err));
     }
     if (!fits(v)) {
-        uint8_t *r = k->c[TC_RAW];
+        uint8_t *r = k->raw;
         r = tc_put(r, v->size);
         r = tc_put(r, v->nmemb);
         r = tc_put(r, v->align);
         r = tc_put(r, v->in_ptr);
-        k->c[TC_RAW] = tc_put(r, v->out_ptr);
+        k->raw = tc_put(r, v->out_ptr);
         return f | TC_F_RAW;
     }
     unsigned m = op_mask[op], a = op_aux[op];
     if (m & M_SIZE)
-        k->c[TC_SIZE] = tc_put(k->c[TC_SIZE], v->size);
+        k->size = tc_put(k->size, v->size);
     if (m & M_AUX)
-        k->c[TC_AUX] = tc_put(k->c[TC_AUX],
+        k->aux = tc_put(k->aux,
                               a == AUX_NMEMB ? v->nmemb : a == AUX_ALIGN ? v->align : v->in_ptr);
     if (m & M_IN)
-        put_in_ptr(e, k, v->in_ptr);
+        put_in_ptr(e, k, v->in_ptr, how);
     if (m & M_OUT) {
         if (!v->out_ptr)
             f |= TC_F_NULL;
         else
-            put_out_ptr(e, k, v->out_ptr, tc_class(alloc_bytes(m, v->nmemb, v->size)));
+            put_out_ptr(e, k, v->out_ptr, tc_class(alloc_bytes(m, v->nmemb, v->size)), how);
     }
     return f;
 }
 
-/* One encoding pass with a fixed shift and mode.  Returns the index of the
- * first event with an invalid op, -1 when all is well but some pointer is
- * not a multiple of 2^shift (see *any), or -2 when done.  *cost: both
- * modes' estimates (when not returning an index). */
-static long encode_pass(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit,
-                        unsigned shift, unsigned mode, tc_cols *out, uint64_t *any_out,
-                        mode_cost *cost)
+/* An event's time in ts units.  Division is slow: units that are powers of
+ * two (1 ns included) shift, and coarse units (usually the same or the next
+ * tick as the previous event) divide only on a jump. */
+static inline __attribute__((always_inline)) uint64_t
+ts_ticks(uint64_t ts_ns, uint64_t prev, uint32_t unit, unsigned ushift, int coarse)
 {
-    uint64_t any = 0;
-    /* Division is slow: units that are powers of two (1 ns included) shift. */
-    int ushift = (ts_unit & (ts_unit - 1)) ? -1 : __builtin_ctz(ts_unit);
-    enc_model *md = &e->m;
-    if (++e->gen == 0) {           /* wrapped: forget every earlier pass */
-        memset(e->map, 0, MAP_SIZE * sizeof *e->map);
-        e->gen = 1;
-    }
-    memset(md->stk, 0, sizeof md->stk);
-    memset(md->site, 0, sizeof md->site);
-    cursor k = {.shift = shift, .mode = mode, .gen = e->gen};
-    for (int c = 0; c < TC_NCOL; c++)
-        k.c[c] = e->col[c];
-    uint64_t pseq = n ? ev[0].seq - 1 : 0, pts = 0;
+    if (!coarse)
+        return ts_ns >> ushift;
+    uint64_t since = ts_ns - prev * unit;
+    return ts_ns >= prev * unit && since < 2ull * unit ? prev + (since >= unit)
+                                                      : ts_ns / unit;
+}
 
+/* The event loop of encode_pass, compiled once per kind of time unit and
+ * way of finding references (enum ref_how) so the loop does not test them.
+ * Returns the index of the first event with an invalid op, or -1. */
+static inline __attribute__((always_inline)) long
+encode_events(tc_enc *e, cursor *k, const hak_event *ev, size_t n, uint32_t unit,
+              unsigned ushift, int coarse, unsigned how, uint64_t *any_out)
+{
+    const uint32_t *site = e->m.site;
+    uint64_t nseq = n ? ev[0].seq : 0, pts = 0, any = 0;   /* nseq: seq expected next */
     for (size_t i = 0; i < n; i++) {
         const hak_event *v = &ev[i];
+        /* Events are 72 bytes and usually cold (a recorder block is filled
+         * by another thread): the hardware prefetcher alone leaves the loop
+         * waiting on memory, so ask ~32 events (2.3 KiB) ahead. */
+        __builtin_prefetch(v + PREFETCH_EVENTS);
         unsigned op = v->op;
         if (__builtin_expect(op - 1u >= HAK_OP_COUNT_ - 1u, 0))
             return (long)i;
-        k.c[TC_SEQ] = tc_put(k.c[TC_SEQ], tc_zz((int64_t)(v->seq - pseq - 1)));
-        pseq = v->seq;
-        uint64_t t;
-        if (ushift >= 0) {
-            t = v->ts_ns >> ushift;
-        } else {          /* coarse units: usually the same or the next tick */
-            uint64_t since = v->ts_ns - pts * ts_unit;
-            t = v->ts_ns >= pts * ts_unit && since < 2ull * ts_unit
-                ? pts + (since >= ts_unit) : v->ts_ns / ts_unit;
-        }
-        k.c[TC_TS] = put_var(k.c[TC_TS], tc_zz((int64_t)(t - pts)));
+        uint64_t dseq = v->seq - nseq;   /* events of other threads in between */
+        if (__builtin_expect(dseq < 64, 1))  /* zigzag of a small gap: one byte */
+            *k->seq++ = (uint8_t)(dseq << 1);
+        else
+            k->seq = tc_put(k->seq, tc_zz((int64_t)dseq));
+        nseq = v->seq + 1;
+        uint64_t t = ts_ticks(v->ts_ns, pts, unit, ushift, coarse);
+        k->ts = put_var(k->ts, tc_zz((int64_t)(t - pts)));
         pts = t;
         /* Fast paths for flag-free free and malloc events (same site as
          * the previous event of the op, no errno, only their own fields):
          * exactly what put_event writes for them. */
-        if (op == HAK_OP_FREE && v->site == md->site[HAK_OP_FREE]
+        if (op == HAK_OP_FREE && v->site == site[HAK_OP_FREE]
             && !(v->err | v->size | v->nmemb | v->align | v->out_ptr)) {
             any |= v->in_ptr;
-            put_in_ptr(e, &k, v->in_ptr);
-            *k.c[TC_OP]++ = (uint8_t)op;
+            put_in_ptr(e, k, v->in_ptr, how);
+            *k->op++ = (uint8_t)op;
             continue;
         }
-        if (op == HAK_OP_MALLOC && v->site == md->site[HAK_OP_MALLOC] && v->out_ptr
+        if (op == HAK_OP_MALLOC && v->site == site[HAK_OP_MALLOC] && v->out_ptr
             && !(v->err | v->nmemb | v->align | v->in_ptr)) {
             any |= v->out_ptr;
-            k.c[TC_SIZE] = put_var(k.c[TC_SIZE], v->size);
-            put_out_ptr(e, &k, v->out_ptr, tc_class(v->size));
-            *k.c[TC_OP]++ = (uint8_t)op;
+            k->size = put_var(k->size, v->size);
+            put_out_ptr(e, k, v->out_ptr, tc_class(v->size), how);
+            *k->op++ = (uint8_t)op;
             continue;
         }
         if (op != HAK_OP_THREAD_START)   /* its in_ptr is a thread index */
             any |= v->in_ptr | v->out_ptr;
-        *k.c[TC_OP]++ = (uint8_t)put_event(e, &k, v);
+        *k->op++ = (uint8_t)put_event(e, k, v, how);
     }
-
     *any_out = any;
+    return -1;
+}
+
+/* The time-unit instantiations of encode_events for one way of finding
+ * references. */
+static inline __attribute__((always_inline)) long
+encode_how(tc_enc *e, cursor *k, const hak_event *ev, size_t n, uint32_t ts_unit,
+           unsigned how, uint64_t *any)
+{
+    if (ts_unit & (ts_unit - 1))
+        return encode_events(e, k, ev, n, ts_unit, 0, 1, how, any);
+    return encode_events(e, k, ev, n, ts_unit, (unsigned)__builtin_ctz(ts_unit), 0, how, any);
+}
+
+/* One encoding pass with a fixed shift and reference mode, pricing both
+ * modes when est.  Returns the index of the first event with an invalid
+ * op, -1 when all is well but some pointer is not a multiple of 2^shift
+ * (see *any), or -2 when done; *cost has the estimate unless an index is
+ * returned. */
+static long encode_pass(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit,
+                        unsigned shift, unsigned mode, int est, tc_cols *out,
+                        uint64_t *any, mode_cost *cost)
+{
+    enc_model *md = &e->m;
+    memset(md->stk, 0, sizeof md->stk);
+    memset(md->site, 0, sizeof md->site);
+    uint8_t **col = e->col;
+    cursor k = {col[TC_OP], col[TC_SEQ], col[TC_TS], col[TC_SIZE], col[TC_AUX],
+                col[TC_INREF], col[TC_PTR], col[TC_OUT], col[TC_SITE], col[TC_ERR],
+                col[TC_RAW], .shift = shift, .base = refs_begin(&e->refs), .est = est};
+    unsigned how = pick_how(mode, est);
+    long bad = how == REF_CACHE ? encode_how(e, &k, ev, n, ts_unit, REF_CACHE, any)
+             : how == REF_DIST ? encode_how(e, &k, ev, n, ts_unit, REF_DIST, any)
+                               : encode_how(e, &k, ev, n, ts_unit, REF_INDEX, any);
+    refs_end(&e->refs, k.nalloc);
+    if (bad >= 0)
+        return bad;
     *cost = k.cost;
-    if (any & ((1ull << shift) - 1))
+    cost->on = how == REF_DIST || (how == REF_INDEX && est);
+    if (*any & ((1ull << shift) - 1))
         return -1;
     out->shift = shift;
     out->mode = mode;
+    uint8_t *ends[TC_NCOL] = {k.op, k.seq, k.ts, k.size, k.aux, k.in, k.ptr, k.out,
+                              k.site, k.err, k.raw};
     for (int c = 0; c < TC_NCOL; c++) {
-        out->p[c] = e->col[c];
-        out->len[c] = (size_t)(k.c[c] - e->col[c]);
+        out->p[c] = col[c];
+        out->len[c] = (size_t)(ends[c] - col[c]);
     }
     return -2;
 }

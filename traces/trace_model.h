@@ -74,9 +74,20 @@ ref_slot(unsigned mode, uint64_t r, uint32_t nalloc, uint32_t *inext)
         return (int64_t)(a & (TC_IRING - 1));
     }
     uint64_t back = r - 1;
-    if (__builtin_expect(back > nalloc || back > TC_RING, 0))
+    /* Two tests, not back > min(nalloc, TC_RING): cheaper, and both are
+     * predictable. */
+    if (__builtin_expect(back > TC_RING, 0))
+        return -1;
+    if (__builtin_expect(back > nalloc, 0))
         return -1;
     return (nalloc - (uint32_t)back) & (TC_RING - 1);
+}
+
+/* The ring's index mask: distance mode keeps the last TC_RING allocations,
+ * index mode all of the chunk's. */
+static inline uint32_t ring_mask(unsigned mode)
+{
+    return mode == TC_MODE_INDEX ? TC_IRING - 1 : TC_RING - 1;
 }
 static inline void model_reset(tc_model *m)
 {
