@@ -129,9 +129,9 @@ int tc_encode(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit, tc_col
     if (r == -1) {
         unsigned shift = any ? (unsigned)__builtin_ctzll(any) : 0;
         e->shift = shift > 32 ? 32 : shift;
-        mode = pick_better(&cost, mode);
+        mode = pick_better(&e->pick, &cost, mode);
         r = encode_pass(e, ev, n, ts_unit, e->shift, mode, est, out, &any, &cost);
-    } else if (r == -2 && pick_better(&cost, mode) != mode) {
+    } else if (r == -2 && pick_better(&e->pick, &cost, mode) != mode) {
         mode ^= 1;
         r = encode_pass(e, ev, n, ts_unit, e->shift, mode, est, out, &any, &cost);
     }

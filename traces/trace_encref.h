@@ -104,7 +104,7 @@ static inline unsigned refs_hash(uint64_t p, unsigned bits)
 
 /* The rest of a map search after home slot s held another pointer: rare at
  * load <= 1/2, so out of the encoder's loop. */
-static __attribute__((noinline)) ref_entry *map_probe_on(ref_entry *map, uint32_t base,
+static __attribute__((noinline, unused)) ref_entry *map_probe_on(ref_entry *map, uint32_t base,
                                                          uint64_t p, unsigned s)
 {
     for (;;) {
@@ -181,21 +181,22 @@ typedef struct mode_pick {
     unsigned mode;                 /* guess for the next chunk */
     unsigned quiet;                /* chunks to encode in `mode` without pricing */
     unsigned clear;                /* 1 + the last priced chunk's clear winner, or 0 */
-    int force;                     /* -1, or the mode of every chunk */
+    int force;                     /* -1, or the mode of every chunk (which are
+                                      still priced, to find the quiet ones) */
 } mode_pick;
 
 /* The next pass's mode, and whether it prices (*est). */
 static inline unsigned pick_first(const mode_pick *k, int *est)
 {
-    *est = k->force < 0 && !k->quiet;
+    *est = !k->quiet;
     return k->force >= 0 ? (unsigned)k->force : k->mode;
 }
 
 /* The mode a chunk encoded in `mode` with estimate c should be in. */
-static inline unsigned pick_better(const mode_cost *c, unsigned mode)
+static inline unsigned pick_better(const mode_pick *k, const mode_cost *c, unsigned mode)
 {
     uint64_t cur = c->bits[mode], alt = c->bits[mode ^ 1];
-    return c->on && alt + cur / 16 + 256 < cur ? mode ^ 1 : mode;
+    return k->force < 0 && c->on && alt + cur / 16 + 256 < cur ? mode ^ 1 : mode;
 }
 
 /* After a chunk: learn from its estimate c. */
