@@ -53,45 +53,40 @@ void rec_clock_sample(void)
     nsamples++;
 }
 
-/* Segment [i, i+1] of the sample ring as a fixed-point slope, recomputed
- * only when a thread's cursor moves (no division per event). */
-typedef struct seg { uint64_t i, seq0, ns0, seq1, slope; } seg;
-static seg segcache;
-
-static void seg_load(uint64_t i)
+/* The stretch of the sample line that contains seq, as a fixed-point slope
+ * (no division per event: the writer converts a block's events with one
+ * lookup per segment they cross). */
+void rec_clock_seg_find(uint64_t seq, uint64_t *cursor, rec_clock_seg *sg)
 {
-    const clk_sample *a = &samples[i % NSAMPLES], *b = &samples[(i + 1) % NSAMPLES];
-    segcache.i = i;
-    segcache.seq0 = a->seq;
-    segcache.ns0 = a->ns;
-    segcache.seq1 = b->seq;
-    segcache.slope = (uint64_t)(((unsigned __int128)(b->ns - a->ns) << 24) / (b->seq - a->seq));
-}
-
-uint64_t rec_clock_seq_to_ns(uint64_t seq, uint64_t *cursor)
-{
-    if (!nsamples)
-        return 0;
+    if (!nsamples) {
+        *sg = (rec_clock_seg){0, UINT64_MAX, 0, 0};
+        return;
+    }
     uint64_t oldest = nsamples > NSAMPLES ? nsamples - NSAMPLES : 0;
     uint64_t i = *cursor;
     if (i < oldest || i >= nsamples)
         i = oldest;
     if (samples[i % NSAMPLES].seq > seq) {      /* cursor ahead: restart */
         i = oldest;
-        if (samples[i % NSAMPLES].seq > seq) {
+        if (samples[i % NSAMPLES].seq > seq) {  /* older than the history */
             *cursor = i;
-            return samples[i % NSAMPLES].ns;     /* older than the history */
+            *sg = (rec_clock_seg){0, samples[i % NSAMPLES].seq, samples[i % NSAMPLES].ns, 0};
+            return;
         }
     }
     while (i + 1 < nsamples && samples[(i + 1) % NSAMPLES].seq <= seq)
         i++;
     *cursor = i;
-    if (i + 1 >= nsamples)
-        return samples[i % NSAMPLES].ns;         /* after the last sample */
-    if (segcache.i != i || segcache.seq0 != samples[i % NSAMPLES].seq ||
-        segcache.seq1 != samples[(i + 1) % NSAMPLES].seq)
-        seg_load(i);
-    return segcache.ns0 + (uint64_t)(((unsigned __int128)(seq - segcache.seq0) * segcache.slope) >> 24);
+    const clk_sample *a = &samples[i % NSAMPLES];
+    if (i + 1 >= nsamples) {                     /* after the last sample */
+        *sg = (rec_clock_seg){a->seq, UINT64_MAX, a->ns, 0};
+        return;
+    }
+    const clk_sample *b = &samples[(i + 1) % NSAMPLES];
+    sg->seq0 = a->seq;
+    sg->seq1 = b->seq;
+    sg->ns0 = a->ns;
+    sg->slope = (uint64_t)(((unsigned __int128)(b->ns - a->ns) << 24) / (b->seq - a->seq));
 }
 
 uint64_t rec_clock_mono(void)

@@ -58,6 +58,20 @@ int rec_parse_ts_resolution(const char *s, uint64_t *out)
     return 0;
 }
 
+int rec_parse_level(const char *s, int *out)
+{
+    if (!strcmp(s, "auto")) {
+        *out = 0;
+        return 0;
+    }
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || v < 1 || v > 19)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
 void rec_config_load(rec_config *c)
 {
     memset(c, 0, sizeof *c);
@@ -76,7 +90,8 @@ void rec_config_load(rec_config *c)
     if (t && *t && rec_parse_ts_resolution(t, &c->ts_unit_ns) != 0)
         c->ts_unit_ns = REC_DEFAULT_TS_UNIT;
     const char *l = getenv("HAKREC_ZSTD_LEVEL");
-    c->level = l ? atoi(l) : 0;
+    if (!l || !*l || rec_parse_level(l, &c->level) != 0)
+        c->level = 0;
     c->discard = env_bool("HAKREC_DISCARD", 0);
     const char *p = getenv("HAKREC_TOP_PID");
     c->top_pid = p ? (pid_t)atol(p) : 0;

@@ -13,5 +13,8 @@
 int rec_parse_stacks(const char *s, int *out);
 /* "1us", "100ns", "1ms", "1s", plain number = ns.  0 or -1. */
 int rec_parse_ts_resolution(const char *s, uint64_t *out);
+/* zstd level of event chunks: "auto" -> 0 (follow the writer's load,
+ * rec_writer.c), or a level 1..19.  0 or -1. */
+int rec_parse_level(const char *s, int *out);
 
 #endif

@@ -49,7 +49,7 @@ typedef struct rec_config {
     int      follow;         /* record forked and exec'd children (HAKREC_FOLLOW) */
     uint64_t ts_unit_ns;     /* timestamp resolution (HAKREC_TS_RESOLUTION) */
     int      quiet;          /* no stderr notes except errors (HAKREC_QUIET) */
-    int      level;          /* zstd level hint, 0 = writer default (HAKREC_ZSTD_LEVEL) */
+    int      level;          /* zstd level 1..19, 0 = auto (HAKREC_ZSTD_LEVEL) */
     int      discard;        /* benchmarking aid: drop events in the writer (HAKREC_DISCARD) */
     pid_t    top_pid;        /* HAKREC_TOP_PID: pid of the first recorded image */
 } rec_config;
@@ -61,18 +61,42 @@ REC_HIDDEN void rec_trace_path(const rec_config *c, pid_t pid, char *out, size_t
 
 /* ---- records and blocks (rec_thread.c) ------------------------------------ */
 
-/* Blocks hold hak_event records exactly as the trace writer takes them, so
- * the writer passes block memory straight to hak_tw_events (no copy).  The
- * owner fills every field but ts_ns, which holds a raw clock reading in
- * exact-timestamp mode and 0 otherwise; the writer converts it in place
- * (records [taken, n) are never touched by the owner again). */
-#define REC_BLOCK_EVENTS 32768u   /* 2.25 MiB per block; one trace chunk */
+/* Blocks hold compact records: 32 bytes for the common events (malloc,
+ * free) instead of the 72-byte hak_event, because the hot path's cost is
+ * mostly the memory it writes and the writer's is mostly what it reads
+ * back from the other core.  An event whose op carries more (realloc's
+ * input, calloc's nmemb, an alignment, an errno, a raw clock reading)
+ * takes a second slot, a rec_ext.  The writer expands a block into
+ * hak_events just before encoding it.  Slots [taken, n) are never touched
+ * by the owner again; n only moves by whole records. */
+#define REC_BLOCK_SLOTS 65536u    /* 2 MiB per block; at most one trace chunk */
+
+typedef struct rec_rec {
+    uint64_t seq;
+    uint64_t ptr;                 /* out_ptr of allocating ops, else in_ptr */
+    uint64_t size;
+    uint32_t site;
+    uint8_t  op;
+    uint8_t  ext;                 /* 1: the next slot is this event's rec_ext */
+    uint16_t pad;
+} rec_rec;
+
+typedef struct rec_ext {
+    uint64_t in_ptr;              /* realloc, reallocarray, mremap input */
+    uint64_t aux;                 /* nmemb or alignment (see rec_emit) */
+    uint64_t ts_raw;              /* exact-timestamp mode: raw clock reading */
+    int32_t  err;
+    uint32_t pad;
+} rec_ext;
+
+typedef union rec_slot { rec_rec r; rec_ext x; } rec_slot;
+_Static_assert(sizeof(rec_slot) == 32, "records are half a cache line");
 
 typedef struct rec_block {
     struct rec_block *next;       /* FIFO / pool link */
-    _Atomic uint32_t n;           /* records written; owner stores with release */
-    uint32_t taken;               /* records already handed to the writer */
-    hak_event recs[REC_BLOCK_EVENTS];
+    _Atomic uint32_t n;           /* slots written; owner stores with release */
+    uint32_t taken;               /* slots already handed to the writer */
+    rec_slot slots[REC_BLOCK_SLOTS];
 } rec_block;
 
 typedef struct rec_thread {
@@ -92,6 +116,7 @@ typedef struct rec_thread {
     uintptr_t stack_lo, stack_top;  /* this thread's stack, for rec_site */
     uintptr_t last_ra;            /* owner: last return address and its ... */
     int32_t last_off;             /* ... learned caller-frame offset (rec_site) */
+    _Atomic int in_solo;          /* owner: inside its plain seq bump (rec_seq.c) */
 } rec_thread;
 
 /* Per-thread TLS state.  initial-exec: no allocation on first access. */
@@ -119,6 +144,12 @@ enum { REC_UNINIT = 0, REC_INITIALIZING, REC_ON, REC_OFF };
 typedef struct rec_global {
     _Atomic int state;
     _Atomic uint64_t seq;
+    /* rec_seq.c: the only recording thread bumps seq without a lock xadd
+     * until a second one registers (seq_shared, never cleared but in a
+     * fork child).  seq_owner is read on every event: keep it rarely
+     * written. */
+    struct rec_thread *_Atomic seq_owner;
+    _Atomic int seq_shared;
     _Atomic uint32_t next_tid;
     _Atomic int inflight;         /* reallocs/mremaps whose old block may move */
     _Atomic uintptr_t inflight_ptr[64];
@@ -151,9 +182,15 @@ REC_HIDDEN uint64_t rec_clock_to_ns(uint64_t raw);   /* writer side */
 REC_HIDDEN void rec_clock_rebase(void);
 /* Seq-interpolated time (default mode): the writer samples (next seq, now)
  * about every millisecond; an event's time is interpolated between the
- * samples around its seq.  cursor: per-thread search hint. */
+ * samples around its seq.  A segment gives the times of seqs in
+ * [seq0, seq1); cursor: per-thread search hint. */
 REC_HIDDEN void rec_clock_sample(void);
-REC_HIDDEN uint64_t rec_clock_seq_to_ns(uint64_t seq, uint64_t *cursor);
+typedef struct rec_clock_seg { uint64_t seq0, seq1, ns0, slope; } rec_clock_seg;
+REC_HIDDEN void rec_clock_seg_find(uint64_t seq, uint64_t *cursor, rec_clock_seg *sg);
+static inline uint64_t rec_clock_seg_ns(const rec_clock_seg *sg, uint64_t seq)
+{
+    return sg->ns0 + (uint64_t)(((unsigned __int128)(seq - sg->seq0) * sg->slope) >> 24);
+}
 REC_HIDDEN uint64_t rec_clock_now_ns(void);     /* ns since start, writer side */
 REC_HIDDEN extern int rec_clock_tsc;
 static inline uint64_t rec_clock_raw(void)
@@ -273,35 +310,77 @@ typedef struct rec_real {
 extern rec_real rec_r REC_HIDDEN;
 REC_HIDDEN void rec_resolve(void);
 
-/* Appends one event for the current thread (busy must be set).  For
- * allocations call it after the real call returned, for frees before. */
-static inline void rec_emit(rec_thread *th, int op, uint64_t in, uint64_t out,
-                            uint64_t size, uint64_t aux, uint32_t site, int err)
+/* ---- sequence numbers (rec_seq.c) ------------------------------------------ */
+
+REC_HIDDEN void rec_seq_thread_added(rec_thread *th);
+REC_HIDDEN void rec_seq_atfork_child(rec_thread *self);
+
+/* The next seq for an event of th.  Atomic (seq_cst: the real free must not
+ * be reordered before it, nor the real allocation after it) unless th is
+ * the only recording thread; see rec_seq.c for the handshake. */
+static inline uint64_t rec_seq_next(rec_thread *th)
 {
+    if (REC_LIKELY(atomic_load_explicit(&rec_g.seq_owner, memory_order_relaxed) == th)) {
+        atomic_store_explicit(&th->in_solo, 1, memory_order_relaxed);
+        atomic_signal_fence(memory_order_seq_cst);
+        if (REC_LIKELY(!atomic_load_explicit(&rec_g.seq_shared, memory_order_relaxed))) {
+            uint64_t s = atomic_load_explicit(&rec_g.seq, memory_order_relaxed);
+            atomic_store_explicit(&rec_g.seq, s + 1, memory_order_relaxed);
+            atomic_store_explicit(&th->in_solo, 0, memory_order_release);
+            return s;
+        }
+        atomic_store_explicit(&th->in_solo, 0, memory_order_release);
+    }
+    return atomic_fetch_add_explicit(&rec_g.seq, 1, memory_order_seq_cst);
+}
+
+/* Ops whose compact record holds out_ptr in ptr (the rest hold in_ptr). */
+static inline int rec_op_returns_ptr(int op)
+{
+    return op != HAK_OP_FREE && op != HAK_OP_MUNMAP && op != HAK_OP_THREAD_START &&
+           op != HAK_OP_THREAD_EXIT;
+}
+
+/* Ops that always need a rec_ext: both pointers, or an aux value. */
+static inline int rec_op_needs_ext(int op)
+{
+    return op == HAK_OP_REALLOC || op == HAK_OP_REALLOCARRAY || op == HAK_OP_MREMAP ||
+           op == HAK_OP_CALLOC || op == HAK_OP_MEMALIGN || op == HAK_OP_POSIX_MEMALIGN ||
+           op == HAK_OP_ALIGNED_ALLOC || op == HAK_OP_MMAP;
+}
+
+/* Appends one event for the current thread (busy must be set).  For
+ * allocations call it after the real call returned, for frees before.
+ * aux: nmemb (calloc, reallocarray, mremap's old size) or alignment
+ * (memalign family, mmap's prot|flags<<32). */
+static inline __attribute__((always_inline)) void
+rec_emit(rec_thread *th, int op, uint64_t in, uint64_t out, uint64_t size, uint64_t aux,
+         uint32_t site, int err)
+{
+    /* op is a constant in almost every caller: these fold away */
+    const uint32_t ext = rec_op_needs_ext(op) || err || REC_UNLIKELY(rec_g.exact_ts);
     rec_block *b = th->cur;
     uint32_t i = atomic_load_explicit(&b->n, memory_order_relaxed);
-    if (REC_UNLIKELY(i == REC_BLOCK_EVENTS)) {
+    if (REC_UNLIKELY(i + ext >= REC_BLOCK_SLOTS)) {
         rec_block_handoff(th);
         b = th->cur;
         i = atomic_load_explicit(&b->n, memory_order_relaxed);
     }
-    hak_event *r = &b->recs[i];
-    /* seq_cst: the real free must not be reordered before it, nor the real
-     * allocation after it (a single lock xadd on x86). */
-    r->seq = atomic_fetch_add_explicit(&rec_g.seq, 1, memory_order_seq_cst);
-    r->ts_ns = REC_UNLIKELY(rec_g.exact_ts) ? rec_clock_raw() : 0;
+    rec_rec *r = &b->slots[i].r;
+    r->seq = rec_seq_next(th);
+    r->ptr = rec_op_returns_ptr(op) ? out : in;
     r->size = size;
-    /* op is a constant in almost every caller: these fold away */
-    r->nmemb = (op == HAK_OP_CALLOC || op == HAK_OP_REALLOCARRAY || op == HAK_OP_MREMAP) ? aux : 0;
-    r->align = (op == HAK_OP_MEMALIGN || op == HAK_OP_POSIX_MEMALIGN ||
-                op == HAK_OP_ALIGNED_ALLOC || op == HAK_OP_MMAP) ? aux : 0;
-    r->in_ptr = in;
-    r->out_ptr = out;
-    r->tid = th->tid;
     r->site = site;
-    r->err = err;
     r->op = (uint8_t)op;
-    atomic_store_explicit(&b->n, i + 1, memory_order_release);
+    r->ext = (uint8_t)ext;
+    if (ext) {
+        rec_ext *x = &b->slots[i + 1].x;
+        x->in_ptr = in;
+        x->aux = aux;
+        x->ts_raw = REC_UNLIKELY(rec_g.exact_ts) ? rec_clock_raw() : 0;
+        x->err = err;
+    }
+    atomic_store_explicit(&b->n, i + 1 + ext, memory_order_release);
 }
 
 /* Before taking seq for an allocation that returned p: if another thread is

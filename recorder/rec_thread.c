@@ -20,7 +20,7 @@
 
 __thread rec_tls rec_tls_v __attribute__((tls_model("initial-exec")));
 
-#define POOL_BASE_BLOCKS 12u      /* 27 MiB of event buffers */
+#define POOL_BASE_BLOCKS 12u      /* 24 MiB of event buffers */
 
 static void *rec_mmap(size_t len)
 {
@@ -174,6 +174,7 @@ rec_thread *rec_thread_register(void)
     stack_of_self(&th->stack_lo, &th->stack_top);
     pthread_mutex_lock(&rec_g.threads_mu);
     th->tid = atomic_fetch_add(&rec_g.next_tid, 1);
+    rec_seq_thread_added(th);
     th->next = rec_g.threads;
     rec_g.threads = th;
     pthread_mutex_lock(&rec_g.pool_mu);
@@ -229,4 +230,5 @@ void rec_threads_atfork_child(void)
         rec_g.threads = self;
         rec_g.pool_blocks = 1;
     }
+    rec_seq_atfork_child(self);
 }

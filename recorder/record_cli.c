@@ -47,12 +47,17 @@ static void usage(FILE *out)
 "                        below 1ms the clock is read on every event (exact,\n"
 "                        slower), from 1ms up event times are interpolated\n"
 "                        from 1 ms clock samples (recorder/README.md)\n"
+"      --zstd-level L    compression of event chunks: 1..19, or auto\n"
+"                        (default): high while the recorder keeps up easily\n"
+"                        (smaller traces of slowly allocating programs),\n"
+"                        down to 1 when it is busy\n"
 "  -q, --quiet           no notes on stderr from hak record or the recorder\n"
 "  -h, --help            this help\n"
 "\n"
 "The same settings apply when libhakrec.so is preloaded by hand, through\n"
 "HAKREC_OUTPUT, HAKREC_STACKS, HAKREC_STACKS_EXACT, HAKREC_MMAP,\n"
-"HAKREC_FOLLOW, HAKREC_TS_RESOLUTION and HAKREC_QUIET (recorder/README.md).\n"
+"HAKREC_FOLLOW, HAKREC_TS_RESOLUTION, HAKREC_ZSTD_LEVEL and HAKREC_QUIET\n"
+"(recorder/README.md).\n"
 "\n"
 "example:\n"
 "  hak record -o py.hkt -- python3 -c 'x = [str(i) for i in range(100000)]'\n"
@@ -110,11 +115,12 @@ int cmd_record(int argc, char **argv)
         {"mmap", no_argument, 0, 'm'},
         {"no-follow", no_argument, 0, 'n'},
         {"ts-resolution", required_argument, 0, 't'},
+        {"zstd-level", required_argument, 0, 'z'},
         {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    const char *output = NULL, *stacks = NULL, *tsres = NULL;
+    const char *output = NULL, *stacks = NULL, *tsres = NULL, *level = NULL;
     int exact = 0, mmap_ = 0, nofollow = 0, quiet = 0, c;
     optind = 1;
     opterr = 0; /* one-line errors: hak_cmd_bad_option */
@@ -127,6 +133,7 @@ int cmd_record(int argc, char **argv)
         case 'm': mmap_ = 1; break;
         case 'n': nofollow = 1; break;
         case 't': tsres = optarg; break;
+        case 'z': level = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); return 0;
         default:
@@ -146,6 +153,11 @@ int cmd_record(int argc, char **argv)
     uint64_t unit;
     if (tsres && rec_parse_ts_resolution(tsres, &unit) != 0) {
         hak_cmd_err(CMD, "--ts-resolution: '%s' is not a duration like 1us, 100ns, 1ms", tsres);
+        return 2;
+    }
+    int lv;
+    if (level && rec_parse_level(level, &lv) != 0) {
+        hak_cmd_err(CMD, "--zstd-level: '%s' is not a level 1..19 or 'auto'", level);
         return 2;
     }
     char lib[PATH_MAX];
@@ -200,6 +212,7 @@ int cmd_record(int argc, char **argv)
     setenv("HAKREC_FOLLOW", nofollow ? "0" : "1", 1);
     if (tsres) setenv("HAKREC_TS_RESOLUTION", tsres, 1); else unsetenv("HAKREC_TS_RESOLUTION");
     if (quiet) setenv("HAKREC_QUIET", "1", 1); else unsetenv("HAKREC_QUIET");
+    if (level) setenv("HAKREC_ZSTD_LEVEL", level, 1); else unsetenv("HAKREC_ZSTD_LEVEL");
     unsetenv("HAKREC_TOP_PID");
 
     /* The child reports a failed exec through a close-on-exec pipe, so the

@@ -235,17 +235,23 @@ put_out_ptr(tc_enc *e, cursor *k, uint64_t p, unsigned c, unsigned how)
     k->nalloc++;
 }
 
+/* The event's site: nothing when it is the op's previous one, else the
+ * SITE flag (returned) and value. */
+static inline __attribute__((always_inline)) unsigned
+put_site(tc_enc *e, cursor *k, unsigned op, uint32_t site)
+{
+    if (site == e->m.site[op])
+        return 0;
+    k->site = tc_put(k->site, site);
+    e->m.site[op] = site;
+    return TC_F_SITE;
+}
+
 /* Any event, with the format's generic rules (flags, RAW, op layouts). */
 static inline __attribute__((always_inline)) unsigned
 put_event(tc_enc *e, cursor *k, const hak_event *v, unsigned how)
 {
-    enc_model *md = &e->m;
-    unsigned op = v->op, f = op;
-    if (v->site != md->site[op]) {
-        f |= TC_F_SITE;
-        k->site = tc_put(k->site, v->site);
-        md->site[op] = v->site;
-    }
+    unsigned op = v->op, f = op | put_site(e, k, op, v->site);
     if (v->err) {
         f |= TC_F_ERR;
         k->err = tc_put(k->err, tc_zz(v->err));
@@ -296,7 +302,6 @@ static inline __attribute__((always_inline)) long
 encode_events(tc_enc *e, cursor *k, const hak_event *ev, size_t n, uint32_t unit,
               unsigned ushift, int coarse, unsigned how, uint64_t *any_out)
 {
-    const uint32_t *site = e->m.site;
     uint64_t nseq = n ? ev[0].seq : 0, pts = 0, any = 0;   /* nseq: seq expected next */
     for (size_t i = 0; i < n; i++) {
         const hak_event *v = &ev[i];
@@ -316,22 +321,20 @@ encode_events(tc_enc *e, cursor *k, const hak_event *ev, size_t n, uint32_t unit
         uint64_t t = ts_ticks(v->ts_ns, pts, unit, ushift, coarse);
         k->ts = put_var(k->ts, tc_zz((int64_t)(t - pts)));
         pts = t;
-        /* Fast paths for flag-free free and malloc events (same site as
-         * the previous event of the op, no errno, only their own fields):
-         * exactly what put_event writes for them. */
-        if (op == HAK_OP_FREE && v->site == site[HAK_OP_FREE]
-            && !(v->err | v->size | v->nmemb | v->align | v->out_ptr)) {
+        /* Fast paths for plain free and malloc events (no errno, only
+         * their own fields, a result): exactly what put_event writes for
+         * them. */
+        if (op == HAK_OP_FREE && !(v->err | v->size | v->nmemb | v->align | v->out_ptr)) {
             any |= v->in_ptr;
+            *k->op++ = (uint8_t)(op | put_site(e, k, op, v->site));
             put_in_ptr(e, k, v->in_ptr, how);
-            *k->op++ = (uint8_t)op;
             continue;
         }
-        if (op == HAK_OP_MALLOC && v->site == site[HAK_OP_MALLOC] && v->out_ptr
-            && !(v->err | v->nmemb | v->align | v->in_ptr)) {
+        if (op == HAK_OP_MALLOC && v->out_ptr && !(v->err | v->nmemb | v->align | v->in_ptr)) {
             any |= v->out_ptr;
+            *k->op++ = (uint8_t)(op | put_site(e, k, op, v->site));
             k->size = put_var(k->size, v->size);
             put_out_ptr(e, k, v->out_ptr, tc_class(v->size), how);
-            *k->op++ = (uint8_t)op;
             continue;
         }
         if (op != HAK_OP_THREAD_START)   /* its in_ptr is a thread index */

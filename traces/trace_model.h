@@ -100,8 +100,7 @@ static inline void stk_push(tc_model *m, unsigned c, uint64_t p)
     unsigned h = (m->stk_head[c] + 1) & (TC_STACK - 1);
     m->stk_head[c] = (uint8_t)h;
     m->stk[c][h] = p;
-    if (m->stk_n[c] < TC_STACK)
-        m->stk_n[c]++;
+    m->stk_n[c] += m->stk_n[c] < TC_STACK;     /* no branch: full or not is random */
 }
 
 /* Removes stack position v (0 = most recent) of class c; returns it. */

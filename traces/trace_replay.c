@@ -1,15 +1,24 @@
 /* trace_replay.c - builds the replay form (trace.h, "Replay form").
  *
- * One pass over the events in global order with two structures:
- *  - an open-addressing hash map address -> head of a chain of live
- *    objects at that address (oldest first; a chain longer than one is an
- *    inversion), or DEAD when the address was freed and not handed out
- *    again (so a second free is a double free, not an unknown pointer);
- *  - a pool of live-object slots (object id, creating thread and its
- *    per-thread op index, bytes) recycled through a free list.
+ * One pass over the events in global order.  Pointers become objects
+ * through an open-addressing hash map from address to the oldest live
+ * object at that address (object id, bytes, creating thread and its
+ * per-thread op index), stored in the map entry itself: the common case
+ * (one live object per address) costs one probe and no pointer chasing.
+ * An entry stays in the map when its address is freed (obj == NIL,
+ * "dead"), so a second free is a double free, not an unknown pointer.
+ * Younger objects at a live address (inversions) wait in a circular list
+ * of overflow cells: the entry's link names the youngest, whose link names
+ * the oldest waiting, so appending and taking the oldest are both O(1).
+ *
+ * add_event applies the rules of trace.h to any event; plain malloc and
+ * free, almost all of a trace, take a fast path (add_batch) that uses the
+ * same object and output functions without the general rules' branches.
+ *
  * Memory: the ops array and the per-thread index lists (both sized from
- * the chunk index's event counts), 12 bytes per distinct address and 24
- * bytes per live object.
+ * the chunk index's event counts, 32 + 4 bytes an event), 64 to 128 bytes
+ * per distinct address (32-byte entries at most half full; see map_full
+ * for small maps) and 24 bytes per waiting object of an inversion.
  */
 #include "trace.h"
 
@@ -18,166 +27,315 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define NIL  UINT32_MAX
-#define DEAD (UINT32_MAX - 1)
+#define NIL UINT32_MAX
 
-typedef struct slot {
+/* A live object.  `link`: in a map entry the youngest waiting cell (NIL:
+ * none), in a cell the next cell of the circular list (see list_push). */
+typedef struct live {
     uint64_t bytes;
-    uint32_t obj, tid, idx, next;
-} slot;
+    uint32_t obj;          /* NIL in a map entry: the address is dead */
+    uint32_t tid, idx;     /* creating op: thread and its index there */
+    uint32_t link;
+} live;
 
-typedef struct builder {
-    uint64_t *keys;        /* address, 0 = empty */
-    uint32_t *heads;       /* first slot, NIL never stored, DEAD = freed */
-    size_t cap, used;      /* cap is a power of two */
-    /* live_bytes and live_objs are kept apart on purpose: next to each
-     * other the compiler updates them with one 16-byte load, which stalls
-     * on the two 8-byte stores just before it (store forwarding). */
-    uint64_t live_bytes;
-    slot *slots;
-    uint32_t nslots, slots_cap, free_slot;
-    uint64_t live_objs;
-} builder;
+typedef struct entry {
+    uint64_t addr;         /* 0 = empty */
+    live o;
+} entry;
 
-static inline size_t hslot(uint64_t a, size_t cap)
-{
-    return (size_t)((a * 0x9e3779b97f4a7c15ull) >> 20) & (cap - 1);
-}
+/* Thread t's index list: list[0..n) filled, room for lim.  The pages up
+ * to list[ready] are populated (see populate); ready <= lim, so one test
+ * n < ready covers both. */
+typedef struct tlist {
+    uint32_t *list;
+    uint64_t n, ready, lim;
+} tlist;
 
-static int map_grow(builder *b)
-{
-    size_t ncap = b->cap ? b->cap * 2 : 1024;
-    uint64_t *k = calloc(ncap, sizeof *k);
-    uint32_t *h = malloc(ncap * sizeof *h);
-    if (!k || !h) {
-        free(k);
-        free(h);
-        return -1;
-    }
-    for (size_t i = 0; i < b->cap; i++) {
-        if (!b->keys[i])
-            continue;
-        size_t j = hslot(b->keys[i], ncap);
-        while (k[j])
-            j = (j + 1) & (ncap - 1);
-        k[j] = b->keys[i];
-        h[j] = b->heads[i];
-    }
-    free(b->keys);
-    free(b->heads);
-    b->keys = k;
-    b->heads = h;
-    b->cap = ncap;
-    return 0;
-}
-
-/* Position of address a in the map (inserted as DEAD when absent and
- * insert is set); SIZE_MAX when absent (or out of memory). */
-static size_t map_find(builder *b, uint64_t a, int insert)
-{
-    if (insert && (b->used + 1) * 2 > b->cap && map_grow(b))
-        return SIZE_MAX;
-    if (!b->cap)
-        return SIZE_MAX;
-    size_t j = hslot(a, b->cap);
-    while (b->keys[j]) {
-        if (b->keys[j] == a)
-            return j;
-        j = (j + 1) & (b->cap - 1);
-    }
-    if (!insert)
-        return SIZE_MAX;
-    b->keys[j] = a;
-    b->heads[j] = DEAD;
-    b->used++;
-    return j;
-}
-
-static uint32_t slot_new(builder *b)
-{
-    if (b->free_slot != NIL) {
-        uint32_t s = b->free_slot;
-        b->free_slot = b->slots[s].next;
-        return s;
-    }
-    if (b->nslots == b->slots_cap) {
-        uint32_t nc = b->slots_cap ? b->slots_cap * 2 : 1024;
-        slot *p = realloc(b->slots, (size_t)nc * sizeof *p);
-        if (!p)
-            return NIL;
-        b->slots = p;
-        b->slots_cap = nc;
-    }
-    return b->nslots++;
-}
-
-static inline uint64_t mul_sat(uint64_t a, uint64_t b)
-{
-    uint64_t r;
-    return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
-}
+/* What the per-event loop reads and writes on every event.  It lives in a
+ * local of add_batch and is only passed to inlined functions, so the
+ * compiler can keep it in registers; as fields behind a pointer, every
+ * store to the output arrays (which might alias them) forced reloads. */
+typedef struct hot {
+    hak_rop *ops;          /* room for every event */
+    uint64_t nops;
+    tlist *thr;            /* [nthreads] */
+    uint32_t nthreads, nobjects;
+    entry *map;            /* copies of ctx's map and cap - 1 */
+    size_t mask;
+    uint64_t live_bytes, live_objs, peak_live_bytes;
+} hot;
 
 typedef struct ctx {
-    builder b;
-    hak_replay *rp;
-    uint32_t nthreads;
+    hot h;                 /* between batches */
+    hak_replay *rp;        /* rare-event counters go straight there */
+    uint64_t ops_ready, ops_lim;   /* ops[0..ops_ready) pages populated, of ops_lim */
+    entry *map;
+    size_t cap, used;      /* cap is a power of two */
+    live *cells;           /* overflow cells, free ones chained by link */
+    uint32_t ncells, cells_cap, free_cell;
     char *err;
     size_t errlen;
 } ctx;
 
-/* Records a new live object at address a created by the op about to be
- * appended on thread tid.  0 or -1 (out of memory). */
-static int obj_create(ctx *c, uint64_t a, uint64_t bytes, uint32_t tid, uint32_t obj)
+/* ---- Address map -------------------------------------------------------- */
+
+static inline size_t hslot(uint64_t a, size_t mask)
 {
-    builder *b = &c->b;
-    size_t j = map_find(b, a, 1);
-    uint32_t s = slot_new(b);
-    if (j == SIZE_MAX || s == NIL)
+    return (size_t)((a * 0x9e3779b97f4a7c15ull) >> 20) & mask;
+}
+
+static int map_grow(ctx *c)
+{
+    size_t ncap = c->cap ? c->cap * 2 : 1024;
+    entry *m = calloc(ncap, sizeof *m);
+    if (!m)
         return -1;
-    b->slots[s] = (slot){bytes, obj, tid, (uint32_t)c->rp->thread_nops[tid], NIL};
-    uint32_t h = b->heads[j];
-    if (h == DEAD) {
-        b->heads[j] = s;
-    } else {                        /* inversion: append, the oldest stays first */
-        c->rp->inversions++;
-        while (b->slots[h].next != NIL)
-            h = b->slots[h].next;
-        b->slots[h].next = s;
+    for (size_t i = 0; i < c->cap; i++) {
+        if (!c->map[i].addr)
+            continue;
+        size_t j = hslot(c->map[i].addr, ncap - 1);
+        while (m[j].addr)
+            j = (j + 1) & (ncap - 1);
+        m[j] = c->map[i];
     }
-    b->live_bytes += bytes;
-    b->live_objs++;
-    if (b->live_bytes > c->rp->peak_live_bytes)
-        c->rp->peak_live_bytes = b->live_bytes;
+    free(c->map);
+    c->map = m;
+    c->cap = ncap;
     return 0;
 }
 
-/* Consumes the oldest live object at address a for op o (sets in_obj and
- * the dependency).  1 when found, 0 when unknown/already freed (counted). */
-static int obj_consume(ctx *c, uint64_t a, hak_rop *o)
+/* The entry of address a (a != 0), NULL when absent. */
+static inline entry *map_find(const hot *h, uint64_t a)
 {
-    builder *b = &c->b;
-    size_t j = map_find(b, a, 0);
-    if (j == SIZE_MAX || b->heads[j] == DEAD) {
-        if (j == SIZE_MAX)
+    for (size_t j = hslot(a, h->mask);; j = (j + 1) & h->mask) {
+        entry *e = &h->map[j];
+        if (e->addr == a)
+            return e;
+        if (!e->addr)
+            return NULL;
+    }
+}
+
+/* Starts loading the entry event e will look up: on big traces the map
+ * outgrows the caches, and by the time the loop gets to e it is there. */
+enum { PREFETCH = 8 };   /* events ahead */
+static inline void map_prefetch(const hot *h, const hak_event *e)
+{
+    uint64_t a = e->in_ptr ? e->in_ptr : e->out_ptr;
+    __builtin_prefetch(&h->map[hslot(a, h->mask)]);
+}
+
+/* Whether the map should grow before taking one more address.  Up to
+ * 2 MiB (the size of L2) it is kept at most 1/4 full: a probe past the
+ * first slot is a mispredicted branch, and at 1/2 those made the whole
+ * build 10% slower; bigger maps go to 1/2 to bound their memory. */
+static inline int map_full(const ctx *c)
+{
+    size_t max_load = c->cap * sizeof(entry) <= (2u << 20) ? 4 : 2;
+    return (c->used + 1) * max_load > c->cap;
+}
+
+/* Adds address a (absent) as a dead entry, refreshing h's copy of the
+ * map; NULL when out of memory. */
+static entry *map_add(ctx *c, hot *h, uint64_t a)
+{
+    if (map_full(c) && map_grow(c))
+        return NULL;
+    h->map = c->map;
+    h->mask = c->cap - 1;
+    size_t j = hslot(a, h->mask);
+    while (c->map[j].addr)
+        j = (j + 1) & h->mask;
+    c->used++;
+    c->map[j] = (entry){.addr = a, .o = {.obj = NIL, .link = NIL}};
+    return &c->map[j];
+}
+
+/* ---- Inversions: the circular list of waiting objects ------------------- */
+
+/* Queues object o behind the live object(s) of entry e.  e->o.link is the
+ * list's tail (youngest), the tail's link its head (oldest).  0 or -1. */
+static int list_push(ctx *c, entry *e, live o)
+{
+    uint32_t s = c->free_cell;
+    if (s != NIL) {
+        c->free_cell = c->cells[s].link;
+    } else {
+        if (c->ncells == c->cells_cap) {
+            uint32_t nc = c->cells_cap ? c->cells_cap * 2 : 1024;
+            live *p = realloc(c->cells, (size_t)nc * sizeof *p);
+            if (!p)
+                return -1;
+            c->cells = p;
+            c->cells_cap = nc;
+        }
+        s = c->ncells++;
+    }
+    uint32_t tail = e->o.link;
+    o.link = tail == NIL ? s : c->cells[tail].link;
+    c->cells[s] = o;
+    if (tail != NIL)
+        c->cells[tail].link = s;
+    e->o.link = s;
+    return 0;
+}
+
+/* Moves the oldest waiting object of entry e (it has one) into e. */
+static void list_pop(ctx *c, entry *e)
+{
+    uint32_t tail = e->o.link, head = c->cells[tail].link;
+    e->o = c->cells[head];
+    if (head == tail) {
+        e->o.link = NIL;
+    } else {
+        c->cells[tail].link = c->cells[head].link;
+        e->o.link = tail;
+    }
+    c->cells[head].link = c->free_cell;
+    c->free_cell = head;
+}
+
+/* ---- Objects ------------------------------------------------------------ */
+
+static inline void bytes_add(hot *h, uint64_t bytes)
+{
+    h->live_bytes += bytes;
+    h->live_objs++;
+    if (h->live_bytes > h->peak_live_bytes)
+        h->peak_live_bytes = h->live_bytes;
+}
+
+/* Records object o at address a.  0 or -1 (out of memory). */
+static inline int obj_create(ctx *c, hot *h, uint64_t a, live o)
+{
+    entry *e = map_find(h, a);
+    if (!e && !(e = map_add(c, h, a)))
+        return -1;
+    if (e->o.obj == NIL) {
+        e->o = o;
+    } else {                        /* inversion: queue it, the oldest stays first */
+        c->rp->inversions++;
+        if (list_push(c, e, o))
+            return -1;
+    }
+    bytes_add(h, o.bytes);
+    return 0;
+}
+
+/* Op o consumes live object l: sets in_obj and the dependency. */
+static inline void obj_take(ctx *c, hot *h, const live *l, hak_rop *o)
+{
+    o->in_obj = l->obj;
+    if (l->tid != o->tid) {
+        o->dep_tid = l->tid;
+        o->dep_idx = l->idx;
+        c->rp->cross_thread_deps++;
+    }
+    h->live_bytes -= l->bytes;
+    h->live_objs--;
+}
+
+/* Consumes the oldest live object at address a for op o.  1 when found,
+ * 0 when unknown/already freed (counted). */
+static inline int obj_consume(ctx *c, hot *h, uint64_t a, hak_rop *o)
+{
+    entry *e = map_find(h, a);
+    if (!e || e->o.obj == NIL) {
+        if (!e)
             c->rp->unknown_frees++;
         else
             c->rp->double_frees++;
         return 0;
     }
-    uint32_t s = b->heads[j];
-    slot *sl = &b->slots[s];
-    o->in_obj = sl->obj;
-    if (sl->tid != o->tid) {
-        o->dep_tid = sl->tid;
-        o->dep_idx = sl->idx;
-        c->rp->cross_thread_deps++;
-    }
-    b->heads[j] = sl->next == NIL ? DEAD : sl->next;
-    b->live_bytes -= sl->bytes;
-    b->live_objs--;
-    sl->next = b->free_slot;
-    b->free_slot = s;
+    obj_take(c, h, &e->o, o);
+    if (e->o.link == NIL)
+        e->o.obj = NIL;
+    else
+        list_pop(c, e);
     return 1;
+}
+
+/* ---- Output arrays -----------------------------------------------------
+ * The ops array and the per-thread lists take 36 bytes an event:
+ * gigabytes for long traces, and backing them with pages is a large part
+ * of the build's time.  Their pages are populated a window at a time just
+ * ahead of the writes: one madvise call per window instead of a page fault
+ * per page, and the kernel's zeroing leaves the window in cache for the
+ * stores that follow (populating all of it up front left them to miss).
+ * (Transparent huge pages were measured and rejected: on this VM the
+ * 2 MiB blocks come from memory the guest had handed back to the host
+ * (free page reporting), and the host backing it again made the build
+ * 2-4x slower.) */
+
+enum {
+    PAGE = 4096,
+    OPS_AHEAD = 256 * 1024 / sizeof(hak_rop),     /* elements populated per window */
+    LIST_AHEAD = 64 * 1024 / sizeof(uint32_t),
+};
+
+/* Populates the pages of [from, to) that it fully covers... and the part
+ * of the page `from` is in: consecutive calls with to = next from leave
+ * no gap, and the page holding the end of the array is left to fault in.
+ * A hint: errors are harmless, the pages then fault in on first touch. */
+static void populate(const void *from, const void *to)
+{
+#ifdef MADV_POPULATE_WRITE
+    uintptr_t a = (uintptr_t)from & ~(uintptr_t)(PAGE - 1);
+    uintptr_t e = (uintptr_t)to & ~(uintptr_t)(PAGE - 1);
+    if (e > a)
+        madvise((void *)a, e - a, MADV_POPULATE_WRITE);
+#else
+    (void)from, (void)to;
+#endif
+}
+
+/* Makes room for n more ops: ops[nops + n) is populated. */
+static void ops_window(ctx *c, const hot *h, uint64_t n)
+{
+    if (h->nops + n <= c->ops_ready)
+        return;
+    uint64_t to = h->nops + n + OPS_AHEAD;
+    if (to > c->ops_lim)
+        to = c->ops_lim;
+    populate(&h->ops[c->ops_ready], &h->ops[to]);
+    c->ops_ready = to;
+}
+
+/* Thread list t has no populated room left: extends it.  0, or -1 when
+ * it is full (more events than the chunk index counted). */
+static int list_window(ctx *c, tlist *t)
+{
+    if (t->n >= t->lim) {
+        snprintf(c->err, c->errlen, "more events than the chunk index counted");
+        return -1;
+    }
+    uint64_t to = t->ready + LIST_AHEAD < t->lim ? t->ready + LIST_AHEAD : t->lim;
+    populate(&t->list[t->ready], &t->list[to]);
+    t->ready = to;
+    return 0;
+}
+
+/* Ops are built in place in the next free slot of the array (it has room
+ * for every event) and only counted when commit() appends them: building
+ * them on the stack and copying stalled on store forwarding. */
+static inline hak_rop *op_slot(const hot *h)
+{
+    return &h->ops[h->nops];
+}
+
+/* Appends the op in op_slot() as the next op of thread list t (which has
+ * room). */
+static inline void commit(hot *h, tlist *t)
+{
+    t->list[t->n++] = (uint32_t)h->nops++;
+}
+
+/* ---- Events ------------------------------------------------------------- */
+
+static inline uint64_t mul_sat(uint64_t a, uint64_t b)
+{
+    uint64_t r;
+    return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
 }
 
 static int too_many(ctx *c)
@@ -186,16 +344,12 @@ static int too_many(ctx *c)
     return -1;
 }
 
-/* Appends the replay op for event e (or drops it).  0 or -1. */
-static int add_event(ctx *c, const hak_event *e)
+/* Appends the replay op for event e of thread list t (or drops it).
+ * 0 or -1. */
+static int add_event(ctx *c, hot *h, tlist *t, const hak_event *e)
 {
     hak_replay *rp = c->rp;
-    if (e->tid >= c->nthreads)
-        return 0;   /* cannot happen with the reader's index; be safe */
-    /* Built in place in the next free slot (the array has room for every
-     * event) and only counted when appended: building it on the stack and
-     * copying it stalled on store forwarding. */
-    hak_rop *o = &rp->ops[rp->nops];
+    hak_rop *o = op_slot(h);
     *o = (hak_rop){.size = e->size, .obj = HAK_NO_OBJ, .in_obj = HAK_NO_OBJ,
                    .dep_tid = HAK_NO_DEP, .dep_idx = HAK_NO_DEP,
                    .tid = (uint16_t)e->tid, .op = e->op};
@@ -230,7 +384,7 @@ static int add_event(ctx *c, const hak_event *e)
             o->op = HAK_OP_FREE;
             o->size = 0;
             o->aux = 0;
-            if (!obj_consume(c, e->in_ptr, o))
+            if (!obj_consume(c, h, e->in_ptr, o))
                 return 0;
             goto append;
         }
@@ -238,7 +392,7 @@ static int add_event(ctx *c, const hak_event *e)
             rp->failed_allocs++;
             return 0;
         }
-        if (!e->in_ptr || !obj_consume(c, e->in_ptr, o)) {   /* = malloc */
+        if (!e->in_ptr || !obj_consume(c, h, e->in_ptr, o)) {   /* = malloc */
             o->op = HAK_OP_MALLOC;
             o->size = bytes;
             o->aux = 0;
@@ -249,14 +403,14 @@ static int add_event(ctx *c, const hak_event *e)
             rp->free_nulls++;
             return 0;
         }
-        if (!obj_consume(c, e->in_ptr, o))
+        if (!obj_consume(c, h, e->in_ptr, o))
             return 0;
         o->size = 0;
         goto append;
     case HAK_OP_THREAD_START:
-        if (e->in_ptr < c->nthreads && e->in_ptr != e->tid && rp->thread_nops[e->in_ptr]) {
+        if (e->in_ptr < h->nthreads && e->in_ptr != e->tid && h->thr[e->in_ptr].n) {
             o->dep_tid = (uint32_t)e->in_ptr;
-            o->dep_idx = (uint32_t)(rp->thread_nops[e->in_ptr] - 1);
+            o->dep_idx = (uint32_t)(h->thr[e->in_ptr].n - 1);
             rp->cross_thread_deps++;
         }
         goto append;
@@ -268,98 +422,159 @@ static int add_event(ctx *c, const hak_event *e)
         return 0;
     }
     /* An allocating op: create its object. */
-    if (rp->nobjects >= HAK_NO_OBJ - 1)
+    if (h->nobjects >= HAK_NO_OBJ - 1)
         return too_many(c);
-    o->obj = rp->nobjects++;
-    if (obj_create(c, e->out_ptr, bytes, e->tid, o->obj))
-        goto oom;
+    o->obj = h->nobjects++;
+    if (obj_create(c, h, e->out_ptr, (live){bytes, o->obj, e->tid, (uint32_t)t->n, NIL})) {
+        snprintf(c->err, c->errlen, "out of memory building the replay form");
+        return -1;
+    }
 append:
-    rp->thread_ops[e->tid][rp->thread_nops[e->tid]++] = rp->nops;
-    rp->nops++;
+    commit(h, t);
     return 0;
-oom:
-    snprintf(c->err, c->errlen, "out of memory building the replay form");
-    return -1;
 }
 
-/* malloc for the big per-event arrays (40 bytes an event: gigabytes for
- * long traces).  Their first touch, one page fault per 4 KiB page, was
- * most of the build's kernel time; populating the pages with one madvise
- * call costs a fraction of that.  (Transparent huge pages were tried: on a
- * busy machine the compaction they trigger made it slower.)  Still freed
- * by free(): madvise only changes when the pages get backed. */
-static void *big_alloc(size_t bytes)
+/* The fast path for malloc(size) = p with p a known dead address (what
+ * add_event would do, minus its branches).  1 when done, 0 to take the
+ * general path. */
+static inline int fast_malloc(hot *h, tlist *t, const hak_event *e)
 {
-    void *p = malloc(bytes);
-#ifdef MADV_POPULATE_WRITE
-    enum { PAGE = 4096 };
-    if (p && bytes >= (1u << 20)) {
-        uintptr_t a = ((uintptr_t)p + PAGE - 1) & ~(uintptr_t)(PAGE - 1);
-        uintptr_t e = ((uintptr_t)p + bytes) & ~(uintptr_t)(PAGE - 1);
-        if (e > a)
-            madvise((void *)a, e - a, MADV_POPULATE_WRITE);   /* a hint: errors are harmless */
+    if (e->op != HAK_OP_MALLOC || e->align || !e->out_ptr || h->nobjects >= HAK_NO_OBJ - 1)
+        return 0;
+    entry *en = map_find(h, e->out_ptr);
+    if (!en || en->o.obj != NIL)
+        return 0;
+    uint32_t obj = h->nobjects++;
+    en->o = (live){e->size, obj, e->tid, (uint32_t)t->n, NIL};
+    bytes_add(h, e->size);
+    *op_slot(h) = (hak_rop){.size = e->size, .obj = obj, .in_obj = HAK_NO_OBJ,
+                            .dep_tid = HAK_NO_DEP, .dep_idx = HAK_NO_DEP,
+                            .tid = (uint16_t)e->tid, .op = HAK_OP_MALLOC};
+    commit(h, t);
+    return 1;
+}
+
+/* The fast path for free(p) of the only live object at p.  1 when done,
+ * 0 to take the general path. */
+static inline int fast_free(ctx *c, hot *h, tlist *t, const hak_event *e)
+{
+    if (e->op != HAK_OP_FREE || !e->in_ptr)
+        return 0;
+    entry *en = map_find(h, e->in_ptr);
+    if (!en || en->o.obj == NIL || en->o.link != NIL)
+        return 0;
+    hak_rop *o = op_slot(h);
+    *o = (hak_rop){.obj = HAK_NO_OBJ, .dep_tid = HAK_NO_DEP, .dep_idx = HAK_NO_DEP,
+                   .tid = (uint16_t)e->tid, .op = HAK_OP_FREE};
+    obj_take(c, h, &en->o, o);
+    en->o.obj = NIL;
+    commit(h, t);
+    return 1;
+}
+
+/* Runs events ev[0..n) through add_event.  0 or -1. */
+static int add_batch(ctx *c, const hak_event *ev, long n)
+{
+    hot h = c->h;
+    ops_window(c, &h, (uint64_t)n);
+    int rc = 0;
+    for (const hak_event *e = ev, *end = ev + n; e < end; e++) {
+        /* The index bounds each thread's events (list_window checks);
+         * a decoder bug must not write past a thread's list. */
+        if (e->tid >= h.nthreads) {
+            snprintf(c->err, c->errlen, "more events than the chunk index counted");
+            rc = -1;
+            break;
+        }
+        tlist *t = &h.thr[e->tid];
+        if (end - e > PREFETCH)
+            map_prefetch(&h, &e[PREFETCH]);
+        if (t->n >= t->ready && (rc = list_window(c, t)))
+            break;
+        if (fast_malloc(&h, t, e) || fast_free(c, &h, t, e))
+            continue;
+        if ((rc = add_event(c, &h, t, e)))
+            break;
     }
-#endif
-    return p;
+    c->h = h;
+    return rc;
+}
+
+/* Runs all events of r through add_batch.  0 or -1 (reason in c->err). */
+static int add_events(ctx *c, hak_trace_reader *r)
+{
+    enum { BATCH = 4096 };
+    hak_event *ev = malloc(BATCH * sizeof *ev);
+    if (!ev) {
+        snprintf(c->err, c->errlen, "out of memory");
+        return -1;
+    }
+    int rc = -1;
+    long n;
+    hak_tr_rewind(r);
+    while ((n = hak_tr_read(r, ev, BATCH)) > 0)
+        if (add_batch(c, ev, n))
+            goto done;
+    if (n < 0) {
+        snprintf(c->err, c->errlen, "%s", hak_tr_error(r));
+        goto done;
+    }
+    rc = 0;
+done:
+    hak_tr_rewind(r);
+    free(ev);
+    return rc;
 }
 
 int hak_replay_build(hak_trace_reader *r, hak_replay *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    ctx c = {.rp = out, .nthreads = hak_tr_nthreads(r), .err = err, .errlen = errlen};
-    c.b.free_slot = NIL;
+    ctx c = {.rp = out, .err = err, .errlen = errlen, .free_cell = NIL};
+    hot *h = &c.h;
     uint64_t cap = hak_tr_nevents(r);
-    out->nthreads = c.nthreads;
-    out->ops = big_alloc((cap + 1) * sizeof *out->ops);
-    out->thread_nops = calloc((size_t)c.nthreads + 1, sizeof *out->thread_nops);
+    if (cap > UINT32_MAX) {         /* thread_ops indices are 32-bit */
+        snprintf(err, errlen, "more than %u events", UINT32_MAX);
+        return -1;
+    }
+    c.ops_lim = cap;
+    h->nthreads = out->nthreads = hak_tr_nthreads(r);
+    out->ops = h->ops = malloc((cap + 1) * sizeof *out->ops);
+    out->thread_nops = calloc((size_t)h->nthreads + 1, sizeof *out->thread_nops);
     /* Per-thread index lists, filled in the same pass: thread t's list gets
      * room for all of t's events (the index knows them), in one allocation
      * (thread_ops[0] is its base, see hak_replay_free). */
-    out->thread_ops = calloc((size_t)c.nthreads + 1, sizeof *out->thread_ops);
-    uint64_t *base = big_alloc((cap + 1) * sizeof *base);
-    enum { BATCH = 4096 };
-    hak_event *ev = malloc(BATCH * sizeof *ev);
-    uint64_t *lim = malloc(((size_t)c.nthreads + 1) * sizeof *lim);   /* events per thread */
+    out->thread_ops = calloc((size_t)h->nthreads + 1, sizeof *out->thread_ops);
+    uint32_t *base = malloc((cap + 1) * sizeof *base);
+    h->thr = calloc((size_t)h->nthreads + 1, sizeof *h->thr);
     int rc = -1;
-    if (!out->ops || !out->thread_nops || !out->thread_ops || !base || !ev || !lim) {
+    if (!map_grow(&c)) {            /* never empty: lookups need no test */
+        h->map = c.map;
+        h->mask = c.cap - 1;
+    }
+    if (!out->ops || !out->thread_nops || !out->thread_ops || !base || !h->thr || !c.map) {
         free(base);
         snprintf(err, errlen, "out of memory for %llu replay ops", (unsigned long long)cap);
         goto done;
     }
-    for (uint64_t t = 0, off = 0; t < c.nthreads; off += lim[t++]) {
-        lim[t] = hak_tr_thread_nevents(r, (uint32_t)t);
-        out->thread_ops[t] = base + off;
+    for (uint64_t t = 0, off = 0; t < h->nthreads; off += h->thr[t++].lim) {
+        h->thr[t].lim = hak_tr_thread_nevents(r, (uint32_t)t);
+        h->thr[t].list = out->thread_ops[t] = base + off;
     }
-    if (!c.nthreads)
+    if (!h->nthreads)
         free(base);
-    hak_tr_rewind(r);
-    long n;
-    while ((n = hak_tr_read(r, ev, BATCH)) > 0) {
-        for (long i = 0; i < n; i++) {
-            /* The index bounds each thread's events; a decoder bug must
-             * not write past a thread's list. */
-            uint32_t t = ev[i].tid;
-            if (t >= c.nthreads || out->thread_nops[t] >= lim[t]) {
-                snprintf(err, errlen, "more events than the chunk index counted");
-                goto done;
-            }
-            if (add_event(&c, &ev[i]))
-                goto done;
-        }
-    }
-    if (n < 0) {
-        snprintf(err, errlen, "%s", hak_tr_error(r));
+    if (add_events(&c, r))
         goto done;
-    }
-    hak_tr_rewind(r);
-    out->leaked_objects = c.b.live_objs;
+    out->nops = h->nops;
+    for (uint32_t t = 0; t < h->nthreads; t++)
+        out->thread_nops[t] = h->thr[t].n;
+    out->nobjects = h->nobjects;
+    out->peak_live_bytes = h->peak_live_bytes;
+    out->leaked_objects = h->live_objs;
     rc = 0;
 done:
-    free(ev);
-    free(lim);
-    free(c.b.keys);
-    free(c.b.heads);
-    free(c.b.slots);
+    free(h->thr);
+    free(c.map);
+    free(c.cells);
     if (rc)
         hak_replay_free(out);
     return rc;

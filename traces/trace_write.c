@@ -117,6 +117,21 @@ static int put_chunk(hak_trace_writer *w, unsigned kind, uint32_t tid,
     return write_all(w, w->out, TF_CHUNK_HDR + clen);
 }
 
+/* Compresses column src[0..len) to dst (room for ZSTD_compressBound(len))
+ * as one zstd frame when that is smaller, else copies it; returns the
+ * stored length. */
+static size_t put_column(hak_trace_writer *w, uint8_t *dst, const uint8_t *src, size_t len)
+{
+    size_t z = len, cap = ZSTD_compressBound(len);
+    if (len >= 64)                 /* tiny columns: a frame header would outweigh any gain */
+        z = ZSTD_compress2(w->cctx, dst, cap, src, len);
+    if (ZSTD_isError(z) || z >= len) {
+        memcpy(dst, src, len);
+        z = len;
+    }
+    return z;
+}
+
 /* Encodes n events of one thread as one chunk: column directory, then each
  * column as its own zstd frame (or stored when that is not smaller), so
  * each column gets entropy tables of its own.  Caller holds mu. */
@@ -135,35 +150,28 @@ static int put_events(hak_trace_writer *w, uint32_t tid, const hak_event *ev, si
         need += ZSTD_compressBound(cols.len[k]);
     if (grow(&w->out, &w->out_cap, need))
         return fail(w, "out of memory");
-    /* Compress behind the largest possible directory, then move down. */
-    uint8_t *base = w->out + TF_CHUNK_HDR, *o = base + TC_DIR_MAX;
+    /* The columns go behind room for the header and the largest possible
+     * directory; the directory and header are then put right in front of
+     * them, so the chunk is contiguous without moving the columns. */
+    uint8_t *body = w->out + TF_CHUNK_HDR + TC_DIR_MAX, *o = body;
     for (int k = 0; k < TC_NCOL; k++) {
-        size_t len = cols.len[k], z = 0;
-        raw_total += len;
-        if (len >= 64)
-            z = ZSTD_compress2(w->cctx, o, w->out_cap - (size_t)(o - w->out), cols.p[k], len);
-        if (len < 64 || ZSTD_isError(z) || z >= len) {
-            if (len)
-                memcpy(o, cols.p[k], len);
-            z = len;
-        }
-        stored[k] = z;
-        o += z;
+        raw_total += cols.len[k];
+        stored[k] = put_column(w, o, cols.p[k], cols.len[k]);
+        o += stored[k];
     }
     uint8_t dir[TC_DIR_MAX];
     size_t dlen = tc_dir_put(dir, cols.shift, cols.mode, cols.len, stored);
-    size_t body = (size_t)(o - (base + TC_DIR_MAX));
-    memmove(base + dlen, base + TC_DIR_MAX, body);
-    memcpy(base, dir, dlen);
-    size_t clen = dlen + body;
+    uint8_t *pay = body - dlen, *hdr = pay - TF_CHUNK_HDR;
+    memcpy(pay, dir, dlen);
+    size_t clen = (size_t)(o - pay);
     tf_chunk_hdr h = {.kind = TF_KIND_EVENTS, .tid = tid, .first_seq = ev[0].seq,
                       .count = (uint32_t)n, .raw_size = (uint32_t)raw_total,
                       .comp_size = (uint32_t)clen};
-    tf_hdr_pack(&h, w->out);
-    h.checksum = tf_chunk_csum(w->out, base, (uint32_t)clen);
-    tf_hdr_pack(&h, w->out);
+    tf_hdr_pack(&h, hdr);
+    h.checksum = tf_chunk_csum(hdr, pay, (uint32_t)clen);
+    tf_hdr_pack(&h, hdr);
     w->nchunks++;
-    return write_all(w, w->out, TF_CHUNK_HDR + clen);
+    return write_all(w, hdr, TF_CHUNK_HDR + clen);
 }
 
 static int open_level(char *err, size_t errlen)

@@ -53,6 +53,8 @@ check "hak record --help" bash -c 'hak record --help | grep -q "usage: hak recor
 check_fails "no program is a usage error" hak record -o x.hkt
 check_fails "bad --stacks value" hak record --stacks=lots -- true
 check_fails "bad --ts-resolution value" hak record --ts-resolution=fast -- true
+check_fails "bad --zstd-level value" hak record --zstd-level=99 -- true
+check_fails "bad --zstd-level word" hak record --zstd-level=fast -- true
 check_fails "unwritable output is refused up front" hak record -o /nonexistent/dir/x.hkt -- true
 hak record -q -o nothere.hkt -- ./no-such-program 2>err.txt; rc=$?
 if (( rc == 127 )) && grep -q "cannot run" err.txt; then ok "missing program: exit 127 with a message"; else not_ok "missing program" "rc=$rc"; fi
@@ -64,6 +66,12 @@ hak record -q -o st.hkt -- sh -c 'exit 42'; rc=$?
 if (( rc == 42 )); then ok "exit status passed through"; else not_ok "exit status" "got $rc"; fi
 
 # ---- C test programs --------------------------------------------------------
+# The first thread bumps seq without an atomic until a second one starts
+# (rec_seq.c); race that switch a few times: seqs must stay unique.
+for i in 1 2 3 4 5; do
+  hak record -q -o "sw$i.hkt" -- "$P/seq_switch" 100000 >/dev/null 2>&1
+done
+valid_all "seq_switch: unique seqs across the single- to multi-thread switch" sw?.hkt
 same_run "mt_handoff" mt.hkt -- "$P/mt_handoff" 4 20000
 valid_all "mt_handoff: cross-thread frees/reallocs, no address live twice" mt.hkt
 if [[ -f mt.hkt.chk ]] && (( $(key mt.hkt threads) >= 5 )) && (( $(key mt.hkt cross_thread_deps) > 1000 )); then
@@ -160,6 +168,9 @@ hak record -q --ts-resolution=1us -o exact.hkt -- "$P/mt_handoff" 2 5000 >/dev/n
 valid_all "--ts-resolution=1us (clock read per event)" exact.hkt
 if [[ -f exact.hkt.chk ]] && (( $(key exact.hkt ts_not_monotonic) == 0 )); then ok "exact timestamps monotonic per thread"
 else not_ok "exact timestamps"; fi
+
+hak record -q --zstd-level=19 -o pinned.hkt -- "$P/mt_handoff" 2 5000 >/dev/null
+valid_all "--zstd-level=19 (pinned level)" pinned.hkt
 
 # ---- failure to write ---------------------------------------------------------
 LD_PRELOAD=$LIB HAKREC_OUTPUT=/nonexistent/dir/x.hkt "$P/cxx" >out.txt 2>err.txt; rc=$?

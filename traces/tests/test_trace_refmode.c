@@ -135,7 +135,12 @@ static size_t decode_chunk(const chunk *c, size_t n, uint64_t first_seq, hak_eve
                            const char **why)
 {
     tc_dec *d = malloc(sizeof *d);
-    tc_dec_init(d, c->raw, &c->dir, (uint32_t)n, first_seq, 0, 1);
+    const uint8_t *col[TC_NCOL], *p = c->raw;
+    for (int k = 0; k < TC_NCOL; k++) {
+        col[k] = p;
+        p += c->dir.raw[k];
+    }
+    tc_dec_init(d, col, &c->dir, (uint32_t)n, first_seq, 0, 1);
     size_t got = 0;
     long r;
     *why = NULL;
