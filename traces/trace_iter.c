@@ -214,9 +214,12 @@ long hak_tr_read(hak_trace_reader *r, hak_event *ev, size_t max)
                 r->lim_tid = UINT32_MAX;
             }
         }
-        if (r->lim_key == UINT64_MAX && c->bi == c->bn && c->dec && c->dec->left) {
+        if (r->lim_key == UINT64_MAX && c->bi == c->bn && c->dec && c->dec->left
+            && max - n >= TR_BATCH) {
             /* Only this thread is left: decode straight into the caller's
-             * buffer, skipping the cursor's batch copy. */
+             * buffer, skipping the cursor's batch copy.  Small reads
+             * (hak_tr_next) go through the cursor's buffer instead, so
+             * the decoder still runs whole batches. */
             long k = tc_dec_run(c->dec, ev + n, max - n);
             if (k < 0) {
                 const uint32_t *list = r->thr_chunks + r->thr_first[c->tid];
