@@ -28,8 +28,8 @@ static const uint8_t col_max[TC_NCOL] = {
  *   and a hit is always a valid position.
  * Both answer exactly what the decoder's tc_model would, event by event. */
 #define CACHE_BITS 13
-#define COL_SLACK 16u
-#define PREFETCH_EVENTS 32              /* put_var may write one byte past a column's end */
+#define COL_SLACK 16u                   /* put_var may write one byte past a column's end */
+#define PREFETCH_EVENTS 32              /* how far ahead the event loop prefetches */
 typedef struct enc_model {
     uint64_t stk[TC_NCLASS][TC_STACK];   /* freed blocks per class, 0 = empty */
     uint8_t stk_head[TC_NCLASS];         /* slot of the most recent entry */
@@ -250,8 +250,7 @@ put_event(tc_enc *e, cursor *k, const hak_event *v)
     if (m & M_SIZE)
         k->size = tc_put(k->size, v->size);
     if (m & M_AUX)
-        k->aux = tc_put(k->aux,
-                              a == AUX_NMEMB ? v->nmemb : a == AUX_ALIGN ? v->align : v->in_ptr);
+        k->aux = tc_put(k->aux, a == AUX_NMEMB ? v->nmemb : a == AUX_ALIGN ? v->align : v->in_ptr);
     if (m & M_IN)
         put_in_ptr(e, k, v->in_ptr);
     if (m & M_OUT) {
@@ -289,8 +288,9 @@ encode_events(tc_enc *e, cursor *k, const hak_event *ev, size_t n, uint32_t unit
         const hak_event *v = &ev[i];
         /* Events are 72 bytes and usually cold (a recorder block is filled
          * by another thread): the hardware prefetcher alone leaves the loop
-         * waiting on memory, so ask ~32 events (2.3 KiB) ahead. */
-        __builtin_prefetch(v + PREFETCH_EVENTS);
+         * waiting on memory, so ask ~32 events (2.3 KiB) ahead (past the
+         * end is harmless: a prefetch never faults). */
+        __builtin_prefetch((const void *)((uintptr_t)v + PREFETCH_EVENTS * sizeof *v));
         unsigned op = v->op;
         if (__builtin_expect(op - 1u >= HAK_OP_COUNT_ - 1u, 0))
             return (long)i;

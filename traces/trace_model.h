@@ -10,6 +10,9 @@
  * and, per size class, a stack of recently freed blocks (allocations that
  * return one of them are coded by its stack position).  Both sides update
  * the model identically, event by event; it starts empty in every chunk.
+ * The decoder keeps it as tc_model; the encoder, which looks blocks up by
+ * pointer rather than by position, keeps an equivalent form of its own
+ * (trace_encode.c).
  */
 #ifndef HAK_TRACE_MODEL_H
 #define HAK_TRACE_MODEL_H
