@@ -243,7 +243,10 @@ typedef struct hak_replay {
     hak_rop  *ops;           /* [nops] */
     uint32_t  nthreads;
     uint64_t *thread_nops;   /* [nthreads] ops per thread */
-    uint64_t **thread_ops;   /* [nthreads][thread_nops[t]] indices into ops */
+    uint32_t **thread_ops;   /* [nthreads][thread_nops[t]] indices into ops
+                              * (32 bits: traces of more than UINT32_MAX
+                              * events are refused; the form would take
+                              * over 150 GB) */
     uint32_t  nobjects;      /* object ids are 0..nobjects-1 */
     uint64_t  peak_live_bytes;
     /* What was dropped or repaired while building, for `hak trace validate`. */

@@ -13,11 +13,11 @@
  * free lists in glibc's tcache and most allocators behave), which is one
  * byte.  FORMAT.md has the details.
  *
- * Decoding safety: the decoder never reads past the decoded columns plus
- * TC_PAD bytes (callers allocate that padding, zero-filled): it checks the
- * column cursors after every TC_BATCH events, which is how far one batch
- * can overrun, and requires every column to be consumed exactly at the end
- * of the chunk.
+ * Decoding safety: the decoder never reads more than TC_PAD bytes past the
+ * end of a column (callers make sure those bytes are readable): it checks
+ * the column cursors after every TC_BATCH events, which is how far one
+ * batch can overrun, and requires every column to be consumed exactly at
+ * the end of the chunk.
  */
 #ifndef HAK_TRACE_CODEC_H
 #define HAK_TRACE_CODEC_H
@@ -151,16 +151,17 @@ typedef struct tc_dec {
     uint64_t seq, ts, ptr;         /* previous values */
     uint32_t left, nalloc, tid, ts_unit;
     unsigned shift;
-    const uint8_t *seq_ones, *ts_ones;   /* see DM_SEQ, DM_TS in trace_decode.c */
     const char *err;               /* static reason after a failure */
     tc_tail tail[16];              /* per op: tid, current site[op], err 0, op */
     tc_model m;                    /* m.site is unused: tail[op].site holds it */
 } tc_dec;
 
-/* Prepares to decode `count` events from the columns laid out back to back
- * in raw (sizes from dir, followed by TC_PAD zero bytes). */
-void tc_dec_init(tc_dec *d, const uint8_t *raw, const tc_dir *dir, uint32_t count,
-                 uint64_t first_seq, uint32_t tid, uint32_t ts_unit);
+/* Prepares to decode `count` events from the columns col[k] (dir->raw[k]
+ * bytes each).  At least TC_PAD readable bytes must follow each column
+ * (the next columns, padding, or any other bytes: they are never used as
+ * values). */
+void tc_dec_init(tc_dec *d, const uint8_t *const col[TC_NCOL], const tc_dir *dir,
+                 uint32_t count, uint64_t first_seq, uint32_t tid, uint32_t ts_unit);
 /* Decodes up to max events; returns how many (0 when the chunk is done),
  * or -1 with d->err set. */
 long tc_dec_run(tc_dec *d, hak_event *ev, size_t max);

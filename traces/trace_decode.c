@@ -46,34 +46,30 @@ const char *tc_dir_parse(const uint8_t *pay, size_t comp_size, uint32_t raw_size
 /* ---- decoder ---- */
 
 /* Column shortcuts (they change nothing about the result, only how it is
- * computed), chosen per batch:
- *   DM_SEQ: the rest of the SEQ column is one zero byte per remaining
- *           event (the events are consecutive): seq is the previous + 1.
- *   DM_TS:  the rest of the TS column is one byte below 0x80 per remaining
- *           event (every timestamp delta is a one-byte varint): event i's
- *           delta is byte i, with no length test.
- * A column's bytes left equal the events left only if every remaining
- * varint is one byte (each takes at least one); tc_dec_init finds where
- * the column's tail of zero (SEQ) or < 0x80 (TS) bytes starts, which the
- * cursor must have reached.  The first events of a chunk usually fall
- * outside (the first timestamp is absolute), so the test is per batch. */
+ * computed), chosen per batch of n events from the bytes at the column
+ * cursors:
+ *   DM_SEQ: the next n SEQ bytes are zero: n one-byte varints 0 (the
+ *           events are consecutive), so seq is the previous seq + 1.
+ *   DM_TS:  the next n TS bytes are below 0x80: n one-byte varints (every
+ *           timestamp delta is small), so event i's delta is byte i, with
+ *           no length test.
+ * Both need the n bytes to lie inside the column.  A chunk's first
+ * timestamp is absolute, so its first batch usually takes the general
+ * path. */
 enum { DM_SEQ = 1, DM_TS = 2 };
 
-/* Start of the longest suffix of p[0..n) whose bytes are all zero
- * (mask 0xff) or all below 0x80 (mask 0x80): no byte has a bit of mask. */
-static const uint8_t *clean_tail(const uint8_t *p, size_t n, uint8_t mask)
+/* Whether none of the n bytes at p has a bit of mask set. */
+static int bytes_clear(const uint8_t *p, size_t n, uint8_t mask)
 {
-    const uint64_t wmask = mask * 0x0101010101010101ull;
-    uint64_t w;
-    while (n >= 8) {
-        memcpy(&w, p + n - 8, 8);
-        if (w & wmask)
-            break;
-        n -= 8;
+    uint64_t acc = 0, w;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, p + i, 8);
+        acc |= w;
     }
-    while (n > 0 && !(p[n - 1] & mask))
-        n--;
-    return p + n;
+    for (; i < n; i++)
+        acc |= p[i];
+    return !(acc & mask * 0x0101010101010101ull);
 }
 
 _Static_assert(sizeof(tc_tail) == sizeof(hak_event) - offsetof(hak_event, tid)
@@ -82,15 +78,14 @@ _Static_assert(sizeof(tc_tail) == sizeof(hak_event) - offsetof(hak_event, tid)
                    && offsetof(hak_event, op) - offsetof(hak_event, tid) == offsetof(tc_tail, op),
                "tc_tail must mirror the end of hak_event");
 
-void tc_dec_init(tc_dec *d, const uint8_t *raw, const tc_dir *dir, uint32_t count,
-                 uint64_t first_seq, uint32_t tid, uint32_t ts_unit)
+void tc_dec_init(tc_dec *d, const uint8_t *const col[TC_NCOL], const tc_dir *dir,
+                 uint32_t count, uint64_t first_seq, uint32_t tid, uint32_t ts_unit)
 {
     d->err = NULL;
     d->shift = dir->shift;
     for (int k = 0; k < TC_NCOL; k++) {
-        d->c[k] = raw;
-        raw += dir->raw[k];
-        d->end[k] = raw;
+        d->c[k] = col[k];
+        d->end[k] = col[k] + dir->raw[k];
     }
     d->seq = first_seq - 1;
     d->ts = d->ptr = 0;
@@ -98,8 +93,6 @@ void tc_dec_init(tc_dec *d, const uint8_t *raw, const tc_dir *dir, uint32_t coun
     d->nalloc = 0;
     d->tid = tid;
     d->ts_unit = ts_unit ? ts_unit : 1;
-    d->seq_ones = clean_tail(d->c[TC_SEQ], dir->raw[TC_SEQ], 0xff);
-    d->ts_ones = clean_tail(d->c[TC_TS], dir->raw[TC_TS], 0x80);
     for (unsigned op = 0; op < 16; op++)
         d->tail[op] = (tc_tail){.tid = tid, .op = (uint8_t)op};
     model_reset(&d->m);
@@ -292,62 +285,60 @@ static const int8_t unzz8[128] = {
 #undef Z4
 };
 
-/* Pass 1 of a batch: seq and ts_ns of events ev[0..n), from the SEQ and
- * TS columns, with the column shortcuts `mode` (a constant in each
- * instantiation).  Returns how many events it decoded: n, or the index of
- * the first event with an overlong varint. */
-static inline __attribute__((always_inline)) size_t dec_times(tc_dec *d, hak_event *ev,
-                                                               size_t n, unsigned mode)
+/* Decodes events ev[0..n) (n <= TC_BATCH) in one pass, with the column
+ * shortcuts `mode` (DM_*) and the pointer shift shift_c: both are
+ * constants in each instantiation (shift_c is the usual 4, 16-byte
+ * aligned blocks, or SHIFT_ANY for the chunk's d->shift).  The two ops
+ * that make up most streams, malloc and free without flags, are decoded
+ * here with the cursors they use in registers; everything else goes to
+ * dec_generic.  Errors are found in event order, as the format describes
+ * the fields: an event's op, then its seq, ts and the rest.  0, or -1 with
+ * d->err set (d's cursors and state are then partly advanced: dec_batch
+ * restores them). */
+#define SHIFT_ANY 64u
+
+/* The error for an event whose seq or ts varint is overlong: a bad op
+ * comes first. */
+static const char *time_error(unsigned f)
 {
-    const uint8_t *cseq = d->c[TC_SEQ], *cts = d->c[TC_TS];
-    uint64_t seq = d->seq, ts = d->ts, x;
-    const uint64_t unit = d->ts_unit;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        if (mode & DM_SEQ) {
-            seq++;
-        } else {
-            if (!rd(&cseq, &x))
-                break;
-            seq += (uint64_t)tc_unzz(x) + 1;
-        }
-        if (mode & DM_TS) {
-            ts += (uint64_t)(int64_t)unzz8[cts[i]];
-        } else {
-            if (!rd(&cts, &x))
-                break;
-            ts += (uint64_t)tc_unzz(x);
-        }
-        ev[i].seq = seq;
-        ev[i].ts_ns = ts * unit;
-    }
-    d->c[TC_SEQ] = mode & DM_SEQ ? cseq + i : cseq;
-    d->c[TC_TS] = mode & DM_TS ? cts + i : cts;
-    d->seq = seq;
-    d->ts = ts;
-    return i;
+    return (f & 15) && (f & 15) < HAK_OP_COUNT_ ? E_OVERLONG : "invalid op";
 }
 
-/* Pass 2 of a batch: the other fields of events ev[0..n), by op.  The two
- * ops that make up most streams, malloc and free without flags, are decoded
- * here with the cursors they use in registers; everything else goes to
- * dec_generic.  shift_c is the chunk's pointer shift when it is a constant
- * in this instantiation (the usual 4: 16-byte aligned blocks), or
- * SHIFT_ANY.  0, or -1 with d->err set. */
-#define SHIFT_ANY 64u
-static inline __attribute__((always_inline)) int dec_ops_shift(tc_dec *d, hak_event *ev,
-                                                                size_t n, unsigned shift_c)
+static inline __attribute__((always_inline)) int dec_events(tc_dec *d, hak_event *restrict ev,
+                                                             size_t n, unsigned mode,
+                                                             unsigned shift_c)
 {
-    const uint8_t *cop = d->c[TC_OP], *csize = d->c[TC_SIZE], *cin = d->c[TC_INREF],
-                  *cout = d->c[TC_OUT];
-    uint64_t ptr = d->ptr, x;
+    const uint8_t *cop = d->c[TC_OP], *cseq = d->c[TC_SEQ], *cts = d->c[TC_TS],
+                  *csize = d->c[TC_SIZE], *cin = d->c[TC_INREF], *cout = d->c[TC_OUT];
+    uint64_t seq = d->seq, ts = d->ts, ptr = d->ptr, x;
     uint32_t nalloc = d->nalloc;
+    const uint64_t unit = d->ts_unit;
     const unsigned shift = shift_c == SHIFT_ANY ? d->shift : shift_c;
     tc_model *md = &d->m;
     const char *why;
     for (size_t i = 0; i < n; i++) {
         hak_event *v = &ev[i];
         unsigned f = cop[i];
+        if (mode & DM_SEQ) {
+            v->seq = seq + 1 + i;
+        } else {
+            if (!rd(&cseq, &x)) {
+                why = time_error(f);
+                goto fail;
+            }
+            seq += (uint64_t)tc_unzz(x) + 1;
+            v->seq = seq;
+        }
+        if (mode & DM_TS) {
+            ts += (uint64_t)(int64_t)unzz8[cts[i]];
+        } else {
+            if (!rd(&cts, &x)) {
+                why = time_error(f);
+                goto fail;
+            }
+            ts += (uint64_t)tc_unzz(x);
+        }
+        v->ts_ns = ts * unit;
         if (f == HAK_OP_FREE) {
             uint64_t in;
             if (!rd12(&cin, &x))
@@ -362,6 +353,7 @@ static inline __attribute__((always_inline)) int dec_ops_shift(tc_dec *d, hak_ev
             uint64_t size, out;
             if (!rd12(&csize, &size) || !rd(&cout, &x))
                 goto overlong;
+            v->size = size;
             if ((why = dec_out(md, tc_class(size), x, &nalloc, shift, &ptr, &out)))
                 goto fail;
             put_body(v, size, 0, 0, 0, out, &d->tail[HAK_OP_MALLOC]);
@@ -381,9 +373,13 @@ static inline __attribute__((always_inline)) int dec_ops_shift(tc_dec *d, hak_ev
         nalloc = d->nalloc;
     }
     d->c[TC_OP] = cop + n;
+    d->c[TC_SEQ] = mode & DM_SEQ ? cseq + n : cseq;
+    d->c[TC_TS] = mode & DM_TS ? cts + n : cts;
     d->c[TC_SIZE] = csize;
     d->c[TC_INREF] = cin;
     d->c[TC_OUT] = cout;
+    d->seq = mode & DM_SEQ ? seq + n : seq;
+    d->ts = ts;
     d->ptr = ptr;
     d->nalloc = nalloc;
     return 0;
@@ -394,32 +390,45 @@ fail:
     return -1;
 }
 
-static int dec_ops(tc_dec *d, hak_event *ev, size_t n)
-{
-    return d->shift == 4 ? dec_ops_shift(d, ev, n, 4) : dec_ops_shift(d, ev, n, SHIFT_ANY);
-}
+/* One out-of-line function per (mode, shift) instantiation of dec_events,
+ * so the register allocator sees one hot loop at a time. */
+typedef int dec_fn(tc_dec *d, hak_event *ev, size_t n);
+#define DEC_FN(name, mode, shift)                                 \
+    static __attribute__((noinline)) int name(tc_dec *d, hak_event *ev, size_t n) \
+    {                                                             \
+        return dec_events(d, ev, n, mode, shift);                 \
+    }
+DEC_FN(dec_any, 0, SHIFT_ANY)
+DEC_FN(dec_seq, DM_SEQ, SHIFT_ANY)
+DEC_FN(dec_ts, DM_TS, SHIFT_ANY)
+DEC_FN(dec_seq_ts, DM_SEQ | DM_TS, SHIFT_ANY)
+DEC_FN(dec_any4, 0, 4)
+DEC_FN(dec_seq4, DM_SEQ, 4)
+DEC_FN(dec_ts4, DM_TS, 4)
+DEC_FN(dec_seq_ts4, DM_SEQ | DM_TS, 4)
+#undef DEC_FN
+static dec_fn *const dec_fns[2][4] = {      /* [shift == 4][mode] */
+    {dec_any, dec_seq, dec_ts, dec_seq_ts},
+    {dec_any4, dec_seq4, dec_ts4, dec_seq_ts4},
+};
 
-/* Decodes n <= TC_BATCH events in two passes (times, then ops) with the
- * column shortcuts `mode`.  Errors are reported for the first bad event in
- * event order, as a one-pass decoder would: an event's op is checked, then
- * its seq and ts, then the rest.  A failed batch leaves d's cursors and
+/* Decodes n <= TC_BATCH events.  A failed batch leaves d's cursors and
  * state where the batch started (so no later call can run a cursor past
  * the padding). */
-static inline __attribute__((always_inline)) long dec_batch_mode(tc_dec *d, hak_event *ev,
-                                                                  size_t n, unsigned mode)
+static long dec_batch(tc_dec *d, hak_event *ev, size_t n)
 {
     const uint8_t *save[TC_NCOL];
     memcpy(save, d->c, sizeof save);
     const uint64_t seq0 = d->seq, ts0 = d->ts, ptr0 = d->ptr;
     const uint32_t nalloc0 = d->nalloc;
-    size_t m = dec_times(d, ev, n, mode);
-    if (dec_ops(d, ev, m))
+    unsigned mode = 0;
+    const uint8_t *cs = d->c[TC_SEQ], *ct = d->c[TC_TS];
+    if ((size_t)(d->end[TC_SEQ] - cs) >= n && bytes_clear(cs, n, 0xff))
+        mode |= DM_SEQ;
+    if ((size_t)(d->end[TC_TS] - ct) >= n && bytes_clear(ct, n, 0x80))
+        mode |= DM_TS;
+    if (dec_fns[d->shift == 4][mode](d, ev, n))
         goto fail;
-    if (m < n) {                       /* event m has a bad seq or ts varint */
-        unsigned op = d->c[TC_OP][0] & 15;
-        d->err = op && op < HAK_OP_COUNT_ ? E_OVERLONG : "invalid op";
-        goto fail;
-    }
     for (int k = 0; k < TC_NCOL; k++)
         if (d->c[k] > d->end[k]) {
             d->err = "column ends before its events";
@@ -433,21 +442,6 @@ fail:
     d->ptr = ptr0;
     d->nalloc = nalloc0;
     return -1;
-}
-
-static long dec_batch(tc_dec *d, hak_event *ev, size_t n)
-{
-    unsigned mode = 0;
-    if (d->c[TC_SEQ] >= d->seq_ones && (size_t)(d->end[TC_SEQ] - d->c[TC_SEQ]) == d->left)
-        mode |= DM_SEQ;
-    if (d->c[TC_TS] >= d->ts_ones && (size_t)(d->end[TC_TS] - d->c[TC_TS]) == d->left)
-        mode |= DM_TS;
-    switch (mode) {
-    case DM_SEQ | DM_TS: return dec_batch_mode(d, ev, n, DM_SEQ | DM_TS);
-    case DM_SEQ: return dec_batch_mode(d, ev, n, DM_SEQ);
-    case DM_TS: return dec_batch_mode(d, ev, n, DM_TS);
-    default: return dec_batch_mode(d, ev, n, 0);
-    }
 }
 
 long tc_dec_run(tc_dec *d, hak_event *ev, size_t max)

@@ -28,8 +28,8 @@ static const uint8_t col_max[TC_NCOL] = {
  *   and a hit is always a valid position.
  * Both answer exactly what the decoder's tc_model would, event by event. */
 #define CACHE_BITS 13
-#define COL_SLACK 16u
-#define PREFETCH_EVENTS 32              /* put_var may write one byte past a column's end */
+#define COL_SLACK 16u                   /* put_var may write one byte past a column's end */
+#define PREFETCH_EVENTS 32              /* how far ahead the event loop prefetches */
 typedef struct enc_model {
     uint64_t stk[TC_NCLASS][TC_STACK];   /* freed blocks per class, 0 = empty */
     uint8_t stk_head[TC_NCLASS];         /* slot of the most recent entry */
@@ -45,6 +45,8 @@ struct tc_enc {
     } cache[1u << CACHE_BITS];
     enc_model m;
     unsigned shift;                /* guess for the next chunk's ptr_shift */
+    int ts_short;                  /* the last chunk's time deltas were (almost)
+                                      all one byte: see encode_pass */
 };
 
 static inline unsigned cache_slot(uint64_t p)
@@ -214,17 +216,23 @@ put_out_ptr(tc_enc *e, cursor *k, uint64_t p, unsigned c)
     k->nalloc++;
 }
 
+/* The event's site: nothing when it is the op's previous one, else the
+ * SITE flag (returned) and value. */
+static inline __attribute__((always_inline)) unsigned
+put_site(tc_enc *e, cursor *k, unsigned op, uint32_t site)
+{
+    if (site == e->m.site[op])
+        return 0;
+    k->site = tc_put(k->site, site);
+    e->m.site[op] = site;
+    return TC_F_SITE;
+}
+
 /* Any event, with the format's generic rules (flags, RAW, op layouts). */
 static inline __attribute__((always_inline)) unsigned
 put_event(tc_enc *e, cursor *k, const hak_event *v)
 {
-    enc_model *md = &e->m;
-    unsigned op = v->op, f = op;
-    if (v->site != md->site[op]) {
-        f |= TC_F_SITE;
-        k->site = tc_put(k->site, v->site);
-        md->site[op] = v->site;
-    }
+    unsigned op = v->op, f = op | put_site(e, k, op, v->site);
     if (v->err) {
         f |= TC_F_ERR;
         k->err = tc_put(k->err, tc_zz(v->err));
@@ -242,8 +250,7 @@ put_event(tc_enc *e, cursor *k, const hak_event *v)
     if (m & M_SIZE)
         k->size = tc_put(k->size, v->size);
     if (m & M_AUX)
-        k->aux = tc_put(k->aux,
-                              a == AUX_NMEMB ? v->nmemb : a == AUX_ALIGN ? v->align : v->in_ptr);
+        k->aux = tc_put(k->aux, a == AUX_NMEMB ? v->nmemb : a == AUX_ALIGN ? v->align : v->in_ptr);
     if (m & M_IN)
         put_in_ptr(e, k, v->in_ptr);
     if (m & M_OUT) {
@@ -268,21 +275,22 @@ ts_ticks(uint64_t ts_ns, uint64_t prev, uint32_t unit, unsigned ushift, int coar
                                                       : ts_ns / unit;
 }
 
-/* The event loop of encode_pass, compiled once per kind of time unit so
- * the loop does not test it.  Returns the index of the first event with
- * an invalid op, or -1. */
+/* The event loop of encode_pass, compiled once per kind of time unit
+ * (coarse) and of time-delta writer (ts_short, see encode_pass) so the loop
+ * does not test them.  Returns the index of the first event with an
+ * invalid op, or -1. */
 static inline __attribute__((always_inline)) long
 encode_events(tc_enc *e, cursor *k, const hak_event *ev, size_t n, uint32_t unit,
-              unsigned ushift, int coarse, uint64_t *any_out)
+              unsigned ushift, int coarse, int ts_short, uint64_t *any_out)
 {
-    const uint32_t *site = e->m.site;
     uint64_t nseq = n ? ev[0].seq : 0, pts = 0, any = 0;   /* nseq: seq expected next */
     for (size_t i = 0; i < n; i++) {
         const hak_event *v = &ev[i];
         /* Events are 72 bytes and usually cold (a recorder block is filled
          * by another thread): the hardware prefetcher alone leaves the loop
-         * waiting on memory, so ask ~32 events (2.3 KiB) ahead. */
-        __builtin_prefetch(v + PREFETCH_EVENTS);
+         * waiting on memory, so ask ~32 events (2.3 KiB) ahead (past the
+         * end is harmless: a prefetch never faults). */
+        __builtin_prefetch((const void *)((uintptr_t)v + PREFETCH_EVENTS * sizeof *v));
         unsigned op = v->op;
         if (__builtin_expect(op - 1u >= HAK_OP_COUNT_ - 1u, 0))
             return (long)i;
@@ -293,24 +301,25 @@ encode_events(tc_enc *e, cursor *k, const hak_event *ev, size_t n, uint32_t unit
             k->seq = tc_put(k->seq, tc_zz((int64_t)dseq));
         nseq = v->seq + 1;
         uint64_t t = ts_ticks(v->ts_ns, pts, unit, ushift, coarse);
-        k->ts = put_var(k->ts, tc_zz((int64_t)(t - pts)));
+        if (ts_short)
+            k->ts = tc_put(k->ts, tc_zz((int64_t)(t - pts)));
+        else
+            k->ts = put_var(k->ts, tc_zz((int64_t)(t - pts)));
         pts = t;
-        /* Fast paths for flag-free free and malloc events (same site as
-         * the previous event of the op, no errno, only their own fields):
-         * exactly what put_event writes for them. */
-        if (op == HAK_OP_FREE && v->site == site[HAK_OP_FREE]
-            && !(v->err | v->size | v->nmemb | v->align | v->out_ptr)) {
+        /* Fast paths for plain free and malloc events (no errno, only
+         * their own fields, a result): exactly what put_event writes for
+         * them. */
+        if (op == HAK_OP_FREE && !(v->err | v->size | v->nmemb | v->align | v->out_ptr)) {
             any |= v->in_ptr;
+            *k->op++ = (uint8_t)(op | put_site(e, k, op, v->site));
             put_in_ptr(e, k, v->in_ptr);
-            *k->op++ = (uint8_t)op;
             continue;
         }
-        if (op == HAK_OP_MALLOC && v->site == site[HAK_OP_MALLOC] && v->out_ptr
-            && !(v->err | v->nmemb | v->align | v->in_ptr)) {
+        if (op == HAK_OP_MALLOC && v->out_ptr && !(v->err | v->nmemb | v->align | v->in_ptr)) {
             any |= v->out_ptr;
+            *k->op++ = (uint8_t)(op | put_site(e, k, op, v->site));
             k->size = put_var(k->size, v->size);
             put_out_ptr(e, k, v->out_ptr, tc_class(v->size));
-            *k->op++ = (uint8_t)op;
             continue;
         }
         if (op != HAK_OP_THREAD_START)   /* its in_ptr is a thread index */
@@ -335,9 +344,14 @@ static long encode_pass(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_un
     cursor k = {col[TC_OP], col[TC_SEQ], col[TC_TS], col[TC_SIZE], col[TC_AUX],
                 col[TC_INREF], col[TC_PTR], col[TC_OUT], col[TC_SITE], col[TC_ERR],
                 col[TC_RAW], .shift = shift};
-    long bad = ts_unit & (ts_unit - 1)
-        ? encode_events(e, &k, ev, n, ts_unit, 0, 1, any)
-        : encode_events(e, &k, ev, n, ts_unit, (unsigned)__builtin_ctz(ts_unit), 0, any);
+    unsigned ushift = (unsigned)__builtin_ctz(ts_unit);
+    long bad;
+    if (ts_unit & (ts_unit - 1))
+        bad = e->ts_short ? encode_events(e, &k, ev, n, ts_unit, 0, 1, 1, any)
+                          : encode_events(e, &k, ev, n, ts_unit, 0, 1, 0, any);
+    else
+        bad = e->ts_short ? encode_events(e, &k, ev, n, ts_unit, ushift, 0, 1, any)
+                          : encode_events(e, &k, ev, n, ts_unit, ushift, 0, 0, any);
     if (bad >= 0)
         return bad;
     if (*any & ((1ull << shift) - 1))
@@ -345,6 +359,14 @@ static long encode_pass(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_un
     out->shift = shift;
     uint8_t *ends[TC_NCOL] = {k.op, k.seq, k.ts, k.size, k.aux, k.in, k.ptr, k.out,
                               k.site, k.err, k.raw};
+    /* Time deltas are one byte in steady streams (coarse units, regular
+     * gaps) and of mixed length in others (fine units, irregular gaps):
+     * the first favour tc_put's predicted branch (~8 instructions less per
+     * event), the second put_var's branch-free length (tc_put is 20% slower
+     * there).  The next chunk is assumed to be like this one; both write
+     * the same bytes. */
+    size_t ts_len = (size_t)(k.ts - col[TC_TS]);
+    e->ts_short = ts_len - n <= n / 32;
     for (int c = 0; c < TC_NCOL; c++) {
         out->p[c] = col[c];
         out->len[c] = (size_t)(ends[c] - col[c]);

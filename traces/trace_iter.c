@@ -35,7 +35,11 @@ static int cursor_error(hak_trace_reader *r, const tr_chunk *ch, const char *why
     return -1;
 }
 
-/* Loads chunk `ch` into c (decompresses, prepares the decoder). */
+/* Loads chunk `ch` into c (decompresses, prepares the decoder).  A column
+ * stored uncompressed is decoded in place, in the file's bytes, when
+ * TC_PAD bytes of the file follow it (the decoder's overrun bound); other
+ * columns are decompressed (or copied) back to back into c->raw, followed
+ * by TC_PAD zero bytes. */
 static int cursor_load(hak_trace_reader *r, tr_cursor *c, const tr_chunk *ch)
 {
     if (!c->dec && !(c->dec = malloc(sizeof *c->dec)))
@@ -56,21 +60,27 @@ static int cursor_load(hak_trace_reader *r, tr_cursor *c, const tr_chunk *ch)
     const char *why = tc_dir_parse(pay, ch->comp_size, ch->raw_size, ch->count, &dir);
     if (why)
         return cursor_error(r, ch, why);
-    const uint8_t *src = pay + dir.size;
+    const uint8_t *src = pay + dir.size, *col[TC_NCOL];
+    const uint8_t *file_end = r->data + r->size;
     uint8_t *dst = c->raw;
     for (int k = 0; k < TC_NCOL; k++) {
-        if (dir.stored[k] == dir.raw[k]) {
-            memcpy(dst, src, dir.raw[k]);
+        if (dir.stored[k] == dir.raw[k] && (size_t)(file_end - src) >= dir.raw[k] + TC_PAD) {
+            col[k] = src;
         } else {
-            size_t n = ZSTD_decompressDCtx(r->dctx, dst, dir.raw[k], src, dir.stored[k]);
-            if (ZSTD_isError(n) || n != dir.raw[k])
-                return cursor_error(r, ch, "zstd frame does not decompress to its column size");
+            if (dir.stored[k] == dir.raw[k]) {
+                memcpy(dst, src, dir.raw[k]);
+            } else {
+                size_t n = ZSTD_decompressDCtx(r->dctx, dst, dir.raw[k], src, dir.stored[k]);
+                if (ZSTD_isError(n) || n != dir.raw[k])
+                    return cursor_error(r, ch, "zstd frame does not decompress to its column size");
+            }
+            col[k] = dst;
+            dst += dir.raw[k];
         }
         src += dir.stored[k];
-        dst += dir.raw[k];
     }
     memset(dst, 0, TC_PAD);
-    tc_dec_init(c->dec, c->raw, &dir, ch->count, ch->first_seq, ch->tid, r->meta.ts_unit_ns);
+    tc_dec_init(c->dec, col, &dir, ch->count, ch->first_seq, ch->tid, r->meta.ts_unit_ns);
     return 0;
 }
 
@@ -204,9 +214,12 @@ long hak_tr_read(hak_trace_reader *r, hak_event *ev, size_t max)
                 r->lim_tid = UINT32_MAX;
             }
         }
-        if (r->lim_key == UINT64_MAX && c->bi == c->bn && c->dec && c->dec->left) {
+        if (r->lim_key == UINT64_MAX && c->bi == c->bn && c->dec && c->dec->left
+            && max - n >= TR_BATCH) {
             /* Only this thread is left: decode straight into the caller's
-             * buffer, skipping the cursor's batch copy. */
+             * buffer, skipping the cursor's batch copy.  Small reads
+             * (hak_tr_next) go through the cursor's buffer instead, so
+             * the decoder still runs whole batches. */
             long k = tc_dec_run(c->dec, ev + n, max - n);
             if (k < 0) {
                 const uint32_t *list = r->thr_chunks + r->thr_first[c->tid];

@@ -10,6 +10,9 @@
  * and, per size class, a stack of recently freed blocks (allocations that
  * return one of them are coded by its stack position).  Both sides update
  * the model identically, event by event; it starts empty in every chunk.
+ * The decoder keeps it as tc_model; the encoder, which looks blocks up by
+ * pointer rather than by position, keeps an equivalent form of its own
+ * (trace_encode.c).
  */
 #ifndef HAK_TRACE_MODEL_H
 #define HAK_TRACE_MODEL_H
@@ -66,8 +69,7 @@ static inline void stk_push(tc_model *m, unsigned c, uint64_t p)
     unsigned h = (m->stk_head[c] + 1) & (TC_STACK - 1);
     m->stk_head[c] = (uint8_t)h;
     m->stk[c][h] = p;
-    if (m->stk_n[c] < TC_STACK)
-        m->stk_n[c]++;
+    m->stk_n[c] += m->stk_n[c] < TC_STACK;     /* no branch: full or not is random */
 }
 
 /* Removes stack position v (0 = most recent) of class c; returns it. */

@@ -392,7 +392,7 @@ hak_trace_reader *hak_tr_open(const char *path, char *err, size_t errlen)
     }
     r->size = (size_t)sb.st_size;
     if (r->size) {
-        void *p = mmap(NULL, r->size, PROT_READ, MAP_PRIVATE, fd, 0);
+        void *p = mmap(NULL, r->size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
         if (p == MAP_FAILED) {
             snprintf(err, errlen, "mmap: %s", strerror(errno));
             close(fd);

@@ -22,8 +22,8 @@ typedef struct form {
     hak_replay rp;
     hak_rop ops[64];
     uint64_t tn[2];
-    uint64_t t0[64], t1[64];
-    uint64_t *tops[2];
+    uint32_t t0[64], t1[64];
+    uint32_t *tops[2];
 } form;
 
 static void add(form *f, int op, uint16_t tid, uint64_t size, uint32_t aux,
@@ -33,7 +33,7 @@ static void add(form *f, int op, uint16_t tid, uint64_t size, uint32_t aux,
     memset(o, 0, sizeof *o);
     o->op = (uint8_t)op; o->tid = tid; o->size = size; o->aux = aux;
     o->obj = obj; o->in_obj = in; o->dep_tid = dep_tid; o->dep_idx = dep_idx;
-    uint64_t *list = tid ? f->t1 : f->t0;
+    uint32_t *list = tid ? f->t1 : f->t0;
     list[f->tn[tid]++] = f->rp.nops++;
 }
 

@@ -215,12 +215,36 @@ static void ring_edge(void **state)
     free(ev);
 }
 
+/* Time deltas that are one byte for a stretch, then of mixed length up to
+ * 9 bytes, then short again (with one jump): the encoder picks its varint
+ * writer for a chunk from the previous chunk, and a wrong guess must still
+ * write every value exactly.  roundtrip's chunks of 1..3000 events make
+ * the guess change many times. */
+static void ts_writer_switch(void **state)
+{
+    (void)state;
+    size_t n = 3 * 65536 + 100;
+    hak_event *ev = calloc(n, sizeof *ev);
+    uint64_t t = 0;
+    for (size_t i = 0; i < n; i++) {
+        int mixed = i >= 65536 && i < 2 * 65536;
+        t += mixed ? (rng() % 4 ? rng() % 300 : rng() >> (rng() % 64)) : 20 + rng() % 32;
+        ev[i] = (hak_event){.seq = i, .ts_ns = t, .op = HAK_OP_THREAD_EXIT};
+    }
+    ev[2 * 65536 + 5].ts_ns = ev[2 * 65536 + 4].ts_ns + (1ull << 40);   /* a jump in a short chunk */
+    for (size_t i = 2 * 65536 + 6; i < n; i++)
+        ev[i].ts_ns += 1ull << 40;
+    roundtrip(ev, n, 1);
+    free(ev);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(model_edges),
         cmocka_unit_test(coarse_units),
         cmocka_unit_test(ring_edge),
+        cmocka_unit_test(ts_writer_switch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
