@@ -237,6 +237,214 @@ static void many_objects(void **state)
     free(ev);
 }
 
+/* ---- The rules of trace.h, the naive way, on random traces -------------
+ * A reference model with none of the builder's machinery (hash map, inline
+ * objects, overflow queues, fast paths): live objects are one array in
+ * creation order, searched linearly.  Random traces over a few addresses
+ * and 4 threads hit every rule: address reuse, inversions, double and
+ * unknown frees, realloc moves and frees, failures, folding of huge
+ * nmemb/alignments, thread start/exit, mmap. */
+
+typedef struct ref_live { uint64_t addr, bytes; uint32_t obj, tid, idx; } ref_live;
+
+typedef struct ref_form {
+    hak_rop ops[4096];
+    uint64_t nops, tn[4], tops[4][4096];
+    ref_live live[4096];
+    size_t nlive;
+    uint64_t created[4096];          /* addresses ever created */
+    size_t ncreated;
+    uint64_t live_bytes;
+    hak_replay c;                    /* counters only */
+} ref_form;
+
+static uint64_t sat_mul(uint64_t a, uint64_t b)
+{
+    return b && a > UINT64_MAX / b ? UINT64_MAX : a * b;
+}
+
+static int ref_consume(ref_form *f, uint64_t a, hak_rop *o)
+{
+    for (size_t i = 0; i < f->nlive; i++) {
+        if (f->live[i].addr != a)
+            continue;
+        o->in_obj = f->live[i].obj;
+        if (f->live[i].tid != o->tid) {
+            o->dep_tid = f->live[i].tid;
+            o->dep_idx = f->live[i].idx;
+            f->c.cross_thread_deps++;
+        }
+        f->live_bytes -= f->live[i].bytes;
+        memmove(&f->live[i], &f->live[i + 1], (f->nlive - i - 1) * sizeof *f->live);
+        f->nlive--;
+        return 1;
+    }
+    int seen = 0;
+    for (size_t i = 0; i < f->ncreated; i++)
+        seen |= f->created[i] == a;
+    if (seen)
+        f->c.double_frees++;
+    else
+        f->c.unknown_frees++;
+    return 0;
+}
+
+static void ref_create(ref_form *f, uint64_t a, uint64_t bytes, hak_rop *o)
+{
+    for (size_t i = 0; i < f->nlive; i++)
+        if (f->live[i].addr == a) {
+            f->c.inversions++;
+            break;
+        }
+    o->obj = f->c.nobjects++;
+    f->live[f->nlive++] = (ref_live){a, bytes, o->obj, o->tid, (uint32_t)f->tn[o->tid]};
+    f->created[f->ncreated++] = a;
+    f->live_bytes += bytes;
+    if (f->live_bytes > f->c.peak_live_bytes)
+        f->c.peak_live_bytes = f->live_bytes;
+}
+
+static void ref_event(ref_form *f, const hak_event *e, uint32_t nthreads)
+{
+    hak_rop o = {.size = e->size, .obj = NO, .in_obj = NO, .dep_tid = ND, .dep_idx = ND,
+                 .tid = (uint16_t)e->tid, .op = e->op};
+    uint64_t bytes = e->size;
+    int huge = e->nmemb > UINT32_MAX;
+    switch (e->op) {
+    case HAK_OP_CALLOC:
+        bytes = sat_mul(e->nmemb, e->size);
+        o.aux = huge ? 1 : (uint32_t)e->nmemb;
+        o.size = huge ? bytes : e->size;
+        goto alloc;
+    case HAK_OP_MALLOC: case HAK_OP_VALLOC: case HAK_OP_PVALLOC:
+    case HAK_OP_MEMALIGN: case HAK_OP_POSIX_MEMALIGN: case HAK_OP_ALIGNED_ALLOC:
+        o.aux = e->align > UINT32_MAX ? UINT32_MAX : (uint32_t)e->align;
+    alloc:
+        if (!e->out_ptr) {
+            f->c.failed_allocs++;
+            return;
+        }
+        ref_create(f, e->out_ptr, bytes, &o);
+        break;
+    case HAK_OP_REALLOC: case HAK_OP_REALLOCARRAY:
+        if (e->op == HAK_OP_REALLOCARRAY) {
+            bytes = sat_mul(e->nmemb, e->size);
+            o.aux = huge ? 1 : (uint32_t)e->nmemb;
+            o.size = huge ? bytes : e->size;
+        }
+        if (e->in_ptr && !e->out_ptr && !bytes) {
+            o = (hak_rop){.obj = NO, .in_obj = NO, .dep_tid = ND, .dep_idx = ND,
+                          .tid = (uint16_t)e->tid, .op = HAK_OP_FREE};
+            if (!ref_consume(f, e->in_ptr, &o))
+                return;
+            break;
+        }
+        if (!e->out_ptr) {
+            f->c.failed_allocs++;
+            return;
+        }
+        if (!e->in_ptr || !ref_consume(f, e->in_ptr, &o)) {
+            o.op = HAK_OP_MALLOC;
+            o.size = bytes;
+            o.aux = 0;
+        }
+        ref_create(f, e->out_ptr, bytes, &o);
+        break;
+    case HAK_OP_FREE:
+        if (!e->in_ptr) {
+            f->c.free_nulls++;
+            return;
+        }
+        o.size = 0;
+        if (!ref_consume(f, e->in_ptr, &o))
+            return;
+        break;
+    case HAK_OP_THREAD_START:
+        if (e->in_ptr < nthreads && e->in_ptr != e->tid && f->tn[e->in_ptr]) {
+            o.dep_tid = (uint32_t)e->in_ptr;
+            o.dep_idx = (uint32_t)(f->tn[e->in_ptr] - 1);
+            f->c.cross_thread_deps++;
+        }
+        break;
+    case HAK_OP_THREAD_EXIT:
+        o.size = 0;
+        break;
+    default:
+        f->c.mmap_ops++;
+        return;
+    }
+    f->tops[e->tid][f->tn[e->tid]++] = f->nops;
+    f->ops[f->nops++] = o;
+}
+
+static hak_event random_event(uint64_t *rng, uint32_t tid)
+{
+    uint64_t r = *rng;
+    r ^= r << 13; r ^= r >> 7; r ^= r << 17;
+    *rng = r;
+    uint64_t a = 0x1000 + 16 * (r % 40), a2 = 0x1000 + 16 * ((r >> 8) % 40);
+    uint64_t big = (r >> 20) % 4 ? 0 : 1ull << 33, sz = (r >> 24) % 100;
+    hak_event e = {.tid = tid};
+    switch ((r >> 32) % 16) {
+    case 0: case 1: case 2: case 3: e.op = HAK_OP_MALLOC; e.size = sz; e.out_ptr = (r >> 40) % 16 ? a : 0; break;
+    case 4: case 5: case 6: case 7: e.op = HAK_OP_FREE; e.in_ptr = (r >> 40) % 16 ? a : 0; break;
+    case 8: e.op = HAK_OP_REALLOC; e.in_ptr = (r >> 40) % 4 ? a : 0; e.size = (r >> 44) % 3 ? sz : 0;
+        e.out_ptr = (r >> 48) % 4 ? a2 : 0; break;
+    case 9: e.op = HAK_OP_REALLOCARRAY; e.in_ptr = a; e.nmemb = big + 3; e.size = sz; e.out_ptr = a2; break;
+    case 10: e.op = HAK_OP_CALLOC; e.nmemb = big + 2; e.size = sz; e.out_ptr = a; break;
+    case 11: e.op = HAK_OP_MEMALIGN + (uint8_t)((r >> 40) % 5); e.align = big ? big : 64; e.size = sz; e.out_ptr = a; break;
+    case 12: e.op = HAK_OP_THREAD_START; e.size = 100 + tid; e.in_ptr = (r >> 40) % 5; break;
+    case 13: e.op = HAK_OP_THREAD_EXIT; break;
+    case 14: e.op = HAK_OP_MMAP; e.size = 4096; e.out_ptr = a; break;
+    default: e.op = HAK_OP_MALLOC; e.size = sz; e.out_ptr = a2; break;
+    }
+    return e;
+}
+
+static void matches_reference_model(void **state)
+{
+    (void)state;
+    enum { N = 4000 };
+    for (uint64_t seed = 1; seed <= 8; seed++) {
+        hak_event *ev = calloc(N, sizeof *ev);
+        uint64_t rng = seed * 0x9e3779b97f4a7c15ull;
+        for (size_t i = 0; i < N; i++)
+            ev[i] = random_event(&rng, (uint32_t)(i < 4 ? i : (rng >> 16) % 4));
+        ref_form *f = calloc(1, sizeof *f);
+        for (size_t i = 0; i < N; i++)
+            ref_event(f, &ev[i], 4);
+        hak_replay rp;
+        build(ev, N, &rp);
+        assert_int_equal(rp.nops, f->nops);
+        for (uint64_t i = 0; i < f->nops; i++) {
+            const hak_rop *o = &rp.ops[i], *x = &f->ops[i];
+            assert_op(o, x->op, x->tid, x->obj, x->in_obj, x->dep_tid, x->dep_idx);
+            assert_int_equal(o->size, x->size);
+            assert_int_equal(o->aux, x->aux);
+        }
+        assert_int_equal(rp.nthreads, 4);
+        for (uint32_t t = 0; t < 4; t++) {
+            assert_int_equal(rp.thread_nops[t], f->tn[t]);
+            for (uint64_t k = 0; k < f->tn[t]; k++)
+                assert_int_equal(rp.thread_ops[t][k], f->tops[t][k]);
+        }
+        assert_int_equal(rp.nobjects, f->c.nobjects);
+        assert_int_equal(rp.peak_live_bytes, f->c.peak_live_bytes);
+        assert_int_equal(rp.unknown_frees, f->c.unknown_frees);
+        assert_int_equal(rp.double_frees, f->c.double_frees);
+        assert_int_equal(rp.failed_allocs, f->c.failed_allocs);
+        assert_int_equal(rp.inversions, f->c.inversions);
+        assert_int_equal(rp.leaked_objects, f->nlive);
+        assert_int_equal(rp.cross_thread_deps, f->c.cross_thread_deps);
+        assert_int_equal(rp.free_nulls, f->c.free_nulls);
+        assert_int_equal(rp.mmap_ops, f->c.mmap_ops);
+        assert_true(rp.inversions > 0 && rp.double_frees > 0 && rp.unknown_frees > 0);
+        hak_replay_free(&rp);
+        free(f);
+        free(ev);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -246,6 +454,7 @@ int main(void)
         cmocka_unit_test(drops_and_realloc_rules),
         cmocka_unit_test(thread_start_waits_for_creator),
         cmocka_unit_test(many_objects),
+        cmocka_unit_test(matches_reference_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
