@@ -1,14 +1,18 @@
 /* trace_codec.h - varints and the columnar event-chunk encoding (internal).
  *
- * An event chunk's payload is a column directory (u8 ptr_shift, then the
- * raw and stored length of each of the TC_NCOL columns) followed by the
- * columns, each its own zstd frame.  Each column holds one kind of field
+ * An event chunk's payload is a column directory (a byte with ptr_shift
+ * and the chunk's reference mode, then the raw and stored length of each
+ * of the TC_NCOL columns) followed by the columns, each its own zstd frame.  Each column holds one kind of field
  * for all events of the chunk, so zstd sees similar bytes together and
  * builds entropy tables per column.  Values are delta/zigzag/varint coded
  * against the previous event of the same chunk (chunks never depend on
- * each other).  A free's pointer is usually coded as "the block returned
- * by the d-th most recent allocation of this chunk" (1..TC_RING), which is
- * one or two bytes instead of a pointer delta, and an allocation's result
+ * each other).  A free's pointer is usually coded as a reference to the
+ * allocation of this chunk that returned it, one or two bytes instead of a
+ * pointer delta: in distance mode "the d-th most recent allocation"
+ * (1..TC_RING back), in index mode (format version 2) its number in the
+ * chunk as a delta from the one after the previous reference, so blocks
+ * freed in allocation order cost a run of zeros whatever their age.  The
+ * encoder picks the mode per chunk.  An allocation's result
  * is usually "the block most recently freed in this size class" (how LIFO
  * free lists in glibc's tcache and most allocators behave), which is one
  * byte.  FORMAT.md has the details.
@@ -31,7 +35,13 @@
 #define TC_PAD   16384u        /* zero bytes readers keep after a raw payload:
                                   > TC_BATCH x 50 (the most one event can read
                                   from one column) */
-#define TC_RING  4096u         /* allocations a free may refer back to */
+#define TC_RING  4096u         /* distance mode: allocations a free may refer back to */
+#define TC_IRING 65536u        /* index mode: every allocation of a chunk
+                                  (= TF_CHUNK_EVENTS, checked in trace_decode.c) */
+#define TC_VERSION_MODES 2u    /* first format version with index mode */
+enum tc_mode { TC_MODE_DIST = 0, TC_MODE_INDEX = 1 };   /* INREF coding: format! */
+#define TC_DIR_MODE  0x80u     /* directory byte: bit 7 = mode (version >= 2); */
+                               /* bits 0..5 = ptr_shift; bit 6 reserved, 0 */
 #define TC_NCLASS 128u         /* size classes of the reuse predictor */
 #define TC_STACK 8u            /* freed blocks remembered per class */
 
@@ -94,11 +104,15 @@ static inline int64_t tc_unzz(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t
 typedef struct tc_enc tc_enc;
 tc_enc *tc_enc_new(void);
 void tc_enc_free(tc_enc *e);
+/* Tests and experiments: encode every chunk in `mode` (enum tc_mode), or
+ * choose per chunk again with -1 (the default). */
+void tc_enc_force_mode(tc_enc *e, int mode);
 
 typedef struct tc_cols {       /* an encoded chunk: columns before zstd */
     const uint8_t *p[TC_NCOL];
     size_t len[TC_NCOL];
     unsigned shift;
+    unsigned mode;                 /* enum tc_mode */
 } tc_cols;
 /* Encodes n (<= TF_CHUNK_EVENTS) events; the columns live in e until the
  * next call.  ts_unit >= 1.  0, or -1 when event *bad has an invalid op. */
@@ -108,17 +122,18 @@ int tc_encode(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit, tc_col
 /* Column directory at the start of an event chunk's payload. */
 typedef struct tc_dir {
     unsigned shift;
+    unsigned mode;                 /* enum tc_mode; DIST in version 1 files */
     uint32_t raw[TC_NCOL], stored[TC_NCOL];
     size_t size;                   /* bytes of the directory itself */
 } tc_dir;
 #define TC_DIR_MAX (1 + 2 * TC_NCOL * 5)
 /* Writes the directory for the given sizes; returns its length. */
-size_t tc_dir_put(uint8_t *p, unsigned shift, const size_t raw[TC_NCOL],
+size_t tc_dir_put(uint8_t *p, unsigned shift, unsigned mode, const size_t raw[TC_NCOL],
                   const size_t stored[TC_NCOL]);
-/* Parses and checks a directory against the chunk header's sizes.  NULL
- * or a static reason. */
+/* Parses and checks a directory of a file of format `version` against the
+ * chunk header's sizes.  NULL or a static reason. */
 const char *tc_dir_parse(const uint8_t *pay, size_t comp_size, uint32_t raw_size,
-                         uint32_t count, tc_dir *d);
+                         uint32_t count, uint32_t version, tc_dir *d);
 
 /* Size class of an allocation of `bytes` for the reuse predictor. */
 static inline unsigned tc_class(uint64_t bytes)
@@ -128,10 +143,14 @@ static inline unsigned tc_class(uint64_t bytes)
     return 54 + (unsigned)(64 - __builtin_clzll(bytes - 1)); /* 65..118 */
 }
 
-/* Per-chunk model state shared by encoder and decoder. */
+/* Per-chunk model state of the decoder (the encoder keeps the same
+ * information in a form suited to lookups by pointer).  The ring is used
+ * modulo TC_RING in distance mode (its first 36 KiB stay hot) and whole,
+ * indexed by allocation number, in index mode; pages of it that no chunk
+ * reaches are never touched. */
 typedef struct tc_model {
-    uint64_t ring[TC_RING];        /* results of recent allocations */
-    uint8_t ring_cls[TC_RING];     /* ...and their size classes */
+    uint64_t ring[TC_IRING];       /* results of the chunk's allocations */
+    uint8_t ring_cls[TC_IRING];    /* ...and their size classes */
     uint64_t stk[TC_NCLASS][TC_STACK];   /* recently freed blocks per class */
     uint8_t stk_head[TC_NCLASS], stk_n[TC_NCLASS];
     uint32_t site[16];             /* previous site per op */
@@ -150,7 +169,9 @@ typedef struct tc_dec {
     const uint8_t *c[TC_NCOL], *end[TC_NCOL];
     uint64_t seq, ts, ptr;         /* previous values */
     uint32_t left, nalloc, tid, ts_unit;
-    unsigned shift;
+    uint32_t inext;                /* index mode: allocation number after the
+                                      previous reference (0 at the start) */
+    unsigned shift, mode;
     const char *err;               /* static reason after a failure */
     tc_tail tail[16];              /* per op: tid, current site[op], err 0, op */
     tc_model m;                    /* m.site is unused: tail[op].site holds it */

@@ -8,15 +8,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+_Static_assert(TC_IRING == TF_CHUNK_EVENTS, "index mode's ring holds a whole chunk");
+
 const char *tc_dir_parse(const uint8_t *pay, size_t comp_size, uint32_t raw_size,
-                         uint32_t count, tc_dir *d)
+                         uint32_t count, uint32_t version, tc_dir *d)
 {
     /* Parse from a zero-padded copy so no read passes comp_size. */
     uint8_t tmp[TC_DIR_MAX + 16] = {0};
     size_t avail = comp_size < TC_DIR_MAX ? comp_size : TC_DIR_MAX;
     memcpy(tmp, pay, avail);
     const uint8_t *p = tmp;
-    d->shift = *p++;
+    unsigned b = *p++;
+    d->mode = TC_MODE_DIST;
+    if (version >= TC_VERSION_MODES && (b & TC_DIR_MODE)) {
+        d->mode = TC_MODE_INDEX;
+        b &= ~TC_DIR_MODE;
+    }
+    d->shift = b;   /* a set reserved bit 6 (or bit 7 in version 1) is > 32 */
     if (d->shift > 32)
         return "bad pointer shift";
     uint64_t raw = 0, stored = 0, v;
@@ -83,6 +91,8 @@ void tc_dec_init(tc_dec *d, const uint8_t *const col[TC_NCOL], const tc_dir *dir
 {
     d->err = NULL;
     d->shift = dir->shift;
+    d->mode = dir->mode;
+    d->inext = 0;
     for (int k = 0; k < TC_NCOL; k++) {
         d->c[k] = col[k];
         d->end[k] = col[k] + dir->raw[k];
@@ -136,21 +146,17 @@ static inline __attribute__((always_inline)) int rd12(const uint8_t **pp, uint64
 
 static const char E_OVERLONG[] = "varint longer than 10 bytes";
 
-/* The event's in_ptr from its INREF value x (reading PTR when x == 1),
- * updating ptr and the model.  NULL or the reason the chunk is corrupt. */
+/* The event's in_ptr from its INREF value x (reading PTR when x == 1) in
+ * the chunk's reference mode rmode, updating ptr, inext and the model.
+ * NULL or the reason the chunk is corrupt. */
 static inline __attribute__((always_inline)) const char *
-dec_in(tc_model *m, uint64_t x, const uint8_t **cptr, uint32_t nalloc, unsigned shift,
-       uint64_t *ptr, uint64_t *in)
+dec_in(tc_model *m, unsigned rmode, uint64_t x, const uint8_t **cptr, uint32_t nalloc,
+       uint32_t *inext, unsigned shift, uint64_t *ptr, uint64_t *in)
 {
     if (x >= 2) {
-        uint64_t back = x - 1;
-        /* Two tests, not back > min(nalloc, TC_RING): cheaper, and both
-         * are predictable. */
-        if (__builtin_expect(back > TC_RING, 0))
-            return "pointer reference before the chunk's first allocation";
-        if (__builtin_expect(back > nalloc, 0))
-            return "pointer reference before the chunk's first allocation";
-        unsigned k = (nalloc - (uint32_t)back) & (TC_RING - 1);
+        int64_t k = ref_slot(rmode, x, nalloc, inext);
+        if (__builtin_expect(k < 0, 0))
+            return "pointer reference outside the chunk's allocations";
         *in = m->ring[k];
         stk_push(m, m->ring_cls[k], *in);
         *ptr = *in >> shift;
@@ -168,7 +174,7 @@ dec_in(tc_model *m, uint64_t x, const uint8_t **cptr, uint32_t nalloc, unsigned 
 /* The result out_ptr of an allocation of class c from its OUT value x,
  * updating ptr and the model.  NULL or the reason the chunk is corrupt. */
 static inline __attribute__((always_inline)) const char *
-dec_out(tc_model *m, unsigned c, uint64_t x, uint32_t *nalloc, unsigned shift,
+dec_out(tc_model *m, unsigned rmode, unsigned c, uint64_t x, uint32_t *nalloc, unsigned shift,
         uint64_t *ptr, uint64_t *out)
 {
     if (x < TC_STACK) {
@@ -188,8 +194,8 @@ dec_out(tc_model *m, unsigned c, uint64_t x, uint32_t *nalloc, unsigned shift,
         *ptr += (uint64_t)tc_unzz(x - TC_STACK);
         *out = *ptr << shift;
     }
-    m->ring[*nalloc & (TC_RING - 1)] = *out;
-    m->ring_cls[*nalloc & (TC_RING - 1)] = (uint8_t)c;
+    m->ring[*nalloc & ring_mask(rmode)] = *out;
+    m->ring_cls[*nalloc & ring_mask(rmode)] = (uint8_t)c;
     ++*nalloc;
     return NULL;
 }
@@ -257,14 +263,15 @@ static __attribute__((noinline)) int dec_generic(tc_dec *d, hak_event *v, unsign
         if (m & M_IN) {
             if (!rd(&c[TC_INREF], &x))
                 goto overlong;
-            if ((d->err = dec_in(&d->m, x, &c[TC_PTR], d->nalloc, d->shift, &d->ptr, &in)))
+            if ((d->err = dec_in(&d->m, d->mode, x, &c[TC_PTR], d->nalloc, &d->inext, d->shift,
+                                 &d->ptr, &in)))
                 return -1;
         }
         if ((m & M_OUT) && !(f & TC_F_NULL)) {
             unsigned cls = tc_class(alloc_bytes(m, nmemb, size));
             if (!rd(&c[TC_OUT], &x))
                 goto overlong;
-            if ((d->err = dec_out(&d->m, cls, x, &d->nalloc, d->shift, &d->ptr, &out)))
+            if ((d->err = dec_out(&d->m, d->mode, cls, x, &d->nalloc, d->shift, &d->ptr, &out)))
                 return -1;
         }
     }
@@ -286,9 +293,9 @@ static const int8_t unzz8[128] = {
 };
 
 /* Decodes events ev[0..n) (n <= TC_BATCH) in one pass, with the column
- * shortcuts `mode` (DM_*) and the pointer shift shift_c: both are
- * constants in each instantiation (shift_c is the usual 4, 16-byte
- * aligned blocks, or SHIFT_ANY for the chunk's d->shift).  The two ops
+ * shortcuts `mode` (DM_*), the pointer shift shift_c and the reference
+ * mode rmode: all are constants in each instantiation (shift_c is the
+ * usual 4, 16-byte aligned blocks, or SHIFT_ANY for the chunk's d->shift).  The two ops
  * that make up most streams, malloc and free without flags, are decoded
  * here with the cursors they use in registers; everything else goes to
  * dec_generic.  Errors are found in event order, as the format describes
@@ -306,12 +313,12 @@ static const char *time_error(unsigned f)
 
 static inline __attribute__((always_inline)) int dec_events(tc_dec *d, hak_event *restrict ev,
                                                              size_t n, unsigned mode,
-                                                             unsigned shift_c)
+                                                             unsigned shift_c, unsigned rmode)
 {
     const uint8_t *cop = d->c[TC_OP], *cseq = d->c[TC_SEQ], *cts = d->c[TC_TS],
                   *csize = d->c[TC_SIZE], *cin = d->c[TC_INREF], *cout = d->c[TC_OUT];
     uint64_t seq = d->seq, ts = d->ts, ptr = d->ptr, x;
-    uint32_t nalloc = d->nalloc;
+    uint32_t nalloc = d->nalloc, inext = d->inext;
     const uint64_t unit = d->ts_unit;
     const unsigned shift = shift_c == SHIFT_ANY ? d->shift : shift_c;
     tc_model *md = &d->m;
@@ -344,7 +351,7 @@ static inline __attribute__((always_inline)) int dec_events(tc_dec *d, hak_event
             if (!rd12(&cin, &x))
                 goto overlong;
             /* PTR (explicit pointers) is rare: its cursor stays in d. */
-            if ((why = dec_in(md, x, &d->c[TC_PTR], nalloc, shift, &ptr, &in)))
+            if ((why = dec_in(md, rmode, x, &d->c[TC_PTR], nalloc, &inext, shift, &ptr, &in)))
                 goto fail;
             put_body(v, 0, 0, 0, in, 0, &d->tail[HAK_OP_FREE]);
             continue;
@@ -354,7 +361,7 @@ static inline __attribute__((always_inline)) int dec_events(tc_dec *d, hak_event
             if (!rd12(&csize, &size) || !rd(&cout, &x))
                 goto overlong;
             v->size = size;
-            if ((why = dec_out(md, tc_class(size), x, &nalloc, shift, &ptr, &out)))
+            if ((why = dec_out(md, rmode, tc_class(size), x, &nalloc, shift, &ptr, &out)))
                 goto fail;
             put_body(v, size, 0, 0, 0, out, &d->tail[HAK_OP_MALLOC]);
             continue;
@@ -364,6 +371,7 @@ static inline __attribute__((always_inline)) int dec_events(tc_dec *d, hak_event
         d->c[TC_OUT] = cout;
         d->ptr = ptr;
         d->nalloc = nalloc;
+        d->inext = inext;
         if (dec_generic(d, v, f))
             return -1;
         csize = d->c[TC_SIZE];
@@ -371,6 +379,7 @@ static inline __attribute__((always_inline)) int dec_events(tc_dec *d, hak_event
         cout = d->c[TC_OUT];
         ptr = d->ptr;
         nalloc = d->nalloc;
+        inext = d->inext;
     }
     d->c[TC_OP] = cop + n;
     d->c[TC_SEQ] = mode & DM_SEQ ? cseq + n : cseq;
@@ -382,6 +391,7 @@ static inline __attribute__((always_inline)) int dec_events(tc_dec *d, hak_event
     d->ts = ts;
     d->ptr = ptr;
     d->nalloc = nalloc;
+    d->inext = inext;
     return 0;
 overlong:
     why = E_OVERLONG;
@@ -390,26 +400,32 @@ fail:
     return -1;
 }
 
-/* One out-of-line function per (mode, shift) instantiation of dec_events,
- * so the register allocator sees one hot loop at a time. */
+/* One out-of-line function per (mode, shift, reference mode) instantiation
+ * of dec_events, so the register allocator sees one hot loop at a time. */
 typedef int dec_fn(tc_dec *d, hak_event *ev, size_t n);
-#define DEC_FN(name, mode, shift)                                 \
+#define DEC_FN(name, mode, shift, rmode)                          \
     static __attribute__((noinline)) int name(tc_dec *d, hak_event *ev, size_t n) \
     {                                                             \
-        return dec_events(d, ev, n, mode, shift);                 \
+        return dec_events(d, ev, n, mode, shift, rmode);          \
     }
-DEC_FN(dec_any, 0, SHIFT_ANY)
-DEC_FN(dec_seq, DM_SEQ, SHIFT_ANY)
-DEC_FN(dec_ts, DM_TS, SHIFT_ANY)
-DEC_FN(dec_seq_ts, DM_SEQ | DM_TS, SHIFT_ANY)
-DEC_FN(dec_any4, 0, 4)
-DEC_FN(dec_seq4, DM_SEQ, 4)
-DEC_FN(dec_ts4, DM_TS, 4)
-DEC_FN(dec_seq_ts4, DM_SEQ | DM_TS, 4)
+#define DEC_FNS(sfx, rmode)                                       \
+    DEC_FN(dec_any##sfx, 0, SHIFT_ANY, rmode)                     \
+    DEC_FN(dec_seq##sfx, DM_SEQ, SHIFT_ANY, rmode)                \
+    DEC_FN(dec_ts##sfx, DM_TS, SHIFT_ANY, rmode)                  \
+    DEC_FN(dec_seq_ts##sfx, DM_SEQ | DM_TS, SHIFT_ANY, rmode)     \
+    DEC_FN(dec_any4##sfx, 0, 4, rmode)                            \
+    DEC_FN(dec_seq4##sfx, DM_SEQ, 4, rmode)                       \
+    DEC_FN(dec_ts4##sfx, DM_TS, 4, rmode)                         \
+    DEC_FN(dec_seq_ts4##sfx, DM_SEQ | DM_TS, 4, rmode)
+DEC_FNS(, TC_MODE_DIST)
+DEC_FNS(_ix, TC_MODE_INDEX)
+#undef DEC_FNS
 #undef DEC_FN
-static dec_fn *const dec_fns[2][4] = {      /* [shift == 4][mode] */
-    {dec_any, dec_seq, dec_ts, dec_seq_ts},
-    {dec_any4, dec_seq4, dec_ts4, dec_seq_ts4},
+static dec_fn *const dec_fns[2][2][4] = {   /* [reference mode][shift == 4][mode] */
+    {{dec_any, dec_seq, dec_ts, dec_seq_ts},
+     {dec_any4, dec_seq4, dec_ts4, dec_seq_ts4}},
+    {{dec_any_ix, dec_seq_ix, dec_ts_ix, dec_seq_ts_ix},
+     {dec_any4_ix, dec_seq4_ix, dec_ts4_ix, dec_seq_ts4_ix}},
 };
 
 /* Decodes n <= TC_BATCH events.  A failed batch leaves d's cursors and
@@ -420,14 +436,14 @@ static long dec_batch(tc_dec *d, hak_event *ev, size_t n)
     const uint8_t *save[TC_NCOL];
     memcpy(save, d->c, sizeof save);
     const uint64_t seq0 = d->seq, ts0 = d->ts, ptr0 = d->ptr;
-    const uint32_t nalloc0 = d->nalloc;
+    const uint32_t nalloc0 = d->nalloc, inext0 = d->inext;
     unsigned mode = 0;
     const uint8_t *cs = d->c[TC_SEQ], *ct = d->c[TC_TS];
     if ((size_t)(d->end[TC_SEQ] - cs) >= n && bytes_clear(cs, n, 0xff))
         mode |= DM_SEQ;
     if ((size_t)(d->end[TC_TS] - ct) >= n && bytes_clear(ct, n, 0x80))
         mode |= DM_TS;
-    if (dec_fns[d->shift == 4][mode](d, ev, n))
+    if (dec_fns[d->mode][d->shift == 4][mode](d, ev, n))
         goto fail;
     for (int k = 0; k < TC_NCOL; k++)
         if (d->c[k] > d->end[k]) {
@@ -441,6 +457,7 @@ fail:
     d->ts = ts0;
     d->ptr = ptr0;
     d->nalloc = nalloc0;
+    d->inext = inext0;
     return -1;
 }
 

@@ -1,6 +1,7 @@
 /* trace_encode.c - the event-chunk encoder: events -> columns (before zstd).
  * The model it shares with the decoder is in trace_model.h. */
 #include "trace_codec.h"
+#include "trace_encref.h"
 #include "trace_fmt.h"
 #include "trace_model.h"
 
@@ -9,25 +10,24 @@
 
 static const uint8_t col_max[TC_NCOL] = {
     [TC_OP] = 1, [TC_SEQ] = 10, [TC_TS] = 10, [TC_SIZE] = 10, [TC_AUX] = 10,
-    [TC_INREF] = 2, [TC_PTR] = 10, [TC_OUT] = 10, [TC_SITE] = 5, [TC_ERR] = 5,
+    [TC_INREF] = 3 /* index mode: zigzag(+-65535) + 2 */, [TC_PTR] = 10, [TC_OUT] = 10, [TC_SITE] = 5, [TC_ERR] = 5,
     [TC_RAW] = 50,
 };
 
 
 /* ---- encoder ----
  *
- * The encoder runs the model of trace_model.h (ring of recent allocations,
- * per-class stacks of freed blocks) in a form suited to its own questions,
- * which are lookups by pointer rather than by position:
- * - a hash cache maps a pointer to the number and size class of the last
- *   allocation that returned it (its ring entry), so a free finds its
- *   back-reference and the stack its block goes to in one probe;
+ * The encoder runs the model of trace_model.h (ring of the chunk's
+ * allocations, per-class stacks of freed blocks) in a form suited to its
+ * own questions, which are lookups by pointer rather than by position:
+ * - a pointer map or cache (trace_encref.h) gives the number and size class
+ *   of the latest allocation that returned a pointer (its ring entry), so a
+ *   free finds its reference and the stack its block goes to;
  * - each class's stack is a ring of TC_STACK slots in which every slot
  *   beyond the stack's depth holds 0 (never a coded pointer: NULL results
  *   and frees of NULL never reach the stacks), so a search needs no depth
  *   and a hit is always a valid position.
  * Both answer exactly what the decoder's tc_model would, event by event. */
-#define CACHE_BITS 13
 #define COL_SLACK 16u                   /* put_var may write one byte past a column's end */
 #define PREFETCH_EVENTS 32              /* how far ahead the event loop prefetches */
 typedef struct enc_model {
@@ -38,21 +38,13 @@ typedef struct enc_model {
 
 struct tc_enc {
     uint8_t *col[TC_NCOL];
-    struct {                       /* last allocation that returned ptr: */
-        uint64_t ptr;
-        uint32_t num;              /* its number in the chunk */
-        uint8_t cls;               /* its size class (the ring's class) */
-    } cache[1u << CACHE_BITS];
+    enc_refs refs;
     enc_model m;
     unsigned shift;                /* guess for the next chunk's ptr_shift */
+    mode_pick pick;                /* ...and for its reference mode */
     int ts_short;                  /* the last chunk's time deltas were (almost)
                                       all one byte: see encode_pass */
 };
-
-static inline unsigned cache_slot(uint64_t p)
-{
-    return (unsigned)(((p >> 4) * 0x9e3779b97f4a7c15ull) >> (64 - CACHE_BITS));
-}
 
 tc_enc *tc_enc_new(void)
 {
@@ -60,6 +52,11 @@ tc_enc *tc_enc_new(void)
     if (!e)
         return NULL;
     e->shift = 4;   /* malloc results are 16-byte aligned */
+    e->pick = (mode_pick){.mode = TC_MODE_DIST, .force = -1};
+    if (refs_init(&e->refs)) {
+        free(e);
+        return NULL;
+    }
     for (int c = 0; c < TC_NCOL; c++) {
         e->col[c] = malloc((size_t)col_max[c] * TF_CHUNK_EVENTS + COL_SLACK);
         if (!e->col[c]) {
@@ -76,6 +73,7 @@ void tc_enc_free(tc_enc *e)
         return;
     for (int c = 0; c < TC_NCOL; c++)
         free(e->col[c]);
+    refs_fini(&e->refs);
     free(e);
 }
 
@@ -108,31 +106,42 @@ static inline uint8_t *put_var(uint8_t *p, uint64_t v)
     return tc_put(p, v);
 }
 
+void tc_enc_force_mode(tc_enc *e, int mode)
+{
+    e->pick.force = mode;
+}
+
 static long encode_pass(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit,
-                        unsigned shift, tc_cols *out, uint64_t *any_out);
+                        unsigned shift, unsigned mode, int est, tc_cols *out,
+                        uint64_t *any_out, mode_cost *cost);
 
 int tc_encode(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit, tc_cols *out,
               size_t *bad)
 {
-    /* ptr_shift is the common trailing zeros of the coded pointers.  Guess
-     * the previous chunk's value and check it in the same pass (the events
-     * are read once); encode again only when the guess was wrong, which in
-     * a steady stream is rare. */
+    /* ptr_shift is the common trailing zeros of the coded pointers, and the
+     * reference mode the cheaper one by mode_cost's estimate (see
+     * trace_encref.h).  Guess both from the previous chunk and check them
+     * in the same pass (the events are read once); encode again only when
+     * a guess was wrong, which in a steady stream is rare. */
     uint64_t any = 0;
-    long r = encode_pass(e, ev, n, ts_unit, e->shift, out, &any);
-    if (r < 0) {
+    mode_cost cost;
+    int est;
+    unsigned mode = pick_first(&e->pick, &est);
+    long r = encode_pass(e, ev, n, ts_unit, e->shift, mode, est, out, &any, &cost);
+    if (r == -1) {
         unsigned shift = any ? (unsigned)__builtin_ctzll(any) : 0;
-        if (shift > 32)
-            shift = 32;
-        if (shift != e->shift) {
-            e->shift = shift;
-            r = encode_pass(e, ev, n, ts_unit, shift, out, &any);
-        }
+        e->shift = shift > 32 ? 32 : shift;
+        mode = pick_better(&e->pick, &cost, mode);
+        r = encode_pass(e, ev, n, ts_unit, e->shift, mode, est, out, &any, &cost);
+    } else if (r == -2 && pick_better(&e->pick, &cost, mode) != mode) {
+        mode ^= 1;
+        r = encode_pass(e, ev, n, ts_unit, e->shift, mode, est, out, &any, &cost);
     }
     if (r >= 0) {
         *bad = (size_t)r;
         return -1;
     }
+    pick_learn(&e->pick, &cost);
     return 0;
 }
 
@@ -143,33 +152,48 @@ typedef struct cursor {           /* one named field per column (an array
     uint8_t *op, *seq, *ts, *size, *aux, *in, *ptr, *out, *site, *err, *raw;
     uint64_t prev;                 /* previous coded pointer >> shift */
     uint32_t nalloc;               /* allocations so far in the chunk */
+    uint32_t inext;                /* index mode: number after the last reference */
+    uint32_t base;                 /* refs number of allocation 0 (refs_begin) */
     unsigned shift;
+    int est;                       /* price references in both modes? */
+    mode_cost cost;
 } cursor;
 
-/* A consumed pointer (free, realloc input): a back-reference to a recent
- * allocation while the cache still knows it (and its block goes on its
- * class's stack), else a delta; NULL is 0. */
+/* A consumed pointer (free, realloc input): a reference to the chunk's
+ * allocation that returned it (ref_slot in trace_model.h: by distance or
+ * by index, per how) when it is known and the mode can reach it (its block
+ * then goes on its class's stack), else a delta; NULL is 0. */
 static inline __attribute__((always_inline)) void
-put_in_ptr(tc_enc *e, cursor *k, uint64_t p)
+put_in_ptr(tc_enc *e, cursor *k, uint64_t p, unsigned how)
 {
     if (!p) {
         *k->in++ = 0;
         return;
     }
-    unsigned s = cache_slot(p);
-    uint32_t d = k->nalloc - e->cache[s].num;
-    if (e->cache[s].ptr == p && d - 1 < TC_RING) {
-        enc_model *md = &e->m;
-        unsigned c = e->cache[s].cls;
-        unsigned h = (md->stk_head[c] + 1) & (TC_STACK - 1);
-        md->stk_head[c] = (uint8_t)h;          /* overwrites the oldest when full */
-        md->stk[c][h] = p;
-        k->in = put_var(k->in, (uint64_t)d + 1);
-    } else {
-        *k->in++ = 1;
-        k->ptr = put_var(k->ptr, tc_zz((int64_t)((p >> k->shift) - k->prev)));
-    }
+    unsigned c;
+    int64_t num = refs_find(&e->refs, how, k->base, p, &c);
+    uint64_t prev = k->prev;
     k->prev = p >> k->shift;
+    if (num >= 0) {
+        uint32_t d = k->nalloc - (uint32_t)num;
+        uint64_t iref = 0;
+        if (how != REF_CACHE) {
+            iref = tc_zz(num - (int64_t)k->inext);
+            k->inext = (uint32_t)num + 1;
+            if (how == REF_DIST || k->est)
+                mode_price(&k->cost, iref, d, tc_zz((int64_t)(k->prev - prev)));
+        }
+        if (how == REF_INDEX || d <= TC_RING) {
+            enc_model *md = &e->m;
+            unsigned h = (md->stk_head[c] + 1) & (TC_STACK - 1);
+            md->stk_head[c] = (uint8_t)h;          /* overwrites the oldest when full */
+            md->stk[c][h] = p;
+            k->in = put_var(k->in, how == REF_INDEX ? iref + 2 : (uint64_t)d + 1);
+            return;
+        }
+    }
+    *k->in++ = 1;
+    k->ptr = put_var(k->ptr, tc_zz((int64_t)(k->prev - prev)));
 }
 
 /* Position of p in class stack s with top slot h, 0 = top; TC_STACK when
@@ -198,7 +222,7 @@ static inline void stk_remove(enc_model *md, unsigned c, unsigned i)
  * freed blocks when found there, else a delta offset by TC_STACK.  It then
  * enters the ring as allocation number nalloc. */
 static inline __attribute__((always_inline)) void
-put_out_ptr(tc_enc *e, cursor *k, uint64_t p, unsigned c)
+put_out_ptr(tc_enc *e, cursor *k, uint64_t p, unsigned c, unsigned how)
 {
     enc_model *md = &e->m;
     unsigned i = stk_find(md->stk[c], md->stk_head[c], p);
@@ -209,10 +233,7 @@ put_out_ptr(tc_enc *e, cursor *k, uint64_t p, unsigned c)
         k->out = put_var(k->out, tc_zz((int64_t)((p >> k->shift) - k->prev)) + TC_STACK);
     }
     k->prev = p >> k->shift;
-    unsigned s = cache_slot(p);
-    e->cache[s].ptr = p;
-    e->cache[s].num = k->nalloc;
-    e->cache[s].cls = (uint8_t)c;
+    refs_note(&e->refs, how, k->base, p, k->nalloc, c);
     k->nalloc++;
 }
 
@@ -230,7 +251,7 @@ put_site(tc_enc *e, cursor *k, unsigned op, uint32_t site)
 
 /* Any event, with the format's generic rules (flags, RAW, op layouts). */
 static inline __attribute__((always_inline)) unsigned
-put_event(tc_enc *e, cursor *k, const hak_event *v)
+put_event(tc_enc *e, cursor *k, const hak_event *v, unsigned how)
 {
     unsigned op = v->op, f = op | put_site(e, k, op, v->site);
     if (v->err) {
@@ -252,12 +273,12 @@ put_event(tc_enc *e, cursor *k, const hak_event *v)
     if (m & M_AUX)
         k->aux = tc_put(k->aux, a == AUX_NMEMB ? v->nmemb : a == AUX_ALIGN ? v->align : v->in_ptr);
     if (m & M_IN)
-        put_in_ptr(e, k, v->in_ptr);
+        put_in_ptr(e, k, v->in_ptr, how);
     if (m & M_OUT) {
         if (!v->out_ptr)
             f |= TC_F_NULL;
         else
-            put_out_ptr(e, k, v->out_ptr, tc_class(alloc_bytes(m, v->nmemb, v->size)));
+            put_out_ptr(e, k, v->out_ptr, tc_class(alloc_bytes(m, v->nmemb, v->size)), how);
     }
     return f;
 }
@@ -276,12 +297,12 @@ ts_ticks(uint64_t ts_ns, uint64_t prev, uint32_t unit, unsigned ushift, int coar
 }
 
 /* The event loop of encode_pass, compiled once per kind of time unit
- * (coarse) and of time-delta writer (ts_short, see encode_pass) so the loop
- * does not test them.  Returns the index of the first event with an
- * invalid op, or -1. */
+ * (coarse), of time-delta writer (ts_short, see encode_pass) and way of
+ * finding references (enum ref_how) so the loop does not test them.
+ * Returns the index of the first event with an invalid op, or -1. */
 static inline __attribute__((always_inline)) long
 encode_events(tc_enc *e, cursor *k, const hak_event *ev, size_t n, uint32_t unit,
-              unsigned ushift, int coarse, int ts_short, uint64_t *any_out)
+              unsigned ushift, int coarse, int ts_short, unsigned how, uint64_t *any_out)
 {
     uint64_t nseq = n ? ev[0].seq : 0, pts = 0, any = 0;   /* nseq: seq expected next */
     for (size_t i = 0; i < n; i++) {
@@ -312,51 +333,66 @@ encode_events(tc_enc *e, cursor *k, const hak_event *ev, size_t n, uint32_t unit
         if (op == HAK_OP_FREE && !(v->err | v->size | v->nmemb | v->align | v->out_ptr)) {
             any |= v->in_ptr;
             *k->op++ = (uint8_t)(op | put_site(e, k, op, v->site));
-            put_in_ptr(e, k, v->in_ptr);
+            put_in_ptr(e, k, v->in_ptr, how);
             continue;
         }
         if (op == HAK_OP_MALLOC && v->out_ptr && !(v->err | v->nmemb | v->align | v->in_ptr)) {
             any |= v->out_ptr;
             *k->op++ = (uint8_t)(op | put_site(e, k, op, v->site));
             k->size = put_var(k->size, v->size);
-            put_out_ptr(e, k, v->out_ptr, tc_class(v->size));
+            put_out_ptr(e, k, v->out_ptr, tc_class(v->size), how);
             continue;
         }
         if (op != HAK_OP_THREAD_START)   /* its in_ptr is a thread index */
             any |= v->in_ptr | v->out_ptr;
-        *k->op++ = (uint8_t)put_event(e, k, v);
+        *k->op++ = (uint8_t)put_event(e, k, v, how);
     }
     *any_out = any;
     return -1;
 }
 
-/* One encoding pass with a fixed shift.  Returns the index of the first
- * event with an invalid op, -1 when all is well but some pointer is not a
- * multiple of 2^shift (see *any), or -2 when done. */
+/* The instantiations of encode_events for one way of finding references. */
+static inline __attribute__((always_inline)) long
+encode_how(tc_enc *e, cursor *k, const hak_event *ev, size_t n, uint32_t ts_unit,
+           unsigned how, uint64_t *any)
+{
+    unsigned ushift = (unsigned)__builtin_ctz(ts_unit);
+    if (ts_unit & (ts_unit - 1))
+        return e->ts_short ? encode_events(e, k, ev, n, ts_unit, 0, 1, 1, how, any)
+                           : encode_events(e, k, ev, n, ts_unit, 0, 1, 0, how, any);
+    return e->ts_short ? encode_events(e, k, ev, n, ts_unit, ushift, 0, 1, how, any)
+                       : encode_events(e, k, ev, n, ts_unit, ushift, 0, 0, how, any);
+}
+
+/* One encoding pass with a fixed shift and reference mode, pricing both
+ * modes when est.  Returns the index of the first event with an invalid
+ * op, -1 when all is well but some pointer is not a multiple of 2^shift
+ * (see *any), or -2 when done; *cost has the estimate unless an index is
+ * returned. */
 static long encode_pass(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit,
-                        unsigned shift, tc_cols *out, uint64_t *any)
+                        unsigned shift, unsigned mode, int est, tc_cols *out,
+                        uint64_t *any, mode_cost *cost)
 {
     enc_model *md = &e->m;
-    memset(e->cache, 0, sizeof e->cache);
     memset(md->stk, 0, sizeof md->stk);
     memset(md->site, 0, sizeof md->site);
     uint8_t **col = e->col;
     cursor k = {col[TC_OP], col[TC_SEQ], col[TC_TS], col[TC_SIZE], col[TC_AUX],
                 col[TC_INREF], col[TC_PTR], col[TC_OUT], col[TC_SITE], col[TC_ERR],
-                col[TC_RAW], .shift = shift};
-    unsigned ushift = (unsigned)__builtin_ctz(ts_unit);
-    long bad;
-    if (ts_unit & (ts_unit - 1))
-        bad = e->ts_short ? encode_events(e, &k, ev, n, ts_unit, 0, 1, 1, any)
-                          : encode_events(e, &k, ev, n, ts_unit, 0, 1, 0, any);
-    else
-        bad = e->ts_short ? encode_events(e, &k, ev, n, ts_unit, ushift, 0, 1, any)
-                          : encode_events(e, &k, ev, n, ts_unit, ushift, 0, 0, any);
+                col[TC_RAW], .shift = shift, .base = refs_begin(&e->refs), .est = est};
+    unsigned how = pick_how(mode, est);
+    long bad = how == REF_CACHE ? encode_how(e, &k, ev, n, ts_unit, REF_CACHE, any)
+             : how == REF_DIST ? encode_how(e, &k, ev, n, ts_unit, REF_DIST, any)
+                               : encode_how(e, &k, ev, n, ts_unit, REF_INDEX, any);
+    refs_end(&e->refs, k.nalloc);
     if (bad >= 0)
         return bad;
+    *cost = k.cost;
+    cost->on = how == REF_DIST || (how == REF_INDEX && est);
     if (*any & ((1ull << shift) - 1))
         return -1;
     out->shift = shift;
+    out->mode = mode;
     uint8_t *ends[TC_NCOL] = {k.op, k.seq, k.ts, k.size, k.aux, k.in, k.ptr, k.out,
                               k.site, k.err, k.raw};
     /* Time deltas are one byte in steady streams (coarse units, regular
@@ -374,11 +410,11 @@ static long encode_pass(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_un
     return -2;
 }
 
-size_t tc_dir_put(uint8_t *p, unsigned shift, const size_t raw[TC_NCOL],
+size_t tc_dir_put(uint8_t *p, unsigned shift, unsigned mode, const size_t raw[TC_NCOL],
                   const size_t stored[TC_NCOL])
 {
     uint8_t *o = p;
-    *o++ = (uint8_t)shift;
+    *o++ = (uint8_t)(shift | (mode == TC_MODE_INDEX ? TC_DIR_MODE : 0));
     for (int k = 0; k < TC_NCOL; k++)
         o = tc_put(o, raw[k]);
     for (int k = 0; k < TC_NCOL; k++)

@@ -57,7 +57,8 @@ static int cursor_load(hak_trace_reader *r, tr_cursor *c, const tr_chunk *ch)
     }
     const uint8_t *pay = r->data + ch->off + TF_CHUNK_HDR;
     tc_dir dir;
-    const char *why = tc_dir_parse(pay, ch->comp_size, ch->raw_size, ch->count, &dir);
+    const char *why = tc_dir_parse(pay, ch->comp_size, ch->raw_size, ch->count,
+                                   r->meta.version, &dir);
     if (why)
         return cursor_error(r, ch, why);
     const uint8_t *src = pay + dir.size, *col[TC_NCOL];

@@ -6,13 +6,14 @@
  * event round-trips exactly whatever it contains.
  *
  * Encoder and decoder run the same small model (tc_model) over the chunk:
- * a ring of recent allocation results (frees refer to them by distance)
- * and, per size class, a stack of recently freed blocks (allocations that
- * return one of them are coded by its stack position).  Both sides update
- * the model identically, event by event; it starts empty in every chunk.
- * The decoder keeps it as tc_model; the encoder, which looks blocks up by
+ * a ring of the chunk's allocation results (frees refer to them by
+ * distance or by index, per the chunk's mode: ref_slot) and, per size
+ * class, a stack of recently freed blocks (allocations that return one of
+ * them are coded by its stack position).  Both sides update the model
+ * identically, event by event; it starts empty in every chunk.  The
+ * decoder keeps it as tc_model; the encoder, which looks blocks up by
  * pointer rather than by position, keeps an equivalent form of its own
- * (trace_encode.c).
+ * (trace_encode.c, trace_encref.h).
  */
 #ifndef HAK_TRACE_MODEL_H
 #define HAK_TRACE_MODEL_H
@@ -58,6 +59,39 @@ static inline uint64_t alloc_bytes(unsigned m, uint64_t nmemb, uint64_t size)
 }
 
 /* ---- the shared model ---- */
+
+/* The ring slot of the allocation that INREF value r >= 2 refers to, or -1
+ * when r points outside the chunk's allocations so far (a corrupt chunk).
+ * Distance mode: r - 1 allocations back, at most TC_RING (the ring is used
+ * modulo TC_RING).  Index mode: allocation number a = *inext +
+ * unzigzag(r - 2), which must be < nalloc; *inext becomes a + 1, so frees
+ * in allocation order are runs of r = 2. */
+static inline __attribute__((always_inline)) int64_t
+ref_slot(unsigned mode, uint64_t r, uint32_t nalloc, uint32_t *inext)
+{
+    if (mode == TC_MODE_INDEX) {
+        uint64_t a = (uint64_t)*inext + (uint64_t)tc_unzz(r - 2);
+        if (__builtin_expect(a >= nalloc, 0))
+            return -1;
+        *inext = (uint32_t)a + 1;
+        return (int64_t)(a & (TC_IRING - 1));
+    }
+    uint64_t back = r - 1;
+    /* Two tests, not back > min(nalloc, TC_RING): cheaper, and both are
+     * predictable. */
+    if (__builtin_expect(back > TC_RING, 0))
+        return -1;
+    if (__builtin_expect(back > nalloc, 0))
+        return -1;
+    return (nalloc - (uint32_t)back) & (TC_RING - 1);
+}
+
+/* The ring's index mask: distance mode keeps the last TC_RING allocations,
+ * index mode all of the chunk's. */
+static inline uint32_t ring_mask(unsigned mode)
+{
+    return mode == TC_MODE_INDEX ? TC_IRING - 1 : TC_RING - 1;
+}
 static inline void model_reset(tc_model *m)
 {
     memset(m->stk_n, 0, sizeof m->stk_n);

@@ -195,7 +195,8 @@ static const char *check_chunk(const hak_trace_reader *r, uint64_t off,
             return snprintf(buf, len, "thread index %u out of range", h->tid), buf;
         if (h->flags)
             return "event chunks take no flags";
-        if ((why = tc_dir_parse(hb + TF_CHUNK_HDR, h->comp_size, h->raw_size, h->count, &dir)))
+        if ((why = tc_dir_parse(hb + TF_CHUNK_HDR, h->comp_size, h->raw_size, h->count,
+                                r->meta.version, &dir)))
             return why;
         break;
     case TF_KIND_END:
@@ -316,9 +317,10 @@ static int read_header(hak_trace_reader *r, uint64_t *end, char *err, size_t err
         return snprintf(err, errlen, "offset %zu: file header cut off (%zu of %u bytes)",
                         n, n, TF_FILE_FIXED), -1;
     uint32_t version = tf_get32(d + 8), mlen = tf_get32(d + 12);
-    if (version != HAK_TRACE_VERSION)
+    if (version < HAK_TRACE_VERSION_MIN || version > HAK_TRACE_VERSION)
         return snprintf(err, errlen, "offset 8: trace format version %u, this build reads "
-                        "version %d", version, HAK_TRACE_VERSION), -1;
+                        "versions %d to %d", version, HAK_TRACE_VERSION_MIN,
+                        HAK_TRACE_VERSION), -1;
     if (mlen > TF_META_MAX)
         return snprintf(err, errlen, "offset 12: metadata length %u exceeds the %u limit",
                         mlen, TF_META_MAX), -1;

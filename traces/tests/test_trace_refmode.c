@@ -1,0 +1,441 @@
+/* Format version 2's per-chunk reference mode (FORMAT.md, "in_ptr"):
+ * both modes round-trip, including frees of blocks allocated far more than
+ * TC_RING allocations back; out-of-range references are refused; the
+ * writer picks index mode for a stream freed in allocation order (and it
+ * is smaller) and distance mode for a randomly freed one; version 1 files
+ * (the corpus) still read as they always did, and a version 1 file cannot
+ * carry the mode bit. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "trace.h"
+#include "trace_codec.h"
+#include "trace_encref.h"
+#include "trace_fmt.h"
+
+static uint64_t rng_s = 99;
+static uint64_t rng(void)
+{
+    rng_s ^= rng_s << 13; rng_s ^= rng_s >> 7; rng_s ^= rng_s << 17;
+    return rng_s;
+}
+
+/* Up to n events with about `live` blocks live.  fifo: blocks are freed
+ * in the order they were allocated (the oldest first), with a random
+ * number of allocations in between, so the distance back to the freed
+ * block varies while its index is always the next one; else each step
+ * frees a random live block and allocates another.  Some reallocs and
+ * frees of NULL ride along. */
+static size_t workload(hak_event *ev, size_t n, size_t live, int fifo)
+{
+    size_t cap = 4 * live + 16;
+    uint64_t *q = calloc(cap, sizeof *q), bump = 0x7f0000000000ull, seq = 1000;
+    size_t head = 0, len = 0, k = 0;        /* fifo: q[head..head+len) mod cap */
+#define EV(...) (ev[k] = (hak_event){.seq = seq++, .ts_ns = k * 10, __VA_ARGS__}, k++)
+    while (k + 2 <= n) {
+        uint64_t p = bump += 32 + 16 * (rng() % 8);
+        if (fifo) {
+            if (len < cap - 1 && (len < live / 2 || (len < 2 * live && rng() % 2))) {
+                EV(.op = HAK_OP_MALLOC, .size = 24 + rng() % 100, .out_ptr = p);
+                q[(head + len++) % cap] = p;
+            } else if (rng() % 16 == 0) {       /* realloc: consumes and returns */
+                EV(.op = HAK_OP_REALLOC, .size = 40, .in_ptr = q[head], .out_ptr = p);
+                head = (head + 1) % cap;
+                q[(head + len - 1) % cap] = p;
+            } else {
+                EV(.op = HAK_OP_FREE, .in_ptr = q[head]);
+                head = (head + 1) % cap;
+                len--;
+            }
+            continue;
+        }
+        if (len < live) {
+            EV(.op = HAK_OP_MALLOC, .size = 24, .out_ptr = p);
+            q[len++] = p;
+            continue;
+        }
+        size_t s = rng() % live;
+        if (rng() % 16 == 0) {
+            EV(.op = HAK_OP_REALLOC, .size = 40, .in_ptr = q[s], .out_ptr = p);
+        } else {
+            EV(.op = HAK_OP_FREE, .in_ptr = rng() % 64 ? q[s] : 0);
+            EV(.op = HAK_OP_MALLOC, .size = 24 + rng() % 100, .out_ptr = p);
+        }
+        q[s] = p;
+    }
+#undef EV
+    free(q);
+    return k;
+}
+
+static void assert_same(const hak_event *a, const hak_event *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i].seq != b[i].seq || a[i].ts_ns != b[i].ts_ns || a[i].op != b[i].op
+            || a[i].size != b[i].size || a[i].in_ptr != b[i].in_ptr
+            || a[i].out_ptr != b[i].out_ptr)
+            fail_msg("event %zu differs: op %u/%u in %llx/%llx out %llx/%llx", i, a[i].op,
+                     b[i].op, (unsigned long long)a[i].in_ptr, (unsigned long long)b[i].in_ptr,
+                     (unsigned long long)a[i].out_ptr, (unsigned long long)b[i].out_ptr);
+}
+
+/* One chunk through the codec directly: the columns laid out as a reader
+ * lays them out (plus TC_PAD zero bytes). */
+typedef struct chunk {
+    uint8_t *raw;
+    tc_dir dir;
+    size_t zbytes;                 /* the columns zstd-compressed (level 3) */
+    size_t zref;                   /* ...of them INREF and PTR */
+} chunk;
+
+static void encode_chunk(const hak_event *ev, size_t n, int force, chunk *c)
+{
+    tc_enc *e = tc_enc_new();
+    assert_non_null(e);
+    tc_enc_force_mode(e, force);
+    tc_cols cols;
+    size_t bad, total = 0;
+    assert_int_equal(tc_encode(e, ev, n, 1, &cols, &bad), 0);
+    for (int k = 0; k < TC_NCOL; k++)
+        total += cols.len[k];
+    c->raw = calloc(total + TC_PAD, 1);
+    c->dir = (tc_dir){.shift = cols.shift, .mode = cols.mode};
+    c->zbytes = c->zref = 0;
+    uint8_t *o = c->raw;
+    for (int k = 0; k < TC_NCOL; k++) {
+        memcpy(o, cols.p[k], cols.len[k]);
+        o += cols.len[k];
+        c->dir.raw[k] = c->dir.stored[k] = (uint32_t)cols.len[k];
+        if (cols.len[k]) {
+            size_t cap = ZSTD_compressBound(cols.len[k]);
+            void *z = malloc(cap);
+            size_t zn = ZSTD_compress(z, cap, cols.p[k], cols.len[k], 3);
+            assert_false(ZSTD_isError(zn));
+            c->zbytes += zn;
+            if (k == TC_INREF || k == TC_PTR)
+                c->zref += zn;
+            free(z);
+        }
+    }
+    tc_enc_free(e);
+}
+
+/* Decodes c (n events, the first with seq first_seq); returns the events
+ * decoded before a failure (n when all went well), *why the reason. */
+static size_t decode_chunk(const chunk *c, size_t n, uint64_t first_seq, hak_event *out,
+                           const char **why)
+{
+    tc_dec *d = malloc(sizeof *d);
+    const uint8_t *col[TC_NCOL], *p = c->raw;
+    for (int k = 0; k < TC_NCOL; k++) {
+        col[k] = p;
+        p += c->dir.raw[k];
+    }
+    tc_dec_init(d, col, &c->dir, (uint32_t)n, first_seq, 0, 1);
+    size_t got = 0;
+    long r;
+    *why = NULL;
+    while ((r = tc_dec_run(d, out + got, n - got)) > 0)
+        got += (size_t)r;
+    if (r < 0)
+        *why = d->err;
+    free(d);
+    return got;
+}
+
+/* Both modes round-trip a chunk whose frees reach back up to 20000
+ * allocations (distance mode codes those explicitly, index mode by
+ * reference), and index mode is the smaller one for it. */
+static void both_modes_far_back(void **state)
+{
+    (void)state;
+    size_t n = TF_CHUNK_EVENTS;
+    hak_event *ev = calloc(n, sizeof *ev), *out = calloc(n, sizeof *out);
+    n = workload(ev, n, 20000, 1);
+    chunk c[2];
+    for (int mode = 0; mode < 2; mode++) {
+        encode_chunk(ev, n, mode, &c[mode]);
+        assert_int_equal(c[mode].dir.mode, mode);
+        const char *why;
+        memset(out, 0, n * sizeof *out);
+        assert_int_equal(decode_chunk(&c[mode], n, ev[0].seq, out, &why), n);
+        assert_null(why);
+        assert_same(out, ev, n);
+    }
+    if (getenv("HAK_PRINT_SIZES"))
+        printf("far back: index %zu (refs %zu), distance %zu (refs %zu)\n",
+               c[1].zbytes, c[1].zref, c[0].zbytes, c[0].zref);
+    assert_true(c[TC_MODE_INDEX].zref * 4 < c[TC_MODE_DIST].zref);
+    assert_true(c[TC_MODE_INDEX].zbytes < c[TC_MODE_DIST].zbytes);
+    for (int mode = 0; mode < 2; mode++)
+        free(c[mode].raw);
+    free(ev);
+    free(out);
+}
+
+/* The writer's own choice, per chunk: index mode for the FIFO stream,
+ * distance mode for the random one, and never bigger than the other mode
+ * by more than the encoder's switching margin allows. */
+static void mode_chosen_per_chunk(void **state)
+{
+    (void)state;
+    size_t n = 30000;
+    hak_event *ev = calloc(n, sizeof *ev);
+    for (int fifo = 0; fifo < 2; fifo++) {
+        size_t k = workload(ev, n, fifo ? 2000 : 300, fifo);
+        chunk a, f[2];
+        encode_chunk(ev, k, -1, &a);
+        encode_chunk(ev, k, TC_MODE_DIST, &f[0]);
+        encode_chunk(ev, k, TC_MODE_INDEX, &f[1]);
+        if (getenv("HAK_PRINT_SIZES"))
+            printf("fifo %d: auto mode %u %zu, distance %zu (refs %zu), index %zu (refs %zu)\n",
+                   fifo, a.dir.mode, a.zbytes, f[0].zbytes, f[0].zref, f[1].zbytes, f[1].zref);
+        assert_int_equal(a.dir.mode, fifo ? TC_MODE_INDEX : TC_MODE_DIST);
+        assert_int_equal(a.zbytes, f[a.dir.mode].zbytes);
+        if (fifo)
+            assert_true(f[1].zref * 4 < f[0].zref && f[1].zbytes < f[0].zbytes);
+        else
+            assert_true(f[0].zref < f[1].zref && f[0].zbytes < f[1].zbytes);
+        free(a.raw);
+        free(f[0].raw);
+        free(f[1].raw);
+    }
+    free(ev);
+}
+
+/* A FIFO stream, then a random one, then FIFO again, through the writer:
+ * the chunks' directory bytes follow the stream (a change is noticed at
+ * the latest after QUIET_CHUNKS chunks without pricing), and the file
+ * reads back. */
+static void writer_follows_stream(void **state)
+{
+    (void)state;
+    char path[64], err[256];
+    snprintf(path, sizeof path, "/tmp/hak-test-refmode-%d.hkt", (int)getpid());
+    size_t chunk_ev = 4000, per = (QUIET_CHUNKS + 6) * chunk_ev, n = 3 * per;
+    hak_event *ev = calloc(n, sizeof *ev);
+    size_t k = 0, phase_end[3];
+    for (int phase = 0; phase < 3; phase++) {
+        size_t got = workload(ev + k, per, phase == 1 ? 200 : 1000, phase != 1);
+        for (size_t i = 0; i < got; i++)
+            ev[k + i].seq = k + i;     /* one seq sequence over the phases */
+        k += got;
+        phase_end[phase] = k;
+    }
+    hak_trace_writer *w = hak_tw_open(path, NULL, err, sizeof err);
+    assert_non_null(w);
+    size_t nch = 0;
+    for (size_t i = 0; i < k; i += chunk_ev, nch++)
+        assert_int_equal(hak_tw_events(w, 0, ev + i, k - i < chunk_ev ? k - i : chunk_ev), 0);
+    assert_int_equal(hak_tw_close(w), 0);
+
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static uint8_t buf[4 << 20];
+    size_t len = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    assert_int_equal(tf_get32(buf + 8), 2);
+    size_t off = TF_FILE_FIXED + tf_get32(buf + 12) + 4, ci = 0;
+    unsigned modes[64] = {0};
+    while (off + TF_CHUNK_HDR <= len && buf[off] != TF_KIND_END) {
+        if (buf[off] == TF_KIND_EVENTS && ci < 64)
+            modes[ci++] = buf[off + TF_CHUNK_HDR] >> 7;
+        off += TF_CHUNK_HDR + tf_get32(buf + off + 24);
+    }
+    assert_int_equal(ci, nch);
+    size_t checked = 0;
+    for (size_t i = 0; i < ci; i++) {
+        size_t first = i * chunk_ev, phase = 0;
+        while (first >= phase_end[phase])
+            phase++;
+        size_t start = phase ? phase_end[phase - 1] : 0;
+        if (first >= start + (QUIET_CHUNKS + 2) * chunk_ev
+            && first + chunk_ev <= phase_end[phase]) {
+            assert_int_equal(modes[i], phase == 1 ? TC_MODE_DIST : TC_MODE_INDEX);
+            checked++;
+        }
+    }
+    assert_true(checked >= 6);
+
+    hak_trace_reader *r = hak_tr_open(path, err, sizeof err);
+    assert_non_null(r);
+    hak_event *out = calloc(k, sizeof *out);
+    assert_int_equal(hak_tr_read(r, out, k), k);
+    assert_same(out, ev, k);
+    hak_tr_close(r);
+    unlink(path);
+    free(out);
+    free(ev);
+}
+
+/* References outside the chunk's allocations are refused in both modes,
+ * wherever the INREF value points: before the first allocation, at or
+ * past nalloc, or negative. */
+static void out_of_range_refused(void **state)
+{
+    (void)state;
+    hak_event ev[4] = {
+        {.seq = 1, .op = HAK_OP_MALLOC, .size = 16, .out_ptr = 0x1000},
+        {.seq = 2, .op = HAK_OP_MALLOC, .size = 16, .out_ptr = 0x2000},
+        {.seq = 3, .op = HAK_OP_FREE, .in_ptr = 0x2000},
+        {.seq = 4, .op = HAK_OP_FREE, .in_ptr = 0x1000},
+    };
+    hak_event out[4];
+    const char *why;
+    for (int mode = 0; mode < 2; mode++) {
+        chunk c;
+        encode_chunk(ev, 4, mode, &c);
+        assert_int_equal(decode_chunk(&c, 4, 1, out, &why), 4);
+        assert_same(out, ev, 4);
+        /* the INREF column: two one-byte values */
+        size_t at = 0;
+        for (int k = 0; k < TC_INREF; k++)
+            at += c.dir.raw[k];
+        assert_int_equal(c.dir.raw[TC_INREF], 2);
+        /* index mode: a = next + unzigzag(r - 2); distance: d = r - 1 */
+        uint8_t good0 = c.raw[at];
+        uint8_t bad_first[2] = {4, 2 + 4};    /* dist: d = 3 > nalloc; index: a = 2 = nalloc */
+        uint8_t bad_neg[2] = {127, 2 + 1};    /* dist: d = 126; index: a = -1 */
+        uint8_t bad[2] = {bad_first[mode], bad_neg[mode]};
+        for (int b = 0; b < 2; b++) {
+            c.raw[at] = bad[b];
+            assert_int_equal(decode_chunk(&c, 4, 1, out, &why), 0);
+            assert_non_null(why);
+            assert_non_null(strstr(why, "outside the chunk's allocations"));
+        }
+        c.raw[at] = good0;
+        /* index mode: the second free's a = next + unzigzag(r - 2), with
+         * next = 2 after the first: r = 2 would be allocation 2 (none). */
+        if (mode == TC_MODE_INDEX) {
+            assert_int_equal(c.raw[at + 1], 2 + 3);   /* unzigzag(3) = -2: a = 0 */
+            c.raw[at + 1] = 2;
+            assert_int_equal(decode_chunk(&c, 4, 1, out, &why), 0);
+            assert_non_null(why);
+        }
+        free(c.raw);
+    }
+}
+
+/* Every event of a file, hashed (FNV-1a over the fields). */
+static uint64_t file_hash(const char *path, uint64_t *nev)
+{
+    char err[256];
+    hak_trace_reader *r = hak_tr_open(path, err, sizeof err);
+    if (!r)
+        fail_msg("%s: %s", path, err);
+    uint64_t h = 0xcbf29ce484222325ull;
+    hak_event e;
+    *nev = 0;
+    while (hak_tr_next(r, &e) == 1) {
+        uint64_t f[10] = {e.seq, e.ts_ns, e.size, e.nmemb, e.align, e.in_ptr, e.out_ptr,
+                          e.tid, e.site, (uint64_t)(uint32_t)e.err << 8 | e.op};
+        for (int i = 0; i < 10; i++)
+            h = (h ^ f[i]) * 0x100000001b3ull;
+        ++*nev;
+    }
+    hak_tr_close(r);
+    return h;
+}
+
+/* The committed corpus is version 1: it reads exactly as the version 1
+ * reader read it (hashes taken with that reader, before version 2). */
+static void version1_corpus_unchanged(void **state)
+{
+    (void)state;
+    static const struct { const char *file; uint64_t nev, hash; } want[] = {
+        {"traces/corpus/python3-json.hkt", 127748, 0x7a2c88d7d771c25full},
+        {"traces/corpus/sqlite3-workload.hkt", 124690, 0xbb52fc05c5491e5cull},
+        {"traces/corpus/mt-handoff.hkt", 206801, 0xf9f966ee176b7b5dull},
+        {"traces/corpus/gcc-cc1.hkt", 21392, 0x1dfc24043a346b72ull},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        FILE *f = fopen(want[i].file, "rb");
+        if (!f) {
+            skip();   /* run from elsewhere than the source tree */
+        }
+        uint8_t hdr[12];
+        assert_int_equal(fread(hdr, 1, 12, f), 12);
+        fclose(f);
+        assert_int_equal(tf_get32(hdr + 8), 1);
+        uint64_t nev, h = file_hash(want[i].file, &nev);
+        if (getenv("HAK_PRINT_HASHES"))
+            printf("%s %llu 0x%016llxull\n", want[i].file, (unsigned long long)nev,
+                   (unsigned long long)h);
+        assert_int_equal(nev, want[i].nev);
+        assert_int_equal(h, want[i].hash);
+    }
+}
+
+/* Relabelling a version 2 file as version 1 (header checksum repaired):
+ * its distance-mode chunks read the same, an index-mode chunk is refused
+ * (version 1 has no mode bit: the byte is a shift > 32). */
+static void version1_has_no_mode_bit(void **state)
+{
+    (void)state;
+    char path[64], err[256];
+    snprintf(path, sizeof path, "/tmp/hak-test-refmode1-%d.hkt", (int)getpid());
+    size_t n = 4000;
+    hak_event *ev = calloc(n, sizeof *ev), *out = calloc(n, sizeof *out);
+    for (int fifo = 0; fifo < 2; fifo++) {
+        size_t k = workload(ev, n, fifo ? 1500 : 100, fifo);
+        hak_trace_writer *w = hak_tw_open(path, NULL, err, sizeof err);
+        assert_int_equal(hak_tw_events(w, 0, ev, k), 0);
+        assert_int_equal(hak_tw_close(w), 0);
+        FILE *f = fopen(path, "rb");
+        static uint8_t buf[1 << 20];
+        size_t len = fread(buf, 1, sizeof buf, f);
+        fclose(f);
+        uint32_t mlen = tf_get32(buf + 12);
+        size_t chunk_off = TF_FILE_FIXED + mlen + 4;
+        assert_int_equal(buf[chunk_off], TF_KIND_EVENTS);
+        assert_int_equal(buf[chunk_off + TF_CHUNK_HDR] >> 7, fifo);
+        tf_put32(buf + 8, 1);
+        tf_put32(buf + TF_FILE_FIXED + mlen, tf_header_csum(buf, TF_FILE_FIXED + mlen));
+        hak_trace_reader *r = hak_tr_open_mem(buf, len, err, sizeof err);
+        assert_non_null(r);
+        assert_int_equal(hak_tr_meta(r)->version, 1);
+        if (fifo) {
+            const hak_tr_status *st = hak_tr_status_get(r);
+            assert_int_equal(hak_tr_nevents(r), 0);
+            assert_int_equal(st->valid_bytes, chunk_off);
+            assert_non_null(strstr(st->reason, "pointer shift"));
+        } else {
+            assert_int_equal(hak_tr_read(r, out, k), k);
+            assert_same(out, ev, k);
+        }
+        hak_tr_close(r);
+        /* version 0 and version 3 are refused at offset 8 */
+        for (uint32_t v = 0; v <= 3; v += 3) {
+            tf_put32(buf + 8, v);
+            tf_put32(buf + TF_FILE_FIXED + mlen, tf_header_csum(buf, TF_FILE_FIXED + mlen));
+            assert_null(hak_tr_open_mem(buf, len, err, sizeof err));
+            assert_non_null(strstr(err, "offset 8"));
+            assert_non_null(strstr(err, "version"));
+        }
+    }
+    unlink(path);
+    free(ev);
+    free(out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(both_modes_far_back),
+        cmocka_unit_test(mode_chosen_per_chunk),
+        cmocka_unit_test(writer_follows_stream),
+        cmocka_unit_test(out_of_range_refused),
+        cmocka_unit_test(version1_corpus_unchanged),
+        cmocka_unit_test(version1_has_no_mode_bit),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,226 @@
+/* trace_encref.h - how the event-chunk encoder (trace_encode.c, its only
+ * user) finds the allocation a consumed pointer refers to, and picks each
+ * chunk's reference mode (FORMAT.md, "in_ptr"; ref_slot in trace_model.h).
+ *
+ * Finding references.  A free is coded as a reference to the allocation of
+ * the chunk that returned its pointer; the encoder looks the pointer up:
+ * - the map: for every pointer an allocation of the chunk returned, the
+ *   number and size class of the latest such allocation.  Open addressing
+ *   with linear probing over twice as many slots as a chunk has events, so
+ *   the load stays <= 1/2 and every probe ends at the pointer's slot or an
+ *   empty one.  It never forgets within a chunk, which index mode needs
+ *   (blocks freed long after their allocation are its whole point);
+ * - the cache: direct-mapped, 8192 slots, a later allocation whose pointer
+ *   hashes alike evicts an entry.  Its stores need no probe and it stays in
+ *   the L2 cache, so it is much faster than the 2 MiB map; distance mode
+ *   reaches back only TC_RING allocations anyway, and the cache loses few
+ *   of those.  A chunk uses it when it is coded in distance mode without
+ *   pricing the modes (REF_CACHE below).
+ * A miss is never wrong (the pointer is then coded explicitly), only
+ * bigger.  Entries carry a number counted across passes (`base` is the
+ * pass's allocation 0): entries of earlier passes are below base, so a
+ * pass starts without clearing either table.
+ *
+ * Picking the mode (mode_pick).  Each chunk is encoded in the mode its
+ * predecessor favoured, and every reference is priced in both modes
+ * (mode_cost).  Encoding again in the other mode takes a clear gain (1/16
+ * of the estimate and a few bytes), so chunks near break-even do not cost
+ * a second pass.  After two priced chunks in a row with the same clear
+ * winner, the next QUIET_CHUNKS chunks are coded in that mode without
+ * pricing, and in distance mode with the cache: that is most of what
+ * choosing costs (the map is 2 MiB), and a stream that changes character
+ * is noticed within that many chunks.
+ */
+#ifndef HAK_TRACE_ENCREF_H
+#define HAK_TRACE_ENCREF_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace_codec.h"
+#include "trace_fmt.h"
+
+/* How a pass finds references: a constant in each instantiation of the
+ * encoder's event loop. */
+enum ref_how {
+    REF_CACHE,                     /* distance mode, cache, no pricing */
+    REF_DIST,                      /* distance mode, map, pricing */
+    REF_INDEX,                     /* index mode, map, pricing when est */
+};
+
+#define MAP_BITS 17
+#define MAP_SIZE (1u << MAP_BITS)
+_Static_assert(MAP_SIZE >= 2 * TF_CHUNK_EVENTS, "pointer map load <= 1/2");
+#define CACHE_BITS 13
+#define QUIET_CHUNKS 7             /* chunks left unpriced after a clear verdict */
+
+typedef struct ref_entry {        /* latest allocation that returned ptr: */
+    uint64_t ptr;
+    uint32_t num;                  /* base + its number in the chunk; < base: empty */
+    uint32_t cls;                  /* its size class */
+} ref_entry;
+
+typedef struct enc_refs {
+    ref_entry *map;                /* [MAP_SIZE] */
+    ref_entry cache[1u << CACHE_BITS];
+    uint32_t base;                 /* number of the pass's allocation 0, >= 1 */
+} enc_refs;
+
+static inline int refs_init(enc_refs *r)
+{
+    r->base = 1;                   /* zeroed entries are empty */
+    memset(r->cache, 0, sizeof r->cache);
+    return (r->map = calloc(MAP_SIZE, sizeof *r->map)) ? 0 : -1;
+}
+
+static inline void refs_fini(enc_refs *r)
+{
+    free(r->map);
+}
+
+/* Before a pass: make sure its numbers fit (wrapping clears both tables,
+ * once every 4G allocations).  Returns the pass's base. */
+static inline uint32_t refs_begin(enc_refs *r)
+{
+    if (r->base > UINT32_MAX - TF_CHUNK_EVENTS) {
+        memset(r->map, 0, MAP_SIZE * sizeof *r->map);
+        memset(r->cache, 0, sizeof r->cache);
+        r->base = 1;
+    }
+    return r->base;
+}
+
+/* After a pass (complete or not) that made nalloc allocations. */
+static inline void refs_end(enc_refs *r, uint32_t nalloc)
+{
+    r->base += nalloc;
+}
+
+static inline unsigned refs_hash(uint64_t p, unsigned bits)
+{
+    return (unsigned)(((p >> 4) * 0x9e3779b97f4a7c15ull) >> (64 - bits));
+}
+
+/* The rest of a map search after home slot s held another pointer: rare at
+ * load <= 1/2, so out of the encoder's loop. */
+static __attribute__((noinline, unused)) ref_entry *map_probe_on(ref_entry *map, uint32_t base,
+                                                         uint64_t p, unsigned s)
+{
+    for (;;) {
+        s = (s + 1) & (MAP_SIZE - 1);
+        if (map[s].num < base || map[s].ptr == p)
+            return &map[s];
+    }
+}
+
+/* The entry for p: in the map, its slot or the empty one it goes to; in
+ * the cache, its slot, which may hold another pointer. */
+static inline __attribute__((always_inline)) ref_entry *
+refs_slot(enc_refs *r, unsigned how, uint32_t base, uint64_t p)
+{
+    if (how == REF_CACHE)
+        return &r->cache[refs_hash(p, CACHE_BITS)];
+    unsigned s = refs_hash(p, MAP_BITS);
+    ref_entry *x = &r->map[s];
+    if (__builtin_expect(x->num < base || x->ptr == p, 1))
+        return x;
+    return map_probe_on(r->map, base, p, s);
+}
+
+/* The number in the chunk of the latest allocation that returned p, or -1
+ * when it is not known; *cls its size class. */
+static inline __attribute__((always_inline)) int64_t
+refs_find(enc_refs *r, unsigned how, uint32_t base, uint64_t p, unsigned *cls)
+{
+    const ref_entry *x = refs_slot(r, how, base, p);
+    if (x->num < base || x->ptr != p)
+        return -1;
+    *cls = x->cls;
+    return x->num - base;
+}
+
+/* Allocation number num of the chunk returned p, of size class c. */
+static inline __attribute__((always_inline)) void
+refs_note(enc_refs *r, unsigned how, uint32_t base, uint64_t p, uint32_t num, unsigned c)
+{
+    ref_entry *x = refs_slot(r, how, base, p);
+    x->ptr = p;
+    x->num = base + num;
+    x->cls = c;
+}
+
+/* ---- picking the mode ---- */
+
+/* Estimated size of a chunk's references in each mode, in units of half an
+ * Elias-gamma code (a value v >= 1 counts its bit length; gamma takes twice
+ * that, minus one): zstd's entropy coder makes frequent small values nearly
+ * free and spreads long random ones over more bits, which the gamma length
+ * ranks the same way.  A reference distance mode cannot make counts as its
+ * explicit pointer delta. */
+typedef struct mode_cost {
+    uint64_t bits[2];              /* [enum tc_mode] */
+    int on;                        /* 0: the pass did not price */
+} mode_cost;
+
+static inline unsigned bitlen(uint64_t v)   /* v >= 1 */
+{
+    return 64 - (unsigned)__builtin_clzll(v);
+}
+
+/* Prices a reference to allocation num: iref is its index-mode value minus
+ * 2, d its distance, delta its explicit PTR value. */
+static inline __attribute__((always_inline)) void
+mode_price(mode_cost *c, uint64_t iref, uint32_t d, uint64_t delta)
+{
+    c->bits[TC_MODE_INDEX] += bitlen(iref + 1);
+    c->bits[TC_MODE_DIST] += d <= TC_RING ? bitlen(d) : 1 + bitlen(delta + 1);
+}
+
+typedef struct mode_pick {
+    unsigned mode;                 /* guess for the next chunk */
+    unsigned quiet;                /* chunks to encode in `mode` without pricing */
+    unsigned clear;                /* 1 + the last priced chunk's clear winner, or 0 */
+    int force;                     /* -1, or the mode of every chunk (which are
+                                      still priced, to find the quiet ones) */
+} mode_pick;
+
+/* The next pass's mode, and whether it prices (*est). */
+static inline unsigned pick_first(const mode_pick *k, int *est)
+{
+    *est = !k->quiet;
+    return k->force >= 0 ? (unsigned)k->force : k->mode;
+}
+
+/* The mode a chunk encoded in `mode` with estimate c should be in. */
+static inline unsigned pick_better(const mode_pick *k, const mode_cost *c, unsigned mode)
+{
+    uint64_t cur = c->bits[mode], alt = c->bits[mode ^ 1];
+    return k->force < 0 && c->on && alt + cur / 16 + 256 < cur ? mode ^ 1 : mode;
+}
+
+/* After a chunk: learn from its estimate c. */
+static inline void pick_learn(mode_pick *k, const mode_cost *c)
+{
+    if (!c->on) {
+        if (k->quiet)
+            k->quiet--;
+        return;
+    }
+    uint64_t i = c->bits[TC_MODE_INDEX], d = c->bits[TC_MODE_DIST];
+    uint64_t lo = i < d ? i : d, hi = i < d ? d : i;
+    unsigned win = i < d ? TC_MODE_INDEX : TC_MODE_DIST;
+    unsigned clear = hi > lo + lo / 16 + 1024 ? win + 1 : 0;
+    k->mode = win;
+    if (clear && clear == k->clear)
+        k->quiet = QUIET_CHUNKS;
+    k->clear = clear;
+}
+
+/* How a pass in `mode` that prices or not (est) finds references. */
+static inline unsigned pick_how(unsigned mode, int est)
+{
+    return mode == TC_MODE_INDEX ? REF_INDEX : est ? REF_DIST : REF_CACHE;
+}
+
+#endif /* HAK_TRACE_ENCREF_H */
