@@ -98,7 +98,7 @@ if [[ -n $PY && -x $PY ]]; then bench_one python3 "$PY" -c "$PYSCRIPT"; fi
   echo "count); extra RSS = max RSS recorded minus unrecorded, MiB.  Targets: slowdown"
   echo "<= 1.5x, bytes/event <= heaptrack's, extra RSS <= 64 MiB.  Default settings"
   echo "(8-frame call sites cached by return address + stack depth, 1 ms interpolated"
-  echo "timestamps).  \"Hot path only\" runs with HAKREC_DISCARD=1 (events collected"
+  echo "timestamps, zstd level following the writer's load: 1 when busy, up to 15 when idle).  \"Hot path only\" runs with HAKREC_DISCARD=1 (events collected"
   echo "by the interposed calls, dropped by the writer): the cost the program itself"
   echo "pays; the rest is waiting for the writer (encode + compress) on this 2-core"
   echo "machine.  Repeat: \`bench/run.sh recorder\`."

@@ -135,17 +135,15 @@ static inline int map_full(const ctx *c)
     return (c->used + 1) * max_load > c->cap;
 }
 
-/* Adds address a (absent) as a dead entry, refreshing h's copy of the
- * map; NULL when out of memory. */
-static entry *map_add(ctx *c, hot *h, uint64_t a)
+/* Adds address a (absent) as a dead entry; NULL when out of memory.  The
+ * map may grow: callers refresh their hot copy of it. */
+static entry *map_add(ctx *c, uint64_t a)
 {
     if (map_full(c) && map_grow(c))
         return NULL;
-    h->map = c->map;
-    h->mask = c->cap - 1;
-    size_t j = hslot(a, h->mask);
+    size_t j = hslot(a, c->cap - 1);
     while (c->map[j].addr)
-        j = (j + 1) & h->mask;
+        j = (j + 1) & (c->cap - 1);
     c->used++;
     c->map[j] = (entry){.addr = a, .o = {.obj = NIL, .link = NIL}};
     return &c->map[j];
@@ -209,8 +207,12 @@ static inline void bytes_add(hot *h, uint64_t bytes)
 static inline int obj_create(ctx *c, hot *h, uint64_t a, live o)
 {
     entry *e = map_find(h, a);
-    if (!e && !(e = map_add(c, h, a)))
-        return -1;
+    if (!e) {
+        if (!(e = map_add(c, a)))
+            return -1;
+        h->map = c->map;
+        h->mask = c->cap - 1;
+    }
     if (e->o.obj == NIL) {
         e->o = o;
     } else {                        /* inversion: queue it, the oldest stays first */
@@ -273,10 +275,10 @@ enum {
     LIST_AHEAD = 64 * 1024 / sizeof(uint32_t),
 };
 
-/* Populates the pages of [from, to) that it fully covers... and the part
- * of the page `from` is in: consecutive calls with to = next from leave
- * no gap, and the page holding the end of the array is left to fault in.
- * A hint: errors are harmless, the pages then fault in on first touch. */
+/* Populates the pages from the one holding `from` up to the one holding
+ * `to`, excluded: consecutive calls (the next from = this to) leave no
+ * gap, and the page holding the end of an array is left to fault in.  A
+ * hint: on errors the pages just fault in on first touch. */
 static void populate(const void *from, const void *to)
 {
 #ifdef MADV_POPULATE_WRITE
@@ -472,7 +474,7 @@ static inline int fast_free(ctx *c, hot *h, tlist *t, const hak_event *e)
     return 1;
 }
 
-/* Runs events ev[0..n) through add_event.  0 or -1. */
+/* Runs events ev[0..n) through the fast paths or add_event.  0 or -1. */
 static int add_batch(ctx *c, const hak_event *ev, long n)
 {
     hot h = c->h;
@@ -503,8 +505,9 @@ static int add_batch(ctx *c, const hak_event *ev, long n)
 /* Runs all events of r through add_batch.  0 or -1 (reason in c->err). */
 static int add_events(ctx *c, hak_trace_reader *r)
 {
-    enum { BATCH = 1024 };   /* 72 KiB of events: stays in L2 next to the map and the
-                                 * output windows (~2% faster than 4096) */
+    /* 72 KiB of events: stays in L2 next to the map and the output
+     * windows (~2% faster than 4096). */
+    enum { BATCH = 1024 };
     hak_event *ev = malloc(BATCH * sizeof *ev);
     if (!ev) {
         snprintf(c->err, c->errlen, "out of memory");
