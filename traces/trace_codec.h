@@ -153,7 +153,6 @@ typedef struct tc_model {
     uint8_t ring_cls[TC_IRING];    /* ...and their size classes */
     uint64_t stk[TC_NCLASS][TC_STACK];   /* recently freed blocks per class */
     uint8_t stk_head[TC_NCLASS], stk_n[TC_NCLASS];
-    uint32_t site[16];             /* previous site per op */
 } tc_model;
 
 /* ---- event chunk decoder (streaming, resumable) ---- */
@@ -174,7 +173,7 @@ typedef struct tc_dec {
     unsigned shift, mode;
     const char *err;               /* static reason after a failure */
     tc_tail tail[16];              /* per op: tid, current site[op], err 0, op */
-    tc_model m;                    /* m.site is unused: tail[op].site holds it */
+    tc_model m;
 } tc_dec;
 
 /* Prepares to decode `count` events from the columns col[k] (dir->raw[k]

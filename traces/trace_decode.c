@@ -110,8 +110,8 @@ void tc_dec_init(tc_dec *d, const uint8_t *const col[TC_NCOL], const tc_dir *dir
 
 /* Reads a varint at *pp and advances *pp; 0 when it is longer than 10
  * bytes.  No bounds check here: cursors are checked after every TC_BATCH
- * events, and TC_PAD zero bytes after the payload keep the reads of one
- * batch inside the buffer. */
+ * events, and the TC_PAD readable bytes after each column keep the reads
+ * of one batch inside memory we may read. */
 static inline __attribute__((always_inline)) int rd(const uint8_t **pp, uint64_t *v)
 {
     const uint8_t *p = *pp;
@@ -177,10 +177,12 @@ static inline __attribute__((always_inline)) const char *
 dec_out(tc_model *m, unsigned rmode, unsigned c, uint64_t x, uint32_t *nalloc, unsigned shift,
         uint64_t *ptr, uint64_t *out)
 {
-    if (x == 0) {                          /* the usual case: stk_take(m, c, 0) */
+    if (x == 0) {                          /* the usual case, tested first */
         unsigned depth = m->stk_n[c], h = m->stk_head[c];
         if (__builtin_expect(depth == 0, 0))
             return "reuse reference to an empty slot";
+        /* stk_take(m, c, 0), written out: one load of the depth for the
+         * test and the update, no shifting loop. */
         *out = m->stk[c][h];
         m->stk_head[c] = (uint8_t)((h - 1) & (TC_STACK - 1));
         m->stk_n[c] = (uint8_t)(depth - 1);

@@ -95,7 +95,6 @@ static inline uint32_t ring_mask(unsigned mode)
 static inline void model_reset(tc_model *m)
 {
     memset(m->stk_n, 0, sizeof m->stk_n);
-    memset(m->site, 0, sizeof m->site);
 }
 
 static inline void stk_push(tc_model *m, unsigned c, uint64_t p)
