@@ -146,6 +146,19 @@ static inline __attribute__((always_inline)) int rd12(const uint8_t **pp, uint64
 
 static const char E_OVERLONG[] = "varint longer than 10 bytes";
 
+/* A SITE value for op: the op's site from this event on.  NULL or the
+ * reason the chunk is corrupt. */
+static inline __attribute__((always_inline)) const char *dec_site(tc_dec *d, unsigned op)
+{
+    uint64_t x;
+    if (!rd(&d->c[TC_SITE], &x))
+        return E_OVERLONG;
+    if (x > UINT32_MAX)
+        return "site id out of range";
+    d->tail[op].site = (uint32_t)x;
+    return NULL;
+}
+
 /* The event's in_ptr from its INREF value x (reading PTR when x == 1) in
  * the chunk's reference mode rmode, updating ptr, inext and the model.
  * NULL or the reason the chunk is corrupt. */
@@ -231,15 +244,9 @@ static __attribute__((noinline)) int dec_generic(tc_dec *d, hak_event *v, unsign
     const uint8_t **c = d->c;
     tc_tail tail = d->tail[op];
     uint64_t x;
-    if (f & TC_F_SITE) {
-        if (!rd(&c[TC_SITE], &x))
-            goto overlong;
-        if (x > UINT32_MAX) {
-            d->err = "site id out of range";
-            return -1;
-        }
-        d->tail[op].site = tail.site = (uint32_t)x;
-    }
+    if ((f & TC_F_SITE) && (d->err = dec_site(d, op)))
+        return -1;
+    tail.site = d->tail[op].site;
     if (f & TC_F_ERR) {
         if (!rd(&c[TC_ERR], &x))
             goto overlong;
@@ -362,6 +369,7 @@ static inline __attribute__((always_inline)) int dec_events(tc_dec *d, hak_event
         }
         if (f == HAK_OP_MALLOC) {
             uint64_t size, out;
+        malloc_body:
             if (!rd12(&csize, &size) || !rd(&cout, &x))
                 goto overlong;
             v->size = size;
@@ -369,6 +377,14 @@ static inline __attribute__((always_inline)) int dec_events(tc_dec *d, hak_event
                 goto fail;
             put_body(v, size, 0, 0, 0, out, &d->tail[HAK_OP_MALLOC]);
             continue;
+        }
+        if (f == (HAK_OP_MALLOC | TC_F_SITE)) {
+            /* Recorded traces change malloc's call site often: the site,
+             * then the rest as for a flag-free malloc.  SITE's cursor
+             * stays in d. */
+            if ((why = dec_site(d, HAK_OP_MALLOC)))
+                goto fail;
+            goto malloc_body;
         }
         d->c[TC_SIZE] = csize;
         d->c[TC_INREF] = cin;
