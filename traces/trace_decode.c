@@ -177,18 +177,18 @@ static inline __attribute__((always_inline)) const char *
 dec_out(tc_model *m, unsigned rmode, unsigned c, uint64_t x, uint32_t *nalloc, unsigned shift,
         uint64_t *ptr, uint64_t *out)
 {
-    if (x < TC_STACK) {
-        unsigned depth = m->stk_n[c];
-        if (__builtin_expect(x >= depth, 0))
+    if (x == 0) {                          /* the usual case: stk_take(m, c, 0) */
+        unsigned depth = m->stk_n[c], h = m->stk_head[c];
+        if (__builtin_expect(depth == 0, 0))
             return "reuse reference to an empty slot";
-        if (x == 0) {                      /* the usual case: stk_take(m, c, 0) */
-            unsigned h = m->stk_head[c];
-            *out = m->stk[c][h];
-            m->stk_head[c] = (uint8_t)((h - 1) & (TC_STACK - 1));
-            m->stk_n[c] = (uint8_t)(depth - 1);
-        } else {
-            *out = stk_take(m, c, (unsigned)x);
-        }
+        *out = m->stk[c][h];
+        m->stk_head[c] = (uint8_t)((h - 1) & (TC_STACK - 1));
+        m->stk_n[c] = (uint8_t)(depth - 1);
+        *ptr = *out >> shift;
+    } else if (x < TC_STACK) {
+        if (__builtin_expect(x >= m->stk_n[c], 0))
+            return "reuse reference to an empty slot";
+        *out = stk_take(m, c, (unsigned)x);
         *ptr = *out >> shift;
     } else {
         *ptr += (uint64_t)tc_unzz(x - TC_STACK);
@@ -323,6 +323,7 @@ static inline __attribute__((always_inline)) int dec_events(tc_dec *d, hak_event
     const unsigned shift = shift_c == SHIFT_ANY ? d->shift : shift_c;
     tc_model *md = &d->m;
     const char *why;
+    const uintptr_t ts_off = (uintptr_t)cts - (uintptr_t)cop;
     for (size_t i = 0; i < n; i++) {
         hak_event *v = &ev[i];
         unsigned f = cop[i];
@@ -337,7 +338,8 @@ static inline __attribute__((always_inline)) int dec_events(tc_dec *d, hak_event
             v->seq = seq;
         }
         if (mode & DM_TS) {
-            ts += (uint64_t)(int64_t)unzz8[cts[i]];
+            /* cts[i], addressed from the op cursor: one base register. */
+            ts += (uint64_t)(int64_t)unzz8[*(const uint8_t *)((uintptr_t)(cop + i) + ts_off)];
         } else {
             if (!rd(&cts, &x)) {
                 why = time_error(f);

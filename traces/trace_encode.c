@@ -154,15 +154,16 @@ typedef struct cursor {           /* one named field per column (an array
     uint32_t nalloc;               /* allocations so far in the chunk */
     uint32_t inext;                /* index mode: number after the last reference */
     uint32_t base;                 /* refs number of allocation 0 (refs_begin) */
-    unsigned shift;
+    unsigned shift, mode;          /* mode: the chunk's reference mode */
     int est;                       /* price references in both modes? */
     mode_cost cost;
 } cursor;
 
 /* A consumed pointer (free, realloc input): a reference to the chunk's
  * allocation that returned it (ref_slot in trace_model.h: by distance or
- * by index, per how) when it is known and the mode can reach it (its block
- * then goes on its class's stack), else a delta; NULL is 0. */
+ * by index, per the chunk's mode) when it is known and the mode can reach
+ * it (its block then goes on its class's stack), else a delta; NULL is 0.
+ * With the map, references are also priced in both modes (k->est). */
 static inline __attribute__((always_inline)) void
 put_in_ptr(tc_enc *e, cursor *k, uint64_t p, unsigned how)
 {
@@ -177,18 +178,19 @@ put_in_ptr(tc_enc *e, cursor *k, uint64_t p, unsigned how)
     if (num >= 0) {
         uint32_t d = k->nalloc - (uint32_t)num;
         uint64_t iref = 0;
-        if (how != REF_CACHE) {
+        unsigned mode = how == REF_CACHE ? TC_MODE_DIST : k->mode;
+        if (how == REF_MAP) {
             iref = tc_zz(num - (int64_t)k->inext);
             k->inext = (uint32_t)num + 1;
-            if (how == REF_DIST || k->est)
+            if (k->est)
                 mode_price(&k->cost, iref, d, tc_zz((int64_t)(k->prev - prev)));
         }
-        if (how == REF_INDEX || d <= TC_RING) {
+        if (mode == TC_MODE_INDEX || d <= TC_RING) {
             enc_model *md = &e->m;
             unsigned h = (md->stk_head[c] + 1) & (TC_STACK - 1);
             md->stk_head[c] = (uint8_t)h;          /* overwrites the oldest when full */
             md->stk[c][h] = p;
-            k->in = put_var(k->in, how == REF_INDEX ? iref + 2 : (uint64_t)d + 1);
+            k->in = put_var(k->in, mode == TC_MODE_INDEX ? iref + 2 : (uint64_t)d + 1);
             return;
         }
     }
@@ -379,16 +381,16 @@ static long encode_pass(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_un
     uint8_t **col = e->col;
     cursor k = {col[TC_OP], col[TC_SEQ], col[TC_TS], col[TC_SIZE], col[TC_AUX],
                 col[TC_INREF], col[TC_PTR], col[TC_OUT], col[TC_SITE], col[TC_ERR],
-                col[TC_RAW], .shift = shift, .base = refs_begin(&e->refs), .est = est};
+                col[TC_RAW], .shift = shift, .mode = mode, .base = refs_begin(&e->refs),
+                .est = est};
     unsigned how = pick_how(mode, est);
     long bad = how == REF_CACHE ? encode_how(e, &k, ev, n, ts_unit, REF_CACHE, any)
-             : how == REF_DIST ? encode_how(e, &k, ev, n, ts_unit, REF_DIST, any)
-                               : encode_how(e, &k, ev, n, ts_unit, REF_INDEX, any);
+                                : encode_how(e, &k, ev, n, ts_unit, REF_MAP, any);
     refs_end(&e->refs, k.nalloc);
     if (bad >= 0)
         return bad;
     *cost = k.cost;
-    cost->on = how == REF_DIST || (how == REF_INDEX && est);
+    cost->on = est;
     if (*any & ((1ull << shift) - 1))
         return -1;
     out->shift = shift;

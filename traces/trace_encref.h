@@ -44,9 +44,8 @@
 /* How a pass finds references: a constant in each instantiation of the
  * encoder's event loop. */
 enum ref_how {
-    REF_CACHE,                     /* distance mode, cache, no pricing */
-    REF_DIST,                      /* distance mode, map, pricing */
-    REF_INDEX,                     /* index mode, map, pricing when est */
+    REF_CACHE,                     /* the cache: distance mode, no pricing */
+    REF_MAP,                       /* the map: index mode, or pricing */
 };
 
 #define MAP_BITS 17
@@ -220,7 +219,7 @@ static inline void pick_learn(mode_pick *k, const mode_cost *c)
 /* How a pass in `mode` that prices or not (est) finds references. */
 static inline unsigned pick_how(unsigned mode, int est)
 {
-    return mode == TC_MODE_INDEX ? REF_INDEX : est ? REF_DIST : REF_CACHE;
+    return mode == TC_MODE_INDEX || est ? REF_MAP : REF_CACHE;
 }
 
 #endif /* HAK_TRACE_ENCREF_H */

@@ -238,6 +238,72 @@ static void ts_writer_switch(void **state)
     free(ev);
 }
 
+/* Same fields seq..op (not the padding). */
+static int same_event(const hak_event *a, const hak_event *b)
+{
+    return !memcmp(&a->seq, &b->seq, offsetof(hak_event, op) + 1 - offsetof(hak_event, seq));
+}
+
+/* The decoder's per-batch shortcuts (consecutive seqs; one-byte time
+ * deltas) on a malloc/free stream whose runs are broken right before, at
+ * and after batch edges (TC_BATCH) and inside batches, in full chunks;
+ * read back with hak_tr_read (which decodes straight into the caller's
+ * buffer) and with hak_tr_next (through the reader's own buffer). */
+static void decoder_shortcuts(void **state)
+{
+    (void)state;
+    size_t n = 70000;
+    hak_event *ev = calloc(n, sizeof *ev), *got = calloc(4096, sizeof *got);
+    size_t breaks[] = {TC_BATCH - 1, TC_BATCH, 2 * TC_BATCH + 1, 1000, 1001, 4 * TC_BATCH - 1,
+                       65535, 65536 + TC_BATCH};
+    uint64_t seq = 0, ts = 1000000, live[64] = {0};
+    for (size_t i = 0; i < n; i++) {
+        int brk = 0;
+        for (size_t b = 0; b < sizeof breaks / sizeof *breaks; b++)
+            brk |= breaks[b] == i;
+        seq += brk && i % 2 ? 1 + rng() % 1000 : 1;                 /* a seq gap */
+        ts += brk && !(i % 2) ? 64 + rng() % 100000 : 20 + rng() % 32;   /* a long delta */
+        if (brk && i % 3 == 0)
+            ts -= 1000;                                              /* backwards */
+        size_t s = rng() % 64;
+        if (live[s]) {
+            ev[i] = (hak_event){.seq = seq, .ts_ns = ts, .op = HAK_OP_FREE, .in_ptr = live[s]};
+            live[s] = 0;
+        } else {
+            live[s] = 0x10000 + 16 * i;
+            ev[i] = (hak_event){.seq = seq, .ts_ns = ts, .op = HAK_OP_MALLOC,
+                                .size = 16 + rng() % 2000, .out_ptr = live[s]};
+        }
+    }
+    snprintf(path, sizeof path, "/tmp/hak-test-codec-%d.hkt", (int)getpid());
+    char err[256];
+    hak_trace_writer *w = hak_tw_open(path, NULL, err, sizeof err);
+    assert_non_null(w);
+    assert_int_equal(hak_tw_events(w, 0, ev, n), 0);
+    assert_int_equal(hak_tw_close(w), 0);
+    hak_trace_reader *r = hak_tr_open(path, err, sizeof err);
+    assert_non_null(r);
+    size_t k = 0;
+    long m;
+    while ((m = hak_tr_read(r, got, 4096)) > 0)
+        for (long i = 0; i < m; i++, k++)
+            if (k >= n || !same_event(&got[i], &ev[k]))
+                fail_msg("hak_tr_read: event %zu differs", k);
+    assert_int_equal(m, 0);
+    assert_int_equal(k, n);
+    hak_tr_rewind(r);
+    for (k = 0; k < n; k++) {
+        assert_int_equal(hak_tr_next(r, got), 1);
+        if (!same_event(got, &ev[k]))
+            fail_msg("hak_tr_next: event %zu differs", k);
+    }
+    assert_int_equal(hak_tr_next(r, got), 0);
+    hak_tr_close(r);
+    unlink(path);
+    free(ev);
+    free(got);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -245,6 +311,7 @@ int main(void)
         cmocka_unit_test(coarse_units),
         cmocka_unit_test(ring_edge),
         cmocka_unit_test(ts_writer_switch),
+        cmocka_unit_test(decoder_shortcuts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
