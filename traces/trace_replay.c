@@ -17,9 +17,9 @@
  *
  * Memory: the ops array and the per-thread index lists (both sized from
  * the chunk index's event counts, 24 + 4 bytes an event), 12 bytes per
- * cross-thread dependency, 64 to 128 bytes
- * per distinct address (32-byte entries at most half full; see map_full
- * for small maps) and 24 bytes per waiting object of an inversion.
+ * cross-thread dependency, 64 to 128 bytes per distinct address (32-byte
+ * entries at most half full; see map_full for small maps) and 24 bytes
+ * per waiting object of an inversion.
  */
 #include "trace.h"
 
