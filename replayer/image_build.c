@@ -153,10 +153,16 @@ int rp_image_build(const hak_replay *rp, int recorded, const uint64_t *op_ts,
         if (o->in_obj != HAK_NO_OBJ && o->in_obj >= rp->nobjects)
             return fail(err, errlen, "replay form: op %llu consumes object %u of %u",
                         (unsigned long long)i, o->in_obj, rp->nobjects);
-        if (recorded && o->dep_tid != HAK_NO_DEP && o->dep_tid != o->tid) {
-            if (o->dep_tid >= nth || o->dep_idx >= rp->thread_nops[o->dep_tid])
-                return fail(err, errlen, "replay form: op %llu depends on op %u of thread %u, which does not exist",
-                            (unsigned long long)i, o->dep_idx, o->dep_tid);
+    }
+    for (uint32_t t = 0; recorded && t < rp->nthreads; t++) {
+        for (uint64_t k = 0; k < rp->thread_ndeps[t]; k++) {
+            const hak_rdep *dp = &rp->thread_deps[t][k];
+            if (dp->dep_tid == t)
+                continue;
+            if (dp->dep_tid >= nth || dp->dep_idx >= rp->thread_nops[dp->dep_tid] ||
+                dp->idx >= rp->thread_nops[t] || (k && dp->idx <= rp->thread_deps[t][k - 1].idx))
+                return fail(err, errlen, "replay form: op %u of thread %u depends on op %u of thread %u, which does not exist",
+                            dp->idx, t, dp->dep_idx, dp->dep_tid);
             ndeps++;
         }
     }
@@ -259,6 +265,7 @@ int rp_image_build(const hak_replay *rp, int recorded, const uint64_t *op_ts,
             th[t].nops = tn;
             th[t].dep_off = d;
             uint64_t si = 0, sn = sv ? sv[t].n : 0;
+            uint64_t di = 0, dn = rp->nthreads ? rp->thread_ndeps[t] : 0;
             for (uint64_t k = 0; k < tn; k++) {
                 uint64_t gi = rp->thread_ops[t][k];
                 const hak_rop *o = &rp->ops[gi];
@@ -267,12 +274,15 @@ int rp_image_build(const hak_replay *rp, int recorded, const uint64_t *op_ts,
                     deps[d++] = sv[t].d[si++];
                 if (op_ts)
                     ts[pos] = op_ts[gi] - ts_base;
-                if (o->dep_tid != HAK_NO_DEP && o->dep_tid != o->tid) {
-                    deps[d].idx = (uint32_t)k;
-                    deps[d].dep_tid = o->dep_tid;
-                    deps[d].dep_count = o->dep_idx + 1;
-                    deps[d].pad_ = 0;
-                    d++;
+                if (di < dn && rp->thread_deps[t][di].idx == k) {   /* its own dependency */
+                    const hak_rdep *dp = &rp->thread_deps[t][di++];
+                    if (dp->dep_tid != t) {
+                        deps[d].idx = (uint32_t)k;
+                        deps[d].dep_tid = dp->dep_tid;
+                        deps[d].dep_count = dp->dep_idx + 1;
+                        deps[d].pad_ = 0;
+                        d++;
+                    }
                 }
                 pos++;
             }

@@ -208,7 +208,9 @@ long hak_tr_read(hak_trace_reader *r, hak_event *ev, size_t max);
  * Dependencies: an op consuming an object created on another thread depends
  * on the creating op: in `--threads recorded` it waits until the creating
  * thread has completed that op (per-thread progress counters; no global
- * barrier).  Serial replay just runs ops in global order.
+ * barrier).  Serial replay just runs ops in global order.  They are kept
+ * per thread, apart from the ops (most ops have none, and the 24-byte op
+ * keeps the form small: backing its pages is much of the build's time).
  *
  * Exact rules (hak_replay_build):
  *  - malloc/calloc/memalign/posix_memalign/aligned_alloc/valloc/pvalloc with
@@ -225,19 +227,24 @@ long hak_tr_read(hak_trace_reader *r, hak_event *ev, size_t max);
  */
 
 #define HAK_NO_OBJ UINT32_MAX
-#define HAK_NO_DEP UINT32_MAX
 
 typedef struct hak_rop {
     uint64_t size;       /* bytes to request (calloc: element size) */
     uint32_t obj;        /* object created (alloc/realloc) or HAK_NO_OBJ */
     uint32_t in_obj;     /* object consumed (free/realloc) or HAK_NO_OBJ */
     uint32_t aux;        /* calloc/reallocarray nmemb, or alignment */
-    uint32_t dep_tid;    /* thread this op waits for, or HAK_NO_DEP */
-    uint32_t dep_idx;    /* ...until it has completed its op with this index */
     uint16_t tid;
     uint8_t  op;         /* hak_op */
     uint8_t  pad_;
 } hak_rop;
+
+/* A dependency of op number idx of its thread (thread_ops[t][idx]): it
+ * waits until thread dep_tid (!= t) has completed its op number dep_idx. */
+typedef struct hak_rdep {
+    uint32_t idx;
+    uint32_t dep_tid;
+    uint32_t dep_idx;
+} hak_rdep;
 
 typedef struct hak_replay {
     uint64_t  nops;          /* ops in global order */
@@ -247,12 +254,14 @@ typedef struct hak_replay {
     uint32_t **thread_ops;   /* [nthreads][thread_nops[t]] indices into ops
                               * (32 bits: traces of more than UINT32_MAX
                               * events are refused; the form would take
-                              * over 150 GB) */
+                              * over 100 GB) */
+    uint64_t *thread_ndeps;  /* [nthreads] dependencies per thread */
+    hak_rdep **thread_deps;  /* [nthreads][thread_ndeps[t]], by idx */
     uint32_t  nobjects;      /* object ids are 0..nobjects-1 */
     uint64_t  peak_live_bytes;
     /* What was dropped or repaired while building, for `hak trace validate`. */
     uint64_t  unknown_frees, double_frees, failed_allocs, inversions, leaked_objects;
-    uint64_t  cross_thread_deps;
+    uint64_t  cross_thread_deps;   /* = the sum of thread_ndeps */
     uint64_t  free_nulls;    /* free(NULL): dropped */
     uint64_t  mmap_ops;      /* mmap/munmap/mremap: not part of the replay form */
 } hak_replay;

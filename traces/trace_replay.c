@@ -16,9 +16,10 @@
  * same object and output functions without the general rules' branches.
  *
  * Memory: the ops array and the per-thread index lists (both sized from
- * the chunk index's event counts, 32 + 4 bytes an event), 64 to 128 bytes
- * per distinct address (32-byte entries at most half full; see map_full
- * for small maps) and 24 bytes per waiting object of an inversion.
+ * the chunk index's event counts, 24 + 4 bytes an event), 12 bytes per
+ * cross-thread dependency, 64 to 128 bytes per distinct address (32-byte
+ * entries at most half full; see map_full for small maps) and 24 bytes
+ * per waiting object of an inversion.
  */
 #include "trace.h"
 
@@ -45,10 +46,14 @@ typedef struct entry {
 
 /* Thread t's index list: list[0..n) filled, room for lim.  The pages up
  * to list[ready] are populated (see populate); ready <= lim, so one test
- * n < ready covers both. */
+ * n < ready covers both.  Its dependencies deps[0..ndeps) have room for
+ * lim too (an op has at most one); pages no dependency reaches are never
+ * touched, so the room costs address space only. */
 typedef struct tlist {
     uint32_t *list;
     uint64_t n, ready, lim;
+    hak_rdep *deps;
+    uint64_t ndeps;
 } tlist;
 
 /* What the per-event loop reads and writes on every event.  It lives in a
@@ -224,22 +229,29 @@ static inline int obj_create(ctx *c, hot *h, uint64_t a, live o)
     return 0;
 }
 
-/* Op o consumes live object l: sets in_obj and the dependency. */
-static inline void obj_take(ctx *c, hot *h, const live *l, hak_rop *o)
+/* The op about to be appended to thread list t waits for op dep_idx of
+ * thread dep_tid. */
+static inline void dep_add(ctx *c, tlist *t, uint32_t dep_tid, uint32_t dep_idx)
+{
+    t->deps[t->ndeps++] = (hak_rdep){(uint32_t)t->n, dep_tid, dep_idx};
+    c->rp->cross_thread_deps++;
+}
+
+/* Op o, about to be appended to thread list t, consumes live object l:
+ * sets in_obj and the dependency. */
+static inline void obj_take(ctx *c, hot *h, tlist *t, const live *l, hak_rop *o)
 {
     o->in_obj = l->obj;
-    if (l->tid != o->tid) {
-        o->dep_tid = l->tid;
-        o->dep_idx = l->idx;
-        c->rp->cross_thread_deps++;
-    }
+    if (l->tid != o->tid)
+        dep_add(c, t, l->tid, l->idx);
     h->live_bytes -= l->bytes;
     h->live_objs--;
 }
 
-/* Consumes the oldest live object at address a for op o.  1 when found,
- * 0 when unknown/already freed (counted). */
-static inline int obj_consume(ctx *c, hot *h, uint64_t a, hak_rop *o)
+/* Consumes the oldest live object at address a for op o of thread list
+ * t.  1 when found, 0 when unknown/already freed (counted).  When found,
+ * the op must be appended (its dependency is recorded). */
+static inline int obj_consume(ctx *c, hot *h, tlist *t, uint64_t a, hak_rop *o)
 {
     entry *e = map_find(h, a);
     if (!e || e->o.obj == NIL) {
@@ -249,7 +261,7 @@ static inline int obj_consume(ctx *c, hot *h, uint64_t a, hak_rop *o)
             c->rp->double_frees++;
         return 0;
     }
-    obj_take(c, h, &e->o, o);
+    obj_take(c, h, t, &e->o, o);
     if (e->o.link == NIL)
         e->o.obj = NIL;
     else
@@ -258,7 +270,7 @@ static inline int obj_consume(ctx *c, hot *h, uint64_t a, hak_rop *o)
 }
 
 /* ---- Output arrays -----------------------------------------------------
- * The ops array and the per-thread lists take 36 bytes an event:
+ * The ops array and the per-thread lists take 28 bytes an event:
  * gigabytes for long traces, and backing them with pages is a large part
  * of the build's time.  Their pages are populated a window at a time just
  * ahead of the writes: one madvise call per window instead of a page fault
@@ -353,7 +365,6 @@ static int add_event(ctx *c, hot *h, tlist *t, const hak_event *e)
     hak_replay *rp = c->rp;
     hak_rop *o = op_slot(h);
     *o = (hak_rop){.size = e->size, .obj = HAK_NO_OBJ, .in_obj = HAK_NO_OBJ,
-                   .dep_tid = HAK_NO_DEP, .dep_idx = HAK_NO_DEP,
                    .tid = (uint16_t)e->tid, .op = e->op};
     uint64_t bytes = e->size;
     switch (e->op) {
@@ -386,7 +397,7 @@ static int add_event(ctx *c, hot *h, tlist *t, const hak_event *e)
             o->op = HAK_OP_FREE;
             o->size = 0;
             o->aux = 0;
-            if (!obj_consume(c, h, e->in_ptr, o))
+            if (!obj_consume(c, h, t, e->in_ptr, o))
                 return 0;
             goto append;
         }
@@ -394,7 +405,7 @@ static int add_event(ctx *c, hot *h, tlist *t, const hak_event *e)
             rp->failed_allocs++;
             return 0;
         }
-        if (!e->in_ptr || !obj_consume(c, h, e->in_ptr, o)) {   /* = malloc */
+        if (!e->in_ptr || !obj_consume(c, h, t, e->in_ptr, o)) {   /* = malloc */
             o->op = HAK_OP_MALLOC;
             o->size = bytes;
             o->aux = 0;
@@ -405,16 +416,13 @@ static int add_event(ctx *c, hot *h, tlist *t, const hak_event *e)
             rp->free_nulls++;
             return 0;
         }
-        if (!obj_consume(c, h, e->in_ptr, o))
+        if (!obj_consume(c, h, t, e->in_ptr, o))
             return 0;
         o->size = 0;
         goto append;
     case HAK_OP_THREAD_START:
-        if (e->in_ptr < h->nthreads && e->in_ptr != e->tid && h->thr[e->in_ptr].n) {
-            o->dep_tid = (uint32_t)e->in_ptr;
-            o->dep_idx = (uint32_t)(h->thr[e->in_ptr].n - 1);
-            rp->cross_thread_deps++;
-        }
+        if (e->in_ptr < h->nthreads && e->in_ptr != e->tid && h->thr[e->in_ptr].n)
+            dep_add(c, t, (uint32_t)e->in_ptr, (uint32_t)(h->thr[e->in_ptr].n - 1));
         goto append;
     case HAK_OP_THREAD_EXIT:
         o->size = 0;
@@ -450,7 +458,6 @@ static inline int fast_malloc(hot *h, tlist *t, const hak_event *e)
     en->o = (live){e->size, obj, e->tid, (uint32_t)t->n, NIL};
     bytes_add(h, e->size);
     *op_slot(h) = (hak_rop){.size = e->size, .obj = obj, .in_obj = HAK_NO_OBJ,
-                            .dep_tid = HAK_NO_DEP, .dep_idx = HAK_NO_DEP,
                             .tid = (uint16_t)e->tid, .op = HAK_OP_MALLOC};
     commit(h, t);
     return 1;
@@ -466,9 +473,8 @@ static inline int fast_free(ctx *c, hot *h, tlist *t, const hak_event *e)
     if (!en || en->o.obj == NIL || en->o.link != NIL)
         return 0;
     hak_rop *o = op_slot(h);
-    *o = (hak_rop){.obj = HAK_NO_OBJ, .dep_tid = HAK_NO_DEP, .dep_idx = HAK_NO_DEP,
-                   .tid = (uint16_t)e->tid, .op = HAK_OP_FREE};
-    obj_take(c, h, &en->o, o);
+    *o = (hak_rop){.obj = HAK_NO_OBJ, .tid = (uint16_t)e->tid, .op = HAK_OP_FREE};
+    obj_take(c, h, t, &en->o, o);
     en->o.obj = NIL;
     commit(h, t);
     return 1;
@@ -530,6 +536,38 @@ done:
     return rc;
 }
 
+/* Allocates the form's arrays for cap events and sets up the thread
+ * lists: thread t's index list and dependencies get room for all of t's
+ * events (the index knows them), each kind in one allocation
+ * (thread_ops[0] and thread_deps[0] are the bases, see hak_replay_free).
+ * 0 or -1 (out of memory). */
+static int alloc_form(hak_trace_reader *r, hak_replay *out, hot *h, uint64_t cap)
+{
+    size_t nt = h->nthreads;
+    out->ops = h->ops = malloc((cap + 1) * sizeof *out->ops);
+    out->thread_nops = calloc(nt + 1, sizeof *out->thread_nops);
+    out->thread_ops = calloc(nt + 1, sizeof *out->thread_ops);
+    out->thread_ndeps = calloc(nt + 1, sizeof *out->thread_ndeps);
+    out->thread_deps = calloc(nt + 1, sizeof *out->thread_deps);
+    h->thr = calloc(nt + 1, sizeof *h->thr);
+    if (!out->ops || !out->thread_nops || !out->thread_ops || !out->thread_ndeps ||
+        !out->thread_deps || !h->thr)
+        return -1;
+    if (!nt)
+        return 0;
+    uint32_t *lists = out->thread_ops[0] = malloc((cap + 1) * sizeof *lists);
+    hak_rdep *deps = out->thread_deps[0] = malloc((cap + 1) * sizeof *deps);
+    if (!lists || !deps)
+        return -1;
+    for (uint64_t t = 0, off = 0; t < nt; off += h->thr[t++].lim) {
+        tlist *tl = &h->thr[t];
+        tl->lim = hak_tr_thread_nevents(r, (uint32_t)t);
+        tl->list = out->thread_ops[t] = lists + off;
+        tl->deps = out->thread_deps[t] = deps + off;
+    }
+    return 0;
+}
+
 int hak_replay_build(hak_trace_reader *r, hak_replay *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -542,35 +580,22 @@ int hak_replay_build(hak_trace_reader *r, hak_replay *out, char *err, size_t err
     }
     c.ops_lim = cap;
     h->nthreads = out->nthreads = hak_tr_nthreads(r);
-    out->ops = h->ops = malloc((cap + 1) * sizeof *out->ops);
-    out->thread_nops = calloc((size_t)h->nthreads + 1, sizeof *out->thread_nops);
-    /* Per-thread index lists, filled in the same pass: thread t's list gets
-     * room for all of t's events (the index knows them), in one allocation
-     * (thread_ops[0] is its base, see hak_replay_free). */
-    out->thread_ops = calloc((size_t)h->nthreads + 1, sizeof *out->thread_ops);
-    uint32_t *base = malloc((cap + 1) * sizeof *base);
-    h->thr = calloc((size_t)h->nthreads + 1, sizeof *h->thr);
     int rc = -1;
     if (!map_grow(&c)) {            /* never empty: lookups need no test */
         h->map = c.map;
         h->mask = c.cap - 1;
     }
-    if (!out->ops || !out->thread_nops || !out->thread_ops || !base || !h->thr || !c.map) {
-        free(base);
+    if (alloc_form(r, out, h, cap) || !c.map) {
         snprintf(err, errlen, "out of memory for %llu replay ops", (unsigned long long)cap);
         goto done;
     }
-    for (uint64_t t = 0, off = 0; t < h->nthreads; off += h->thr[t++].lim) {
-        h->thr[t].lim = hak_tr_thread_nevents(r, (uint32_t)t);
-        h->thr[t].list = out->thread_ops[t] = base + off;
-    }
-    if (!h->nthreads)
-        free(base);
     if (add_events(&c, r))
         goto done;
     out->nops = h->nops;
-    for (uint32_t t = 0; t < h->nthreads; t++)
+    for (uint32_t t = 0; t < h->nthreads; t++) {
         out->thread_nops[t] = h->thr[t].n;
+        out->thread_ndeps[t] = h->thr[t].ndeps;
+    }
     out->nobjects = h->nobjects;
     out->peak_live_bytes = h->peak_live_bytes;
     out->leaked_objects = h->live_objs;
@@ -591,7 +616,11 @@ void hak_replay_free(hak_replay *rp)
     free(rp->ops);
     if (rp->thread_ops)
         free(rp->thread_ops[0]);
+    if (rp->thread_deps)
+        free(rp->thread_deps[0]);
     free(rp->thread_ops);
     free(rp->thread_nops);
+    free(rp->thread_deps);
+    free(rp->thread_ndeps);
     memset(rp, 0, sizeof *rp);
 }

@@ -21,10 +21,14 @@
 typedef struct form {
     hak_replay rp;
     hak_rop ops[64];
-    uint64_t tn[2];
+    uint64_t tn[2], tnd[2];
     uint32_t t0[64], t1[64];
     uint32_t *tops[2];
+    hak_rdep d0[64], d1[64];
+    hak_rdep *tdeps[2];
 } form;
+
+#define NODEP UINT32_MAX
 
 static void add(form *f, int op, uint16_t tid, uint64_t size, uint32_t aux,
                 uint32_t obj, uint32_t in, uint32_t dep_tid, uint32_t dep_idx)
@@ -32,7 +36,9 @@ static void add(form *f, int op, uint16_t tid, uint64_t size, uint32_t aux,
     hak_rop *o = &f->ops[f->rp.nops];
     memset(o, 0, sizeof *o);
     o->op = (uint8_t)op; o->tid = tid; o->size = size; o->aux = aux;
-    o->obj = obj; o->in_obj = in; o->dep_tid = dep_tid; o->dep_idx = dep_idx;
+    o->obj = obj; o->in_obj = in;
+    if (dep_tid != NODEP)
+        f->tdeps[tid][f->tnd[tid]++] = (hak_rdep){(uint32_t)f->tn[tid], dep_tid, dep_idx};
     uint32_t *list = tid ? f->t1 : f->t0;
     list[f->tn[tid]++] = f->rp.nops++;
 }
@@ -45,16 +51,19 @@ static void make_form(form *f)
     f->rp.thread_nops = f->tn;
     f->tops[0] = f->t0; f->tops[1] = f->t1;
     f->rp.thread_ops = f->tops;
+    f->rp.thread_ndeps = f->tnd;
+    f->tdeps[0] = f->d0; f->tdeps[1] = f->d1;
+    f->rp.thread_deps = f->tdeps;
     uint32_t obj = 0;
     for (int i = 0; i < 10; i++) {                  /* m0 m1 f0 m2 f1 ... */
-        add(f, HAK_OP_MALLOC, 0, 100 + i, 0, obj, HAK_NO_OBJ, HAK_NO_DEP, 0);
+        add(f, HAK_OP_MALLOC, 0, 100 + i, 0, obj, HAK_NO_OBJ, NODEP, 0);
         obj++;
         if (i > 0)
             add(f, HAK_OP_FREE, 1, 0, 0, HAK_NO_OBJ, obj - 2, 0, (uint32_t)f->tn[0] - 2);
     }
-    add(f, HAK_OP_CALLOC, 0, 8, 1000, obj++, HAK_NO_OBJ, HAK_NO_DEP, 0);
-    add(f, HAK_OP_MALLOC, 0, 5ull << 32, 0, obj++, HAK_NO_OBJ, HAK_NO_DEP, 0);
-    add(f, HAK_OP_MEMALIGN, 0, 64, 4096, obj++, HAK_NO_OBJ, HAK_NO_DEP, 0);
+    add(f, HAK_OP_CALLOC, 0, 8, 1000, obj++, HAK_NO_OBJ, NODEP, 0);
+    add(f, HAK_OP_MALLOC, 0, 5ull << 32, 0, obj++, HAK_NO_OBJ, NODEP, 0);
+    add(f, HAK_OP_MEMALIGN, 0, 64, 4096, obj++, HAK_NO_OBJ, NODEP, 0);
     f->rp.nobjects = obj;
 }
 
@@ -156,6 +165,11 @@ static void bad_form_is_refused(void **state)
     char err[256] = "";
     assert_int_equal(rp_image_build(&f.rp, 0, NULL, 0, &im, err, sizeof err), -1);
     assert_non_null(strstr(err, "consumes object 999"));
+
+    make_form(&f);                      /* a dependency on an op that never runs */
+    f.d1[2].dep_idx = 999;
+    assert_int_equal(rp_image_build(&f.rp, 1, NULL, 0, &im, err, sizeof err), -1);
+    assert_non_null(strstr(err, "depends on op 999 of thread 0"));
 }
 
 int main(void)

@@ -27,9 +27,8 @@ static void mk_replay(hak_replay *rp, uint32_t n, uint64_t size)
     rp->nthreads = 1;
     for (uint32_t i = 0; i < n; i++) {
         rp->ops[i] = (hak_rop){.size = size, .obj = i, .in_obj = HAK_NO_OBJ,
-                               .dep_tid = HAK_NO_DEP, .op = HAK_OP_MALLOC};
-        rp->ops[n + i] = (hak_rop){.obj = HAK_NO_OBJ, .in_obj = i,
-                                   .dep_tid = HAK_NO_DEP, .op = HAK_OP_FREE};
+                               .op = HAK_OP_MALLOC};
+        rp->ops[n + i] = (hak_rop){.obj = HAK_NO_OBJ, .in_obj = i, .op = HAK_OP_FREE};
     }
 }
 

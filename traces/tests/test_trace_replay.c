@@ -50,17 +50,44 @@ static void build(hak_event *ev, size_t n, hak_replay *rp)
     unlink(path);
 }
 
-static void assert_op(const hak_rop *o, int op, uint32_t tid, uint32_t obj, uint32_t in,
-                      uint32_t dep_tid, uint32_t dep_idx)
+#define ND UINT32_MAX   /* no dependency */
+
+/* The dependency of op i (thread, index there), ND ND when it has none. */
+static void dep_of(const hak_replay *rp, uint64_t i, uint32_t *dep_tid, uint32_t *dep_idx)
 {
+    uint32_t t = rp->ops[i].tid;
+    *dep_tid = *dep_idx = ND;
+    for (uint64_t k = 0; k < rp->thread_nops[t]; k++) {
+        if (rp->thread_ops[t][k] != i)
+            continue;
+        for (uint64_t d = 0; d < rp->thread_ndeps[t]; d++)
+            if (rp->thread_deps[t][d].idx == k) {
+                *dep_tid = rp->thread_deps[t][d].dep_tid;
+                *dep_idx = rp->thread_deps[t][d].dep_idx;
+            }
+        return;
+    }
+    fail_msg("op %llu is not in thread %u's list", (unsigned long long)i, t);
+}
+
+/* Checks op i of rp; dependencies are per thread, sorted by index. */
+static void assert_op(const hak_replay *rp, uint64_t i, int op, uint32_t tid, uint32_t obj,
+                         uint32_t in, uint32_t dep_tid, uint32_t dep_idx)
+{
+    const hak_rop *o = &rp->ops[i];
     assert_int_equal(o->op, op);
     assert_int_equal(o->tid, tid);
     assert_int_equal(o->obj, obj);
     assert_int_equal(o->in_obj, in);
-    assert_int_equal(o->dep_tid, dep_tid);
-    assert_int_equal(o->dep_idx, dep_idx);
+    uint32_t dt, di;
+    dep_of(rp, i, &dt, &di);
+    assert_int_equal(dt, dep_tid);
+    assert_int_equal(di, dep_idx);
+    for (uint32_t t = 0; t < rp->nthreads; t++)
+        for (uint64_t d = 1; d < rp->thread_ndeps[t]; d++)
+            assert_true(rp->thread_deps[t][d].idx > rp->thread_deps[t][d - 1].idx);
 }
-#define ND HAK_NO_DEP
+
 
 static void single_thread_moves_and_reuse(void **state)
 {
@@ -73,14 +100,14 @@ static void single_thread_moves_and_reuse(void **state)
     hak_replay rp;
     build(ev, sizeof ev / sizeof *ev, &rp);
     assert_int_equal(rp.nops, 7);
-    assert_op(&rp.ops[0], HAK_OP_MALLOC, 0, 0, NO, ND, ND);
-    assert_op(&rp.ops[1], HAK_OP_MALLOC, 0, 1, NO, ND, ND);
-    assert_op(&rp.ops[2], HAK_OP_FREE, 0, NO, 0, ND, ND);
-    assert_op(&rp.ops[3], HAK_OP_REALLOC, 0, 2, 1, ND, ND);
+    assert_op(&rp, 0, HAK_OP_MALLOC, 0, 0, NO, ND, ND);
+    assert_op(&rp, 1, HAK_OP_MALLOC, 0, 1, NO, ND, ND);
+    assert_op(&rp, 2, HAK_OP_FREE, 0, NO, 0, ND, ND);
+    assert_op(&rp, 3, HAK_OP_REALLOC, 0, 2, 1, ND, ND);
     assert_int_equal(rp.ops[3].size, 300);
-    assert_op(&rp.ops[4], HAK_OP_FREE, 0, NO, 2, ND, ND);
-    assert_op(&rp.ops[5], HAK_OP_MALLOC, 0, 3, NO, ND, ND);
-    assert_op(&rp.ops[6], HAK_OP_REALLOC, 0, 4, 3, ND, ND);
+    assert_op(&rp, 4, HAK_OP_FREE, 0, NO, 2, ND, ND);
+    assert_op(&rp, 5, HAK_OP_MALLOC, 0, 3, NO, ND, ND);
+    assert_op(&rp, 6, HAK_OP_REALLOC, 0, 4, 3, ND, ND);
     assert_int_equal(rp.nobjects, 5);
     assert_int_equal(rp.leaked_objects, 1);
     assert_int_equal(rp.peak_live_bytes, 300);   /* 100+200, then the 300-byte move */
@@ -107,10 +134,10 @@ static void cross_thread_dependencies(void **state)
     hak_replay rp;
     build(ev, sizeof ev / sizeof *ev, &rp);
     assert_int_equal(rp.nops, 7);
-    assert_op(&rp.ops[2], HAK_OP_FREE, 1, NO, 0, 0, 0);
-    assert_op(&rp.ops[3], HAK_OP_REALLOC, 1, 2, 1, 0, 1);
-    assert_op(&rp.ops[5], HAK_OP_FREE, 0, NO, 2, 1, 1);
-    assert_op(&rp.ops[6], HAK_OP_FREE, 2, NO, 3, ND, ND);
+    assert_op(&rp, 2, HAK_OP_FREE, 1, NO, 0, 0, 0);
+    assert_op(&rp, 3, HAK_OP_REALLOC, 1, 2, 1, 0, 1);
+    assert_op(&rp, 5, HAK_OP_FREE, 0, NO, 2, 1, 1);
+    assert_op(&rp, 6, HAK_OP_FREE, 2, NO, 3, ND, ND);
     assert_int_equal(rp.cross_thread_deps, 3);
     assert_int_equal(rp.nthreads, 3);
     assert_int_equal(rp.thread_nops[0], 3);
@@ -139,9 +166,9 @@ static void inversions_resolve_to_oldest(void **state)
     build(ev, sizeof ev / sizeof *ev, &rp);
     assert_int_equal(rp.inversions, 2);
     assert_int_equal(rp.nops, 6);
-    assert_op(&rp.ops[3], HAK_OP_FREE, 1, NO, 0, 0, 0);
-    assert_op(&rp.ops[4], HAK_OP_FREE, 0, NO, 1, 1, 0);
-    assert_op(&rp.ops[5], HAK_OP_FREE, 2, NO, 2, ND, ND);
+    assert_op(&rp, 3, HAK_OP_FREE, 1, NO, 0, 0, 0);
+    assert_op(&rp, 4, HAK_OP_FREE, 0, NO, 1, 1, 0);
+    assert_op(&rp, 5, HAK_OP_FREE, 2, NO, 2, ND, ND);
     assert_int_equal(rp.double_frees, 1);
     assert_int_equal(rp.unknown_frees, 0);
     assert_int_equal(rp.peak_live_bytes, 60);
@@ -175,17 +202,17 @@ static void drops_and_realloc_rules(void **state)
     assert_int_equal(rp.free_nulls, 1);
     assert_int_equal(rp.mmap_ops, 2);
     assert_int_equal(rp.nops, 6);
-    assert_op(&rp.ops[0], HAK_OP_MALLOC, 0, 0, NO, ND, ND);
+    assert_op(&rp, 0, HAK_OP_MALLOC, 0, 0, NO, ND, ND);
     assert_int_equal(rp.ops[0].size, 40);
-    assert_op(&rp.ops[1], HAK_OP_FREE, 0, NO, 0, ND, ND);
-    assert_op(&rp.ops[2], HAK_OP_MALLOC, 0, 1, NO, ND, ND);
+    assert_op(&rp, 1, HAK_OP_FREE, 0, NO, 0, ND, ND);
+    assert_op(&rp, 2, HAK_OP_MALLOC, 0, 1, NO, ND, ND);
     assert_int_equal(rp.ops[2].size, 8);
-    assert_op(&rp.ops[3], HAK_OP_CALLOC, 0, 2, NO, ND, ND);
+    assert_op(&rp, 3, HAK_OP_CALLOC, 0, 2, NO, ND, ND);
     assert_int_equal(rp.ops[3].aux, 10);
     assert_int_equal(rp.ops[3].size, 12);
-    assert_op(&rp.ops[4], HAK_OP_POSIX_MEMALIGN, 0, 3, NO, ND, ND);
+    assert_op(&rp, 4, HAK_OP_POSIX_MEMALIGN, 0, 3, NO, ND, ND);
     assert_int_equal(rp.ops[4].aux, 64);
-    assert_op(&rp.ops[5], HAK_OP_REALLOCARRAY, 0, 4, 2, ND, ND);
+    assert_op(&rp, 5, HAK_OP_REALLOCARRAY, 0, 4, 2, ND, ND);
     assert_int_equal(rp.ops[5].aux, 4);
     assert_int_equal(rp.nobjects, 5);
     assert_int_equal(rp.leaked_objects, 3);        /* obj1, obj3, obj4 */
@@ -206,10 +233,10 @@ static void thread_start_waits_for_creator(void **state)
     hak_replay rp;
     build(ev, sizeof ev / sizeof *ev, &rp);
     assert_int_equal(rp.nops, 5);
-    assert_op(&rp.ops[0], HAK_OP_THREAD_START, 0, NO, NO, ND, ND);
-    assert_op(&rp.ops[2], HAK_OP_THREAD_START, 1, NO, NO, 0, 1);
-    assert_op(&rp.ops[3], HAK_OP_FREE, 1, NO, 0, 0, 1);
-    assert_op(&rp.ops[4], HAK_OP_THREAD_EXIT, 1, NO, NO, ND, ND);
+    assert_op(&rp, 0, HAK_OP_THREAD_START, 0, NO, NO, ND, ND);
+    assert_op(&rp, 2, HAK_OP_THREAD_START, 1, NO, NO, 0, 1);
+    assert_op(&rp, 3, HAK_OP_FREE, 1, NO, 0, 0, 1);
+    assert_op(&rp, 4, HAK_OP_THREAD_EXIT, 1, NO, NO, ND, ND);
     assert_int_equal(rp.cross_thread_deps, 2);
     hak_replay_free(&rp);
 }
@@ -249,6 +276,7 @@ typedef struct ref_live { uint64_t addr, bytes; uint32_t obj, tid, idx; } ref_li
 
 typedef struct ref_form {
     hak_rop ops[4096];
+    uint32_t dep_tid[4096], dep_idx[4096];   /* of each op, ND: none */
     uint64_t nops, tn[4], tops[4][4096];
     ref_live live[4096];
     size_t nlive;
@@ -263,15 +291,15 @@ static uint64_t sat_mul(uint64_t a, uint64_t b)
     return b && a > UINT64_MAX / b ? UINT64_MAX : a * b;
 }
 
-static int ref_consume(ref_form *f, uint64_t a, hak_rop *o)
+static int ref_consume(ref_form *f, uint64_t a, hak_rop *o, uint32_t *dep)
 {
     for (size_t i = 0; i < f->nlive; i++) {
         if (f->live[i].addr != a)
             continue;
         o->in_obj = f->live[i].obj;
         if (f->live[i].tid != o->tid) {
-            o->dep_tid = f->live[i].tid;
-            o->dep_idx = f->live[i].idx;
+            dep[0] = f->live[i].tid;
+            dep[1] = f->live[i].idx;
             f->c.cross_thread_deps++;
         }
         f->live_bytes -= f->live[i].bytes;
@@ -306,8 +334,8 @@ static void ref_create(ref_form *f, uint64_t a, uint64_t bytes, hak_rop *o)
 
 static void ref_event(ref_form *f, const hak_event *e, uint32_t nthreads)
 {
-    hak_rop o = {.size = e->size, .obj = NO, .in_obj = NO, .dep_tid = ND, .dep_idx = ND,
-                 .tid = (uint16_t)e->tid, .op = e->op};
+    hak_rop o = {.size = e->size, .obj = NO, .in_obj = NO, .tid = (uint16_t)e->tid, .op = e->op};
+    uint32_t dep[2] = {ND, ND};
     uint64_t bytes = e->size;
     int huge = e->nmemb > UINT32_MAX;
     switch (e->op) {
@@ -333,9 +361,8 @@ static void ref_event(ref_form *f, const hak_event *e, uint32_t nthreads)
             o.size = huge ? bytes : e->size;
         }
         if (e->in_ptr && !e->out_ptr && !bytes) {
-            o = (hak_rop){.obj = NO, .in_obj = NO, .dep_tid = ND, .dep_idx = ND,
-                          .tid = (uint16_t)e->tid, .op = HAK_OP_FREE};
-            if (!ref_consume(f, e->in_ptr, &o))
+            o = (hak_rop){.obj = NO, .in_obj = NO, .tid = (uint16_t)e->tid, .op = HAK_OP_FREE};
+            if (!ref_consume(f, e->in_ptr, &o, dep))
                 return;
             break;
         }
@@ -343,7 +370,7 @@ static void ref_event(ref_form *f, const hak_event *e, uint32_t nthreads)
             f->c.failed_allocs++;
             return;
         }
-        if (!e->in_ptr || !ref_consume(f, e->in_ptr, &o)) {
+        if (!e->in_ptr || !ref_consume(f, e->in_ptr, &o, dep)) {
             o.op = HAK_OP_MALLOC;
             o.size = bytes;
             o.aux = 0;
@@ -356,13 +383,13 @@ static void ref_event(ref_form *f, const hak_event *e, uint32_t nthreads)
             return;
         }
         o.size = 0;
-        if (!ref_consume(f, e->in_ptr, &o))
+        if (!ref_consume(f, e->in_ptr, &o, dep))
             return;
         break;
     case HAK_OP_THREAD_START:
         if (e->in_ptr < nthreads && e->in_ptr != e->tid && f->tn[e->in_ptr]) {
-            o.dep_tid = (uint32_t)e->in_ptr;
-            o.dep_idx = (uint32_t)(f->tn[e->in_ptr] - 1);
+            dep[0] = (uint32_t)e->in_ptr;
+            dep[1] = (uint32_t)(f->tn[e->in_ptr] - 1);
             f->c.cross_thread_deps++;
         }
         break;
@@ -374,6 +401,8 @@ static void ref_event(ref_form *f, const hak_event *e, uint32_t nthreads)
         return;
     }
     f->tops[e->tid][f->tn[e->tid]++] = f->nops;
+    f->dep_tid[f->nops] = dep[0];
+    f->dep_idx[f->nops] = dep[1];
     f->ops[f->nops++] = o;
 }
 
@@ -418,7 +447,7 @@ static void matches_reference_model(void **state)
         assert_int_equal(rp.nops, f->nops);
         for (uint64_t i = 0; i < f->nops; i++) {
             const hak_rop *o = &rp.ops[i], *x = &f->ops[i];
-            assert_op(o, x->op, x->tid, x->obj, x->in_obj, x->dep_tid, x->dep_idx);
+            assert_op(&rp, i, x->op, x->tid, x->obj, x->in_obj, f->dep_tid[i], f->dep_idx[i]);
             assert_int_equal(o->size, x->size);
             assert_int_equal(o->aux, x->aux);
         }
