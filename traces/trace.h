@@ -125,6 +125,21 @@ hak_trace_writer *hak_tw_open_fd(int fd, const hak_trace_meta *meta,
  * leaves the writer usable; a write error is final. */
 int hak_tw_events(hak_trace_writer *w, uint32_t tid,
                   const hak_event *ev, size_t n);
+/* Events produced piece by piece, for a caller that converts its own
+ * records into hak_events: a small buffer refilled per piece stays in
+ * cache, where a chunk-sized array would not (the recorder's writer).
+ * next returns the following piece and its length in *n (*n = 0: no more
+ * events); the piece stays valid until the next call.  rewind goes back to
+ * the first event: the writer may read the events twice. */
+typedef struct hak_tw_source {
+    const hak_event *(*next)(void *ctx, size_t *n);
+    void (*rewind)(void *ctx);
+    void *ctx;
+} hak_tw_source;
+#define HAK_TW_CHUNK_EVENTS 65536u   /* most events one chunk holds */
+/* Like hak_tw_events for the events of src, at most HAK_TW_CHUNK_EVENTS
+ * (more are refused), written as one chunk; none: nothing is written. */
+int hak_tw_events_from(hak_trace_writer *w, uint32_t tid, const hak_tw_source *src);
 int hak_tw_site(hak_trace_writer *w, uint32_t id,
                 const uint64_t *ips, uint32_t depth);
 int hak_tw_module(hak_trace_writer *w, const hak_module *m);

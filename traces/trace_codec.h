@@ -113,11 +113,25 @@ typedef struct tc_cols {       /* an encoded chunk: columns before zstd */
     size_t len[TC_NCOL];
     unsigned shift;
     unsigned mode;                 /* enum tc_mode */
+    size_t n;                      /* events */
+    uint64_t first_seq;            /* seq of the first event */
 } tc_cols;
 /* Encodes n (<= TF_CHUNK_EVENTS) events; the columns live in e until the
  * next call.  ts_unit >= 1.  0, or -1 when event *bad has an invalid op. */
 int tc_encode(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit, tc_cols *out,
               size_t *bad);
+/* Same for the events of src (trace.h), read piece by piece; on -1
+ * *bad_op is the invalid op, or *bad = TF_CHUNK_EVENTS when src has more
+ * than a chunk's worth. */
+int tc_encode_src(tc_enc *e, const hak_tw_source *src, uint32_t ts_unit, tc_cols *out,
+                  size_t *bad, unsigned *bad_op);
+/* An array ev[0..n) as a source of one piece; a must outlive the source. */
+typedef struct tc_array {
+    const hak_event *ev;
+    size_t n;
+    int read;                      /* the piece was handed out */
+} tc_array;
+hak_tw_source tc_array_source(tc_array *a, const hak_event *ev, size_t n);
 
 /* Column directory at the start of an event chunk's payload. */
 typedef struct tc_dir {

@@ -111,12 +111,12 @@ void tc_enc_force_mode(tc_enc *e, int mode)
     e->pick.force = mode;
 }
 
-static long encode_pass(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit,
+static long encode_pass(tc_enc *e, const hak_tw_source *src, uint32_t ts_unit,
                         unsigned shift, unsigned mode, int est, tc_cols *out,
-                        uint64_t *any_out, mode_cost *cost);
+                        uint64_t *any, mode_cost *cost, unsigned *bad_op);
 
-int tc_encode(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit, tc_cols *out,
-              size_t *bad)
+int tc_encode_src(tc_enc *e, const hak_tw_source *src, uint32_t ts_unit, tc_cols *out,
+                  size_t *bad, unsigned *bad_op)
 {
     /* ptr_shift is the common trailing zeros of the coded pointers, and the
      * reference mode the cheaper one by mode_cost's estimate (see
@@ -127,15 +127,17 @@ int tc_encode(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit, tc_col
     mode_cost cost;
     int est;
     unsigned mode = pick_first(&e->pick, &est);
-    long r = encode_pass(e, ev, n, ts_unit, e->shift, mode, est, out, &any, &cost);
+    long r = encode_pass(e, src, ts_unit, e->shift, mode, est, out, &any, &cost, bad_op);
     if (r == -1) {
         unsigned shift = any ? (unsigned)__builtin_ctzll(any) : 0;
         e->shift = shift > 32 ? 32 : shift;
         mode = pick_better(&e->pick, &cost, mode);
-        r = encode_pass(e, ev, n, ts_unit, e->shift, mode, est, out, &any, &cost);
+        src->rewind(src->ctx);
+        r = encode_pass(e, src, ts_unit, e->shift, mode, est, out, &any, &cost, bad_op);
     } else if (r == -2 && pick_better(&e->pick, &cost, mode) != mode) {
         mode ^= 1;
-        r = encode_pass(e, ev, n, ts_unit, e->shift, mode, est, out, &any, &cost);
+        src->rewind(src->ctx);
+        r = encode_pass(e, src, ts_unit, e->shift, mode, est, out, &any, &cost, bad_op);
     }
     if (r >= 0) {
         *bad = (size_t)r;
@@ -143,6 +145,34 @@ int tc_encode(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit, tc_col
     }
     pick_learn(&e->pick, &cost);
     return 0;
+}
+
+static const hak_event *array_next(void *ctx, size_t *n)
+{
+    tc_array *a = ctx;
+    *n = a->read ? 0 : a->n;
+    a->read = 1;
+    return a->ev;
+}
+
+static void array_rewind(void *ctx)
+{
+    ((tc_array *)ctx)->read = 0;
+}
+
+hak_tw_source tc_array_source(tc_array *a, const hak_event *ev, size_t n)
+{
+    *a = (tc_array){ev, n, 0};
+    return (hak_tw_source){array_next, array_rewind, a};
+}
+
+int tc_encode(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit, tc_cols *out,
+              size_t *bad)
+{
+    tc_array a;
+    hak_tw_source src = tc_array_source(&a, ev, n);
+    unsigned bad_op;
+    return tc_encode_src(e, &src, ts_unit, out, bad, &bad_op);
 }
 
 /* The running state of one pass: column cursors and the delta bases. */
@@ -157,6 +187,9 @@ typedef struct cursor {           /* one named field per column (an array
     unsigned shift, mode;          /* mode: the chunk's reference mode */
     int est;                       /* price references in both modes? */
     mode_cost cost;
+    size_t n;                      /* events read from the source so far */
+    uint64_t first_seq;
+    unsigned bad_op;               /* the invalid op that stopped the pass */
 } cursor;
 
 /* A consumed pointer (free, realloc input): a reference to the chunk's
@@ -301,53 +334,65 @@ ts_ticks(uint64_t ts_ns, uint64_t prev, uint32_t unit, unsigned ushift, int coar
 /* The event loop of encode_pass, compiled once per kind of time unit
  * (coarse), of time-delta writer (ts_short, see encode_pass) and way of
  * finding references (enum ref_how) so the loop does not test them.
- * Returns the index of the first event with an invalid op, or -1. */
+ * Events come from src piece by piece (k->n counts them).  Returns the
+ * index of the first event with an invalid op (k->bad_op), TF_CHUNK_EVENTS
+ * when src has more events than a chunk, or -1. */
 static inline __attribute__((always_inline)) long
-encode_events(tc_enc *e, cursor *k, const hak_event *ev, size_t n, uint32_t unit,
+encode_events(tc_enc *e, cursor *k, const hak_tw_source *src, uint32_t unit,
               unsigned ushift, int coarse, int ts_short, unsigned how, uint64_t *any_out)
 {
-    uint64_t nseq = n ? ev[0].seq : 0, pts = 0, any = 0;   /* nseq: seq expected next */
-    for (size_t i = 0; i < n; i++) {
-        const hak_event *v = &ev[i];
-        /* Events are 72 bytes and usually cold (a recorder block is filled
-         * by another thread): the hardware prefetcher alone leaves the loop
-         * waiting on memory, so ask ~32 events (2.3 KiB) ahead (past the
-         * end is harmless: a prefetch never faults). */
-        __builtin_prefetch((const void *)((uintptr_t)v + PREFETCH_EVENTS * sizeof *v));
-        unsigned op = v->op;
-        if (__builtin_expect(op - 1u >= HAK_OP_COUNT_ - 1u, 0))
-            return (long)i;
-        uint64_t dseq = v->seq - nseq;   /* events of other threads in between */
-        if (__builtin_expect(dseq < 64, 1))  /* zigzag of a small gap: one byte */
-            *k->seq++ = (uint8_t)(dseq << 1);
-        else
-            k->seq = tc_put(k->seq, tc_zz((int64_t)dseq));
-        nseq = v->seq + 1;
-        uint64_t t = ts_ticks(v->ts_ns, pts, unit, ushift, coarse);
-        if (ts_short)
-            k->ts = tc_put(k->ts, tc_zz((int64_t)(t - pts)));
-        else
-            k->ts = put_var(k->ts, tc_zz((int64_t)(t - pts)));
-        pts = t;
-        /* Fast paths for plain free and malloc events (no errno, only
-         * their own fields, a result): exactly what put_event writes for
-         * them. */
-        if (op == HAK_OP_FREE && !(v->err | v->size | v->nmemb | v->align | v->out_ptr)) {
-            any |= v->in_ptr;
-            *k->op++ = (uint8_t)(op | put_site(e, k, op, v->site));
-            put_in_ptr(e, k, v->in_ptr, how);
-            continue;
+    uint64_t nseq = 0, pts = 0, any = 0;   /* nseq: seq expected next */
+    size_t n;
+    for (const hak_event *ev; (ev = src->next(src->ctx, &n)), n; k->n += n) {
+        if (n > TF_CHUNK_EVENTS - k->n)
+            return TF_CHUNK_EVENTS;
+        if (!k->n)
+            nseq = k->first_seq = ev[0].seq;
+        for (size_t i = 0; i < n; i++) {
+            const hak_event *v = &ev[i];
+            /* Events are 72 bytes and may be cold (hak_tw_events' caller
+             * may have filled a whole chunk's array): the hardware
+             * prefetcher alone leaves the loop waiting on memory, so ask
+             * ~32 events (2.3 KiB) ahead (past the end is harmless: a
+             * prefetch never faults). */
+            __builtin_prefetch((const void *)((uintptr_t)v + PREFETCH_EVENTS * sizeof *v));
+            unsigned op = v->op;
+            if (__builtin_expect(op - 1u >= HAK_OP_COUNT_ - 1u, 0)) {
+                k->bad_op = op;
+                return (long)(k->n + i);
+            }
+            uint64_t dseq = v->seq - nseq;   /* events of other threads in between */
+            if (__builtin_expect(dseq < 64, 1))  /* zigzag of a small gap: one byte */
+                *k->seq++ = (uint8_t)(dseq << 1);
+            else
+                k->seq = tc_put(k->seq, tc_zz((int64_t)dseq));
+            nseq = v->seq + 1;
+            uint64_t t = ts_ticks(v->ts_ns, pts, unit, ushift, coarse);
+            if (ts_short)
+                k->ts = tc_put(k->ts, tc_zz((int64_t)(t - pts)));
+            else
+                k->ts = put_var(k->ts, tc_zz((int64_t)(t - pts)));
+            pts = t;
+            /* Fast paths for plain free and malloc events (no errno, only
+             * their own fields, a result): exactly what put_event writes
+             * for them. */
+            if (op == HAK_OP_FREE && !(v->err | v->size | v->nmemb | v->align | v->out_ptr)) {
+                any |= v->in_ptr;
+                *k->op++ = (uint8_t)(op | put_site(e, k, op, v->site));
+                put_in_ptr(e, k, v->in_ptr, how);
+                continue;
+            }
+            if (op == HAK_OP_MALLOC && v->out_ptr && !(v->err | v->nmemb | v->align | v->in_ptr)) {
+                any |= v->out_ptr;
+                *k->op++ = (uint8_t)(op | put_site(e, k, op, v->site));
+                k->size = put_var(k->size, v->size);
+                put_out_ptr(e, k, v->out_ptr, tc_class(v->size), how);
+                continue;
+            }
+            if (op != HAK_OP_THREAD_START)   /* its in_ptr is a thread index */
+                any |= v->in_ptr | v->out_ptr;
+            *k->op++ = (uint8_t)put_event(e, k, v, how);
         }
-        if (op == HAK_OP_MALLOC && v->out_ptr && !(v->err | v->nmemb | v->align | v->in_ptr)) {
-            any |= v->out_ptr;
-            *k->op++ = (uint8_t)(op | put_site(e, k, op, v->site));
-            k->size = put_var(k->size, v->size);
-            put_out_ptr(e, k, v->out_ptr, tc_class(v->size), how);
-            continue;
-        }
-        if (op != HAK_OP_THREAD_START)   /* its in_ptr is a thread index */
-            any |= v->in_ptr | v->out_ptr;
-        *k->op++ = (uint8_t)put_event(e, k, v, how);
     }
     *any_out = any;
     return -1;
@@ -355,25 +400,25 @@ encode_events(tc_enc *e, cursor *k, const hak_event *ev, size_t n, uint32_t unit
 
 /* The instantiations of encode_events for one way of finding references. */
 static inline __attribute__((always_inline)) long
-encode_how(tc_enc *e, cursor *k, const hak_event *ev, size_t n, uint32_t ts_unit,
+encode_how(tc_enc *e, cursor *k, const hak_tw_source *src, uint32_t ts_unit,
            unsigned how, uint64_t *any)
 {
     unsigned ushift = (unsigned)__builtin_ctz(ts_unit);
     if (ts_unit & (ts_unit - 1))
-        return e->ts_short ? encode_events(e, k, ev, n, ts_unit, 0, 1, 1, how, any)
-                           : encode_events(e, k, ev, n, ts_unit, 0, 1, 0, how, any);
-    return e->ts_short ? encode_events(e, k, ev, n, ts_unit, ushift, 0, 1, how, any)
-                       : encode_events(e, k, ev, n, ts_unit, ushift, 0, 0, how, any);
+        return e->ts_short ? encode_events(e, k, src, ts_unit, 0, 1, 1, how, any)
+                           : encode_events(e, k, src, ts_unit, 0, 1, 0, how, any);
+    return e->ts_short ? encode_events(e, k, src, ts_unit, ushift, 0, 1, how, any)
+                       : encode_events(e, k, src, ts_unit, ushift, 0, 0, how, any);
 }
 
 /* One encoding pass with a fixed shift and reference mode, pricing both
  * modes when est.  Returns the index of the first event with an invalid
- * op, -1 when all is well but some pointer is not a multiple of 2^shift
- * (see *any), or -2 when done; *cost has the estimate unless an index is
- * returned. */
-static long encode_pass(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit,
+ * op (*bad_op; TF_CHUNK_EVENTS: too many events), -1 when all is well but
+ * some pointer is not a multiple of 2^shift (see *any), or -2 when done;
+ * *cost has the estimate unless an index is returned. */
+static long encode_pass(tc_enc *e, const hak_tw_source *src, uint32_t ts_unit,
                         unsigned shift, unsigned mode, int est, tc_cols *out,
-                        uint64_t *any, mode_cost *cost)
+                        uint64_t *any, mode_cost *cost, unsigned *bad_op)
 {
     enc_model *md = &e->m;
     memset(md->stk, 0, sizeof md->stk);
@@ -384,15 +429,20 @@ static long encode_pass(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_un
                 col[TC_RAW], .shift = shift, .mode = mode, .base = refs_begin(&e->refs),
                 .est = est};
     unsigned how = pick_how(mode, est);
-    long bad = how == REF_CACHE ? encode_how(e, &k, ev, n, ts_unit, REF_CACHE, any)
-                                : encode_how(e, &k, ev, n, ts_unit, REF_MAP, any);
+    long bad = how == REF_CACHE ? encode_how(e, &k, src, ts_unit, REF_CACHE, any)
+                                : encode_how(e, &k, src, ts_unit, REF_MAP, any);
     refs_end(&e->refs, k.nalloc);
-    if (bad >= 0)
+    if (bad >= 0) {
+        *bad_op = k.bad_op;
         return bad;
+    }
     *cost = k.cost;
     cost->on = est;
     if (*any & ((1ull << shift) - 1))
         return -1;
+    size_t n = k.n;
+    out->n = n;
+    out->first_seq = k.first_seq;
     out->shift = shift;
     out->mode = mode;
     uint8_t *ends[TC_NCOL] = {k.op, k.seq, k.ts, k.size, k.aux, k.in, k.ptr, k.out,

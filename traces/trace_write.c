@@ -132,19 +132,28 @@ static size_t put_column(hak_trace_writer *w, uint8_t *dst, const uint8_t *src, 
     return z;
 }
 
-/* Encodes n events of one thread as one chunk: column directory, then each
- * column as its own zstd frame (or stored when that is not smaller), so
- * each column gets entropy tables of its own.  Caller holds mu. */
-static int put_events(hak_trace_writer *w, uint32_t tid, const hak_event *ev, size_t n,
+/* Encodes the events of src (one thread's, at most a chunk) as one chunk:
+ * column directory, then each column as its own zstd frame (or stored when
+ * that is not smaller), so each column gets entropy tables of its own.
+ * first: index of src's first event in the caller's batch, for messages.
+ * Caller holds mu. */
+static int put_events(hak_trace_writer *w, uint32_t tid, const hak_tw_source *src,
                       size_t first)
 {
     tc_cols cols;
     size_t bad;
-    if (tc_encode(w->enc, ev, n, w->ts_unit, &cols, &bad)) {
+    unsigned bad_op;
+    if (tc_encode_src(w->enc, src, w->ts_unit, &cols, &bad, &bad_op)) {
         /* Refuses the chunk, not the writer. */
-        snprintf(w->err, sizeof w->err, "event %zu: invalid op %u", first + bad, ev[bad].op);
+        if (bad == TF_CHUNK_EVENTS)
+            snprintf(w->err, sizeof w->err, "more than %u events for one chunk",
+                     TF_CHUNK_EVENTS);
+        else
+            snprintf(w->err, sizeof w->err, "event %zu: invalid op %u", first + bad, bad_op);
         return -2;
     }
+    if (!cols.n)
+        return 0;
     size_t need = TF_CHUNK_HDR + TC_DIR_MAX, raw_total = 0, stored[TC_NCOL];
     for (int k = 0; k < TC_NCOL; k++)
         need += ZSTD_compressBound(cols.len[k]);
@@ -164,13 +173,14 @@ static int put_events(hak_trace_writer *w, uint32_t tid, const hak_event *ev, si
     uint8_t *pay = body - dlen, *hdr = pay - TF_CHUNK_HDR;
     memcpy(pay, dir, dlen);
     size_t clen = (size_t)(o - pay);
-    tf_chunk_hdr h = {.kind = TF_KIND_EVENTS, .tid = tid, .first_seq = ev[0].seq,
-                      .count = (uint32_t)n, .raw_size = (uint32_t)raw_total,
+    tf_chunk_hdr h = {.kind = TF_KIND_EVENTS, .tid = tid, .first_seq = cols.first_seq,
+                      .count = (uint32_t)cols.n, .raw_size = (uint32_t)raw_total,
                       .comp_size = (uint32_t)clen};
     tf_hdr_pack(&h, hdr);
     h.checksum = tf_chunk_csum(hdr, pay, (uint32_t)clen);
     tf_hdr_pack(&h, hdr);
     w->nchunks++;
+    w->nevents += cols.n;
     return write_all(w, hdr, TF_CHUNK_HDR + clen);
 }
 
@@ -263,28 +273,47 @@ int hak_tw_set_level(hak_trace_writer *w, int level)
     return 0;
 }
 
+_Static_assert(HAK_TW_CHUNK_EVENTS == TF_CHUNK_EVENTS, "trace.h's chunk size is the format's");
+
+/* Bad arguments refuse this batch only; the writer stays usable. */
+static int check_tid(hak_trace_writer *w, uint32_t tid)
+{
+    if (tid < TF_MAX_THREADS)
+        return 0;
+    snprintf(w->err, sizeof w->err, "thread index %u >= %u", tid, TF_MAX_THREADS);
+    return -1;
+}
+
 int hak_tw_events(hak_trace_writer *w, uint32_t tid, const hak_event *ev, size_t n)
 {
-    /* Bad arguments refuse this batch only; the writer stays usable. */
-    if (tid >= TF_MAX_THREADS) {
-        snprintf(w->err, sizeof w->err, "thread index %u >= %u", tid, TF_MAX_THREADS);
+    if (check_tid(w, tid))
         return -1;
-    }
     pthread_mutex_lock(&w->mu);
     int rc = w->failed ? -1 : 0;
     for (size_t done = 0; !rc && n;) {
         size_t k = n < TF_CHUNK_EVENTS ? n : TF_CHUNK_EVENTS;
-        if ((rc = put_events(w, tid, ev, k, done)) == -2)
+        tc_array a;
+        hak_tw_source src = tc_array_source(&a, ev, k);
+        if ((rc = put_events(w, tid, &src, done)) == -2)
             rc = -1;      /* bad op: this and later chunks refused */
         if (rc)
             break;
         done += k;
-        w->nevents += k;
         ev += k;
         n -= k;
     }
     pthread_mutex_unlock(&w->mu);
     return rc;
+}
+
+int hak_tw_events_from(hak_trace_writer *w, uint32_t tid, const hak_tw_source *src)
+{
+    if (check_tid(w, tid))
+        return -1;
+    pthread_mutex_lock(&w->mu);
+    int rc = w->failed ? -1 : put_events(w, tid, src, 0);
+    pthread_mutex_unlock(&w->mu);
+    return rc < 0 ? -1 : 0;
 }
 
 /* ---- side records ---- */
