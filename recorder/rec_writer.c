@@ -220,7 +220,7 @@ static int put_events(rec_thread *th, hak_event *ev, uint32_t n)
  * hak_events with their times for the trace writer a piece at a time (a
  * hak_tw_source): the piece stays in the writer's cache while the encoder
  * reads it back, where a whole block's hak_events (4.5 MiB) would not. */
-#define PIECE_EVENTS 1024            /* 72 KiB */
+#define PIECE_EVENTS 4096            /* 288 KiB: in L2 (1024 or 16384 were slower) */
 #define PREFETCH_SLOTS 128           /* how far ahead expanding reads (4 KiB) */
 static hak_event piece[PIECE_EVENTS];   /* writer thread only */
 
