@@ -172,6 +172,15 @@ else not_ok "exact timestamps"; fi
 hak record -q --zstd-level=19 -o pinned.hkt -- "$P/mt_handoff" 2 5000 >/dev/null
 valid_all "--zstd-level=19 (pinned level)" pinned.hkt
 
+# Every interposed function's fields reach the trace exactly (compact
+# records, rec_internal.h): api_all prints one regex per call.
+hak record -q --mmap -o api.hkt -- "$P/api_all" >api.expect 2>/dev/null
+hak trace dump api.hkt >api.dump 2>&1
+miss=0
+while IFS= read -r re; do grep -Eq " t0 $re" api.dump || { miss=$((miss + 1)); echo "#   not in the trace: $re"; }; done <api.expect
+if (( miss == 0 )) && (( $(wc -l <api.expect) == 14 )); then ok "api_all: op, size, nmemb, align, pointers and errno of every call recorded exactly"
+else not_ok "api_all: fields recorded" "$miss of $(wc -l <api.expect) calls not found"; fi
+
 # ---- failure to write ---------------------------------------------------------
 LD_PRELOAD=$LIB HAKREC_OUTPUT=/nonexistent/dir/x.hkt "$P/cxx" >out.txt 2>err.txt; rc=$?
 if (( rc == 0 )) && grep -q "nodes" out.txt && (( $(grep -c hakrec err.txt) == 1 )); then
