@@ -1,7 +1,7 @@
 /* trace_codec.h - varints and the columnar event-chunk encoding (internal).
  *
- * An event chunk's payload is a column directory (a byte with ptr_shift
- * and the chunk's reference mode, then the raw and stored length of each
+ * An event chunk's payload is a column directory (a byte with ptr_shift,
+ * the chunk's reference mode and class offset, then the raw and stored length of each
  * of the TC_NCOL columns) followed by the columns, each its own zstd frame.  Each column holds one kind of field
  * for all events of the chunk, so zstd sees similar bytes together and
  * builds entropy tables per column.  Values are delta/zigzag/varint coded
@@ -15,7 +15,8 @@
  * encoder picks the mode per chunk.  An allocation's result
  * is usually "the block most recently freed in this size class" (how LIFO
  * free lists in glibc's tcache and most allocators behave), which is one
- * byte.  FORMAT.md has the details.
+ * byte; the chunk's class offset (0 or 8) lines the classes up with the
+ * recorded allocator's bins (8: glibc's).  FORMAT.md has the details.
  *
  * Decoding safety: the decoder never reads more than TC_PAD bytes past the
  * end of a column (callers make sure those bytes are readable): it checks
@@ -41,7 +42,10 @@
 #define TC_VERSION_MODES 2u    /* first format version with index mode */
 enum tc_mode { TC_MODE_DIST = 0, TC_MODE_INDEX = 1 };   /* INREF coding: format! */
 #define TC_DIR_MODE  0x80u     /* directory byte: bit 7 = mode (version >= 2); */
-                               /* bits 0..5 = ptr_shift; bit 6 reserved, 0 */
+#define TC_DIR_COFF  0x40u     /* bit 6 = class offset 8 (version >= 2); */
+                               /* bits 0..5 = ptr_shift */
+#define TC_COFF 8u             /* the class offset a chunk may use (glibc's
+                                  chunk header: its bins are (n + 23) >> 4) */
 #define TC_NCLASS 128u         /* size classes of the reuse predictor */
 #define TC_STACK 8u            /* freed blocks remembered per class */
 
@@ -107,12 +111,16 @@ void tc_enc_free(tc_enc *e);
 /* Tests and experiments: encode every chunk in `mode` (enum tc_mode), or
  * choose per chunk again with -1 (the default). */
 void tc_enc_force_mode(tc_enc *e, int mode);
+/* Same for the class offset: 0 or TC_COFF for every chunk, -1 (the
+ * default) to choose per chunk. */
+void tc_enc_force_coff(tc_enc *e, int coff);
 
 typedef struct tc_cols {       /* an encoded chunk: columns before zstd */
     const uint8_t *p[TC_NCOL];
     size_t len[TC_NCOL];
     unsigned shift;
     unsigned mode;                 /* enum tc_mode */
+    unsigned coff;                 /* class offset: 0 or TC_COFF */
     size_t n;                      /* events */
     uint64_t first_seq;            /* seq of the first event */
 } tc_cols;
@@ -137,24 +145,34 @@ hak_tw_source tc_array_source(tc_array *a, const hak_event *ev, size_t n);
 typedef struct tc_dir {
     unsigned shift;
     unsigned mode;                 /* enum tc_mode; DIST in version 1 files */
+    unsigned coff;                 /* class offset, 0 or TC_COFF; 0 in version 1 */
     uint32_t raw[TC_NCOL], stored[TC_NCOL];
     size_t size;                   /* bytes of the directory itself */
 } tc_dir;
 #define TC_DIR_MAX (1 + 2 * TC_NCOL * 5)
 /* Writes the directory for the given sizes; returns its length. */
-size_t tc_dir_put(uint8_t *p, unsigned shift, unsigned mode, const size_t raw[TC_NCOL],
-                  const size_t stored[TC_NCOL]);
+size_t tc_dir_put(uint8_t *p, unsigned shift, unsigned mode, unsigned coff,
+                  const size_t raw[TC_NCOL], const size_t stored[TC_NCOL]);
 /* Parses and checks a directory of a file of format `version` against the
  * chunk header's sizes.  NULL or a static reason. */
 const char *tc_dir_parse(const uint8_t *pay, size_t comp_size, uint32_t raw_size,
                          uint32_t count, uint32_t version, tc_dir *d);
 
-/* Size class of an allocation of `bytes` for the reuse predictor. */
+/* Size class of an allocation of `bytes` for the reuse predictor in a
+ * chunk with class offset off (0 or TC_COFF): class(min(bytes + off,
+ * 2^64 - 1)) in FORMAT.md's terms.  The usual small sizes cost what they
+ * cost without an offset (a compare and an add, against loop-invariant
+ * registers when off is data); only the rare large ones saturate. */
+static inline unsigned tc_class_off(uint64_t bytes, unsigned off)
+{
+    if (bytes <= 1024 - off)
+        return (unsigned)((bytes + 15 + off) >> 4);           /* 0..64 */
+    uint64_t b = bytes > UINT64_MAX - off ? UINT64_MAX : bytes + off;
+    return 54 + (unsigned)(64 - __builtin_clzll(b - 1));   /* 65..118 */
+}
 static inline unsigned tc_class(uint64_t bytes)
 {
-    if (bytes <= 1024)
-        return (unsigned)((bytes + 15) >> 4);               /* 0..64 */
-    return 54 + (unsigned)(64 - __builtin_clzll(bytes - 1)); /* 65..118 */
+    return tc_class_off(bytes, 0);
 }
 
 /* Per-chunk model state of the decoder (the encoder keeps the same
@@ -184,7 +202,7 @@ typedef struct tc_dec {
     uint32_t left, nalloc, tid, ts_unit;
     uint32_t inext;                /* index mode: allocation number after the
                                       previous reference (0 at the start) */
-    unsigned shift, mode;
+    unsigned shift, mode, coff;    /* coff: class offset, 0 or TC_COFF */
     const char *err;               /* static reason after a failure */
     tc_tail tail[16];              /* per op: tid, current site[op], err 0, op */
     tc_model m;

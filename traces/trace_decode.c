@@ -20,11 +20,13 @@ const char *tc_dir_parse(const uint8_t *pay, size_t comp_size, uint32_t raw_size
     const uint8_t *p = tmp;
     unsigned b = *p++;
     d->mode = TC_MODE_DIST;
-    if (version >= TC_VERSION_MODES && (b & TC_DIR_MODE)) {
-        d->mode = TC_MODE_INDEX;
-        b &= ~TC_DIR_MODE;
+    d->coff = 0;
+    if (version >= TC_VERSION_MODES) {
+        d->mode = b & TC_DIR_MODE ? TC_MODE_INDEX : TC_MODE_DIST;
+        d->coff = b & TC_DIR_COFF ? TC_COFF : 0;
+        b &= ~(TC_DIR_MODE | TC_DIR_COFF);
     }
-    d->shift = b;   /* a set reserved bit 6 (or bit 7 in version 1) is > 32 */
+    d->shift = b;   /* in version 1, a set bit 6 or 7 makes it > 32 */
     if (d->shift > 32)
         return "bad pointer shift";
     uint64_t raw = 0, stored = 0, v;
@@ -92,6 +94,7 @@ void tc_dec_init(tc_dec *d, const uint8_t *const col[TC_NCOL], const tc_dir *dir
     d->err = NULL;
     d->shift = dir->shift;
     d->mode = dir->mode;
+    d->coff = dir->coff;
     d->inext = 0;
     for (int k = 0; k < TC_NCOL; k++) {
         d->c[k] = col[k];
@@ -277,7 +280,7 @@ static __attribute__((noinline)) int dec_generic(tc_dec *d, hak_event *v, unsign
                 return -1;
         }
         if ((m & M_OUT) && !(f & TC_F_NULL)) {
-            unsigned cls = tc_class(alloc_bytes(m, nmemb, size));
+            unsigned cls = tc_class_off(alloc_bytes(m, nmemb, size), d->coff);
             if (!rd(&c[TC_OUT], &x))
                 goto overlong;
             if ((d->err = dec_out(&d->m, d->mode, cls, x, &d->nalloc, d->shift, &d->ptr, &out)))
@@ -330,6 +333,7 @@ static inline __attribute__((always_inline)) int dec_events(tc_dec *d, hak_event
     uint32_t nalloc = d->nalloc, inext = d->inext;
     const uint64_t unit = d->ts_unit;
     const unsigned shift = shift_c == SHIFT_ANY ? d->shift : shift_c;
+    const unsigned coff = d->coff;         /* data, not another instantiation */
     tc_model *md = &d->m;
     const char *why;
     const uintptr_t ts_off = (uintptr_t)cts - (uintptr_t)cop;
@@ -373,7 +377,7 @@ static inline __attribute__((always_inline)) int dec_events(tc_dec *d, hak_event
             if (!rd12(&csize, &size) || !rd(&cout, &x))
                 goto overlong;
             v->size = size;
-            if ((why = dec_out(md, rmode, tc_class(size), x, &nalloc, shift, &ptr, &out)))
+            if ((why = dec_out(md, rmode, tc_class_off(size, coff), x, &nalloc, shift, &ptr, &out)))
                 goto fail;
             put_body(v, size, 0, 0, 0, out, &d->tail[HAK_OP_MALLOC]);
             continue;

@@ -43,6 +43,8 @@ struct tc_enc {
     enc_model m;
     unsigned shift;                /* guess for the next chunk's ptr_shift */
     mode_pick pick;                /* ...and for its reference mode */
+    coff_pick cpick;               /* ...and for its class offset */
+    coff_count cc;                 /* the last chunk's evidence for it */
     int ts_short;                  /* the last chunk's time deltas were (almost)
                                       all one byte: see encode_pass */
 };
@@ -54,6 +56,7 @@ tc_enc *tc_enc_new(void)
         return NULL;
     e->shift = 4;   /* malloc results are 16-byte aligned */
     e->pick = (mode_pick){.mode = TC_MODE_DIST, .force = -1};
+    e->cpick = (coff_pick){.coff = 0, .force = -1};
     if (refs_init(&e->refs)) {
         free(e);
         return NULL;
@@ -112,6 +115,11 @@ void tc_enc_force_mode(tc_enc *e, int mode)
     e->pick.force = mode;
 }
 
+void tc_enc_force_coff(tc_enc *e, int coff)
+{
+    e->cpick.force = coff;
+}
+
 static long encode_pass(tc_enc *e, const hak_tw_source *src, uint32_t ts_unit,
                         unsigned shift, unsigned mode, int est, tc_cols *out,
                         uint64_t *any, mode_cost *cost, unsigned *bad_op);
@@ -145,6 +153,7 @@ int tc_encode_src(tc_enc *e, const hak_tw_source *src, uint32_t ts_unit, tc_cols
         return -1;
     }
     pick_learn(&e->pick, &cost);
+    coff_learn(&e->cpick, &e->cc, out->coff);
     return 0;
 }
 
@@ -186,6 +195,8 @@ typedef struct cursor {           /* one named field per column (an array
     uint32_t inext;                /* index mode: number after the last reference */
     uint32_t base;                 /* refs number of allocation 0 (refs_begin) */
     unsigned shift, mode;          /* mode: the chunk's reference mode */
+    unsigned coff;                 /* the chunk's class offset */
+    coff_count cc;                 /* evidence for the next chunk's (coff_pick) */
     int est;                       /* price references in both modes? */
     mode_cost cost;
     size_t n;                      /* events read from the source so far */
@@ -196,7 +207,8 @@ typedef struct cursor {           /* one named field per column (an array
 /* The class stacks (enc_model.stk) keep their entries by position, and
  * every operation on them is a fixed sequence of compares and moves.  How
  * deep a search or removal goes is random in real streams (glibc's bins
- * are not the format's classes: in a recorded random_mixed a quarter of
+ * are not the format's classes with offset 0, and offset 8 is only a
+ * guess per chunk: in a recorded random_mixed a quarter of
  * the allocations are found on top, a third not at all, the rest
  * anywhere), and loops on the position mispredicted about once per
  * allocation: this is 1.5 ns per event faster there, 1 ns slower on a
@@ -280,6 +292,14 @@ static inline void enc_stk_remove(uint64_t *s, unsigned i)
     stk_move(s + i, s + i + 1);
 }
 
+/* Whether p is on top of the stack of a neighbouring class, c - 1 or c + 1
+ * (evidence for the other class offset: see coff_pick).  The class tops
+ * are read whole, without a branch per test. */
+static inline unsigned enc_stk_near(uint64_t (*stk)[2 * TC_STACK], unsigned c, uint64_t p)
+{
+    return (stk[c ? c - 1 : c][0] == p) | (stk[c + 1 < TC_NCLASS ? c + 1 : c][0] == p);
+}
+
 /* A returned pointer: its position on its size class's stack of recently
  * freed blocks when found there, else a delta offset by TC_STACK.  It then
  * enters the ring as allocation number nalloc. */
@@ -288,8 +308,11 @@ put_out_ptr(tc_enc *e, cursor *k, uint64_t p, unsigned c, unsigned how)
 {
     enc_model *md = &e->m;
     unsigned i = enc_stk_find(md->stk[c], p);
-    if (i < TC_STACK) {
-        enc_stk_remove(md->stk[c], i);
+    if (__builtin_expect(i == 0, 1)) {     /* on top: usual when coff suits */
+        enc_stk_remove(md->stk[c], 0);
+        *k->out++ = 0;
+    } else if (k->cc.off++, k->cc.near += enc_stk_near(md->stk, c, p), i < TC_STACK) {
+        enc_stk_remove(md->stk[c], i);     /* (evidence for coff_pick above) */
         *k->out++ = (uint8_t)i;
     } else {
         k->out = put_var(k->out, tc_zz((int64_t)((p >> k->shift) - k->prev)) + TC_STACK);
@@ -340,7 +363,8 @@ put_event(tc_enc *e, cursor *k, const hak_event *v, unsigned how)
         if (!v->out_ptr)
             f |= TC_F_NULL;
         else
-            put_out_ptr(e, k, v->out_ptr, tc_class(alloc_bytes(m, v->nmemb, v->size)), how);
+            put_out_ptr(e, k, v->out_ptr, tc_class_off(alloc_bytes(m, v->nmemb, v->size), k->coff),
+                            how);
     }
     return f;
 }
@@ -413,7 +437,7 @@ encode_events(tc_enc *e, cursor *k, const hak_tw_source *src, uint32_t unit,
                 any |= v->out_ptr;
                 *k->op++ = (uint8_t)(op | put_site(e, k, op, v->site));
                 k->size = put_var(k->size, v->size);
-                put_out_ptr(e, k, v->out_ptr, tc_class(v->size), how);
+                put_out_ptr(e, k, v->out_ptr, tc_class_off(v->size, k->coff), how);
                 continue;
             }
             if (op != HAK_OP_THREAD_START)   /* its in_ptr is a thread index */
@@ -453,7 +477,8 @@ static long encode_pass(tc_enc *e, const hak_tw_source *src, uint32_t ts_unit,
     uint8_t **col = e->col;
     cursor k = {col[TC_OP], col[TC_SEQ], col[TC_TS], col[TC_SIZE], col[TC_AUX],
                 col[TC_INREF], col[TC_PTR], col[TC_OUT], col[TC_SITE], col[TC_ERR],
-                col[TC_RAW], .shift = shift, .mode = mode, .base = refs_begin(&e->refs),
+                col[TC_RAW], .shift = shift, .mode = mode, .coff = coff_first(&e->cpick),
+                .base = refs_begin(&e->refs),
                 .est = est};
     unsigned how = pick_how(mode, est);
     long bad = how == REF_CACHE ? encode_how(e, &k, src, ts_unit, REF_CACHE, any)
@@ -472,6 +497,9 @@ static long encode_pass(tc_enc *e, const hak_tw_source *src, uint32_t ts_unit,
     out->first_seq = k.first_seq;
     out->shift = shift;
     out->mode = mode;
+    out->coff = k.coff;
+    e->cc = k.cc;
+    e->cc.top = k.nalloc - k.cc.off;
     uint8_t *ends[TC_NCOL] = {k.op, k.seq, k.ts, k.size, k.aux, k.in, k.ptr, k.out,
                               k.site, k.err, k.raw};
     /* Time deltas are one byte in steady streams (coarse units, regular
@@ -489,11 +517,12 @@ static long encode_pass(tc_enc *e, const hak_tw_source *src, uint32_t ts_unit,
     return -2;
 }
 
-size_t tc_dir_put(uint8_t *p, unsigned shift, unsigned mode, const size_t raw[TC_NCOL],
-                  const size_t stored[TC_NCOL])
+size_t tc_dir_put(uint8_t *p, unsigned shift, unsigned mode, unsigned coff,
+                  const size_t raw[TC_NCOL], const size_t stored[TC_NCOL])
 {
     uint8_t *o = p;
-    *o++ = (uint8_t)(shift | (mode == TC_MODE_INDEX ? TC_DIR_MODE : 0));
+    *o++ = (uint8_t)(shift | (mode == TC_MODE_INDEX ? TC_DIR_MODE : 0)
+                     | (coff ? TC_DIR_COFF : 0));
     for (int k = 0; k < TC_NCOL; k++)
         o = tc_put(o, raw[k]);
     for (int k = 0; k < TC_NCOL; k++)

@@ -222,4 +222,43 @@ static inline unsigned pick_how(unsigned mode, int est)
     return mode == TC_MODE_INDEX || est ? REF_MAP : REF_CACHE;
 }
 
+/* ---- picking the class offset ----
+ *
+ * A chunk's class offset (0 or TC_COFF, FORMAT.md "class") should match
+ * the size classes of the allocator that was recorded: blocks come back
+ * LIFO within its bins, and an allocation whose block went into another
+ * class's stack is coded as a pointer delta (or deep in the stack).  The
+ * two offsets' classes are each other's halves: a bin of the other offset
+ * straddles two neighbouring classes of this one.  So when this offset is
+ * wrong, blocks freed in the other offset's bin keep turning up on top of
+ * the neighbouring class's stack.  The encoder counts, per chunk, the
+ * allocations found on top of their own class's stack (top) and those not
+ * found there but on top of class c - 1 or c + 1 (near), and codes the
+ * next chunk with the other offset when near clearly outweighs top.  The
+ * neighbour tests run only when the top test fails: rarely on streams that
+ * suit the offset, so choosing costs them nothing measurable.  A wrong
+ * guess costs bytes, never correctness; a stream that changes character
+ * is followed one chunk later. */
+typedef struct coff_count {
+    uint32_t off;                  /* allocations not on top of their class's stack */
+    uint32_t near;                 /* ...of them on top of a neighbour's */
+    uint32_t top;                  /* allocations on top (after the chunk) */
+} coff_count;
+
+typedef struct coff_pick {
+    unsigned coff;                 /* guess for the next chunk */
+    int force;                     /* -1, or the offset of every chunk */
+} coff_pick;
+
+static inline unsigned coff_first(const coff_pick *k)
+{
+    return k->force >= 0 ? (unsigned)k->force : k->coff;
+}
+
+/* After a chunk coded with offset coff, with evidence c. */
+static inline void coff_learn(coff_pick *k, const coff_count *c, unsigned coff)
+{
+    k->coff = c->near > c->top / 4 + 64 ? coff ^ TC_COFF : coff;
+}
+
 #endif /* HAK_TRACE_ENCREF_H */

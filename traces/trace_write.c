@@ -169,7 +169,7 @@ static int put_events(hak_trace_writer *w, uint32_t tid, const hak_tw_source *sr
         o += stored[k];
     }
     uint8_t dir[TC_DIR_MAX];
-    size_t dlen = tc_dir_put(dir, cols.shift, cols.mode, cols.len, stored);
+    size_t dlen = tc_dir_put(dir, cols.shift, cols.mode, cols.coff, cols.len, stored);
     uint8_t *pay = body - dlen, *hdr = pay - TF_CHUNK_HDR;
     memcpy(pay, dir, dlen);
     size_t clen = (size_t)(o - pay);
