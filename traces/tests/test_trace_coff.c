@@ -3,7 +3,8 @@
  * round-trip with offset 0 and 8 (huge sizes included); the writer picks
  * offset 8 for a stream reused within glibc's bins ((n + 23) >> 4) and
  * stays at 0 for one reused within 16-byte classes ((n + 15) >> 4), and
- * offset 8 makes the first smaller; a version 1 file cannot carry the bit;
+ * follows a stream that changes from one to the other; offset 8 makes the
+ * first smaller; a version 1 file cannot carry the bit;
  * version 2 files written before the offset existed read as before. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -238,6 +239,41 @@ static void writer_picks_offset(void **state)
     free(out);
 }
 
+/* A glibc-binned phase, then a 16-byte-binned one, in one file: the
+ * offset follows the stream both ways (one chunk late), and the file
+ * reads back. */
+static void writer_follows_stream(void **state)
+{
+    (void)state;
+    char path[64], err[256];
+    snprintf(path, sizeof path, "/tmp/hak-test-coff2-%d.hkt", (int)getpid());
+    size_t per = 30000, phase = 4 * per;
+    hak_event *ev = calloc(2 * phase, sizeof *ev), *out = calloc(2 * phase, sizeof *out);
+    size_t k = binned_stream(ev, phase, 23, 0);
+    assert_int_equal(k, phase);
+    k += binned_stream(ev + k, phase, 15, 0);
+    for (size_t i = 0; i < k; i++)
+        ev[i].seq = i + 1;         /* one seq sequence over the phases */
+    write_file(path, ev, k, per);
+    uint8_t dirs[16], *buf;
+    size_t len, nc = dir_bytes(path, dirs, 16, &buf, &len);
+    assert_int_equal(nc, 8);
+    for (size_t i = 0; i < nc; i++) {
+        /* chunk 0: the start guess; 4: the first of the second phase,
+         * still coded with the first phase's offset */
+        unsigned want = i >= 1 && i <= 4 ? TC_DIR_COFF : 0;
+        assert_int_equal(dirs[i] & TC_DIR_COFF, want);
+    }
+    hak_trace_reader *r = hak_tr_open(path, err, sizeof err);
+    assert_non_null(r);
+    assert_int_equal(hak_tr_read(r, out, k), k);
+    assert_same(out, ev, k);
+    hak_tr_close(r);
+    unlink(path);
+    free(ev);
+    free(out);
+}
+
 /* A version 2 file whose second chunk has offset 8, relabelled as version
  * 1 (header checksum repaired): the first chunk reads, the second is
  * refused (in version 1 the directory byte is a shift, and 0x40 | shift
@@ -324,6 +360,7 @@ int main(void)
         cmocka_unit_test(class_edges),
         cmocka_unit_test(round_trip_both_offsets),
         cmocka_unit_test(writer_picks_offset),
+        cmocka_unit_test(writer_follows_stream),
         cmocka_unit_test(version1_has_no_offset_bit),
         cmocka_unit_test(version2_without_offset_unchanged),
     };
