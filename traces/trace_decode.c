@@ -333,7 +333,10 @@ static inline __attribute__((always_inline)) int dec_events(tc_dec *d, hak_event
     uint32_t nalloc = d->nalloc, inext = d->inext;
     const uint64_t unit = d->ts_unit;
     const unsigned shift = shift_c == SHIFT_ANY ? d->shift : shift_c;
-    const unsigned coff = d->coff;         /* data, not another instantiation */
+    /* The class offset is data, not another instantiation: small sizes'
+     * classes are (size + cadd) >> 4 up to clim (tc_class_off). */
+    const unsigned coff = d->coff;
+    const uint64_t cadd = 15 + coff, clim = 1024 - coff;
     tc_model *md = &d->m;
     const char *why;
     const uintptr_t ts_off = (uintptr_t)cts - (uintptr_t)cop;
@@ -377,7 +380,7 @@ static inline __attribute__((always_inline)) int dec_events(tc_dec *d, hak_event
             if (!rd12(&csize, &size) || !rd(&cout, &x))
                 goto overlong;
             v->size = size;
-            if ((why = dec_out(md, rmode, tc_class_off(size, coff), x, &nalloc, shift, &ptr, &out)))
+            if ((why = dec_out(md, rmode, size <= clim ? (unsigned)((size + cadd) >> 4) : tc_class_off(size, coff), x, &nalloc, shift, &ptr, &out)))
                 goto fail;
             put_body(v, size, 0, 0, 0, out, &d->tail[HAK_OP_MALLOC]);
             continue;

@@ -393,6 +393,8 @@ encode_events(tc_enc *e, cursor *k, const hak_tw_source *src, uint32_t unit,
               unsigned ushift, int coarse, int ts_short, unsigned how, uint64_t *any_out)
 {
     uint64_t nseq = 0, pts = 0, any = 0;   /* nseq: seq expected next */
+    /* small sizes' classes are (size + cadd) >> 4 up to clim (tc_class_off) */
+    const uint64_t cadd = 15 + k->coff, clim = 1024 - k->coff;
     size_t n;
     for (const hak_event *ev; (ev = src->next(src->ctx, &n)), n; k->n += n) {
         if (n > TF_CHUNK_EVENTS - k->n)
@@ -437,7 +439,10 @@ encode_events(tc_enc *e, cursor *k, const hak_tw_source *src, uint32_t unit,
                 any |= v->out_ptr;
                 *k->op++ = (uint8_t)(op | put_site(e, k, op, v->site));
                 k->size = put_var(k->size, v->size);
-                put_out_ptr(e, k, v->out_ptr, tc_class_off(v->size, k->coff), how);
+                uint64_t size = v->size;
+                put_out_ptr(e, k, v->out_ptr,
+                            size <= clim ? (unsigned)((size + cadd) >> 4)
+                                         : tc_class_off(size, k->coff), how);
                 continue;
             }
             if (op != HAK_OP_THREAD_START)   /* its in_ptr is a thread index */
