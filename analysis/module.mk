@@ -17,7 +17,7 @@ $(OBJ)/gen/analysis/hakdb_migrations.o: $(HAKDB_GEN) analysis/hakdb_migrations.h
 	$(CC) $(CFLAGS_BASE) -c -o $@ $<
 
 $(LIB)/libhakdb.a: $(HAKDB_OBJS) | $(LIB)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 # libhakdb uses hak_hash64 from libhaktrace, so it comes first.
 HAK_LIBS := $(LIB)/libhakdb.a $(HAK_LIBS)

@@ -68,7 +68,7 @@ SIM_SRCS := replayer/sim_map.c replayer/sim_model.c replayer/sim_layout.c \
 SIM_OBJS := $(SIM_SRCS:%.c=$(OBJ)/%.o)
 
 $(LIB)/libhaksim.a: $(SIM_OBJS) | $(LIB)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 # hak sim / hak sweep; libhaksim needs libhakdb and libhaktrace, so it goes first.
 HAK_OBJS += $(OBJ)/replayer/sim_cli.o $(OBJ)/replayer/sweep_cli.o

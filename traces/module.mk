@@ -10,7 +10,7 @@ TRACE_SRCS += traces/synth.c traces/synth_heap.c traces/import_android.c \
 TRACE_OBJS := $(TRACE_SRCS:%.c=$(OBJ)/%.o)
 
 $(LIB)/libhaktrace.a: $(TRACE_OBJS) | $(LIB)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 HAK_OBJS += $(OBJ)/traces/trace_cli.o
 # `hak trace` subcommands (traces-cli)
