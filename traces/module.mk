@@ -22,7 +22,7 @@ ALL_TARGETS += $(LIB)/libhaktrace.a
 
 # Unit tests: traces/tests/test_*.c, each linked against libhaktrace.
 TRACE_TESTS := $(patsubst traces/tests/%.c,$(TESTBIN)/traces/%,$(wildcard traces/tests/test_*.c))
-$(TESTBIN)/traces/%: traces/tests/%.c $(LIB)/libhaktrace.a | deps-ok
+$(TESTBIN)/traces/%: traces/tests/%.c $(wildcard traces/tests/*.h) $(LIB)/libhaktrace.a | deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -o $@ $< $(LIB)/libhaktrace.a $(shell pkg-config --libs cmocka libzstd) -lpthread
 CHECK_DEPS += $(TRACE_TESTS)

@@ -16,11 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zstd.h>
 
-#include "trace.h"
-#include "trace_codec.h"
-#include "trace_fmt.h"
+#include "codec_test.h"
 
 static uint64_t rng_s = 7;
 static uint64_t rng(void)
@@ -71,18 +68,6 @@ static size_t binned_stream(hak_event *ev, size_t n, unsigned bias, size_t huge)
     return k;
 }
 
-static void assert_same(const hak_event *a, const hak_event *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (a[i].seq != b[i].seq || a[i].ts_ns != b[i].ts_ns || a[i].op != b[i].op
-            || a[i].size != b[i].size || a[i].in_ptr != b[i].in_ptr
-            || a[i].out_ptr != b[i].out_ptr)
-            fail_msg("event %zu differs: op %u/%u size %llu/%llu out %llx/%llx", i, a[i].op,
-                     b[i].op, (unsigned long long)a[i].size, (unsigned long long)b[i].size,
-                     (unsigned long long)a[i].out_ptr, (unsigned long long)b[i].out_ptr);
-}
-
-/* class(b) of FORMAT.md at its edges, with and without the offset. */
 static void class_edges(void **state)
 {
     (void)state;
@@ -107,52 +92,23 @@ static void class_edges(void **state)
         assert_int_equal(tc_class_off(b, TC_COFF), (b + 23) >> 4);
 }
 
-/* One chunk through the codec with the offset forced (-1: chosen), laid
- * out as a reader lays it out; returns its zstd (level 3) size. */
+/* One chunk through the codec with the offset forced (-1: chosen);
+ * checks it decodes back and returns its zstd (level 3) size. */
 static size_t codec_round_trip(const hak_event *ev, size_t n, int coff, unsigned *got_coff)
 {
-    tc_enc *e = tc_enc_new();
-    assert_non_null(e);
-    tc_enc_force_coff(e, coff);
-    tc_cols cols;
-    size_t bad, total = 0, z = 0;
-    assert_int_equal(tc_encode(e, ev, n, 1, &cols, &bad), 0);
-    *got_coff = cols.coff;
-    for (int k = 0; k < TC_NCOL; k++)
-        total += cols.len[k];
-    uint8_t *raw = calloc(total + TC_PAD, 1), *o = raw;
-    tc_dir dir = {.shift = cols.shift, .mode = cols.mode, .coff = cols.coff};
-    const uint8_t *col[TC_NCOL];
-    for (int k = 0; k < TC_NCOL; k++) {
-        memcpy(o, cols.p[k], cols.len[k]);
-        col[k] = o;
-        o += cols.len[k];
-        dir.raw[k] = dir.stored[k] = (uint32_t)cols.len[k];
-        if (cols.len[k]) {
-            size_t cap = ZSTD_compressBound(cols.len[k]);
-            void *zb = malloc(cap);
-            size_t zn = ZSTD_compress(zb, cap, cols.p[k], cols.len[k], 3);
-            assert_false(ZSTD_isError(zn));
-            z += zn;
-            free(zb);
-        }
-    }
-    tc_enc_free(e);
-    tc_dec *d = malloc(sizeof *d);
+    test_chunk c;
+    test_chunk_encode(ev, n, -1, coff, &c);
+    *got_coff = c.dir.coff;
     hak_event *out = calloc(n, sizeof *out);
-    tc_dec_init(d, col, &dir, (uint32_t)n, ev[0].seq, 0, 1);
-    size_t got = 0;
-    long r;
-    while ((r = tc_dec_run(d, out + got, n - got)) > 0)
-        got += (size_t)r;
-    if (r < 0)
-        fail_msg("decode failed: %s", d->err);
+    const char *why;
+    size_t got = test_chunk_decode(&c, n, ev[0].seq, out, &why);
+    if (why)
+        fail_msg("decode failed: %s", why);
     assert_int_equal(got, n);
     assert_same(out, ev, n);
     free(out);
-    free(d);
-    free(raw);
-    return z;
+    free(c.raw);
+    return c.zbytes;
 }
 
 /* Both offsets round-trip both streams (with huge sizes in them); each
@@ -180,59 +136,26 @@ static void round_trip_both_offsets(void **state)
     free(ev);
 }
 
-/* The directory bytes of a file's event chunks, in file order. */
-static size_t dir_bytes(const char *path, uint8_t *dirs, size_t max, uint8_t **file,
-                        size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    static uint8_t buf[8 << 20];
-    *len = fread(buf, 1, sizeof buf, f);
-    fclose(f);
-    *file = buf;
-    size_t off = TF_FILE_FIXED + tf_get32(buf + 12) + 4, ci = 0;
-    while (off + TF_CHUNK_HDR <= *len && buf[off] != TF_KIND_END) {
-        if (buf[off] == TF_KIND_EVENTS && ci < max)
-            dirs[ci++] = buf[off + TF_CHUNK_HDR];
-        off += TF_CHUNK_HDR + tf_get32(buf + off + 24);
-    }
-    return ci;
-}
-
-static void write_file(const char *path, const hak_event *ev, size_t n, size_t per_chunk)
-{
-    char err[256];
-    hak_trace_writer *w = hak_tw_open(path, NULL, err, sizeof err);
-    assert_non_null(w);
-    for (size_t i = 0; i < n; i += per_chunk)
-        assert_int_equal(hak_tw_events(w, 0, ev + i, n - i < per_chunk ? n - i : per_chunk), 0);
-    assert_int_equal(hak_tw_close(w), 0);
-}
-
 /* Through the writer: a glibc-binned stream's chunks after the first use
  * offset 8 (the first is coded with 0, the writer's start guess), a
  * 16-byte-binned stream's none; the files read back. */
 static void writer_picks_offset(void **state)
 {
     (void)state;
-    char path[64], err[256];
+    char path[64];
     snprintf(path, sizeof path, "/tmp/hak-test-coff-%d.hkt", (int)getpid());
     size_t n = 6 * 30000, per = 30000;
     hak_event *ev = calloc(n, sizeof *ev), *out = calloc(n, sizeof *out);
     for (unsigned glibc = 0; glibc < 2; glibc++) {
         size_t k = binned_stream(ev, n, glibc ? 23 : 15, 0);
-        write_file(path, ev, k, per);
+        write_trace(path, ev, k, per);
         uint8_t dirs[16], *buf;
-        size_t len, nc = dir_bytes(path, dirs, 16, &buf, &len);
+        size_t len, nc = read_dir_bytes(path, dirs, 16, &buf, &len);
         assert_int_equal(nc, (k + per - 1) / per);
         assert_int_equal(dirs[0] & TC_DIR_COFF, 0);
         for (size_t i = 1; i < nc; i++)
             assert_int_equal(dirs[i] & TC_DIR_COFF, glibc ? TC_DIR_COFF : 0);
-        hak_trace_reader *r = hak_tr_open(path, err, sizeof err);
-        assert_non_null(r);
-        assert_int_equal(hak_tr_read(r, out, k), k);
-        assert_same(out, ev, k);
-        hak_tr_close(r);
+        assert_reads_back(path, ev, k, out);
     }
     unlink(path);
     free(ev);
@@ -245,7 +168,7 @@ static void writer_picks_offset(void **state)
 static void writer_follows_stream(void **state)
 {
     (void)state;
-    char path[64], err[256];
+    char path[64];
     snprintf(path, sizeof path, "/tmp/hak-test-coff2-%d.hkt", (int)getpid());
     size_t per = 30000, phase = 4 * per;
     hak_event *ev = calloc(2 * phase, sizeof *ev), *out = calloc(2 * phase, sizeof *out);
@@ -254,9 +177,9 @@ static void writer_follows_stream(void **state)
     k += binned_stream(ev + k, phase, 15, 0);
     for (size_t i = 0; i < k; i++)
         ev[i].seq = i + 1;         /* one seq sequence over the phases */
-    write_file(path, ev, k, per);
+    write_trace(path, ev, k, per);
     uint8_t dirs[16], *buf;
-    size_t len, nc = dir_bytes(path, dirs, 16, &buf, &len);
+    size_t len, nc = read_dir_bytes(path, dirs, 16, &buf, &len);
     assert_int_equal(nc, 8);
     for (size_t i = 0; i < nc; i++) {
         /* chunk 0: the start guess; 4: the first of the second phase,
@@ -264,11 +187,7 @@ static void writer_follows_stream(void **state)
         unsigned want = i >= 1 && i <= 4 ? TC_DIR_COFF : 0;
         assert_int_equal(dirs[i] & TC_DIR_COFF, want);
     }
-    hak_trace_reader *r = hak_tr_open(path, err, sizeof err);
-    assert_non_null(r);
-    assert_int_equal(hak_tr_read(r, out, k), k);
-    assert_same(out, ev, k);
-    hak_tr_close(r);
+    assert_reads_back(path, ev, k, out);
     unlink(path);
     free(ev);
     free(out);
@@ -287,16 +206,15 @@ static void version1_has_no_offset_bit(void **state)
     hak_event *ev = calloc(n, sizeof *ev), *out = calloc(n, sizeof *out);
     size_t k = binned_stream(ev, n, 23, 0);
     assert_true(k > per);
-    write_file(path, ev, k, per);
+    write_trace(path, ev, k, per);
     uint8_t dirs[4], *buf;
     size_t len;
-    assert_int_equal(dir_bytes(path, dirs, 4, &buf, &len), 2);
+    assert_int_equal(read_dir_bytes(path, dirs, 4, &buf, &len), 2);
     assert_int_equal(dirs[0] & TC_DIR_COFF, 0);
     assert_int_equal(dirs[1] & TC_DIR_COFF, TC_DIR_COFF);
-    uint32_t mlen = tf_get32(buf + 12);
-    size_t c0 = TF_FILE_FIXED + mlen + 4, c1 = c0 + TF_CHUNK_HDR + tf_get32(buf + c0 + 24);
-    tf_put32(buf + 8, 1);
-    tf_put32(buf + TF_FILE_FIXED + mlen, tf_header_csum(buf, TF_FILE_FIXED + mlen));
+    size_t c0 = TF_FILE_FIXED + tf_get32(buf + 12) + 4;
+    size_t c1 = c0 + TF_CHUNK_HDR + tf_get32(buf + c0 + 24);
+    relabel_version(buf, 1);
     hak_trace_reader *r = hak_tr_open_mem(buf, len, err, sizeof err);
     assert_non_null(r);
     assert_int_equal(hak_tr_meta(r)->version, 1);
@@ -312,27 +230,6 @@ static void version1_has_no_offset_bit(void **state)
     free(out);
 }
 
-/* Every event of a file, hashed (FNV-1a over the fields). */
-static uint64_t file_hash(const char *path, uint64_t *nev)
-{
-    char err[256];
-    hak_trace_reader *r = hak_tr_open(path, err, sizeof err);
-    if (!r)
-        fail_msg("%s: %s", path, err);
-    uint64_t h = 0xcbf29ce484222325ull;
-    hak_event e;
-    *nev = 0;
-    while (hak_tr_next(r, &e) == 1) {
-        uint64_t f[10] = {e.seq, e.ts_ns, e.size, e.nmemb, e.align, e.in_ptr, e.out_ptr,
-                          e.tid, e.site, (uint64_t)(uint32_t)e.err << 8 | e.op};
-        for (int i = 0; i < 10; i++)
-            h = (h ^ f[i]) * 0x100000001b3ull;
-        ++*nev;
-    }
-    hak_tr_close(r);
-    return h;
-}
-
 /* Version 2 files written before the class offset existed (bit 6 = 0, the
  * fuzz seeds) read exactly as before (hashes taken with that reader). */
 static void version2_without_offset_unchanged(void **state)
@@ -345,7 +242,7 @@ static void version2_without_offset_unchanged(void **state)
     for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
         if (access(want[i].file, R_OK))
             skip();   /* run from elsewhere than the source tree */
-        uint64_t nev, h = file_hash(want[i].file, &nev);
+        uint64_t nev, h = trace_file_hash(want[i].file, &nev);
         if (getenv("HAK_PRINT_HASHES"))
             printf("%s %llu 0x%016llxull\n", want[i].file, (unsigned long long)nev,
                    (unsigned long long)h);

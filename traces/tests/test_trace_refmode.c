@@ -15,12 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zstd.h>
 
-#include "trace.h"
-#include "trace_codec.h"
+#include "codec_test.h"
 #include "trace_encref.h"
-#include "trace_fmt.h"
 
 static uint64_t rng_s = 99;
 static uint64_t rng(void)
@@ -77,81 +74,6 @@ static size_t workload(hak_event *ev, size_t n, size_t live, int fifo)
     return k;
 }
 
-static void assert_same(const hak_event *a, const hak_event *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (a[i].seq != b[i].seq || a[i].ts_ns != b[i].ts_ns || a[i].op != b[i].op
-            || a[i].size != b[i].size || a[i].in_ptr != b[i].in_ptr
-            || a[i].out_ptr != b[i].out_ptr)
-            fail_msg("event %zu differs: op %u/%u in %llx/%llx out %llx/%llx", i, a[i].op,
-                     b[i].op, (unsigned long long)a[i].in_ptr, (unsigned long long)b[i].in_ptr,
-                     (unsigned long long)a[i].out_ptr, (unsigned long long)b[i].out_ptr);
-}
-
-/* One chunk through the codec directly: the columns laid out as a reader
- * lays them out (plus TC_PAD zero bytes). */
-typedef struct chunk {
-    uint8_t *raw;
-    tc_dir dir;
-    size_t zbytes;                 /* the columns zstd-compressed (level 3) */
-    size_t zref;                   /* ...of them INREF and PTR */
-} chunk;
-
-static void encode_chunk(const hak_event *ev, size_t n, int force, chunk *c)
-{
-    tc_enc *e = tc_enc_new();
-    assert_non_null(e);
-    tc_enc_force_mode(e, force);
-    tc_cols cols;
-    size_t bad, total = 0;
-    assert_int_equal(tc_encode(e, ev, n, 1, &cols, &bad), 0);
-    for (int k = 0; k < TC_NCOL; k++)
-        total += cols.len[k];
-    c->raw = calloc(total + TC_PAD, 1);
-    c->dir = (tc_dir){.shift = cols.shift, .mode = cols.mode};
-    c->zbytes = c->zref = 0;
-    uint8_t *o = c->raw;
-    for (int k = 0; k < TC_NCOL; k++) {
-        memcpy(o, cols.p[k], cols.len[k]);
-        o += cols.len[k];
-        c->dir.raw[k] = c->dir.stored[k] = (uint32_t)cols.len[k];
-        if (cols.len[k]) {
-            size_t cap = ZSTD_compressBound(cols.len[k]);
-            void *z = malloc(cap);
-            size_t zn = ZSTD_compress(z, cap, cols.p[k], cols.len[k], 3);
-            assert_false(ZSTD_isError(zn));
-            c->zbytes += zn;
-            if (k == TC_INREF || k == TC_PTR)
-                c->zref += zn;
-            free(z);
-        }
-    }
-    tc_enc_free(e);
-}
-
-/* Decodes c (n events, the first with seq first_seq); returns the events
- * decoded before a failure (n when all went well), *why the reason. */
-static size_t decode_chunk(const chunk *c, size_t n, uint64_t first_seq, hak_event *out,
-                           const char **why)
-{
-    tc_dec *d = malloc(sizeof *d);
-    const uint8_t *col[TC_NCOL], *p = c->raw;
-    for (int k = 0; k < TC_NCOL; k++) {
-        col[k] = p;
-        p += c->dir.raw[k];
-    }
-    tc_dec_init(d, col, &c->dir, (uint32_t)n, first_seq, 0, 1);
-    size_t got = 0;
-    long r;
-    *why = NULL;
-    while ((r = tc_dec_run(d, out + got, n - got)) > 0)
-        got += (size_t)r;
-    if (r < 0)
-        *why = d->err;
-    free(d);
-    return got;
-}
-
 /* Both modes round-trip a chunk whose frees reach back up to 20000
  * allocations (distance mode codes those explicitly, index mode by
  * reference), and index mode is the smaller one for it. */
@@ -161,13 +83,13 @@ static void both_modes_far_back(void **state)
     size_t n = TF_CHUNK_EVENTS;
     hak_event *ev = calloc(n, sizeof *ev), *out = calloc(n, sizeof *out);
     n = workload(ev, n, 20000, 1);
-    chunk c[2];
+    test_chunk c[2];
     for (int mode = 0; mode < 2; mode++) {
-        encode_chunk(ev, n, mode, &c[mode]);
+        test_chunk_encode(ev, n, mode, -1, &c[mode]);
         assert_int_equal(c[mode].dir.mode, mode);
         const char *why;
         memset(out, 0, n * sizeof *out);
-        assert_int_equal(decode_chunk(&c[mode], n, ev[0].seq, out, &why), n);
+        assert_int_equal(test_chunk_decode(&c[mode], n, ev[0].seq, out, &why), n);
         assert_null(why);
         assert_same(out, ev, n);
     }
@@ -192,10 +114,10 @@ static void mode_chosen_per_chunk(void **state)
     hak_event *ev = calloc(n, sizeof *ev);
     for (int fifo = 0; fifo < 2; fifo++) {
         size_t k = workload(ev, n, fifo ? 2000 : 300, fifo);
-        chunk a, f[2];
-        encode_chunk(ev, k, -1, &a);
-        encode_chunk(ev, k, TC_MODE_DIST, &f[0]);
-        encode_chunk(ev, k, TC_MODE_INDEX, &f[1]);
+        test_chunk a, f[2];
+        test_chunk_encode(ev, k, -1, -1, &a);
+        test_chunk_encode(ev, k, TC_MODE_DIST, -1, &f[0]);
+        test_chunk_encode(ev, k, TC_MODE_INDEX, -1, &f[1]);
         if (getenv("HAK_PRINT_SIZES"))
             printf("fifo %d: auto mode %u %zu, distance %zu (refs %zu), index %zu (refs %zu)\n",
                    fifo, a.dir.mode, a.zbytes, f[0].zbytes, f[0].zref, f[1].zbytes, f[1].zref);
@@ -219,7 +141,7 @@ static void mode_chosen_per_chunk(void **state)
 static void writer_follows_stream(void **state)
 {
     (void)state;
-    char path[64], err[256];
+    char path[64];
     snprintf(path, sizeof path, "/tmp/hak-test-refmode-%d.hkt", (int)getpid());
     size_t chunk_ev = 4000, per = (QUIET_CHUNKS + 6) * chunk_ev, n = 3 * per;
     hak_event *ev = calloc(n, sizeof *ev);
@@ -231,27 +153,14 @@ static void writer_follows_stream(void **state)
         k += got;
         phase_end[phase] = k;
     }
-    hak_trace_writer *w = hak_tw_open(path, NULL, err, sizeof err);
-    assert_non_null(w);
-    size_t nch = 0;
-    for (size_t i = 0; i < k; i += chunk_ev, nch++)
-        assert_int_equal(hak_tw_events(w, 0, ev + i, k - i < chunk_ev ? k - i : chunk_ev), 0);
-    assert_int_equal(hak_tw_close(w), 0);
+    write_trace(path, ev, k, chunk_ev);
+    size_t nch = (k + chunk_ev - 1) / chunk_ev;
 
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    static uint8_t buf[4 << 20];
-    size_t len = fread(buf, 1, sizeof buf, f);
-    fclose(f);
+    uint8_t dirs[64], *buf;
+    size_t len, ci = read_dir_bytes(path, dirs, 64, &buf, &len);
     assert_int_equal(tf_get32(buf + 8), 2);
-    size_t off = TF_FILE_FIXED + tf_get32(buf + 12) + 4, ci = 0;
-    unsigned modes[64] = {0};
-    while (off + TF_CHUNK_HDR <= len && buf[off] != TF_KIND_END) {
-        if (buf[off] == TF_KIND_EVENTS && ci < 64)
-            modes[ci++] = buf[off + TF_CHUNK_HDR] >> 7;
-        off += TF_CHUNK_HDR + tf_get32(buf + off + 24);
-    }
     assert_int_equal(ci, nch);
+    assert_true(ci <= 64);
     size_t checked = 0;
     for (size_t i = 0; i < ci; i++) {
         size_t first = i * chunk_ev, phase = 0;
@@ -260,18 +169,14 @@ static void writer_follows_stream(void **state)
         size_t start = phase ? phase_end[phase - 1] : 0;
         if (first >= start + (QUIET_CHUNKS + 2) * chunk_ev
             && first + chunk_ev <= phase_end[phase]) {
-            assert_int_equal(modes[i], phase == 1 ? TC_MODE_DIST : TC_MODE_INDEX);
+            assert_int_equal(dirs[i] >> 7, phase == 1 ? TC_MODE_DIST : TC_MODE_INDEX);
             checked++;
         }
     }
     assert_true(checked >= 6);
 
-    hak_trace_reader *r = hak_tr_open(path, err, sizeof err);
-    assert_non_null(r);
     hak_event *out = calloc(k, sizeof *out);
-    assert_int_equal(hak_tr_read(r, out, k), k);
-    assert_same(out, ev, k);
-    hak_tr_close(r);
+    assert_reads_back(path, ev, k, out);
     unlink(path);
     free(out);
     free(ev);
@@ -292,9 +197,9 @@ static void out_of_range_refused(void **state)
     hak_event out[4];
     const char *why;
     for (int mode = 0; mode < 2; mode++) {
-        chunk c;
-        encode_chunk(ev, 4, mode, &c);
-        assert_int_equal(decode_chunk(&c, 4, 1, out, &why), 4);
+        test_chunk c;
+        test_chunk_encode(ev, 4, mode, -1, &c);
+        assert_int_equal(test_chunk_decode(&c, 4, 1, out, &why), 4);
         assert_same(out, ev, 4);
         /* the INREF column: two one-byte values */
         size_t at = 0;
@@ -308,7 +213,7 @@ static void out_of_range_refused(void **state)
         uint8_t bad[2] = {bad_first[mode], bad_neg[mode]};
         for (int b = 0; b < 2; b++) {
             c.raw[at] = bad[b];
-            assert_int_equal(decode_chunk(&c, 4, 1, out, &why), 0);
+            assert_int_equal(test_chunk_decode(&c, 4, 1, out, &why), 0);
             assert_non_null(why);
             assert_non_null(strstr(why, "outside the chunk's allocations"));
         }
@@ -318,32 +223,11 @@ static void out_of_range_refused(void **state)
         if (mode == TC_MODE_INDEX) {
             assert_int_equal(c.raw[at + 1], 2 + 3);   /* unzigzag(3) = -2: a = 0 */
             c.raw[at + 1] = 2;
-            assert_int_equal(decode_chunk(&c, 4, 1, out, &why), 0);
+            assert_int_equal(test_chunk_decode(&c, 4, 1, out, &why), 0);
             assert_non_null(why);
         }
         free(c.raw);
     }
-}
-
-/* Every event of a file, hashed (FNV-1a over the fields). */
-static uint64_t file_hash(const char *path, uint64_t *nev)
-{
-    char err[256];
-    hak_trace_reader *r = hak_tr_open(path, err, sizeof err);
-    if (!r)
-        fail_msg("%s: %s", path, err);
-    uint64_t h = 0xcbf29ce484222325ull;
-    hak_event e;
-    *nev = 0;
-    while (hak_tr_next(r, &e) == 1) {
-        uint64_t f[10] = {e.seq, e.ts_ns, e.size, e.nmemb, e.align, e.in_ptr, e.out_ptr,
-                          e.tid, e.site, (uint64_t)(uint32_t)e.err << 8 | e.op};
-        for (int i = 0; i < 10; i++)
-            h = (h ^ f[i]) * 0x100000001b3ull;
-        ++*nev;
-    }
-    hak_tr_close(r);
-    return h;
 }
 
 /* The committed corpus is version 1: it reads exactly as the version 1
@@ -366,7 +250,7 @@ static void version1_corpus_unchanged(void **state)
         assert_int_equal(fread(hdr, 1, 12, f), 12);
         fclose(f);
         assert_int_equal(tf_get32(hdr + 8), 1);
-        uint64_t nev, h = file_hash(want[i].file, &nev);
+        uint64_t nev, h = trace_file_hash(want[i].file, &nev);
         if (getenv("HAK_PRINT_HASHES"))
             printf("%s %llu 0x%016llxull\n", want[i].file, (unsigned long long)nev,
                    (unsigned long long)h);
@@ -387,19 +271,14 @@ static void version1_has_no_mode_bit(void **state)
     hak_event *ev = calloc(n, sizeof *ev), *out = calloc(n, sizeof *out);
     for (int fifo = 0; fifo < 2; fifo++) {
         size_t k = workload(ev, n, fifo ? 1500 : 100, fifo);
-        hak_trace_writer *w = hak_tw_open(path, NULL, err, sizeof err);
-        assert_int_equal(hak_tw_events(w, 0, ev, k), 0);
-        assert_int_equal(hak_tw_close(w), 0);
-        FILE *f = fopen(path, "rb");
-        static uint8_t buf[1 << 20];
-        size_t len = fread(buf, 1, sizeof buf, f);
-        fclose(f);
-        uint32_t mlen = tf_get32(buf + 12);
-        size_t chunk_off = TF_FILE_FIXED + mlen + 4;
+        write_trace(path, ev, k, k);
+        uint8_t dir, *buf;
+        size_t len;
+        assert_int_equal(read_dir_bytes(path, &dir, 1, &buf, &len), 1);
+        size_t chunk_off = TF_FILE_FIXED + tf_get32(buf + 12) + 4;
         assert_int_equal(buf[chunk_off], TF_KIND_EVENTS);
-        assert_int_equal(buf[chunk_off + TF_CHUNK_HDR] >> 7, fifo);
-        tf_put32(buf + 8, 1);
-        tf_put32(buf + TF_FILE_FIXED + mlen, tf_header_csum(buf, TF_FILE_FIXED + mlen));
+        assert_int_equal(dir >> 7, fifo);
+        relabel_version(buf, 1);
         hak_trace_reader *r = hak_tr_open_mem(buf, len, err, sizeof err);
         assert_non_null(r);
         assert_int_equal(hak_tr_meta(r)->version, 1);
@@ -415,8 +294,7 @@ static void version1_has_no_mode_bit(void **state)
         hak_tr_close(r);
         /* version 0 and version 3 are refused at offset 8 */
         for (uint32_t v = 0; v <= 3; v += 3) {
-            tf_put32(buf + 8, v);
-            tf_put32(buf + TF_FILE_FIXED + mlen, tf_header_csum(buf, TF_FILE_FIXED + mlen));
+            relabel_version(buf, v);
             assert_null(hak_tr_open_mem(buf, len, err, sizeof err));
             assert_non_null(strstr(err, "offset 8"));
             assert_non_null(strstr(err, "version"));
