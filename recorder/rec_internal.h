@@ -313,6 +313,7 @@ REC_HIDDEN void rec_resolve(void);
 /* ---- sequence numbers (rec_seq.c) ------------------------------------------ */
 
 REC_HIDDEN void rec_seq_thread_added(rec_thread *th);
+REC_HIDDEN void rec_seq_thread_gone(rec_thread *th);
 REC_HIDDEN void rec_seq_atfork_child(rec_thread *self);
 
 /* The next seq for an event of th.  Atomic (seq_cst: the real free must not

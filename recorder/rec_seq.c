@@ -55,6 +55,16 @@ void rec_seq_thread_added(rec_thread *th)
     atomic_store(&rec_g.seq_owner, NULL);
 }
 
+/* Under threads_mu, th unlinked and really gone: if it owned seq, later
+ * threads share it (nobody is left to hand over from). */
+void rec_seq_thread_gone(rec_thread *th)
+{
+    if (atomic_load(&rec_g.seq_owner) == th) {
+        atomic_store(&rec_g.seq_shared, 1);
+        atomic_store(&rec_g.seq_owner, NULL);
+    }
+}
+
 /* fork child: only the forking thread runs, so it may own seq again (its
  * process needs its own membarrier registration). */
 void rec_seq_atfork_child(rec_thread *self)

@@ -360,11 +360,7 @@ static size_t collect(int partials, int final)
         if (exited) {
             w->exited = 1;
             *link = th->next;         /* unlink: nobody refers to it any more */
-            if (atomic_load(&rec_g.seq_owner) == th) {
-                /* it is gone: later threads share seq, nobody waits on it */
-                atomic_store(&rec_g.seq_shared, 1);
-                atomic_store(&rec_g.seq_owner, NULL);
-            }
+            rec_seq_thread_gone(th);
         } else {
             link = &th->next;
         }
