@@ -93,6 +93,7 @@ void rec_config_load(rec_config *c)
     if (!l || !*l || rec_parse_level(l, &c->level) != 0)
         c->level = 0;
     c->discard = env_bool("HAKREC_DISCARD", 0);
+    c->membarrier = env_bool("HAKREC_MEMBARRIER", 1);
     const char *p = getenv("HAKREC_TOP_PID");
     c->top_pid = p ? (pid_t)atol(p) : 0;
 }

@@ -51,6 +51,7 @@ typedef struct rec_config {
     int      quiet;          /* no stderr notes except errors (HAKREC_QUIET) */
     int      level;          /* zstd level 1..19, 0 = auto (HAKREC_ZSTD_LEVEL) */
     int      discard;        /* benchmarking aid: drop events in the writer (HAKREC_DISCARD) */
+    int      membarrier;     /* 0: always take seq with fetch_add (HAKREC_MEMBARRIER) */
     pid_t    top_pid;        /* HAKREC_TOP_PID: pid of the first recorded image */
 } rec_config;
 
@@ -312,6 +313,9 @@ REC_HIDDEN void rec_resolve(void);
 
 /* ---- sequence numbers (rec_seq.c) ------------------------------------------ */
 
+REC_HIDDEN void rec_seq_init(void);
+/* 1 when a lone thread may take seq without a locked instruction. */
+REC_HIDDEN int rec_seq_solo_possible(void);
 REC_HIDDEN void rec_seq_thread_added(rec_thread *th);
 REC_HIDDEN void rec_seq_thread_gone(rec_thread *th);
 REC_HIDDEN void rec_seq_atfork_child(rec_thread *self);

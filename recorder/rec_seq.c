@@ -16,8 +16,14 @@
  * barrier before it returns, so either the owner sees seq_shared (and takes
  * the atomic path) or the newcomer sees its in_solo and waits for the plain
  * store of seq to become visible.  From then on everyone uses fetch_add.
- * Where membarrier is unavailable (old kernel, seccomp) the owner is never
- * set and every event uses fetch_add, as before.
+ * Where membarrier is unavailable (old kernel, seccomp) or switched off
+ * (HAKREC_MEMBARRIER=0) the owner is never set and every event uses
+ * fetch_add.
+ *
+ * Registering for PRIVATE_EXPEDITED costs a synchronize_rcu (~9 ms here)
+ * once the process has a second thread, but almost nothing while it has
+ * one: so rec_seq_init registers at start-up, before the writer thread
+ * exists, and a fork child (one thread) registers again at once.
  *
  * The owner's section cannot nest: rec_emit runs with the thread's busy
  * guard set, so a signal handler's malloc there is not recorded. */
@@ -28,16 +34,27 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static int membarrier_ok(void)
+static int membarrier_registered;
+
+static int membarrier_register(void)
 {
-    return syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+    return rec_g.cfg.membarrier &&
+           syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
 }
+
+/* rec_init, before the writer thread starts. */
+void rec_seq_init(void)
+{
+    membarrier_registered = membarrier_register();
+}
+
+int rec_seq_solo_possible(void) { return membarrier_registered; }
 
 /* Called under threads_mu with th's tid assigned, before th's first event. */
 void rec_seq_thread_added(rec_thread *th)
 {
     if (th->tid == 0 && !atomic_load(&rec_g.seq_shared)) {
-        if (membarrier_ok())
+        if (membarrier_registered)
             atomic_store(&rec_g.seq_owner, th);
         else
             atomic_store(&rec_g.seq_shared, 1);
@@ -71,7 +88,8 @@ void rec_seq_atfork_child(rec_thread *self)
 {
     atomic_store(&rec_g.seq_owner, NULL);
     atomic_store(&rec_g.seq_shared, 0);
-    if (self && membarrier_ok()) {
+    membarrier_registered = membarrier_register();
+    if (self && membarrier_registered) {
         atomic_store_explicit(&self->in_solo, 0, memory_order_relaxed);
         atomic_store(&rec_g.seq_owner, self);
     } else if (self) {

@@ -72,6 +72,14 @@ for i in 1 2 3 4 5; do
   hak record -q -o "sw$i.hkt" -- "$P/seq_switch" 100000 >/dev/null 2>&1
 done
 valid_all "seq_switch: unique seqs across the single- to multi-thread switch" sw?.hkt
+# Without membarrier (HAKREC_MEMBARRIER=0, as under a seccomp filter that
+# blocks it) every event takes seq with fetch_add from the start.
+HAKREC_MEMBARRIER=0 hak record -q -o swa.hkt -- "$P/seq_switch" 100000 >/dev/null 2>&1
+HAKREC_MEMBARRIER=0 hak record -q -o mta.hkt -- "$P/mt_handoff" 4 20000 >/dev/null 2>&1
+valid_all "HAKREC_MEMBARRIER=0: seq_switch and mt_handoff traces" swa.hkt mta.hkt
+if hak trace info swa.hkt | grep -q "seq=atomic" && hak trace info sw1.hkt | grep -Eq "seq=(membarrier|atomic)"; then
+  ok "HAKREC_MEMBARRIER=0: the trace says seq was taken atomically"
+else not_ok "seq mode in the options" "$(hak trace info swa.hkt | grep options)"; fi
 same_run "mt_handoff" mt.hkt -- "$P/mt_handoff" 4 20000
 valid_all "mt_handoff: cross-thread frees/reallocs, no address live twice" mt.hkt
 if [[ -f mt.hkt.chk ]] && (( $(key mt.hkt threads) >= 5 )) && (( $(key mt.hkt cross_thread_deps) > 1000 )); then
