@@ -8,6 +8,9 @@
 # program's event count from our trace), and extra peak RSS of the recorded
 # program (max RSS under recording minus unrecorded).  Targets (issue 3):
 # slowdown <= 1.5x, bytes/event <= heaptrack's, extra RSS <= 64 MiB.
+# Then an allocation-rate sweep (sweep_point below): random_mixed with WORK
+# rounds of the program's own work between allocations, to show at which
+# event rate recording stays cheap.
 # Medians of HAK_BENCH_REPEATS runs (default 3).
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -83,11 +86,119 @@ bench_one() {   # NAME CMD...
   fi
   printf '| %s | %s | %s s | %sx | %sx | %sx | %s | %s | %s | %s |\n' "$name" "$ev" "$tp" "$slow" "$dslow" "$hslow" \
     "$bpe" "$hbpe" "$extra" "$hextra" >> "$W/rows"
+  # for the sweep: heaptrack's cost per event on this program
+  if [[ $name == random_mixed && $hslow =~ ^[0-9.]+$ && $ev -gt 0 ]]; then
+    HT_NS_PER_EV=$(awk -v h="$th" -v p="$tp" -v e="$ev" 'BEGIN{printf "%.1f", (h - p) / e * 1e9}')
+  fi
+}
+
+# ---- allocation-rate sweep ------------------------------------------------
+# random_mixed ITERS 256 WORK: WORK xorshift rounds after each malloc (the
+# program's own work) lower the event rate; ITERS is scaled so every
+# unrecorded run takes ~0.15 s on this machine.  Override with
+# HAK_BENCH_REC_SWEEP="WORK:ITERS ...".  heaptrack is skipped at a point
+# when its run would take more than HAK_BENCH_SWEEP_HT_MAX seconds
+# (default 2.5), estimated from its cost per event on the random_mixed row.
+SWEEP=${HAK_BENCH_REC_SWEEP:-"0:15000000 10:6000000 20:4000000 40:2000000 100:1000000 200:500000"}
+HT_MAX=${HAK_BENCH_SWEEP_HT_MAX:-2.5}
+HT_NS_PER_EV=""
+
+# run_t TAG CMD...: runs CMD once; prints its wall seconds.  Timed with
+# EPOCHREALTIME (microseconds): /usr/bin/time's 10 ms steps are too coarse
+# for 0.15 s runs.
+run_t() {
+  local tag=$1; shift
+  local t0=${EPOCHREALTIME//[!0-9]/}
+  "$@" >/dev/null 2>"$W/err.$tag" || return 1
+  local t1=${EPOCHREALTIME//[!0-9]/}
+  awk -v us=$((t1 - t0)) 'BEGIN{printf "%.6f", us / 1e6}'
+}
+
+sweep_point() {   # WORK ITERS
+  local work=$1 iters=$2 name=recorder.sweep.work$1
+  local cmd=("$RM" "$iters" 256 "$work")
+  local p=() r=() h=() x i ht=1 htnote=""
+  # how many events: one recorded run first (also warms the page cache)
+  hak record -q -o "$W/sweep.hkt" -- "${cmd[@]}" >/dev/null 2>&1 || { echo "bench recorder: sweep WORK=$work failed" >&2; return 1; }
+  local ev; ev=$(hak trace info "$W/sweep.hkt" | awk '/^events:/ {gsub(",","",$2); print $2}')
+  if (( ! have_ht )); then ht=0; htnote="n/a (not installed)"
+  elif [[ -n $HT_NS_PER_EV ]]; then
+    local est; est=$(awk -v e="$ev" -v c="$HT_NS_PER_EV" 'BEGIN{printf "%.1f", e * c / 1e9}')
+    if awk -v a="$est" -v b="$HT_MAX" 'BEGIN{exit !(a > b)}'; then
+      ht=0; htnote="skipped (~$est s a run)"
+    fi
+  fi
+  for ((i = 0; i < R; i++)); do
+    x=$(run_t plain "${cmd[@]}") || return 1; p+=("$x")
+    x=$(run_t rec hak record -q -o "$W/sweep.hkt" -- "${cmd[@]}") || return 1; r+=("$x")
+    if (( ht )); then
+      rm -f "$W/sweep.ht"*
+      x=$(run_t ht heaptrack -o "$W/sweep.ht" "${cmd[@]}") || { ht=0; htnote="failed"; }
+      (( ht )) && h+=("$x")
+    fi
+    x=$(run_t plain "${cmd[@]}") || return 1; p+=("$x")   # as bench_one: first and last
+  done
+  rm -f "$W/sweep.ht"*
+  local tp tr rate slow hrate="" hslow
+  tp=$(median "${p[@]}"); tr=$(median "${r[@]}")
+  rate=$(awk -v e="$ev" -v t="$tp" 'BEGIN{printf "%.0f", e / t}')
+  slow=$(awk -v a="$tr" -v b="$tp" 'BEGIN{printf "%.2f", a/b}')
+  bench_put "$name" unrecorded events_per_s "$rate" events/s "$R" "$ev events in $tp s; random_mixed $iters 256 $work"
+  bench_put "$name" hakrec events_per_s "$(awk -v e="$ev" -v t="$tr" 'BEGIN{printf "%.0f", e / t}')" events/s "$R" "$ev events in $tr s recorded"
+  bench_put "$name" hakrec slowdown "$slow" x "$R" "wall $tr s vs $tp s unrecorded"
+  if (( ht )); then
+    local th; th=$(median "${h[@]}")
+    hslow=$(awk -v a="$th" -v b="$tp" 'BEGIN{printf "%.2f", a/b}')
+    hrate=$(awk -v e="$ev" -v t="$th" 'BEGIN{printf "%.0f", e / t}')
+    bench_put "$name" heaptrack events_per_s "$hrate" events/s "$R" "$ev events in $th s under heaptrack"
+    bench_put "$name" heaptrack slowdown "$hslow" x "$R" "wall $th s vs $tp s unrecorded"
+    hslow="${hslow}x"
+  else
+    hslow=$htnote
+  fi
+  echo "$work $iters $ev $tp $rate $slow" >> "$W/sweep.data"
+  awk -v w="$work" -v n="$iters" -v e="$ev" -v t="$tp" -v r="$rate" -v s="$slow" -v h="$hslow" \
+    'BEGIN{printf "| %s | %s | %s | %.3f s | %.1f | %sx | %s |\n", w, n, e, t, r / 1e6, s, h}' >> "$W/sweep.rows"
+}
+
+# The line under the sweep table: the highest measured rate at which
+# hak record stayed <= 1.5x, and the next higher rate measured.
+sweep_verdict() {
+  sort -k5,5g "$W/sweep.data" | awk '
+    { rate[NR] = $5; slow[NR] = $6; work[NR] = $1 }
+    END {
+      best = 0
+      for (i = 1; i <= NR; i++) if (slow[i] <= 1.5) best = i
+      if (!best) { print "hak record stayed <= 1.5x at: none of the measured rates (lowest: " sprintf("%.1f", rate[1] / 1e6) "M events/s, " slow[1] "x)."; exit }
+      printf "hak record stayed <= 1.5x up to %.1fM events/s (WORK %s, %sx)", rate[best] / 1e6, work[best], slow[best]
+      if (best < NR) printf "; the next higher rate measured, %.1fM events/s (WORK %s), was %sx", rate[best + 1] / 1e6, work[best + 1], slow[best + 1]
+      else printf "; that is the highest rate measured"
+      print "."
+    }'
 }
 
 : > "$W/rows"
 bench_one random_mixed "$RM" "$ITERS"
 if [[ -n $PY && -x $PY ]]; then bench_one python3 "$PY" -c "$PYSCRIPT"; fi
+: > "$W/sweep.rows"; : > "$W/sweep.data"
+sweep_start=$SECONDS
+for pt in $SWEEP; do sweep_point "${pt%%:*}" "${pt#*:}" || break; done
+# the fixed cost in every recorded run above: start-up and exit of a program
+# that does nothing (/bin/true), beyond its unrecorded wall time
+fix_p=() fix_r=() fix_h=()
+TRUE=$(type -P true)
+for ((i = 0; i < R; i++)); do
+  x=$(run_t plain "$TRUE") && fix_p+=("$x")
+  x=$(run_t rec hak record -q -o "$W/true.hkt" -- "$TRUE") && fix_r+=("$x")
+  if (( have_ht )); then x=$(run_t ht heaptrack -o "$W/true.ht" "$TRUE") && fix_h+=("$x"); rm -f "$W/true.ht"*; fi
+done
+fixed_ms() { awk -v a="$(median "$@")" -v b="$(median "${fix_p[@]}")" 'BEGIN{printf "%.0f", (a - b) * 1e3}'; }
+FIX_REC=n/a FIX_HT=n/a
+if (( ${#fix_p[@]} )); then
+  (( ${#fix_r[@]} )) && FIX_REC="$(fixed_ms "${fix_r[@]}") ms"
+  (( ${#fix_h[@]} )) && FIX_HT="$(fixed_ms "${fix_h[@]}") ms"
+fi
+echo "bench recorder: allocation-rate sweep took $((SECONDS - sweep_start)) s" >&2
 
 {
   echo "## recorder (hak record vs heaptrack)"
@@ -106,5 +217,29 @@ if [[ -n $PY && -x $PY ]]; then bench_one python3 "$PY" -c "$PYSCRIPT"; fi
   echo "| program | events | unrecorded | hak record | hak record, hot path only | heaptrack | B/event hak | B/event heaptrack | extra RSS hak | extra RSS heaptrack |"
   echo "|---|---|---|---|---|---|---|---|---|---|"
   cat "$W/rows"
+  if [[ -s $W/sweep.data ]]; then
+    echo
+    echo "### hak record slowdown by allocation rate"
+    echo
+    echo "Recording costs a fixed amount per event (in the program's thread, and on"
+    echo "the writer thread that encodes and compresses, which the program waits for"
+    echo "when it falls behind), so the slowdown depends on how fast the program"
+    echo "allocates.  This sweep runs random_mixed with WORK rounds of its own work"
+    echo "(dependent xorshift rounds) after every malloc, iterations scaled so each"
+    echo "unrecorded run takes ~0.15 s; events/s = events of our trace / unrecorded"
+    echo "wall time; slowdown = wall time under hak record -q (default settings) or"
+    echo "heaptrack / unrecorded.  Medians of $R rounds, unrecorded twice per round;"
+    echo "wall clock from bash's EPOCHREALTIME.  Each recorded run includes the"
+    echo "tool's fixed start-up and exit cost, measured on true(1): hak record"
+    echo "$FIX_REC, heaptrack $FIX_HT (at 0.15 s a run, 15 ms is 0.1x).  heaptrack is skipped"
+    echo "where a run would take more than ${HT_MAX} s (estimated from its cost per"
+    echo "event on the random_mixed row above, which is this program at WORK 0)."
+    echo
+    echo "| WORK | iterations | events | unrecorded | events/s unrecorded (M) | hak record | heaptrack |"
+    echo "|---|---|---|---|---|---|---|"
+    cat "$W/sweep.rows"
+    echo
+    sweep_verdict
+  fi
 } > "$out"
 cat "$out"

@@ -36,3 +36,4 @@ $(BUILD)/bench/random_mixed: recorder/bench/random_mixed.c | deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $< -lpthread
 BENCH_DEPS += $(BUILD)/bench/random_mixed $(LIB)/libhakrec.so
+CHECK_DEPS += $(BUILD)/bench/random_mixed   # recorder/tests/random_mixed.sh
