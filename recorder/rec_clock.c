@@ -6,8 +6,17 @@
  * samples around its seq and is interpolated linearly.  Accuracy: the
  * sampling interval (~1 ms, more while the writer is starved of CPU); the
  * times are monotonic in seq, so they agree with the global order exactly.
- * When seq did not move between samples the last sample's time is moved
- * forward, so a burst after an idle period is placed at its start.
+ * When seq did not move between samples a second sample with the same seq
+ * marks the latest time seen (and is moved forward while seq stays), so a
+ * burst after an idle period is placed at its start.
+ *
+ * Only the writer thread takes samples; encoder threads read them (the
+ * recorder's helper encoder, rec_jobs.c).  A segment between two samples
+ * never changes once its end sample exists and is not the moving
+ * duplicate, and the writer samples before it hands a block to the
+ * encoders: so every event of a queued block has the same time whichever
+ * encoder converts it, and when, and times stay monotonic in seq across
+ * blocks converted in parallel.
  *
  * Exact mode (resolution < 1 ms):
  * The hot path reads the TSC (rdtsc, ~7 ns) when the CPU has an invariant
@@ -30,7 +39,7 @@ static unsigned __int128 num;   /* ns = (raw - raw0) * num >> 32 */
 #define NSAMPLES 16384u            /* ~16 s of 1 ms samples */
 typedef struct clk_sample { uint64_t seq, ns; } clk_sample;
 static clk_sample samples[NSAMPLES];
-static uint64_t nsamples;          /* total taken; ring index = i % NSAMPLES */
+static _Atomic uint64_t nsamples;  /* total taken; ring index = i % NSAMPLES */
 
 uint64_t rec_clock_now_ns(void)
 {
@@ -42,15 +51,17 @@ void rec_clock_sample(void)
 {
     uint64_t seq = atomic_load(&rec_g.seq);
     uint64_t ns = rec_clock_now_ns();
-    if (nsamples) {
-        clk_sample *last = &samples[(nsamples - 1) % NSAMPLES];
-        if (last->seq == seq) {
-            last->ns = ns;
+    uint64_t n = atomic_load_explicit(&nsamples, memory_order_relaxed);
+    if (n >= 2) {
+        clk_sample *last = &samples[(n - 1) % NSAMPLES];
+        if (last->seq == seq && samples[(n - 2) % NSAMPLES].seq == seq) {
+            /* the moving duplicate: no segment ends at it */
+            __atomic_store_n(&last->ns, ns, __ATOMIC_RELAXED);
             return;
         }
     }
-    samples[nsamples % NSAMPLES] = (clk_sample){seq, ns};
-    nsamples++;
+    samples[n % NSAMPLES] = (clk_sample){seq, ns};
+    atomic_store_explicit(&nsamples, n + 1, memory_order_release);
 }
 
 /* The stretch of the sample line that contains seq, as a fixed-point slope
@@ -58,35 +69,39 @@ void rec_clock_sample(void)
  * lookup per segment they cross). */
 void rec_clock_seg_find(uint64_t seq, uint64_t *cursor, rec_clock_seg *sg)
 {
-    if (!nsamples) {
+    const uint64_t n = atomic_load_explicit(&nsamples, memory_order_acquire);
+    if (!n) {
         *sg = (rec_clock_seg){0, UINT64_MAX, 0, 0};
         return;
     }
-    uint64_t oldest = nsamples > NSAMPLES ? nsamples - NSAMPLES : 0;
+    uint64_t oldest = n > NSAMPLES ? n - NSAMPLES : 0;
     uint64_t i = *cursor;
-    if (i < oldest || i >= nsamples)
+    if (i < oldest || i >= n)
         i = oldest;
     if (samples[i % NSAMPLES].seq > seq) {      /* cursor ahead: restart */
         i = oldest;
         if (samples[i % NSAMPLES].seq > seq) {  /* older than the history */
             *cursor = i;
-            *sg = (rec_clock_seg){0, samples[i % NSAMPLES].seq, samples[i % NSAMPLES].ns, 0};
+            *sg = (rec_clock_seg){0, samples[i % NSAMPLES].seq,
+                                  __atomic_load_n(&samples[i % NSAMPLES].ns, __ATOMIC_RELAXED), 0};
             return;
         }
     }
-    while (i + 1 < nsamples && samples[(i + 1) % NSAMPLES].seq <= seq)
+    while (i + 1 < n && samples[(i + 1) % NSAMPLES].seq <= seq)
         i++;
     *cursor = i;
     const clk_sample *a = &samples[i % NSAMPLES];
-    if (i + 1 >= nsamples) {                     /* after the last sample */
-        *sg = (rec_clock_seg){a->seq, UINT64_MAX, a->ns, 0};
+    uint64_t a_ns = __atomic_load_n(&a->ns, __ATOMIC_RELAXED);
+    if (i + 1 >= n) {                            /* after the last sample */
+        *sg = (rec_clock_seg){a->seq, UINT64_MAX, a_ns, 0};
         return;
     }
     const clk_sample *b = &samples[(i + 1) % NSAMPLES];
+    uint64_t b_ns = __atomic_load_n(&b->ns, __ATOMIC_RELAXED);
     sg->seq0 = a->seq;
     sg->seq1 = b->seq;
-    sg->ns0 = a->ns;
-    sg->slope = (uint64_t)(((unsigned __int128)(b->ns - a->ns) << 24) / (b->seq - a->seq));
+    sg->ns0 = a_ns;
+    sg->slope = (uint64_t)(((unsigned __int128)(b_ns - a_ns) << 24) / (b->seq - a->seq));
 }
 
 uint64_t rec_clock_mono(void)
@@ -108,7 +123,7 @@ void rec_clock_init(void)
     mono0 = rec_clock_mono();
     raw0 = rec_clock_raw();
     calibrated = 0;
-    nsamples = 0;
+    atomic_store(&nsamples, 0);
     rec_clock_sample();      /* (seq now, 0): the start of the time line */
 }
 
@@ -140,6 +155,6 @@ void rec_clock_rebase(void)
         mono0 = m;
         raw0 = r;
     }
-    nsamples = 0;
+    atomic_store(&nsamples, 0);
     rec_clock_sample();
 }

@@ -85,6 +85,7 @@ void rec_config_load(rec_config *c)
     c->mmap = env_bool("HAKREC_MMAP", 0);
     c->follow = env_bool("HAKREC_FOLLOW", 1);
     c->quiet = env_bool("HAKREC_QUIET", 0);
+    c->verbose = env_bool("HAKREC_VERBOSE", 0);
     c->ts_unit_ns = REC_DEFAULT_TS_UNIT;
     const char *t = getenv("HAKREC_TS_RESOLUTION");
     if (t && *t && rec_parse_ts_resolution(t, &c->ts_unit_ns) != 0)
@@ -94,6 +95,8 @@ void rec_config_load(rec_config *c)
         c->level = 0;
     c->discard = env_bool("HAKREC_DISCARD", 0);
     c->membarrier = env_bool("HAKREC_MEMBARRIER", 1);
+    const char *e = getenv("HAKREC_ENCODERS");
+    c->encoders = e && !strcmp(e, "1") ? 1 : 2;
     const char *p = getenv("HAKREC_TOP_PID");
     c->top_pid = p ? (pid_t)atol(p) : 0;
 }

@@ -52,6 +52,8 @@ typedef struct rec_config {
     int      level;          /* zstd level 1..19, 0 = auto (HAKREC_ZSTD_LEVEL) */
     int      discard;        /* benchmarking aid: drop events in the writer (HAKREC_DISCARD) */
     int      membarrier;     /* 0: always take seq with fetch_add (HAKREC_MEMBARRIER) */
+    int      encoders;       /* 1 or 2 threads encoding chunks (HAKREC_ENCODERS) */
+    int      verbose;        /* a summary line per process at the end (HAKREC_VERBOSE) */
     pid_t    top_pid;        /* HAKREC_TOP_PID: pid of the first recorded image */
 } rec_config;
 
@@ -110,8 +112,8 @@ typedef struct rec_thread {
     _Atomic int exiting;          /* its pthread key destructor ran */
     int dead;                     /* writer: exit event written, record unused */
     rec_block *seen;              /* writer: cur at the previous partial flush */
-    uint64_t last_ts;             /* writer: last converted ts (monotonic clamp) */
-    uint64_t ts_cursor;           /* writer: clock sample index for this thread */
+    uint64_t last_ts;             /* encoder, exact-ts mode: last ts (monotonic clamp) */
+    uint64_t ts_cursor;           /* encoders: clock sample hint (relaxed atomics) */
     uintptr_t last_key;           /* owner: last call-site key and its site */
     uint32_t last_site;
     uintptr_t stack_lo, stack_top;  /* this thread's stack, for rec_site */
@@ -283,6 +285,32 @@ REC_HIDDEN void rec_note(const char *fmt, ...) __attribute__((format(printf, 1, 
 REC_HIDDEN void rec_atfork_prepare(void);
 REC_HIDDEN void rec_atfork_parent(void);
 REC_HIDDEN void rec_atfork_child(void);
+
+/* ---- encoding jobs (rec_jobs.c) ------------------------------------------ */
+
+/* Records for the encoders: a run of one thread's slots (block: a full
+ * block, returned to the pool once encoded) or the thread's exit event. */
+typedef struct rec_job {
+    struct rec_job *next;
+    uint64_t ticket;                  /* queue order = order in the file */
+    rec_thread *th;
+    rec_block *block;
+    const rec_slot *s;
+    uint32_t n;
+    int exit_event;                   /* then th is freed once written */
+    uint64_t exit_seq, exit_ts;
+} rec_job;
+
+REC_HIDDEN void rec_jobs_start(hak_trace_writer *tw);
+REC_HIDDEN void rec_jobs_set_level(int level);
+REC_HIDDEN void rec_jobs_add(rec_job *j);          /* writer thread; j from malloc */
+/* Writer thread: encodes queued jobs until none is left to take; with
+ * wait_all also until every job was written.  -1 once a write failed. */
+REC_HIDDEN int rec_jobs_run(int wait_all);
+REC_HIDDEN uint64_t rec_jobs_behind(void);         /* jobs queued or in flight */
+REC_HIDDEN uint64_t rec_jobs_helped(void);         /* jobs the helper encoded */
+REC_HIDDEN void rec_jobs_stop(void);               /* all written, helper joined */
+REC_HIDDEN void rec_jobs_atfork_child(void);
 
 /* ---- real functions (rec_interpose.c) -------------------------------------- */
 

@@ -11,9 +11,9 @@
  * The writer wakes when a block is handed off or every 10 ms.  Each pass
  * collects, per thread under th->mu, the full blocks and (every 90 ms, for
  * threads that did not fill a block since the last time) the published
- * part of the current block, then writes them outside the locks: new sites
- * first, then the events, so a trace cut off at any point never refers to a
- * site it does not contain.  RSS is sampled every 20 ms.  Any write error
+ * part of the current block, then, outside the locks, writes the new sites
+ * and queues the records for the encoders (rec_jobs.c), so a trace cut off
+ * at any point never refers to a site it does not contain.  RSS is sampled every 20 ms.  Any write error
  * stops recording for good with one line on stderr; what was written stays
  * a readable trace. */
 #include "rec_internal.h"
@@ -177,8 +177,10 @@ static void build_meta(hak_trace_meta *m, char **argv_store, size_t argv_max)
 /* Writer thread: a write failed.  Stop recording; keep the file readable. */
 static void writer_failed(void)
 {
+    rec_jobs_stop();                  /* queued jobs give their blocks back */
+    const char *why = tw ? hak_tw_error(tw) : "";
     rec_fail("cannot write trace %s: %s; recording stopped (trace so far is readable)",
-             rec_g.path, tw ? hak_tw_error(tw) : "?");
+             rec_g.path, *why ? why : "out of memory");
     atomic_store(&rec_g.state, REC_OFF);
     pthread_mutex_lock(&rec_g.pool_mu);
     rec_g.closed = 1;
@@ -191,121 +193,7 @@ static void writer_failed(void)
     }
 }
 
-/* ---- converting and writing ------------------------------------------------ */
-
-/* Event time of seq (default mode) or of a raw clock reading (exact mode),
- * clamped to be monotonic per thread (*last).  sg caches the clock segment
- * of the previous call (rec_clock.c). */
-static inline uint64_t event_time(rec_thread *th, uint64_t seq, uint64_t raw,
-                                  rec_clock_seg *sg, uint64_t *last)
-{
-    uint64_t ts;
-    if (REC_UNLIKELY(rec_g.exact_ts)) {
-        ts = rec_clock_to_ns(raw);
-    } else {
-        if (REC_UNLIKELY(seq < sg->seq0 || seq >= sg->seq1))
-            rec_clock_seg_find(seq, &th->ts_cursor, sg);
-        ts = rec_clock_seg_ns(sg, seq);
-    }
-    if (ts > *last)
-        *last = ts;
-    return *last;
-}
-
-/* Writes events [0, n) (n <= one chunk) of thread th. */
-static int put_events(rec_thread *th, hak_event *ev, uint32_t n)
-{
-    return tw ? hak_tw_events(tw, th->tid, ev, n) : -1;
-}
-
-/* The compact records (rec_internal.h) of a run of slots, expanded into
- * hak_events with their times for the trace writer a piece at a time (a
- * hak_tw_source): the piece stays in the writer's cache while the encoder
- * reads it back, where a whole block's hak_events (4.5 MiB) would not. */
-#define PIECE_EVENTS 4096            /* 288 KiB: in L2 (1024 or 16384 were slower) */
-#define PREFETCH_SLOTS 128           /* how far ahead expanding reads (4 KiB) */
-static hak_event piece[PIECE_EVENTS];   /* writer thread only */
-
-typedef struct slot_source {
-    rec_thread *th;
-    const rec_slot *s;
-    uint32_t n, i;                   /* slots, the next one to expand */
-    uint64_t last;                   /* monotonic clamp of the times (th->last_ts) */
-    rec_clock_seg sg;                /* clock segment of the previous event */
-} slot_source;
-
-static void slots_rewind(void *ctx)
-{
-    slot_source *q = ctx;
-    q->i = 0;
-    q->last = q->th->last_ts;
-    q->sg = (rec_clock_seg){0, 0, 0, 0};   /* empty: found on first use */
-}
-
-/* Expands the next records, up to a piece of events. */
-static const hak_event *slots_next(void *ctx, size_t *count)
-{
-    slot_source *q = ctx;
-    const rec_slot *s = q->s;
-    const uint32_t tid = q->th->tid;
-    uint32_t i = q->i, k = 0;
-    for (; i < q->n && k < PIECE_EVENTS; i++, k++) {
-        const rec_rec *r = &s[i].r;
-        hak_event *v = &piece[k];
-        /* The records were written by a program thread, usually on the
-         * other core: without asking ahead, this loop mostly waits for
-         * them (~5 ns per event, 3 with).  Past the block's end is
-         * harmless: a prefetch never faults. */
-        __builtin_prefetch((const void *)((uintptr_t)r + PREFETCH_SLOTS * sizeof *s));
-        unsigned op = r->op;
-        uint64_t in = 0, out = 0, nmemb = 0, align = 0, raw = 0;
-        int32_t err = 0;
-        if (rec_op_returns_ptr(op))
-            out = r->ptr;
-        else
-            in = r->ptr;
-        if (r->ext) {
-            const rec_ext *x = &s[++i].x;
-            if (rec_op_returns_ptr(op))
-                in = x->in_ptr;
-            if (op == HAK_OP_CALLOC || op == HAK_OP_REALLOCARRAY || op == HAK_OP_MREMAP)
-                nmemb = x->aux;
-            else if (op != HAK_OP_REALLOC)
-                align = x->aux;
-            raw = x->ts_raw;
-            err = x->err;
-        }
-        v->seq = r->seq;
-        v->ts_ns = event_time(q->th, r->seq, raw, &q->sg, &q->last);
-        v->size = r->size;
-        v->nmemb = nmemb;
-        v->align = align;
-        v->in_ptr = in;
-        v->out_ptr = out;
-        v->tid = tid;
-        v->site = r->site;
-        v->err = err;
-        v->op = (uint8_t)op;
-    }
-    q->i = i;
-    *count = k;
-    return piece;
-}
-
-/* Writes the records in slots [0, n) (one block at most) as one chunk. */
-static int put_slots(rec_thread *th, const rec_slot *s, uint32_t n)
-{
-    if (REC_UNLIKELY(rec_g.cfg.discard) || n == 0)
-        return 0;       /* measuring the hot path alone: nothing is written */
-    if (!tw)
-        return -1;
-    slot_source q = {.th = th, .s = s, .n = n};
-    slots_rewind(&q);
-    hak_tw_source src = {slots_next, slots_rewind, &q};
-    int rc = hak_tw_events_from(tw, th->tid, &src);
-    th->last_ts = q.last;
-    return rc;
-}
+/* ---- collecting ----------------------------------------------------------- */
 
 typedef struct work {
     rec_thread *th;
@@ -387,43 +275,65 @@ static int emit_sites(void)
     return hak_tw_flush(tw);
 }
 
-static int write_works(size_t nw)
+static rec_job *job_new(rec_thread *th)
 {
+    rec_job *j = calloc(1, sizeof *j);   /* unrecorded: busy */
+    if (j)
+        j->th = th;
+    return j;
+}
+
+/* Queues the collected records for the encoders (rec_jobs.c), each
+ * thread's in seq order: full blocks, the partial block, the exit event.
+ * -1 when out of memory (the blocks of the failed job go back unwritten). */
+static int queue_works(size_t nw)
+{
+    int rc = 0;
     for (size_t i = 0; i < nw; i++) {
         work *w = &works[i];
         rec_thread *th = w->th;
         for (rec_block *b = w->fifo, *next; b; b = next) {
             next = b->next;
-            uint32_t n = atomic_load_explicit(&b->n, memory_order_acquire);
-            int rc = put_slots(th, b->slots + b->taken, n - b->taken);
-            rec_pool_put(b);
-            if (rc != 0) {
-                for (b = next; b; b = next) {   /* keep the pool whole */
-                    next = b->next;
-                    rec_pool_put(b);
-                }
-                return -1;
+            rec_job *j = rc ? NULL : job_new(th);
+            if (!j) {
+                rec_pool_put(b);
+                rc = -1;
+                continue;
             }
+            uint32_t n = atomic_load_explicit(&b->n, memory_order_acquire);
+            j->block = b;
+            j->s = b->slots + b->taken;
+            j->n = n - b->taken;
+            rec_jobs_add(j);
         }
-        if (w->part && w->to > w->from &&
-            put_slots(th, w->part->slots + w->from, w->to - w->from) != 0)
-            return -1;
-        if (w->exited) {
-            hak_event r;
-            memset(&r, 0, sizeof r);
-            r.seq = atomic_fetch_add(&rec_g.seq, 1);
-            r.op = HAK_OP_THREAD_EXIT;
-            r.tid = th->tid;
-            rec_clock_seg sg = {0, 0, 0, 0};
-            r.ts_ns = event_time(th, r.seq, rec_g.exact_ts ? rec_clock_raw() : 0, &sg,
-                                 &th->last_ts);
-            if (!rec_g.cfg.discard && put_events(th, &r, 1) != 0)
+        if (!rc && w->part && w->to > w->from) {
+            rec_job *j = job_new(th);
+            if (!j)
                 return -1;
-            rec_pool_put(th->cur);
-            munmap(th, sizeof *th);
+            j->s = w->part->slots + w->from;
+            j->n = w->to - w->from;
+            rec_jobs_add(j);
+        }
+        if (!rc && w->exited) {
+            rec_job *j = job_new(th);
+            if (!j)
+                return -1;
+            j->exit_event = 1;
+            /* after the pass's clock sample: placed at the last sample, no
+             * earlier than the thread's other events */
+            j->exit_seq = atomic_fetch_add(&rec_g.seq, 1);
+            if (rec_g.exact_ts) {
+                j->exit_ts = rec_clock_to_ns(rec_clock_raw());   /* clamped when encoded */
+            } else {
+                uint64_t cursor = 0;
+                rec_clock_seg sg;
+                rec_clock_seg_find(j->exit_seq, &cursor, &sg);
+                j->exit_ts = rec_clock_seg_ns(&sg, j->exit_seq);
+            }
+            rec_jobs_add(j);
         }
     }
-    return 0;
+    return rc;
 }
 
 static void rss_sample(void)
@@ -479,8 +389,10 @@ static uint64_t thread_cpu_ns(void)
 
 static void level_set(int step)
 {
-    if (step != level_step && hak_tw_set_level(tw, level_ladder[step]) == 0)
+    if (step != level_step && hak_tw_set_level(tw, level_ladder[step]) == 0) {
         level_step = step;
+        rec_jobs_set_level(level_ladder[step]);
+    }
 }
 
 /* Before writing a pass with `full` full blocks queued. */
@@ -511,12 +423,17 @@ static void level_adapt(size_t full, uint64_t now)
 static int pass(int partials, int final)
 {
     size_t nw = collect(partials, final);
-    size_t full = 0;
+    size_t full = rec_jobs_behind();
     for (size_t i = 0; i < nw; i++)
         for (rec_block *b = works[i].fifo; b; b = b->next)
             full++;
     level_adapt(full, hak_mono_ns());
-    if (emit_sites() != 0 || write_works(nw) != 0)
+    /* The encoders may run the jobs at once: first the sites their records
+     * name, and a clock sample above their seqs (rec_clock.c). */
+    rec_clock_sample();
+    if (emit_sites() != 0 || queue_works(nw) != 0)
+        return -1;
+    if (rec_jobs_run(final) != 0)
         return -1;
     /* Modules last: dl_iterate_phdr takes the loader's lock, and a program
      * thread inside dlopen may be waiting for the blocks just returned. */
@@ -565,7 +482,21 @@ static void *writer_main(void *arg)
         if (stop)
             break;
     }
+    uint64_t helped = rec_jobs_helped();
+    rec_jobs_stop();
     rss_sample();
+    if (rec_g.cfg.verbose) {
+        pthread_mutex_lock(&rec_g.pool_mu);
+        uint64_t waits = rec_g.backpressure_waits;
+        pthread_mutex_unlock(&rec_g.pool_mu);
+        uint64_t ev = hak_tw_nevents(tw), bytes = hak_tw_bytes(tw);
+        rec_note("%s: %llu events, %llu bytes so far (%.3f B/event); helper encoder: "
+                 "%llu chunks; program waited for a block %llu times; zstd level %d",
+                 rec_g.path, (unsigned long long)ev, (unsigned long long)bytes,
+                 ev ? (double)bytes / (double)ev : 0.0, (unsigned long long)helped,
+                 (unsigned long long)waits,
+                 rec_g.cfg.level ? rec_g.cfg.level : level_ladder[level_step]);
+    }
     if (rss_flush() != 0 || hak_tw_close(tw) != 0) {
         tw = NULL;
         rec_fail("cannot finish trace %s; recording stopped", rec_g.path);
@@ -607,11 +538,13 @@ int rec_writer_start(void)
         return -1;
     }
     tw_fd = fd;
+    rec_jobs_start(tw);
     level_step = 1;
     level_wall0 = hak_mono_ns();
     level_cpu0 = 0;                   /* the writer thread's clock starts at 0 */
     level_waits0 = rec_g.backpressure_waits;
     hak_tw_set_level(tw, rec_g.cfg.level ? rec_g.cfg.level : level_ladder[level_step]);
+    rec_jobs_set_level(rec_g.cfg.level ? rec_g.cfg.level : level_ladder[level_step]);
     if (statm_fd < 0)
         statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
     atomic_store(&stop_req, 0);
@@ -773,6 +706,7 @@ void rec_atfork_child(void)
     rec_stacks_atfork_child();
     rec_threads_atfork_child();
     rec_inflight_atfork_child();
+    rec_jobs_atfork_child();
     forked_from = rec_g.pid;
     rec_g.pid = getpid();
     /* The parent's writer and its file are the parent's: close our copy

@@ -51,12 +51,16 @@ static void usage(FILE *out)
 "                        (default): high while the recorder keeps up easily\n"
 "                        (smaller traces of slowly allocating programs),\n"
 "                        down to 1 when it is busy\n"
+"  -v, --verbose         one line per recorded process at its end: events,\n"
+"                        trace bytes, chunks encoded by the helper encoder,\n"
+"                        waits of the program for a free block, zstd level\n"
 "  -q, --quiet           no notes on stderr from hak record or the recorder\n"
 "  -h, --help            this help\n"
 "\n"
 "The same settings apply when libhakrec.so is preloaded by hand, through\n"
 "HAKREC_OUTPUT, HAKREC_STACKS, HAKREC_STACKS_EXACT, HAKREC_MMAP,\n"
-"HAKREC_FOLLOW, HAKREC_TS_RESOLUTION, HAKREC_ZSTD_LEVEL and HAKREC_QUIET\n"
+"HAKREC_FOLLOW, HAKREC_TS_RESOLUTION, HAKREC_ZSTD_LEVEL, HAKREC_QUIET and\n"
+"HAKREC_VERBOSE; HAKREC_ENCODERS=1 keeps chunk encoding on one thread\n"
 "(recorder/README.md).\n"
 "\n"
 "example:\n"
@@ -117,15 +121,16 @@ int cmd_record(int argc, char **argv)
         {"ts-resolution", required_argument, 0, 't'},
         {"zstd-level", required_argument, 0, 'z'},
         {"quiet", no_argument, 0, 'q'},
+        {"verbose", no_argument, 0, 'v'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     const char *output = NULL, *stacks = NULL, *tsres = NULL, *level = NULL;
-    int exact = 0, mmap_ = 0, nofollow = 0, quiet = 0, c;
+    int exact = 0, mmap_ = 0, nofollow = 0, quiet = 0, verbose = 0, c;
     optind = 1;
     opterr = 0; /* one-line errors: hak_cmd_bad_option */
     /* '+': stop at the first non-option, the program to run. */
-    while ((c = getopt_long(argc, argv, "+o:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+o:qvh", opts, NULL)) != -1) {
         switch (c) {
         case 'o': output = optarg; break;
         case 's': stacks = optarg; break;
@@ -135,6 +140,7 @@ int cmd_record(int argc, char **argv)
         case 't': tsres = optarg; break;
         case 'z': level = optarg; break;
         case 'q': quiet = 1; break;
+        case 'v': verbose = 1; break;
         case 'h': usage(stdout); return 0;
         default:
             return hak_cmd_bad_option(CMD, argc, argv);
@@ -212,6 +218,7 @@ int cmd_record(int argc, char **argv)
     setenv("HAKREC_FOLLOW", nofollow ? "0" : "1", 1);
     if (tsres) setenv("HAKREC_TS_RESOLUTION", tsres, 1); else unsetenv("HAKREC_TS_RESOLUTION");
     if (quiet) setenv("HAKREC_QUIET", "1", 1); else unsetenv("HAKREC_QUIET");
+    if (verbose) setenv("HAKREC_VERBOSE", "1", 1); else unsetenv("HAKREC_VERBOSE");
     if (level) setenv("HAKREC_ZSTD_LEVEL", level, 1); else unsetenv("HAKREC_ZSTD_LEVEL");
     unsetenv("HAKREC_TOP_PID");
 

@@ -156,6 +156,23 @@ int hak_tw_set_level(hak_trace_writer *w, int level);
 /* Events written so far. */
 uint64_t hak_tw_nevents(const hak_trace_writer *w);
 
+/* Chunk encoders of their own, so several threads can encode event chunks
+ * of one writer at once: each thread encodes into its own hak_tw_enc (no
+ * lock taken) and appends the finished chunk with hak_tw_enc_put, in the
+ * order the caller wants the chunks in the file (per thread index, chunks
+ * must be appended in seq order).  An encoder is used by one thread at a
+ * time and holds at most one chunk. */
+typedef struct hak_tw_enc hak_tw_enc;
+hak_tw_enc *hak_tw_enc_new(hak_trace_writer *w);   /* w's level and time unit */
+void hak_tw_enc_free(hak_tw_enc *e);
+int hak_tw_enc_set_level(hak_tw_enc *e, int level);
+/* Encodes src's events (as hak_tw_events_from) into e, replacing a chunk
+ * not put; none: e holds no chunk.  0, or -1 with hak_tw_enc_error(e). */
+int hak_tw_enc_events(hak_tw_enc *e, uint32_t tid, const hak_tw_source *src);
+const char *hak_tw_enc_error(const hak_tw_enc *e);
+/* Appends e's chunk (if any) to w's file; 0, or -1 with hak_tw_error(w). */
+int hak_tw_enc_put(hak_trace_writer *w, hak_tw_enc *e);
+
 /* ---- Reader ----------------------------------------------------------- */
 
 typedef struct hak_trace_reader hak_trace_reader;

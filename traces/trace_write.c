@@ -7,6 +7,12 @@
  * reaches TF_SIDE_RAW bytes, on hak_tw_flush and on close.  After the first
  * write error every call fails with the same reason; what was written before
  * stays readable.
+ *
+ * A hak_tw_enc is one chunk encoder (pointer model, zstd context, output
+ * buffer).  The writer has one of its own, used under the mutex; callers
+ * that want several threads encoding chunks of one file at once give each
+ * thread its own hak_tw_enc, encode outside the mutex and append the
+ * finished chunks with hak_tw_enc_put in the order they choose.
  */
 #include "trace.h"
 #include "trace_codec.h"
@@ -30,18 +36,26 @@ typedef struct side {            /* a buffered side-record chunk */
     uint64_t prev;               /* delta state (ips, timestamps) */
 } side;
 
-struct hak_trace_writer {
-    int fd;
-    pthread_mutex_t mu;
+struct hak_tw_enc {
     ZSTD_CCtx *cctx;
     int level;
     uint32_t ts_unit;
-    uint64_t bytes, nevents, nchunks;
-    int failed;
-    char err[256];
     tc_enc *enc;
     uint8_t *out;                /* chunk header + stored payload */
     size_t out_cap;
+    const uint8_t *chunk;        /* encoded chunk (inside out) not yet put */
+    size_t chunk_len;
+    uint32_t chunk_events;
+    char err[256];
+};
+
+struct hak_trace_writer {
+    int fd;
+    pthread_mutex_t mu;
+    uint64_t bytes, nevents, nchunks;
+    int failed;
+    char err[256];
+    hak_tw_enc own;              /* under mu: events, side records, END */
     side sites, modules, rss;
 };
 
@@ -96,10 +110,11 @@ static int put_chunk(hak_trace_writer *w, unsigned kind, uint32_t tid,
 {
     if (w->failed)
         return -1;
-    if (grow(&w->out, &w->out_cap, TF_CHUNK_HDR + ZSTD_compressBound(len)))
+    hak_tw_enc *e = &w->own;
+    if (grow(&e->out, &e->out_cap, TF_CHUNK_HDR + ZSTD_compressBound(len)))
         return fail(w, "out of memory");
-    uint8_t *pay = w->out + TF_CHUNK_HDR;
-    size_t clen = len ? ZSTD_compress2(w->cctx, pay, w->out_cap - TF_CHUNK_HDR, raw, len) : 0;
+    uint8_t *pay = e->out + TF_CHUNK_HDR;
+    size_t clen = len ? ZSTD_compress2(e->cctx, pay, e->out_cap - TF_CHUNK_HDR, raw, len) : 0;
     tf_chunk_hdr h = {.kind = (uint8_t)kind, .tid = tid, .first_seq = first_seq,
                       .count = count, .raw_size = (uint32_t)len};
     if (len && !ZSTD_isError(clen) && clen < len) {
@@ -110,21 +125,21 @@ static int put_chunk(hak_trace_writer *w, unsigned kind, uint32_t tid,
         clen = len;
     }
     h.comp_size = (uint32_t)clen;
-    tf_hdr_pack(&h, w->out);
-    h.checksum = tf_chunk_csum(w->out, pay, (uint32_t)clen);
-    tf_hdr_pack(&h, w->out);
+    tf_hdr_pack(&h, e->out);
+    h.checksum = tf_chunk_csum(e->out, pay, (uint32_t)clen);
+    tf_hdr_pack(&h, e->out);
     w->nchunks++;
-    return write_all(w, w->out, TF_CHUNK_HDR + clen);
+    return write_all(w, e->out, TF_CHUNK_HDR + clen);
 }
 
 /* Compresses column src[0..len) to dst (room for ZSTD_compressBound(len))
  * as one zstd frame when that is smaller, else copies it; returns the
  * stored length. */
-static size_t put_column(hak_trace_writer *w, uint8_t *dst, const uint8_t *src, size_t len)
+static size_t put_column(hak_tw_enc *e, uint8_t *dst, const uint8_t *src, size_t len)
 {
     size_t z = len, cap = ZSTD_compressBound(len);
     if (len >= 64)                 /* tiny columns: a frame header would outweigh any gain */
-        z = ZSTD_compress2(w->cctx, dst, cap, src, len);
+        z = ZSTD_compress2(e->cctx, dst, cap, src, len);
     if (ZSTD_isError(z) || z >= len) {
         memcpy(dst, src, len);
         z = len;
@@ -132,24 +147,27 @@ static size_t put_column(hak_trace_writer *w, uint8_t *dst, const uint8_t *src, 
     return z;
 }
 
-/* Encodes the events of src (one thread's, at most a chunk) as one chunk:
- * column directory, then each column as its own zstd frame (or stored when
- * that is not smaller), so each column gets entropy tables of its own.
- * first: index of src's first event in the caller's batch, for messages.
- * Caller holds mu. */
-static int put_events(hak_trace_writer *w, uint32_t tid, const hak_tw_source *src,
-                      size_t first)
+/* Encodes the events of src (one thread's, at most a chunk) as one chunk
+ * held in e (e->chunk, none when src is empty): column directory, then each
+ * column as its own zstd frame (or stored when that is not smaller), so
+ * each column gets entropy tables of its own.  first: index of src's first
+ * event in the caller's batch, for messages.  Returns 0; -2 when the
+ * events are refused (bad op, too many: nothing else is wrong); -1 when
+ * out of memory.  The reason is in e->err. */
+static int enc_events(hak_tw_enc *e, uint32_t tid, const hak_tw_source *src, size_t first)
 {
+    e->chunk = NULL;
+    e->chunk_len = 0;
+    e->chunk_events = 0;
     tc_cols cols;
     size_t bad;
     unsigned bad_op;
-    if (tc_encode_src(w->enc, src, w->ts_unit, &cols, &bad, &bad_op)) {
-        /* Refuses the chunk, not the writer. */
+    if (tc_encode_src(e->enc, src, e->ts_unit, &cols, &bad, &bad_op)) {
         if (bad == TF_CHUNK_EVENTS)
-            snprintf(w->err, sizeof w->err, "more than %u events for one chunk",
+            snprintf(e->err, sizeof e->err, "more than %u events for one chunk",
                      TF_CHUNK_EVENTS);
         else
-            snprintf(w->err, sizeof w->err, "event %zu: invalid op %u", first + bad, bad_op);
+            snprintf(e->err, sizeof e->err, "event %zu: invalid op %u", first + bad, bad_op);
         return -2;
     }
     if (!cols.n)
@@ -157,15 +175,17 @@ static int put_events(hak_trace_writer *w, uint32_t tid, const hak_tw_source *sr
     size_t need = TF_CHUNK_HDR + TC_DIR_MAX, raw_total = 0, stored[TC_NCOL];
     for (int k = 0; k < TC_NCOL; k++)
         need += ZSTD_compressBound(cols.len[k]);
-    if (grow(&w->out, &w->out_cap, need))
-        return fail(w, "out of memory");
+    if (grow(&e->out, &e->out_cap, need)) {
+        snprintf(e->err, sizeof e->err, "out of memory");
+        return -1;
+    }
     /* The columns go behind room for the header and the largest possible
      * directory; the directory and header are then put right in front of
      * them, so the chunk is contiguous without moving the columns. */
-    uint8_t *body = w->out + TF_CHUNK_HDR + TC_DIR_MAX, *o = body;
+    uint8_t *body = e->out + TF_CHUNK_HDR + TC_DIR_MAX, *o = body;
     for (int k = 0; k < TC_NCOL; k++) {
         raw_total += cols.len[k];
-        stored[k] = put_column(w, o, cols.p[k], cols.len[k]);
+        stored[k] = put_column(e, o, cols.p[k], cols.len[k]);
         o += stored[k];
     }
     uint8_t dir[TC_DIR_MAX];
@@ -179,9 +199,113 @@ static int put_events(hak_trace_writer *w, uint32_t tid, const hak_tw_source *sr
     tf_hdr_pack(&h, hdr);
     h.checksum = tf_chunk_csum(hdr, pay, (uint32_t)clen);
     tf_hdr_pack(&h, hdr);
+    e->chunk = hdr;
+    e->chunk_len = TF_CHUNK_HDR + clen;
+    e->chunk_events = (uint32_t)cols.n;
+    return 0;
+}
+
+/* Appends e's encoded chunk, if any.  Caller holds mu. */
+static int put_encoded(hak_trace_writer *w, hak_tw_enc *e)
+{
+    if (w->failed)
+        return -1;
+    if (!e->chunk)
+        return 0;
+    const uint8_t *c = e->chunk;
+    e->chunk = NULL;
     w->nchunks++;
-    w->nevents += cols.n;
-    return write_all(w, hdr, TF_CHUNK_HDR + clen);
+    w->nevents += e->chunk_events;
+    return write_all(w, c, e->chunk_len);
+}
+
+/* Encodes and appends src's events with the writer's own encoder.  Caller
+ * holds mu.  -2: refused (reason in w->err, the writer stays usable). */
+static int put_events(hak_trace_writer *w, uint32_t tid, const hak_tw_source *src,
+                      size_t first)
+{
+    int rc = enc_events(&w->own, tid, src, first);
+    if (rc == -2) {
+        snprintf(w->err, sizeof w->err, "%s", w->own.err);
+        return -2;
+    }
+    if (rc)
+        return fail(w, "%s", w->own.err);
+    return put_encoded(w, &w->own);
+}
+
+/* ---- encoders ---- */
+
+static int enc_init(hak_tw_enc *e, uint32_t ts_unit, int level)
+{
+    memset(e, 0, sizeof *e);
+    e->ts_unit = ts_unit;
+    if (!(e->cctx = ZSTD_createCCtx()) || !(e->enc = tc_enc_new()))
+        return -1;
+    return hak_tw_enc_set_level(e, level);
+}
+
+static void enc_fini(hak_tw_enc *e)
+{
+    ZSTD_freeCCtx(e->cctx);
+    tc_enc_free(e->enc);
+    free(e->out);
+    memset(e, 0, sizeof *e);
+}
+
+int hak_tw_enc_set_level(hak_tw_enc *e, int level)
+{
+    if (level < ZSTD_minCLevel() || level > ZSTD_maxCLevel())
+        return -1;
+    e->level = level;
+    ZSTD_CCtx_setParameter(e->cctx, ZSTD_c_compressionLevel, level);
+    ZSTD_CCtx_setParameter(e->cctx, ZSTD_c_contentSizeFlag, 1);
+    ZSTD_CCtx_setParameter(e->cctx, ZSTD_c_checksumFlag, 0);
+    return 0;
+}
+
+hak_tw_enc *hak_tw_enc_new(hak_trace_writer *w)
+{
+    hak_tw_enc *e = malloc(sizeof *e);
+    if (!e)
+        return NULL;
+    pthread_mutex_lock(&w->mu);
+    uint32_t unit = w->own.ts_unit;
+    int level = w->own.level;
+    pthread_mutex_unlock(&w->mu);
+    if (enc_init(e, unit, level)) {
+        enc_fini(e);
+        free(e);
+        return NULL;
+    }
+    return e;
+}
+
+void hak_tw_enc_free(hak_tw_enc *e)
+{
+    if (!e)
+        return;
+    enc_fini(e);
+    free(e);
+}
+
+int hak_tw_enc_events(hak_tw_enc *e, uint32_t tid, const hak_tw_source *src)
+{
+    if (tid >= TF_MAX_THREADS) {
+        snprintf(e->err, sizeof e->err, "thread index %u >= %u", tid, TF_MAX_THREADS);
+        return -1;
+    }
+    return enc_events(e, tid, src, 0) ? -1 : 0;
+}
+
+const char *hak_tw_enc_error(const hak_tw_enc *e) { return e->err; }
+
+int hak_tw_enc_put(hak_trace_writer *w, hak_tw_enc *e)
+{
+    pthread_mutex_lock(&w->mu);
+    int rc = put_encoded(w, e);
+    pthread_mutex_unlock(&w->mu);
+    return rc;
 }
 
 static int open_level(char *err, size_t errlen)
@@ -210,14 +334,13 @@ hak_trace_writer *hak_tw_open_fd(int fd, const hak_trace_meta *meta,
     hak_trace_writer *w = calloc(1, sizeof *w);
     size_t mlen = 0;
     uint8_t *m = tf_meta_encode(meta, &mlen);
-    if (!w || !m || !(w->cctx = ZSTD_createCCtx()) || !(w->enc = tc_enc_new())) {
+    if (!w || !m ||
+        enc_init(&w->own, meta && meta->ts_unit_ns ? meta->ts_unit_ns : 1, level)) {
         snprintf(err, errlen, "out of memory");
         goto bad;
     }
     w->fd = fd;
     pthread_mutex_init(&w->mu, NULL);
-    w->ts_unit = meta && meta->ts_unit_ns ? meta->ts_unit_ns : 1;
-    hak_tw_set_level(w, level);
 
     uint8_t *hdr = malloc(TF_FILE_FIXED + mlen + 4);
     if (!hdr) {
@@ -241,8 +364,7 @@ hak_trace_writer *hak_tw_open_fd(int fd, const hak_trace_meta *meta,
 bad:
     free(m);
     if (w) {
-        ZSTD_freeCCtx(w->cctx);
-        tc_enc_free(w->enc);
+        enc_fini(&w->own);
         free(w);
     }
     close(fd);
@@ -265,12 +387,9 @@ int hak_tw_set_level(hak_trace_writer *w, int level)
     if (level < ZSTD_minCLevel() || level > ZSTD_maxCLevel())
         return -1;
     pthread_mutex_lock(&w->mu);
-    w->level = level;
-    ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, level);
-    ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_contentSizeFlag, 1);
-    ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 0);
+    int rc = hak_tw_enc_set_level(&w->own, level);
     pthread_mutex_unlock(&w->mu);
-    return 0;
+    return rc;
 }
 
 _Static_assert(HAK_TW_CHUNK_EVENTS == TF_CHUNK_EVENTS, "trace.h's chunk size is the format's");
@@ -449,9 +568,7 @@ int hak_tw_close(hak_trace_writer *w)
     if (close(w->fd) && !rc)
         rc = -1;
     pthread_mutex_destroy(&w->mu);
-    ZSTD_freeCCtx(w->cctx);
-    tc_enc_free(w->enc);
-    free(w->out);
+    enc_fini(&w->own);
     free(w->sites.p);
     free(w->modules.p);
     free(w->rss.p);

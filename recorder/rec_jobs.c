@@ -1,0 +1,415 @@
+/* rec_jobs.c - turning collected records into trace chunks, on up to two
+ * encoder threads.
+ *
+ * The writer thread (rec_writer.c) collects the threads' records and queues
+ * them here as jobs: a full block, the published part of a current block,
+ * or a thread's exit event.  Each job gets a ticket in queue order.  An
+ * encoder takes the oldest job, expands the compact records into
+ * hak_events (with their times), encodes and compresses them into its own
+ * hak_tw_enc, returns the block to the pool, and then appends the chunk
+ * when every older ticket has been appended: so the file holds the chunks
+ * in queue order, which keeps each thread's chunks in seq order, and
+ * blocks go back to the program as soon as they are encoded.
+ *
+ * Encoders: the writer thread, and a helper thread started the first time
+ * the writer finds itself at least two jobs behind.  On an allocation-heavy
+ * program encoding is the recorder's bottleneck (about 10 ns per event),
+ * and a program thread waiting for a block leaves its core to the helper.
+ * The helper sleeps while the writer keeps up.  Exact-timestamp mode keeps
+ * one encoder: its raw clock conversion and monotonic clamp are per thread
+ * and sequential.
+ *
+ * Invariants:
+ * - Jobs are queued by the writer thread only, after it wrote the sites
+ *   the jobs' records refer to and took a clock sample above their seqs
+ *   (rec_clock.c: their times then do not depend on which encoder converts
+ *   them, or when).
+ * - q_mu guards the queue, the ticket counters and the helper's state; the
+ *   trace writer's own mutex serialises the appends.
+ * - A job's rec_thread stays mapped until its exit job, the thread's last,
+ *   was appended.
+ * - After a failed append no more chunks are written; the remaining jobs
+ *   still return their blocks. */
+#include "rec_internal.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+/* ---- expanding records --------------------------------------------------- */
+
+/* Expanded a piece at a time: the piece stays in the encoder's cache while
+ * it reads it back, where a whole block's hak_events (4.5 MiB) would not. */
+#define PIECE_EVENTS 4096            /* 288 KiB: in L2 (1024 or 16384 were slower) */
+#define PREFETCH_SLOTS 128           /* how far ahead expanding reads (4 KiB) */
+
+typedef struct encoder {
+    hak_tw_enc *enc;
+    hak_event *piece;                /* [PIECE_EVENTS] */
+    int level;
+} encoder;
+
+/* Event time of seq (default mode) or of a raw clock reading (exact mode),
+ * clamped to be monotonic (*last).  sg caches the clock segment of the
+ * previous call; cursor is the sample search hint. */
+static inline uint64_t event_time(uint64_t seq, uint64_t raw, rec_clock_seg *sg,
+                                  uint64_t *cursor, uint64_t *last)
+{
+    uint64_t ts;
+    if (REC_UNLIKELY(rec_g.exact_ts)) {
+        ts = rec_clock_to_ns(raw);
+    } else {
+        if (REC_UNLIKELY(seq < sg->seq0 || seq >= sg->seq1))
+            rec_clock_seg_find(seq, cursor, sg);
+        ts = rec_clock_seg_ns(sg, seq);
+    }
+    if (ts > *last)
+        *last = ts;
+    return *last;
+}
+
+/* The compact records of a run of slots as a hak_tw_source. */
+typedef struct slot_source {
+    encoder *e;
+    rec_thread *th;
+    const rec_slot *s;
+    uint32_t n, i;                   /* slots, the next one to expand */
+    uint64_t last;                   /* monotonic clamp of the times */
+    uint64_t last0;                  /* ... at the start */
+    uint64_t cursor;                 /* clock sample hint */
+    rec_clock_seg sg;                /* clock segment of the previous event */
+} slot_source;
+
+static void slots_rewind(void *ctx)
+{
+    slot_source *q = ctx;
+    q->i = 0;
+    q->last = q->last0;
+    q->sg = (rec_clock_seg){0, 0, 0, 0};   /* empty: found on first use */
+}
+
+/* Expands the next records, up to a piece of events. */
+static const hak_event *slots_next(void *ctx, size_t *count)
+{
+    slot_source *q = ctx;
+    const rec_slot *s = q->s;
+    hak_event *piece = q->e->piece;
+    const uint32_t tid = q->th->tid;
+    uint32_t i = q->i, k = 0;
+    for (; i < q->n && k < PIECE_EVENTS; i++, k++) {
+        const rec_rec *r = &s[i].r;
+        hak_event *v = &piece[k];
+        /* The records were written by a program thread, usually on the
+         * other core: without asking ahead, this loop mostly waits for
+         * them (~5 ns per event, 3 with).  Past the block's end is
+         * harmless: a prefetch never faults. */
+        __builtin_prefetch((const void *)((uintptr_t)r + PREFETCH_SLOTS * sizeof *s));
+        unsigned op = r->op;
+        uint64_t in = 0, out = 0, nmemb = 0, align = 0, raw = 0;
+        int32_t err = 0;
+        if (rec_op_returns_ptr(op))
+            out = r->ptr;
+        else
+            in = r->ptr;
+        if (r->ext) {
+            const rec_ext *x = &s[++i].x;
+            if (rec_op_returns_ptr(op))
+                in = x->in_ptr;
+            if (op == HAK_OP_CALLOC || op == HAK_OP_REALLOCARRAY || op == HAK_OP_MREMAP)
+                nmemb = x->aux;
+            else if (op != HAK_OP_REALLOC)
+                align = x->aux;
+            raw = x->ts_raw;
+            err = x->err;
+        }
+        v->seq = r->seq;
+        v->ts_ns = event_time(r->seq, raw, &q->sg, &q->cursor, &q->last);
+        v->size = r->size;
+        v->nmemb = nmemb;
+        v->align = align;
+        v->in_ptr = in;
+        v->out_ptr = out;
+        v->tid = tid;
+        v->site = r->site;
+        v->err = err;
+        v->op = (uint8_t)op;
+    }
+    q->i = i;
+    *count = k;
+    return piece;
+}
+
+/* One event (an exit) as a hak_tw_source. */
+typedef struct one_source { const hak_event *ev; int done; } one_source;
+static const hak_event *one_next(void *ctx, size_t *n)
+{
+    one_source *o = ctx;
+    *n = o->done ? 0 : 1;
+    o->done = 1;
+    return o->ev;
+}
+static void one_rewind(void *ctx) { ((one_source *)ctx)->done = 0; }
+
+/* ---- the queue ------------------------------------------------------------- */
+
+static pthread_mutex_t q_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t q_work = PTHREAD_COND_INITIALIZER;   /* helper: jobs queued */
+static pthread_cond_t q_turn = PTHREAD_COND_INITIALIZER;   /* a ticket was appended */
+static rec_job *q_head, *q_tail;
+static uint64_t q_len;               /* jobs queued, not yet taken */
+static uint64_t next_ticket, appended;   /* appended: tickets [0, appended) are done */
+static int q_failed, q_stop;
+static hak_trace_writer *q_tw;
+static encoder writer_enc, helper_enc;
+static pthread_t helper_tid;
+static int helper_up;
+static uint64_t helper_jobs;         /* jobs the helper encoded (tests, notes) */
+
+static int encoder_ready(encoder *e)
+{
+    if (!e->enc) {
+        e->piece = mmap(NULL, PIECE_EVENTS * sizeof(hak_event), PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (e->piece == MAP_FAILED) {
+            e->piece = NULL;
+            return -1;
+        }
+        e->enc = hak_tw_enc_new(q_tw);
+        if (!e->enc) {
+            munmap(e->piece, PIECE_EVENTS * sizeof(hak_event));
+            e->piece = NULL;
+            return -1;
+        }
+        e->level = 0;
+    }
+    return 0;
+}
+
+static void encoder_free(encoder *e)
+{
+    hak_tw_enc_free(e->enc);
+    if (e->piece)
+        munmap(e->piece, PIECE_EVENTS * sizeof(hak_event));
+    memset(e, 0, sizeof *e);
+}
+
+static int level_now = 3;            /* under q_mu: the writer's current zstd level */
+
+/* Encodes job j into e: 0, or -1 when no chunk could be made (the job's
+ * events are then lost: out of memory). */
+static int encode_job(encoder *e, rec_job *j, int level)
+{
+    if (encoder_ready(e) != 0)
+        return -1;
+    if (e->level != level && hak_tw_enc_set_level(e->enc, level) == 0)
+        e->level = level;
+    rec_thread *th = j->th;
+    if (j->exit_event) {
+        hak_event r;
+        memset(&r, 0, sizeof r);
+        r.seq = j->exit_seq;
+        r.ts_ns = j->exit_ts;
+        if (rec_g.exact_ts && r.ts_ns < th->last_ts)
+            r.ts_ns = th->last_ts;   /* one encoder: last_ts is current */
+        r.op = HAK_OP_THREAD_EXIT;
+        r.tid = th->tid;
+        one_source o = {&r, 0};
+        hak_tw_source src = {one_next, one_rewind, &o};
+        return hak_tw_enc_events(e->enc, th->tid, &src);
+    }
+    slot_source q = {.e = e, .th = th, .s = j->s, .n = j->n,
+                     .cursor = __atomic_load_n(&th->ts_cursor, __ATOMIC_RELAXED)};
+    /* Exact mode has one encoder: the clamp runs on across a thread's
+     * chunks.  Interpolated times are monotonic in seq by construction. */
+    q.last0 = rec_g.exact_ts ? th->last_ts : 0;
+    slots_rewind(&q);
+    hak_tw_source src = {slots_next, slots_rewind, &q};
+    int rc = hak_tw_enc_events(e->enc, th->tid, &src);
+    if (rec_g.exact_ts)
+        th->last_ts = q.last;
+    __atomic_store_n(&th->ts_cursor, q.cursor, __ATOMIC_RELAXED);
+    return rc;
+}
+
+/* Runs job j (taken from the queue, ticket t) on encoder e; q_mu not held. */
+static void run_job(encoder *e, rec_job *j, int level)
+{
+    int failed = 0;
+    pthread_mutex_lock(&q_mu);
+    failed = q_failed;
+    pthread_mutex_unlock(&q_mu);
+    int made = !failed && !rec_g.cfg.discard && encode_job(e, j, level) == 0;
+    if (j->block)
+        rec_pool_put(j->block);      /* records consumed: the program may have it */
+
+    pthread_mutex_lock(&q_mu);
+    while (appended != j->ticket)
+        pthread_cond_wait(&q_turn, &q_mu);
+    failed = q_failed;
+    pthread_mutex_unlock(&q_mu);
+    /* Our turn: nobody else appends until `appended` moves on. */
+    if (made && !failed && hak_tw_enc_put(q_tw, e->enc) != 0)
+        failed = 1;
+    if (j->exit_event) {
+        rec_pool_put(j->th->cur);
+        munmap(j->th, sizeof *j->th);
+    }
+    pthread_mutex_lock(&q_mu);
+    if (failed)
+        q_failed = 1;
+    appended++;
+    pthread_cond_broadcast(&q_turn);
+    pthread_mutex_unlock(&q_mu);
+    free(j);
+}
+
+/* The oldest queued job, or NULL.  Caller holds q_mu. */
+static rec_job *take(void)
+{
+    rec_job *j = q_head;
+    if (j) {
+        q_head = j->next;
+        if (!q_head)
+            q_tail = NULL;
+        q_len--;
+    }
+    return j;
+}
+
+static void *helper_main(void *arg)
+{
+    (void)arg;
+    rec_tls_v.busy = 1;               /* nothing this thread does is recorded */
+    pthread_mutex_lock(&q_mu);
+    for (;;) {
+        while (!q_head && !q_stop)
+            pthread_cond_wait(&q_work, &q_mu);
+        if (!q_head && q_stop)
+            break;
+        rec_job *j = take();
+        int level = level_now;
+        helper_jobs++;
+        pthread_mutex_unlock(&q_mu);
+        run_job(&helper_enc, j, level);
+        pthread_mutex_lock(&q_mu);
+    }
+    pthread_mutex_unlock(&q_mu);
+    return NULL;
+}
+
+/* Writer thread, q_mu held: start the helper when behind. */
+static void helper_wanted(void)
+{
+    if (helper_up || rec_g.exact_ts || rec_g.cfg.encoders < 2 || q_len < 2)
+        return;
+    /* created from the writer thread: every signal stays blocked in it */
+    if (pthread_create(&helper_tid, NULL, helper_main, NULL) == 0)
+        helper_up = 1;
+}
+
+/* ---- the writer's side ------------------------------------------------------ */
+
+void rec_jobs_start(hak_trace_writer *tw)
+{
+    pthread_mutex_lock(&q_mu);
+    q_tw = tw;
+    q_head = q_tail = NULL;
+    q_len = next_ticket = appended = 0;
+    q_failed = q_stop = 0;
+    helper_jobs = 0;
+    pthread_mutex_unlock(&q_mu);
+}
+
+void rec_jobs_set_level(int level)
+{
+    pthread_mutex_lock(&q_mu);
+    level_now = level;
+    pthread_mutex_unlock(&q_mu);
+}
+
+void rec_jobs_add(rec_job *j)
+{
+    pthread_mutex_lock(&q_mu);
+    j->next = NULL;
+    j->ticket = next_ticket++;
+    if (q_tail)
+        q_tail->next = j;
+    else
+        q_head = j;
+    q_tail = j;
+    q_len++;
+    helper_wanted();
+    if (helper_up && q_len >= 2)
+        pthread_cond_signal(&q_work);
+    pthread_mutex_unlock(&q_mu);
+}
+
+uint64_t rec_jobs_behind(void)
+{
+    pthread_mutex_lock(&q_mu);
+    uint64_t n = next_ticket - appended;
+    pthread_mutex_unlock(&q_mu);
+    return n;
+}
+
+int rec_jobs_run(int wait_all)
+{
+    pthread_mutex_lock(&q_mu);
+    for (;;) {
+        rec_job *j = take();
+        if (!j)
+            break;
+        int level = level_now;
+        pthread_mutex_unlock(&q_mu);
+        run_job(&writer_enc, j, level);
+        pthread_mutex_lock(&q_mu);
+    }
+    if (wait_all)
+        while (appended != next_ticket)
+            pthread_cond_wait(&q_turn, &q_mu);
+    int rc = q_failed ? -1 : 0;
+    pthread_mutex_unlock(&q_mu);
+    return rc;
+}
+
+uint64_t rec_jobs_helped(void)
+{
+    pthread_mutex_lock(&q_mu);
+    uint64_t n = helper_jobs;
+    pthread_mutex_unlock(&q_mu);
+    return n;
+}
+
+void rec_jobs_stop(void)
+{
+    rec_jobs_run(1);
+    pthread_mutex_lock(&q_mu);
+    q_stop = 1;
+    pthread_cond_broadcast(&q_work);
+    int up = helper_up;
+    helper_up = 0;
+    pthread_mutex_unlock(&q_mu);
+    if (up)
+        pthread_join(helper_tid, NULL);
+    encoder_free(&writer_enc);
+    encoder_free(&helper_enc);
+    q_tw = NULL;
+}
+
+/* Fork child: the encoder threads were the parent's and may have held q_mu
+ * or been inside their encoders; start over (their memory is left alone). */
+void rec_jobs_atfork_child(void)
+{
+    pthread_mutex_init(&q_mu, NULL);
+    pthread_cond_init(&q_work, NULL);
+    pthread_cond_init(&q_turn, NULL);
+    q_head = q_tail = NULL;
+    q_len = next_ticket = appended = 0;
+    q_failed = q_stop = 0;
+    helper_up = 0;
+    memset(&writer_enc, 0, sizeof writer_enc);
+    memset(&helper_enc, 0, sizeof helper_enc);
+    q_tw = NULL;
+}
