@@ -299,6 +299,9 @@ typedef struct rec_job {
     uint32_t n;
     int exit_event;                   /* then th is freed once written */
     uint64_t exit_seq, exit_ts;
+    uint8_t *chunk;                   /* encoded early, waiting for its turn */
+    size_t chunk_len;
+    uint32_t chunk_events;
 } rec_job;
 
 REC_HIDDEN void rec_jobs_start(hak_trace_writer *tw);

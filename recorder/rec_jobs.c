@@ -6,16 +6,19 @@
  * or a thread's exit event.  Each job gets a ticket in queue order.  An
  * encoder takes the oldest job, expands the compact records into
  * hak_events (with their times), encodes and compresses them into its own
- * hak_tw_enc, returns the block to the pool, and then appends the chunk
- * when every older ticket has been appended: so the file holds the chunks
- * in queue order, which keeps each thread's chunks in seq order, and
- * blocks go back to the program as soon as they are encoded.
+ * hak_tw_enc and returns the block to the pool.  Chunks are appended in
+ * ticket order: the file holds them in queue order, which keeps each
+ * thread's chunks in seq order, and blocks go back to the program as soon
+ * as they are encoded.  An encoder that finishes before its turn parks a
+ * copy of its chunk and takes the next job; whoever appends a chunk also
+ * appends the parked ones that follow it.
  *
  * Encoders: the writer thread, and a helper thread started the first time
- * the writer finds itself at least two jobs behind.  On an allocation-heavy
- * program encoding is the recorder's bottleneck (about 10 ns per event),
- * and a program thread waiting for a block leaves its core to the helper.
- * The helper sleeps while the writer keeps up.  Exact-timestamp mode keeps
+ * the writer finds itself at least two jobs behind; from then on the
+ * helper takes whatever job waits while the writer encodes another.  On an
+ * allocation-heavy program encoding is the recorder's bottleneck (about
+ * 10 ns per event), and a program thread waiting for a block leaves its
+ * core to the helper.  Exact-timestamp mode keeps
  * one encoder: its raw clock conversion and monotonic clamp are per thread
  * and sequential.
  *
@@ -24,8 +27,8 @@
  *   the jobs' records refer to and took a clock sample above their seqs
  *   (rec_clock.c: their times then do not depend on which encoder converts
  *   them, or when).
- * - q_mu guards the queue, the ticket counters and the helper's state; the
- *   trace writer's own mutex serialises the appends.
+ * - q_mu guards the queue, the parked list, the ticket counters and the
+ *   helper's state.  Only the encoder holding ticket `appended` appends.
  * - A job's rec_thread stays mapped until its exit job, the thread's last,
  *   was appended.
  * - After a failed append no more chunks are written; the remaining jobs
@@ -158,6 +161,11 @@ static pthread_mutex_t q_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t q_work = PTHREAD_COND_INITIALIZER;   /* helper: jobs queued */
 static pthread_cond_t q_turn = PTHREAD_COND_INITIALIZER;   /* a ticket was appended */
 static rec_job *q_head, *q_tail;
+static rec_job *parked;              /* encoded before their turn, by ticket */
+static unsigned parked_n;
+/* Parked chunks are copies outside the block pool: bounded, so an encoder
+ * that gets little CPU cannot make the other one pile up memory. */
+#define PARKED_MAX 8
 static uint64_t q_len;               /* jobs queued, not yet taken */
 static uint64_t next_ticket, appended;   /* appended: tickets [0, appended) are done */
 static int q_failed, q_stop;
@@ -233,41 +241,104 @@ static int encode_job(encoder *e, rec_job *j, int level)
     return rc;
 }
 
-/* Runs job j (taken from the queue, ticket t) on encoder e; q_mu not held. */
-static void run_job(encoder *e, rec_job *j, int level)
+/* After job j's chunk was appended (or skipped): what comes after it. */
+static void job_done(rec_job *j)
 {
-    int failed = 0;
-    pthread_mutex_lock(&q_mu);
-    failed = q_failed;
-    pthread_mutex_unlock(&q_mu);
-    int made = !failed && !rec_g.cfg.discard && encode_job(e, j, level) == 0;
-    if (j->block)
-        rec_pool_put(j->block);      /* records consumed: the program may have it */
-
-    pthread_mutex_lock(&q_mu);
-    while (appended != j->ticket)
-        pthread_cond_wait(&q_turn, &q_mu);
-    failed = q_failed;
-    pthread_mutex_unlock(&q_mu);
-    /* Our turn: nobody else appends until `appended` moves on. */
-    if (made && !failed && hak_tw_enc_put(q_tw, e->enc) != 0)
-        failed = 1;
     if (j->exit_event) {
         rec_pool_put(j->th->cur);
         munmap(j->th, sizeof *j->th);
     }
-    pthread_mutex_lock(&q_mu);
-    if (failed)
-        q_failed = 1;
-    appended++;
-    pthread_cond_broadcast(&q_turn);
-    pthread_mutex_unlock(&q_mu);
+    free(j->chunk);
     free(j);
 }
 
-/* The oldest queued job, or NULL.  Caller holds q_mu. */
+/* Inserts j into the parked list, in ticket order.  Caller holds q_mu. */
+static void park(rec_job *j)
+{
+    parked_n++;
+    rec_job **p = &parked;
+    while (*p && (*p)->ticket < j->ticket)
+        p = &(*p)->next;
+    j->next = *p;
+    *p = j;
+}
+
+/* Runs job j (taken from the queue) on encoder e; q_mu not held.
+ *
+ * Appending is in ticket order.  The encoder whose ticket is next appends
+ * its chunk straight from its own buffer, then every parked chunk that
+ * follows; one that finished early copies its chunk out, parks it and goes
+ * on with the next job instead of waiting for the older one. */
+static void run_job(encoder *e, rec_job *j, int level)
+{
+    pthread_mutex_lock(&q_mu);
+    int failed = q_failed;
+    pthread_mutex_unlock(&q_mu);
+    int made = 0;
+    if (!failed && !rec_g.cfg.discard) {
+        if (encode_job(e, j, level) == 0)
+            made = 1;
+        else
+            failed = 1;
+    }
+    if (j->block)
+        rec_pool_put(j->block);      /* records consumed: the program may have it */
+
+    pthread_mutex_lock(&q_mu);
+    if (appended != j->ticket) {
+        if (made) {
+            size_t len;
+            uint32_t nev;
+            const void *c = hak_tw_enc_chunk(e->enc, &len, &nev);
+            if (c && (j->chunk = malloc(len))) {
+                memcpy(j->chunk, c, len);
+                j->chunk_len = len;
+                j->chunk_events = nev;
+            } else if (c) {
+                failed = 1;          /* out of memory: stop rather than lose a chunk */
+            }
+        }
+        if (failed)
+            q_failed = 1;
+        park(j);
+        pthread_mutex_unlock(&q_mu);
+        return;
+    }
+    failed |= q_failed;
+    pthread_mutex_unlock(&q_mu);
+    /* Our turn: nobody else appends until `appended` moves on. */
+    if (made && !failed && hak_tw_enc_put(q_tw, e->enc) != 0)
+        failed = 1;
+    job_done(j);
+    pthread_mutex_lock(&q_mu);
+    for (;;) {
+        if (failed)
+            q_failed = 1;
+        appended++;
+        rec_job *p = parked;
+        if (!p || p->ticket != appended)
+            break;
+        parked = p->next;
+        parked_n--;
+        failed = q_failed;
+        pthread_mutex_unlock(&q_mu);
+        if (p->chunk && !failed &&
+            hak_tw_put_chunk(q_tw, p->chunk, p->chunk_len, p->chunk_events) != 0)
+            failed = 1;
+        job_done(p);
+        pthread_mutex_lock(&q_mu);
+    }
+    pthread_cond_broadcast(&q_turn);
+    pthread_mutex_unlock(&q_mu);
+}
+
+/* The oldest queued job, or NULL.  Caller holds q_mu; waits while too
+ * many chunks are parked (the encoder holding the oldest ticket is busy
+ * with it, never waiting here, so they drain). */
 static rec_job *take(void)
 {
+    while (parked_n >= PARKED_MAX)
+        pthread_cond_wait(&q_turn, &q_mu);
     rec_job *j = q_head;
     if (j) {
         q_head = j->next;
@@ -288,7 +359,9 @@ static void *helper_main(void *arg)
             pthread_cond_wait(&q_work, &q_mu);
         if (!q_head && q_stop)
             break;
-        rec_job *j = take();
+        rec_job *j = take();         /* may wait: the writer may take it first */
+        if (!j)
+            continue;
         int level = level_now;
         helper_jobs++;
         pthread_mutex_unlock(&q_mu);
@@ -315,7 +388,8 @@ void rec_jobs_start(hak_trace_writer *tw)
 {
     pthread_mutex_lock(&q_mu);
     q_tw = tw;
-    q_head = q_tail = NULL;
+    q_head = q_tail = parked = NULL;
+    parked_n = 0;
     q_len = next_ticket = appended = 0;
     q_failed = q_stop = 0;
     helper_jobs = 0;
@@ -341,7 +415,7 @@ void rec_jobs_add(rec_job *j)
     q_tail = j;
     q_len++;
     helper_wanted();
-    if (helper_up && q_len >= 2)
+    if (helper_up)
         pthread_cond_signal(&q_work);
     pthread_mutex_unlock(&q_mu);
 }
@@ -405,7 +479,8 @@ void rec_jobs_atfork_child(void)
     pthread_mutex_init(&q_mu, NULL);
     pthread_cond_init(&q_work, NULL);
     pthread_cond_init(&q_turn, NULL);
-    q_head = q_tail = NULL;
+    q_head = q_tail = parked = NULL;
+    parked_n = 0;
     q_len = next_ticket = appended = 0;
     q_failed = q_stop = 0;
     helper_up = 0;

@@ -13,9 +13,9 @@
  * threads that did not fill a block since the last time) the published
  * part of the current block, then, outside the locks, writes the new sites
  * and queues the records for the encoders (rec_jobs.c), so a trace cut off
- * at any point never refers to a site it does not contain.  RSS is sampled every 20 ms.  Any write error
- * stops recording for good with one line on stderr; what was written stays
- * a readable trace. */
+ * at any point never refers to a site it does not contain.  RSS is sampled
+ * every 20 ms.  Any write error stops recording for good with one line on
+ * stderr; what was written stays a readable trace. */
 #include "rec_internal.h"
 #include "rec_config.h"
 #include "hak_util.h"

@@ -172,6 +172,10 @@ int hak_tw_enc_events(hak_tw_enc *e, uint32_t tid, const hak_tw_source *src);
 const char *hak_tw_enc_error(const hak_tw_enc *e);
 /* Appends e's chunk (if any) to w's file; 0, or -1 with hak_tw_error(w). */
 int hak_tw_enc_put(hak_trace_writer *w, hak_tw_enc *e);
+/* The chunk e holds (NULL: none) as bytes, for a caller that appends it
+ * later with hak_tw_put_chunk, after e has moved on to the next one. */
+const void *hak_tw_enc_chunk(const hak_tw_enc *e, size_t *len, uint32_t *nevents);
+int hak_tw_put_chunk(hak_trace_writer *w, const void *chunk, size_t len, uint32_t nevents);
 
 /* ---- Reader ----------------------------------------------------------- */
 

@@ -300,6 +300,26 @@ int hak_tw_enc_events(hak_tw_enc *e, uint32_t tid, const hak_tw_source *src)
 
 const char *hak_tw_enc_error(const hak_tw_enc *e) { return e->err; }
 
+const void *hak_tw_enc_chunk(const hak_tw_enc *e, size_t *len, uint32_t *nevents)
+{
+    *len = e->chunk ? e->chunk_len : 0;
+    *nevents = e->chunk ? e->chunk_events : 0;
+    return e->chunk;
+}
+
+int hak_tw_put_chunk(hak_trace_writer *w, const void *chunk, size_t len, uint32_t nevents)
+{
+    pthread_mutex_lock(&w->mu);
+    int rc = -1;
+    if (!w->failed) {
+        w->nchunks++;
+        w->nevents += nevents;
+        rc = write_all(w, chunk, len);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
 int hak_tw_enc_put(hak_trace_writer *w, hak_tw_enc *e)
 {
     pthread_mutex_lock(&w->mu);
