@@ -24,11 +24,15 @@ mkdir -p "$(dirname "$out")"
 RM=$HAK_ROOT/build/bench/random_mixed
 have_ht=0; command -v heaptrack >/dev/null && have_ht=1
 
-# run1 TAG CMD...: runs CMD once; prints "seconds maxrss_kb"
+# run1 TAG CMD...: runs CMD once; prints "seconds maxrss_kb".  Wall time
+# from bash's EPOCHREALTIME (microseconds; /usr/bin/time's %e has 10 ms
+# steps, a tenth of random_mixed's unrecorded run), max RSS from time(1).
 run1() {
   local tag=$1; shift
-  /usr/bin/time -f "%e %M" -o "$W/time.$tag" "$@" >/dev/null 2>"$W/err.$tag" || return 1
-  tail -n 1 "$W/time.$tag"
+  local t0=${EPOCHREALTIME//[!0-9]/}
+  /usr/bin/time -f "%M" -o "$W/time.$tag" "$@" >/dev/null 2>"$W/err.$tag" || return 1
+  local t1=${EPOCHREALTIME//[!0-9]/}
+  printf '%.4f %s\n' "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print (b-a)/1e6}')" "$(tail -n 1 "$W/time.$tag")"
 }
 
 PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
