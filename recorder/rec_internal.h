@@ -103,23 +103,28 @@ typedef struct rec_block {
 } rec_block;
 
 typedef struct rec_thread {
+    /* The owner's hot fields, in one cache line. */
+    rec_block *cur;               /* owner appends here */
+    uintptr_t site_ra, site_fp;   /* owner: the last call (rec_site's fast path) ... */
+    uintptr_t site_ra2;           /* ... its caller's return address ... */
+    int32_t site_off;             /* ... where that sits above fp ... */
+    uint32_t last_site;           /* ... and its site */
+    _Atomic int in_solo;          /* owner: inside its plain seq bump (rec_seq.c) */
+
     struct rec_thread *next;      /* g.threads list (under g.threads_mu) */
     uint32_t tid;                 /* dense index, 0 = first thread */
     pid_t    ostid;
     pthread_mutex_t mu;           /* guards cur, fifo_* against the writer */
-    rec_block *cur;               /* owner appends here */
     rec_block *fifo_head, *fifo_tail;  /* full blocks awaiting the writer */
     _Atomic int exiting;          /* its pthread key destructor ran */
     int dead;                     /* writer: exit event written, record unused */
     rec_block *seen;              /* writer: cur at the previous partial flush */
     uint64_t last_ts;             /* encoder, exact-ts mode: last ts (monotonic clamp) */
     uint64_t ts_cursor;           /* encoders: clock sample hint (relaxed atomics) */
-    uintptr_t last_key;           /* owner: last call-site key and its site */
-    uint32_t last_site;
+    uintptr_t last_key;           /* owner: last call-site key (rec_site_miss) */
     uintptr_t stack_lo, stack_top;  /* this thread's stack, for rec_site */
     uintptr_t last_ra;            /* owner: last return address and its ... */
     int32_t last_off;             /* ... learned caller-frame offset (rec_site) */
-    _Atomic int in_solo;          /* owner: inside its plain seq bump (rec_seq.c) */
 } rec_thread;
 
 /* Per-thread TLS state.  initial-exec: no allocation on first access. */
@@ -229,43 +234,23 @@ REC_HIDDEN int32_t rec_ra_offset(uintptr_t ra);
  * program, fp = the interposed function's frame address.
  *
  * The cache key is ra, the stack depth (stack_top - fp) and, once learned,
- * the caller's caller's return address: a function's frame has a fixed
- * size at a given call instruction, so that return address sits at a fixed
- * offset from fp and costs one load.  So operator new called from two
- * places in main gives two keys even at the same depth.  The word is read
- * only when fp lies on this thread's stack, where [fp, stack_top) is
- * mapped; a function with a variable frame (alloca) just yields a
- * meaningless key, i.e. an extra unwind, never a wrong read. */
+ * the caller's caller's return address (ra2): a function's frame has a
+ * fixed size at a given call instruction, so ra2 sits at a fixed offset
+ * from fp and costs one load.  So operator new called from two places in
+ * main gives two keys even at the same depth.  The word is read only when
+ * fp lies on this thread's stack, where [fp, stack_top) is mapped; a
+ * function with a variable frame (alloca) just yields a meaningless key,
+ * i.e. an extra unwind, never a wrong read.  rec_site_miss (rec_stacks.c)
+ * computes the key; the inline part only recognises the thread's previous
+ * call again (a loop allocating from one place): same ra, same fp, and the
+ * same ra2 at the offset that miss validated for that fp. */
+REC_HIDDEN uint32_t rec_site_miss(rec_thread *th, uintptr_t ra, uintptr_t fp);
 static inline uint32_t rec_site(rec_thread *th, uintptr_t ra, uintptr_t fp)
 {
-    int depth = rec_g.cfg.stacks;
-    if (depth == 0)
-        return 0;
-    uintptr_t key = ra;
-    if (depth > 1) {
-        if (REC_UNLIKELY(rec_g.cfg.stacks_exact))
-            return rec_site_slow(th, ra, fp, 0);
-        int32_t off;
-        if (ra == th->last_ra) {
-            off = th->last_off;
-        } else {
-            off = rec_ra_offset(ra);
-            th->last_ra = ra;
-            th->last_off = off;
-        }
-        uintptr_t ra2 = 0;
-        if (off > 0 && fp >= th->stack_lo && fp + (uintptr_t)off + 8 <= th->stack_top)
-            ra2 = *(const uintptr_t *)(fp + (uintptr_t)off);
-        key = ra ^ ((th->stack_top - fp) * 0x9E3779B97F4A7C15ull) ^ (ra2 * 0xC2B2AE3D27D4EB4Full);
-    }
-    if (key == th->last_key)      /* loops allocate from one place */
+    if (REC_LIKELY(ra == th->site_ra && fp == th->site_fp) &&
+        *(const uintptr_t *)(fp + (uintptr_t)th->site_off) == th->site_ra2)
         return th->last_site;
-    uint32_t s = rec_site_lookup(key);
-    if (REC_UNLIKELY(!s))
-        s = rec_site_slow(th, ra, fp, key);
-    th->last_key = key;
-    th->last_site = s;
-    return s;
+    return rec_site_miss(th, ra, fp);
 }
 
 /* ---- modules (rec_modules.c) ------------------------------------------------ */
@@ -418,6 +403,34 @@ rec_emit(rec_thread *th, int op, uint64_t in, uint64_t out, uint64_t size, uint6
     }
     atomic_store_explicit(&b->n, i + 1 + ext, memory_order_release);
 }
+
+/* rec_emit for a malloc or free that succeeded: one 32-byte record, unless
+ * the block is full or timestamps are exact (then rec_emit_slow). */
+REC_HIDDEN void rec_emit_slow(rec_thread *th, int op, uint64_t ptr, uint64_t size,
+                              uint32_t site);
+static inline __attribute__((always_inline)) void
+rec_emit_plain(rec_thread *th, int op, uint64_t ptr, uint64_t size, uint32_t site)
+{
+    rec_block *b = th->cur;
+    uint32_t i = atomic_load_explicit(&b->n, memory_order_relaxed);
+    if (REC_UNLIKELY(i >= REC_BLOCK_SLOTS || rec_g.exact_ts)) {
+        rec_emit_slow(th, op, ptr, size, site);
+        return;
+    }
+    /* four word stores: seq, ptr, size, and site | op | ext = 0 | pad
+     * (little-endian rec_rec layout) */
+    char *d = (char *)&b->slots[i];
+    uint64_t seq = rec_seq_next(th), tail = (uint64_t)site | (uint64_t)(uint8_t)op << 32;
+    __builtin_memcpy(d, &seq, 8);
+    __builtin_memcpy(d + 8, &ptr, 8);
+    __builtin_memcpy(d + 16, &size, 8);
+    __builtin_memcpy(d + 24, &tail, 8);
+    atomic_store_explicit(&b->n, i + 1, memory_order_release);
+}
+_Static_assert(offsetof(rec_rec, seq) == 0 && offsetof(rec_rec, ptr) == 8 &&
+               offsetof(rec_rec, size) == 16 && offsetof(rec_rec, site) == 24 &&
+               offsetof(rec_rec, op) == 28 && offsetof(rec_rec, ext) == 29 &&
+               sizeof(rec_rec) == 32, "rec_emit_plain's word stores");
 
 /* Before taking seq for an allocation that returned p: if another thread is
  * inside a realloc that gave p back to the allocator and has not taken its

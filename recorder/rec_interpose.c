@@ -42,7 +42,7 @@ typedef struct boot_hdr { size_t size; size_t pad_; } boot_hdr;
 
 static inline int is_boot(const void *p)
 {
-    return (const char *)p >= boot_arena && (const char *)p < boot_arena + BOOT_BYTES;
+    return (uintptr_t)p - (uintptr_t)boot_arena < BOOT_BYTES;
 }
 
 static void *boot_alloc(size_t n, size_t align)
@@ -217,7 +217,13 @@ void rec_inflight_wait(uintptr_t p)
 
 /* ---- the allocation API --------------------------------------------------- */
 
-EXPORT void *malloc(size_t n)
+/* malloc and free are most of the events, so they have a lean fast path:
+ * only when the thread is registered, not inside the recorder, and
+ * recording is on (which implies the real functions are resolved); the
+ * call site is found before the real call so that fewer values live
+ * across it.  Everything else goes to the out-of-line slow path, which is
+ * the general wrapper shape. */
+static __attribute__((noinline, cold)) void *malloc_slow(size_t n, uintptr_t ra, uintptr_t fp)
 {
     if (REC_UNLIKELY(need_boot()))
         return boot_alloc(n, 16);
@@ -229,12 +235,49 @@ EXPORT void *malloc(size_t n)
      * hand-off, unwinding, waits) save and restore it themselves. */
     int e = p ? 0 : errno;
     rec_inflight_check((uintptr_t)p);
-    rec_emit(th, HAK_OP_MALLOC, 0, (uintptr_t)p, n, 0, rec_site(th, RA, SP), e);
+    rec_emit(th, HAK_OP_MALLOC, 0, (uintptr_t)p, n, 0, rec_site(th, ra, fp), e);
     rec_leave();
     return p;
 }
 
-EXPORT void free(void *p)
+/* A failed malloc: its errno goes into the event, and stays. */
+static __attribute__((noinline, cold)) void malloc_failed(rec_thread *th, size_t n, uint32_t site)
+{
+    int e = errno;
+    rec_emit(th, HAK_OP_MALLOC, 0, 0, n, 0, site, e);
+    errno = e;
+}
+
+/* The thread, when the fast path may record for it. */
+static inline rec_thread *fast_thread(const rec_tls *t)
+{
+    rec_thread *th = t->th;
+    if (REC_LIKELY(th && !t->busy &&
+                   atomic_load_explicit(&rec_g.state, memory_order_relaxed) == REC_ON))
+        return th;
+    return NULL;
+}
+
+EXPORT void *malloc(size_t n)
+{
+    rec_tls *t = &rec_tls_v;
+    rec_thread *th = fast_thread(t);
+    if (REC_UNLIKELY(!th))
+        return malloc_slow(n, RA, SP);
+    t->busy = 1;
+    uint32_t site = rec_site(th, RA, SP);
+    void *p = rec_r.malloc(n);
+    if (REC_UNLIKELY(!p)) {
+        malloc_failed(th, n, site);
+    } else {
+        rec_inflight_check((uintptr_t)p);
+        rec_emit_plain(th, HAK_OP_MALLOC, (uintptr_t)p, n, site);
+    }
+    t->busy = 0;
+    return p;
+}
+
+static __attribute__((noinline, cold)) void free_slow(void *p)
 {
     if (REC_UNLIKELY(is_boot(p)))
         return;
@@ -248,6 +291,20 @@ EXPORT void free(void *p)
     rec_emit(th, HAK_OP_FREE, (uintptr_t)p, 0, 0, 0, 0, 0);
     rec_r.free(p);
     rec_leave();
+}
+
+EXPORT void free(void *p)
+{
+    rec_tls *t = &rec_tls_v;
+    rec_thread *th = fast_thread(t);
+    if (REC_UNLIKELY(!th || is_boot(p))) {
+        free_slow(p);
+        return;
+    }
+    t->busy = 1;
+    rec_emit_plain(th, HAK_OP_FREE, (uintptr_t)p, 0, 0);
+    rec_r.free(p);
+    t->busy = 0;
 }
 
 EXPORT void *calloc(size_t nmemb, size_t size)

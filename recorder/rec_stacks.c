@@ -174,6 +174,62 @@ static int32_t learn_offset(rec_thread *th, uintptr_t fp, uint64_t ra2)
 
 static uint32_t site_slow(rec_thread *th, uintptr_t ra, uintptr_t fp, uintptr_t key);
 
+/* rec_site when the call is not the thread's previous one (rec_internal.h):
+ * the key, then the thread's last key, the lock-free table, or an unwind.
+ * Arms rec_site's fast path only when the key used a validated ra2 read. */
+uint32_t rec_site_miss(rec_thread *th, uintptr_t ra, uintptr_t fp)
+{
+    int depth = rec_g.cfg.stacks;
+    if (depth == 0)
+        return 0;
+    th->site_fp = 0;                  /* disarmed until proven below */
+    uintptr_t key = ra;
+    if (depth > 1) {
+        if (REC_UNLIKELY(rec_g.cfg.stacks_exact))
+            return rec_site_slow(th, ra, fp, 0);
+        int32_t off;
+        if (ra == th->last_ra) {
+            off = th->last_off;
+        } else {
+            off = rec_ra_offset(ra);
+            th->last_ra = ra;
+            th->last_off = off;
+        }
+        uintptr_t ra2 = 0;
+        int armed = 0;
+        if (off > 0 && fp >= th->stack_lo && fp + (uintptr_t)off + 8 <= th->stack_top) {
+            ra2 = *(const uintptr_t *)(fp + (uintptr_t)off);
+            armed = 1;
+        }
+        key = ra ^ ((th->stack_top - fp) * 0x9E3779B97F4A7C15ull) ^ (ra2 * 0xC2B2AE3D27D4EB4Full);
+        if (armed) {
+            th->site_ra = ra;
+            th->site_off = off;
+            th->site_ra2 = ra2;
+        }
+        if (key != th->last_key) {
+            uint32_t s = rec_site_lookup(key);
+            if (REC_UNLIKELY(!s)) {
+                s = rec_site_slow(th, ra, fp, key);
+                armed = 0;            /* the offset may just have been learned */
+            }
+            th->last_key = key;
+            th->last_site = s;
+        }
+        if (armed)
+            th->site_fp = fp;
+        return th->last_site;
+    }
+    if (key != th->last_key) {
+        uint32_t s = rec_site_lookup(key);
+        if (REC_UNLIKELY(!s))
+            s = rec_site_slow(th, ra, fp, key);
+        th->last_key = key;
+        th->last_site = s;
+    }
+    return th->last_site;
+}
+
 uint32_t rec_site_slow(rec_thread *th, uintptr_t ra, uintptr_t fp, uintptr_t key)
 {
     int e = errno;          /* libunwind may make syscalls */

@@ -157,6 +157,15 @@ static void stack_of_self(uintptr_t *lo, uintptr_t *top)
     *top = (uintptr_t)addr + sz;
 }
 
+/* rec_emit_plain's way out: block full, or exact timestamps. */
+void rec_emit_slow(rec_thread *th, int op, uint64_t ptr, uint64_t size, uint32_t site)
+{
+    if (rec_op_returns_ptr(op))
+        rec_emit(th, op, 0, ptr, size, 0, site, 0);
+    else
+        rec_emit(th, op, ptr, 0, size, 0, site, 0);
+}
+
 /* First event of a thread (busy is set by the caller). */
 rec_thread *rec_thread_register(void)
 {
