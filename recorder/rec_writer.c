@@ -490,10 +490,12 @@ static void *writer_main(void *arg)
         uint64_t waits = rec_g.backpressure_waits;
         pthread_mutex_unlock(&rec_g.pool_mu);
         uint64_t ev = hak_tw_nevents(tw), bytes = hak_tw_bytes(tw);
-        rec_note("%s: %llu events, %llu bytes so far (%.3f B/event); helper encoder: "
-                 "%llu chunks; program waited for a block %llu times; zstd level %d",
+        rec_note("%s: %llu events, %llu bytes so far (%.3f B/event); %u call sites, "
+                 "%llu unwinds; helper encoder: %llu chunks; program waited for a block "
+                 "%llu times; zstd level %d",
                  rec_g.path, (unsigned long long)ev, (unsigned long long)bytes,
-                 ev ? (double)bytes / (double)ev : 0.0, (unsigned long long)helped,
+                 ev ? (double)bytes / (double)ev : 0.0, rec_sites_count() - 1,
+                 (unsigned long long)rec_stacks_unwinds(), (unsigned long long)helped,
                  (unsigned long long)waits,
                  rec_g.cfg.level ? rec_g.cfg.level : level_ladder[level_step]);
     }
