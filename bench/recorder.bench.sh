@@ -2,6 +2,7 @@
 # bench/recorder.bench.sh - cost of recording with `hak record` (default
 # call-site capture) side by side with heaptrack, on
 #   random_mixed: build/bench/random_mixed, 10M iterations = 20M malloc/free
+#   random_mixed_2t: the same loop in 2 threads, 2.5M iterations each
 #   python3:      an allocation-heavy script on the real interpreter
 # For each: wall time unrecorded / recorded / under heaptrack (slowdown
 # ratios), trace bytes per event (heaptrack's .zst divided by the same
@@ -184,6 +185,10 @@ sweep_verdict() {
 
 : > "$W/rows"
 bench_one random_mixed "$RM" "$ITERS"
+# The same loop in two threads at once (2 x ITERS_MT iterations): every
+# event then takes seq with a contended atomic (README "Ordering").
+ITERS_MT=${HAK_BENCH_REC_ITERS_MT:-2500000}
+bench_one random_mixed_2t "$RM" "$ITERS_MT" 256 0 2
 if [[ -n $PY && -x $PY ]]; then bench_one python3 "$PY" -c "$PYSCRIPT"; fi
 : > "$W/sweep.rows"; : > "$W/sweep.data"
 sweep_start=$SECONDS
@@ -217,7 +222,10 @@ echo "bench recorder: allocation-rate sweep took $((SECONDS - sweep_start)) s" >
   echo "timestamps, zstd level following the writer's load: 1 when busy, up to 15 when idle).  \"Hot path only\" runs with HAKREC_DISCARD=1 (events collected"
   echo "by the interposed calls, dropped by the writer): the cost the program itself"
   echo "pays; the rest is waiting for the writer (encode + compress) on this 2-core"
-  echo "machine.  Repeat: \`bench/run.sh recorder\`."
+  echo "machine.  random_mixed_2t runs the same loop in two threads at once: with"
+  echo "two recording threads every event takes the global seq with a contended"
+  echo "lock xadd, which on this machine costs more than the rest of the hot path."
+  echo "Repeat: \`bench/run.sh recorder\`."
   echo
   echo "| program | events | unrecorded | hak record | hak record, hot path only | heaptrack | B/event hak | B/event heaptrack | extra RSS hak | extra RSS heaptrack |"
   echo "|---|---|---|---|---|---|---|---|---|---|"

@@ -220,6 +220,7 @@ REC_HIDDEN uint32_t rec_site_slow(rec_thread *th, uintptr_t ra, uintptr_t fp, ui
 REC_HIDDEN uint32_t rec_site_lookup(uintptr_t key);     /* 0 = miss */
 /* Sites [from, count) for the writer; returns count. */
 REC_HIDDEN uint32_t rec_sites_count(void);
+REC_HIDDEN uint64_t rec_stacks_unwinds(void);      /* libunwind calls so far */
 REC_HIDDEN const uint64_t *rec_site_ips(uint32_t id, uint32_t *depth);
 REC_HIDDEN void rec_stacks_atfork_prepare(void);
 REC_HIDDEN void rec_stacks_atfork_parent(void);

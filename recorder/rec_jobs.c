@@ -173,7 +173,8 @@ static hak_trace_writer *q_tw;
 static encoder writer_enc, helper_enc;
 static pthread_t helper_tid;
 static int helper_up;
-static uint64_t helper_jobs;         /* jobs the helper encoded (tests, notes) */
+static uint64_t helper_jobs;         /* jobs the helper encoded (hak record -v) */
+static int level_now = 3;            /* the writer's current zstd level */
 
 static int encoder_ready(encoder *e)
 {
@@ -202,8 +203,6 @@ static void encoder_free(encoder *e)
         munmap(e->piece, PIECE_EVENTS * sizeof(hak_event));
     memset(e, 0, sizeof *e);
 }
-
-static int level_now = 3;            /* under q_mu: the writer's current zstd level */
 
 /* Encodes job j into e: 0, or -1 when no chunk could be made (the job's
  * events are then lost: out of memory). */

@@ -81,6 +81,16 @@ void rec_note(const char *fmt, ...)
     va_end(ap);
 }
 
+/* The -v summary: asked for explicitly, so -q does not silence it. */
+static void verbose_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void verbose_note(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    say(fmt, ap);
+    va_end(ap);
+}
+
 void rec_fail(const char *fmt, ...)
 {
     if (atomic_exchange(&failed_once, 1))
@@ -490,10 +500,12 @@ static void *writer_main(void *arg)
         uint64_t waits = rec_g.backpressure_waits;
         pthread_mutex_unlock(&rec_g.pool_mu);
         uint64_t ev = hak_tw_nevents(tw), bytes = hak_tw_bytes(tw);
-        rec_note("%s: %llu events, %llu bytes so far (%.3f B/event); helper encoder: "
-                 "%llu chunks; program waited for a block %llu times; zstd level %d",
+        verbose_note("%s: %llu events, %llu bytes so far (%.3f B/event); %u call sites, "
+                 "%llu unwinds; helper encoder: %llu chunks; program waited for a block "
+                 "%llu times; zstd level %d",
                  rec_g.path, (unsigned long long)ev, (unsigned long long)bytes,
-                 ev ? (double)bytes / (double)ev : 0.0, (unsigned long long)helped,
+                 ev ? (double)bytes / (double)ev : 0.0, rec_sites_count() - 1,
+                 (unsigned long long)rec_stacks_unwinds(), (unsigned long long)helped,
                  (unsigned long long)waits,
                  rec_g.cfg.level ? rec_g.cfg.level : level_ladder[level_step]);
     }

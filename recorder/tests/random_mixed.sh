@@ -19,7 +19,12 @@ check "WORK 5 keeps the iteration count" grep -q '^random_mixed: 1000 iterations
 check "WORK 5 reaches the checksum (golden value)" grep -qx 'random_mixed: 1000 iterations, checksum 251051' w5a.txt
 "$RM" 1000 7 6 > w6.txt
 check "WORK 6 gives another checksum than WORK 5" bash -c '! cmp -s w5a.txt w6.txt'
-for bad in "x" "10 0" "10 2 -3" "10 2 3z" "1 2 3 4"; do
+# THREADS: each thread runs the same loop on its own slots; without WORK
+# each adds sum(i mod 256).
+check "THREADS 3: three loops, checksum 3 x sum(i mod 256)" \
+  grep -qx "random_mixed: 1000 iterations x 3 threads, checksum $((3 * want))" <("$RM" 1000 7 0 3)
+check "THREADS 1 is the single-threaded program" cmp <("$RM" 1000 7 5) <("$RM" 1000 7 5 1)
+for bad in "x" "10 0" "10 2 -3" "10 2 3z" "1 2 3 0" "1 2 3 4 5"; do
   # shellcheck disable=SC2086
   "$RM" $bad >out.txt 2>err.txt; rc=$?
   check "random_mixed $bad: exit 2, one line on stderr, no output" \

@@ -101,6 +101,20 @@ if [[ -n $helped ]] && (( helped > 0 )) && [[ $helped1 == 0 ]] && [[ $(ops enc2.
 else not_ok "two encoders" "helped=$helped/$helped1: $(cat enc2.err)"; diff <(ops enc1.hkt) <(ops enc2.hkt) | sed 's/^/#   /'; fi
 check "hak record -v prints a summary line" grep -q "B/event" enc2.err
 
+# Call-site tables start small and grow (rec_stacks.c).  4096 distinct
+# stacks under --stacks-exact must all become sites (the site hash grows
+# twice); 6000 distinct (return address, depth) keys must each be unwound
+# once over two rounds (the key cache grows; without growth ~7900).
+hak record -v --stacks-exact -o ms1.hkt -- "$P/many_sites" chains >/dev/null 2>ms1.err
+hak record -v -o ms2.hkt -- "$P/many_sites" depth 6000 >/dev/null 2>ms2.err
+valid_all "many_sites traces" ms1.hkt ms2.hkt
+sites=$(hak trace info ms1.hkt | awk '/^call sites:/ {print $3}')
+unw=$(sed -n 's/.* \([0-9]*\) unwinds.*/\1/p' ms2.err)
+if [[ -n $sites ]] && (( sites >= 4096 )); then ok "4096 distinct stacks: $sites call sites"
+else not_ok "site table growth" "$sites call sites: $(cat ms1.err)"; fi
+if [[ -n $unw ]] && (( unw >= 6000 && unw <= 6010 )); then ok "6000 distinct keys unwound once each ($unw unwinds)"
+else not_ok "key cache growth" "$unw unwinds: $(cat ms2.err)"; fi
+
 same_run "errno_keep (errno untouched by recording, ENOMEM kept)" errno.hkt -- "$P/errno_keep"
 
 same_run "nested_threads" nest.hkt -- "$P/nested_threads"
