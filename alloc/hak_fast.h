@@ -2,7 +2,7 @@
  *
  * malloc: size -> bin offset by arithmetic, pop the thread cache's stack.
  * free:   SuperSlab by address mask, registry bit check, class from the
- *         header's unit_cls byte, push on the thread cache's stack.
+ *         header's gran_cls byte, push on the thread cache's stack.
  * Neither reads nor writes the block itself.
  * No locks, no atomics, no calls; everything else (empty cache, full cache,
  * first use, large blocks, foreign pointers) goes to an out-of-line slow
@@ -66,11 +66,11 @@ static inline __attribute__((always_inline)) void hak_free_fast(void *p)
     /* The registry bit is the validation: it is set only for the base of a
      * mapping of ours laid out as a hak_ss header, so after it the header
      * can be read.  No magic compare here: a large block's header has
-     * unit_cls all zero and a free unit has class 0, and bins[0] is always
+     * gran_cls all zero and a free unit has class 0, and bins[0] is always
      * full (cap 0), so both fall to the slow path (which checks the magic). */
     if (HAK_LIKELY(bit < HAK_REG_BITS && ((hak_registry[bit >> 6] >> (bit & 63)) & 1))) {
         const hak_ss *ss = (const hak_ss *)base;
-        size_t cls = ss->unit_cls[(a - base) >> hak_cfg.slab_shift];
+        size_t cls = ss->gran_cls[(a - base) >> HAK_GRAN_SHIFT];
         hak_tbin *b = hak_bin_at(cls * sizeof(hak_bin));
         void **t = b->top;
         if (HAK_LIKELY(hak_lo32(t) != b->full_lo)) {

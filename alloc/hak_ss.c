@@ -198,6 +198,16 @@ static int ss_find_units(hak_ss *ss, unsigned n)
     return -1;
 }
 
+/* Class of units [u, u+n) in unit_cls and of their granules in gran_cls. */
+static void set_cls(hak_ss *ss, unsigned u, unsigned n, uint8_t cls)
+{
+    unsigned shift = hak_cfg.slab_shift - HAK_GRAN_SHIFT;
+    for (unsigned g = u << shift; g < (u + n) << shift; g++)
+        __atomic_store_n(&ss->gran_cls[g], cls, __ATOMIC_RELEASE);
+    for (unsigned k = u; k < u + n; k++)
+        __atomic_store_n(&ss->unit_cls[k], cls, __ATOMIC_RELEASE);
+}
+
 static hak_slab *slab_init(hak_ss *ss, unsigned u, unsigned cls)
 {
     unsigned n = hak_cfg.cls_units[cls];
@@ -228,9 +238,8 @@ static hak_slab *slab_init(hak_ss *ss, unsigned u, unsigned cls)
      * prefaulted again (the whole SuperSlab was prefaulted when mapped). */
     if (refault && hak_cfg.prefault != PF_OFF)
         hak_os_prefault(lo, (size_t)(hi - lo));
-    /* Publish the class last: free() reads unit_cls without a lock. */
-    for (unsigned k = u; k < u + n; k++)
-        __atomic_store_n(&ss->unit_cls[k], (uint8_t)cls, __ATOMIC_RELEASE);
+    /* Publish the class last: free() reads gran_cls without a lock. */
+    set_cls(ss, u, n, (uint8_t)cls);
     return s;
 }
 
@@ -279,8 +288,8 @@ void hak_slab_retire(hak_heap *h, hak_slab *s)
     unit_range(ss, u, n, &lo, &hi);
     int touched = !s->fresh || s->bump != lo;
     uint64_t now = hak_now_ns();
+    set_cls(ss, u, n, 0);
     for (unsigned k = u; k < u + n; k++) {
-        __atomic_store_n(&ss->unit_cls[k], 0, __ATOMIC_RELEASE);
         ss->unit_state[k] = touched ? U_DIRTY : U_FRESH;
         ss->slabs[k].freed_ns = now;
     }
