@@ -8,9 +8,12 @@
  * appends chunks.
  *
  * Invariants:
- * - The hot path takes no lock and makes no syscall: TLS lookup, one atomic
- *   fetch_add for seq, rdtsc, a lock-free call-site cache probe, a store of
- *   the record and a release store of the block's count.
+ * - The hot path takes no lock and makes no syscall: TLS lookup, a seq
+ *   (rec_seq.c: a plain increment while one thread records, else from the
+ *   thread's batch after a compare-and-swap on the address's clock), a
+ *   lock-free call-site cache probe, a store of the record and a release
+ *   store of the block's count.  No clock is read unless timestamps are
+ *   exact (rec_clock.c).
  * - Only the owning thread writes records into its current block, and only
  *   at index n; it publishes them by a release store of n.  The writer reads
  *   records [taken, n) after an acquire load of n, so it can flush a partial
