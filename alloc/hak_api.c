@@ -19,14 +19,11 @@
 static void *heap_alloc(hak_heap *h, unsigned cls, int *fresh)
 {
     hak_bin *b = &h->bins[cls];
-    void *p = b->head;
-    if (p) {
-        b->head = *(void **)p;
-        b->count--;
+    if (hak_bin_count(b)) {
         *fresh = 0;
-        return p;
+        return *--b->top;
     }
-    p = hak_heap_refill(h, cls, fresh);
+    void *p = hak_heap_refill(h, cls, fresh);
     if (!p) errno = ENOMEM;
     return p;
 }
@@ -85,15 +82,14 @@ HAK_NOINLINE void hak_free_slow(void *p)
         return;
     }
     hak_bin *b = &h->bins[cls];
-    if (b->count >= b->cap) {
+    uint32_t cap = hak_bin_cap(b);
+    if (hak_bin_count(b) >= cap) {
         /* Overflow: send half the bin home, then cache p (or return it
          * directly when caching is off). */
-        hak_heap_flush(h, cls, b->cap / 2);
-        if (b->cap == 0) { hak_block_return(h, p, ss); return; }
+        hak_heap_flush(h, cls, cap / 2);
+        if (cap == 0) { hak_block_return(h, p, ss); return; }
     }
-    *(void **)p = b->head;
-    b->head = p;
-    b->count++;
+    *b->top++ = p;
 }
 
 HAK_API void *hak_malloc(size_t n) { return hak_malloc_fast(n); }
@@ -242,7 +238,7 @@ HAK_API int hak_trim(size_t pad)
     hak_heap *h = hak_heap_get();
     if (h) {
         for (unsigned c = 1; c < hak_cfg.ncls; c++)
-            if (h->bins[c].count) { hak_heap_flush(h, c, 0); did = 1; }
+            if (hak_bin_count(&h->bins[c])) { hak_heap_flush(h, c, 0); did = 1; }
         hak_ss_purge_due(h, 1);
     }
     did |= hak_ss_trim_cache();

@@ -1,8 +1,9 @@
 /* hak_fast.h - the inlined fast paths of malloc and free.
  *
- * malloc: size -> bin offset by arithmetic, pop the thread cache's list.
+ * malloc: size -> bin offset by arithmetic, pop the thread cache's stack.
  * free:   SuperSlab by address mask, registry bit check, class from the
- *         header's unit_cls byte, push on the thread cache's list.
+ *         header's unit_cls byte, push on the thread cache's stack.
+ * Neither reads nor writes the block itself.
  * No locks, no atomics, no calls; everything else (empty cache, full cache,
  * first use, large blocks, foreign pointers) goes to an out-of-line slow
  * path.  A thread whose heap is not initialised has empty bins with cap 0,
@@ -49,11 +50,10 @@ static inline __attribute__((always_inline)) void *hak_malloc_fast(size_t n)
     else
         return hak_malloc_slow(n);
     hak_tbin *b = hak_bin_at(off);
-    void *p = b->head;
-    if (HAK_LIKELY(p != NULL)) {
-        b->head = *(void **)p;
-        b->count--;
-        return p;
+    void **t = b->top;
+    if (HAK_LIKELY(hak_lo32(t) != b->empty_lo)) {
+        b->top = --t;
+        return *t;
     }
     return hak_malloc_slow(n);
 }
@@ -66,16 +66,16 @@ static inline __attribute__((always_inline)) void hak_free_fast(void *p)
     /* The registry bit is the validation: it is set only for the base of a
      * mapping of ours laid out as a hak_ss header, so after it the header
      * can be read.  No magic compare here: a large block's header has
-     * unit_cls all zero and a free unit has class 0, and bins[0].cap is
-     * always 0, so both fall to the slow path (which checks the magic). */
+     * unit_cls all zero and a free unit has class 0, and bins[0] is always
+     * full (cap 0), so both fall to the slow path (which checks the magic). */
     if (HAK_LIKELY(bit < HAK_REG_BITS && ((hak_registry[bit >> 6] >> (bit & 63)) & 1))) {
         const hak_ss *ss = (const hak_ss *)base;
         size_t cls = ss->unit_cls[(a - base) >> hak_cfg.slab_shift];
-        hak_bin *b = &hak_tls_heap.bins[cls];   /* generic: GCC keeps count in memory */
-        if (HAK_LIKELY(b->count < b->cap)) {
-            *(void **)p = b->head;
-            b->head = p;
-            b->count++;
+        hak_tbin *b = hak_bin_at(cls * sizeof(hak_bin));
+        void **t = b->top;
+        if (HAK_LIKELY(hak_lo32(t) != b->full_lo)) {
+            *t = p;
+            b->top = t + 1;
             return;
         }
     }

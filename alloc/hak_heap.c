@@ -93,8 +93,9 @@ void *hak_heap_refill(hak_heap *h, unsigned cls, int *fresh)
         hak_ss_purge_due(h, 0);
     hak_slab *s = find_slab(h, cls);
     if (!s) return NULL;
-    uint32_t want = hak_cfg.cls_refill[cls];
     hak_bin *bin = &h->bins[cls];
+    uint32_t want = hak_cfg.cls_refill[cls];
+    if (want > hak_bin_cap(bin) + 1) want = hak_bin_cap(bin) + 1;   /* one to return, the rest must fit */
     void *ret;
     uint32_t got = 1;
     if (s->free) {
@@ -114,31 +115,33 @@ void *hak_heap_refill(hak_heap *h, unsigned cls, int *fresh)
         s->nfree--;
         *fresh = 0;
     }
-    /* The rest goes to the bin: free list first (warm memory), then bump. */
-    void *head = bin->head;
-    uint32_t cnt = bin->count;
+    /* The rest goes to the (empty) bin: free list first (warm memory),
+     * then bump. */
+    void **top = bin->top;
     while (got < want && s->free) {
         void *b = s->free;
         s->free = *(void **)b;
-        *(void **)b = head;
-        head = b;
-        got++; cnt++;
+        *top++ = b;
+        got++;
     }
     s->nfree -= (got - 1);
     if (got < want && s->bump < s->end) {
         uint32_t n = (uint32_t)((size_t)(s->end - s->bump) / s->block);
         if (n > want - got) n = want - got;
-        /* Link bump blocks in address order: popped lowest first. */
+        /* Push bump blocks in descending address order: popped lowest first.
+         * Each gets a zero word written now (zero keeps fresh memory
+         * zero): its page faults in here, on the refill slow path, not at
+         * the program's first touch, as when the cache was a list linked
+         * through the blocks. */
         char *b = s->bump + (size_t)(n - 1) * s->block;
         for (uint32_t i = 0; i < n; i++, b -= s->block) {
-            *(void **)b = head;
-            head = b;
+            *(void **)b = NULL;
+            *top++ = b;
         }
         s->bump += (size_t)n * s->block;
-        got += n; cnt += n;
+        got += n;
     }
-    bin->head = head;
-    bin->count = cnt;
+    bin->top = top;
     s->used += got;
     if (!s->free && s->bump >= s->end) move_to(h, s, LIST_FULL);
     return ret;
@@ -176,10 +179,8 @@ void hak_block_return(hak_heap *h, void *p, hak_ss *ss)
 void hak_heap_flush(hak_heap *h, unsigned cls, uint32_t keep)
 {
     hak_bin *bin = &h->bins[cls];
-    while (bin->count > keep) {
-        void *p = bin->head;
-        bin->head = *(void **)p;
-        bin->count--;
+    while (hak_bin_count(bin) > keep) {
+        void *p = *--bin->top;
         hak_block_return(h, p, (hak_ss *)((uintptr_t)p & hak_cfg.ss_mask));
     }
 }

@@ -24,11 +24,16 @@
  * remote list; a slab is retired only when used == 0 (after draining), so no
  * thread can still be about to touch it.
  *
- * Thread caches (hak_bin) sit in front: per class, an intrusive LIFO list
- * with a count and a capacity.  free() of any of our small blocks, whatever
- * its owner, pushes to the calling thread's cache; overflow goes back to
- * the slabs (locally or through the remote list).  Fast paths live in
- * hak_fast.h; everything else is out of line.
+ * Thread caches (hak_bin) sit in front: per class, a LIFO stack of block
+ * pointers in an array (base[0..count), count <= cap) that the thread maps
+ * at heap init, one region for all classes.  An array and not a list
+ * threaded through the blocks: popping a list needs the popped block's next
+ * link before the following malloc can start, one L1 load latency per
+ * malloc in a dependent chain; popping an array only needs count.  free()
+ * of any of our small blocks, whatever its owner, pushes to the calling
+ * thread's cache; overflow goes back to the slabs (locally or through the
+ * remote list).  Fast paths live in hak_fast.h; everything else is out of
+ * line.
  */
 #ifndef HAK_INTERNAL_H
 #define HAK_INTERNAL_H
@@ -121,12 +126,36 @@ typedef struct hak_ss {
     hak_slab slabs[];           /* nunits descriptors */
 } hak_ss;
 
-/* bins[0] is never used for blocks and keeps cap 0 (free's fast path
- * relies on it to send class-0 units to the slow path). */
+/* A bin is its stack's top pointer plus the low 32 bits of the addresses
+ * top has when the stack is empty (base) and full (base + cap): the fast
+ * paths test emptiness/fullness with one 32-bit compare against memory and
+ * need no count.  The stack spans less than 4 GiB, so equal low halves mean
+ * equal pointers, and count/cap are differences of low halves.
+ * bins[0] is never used for blocks and keeps cap 0 (free's fast path
+ * relies on it to send class-0 units to the slow path).  cap == 0 (all
+ * zero: uninitialised or dead thread, the orphan heap, HAKMEM_TCACHE=0, or
+ * the array region could not be mapped) means nothing is ever cached. */
 typedef struct hak_bin {
-    void *head;
-    uint32_t count, cap;
+    void **top;                 /* next free entry; top[-1] is popped next */
+    uint32_t empty_lo;          /* (uint32_t)base */
+    uint32_t full_lo;           /* (uint32_t)(base + cap) */
 } hak_bin;
+
+static inline uint32_t hak_lo32(const void *p) { return (uint32_t)(uintptr_t)p; }
+static inline uint32_t hak_bin_count(const hak_bin *b)
+{
+    return (hak_lo32(b->top) - b->empty_lo) / (uint32_t)sizeof(void *);
+}
+static inline uint32_t hak_bin_cap(const hak_bin *b)
+{
+    return (b->full_lo - b->empty_lo) / (uint32_t)sizeof(void *);
+}
+static inline void hak_bin_set(hak_bin *b, void **base, uint32_t cap)
+{
+    b->top = base;
+    b->empty_lo = hak_lo32(base);
+    b->full_lo = hak_lo32(base + cap);
+}
 
 /* malloc's fast path indexes bins by byte offset (size rounded to 16). */
 _Static_assert(sizeof(hak_bin) == 16, "hak_bin must be 16 bytes");
@@ -140,6 +169,8 @@ typedef struct hak_heap {
     uint32_t tick;
     hak_list partial[HAK_NCLASS], full[HAK_NCLASS];
     hak_ss *ss_first;                    /* owned SuperSlabs */
+    void **slots;                        /* the bins' arrays (one mapping) */
+    size_t slots_size;
     struct hak_heap *reg_next, *reg_prev;
     uint64_t remote_frees, calloc_zeroed, calloc_skipped;
 } hak_heap;
@@ -188,6 +219,7 @@ void hak_unlock(void);
 extern hak_heap hak_orphan_heap;       /* serves threads past their exit, under lock */
 extern pthread_mutex_t hak_orphan_lock;
 /* hak_os.c */
+void *hak_os_map_meta(size_t size);   /* plain zero pages, not in bytes_mapped */
 void *hak_os_map_aligned(size_t size, size_t align, int prefault_kind);
 void  hak_os_unmap(void *p, size_t size);
 void  hak_os_prefault(void *p, size_t size);

@@ -119,6 +119,15 @@ void hak_os_unmap(void *p, size_t size)
     HAK_SUB(bytes_mapped, size);
 }
 
+/* Metadata (thread-cache arrays): zero pages, faulted as used or now per
+ * the prefault policy; not SuperSlab memory, so not in bytes_mapped. */
+void *hak_os_map_meta(size_t size)
+{
+    void *p = map_raw(NULL, size);
+    if (p && hak_cfg.prefault != PF_OFF) hak_os_prefault(p, size);
+    return p;
+}
+
 /* Releases the pages of [p, p+size) (page aligned) to the kernel. */
 void hak_os_purge(void *p, size_t size, int how)
 {

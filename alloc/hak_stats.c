@@ -19,6 +19,16 @@
 
 #define RD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
+/* Another thread's bin count, read while it runs: the fields are read one
+ * by one, so a bin being reset at thread exit can pair a new top with an
+ * old base; such a mix (count > cap) counts as empty. */
+static uint64_t bin_count_racy(hak_bin *b)
+{
+    uint32_t top = hak_lo32(RD(b->top)), e = RD(b->empty_lo), f = RD(b->full_lo);
+    uint32_t n = (top - e) / sizeof(void *), cap = (f - e) / sizeof(void *);
+    return n <= cap ? n : 0;
+}
+
 HAK_API int hak_alloc_stats(struct hak_alloc_stats *out)
 {
     if (atomic_load_explicit(&hak_init_state, memory_order_acquire) != 2)
@@ -47,7 +57,7 @@ HAK_API int hak_alloc_stats(struct hak_alloc_stats *out)
     uint64_t remote = 0, zeroed = 0, skipped = 0;
     for (hak_heap *h = hak_heaps; h; h = h->reg_next) {
         for (unsigned c = 1; c < hak_cfg.ncls; c++)
-            st.cls[c].blocks_cached += RD(h->bins[c].count);
+            st.cls[c].blocks_cached += bin_count_racy(&h->bins[c]);
         remote += RD(h->remote_frees);
         zeroed += RD(h->calloc_zeroed);
         skipped += RD(h->calloc_skipped);

@@ -332,6 +332,33 @@ static void stats_consistency(void **state)
     assert_int_equal(c.large_blocks, b.large_blocks);
 }
 
+/* The thread cache is a LIFO stack of at most HAKMEM_TCACHE (256) blocks per
+ * class: blocks freed come back most recent first (what keeps a hot loop's
+ * blocks in L1), and overflow sends half the cache home. */
+static void thread_cache_lifo_and_cap(void **state)
+{
+    (void)state;
+    enum { N = 100, M = 700 };
+    static void *p[M];
+    for (int i = 0; i < N; i++) p[i] = hak_malloc(64);
+    for (int i = 0; i < N; i++) hak_free(p[i]);
+    for (int i = N - 1; i >= 0; i--) {
+        void *q = hak_malloc(64);
+        assert_ptr_equal(q, p[i]);
+    }
+    for (int i = 0; i < N; i++) hak_free(p[i]);
+
+    struct hak_alloc_stats st;
+    unsigned cls = 32 / 16;
+    for (int i = 0; i < M; i++) p[i] = hak_malloc(32);
+    for (int i = 0; i < M; i++) {
+        hak_free(p[i]);
+        stats_now(&st);
+        assert_true(st.cls[cls].blocks_cached <= 256);
+    }
+    assert_true(st.cls[cls].blocks_cached >= 128);   /* flushed to half, then refilled */
+}
+
 static void config_and_version(void **state)
 {
     (void)state;
@@ -385,6 +412,7 @@ int main(void)
         cmocka_unit_test(calloc_zeroes_dirty_memory),
         cmocka_unit_test(foreign_pointers),
         cmocka_unit_test(stats_consistency),
+        cmocka_unit_test(thread_cache_lifo_and_cap),
         cmocka_unit_test(config_and_version),
 #ifndef HAK_INTERNAL_ONLY
         cmocka_unit_test(libc_names_are_ours),

@@ -182,6 +182,38 @@ static void thread_exit_returns_caches(void **s)
     assert_true(b.superslabs_abandoned < abandoned_before);
 }
 
+static size_t vm_size_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return 0;
+    char line[256];
+    size_t kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmSize: %zu", &kb) == 1) break;
+    fclose(f);
+    return kb;
+}
+
+/* Each thread maps its thread-cache arrays (~160 KiB); exit must unmap
+ * them: 200 short-lived threads may not grow the address space by 200x. */
+static void thread_exit_unmaps_cache_arrays(void **s)
+{
+    (void)s;
+    static void *ptrs[64];
+    keep_arg k = {ptrs, 64, 48};
+    pthread_t t;
+    pthread_create(&t, NULL, alloc_and_free, &k);   /* warm glibc's stack cache */
+    pthread_join(t, NULL);
+    size_t before = vm_size_kb();
+    if (!before) skip();
+    for (int i = 0; i < 200; i++) {
+        pthread_create(&t, NULL, alloc_and_free, &k);
+        pthread_join(t, NULL);
+    }
+    size_t after = vm_size_kb();
+    assert_true(after < before + 8192);
+}
+
 /* Memory allocated after a thread's exit destructor (other destructors may
  * allocate) still works, through the orphan heap. */
 static pthread_key_t late_key;
@@ -273,6 +305,7 @@ int main(void)
         cmocka_unit_test(stress_16),
         cmocka_unit_test(stress_cross_thread_frees_counted),
         cmocka_unit_test(thread_exit_returns_caches),
+        cmocka_unit_test(thread_exit_unmaps_cache_arrays),
         cmocka_unit_test(allocation_after_thread_exit),
         cmocka_unit_test(fork_from_threaded_parent),
     };
