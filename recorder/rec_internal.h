@@ -8,9 +8,12 @@
  * appends chunks.
  *
  * Invariants:
- * - The hot path takes no lock and makes no syscall: TLS lookup, one atomic
- *   fetch_add for seq, rdtsc, a lock-free call-site cache probe, a store of
- *   the record and a release store of the block's count.
+ * - The hot path takes no lock and makes no syscall: TLS lookup, a seq
+ *   (rec_seq.c: a plain increment while one thread records, else from the
+ *   thread's batch after a compare-and-swap on the address's clock), a
+ *   lock-free call-site cache probe, a store of the record and a release
+ *   store of the block's count.  No clock is read unless timestamps are
+ *   exact (rec_clock.c).
  * - Only the owning thread writes records into its current block, and only
  *   at index n; it publishes them by a release store of n.  The writer reads
  *   records [taken, n) after an acquire load of n, so it can flush a partial
@@ -110,6 +113,8 @@ typedef struct rec_thread {
     int32_t site_off;             /* ... where that sits above fp ... */
     uint32_t last_site;           /* ... and its site */
     _Atomic int in_solo;          /* owner: inside its plain seq bump (rec_seq.c) */
+    uint64_t seq_next, seq_end;   /* owner, shared mode: its batch of seqs ... */
+    uint64_t seq_epoch;           /* ... and the clock sample it was taken after */
 
     struct rec_thread *next;      /* g.threads list (under g.threads_mu) */
     uint32_t tid;                 /* dense index, 0 = first thread */
@@ -158,6 +163,8 @@ typedef struct rec_global {
      * written. */
     struct rec_thread *_Atomic seq_owner;
     _Atomic int seq_shared;
+    _Atomic uint64_t *seq_clock;  /* shared mode: [1 << REC_SEQ_CLOCK_BITS], rec_seq.c */
+    _Atomic uint64_t seq_epoch;   /* bumped by each clock sample: batches expire */
     _Atomic uint32_t next_tid;
     _Atomic int inflight;         /* reallocs/mremaps whose old block may move */
     _Atomic uintptr_t inflight_ptr[64];
@@ -337,10 +344,16 @@ REC_HIDDEN void rec_seq_thread_added(rec_thread *th);
 REC_HIDDEN void rec_seq_thread_gone(rec_thread *th);
 REC_HIDDEN void rec_seq_atfork_child(rec_thread *self);
 
-/* The next seq for an event of th.  Atomic (seq_cst: the real free must not
- * be reordered before it, nor the real allocation after it) unless th is
- * the only recording thread; see rec_seq.c for the handshake. */
-static inline uint64_t rec_seq_next(rec_thread *th)
+/* Shared mode (rec_seq.c): th's next seq from its batch, after every
+ * earlier event on addresses a and b (0: none). */
+REC_HIDDEN uint64_t rec_seq_shared(rec_thread *th, uintptr_t a, uintptr_t b);
+#define REC_SEQ_CLOCK_BITS 16
+
+/* The next seq for an event of th on addresses a and b (0: none).  Plain
+ * while th is the only recording thread (see rec_seq.c for the
+ * handshake), else from th's batch after every earlier event on a and b. */
+static inline __attribute__((always_inline)) uint64_t
+rec_seq_next(rec_thread *th, uintptr_t a, uintptr_t b)
 {
     if (REC_LIKELY(atomic_load_explicit(&rec_g.seq_owner, memory_order_relaxed) == th)) {
         atomic_store_explicit(&th->in_solo, 1, memory_order_relaxed);
@@ -353,7 +366,7 @@ static inline uint64_t rec_seq_next(rec_thread *th)
         }
         atomic_store_explicit(&th->in_solo, 0, memory_order_release);
     }
-    return atomic_fetch_add_explicit(&rec_g.seq, 1, memory_order_seq_cst);
+    return rec_seq_shared(th, a, b);
 }
 
 /* Ops whose compact record holds out_ptr in ptr (the rest hold in_ptr). */
@@ -361,6 +374,13 @@ static inline int rec_op_returns_ptr(int op)
 {
     return op != HAK_OP_FREE && op != HAK_OP_MUNMAP && op != HAK_OP_THREAD_START &&
            op != HAK_OP_THREAD_EXIT;
+}
+
+/* Ops whose in_ptr is an address (thread_start's is the creator's tid). */
+static inline int rec_op_in_addr(int op)
+{
+    return op == HAK_OP_FREE || op == HAK_OP_REALLOC || op == HAK_OP_REALLOCARRAY ||
+           op == HAK_OP_MUNMAP || op == HAK_OP_MREMAP;
 }
 
 /* Ops that always need a rec_ext: both pointers, or an aux value. */
@@ -389,7 +409,7 @@ rec_emit(rec_thread *th, int op, uint64_t in, uint64_t out, uint64_t size, uint6
         i = atomic_load_explicit(&b->n, memory_order_relaxed);
     }
     rec_rec *r = &b->slots[i].r;
-    r->seq = rec_seq_next(th);
+    r->seq = rec_seq_next(th, rec_op_in_addr(op) ? in : 0, out);
     r->ptr = rec_op_returns_ptr(op) ? out : in;
     r->size = size;
     r->site = site;
@@ -421,7 +441,7 @@ rec_emit_plain(rec_thread *th, int op, uint64_t ptr, uint64_t size, uint32_t sit
     /* four word stores: seq, ptr, size, and site | op | ext = 0 | pad
      * (little-endian rec_rec layout) */
     char *d = (char *)&b->slots[i];
-    uint64_t seq = rec_seq_next(th), tail = (uint64_t)site | (uint64_t)(uint8_t)op << 32;
+    uint64_t seq = rec_seq_next(th, ptr, 0), tail = (uint64_t)site | (uint64_t)(uint8_t)op << 32;
     __builtin_memcpy(d, &seq, 8);
     __builtin_memcpy(d + 8, &ptr, 8);
     __builtin_memcpy(d + 16, &size, 8);

@@ -115,6 +115,16 @@ else not_ok "site table growth" "$sites call sites: $(cat ms1.err)"; fi
 if [[ -n $unw ]] && (( unw >= 6000 && unw <= 6010 )); then ok "6000 distinct keys unwound once each ($unw unwinds)"
 else not_ok "key cache growth" "$unw unwinds: $(cat ms2.err)"; fi
 
+# Shared mode takes seqs in per-thread batches (rec_seq.c); a batch must
+# expire with the clock samples, or a thread that allocates every 20 ms
+# next to a busy one gets all its events stamped at the first one's time.
+hak record -q -o slow.hkt -- "$P/slow_thread" >/dev/null 2>&1
+valid_all "slow_thread trace" slow.hkt
+gaps=$(hak trace dump --thread 1 slow.hkt | awk '/malloc size=777/ {if (n++) printf "%d ", ($2 - p) / 1e6; p = $2}')
+if [[ $(wc -w <<<"$gaps") == 9 ]] && ! grep -qE '(^| )[0-4] ' <<<"$gaps "; then
+  ok "slow thread's events 20 ms apart keep their times (gaps ms: $gaps)"
+else not_ok "slow thread's timestamps" "gaps between its mallocs (ms): $gaps"; fi
+
 same_run "errno_keep (errno untouched by recording, ENOMEM kept)" errno.hkt -- "$P/errno_keep"
 
 same_run "nested_threads" nest.hkt -- "$P/nested_threads"
