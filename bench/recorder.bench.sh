@@ -222,9 +222,10 @@ echo "bench recorder: allocation-rate sweep took $((SECONDS - sweep_start)) s" >
   echo "timestamps, zstd level following the writer's load: 1 when busy, up to 15 when idle).  \"Hot path only\" runs with HAKREC_DISCARD=1 (events collected"
   echo "by the interposed calls, dropped by the writer): the cost the program itself"
   echo "pays; the rest is waiting for the writer (encode + compress) on this 2-core"
-  echo "machine.  random_mixed_2t runs the same loop in two threads at once: with"
-  echo "two recording threads every event takes the global seq with a contended"
-  echo "lock xadd, which on this machine costs more than the rest of the hot path."
+  echo "machine.  random_mixed_2t runs the same loop in two threads at once: each"
+  echo "thread takes seqs from batches of its own and raises an address clock with"
+  echo "a compare-and-swap per event (recorder/README.md, Ordering); both cores run"
+  echo "the program, so encoding competes with it for CPU."
   echo "Repeat: \`bench/run.sh recorder\`."
   echo
   echo "| program | events | unrecorded | hak record | hak record, hot path only | heaptrack | B/event hak | B/event heaptrack | extra RSS hak | extra RSS heaptrack |"
