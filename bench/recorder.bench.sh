@@ -185,8 +185,8 @@ sweep_verdict() {
 
 : > "$W/rows"
 bench_one random_mixed "$RM" "$ITERS"
-# The same loop in two threads at once (2 x ITERS_MT iterations): every
-# event then takes seq with a contended atomic (README "Ordering").
+# The same loop in two threads at once (2 x ITERS_MT iterations): shared
+# mode seqs (recorder/README.md, "Ordering").
 ITERS_MT=${HAK_BENCH_REC_ITERS_MT:-2500000}
 bench_one random_mixed_2t "$RM" "$ITERS_MT" 256 0 2
 if [[ -n $PY && -x $PY ]]; then bench_one python3 "$PY" -c "$PYSCRIPT"; fi
