@@ -106,7 +106,8 @@ typedef struct rec_block {
 } rec_block;
 
 typedef struct rec_thread {
-    /* The owner's hot fields, in one cache line. */
+    /* The owner's hot fields first: the single-thread path reads only the
+     * first cache line (rec_thread is mmap'd, so page-aligned). */
     rec_block *cur;               /* owner appends here */
     uintptr_t site_ra, site_fp;   /* owner: the last call (rec_site's fast path) ... */
     uintptr_t site_ra2;           /* ... its caller's return address ... */
