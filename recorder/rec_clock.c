@@ -51,7 +51,7 @@ void rec_clock_sample(void)
 {
     /* Seq batches taken before this sample expire (rec_seq.c): a thread's
      * next event takes a new one, above this sample's seq. */
-    atomic_fetch_add_explicit(&rec_g.seq_epoch, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&rec_g.seq_gen, 2, memory_order_relaxed);
     uint64_t seq = atomic_load(&rec_g.seq);
     uint64_t ns = rec_clock_now_ns();
     uint64_t n = atomic_load_explicit(&nsamples, memory_order_relaxed);

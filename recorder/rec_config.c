@@ -94,7 +94,6 @@ void rec_config_load(rec_config *c)
     if (!l || !*l || rec_parse_level(l, &c->level) != 0)
         c->level = 0;
     c->discard = env_bool("HAKREC_DISCARD", 0);
-    c->membarrier = env_bool("HAKREC_MEMBARRIER", 1);
     const char *e = getenv("HAKREC_ENCODERS");
     c->encoders = e && !strcmp(e, "1") ? 1 : 2;
     const char *p = getenv("HAKREC_TOP_PID");

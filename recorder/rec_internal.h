@@ -9,8 +9,8 @@
  *
  * Invariants:
  * - The hot path takes no lock and makes no syscall: TLS lookup, a seq
- *   (rec_seq.c: a plain increment while one thread records, else from the
- *   thread's batch after a compare-and-swap on the address's clock), a
+ *   (rec_seq.c: from the thread's batch; with several threads after a
+ *   compare-and-swap on the address's clock), a
  *   lock-free call-site cache probe, a store of the record and a release
  *   store of the block's count.  No clock is read unless timestamps are
  *   exact (rec_clock.c).
@@ -54,7 +54,6 @@ typedef struct rec_config {
     int      quiet;          /* no stderr notes except errors (HAKREC_QUIET) */
     int      level;          /* zstd level 1..19, 0 = auto (HAKREC_ZSTD_LEVEL) */
     int      discard;        /* benchmarking aid: drop events in the writer (HAKREC_DISCARD) */
-    int      membarrier;     /* 0: always take seq with fetch_add (HAKREC_MEMBARRIER) */
     int      encoders;       /* 1 or 2 threads encoding chunks (HAKREC_ENCODERS) */
     int      verbose;        /* a summary line per process at the end (HAKREC_VERBOSE) */
     pid_t    top_pid;        /* HAKREC_TOP_PID: pid of the first recorded image */
@@ -113,9 +112,9 @@ typedef struct rec_thread {
     uintptr_t site_ra2;           /* ... its caller's return address ... */
     int32_t site_off;             /* ... where that sits above fp ... */
     uint32_t last_site;           /* ... and its site */
-    _Atomic int in_solo;          /* owner: inside its plain seq bump (rec_seq.c) */
-    uint64_t seq_next, seq_end;   /* owner, shared mode: its batch of seqs ... */
-    uint64_t seq_epoch;           /* ... and the clock sample it was taken after */
+    uint64_t seq_next, seq_end;   /* owner: its batch of seqs (rec_seq.c) ... */
+    uint64_t seq_gen;             /* ... good while rec_g.seq_gen equals this */
+    uint64_t shared_gen;          /* owner, shared mode: the batch's generation */
 
     struct rec_thread *next;      /* g.threads list (under g.threads_mu) */
     uint32_t tid;                 /* dense index, 0 = first thread */
@@ -158,14 +157,8 @@ enum { REC_UNINIT = 0, REC_INITIALIZING, REC_ON, REC_OFF };
 typedef struct rec_global {
     _Atomic int state;
     _Atomic uint64_t seq;
-    /* rec_seq.c: the only recording thread bumps seq without a lock xadd
-     * until a second one registers (seq_shared, never cleared but in a
-     * fork child).  seq_owner is read on every event: keep it rarely
-     * written. */
-    struct rec_thread *_Atomic seq_owner;
-    _Atomic int seq_shared;
+    _Atomic uint64_t seq_gen;     /* rec_seq.c: clock-sample epoch << 1 | shared */
     _Atomic uint64_t *seq_clock;  /* shared mode: [1 << REC_SEQ_CLOCK_BITS], rec_seq.c */
-    _Atomic uint64_t seq_epoch;   /* bumped by each clock sample: batches expire */
     _Atomic uint32_t next_tid;
     _Atomic int inflight;         /* reallocs/mremaps whose old block may move */
     _Atomic uintptr_t inflight_ptr[64];
@@ -339,35 +332,26 @@ REC_HIDDEN void rec_resolve(void);
 /* ---- sequence numbers (rec_seq.c) ------------------------------------------ */
 
 REC_HIDDEN void rec_seq_init(void);
-/* 1 when a lone thread may take seq without a locked instruction. */
-REC_HIDDEN int rec_seq_solo_possible(void);
 REC_HIDDEN void rec_seq_thread_added(rec_thread *th);
-REC_HIDDEN void rec_seq_thread_gone(rec_thread *th);
 REC_HIDDEN void rec_seq_atfork_child(rec_thread *self);
 
-/* Shared mode (rec_seq.c): th's next seq from its batch, after every
- * earlier event on addresses a and b (0: none). */
-REC_HIDDEN uint64_t rec_seq_shared(rec_thread *th, uintptr_t a, uintptr_t b);
 #define REC_SEQ_CLOCK_BITS 16
+/* A new batch, or shared mode (ordering after earlier events on addresses
+ * a and b, 0: none). */
+REC_HIDDEN uint64_t rec_seq_slow(rec_thread *th, uintptr_t a, uintptr_t b);
 
-/* The next seq for an event of th on addresses a and b (0: none).  Plain
- * while th is the only recording thread (see rec_seq.c for the
- * handshake), else from th's batch after every earlier event on a and b. */
+/* The next seq for an event of th on addresses a and b: from th's batch
+ * while the generation it was taken in lasts (rec_seq.c). */
 static inline __attribute__((always_inline)) uint64_t
 rec_seq_next(rec_thread *th, uintptr_t a, uintptr_t b)
 {
-    if (REC_LIKELY(atomic_load_explicit(&rec_g.seq_owner, memory_order_relaxed) == th)) {
-        atomic_store_explicit(&th->in_solo, 1, memory_order_relaxed);
-        atomic_signal_fence(memory_order_seq_cst);
-        if (REC_LIKELY(!atomic_load_explicit(&rec_g.seq_shared, memory_order_relaxed))) {
-            uint64_t s = atomic_load_explicit(&rec_g.seq, memory_order_relaxed);
-            atomic_store_explicit(&rec_g.seq, s + 1, memory_order_relaxed);
-            atomic_store_explicit(&th->in_solo, 0, memory_order_release);
-            return s;
-        }
-        atomic_store_explicit(&th->in_solo, 0, memory_order_release);
+    uint64_t s = th->seq_next;
+    if (REC_LIKELY(s < th->seq_end) &&
+        REC_LIKELY(th->seq_gen == atomic_load_explicit(&rec_g.seq_gen, memory_order_relaxed))) {
+        th->seq_next = s + 1;
+        return s;
     }
-    return rec_seq_shared(th, a, b);
+    return rec_seq_slow(th, a, b);
 }
 
 /* Ops whose compact record holds out_ptr in ptr (the rest hold in_ptr). */

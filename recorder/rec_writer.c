@@ -170,13 +170,11 @@ static void build_meta(hak_trace_meta *m, char **argv_store, size_t argv_max)
     m->options = p;
     snprintf(p, (size_t)(end - p),
              "stacks=%d%s mmap=%d follow=%d ts_resolution=%lluns top_pid=%d "
-             "bootstrap_allocs=%llu seq=%s%s%.0d",
+             "bootstrap_allocs=%llu%s%.0d",
              rec_g.cfg.stacks, rec_g.cfg.stacks_exact ? " stacks_exact=1" : "",
              rec_g.cfg.mmap, rec_g.cfg.follow,
              (unsigned long long)rec_g.cfg.ts_unit_ns, (int)rec_g.cfg.top_pid,
              (unsigned long long)atomic_load(&rec_boot_allocs),
-             /* how a lone thread takes seq (rec_seq.c) */
-             rec_seq_solo_possible() ? "membarrier" : "atomic",
              /* a fork child inherits its parent's heap: its trace can free
               * blocks it never saw allocated */
              forked_from ? " forked_from=" : "", (int)forked_from);
@@ -260,7 +258,6 @@ static size_t collect(int partials, int final)
         if (exited) {
             w->exited = 1;
             *link = th->next;         /* unlink: nobody refers to it any more */
-            rec_seq_thread_gone(th);
         } else {
             link = &th->next;
         }

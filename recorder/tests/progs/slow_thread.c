@@ -3,11 +3,14 @@
  * (rec_seq.c: a thread's seq batch expires with each clock sample, so it
  * cannot stamp late events with the time it took the batch).
  * The slow thread mallocs a 777-byte block every 20 ms, 10 times, while
- * the main thread churns malloc/free until it is done. */
+ * the main thread churns malloc/free until it is done.  With "solo" the
+ * main thread does the slow part itself and no other thread runs (one
+ * recording thread: the batch must expire all the same). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static atomic_int done;
@@ -27,8 +30,13 @@ static void *slow(void *arg)
     return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "solo")) {
+        slow(NULL);
+        printf("slow_thread: done (solo)\n");
+        return 0;
+    }
     pthread_t t;
     if (pthread_create(&t, NULL, slow, NULL) != 0)
         return 1;
