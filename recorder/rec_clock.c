@@ -2,7 +2,8 @@
  *
  * Default (resolution >= 1 ms): the hot path reads no clock at all.  The
  * writer thread samples (next seq, monotonic ns) about every millisecond;
- * since seq is one global counter, an event's time lies between the
+ * since seqs come from one global counter, in per-thread batches that
+ * expire at every sample (rec_seq.c), an event's time lies between the
  * samples around its seq and is interpolated linearly.  Accuracy: the
  * sampling interval (~1 ms, more while the writer is starved of CPU); the
  * times are monotonic in seq, so they agree with the global order exactly.
