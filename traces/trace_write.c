@@ -206,6 +206,16 @@ static int enc_events(hak_tw_enc *e, uint32_t tid, const hak_tw_source *src, siz
 }
 
 /* Appends e's encoded chunk, if any.  Caller holds mu. */
+/* Appends an encoded event chunk of nevents events.  Caller holds mu. */
+static int append_chunk(hak_trace_writer *w, const void *chunk, size_t len, uint32_t nevents)
+{
+    if (w->failed)
+        return -1;
+    w->nchunks++;
+    w->nevents += nevents;
+    return write_all(w, chunk, len);
+}
+
 static int put_encoded(hak_trace_writer *w, hak_tw_enc *e)
 {
     if (w->failed)
@@ -214,9 +224,7 @@ static int put_encoded(hak_trace_writer *w, hak_tw_enc *e)
         return 0;
     const uint8_t *c = e->chunk;
     e->chunk = NULL;
-    w->nchunks++;
-    w->nevents += e->chunk_events;
-    return write_all(w, c, e->chunk_len);
+    return append_chunk(w, c, e->chunk_len, e->chunk_events);
 }
 
 /* Encodes and appends src's events with the writer's own encoder.  Caller
@@ -310,12 +318,7 @@ const void *hak_tw_enc_chunk(const hak_tw_enc *e, size_t *len, uint32_t *nevents
 int hak_tw_put_chunk(hak_trace_writer *w, const void *chunk, size_t len, uint32_t nevents)
 {
     pthread_mutex_lock(&w->mu);
-    int rc = -1;
-    if (!w->failed) {
-        w->nchunks++;
-        w->nevents += nevents;
-        rc = write_all(w, chunk, len);
-    }
+    int rc = append_chunk(w, chunk, len, nevents);
     pthread_mutex_unlock(&w->mu);
     return rc;
 }
