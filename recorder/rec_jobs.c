@@ -34,6 +34,7 @@
  * - After a failed append no more chunks are written; the remaining jobs
  *   still return their blocks. */
 #include "rec_internal.h"
+#include "trace_codec.h"    /* tc_array_source */
 
 #include <errno.h>
 #include <signal.h>
@@ -144,17 +145,6 @@ static const hak_event *slots_next(void *ctx, size_t *count)
     return piece;
 }
 
-/* One event (an exit) as a hak_tw_source. */
-typedef struct one_source { const hak_event *ev; int done; } one_source;
-static const hak_event *one_next(void *ctx, size_t *n)
-{
-    one_source *o = ctx;
-    *n = o->done ? 0 : 1;
-    o->done = 1;
-    return o->ev;
-}
-static void one_rewind(void *ctx) { ((one_source *)ctx)->done = 0; }
-
 /* ---- the queue ------------------------------------------------------------- */
 
 static pthread_mutex_t q_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -222,8 +212,8 @@ static int encode_job(encoder *e, rec_job *j, int level)
             r.ts_ns = th->last_ts;   /* one encoder: last_ts is current */
         r.op = HAK_OP_THREAD_EXIT;
         r.tid = th->tid;
-        one_source o = {&r, 0};
-        hak_tw_source src = {one_next, one_rewind, &o};
+        tc_array a;
+        hak_tw_source src = tc_array_source(&a, &r, 1);
         return hak_tw_enc_events(e->enc, th->tid, &src);
     }
     slot_source q = {.e = e, .th = th, .s = j->s, .n = j->n,
