@@ -39,6 +39,13 @@
 #include "trace.h"
 
 #define REC_HIDDEN __attribute__((visibility("hidden")))
+
+/* The top `bits` bits of a Fibonacci hash of x: an index into a table of
+ * 2^bits slots (addresses, return addresses, call-site keys). */
+static inline uint32_t rec_hash_bits(uint64_t x, unsigned bits)
+{
+    return (uint32_t)((x * 0x9E3779B97F4A7C15ull) >> (64 - bits));
+}
 #define REC_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define REC_UNLIKELY(x) __builtin_expect(!!(x), 0)
 

@@ -60,7 +60,7 @@ void rec_seq_init(void)
 
 static inline _Atomic uint64_t *clock_of(uintptr_t p)
 {
-    return &rec_g.seq_clock[((uint64_t)p * 0x9E3779B97F4A7C15ull) >> (64 - REC_SEQ_CLOCK_BITS)];
+    return &rec_g.seq_clock[rec_hash_bits(p, REC_SEQ_CLOCK_BITS)];
 }
 
 /* Raises a clock to v (a seq + 1); it only ever grows. */

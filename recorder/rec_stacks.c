@@ -105,15 +105,10 @@ void rec_stacks_init(void)
     ready = 1;
 }
 
-static inline uint32_t key_index(uint64_t key, uint32_t bits)
-{
-    return (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> (64 - bits));
-}
-
 static uint32_t table_lookup(key_table *_Atomic *tp, uint64_t key)
 {
     const key_table *t = atomic_load_explicit(tp, memory_order_acquire);
-    uint32_t mask = (1u << t->bits) - 1, i = key_index(key, t->bits);
+    uint32_t mask = (1u << t->bits) - 1, i = rec_hash_bits(key, t->bits);
     for (unsigned p = 0; p < KEY_PROBE; p++) {
         const key_slot *s = &t->slot[(i + p) & mask];
         uint64_t k = atomic_load_explicit(&s->key, memory_order_acquire);
@@ -142,7 +137,7 @@ int32_t rec_ra_offset(uintptr_t ra)
 /* Under site_mu.  0 = inserted (or present), -1 = probe window full. */
 static int slot_insert(key_table *t, uint64_t key, uint32_t site)
 {
-    uint32_t mask = (1u << t->bits) - 1, i = key_index(key, t->bits);
+    uint32_t mask = (1u << t->bits) - 1, i = rec_hash_bits(key, t->bits);
     for (unsigned p = 0; p < KEY_PROBE; p++) {
         key_slot *s = &t->slot[(i + p) & mask];
         uint64_t k = atomic_load_explicit(&s->key, memory_order_relaxed);
