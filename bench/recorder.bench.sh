@@ -25,15 +25,24 @@ mkdir -p "$(dirname "$out")"
 RM=$HAK_ROOT/build/bench/random_mixed
 have_ht=0; command -v heaptrack >/dev/null && have_ht=1
 
-# run1 TAG CMD...: runs CMD once; prints "seconds maxrss_kb".  Wall time
-# from bash's EPOCHREALTIME (microseconds; /usr/bin/time's %e has 10 ms
-# steps, a tenth of random_mixed's unrecorded run), max RSS from time(1).
-run1() {
+# run_t TAG CMD...: runs CMD once; prints its wall seconds.  Timed with
+# EPOCHREALTIME (microseconds): /usr/bin/time's %e has 10 ms steps, a
+# tenth of random_mixed's unrecorded run.
+run_t() {
   local tag=$1; shift
   local t0=${EPOCHREALTIME//[!0-9]/}
-  /usr/bin/time -f "%M" -o "$W/time.$tag" "$@" >/dev/null 2>"$W/err.$tag" || return 1
+  "$@" >/dev/null 2>"$W/err.$tag" || return 1
   local t1=${EPOCHREALTIME//[!0-9]/}
-  printf '%.4f %s\n' "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print (b-a)/1e6}')" "$(tail -n 1 "$W/time.$tag")"
+  awk -v us=$((t1 - t0)) 'BEGIN{printf "%.6f", us / 1e6}'
+}
+
+# run1 TAG CMD...: runs CMD once; prints "seconds maxrss_kb" (wall time as
+# run_t, max RSS from time(1)).
+run1() {
+  local tag=$1; shift
+  local t
+  t=$(run_t "$tag" /usr/bin/time -f "%M" -o "$W/time.$tag" "$@") || return 1
+  printf '%.4f %s\n' "$t" "$(tail -n 1 "$W/time.$tag")"
 }
 
 PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
@@ -107,17 +116,6 @@ bench_one() {   # NAME CMD...
 SWEEP=${HAK_BENCH_REC_SWEEP:-"0:15000000 10:6000000 20:4000000 40:2000000 100:1000000 200:500000"}
 HT_MAX=${HAK_BENCH_SWEEP_HT_MAX:-2.5}
 HT_NS_PER_EV=""
-
-# run_t TAG CMD...: runs CMD once; prints its wall seconds.  Timed with
-# EPOCHREALTIME (microseconds): /usr/bin/time's 10 ms steps are too coarse
-# for 0.15 s runs.
-run_t() {
-  local tag=$1; shift
-  local t0=${EPOCHREALTIME//[!0-9]/}
-  "$@" >/dev/null 2>"$W/err.$tag" || return 1
-  local t1=${EPOCHREALTIME//[!0-9]/}
-  awk -v us=$((t1 - t0)) 'BEGIN{printf "%.6f", us / 1e6}'
-}
 
 sweep_point() {   # WORK ITERS
   local work=$1 iters=$2 name=recorder.sweep.work$1
