@@ -129,7 +129,6 @@ typedef struct rec_thread {
     pthread_mutex_t mu;           /* guards cur, fifo_* against the writer */
     rec_block *fifo_head, *fifo_tail;  /* full blocks awaiting the writer */
     _Atomic int exiting;          /* its pthread key destructor ran */
-    int dead;                     /* writer: exit event written, record unused */
     rec_block *seen;              /* writer: cur at the previous partial flush */
     uint64_t last_ts;             /* encoder, exact-ts mode: last ts (monotonic clamp) */
     uint64_t ts_cursor;           /* encoders: clock sample hint (relaxed atomics) */
