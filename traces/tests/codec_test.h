@@ -179,4 +179,15 @@ static uint64_t trace_file_hash(const char *path, uint64_t *nev)
     return h;
 }
 
+/* The file reads as nev events hashing to hash (trace_file_hash); with
+ * HAK_PRINT_HASHES set, prints the values it found (to record new ones). */
+static void assert_file_hash(const char *path, uint64_t want_nev, uint64_t want_hash)
+{
+    uint64_t nev, h = trace_file_hash(path, &nev);
+    if (getenv("HAK_PRINT_HASHES"))
+        printf("%s %llu 0x%016llxull\n", path, (unsigned long long)nev, (unsigned long long)h);
+    assert_int_equal(nev, want_nev);
+    assert_int_equal(h, want_hash);
+}
+
 #endif /* HAK_CODEC_TEST_H */

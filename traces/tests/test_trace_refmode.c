@@ -248,12 +248,7 @@ static void version1_corpus_unchanged(void **state)
         assert_int_equal(fread(hdr, 1, 12, f), 12);
         fclose(f);
         assert_int_equal(tf_get32(hdr + 8), 1);
-        uint64_t nev, h = trace_file_hash(want[i].file, &nev);
-        if (getenv("HAK_PRINT_HASHES"))
-            printf("%s %llu 0x%016llxull\n", want[i].file, (unsigned long long)nev,
-                   (unsigned long long)h);
-        assert_int_equal(nev, want[i].nev);
-        assert_int_equal(h, want[i].hash);
+        assert_file_hash(want[i].file, want[i].nev, want[i].hash);
     }
 }
 
