@@ -468,11 +468,12 @@ static void *writer_main(void *arg)
         int pending = work_pending;
         work_pending = 0;
         pthread_mutex_unlock(&rec_g.pool_mu);
-        rec_clock_sample();
         int stop = atomic_load(&stop_req);
         uint64_t now = hak_mono_ns();
-        if (!pending && !stop && now - last_pass < PASS_NS)
+        if (!pending && !stop && now - last_pass < PASS_NS) {
+            rec_clock_sample();      /* a pass takes its own, after collecting */
             continue;
+        }
         last_pass = now;
         int partials = now - last_partial >= PARTIAL_NS;
         if (partials)
