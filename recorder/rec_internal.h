@@ -277,6 +277,7 @@ REC_HIDDEN void rec_init(void);            /* idempotent; called on first use */
 REC_HIDDEN int rec_writer_start(void);     /* opens the trace, starts the thread */
 REC_HIDDEN void rec_shutdown(const char *why);   /* flush everything, close */
 REC_HIDDEN void rec_writer_wake(void);
+REC_HIDDEN uint64_t rec_thread_cpu_ns(void);   /* the calling thread's CPU time */
 REC_HIDDEN void rec_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 REC_HIDDEN void rec_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 REC_HIDDEN void rec_atfork_prepare(void);
@@ -309,6 +310,7 @@ REC_HIDDEN void rec_jobs_add(rec_job *j);          /* writer thread; j from mall
 REC_HIDDEN int rec_jobs_run(int wait_all);
 REC_HIDDEN uint64_t rec_jobs_behind(void);         /* jobs queued or in flight */
 REC_HIDDEN uint64_t rec_jobs_helped(void);         /* jobs the helper encoded */
+REC_HIDDEN uint64_t rec_jobs_helper_cpu_ns(void);  /* its CPU time, after rec_jobs_stop */
 REC_HIDDEN void rec_jobs_stop(void);               /* all written, helper joined */
 REC_HIDDEN void rec_jobs_atfork_child(void);
 

@@ -164,6 +164,7 @@ static encoder writer_enc, helper_enc;
 static pthread_t helper_tid;
 static int helper_up;
 static uint64_t helper_jobs;         /* jobs the helper encoded (hak record -v) */
+static uint64_t helper_cpu_ns;       /* the helper's CPU time, once it exited */
 static int level_now = 3;            /* the writer's current zstd level */
 
 static int encoder_ready(encoder *e)
@@ -357,6 +358,7 @@ static void *helper_main(void *arg)
         run_job(&helper_enc, j, level);
         pthread_mutex_lock(&q_mu);
     }
+    helper_cpu_ns = rec_thread_cpu_ns();
     pthread_mutex_unlock(&q_mu);
     return NULL;
 }
@@ -382,6 +384,7 @@ void rec_jobs_start(hak_trace_writer *tw)
     q_len = next_ticket = appended = 0;
     q_failed = q_stop = 0;
     helper_jobs = 0;
+    helper_cpu_ns = 0;
     pthread_mutex_unlock(&q_mu);
 }
 
@@ -443,6 +446,14 @@ uint64_t rec_jobs_helped(void)
     uint64_t n = helper_jobs;
     pthread_mutex_unlock(&q_mu);
     return n;
+}
+
+uint64_t rec_jobs_helper_cpu_ns(void)
+{
+    pthread_mutex_lock(&q_mu);
+    uint64_t ns = helper_cpu_ns;
+    pthread_mutex_unlock(&q_mu);
+    return ns;
 }
 
 void rec_jobs_stop(void)

@@ -387,7 +387,7 @@ static const int level_ladder[] = {1, 3, 6, 9, 12, 15};
 static int level_step = 1;               /* level 3 until measured */
 static uint64_t level_wall0, level_cpu0, level_waits0;
 
-static uint64_t thread_cpu_ns(void)
+uint64_t rec_thread_cpu_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -416,7 +416,7 @@ static void level_adapt(size_t full, uint64_t now)
     }
     if (now - level_wall0 < LEVEL_NS)
         return;
-    uint64_t cpu = thread_cpu_ns();
+    uint64_t cpu = rec_thread_cpu_ns();
     uint64_t busy_pct = (cpu - level_cpu0) * 100 / (now - level_wall0);
     if (busy_pct < 20 && level_step < LADDER_TOP)
         level_set(level_step + 1);
@@ -498,14 +498,17 @@ static void *writer_main(void *arg)
         uint64_t waits = rec_g.backpressure_waits;
         pthread_mutex_unlock(&rec_g.pool_mu);
         uint64_t ev = hak_tw_nevents(tw), bytes = hak_tw_bytes(tw);
+        /* what recording cost besides the program's own threads */
+        double cpu_ms = (double)(rec_thread_cpu_ns() + rec_jobs_helper_cpu_ns()) / 1e6;
         verbose_note("%s: %llu events, %llu bytes so far (%.3f B/event); %u call sites, "
                  "%llu unwinds; helper encoder: %llu chunks; program waited for a block "
-                 "%llu times; zstd level %d",
+                 "%llu times; zstd level %d; writer and helper CPU %.1f ms (%.1f ns/event)",
                  rec_g.path, (unsigned long long)ev, (unsigned long long)bytes,
                  ev ? (double)bytes / (double)ev : 0.0, rec_sites_count() - 1,
                  (unsigned long long)rec_stacks_unwinds(), (unsigned long long)helped,
                  (unsigned long long)waits,
-                 rec_g.cfg.level ? rec_g.cfg.level : level_ladder[level_step]);
+                 rec_g.cfg.level ? rec_g.cfg.level : level_ladder[level_step],
+                 cpu_ms, ev ? cpu_ms * 1e6 / (double)ev : 0.0);
     }
     if (rss_flush() != 0 || hak_tw_close(tw) != 0) {
         tw = NULL;

@@ -93,6 +93,8 @@ if [[ -n $helped ]] && (( helped > 0 )) && [[ $helped1 == 0 ]] && [[ $(ops enc2.
   ok "two encoders: the helper encoded $helped chunks, no event lost or doubled"
 else not_ok "two encoders" "helped=$helped/$helped1: $(cat enc2.err)"; diff <(ops enc1.hkt) <(ops enc2.hkt) | sed 's/^/#   /'; fi
 check "hak record -v prints a summary line" grep -q "B/event" enc2.err
+check "hak record -v reports the recorder threads' CPU time" \
+  grep -Eq "writer and helper CPU [0-9]+[.][0-9] ms \([0-9]+[.][0-9] ns/event\)" enc2.err
 
 # Call-site tables start small and grow (rec_stacks.c).  4096 distinct
 # stacks under --stacks-exact must all become sites (the site hash grows
