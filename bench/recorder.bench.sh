@@ -23,6 +23,7 @@ trap 'rm -rf "$W"' EXIT
 out=$HAK_ROOT/build/bench/recorder.md
 mkdir -p "$(dirname "$out")"
 RM=$HAK_ROOT/build/bench/random_mixed
+NULLPRE=$HAK_ROOT/build/bench/libnullpreload.so
 have_ht=0; command -v heaptrack >/dev/null && have_ht=1
 
 # run_t TAG CMD...: runs CMD once; prints its wall seconds.  Timed with
@@ -55,12 +56,16 @@ print(len(s), len(e), sum(map(len, b)))'
 
 bench_one() {   # NAME CMD...
   local name=$1; shift
-  local p=() pr=() r=() rr=() d=() h=() hr=() x
+  local p=() pr=() r=() rr=() d=() h=() hr=() nl=() cpu=() x
   for ((i = 0; i < R; i++)); do
     x=$(run1 plain "$@") || { echo "bench recorder: $name failed" >&2; return 1; }
     p+=("${x% *}"); pr+=("${x#* }")
-    x=$(run1 rec hak record -q -o "$W/$name.hkt" -- "$@") || return 1
+    x=$(LD_PRELOAD=$NULLPRE run1 null "$@") || return 1
+    nl+=("${x% *}")
+    # -v: the summary line's CPU time of the recorder's own threads
+    x=$(run1 rec hak record -q -v -o "$W/$name.hkt" -- "$@") || return 1
     r+=("${x% *}"); rr+=("${x#* }")
+    cpu+=("$(sed -n 's/.*writer and helper CPU [0-9.]* ms (\([0-9.]*\) ns\/event).*/\1/p' "$W/err.rec" | tail -n 1)")
     x=$(HAKREC_DISCARD=1 run1 disc hak record -q -o "$W/$name.disc.hkt" -- "$@") || return 1
     d+=("${x% *}")
     if (( have_ht )); then
@@ -85,6 +90,10 @@ bench_one() {   # NAME CMD...
   bench_put "recorder.$name" hakrec slowdown "$slow" x "$R" "wall $tr s vs $tp s unrecorded"
   local dslow; dslow=$(awk -v a="$(median "${d[@]}")" -v b="$tp" 'BEGIN{printf "%.2f", a/b}')
   bench_put "recorder.$name" hakrec-hotpath slowdown "$dslow" x "$R" "HAKREC_DISCARD=1: events collected, not encoded or written"
+  local nslow; nslow=$(awk -v a="$(median "${nl[@]}")" -v b="$tp" 'BEGIN{printf "%.2f", a/b}')
+  bench_put "recorder.$name" null-interposer slowdown "$nslow" x "$R" "LD_PRELOAD=libnullpreload.so: interposition only, nothing recorded"
+  local wcpu; wcpu=$(median "${cpu[@]}")
+  bench_put "recorder.$name" hakrec writer_cpu_per_event "$wcpu" ns "$R" "CPU of the writer and helper threads / events (hak record -v)"
   bench_put "recorder.$name" hakrec bytes_per_event "$bpe" B "$R" "$bytes bytes, $ev events"
   bench_put "recorder.$name" hakrec extra_peak_rss "$extra" MiB "$R" "max RSS $rss_r KB vs $rss_p KB"
   local hslow="n/a" hbpe="n/a" hextra="n/a"
@@ -98,8 +107,8 @@ bench_one() {   # NAME CMD...
     bench_put "recorder.$name" heaptrack bytes_per_event "$hbpe" B "$R" "$htbytes bytes (zstd) / our event count"
     bench_put "recorder.$name" heaptrack extra_peak_rss "$hextra" MiB "$R" "max RSS of heaptrack's processes"
   fi
-  printf '| %s | %s | %s s | %sx | %sx | %sx | %s | %s | %s | %s |\n' "$name" "$ev" "$tp" "$slow" "$dslow" "$hslow" \
-    "$bpe" "$hbpe" "$extra" "$hextra" >> "$W/rows"
+  printf '| %s | %s | %s s | %sx | %sx | %sx | %sx | %s | %s | %s | %s | %s |\n' "$name" "$ev" "$tp" "$nslow" "$slow" "$dslow" "$hslow" \
+    "$wcpu" "$bpe" "$hbpe" "$extra" "$hextra" >> "$W/rows"
   # for the sweep: heaptrack's cost per event on this program
   if [[ $name == random_mixed && $hslow =~ ^[0-9.]+$ && $ev -gt 0 ]]; then
     HT_NS_PER_EV=$(awk -v h="$th" -v p="$tp" -v e="$ev" 'BEGIN{printf "%.1f", (h - p) / e * 1e9}')
@@ -224,10 +233,18 @@ echo "bench recorder: allocation-rate sweep took $((SECONDS - sweep_start)) s" >
   echo "thread takes seqs from batches of its own and raises an address clock with"
   echo "a compare-and-swap per event (recorder/README.md, Ordering); both cores run"
   echo "the program, so encoding competes with it for CPU."
+  echo "\"Null interposer\" preloads build/bench/libnullpreload.so"
+  echo "(recorder/bench/null_preload.c), which interposes malloc, free, calloc and"
+  echo "realloc with a reentrancy guard and an indirect call of glibc's function"
+  echo "but records nothing: the floor of any LD_PRELOAD recorder on that program."
+  echo "\"Writer CPU\" is the CPU time of hak record's writer and helper encoder"
+  echo "threads per event (\`hak record -v\`): expanding, encoding, compressing"
+  echo "and writing.  On this 2-core machine a recorded run cannot take less than"
+  echo "(program's own CPU + writer CPU) / 2 of wall time."
   echo "Repeat: \`bench/run.sh recorder\`."
   echo
-  echo "| program | events | unrecorded | hak record | hak record, hot path only | heaptrack | B/event hak | B/event heaptrack | extra RSS hak | extra RSS heaptrack |"
-  echo "|---|---|---|---|---|---|---|---|---|---|"
+  echo "| program | events | unrecorded | null interposer | hak record | hak record, hot path only | heaptrack | writer CPU ns/event | B/event hak | B/event heaptrack | extra RSS hak | extra RSS heaptrack |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
   cat "$W/rows"
   if [[ -s $W/sweep.data ]]; then
     echo

@@ -33,3 +33,18 @@ done
 "$RM" 10 0 2>err.txt
 check "SLOTS 0 names SLOTS" grep -q '^random_mixed: SLOTS: ' err.txt
 check "--help prints usage, exit 0" bash -c "'$RM' --help | grep -q '^usage: random_mixed .*WORK'"
+# The bench's null interposer: it must really take the calls (its
+# slowdown is the floor the bench reports) and change nothing else.
+NULLPRE=$HAK_ROOT/build/bench/libnullpreload.so
+for f in malloc free calloc realloc; do
+  check "libnullpreload.so exports $f" bash -c "nm -D --defined-only '$NULLPRE' | grep -qw '$f'"
+done
+check "random_mixed under libnullpreload.so: same output" \
+  cmp <("$RM" 20000 7 3 2) <(LD_PRELOAD=$NULLPRE "$RM" 20000 7 3 2)
+if command -v python3 >/dev/null; then
+  check "python3 under libnullpreload.so: same output" \
+    cmp <(python3 -c 'print(sum(len(str(i) * 50) for i in range(20000)))') \
+        <(LD_PRELOAD=$NULLPRE python3 -c 'print(sum(len(str(i) * 50) for i in range(20000)))')
+else
+  skip "python3 under libnullpreload.so" "no python3"
+fi
