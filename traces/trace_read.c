@@ -388,15 +388,25 @@ hak_trace_reader *hak_tr_open_mem(const void *data, size_t len, char *err, size_
 
 hak_trace_reader *hak_tr_open(const char *path, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO without a writer would otherwise block
+     * forever before the regular-file check below could refuse it (the
+     * flag has no effect on the mmap of a regular file). */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         snprintf(err, errlen, "%s", strerror(errno));
         return NULL;
     }
     struct stat sb;
-    if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+    if (fstat(fd, &sb)) {
+        snprintf(err, errlen, "%s", strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    if (!S_ISREG(sb.st_mode)) {
         snprintf(err, errlen, "%s", S_ISDIR(sb.st_mode) ? "is a directory"
-                                    : errno ? strerror(errno) : "not a regular file");
+                 : S_ISFIFO(sb.st_mode) ? "a FIFO or pipe, not a regular file"
+                 : S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) ? "a device, not a regular file"
+                 : "not a regular file");
         close(fd);
         return NULL;
     }
