@@ -162,7 +162,9 @@ static void load(modsyms *ms, const hak_module *m)
     ms->status = HAK_SYM_MISSING;
     if (!m->path || m->path[0] != '/')
         return;
-    int fd = open(m->path, O_RDONLY | O_CLOEXEC);
+    /* The path comes from the trace: O_NONBLOCK so that a FIFO there (no
+     * writer) cannot block the open forever; fstat then refuses it. */
+    int fd = open(m->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return;
     ms->status = HAK_SYM_NOT_ELF;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "symbolize.h"
@@ -131,6 +132,31 @@ static void missing_or_bad_file(void **state)
     hak_sym_free(s);
 }
 
+/* A trace's module map names any path: a FIFO without a writer must be
+ * refused, not block the open forever. */
+static void fifo_module_does_not_block(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/hak-symfifo.XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/fifo.so", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    alarm(60);    /* a hang guard (the unfixed open blocks forever), not a timing check */
+    hak_module m;
+    memset(&m, 0, sizeof m);
+    m.path = path;
+    m.base = 0x10000;
+    m.size = 0x1000;
+    hak_symbolizer *s = hak_sym_new(&m, 1);
+    assert_int_equal(hak_sym_status(s, 0, NULL), HAK_SYM_NOT_ELF);
+    char buf[256];
+    assert_string_equal(hak_sym_format(s, 0x10010, buf, sizeof buf), "fifo.so+0x10");
+    hak_sym_free(s);
+    alarm(0);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -138,6 +164,7 @@ int main(void)
         cmocka_unit_test(build_id_mismatch_gives_offsets),
         cmocka_unit_test(demangles_cxx_names),
         cmocka_unit_test(missing_or_bad_file),
+        cmocka_unit_test(fifo_module_does_not_block),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
