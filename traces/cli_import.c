@@ -12,7 +12,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define MAX_LINE 4096
+static int put_event(void *ctx, const hak_event *ev)
+{
+    return cli_sink_put(ctx, ev);
+}
 
 static void usage(FILE *out)
 {
@@ -32,7 +35,8 @@ static void usage(FILE *out)
         "\n"
         "with pointers in hex; newer Android versions append START_NS END_NS to\n"
         "each record (END_NS only for thread_done). Blank lines and lines\n"
-        "starting with '#' are skipped.\n"
+        "starting with '#' are skipped. A line longer than 4096 bytes, a NUL byte\n"
+        "or more than 65536 threads (the trace format's limit) is an error.\n"
         "\n"
         "Conversion: OS thread ids become dense thread indices t0, t1, ... in\n"
         "order of first appearance, each introduced by a thread_start event\n"
@@ -93,6 +97,12 @@ int trace_import(int argc, char **argv)
         hak_cmd_err("trace import", "%s: %s", in, strerror(errno));
         return 1;
     }
+    if (!fstat(fileno(f), &si) && S_ISDIR(si.st_mode)) {
+        hak_cmd_err("trace import", "%s: is a directory, not a record_allocs file", in);
+        if (f != stdin)
+            fclose(f);
+        return 1;
+    }
     char options[600];
     snprintf(options, sizeof options, "android record_allocs from %.500s", in);
     hak_trace_meta meta;
@@ -100,78 +110,30 @@ int trace_import(int argc, char **argv)
     meta.version = HAK_TRACE_VERSION;
     meta.recorder = "hak trace import";
     meta.options = options;
-    hak_android_conv *conv = hak_android_conv_new();
-    hak_trace_writer *w = conv ? cli_out_open("import", out, &meta) : NULL;
+    hak_trace_writer *w = cli_out_open("import", out, &meta);
     if (!w) {
-        if (!conv)
-            hak_cmd_err("trace import", "out of memory");
-        hak_android_conv_free(conv);
         if (f != stdin)
             fclose(f);
         return 1;
     }
     cli_sink sink;
     cli_sink_init(&sink, w);
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    uint64_t lineno = 0, records = 0;
-    int failed = 0;
-    while ((len = getline(&line, &cap, f)) >= 0) {
-        lineno++;
-        if (len > MAX_LINE) {
-            hak_cmd_err("trace import", "%s:%" PRIu64 ": line longer than %d bytes; not a "
-                        "record_allocs file?", in, lineno, MAX_LINE);
-            failed = 1;
-            break;
-        }
-        if (memchr(line, '\0', (size_t)len)) {
-            hak_cmd_err("trace import", "%s:%" PRIu64 ": binary data (a NUL byte); not a "
-                        "record_allocs text file", in, lineno);
-            failed = 1;
-            break;
-        }
-        hak_android_rec rec;
-        char err[256];
-        int k = hak_android_parse(line, &rec, err, sizeof err);
-        if (k < 0) {
-            hak_cmd_err("trace import", "%s:%" PRIu64 ": %s", in, lineno, err);
-            failed = 1;
-            break;
-        }
-        if (k == 0)
-            continue;
-        hak_event ev[2];
-        int n = hak_android_convert(conv, &rec, ev);
-        if (n < 0) {
-            hak_cmd_err("trace import", "out of memory");
-            failed = 1;
-            break;
-        }
-        records++;
-        for (int i = 0; i < n && !failed; i++)
-            if (cli_sink_put(&sink, &ev[i])) {
-                hak_cmd_err("trace import", "%s: %s", out, sink.err);
-                failed = 1;
-            }
-    }
-    if (!failed && (ferror(f) || !feof(f))) {   /* I/O error, or getline out of memory */
-        hak_cmd_err("trace import", "%s: read error after line %" PRIu64, in, lineno);
-        failed = 1;
-    }
-    if (!failed && records == 0) {
-        hak_cmd_err("trace import", "%s: no allocation records (empty file?)", in);
-        failed = 1;
-    }
+    hak_android_result res;
+    char err[256];
+    int failed = hak_android_import(f, put_event, &sink, &res, err, sizeof err) != 0;
+    if (failed && res.put_failed)
+        hak_cmd_err("trace import", "%s: %s", out, sink.err);
+    else if (failed && res.err_line)
+        hak_cmd_err("trace import", "%s:%" PRIu64 ": %s", in, res.err_line, err);
+    else if (failed)
+        hak_cmd_err("trace import", "%s: %s", in, err);
     if (!failed && cli_sink_flush(&sink)) {
         hak_cmd_err("trace import", "%s: %s", out, sink.err);
         failed = 1;
     }
-    uint64_t events = sink.events;
-    uint32_t nthreads = hak_android_nthreads(conv);
+    uint64_t events = sink.events, records = res.records;
+    uint32_t nthreads = res.nthreads;
     cli_sink_destroy(&sink);
-    hak_android_conv_free(conv);
-    free(line);
     if (f != stdin)
         fclose(f);
     if (cli_out_close("import", out, w, failed))

@@ -1,5 +1,6 @@
 /* import_android.c - see import_android.h. */
 #include "import_android.h"
+#include "trace_fmt.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -312,4 +313,103 @@ uint32_t hak_android_nthreads(const hak_android_conv *c)
 uint32_t hak_android_live_threads(const hak_android_conv *c)
 {
     return c->live;
+}
+
+/* ---- whole files ------------------------------------------------------- */
+
+/* Reads one line (up to and including '\n') into buf[0..cap-1), NUL-
+ * terminated.  Returns its length, 0 at the end of the file or on a read
+ * error (ferror tells), or cap when the line does not fit: the reading
+ * stops there, so a newline-free input costs at most cap bytes.  *nul is
+ * set when the line holds a NUL byte (not a text file). */
+static size_t read_line(FILE *f, char *buf, size_t cap, int *nul)
+{
+    size_t n = 0;
+    int ch;
+    *nul = 0;
+    while (n < cap - 1 && (ch = getc_unlocked(f)) != EOF) {
+        buf[n++] = (char)ch;
+        if (ch == '\0')
+            *nul = 1;
+        if (ch == '\n')
+            break;
+    }
+    buf[n] = 0;
+    if (n == cap - 1 && buf[n - 1] != '\n') {
+        ch = getc_unlocked(f);          /* a line of exactly cap - 1 bytes at the end? */
+        if (ch == EOF)
+            return n;
+        return cap;
+    }
+    return n;
+}
+
+int hak_android_import(FILE *f, hak_android_put_fn put, void *ctx,
+                       hak_android_result *res, char *err, size_t errlen)
+{
+    memset(res, 0, sizeof *res);
+    hak_android_conv *conv = hak_android_conv_new();
+    if (!conv) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    char line[HAK_ANDROID_MAX_LINE + 1];
+    int rc = -1, nul;
+    size_t len;
+    while ((len = read_line(f, line, sizeof line, &nul)) > 0) {
+        res->lines++;
+        res->err_line = res->lines;
+        if (nul) {
+            snprintf(err, errlen, "binary data (a NUL byte); not a record_allocs text file");
+            goto out;
+        }
+        if (len == sizeof line) {
+            snprintf(err, errlen, "line longer than %d bytes; not a record_allocs file?",
+                     HAK_ANDROID_MAX_LINE);
+            goto out;
+        }
+        hak_android_rec rec;
+        int k = hak_android_parse(line, &rec, err, errlen);
+        if (k < 0)
+            goto out;
+        if (k == 0)
+            continue;
+        /* A new thread past the format's limit would make the writer refuse
+         * the chunk with a message about tids; say what is wrong instead. */
+        if (hak_android_nthreads(conv) >= TF_MAX_THREADS) {
+            tid_ent *t = tid_find(conv, rec.os_tid);
+            if (!t->used || t->dense == UINT32_MAX) {
+                snprintf(err, errlen, "more than %u threads (the trace format's limit)",
+                         TF_MAX_THREADS);
+                goto out;
+            }
+        }
+        hak_event ev[2];
+        int n = hak_android_convert(conv, &rec, ev);
+        if (n < 0) {
+            snprintf(err, errlen, "out of memory");
+            goto out;
+        }
+        res->records++;
+        for (int i = 0; i < n; i++)
+            if (put(ctx, &ev[i])) {
+                res->put_failed = 1;
+                goto out;
+            }
+    }
+    res->err_line = 0;
+    if (ferror(f)) {
+        snprintf(err, errlen, "read error after line %llu: %s",
+                 (unsigned long long)res->lines, strerror(errno));
+        goto out;
+    }
+    if (res->records == 0) {
+        snprintf(err, errlen, "no allocation records (empty file?)");
+        goto out;
+    }
+    rc = 0;
+out:
+    res->nthreads = hak_android_nthreads(conv);
+    hak_android_conv_free(conv);
+    return rc;
 }

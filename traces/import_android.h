@@ -32,6 +32,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "trace.h"
 
@@ -66,5 +67,31 @@ void hak_android_conv_free(hak_android_conv *c);
 int hak_android_convert(hak_android_conv *c, const hak_android_rec *rec, hak_event out[2]);
 uint32_t hak_android_nthreads(const hak_android_conv *c);  /* dense indices handed out */
 uint32_t hak_android_live_threads(const hak_android_conv *c);
+
+/* ---- whole files ------------------------------------------------------- */
+
+#define HAK_ANDROID_MAX_LINE 4096   /* longest line accepted, newline included */
+
+/* Receives the converted events in file order; nonzero stops the import. */
+typedef int (*hak_android_put_fn)(void *ctx, const hak_event *ev);
+
+typedef struct hak_android_result {
+    uint64_t lines;       /* lines read (the failing one included) */
+    uint64_t records;     /* records converted */
+    uint32_t nthreads;    /* dense thread indices handed out */
+    uint64_t err_line;    /* line the error is about; 0 = not one line */
+    int put_failed;       /* the error is put's: its reason is the caller's */
+} hak_android_result;
+
+/* Reads f to its end, converting every record and passing the events to
+ * put.  Lines are read into a fixed buffer of HAK_ANDROID_MAX_LINE bytes,
+ * so memory and work stay bounded whatever f holds: a file without
+ * newlines (/dev/zero) fails after its first 4 KiB, not after memory runs
+ * out.  Returns 0, or -1 with a one-line reason in err (for a line:
+ * "column N: ...", with res->err_line set); a file without records, a
+ * NUL byte, an over-long line, more threads than the format's 65536 and
+ * read errors are errors too. */
+int hak_android_import(FILE *f, hak_android_put_fn put, void *ctx,
+                       hak_android_result *res, char *err, size_t errlen);
 
 #endif
