@@ -26,8 +26,13 @@ $(TESTBIN)/traces/%: traces/tests/%.c $(wildcard traces/tests/*.h) $(LIB)/libhak
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -o $@ $< $(LIB)/libhaktrace.a $(shell pkg-config --libs cmocka libzstd) -lpthread
 CHECK_DEPS += $(TRACE_TESTS)
-# The regression replayer #includes the fuzz harness.
+# The regression replayers #include the fuzz harnesses.
 $(TESTBIN)/traces/test_fuzz_regressions: traces/fuzz/fuzz_reader.c
+# The importer's harness also runs the CLI's event sink, so it links it.
+$(TESTBIN)/traces/test_fuzz_import: traces/tests/test_fuzz_import.c traces/fuzz/fuzz_import.c \
+    $(wildcard traces/tests/*.h) $(OBJ)/traces/cli_sink.o $(LIB)/libhaktrace.a | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -o $@ $< $(OBJ)/traces/cli_sink.o $(LIB)/libhaktrace.a $(shell pkg-config --libs cmocka libzstd) -lpthread
 
 # test_cli_stats drives the subcommands in-process, so it links their objects.
 $(TESTBIN)/traces/test_cli_stats: traces/tests/test_cli_stats.c $(TRACE_CLI_OBJS) $(LIB)/libhaktrace.a | deps-ok
@@ -40,18 +45,29 @@ $(BUILD)/bench/bench_codec: traces/bench/bench_codec.c $(LIB)/libhaktrace.a | de
 	$(CC) $(CFLAGS_BASE) -o $@ $< $(LIB)/libhaktrace.a $(shell pkg-config --libs libzstd) -lpthread
 BENCH_DEPS += $(BUILD)/bench/bench_codec
 
-# `make fuzz`: libFuzzer (clang) over every reader path for FUZZ_SECONDS
-# (default 60).  New corpus entries go to build/fuzz/corpus; crashes and
-# slow inputs to build/fuzz/ (copy them into traces/tests/fuzz-regressions/
-# so `make check` replays them).  Installs clang and libclang-rt-14-dev
-# when they are missing and we are root.
+# `make fuzz`: libFuzzer (clang) for FUZZ_SECONDS (default 60) per
+# harness, one process each, one after the other:
+#  - fuzz_reader: every trace-reader path; seeds traces/tests/fuzz-regressions
+#    and traces/corpus; new corpus entries go to build/fuzz/corpus.
+#  - fuzz_import: `hak trace import` (Android text -> events -> writer ->
+#    reader round trip); seeds traces/tests/import-regressions; corpus in
+#    build/fuzz/import-corpus.
+# `make fuzz-reader` / `make fuzz-import` run one.  Crashes and slow inputs
+# go to build/fuzz/ (reader) and build/fuzz/import- (import); copy them
+# into the harness's regressions directory so `make check` replays them.
+# Installs clang and libclang-rt-14-dev when they are missing and we are root.
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Itraces -fsanitize=fuzzer,address,undefined \
               -fno-sanitize-recover=undefined
+FUZZ_RUN = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 $(BUILD)/fuzz/fuzz_reader: traces/fuzz/fuzz_reader.c $(TRACE_CORE_SRCS) $(wildcard traces/*.h) | fuzz-deps
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ traces/fuzz/fuzz_reader.c $(TRACE_CORE_SRCS) -lzstd -lpthread
+FUZZ_IMPORT_SRCS := $(TRACE_CORE_SRCS) traces/import_android.c traces/cli_sink.c
+$(BUILD)/fuzz/fuzz_import: traces/fuzz/fuzz_import.c $(FUZZ_IMPORT_SRCS) $(wildcard traces/*.h) | fuzz-deps
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ traces/fuzz/fuzz_import.c $(FUZZ_IMPORT_SRCS) -lzstd -lpthread
 
 .PHONY: fuzz-deps
 fuzz-deps:
@@ -65,7 +81,14 @@ fuzz-deps:
 	  fi; \
 	fi
 
-fuzz: $(BUILD)/fuzz/fuzz_reader
+.PHONY: fuzz fuzz-reader fuzz-import
+fuzz: $(BUILD)/fuzz/fuzz_reader $(BUILD)/fuzz/fuzz_import   # one after the other, even under -j
+	$(MAKE) --no-print-directory -j1 fuzz-reader fuzz-import
+fuzz-reader: $(BUILD)/fuzz/fuzz_reader
 	@mkdir -p $(BUILD)/fuzz/corpus
-	$(BUILD)/fuzz/fuzz_reader -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
-	  -max_len=65536 -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus traces/tests/fuzz-regressions
+	$(BUILD)/fuzz/fuzz_reader $(FUZZ_RUN) -max_len=65536 -artifact_prefix=$(BUILD)/fuzz/ \
+	  $(BUILD)/fuzz/corpus traces/tests/fuzz-regressions traces/corpus
+fuzz-import: $(BUILD)/fuzz/fuzz_import
+	@mkdir -p $(BUILD)/fuzz/import-corpus
+	$(BUILD)/fuzz/fuzz_import $(FUZZ_RUN) -max_len=16384 -dict=traces/fuzz/import.dict \
+	  -artifact_prefix=$(BUILD)/fuzz/import- $(BUILD)/fuzz/import-corpus traces/tests/import-regressions
