@@ -28,6 +28,11 @@ $(TESTBIN)/traces/%: traces/tests/%.c $(wildcard traces/tests/*.h) $(LIB)/libhak
 CHECK_DEPS += $(TRACE_TESTS)
 # The regression replayers #include the fuzz harnesses.
 $(TESTBIN)/traces/test_fuzz_regressions: traces/fuzz/fuzz_reader.c
+# The subcommand harness runs the CLI objects in-process.
+$(TESTBIN)/traces/test_fuzz_cli: traces/tests/test_fuzz_cli.c traces/fuzz/fuzz_cli.c \
+    $(wildcard traces/tests/*.h) $(TRACE_CLI_OBJS) $(LIB)/libhaktrace.a | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -o $@ $< $(TRACE_CLI_OBJS) $(LIB)/libhaktrace.a $(shell pkg-config --libs cmocka libzstd) -lpthread
 # The importer's harness also runs the CLI's event sink, so it links it.
 $(TESTBIN)/traces/test_fuzz_import: traces/tests/test_fuzz_import.c traces/fuzz/fuzz_import.c \
     $(wildcard traces/tests/*.h) $(OBJ)/traces/cli_sink.o $(LIB)/libhaktrace.a | deps-ok
@@ -68,6 +73,10 @@ FUZZ_IMPORT_SRCS := $(TRACE_CORE_SRCS) traces/import_android.c traces/cli_sink.c
 $(BUILD)/fuzz/fuzz_import: traces/fuzz/fuzz_import.c $(FUZZ_IMPORT_SRCS) $(wildcard traces/*.h) | fuzz-deps
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ traces/fuzz/fuzz_import.c $(FUZZ_IMPORT_SRCS) -lzstd -lpthread
+FUZZ_CLI_SRCS := $(TRACE_SRCS) $(TRACE_CLI_OBJS:$(OBJ)/%.o=%.c)
+$(BUILD)/fuzz/fuzz_cli: traces/fuzz/fuzz_cli.c $(FUZZ_CLI_SRCS) $(wildcard traces/*.h) | fuzz-deps
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ traces/fuzz/fuzz_cli.c $(FUZZ_CLI_SRCS) -lzstd -lpthread -lm
 
 .PHONY: fuzz-deps
 fuzz-deps:
@@ -81,9 +90,9 @@ fuzz-deps:
 	  fi; \
 	fi
 
-.PHONY: fuzz fuzz-reader fuzz-import
-fuzz: $(BUILD)/fuzz/fuzz_reader $(BUILD)/fuzz/fuzz_import   # one after the other, even under -j
-	$(MAKE) --no-print-directory -j1 fuzz-reader fuzz-import
+.PHONY: fuzz fuzz-reader fuzz-import fuzz-cli
+fuzz: $(BUILD)/fuzz/fuzz_reader $(BUILD)/fuzz/fuzz_import $(BUILD)/fuzz/fuzz_cli   # one after the other, even under -j
+	$(MAKE) --no-print-directory -j1 fuzz-reader fuzz-import fuzz-cli
 fuzz-reader: $(BUILD)/fuzz/fuzz_reader
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$(BUILD)/fuzz/fuzz_reader $(FUZZ_RUN) -max_len=65536 -artifact_prefix=$(BUILD)/fuzz/ \
@@ -92,3 +101,7 @@ fuzz-import: $(BUILD)/fuzz/fuzz_import
 	@mkdir -p $(BUILD)/fuzz/import-corpus
 	$(BUILD)/fuzz/fuzz_import $(FUZZ_RUN) -max_len=16384 -dict=traces/fuzz/import.dict \
 	  -artifact_prefix=$(BUILD)/fuzz/import- $(BUILD)/fuzz/import-corpus traces/tests/import-regressions
+fuzz-cli: $(BUILD)/fuzz/fuzz_cli
+	@mkdir -p $(BUILD)/fuzz/cli-corpus
+	$(BUILD)/fuzz/fuzz_cli $(FUZZ_RUN) -max_len=65536 -close_fd_mask=2 -artifact_prefix=$(BUILD)/fuzz/cli- \
+	  $(BUILD)/fuzz/cli-corpus traces/tests/fuzz-regressions traces/corpus

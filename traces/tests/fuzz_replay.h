@@ -1,6 +1,8 @@
 /* fuzz_replay.h - the main() of a fuzz regression replayer: runs every file
  * of one directory through the LLVMFuzzerTestOneInput of the harness the
- * including file #included, one TAP line per file.  A crash, a sanitizer
+ * including file #included, one TAP line per file (on a copy of the
+ * original standard output: stdout itself goes to /dev/null, as under
+ * libFuzzer, since a harness may run CLI code that prints).  A crash, a sanitizer
  * abort or a failed oracle (abort()) fails the whole run; the test runner
  * reports it with the log.  FUZZ_REPLAY_DIR is the directory, relative to
  * $HAK_ROOT. */
@@ -12,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int fuzz_replay_by_name(const struct dirent **a, const struct dirent **b)
 {
@@ -23,10 +26,16 @@ int main(void)
     const char *root = getenv("HAK_ROOT");
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/%s", root ? root : ".", FUZZ_REPLAY_DIR);
+    FILE *tap = fdopen(dup(1), "w");
+    if (!tap || !freopen("/dev/null", "w", stdout)) {
+        printf("not ok 1 - cannot set up standard output\n");
+        return 1;
+    }
+    setvbuf(tap, NULL, _IOLBF, 0);
     struct dirent **names;
     int n = scandir(dir, &names, NULL, fuzz_replay_by_name);
     if (n < 0) {
-        printf("not ok 1 - cannot list %s\n", dir);
+        fprintf(tap, "not ok 1 - cannot list %s\n", dir);
         return 1;
     }
     int t = 0, bad = 0;
@@ -42,9 +51,9 @@ int main(void)
         if (f && !fseek(f, 0, SEEK_END) && (len = ftell(f)) >= 0 && !fseek(f, 0, SEEK_SET)
             && (buf = malloc((size_t)len + 1)) && fread(buf, 1, (size_t)len, f) == (size_t)len) {
             LLVMFuzzerTestOneInput(buf, (size_t)len);
-            printf("ok %d - %s (%ld bytes)\n", ++t, name, len);
+            fprintf(tap, "ok %d - %s (%ld bytes)\n", ++t, name, len);
         } else {
-            printf("not ok %d - %s: cannot read\n", ++t, name);
+            fprintf(tap, "not ok %d - %s: cannot read\n", ++t, name);
             bad++;
         }
         if (f)
@@ -54,7 +63,8 @@ int main(void)
         free(names[i]);
     }
     free(names);
-    printf("1..%d\n", t);
+    fprintf(tap, "1..%d\n", t);
+    fclose(tap);
     return bad ? 1 : 0;
 }
 
