@@ -33,6 +33,7 @@ $(TESTBIN)/traces/test_fuzz_cli: traces/tests/test_fuzz_cli.c traces/fuzz/fuzz_c
     $(wildcard traces/tests/*.h) $(TRACE_CLI_OBJS) $(LIB)/libhaktrace.a | deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -o $@ $< $(TRACE_CLI_OBJS) $(LIB)/libhaktrace.a $(shell pkg-config --libs cmocka libzstd) -lpthread
+$(TESTBIN)/traces/test_fuzz_symbolize: traces/fuzz/fuzz_symbolize.c
 # The importer's harness also runs the CLI's event sink, so it links it.
 $(TESTBIN)/traces/test_fuzz_import: traces/tests/test_fuzz_import.c traces/fuzz/fuzz_import.c \
     $(wildcard traces/tests/*.h) $(OBJ)/traces/cli_sink.o $(LIB)/libhaktrace.a | deps-ok
@@ -57,9 +58,13 @@ BENCH_DEPS += $(BUILD)/bench/bench_codec
 #  - fuzz_import: `hak trace import` (Android text -> events -> writer ->
 #    reader round trip); seeds traces/tests/import-regressions; corpus in
 #    build/fuzz/import-corpus.
-# `make fuzz-reader` / `make fuzz-import` run one.  Crashes and slow inputs
-# go to build/fuzz/ (reader) and build/fuzz/import- (import); copy them
-# into the harness's regressions directory so `make check` replays them.
+#  - fuzz_cli: hak trace info/dump/stats/validate in-process; seeds as the
+#    reader's; corpus in build/fuzz/cli-corpus.
+#  - fuzz_symbolize: the symboliser's ELF reader; seeds
+#    traces/tests/elf-regressions; corpus in build/fuzz/elf-corpus.
+# `make fuzz-NAME` runs one.  Crashes and slow inputs go to build/fuzz/
+# (reader) and build/fuzz/NAME- (others); copy them into the harness's
+# regressions directory so `make check` replays them.
 # Installs clang and libclang-rt-14-dev when they are missing and we are root.
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
@@ -77,6 +82,9 @@ FUZZ_CLI_SRCS := $(TRACE_SRCS) $(TRACE_CLI_OBJS:$(OBJ)/%.o=%.c)
 $(BUILD)/fuzz/fuzz_cli: traces/fuzz/fuzz_cli.c $(FUZZ_CLI_SRCS) $(wildcard traces/*.h) | fuzz-deps
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ traces/fuzz/fuzz_cli.c $(FUZZ_CLI_SRCS) -lzstd -lpthread -lm
+$(BUILD)/fuzz/fuzz_symbolize: traces/fuzz/fuzz_symbolize.c traces/symbolize.c $(wildcard traces/*.h) | fuzz-deps
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ traces/fuzz/fuzz_symbolize.c traces/symbolize.c
 
 .PHONY: fuzz-deps
 fuzz-deps:
@@ -90,9 +98,10 @@ fuzz-deps:
 	  fi; \
 	fi
 
-.PHONY: fuzz fuzz-reader fuzz-import fuzz-cli
-fuzz: $(BUILD)/fuzz/fuzz_reader $(BUILD)/fuzz/fuzz_import $(BUILD)/fuzz/fuzz_cli   # one after the other, even under -j
-	$(MAKE) --no-print-directory -j1 fuzz-reader fuzz-import fuzz-cli
+FUZZ_HARNESSES := reader import cli symbolize
+.PHONY: fuzz $(FUZZ_HARNESSES:%=fuzz-%)
+fuzz: $(FUZZ_HARNESSES:%=$(BUILD)/fuzz/fuzz_%)   # one after the other, even under -j
+	$(MAKE) --no-print-directory -j1 $(FUZZ_HARNESSES:%=fuzz-%)
 fuzz-reader: $(BUILD)/fuzz/fuzz_reader
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$(BUILD)/fuzz/fuzz_reader $(FUZZ_RUN) -max_len=65536 -artifact_prefix=$(BUILD)/fuzz/ \
@@ -105,3 +114,7 @@ fuzz-cli: $(BUILD)/fuzz/fuzz_cli
 	@mkdir -p $(BUILD)/fuzz/cli-corpus
 	$(BUILD)/fuzz/fuzz_cli $(FUZZ_RUN) -max_len=65536 -close_fd_mask=2 -artifact_prefix=$(BUILD)/fuzz/cli- \
 	  $(BUILD)/fuzz/cli-corpus traces/tests/fuzz-regressions traces/corpus
+fuzz-symbolize: $(BUILD)/fuzz/fuzz_symbolize
+	@mkdir -p $(BUILD)/fuzz/elf-corpus
+	$(BUILD)/fuzz/fuzz_symbolize $(FUZZ_RUN) -max_len=16384 -artifact_prefix=$(BUILD)/fuzz/elf- \
+	  $(BUILD)/fuzz/elf-corpus traces/tests/elf-regressions
