@@ -26,19 +26,33 @@ $(TESTBIN)/traces/%: traces/tests/%.c $(wildcard traces/tests/*.h) $(LIB)/libhak
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -o $@ $< $(LIB)/libhaktrace.a $(shell pkg-config --libs cmocka libzstd) -lpthread
 CHECK_DEPS += $(TRACE_TESTS)
-# The regression replayers #include the fuzz harnesses.
-$(TESTBIN)/traces/test_fuzz_regressions: traces/fuzz/fuzz_reader.c
-# The subcommand harness runs the CLI objects in-process.
-$(TESTBIN)/traces/test_fuzz_cli: traces/tests/test_fuzz_cli.c traces/fuzz/fuzz_cli.c \
-    $(wildcard traces/tests/*.h) $(TRACE_CLI_OBJS) $(LIB)/libhaktrace.a | deps-ok
+# Fuzz regression replayers: each #includes its fuzz harness and runs it
+# over the committed inputs (traces/fuzz/*.c, traces/tests/fuzz_replay.h).
+# They are built with ASan+UBSan (gcc) over sanitized copies of the sources
+# in $(OBJ)/san/, so a finding only a sanitizer sees (undefined behaviour,
+# a small overread, a leak) fails `make check` again if its fix is undone.
+# Without gcc's sanitizer runtimes they are built plain and still replay.
+SAN_OK := $(shell printf 'int main(void){return 0;}\n' | $(CC) -fsanitize=address,undefined \
+            -x c - -o /dev/null 2>/dev/null && echo 1)
+SAN_ON := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_FLAGS := $(if $(SAN_OK),$(SAN_ON))
+SAN_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -D_GNU_SOURCE -I. -Itraces $(SAN_FLAGS)
+$(OBJ)/san/traces/%.o: traces/%.c | deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) -o $@ $< $(TRACE_CLI_OBJS) $(LIB)/libhaktrace.a $(shell pkg-config --libs cmocka libzstd) -lpthread
-$(TESTBIN)/traces/test_fuzz_symbolize: traces/fuzz/fuzz_symbolize.c
-# The importer's harness also runs the CLI's event sink, so it links it.
-$(TESTBIN)/traces/test_fuzz_import: traces/tests/test_fuzz_import.c traces/fuzz/fuzz_import.c \
-    $(wildcard traces/tests/*.h) $(OBJ)/traces/cli_sink.o $(LIB)/libhaktrace.a | deps-ok
+	$(CC) $(SAN_CFLAGS) -MMD -MP -c -o $@ $<
+san_objs = $(patsubst %.c,$(OBJ)/san/%.o,$(1))
+FUZZ_REPLAY_LIBS = $(shell pkg-config --libs libzstd) -lpthread -lm
+$(TESTBIN)/traces/test_fuzz_regressions: $(call san_objs,$(TRACE_CORE_SRCS)) traces/fuzz/fuzz_reader.c
+$(TESTBIN)/traces/test_fuzz_import: $(call san_objs,$(TRACE_CORE_SRCS) traces/import_android.c \
+    traces/cli_sink.c) traces/fuzz/fuzz_import.c
+$(TESTBIN)/traces/test_fuzz_cli: $(call san_objs,$(TRACE_SRCS) $(TRACE_CLI_OBJS:$(OBJ)/%.o=%.c)) \
+    traces/fuzz/fuzz_cli.c
+$(TESTBIN)/traces/test_fuzz_symbolize: $(call san_objs,traces/symbolize.c) traces/fuzz/fuzz_symbolize.c
+FUZZ_REPLAYERS := $(addprefix $(TESTBIN)/traces/,test_fuzz_regressions test_fuzz_import \
+                    test_fuzz_cli test_fuzz_symbolize)
+$(FUZZ_REPLAYERS): $(TESTBIN)/traces/%: traces/tests/%.c traces/tests/fuzz_replay.h | deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) -o $@ $< $(OBJ)/traces/cli_sink.o $(LIB)/libhaktrace.a $(shell pkg-config --libs cmocka libzstd) -lpthread
+	$(CC) $(SAN_CFLAGS) -o $@ $< $(filter $(OBJ)/san/%,$^) $(FUZZ_REPLAY_LIBS)
 
 # test_cli_stats drives the subcommands in-process, so it links their objects.
 $(TESTBIN)/traces/test_cli_stats: traces/tests/test_cli_stats.c $(TRACE_CLI_OBJS) $(LIB)/libhaktrace.a | deps-ok
