@@ -134,7 +134,9 @@ static size_t file_build_id(const uint8_t *f, size_t len, const Elf64_Ehdr *eh,
 {
     for (unsigned i = 0; i < eh->e_phnum; i++) {
         const Elf64_Phdr *ph = (const void *)(f + eh->e_phoff + (uint64_t)i * eh->e_phentsize);
-        if (ph->p_type != PT_NOTE || !in_file(len, ph->p_offset, ph->p_filesz))
+        /* notes are read in place (4-byte fields, entries padded to 4) */
+        if (ph->p_type != PT_NOTE || !in_file(len, ph->p_offset, ph->p_filesz) ||
+            ph->p_offset % 4)
             continue;
         uint64_t off = ph->p_offset, end = ph->p_offset + ph->p_filesz;
         while (off + sizeof(Elf64_Nhdr) <= end) {
@@ -184,7 +186,8 @@ static void load(modsyms *ms, const hak_module *m)
     if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
         eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_shentsize != sizeof(Elf64_Shdr) ||
         !in_file(len, eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr)) ||
-        !in_file(len, eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr)))
+        !in_file(len, eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr)) ||
+        eh->e_phoff % 8 || eh->e_shoff % 8)   /* the tables are read in place: aligned */
         return;
     if (m->build_id_len) {
         const uint8_t *id = NULL;
@@ -203,7 +206,7 @@ static void load(modsyms *ms, const hak_module *m)
             if (sh[i].sh_type == (pass == 0 ? SHT_SYMTAB : SHT_DYNSYM) && sh[i].sh_size)
                 tab = &sh[i];
     if (!tab || tab->sh_link >= eh->e_shnum || tab->sh_entsize != sizeof(Elf64_Sym) ||
-        !in_file(len, tab->sh_offset, tab->sh_size))
+        !in_file(len, tab->sh_offset, tab->sh_size) || tab->sh_offset % 8)
         return;
     const Elf64_Shdr *str = &sh[tab->sh_link];
     if (!in_file(len, str->sh_offset, str->sh_size) || str->sh_size == 0 ||

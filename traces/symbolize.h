@@ -2,7 +2,7 @@
  * trace's module map, addr2line-style, with no library beyond libc.
  *
  * An address is first matched to a module (base <= ip < base + size); the
- * module's ELF file is then read once (mmap, bounds-checked: a damaged or
+ * module's ELF file is then read once (mmap, bounds- and alignment-checked: a damaged or
  * foreign file just gives no symbols) and its function symbols from .symtab,
  * or .dynsym when the file is stripped, are sorted for lookup.  When the
  * trace carries a build-id and the file's NT_GNU_BUILD_ID differs, the file
