@@ -22,6 +22,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22           /* Linux 5.14 */
+#endif
+
 static void stop(hak_trace_reader *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void stop(hak_trace_reader *r, const char *fmt, ...)
@@ -418,13 +422,20 @@ hak_trace_reader *hak_tr_open(const char *path, char *err, size_t errlen)
     }
     r->size = (size_t)sb.st_size;
     if (r->size) {
-        void *p = mmap(NULL, r->size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        void *p = mmap(NULL, r->size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (p == MAP_FAILED) {
             snprintf(err, errlen, "mmap: %s", strerror(errno));
             close(fd);
             free(r);
             return NULL;
         }
+        /* The scan reads the whole file, so its pages are faulted in ahead
+         * (what MAP_POPULATE did), but only once the magic says it is a
+         * trace: a huge or sparse file that is not one (a disk image, a
+         * 100 GB hole) then costs a page, not its size in page-ins. */
+        if (r->size >= 8 && !memcmp(p, HAK_TRACE_MAGIC, 8) &&
+            madvise(p, r->size, MADV_POPULATE_READ))
+            madvise(p, r->size, MADV_WILLNEED);   /* kernels before 5.14 */
         madvise(p, r->size, MADV_SEQUENTIAL);
         r->data = p;
         r->mapped = 1;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "trace.h"
@@ -157,6 +158,33 @@ static void bad_files(void **state)
     free(c);
 }
 
+static long max_rss_kb(void)
+{
+    struct rusage ru;
+    assert_int_equal(getrusage(RUSAGE_SELF, &ru), 0);
+    return ru.ru_maxrss;
+}
+
+/* A 1 GiB sparse file that is not a trace: refused at its magic without
+ * faulting in its pages (the reader used MAP_POPULATE, which read the
+ * whole hole into memory first: +1 GiB of RSS, seconds of work). */
+static void huge_non_trace_is_not_read(void **state)
+{
+    (void)state;
+    char err[256];
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, 1l << 30), 0);
+    close(fd);
+    long before = max_rss_kb();
+    assert_null(hak_tr_open(path, err, sizeof err));
+    assert_non_null(strstr(err, "bad magic"));
+    long grew = max_rss_kb() - before;
+    if (grew > 64 * 1024)
+        fail_msg("opening a 1 GiB non-trace grew the RSS by %ld KiB", grew);
+    write_file(path, "", 0);
+}
+
 static void truncation_at_every_byte(void **state)
 {
     (void)state;
@@ -263,6 +291,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(bad_files),
+        cmocka_unit_test(huge_non_trace_is_not_read),
         cmocka_unit_test(truncation_at_every_byte),
         cmocka_unit_test(corruption_never_crashes),
     };
