@@ -65,7 +65,10 @@ static int mul_overflows(uint64_t a, uint64_t b, uint64_t *out)
 
 int hak_parse_u64(const char *s, uint64_t *out)
 {
-    if (!s || !*s || *s == '-' || *s == '+')
+    /* A digit first: strtoull skips blanks and then takes a sign, so
+     * " -1" was 2^64-1 (hak trace synth --iters ' -1' wrote until the
+     * disk was full). */
+    if (!s || *s < '0' || *s > '9')
         return -1;
     errno = 0;
     char *end;

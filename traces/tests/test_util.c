@@ -29,6 +29,9 @@ static void parse_u64_rejects_junk(void **state)
     uint64_t v;
     assert_int_equal(hak_parse_u64("", &v), -1);
     assert_int_equal(hak_parse_u64("-1", &v), -1);
+    assert_int_equal(hak_parse_u64(" -1", &v), -1);   /* was 2^64-1: strtoull skips blanks */
+    assert_int_equal(hak_parse_u64(" 5", &v), -1);
+    assert_int_equal(hak_parse_u64("\t+5", &v), -1);
     assert_int_equal(hak_parse_u64("12x", &v), -1);
     assert_int_equal(hak_parse_u64("1MM", &v), -1);
     assert_int_equal(hak_parse_u64("99999999999999999999", &v), -1);
