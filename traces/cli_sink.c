@@ -42,7 +42,9 @@ int cli_sink_put(cli_sink *s, const hak_event *ev)
     }
     cli_tbuf *b = &s->t[ev->tid];
     if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 256;
+        /* 8 first: an import may have 65536 threads of one or two events
+         * each (then 256 made 1 GiB of buffers for 1.5 MB of input) */
+        size_t cap = b->cap ? b->cap * 2 : 8;
         hak_event *e = realloc(b->ev, cap * sizeof *e);
         if (!e) {
             snprintf(s->err, sizeof s->err, "out of memory");
