@@ -37,6 +37,8 @@ static void usage(FILE *out)
         "each record (END_NS only for thread_done). Blank lines and lines\n"
         "starting with '#' are skipped. A line longer than 4096 bytes, a NUL byte\n"
         "or more than 65536 threads (the trace format's limit) is an error.\n"
+        "FILE may be a FIFO or pipe (e.g. <(adb shell cat ...)): it is read as a\n"
+        "stream, and opening a FIFO waits for its writer.\n"
         "\n"
         "Conversion: OS thread ids become dense thread indices t0, t1, ... in\n"
         "order of first appearance, each introduced by a thread_start event\n"
