@@ -54,7 +54,9 @@ printf '1: malloc 0x10 8\n1: free 0x10' > nonl.txt
 check "import of a file whose last line has no newline" hak trace import -q nonl.txt -o nonl.hkt
 check "  keeps that last line" bash -c 'hak trace dump nonl.hkt | grep -q "free 0x10$"'
 # A FIFO is a stream for the importer (process substitution, adb pipes).
-( printf '5: malloc 0x20 16\n5: free 0x20\n' > fifo ) &
+# (the writer's timeout: it would block in open() for ever if the importer
+# never opened the FIFO)
+timeout 60 bash -c "printf '5: malloc 0x20 16\n5: free 0x20\n' > fifo" &
 check "import reads a FIFO with a writer" timeout -k 5 60 hak trace import -q fifo -o fifo.hkt
 wait
 check "  and gets its events" bash -c '[[ $(hak trace dump fifo.hkt | wc -l) == 3 ]]'
