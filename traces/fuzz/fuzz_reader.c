@@ -1,6 +1,9 @@
 /* fuzz_reader.c - libFuzzer entry for every reader path: open (header,
  * chunk index, side tables), merged and per-thread iteration, and the
- * replay form.  Each input is tried twice: as given, and with its header
+ * replay form.  Oracles besides the sanitizers: batch (hak_tr_read) and
+ * one-by-one (hak_tr_next) merged iteration give the same events, each
+ * thread's own iteration gives its events in the merged order, every
+ * listed site is found by id, and the replay form covers all its ops.  Each input is tried twice: as given, and with its header
  * and chunk checksums recomputed, so mutations reach the payload decoders
  * behind the checksums instead of stopping there.
  *
@@ -32,6 +35,47 @@ static void fuzz_fix_checksums(uint8_t *c, size_t len)
     }
 }
 
+/* Events of up to FUZZ_CAP merged events are kept for the differential
+ * checks below (a 64 KiB input can encode millions of events). */
+#define FUZZ_CAP 65536
+
+typedef struct fuzz_seq {
+    hak_event *ev;
+    size_t n;
+    int err;       /* the iteration returned -1 */
+    int capped;    /* stopped at FUZZ_CAP with events left */
+} fuzz_seq;
+
+/* Field by field: the struct's padding bytes carry no meaning. */
+static int ev_eq(const hak_event *a, const hak_event *b)
+{
+    return a->seq == b->seq && a->ts_ns == b->ts_ns && a->size == b->size &&
+           a->nmemb == b->nmemb && a->align == b->align && a->in_ptr == b->in_ptr &&
+           a->out_ptr == b->out_ptr && a->tid == b->tid && a->site == b->site &&
+           a->err == b->err && a->op == b->op;
+}
+
+static void seq_put(fuzz_seq *q, const hak_event *e)
+{
+    if (q->n < FUZZ_CAP)
+        q->ev[q->n++] = *e;
+}
+
+/* One of a and b (each ended by an error, the end or the cap) must be a
+ * prefix of the other; when both ran to their end without error they must
+ * be equal.  The batch path may drop a partly decoded run on an error where
+ * the one-by-one path already returned its first events, so only the
+ * common prefix is compared after an error. */
+static void same_events(const fuzz_seq *a, const fuzz_seq *b)
+{
+    size_t n = a->n < b->n ? a->n : b->n;
+    for (size_t i = 0; i < n; i++)
+        if (!ev_eq(&a->ev[i], &b->ev[i]))
+            abort();   /* batch and one-by-one iteration disagree */
+    if (!a->err && !b->err && !a->capped && !b->capped && a->n != b->n)
+        abort();
+}
+
 static void fuzz_one(const uint8_t *data, size_t size)
 {
     char err[256];
@@ -39,15 +83,46 @@ static void fuzz_one(const uint8_t *data, size_t size)
     if (!r)
         return;
     static hak_event ev[512];
-    while (hak_tr_read(r, ev, 512) > 0)
-        ;
+    fuzz_seq ga = {calloc(FUZZ_CAP, sizeof *ga.ev), 0, 0, 0};
+    fuzz_seq gb = {calloc(FUZZ_CAP, sizeof *gb.ev), 0, 0, 0};
+    fuzz_seq th = {calloc(FUZZ_CAP, sizeof *th.ev), 0, 0, 0};
+    if (!ga.ev || !gb.ev || !th.ev)
+        abort();
+    long k;
+    while ((k = hak_tr_read(r, ev, 512)) > 0)
+        for (long i = 0; i < k; i++)
+            seq_put(&ga, &ev[i]);
+    ga.err = k < 0;
     hak_tr_rewind(r);
     hak_event e;
-    for (int i = 0; i < 1000 && hak_tr_next(r, &e) == 1; i++)
-        ;
-    for (uint32_t t = 0; t < hak_tr_nthreads(r) && t < 64; t++)
-        while (hak_tr_next_thread(r, t, &e) == 1)
-            ;
+    int got = 0;
+    while (gb.n < FUZZ_CAP && (got = hak_tr_next(r, &e)) == 1)
+        seq_put(&gb, &e);
+    gb.err = gb.n < FUZZ_CAP && got < 0;
+    gb.capped = gb.n == FUZZ_CAP;
+    ga.capped = ga.n == FUZZ_CAP;
+    same_events(&ga, &gb);
+    /* Per thread: the thread's events in the merged order's relative
+     * order (the merge only interleaves threads), when both ran clean. */
+    for (uint32_t t = 0; t < hak_tr_nthreads(r) && t < 64; t++) {
+        th.n = 0;
+        while ((got = hak_tr_next_thread(r, t, &e)) == 1)
+            seq_put(&th, &e);
+        if (got < 0 || th.n == FUZZ_CAP || ga.err || ga.capped)
+            continue;
+        size_t j = 0;
+        for (size_t i = 0; i < ga.n; i++)
+            if (ga.ev[i].tid == t) {
+                if (j >= th.n || !ev_eq(&ga.ev[i], &th.ev[j]))
+                    abort();   /* per-thread and merged iteration disagree */
+                j++;
+            }
+        if (j != th.n)
+            abort();
+    }
+    free(ga.ev);
+    free(gb.ev);
+    free(th.ev);
     const hak_site *s;
     size_t ns = hak_tr_sites(r, &s);
     for (size_t i = 0; i < ns; i++)
