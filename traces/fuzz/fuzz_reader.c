@@ -41,9 +41,9 @@ static void fuzz_fix_checksums(uint8_t *c, size_t len)
 
 typedef struct fuzz_seq {
     hak_event *ev;
-    size_t n;
-    int err;       /* the iteration returned -1 */
-    int capped;    /* stopped at FUZZ_CAP with events left */
+    size_t n, cap;  /* grows up to FUZZ_CAP: most inputs have few events */
+    int err;        /* the iteration returned -1 */
+    int capped;     /* stopped at FUZZ_CAP with events left */
 } fuzz_seq;
 
 /* Field by field: the struct's padding bytes carry no meaning. */
@@ -57,8 +57,14 @@ static int ev_eq(const hak_event *a, const hak_event *b)
 
 static void seq_put(fuzz_seq *q, const hak_event *e)
 {
-    if (q->n < FUZZ_CAP)
-        q->ev[q->n++] = *e;
+    if (q->n == FUZZ_CAP)
+        return;
+    if (q->n == q->cap) {
+        q->cap = q->cap ? q->cap * 2 : 256;
+        if (!(q->ev = realloc(q->ev, q->cap * sizeof *q->ev)))
+            abort();
+    }
+    q->ev[q->n++] = *e;
 }
 
 /* One of a and b (each ended by an error, the end or the cap) must be a
@@ -83,11 +89,7 @@ static void fuzz_one(const uint8_t *data, size_t size)
     if (!r)
         return;
     static hak_event ev[512];
-    fuzz_seq ga = {calloc(FUZZ_CAP, sizeof *ga.ev), 0, 0, 0};
-    fuzz_seq gb = {calloc(FUZZ_CAP, sizeof *gb.ev), 0, 0, 0};
-    fuzz_seq th = {calloc(FUZZ_CAP, sizeof *th.ev), 0, 0, 0};
-    if (!ga.ev || !gb.ev || !th.ev)
-        abort();
+    fuzz_seq ga = {0}, gb = {0}, th = {0};
     long k;
     while ((k = hak_tr_read(r, ev, 512)) > 0)
         for (long i = 0; i < k; i++)
