@@ -112,23 +112,23 @@ fuzz-deps:
 	  fi; \
 	fi
 
+# One command per harness (make fuzz runs them in a row, so one fuzzer
+# process at a time even under make -j).
+FUZZ_CMD_reader = mkdir -p $(BUILD)/fuzz/corpus && \
+  $(BUILD)/fuzz/fuzz_reader $(FUZZ_RUN) -max_len=65536 -artifact_prefix=$(BUILD)/fuzz/ \
+  $(BUILD)/fuzz/corpus traces/tests/fuzz-regressions traces/corpus
+FUZZ_CMD_import = mkdir -p $(BUILD)/fuzz/import-corpus && \
+  $(BUILD)/fuzz/fuzz_import $(FUZZ_RUN) -max_len=16384 -dict=traces/fuzz/import.dict \
+  -artifact_prefix=$(BUILD)/fuzz/import- $(BUILD)/fuzz/import-corpus traces/tests/import-regressions
+FUZZ_CMD_cli = mkdir -p $(BUILD)/fuzz/cli-corpus && \
+  $(BUILD)/fuzz/fuzz_cli $(FUZZ_RUN) -max_len=65536 -close_fd_mask=2 -artifact_prefix=$(BUILD)/fuzz/cli- \
+  $(BUILD)/fuzz/cli-corpus traces/tests/fuzz-regressions traces/corpus
+FUZZ_CMD_symbolize = mkdir -p $(BUILD)/fuzz/elf-corpus && \
+  $(BUILD)/fuzz/fuzz_symbolize $(FUZZ_RUN) -max_len=16384 -artifact_prefix=$(BUILD)/fuzz/elf- \
+  $(BUILD)/fuzz/elf-corpus traces/tests/elf-regressions
 FUZZ_HARNESSES := reader import cli symbolize
 .PHONY: fuzz $(FUZZ_HARNESSES:%=fuzz-%)
-fuzz: $(FUZZ_HARNESSES:%=$(BUILD)/fuzz/fuzz_%)   # one after the other, even under -j
-	$(MAKE) --no-print-directory -j1 $(FUZZ_HARNESSES:%=fuzz-%)
-fuzz-reader: $(BUILD)/fuzz/fuzz_reader
-	@mkdir -p $(BUILD)/fuzz/corpus
-	$(BUILD)/fuzz/fuzz_reader $(FUZZ_RUN) -max_len=65536 -artifact_prefix=$(BUILD)/fuzz/ \
-	  $(BUILD)/fuzz/corpus traces/tests/fuzz-regressions traces/corpus
-fuzz-import: $(BUILD)/fuzz/fuzz_import
-	@mkdir -p $(BUILD)/fuzz/import-corpus
-	$(BUILD)/fuzz/fuzz_import $(FUZZ_RUN) -max_len=16384 -dict=traces/fuzz/import.dict \
-	  -artifact_prefix=$(BUILD)/fuzz/import- $(BUILD)/fuzz/import-corpus traces/tests/import-regressions
-fuzz-cli: $(BUILD)/fuzz/fuzz_cli
-	@mkdir -p $(BUILD)/fuzz/cli-corpus
-	$(BUILD)/fuzz/fuzz_cli $(FUZZ_RUN) -max_len=65536 -close_fd_mask=2 -artifact_prefix=$(BUILD)/fuzz/cli- \
-	  $(BUILD)/fuzz/cli-corpus traces/tests/fuzz-regressions traces/corpus
-fuzz-symbolize: $(BUILD)/fuzz/fuzz_symbolize
-	@mkdir -p $(BUILD)/fuzz/elf-corpus
-	$(BUILD)/fuzz/fuzz_symbolize $(FUZZ_RUN) -max_len=16384 -artifact_prefix=$(BUILD)/fuzz/elf- \
-	  $(BUILD)/fuzz/elf-corpus traces/tests/elf-regressions
+fuzz: $(FUZZ_HARNESSES:%=$(BUILD)/fuzz/fuzz_%)
+	$(foreach h,$(FUZZ_HARNESSES),$(FUZZ_CMD_$(h)) && ) true
+$(FUZZ_HARNESSES:%=fuzz-%): fuzz-%: $(BUILD)/fuzz/fuzz_%
+	$(FUZZ_CMD_$*)
