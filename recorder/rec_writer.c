@@ -451,6 +451,7 @@ static void *writer_main(void *arg)
 {
     (void)arg;
     rec_tls_v.busy = 1;               /* nothing this thread does is recorded */
+    pthread_setname_np(pthread_self(), "hakrec-writer");   /* for top -H, perf, gdb */
     uint64_t last_partial = hak_mono_ns(), last_rss = 0, last_pass = 0;
     rss_sample();
     for (;;) {

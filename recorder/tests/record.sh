@@ -96,6 +96,14 @@ check "hak record -v prints a summary line" grep -q "B/event" enc2.err
 check "hak record -v reports the recorder threads' CPU time" \
   grep -Eq "writer and helper CPU [0-9]+[.][0-9] ms \([0-9]+[.][0-9] ns/event\)" enc2.err
 
+# The recorder's threads carry names (top -H, perf, gdb); the helper
+# encoder runs at nice 19, the writer at the program's own priority
+# (rec_jobs.c).  Level 9 makes the writer fall behind, so the helper starts.
+hak record -q --zstd-level 9 -o thr.hkt -- "$P/rec_threads" >thr.out 2>&1
+pn=$(sed -n 's/^program nice //p' thr.out)
+check "recorder threads: hakrec-writer at the program's nice, hakrec-encode at 19" \
+  diff <(printf 'program nice %s\nhakrec-writer nice %s\nhakrec-encode nice 19\n' "$pn" "$pn") thr.out
+
 # Call-site tables start small and grow (rec_stacks.c).  4096 distinct
 # stacks under --stacks-exact must all become sites (the site hash grows
 # twice); 6000 distinct (return address, depth) keys must each be unwound
