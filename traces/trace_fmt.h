@@ -99,5 +99,10 @@ static inline uint32_t tf_header_csum(const uint8_t *p, size_t len)
 {
     return (uint32_t)tf_hash64(p, len, TF_CSUM_SEED);
 }
+/* Recomputes, in place, the checksum of the file header and of every
+ * chunk of the image c[0..len), as far as the headers parse: for fuzzers
+ * and robustness tests, so that corrupted bytes get past the checksums to
+ * the decoders behind them. */
+void tf_fix_checksums(uint8_t *c, size_t len);
 
 #endif /* HAK_TRACE_FMT_H */

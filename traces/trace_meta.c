@@ -49,6 +49,23 @@ uint32_t tf_chunk_csum(const uint8_t hdr[TF_CHUNK_HDR], const uint8_t *payload,
     return (uint32_t)tf_hash64(payload, len, tf_hash64(hdr, TF_CHUNK_HDR - 4, TF_CSUM_SEED));
 }
 
+void tf_fix_checksums(uint8_t *c, size_t len)
+{
+    if (len < TF_FILE_FIXED)
+        return;
+    uint32_t mlen = tf_get32(c + 12);
+    if (mlen > len || TF_FILE_FIXED + (size_t)mlen + 4 > len)
+        return;
+    tf_put32(c + TF_FILE_FIXED + mlen, tf_header_csum(c, TF_FILE_FIXED + mlen));
+    for (size_t off = TF_FILE_FIXED + mlen + 4; off + TF_CHUNK_HDR <= len;) {
+        uint32_t cs = tf_get32(c + off + 24);
+        if (cs > len - off - TF_CHUNK_HDR)
+            return;
+        tf_put32(c + off + 28, tf_chunk_csum(c + off, c + off + TF_CHUNK_HDR, cs));
+        off += TF_CHUNK_HDR + cs;
+    }
+}
+
 /* ---- encoding ---- */
 typedef struct mbuf { uint8_t *p; size_t len, cap; int oom; } mbuf;
 

@@ -7,7 +7,7 @@
  * symboliser's handling of module paths taken from the trace.
  *
  * Like fuzz_reader.c, each input runs as given and with its checksums
- * recomputed (fuzz_fix_checksums), so mutations get past them.  Every
+ * recomputed (tf_fix_checksums), so mutations get past them.  Every
  * subcommand must return 0 or 1, never 2 (the arguments are valid) and
  * never crash.  The file is a memfd opened through /proc/self/fd/N, so the
  * real open/mmap path runs.  Standard output goes to /dev/null.
@@ -24,25 +24,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-
-/* Recomputes the checksums of data in place, as far as headers parse (the
- * same as fuzz_reader.c's). */
-static void fuzz_cli_fix_checksums(uint8_t *c, size_t len)
-{
-    if (len < TF_FILE_FIXED)
-        return;
-    uint32_t mlen = tf_get32(c + 12);
-    if (mlen > len || TF_FILE_FIXED + (size_t)mlen + 4 > len)
-        return;
-    tf_put32(c + TF_FILE_FIXED + mlen, tf_header_csum(c, TF_FILE_FIXED + mlen));
-    for (size_t off = TF_FILE_FIXED + mlen + 4; off + TF_CHUNK_HDR <= len;) {
-        uint32_t cs = tf_get32(c + off + 24);
-        if (cs > len - off - TF_CHUNK_HDR)
-            return;
-        tf_put32(c + off + 28, tf_chunk_csum(c + off, c + off + TF_CHUNK_HDR, cs));
-        off += TF_CHUNK_HDR + cs;
-    }
-}
 
 static void fuzz_cli_run(const uint8_t *data, size_t size)
 {
@@ -87,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(copy, data, size);
     fuzz_cli_run(copy, size);
-    fuzz_cli_fix_checksums(copy, size);
+    tf_fix_checksums(copy, size);
     fuzz_cli_run(copy, size);
     free(copy);
     return 0;

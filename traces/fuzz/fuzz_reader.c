@@ -17,24 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Recomputes the checksums of data in place, as far as headers parse. */
-static void fuzz_fix_checksums(uint8_t *c, size_t len)
-{
-    if (len < TF_FILE_FIXED)
-        return;
-    uint32_t mlen = tf_get32(c + 12);
-    if (mlen > len || TF_FILE_FIXED + (size_t)mlen + 4 > len)
-        return;
-    tf_put32(c + TF_FILE_FIXED + mlen, tf_header_csum(c, TF_FILE_FIXED + mlen));
-    for (size_t off = TF_FILE_FIXED + mlen + 4; off + TF_CHUNK_HDR <= len;) {
-        uint32_t cs = tf_get32(c + off + 24);
-        if (cs > len - off - TF_CHUNK_HDR)
-            return;
-        tf_put32(c + off + 28, tf_chunk_csum(c + off, c + off + TF_CHUNK_HDR, cs));
-        off += TF_CHUNK_HDR + cs;
-    }
-}
-
 /* Events of up to FUZZ_CAP merged events are kept for the differential
  * checks below (a 64 KiB input can encode millions of events). */
 #define FUZZ_CAP 65536
@@ -151,7 +133,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(copy, data, size);
     fuzz_one(copy, size);
-    fuzz_fix_checksums(copy, size);
+    tf_fix_checksums(copy, size);
     fuzz_one(copy, size);
     free(copy);
     return 0;

@@ -244,23 +244,6 @@ static void truncation_at_every_byte(void **state)
     hak_tr_close(r);
 }
 
-/* Recomputes every chunk checksum (and the header's), so corruption
- * reaches the payload decoders; stops at the first implausible header. */
-static void fix_checksums(uint8_t *c, size_t len)
-{
-    uint32_t mlen = tf_get32(c + 12);
-    if (mlen > len || TF_FILE_FIXED + (size_t)mlen + 4 > len)
-        return;
-    tf_put32(c + TF_FILE_FIXED + mlen, tf_header_csum(c, TF_FILE_FIXED + mlen));
-    for (size_t off = TF_FILE_FIXED + mlen + 4; off + TF_CHUNK_HDR <= len;) {
-        uint32_t cs = tf_get32(c + off + 24);
-        if (cs > len - off - TF_CHUNK_HDR)
-            return;
-        tf_put32(c + off + 28, tf_chunk_csum(c + off, c + off + TF_CHUNK_HDR, cs));
-        off += TF_CHUNK_HDR + cs;
-    }
-}
-
 static void corruption_never_crashes(void **state)
 {
     (void)state;
@@ -272,7 +255,7 @@ static void corruption_never_crashes(void **state)
                 memcpy(c, img, img_len);
                 c[pos] ^= x[v];
                 if (fix)
-                    fix_checksums(c, img_len);
+                    tf_fix_checksums(c, img_len);
                 char err[256];
                 hak_trace_reader *r = hak_tr_open_mem(c, img_len, err, sizeof err);
                 if (!r) {
