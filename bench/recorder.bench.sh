@@ -240,7 +240,7 @@ echo "bench recorder: allocation-rate sweep took $((SECONDS - sweep_start)) s" >
   echo "\"Writer CPU\" is the CPU time of hak record's writer and helper encoder"
   echo "threads per event (\`hak record -v\`): expanding, encoding, compressing"
   echo "and writing.  On this 2-core machine a recorded run cannot take less than"
-  echo "(program's own CPU + writer CPU) / 2 of wall time."
+  echo "(program's own CPU, hot path included, + writer CPU) / 2 of wall time."
   echo "Repeat: \`bench/run.sh recorder\`."
   echo
   echo "| program | events | unrecorded | null interposer | hak record | hak record, hot path only | heaptrack | writer CPU ns/event | B/event hak | B/event heaptrack | extra RSS hak | extra RSS heaptrack |"
