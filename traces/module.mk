@@ -42,11 +42,12 @@ $(OBJ)/san/traces/%.o: traces/%.c | deps-ok
 	$(CC) $(SAN_CFLAGS) -MMD -MP -c -o $@ $<
 san_objs = $(patsubst %.c,$(OBJ)/san/%.o,$(1))
 FUZZ_REPLAY_LIBS = $(shell pkg-config --libs libzstd) -lpthread -lm
-$(TESTBIN)/traces/test_fuzz_regressions: $(call san_objs,$(TRACE_CORE_SRCS)) traces/fuzz/fuzz_reader.c
+$(TESTBIN)/traces/test_fuzz_regressions: $(call san_objs,$(TRACE_CORE_SRCS)) traces/fuzz/fuzz_reader.c \
+    traces/fuzz/fuzz_fixed.h
 $(TESTBIN)/traces/test_fuzz_import: $(call san_objs,$(TRACE_CORE_SRCS) traces/import_android.c \
     traces/cli_sink.c) traces/fuzz/fuzz_import.c
 $(TESTBIN)/traces/test_fuzz_cli: $(call san_objs,$(TRACE_SRCS) $(TRACE_CLI_OBJS:$(OBJ)/%.o=%.c)) \
-    traces/fuzz/fuzz_cli.c
+    traces/fuzz/fuzz_cli.c traces/fuzz/fuzz_fixed.h
 $(TESTBIN)/traces/test_fuzz_symbolize: $(call san_objs,traces/symbolize.c) traces/fuzz/fuzz_symbolize.c
 FUZZ_REPLAYERS := $(addprefix $(TESTBIN)/traces/,test_fuzz_regressions test_fuzz_import \
                     test_fuzz_cli test_fuzz_symbolize)
@@ -85,7 +86,7 @@ FUZZ_CC ?= clang
 FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Itraces -fsanitize=fuzzer,address,undefined \
               -fno-sanitize-recover=undefined
 FUZZ_RUN = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
-$(BUILD)/fuzz/fuzz_reader: traces/fuzz/fuzz_reader.c $(TRACE_CORE_SRCS) $(wildcard traces/*.h) | fuzz-deps
+$(BUILD)/fuzz/fuzz_reader: traces/fuzz/fuzz_reader.c traces/fuzz/fuzz_fixed.h $(TRACE_CORE_SRCS) $(wildcard traces/*.h) | fuzz-deps
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ traces/fuzz/fuzz_reader.c $(TRACE_CORE_SRCS) -lzstd -lpthread
 FUZZ_IMPORT_SRCS := $(TRACE_CORE_SRCS) traces/import_android.c traces/cli_sink.c
@@ -93,7 +94,7 @@ $(BUILD)/fuzz/fuzz_import: traces/fuzz/fuzz_import.c $(FUZZ_IMPORT_SRCS) $(wildc
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ traces/fuzz/fuzz_import.c $(FUZZ_IMPORT_SRCS) -lzstd -lpthread
 FUZZ_CLI_SRCS := $(TRACE_SRCS) $(TRACE_CLI_OBJS:$(OBJ)/%.o=%.c)
-$(BUILD)/fuzz/fuzz_cli: traces/fuzz/fuzz_cli.c $(FUZZ_CLI_SRCS) $(wildcard traces/*.h) | fuzz-deps
+$(BUILD)/fuzz/fuzz_cli: traces/fuzz/fuzz_cli.c traces/fuzz/fuzz_fixed.h $(FUZZ_CLI_SRCS) $(wildcard traces/*.h) | fuzz-deps
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ traces/fuzz/fuzz_cli.c $(FUZZ_CLI_SRCS) -lzstd -lpthread -lm
 $(BUILD)/fuzz/fuzz_symbolize: traces/fuzz/fuzz_symbolize.c traces/symbolize.c $(wildcard traces/*.h) | fuzz-deps

@@ -17,6 +17,7 @@
  * traces/tests/fuzz-regressions/ through it under `make check`.
  */
 #include "cli_common.h"
+#include "fuzz_fixed.h"
 #include "trace_fmt.h"
 
 #include <stdio.h>
@@ -63,13 +64,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    uint8_t *copy = malloc(size ? size : 1);
-    if (!copy)
-        return 0;
-    memcpy(copy, data, size);
-    fuzz_cli_run(copy, size);
-    tf_fix_checksums(copy, size);
-    fuzz_cli_run(copy, size);
-    free(copy);
+    fuzz_as_is_and_fixed(data, size, fuzz_cli_run);
     return 0;
 }

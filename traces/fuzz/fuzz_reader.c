@@ -12,6 +12,7 @@
  * (traces/tests/test_fuzz_regressions.c, which #includes this file).
  */
 #include "trace.h"
+#include "fuzz_fixed.h"
 #include "trace_fmt.h"
 
 #include <stdlib.h>
@@ -127,14 +128,6 @@ static void fuzz_one(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    /* An exact-size heap copy, so reads past the end are caught. */
-    uint8_t *copy = malloc(size ? size : 1);
-    if (!copy)
-        return 0;
-    memcpy(copy, data, size);
-    fuzz_one(copy, size);
-    tf_fix_checksums(copy, size);
-    fuzz_one(copy, size);
-    free(copy);
+    fuzz_as_is_and_fixed(data, size, fuzz_one);
     return 0;
 }
