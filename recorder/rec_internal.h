@@ -309,8 +309,8 @@ REC_HIDDEN void rec_jobs_add(rec_job *j);          /* writer thread; j from mall
  * wait_all also until every job was written.  -1 once a write failed. */
 REC_HIDDEN int rec_jobs_run(int wait_all);
 REC_HIDDEN uint64_t rec_jobs_behind(void);         /* jobs queued or in flight */
-REC_HIDDEN uint64_t rec_jobs_helped(void);         /* jobs the helper encoded */
-REC_HIDDEN uint64_t rec_jobs_helper_cpu_ns(void);  /* its CPU time, after rec_jobs_stop */
+/* After rec_jobs_stop: the jobs the helper encoded and its CPU time. */
+REC_HIDDEN void rec_jobs_helper_stats(uint64_t *jobs, uint64_t *cpu_ns);
 REC_HIDDEN void rec_jobs_stop(void);               /* all written, helper joined */
 REC_HIDDEN void rec_jobs_atfork_child(void);
 

@@ -451,20 +451,12 @@ int rec_jobs_run(int wait_all)
     return rc;
 }
 
-uint64_t rec_jobs_helped(void)
+void rec_jobs_helper_stats(uint64_t *jobs, uint64_t *cpu_ns)
 {
     pthread_mutex_lock(&q_mu);
-    uint64_t n = helper_jobs;
+    *jobs = helper_jobs;
+    *cpu_ns = helper_cpu_ns;
     pthread_mutex_unlock(&q_mu);
-    return n;
-}
-
-uint64_t rec_jobs_helper_cpu_ns(void)
-{
-    pthread_mutex_lock(&q_mu);
-    uint64_t ns = helper_cpu_ns;
-    pthread_mutex_unlock(&q_mu);
-    return ns;
 }
 
 void rec_jobs_stop(void)

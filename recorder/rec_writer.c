@@ -491,7 +491,6 @@ static void *writer_main(void *arg)
         if (stop)
             break;
     }
-    uint64_t helped = rec_jobs_helped();
     rec_jobs_stop();
     rss_sample();
     if (rec_g.cfg.verbose) {
@@ -499,8 +498,10 @@ static void *writer_main(void *arg)
         uint64_t waits = rec_g.backpressure_waits;
         pthread_mutex_unlock(&rec_g.pool_mu);
         uint64_t ev = hak_tw_nevents(tw), bytes = hak_tw_bytes(tw);
+        uint64_t helped, helper_ns;
+        rec_jobs_helper_stats(&helped, &helper_ns);
         /* what recording cost besides the program's own threads */
-        double cpu_ms = (double)(rec_thread_cpu_ns() + rec_jobs_helper_cpu_ns()) / 1e6;
+        double cpu_ms = (double)(rec_thread_cpu_ns() + helper_ns) / 1e6;
         verbose_note("%s: %llu events, %llu bytes so far (%.3f B/event); %u call sites, "
                  "%llu unwinds; helper encoder: %llu chunks; program waited for a block "
                  "%llu times; zstd level %d; writer and helper CPU %.1f ms (%.1f ns/event)",
