@@ -178,6 +178,10 @@ int trace_flame(int argc, char **argv)
             i = j;
         }
         fflush(stdout);
+        if (!n)   /* an empty answer is a true one; say why on stderr */
+            fprintf(stderr, "hak trace flame: %s: no stack has a %s weight (%s)\n", t.path,
+                    weight_names[weight], !v->allocs ? "no allocation in the trace"
+                    : weight == W_LEAKED ? "nothing leaked" : "all zero");
     }
     for (size_t i = 0; i < n; i++)
         free(rows[i].stack);

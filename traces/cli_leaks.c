@@ -134,7 +134,8 @@ int trace_leaks(int argc, char **argv)
                hak_fmt_bytes(v->live_bytes, b3, sizeof b3), n, v->nsites,
                hak_fmt_count(v->allocs, b4, sizeof b4), hak_fmt_count(v->events, b5, sizeof b5));
         if (!n)
-            printf("\nno leaks: every allocated block was freed.\n");
+            printf("\nno leaks: %s.\n", v->allocs ? "every allocated block was freed"
+                                                    : "the trace has no allocation");
         for (size_t i = 0; i < shown; i++) {
             const hak_sv_site *s = rows[i];
             printf("\n#%zu  site %" PRIu32 ": %s blocks, %s bytes (%s), largest %s bytes; "

@@ -43,9 +43,13 @@ __attribute__((noinline)) static void temp_loop(void)
     }
 }
 
+/* not a tail call (the store after it), so alloc32 keeps its frame at any
+ * optimisation level and two builds have the same stacks */
 __attribute__((noinline)) static void *alloc32(void)
 {
-    return malloc(32);
+    void *p = malloc(32);
+    sink = p;
+    return p;
 }
 
 __attribute__((noinline)) static void short_pairs(void)
@@ -53,7 +57,7 @@ __attribute__((noinline)) static void short_pairs(void)
     for (volatile int i = 0; i < 4; i++) {
         void *p[2];
         for (volatile int j = 0; j < 2; j++)
-            p[j] = sink = alloc32();
+            p[j] = alloc32();
         for (volatile int j = 0; j < 2; j++)
             free(p[j]);
     }
