@@ -325,7 +325,7 @@ int trace_diff(int argc, char **argv)
     } else {
         printf("diff of call sites: A = %s, B = %s (changes are B minus A)\n", t[0].path, t[1].path);
         for (int s = 0; s < 2; s++)
-            if (t[s].truncated)
+            if (t[s].trunc_note[0])
                 printf("note: %s: %s.\n", s ? "B" : "A", t[s].trunc_note);
         printf("sites are matched by their symbolised frames (function and module).\n\n");
         printf("  %-12s %18s %18s %18s\n", "", "A", "B", "change");

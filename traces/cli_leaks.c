@@ -126,7 +126,7 @@ int trace_leaks(int argc, char **argv)
     } else {
         printf("leaks in %s\n", t.path);
         printf("definition: %s.\n", DEFINITION);
-        if (t.truncated)
+        if (t.trunc_note[0])
             printf("note: %s; a block listed here may have been freed later.\n", t.trunc_note);
         printf("not freed: %s blocks, %s bytes (%s), from %zu of %" PRIu32 " call sites; "
                "%s allocations in %s events\n",

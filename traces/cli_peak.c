@@ -174,7 +174,7 @@ int trace_peak(int argc, char **argv)
         printf("]}\n");
     } else {
         printf("peak of %s\n", t.path);
-        if (t.truncated)
+        if (t.trunc_note[0])
             printf("note: %s.\n", t.trunc_note);
         if (v->have_peak)
             printf("heap peak: %s bytes (%s) live in %s blocks, after event seq %" PRIu64 " at %s\n",
@@ -191,6 +191,10 @@ int trace_peak(int argc, char **argv)
                    hak_fmt_count(v->rss_heap_live, b5, sizeof b5));
         else
             printf("peak RSS:  not sampled in this trace\n");
+        if (v->have_rss && hak_tr_rss_stride(t.r) > 1)
+            printf("note: the trace has more RSS samples than the reader keeps: every %" PRIu32
+                   "th was used, so the true peak RSS may lie between two of them.\n",
+                   hak_tr_rss_stride(t.r));
         printf("live bytes: requested by the program and not yet freed.\n");
         printf("\ncall sites by live bytes at the %s (%zu of %zu):\n",
                by_rss ? "peak RSS sample" : "heap peak", shown, n);

@@ -188,7 +188,7 @@ int trace_temporaries(int argc, char **argv)
         printf("]}\n");
     } else {
         printf("temporaries in %s\n", t.path);
-        if (t.truncated)
+        if (t.trunc_note[0])
             printf("note: %s.\n", t.trunc_note);
         printf("temporary: freed with no other allocation or free in between (heaptrack's "
                "definition), in %s order\n",

@@ -85,6 +85,29 @@ int vw_load(vw_trace *t, const char *cmd, const char *path, const hak_sv_opts *s
                  st->reason[0] ? st->reason : "no end marker", t->v.last_seq);
         cli_warn_truncated(cmd, path, t->r);
     }
+    const hak_tr_loss *loss;
+    size_t nloss = hak_tr_losses(t->r, &loss);
+    if (st && (st->incomplete || nloss)) {
+        uint64_t lost = 0;
+        int known = 1;
+        for (size_t i = 0; i < nloss; i++) {
+            lost += loss[i].lost;
+            known &= loss[i].lost != 0;
+        }
+        char n[32] = "";
+        if (known && nloss)
+            snprintf(n, sizeof n, "%" PRIu64 " ", lost);
+        size_t len = strlen(t->trunc_note);
+        snprintf(t->trunc_note + len, sizeof t->trunc_note - len,
+                 "%sthe recorder lost %sevents (%zu loss record%s, first: %s after %" PRIu64
+                 " events): a block whose free was lost shows as leaked, and live bytes may be off",
+                 len ? "; " : "", n, nloss, nloss == 1 ? "" : "s",
+                 nloss ? hak_loss_reason_name((int)loss[0].reason) : "?",
+                 nloss ? loss[0].at_events : 0);
+        t->incomplete = 1;
+        fprintf(stderr, "hak trace %s: %s: warning: the recorder lost %sevents; results are "
+                "approximate\n", cmd, path, n);
+    }
     return 0;
 }
 
@@ -208,11 +231,12 @@ void vw_json_trace(FILE *f, const vw_trace *t)
     vw_json_str(f, t->path);
     fprintf(f, ", \"events\": %" PRIu64 ", \"allocations\": %" PRIu64
             ", \"allocated_bytes\": %" PRIu64 ", \"frees\": %" PRIu64
-            ", \"unknown_frees\": %" PRIu64 ", \"call_sites\": %" PRIu32 ", \"truncated\": %s",
+            ", \"unknown_frees\": %" PRIu64 ", \"call_sites\": %" PRIu32 ", \"truncated\": %s"
+            ", \"incomplete\": %s",
             t->v.events, t->v.allocs, t->v.alloc_bytes, t->v.frees, t->v.unknown_frees,
-            t->v.nsites, t->truncated ? "true" : "false");
-    if (t->truncated) {
-        fputs(", \"truncation\": ", f);
+            t->v.nsites, t->truncated ? "true" : "false", t->incomplete ? "true" : "false");
+    if (t->trunc_note[0]) {
+        fputs(", \"note\": ", f);
         vw_json_str(f, t->trunc_note);
     }
 }

@@ -59,7 +59,9 @@ typedef struct vw_trace {
     hak_siteview v;
     hak_symbolizer *sym;
     int truncated, cut;          /* the readable prefix ends early; cut off vs damaged */
-    char trunc_note[400];        /* "" or one sentence saying so */
+    int incomplete;              /* the recorder lost events (loss records) */
+    char trunc_note[800];        /* "" or what the results do not cover, as
+                                  * sentences without the final full stop */
 } vw_trace;
 
 /* Opens path and runs the pass.  0; 1 on failure (message printed). */

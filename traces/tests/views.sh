@@ -130,7 +130,7 @@ check "truncated: the output says the results cover the readable prefix" \
   grep -q '^note: the trace is cut off at byte .*readable prefix only' cut.txt
 check "truncated: and warns on stderr" grep -q 'warning: trace is truncated' cut.err
 check "truncated: JSON carries it" \
-  bash -c "hak trace peak --json cut.hkt 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"truncated\"] and \"cut off\" in d[\"truncation\"]'"
+  bash -c "hak trace peak --json cut.hkt 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"truncated\"] and \"cut off\" in d[\"note\"]'"
 hak trace diff vk.hkt rm.hkt > nc.txt 2> nc.err; rc=$?
 check "diff of unrelated traces: exit 1, says no call site in common" \
   bash -c "test $rc = 1 && grep -q 'no call site in common' nc.err && grep -q '0 in both, 5 only in A, 1 only in B' nc.txt"
