@@ -553,6 +553,7 @@ int cmd_replay(int argc, char **argv)
                 run.pace = pace_names[o.pace_recorded];
                 run.repeat_idx = (int64_t)rep;
                 run.start_wall_ns = (int64_t)start_wall;
+                run.alloc_spec = as[ai].spec;
                 rp_outcome_to_run(&oc, fid, &run, buf);
                 if (run.build_id < 0 || hakdb_insert_run(db, &run) < 0) {
                     hak_cmd_err(CMD, "storing a run of %s x %s: %s", path, as[ai].name,

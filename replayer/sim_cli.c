@@ -566,7 +566,7 @@ int cmd_sim(int argc, char **argv)
         sim_db_run r = {
             .trace_path = a.trace, .program = program_buf[0] ? program_buf : NULL,
             .events = events, .threads = threads,
-            .alloc_name = name, .alloc_path = path, .env = env, .label = a.label,
+            .alloc_name = name, .alloc_path = path, .alloc_spec = a.alloc, .env = env, .label = a.label,
             .sweep_id = a.sweep_id, .opts = &a.o, .status = status,
             .error = ok ? NULL : why, .res = ok ? res : NULL,
             .start_wall_ns = start_wall,

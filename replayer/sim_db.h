@@ -38,6 +38,7 @@ typedef struct sim_db_run {
     const char *program;        /* may be NULL */
     int64_t events, threads;
     const char *alloc_name, *alloc_path;   /* path "" for glibc */
+    const char *alloc_spec;     /* --alloc as given ("hakmem@HEAD~5"); may be NULL */
     const char *env;            /* "K=V K=V" */
     const char *label;
     int64_t sweep_id;           /* HAKDB_NULL when none */
