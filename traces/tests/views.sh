@@ -138,3 +138,32 @@ printf 'not a trace at all\n' > junk.hkt
 for s in leaks peak temporaries flame; do
   check_fails "$s: a file that is not a trace fails cleanly" hak trace $s junk.hkt
 done
+
+# ---- the same program under heaptrack ---------------------------------------
+# Where heaptrack is installed, its figures for views_known must agree with
+# ours within the definitions' differences: the same leaks and the same peak
+# consumers (heaptrack also sees libstdc++'s 72,704-byte emergency pool,
+# which its own preloaded C++ library brings into the process), and its
+# temporaries exceed ours exactly where its cheaper test fires: it compares
+# the freed block's (size, stack) with the last allocation's, not the block
+# itself, so alloc32's first free of each pair (4) and peak_build's first
+# free (1) count too.
+if command -v heaptrack >/dev/null && command -v heaptrack_print >/dev/null; then
+  heaptrack -o "$TMP/ht" "$PROG" 5 >/dev/null 2>&1
+  ht=$(ls "$TMP"/ht.* 2>/dev/null | head -1)
+  heaptrack_print -f "$ht" -p 1 -T 1 -l 1 -a 0 -n 20 > ht.txt 2>/dev/null
+  check "heaptrack: same total leaked (19.34K = 19,336 bytes)" \
+    bash -c "grep -q '^total memory leaked: 19.34K\$' ht.txt && hak trace leaks vk.hkt | grep -q '^not freed: 8 blocks, 19,336 bytes'"
+  check "heaptrack: same leaks per site (leak_big 14.34K over 3, leak_small 5.00K over 5)" \
+    bash -c "grep -A1 '^14.34K leaked over 3 calls from\$' ht.txt | grep -q '^leak_big' && grep -A1 '^5.00K leaked over 5 calls from\$' ht.txt | grep -q '^leak_small'"
+  check "heaptrack: same peak consumer (peak_build 1000.00K over 10 calls)" \
+    bash -c "grep -A1 '^1000.00K peak memory consumed over 10 calls from\$' ht.txt | grep -q '^peak_build'"
+  check "heaptrack: temp_loop 7 of 7 temporary, as ours" \
+    bash -c "grep -A1 '^7 temporary allocations of 7 allocations in total' ht.txt | grep -q '^temp_loop'"
+  check "heaptrack: its (size, stack) test adds alloc32's 4 and peak_build's 1 (ours: 0)" \
+    bash -c "grep -A1 '^4 temporary allocations of 8 allocations' ht.txt | grep -q '^alloc32' && grep -A1 '^1 temporary allocations of 10 allocations' ht.txt | grep -q '^peak_build'"
+  check "... where ours counts none (the blocks freed are not the last allocated)" \
+    test "$(sum short_pairs 4 temp.csv)$(sum peak_build 4 temp.csv)" = 00
+else
+  skip "heaptrack cross-check" "heaptrack is not installed (apt-get install heaptrack)"
+fi
