@@ -180,9 +180,9 @@ if command -v heaptrack >/dev/null && command -v heaptrack_print >/dev/null; the
     echo "| heaptrack_print -f FILE | ${mhw} s | ${mhc} s | $(( $(median ${hr[htp]}) / 1024 )) MiB | 1 | 1 |"
     for v in "${HVIEWS[@]}"; do
       mw=$(median ${hw[$v]}); mc=$(median ${hc[$v]})
-      echo "| hak trace $v | ${mw} s | ${mc} s | $(( $(median ${hr[$v]}) / 1024 )) MiB | $(awk -v a="$mhw" -v b="$mw" 'BEGIN{printf "%.1fx", a/b}') | $(awk -v a="$mhc" -v b="$mc" 'BEGIN{printf "%.1fx", b > 0 ? a/b : 0}') |"
+      echo "| hak trace $v | ${mw} s | ${mc} s | $(( $(median ${hr[$v]}) / 1024 )) MiB | $(awk -v a="$mhw" -v b="$mw" 'BEGIN{printf "%.1fx", a/b}') | $(awk -v a="$mhc" -v b="$mc" 'BEGIN{printf "%.1fx", (b > 0 ? a/b : 0)}') |"
     done
-    echo "| the four hak views, one after the other | ${mall} s | ${mallc} s | | $(awk -v a="$mhw" -v b="$mall" 'BEGIN{printf "%.1fx", a/b}') | $(awk -v a="$mhc" -v b="$mallc" 'BEGIN{printf "%.1fx", b > 0 ? a/b : 0}') |"
+    echo "| the four hak views, one after the other | ${mall} s | ${mallc} s | | $(awk -v a="$mhw" -v b="$mall" 'BEGIN{printf "%.1fx", a/b}') | $(awk -v a="$mhc" -v b="$mallc" 'BEGIN{printf "%.1fx", (b > 0 ? a/b : 0)}') |"
   } >> "$out"
 else
   echo "(heaptrack not installed: no comparison with heaptrack_print)" >> "$out"

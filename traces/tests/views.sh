@@ -105,6 +105,18 @@ hak record -q --stacks-exact -o vkO0.hkt -- ./o0/views_known 5
 check "diff of two builds (-O2 and -O0): all 5 sites matched, none changed" \
   bash -c "hak trace diff vk.hkt vkO0.hkt | grep -q '^call sites: 5 in both, 0 only in A, 0 only in B; 5 unchanged'"
 
+# ---- C++ names are demangled (libstdc++'s __cxa_demangle) -----------------
+hak record -q -o cxx.hkt -- "$HAK_ROOT/build/tests/recorder/progs/cxx" >/dev/null
+hak trace flame --weight allocs cxx.hkt > cxx.folded
+hak trace flame --weight allocs --no-demangle cxx.hkt > cxx.raw
+check "C++: flame frames demangled (operator new(unsigned long), no _Znwm)" \
+  bash -c "grep -q 'operator new(unsigned long)' cxx.folded && ! grep -q '_Znwm' cxx.folded"
+check "C++: --no-demangle keeps the mangled names" grep -q '_Znwm' cxx.raw
+check "C++: template names demangled (std::vector<int, ...>::_M_default_append)" \
+  grep -q 'std::vector<int, std::allocator<int> >::_M_default_append(unsigned long);operator new' cxx.folded
+check "C++: peak text demangled too" \
+  bash -c "hak trace peak --top 0 --depth 0 cxx.hkt | grep -q 'operator new(unsigned long)+0x'"
+
 # ---- synthetic, empty, truncated, unrelated --------------------------------
 hak trace synth random-mixed --iters 100000 --slots 64 --seed 7 -q -o rm.hkt
 check "synthetic: 64 leaked blocks (the live slots)" \
