@@ -465,6 +465,10 @@ int cmd_sim(int argc, char **argv)
         hak_cmd_err(CMD, "--alloc bump is the replayer's built-in harness allocator; it cannot be simulated");
         return 2;
     }
+    if (rp_alloc_is_hakmem(&ra) && rp_check_knobs(a.env, (size_t)a.nenv, err, sizeof err) != 0) {
+        hak_cmd_err(CMD, "%s", err);
+        return 2;
+    }
     if (ra.error[0]) {
         hak_cmd_err(CMD, "--alloc %s: %s", a.alloc, ra.error);
         return 1;
