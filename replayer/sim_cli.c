@@ -24,6 +24,7 @@
 #include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/stat.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -343,12 +344,17 @@ static int sim_worker(const char *fdtxt)
 static const char *run_worker(const sim_args *a, sim_job *j, int fd, char *why, size_t whylen)
 {
     fflush(NULL);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         snprintf(why, whylen, "fork: %s", strerror(errno));
         return "error";
     }
     if (pid == 0) {
+        /* Dies with hak, even when hak is SIGKILLed (kept across exec). */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(5);
         for (int i = 0; i < a->nenv; i++) {
             char kv[1024];
             snprintf(kv, sizeof kv, "%s", a->env[i]);

@@ -49,3 +49,28 @@ if [[ -e $HAK_ROOT/build/lib/libhakmem.so ]]; then
 else
   skip "knob checks" "build/lib/libhakmem.so not built"
 fi
+
+# --- a killed hak replay takes its worker with it -------------------------------
+T=$HAK_ROOT/build/tests/replayer
+if [[ -e $T/libhangalloc.so ]]; then
+  hak replay "$TMP/rm.hkt" --alloc "$T/libhangalloc.so" --timeout 60 --db "$DB" -q 2>/dev/null &
+  hp=$!
+  w=""
+  for _ in $(seq 100); do w=$(pgrep -P "$hp" | head -1); [[ -n $w ]] && break; sleep 0.05; done
+  if [[ -n $w ]]; then
+    sleep 0.2
+    kill -9 "$hp"; wait "$hp" 2>/dev/null
+    for _ in $(seq 40); do kill -0 "$w" 2>/dev/null || break; sleep 0.05; done
+    if kill -0 "$w" 2>/dev/null; then
+      not_ok "SIGKILL of hak replay kills its worker" "worker $w still alive"
+      kill -9 "$w" 2>/dev/null
+    else
+      ok "SIGKILL of hak replay kills its worker"
+    fi
+  else
+    kill -9 "$hp" 2>/dev/null; wait "$hp" 2>/dev/null
+    not_ok "SIGKILL of hak replay kills its worker" "no worker seen"
+  fi
+else
+  skip "SIGKILL of hak replay kills its worker" "libhangalloc.so not built"
+fi
