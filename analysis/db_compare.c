@@ -9,14 +9,28 @@
 #include <string.h>
 
 enum { OPT_DB = 1000, OPT_CSV, OPT_JSON, OPT_TRACE, OPT_BASE, OPT_NEW, OPT_METRIC, OPT_BY,
-       OPT_MIN, OPT_FAIL, OPT_LABEL, OPT_SWEEP, OPT_KIND };
+       OPT_MIN, OPT_FAIL, OPT_LABEL, OPT_SWEEP, OPT_KIND, OPT_INCOMPLETE };
+
+/* Runs of a truncated or incomplete trace (traces.completeness) replayed
+ * only part of the program: compare and best leave them out unless
+ * --include-incomplete, and say how many they left out. */
+#define INCOMPLETE_HELP \
+    "  --include-incomplete  also use runs of truncated or incomplete traces\n" \
+    "               (cut off, or the recorder lost events); by default they\n" \
+    "               are left out and counted in a note on stderr.\n"
+static void note_ignored(const char *cmd, size_t n)
+{
+    if (n)
+        fprintf(stderr, "hak %s: note: left out %zu run%s of truncated or incomplete traces "
+                "(--include-incomplete uses them)\n", cmd, n, n == 1 ? "" : "s");
+}
 
 static void compare_usage(FILE *out)
 {
     fprintf(out,
         "usage: hak db compare --base A --new B [--by label|build] [--metric M]...\n"
         "                      [--trace T] [--label L] [--min-change PCT] [--fail-on-regression]\n"
-        "                      [--db FILE] [--csv|--json] [-o FILE]\n"
+        "                      [--include-incomplete] [--db FILE] [--csv|--json] [-o FILE]\n"
         "\n"
         "Compares runs labelled A (--label at replay time) with runs labelled B,\n"
         "per trace, allocator and knob setting; with --by build, A and B are\n"
@@ -37,7 +51,8 @@ static void compare_usage(FILE *out)
         "  --metric M   ops_per_s, minor_faults, peak_rss_bytes, wall_ns, any\n"
         "               run_metrics name (cycles, dTLB-load-misses, sim.dtlb_misses).\n"
         "               Repeatable; default: ops_per_s, minor_faults, peak_rss_bytes.\n"
-        "  --fail-on-regression  exit 1 when any regression is found (for CI).\n");
+        "  --fail-on-regression  exit 1 when any regression is found (for CI).\n"
+        INCOMPLETE_HELP);
     fputs("\nexamples:\n"
           "  hak db compare --base v1 --new v2\n"
           "  hak db compare --base glibc --new hakmem --by build --metric cycles\n"
@@ -140,10 +155,11 @@ int db_cmd_compare(int argc, char **argv)
         {"metric", required_argument, 0, OPT_METRIC}, {"by", required_argument, 0, OPT_BY},
         {"min-change", required_argument, 0, OPT_MIN},
         {"fail-on-regression", no_argument, 0, OPT_FAIL}, {"label", required_argument, 0, OPT_LABEL},
+        {"include-incomplete", no_argument, 0, OPT_INCOMPLETE},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *dbp = NULL, *metrics[16];
     int nm = 0, fail = 0, c;
-    db_cmp_opts o = {NULL, NULL, 0, NULL, 0.02, NULL};
+    db_cmp_opts o = {NULL, NULL, 0, NULL, 0.02, NULL, 0};
     db_out out = {DB_FMT_TEXT, NULL};
     optind = 0;
     opterr = 0; /* one-line errors: hak_cmd_bad_option */
@@ -157,6 +173,7 @@ int db_cmd_compare(int argc, char **argv)
         case OPT_NEW: o.neu = optarg; break;
         case OPT_FAIL: fail = 1; break;
         case OPT_LABEL: o.label = optarg; break;
+        case OPT_INCOMPLETE: o.include_incomplete = 1; break;
         case 'o': out.path = optarg; break;
         case OPT_METRIC:
             if (nm == 16) {
@@ -273,6 +290,11 @@ int db_cmd_compare(int argc, char **argv)
             if (db_out_close("db compare", &out, f))
                 rc = 1;
         }
+        size_t ignored = 0;
+        for (int k = 0; k < nm; k++)
+            if (store[k].ignored > ignored)
+                ignored = store[k].ignored;
+        note_ignored("db compare", ignored);
         if (nall == 0 && rc == 0)
             fprintf(stderr, "hak db compare: note: no ok runs with %s '%s' or '%s'\n",
                     o.by_build ? "build" : "label", o.base, o.neu);
@@ -293,7 +315,8 @@ static void best_usage(FILE *out)
 {
     fprintf(out,
         "usage: hak db best [--metric M] [--trace T] [--sweep ID] [--label L]\n"
-        "                   [--kind measured|simulated] [--db FILE] [--csv|--json] [-o FILE]\n"
+        "                   [--kind measured|simulated] [--include-incomplete] [--db FILE]\n"
+        "                   [--csv|--json] [-o FILE]\n"
         "\n"
         "For every trace, the allocator and knob setting with the best median of\n"
         "metric M over its ok runs (default ops_per_s), direction-aware: ops_per_s\n"
@@ -301,7 +324,8 @@ static void best_usage(FILE *out)
         "runner-up, the margin, and whether the win exceeds run-to-run noise\n"
         "(same rule as 'hak db compare'; sim.* figures are exact).  Settings are\n"
         "grouped by allocator name and knobs over all matching runs: use --label\n"
-        "or --sweep to look at one experiment (e.g. after rebuilding hakmem).\n");
+        "or --sweep to look at one experiment (e.g. after rebuilding hakmem).\n"
+        "\n" INCOMPLETE_HELP);
     fputs("\nexamples:\n"
           "  hak db best\n"
           "  hak db best --metric minor_faults --sweep 3\n", out);
@@ -319,6 +343,7 @@ int db_cmd_best(int argc, char **argv)
         {"json", no_argument, 0, OPT_JSON}, {"trace", required_argument, 0, OPT_TRACE},
         {"metric", required_argument, 0, OPT_METRIC}, {"label", required_argument, 0, OPT_LABEL},
         {"sweep", required_argument, 0, OPT_SWEEP}, {"kind", required_argument, 0, OPT_KIND},
+        {"include-incomplete", no_argument, 0, OPT_INCOMPLETE},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *dbp = NULL, *metric = "ops_per_s";
     db_filter f = {0};
@@ -334,6 +359,7 @@ int db_cmd_best(int argc, char **argv)
         case OPT_TRACE: f.trace = optarg; break;
         case OPT_METRIC: metric = optarg; break;
         case OPT_LABEL: f.label = optarg; break;
+        case OPT_INCOMPLETE: f.include_incomplete = 1; break;
         case OPT_SWEEP:
             if (db_check_filter("db best", "--sweep", optarg))
                 return 2;
@@ -442,6 +468,7 @@ int db_cmd_best(int argc, char **argv)
         if (db_out_close("db best", &out, fo))
             rc = 1;
     }
+    note_ignored("db best", gs.ignored);
     db_tbl_free(t);
     db_groups_free(&gs);
     hakdb_close(db);
