@@ -23,6 +23,10 @@ static void query_usage(FILE *out)
         "parameters in the SQL (:trace, :metric, :base ...) take their values\n"
         "from -p/--param NAME=VALUE; a parameter left unset is an error naming it.\n"
         "The database is opened read-only unless --write.\n"
+        "The parameters trace, label, base, new, alloc and metric must match\n"
+        "something in the database (trace: exactly, see 'hak db runs --help';\n"
+        "a glob pattern only when the value has * ? or [); one matching\n"
+        "nothing is an error naming the nearest existing values.\n"
         "Ready-made questions: analysis/queries/*.sql (each file's header says\n"
         "which parameters it takes).\n");
     fputs("\nexamples:\n"
@@ -140,6 +144,27 @@ static int run_sql(hakdb *db, const char *src, const char *sql, const param *ps,
     return 0;
 }
 
+/* The parameters the ready-made queries share name a trace, label, build
+ * or metric; one that matches nothing would give "(no rows)" and exit 0,
+ * so it is refused with the nearest existing values instead. */
+static int check_params(hakdb *db, const param *ps, int np)
+{
+    static const struct { const char *name; db_match_kind k; } known[] = {
+        {"trace", DB_MATCH_TRACE}, {"label", DB_MATCH_LABEL}, {"base", DB_MATCH_LABEL},
+        {"new", DB_MATCH_LABEL}, {"alloc", DB_MATCH_BUILD}, {"metric", DB_MATCH_METRIC},
+    };
+    for (int i = 0; i < np; i++)
+        for (size_t k = 0; k < sizeof known / sizeof *known; k++) {
+            if (strcmp(ps[i].name, known[k].name))
+                continue;
+            char opt[80];
+            snprintf(opt, sizeof opt, "-p %s", ps[i].name);
+            if (db_require_match(db, "db query", opt, known[k].k, ps[i].value))
+                return 1;
+        }
+    return 0;
+}
+
 int db_cmd_query(int argc, char **argv)
 {
     static const struct option lo[] = {
@@ -209,6 +234,11 @@ int db_cmd_query(int argc, char **argv)
     }
     if (!write)
         sqlite3_exec(hakdb_sqlite(db), "PRAGMA query_only = 1", NULL, NULL, NULL);
+    if (check_params(db, ps, np)) {
+        free(sql);
+        hakdb_close(db);
+        return 1;
+    }
     FILE *out = db_out_open("db query", &o);
     int rc = out ? run_sql(db, src, sql, ps, np, o.fmt, out) : 1;
     if (db_out_close("db query", &o, out))

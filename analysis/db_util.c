@@ -153,13 +153,6 @@ const char *db_fmt_value(double v, const char *unit, char *buf, size_t len)
     return buf;
 }
 
-const char *db_trace_cond(int p, char *buf, size_t len)
-{
-    snprintf(buf, len, "(t.program = ?%d OR t.program LIKE '%%/' || ?%d OR t.path = ?%d"
-                       " OR t.path LIKE '%%/' || ?%d OR t.hash LIKE ?%d || '%%')", p, p, p, p, p);
-    return buf;
-}
-
 FILE *db_out_open(const char *cmd, const db_out *o)
 {
     if (!o->path || !strcmp(o->path, "-"))

@@ -89,6 +89,8 @@ typedef struct hakdb_run {
     const hakdb_sample *timeline; size_t ntimeline;
     int64_t start_wall_ns;   /* CLOCK_REALTIME ns when the run started;
                                 HAKDB_NULL = use the insertion time */
+    const char *alloc_spec;  /* the allocator name as the user gave it
+                                ("hakmem@HEAD~50"); NULL = not recorded */
 } hakdb_run;
 
 /* Initialises r with every figure NULL/NAN and strings NULL. */

@@ -245,8 +245,8 @@ static int run_body(hakdb *db, void *p)
         " wall_ns, user_ns, sys_ns, ops, ops_per_s, minor_faults, major_faults,"
         " vol_ctxsw, invol_ctxsw, peak_rss_bytes, final_rss_bytes,"
         " lat_p50_ns, lat_p99_ns, lat_p999_ns, addr_digest, fidelity,"
-        " started_at, created_at)"
-        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        " started_at, created_at, alloc_spec)"
+        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (rc)
         return rc;
     int i = 1;
@@ -283,6 +283,7 @@ static int run_body(hakdb *db, void *p)
     hakdb_bind_dbl(st, i++, r->fidelity);
     hakdb_bind_text(st, i++, started);
     hakdb_bind_text(st, i++, now);
+    hakdb_bind_text(st, i++, r->alloc_spec);
     rc = step_done(st);
     sqlite3_finalize(st);
     if (rc) {

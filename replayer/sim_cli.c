@@ -465,6 +465,10 @@ int cmd_sim(int argc, char **argv)
         hak_cmd_err(CMD, "--alloc bump is the replayer's built-in harness allocator; it cannot be simulated");
         return 2;
     }
+    if (rp_alloc_is_hakmem(&ra) && rp_check_knobs(a.env, (size_t)a.nenv, err, sizeof err) != 0) {
+        hak_cmd_err(CMD, "%s", err);
+        return 2;
+    }
     if (ra.error[0]) {
         hak_cmd_err(CMD, "--alloc %s: %s", a.alloc, ra.error);
         return 1;
@@ -571,7 +575,7 @@ int cmd_sim(int argc, char **argv)
         sim_db_run r = {
             .trace_path = a.trace, .program = program_buf[0] ? program_buf : NULL,
             .events = events, .threads = threads, .completeness = completeness,
-            .alloc_name = name, .alloc_path = path, .env = env, .label = a.label,
+            .alloc_name = name, .alloc_path = path, .alloc_spec = a.alloc, .env = env, .label = a.label,
             .sweep_id = a.sweep_id, .opts = &a.o, .status = status,
             .error = ok ? NULL : why, .res = ok ? res : NULL,
             .start_wall_ns = start_wall,

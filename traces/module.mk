@@ -6,7 +6,7 @@ TRACE_CORE_SRCS := traces/hak_util.c traces/trace_ops.c traces/trace_encode.c tr
 TRACE_SRCS := $(TRACE_CORE_SRCS)
 # Generators and importers (traces-cli): in the library so bench/replayer can use them.
 TRACE_SRCS += traces/synth.c traces/synth_heap.c traces/import_android.c \
-              traces/heapmodel.c traces/symbolize.c
+              traces/heapmodel.c traces/symbolize.c traces/siteview.c
 TRACE_OBJS := $(TRACE_SRCS:%.c=$(OBJ)/%.o)
 
 $(LIB)/libhaktrace.a: $(TRACE_OBJS) | $(LIB)
@@ -16,6 +16,9 @@ HAK_OBJS += $(OBJ)/traces/trace_cli.o
 # `hak trace` subcommands (traces-cli)
 TRACE_CLI_OBJS := $(addprefix $(OBJ)/traces/,cli_common.o cli_sink.o cli_out.o cli_info.o \
               cli_dump.o cli_stats.o cli_validate.o cli_synth.o cli_import.o)
+# the memory-profiler views (siteview.h): leaks, peak, temporaries, flame, diff
+TRACE_CLI_OBJS += $(addprefix $(OBJ)/traces/,cli_views.o cli_leaks.o cli_peak.o cli_temp.o \
+              cli_flame.o cli_diff.o)
 HAK_OBJS += $(TRACE_CLI_OBJS)
 HAK_LIBS += $(LIB)/libhaktrace.a
 ALL_TARGETS += $(LIB)/libhaktrace.a

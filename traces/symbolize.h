@@ -27,14 +27,22 @@ typedef struct hak_symbolizer hak_symbolizer;
 hak_symbolizer *hak_sym_new(const hak_module *mods, size_t n);
 void hak_sym_free(hak_symbolizer *s);
 
-/* With on = 1, C++ names (_Z...) are demangled by running binutils'
- * c++filt once per distinct name (no library dependency; silently off when
- * c++filt is not installed). Off by default. */
+/* With on = 1, C++ names (_Z...) are demangled with libstdc++'s
+ * __cxa_demangle, loaded with dlopen("libstdc++.so.6") on first use (the
+ * library itself links no C++ runtime), once per distinct name.  Silently
+ * off when libstdc++ is not installed: hak_sym_demangling() then says 0.
+ * Off by default. */
 void hak_sym_demangle(hak_symbolizer *s, int on);
+int hak_sym_demangling(const hak_symbolizer *s);
 
 /* Formats ip as "func+0x1a (libfoo.so)", "libfoo.so+0x1234" when the module
  * has no symbol there, or "0x7f..." when no module covers it.  Returns buf. */
 const char *hak_sym_format(hak_symbolizer *s, uint64_t ip, char *buf, size_t len);
+
+/* The function alone, for keys that must not depend on code layout
+ * (flame graphs, diffs of two builds): "func" (with_module: "func (libfoo.so)"),
+ * else the same fallbacks as hak_sym_format.  Returns buf. */
+const char *hak_sym_func(hak_symbolizer *s, uint64_t ip, int with_module, char *buf, size_t len);
 
 /* Whether module i can be symbolised (loads it if needed); *nsyms gets the
  * number of function symbols when not NULL. */
