@@ -48,6 +48,9 @@ typedef struct hakdb_trace {
     const char *program;     /* argv[0] of the recorded program, or synth name */
     int64_t events, threads, duration_ns, file_bytes;
     const char *meta_json;   /* full metadata as JSON, may be NULL */
+    /* "complete", "truncated" or "incomplete" (schema.sql, traces.completeness);
+     * NULL = not known. */
+    const char *completeness;
 } hakdb_trace;
 
 typedef struct hakdb_build {

@@ -111,7 +111,8 @@ static int gather_trace(hakdb *db, rp_report *r, rp_trace *t, char *err, size_t 
 {
     /* Comparing labels: the settings table shows the new state. */
     const char *label = r->label ? r->label : r->by_build ? NULL : r->neu;
-    db_filter f = {t->hash, label, r->sweep, NULL};
+    /* Runs of partial traces still count here (compare/best leave them out). */
+    db_filter f = {t->hash, label, r->sweep, NULL, 1};
     for (int k = 0; k < RP_NMETRIC; k++) {
         db_groups g = {0};
         if (db_collect_metric(db, rp_metric[k], &f, &g, err, errlen) != 0)
@@ -184,7 +185,7 @@ static int gather_trace(hakdb *db, rp_report *r, rp_trace *t, char *err, size_t 
         }
     }
     if (r->base && r->neu) {
-        db_cmp_opts o = {r->base, r->neu, r->by_build, t->hash, 0.02, r->by_build ? r->label : NULL};
+        db_cmp_opts o = {r->base, r->neu, r->by_build, t->hash, 0.02, r->by_build ? r->label : NULL, 1};
         for (int k = 0; k < 3; k++)
             if (db_compare_metric(db, &o, rp_metric[k], &t->cmp_store[k], &t->cmp[k], &t->ncmp[k],
                                   err, errlen) != 0)

@@ -241,6 +241,20 @@ static int prepare(const char *path, const rp_opts *o, int verify, hakdb *db, pr
     if (st && st->truncated)
         fprintf(stderr, "hak replay: %s: warning: %s; replaying the readable prefix\n",
                 path, st->reason[0] ? st->reason : "truncated");
+    /* Runs of a partial trace are stored as such (traces.completeness), and
+     * `hak db compare`/`best` leave them out unless asked. */
+    const char *completeness = st->incomplete ? "incomplete" : st->truncated ? "truncated"
+                             : "complete";
+    if (st->incomplete) {
+        const hak_tr_loss *l;
+        hak_tr_losses(r, &l);
+        fprintf(stderr, "hak replay: %s: note: incomplete trace (the recorder lost events: "
+                "%s after %llu events); its runs are stored as runs of an incomplete trace\n",
+                path, hak_loss_reason_name((int)l[0].reason), (unsigned long long)l[0].at_events);
+    } else if (st->truncated) {
+        fprintf(stderr, "hak replay: %s: note: its runs are stored as runs of a truncated "
+                "trace\n", path);
+    }
     hak_replay rp;
     memset(&rp, 0, sizeof rp);
     if (hak_replay_build(r, &rp, err, sizeof err) != 0) {
@@ -248,15 +262,7 @@ static int prepare(const char *path, const rp_opts *o, int verify, hakdb *db, pr
         hak_tr_close(r);
         return -1;
     }
-    const hak_rss_sample *rss = NULL;
-    p->nrss = hak_tr_rss(r, &rss);
-    if (p->nrss) {
-        p->rss = malloc(p->nrss * sizeof *p->rss);
-        if (p->rss)
-            memcpy(p->rss, rss, p->nrss * sizeof *p->rss);
-        else
-            p->nrss = 0;
-    }
+    p->rss = hak_tr_take_rss(r, &p->nrss);   /* no copy: the samples may be 32 MiB */
     if (o->pace_recorded || p->nrss >= 2) {
         p->op_ts = rp_op_timestamps(r, &rp, err, sizeof err);
         if (!p->op_ts && o->pace_recorded) {
@@ -296,6 +302,7 @@ static int prepare(const char *path, const rp_opts *o, int verify, hakdb *db, pr
     t.duration_ns = p->op_ts && rp.nops ? (int64_t)(p->op_ts[rp.nops - 1] - p->op_ts[0]) : HAKDB_NULL;
     t.file_bytes = st ? (int64_t)st->file_bytes : HAKDB_NULL;
     t.meta_json = json;
+    t.completeness = completeness;
     p->trace_id = hakdb_upsert_trace(db, &t);
     if (p->trace_id < 0) {
         hak_cmd_err(CMD, "%s: storing the trace: %s", path, hakdb_error(db));

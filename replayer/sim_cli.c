@@ -513,6 +513,11 @@ int cmd_sim(int argc, char **argv)
     const hak_tr_status *ts = hak_tr_status_get(tr);
     if (ts->truncated && !a.quiet)
         fprintf(stderr, "hak sim: %s: warning: %s; using the readable prefix\n", a.trace, ts->reason);
+    if (ts->incomplete && !a.quiet)
+        fprintf(stderr, "hak sim: %s: note: the trace is incomplete (the recorder lost events: "
+                "see 'hak trace info'); its run is stored as one of an incomplete trace\n", a.trace);
+    const char *completeness = ts->incomplete ? "incomplete" : ts->truncated ? "truncated"
+                             : "complete";
     hak_replay rp;
     if (hak_replay_build(tr, &rp, err, sizeof err)) {
         hak_cmd_err(CMD, "%s: %s", a.trace, err);
@@ -575,7 +580,7 @@ int cmd_sim(int argc, char **argv)
     if (db) {
         sim_db_run r = {
             .trace_path = a.trace, .program = program_buf[0] ? program_buf : NULL,
-            .events = events, .threads = threads,
+            .events = events, .threads = threads, .completeness = completeness,
             .alloc_name = name, .alloc_path = path, .alloc_spec = a.alloc, .env = env, .label = a.label,
             .sweep_id = a.sweep_id, .opts = &a.o, .status = status,
             .error = ok ? NULL : why, .res = ok ? res : NULL,
