@@ -110,15 +110,20 @@ typedef struct db_group {
 typedef struct db_groups {
     db_group *g;
     size_t n, cap;
+    int include_incomplete;     /* in: keep runs of truncated/incomplete traces */
+    size_t ignored;             /* out: such runs left out (traces.completeness) */
 } db_groups;
 
-/* Steps st (columns: hash, trace, alloc, env, mode, side, value; rows
- * sorted by the first six, NULL values skipped) into groups.  0 or -1 (err). */
+/* Steps st (columns: hash, trace, alloc, env, mode, side, value, trace
+ * not complete; rows sorted by the first six, NULL values skipped, runs of
+ * a trace that is not complete skipped and counted unless
+ * out->include_incomplete) into groups.  0 or -1 (err). */
 int db_collect(sqlite3_stmt *st, db_groups *out, char *err, size_t errlen);
 void db_groups_free(db_groups *g);
 
 typedef struct db_filter {
     const char *trace, *label, *sweep, *kind;   /* NULL = any */
+    int include_incomplete;     /* also runs of truncated/incomplete traces */
 } db_filter;
 
 /* Groups of metric m by (trace, allocator, knobs, mode) over ok runs matching f. */
@@ -137,6 +142,7 @@ typedef struct db_cmp_opts {
     const char *trace;                 /* NULL = all */
     double min_change;                 /* relative, e.g. 0.02 */
     const char *label;                 /* by_build: only runs with this label; NULL = any */
+    int include_incomplete;            /* also runs of truncated/incomplete traces */
 } db_cmp_opts;
 
 /* Compares metric m; rows point into *storage (free with db_groups_free),

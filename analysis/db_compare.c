@@ -9,14 +9,28 @@
 #include <string.h>
 
 enum { OPT_DB = 1000, OPT_CSV, OPT_JSON, OPT_TRACE, OPT_BASE, OPT_NEW, OPT_METRIC, OPT_BY,
-       OPT_MIN, OPT_FAIL, OPT_LABEL, OPT_SWEEP, OPT_KIND };
+       OPT_MIN, OPT_FAIL, OPT_LABEL, OPT_SWEEP, OPT_KIND, OPT_INCOMPLETE };
+
+/* Runs of a truncated or incomplete trace (traces.completeness) replayed
+ * only part of the program: compare and best leave them out unless
+ * --include-incomplete, and say how many they left out. */
+#define INCOMPLETE_HELP \
+    "  --include-incomplete  also use runs of truncated or incomplete traces\n" \
+    "               (cut off, or the recorder lost events); by default they\n" \
+    "               are left out and counted in a note on stderr.\n"
+static void note_ignored(const char *cmd, size_t n)
+{
+    if (n)
+        fprintf(stderr, "hak %s: note: left out %zu run%s of truncated or incomplete traces "
+                "(--include-incomplete uses them)\n", cmd, n, n == 1 ? "" : "s");
+}
 
 static void compare_usage(FILE *out)
 {
     fprintf(out,
         "usage: hak db compare --base A --new B [--by label|build] [--metric M]...\n"
         "                      [--trace T] [--label L] [--min-change PCT] [--fail-on-regression]\n"
-        "                      [--db FILE] [--csv|--json] [-o FILE]\n"
+        "                      [--include-incomplete] [--db FILE] [--csv|--json] [-o FILE]\n"
         "\n"
         "Compares runs labelled A (--label at replay time) with runs labelled B,\n"
         "per trace and setting (allocator, knobs and mode: threads, touch, pace);\n"
@@ -41,7 +55,8 @@ static void compare_usage(FILE *out)
         "  --metric M   ops_per_s, minor_faults, peak_rss_bytes, wall_ns, any\n"
         "               run_metrics name (cycles, dTLB-load-misses, sim.dtlb_misses).\n"
         "               Repeatable; default: ops_per_s, minor_faults, peak_rss_bytes.\n"
-        "  --fail-on-regression  exit 1 when any regression is found (for CI).\n");
+        "  --fail-on-regression  exit 1 when any regression is found (for CI).\n"
+        INCOMPLETE_HELP);
     fputs("\nexamples:\n"
           "  hak db compare --base v1 --new v2\n"
           "  hak db compare --base glibc --new hakmem --by build --metric cycles\n"
@@ -178,10 +193,11 @@ int db_cmd_compare(int argc, char **argv)
         {"metric", required_argument, 0, OPT_METRIC}, {"by", required_argument, 0, OPT_BY},
         {"min-change", required_argument, 0, OPT_MIN},
         {"fail-on-regression", no_argument, 0, OPT_FAIL}, {"label", required_argument, 0, OPT_LABEL},
+        {"include-incomplete", no_argument, 0, OPT_INCOMPLETE},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *dbp = NULL, *metrics[16];
     int nm = 0, fail = 0, c;
-    db_cmp_opts o = {NULL, NULL, 0, NULL, 0.02, NULL};
+    db_cmp_opts o = {NULL, NULL, 0, NULL, 0.02, NULL, 0};
     db_out out = {DB_FMT_TEXT, NULL};
     optind = 0;
     opterr = 0; /* one-line errors: hak_cmd_bad_option */
@@ -195,6 +211,7 @@ int db_cmd_compare(int argc, char **argv)
         case OPT_NEW: o.neu = optarg; break;
         case OPT_FAIL: fail = 1; break;
         case OPT_LABEL: o.label = optarg; break;
+        case OPT_INCOMPLETE: o.include_incomplete = 1; break;
         case 'o': out.path = optarg; break;
         case OPT_METRIC:
             if (nm == 16) {
@@ -337,6 +354,11 @@ int db_cmd_compare(int argc, char **argv)
             if (db_out_close("db compare", &out, f))
                 rc = 1;
         }
+        size_t ignored = 0;
+        for (int k = 0; k < nm; k++)
+            if (store[k].ignored > ignored)
+                ignored = store[k].ignored;
+        note_ignored("db compare", ignored);
         /* Nothing compared is never a pass: a gate that passes on nothing
          * (every setting only on one side) hides any regression. */
         if (rc == 0 && pairs == 0) {
@@ -371,7 +393,8 @@ static void best_usage(FILE *out)
 {
     fprintf(out,
         "usage: hak db best [--metric M] [--trace T] [--sweep ID] [--label L]\n"
-        "                   [--kind measured|simulated] [--db FILE] [--csv|--json] [-o FILE]\n"
+        "                   [--kind measured|simulated] [--include-incomplete] [--db FILE]\n"
+        "                   [--csv|--json] [-o FILE]\n"
         "\n"
         "For every trace, the allocator and knob setting with the best median of\n"
         "metric M over its ok runs (default ops_per_s), direction-aware: ops_per_s\n"
@@ -382,7 +405,8 @@ static void best_usage(FILE *out)
         "touch, pace, simulated); runs of different settings are never merged.\n"
         "Settings are grouped over all matching runs: use --label or --sweep to\n"
         "look at one experiment (e.g. after rebuilding hakmem).  A filter that\n"
-        "matches nothing is an error naming the nearest existing values.\n");
+        "matches nothing is an error naming the nearest existing values.\n"
+        "\n" INCOMPLETE_HELP);
     fputs("\nexamples:\n"
           "  hak db best\n"
           "  hak db best --metric minor_faults --sweep 3\n", out);
@@ -400,6 +424,7 @@ int db_cmd_best(int argc, char **argv)
         {"json", no_argument, 0, OPT_JSON}, {"trace", required_argument, 0, OPT_TRACE},
         {"metric", required_argument, 0, OPT_METRIC}, {"label", required_argument, 0, OPT_LABEL},
         {"sweep", required_argument, 0, OPT_SWEEP}, {"kind", required_argument, 0, OPT_KIND},
+        {"include-incomplete", no_argument, 0, OPT_INCOMPLETE},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *dbp = NULL, *metric = "ops_per_s";
     db_filter f = {0};
@@ -415,6 +440,7 @@ int db_cmd_best(int argc, char **argv)
         case OPT_TRACE: f.trace = optarg; break;
         case OPT_METRIC: metric = optarg; break;
         case OPT_LABEL: f.label = optarg; break;
+        case OPT_INCOMPLETE: f.include_incomplete = 1; break;
         case OPT_SWEEP:
             if (db_check_filter("db best", "--sweep", optarg))
                 return 2;
@@ -554,6 +580,7 @@ int db_cmd_best(int argc, char **argv)
         if (db_out_close("db best", &out, fo))
             rc = 1;
     }
+    note_ignored("db best", gs.ignored);
     db_tbl_free(t);
     db_groups_free(&gs);
     hakdb_close(db);

@@ -30,6 +30,10 @@ int db_collect(sqlite3_stmt *st, db_groups *out, char *err, size_t errlen)
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (sqlite3_column_type(st, 6) == SQLITE_NULL)
             continue;
+        if (sqlite3_column_int(st, 7) && !out->include_incomplete) {
+            out->ignored++;
+            continue;
+        }
         db_group *g = out->n ? &out->g[out->n - 1] : NULL;
         if (!g || !same_key(g, st)) {
             if (out->n == out->cap) {
@@ -124,6 +128,10 @@ static void resolve_names(hakdb *db, db_groups *gs, size_t first)
     free(amb);
 }
 
+/* 1 when the run's trace is known not to be whole (schema.sql,
+ * traces.completeness; NULL = stored before it was known: kept). */
+#define DB_TRACE_PARTIAL "coalesce(t.completeness, 'complete') <> 'complete'"
+
 /* FROM clause and value expression for metric m, bound as ?9. */
 static void metric_source(const char *m, char *from, size_t flen, char *val, size_t vlen)
 {
@@ -143,7 +151,7 @@ int db_collect_metric(hakdb *db, const char *m, const db_filter *f, db_groups *o
     char from[128], val[64], tc[400], sql[3072];
     metric_source(m, from, sizeof from, val, sizeof val);
     snprintf(sql, sizeof sql,
-        "SELECT t.hash, t.id, b.name, r.env, " DB_MODE_EXPR ", 0, %s FROM %s"
+        "SELECT t.hash, t.id, b.name, r.env, " DB_MODE_EXPR ", 0, %s, " DB_TRACE_PARTIAL " FROM %s"
         " JOIN traces t ON t.id = r.trace_id JOIN builds b ON b.id = r.build_id"
         " WHERE r.status = 'ok' AND (?1 IS NULL OR %s) AND (?2 IS NULL OR r.label = ?2)"
         " AND (?3 IS NULL OR r.sweep_id = ?3) AND (?4 IS NULL OR r.kind = ?4)"
@@ -161,6 +169,7 @@ int db_collect_metric(hakdb *db, const char *m, const db_filter *f, db_groups *o
     if (!db_metric_is_column(m))
         sqlite3_bind_text(st, 9, m, -1, SQLITE_TRANSIENT);
     size_t first = out->n;
+    out->include_incomplete = f->include_incomplete;
     int rc = db_collect(st, out, err, errlen);
     sqlite3_finalize(st);
     if (rc == 0)
@@ -217,8 +226,8 @@ int db_compare_metric(hakdb *db, const db_cmp_opts *o, const char *m, db_groups 
     /* By label, pair within each allocator; by build, pair across the two
      * builds (the alloc column carries '' so the pair shares a key). */
     snprintf(sql, sizeof sql,
-        "SELECT t.hash, t.id, %s, r.env, " DB_MODE_EXPR ", CASE WHEN %s THEN 0 ELSE 1 END AS side, %s"
-        " FROM %s JOIN traces t ON t.id = r.trace_id JOIN builds b ON b.id = r.build_id"
+        "SELECT t.hash, t.id, %s, r.env, " DB_MODE_EXPR ", CASE WHEN %s THEN 0 ELSE 1 END AS side, %s,"
+        " " DB_TRACE_PARTIAL " FROM %s JOIN traces t ON t.id = r.trace_id JOIN builds b ON b.id = r.build_id"
         " WHERE r.status = 'ok' AND %s AND (?3 IS NULL OR %s)"
         " AND (?4 IS NULL OR r.label = ?4)"
         " ORDER BY 1, 3, 4, 5, 6",
@@ -237,6 +246,7 @@ int db_compare_metric(hakdb *db, const db_cmp_opts *o, const char *m, db_groups 
     if (!db_metric_is_column(m))
         sqlite3_bind_text(st, 9, m, -1, SQLITE_TRANSIENT);
     size_t first = storage->n;
+    storage->include_incomplete = o->include_incomplete;
     int rc = db_collect(st, storage, err, errlen);
     sqlite3_finalize(st);
     if (rc)

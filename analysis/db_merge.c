@@ -30,9 +30,11 @@ static void merge_usage(FILE *out)
 
 static const char *const merge_sql =
     "DROP TABLE IF EXISTS temp.new_runs; DROP TABLE IF EXISTS temp.new_stats;"
-    "INSERT INTO main.traces(hash, path, program, events, threads, duration_ns, file_bytes, meta_json, created_at)"
-    "  SELECT hash, path, program, events, threads, duration_ns, file_bytes, meta_json, created_at"
-    "  FROM o.traces WHERE true ON CONFLICT(hash) DO NOTHING;"
+    "INSERT INTO main.traces(hash, path, program, events, threads, duration_ns, file_bytes, meta_json,"
+    "  created_at, completeness)"
+    "  SELECT hash, path, program, events, threads, duration_ns, file_bytes, meta_json, created_at,"
+    "  completeness FROM o.traces WHERE true"
+    "  ON CONFLICT(hash) DO UPDATE SET completeness = coalesce(completeness, excluded.completeness);"
     "INSERT INTO main.builds(name, path, hash, version, created_at)"
     "  SELECT name, path, hash, version, created_at FROM o.builds WHERE true"
     "  ON CONFLICT(hash, name) DO NOTHING;"

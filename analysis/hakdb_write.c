@@ -55,7 +55,7 @@ static int trace_body(hakdb *db, void *p)
     sqlite3_stmt *st;
     int rc = hakdb_prepare(db, &st,
         "INSERT INTO traces(hash, path, program, events, threads, duration_ns,"
-        " file_bytes, meta_json, created_at) VALUES(?,?,?,?,?,?,?,?,?)"
+        " file_bytes, meta_json, created_at, completeness) VALUES(?,?,?,?,?,?,?,?,?,?)"
         " ON CONFLICT(hash) DO UPDATE SET"       /* fill what an earlier writer lacked */
         "  path = coalesce(path, excluded.path),"
         "  program = coalesce(program, excluded.program),"
@@ -63,7 +63,8 @@ static int trace_body(hakdb *db, void *p)
         "  threads = coalesce(threads, excluded.threads),"
         "  duration_ns = coalesce(duration_ns, excluded.duration_ns),"
         "  file_bytes = coalesce(file_bytes, excluded.file_bytes),"
-        "  meta_json = coalesce(meta_json, excluded.meta_json)");
+        "  meta_json = coalesce(meta_json, excluded.meta_json),"
+        "  completeness = coalesce(excluded.completeness, completeness)");
     if (rc)
         return rc;
     hakdb_bind_text(st, 1, t->hash);
@@ -75,6 +76,7 @@ static int trace_body(hakdb *db, void *p)
     hakdb_bind_i64(st, 7, t->file_bytes);
     hakdb_bind_text(st, 8, t->meta_json);
     hakdb_bind_text(st, 9, now);
+    hakdb_bind_text(st, 10, t->completeness);
     rc = step_done(st);
     sqlite3_finalize(st);
     if (rc)

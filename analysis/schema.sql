@@ -19,7 +19,7 @@
 --  * traces, builds and machines are keyed by content hashes; runs and
 --    sweeps by random UUIDs.  `hak db merge` uses those keys to combine
 --    databases from several machines without duplicates.
--- Schema version: 4.
+-- Schema version: 6.
 
 ------------------------------------------------------------------------
 -- traces: one row per distinct trace file (by content).
@@ -33,7 +33,14 @@ CREATE TABLE traces (
   duration_ns INTEGER,              -- recorded duration (last - first timestamp), ns; NULL if unknown
   file_bytes  INTEGER,              -- file size in bytes
   meta_json   TEXT,                 -- full header metadata as JSON; NULL if not given
-  created_at  TEXT NOT NULL         -- when this row was first inserted
+  created_at  TEXT NOT NULL,        -- when this row was first inserted
+  -- what the trace reader found (schema version 6): 'complete'; 'truncated'
+  -- (cut off or damaged: only a prefix was replayed); 'incomplete' (the
+  -- trace holds loss records: the recorder lost events, whether or not it
+  -- is also cut off).  Runs of a trace that is not 'complete' are left out
+  -- of `hak db compare` and `hak db best` unless --include-incomplete.
+  -- NULL: not known (stored before version 6).
+  completeness TEXT CHECK (completeness IN ('complete', 'truncated', 'incomplete'))
 );
 
 ------------------------------------------------------------------------

@@ -40,6 +40,13 @@ typedef struct rp_alloc {
  * be loaded: a missing file or failed build is a failed run, not a usage
  * error) or -1 when the name is not an allocator spec at all. */
 int rp_alloc_resolve(const char *spec, rp_alloc *out, int verbose);
+/* 1 when a names hakmem (this tree's or hakmem@REV): its knobs are known. */
+int rp_alloc_is_hakmem(const rp_alloc *a);
+/* Checks KEY=VALUE settings against hakmem's knob table
+ * (alloc/hak_knobs_table.h): an unknown HAKMEM_* name or an invalid value
+ * is -1 with one line in err naming the knob and the valid names or
+ * values; anything not HAKMEM_* is left alone.  0 when all are valid. */
+int rp_check_knobs(const char *const *env, size_t nenv, char *err, size_t errlen);
 /* Directory of the running executable's build tree (…/build), or "". */
 const char *rp_build_dir(void);
 

@@ -24,6 +24,7 @@
 #include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/stat.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -343,12 +344,17 @@ static int sim_worker(const char *fdtxt)
 static const char *run_worker(const sim_args *a, sim_job *j, int fd, char *why, size_t whylen)
 {
     fflush(NULL);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         snprintf(why, whylen, "fork: %s", strerror(errno));
         return "error";
     }
     if (pid == 0) {
+        /* Dies with hak, even when hak is SIGKILLed (kept across exec). */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(5);
         for (int i = 0; i < a->nenv; i++) {
             char kv[1024];
             snprintf(kv, sizeof kv, "%s", a->env[i]);
@@ -465,6 +471,10 @@ int cmd_sim(int argc, char **argv)
         hak_cmd_err(CMD, "--alloc bump is the replayer's built-in harness allocator; it cannot be simulated");
         return 2;
     }
+    if (rp_alloc_is_hakmem(&ra) && rp_check_knobs(a.env, (size_t)a.nenv, err, sizeof err) != 0) {
+        hak_cmd_err(CMD, "%s", err);
+        return 2;
+    }
     if (ra.error[0]) {
         hak_cmd_err(CMD, "--alloc %s: %s", a.alloc, ra.error);
         return 1;
@@ -503,6 +513,11 @@ int cmd_sim(int argc, char **argv)
     const hak_tr_status *ts = hak_tr_status_get(tr);
     if (ts->truncated && !a.quiet)
         fprintf(stderr, "hak sim: %s: warning: %s; using the readable prefix\n", a.trace, ts->reason);
+    if (ts->incomplete && !a.quiet)
+        fprintf(stderr, "hak sim: %s: note: the trace is incomplete (the recorder lost events: "
+                "see 'hak trace info'); its run is stored as one of an incomplete trace\n", a.trace);
+    const char *completeness = ts->incomplete ? "incomplete" : ts->truncated ? "truncated"
+                             : "complete";
     hak_replay rp;
     if (hak_replay_build(tr, &rp, err, sizeof err)) {
         hak_cmd_err(CMD, "%s: %s", a.trace, err);
@@ -565,7 +580,7 @@ int cmd_sim(int argc, char **argv)
     if (db) {
         sim_db_run r = {
             .trace_path = a.trace, .program = program_buf[0] ? program_buf : NULL,
-            .events = events, .threads = threads,
+            .events = events, .threads = threads, .completeness = completeness,
             .alloc_name = name, .alloc_path = path, .alloc_spec = a.alloc, .env = env, .label = a.label,
             .sweep_id = a.sweep_id, .opts = &a.o, .status = status,
             .error = ok ? NULL : why, .res = ok ? res : NULL,

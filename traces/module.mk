@@ -29,6 +29,9 @@ $(TESTBIN)/traces/%: traces/tests/%.c $(wildcard traces/tests/*.h) $(LIB)/libhak
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -o $@ $< $(LIB)/libhaktrace.a $(shell pkg-config --libs cmocka libzstd) -lpthread
 CHECK_DEPS += $(TRACE_TESTS)
+# hkt_craft: traces no command writes (loss records, side-chunk bombs) and a
+# peak-RSS probe, for the shell tests (traces/tests/trace_loss.sh).
+CHECK_DEPS += $(TESTBIN)/traces/hkt_craft
 # Fuzz regression replayers: each #includes its fuzz harness and runs it
 # over the committed inputs (traces/fuzz/*.c, traces/tests/fuzz_replay.h).
 # They are built with ASan+UBSan (gcc) over sanitized copies of the sources

@@ -254,6 +254,10 @@ size_t hak_tr_sites(const hak_trace_reader *r, const hak_site **out);
 const hak_site *hak_tr_site(const hak_trace_reader *r, uint32_t id);
 size_t hak_tr_modules(const hak_trace_reader *r, const hak_module **out);
 size_t hak_tr_rss(const hak_trace_reader *r, const hak_rss_sample **out);
+/* Hands the RSS samples over to the caller (free() them; NULL when none):
+ * a caller that keeps them past hak_tr_close needs no copy (up to 32 MiB).
+ * hak_tr_rss returns none afterwards. */
+hak_rss_sample *hak_tr_take_rss(hak_trace_reader *r, size_t *n);
 /* 1 when every RSS sample of the file is in hak_tr_rss; N when the file
  * has more than the reader keeps (FORMAT.md, "Reader limits") and it kept
  * every Nth one: the same timeline at an N times coarser step. */

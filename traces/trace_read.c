@@ -68,10 +68,13 @@ static uint64_t rd_u(rd *d)
 /* ---- reader limits (FORMAT.md, "Reader limits") ---- */
 
 /* NULL when `more` bytes still fit in the side-record budget, else the
- * reason.  RSS samples count as they are held (at most TF_RSS_HELD_MAX). */
+ * reason.  RSS samples count as read up to TF_RSS_HELD_MAX: once thinned,
+ * the array holds half as many but its memory stays in use (and the
+ * writer counts them the same way). */
 static const char *over_budget(hak_trace_reader *r, uint64_t more)
 {
-    if (r->side_mem + (uint64_t)r->nrss * TF_COST_RSS + more <= TF_SIDE_MEM_MAX)
+    uint64_t rss = r->rss_seen < TF_RSS_HELD_MAX ? r->rss_seen : TF_RSS_HELD_MAX;
+    if (r->side_mem + rss * TF_COST_RSS + more <= TF_SIDE_MEM_MAX)
         return NULL;
     snprintf(r->why, sizeof r->why, "side records exceed the reader limit of %llu MiB held "
              "(FORMAT.md, reader limits)", (unsigned long long)(TF_SIDE_MEM_MAX >> 20));
@@ -615,6 +618,15 @@ size_t hak_tr_rss(const hak_trace_reader *r, const hak_rss_sample **out)
 }
 
 uint32_t hak_tr_rss_stride(const hak_trace_reader *r) { return r->rss_stride; }
+
+hak_rss_sample *hak_tr_take_rss(hak_trace_reader *r, size_t *n)
+{
+    hak_rss_sample *s = r->rss;
+    *n = r->nrss;
+    r->rss = NULL;
+    r->nrss = r->rss_cap = 0;
+    return s;
+}
 
 size_t hak_tr_losses(const hak_trace_reader *r, const hak_tr_loss **out)
 {
