@@ -74,3 +74,20 @@ if [[ -e $T/libhangalloc.so ]]; then
 else
   skip "SIGKILL of hak replay kills its worker" "libhangalloc.so not built"
 fi
+
+# --- hak sim's page model follows the hugepage knob ------------------------------
+thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)
+if [[ -e $HAK_ROOT/build/lib/libhakmem.so && ( $thp == madvise || $thp == always ) ]]; then
+  hak trace synth random-mixed --iters 200000 --slots 256 --seed 42 -o "$TMP/rm2.hkt" >/dev/null
+  walks() { sed -n 's/.*page walks) \([0-9,]*\).*/\1/p' <<<"$1" | tr -d ,; }
+  on=$(hak sim "$TMP/rm2.hkt" --alloc hakmem --env HAKMEM_HUGEPAGE=madvise --no-db)
+  off=$(hak sim "$TMP/rm2.hkt" --alloc hakmem --env HAKMEM_HUGEPAGE=off --no-db)
+  check "sim with HAKMEM_HUGEPAGE=madvise models THP by default, saying why" \
+    grep -q "pages=thp (default: .*HAKMEM_HUGEPAGE=madvise\|pages=thp (default: THP 'always'" <<<"$on"
+  check "... so the hugepage knob is no tie (page walks $(walks "$on") < $(walks "$off"))" \
+    test "$(walks "$on")" -lt "$(walks "$off")"
+  forced=$(hak sim "$TMP/rm2.hkt" --alloc hakmem --env HAKMEM_HUGEPAGE=madvise --pages 4k --no-db)
+  check "--pages 4k still wins over the default" grep -q "pages=4k access" <<<"$forced"
+else
+  skip "sim page model follows the hugepage knob" "needs libhakmem.so and THP madvise/always (THP: ${thp:-none})"
+fi
