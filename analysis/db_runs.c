@@ -296,7 +296,8 @@ int db_cmd_show(int argc, char **argv)
                 v = db_fmt_value(sqlite3_column_double(st, i), unit, b, sizeof b);
             else
                 v = (const char *)sqlite3_column_text(st, i);
-            printf("%-18s %s", name, v);
+            char safe[2048];
+            printf("%-18s %s", name, db_esc(v, safe, sizeof safe));
             if (unit && sqlite3_column_type(st, i) != SQLITE_NULL && sqlite3_column_type(st, i) != SQLITE_TEXT)
                 printf("   (%s)", sqlite3_column_text(st, i));
             printf("\n");

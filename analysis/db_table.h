@@ -48,6 +48,12 @@ void db_json_str(FILE *out, const char *s);
  * characters escaped (\n, \t, \xNN) for terminal output; returns the
  * escaped length (out may be NULL to measure). */
 size_t db_escape_text(const char *s, char *out, size_t len);
+/* db_escape_text into buf, returning buf (for printf arguments). */
+static inline const char *db_esc(const char *s, char *buf, size_t len)
+{
+    db_escape_text(s ? s : "", buf, len);
+    return buf;
+}
 /* Writes s HTML-escaped. */
 void db_html_str(FILE *out, const char *s);
 

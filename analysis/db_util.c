@@ -11,7 +11,7 @@
 hakdb *db_open_for(const char *cmd, const char *path)
 {
     char err[600];
-    hakdb *db = hakdb_open_ex(path, HAKDB_OPEN_EXISTING, err, sizeof err);
+    hakdb *db = hakdb_open_ex(path, HAKDB_OPEN_EXISTING | HAKDB_OPEN_READER, err, sizeof err);
     if (!db)
         hak_cmd_err(cmd, "%s", err);
     return db;

@@ -28,6 +28,13 @@ void hakdb_close(hakdb *db);
 /* hakdb_open with flags: HAKDB_OPEN_EXISTING fails ("no such database")
  * instead of creating the file, for commands that only read. */
 #define HAKDB_OPEN_EXISTING 1
+/* HAKDB_OPEN_READER (with EXISTING): a command that only reads.  A file or
+ * directory it may not write (read-only mount, another user's directory)
+ * is opened read-only: no WAL switch, no migration (an older schema is then
+ * an error saying so).  A database failing PRAGMA quick_check is read with
+ * a warning on stderr; without this flag (writers: replay, sim, merge, and
+ * merge's sources) it is refused, so damage is never spread. */
+#define HAKDB_OPEN_READER 2
 hakdb *hakdb_open_ex(const char *path, int flags, char *err, size_t errlen);
 int hakdb_schema_version(void);   /* the version this build creates */
 const char *hakdb_path(hakdb *db);

@@ -332,16 +332,18 @@ static void text_bar(FILE *out, double v, double max, int width)
 void rp_text(hakdb *db, const rp_report *r, FILE *out)
 {
     (void)db;
+    char x1[512], x2[512], x3[512];   /* stored strings, control characters escaped */
     fprintf(out, "hakmem report: %s, %lld runs%s%s%s%s, generated %s\nmachine: %s%s\n",
-            r->db_path, (long long)r->runs, r->label ? " labelled " : "", r->label ? r->label : "",
-            r->sweep ? " of sweep " : "", r->sweep ? r->sweep : "",
-            r->generated, r->machine, r->nmachines > 1 ? " (and others)" : "");
+            db_esc(r->db_path, x1, sizeof x1), (long long)r->runs, r->label ? " labelled " : "",
+            db_esc(r->label, x2, sizeof x2), r->sweep ? " of sweep " : "", r->sweep ? r->sweep : "",
+            r->generated, db_esc(r->machine, x3, sizeof x3), r->nmachines > 1 ? " (and others)" : "");
     if (!r->nt)
         fprintf(out, "\n(no runs match)\n");
     for (size_t i = 0; i < r->nt; i++) {
         const rp_trace *t = &r->t[i];
         char e[32], d[32];
-        fprintf(out, "\n== %s  (trace %.8s, %s events, %lld thread%s, recorded %s)\n\n", t->program, t->hash,
+        fprintf(out, "\n== %s  (trace %.8s, %s events, %lld thread%s, recorded %s)\n\n",
+                db_esc(t->program, x1, sizeof x1), t->hash,
                 t->events >= 0 ? hak_fmt_count((uint64_t)t->events, e, sizeof e) : "?",
                 (long long)t->threads, t->threads == 1 ? "" : "s",
                 t->duration_ns >= 0 ? db_fmt_value((double)t->duration_ns, "ns", d, sizeof d) : "?");
@@ -388,7 +390,8 @@ void rp_text(hakdb *db, const rp_report *r, FILE *out)
                      " timeline similarity of the replay to the recording, 1 = same shape)\n");
         if (r->base && r->neu) {
             if (r->by_build)
-                fprintf(out, "\nwhat changes switching build %s -> %s:\n", r->base, r->neu);
+                fprintf(out, "\nwhat changes switching build %s -> %s:\n", db_esc(r->base, x1, sizeof x1),
+                        db_esc(r->neu, x2, sizeof x2));
             else
                 fprintf(out, "\nwhat changed, %s -> %s (settings above: %s):\n", r->base, r->neu,
                         r->label ? r->label : r->neu);
@@ -447,14 +450,14 @@ void rp_text(hakdb *db, const rp_report *r, FILE *out)
                     fprintf(out, "  %10s %5.1f%%  %s\n",
                             db_fmt_value((double)t->top_bytes[k].bytes, "bytes", a, sizeof a),
                             t->st_bytes ? 100.0 * (double)t->top_bytes[k].bytes / (double)t->st_bytes : 0,
-                            t->top_bytes[k].symbol ? t->top_bytes[k].symbol : "(unknown)");
+                            t->top_bytes[k].symbol ? db_esc(t->top_bytes[k].symbol, x1, sizeof x1) : "(unknown)");
             }
             if (t->ntop_short) {
                 fprintf(out, "\ntop call sites by short-lived objects:\n");
                 for (size_t k = 0; k < t->ntop_short && k < 5; k++)
                     fprintf(out, "  %10s of %-10s %s\n", hak_fmt_count((uint64_t)t->top_short[k].short_lived, a, sizeof a),
                             hak_fmt_count((uint64_t)t->top_short[k].allocs, b, sizeof b),
-                            t->top_short[k].symbol ? t->top_short[k].symbol : "(unknown)");
+                            t->top_short[k].symbol ? db_esc(t->top_short[k].symbol, x1, sizeof x1) : "(unknown)");
             }
         }
     }

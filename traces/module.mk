@@ -79,7 +79,7 @@ BENCH_DEPS += $(BUILD)/bench/bench_codec
 #  - fuzz_import: `hak trace import` (Android text -> events -> writer ->
 #    reader round trip); seeds traces/tests/import-regressions; corpus in
 #    build/fuzz/import-corpus.
-#  - fuzz_cli: hak trace info/dump/stats/validate in-process; seeds as the
+#  - fuzz_cli: hak trace info/dump/stats/validate and the views in-process; seeds as the
 #    reader's; corpus in build/fuzz/cli-corpus.
 #  - fuzz_symbolize: the symboliser's ELF reader; seeds
 #    traces/tests/elf-regressions; corpus in build/fuzz/elf-corpus.

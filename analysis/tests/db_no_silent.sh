@@ -91,3 +91,60 @@ check "a pattern is asked for with * (redis and python: py*)" \
   bash -c "[[ \$(hak db runs --db '$fx' --trace 'py*' --csv --limit 0 | cut -d, -f3 | sort -u | grep -vx trace) == python ]]"
 check "program filter is exact: 'redi' is not 'redis'" \
   bash -c "! hak db runs --db '$fx' --trace redi >/dev/null 2>&1"
+
+# --- 5. read-only and damaged databases; the read-only query mode --------------
+# A database in a directory this user cannot write (root: run as nobody).
+ro=$TMP/ro; mkdir "$ro"; cp "$fx" "$ro/fx.db"
+hak db runs --db "$ro/fx.db" --limit 1 >/dev/null   # leaves it in WAL mode, as in use
+chmod 755 "$TMP"; chmod 644 "$ro/fx.db"; chmod 555 "$ro"
+as_user=()
+if [[ $(id -u) == 0 ]]; then
+  if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+    as_user=(setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups)
+  else
+    as_user=(false)
+  fi
+fi
+if [[ ${as_user[0]:-} != false ]]; then
+  for c in "db runs" "db best" "db info" "db export" "report" "db compare --base v1 --new v2" "db query select_count(*)_from_runs"; do
+    args=(${c//_/ })
+    [[ $c == "db query"* ]] && args=(db query "select count(*) from runs")
+    check "read-only database: hak $c works" "${as_user[@]}" hak "${args[@]}" --db "$ro/fx.db"
+  done
+  err=$("${as_user[@]}" hak replay "$TMP/fx.hkt" --alloc glibc --db "$ro/fx.db" -q 2>&1)
+  check "read-only database: a writer fails without saying 'corrupt'" \
+    bash -c '[[ -n $1 ]] && ! grep -qi corrupt <<<"$1"' _ "$err"
+else
+  skip "read-only database" "needs setpriv and user nobody when run as root"
+fi
+chmod 755 "$ro"
+
+# A database whose data pages fail the integrity check.
+dmg=$(fresh damaged)
+root=$(sqlite3 "$dmg" "select rootpage from sqlite_master where name = 'run_metrics'")
+printf '\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff' |
+  dd of="$dmg" bs=1 seek=$(( (root - 1) * 4096 + 100 )) conv=notrunc 2>/dev/null
+check "the damage is real (quick_check fails)" bash -c "[[ \$(sqlite3 '$dmg' 'pragma quick_check(1)' 2>&1) != ok ]]"
+err=$(hak db best --db "$dmg" 2>&1 >/dev/null)
+check "reading a damaged database warns in one line" \
+  bash -c '[[ $(wc -l <<<"$1") == 1 ]] && grep -q "^hak: warning: .*damaged database (integrity check: " <<<"$1"' _ "$err"
+check_fails "replay refuses to write to a damaged database" hak replay "$TMP/fx.hkt" --alloc glibc --db "$dmg" -q
+check_fails "merge refuses a damaged source" hak db merge --db "$TMP/merged.db" -q "$dmg"
+check "... and adds nothing" bash -c "[[ ! -e '$TMP/merged.db' ]] || [[ \$(sqlite3 '$TMP/merged.db' 'select count(*) from runs') == 0 ]]"
+check_fails "merge refuses a damaged destination" hak db merge --db "$dmg" -q "$fx"
+
+# The query mode writes no file.
+check_fails "query refuses VACUUM INTO" hak db query --db "$fx" "vacuum into '$TMP/copy.db'"
+check "... and creates no file" test ! -e "$TMP/copy.db"
+check_fails "query refuses ATTACH" hak db query --db "$fx" "attach '$TMP/att.db' as x"
+check "... and creates no file" test ! -e "$TMP/att.db"
+check_fails "query refuses a write among reads" hak db query --db "$fx" "select 1; delete from runs"
+check "... and nothing was deleted" bash -c "[[ \$(sqlite3 '$fx' 'select count(*) from runs') == 45 ]]"
+
+# Text output escapes control characters from stored strings.
+esc=$(fresh escape)
+sqlite3 "$esc" "UPDATE runs SET label = 'x' || char(27) || '[2J' WHERE id = 1"
+out=$(hak db runs --db "$esc" --limit 0)
+check "db runs escapes an ESC in a stored label" bash -c '! grep -q $'"'"'\x1b'"'"' <<<"$1" && grep -qF "x\\x1b[2J" <<<"$1"' _ "$out"
+out=$(hak db show --db "$esc" 1)
+check "db show escapes it too" bash -c '! grep -q $'"'"'\x1b'"'"' <<<"$1"' _ "$out"

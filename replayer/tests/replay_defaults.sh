@@ -49,3 +49,45 @@ if [[ -e $HAK_ROOT/build/lib/libhakmem.so ]]; then
 else
   skip "knob checks" "build/lib/libhakmem.so not built"
 fi
+
+# --- a killed hak replay takes its worker with it -------------------------------
+T=$HAK_ROOT/build/tests/replayer
+if [[ -e $T/libhangalloc.so ]]; then
+  hak replay "$TMP/rm.hkt" --alloc "$T/libhangalloc.so" --timeout 60 --db "$DB" -q 2>/dev/null &
+  hp=$!
+  w=""
+  for _ in $(seq 100); do w=$(pgrep -P "$hp" | head -1); [[ -n $w ]] && break; sleep 0.05; done
+  if [[ -n $w ]]; then
+    sleep 0.2
+    kill -9 "$hp"; wait "$hp" 2>/dev/null
+    for _ in $(seq 40); do kill -0 "$w" 2>/dev/null || break; sleep 0.05; done
+    if kill -0 "$w" 2>/dev/null; then
+      not_ok "SIGKILL of hak replay kills its worker" "worker $w still alive"
+      kill -9 "$w" 2>/dev/null
+    else
+      ok "SIGKILL of hak replay kills its worker"
+    fi
+  else
+    kill -9 "$hp" 2>/dev/null; wait "$hp" 2>/dev/null
+    not_ok "SIGKILL of hak replay kills its worker" "no worker seen"
+  fi
+else
+  skip "SIGKILL of hak replay kills its worker" "libhangalloc.so not built"
+fi
+
+# --- hak sim's page model follows the hugepage knob ------------------------------
+thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)
+if [[ -e $HAK_ROOT/build/lib/libhakmem.so && ( $thp == madvise || $thp == always ) ]]; then
+  hak trace synth random-mixed --iters 200000 --slots 256 --seed 42 -o "$TMP/rm2.hkt" >/dev/null
+  walks() { sed -n 's/.*page walks) \([0-9,]*\).*/\1/p' <<<"$1" | tr -d ,; }
+  on=$(hak sim "$TMP/rm2.hkt" --alloc hakmem --env HAKMEM_HUGEPAGE=madvise --no-db)
+  off=$(hak sim "$TMP/rm2.hkt" --alloc hakmem --env HAKMEM_HUGEPAGE=off --no-db)
+  check "sim with HAKMEM_HUGEPAGE=madvise models THP by default, saying why" \
+    grep -q "pages=thp (default: .*HAKMEM_HUGEPAGE=madvise\|pages=thp (default: THP 'always'" <<<"$on"
+  check "... so the hugepage knob is no tie (page walks $(walks "$on") < $(walks "$off"))" \
+    test "$(walks "$on")" -lt "$(walks "$off")"
+  forced=$(hak sim "$TMP/rm2.hkt" --alloc hakmem --env HAKMEM_HUGEPAGE=madvise --pages 4k --no-db)
+  check "--pages 4k still wins over the default" grep -q "pages=4k access" <<<"$forced"
+else
+  skip "sim page model follows the hugepage knob" "needs libhakmem.so and THP madvise/always (THP: ${thp:-none})"
+fi
