@@ -180,10 +180,40 @@ if command -v heaptrack >/dev/null && command -v heaptrack_print >/dev/null; the
     echo "| heaptrack_print -f FILE | ${mhw} s | ${mhc} s | $(( $(median ${hr[htp]}) / 1024 )) MiB | 1 | 1 |"
     for v in "${HVIEWS[@]}"; do
       mw=$(median ${hw[$v]}); mc=$(median ${hc[$v]})
-      echo "| hak trace $v | ${mw} s | ${mc} s | $(( $(median ${hr[$v]}) / 1024 )) MiB | $(awk -v a="$mhw" -v b="$mw" 'BEGIN{printf "%.1fx", a/b}') | $(awk -v a="$mhc" -v b="$mc" 'BEGIN{printf "%.1fx", (b > 0 ? a/b : 0)}') |"
+      echo "| hak trace $v | ${mw} s | ${mc} s | $(( $(median ${hr[$v]}) / 1024 )) MiB | $(awk -v a="$mhw" -v b="$mw" 'BEGIN{printf "%.1fx", a/b}') | $(awk -v a="$mhc" -v b="$mc" 'BEGIN{if (b > 0) printf "%.1fx", a/b; else printf "n/a"}') |"
     done
-    echo "| the four hak views, one after the other | ${mall} s | ${mallc} s | | $(awk -v a="$mhw" -v b="$mall" 'BEGIN{printf "%.1fx", a/b}') | $(awk -v a="$mhc" -v b="$mallc" 'BEGIN{printf "%.1fx", (b > 0 ? a/b : 0)}') |"
+    echo "| the four hak views, one after the other | ${mall} s | ${mallc} s | | $(awk -v a="$mhw" -v b="$mall" 'BEGIN{printf "%.1fx", a/b}') | $(awk -v a="$mhc" -v b="$mallc" 'BEGIN{if (b > 0) printf "%.1fx", a/b; else printf "n/a"}') |"
   } >> "$out"
+  # Instruction counts do not depend on the machine's load (2 cores shared
+  # with other builds): the same comparison under callgrind, on a smaller
+  # recording of the same program.
+  if command -v valgrind >/dev/null; then
+    CI=${HAK_BENCH_CALLGRIND_ITERS:-1000000}
+    heaptrack -o "$W/htc" "$RMP" "$CI" >/dev/null 2>&1
+    HTC=$(ls "$W"/htc.* | head -1)
+    hak record -q -o "$W/hkc.hkt" -- "$RMP" "$CI" >/dev/null
+    CEV=$(hak trace info "$W/hkc.hkt" | awk '/^events:/ {gsub(",","",$2); print $2}')
+    ir() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null |
+           awk '/Collected :/ {print $NF}'; }
+    irh=$(ir heaptrack_print -f "$HTC")
+    bench_put trace_cli.views.heaptrack_print random_mixed instructions "$irh" Ir 1 "$CI iterations, callgrind"
+    {
+      echo
+      echo "Instructions (callgrind), random_mixed $CI recorded by both ($CEV events in the hak trace):"
+      echo
+      echo "| command | instructions | per event | heaptrack_print / this |"
+      echo "|---|---|---|---|"
+      echo "| heaptrack_print -f FILE | $irh | $(awk -v a="$irh" -v n="$CEV" 'BEGIN{printf "%.0f", a/n}') | 1 |"
+      tot=0
+      for v in "${HVIEWS[@]}"; do
+        irv=$(ir hak trace "$v" "$W/hkc.hkt")
+        tot=$((tot + irv))
+        bench_put "trace_cli.views.$v" random_mixed instructions "$irv" Ir 1 "$CI iterations, callgrind"
+        echo "| hak trace $v | $irv | $(awk -v a="$irv" -v n="$CEV" 'BEGIN{printf "%.0f", a/n}') | $(awk -v a="$irh" -v b="$irv" 'BEGIN{printf "%.2fx", a/b}') |"
+      done
+      echo "| the four hak views | $tot | $(awk -v a="$tot" -v n="$CEV" 'BEGIN{printf "%.0f", a/n}') | $(awk -v a="$irh" -v b="$tot" 'BEGIN{printf "%.2fx", a/b}') |"
+    } >> "$out"
+  fi
 else
   echo "(heaptrack not installed: no comparison with heaptrack_print)" >> "$out"
 fi

@@ -11,7 +11,6 @@
  * exact, one pass; heaptrack_print reads its file twice for the same answer.
  */
 #include "siteview.h"
-#include "heapmodel.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,11 +24,22 @@ struct hak_sv_block {
 };
 
 #define NONE UINT64_MAX
+
+/* heapmodel.c's hak_hm_request_bytes, inlined into the per-event loop */
+static inline uint64_t request_bytes(const hak_event *ev)
+{
+    if (ev->op == HAK_OP_CALLOC || ev->op == HAK_OP_REALLOCARRAY) {
+        uint64_t b;
+        return __builtin_mul_overflow(ev->nmemb, ev->size, &b) ? UINT64_MAX : b;
+    }
+    return ev->size;
+}
 #define MAX_THREADS 65536u   /* the format's limit on thread indices */
 
-static size_t blk_home(const hak_siteview *v, uint64_t addr)
+/* Fibonacci hashing: the top bits of the product mix every address bit. */
+static inline size_t blk_home(const hak_siteview *v, uint64_t addr)
 {
-    return (size_t)((addr >> 4) * 0x9e3779b97f4a7c15ull >> 20) & v->blk_mask;
+    return (size_t)((addr * 0x9e3779b97f4a7c15ull) >> v->blk_shift);
 }
 
 /* Doubles the block table.  Blocks are reinserted starting after an empty
@@ -45,6 +55,7 @@ static int blk_grow(hak_siteview *v)
     hak_sv_block *ob = v->blk;
     v->blk = nb;
     v->blk_mask = ncap - 1;
+    v->blk_shift = 64 - (unsigned)__builtin_ctzll(ncap);
     size_t start = 0;
     while (start < ocap && ob[start].addr)
         start++;
@@ -87,10 +98,8 @@ static int site_grow(hak_siteview *v)
 }
 
 /* Index of site id, created on first sight; UINT32_MAX when out of memory. */
-static uint32_t site_of(hak_siteview *v, uint32_t id)
+static uint32_t site_lookup(hak_siteview *v, uint32_t id)
 {
-    if (id == v->last_id && v->last_idx != UINT32_MAX)
-        return v->last_idx;
     uint32_t j = (id * 2654435761u) & v->site_mask;
     while (v->site_idx[j] && v->site_key[j] != id)
         j = (j + 1) & v->site_mask;
@@ -122,6 +131,13 @@ static uint32_t site_of(hak_siteview *v, uint32_t id)
     return v->last_idx;
 }
 
+static inline uint32_t site_of(hak_siteview *v, uint32_t id)
+{
+    if (id == v->last_id && v->last_idx != UINT32_MAX)
+        return v->last_idx;
+    return site_lookup(v, id);
+}
+
 int hak_sv_init(hak_siteview *v, const hak_sv_opts *opt,
                 const hak_rss_sample *rss, size_t nrss)
 {
@@ -130,11 +146,13 @@ int hak_sv_init(hak_siteview *v, const hak_sv_opts *opt,
         v->opt = *opt;
     v->last_idx = UINT32_MAX;
     v->last_alloc = NONE;
+    v->rss_take_after = UINT64_MAX;
     for (size_t i = 0; i < nrss; i++)
         if (!v->have_rss || rss[i].rss_bytes > v->rss_peak) {
             v->have_rss = 1;
             v->rss_peak = rss[i].rss_bytes;
             v->rss_ns = rss[i].ts_ns;
+            v->rss_take_after = rss[i].ts_ns;
         }
     if (blk_grow(v) || site_grow(v)) {
         hak_sv_destroy(v);
@@ -182,7 +200,8 @@ static uint64_t *thread_last(hak_siteview *v, uint32_t tid)
     return &v->thr_last[tid];
 }
 
-static int birth(hak_siteview *v, const hak_event *ev, uint64_t bytes)
+__attribute__((always_inline)) static inline int birth(hak_siteview *v, const hak_event *ev,
+                                                      uint64_t bytes)
 {
     if ((v->nblk + 1) * 2 > v->blk_mask + 1 && blk_grow(v))
         return -1;
@@ -225,7 +244,8 @@ static int birth(hak_siteview *v, const hak_event *ev, uint64_t bytes)
     return 0;
 }
 
-static void death(hak_siteview *v, const hak_event *ev, uint64_t addr)
+__attribute__((always_inline)) static inline void death(hak_siteview *v, const hak_event *ev,
+                                                       uint64_t addr)
 {
     size_t j = blk_home(v, addr);
     while (v->blk[j].addr && v->blk[j].addr != addr)
@@ -257,10 +277,8 @@ static void death(hak_siteview *v, const hak_event *ev, uint64_t addr)
         s->temporary++;
         v->temporary++;
     }
-    uint64_t life_ev = ev->seq - b->seq;
-    uint64_t life_ns = ev->ts_ns >= b->ts_ns ? ev->ts_ns - b->ts_ns : 0;
-    if (ev->seq >= b->seq && life_ev <= v->opt.short_events &&
-        (!v->opt.short_ns || life_ns <= v->opt.short_ns)) {
+    if (ev->seq >= b->seq && ev->seq - b->seq <= v->opt.short_events &&
+        (!v->opt.short_ns || (ev->ts_ns >= b->ts_ns ? ev->ts_ns - b->ts_ns : 0) <= v->opt.short_ns)) {
         s->short_lived++;
         v->short_lived++;
     }
@@ -289,6 +307,7 @@ done:
 static void take_rss(hak_siteview *v)
 {
     v->rss_taken = 1;
+    v->rss_take_after = UINT64_MAX;
     v->rss_heap_bytes = v->live_bytes;
     v->rss_heap_live = v->live;
     for (uint32_t i = 0; i < v->nsites; i++) {
@@ -299,13 +318,15 @@ static void take_rss(hak_siteview *v)
 
 int hak_sv_apply(hak_siteview *v, const hak_event *evs, size_t n)
 {
+    if (!n)
+        return 0;
+    v->events += n;
+    v->last_seq = evs[n - 1].seq;
+    v->last_ns = evs[n - 1].ts_ns;
     for (size_t k = 0; k < n; k++) {
         const hak_event *ev = &evs[k];
-        if (v->have_rss && !v->rss_taken && ev->ts_ns > v->rss_ns)
+        if (ev->ts_ns > v->rss_take_after)
             take_rss(v);
-        v->events++;
-        v->last_seq = ev->seq;
-        v->last_ns = ev->ts_ns;
         switch (ev->op) {
         case HAK_OP_MALLOC: case HAK_OP_CALLOC: case HAK_OP_MEMALIGN:
         case HAK_OP_POSIX_MEMALIGN: case HAK_OP_ALIGNED_ALLOC:
@@ -314,11 +335,11 @@ int hak_sv_apply(hak_siteview *v, const hak_event *evs, size_t n)
                 v->failed_allocs++;
                 continue;
             }
-            if (birth(v, ev, hak_hm_request_bytes(ev)))
+            if (birth(v, ev, request_bytes(ev)))
                 goto oom;
             break;
         case HAK_OP_REALLOC: case HAK_OP_REALLOCARRAY: {
-            uint64_t bytes = hak_hm_request_bytes(ev);
+            uint64_t bytes = request_bytes(ev);
             if (!ev->out_ptr) {
                 if (bytes == 0 && ev->in_ptr)
                     death(v, ev, ev->in_ptr);     /* realloc(p, 0) frees p */

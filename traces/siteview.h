@@ -82,6 +82,7 @@ typedef struct hak_siteview {
     uint32_t last_id, last_idx;  /* one-entry cache */
     hak_sv_block *blk;           /* live blocks by address */
     size_t blk_mask, nblk;
+    unsigned blk_shift;          /* 64 - log2(table size) */
     /* Totals. */
     uint64_t events, allocs, alloc_bytes, frees, failed_allocs, null_frees;
     uint64_t unknown_frees, inversions;
@@ -93,6 +94,7 @@ typedef struct hak_siteview {
     /* Peak RSS (from the trace's samples); rss_taken once sites hold it. */
     int have_rss, rss_taken;
     uint64_t rss_peak, rss_ns, rss_heap_bytes, rss_heap_live;
+    uint64_t rss_take_after;     /* rss_ns until taken, else UINT64_MAX */
     /* Temporaries: birth seq of the last allocation (per thread in
      * HAK_SV_TEMP_THREAD mode; UINT64_MAX = none since the last free). */
     uint64_t last_alloc;

@@ -143,6 +143,17 @@ check "truncated: the output says the results cover the readable prefix" \
 check "truncated: and warns on stderr" grep -q 'warning: trace is truncated' cut.err
 check "truncated: JSON carries it" \
   bash -c "hak trace peak --json cut.hkt 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"truncated\"] and \"cut off\" in d[\"note\"]'"
+# a trace whose recorder lost events (loss records, crafted)
+CRAFT=$HAK_ROOT/build/tests/traces/hkt_craft
+if [[ -x $CRAFT ]] && "$CRAFT" lossy lossy.hkt 1 2 99 2>/dev/null; then
+  hak trace leaks lossy.hkt > lossy.txt 2> lossy.err; rc=$?
+  check "lost events: leaks exits 0, says the recorder lost events, and what that means" \
+    bash -c "test $rc = 0 && grep -q '^note: the recorder lost .*events (3 loss records, first: out of memory after 2000 events): a block whose free was lost shows as leaked' lossy.txt && grep -q 'warning: the recorder lost' lossy.err"
+  check "lost events: JSON says incomplete" \
+    bash -c "hak trace temporaries --json lossy.hkt 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"incomplete\"] and \"lost\" in d[\"note\"]'"
+else
+  skip "lost events" "hkt_craft is not built"
+fi
 hak trace diff vk.hkt rm.hkt > nc.txt 2> nc.err; rc=$?
 check "diff of unrelated traces: exit 1, says no call site in common" \
   bash -c "test $rc = 1 && grep -q 'no call site in common' nc.err && grep -q '0 in both, 5 only in A, 1 only in B' nc.txt"
