@@ -149,7 +149,7 @@ hak_trace_writer *hak_tw_open_fd(int fd, const hak_trace_meta *meta,
  * Returns 0, or -1 with the reason in hak_tw_error(). Large batches are
  * split into chunks of bounded size internally.  An event with an invalid
  * op (or tid >= 65536) refuses its chunk and the rest of the batch, but
- * leaves the writer usable; a write error is final. */
+ * leaves the writer usable; a write error is final (but see hak_tw_loss). */
 int hak_tw_events(hak_trace_writer *w, uint32_t tid,
                   const hak_event *ev, size_t n);
 /* Events produced piece by piece, for a caller that converts its own
@@ -177,9 +177,11 @@ int hak_tw_rss(hak_trace_writer *w, const hak_rss_sample *s, size_t n);
  * lost (events known lost, 0 = unknown), detail (NULL or free text, cut
  * at HAK_LOSS_DETAIL_MAX bytes).  It needs no memory (a loss may be an
  * out-of-memory one): the record is built on the stack and stored
- * uncompressed.  After a write error it still tries once more when the
- * failed chunk could be cut back off the file (a regular file: see
- * "write errors" below), so a full disk can still say so.  0 or -1. */
+ * uncompressed.  After a write error it is still written when the writer
+ * could cut the failed chunk's bytes back off the file (a regular file,
+ * still the one it opened), so a full disk can still say so; hak_tw_close
+ * then also writes the end marker (and still returns -1).  The caller must
+ * not call it on a descriptor it no longer owns.  0 or -1. */
 int hak_tw_loss(hak_trace_writer *w, uint32_t reason, uint64_t at_events,
                 uint64_t lost, const char *detail);
 /* Writes buffered side records (sites, modules, rss) as chunks now. */

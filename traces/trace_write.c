@@ -63,6 +63,8 @@ struct hak_trace_writer {
     uint64_t bytes, nevents, nchunks;
     int failed;
     int clean;                   /* failed, but the file ends at a chunk boundary */
+    dev_t dev;                   /* the file fd referred to at open (cut_back) */
+    ino_t ino;
     int loss_after_fail;         /* a loss record was written after the failure */
     char err[256];
     hak_tw_enc own;              /* under mu: events, side records, END */
@@ -105,7 +107,9 @@ static int fail(hak_trace_writer *w, const char *fmt, ...)
 static int cut_back(hak_trace_writer *w, uint64_t partial)
 {
     struct stat sb;
-    if (fstat(w->fd, &sb) || !S_ISREG(sb.st_mode))
+    /* Never truncate a file that is not the trace's own: a program that
+     * closed the descriptor and opened one of its files at that number. */
+    if (fstat(w->fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_dev != w->dev || sb.st_ino != w->ino)
         return 0;
     off_t pos = lseek(w->fd, 0, SEEK_CUR);
     if (pos < 0 || (uint64_t)pos < partial)
@@ -417,6 +421,11 @@ hak_trace_writer *hak_tw_open_fd(int fd, const hak_trace_meta *meta,
         goto bad;
     }
     w->fd = fd;
+    struct stat sb;
+    if (!fstat(fd, &sb)) {
+        w->dev = sb.st_dev;
+        w->ino = sb.st_ino;
+    }
     pthread_mutex_init(&w->mu, NULL);
 
     uint8_t *hdr = malloc(TF_FILE_FIXED + mlen + 4);

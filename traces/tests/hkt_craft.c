@@ -6,6 +6,9 @@
  *       the first 2000, one loss record per REASON (a number: 1 out of
  *       memory, 2 write failed, ...), with 17 events lost and the detail
  *       "test loss N"
+ *   hkt_craft lossfree OUT
+ *       an incomplete trace whose lost events explain a later free of a
+ *       block never seen allocated
  *   hkt_craft bomb OUT sites|rss|modules|mixed
  *       a file of side chunks (no events, no end marker) that decompress a
  *       thousandfold: a few MB on disk, gigabytes of records for a reader
@@ -64,6 +67,24 @@ static int lossy(const char *out, int nreason, char **reasons)
                 return die(hak_tw_error(w));
         }
     }
+    return hak_tw_close(w) ? die("close failed") : 0;
+}
+
+/* A loss whose lost events explain a later free: malloc A; loss; free B
+ * (B's malloc was lost); free A. */
+static int lossfree(const char *out)
+{
+    char err[256];
+    hak_trace_meta m = {.pid = 43, .recorder = "hak craft", .ts_unit_ns = 1};
+    hak_trace_writer *w = hak_tw_open(out, &m, err, sizeof err);
+    if (!w)
+        return die(err);
+    hak_event a = {.seq = 0, .op = HAK_OP_MALLOC, .size = 32, .out_ptr = 0x1000};
+    hak_event b[2] = {{.seq = 2, .ts_ns = 2, .op = HAK_OP_FREE, .in_ptr = 0x2000},
+                      {.seq = 3, .ts_ns = 3, .op = HAK_OP_FREE, .in_ptr = 0x1000}};
+    if (hak_tw_events(w, 0, &a, 1) || hak_tw_loss(w, HAK_LOSS_OOM, 1, 1, "event 1 dropped")
+        || hak_tw_events(w, 0, b, 2))
+        return die(hak_tw_error(w));
     return hak_tw_close(w) ? die("close failed") : 0;
 }
 
@@ -167,9 +188,12 @@ int main(int argc, char **argv)
 {
     if (argc >= 3 && !strcmp(argv[1], "lossy"))
         return lossy(argv[2], argc - 3, argv + 3);
+    if (argc == 3 && !strcmp(argv[1], "lossfree"))
+        return lossfree(argv[2]);
     if (argc == 4 && !strcmp(argv[1], "bomb"))
         return bomb(argv[2], argv[3]);
     if (argc >= 3 && !strcmp(argv[1], "maxrss"))
         return maxrss(argv + 2);
-    return die("usage: hkt_craft lossy OUT [REASON...] | bomb OUT KIND | maxrss CMD...");
+    return die("usage: hkt_craft lossy OUT [REASON...] | lossfree OUT | bomb OUT KIND | "
+               "maxrss CMD...");
 }

@@ -50,6 +50,14 @@ check "validate lossy: lists each loss record" \
   bash -c 'hak trace validate lossy.hkt 2>/dev/null | grep -qE "^  incomplete +3$"'
 check "validate --help documents --allow-prefix" \
   bash -c 'hak trace validate --help | grep -q -- "--allow-prefix"'
+# In an incomplete trace a free of a block never seen allocated may be
+# explained by the lost events: a warning, not an error.
+"$CRAFT" lossfree lf.hkt
+hak trace validate --allow-prefix lf.hkt > lf.out 2>&1; rc=$?
+check "validate --allow-prefix: a free after a loss is a 'bad free after loss' warning" \
+  bash -c "[[ $rc == 0 ]] && grep -qE '^  bad free after loss +1$' lf.out && grep -q 'valid prefix (0 errors, 2 warnings' lf.out"
+check_fails "validate --allow-prefix --strict: ... which --strict refuses" \
+  hak trace validate --allow-prefix --strict -q lf.hkt
 # A real error in the readable part stays an error with --allow-prefix.
 { echo "1: malloc 0x10 8"; echo "1: free 0x10"; echo "1: free 0x10"
   for ((i = 1; i <= 3000; i++)); do printf '2: malloc 0x%x 16\n' $((0x100000 + 16 * i)); done; } > df.txt
@@ -85,6 +93,9 @@ if hak replay --help >/dev/null 2>&1; then
     grep -q "note: left out 16 runs of truncated or incomplete traces" cmp.err
   check "db compare --include-incomplete: the partial traces too" \
     bash -c "hak db compare --db '$db' --base a --new b --metric ops_per_s --include-incomplete 2>/dev/null | grep -q lossy.hkt"
+  hak db merge --db "$TMP/m.db" "$db" >/dev/null 2>&1
+  check "db merge keeps what is known of each trace" \
+    bash -c "[[ \$(sqlite3 '$TMP/m.db' \"select count(*) from traces where completeness <> 'complete'\") == 2 ]]"
   check "compare and best --help document --include-incomplete" \
     bash -c "hak db compare --help | grep -q -- --include-incomplete && hak db best --help | grep -q -- --include-incomplete"
 else
