@@ -102,6 +102,9 @@ static void add_text_row(db_tbl *t, const db_cmp_row *r, const db_cmp_opts *o, c
         db_tbl_set(t, i, 11, DB_REAL, NULL);
     if (!r->base || !r->neu)
         db_tbl_set(t, i, 12, DB_TEXT, r->base ? "only in base" : "only in new");
+    else if (r->c.verdict == DB_SAME && r->c.repeats)
+        db_tbl_setf(t, i, 12, DB_TEXT, "undecided: noise %.1f%%; ~%zu repeats a side would decide",
+                    100 * r->c.noise, r->c.repeats);
     else if (r->c.verdict == DB_SAME)
         db_tbl_setf(t, i, 12, DB_TEXT, "same (noise %.1f%%)", 100 * r->c.noise);
     else
@@ -146,7 +149,10 @@ static void add_raw_row(db_tbl *t, const db_cmp_row *r, const db_cmp_opts *o)
         dbl_cell(t, i, 16, r->c.ratio);
         dbl_cell(t, i, 17, r->c.noise);
         db_tbl_set(t, i, 18, DB_TEXT, r->c.verdict == DB_WORSE ? "regression"
-                   : r->c.verdict == DB_BETTER ? "better" : r->c.verdict == DB_SAME ? "same" : "unsure");
+                   : r->c.verdict == DB_BETTER ? "better"
+                   : r->c.verdict == DB_SAME ? (r->c.repeats ? "undecided" : "same") : "unsure");
+        if (r->c.repeats)
+            db_tbl_setf(t, i, 19, DB_INT, "%zu", r->c.repeats);
     } else {
         db_tbl_set(t, i, 18, DB_TEXT, r->base ? "only_base" : "only_new");
     }
@@ -285,11 +291,12 @@ int db_cmd_compare(int argc, char **argv)
                                      "n", "new", "new range", "n", "change", "verdict"};
     static const char *const rn[] = {"trace", "trace_hash", "alloc", "env", "mode", "metric",
         "base_median", "base_min", "base_max", "base_mad", "base_n",
-        "new_median", "new_min", "new_max", "new_mad", "new_n", "ratio", "noise", "verdict"};
-    db_tbl *t = out.fmt == DB_FMT_TEXT ? db_tbl_new(13, tn) : db_tbl_new(19, rn);
+        "new_median", "new_min", "new_max", "new_mad", "new_n", "ratio", "noise", "verdict",
+        "repeats_needed"};
+    db_tbl *t = out.fmt == DB_FMT_TEXT ? db_tbl_new(13, tn) : db_tbl_new(20, rn);
     db_groups store[16];
     memset(store, 0, sizeof store);
-    int rc = 0, regressions = 0, pairs = 0;
+    int rc = 0, regressions = 0, pairs = 0, undecided = 0;
     /* All metrics' rows, regressions of every metric first. */
     db_cmp_row *all = NULL;
     size_t nall = 0;
@@ -317,6 +324,7 @@ int db_cmd_compare(int argc, char **argv)
                     continue;
                 pairs += both;
                 regressions += cls == 0;
+                undecided += both && r->c.verdict == DB_SAME && r->c.repeats;
                 if (out.fmt == DB_FMT_TEXT) {
                     char unit[32];
                     db_metric_unit(db, r->metric, unit, sizeof unit);
@@ -351,6 +359,9 @@ int db_cmd_compare(int argc, char **argv)
             if (out.fmt == DB_FMT_TEXT)
                 fprintf(f, "\n%d regression%s in %d comparison%s\n", regressions,
                         regressions == 1 ? "" : "s", pairs, pairs == 1 ? "" : "s");
+            if (out.fmt == DB_FMT_TEXT && undecided)
+                fprintf(f, "%d undecided: the change exceeds --min-change but not the run-to-run"
+                        " noise; repeat more (--repeat) or replay longer (--min-time)\n", undecided);
             if (db_out_close("db compare", &out, f))
                 rc = 1;
         }
@@ -500,13 +511,20 @@ int db_cmd_best(int argc, char **argv)
             if (k != bi && (ri == (size_t)-1 || better(gs.g[k].s.median, gs.g[ri].s.median, higher)))
                 ri = k;
         const db_group *b = &gs.g[bi], *r = ri == (size_t)-1 ? NULL : &gs.g[ri];
-        db_change ch = {DB_UNSURE, NAN, NAN, 0};
+        db_change ch = {DB_UNSURE, NAN, NAN, 0, 0};
         int exact = db_metric_deterministic(metric);
         if (r)
             ch = exact ? db_compare_exact(&r->s, &b->s, higher, 0.0) : db_compare(&r->s, &b->s, higher, 0.02);
         const char *verdict = !r ? "only setting"
                             : ch.verdict == DB_BETTER ? (exact ? "clear win (deterministic)" : "clear win")
-                            : ch.verdict == DB_SAME ? (exact ? "tie" : "within noise") : "unsure (1 run)";
+                            : ch.verdict == DB_SAME ? (exact ? "tie" : ch.repeats ? "undecided"
+                                                       : "within noise") : "unsure (1 run)";
+        char vbuf[96];
+        if (ch.verdict == DB_SAME && ch.repeats && !exact) {
+            snprintf(vbuf, sizeof vbuf, "undecided: noise %.0f%%, ~%zu repeats a side", 100 * ch.noise,
+                     ch.repeats);
+            verdict = vbuf;
+        }
         size_t row = db_tbl_add_row(t);
         char v[64];
         ntraces++;

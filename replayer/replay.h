@@ -91,6 +91,8 @@ typedef struct rp_opts {
     uint64_t lat_every;       /* time every Kth op (0: 64, or nops/65536 when larger) */
     uint32_t sync_every;      /* recorded mode sync points (see rp_image_build) */
     const char *worker;       /* worker executable; NULL: next to hak */
+    uint64_t min_time_ns;     /* serial, asap: repeat the trace in the worker
+                                 until the window lasts this long; 0 = once */
 } rp_opts;
 
 typedef struct rp_outcome {

@@ -62,6 +62,15 @@ static void usage(FILE *out)
 "                      all (every byte)\n"
 "  --pace MODE         asap (default) or recorded (keep the recorded gaps)\n"
 "  --repeat N          runs per trace and allocator (default 1)\n"
+"  --min-time S        serial replays: replay the trace again and again in\n"
+"                      the one worker process (freeing what a pass leaves\n"
+"                      live, untimed) until the window lasts S seconds, and\n"
+"                      report per-op figures over all passes: a real trace\n"
+"                      replays in milliseconds, too short to time stably.\n"
+"                      Default 0.5 ($HAK_REPLAY_MIN_TIME overrides); 0 = one\n"
+"                      pass.  Faults and context switches are the first\n"
+"                      pass's; replay.passes is stored.  Not with\n"
+"                      --threads recorded, --pace recorded or --verify\n"
 "  --timeout S         seconds before a run is killed (default 300)\n"
 "  --label TEXT        stored with every run\n"
 "  --sweep-id N        store the runs under sweep N of the database (which\n"
@@ -372,6 +381,7 @@ int cmd_replay(int argc, char **argv)
         {"verify", no_argument, 0, 'v'},
         {"lat-every", required_argument, 0, 'k'},
         {"sync-every", required_argument, 0, 's'},
+        {"min-time", required_argument, 0, 'M'},
         {"progress", no_argument, 0, 'P'},
         {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},
@@ -393,7 +403,7 @@ int cmd_replay(int argc, char **argv)
     uint64_t repeat = 1;
     const char *label = NULL, *dbpath = NULL;
     const char *sweep_arg = NULL, *sweep_src = "--sweep-id";
-    int verify = 0, quiet = 0, progress = isatty(2);
+    int verify = 0, quiet = 0, progress = isatty(2), min_time_given = 0;
     char envbuf[4096] = "";
 
     optind = 1;
@@ -464,6 +474,18 @@ int cmd_replay(int argc, char **argv)
             o.sync_every = (uint32_t)v;
             break;
         }
+        case 'M': {
+            uint64_t ns;
+            if (hak_parse_duration_ns(optarg, &ns) != 0 && strcmp(optarg, "0")) {
+                hak_cmd_err(CMD, "--min-time '%s': expected seconds, e.g. 0.5 or 2s (0 = one pass)", optarg);
+                return 2;
+            }
+            if (!strcmp(optarg, "0"))
+                ns = 0;
+            o.min_time_ns = ns;
+            min_time_given = 1;
+            break;
+        }
         case 'P': progress = 1; break;
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); return 0;
@@ -498,6 +520,20 @@ int cmd_replay(int argc, char **argv)
     }
     if (verify && repeat < 2)
         repeat = 2;
+    if (!min_time_given) {
+        const char *e = getenv("HAK_REPLAY_MIN_TIME");
+        uint64_t ns = 500000000ull;
+        if (e && *e && hak_parse_duration_ns(e, &ns) != 0)
+            ns = strcmp(e, "0") ? 500000000ull : 0;
+        o.min_time_ns = ns;
+    }
+    if (o.min_time_ns && (verify || o.pace_recorded)) {
+        if (min_time_given) {
+            hak_cmd_err(CMD, "--min-time needs one pass per run with %s", verify ? "--verify" : "--pace recorded");
+            return 2;
+        }
+        o.min_time_ns = 0;   /* digests and pacing need exactly one pass */
+    }
     if (nallocs == 0)
         allocs[nallocs++] = "hakmem";
     o.env = envs;

@@ -165,6 +165,11 @@ int rp_run(const rp_image *im, const rp_alloc *a, const rp_opts *o, rp_outcome *
     argv[ac++] = "--touch"; argv[ac++] = touch_name(o->touch);
     argv[ac++] = "--pace"; argv[ac++] = o->pace_recorded ? "recorded" : "asap";
     argv[ac++] = "--lat-every"; argv[ac++] = lat;
+    char mt[32];
+    if (o->min_time_ns) {
+        snprintf(mt, sizeof mt, "%llu", (unsigned long long)o->min_time_ns);
+        argv[ac++] = "--min-time-ns"; argv[ac++] = mt;
+    }
     if (a->kind == RP_ALLOC_BUMP)
         argv[ac++] = "--bump";
     if (a->kind == RP_ALLOC_PRELOAD) {

@@ -148,3 +148,16 @@ out=$(hak db runs --db "$esc" --limit 0)
 check "db runs escapes an ESC in a stored label" bash -c '! grep -q $'"'"'\x1b'"'"' <<<"$1" && grep -qF "x\\x1b[2J" <<<"$1"' _ "$out"
 out=$(hak db show --db "$esc" 1)
 check "db show escapes it too" bash -c '! grep -q $'"'"'\x1b'"'"' <<<"$1"' _ "$out"
+
+# --- 7. noise too large to decide is said, with the repeats that would -------
+db=$(fresh noisy)
+sqlite3 "$db" "UPDATE runs SET ops_per_s = CASE repeat_idx WHEN 0 THEN 60e6 WHEN 1 THEN 120e6 ELSE 150e6 END
+  WHERE label = 'v2' AND trace_id = (SELECT id FROM traces WHERE hash LIKE 'aaaa%')
+    AND build_id = (SELECT id FROM builds WHERE name = 'glibc')"
+out=$(hak db compare --db "$db" --base v1 --new v2 --metric ops_per_s)
+check "compare: a change hidden in noise is 'undecided' with the repeats needed" \
+  bash -c 'grep "redis .*glibc" <<<"$1" | grep -qE "undecided: noise [0-9.]+%; ~[0-9]+ repeats a side would decide"' _ "$out"
+check "... and the summary counts it" grep -q "^1 undecided: " <<<"$out"
+out=$(hak db compare --db "$db" --base v1 --new v2 --metric ops_per_s --csv)
+check "... raw output: verdict undecided and repeats_needed" \
+  bash -c 'head -1 <<<"$1" | grep -q ",verdict,repeats_needed$" && grep "^redis,.*,glibc," <<<"$1" | grep -qE ",undecided,[0-9]+$"' _ "$out"

@@ -91,3 +91,21 @@ if [[ -e $HAK_ROOT/build/lib/libhakmem.so && ( $thp == madvise || $thp == always
 else
   skip "sim page model follows the hugepage knob" "needs libhakmem.so and THP madvise/always (THP: ${thp:-none})"
 fi
+
+# --- --min-time: short traces are repeated in one worker for stable numbers ------
+hak trace synth random-mixed --iters 5000 --slots 64 --seed 3 -o "$TMP/short.hkt" >/dev/null
+metric() { sqlite3 "$DB" "select cast(x.value as int) from run_metrics x join runs r on r.id = x.run_id where r.label = '$1' and x.name = '$2'"; }
+col() { sqlite3 "$DB" "select $2 from runs where label = '$1'"; }
+env -u HAK_REPLAY_MIN_TIME hak replay "$TMP/short.hkt" --alloc glibc --db "$DB" --label mtdef -q
+check "by default a short trace is replayed for ~0.5 s in one worker (passes $(metric mtdef replay.passes))" \
+  bash -c "(( \$(sqlite3 '$DB' \"select cast(x.value as int) from run_metrics x join runs r on r.id = x.run_id where r.label = 'mtdef' and x.name = 'replay.passes'\") > 1 )) && (( \$(sqlite3 '$DB' \"select wall_ns from runs where label = 'mtdef'\") >= 500000000 ))"
+hak replay "$TMP/short.hkt" --alloc glibc --db "$DB" --label mt1 --min-time 0 -q
+hak replay "$TMP/short.hkt" --alloc glibc --db "$DB" --label mt2 --min-time 0.2 -q
+p1=$(metric mt1 replay.passes); p2=$(metric mt2 replay.passes)
+check "--min-time 0 is one pass, --min-time 0.2 several ($p1, $p2)" bash -c "(( $p1 == 1 && $p2 > 1 ))"
+check "ops count every pass (per-op figures)" test "$(col mt2 ops)" = "$(( $(col mt1 ops) * p2 ))"
+check "faults are the first pass's, comparable with a one-pass run" \
+  bash -c "f1=$(col mt1 minor_faults); f2=$(col mt2 minor_faults); (( f2 <= f1 * 12 / 10 + 20 && f2 * 12 / 10 + 20 >= f1 ))"
+check_fails "--min-time takes seconds" hak replay "$TMP/short.hkt" --alloc glibc --db "$DB" --min-time soon -q
+check_fails "--min-time with --verify is refused (digests need one pass)" \
+  hak replay "$TMP/short.hkt" --alloc glibc --db "$DB" --min-time 1 --verify -q
