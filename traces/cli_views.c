@@ -17,6 +17,7 @@ void vw_opts_default(vw_opts *o, uint64_t top, uint64_t depth)
     o->top = top;
     o->depth = depth;
     o->demangle = 1;
+    o->lines = 1;
 }
 
 int vw_common_opt(const char *cmd, int c, const char *arg, vw_opts *o)
@@ -28,6 +29,7 @@ int vw_common_opt(const char *cmd, int c, const char *arg, vw_opts *o)
     case 1004: return cli_u64(cmd, "--depth", arg, &o->depth) ? -1 : 1;
     case 1005: o->demangle = 0; return 1;
     case 1006: o->progress = 1; return 1;
+    case 1007: o->lines = 0; return 1;
     default: return 0;
     }
 }
@@ -74,6 +76,7 @@ int vw_load(vw_trace *t, const char *cmd, const char *path, const hak_sv_opts *s
         return 1;
     }
     hak_sym_demangle(t->sym, o->demangle);
+    hak_sym_lines(t->sym, o->lines);
     const hak_tr_status *st = hak_tr_status_get(t->r);
     if (st && st->truncated) {
         t->truncated = 1;
@@ -140,10 +143,15 @@ unsigned vw_frames(vw_trace *t, uint32_t id, uint64_t depth, int func_only, int 
     if (n > MAX_DEPTH)
         n = MAX_DEPTH;
     for (uint32_t d = 0; d < n; d++) {
-        if (func_only)
+        if (func_only) {
             hak_sym_func(t->sym, s->ips[d], with_module, buf, sizeof buf);
-        else
+        } else {
             hak_sym_format(t->sym, s->ips[d], buf, sizeof buf);
+            char line[512];
+            size_t l = strlen(buf);
+            if (hak_sym_srcline(t->sym, s->ips[d], line, sizeof line) && l < sizeof buf - 8)
+                snprintf(buf + l, sizeof buf - l, " at %s", line);
+        }
         fn(ctx, d, buf);
     }
     return n;

@@ -26,12 +26,14 @@ typedef struct vw_opts {
     uint64_t top;        /* rows to list; 0 = all */
     uint64_t depth;      /* frames per site; 0 = all */
     int demangle, progress;
+    int lines;           /* file:line from DWARF after each frame */
 } vw_opts;
 
 #define VW_COMMON_LONGOPTS \
     {"csv", no_argument, NULL, 1001}, {"json", no_argument, NULL, 1002}, \
     {"top", required_argument, NULL, 1003}, {"depth", required_argument, NULL, 1004}, \
-    {"no-demangle", no_argument, NULL, 1005}, {"progress", no_argument, NULL, 1006}
+    {"no-demangle", no_argument, NULL, 1005}, {"progress", no_argument, NULL, 1006}, \
+    {"no-lines", no_argument, NULL, 1007}
 
 /* Help text of the common options (for usage()). */
 #define VW_COMMON_HELP \
@@ -43,6 +45,9 @@ typedef struct vw_opts {
     "  --depth N    frames shown per call site (0 = the whole recorded stack)\n" \
     "  --no-demangle  show C++ names as recorded (default: demangled with\n" \
     "               libstdc++'s __cxa_demangle, loaded at run time)\n" \
+    "  --no-lines   no 'at FILE:LINE' after the frames (default: from the\n" \
+    "               binary's DWARF line table or its separate debug file in\n" \
+    "               /usr/lib/debug, read with elfutils' libdw when installed)\n" \
     "  --progress   report progress on stderr (default: only on a terminal,\n" \
     "               for runs longer than 2 s)\n" \
     "  -h, --help   this text\n"

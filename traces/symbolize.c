@@ -3,6 +3,7 @@
 
 #include <dlfcn.h>
 #include <elf.h>
+#include <elfutils/libdwfl.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -22,6 +23,8 @@ typedef struct modsyms {
     uint64_t bias;         /* ip - bias = file vaddr */
     sym *syms;
     size_t nsyms;
+    void *dwfl;            /* libdw session for file:line, or NULL */
+    int dwfl_tried;
 } modsyms;
 
 /* Demangled names, cached by the address of the mangled string (names
@@ -42,7 +45,58 @@ struct hak_symbolizer {
     cxa_demangle_fn cxa_demangle;
     demangled *dm;             /* open-addressing cache, capdm a power of 2 */
     size_t ndm, capdm;
+    int lines;                 /* 1 on, 0 off, -1 libdw unavailable */
+    struct dw_api *dw;         /* libdw's functions, loaded by hak_sym_lines */
 };
+
+/* elfutils' libdw, loaded with dlopen("libdw.so.1") on first use for the
+ * same reason as libstdc++ above: the trace library links nothing beyond
+ * libc and libzstd, and without libdw there are simply no file:line.  Only
+ * its header (libdw-dev) is needed to build. */
+typedef struct dw_api {
+    void *lib;
+    Dwfl_Callbacks cb;
+    char *debug_path;          /* the default search path of separate debug files */
+    Dwfl *(*begin)(const Dwfl_Callbacks *);
+    void (*end)(Dwfl *);
+    Dwfl_Module *(*report_elf)(Dwfl *, const char *, const char *, int, GElf_Addr, bool);
+    int (*report_end)(Dwfl *, int (*)(Dwfl_Module *, void *, const char *, Dwarf_Addr, void *),
+                      void *);
+    Dwfl_Module *(*addrmodule)(Dwfl *, Dwarf_Addr);
+    Dwfl_Line *(*getsrc)(Dwfl_Module *, Dwarf_Addr);
+    const char *(*lineinfo)(Dwfl_Line *, Dwarf_Addr *, int *, int *, Dwarf_Word *, Dwarf_Word *);
+} dw_api;
+
+static dw_api *dw_load(void)
+{
+    dw_api *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->lib = dlopen("libdw.so.1", RTLD_LAZY | RTLD_LOCAL);
+    if (!d->lib) {
+        free(d);
+        return NULL;
+    }
+#define DW_SYM(field, name) (*(void **)&d->field = dlsym(d->lib, name))
+    int ok = DW_SYM(begin, "dwfl_begin") && DW_SYM(end, "dwfl_end") &&
+             DW_SYM(report_elf, "dwfl_report_elf") && DW_SYM(report_end, "dwfl_report_end") &&
+             DW_SYM(addrmodule, "dwfl_addrmodule") && DW_SYM(getsrc, "dwfl_module_getsrc") &&
+             DW_SYM(lineinfo, "dwfl_lineinfo") &&
+             DW_SYM(cb.find_elf, "dwfl_build_id_find_elf") &&
+             DW_SYM(cb.find_debuginfo, "dwfl_standard_find_debuginfo") &&
+             DW_SYM(cb.section_address, "dwfl_offline_section_address");
+#undef DW_SYM
+    /* NULL debuginfo_path: libdw's default, which looks for the separate
+     * debug file next to the binary, in .debug/ and in /usr/lib/debug,
+     * by debuglink name and by build-id (/usr/lib/debug/.build-id/xx/...) */
+    d->cb.debuginfo_path = &d->debug_path;
+    if (!ok) {
+        dlclose(d->lib);
+        free(d);
+        return NULL;
+    }
+    return d;
+}
 
 hak_symbolizer *hak_sym_new(const hak_module *mods, size_t n)
 {
@@ -72,9 +126,34 @@ void hak_sym_free(hak_symbolizer *s)
         if (s->ms[i].map)
             munmap(s->ms[i].map, s->ms[i].map_len);
         free(s->ms[i].syms);
+        if (s->ms[i].dwfl)
+            s->dw->end(s->ms[i].dwfl);
+    }
+    if (s->dw) {
+        dlclose(s->dw->lib);
+        free(s->dw);
     }
     free(s->ms);
     free(s);
+}
+
+void hak_sym_lines(hak_symbolizer *s, int on)
+{
+    if (!s || s->lines < 0 || !on) {
+        if (s && s->lines > 0)
+            s->lines = 0;
+        return;
+    }
+    if (!s->dw && !(s->dw = dw_load())) {
+        s->lines = -1;
+        return;
+    }
+    s->lines = 1;
+}
+
+int hak_sym_lines_on(const hak_symbolizer *s)
+{
+    return s && s->lines == 1;
 }
 
 void hak_sym_demangle(hak_symbolizer *s, int on)
@@ -353,5 +432,42 @@ const char *hak_sym_func(hak_symbolizer *s, uint64_t ip, int with_module, char *
         snprintf(buf, len, "%s (%s)", name, base_name(m->path));
     else
         snprintf(buf, len, "%s", name);
+    return buf;
+}
+
+const char *hak_sym_srcline(hak_symbolizer *s, uint64_t ip, char *buf, size_t len)
+{
+    if (!s || s->lines != 1 || !ip)
+        return NULL;
+    const hak_module *m;
+    const char *name;
+    uint64_t off;
+    lookup(s, ip, &m, &name, &off);    /* loads the module, checks its build-id */
+    if (!m)
+        return NULL;
+    modsyms *ms = &s->ms[m - s->mods];
+    if (ms->status != HAK_SYM_OK && ms->status != HAK_SYM_NO_SYMBOLS)
+        return NULL;                   /* missing, foreign or another build */
+    if (!ms->dwfl_tried) {
+        ms->dwfl_tried = 1;
+        Dwfl *d = s->dw->begin(&s->dw->cb);
+        /* at the recorded load bias, so runtime addresses look up directly */
+        if (d && (!s->dw->report_elf(d, base_name(m->path), m->path, -1, m->base, false) ||
+                  s->dw->report_end(d, NULL, NULL))) {
+            s->dw->end(d);
+            d = NULL;
+        }
+        ms->dwfl = d;
+    }
+    if (!ms->dwfl)
+        return NULL;
+    /* a recorded frame is a return address: the call is the byte before */
+    Dwfl_Module *dm = s->dw->addrmodule(ms->dwfl, ip - 1);
+    Dwfl_Line *l = dm ? s->dw->getsrc(dm, ip - 1) : NULL;
+    int line = 0;
+    const char *file = l ? s->dw->lineinfo(l, NULL, &line, NULL, NULL, NULL) : NULL;
+    if (!file || line <= 0)
+        return NULL;
+    snprintf(buf, len, "%s:%d", file, line);
     return buf;
 }

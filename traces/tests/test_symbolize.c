@@ -69,6 +69,33 @@ static void symbolises_own_function(void **state)
     hak_sym_free(s);
 }
 
+/* file:line through libdw: the first instruction of the marker function
+ * (ip - 1 of ip = start + 1) is on the line of its opening. */
+static void source_lines_from_dwarf(void **state)
+{
+    (void)state;
+    hak_module m;
+    memset(&m, 0, sizeof m);
+    dl_iterate_phdr(main_module, &m);
+    m.path = exe;
+    hak_symbolizer *s = hak_sym_new(&m, 1);
+    char buf[512];
+    uint64_t ip = (uint64_t)(uintptr_t)&hak_test_marker_function + 1;
+    assert_null(hak_sym_srcline(s, ip, buf, sizeof buf));        /* off by default */
+    hak_sym_lines(s, 1);
+    if (!hak_sym_lines_on(s)) {
+        hak_sym_free(s);
+        skip();                   /* no libdw.so.1 on this machine */
+        return;
+    }
+    const char *l = hak_sym_srcline(s, ip, buf, sizeof buf);
+    if (!l || !strstr(l, "test_symbolize.c:") ||
+        atoi(strrchr(l, ':') + 1) < 19 || atoi(strrchr(l, ':') + 1) > 21)
+        fail_msg("got '%s'", l ? l : "(null)");
+    assert_null(hak_sym_srcline(s, 0x10, buf, sizeof buf));     /* no module */
+    hak_sym_free(s);
+}
+
 static void build_id_mismatch_gives_offsets(void **state)
 {
     (void)state;
@@ -169,6 +196,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(symbolises_own_function),
+        cmocka_unit_test(source_lines_from_dwarf),
         cmocka_unit_test(build_id_mismatch_gives_offsets),
         cmocka_unit_test(demangles_cxx_names),
         cmocka_unit_test(missing_or_bad_file),

@@ -38,6 +38,15 @@ check "leaks: nothing from temp_loop, short_pairs or peak_build" \
   test "$(sum temp_loop 3 leaks.csv)$(sum short_pairs 3 leaks.csv)$(sum peak_build 3 leaks.csv)" = 000
 check "leaks: ranked by bytes, leak_big first" bash -c "sed -n 2p leaks.csv | grep -q leak_big"
 check "leaks: the full stack reaches main" bash -c "sed -n 2p leaks.csv | grep -q ' <- main+0x'"
+# file:line from the program's DWARF (libdw), the call's line: leak_big's malloc
+ln=$(grep -n 'sink = malloc(sizes\[i\])' "$HAK_ROOT/recorder/tests/progs/views_known.c" | cut -d: -f1)
+if python3 -c 'import ctypes; ctypes.CDLL("libdw.so.1")' 2>/dev/null; then
+  check "leaks: frames carry file:line from DWARF (views_known.c:$ln for leak_big's malloc)" \
+    bash -c "sed -n 2p leaks.csv | grep -q 'leak_big+0x[0-9a-f]* (views_known) at [^ ]*views_known.c:$ln <- main+'"
+else
+  skip "leaks: file:line" "libdw.so.1 is not installed"
+fi
+check "leaks --no-lines: no file:line" bash -c "! hak trace leaks --csv --no-lines vk.hkt | grep -q ' at '"
 hak trace leaks vk.hkt > leaks.txt
 check "leaks: text states the definition" grep -q '^definition: a leak is a block allocated and not freed' leaks.txt
 check "leaks: text totals" grep -q '^not freed: 8 blocks, 19,336 bytes' leaks.txt
