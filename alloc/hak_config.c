@@ -4,10 +4,12 @@
  * the first malloc of a preloaded process libc's environ may not be set yet
  * (the dynamic loader allocates before libc's constructor runs), in which
  * case the scan falls back to /proc/self/environ read with plain syscalls.
- * Invalid values are ignored (the default stays) and reported by
- * hak_alloc_config() as the value actually used.
+ * Invalid values are ignored (the default stays), reported by
+ * hak_alloc_config() as the value actually used, and warned about once on
+ * stderr, as are unknown HAKMEM_* names (hak_knobs_table.h).
  */
 #include "hak_internal.h"
+#include "hak_knobs_table.h"
 
 #include <fcntl.h>
 #include <sys/auxv.h>
@@ -109,10 +111,55 @@ static void secrets_init(hak_config *c)
 
 static int is_pow2(uint64_t v) { return v && !(v & (v - 1)); }
 
+/* An unknown HAKMEM_* variable (a typo) or an invalid value runs the
+ * defaults: say so once, at init, one line each on stderr.  write(2) and
+ * no stdio: this runs inside the first malloc.  The names and valid values
+ * are hak_knobs_table.h, the table `hak replay --env` checks too. */
+static size_t cat(char *b, size_t n, size_t cap, const char *s, size_t len)
+{
+    for (size_t i = 0; i < len && s[i] && n + 1 < cap; i++)
+        b[n++] = s[i];
+    return n;
+}
+
+static void warn_bad_knob(const char *kv)
+{
+    const hak_knob *k;
+    int bad = hak_knob_check(kv, &k);
+    if (!bad) return;
+    char line[400];
+    size_t n = 0, name = strcspn(kv, "=");
+    n = cat(line, n, sizeof line, "hakmem: ", 8);
+    if (bad == 1) {
+        n = cat(line, n, sizeof line, "ignoring unknown knob ", 22);
+        n = cat(line, n, sizeof line, kv, name);
+        n = cat(line, n, sizeof line, " (see alloc/KNOBS.md)", 21);
+    } else {
+        n = cat(line, n, sizeof line, "invalid value ", 14);
+        n = cat(line, n, sizeof line, kv, 120);
+        n = cat(line, n, sizeof line, "; using the default (valid: ", 28);
+        n = cat(line, n, sizeof line, k->valid, 120);
+        n = cat(line, n, sizeof line, ")", 1);
+    }
+    line[n++] = '\n';
+    ssize_t w = write(2, line, n);
+    (void)w;
+}
+
+static void warn_bad_knobs(void)
+{
+    if (!env_from_proc) {
+        for (char **e = environ; e && *e; e++) warn_bad_knob(*e);
+        return;
+    }
+    for (size_t i = 0; i < env_len; i += strlen(env_buf + i) + 1) warn_bad_knob(env_buf + i);
+}
+
 void hak_config_init(void)
 {
     hak_config *c = &hak_cfg;
     env_load();
+    warn_bad_knobs();
     c->prefault = pick(env_get("HAKMEM_PREFAULT"), pf_names, 4, PF_OFF);
     c->hugepage = pick(env_get("HAKMEM_HUGEPAGE"), hp_names, 2, 0);
     c->zero_always = pick(env_get("HAKMEM_ZERO"), zero_names, 2, 0);

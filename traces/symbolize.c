@@ -1,7 +1,9 @@
 /* symbolize.c - see symbolize.h. */
 #include "symbolize.h"
 
+#include <dlfcn.h>
 #include <elf.h>
+#include <elfutils/libdwfl.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -21,18 +23,80 @@ typedef struct modsyms {
     uint64_t bias;         /* ip - bias = file vaddr */
     sym *syms;
     size_t nsyms;
+    void *dwfl;            /* libdw session for file:line, or NULL */
+    int dwfl_tried;
 } modsyms;
 
+/* Demangled names, cached by the address of the mangled string (names
+ * point into the mapped file, so each distinct symbol has one address). */
 typedef struct demangled { const char *mangled; char *name; } demangled;
+
+/* libstdc++'s demangler (the Itanium C++ ABI's __cxa_demangle), loaded with
+ * dlopen on first use: the trace library stays libc-only and C-only, and a
+ * machine without libstdc++ just shows mangled names. */
+typedef char *(*cxa_demangle_fn)(const char *, char *, size_t *, int *);
 
 struct hak_symbolizer {
     const hak_module *mods;
     size_t n;
     modsyms *ms;
-    int demangle;              /* 1 on, 0 off, -1 c++filt unavailable */
-    demangled *dm;             /* cache: one c++filt run per distinct name */
+    int demangle;              /* 1 on, 0 off, -1 demangler unavailable */
+    void *cxx_lib;             /* dlopen handle of libstdc++ */
+    cxa_demangle_fn cxa_demangle;
+    demangled *dm;             /* open-addressing cache, capdm a power of 2 */
     size_t ndm, capdm;
+    int lines;                 /* 1 on, 0 off, -1 libdw unavailable */
+    struct dw_api *dw;         /* libdw's functions, loaded by hak_sym_lines */
 };
+
+/* elfutils' libdw, loaded with dlopen("libdw.so.1") on first use for the
+ * same reason as libstdc++ above: the trace library links nothing beyond
+ * libc and libzstd, and without libdw there are simply no file:line.  Only
+ * its header (libdw-dev) is needed to build. */
+typedef struct dw_api {
+    void *lib;
+    Dwfl_Callbacks cb;
+    char *debug_path;          /* the default search path of separate debug files */
+    Dwfl *(*begin)(const Dwfl_Callbacks *);
+    void (*end)(Dwfl *);
+    Dwfl_Module *(*report_elf)(Dwfl *, const char *, const char *, int, GElf_Addr, bool);
+    int (*report_end)(Dwfl *, int (*)(Dwfl_Module *, void *, const char *, Dwarf_Addr, void *),
+                      void *);
+    Dwfl_Module *(*addrmodule)(Dwfl *, Dwarf_Addr);
+    Dwfl_Line *(*getsrc)(Dwfl_Module *, Dwarf_Addr);
+    const char *(*lineinfo)(Dwfl_Line *, Dwarf_Addr *, int *, int *, Dwarf_Word *, Dwarf_Word *);
+} dw_api;
+
+static dw_api *dw_load(void)
+{
+    dw_api *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->lib = dlopen("libdw.so.1", RTLD_LAZY | RTLD_LOCAL);
+    if (!d->lib) {
+        free(d);
+        return NULL;
+    }
+#define DW_SYM(field, name) (*(void **)&d->field = dlsym(d->lib, name))
+    int ok = DW_SYM(begin, "dwfl_begin") && DW_SYM(end, "dwfl_end") &&
+             DW_SYM(report_elf, "dwfl_report_elf") && DW_SYM(report_end, "dwfl_report_end") &&
+             DW_SYM(addrmodule, "dwfl_addrmodule") && DW_SYM(getsrc, "dwfl_module_getsrc") &&
+             DW_SYM(lineinfo, "dwfl_lineinfo") &&
+             DW_SYM(cb.find_elf, "dwfl_build_id_find_elf") &&
+             DW_SYM(cb.find_debuginfo, "dwfl_standard_find_debuginfo") &&
+             DW_SYM(cb.section_address, "dwfl_offline_section_address");
+#undef DW_SYM
+    /* NULL debuginfo_path: libdw's default, which looks for the separate
+     * debug file next to the binary, in .debug/ and in /usr/lib/debug,
+     * by debuglink name and by build-id (/usr/lib/debug/.build-id/xx/...) */
+    d->cb.debuginfo_path = &d->debug_path;
+    if (!ok) {
+        dlclose(d->lib);
+        free(d);
+        return NULL;
+    }
+    return d;
+}
 
 hak_symbolizer *hak_sym_new(const hak_module *mods, size_t n)
 {
@@ -53,22 +117,75 @@ void hak_sym_free(hak_symbolizer *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->ndm; i++)
+    for (size_t i = 0; i < s->capdm; i++)
         free(s->dm[i].name);
     free(s->dm);
+    if (s->cxx_lib)
+        dlclose(s->cxx_lib);
     for (size_t i = 0; i < s->n; i++) {
         if (s->ms[i].map)
             munmap(s->ms[i].map, s->ms[i].map_len);
         free(s->ms[i].syms);
+        if (s->ms[i].dwfl)
+            s->dw->end(s->ms[i].dwfl);
+    }
+    if (s->dw) {
+        dlclose(s->dw->lib);
+        free(s->dw);
     }
     free(s->ms);
     free(s);
 }
 
+void hak_sym_lines(hak_symbolizer *s, int on)
+{
+    if (!s || s->lines < 0 || !on) {
+        if (s && s->lines > 0)
+            s->lines = 0;
+        return;
+    }
+    if (!s->dw && !(s->dw = dw_load())) {
+        s->lines = -1;
+        return;
+    }
+    s->lines = 1;
+}
+
+int hak_sym_lines_on(const hak_symbolizer *s)
+{
+    return s && s->lines == 1;
+}
+
 void hak_sym_demangle(hak_symbolizer *s, int on)
 {
-    if (s && s->demangle >= 0)
-        s->demangle = on ? 1 : 0;
+    if (!s || s->demangle < 0 || !on) {
+        if (s && s->demangle > 0)
+            s->demangle = 0;
+        return;
+    }
+    if (!s->cxa_demangle) {
+        s->cxx_lib = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
+        if (s->cxx_lib)
+            *(void **)&s->cxa_demangle = dlsym(s->cxx_lib, "__cxa_demangle");
+        if (!s->cxa_demangle) {
+            s->demangle = -1;
+            return;
+        }
+    }
+    s->demangle = 1;
+}
+
+int hak_sym_demangling(const hak_symbolizer *s)
+{
+    return s && s->demangle == 1;
+}
+
+static size_t dm_slot(const demangled *dm, size_t cap, const char *name)
+{
+    size_t i = (size_t)(((uintptr_t)name >> 3) * 0x9e3779b97f4a7c15ull >> 16) & (cap - 1);
+    while (dm[i].mangled && dm[i].mangled != name)
+        i = (i + 1) & (cap - 1);
+    return i;
 }
 
 /* The demangled form of a C++ name, or the name itself. */
@@ -76,43 +193,28 @@ static const char *demangle(hak_symbolizer *s, const char *name)
 {
     if (s->demangle != 1 || strncmp(name, "_Z", 2))
         return name;
-    for (size_t i = 0; i < s->ndm; i++)
-        if (s->dm[i].mangled == name)
-            return s->dm[i].name ? s->dm[i].name : name;
-    /* mangled names are [A-Za-z0-9_.$]: safe inside single quotes */
-    size_t len = strlen(name);
-    if (len > 1024 || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                   "0123456789_.$") != len)
-        return name;
-    if (s->ndm == s->capdm) {
-        size_t cap = s->capdm ? s->capdm * 2 : 32;
-        demangled *d = realloc(s->dm, cap * sizeof *d);
+    if ((s->ndm + 1) * 2 > s->capdm) {
+        size_t cap = s->capdm ? s->capdm * 2 : 64;
+        demangled *d = calloc(cap, sizeof *d);
         if (!d)
             return name;
+        for (size_t i = 0; i < s->capdm; i++)
+            if (s->dm[i].mangled)
+                d[dm_slot(d, cap, s->dm[i].mangled)] = s->dm[i];
+        free(s->dm);
         s->dm = d;
         s->capdm = cap;
     }
-    demangled *d = &s->dm[s->ndm++];
-    d->mangled = name;
-    d->name = NULL;
-    char cmd[1100], out[4096];
-    snprintf(cmd, sizeof cmd, "c++filt -- '%s' 2>/dev/null", name);
-    fflush(stdout);
-    FILE *p = popen(cmd, "r");
-    if (!p) {
-        s->demangle = -1;
-        return name;
-    }
-    int got = fgets(out, sizeof out, p) != NULL;
-    int st = pclose(p);
-    if (st != 0) {                 /* 127: no c++filt; anything else: give up too */
-        s->demangle = -1;
-        return name;
-    }
-    if (got) {
-        out[strcspn(out, "\n")] = 0;
-        if (out[0])
-            d->name = strdup(out);
+    demangled *d = &s->dm[dm_slot(s->dm, s->capdm, name)];
+    if (!d->mangled) {
+        int st = -1;
+        d->mangled = name;
+        d->name = s->cxa_demangle(name, NULL, NULL, &st);
+        if (st != 0) {             /* not a valid mangled name: shown as is */
+            free(d->name);
+            d->name = NULL;
+        }
+        s->ndm++;
     }
     return d->name ? d->name : name;
 }
@@ -260,23 +362,27 @@ static const char *base_name(const char *p)
     return s ? s + 1 : (p ? p : "?");
 }
 
-const char *hak_sym_format(hak_symbolizer *s, uint64_t ip, char *buf, size_t len)
+/* Finds ip: *mod = its module (NULL: none); *name = the function (NULL:
+ * none) at offset *off, else *off = ip - the module's base. */
+static void lookup(hak_symbolizer *s, uint64_t ip, const hak_module **mod,
+                   const char **name, uint64_t *off)
 {
-    const hak_module *m = NULL;
+    *mod = NULL;
+    *name = NULL;
+    *off = 0;
     size_t k = 0;
     for (size_t i = 0; s && i < s->n; i++)
         if (ip >= s->mods[i].base && ip - s->mods[i].base < s->mods[i].size) {
-            m = &s->mods[i];
+            *mod = &s->mods[i];
             k = i;
             break;
         }
-    if (!m) {
-        snprintf(buf, len, "0x%" PRIx64, ip);
-        return buf;
-    }
+    if (!*mod)
+        return;
     modsyms *ms = &s->ms[k];
     if (!ms->loaded)
-        load(ms, m);
+        load(ms, *mod);
+    *off = ip - (*mod)->base;
     uint64_t va = ip - ms->bias;
     /* the last symbol starting at or below va */
     size_t lo = 0, hi = ms->nsyms;
@@ -291,11 +397,77 @@ const char *hak_sym_format(hak_symbolizer *s, uint64_t ip, char *buf, size_t len
         const sym *y = &ms->syms[lo - 1];
         /* sized symbols must contain va; unsized ones (asm) are taken as is */
         if (!y->size || va - y->addr < y->size) {
-            snprintf(buf, len, "%s+0x%" PRIx64 " (%s)", demangle(s, y->name), va - y->addr,
-                     base_name(m->path));
-            return buf;
+            *name = demangle(s, y->name);
+            *off = va - y->addr;
         }
     }
-    snprintf(buf, len, "%s+0x%" PRIx64, base_name(m->path), ip - m->base);
+}
+
+const char *hak_sym_format(hak_symbolizer *s, uint64_t ip, char *buf, size_t len)
+{
+    const hak_module *m;
+    const char *name;
+    uint64_t off;
+    lookup(s, ip, &m, &name, &off);
+    if (!m)
+        snprintf(buf, len, "0x%" PRIx64, ip);
+    else if (name)
+        snprintf(buf, len, "%s+0x%" PRIx64 " (%s)", name, off, base_name(m->path));
+    else
+        snprintf(buf, len, "%s+0x%" PRIx64, base_name(m->path), off);
+    return buf;
+}
+
+const char *hak_sym_func(hak_symbolizer *s, uint64_t ip, int with_module, char *buf, size_t len)
+{
+    const hak_module *m;
+    const char *name;
+    uint64_t off;
+    lookup(s, ip, &m, &name, &off);
+    if (!m)
+        snprintf(buf, len, "0x%" PRIx64, ip);
+    else if (!name)
+        snprintf(buf, len, "%s+0x%" PRIx64, base_name(m->path), off);
+    else if (with_module)
+        snprintf(buf, len, "%s (%s)", name, base_name(m->path));
+    else
+        snprintf(buf, len, "%s", name);
+    return buf;
+}
+
+const char *hak_sym_srcline(hak_symbolizer *s, uint64_t ip, char *buf, size_t len)
+{
+    if (!s || s->lines != 1 || !ip)
+        return NULL;
+    const hak_module *m;
+    const char *name;
+    uint64_t off;
+    lookup(s, ip, &m, &name, &off);    /* loads the module, checks its build-id */
+    if (!m)
+        return NULL;
+    modsyms *ms = &s->ms[m - s->mods];
+    if (ms->status != HAK_SYM_OK && ms->status != HAK_SYM_NO_SYMBOLS)
+        return NULL;                   /* missing, foreign or another build */
+    if (!ms->dwfl_tried) {
+        ms->dwfl_tried = 1;
+        Dwfl *d = s->dw->begin(&s->dw->cb);
+        /* at the recorded load bias, so runtime addresses look up directly */
+        if (d && (!s->dw->report_elf(d, base_name(m->path), m->path, -1, m->base, false) ||
+                  s->dw->report_end(d, NULL, NULL))) {
+            s->dw->end(d);
+            d = NULL;
+        }
+        ms->dwfl = d;
+    }
+    if (!ms->dwfl)
+        return NULL;
+    /* a recorded frame is a return address: the call is the byte before */
+    Dwfl_Module *dm = s->dw->addrmodule(ms->dwfl, ip - 1);
+    Dwfl_Line *l = dm ? s->dw->getsrc(dm, ip - 1) : NULL;
+    int line = 0;
+    const char *file = l ? s->dw->lineinfo(l, NULL, &line, NULL, NULL, NULL) : NULL;
+    if (!file || line <= 0)
+        return NULL;
+    snprintf(buf, len, "%s:%d", file, line);
     return buf;
 }

@@ -63,7 +63,10 @@ check "--by build compares two allocators per trace" \
 check "--by build HTML section" grep -q "Switching allocator: glibc &rarr; hakmem" "$TMP/b.html"
 check_fails "--by takes label or build" hak report --db "$db" --by nonsense --base a --new b
 check_fails "--sweep takes a number" hak report --db "$db" --sweep x
-check "no matching runs is not an error" bash -c "hak report --db '$db' --label nosuch | grep -q 'no runs match'"
+check_fails "a --label matching no run is an error" hak report --db "$db" --label nosuch
+check "... naming the filter and the nearest labels" \
+  bash -c "hak report --db '$db' --label v3 2>&1 >/dev/null | grep -q \"^hak report: --label 'v3' matches no label .*nearest: 'v1', 'v2'\""
+check_fails "a --trace matching no trace is an error" hak report --db "$db" --trace '%'
 check_fails "missing database fails cleanly" hak report --db "$TMP/none.db"
 check_fails "--base without --new is a usage error" hak report --db "$db" --base v1
 check_fails "unwritable --html fails cleanly" hak report --db "$db" --html /nonexistent/dir/r.html
