@@ -12,6 +12,9 @@
 #include "hak_knobs_table.h"
 
 #include <fcntl.h>
+#include <sys/auxv.h>
+#include <sys/random.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -81,6 +84,31 @@ static const char *const hp_names[] = {"off", "madvise"};
 static const char *const zero_names[] = {"lazy", "always"};
 static const char *const purge_names[] = {"off", "dontneed", "free"};
 
+static const char *const check_names[] = {"0", "1"};
+
+/* The per-process secret of hak_guard.h's link encoding: from getrandom, else from the
+ * kernel's AT_RANDOM bytes mixed with the clock and an address. */
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30; x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27; x *= 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+static void secrets_init(hak_config *c)
+{
+    uint64_t k[2] = {0, 0};
+    if (getrandom(k, sizeof k, GRND_NONBLOCK) != (ssize_t)sizeof k) {
+        const uint64_t *at = (const uint64_t *)getauxval(AT_RANDOM);
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        uint64_t t = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+        k[0] = mix64((at ? at[0] : 0) ^ t ^ (uint64_t)(uintptr_t)&ts);
+        k[1] = mix64((at ? at[1] : 0) ^ k[0] ^ (uint64_t)getpid());
+    }
+    c->link_secret = (uintptr_t)(k[0] ^ k[1]);
+}
+
 static int is_pow2(uint64_t v) { return v && !(v & (v - 1)); }
 
 /* An unknown HAKMEM_* variable (a typo) or an invalid value runs the
@@ -148,10 +176,13 @@ void hak_config_init(void)
     c->ss_mask = ~(uintptr_t)(ss - 1);
     c->slab_shift = (unsigned)__builtin_ctzll(sl);
     c->nunits = (unsigned)(ss / sl);
+    /* The header takes whole 16 KiB granules, so that its granules keep
+     * class 0 and no pointer into it passes free()'s fast path. */
     size_t hdr = sizeof(hak_ss) + c->nunits * sizeof(hak_slab);
-    c->hdr_size = (unsigned)((hdr + HAK_PAGE - 1) & ~(size_t)(HAK_PAGE - 1));
-    /* With many small units the header outgrows unit 0: reserve whole units. */
-    c->hdr_units = c->hdr_size > sl ? (unsigned)((c->hdr_size + sl - 1) / sl) : 0;
+    size_t gran = (size_t)1 << HAK_GRAN_SHIFT;
+    c->hdr_size = (unsigned)((hdr + gran - 1) & ~(gran - 1));
+    /* With many small units the header fills unit 0 or more: reserve whole units. */
+    c->hdr_units = c->hdr_size >= sl ? (unsigned)((c->hdr_size + sl - 1) / sl) : 0;
     c->usable_units = c->nunits - c->hdr_units;
 
     const char *d = env_get("HAKMEM_PURGE_DELAY_MS");
@@ -159,10 +190,14 @@ void hak_config_init(void)
     if (d) { uint64_t v = parse_size(d); if (v || !strcmp(d, "0")) ms = v; }
     c->purge_delay_ns = ms * 1000000ull;
 
+    c->check = pick(env_get("HAKMEM_CHECK"), check_names, 2, 0);
+    secrets_init(c);
+
     const char *t = env_get("HAKMEM_TCACHE");
     uint64_t tc = 256;
     if (t) { uint64_t v = parse_size(t); if (v || !strcmp(t, "0")) tc = v; }
     if (tc > 4096) tc = 4096;
+    if (c->check) tc = 0;     /* every malloc and free takes the checking slow path */
     c->tcache = (unsigned)tc;
 
     /* Class table: 16-byte steps to 1 KiB, then 8 classes per doubling
@@ -185,6 +220,7 @@ void hak_config_init(void)
         if (units > max_span) units = (4 * b + sl - 1) / sl;
         if (units > max_span || units > 255) break;
         c->cls_size[k] = (uint32_t)b;
+        c->cls_div[k] = UINT64_MAX / b + 1;    /* ceil(2^64 / b): hak_guard.h */
         c->cls_units[k] = (uint16_t)(units ? units : 1);
         uint64_t cap = b <= HAK_SMALL_MAX ? tc : tc * HAK_SMALL_MAX / b;
         if (cap == 0 && tc) cap = 1;
@@ -207,9 +243,9 @@ const char *hak_config_string(void)
     snprintf(cfg_str, sizeof cfg_str,
              "HAKMEM_PREFAULT=%s HAKMEM_HUGEPAGE=%s HAKMEM_SUPERSLAB_SIZE=%zu "
              "HAKMEM_SLAB_SIZE=%zu HAKMEM_ZERO=%s HAKMEM_PURGE=%s "
-             "HAKMEM_PURGE_DELAY_MS=%llu HAKMEM_TCACHE=%u mid_max=%u",
+             "HAKMEM_PURGE_DELAY_MS=%llu HAKMEM_TCACHE=%u HAKMEM_CHECK=%d mid_max=%u",
              pf_names[c->prefault], hp_names[c->hugepage], c->ss_size, c->slab_size,
              zero_names[c->zero_always], purge_names[c->purge],
-             (unsigned long long)(c->purge_delay_ns / 1000000ull), c->tcache, c->mid_max);
+             (unsigned long long)(c->purge_delay_ns / 1000000ull), c->tcache, c->check, c->mid_max);
     return cfg_str;
 }

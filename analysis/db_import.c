@@ -383,6 +383,8 @@ int db_import_trace(hakdb *db, const char *path, const db_import_opts *o,
         size_t nmods = hak_tr_modules(r, &mods);
         store_arg sa = {tid, a, r, nmods ? hak_sym_new(mods, nmods) : NULL, &m, a->short_ns,
                         status->truncated ? status->reason : NULL};
+        if (sa.sym)   /* C++ names as people read them (libstdc++, when installed) */
+            hak_sym_demangle(sa.sym, 1);
         if (hakdb_tx(db, "import trace", store_body, &sa) != 0) {
             snprintf(err, errlen, "%s: %s", path, hakdb_error(db));
         } else {

@@ -88,7 +88,7 @@ static void load_sites(hakdb *db, const char *order, int64_t tid, rp_site **out,
 {
     char sql[512];
     snprintf(sql, sizeof sql,
-             "SELECT site, allocs, bytes, short_lived, mean_lifetime_ns, symbol FROM trace_sites"
+             "SELECT site, allocs, bytes, short_lived, mean_lifetime_ns, symbol, frames FROM trace_sites"
              " WHERE trace_id = ?1 %s LIMIT 10", order);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(hakdb_sqlite(db), sql, -1, &st, NULL) != SQLITE_OK)
@@ -103,6 +103,7 @@ static void load_sites(hakdb *db, const char *order, int64_t tid, rp_site **out,
         s->short_lived = sqlite3_column_int64(st, 3);
         s->mean_life_ns = sqlite3_column_type(st, 4) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 4);
         s->symbol = col_dup(st, 5);
+        s->frames = col_dup(st, 6);
     }
     sqlite3_finalize(st);
 }
@@ -288,8 +289,10 @@ static void free_hist(rp_hist *h)
 
 static void free_sites(rp_site *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         free(s[i].symbol);
+        free(s[i].frames);
+    }
     free(s);
 }
 
@@ -327,6 +330,24 @@ static void text_bar(FILE *out, double v, double max, int width)
     int n = max > 0 ? (int)lround(width * v / max) : 0;
     for (int i = 0; i < n; i++)
         fputs("#", out);
+}
+
+/* The callers below a call site's first frame, one per line (the first
+ * frame is already on the site's line), at most 6. */
+static void text_stack(FILE *out, const char *frames)
+{
+    if (!frames)
+        return;
+    const char *p = strstr(frames, " <- ");
+    for (int k = 0; p && k < 6; k++) {
+        p += 4;
+        const char *e = strstr(p, " <- ");
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        char one[512], safe[600];
+        snprintf(one, sizeof one, "%.*s", (int)(n < sizeof one ? n : sizeof one - 1), p);
+        fprintf(out, "  %24s<- %s\n", "", db_esc(one, safe, sizeof safe));
+        p = e;
+    }
 }
 
 void rp_text(hakdb *db, const rp_report *r, FILE *out)
@@ -446,18 +467,22 @@ void rp_text(hakdb *db, const rp_report *r, FILE *out)
             }
             if (t->ntop_bytes) {
                 fprintf(out, "\ntop call sites by bytes:\n");
-                for (size_t k = 0; k < t->ntop_bytes && k < 5; k++)
+                for (size_t k = 0; k < t->ntop_bytes && k < 5; k++) {
                     fprintf(out, "  %10s %5.1f%%  %s\n",
                             db_fmt_value((double)t->top_bytes[k].bytes, "bytes", a, sizeof a),
                             t->st_bytes ? 100.0 * (double)t->top_bytes[k].bytes / (double)t->st_bytes : 0,
                             t->top_bytes[k].symbol ? db_esc(t->top_bytes[k].symbol, x1, sizeof x1) : "(unknown)");
+                    text_stack(out, t->top_bytes[k].frames);
+                }
             }
             if (t->ntop_short) {
                 fprintf(out, "\ntop call sites by short-lived objects:\n");
-                for (size_t k = 0; k < t->ntop_short && k < 5; k++)
+                for (size_t k = 0; k < t->ntop_short && k < 5; k++) {
                     fprintf(out, "  %10s of %-10s %s\n", hak_fmt_count((uint64_t)t->top_short[k].short_lived, a, sizeof a),
                             hak_fmt_count((uint64_t)t->top_short[k].allocs, b, sizeof b),
                             t->top_short[k].symbol ? db_esc(t->top_short[k].symbol, x1, sizeof x1) : "(unknown)");
+                    text_stack(out, t->top_short[k].frames);
+                }
             }
         }
     }

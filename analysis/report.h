@@ -32,6 +32,7 @@ typedef struct rp_site {
     int64_t site, allocs, bytes, short_lived;
     double mean_life_ns;
     char *symbol;
+    char *frames;       /* the whole stack, ' <- ' separated, innermost first; NULL if none */
 } rp_site;
 
 typedef struct rp_trace {

@@ -161,3 +161,32 @@ check "... and the summary counts it" grep -q "^1 undecided: " <<<"$out"
 out=$(hak db compare --db "$db" --base v1 --new v2 --metric ops_per_s --csv)
 check "... raw output: verdict undecided and repeats_needed" \
   bash -c 'head -1 <<<"$1" | grep -q ",verdict,repeats_needed$" && grep "^redis,.*,glibc," <<<"$1" | grep -qE ",undecided,[0-9]+$"' _ "$out"
+
+# --- C++ names are demangled in the database (and so in reports) -------------
+if command -v g++ >/dev/null && hak record --help >/dev/null 2>&1 && [[ -e /usr/lib/x86_64-linux-gnu/libstdc++.so.6 || -n $(ldconfig -p 2>/dev/null | grep libstdc++.so.6) ]]; then
+  cat > "$TMP/cx.cc" <<'CC'
+#include <string>
+#include <vector>
+namespace app {
+struct Widget { std::vector<std::string> names; };
+__attribute__((noinline)) Widget *make_widget(int n)
+{
+    Widget *w = new Widget;
+    for (int i = 0; i < n; i++) w->names.push_back(std::string(40, 'x'));
+    return w;
+}
+}
+int main() { for (int k = 0; k < 20; k++) delete app::make_widget(10); }
+CC
+  if g++ -O1 -g -o "$TMP/cx" "$TMP/cx.cc" 2>/dev/null && hak record -q -o "$TMP/cx.hkt" -- "$TMP/cx"; then
+    hak db import-trace --db "$TMP/cx.db" -q "$TMP/cx.hkt"
+    check "import-trace stores demangled C++ names" \
+      bash -c "sqlite3 '$TMP/cx.db' 'select symbol from trace_sites' | grep -q '^app::make_widget(int)+0x'"
+    check "... and no mangled ones where a name was found" \
+      bash -c "! sqlite3 '$TMP/cx.db' 'select symbol || frames from trace_sites' | grep -q '_Z[A-Z0-9]'"
+  else
+    skip "C++ demangling" "could not build or record the C++ program"
+  fi
+else
+  skip "C++ demangling" "needs g++, hak record and libstdc++"
+fi

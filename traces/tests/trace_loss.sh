@@ -79,6 +79,10 @@ if hak replay --help >/dev/null 2>&1; then
   hak replay lossy.hkt cut.hkt --alloc glibc --alloc bump --repeat 2 --label b --db "$db" -q 2>/dev/null
   check "the database says which traces are partial" \
     bash -c "[[ \$(sqlite3 '$db' \"select group_concat(completeness, ',') from (select completeness from traces order by completeness)\") == complete,incomplete,truncated ]]"
+  check "db runs: a run of a partial trace says so" \
+    bash -c "hak db runs --db '$db' --limit 0 | grep -q 'ok (incomplete trace)' &&
+             hak db runs --db '$db' --limit 0 | grep -q 'ok (truncated trace)' &&
+             hak db runs --db '$db' --limit 0 --csv | head -1 | grep -q ',trace_completeness$'"
   hak db best --db "$db" > best.out 2> best.err
   check "db best: only the whole trace's rows" \
     bash -c '[[ $(grep -c "whole.hkt" best.out) == 1 ]] && ! grep -qE "lossy|cut" best.out'
