@@ -55,8 +55,11 @@ static int cmp_setting(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-static void load_hist(hakdb *db, const char *sql, int64_t tid, rp_hist *h, int bytes_labels)
+enum { HIST_NS, HIST_BYTES, HIST_EVENTS };   /* what load_hist's labels count */
+
+static void load_hist(hakdb *db, const char *sql, int64_t tid, rp_hist *h, int kind)
 {
+    int bytes_labels = kind == HIST_BYTES;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(hakdb_sqlite(db), sql, -1, &st, NULL) != SQLITE_OK)
         return;
@@ -74,6 +77,9 @@ static void load_hist(hakdb *db, const char *sql, int64_t tid, rp_hist *h, int b
                 char *sp = strstr(b, ".0 ");   /* "1.0 KiB" -> "1 KiB" */
                 if (sp)
                     memmove(sp, sp + 2, strlen(sp + 2) + 1);
+            } else if (kind == HIST_EVENTS) {
+                char c[32];
+                snprintf(b, sizeof b, "%s ev", hak_fmt_count((uint64_t)lo, c, sizeof c));
             } else {
                 db_fmt_value(lo, "ns", b, sizeof b);
             }
@@ -88,7 +94,7 @@ static void load_sites(hakdb *db, const char *order, int64_t tid, rp_site **out,
 {
     char sql[512];
     snprintf(sql, sizeof sql,
-             "SELECT site, allocs, bytes, short_lived, mean_lifetime_ns, symbol FROM trace_sites"
+             "SELECT site, allocs, bytes, short_lived, mean_lifetime_ns, symbol, frames FROM trace_sites"
              " WHERE trace_id = ?1 %s LIMIT 10", order);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(hakdb_sqlite(db), sql, -1, &st, NULL) != SQLITE_OK)
@@ -103,6 +109,7 @@ static void load_sites(hakdb *db, const char *order, int64_t tid, rp_site **out,
         s->short_lived = sqlite3_column_int64(st, 3);
         s->mean_life_ns = sqlite3_column_type(st, 4) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 4);
         s->symbol = col_dup(st, 5);
+        s->frames = col_dup(st, 6);
     }
     sqlite3_finalize(st);
 }
@@ -203,9 +210,32 @@ static int gather_trace(hakdb *db, rp_report *r, rp_trace *t, char *err, size_t 
     sqlite3_finalize(st);
     if (t->has_stats) {
         load_hist(db, "SELECT lo_bytes, allocs FROM trace_size_hist WHERE trace_id = ?1 ORDER BY lo_bytes",
-                  t->id, &t->sizes, 1);
-        load_hist(db, "SELECT lo_ns, objects FROM trace_lifetime_hist WHERE trace_id = ?1"
-                      " ORDER BY bucket < 0, bucket", t->id, &t->lifetimes, 0);
+                  t->id, &t->sizes, HIST_BYTES);
+        /* At a coarse recording clock most lifetimes in time are 0 ns:
+         * then the chart shows lifetimes in events, which no clock cuts. */
+        t->ts_res_ns = -1;
+        t->life_zero_share = 0;
+        sqlite3_prepare_v2(hakdb_sqlite(db),
+            "SELECT (SELECT 1.0 * sum(CASE WHEN bucket = 0 THEN objects ELSE 0 END) / sum(objects)"
+            "        FROM trace_lifetime_hist WHERE trace_id = ?1 AND bucket >= 0),"
+            "       (SELECT ts_resolution_ns FROM trace_stats WHERE trace_id = ?1),"
+            "       (SELECT count(*) FROM trace_lifetime_events_hist WHERE trace_id = ?1)", -1, &st, NULL);
+        sqlite3_bind_int64(st, 1, t->id);
+        int have_events = 0;
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            t->life_zero_share = sqlite3_column_double(st, 0);
+            if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+                t->ts_res_ns = sqlite3_column_int64(st, 1);
+            have_events = sqlite3_column_int(st, 2) > 0;
+        }
+        sqlite3_finalize(st);
+        t->lifetimes_in_events = have_events && t->life_zero_share > 0.5;
+        if (t->lifetimes_in_events)
+            load_hist(db, "SELECT lo_events, objects FROM trace_lifetime_events_hist WHERE trace_id = ?1"
+                          " ORDER BY bucket < 0, bucket", t->id, &t->lifetimes, HIST_EVENTS);
+        else
+            load_hist(db, "SELECT lo_ns, objects FROM trace_lifetime_hist WHERE trace_id = ?1"
+                          " ORDER BY bucket < 0, bucket", t->id, &t->lifetimes, HIST_NS);
         load_sites(db, "ORDER BY bytes DESC, site", t->id, &t->top_bytes, &t->ntop_bytes);
         load_sites(db, "AND short_lived > 0 ORDER BY short_lived DESC, site", t->id, &t->top_short,
                    &t->ntop_short);
@@ -288,8 +318,10 @@ static void free_hist(rp_hist *h)
 
 static void free_sites(rp_site *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         free(s[i].symbol);
+        free(s[i].frames);
+    }
     free(s);
 }
 
@@ -327,6 +359,24 @@ static void text_bar(FILE *out, double v, double max, int width)
     int n = max > 0 ? (int)lround(width * v / max) : 0;
     for (int i = 0; i < n; i++)
         fputs("#", out);
+}
+
+/* The callers below a call site's first frame, one per line (the first
+ * frame is already on the site's line), at most 6. */
+static void text_stack(FILE *out, const char *frames)
+{
+    if (!frames)
+        return;
+    const char *p = strstr(frames, " <- ");
+    for (int k = 0; p && k < 6; k++) {
+        p += 4;
+        const char *e = strstr(p, " <- ");
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        char one[512], safe[600];
+        snprintf(one, sizeof one, "%.*s", (int)(n < sizeof one ? n : sizeof one - 1), p);
+        fprintf(out, "  %24s<- %s\n", "", db_esc(one, safe, sizeof safe));
+        p = e;
+    }
 }
 
 void rp_text(hakdb *db, const rp_report *r, FILE *out)
@@ -446,18 +496,22 @@ void rp_text(hakdb *db, const rp_report *r, FILE *out)
             }
             if (t->ntop_bytes) {
                 fprintf(out, "\ntop call sites by bytes:\n");
-                for (size_t k = 0; k < t->ntop_bytes && k < 5; k++)
+                for (size_t k = 0; k < t->ntop_bytes && k < 5; k++) {
                     fprintf(out, "  %10s %5.1f%%  %s\n",
                             db_fmt_value((double)t->top_bytes[k].bytes, "bytes", a, sizeof a),
                             t->st_bytes ? 100.0 * (double)t->top_bytes[k].bytes / (double)t->st_bytes : 0,
                             t->top_bytes[k].symbol ? db_esc(t->top_bytes[k].symbol, x1, sizeof x1) : "(unknown)");
+                    text_stack(out, t->top_bytes[k].frames);
+                }
             }
             if (t->ntop_short) {
                 fprintf(out, "\ntop call sites by short-lived objects:\n");
-                for (size_t k = 0; k < t->ntop_short && k < 5; k++)
+                for (size_t k = 0; k < t->ntop_short && k < 5; k++) {
                     fprintf(out, "  %10s of %-10s %s\n", hak_fmt_count((uint64_t)t->top_short[k].short_lived, a, sizeof a),
                             hak_fmt_count((uint64_t)t->top_short[k].allocs, b, sizeof b),
                             t->top_short[k].symbol ? db_esc(t->top_short[k].symbol, x1, sizeof x1) : "(unknown)");
+                    text_stack(out, t->top_short[k].frames);
+                }
             }
         }
     }

@@ -16,7 +16,8 @@ static void usage(FILE *out)
 {
     fprintf(out,
         "usage: hak trace diff [--sort allocs|bytes|peak|leaked] [--top N] [--depth N]\n"
-        "                      [--csv|--json] [--no-demangle] [--progress] A.hkt B.hkt\n"
+        "                      [--csv|--json] [--no-demangle] [--sysroot DIR]\n"
+        "                      [--debug-dir DIR] [--progress] A.hkt B.hkt\n"
         "\n"
         "Compares two recordings call site by call site: for each site the change\n"
         "from A to B (B minus A) in allocations, requested bytes allocated, live\n"

@@ -15,7 +15,8 @@ static void usage(FILE *out)
 {
     fprintf(out,
         "usage: hak trace flame [--weight allocs|bytes|leaked|peak] [--depth N]\n"
-        "                       [--no-demangle] [--progress] TRACE\n"
+        "                       [--no-demangle] [--sysroot DIR] [--debug-dir DIR]\n"
+        "                       [--progress] TRACE\n"
         "\n"
         "Writes TRACE's call stacks as folded stacks, the input of flamegraph.pl,\n"
         "inferno and speedscope: one line per distinct stack,\n"
@@ -38,6 +39,11 @@ static void usage(FILE *out)
         "  --weight W   what a stack weighs (default bytes)\n"
         "  --depth N    innermost frames kept per stack (default 0 = all recorded)\n"
         "  --no-demangle  show C++ names as recorded (default: demangled)\n"
+        "  --sysroot DIR  read the recorded modules as DIR/PATH (a trace from\n"
+        "               another machine)\n"
+        "  --debug-dir DIR  also look for separate debug files under DIR, laid out\n"
+        "               as /usr/lib/debug; a stripped binary's local functions are\n"
+        "               named from there (read with elfutils' libdw)\n"
         "  --progress   report progress on stderr (default: only on a terminal,\n"
         "               for runs longer than 2 s)\n"
         "  -h, --help   this text\n"
@@ -99,6 +105,8 @@ int trace_flame(int argc, char **argv)
         {"weight", required_argument, NULL, 'w'},
         {"depth", required_argument, NULL, 1004},
         {"no-demangle", no_argument, NULL, 1005},
+        {"sysroot", required_argument, NULL, 1008},
+        {"debug-dir", required_argument, NULL, 1009},
         {"progress", no_argument, NULL, 1006},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},

@@ -15,6 +15,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
         "usage: hak trace leaks [--top N] [--depth N] [--csv|--json] [--no-demangle]\n"
+        "                       [--no-lines] [--sysroot DIR] [--debug-dir DIR]\n"
         "                       [--progress] TRACE\n"
         "\n"
         "Lists the blocks of TRACE that were allocated and never freed, grouped by\n"

@@ -13,7 +13,8 @@ static void usage(FILE *out)
 {
     fprintf(out,
         "usage: hak trace peak [--by heap|rss] [--top N] [--depth N] [--csv|--json]\n"
-        "                      [--no-demangle] [--progress] TRACE\n"
+        "                      [--no-demangle] [--no-lines] [--sysroot DIR]\n"
+        "                      [--debug-dir DIR] [--progress] TRACE\n"
         "\n"
         "Finds the moment of TRACE at which the live heap was largest and shows\n"
         "which call sites held it: for each site its live blocks and requested\n"

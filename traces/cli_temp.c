@@ -18,6 +18,7 @@ static void usage(FILE *out)
         "usage: hak trace temporaries [--scope global|thread] [--max-events N]\n"
         "                  [--max-time DURATION] [--sort temporary|short]\n"
         "                  [--top N] [--depth N] [--csv|--json] [--no-demangle]\n"
+        "                  [--no-lines] [--sysroot DIR] [--debug-dir DIR]\n"
         "                  [--progress] TRACE\n"
         "\n"
         "Finds allocations that did not need the heap for long, per call site:\n"

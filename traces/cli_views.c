@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define MAX_DEPTH 1024
 
@@ -30,6 +31,19 @@ int vw_common_opt(const char *cmd, int c, const char *arg, vw_opts *o)
     case 1005: o->demangle = 0; return 1;
     case 1006: o->progress = 1; return 1;
     case 1007: o->lines = 0; return 1;
+    case 1008: case 1009: {
+        struct stat st;
+        if (stat(arg, &st) || !S_ISDIR(st.st_mode)) {
+            cli_usage_err(cmd, "%s: '%s' is not a directory", c == 1008 ? "--sysroot" : "--debug-dir",
+                          arg);
+            return -1;
+        }
+        if (c == 1008)
+            o->sysroot = arg;
+        else
+            o->debug_dir = arg;
+        return 1;
+    }
     default: return 0;
     }
 }
@@ -71,6 +85,11 @@ int vw_load(vw_trace *t, const char *cmd, const char *path, const hak_sv_opts *s
     size_t nmods = hak_tr_modules(t->r, &mods);
     t->sym = hak_sym_new(mods, nmods);
     if (!t->sym) {
+        hak_cmd_err(c, "out of memory");
+        vw_unload(t);
+        return 1;
+    }
+    if (hak_sym_paths(t->sym, o->sysroot, o->debug_dir)) {
         hak_cmd_err(c, "out of memory");
         vw_unload(t);
         return 1;

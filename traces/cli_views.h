@@ -27,13 +27,15 @@ typedef struct vw_opts {
     uint64_t depth;      /* frames per site; 0 = all */
     int demangle, progress;
     int lines;           /* file:line from DWARF after each frame */
+    const char *sysroot, *debug_dir;   /* symbols of another machine's files */
 } vw_opts;
 
 #define VW_COMMON_LONGOPTS \
     {"csv", no_argument, NULL, 1001}, {"json", no_argument, NULL, 1002}, \
     {"top", required_argument, NULL, 1003}, {"depth", required_argument, NULL, 1004}, \
     {"no-demangle", no_argument, NULL, 1005}, {"progress", no_argument, NULL, 1006}, \
-    {"no-lines", no_argument, NULL, 1007}
+    {"no-lines", no_argument, NULL, 1007}, {"sysroot", required_argument, NULL, 1008}, \
+    {"debug-dir", required_argument, NULL, 1009}
 
 /* Help text of the common options (for usage()). */
 #define VW_COMMON_HELP \
@@ -48,6 +50,11 @@ typedef struct vw_opts {
     "  --no-lines   no 'at FILE:LINE' after the frames (default: from the\n" \
     "               binary's DWARF line table or its separate debug file in\n" \
     "               /usr/lib/debug, read with elfutils' libdw when installed)\n" \
+    "  --sysroot DIR  read the recorded modules as DIR/PATH (a trace from\n" \
+    "               another machine: a copy of its root, or of the files needed)\n" \
+    "  --debug-dir DIR  also look for separate debug files under DIR, laid out\n" \
+    "               as /usr/lib/debug (.build-id/xx/rest.debug or by file path);\n" \
+    "               a stripped binary's local functions are named from there\n" \
     "  --progress   report progress on stderr (default: only on a terminal,\n" \
     "               for runs longer than 2 s)\n" \
     "  -h, --help   this text\n"

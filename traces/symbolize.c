@@ -23,7 +23,9 @@ typedef struct modsyms {
     uint64_t bias;         /* ip - bias = file vaddr */
     sym *syms;
     size_t nsyms;
+    int dynsym_only;       /* names from .dynsym: the file is stripped */
     void *dwfl;            /* libdw session for file:line, or NULL */
+    void *dwmod;           /* the module in it */
     int dwfl_tried;
 } modsyms;
 
@@ -47,6 +49,10 @@ struct hak_symbolizer {
     size_t ndm, capdm;
     int lines;                 /* 1 on, 0 off, -1 libdw unavailable */
     struct dw_api *dw;         /* libdw's functions, loaded by hak_sym_lines */
+    demangled *vn;             /* libdw name -> unversioned copy, as dm */
+    size_t nvn, capvn;
+    char *sysroot;             /* prefix of every module path, or NULL */
+    char *debug_path;          /* libdw's search path of debug files, or NULL */
 };
 
 /* elfutils' libdw, loaded with dlopen("libdw.so.1") on first use for the
@@ -65,6 +71,8 @@ typedef struct dw_api {
     Dwfl_Module *(*addrmodule)(Dwfl *, Dwarf_Addr);
     Dwfl_Line *(*getsrc)(Dwfl_Module *, Dwarf_Addr);
     const char *(*lineinfo)(Dwfl_Line *, Dwarf_Addr *, int *, int *, Dwarf_Word *, Dwarf_Word *);
+    const char *(*addrinfo)(Dwfl_Module *, GElf_Addr, GElf_Off *, GElf_Sym *, GElf_Word *,
+                            Elf **, Dwarf_Addr *);
 } dw_api;
 
 static dw_api *dw_load(void)
@@ -81,7 +89,7 @@ static dw_api *dw_load(void)
     int ok = DW_SYM(begin, "dwfl_begin") && DW_SYM(end, "dwfl_end") &&
              DW_SYM(report_elf, "dwfl_report_elf") && DW_SYM(report_end, "dwfl_report_end") &&
              DW_SYM(addrmodule, "dwfl_addrmodule") && DW_SYM(getsrc, "dwfl_module_getsrc") &&
-             DW_SYM(lineinfo, "dwfl_lineinfo") &&
+             DW_SYM(lineinfo, "dwfl_lineinfo") && DW_SYM(addrinfo, "dwfl_module_addrinfo") &&
              DW_SYM(cb.find_elf, "dwfl_build_id_find_elf") &&
              DW_SYM(cb.find_debuginfo, "dwfl_standard_find_debuginfo") &&
              DW_SYM(cb.section_address, "dwfl_offline_section_address");
@@ -133,8 +141,53 @@ void hak_sym_free(hak_symbolizer *s)
         dlclose(s->dw->lib);
         free(s->dw);
     }
+    for (size_t i = 0; i < s->capvn; i++)
+        free(s->vn[i].name);
+    free(s->vn);
+    free(s->sysroot);
+    free(s->debug_path);
     free(s->ms);
     free(s);
+}
+
+int hak_sym_paths(hak_symbolizer *s, const char *sysroot, const char *debug_dir)
+{
+    free(s->sysroot);
+    free(s->debug_path);
+    s->sysroot = s->debug_path = NULL;
+    /* absolute: libdw takes relative entries as relative to each file */
+    char *dd = debug_dir && *debug_dir ? realpath(debug_dir, NULL) : NULL;
+    if (debug_dir && *debug_dir && !dd && !(dd = strdup(debug_dir)))
+        return -1;
+    debug_dir = dd;
+    if (sysroot && *sysroot && !(s->sysroot = realpath(sysroot, NULL)) &&
+        !(s->sysroot = strdup(sysroot))) {
+        free(dd);
+        return -1;
+    }
+    /* libdw's format: ':'-separated; "" = next to the file, ".debug" = in
+     * its .debug/, absolute = a tree mirroring the file's path and holding
+     * .build-id/ */
+    if ((debug_dir && *debug_dir) || s->sysroot) {
+        size_t n = 64 + (dd ? strlen(dd) : 0) + (s->sysroot ? strlen(s->sysroot) : 0);
+        if (!(s->debug_path = malloc(n))) {
+            free(dd);
+            return -1;
+        }
+        snprintf(s->debug_path, n, ":.debug%s%s:%s/usr/lib/debug", dd ? ":" : "", dd ? dd : "",
+                 s->sysroot ? s->sysroot : "");
+    }
+    free(dd);
+    return 0;
+}
+
+/* The file of module m on this machine (under the sysroot when set). */
+static const char *module_file(const hak_symbolizer *s, const hak_module *m, char *buf, size_t len)
+{
+    if (!s->sysroot)
+        return m->path;
+    snprintf(buf, len, "%s%s", s->sysroot, m->path);
+    return buf;
 }
 
 void hak_sym_lines(hak_symbolizer *s, int on)
@@ -219,6 +272,34 @@ static const char *demangle(hak_symbolizer *s, const char *name)
     return d->name ? d->name : name;
 }
 
+/* "name@@VERSION" -> "name" (a copy kept per distinct libdw string, whose
+ * address stays valid while its session lives). */
+static const char *unversioned(hak_symbolizer *s, const char *n)
+{
+    const char *at = strchr(n, '@');
+    if (!at || at == n)
+        return n;
+    if ((s->nvn + 1) * 2 > s->capvn) {
+        size_t cap = s->capvn ? s->capvn * 2 : 64;
+        demangled *d = calloc(cap, sizeof *d);
+        if (!d)
+            return n;
+        for (size_t i = 0; i < s->capvn; i++)
+            if (s->vn[i].mangled)
+                d[dm_slot(d, cap, s->vn[i].mangled)] = s->vn[i];
+        free(s->vn);
+        s->vn = d;
+        s->capvn = cap;
+    }
+    demangled *d = &s->vn[dm_slot(s->vn, s->capvn, n)];
+    if (!d->mangled) {
+        d->mangled = n;
+        d->name = strndup(n, (size_t)(at - n));
+        s->nvn++;
+    }
+    return d->name ? d->name : n;
+}
+
 static int in_file(size_t len, uint64_t off, uint64_t n)
 {
     return off <= len && n <= len - off;
@@ -260,15 +341,16 @@ static size_t file_build_id(const uint8_t *f, size_t len, const Elf64_Ehdr *eh,
 }
 
 /* Loads function symbols of one module; leaves nsyms 0 on any problem. */
-static void load(modsyms *ms, const hak_module *m)
+static void load(const hak_symbolizer *s, modsyms *ms, const hak_module *m)
 {
     ms->loaded = 1;
     ms->status = HAK_SYM_MISSING;
     if (!m->path || m->path[0] != '/')
         return;
+    char pbuf[4096];
     /* The path comes from the trace: O_NONBLOCK so that a FIFO there (no
      * writer) cannot block the open forever; fstat then refuses it. */
-    int fd = open(m->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    int fd = open(module_file(s, m, pbuf, sizeof pbuf), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return;
     ms->status = HAK_SYM_NOT_ELF;
@@ -305,8 +387,10 @@ static void load(modsyms *ms, const hak_module *m)
     const Elf64_Shdr *tab = NULL;
     for (int pass = 0; pass < 2 && !tab; pass++)
         for (unsigned i = 0; i < eh->e_shnum; i++)
-            if (sh[i].sh_type == (pass == 0 ? SHT_SYMTAB : SHT_DYNSYM) && sh[i].sh_size)
+            if (sh[i].sh_type == (pass == 0 ? SHT_SYMTAB : SHT_DYNSYM) && sh[i].sh_size) {
                 tab = &sh[i];
+                ms->dynsym_only = pass == 1;
+            }
     if (!tab || tab->sh_link >= eh->e_shnum || tab->sh_entsize != sizeof(Elf64_Sym) ||
         !in_file(len, tab->sh_offset, tab->sh_size) || tab->sh_offset % 8)
         return;
@@ -338,7 +422,7 @@ int hak_sym_status(hak_symbolizer *s, size_t i, size_t *nsyms)
     if (!s || i >= s->n)
         return HAK_SYM_MISSING;
     if (!s->ms[i].loaded)
-        load(&s->ms[i], &s->mods[i]);
+        load(s, &s->ms[i], &s->mods[i]);
     if (nsyms)
         *nsyms = s->ms[i].nsyms;
     return s->ms[i].status;
@@ -362,6 +446,38 @@ static const char *base_name(const char *p)
     return s ? s + 1 : (p ? p : "?");
 }
 
+/* libdw's view of module k (a session of its own, created on first use at
+ * the recorded load bias, so runtime addresses look up directly); NULL
+ * when libdw is off or the file is missing, foreign or another build. */
+static Dwfl_Module *dw_module(hak_symbolizer *s, size_t k)
+{
+    modsyms *ms = &s->ms[k];
+    const hak_module *m = &s->mods[k];
+    if (s->lines != 1)
+        return NULL;
+    if (!ms->loaded)
+        load(s, ms, m);
+    if (ms->status != HAK_SYM_OK && ms->status != HAK_SYM_NO_SYMBOLS)
+        return NULL;
+    if (!ms->dwfl_tried) {
+        ms->dwfl_tried = 1;
+        s->dw->debug_path = s->debug_path;
+        char pbuf[4096];
+        Dwfl *d = s->dw->begin(&s->dw->cb);
+        Dwfl_Module *dm = d ? s->dw->report_elf(d, base_name(m->path),
+                                                module_file(s, m, pbuf, sizeof pbuf), -1, m->base,
+                                                false) : NULL;
+        if (d && (!dm || s->dw->report_end(d, NULL, NULL))) {
+            s->dw->end(d);
+            d = NULL;
+            dm = NULL;
+        }
+        ms->dwfl = d;
+        ms->dwmod = dm;
+    }
+    return ms->dwmod;
+}
+
 /* Finds ip: *mod = its module (NULL: none); *name = the function (NULL:
  * none) at offset *off, else *off = ip - the module's base. */
 static void lookup(hak_symbolizer *s, uint64_t ip, const hak_module **mod,
@@ -381,7 +497,7 @@ static void lookup(hak_symbolizer *s, uint64_t ip, const hak_module **mod,
         return;
     modsyms *ms = &s->ms[k];
     if (!ms->loaded)
-        load(ms, *mod);
+        load(s, ms, *mod);
     *off = ip - (*mod)->base;
     uint64_t va = ip - ms->bias;
     /* the last symbol starting at or below va */
@@ -399,6 +515,21 @@ static void lookup(hak_symbolizer *s, uint64_t ip, const hak_module **mod,
         if (!y->size || va - y->addr < y->size) {
             *name = demangle(s, y->name);
             *off = va - y->addr;
+        }
+    }
+    /* a stripped file: its separate debug file (libdw finds it by build-id
+     * or debuglink) has the local functions .dynsym lacks */
+    if ((!*name || ms->dynsym_only) && s->lines == 1) {
+        Dwfl_Module *dm = dw_module(s, k);
+        GElf_Off o = 0;
+        GElf_Sym es;
+        const char *n = dm ? s->dw->addrinfo(dm, ip, &o, &es, NULL, NULL, NULL) : NULL;
+        if (n && *n) {
+            /* a versioned name ("__libc_start_main@@GLIBC_2.34") as the
+             * unversioned one, as .dynsym names are shown */
+            n = unversioned(s, n);
+            *name = demangle(s, n);
+            *off = o;
         }
     }
 }
@@ -445,25 +576,11 @@ const char *hak_sym_srcline(hak_symbolizer *s, uint64_t ip, char *buf, size_t le
     lookup(s, ip, &m, &name, &off);    /* loads the module, checks its build-id */
     if (!m)
         return NULL;
-    modsyms *ms = &s->ms[m - s->mods];
-    if (ms->status != HAK_SYM_OK && ms->status != HAK_SYM_NO_SYMBOLS)
-        return NULL;                   /* missing, foreign or another build */
-    if (!ms->dwfl_tried) {
-        ms->dwfl_tried = 1;
-        Dwfl *d = s->dw->begin(&s->dw->cb);
-        /* at the recorded load bias, so runtime addresses look up directly */
-        if (d && (!s->dw->report_elf(d, base_name(m->path), m->path, -1, m->base, false) ||
-                  s->dw->report_end(d, NULL, NULL))) {
-            s->dw->end(d);
-            d = NULL;
-        }
-        ms->dwfl = d;
-    }
-    if (!ms->dwfl)
+    Dwfl_Module *dm = dw_module(s, (size_t)(m - s->mods));
+    if (!dm)
         return NULL;
     /* a recorded frame is a return address: the call is the byte before */
-    Dwfl_Module *dm = s->dw->addrmodule(ms->dwfl, ip - 1);
-    Dwfl_Line *l = dm ? s->dw->getsrc(dm, ip - 1) : NULL;
+    Dwfl_Line *l = s->dw->getsrc(dm, ip - 1);
     int line = 0;
     const char *file = l ? s->dw->lineinfo(l, NULL, &line, NULL, NULL, NULL) : NULL;
     if (!file || line <= 0)

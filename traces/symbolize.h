@@ -53,6 +53,15 @@ void hak_sym_lines(hak_symbolizer *s, int on);
 int hak_sym_lines_on(const hak_symbolizer *s);
 const char *hak_sym_srcline(hak_symbolizer *s, uint64_t ip, char *buf, size_t len);
 
+/* For a trace recorded on another machine: module files are looked up as
+ * SYSROOT/path (sysroot NULL or "": as recorded), and libdw looks for
+ * separate debug files next to the file, in its .debug/, under DEBUG_DIR
+ * (a tree like /usr/lib/debug: .build-id/xx/rest.debug, or the file's own
+ * path) and SYSROOT/usr/lib/debug.  With lines on, names of functions a
+ * stripped file has only in its debug file come from there too.  Call
+ * before any lookup.  0, or -1 out of memory. */
+int hak_sym_paths(hak_symbolizer *s, const char *sysroot, const char *debug_dir);
+
 /* The function alone, for keys that must not depend on code layout
  * (flame graphs, diffs of two builds): "func" (with_module: "func (libfoo.so)"),
  * else the same fallbacks as hak_sym_format.  Returns buf. */

@@ -75,8 +75,8 @@ check "run_summary.setting and mode include the threads mode" \
 db=$(fresh twotraces)
 sqlite3 "$db" "
   INSERT INTO traces(hash, path, program, created_at) SELECT 'cccccccccccccccc', '/tmp/other.hkt', program, created_at FROM traces WHERE program = 'fixture-prog';
-  INSERT INTO trace_stats SELECT (SELECT id FROM traces WHERE hash = 'cccccccccccccccc'), imported_at, allocs, frees, bytes_allocated, peak_live_bytes, sites, short_lived_ns, truncated FROM trace_stats WHERE trace_id = (SELECT id FROM traces WHERE program = 'fixture-prog' AND hash <> 'cccccccccccccccc');
-  INSERT INTO trace_sites SELECT (SELECT id FROM traces WHERE hash = 'cccccccccccccccc'), site, symbol, frames, allocs, bytes, freed, short_lived, mean_lifetime_ns FROM trace_sites WHERE trace_id = (SELECT id FROM traces WHERE program = 'fixture-prog' AND hash <> 'cccccccccccccccc');"
+  INSERT INTO trace_stats(trace_id, imported_at, allocs, frees, bytes_allocated, peak_live_bytes, sites, short_lived_ns) SELECT (SELECT id FROM traces WHERE hash = 'cccccccccccccccc'), imported_at, allocs, frees, bytes_allocated, peak_live_bytes, sites, short_lived_ns FROM trace_stats WHERE trace_id = (SELECT id FROM traces WHERE program = 'fixture-prog' AND hash <> 'cccccccccccccccc');
+  INSERT INTO trace_sites(trace_id, site, symbol, frames, allocs, bytes, freed, short_lived, mean_lifetime_ns) SELECT (SELECT id FROM traces WHERE hash = 'cccccccccccccccc'), site, symbol, frames, allocs, bytes, freed, short_lived, mean_lifetime_ns FROM trace_sites WHERE trace_id = (SELECT id FROM traces WHERE program = 'fixture-prog' AND hash <> 'cccccccccccccccc');"
 out=$(hak db query --db "$db" --csv "$Q/top_call_sites.sql" -p trace=fixture-prog)
 check "top_call_sites shows a trace and trace_hash column" bash -c 'head -1 <<<"$1" | grep -q "^trace,trace_hash,site,"' _ "$out"
 check "... so two traces of one program are told apart" grep -q '^fixture-prog,cccccccccccc,3,' <<<"$out"
@@ -161,3 +161,49 @@ check "... and the summary counts it" grep -q "^1 undecided: " <<<"$out"
 out=$(hak db compare --db "$db" --base v1 --new v2 --metric ops_per_s --csv)
 check "... raw output: verdict undecided and repeats_needed" \
   bash -c 'head -1 <<<"$1" | grep -q ",verdict,repeats_needed$" && grep "^redis,.*,glibc," <<<"$1" | grep -qE ",undecided,[0-9]+$"' _ "$out"
+
+# --- C++ names are demangled in the database (and so in reports) -------------
+if command -v g++ >/dev/null && hak record --help >/dev/null 2>&1 && [[ -e /usr/lib/x86_64-linux-gnu/libstdc++.so.6 || -n $(ldconfig -p 2>/dev/null | grep libstdc++.so.6) ]]; then
+  cat > "$TMP/cx.cc" <<'CC'
+#include <string>
+#include <vector>
+namespace app {
+struct Widget { std::vector<std::string> names; };
+__attribute__((noinline)) Widget *make_widget(int n)
+{
+    Widget *w = new Widget;
+    for (int i = 0; i < n; i++) w->names.push_back(std::string(40, 'x'));
+    return w;
+}
+}
+int main() { for (int k = 0; k < 20; k++) delete app::make_widget(10); }
+CC
+  if g++ -O1 -g -o "$TMP/cx" "$TMP/cx.cc" 2>/dev/null && hak record -q -o "$TMP/cx.hkt" -- "$TMP/cx"; then
+    hak db import-trace --db "$TMP/cx.db" -q "$TMP/cx.hkt"
+    check "import-trace stores demangled C++ names" \
+      bash -c "sqlite3 '$TMP/cx.db' 'select symbol from trace_sites' | grep -q '^app::make_widget(int)+0x'"
+    check "... and no mangled ones where a name was found" \
+      bash -c "! sqlite3 '$TMP/cx.db' 'select symbol || frames from trace_sites' | grep -q '_Z[A-Z0-9]'"
+  else
+    skip "C++ demangling" "could not build or record the C++ program"
+  fi
+else
+  skip "C++ demangling" "needs g++, hak record and libstdc++"
+fi
+
+# --- lifetimes: in events too, since a coarse clock makes most 0 ns -----------
+if hak record --help >/dev/null 2>&1 && hak record -q -o "$TMP/ls.hkt" -- ls -la /usr/lib >/dev/null 2>&1; then
+  hak db import-trace --db "$TMP/lt.db" -q "$TMP/ls.hkt"
+  q1() { sqlite3 "$TMP/lt.db" "$1"; }
+  check "import-trace stores lifetimes in events for every freed object" \
+    test "$(q1 'select sum(objects) from trace_lifetime_events_hist where bucket >= 0')" = "$(q1 'select sum(objects) from trace_lifetime_hist where bucket >= 0')"
+  check "... and the recording clock's resolution (1 ms by default)" test "$(q1 'select ts_resolution_ns from trace_stats')" = 1000000
+  zero=$(q1 "select 100 * sum(case when bucket = 0 then objects else 0 end) / sum(objects) from trace_lifetime_hist where bucket >= 0")
+  check "... where most lifetimes in time are 0 ns ($zero%), few in events are 0" \
+    bash -c "(( $zero > 50 )) && (( \$(sqlite3 '$TMP/lt.db' 'select coalesce(sum(objects), 0) from trace_lifetime_events_hist where bucket = 0') == 0 ))"
+  hak report --db "$TMP/lt.db" -q --html "$TMP/lt.html"
+  check "the report's lifetime chart uses events, saying why" \
+    grep -q "objects by lifetime in events (time lifetimes: [0-9]*% are 0 ns at the recording's 1 ms clock)" "$TMP/lt.html"
+else
+  skip "lifetimes in events" "hak record unavailable"
+fi

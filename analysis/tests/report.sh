@@ -26,8 +26,14 @@ for sec in "Allocators and knob settings" "ops/s</title>" \
            "Top call sites by short-lived objects" "recorded (original program)"; do
   check "HTML has: $sec" grep -qF "$sec" "$h"
 done
-check "HTML needs no network (no src/href/url() to anything)" \
-  bash -c "! grep -qiE '(src|href)=|url\\(|@import' '$h'"
+check "HTML needs no network (no src/href/url() to anything but its own #anchors)" \
+  bash -c "! grep -qiE 'src=|href=\"[^#]|url\\(|@import' '$h'"
+check "HTML has a table of contents linking every trace section" \
+  bash -c "grep -q '<nav class=\"toc\">' '$h' && for id in \$(grep -o 'section class=\"trace\" id=\"[^\"]*' '$h' | sed 's/.*id=\"//'); do grep -q \"href=\\\"#\$id\\\"\" '$h' || exit 1; done"
+check "HTML call sites show the whole stack (callers folded under the site)" \
+  bash -c "grep -q '<details><summary><code>fixture_load_config+0x0 (gen_fixture)</code></summary><code class=\"stack\">&larr; main+0x1 (gen_fixture)' '$h'"
+check "text report shows the stack under a call site" bash -c 'grep -A1 "fixture_load_config" <<<"$1" | grep -q "<- main+0x1 (gen_fixture)"' _ "$out"
+check "settings show their threads mode" bash -c 'grep -q "^mimalloc threads=serial " <<<"$1"' _ "$out"
 check "HTML has no scripts" bash -c "! grep -qi '<script' '$h'"
 check "every <svg> and <section> is closed" \
   bash -c "[[ \$(grep -o '<svg' '$h' | wc -l) == \$(grep -o '</svg>' '$h' | wc -l) && \$(grep -o '<section' '$h' | wc -l) == \$(grep -o '</section>' '$h' | wc -l) ]]"

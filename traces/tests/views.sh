@@ -114,6 +114,32 @@ hak record -q --stacks-exact -o vkO0.hkt -- ./o0/views_known 5
 check "diff of two builds (-O2 and -O0): all 5 sites matched, none changed" \
   bash -c "hak trace diff vk.hkt vkO0.hkt | grep -q '^call sites: 5 in both, 0 only in A, 0 only in B; 5 unchanged'"
 
+# ---- a stripped binary, its debug file by build-id, another machine's root --
+# views_known built here, its debug info split off into DBG/.build-id/ and
+# the binary stripped, recorded, then moved under a sysroot: without the
+# options its own frames are offsets; --debug-dir names its local functions
+# (only the debug file has them) with file:line; --sysroot finds the moved file.
+if command -v objcopy >/dev/null && command -v strip >/dev/null && command -v readelf >/dev/null &&
+   python3 -c 'import ctypes; ctypes.CDLL("libdw.so.1")' 2>/dev/null; then
+  mkdir -p sx/bin && cc -O2 -g -o sx/bin/views_known "$HAK_ROOT/recorder/tests/progs/views_known.c"
+  objcopy --only-keep-debug sx/bin/views_known vk.debug && strip --strip-all sx/bin/views_known
+  bid=$(readelf -n sx/bin/views_known | awk '/Build ID/ {print $3}')
+  mkdir -p "dbg/.build-id/${bid:0:2}" && mv vk.debug "dbg/.build-id/${bid:0:2}/${bid:2}.debug"
+  hak record -q --stacks-exact -o sx.hkt -- ./sx/bin/views_known
+  check "stripped: without the debug file, its frames are module offsets" \
+    bash -c "hak trace leaks --csv sx.hkt | sed -n 2p | grep -q '^1,[0-9]*,3,14336,8192,\"views_known+0x'"
+  check "--debug-dir: names and lines from the debug file found by build-id" \
+    bash -c "hak trace leaks --csv --debug-dir dbg sx.hkt | sed -n 2p | grep -q '\"leak_big+0x[0-9a-f]* (views_known) at [^ ]*views_known.c:$ln <- main+'"
+  mkdir -p "root$TMP/sx" && mv sx/bin "root$TMP/sx/"
+  check "moved away: offsets even with --debug-dir (the file is missing)" \
+    bash -c "hak trace leaks --csv --debug-dir dbg sx.hkt | sed -n 2p | grep -q ',\"views_known+0x'"
+  check "--sysroot: the moved file is found, and flame names its functions" \
+    bash -c "hak trace flame --weight leaked --sysroot root --debug-dir dbg sx.hkt | grep -qE ';main;leak_big 14336\$'"
+  check_fails "--sysroot that is not a directory is a usage error" hak trace leaks --sysroot nowhere sx.hkt
+else
+  skip "stripped binaries and --debug-dir/--sysroot" "needs binutils and libdw.so.1"
+fi
+
 # ---- C++ names are demangled (libstdc++'s __cxa_demangle) -----------------
 hak record -q -o cxx.hkt -- "$HAK_ROOT/build/tests/recorder/progs/cxx" >/dev/null
 hak trace flame --weight allocs cxx.hkt > cxx.folded
