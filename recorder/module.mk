@@ -1,6 +1,6 @@
 # recorder/: the LD_PRELOAD recorder libhakrec.so and `hak record`.
 REC_LIB_SRCS := recorder/rec_interpose.c recorder/rec_exec.c recorder/rec_thread.c recorder/rec_seq.c \
-                recorder/rec_writer.c recorder/rec_jobs.c recorder/rec_stacks.c recorder/rec_modules.c \
+                recorder/rec_writer.c recorder/rec_jobs.c recorder/rec_stacks.c recorder/rec_cfi.c recorder/rec_modules.c \
                 recorder/rec_clock.c recorder/rec_config.c
 REC_LIB_OBJS := $(REC_LIB_SRCS:%.c=$(OBJ)/%.o)
 # The writer half of the trace library, linked in statically (and hidden).

@@ -1,16 +1,26 @@
 /* rec_stacks.c - call-site capture and deduplication.
  *
- * Two tables, both in mmap'd memory:
- * - the key cache maps a cheap per-call key (return address, plus the stack
- *   depth when --stacks > 1) to a site id.  Lookups are lock-free (a
- *   release-published key after its site); inserts happen under site_mu.
- * - the site table stores each distinct IP array once (hashed), with dense
- *   ids 1, 2, ...; the writer reads ids below `nsites` (acquire) and writes
- *   them with hak_tw_site.
- * A key miss unwinds with libunwind (unw_backtrace) and takes the frames
- * from the caller's return address outwards, so the recorder's own frames
- * never appear.  With the cache a call site costs one unwind per distinct
- * (return address, stack depth) pair; --stacks-exact unwinds every call.
+ * Every allocation's stack is walked exactly, to the configured depth,
+ * from the interposed function's frame outwards: a frame's return
+ * address gives its unwind rule (rec_cfi.h: CFA = RSP or RBP + offset,
+ * where RBP is saved), the rule gives the caller's return address, RSP
+ * and RBP.  That is the DWARF unwind libunwind does, minus its
+ * generality: the rules are cached per return address (a lock-free
+ * table), and per thread per frame level (rec_thread.walk_*), so a frame
+ * whose return address did not change since the thread's previous walk
+ * costs a compare and a load or two.  A walk that meets a frame the rules
+ * do not cover (a signal frame, a CFA expression, code without unwind
+ * tables, a stack outside the thread's own) hands the whole stack to
+ * libunwind (unw_backtrace), as --stacks-exact does for every call.  No
+ * stack is ever taken from another call: the walk reads this call's own
+ * stack words, so two different stacks never share a site.
+ *
+ * The walked IP array is deduplicated into a site id: the thread's
+ * previous array (same frames: same site), else a lock-free table keyed
+ * by a hash of the array whose hit is confirmed by comparing the stored
+ * array, else the site table under site_mu, which stores each distinct
+ * array once with dense ids 1, 2, ...; the writer reads ids below
+ * `nsites` (acquire) and writes them with hak_tw_site.
  *
  * The hash tables start small and grow by 4x at half load: hashing
  * spreads even a few thousand entries over every page of a big table, and
@@ -21,12 +31,15 @@
 #include "rec_internal.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
+#include "rec_cfi.h"
 #include "rec_config.h"
 
 #define KEY_BITS0   12               /* key tables: 64 KiB at first ... */
@@ -55,8 +68,8 @@ typedef struct site_rec {
     uint32_t depth;
 } site_rec;
 
-static key_table *_Atomic keys;      /* call-site key -> site id */
-static key_table *_Atomic ras;       /* return address -> caller-frame offset */
+static key_table *_Atomic keys;      /* hash of an IP array -> site id */
+static key_table *_Atomic rules;     /* return address -> rec_cfi rule */
 static uint32_t *hash_tab;           /* site id per slot, 0 = empty (site_mu) */
 static uint32_t hash_bits, hash_used;
 static site_rec *sites;              /* [SITE_MAX], index = id */
@@ -69,6 +82,9 @@ static pthread_mutex_t site_mu = PTHREAD_MUTEX_INITIALIZER;
  * otherwise block forever on a lock owned by a thread it does not have. */
 static pthread_mutex_t unwind_mu = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t unwinds;             /* under unwind_mu */
+/* --stacks-verify (test aid): events checked against libunwind, of
+ * those walked by the rules, and mismatches */
+static _Atomic uint64_t verified, verified_walked, mismatches;
 static int ready;
 
 static void *map_lazy(size_t len)
@@ -101,7 +117,7 @@ void rec_stacks_init(void)
         return;
     }
     atomic_store(&keys, k);
-    atomic_store(&ras, r);
+    atomic_store(&rules, r);
     ready = 1;
 }
 
@@ -118,20 +134,6 @@ static uint32_t table_lookup(key_table *_Atomic *tp, uint64_t key)
             return 0;
     }
     return 0;
-}
-
-uint32_t rec_site_lookup(uintptr_t key)
-{
-    if (REC_UNLIKELY(!ready))
-        return 0;
-    return table_lookup(&keys, key);
-}
-
-int32_t rec_ra_offset(uintptr_t ra)
-{
-    if (REC_UNLIKELY(!ready))
-        return 0;
-    return (int32_t)table_lookup(&ras, ra);
 }
 
 /* Under site_mu.  0 = inserted (or present), -1 = probe window full. */
@@ -245,122 +247,194 @@ static uint32_t site_intern(const uint64_t *ips, uint32_t depth)
     return id;
 }
 
-/* Learns where the caller's return address (ra2) sits above fp: the first
- * word equal to it within 4 KiB of the caller's frame. -1 = not found. */
-static int32_t learn_offset(rec_thread *th, uintptr_t fp, uint64_t ra2)
-{
-    if (fp < th->stack_lo || fp + 16 > th->stack_top)
-        return -1;
-    uintptr_t end = th->stack_top - 8;
-    if (end > fp + 4096)
-        end = fp + 4096;
-    for (uintptr_t a = fp + 16; a <= end; a += 8)
-        if (*(const uint64_t *)a == ra2)
-            return (int32_t)(a - fp);
-    return -1;
-}
+/* ---- the walk ------------------------------------------------------------- */
 
-static uint32_t site_slow(rec_thread *th, uintptr_t ra, uintptr_t fp, uintptr_t key);
-
-/* rec_site when the call is not the thread's previous one (rec_internal.h):
- * the key, then the thread's last key, the lock-free table, or an unwind.
- * Arms rec_site's fast path only when the key used a validated ra2 read. */
-uint32_t rec_site_miss(rec_thread *th, uintptr_t ra, uintptr_t fp)
+/* The rule of return address ip, read from the unwind tables once and
+ * published (unwind_mu: dl_iterate_phdr takes the loader's lock, which a
+ * fork must not find held). */
+static __attribute__((noinline)) uint32_t rule_learn(uintptr_t ip)
 {
-    int depth = rec_g.cfg.stacks;
-    if (depth == 0)
-        return 0;
-    th->site_fp = 0;                  /* disarmed until proven below */
-    uintptr_t key = ra;
-    if (depth > 1) {
-        if (REC_UNLIKELY(rec_g.cfg.stacks_exact))
-            return rec_site_slow(th, ra, fp, 0);
-        int32_t off;
-        if (ra == th->last_ra) {
-            off = th->last_off;
-        } else {
-            off = rec_ra_offset(ra);
-            th->last_ra = ra;
-            th->last_off = off;
-        }
-        uintptr_t ra2 = 0;
-        int armed = 0;
-        if (off > 0 && fp >= th->stack_lo && fp + (uintptr_t)off + 8 <= th->stack_top) {
-            ra2 = *(const uintptr_t *)(fp + (uintptr_t)off);
-            armed = 1;
-        }
-        key = ra ^ ((th->stack_top - fp) * 0x9E3779B97F4A7C15ull) ^ (ra2 * 0xC2B2AE3D27D4EB4Full);
-        if (armed) {
-            th->site_ra = ra;
-            th->site_off = off;
-            th->site_ra2 = ra2;
-        }
-        if (key != th->last_key) {
-            uint32_t s = rec_site_lookup(key);
-            if (REC_UNLIKELY(!s)) {
-                s = rec_site_slow(th, ra, fp, key);
-                armed = 0;            /* the offset may just have been learned */
-            }
-            th->last_key = key;
-            th->last_site = s;
-        }
-        if (armed)
-            th->site_fp = fp;
-        return th->last_site;
-    }
-    if (key != th->last_key) {
-        uint32_t s = rec_site_lookup(key);
-        if (REC_UNLIKELY(!s))
-            s = rec_site_slow(th, ra, fp, key);
-        th->last_key = key;
-        th->last_site = s;
-    }
-    return th->last_site;
-}
-
-uint32_t rec_site_slow(rec_thread *th, uintptr_t ra, uintptr_t fp, uintptr_t key)
-{
-    int e = errno;          /* libunwind may make syscalls */
-    uint32_t id = site_slow(th, ra, fp, key);
+    int e = errno;
+    pthread_mutex_lock(&unwind_mu);
+    uint32_t r = rec_cfi_rule(ip);
+    pthread_mutex_unlock(&unwind_mu);
+    pthread_mutex_lock(&site_mu);
+    table_insert(&rules, ip, r);
+    pthread_mutex_unlock(&site_mu);
     errno = e;
+    return r;
+}
+
+static inline uint32_t rule_of(uintptr_t ip)
+{
+    uint32_t r = table_lookup(&rules, ip);
+    return REC_LIKELY(r) ? r : rule_learn(ip);
+}
+
+/* Walks the stack of the interposed function's caller (return address ra;
+ * the interposer's frame at fp holds the caller's RBP) into th->walk_ip,
+ * up to depth frames.  Returns the number of frames, 0 when a frame needs
+ * libunwind; *same: the frames equal the thread's previous walk.  Every
+ * word read lies in [fp, stack_top) of the thread's own stack: a CFA
+ * outside it is handed to libunwind too. */
+static inline uint32_t walk(rec_thread *th, uintptr_t ra, uintptr_t fp, uint32_t depth, int *same)
+{
+    uintptr_t top = th->stack_top;
+    if (REC_UNLIKELY(fp < th->stack_lo || fp + 16 > top))
+        return 0;
+    uintptr_t ip = ra, sp = fp + 16, rbp = *(const uintptr_t *)fp;
+    uint32_t n = 0;
+    int eq = 1;
+    for (;;) {
+        if (th->walk_ip[n] != ip) {
+            th->walk_ip[n] = ip;
+            th->walk_rule[n] = 0;
+            eq = 0;
+        }
+        if (++n == depth)
+            break;
+        uint32_t r = th->walk_rule[n - 1];
+        if (REC_UNLIKELY(!r))
+            r = th->walk_rule[n - 1] = rule_of(ip);
+        if (REC_UNLIKELY(rec_cfi_kind(r) != REC_CFI_OK)) {
+            if (rec_cfi_kind(r) == REC_CFI_END)
+                break;
+            return 0;
+        }
+        uintptr_t cfa = (rec_cfi_cfa_rbp(r) ? rbp : sp) + rec_cfi_cfa_off(r);
+        if (REC_UNLIKELY(cfa <= sp || cfa > top))
+            return 0;
+        unsigned slot = rec_cfi_rbp_slot(r);
+        if (slot) {
+            uintptr_t a = cfa - 8u * slot;
+            if (REC_UNLIKELY(a < sp))
+                return 0;
+            rbp = *(const uintptr_t *)a;
+        }
+        ip = *(const uintptr_t *)(cfa - 8);
+        sp = cfa;
+        if (ip == 0)
+            break;                   /* outermost frame */
+    }
+    *same = eq && n == th->walk_n;
+    return n;
+}
+
+/* The stack from ra outwards by libunwind, at most depth frames (the
+ * recorder's own frames skipped); 0 when ra is not on it. */
+static uint32_t unwind_full(uintptr_t ra, uint64_t *ips, int depth)
+{
+    void *buf[REC_MAX_DEPTH + 16];
+    int e = errno;                   /* libunwind may make syscalls */
+    pthread_mutex_lock(&unwind_mu);
+    int got = unw_backtrace(buf, depth + 16);
+    unwinds++;
+    pthread_mutex_unlock(&unwind_mu);
+    errno = e;
+    int k = 0;
+    while (k < got && (uintptr_t)buf[k] != ra)
+        k++;
+    uint32_t n = 0;
+    for (; k < got && n < (uint32_t)depth; k++)
+        ips[n++] = (uint64_t)(uintptr_t)buf[k];
+    return n;
+}
+
+static int same_ips(uint32_t id, const uint64_t *ips, uint32_t n)
+{
+    return sites[id].depth == n && !memcmp(arena + sites[id].off, ips, n * sizeof *ips);
+}
+
+/* Site id of an IP array: the lock-free table (a hit is confirmed against
+ * the stored array, so a hash collision can never merge two stacks), else
+ * interned under site_mu.  0 when the tables are full. */
+static uint32_t site_of(const uint64_t *ips, uint32_t n)
+{
+    uint64_t h = ips_hash(ips, n) | 1;       /* 0 is an empty slot */
+    uint32_t id = table_lookup(&keys, h);
+    if (REC_LIKELY(id) && REC_LIKELY(same_ips(id, ips, n)))
+        return id;
+    pthread_mutex_lock(&site_mu);
+    id = site_intern(ips, n);
+    if (id)
+        table_insert(&keys, h, id);          /* on a collision the first stays */
+    pthread_mutex_unlock(&site_mu);
     return id;
 }
 
-static uint32_t site_slow(rec_thread *th, uintptr_t ra, uintptr_t fp, uintptr_t key)
+static uint32_t site_by_libunwind(uintptr_t ra, int depth)
 {
-    if (!ready)
-        return 0;
-    int depth = rec_g.cfg.stacks;
     uint64_t ips[REC_MAX_DEPTH];
-    uint32_t n = 0;
-    if (depth > 1) {
-        void *buf[REC_MAX_DEPTH + 16];
-        pthread_mutex_lock(&unwind_mu);
-        int got = unw_backtrace(buf, depth + 16);
-        unwinds++;
-        pthread_mutex_unlock(&unwind_mu);
-        int k = 0;
-        while (k < got && (uintptr_t)buf[k] != ra)
-            k++;
-        if (k < got)
-            for (; k < got && n < (uint32_t)depth; k++)
-                ips[n++] = (uint64_t)(uintptr_t)buf[k];
-    }
+    uint32_t n = depth > 1 ? unwind_full(ra, ips, depth) : 0;
     if (n == 0)
         ips[n++] = ra;
-    pthread_mutex_lock(&site_mu);
-    if (depth > 1 && !rec_ra_offset(ra)) {
-        int32_t off = n >= 2 ? learn_offset(th, fp, ips[1]) : -1;
-        table_insert(&ras, ra, (uint32_t)off);   /* -1: never read */
-        th->last_ra = 0;              /* the thread's cached offset is stale */
+    return site_of(ips, n);
+}
+
+static void verify(uintptr_t ra, uint32_t id, int walked)
+{
+    uint64_t ref[REC_MAX_DEPTH];
+    int depth = rec_g.cfg.stacks;
+    uint32_t n = depth > 1 ? unwind_full(ra, ref, depth) : 0, got_n = 0;
+    if (n == 0)
+        ref[n++] = ra;
+    const uint64_t *got = id ? rec_site_ips(id, &got_n) : NULL;
+    atomic_fetch_add(&verified, 1);
+    if (walked)
+        atomic_fetch_add(&verified_walked, 1);
+    if (got && got_n == n && !memcmp(got, ref, n * sizeof *ref))
+        return;
+    if (atomic_fetch_add(&mismatches, 1) >= 10)
+        return;
+    char line[2048];
+    int len = snprintf(line, sizeof line, "hakrec[%d]: stack mismatch (%s):",
+                       (int)getpid(), walked ? "walked" : "libunwind");
+    for (uint32_t i = 0; i < got_n && len < 1800; i++)
+        len += snprintf(line + len, sizeof line - (size_t)len, " %llx", (unsigned long long)got[i]);
+    len += snprintf(line + len, sizeof line - (size_t)len, " | libunwind:");
+    for (uint32_t i = 0; i < n && len < 2000; i++)
+        len += snprintf(line + len, sizeof line - (size_t)len, " %llx", (unsigned long long)ref[i]);
+    if (len > (int)sizeof line - 2)
+        len = (int)sizeof line - 2;
+    line[len++] = '\n';
+    if (write(2, line, (size_t)len) < 0) { /* nothing to do */ }
+}
+
+/* One line per process under --stacks-verify (HAKREC_STACKS_VERIFY=1). */
+__attribute__((destructor)) static void verify_report(void)
+{
+    if (!rec_g.cfg.stacks_verify || !atomic_load(&verified))
+        return;
+    char line[256];
+    int len = snprintf(line, sizeof line,
+                       "hakrec[%d]: stacks verified: %llu events, %llu walked, %llu mismatches\n",
+                       (int)getpid(), (unsigned long long)atomic_load(&verified),
+                       (unsigned long long)atomic_load(&verified_walked),
+                       (unsigned long long)atomic_load(&mismatches));
+    if (write(2, line, (size_t)len) < 0) { /* nothing to do */ }
+}
+
+uint32_t rec_site(rec_thread *th, uintptr_t ra, uintptr_t fp)
+{
+    int depth = rec_g.cfg.stacks;
+    if (depth == 0 || REC_UNLIKELY(!ready))
+        return 0;
+    uint32_t id, n = 0;
+    if (REC_UNLIKELY(rec_g.cfg.stacks_exact)) {
+        id = site_by_libunwind(ra, depth);
+    } else {
+        int same;
+        n = walk(th, ra, fp, (uint32_t)depth, &same);
+        if (REC_LIKELY(n)) {
+            id = same ? th->last_site : site_of(th->walk_ip, n);
+        } else {
+            id = site_by_libunwind(ra, depth);
+        }
+        th->walk_n = n;
+        th->last_site = id;
     }
-    uint32_t id = key ? rec_site_lookup(key) : 0;
-    if (!id) {
-        id = site_intern(ips, n);
-        if (id && key)
-            table_insert(&keys, key, id);
-    }
-    pthread_mutex_unlock(&site_mu);
+    if (REC_UNLIKELY(rec_g.cfg.stacks_verify))
+        verify(ra, id, n != 0);
     return id;
 }
 
