@@ -474,4 +474,7 @@ void rec_stacks_atfork_child(void)
 {
     pthread_mutex_init(&site_mu, NULL);
     pthread_mutex_init(&unwind_mu, NULL);
+    atomic_store(&verified, 0);          /* the child reports its own */
+    atomic_store(&verified_walked, 0);
+    atomic_store(&mismatches, 0);
 }
