@@ -35,9 +35,13 @@ CHECK_DEPS += $(REC_PROGS) $(TESTBIN)/recorder/hkt_check $(LIB)/libhakrec.so
 $(BUILD)/bench/random_mixed: recorder/bench/random_mixed.c | deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $< -lpthread
+# Allocation-heavy with deep-ish, varied stacks (the call-site bench).
+$(BUILD)/bench/factor: recorder/bench/factor.c | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
 # The bench's floor: an interposer that records nothing (null_preload.c).
 $(BUILD)/bench/libnullpreload.so: recorder/bench/null_preload.c | deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIC -shared -o $@ $<
-BENCH_DEPS += $(BUILD)/bench/random_mixed $(BUILD)/bench/libnullpreload.so $(LIB)/libhakrec.so
+BENCH_DEPS += $(BUILD)/bench/random_mixed $(BUILD)/bench/factor $(BUILD)/bench/libnullpreload.so $(LIB)/libhakrec.so
 CHECK_DEPS += $(BUILD)/bench/random_mixed $(BUILD)/bench/libnullpreload.so   # recorder/tests/random_mixed.sh

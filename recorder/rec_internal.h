@@ -113,6 +113,15 @@ typedef struct rec_block {
     rec_slot slots[REC_BLOCK_SLOTS];
 } rec_block;
 
+#define REC_FRAME_CACHE 256        /* per-thread frame steps (48 bytes each) */
+#define REC_RULE_CACHE 256         /* per-thread unwind rules (16 bytes each) */
+
+/* How a thread's stack walk stepped out of a frame (rec_stacks.c): the
+ * frame with return address ip, entered with RSP sp (and RBP rbp_in,
+ * where rbp_mask is ~0: the rule reads RBP), has its CFA at cfa (0: the
+ * outermost frame) and the caller's RBP saved at rbp_at (0: unchanged). */
+typedef struct rec_walk_frame { uintptr_t ip, sp, rbp_in, rbp_mask, cfa, rbp_at; } rec_walk_frame;
+
 typedef struct rec_thread {
     /* The owner's hot fields first: the single-thread path reads only the
      * first cache line (rec_thread is mmap'd, so page-aligned). */
@@ -133,11 +142,15 @@ typedef struct rec_thread {
     uint64_t last_ts;             /* encoder, exact-ts mode: last ts (monotonic clamp) */
     uint64_t ts_cursor;           /* encoders: clock sample hint (relaxed atomics) */
     uintptr_t stack_lo, stack_top;  /* this thread's stack, for rec_site */
-    /* owner: the previous walk's return addresses and their unwind rules
-     * (rec_stacks.c), innermost first; a frame whose return address is
-     * unchanged reuses its rule without a table probe */
+    /* owner (rec_stacks.c): the previous walk's return addresses,
+     * innermost first; a direct-mapped cache of frame steps by (return
+     * address, RSP) and one of unwind rules by return address.  Valid
+     * while walk_gen equals the global rule generation. */
     uint64_t walk_ip[REC_MAX_DEPTH];
-    uint32_t walk_rule[REC_MAX_DEPTH];
+    uint64_t walk_hash;
+    uint32_t walk_gen;
+    rec_walk_frame frame_cache[REC_FRAME_CACHE];
+    struct { uint64_t ip; uint32_t rule, pad; } rule_cache[REC_RULE_CACHE];
 } rec_thread;
 
 /* Per-thread TLS state.  initial-exec: no allocation on first access. */

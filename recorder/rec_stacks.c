@@ -85,6 +85,13 @@ static uint64_t unwinds;             /* under unwind_mu */
 /* --stacks-verify (test aid): events checked against libunwind, of
  * those walked by the rules, and mismatches */
 static _Atomic uint64_t verified, verified_walked, mismatches;
+/* Threads' cached rules are valid while their gen equals this; it moves
+ * when the rules table is emptied (an object was unloaded, dlclose). */
+static _Atomic uint32_t rules_gen = 1;
+#define RULE_CACHE_BITS 8
+#define FRAME_CACHE_BITS 8
+_Static_assert(REC_RULE_CACHE == 1u << RULE_CACHE_BITS, "rule cache size");
+_Static_assert(REC_FRAME_CACHE == 1u << FRAME_CACHE_BITS, "frame cache size");
 static int ready;
 
 static void *map_lazy(size_t len)
@@ -186,12 +193,25 @@ static void table_insert(key_table *_Atomic *tp, uintptr_t key, uint32_t site)
             return;      /* probe window full at the largest size: uncached */
 }
 
+/* The hash of an IP array, in steps so the walk can fold each frame in
+ * as it goes. */
+#define HASH_START 0xcbf29ce484222325ull
+static inline uint64_t hash_step(uint64_t h, uint64_t ip)
+{
+    return (h ^ ip) * 0x100000001b3ull ^ (h >> 29);
+}
+static inline uint64_t hash_end(uint64_t h, uint32_t depth)
+{
+    h ^= depth;
+    return h ^ (h >> 32);
+}
+
 static uint64_t ips_hash(const uint64_t *ips, uint32_t depth)
 {
-    uint64_t h = 0xcbf29ce484222325ull ^ depth;
+    uint64_t h = HASH_START;
     for (uint32_t i = 0; i < depth; i++)
-        h = (h ^ ips[i]) * 0x100000001b3ull ^ (h >> 29);
-    return h ^ (h >> 32);
+        h = hash_step(h, ips[i]);
+    return hash_end(h, depth);
 }
 
 /* Under site_mu: the site hash 4x bigger (only site_mu holders read it). */
@@ -265,58 +285,97 @@ static __attribute__((noinline)) uint32_t rule_learn(uintptr_t ip)
     return r;
 }
 
-static inline uint32_t rule_of(uintptr_t ip)
+/* The rule of return address ip: the thread's cache, the shared table,
+ * else the unwind tables. */
+static uint32_t rule_of(rec_thread *th, uintptr_t ip)
 {
+    unsigned i = rec_hash_bits(ip, RULE_CACHE_BITS);
+    if (th->rule_cache[i].ip == ip)
+        return th->rule_cache[i].rule;
     uint32_t r = table_lookup(&rules, ip);
-    return REC_LIKELY(r) ? r : rule_learn(ip);
+    if (!r)
+        r = rule_learn(ip);
+    th->rule_cache[i].ip = ip;
+    th->rule_cache[i].rule = r;
+    return r;
+}
+
+/* Fills f with how the frame (return address ip, entered with sp and rbp)
+ * is stepped out of, from its rule.  0: stepped or outermost (f->cfa 0),
+ * -1: not a plain step (then libunwind unwinds the stack). */
+static __attribute__((noinline)) int frame_learn(rec_thread *th, rec_walk_frame *f, uintptr_t ip,
+                                                 uintptr_t sp, uintptr_t rbp)
+{
+    f->ip = 0;                       /* not reusable unless completed below */
+    uint32_t r = rule_of(th, ip);
+    uintptr_t cfa = 0, at = 0;
+    if (rec_cfi_kind(r) == REC_CFI_OK) {
+        cfa = (rec_cfi_cfa_rbp(r) ? rbp : sp) + rec_cfi_cfa_off(r);
+        if (cfa <= sp || cfa > th->stack_top)
+            return -1;
+        unsigned slot = rec_cfi_rbp_slot(r);
+        if (slot) {
+            at = cfa - 8u * slot;
+            if (at < sp)
+                return -1;
+        }
+    } else if (rec_cfi_kind(r) != REC_CFI_END) {
+        return -1;
+    }
+    f->rbp_mask = rec_cfi_cfa_rbp(r) ? ~(uintptr_t)0 : 0;
+    f->rbp_in = rbp & f->rbp_mask;
+    f->cfa = cfa;
+    f->rbp_at = at;
+    f->sp = sp;
+    f->ip = ip;
+    return 0;
 }
 
 /* Walks the stack of the interposed function's caller (return address ra;
  * the interposer's frame at fp holds the caller's RBP) into th->walk_ip,
  * up to depth frames.  Returns the number of frames, 0 when a frame needs
- * libunwind; *same: the frames equal the thread's previous walk.  Every
- * word read lies in [fp, stack_top) of the thread's own stack: a CFA
- * outside it is handed to libunwind too. */
-static inline uint32_t walk(rec_thread *th, uintptr_t ra, uintptr_t fp, uint32_t depth, int *same)
+ * libunwind; *hash: ips_hash of the frames.
+ *
+ * How a frame is stepped out of (its CFA, where RBP is saved) is a
+ * function of its return address, its RSP and, for RBP-based rules, its
+ * RBP, so it is cached by those; the words the step reads (the return
+ * address, the saved RBP) are read afresh on every walk.  Every word read
+ * lies in [fp, stack_top) of the thread's own stack: a CFA outside it is
+ * handed to libunwind. */
+static inline uint32_t walk(rec_thread *th, uintptr_t ra, uintptr_t fp, uint32_t depth,
+                            uint64_t *hash)
 {
-    uintptr_t top = th->stack_top;
-    if (REC_UNLIKELY(fp < th->stack_lo || fp + 16 > top))
+    if (REC_UNLIKELY(fp < th->stack_lo || fp + 16 > th->stack_top))
         return 0;
+    uint32_t gen = atomic_load_explicit(&rules_gen, memory_order_acquire);
+    if (REC_UNLIKELY(th->walk_gen != gen)) {
+        memset(th->frame_cache, 0, sizeof th->frame_cache);
+        memset(th->rule_cache, 0, sizeof th->rule_cache);
+        th->walk_gen = gen;
+        th->walk_n = 0;
+    }
     uintptr_t ip = ra, sp = fp + 16, rbp = *(const uintptr_t *)fp;
+    uint64_t h = HASH_START;
     uint32_t n = 0;
-    int eq = 1;
     for (;;) {
-        if (th->walk_ip[n] != ip) {
-            th->walk_ip[n] = ip;
-            th->walk_rule[n] = 0;
-            eq = 0;
-        }
+        th->walk_ip[n] = ip;
+        h = hash_step(h, ip);
         if (++n == depth)
             break;
-        uint32_t r = th->walk_rule[n - 1];
-        if (REC_UNLIKELY(!r))
-            r = th->walk_rule[n - 1] = rule_of(ip);
-        if (REC_UNLIKELY(rec_cfi_kind(r) != REC_CFI_OK)) {
-            if (rec_cfi_kind(r) == REC_CFI_END)
-                break;
+        rec_walk_frame *f = &th->frame_cache[rec_hash_bits(ip ^ sp << 16, FRAME_CACHE_BITS)];
+        if (REC_UNLIKELY(f->ip != ip || f->sp != sp || (rbp & f->rbp_mask) != f->rbp_in) &&
+            frame_learn(th, f, ip, sp, rbp) != 0)
             return 0;
-        }
-        uintptr_t cfa = (rec_cfi_cfa_rbp(r) ? rbp : sp) + rec_cfi_cfa_off(r);
-        if (REC_UNLIKELY(cfa <= sp || cfa > top))
-            return 0;
-        unsigned slot = rec_cfi_rbp_slot(r);
-        if (slot) {
-            uintptr_t a = cfa - 8u * slot;
-            if (REC_UNLIKELY(a < sp))
-                return 0;
-            rbp = *(const uintptr_t *)a;
-        }
-        ip = *(const uintptr_t *)(cfa - 8);
-        sp = cfa;
-        if (ip == 0)
+        if (!f->cfa)
             break;                   /* outermost frame */
+        if (f->rbp_at)
+            rbp = *(const uintptr_t *)f->rbp_at;
+        sp = f->cfa;
+        ip = *(const uintptr_t *)(sp - 8);
+        if (ip == 0)
+            break;
     }
-    *same = eq && n == th->walk_n;
+    *hash = hash_end(h, n);
     return n;
 }
 
@@ -348,9 +407,9 @@ static int same_ips(uint32_t id, const uint64_t *ips, uint32_t n)
 /* Site id of an IP array: the lock-free table (a hit is confirmed against
  * the stored array, so a hash collision can never merge two stacks), else
  * interned under site_mu.  0 when the tables are full. */
-static uint32_t site_of(const uint64_t *ips, uint32_t n)
+static uint32_t site_of(const uint64_t *ips, uint32_t n, uint64_t h)
 {
-    uint64_t h = ips_hash(ips, n) | 1;       /* 0 is an empty slot */
+    h |= 1;                                  /* 0 is an empty slot */
     uint32_t id = table_lookup(&keys, h);
     if (REC_LIKELY(id) && REC_LIKELY(same_ips(id, ips, n)))
         return id;
@@ -368,7 +427,7 @@ static uint32_t site_by_libunwind(uintptr_t ra, int depth)
     uint32_t n = depth > 1 ? unwind_full(ra, ips, depth) : 0;
     if (n == 0)
         ips[n++] = ra;
-    return site_of(ips, n);
+    return site_of(ips, n, ips_hash(ips, n));
 }
 
 static void verify(uintptr_t ra, uint32_t id, int walked)
@@ -423,10 +482,16 @@ uint32_t rec_site(rec_thread *th, uintptr_t ra, uintptr_t fp)
     if (REC_UNLIKELY(rec_g.cfg.stacks_exact)) {
         id = site_by_libunwind(ra, depth);
     } else {
-        int same;
-        n = walk(th, ra, fp, (uint32_t)depth, &same);
+        uint64_t h;
+        n = walk(th, ra, fp, (uint32_t)depth, &h);
         if (REC_LIKELY(n)) {
-            id = same ? th->last_site : site_of(th->walk_ip, n);
+            /* the thread's previous stack again: confirmed word by word */
+            if (h == th->walk_hash && n == th->walk_n && th->last_site &&
+                same_ips(th->last_site, th->walk_ip, n))
+                id = th->last_site;
+            else
+                id = site_of(th->walk_ip, n, h);
+            th->walk_hash = h;
         } else {
             id = site_by_libunwind(ra, depth);
         }
