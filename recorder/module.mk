@@ -25,6 +25,15 @@ $(TESTBIN)/recorder/progs/%: recorder/tests/progs/%.c | deps-ok
 $(TESTBIN)/recorder/progs/%: recorder/tests/progs/%.cc | deps-ok
 	@mkdir -p $(dir $@)
 	g++ -O2 -g -Wall -Wextra -Werror -o $@ $< -lpthread
+# Two builds of one plugin for progs/dl_reload: same code offsets,
+# different frame sizes (tests/plug/dl_plug.c).
+$(TESTBIN)/recorder/libplug_a.so: recorder/tests/plug/dl_plug.c | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -fPIC -shared -DFRAME=24 -o $@ $<
+$(TESTBIN)/recorder/libplug_b.so: recorder/tests/plug/dl_plug.c | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -fPIC -shared -DFRAME=88 -o $@ $<
+CHECK_DEPS += $(TESTBIN)/recorder/libplug_a.so $(TESTBIN)/recorder/libplug_b.so
 # The trace checker used by the tests: hak_tr_open + hak_replay_build.
 $(TESTBIN)/recorder/hkt_check: recorder/tests/hkt_check.c $(LIB)/libhaktrace.a | deps-ok
 	@mkdir -p $(dir $@)

@@ -1,7 +1,8 @@
 /* rec_cfi.c - one return address's unwind rule from .eh_frame (rec_cfi.h).
  *
  * The object holding ra is found with dl_iterate_phdr; its
- * PT_GNU_EH_FRAME segment (.eh_frame_hdr) has a sorted table of FDE start
+ * PT_GNU_EH_FRAME segment (.eh_frame_hdr: version 1 with a datarel sdata4
+ * table, what the linkers write) has a sorted table of FDE start
  * addresses, searched for ra - 1.  The FDE's CIE and FDE CFI programs are
  * run up to the row covering ra - 1, tracking only what a step needs: the
  * CFA register and offset, where RBP is saved and where the return
@@ -99,7 +100,7 @@ static uint64_t enc_ptr(cursor *c, uint8_t enc, uintptr_t data)
 
 /* ---- finding the FDE ------------------------------------------------------ */
 
-typedef struct find { uintptr_t pc; const uint8_t *hdr; int found; } find;
+typedef struct find { uintptr_t pc, seg_end; const uint8_t *hdr; int found; } find;
 
 static int find_object(struct dl_phdr_info *info, size_t size, void *arg)
 {
@@ -110,8 +111,10 @@ static int find_object(struct dl_phdr_info *info, size_t size, void *arg)
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-        if (ph->p_type == PT_LOAD && f->pc >= lo && f->pc - lo < ph->p_memsz)
+        if (ph->p_type == PT_LOAD && f->pc >= lo && f->pc - lo < ph->p_memsz) {
             inside = 1;
+            f->seg_end = lo + ph->p_memsz;
+        }
         else if (ph->p_type == PT_GNU_EH_FRAME)
             eh = ph;
     }
@@ -125,8 +128,6 @@ static int find_object(struct dl_phdr_info *info, size_t size, void *arg)
 /* The FDE covering pc from the object's sorted table; NULL when none. */
 static const uint8_t *fde_of(const uint8_t *hdr, uintptr_t pc)
 {
-    if (hdr[0] != 1 || hdr[3] != 0x3b)   /* version 1, datarel sdata4 table */
-        return NULL;
     cursor c = {hdr + 4, hdr + 4 + 16, 0};
     enc_ptr(&c, hdr[1], (uintptr_t)hdr);             /* eh_frame_ptr */
     uint64_t n = enc_ptr(&c, hdr[2], (uintptr_t)hdr);
@@ -242,8 +243,6 @@ static void set_reg(interp *s, uint64_t reg, int rule, int64_t off)
     } else if (reg == s->ci->ra_reg) {
         s->cur.ra = rule;
         s->cur.ra_off = off;
-    } else if ((int64_t)reg == s->cur.cfa_reg && rule == R_OTHER) {
-        s->cur.cfa_reg = -1;             /* conservative: never happens in practice */
     }
 }
 
@@ -299,13 +298,7 @@ static int run(interp *s, cursor *c)
             case 0x0b:                                             /* restore_state */
                 if (s->depth == 0)
                     return -1;
-                {
-                    /* the CFA is not part of the saved register state
-                     * in libgcc, but GCC emits remember/restore around
-                     * epilogues with the CFA restored too (as libunwind
-                     * does): restore all of it */
-                    s->cur = s->stack[--s->depth];
-                }
+                s->cur = s->stack[--s->depth];   /* the CFA too, as libunwind */
                 continue;
             case 0x0c: s->cur.cfa_reg = (int)uleb(c); s->cur.cfa_off = (int64_t)uleb(c); continue;
             case 0x0d: s->cur.cfa_reg = (int)uleb(c); continue;
@@ -348,7 +341,7 @@ static uint32_t pack(const row *r)
         return REC_CFI_OTHER;
     if (r->cfa_reg != REG_RSP && r->cfa_reg != REG_RBP)
         return REC_CFI_OTHER;
-    if (r->cfa_off < 16 || r->cfa_off >= (1 << 21))
+    if (r->cfa_off < 16 || r->cfa_off >= (1 << 20))
         return REC_CFI_OTHER;
     uint32_t slot = 0;
     if (r->rbp == R_OFFSET) {
@@ -358,20 +351,35 @@ static uint32_t pack(const row *r)
     } else if (r->rbp != R_SAME) {
         return REC_CFI_OTHER;
     }
-    return REC_CFI_OK | (uint32_t)(r->cfa_reg == REG_RBP) << 2 | slot << 3 |
-           (uint32_t)r->cfa_off << 11;
+    return REC_CFI_OK | (uint32_t)(r->cfa_reg == REG_RBP) << 3 | slot << 4 |
+           (uint32_t)r->cfa_off << 12;
+}
+
+/* glibc's x86-64 signal return trampoline, __restore_rt: mov $15, %rax;
+ * syscall.  A signal handler returns there; libunwind recognises the
+ * frame by these bytes too. */
+static int is_sigreturn(uintptr_t ip, uintptr_t seg_end)
+{
+    static const uint8_t code[9] = {0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05};
+    return ip + sizeof code <= seg_end && !memcmp((const void *)ip, code, sizeof code);
 }
 
 uint32_t rec_cfi_rule(uintptr_t ra)
 {
     uintptr_t pc = ra - 1;
-    find f = {pc, NULL, 0};
+    find f = {pc, 0, NULL, 0};
     dl_iterate_phdr(find_object, &f);
-    if (!f.found || !f.hdr)
+    if (!f.found)
+        return REC_CFI_NONE;         /* no object: JIT code, or not code */
+    if (is_sigreturn(ra, f.seg_end))
         return REC_CFI_OTHER;
+    if (!f.hdr)
+        return REC_CFI_NONE;
+    if (f.hdr[0] != 1 || f.hdr[3] != 0x3b)
+        return REC_CFI_OTHER;        /* a table this reader does not search */
     const uint8_t *fde = fde_of(f.hdr, pc);
     if (!fde)
-        return REC_CFI_OTHER;
+        return REC_CFI_NONE;
     uint64_t len = *(const uint32_t *)fde;
     const uint8_t *p = fde + 4;
     if (len == 0xffffffff || len == 0)
@@ -386,8 +394,10 @@ uint32_t rec_cfi_rule(uintptr_t ra)
     cursor c = {p + 4, end, 0};
     uintptr_t start = (uintptr_t)enc_ptr(&c, ci.fde_enc, 0);
     uintptr_t range = (uintptr_t)enc_ptr(&c, ci.fde_enc & 0x0f, 0);
-    if (c.bad || pc < start || pc - start >= range)
+    if (c.bad)
         return REC_CFI_OTHER;
+    if (pc < start || pc - start >= range)
+        return REC_CFI_NONE;         /* between FDEs: code without unwind info */
     uint64_t alen = uleb(&c);
     c.p += alen;
     if (c.bad || c.p > c.end)

@@ -147,7 +147,6 @@ typedef struct rec_thread {
      * address, RSP) and one of unwind rules by return address.  Valid
      * while walk_gen equals the global rule generation. */
     uint64_t walk_ip[REC_MAX_DEPTH];
-    uint64_t walk_hash;
     uint32_t walk_gen;
     rec_walk_frame frame_cache[REC_FRAME_CACHE];
     struct { uint64_t ip; uint32_t rule, pad; } rule_cache[REC_RULE_CACHE];

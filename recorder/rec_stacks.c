@@ -30,6 +30,7 @@
  * is a miss, and the miss path looks again in the new table. */
 #include "rec_internal.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -82,6 +83,7 @@ static pthread_mutex_t site_mu = PTHREAD_MUTEX_INITIALIZER;
  * otherwise block forever on a lock owned by a thread it does not have. */
 static pthread_mutex_t unwind_mu = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t unwinds;             /* under unwind_mu */
+static int unloaded;                 /* under unwind_mu: dlclose was called */
 /* --stacks-verify (test aid): events checked against libunwind, of
  * those walked by the rules, and mismatches */
 static _Atomic uint64_t verified, verified_walked, mismatches;
@@ -178,8 +180,13 @@ static key_table *table_grow(key_table *_Atomic *tp)
             slot_insert(t, k, atomic_load_explicit(&old->slot[j].site, memory_order_relaxed));
     }
     atomic_store_explicit(tp, t, memory_order_release);
-    /* Readers still in the old table now see empty slots: a miss. */
-    madvise(old->slot, ((size_t)1 << old->bits) * sizeof(key_slot), MADV_DONTNEED);
+    /* Readers still in the old table now see empty slots: a miss.  (Its
+     * whole pages only: madvise wants a page-aligned start, and the slots
+     * begin just after the header.) */
+    uintptr_t lo = ((uintptr_t)old->slot + 4095) & ~(uintptr_t)4095;
+    uintptr_t hi = (uintptr_t)(old->slot + ((size_t)1 << old->bits)) & ~(uintptr_t)4095;
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_DONTNEED);
     return t;
 }
 
@@ -301,15 +308,19 @@ static uint32_t rule_of(rec_thread *th, uintptr_t ip)
 }
 
 /* Fills f with how the frame (return address ip, entered with sp and rbp)
- * is stepped out of, from its rule.  0: stepped or outermost (f->cfa 0),
- * -1: not a plain step (then libunwind unwinds the stack). */
+ * is stepped out of, from its rule.  0: stepped, or the walk stops there
+ * (f->cfa 0: the outermost frame, or with f->rbp_at 1 a frame without
+ * unwind information, where the stack is cut); -1: not a plain step (then
+ * libunwind unwinds the stack). */
 static __attribute__((noinline)) int frame_learn(rec_thread *th, rec_walk_frame *f, uintptr_t ip,
                                                  uintptr_t sp, uintptr_t rbp)
 {
     f->ip = 0;                       /* not reusable unless completed below */
     uint32_t r = rule_of(th, ip);
     uintptr_t cfa = 0, at = 0;
-    if (rec_cfi_kind(r) == REC_CFI_OK) {
+    if (rec_cfi_kind(r) == REC_CFI_NONE) {
+        at = 1;                      /* cfa 0: stop; rbp_at 1: cut there */
+    } else if (rec_cfi_kind(r) == REC_CFI_OK) {
         cfa = (rec_cfi_cfa_rbp(r) ? rbp : sp) + rec_cfi_cfa_off(r);
         if (cfa <= sp || cfa > th->stack_top)
             return -1;
@@ -334,7 +345,8 @@ static __attribute__((noinline)) int frame_learn(rec_thread *th, rec_walk_frame 
 /* Walks the stack of the interposed function's caller (return address ra;
  * the interposer's frame at fp holds the caller's RBP) into th->walk_ip,
  * up to depth frames.  Returns the number of frames, 0 when a frame needs
- * libunwind; *hash: ips_hash of the frames.
+ * libunwind; *hash: ips_hash of the frames (folded in as they are read);
+ * *same: they are the thread's previous walk's, word for word.
  *
  * How a frame is stepped out of (its CFA, where RBP is saved) is a
  * function of its return address, its RSP and, for RBP-based rules, its
@@ -343,7 +355,7 @@ static __attribute__((noinline)) int frame_learn(rec_thread *th, rec_walk_frame 
  * lies in [fp, stack_top) of the thread's own stack: a CFA outside it is
  * handed to libunwind. */
 static inline uint32_t walk(rec_thread *th, uintptr_t ra, uintptr_t fp, uint32_t depth,
-                            uint64_t *hash)
+                            uint64_t *hash, int *same)
 {
     if (REC_UNLIKELY(fp < th->stack_lo || fp + 16 > th->stack_top))
         return 0;
@@ -357,7 +369,9 @@ static inline uint32_t walk(rec_thread *th, uintptr_t ra, uintptr_t fp, uint32_t
     uintptr_t ip = ra, sp = fp + 16, rbp = *(const uintptr_t *)fp;
     uint64_t h = HASH_START;
     uint32_t n = 0;
+    uintptr_t cut = 0, diff = 0;
     for (;;) {
+        diff |= th->walk_ip[n] ^ ip;
         th->walk_ip[n] = ip;
         h = hash_step(h, ip);
         if (++n == depth)
@@ -366,8 +380,10 @@ static inline uint32_t walk(rec_thread *th, uintptr_t ra, uintptr_t fp, uint32_t
         if (REC_UNLIKELY(f->ip != ip || f->sp != sp || (rbp & f->rbp_mask) != f->rbp_in) &&
             frame_learn(th, f, ip, sp, rbp) != 0)
             return 0;
-        if (!f->cfa)
-            break;                   /* outermost frame */
+        if (!f->cfa) {
+            cut = f->rbp_at;         /* outermost frame, or no unwind info */
+            break;
+        }
         if (f->rbp_at)
             rbp = *(const uintptr_t *)f->rbp_at;
         sp = f->cfa;
@@ -375,7 +391,13 @@ static inline uint32_t walk(rec_thread *th, uintptr_t ra, uintptr_t fp, uint32_t
         if (ip == 0)
             break;
     }
+    if (cut) {
+        diff |= th->walk_ip[n] ^ HAK_SITE_CUT;
+        th->walk_ip[n++] = HAK_SITE_CUT;
+        h = hash_step(h, HAK_SITE_CUT);
+    }
     *hash = hash_end(h, n);
+    *same = !diff && n == th->walk_n;
     return n;
 }
 
@@ -384,9 +406,25 @@ static inline uint32_t walk(rec_thread *th, uintptr_t ra, uintptr_t fp, uint32_t
 static uint32_t unwind_full(uintptr_t ra, uint64_t *ips, int depth)
 {
     void *buf[REC_MAX_DEPTH + 16];
+    int got = 0, max = depth + 16;
     int e = errno;                   /* libunwind may make syscalls */
     pthread_mutex_lock(&unwind_mu);
-    int got = unw_backtrace(buf, depth + 16);
+    if (!unloaded) {
+        got = unw_backtrace(buf, max);
+    } else {
+        /* unw_backtrace keeps per-IP frame data that unw_flush_cache does
+         * not reach, stale once an object was unloaded: step instead */
+        unw_context_t uc;
+        unw_cursor_t c;
+        if (unw_getcontext(&uc) == 0 && unw_init_local(&c, &uc) == 0) {
+            do {
+                unw_word_t ip;
+                if (unw_get_reg(&c, UNW_REG_IP, &ip) < 0 || ip == 0)
+                    break;
+                buf[got++] = (void *)(uintptr_t)ip;
+            } while (got < max && unw_step(&c) > 0);
+        }
+    }
     unwinds++;
     pthread_mutex_unlock(&unwind_mu);
     errno = e;
@@ -421,22 +459,51 @@ static uint32_t site_of(const uint64_t *ips, uint32_t n, uint64_t h)
     return id;
 }
 
-static uint32_t site_by_libunwind(uintptr_t ra, int depth)
+/* Where a frame has no unwind information libunwind guesses its caller
+ * from RBP; the walk cuts the stack after that frame instead (HAK_SITE_CUT),
+ * and so does this, on libunwind's frames.  A frame right after one
+ * libunwind steps through by other means (a signal frame) is not a
+ * return address, so its "caller" is not judged by the tables. */
+static uint32_t cut_guessed(uint64_t *ips, uint32_t n, int depth)
 {
-    uint64_t ips[REC_MAX_DEPTH];
+    int after_other = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t r = table_lookup(&rules, ips[k]);
+        if (!r)
+            r = rule_learn(ips[k]);
+        if (rec_cfi_kind(r) == REC_CFI_NONE && !after_other) {
+            if (k + 1 < (uint32_t)depth) {
+                ips[k + 1] = HAK_SITE_CUT;
+                return k + 2;
+            }
+            return k + 1;
+        }
+        after_other = rec_cfi_kind(r) == REC_CFI_OTHER;
+    }
+    return n;
+}
+
+/* The stack by libunwind (the walk's fallback, --stacks-exact, and the
+ * verifier's reference); at least ra. */
+static uint32_t stack_by_libunwind(uintptr_t ra, uint64_t *ips, int depth)
+{
     uint32_t n = depth > 1 ? unwind_full(ra, ips, depth) : 0;
     if (n == 0)
         ips[n++] = ra;
+    return cut_guessed(ips, n, depth);
+}
+
+static uint32_t site_by_libunwind(uintptr_t ra, int depth)
+{
+    uint64_t ips[REC_MAX_DEPTH];
+    uint32_t n = stack_by_libunwind(ra, ips, depth);
     return site_of(ips, n, ips_hash(ips, n));
 }
 
 static void verify(uintptr_t ra, uint32_t id, int walked)
 {
     uint64_t ref[REC_MAX_DEPTH];
-    int depth = rec_g.cfg.stacks;
-    uint32_t n = depth > 1 ? unwind_full(ra, ref, depth) : 0, got_n = 0;
-    if (n == 0)
-        ref[n++] = ra;
+    uint32_t n = stack_by_libunwind(ra, ref, rec_g.cfg.stacks), got_n = 0;
     const uint64_t *got = id ? rec_site_ips(id, &got_n) : NULL;
     atomic_fetch_add(&verified, 1);
     if (walked)
@@ -483,15 +550,10 @@ uint32_t rec_site(rec_thread *th, uintptr_t ra, uintptr_t fp)
         id = site_by_libunwind(ra, depth);
     } else {
         uint64_t h;
-        n = walk(th, ra, fp, (uint32_t)depth, &h);
+        int same;
+        n = walk(th, ra, fp, (uint32_t)depth, &h, &same);
         if (REC_LIKELY(n)) {
-            /* the thread's previous stack again: confirmed word by word */
-            if (h == th->walk_hash && n == th->walk_n && th->last_site &&
-                same_ips(th->last_site, th->walk_ip, n))
-                id = th->last_site;
-            else
-                id = site_of(th->walk_ip, n, h);
-            th->walk_hash = h;
+            id = same && th->last_site ? th->last_site : site_of(th->walk_ip, n, h);
         } else {
             id = site_by_libunwind(ra, depth);
         }
@@ -501,6 +563,54 @@ uint32_t rec_site(rec_thread *th, uintptr_t ra, uintptr_t fp)
     if (REC_UNLIKELY(rec_g.cfg.stacks_verify))
         verify(ra, id, n != 0);
     return id;
+}
+
+/* ---- unloading ------------------------------------------------------------ */
+
+/* Once an object is unloaded, the next one loaded may take its addresses:
+ * every rule learned so far is forgotten (the table emptied in place; a
+ * new generation empties the threads' caches at their next walk), and
+ * learned again.  In place, not a fresh table: a new mapping here would
+ * take the very addresses the unloaded object freed. */
+static void rules_forget(void)
+{
+    if (!ready)
+        return;
+    int e = errno;
+    pthread_mutex_lock(&unwind_mu);
+    unw_flush_cache(unw_local_addr_space, 0, 0);   /* libunwind's own, likewise */
+    unloaded = 1;
+    pthread_mutex_unlock(&unwind_mu);
+    pthread_mutex_lock(&site_mu);
+    key_table *t = atomic_load_explicit(&rules, memory_order_relaxed);
+    /* readers probing meanwhile find empty slots or a rule of 0: a miss */
+    for (size_t i = 0; i < (size_t)1 << t->bits; i++) {
+        atomic_store_explicit(&t->slot[i].key, 0, memory_order_relaxed);
+        atomic_store_explicit(&t->slot[i].site, 0, memory_order_relaxed);
+    }
+    t->used = 0;
+    atomic_fetch_add_explicit(&rules_gen, 1, memory_order_release);
+    pthread_mutex_unlock(&site_mu);
+    errno = e;
+}
+
+/* dlclose, interposed for rules_forget after the real one returns. */
+__attribute__((visibility("default"))) int dlclose(void *handle)
+{
+    static int (*_Atomic real)(void *);
+    int (*f)(void *) = atomic_load(&real);
+    if (!f) {
+        int busy = rec_tls_v.busy;
+        rec_tls_v.busy = 1;          /* dlsym's allocations are not the program's */
+        *(void **)&f = dlsym(RTLD_NEXT, "dlclose");
+        rec_tls_v.busy = busy;
+        if (!f)
+            return -1;
+        atomic_store(&real, f);
+    }
+    int rc = f(handle);
+    rules_forget();
+    return rc;
 }
 
 uint64_t rec_stacks_unwinds(void)

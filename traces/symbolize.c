@@ -270,6 +270,10 @@ const char *hak_sym_format(hak_symbolizer *s, uint64_t ip, char *buf, size_t len
             k = i;
             break;
         }
+    if (ip == HAK_SITE_CUT) {
+        snprintf(buf, len, "[cut: no unwind info]");
+        return buf;
+    }
     if (!m) {
         snprintf(buf, len, "0x%" PRIx64, ip);
         return buf;

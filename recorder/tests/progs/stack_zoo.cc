@@ -15,6 +15,8 @@
 //   thread's stack and on an alternate signal stack;
 // - longjmp and C++ exceptions out of allocating frames, then allocating
 //   again from other depths;
+// - a wrapper called from a frame without unwind information (hand-written
+//   code without CFI), where the stack must be cut and marked;
 // - three threads running all of it, then a fork whose child runs it too.
 #include <csetjmp>
 #include <csignal>
@@ -208,6 +210,31 @@ static void alt_stack()                        // per thread
     sigaltstack(&ss, nullptr);
 }
 
+// ---- a frame without unwind information ---------------------------------------------------
+// nocfi_call(f, n) returns f(n), called from hand-written code with no CFI:
+// nothing can step out of that frame exactly, so its stacks are cut there.
+__asm__(".pushsection .text\n"
+        ".globl nocfi_call\n"
+        ".type nocfi_call, @function\n"
+        "nocfi_call:\n"
+        "  push %rbp\n"
+        "  mov %rsp, %rbp\n"
+        "  mov %rdi, %rax\n"
+        "  mov %rsi, %rdi\n"
+        "  call *%rax\n"
+        "  pop %rbp\n"
+        "  ret\n"
+        ".size nocfi_call, . - nocfi_call\n"
+        ".popsection\n");
+extern "C" void *nocfi_call(alloc_fn f, size_t n);
+
+NOINLINE static void no_unwind_info(int reps)
+{
+    for (int i = 0; i < reps; i++)
+        free(nocfi_call(w2, 700));
+    KEEP();
+}
+
 // ---- longjmp and exceptions ------------------------------------------------------------
 static volatile int throw_at;                  // 0, opaque to the compiler
 static thread_local jmp_buf jump_env;
@@ -267,6 +294,7 @@ static void work(int reps)
     callbacks(reps);
     signals(reps);
     escapes(reps);
+    no_unwind_info(reps);
 }
 
 int main(int argc, char **argv)
