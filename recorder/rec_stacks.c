@@ -2,18 +2,22 @@
  *
  * Every allocation's stack is walked exactly, to the configured depth,
  * from the interposed function's frame outwards: a frame's return
- * address gives its unwind rule (rec_cfi.h: CFA = RSP or RBP + offset,
- * where RBP is saved), the rule gives the caller's return address, RSP
- * and RBP.  That is the DWARF unwind libunwind does, minus its
- * generality: the rules are cached per return address (a lock-free
- * table), and per thread per frame level (rec_thread.walk_*), so a frame
- * whose return address did not change since the thread's previous walk
- * costs a compare and a load or two.  A walk that meets a frame the rules
- * do not cover (a signal frame, a CFA expression, code without unwind
- * tables, a stack outside the thread's own) hands the whole stack to
- * libunwind (unw_backtrace), as --stacks-exact does for every call.  No
- * stack is ever taken from another call: the walk reads this call's own
- * stack words, so two different stacks never share a site.
+ * address gives its unwind rule from the program's .eh_frame (rec_cfi.h:
+ * CFA = RSP or RBP + offset, where RBP is saved), the rule gives the
+ * caller's return address, RSP and RBP.  That is the DWARF unwind
+ * libunwind does, minus its generality.  Rules are cached per return
+ * address (a lock-free table and a per-thread cache), and how a frame is
+ * stepped out of per (return address, RSP, RBP if the rule reads it),
+ * of which it is a function; the words a step reads (return address,
+ * saved RBP) are read afresh every time.  No stack is ever taken from
+ * another call, so two different stacks never share a site.
+ *
+ * What the rules do not cover (a signal frame, a CFA expression, a stack
+ * outside the thread's own) goes to libunwind (unw_backtrace), as
+ * --stacks-exact does for every call.  A frame without any unwind
+ * information cannot be stepped out of exactly: the stack is cut after
+ * it and marked HAK_SITE_CUT, libunwind's stacks likewise (cut_guessed).
+ * dlclose is interposed: rules of an unloaded object must not outlive it.
  *
  * The walked IP array is deduplicated into a site id: the thread's
  * previous array (same frames: same site), else a lock-free table keyed
