@@ -21,8 +21,8 @@ OPT     ?= -O2
 CFLAGS_BASE := -std=gnu11 $(OPT) -g -fPIC -Wall -Wextra -Werror \
                -D_GNU_SOURCE -I. -Itraces -Ialloc -Irecorder -Ireplayer -Ianalysis
 # Packages the build needs; pkg-config name -> Debian package.
-PKG_MODULES  := libzstd sqlite3 libunwind cmocka
-DEB_PACKAGES := pkg-config libzstd-dev libsqlite3-dev libunwind-dev libcmocka-dev sqlite3 zstd
+PKG_MODULES  := libzstd sqlite3 libunwind cmocka libdw
+DEB_PACKAGES := pkg-config libzstd-dev libsqlite3-dev libunwind-dev libcmocka-dev libdw-dev sqlite3 zstd
 # Peer allocators the tests, demo and bench compare against (optional: tests
 # that need one skip with a reason when it cannot be installed).
 PEER_PACKAGES := libmimalloc2.0 libjemalloc2 libtcmalloc-minimal4

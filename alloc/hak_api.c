@@ -5,7 +5,10 @@
  * loader's bootstrap malloc before we were reachable) are never dereferenced:
  * free() counts and ignores them, malloc_usable_size() says 0, realloc()
  * copies what it can read safely (process_vm_readv stops at the first
- * unmapped byte instead of faulting).
+ * unmapped byte instead of faulting).  Pointers into our own mappings that
+ * are not a live block's start (interior pointers, pointers into free
+ * units or headers, blocks freed already) abort with a one-line message
+ * (hak_guard.h, hak_check.c).
  */
 #include "hak_fast.h"
 
@@ -28,13 +31,20 @@ static void *heap_alloc(hak_heap *h, unsigned cls, int *fresh)
     return p;
 }
 
+/* A block of class cls.  Its freed mark is cleared here, where it is cheap
+ * (malloc's fast path leaves it: hak_guard.h). */
 static void *alloc_class(unsigned cls, int *fresh)
 {
     hak_heap *h = hak_heap_get();
-    if (HAK_LIKELY(h != NULL)) return heap_alloc(h, cls, fresh);
-    pthread_mutex_lock(&hak_orphan_lock);
-    void *p = heap_alloc(&hak_orphan_heap, cls, fresh);
-    pthread_mutex_unlock(&hak_orphan_lock);
+    void *p;
+    if (HAK_LIKELY(h != NULL)) {
+        p = heap_alloc(h, cls, fresh);
+    } else {
+        pthread_mutex_lock(&hak_orphan_lock);
+        p = heap_alloc(&hak_orphan_heap, cls, fresh);
+        pthread_mutex_unlock(&hak_orphan_lock);
+    }
+    if (p) *hak_mark_word(p) = 0;
     return p;
 }
 
@@ -46,14 +56,48 @@ static int ensure_init(void)
 }
 
 /* Allocation of n bytes with the block's kernel-zero status in *fresh. */
-static void *alloc_any(size_t n, int *fresh)
+static void *alloc_plain(size_t n, int *fresh)
 {
-    ensure_init();
     if (n == 0) n = 1;
     if (n <= hak_cfg.mid_max)
         return alloc_class(hak_size_class(n), fresh);
     if (n > PTRDIFF_MAX) { errno = ENOMEM; return NULL; }
     return hak_large_alloc(n, 0, fresh);
+}
+
+static void *alloc_aligned(size_t align, size_t n, int *fresh);
+
+/* HAKMEM_CHECK: room for the canary, then arm it (hak_check.c). */
+static HAK_COLD void *alloc_checked(size_t align, size_t n, int *fresh)
+{
+    if (n > PTRDIFF_MAX - 2 * HAK_CHECK_PAD) { errno = ENOMEM; return NULL; }
+    void *p = align <= 16 ? alloc_plain(n + HAK_CHECK_PAD, fresh)
+                          : alloc_aligned(align, n + HAK_CHECK_PAD, fresh);
+    if (p) hak_check_arm(p, n);
+    return p;
+}
+
+static void *alloc_any(size_t n, int *fresh)
+{
+    ensure_init();
+    if (HAK_UNLIKELY(hak_cfg.check)) return alloc_checked(0, n, fresh);
+    return alloc_plain(n, fresh);
+}
+
+/* Aborts unless p (in our SuperSlab or large mapping ss) is a live block's
+ * start; op names the caller in the message. */
+static void check_live(hak_ss *ss, void *p, const char *invalid, const char *freed)
+{
+    if (ss->magic == HAK_LARGE_MAGIC) {
+        if ((char *)p == (char *)ss + ss->user_off) return;
+        /* user_off 0: the mapping sits in the large cache, freed. */
+        hak_misuse(ss->user_off ? invalid : freed, p);
+    }
+    if (!hak_is_block(ss, p)) hak_misuse(invalid, p);
+    if (HAK_UNLIKELY(*hak_mark_word(p) == hak_free_mark(p))) {
+        unsigned cls = ss->unit_cls[((uintptr_t)p - (uintptr_t)ss) >> hak_cfg.slab_shift];
+        if (hak_block_is_free(ss, p, cls)) hak_misuse(freed, p);
+    }
 }
 
 HAK_NOINLINE void *hak_malloc_slow(size_t n)
@@ -70,10 +114,11 @@ HAK_NOINLINE void hak_free_slow(void *p)
         if (!hak_huge_aligned_free(p, NULL)) HAK_ADD(foreign_frees, 1);
         return;
     }
+    check_live(ss, p, "free(): invalid pointer", "free(): double free detected");
+    if (HAK_UNLIKELY(hak_cfg.check)) hak_check_free(ss, p);
     if (ss->magic == HAK_LARGE_MAGIC) { hak_large_free(ss, p); return; }
-    unsigned u = (unsigned)(((uintptr_t)p - (uintptr_t)ss) >> hak_cfg.slab_shift);
-    unsigned cls = ss->unit_cls[u];
-    if (!cls) { HAK_ADD(foreign_frees, 1); return; }   /* inside a free unit */
+    *hak_mark_word(p) = hak_free_mark(p);
+    unsigned cls = ss->unit_cls[((uintptr_t)p - (uintptr_t)ss) >> hak_cfg.slab_shift];
     hak_heap *h = hak_heap_get();
     if (!h) {
         pthread_mutex_lock(&hak_orphan_lock);
@@ -89,6 +134,7 @@ HAK_NOINLINE void hak_free_slow(void *p)
         hak_heap_flush(h, cls, cap / 2);
         if (cap == 0) { hak_block_return(h, p, ss); return; }
     }
+    *hak_slot_word(p) = b->top;
     *b->top++ = p;
 }
 
@@ -105,12 +151,13 @@ HAK_API size_t hak_usable_size(const void *p)
         return hak_huge_aligned_free((void *)p, &n) ? n : 0;
     }
     if (ss->magic == HAK_LARGE_MAGIC) {
-        if ((const char *)p != (const char *)ss + ss->user_off) return 0;
+        if (!ss->user_off || (const char *)p != (const char *)ss + ss->user_off) return 0;
+        if (HAK_UNLIKELY(hak_cfg.check)) return hak_check_size(ss, p);
         return ss->map_size - ss->user_off;
     }
-    unsigned u = (unsigned)(((uintptr_t)p - (uintptr_t)ss) >> hak_cfg.slab_shift);
-    unsigned cls = ss->unit_cls[u];
-    return cls ? hak_cfg.cls_size[cls] : 0;
+    if (!hak_is_block(ss, p)) return 0;     /* interior, header, free unit */
+    if (HAK_UNLIKELY(hak_cfg.check)) return hak_check_size(ss, p);
+    return hak_cfg.cls_size[ss->unit_cls[((uintptr_t)p - (uintptr_t)ss) >> hak_cfg.slab_shift]];
 }
 
 HAK_API int hak_owns(const void *p)
@@ -125,7 +172,7 @@ HAK_API void *hak_calloc(size_t nmemb, size_t size)
     int fresh = 0;
     void *p = alloc_any(n, &fresh);
     if (!p) return NULL;
-    size_t clear = n ? n : 1;
+    size_t clear = n ? n : hak_cfg.check ? 0 : 1;   /* (checked: p[0] is the canary) */
     hak_heap *h = &hak_tls_heap;
     int counted = h->state == HEAP_ACTIVE;
     if (fresh && !hak_cfg.zero_always) {
@@ -153,8 +200,10 @@ HAK_API void *hak_realloc(void *p, size_t n)
 {
     if (!p) return hak_malloc(n);
     if (n == 0) { hak_free(p); return NULL; }
+    hak_ss *ss = hak_ss_of(p);
+    if (ss) check_live(ss, p, "realloc(): invalid pointer", "realloc(): pointer already freed");
     size_t old = hak_usable_size(p);
-    if (old == 0) {                      /* foreign: copy what is readable */
+    if (old == 0 && !ss) {               /* foreign: copy what is readable */
         void *q = hak_malloc(n);
         if (q) copy_foreign(q, p, n);
         HAK_ADD(foreign_frees, 1);
@@ -162,7 +211,7 @@ HAK_API void *hak_realloc(void *p, size_t n)
     }
     /* Shrinks and small growth stay in place when the class still fits and
      * does not waste more than half of the block. */
-    if (n <= old) {
+    if (n <= old && !hak_cfg.check) {    /* (checked blocks always move: new canary) */
         if (n > hak_cfg.mid_max || n >= old / 2 || old <= 32) return p;
     }
     void *q = hak_malloc(n);
@@ -179,26 +228,34 @@ HAK_API void *hak_reallocarray(void *p, size_t nmemb, size_t size)
     return hak_realloc(p, n);
 }
 
-/* Aligned allocation; align is a power of two. */
-static void *aligned(size_t align, size_t n)
+/* Aligned allocation; align is a power of two above 16. */
+static void *alloc_aligned(size_t align, size_t n, int *fresh)
 {
-    ensure_init();
-    if (align <= 16) return hak_malloc(n);
     if (n == 0) n = 1;
     if (n > PTRDIFF_MAX) { errno = ENOMEM; return NULL; }
-    int fresh;
     if (align <= HAK_PAGE) {
-        /* A slab class whose block size is a multiple of align: slabs start
-         * page-aligned, so every block of such a class is aligned. */
+        /* A slab class whose block size is a multiple of align: blocks sit
+         * at multiples of their size from the SuperSlab base (which is
+         * ss_size aligned), so every block of such a class is aligned. */
         size_t want = n < align ? align : n;
         if (want <= hak_cfg.mid_max) {
             for (unsigned c = hak_size_class(want); c < hak_cfg.ncls; c++)
-                if (hak_cfg.cls_size[c] % align == 0) return alloc_class(c, &fresh);
+                if (hak_cfg.cls_size[c] % align == 0) return alloc_class(c, fresh);
         }
-        return hak_large_alloc(n, align, &fresh);
+        return hak_large_alloc(n, align, fresh);
     }
-    if (align <= hak_cfg.ss_size / 2) return hak_large_alloc(n, align, &fresh);
+    if (align <= hak_cfg.ss_size / 2) return hak_large_alloc(n, align, fresh);
+    *fresh = 1;
     return hak_huge_aligned_alloc(n, align);
+}
+
+static void *aligned(size_t align, size_t n)
+{
+    ensure_init();
+    int fresh;
+    if (HAK_UNLIKELY(hak_cfg.check)) return alloc_checked(align, n, &fresh);
+    if (align <= 16) return hak_malloc(n);
+    return alloc_aligned(align, n, &fresh);
 }
 
 static size_t pow2_ceil(size_t a)

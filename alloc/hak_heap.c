@@ -1,7 +1,9 @@
 /* hak_heap.c - a thread heap's slow paths: refilling a thread-cache bin
  * from the heap's slabs, flushing an overfull bin back, returning one block
  * to its slab (locally or through the slab's remote queue), and draining a
- * slab's remote queue.
+ * slab's remote queue.  Free-list links are encoded and checked on every
+ * pop (hak_guard.h); under HAKMEM_CHECK a block popped from a free list is
+ * also checked for writes after its free (hak_check.c).
  *
  * Per class the heap keeps two slab lists: partial (has blocks on its free
  * list or bump area) and full (nothing local; other threads may have queued
@@ -9,7 +11,7 @@
  * left it looks at a few full slabs for remote frees (rotating, so the cost
  * per refill is bounded) before carving a new slab.
  */
-#include "hak_internal.h"
+#include "hak_guard.h"
 
 #define FULL_SCAN 8    /* full slabs inspected per refill miss */
 
@@ -53,8 +55,8 @@ uint32_t hak_slab_drain_remote(hak_slab *s)
     void *r = atomic_exchange_explicit(&s->remote, NULL, memory_order_acquire);
     uint32_t n = 0;
     while (r) {
-        void *next = *(void **)r;
-        *(void **)r = s->free;
+        void *next = hak_link_next(s, r);
+        hak_link_set(r, s->free);
         s->free = r;
         r = next;
         n++;
@@ -62,6 +64,15 @@ uint32_t hak_slab_drain_remote(hak_slab *s)
     s->nfree += n;
     s->used -= n;
     return n;
+}
+
+/* Pops the slab's local free list (non-empty). */
+static inline void *slab_pop(hak_slab *s)
+{
+    void *b = s->free;
+    s->free = hak_link_next(s, b);
+    if (HAK_UNLIKELY(hak_cfg.check)) hak_check_reuse(b, s->block);
+    return b;
 }
 
 /* Finds a slab of cls with blocks available, or NULL (out of memory). */
@@ -99,8 +110,7 @@ void *hak_heap_refill(hak_heap *h, unsigned cls, int *fresh)
     void *ret;
     uint32_t got = 1;
     if (s->free) {
-        ret = s->free;
-        s->free = *(void **)ret;
+        ret = slab_pop(s);
         s->nfree--;
         *fresh = 0;
     } else if (s->bump < s->end) {
@@ -110,8 +120,7 @@ void *hak_heap_refill(hak_heap *h, unsigned cls, int *fresh)
     } else {
         hak_slab_drain_remote(s);       /* partial slabs always have something */
         if (!s->free) return NULL;
-        ret = s->free;
-        s->free = *(void **)ret;
+        ret = slab_pop(s);
         s->nfree--;
         *fresh = 0;
     }
@@ -119,8 +128,8 @@ void *hak_heap_refill(hak_heap *h, unsigned cls, int *fresh)
      * then bump. */
     void **top = bin->top;
     while (got < want && s->free) {
-        void *b = s->free;
-        s->free = *(void **)b;
+        void *b = slab_pop(s);
+        *hak_slot_word(b) = top;    /* cached: mark and slot (hak_guard.h) */
         *top++ = b;
         got++;
     }
@@ -129,13 +138,15 @@ void *hak_heap_refill(hak_heap *h, unsigned cls, int *fresh)
         uint32_t n = (uint32_t)((size_t)(s->end - s->bump) / s->block);
         if (n > want - got) n = want - got;
         /* Push bump blocks in descending address order: popped lowest first.
-         * Each gets a zero word written now (zero keeps fresh memory
-         * zero): its page faults in here, on the refill slow path, not at
-         * the program's first touch, as when the cache was a list linked
-         * through the blocks. */
+         * Each gets its freed mark (hak_guard.h: every block in a cache
+         * carries it) written now: its page faults in here, on the refill
+         * slow path, not at the program's first touch, as when the cache
+         * was a list linked through the blocks. */
         char *b = s->bump + (size_t)(n - 1) * s->block;
+        uintptr_t mark = hak_free_mark(b);
         for (uint32_t i = 0; i < n; i++, b -= s->block) {
-            *(void **)b = NULL;
+            *(uintptr_t *)b = mark;
+            *hak_slot_word(b) = top;
             *top++ = b;
         }
         s->bump += (size_t)n * s->block;
@@ -151,8 +162,9 @@ void *hak_heap_refill(hak_heap *h, unsigned cls, int *fresh)
 void hak_block_return(hak_heap *h, void *p, hak_ss *ss)
 {
     hak_slab *s = hak_slab_of(ss, p);
+    *hak_mark_word(p) = hak_free_mark(p);
     if (atomic_load_explicit(&ss->owner, memory_order_relaxed) == h) {
-        *(void **)p = s->free;
+        hak_link_set(p, s->free);
         s->free = p;
         s->nfree++;
         s->used--;
@@ -169,7 +181,7 @@ void hak_block_return(hak_heap *h, void *p, hak_ss *ss)
     }
     void *old = atomic_load_explicit(&s->remote, memory_order_relaxed);
     do {
-        *(void **)p = old;
+        hak_link_set(p, old);
     } while (!atomic_compare_exchange_weak_explicit(&s->remote, &old, p,
                  memory_order_release, memory_order_relaxed));
     h->remote_frees++;

@@ -153,13 +153,15 @@ void hak_thread_exit(void *arg)
         hak_heap_flush(h, c, 0);
         hak_bin_set(&h->bins[c], NULL, 0);
     }
-    if (h->slots) munmap(h->slots, h->slots_size);
-    hak_heap_abandon_all(h);
+    /* Unregistered before the arrays go: hak_block_is_free scans every
+     * registered heap's caches under the lock. */
     hak_lock();
     if (h->reg_prev) h->reg_prev->reg_next = h->reg_next;
     else hak_heaps = h->reg_next;
     if (h->reg_next) h->reg_next->reg_prev = h->reg_prev;
     hak_unlock();
+    if (h->slots) munmap(h->slots, h->slots_size);
+    hak_heap_abandon_all(h);
     HAK_ADD(dead_remote_frees, h->remote_frees);
     HAK_ADD(dead_calloc_zeroed, h->calloc_zeroed);
     HAK_ADD(dead_calloc_skipped, h->calloc_skipped);

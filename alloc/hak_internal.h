@@ -72,6 +72,7 @@ enum { PF_OFF, PF_POPULATE, PF_POPULATE_WRITE, PF_TOUCH };
 enum { PURGE_OFF, PURGE_DONTNEED, PURGE_FREE };
 typedef struct hak_config {
     uintptr_t ss_mask;        /* ~(ss_size - 1) */
+    uint64_t  cls_div[HAK_NCLASS];     /* divisibility test of block offsets; 0 for class 0 */
     unsigned  slab_shift;     /* log2(slab_size) */
     unsigned  mid_max;        /* largest size served from slabs */
     size_t    ss_size, slab_size;
@@ -83,6 +84,8 @@ typedef struct hak_config {
     uint64_t  purge_delay_ns;
     unsigned  tcache;         /* HAKMEM_TCACHE */
     unsigned  ncls;           /* classes in use (block size <= mid_max) */
+    int       check;          /* HAKMEM_CHECK: canaries, poisoning (hak_check.c) */
+    uintptr_t link_secret;    /* per-process random: free-list link encoding */
     uint32_t  cls_size[HAK_NCLASS];
     uint16_t  cls_units[HAK_NCLASS];   /* units per slab */
     uint16_t  cls_cap[HAK_NCLASS];     /* thread-cache capacity */
@@ -102,6 +105,7 @@ typedef struct hak_slab {
     void *free;                 /* owner-only free list */
     _Atomic(void *) remote;     /* blocks freed by other threads */
     char *bump, *end;           /* never-handed-out tail [bump, end) */
+    char *lo;                   /* first block (a multiple of block from the SuperSlab base) */
     struct hak_slab *next, *prev;   /* heap's partial/full list of its class */
     uint32_t used, nfree, capacity, block;
     uint16_t units, cls;
@@ -134,10 +138,17 @@ typedef struct hak_ss {
     size_t   user_off;          /* user pointer = base + user_off */
     size_t   req_size;          /* bytes asked for */
     uint32_t large_fresh;       /* mapping is kernel-zero beyond the header */
+    /* hak_cfg.cls_div, read by free(): here it is addressed from the base
+     * (the global table needs a lea in PIC code), and a 16-byte stride lets
+     * free() index it with the bin offset.  A large block's header has only
+     * entry 0 (zero), in its first page: the user data starts after it, and
+     * its class is always 0. */
+    struct { uint64_t div, pad_; } cls_div[HAK_NCLASS];
     hak_slab slabs[];           /* nunits descriptors */
 } hak_ss;
 
 _Static_assert((32u << 20) >> HAK_GRAN_SHIFT <= HAK_MAX_GRANS, "gran_cls covers the largest SuperSlab");
+_Static_assert(offsetof(hak_ss, cls_div) + 16 <= HAK_PAGE, "a large header (one page) holds cls_div[0]");
 
 /* A bin is its stack's top pointer plus the low 32 bits of the addresses
  * top has when the stack is empty (base) and full (base + cap): the fast

@@ -9,10 +9,9 @@
  * LARGE_CACHE_BYTES in total) reused for requests that fit within 2x.
  *
  * Alignments above ss_size/2 cannot keep the pointer inside the first
- * SuperSlab granule; those rare blocks are recorded in a small side table
- * searched by the foreign-pointer slow path.
+ * SuperSlab granule; those are hak_huge.c's.
  */
-#include "hak_internal.h"
+#include "hak_guard.h"
 
 #include <errno.h>
 #include <string.h>
@@ -20,7 +19,6 @@
 
 #define LARGE_CACHE 8
 #define LARGE_CACHE_BYTES (64u << 20)
-#define HUGE_ALIGNED_MAX 64
 
 static hak_ss *cache[LARGE_CACHE];
 static size_t cache_bytes;
@@ -74,15 +72,13 @@ static void large_unmap(hak_ss *ss)
 
 void hak_large_free(hak_ss *ss, void *p)
 {
-    if ((char *)p != (char *)ss + ss->user_off) {   /* not a block start */
-        HAK_ADD(foreign_frees, 1);
-        return;
-    }
+    if ((char *)p != (char *)ss + ss->user_off)     /* hak_free_slow checked it */
+        hak_misuse("free(): invalid pointer", p);
     HAK_SUB(large_blocks, 1);
     HAK_SUB(large_bytes, ss->map_size);
     size_t sz = ss->map_size;
     if (sz > LARGE_CACHE_BYTES / 4) { large_unmap(ss); return; }
-    ss->user_off = 0;   /* a second free of p is now detected as foreign */
+    ss->user_off = 0;   /* a second free of p is now detected (hak_api.c check_live) */
     /* Purge the body (not the header page) before caching it. */
     if (hak_cfg.purge != PURGE_OFF && sz > HAK_PAGE) {
         hak_os_purge((char *)ss + HAK_PAGE, sz - HAK_PAGE, hak_cfg.purge);
@@ -133,49 +129,4 @@ int hak_large_trim(void)
         large_unmap(v);
         did = 1;
     }
-}
-
-/* ---- alignments above ss_size / 2 ---- */
-static struct { void *user, *base; size_t len, size; } huge_tab[HUGE_ALIGNED_MAX];
-
-void *hak_huge_aligned_alloc(size_t size, size_t align)
-{
-    if (size > (SIZE_MAX >> 2) || align > (SIZE_MAX >> 2)) { errno = ENOMEM; return NULL; }
-    size_t len = page_round(size ? size : 1);
-    char *base = hak_os_map_aligned(len, align, 1);
-    if (!base) return NULL;
-    hak_lock();
-    for (int i = 0; i < HUGE_ALIGNED_MAX; i++)
-        if (!huge_tab[i].user) {
-            huge_tab[i].user = base; huge_tab[i].base = base;
-            huge_tab[i].len = len; huge_tab[i].size = size;
-            hak_unlock();
-            HAK_ADD(large_blocks, 1);
-            HAK_ADD(large_bytes, len);
-            return base;
-        }
-    hak_unlock();
-    hak_os_unmap(base, len);
-    errno = ENOMEM;
-    return NULL;
-}
-
-/* 1 if p is a huge-aligned block (freed when usable == NULL). */
-int hak_huge_aligned_free(void *p, size_t *usable)
-{
-    hak_lock();
-    for (int i = 0; i < HUGE_ALIGNED_MAX; i++)
-        if (huge_tab[i].user == p && p) {
-            if (usable) { *usable = huge_tab[i].len; hak_unlock(); return 1; }
-            void *base = huge_tab[i].base;
-            size_t len = huge_tab[i].len;
-            huge_tab[i].user = NULL;
-            hak_unlock();
-            HAK_SUB(large_blocks, 1);
-            HAK_SUB(large_bytes, len);
-            hak_os_unmap(base, len);
-            return 1;
-        }
-    hak_unlock();
-    return 0;
 }

@@ -11,7 +11,7 @@
  * Everything here runs on the owning thread except the global lists
  * (all/abandoned/cached), which take the global lock.
  */
-#include "hak_internal.h"
+#include "hak_guard.h"
 
 #include <string.h>
 
@@ -66,6 +66,7 @@ static hak_ss *ss_map_new(void)
     hak_ss *ss = hak_os_map_aligned(hak_cfg.ss_size, hak_cfg.ss_size, 1);
     if (!ss) return NULL;
     ss->kind = SS_SMALL;
+    for (unsigned c = 0; c < HAK_NCLASS; c++) ss->cls_div[c].div = hak_cfg.cls_div[c];
     ss->free_units = hak_cfg.usable_units;
     for (unsigned u = 0; u < hak_cfg.nunits; u++)
         ss->unit_state[u] = u < hak_cfg.hdr_units ? U_USED : U_FRESH;
@@ -198,11 +199,14 @@ static int ss_find_units(hak_ss *ss, unsigned n)
     return -1;
 }
 
-/* Class of units [u, u+n) in unit_cls and of their granules in gran_cls. */
+/* Class of units [u, u+n) in unit_cls and of their granules in gran_cls
+ * (the header's granules keep class 0). */
 static void set_cls(hak_ss *ss, unsigned u, unsigned n, uint8_t cls)
 {
     unsigned shift = hak_cfg.slab_shift - HAK_GRAN_SHIFT;
-    for (unsigned g = u << shift; g < (u + n) << shift; g++)
+    unsigned g0 = u << shift, hdr_grans = hak_cfg.hdr_size >> HAK_GRAN_SHIFT;
+    if (g0 < hdr_grans) g0 = hdr_grans;
+    for (unsigned g = g0; g < (u + n) << shift; g++)
         __atomic_store_n(&ss->gran_cls[g], cls, __ATOMIC_RELEASE);
     for (unsigned k = u; k < u + n; k++)
         __atomic_store_n(&ss->unit_cls[k], cls, __ATOMIC_RELEASE);
@@ -230,9 +234,11 @@ static hak_slab *slab_init(hak_ss *ss, unsigned u, unsigned cls)
     s->cls = (uint16_t)cls;
     s->units = (uint16_t)n;
     s->unit = (uint8_t)u;
-    s->capacity = (uint32_t)((size_t)(hi - lo) / b);
-    s->bump = lo;
-    s->end = lo + (size_t)s->capacity * b;
+    /* Blocks sit at multiples of b from the SuperSlab base (hak_guard.h). */
+    s->lo = (char *)ss + hak_slab_lo_off(u, cls);
+    s->end = (char *)ss + hak_slab_end_off(u, cls);
+    s->capacity = (uint32_t)((size_t)(s->end - s->lo) / b);
+    s->bump = s->lo;
     s->fresh = (uint8_t)fresh;
     /* Units purged with MADV_DONTNEED and reused under a prefault policy are
      * prefaulted again (the whole SuperSlab was prefaulted when mapped). */
@@ -284,9 +290,7 @@ void hak_slab_retire(hak_heap *h, hak_slab *s)
     if (s->list != LIST_NONE) hak_list_remove(list_of(h, s), s);
     s->list = LIST_NONE;
     unsigned u = s->unit, n = s->units;
-    char *lo, *hi;
-    unit_range(ss, u, n, &lo, &hi);
-    int touched = !s->fresh || s->bump != lo;
+    int touched = !s->fresh || s->bump != s->lo;
     uint64_t now = hak_now_ns();
     set_cls(ss, u, n, 0);
     for (unsigned k = u; k < u + n; k++) {

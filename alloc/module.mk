@@ -5,8 +5,8 @@
 # with explicit exports (HAK_API), no sanitizers, no builtin malloc folding
 # (GCC must not turn our own malloc+memset into a call to calloc).
 ALLOC_SRCS := alloc/hak_config.c alloc/hak_os.c alloc/hak_init.c alloc/hak_ss.c \
-              alloc/hak_heap.c alloc/hak_large.c alloc/hak_api.c alloc/hak_stats.c \
-              alloc/hak_override.c
+              alloc/hak_heap.c alloc/hak_large.c alloc/hak_huge.c alloc/hak_api.c alloc/hak_check.c \
+              alloc/hak_stats.c alloc/hak_override.c
 ALLOC_OBJS := $(ALLOC_SRCS:%.c=$(OBJ)/%.o)
 ALLOC_INTERNAL_SRCS := $(filter-out alloc/hak_override.c,$(ALLOC_SRCS))
 
@@ -59,7 +59,12 @@ $(TESTBIN)/alloc/test_%_asan: alloc/tests/test_%.c alloc/tests/alloc_test.h $(AL
 $(TESTBIN)/alloc/knob_probe: alloc/tests/knob_probe.c $(LIB)/libhakmem.a | deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLOC_TEST_CFLAGS) -o $@ $< -Wl,--whole-archive $(LIB)/libhakmem.a -Wl,--no-whole-archive -lpthread
-CHECK_DEPS += $(ALLOC_TESTS) $(LIB)/libhakmem.so
+# misuse: plain libc program; alloc/tests/misuse.sh runs its cases under
+# LD_PRELOAD of hakmem (and shows the peers beside it).
+$(TESTBIN)/alloc/misuse: alloc/tests/misuse.c | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -fno-builtin -o $@ $<
+CHECK_DEPS += $(ALLOC_TESTS) $(LIB)/libhakmem.so $(TESTBIN)/alloc/misuse
 
 # Bench driver: plain C, linked against nothing special; each allocator is
 # swapped in with LD_PRELOAD by bench/alloc.bench.sh.
@@ -68,3 +73,4 @@ $(BUILD)/bench/bench_alloc: alloc/bench/bench_alloc.c | deps-ok
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -fno-builtin-malloc \
 	  -fno-builtin-free -fno-builtin-calloc -o $@ $< -lpthread
 BENCH_DEPS += $(BUILD)/bench/bench_alloc $(LIB)/libhakmem.so
+

@@ -52,9 +52,35 @@ const char *db_fmt_value(double v, const char *unit, char *buf, size_t len);
     " THEN replace(t.path, rtrim(t.path, replace(t.path, '/', '')), '')" \
     " ELSE replace(t.program, rtrim(t.program, replace(t.program, '/', '')), '') END, t.hash)"
 
-/* SQL condition matching a --trace argument against traces t (program,
- * or its base name, path, file name or hash prefix) with the text bound as ?param. */
+/* SQL condition matching a --trace argument against traces t exactly
+ * (hash, display name, program or path or their base names: the
+ * trace_keys view), or a hash prefix of >= 4 digits; a glob pattern only
+ * when the text has * ? or [.  The text is bound as ?param. */
 const char *db_trace_cond(int param, char *buf, size_t len);
+/* SQL condition matching a build name against builds b / runs r: the
+ * stored name (hakmem@652251e2ee40) or the name given (hakmem@HEAD~50). */
+const char *db_build_cond(int param, char *buf, size_t len);
+
+/* The setting's mode for runs r, as SQL text: 'threads=serial|recorded'
+ * (when stored), then ' touch=X' unless pages, ' pace=recorded', ' sim' for
+ * simulated runs (the same expression as run_summary.mode).  A setting is allocator
+ * + knobs + mode; nothing merges runs whose settings differ. */
+#define DB_MODE_EXPR \
+    "ltrim(coalesce(' threads=' || r.threads_mode, '')" \
+    " || CASE WHEN r.touch IS NOT NULL AND r.touch <> 'pages' THEN ' touch=' || r.touch ELSE '' END" \
+    " || CASE WHEN r.pace = 'recorded' THEN ' pace=recorded' ELSE '' END" \
+    " || CASE WHEN r.kind = 'simulated' THEN ' sim' ELSE '' END)"
+
+/* Filters that must match something (db_match.c). */
+typedef enum { DB_MATCH_LABEL, DB_MATCH_TRACE, DB_MATCH_BUILD, DB_MATCH_METRIC } db_match_kind;
+/* 1 when value matches at least one run/trace, 0 when not, -1 on error. */
+int db_value_matches(hakdb *db, db_match_kind k, const char *value);
+/* The (up to 3) existing values nearest to value, "'a', 'b', 'c' (of N)". */
+void db_nearest(hakdb *db, db_match_kind k, const char *value, char *out, size_t len);
+/* 0 when value is NULL or matches; else prints "hak CMD: OPT 'v' matches
+ * no K in DB; nearest: ..." and returns 1. */
+int db_require_match(hakdb *db, const char *cmd, const char *opt, db_match_kind k,
+                     const char *value);
 
 /* Parses --csv/--json style flags shared by listing commands. */
 typedef struct db_out {
@@ -74,6 +100,7 @@ int db_out_close(const char *cmd, const db_out *o, FILE *f);
 
 typedef struct db_group {
     char *hash, *trace, *alloc, *env;  /* trace content hash & display name, build name, knobs */
+    char *mode;                        /* DB_MODE_EXPR: threads mode (+ touch, pace, sim) */
     int side;                          /* compare: 0 base, 1 new; else 0 */
     double *v;                         /* values of the repeats */
     size_t n, cap;
@@ -83,18 +110,23 @@ typedef struct db_group {
 typedef struct db_groups {
     db_group *g;
     size_t n, cap;
+    int include_incomplete;     /* in: keep runs of truncated/incomplete traces */
+    size_t ignored;             /* out: such runs left out (traces.completeness) */
 } db_groups;
 
-/* Steps st (columns: hash, trace, alloc, env, side, value; rows sorted by
- * the first five, NULL values skipped) into groups.  0 or -1 (err). */
+/* Steps st (columns: hash, trace, alloc, env, mode, side, value, trace
+ * not complete; rows sorted by the first six, NULL values skipped, runs of
+ * a trace that is not complete skipped and counted unless
+ * out->include_incomplete) into groups.  0 or -1 (err). */
 int db_collect(sqlite3_stmt *st, db_groups *out, char *err, size_t errlen);
 void db_groups_free(db_groups *g);
 
 typedef struct db_filter {
     const char *trace, *label, *sweep, *kind;   /* NULL = any */
+    int include_incomplete;     /* also runs of truncated/incomplete traces */
 } db_filter;
 
-/* Groups of metric m by (trace, allocator, knobs) over ok runs matching f. */
+/* Groups of metric m by (trace, allocator, knobs, mode) over ok runs matching f. */
 int db_collect_metric(hakdb *db, const char *m, const db_filter *f, db_groups *out,
                       char *err, size_t errlen);
 
@@ -110,6 +142,7 @@ typedef struct db_cmp_opts {
     const char *trace;                 /* NULL = all */
     double min_change;                 /* relative, e.g. 0.02 */
     const char *label;                 /* by_build: only runs with this label; NULL = any */
+    int include_incomplete;            /* also runs of truncated/incomplete traces */
 } db_cmp_opts;
 
 /* Compares metric m; rows point into *storage (free with db_groups_free),

@@ -14,22 +14,26 @@ static char *dup_col(sqlite3_stmt *st, int i)
 
 static int same_key(const db_group *g, sqlite3_stmt *st)
 {
-    const char *c[4];
-    for (int i = 0; i < 4; i++) {
+    const char *c[5];
+    for (int i = 0; i < 5; i++) {
         c[i] = (const char *)sqlite3_column_text(st, i);
         if (!c[i])
             c[i] = "";
     }
     return !strcmp(g->hash, c[0]) && !strcmp(g->alloc, c[2]) && !strcmp(g->env, c[3]) &&
-           g->side == sqlite3_column_int(st, 4);
+           !strcmp(g->mode, c[4]) && g->side == sqlite3_column_int(st, 5);
 }
 
 int db_collect(sqlite3_stmt *st, db_groups *out, char *err, size_t errlen)
 {
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (sqlite3_column_type(st, 5) == SQLITE_NULL)
+        if (sqlite3_column_type(st, 6) == SQLITE_NULL)
             continue;
+        if (sqlite3_column_int(st, 7) && !out->include_incomplete) {
+            out->ignored++;
+            continue;
+        }
         db_group *g = out->n ? &out->g[out->n - 1] : NULL;
         if (!g || !same_key(g, st)) {
             if (out->n == out->cap) {
@@ -42,13 +46,14 @@ int db_collect(sqlite3_stmt *st, db_groups *out, char *err, size_t errlen)
             g->trace = dup_col(st, 1);
             g->alloc = dup_col(st, 2);
             g->env = dup_col(st, 3);
-            g->side = sqlite3_column_int(st, 4);
+            g->mode = dup_col(st, 4);
+            g->side = sqlite3_column_int(st, 5);
         }
         if (g->n == g->cap) {
             g->cap = g->cap ? g->cap * 2 : 4;
             g->v = realloc(g->v, g->cap * sizeof *g->v);
         }
-        g->v[g->n++] = sqlite3_column_double(st, 5);
+        g->v[g->n++] = sqlite3_column_double(st, 6);
     }
     if (rc != SQLITE_DONE) {
         snprintf(err, errlen, "%s", sqlite3_errmsg(sqlite3_db_handle(st)));
@@ -66,6 +71,7 @@ void db_groups_free(db_groups *gs)
         free(gs->g[i].trace);
         free(gs->g[i].alloc);
         free(gs->g[i].env);
+        free(gs->g[i].mode);
         free(gs->g[i].v);
     }
     free(gs->g);
@@ -99,7 +105,32 @@ static void resolve_names(hakdb *db, db_groups *gs, size_t first)
     free(last_id);
     free(last_name);
     sqlite3_finalize(st);
+    /* Two traces of one program share a display name: tell them apart by
+     * their hash, as every query keys traces by hash. */
+    size_t n = gs->n - first;
+    char *amb = calloc(n + 1, 1);
+    for (size_t i = 0; amb && i < n; i++)
+        for (size_t j = 0; j < n && !amb[i]; j++) {
+            const db_group *a = &gs->g[first + i], *b = &gs->g[first + j];
+            amb[i] = strcmp(a->hash, b->hash) && !strcmp(a->trace, b->trace);
+        }
+    for (size_t i = 0; amb && i < n; i++)
+        if (amb[i]) {
+            db_group *g = &gs->g[first + i];
+            size_t len = strlen(g->trace) + 12;
+            char *nm = malloc(len);
+            if (nm) {
+                snprintf(nm, len, "%s#%.8s", g->trace, g->hash);
+                free(g->trace);
+                g->trace = nm;
+            }
+        }
+    free(amb);
 }
+
+/* 1 when the run's trace is known not to be whole (schema.sql,
+ * traces.completeness; NULL = stored before it was known: kept). */
+#define DB_TRACE_PARTIAL "coalesce(t.completeness, 'complete') <> 'complete'"
 
 /* FROM clause and value expression for metric m, bound as ?9. */
 static void metric_source(const char *m, char *from, size_t flen, char *val, size_t vlen)
@@ -117,14 +148,14 @@ static void metric_source(const char *m, char *from, size_t flen, char *val, siz
 int db_collect_metric(hakdb *db, const char *m, const db_filter *f, db_groups *out,
                       char *err, size_t errlen)
 {
-    char from[128], val[64], tc[160], sql[2048];
+    char from[128], val[64], tc[400], sql[3072];
     metric_source(m, from, sizeof from, val, sizeof val);
     snprintf(sql, sizeof sql,
-        "SELECT t.hash, t.id, b.name, r.env, 0, %s FROM %s"
+        "SELECT t.hash, t.id, b.name, r.env, " DB_MODE_EXPR ", 0, %s, " DB_TRACE_PARTIAL " FROM %s"
         " JOIN traces t ON t.id = r.trace_id JOIN builds b ON b.id = r.build_id"
         " WHERE r.status = 'ok' AND (?1 IS NULL OR %s) AND (?2 IS NULL OR r.label = ?2)"
         " AND (?3 IS NULL OR r.sweep_id = ?3) AND (?4 IS NULL OR r.kind = ?4)"
-        " ORDER BY t.hash, b.name, r.env",
+        " ORDER BY 1, 3, 4, 5",
         val, from, db_trace_cond(1, tc, sizeof tc));
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(hakdb_sqlite(db), sql, -1, &st, NULL) != SQLITE_OK) {
@@ -138,6 +169,7 @@ int db_collect_metric(hakdb *db, const char *m, const db_filter *f, db_groups *o
     if (!db_metric_is_column(m))
         sqlite3_bind_text(st, 9, m, -1, SQLITE_TRANSIENT);
     size_t first = out->n;
+    out->include_incomplete = f->include_incomplete;
     int rc = db_collect(st, out, err, errlen);
     sqlite3_finalize(st);
     if (rc == 0)
@@ -172,24 +204,34 @@ static int cmp_rows(const void *a, const void *b)
     int c = strcmp(gx->trace, gy->trace);
     if (!c)
         c = strcmp(gx->alloc, gy->alloc);
-    return c ? c : strcmp(gx->env, gy->env);
+    if (!c)
+        c = strcmp(gx->env, gy->env);
+    return c ? c : strcmp(gx->mode, gy->mode);
 }
 
 int db_compare_metric(hakdb *db, const db_cmp_opts *o, const char *m, db_groups *storage,
                       db_cmp_row **rows, size_t *nrows, char *err, size_t errlen)
 {
-    char from[128], val[64], tc[160], sql[2048];
+    char from[128], val[64], tc[400], sql[3072];
     metric_source(m, from, sizeof from, val, sizeof val);
-    const char *key = o->by_build ? "b.name" : "r.label";
+    char base_is[160], match[320], b1[80], b2[80];
+    if (o->by_build) {
+        /* A build by its stored name or by the name the user gave. */
+        snprintf(base_is, sizeof base_is, "%s", db_build_cond(1, b1, sizeof b1));
+        snprintf(match, sizeof match, "(%s OR %s)", b1, db_build_cond(2, b2, sizeof b2));
+    } else {
+        snprintf(base_is, sizeof base_is, "r.label = ?1");
+        snprintf(match, sizeof match, "r.label IN (?1, ?2)");
+    }
     /* By label, pair within each allocator; by build, pair across the two
      * builds (the alloc column carries '' so the pair shares a key). */
     snprintf(sql, sizeof sql,
-        "SELECT t.hash, t.id, %s, r.env, CASE WHEN %s = ?1 THEN 0 ELSE 1 END AS side, %s"
-        " FROM %s JOIN traces t ON t.id = r.trace_id JOIN builds b ON b.id = r.build_id"
-        " WHERE r.status = 'ok' AND %s IN (?1, ?2) AND (?3 IS NULL OR %s)"
+        "SELECT t.hash, t.id, %s, r.env, " DB_MODE_EXPR ", CASE WHEN %s THEN 0 ELSE 1 END AS side, %s,"
+        " " DB_TRACE_PARTIAL " FROM %s JOIN traces t ON t.id = r.trace_id JOIN builds b ON b.id = r.build_id"
+        " WHERE r.status = 'ok' AND %s AND (?3 IS NULL OR %s)"
         " AND (?4 IS NULL OR r.label = ?4)"
-        " ORDER BY 1, 3, 4, 5",
-        o->by_build ? "''" : "b.name", key, val, from, key, db_trace_cond(3, tc, sizeof tc));
+        " ORDER BY 1, 3, 4, 5, 6",
+        o->by_build ? "''" : "b.name", base_is, val, from, match, db_trace_cond(3, tc, sizeof tc));
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(hakdb_sqlite(db), sql, -1, &st, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s", sqlite3_errmsg(hakdb_sqlite(db)));
@@ -204,6 +246,7 @@ int db_compare_metric(hakdb *db, const db_cmp_opts *o, const char *m, db_groups 
     if (!db_metric_is_column(m))
         sqlite3_bind_text(st, 9, m, -1, SQLITE_TRANSIENT);
     size_t first = storage->n;
+    storage->include_incomplete = o->include_incomplete;
     int rc = db_collect(st, storage, err, errlen);
     sqlite3_finalize(st);
     if (rc)
@@ -218,7 +261,8 @@ int db_compare_metric(hakdb *db, const db_cmp_opts *o, const char *m, db_groups 
         db_cmp_row *row = &r[n++];
         row->metric = m;
         if (g->side == 0 && next && next->side == 1 && !strcmp(g->hash, next->hash) &&
-            !strcmp(g->alloc, next->alloc) && !strcmp(g->env, next->env)) {
+            !strcmp(g->alloc, next->alloc) && !strcmp(g->env, next->env) &&
+            !strcmp(g->mode, next->mode)) {
             row->base = g;
             row->neu = next;
             row->c = db_metric_deterministic(m) ? db_compare_exact(&g->s, &next->s, higher, o->min_change)

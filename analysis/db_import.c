@@ -369,7 +369,9 @@ int db_import_trace(hakdb *db, const char *path, const db_import_opts *o,
     hakdb_trace t = {.hash = hash, .path = path, .program = base ? base + 1 : prog,
                      .events = (int64_t)hak_tr_nevents(r), .threads = hak_tr_nthreads(r),
                      .duration_ns = n ? (int64_t)(last_ts - first_ts) : HAKDB_NULL,
-                     .file_bytes = (int64_t)status->file_bytes, .meta_json = mj};
+                     .file_bytes = (int64_t)status->file_bytes, .meta_json = mj,
+                     .completeness = status->incomplete ? "incomplete"
+                                   : status->truncated ? "truncated" : "complete"};
     if (!t.program)
         t.program = meta->recorder ? meta->recorder : "unknown";
     int64_t tid = hakdb_upsert_trace(db, &t);
@@ -381,6 +383,8 @@ int db_import_trace(hakdb *db, const char *path, const db_import_opts *o,
         size_t nmods = hak_tr_modules(r, &mods);
         store_arg sa = {tid, a, r, nmods ? hak_sym_new(mods, nmods) : NULL, &m, a->short_ns,
                         status->truncated ? status->reason : NULL};
+        if (sa.sym)   /* C++ names as people read them (libstdc++, when installed) */
+            hak_sym_demangle(sa.sym, 1);
         if (hakdb_tx(db, "import trace", store_body, &sa) != 0) {
             snprintf(err, errlen, "%s: %s", path, hakdb_error(db));
         } else {

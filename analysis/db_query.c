@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 enum { OPT_DB = 1000, OPT_CSV, OPT_JSON, OPT_PARAM, OPT_WRITE, OPT_TABLE };
@@ -22,7 +23,13 @@ static void query_usage(FILE *out)
         "CSV or JSON (one JSON array per statement that returns rows).  Named\n"
         "parameters in the SQL (:trace, :metric, :base ...) take their values\n"
         "from -p/--param NAME=VALUE; a parameter left unset is an error naming it.\n"
-        "The database is opened read-only unless --write.\n"
+        "The database is opened read-only unless --write: a statement that would\n"
+        "write anything (INSERT ..., VACUUM INTO 'file', ATTACH creating a file)\n"
+        "is refused before it runs.\n"
+        "The parameters trace, label, base, new, alloc and metric must match\n"
+        "something in the database (trace: exactly, see 'hak db runs --help';\n"
+        "a glob pattern only when the value has * ? or [); one matching\n"
+        "nothing is an error naming the nearest existing values.\n"
         "Ready-made questions: analysis/queries/*.sql (each file's header says\n"
         "which parameters it takes).\n");
     fputs("\nexamples:\n"
@@ -74,8 +81,21 @@ static void bind_value(sqlite3_stmt *st, int i, const char *v)
 }
 
 /* Runs every statement of sql; prints results. 0 or 1. */
+/* The read-only query mode runs only statements that write nothing:
+ * sqlite3_stmt_readonly() is false for VACUUM (INTO a file too) and every
+ * change; ATTACH counts as read-only to SQLite but creates the file it
+ * names, so it is refused as well (as is DETACH, for symmetry). */
+static int statement_reads_only(sqlite3_stmt *st)
+{
+    if (!sqlite3_stmt_readonly(st))
+        return 0;
+    const char *s = sqlite3_sql(st);
+    s += strspn(s, " \t\r\n;");
+    return strncasecmp(s, "attach", 6) != 0 && strncasecmp(s, "detach", 6) != 0;
+}
+
 static int run_sql(hakdb *db, const char *src, const char *sql, const param *ps, int np,
-                   db_fmt fmt, FILE *out)
+                   db_fmt fmt, FILE *out, int write)
 {
     const char *tail = sql;
     int shown = 0;
@@ -97,6 +117,14 @@ static int run_sql(hakdb *db, const char *src, const char *sql, const param *ps,
         }
         if (!st)
             continue;   /* whitespace or comment */
+        if (!write && !statement_reads_only(st)) {
+            char safe[120];
+            db_escape_text(sqlite3_sql(st), safe, sizeof safe);
+            hak_cmd_err("db query", "%s: '%s' would write (a database or a file); the query"
+                        " mode only reads (use --write to change the database)", src, safe);
+            sqlite3_finalize(st);
+            return 1;
+        }
         for (int i = 1; i <= sqlite3_bind_parameter_count(st); i++) {
             const char *name = sqlite3_bind_parameter_name(st, i);
             if (!name) {
@@ -137,6 +165,27 @@ static int run_sql(hakdb *db, const char *src, const char *sql, const param *ps,
         db_tbl_print(t, fmt, out);
         db_tbl_free(t);
     }
+    return 0;
+}
+
+/* The parameters the ready-made queries share name a trace, label, build
+ * or metric; one that matches nothing would give "(no rows)" and exit 0,
+ * so it is refused with the nearest existing values instead. */
+static int check_params(hakdb *db, const param *ps, int np)
+{
+    static const struct { const char *name; db_match_kind k; } known[] = {
+        {"trace", DB_MATCH_TRACE}, {"label", DB_MATCH_LABEL}, {"base", DB_MATCH_LABEL},
+        {"new", DB_MATCH_LABEL}, {"alloc", DB_MATCH_BUILD}, {"metric", DB_MATCH_METRIC},
+    };
+    for (int i = 0; i < np; i++)
+        for (size_t k = 0; k < sizeof known / sizeof *known; k++) {
+            if (strcmp(ps[i].name, known[k].name))
+                continue;
+            char opt[80];
+            snprintf(opt, sizeof opt, "-p %s", ps[i].name);
+            if (db_require_match(db, "db query", opt, known[k].k, ps[i].value))
+                return 1;
+        }
     return 0;
 }
 
@@ -202,15 +251,27 @@ int db_cmd_query(int argc, char **argv)
         sql = strdup(arg);
         src = "SQL";
     }
-    hakdb *db = db_open_for("db query", dbp);
+    hakdb *db = NULL;
+    if (write) {   /* a writer: refuses a damaged database */
+        db = hakdb_open_ex(dbp, HAKDB_OPEN_EXISTING, err, sizeof err);
+        if (!db)
+            hak_cmd_err("db query", "%s", err);
+    } else {
+        db = db_open_for("db query", dbp);
+    }
     if (!db) {
         free(sql);
         return 1;
     }
     if (!write)
         sqlite3_exec(hakdb_sqlite(db), "PRAGMA query_only = 1", NULL, NULL, NULL);
+    if (check_params(db, ps, np)) {
+        free(sql);
+        hakdb_close(db);
+        return 1;
+    }
     FILE *out = db_out_open("db query", &o);
-    int rc = out ? run_sql(db, src, sql, ps, np, o.fmt, out) : 1;
+    int rc = out ? run_sql(db, src, sql, ps, np, o.fmt, out, write) : 1;
     if (db_out_close("db query", &o, out))
         rc = 1;
     free(sql);

@@ -18,10 +18,17 @@ static void runs_usage(FILE *out)
         "                   [--limit N] [--csv|--json] [-o FILE]\n"
         "\n"
         "Lists the most recent runs, newest first (default 20; --limit 0 = all).\n"
-        "  --trace T    trace program name, path or content-hash prefix\n"
-        "  --alloc NAME allocator build name (hakmem, glibc, mimalloc, hakmem@REV...)\n"
+        "  --trace T    the trace: exactly its program (full or base name), path,\n"
+        "               file name or a content-hash prefix (>= 4 digits); a glob\n"
+        "               pattern only when T has * ? or [ (e.g. 'py*')\n"
+        "  --alloc NAME allocator build name as stored (hakmem@652251e2ee40) or as\n"
+        "               given to --alloc (hakmem@HEAD~50); hakmem, glibc, ...\n"
         "  --label L    runs made with --label L\n"
+        "A --trace, --alloc or --label matching nothing is an error naming the\n"
+        "nearest existing values (never an empty list with exit status 0).\n"
         "  --status S   ok, crashed, timeout, load_failed or error\n"
+        "A run of a trace that is not whole shows 'ok (truncated trace)' or\n"
+        "'ok (incomplete trace)' (--csv/--json: trace_completeness).\n"
         "Text output formats the figures; --csv/--json give raw values (ns, bytes).\n"
         "A '-' is a figure that was not measured (NULL), never a zero.\n");
     fputs("\nexamples:\n"
@@ -87,12 +94,18 @@ int db_cmd_runs(int argc, char **argv)
     hakdb *db = db_open_for("db runs", dbp);
     if (!db)
         return 1;
-    char tc[160], sql[2048];
+    if (db_require_match(db, "db runs", "--trace", DB_MATCH_TRACE, trace) ||
+        db_require_match(db, "db runs", "--alloc", DB_MATCH_BUILD, alloc) ||
+        db_require_match(db, "db runs", "--label", DB_MATCH_LABEL, label)) {
+        hakdb_close(db);
+        return 1;
+    }
+    char tc[400], sql[3072];
     snprintf(sql, sizeof sql,
         "SELECT r.id, r.started_at, " DB_TRACE_NAME ", b.name, r.env, r.label, r.kind, r.status,"
-        " r.ops_per_s, r.wall_ns, r.minor_faults, r.peak_rss_bytes, r.error"
+        " r.ops_per_s, r.wall_ns, r.minor_faults, r.peak_rss_bytes, r.error, t.completeness"
         " FROM runs r JOIN traces t ON t.id = r.trace_id JOIN builds b ON b.id = r.build_id"
-        " WHERE (?1 IS NULL OR %s) AND (?2 IS NULL OR b.name = ?2)"
+        " WHERE (?1 IS NULL OR %s) AND (?2 IS NULL OR b.name = ?2 OR r.alloc_spec = ?2)"
         " AND (?3 IS NULL OR r.label = ?3) AND (?4 IS NULL OR r.status = ?4)"
         " AND (?5 IS NULL OR r.kind = ?5) AND (?6 IS NULL OR r.sweep_id = ?6)"
         " ORDER BY r.id DESC LIMIT ?7", db_trace_cond(1, tc, sizeof tc));
@@ -120,8 +133,9 @@ int db_cmd_runs(int argc, char **argv)
         } else {
             /* Name raw columns by what they hold. */
             static const char *const nm[] = {"id", "started_at", "trace", "alloc", "env", "label",
-                "kind", "status", "ops_per_s", "wall_ns", "minor_faults", "peak_rss_bytes", "error"};
-            for (int i = 0; i < t->ncols && i < 13; i++) {
+                "kind", "status", "ops_per_s", "wall_ns", "minor_faults", "peak_rss_bytes", "error",
+                "trace_completeness"};
+            for (int i = 0; i < t->ncols && i < 14; i++) {
                 free(t->names[i]);
                 t->names[i] = strdup(nm[i]);
             }
@@ -149,7 +163,13 @@ int db_cmd_runs(int argc, char **argv)
                 const char *e = (const char *)sqlite3_column_text(st, 12);
                 db_tbl_setf(t, r, 6, DB_TEXT, "%s%s%.40s", s, e ? ": " : "", e ? e : "");
             } else {
-                db_tbl_setf(t, r, 6, DB_TEXT, "%s%s", s, strcmp(k, "simulated") ? "" : " (sim)");
+                /* A run of a partial trace (traces.completeness) says so. */
+                const char *tc = (const char *)sqlite3_column_text(st, 13);
+                int partial = tc && strcmp(tc, "complete");
+                int sim = !strcmp(k, "simulated");
+                db_tbl_setf(t, r, 6, DB_TEXT, "%s%s%s%s%s%s", s, sim || partial ? " (" : "",
+                            sim ? "sim" : "", sim && partial ? ", " : "", partial ? tc : "",
+                            partial ? " trace)" : sim ? ")" : "");
             }
             static const char *const units[] = {"ops/s", "ns", "count", "bytes"};
             for (int i = 0; i < 4; i++)
@@ -285,7 +305,8 @@ int db_cmd_show(int argc, char **argv)
                 v = db_fmt_value(sqlite3_column_double(st, i), unit, b, sizeof b);
             else
                 v = (const char *)sqlite3_column_text(st, i);
-            printf("%-18s %s", name, v);
+            char safe[2048];
+            printf("%-18s %s", name, db_esc(v, safe, sizeof safe));
             if (unit && sqlite3_column_type(st, i) != SQLITE_NULL && sqlite3_column_type(st, i) != SQLITE_TEXT)
                 printf("   (%s)", sqlite3_column_text(st, i));
             printf("\n");

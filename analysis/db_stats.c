@@ -56,7 +56,7 @@ static double rel_noise(const db_summary *s)
 db_change db_compare(const db_summary *b, const db_summary *n,
                      int higher_better, double min_change)
 {
-    db_change c = {DB_UNSURE, NAN, NAN, 0};
+    db_change c = {DB_UNSURE, NAN, NAN, 0, 0};
     if (!b->n || !n->n)
         return c;
     if (b->median != 0) {
@@ -69,10 +69,33 @@ db_change db_compare(const db_summary *b, const db_summary *n,
     c.noise = nb > nn ? nb : nn;
     if (b->n < 2 || n->n < 2)
         return c;           /* DB_UNSURE: no idea of the noise */
-    int overlap = !(n->min > b->max || n->max < b->min);
+    /* sb, sn: one run's relative standard deviation (robust, from MAD). */
+    double sb = nb / 3, sn = nn / 3;
+    int overlap;
+    if (b->n >= DB_SE_MIN_REPEATS && n->n >= DB_SE_MIN_REPEATS) {
+        /* Enough repeats: the medians' standard errors decide, so more
+         * repeats can resolve a change hidden in one run's noise. */
+        c.noise = 3 * 1.253 * sqrt(sb * sb / (double)b->n + sn * sn / (double)n->n);
+        overlap = 0;
+    } else {
+        overlap = !(n->min > b->max || n->max < b->min);
+    }
     double thr = c.noise > min_change ? c.noise : min_change;
     if (overlap || fabs(c.rel) <= thr) {
         c.verdict = DB_SAME;
+        /* A change beyond --min-change that the noise hides is undecided:
+         * say how many repeats a side would let the standard-error rule
+         * tell it (at least DB_SE_MIN_REPEATS, and more than now). */
+        if (fabs(c.rel) > min_change && !isinf(c.rel)) {
+            double need = 3 * 1.253 * 3 * 1.253 * (sb * sb + sn * sn) / (c.rel * c.rel);
+            size_t k = need > 1e6 ? 1000000 : (size_t)ceil(need) + 1;
+            size_t have = b->n < n->n ? b->n : n->n;
+            if (k < DB_SE_MIN_REPEATS)
+                k = DB_SE_MIN_REPEATS;
+            if (k <= have)
+                k = have + 1;
+            c.repeats = k;
+        }
         return c;
     }
     int up = n->median > b->median;
@@ -88,7 +111,7 @@ int db_metric_deterministic(const char *m)
 db_change db_compare_exact(const db_summary *b, const db_summary *n,
                            int higher_better, double min_change)
 {
-    db_change c = {DB_UNSURE, NAN, NAN, 0};
+    db_change c = {DB_UNSURE, NAN, NAN, 0, 0};
     if (!b->n || !n->n)
         return c;
     if (b->median != 0) {

@@ -9,8 +9,14 @@
  *   3. the medians differ by more than max(min_change, noise), where noise
  *      is the larger relative spread 3 * 1.4826 * MAD / median of the two
  *      sides (about 3 standard deviations for normal noise).
+ * With at least DB_SE_MIN_REPEATS repeats a side, 2. and 3. become: the
+ * medians differ by more than max(min_change, 3 standard errors of their
+ * difference), a median's standard error being 1.253 sigma / sqrt(n) with
+ * sigma = 1.4826 * MAD: more repeats can then resolve a small change.
  * Otherwise the verdict is "same" (within noise), or "unsure" when a side
- * has a single run. */
+ * has a single run.  A "same" whose medians differ by more than min_change
+ * is undecided: db_change.repeats says how many repeats a side the
+ * standard-error rule would need to tell that change from the noise. */
 #ifndef DB_STATS_H
 #define DB_STATS_H
 
@@ -36,7 +42,10 @@ typedef struct db_change {
     double ratio;      /* new / base median (NAN if base is 0 or missing) */
     double rel;        /* (new - base) / |base| */
     double noise;      /* relative noise used for the decision */
+    size_t repeats;    /* DB_SAME with |rel| > min_change: repeats a side
+                          needed to decide; 0 otherwise */
 } db_change;
+#define DB_SE_MIN_REPEATS 5
 
 /* higher_better: 1 when larger values are better (ops/s). */
 db_change db_compare(const db_summary *base, const db_summary *neu,

@@ -2,6 +2,7 @@
 #include "db_table.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -160,9 +161,77 @@ static void csv_str(FILE *out, const char *s)
     fputc('"', out);
 }
 
+static void tbl_print_text(const db_tbl *t, FILE *out);
+
+size_t db_escape_text(const char *s, char *out, size_t len)
+{
+    size_t n = 0, w = 0;   /* escaped length; bytes written to out */
+    int full = !out || !len;
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        char tmp[8];
+        if (c == '\n')
+            snprintf(tmp, sizeof tmp, "\\n");
+        else if (c == '\t')
+            snprintf(tmp, sizeof tmp, "\\t");
+        else if (c < 0x20 || c == 0x7f)
+            snprintf(tmp, sizeof tmp, "\\x%02x", c);
+        else
+            tmp[0] = (char)c, tmp[1] = 0;
+        size_t k = strlen(tmp);
+        if (!full && w + k < len) {
+            memcpy(out + w, tmp, k);
+            w += k;
+        } else {
+            full = 1;
+        }
+        n += k;
+    }
+    if (out && len)
+        out[w] = 0;
+    return n;
+}
+
+/* Text cells with control characters escaped (stored strings may carry a
+ * program's argv or an error message with terminal escape sequences). */
+static char *escaped(const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = db_escape_text(s, NULL, 0);
+    char *e = malloc(n + 1);
+    if (e)
+        db_escape_text(s, e, n + 1);
+    return e;
+}
+
 void db_tbl_print(const db_tbl *t, db_fmt fmt, FILE *out)
 {
     size_t nc = (size_t)t->ncols;
+    if (fmt == DB_FMT_TEXT) {
+        db_tbl e = *t;
+        e.cells = malloc((t->nrows * nc + 1) * sizeof *e.cells);
+        e.names = malloc((nc + 1) * sizeof *e.names);
+        if (!e.cells || !e.names) {
+            free(e.cells);
+            free(e.names);
+            return;
+        }
+        for (size_t c = 0; c < nc; c++)
+            e.names[c] = escaped(t->names[c]);
+        for (size_t i = 0; i < t->nrows * nc; i++) {
+            e.cells[i].type = t->cells[i].type;
+            e.cells[i].s = escaped(t->cells[i].s);
+        }
+        tbl_print_text(&e, out);
+        for (size_t c = 0; c < nc; c++)
+            free(e.names[c]);
+        for (size_t i = 0; i < t->nrows * nc; i++)
+            free(e.cells[i].s);
+        free(e.cells);
+        free(e.names);
+        return;
+    }
     if (fmt == DB_FMT_CSV) {
         for (size_t c = 0; c < nc; c++) {
             if (c)
@@ -204,6 +273,11 @@ void db_tbl_print(const db_tbl *t, db_fmt fmt, FILE *out)
         fputs(t->nrows ? "\n]\n" : "]\n", out);
         return;
     }
+}
+
+static void tbl_print_text(const db_tbl *t, FILE *out)
+{
+    size_t nc = (size_t)t->ncols;
     size_t w[nc ? nc : 1];
     for (size_t c = 0; c < nc; c++) {
         w[c] = width(t->names[c]);

@@ -44,6 +44,16 @@ db_tbl *db_tbl_from_stmt(sqlite3_stmt *st, char *err, size_t errlen);
 void db_tbl_print(const db_tbl *t, db_fmt fmt, FILE *out);
 /* Writes s as a JSON string literal (with quotes). */
 void db_json_str(FILE *out, const char *s);
+/* Copies s into out (at most len bytes with the NUL) with control
+ * characters escaped (\n, \t, \xNN) for terminal output; returns the
+ * escaped length (out may be NULL to measure). */
+size_t db_escape_text(const char *s, char *out, size_t len);
+/* db_escape_text into buf, returning buf (for printf arguments). */
+static inline const char *db_esc(const char *s, char *buf, size_t len)
+{
+    db_escape_text(s ? s : "", buf, len);
+    return buf;
+}
 /* Writes s HTML-escaped. */
 void db_html_str(FILE *out, const char *s);
 

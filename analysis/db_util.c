@@ -11,7 +11,7 @@
 hakdb *db_open_for(const char *cmd, const char *path)
 {
     char err[600];
-    hakdb *db = hakdb_open_ex(path, HAKDB_OPEN_EXISTING, err, sizeof err);
+    hakdb *db = hakdb_open_ex(path, HAKDB_OPEN_EXISTING | HAKDB_OPEN_READER, err, sizeof err);
     if (!db)
         hak_cmd_err(cmd, "%s", err);
     return db;
@@ -150,13 +150,6 @@ const char *db_fmt_value(double v, const char *unit, char *buf, size_t len)
     } else {
         snprintf(buf, len, "%.4g", v);
     }
-    return buf;
-}
-
-const char *db_trace_cond(int p, char *buf, size_t len)
-{
-    snprintf(buf, len, "(t.program = ?%d OR t.program LIKE '%%/' || ?%d OR t.path = ?%d"
-                       " OR t.path LIKE '%%/' || ?%d OR t.hash LIKE ?%d || '%%')", p, p, p, p, p);
     return buf;
 }
 

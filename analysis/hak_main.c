@@ -52,6 +52,24 @@ static int finish(const char *cmd, int rc)
     return rc;
 }
 
+/* --version anywhere among a command's own words (`hak db compare
+ * --version`, `hak trace info --version`): not after "--", and for
+ * `hak record` not once the program to run has begun (its first word
+ * that is not an option), so `hak record prog --version` runs prog. */
+static int wants_version(int argc, char **argv)
+{
+    int record = !strcmp(argv[1], "record");
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--"))
+            return 0;
+        if (!strcmp(argv[i], "--version"))
+            return 1;
+        if (record && argv[i][0] != '-')
+            return 0;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -70,6 +88,10 @@ int main(int argc, char **argv)
         return finish("--help", 0);
     }
     if (!strcmp(name, "--version") || !strcmp(name, "version")) {
+        printf("hak %s\n", HAK_VERSION);
+        return finish("--version", 0);
+    }
+    if (wants_version(argc, argv)) {
         printf("hak %s\n", HAK_VERSION);
         return finish("--version", 0);
     }

@@ -278,6 +278,64 @@ static int migrate_body(hakdb *db, void *p)
     return sqlite3_exec(db->db, sql, NULL, NULL, NULL);
 }
 
+/* 1 when this process may write path and create files next to it (WAL
+ * needs path-wal and path-shm): else a reader opens it read-only. */
+static int writable(const char *path)
+{
+    if (access(path, W_OK) != 0)
+        return 0;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == dir)
+        dir[1] = 0;
+    else
+        *slash = 0;
+    return access(dir, W_OK) == 0;
+}
+
+/* "file:PATH?immutable=1" with PATH percent-encoded where URIs need it:
+ * a WAL database on a read-only mount cannot get its -shm file, and
+ * immutable tells SQLite nothing can change it, so no locks are needed. */
+static void immutable_uri(const char *path, char *out, size_t len)
+{
+    size_t n = (size_t)snprintf(out, len, "file:");
+    for (const unsigned char *p = (const unsigned char *)path; *p && n + 4 < len; p++) {
+        if (*p == '%' || *p == '?' || *p == '#' || *p < 0x20)
+            n += (size_t)snprintf(out + n, len - n, "%%%02X", *p);
+        else
+            out[n++] = (char)*p;
+    }
+    snprintf(out + (n < len ? n : len - 1), len - (n < len ? n : len - 1), "?immutable=1");
+}
+
+static int damaged(sqlite3 *s, char *why, size_t len)
+{
+    sqlite3_stmt *st;
+    why[0] = 0;
+    if (sqlite3_prepare_v2(s, "PRAGMA quick_check(1)", -1, &st, NULL) != SQLITE_OK) {
+        snprintf(why, len, "%s", sqlite3_errmsg(s));
+        return 1;
+    }
+    int rc = sqlite3_step(st);
+    const unsigned char *r = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+    int bad = !r || strcmp((const char *)r, "ok") != 0;
+    if (bad) {
+        const char *m = r ? (const char *)r : sqlite3_errmsg(s);
+        const char *hdr = "*** in database main ***\n";
+        if (!strncmp(m, hdr, strlen(hdr)))
+            m += strlen(hdr);
+        snprintf(why, len, "%s", m);
+        for (char *c = why; *c; c++)   /* one line */
+            if (*c == '\n' || *c == '\r')
+                *c = ' ';
+    }
+    sqlite3_finalize(st);
+    return bad;
+}
+
 hakdb *hakdb_open_ex(const char *path, int flags, char *err, size_t errlen)
 {
     if (!path)
@@ -291,8 +349,19 @@ hakdb *hakdb_open_ex(const char *path, int flags, char *err, size_t errlen)
         return NULL;
     }
     db->path = strdup(path);
-    int oflags = SQLITE_OPEN_READWRITE | (must_exist ? 0 : SQLITE_OPEN_CREATE);
+    int reader = (flags & HAKDB_OPEN_READER) && must_exist;
+    int readonly = reader && !writable(path);
+    int oflags = readonly ? SQLITE_OPEN_READONLY
+               : SQLITE_OPEN_READWRITE | (must_exist ? 0 : SQLITE_OPEN_CREATE);
     int rc = sqlite3_open_v2(path, &db->db, oflags, NULL);
+    if (rc == SQLITE_OK && readonly &&
+        sqlite3_exec(db->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK) {
+        char uri[8192];
+        immutable_uri(path, uri, sizeof uri);
+        sqlite3_close_v2(db->db);
+        db->db = NULL;
+        rc = sqlite3_open_v2(uri, &db->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+    }
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "%s: cannot open database: %s", path,
                  db->db ? sqlite3_errmsg(db->db) : sqlite3_errstr(rc));
@@ -309,7 +378,10 @@ hakdb *hakdb_open_ex(const char *path, int flags, char *err, size_t errlen)
     if ((rc = hakdb_query_int(db->db, "PRAGMA application_id", &app)) != SQLITE_OK ||
         (rc = hakdb_query_int(db->db, "PRAGMA user_version", &ver)) != SQLITE_OK ||
         (rc = hakdb_query_int(db->db, "SELECT count(*) FROM sqlite_master", &nobj)) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: corrupt or not a database: %s", path, sqlite3_errmsg(db->db));
+        int code = rc & 0xff;
+        snprintf(err, errlen, "%s: %s: %s", path,
+                 code == SQLITE_CORRUPT || code == SQLITE_NOTADB ? "corrupt or not a database"
+                 : "cannot read the database", sqlite3_errmsg(db->db));
         hakdb_close(db);
         return NULL;
     }
@@ -327,6 +399,28 @@ hakdb *hakdb_open_ex(const char *path, int flags, char *err, size_t errlen)
                  path, (long long)ver, hakdb_nmigrations);
         hakdb_close(db);
         return NULL;
+    }
+    char why[256];
+    if (damaged(db->db, why, sizeof why)) {
+        if (!reader) {
+            snprintf(err, errlen, "%s: damaged database (integrity check: %s); refusing to write to or"
+                     " from it (recover a copy with: sqlite3 %s .recover)", path, why, path);
+            hakdb_close(db);
+            return NULL;
+        }
+        fprintf(stderr, "hak: warning: %s: damaged database (integrity check: %s); answers may"
+                " be incomplete\n", path, why);
+    }
+    if (readonly) {
+        if (ver < hakdb_nmigrations) {
+            snprintf(err, errlen, "%s: schema version %lld is older than this hak's (%d) and the"
+                     " database is read-only here: open it once where it is writable to upgrade it",
+                     path, (long long)ver, hakdb_nmigrations);
+            hakdb_close(db);
+            return NULL;
+        }
+        db->err[0] = 0;
+        return db;
     }
     /* WAL lets readers run while a writer commits; switching needs a brief
      * exclusive lock, so retry while another process holds it. */

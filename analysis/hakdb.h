@@ -28,6 +28,13 @@ void hakdb_close(hakdb *db);
 /* hakdb_open with flags: HAKDB_OPEN_EXISTING fails ("no such database")
  * instead of creating the file, for commands that only read. */
 #define HAKDB_OPEN_EXISTING 1
+/* HAKDB_OPEN_READER (with EXISTING): a command that only reads.  A file or
+ * directory it may not write (read-only mount, another user's directory)
+ * is opened read-only: no WAL switch, no migration (an older schema is then
+ * an error saying so).  A database failing PRAGMA quick_check is read with
+ * a warning on stderr; without this flag (writers: replay, sim, merge, and
+ * merge's sources) it is refused, so damage is never spread. */
+#define HAKDB_OPEN_READER 2
 hakdb *hakdb_open_ex(const char *path, int flags, char *err, size_t errlen);
 int hakdb_schema_version(void);   /* the version this build creates */
 const char *hakdb_path(hakdb *db);
@@ -41,6 +48,9 @@ typedef struct hakdb_trace {
     const char *program;     /* argv[0] of the recorded program, or synth name */
     int64_t events, threads, duration_ns, file_bytes;
     const char *meta_json;   /* full metadata as JSON, may be NULL */
+    /* "complete", "truncated" or "incomplete" (schema.sql, traces.completeness);
+     * NULL = not known. */
+    const char *completeness;
 } hakdb_trace;
 
 typedef struct hakdb_build {
@@ -86,6 +96,8 @@ typedef struct hakdb_run {
     const hakdb_sample *timeline; size_t ntimeline;
     int64_t start_wall_ns;   /* CLOCK_REALTIME ns when the run started;
                                 HAKDB_NULL = use the insertion time */
+    const char *alloc_spec;  /* the allocator name as the user gave it
+                                ("hakmem@HEAD~50"); NULL = not recorded */
 } hakdb_run;
 
 /* Initialises r with every figure NULL/NAN and strings NULL. */

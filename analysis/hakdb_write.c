@@ -55,7 +55,7 @@ static int trace_body(hakdb *db, void *p)
     sqlite3_stmt *st;
     int rc = hakdb_prepare(db, &st,
         "INSERT INTO traces(hash, path, program, events, threads, duration_ns,"
-        " file_bytes, meta_json, created_at) VALUES(?,?,?,?,?,?,?,?,?)"
+        " file_bytes, meta_json, created_at, completeness) VALUES(?,?,?,?,?,?,?,?,?,?)"
         " ON CONFLICT(hash) DO UPDATE SET"       /* fill what an earlier writer lacked */
         "  path = coalesce(path, excluded.path),"
         "  program = coalesce(program, excluded.program),"
@@ -63,7 +63,8 @@ static int trace_body(hakdb *db, void *p)
         "  threads = coalesce(threads, excluded.threads),"
         "  duration_ns = coalesce(duration_ns, excluded.duration_ns),"
         "  file_bytes = coalesce(file_bytes, excluded.file_bytes),"
-        "  meta_json = coalesce(meta_json, excluded.meta_json)");
+        "  meta_json = coalesce(meta_json, excluded.meta_json),"
+        "  completeness = coalesce(excluded.completeness, completeness)");
     if (rc)
         return rc;
     hakdb_bind_text(st, 1, t->hash);
@@ -75,6 +76,7 @@ static int trace_body(hakdb *db, void *p)
     hakdb_bind_i64(st, 7, t->file_bytes);
     hakdb_bind_text(st, 8, t->meta_json);
     hakdb_bind_text(st, 9, now);
+    hakdb_bind_text(st, 10, t->completeness);
     rc = step_done(st);
     sqlite3_finalize(st);
     if (rc)
@@ -243,8 +245,8 @@ static int run_body(hakdb *db, void *p)
         " wall_ns, user_ns, sys_ns, ops, ops_per_s, minor_faults, major_faults,"
         " vol_ctxsw, invol_ctxsw, peak_rss_bytes, final_rss_bytes,"
         " lat_p50_ns, lat_p99_ns, lat_p999_ns, addr_digest, fidelity,"
-        " started_at, created_at)"
-        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        " started_at, created_at, alloc_spec)"
+        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (rc)
         return rc;
     int i = 1;
@@ -281,6 +283,7 @@ static int run_body(hakdb *db, void *p)
     hakdb_bind_dbl(st, i++, r->fidelity);
     hakdb_bind_text(st, i++, started);
     hakdb_bind_text(st, i++, now);
+    hakdb_bind_text(st, i++, r->alloc_spec);
     rc = step_done(st);
     sqlite3_finalize(st);
     if (rc) {

@@ -25,19 +25,20 @@ static char *col_dup(sqlite3_stmt *st, int i)
     return s ? strdup((const char *)s) : NULL;
 }
 
-static rp_setting *setting_for(rp_trace *t, const char *alloc, const char *env)
+static rp_setting *setting_for(rp_trace *t, const char *alloc, const char *env, const char *mode)
 {
     for (size_t i = 0; i < t->ns; i++)
-        if (!strcmp(t->s[i].alloc, alloc) && !strcmp(t->s[i].env, env))
+        if (!strcmp(t->s[i].alloc, alloc) && !strcmp(t->s[i].env, env) && !strcmp(t->s[i].mode, mode))
             return &t->s[i];
     t->s = realloc(t->s, (t->ns + 1) * sizeof *t->s);
     rp_setting *s = &t->s[t->ns++];
     memset(s, 0, sizeof *s);
     s->alloc = strdup(alloc);
     s->env = strdup(env);
-    size_t n = strlen(alloc) + strlen(env) + 2;
+    s->mode = strdup(mode);
+    size_t n = strlen(alloc) + strlen(env) + strlen(mode) + 3;
     s->name = malloc(n);
-    snprintf(s->name, n, "%s%s%s", alloc, *env ? " " : "", env);
+    snprintf(s->name, n, "%s%s%s %s", alloc, *env ? " " : "", env, mode);
     s->tl_run = -1;
     for (int k = 0; k < RP_NMETRIC; k++)
         s->m[k] = db_summarize(NULL, 0);
@@ -87,7 +88,7 @@ static void load_sites(hakdb *db, const char *order, int64_t tid, rp_site **out,
 {
     char sql[512];
     snprintf(sql, sizeof sql,
-             "SELECT site, allocs, bytes, short_lived, mean_lifetime_ns, symbol FROM trace_sites"
+             "SELECT site, allocs, bytes, short_lived, mean_lifetime_ns, symbol, frames FROM trace_sites"
              " WHERE trace_id = ?1 %s LIMIT 10", order);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(hakdb_sqlite(db), sql, -1, &st, NULL) != SQLITE_OK)
@@ -102,6 +103,7 @@ static void load_sites(hakdb *db, const char *order, int64_t tid, rp_site **out,
         s->short_lived = sqlite3_column_int64(st, 3);
         s->mean_life_ns = sqlite3_column_type(st, 4) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 4);
         s->symbol = col_dup(st, 5);
+        s->frames = col_dup(st, 6);
     }
     sqlite3_finalize(st);
 }
@@ -110,13 +112,14 @@ static int gather_trace(hakdb *db, rp_report *r, rp_trace *t, char *err, size_t 
 {
     /* Comparing labels: the settings table shows the new state. */
     const char *label = r->label ? r->label : r->by_build ? NULL : r->neu;
-    db_filter f = {t->hash, label, r->sweep, NULL};
+    /* Runs of partial traces still count here (compare/best leave them out). */
+    db_filter f = {t->hash, label, r->sweep, NULL, 1};
     for (int k = 0; k < RP_NMETRIC; k++) {
         db_groups g = {0};
         if (db_collect_metric(db, rp_metric[k], &f, &g, err, errlen) != 0)
             return -1;
         for (size_t i = 0; i < g.n; i++) {
-            rp_setting *s = setting_for(t, g.g[i].alloc, g.g[i].env);
+            rp_setting *s = setting_for(t, g.g[i].alloc, g.g[i].env, g.g[i].mode);
             s->m[k] = g.g[i].s;
         }
         db_groups_free(&g);
@@ -124,10 +127,11 @@ static int gather_trace(hakdb *db, rp_report *r, rp_trace *t, char *err, size_t 
     /* failed runs, and settings that only failed */
     sqlite3_stmt *st;
     sqlite3_prepare_v2(hakdb_sqlite(db),
-        "SELECT b.name, r.env, count(*), min(r.status || ': ' || coalesce(r.error, '?')) FROM runs r"
+        "SELECT b.name, r.env, count(*), min(r.status || ': ' || coalesce(r.error, '?')), "
+        DB_MODE_EXPR " FROM runs r"
         " JOIN builds b ON b.id = r.build_id WHERE r.trace_id = ?1 AND r.status <> 'ok'"
         " AND (?2 IS NULL OR r.label = ?2) AND (?3 IS NULL OR r.sweep_id = ?3)"
-        " GROUP BY b.name, r.env", -1, &st, NULL);
+        " GROUP BY b.name, r.env, 5", -1, &st, NULL);
     sqlite3_bind_int64(st, 1, t->id);
     if (label)
         sqlite3_bind_text(st, 2, label, -1, SQLITE_TRANSIENT);
@@ -135,7 +139,8 @@ static int gather_trace(hakdb *db, rp_report *r, rp_trace *t, char *err, size_t 
         sqlite3_bind_text(st, 3, r->sweep, -1, SQLITE_TRANSIENT);
     while (sqlite3_step(st) == SQLITE_ROW) {
         rp_setting *s = setting_for(t, (const char *)sqlite3_column_text(st, 0),
-                                    (const char *)sqlite3_column_text(st, 1));
+                                    (const char *)sqlite3_column_text(st, 1),
+                                    (const char *)sqlite3_column_text(st, 4));
         s->failed = sqlite3_column_int64(st, 2);
         s->fail_reason = col_dup(st, 3);
     }
@@ -153,7 +158,7 @@ static int gather_trace(hakdb *db, rp_report *r, rp_trace *t, char *err, size_t 
     sqlite3_prepare_v2(hakdb_sqlite(db),
         "SELECT max(r.id) FROM runs r JOIN builds b ON b.id = r.build_id WHERE r.trace_id = ?1"
         " AND b.name = ?2 AND r.env = ?3 AND r.status = 'ok' AND (?4 IS NULL OR r.label = ?4)"
-        " AND (?5 IS NULL OR r.sweep_id = ?5)"
+        " AND (?5 IS NULL OR r.sweep_id = ?5) AND " DB_MODE_EXPR " = ?6"
         " AND EXISTS (SELECT 1 FROM timelines x WHERE x.run_id = r.id)", -1, &st, NULL);
     for (size_t i = 0; i < t->ns; i++) {
         sqlite3_reset(st);
@@ -164,6 +169,7 @@ static int gather_trace(hakdb *db, rp_report *r, rp_trace *t, char *err, size_t 
             sqlite3_bind_text(st, 4, label, -1, SQLITE_TRANSIENT);
         if (r->sweep)
             sqlite3_bind_text(st, 5, r->sweep, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 6, t->s[i].mode, -1, SQLITE_TRANSIENT);
         if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
             t->s[i].tl_run = sqlite3_column_int64(st, 0);
     }
@@ -180,7 +186,7 @@ static int gather_trace(hakdb *db, rp_report *r, rp_trace *t, char *err, size_t 
         }
     }
     if (r->base && r->neu) {
-        db_cmp_opts o = {r->base, r->neu, r->by_build, t->hash, 0.02, r->by_build ? r->label : NULL};
+        db_cmp_opts o = {r->base, r->neu, r->by_build, t->hash, 0.02, r->by_build ? r->label : NULL, 1};
         for (int k = 0; k < 3; k++)
             if (db_compare_metric(db, &o, rp_metric[k], &t->cmp_store[k], &t->cmp[k], &t->ncmp[k],
                                   err, errlen) != 0)
@@ -230,7 +236,7 @@ int rp_gather(hakdb *db, rp_report *r, const char *trace, char *err, size_t errl
         snprintf(r->machine, sizeof r->machine, "%s", m ? (const char *)m : "no machine recorded");
     }
     sqlite3_finalize(st);
-    char tc[160], sql[1024];
+    char tc[400], sql[2048];
     snprintf(sql, sizeof sql,
         "SELECT t.id, t.hash, " DB_TRACE_NAME ", t.path, t.events, t.threads, t.duration_ns FROM traces t"
         " WHERE (EXISTS (SELECT 1 FROM runs r WHERE r.trace_id = t.id AND (?2 IS NULL OR r.label = ?2)"
@@ -283,8 +289,10 @@ static void free_hist(rp_hist *h)
 
 static void free_sites(rp_site *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         free(s[i].symbol);
+        free(s[i].frames);
+    }
     free(s);
 }
 
@@ -295,6 +303,7 @@ void rp_free(rp_report *r)
         for (size_t k = 0; k < t->ns; k++) {
             free(t->s[k].alloc);
             free(t->s[k].env);
+            free(t->s[k].mode);
             free(t->s[k].name);
             free(t->s[k].fail_reason);
         }
@@ -323,19 +332,39 @@ static void text_bar(FILE *out, double v, double max, int width)
         fputs("#", out);
 }
 
+/* The callers below a call site's first frame, one per line (the first
+ * frame is already on the site's line), at most 6. */
+static void text_stack(FILE *out, const char *frames)
+{
+    if (!frames)
+        return;
+    const char *p = strstr(frames, " <- ");
+    for (int k = 0; p && k < 6; k++) {
+        p += 4;
+        const char *e = strstr(p, " <- ");
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        char one[512], safe[600];
+        snprintf(one, sizeof one, "%.*s", (int)(n < sizeof one ? n : sizeof one - 1), p);
+        fprintf(out, "  %24s<- %s\n", "", db_esc(one, safe, sizeof safe));
+        p = e;
+    }
+}
+
 void rp_text(hakdb *db, const rp_report *r, FILE *out)
 {
     (void)db;
+    char x1[512], x2[512], x3[512];   /* stored strings, control characters escaped */
     fprintf(out, "hakmem report: %s, %lld runs%s%s%s%s, generated %s\nmachine: %s%s\n",
-            r->db_path, (long long)r->runs, r->label ? " labelled " : "", r->label ? r->label : "",
-            r->sweep ? " of sweep " : "", r->sweep ? r->sweep : "",
-            r->generated, r->machine, r->nmachines > 1 ? " (and others)" : "");
+            db_esc(r->db_path, x1, sizeof x1), (long long)r->runs, r->label ? " labelled " : "",
+            db_esc(r->label, x2, sizeof x2), r->sweep ? " of sweep " : "", r->sweep ? r->sweep : "",
+            r->generated, db_esc(r->machine, x3, sizeof x3), r->nmachines > 1 ? " (and others)" : "");
     if (!r->nt)
         fprintf(out, "\n(no runs match)\n");
     for (size_t i = 0; i < r->nt; i++) {
         const rp_trace *t = &r->t[i];
         char e[32], d[32];
-        fprintf(out, "\n== %s  (trace %.8s, %s events, %lld thread%s, recorded %s)\n\n", t->program, t->hash,
+        fprintf(out, "\n== %s  (trace %.8s, %s events, %lld thread%s, recorded %s)\n\n",
+                db_esc(t->program, x1, sizeof x1), t->hash,
                 t->events >= 0 ? hak_fmt_count((uint64_t)t->events, e, sizeof e) : "?",
                 (long long)t->threads, t->threads == 1 ? "" : "s",
                 t->duration_ns >= 0 ? db_fmt_value((double)t->duration_ns, "ns", d, sizeof d) : "?");
@@ -382,7 +411,8 @@ void rp_text(hakdb *db, const rp_report *r, FILE *out)
                      " timeline similarity of the replay to the recording, 1 = same shape)\n");
         if (r->base && r->neu) {
             if (r->by_build)
-                fprintf(out, "\nwhat changes switching build %s -> %s:\n", r->base, r->neu);
+                fprintf(out, "\nwhat changes switching build %s -> %s:\n", db_esc(r->base, x1, sizeof x1),
+                        db_esc(r->neu, x2, sizeof x2));
             else
                 fprintf(out, "\nwhat changed, %s -> %s (settings above: %s):\n", r->base, r->neu,
                         r->label ? r->label : r->neu);
@@ -437,18 +467,22 @@ void rp_text(hakdb *db, const rp_report *r, FILE *out)
             }
             if (t->ntop_bytes) {
                 fprintf(out, "\ntop call sites by bytes:\n");
-                for (size_t k = 0; k < t->ntop_bytes && k < 5; k++)
+                for (size_t k = 0; k < t->ntop_bytes && k < 5; k++) {
                     fprintf(out, "  %10s %5.1f%%  %s\n",
                             db_fmt_value((double)t->top_bytes[k].bytes, "bytes", a, sizeof a),
                             t->st_bytes ? 100.0 * (double)t->top_bytes[k].bytes / (double)t->st_bytes : 0,
-                            t->top_bytes[k].symbol ? t->top_bytes[k].symbol : "(unknown)");
+                            t->top_bytes[k].symbol ? db_esc(t->top_bytes[k].symbol, x1, sizeof x1) : "(unknown)");
+                    text_stack(out, t->top_bytes[k].frames);
+                }
             }
             if (t->ntop_short) {
                 fprintf(out, "\ntop call sites by short-lived objects:\n");
-                for (size_t k = 0; k < t->ntop_short && k < 5; k++)
+                for (size_t k = 0; k < t->ntop_short && k < 5; k++) {
                     fprintf(out, "  %10s of %-10s %s\n", hak_fmt_count((uint64_t)t->top_short[k].short_lived, a, sizeof a),
                             hak_fmt_count((uint64_t)t->top_short[k].allocs, b, sizeof b),
-                            t->top_short[k].symbol ? t->top_short[k].symbol : "(unknown)");
+                            t->top_short[k].symbol ? db_esc(t->top_short[k].symbol, x1, sizeof x1) : "(unknown)");
+                    text_stack(out, t->top_short[k].frames);
+                }
             }
         }
     }
@@ -468,13 +502,16 @@ static void usage(FILE *out)
         "with their reason, and (after 'hak db import-trace') the size histogram\n"
         "and top call sites.  With --base/--new, a noise-aware comparison of the\n"
         "two labels, or with --by build of two allocator builds (e.g. glibc and\n"
-        "hakmem) per trace and knob setting (see 'hak db compare --help').\n"
+        "hakmem) per trace and setting (see 'hak db compare --help').  A setting\n"
+        "is allocator + knobs + mode (threads serial|recorded, touch, pace).\n"
+        "A --trace, --label, --base or --new matching nothing is an error.\n"
         "\n"
         "  --html FILE  also write one self-contained HTML page (inline CSS and\n"
         "               SVG charts: comparison table, bar charts per setting, RSS\n"
         "               timelines overlaid with the recorded one, histograms,\n"
         "               call sites); no network needed to view it\n"
-        "  --trace T    only traces matching T (program, path or hash prefix)\n"
+        "  --trace T    only traces matching T exactly (program, path, their base\n"
+        "               names, or a hash prefix); a glob pattern if T has * ? [\n"
         "  --label L    only runs labelled L\n"
         "  --sweep ID   only the runs of one sweep (hak sweep prints its id)\n"
         "  -q           no text report on stdout (with --html)\n");
@@ -544,6 +581,14 @@ int cmd_report(int argc, char **argv)
     if (!db)
         return 1;
     r.db_path = hakdb_path(db);
+    db_match_kind side = r.by_build ? DB_MATCH_BUILD : DB_MATCH_LABEL;
+    if (db_require_match(db, "report", "--trace", DB_MATCH_TRACE, trace) ||
+        db_require_match(db, "report", "--label", DB_MATCH_LABEL, r.label) ||
+        db_require_match(db, "report", "--base", side, r.base) ||
+        db_require_match(db, "report", "--new", side, r.neu)) {
+        hakdb_close(db);
+        return 1;
+    }
     char err[600];
     int rc = 0;
     if (rp_gather(db, &r, trace, err, sizeof err) != 0) {

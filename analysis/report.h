@@ -13,7 +13,8 @@ extern const char *const rp_metric_title[RP_NMETRIC];
 extern const char *const rp_metric_unit[RP_NMETRIC];
 
 typedef struct rp_setting {
-    char *alloc, *env, *name;          /* name = alloc [+ ' ' + env] */
+    char *alloc, *env, *mode, *name;   /* name = alloc [+ ' ' + env] + ' ' + mode
+                                          (mode: DB_MODE_EXPR, e.g. threads=recorded) */
     db_summary m[RP_NMETRIC];          /* n == 0: not measured */
     int64_t failed;                    /* runs not ok */
     char *fail_reason;                 /* one example, NULL if none */
@@ -31,6 +32,7 @@ typedef struct rp_site {
     int64_t site, allocs, bytes, short_lived;
     double mean_life_ns;
     char *symbol;
+    char *frames;       /* the whole stack, ' <- ' separated, innermost first; NULL if none */
 } rp_site;
 
 typedef struct rp_trace {

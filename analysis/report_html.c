@@ -286,9 +286,30 @@ static void sites_table(FILE *o, const char *title, const rp_site *s, size_t n, 
                "<th class=\"n\">mean lifetime</th></tr>\n", title, short_mode ? "short-lived" : "% of bytes");
     for (size_t i = 0; i < n; i++) {
         char a[32], b[32], c[32], d[32];
-        fprintf(o, "<tr><td class=\"n\">%lld</td><td><code>", (long long)s[i].site);
-        esc(o, s[i].symbol ? s[i].symbol : "(unknown: no stack recorded)");
-        fprintf(o, "</code></td><td class=\"n\">%s</td><td class=\"n\">%s</td>",
+        fprintf(o, "<tr><td class=\"n\">%lld</td><td>", (long long)s[i].site);
+        const char *more = s[i].frames ? strstr(s[i].frames, " <- ") : NULL;
+        if (more) {   /* the whole stack, folded (no script needed) */
+            fputs("<details><summary><code>", o);
+            esc(o, s[i].symbol ? s[i].symbol : "?");
+            fputs("</code></summary><code class=\"stack\">", o);
+            for (const char *p = more; p; ) {
+                p += 4;
+                const char *e = strstr(p, " <- ");
+                size_t len = e ? (size_t)(e - p) : strlen(p);
+                char one[512];
+                snprintf(one, sizeof one, "%.*s", (int)(len < sizeof one ? len : sizeof one - 1), p);
+                fputs("&larr; ", o);
+                esc(o, one);
+                fputs("<br>", o);
+                p = e;
+            }
+            fputs("</code></details>", o);
+        } else {
+            fputs("<code>", o);
+            esc(o, s[i].symbol ? s[i].symbol : "(unknown: no stack recorded)");
+            fputs("</code>", o);
+        }
+        fprintf(o, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td>",
                 hak_fmt_count((uint64_t)s[i].allocs, a, sizeof a), db_fmt_value((double)s[i].bytes, "bytes", b, sizeof b));
         if (short_mode)
             fprintf(o, "<td class=\"n\">%s</td>", hak_fmt_count((uint64_t)s[i].short_lived, c, sizeof c));
@@ -322,6 +343,17 @@ int rp_html(hakdb *db, const rp_report *r, FILE *o)
             r->nmachines > 1 ? " (and other machines)" : "", r->generated);
     if (!r->nt)
         fputs("<p>No runs match.</p>\n", o);
+    if (r->nt) {   /* contents: one entry per trace section */
+        fputs("<nav class=\"toc\"><h2>Contents</h2>\n<ol>\n", o);
+        for (size_t i = 0; i < r->nt; i++) {
+            const rp_trace *t = &r->t[i];
+            fprintf(o, "<li><a href=\"#trace-%lld\">", (long long)t->id);
+            esc(o, t->program);
+            fprintf(o, "</a> <span class=\"hash\">%.12s</span> &middot; %zu setting%s</li>\n", t->hash,
+                    t->ns, t->ns == 1 ? "" : "s");
+        }
+        fputs("</ol>\n</nav>\n", o);
+    }
     for (size_t i = 0; i < r->nt; i++) {
         const rp_trace *t = &r->t[i];
         char a[32], b[32];

@@ -19,7 +19,7 @@
 --  * traces, builds and machines are keyed by content hashes; runs and
 --    sweeps by random UUIDs.  `hak db merge` uses those keys to combine
 --    databases from several machines without duplicates.
--- Schema version: 4.
+-- Schema version: 6.
 
 ------------------------------------------------------------------------
 -- traces: one row per distinct trace file (by content).
@@ -33,7 +33,14 @@ CREATE TABLE traces (
   duration_ns INTEGER,              -- recorded duration (last - first timestamp), ns; NULL if unknown
   file_bytes  INTEGER,              -- file size in bytes
   meta_json   TEXT,                 -- full header metadata as JSON; NULL if not given
-  created_at  TEXT NOT NULL         -- when this row was first inserted
+  created_at  TEXT NOT NULL,        -- when this row was first inserted
+  -- what the trace reader found (schema version 6): 'complete'; 'truncated'
+  -- (cut off or damaged: only a prefix was replayed); 'incomplete' (the
+  -- trace holds loss records: the recorder lost events, whether or not it
+  -- is also cut off).  Runs of a trace that is not 'complete' are left out
+  -- of `hak db compare` and `hak db best` unless --include-incomplete.
+  -- NULL: not known (stored before version 6).
+  completeness TEXT CHECK (completeness IN ('complete', 'truncated', 'incomplete'))
 );
 
 ------------------------------------------------------------------------
@@ -124,7 +131,9 @@ CREATE TABLE runs (
   addr_digest     TEXT,             -- digest of returned addresses (serial mode); NULL otherwise
   fidelity        REAL,             -- RSS timeline similarity to the recording, 0..1; NULL if no recording
   started_at      TEXT NOT NULL,    -- when the run started (insertion time if the writer did not say)
-  created_at      TEXT NOT NULL     -- when the row was inserted
+  created_at      TEXT NOT NULL,    -- when the row was inserted
+  alloc_spec      TEXT              -- the --alloc value as given ('hakmem@HEAD~50'); NULL if
+                                    -- not recorded (before schema 5, or not given by name)
 );
 CREATE INDEX runs_trace_build ON runs (trace_id, build_id);
 CREATE INDEX runs_label       ON runs (label, trace_id);
@@ -267,10 +276,25 @@ CREATE VIEW trace_names AS
                   END, t.hash) AS name
   FROM traces t;
 
+-- trace_keys: every name a trace answers to (its hash, display name,
+-- program and path, the last two also by base name), for exact --trace
+-- and -p trace= filters: t.id IN (SELECT trace_id FROM trace_keys WHERE key = :trace).
+CREATE VIEW trace_keys AS
+  SELECT id AS trace_id, hash AS key FROM traces
+  UNION SELECT trace_id, name FROM trace_names
+  UNION SELECT id, program FROM traces WHERE program IS NOT NULL
+  UNION SELECT id, replace(program, rtrim(program, replace(program, '/', '')), '') FROM traces WHERE program IS NOT NULL
+  UNION SELECT id, path FROM traces WHERE path IS NOT NULL
+  UNION SELECT id, replace(path, rtrim(path, replace(path, '/', '')), '') FROM traces WHERE path IS NOT NULL;
+
 -- run_summary: one row per run with its trace, build and machine joined in
 -- and the common counters pivoted into columns (NULL = not measured).
 -- trace is the display name (trace_names); trace_program the full program.
--- `setting` is the allocator name plus its knobs ('hakmem HAKMEM_HUGEPAGE=madvise').
+-- `setting` is the allocator name, its knobs and its mode
+-- ('hakmem HAKMEM_HUGEPAGE=madvise threads=serial'); `mode` is the mode
+-- alone: threads=serial|recorded (when stored), then touch=X unless 'pages', pace=recorded
+-- if so, and 'sim' for simulated runs.  Runs of different settings are
+-- never merged by `hak db best`, `compare` or `hak report`.
 CREATE VIEW run_summary AS
   SELECT r.id AS run_id, r.uuid, r.created_at, r.started_at, r.label, r.kind,
          r.status, r.error,
@@ -278,7 +302,16 @@ CREATE VIEW run_summary AS
          t.hash AS trace_hash,
          r.build_id, b.name AS alloc, b.hash AS build_hash, b.version AS build_version,
          r.machine_id, m.hostname,
-         r.env, b.name || CASE WHEN r.env <> '' THEN ' ' || r.env ELSE '' END AS setting,
+         r.env, r.alloc_spec,
+         rtrim(b.name || CASE WHEN r.env <> '' THEN ' ' || r.env ELSE '' END || ' '
+           || ltrim(coalesce(' threads=' || r.threads_mode, '')
+           || CASE WHEN r.touch IS NOT NULL AND r.touch <> 'pages' THEN ' touch=' || r.touch ELSE '' END
+           || CASE WHEN r.pace = 'recorded' THEN ' pace=recorded' ELSE '' END
+           || CASE WHEN r.kind = 'simulated' THEN ' sim' ELSE '' END)) AS setting,
+         ltrim(coalesce(' threads=' || r.threads_mode, '')
+           || CASE WHEN r.touch IS NOT NULL AND r.touch <> 'pages' THEN ' touch=' || r.touch ELSE '' END
+           || CASE WHEN r.pace = 'recorded' THEN ' pace=recorded' ELSE '' END
+           || CASE WHEN r.kind = 'simulated' THEN ' sim' ELSE '' END) AS mode,
          r.config, r.threads_mode, r.touch, r.pace, r.repeat_idx, r.sweep_id,
          r.wall_ns, r.user_ns, r.sys_ns, r.ops, r.ops_per_s,
          r.minor_faults, r.major_faults, r.vol_ctxsw, r.invol_ctxsw,

@@ -5,7 +5,10 @@
 # stats (decode + heap model), dump (decode + format), and import of the
 # same stream as Android record_allocs text.  No targets in the issue for
 # these; the format's own encode/decode targets are measured by the trace
-# library's bench.  Medians of HAK_BENCH_REPEATS runs (default 3).
+# library's bench.  Then the memory-profiler views (issue 18: >= 20M
+# events/s per view, peak RSS <= 256 MiB, faster than heaptrack_print on
+# the same program): see the section below.  Medians of HAK_BENCH_REPEATS
+# runs (default 3).
 set -u
 . "$(dirname "$0")/lib.sh"
 bench_db_init >/dev/null
@@ -75,4 +78,143 @@ M() { awk -v v="$1" 'BEGIN{printf "%.1f M", v/1e6}'; }
   echo "| dump (to /dev/null) | $(M "$m_dump") lines/s |"
   echo "| import (Android text with timestamps) | $(M "$m_imp") records/s |"
 } > "$out"
+
+# ---- memory-profiler views (hak trace leaks|peak|temporaries|flame|diff) ----
+# Events/s of each view on a random-mixed trace of HAK_BENCH_VIEWS_ITERS
+# mallocs (default 20M: ~40M events), wall and CPU, with the peak RSS and
+# the peak anonymous memory (RSS less the trace file the reader maps);
+# then heaptrack_print against our views on the same program
+# (build/bench/random_mixed, HAK_BENCH_HEAPTRACK_ITERS iterations, default
+# 2M) recorded by heaptrack and by hak record in this run, when heaptrack is
+# installed.  Runs interleaved, medians of R.
+VI=${HAK_BENCH_VIEWS_ITERS:-20000000}
+VT=$W/views.hkt
+hak trace synth random-mixed --iters "$VI" --slots 256 --seed 42 -q -o "$VT"
+VEV=$(hak trace info "$VT" | awk '/^events:/ {gsub(",","",$2); print $2}')
+VBYTES=$(stat -c %s "$VT")
+# run_measure CMD...: prints "wall_s cpu_s maxrss_kb anon_kb" of one run;
+# anon_kb is the largest RssAnon seen polling /proc every 10 ms.
+run_measure() {
+  local tf=$W/time.txt
+  /usr/bin/time -f "%e %U %S %M" -o "$tf" "$@" >/dev/null 2>&1 &
+  local tp=$! anon=0 a pid
+  sleep 0.005
+  pid=$(pgrep -P "$tp" | head -1)
+  while kill -0 "$tp" 2>/dev/null; do
+    a=$(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
+    [[ -n $a ]] && (( a > anon )) && anon=$a
+    sleep 0.01
+  done
+  wait "$tp"
+  awk -v an="$anon" '{printf "%s %.2f %s %s\n", $1, $2 + $3, $4, an}' "$tf"
+}
+VIEWS=(leaks peak temporaries flame diff)
+declare -A vwall vcpu vrss vanon
+for ((i = 0; i < R; i++)); do
+  for v in info "${VIEWS[@]}"; do
+    if [[ $v == diff ]]; then read -r w c m a < <(run_measure hak trace diff "$VT" "$VT")
+    else read -r w c m a < <(run_measure hak trace "$v" "$VT"); fi
+    vwall[$v]+="$w "; vcpu[$v]+="$c "; vrss[$v]+="$m "; vanon[$v]+="$a "
+  done
+done
+vrow() {   # vrow VIEW EVENTS: markdown row
+  local v=$1 n=$2 mw mc mr ma
+  mw=$(median ${vwall[$v]}); mc=$(median ${vcpu[$v]}); mr=$(median ${vrss[$v]}); ma=$(median ${vanon[$v]})
+  local ew ec; ew=$(awk -v n="$n" -v s="$mw" 'BEGIN{printf "%.0f", n/s}'); ec=$(awk -v n="$n" -v s="$mc" 'BEGIN{printf "%.0f", n/s}')
+  bench_put "trace_cli.views.$v" random-mixed events_per_s "$ew" events/s "$R" "wall; $VEV events"
+  bench_put "trace_cli.views.$v" random-mixed events_per_cpu_s "$ec" events/s "$R" "user+sys"
+  bench_put "trace_cli.views.$v" random-mixed max_rss "$mr" KiB "$R" "includes the mapped trace ($VBYTES bytes)"
+  bench_put "trace_cli.views.$v" random-mixed anon_rss "$ma" KiB "$R" "RssAnon polled every 10 ms"
+  echo "| $v | $(M "$ew") | $(M "$ec") | $(awk -v k="$mr" 'BEGIN{printf "%.0f", k/1024}') MiB | $(awk -v k="$ma" 'BEGIN{printf "%.1f", k/1024}') MiB |"
+}
+{
+  echo
+  echo "### memory-profiler views"
+  echo
+  echo "random-mixed --iters $VI --slots 256 --seed 42: $VEV events, $VBYTES bytes; medians of $R"
+  echo "interleaved runs.  diff reads the trace twice (A = B), so its events are $((2 * VEV))."
+  echo "Peak RSS includes the trace file, which the reader maps and reads ahead"
+  echo "(file-backed, reclaimable pages); anonymous memory is the views' own."
+  echo
+  echo "| command | events/s (wall) | events/s (CPU) | peak RSS | peak anonymous |"
+  echo "|---|---|---|---|---|"
+  vrow info "$VEV"
+  for v in leaks peak temporaries flame; do vrow "$v" "$VEV"; done
+  vrow diff $((2 * VEV))
+} >> "$out"
+
+if command -v heaptrack >/dev/null && command -v heaptrack_print >/dev/null; then
+  HI=${HAK_BENCH_HEAPTRACK_ITERS:-2000000}
+  RMP=$HAK_ROOT/build/bench/random_mixed
+  heaptrack -o "$W/ht" "$RMP" "$HI" >/dev/null 2>&1
+  HT=$(ls "$W"/ht.* | head -1)
+  hak record -q -o "$W/hk.hkt" -- "$RMP" "$HI" >/dev/null
+  HEV=$(hak trace info "$W/hk.hkt" | awk '/^events:/ {gsub(",","",$2); print $2}')
+  declare -A hw hc hr
+  HVIEWS=(leaks peak temporaries flame)
+  for ((i = 0; i < R; i++)); do
+    read -r w c m a < <(run_measure heaptrack_print -f "$HT")
+    hw[htp]+="$w "; hc[htp]+="$c "; hr[htp]+="$m "
+    tw=0; tc=0
+    for v in "${HVIEWS[@]}"; do
+      read -r w c m a < <(run_measure hak trace "$v" "$W/hk.hkt")
+      hw[$v]+="$w "; hc[$v]+="$c "; hr[$v]+="$m "
+      tw=$(awk -v a="$tw" -v b="$w" 'BEGIN{print a+b}'); tc=$(awk -v a="$tc" -v b="$c" 'BEGIN{print a+b}')
+    done
+    hw[all]+="$tw "; hc[all]+="$tc "
+  done
+  mhw=$(median ${hw[htp]}); mhc=$(median ${hc[htp]}); mall=$(median ${hw[all]}); mallc=$(median ${hc[all]})
+  bench_put trace_cli.views.heaptrack_print random_mixed wall_s "$mhw" s "$R" "$HI iterations, all analyses"
+  bench_put trace_cli.views.hak_four_views random_mixed wall_s "$mall" s "$R" "leaks+peak+temporaries+flame, one run each"
+  {
+    echo
+    echo "### against heaptrack_print"
+    echo
+    echo "build/bench/random_mixed $HI, recorded in this run by heaptrack ($(stat -c %s "$HT") bytes)"
+    echo "and by hak record ($HEV events, $(stat -c %s "$W/hk.hkt") bytes); medians of $R interleaved runs."
+    echo "heaptrack_print computes its every analysis in one run (reading its file twice);"
+    echo "each hak view is one run over the trace."
+    echo
+    echo "| command | wall | CPU | peak RSS | heaptrack_print / this (wall) | (CPU) |"
+    echo "|---|---|---|---|---|---|"
+    echo "| heaptrack_print -f FILE | ${mhw} s | ${mhc} s | $(( $(median ${hr[htp]}) / 1024 )) MiB | 1 | 1 |"
+    for v in "${HVIEWS[@]}"; do
+      mw=$(median ${hw[$v]}); mc=$(median ${hc[$v]})
+      echo "| hak trace $v | ${mw} s | ${mc} s | $(( $(median ${hr[$v]}) / 1024 )) MiB | $(awk -v a="$mhw" -v b="$mw" 'BEGIN{printf "%.1fx", a/b}') | $(awk -v a="$mhc" -v b="$mc" 'BEGIN{if (b > 0) printf "%.1fx", a/b; else printf "n/a"}') |"
+    done
+    echo "| the four hak views, one after the other | ${mall} s | ${mallc} s | | $(awk -v a="$mhw" -v b="$mall" 'BEGIN{printf "%.1fx", a/b}') | $(awk -v a="$mhc" -v b="$mallc" 'BEGIN{if (b > 0) printf "%.1fx", a/b; else printf "n/a"}') |"
+  } >> "$out"
+  # Instruction counts do not depend on the machine's load (2 cores shared
+  # with other builds): the same comparison under callgrind, on a smaller
+  # recording of the same program.
+  if command -v valgrind >/dev/null; then
+    CI=${HAK_BENCH_CALLGRIND_ITERS:-1000000}
+    heaptrack -o "$W/htc" "$RMP" "$CI" >/dev/null 2>&1
+    HTC=$(ls "$W"/htc.* | head -1)
+    hak record -q -o "$W/hkc.hkt" -- "$RMP" "$CI" >/dev/null
+    CEV=$(hak trace info "$W/hkc.hkt" | awk '/^events:/ {gsub(",","",$2); print $2}')
+    ir() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null |
+           awk '/Collected :/ {print $NF}'; }
+    irh=$(ir heaptrack_print -f "$HTC")
+    bench_put trace_cli.views.heaptrack_print random_mixed instructions "$irh" Ir 1 "$CI iterations, callgrind"
+    {
+      echo
+      echo "Instructions (callgrind), random_mixed $CI recorded by both ($CEV events in the hak trace):"
+      echo
+      echo "| command | instructions | per event | heaptrack_print / this |"
+      echo "|---|---|---|---|"
+      echo "| heaptrack_print -f FILE | $irh | $(awk -v a="$irh" -v n="$CEV" 'BEGIN{printf "%.0f", a/n}') | 1 |"
+      tot=0
+      for v in "${HVIEWS[@]}"; do
+        irv=$(ir hak trace "$v" "$W/hkc.hkt")
+        tot=$((tot + irv))
+        bench_put "trace_cli.views.$v" random_mixed instructions "$irv" Ir 1 "$CI iterations, callgrind"
+        echo "| hak trace $v | $irv | $(awk -v a="$irv" -v n="$CEV" 'BEGIN{printf "%.0f", a/n}') | $(awk -v a="$irh" -v b="$irv" 'BEGIN{printf "%.2fx", a/b}') |"
+      done
+      echo "| the four hak views | $tot | $(awk -v a="$tot" -v n="$CEV" 'BEGIN{printf "%.0f", a/n}') | $(awk -v a="$irh" -v b="$tot" 'BEGIN{printf "%.2fx", a/b}') |"
+    } >> "$out"
+  fi
+else
+  echo "(heaptrack not installed: no comparison with heaptrack_print)" >> "$out"
+fi
 cat "$out"

@@ -3,7 +3,7 @@
 # process hak-replay-worker that runs one measured replay.
 REPLAY_HAK_SRCS := replayer/replay_cli.c replayer/run.c replayer/alloc_spec.c \
                    replayer/image_build.c replayer/fidelity.c replayer/store.c \
-                   replayer/latency.c replayer/counters.c
+                   replayer/latency.c replayer/counters.c replayer/knob_check.c
 HAK_OBJS += $(REPLAY_HAK_SRCS:%.c=$(OBJ)/%.o)
 
 # The worker: libc only (plus libdl/pthread), so the process under

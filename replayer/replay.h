@@ -40,6 +40,13 @@ typedef struct rp_alloc {
  * be loaded: a missing file or failed build is a failed run, not a usage
  * error) or -1 when the name is not an allocator spec at all. */
 int rp_alloc_resolve(const char *spec, rp_alloc *out, int verbose);
+/* 1 when a names hakmem (this tree's or hakmem@REV): its knobs are known. */
+int rp_alloc_is_hakmem(const rp_alloc *a);
+/* Checks KEY=VALUE settings against hakmem's knob table
+ * (alloc/hak_knobs_table.h): an unknown HAKMEM_* name or an invalid value
+ * is -1 with one line in err naming the knob and the valid names or
+ * values; anything not HAKMEM_* is left alone.  0 when all are valid. */
+int rp_check_knobs(const char *const *env, size_t nenv, char *err, size_t errlen);
 /* Directory of the running executable's build tree (…/build), or "". */
 const char *rp_build_dir(void);
 
@@ -84,6 +91,8 @@ typedef struct rp_opts {
     uint64_t lat_every;       /* time every Kth op (0: 64, or nops/65536 when larger) */
     uint32_t sync_every;      /* recorded mode sync points (see rp_image_build) */
     const char *worker;       /* worker executable; NULL: next to hak */
+    uint64_t min_time_ns;     /* serial, asap: repeat the trace in the worker
+                                 until the window lasts this long; 0 = once */
 } rp_opts;
 
 typedef struct rp_outcome {

@@ -40,11 +40,18 @@ static void usage(FILE *out)
 "                      repository (cached in ~/.cache/hakmem/builds/)\n"
 "\n"
 "options:\n"
-"  --env KEY=VALUE     set in the worker's environment (allocator knobs)\n"
+"  --env KEY=VALUE     set in the worker's environment (allocator knobs);\n"
+"                      for hakmem an unknown HAKMEM_* knob or an invalid\n"
+"                      value is refused before any run (alloc/KNOBS.md)\n"
 "  --threads MODE      serial: one thread in the trace's global order,\n"
-"                      deterministic, address randomisation off (default);\n"
+"                      deterministic, address randomisation off;\n"
 "                      recorded: one thread per recorded thread with\n"
-"                      cross-thread dependencies enforced point to point\n"
+"                      cross-thread dependencies enforced point to point.\n"
+"                      Default: recorded for a trace where two or more\n"
+"                      threads allocate, serial otherwise (and with\n"
+"                      --verify); a multi-threaded trace replayed serially\n"
+"                      gets a one-line note.  The mode is part of the\n"
+"                      setting: runs of different modes are never merged\n"
 "  --sync-every N      recorded threads: every N ops a thread also waits\n"
 "                      until the others have done all ops that precede it\n"
 "                      in the trace, so threads cannot drift apart further\n"
@@ -55,6 +62,15 @@ static void usage(FILE *out)
 "                      all (every byte)\n"
 "  --pace MODE         asap (default) or recorded (keep the recorded gaps)\n"
 "  --repeat N          runs per trace and allocator (default 1)\n"
+"  --min-time S        serial replays: replay the trace again and again in\n"
+"                      the one worker process (freeing what a pass leaves\n"
+"                      live, untimed) until the window lasts S seconds, and\n"
+"                      report per-op figures over all passes: a real trace\n"
+"                      replays in milliseconds, too short to time stably.\n"
+"                      Default 0.5 ($HAK_REPLAY_MIN_TIME overrides); 0 = one\n"
+"                      pass.  Faults and context switches are the first\n"
+"                      pass's; replay.passes is stored.  Not with\n"
+"                      --threads recorded, --pace recorded or --verify\n"
 "  --timeout S         seconds before a run is killed (default 300)\n"
 "  --label TEXT        stored with every run\n"
 "  --sweep-id N        store the runs under sweep N of the database (which\n"
@@ -201,9 +217,22 @@ typedef struct prepared {
     hak_rss_sample *rss;
     size_t nrss;
     uint64_t nops;
+    uint32_t alloc_threads;   /* threads of the trace that allocate or free */
+    int recorded;             /* threads mode of this trace's runs */
 } prepared;
 
-static int prepare(const char *path, const rp_opts *o, hakdb *db, prepared *p)
+/* Threads of the replay that do any operation. */
+static uint32_t active_threads(const hak_replay *rp)
+{
+    uint32_t n = 0;
+    for (uint32_t t = 0; t < rp->nthreads; t++)
+        n += rp->thread_nops && rp->thread_nops[t] > 0;
+    return n;
+}
+
+/* o->recorded < 0: not given, so recorded for a multi-threaded trace
+ * unless verify (address digests need the deterministic serial mode). */
+static int prepare(const char *path, const rp_opts *o, int verify, hakdb *db, prepared *p)
 {
     char err[512];
     memset(p, 0, sizeof *p);
@@ -221,6 +250,20 @@ static int prepare(const char *path, const rp_opts *o, hakdb *db, prepared *p)
     if (st && st->truncated)
         fprintf(stderr, "hak replay: %s: warning: %s; replaying the readable prefix\n",
                 path, st->reason[0] ? st->reason : "truncated");
+    /* Runs of a partial trace are stored as such (traces.completeness), and
+     * `hak db compare`/`best` leave them out unless asked. */
+    const char *completeness = st->incomplete ? "incomplete" : st->truncated ? "truncated"
+                             : "complete";
+    if (st->incomplete) {
+        const hak_tr_loss *l;
+        hak_tr_losses(r, &l);
+        fprintf(stderr, "hak replay: %s: note: incomplete trace (the recorder lost events: "
+                "%s after %llu events); its runs are stored as runs of an incomplete trace\n",
+                path, hak_loss_reason_name((int)l[0].reason), (unsigned long long)l[0].at_events);
+    } else if (st->truncated) {
+        fprintf(stderr, "hak replay: %s: note: its runs are stored as runs of a truncated "
+                "trace\n", path);
+    }
     hak_replay rp;
     memset(&rp, 0, sizeof rp);
     if (hak_replay_build(r, &rp, err, sizeof err) != 0) {
@@ -228,15 +271,7 @@ static int prepare(const char *path, const rp_opts *o, hakdb *db, prepared *p)
         hak_tr_close(r);
         return -1;
     }
-    const hak_rss_sample *rss = NULL;
-    p->nrss = hak_tr_rss(r, &rss);
-    if (p->nrss) {
-        p->rss = malloc(p->nrss * sizeof *p->rss);
-        if (p->rss)
-            memcpy(p->rss, rss, p->nrss * sizeof *p->rss);
-        else
-            p->nrss = 0;
-    }
+    p->rss = hak_tr_take_rss(r, &p->nrss);   /* no copy: the samples may be 32 MiB */
     if (o->pace_recorded || p->nrss >= 2) {
         p->op_ts = rp_op_timestamps(r, &rp, err, sizeof err);
         if (!p->op_ts && o->pace_recorded) {
@@ -244,7 +279,13 @@ static int prepare(const char *path, const rp_opts *o, hakdb *db, prepared *p)
             goto fail;
         }
     }
-    if (rp_image_build(&rp, o->recorded, o->pace_recorded ? p->op_ts : NULL,
+    p->alloc_threads = active_threads(&rp);
+    p->recorded = o->recorded >= 0 ? o->recorded : !verify && p->alloc_threads > 1;
+    if (!p->recorded && p->alloc_threads > 1)
+        fprintf(stderr, "hak replay: %s: note: %u threads allocate; replaying them serially"
+                " (--threads serial%s); --threads recorded replays them concurrently\n",
+                path, p->alloc_threads, o->recorded < 0 ? ", for --verify" : "");
+    if (rp_image_build(&rp, p->recorded, o->pace_recorded ? p->op_ts : NULL,
                        o->sync_every, &p->im, err, sizeof err) != 0) {
         hak_cmd_err(CMD, "%s: %s", path, err);
         goto fail;
@@ -270,6 +311,7 @@ static int prepare(const char *path, const rp_opts *o, hakdb *db, prepared *p)
     t.duration_ns = p->op_ts && rp.nops ? (int64_t)(p->op_ts[rp.nops - 1] - p->op_ts[0]) : HAKDB_NULL;
     t.file_bytes = st ? (int64_t)st->file_bytes : HAKDB_NULL;
     t.meta_json = json;
+    t.completeness = completeness;
     p->trace_id = hakdb_upsert_trace(db, &t);
     if (p->trace_id < 0) {
         hak_cmd_err(CMD, "%s: storing the trace: %s", path, hakdb_error(db));
@@ -339,6 +381,7 @@ int cmd_replay(int argc, char **argv)
         {"verify", no_argument, 0, 'v'},
         {"lat-every", required_argument, 0, 'k'},
         {"sync-every", required_argument, 0, 's'},
+        {"min-time", required_argument, 0, 'M'},
         {"progress", no_argument, 0, 'P'},
         {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},
@@ -353,13 +396,14 @@ int cmd_replay(int argc, char **argv)
     size_t nenv = 0;
     rp_opts o;
     memset(&o, 0, sizeof o);
+    o.recorded = -1;   /* per trace: recorded when several threads allocate */
     o.touch = RP_TOUCH_OPT_PAGES;
     o.timeout_s = 300;
     o.sync_every = 256;
     uint64_t repeat = 1;
     const char *label = NULL, *dbpath = NULL;
     const char *sweep_arg = NULL, *sweep_src = "--sweep-id";
-    int verify = 0, quiet = 0, progress = isatty(2);
+    int verify = 0, quiet = 0, progress = isatty(2), min_time_given = 0;
     char envbuf[4096] = "";
 
     optind = 1;
@@ -430,6 +474,18 @@ int cmd_replay(int argc, char **argv)
             o.sync_every = (uint32_t)v;
             break;
         }
+        case 'M': {
+            uint64_t ns;
+            if (hak_parse_duration_ns(optarg, &ns) != 0 && strcmp(optarg, "0")) {
+                hak_cmd_err(CMD, "--min-time '%s': expected seconds, e.g. 0.5 or 2s (0 = one pass)", optarg);
+                return 2;
+            }
+            if (!strcmp(optarg, "0"))
+                ns = 0;
+            o.min_time_ns = ns;
+            min_time_given = 1;
+            break;
+        }
         case 'P': progress = 1; break;
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); return 0;
@@ -442,7 +498,7 @@ int cmd_replay(int argc, char **argv)
         hak_cmd_err(CMD, "no trace given; see 'hak replay --help'");
         return 2;
     }
-    if (verify && o.recorded) {
+    if (verify && o.recorded == 1) {
         hak_cmd_err(CMD, "--verify needs --threads serial (recorded threads are not deterministic)");
         return 2;
     }
@@ -464,6 +520,20 @@ int cmd_replay(int argc, char **argv)
     }
     if (verify && repeat < 2)
         repeat = 2;
+    if (!min_time_given) {
+        const char *e = getenv("HAK_REPLAY_MIN_TIME");
+        uint64_t ns = 500000000ull;
+        if (e && *e && hak_parse_duration_ns(e, &ns) != 0)
+            ns = strcmp(e, "0") ? 500000000ull : 0;
+        o.min_time_ns = ns;
+    }
+    if (o.min_time_ns && (verify || o.pace_recorded)) {
+        if (min_time_given) {
+            hak_cmd_err(CMD, "--min-time needs one pass per run with %s", verify ? "--verify" : "--pace recorded");
+            return 2;
+        }
+        o.min_time_ns = 0;   /* digests and pacing need exactly one pass */
+    }
     if (nallocs == 0)
         allocs[nallocs++] = "hakmem";
     o.env = envs;
@@ -483,7 +553,13 @@ int cmd_replay(int argc, char **argv)
             return 2;
         }
 
-    char err[512];
+    char err[1024];
+    for (size_t i = 0; i < nallocs; i++)
+        if (rp_alloc_is_hakmem(&as[i]) && rp_check_knobs(envs, nenv, err, sizeof err) != 0) {
+            hak_cmd_err(CMD, "%s", err);
+            free(as);
+            return 2;
+        }
     hakdb *db = hakdb_open(dbpath, err, sizeof err);
     if (!db) {
         hak_cmd_err(CMD, "%s", err);
@@ -523,17 +599,19 @@ int cmd_replay(int argc, char **argv)
     for (int ti = 0; ti < ntraces; ti++) {
         const char *path = argv[optind + ti];
         prepared p;
-        if (prepare(path, &o, db, &p) != 0) {
+        if (prepare(path, &o, verify, db, &p) != 0) {
             status = 1;
             done += nallocs * repeat;
             continue;
         }
+        rp_opts to = o;   /* this trace's threads mode */
+        to.recorded = p.recorded;
         for (size_t ai = 0; ai < nallocs; ai++) {
             char first_digest[20] = "";
             for (uint64_t rep = 0; rep < repeat; rep++) {
                 rp_outcome oc;
                 uint64_t start_wall = hak_wall_ns();
-                rp_run(&p.im, &as[ai], &o, &oc);
+                rp_run(&p.im, &as[ai], &to, &oc);
                 done++;
                 double fid = oc.res && !strcmp(oc.status, "ok")
                     ? rp_fidelity(p.rss, p.nrss, p.op_ts, p.nops, oc.res->samples,
@@ -548,11 +626,12 @@ int cmd_replay(int argc, char **argv)
                 run.label = label;
                 run.sweep_id = sweep_id;
                 run.env = envbuf;
-                run.threads_mode = mode_names[o.recorded];
+                run.threads_mode = mode_names[to.recorded];
                 run.touch = touch_names[o.touch];
                 run.pace = pace_names[o.pace_recorded];
                 run.repeat_idx = (int64_t)rep;
                 run.start_wall_ns = (int64_t)start_wall;
+                run.alloc_spec = as[ai].spec;
                 rp_outcome_to_run(&oc, fid, &run, buf);
                 if (run.build_id < 0 || hakdb_insert_run(db, &run) < 0) {
                     hak_cmd_err(CMD, "storing a run of %s x %s: %s", path, as[ai].name,

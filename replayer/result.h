@@ -70,6 +70,12 @@ typedef struct rp_wresult {
 
     uint32_t nsamples;
     rp_tsample samples[RP_MAX_SAMPLES];
+
+    /* --min-time: passes over the trace in the window (1 = once).  Times,
+     * ops and latencies cover every pass (cleanup between passes excluded
+     * from wall_ns); faults and context switches the first pass only, so
+     * they stay comparable with one-pass runs. */
+    uint64_t passes;
 } rp_wresult;
 
 #endif /* RP_RESULT_H */

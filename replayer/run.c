@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/syscall.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -164,6 +165,11 @@ int rp_run(const rp_image *im, const rp_alloc *a, const rp_opts *o, rp_outcome *
     argv[ac++] = "--touch"; argv[ac++] = touch_name(o->touch);
     argv[ac++] = "--pace"; argv[ac++] = o->pace_recorded ? "recorded" : "asap";
     argv[ac++] = "--lat-every"; argv[ac++] = lat;
+    char mt[32];
+    if (o->min_time_ns) {
+        snprintf(mt, sizeof mt, "%llu", (unsigned long long)o->min_time_ns);
+        argv[ac++] = "--min-time-ns"; argv[ac++] = mt;
+    }
     if (a->kind == RP_ALLOC_BUMP)
         argv[ac++] = "--bump";
     if (a->kind == RP_ALLOC_PRELOAD) {
@@ -173,6 +179,7 @@ int rp_run(const rp_image *im, const rp_alloc *a, const rp_opts *o, rp_outcome *
     argv[ac] = NULL;
 
     fflush(NULL);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         snprintf(out->status, sizeof out->status, "error");
@@ -183,6 +190,12 @@ int rp_run(const rp_image *im, const rp_alloc *a, const rp_opts *o, rp_outcome *
         return 0;
     }
     if (pid == 0) {
+        /* A killed hak (SIGKILL: no handler runs) must take its worker
+         * with it, not leave it replaying for up to a run; the death
+         * signal survives the exec.  The parent may already be gone. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(126);
         setpgid(0, 0);
         if (!o->recorded)
             personality((unsigned long)personality(0xffffffff) | ADDR_NO_RANDOMIZE);

@@ -24,6 +24,7 @@
 #include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/stat.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,9 +66,12 @@ static void usage(FILE *out)
 "  --tlb SPEC       TLB geometry, ENTRIES:WAYS per level, any subset of\n"
 "                   'l1=64:4,l1_2m=32:4,l2=1536:12' (the default, a current\n"
 "                   x86 core); l2=0 drops the STLB, l1_2m=0 shares l1\n"
-"  --pages P        4k: every page 4 KiB (default); 2m: every page 2 MiB;\n"
+"  --pages P        4k: every page 4 KiB; 2m: every page 2 MiB;\n"
 "                   thp: per 2 MiB region as the kernel actually backed it\n"
-"                   (pagemap/kpageflags when readable, else smaps)\n"
+"                   (pagemap/kpageflags when readable, else smaps).\n"
+"                   Default: thp where the kernel may use huge pages (THP\n"
+"                   'always', or 'madvise' with --env HAKMEM_HUGEPAGE=madvise),\n"
+"                   else 4k; the summary says which and why\n"
 "  --touch POLICY   what the workload writes into each new block: none,\n"
 "                   first (first byte), pages (one byte per page, default),\n"
 "                   all (every byte; modelled per 64-byte line)\n"
@@ -106,8 +110,49 @@ typedef struct sim_args {
     uint64_t timeout_ns;
     int quiet, no_db, progress;
     int load;                   /* 0 auto, 1 dlopen, 2 preload */
+    int pages_given;            /* --pages on the command line */
+    char pages_why[160];        /* why the default page model was chosen */
     sim_run_opts o;
 } sim_args;
+
+/* The machine's THP mode ("always", "madvise", "never"), "" if none. */
+static void thp_mode(char *out, size_t len)
+{
+    out[0] = 0;
+    FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+    if (!f)
+        return;
+    char line[128];
+    if (fgets(line, sizeof line, f)) {
+        char *o = strchr(line, '['), *c = o ? strchr(o, ']') : NULL;
+        if (o && c)
+            snprintf(out, len, "%.*s", (int)(c - o - 1), o + 1);
+    }
+    fclose(f);
+}
+
+/* Without --pages the page model follows the knobs and the machine: where
+ * the kernel may back the heap with huge pages (THP 'always', or 'madvise'
+ * with HAKMEM_HUGEPAGE=madvise asking for them) a 4 KiB model would call
+ * the hugepage knob a tie; 'thp' measures what the kernel actually backed. */
+static void default_pages(sim_args *a)
+{
+    if (a->pages_given)
+        return;
+    char mode[32];
+    thp_mode(mode, sizeof mode);
+    int asks = 0;
+    for (int i = 0; i < a->nenv; i++)
+        asks |= !strcmp(a->env[i], "HAKMEM_HUGEPAGE=madvise");
+    if (!strcmp(mode, "always"))
+        snprintf(a->pages_why, sizeof a->pages_why, "default: THP 'always' on this machine");
+    else if (!strcmp(mode, "madvise") && asks)
+        snprintf(a->pages_why, sizeof a->pages_why,
+                 "default: HAKMEM_HUGEPAGE=madvise with THP 'madvise' on this machine");
+    else
+        return;
+    a->o.pages = SIM_PAGES_THP;
+}
 
 static int parse_args(int argc, char **argv, sim_args *a)
 {
@@ -154,6 +199,7 @@ static int parse_args(int argc, char **argv, sim_args *a)
             }
             break;
         case 'p':
+            a->pages_given = 1;
             if (sim_page_mode_parse(optarg, &a->o.pages)) {
                 hak_cmd_err(CMD, "--pages %s: expected 4k, 2m or thp", optarg);
                 return 2;
@@ -343,12 +389,17 @@ static int sim_worker(const char *fdtxt)
 static const char *run_worker(const sim_args *a, sim_job *j, int fd, char *why, size_t whylen)
 {
     fflush(NULL);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         snprintf(why, whylen, "fork: %s", strerror(errno));
         return "error";
     }
     if (pid == 0) {
+        /* Dies with hak, even when hak is SIGKILLed (kept across exec). */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(5);
         for (int i = 0; i < a->nenv; i++) {
             char kv[1024];
             snprintf(kv, sizeof kv, "%s", a->env[i]);
@@ -419,8 +470,9 @@ static void print_summary(const sim_args *a, const char *alloc_name, const char 
     char b1[32], b2[32], b3[32], tlb[160];
     sim_tlb_format(&a->o.geom, tlb, sizeof tlb);
     printf("hak sim: %s on %s%s%s%s\n", a->trace, alloc_name, *env ? " (" : "", env, *env ? ")" : "");
-    printf("  model      pages=%s access=%s touch=%s tlb=%s%s%s\n",
-           sim_page_mode_name(a->o.pages), sim_access_name(a->o.access),
+    printf("  model      pages=%s%s%s%s access=%s touch=%s tlb=%s%s%s\n",
+           sim_page_mode_name(a->o.pages), a->pages_why[0] ? " (" : "", a->pages_why,
+           a->pages_why[0] ? ")" : "", sim_access_name(a->o.access),
            sim_touch_name(a->o.touch), tlb, r->thp_method[0] ? " thp=" : "", r->thp_method);
     printf("  ops        %s (%s allocations, %s failed, %s skipped)\n",
            hak_fmt_count(r->ops, b1, sizeof b1), hak_fmt_count(r->allocs, b2, sizeof b2),
@@ -451,6 +503,7 @@ int cmd_sim(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc >= 0)
         return rc;
+    default_pages(&a);
     char err[512], path[PATH_MAX], name[256];
     /* Resolve --alloc exactly as hak replay does (same names, the same
      * peers and hakmem@REV builds), so measured and simulated runs of one
@@ -463,6 +516,10 @@ int cmd_sim(int argc, char **argv)
     }
     if (ra.kind == RP_ALLOC_BUMP) {
         hak_cmd_err(CMD, "--alloc bump is the replayer's built-in harness allocator; it cannot be simulated");
+        return 2;
+    }
+    if (rp_alloc_is_hakmem(&ra) && rp_check_knobs(a.env, (size_t)a.nenv, err, sizeof err) != 0) {
+        hak_cmd_err(CMD, "%s", err);
         return 2;
     }
     if (ra.error[0]) {
@@ -503,6 +560,11 @@ int cmd_sim(int argc, char **argv)
     const hak_tr_status *ts = hak_tr_status_get(tr);
     if (ts->truncated && !a.quiet)
         fprintf(stderr, "hak sim: %s: warning: %s; using the readable prefix\n", a.trace, ts->reason);
+    if (ts->incomplete && !a.quiet)
+        fprintf(stderr, "hak sim: %s: note: the trace is incomplete (the recorder lost events: "
+                "see 'hak trace info'); its run is stored as one of an incomplete trace\n", a.trace);
+    const char *completeness = ts->incomplete ? "incomplete" : ts->truncated ? "truncated"
+                             : "complete";
     hak_replay rp;
     if (hak_replay_build(tr, &rp, err, sizeof err)) {
         hak_cmd_err(CMD, "%s: %s", a.trace, err);
@@ -565,8 +627,8 @@ int cmd_sim(int argc, char **argv)
     if (db) {
         sim_db_run r = {
             .trace_path = a.trace, .program = program_buf[0] ? program_buf : NULL,
-            .events = events, .threads = threads,
-            .alloc_name = name, .alloc_path = path, .env = env, .label = a.label,
+            .events = events, .threads = threads, .completeness = completeness,
+            .alloc_name = name, .alloc_path = path, .alloc_spec = a.alloc, .env = env, .label = a.label,
             .sweep_id = a.sweep_id, .opts = &a.o, .status = status,
             .error = ok ? NULL : why, .res = ok ? res : NULL,
             .start_wall_ns = start_wall,

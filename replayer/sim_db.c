@@ -63,7 +63,7 @@ int64_t sim_db_store(hakdb *db, const sim_db_run *r, char *err, size_t errlen)
         return -1;
     }
     hakdb_trace t = {thash, r->trace_path, r->program, r->events, r->threads,
-                     HAKDB_NULL, HAKDB_NULL, NULL};
+                     HAKDB_NULL, HAKDB_NULL, NULL, r->completeness};
     int64_t tid = hakdb_upsert_trace(db, &t);
 
     char bhash[64];
@@ -93,6 +93,7 @@ int64_t sim_db_store(hakdb *db, const sim_db_run *r, char *err, size_t errlen)
     run.machine_id = mid;
     run.sweep_id = r->sweep_id;
     run.kind = "simulated";
+    run.alloc_spec = r->alloc_spec;
     run.label = r->label;
     run.env = r->env ? r->env : "";
     run.config = config;

@@ -37,7 +37,9 @@ typedef struct sim_db_run {
     const char *trace_path;
     const char *program;        /* may be NULL */
     int64_t events, threads;
+    const char *completeness;   /* traces.completeness: "complete", ...; NULL = not known */
     const char *alloc_name, *alloc_path;   /* path "" for glibc */
+    const char *alloc_spec;     /* --alloc as given ("hakmem@HEAD~5"); may be NULL */
     const char *env;            /* "K=V K=V" */
     const char *label;
     int64_t sweep_id;           /* HAKDB_NULL when none */

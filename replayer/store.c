@@ -77,6 +77,7 @@ void rp_outcome_to_run(const rp_outcome *oc, double fidelity, hakdb_run *run, rp
     if (r->vmhwm_raw >= 0)
         add(b, &n, "harness.vmhwm_raw", (double)r->vmhwm_raw, 0, "bytes", "derived", NULL);
     add(b, &n, "latency.samples", (double)r->lat_nsamples, 0, "count", "derived", NULL);
+    add(b, &n, "replay.passes", (double)(r->passes ? r->passes : 1), 0, "count", "derived", NULL);
     if (strstr(r->peak_note, "clear_refs:"))
         add(b, &n, "peak_rss.window", 0, 1, "bytes", "derived", r->peak_note);
     run->nmetrics = n;

@@ -281,6 +281,21 @@ static int parse_args(int argc, char **argv, sweep_args *a)
     }
     if (!a->nallocs)
         a->allocs[a->nallocs++] = "hakmem";
+    /* Every grid value of a hakmem knob must be one hakmem understands:
+     * checked now, not after a sweep of runs with the defaults. */
+    int hakmem = 0;
+    for (int i = 0; i < a->nallocs; i++)
+        hakmem |= !strcmp(a->allocs[i], "hakmem") || !strncmp(a->allocs[i], "hakmem@", 7);
+    for (int x = 0; hakmem && x < a->grid.naxes; x++)
+        for (int v = 0; v < a->grid.axes[x].nvalues; v++) {
+            char kv[260], err[1024];
+            const char *one[1] = {kv};
+            snprintf(kv, sizeof kv, "%s=%s", a->grid.axes[x].key, a->grid.axes[x].values[v]);
+            if (rp_check_knobs(one, 1, err, sizeof err)) {
+                hak_cmd_err(CMD, "--grid %s", err + strlen("--env "));
+                return 2;
+            }
+        }
     if (a->jobs_dir && !a->emit) {
         hak_cmd_err(CMD, "--jobs-dir only goes with --emit-jobs");
         return 2;

@@ -54,6 +54,7 @@ typedef struct rp_wctx {
     volatile uint32_t start;       /* futex: threads begin when 1 */
     volatile uint32_t done;        /* threads finished */
     rp_wresult *res;
+    int no_samples;                /* later --min-time passes: no timeline */
 } rp_wctx;
 
 /* Runs the whole image in global order on the calling thread. */

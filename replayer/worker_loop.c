@@ -259,7 +259,7 @@ static ALWAYS_INLINE void serial_impl(rp_wctx *w, const int bump, const int pace
     const rp_wop *ops = w->ops;
     const uint64_t n = w->img->nops, K = w->lat_every;
     const rp_wsched *sched = w->sched;
-    uint64_t nsched = w->img->nsched, j = 0;
+    uint64_t nsched = w->no_samples ? 0 : w->img->nsched, j = 0;
     uint64_t next_smp = nsched ? sched[0].op : UINT64_MAX;
     uint64_t lat_rng = 0x9e3779b97f4a7c15ull ^ t->tid;
     uint64_t next_lat = K ? K - 1 : UINT64_MAX;
@@ -296,7 +296,7 @@ static ALWAYS_INLINE void serial_impl(rp_wctx *w, const int bump, const int pace
         j++;
     }
     lenv_done(&e, t);
-    t->ops_done = n;
+    t->ops_done += n;
 }
 
 void rp_run_serial(rp_wctx *w)
@@ -421,7 +421,7 @@ static ALWAYS_INLINE void thread_impl(rp_wctx *w, rp_tstate *t, const int bump, 
         rp_take_sample(w, sum, done);
     }
     lenv_done(&e, t);
-    t->ops_done = n;
+    t->ops_done += n;
 }
 
 void *rp_run_thread(void *arg)

@@ -12,6 +12,10 @@ cd "$(dirname "$0")/.."
 export HAK_ROOT=$PWD
 export PATH="$HAK_ROOT/build/bin:$PATH"
 export CMOCKA_MESSAGE_OUTPUT=TAP
+# hak replay repeats a trace for 0.5 s per run by default (--min-time) for
+# stable numbers; the tests check behaviour, not timing, so one pass each
+# (tests of --min-time itself set it explicitly).
+export HAK_REPLAY_MIN_TIME=0
 filter=${1:-}
 timeout_s=${HAK_TEST_TIMEOUT:-600}
 passed=0 failed=0 skipped=0

@@ -75,15 +75,44 @@ long cli_forked_from(const hak_trace_meta *m)
     return 0;
 }
 
+const char *cli_loss_text(const hak_tr_loss *l, char *buf, size_t len)
+{
+    char b1[32], b2[32];
+    int n = snprintf(buf, len, "%s after %s events", hak_loss_reason_name((int)l->reason),
+                     hak_fmt_count(l->at_events, b1, sizeof b1));
+    if (l->lost && n >= 0 && (size_t)n < len)
+        n += snprintf(buf + n, len - (size_t)n, ", %s lost", hak_fmt_count(l->lost, b2, sizeof b2));
+    if (l->detail && l->detail[0] && n >= 0 && (size_t)n + 4 < len) {
+        size_t k = (size_t)n;
+        buf[k++] = ' ';
+        buf[k++] = '(';
+        for (const char *d = l->detail; *d && k + 2 < len; d++)
+            buf[k++] = (unsigned char)*d < 0x20 || *d == 0x7f ? '?' : *d;
+        buf[k++] = ')';
+        buf[k] = 0;
+    }
+    return buf;
+}
+
 int cli_warn_truncated(const char *cmd, const char *path, const hak_trace_reader *r)
 {
     const hak_tr_status *st = hak_tr_status_get(r);
-    if (!st || !st->truncated)
+    if (!st || (!st->truncated && !st->incomplete))
         return 0;
-    fprintf(stderr, "hak trace %s: %s: warning: trace is %s at offset %" PRIu64
-            " of %" PRIu64 ": %s; using the readable prefix\n", cmd, path,
-            cli_is_cut(st) ? "truncated" : "damaged", st->valid_bytes, st->file_bytes,
-            st->reason[0] ? st->reason : "no end marker");
+    const hak_tr_loss *l;
+    size_t nl = hak_tr_losses(r, &l);
+    char d[200] = "";
+    if (nl)
+        cli_loss_text(&l[0], d, sizeof d);
+    if (st->truncated)
+        fprintf(stderr, "hak trace %s: %s: warning: trace is %s at offset %" PRIu64
+                " of %" PRIu64 ": %s%s%s%s; using the readable prefix\n", cmd, path,
+                cli_is_cut(st) ? "truncated" : "damaged", st->valid_bytes, st->file_bytes,
+                st->reason[0] ? st->reason : "no end marker",
+                nl ? "; and incomplete: " : "", d, nl > 1 ? " (and more)" : "");
+    else
+        fprintf(stderr, "hak trace %s: %s: warning: trace is incomplete: %s%s\n", cmd, path,
+                d, nl > 1 ? " (and more loss records: see 'hak trace info')" : "");
     return 1;
 }
 

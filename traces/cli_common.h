@@ -31,9 +31,14 @@ int cli_usage_err(const char *cmd, const char *fmt, ...) __attribute__((format(p
  * returns NULL. */
 hak_trace_reader *cli_open(const char *cmd, const char *path);
 
-/* When the reader stopped early, prints a one-line warning on stderr naming
- * the offset and the reason; returns 1 if truncated. */
+/* When the reader stopped early or the trace holds loss records, prints a
+ * one-line warning on stderr naming the offset and reason, and the first
+ * loss; returns 1 if truncated or incomplete. */
 int cli_warn_truncated(const char *cmd, const char *path, const hak_trace_reader *r);
+
+/* A loss record as "REASON after N events[, K lost][ (detail)]", the
+ * detail's control bytes shown as '?'; cut to fit len. */
+const char *cli_loss_text(const hak_tr_loss *l, char *buf, size_t len);
 
 /* For a reader that stopped early: 1 when the file was cut off (a killed
  * recorder: the readable prefix is all there is), 0 when a chunk inside the

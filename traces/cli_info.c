@@ -23,12 +23,15 @@ static void usage(FILE *out)
         "requested bytes (replaying mallocs and frees), what is still live at the\n"
         "end, the size of the side tables (call sites, modules, RSS samples),\n"
         "the file's bytes per event, and whether the file is complete or was cut\n"
-        "off (then: at which byte offset and why; the readable prefix is used).\n"
+        "off (then: at which byte offset and why; the readable prefix is used),\n"
+        "and one 'status: incomplete: REASON after N events (detail)' line per\n"
+        "loss record (the recorder lost events: out of memory, write failed,\n"
+        "descriptor taken, recorder disabled, not followed, unflushed threads).\n"
         "A trace of a forked child (options forked_from=PPID) counts its frees of\n"
         "blocks inherited from the parent's heap as 'inherited', not anomalies.\n"
         "\n"
         "options:\n"
-        "  --threads    list every thread (default: the first %d)\n"
+        "  --threads    list every thread and loss record (default: the first %d)\n"
         "  --modules    list the module map (path, load address, size, build-id)\n"
         "               and whether each file can be symbolised on this machine\n"
         "  --progress   report progress on stderr (default: only on a terminal,\n"
@@ -176,8 +179,18 @@ int trace_info(int argc, char **argv)
                " (the %" PRIu64 " readable bytes are used)\n",
                cli_is_cut(st) ? "TRUNCATED" : "DAMAGED", st->valid_bytes, st->file_bytes,
                st->reason[0] ? st->reason : "no end marker", st->valid_bytes);
-    else
+    else if (!st->incomplete)
         printf("status:        complete\n");
+    /* One line per loss record: the recorder lost events there. */
+    const hak_tr_loss *loss;
+    size_t nloss = hak_tr_losses(r, &loss);
+    for (size_t i = 0; i < nloss && (all_threads || i < SHOW_THREADS); i++) {
+        char d[1200];
+        printf("status:        incomplete: %s\n", cli_loss_text(&loss[i], d, sizeof d));
+    }
+    if (!all_threads && nloss > SHOW_THREADS)
+        printf("status:        ... %zu more loss records (--threads lists all)\n",
+               nloss - SHOW_THREADS);
     if (rc)
         printf("decoding:      stopped after %" PRIu64 " events: %s\n", n, decode_err);
     print_meta(m);
@@ -254,6 +267,9 @@ int trace_info(int argc, char **argv)
                 peak = rss[i].rss_bytes;
         printf(" (peak %s)", hak_fmt_bytes(peak, b1, sizeof b1));
     }
+    if (hak_tr_rss_stride(r) > 1)
+        printf(" (1 in %" PRIu32 " of the file's samples: more than a reader keeps)",
+               hak_tr_rss_stride(r));
     printf("\n");
     fflush(stdout);
     if (rc)

@@ -34,7 +34,7 @@ static void usage(FILE *out)
         "  --top N      call sites to list in each ranking (default 10, 0 = none)\n"
         "  --depth N    frames shown per call site (default 4)\n"
         "  --no-demangle  show C++ names as mangled (default: demangled with\n"
-        "               binutils' c++filt when it is installed)\n"
+        "               libstdc++'s __cxa_demangle when libstdc++.so.6 is installed)\n"
         "  --progress   report progress on stderr (default: only on a terminal,\n"
         "               for runs longer than 2 s)\n"
         "  -h, --help   this text\n"

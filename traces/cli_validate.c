@@ -12,11 +12,18 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-        "usage: hak trace validate [--strict] [--show N] [-q] [--progress] TRACE\n"
+        "usage: hak trace validate [--strict] [--allow-prefix] [--show N] [-q]\n"
+        "                          [--progress] TRACE\n"
         "\n"
         "Checks that TRACE is well formed and that its malloc/free stream makes\n"
         "sense, replaying it against a model of the live heap, and prints what\n"
         "it found with the first few events of each kind of finding.\n"
+        "\n"
+        "A trace that is truncated (cut off: no end marker) or incomplete (it\n"
+        "holds a loss record: the recorder lost events, e.g. out of memory or a\n"
+        "failed write) is not the whole recording: validate checks its readable\n"
+        "part and fails (exit status 1, verdict INCOMPLETE, a one-line reason on\n"
+        "stderr) unless --allow-prefix is given.\n"
         "\n"
         "errors (exit status 1):\n"
         "  decode error         a chunk could not be decoded, or the events decoded\n"
@@ -29,14 +36,19 @@ static void usage(FILE *out)
         "  time goes backwards  a thread's timestamps decrease\n"
         "  unknown free         free/realloc of a pointer never returned before\n"
         "  double free          free/realloc of a pointer already freed\n"
-        "warnings (exit status 0, 1 with --strict):\n"
+        "warnings (exit status 0, 1 with --strict; truncated and incomplete: 1\n"
+        "unless --allow-prefix):\n"
         "  truncated            the file was cut off (e.g. the recorded program was\n"
         "                       killed); only the readable prefix was checked\n"
+        "  incomplete           a loss record: why the recorder lost events and\n"
+        "                       after how many (one per record)\n"
         "  bad free after cut   in a truncated or damaged file, an unknown or double\n"
         "                       free later than the end of some thread's readable\n"
         "                       events: its allocation may be in a lost chunk (each\n"
         "                       chunk holds one thread's events, so threads lose\n"
         "                       different tails); earlier ones stay errors\n"
+        "  bad free after loss  in an incomplete trace, an unknown or double free:\n"
+        "                       its allocation may be among the lost events\n"
         "  inversion            an address returned again while still live (a free\n"
         "                       recorded after the reuse; the replay form resolves it)\n"
         "  event after exit     a thread has events after its thread_exit\n"
@@ -53,6 +65,9 @@ static void usage(FILE *out)
         "\n"
         "options:\n"
         "  --strict     treat warnings as errors\n"
+        "  --allow-prefix\n"
+        "               accept a truncated or incomplete trace whose readable\n"
+        "               part is valid (exit status 0; verdict 'valid prefix')\n"
         "  --show N     events shown per kind of finding (default 5)\n"
         "  -q, --quiet  print only the verdict line\n"
         "  --progress   report progress on stderr (default: only on a terminal,\n"
@@ -62,19 +77,22 @@ static void usage(FILE *out)
         "examples:\n"
         "  hak trace validate run.hkt\n"
         "  hak trace validate --strict -q run.hkt || echo damaged\n"
+        "  hak trace validate --allow-prefix killed.hkt   # a SIGKILLed recording\n"
         "\n"
-        "exit status: 0 no errors, 1 errors found (or unreadable trace), 2 usage\n"
-        "error.\n");
+        "exit status: 0 no errors, 1 errors found, a truncated or incomplete\n"
+        "trace without --allow-prefix (or unreadable trace), 2 usage error.\n");
 }
 
 enum { F_DECODE, F_DAMAGED, F_BADOP, F_SEQ, F_TIME, F_UNKNOWN, F_DOUBLE, /* errors */
-       F_TRUNC, F_CUT_FREE, F_INVERSION, F_AFTER_EXIT, F_RESTART, F_SITE,  /* warnings */
+       F_TRUNC, F_INCOMPLETE, F_CUT_FREE, F_LOSS_FREE, F_INVERSION, F_AFTER_EXIT, /* warnings */
+       F_RESTART, F_SITE,
        F_COUNT };
 #define FIRST_WARNING F_TRUNC
 
 static const char *const fname[F_COUNT] = {
     "decode error", "damaged chunk", "bad operation", "seq not increasing", "time goes backwards",
-    "unknown free", "double free", "truncated", "bad free after cut", "inversion", "event after exit",
+    "unknown free", "double free", "truncated", "incomplete", "bad free after cut",
+    "bad free after loss", "inversion", "event after exit",
     "thread restarted", "missing site",
 };
 
@@ -124,13 +142,14 @@ int trace_validate(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"strict", no_argument, NULL, 's'},
+        {"allow-prefix", no_argument, NULL, 'a'},
         {"show", required_argument, NULL, 'n'},
         {"quiet", no_argument, NULL, 'q'},
         {"progress", no_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int strict = 0, quiet = 0, progress = 0, c;
+    int strict = 0, quiet = 0, progress = 0, allow_prefix = 0, c;
     vstate v;
     memset(&v, 0, sizeof v);
     v.show = 5;
@@ -139,6 +158,7 @@ int trace_validate(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
         switch (c) {
         case 's': strict = 1; break;
+        case 'a': allow_prefix = 1; break;
         case 'q': quiet = 1; break;
         case 'n':
             if (cli_u64("validate", "--show", optarg, &v.show))
@@ -238,13 +258,17 @@ int trace_validate(int argc, char **argv)
         if (ev.site && nsites && !hak_tr_site(r, ev.site))
             note(&v, F_SITE, &ev, "site %" PRIu32 " is not in the site table", ev.site);
         unsigned f = hak_hm_apply(&hm, &ev);
+        /* A loss record does not say which events were lost (a thread's
+         * buffered events of any age may be among them), so in an
+         * incomplete trace every bad free may be explained by one. */
         int after_cut = ev.seq > horizon;
+        int kind_u = st->incomplete ? F_LOSS_FREE : after_cut ? F_CUT_FREE : F_UNKNOWN;
+        int kind_d = st->incomplete ? F_LOSS_FREE : after_cut ? F_CUT_FREE : F_DOUBLE;
+        const char *why = st->incomplete ? " (events were lost)" : after_cut ? " (after the cut)" : "";
         if (f & HAK_HM_UNKNOWN_FREE)
-            note(&v, after_cut ? F_CUT_FREE : F_UNKNOWN, &ev,
-                 "pointer never returned by an allocation%s", after_cut ? " (after the cut)" : "");
+            note(&v, kind_u, &ev, "pointer never returned by an allocation%s", why);
         if (f & HAK_HM_DOUBLE_FREE)
-            note(&v, after_cut ? F_CUT_FREE : F_DOUBLE, &ev,
-                 "pointer already freed%s", after_cut ? " (after the cut)" : "");
+            note(&v, kind_d, &ev, "pointer already freed%s", why);
         if (f & HAK_HM_INVERSION)
             note(&v, F_INVERSION, &ev, "address still live");
         if (f & HAK_HM_OOM) {
@@ -261,6 +285,13 @@ int trace_validate(int argc, char **argv)
     if (st->truncated)
         note(&v, cli_is_cut(st) ? F_TRUNC : F_DAMAGED, NULL, "at offset %" PRIu64 " of %" PRIu64 ": %s", st->valid_bytes,
              st->file_bytes, st->reason[0] ? st->reason : "no end marker");
+    const hak_tr_loss *loss;
+    size_t nloss = hak_tr_losses(r, &loss);
+    for (size_t i = 0; i < nloss; i++) {
+        char d[160];
+        cli_loss_text(&loss[i], d, sizeof d);
+        note(&v, F_INCOMPLETE, NULL, "%s", d);
+    }
 
     uint64_t errors = 0, warnings = 0;
     for (int k = 0; k < F_COUNT; k++)
@@ -294,12 +325,32 @@ int trace_validate(int argc, char **argv)
             printf("  %-20s %14s (forked from pid %ld: blocks of the parent's heap)\n",
                    "inherited frees", hak_fmt_count(hm.inherited_frees, b1, sizeof b1), forked_from);
     }
-    int fail = errors || (strict && warnings);
+    int invalid = errors || (strict && warnings);
+    /* Not the whole recording: valid at best as a prefix, and only when
+     * asked to accept one.  A damaged chunk is an error above. */
+    int partial = st->truncated || st->incomplete;
+    int fail = invalid || (partial && !allow_prefix);
     printf("%s: %s (%" PRIu64 " errors, %" PRIu64 " warnings, %" PRIu64 " leaked blocks",
-           path, fail ? "INVALID" : "valid", errors, warnings, hm.live_objects);
+           path, invalid ? "INVALID" : !partial ? "valid" : allow_prefix ? "valid prefix"
+           : "INCOMPLETE", errors, warnings, hm.live_objects);
     if (forked_from)
         printf(", %" PRIu64 " inherited frees", hm.inherited_frees);
     printf(")\n");
+    if (partial && !allow_prefix && !invalid) {
+        fflush(stdout);
+        char d[160] = "";
+        if (nloss)
+            cli_loss_text(&loss[0], d, sizeof d);
+        if (st->truncated)
+            hak_cmd_err("trace validate", "%s: truncated at offset %" PRIu64 " of %" PRIu64
+                        "%s%s: only the readable part was checked (valid); --allow-prefix "
+                        "accepts it", path, st->valid_bytes, st->file_bytes,
+                        nloss ? ", and incomplete: " : "", d);
+        else
+            hak_cmd_err("trace validate", "%s: incomplete: %s%s: the events kept are valid; "
+                        "--allow-prefix accepts them", path, d,
+                        nloss > 1 ? " (and more loss records)" : "");
+    }
     for (int k = 0; k < F_COUNT; k++) {
         for (uint64_t i = 0; i < v.f[k].nexamples; i++)
             free(v.f[k].examples[i]);

@@ -6,7 +6,7 @@ TRACE_CORE_SRCS := traces/hak_util.c traces/trace_ops.c traces/trace_encode.c tr
 TRACE_SRCS := $(TRACE_CORE_SRCS)
 # Generators and importers (traces-cli): in the library so bench/replayer can use them.
 TRACE_SRCS += traces/synth.c traces/synth_heap.c traces/import_android.c \
-              traces/heapmodel.c traces/symbolize.c
+              traces/heapmodel.c traces/symbolize.c traces/siteview.c
 TRACE_OBJS := $(TRACE_SRCS:%.c=$(OBJ)/%.o)
 
 $(LIB)/libhaktrace.a: $(TRACE_OBJS) | $(LIB)
@@ -16,6 +16,9 @@ HAK_OBJS += $(OBJ)/traces/trace_cli.o
 # `hak trace` subcommands (traces-cli)
 TRACE_CLI_OBJS := $(addprefix $(OBJ)/traces/,cli_common.o cli_sink.o cli_out.o cli_info.o \
               cli_dump.o cli_stats.o cli_validate.o cli_synth.o cli_import.o)
+# the memory-profiler views (siteview.h): leaks, peak, temporaries, flame, diff
+TRACE_CLI_OBJS += $(addprefix $(OBJ)/traces/,cli_views.o cli_leaks.o cli_peak.o cli_temp.o \
+              cli_flame.o cli_diff.o)
 HAK_OBJS += $(TRACE_CLI_OBJS)
 HAK_LIBS += $(LIB)/libhaktrace.a
 ALL_TARGETS += $(LIB)/libhaktrace.a
@@ -26,6 +29,9 @@ $(TESTBIN)/traces/%: traces/tests/%.c $(wildcard traces/tests/*.h) $(LIB)/libhak
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -o $@ $< $(LIB)/libhaktrace.a $(shell pkg-config --libs cmocka libzstd) -lpthread
 CHECK_DEPS += $(TRACE_TESTS)
+# hkt_craft: traces no command writes (loss records, side-chunk bombs) and a
+# peak-RSS probe, for the shell tests (traces/tests/trace_loss.sh).
+CHECK_DEPS += $(TESTBIN)/traces/hkt_craft
 # Fuzz regression replayers: each #includes its fuzz harness and runs it
 # over the committed inputs (traces/fuzz/*.c, traces/tests/fuzz_replay.h).
 # They are built with ASan+UBSan (gcc) over sanitized copies of the sources
@@ -73,7 +79,7 @@ BENCH_DEPS += $(BUILD)/bench/bench_codec
 #  - fuzz_import: `hak trace import` (Android text -> events -> writer ->
 #    reader round trip); seeds traces/tests/import-regressions; corpus in
 #    build/fuzz/import-corpus.
-#  - fuzz_cli: hak trace info/dump/stats/validate in-process; seeds as the
+#  - fuzz_cli: hak trace info/dump/stats/validate and the views in-process; seeds as the
 #    reader's; corpus in build/fuzz/cli-corpus.
 #  - fuzz_symbolize: the symboliser's ELF reader; seeds
 #    traces/tests/elf-regressions; corpus in build/fuzz/elf-corpus.

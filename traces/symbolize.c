@@ -1,7 +1,9 @@
 /* symbolize.c - see symbolize.h. */
 #include "symbolize.h"
 
+#include <dlfcn.h>
 #include <elf.h>
+#include <elfutils/libdwfl.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -21,18 +23,88 @@ typedef struct modsyms {
     uint64_t bias;         /* ip - bias = file vaddr */
     sym *syms;
     size_t nsyms;
+    int dynsym_only;       /* names from .dynsym: the file is stripped */
+    void *dwfl;            /* libdw session for file:line, or NULL */
+    void *dwmod;           /* the module in it */
+    int dwfl_tried;
 } modsyms;
 
+/* Demangled names, cached by the address of the mangled string (names
+ * point into the mapped file, so each distinct symbol has one address). */
 typedef struct demangled { const char *mangled; char *name; } demangled;
+
+/* libstdc++'s demangler (the Itanium C++ ABI's __cxa_demangle), loaded with
+ * dlopen on first use: the trace library stays libc-only and C-only, and a
+ * machine without libstdc++ just shows mangled names. */
+typedef char *(*cxa_demangle_fn)(const char *, char *, size_t *, int *);
 
 struct hak_symbolizer {
     const hak_module *mods;
     size_t n;
     modsyms *ms;
-    int demangle;              /* 1 on, 0 off, -1 c++filt unavailable */
-    demangled *dm;             /* cache: one c++filt run per distinct name */
+    int demangle;              /* 1 on, 0 off, -1 demangler unavailable */
+    void *cxx_lib;             /* dlopen handle of libstdc++ */
+    cxa_demangle_fn cxa_demangle;
+    demangled *dm;             /* open-addressing cache, capdm a power of 2 */
     size_t ndm, capdm;
+    int lines;                 /* 1 on, 0 off, -1 libdw unavailable */
+    struct dw_api *dw;         /* libdw's functions, loaded by hak_sym_lines */
+    demangled *vn;             /* libdw name -> unversioned copy, as dm */
+    size_t nvn, capvn;
+    char *sysroot;             /* prefix of every module path, or NULL */
+    char *debug_path;          /* libdw's search path of debug files, or NULL */
 };
+
+/* elfutils' libdw, loaded with dlopen("libdw.so.1") on first use for the
+ * same reason as libstdc++ above: the trace library links nothing beyond
+ * libc and libzstd, and without libdw there are simply no file:line.  Only
+ * its header (libdw-dev) is needed to build. */
+typedef struct dw_api {
+    void *lib;
+    Dwfl_Callbacks cb;
+    char *debug_path;          /* the default search path of separate debug files */
+    Dwfl *(*begin)(const Dwfl_Callbacks *);
+    void (*end)(Dwfl *);
+    Dwfl_Module *(*report_elf)(Dwfl *, const char *, const char *, int, GElf_Addr, bool);
+    int (*report_end)(Dwfl *, int (*)(Dwfl_Module *, void *, const char *, Dwarf_Addr, void *),
+                      void *);
+    Dwfl_Module *(*addrmodule)(Dwfl *, Dwarf_Addr);
+    Dwfl_Line *(*getsrc)(Dwfl_Module *, Dwarf_Addr);
+    const char *(*lineinfo)(Dwfl_Line *, Dwarf_Addr *, int *, int *, Dwarf_Word *, Dwarf_Word *);
+    const char *(*addrinfo)(Dwfl_Module *, GElf_Addr, GElf_Off *, GElf_Sym *, GElf_Word *,
+                            Elf **, Dwarf_Addr *);
+} dw_api;
+
+static dw_api *dw_load(void)
+{
+    dw_api *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->lib = dlopen("libdw.so.1", RTLD_LAZY | RTLD_LOCAL);
+    if (!d->lib) {
+        free(d);
+        return NULL;
+    }
+#define DW_SYM(field, name) (*(void **)&d->field = dlsym(d->lib, name))
+    int ok = DW_SYM(begin, "dwfl_begin") && DW_SYM(end, "dwfl_end") &&
+             DW_SYM(report_elf, "dwfl_report_elf") && DW_SYM(report_end, "dwfl_report_end") &&
+             DW_SYM(addrmodule, "dwfl_addrmodule") && DW_SYM(getsrc, "dwfl_module_getsrc") &&
+             DW_SYM(lineinfo, "dwfl_lineinfo") && DW_SYM(addrinfo, "dwfl_module_addrinfo") &&
+             DW_SYM(cb.find_elf, "dwfl_build_id_find_elf") &&
+             DW_SYM(cb.find_debuginfo, "dwfl_standard_find_debuginfo") &&
+             DW_SYM(cb.section_address, "dwfl_offline_section_address");
+#undef DW_SYM
+    /* NULL debuginfo_path: libdw's default, which looks for the separate
+     * debug file next to the binary, in .debug/ and in /usr/lib/debug,
+     * by debuglink name and by build-id (/usr/lib/debug/.build-id/xx/...) */
+    d->cb.debuginfo_path = &d->debug_path;
+    if (!ok) {
+        dlclose(d->lib);
+        free(d);
+        return NULL;
+    }
+    return d;
+}
 
 hak_symbolizer *hak_sym_new(const hak_module *mods, size_t n)
 {
@@ -53,22 +125,120 @@ void hak_sym_free(hak_symbolizer *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->ndm; i++)
+    for (size_t i = 0; i < s->capdm; i++)
         free(s->dm[i].name);
     free(s->dm);
+    if (s->cxx_lib)
+        dlclose(s->cxx_lib);
     for (size_t i = 0; i < s->n; i++) {
         if (s->ms[i].map)
             munmap(s->ms[i].map, s->ms[i].map_len);
         free(s->ms[i].syms);
+        if (s->ms[i].dwfl)
+            s->dw->end(s->ms[i].dwfl);
     }
+    if (s->dw) {
+        dlclose(s->dw->lib);
+        free(s->dw);
+    }
+    for (size_t i = 0; i < s->capvn; i++)
+        free(s->vn[i].name);
+    free(s->vn);
+    free(s->sysroot);
+    free(s->debug_path);
     free(s->ms);
     free(s);
 }
 
+int hak_sym_paths(hak_symbolizer *s, const char *sysroot, const char *debug_dir)
+{
+    free(s->sysroot);
+    free(s->debug_path);
+    s->sysroot = s->debug_path = NULL;
+    /* absolute: libdw takes relative entries as relative to each file */
+    char *dd = debug_dir && *debug_dir ? realpath(debug_dir, NULL) : NULL;
+    if (debug_dir && *debug_dir && !dd && !(dd = strdup(debug_dir)))
+        return -1;
+    debug_dir = dd;
+    if (sysroot && *sysroot && !(s->sysroot = realpath(sysroot, NULL)) &&
+        !(s->sysroot = strdup(sysroot))) {
+        free(dd);
+        return -1;
+    }
+    /* libdw's format: ':'-separated; "" = next to the file, ".debug" = in
+     * its .debug/, absolute = a tree mirroring the file's path and holding
+     * .build-id/ */
+    if ((debug_dir && *debug_dir) || s->sysroot) {
+        size_t n = 64 + (dd ? strlen(dd) : 0) + (s->sysroot ? strlen(s->sysroot) : 0);
+        if (!(s->debug_path = malloc(n))) {
+            free(dd);
+            return -1;
+        }
+        snprintf(s->debug_path, n, ":.debug%s%s:%s/usr/lib/debug", dd ? ":" : "", dd ? dd : "",
+                 s->sysroot ? s->sysroot : "");
+    }
+    free(dd);
+    return 0;
+}
+
+/* The file of module m on this machine (under the sysroot when set). */
+static const char *module_file(const hak_symbolizer *s, const hak_module *m, char *buf, size_t len)
+{
+    if (!s->sysroot)
+        return m->path;
+    snprintf(buf, len, "%s%s", s->sysroot, m->path);
+    return buf;
+}
+
+void hak_sym_lines(hak_symbolizer *s, int on)
+{
+    if (!s || s->lines < 0 || !on) {
+        if (s && s->lines > 0)
+            s->lines = 0;
+        return;
+    }
+    if (!s->dw && !(s->dw = dw_load())) {
+        s->lines = -1;
+        return;
+    }
+    s->lines = 1;
+}
+
+int hak_sym_lines_on(const hak_symbolizer *s)
+{
+    return s && s->lines == 1;
+}
+
 void hak_sym_demangle(hak_symbolizer *s, int on)
 {
-    if (s && s->demangle >= 0)
-        s->demangle = on ? 1 : 0;
+    if (!s || s->demangle < 0 || !on) {
+        if (s && s->demangle > 0)
+            s->demangle = 0;
+        return;
+    }
+    if (!s->cxa_demangle) {
+        s->cxx_lib = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
+        if (s->cxx_lib)
+            *(void **)&s->cxa_demangle = dlsym(s->cxx_lib, "__cxa_demangle");
+        if (!s->cxa_demangle) {
+            s->demangle = -1;
+            return;
+        }
+    }
+    s->demangle = 1;
+}
+
+int hak_sym_demangling(const hak_symbolizer *s)
+{
+    return s && s->demangle == 1;
+}
+
+static size_t dm_slot(const demangled *dm, size_t cap, const char *name)
+{
+    size_t i = (size_t)(((uintptr_t)name >> 3) * 0x9e3779b97f4a7c15ull >> 16) & (cap - 1);
+    while (dm[i].mangled && dm[i].mangled != name)
+        i = (i + 1) & (cap - 1);
+    return i;
 }
 
 /* The demangled form of a C++ name, or the name itself. */
@@ -76,45 +246,58 @@ static const char *demangle(hak_symbolizer *s, const char *name)
 {
     if (s->demangle != 1 || strncmp(name, "_Z", 2))
         return name;
-    for (size_t i = 0; i < s->ndm; i++)
-        if (s->dm[i].mangled == name)
-            return s->dm[i].name ? s->dm[i].name : name;
-    /* mangled names are [A-Za-z0-9_.$]: safe inside single quotes */
-    size_t len = strlen(name);
-    if (len > 1024 || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                   "0123456789_.$") != len)
-        return name;
-    if (s->ndm == s->capdm) {
-        size_t cap = s->capdm ? s->capdm * 2 : 32;
-        demangled *d = realloc(s->dm, cap * sizeof *d);
+    if ((s->ndm + 1) * 2 > s->capdm) {
+        size_t cap = s->capdm ? s->capdm * 2 : 64;
+        demangled *d = calloc(cap, sizeof *d);
         if (!d)
             return name;
+        for (size_t i = 0; i < s->capdm; i++)
+            if (s->dm[i].mangled)
+                d[dm_slot(d, cap, s->dm[i].mangled)] = s->dm[i];
+        free(s->dm);
         s->dm = d;
         s->capdm = cap;
     }
-    demangled *d = &s->dm[s->ndm++];
-    d->mangled = name;
-    d->name = NULL;
-    char cmd[1100], out[4096];
-    snprintf(cmd, sizeof cmd, "c++filt -- '%s' 2>/dev/null", name);
-    fflush(stdout);
-    FILE *p = popen(cmd, "r");
-    if (!p) {
-        s->demangle = -1;
-        return name;
-    }
-    int got = fgets(out, sizeof out, p) != NULL;
-    int st = pclose(p);
-    if (st != 0) {                 /* 127: no c++filt; anything else: give up too */
-        s->demangle = -1;
-        return name;
-    }
-    if (got) {
-        out[strcspn(out, "\n")] = 0;
-        if (out[0])
-            d->name = strdup(out);
+    demangled *d = &s->dm[dm_slot(s->dm, s->capdm, name)];
+    if (!d->mangled) {
+        int st = -1;
+        d->mangled = name;
+        d->name = s->cxa_demangle(name, NULL, NULL, &st);
+        if (st != 0) {             /* not a valid mangled name: shown as is */
+            free(d->name);
+            d->name = NULL;
+        }
+        s->ndm++;
     }
     return d->name ? d->name : name;
+}
+
+/* "name@@VERSION" -> "name" (a copy kept per distinct libdw string, whose
+ * address stays valid while its session lives). */
+static const char *unversioned(hak_symbolizer *s, const char *n)
+{
+    const char *at = strchr(n, '@');
+    if (!at || at == n)
+        return n;
+    if ((s->nvn + 1) * 2 > s->capvn) {
+        size_t cap = s->capvn ? s->capvn * 2 : 64;
+        demangled *d = calloc(cap, sizeof *d);
+        if (!d)
+            return n;
+        for (size_t i = 0; i < s->capvn; i++)
+            if (s->vn[i].mangled)
+                d[dm_slot(d, cap, s->vn[i].mangled)] = s->vn[i];
+        free(s->vn);
+        s->vn = d;
+        s->capvn = cap;
+    }
+    demangled *d = &s->vn[dm_slot(s->vn, s->capvn, n)];
+    if (!d->mangled) {
+        d->mangled = n;
+        d->name = strndup(n, (size_t)(at - n));
+        s->nvn++;
+    }
+    return d->name ? d->name : n;
 }
 
 static int in_file(size_t len, uint64_t off, uint64_t n)
@@ -158,15 +341,16 @@ static size_t file_build_id(const uint8_t *f, size_t len, const Elf64_Ehdr *eh,
 }
 
 /* Loads function symbols of one module; leaves nsyms 0 on any problem. */
-static void load(modsyms *ms, const hak_module *m)
+static void load(const hak_symbolizer *s, modsyms *ms, const hak_module *m)
 {
     ms->loaded = 1;
     ms->status = HAK_SYM_MISSING;
     if (!m->path || m->path[0] != '/')
         return;
+    char pbuf[4096];
     /* The path comes from the trace: O_NONBLOCK so that a FIFO there (no
      * writer) cannot block the open forever; fstat then refuses it. */
-    int fd = open(m->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    int fd = open(module_file(s, m, pbuf, sizeof pbuf), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return;
     ms->status = HAK_SYM_NOT_ELF;
@@ -203,8 +387,10 @@ static void load(modsyms *ms, const hak_module *m)
     const Elf64_Shdr *tab = NULL;
     for (int pass = 0; pass < 2 && !tab; pass++)
         for (unsigned i = 0; i < eh->e_shnum; i++)
-            if (sh[i].sh_type == (pass == 0 ? SHT_SYMTAB : SHT_DYNSYM) && sh[i].sh_size)
+            if (sh[i].sh_type == (pass == 0 ? SHT_SYMTAB : SHT_DYNSYM) && sh[i].sh_size) {
                 tab = &sh[i];
+                ms->dynsym_only = pass == 1;
+            }
     if (!tab || tab->sh_link >= eh->e_shnum || tab->sh_entsize != sizeof(Elf64_Sym) ||
         !in_file(len, tab->sh_offset, tab->sh_size) || tab->sh_offset % 8)
         return;
@@ -236,7 +422,7 @@ int hak_sym_status(hak_symbolizer *s, size_t i, size_t *nsyms)
     if (!s || i >= s->n)
         return HAK_SYM_MISSING;
     if (!s->ms[i].loaded)
-        load(&s->ms[i], &s->mods[i]);
+        load(s, &s->ms[i], &s->mods[i]);
     if (nsyms)
         *nsyms = s->ms[i].nsyms;
     return s->ms[i].status;
@@ -260,27 +446,59 @@ static const char *base_name(const char *p)
     return s ? s + 1 : (p ? p : "?");
 }
 
-const char *hak_sym_format(hak_symbolizer *s, uint64_t ip, char *buf, size_t len)
+/* libdw's view of module k (a session of its own, created on first use at
+ * the recorded load bias, so runtime addresses look up directly); NULL
+ * when libdw is off or the file is missing, foreign or another build. */
+static Dwfl_Module *dw_module(hak_symbolizer *s, size_t k)
 {
-    const hak_module *m = NULL;
+    modsyms *ms = &s->ms[k];
+    const hak_module *m = &s->mods[k];
+    if (s->lines != 1)
+        return NULL;
+    if (!ms->loaded)
+        load(s, ms, m);
+    if (ms->status != HAK_SYM_OK && ms->status != HAK_SYM_NO_SYMBOLS)
+        return NULL;
+    if (!ms->dwfl_tried) {
+        ms->dwfl_tried = 1;
+        s->dw->debug_path = s->debug_path;
+        char pbuf[4096];
+        Dwfl *d = s->dw->begin(&s->dw->cb);
+        Dwfl_Module *dm = d ? s->dw->report_elf(d, base_name(m->path),
+                                                module_file(s, m, pbuf, sizeof pbuf), -1, m->base,
+                                                false) : NULL;
+        if (d && (!dm || s->dw->report_end(d, NULL, NULL))) {
+            s->dw->end(d);
+            d = NULL;
+            dm = NULL;
+        }
+        ms->dwfl = d;
+        ms->dwmod = dm;
+    }
+    return ms->dwmod;
+}
+
+/* Finds ip: *mod = its module (NULL: none); *name = the function (NULL:
+ * none) at offset *off, else *off = ip - the module's base. */
+static void lookup(hak_symbolizer *s, uint64_t ip, const hak_module **mod,
+                   const char **name, uint64_t *off)
+{
+    *mod = NULL;
+    *name = NULL;
+    *off = 0;
     size_t k = 0;
     for (size_t i = 0; s && i < s->n; i++)
         if (ip >= s->mods[i].base && ip - s->mods[i].base < s->mods[i].size) {
-            m = &s->mods[i];
+            *mod = &s->mods[i];
             k = i;
             break;
         }
-    if (ip == HAK_SITE_CUT) {
-        snprintf(buf, len, "[cut: no unwind info]");
-        return buf;
-    }
-    if (!m) {
-        snprintf(buf, len, "0x%" PRIx64, ip);
-        return buf;
-    }
+    if (!*mod)
+        return;
     modsyms *ms = &s->ms[k];
     if (!ms->loaded)
-        load(ms, m);
+        load(s, ms, *mod);
+    *off = ip - (*mod)->base;
     uint64_t va = ip - ms->bias;
     /* the last symbol starting at or below va */
     size_t lo = 0, hi = ms->nsyms;
@@ -295,11 +513,86 @@ const char *hak_sym_format(hak_symbolizer *s, uint64_t ip, char *buf, size_t len
         const sym *y = &ms->syms[lo - 1];
         /* sized symbols must contain va; unsized ones (asm) are taken as is */
         if (!y->size || va - y->addr < y->size) {
-            snprintf(buf, len, "%s+0x%" PRIx64 " (%s)", demangle(s, y->name), va - y->addr,
-                     base_name(m->path));
-            return buf;
+            *name = demangle(s, y->name);
+            *off = va - y->addr;
         }
     }
-    snprintf(buf, len, "%s+0x%" PRIx64, base_name(m->path), ip - m->base);
+    /* a stripped file: its separate debug file (libdw finds it by build-id
+     * or debuglink) has the local functions .dynsym lacks */
+    if ((!*name || ms->dynsym_only) && s->lines == 1) {
+        Dwfl_Module *dm = dw_module(s, k);
+        GElf_Off o = 0;
+        GElf_Sym es;
+        const char *n = dm ? s->dw->addrinfo(dm, ip, &o, &es, NULL, NULL, NULL) : NULL;
+        if (n && *n) {
+            /* a versioned name ("__libc_start_main@@GLIBC_2.34") as the
+             * unversioned one, as .dynsym names are shown */
+            n = unversioned(s, n);
+            *name = demangle(s, n);
+            *off = o;
+        }
+    }
+}
+
+const char *hak_sym_format(hak_symbolizer *s, uint64_t ip, char *buf, size_t len)
+{
+    const hak_module *m;
+    const char *name;
+    uint64_t off;
+    if (ip == HAK_SITE_CUT) {          /* the recorder's mark of a cut stack */
+        snprintf(buf, len, "[cut: no unwind info]");
+        return buf;
+    }
+    lookup(s, ip, &m, &name, &off);
+    if (!m)
+        snprintf(buf, len, "0x%" PRIx64, ip);
+    else if (name)
+        snprintf(buf, len, "%s+0x%" PRIx64 " (%s)", name, off, base_name(m->path));
+    else
+        snprintf(buf, len, "%s+0x%" PRIx64, base_name(m->path), off);
+    return buf;
+}
+
+const char *hak_sym_func(hak_symbolizer *s, uint64_t ip, int with_module, char *buf, size_t len)
+{
+    const hak_module *m;
+    const char *name;
+    uint64_t off;
+    if (ip == HAK_SITE_CUT) {          /* the recorder's mark of a cut stack */
+        snprintf(buf, len, "[cut: no unwind info]");
+        return buf;
+    }
+    lookup(s, ip, &m, &name, &off);
+    if (!m)
+        snprintf(buf, len, "0x%" PRIx64, ip);
+    else if (!name)
+        snprintf(buf, len, "%s+0x%" PRIx64, base_name(m->path), off);
+    else if (with_module)
+        snprintf(buf, len, "%s (%s)", name, base_name(m->path));
+    else
+        snprintf(buf, len, "%s", name);
+    return buf;
+}
+
+const char *hak_sym_srcline(hak_symbolizer *s, uint64_t ip, char *buf, size_t len)
+{
+    if (!s || s->lines != 1 || !ip)
+        return NULL;
+    const hak_module *m;
+    const char *name;
+    uint64_t off;
+    lookup(s, ip, &m, &name, &off);    /* loads the module, checks its build-id */
+    if (!m)
+        return NULL;
+    Dwfl_Module *dm = dw_module(s, (size_t)(m - s->mods));
+    if (!dm)
+        return NULL;
+    /* a recorded frame is a return address: the call is the byte before */
+    Dwfl_Line *l = s->dw->getsrc(dm, ip - 1);
+    int line = 0;
+    const char *file = l ? s->dw->lineinfo(l, NULL, &line, NULL, NULL, NULL) : NULL;
+    if (!file || line <= 0)
+        return NULL;
+    snprintf(buf, len, "%s:%d", file, line);
     return buf;
 }

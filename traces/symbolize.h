@@ -1,5 +1,7 @@
 /* symbolize.h - offline symbolisation of instruction pointers from a
- * trace's module map, addr2line-style, with no library beyond libc.
+ * trace's module map, addr2line-style.  Symbols come from the ELF files
+ * read here with libc alone; demangling (libstdc++) and file:line (libdw)
+ * use libraries loaded with dlopen when installed, so nothing is linked in.
  *
  * An address is first matched to a module (base <= ip < base + size); the
  * module's ELF file is then read once (mmap, bounds- and alignment-checked: a damaged or
@@ -27,14 +29,43 @@ typedef struct hak_symbolizer hak_symbolizer;
 hak_symbolizer *hak_sym_new(const hak_module *mods, size_t n);
 void hak_sym_free(hak_symbolizer *s);
 
-/* With on = 1, C++ names (_Z...) are demangled by running binutils'
- * c++filt once per distinct name (no library dependency; silently off when
- * c++filt is not installed). Off by default. */
+/* With on = 1, C++ names (_Z...) are demangled with libstdc++'s
+ * __cxa_demangle, loaded with dlopen("libstdc++.so.6") on first use (the
+ * library itself links no C++ runtime), once per distinct name.  Silently
+ * off when libstdc++ is not installed: hak_sym_demangling() then says 0.
+ * Off by default. */
 void hak_sym_demangle(hak_symbolizer *s, int on);
+int hak_sym_demangling(const hak_symbolizer *s);
 
 /* Formats ip as "func+0x1a (libfoo.so)", "libfoo.so+0x1234" when the module
  * has no symbol there, or "0x7f..." when no module covers it.  Returns buf. */
 const char *hak_sym_format(hak_symbolizer *s, uint64_t ip, char *buf, size_t len);
+
+/* Source lines from DWARF: with on = 1, hak_sym_srcline gives "file:line"
+ * of a frame, read with elfutils' libdw (libdw.so.1, loaded with dlopen on
+ * first use; off when it is not installed: hak_sym_lines_on() then says 0)
+ * from the module's own .debug_line or its separate debug file (found by
+ * build-id under /usr/lib/debug/.build-id/, by .gnu_debuglink next to the
+ * file, in .debug/ or /usr/lib/debug).  Frames are return addresses, so
+ * the line is the call's (ip - 1).  NULL when the module is missing,
+ * another build (build-id), or has no line table there.  Off by default. */
+void hak_sym_lines(hak_symbolizer *s, int on);
+int hak_sym_lines_on(const hak_symbolizer *s);
+const char *hak_sym_srcline(hak_symbolizer *s, uint64_t ip, char *buf, size_t len);
+
+/* For a trace recorded on another machine: module files are looked up as
+ * SYSROOT/path (sysroot NULL or "": as recorded), and libdw looks for
+ * separate debug files next to the file, in its .debug/, under DEBUG_DIR
+ * (a tree like /usr/lib/debug: .build-id/xx/rest.debug, or the file's own
+ * path) and SYSROOT/usr/lib/debug.  With lines on, names of functions a
+ * stripped file has only in its debug file come from there too.  Call
+ * before any lookup.  0, or -1 out of memory. */
+int hak_sym_paths(hak_symbolizer *s, const char *sysroot, const char *debug_dir);
+
+/* The function alone, for keys that must not depend on code layout
+ * (flame graphs, diffs of two builds): "func" (with_module: "func (libfoo.so)"),
+ * else the same fallbacks as hak_sym_format.  Returns buf. */
+const char *hak_sym_func(hak_symbolizer *s, uint64_t ip, int with_module, char *buf, size_t len);
 
 /* Whether module i can be symbolised (loads it if needed); *nsyms gets the
  * number of function symbols when not NULL. */

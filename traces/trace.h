@@ -106,6 +106,33 @@ typedef struct hak_rss_sample {
     uint64_t rss_bytes;
 } hak_rss_sample;
 
+/* Why events were lost or the recording stopped early.  A loss record
+ * (FORMAT.md, chunk kind 5) says so inside the trace, with the number of
+ * events the file had before it, so a trace that lost events is never
+ * mistaken for a complete one.  Values are part of the file format: never
+ * renumber; readers name unknown values "unknown reason N". */
+typedef enum hak_loss_reason {
+    HAK_LOSS_OOM = 1,          /* "out of memory" */
+    HAK_LOSS_WRITE = 2,        /* "write failed" (disk full, EIO...) */
+    HAK_LOSS_FD_TAKEN = 3,     /* "descriptor taken": the program closed/replaced the trace's descriptor */
+    HAK_LOSS_DISABLED = 4,     /* "recorder disabled" */
+    HAK_LOSS_NOT_FOLLOWED = 5, /* "not followed": exec without the recorder's environment */
+    HAK_LOSS_UNFLUSHED = 6,    /* "unflushed threads": threads still running at exit */
+    HAK_LOSS_COUNT_
+} hak_loss_reason;
+/* "out of memory", ...; "unknown reason N" for any other value (in a
+ * static buffer per thread, valid until the next call from that thread). */
+const char *hak_loss_reason_name(int reason);
+
+/* One loss record as read.  detail is owned by the reader ("" when none). */
+typedef struct hak_tr_loss {
+    uint32_t reason;           /* hak_loss_reason, or a newer writer's value */
+    uint64_t at_events;        /* events of this file written before the loss */
+    uint64_t lost;             /* events known lost, 0 = unknown */
+    const char *detail;        /* free text, at most HAK_LOSS_DETAIL_MAX bytes */
+} hak_tr_loss;
+#define HAK_LOSS_DETAIL_MAX 1024u
+
 const char *hak_op_name(int op);   /* "malloc", ...; "?" when invalid */
 int hak_op_from_name(const char *name); /* -1 when unknown */
 int hak_op_allocates(int op);     /* returns a new block (malloc..pvalloc, realloc) */
@@ -127,7 +154,7 @@ hak_trace_writer *hak_tw_open_fd(int fd, const hak_trace_meta *meta,
  * Returns 0, or -1 with the reason in hak_tw_error(). Large batches are
  * split into chunks of bounded size internally.  An event with an invalid
  * op (or tid >= 65536) refuses its chunk and the rest of the batch, but
- * leaves the writer usable; a write error is final. */
+ * leaves the writer usable; a write error is final (but see hak_tw_loss). */
 int hak_tw_events(hak_trace_writer *w, uint32_t tid,
                   const hak_event *ev, size_t n);
 /* Events produced piece by piece, for a caller that converts its own
@@ -149,6 +176,19 @@ int hak_tw_site(hak_trace_writer *w, uint32_t id,
                 const uint64_t *ips, uint32_t depth);
 int hak_tw_module(hak_trace_writer *w, const hak_module *m);
 int hak_tw_rss(hak_trace_writer *w, const hak_rss_sample *s, size_t n);
+/* Writes one loss record as a chunk of its own, now (thread-safe like the
+ * other chunk writers): reason (hak_loss_reason), at_events (events of
+ * this file written before the loss; hak_tw_nevents() is the usual value),
+ * lost (events known lost, 0 = unknown), detail (NULL or free text, cut
+ * at HAK_LOSS_DETAIL_MAX bytes).  It needs no memory (a loss may be an
+ * out-of-memory one): the record is built on the stack and stored
+ * uncompressed.  After a write error it is still written when the writer
+ * could cut the failed chunk's bytes back off the file (a regular file,
+ * still the one it opened), so a full disk can still say so; hak_tw_close
+ * then also writes the end marker (and still returns -1).  The caller must
+ * not call it on a descriptor it no longer owns.  0 or -1. */
+int hak_tw_loss(hak_trace_writer *w, uint32_t reason, uint64_t at_events,
+                uint64_t lost, const char *detail);
 /* Writes buffered side records (sites, modules, rss) as chunks now. */
 int hak_tw_flush(hak_trace_writer *w);
 const char *hak_tw_error(const hak_trace_writer *w);
@@ -200,6 +240,8 @@ void hak_tr_close(hak_trace_reader *r);
 
 typedef struct hak_tr_status {
     int      truncated;        /* 1 when the file ends before its end marker or a chunk is damaged */
+    int      incomplete;       /* 1 when the readable part holds a loss record
+                                * (hak_tr_losses): the recorder lost events */
     uint64_t file_bytes;       /* size of the file */
     uint64_t valid_bytes;      /* bytes up to the end of the last good chunk */
     char     reason[256];      /* "" or e.g. "chunk at offset 1234: checksum mismatch" */
@@ -219,6 +261,16 @@ size_t hak_tr_sites(const hak_trace_reader *r, const hak_site **out);
 const hak_site *hak_tr_site(const hak_trace_reader *r, uint32_t id);
 size_t hak_tr_modules(const hak_trace_reader *r, const hak_module **out);
 size_t hak_tr_rss(const hak_trace_reader *r, const hak_rss_sample **out);
+/* Hands the RSS samples over to the caller (free() them; NULL when none):
+ * a caller that keeps them past hak_tr_close needs no copy (up to 32 MiB).
+ * hak_tr_rss returns none afterwards. */
+hak_rss_sample *hak_tr_take_rss(hak_trace_reader *r, size_t *n);
+/* 1 when every RSS sample of the file is in hak_tr_rss; N when the file
+ * has more than the reader keeps (FORMAT.md, "Reader limits") and it kept
+ * every Nth one: the same timeline at an N times coarser step. */
+uint32_t hak_tr_rss_stride(const hak_trace_reader *r);
+/* Loss records of the readable part, in file order (none: 0). */
+size_t hak_tr_losses(const hak_trace_reader *r, const hak_tr_loss **out);
 
 /* Iteration.  Returns 1 with *ev filled, 0 at the end of the readable
  * events, -1 on a decoding error (reason in hak_tr_error()).  The global

@@ -1,5 +1,6 @@
 /* trace_cli.c - `hak trace`: dispatches to the subcommands in cli_*.c. */
 #include "cli_common.h"
+#include "cli_views.h"
 #include "hak_cli.h"
 #include "hak_util.h"
 
@@ -19,6 +20,11 @@ static const trace_sub subs[] = {
     {"validate", trace_validate, "check structure and semantics (bad frees, ordering)"},
     {"synth",    trace_synth,    "write a deterministic synthetic trace"},
     {"import",   trace_import,   "convert an Android malloc_debug record_allocs file"},
+    {"leaks",    trace_leaks,    "blocks never freed, by call site, with stacks"},
+    {"peak",     trace_peak,     "the moment of peak live bytes (and RSS) and who held it"},
+    {"temporaries", trace_temporaries, "blocks freed right after allocation, short-lived blocks"},
+    {"flame",    trace_flame,    "folded stacks for flame graphs (allocs, bytes, leaked, peak)"},
+    {"diff",     trace_diff,     "per call site changes between two recordings"},
 };
 #define NSUBS (sizeof subs / sizeof *subs)
 
@@ -33,7 +39,7 @@ static void usage(FILE *out)
         "\n"
         "subcommands:\n");
     for (size_t i = 0; i < NSUBS; i++)
-        fprintf(out, "  %-9s %s\n", subs[i].name, subs[i].summary);
+        fprintf(out, "  %-11s %s\n", subs[i].name, subs[i].summary);
     fprintf(out,
         "\n"
         "'hak trace SUBCOMMAND --help' describes one subcommand and its options.\n"
@@ -43,6 +49,8 @@ static void usage(FILE *out)
         "  hak trace info rm.hkt\n"
         "  hak trace stats --top 5 rm.hkt\n"
         "  hak trace validate rm.hkt && echo clean\n"
+        "  hak trace leaks run.hkt\n"
+        "  hak trace flame --weight peak run.hkt > run.folded\n"
         "  hak trace import app.record_allocs.txt -o app.hkt\n"
         "\n"
         "exit status: 0 ok, 1 failure (bad input, errors found), 2 usage error.\n");

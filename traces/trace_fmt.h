@@ -24,6 +24,7 @@ enum tf_kind {
     TF_KIND_SITES   = 2,
     TF_KIND_MODULES = 3,
     TF_KIND_RSS     = 4,
+    TF_KIND_LOSS    = 5,                 /* loss records (FORMAT.md) */
     TF_KIND_END     = 15,
 };
 #define TF_FLAG_ZSTD      0x01u          /* side records: payload is one zstd frame
@@ -37,6 +38,28 @@ enum tf_kind {
 #define TF_MAX_THREADS    65536u         /* dense tids are < this */
 #define TF_SITE_DEPTH_MAX 1024u
 #define TF_PATH_MAX       4096u
+#define TF_LOSS_DETAIL_MAX 1024u         /* = HAK_LOSS_DETAIL_MAX */
+/* Largest loss-record payload: four varints and the detail. */
+#define TF_LOSS_RAW_MAX   (4 * 10 + TF_LOSS_DETAIL_MAX)
+
+/* What a reader holds of side records (FORMAT.md, "Reader limits"): each
+ * bound keeps a small file that decompresses to a lot from costing a lot
+ * of memory or time; each is far above what a real recording writes (the
+ * recorder's own tables stop at 2^20 sites and 2^24 frames). */
+#define TF_SITES_HELD_MAX  (1u << 20)    /* site records, repeats included */
+#define TF_FRAMES_HELD_MAX (1u << 24)    /* instruction pointers of all sites */
+#define TF_MODULES_HELD_MAX (1u << 16)   /* module records */
+#define TF_LOSSES_HELD_MAX 1024u         /* loss records */
+#define TF_RSS_HELD_MAX    (1u << 21)    /* RSS samples; more are thinned (FORMAT.md) */
+#define TF_SIDE_MEM_MAX    (160ull << 20) /* bytes held for all of the above */
+#define TF_SIDE_RAW_TOTAL  (512ull << 20) /* side payload bytes decompressed in all */
+/* Bytes a record counts against TF_SIDE_MEM_MAX (what the reader's tables
+ * take for it; paths and details count their length on top). */
+#define TF_COST_SITE    16u
+#define TF_COST_FRAME   8u
+#define TF_COST_MODULE  64u
+#define TF_COST_LOSS    48u
+#define TF_COST_RSS     16u
 
 /* Meta keys (varint key, varint len, value bytes). */
 enum tf_meta_key {

@@ -1,6 +1,7 @@
 /* trace_ops.c - operation names and classes. */
 #include "trace.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const char *const names[HAK_OP_COUNT_] = {
@@ -37,4 +38,23 @@ int hak_op_from_name(const char *name)
 int hak_op_allocates(int op)
 {
     return (op >= HAK_OP_MALLOC && op <= HAK_OP_PVALLOC && op != HAK_OP_FREE);
+}
+
+static const char *const loss_names[HAK_LOSS_COUNT_] = {
+    [HAK_LOSS_OOM] = "out of memory",
+    [HAK_LOSS_WRITE] = "write failed",
+    [HAK_LOSS_FD_TAKEN] = "descriptor taken",
+    [HAK_LOSS_DISABLED] = "recorder disabled",
+    [HAK_LOSS_NOT_FOLLOWED] = "not followed",
+    [HAK_LOSS_UNFLUSHED] = "unflushed threads",
+};
+
+const char *hak_loss_reason_name(int reason)
+{
+    if (reason > 0 && reason < HAK_LOSS_COUNT_)
+        return loss_names[reason];
+    /* A newer writer's reason: named by number, never refused. */
+    static __thread char buf[32];
+    snprintf(buf, sizeof buf, "unknown reason %u", (unsigned)reason);
+    return buf;
 }

@@ -65,6 +65,28 @@ static uint64_t rd_u(rd *d)
     return v;
 }
 
+/* ---- reader limits (FORMAT.md, "Reader limits") ---- */
+
+/* NULL when `more` bytes still fit in the side-record budget, else the
+ * reason.  RSS samples count as read up to TF_RSS_HELD_MAX: once thinned,
+ * the array holds half as many but its memory stays in use (and the
+ * writer counts them the same way). */
+static const char *over_budget(hak_trace_reader *r, uint64_t more)
+{
+    uint64_t rss = r->rss_seen < TF_RSS_HELD_MAX ? r->rss_seen : TF_RSS_HELD_MAX;
+    if (r->side_mem + rss * TF_COST_RSS + more <= TF_SIDE_MEM_MAX)
+        return NULL;
+    snprintf(r->why, sizeof r->why, "side records exceed the reader limit of %llu MiB held "
+             "(FORMAT.md, reader limits)", (unsigned long long)(TF_SIDE_MEM_MAX >> 20));
+    return r->why;
+}
+
+static const char *over_count(hak_trace_reader *r, const char *what, unsigned long long max)
+{
+    snprintf(r->why, sizeof r->why, "more than %llu %s (reader limit, FORMAT.md)", max, what);
+    return r->why;
+}
+
 static const char *load_sites(hak_trace_reader *r, rd *d, uint32_t count)
 {
     uint64_t prev = 0;
@@ -72,6 +94,15 @@ static const char *load_sites(hak_trace_reader *r, rd *d, uint32_t count)
         uint64_t id = rd_u(d), depth = rd_u(d);
         if (d->bad || id == 0 || id > UINT32_MAX || depth > TF_SITE_DEPTH_MAX)
             return "bad call-site record";
+        if (r->nsites >= TF_SITES_HELD_MAX)
+            return over_count(r, "call-site records", TF_SITES_HELD_MAX);
+        if (r->nips + depth > TF_FRAMES_HELD_MAX)
+            return over_count(r, "call-site frames", TF_FRAMES_HELD_MAX);
+        uint64_t cost = TF_COST_SITE + TF_COST_FRAME * depth;
+        const char *why = over_budget(r, cost);
+        if (why)
+            return why;
+        r->side_mem += cost;
         if (reserve((void **)&r->sites, &r->sites_cap, r->nsites, sizeof *r->sites))
             return "out of memory";
         /* ips holds an offset until all chunks are loaded (see fix_sites). */
@@ -93,6 +124,11 @@ static const char *load_modules(hak_trace_reader *r, rd *d, uint32_t count)
         uint64_t plen = rd_u(d);
         if (d->bad || plen > TF_PATH_MAX || plen > (uint64_t)(d->end - d->p))
             return "bad module record";
+        if (r->nmods >= TF_MODULES_HELD_MAX)
+            return over_count(r, "module records", TF_MODULES_HELD_MAX);
+        const char *why = over_budget(r, TF_COST_MODULE + plen);
+        if (why)
+            return why;
         hak_module m = {0};
         char *path = malloc(plen + 1);
         if (!path)
@@ -116,8 +152,23 @@ static const char *load_modules(hak_trace_reader *r, rd *d, uint32_t count)
             return "out of memory";
         }
         r->mods[r->nmods++] = m;
+        r->side_mem += TF_COST_MODULE + plen;
     }
     return d->bad ? "bad module record" : NULL;
+}
+
+/* RSS samples: a long recording has millions (one per 20 ms), so instead
+ * of refusing them past TF_RSS_HELD_MAX the reader keeps every other one
+ * of those it holds and from then on every rss_stride-th sample read
+ * (hak_tr_rss_stride says so): the timeline stays whole at a coarser
+ * step, in bounded memory. */
+static void thin_rss(hak_trace_reader *r)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < r->nrss; i += 2)
+        r->rss[k++] = r->rss[i];
+    r->nrss = k;
+    r->rss_stride *= 2;
 }
 
 static const char *load_rss(hak_trace_reader *r, rd *d, uint32_t count)
@@ -126,6 +177,18 @@ static const char *load_rss(hak_trace_reader *r, rd *d, uint32_t count)
     for (uint32_t i = 0; i < count && !d->bad; i++) {
         ts += (uint64_t)tc_unzz(rd_u(d));
         uint64_t rss = rd_u(d);
+        if (d->bad)
+            break;
+        if (r->rss_seen++ % r->rss_stride)
+            continue;
+        if (r->nrss >= TF_RSS_HELD_MAX) {
+            thin_rss(r);
+            if ((r->rss_seen - 1) % r->rss_stride)
+                continue;         /* not on the new stride */
+        }
+        const char *why = over_budget(r, TF_COST_RSS);
+        if (why)
+            return why;
         if (reserve((void **)&r->rss, &r->rss_cap, r->nrss, sizeof *r->rss))
             return "out of memory";
         r->rss[r->nrss++] = (hak_rss_sample){ts, rss};
@@ -133,10 +196,45 @@ static const char *load_rss(hak_trace_reader *r, rd *d, uint32_t count)
     return d->bad ? "bad RSS record" : NULL;
 }
 
+/* Loss records (kind 5): why the recorder lost events, and when. */
+static const char *load_losses(hak_trace_reader *r, rd *d, uint32_t count)
+{
+    for (uint32_t i = 0; i < count && !d->bad; i++) {
+        uint64_t reason = rd_u(d), at = rd_u(d), lost = rd_u(d), dlen = rd_u(d);
+        if (d->bad || reason > UINT32_MAX || dlen > TF_LOSS_DETAIL_MAX
+            || dlen > (uint64_t)(d->end - d->p))
+            return "bad loss record";
+        if (r->nlosses >= TF_LOSSES_HELD_MAX)
+            return over_count(r, "loss records", TF_LOSSES_HELD_MAX);
+        const char *why = over_budget(r, TF_COST_LOSS + dlen);
+        if (why)
+            return why;
+        if (reserve((void **)&r->losses, &r->losses_cap, r->nlosses, sizeof *r->losses))
+            return "out of memory";
+        char *detail = malloc(dlen + 1);
+        if (!detail)
+            return "out of memory";
+        memcpy(detail, d->p, dlen);
+        detail[dlen] = 0;
+        d->p += dlen;
+        r->losses[r->nlosses++] = (hak_tr_loss){(uint32_t)reason, at, lost, detail};
+        r->side_mem += TF_COST_LOSS + dlen;
+    }
+    return d->bad ? "bad loss record" : NULL;
+}
+
 /* Decompresses and parses one side-record chunk.  NULL or a reason. */
 static const char *load_side(hak_trace_reader *r, const tf_chunk_hdr *h,
                              const uint8_t *payload)
 {
+    /* Bounds the time a file of tiny frames that expand a thousandfold
+     * can cost, as the limits above bound its memory. */
+    if (r->side_raw + h->raw_size > TF_SIDE_RAW_TOTAL) {
+        snprintf(r->why, sizeof r->why, "side records decompress to more than %llu MiB in all "
+                 "(reader limit, FORMAT.md)", (unsigned long long)(TF_SIDE_RAW_TOTAL >> 20));
+        return r->why;
+    }
+    r->side_raw += h->raw_size;
     uint8_t *raw = malloc((size_t)h->raw_size + TC_PAD);
     if (!raw)
         return "out of memory";
@@ -153,6 +251,7 @@ static const char *load_side(hak_trace_reader *r, const tf_chunk_hdr *h,
         rd d = {raw, raw + h->raw_size, 0};
         why = h->kind == TF_KIND_SITES ? load_sites(r, &d, h->count)
             : h->kind == TF_KIND_MODULES ? load_modules(r, &d, h->count)
+            : h->kind == TF_KIND_LOSS ? load_losses(r, &d, h->count)
             : load_rss(r, &d, h->count);
         if (!why && d.p != d.end)
             why = "trailing bytes after the side records";
@@ -181,7 +280,7 @@ static const char *check_chunk(const hak_trace_reader *r, uint64_t off,
 {
     uint64_t left = r->size - off - TF_CHUNK_HDR;
     if (h->kind != TF_KIND_EVENTS && h->kind != TF_KIND_SITES && h->kind != TF_KIND_MODULES
-        && h->kind != TF_KIND_RSS && h->kind != TF_KIND_END)
+        && h->kind != TF_KIND_RSS && h->kind != TF_KIND_LOSS && h->kind != TF_KIND_END)
         return snprintf(buf, len, "unknown chunk kind %u", h->kind), buf;
     if (h->flags & ~TF_FLAG_MASK || h->reserved)
         return "unknown chunk flags";
@@ -246,7 +345,8 @@ static int scan_chunks(hak_trace_reader *r, uint64_t off)
         tf_chunk_hdr h;
         tf_hdr_unpack(r->data + off, &h);
         const char *why = check_chunk(r, off, &h, buf, sizeof buf);
-        if (!why && (h.kind == TF_KIND_SITES || h.kind == TF_KIND_MODULES || h.kind == TF_KIND_RSS))
+        if (!why && (h.kind == TF_KIND_SITES || h.kind == TF_KIND_MODULES || h.kind == TF_KIND_RSS
+                     || h.kind == TF_KIND_LOSS))
             why = load_side(r, &h, r->data + off + TF_CHUNK_HDR);
         if (why) {
             stop(r, "chunk at offset %llu: %s", (unsigned long long)off, why);
@@ -372,6 +472,7 @@ static hak_trace_reader *open_data(hak_trace_reader *r, char *err, size_t errlen
         goto bad;
     }
     fix_sites(r);
+    r->st.incomplete = r->nlosses > 0;
     return r;
 bad:
     hak_tr_close(r);
@@ -387,6 +488,7 @@ hak_trace_reader *hak_tr_open_mem(const void *data, size_t len, char *err, size_
     }
     r->data = data;
     r->size = len;
+    r->rss_stride = 1;
     return open_data(r, err, errlen);
 }
 
@@ -421,6 +523,7 @@ hak_trace_reader *hak_tr_open(const char *path, char *err, size_t errlen)
         return NULL;
     }
     r->size = (size_t)sb.st_size;
+    r->rss_stride = 1;
     if (r->size) {
         void *p = mmap(NULL, r->size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (p == MAP_FAILED) {
@@ -466,6 +569,9 @@ void hak_tr_close(hak_trace_reader *r)
         free((char *)r->mods[i].path);
     free(r->mods);
     free(r->rss);
+    for (size_t i = 0; i < r->nlosses; i++)
+        free((char *)r->losses[i].detail);
+    free(r->losses);
     free(r);
 }
 
@@ -509,4 +615,21 @@ size_t hak_tr_rss(const hak_trace_reader *r, const hak_rss_sample **out)
 {
     *out = r->rss;
     return r->nrss;
+}
+
+uint32_t hak_tr_rss_stride(const hak_trace_reader *r) { return r->rss_stride; }
+
+hak_rss_sample *hak_tr_take_rss(hak_trace_reader *r, size_t *n)
+{
+    hak_rss_sample *s = r->rss;
+    *n = r->nrss;
+    r->rss = NULL;
+    r->nrss = r->rss_cap = 0;
+    return s;
+}
+
+size_t hak_tr_losses(const hak_trace_reader *r, const hak_tr_loss **out)
+{
+    *out = r->losses;
+    return r->nlosses;
 }

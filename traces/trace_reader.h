@@ -58,6 +58,14 @@ struct hak_trace_reader {
     size_t nmods, mods_cap;
     hak_rss_sample *rss;
     size_t nrss, rss_cap;
+    uint64_t rss_seen;          /* samples read; every rss_stride-th is kept */
+    uint32_t rss_stride;        /* 1, doubled each time rss fills up (FORMAT.md) */
+    hak_tr_loss *losses;
+    size_t nlosses, losses_cap;
+    /* Against the reader limits (trace_fmt.h, FORMAT.md "Reader limits"). */
+    uint64_t side_mem;          /* bytes held for sites, frames, modules, losses */
+    uint64_t side_raw;          /* side payload bytes decompressed so far */
+    char why[192];              /* formatted reason of a side chunk's failure */
 
     /* global merge */
     tr_cursor *gcur;            /* [nthreads] or NULL before the first read */

@@ -6,7 +6,14 @@
  * samples) are buffered and written as their own chunks when the buffer
  * reaches TF_SIDE_RAW bytes, on hak_tw_flush and on close.  After the first
  * write error every call fails with the same reason; what was written before
- * stays readable.
+ * stays readable.  When the file is a regular one, the failed chunk's
+ * partial bytes are cut back off it, so the file ends at a chunk boundary
+ * and hak_tw_loss can still append a loss record saying what happened
+ * (a full disk usually has room again for the few bytes freed).
+ *
+ * The writer also keeps the reader's limits on side records (FORMAT.md,
+ * "Reader limits"): a record past them is refused (the writer stays
+ * usable), so every file it writes is read whole.
  *
  * A hak_tw_enc is one chunk encoder (pointer model, zstd context, output
  * buffer).  The writer has one of its own, used under the mutex; callers
@@ -26,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -54,10 +62,30 @@ struct hak_trace_writer {
     pthread_mutex_t mu;
     uint64_t bytes, nevents, nchunks;
     int failed;
+    int clean;                   /* failed, but the file ends at a chunk boundary */
+    dev_t dev;                   /* the file fd referred to at open (cut_back) */
+    ino_t ino;
+    int loss_after_fail;         /* a loss record was written after the failure */
     char err[256];
     hak_tw_enc own;              /* under mu: events, side records, END */
     side sites, modules, rss;
+    /* Side records written, against the reader's limits (trace_fmt.h). */
+    uint64_t nsites, nframes, nmods, nlosses, nrss, side_mem;
 };
+
+/* A refused call (bad argument, a limit): the writer stays usable; the
+ * reason replaces hak_tw_error() unless the writer has failed for good. */
+static void refuse(hak_trace_writer *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void refuse(hak_trace_writer *w, const char *fmt, ...)
+{
+    if (w->failed)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w->err, sizeof w->err, fmt, ap);
+    va_end(ap);
+}
 
 static int fail(hak_trace_writer *w, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -73,18 +101,44 @@ static int fail(hak_trace_writer *w, const char *fmt, ...)
     return -1;
 }
 
+/* After a failed write of `partial` bytes of a chunk: cuts them back off
+ * the file so it ends at a chunk boundary again.  Only for regular files
+ * (a pipe cannot be cut); 1 when the file is clean. */
+static int cut_back(hak_trace_writer *w, uint64_t partial)
+{
+    struct stat sb;
+    /* Never truncate a file that is not the trace's own: a program that
+     * closed the descriptor and opened one of its files at that number. */
+    if (fstat(w->fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_dev != w->dev || sb.st_ino != w->ino)
+        return 0;
+    off_t pos = lseek(w->fd, 0, SEEK_CUR);
+    if (pos < 0 || (uint64_t)pos < partial)
+        return 0;
+    off_t start = pos - (off_t)partial;
+    if (partial && (ftruncate(w->fd, start) || lseek(w->fd, start, SEEK_SET) != start))
+        return 0;
+    w->bytes -= partial;
+    return 1;
+}
+
+/* Writes one whole chunk (or the file header).  On an error the writer
+ * fails for good, and the partial chunk is cut back when it can be. */
 static int write_all(hak_trace_writer *w, const uint8_t *p, size_t n)
 {
+    uint64_t partial = 0;
     while (n) {
         ssize_t k = write(w->fd, p, n);
-        if (k < 0) {
-            if (errno == EINTR)
+        if (k < 0 || (k == 0 && n)) {
+            if (k < 0 && errno == EINTR)
                 continue;
+            int e = k < 0 ? errno : ENOSPC;
+            w->clean = cut_back(w, partial);
             return fail(w, "write at offset %llu: %s",
-                        (unsigned long long)w->bytes, strerror(errno));
+                        (unsigned long long)w->bytes, strerror(e));
         }
         p += k;
         n -= (size_t)k;
+        partial += (uint64_t)k;
         w->bytes += (uint64_t)k;
     }
     return 0;
@@ -128,8 +182,10 @@ static int put_chunk(hak_trace_writer *w, unsigned kind, uint32_t tid,
     tf_hdr_pack(&h, e->out);
     h.checksum = tf_chunk_csum(e->out, pay, (uint32_t)clen);
     tf_hdr_pack(&h, e->out);
+    if (write_all(w, e->out, TF_CHUNK_HDR + clen))
+        return -1;
     w->nchunks++;
-    return write_all(w, e->out, TF_CHUNK_HDR + clen);
+    return 0;
 }
 
 /* Compresses column src[0..len) to dst (room for ZSTD_compressBound(len))
@@ -211,9 +267,11 @@ static int append_chunk(hak_trace_writer *w, const void *chunk, size_t len, uint
 {
     if (w->failed)
         return -1;
+    if (write_all(w, chunk, len))
+        return -1;
     w->nchunks++;
     w->nevents += nevents;
-    return write_all(w, chunk, len);
+    return 0;
 }
 
 static int put_encoded(hak_trace_writer *w, hak_tw_enc *e)
@@ -363,6 +421,11 @@ hak_trace_writer *hak_tw_open_fd(int fd, const hak_trace_meta *meta,
         goto bad;
     }
     w->fd = fd;
+    struct stat sb;
+    if (!fstat(fd, &sb)) {
+        w->dev = sb.st_dev;
+        w->ino = sb.st_ino;
+    }
     pthread_mutex_init(&w->mu, NULL);
 
     uint8_t *hdr = malloc(TF_FILE_FIXED + mlen + 4);
@@ -479,6 +542,18 @@ static int side_room(hak_trace_writer *w, side *s, size_t need)
     return 0;
 }
 
+/* Memory the reader will hold for the side records so far plus `more`
+ * bytes: RSS samples count only up to the number it keeps (it thins them
+ * past that).  Over TF_SIDE_MEM_MAX: -1 with the reason (not a failure). */
+static int side_budget(hak_trace_writer *w, const char *what, uint64_t more)
+{
+    uint64_t rss = w->nrss < TF_RSS_HELD_MAX ? w->nrss : TF_RSS_HELD_MAX;
+    if (w->side_mem + rss * TF_COST_RSS + more <= TF_SIDE_MEM_MAX)
+        return 0;
+    refuse(w, "%s: side records would exceed the readers' %llu MiB limit", what, (unsigned long long)(TF_SIDE_MEM_MAX >> 20));
+    return -1;
+}
+
 int hak_tw_site(hak_trace_writer *w, uint32_t id, const uint64_t *ips, uint32_t depth)
 {
     if (depth > TF_SITE_DEPTH_MAX) {
@@ -486,8 +561,19 @@ int hak_tw_site(hak_trace_writer *w, uint32_t id, const uint64_t *ips, uint32_t 
         return -1;
     }
     pthread_mutex_lock(&w->mu);
-    int rc = side_room(w, &w->sites, 20 + 10 * (size_t)depth);
+    int rc = 0;
+    if (w->nsites >= TF_SITES_HELD_MAX || w->nframes + depth > TF_FRAMES_HELD_MAX) {
+        refuse(w, "site %u: more than %u sites or %u frames in one trace", id, TF_SITES_HELD_MAX, TF_FRAMES_HELD_MAX);
+        rc = -1;
+    } else if (side_budget(w, "site", TF_COST_SITE + (uint64_t)TF_COST_FRAME * depth)) {
+        rc = -1;
+    } else {
+        rc = side_room(w, &w->sites, 20 + 10 * (size_t)depth);
+    }
     if (!rc) {
+        w->nsites++;
+        w->nframes += depth;
+        w->side_mem += TF_COST_SITE + (uint64_t)TF_COST_FRAME * depth;
         side *s = &w->sites;
         uint8_t *p = s->p + s->len;
         p = tc_put(p, id);
@@ -513,8 +599,18 @@ int hak_tw_module(hak_trace_writer *w, const hak_module *m)
         return -1;
     }
     pthread_mutex_lock(&w->mu);
-    int rc = side_room(w, &w->modules, plen + 64);
+    int rc = 0;
+    if (w->nmods >= TF_MODULES_HELD_MAX) {
+        refuse(w, "module: more than %u modules in one trace", TF_MODULES_HELD_MAX);
+        rc = -1;
+    } else if (side_budget(w, "module", TF_COST_MODULE + plen)) {
+        rc = -1;
+    } else {
+        rc = side_room(w, &w->modules, plen + 64);
+    }
     if (!rc) {
+        w->nmods++;
+        w->side_mem += TF_COST_MODULE + plen;
         side *s = &w->modules;
         uint8_t *p = s->p + s->len;
         p = tc_put(p, plen);
@@ -548,8 +644,59 @@ int hak_tw_rss(hak_trace_writer *w, const hak_rss_sample *smp, size_t n)
         p = tc_put(p, smp[i].rss_bytes);
         s->len = (size_t)(p - s->p);
         s->count++;
+        w->nrss++;
         if (s->len >= TF_SIDE_RAW)
             rc = side_flush(w, s, TF_KIND_RSS);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+/* ---- loss records ---- */
+
+/* Appends a chunk built in full by the caller (header and stored payload)
+ * even after a write error, as long as the file still ends at a chunk
+ * boundary (w->clean).  Caller holds mu. */
+static int put_raw_chunk(hak_trace_writer *w, uint8_t *chunk, uint32_t len)
+{
+    if (w->failed && !w->clean)
+        return -1;
+    int was_failed = w->failed;
+    if (write_all(w, chunk, len))
+        return -1;
+    w->nchunks++;
+    return was_failed;   /* written, but the writer had failed before */
+}
+
+int hak_tw_loss(hak_trace_writer *w, uint32_t reason, uint64_t at_events,
+                uint64_t lost, const char *detail)
+{
+    size_t dlen = detail ? strnlen(detail, TF_LOSS_DETAIL_MAX) : 0;
+    uint8_t buf[TF_CHUNK_HDR + TF_LOSS_RAW_MAX];   /* no malloc: this may be an OOM */
+    uint8_t *pay = buf + TF_CHUNK_HDR, *p = pay;
+    p = tc_put(p, reason);
+    p = tc_put(p, at_events);
+    p = tc_put(p, lost);
+    p = tc_put(p, dlen);
+    memcpy(p, detail ? detail : "", dlen);
+    p += dlen;
+    uint32_t len = (uint32_t)(p - pay);
+    tf_chunk_hdr h = {.kind = TF_KIND_LOSS, .count = 1, .raw_size = len, .comp_size = len};
+    tf_hdr_pack(&h, buf);
+    h.checksum = tf_chunk_csum(buf, pay, len);
+    tf_hdr_pack(&h, buf);
+
+    pthread_mutex_lock(&w->mu);
+    int rc;
+    if (w->nlosses >= TF_LOSSES_HELD_MAX) {
+        refuse(w, "more than %u loss records in one trace", TF_LOSSES_HELD_MAX);
+        rc = -1;
+    } else if ((rc = put_raw_chunk(w, buf, TF_CHUNK_HDR + len)) >= 0) {
+        w->nlosses++;
+        w->side_mem += TF_COST_LOSS + dlen;
+        if (rc)
+            w->loss_after_fail = 1;
+        rc = 0;
     }
     pthread_mutex_unlock(&w->mu);
     return rc;
@@ -585,8 +732,19 @@ int hak_tw_close(hak_trace_writer *w)
         return 0;
     pthread_mutex_lock(&w->mu);
     int rc = flush_locked(w);
-    if (!rc)    /* END: first_seq = total events, count = chunks before it */
+    if (!rc) {  /* END: first_seq = total events, count = chunks before it */
         rc = put_chunk(w, TF_KIND_END, 0, w->nevents, (uint32_t)w->nchunks, NULL, 0);
+    } else if (w->loss_after_fail) {
+        /* The file says why it lost events: it may end properly, so it
+         * reads as complete but incomplete, not as cut off.  Still -1. */
+        uint8_t end[TF_CHUNK_HDR];
+        tf_chunk_hdr h = {.kind = TF_KIND_END, .first_seq = w->nevents,
+                          .count = (uint32_t)w->nchunks};
+        tf_hdr_pack(&h, end);
+        h.checksum = tf_chunk_csum(end, end, 0);
+        tf_hdr_pack(&h, end);
+        put_raw_chunk(w, end, TF_CHUNK_HDR);
+    }
     pthread_mutex_unlock(&w->mu);
     if (close(w->fd) && !rc)
         rc = -1;

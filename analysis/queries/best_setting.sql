@@ -1,5 +1,7 @@
 -- best_setting.sql: the best allocator and knob setting per trace for one
--- metric, by the median over repeats of ok runs.
+-- metric, by the median over repeats of ok runs.  A setting is the
+-- allocator, its knobs and its mode (threads serial|recorded, touch, pace,
+-- simulated: run_summary.setting); runs of different settings never merge.
 --
 -- Parameters: :metric  e.g. ops_per_s, minor_faults, peak_rss_bytes,
 --                      dTLB-load-misses, sim.dtlb_misses (any name in
@@ -15,7 +17,10 @@ WITH dir AS (
 ),
 v AS (                                -- one value per ok run
   SELECT r.trace_id,
-         b.name || CASE WHEN r.env <> '' THEN ' ' || r.env ELSE '' END AS setting,
+         rtrim(b.name || CASE WHEN r.env <> '' THEN ' ' || r.env ELSE '' END || ' ' || ltrim(coalesce(' threads=' || r.threads_mode, '')
+           || CASE WHEN r.touch IS NOT NULL AND r.touch <> 'pages' THEN ' touch=' || r.touch ELSE '' END
+           || CASE WHEN r.pace = 'recorded' THEN ' pace=recorded' ELSE '' END
+           || CASE WHEN r.kind = 'simulated' THEN ' sim' ELSE '' END)) AS setting,
          mv.value
   FROM run_metric_values mv
   JOIN runs r   ON r.id = mv.run_id
@@ -39,8 +44,9 @@ best AS (
          count(*) OVER (PARTITION BY trace_id) AS settings
   FROM med
 )
-SELECT tn.name AS trace, setting AS best_setting, round(median, 3) AS median, runs, settings,
+SELECT tn.name AS trace, substr(t.hash, 1, 12) AS trace_hash, setting AS best_setting, round(median, 3) AS median, runs, settings,
        (SELECT better FROM dir) AS better
 FROM best JOIN trace_names tn ON tn.trace_id = best.trace_id   -- display name, once per trace
+          JOIN traces t ON t.id = best.trace_id
 WHERE pos = 1
-ORDER BY trace;
+ORDER BY trace, t.hash;

@@ -1,8 +1,10 @@
 -- knobs_tlb_faults.sql: which allocator and knob values minimise data-TLB
 -- misses and page faults on one trace.
 --
--- Parameters: :trace  program (full or base name), trace path or file name,
---                     or content-hash prefix
+-- Parameters: :trace  the trace: exactly its program (full or base name),
+--                     path or file name, or a content-hash prefix (>= 4
+--                     digits); a glob pattern only if it has * ? or [.
+--                     `hak db query` refuses a :trace matching no trace.
 -- Columns are medians over ok runs (NULL = never measured for that setting):
 --   dtlb_measured  'dTLB-load-misses' from perf (NULL on machines without a PMU)
 --   dtlb_simulated 'sim.dtlb_misses' from the memory-system simulator
@@ -11,11 +13,15 @@
 -- Ordered by dTLB misses (measured when present, else simulated), then faults.
 -- Usage: hak db query analysis/queries/knobs_tlb_faults.sql -p trace=redis
 WITH sel AS (
-  SELECT r.id, b.name || CASE WHEN r.env <> '' THEN ' ' || r.env ELSE '' END AS setting
+  SELECT r.id, rtrim(b.name || CASE WHEN r.env <> '' THEN ' ' || r.env ELSE '' END || ' ' || ltrim(coalesce(' threads=' || r.threads_mode, '')
+           || CASE WHEN r.touch IS NOT NULL AND r.touch <> 'pages' THEN ' touch=' || r.touch ELSE '' END
+           || CASE WHEN r.pace = 'recorded' THEN ' pace=recorded' ELSE '' END
+           || CASE WHEN r.kind = 'simulated' THEN ' sim' ELSE '' END)) AS setting
   FROM runs r
   JOIN traces t ON t.id = r.trace_id
   JOIN builds b ON b.id = r.build_id
-  WHERE r.status = 'ok' AND (t.program = :trace OR t.program LIKE '%/' || :trace OR t.path = :trace OR t.path LIKE '%/' || :trace OR t.hash LIKE :trace || '%')
+  WHERE r.status = 'ok' AND (t.id IN (SELECT trace_id FROM trace_keys WHERE key = :trace OR (:trace GLOB '*[*?[]*' AND key GLOB :trace))
+     OR (length(:trace) >= 4 AND substr(t.hash, 1, length(:trace)) = :trace))
 ),
 v AS (
   SELECT sel.setting, mv.name, mv.value

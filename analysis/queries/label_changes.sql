@@ -1,6 +1,6 @@
 -- label_changes.sql: what changed between two labels (e.g. two builds of
 -- the allocator replayed with --label before / --label after), per trace,
--- allocator and knob setting; regressions first.
+-- allocator and setting (knobs and mode: threads, touch, pace); regressions first.
 --
 -- Parameters: :base, :new  the two labels
 --             :metric      e.g. ops_per_s or minor_faults
@@ -17,6 +17,10 @@ WITH dir AS (
 v AS (
   SELECT r.trace_id,
          b.name AS alloc, r.env,
+         ltrim(coalesce(' threads=' || r.threads_mode, '')
+           || CASE WHEN r.touch IS NOT NULL AND r.touch <> 'pages' THEN ' touch=' || r.touch ELSE '' END
+           || CASE WHEN r.pace = 'recorded' THEN ' pace=recorded' ELSE '' END
+           || CASE WHEN r.kind = 'simulated' THEN ' sim' ELSE '' END) AS mode,
          CASE r.label WHEN :base THEN 'base' ELSE 'new' END AS side, mv.value
   FROM run_metric_values mv
   JOIN runs r   ON r.id = mv.run_id
@@ -25,21 +29,21 @@ v AS (
     AND r.label IN (:base, :new)
 ),
 ranked AS (
-  SELECT *, row_number() OVER (PARTITION BY trace_id, alloc, env, side ORDER BY value) AS rn,
-            count(*)     OVER (PARTITION BY trace_id, alloc, env, side) AS n
+  SELECT *, row_number() OVER (PARTITION BY trace_id, alloc, env, mode, side ORDER BY value) AS rn,
+            count(*)     OVER (PARTITION BY trace_id, alloc, env, mode, side) AS n
   FROM v
 ),
 s AS (                                 -- per side: median, min, max, repeats
-  SELECT trace_id, alloc, env, side,
+  SELECT trace_id, alloc, env, mode, side,
          avg(CASE WHEN rn IN ((n + 1) / 2, (n + 2) / 2) THEN value END) AS median,
          min(value) AS lo, max(value) AS hi, count(*) AS n
-  FROM ranked GROUP BY trace_id, alloc, env, side
+  FROM ranked GROUP BY trace_id, alloc, env, mode, side
 ),
 pair AS (
-  SELECT b.trace_id, b.alloc, b.env, b.median AS base, b.lo AS base_lo, b.hi AS base_hi, b.n AS base_n,
+  SELECT b.trace_id, b.alloc, b.env, b.mode, b.median AS base, b.lo AS base_lo, b.hi AS base_hi, b.n AS base_n,
          n.median AS new, n.lo AS new_lo, n.hi AS new_hi, n.n AS new_n,
          (n.median - b.median) / abs(b.median) AS rel
-  FROM s b JOIN s n ON n.trace_id = b.trace_id AND n.alloc = b.alloc AND n.env = b.env
+  FROM s b JOIN s n ON n.trace_id = b.trace_id AND n.alloc = b.alloc AND n.env = b.env AND n.mode = b.mode
   WHERE b.side = 'base' AND n.side = 'new' AND b.median <> 0
 ),
 judged AS (
@@ -54,7 +58,7 @@ judged AS (
   FROM pair
 )
 SELECT tn.name AS trace, alloc, env, round(base, 3) AS base, round(new, 3) AS new,
-       round(100 * rel, 1) AS change_pct, base_n, new_n, verdict
+       round(100 * rel, 1) AS change_pct, base_n, new_n, verdict, mode
 FROM judged JOIN trace_names tn ON tn.trace_id = judged.trace_id   -- display name
 
 ORDER BY CASE verdict WHEN 'regression' THEN 0 WHEN 'better' THEN 1 WHEN 'same' THEN 2 ELSE 3 END,

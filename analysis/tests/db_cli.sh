@@ -15,30 +15,31 @@ for f in "$Q"/*.sql; do
 done
 q() { hak db query --db "$db" --csv "$@"; }
 out=$(q "$Q/best_setting.sql" -p metric=ops_per_s)
-check "best_setting ops_per_s: redis -> mimalloc" grep -qx 'redis,mimalloc,130000000,6,5,higher' <<<"$out"
-check "best_setting ops_per_s: python -> hakmem" grep -qx 'python,hakmem,62970000,6,3,higher' <<<"$out"
+check "best_setting ops_per_s: redis -> mimalloc" grep -qx 'redis,aaaaaaaaaaaa,mimalloc threads=serial,130000000,6,5,higher' <<<"$out"
+check "best_setting ops_per_s: python -> hakmem" grep -qx 'python,bbbbbbbbbbbb,hakmem threads=serial,62970000,6,3,higher' <<<"$out"
 out=$(q "$Q/best_setting.sql" -p metric=minor_faults)
 check "best_setting minor_faults (lower better) picks the madvise knob" \
-  grep -qx 'redis,hakmem HAKMEM_HUGEPAGE=madvise,300,3,5,lower' <<<"$out"
+  grep -qx 'redis,aaaaaaaaaaaa,hakmem HAKMEM_HUGEPAGE=madvise threads=serial,300,3,5,lower' <<<"$out"
 out=$(q "$Q/label_changes.sql" -p base=v1 -p new=v2 -p metric=ops_per_s)
 check "label_changes: the regression is the first row" \
-  bash -c '[[ $(sed -n 2p <<<"$1") == redis,hakmem,,120000000,100000000,-16.7,3,3,regression ]]' _ "$out"
-check "label_changes: python hakmem improved" grep -qx 'python,hakmem,,60000000,66000000,10,3,3,better' <<<"$out"
-check "label_changes: glibc noise is 'same'" grep -qx 'redis,glibc,,100000000,100000000,0,3,3,same' <<<"$out"
+  bash -c '[[ $(sed -n 2p <<<"$1") == redis,hakmem,,120000000,100000000,-16.7,3,3,regression,threads=serial ]]' _ "$out"
+check "label_changes: python hakmem improved" grep -qx 'python,hakmem,,60000000,66000000,10,3,3,better,threads=serial' <<<"$out"
+check "label_changes: glibc noise is 'same'" grep -qx 'redis,glibc,,100000000,100000000,0,3,3,same,threads=serial' <<<"$out"
 check "label_changes: 5 comparable rows (crashed runs excluded)" bash -c '(( $(wc -l <<<"$1") == 6 ))' _ "$out"
 out=$(q "$Q/knobs_tlb_faults.sql" -p trace=redis)
 check "knobs_tlb_faults: madvise knob first (fewest simulated dTLB misses)" \
-  bash -c '[[ $(sed -n 2p <<<"$1") == "hakmem HAKMEM_HUGEPAGE=madvise,,1200,300,,3" ]]' _ "$out"
+  bash -c '[[ $(sed -n 2p <<<"$1") == "hakmem HAKMEM_HUGEPAGE=madvise threads=serial,,1200,300,,3" ]]' _ "$out"
 check "knobs_tlb_faults: unmeasured hardware counter is empty (NULL), not 0" \
-  grep -q '^glibc,,,1000,,6$' <<<"$out"
+  grep -q '^glibc threads=serial,,,1000,,6$' <<<"$out"
 out=$(q "$Q/history.sql" -p trace=python -p alloc=mimalloc)
 check "history: 6 runs oldest first, crashed ones with their reason" \
   bash -c '(( $(grep -c "crashed" <<<"$1") == 3 )) && (( $(wc -l <<<"$1") == 7 )) && sed -n 2p <<<"$1" | grep -q "^2025-11-24T16:00:00.000Z"' _ "$out"
+fxhash=$(sqlite3 "$db" "select substr(hash, 1, 12) from traces where program = 'fixture-prog'")
 out=$(q "$Q/top_call_sites.sql" -p trace=fixture-prog)
 check "top_call_sites: most bytes = the 1 MiB site, symbolised" \
-  bash -c '[[ $(sed -n 2p <<<"$1") == "3,fixture_load_config+0x0 (gen_fixture),2,2097152,96" ]]' _ "$out"
+  bash -c '[[ $(sed -n 2p <<<"$1") == "fixture-prog,$2,3,fixture_load_config+0x0 (gen_fixture),2,2097152,96" ]]' _ "$out" "$fxhash"
 check "top_call_sites: most short-lived = parse_request, 100 of 100" \
-  grep -q '^1,fixture_parse_request+0x0 (gen_fixture),100,100,100,500$' <<<"$out"
+  grep -q "^fixture-prog,$fxhash,1,fixture_parse_request+0x0 (gen_fixture),100,100,100,500$" <<<"$out"
 out=$(q "SELECT lo_ns, hi_ns, objects FROM trace_lifetime_hist WHERE trace_id = (SELECT id FROM traces WHERE program = 'fixture-prog') ORDER BY bucket")
 check "lifetime histogram: never-freed bucket has NULL bounds" grep -qx ',,2' <<<"$out"
 check "lifetime histogram: 100 objects of 500 ns in [256, 512)" grep -qx '256,512,100' <<<"$out"
@@ -51,7 +52,7 @@ check "db runs lists newest first" bash -c "hak db runs --db '$db' --limit 1 | g
 check "db runs --label/--status filter" bash -c "[[ \$(hak db runs --db '$db' --label v2 --status crashed --csv --limit 0 | wc -l) == 4 ]]"
 check "db runs --sweep lists the sweep's 9 runs" bash -c "[[ \$(hak db runs --db '$db' --sweep 1 --limit 0 --csv | wc -l) == 10 ]]"
 check "db best --sweep picks the knob within the sweep" \
-  bash -c "hak db best --db '$db' --sweep 1 --metric minor_faults --csv | grep -q ',hakmem,HAKMEM_HUGEPAGE=madvise,300,3,'"
+  bash -c "hak db best --db '$db' --sweep 1 --metric minor_faults --csv | grep -q ',hakmem,HAKMEM_HUGEPAGE=madvise,threads=serial,300,3,'"
 check "db runs shows '-' for unmeasured figures" bash -c "hak db runs --db '$db' --status crashed --limit 1 | tail -1 | grep -q ' - '"
 check "db show prints a run with its NULL metric reason" bash -c "hak db show --db '$db' 1 | grep -q 'no PMU'"
 check "db show --json is valid JSON" bash -c "! command -v python3 >/dev/null || hak db show --db '$db' --json 1 | python3 -m json.tool >/dev/null"
@@ -63,7 +64,7 @@ check_fails "compare --fail-on-regression exits non-zero" hak db compare --db "$
 check "compare --json is valid JSON" bash -c "! command -v python3 >/dev/null || hak db compare --db '$db' --base v1 --new v2 --json | python3 -m json.tool >/dev/null"
 check "best ops_per_s per trace" bash -c "hak db best --db '$db' | grep -q '^redis .*mimalloc.*clear win'"
 check "best --metric sim.dtlb_misses is direction-aware" \
-  bash -c "hak db best --db '$db' --metric sim.dtlb_misses --csv | grep -q '^redis,aaaaaaaaaaaaaaaa,sim.dtlb_misses,lower,hakmem,HAKMEM_HUGEPAGE=madvise,1200,'"
+  bash -c "hak db best --db '$db' --metric sim.dtlb_misses --csv | grep -q '^redis,aaaaaaaaaaaaaaaa,sim.dtlb_misses,lower,hakmem,HAKMEM_HUGEPAGE=madvise,threads=serial,1200,'"
 check "export --json is valid JSON" bash -c "! command -v python3 >/dev/null || hak db export --db '$db' --json | python3 -m json.tool >/dev/null"
 check "export --csv has one line per run plus header" bash -c "[[ \$(hak db export --db '$db' --csv | wc -l) == 46 ]]"
 

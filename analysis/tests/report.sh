@@ -26,8 +26,14 @@ for sec in "Allocators and knob settings" "ops/s</title>" \
            "Top call sites by short-lived objects" "recorded (original program)"; do
   check "HTML has: $sec" grep -qF "$sec" "$h"
 done
-check "HTML needs no network (no src/href/url() to anything)" \
-  bash -c "! grep -qiE '(src|href)=|url\\(|@import' '$h'"
+check "HTML needs no network (no src/href/url() to anything but its own #anchors)" \
+  bash -c "! grep -qiE 'src=|href=\"[^#]|url\\(|@import' '$h'"
+check "HTML has a table of contents linking every trace section" \
+  bash -c "grep -q '<nav class=\"toc\">' '$h' && for id in \$(grep -o 'section class=\"trace\" id=\"[^\"]*' '$h' | sed 's/.*id=\"//'); do grep -q \"href=\\\"#\$id\\\"\" '$h' || exit 1; done"
+check "HTML call sites show the whole stack (callers folded under the site)" \
+  bash -c "grep -q '<details><summary><code>fixture_load_config+0x0 (gen_fixture)</code></summary><code class=\"stack\">&larr; main+0x1 (gen_fixture)' '$h'"
+check "text report shows the stack under a call site" bash -c 'grep -A1 "fixture_load_config" <<<"$1" | grep -q "<- main+0x1 (gen_fixture)"' _ "$out"
+check "settings show their threads mode" bash -c 'grep -q "^mimalloc threads=serial " <<<"$1"' _ "$out"
 check "HTML has no scripts" bash -c "! grep -qi '<script' '$h'"
 check "every <svg> and <section> is closed" \
   bash -c "[[ \$(grep -o '<svg' '$h' | wc -l) == \$(grep -o '</svg>' '$h' | wc -l) && \$(grep -o '<section' '$h' | wc -l) == \$(grep -o '</section>' '$h' | wc -l) ]]"
@@ -63,7 +69,10 @@ check "--by build compares two allocators per trace" \
 check "--by build HTML section" grep -q "Switching allocator: glibc &rarr; hakmem" "$TMP/b.html"
 check_fails "--by takes label or build" hak report --db "$db" --by nonsense --base a --new b
 check_fails "--sweep takes a number" hak report --db "$db" --sweep x
-check "no matching runs is not an error" bash -c "hak report --db '$db' --label nosuch | grep -q 'no runs match'"
+check_fails "a --label matching no run is an error" hak report --db "$db" --label nosuch
+check "... naming the filter and the nearest labels" \
+  bash -c "hak report --db '$db' --label v3 2>&1 >/dev/null | grep -q \"^hak report: --label 'v3' matches no label .*nearest: 'v1', 'v2'\""
+check_fails "a --trace matching no trace is an error" hak report --db "$db" --trace '%'
 check_fails "missing database fails cleanly" hak report --db "$TMP/none.db"
 check_fails "--base without --new is a usage error" hak report --db "$db" --base v1
 check_fails "unwritable --html fails cleanly" hak report --db "$db" --html /nonexistent/dir/r.html

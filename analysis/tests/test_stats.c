@@ -11,7 +11,7 @@
 
 static db_summary sum(const double *v, size_t n)
 {
-    double tmp[16];
+    double tmp[256];
     for (size_t i = 0; i < n; i++)
         tmp[i] = v[i];
     return db_summarize(tmp, n);
@@ -77,6 +77,46 @@ static void test_wide_noise_hides_shift(void **state)
     assert_true(c.rel > 0.1 && c.noise > c.rel);
 }
 
+static void test_noisy_change_says_repeats_needed(void **state)
+{
+    (void)state;
+    /* Medians 20% apart but one run's noise (~45%) is larger: undecided,
+     * with the repeats a side that would resolve it. */
+    double a[] = {100, 60, 140}, b[] = {120, 75, 170};
+    db_summary sa = sum(a, 3), sb = sum(b, 3);
+    db_change c = db_compare(&sa, &sb, 1, 0.02);
+    assert_int_equal(c.verdict, DB_SAME);
+    assert_true(c.repeats > 3);
+    /* A difference below --min-change is simply the same: no hint. */
+    double d[] = {101, 61, 141};
+    db_summary sd = sum(d, 3);
+    assert_int_equal(db_compare(&sa, &sd, 1, 0.02).repeats, 0);
+}
+
+static void test_enough_repeats_resolve_a_noisy_change(void **state)
+{
+    (void)state;
+    /* 8% apart with ~+-10% scatter: undecided with 3 runs a side, but the
+     * repeats it names pin both medians down (standard-error rule): better. */
+    double a3[] = {100, 90, 110}, b3[] = {108, 97, 119};
+    db_summary sa3 = sum(a3, 3), sb3 = sum(b3, 3);
+    db_change c3 = db_compare(&sa3, &sb3, 1, 0.02);
+    assert_int_equal(c3.verdict, DB_SAME);
+    assert_true(c3.repeats >= 5);
+    /* As many repeats as it said, with the same scatter (MAD 10%): decided. */
+    size_t n = c3.repeats;
+    assert_true(n <= 256);
+    double a[256], b[256];
+    for (size_t i = 0; i < n; i++) {
+        double dev = ((double)(i % 5) - 2) * 10.0;   /* -20..+20: MAD 10 */
+        a[i] = 100 + dev;
+        b[i] = 108 + dev * 1.08;
+    }
+    db_summary sa = sum(a, n), sb = sum(b, n);
+    db_change c = db_compare(&sa, &sb, 1, 0.02);
+    assert_int_equal(c.verdict, DB_BETTER);
+}
+
 static void test_single_run_unsure(void **state)
 {
     (void)state;
@@ -110,6 +150,8 @@ int main(void)
         cmocka_unit_test(test_real_change_is_flagged),
         cmocka_unit_test(test_small_shift_below_threshold),
         cmocka_unit_test(test_wide_noise_hides_shift),
+        cmocka_unit_test(test_noisy_change_says_repeats_needed),
+        cmocka_unit_test(test_enough_repeats_resolve_a_noisy_change),
         cmocka_unit_test(test_single_run_unsure),
         cmocka_unit_test(test_deterministic_one_run_is_exact),
     };

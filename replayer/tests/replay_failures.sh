@@ -78,6 +78,10 @@ if git -C "$HAK_ROOT" rev-parse --verify -q HEAD >/dev/null; then
     short=$(git -C "$HAK_ROOT" rev-parse --short HEAD)
     v=$(sqlite3 "$DB" "select b.version from runs r join builds b on b.id=r.build_id where r.label='atrev'")
     [[ $v == *"$short"* && $v != *unknown* ]] && ok "hakmem@HEAD version names the rev ($v)" || not_ok "hakmem@HEAD version names rev $short" "$v"
+    # The build is stored as hakmem@<hash>; it is found by the name given too.
+    hak replay "$TMP/rm.hkt" --db "$DB" --alloc hakmem --label atrev -q 2>/dev/null
+    check "compare --by build finds hakmem@HEAD by the name given to --alloc" \
+      bash -c "hak db compare --db '$DB' --by build --base hakmem@HEAD --new hakmem --label atrev | grep -q '^matched: base 1 ok run in 1 setting, new 1 ok run in 1 setting'"
   else
     [[ $r == load_failed*"building hakmem@"*"failed"*".log" ]] && ok "hakmem@REV without the allocator: load_failed with the build log" || not_ok "hakmem@REV without allocator" "$r"
   fi

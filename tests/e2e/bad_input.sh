@@ -38,6 +38,8 @@ for sub in info dump stats validate; do
   bad 2 "trace $sub: no trace" hak trace $sub
 done
 check_fails "trace validate --strict fails on a truncated trace" hak trace validate --strict -q trunc.hkt
+bad 1 "trace validate: a truncated trace fails without --allow-prefix" hak trace validate -q trunc.hkt
+check "trace validate --allow-prefix accepts its valid prefix" hak trace validate --allow-prefix -q trunc.hkt
 bad 2 "trace dump --limit -1" hak trace dump --limit -1 ok.hkt
 bad 2 "trace dump --limit huge" hak trace dump --limit 99999999999999999999 ok.hkt
 bad 2 "trace dump --limit abc" hak trace dump --limit abc ok.hkt

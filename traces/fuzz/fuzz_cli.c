@@ -1,5 +1,6 @@
 /* fuzz_cli.c - libFuzzer entry for the `hak trace` reader subcommands:
- * info (with --threads --modules), dump, stats and validate, run in-process
+ * info (with --threads --modules), dump, stats, validate and the views
+ * (leaks, peak, temporaries, flame, diff: siteview.c), run in-process
  * on the input as a trace file.  fuzz_reader.c covers the format library;
  * this one covers what the subcommands do with the decoded values: the
  * heap model (heapmodel.c), histograms and call-site tables (cli_stats.c),
@@ -17,6 +18,7 @@
  * traces/tests/fuzz-regressions/ through it under `make check`.
  */
 #include "cli_common.h"
+#include "cli_views.h"
 #include "fuzz_fixed.h"
 #include "trace_fmt.h"
 
@@ -37,10 +39,21 @@ static void fuzz_cli_run(const uint8_t *data, size_t size)
     char *dump[] = {"dump", path, NULL};
     char *dump_t1[] = {"dump", "--thread", "1", "--limit", "1000", path, NULL};
     char *stats[] = {"stats", "--top", "3", "--depth", "8", "--no-demangle", path, NULL};
-    char *validate[] = {"validate", "--strict", "--show", "2", path, NULL};
+    /* The three verdict paths by input: strict, accepting a prefix, and
+     * plain (a partial trace fails with a one-line reason). */
+    static char *const vmode[] = {"--strict", "--allow-prefix", "-q"};
+    char *validate[] = {"validate", vmode[size % 3], "--show", "2", path, NULL};
+    char *leaks[] = {"leaks", "--json", "--no-demangle", path, NULL};
+    char *peak[] = {"peak", "--csv", "--no-demangle", path, NULL};
+    char *temps[] = {"temporaries", "--scope", "thread", "--max-time", "1ms", "--no-demangle",
+                     path, NULL};
+    char *flame[] = {"flame", "--weight", "peak", "--no-demangle", path, NULL};
+    char *diff[] = {"diff", "--top", "0", "--no-demangle", path, path, NULL};
     struct { int (*run)(int, char **); char **argv; int argc; } cmds[] = {
         {trace_info, info, 4}, {trace_dump, dump, 2}, {trace_dump, dump_t1, 6},
         {trace_stats, stats, 7}, {trace_validate, validate, 5},
+        {trace_leaks, leaks, 4}, {trace_peak, peak, 4}, {trace_temporaries, temps, 7},
+        {trace_flame, flame, 5}, {trace_diff, diff, 6},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
         int rc = cmds[i].run(cmds[i].argc, cmds[i].argv);

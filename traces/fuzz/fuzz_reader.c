@@ -3,7 +3,9 @@
  * replay form.  Oracles besides the sanitizers: batch (hak_tr_read) and
  * one-by-one (hak_tr_next) merged iteration give the same events, each
  * thread's own iteration gives its events in the merged order, every
- * listed site is found by id, and the replay form covers all its ops.  Each input is tried twice: as given, and with its header
+ * listed site is found by id, side tables stay within the reader limits,
+ * loss records and only they make the trace incomplete, and the replay
+ * form covers all its ops.  Each input is tried twice: as given, and with its header
  * and chunk checksums recomputed, so mutations reach the payload decoders
  * behind the checksums instead of stopping there.
  *
@@ -113,6 +115,20 @@ static void fuzz_one(const uint8_t *data, size_t size)
     for (size_t i = 0; i < ns; i++)
         if (hak_tr_site(r, s[i].id) == NULL)
             abort();   /* every listed site must be found by id */
+    /* Side tables stay within the reader limits (FORMAT.md); loss
+     * records make the status incomplete, and nothing else does. */
+    const hak_tr_loss *l;
+    size_t nl = hak_tr_losses(r, &l);
+    if (nl > TF_LOSSES_HELD_MAX || hak_tr_status_get(r)->incomplete != (nl > 0))
+        abort();
+    for (size_t i = 0; i < nl; i++)
+        if (!l[i].detail || strlen(l[i].detail) > TF_LOSS_DETAIL_MAX)
+            abort();
+    const hak_rss_sample *rs;
+    const hak_module *mods;
+    if (ns > TF_SITES_HELD_MAX || hak_tr_rss(r, &rs) > TF_RSS_HELD_MAX
+        || hak_tr_modules(r, &mods) > TF_MODULES_HELD_MAX || hak_tr_rss_stride(r) == 0)
+        abort();
     hak_replay rp;
     if (hak_replay_build(r, &rp, err, sizeof err) == 0) {
         uint64_t sum = 0;

@@ -81,11 +81,16 @@ check_cuts() {
   for ((off = 4096; off < size; off += 4096)); do
     cuts=$((cuts + 1))
     head -c $off "$src" > cut.hkt
-    for c in info stats validate; do
+    for c in info stats "validate --allow-prefix"; do
       if ! timeout -k 5 60 hak trace $c cut.hkt > /dev/null 2> cut.err; then
         echo "# $c at $off: exit non-zero: $(head -c 200 cut.err)"; bad=1
       fi
     done
+    # without --allow-prefix a cut trace fails validation, cleanly
+    timeout -k 5 60 hak trace validate -q cut.hkt > /dev/null 2> cut.err
+    if [[ $? != 1 ]] || ! grep -q -- "--allow-prefix" cut.err; then
+      echo "# validate at $off: not exit 1 with the --allow-prefix hint: $(head -c 200 cut.err)"; bad=1
+    fi
     if ! timeout -k 5 60 hak trace dump cut.hkt > cut.dump 2> cut.err; then
       echo "# dump at $off failed: $(head -c 200 cut.err)"; bad=1; continue
     fi

@@ -103,9 +103,13 @@ for cut in 200 20000 $((size / 2)) $((size - 1)); do
   check "cut at $cut: warning names the offset" grep -q 'truncated at offset [0-9]* of '"$cut" cut.err
   check "cut at $cut: info reports the truncation" \
     bash -c "hak trace info cut.hkt 2>/dev/null | grep -q '^status: *TRUNCATED at offset'"
-  check "cut at $cut: validate warns but passes" \
-    bash -c "hak trace validate cut.hkt 2>/dev/null | grep -qE 'valid \(0 errors, 1 warnings'"
-  check_fails "cut at $cut: validate --strict fails" hak trace validate --strict -q cut.hkt
+  # A cut trace is not the whole recording: validate fails unless told to
+  # accept the readable prefix.
+  check_fails "cut at $cut: validate fails (truncated)" hak trace validate -q cut.hkt
+  check "cut at $cut: validate --allow-prefix warns but passes" \
+    bash -c "hak trace validate --allow-prefix cut.hkt 2>/dev/null | grep -qE 'valid prefix \(0 errors, 1 warnings'"
+  check_fails "cut at $cut: validate --allow-prefix --strict fails" \
+    hak trace validate --allow-prefix --strict -q cut.hkt
 done
 
 # --- a damaged chunk inside the file is an error, not a truncation -----------
@@ -286,14 +290,15 @@ check "all $cuts cuts (every 23rd byte) dump per-thread prefixes or fail cleanly
 # --- validate on cut multi-thread files: bad frees that a lost chunk can
 # explain are warnings, earlier ones stay errors --------------------------------
 head -c 1400 small.hkt > pc-cut.hkt
-check "cut producer-consumer: validate passes with warnings" \
-  bash -c "hak trace validate pc-cut.hkt | grep -qE '^  bad free after cut +[1-9]' && hak trace validate -q pc-cut.hkt >/dev/null"
-check_fails "cut producer-consumer: validate --strict fails" hak trace validate --strict -q pc-cut.hkt
+check "cut producer-consumer: validate --allow-prefix passes with warnings" \
+  bash -c "hak trace validate --allow-prefix pc-cut.hkt | grep -qE '^  bad free after cut +[1-9]' && hak trace validate --allow-prefix -q pc-cut.hkt >/dev/null"
+check_fails "cut producer-consumer: validate --allow-prefix --strict fails" \
+  hak trace validate --allow-prefix --strict -q pc-cut.hkt
 { echo "1: malloc 0x10 8"; echo "1: free 0x10"; echo "1: free 0x10"
   for ((i = 1; i <= 20000; i++)); do printf '2: malloc 0x%x 16\n' $((0x100000 + 16 * i)); done; } > early.txt
 hak trace import -q early.txt -o early.hkt
 esize=$(stat -c %s early.hkt)
 head -c $((esize - 40)) early.hkt > early-cut.hkt
-hak trace validate early-cut.hkt > early.out
+hak trace validate --allow-prefix early-cut.hkt > early.out
 check "cut file: a double free before every thread's cut stays an error" \
   bash -c "grep -qE '^  double free +1$' early.out && grep -q 'INVALID' early.out && grep -q '^  truncated' early.out"

@@ -1,0 +1,144 @@
+/* hak_guard.h - the cheap checks that keep misuse from corrupting the heap.
+ *
+ * Block geometry: every block of a slab of class c starts at a multiple of
+ * cls_size[c] from its SuperSlab's base (slab_init rounds the slab's first
+ * block up to one).  So "is p a block start" needs no slab descriptor: it is
+ * (p - base) % size == 0, tested without a division as
+ * (p - base) * cls_div[c] < cls_div[c] with cls_div[c] = ceil(2^64 / size)
+ * (exact for offsets and sizes below 2^32: Lemire, Kaser, Kurz, "Faster
+ * remainder by direct computation", 2019).  Class 0 has cls_div 0, so the
+ * test is false there.  The header granules of a SuperSlab have class 0,
+ * so a pointer into the header never passes either.
+ *
+ * Freed mark: free() stores HAK_FREE_MARK in a block's first word; a block on a slab's free list or remote queue
+ * carries it too, its link being in the second word.  malloc's fast path
+ * does not clear it (a store into the popped block cost tiny_hot 15%), so
+ * a live block may still carry a stale mark until the program writes its
+ first word, which nearly every program does.  A block in a thread
+ * cache also has the address of its cache slot in its second word.  free()
+ * of a block whose first word is the mark goes to the slow path, which
+ * decides exactly: the block is free if the slot its second word names is
+ * a live entry of some thread's cache holding it (the calling thread's
+ * checked first, other threads' under the global lock), or if it is on its
+ * slab's free list or remote queue (hak_block_is_free, hak_check.c).
+ * Free: abort ("double free detected"); not free: a stale mark, the free
+ * goes ahead.
+ *
+ * Free-list links (a slab's local list and its remote queue, in the
+ * block's second word) are stored encoded with the block's own address
+ * and link_secret, and every decoded link must name a block slot of the
+ * same slab, or the process aborts: an overwrite of a freed block (a use
+ * after free) cannot steer a later malloc to an address of the writer's
+ * choice.  Thread-cache stacks are arrays outside the blocks, so writes
+ * into freed blocks cannot reach them at all.
+ */
+#ifndef HAK_GUARD_H
+#define HAK_GUARD_H
+
+#include "hak_internal.h"
+
+/* Aborts with "hakmem: WHAT: POINTER" on stderr (hak_check.c). */
+__attribute__((noreturn, cold, noinline)) void hak_misuse(const char *what, const void *p);
+
+/* HAKMEM_CHECK=1 (hak_check.c): bytes added to every request for the
+ * canary, arming a new block, its requested size, verifying a block being
+ * freed (then poisoning it) and one taken from a free list again. */
+#define HAK_CHECK_PAD 16
+void   hak_check_arm(void *p, size_t n);
+size_t hak_check_size(const hak_ss *ss, const void *p);
+void   hak_check_free(const hak_ss *ss, void *p);
+void   hak_check_reuse(void *p, size_t block);
+
+/* 1 if off (from the SuperSlab base, < 2^32) is a block start of class cls. */
+static inline int hak_is_block_off(uintptr_t off, unsigned cls)
+{
+    uint64_t d = hak_cfg.cls_div[cls];
+    return (uint64_t)off * d < d;
+}
+
+/* The mark is only a filter in front of an exact search, so it needs no
+ * secret: a constant that fits a sign-extended 32-bit immediate saves
+ * free() a load (cmp and mov with an immediate).  Its low byte 0xb7 is odd
+ * and above 0x7f: a program that writes just the first byte of a block
+ * (a small number, an ASCII character, a pointer's low byte) rarely
+ * leaves a stale mark behind. */
+#define HAK_FREE_MARK ((uintptr_t)(intptr_t)(int32_t)0xa5c3e1b7u)
+static inline uintptr_t hak_free_mark(const void *p)
+{
+    (void)p;
+    return HAK_FREE_MARK;
+}
+
+static inline uintptr_t *hak_mark_word(void *p) { return (uintptr_t *)p; }
+/* A cached block's second word: the address of its thread-cache slot. */
+static inline void ***hak_slot_word(void *p) { return (void ***)p + 1; }
+
+/* Exact: p (a block slot of class cls in ss) is in a thread cache or on
+ * its slab's lists (hak_check.c; slow, for free() of a marked block). */
+int hak_block_is_free(hak_ss *ss, void *p, unsigned cls);
+
+/* Byte offsets (from the SuperSlab base) of the first block and of the end
+ * of the last whole block of a slab of class cls whose head unit is u. */
+static inline uintptr_t hak_slab_lo_off(unsigned u, unsigned cls)
+{
+    uintptr_t start = (uintptr_t)u << hak_cfg.slab_shift;
+    if (start < hak_cfg.hdr_size) start = hak_cfg.hdr_size;
+    uintptr_t b = hak_cfg.cls_size[cls];
+    return (start + b - 1) / b * b;
+}
+
+static inline uintptr_t hak_slab_end_off(unsigned u, unsigned cls)
+{
+    uintptr_t lo = hak_slab_lo_off(u, cls);
+    uintptr_t hi = (uintptr_t)(u + hak_cfg.cls_units[cls]) << hak_cfg.slab_shift;
+    uintptr_t b = hak_cfg.cls_size[cls];
+    return hi > lo ? lo + (hi - lo) / b * b : lo;
+}
+
+/* Exact test, from the geometry alone (no slab field is read, so it is
+ * safe on any thread): p is a block slot of the slab covering its unit. */
+static inline int hak_is_block(const hak_ss *ss, const void *p)
+{
+    uintptr_t off = (uintptr_t)p - (uintptr_t)ss;
+    unsigned u = (unsigned)(off >> hak_cfg.slab_shift);
+    unsigned cls = ss->unit_cls[u];
+    if (!cls || !hak_is_block_off(off, cls)) return 0;
+    unsigned head = ss->unit_head[u];
+    return off >= hak_slab_lo_off(head, cls) && off < hak_slab_end_off(head, cls);
+}
+
+/* ---- free-list links ---- */
+#define HAK_LINK_ROT 23
+static inline void hak_link_set(void *blk, const void *next)
+{
+    uintptr_t v = (uintptr_t)next ^ hak_cfg.link_secret;
+    v = (v << HAK_LINK_ROT) | (v >> (64 - HAK_LINK_ROT));
+    ((uintptr_t *)blk)[1] = v + (uintptr_t)blk;
+}
+
+static inline void *hak_link_get(const void *blk)
+{
+    uintptr_t v = __atomic_load_n((const uintptr_t *)blk + 1, __ATOMIC_RELAXED) - (uintptr_t)blk;
+    v = (v >> HAK_LINK_ROT) | (v << (64 - HAK_LINK_ROT));
+    return (void *)(v ^ hak_cfg.link_secret);
+}
+
+/* 1 if p is a block slot of slab s (s->lo .. s->end, block aligned). */
+static inline int hak_slab_has(const hak_slab *s, const void *p)
+{
+    uintptr_t base = (uintptr_t)s & hak_cfg.ss_mask;
+    return (const char *)p >= s->lo && (const char *)p < s->end &&
+           hak_is_block_off((uintptr_t)p - base, s->cls);
+}
+
+/* The decoded successor of blk on one of slab s's lists; aborts when the
+ * link was overwritten. */
+static inline void *hak_link_next(const hak_slab *s, const void *blk)
+{
+    void *next = hak_link_get(blk);
+    if (HAK_UNLIKELY(next && !hak_slab_has(s, next)))
+        hak_misuse("corrupted free list (freed block overwritten)", blk);
+    return next;
+}
+
+#endif /* HAK_GUARD_H */

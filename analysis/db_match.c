@@ -1,0 +1,174 @@
+/* db_match.c - "did this filter match anything?" for every `hak db` and
+ * `hak report` filter (--trace, --label, --base/--new, --alloc, -p NAME=).
+ * A filter that matches nothing is an error naming the filter and the
+ * nearest values that do exist, never an empty table with exit status 0. */
+#include "db_cli.h"
+#include "hak_util.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *db_trace_cond(int p, char *buf, size_t len)
+{
+    /* Exact keys (trace_keys: hash, display name, program and path with
+     * their base names); a glob pattern only when the value has * ? or [;
+     * a hash prefix of at least 4 hex digits.  No LIKE: '%' and '_' are
+     * ordinary characters in a name. */
+    snprintf(buf, len,
+             "(t.id IN (SELECT trace_id FROM trace_keys WHERE key = ?%d"
+             " OR (?%d GLOB '*[*?[]*' AND key GLOB ?%d))"
+             " OR (length(?%d) >= 4 AND substr(t.hash, 1, length(?%d)) = ?%d))",
+             p, p, p, p, p, p);
+    return buf;
+}
+
+const char *db_build_cond(int p, char *buf, size_t len)
+{
+    snprintf(buf, len, "(b.name = ?%d OR r.alloc_spec = ?%d)", p, p);
+    return buf;
+}
+
+/* Levenshtein distance, case-insensitive, capped at 64 characters. */
+static int distance(const char *a, const char *b)
+{
+    size_t n = strlen(a), m = strlen(b);
+    if (n > 64) n = 64;
+    if (m > 64) m = 64;
+    int d[65], prev;
+    for (size_t j = 0; j <= m; j++)
+        d[j] = (int)j;
+    for (size_t i = 1; i <= n; i++) {
+        prev = d[0];
+        d[0] = (int)i;
+        for (size_t j = 1; j <= m; j++) {
+            int cur = d[j];
+            int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+            int v = prev + cost;
+            if (d[j] + 1 < v) v = d[j] + 1;
+            if (d[j - 1] + 1 < v) v = d[j - 1] + 1;
+            d[j] = v;
+            prev = cur;
+        }
+    }
+    return d[m];
+}
+
+/* Candidate values of each kind of filter, for the "nearest" hint. */
+static const char *candidates_sql(db_match_kind k)
+{
+    switch (k) {
+    case DB_MATCH_LABEL:
+        return "SELECT DISTINCT label FROM runs WHERE label IS NOT NULL";
+    case DB_MATCH_BUILD:
+        return "SELECT name FROM builds UNION SELECT alloc_spec FROM runs WHERE alloc_spec IS NOT NULL";
+    case DB_MATCH_TRACE:
+        return "SELECT name FROM trace_names UNION SELECT substr(hash, 1, 12) FROM traces";
+    case DB_MATCH_METRIC:
+        return "SELECT name FROM metric_info UNION SELECT DISTINCT name FROM run_metrics";
+    }
+    return NULL;
+}
+
+void db_nearest(hakdb *db, db_match_kind k, const char *value, char *out, size_t len)
+{
+    enum { KEEP = 3 };
+    char *best[KEEP] = {0};
+    int bd[KEEP] = {0};
+    size_t total = 0;
+    sqlite3_stmt *st;
+    out[0] = 0;
+    if (sqlite3_prepare_v2(hakdb_sqlite(db), candidates_sql(k), -1, &st, NULL) != SQLITE_OK)
+        return;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *c = (const char *)sqlite3_column_text(st, 0);
+        if (!c)
+            continue;
+        total++;
+        int dd = distance(value, c);
+        /* A value that contains the given one (or is contained) is near. */
+        if (*value && (strstr(c, value) || strstr(value, c)))
+            dd = dd < 1 ? dd : 1;
+        for (int i = 0; i < KEEP; i++) {
+            if (!best[i] || dd < bd[i] || (dd == bd[i] && strcmp(c, best[i]) < 0)) {
+                free(best[KEEP - 1]);
+                memmove(best + i + 1, best + i, (KEEP - 1 - i) * sizeof *best);
+                memmove(bd + i + 1, bd + i, (KEEP - 1 - i) * sizeof *bd);
+                best[i] = strdup(c);
+                bd[i] = dd;
+                break;
+            }
+        }
+    }
+    sqlite3_finalize(st);
+    size_t n = 0;
+    for (int i = 0; i < KEEP && best[i] && n < len; i++) {
+        char safe[96];
+        db_escape_text(best[i], safe, sizeof safe);
+        n += (size_t)snprintf(out + n, len - n, "%s'%s'", i ? ", " : "", safe);
+        free(best[i]);
+    }
+    if (total > KEEP && n < len)
+        snprintf(out + n, len - n, " (of %zu)", total);
+}
+
+static const char *kind_noun(db_match_kind k)
+{
+    switch (k) {
+    case DB_MATCH_LABEL: return "label";
+    case DB_MATCH_BUILD: return "allocator build";
+    case DB_MATCH_TRACE: return "trace";
+    case DB_MATCH_METRIC: return "metric";
+    }
+    return "value";
+}
+
+int db_value_matches(hakdb *db, db_match_kind k, const char *value)
+{
+    char cond[400], sql[600];
+    switch (k) {
+    case DB_MATCH_LABEL:
+        snprintf(sql, sizeof sql, "SELECT 1 FROM runs WHERE label = ?1 LIMIT 1");
+        break;
+    case DB_MATCH_BUILD:
+        snprintf(sql, sizeof sql, "SELECT 1 FROM runs r JOIN builds b ON b.id = r.build_id"
+                 " WHERE %s LIMIT 1", db_build_cond(1, cond, sizeof cond));
+        break;
+    case DB_MATCH_TRACE:
+        snprintf(sql, sizeof sql, "SELECT 1 FROM traces t WHERE %s LIMIT 1",
+                 db_trace_cond(1, cond, sizeof cond));
+        break;
+    case DB_MATCH_METRIC:
+        if (db_metric_is_column(value))
+            return 1;
+        snprintf(sql, sizeof sql, "SELECT 1 FROM run_metrics WHERE name = ?1 LIMIT 1");
+        break;
+    }
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(hakdb_sqlite(db), sql, -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, value, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int db_require_match(hakdb *db, const char *cmd, const char *opt, db_match_kind k,
+                     const char *value)
+{
+    if (!value)
+        return 0;
+    int m = db_value_matches(db, k, value);
+    if (m == 1)
+        return 0;
+    if (m < 0) {
+        hak_cmd_err(cmd, "%s: %s", opt, sqlite3_errmsg(hakdb_sqlite(db)));
+        return 1;
+    }
+    char near[400], safe[160];
+    db_nearest(db, k, value, near, sizeof near);
+    db_escape_text(value, safe, sizeof safe);
+    hak_cmd_err(cmd, "%s '%s' matches no %s in %s; nearest: %s", opt, safe, kind_noun(k),
+                hakdb_path(db), near[0] ? near : "(none: the database has no runs)");
+    return 1;
+}
