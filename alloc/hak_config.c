@@ -193,6 +193,14 @@ void hak_config_init(void)
     c->check = pick(env_get("HAKMEM_CHECK"), check_names, 2, 0);
     secrets_init(c);
 
+    const char *lc = env_get("HAKMEM_LARGE_CACHE");
+    c->large_cache = 32u << 20;
+    if (lc) { uint64_t v = parse_size(lc); if ((v || !strcmp(lc, "0")) && v <= (1ull << 40)) c->large_cache = v; }
+    const char *ld = env_get("HAKMEM_LARGE_DECAY_MS");
+    uint64_t lms = 1000;
+    if (ld) { uint64_t v = parse_size(ld); if (v || !strcmp(ld, "0")) lms = v; }
+    c->large_decay_ns = lms * 1000000ull;
+
     const char *t = env_get("HAKMEM_TCACHE");
     uint64_t tc = 256;
     if (t) { uint64_t v = parse_size(t); if (v || !strcmp(t, "0")) tc = v; }
@@ -243,9 +251,11 @@ const char *hak_config_string(void)
     snprintf(cfg_str, sizeof cfg_str,
              "HAKMEM_PREFAULT=%s HAKMEM_HUGEPAGE=%s HAKMEM_SUPERSLAB_SIZE=%zu "
              "HAKMEM_SLAB_SIZE=%zu HAKMEM_ZERO=%s HAKMEM_PURGE=%s "
-             "HAKMEM_PURGE_DELAY_MS=%llu HAKMEM_TCACHE=%u HAKMEM_CHECK=%d mid_max=%u",
+             "HAKMEM_PURGE_DELAY_MS=%llu HAKMEM_TCACHE=%u HAKMEM_CHECK=%d "
+             "HAKMEM_LARGE_CACHE=%zu HAKMEM_LARGE_DECAY_MS=%llu mid_max=%u",
              pf_names[c->prefault], hp_names[c->hugepage], c->ss_size, c->slab_size,
              zero_names[c->zero_always], purge_names[c->purge],
-             (unsigned long long)(c->purge_delay_ns / 1000000ull), c->tcache, c->check, c->mid_max);
+             (unsigned long long)(c->purge_delay_ns / 1000000ull), c->tcache, c->check,
+             c->large_cache, (unsigned long long)(c->large_decay_ns / 1000000ull), c->mid_max);
     return cfg_str;
 }

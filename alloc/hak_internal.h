@@ -82,6 +82,8 @@ typedef struct hak_config {
     unsigned  usable_units;   /* nunits - hdr_units */
     int       prefault, hugepage, zero_always, purge;
     uint64_t  purge_delay_ns;
+    size_t    large_cache;    /* HAKMEM_LARGE_CACHE: resident bytes of freed large blocks */
+    uint64_t  large_decay_ns; /* HAKMEM_LARGE_DECAY_MS */
     unsigned  tcache;         /* HAKMEM_TCACHE */
     unsigned  ncls;           /* classes in use (block size <= mid_max) */
     int       check;          /* HAKMEM_CHECK: canaries, poisoning (hak_check.c) */
@@ -138,6 +140,8 @@ typedef struct hak_ss {
     size_t   user_off;          /* user pointer = base + user_off */
     size_t   req_size;          /* bytes asked for */
     uint32_t large_fresh;       /* mapping is kernel-zero beyond the header */
+    uint32_t large_resident;    /* cached with its pages kept (hak_large.c) */
+    uint64_t large_freed_ns;    /* when it was cached */
     /* hak_cfg.cls_div, read by free(): here it is addressed from the base
      * (the global table needs a lea in PIC code), and a 16-byte stride lets
      * free() index it with the bin offset.  A large block's header has only

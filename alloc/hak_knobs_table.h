@@ -17,6 +17,7 @@ enum hak_knob_kind {
     HAK_KNOB_CHOICE,   /* one of choices[] */
     HAK_KNOB_SIZE,     /* bytes: N, NK, NM (K/M may be followed by iB); a power of two in [min, max] */
     HAK_KNOB_COUNT,    /* a decimal count in [min, max] */
+    HAK_KNOB_BYTES,    /* bytes: N, NK, NM (K/M may be followed by iB) in [min, max] */
 };
 
 typedef struct hak_knob {
@@ -31,6 +32,7 @@ static const char *const hak_knob_prefault[] = {"off", "populate", "populate_wri
 static const char *const hak_knob_hugepage[] = {"off", "madvise", NULL};
 static const char *const hak_knob_zero[] = {"lazy", "always", NULL};
 static const char *const hak_knob_purge[] = {"dontneed", "free", "off", NULL};
+static const char *const hak_knob_check_values[] = {"0", "1", NULL};
 
 static const hak_knob hak_knobs[] = {
     {"HAKMEM_PREFAULT", HAK_KNOB_CHOICE, hak_knob_prefault, 0, 0, "off, populate, populate_write, touch"},
@@ -42,6 +44,10 @@ static const hak_knob hak_knobs[] = {
     {"HAKMEM_PURGE", HAK_KNOB_CHOICE, hak_knob_purge, 0, 0, "dontneed, free, off"},
     {"HAKMEM_PURGE_DELAY_MS", HAK_KNOB_COUNT, NULL, 0, UINT64_MAX / 1000000, "milliseconds (0 = at once)"},
     {"HAKMEM_TCACHE", HAK_KNOB_COUNT, NULL, 0, 4096, "a count from 0 to 4096"},
+    {"HAKMEM_CHECK", HAK_KNOB_CHOICE, hak_knob_check_values, 0, 0, "0, 1"},
+    {"HAKMEM_LARGE_CACHE", HAK_KNOB_BYTES, NULL, 0, 1ull << 40, "bytes (N, NK, NM), 0 to 1T"},
+    {"HAKMEM_LARGE_DECAY_MS", HAK_KNOB_COUNT, NULL, 0, UINT64_MAX / 1000000,
+     "milliseconds (0 = at the next large allocation or free)"},
 };
 #define HAK_NKNOBS (sizeof hak_knobs / sizeof *hak_knobs)
 
@@ -72,7 +78,7 @@ static inline int hak_knob_value_ok(const hak_knob *k, const char *v)
             return 0;
         x = x * 10 + (uint64_t)(*s - '0');
     }
-    if (k->kind == HAK_KNOB_SIZE) {
+    if (k->kind == HAK_KNOB_SIZE || k->kind == HAK_KNOB_BYTES) {
         uint64_t mul = 1;
         if (*s == 'k' || *s == 'K') mul = 1024, s++;
         else if (*s == 'm' || *s == 'M') mul = 1024 * 1024, s++;
@@ -80,7 +86,7 @@ static inline int hak_knob_value_ok(const hak_knob *k, const char *v)
         if (x > UINT64_MAX / mul)
             return 0;
         x *= mul;
-        if (x & (x - 1))
+        if (k->kind == HAK_KNOB_SIZE && (x & (x - 1)))
             return 0;
     }
     return !*s && x >= k->min && x <= k->max;

@@ -6,7 +6,15 @@
  * through (class 0) to hak_large_free.  The user pointer is base + user_off
  * (one page, or the requested alignment), always within the first ss_size
  * bytes.  Freed mappings go to a small cache (LARGE_CACHE entries,
- * LARGE_CACHE_BYTES in total) reused for requests that fit within 2x.
+ * LARGE_CACHE_BYTES in total) reused for requests that fit within 8x (an
+ * unused tail costs address space, not memory).
+ * Up to HAKMEM_LARGE_CACHE bytes of them stay resident, so a freed
+ * multi-MB block is reused without a fresh mmap and without a page fault
+ * per page (purging every freed block made a 2..8 MiB malloc/write/free
+ * loop 7x slower than glibc); beyond that budget a freed mapping's body is
+ * purged as before.  A resident entry idle for HAKMEM_LARGE_DECAY_MS is
+ * purged on the next large allocation or free (there is no background
+ * thread); malloc_trim unmaps the whole cache.
  *
  * Alignments above ss_size/2 cannot keep the pointer inside the first
  * SuperSlab granule; those are hak_huge.c's.
@@ -19,9 +27,47 @@
 
 #define LARGE_CACHE 8
 #define LARGE_CACHE_BYTES (64u << 20)
+#define FIT_RATIO 8     /* a cached mapping serves requests down to 1/8 of its size */
 
 static hak_ss *cache[LARGE_CACHE];
-static size_t cache_bytes;
+static size_t cache_bytes, resident_bytes;
+
+/* Gives the body of cached mapping ss back to the kernel; under the lock. */
+static void purge_body(hak_ss *ss)
+{
+    if (ss->large_resident) { resident_bytes -= ss->map_size; ss->large_resident = 0; }
+    if (ss->map_size > HAK_PAGE) {
+        int how = hak_cfg.purge == PURGE_OFF ? PURGE_DONTNEED : hak_cfg.purge;
+        hak_os_purge((char *)ss + HAK_PAGE, ss->map_size - HAK_PAGE, how);
+        ss->large_fresh = how == PURGE_DONTNEED;
+    }
+}
+
+/* Purges resident entries idle past the decay delay; under the lock. */
+static void decay(uint64_t now)
+{
+    if (!resident_bytes) return;
+    for (int i = 0; i < LARGE_CACHE; i++)
+        if (cache[i] && cache[i]->large_resident &&
+            now - cache[i]->large_freed_ns >= hak_cfg.large_decay_ns)
+            purge_body(cache[i]);
+}
+
+static void take(int i)   /* removes cache entry i; under the lock */
+{
+    hak_ss *ss = cache[i];
+    cache[i] = NULL;
+    cache_bytes -= ss->map_size;
+    if (ss->large_resident) { resident_bytes -= ss->map_size; ss->large_resident = 0; }
+    HAK_SUB(large_cached, 1);
+}
+
+static void large_unmap(hak_ss *ss)
+{
+    hak_registry_set((uintptr_t)ss, 0);
+    ss->magic = 0;
+    hak_os_unmap(ss, ss->map_size);
+}
 
 static size_t page_round(size_t n) { return (n + HAK_PAGE - 1) & ~(size_t)(HAK_PAGE - 1); }
 
@@ -32,18 +78,27 @@ void *hak_large_alloc(size_t size, size_t align, int *fresh)
     size_t need = page_round(off + size);
     hak_ss *ss = NULL;
     hak_lock();
+    decay(hak_now_ns());
     int best = -1;
     for (int i = 0; i < LARGE_CACHE; i++)
-        if (cache[i] && cache[i]->map_size >= need && cache[i]->map_size <= 2 * need &&
+        if (cache[i] && cache[i]->map_size >= need && cache[i]->map_size / FIT_RATIO <= need &&
             (best < 0 || cache[i]->map_size < cache[best]->map_size))
             best = i;
+    hak_ss *drop[LARGE_CACHE];
+    int ndrop = 0;
     if (best >= 0) {
         ss = cache[best];
-        cache[best] = NULL;
-        cache_bytes -= ss->map_size;
-        HAK_SUB(large_cached, 1);
+        take(best);
+    } else {
+        /* A new, bigger mapping: the cached ones too small for it go first,
+         * so a program stepping up through sizes keeps one mapping's worth
+         * of pages, not one per size (the new one serves the smaller sizes
+         * once it is freed). */
+        for (int i = 0; i < LARGE_CACHE; i++)
+            if (cache[i] && cache[i]->map_size < need) { drop[ndrop++] = cache[i]; take(i); }
     }
     hak_unlock();
+    for (int i = 0; i < ndrop; i++) large_unmap(drop[i]);
     if (ss) {
         *fresh = (int)ss->large_fresh;
     } else {
@@ -63,12 +118,6 @@ void *hak_large_alloc(size_t size, size_t align, int *fresh)
     return (char *)ss + off;
 }
 
-static void large_unmap(hak_ss *ss)
-{
-    hak_registry_set((uintptr_t)ss, 0);
-    ss->magic = 0;
-    hak_os_unmap(ss, ss->map_size);
-}
 
 void hak_large_free(hak_ss *ss, void *p)
 {
@@ -79,13 +128,10 @@ void hak_large_free(hak_ss *ss, void *p)
     size_t sz = ss->map_size;
     if (sz > LARGE_CACHE_BYTES / 4) { large_unmap(ss); return; }
     ss->user_off = 0;   /* a second free of p is now detected (hak_api.c check_live) */
-    /* Purge the body (not the header page) before caching it. */
-    if (hak_cfg.purge != PURGE_OFF && sz > HAK_PAGE) {
-        hak_os_purge((char *)ss + HAK_PAGE, sz - HAK_PAGE, hak_cfg.purge);
-        ss->large_fresh = hak_cfg.purge == PURGE_DONTNEED;
-    }
     hak_ss *evict = NULL;
+    uint64_t now = hak_now_ns();
     hak_lock();
+    decay(now);
     int slot = -1;
     for (int i = 0; i < LARGE_CACHE; i++) if (!cache[i]) { slot = i; break; }
     if (slot < 0) {
@@ -93,25 +139,33 @@ void hak_large_free(hak_ss *ss, void *p)
         for (int i = 1; i < LARGE_CACHE; i++)
             if (cache[i]->map_size > cache[slot]->map_size) slot = i;
         evict = cache[slot];
-        cache_bytes -= evict->map_size;
-        HAK_SUB(large_cached, 1);
+        take(slot);
     }
-    cache[slot] = ss;
-    cache_bytes += sz;
-    HAK_ADD(large_cached, 1);
-    while (cache_bytes > LARGE_CACHE_BYTES) {   /* over budget: drop the biggest other */
+    while (cache_bytes + sz > LARGE_CACHE_BYTES) {   /* over budget: drop the biggest */
         int big = -1;
         for (int i = 0; i < LARGE_CACHE; i++)
-            if (cache[i] && cache[i] != ss && (big < 0 || cache[i]->map_size > cache[big]->map_size)) big = i;
+            if (cache[i] && (big < 0 || cache[i]->map_size > cache[big]->map_size)) big = i;
         if (big < 0) break;
         hak_ss *v = cache[big];
-        cache[big] = NULL;
-        cache_bytes -= v->map_size;
-        HAK_SUB(large_cached, 1);
+        take(big);
         hak_unlock();
         large_unmap(v);
         hak_lock();
     }
+    /* Resident within the budget (everything with HAKMEM_PURGE=off), else
+     * purged now, as every freed mapping used to be. */
+    ss->large_freed_ns = now;
+    ss->large_resident = 0;
+    if (hak_cfg.purge == PURGE_OFF || resident_bytes + sz <= hak_cfg.large_cache) {
+        ss->large_resident = 1;
+        resident_bytes += sz;
+    } else {
+        purge_body(ss);
+    }
+    for (slot = 0; slot < LARGE_CACHE && cache[slot]; slot++) {}
+    cache[slot] = ss;
+    cache_bytes += sz;
+    HAK_ADD(large_cached, 1);
     hak_unlock();
     if (evict) large_unmap(evict);
 }
@@ -123,7 +177,7 @@ int hak_large_trim(void)
         hak_ss *v = NULL;
         hak_lock();
         for (int i = 0; i < LARGE_CACHE && !v; i++)
-            if (cache[i]) { v = cache[i]; cache[i] = NULL; cache_bytes -= v->map_size; HAK_SUB(large_cached, 1); }
+            if (cache[i]) { v = cache[i]; take(i); }
         hak_unlock();
         if (!v) return did;
         large_unmap(v);

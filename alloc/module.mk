@@ -74,3 +74,10 @@ $(BUILD)/bench/bench_alloc: alloc/bench/bench_alloc.c | deps-ok
 	  -fno-builtin-free -fno-builtin-calloc -o $@ $< -lpthread
 BENCH_DEPS += $(BUILD)/bench/bench_alloc $(LIB)/libhakmem.so
 
+# Workload suite driver (bench/suite/workloads.c), run by bench/suite.bench.sh
+# under LD_PRELOAD of each allocator.
+$(BUILD)/bench/workloads: bench/suite/workloads.c | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -fno-builtin-malloc \
+	  -fno-builtin-free -fno-builtin-calloc -o $@ $< -lpthread
+BENCH_DEPS += $(BUILD)/bench/workloads

@@ -25,6 +25,8 @@ typedef struct site_acc {
 typedef struct acc {
     uint64_t size_n[NSIZE], size_b[NSIZE];
     uint64_t life_n[NLIFE], life_b[NLIFE];
+    uint64_t life_ev_n[NLIFE], life_ev_b[NLIFE];   /* lifetime in events: seq(free) - seq(alloc) */
+    uint64_t ts_res;           /* smallest non-zero gap between event timestamps; 0 none */
     uint64_t leak_n, leak_b;
     site_acc *sites;
     uint32_t nsites;           /* array length (max site id + 1) */
@@ -62,6 +64,9 @@ static void on_death(void *ctx, const hak_hm_obj *o, const hak_event *ev)
     int b = bucket_of(life);
     a->life_n[b]++;
     a->life_b[b] += o->size;
+    int eb = bucket_of(ev->seq > o->seq ? ev->seq - o->seq : 0);
+    a->life_ev_n[eb]++;
+    a->life_ev_b[eb] += o->size;
     site_acc *s = site_of(a, o->site);
     if (s) {
         s->freed++;
@@ -140,7 +145,7 @@ static int store_body(hakdb *db, void *p)
     store_arg *s = p;
     sqlite3 *q = hakdb_sqlite(db);
     static const char *const del[] = {"trace_stats", "trace_size_hist", "trace_lifetime_hist",
-                                      "trace_sites", "trace_rss"};
+                                      "trace_lifetime_events_hist", "trace_sites", "trace_rss"};
     sqlite3_stmt *st;
     int rc;
     for (size_t i = 0; i < sizeof del / sizeof *del; i++) {
@@ -162,7 +167,8 @@ static int store_body(hakdb *db, void *p)
     hakdb_iso_time(HAKDB_NULL, now);
     if ((rc = hakdb_prepare(db, &st,
             "INSERT INTO trace_stats(trace_id, imported_at, allocs, frees, bytes_allocated,"
-            " peak_live_bytes, sites, short_lived_ns, truncated) VALUES(?,?,?,?,?,?,?,?,?)")))
+            " peak_live_bytes, sites, short_lived_ns, truncated, ts_resolution_ns)"
+            " VALUES(?,?,?,?,?,?,?,?,?,?)")))
         return rc;
     sqlite3_bind_int64(st, 1, s->trace_id);
     hakdb_bind_text(st, 2, now);
@@ -173,6 +179,7 @@ static int store_body(hakdb *db, void *p)
     sqlite3_bind_int64(st, 7, (int64_t)nsites);
     sqlite3_bind_int64(st, 8, (int64_t)s->short_ns);
     hakdb_bind_text(st, 9, s->truncated && *s->truncated ? s->truncated : NULL);
+    hakdb_bind_i64(st, 10, s->a->ts_res ? (int64_t)s->a->ts_res : HAKDB_NULL);
     rc = exec1(db, st);
     sqlite3_finalize(st);
     if (rc)
@@ -201,6 +208,33 @@ static int store_body(hakdb *db, void *p)
         return rc;
     for (int b = -1; b < NLIFE && !rc; b++) {
         uint64_t n = b < 0 ? a->leak_n : a->life_n[b], by = b < 0 ? a->leak_b : a->life_b[b];
+        if (!n)
+            continue;
+        sqlite3_bind_int64(st, 1, s->trace_id);
+        sqlite3_bind_int(st, 2, b);
+        if (b < 0) {
+            sqlite3_bind_null(st, 3);
+            sqlite3_bind_null(st, 4);
+        } else {
+            uint64_t lo = b ? 1ull << (b - 1) : 0, hi = b ? (b == 64 ? UINT64_MAX : 1ull << b) : 1;
+            sqlite3_bind_int64(st, 3, (int64_t)lo);
+            sqlite3_bind_int64(st, 4, hi > INT64_MAX ? INT64_MAX : (int64_t)hi);
+        }
+        sqlite3_bind_int64(st, 5, (int64_t)n);
+        sqlite3_bind_int64(st, 6, (int64_t)(by > INT64_MAX ? INT64_MAX : by));
+        rc = exec1(db, st);
+    }
+    sqlite3_finalize(st);
+    if (rc)
+        return rc;
+
+    /* The same objects by lifetime in events, which no clock quantises. */
+    if ((rc = hakdb_prepare(db, &st,
+            "INSERT INTO trace_lifetime_events_hist(trace_id, bucket, lo_events, hi_events, objects, bytes)"
+            " VALUES(?,?,?,?,?,?)")))
+        return rc;
+    for (int b = -1; b < NLIFE && !rc; b++) {
+        uint64_t n = b < 0 ? a->leak_n : a->life_ev_n[b], by = b < 0 ? a->leak_b : a->life_ev_b[b];
         if (!n)
             continue;
         sqlite3_bind_int64(st, 1, s->trace_id);
@@ -314,6 +348,11 @@ int db_import_trace(hakdb *db, const char *path, const db_import_opts *o,
     while ((rc = hak_tr_next(r, &ev)) == 1) {
         if (!n++)
             first_ts = ev.ts_ns;
+        else if (ev.ts_ns != last_ts) {
+            uint64_t gap = ev.ts_ns > last_ts ? ev.ts_ns - last_ts : last_ts - ev.ts_ns;
+            if (!a->ts_res || gap < a->ts_res)
+                a->ts_res = gap;
+        }
         last_ts = ev.ts_ns;
         uint64_t before = m.allocs;
         unsigned f = hak_hm_apply(&m, &ev);
@@ -420,6 +459,9 @@ static void import_usage(FILE *out)
         "  trace_stats          allocations, frees, bytes, peak live bytes\n"
         "  trace_size_hist      allocations per power-of-two size bucket\n"
         "  trace_lifetime_hist  objects per power-of-two lifetime bucket (ns);\n"
+        "  trace_lifetime_events_hist  the same by lifetime in events (not\n"
+        "                       quantised by the recording clock, whose\n"
+        "                       resolution trace_stats.ts_resolution_ns gives);\n"
         "                       objects never freed in the bucket with NULL bounds\n"
         "  trace_sites          per call site: symbol (first frame outside the\n"
         "                       allocator, from the trace's module map when the\n"

@@ -55,8 +55,11 @@ static int cmp_setting(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-static void load_hist(hakdb *db, const char *sql, int64_t tid, rp_hist *h, int bytes_labels)
+enum { HIST_NS, HIST_BYTES, HIST_EVENTS };   /* what load_hist's labels count */
+
+static void load_hist(hakdb *db, const char *sql, int64_t tid, rp_hist *h, int kind)
 {
+    int bytes_labels = kind == HIST_BYTES;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(hakdb_sqlite(db), sql, -1, &st, NULL) != SQLITE_OK)
         return;
@@ -74,6 +77,9 @@ static void load_hist(hakdb *db, const char *sql, int64_t tid, rp_hist *h, int b
                 char *sp = strstr(b, ".0 ");   /* "1.0 KiB" -> "1 KiB" */
                 if (sp)
                     memmove(sp, sp + 2, strlen(sp + 2) + 1);
+            } else if (kind == HIST_EVENTS) {
+                char c[32];
+                snprintf(b, sizeof b, "%s ev", hak_fmt_count((uint64_t)lo, c, sizeof c));
             } else {
                 db_fmt_value(lo, "ns", b, sizeof b);
             }
@@ -204,9 +210,32 @@ static int gather_trace(hakdb *db, rp_report *r, rp_trace *t, char *err, size_t 
     sqlite3_finalize(st);
     if (t->has_stats) {
         load_hist(db, "SELECT lo_bytes, allocs FROM trace_size_hist WHERE trace_id = ?1 ORDER BY lo_bytes",
-                  t->id, &t->sizes, 1);
-        load_hist(db, "SELECT lo_ns, objects FROM trace_lifetime_hist WHERE trace_id = ?1"
-                      " ORDER BY bucket < 0, bucket", t->id, &t->lifetimes, 0);
+                  t->id, &t->sizes, HIST_BYTES);
+        /* At a coarse recording clock most lifetimes in time are 0 ns:
+         * then the chart shows lifetimes in events, which no clock cuts. */
+        t->ts_res_ns = -1;
+        t->life_zero_share = 0;
+        sqlite3_prepare_v2(hakdb_sqlite(db),
+            "SELECT (SELECT 1.0 * sum(CASE WHEN bucket = 0 THEN objects ELSE 0 END) / sum(objects)"
+            "        FROM trace_lifetime_hist WHERE trace_id = ?1 AND bucket >= 0),"
+            "       (SELECT ts_resolution_ns FROM trace_stats WHERE trace_id = ?1),"
+            "       (SELECT count(*) FROM trace_lifetime_events_hist WHERE trace_id = ?1)", -1, &st, NULL);
+        sqlite3_bind_int64(st, 1, t->id);
+        int have_events = 0;
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            t->life_zero_share = sqlite3_column_double(st, 0);
+            if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+                t->ts_res_ns = sqlite3_column_int64(st, 1);
+            have_events = sqlite3_column_int(st, 2) > 0;
+        }
+        sqlite3_finalize(st);
+        t->lifetimes_in_events = have_events && t->life_zero_share > 0.5;
+        if (t->lifetimes_in_events)
+            load_hist(db, "SELECT lo_events, objects FROM trace_lifetime_events_hist WHERE trace_id = ?1"
+                          " ORDER BY bucket < 0, bucket", t->id, &t->lifetimes, HIST_EVENTS);
+        else
+            load_hist(db, "SELECT lo_ns, objects FROM trace_lifetime_hist WHERE trace_id = ?1"
+                          " ORDER BY bucket < 0, bucket", t->id, &t->lifetimes, HIST_NS);
         load_sites(db, "ORDER BY bytes DESC, site", t->id, &t->top_bytes, &t->ntop_bytes);
         load_sites(db, "AND short_lived > 0 ORDER BY short_lived DESC, site", t->id, &t->top_short,
                    &t->ntop_short);

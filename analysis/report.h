@@ -50,6 +50,9 @@ typedef struct rp_trace {
     int has_stats;
     int64_t st_allocs, st_bytes, st_peak_live;
     rp_hist sizes, lifetimes;
+    int lifetimes_in_events;           /* 1: lifetimes is the in-events histogram */
+    double life_zero_share;            /* freed objects whose time lifetime is 0 ns */
+    int64_t ts_res_ns;                 /* recording clock resolution; -1 unknown */
     rp_site *top_bytes, *top_short;
     size_t ntop_bytes, ntop_short;
 } rp_trace;

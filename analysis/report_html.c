@@ -393,7 +393,15 @@ int rp_html(hakdb *db, const rp_report *r, FILE *o)
         if (t->has_stats) {
             svg_hist(o, "allocations by requested size (bucket lower bound)", "allocations",
                      (const char *const *)t->sizes.labels, t->sizes.values, t->sizes.n, "#2563eb");
-            svg_hist(o, "objects by lifetime (bucket lower bound)", "objects",
+            char ltitle[256], res[32];
+            if (t->lifetimes_in_events)
+                snprintf(ltitle, sizeof ltitle, "objects by lifetime in events (time lifetimes: %.0f%%"
+                         " are 0 ns at the recording's %s clock)", 100 * t->life_zero_share,
+                         t->ts_res_ns > 0 ? db_fmt_value((double)t->ts_res_ns, "ns", res, sizeof res)
+                                          : "coarse");
+            else
+                snprintf(ltitle, sizeof ltitle, "objects by lifetime (bucket lower bound)");
+            svg_hist(o, ltitle, "objects",
                      (const char *const *)t->lifetimes.labels, t->lifetimes.values, t->lifetimes.n, "#0891b2");
         }
         fputs("</div>\n", o);

@@ -191,7 +191,9 @@ CREATE TABLE trace_stats (
   peak_live_bytes INTEGER,            -- max of requested bytes live at once
   sites           INTEGER NOT NULL,   -- distinct call sites seen (0 = none captured)
   short_lived_ns  INTEGER NOT NULL,   -- threshold used for trace_sites.short_lived, ns
-  truncated       TEXT                -- NULL, or why the reader stopped early
+  truncated       TEXT,               -- NULL, or why the reader stopped early
+  ts_resolution_ns INTEGER            -- smallest non-zero gap between event timestamps
+                                      -- (the recording clock's resolution); NULL if none
 );
 
 -- trace_size_hist: allocations by requested size, power-of-two buckets
@@ -215,6 +217,21 @@ CREATE TABLE trace_lifetime_hist (
   hi_ns    INTEGER,
   objects  INTEGER NOT NULL,
   bytes    INTEGER NOT NULL,
+  PRIMARY KEY (trace_id, bucket)
+) WITHOUT ROWID;
+
+-- trace_lifetime_events_hist: objects by lifetime in events (how many of
+-- the program's malloc/free events happened between the allocation and the
+-- free, 1 = freed by the next event), power-of-two buckets [lo, hi).  Not
+-- quantised like lifetimes in time, which at a coarse recording clock
+-- (trace_stats.ts_resolution_ns, 1 ms by default) are mostly 0 ns.
+CREATE TABLE trace_lifetime_events_hist (
+  trace_id  INTEGER NOT NULL REFERENCES traces(id),
+  bucket    INTEGER NOT NULL,          -- 0.. in order of lifetime; -1 = never freed
+  lo_events INTEGER,                   -- [lo, hi) events between alloc and free; NULL for -1
+  hi_events INTEGER,
+  objects   INTEGER NOT NULL,
+  bytes     INTEGER NOT NULL,
   PRIMARY KEY (trace_id, bucket)
 ) WITHOUT ROWID;
 

@@ -3,7 +3,7 @@
  * with different knob settings and checks that each knob changes what it
  * should.  Linked with libhakmem.a whole, so malloc is HAKMEM.
  *
- * usage: knob_probe faults|hugepage|purge|zero|geometry|tcache|config
+ * usage: knob_probe faults|hugepage|purge|zero|geometry|tcache|large|config
  */
 #include "hakmem.h"
 
@@ -147,10 +147,37 @@ static int tcache(void)
     return 0;
 }
 
+/* Large blocks: faults taken by 4 reuses of a freed 4 MiB block (written
+ * whole each time), and RSS before and after a large malloc/free that
+ * comes 150 ms after an 8 MiB block was freed (HAKMEM_LARGE_DECAY_MS). */
+static int large(void)
+{
+    size_t sz = 4u << 20;
+    char *p = malloc(sz);
+    memset(p, 1, sz);
+    free(p);
+    long f0 = minflt();
+    for (int i = 0; i < 4; i++) {
+        p = malloc(sz);
+        memset(p, 2 + i, sz);
+        free(p);
+    }
+    printf("reuse_faults %ld\n", minflt() - f0);
+    hak_trim(0);
+    p = malloc(8u << 20);
+    memset(p, 3, 8u << 20);
+    free(p);
+    long r0 = rss_kb();
+    usleep(150000);
+    free(malloc(1u << 20));
+    printf("rss_after_free_kb %ld\nrss_after_decay_kb %ld\n", r0, rss_kb());
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2 || !strcmp(argv[1], "--help")) {
-        printf("usage: knob_probe faults|hugepage|purge|zero|geometry|tcache|config\n");
+        printf("usage: knob_probe faults|hugepage|purge|zero|geometry|tcache|large|config\n");
         return argc == 2 ? 0 : 2;
     }
     const char *s = argv[1];
@@ -160,6 +187,7 @@ int main(int argc, char **argv)
     if (!strcmp(s, "zero")) return zero();
     if (!strcmp(s, "geometry")) return geometry();
     if (!strcmp(s, "tcache")) return tcache();
+    if (!strcmp(s, "large")) return large();
     if (!strcmp(s, "config")) {
         stats();
         printf("%s\n%s\nstats_knobs %u prefault=%u hugepage=%u zero_always=%u purge=%u tcache=%u delay_ms=%llu\n",

@@ -75,6 +75,20 @@ check "HAKMEM_TCACHE=0 caches nothing" test "$t0" = 0
 check "HAKMEM_TCACHE=64 caches at most 64 ($t64)" test "$t64" -le 64 -a "$t64" -gt 0
 check "default caches more than 64 ($tdef)" test "$tdef" -gt 64
 
+# Large blocks: freed ones stay resident up to HAKMEM_LARGE_CACHE and are
+# purged HAKMEM_LARGE_DECAY_MS after their free (on the next large call).
+l1=$("$P" large); l0=$(HAKMEM_LARGE_CACHE=0 "$P" large); ld=$(HAKMEM_LARGE_DECAY_MS=0 "$P" large)
+lk=$(HAKMEM_LARGE_DECAY_MS=100000 "$P" large); l100=$(HAKMEM_LARGE_DECAY_MS=100 "$P" large)
+check "a freed 4 MiB block is reused without faults ($(get reuse_faults <<<"$l1"))" test "$(get reuse_faults <<<"$l1")" -lt 100
+check "HAKMEM_LARGE_CACHE=0: every reuse faults again ($(get reuse_faults <<<"$l0"))" test "$(get reuse_faults <<<"$l0")" -gt 3000
+check "HAKMEM_LARGE_DECAY_MS=0: purged at the next call ($(get reuse_faults <<<"$ld"))" test "$(get reuse_faults <<<"$ld")" -gt 3000
+check "HAKMEM_LARGE_DECAY_MS=100: idle cached block purged after 150 ms ($(get rss_after_free_kb <<<"$l100") -> $(get rss_after_decay_kb <<<"$l100") KiB)" \
+  test "$(get rss_after_decay_kb <<<"$l100")" -lt $(( $(get rss_after_free_kb <<<"$l100") - 6000 ))
+check "default (1 s) and HAKMEM_LARGE_DECAY_MS=100000 keep it ($(get rss_after_decay_kb <<<"$l1") KiB)" \
+  test "$(get rss_after_decay_kb <<<"$l1")" -gt $(( $(get rss_after_free_kb <<<"$l1") - 2000 ))
+check "HAKMEM_LARGE_DECAY_MS=100000 keeps it ($(get rss_after_free_kb <<<"$lk") -> $(get rss_after_decay_kb <<<"$lk") KiB)" \
+  test "$(get rss_after_decay_kb <<<"$lk")" -gt $(( $(get rss_after_free_kb <<<"$lk") - 2000 ))
+
 # Config string reports effective values; bad values fall back to defaults.
 c=$(HAKMEM_PREFAULT=touch HAKMEM_SUPERSLAB_SIZE=3M HAKMEM_TCACHE=12 "$P" config)
 check "config reports knobs" grep -q "HAKMEM_PREFAULT=touch .*HAKMEM_SUPERSLAB_SIZE=2097152 .*HAKMEM_TCACHE=12" <<<"$c"
