@@ -1,8 +1,0 @@
-build2/obj/analysis/db_match.o: analysis/db_match.c analysis/db_cli.h \
- analysis/db_table.h analysis/hakdb.h analysis/db_stats.h \
- traces/hak_util.h
-analysis/db_cli.h:
-analysis/db_table.h:
-analysis/hakdb.h:
-analysis/db_stats.h:
-traces/hak_util.h:

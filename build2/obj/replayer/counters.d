@@ -1,2 +1,0 @@
-build2/obj/replayer/counters.o: replayer/counters.c replayer/counters.h
-replayer/counters.h:

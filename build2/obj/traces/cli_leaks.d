@@ -1,9 +1,0 @@
-build2/obj/traces/cli_leaks.o: traces/cli_leaks.c traces/cli_common.h \
- traces/trace.h traces/cli_views.h traces/siteview.h traces/symbolize.h \
- traces/hak_util.h
-traces/cli_common.h:
-traces/trace.h:
-traces/cli_views.h:
-traces/siteview.h:
-traces/symbolize.h:
-traces/hak_util.h:

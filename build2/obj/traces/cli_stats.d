@@ -1,7 +1,0 @@
-build2/obj/traces/cli_stats.o: traces/cli_stats.c traces/cli_common.h \
- traces/trace.h traces/heapmodel.h traces/symbolize.h traces/hak_util.h
-traces/cli_common.h:
-traces/trace.h:
-traces/heapmodel.h:
-traces/symbolize.h:
-traces/hak_util.h:
