@@ -97,6 +97,8 @@ void rec_config_load(rec_config *c)
     c->discard = env_bool("HAKREC_DISCARD", 0);
     const char *e = getenv("HAKREC_ENCODERS");
     c->encoders = e && !strcmp(e, "1") ? 1 : 2;
+    const char *d = getenv("HAKREC_TEST_HELPER_DELAY_US");
+    c->test_helper_delay_us = d ? (unsigned)strtoul(d, NULL, 10) : 0;
     const char *p = getenv("HAKREC_TOP_PID");
     c->top_pid = p ? (pid_t)atol(p) : 0;
 }

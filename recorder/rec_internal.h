@@ -66,6 +66,11 @@ typedef struct rec_config {
     int      encoders;       /* 1 or 2 threads encoding chunks (HAKREC_ENCODERS) */
     int      verbose;        /* a summary line per process at the end (HAKREC_VERBOSE) */
     pid_t    top_pid;        /* HAKREC_TOP_PID: pid of the first recorded image */
+    /* Test aid (HAKREC_TEST_HELPER_DELAY_US): the helper encoder starts with
+     * the first job and sleeps this long before each partial-block job it
+     * takes, as a starved nice-19 thread on a loaded machine may (the case
+     * where a partial job once read a block already recycled). */
+    unsigned test_helper_delay_us;
 } rec_config;
 
 REC_HIDDEN void rec_config_load(rec_config *c);
@@ -106,10 +111,19 @@ typedef struct rec_ext {
 typedef union rec_slot { rec_rec r; rec_ext x; } rec_slot;
 _Static_assert(sizeof(rec_slot) == 32, "records are half a cache line");
 
+/* Ownership: a block is the pool's, or its thread's (as current block, then
+ * in its FIFO) until the writer turns it into a full-block job.  Every
+ * encoding job that reads a block's slots holds one reference: the owner's
+ * (a full-block job inherits it) plus one per partial job (the published
+ * part of a block its thread is still filling).  The block goes back to the
+ * pool when the last reference is dropped, never earlier: a partial job
+ * that a starved encoder takes late must not read slots its thread has
+ * already rewritten in the block's next life (rec_block_unref). */
 typedef struct rec_block {
     struct rec_block *next;       /* FIFO / pool link */
     _Atomic uint32_t n;           /* slots written; owner stores with release */
     uint32_t taken;               /* slots already handed to the writer */
+    _Atomic uint32_t refs;        /* owner + unencoded partial jobs (see above) */
     rec_slot slots[REC_BLOCK_SLOTS];
 } rec_block;
 
@@ -163,8 +177,19 @@ extern __thread rec_tls rec_tls_v __attribute__((tls_model("initial-exec"))) REC
 REC_HIDDEN rec_thread *rec_thread_register(void);
 /* Slow path of rec_emit: current block full. */
 REC_HIDDEN void rec_block_handoff(rec_thread *th);
-REC_HIDDEN rec_block *rec_pool_get(void);       /* may wait (backpressure) */
+REC_HIDDEN rec_block *rec_pool_get(void);       /* may wait (backpressure); refs = 1 */
 REC_HIDDEN void rec_pool_put(rec_block *b);
+/* A partial job takes a reference; every job drops its own when its slots
+ * were encoded (or skipped); the last one returns the block to the pool. */
+static inline void rec_block_ref(rec_block *b)
+{
+    atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+}
+static inline void rec_block_unref(rec_block *b)
+{
+    if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1)
+        rec_pool_put(b);
+}
 REC_HIDDEN void rec_threads_init(void);
 REC_HIDDEN void rec_threads_atfork_prepare(void);
 REC_HIDDEN void rec_threads_atfork_parent(void);
@@ -278,8 +303,9 @@ REC_HIDDEN void rec_atfork_child(void);
 
 /* ---- encoding jobs (rec_jobs.c) ------------------------------------------ */
 
-/* Records for the encoders: a run of one thread's slots (block: a full
- * block, returned to the pool once encoded) or the thread's exit event. */
+/* Records for the encoders: a run of one thread's slots in `block` (a full
+ * block, or the published part of a current one), holding a reference to
+ * the block (dropped once encoded), or the thread's exit event. */
 typedef struct rec_job {
     struct rec_job *next;
     uint64_t ticket;                  /* queue order = order in the file */
@@ -287,6 +313,7 @@ typedef struct rec_job {
     rec_block *block;
     const rec_slot *s;
     uint32_t n;
+    int partial;                      /* part of a block its thread still fills */
     int exit_event;                   /* then th is freed once written */
     uint64_t exit_seq, exit_ts;
     uint8_t *chunk;                   /* encoded early, waiting for its turn */
