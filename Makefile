@@ -55,13 +55,18 @@ $(OBJ)/%.o: %.c | deps-ok
 $(BIN) $(LIB) $(TESTBIN):
 	@mkdir -p $@
 
-.PHONY: all check demo bench fuzz clean deps-ok peers-ok
+.PHONY: all check stress demo bench fuzz clean deps-ok peers-ok
 all: $(ALL_TARGETS)
 
 # Runs every test (unit tests in C via cmocka, end-to-end shell tests) and
 # ends with "N passed, N failed[, N skipped]".
 check: all $(CHECK_DEPS) | peers-ok
 	@tests/run.sh
+
+# The long campaigns (tests/stress/*.sh: thousands of recordings of racy
+# and hostile programs); same runner and closing line as check.
+stress: all $(CHECK_DEPS) | peers-ok
+	@HAK_STRESS=1 HAK_TEST_TIMEOUT=$${HAK_TEST_TIMEOUT:-14400} tests/run.sh
 
 demo: all | peers-ok
 	@bench/demo.sh
@@ -89,7 +94,8 @@ deps-ok:
 
 # Best effort: installs the peer allocators when root with apt-get; never
 # fails the build (what needs a missing peer skips and says so).
-peers-ok:
+# After deps-ok: two apt-gets at once (make -j) fail on dpkg's lock.
+peers-ok: deps-ok
 	@missing=0; for f in $(PEER_LIBS); do [ -e "$$f" ] || missing=1; done; \
 	if [ $$missing = 1 ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  echo "hakmem: installing peer allocators: $(PEER_PACKAGES)"; \

@@ -82,6 +82,7 @@ void rec_config_load(rec_config *c)
     if (s && *s && rec_parse_stacks(s, &c->stacks) != 0)
         c->stacks = REC_DEFAULT_DEPTH;
     c->stacks_exact = env_bool("HAKREC_STACKS_EXACT", 0);
+    c->stacks_verify = env_bool("HAKREC_STACKS_VERIFY", 0);
     c->mmap = env_bool("HAKREC_MMAP", 0);
     c->follow = env_bool("HAKREC_FOLLOW", 1);
     c->quiet = env_bool("HAKREC_QUIET", 0);
@@ -96,6 +97,8 @@ void rec_config_load(rec_config *c)
     c->discard = env_bool("HAKREC_DISCARD", 0);
     const char *e = getenv("HAKREC_ENCODERS");
     c->encoders = e && !strcmp(e, "1") ? 1 : 2;
+    const char *d = getenv("HAKREC_TEST_HELPER_DELAY_US");
+    c->test_helper_delay_us = d ? (unsigned)strtoul(d, NULL, 10) : 0;
     const char *p = getenv("HAKREC_TOP_PID");
     c->top_pid = p ? (pid_t)atol(p) : 0;
 }

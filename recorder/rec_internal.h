@@ -36,6 +36,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "rec_config.h"
 #include "trace.h"
 
 #define REC_HIDDEN __attribute__((visibility("hidden")))
@@ -55,6 +56,7 @@ typedef struct rec_config {
     char     output[4096];   /* trace path of the top process (HAKREC_OUTPUT) */
     int      stacks;         /* frames per call site, 0 = off (HAKREC_STACKS) */
     int      stacks_exact;   /* unwind every call instead of caching (HAKREC_STACKS_EXACT) */
+    int      stacks_verify;  /* test aid: check every stack against libunwind (HAKREC_STACKS_VERIFY) */
     int      mmap;           /* record mmap/munmap/mremap (HAKREC_MMAP) */
     int      follow;         /* record forked and exec'd children (HAKREC_FOLLOW) */
     uint64_t ts_unit_ns;     /* timestamp resolution (HAKREC_TS_RESOLUTION) */
@@ -64,6 +66,11 @@ typedef struct rec_config {
     int      encoders;       /* 1 or 2 threads encoding chunks (HAKREC_ENCODERS) */
     int      verbose;        /* a summary line per process at the end (HAKREC_VERBOSE) */
     pid_t    top_pid;        /* HAKREC_TOP_PID: pid of the first recorded image */
+    /* Test aid (HAKREC_TEST_HELPER_DELAY_US): the helper encoder starts with
+     * the first job and sleeps this long before each partial-block job it
+     * takes, as a starved nice-19 thread on a loaded machine may (the case
+     * where a partial job once read a block already recycled). */
+    unsigned test_helper_delay_us;
 } rec_config;
 
 REC_HIDDEN void rec_config_load(rec_config *c);
@@ -104,21 +111,37 @@ typedef struct rec_ext {
 typedef union rec_slot { rec_rec r; rec_ext x; } rec_slot;
 _Static_assert(sizeof(rec_slot) == 32, "records are half a cache line");
 
+/* Ownership: a block is the pool's, or its thread's (as current block, then
+ * in its FIFO) until the writer turns it into a full-block job.  Every
+ * encoding job that reads a block's slots holds one reference: the owner's
+ * (a full-block job inherits it) plus one per partial job (the published
+ * part of a block its thread is still filling).  The block goes back to the
+ * pool when the last reference is dropped, never earlier: a partial job
+ * that a starved encoder takes late must not read slots its thread has
+ * already rewritten in the block's next life (rec_block_unref). */
 typedef struct rec_block {
     struct rec_block *next;       /* FIFO / pool link */
     _Atomic uint32_t n;           /* slots written; owner stores with release */
     uint32_t taken;               /* slots already handed to the writer */
+    _Atomic uint32_t refs;        /* owner + unencoded partial jobs (see above) */
     rec_slot slots[REC_BLOCK_SLOTS];
 } rec_block;
+
+#define REC_FRAME_CACHE 256        /* per-thread frame steps (48 bytes each) */
+#define REC_RULE_CACHE 256         /* per-thread unwind rules (16 bytes each) */
+
+/* How a thread's stack walk stepped out of a frame (rec_stacks.c): the
+ * frame with return address ip, entered with RSP sp (and RBP rbp_in,
+ * where rbp_mask is ~0: the rule reads RBP), has its CFA at cfa (0: the
+ * outermost frame) and the caller's RBP saved at rbp_at (0: unchanged). */
+typedef struct rec_walk_frame { uintptr_t ip, sp, rbp_in, rbp_mask, cfa, rbp_at; } rec_walk_frame;
 
 typedef struct rec_thread {
     /* The owner's hot fields first: the single-thread path reads only the
      * first cache line (rec_thread is mmap'd, so page-aligned). */
     rec_block *cur;               /* owner appends here */
-    uintptr_t site_ra, site_fp;   /* owner: the last call (rec_site's fast path) ... */
-    uintptr_t site_ra2;           /* ... its caller's return address ... */
-    int32_t site_off;             /* ... where that sits above fp ... */
-    uint32_t last_site;           /* ... and its site */
+    uint32_t last_site;           /* owner: site of the previous stack walk ... */
+    uint32_t walk_n;              /* ... and its frames (0: none to compare) */
     uint64_t seq_next, seq_end;   /* owner: its batch of seqs (rec_seq.c) ... */
     uint64_t seq_gen;             /* ... good while rec_g.seq_gen equals this */
     uint64_t shared_gen;          /* owner, shared mode: the batch's generation */
@@ -132,10 +155,15 @@ typedef struct rec_thread {
     rec_block *seen;              /* writer: cur at the previous partial flush */
     uint64_t last_ts;             /* encoder, exact-ts mode: last ts (monotonic clamp) */
     uint64_t ts_cursor;           /* encoders: clock sample hint (relaxed atomics) */
-    uintptr_t last_key;           /* owner: last call-site key (rec_site_miss) */
     uintptr_t stack_lo, stack_top;  /* this thread's stack, for rec_site */
-    uintptr_t last_ra;            /* owner: last return address and its ... */
-    int32_t last_off;             /* ... learned caller-frame offset (rec_site) */
+    /* owner (rec_stacks.c): the previous walk's return addresses,
+     * innermost first; a direct-mapped cache of frame steps by (return
+     * address, RSP) and one of unwind rules by return address.  Valid
+     * while walk_gen equals the global rule generation. */
+    uint64_t walk_ip[REC_MAX_DEPTH];
+    uint32_t walk_gen;
+    rec_walk_frame frame_cache[REC_FRAME_CACHE];
+    struct { uint64_t ip; uint32_t rule, pad; } rule_cache[REC_RULE_CACHE];
 } rec_thread;
 
 /* Per-thread TLS state.  initial-exec: no allocation on first access. */
@@ -149,8 +177,19 @@ extern __thread rec_tls rec_tls_v __attribute__((tls_model("initial-exec"))) REC
 REC_HIDDEN rec_thread *rec_thread_register(void);
 /* Slow path of rec_emit: current block full. */
 REC_HIDDEN void rec_block_handoff(rec_thread *th);
-REC_HIDDEN rec_block *rec_pool_get(void);       /* may wait (backpressure) */
+REC_HIDDEN rec_block *rec_pool_get(void);       /* may wait (backpressure); refs = 1 */
 REC_HIDDEN void rec_pool_put(rec_block *b);
+/* A partial job takes a reference; every job drops its own when its slots
+ * were encoded (or skipped); the last one returns the block to the pool. */
+static inline void rec_block_ref(rec_block *b)
+{
+    atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+}
+static inline void rec_block_unref(rec_block *b)
+{
+    if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1)
+        rec_pool_put(b);
+}
 REC_HIDDEN void rec_threads_init(void);
 REC_HIDDEN void rec_threads_atfork_prepare(void);
 REC_HIDDEN void rec_threads_atfork_parent(void);
@@ -227,8 +266,6 @@ static inline uint64_t rec_clock_raw(void)
 /* ---- call sites (rec_stacks.c) -------------------------------------------- */
 
 REC_HIDDEN void rec_stacks_init(void);
-REC_HIDDEN uint32_t rec_site_slow(rec_thread *th, uintptr_t ra, uintptr_t fp, uintptr_t key);
-REC_HIDDEN uint32_t rec_site_lookup(uintptr_t key);     /* 0 = miss */
 /* Sites [from, count) for the writer; returns count. */
 REC_HIDDEN uint32_t rec_sites_count(void);
 REC_HIDDEN uint64_t rec_stacks_unwinds(void);      /* libunwind calls so far */
@@ -237,33 +274,13 @@ REC_HIDDEN void rec_stacks_atfork_prepare(void);
 REC_HIDDEN void rec_stacks_atfork_parent(void);
 REC_HIDDEN void rec_stacks_atfork_child(void);
 
-/* Offset from the interposed function's frame address to the word holding
- * the caller's own return address, learned per return address on the first
- * unwind (rec_stacks.c); 0 = not known. */
-REC_HIDDEN int32_t rec_ra_offset(uintptr_t ra);
-
 /* Call-site id for the current event.  ra = return address into the
- * program, fp = the interposed function's frame address.
- *
- * The cache key is ra, the stack depth (stack_top - fp) and, once learned,
- * the caller's caller's return address (ra2): a function's frame has a
- * fixed size at a given call instruction, so ra2 sits at a fixed offset
- * from fp and costs one load.  So operator new called from two places in
- * main gives two keys even at the same depth.  The word is read only when
- * fp lies on this thread's stack, where [fp, stack_top) is mapped; a
- * function with a variable frame (alloca) just yields a meaningless key,
- * i.e. an extra unwind, never a wrong read.  rec_site_miss (rec_stacks.c)
- * computes the key; the inline part only recognises the thread's previous
- * call again (a loop allocating from one place): same ra, same fp, and the
- * same ra2 at the offset that miss validated for that fp. */
-REC_HIDDEN uint32_t rec_site_miss(rec_thread *th, uintptr_t ra, uintptr_t fp);
-static inline uint32_t rec_site(rec_thread *th, uintptr_t ra, uintptr_t fp)
-{
-    if (REC_LIKELY(ra == th->site_ra && fp == th->site_fp) &&
-        *(const uintptr_t *)(fp + (uintptr_t)th->site_off) == th->site_ra2)
-        return th->last_site;
-    return rec_site_miss(th, ra, fp);
-}
+ * program, fp = the interposed function's frame address (its caller's
+ * RBP is saved at fp, ra at fp + 8).  The stack is walked exactly, frame
+ * by frame, with the program's own unwind tables (rec_cfi.h), so the site
+ * is what a full unwind gives; what the walk cannot step through goes to
+ * libunwind (rec_stacks.c). */
+REC_HIDDEN uint32_t rec_site(rec_thread *th, uintptr_t ra, uintptr_t fp);
 
 /* ---- modules (rec_modules.c) ------------------------------------------------ */
 
@@ -286,8 +303,9 @@ REC_HIDDEN void rec_atfork_child(void);
 
 /* ---- encoding jobs (rec_jobs.c) ------------------------------------------ */
 
-/* Records for the encoders: a run of one thread's slots (block: a full
- * block, returned to the pool once encoded) or the thread's exit event. */
+/* Records for the encoders: a run of one thread's slots in `block` (a full
+ * block, or the published part of a current one), holding a reference to
+ * the block (dropped once encoded), or the thread's exit event. */
 typedef struct rec_job {
     struct rec_job *next;
     uint64_t ticket;                  /* queue order = order in the file */
@@ -295,6 +313,7 @@ typedef struct rec_job {
     rec_block *block;
     const rec_slot *s;
     uint32_t n;
+    int partial;                      /* part of a block its thread still fills */
     int exit_event;                   /* then th is freed once written */
     uint64_t exit_seq, exit_ts;
     uint8_t *chunk;                   /* encoded early, waiting for its turn */

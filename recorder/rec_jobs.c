@@ -238,7 +238,9 @@ static int encode_job(encoder *e, rec_job *j, int level)
 static void job_done(rec_job *j)
 {
     if (j->exit_event) {
-        rec_pool_put(j->th->cur);
+        /* the thread's last block: every earlier job was appended, so any
+         * partial job on it has dropped its reference already */
+        rec_block_unref(j->th->cur);
         munmap(j->th, sizeof *j->th);
     }
     free(j->chunk);
@@ -274,8 +276,10 @@ static void run_job(encoder *e, rec_job *j, int level)
         else
             failed = 1;
     }
-    if (j->block)
-        rec_pool_put(j->block);      /* records consumed: the program may have it */
+    if (j->block) {
+        rec_block_unref(j->block);   /* records consumed: the program may have it */
+        j->block = NULL;
+    }
 
     pthread_mutex_lock(&q_mu);
     if (appended != j->ticket) {
@@ -328,15 +332,30 @@ static void run_job(encoder *e, rec_job *j, int level)
 /* The oldest queued job, or NULL.  Caller holds q_mu; waits while too
  * many chunks are parked (the encoder holding the oldest ticket is busy
  * with it, never waiting here, so they drain). */
-static rec_job *take(void)
+static rec_job *take(int writer)
 {
-    while (parked_n >= PARKED_MAX)
+    /* the job whose chunk is appended next never waits: it unblocks the rest */
+    while (parked_n >= PARKED_MAX && !(q_head && q_head->ticket == appended))
         pthread_cond_wait(&q_turn, &q_mu);
-    rec_job *j = q_head;
+    rec_job **link = &q_head, *prev = NULL;
+    /* Test aid (HAKREC_TEST_HELPER_DELAY_US): partial jobs are left to the
+     * (delayed) helper, so a later job of the same block is always encoded
+     * first: the order in which a partial job could once read a block that
+     * had gone back to its thread.  The writer takes a later job only while
+     * few are parked (they wait for the partial one). */
+    if (REC_UNLIKELY(rec_g.cfg.test_helper_delay_us) && writer && helper_up) {
+        while (*link && (*link)->partial) {
+            prev = *link;
+            link = &(*link)->next;
+        }
+        if (prev && parked_n >= PARKED_MAX)
+            return NULL;
+    }
+    rec_job *j = *link;
     if (j) {
-        q_head = j->next;
-        if (!q_head)
-            q_tail = NULL;
+        *link = j->next;
+        if (q_tail == j)
+            q_tail = prev;
         q_len--;
     }
     return j;
@@ -360,12 +379,14 @@ static void *helper_main(void *arg)
             pthread_cond_wait(&q_work, &q_mu);
         if (!q_head && q_stop)
             break;
-        rec_job *j = take();         /* may wait: the writer may take it first */
+        rec_job *j = take(0);        /* may wait: the writer may take it first */
         if (!j)
             continue;
         int level = level_now;
         helper_jobs++;
         pthread_mutex_unlock(&q_mu);
+        if (REC_UNLIKELY(rec_g.cfg.test_helper_delay_us) && j->partial)
+            usleep(rec_g.cfg.test_helper_delay_us);
         run_job(&helper_enc, j, level);
         pthread_mutex_lock(&q_mu);
     }
@@ -377,7 +398,8 @@ static void *helper_main(void *arg)
 /* Writer thread, q_mu held: start the helper when behind. */
 static void helper_wanted(void)
 {
-    if (helper_up || rec_g.exact_ts || rec_g.cfg.encoders < 2 || q_len < 2)
+    if (helper_up || rec_g.exact_ts || rec_g.cfg.encoders < 2 ||
+        (q_len < 2 && !rec_g.cfg.test_helper_delay_us))
         return;
     /* created from the writer thread: every signal stays blocked in it */
     if (pthread_create(&helper_tid, NULL, helper_main, NULL) == 0)
@@ -435,7 +457,7 @@ int rec_jobs_run(int wait_all)
 {
     pthread_mutex_lock(&q_mu);
     for (;;) {
-        rec_job *j = take();
+        rec_job *j = take(1);
         if (!j)
             break;
         int level = level_now;

@@ -61,8 +61,10 @@ rec_block *rec_pool_get(void)
             rec_g.pool_blocks++;
             pthread_mutex_unlock(&rec_g.pool_mu);
             b = rec_mmap(sizeof(rec_block));
-            if (b)
-                return b;
+            if (b) {
+                atomic_store_explicit(&b->refs, 1, memory_order_relaxed);   /* the owner's */
+                return b;                 /* zeroed: n = taken = 0 */
+            }
             pthread_mutex_lock(&rec_g.pool_mu);
             rec_g.pool_blocks--;
             if (rec_g.closed)
@@ -77,6 +79,7 @@ rec_block *rec_pool_get(void)
         b->next = NULL;
         atomic_store_explicit(&b->n, 0, memory_order_relaxed);
         b->taken = 0;
+        atomic_store_explicit(&b->refs, 1, memory_order_relaxed);
     }
     return b;
 }
@@ -232,6 +235,8 @@ void rec_threads_atfork_child(void)
         self->fifo_head = self->fifo_tail = NULL;
         atomic_store_explicit(&self->cur->n, 0, memory_order_relaxed);
         self->cur->taken = 0;
+        /* the parent's jobs on it do not exist here */
+        atomic_store_explicit(&self->cur->refs, 1, memory_order_relaxed);
         self->seen = NULL;
         self->last_ts = 0;
         self->ostid = (pid_t)syscall(SYS_gettid);

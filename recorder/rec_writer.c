@@ -303,12 +303,12 @@ static int queue_works(size_t nw)
             next = b->next;
             rec_job *j = rc ? NULL : job_new(th);
             if (!j) {
-                rec_pool_put(b);
+                rec_block_unref(b);
                 rc = -1;
                 continue;
             }
             uint32_t n = atomic_load_explicit(&b->n, memory_order_acquire);
-            j->block = b;
+            j->block = b;             /* the owner's reference */
             j->s = b->slots + b->taken;
             j->n = n - b->taken;
             rec_jobs_add(j);
@@ -317,6 +317,12 @@ static int queue_works(size_t nw)
             rec_job *j = job_new(th);
             if (!j)
                 return -1;
+            /* the thread may hand this block off and the writer turn it
+             * into a full-block job before an encoder gets to this one:
+             * hold it until then (rec_block_ref, rec_internal.h) */
+            rec_block_ref(w->part);
+            j->block = w->part;
+            j->partial = 1;
             j->s = w->part->slots + w->from;
             j->n = w->to - w->from;
             rec_jobs_add(j);

@@ -6,6 +6,7 @@
 #
 # Usage: tests/run.sh [FILTER]   (FILTER: substring of test file paths)
 # Env:   HAK_TEST_TIMEOUT (seconds per test file, default 600)
+#        HAK_STRESS=1 runs tests/stress/*.sh instead (make stress)
 #        HAK_TEST_VERBOSE=1 prints every TAP line.
 set -u
 cd "$(dirname "$0")/.."
@@ -24,9 +25,14 @@ logdir=build/test-logs
 mkdir -p "$logdir"
 
 files=()
-while IFS= read -r f; do files+=("$f"); done < <(
-  { find build/tests -type f -name 'test_*' -perm -u+x 2>/dev/null
-    ls -1 */tests/*.sh tests/e2e/*.sh 2>/dev/null; } | sort)
+if [[ ${HAK_STRESS:-0} == 1 ]]; then
+  # make stress: the long campaigns (thousands of runs of anything racy)
+  while IFS= read -r f; do files+=("$f"); done < <(ls -1 tests/stress/*.sh 2>/dev/null | sort)
+else
+  while IFS= read -r f; do files+=("$f"); done < <(
+    { find build/tests -type f -name 'test_*' -perm -u+x 2>/dev/null
+      ls -1 */tests/*.sh tests/e2e/*.sh 2>/dev/null; } | sort)
+fi
 
 for f in "${files[@]}"; do
   [[ -n $filter && $f != *"$filter"* ]] && continue
