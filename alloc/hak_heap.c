@@ -187,12 +187,47 @@ void hak_block_return(hak_heap *h, void *p, hak_ss *ss)
     h->remote_frees++;
 }
 
-/* Sends all but keep blocks of bin cls back to their slabs. */
+/* Pushes the chain head..tail (linked already) on slab s's remote queue
+ * with one compare-and-swap. */
+static void remote_push_chain(hak_heap *h, hak_slab *s, void *head, void *tail, uint32_t n)
+{
+    void *old = atomic_load_explicit(&s->remote, memory_order_relaxed);
+    do {
+        hak_link_set(tail, old);
+    } while (!atomic_compare_exchange_weak_explicit(&s->remote, &old, head,
+                 memory_order_release, memory_order_relaxed));
+    h->remote_frees += n;
+}
+
+/* Sends all but keep blocks of bin cls back to their slabs.  Blocks of a
+ * slab another thread owns go in runs: consecutive ones of the same slab
+ * (a consumer freeing a producer's blocks in order) are chained here and
+ * pushed with one compare-and-swap per run instead of one per block. */
 void hak_heap_flush(hak_heap *h, unsigned cls, uint32_t keep)
 {
     hak_bin *bin = &h->bins[cls];
+    hak_slab *run = NULL;
+    void *head = NULL, *tail = NULL;
+    uint32_t n = 0;
     while (hak_bin_count(bin) > keep) {
         void *p = *--bin->top;
-        hak_block_return(h, p, (hak_ss *)((uintptr_t)p & hak_cfg.ss_mask));
+        hak_ss *ss = (hak_ss *)((uintptr_t)p & hak_cfg.ss_mask);
+        if (atomic_load_explicit(&ss->owner, memory_order_relaxed) == h) {
+            hak_block_return(h, p, ss);
+            continue;
+        }
+        hak_slab *s = hak_slab_of(ss, p);
+        *hak_mark_word(p) = hak_free_mark(p);
+        if (s == run) {
+            hak_link_set(p, head);
+            head = p;
+            n++;
+            continue;
+        }
+        if (run) remote_push_chain(h, run, head, tail, n);
+        run = s;
+        head = tail = p;
+        n = 1;
     }
+    if (run) remote_push_chain(h, run, head, tail, n);
 }

@@ -235,11 +235,16 @@ static void load_series(hakdb *db, const char *sql, int64_t id, double **x, doub
         (*y)[(*n)++] = sqlite3_column_double(st, 1);
     }
     sqlite3_finalize(st);
-    /* time -> fraction of the run, so a fast replay and a slow recording overlay */
+    /* time -> fraction of the run, so a fast replay and a slow recording
+     * overlay; RSS -> growth above the first sample: the recorded program
+     * started with its whole runtime resident, a replay worker with next
+     * to nothing, so only the heap's growth compares (as for fidelity) */
     if (*n) {
-        double t0 = (*x)[0], t1 = (*x)[*n - 1];
-        for (size_t i = 0; i < *n; i++)
+        double t0 = (*x)[0], t1 = (*x)[*n - 1], y0 = (*y)[0];
+        for (size_t i = 0; i < *n; i++) {
             (*x)[i] = t1 > t0 ? ((*x)[i] - t0) / (t1 - t0) : 0;
+            (*y)[i] = (*y)[i] > y0 ? (*y)[i] - y0 : 0;
+        }
     }
 }
 
@@ -254,22 +259,36 @@ static void timeline_chart(FILE *o, hakdb *db, const rp_trace *t)
         size_t k;
         load_series(db, "SELECT t_ns, rss_bytes FROM timelines WHERE run_id = ?1 ORDER BY idx",
                     t->s[i].tl_run, &xs[n], &ys[n], &k);
-        s[n] = (svg_series){t->s[i].name, t->s[i].color, 0, k, xs[n], ys[n]};
+        s[n] = (svg_series){t->s[i].name, t->s[i].color, 0, k, xs[n], ys[n], 0};
         n++;
     }
     size_t k;
     load_series(db, "SELECT t_ns, rss_bytes FROM trace_rss WHERE trace_id = ?1 ORDER BY idx", t->id,
                 &xs[n], &ys[n], &k);
+    char rec_name[128];
     if (k) {
-        s[n] = (svg_series){"recorded (original program)", "#111111", 1, k, xs[n], ys[n]};
+        /* The y scale is the replayed heaps'; the recording is clipped if it grew more. */
+        double peak = 0, rmax = 0;
+        for (size_t j = 0; j < k; j++)
+            peak = ys[n][j] > peak ? ys[n][j] : peak;
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < s[i].n; j++)
+                rmax = s[i].y[j] > rmax ? s[i].y[j] : rmax;
+        char b[32];
+        if (n && peak > rmax * 1.25)
+            snprintf(rec_name, sizeof rec_name, "recorded, clipped (grew %s)",
+                     db_fmt_value(peak, "bytes", b, sizeof b));
+        else
+            snprintf(rec_name, sizeof rec_name, "recorded (original program)");
+        s[n] = (svg_series){rec_name, "#111111", 1, k, xs[n], ys[n], 1};
         n++;
     } else {
         free(xs[n]);
         free(ys[n]);
     }
     if (n)
-        svg_lines(o, "RSS over the run", "progress through the run (replays run faster than the recording)",
-                  "bytes", s, n);
+        svg_lines(o, "RSS over the run (growth above each run's first sample)",
+                  "progress through the run (replays run faster than the recording)", "bytes", s, n);
     for (size_t i = 0; i < n; i++) {
         free(xs[i]);
         free(ys[i]);

@@ -138,8 +138,11 @@ void svg_lines(FILE *out, const char *title, const char *x_label, const char *un
     const double H = 230 + B;
     double pw = W - L - R, ph = H - T - B;
     double ymax = 0;
+    int scaled = 0;
     for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < s[i].n; k++)
+        scaled |= !s[i].unscaled && s[i].n;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < s[i].n && (!scaled || !s[i].unscaled); k++)
             if (s[i].y[k] > ymax)
                 ymax = s[i].y[k];
     double axis = nice_max(ymax);

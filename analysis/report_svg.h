@@ -25,6 +25,8 @@ typedef struct svg_series {
     int dashed;
     size_t n;
     const double *x, *y;    /* x in [0, 1] (fraction of the run), y in unit */
+    int unscaled;           /* 1: not used for the y scale (clipped at the top) unless
+                               every series is unscaled */
 } svg_series;
 
 void svg_lines(FILE *out, const char *title, const char *x_label, const char *unit,

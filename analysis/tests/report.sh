@@ -21,7 +21,7 @@ check "HTML starts with a doctype and ends with </html>" \
 check "compare HTML has the comparison table" grep -qF "What changed: v1 &rarr; v2" "$TMP/c.html"
 check "compare HTML flags the regression" grep -q 'class="reg">regression' "$TMP/c.html"
 for sec in "Allocators and knob settings" "ops/s</title>" \
-           "page faults (minor)</title>" "peak RSS</title>" "RSS over the run</title>" \
+           "page faults (minor)</title>" "peak RSS</title>" "RSS over the run (growth above each run's first sample)</title>" \
            "allocations by requested size" "objects by lifetime" "Top call sites by bytes allocated" \
            "Top call sites by short-lived objects" "recorded (original program)"; do
   check "HTML has: $sec" grep -qF "$sec" "$h"
@@ -77,3 +77,14 @@ check_fails "missing database fails cleanly" hak report --db "$TMP/none.db"
 check_fails "--base without --new is a usage error" hak report --db "$db" --base v1
 check_fails "unwritable --html fails cleanly" hak report --db "$db" --html /nonexistent/dir/r.html
 check "hak report --help" bash -c "hak report --help | grep -q '^usage: hak report'"
+
+# The RSS chart is scaled to the replayed heaps: a recorded program whose
+# RSS grew far more (its whole runtime) is clipped and says by how much.
+big=$TMP/bigrss.db; cp "$db" "$big"
+sqlite3 "$big" "INSERT INTO trace_rss(trace_id, idx, t_ns, rss_bytes)
+  SELECT (SELECT id FROM traces WHERE hash LIKE 'aaaa%'), idx, t_ns, rss_bytes + idx * 1073741824 FROM trace_rss"
+hak report --db "$big" -q --html "$TMP/big.html"
+check "RSS chart: the recording that grew 2 GiB is clipped and labelled" \
+  grep -q "recorded, clipped (grew 2.00 GiB)" "$TMP/big.html"
+check "RSS chart: the y axis is the replays' scale (MiB, not GiB)" \
+  bash -c "awk '/id=\"trace-1\"/{f=1} f' '$TMP/big.html' | sed -n '/RSS over the run/,/<\/svg>/p' > '$TMP/chart'; grep -q 'MiB</text>' '$TMP/chart' && ! grep -q 'GiB</text>' '$TMP/chart'"
