@@ -3,6 +3,8 @@
 # call-site capture) side by side with heaptrack, on
 #   random_mixed: build/bench/random_mixed, 10M iterations = 20M malloc/free
 #   random_mixed_2t: the same loop in 2 threads, 2.5M iterations each
+#   factor:       build/bench/factor, 2M numbers factored (31M events,
+#                 allocation wrappers reached from stacks 6-12 frames deep)
 #   python3:      an allocation-heavy script on the real interpreter
 # For each: wall time unrecorded / recorded / under heaptrack (slowdown
 # ratios), trace bytes per event (heaptrack's .zst divided by the same
@@ -196,6 +198,10 @@ bench_one random_mixed "$RM" "$ITERS"
 # mode seqs (recorder/README.md, "Ordering").
 ITERS_MT=${HAK_BENCH_REC_ITERS_MT:-2500000}
 bench_one random_mixed_2t "$RM" "$ITERS_MT" 256 0 2
+# Allocation-heavy with deep-ish, varied stacks: what exact call sites
+# cost (issue 17's "number-factoring kind"; bench/stacks.bench.sh splits
+# it by configuration).
+bench_one factor "$HAK_ROOT/build/bench/factor"
 if [[ -n $PY && -x $PY ]]; then bench_one python3 "$PY" -c "$PYSCRIPT"; fi
 : > "$W/sweep.rows"; : > "$W/sweep.data"
 sweep_start=$SECONDS

@@ -1,6 +1,6 @@
 # recorder/: the LD_PRELOAD recorder libhakrec.so and `hak record`.
 REC_LIB_SRCS := recorder/rec_interpose.c recorder/rec_exec.c recorder/rec_thread.c recorder/rec_seq.c \
-                recorder/rec_writer.c recorder/rec_jobs.c recorder/rec_stacks.c recorder/rec_modules.c \
+                recorder/rec_writer.c recorder/rec_jobs.c recorder/rec_stacks.c recorder/rec_cfi.c recorder/rec_modules.c \
                 recorder/rec_clock.c recorder/rec_config.c
 REC_LIB_OBJS := $(REC_LIB_SRCS:%.c=$(OBJ)/%.o)
 # The writer half of the trace library, linked in statically (and hidden).
@@ -25,6 +25,15 @@ $(TESTBIN)/recorder/progs/%: recorder/tests/progs/%.c | deps-ok
 $(TESTBIN)/recorder/progs/%: recorder/tests/progs/%.cc | deps-ok
 	@mkdir -p $(dir $@)
 	g++ -O2 -g -Wall -Wextra -Werror -o $@ $< -lpthread
+# Two builds of one plugin for progs/dl_reload: same code offsets,
+# different frame sizes (tests/plug/dl_plug.c).
+$(TESTBIN)/recorder/libplug_a.so: recorder/tests/plug/dl_plug.c | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -fPIC -shared -DFRAME=24 -o $@ $<
+$(TESTBIN)/recorder/libplug_b.so: recorder/tests/plug/dl_plug.c | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -fPIC -shared -DFRAME=88 -o $@ $<
+CHECK_DEPS += $(TESTBIN)/recorder/libplug_a.so $(TESTBIN)/recorder/libplug_b.so
 # The trace checker used by the tests: hak_tr_open + hak_replay_build.
 $(TESTBIN)/recorder/hkt_check: recorder/tests/hkt_check.c $(LIB)/libhaktrace.a | deps-ok
 	@mkdir -p $(dir $@)
@@ -35,9 +44,13 @@ CHECK_DEPS += $(REC_PROGS) $(TESTBIN)/recorder/hkt_check $(LIB)/libhakrec.so
 $(BUILD)/bench/random_mixed: recorder/bench/random_mixed.c | deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $< -lpthread
+# Allocation-heavy with deep-ish, varied stacks (the call-site bench).
+$(BUILD)/bench/factor: recorder/bench/factor.c | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
 # The bench's floor: an interposer that records nothing (null_preload.c).
 $(BUILD)/bench/libnullpreload.so: recorder/bench/null_preload.c | deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIC -shared -o $@ $<
-BENCH_DEPS += $(BUILD)/bench/random_mixed $(BUILD)/bench/libnullpreload.so $(LIB)/libhakrec.so
+BENCH_DEPS += $(BUILD)/bench/random_mixed $(BUILD)/bench/factor $(BUILD)/bench/libnullpreload.so $(LIB)/libhakrec.so
 CHECK_DEPS += $(BUILD)/bench/random_mixed $(BUILD)/bench/libnullpreload.so   # recorder/tests/random_mixed.sh

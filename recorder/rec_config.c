@@ -82,6 +82,7 @@ void rec_config_load(rec_config *c)
     if (s && *s && rec_parse_stacks(s, &c->stacks) != 0)
         c->stacks = REC_DEFAULT_DEPTH;
     c->stacks_exact = env_bool("HAKREC_STACKS_EXACT", 0);
+    c->stacks_verify = env_bool("HAKREC_STACKS_VERIFY", 0);
     c->mmap = env_bool("HAKREC_MMAP", 0);
     c->follow = env_bool("HAKREC_FOLLOW", 1);
     c->quiet = env_bool("HAKREC_QUIET", 0);

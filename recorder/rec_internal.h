@@ -36,6 +36,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "rec_config.h"
 #include "trace.h"
 
 #define REC_HIDDEN __attribute__((visibility("hidden")))
@@ -55,6 +56,7 @@ typedef struct rec_config {
     char     output[4096];   /* trace path of the top process (HAKREC_OUTPUT) */
     int      stacks;         /* frames per call site, 0 = off (HAKREC_STACKS) */
     int      stacks_exact;   /* unwind every call instead of caching (HAKREC_STACKS_EXACT) */
+    int      stacks_verify;  /* test aid: check every stack against libunwind (HAKREC_STACKS_VERIFY) */
     int      mmap;           /* record mmap/munmap/mremap (HAKREC_MMAP) */
     int      follow;         /* record forked and exec'd children (HAKREC_FOLLOW) */
     uint64_t ts_unit_ns;     /* timestamp resolution (HAKREC_TS_RESOLUTION) */
@@ -125,14 +127,21 @@ typedef struct rec_block {
     rec_slot slots[REC_BLOCK_SLOTS];
 } rec_block;
 
+#define REC_FRAME_CACHE 256        /* per-thread frame steps (48 bytes each) */
+#define REC_RULE_CACHE 256         /* per-thread unwind rules (16 bytes each) */
+
+/* How a thread's stack walk stepped out of a frame (rec_stacks.c): the
+ * frame with return address ip, entered with RSP sp (and RBP rbp_in,
+ * where rbp_mask is ~0: the rule reads RBP), has its CFA at cfa (0: the
+ * outermost frame) and the caller's RBP saved at rbp_at (0: unchanged). */
+typedef struct rec_walk_frame { uintptr_t ip, sp, rbp_in, rbp_mask, cfa, rbp_at; } rec_walk_frame;
+
 typedef struct rec_thread {
     /* The owner's hot fields first: the single-thread path reads only the
      * first cache line (rec_thread is mmap'd, so page-aligned). */
     rec_block *cur;               /* owner appends here */
-    uintptr_t site_ra, site_fp;   /* owner: the last call (rec_site's fast path) ... */
-    uintptr_t site_ra2;           /* ... its caller's return address ... */
-    int32_t site_off;             /* ... where that sits above fp ... */
-    uint32_t last_site;           /* ... and its site */
+    uint32_t last_site;           /* owner: site of the previous stack walk ... */
+    uint32_t walk_n;              /* ... and its frames (0: none to compare) */
     uint64_t seq_next, seq_end;   /* owner: its batch of seqs (rec_seq.c) ... */
     uint64_t seq_gen;             /* ... good while rec_g.seq_gen equals this */
     uint64_t shared_gen;          /* owner, shared mode: the batch's generation */
@@ -146,10 +155,15 @@ typedef struct rec_thread {
     rec_block *seen;              /* writer: cur at the previous partial flush */
     uint64_t last_ts;             /* encoder, exact-ts mode: last ts (monotonic clamp) */
     uint64_t ts_cursor;           /* encoders: clock sample hint (relaxed atomics) */
-    uintptr_t last_key;           /* owner: last call-site key (rec_site_miss) */
     uintptr_t stack_lo, stack_top;  /* this thread's stack, for rec_site */
-    uintptr_t last_ra;            /* owner: last return address and its ... */
-    int32_t last_off;             /* ... learned caller-frame offset (rec_site) */
+    /* owner (rec_stacks.c): the previous walk's return addresses,
+     * innermost first; a direct-mapped cache of frame steps by (return
+     * address, RSP) and one of unwind rules by return address.  Valid
+     * while walk_gen equals the global rule generation. */
+    uint64_t walk_ip[REC_MAX_DEPTH];
+    uint32_t walk_gen;
+    rec_walk_frame frame_cache[REC_FRAME_CACHE];
+    struct { uint64_t ip; uint32_t rule, pad; } rule_cache[REC_RULE_CACHE];
 } rec_thread;
 
 /* Per-thread TLS state.  initial-exec: no allocation on first access. */
@@ -252,8 +266,6 @@ static inline uint64_t rec_clock_raw(void)
 /* ---- call sites (rec_stacks.c) -------------------------------------------- */
 
 REC_HIDDEN void rec_stacks_init(void);
-REC_HIDDEN uint32_t rec_site_slow(rec_thread *th, uintptr_t ra, uintptr_t fp, uintptr_t key);
-REC_HIDDEN uint32_t rec_site_lookup(uintptr_t key);     /* 0 = miss */
 /* Sites [from, count) for the writer; returns count. */
 REC_HIDDEN uint32_t rec_sites_count(void);
 REC_HIDDEN uint64_t rec_stacks_unwinds(void);      /* libunwind calls so far */
@@ -262,33 +274,13 @@ REC_HIDDEN void rec_stacks_atfork_prepare(void);
 REC_HIDDEN void rec_stacks_atfork_parent(void);
 REC_HIDDEN void rec_stacks_atfork_child(void);
 
-/* Offset from the interposed function's frame address to the word holding
- * the caller's own return address, learned per return address on the first
- * unwind (rec_stacks.c); 0 = not known. */
-REC_HIDDEN int32_t rec_ra_offset(uintptr_t ra);
-
 /* Call-site id for the current event.  ra = return address into the
- * program, fp = the interposed function's frame address.
- *
- * The cache key is ra, the stack depth (stack_top - fp) and, once learned,
- * the caller's caller's return address (ra2): a function's frame has a
- * fixed size at a given call instruction, so ra2 sits at a fixed offset
- * from fp and costs one load.  So operator new called from two places in
- * main gives two keys even at the same depth.  The word is read only when
- * fp lies on this thread's stack, where [fp, stack_top) is mapped; a
- * function with a variable frame (alloca) just yields a meaningless key,
- * i.e. an extra unwind, never a wrong read.  rec_site_miss (rec_stacks.c)
- * computes the key; the inline part only recognises the thread's previous
- * call again (a loop allocating from one place): same ra, same fp, and the
- * same ra2 at the offset that miss validated for that fp. */
-REC_HIDDEN uint32_t rec_site_miss(rec_thread *th, uintptr_t ra, uintptr_t fp);
-static inline uint32_t rec_site(rec_thread *th, uintptr_t ra, uintptr_t fp)
-{
-    if (REC_LIKELY(ra == th->site_ra && fp == th->site_fp) &&
-        *(const uintptr_t *)(fp + (uintptr_t)th->site_off) == th->site_ra2)
-        return th->last_site;
-    return rec_site_miss(th, ra, fp);
-}
+ * program, fp = the interposed function's frame address (its caller's
+ * RBP is saved at fp, ra at fp + 8).  The stack is walked exactly, frame
+ * by frame, with the program's own unwind tables (rec_cfi.h), so the site
+ * is what a full unwind gives; what the walk cannot step through goes to
+ * libunwind (rec_stacks.c). */
+REC_HIDDEN uint32_t rec_site(rec_thread *th, uintptr_t ra, uintptr_t fp);
 
 /* ---- modules (rec_modules.c) ------------------------------------------------ */
 

@@ -539,6 +539,10 @@ const char *hak_sym_format(hak_symbolizer *s, uint64_t ip, char *buf, size_t len
     const hak_module *m;
     const char *name;
     uint64_t off;
+    if (ip == HAK_SITE_CUT) {          /* the recorder's mark of a cut stack */
+        snprintf(buf, len, "[cut: no unwind info]");
+        return buf;
+    }
     lookup(s, ip, &m, &name, &off);
     if (!m)
         snprintf(buf, len, "0x%" PRIx64, ip);
@@ -554,6 +558,10 @@ const char *hak_sym_func(hak_symbolizer *s, uint64_t ip, int with_module, char *
     const hak_module *m;
     const char *name;
     uint64_t off;
+    if (ip == HAK_SITE_CUT) {          /* the recorder's mark of a cut stack */
+        snprintf(buf, len, "[cut: no unwind info]");
+        return buf;
+    }
     lookup(s, ip, &m, &name, &off);
     if (!m)
         snprintf(buf, len, "0x%" PRIx64, ip);

@@ -88,6 +88,11 @@ typedef struct hak_site {      /* one deduplicated call stack */
     uint32_t depth;
     const uint64_t *ips;       /* innermost first */
 } hak_site;
+/* A site's last ip equal to HAK_SITE_CUT: the stack was cut there, because
+ * the frame before it has no unwind information (no FDE in its object's
+ * .eh_frame, or an address in no loaded object) and the recorder never
+ * guesses a caller.  Never a real return address (page 0 is not mapped). */
+#define HAK_SITE_CUT 1u
 
 typedef struct hak_module {    /* a mapped object, for offline symbolisation */
     const char *path;

@@ -1,11 +1,9 @@
 /* many_sites - many distinct call sites, to grow the recorder's call-site
  * tables past their first size (rec_stacks.c).
  *   many_sites chains: 16 functions at 3 levels call each other in all
- *     4096 orders before malloc: 4096 distinct stacks (with --stacks-exact
- *     each is its own site).
+ *     4096 orders before malloc: 4096 distinct stacks, each its own site.
  *   many_sites depth N: one function recursing to every depth 1..N and
- *     allocating at the bottom, twice: N distinct (return address, depth)
- *     keys, each unwound once when the key cache works.
+ *     allocating at the bottom, twice (N stack depths).
  * Prints a checksum of the allocations' first bytes. */
 #include <stdio.h>
 #include <stdlib.h>
