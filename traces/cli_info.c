@@ -1,5 +1,6 @@
 /* cli_info.c - `hak trace info`: what a trace contains, in one screen. */
 #include "cli_common.h"
+#include "cli_info_json.h"
 #include "heapmodel.h"
 #include "symbolize.h"
 #include "hak_util.h"
@@ -15,7 +16,7 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-        "usage: hak trace info [--threads] [--modules] [--progress] TRACE\n"
+        "usage: hak trace info [--threads] [--modules] [--json] [--progress] TRACE\n"
         "\n"
         "Describes TRACE: the recording's metadata (command, pid, host, kernel,\n"
         "CPU, page size, THP mode, recorder and its options), the number of\n"
@@ -34,6 +35,8 @@ static void usage(FILE *out)
         "  --threads    list every thread and loss record (default: the first %d)\n"
         "  --modules    list the module map (path, load address, size, build-id)\n"
         "               and whether each file can be symbolised on this machine\n"
+        "  --json       everything above as one JSON object (raw bytes, ns, counts;\n"
+        "               every thread and loss record; null = not recorded)\n"
         "  --progress   report progress on stderr (default: only on a terminal,\n"
         "               for runs longer than 2 s)\n"
         "  -h, --help   this text\n"
@@ -46,7 +49,7 @@ static void usage(FILE *out)
         "decoding error, 2 usage error.\n", SHOW_THREADS);
 }
 
-typedef struct thread_info { uint64_t events, allocs, frees, os_tid; int started, exited; } thread_info;
+typedef info_thread thread_info;
 
 static void print_meta(const hak_trace_meta *m)
 {
@@ -98,10 +101,11 @@ int trace_info(int argc, char **argv)
         {"threads", no_argument, NULL, 't'},
         {"modules", no_argument, NULL, 'm'},
         {"progress", no_argument, NULL, 'P'},
+        {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int all_threads = 0, list_modules = 0, progress = 0, c;
+    int all_threads = 0, list_modules = 0, progress = 0, json = 0, c;
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -109,6 +113,7 @@ int trace_info(int argc, char **argv)
         case 't': all_threads = 1; break;
         case 'm': list_modules = 1; break;
         case 'P': progress = 1; break;
+        case 'j': json = 1; break;
         case 'h': usage(stdout); return 0;
         default:
             return cli_usage_err("info", "unknown option '%s'", argv[optind - 1]);
@@ -169,6 +174,17 @@ int trace_info(int argc, char **argv)
         rc = 1;
     }
 
+    if (json) {
+        info_facts f = {path, r, ops, n, first_ts, last_ts, nthreads, th, &hm, forked_from, decode_err};
+        info_print_json(stdout, &f);
+        fflush(stdout);
+        if (rc)
+            hak_cmd_err("trace info", "%s: %s", path, decode_err);
+        hak_hm_destroy(&hm);
+        free(th);
+        hak_tr_close(r);
+        return rc;
+    }
     const hak_tr_status *st = hak_tr_status_get(r);
     const hak_trace_meta *m = hak_tr_meta(r);
     char b1[64], b2[64];

@@ -1,6 +1,7 @@
 /* cli_stats.c - `hak trace stats`: size and lifetime histograms, top call
  * sites by count and by bytes, cross-thread frees. */
 #include "cli_common.h"
+#include "cli_views.h"
 #include "heapmodel.h"
 #include "symbolize.h"
 #include "hak_util.h"
@@ -15,7 +16,7 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-        "usage: hak trace stats [--top N] [--depth N] [--no-demangle] [--progress] TRACE\n"
+        "usage: hak trace stats [--top N] [--depth N] [--no-demangle] [--json] [--progress] TRACE\n"
         "\n"
         "Summarises the allocation behaviour recorded in TRACE:\n"
         "\n"
@@ -35,6 +36,9 @@ static void usage(FILE *out)
         "  --depth N    frames shown per call site (default 4)\n"
         "  --no-demangle  show C++ names as mangled (default: demangled with\n"
         "               libstdc++'s __cxa_demangle when libstdc++.so.6 is installed)\n"
+        "  --json       the same as one JSON object: histograms as [{lo, hi, count}]\n"
+        "               (hi inclusive; lifetimes in events and in ns), the top\n"
+        "               sites with their frames\n"
         "  --progress   report progress on stderr (default: only on a terminal,\n"
         "               for runs longer than 2 s)\n"
         "  -h, --help   this text\n"
@@ -186,6 +190,73 @@ static void print_sites(const char *title, site_agg *v, size_t n, uint64_t top, 
     }
 }
 
+/* --json: histogram buckets that hold anything, as [{lo, hi, count}]. */
+static void json_hist(FILE *o, const char *name, const uint64_t *h)
+{
+    fprintf(o, ",\n  \"%s\": [", name);
+    int first = 1;
+    for (unsigned b = 0; b < NB; b++) {
+        if (!h[b])
+            continue;
+        uint64_t lo, hi;
+        cli_pow2_range(b, &lo, &hi);
+        fprintf(o, "%s{\"lo\": %" PRIu64 ", \"hi\": %" PRIu64 ", \"count\": %" PRIu64 "}",
+                first ? "" : ", ", lo, hi, h[b]);
+        first = 0;
+    }
+    fputs("]", o);
+}
+
+static void json_sites(FILE *o, const char *name, const site_agg *v, size_t n, uint64_t top,
+                       uint64_t depth, hak_trace_reader *r, hak_symbolizer *sym)
+{
+    fprintf(o, ",\n  \"%s\": [", name);
+    for (size_t i = 0; i < n && i < top; i++) {
+        fprintf(o, "%s\n    {\"site\": %" PRIu32 ", \"allocs\": %" PRIu64 ", \"bytes\": %" PRIu64
+                   ", \"frames\": [", i ? "," : "", v[i].id, v[i].count, v[i].bytes);
+        const hak_site *st = v[i].id ? hak_tr_site(r, v[i].id) : NULL;
+        for (uint32_t d = 0; st && d < st->depth && d < depth; d++) {
+            char frame[512];
+            fputs(d ? ", " : "", o);
+            vw_json_str(o, hak_sym_format(sym, st->ips[d], frame, sizeof frame));
+        }
+        fputs("]}", o);
+    }
+    fputs(n && top ? "\n  ]" : "]", o);
+}
+
+static void stats_json(stats *s, const char *path, uint64_t nalloc, uint64_t nbytes,
+                       const hak_heap_model *hm, uint64_t top, uint64_t depth, int demangle,
+                       hak_trace_reader *r)
+{
+    FILE *o = stdout;
+    fputs("{\n  \"file\": ", o);
+    vw_json_str(o, path);
+    fprintf(o, ",\n  \"allocations\": %" PRIu64 ",\n  \"bytes_requested\": %" PRIu64
+               ",\n  \"frees\": %" PRIu64 ",\n  \"freed_blocks\": %" PRIu64
+               ",\n  \"live_at_end\": %" PRIu64 ",\n  \"cross_thread_frees\": %" PRIu64,
+            nalloc, nbytes, hm->frees, s->deaths, hm->live_objects, s->cross);
+    json_hist(o, "sizes", s->size_h);
+    json_hist(o, "lifetimes_events", s->life_ev_h);
+    json_hist(o, "lifetimes_ns", s->life_ns_h);
+    size_t n = 0;
+    for (size_t i = 0; i < s->cap; i++)
+        if (s->sites[i].count)
+            s->sites[n++] = s->sites[i];
+    const hak_module *mods;
+    size_t nmods = hak_tr_modules(r, &mods);
+    hak_symbolizer *sym = hak_sym_new(mods, nmods);
+    hak_sym_demangle(sym, demangle);
+    if (n)
+        qsort(s->sites, n, sizeof *s->sites, by_count);
+    json_sites(o, "top_sites_by_allocations", s->sites, n, top, depth, r, sym);
+    if (n)
+        qsort(s->sites, n, sizeof *s->sites, by_bytes);
+    json_sites(o, "top_sites_by_bytes", s->sites, n, top, depth, r, sym);
+    hak_sym_free(sym);
+    fputs("\n}\n", o);
+}
+
 int trace_stats(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -193,11 +264,12 @@ int trace_stats(int argc, char **argv)
         {"depth", required_argument, NULL, 'd'},
         {"no-demangle", no_argument, NULL, 'D'},
         {"progress", no_argument, NULL, 'P'},
+        {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     uint64_t top = 10, depth = 4;
-    int progress = 0, demangle = 1, c;
+    int progress = 0, demangle = 1, json = 0, c;
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -206,6 +278,7 @@ int trace_stats(int argc, char **argv)
         case 'd': if (cli_u64("stats", "--depth", optarg, &depth)) return 2; break;
         case 'P': progress = 1; break;
         case 'D': demangle = 0; break;
+        case 'j': json = 1; break;
         case 'h': usage(stdout); return 0;
         default:
             return cli_usage_err("stats", "unknown or incomplete option '%s'", argv[optind - 1]);
@@ -259,6 +332,10 @@ int trace_stats(int argc, char **argv)
         snprintf(derr, sizeof derr, "out of memory");
         rc = 1;
     }
+    if (json) {
+        stats_json(s, path, nalloc, nbytes, &hm, top, depth, demangle, r);
+        goto done;
+    }
     char b1[32], b2[32], b3[32];
     printf("trace: %s: %s allocations, %s requested, %s frees\n\n", path,
            hak_fmt_count(nalloc, b1, sizeof b1), hak_fmt_bytes(nbytes, b2, sizeof b2),
@@ -294,6 +371,7 @@ int trace_stats(int argc, char **argv)
         print_sites(title, s->sites, n, top, (uint32_t)depth, 1, nbytes, r, sym);
         hak_sym_free(sym);
     }
+done:
     fflush(stdout);
     if (rc)
         hak_cmd_err("trace stats", "%s: %s", path, derr);

@@ -17,6 +17,7 @@ int trace_peak(int argc, char **argv);
 int trace_temporaries(int argc, char **argv);
 int trace_flame(int argc, char **argv);
 int trace_diff(int argc, char **argv);
+int trace_timeline(int argc, char **argv);
 
 enum { VW_TEXT, VW_CSV, VW_JSON };
 
