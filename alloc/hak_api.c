@@ -214,6 +214,11 @@ HAK_API void *hak_realloc(void *p, size_t n)
     if (n <= old && !hak_cfg.check) {    /* (checked blocks always move: new canary) */
         if (n > hak_cfg.mid_max || n >= old / 2 || old <= 32) return p;
     }
+    /* A large block grows by moving pages, not bytes. */
+    if (n > old && n > hak_cfg.mid_max && ss && ss->magic == HAK_LARGE_MAGIC && !hak_cfg.check) {
+        void *q = hak_large_grow(ss, n);
+        if (q) return q;
+    }
     void *q = hak_malloc(n);
     if (!q) return NULL;
     memcpy(q, p, n < old ? n : old);

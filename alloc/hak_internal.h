@@ -273,6 +273,7 @@ void  hak_thread_exit(void *arg);
 /* hak_large.c */
 void *hak_large_alloc(size_t size, size_t align, int *fresh);
 void  hak_large_free(hak_ss *ss, void *p);
+void *hak_large_grow(hak_ss *ss, size_t n);
 int   hak_large_trim(void);
 void *hak_huge_aligned_alloc(size_t size, size_t align);
 int   hak_huge_aligned_free(void *p, size_t *usable);

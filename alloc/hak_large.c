@@ -170,6 +170,38 @@ void hak_large_free(hak_ss *ss, void *p)
     if (evict) large_unmap(evict);
 }
 
+/* Grows large block p of ss to n bytes without copying: mremap in place,
+ * else moves its pages (header and all) to a new ss_size-aligned range,
+ * as glibc's realloc of an mmapped chunk moves pages instead of copying
+ * them.  Returns the block's new address, or NULL (the caller copies). */
+void *hak_large_grow(hak_ss *ss, size_t n)
+{
+    if (ss->user_off != HAK_PAGE || n > (SIZE_MAX >> 1) - hak_cfg.ss_size) return NULL;
+    size_t old = ss->map_size, need = page_round(HAK_PAGE + n);
+    if (need <= old) return (char *)ss + HAK_PAGE;
+    void *q = mremap(ss, old, need, 0);
+    if (q != MAP_FAILED) {
+        HAK_ADD(bytes_mapped, need - old);
+    } else {
+        void *dst = hak_os_map_aligned(need, hak_cfg.ss_size, 0);
+        if (!dst) return NULL;
+        hak_registry_set((uintptr_t)ss, 0);
+        q = mremap(ss, old, need, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+        if (q == MAP_FAILED) {
+            hak_registry_set((uintptr_t)ss, 1);
+            hak_os_unmap(dst, need);
+            return NULL;
+        }
+        hak_registry_set((uintptr_t)q, 1);
+        HAK_SUB(bytes_mapped, old);
+    }
+    hak_ss *nss = q;
+    nss->map_size = need;
+    nss->req_size = n;
+    HAK_ADD(large_bytes, need - old);
+    return (char *)q + HAK_PAGE;
+}
+
 int hak_large_trim(void)
 {
     int did = 0;

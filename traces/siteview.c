@@ -131,6 +131,14 @@ static uint32_t site_lookup(hak_siteview *v, uint32_t id)
     return v->last_idx;
 }
 
+uint32_t hak_sv_find(const hak_siteview *v, uint32_t id)
+{
+    uint32_t j = (id * 2654435761u) & v->site_mask;
+    while (v->site_idx[j] && v->site_key[j] != id)
+        j = (j + 1) & v->site_mask;
+    return v->site_idx[j] ? v->site_idx[j] - 1 : UINT32_MAX;
+}
+
 static inline uint32_t site_of(hak_siteview *v, uint32_t id)
 {
     if (id == v->last_id && v->last_idx != UINT32_MAX)

@@ -111,6 +111,8 @@ int hak_sv_init(hak_siteview *v, const hak_sv_opts *opt,
 void hak_sv_destroy(hak_siteview *v);
 /* Applies events in global order.  0, or -1 when out of memory. */
 int hak_sv_apply(hak_siteview *v, const hak_event *ev, size_t n);
+/* Index in sites of site id, or UINT32_MAX when not seen (yet). */
+uint32_t hak_sv_find(const hak_siteview *v, uint32_t id);
 /* Ends the pass: fills leak_largest, peak_* and rss_* of every site. */
 void hak_sv_finish(hak_siteview *v);
 /* The whole pass over r's readable events (hak_tr_read in batches), with

@@ -25,6 +25,7 @@ static const trace_sub subs[] = {
     {"temporaries", trace_temporaries, "blocks freed right after allocation, short-lived blocks"},
     {"flame",    trace_flame,    "folded stacks for flame graphs (allocs, bytes, leaked, peak)"},
     {"diff",     trace_diff,     "per call site changes between two recordings"},
+    {"timeline", trace_timeline, "live bytes of the top call sites over time (chart data)"},
 };
 #define NSUBS (sizeof subs / sizeof *subs)
 

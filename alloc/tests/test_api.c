@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 static void edge_cases(void **state)
 {
@@ -299,6 +300,46 @@ static void foreign_pointers(void **state)
     assert_true(b.foreign_frees >= a.foreign_frees + 3);
 }
 
+/* realloc of a large block grows it by moving pages (mremap), in place or
+ * to a new aligned range: the content and the block's validity survive. */
+static void large_realloc_grows(void **state)
+{
+    (void)state;
+    size_t n = 512u << 10;
+    char *p = hak_malloc(n);
+    assert_non_null(p);
+    pat_fill(p, n, 7);
+    char *keep = hak_malloc(300000);          /* another large block in the way */
+    for (int step = 0; step < 3; step++) {
+        size_t m = n * 3;
+        char *q = hak_realloc(p, m);
+        assert_non_null(q);
+        assert_true(pat_check(q, n, 7));
+        assert_true(hak_usable_size(q) >= m);
+        memset(q + n, 0x5a, m - n);
+        pat_fill(q, m, 7);
+        p = q;
+        n = m;
+    }
+    assert_true(pat_check(p, n, 7));
+    assert_int_equal(hak_usable_size(p + 4096), 0);
+#ifndef HAK_INTERNAL_ONLY
+    /* No copy: the realloc itself takes (almost) no page faults, where a
+     * copy into a new mapping would fault in every page it writes. */
+    struct rusage r0, r1;
+    getrusage(RUSAGE_SELF, &r0);
+    char *q = hak_realloc(p, 3 * n);
+    getrusage(RUSAGE_SELF, &r1);
+    assert_non_null(q);
+    long faults = r1.ru_minflt - r0.ru_minflt;
+    if (faults > 100) fail_msg("realloc %zu -> %zu took %ld faults (copied?)", n, 3 * n, faults);
+    assert_true(pat_check(q, n, 7));
+    p = q;
+#endif
+    hak_free(keep);
+    hak_free(p);
+}
+
 static void stats_consistency(void **state)
 {
     (void)state;
@@ -407,6 +448,7 @@ int main(void)
         cmocka_unit_test(realloc_across_tiers),
         cmocka_unit_test(calloc_zeroes_dirty_memory),
         cmocka_unit_test(foreign_pointers),
+        cmocka_unit_test(large_realloc_grows),
         cmocka_unit_test(stats_consistency),
         cmocka_unit_test(thread_cache_lifo_and_cap),
         cmocka_unit_test(config_and_version),

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/../../tests/tap.sh"
 cd "$TMP" || exit 1
 PROG=$HAK_ROOT/build/tests/recorder/progs/views_known
-VIEWS="leaks peak temporaries flame diff"
+VIEWS="leaks peak temporaries flame diff timeline"
 
 for s in $VIEWS; do
   check "hak trace $s --help: usage, definitions and examples" \
@@ -114,6 +114,22 @@ hak record -q --stacks-exact -o vkO0.hkt -- ./o0/views_known 5
 check "diff of two builds (-O2 and -O0): all 5 sites matched, none changed" \
   bash -c "hak trace diff vk.hkt vkO0.hkt | grep -q '^call sites: 5 in both, 0 only in A, 0 only in B; 5 unchanged'"
 
+# timeline: one point per event, so the rows go through the peak exactly
+ne=$(hak trace info vk.hkt | awk '/^events:/ {gsub(",","",$2); print $2}')
+hak trace timeline --csv --by events --points "$ne" --top 3 vk.hkt > tl.csv
+check "timeline: header names the top 3 sites by their maximum" \
+  bash -c "head -1 tl.csv | grep -qE '^ts_ns,seq,live_bytes,site_[0-9]+,site_[0-9]+,site_[0-9]+,other\$'"
+check "timeline: one row per event, the heap column peaks at 1019336 and ends at 19336" \
+  bash -c "test \$(( \$(wc -l < tl.csv) - 1 )) = $ne && test \$(awk -F, 'NR>1 && \$3>m {m=\$3} END {print m}' tl.csv) = 1019336 && tail -1 tl.csv | grep -q '^[0-9]*,[0-9]*,19336,'"
+check "timeline: the top site (peak_build) reaches 1000000; sites + other = heap on every row" \
+  bash -c "test \$(awk -F, 'NR>1 && \$4>m {m=\$4} END {print m}' tl.csv) = 1000000 && awk -F, 'NR>1 && \$4+\$5+\$6+\$7 != \$3 {exit 1}' tl.csv"
+check "timeline: JSON parses, 10 points by time, last = the end" python3 -c '
+import json, subprocess
+d = json.loads(subprocess.check_output(["hak", "trace", "timeline", "--json", "--points", "10", "vk.hkt"]))
+assert len(d["points"]) == 10 and d["points"][-1]["live_bytes"] == 19336, d["points"][-1]
+assert d["sites"][0]["max_bytes"] == 1000000'
+check_fails "timeline: --points 0 is a usage error" hak trace timeline --points 0 vk.hkt
+
 # ---- a stripped binary, its debug file by build-id, another machine's root --
 # views_known built here, its debug info split off into DBG/.build-id/ and
 # the binary stripped, recorded, then moved under a sysroot: without the
@@ -149,6 +165,16 @@ check "C++: flame frames demangled (operator new(unsigned long), no _Znwm)" \
 check "C++: --no-demangle keeps the mangled names" grep -q '_Znwm' cxx.raw
 check "C++: template names demangled (std::vector<int, ...>::_M_default_append)" \
   grep -q 'std::vector<int, std::allocator<int> >::_M_default_append(unsigned long);operator new' cxx.folded
+cl=$(grep -n 'n->v.resize' "$HAK_ROOT/recorder/tests/progs/cxx.cc" | cut -d: -f1)
+if python3 -c 'import ctypes; ctypes.CDLL("libdw.so.1")' 2>/dev/null; then
+  hak trace peak --top 0 --depth 0 cxx.hkt > cxxpeak.txt
+  check "C++: inlined frames expanded, named and located ('... (inlined)' lines)" \
+    grep -qE '^      std::.* at [^ ]+:[0-9]+ \(inlined\)$' cxxpeak.txt
+  check "C++: the vector's call site is main at cxx.cc:$cl (n->v.resize)" \
+    grep -qE "^      main\+0x[0-9a-f]+ \(cxx\) at [^ ]*cxx.cc:$cl\$" cxxpeak.txt
+else
+  skip "C++: inlined frames" "libdw.so.1 is not installed"
+fi
 check "C++: peak text demangled too" \
   bash -c "hak trace peak --top 0 --depth 0 cxx.hkt | grep -q 'operator new(unsigned long)+0x'"
 
