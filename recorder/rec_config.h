@@ -8,6 +8,9 @@
 #define REC_DEFAULT_DEPTH   8       /* frames per call site */
 #define REC_MAX_DEPTH       64
 #define REC_DEFAULT_TS_UNIT 1000000 /* ns: 1 ms, seq-interpolated (rec_clock.c) */
+/* hak record's exit status when the program exited 0 but a trace it wrote
+ * lost events or was cut off (each named in a one-line error). */
+#define REC_RECORD_EXIT_INCOMPLETE 3
 
 /* "off"/"none" -> 0, or a depth 0..REC_MAX_DEPTH.  0 or -1. */
 int rec_parse_stacks(const char *s, int *out);

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -26,11 +27,54 @@ extern char **environ;
 static int moved;
 static char moved_to[4096];
 
-static void before_exec(void)
+/* envp's value of NAME, or NULL. */
+static const char *env_get(char *const envp[], const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; envp && envp[i]; i++)
+        if (!strncmp(envp[i], name, n) && envp[i][n] == '=')
+            return envp[i] + n + 1;
+    return NULL;
+}
+
+/* Will the new image record itself, and into the file we expect?  It needs
+ * libhakrec.so in LD_PRELOAD, our HAKREC_OUTPUT and (for the top process)
+ * our HAKREC_TOP_PID; a program that cleared or rebuilt its environment
+ * (clearenv, execve with a fresh envp) drops them.  NULL when it will, else
+ * what is missing. */
+static const char *unfollowed(char *const envp[])
+{
+    const char *pre = env_get(envp, "LD_PRELOAD");
+    if (!pre || !strstr(pre, "libhakrec"))
+        return "LD_PRELOAD without libhakrec.so";
+    const char *out = env_get(envp, "HAKREC_OUTPUT");
+    if (!out || strcmp(out, rec_g.cfg.output))
+        return "HAKREC_OUTPUT missing or changed";
+    if (rec_g.pid == rec_g.cfg.top_pid) {
+        const char *top = env_get(envp, "HAKREC_TOP_PID");
+        if (!top || atol(top) != (long)rec_g.cfg.top_pid)
+            return "HAKREC_TOP_PID missing or changed";
+    }
+    return NULL;
+}
+
+static void before_exec(const char *what, char *const envp[])
 {
     moved = 0;
     if (atomic_load(&rec_g.state) != REC_ON || getpid() != rec_g.pid)
         return;                       /* not recording, or a vfork child */
+    const char *missing = unfollowed(envp);
+    if (missing) {
+        /* The new image will not record (or not into the expected file):
+         * this trace stays where it is, complete up to here, and says the
+         * process went on unrecorded. */
+        char d[512];
+        snprintf(d, sizeof d, "exec of %.300s without the recorder's environment (%s): "
+                 "pid %d goes on unrecorded", what, missing, (int)rec_g.pid);
+        rec_loss_later(HAK_LOSS_NOT_FOLLOWED, 0, d);
+        rec_shutdown("exec");
+        return;
+    }
     rec_shutdown("exec");
     const char *out = rec_g.cfg.output;    /* STEM of the top file */
     size_t n = strlen(out);
@@ -67,7 +111,7 @@ static void resolve(void)
 EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
     resolve();
-    before_exec();
+    before_exec(path, envp);
     int rc = rec_r.execve(path, argv, envp);
     after_exec_failed();
     return rc;
@@ -81,7 +125,7 @@ EXPORT int execv(const char *path, char *const argv[])
 EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
     resolve();
-    before_exec();
+    before_exec(file, envp);
     int rc = rec_r.execvpe(file, argv, envp);
     after_exec_failed();
     return rc;
@@ -95,7 +139,7 @@ EXPORT int execvp(const char *file, char *const argv[])
 EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
     resolve();
-    before_exec();
+    before_exec("a descriptor (fexecve)", envp);
     int rc = rec_r.fexecve(fd, argv, envp);
     after_exec_failed();
     return rc;

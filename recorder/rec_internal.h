@@ -166,9 +166,23 @@ typedef struct rec_thread {
     struct { uint64_t ip; uint32_t rule, pad; } rule_cache[REC_RULE_CACHE];
 } rec_thread;
 
-/* Per-thread TLS state.  initial-exec: no allocation on first access. */
+/* Per-thread TLS state.  initial-exec: no allocation on first access.
+ *
+ * busy says what the thread is doing inside the recorder, for a call that
+ * arrives meanwhile (which passes through unrecorded either way):
+ *   0              not in the recorder: the call is recorded;
+ *   1              the recorder's own work (its threads, dlsym, registering
+ *                  a thread, ...): allocations the recorder makes for
+ *                  itself, rightly unrecorded;
+ *   REC_BUSY_CALL  inside an interposed call of the program's (the real
+ *                  call and the event's record): a call arriving now can
+ *                  only come from a signal handler that interrupted it, so
+ *                  it is counted as lost (rec_g.lost_reentrant; the trace
+ *                  says so, traces/FORMAT.md reason 7).  The record being
+ *                  written cannot safely take a second one meanwhile. */
+#define REC_BUSY_CALL 2
 typedef struct rec_tls {
-    int busy;                     /* reentrancy guard */
+    int busy;                     /* reentrancy guard, see above */
     rec_thread *th;
     uint32_t creator_plus1;       /* dense tid + 1 of the thread that created us */
 } rec_tls;
@@ -225,6 +239,11 @@ typedef struct rec_global {
     rec_block *pool;
     unsigned pool_blocks, pool_limit;
     int closed;                   /* writer gone: waiters drop their events */
+    /* Calls not recorded, stated as losses when the trace is closed: made
+     * after recording stopped at exit (by threads still running), and made
+     * by a signal handler that interrupted an interposed call. */
+    _Atomic int stopping;         /* rec_shutdown began */
+    _Atomic uint64_t lost_after_stop, lost_reentrant;
     int writer_up;                /* writer thread running */
     uint64_t backpressure_waits;
 
@@ -300,6 +319,26 @@ REC_HIDDEN void rec_note(const char *fmt, ...) __attribute__((format(printf, 1, 
 REC_HIDDEN void rec_atfork_prepare(void);
 REC_HIDDEN void rec_atfork_parent(void);
 REC_HIDDEN void rec_atfork_child(void);
+
+/* Losses the trace must state (rec_writer.c): written as loss records
+ * (traces/FORMAT.md) before the trace is closed, so a trace that lost
+ * events never reads as complete.  rec_loss_later queues one from any
+ * thread (at most REC_LOSSES_PENDING; no allocation). */
+#define REC_LOSSES_PENDING 8
+REC_HIDDEN void rec_loss_later(int reason, uint64_t lost, const char *detail);
+
+/* ---- descriptor safety (rec_fds.c) ------------------------------------------ */
+
+/* The trace descriptor lives this far below the soft RLIMIT_NOFILE. */
+#define REC_FD_FLOOR_GAP 24
+REC_HIDDEN int rec_fd_floor(void);
+/* A duplicate of fd at or above rec_fd_floor() (fd closed), or fd itself. */
+REC_HIDDEN int rec_fd_high(int fd);
+REC_HIDDEN void rec_fd_own(int fd);       /* fd is the trace's now */
+REC_HIDDEN void rec_fd_forget(void);      /* before the recorder closes it itself */
+/* The trace writer moves to a new descriptor >= floor; returns the old one
+ * (-1: none, or it could not move). */
+REC_HIDDEN int rec_writer_move_fd(int floor);
 
 /* ---- encoding jobs (rec_jobs.c) ------------------------------------------ */
 

@@ -119,22 +119,36 @@ static inline int need_boot(void)
 
 /* ---- entering and leaving the recorder ----------------------------------- */
 
+/* A call that will not be recorded: counted when it is one the trace must
+ * own up to (see rec_tls.busy and rec_g.lost_*). */
+static __attribute__((noinline, cold)) void unrecorded(const rec_tls *t, int st)
+{
+    if (t->busy == REC_BUSY_CALL)
+        atomic_fetch_add_explicit(&rec_g.lost_reentrant, 1, memory_order_relaxed);
+    else if (!t->busy && st == REC_OFF && t->th && atomic_load(&rec_g.stopping))
+        atomic_fetch_add_explicit(&rec_g.lost_after_stop, 1, memory_order_relaxed);
+}
+
 static inline rec_thread *rec_enter(void)
 {
     rec_tls *t = &rec_tls_v;
-    if (REC_UNLIKELY(t->busy))
+    if (REC_UNLIKELY(t->busy)) {
+        unrecorded(t, REC_ON);
         return NULL;
+    }
     int st = atomic_load_explicit(&rec_g.state, memory_order_relaxed);
     if (REC_UNLIKELY(st != REC_ON)) {
-        if (st != REC_UNINIT)
+        if (st != REC_UNINIT) {
+            unrecorded(t, st);
             return NULL;
+        }
         rec_init();
         if (atomic_load(&rec_g.state) != REC_ON)
             return NULL;
     }
-    t->busy = 1;
     rec_thread *th = t->th;
     if (REC_UNLIKELY(!th)) {
+        t->busy = 1;                  /* registering may allocate (TLS keys) */
         int e = errno;
         th = rec_thread_register();
         errno = e;
@@ -143,6 +157,7 @@ static inline rec_thread *rec_enter(void)
             return NULL;
         }
     }
+    t->busy = REC_BUSY_CALL;
     return th;
 }
 
@@ -264,7 +279,7 @@ EXPORT void *malloc(size_t n)
     rec_thread *th = fast_thread(t);
     if (REC_UNLIKELY(!th))
         return malloc_slow(n, RA, SP);
-    t->busy = 1;
+    t->busy = REC_BUSY_CALL;
     uint32_t site = rec_site(th, RA, SP);
     void *p = rec_r.malloc(n);
     if (REC_UNLIKELY(!p)) {
@@ -301,7 +316,7 @@ EXPORT void free(void *p)
         free_slow(p);
         return;
     }
-    t->busy = 1;
+    t->busy = REC_BUSY_CALL;
     rec_emit_plain(th, HAK_OP_FREE, (uintptr_t)p, 0, 0);
     rec_r.free(p);
     t->busy = 0;
@@ -343,7 +358,16 @@ static void *do_realloc(int op, void *p, size_t nmemb, size_t n, uintptr_t ra, u
     if (!th)
         return op == HAK_OP_REALLOC ? rec_r.realloc(p, n) : rec_r.reallocarray(p, nmemb, n);
     int slot = p ? inflight_begin((uintptr_t)p) : -1;
-    void *q = op == HAK_OP_REALLOC ? rec_r.realloc(p, n) : rec_r.reallocarray(p, nmemb, n);
+    void *q;
+    if (op == HAK_OP_REALLOC) {
+        q = rec_r.realloc(p, n);
+    } else {
+        /* glibc's reallocarray calls realloc through the PLT: that inner
+         * call is part of this event, not a signal handler's (REC_BUSY_CALL) */
+        rec_tls_v.busy = 1;
+        q = rec_r.reallocarray(p, nmemb, n);
+        rec_tls_v.busy = REC_BUSY_CALL;
+    }
     int e = errno;
     if (q && atomic_load(&rec_g.inflight) > (slot >= 0))
         inflight_wait_slot((uintptr_t)q, slot);

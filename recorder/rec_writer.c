@@ -49,8 +49,10 @@ static int writer_started, ctor_ran, atfork_registered;
 static _Atomic int stop_req;
 static int work_pending;              /* under pool_mu */
 static uint32_t sites_written = 1;
-static int statm_fd = -1;
 static hak_rss_sample rss_buf[64];
+/* Guards tw's lifetime against rec_writer_move_fd (a program thread's dup2
+ * onto the trace descriptor) while the writer closes it. */
+static pthread_mutex_t tw_mu = PTHREAD_MUTEX_INITIALIZER;
 static unsigned rss_n;
 static _Atomic int failed_once;
 static pid_t forked_from;            /* parent pid when this image is a fork child */
@@ -99,6 +101,75 @@ void rec_fail(const char *fmt, ...)
     va_start(ap, fmt);
     say(fmt, ap);
     va_end(ap);
+}
+
+/* ---- losses ------------------------------------------------------------------ */
+
+typedef struct pending_loss {
+    int reason;
+    uint64_t lost;
+    char detail[512];
+} pending_loss;
+static pending_loss losses[REC_LOSSES_PENDING];
+static _Atomic unsigned nlosses;
+
+void rec_loss_later(int reason, uint64_t lost, const char *detail)
+{
+    unsigned i = atomic_fetch_add(&nlosses, 1);
+    if (i >= REC_LOSSES_PENDING)
+        return;                       /* the first ones say enough */
+    losses[i].reason = reason;
+    losses[i].lost = lost;
+    snprintf(losses[i].detail, sizeof losses[i].detail, "%.*s", (int)sizeof losses[i].detail - 1, detail);
+}
+
+/* Writer, just before the trace is closed: every loss it must state. */
+static void write_losses(void)
+{
+    uint64_t at = hak_tw_nevents(tw);
+    unsigned n = atomic_load(&nlosses);
+    for (unsigned i = 0; i < n && i < REC_LOSSES_PENDING; i++)
+        hak_tw_loss(tw, (uint32_t)losses[i].reason, at, losses[i].lost, losses[i].detail);
+    atomic_store(&nlosses, 0);
+    char d[256];
+    uint64_t re = atomic_exchange(&rec_g.lost_reentrant, 0);
+    if (re) {
+        snprintf(d, sizeof d, "%llu calls made by signal handlers that interrupted an "
+                 "interposed call were not recorded", (unsigned long long)re);
+        hak_tw_loss(tw, HAK_LOSS_REENTRANT, at, re, d);
+    }
+    uint64_t after = atomic_exchange(&rec_g.lost_after_stop, 0);
+    if (after) {
+        snprintf(d, sizeof d, "at least %llu calls made after recording stopped at exit "
+                 "(by threads still running) were not recorded", (unsigned long long)after);
+        hak_tw_loss(tw, HAK_LOSS_UNFLUSHED, at, after, d);
+    }
+}
+
+/* Closes the trace (the writer thread, or the failure path): losses first,
+ * and the descriptor forgotten by rec_fds.c so our own close is real. */
+static int close_trace(void)
+{
+    write_losses();
+    pthread_mutex_lock(&tw_mu);
+    rec_fd_forget();
+    int rc = hak_tw_close(tw);
+    tw = NULL;
+    tw_fd = -1;
+    pthread_mutex_unlock(&tw_mu);
+    return rc;
+}
+
+int rec_writer_move_fd(int floor)
+{
+    pthread_mutex_lock(&tw_mu);
+    int old = -1;
+    if (tw && (old = hak_tw_move_fd(tw, floor)) >= 0) {
+        tw_fd = hak_tw_fd(tw);
+        rec_fd_own(tw_fd);
+    }
+    pthread_mutex_unlock(&tw_mu);
+    return old;
 }
 
 /* ---- trace metadata ------------------------------------------------------- */
@@ -187,6 +258,8 @@ static void writer_failed(void)
 {
     rec_jobs_stop();                  /* queued jobs give their blocks back */
     const char *why = tw ? hak_tw_error(tw) : "";
+    /* the writer's own failure, or an encoder's (out of memory) */
+    int reason = tw && hak_tw_failure(tw) ? hak_tw_failure(tw) : HAK_LOSS_OOM;
     rec_fail("cannot write trace %s: %s; recording stopped (trace so far is readable)",
              rec_g.path, *why ? why : "out of memory");
     atomic_store(&rec_g.state, REC_OFF);
@@ -195,9 +268,11 @@ static void writer_failed(void)
     pthread_cond_broadcast(&rec_g.pool_cond);
     pthread_mutex_unlock(&rec_g.pool_mu);
     if (tw) {
-        hak_tw_close(tw);
-        tw = NULL;
-        tw_fd = -1;
+        char d[320];
+        snprintf(d, sizeof d, "recording stopped: %s; the process's later events were "
+                 "not recorded", *why ? why : "out of memory");
+        rec_loss_later(reason, 0, d);
+        close_trace();
     }
 }
 
@@ -351,11 +426,11 @@ static int queue_works(size_t nw)
 
 static void rss_sample(void)
 {
-    if (statm_fd < 0)
-        return;
+    /* opened and closed each time (50 times a second): a descriptor kept
+     * open would be one more for the program to close or reuse (rec_fds.c) */
     char buf[128];
-    ssize_t k = pread(statm_fd, buf, sizeof buf - 1, 0);
-    if (k <= 0)
+    size_t k = read_small("/proc/self/statm", buf, sizeof buf - 1);
+    if (k == 0)
         return;
     buf[k] = 0;
     unsigned long long size = 0, res = 0;
@@ -448,6 +523,12 @@ static int pass(int partials, int final)
         return -1;
     if (rec_jobs_run(final) != 0)
         return -1;
+    /* the guarded writer may have reopened the trace at a new number */
+    int fd = hak_tw_fd(tw);
+    if (fd != tw_fd && fd >= 0) {
+        tw_fd = fd;
+        rec_fd_own(fd);
+    }
     /* Modules last: dl_iterate_phdr takes the loader's lock, and a program
      * thread inside dlopen may be waiting for the blocks just returned. */
     return rec_modules_emit(tw);
@@ -518,12 +599,9 @@ static void *writer_main(void *arg)
                  rec_g.cfg.level ? rec_g.cfg.level : level_ladder[level_step],
                  cpu_ms, ev ? cpu_ms * 1e6 / (double)ev : 0.0);
     }
-    if (rss_flush() != 0 || hak_tw_close(tw) != 0) {
-        tw = NULL;
+    int frc = rss_flush();
+    if (close_trace() != 0 || frc != 0)
         rec_fail("cannot finish trace %s; recording stopped", rec_g.path);
-    }
-    tw = NULL;
-    tw_fd = -1;
     return NULL;
 }
 
@@ -548,6 +626,7 @@ int rec_writer_start(void)
         rec_fail("cannot create trace %s: %s; not recording", rec_g.path, strerror(errno));
         return -1;
     }
+    fd = rec_fd_high(fd);             /* out of the program's way (rec_fds.c) */
     char *argv_store[256];
     hak_trace_meta m;
     build_meta(&m, argv_store, 256);
@@ -559,6 +638,10 @@ int rec_writer_start(void)
         return -1;
     }
     tw_fd = fd;
+    /* every write checks the descriptor is still the trace's (raw close or
+     * dup2 system calls that rec_fds.c cannot see) */
+    hak_tw_guard(tw, rec_g.path, rec_fd_floor());
+    rec_fd_own(fd);
     rec_jobs_start(tw);
     level_step = 1;
     level_wall0 = hak_mono_ns();
@@ -566,8 +649,6 @@ int rec_writer_start(void)
     level_waits0 = rec_g.backpressure_waits;
     hak_tw_set_level(tw, rec_g.cfg.level ? rec_g.cfg.level : level_ladder[level_step]);
     rec_jobs_set_level(rec_g.cfg.level ? rec_g.cfg.level : level_ladder[level_step]);
-    if (statm_fd < 0)
-        statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
     atomic_store(&stop_req, 0);
     work_pending = 0;
     sigset_t all, old;
@@ -577,6 +658,7 @@ int rec_writer_start(void)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {
         rec_fail("cannot start the writer thread: %s; not recording", strerror(rc));
+        rec_fd_forget();
         hak_tw_close(tw);
         tw = NULL;
         return -1;
@@ -667,6 +749,7 @@ void rec_shutdown(const char *why)
         return;
     int busy = rec_tls_v.busy;
     rec_tls_v.busy = 1;
+    atomic_store(&rec_g.stopping, 1);
     int st = REC_ON;
     atomic_compare_exchange_strong(&rec_g.state, &st, REC_OFF);
     atomic_store(&stop_req, 1);
@@ -732,10 +815,14 @@ void rec_atfork_child(void)
     rec_g.pid = getpid();
     /* The parent's writer and its file are the parent's: close our copy
      * of the descriptor and never touch that writer again. */
+    pthread_mutex_init(&tw_mu, NULL);
+    rec_fd_forget();
     if (tw_fd >= 0)
         close(tw_fd);
     tw = NULL;
     tw_fd = -1;
+    atomic_store(&nlosses, 0);        /* the parent's to state */
+    atomic_store(&rec_g.lost_reentrant, 0);
     writer_started = 0;
     rec_g.writer_up = 0;
     sites_written = 1;

@@ -7,6 +7,7 @@
 #include "hak_cli.h"
 #include "hak_util.h"
 #include "rec_config.h"
+#include "trace.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *CMD = "record";
@@ -32,6 +34,13 @@ static void usage(FILE *out)
 "its malloc/free stream, with call sites, thread ids, timestamps and RSS\n"
 "samples, to a trace file.  Program output and exit status are unchanged;\n"
 "hak record exits with the program's status (128+N if it died by signal N).\n"
+"\n"
+"Every trace written is checked at the end: one that lost events (out of\n"
+"memory, a write error such as a full disk, its descriptor taken by the\n"
+"program, a child exec'd without the recorder's environment, threads\n"
+"still running at exit, signal handlers interrupting the recorder) or was\n"
+"cut off gets a one-line error naming the file and the reason, and when\n"
+"the program itself exited 0, hak record then exits %d.\n"
 "\n"
 "options:\n"
 "  -o, --output FILE     trace of the top process (default: PROGRAM.hkt in\n"
@@ -70,7 +79,73 @@ static void usage(FILE *out)
 "example:\n"
 "  hak record -o py.hkt -- python3 -c 'x = [str(i) for i in range(100000)]'\n"
 "  hak trace info py.hkt\n",
-        REC_DEFAULT_DEPTH, REC_MAX_DEPTH);
+        REC_RECORD_EXIT_INCOMPLETE, REC_DEFAULT_DEPTH, REC_MAX_DEPTH);
+}
+
+/* Checks one trace written by this run; 0 complete, 1 with a one-line
+ * error per problem. */
+static int check_trace(const char *path, const char *shown, const char *prog)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        hak_cmd_err(CMD, "%s: no trace was written: %s", shown, strerror(errno));
+        return 1;
+    }
+    if (sb.st_size == 0) {
+        hak_cmd_err(CMD, "%s: no trace was written (empty file): the recorder could not "
+                    "write it (see its message above), or %s did not load it (statically "
+                    "linked, set-user-ID, or LD_PRELOAD removed)", shown, prog);
+        return 1;
+    }
+    char err[512];
+    hak_trace_reader *r = hak_tr_open(path, err, sizeof err);
+    if (!r) {
+        hak_cmd_err(CMD, "%s: not a readable trace: %s", shown, err);
+        return 1;
+    }
+    int bad = 0;
+    const hak_tr_loss *l;
+    size_t n = hak_tr_losses(r, &l);
+    for (size_t i = 0; i < n; i++, bad = 1)
+        hak_cmd_err(CMD, "%s: incomplete: %s after %llu events%s%s%s", shown,
+                    hak_loss_reason_name((int)l[i].reason),
+                    (unsigned long long)l[i].at_events, *l[i].detail ? " (" : "",
+                    l[i].detail, *l[i].detail ? ")" : "");
+    const hak_tr_status *st = hak_tr_status_get(r);
+    if (st->truncated) {
+        hak_cmd_err(CMD, "%s: cut off at byte %llu of %llu: %s (%llu events readable)", shown,
+                    (unsigned long long)st->valid_bytes, (unsigned long long)st->file_bytes,
+                    st->reason, (unsigned long long)hak_tr_nevents(r));
+        bad = 1;
+    }
+    hak_tr_close(r);
+    return bad;
+}
+
+/* Every trace this run wrote: OUT and the children's STEM.*.hkt modified
+ * since `since`.  Returns how many had problems. */
+static int check_traces(const char *out, const char *shown, const char *prog, time_t since,
+                        size_t *nchildren)
+{
+    int bad = check_trace(out, shown, prog);
+    char pat[PATH_MAX + 8];
+    size_t n = strlen(out);
+    if (n > 4 && !strcmp(out + n - 4, ".hkt"))
+        n -= 4;
+    snprintf(pat, sizeof pat, "%.*s.*.hkt", (int)n, out);
+    glob_t g;
+    *nchildren = 0;
+    if (glob(pat, 0, NULL, &g) != 0)
+        return bad;
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        struct stat sb;
+        if (stat(g.gl_pathv[i], &sb) != 0 || sb.st_mtime < since)
+            continue;                 /* an older run's */
+        (*nchildren)++;
+        bad += check_trace(g.gl_pathv[i], g.gl_pathv[i], prog);
+    }
+    globfree(&g);
+    return bad;
 }
 
 /* libhakrec.so next to this hak: BIN/../lib/libhakrec.so, or
@@ -228,6 +303,7 @@ int cmd_record(int argc, char **argv)
 
     /* The child reports a failed exec through a close-on-exec pipe, so the
      * parent can tell it from a program that exits 126/127 by itself. */
+    time_t started = time(NULL) - 1;   /* traces modified since are this run's */
     int ep[2];
     if (pipe2(ep, O_CLOEXEC) != 0) {
         hak_cmd_err(CMD, "pipe: %s", strerror(errno));
@@ -258,7 +334,8 @@ int cmd_record(int argc, char **argv)
     while ((got = read(ep[0], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
     }
     close(ep[0]);
-    if (got == (ssize_t)sizeof exec_errno && created)
+    int exec_failed = got == (ssize_t)sizeof exec_errno;
+    if (exec_failed && created)
         unlink(out);
     /* Like time(1): the terminal's ^C and ^\ are for the program. */
     signal(SIGINT, SIG_IGN);
@@ -274,28 +351,29 @@ int cmd_record(int argc, char **argv)
         int sig = WTERMSIG(st);
         hak_cmd_err(CMD, "%s killed by signal %d (%s)%s", prog[0], sig, strsignal(sig),
                     sig == SIGKILL ? "; the trace is readable up to its last complete chunk" : "");
+        size_t kids;
+        check_traces(out, output, prog[0], started, &kids);
         return 128 + sig;
     }
+    int rc = WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+    if (exec_failed)
+        return rc;
+    size_t kids;
+    int bad = check_traces(out, output, prog[0], started, &kids);
     if (!quiet && isatty(2)) {
         struct stat sb;
-        char pat[PATH_MAX + 8];
         size_t n = strlen(out);
         if (n > 4 && !strcmp(out + n - 4, ".hkt"))
             n -= 4;
-        snprintf(pat, sizeof pat, "%.*s.*.hkt", (int)n, out);
-        glob_t g;
-        size_t more = glob(pat, 0, NULL, &g) == 0 ? g.gl_pathc : 0;
         if (stat(out, &sb) == 0) {
             char bytes[32];
             fprintf(stderr, "hak record: wrote %s (%s)", output,
                     hak_fmt_bytes((uint64_t)sb.st_size, bytes, sizeof bytes));
-            if (more)
-                fprintf(stderr, "; %zu more for child processes (%.*s.PID.hkt)", more,
+            if (kids)
+                fprintf(stderr, "; %zu more for child processes (%.*s.PID.hkt)", kids,
                         (int)n, out);
             fputc('\n', stderr);
         }
-        if (more)
-            globfree(&g);
     }
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+    return rc == 0 && bad ? REC_RECORD_EXIT_INCOMPLETE : rc;
 }

@@ -118,6 +118,8 @@ typedef enum hak_loss_reason {
     HAK_LOSS_DISABLED = 4,     /* "recorder disabled" */
     HAK_LOSS_NOT_FOLLOWED = 5, /* "not followed": exec without the recorder's environment */
     HAK_LOSS_UNFLUSHED = 6,    /* "unflushed threads": threads still running at exit */
+    HAK_LOSS_REENTRANT = 7,    /* "signal handler inside the recorder": calls made by a
+                                * signal handler that interrupted an interposed call */
     HAK_LOSS_COUNT_
 } hak_loss_reason;
 /* "out of memory", ...; "unknown reason N" for any other value (in a
@@ -192,6 +194,26 @@ int hak_tw_loss(hak_trace_writer *w, uint32_t reason, uint64_t at_events,
 /* Writes buffered side records (sites, modules, rss) as chunks now. */
 int hak_tw_flush(hak_trace_writer *w);
 const char *hak_tw_error(const hak_trace_writer *w);
+/* Why the writer failed for good: 0 (it has not), HAK_LOSS_WRITE (a write
+ * error), HAK_LOSS_OOM, or HAK_LOSS_FD_TAKEN (guarded writers, below). */
+int hak_tw_failure(const hak_trace_writer *w);
+/* Descriptor safety, for a writer whose descriptor lives in a process that
+ * may close or replace it behind the writer's back (the recorder inside the
+ * recorded program).  Once guarded, every write first checks that the
+ * descriptor still refers to the file the writer opened; when it does not,
+ * the writer reopens `path` (which must still be that file) at its current
+ * offset, as a descriptor >= fd_floor, or fails for good with
+ * HAK_LOSS_FD_TAKEN; it never writes to, truncates or closes a descriptor
+ * that is no longer the trace's.  0, or -1 out of memory. */
+int hak_tw_guard(hak_trace_writer *w, const char *path, int fd_floor);
+/* The descriptor the writer writes to now (-1 after it was taken). */
+int hak_tw_fd(hak_trace_writer *w);
+/* Moves the writer to a duplicate of its descriptor >= fd_floor, between
+ * two chunk writes; returns the old descriptor, which the caller closes or
+ * lets dup2 replace, or -1 (errno) leaving the writer as it was. */
+int hak_tw_move_fd(hak_trace_writer *w, int fd_floor);
+/* How often a guarded writer reopened its file. */
+uint32_t hak_tw_reopens(const hak_trace_writer *w);
 uint64_t hak_tw_bytes(const hak_trace_writer *w);    /* file bytes so far */
 int hak_tw_close(hak_trace_writer *w);   /* flushes; 0 or -1 */
 /* zstd level for the following chunks (negative = faster, bigger; up to

@@ -47,6 +47,7 @@ static const char *const loss_names[HAK_LOSS_COUNT_] = {
     [HAK_LOSS_DISABLED] = "recorder disabled",
     [HAK_LOSS_NOT_FOLLOWED] = "not followed",
     [HAK_LOSS_UNFLUSHED] = "unflushed threads",
+    [HAK_LOSS_REENTRANT] = "signal handler inside the recorder",
 };
 
 const char *hak_loss_reason_name(int reason)

@@ -66,6 +66,13 @@ struct hak_trace_writer {
     dev_t dev;                   /* the file fd referred to at open (cut_back) */
     ino_t ino;
     int loss_after_fail;         /* a loss record was written after the failure */
+    int failure;                 /* hak_loss_reason of the failure, 0 = none */
+    /* hak_tw_guard: the path to reopen when the descriptor no longer refers
+     * to the file (the recorded program closed or replaced it behind the
+     * recorder's back), and the lowest descriptor number to reopen at. */
+    char *guard_path;
+    int guard_floor;
+    uint32_t reopens;
     char err[256];
     hak_tw_enc own;              /* under mu: events, side records, END */
     side sites, modules, rss;
@@ -87,9 +94,9 @@ static void refuse(hak_trace_writer *w, const char *fmt, ...)
     va_end(ap);
 }
 
-static int fail(hak_trace_writer *w, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static int fail(hak_trace_writer *w, const char *fmt, ...)
+static int fail_as(hak_trace_writer *w, int reason, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail_as(hak_trace_writer *w, int reason, const char *fmt, ...)
 {
     if (!w->failed) {
         va_list ap;
@@ -97,8 +104,56 @@ static int fail(hak_trace_writer *w, const char *fmt, ...)
         vsnprintf(w->err, sizeof w->err, fmt, ap);
         va_end(ap);
         w->failed = 1;
+        w->failure = reason;
     }
     return -1;
+}
+#define fail(w, ...) fail_as((w), HAK_LOSS_WRITE, __VA_ARGS__)
+#define fail_oom(w) fail_as((w), HAK_LOSS_OOM, "out of memory")
+
+/* Does w->fd still refer to the file the writer opened? */
+static int fd_is_ours(const hak_trace_writer *w)
+{
+    struct stat sb;
+    return fstat(w->fd, &sb) == 0 && sb.st_dev == w->dev && sb.st_ino == w->ino;
+}
+
+/* Guarded writers (hak_tw_guard), before every write: when the descriptor
+ * no longer refers to the trace, reopen the trace by path at the offset the
+ * writer has reached, never writing through a descriptor number that may
+ * now be the program's.  0, or -1 (failed for good: descriptor taken). */
+static int guard_check(hak_trace_writer *w)
+{
+    if (!w->guard_path || fd_is_ours(w))
+        return 0;
+    int old = w->fd;
+    int fd = open(w->guard_path, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    struct stat sb;
+    if (fd >= 0 && (fstat(fd, &sb) != 0 || sb.st_dev != w->dev || sb.st_ino != w->ino)) {
+        close(fd);
+        fd = -1;
+        errno = ESTALE;        /* renamed or replaced: not the trace any more */
+    }
+    if (fd >= 0 && fd < w->guard_floor) {
+        int hi = fcntl(fd, F_DUPFD_CLOEXEC, w->guard_floor);
+        if (hi >= 0) {
+            close(fd);
+            fd = hi;
+        }
+    }
+    if (fd < 0 || lseek(fd, (off_t)w->bytes, SEEK_SET) != (off_t)w->bytes) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        w->fd = -1;            /* never touch the old number again */
+        return fail_as(w, HAK_LOSS_FD_TAKEN,
+                       "descriptor %d no longer refers to the trace (the program closed "
+                       "or replaced it) and %s cannot be reopened: %s",
+                       old, w->guard_path, strerror(e));
+    }
+    w->fd = fd;
+    w->reopens++;
+    return 0;
 }
 
 /* After a failed write of `partial` bytes of a chunk: cuts them back off
@@ -126,6 +181,8 @@ static int cut_back(hak_trace_writer *w, uint64_t partial)
 static int write_all(hak_trace_writer *w, const uint8_t *p, size_t n)
 {
     uint64_t partial = 0;
+    if (guard_check(w))
+        return -1;
     while (n) {
         ssize_t k = write(w->fd, p, n);
         if (k < 0 || (k == 0 && n)) {
@@ -166,7 +223,7 @@ static int put_chunk(hak_trace_writer *w, unsigned kind, uint32_t tid,
         return -1;
     hak_tw_enc *e = &w->own;
     if (grow(&e->out, &e->out_cap, TF_CHUNK_HDR + ZSTD_compressBound(len)))
-        return fail(w, "out of memory");
+        return fail_oom(w);
     uint8_t *pay = e->out + TF_CHUNK_HDR;
     size_t clen = len ? ZSTD_compress2(e->cctx, pay, e->out_cap - TF_CHUNK_HDR, raw, len) : 0;
     tf_chunk_hdr h = {.kind = (uint8_t)kind, .tid = tid, .first_seq = first_seq,
@@ -538,7 +595,7 @@ static int side_room(hak_trace_writer *w, side *s, size_t need)
     if (w->failed)
         return -1;
     if (grow(&s->p, &s->cap, s->len + need < 2 * TF_SIDE_RAW ? 2 * TF_SIDE_RAW : s->len + need))
-        return fail(w, "out of memory");
+        return fail_oom(w);
     return 0;
 }
 
@@ -723,6 +780,40 @@ int hak_tw_flush(hak_trace_writer *w)
 }
 
 const char *hak_tw_error(const hak_trace_writer *w) { return w->err; }
+int hak_tw_failure(const hak_trace_writer *w) { return w->failed ? w->failure : 0; }
+
+int hak_tw_guard(hak_trace_writer *w, const char *path, int fd_floor)
+{
+    char *p = strdup(path);
+    if (!p)
+        return -1;
+    pthread_mutex_lock(&w->mu);
+    free(w->guard_path);
+    w->guard_path = p;
+    w->guard_floor = fd_floor;
+    pthread_mutex_unlock(&w->mu);
+    return 0;
+}
+
+int hak_tw_fd(hak_trace_writer *w)
+{
+    pthread_mutex_lock(&w->mu);
+    int fd = w->fd;
+    pthread_mutex_unlock(&w->mu);
+    return fd;
+}
+
+int hak_tw_move_fd(hak_trace_writer *w, int fd_floor)
+{
+    pthread_mutex_lock(&w->mu);
+    int old = w->fd, fd = -1;
+    if (old >= 0 && (fd = fcntl(old, F_DUPFD_CLOEXEC, fd_floor)) >= 0)
+        w->fd = fd;
+    pthread_mutex_unlock(&w->mu);
+    return fd < 0 ? -1 : old;
+}
+
+uint32_t hak_tw_reopens(const hak_trace_writer *w) { return w->reopens; }
 uint64_t hak_tw_bytes(const hak_trace_writer *w) { return w->bytes; }
 uint64_t hak_tw_nevents(const hak_trace_writer *w) { return w->nevents; }
 
@@ -746,8 +837,11 @@ int hak_tw_close(hak_trace_writer *w)
         put_raw_chunk(w, end, TF_CHUNK_HDR);
     }
     pthread_mutex_unlock(&w->mu);
-    if (close(w->fd) && !rc)
+    /* a guarded writer closes its descriptor only while it is still the
+     * trace's: the number may be the program's now */
+    if (w->fd >= 0 && (!w->guard_path || fd_is_ours(w)) && close(w->fd) && !rc)
         rc = -1;
+    free(w->guard_path);
     pthread_mutex_destroy(&w->mu);
     enc_fini(&w->own);
     free(w->sites.p);

@@ -71,7 +71,8 @@ static void reason_names(void **state)
     assert_string_equal(hak_loss_reason_name(HAK_LOSS_UNFLUSHED), "unflushed threads");
     assert_string_equal(hak_loss_reason_name(0), "unknown reason 0");
     assert_string_equal(hak_loss_reason_name(99), "unknown reason 99");
-    assert_string_equal(hak_loss_reason_name(HAK_LOSS_COUNT_), "unknown reason 7");
+    assert_string_equal(hak_loss_reason_name(HAK_LOSS_COUNT_), "unknown reason 8");
+    assert_string_equal(hak_loss_reason_name(HAK_LOSS_REENTRANT), "signal handler inside the recorder");
 }
 
 static void round_trip(void **state)

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Recorder integrity (issue 13): the program's descriptors are never
+# written, and every way of losing events ends in a trace that says so
+# ("incomplete: REASON" from hak trace info, validate failing) and in hak
+# record exiting 3 with a one-line error naming the file and the reason.
+. "$(dirname "$0")/../../tests/tap.sh"
+B=$HAK_ROOT/build
+P=$B/tests/recorder/progs
+CHK=$B/tests/recorder/hkt_check
+cd "$TMP" || exit 1
+
+# ---- descriptor safety: fd_hostile closes or replaces 3..1023 ---------------
+for mode in closeall dup2null dup3null closefrom closerange rawclose; do
+  rm -f own.txt
+  hak record -q -o "fd-$mode.hkt" -- "$P/fd_hostile" "$mode" own.txt >out.txt 2>err.txt; rc=$?
+  if (( rc == 0 )) && grep -qx "$mode intact" out.txt; then
+    ok "$mode: the program's own file holds only its 790 bytes"
+  else
+    not_ok "$mode: program's file or status" "rc=$rc: $(cat out.txt err.txt | head -3)"
+  fi
+  ev=$(hak trace info "fd-$mode.hkt" 2>/dev/null | awk '/^events:/ {gsub(",", "", $2); print $2}')
+  if "$CHK" --clean "fd-$mode.hkt" >chk.txt 2>&1 && hak trace validate "fd-$mode.hkt" >val.txt 2>&1 \
+     && (( ${ev:-0} > 5600000 )); then
+    ok "$mode: the trace is complete and valid ($ev events)"
+  else
+    not_ok "$mode: trace" "events=${ev:-?}: $(grep -E 'result|trunc' chk.txt | tr '\n' ' ') $(tail -1 val.txt)"
+  fi
+done
+
+# ---- exec without the recorder's environment ---------------------------------
+for mode in clearenv envp; do
+  rm -f en*.hkt
+  hak record -o en.hkt -- "$P/exec_noenv" "$mode" >out.txt 2>err.txt; rc=$?
+  if (( rc == 3 )) && [[ -s en.hkt ]] && grep -q "en.hkt: incomplete: not followed after 20001 events (exec of /bin/true" err.txt; then
+    ok "exec after $mode: -o file kept, hak record names the unfollowed exec and exits 3"
+  else
+    not_ok "exec after $mode" "rc=$rc, files: $(ls en*), err: $(head -2 err.txt)"
+  fi
+  check "exec after $mode: trace info says incomplete: not followed" \
+    bash -c "hak trace info en.hkt 2>/dev/null | grep -Eq '^status: *incomplete: not followed after 20,?001 events'"
+  check_fails "exec after $mode: validate fails" hak trace validate en.hkt
+  check "exec after $mode: validate --allow-prefix accepts the events" hak trace validate --allow-prefix en.hkt
+done
+
+# ---- a full disk: writes fail with EFBIG past RLIMIT_FSIZE (SIGXFSZ ignored) ---
+rm -f full.hkt
+( trap '' XFSZ; ulimit -f 256; exec hak record -q -o full.hkt -- "$P/churn" 2 300 ) >out.txt 2>err.txt; rc=$?
+if (( rc == 3 )) && grep -q "full.hkt: incomplete: write failed" err.txt; then
+  ok "disk full mid-way: hak record exits 3 naming 'write failed'"
+else not_ok "disk full mid-way" "rc=$rc: $(head -3 err.txt)"; fi
+check "disk full mid-way: trace info says incomplete: write failed" \
+  bash -c "hak trace info full.hkt 2>/dev/null | grep -q '^status: *incomplete: write failed'"
+check_fails "disk full mid-way: validate fails" hak trace validate full.hkt
+check "disk full mid-way: the part written is a valid prefix" hak trace validate --allow-prefix full.hkt
+rm -f full0.hkt
+# (stderr through a pipe: a file would be under the same size limit)
+( trap '' XFSZ; ulimit -f 0; exec hak record -q -o full0.hkt -- "$P/churn" 1 100 ) 2>&1 >/dev/null | cat >err.txt
+rc=${PIPESTATUS[0]}
+if (( rc == 3 )) && grep -q "full0.hkt: no trace was written" err.txt; then
+  ok "disk full from the start: hak record exits 3, 'no trace was written'"
+else not_ok "disk full from the start" "rc=$rc: $(head -3 err.txt)"; fi
+
+# ---- out of memory ------------------------------------------------------------
+rm -f oom.hkt
+( ulimit -v 60000; exec hak record -q -o oom.hkt -- "$P/churn" 2 300 ) >out.txt 2>err.txt; rc=$?
+if (( rc == 3 )) && grep -Eq "oom.hkt: (incomplete: out of memory|no trace was written)" err.txt; then
+  ok "out of memory: hak record exits 3 naming it"
+else not_ok "out of memory" "rc=$rc: $(head -3 err.txt)"; fi
+if [[ -s oom.hkt ]]; then
+  check "out of memory: trace info does not say complete" \
+    bash -c "hak trace info oom.hkt 2>/dev/null | grep '^status:' | grep -qv 'status: *complete'"
+else
+  skip "out of memory: trace info" "no trace was written at all (also stated)"
+fi
+
+# ---- a signal handler allocating inside interposed calls ----------------------
+hak record -q -o sig.hkt -- "$P/sig_alloc" 300 >out.txt 2>err.txt; rc=$?
+if grep -q "sig.hkt: incomplete: signal handler inside the recorder" err.txt; then
+  (( rc == 3 )) && ok "allocating signal handler: its unrecorded calls are stated, exit 3" \
+    || not_ok "allocating signal handler: exit status" "rc=$rc"
+elif (( rc == 0 )); then
+  ok "allocating signal handler: every call recorded"
+else not_ok "allocating signal handler" "rc=$rc: $(head -2 err.txt)"; fi
+check "allocating signal handler: the events kept are valid" \
+  bash -c "'$CHK' --clean sig.hkt >/dev/null && hak trace validate --allow-prefix sig.hkt >/dev/null"
+
+# ---- a complete recording stays complete -----------------------------------------
+hak record -q -o fine.hkt -- "$P/churn" 2 100 >out.txt 2>err.txt; rc=$?
+if (( rc == 0 )) && [[ ! -s err.txt ]] && hak trace info fine.hkt | grep -q '^status: *complete'; then
+  ok "an ordinary recording: exit 0, no error, status complete"
+else not_ok "ordinary recording" "rc=$rc: $(head -2 err.txt)"; fi
