@@ -108,10 +108,34 @@ static size_t slots_size(void)
 
 /* Carves the thread-cache arrays out of one mapping.  If it cannot be
  * mapped the caps stay 0: the thread works uncached. */
+/* Arrays of exited threads kept for the next threads (their pages stay
+ * faulted in): a program that keeps starting short-lived threads pays no
+ * munmap and mmap plus page faults per thread.  Under the global lock. */
+#define SLOTS_POOL 4
+static void **slots_pool[SLOTS_POOL];
+static unsigned slots_pooled;
+
+static void **slots_get(size_t size)
+{
+    void **s = NULL;
+    hak_lock();
+    if (slots_pooled) s = slots_pool[--slots_pooled];
+    hak_unlock();
+    return s ? s : hak_os_map_meta(size);
+}
+
+static void slots_put(void **s, size_t size)
+{
+    hak_lock();
+    if (slots_pooled < SLOTS_POOL) { slots_pool[slots_pooled++] = s; s = NULL; }
+    hak_unlock();
+    if (s) munmap(s, size);
+}
+
 static void heap_init(hak_heap *h)
 {
     size_t size = hak_cfg.tcache ? slots_size() : 0;
-    void **slot = size ? hak_os_map_meta(size) : NULL;
+    void **slot = size ? slots_get(size) : NULL;
     if (slot) {
         h->slots = slot;
         h->slots_size = size;
@@ -160,7 +184,7 @@ void hak_thread_exit(void *arg)
     else hak_heaps = h->reg_next;
     if (h->reg_next) h->reg_next->reg_prev = h->reg_prev;
     hak_unlock();
-    if (h->slots) munmap(h->slots, h->slots_size);
+    if (h->slots) slots_put(h->slots, h->slots_size);
     hak_heap_abandon_all(h);
     HAK_ADD(dead_remote_frees, h->remote_frees);
     HAK_ADD(dead_calloc_zeroed, h->calloc_zeroed);

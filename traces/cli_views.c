@@ -142,6 +142,18 @@ void vw_unload(vw_trace *t)
     memset(t, 0, sizeof *t);
 }
 
+typedef struct expand_ctx { vw_frame_fn fn; void *ctx; unsigned *out; } expand_ctx;
+
+/* One line per frame, inlined functions first: "func at file:line (inlined)". */
+static void expand_frame(void *ctx, const char *frame, const char *loc, int inlined)
+{
+    expand_ctx *e = ctx;
+    char buf[2048];
+    snprintf(buf, sizeof buf, "%s%s%s%s", frame, loc ? " at " : "", loc ? loc : "",
+             inlined ? " (inlined)" : "");
+    e->fn(e->ctx, (*e->out)++, buf);
+}
+
 unsigned vw_frames(vw_trace *t, uint32_t id, uint64_t depth, int func_only, int with_module,
                    vw_frame_fn fn, void *ctx)
 {
@@ -161,19 +173,17 @@ unsigned vw_frames(vw_trace *t, uint32_t id, uint64_t depth, int func_only, int 
         n = (uint32_t)depth;
     if (n > MAX_DEPTH)
         n = MAX_DEPTH;
+    unsigned out = 0;
     for (uint32_t d = 0; d < n; d++) {
         if (func_only) {
             hak_sym_func(t->sym, s->ips[d], with_module, buf, sizeof buf);
+            fn(ctx, out++, buf);
         } else {
-            hak_sym_format(t->sym, s->ips[d], buf, sizeof buf);
-            char line[512];
-            size_t l = strlen(buf);
-            if (hak_sym_srcline(t->sym, s->ips[d], line, sizeof line) && l < sizeof buf - 8)
-                snprintf(buf + l, sizeof buf - l, " at %s", line);
+            expand_ctx e = {fn, ctx, &out};
+            hak_sym_frames(t->sym, s->ips[d], expand_frame, &e);
         }
-        fn(ctx, d, buf);
     }
-    return n;
+    return out;
 }
 
 void vw_json_str(FILE *f, const char *s)

@@ -48,9 +48,11 @@ typedef struct vw_opts {
     "  --depth N    frames shown per call site (0 = the whole recorded stack)\n" \
     "  --no-demangle  show C++ names as recorded (default: demangled with\n" \
     "               libstdc++'s __cxa_demangle, loaded at run time)\n" \
-    "  --no-lines   no 'at FILE:LINE' after the frames (default: from the\n" \
-    "               binary's DWARF line table or its separate debug file in\n" \
-    "               /usr/lib/debug, read with elfutils' libdw when installed)\n" \
+    "  --no-lines   no 'at FILE:LINE' after the frames and no inlined frames\n" \
+    "               (default: from the binary's DWARF or its separate debug file\n" \
+    "               in /usr/lib/debug, read with elfutils' libdw when installed;\n" \
+    "               functions inlined at a frame are listed before it, each\n" \
+    "               'NAME at FILE:LINE (inlined)', as addr2line -i does)\n" \
     "  --sysroot DIR  read the recorded modules as DIR/PATH (a trace from\n" \
     "               another machine: a copy of its root, or of the files needed)\n" \
     "  --debug-dir DIR  also look for separate debug files under DIR, laid out\n" \

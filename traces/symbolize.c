@@ -3,6 +3,7 @@
 
 #include <dlfcn.h>
 #include <elf.h>
+#include <dwarf.h>
 #include <elfutils/libdwfl.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -73,6 +74,18 @@ typedef struct dw_api {
     const char *(*lineinfo)(Dwfl_Line *, Dwarf_Addr *, int *, int *, Dwarf_Word *, Dwarf_Word *);
     const char *(*addrinfo)(Dwfl_Module *, GElf_Addr, GElf_Off *, GElf_Sym *, GElf_Word *,
                             Elf **, Dwarf_Addr *);
+    /* inlined frames (optional: without them, frames are not expanded) */
+    Dwarf_Die *(*addrdie)(Dwfl_Module *, Dwarf_Addr, Dwarf_Addr *);
+    int (*getscopes)(Dwarf_Die *, Dwarf_Addr, Dwarf_Die **);
+    int (*getscopes_die)(Dwarf_Die *, Dwarf_Die **);
+    int (*tag)(Dwarf_Die *);
+    Dwarf_Attribute *(*attr_integrate)(Dwarf_Die *, unsigned int, Dwarf_Attribute *);
+    int (*formudata)(Dwarf_Attribute *, Dwarf_Word *);
+    const char *(*formstring)(Dwarf_Attribute *);
+    const char *(*diename)(Dwarf_Die *);
+    int (*getsrcfiles)(Dwarf_Die *, Dwarf_Files **, size_t *);
+    const char *(*filesrc)(Dwarf_Files *, size_t, Dwarf_Word *, Dwarf_Word *);
+    int inlines;
 } dw_api;
 
 static dw_api *dw_load(void)
@@ -93,6 +106,12 @@ static dw_api *dw_load(void)
              DW_SYM(cb.find_elf, "dwfl_build_id_find_elf") &&
              DW_SYM(cb.find_debuginfo, "dwfl_standard_find_debuginfo") &&
              DW_SYM(cb.section_address, "dwfl_offline_section_address");
+    d->inlines = DW_SYM(addrdie, "dwfl_module_addrdie") && DW_SYM(getscopes, "dwarf_getscopes") &&
+                 DW_SYM(getscopes_die, "dwarf_getscopes_die") &&
+                 DW_SYM(tag, "dwarf_tag") && DW_SYM(attr_integrate, "dwarf_attr_integrate") &&
+                 DW_SYM(formudata, "dwarf_formudata") && DW_SYM(formstring, "dwarf_formstring") &&
+                 DW_SYM(diename, "dwarf_diename") && DW_SYM(getsrcfiles, "dwarf_getsrcfiles") &&
+                 DW_SYM(filesrc, "dwarf_filesrc");
 #undef DW_SYM
     /* NULL debuginfo_path: libdw's default, which looks for the separate
      * debug file next to the binary, in .debug/ and in /usr/lib/debug,
@@ -595,4 +614,78 @@ const char *hak_sym_srcline(hak_symbolizer *s, uint64_t ip, char *buf, size_t le
         return NULL;
     snprintf(buf, len, "%s:%d", file, line);
     return buf;
+}
+
+/* The name of a function DIE: its linkage name demangled (the qualified
+ * C++ name), else DW_AT_name. */
+static const char *die_name(hak_symbolizer *s, Dwarf_Die *die)
+{
+    Dwarf_Attribute a;
+    const char *n = NULL;
+    if (s->dw->attr_integrate(die, DW_AT_linkage_name, &a) ||
+        s->dw->attr_integrate(die, DW_AT_MIPS_linkage_name, &a))
+        n = s->dw->formstring(&a);
+    if (n)
+        return demangle(s, n);
+    n = s->dw->diename(die);
+    return n ? n : "??";
+}
+
+int hak_sym_frames(hak_symbolizer *s, uint64_t ip, hak_sym_frame_fn fn, void *ctx)
+{
+    char full[1024], loc[1024];
+    hak_sym_format(s, ip, full, sizeof full);
+    const char *l = hak_sym_srcline(s, ip, loc, sizeof loc);
+    const hak_module *m;
+    const char *name;
+    uint64_t off;
+    lookup(s, ip, &m, &name, &off);
+    Dwfl_Module *dm = m && s->lines == 1 && s->dw->inlines ? dw_module(s, (size_t)(m - s->mods)) : NULL;
+    Dwarf_Addr bias = 0;
+    Dwarf_Die *cu = dm ? s->dw->addrdie(dm, ip - 1, &bias) : NULL;
+    Dwarf_Die *scopes = NULL;
+    int n = cu ? s->dw->getscopes(cu, ip - 1 - bias, &scopes) : 0;
+    Dwarf_Files *files = NULL;
+    size_t nfiles = 0;
+    int nout = 0;
+    if (n > 0 && s->dw->getsrcfiles(cu, &files, &nfiles) != 0)
+        files = NULL;
+    /* innermost first: each inlined subroutine is a frame at the location
+     * inside it; its call site is the location in the next one out.  The
+     * scopes after an inlined instance are its abstract definition's, so
+     * the walk goes on from the instance's own parents (getscopes_die), as
+     * eu-addr2line -i does; it ends at the concrete function. */
+    for (int i = 0, guard = 0; i < n && files && guard < 256; i++) {
+        int tag = s->dw->tag(&scopes[i]);
+        if (tag == DW_TAG_subprogram)
+            break;
+        if (tag != DW_TAG_inlined_subroutine)
+            continue;
+        guard++;
+        fn(ctx, die_name(s, &scopes[i]), l, 1);
+        nout++;
+        Dwarf_Attribute a;
+        Dwarf_Word file = 0, line = 0;
+        const char *f = NULL;
+        if (s->dw->attr_integrate(&scopes[i], DW_AT_call_file, &a) &&
+            !s->dw->formudata(&a, &file) && file < nfiles)
+            f = s->dw->filesrc(files, file, NULL, NULL);
+        if (s->dw->attr_integrate(&scopes[i], DW_AT_call_line, &a))
+            s->dw->formudata(&a, &line);
+        if (f && line) {
+            snprintf(loc, sizeof loc, "%s:%llu", f, (unsigned long long)line);
+            l = loc;
+        } else {
+            l = NULL;
+        }
+        Dwarf_Die *parents = NULL;
+        int np = s->dw->getscopes_die(&scopes[i], &parents);
+        free(scopes);
+        scopes = parents;
+        n = np > 0 ? np : 0;
+        i = 0;                 /* parents[0] is the instance itself */
+    }
+    free(scopes);
+    fn(ctx, full, l, 0);
+    return nout + 1;
 }

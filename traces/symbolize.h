@@ -53,6 +53,14 @@ void hak_sym_lines(hak_symbolizer *s, int on);
 int hak_sym_lines_on(const hak_symbolizer *s);
 const char *hak_sym_srcline(hak_symbolizer *s, uint64_t ip, char *buf, size_t len);
 
+/* One recorded frame as the frames it stands for: with lines on and DWARF
+ * there, first each function inlined at ip (innermost first: its name,
+ * demangled, and the location inside it, inlined = 1), then the frame
+ * itself as hak_sym_format shows it with the location of the call it
+ * makes (inlined = 0); loc is "file:line" or NULL.  Returns the count. */
+typedef void (*hak_sym_frame_fn)(void *ctx, const char *frame, const char *loc, int inlined);
+int hak_sym_frames(hak_symbolizer *s, uint64_t ip, hak_sym_frame_fn fn, void *ctx);
+
 /* For a trace recorded on another machine: module files are looked up as
  * SYSROOT/path (sysroot NULL or "": as recorded), and libdw looks for
  * separate debug files next to the file, in its .debug/, under DEBUG_DIR

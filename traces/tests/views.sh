@@ -165,6 +165,16 @@ check "C++: flame frames demangled (operator new(unsigned long), no _Znwm)" \
 check "C++: --no-demangle keeps the mangled names" grep -q '_Znwm' cxx.raw
 check "C++: template names demangled (std::vector<int, ...>::_M_default_append)" \
   grep -q 'std::vector<int, std::allocator<int> >::_M_default_append(unsigned long);operator new' cxx.folded
+cl=$(grep -n 'n->v.resize' "$HAK_ROOT/recorder/tests/progs/cxx.cc" | cut -d: -f1)
+if python3 -c 'import ctypes; ctypes.CDLL("libdw.so.1")' 2>/dev/null; then
+  hak trace peak --top 0 --depth 0 cxx.hkt > cxxpeak.txt
+  check "C++: inlined frames expanded, named and located ('... (inlined)' lines)" \
+    grep -qE '^      std::.* at [^ ]+:[0-9]+ \(inlined\)$' cxxpeak.txt
+  check "C++: the vector's call site is main at cxx.cc:$cl (n->v.resize)" \
+    grep -qE "^      main\+0x[0-9a-f]+ \(cxx\) at [^ ]*cxx.cc:$cl\$" cxxpeak.txt
+else
+  skip "C++: inlined frames" "libdw.so.1 is not installed"
+fi
 check "C++: peak text demangled too" \
   bash -c "hak trace peak --top 0 --depth 0 cxx.hkt | grep -q 'operator new(unsigned long)+0x'"
 
