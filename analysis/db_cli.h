@@ -79,6 +79,10 @@ int db_value_matches(hakdb *db, db_match_kind k, const char *value);
 void db_nearest(hakdb *db, db_match_kind k, const char *value, char *out, size_t len);
 /* 0 when value is NULL or matches; else prints "hak CMD: OPT 'v' matches
  * no K in DB; nearest: ..." and returns 1. */
+/* --by build sides: an --alloc value as given must name one build (one
+ * given on two days may have resolved to two); 0, or 1 after an error
+ * listing them. */
+int db_require_one_build(hakdb *db, const char *cmd, const char *opt, const char *value);
 int db_require_match(hakdb *db, const char *cmd, const char *opt, db_match_kind k,
                      const char *value);
 

@@ -277,7 +277,9 @@ int db_cmd_compare(int argc, char **argv)
     if (db_require_match(db, "db compare", "--base", side_kind, o.base) ||
         db_require_match(db, "db compare", "--new", side_kind, o.neu) ||
         db_require_match(db, "db compare", "--trace", DB_MATCH_TRACE, o.trace) ||
-        db_require_match(db, "db compare", "--label", DB_MATCH_LABEL, o.label)) {
+        db_require_match(db, "db compare", "--label", DB_MATCH_LABEL, o.label) ||
+        (o.by_build && (db_require_one_build(db, "db compare", "--base", o.base) ||
+                        db_require_one_build(db, "db compare", "--new", o.neu)))) {
         hakdb_close(db);
         return 1;
     }

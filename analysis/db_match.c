@@ -172,3 +172,43 @@ int db_require_match(hakdb *db, const char *cmd, const char *opt, db_match_kind 
                 hakdb_path(db), near[0] ? near : "(none: the database has no runs)");
     return 1;
 }
+
+int db_require_one_build(hakdb *db, const char *cmd, const char *opt, const char *value)
+{
+    if (!value)
+        return 0;
+    /* An --alloc value as given ('hakmem@HEAD~50') resolves to whatever
+     * revision it named on the day: given on two days, it names two builds,
+     * and comparing "it" would merge them into one side. */
+    static const char sql[] =
+        "SELECT b.name, min(r.started_at) FROM runs r JOIN builds b ON b.id = r.build_id"
+        " WHERE r.alloc_spec = ?1 AND NOT EXISTS (SELECT 1 FROM builds WHERE name = ?1)"
+        " GROUP BY b.name ORDER BY 2";
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(hakdb_sqlite(db), sql, -1, &st, NULL) != SQLITE_OK) {
+        hak_cmd_err(cmd, "%s: %s", opt, sqlite3_errmsg(hakdb_sqlite(db)));
+        return 1;
+    }
+    sqlite3_bind_text(st, 1, value, -1, SQLITE_TRANSIENT);
+    char names[600] = "";
+    size_t at = 0;
+    int n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *b = (const char *)sqlite3_column_text(st, 0);
+        const char *when = (const char *)sqlite3_column_text(st, 1);
+        char safe[160];
+        db_escape_text(b ? b : "?", safe, sizeof safe);
+        if (at < sizeof names)
+            at += (size_t)snprintf(names + at, sizeof names - at, "%s%s (first run %s)",
+                                   n ? ", " : "", safe, when ? when : "?");
+        n++;
+    }
+    sqlite3_finalize(st);
+    if (n <= 1)
+        return 0;
+    char safe[160];
+    db_escape_text(value, safe, sizeof safe);
+    hak_cmd_err(cmd, "%s '%s' names %d different builds (a relative name given on "
+                "different days): %s; name one of them", opt, safe, n, names);
+    return 1;
+}

@@ -43,6 +43,13 @@ check "compare --by build by the stored name still works" \
   bash -c "hak db compare --db '$db' --by build --base hakmem --new glibc --label v1 --metric ops_per_s | grep -q '^2 regressions in 2 comparisons'"
 check_fails "compare --by build with an unknown build is an error" \
   hak db compare --db "$db" --by build --base hakmem@HEAD~51 --new glibc
+# A relative name given on two days names two builds: comparing "it" would
+# merge them into one side.
+cp "$db" "$TMP/two.db"
+sqlite3 "$TMP/two.db" "UPDATE runs SET alloc_spec = 'hakmem@HEAD~50' WHERE build_id = (SELECT id FROM builds WHERE name = 'glibc')"
+hak db compare --db "$TMP/two.db" --by build --base hakmem@HEAD~50 --new glibc >/dev/null 2>"$TMP/two.err"; rc=$?
+check "compare --by build with a name that resolved to two builds is an error listing both" \
+  bash -c "(( $rc == 1 )) && grep -q \"'hakmem@HEAD~50' names 2 different builds\" '$TMP/two.err' && grep -q 'glibc (first run' '$TMP/two.err'"
 check "history.sql finds runs by the given name" \
   bash -c "[[ \$(hak db query --db '$db' --csv '$Q/history.sql' -p trace=redis -p alloc=hakmem@HEAD~50 | wc -l) == 16 ]]"
 
