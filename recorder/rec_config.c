@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 static int env_bool(const char *name, int dflt)
@@ -85,6 +86,8 @@ void rec_config_load(rec_config *c)
     c->stacks_verify = env_bool("HAKREC_STACKS_VERIFY", 0);
     c->mmap = env_bool("HAKREC_MMAP", 0);
     c->follow = env_bool("HAKREC_FOLLOW", 1);
+    const char *fn = getenv("HAKREC_FOLLOW_NAMES");
+    snprintf(c->follow_names, sizeof c->follow_names, "%s", fn ? fn : "");
     c->quiet = env_bool("HAKREC_QUIET", 0);
     c->verbose = env_bool("HAKREC_VERBOSE", 0);
     c->ts_unit_ns = REC_DEFAULT_TS_UNIT;
@@ -101,6 +104,45 @@ void rec_config_load(rec_config *c)
     c->test_helper_delay_us = d ? (unsigned)strtoul(d, NULL, 10) : 0;
     const char *p = getenv("HAKREC_TOP_PID");
     c->top_pid = p ? (pid_t)atol(p) : 0;
+}
+
+int rec_name_listed(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; *p; ) {
+        const char *comma = strchr(p, ',');
+        size_t k = comma ? (size_t)(comma - p) : strlen(p);
+        if (k == n && !strncmp(p, name, n))
+            return 1;
+        p += k + (comma != NULL);
+    }
+    return 0;
+}
+
+int rec_follows_self(const rec_config *c)
+{
+    if (!c->follow_names[0])
+        return 1;
+    char exe[4096];
+    ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (k > 0) {
+        exe[k] = 0;
+        const char *base = strrchr(exe, '/');
+        if (rec_name_listed(c->follow_names, base ? base + 1 : exe))
+            return 1;
+    }
+    /* comm: the name a script interpreter or prctl gave (15 chars) */
+    int fd = open("/proc/self/comm", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    char comm[64];
+    ssize_t m = read(fd, comm, sizeof comm - 1);
+    close(fd);
+    if (m <= 0)
+        return 0;
+    comm[m] = 0;
+    comm[strcspn(comm, "\n")] = 0;
+    return rec_name_listed(c->follow_names, comm);
 }
 
 void rec_trace_path(const rec_config *c, pid_t pid, char *out, size_t len)

@@ -20,4 +20,7 @@ int rec_parse_ts_resolution(const char *s, uint64_t *out);
  * rec_writer.c), or a level 1..19.  0 or -1. */
 int rec_parse_level(const char *s, int *out);
 
+/* Is name one of the comma-separated names in list?  (--follow=NAMES) */
+int rec_name_listed(const char *list, const char *name);
+
 #endif

@@ -59,6 +59,10 @@ typedef struct rec_config {
     int      stacks_verify;  /* test aid: check every stack against libunwind (HAKREC_STACKS_VERIFY) */
     int      mmap;           /* record mmap/munmap/mremap (HAKREC_MMAP) */
     int      follow;         /* record forked and exec'd children (HAKREC_FOLLOW) */
+    /* HAKREC_FOLLOW_NAMES: comma-separated program names; when set, only
+     * children whose executable's base name (or comm) is one of them are
+     * recorded (the top process always is).  "" = every child. */
+    char     follow_names[1024];
     uint64_t ts_unit_ns;     /* timestamp resolution (HAKREC_TS_RESOLUTION) */
     int      quiet;          /* no stderr notes except errors (HAKREC_QUIET) */
     int      level;          /* zstd level 1..19, 0 = auto (HAKREC_ZSTD_LEVEL) */
@@ -74,6 +78,9 @@ typedef struct rec_config {
 } rec_config;
 
 REC_HIDDEN void rec_config_load(rec_config *c);
+/* Should this image record, as a child, by HAKREC_FOLLOW_NAMES?  No
+ * allocation (runs in the first interposed call). */
+REC_HIDDEN int rec_follows_self(const rec_config *c);
 /* Path of this image's trace: the top file for the top pid, else
  * STEM.PID.hkt. */
 REC_HIDDEN void rec_trace_path(const rec_config *c, pid_t pid, char *out, size_t len);

@@ -241,11 +241,12 @@ static void build_meta(hak_trace_meta *m, char **argv_store, size_t argv_max)
     m->options = p;
     snprintf(p, (size_t)(end - p),
              "stacks=%d%s mmap=%d follow=%d ts_resolution=%lluns top_pid=%d "
-             "bootstrap_allocs=%llu%s%.0d",
+             "bootstrap_allocs=%llu%s%s%s%.0d",
              rec_g.cfg.stacks, rec_g.cfg.stacks_exact ? " stacks_exact=1" : "",
              rec_g.cfg.mmap, rec_g.cfg.follow,
              (unsigned long long)rec_g.cfg.ts_unit_ns, (int)rec_g.cfg.top_pid,
              (unsigned long long)atomic_load(&rec_boot_allocs),
+             rec_g.cfg.follow_names[0] ? " follow_names=" : "", rec_g.cfg.follow_names,
              /* a fork child inherits its parent's heap: its trace can free
               * blocks it never saw allocated */
              forked_from ? " forked_from=" : "", (int)forked_from);
@@ -697,7 +698,8 @@ void rec_init(void)
         setenv("HAKREC_TOP_PID", b, 1);
         rec_g.cfg.top_pid = rec_g.pid;
     }
-    int on = rec_g.cfg.follow || rec_g.pid == rec_g.cfg.top_pid;
+    int on = rec_g.pid == rec_g.cfg.top_pid ||
+             (rec_g.cfg.follow && rec_follows_self(&rec_g.cfg));
     if (on) {
         rec_g.exact_ts = rec_g.cfg.ts_unit_ns < 1000000;
         rec_clock_init();
@@ -828,7 +830,10 @@ void rec_atfork_child(void)
     sites_written = 1;
     rss_n = 0;
     rec_modules_reset();
-    if (!rec_g.cfg.follow) {
+    /* a fork child runs its parent's program: recorded only if children
+     * are and its name is followed (gcc's fork child before it execs cc1
+     * is not; the cc1 image records itself in rec_init) */
+    if (!rec_g.cfg.follow || !rec_follows_self(&rec_g.cfg)) {
         atomic_store(&rec_g.state, REC_OFF);
         rec_tls_v.busy--;
         return;

@@ -54,6 +54,14 @@ static void usage(FILE *out)
 "                        the same stacks: a cross-check)\n"
 "      --mmap            also record mmap, munmap and mremap\n"
 "      --no-follow       record only the top process, not its children\n"
+"      --follow=NAMES    record only the children whose program name (the\n"
+"                        executable's base name, or its comm) is one of the\n"
+"                        comma-separated NAMES, e.g. --follow=cc1,cc1plus\n"
+"                        for the compiler proper under gcc; the top process\n"
+"                        is always recorded\n"
+"      --python-malloc   set PYTHONMALLOC=malloc, so python3's own small-object\n"
+"                        allocator (pymalloc) does not hide most of its small\n"
+"                        allocations from the recorder (and from the replay)\n"
 "      --ts-resolution R timestamp unit: 1ns, 100ns, 1us, 1ms (default)...;\n"
 "                        below 1ms the clock is read on every event (exact,\n"
 "                        slower), from 1ms up event times are interpolated\n"
@@ -62,7 +70,9 @@ static void usage(FILE *out)
 "                        (default): high while the recorder keeps up easily\n"
 "                        (smaller traces of slowly allocating programs),\n"
 "                        down to 1 when it is busy\n"
-"  -v, --verbose         one line per recorded process at its end: events,\n"
+"  -v, --verbose         the list of traces written (largest first, with each\n"
+"                        process's events and command), and one line per\n"
+"                        recorded process at its end: events,\n"
 "                        trace bytes, call sites and unwinds, chunks encoded\n"
 "                        by the helper encoder, waits of the program for a\n"
 "                        free block, zstd level, CPU time of the writer and\n"
@@ -80,6 +90,58 @@ static void usage(FILE *out)
 "  hak record -o py.hkt -- python3 -c 'x = [str(i) for i in range(100000)]'\n"
 "  hak trace info py.hkt\n",
         REC_RECORD_EXIT_INCOMPLETE, REC_DEFAULT_DEPTH, REC_MAX_DEPTH);
+}
+
+/* What the end-of-run list shows of each trace. */
+typedef struct written {
+    char path[PATH_MAX];
+    uint64_t events;
+    char command[160];
+    int ok;
+} written;
+static written *listed;
+static size_t nlisted, listed_cap;
+
+static void list_trace(const char *path, hak_trace_reader *r, int ok)
+{
+    if (nlisted == listed_cap) {
+        size_t cap = listed_cap ? 2 * listed_cap : 16;
+        written *w = realloc(listed, cap * sizeof *w);
+        if (!w)
+            return;
+        listed = w;
+        listed_cap = cap;
+    }
+    written *w = &listed[nlisted++];
+    snprintf(w->path, sizeof w->path, "%s", path);
+    w->events = r ? hak_tr_nevents(r) : 0;
+    w->ok = ok;
+    w->command[0] = 0;
+    const hak_trace_meta *m = r ? hak_tr_meta(r) : NULL;
+    size_t at = 0;
+    for (uint32_t i = 0; m && i < m->argc && at < sizeof w->command - 1; i++)
+        at += (size_t)snprintf(w->command + at, sizeof w->command - at, "%s%s", i ? " " : "",
+                               m->argv[i]);
+}
+
+static int by_events_desc(const void *a, const void *b)
+{
+    const written *x = a, *y = b;
+    return x->events < y->events ? 1 : x->events > y->events ? -1 : strcmp(x->path, y->path);
+}
+
+/* The traces of the run, largest first (-v, or on a terminal when there
+ * are children). */
+static void print_list(void)
+{
+    qsort(listed, nlisted, sizeof *listed, by_events_desc);
+    fprintf(stderr, "hak record: %zu trace%s written, largest first:\n", nlisted,
+            nlisted == 1 ? "" : "s");
+    for (size_t i = 0; i < nlisted; i++) {
+        char ev[32];
+        fprintf(stderr, "  %12s events  %s%s  %s\n", hak_fmt_count(listed[i].events, ev, sizeof ev),
+                listed[i].path, listed[i].ok ? "" : " (incomplete)", listed[i].command);
+    }
 }
 
 /* Checks one trace written by this run; 0 complete, 1 with a one-line
@@ -101,6 +163,7 @@ static int check_trace(const char *path, const char *shown, const char *prog)
     hak_trace_reader *r = hak_tr_open(path, err, sizeof err);
     if (!r) {
         hak_cmd_err(CMD, "%s: not a readable trace: %s", shown, err);
+        list_trace(path, NULL, 0);
         return 1;
     }
     int bad = 0;
@@ -118,6 +181,7 @@ static int check_trace(const char *path, const char *shown, const char *prog)
                     st->reason, (unsigned long long)hak_tr_nevents(r));
         bad = 1;
     }
+    list_trace(path, r, !bad);
     hak_tr_close(r);
     return bad;
 }
@@ -197,6 +261,8 @@ int cmd_record(int argc, char **argv)
         {"stacks-exact", no_argument, 0, 'x'},
         {"mmap", no_argument, 0, 'm'},
         {"no-follow", no_argument, 0, 'n'},
+        {"follow", required_argument, 0, 'F'},
+        {"python-malloc", no_argument, 0, 'P'},
         {"ts-resolution", required_argument, 0, 't'},
         {"zstd-level", required_argument, 0, 'z'},
         {"quiet", no_argument, 0, 'q'},
@@ -204,8 +270,8 @@ int cmd_record(int argc, char **argv)
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    const char *output = NULL, *stacks = NULL, *tsres = NULL, *level = NULL;
-    int exact = 0, mmap_ = 0, nofollow = 0, quiet = 0, verbose = 0, c;
+    const char *output = NULL, *stacks = NULL, *tsres = NULL, *level = NULL, *follow = NULL;
+    int exact = 0, mmap_ = 0, nofollow = 0, quiet = 0, verbose = 0, pymalloc = 0, c;
     optind = 1;
     opterr = 0; /* one-line errors: hak_cmd_bad_option */
     /* '+': stop at the first non-option, the program to run. */
@@ -216,6 +282,8 @@ int cmd_record(int argc, char **argv)
         case 'x': exact = 1; break;
         case 'm': mmap_ = 1; break;
         case 'n': nofollow = 1; break;
+        case 'F': follow = optarg; break;
+        case 'P': pymalloc = 1; break;
         case 't': tsres = optarg; break;
         case 'z': level = optarg; break;
         case 'q': quiet = 1; break;
@@ -230,6 +298,15 @@ int cmd_record(int argc, char **argv)
         return 2;
     }
     char **prog = argv + optind;
+    if (follow && (!*follow || strstr(follow, ",,") || *follow == ',' ||
+                   follow[strlen(follow) - 1] == ',' || strchr(follow, '/'))) {
+        hak_cmd_err(CMD, "--follow: '%s' is not a comma-separated list of program names", follow);
+        return 2;
+    }
+    if (follow && nofollow) {
+        hak_cmd_err(CMD, "--follow and --no-follow contradict each other");
+        return 2;
+    }
     int depth;
     if (stacks && rec_parse_stacks(stacks, &depth) != 0) {
         hak_cmd_err(CMD, "--stacks: '%s' is not a depth 0..%d or 'off'", stacks, REC_MAX_DEPTH);
@@ -295,6 +372,8 @@ int cmd_record(int argc, char **argv)
     if (exact) setenv("HAKREC_STACKS_EXACT", "1", 1); else unsetenv("HAKREC_STACKS_EXACT");
     setenv("HAKREC_MMAP", mmap_ ? "1" : "0", 1);
     setenv("HAKREC_FOLLOW", nofollow ? "0" : "1", 1);
+    if (follow) setenv("HAKREC_FOLLOW_NAMES", follow, 1); else unsetenv("HAKREC_FOLLOW_NAMES");
+    if (pymalloc) setenv("PYTHONMALLOC", "malloc", 1);
     if (tsres) setenv("HAKREC_TS_RESOLUTION", tsres, 1); else unsetenv("HAKREC_TS_RESOLUTION");
     if (quiet) setenv("HAKREC_QUIET", "1", 1); else unsetenv("HAKREC_QUIET");
     if (verbose) setenv("HAKREC_VERBOSE", "1", 1); else unsetenv("HAKREC_VERBOSE");
@@ -360,7 +439,9 @@ int cmd_record(int argc, char **argv)
         return rc;
     size_t kids;
     int bad = check_traces(out, output, prog[0], started, &kids);
-    if (!quiet && isatty(2)) {
+    if (!quiet && (verbose || (kids && isatty(2))))
+        print_list();
+    else if (!quiet && isatty(2)) {
         struct stat sb;
         size_t n = strlen(out);
         if (n > 4 && !strcmp(out + n - 4, ".hkt"))

@@ -137,6 +137,15 @@ static uint8_t *live_at_end(const rp_wctx *w)
 {
     const rp_image_hdr *img = w->img;
     uint8_t *live = harness_map("hak-replay-live", img->nobjects ? img->nobjects : 1);
+    /* Each object is created once and consumed at most once, so this is
+     * independent of the order the ops are stored in (grouped by thread
+     * for --threads recorded, where a free may be stored before its
+     * allocation): created ones first, then the consumed ones cleared. */
+    for (uint64_t i = 0; i < img->nops; i++) {
+        const rp_wop *o = &w->ops[i];
+        if (o->obj != RP_NO_OBJ)
+            live[o->obj] = o->op == HAK_OP_MMAP || o->op == HAK_OP_MREMAP ? 2 : 1;
+    }
     for (uint64_t i = 0; i < img->nops; i++) {
         const rp_wop *o = &w->ops[i];
         if (o->in_obj != RP_NO_OBJ)
@@ -148,8 +157,6 @@ static uint8_t *live_at_end(const rp_wctx *w)
             default:
                 break;
             }
-        if (o->obj != RP_NO_OBJ)
-            live[o->obj] = o->op == HAK_OP_MMAP || o->op == HAK_OP_MREMAP ? 2 : 1;
     }
     return live;
 }
@@ -167,6 +174,28 @@ static void release_live(rp_wctx *w, const uint8_t *live)
             free(p);
         w->tbl[k] = NULL;
     }
+}
+
+/* Recorded mode: one replay thread per recorded thread, each waiting for
+ * w->start (created before the window: thread creation is not timed). */
+static void start_threads(rp_wctx *w, pthread_t *threads, uint32_t nth)
+{
+    for (uint32_t t = 0; t < nth; t++) {
+        int e = pthread_create(&threads[t], NULL, rp_run_thread, &w->ts_arr[t]);
+        if (e)
+            fail(RP_FAIL_ERROR, "worker: pthread_create (thread %u of %u): %s",
+                 t, nth, strerror(e));
+    }
+}
+
+/* Recorded mode: lets the threads go and waits until all are done. */
+static void run_recorded_pass(rp_wctx *w, uint32_t nth)
+{
+    __atomic_store_n(&w->start, 1, __ATOMIC_RELEASE);
+    syscall(SYS_futex, &w->start, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+    uint32_t d;
+    while ((d = __atomic_load_n(&w->done, __ATOMIC_ACQUIRE)) < nth)
+        syscall(SYS_futex, &w->done, FUTEX_WAIT_PRIVATE, d, NULL, NULL, 0);
 }
 
 int main(int argc, char **argv)
@@ -251,9 +280,10 @@ int main(int argc, char **argv)
             w->ts_arr[t].bump = (rp_bump){b, cap, 0};
         }
     }
-    /* Repeated passes: serial, unpaced, malloc family (the bump ring
-     * needs no cleanup but its figures are the harness's anyway). */
-    int repeat_passes = min_time_ns && !recorded && !pace;
+    /* Repeated passes: unpaced (serial, or recorded threads started again
+     * for each pass), malloc family (the bump ring needs no cleanup but
+     * its figures are the harness's anyway). */
+    int repeat_passes = min_time_ns && !pace;
     uint8_t *live = repeat_passes && !bump ? live_at_end(w) : NULL;
     w->statm_fd = rp_rss_open();
     if (w->statm_fd < 0)
@@ -278,12 +308,7 @@ int main(int argc, char **argv)
         /* ~256 samples; each reads statm (~1 us), so at least 4096 ops apart */
         w->sample_every = most / 256 > 4096 ? most / 256 : 4096;
         threads = harness_map("hak-replay-pthreads", nth * sizeof(pthread_t));
-        for (uint32_t t = 0; t < nth; t++) {
-            int e = pthread_create(&threads[t], NULL, rp_run_thread, &w->ts_arr[t]);
-            if (e)
-                fail(RP_FAIL_ERROR, "worker: pthread_create (thread %u of %u): %s",
-                     t, nth, strerror(e));
-        }
+        start_threads(w, threads, nth);
     }
     res->phase = RP_PH_READY;
 
@@ -312,18 +337,34 @@ int main(int argc, char **argv)
             passes++;
         }
     } else {
-        __atomic_store_n(&w->start, 1, __ATOMIC_RELEASE);
-        syscall(SYS_futex, &w->start, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
-        uint32_t d;
-        while ((d = __atomic_load_n(&w->done, __ATOMIC_ACQUIRE)) < nth)
-            syscall(SYS_futex, &w->done, FUTEX_WAIT_PRIVATE, d, NULL, NULL, 0);
+        run_recorded_pass(w, nth);
+        getrusage(RUSAGE_SELF, &ru_first);
+        while (repeat_passes && mono_ns() - w->t0_ns - paused_ns < min_time_ns && passes < 1000000) {
+            /* untimed: joining, freeing what the pass left live, and new
+             * threads (a pass's dependencies count each thread's ops from 0) */
+            uint64_t p0 = mono_ns();
+            w->no_samples = 1;
+            for (uint32_t t = 0; t < nth; t++)
+                pthread_join(threads[t], NULL);
+            if (live)
+                release_live(w, live);
+            for (uint32_t t = 0; t < nth; t++) {
+                w->ts_arr[t].progress = 0;
+                w->ts_arr[t].waiters = 0;
+                w->ts_arr[t].live = 0;
+            }
+            w->done = 0;
+            w->start = 0;
+            start_threads(w, threads, nth);
+            paused_ns += mono_ns() - p0;
+            run_recorded_pass(w, nth);
+            passes++;
+        }
     }
     uint64_t t1 = mono_ns();
     uint64_t tick1 = rp_ticks();
     rp_counters_disable(&res->counters);
     getrusage(RUSAGE_SELF, &ru1);
-    if (recorded)
-        ru_first = ru1;
     int64_t hwm = rp_status_kb_field("VmHWM");
     uint64_t rss1 = 0, shared1 = 0;
     rp_rss_read(w->statm_fd, &rss1, &shared1);

@@ -351,7 +351,7 @@ static ALWAYS_INLINE void thread_impl(rp_wctx *w, rp_tstate *t, const int bump, 
     const rp_wdep *deps = w->deps + th->dep_off;
     const uint64_t n = th->nops, nd = th->ndeps, K = w->lat_every;
     const uint64_t ovh = w->timer_overhead;
-    const int sampler = t->tid == w->sampler_tid;
+    const int sampler = t->tid == w->sampler_tid && !w->no_samples;   /* first pass only */
     const uint64_t severy = w->sample_every;
     uint64_t d = 0;
     uint64_t next_dep = nd ? deps[0].idx : UINT64_MAX;

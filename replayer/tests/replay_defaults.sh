@@ -111,6 +111,16 @@ check "--min-time 0 is one pass, --min-time 0.2 several ($p1, $p2)" bash -c "(( 
 check "ops count every pass (per-op figures)" test "$(col mt2 ops)" = "$(( $(col mt1 ops) * p2 ))"
 check "faults are the first pass's, comparable with a one-pass run" \
   bash -c "f1=$(col mt1 minor_faults); f2=$(col mt2 minor_faults); (( f2 <= f1 * 12 / 10 + 20 && f2 * 12 / 10 + 20 >= f1 ))"
+# ... and with --threads recorded (the default for multi-threaded traces):
+# each pass starts the threads afresh, untimed
+hak replay "$TMP/larson.hkt" --alloc glibc --db "$DB" --label mtr1 --threads recorded --min-time 0 -q
+hak replay "$TMP/larson.hkt" --alloc glibc --db "$DB" --label mtr2 --threads recorded --min-time 0.3 -q
+r1=$(metric mtr1 replay.passes); r2=$(metric mtr2 replay.passes)
+check "--threads recorded: --min-time 0 is one pass, --min-time 0.3 several ($r1, $r2)" \
+  bash -c "(( $r1 == 1 && $r2 > 1 )) && [[ \$(sqlite3 '$DB' \"select threads_mode from runs where label = 'mtr2'\") == recorded ]]"
+check "--threads recorded: ops count every pass" test "$(col mtr2 ops)" = "$(( $(col mtr1 ops) * r2 ))"
+check "--threads recorded: the window lasts --min-time" \
+  bash -c "(( \$(sqlite3 '$DB' \"select wall_ns from runs where label = 'mtr2'\") >= 300000000 ))"
 check_fails "--min-time takes seconds" hak replay "$TMP/short.hkt" --alloc glibc --db "$DB" --min-time soon -q
 check_fails "--min-time with --verify is refused (digests need one pass)" \
   hak replay "$TMP/short.hkt" --alloc glibc --db "$DB" --min-time 1 --verify -q
