@@ -7,9 +7,10 @@
  * recorder that kept writing to "its" number after that wrote trace chunks
  * into the program's own files (issue 13).  The rules, per call:
  *
- * - The trace descriptor sits high (>= REC_FD_FLOOR below the soft
- *   RLIMIT_NOFILE), so open() and friends, which return the lowest free
- *   number, never hand the program a number next to it by surprise.
+ * - The trace descriptor sits high (REC_FD_FLOOR_GAP below the soft
+ *   RLIMIT_NOFILE, or below 1024 when the limit is higher), so open() and
+ *   friends, which return the lowest free number, never hand the program
+ *   a number next to it by surprise.
  * - close(fd) of the trace descriptor: a no-op that returns 0.  The program
  *   did not open it, so no file of the program's is affected, and recording
  *   goes on.  (The number stays in use: a program that then checks it with
@@ -62,9 +63,12 @@ int rec_fd_floor(void)
     long lim = 1024;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
         lim = (long)rl.rlim_cur;
-    if (lim > 1 << 20)
-        lim = 1 << 20;
-    /* the top of the range: far from the numbers programs get from open() */
+    /* Not higher: the kernel sizes a process's descriptor table by its
+     * highest open number, and fork copies that table (a limit of 2^20,
+     * common in containers, would cost 8 MiB per process and per fork). */
+    if (lim > 1024)
+        lim = 1024;
+    /* the top of that range: far from the numbers programs get from open() */
     return lim > REC_FD_FLOOR_GAP + 3 ? (int)(lim - REC_FD_FLOOR_GAP) : 3;
 }
 
