@@ -73,6 +73,12 @@ else
   skip "out of memory: trace info" "no trace was written at all (also stated)"
 fi
 
+# ---- threads still running at exit ----------------------------------------------
+hak record -q -o busy.hkt -- "$P/exit_busy" >out.txt 2>err.txt; rc=$?
+if (( rc == 3 )) && grep -Eq "busy.hkt: incomplete: unflushed threads after [0-9]+ events \(at least [0-9]+ calls" err.txt; then
+  ok "a thread still allocating at exit: its unrecorded calls are stated, exit 3"
+else not_ok "thread running at exit" "rc=$rc: $(head -2 err.txt)"; fi
+
 # ---- a signal handler allocating inside interposed calls ----------------------
 hak record -q -o sig.hkt -- "$P/sig_alloc" 300 >out.txt 2>err.txt; rc=$?
 if grep -q "sig.hkt: incomplete: signal handler inside the recorder" err.txt; then
