@@ -94,6 +94,10 @@ void rec_config_load(rec_config *c)
     const char *t = getenv("HAKREC_TS_RESOLUTION");
     if (t && *t && rec_parse_ts_resolution(t, &c->ts_unit_ns) != 0)
         c->ts_unit_ns = REC_DEFAULT_TS_UNIT;
+    /* A unit below 1 ms asked for explicitly means exact per-event clock
+     * readings; the default unit is finer than the 1 ms clock samples but
+     * its times are interpolated between them (rec_clock.c). */
+    c->ts_exact = t && *t && c->ts_unit_ns < 1000000;
     const char *l = getenv("HAKREC_ZSTD_LEVEL");
     if (!l || !*l || rec_parse_level(l, &c->level) != 0)
         c->level = 0;

@@ -63,7 +63,8 @@ typedef struct rec_config {
      * children whose executable's base name (or comm) is one of them are
      * recorded (the top process always is).  "" = every child. */
     char     follow_names[1024];
-    uint64_t ts_unit_ns;     /* timestamp resolution (HAKREC_TS_RESOLUTION) */
+    uint64_t ts_unit_ns;     /* timestamp unit stored (HAKREC_TS_RESOLUTION) */
+    int      ts_exact;       /* read the clock per event: a unit below 1 ms asked for */
     int      quiet;          /* no stderr notes except errors (HAKREC_QUIET) */
     int      level;          /* zstd level 1..19, 0 = auto (HAKREC_ZSTD_LEVEL) */
     int      discard;        /* benchmarking aid: drop events in the writer (HAKREC_DISCARD) */

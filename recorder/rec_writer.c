@@ -240,11 +240,12 @@ static void build_meta(hak_trace_meta *m, char **argv_store, size_t argv_max)
     m->recorder = "hak-record " HAK_VERSION;
     m->options = p;
     snprintf(p, (size_t)(end - p),
-             "stacks=%d%s mmap=%d follow=%d ts_resolution=%lluns top_pid=%d "
+             "stacks=%d%s mmap=%d follow=%d ts_resolution=%lluns ts=%s top_pid=%d "
              "bootstrap_allocs=%llu%s%s%s%.0d",
              rec_g.cfg.stacks, rec_g.cfg.stacks_exact ? " stacks_exact=1" : "",
              rec_g.cfg.mmap, rec_g.cfg.follow,
-             (unsigned long long)rec_g.cfg.ts_unit_ns, (int)rec_g.cfg.top_pid,
+             (unsigned long long)rec_g.cfg.ts_unit_ns,
+             rec_g.cfg.ts_exact ? "exact" : "interpolated", (int)rec_g.cfg.top_pid,
              (unsigned long long)atomic_load(&rec_boot_allocs),
              rec_g.cfg.follow_names[0] ? " follow_names=" : "", rec_g.cfg.follow_names,
              /* a fork child inherits its parent's heap: its trace can free
@@ -701,7 +702,7 @@ void rec_init(void)
     int on = rec_g.pid == rec_g.cfg.top_pid ||
              (rec_g.cfg.follow && rec_follows_self(&rec_g.cfg));
     if (on) {
-        rec_g.exact_ts = rec_g.cfg.ts_unit_ns < 1000000;
+        rec_g.exact_ts = rec_g.cfg.ts_exact;
         rec_clock_init();
         rec_seq_init();
         rec_threads_init();

@@ -199,18 +199,33 @@ else
 fi
 
 # --- lifetimes: in events too, since a coarse clock makes most 0 ns -----------
-if hak record --help >/dev/null 2>&1 && hak record -q -o "$TMP/ls.hkt" -- ls -la /usr/lib >/dev/null 2>&1; then
+if hak record --help >/dev/null 2>&1 && hak record -q --ts-resolution 1ms -o "$TMP/ls.hkt" -- ls -la /usr/lib >/dev/null 2>&1; then
   hak db import-trace --db "$TMP/lt.db" -q "$TMP/ls.hkt"
   q1() { sqlite3 "$TMP/lt.db" "$1"; }
   check "import-trace stores lifetimes in events for every freed object" \
     test "$(q1 'select sum(objects) from trace_lifetime_events_hist where bucket >= 0')" = "$(q1 'select sum(objects) from trace_lifetime_hist where bucket >= 0')"
-  check "... and the recording clock's resolution (1 ms by default)" test "$(q1 'select ts_resolution_ns from trace_stats')" = 1000000
+  check "... and the recording clock's resolution (1 ms asked for)" test "$(q1 'select ts_resolution_ns from trace_stats')" = 1000000
   zero=$(q1 "select 100 * sum(case when bucket = 0 then objects else 0 end) / sum(objects) from trace_lifetime_hist where bucket >= 0")
   check "... where most lifetimes in time are 0 ns ($zero%), few in events are 0" \
     bash -c "(( $zero > 50 )) && (( \$(sqlite3 '$TMP/lt.db' 'select coalesce(sum(objects), 0) from trace_lifetime_events_hist where bucket = 0') == 0 ))"
   hak report --db "$TMP/lt.db" -q --html "$TMP/lt.html"
   check "the report's lifetime chart uses events, saying why" \
     grep -q "objects by lifetime in events (time lifetimes: [0-9]*% are 0 ns at the recording's 1 ms clock)" "$TMP/lt.html"
+  # By default the recorder stores its interpolated times in 1 us units:
+  # lifetimes in time are then mostly not 0, and the trace says how its
+  # times were taken.
+  PY=$(command -v python3 || true)
+  if [[ -n $PY ]] && hak record -q -o "$TMP/py.hkt" -- "$PY" -c 'x = [str(i) for i in range(30000)]' >/dev/null 2>&1; then
+    hak db import-trace --db "$TMP/lt2.db" -q "$TMP/py.hkt"
+    q2() { sqlite3 "$TMP/lt2.db" "$1"; }
+    zero2=$(q2 "select 100 * sum(case when bucket = 0 then objects else 0 end) / sum(objects) from trace_lifetime_hist where bucket >= 0")
+    check "a default recording: 1 us units, few lifetimes in time are 0 ns ($zero2%)" \
+      bash -c "[[ \$(sqlite3 '$TMP/lt2.db' 'select ts_resolution_ns from trace_stats') == 1000 ]] && (( $zero2 < 40 ))"
+    check "... and its options say the times are interpolated" \
+      bash -c "hak trace info '$TMP/py.hkt' | grep '^options:' | grep -q 'ts=interpolated'"
+  else
+    skip "default recording's lifetimes" "no python3"
+  fi
 else
   skip "lifetimes in events" "hak record unavailable"
 fi
