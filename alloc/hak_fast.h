@@ -84,8 +84,8 @@ static inline __attribute__((always_inline)) void hak_free_fast(void *p)
         /* The block is read only after the class proved it one of ours
          * (class 0 fails the block-start test). */
         _Static_assert(sizeof(ss->cls_div[0]) == sizeof(hak_bin), "indexed by the bin offset");
-        uint64_t div = *(const uint64_t *)((const char *)ss->cls_div + boff);
-        if (HAK_LIKELY(hak_lo32(t) != b->full_lo && (uint64_t)off * div < div &&
+        if (HAK_LIKELY(hak_lo32(t) != b->full_lo &&
+                       hak_off_div_ok(off, base, offsetof(hak_ss, cls_div), boff) &&
                        *hak_mark_word(p) != mark)) {
             *hak_mark_word(p) = mark;
             *hak_slot_word(p) = t;

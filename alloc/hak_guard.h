@@ -56,6 +56,26 @@ static inline int hak_is_block_off(uintptr_t off, unsigned cls)
     return (uint64_t)off * d < d;
 }
 
+/* The fast path's form of the block-start test, off * div < div, with div
+ * the 8 bytes at base + disp + boff (the SuperSlab header's cls_div, which
+ * the bin offset indexes).  On x86-64 the multiply and the compare both
+ * take div as a memory operand (GCC otherwise loads it into a register and
+ * copies off first). */
+static inline __attribute__((always_inline)) int hak_off_div_ok(uint64_t off, uintptr_t base,
+                                                                size_t disp, size_t boff)
+{
+#if defined(__x86_64__) && defined(__GCC_ASM_FLAG_OUTPUTS__) && !defined(__SANITIZE_ADDRESS__)
+    int below;
+    __asm__("imulq %c3(%2,%4), %0\n\tcmpq %c3(%2,%4), %0"
+            : "+r"(off), "=@ccb"(below)
+            : "r"(base), "i"(disp), "r"(boff), "m"(*(const uint64_t *)(base + disp + boff)));
+    return below;
+#else
+    uint64_t div = *(const uint64_t *)(base + disp + boff);
+    return off * div < div;
+#endif
+}
+
 /* The mark is only a filter in front of an exact search, so it needs no
  * secret: a constant that fits a sign-extended 32-bit immediate saves
  * free() a load (cmp and mov with an immediate).  Its low byte 0xb7 is odd
