@@ -134,7 +134,6 @@ HAK_NOINLINE void hak_free_slow(void *p)
         hak_heap_flush(h, cls, cap / 2);
         if (cap == 0) { hak_block_return(h, p, ss); return; }
     }
-    *hak_slot_word(p) = b->top;
     *b->top++ = p;
 }
 

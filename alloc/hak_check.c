@@ -22,6 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define CANARY 0xA5
 #define POISON 0xDF
@@ -52,19 +55,21 @@ void hak_misuse(const char *what, const void *p)
 }
 
 /* Free means: in some thread's cache, or on the slab's local free list or
- * remote queue.  A cached block names its slot in its second word, so the
- * caches need no scan: the slot must lie in a live part of some heap's
- * cache of this class and hold the block.  The calling thread's cache is
- * checked first, then the other threads' (read without their owner's
- * cooperation, under the global lock: a heap leaves the registry under it
- * before its arrays are unmapped; skipped when this thread's heap is the
- * only one).  The lists are walked only when the second word decodes to a
- * link within the slab, as it always does on a list; walks validate every
- * link and take at most capacity steps.  A block being moved between a
- * cache and its slab by another thread at this very moment can be missed,
- * so two threads racing to free the same block may escape; a program's
- * ordered frees never do (nor does a block whose second word a use after
- * free overwrote). */
+ * remote queue.  free()'s fast path does not record a cached block's slot
+ * (a store per free), so the live part of the class's bin is searched: the
+ * calling thread's first, newest entry first (a double free usually
+ * follows the first free closely), then the other threads' (read without
+ * their owner's cooperation, under the global lock: a heap leaves the
+ * registry under it before its arrays are unmapped; skipped when this
+ * thread's heap is the only one).  At most cap (HAKMEM_TCACHE) entries per
+ * heap, and only for a free that finds the mark.  The lists are walked
+ * only when the second word decodes to a link within the slab, as it
+ * always does on a list; walks validate every link and take at most
+ * capacity steps.  A block being moved between a cache and its slab by
+ * another thread at this very moment can be missed, so two threads racing
+ * to free the same block may escape; a program's ordered frees never do
+ * (nor does a listed block whose second word a use after free overwrote:
+ * its list aborts when it reaches it). */
 static int list_has(const hak_slab *s, const void *head, const void *p)
 {
     const void *q = head;
@@ -76,20 +81,39 @@ static int list_has(const hak_slab *s, const void *head, const void *p)
     return 0;
 }
 
-static int cache_holds(hak_heap *h, unsigned cls, void **slot, const void *p)
+/* 1 if bin cls of heap h holds p among its live entries, newest first (a
+ * double free usually follows the first free closely). */
+static int cache_holds(hak_heap *h, unsigned cls, const void *p)
 {
     hak_bin *b = &h->bins[cls];
     void **top = __atomic_load_n(&b->top, __ATOMIC_ACQUIRE);
     uint32_t n = (hak_lo32(top) - b->empty_lo) / (uint32_t)sizeof(void *);
     if (!top || n > hak_bin_cap(b)) return 0;
-    return slot >= top - n && slot < top && __atomic_load_n(slot, __ATOMIC_RELAXED) == p;
+    /* A free of a never-written block keeps its stale mark and searches
+     * the whole live part: 8 entries per step with SSE2 (which has no
+     * 64-bit compare: both 32-bit halves must match). */
+    void *const *q = (void *const *)top;
+#ifdef __SSE2__
+    __m128i v = _mm_set1_epi64x((long long)(uintptr_t)p);
+    for (; n >= 8; n -= 8) {
+        q -= 8;
+        __m128i hit = _mm_setzero_si128();
+        for (unsigned i = 0; i < 8; i += 2) {
+            __m128i e = _mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *)(q + i)), v);
+            hit = _mm_or_si128(hit, _mm_and_si128(e, _mm_shuffle_epi32(e, 0xb1)));
+        }
+        if (_mm_movemask_epi8(hit)) return 1;
+    }
+#endif
+    while (n--)
+        if (*--q == p) return 1;
+    return 0;
 }
 
 int hak_block_is_free(hak_ss *ss, void *p, unsigned cls)
 {
-    void **slot = __atomic_load_n(hak_slot_word(p), __ATOMIC_RELAXED);
     hak_heap *me = &hak_tls_heap;
-    if (me->state == HEAP_ACTIVE && cache_holds(me, cls, slot, p)) return 1;
+    if (me->state == HEAP_ACTIVE && cache_holds(me, cls, p)) return 1;
     /* (A heap registered after this read belongs to a thread whose frees
      * are not ordered before this one: a race, see above.) */
     hak_heap *first = __atomic_load_n(&hak_heaps, __ATOMIC_ACQUIRE);
@@ -97,7 +121,7 @@ int hak_block_is_free(hak_ss *ss, void *p, unsigned cls)
         int found = 0;
         hak_lock();
         for (hak_heap *h = hak_heaps; h && !found; h = h->reg_next)
-            if (h != me) found = cache_holds(h, cls, slot, p);
+            if (h != me) found = cache_holds(h, cls, p);
         hak_unlock();
         if (found) return 1;
     }

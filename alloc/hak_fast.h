@@ -4,10 +4,12 @@
  *         It does not touch the block (a store into the popped block cost
  *         tiny_hot 15%: see hak_guard.h).
  * free:   SuperSlab by address mask, registry bit check, class from the
- *         header's gran_cls byte, block-start test (a multiply), freed-mark
- *         test on the block's first word, mark and the cache slot it goes
- *         to in its first two words, push on the thread cache's stack.  Anything unusual (interior pointer, a first word equal to
- *         the mark) goes to the slow path, which decides exactly and aborts
+ *         header's gran_cls byte, block-start test (a multiply and a
+ *         compare, both reading the divisor from memory), freed-mark test
+ *         on the block's first word, the mark stored there (the only
+ *         store into the block), push on the thread cache's stack.
+ *         Anything unusual (interior pointer, a first word equal to the
+ *         mark) goes to the slow path, which decides exactly and aborts
  *         naming the pointer on misuse (hak_guard.h).
  * No locks, no atomics, no calls; everything else (empty cache, full cache,
  * first use, large blocks, foreign pointers) goes to an out-of-line slow
@@ -88,7 +90,6 @@ static inline __attribute__((always_inline)) void hak_free_fast(void *p)
                        hak_off_div_ok(off, base, offsetof(hak_ss, cls_div), boff) &&
                        *hak_mark_word(p) != mark)) {
             *hak_mark_word(p) = mark;
-            *hak_slot_word(p) = t;
             *t = p;
             b->top = t + 1;
             return;

@@ -10,19 +10,20 @@
  * test is false there.  The header granules of a SuperSlab have class 0,
  * so a pointer into the header never passes either.
  *
- * Freed mark: free() stores HAK_FREE_MARK in a block's first word; a block on a slab's free list or remote queue
- * carries it too, its link being in the second word.  malloc's fast path
- * does not clear it (a store into the popped block cost tiny_hot 15%), so
- * a live block may still carry a stale mark until the program writes its
- first word, which nearly every program does.  A block in a thread
- * cache also has the address of its cache slot in its second word.  free()
- * of a block whose first word is the mark goes to the slow path, which
- * decides exactly: the block is free if the slot its second word names is
- * a live entry of some thread's cache holding it (the calling thread's
- * checked first, other threads' under the global lock), or if it is on its
- * slab's free list or remote queue (hak_block_is_free, hak_check.c).
- * Free: abort ("double free detected"); not free: a stale mark, the free
- * goes ahead.
+ * Freed mark: free() stores HAK_FREE_MARK in a block's first word; a block
+ * in a thread cache or on a slab's free list or remote queue carries it
+ * (a listed block's link is in the second word).  malloc's fast path does
+ * not clear it (a store into the popped block cost tiny_hot 15%), so a live
+ * block may still carry a stale mark until the program writes its first
+ * word, which nearly every program does.  The mark is the only store free()
+ * makes into the block: it does not record the cache slot (one store per
+ * free, 1 instruction of ~31).  free() of a block whose first word is the
+ * mark goes to the slow path, which decides exactly: the block is free if
+ * a live entry of some thread's cache of its class holds it (the calling
+ * thread's bin searched first, newest entry first, then the other threads'
+ * under the global lock), or if it is on its slab's free list or remote
+ * queue (hak_block_is_free, hak_check.c).  Free: abort ("double free
+ * detected"); not free: a stale mark, the free goes ahead.
  *
  * Free-list links (a slab's local list and its remote queue, in the
  * block's second word) are stored encoded with the block's own address
@@ -90,8 +91,6 @@ static inline uintptr_t hak_free_mark(const void *p)
 }
 
 static inline uintptr_t *hak_mark_word(void *p) { return (uintptr_t *)p; }
-/* A cached block's second word: the address of its thread-cache slot. */
-static inline void ***hak_slot_word(void *p) { return (void ***)p + 1; }
 
 /* Exact: p (a block slot of class cls in ss) is in a thread cache or on
  * its slab's lists (hak_check.c; slow, for free() of a marked block). */

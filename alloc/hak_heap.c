@@ -128,8 +128,7 @@ void *hak_heap_refill(hak_heap *h, unsigned cls, int *fresh)
      * then bump. */
     void **top = bin->top;
     while (got < want && s->free) {
-        void *b = slab_pop(s);
-        *hak_slot_word(b) = top;    /* cached: mark and slot (hak_guard.h) */
+        void *b = slab_pop(s);      /* keeps its freed mark (hak_guard.h) */
         *top++ = b;
         got++;
     }
@@ -146,7 +145,6 @@ void *hak_heap_refill(hak_heap *h, unsigned cls, int *fresh)
         uintptr_t mark = hak_free_mark(b);
         for (uint32_t i = 0; i < n; i++, b -= s->block) {
             *(uintptr_t *)b = mark;
-            *hak_slot_word(b) = top;
             *top++ = b;
         }
         s->bump += (size_t)n * s->block;

@@ -86,6 +86,22 @@ static void case_double_free_overwrite(void)
     else say("verdict: harmless: no live block overwritten\n");
 }
 
+/* A use after free overwrites the freed block's second word, then the
+ * block is freed again: the second word is where allocators keep links or
+ * bookkeeping, so a double-free check that trusts it is blinded. */
+static void case_double_free_uaf_word1(void)
+{
+    uintptr_t *p = malloc(32);
+    say("ptr %p\n", (void *)p);
+    free(p);
+    ((uintptr_t *volatile)launder(p))[1] = (uintptr_t)0x4141414141414141ull;
+    free(launder(p));
+    void *a = malloc(32), *b = malloc(32);
+    KEEP(a); KEEP(b);
+    if (a == b) say("verdict: harmful: the next two malloc(32) returned the same block %p\n", a);
+    else say("verdict: harmless: distinct blocks after the double free\n");
+}
+
 static int overlaps(const char *x, size_t xn, const char *y, size_t yn)
 {
     return x < y + yn && y < x + xn;
@@ -206,6 +222,7 @@ static const struct { const char *name; void (*fn)(void); } cases[] = {
     {"double_free_5000", case_double_free_5000},
     {"double_free_1m", case_double_free_1m},
     {"double_free_overwrite", case_double_free_overwrite},
+    {"double_free_uaf_word1", case_double_free_uaf_word1},
     {"interior_free", case_interior_free},
     {"interior_realloc", case_interior_realloc},
     {"freelist_poison_word0", case_freelist_poison_word0},

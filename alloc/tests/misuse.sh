@@ -36,6 +36,12 @@ for spec in "hakmem=$LIB" "hakmem_check=$LIB,HAKMEM_CHECK=1"; do
   expect "$spec" usable_interior '\] harmless: malloc_usable_size\(p\+16\) = 0, of a stack buffer = 0$'
   expect "$spec" aligned_200 '\] ok: 200 of 200 '
 done
+# A block in a thread cache: the double free is found by searching the
+# caches, whatever its second word holds.  Under HAKMEM_CHECK=1 (no caches)
+# the block is on its slab's list with an overwritten link, not recognised
+# as free, but its poisoned canary stops the second free.
+expect "hakmem=$LIB" double_free_uaf_word1 '\] abort: hakmem: free\(\): double free detected: @PTR@$'
+expect "hakmem_check=$LIB,HAKMEM_CHECK=1" double_free_uaf_word1 '\] abort: hakmem: free\(\): [a-z ()]+: @PTR@$'
 expect "hakmem_check=$LIB,HAKMEM_CHECK=1" overflow_1byte '\] abort: hakmem: free\(\): heap overflow \(canary after block overwritten\): @PTR@$'
 expect "hakmem_check=$LIB,HAKMEM_CHECK=1" write_after_free '\] abort: hakmem: malloc\(\): write after free detected in block: @PTR@$'
 
