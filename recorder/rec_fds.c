@@ -129,6 +129,20 @@ static int real_close_range(unsigned lo, unsigned hi, int flags)
     return (int)syscall(SYS_close_range, lo, hi, flags);
 }
 
+/* rec_init: resolved up front, so a first close() or dup2() from a signal
+ * handler does not run dlsym there. */
+void rec_fds_init(void)
+{
+    if (!real_close_p)
+        real_close_p = (close_fn)next_sym("close");
+    if (!real_dup2_p)
+        real_dup2_p = (dup2_fn)next_sym("dup2");
+    if (!real_dup3_p)
+        real_dup3_p = (dup3_fn)next_sym("dup3");
+    if (!real_close_range_p)
+        real_close_range_p = (close_range_fn)next_sym("close_range");
+}
+
 /* ---- moving the trace out of the way --------------------------------------- */
 
 /* dup2/dup3 are about to replace fd, the trace's: move the trace first.
@@ -136,6 +150,12 @@ static int real_close_range(unsigned lo, unsigned hi, int flags)
  * number, and the guarded writer finds that out at its next write). */
 static int move_trace(int fd)
 {
+    /* A vfork child shares our memory but has its own descriptor table:
+     * moving the writer there would point it at a number the parent does
+     * not have.  Its dup2 only changes its own table, and exec (the trace
+     * is close-on-exec) follows. */
+    if (getpid() != rec_g.pid)
+        return -1;
     int busy = rec_tls_v.busy;
     rec_tls_v.busy = 1;
     int old = rec_writer_move_fd(rec_fd_floor());

@@ -339,6 +339,7 @@ REC_HIDDEN void rec_loss_later(int reason, uint64_t lost, const char *detail);
 
 /* The trace descriptor lives this far below the soft RLIMIT_NOFILE. */
 #define REC_FD_FLOOR_GAP 24
+REC_HIDDEN void rec_fds_init(void);      /* resolves the real close, dup2... */
 REC_HIDDEN int rec_fd_floor(void);
 /* A duplicate of fd at or above rec_fd_floor() (fd closed), or fd itself. */
 REC_HIDDEN int rec_fd_high(int fd);

@@ -690,6 +690,7 @@ void rec_init(void)
     int busy = rec_tls_v.busy;
     rec_tls_v.busy = 1;
     rec_resolve();
+    rec_fds_init();
     rec_config_load(&rec_g.cfg);
     rec_g.pid = getpid();
     if (rec_g.cfg.top_pid == 0) {
