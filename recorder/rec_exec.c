@@ -13,6 +13,7 @@
  * of the family is interposed; the variadic execl* build an argv. */
 #include "rec_internal.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,9 +45,16 @@ static const char *env_get(char *const envp[], const char *name)
  * what is missing. */
 static const char *unfollowed(char *const envp[])
 {
+    /* our own file's base name: HAK_RECORDER_LIB may name a copy */
+    Dl_info di;
+    const char *self = "libhakrec.so";
+    if (dladdr((void *)&unfollowed, &di) && di.dli_fname && *di.dli_fname) {
+        const char *slash = strrchr(di.dli_fname, '/');
+        self = slash ? slash + 1 : di.dli_fname;
+    }
     const char *pre = env_get(envp, "LD_PRELOAD");
-    if (!pre || !strstr(pre, "libhakrec"))
-        return "LD_PRELOAD without libhakrec.so";
+    if (!pre || !strstr(pre, self))
+        return "LD_PRELOAD without the recorder";
     const char *out = env_get(envp, "HAKREC_OUTPUT");
     if (!out || strcmp(out, rec_g.cfg.output))
         return "HAKREC_OUTPUT missing or changed";
