@@ -140,6 +140,38 @@ static int exec1(hakdb *db, sqlite3_stmt *st)
     return SQLITE_OK;
 }
 
+/* One lifetime histogram (in ns or in events): bucket k holds lifetimes in
+ * [2^(k-1), 2^k), bucket 0 exactly 0, bucket -1 the objects never freed;
+ * sql inserts (trace_id, bucket, lo, hi, objects, bytes). */
+static int store_log2_hist(hakdb *db, int64_t trace_id, const acc *a, const char *sql,
+                           const uint64_t *objects, const uint64_t *bytes)
+{
+    sqlite3_stmt *st;
+    int rc = hakdb_prepare(db, &st, sql);
+    if (rc)
+        return rc;
+    for (int b = -1; b < NLIFE && !rc; b++) {
+        uint64_t n = b < 0 ? a->leak_n : objects[b], by = b < 0 ? a->leak_b : bytes[b];
+        if (!n)
+            continue;
+        sqlite3_bind_int64(st, 1, trace_id);
+        sqlite3_bind_int(st, 2, b);
+        if (b < 0) {
+            sqlite3_bind_null(st, 3);
+            sqlite3_bind_null(st, 4);
+        } else {
+            uint64_t lo = b ? 1ull << (b - 1) : 0, hi = b ? (b == 64 ? UINT64_MAX : 1ull << b) : 1;
+            sqlite3_bind_int64(st, 3, (int64_t)lo);
+            sqlite3_bind_int64(st, 4, hi > INT64_MAX ? INT64_MAX : (int64_t)hi);
+        }
+        sqlite3_bind_int64(st, 5, (int64_t)n);
+        sqlite3_bind_int64(st, 6, (int64_t)(by > INT64_MAX ? INT64_MAX : by));
+        rc = exec1(db, st);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static int store_body(hakdb *db, void *p)
 {
     store_arg *s = p;
@@ -203,56 +235,14 @@ static int store_body(hakdb *db, void *p)
     if (rc)
         return rc;
 
-    if ((rc = hakdb_prepare(db, &st,
-            "INSERT INTO trace_lifetime_hist(trace_id, bucket, lo_ns, hi_ns, objects, bytes) VALUES(?,?,?,?,?,?)")))
+    if ((rc = store_log2_hist(db, s->trace_id, a,
+            "INSERT INTO trace_lifetime_hist(trace_id, bucket, lo_ns, hi_ns, objects, bytes)"
+            " VALUES(?,?,?,?,?,?)", a->life_n, a->life_b)))
         return rc;
-    for (int b = -1; b < NLIFE && !rc; b++) {
-        uint64_t n = b < 0 ? a->leak_n : a->life_n[b], by = b < 0 ? a->leak_b : a->life_b[b];
-        if (!n)
-            continue;
-        sqlite3_bind_int64(st, 1, s->trace_id);
-        sqlite3_bind_int(st, 2, b);
-        if (b < 0) {
-            sqlite3_bind_null(st, 3);
-            sqlite3_bind_null(st, 4);
-        } else {
-            uint64_t lo = b ? 1ull << (b - 1) : 0, hi = b ? (b == 64 ? UINT64_MAX : 1ull << b) : 1;
-            sqlite3_bind_int64(st, 3, (int64_t)lo);
-            sqlite3_bind_int64(st, 4, hi > INT64_MAX ? INT64_MAX : (int64_t)hi);
-        }
-        sqlite3_bind_int64(st, 5, (int64_t)n);
-        sqlite3_bind_int64(st, 6, (int64_t)(by > INT64_MAX ? INT64_MAX : by));
-        rc = exec1(db, st);
-    }
-    sqlite3_finalize(st);
-    if (rc)
-        return rc;
-
     /* The same objects by lifetime in events, which no clock quantises. */
-    if ((rc = hakdb_prepare(db, &st,
+    if ((rc = store_log2_hist(db, s->trace_id, a,
             "INSERT INTO trace_lifetime_events_hist(trace_id, bucket, lo_events, hi_events, objects, bytes)"
-            " VALUES(?,?,?,?,?,?)")))
-        return rc;
-    for (int b = -1; b < NLIFE && !rc; b++) {
-        uint64_t n = b < 0 ? a->leak_n : a->life_ev_n[b], by = b < 0 ? a->leak_b : a->life_ev_b[b];
-        if (!n)
-            continue;
-        sqlite3_bind_int64(st, 1, s->trace_id);
-        sqlite3_bind_int(st, 2, b);
-        if (b < 0) {
-            sqlite3_bind_null(st, 3);
-            sqlite3_bind_null(st, 4);
-        } else {
-            uint64_t lo = b ? 1ull << (b - 1) : 0, hi = b ? (b == 64 ? UINT64_MAX : 1ull << b) : 1;
-            sqlite3_bind_int64(st, 3, (int64_t)lo);
-            sqlite3_bind_int64(st, 4, hi > INT64_MAX ? INT64_MAX : (int64_t)hi);
-        }
-        sqlite3_bind_int64(st, 5, (int64_t)n);
-        sqlite3_bind_int64(st, 6, (int64_t)(by > INT64_MAX ? INT64_MAX : by));
-        rc = exec1(db, st);
-    }
-    sqlite3_finalize(st);
-    if (rc)
+            " VALUES(?,?,?,?,?,?)", a->life_ev_n, a->life_ev_b)))
         return rc;
 
     if ((rc = hakdb_prepare(db, &st,
