@@ -214,12 +214,13 @@ if hak record --help >/dev/null 2>&1 && hak record -q --ts-resolution 1ms -o "$T
   # By default the recorder stores its interpolated times in 1 us units:
   # lifetimes in time are then mostly not 0, and the trace says how its
   # times were taken.
-  PY=$(command -v python3 || true)
+  # the interpreter itself, not a wrapper script that execs it (pyenv shims)
+  PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null || true)
   if [[ -n $PY ]] && hak record -q -o "$TMP/py.hkt" -- "$PY" -c 'x = [str(i) for i in range(30000)]' >/dev/null 2>&1; then
     hak db import-trace --db "$TMP/lt2.db" -q "$TMP/py.hkt"
     q2() { sqlite3 "$TMP/lt2.db" "$1"; }
     zero2=$(q2 "select 100 * sum(case when bucket = 0 then objects else 0 end) / sum(objects) from trace_lifetime_hist where bucket >= 0")
-    check "a default recording: 1 us units, few lifetimes in time are 0 ns ($zero2%)" \
+    check "a default recording: 1 us units ($(q2 'select ts_resolution_ns from trace_stats') ns), few lifetimes in time are 0 ns ($zero2%)" \
       bash -c "[[ \$(sqlite3 '$TMP/lt2.db' 'select ts_resolution_ns from trace_stats') == 1000 ]] && (( $zero2 < 40 ))"
     check "... and its options say the times are interpolated" \
       bash -c "hak trace info '$TMP/py.hkt' | grep '^options:' | grep -q 'ts=interpolated'"
