@@ -106,13 +106,13 @@ check "HAKMEM_LARGE_CACHE=4MiB HAKMEM_PURGE=free HAKMEM_TCACHE=64 accepted silen
 check "  (no warning)" test ! -s "$TMP/e"
 # knob=value | effective value in the config string | warning line
 for c in "HAKMEM_TCAHCE=12|HAKMEM_TCACHE=256 |hakmem: ignoring unknown knob HAKMEM_TCAHCE (see alloc/KNOBS.md)" \
-         "HAKMEM_TCACHE=12x|HAKMEM_TCACHE=256 |hakmem: invalid value HAKMEM_TCACHE=12x; using the default 256 (valid: a count from 0 to 4096)" \
-         "HAKMEM_TCACHE=5000|HAKMEM_TCACHE=256 |hakmem: invalid value HAKMEM_TCACHE=5000; using the default 256 (valid: a count from 0 to 4096)" \
-         "HAKMEM_PURGE_DELAY_MS=5K|HAKMEM_PURGE_DELAY_MS=100 |hakmem: invalid value HAKMEM_PURGE_DELAY_MS=5K; using the default 100 (valid: milliseconds (0 = at once))" \
-         "HAKMEM_PURGE=never|HAKMEM_PURGE=dontneed |hakmem: invalid value HAKMEM_PURGE=never; using the default dontneed (valid: dontneed, free, off)" \
-         "HAKMEM_SUPERSLAB_SIZE=3M|HAKMEM_SUPERSLAB_SIZE=2097152 |hakmem: invalid value HAKMEM_SUPERSLAB_SIZE=3M; using the default 2M (valid: a power of two from 1M to 32M)" \
+         "HAKMEM_TCACHE=12x|HAKMEM_TCACHE=256 |hakmem: invalid value HAKMEM_TCACHE=12x; using the default (valid: a count from 0 to 4096)" \
+         "HAKMEM_TCACHE=5000|HAKMEM_TCACHE=256 |hakmem: invalid value HAKMEM_TCACHE=5000; using the default (valid: a count from 0 to 4096)" \
+         "HAKMEM_PURGE_DELAY_MS=5K|HAKMEM_PURGE_DELAY_MS=100 |hakmem: invalid value HAKMEM_PURGE_DELAY_MS=5K; using the default (valid: milliseconds (0 = at once))" \
+         "HAKMEM_PURGE=never|HAKMEM_PURGE=dontneed |hakmem: invalid value HAKMEM_PURGE=never; using the default (valid: dontneed, free, off)" \
+         "HAKMEM_SUPERSLAB_SIZE=3M|HAKMEM_SUPERSLAB_SIZE=2097152 |hakmem: invalid value HAKMEM_SUPERSLAB_SIZE=3M; using the default (valid: a power of two from 1M to 32M)" \
          "HAKMEM_SLAB_SIZE=1M|HAKMEM_SLAB_SIZE=65536 |hakmem: HAKMEM_SLAB_SIZE=1M is more than a quarter of the SuperSlab size; using 64K" \
-         "HAKMEM_CHECK=yes|HAKMEM_CHECK=0 |hakmem: invalid value HAKMEM_CHECK=yes; using the default 0 (valid: 0, 1)"; do
+         "HAKMEM_CHECK=yes|HAKMEM_CHECK=0 |hakmem: invalid value HAKMEM_CHECK=yes; using the default (valid: 0, 1)"; do
   IFS='|' read -r kv eff line <<<"$c"
   env "$kv" "$P" config >"$TMP/o" 2>"$TMP/e"
   if grep -qF -- "$eff" "$TMP/o" && [[ $(cat "$TMP/e") == "$line" ]]; then ok "$kv: one warning line, ${eff% } runs"
