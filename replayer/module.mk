@@ -9,7 +9,8 @@ HAK_OBJS += $(REPLAY_HAK_SRCS:%.c=$(OBJ)/%.o)
 # The worker: libc only (plus libdl/pthread), so the process under
 # measurement carries nothing but the allocator under test.
 REPLAY_WORKER_SRCS := replayer/worker.c replayer/worker_loop.c replayer/counters.c \
-                      replayer/rss.c replayer/latency.c replayer/alloc_probe.c
+                      replayer/rss.c replayer/latency.c replayer/alloc_probe.c \
+                      traces/common/heap_rss.c
 REPLAY_WORKER_OBJS := $(REPLAY_WORKER_SRCS:%.c=$(OBJ)/%.o)
 $(BIN)/hak-replay-worker: $(REPLAY_WORKER_OBJS) | $(BIN)
 	$(CC) $(CFLAGS_BASE) -o $@ $(REPLAY_WORKER_OBJS) -ldl -lpthread
