@@ -4,6 +4,8 @@
 HAK_OBJS += $(OBJ)/analysis/hak_main.o
 
 HAKDB_SRCS := analysis/hakdb.c analysis/hakdb_write.c analysis/hakdb_machine.c
+# hak validate's tables (issue 19)
+HAKDB_SRCS += analysis/store/hakdb_validation.c
 HAKDB_MIGRATIONS := $(sort $(wildcard analysis/migrations/*.sql))
 HAKDB_GEN := $(BUILD)/gen/analysis/hakdb_migrations.c
 HAKDB_OBJS := $(HAKDB_SRCS:%.c=$(OBJ)/%.o) $(OBJ)/gen/analysis/hakdb_migrations.o

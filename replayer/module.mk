@@ -5,6 +5,9 @@ REPLAY_HAK_SRCS := replayer/replay_cli.c replayer/run.c replayer/alloc_spec.c \
                    replayer/image_build.c replayer/fidelity.c replayer/store.c \
                    replayer/latency.c replayer/counters.c replayer/knob_check.c
 HAK_OBJS += $(REPLAY_HAK_SRCS:%.c=$(OBJ)/%.o)
+# hak validate (issue 19): live runs vs replays
+HAK_OBJS += $(OBJ)/replayer/cli/validate_cli.o $(OBJ)/replayer/common/live_run.o \
+            $(OBJ)/replayer/common/rank_stats.o
 
 # The worker: libc only (plus libdl/pthread), so the process under
 # measurement carries nothing but the allocator under test.
