@@ -57,6 +57,15 @@ $(TESTBIN)/replayer/libfakehak.so: replayer/tests/fakehak.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -shared -o $@ $<
 
+$(TESTBIN)/replayer/test_rank_stats: replayer/tests/test_rank_stats.c $(OBJ)/replayer/common/rank_stats.o | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -o $@ $^ $(shell pkg-config --libs cmocka) -lm
+CHECK_DEPS += $(TESTBIN)/replayer/test_rank_stats
+# A program with known heap behaviour for replayer/tests/validate.sh.
+$(TESTBIN)/replayer/validate_known: replayer/tests/validate_known.c | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -o $@ $<
+CHECK_DEPS += $(TESTBIN)/replayer/validate_known
 CHECK_DEPS += $(TESTBIN)/replayer/test_latency $(TESTBIN)/replayer/test_counters \
               $(TESTBIN)/replayer/test_fidelity $(TESTBIN)/replayer/test_image \
               $(TESTBIN)/replayer/libcrashalloc.so $(TESTBIN)/replayer/libhangalloc.so \
