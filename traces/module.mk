@@ -2,7 +2,7 @@
 # The format library proper (traces-core): also compiled into the fuzzer.
 TRACE_CORE_SRCS := traces/hak_util.c traces/trace_ops.c traces/trace_encode.c traces/trace_decode.c \
               traces/trace_meta.c traces/trace_write.c traces/trace_read.c \
-              traces/trace_iter.c traces/trace_replay.c
+              traces/trace_iter.c traces/trace_replay.c traces/lib/trace_pages.c
 TRACE_SRCS := $(TRACE_CORE_SRCS)
 # Generators and importers (traces-cli): in the library so bench/replayer can use them.
 TRACE_SRCS += traces/synth.c traces/synth_heap.c traces/import_android.c \
