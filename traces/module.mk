@@ -15,6 +15,7 @@ $(LIB)/libhaktrace.a: $(TRACE_OBJS) | $(LIB)
 	rm -f $@ && ar rcs $@ $^
 
 HAK_OBJS += $(OBJ)/traces/trace_cli.o
+include traces/lib/pprof.mk   # hak trace export --pprof
 # `hak trace` subcommands (traces-cli)
 TRACE_CLI_OBJS := $(addprefix $(OBJ)/traces/,cli_common.o cli_sink.o cli_out.o cli_info.o \
               cli_dump.o cli_stats.o cli_validate.o cli_synth.o cli_import.o)
