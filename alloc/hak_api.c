@@ -132,7 +132,8 @@ HAK_NOINLINE void hak_free_slow(void *p)
     uint32_t cap = hak_bin_cap(b);
     if (hak_bin_count(b) >= cap) {
         /* Overflow: send half the bin home, then cache p (or return it
-         * directly when caching is off). */
+         * directly when caching is off).  (Keeping an eighth made
+         * producer/consumer 25% slower, for no RSS gain measurable.) */
         hak_heap_flush(h, cls, cap / 2);
         if (cap == 0) { hak_block_return(h, p, ss); return; }
     }
@@ -304,6 +305,7 @@ HAK_API int hak_trim(size_t pad)
             if (hak_bin_count(&h->bins[c])) { hak_heap_flush(h, c, 0); did = 1; }
         hak_ss_purge_due(h, 1);
     }
+    while (hak_heap_dissolve_parked()) did = 1;   /* exited threads' heaps */
     did |= hak_ss_trim_cache();
     did |= hak_large_trim();
     return did;

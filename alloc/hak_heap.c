@@ -116,6 +116,9 @@ void *hak_heap_refill(hak_heap *h, unsigned cls, int *fresh)
     if (want > hak_bin_cap(bin) + 1) want = hak_bin_cap(bin) + 1;   /* one to return, the rest must fit */
     void *ret;
     uint32_t got = 1;
+    /* Blocks other threads returned come before the bump area: carving
+     * touches new pages (RSS) while freed ones sit on the queue. */
+    if (!s->free) hak_slab_drain_remote(s);
     if (s->free) {
         ret = slab_pop(s);
         s->nfree--;

@@ -7,10 +7,19 @@
  * of recursing into init.
  *
  * Thread heaps live in TLS (initial-exec).  A heap registers a pthread key
- * whose destructor (hak_thread_exit) returns the thread cache and hands the
- * thread's SuperSlabs over.  After that the thread is DEAD for us: any later
- * malloc/free from it (other destructors) goes through hak_orphan_heap under
- * a lock and never re-registers.
+ * whose destructor (hak_thread_exit) hands the whole heap over: it is
+ * parked as it is (thread cache, slab lists, SuperSlabs, cache arrays: a
+ * struct copy and one owner store per SuperSlab) in one of PARK_MAX
+ * records, and the next thread to start adopts it the same way instead of
+ * building a heap from nothing.  A program that keeps replacing threads
+ * thus pays no flush of the caches, no SuperSlab hand-over through the
+ * abandoned list and no cold refills per thread, and its blocks stay in
+ * the slabs they came from (RSS).  A parked heap nobody adopts is
+ * dissolved the old way (caches flushed, SuperSlabs abandoned for any
+ * thread to adopt) when the records are full, when a thread would
+ * otherwise map a new SuperSlab, and by malloc_trim.  After its exit the
+ * thread is DEAD for us: any later malloc/free from it (other destructors)
+ * goes through hak_orphan_heap under a lock and never re-registers.
  *
  * Fork: prepare takes the global lock and the orphan lock, so the child never
  * inherits a lock held by a thread that does not exist there; the child
@@ -33,6 +42,11 @@ hak_ss *hak_all_ss, *hak_abandoned_ss, *hak_cached_ss;
 hak_heap *hak_heaps;
 static pthread_key_t g_key;
 static int g_key_ok;
+/* Heaps of exited threads waiting for a new thread (under the global lock;
+ * see the top of the file). */
+#define PARK_MAX 4
+static hak_heap parked[PARK_MAX];   /* state HEAP_PARKED when in use */
+static unsigned parked_n;           /* records in use (a racy peek is fine) */
 
 void hak_lock(void)   { pthread_mutex_lock(&g_lock); }
 void hak_unlock(void) { pthread_mutex_unlock(&g_lock); }
@@ -68,6 +82,9 @@ static void atfork_child(void)
         h = next;
     }
     hak_heaps = keep;
+    /* Parked heaps were dropped with the rest (fenced off): forget them. */
+    memset(parked, 0, sizeof parked);
+    parked_n = 0;
     atomic_store_explicit(&hak_ctr.threads, n, memory_order_relaxed);
 }
 
@@ -132,8 +149,138 @@ static void slots_put(void **s, size_t size)
     if (s) munmap(s, size);
 }
 
+/* ---- parked heaps (see the top of the file); records under the global lock ---- */
+
+static void registry_unlink(hak_heap *h)
+{
+    if (h->reg_prev) h->reg_prev->reg_next = h->reg_next;
+    else hak_heaps = h->reg_next;
+    if (h->reg_next) h->reg_next->reg_prev = h->reg_prev;
+    h->reg_next = h->reg_prev = NULL;
+}
+
+static void registry_link(hak_heap *h)
+{
+    h->reg_prev = NULL;
+    h->reg_next = hak_heaps;
+    if (hak_heaps) hak_heaps->reg_prev = h;
+    hak_heaps = h;
+}
+
+/* Moves heap 'from' to 'to' under the lock (the registry entry with it:
+ * hak_block_is_free searches every registered heap's caches), then makes
+ * 'to' the owner of its SuperSlabs.  Nobody but the caller touches either
+ * heap's lists meanwhile; other threads only compare ss->owner with their
+ * own heap, which neither is. */
+static void heap_move(hak_heap *to, hak_heap *from, uint32_t state)
+{
+    hak_heap *rn = from->reg_next, *rp = from->reg_prev;
+    *to = *from;
+    to->reg_next = rn; to->reg_prev = rp;
+    if (rp) rp->reg_next = to; else hak_heaps = to;
+    if (rn) rn->reg_prev = to;
+    to->state = state;
+    memset(from, 0, sizeof *from);
+    for (hak_ss *ss = to->ss_first; ss; ss = ss->next)
+        atomic_store_explicit(&ss->owner, to, memory_order_release);
+}
+
+unsigned hak_heaps_parked(void) { return __atomic_load_n(&parked_n, __ATOMIC_RELAXED); }
+
+/* Parks exiting heap h; 0 when every record is taken.  Its bins are cut
+ * to a quarter of their capacity first: a cache's depth is a random walk
+ * of the program's frees against its mallocs per class, and a heap that
+ * lives through many threads would otherwise carry the walk on until every
+ * bin is full (thread_churn: 13 MiB cached against 7 MiB live). */
+static int heap_park(hak_heap *h)
+{
+    if (!hak_cfg.tcache) return 0;
+    for (unsigned c = 1; c < hak_cfg.ncls; c++) {
+        uint32_t keep = hak_bin_cap(&h->bins[c]) / 4;
+        if (hak_bin_count(&h->bins[c]) > keep) hak_heap_flush(h, c, keep);
+    }
+    /* Empty units are purged now, as the old hand-over did: a parked heap
+     * may wait long for its next thread. */
+    hak_ss_purge_due(h, 1);
+    int done = 0;
+    hak_lock();
+    for (unsigned i = 0; i < PARK_MAX && !done; i++)
+        if (parked[i].state == HEAP_UNINIT) {
+            heap_move(&parked[i], h, HEAP_PARKED);
+            parked_n++;
+            done = 1;
+        }
+    hak_unlock();
+    return done;
+}
+
+/* Takes a parked heap into h (uninitialised); 0 when none is parked. */
+static int heap_unpark(hak_heap *h)
+{
+    if (!__atomic_load_n(&parked_n, __ATOMIC_RELAXED)) return 0;
+    int done = 0;
+    hak_lock();
+    for (unsigned i = 0; i < PARK_MAX && !done; i++)
+        if (parked[i].state == HEAP_PARKED) {
+            heap_move(h, &parked[i], HEAP_ACTIVE);
+            parked_n--;
+            done = 1;
+        }
+    hak_unlock();
+    return done;
+}
+
+/* The old hand-over, for a heap nobody runs (an exiting thread's, or a
+ * parked one taken out of its record): caches flushed to their slabs,
+ * cache arrays pooled, SuperSlabs cached or abandoned for other threads to
+ * adopt, counters folded into the global ones. */
+static void heap_dissolve(hak_heap *h)
+{
+    for (unsigned c = 1; c < hak_cfg.ncls; c++) {
+        hak_heap_flush(h, c, 0);
+        hak_assert(hak_bin_count(&h->bins[c]) == 0);
+        hak_bin_set(&h->bins[c], NULL, 0);
+    }
+    /* Unregistered before the arrays go: hak_block_is_free scans every
+     * registered heap's caches under the lock. */
+    hak_lock();
+    registry_unlink(h);
+    hak_unlock();
+    if (h->slots) slots_put(h->slots, h->slots_size);
+    h->slots = NULL;
+    hak_heap_abandon_all(h);
+    HAK_ADD(dead_remote_frees, h->remote_frees);
+    HAK_ADD(dead_calloc_zeroed, h->calloc_zeroed);
+    HAK_ADD(dead_calloc_skipped, h->calloc_skipped);
+}
+
+/* Dissolves one parked heap (into tmp, which the caller provides so that
+ * the work happens outside the records); 0 when none is parked.  Called
+ * before mapping a new SuperSlab and by malloc_trim. */
+int hak_heap_dissolve_parked(void)
+{
+    static hak_heap tmp;        /* under dissolve_lock */
+    static pthread_mutex_t dissolve_lock = PTHREAD_MUTEX_INITIALIZER;
+    if (!__atomic_load_n(&parked_n, __ATOMIC_RELAXED)) return 0;
+    pthread_mutex_lock(&dissolve_lock);
+    int got = heap_unpark(&tmp);
+    if (got) {
+        tmp.state = HEAP_PARKED;    /* not a thread's: nothing counts it as one */
+        heap_dissolve(&tmp);
+        memset(&tmp, 0, sizeof tmp);
+    }
+    pthread_mutex_unlock(&dissolve_lock);
+    return got;
+}
+
 static void heap_init(hak_heap *h)
 {
+    if (heap_unpark(h)) {
+        HAK_ADD(threads, 1);
+        HAK_ADD(heaps_adopted, 1);
+        if (g_key_ok) pthread_setspecific(g_key, h);
+        return;
+    }
     size_t size = hak_cfg.tcache ? slots_size() : 0;
     void **slot = size ? slots_get(size) : NULL;
     if (slot) {
@@ -146,10 +293,7 @@ static void heap_init(hak_heap *h)
     }
     h->state = HEAP_ACTIVE;
     hak_lock();
-    h->reg_prev = NULL;
-    h->reg_next = hak_heaps;
-    if (hak_heaps) hak_heaps->reg_prev = h;
-    hak_heaps = h;
+    registry_link(h);
     hak_unlock();
     HAK_ADD(threads, 1);
     if (g_key_ok) pthread_setspecific(g_key, h);
@@ -168,28 +312,13 @@ hak_heap *hak_heap_get(void)
     return h;
 }
 
-/* pthread key destructor: return the cache and the SuperSlabs. */
+/* pthread key destructor: park the heap for the next thread, or (records
+ * full) hand the cache and the SuperSlabs back the old way. */
 void hak_thread_exit(void *arg)
 {
     hak_heap *h = arg;
     if (h != &hak_tls_heap || h->state != HEAP_ACTIVE) return;
-    for (unsigned c = 1; c < hak_cfg.ncls; c++) {
-        hak_heap_flush(h, c, 0);
-        hak_assert(hak_bin_count(&h->bins[c]) == 0);
-        hak_bin_set(&h->bins[c], NULL, 0);
-    }
-    /* Unregistered before the arrays go: hak_block_is_free scans every
-     * registered heap's caches under the lock. */
-    hak_lock();
-    if (h->reg_prev) h->reg_prev->reg_next = h->reg_next;
-    else hak_heaps = h->reg_next;
-    if (h->reg_next) h->reg_next->reg_prev = h->reg_prev;
-    hak_unlock();
-    if (h->slots) slots_put(h->slots, h->slots_size);
-    hak_heap_abandon_all(h);
-    HAK_ADD(dead_remote_frees, h->remote_frees);
-    HAK_ADD(dead_calloc_zeroed, h->calloc_zeroed);
-    HAK_ADD(dead_calloc_skipped, h->calloc_skipped);
+    if (!heap_park(h)) heap_dissolve(h);
     HAK_SUB(threads, 1);
     HAK_ADD(thread_exits, 1);
     memset(h, 0, sizeof *h);

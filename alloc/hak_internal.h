@@ -197,7 +197,7 @@ _Static_assert(sizeof(hak_bin) == 16, "hak_bin must be 16 bytes");
 
 typedef struct hak_list { hak_slab *first, *last; } hak_list;
 
-enum { HEAP_UNINIT = 0, HEAP_ACTIVE = 1, HEAP_DEAD = 2 };
+enum { HEAP_UNINIT = 0, HEAP_ACTIVE = 1, HEAP_DEAD = 2, HEAP_PARKED = 3 };
 typedef struct hak_heap {
     hak_bin bins[HAK_NCLASS];            /* hot: the thread cache */
     uint32_t state;
@@ -249,6 +249,8 @@ const char *hak_config_string(void);
 /* hak_init.c */
 void hak_global_init(void);
 hak_heap *hak_heap_get(void);          /* initialised heap of this thread, or NULL (dead) */
+int hak_heap_dissolve_parked(void);    /* one parked heap of an exited thread dissolved: 1 */
+unsigned hak_heaps_parked(void);
 void hak_lock(void);
 void hak_unlock(void);
 extern hak_heap hak_orphan_heap;       /* serves threads past their exit, under lock */
@@ -293,7 +295,7 @@ typedef struct hak_counters {
     _Atomic uint64_t bytes_mapped, superslabs, ss_cached, ss_abandoned;
     _Atomic uint64_t large_blocks, large_bytes, large_cached;
     _Atomic uint64_t purges, purged_bytes, foreign_frees, threads, thread_exits;
-    _Atomic uint64_t adopted, prefault_bytes;
+    _Atomic uint64_t adopted, prefault_bytes, heaps_adopted;
     _Atomic uint64_t dead_remote_frees, dead_calloc_zeroed, dead_calloc_skipped;
 } hak_counters;
 extern hak_counters hak_ctr;

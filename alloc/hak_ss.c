@@ -279,7 +279,8 @@ static hak_slab *slab_init(hak_ss *ss, unsigned u, unsigned cls)
 }
 
 /* A new slab of class cls for heap h: from its own SuperSlabs, an abandoned
- * one, the empty-SuperSlab cache, or a fresh mapping. */
+ * one, the empty-SuperSlab cache, a parked heap's (dissolved), or a fresh
+ * mapping. */
 hak_slab *hak_slab_new(hak_heap *h, unsigned cls)
 {
     unsigned n = hak_cfg.cls_units[cls];
@@ -304,6 +305,9 @@ hak_slab *hak_slab_new(hak_heap *h, unsigned cls)
     ss = hak_cached_ss;
     if (ss) { hak_cached_ss = ss->next; HAK_SUB(ss_cached, 1); }
     hak_unlock();
+    /* Before mapping more: the memory of an exited thread's heap that no
+     * new thread adopted (hak_init.c) becomes abandoned SuperSlabs. */
+    if (!ss && hak_heap_dissolve_parked()) return hak_slab_new(h, cls);
     if (!ss) ss = ss_map_new();
     if (!ss) return NULL;
     heap_link_ss(h, ss);

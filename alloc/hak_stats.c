@@ -94,6 +94,8 @@ HAK_API int hak_alloc_stats(struct hak_alloc_stats *out)
     st.knob_purge = (uint32_t)hak_cfg.purge;
     st.knob_tcache = hak_cfg.tcache;
     st.knob_purge_delay_ms = hak_cfg.purge_delay_ns / 1000000ull;
+    st.heaps_adopted = HAK_GET(heaps_adopted);
+    st.heaps_parked = hak_heaps_parked();
     memcpy(out, &st, want);
     return 0;
 }

@@ -89,6 +89,9 @@ struct hak_alloc_stats {
     uint32_t knob_prefault, knob_hugepage, knob_zero_always, knob_purge;
     uint32_t knob_tcache;
     uint64_t knob_purge_delay_ms;
+    /* Thread hand-over (appended): heaps of exited threads a new thread
+     * took over whole, and heaps parked now, waiting for one. */
+    uint64_t heaps_adopted, heaps_parked;
 };
 
 /* Fills *st; returns 0. */

@@ -90,10 +90,10 @@ BENCH_DEPS += $(BUILD)/bench/bench_alloc $(LIB)/libhakmem.so
 
 # Workload suite driver (bench/suite/workloads.c), run by bench/suite.bench.sh
 # under LD_PRELOAD of each allocator.
-$(BUILD)/bench/workloads: bench/suite/workloads.c | deps-ok
+$(BUILD)/bench/workloads: bench/suite/workloads.c alloc/hakmem.h | deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -fno-builtin-malloc \
-	  -fno-builtin-free -fno-builtin-calloc -o $@ $< -lpthread
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Ialloc -fno-builtin-malloc \
+	  -fno-builtin-free -fno-builtin-calloc -o $@ $< -lpthread -ldl
 BENCH_DEPS += $(BUILD)/bench/workloads
 
 # assert_probe (alloc/tests/debug.sh): the allocator sources with every

@@ -3,13 +3,14 @@
  * with different knob settings and checks that each knob changes what it
  * should.  Linked with libhakmem.a whole, so malloc is HAKMEM.
  *
- * usage: knob_probe faults|hugepage|purge|zero|geometry|tcache|large|config|table
+ * usage: knob_probe faults|hugepage|purge|zero|geometry|tcache|large|cache_bounds|remote_first|config|table
  *   table prints, per knob of hak_knobs_table.h, the start of its KNOBS.md
  *   row ("| `NAME` | VALUES |"), generated from the table.
  */
 #include "hakmem.h"
 #include "hak_knobs_table.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,6 +151,44 @@ static int tcache(void)
     return 0;
 }
 
+/* Cache bounds: blocks a first malloc of a 1008-byte block leaves cached
+ * (a refill's worth, ~4 KiB). */
+static int cache_bounds(void)
+{
+    free(malloc(1000));
+    stats();
+    printf("refill_cached_1008 %llu\n", (unsigned long long)st.cls[63].blocks_cached);
+    return 0;
+}
+
+/* Freed blocks before new pages: 600 blocks of 752 B carved by the main
+ * thread are freed by another thread (most reach the slabs' remote queues
+ * when it exits); once main's cache of the class is empty, its next
+ * malloc must reuse one of them rather than carve the slab further. */
+static void *free_all(void *vp)
+{
+    void **p = vp;
+    for (int i = 0; i < 600; i++) free(p[i]);
+    return NULL;
+}
+
+static int remote_first(void)
+{
+    static void *p[600];
+    for (int i = 0; i < 600; i++) p[i] = malloc(752);
+    stats();
+    unsigned long long c = st.cls[47].blocks_cached;    /* main's, before the other heap's */
+    pthread_t t;
+    pthread_create(&t, NULL, free_all, p);
+    pthread_join(t, NULL);
+    for (unsigned long long i = 0; i < c; i++) malloc(752);
+    void *q = malloc(752);
+    int reused = 0;
+    for (int i = 0; i < 600; i++) reused |= p[i] == q;
+    printf("remote_reused %d\n", reused);
+    return 0;
+}
+
 /* Large blocks: faults taken by 4 reuses of a freed 4 MiB block (written
  * whole each time), and RSS before and after a large malloc/free that
  * comes 150 ms after an 8 MiB block was freed (HAKMEM_LARGE_DECAY_MS). */
@@ -180,7 +219,7 @@ static int large(void)
 int main(int argc, char **argv)
 {
     if (argc != 2 || !strcmp(argv[1], "--help")) {
-        printf("usage: knob_probe faults|hugepage|purge|zero|geometry|tcache|large|config|table\n");
+        printf("usage: knob_probe faults|hugepage|purge|zero|geometry|tcache|large|cache_bounds|remote_first|config|table\n");
         return argc == 2 ? 0 : 2;
     }
     const char *s = argv[1];
@@ -191,6 +230,8 @@ int main(int argc, char **argv)
     if (!strcmp(s, "geometry")) return geometry();
     if (!strcmp(s, "tcache")) return tcache();
     if (!strcmp(s, "large")) return large();
+    if (!strcmp(s, "cache_bounds")) return cache_bounds();
+    if (!strcmp(s, "remote_first")) return remote_first();
     if (!strcmp(s, "table")) {
         for (size_t i = 0; i < HAK_NKNOBS; i++) {
             char v[256];

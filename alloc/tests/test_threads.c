@@ -1,12 +1,14 @@
 /* Multi-threaded tests: a stress test with cross-thread frees and content
- * checks (2..16 threads), thread exit returning caches and SuperSlabs
- * (abandon + adoption), and fork from a multi-threaded parent. */
+ * checks (2..16 threads), thread exit handing the heap over (parked for the
+ * next thread, or dissolved: caches returned, SuperSlabs abandoned and
+ * adopted), and fork from a multi-threaded parent. */
 #include "alloc_test.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -145,8 +147,11 @@ static void thread_exit_returns_caches(void **s)
     enum { N = 3000 };
     static void *ptrs[N];
     struct hak_alloc_stats a, b;
+    hak_trim(0);        /* no parked heap from the tests before */
     stats_now(&a);
-    /* A thread that frees everything leaves nothing cached behind. */
+    assert_int_equal(a.heaps_parked, 0);
+    /* A thread that frees everything parks its heap with its cache cut to
+     * a quarter of its capacity (48 B: cap 256, so at most 64 blocks). */
     keep_arg k = {ptrs, N, 48};
     pthread_t t;
     pthread_create(&t, NULL, alloc_and_free, &k);
@@ -154,17 +159,50 @@ static void thread_exit_returns_caches(void **s)
     stats_now(&b);
     assert_int_equal(b.thread_exits, a.thread_exits + 1);
     assert_int_equal(b.threads, a.threads);
+    assert_int_equal(b.heaps_parked, 1);
     unsigned cls = 3;   /* 48 bytes */
-    assert_int_equal(b.cls[cls].blocks_cached, a.cls[cls].blocks_cached);
-    /* <=: the thread may also have adopted and drained earlier remote frees */
+    assert_true(b.cls[cls].blocks_cached <= a.cls[cls].blocks_cached + 64);
+    /* malloc_trim dissolves it: the cache goes back to the slabs. */
+    hak_trim(0);
+    stats_now(&b);
+    assert_int_equal(b.heaps_parked, 0);
+    assert_int_equal(b.cls[cls].blocks_cached, 0);
+    /* <=: the heap may also have drained earlier remote frees */
     assert_true(b.cls[cls].blocks_used <= a.cls[cls].blocks_used);
 
-    /* A thread that exits holding blocks abandons its SuperSlabs; the main
-     * thread frees the blocks (remote frees), a new thread adopts them. */
+    /* A thread that exits holding blocks parks its heap; the main thread
+     * frees the blocks (remote frees onto the parked heap's slabs); the
+     * next thread takes the whole heap over and reuses them: no new
+     * SuperSlab. */
     k.size = 4000;
     pthread_create(&t, NULL, alloc_and_keep, &k);
     pthread_join(t, NULL);
+    for (int i = 0; i < N; i++) {
+        assert_true(pat_check(ptrs[i], 4000, (uint64_t)i));
+        hak_free(ptrs[i]);
+    }
+    {   /* main's cache to the remote queues, without malloc_trim (which
+         * would dissolve the parked heap) */
+        static void *fill[300];
+        for (int i = 0; i < 300; i++) fill[i] = hak_malloc(4000);
+        for (int i = 0; i < 300; i++) hak_free(fill[i]);
+    }
+    stats_now(&a);
+    assert_int_equal(a.heaps_parked, 1);
+    pthread_create(&t, NULL, alloc_and_free, &k);
+    pthread_join(t, NULL);
     stats_now(&b);
+    assert_int_equal(b.heaps_adopted, a.heaps_adopted + 1);
+    assert_true(b.superslabs <= a.superslabs);
+
+    /* A parked heap dissolved while its blocks are live abandons its
+     * SuperSlabs; the main thread frees the blocks, a new thread adopts
+     * the SuperSlabs. */
+    pthread_create(&t, NULL, alloc_and_keep, &k);
+    pthread_join(t, NULL);
+    hak_trim(0);
+    stats_now(&b);
+    assert_int_equal(b.heaps_parked, 0);
     assert_true(b.superslabs_abandoned >= 1);
     for (int i = 0; i < N; i++) {
         assert_true(pat_check(ptrs[i], 4000, (uint64_t)i));
@@ -172,7 +210,6 @@ static void thread_exit_returns_caches(void **s)
     }
     hak_trim(0);    /* flush main's cache: the blocks go to the remote queues */
     uint64_t abandoned_before = b.superslabs_abandoned;
-    k.size = 4000;
     pthread_create(&t, NULL, alloc_and_free, &k);
     pthread_join(t, NULL);
     stats_now(&b);
@@ -180,6 +217,81 @@ static void thread_exit_returns_caches(void **s)
     /* Not necessarily 0: glibc keeps small blocks (a dead thread's DTV in
      * its stack cache) alive in some abandoned SuperSlabs. */
     assert_true(b.superslabs_abandoned < abandoned_before);
+}
+
+/* Threads that exit together park at most 4 heaps; the rest hand their
+ * memory back the old way, and nothing is lost either way. */
+static pthread_barrier_t park_barrier;
+static void *alloc_wait_free(void *vp)
+{
+    keep_arg *k = vp;
+    for (int i = 0; i < k->n; i++) { k->ptrs[i] = hak_malloc(k->size); pat_fill(k->ptrs[i], k->size, (uint64_t)i); }
+    pthread_barrier_wait(&park_barrier);
+    for (int i = 0; i < k->n; i++) hak_free(k->ptrs[i]);
+    return NULL;
+}
+
+static void parked_heaps_are_bounded(void **s)
+{
+    (void)s;
+    enum { T = 10, N = 200 };
+    static void *ptrs[T][N];
+    keep_arg k[T];
+    pthread_t t[T];
+    hak_trim(0);
+    struct hak_alloc_stats a, b;
+    stats_now(&a);
+    pthread_barrier_init(&park_barrier, NULL, T);
+    for (int i = 0; i < T; i++) {
+        k[i] = (keep_arg){ptrs[i], N, (size_t)(16 + 40 * i)};
+        pthread_create(&t[i], NULL, alloc_wait_free, &k[i]);
+    }
+    for (int i = 0; i < T; i++) pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&park_barrier);
+    stats_now(&b);
+    assert_int_equal(b.thread_exits, a.thread_exits + T);
+    assert_int_equal(b.heaps_parked, 4);
+    /* New threads take parked heaps first. */
+    keep_arg k1 = {ptrs[0], N, 100};
+    for (int i = 0; i < 4; i++) {
+        pthread_create(&t[0], NULL, alloc_and_free, &k1);
+        pthread_join(t[0], NULL);
+    }
+    stats_now(&b);
+    assert_true(b.heaps_adopted >= a.heaps_adopted + 4);
+    hak_trim(0);
+    stats_now(&b);
+    assert_int_equal(b.heaps_parked, 0);
+}
+
+/* A block freed by a thread that then exits sits in its parked heap's
+ * cache: freeing it again is still a double free. */
+static void *free_one(void *vp)
+{
+    hak_free(vp);
+    return NULL;
+}
+
+static void double_free_into_parked_heap(void **s)
+{
+    (void)s;
+    hak_trim(0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        void *p = hak_malloc(40);
+        pthread_t t;
+        pthread_create(&t, NULL, free_one, p);
+        pthread_join(t, NULL);
+        struct hak_alloc_stats st;
+        if (stats_now(&st)->heaps_parked != 1) _exit(3);
+        hak_free(p);
+        _exit(0);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGABRT);
 }
 
 static size_t vm_size_kb(void)
@@ -305,6 +417,8 @@ int main(void)
         cmocka_unit_test(stress_16),
         cmocka_unit_test(stress_cross_thread_frees_counted),
         cmocka_unit_test(thread_exit_returns_caches),
+        cmocka_unit_test(parked_heaps_are_bounded),
+        cmocka_unit_test(double_free_into_parked_heap),
         cmocka_unit_test(allocation_after_thread_exit),
         cmocka_unit_test(fork_from_threaded_parent),
         /* last: under ASan, fork after 200 thread lifetimes sometimes left

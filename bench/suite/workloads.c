@@ -33,6 +33,7 @@
  *   exec OUT CMD...  runs CMD (its stdout to file OUT), reports its wall
  *                    time, exit status and peak RSS (the child's maxrss)
  */
+#include <dlfcn.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -45,6 +46,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "hakmem.h"   /* (only the stats struct: hak_stats_report) */
 
 #define KEEP(p) __asm__ volatile("" : : "r"(p) : "memory")
 
@@ -81,10 +84,37 @@ static inline uint64_t xs(uint64_t *s)
     return *s = x;
 }
 
+/* WL_STATS=1 under LD_PRELOAD of hakmem: its own figures too (looked up
+ * at run time, so the driver still runs under any allocator). */
+static void hak_stats_report(void)
+{
+    if (!getenv("WL_STATS")) return;
+    int (*fn)(struct hak_alloc_stats *) = (int (*)(struct hak_alloc_stats *))dlsym(RTLD_DEFAULT, "hak_alloc_stats");
+    if (!fn) return;
+    static struct hak_alloc_stats st;
+    st.struct_size = sizeof st;
+    fn(&st);
+    uint64_t cached = 0, total = 0, used = 0;
+    for (unsigned c = 0; c < st.nclass; c++) {
+        cached += st.cls[c].blocks_cached * st.cls[c].block_size;
+        total += st.cls[c].blocks_total * st.cls[c].block_size;
+        used += st.cls[c].blocks_used * st.cls[c].block_size;
+    }
+    printf("hak_heaps_adopted %llu\n", (unsigned long long)st.heaps_adopted);
+    printf("hak_mapped_kb %llu\nhak_superslabs %llu\nhak_ss_cached %llu\nhak_ss_abandoned %llu\n"
+           "hak_adopted %llu\nhak_slab_kb %llu\nhak_used_kb %llu\nhak_tcache_kb %llu\nhak_purges %llu\n",
+           (unsigned long long)st.bytes_mapped >> 10, (unsigned long long)st.superslabs,
+           (unsigned long long)st.superslabs_cached, (unsigned long long)st.superslabs_abandoned,
+           (unsigned long long)st.adopted, (unsigned long long)total >> 10,
+           (unsigned long long)used >> 10, (unsigned long long)cached >> 10,
+           (unsigned long long)st.purges);
+}
+
 static void report(double ops, double secs, double cpu, int per_cpu)
 {
     printf("secs %.6f\ncpu_secs %.6f\nops_per_s %.0f\npeak_rss_kb %ld\n",
            secs, cpu, ops / (per_cpu ? cpu : secs), peak_rss_kb());
+    hak_stats_report();
 }
 
 static void spawn(pthread_t *t, void *(*fn)(void *), void *arg)
