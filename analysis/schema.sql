@@ -19,7 +19,7 @@
 --  * traces, builds and machines are keyed by content hashes; runs and
 --    sweeps by random UUIDs.  `hak db merge` uses those keys to combine
 --    databases from several machines without duplicates.
--- Schema version: 8.
+-- Schema version: 9.
 
 ------------------------------------------------------------------------
 -- traces: one row per distinct trace file (by content).
@@ -259,7 +259,7 @@ CREATE TABLE trace_rss (
   PRIMARY KEY (trace_id, idx)
 ) WITHOUT ROWID;
 
--- The memory-profiler views (migration 008), stored by `hak db
+-- The memory-profiler views (migration 009), stored by `hak db
 -- import-trace` from one streaming pass (traces/siteview.h, whose header
 -- pins the definitions; `hak trace leaks|peak|temporaries|flame` print
 -- the same figures).  Questions: analysis/queries/leaks.sql,
@@ -315,6 +315,56 @@ CREATE TABLE trace_flame (
   leaked_bytes INTEGER NOT NULL,
   peak_bytes   INTEGER NOT NULL,
   PRIMARY KEY (trace_id, stack)
+) WITHOUT ROWID;
+
+------------------------------------------------------------------------
+-- Replay validity (`hak validate`, schema 8): does replaying one recording
+-- predict what the program itself does under each allocator?
+-- validations: one `hak validate` invocation: the program run live under
+-- each allocator (--repeat times, interleaved), recorded once, the
+-- recording replayed under the same allocators (runs with label
+-- runs_label, so every replay figure is also in runs/run_metrics).
+CREATE TABLE validations (
+  id                 INTEGER PRIMARY KEY,
+  uuid               TEXT NOT NULL UNIQUE,  -- random 128-bit hex
+  trace_id           INTEGER REFERENCES traces(id),   -- the recording; NULL if no replay stored
+  machine_id         INTEGER REFERENCES machines(id),
+  label              TEXT,                  -- --label; NULL when none given
+  runs_label         TEXT NOT NULL,         -- runs.label of its replays: 'validate-' || uuid prefix
+  command            TEXT NOT NULL,         -- program and arguments, space-separated
+  repeats            INTEGER NOT NULL,      -- live runs and replays per allocator
+  touch              TEXT,                  -- replay --touch
+  threads_mode       TEXT,                  -- replay --threads ('recorded' | 'serial')
+  sample_interval_ns INTEGER,               -- live heap RSS sampling period
+  created_at         TEXT NOT NULL
+);
+-- validation_values: per allocator and metric, the live and replayed
+-- medians.  Metrics: 'peak_heap_rss_bytes', 'final_heap_rss_bytes'
+-- (heap-only RSS: [heap] + private anonymous memory, without .bss, stacks,
+-- files, shared memory; live: sampled from /proc/PID/smaps every
+-- sample_interval_ns, final = last sample; replay: heap.* run_metrics),
+-- 'minor_faults' (live: the whole program; replay: the replay window),
+-- 'wall_ns' (live: the whole program; replay: the allocation work alone).
+CREATE TABLE validation_values (
+  validation_id INTEGER NOT NULL REFERENCES validations(id) ON DELETE CASCADE,
+  alloc         TEXT NOT NULL,      -- the --alloc name: glibc, hakmem, mimalloc, ...
+  metric        TEXT NOT NULL,
+  live          REAL,               -- median of the live runs; NULL = not measured
+  replay        REAL,               -- median of the replays; NULL = not measured
+  ratio         REAL,               -- replay / live; NULL when either is NULL or live = 0
+  live_n        INTEGER NOT NULL,   -- runs behind each median
+  replay_n      INTEGER NOT NULL,
+  PRIMARY KEY (validation_id, alloc, metric)
+) WITHOUT ROWID;
+-- validation_rankings: per metric, whether the replays rank the allocators
+-- as the live runs do: Kendall's tau-b between the two orders (1 = same
+-- order, -1 = reversed, NULL = undefined: fewer than 2 allocators or all tied).
+CREATE TABLE validation_rankings (
+  validation_id INTEGER NOT NULL REFERENCES validations(id) ON DELETE CASCADE,
+  metric        TEXT NOT NULL,
+  tau           REAL,
+  nallocs       INTEGER NOT NULL,   -- allocators with both medians
+  PRIMARY KEY (validation_id, metric)
 ) WITHOUT ROWID;
 
 ------------------------------------------------------------------------

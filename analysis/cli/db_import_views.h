@@ -1,7 +1,7 @@
 /* db_import_views.h - the memory-profiler views of a trace (leaks, peak
  * consumers, temporaries, flame graph stacks; traces/siteview.h) for `hak
  * db import-trace`, stored in trace_view_stats, trace_site_views and
- * trace_flame (analysis/schema.sql, migration 008).  One extra streaming
+ * trace_flame (analysis/schema.sql, migration 009).  One extra streaming
  * pass over the trace: memory bounded by its live blocks and call sites. */
 #ifndef DB_IMPORT_VIEWS_H
 #define DB_IMPORT_VIEWS_H

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# hak db import-trace stores the memory-profiler views (migration 008:
+# hak db import-trace stores the memory-profiler views (migration 009:
 # trace_view_stats, trace_site_views, trace_flame) with the answers of
 # `hak trace leaks|peak|temporaries|flame` for a program with known
 # answers (recorder/tests/progs/views_known.c), and the ready-made

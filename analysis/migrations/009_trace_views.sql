@@ -1,4 +1,4 @@
--- 008_trace_views.sql: schema version 8.  The memory-profiler views of
+-- 009_trace_views.sql: schema version 9.  The memory-profiler views of
 -- `hak trace leaks|peak|temporaries|flame` (traces/siteview.h: one
 -- streaming pass, exact definitions there) stored per trace and per call
 -- site by `hak db import-trace`, so the run history and `hak report` can
