@@ -21,13 +21,15 @@ OPT     ?= -O2
 CFLAGS_BASE := -std=gnu11 $(OPT) -g -fPIC -Wall -Wextra -Werror \
                -D_GNU_SOURCE -I. -Itraces -Ialloc -Irecorder -Ireplayer -Ianalysis
 # Packages the build needs; pkg-config name -> Debian package.
-PKG_MODULES  := libzstd sqlite3 libunwind cmocka libdw
-DEB_PACKAGES := pkg-config libzstd-dev libsqlite3-dev libunwind-dev libcmocka-dev libdw-dev sqlite3 zstd
-# Peer allocators the tests, demo and bench compare against (optional: tests
-# that need one skip with a reason when it cannot be installed).
-PEER_PACKAGES := libmimalloc2.0 libjemalloc2 libtcmalloc-minimal4
+PKG_MODULES  := libzstd sqlite3 libunwind cmocka libdw libprotobuf-c zlib
+DEB_PACKAGES := pkg-config libzstd-dev libsqlite3-dev libunwind-dev libcmocka-dev libdw-dev sqlite3 zstd \
+                libprotobuf-c-dev protobuf-c-compiler zlib1g-dev
+# Peer allocators the tests, demo and bench compare against, and golang-go
+# (go tool pprof reads back hak trace export --pprof); optional: tests
+# that need one skip with a reason when it cannot be installed.
+PEER_PACKAGES := libmimalloc2.0 libjemalloc2 libtcmalloc-minimal4 golang-go
 PEER_LIBS     := /usr/lib/x86_64-linux-gnu/libmimalloc.so.2 /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 \
-                 /usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4
+                 /usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 /usr/bin/go
 
 # Filled in by the module.mk files.
 ALL_TARGETS :=   # everything `make` builds
@@ -40,7 +42,7 @@ include traces/module.mk
 include $(filter-out traces/module.mk,$(wildcard */module.mk))
 
 # Recursive (=) so pkg-config runs after deps-ok has installed packages.
-HAK_LDLIBS = $(shell pkg-config --libs libzstd sqlite3) -lpthread -lm -ldl
+HAK_LDLIBS = $(shell pkg-config --libs libzstd sqlite3 libprotobuf-c zlib) -lpthread -lm -ldl
 
 $(BIN)/hak: $(HAK_OBJS) $(HAK_LIBS) | $(BIN)
 	$(CC) $(CFLAGS_BASE) -o $@ $(HAK_OBJS) $(HAK_LIBS) $(HAK_LDLIBS)
@@ -80,7 +82,8 @@ clean:
 # Installs missing build dependencies from Debian on a fresh machine (as
 # root), or names the packages to install otherwise.
 deps-ok:
-	@if ! pkg-config --exists $(PKG_MODULES) 2>/dev/null || ! command -v sqlite3 >/dev/null; then \
+	@if ! pkg-config --exists $(PKG_MODULES) 2>/dev/null || ! command -v sqlite3 >/dev/null \
+	    || ! command -v protoc-c >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "hakmem: installing build dependencies: $(DEB_PACKAGES)"; \
 	    export DEBIAN_FRONTEND=noninteractive; \

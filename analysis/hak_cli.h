@@ -8,6 +8,7 @@
 int cmd_trace(int argc, char **argv);    /* traces/trace_cli.c */
 int cmd_record(int argc, char **argv);   /* recorder/record_cli.c */
 int cmd_replay(int argc, char **argv);   /* replayer/replay_cli.c */
+int cmd_validate(int argc, char **argv); /* replayer/cli/validate_cli.c */
 
 int cmd_sim(int argc, char **argv);      /* replayer/sim_cli.c */
 int cmd_sweep(int argc, char **argv);    /* replayer/sweep_cli.c */

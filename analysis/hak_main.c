@@ -16,6 +16,7 @@ static const hak_command commands[] = {
     {"trace",  cmd_trace,  "inspect, validate, synthesise and import traces"},
     {"record", cmd_record, "run a program and record its malloc/free stream"},
     {"replay", cmd_replay, "replay traces against allocators, measure, store runs"},
+    {"validate", cmd_validate, "run a program live and replayed under each allocator: does the replay predict it?"},
     {"sim",    cmd_sim,    "simulate page faults and TLB misses of a trace on an allocator build"},
     {"sweep",  cmd_sweep,  "run a grid of allocator knobs (replay and/or sim) and rank the settings"},
     {"db",     cmd_db,     "query the run history: runs, compare, best, SQL, merge"},

@@ -1,6 +1,7 @@
 /* report.c - `hak report`: gathering (rp_gather) and the terminal
  * rendering; the HTML page is report_html.c. */
 #include "report.h"
+#include "analysis/cli/report_validation.h"
 #include "hakdb_int.h"
 #include "report_svg.h"
 #include "hak_cli.h"
@@ -624,8 +625,10 @@ int cmd_report(int argc, char **argv)
         hak_cmd_err("report", "%s", err);
         rc = 1;
     } else {
-        if (!quiet || !html)
+        if (!quiet || !html) {
             rp_text(db, &r, stdout);
+            rp_validation_text(db, r.label, stdout);
+        }
         if (html) {
             FILE *f = fopen(html, "w");
             if (!f) {

@@ -18,6 +18,12 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/hakbench.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 out=$HAK_ROOT/build/bench/trace_cli.md
 mkdir -p "$(dirname "$out")"
+M() { awk -v v="$1" 'BEGIN{printf "%.1f M", v/1e6}'; }
+# HAK_BENCH_TRACE_CLI_PARTS=stream: only the streaming section (10^9 events).
+if [[ ${HAK_BENCH_TRACE_CLI_PARTS:-all} == stream ]]; then
+  echo "## hak trace subcommands (bench/trace_cli.bench.sh, streaming part only)" > "$out"
+  . "$(dirname "$0")/trace_cli_stream.sh"; cat "$out"; exit
+fi
 
 now() { date +%s.%N; }
 # secs CMD...: wall seconds of one run of CMD (output discarded)
@@ -63,7 +69,6 @@ bench_put trace_cli.validate random-mixed events_per_s "$m_val" events/s "$R" "$
 bench_put trace_cli.stats random-mixed events_per_s "$m_stats" events/s "$R" "$note"
 bench_put trace_cli.dump random-mixed lines_per_s "$m_dump" lines/s "$R" "first 2M events"
 bench_put trace_cli.import android records_per_s "$m_imp" records/s "$R" "$NA records with timestamps"
-M() { awk -v v="$1" 'BEGIN{printf "%.1f M", v/1e6}'; }
 {
   echo "## hak trace subcommands (bench/trace_cli.bench.sh)"
   echo
@@ -123,7 +128,7 @@ vrow() {   # vrow VIEW EVENTS: markdown row
   local ew ec; ew=$(awk -v n="$n" -v s="$mw" 'BEGIN{printf "%.0f", n/s}'); ec=$(awk -v n="$n" -v s="$mc" 'BEGIN{printf "%.0f", n/s}')
   bench_put "trace_cli.views.$v" random-mixed events_per_s "$ew" events/s "$R" "wall; $VEV events"
   bench_put "trace_cli.views.$v" random-mixed events_per_cpu_s "$ec" events/s "$R" "user+sys"
-  bench_put "trace_cli.views.$v" random-mixed max_rss "$mr" KiB "$R" "includes the mapped trace ($VBYTES bytes)"
+  bench_put "trace_cli.views.$v" random-mixed max_rss "$mr" KiB "$R" "trace file $VBYTES bytes"
   bench_put "trace_cli.views.$v" random-mixed anon_rss "$ma" KiB "$R" "RssAnon polled every 10 ms"
   echo "| $v | $(M "$ew") | $(M "$ec") | $(awk -v k="$mr" 'BEGIN{printf "%.0f", k/1024}') MiB | $(awk -v k="$ma" 'BEGIN{printf "%.1f", k/1024}') MiB |"
 }
@@ -133,8 +138,8 @@ vrow() {   # vrow VIEW EVENTS: markdown row
   echo
   echo "random-mixed --iters $VI --slots 256 --seed 42: $VEV events, $VBYTES bytes; medians of $R"
   echo "interleaved runs.  diff reads the trace twice (A = B), so its events are $((2 * VEV))."
-  echo "Peak RSS includes the trace file, which the reader maps and reads ahead"
-  echo "(file-backed, reclaimable pages); anonymous memory is the views' own."
+  echo "Peak RSS includes the resident part of the trace file (the reader's scan"
+  echo "window, traces/lib/trace_pages.h); anonymous memory is the views' own."
   echo
   echo "| command | events/s (wall) | events/s (CPU) | peak RSS | peak anonymous |"
   echo "|---|---|---|---|---|"
@@ -217,4 +222,5 @@ if command -v heaptrack >/dev/null && command -v heaptrack_print >/dev/null; the
 else
   echo "(heaptrack not installed: no comparison with heaptrack_print)" >> "$out"
 fi
+. "$(dirname "$0")/trace_cli_stream.sh"
 cat "$out"

@@ -5,11 +5,15 @@ REPLAY_HAK_SRCS := replayer/replay_cli.c replayer/run.c replayer/alloc_spec.c \
                    replayer/image_build.c replayer/fidelity.c replayer/store.c \
                    replayer/latency.c replayer/counters.c replayer/knob_check.c
 HAK_OBJS += $(REPLAY_HAK_SRCS:%.c=$(OBJ)/%.o)
+# hak validate (issue 19): live runs vs replays
+HAK_OBJS += $(OBJ)/replayer/cli/validate_cli.o $(OBJ)/replayer/common/live_run.o \
+            $(OBJ)/replayer/common/rank_stats.o
 
 # The worker: libc only (plus libdl/pthread), so the process under
 # measurement carries nothing but the allocator under test.
 REPLAY_WORKER_SRCS := replayer/worker.c replayer/worker_loop.c replayer/counters.c \
-                      replayer/rss.c replayer/latency.c replayer/alloc_probe.c
+                      replayer/rss.c replayer/latency.c replayer/alloc_probe.c \
+                      traces/common/heap_rss.c
 REPLAY_WORKER_OBJS := $(REPLAY_WORKER_SRCS:%.c=$(OBJ)/%.o)
 $(BIN)/hak-replay-worker: $(REPLAY_WORKER_OBJS) | $(BIN)
 	$(CC) $(CFLAGS_BASE) -o $@ $(REPLAY_WORKER_OBJS) -ldl -lpthread
@@ -53,6 +57,15 @@ $(TESTBIN)/replayer/libfakehak.so: replayer/tests/fakehak.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -shared -o $@ $<
 
+$(TESTBIN)/replayer/test_rank_stats: replayer/tests/test_rank_stats.c $(OBJ)/replayer/common/rank_stats.o | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -o $@ $^ $(shell pkg-config --libs cmocka) -lm
+CHECK_DEPS += $(TESTBIN)/replayer/test_rank_stats
+# A program with known heap behaviour for replayer/tests/validate.sh.
+$(TESTBIN)/replayer/validate_known: replayer/tests/validate_known.c | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -o $@ $<
+CHECK_DEPS += $(TESTBIN)/replayer/validate_known
 CHECK_DEPS += $(TESTBIN)/replayer/test_latency $(TESTBIN)/replayer/test_counters \
               $(TESTBIN)/replayer/test_fidelity $(TESTBIN)/replayer/test_image \
               $(TESTBIN)/replayer/libcrashalloc.so $(TESTBIN)/replayer/libhangalloc.so \

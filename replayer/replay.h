@@ -120,8 +120,8 @@ double rp_fidelity(const hak_rss_sample *rec, size_t nrec,
 
 /* Storage that a hakdb_run built by rp_outcome_to_run points into. */
 typedef struct rp_rowbuf {
-    hakdb_metric metrics[RP_NCOUNTERS + RP_MAX_ASTATS + 8];
-    char         names[RP_NCOUNTERS + RP_MAX_ASTATS + 8][64];
+    hakdb_metric metrics[RP_NCOUNTERS + RP_MAX_ASTATS + 16];
+    char         names[RP_NCOUNTERS + RP_MAX_ASTATS + 16][64];
     hakdb_sample timeline[RP_MAX_SAMPLES];
     char digest[24];
 } rp_rowbuf;

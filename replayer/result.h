@@ -76,6 +76,15 @@ typedef struct rp_wresult {
      * from wall_ns); faults and context switches the first pass only, so
      * they stay comparable with one-pass runs. */
     uint64_t passes;
+
+    /* Heap-only RSS (traces/common/heap_rss.h), comparable with a live
+     * run's and the recorder's heap samples.  heap_offset: the worker's
+     * anonymous resident memory that is not heap (.bss, stack, relocated
+     * data), from smaps just before the window; it stays put during the
+     * window, so heap = peak_rss/final_rss/samples minus heap_offset.
+     * heap_final is read from smaps after the window (a check on the
+     * offset).  -1 when smaps could not be read. */
+    int64_t  heap_offset, heap_start, heap_final;
 } rp_wresult;
 
 #endif /* RP_RESULT_H */

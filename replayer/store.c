@@ -78,6 +78,16 @@ void rp_outcome_to_run(const rp_outcome *oc, double fidelity, hakdb_run *run, rp
         add(b, &n, "harness.vmhwm_raw", (double)r->vmhwm_raw, 0, "bytes", "derived", NULL);
     add(b, &n, "latency.samples", (double)r->lat_nsamples, 0, "count", "derived", NULL);
     add(b, &n, "replay.passes", (double)(r->passes ? r->passes : 1), 0, "count", "derived", NULL);
+    if (r->heap_offset >= 0) {      /* heap-only figures (result.h), NULL with the reason otherwise */
+        add(b, &n, "heap.start_rss_bytes", (double)r->heap_start, 0, "bytes", "derived", NULL);
+        add(b, &n, "heap.final_rss_bytes", (double)r->heap_final, 0, "bytes", "derived", NULL);
+        add(b, &n, "heap.peak_rss_bytes",
+            r->peak_rss >= 0 ? (double)(r->peak_rss > r->heap_offset ? r->peak_rss - r->heap_offset : 0) : 0,
+            r->peak_rss < 0, "bytes", "derived", r->peak_rss < 0 ? r->peak_note : NULL);
+        add(b, &n, "heap.non_heap_anon_bytes", (double)r->heap_offset, 0, "bytes", "derived", NULL);
+    } else {
+        add(b, &n, "heap.peak_rss_bytes", 0, 1, "bytes", "derived", "/proc/self/smaps unreadable in the worker");
+    }
     if (strstr(r->peak_note, "clear_refs:"))
         add(b, &n, "peak_rss.window", 0, 1, "bytes", "derived", r->peak_note);
     run->nmetrics = n;

@@ -41,6 +41,7 @@
 
 #include "alloc_probe.h"
 #include "rss.h"
+#include "traces/common/heap_rss.h"
 
 static rp_wresult *res;
 
@@ -320,6 +321,8 @@ int main(int argc, char **argv)
     res->phase = RP_PH_READY;
 
     /* ---- the measured window ---- */
+    hak_heap_rss h0, h1;
+    int heap_ok = hak_heap_rss_read(0, &h0) == 0;
     uint64_t rss0 = 0, shared0 = 0;
     rp_rss_read(w->statm_fd, &rss0, &shared0);
     w->harness_shared = shared0;
@@ -381,9 +384,17 @@ int main(int argc, char **argv)
     rp_rss_read(w->statm_fd, &rss1, &shared1);
     /* ---- end of window ---- */
 
+    heap_ok = heap_ok && hak_heap_rss_read(0, &h1) == 0;
     for (uint32_t t = 0; recorded && t < nth; t++)
         pthread_join(threads[t], NULL);
     rp_counters_read_close(&res->counters);
+    res->heap_offset = res->heap_start = res->heap_final = -1;
+    if (heap_ok) {
+        int64_t anon0 = (int64_t)rss0 - (int64_t)shared0;
+        res->heap_start = (int64_t)hak_heap_rss_bytes(&h0);
+        res->heap_offset = anon0 > res->heap_start ? anon0 - res->heap_start : 0;
+        res->heap_final = (int64_t)hak_heap_rss_bytes(&h1);
+    }
 
     res->wall_ns = t1 - w->t0_ns - paused_ns;
     res->passes = passes;

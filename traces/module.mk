@@ -2,17 +2,20 @@
 # The format library proper (traces-core): also compiled into the fuzzer.
 TRACE_CORE_SRCS := traces/hak_util.c traces/trace_ops.c traces/trace_encode.c traces/trace_decode.c \
               traces/trace_meta.c traces/trace_write.c traces/trace_read.c \
-              traces/trace_iter.c traces/trace_replay.c
+              traces/trace_iter.c traces/trace_replay.c traces/lib/trace_pages.c
 TRACE_SRCS := $(TRACE_CORE_SRCS)
 # Generators and importers (traces-cli): in the library so bench/replayer can use them.
 TRACE_SRCS += traces/synth.c traces/synth_heap.c traces/import_android.c \
               traces/heapmodel.c traces/symbolize.c traces/siteview.c
+# heap-only RSS from smaps (shared by the recorder, the replay worker, hak validate)
+TRACE_SRCS += traces/common/heap_rss.c
 TRACE_OBJS := $(TRACE_SRCS:%.c=$(OBJ)/%.o)
 
 $(LIB)/libhaktrace.a: $(TRACE_OBJS) | $(LIB)
 	rm -f $@ && ar rcs $@ $^
 
 HAK_OBJS += $(OBJ)/traces/trace_cli.o
+include traces/lib/pprof.mk   # hak trace export --pprof
 # `hak trace` subcommands (traces-cli)
 TRACE_CLI_OBJS := $(addprefix $(OBJ)/traces/,cli_common.o cli_sink.o cli_out.o cli_info.o \
               cli_dump.o cli_stats.o cli_validate.o cli_synth.o cli_import.o)

@@ -1,6 +1,7 @@
 /* trace_cli.c - `hak trace`: dispatches to the subcommands in cli_*.c. */
 #include "cli_common.h"
 #include "cli_views.h"
+#include "cli/cli_export.h"
 #include "hak_cli.h"
 #include "hak_util.h"
 
@@ -26,6 +27,7 @@ static const trace_sub subs[] = {
     {"flame",    trace_flame,    "folded stacks for flame graphs (allocs, bytes, leaked, peak)"},
     {"diff",     trace_diff,     "per call site changes between two recordings"},
     {"timeline", trace_timeline, "live bytes of the top call sites over time (chart data)"},
+    {"export",   trace_export,   "per call site allocations as a pprof profile (--pprof)"},
 };
 #define NSUBS (sizeof subs / sizeof *subs)
 

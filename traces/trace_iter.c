@@ -21,10 +21,12 @@ void tr_cursor_release(tr_cursor *c)
     free(c->dec);
     free(c->raw);
     free(c->buf);
+    free(c->file);
     c->dec = NULL;
     c->raw = NULL;
     c->buf = NULL;
-    c->raw_cap = 0;
+    c->file = NULL;
+    c->raw_cap = c->file_cap = 0;
     c->bi = c->bn = 0;
 }
 
@@ -56,13 +58,32 @@ static int cursor_load(hak_trace_reader *r, tr_cursor *c, const tr_chunk *ch)
         c->raw_cap = need;
     }
     const uint8_t *pay = r->data + ch->off + TF_CHUNK_HDR;
+    const uint8_t *file_end = r->data + r->size;
+    if (r->fd >= 0) {
+        /* From the file, not the mapping (trace_pages.h): the payload
+         * and TC_PAD zero bytes, so columns still decode in place. */
+        size_t fneed = (size_t)ch->comp_size + TC_PAD;
+        if (c->file_cap < fneed) {
+            free(c->file);
+            if (!(c->file = malloc(fneed))) {
+                c->file_cap = 0;
+                return cursor_error(r, ch, "out of memory");
+            }
+            c->file_cap = fneed;
+        }
+        const char *rwhy = tr_file_read(r->fd, ch->off + TF_CHUNK_HDR, c->file, ch->comp_size);
+        if (rwhy)
+            return cursor_error(r, ch, rwhy);
+        memset(c->file + ch->comp_size, 0, TC_PAD);
+        pay = c->file;
+        file_end = c->file + fneed;
+    }
     tc_dir dir;
     const char *why = tc_dir_parse(pay, ch->comp_size, ch->raw_size, ch->count,
                                    r->meta.version, &dir);
     if (why)
         return cursor_error(r, ch, why);
     const uint8_t *src = pay + dir.size, *col[TC_NCOL];
-    const uint8_t *file_end = r->data + r->size;
     uint8_t *dst = c->raw;
     for (int k = 0; k < TC_NCOL; k++) {
         if (dir.stored[k] == dir.raw[k] && (size_t)(file_end - src) >= dir.raw[k] + TC_PAD) {

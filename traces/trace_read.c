@@ -5,7 +5,9 @@
  * against the limits in trace_fmt.h and the bytes present, every checksum is
  * verified, and side-record chunks are decoded.  The first problem ends the
  * scan; everything before it stays readable and st.reason names the offset.
- * Event payloads are decompressed lazily by trace_iter.c.
+ * Event payloads are read (pread) and decompressed lazily by trace_iter.c.
+ * The scan keeps only a window of the mapped file resident
+ * (lib/trace_pages.h), so opening a trace costs no memory per byte.
  */
 #include "trace_reader.h"
 #include "trace_fmt.h"
@@ -21,10 +23,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22           /* Linux 5.14 */
-#endif
 
 static void stop(hak_trace_reader *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -343,7 +341,9 @@ static int scan_chunks(hak_trace_reader *r, uint64_t off)
             return 0;
         }
         tf_chunk_hdr h;
+        tr_pages_scan(&r->pages, off, TF_CHUNK_HDR);
         tf_hdr_unpack(r->data + off, &h);
+        tr_pages_scan(&r->pages, off, TF_CHUNK_HDR + (uint64_t)h.comp_size);
         const char *why = check_chunk(r, off, &h, buf, sizeof buf);
         if (!why && (h.kind == TF_KIND_SITES || h.kind == TF_KIND_MODULES || h.kind == TF_KIND_RSS
                      || h.kind == TF_KIND_LOSS))
@@ -467,7 +467,9 @@ static hak_trace_reader *open_data(hak_trace_reader *r, char *err, size_t errlen
     }
     if (read_header(r, &off, err, errlen))
         goto bad;
-    if (scan_chunks(r, off) || index_threads(r)) {
+    int scan = scan_chunks(r, off);
+    tr_pages_drop_all(&r->pages);       /* the events are read from the start */
+    if (scan || index_threads(r)) {
         snprintf(err, errlen, "out of memory");
         goto bad;
     }
@@ -488,6 +490,7 @@ hak_trace_reader *hak_tr_open_mem(const void *data, size_t len, char *err, size_
     }
     r->data = data;
     r->size = len;
+    r->fd = -1;
     r->rss_stride = 1;
     return open_data(r, err, errlen);
 }
@@ -532,18 +535,16 @@ hak_trace_reader *hak_tr_open(const char *path, char *err, size_t errlen)
             free(r);
             return NULL;
         }
-        /* The scan reads the whole file, so its pages are faulted in ahead
-         * (what MAP_POPULATE did), but only once the magic says it is a
-         * trace: a huge or sparse file that is not one (a disk image, a
-         * 100 GB hole) then costs a page, not its size in page-ins. */
-        if (r->size >= 8 && !memcmp(p, HAK_TRACE_MAGIC, 8) &&
-            madvise(p, r->size, MADV_POPULATE_READ))
-            madvise(p, r->size, MADV_WILLNEED);   /* kernels before 5.14 */
+        /* No read-ahead of the whole file here: the scan brings it in a
+         * window at a time once the magic says it is a trace (a huge or
+         * sparse file that is not one then costs a page), and drops what
+         * it has passed (trace_pages.h). */
         madvise(p, r->size, MADV_SEQUENTIAL);
         r->data = p;
         r->mapped = 1;
+        tr_pages_init(&r->pages, p, r->size, 1);
     }
-    close(fd);
+    r->fd = fd;                         /* event chunks are read with pread */
     return open_data(r, err, errlen);
 }
 
@@ -557,6 +558,8 @@ void hak_tr_close(hak_trace_reader *r)
     free(r->heap);
     if (r->mapped)
         munmap((void *)r->data, r->size);
+    if (r->fd >= 0)
+        close(r->fd);
     tf_meta_free(&r->meta);
     ZSTD_freeDCtx(r->dctx);
     free(r->chunks);

@@ -10,6 +10,7 @@
 
 #include "trace.h"
 #include "trace_codec.h"
+#include "lib/trace_pages.h"
 
 #include <zstd.h>
 
@@ -31,12 +32,16 @@ typedef struct tr_cursor {      /* decoding position in one thread's events */
     size_t raw_cap;
     hak_event *buf;
     uint32_t bi, bn;            /* buffered events buf[bi..bn) */
+    uint8_t *file;              /* the chunk's payload as read (fd >= 0) */
+    size_t file_cap;
 } tr_cursor;
 
 struct hak_trace_reader {
     const uint8_t *data;
     size_t size;
     int mapped;
+    int fd;                     /* the file, for chunk reads; -1 for a buffer */
+    tr_pages pages;             /* the open scan's window (trace_pages.h) */
     hak_trace_meta meta;
     hak_tr_status st;
     char err[320];

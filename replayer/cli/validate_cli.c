@@ -1,0 +1,512 @@
+/* validate_cli.c - `hak validate`: does a replay predict the program?
+ *
+ * Runs the program live under each allocator (interleaved repeats, the
+ * allocator preloaded and nothing else), records it once with `hak record`,
+ * replays the recording under the same allocators with `hak replay`, and
+ * compares per metric the live and replayed medians and the allocators'
+ * rankings (Kendall's tau-b).  The three steps are the ordinary commands,
+ * run as child processes, so a validation measures exactly what a user's
+ * record and replay would. */
+#include "hak_cli.h"
+#include "hak_util.h"
+#include "hakdb.h"
+#include "replay.h"
+#include "analysis/store/hakdb_validation.h"
+#include "replayer/common/live_run.h"
+#include "replayer/common/rank_stats.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CMD "validate"
+#define MAX_ALLOCS 16
+#define MAX_REPEAT 64
+
+static const char *const default_allocs[] = {"glibc", "hakmem", "mimalloc", "jemalloc", "tcmalloc"};
+
+enum { M_PEAK, M_FINAL, M_FAULTS, M_TIME, NMETRIC };
+static const char *const metric_name[NMETRIC] = {
+    "peak_heap_rss_bytes", "final_heap_rss_bytes", "minor_faults", "wall_ns"};
+static const char *const metric_label[NMETRIC] = {
+    "peak heap RSS", "final heap RSS", "minor faults", "time"};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+"usage: hak validate [--alloc LIST]... [options] -- PROGRAM [ARGS...]\n"
+"\n"
+"Checks what replays of a recording of PROGRAM predict about PROGRAM itself.\n"
+"Runs PROGRAM live under each allocator (LD_PRELOAD of that allocator and\n"
+"nothing else; --repeat times, allocators interleaved), records it once\n"
+"with `hak record` (under glibc), replays the recording under the same\n"
+"allocators with `hak replay` (--repeat times each, one pass), and prints\n"
+"for each metric and allocator the live median, the replayed median and\n"
+"their ratio, and per metric Kendall's tau-b between the allocators'\n"
+"order live and their order replayed (1 = same order, -1 = reversed).\n"
+"\n"
+"metrics:\n"
+"  peak heap RSS     heap-only resident memory: the brk heap and private\n"
+"                    anonymous mappings, without .bss, stacks, files and\n"
+"                    shared memory.  Live: sampled from /proc/PID/smaps\n"
+"                    every --interval-ms (a peak shorter than that can be\n"
+"                    missed); replay: the worker's peak, exact.\n"
+"  final heap RSS    live: the last sample before the program exited;\n"
+"                    replay: at the end of the replay.\n"
+"  minor faults      live: the whole program's (code, stacks, files too);\n"
+"                    replay: the allocation work's alone.  Ratios below 1\n"
+"                    are expected; the ranking is what to read.\n"
+"  time              live: the whole program's wall time; replay: the\n"
+"                    allocation work's.  Ranked only where allocation\n"
+"                    dominates the program.\n"
+"\n"
+"Results are stored in the run-history database: the replays as ordinary\n"
+"runs labelled validate-<id>, the comparison in the validations,\n"
+"validation_values and validation_rankings tables (analysis/schema.sql;\n"
+"query: analysis/queries/validation.sql); `hak report` shows them.\n"
+"\n"
+"options:\n"
+"  --alloc LIST        allocators, comma-separated or repeated: glibc,\n"
+"                      hakmem, mimalloc, jemalloc, tcmalloc, PATH.so,\n"
+"                      hakmem@REV (see hak replay --help).  Default: those\n"
+"                      five, leaving out (with a note) peers not installed;\n"
+"                      an allocator named here that cannot be loaded is an\n"
+"                      error\n"
+"  --repeat N          live runs and replays per allocator (default 3, at\n"
+"                      most %d); medians are reported\n"
+"  --stdin FILE        PROGRAM's standard input, for every run (default\n"
+"                      /dev/null); PROGRAM's standard output is discarded\n"
+"  -o, --trace FILE    keep the recording as FILE (default: a temporary\n"
+"                      file, removed at the end)\n"
+"  --record-opt OPT    pass OPT to hak record (repeatable), e.g.\n"
+"                      --record-opt=--mmap\n"
+"  --touch MODE        replay touch policy: none, first, pages (default),\n"
+"                      all (hak replay --help)\n"
+"  --threads MODE      replay threads mode: recorded or serial (default: as\n"
+"                      hak replay chooses: recorded for threaded traces)\n"
+"  --interval-ms N     live heap sampling period (default 5)\n"
+"  --timeout S         per live run, recording and replay (default 600)\n"
+"  --label L           label stored with the validation\n"
+"  --db FILE           run-history database (default ./hak.db, or $HAK_DB)\n"
+"  -h, --help          this text\n"
+"\n"
+"exit status: 0 when every run succeeded; 1 when a live run, the recording\n"
+"or a replay failed (each named in one line; the rest is still reported);\n"
+"2 on a usage error.\n"
+"\n"
+"example:\n"
+"  hak validate --alloc glibc,hakmem,jemalloc -- python3 script.py\n"
+"  hak validate --stdin work.sql -- sqlite3 :memory:\n", MAX_REPEAT);
+}
+
+typedef struct vallocs {
+    rp_alloc a[MAX_ALLOCS];
+    size_t n;
+} vallocs;
+
+static int add_alloc(vallocs *v, const char *spec, int optional)
+{
+    for (size_t i = 0; i < v->n; i++)
+        if (!strcmp(v->a[i].spec, spec))
+            return 0;
+    if (v->n == MAX_ALLOCS) {
+        hak_cmd_err(CMD, "--alloc: at most %d allocators", MAX_ALLOCS);
+        return -1;
+    }
+    rp_alloc *a = &v->a[v->n];
+    if (rp_alloc_resolve(spec, a, 0) != 0) {
+        hak_cmd_err(CMD, "--alloc '%s': not an allocator (hak replay --help lists them)", spec);
+        return -1;
+    }
+    if (a->error[0]) {
+        if (optional) {
+            fprintf(stderr, "hak validate: leaving out %s: %s\n", spec, a->error);
+            return 0;
+        }
+        hak_cmd_err(CMD, "--alloc '%s': %s", spec, a->error);
+        return -1;
+    }
+    v->n++;
+    return 0;
+}
+
+static int add_list(vallocs *v, const char *list)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", list);
+    char *save = NULL;
+    int any = 0;
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (!*t)
+            continue;
+        any = 1;
+        if (add_alloc(v, t, 0) != 0)
+            return -1;
+    }
+    if (!any) {
+        hak_cmd_err(CMD, "--alloc '%s': no allocator named", list);
+        return -1;
+    }
+    return 0;
+}
+
+static const char *self_exe(void)
+{
+    static char path[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+    if (n <= 0)
+        return "hak";
+    path[n] = 0;
+    return path;
+}
+
+static void fmt_value(int m, double v, char *b, size_t n)
+{
+    if (isnan(v))
+        snprintf(b, n, "-");
+    else if (m == M_PEAK || m == M_FINAL)
+        snprintf(b, n, "%.1f MiB", v / 1048576.0);
+    else if (m == M_TIME)
+        snprintf(b, n, "%.1f ms", v / 1e6);
+    else
+        snprintf(b, n, "%.0f", v);
+}
+
+/* Replay figures collected from the database, per allocator. */
+typedef struct replay_acc {
+    vallocs *al;
+    double v[MAX_ALLOCS][NMETRIC][MAX_REPEAT];
+    size_t n[MAX_ALLOCS];
+    int failed;
+} replay_acc;
+
+static int take_run(const hakdb_vrun *r, void *arg)
+{
+    replay_acc *acc = arg;
+    size_t i = 0;
+    while (i < acc->al->n && strcmp(acc->al->a[i].spec, r->alloc_spec ? r->alloc_spec : ""))
+        i++;
+    if (i == acc->al->n)
+        return 0;
+    if (strcmp(r->status, "ok")) {
+        fprintf(stderr, "hak validate: replay under %s: %s: %s\n", r->alloc_spec, r->status,
+                r->error ? r->error : "");
+        acc->failed = 1;
+        return 0;
+    }
+    size_t k = acc->n[i];
+    if (k >= MAX_REPEAT)
+        return 0;
+    acc->v[i][M_PEAK][k] = r->heap_peak;
+    acc->v[i][M_FINAL][k] = r->heap_final;
+    acc->v[i][M_FAULTS][k] = r->minor_faults == HAKDB_NULL ? NAN : (double)r->minor_faults;
+    acc->v[i][M_TIME][k] = r->wall_ns == HAKDB_NULL ? NAN : (double)r->wall_ns;
+    acc->n[i] = k + 1;
+    return 0;
+}
+
+/* argv for a child `hak ...` command: a small growable vector. */
+typedef struct argvec { char *v[256]; int n; } argvec;
+
+static void push(argvec *a, const char *s)
+{
+    if (a->n < 254)
+        a->v[a->n++] = (char *)s;
+    a->v[a->n] = NULL;
+}
+
+static int run_step(const char *what, char *const *argv, const char *stdin_path, double timeout_s)
+{
+    rp_live_spec sp = {argv, NULL, stdin_path, 20000000ull, timeout_s};
+    rp_live_result r;
+    if (rp_live_run(&sp, &r) != 0 || (!r.ok && !strstr(r.error, "sampled once"))) {
+        hak_cmd_err(CMD, "%s failed: %s", what, r.error);
+        return -1;
+    }
+    return 0;
+}
+
+int cmd_validate(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"alloc", required_argument, 0, 'a'},
+        {"repeat", required_argument, 0, 'r'},
+        {"stdin", required_argument, 0, 'i'},
+        {"trace", required_argument, 0, 'o'},
+        {"record-opt", required_argument, 0, 'R'},
+        {"touch", required_argument, 0, 'T'},
+        {"threads", required_argument, 0, 't'},
+        {"interval-ms", required_argument, 0, 'I'},
+        {"timeout", required_argument, 0, 'W'},
+        {"label", required_argument, 0, 'l'},
+        {"db", required_argument, 0, 'd'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    static vallocs al;
+    memset(&al, 0, sizeof al);
+    int repeat = 3, named = 0;
+    const char *stdin_path = NULL, *trace_out = NULL, *touch = "pages", *threads = NULL;
+    const char *label = NULL, *dbpath = NULL;
+    const char *record_opts[32];
+    int nrecord_opts = 0;
+    double interval_ms = 5, timeout_s = 600;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'a':
+            named = 1;
+            if (add_list(&al, optarg) != 0)
+                return 1;
+            break;
+        case 'r':
+            repeat = (int)strtol(optarg, &end, 10);
+            if (*end || end == optarg || repeat < 1 || repeat > MAX_REPEAT) {
+                hak_cmd_err(CMD, "--repeat '%s': expected 1..%d", optarg, MAX_REPEAT);
+                return 2;
+            }
+            break;
+        case 'i':
+            if (access(optarg, R_OK) != 0) {
+                hak_cmd_err(CMD, "--stdin '%s': %s", optarg, strerror(errno));
+                return 2;
+            }
+            stdin_path = optarg;
+            break;
+        case 'o': trace_out = optarg; break;
+        case 'R':
+            if (nrecord_opts == 32) {
+                hak_cmd_err(CMD, "--record-opt: at most 32");
+                return 2;
+            }
+            record_opts[nrecord_opts++] = optarg;
+            break;
+        case 'T':
+            if (strcmp(optarg, "none") && strcmp(optarg, "first") && strcmp(optarg, "pages")
+                && strcmp(optarg, "all")) {
+                hak_cmd_err(CMD, "--touch '%s': expected none, first, pages or all", optarg);
+                return 2;
+            }
+            touch = optarg;
+            break;
+        case 't':
+            if (strcmp(optarg, "recorded") && strcmp(optarg, "serial")) {
+                hak_cmd_err(CMD, "--threads '%s': expected recorded or serial", optarg);
+                return 2;
+            }
+            threads = optarg;
+            break;
+        case 'I':
+            interval_ms = strtod(optarg, &end);
+            if (*end || end == optarg || !(interval_ms >= 0.1 && interval_ms <= 10000)) {
+                hak_cmd_err(CMD, "--interval-ms '%s': expected 0.1..10000", optarg);
+                return 2;
+            }
+            break;
+        case 'W':
+            timeout_s = strtod(optarg, &end);
+            if (*end || end == optarg || !(timeout_s > 0)) {
+                hak_cmd_err(CMD, "--timeout '%s': expected seconds > 0", optarg);
+                return 2;
+            }
+            break;
+        case 'l': label = optarg; break;
+        case 'd': dbpath = optarg; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind >= argc) {
+        hak_cmd_err(CMD, "no program given (hak validate [options] -- PROGRAM [ARGS...])");
+        return 2;
+    }
+    char **prog = argv + optind;
+    if (!named)
+        for (size_t i = 0; i < sizeof default_allocs / sizeof *default_allocs; i++)
+            if (add_alloc(&al, default_allocs[i], 1) != 0)
+                return 1;
+    if (al.n == 0) {
+        hak_cmd_err(CMD, "no allocator can be loaded");
+        return 1;
+    }
+    if (!dbpath)
+        dbpath = hakdb_default_path();
+    char err[512];
+    hakdb *db = hakdb_open(dbpath, err, sizeof err);
+    if (!db) {
+        hak_cmd_err(CMD, "%s", err);
+        return 1;
+    }
+
+    /* 1. live runs, allocators interleaved within each repeat */
+    static double live[MAX_ALLOCS][NMETRIC][MAX_REPEAT];
+    int rc = 0;
+    for (int k = 0; k < repeat && !rc; k++) {
+        for (size_t i = 0; i < al.n; i++) {
+            rp_live_spec sp = {prog, al.a[i].kind == RP_ALLOC_PRELOAD ? al.a[i].path : NULL,
+                               stdin_path, (uint64_t)(interval_ms * 1e6), timeout_s};
+            rp_live_result r;
+            if (rp_live_run(&sp, &r) != 0 || !r.ok) {
+                hak_cmd_err(CMD, "live run of %s under %s: %s", prog[0], al.a[i].spec, r.error);
+                rc = 1;
+                break;
+            }
+            live[i][M_PEAK][k] = (double)r.peak_heap;
+            live[i][M_FINAL][k] = (double)r.final_heap;
+            live[i][M_FAULTS][k] = (double)r.minflt;
+            live[i][M_TIME][k] = (double)r.wall_ns;
+        }
+    }
+    if (rc) {
+        hakdb_close(db);
+        return rc;
+    }
+
+    /* 2. one recording */
+    char tmp_trace[] = "/tmp/hak-validate-XXXXXX";
+    const char *trace = trace_out;
+    if (!trace) {
+        int fd = mkstemp(tmp_trace);
+        if (fd < 0) {
+            hak_cmd_err(CMD, "temporary trace file: %s", strerror(errno));
+            hakdb_close(db);
+            return 1;
+        }
+        close(fd);
+        trace = tmp_trace;
+    }
+    argvec rv = {{0}, 0};
+    push(&rv, self_exe());
+    push(&rv, "record");
+    push(&rv, "-o");
+    push(&rv, trace);
+    push(&rv, "--no-follow");
+    for (int i = 0; i < nrecord_opts; i++)
+        push(&rv, record_opts[i]);
+    push(&rv, "--");
+    for (char **p = prog; *p; p++)
+        push(&rv, *p);
+    if (run_step("recording", rv.v, stdin_path, timeout_s) != 0) {
+        if (!trace_out)
+            unlink(tmp_trace);
+        hakdb_close(db);
+        return 1;
+    }
+
+    /* 3. replays, stored under a label of their own */
+    char uuid_label[64], rep_s[16], timeout_str[32];
+    {
+        FILE *f = fopen("/dev/urandom", "rb");
+        unsigned char u[6] = {0};
+        if (!f || fread(u, 1, sizeof u, f) != sizeof u)
+            snprintf((char *)u, sizeof u, "%05x", (unsigned)getpid() & 0xfffff);
+        if (f)
+            fclose(f);
+        snprintf(uuid_label, sizeof uuid_label, "validate-%02x%02x%02x%02x%02x%02x",
+                 u[0], u[1], u[2], u[3], u[4], u[5]);
+    }
+    snprintf(rep_s, sizeof rep_s, "%d", repeat);
+    snprintf(timeout_str, sizeof timeout_str, "%g", timeout_s);
+    argvec pv = {{0}, 0};
+    push(&pv, self_exe());
+    push(&pv, "replay");
+    push(&pv, trace);
+    for (size_t i = 0; i < al.n; i++) {
+        push(&pv, "--alloc");
+        push(&pv, al.a[i].spec);
+    }
+    const char *fixed[] = {"--repeat", rep_s, "--min-time", "0", "--touch", touch,
+                           "--db", dbpath, "--label", uuid_label, "--timeout", timeout_str};
+    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
+        push(&pv, fixed[i]);
+    if (threads) {
+        push(&pv, "--threads");
+        push(&pv, threads);
+    }
+    /* hak replay exits 1 when a run failed; the runs it stored say which */
+    rp_live_spec sp = {pv.v, NULL, NULL, 50000000ull, timeout_s * (double)(al.n * (size_t)repeat + 1)};
+    rp_live_result pr;
+    rp_live_run(&sp, &pr);
+    if (!trace_out)
+        unlink(tmp_trace);
+
+    static replay_acc acc;
+    memset(&acc, 0, sizeof acc);
+    acc.al = &al;
+    int nruns = hakdb_validation_runs(db, uuid_label, take_run, &acc);
+    if (nruns <= 0) {
+        hak_cmd_err(CMD, "replay stored no runs%s%s", pr.error[0] ? ": " : "", pr.error);
+        hakdb_close(db);
+        return 1;
+    }
+    if (acc.failed || !pr.ok)
+        rc = 1;
+
+    /* 4. medians, ratios, rankings */
+    static hakdb_vvalue vals[MAX_ALLOCS * NMETRIC];
+    hakdb_vrank ranks[NMETRIC];
+    size_t nv = 0;
+    double lx[NMETRIC][MAX_ALLOCS], ry[NMETRIC][MAX_ALLOCS];
+    for (size_t i = 0; i < al.n; i++)
+        for (int m = 0; m < NMETRIC; m++) {
+            size_t ln, rn;
+            double lv = rp_median(live[i][m], (size_t)repeat, &ln);
+            double rv2 = rp_median(acc.v[i][m], acc.n[i], &rn);
+            lx[m][i] = lv;
+            ry[m][i] = rv2;
+            vals[nv++] = (hakdb_vvalue){al.a[i].spec, metric_name[m], lv, rv2, (int)ln, (int)rn};
+        }
+    for (int m = 0; m < NMETRIC; m++) {
+        size_t n;
+        ranks[m].metric = metric_name[m];
+        ranks[m].tau = rp_kendall_tau_b(lx[m], ry[m], al.n, 0.0, &n);
+        ranks[m].nallocs = (int)n;
+    }
+    char command[4096] = "";
+    size_t pos = 0;
+    for (char **p = prog; *p && pos < sizeof command - 1; p++)
+        pos += (size_t)snprintf(command + pos, sizeof command - pos, "%s%s", p == prog ? "" : " ", *p);
+    hakdb_validation v = {label, uuid_label, command, touch, threads, repeat,
+                          (int64_t)(interval_ms * 1e6), vals, nv, ranks, NMETRIC};
+    int64_t vid = hakdb_insert_validation(db, &v);
+    if (vid < 0) {
+        hak_cmd_err(CMD, "%s", hakdb_error(db));
+        rc = 1;
+    }
+
+    printf("hak validate: %s  (%d live run%s and replay%s per allocator)\n", command, repeat,
+           repeat > 1 ? "s" : "", repeat > 1 ? "s" : "");
+    printf("%-16s %-12s %12s %12s %12s\n", "metric", "alloc", "live", "replay", "replay/live");
+    for (int m = 0; m < NMETRIC; m++)
+        for (size_t i = 0; i < al.n; i++) {
+            char a[32], b[32], r[32];
+            fmt_value(m, lx[m][i], a, sizeof a);
+            fmt_value(m, ry[m][i], b, sizeof b);
+            if (isnan(lx[m][i]) || isnan(ry[m][i]) || lx[m][i] == 0)
+                snprintf(r, sizeof r, "-");
+            else
+                snprintf(r, sizeof r, "%.3f", ry[m][i] / lx[m][i]);
+            printf("%-16s %-12s %12s %12s %12s\n", i ? "" : metric_label[m], al.a[i].spec, a, b, r);
+        }
+    printf("ranking agreement, Kendall's tau-b over the allocators:");
+    for (int m = 0; m < NMETRIC; m++) {
+        if (isnan(ranks[m].tau))
+            printf("  %s -", metric_label[m]);
+        else
+            printf("  %s %.2f", metric_label[m], ranks[m].tau);
+    }
+    printf("\n");
+    printf("live faults and time are the whole program's, replayed ones the allocation work's\n");
+    if (vid >= 0)
+        printf("stored as validation %lld in %s (replays: runs labelled %s)\n", (long long)vid,
+               hakdb_path(db), uuid_label);
+    hakdb_close(db);
+    return rc;
+}

@@ -1,0 +1,35 @@
+/* live_run.h - runs a program as it is, with an allocator preloaded, and
+ * measures what `hak validate` compares replays with: wall time and minor
+ * faults of the whole program (wait4), and heap-only RSS
+ * (traces/common/heap_rss.h) sampled from /proc/PID/smaps by this process
+ * every interval, so the program carries nothing but the allocator.
+ * The program is ptrace'd (PTRACE_TRACEME, PTRACE_O_TRACEEXIT) only to read
+ * its final heap when it exits, before its memory is unmapped; its signals
+ * are passed on unchanged (each costs two context switches). */
+#ifndef RP_LIVE_RUN_H
+#define RP_LIVE_RUN_H
+
+#include <stdint.h>
+
+typedef struct rp_live_spec {
+    char *const *argv;          /* program and arguments (argv[0] searched in PATH) */
+    const char *preload;        /* library for LD_PRELOAD; NULL = none (glibc) */
+    const char *stdin_path;     /* NULL = /dev/null */
+    uint64_t interval_ns;       /* heap sampling period */
+    double timeout_s;           /* <= 0: none */
+} rp_live_spec;
+
+typedef struct rp_live_result {
+    int ok;                     /* ran and exited 0 */
+    char error[512];            /* one line when !ok */
+    uint64_t wall_ns, minflt;
+    uint64_t peak_heap, final_heap;  /* bytes; largest and last sample */
+    uint32_t samples;           /* smaps reads that succeeded */
+    int exact_final;            /* final_heap was read at the exit stop */
+} rp_live_result;
+
+/* Runs spec->argv once.  Returns 0 (out->ok says whether the program
+ * succeeded) or -1 when it could not be started at all. */
+int rp_live_run(const rp_live_spec *spec, rp_live_result *out);
+
+#endif /* RP_LIVE_RUN_H */

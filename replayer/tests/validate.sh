@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# hak validate (issue 19) on a program with known heap behaviour
+# (validate_known.c: a 16 MiB peak of 256 KiB blocks, 8 MiB live at exit):
+# the live heap figures are the program's, the replayed ones agree where
+# the replay's touch policy matches the program and visibly disagree where
+# it does not, the results land in the documented tables, the query and
+# hak report show them, and bad input gets one line and a non-zero exit.
+. "$(dirname "$0")/../../tests/tap.sh"
+cd "$TMP" || exit 1
+prog=$HAK_ROOT/build/tests/replayer/validate_known
+MiB=1048576
+allocs=glibc,hakmem
+[[ -e /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 ]] && allocs=$allocs,jemalloc
+nalloc=$(tr ',' '\n' <<<"$allocs" | wc -l)
+
+hak validate --alloc $allocs --repeat 2 --db v.db --label known -- "$prog" full >out.txt 2>err.txt
+check "validate exits 0" test $? = 0
+check "prints a row per metric and allocator" \
+  test "$(grep -cE '^(peak heap RSS|final heap RSS|minor faults|time) +glibc' out.txt)" = 4
+check "prints the rankings" grep -q "Kendall's tau-b" out.txt
+q() { sqlite3 v.db "$1"; }
+check "one validation stored, with its trace and label" \
+  test "$(q "select count(*) from validations where trace_id is not null and label = 'known' and repeats = 2")" = 1
+check "4 metrics x $nalloc allocators of values" \
+  test "$(q "select count(*) from validation_values where live_n = 2 and replay_n = 2")" = $((4 * nalloc))
+check "4 rankings over $nalloc allocators" \
+  test "$(q "select count(*) from validation_rankings where nallocs = $nalloc")" = 4
+check "ratio is replay / live" \
+  test "$(q "select count(*) from validation_values where abs(ratio - replay / live) > 1e-9")" = 0
+# Known figures: the live peak is the 16 MiB of blocks plus the allocator's
+# own (< 4 MiB); the final heap holds the 8 MiB still live.
+check "live peak heap of glibc is 16..20 MiB" \
+  test "$(q "select live between 16*$MiB and 20*$MiB from validation_values
+             where alloc = 'glibc' and metric = 'peak_heap_rss_bytes'")" = 1
+check "live final heap of glibc is 8..11 MiB (read at the exit stop)" \
+  test "$(q "select live between 8*$MiB and 11*$MiB from validation_values
+             where alloc = 'glibc' and metric = 'final_heap_rss_bytes'")" = 1
+check "every allocator's replayed peak heap is within 10% of live" \
+  test "$(q "select count(*) from validation_values where metric = 'peak_heap_rss_bytes'
+             and ratio between 0.9 and 1.1")" = $nalloc
+check "minor faults within 20% (the program's own faults are few)" \
+  test "$(q "select count(*) from validation_values where metric = 'minor_faults'
+             and ratio between 0.8 and 1.2")" = $nalloc
+check "replays are ordinary runs with heap figures" \
+  test "$(q "select count(*) from runs r join run_metrics m on m.run_id = r.id
+             where r.label = (select runs_label from validations) and m.name = 'heap.peak_rss_bytes'
+             and m.value between 15*$MiB and 20*$MiB")" = $((2 * nalloc))
+
+# A program that writes one byte of each block: its resident heap is tiny,
+# a replay writing every page (--touch pages) is not, and validate says so.
+hak validate --alloc glibc --repeat 1 --db v.db -- "$prog" first >first.txt 2>&1
+check "the first-byte program: live peak heap below 2 MiB" \
+  test "$(q "select live < 2*$MiB from validation_values v join validations x on x.id = v.validation_id
+             where x.command like '% first' and metric = 'peak_heap_rss_bytes'")" = 1
+check "... and the page-touching replay is 8x or more of it" \
+  test "$(q "select ratio > 8 from validation_values v join validations x on x.id = v.validation_id
+             where x.command like '% first' and metric = 'peak_heap_rss_bytes'")" = 1
+hak validate --alloc glibc --repeat 1 --touch first --db v.db -- "$prog" first >/dev/null 2>&1
+check "... while --touch first replays it within 2x" \
+  test "$(q "select ratio < 2 from validation_values v join validations x on x.id = v.validation_id
+             where x.command like '% first' and x.touch = 'first' and metric = 'peak_heap_rss_bytes'")" = 1
+
+check "the query lists every validation's values" \
+  test "$(hak db query "$HAK_ROOT/analysis/queries/validation.sql" --db v.db --csv | grep -c 'peak_heap_rss_bytes')" = $((nalloc + 2))
+hak report --db v.db >report.txt 2>&1
+check "hak report has a replay-validity section" grep -q "Replay validity" report.txt
+check "... with the validated command and its tau" grep -q "validate_known full" report.txt
+
+# bad input: one line, non-zero exit, nothing stored
+n0=$(q "select count(*) from validations")
+one_line() {
+  local rc=$1 pat=$2; shift 2
+  "$@" >/dev/null 2>e.txt; local got=$?
+  [[ $got == "$rc" && $(wc -l <e.txt) == 1 ]] && grep -q -- "$pat" e.txt
+}
+check "no program: exit 2" one_line 2 "no program given" hak validate --db v.db
+check "--repeat 0: exit 2" one_line 2 "'--repeat '0'\\|--repeat '0'" hak validate --repeat 0 --db v.db -- true
+check "unknown allocator: exit 1, named" one_line 1 "--alloc 'nosuch'" hak validate --alloc glibc,nosuch --db v.db -- true
+check "missing --stdin file: exit 2" one_line 2 "--stdin 'no-such-file'" hak validate --stdin no-such-file --db v.db -- true
+check "a program that fails: exit 1, with its status" \
+  one_line 1 "under glibc: exited with status 3" hak validate --alloc glibc --db v.db -- sh -c 'exit 3'
+check "a program that does not exist: exit 1, named" \
+  one_line 1 "cannot run ./no-such-prog" hak validate --alloc glibc --db v.db -- ./no-such-prog
+check "nothing stored by the failures" test "$(q "select count(*) from validations")" = "$n0"
+check "--help" hak validate --help
