@@ -67,3 +67,4 @@ $(BUILD)/bench/libnullpreload.so: recorder/bench/null_preload.c | deps-ok
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIC -shared -o $@ $<
 BENCH_DEPS += $(BUILD)/bench/random_mixed $(BUILD)/bench/factor $(BUILD)/bench/libnullpreload.so $(LIB)/libhakrec.so
 CHECK_DEPS += $(BUILD)/bench/random_mixed $(BUILD)/bench/libnullpreload.so   # recorder/tests/random_mixed.sh
+BENCH_DEPS += $(TESTBIN)/recorder/progs/service   # bench/service.bench.sh
