@@ -543,6 +543,7 @@ static void *writer_main(void *arg)
     pthread_setname_np(pthread_self(), "hakrec-writer");   /* for top -H, perf, gdb */
     uint64_t last_partial = hak_mono_ns(), last_rss = 0, last_pass = 0;
     rss_sample();
+    rec_heap_sample(1);
     for (;;) {
         pthread_mutex_lock(&rec_g.pool_mu);
         if (!work_pending && !atomic_load(&stop_req)) {
@@ -570,10 +571,11 @@ static void *writer_main(void *arg)
             last_partial = now;
         if (now - last_rss >= RSS_NS) {
             rss_sample();
+            rec_heap_sample(0);
             last_rss = now;
         }
         if (pass(partials, stop) != 0 ||
-            (partials && (rss_flush() != 0 || hak_tw_flush(tw) != 0))) {
+            (partials && (rss_flush() != 0 || rec_heap_flush(tw) != 0 || hak_tw_flush(tw) != 0))) {
             writer_failed();
             return NULL;
         }
@@ -582,6 +584,7 @@ static void *writer_main(void *arg)
     }
     rec_jobs_stop();
     rss_sample();
+    rec_heap_sample(1);
     if (rec_g.cfg.verbose) {
         pthread_mutex_lock(&rec_g.pool_mu);
         uint64_t waits = rec_g.backpressure_waits;
@@ -602,6 +605,7 @@ static void *writer_main(void *arg)
                  cpu_ms, ev ? cpu_ms * 1e6 / (double)ev : 0.0);
     }
     int frc = rss_flush();
+    frc |= rec_heap_flush(tw);
     if (close_trace() != 0 || frc != 0)
         rec_fail("cannot finish trace %s; recording stopped", rec_g.path);
     return NULL;
@@ -831,6 +835,7 @@ void rec_atfork_child(void)
     rec_g.writer_up = 0;
     sites_written = 1;
     rss_n = 0;
+    rec_heap_reset();
     rec_modules_reset();
     /* a fork child runs its parent's program: recorded only if children
      * are and its name is followed (gcc's fork child before it execs cc1
