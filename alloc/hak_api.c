@@ -35,6 +35,7 @@ static void *heap_alloc(hak_heap *h, unsigned cls, int *fresh)
  * (malloc's fast path leaves it: hak_guard.h). */
 static void *alloc_class(unsigned cls, int *fresh)
 {
+    hak_assert(cls > 0 && cls < hak_cfg.ncls);
     hak_heap *h = hak_heap_get();
     void *p;
     if (HAK_LIKELY(h != NULL)) {
@@ -44,6 +45,7 @@ static void *alloc_class(unsigned cls, int *fresh)
         p = heap_alloc(&hak_orphan_heap, cls, fresh);
         pthread_mutex_unlock(&hak_orphan_lock);
     }
+    hak_assert(!p || hak_is_block(hak_ss_of(p), p));
     if (p) *hak_mark_word(p) = 0;
     return p;
 }

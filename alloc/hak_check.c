@@ -54,6 +54,35 @@ void hak_misuse(const char *what, const void *p)
     abort();
 }
 
+/* hak_assert.h's failure report: one line, write(2), abort. */
+static size_t put(char *line, size_t n, size_t cap, const char *s)
+{
+    while (*s && n + 1 < cap) line[n++] = *s++;
+    return n;
+}
+
+void hak_assert_fail(const char *expr, const char *file, int lineno, const char *func)
+{
+    char line[512], num[12];
+    size_t n = 0, k = sizeof num;
+    num[--k] = 0;
+    unsigned v = lineno > 0 ? (unsigned)lineno : 0;
+    do { num[--k] = (char)('0' + v % 10); v /= 10; } while (v && k);
+    n = put(line, n, sizeof line, "hakmem: assertion failed: ");
+    n = put(line, n, sizeof line, expr);
+    n = put(line, n, sizeof line, " (");
+    n = put(line, n, sizeof line, file);
+    n = put(line, n, sizeof line, ":");
+    n = put(line, n, sizeof line, num + k);
+    n = put(line, n, sizeof line, " ");
+    n = put(line, n, sizeof line, func);
+    n = put(line, n, sizeof line, ")");
+    line[n++] = '\n';
+    ssize_t r = write(2, line, n);
+    (void)r;
+    abort();
+}
+
 /* Free means: in some thread's cache, or on the slab's local free list or
  * remote queue.  free()'s fast path does not record a cached block's slot
  * (a store per free), so the live part of the class's bin is searched: the

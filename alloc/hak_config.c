@@ -4,9 +4,11 @@
  * the first malloc of a preloaded process libc's environ may not be set yet
  * (the dynamic loader allocates before libc's constructor runs), in which
  * case the scan falls back to /proc/self/environ read with plain syscalls.
- * Invalid values are ignored (the default stays), reported by
- * hak_alloc_config() as the value actually used, and warned about once on
- * stderr, as are unknown HAKMEM_* names (hak_knobs_table.h).
+ * Every knob is parsed through hak_knobs_table.h; an invalid value keeps
+ * the default and is warned about once on stderr (one line), as are
+ * unknown HAKMEM_* names and a valid value that the other knobs rule out
+ * (a slab larger than a quarter of the SuperSlab).  hak_alloc_config()
+ * reports the values actually used, generated from the same table.
  */
 #include "hak_internal.h"
 #include "hak_knobs_table.h"
@@ -54,38 +56,6 @@ static const char *env_get(const char *name)
     return NULL;
 }
 
-/* Parses "2M", "64K", "65536"; 0 on junk. */
-static uint64_t parse_size(const char *s)
-{
-    uint64_t v = 0;
-    if (!s || !*s) return 0;
-    for (; *s >= '0' && *s <= '9'; s++) {
-        if (v > (UINT64_MAX - 9) / 10) return 0;
-        v = v * 10 + (uint64_t)(*s - '0');
-    }
-    uint64_t mul = 1;
-    if (*s == 'k' || *s == 'K') mul = 1024, s++;
-    else if (*s == 'm' || *s == 'M') mul = 1024 * 1024, s++;
-    if (*s == 'i' && (s[1] == 'B' || s[1] == 'b')) s += 2;   /* 2MiB */
-    if (*s) return 0;
-    return v * mul;
-}
-
-static int pick(const char *v, const char *const *names, int n, int dflt)
-{
-    if (!v) return dflt;
-    for (int i = 0; i < n; i++)
-        if (!strcmp(v, names[i])) return i;
-    return dflt;
-}
-
-static const char *const pf_names[] = {"off", "populate", "populate_write", "touch"};
-static const char *const hp_names[] = {"off", "madvise"};
-static const char *const zero_names[] = {"lazy", "always"};
-static const char *const purge_names[] = {"off", "dontneed", "free"};
-
-static const char *const check_names[] = {"0", "1"};
-
 /* The per-process secret of hak_guard.h's link encoding: from getrandom, else from the
  * kernel's AT_RANDOM bytes mixed with the clock and an address. */
 static uint64_t mix64(uint64_t x)
@@ -109,68 +79,99 @@ static void secrets_init(hak_config *c)
     c->link_secret = (uintptr_t)(k[0] ^ k[1]);
 }
 
-static int is_pow2(uint64_t v) { return v && !(v & (v - 1)); }
-
 /* An unknown HAKMEM_* variable (a typo) or an invalid value runs the
  * defaults: say so once, at init, one line each on stderr.  write(2) and
- * no stdio: this runs inside the first malloc.  The names and valid values
- * are hak_knobs_table.h, the table `hak replay --env` checks too. */
-static size_t cat(char *b, size_t n, size_t cap, const char *s, size_t len)
+ * no stdio: this runs inside the first malloc.  A line is "hakmem: " and
+ * the pieces given, cut at 400 bytes. */
+static void warn(const char *const *parts, size_t nparts)
 {
-    for (size_t i = 0; i < len && s[i] && n + 1 < cap; i++)
-        b[n++] = s[i];
-    return n;
-}
-
-static void warn_bad_knob(const char *kv)
-{
-    const hak_knob *k;
-    int bad = hak_knob_check(kv, &k);
-    if (!bad) return;
-    char line[400];
-    size_t n = 0, name = strcspn(kv, "=");
-    n = cat(line, n, sizeof line, "hakmem: ", 8);
-    if (bad == 1) {
-        n = cat(line, n, sizeof line, "ignoring unknown knob ", 22);
-        n = cat(line, n, sizeof line, kv, name);
-        n = cat(line, n, sizeof line, " (see alloc/KNOBS.md)", 21);
-    } else {
-        n = cat(line, n, sizeof line, "invalid value ", 14);
-        n = cat(line, n, sizeof line, kv, 120);
-        n = cat(line, n, sizeof line, "; using the default (valid: ", 28);
-        n = cat(line, n, sizeof line, k->valid, 120);
-        n = cat(line, n, sizeof line, ")", 1);
-    }
+    char line[400];   /* (the last byte is kept for the newline) */
+    size_t n = 0;
+    hak_knob_cat(line, sizeof line - 1, &n, "hakmem: ");
+    for (size_t i = 0; i < nparts; i++) hak_knob_cat(line, sizeof line - 1, &n, parts[i]);
     line[n++] = '\n';
     ssize_t w = write(2, line, n);
     (void)w;
 }
 
-static void warn_bad_knobs(void)
+static void warn_unknown(const char *kv)
+{
+    const hak_knob *k;
+    if (hak_knob_check(kv, &k) != 1) return;
+    char name[120];
+    size_t len = strcspn(kv, "=");
+    if (len >= sizeof name) len = sizeof name - 1;
+    memcpy(name, kv, len);
+    name[len] = 0;
+    const char *parts[] = {"ignoring unknown knob ", name, " (see alloc/KNOBS.md)"};
+    warn(parts, 3);
+}
+
+static void warn_unknown_knobs(void)
 {
     if (!env_from_proc) {
-        for (char **e = environ; e && *e; e++) warn_bad_knob(*e);
+        for (char **e = environ; e && *e; e++) warn_unknown(*e);
         return;
     }
-    for (size_t i = 0; i < env_len; i += strlen(env_buf + i) + 1) warn_bad_knob(env_buf + i);
+    for (size_t i = 0; i < env_len; i += strlen(env_buf + i) + 1) warn_unknown(env_buf + i);
 }
+
+/* Knob id's value from the environment, parsed through the table: the
+ * default when unset, or when invalid (warned). */
+static uint64_t knob_get(int id)
+{
+    const hak_knob *k = &hak_knobs[id];
+    const char *v = env_get(k->name);
+    uint64_t x = k->dflt;
+    if (v && !hak_knob_parse(k, v, &x)) {
+        /* (the wording is the one replayer/tests/replay_defaults.sh expects) */
+        const char *parts[] = {"invalid value ", k->name, "=", v, "; using the default (valid: ",
+                               k->valid, ")"};
+        warn(parts, 7);
+    }
+    return x;
+}
+
+/* A valid value that the other knobs rule out: warned, then replaced. */
+static void warn_adjusted(int id, uint64_t set, uint64_t used, const char *why)
+{
+    char a[32], b[32];
+    size_t na = 0, nb = 0;
+    hak_knob_cat_bytes(a, sizeof a, &na, set);     /* (only sizes are adjusted) */
+    hak_knob_cat_bytes(b, sizeof b, &nb, used);
+    const char *parts[] = {hak_knobs[id].name, "=", a, " ", why, "; using ", b};
+    warn(parts, 7);
+}
+
+_Static_assert(PF_OFF == 0 && PF_POPULATE == 1 && PF_POPULATE_WRITE == 2 && PF_TOUCH == 3,
+               "HAKMEM_PREFAULT's choices are in PF_* order");
+_Static_assert(PURGE_OFF == 0 && PURGE_DONTNEED == 1 && PURGE_FREE == 2,
+               "HAKMEM_PURGE's choices are in PURGE_* order");
 
 void hak_config_init(void)
 {
     hak_config *c = &hak_cfg;
     env_load();
-    warn_bad_knobs();
-    c->prefault = pick(env_get("HAKMEM_PREFAULT"), pf_names, 4, PF_OFF);
-    c->hugepage = pick(env_get("HAKMEM_HUGEPAGE"), hp_names, 2, 0);
-    c->zero_always = pick(env_get("HAKMEM_ZERO"), zero_names, 2, 0);
-    c->purge = pick(env_get("HAKMEM_PURGE"), purge_names, 3, PURGE_DONTNEED);
+    warn_unknown_knobs();
+    uint64_t *kv = c->knob;
+    for (int i = 0; i < HAK_K_NUM; i++) kv[i] = knob_get(i);
+    c->prefault = (int)kv[HAK_K_PREFAULT];
+    c->hugepage = (int)kv[HAK_K_HUGEPAGE];
+    c->zero_always = (int)kv[HAK_K_ZERO];
+    c->purge = (int)kv[HAK_K_PURGE];
 
-    uint64_t ss = parse_size(env_get("HAKMEM_SUPERSLAB_SIZE"));
-    if (!is_pow2(ss) || ss < (1u << 20) || ss > (32u << 20)) ss = 2u << 20;
-    uint64_t sl = parse_size(env_get("HAKMEM_SLAB_SIZE"));
-    if (!is_pow2(sl) || sl < (16u << 10) || sl > ss / 4) sl = 64u << 10;
-    if (sl > ss / 4) sl = ss / 4;
-    if (ss / sl > HAK_MAX_UNITS) sl = ss / HAK_MAX_UNITS;
+    uint64_t ss = kv[HAK_K_SUPERSLAB_SIZE], sl = kv[HAK_K_SLAB_SIZE];
+    if (sl > ss / 4) {
+        uint64_t fix = 64u << 10 <= ss / 4 ? 64u << 10 : ss / 4;
+        warn_adjusted(HAK_K_SLAB_SIZE, sl, fix, "is more than a quarter of the SuperSlab size");
+        sl = fix;
+    }
+    if (ss / sl > HAK_MAX_UNITS) {
+        if (env_get(hak_knobs[HAK_K_SLAB_SIZE].name))
+            warn_adjusted(HAK_K_SLAB_SIZE, sl, ss / HAK_MAX_UNITS, "makes more than 256 slabs per SuperSlab");
+        sl = ss / HAK_MAX_UNITS;
+    }
+    kv[HAK_K_SLAB_SIZE] = sl;
     c->ss_size = ss;
     c->slab_size = sl;
     c->ss_mask = ~(uintptr_t)(ss - 1);
@@ -185,27 +186,14 @@ void hak_config_init(void)
     c->hdr_units = c->hdr_size >= sl ? (unsigned)((c->hdr_size + sl - 1) / sl) : 0;
     c->usable_units = c->nunits - c->hdr_units;
 
-    const char *d = env_get("HAKMEM_PURGE_DELAY_MS");
-    uint64_t ms = 100;
-    if (d) { uint64_t v = parse_size(d); if (v || !strcmp(d, "0")) ms = v; }
-    c->purge_delay_ns = ms * 1000000ull;
-
-    c->check = pick(env_get("HAKMEM_CHECK"), check_names, 2, 0);
+    c->purge_delay_ns = kv[HAK_K_PURGE_DELAY_MS] * 1000000ull;
+    c->check = (int)kv[HAK_K_CHECK];
     secrets_init(c);
-
-    const char *lc = env_get("HAKMEM_LARGE_CACHE");
-    c->large_cache = 32u << 20;
-    if (lc) { uint64_t v = parse_size(lc); if ((v || !strcmp(lc, "0")) && v <= (1ull << 40)) c->large_cache = v; }
-    const char *ld = env_get("HAKMEM_LARGE_DECAY_MS");
-    uint64_t lms = 1000;
-    if (ld) { uint64_t v = parse_size(ld); if (v || !strcmp(ld, "0")) lms = v; }
-    c->large_decay_ns = lms * 1000000ull;
-
-    const char *t = env_get("HAKMEM_TCACHE");
-    uint64_t tc = 256;
-    if (t) { uint64_t v = parse_size(t); if (v || !strcmp(t, "0")) tc = v; }
-    if (tc > 4096) tc = 4096;
+    c->large_cache = kv[HAK_K_LARGE_CACHE];
+    c->large_decay_ns = kv[HAK_K_LARGE_DECAY_MS] * 1000000ull;
+    uint64_t tc = kv[HAK_K_TCACHE];
     if (c->check) tc = 0;     /* every malloc and free takes the checking slow path */
+    kv[HAK_K_TCACHE] = tc;
     c->tcache = (unsigned)tc;
 
     /* Class table: 16-byte steps to 1 KiB, then 8 classes per doubling
@@ -245,17 +233,17 @@ void hak_config_init(void)
 
 static char cfg_str[512];
 
+/* Every knob's effective value, in table order, then mid_max. */
 const char *hak_config_string(void)
 {
-    const hak_config *c = &hak_cfg;
-    snprintf(cfg_str, sizeof cfg_str,
-             "HAKMEM_PREFAULT=%s HAKMEM_HUGEPAGE=%s HAKMEM_SUPERSLAB_SIZE=%zu "
-             "HAKMEM_SLAB_SIZE=%zu HAKMEM_ZERO=%s HAKMEM_PURGE=%s "
-             "HAKMEM_PURGE_DELAY_MS=%llu HAKMEM_TCACHE=%u HAKMEM_CHECK=%d "
-             "HAKMEM_LARGE_CACHE=%zu HAKMEM_LARGE_DECAY_MS=%llu mid_max=%u",
-             pf_names[c->prefault], hp_names[c->hugepage], c->ss_size, c->slab_size,
-             zero_names[c->zero_always], purge_names[c->purge],
-             (unsigned long long)(c->purge_delay_ns / 1000000ull), c->tcache, c->check,
-             c->large_cache, (unsigned long long)(c->large_decay_ns / 1000000ull), c->mid_max);
+    size_t n = 0;
+    for (int i = 0; i < HAK_K_NUM; i++) {
+        if (i) hak_knob_cat(cfg_str, sizeof cfg_str, &n, " ");
+        hak_knob_cat(cfg_str, sizeof cfg_str, &n, hak_knobs[i].name);
+        hak_knob_cat(cfg_str, sizeof cfg_str, &n, "=");
+        hak_knob_format(&hak_knobs[i], hak_cfg.knob[i], cfg_str, sizeof cfg_str, &n);
+    }
+    hak_knob_cat(cfg_str, sizeof cfg_str, &n, " mid_max=");
+    hak_knob_cat_u64(cfg_str, sizeof cfg_str, &n, hak_cfg.mid_max);
     return cfg_str;
 }

@@ -160,4 +160,31 @@ static inline void *hak_link_next(const hak_slab *s, const void *blk)
     return next;
 }
 
+/* ---- invariants (hak_assert.h; compiled out of release builds) ---- */
+
+/* Every block slot of a slab is held (used: by the program, a thread cache
+ * or the remote queue), on its local free list (nfree) or not carved yet
+ * (the bump area).  Holds whenever the owner is not inside an update. */
+static inline int hak_slab_counts_ok(const hak_slab *s)
+{
+    return s->block && s->lo <= s->bump && s->bump <= s->end && s->used <= s->capacity &&
+           (uint64_t)s->used + s->nfree + (uint64_t)(s->end - s->bump) / s->block == s->capacity;
+}
+
+/* The local free list really has nfree blocks (a walk: HAK_DEBUG=3). */
+static inline int hak_slab_free_len_ok(const hak_slab *s)
+{
+    uint32_t n = 0;
+    for (const void *q = s->free; q && n <= s->capacity; q = hak_link_next(s, q)) n++;
+    return n == s->nfree;
+}
+
+/* The slab's SuperSlab belongs to heap h: only its owner may touch the
+ * local free list, the bump pointer and the counts. */
+static inline int hak_slab_owned_by(const hak_slab *s, const struct hak_heap *h)
+{
+    const hak_ss *ss = (const hak_ss *)((uintptr_t)s & hak_cfg.ss_mask);
+    return atomic_load_explicit(&((hak_ss *)ss)->owner, memory_order_relaxed) == h;
+}
+
 #endif /* HAK_GUARD_H */

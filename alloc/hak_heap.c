@@ -40,6 +40,7 @@ void hak_list_push_back(hak_list *l, hak_slab *s)
 
 static void move_to(hak_heap *h, hak_slab *s, int list)
 {
+    hak_assert(s->cls && s->cls < hak_cfg.ncls);
     if (s->list == list) return;
     if (s->list == LIST_PARTIAL) hak_list_remove(&h->partial[s->cls], s);
     else if (s->list == LIST_FULL) hak_list_remove(&h->full[s->cls], s);
@@ -61,8 +62,10 @@ uint32_t hak_slab_drain_remote(hak_slab *s)
         r = next;
         n++;
     }
+    hak_assert(n <= s->used);
     s->nfree += n;
     s->used -= n;
+    hak_assert_internal(hak_slab_counts_ok(s));
     return n;
 }
 
@@ -105,6 +108,10 @@ void *hak_heap_refill(hak_heap *h, unsigned cls, int *fresh)
     hak_slab *s = find_slab(h, cls);
     if (!s) return NULL;
     hak_bin *bin = &h->bins[cls];
+    hak_assert(s->cls == cls && hak_slab_owned_by(s, h));
+    hak_assert(hak_bin_count(bin) == 0);     /* refill fills an empty bin */
+    hak_assert_internal(hak_slab_counts_ok(s));
+    hak_assert_expensive(hak_slab_free_len_ok(s));
     uint32_t want = hak_cfg.cls_refill[cls];
     if (want > hak_bin_cap(bin) + 1) want = hak_bin_cap(bin) + 1;   /* one to return, the rest must fit */
     void *ret;
@@ -152,6 +159,8 @@ void *hak_heap_refill(hak_heap *h, unsigned cls, int *fresh)
     }
     bin->top = top;
     s->used += got;
+    hak_assert(hak_bin_count(bin) + 1 == got && got <= hak_bin_cap(bin) + 1);
+    hak_assert_internal(hak_slab_counts_ok(s));
     if (!s->free && s->bump >= s->end) move_to(h, s, LIST_FULL);
     return ret;
 }
@@ -160,12 +169,15 @@ void *hak_heap_refill(hak_heap *h, unsigned cls, int *fresh)
 void hak_block_return(hak_heap *h, void *p, hak_ss *ss)
 {
     hak_slab *s = hak_slab_of(ss, p);
+    hak_assert_internal(hak_slab_has(s, p));
     *hak_mark_word(p) = hak_free_mark(p);
     if (atomic_load_explicit(&ss->owner, memory_order_relaxed) == h) {
+        hak_assert(s->used > 0);
         hak_link_set(p, s->free);
         s->free = p;
         s->nfree++;
         s->used--;
+        hak_assert_internal(hak_slab_counts_ok(s));
         if (s->used == 0) {
             /* Keep one empty slab per class to avoid carve/retire churn. */
             hak_slab *first = h->partial[s->cls].first;

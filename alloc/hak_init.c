@@ -175,6 +175,7 @@ void hak_thread_exit(void *arg)
     if (h != &hak_tls_heap || h->state != HEAP_ACTIVE) return;
     for (unsigned c = 1; c < hak_cfg.ncls; c++) {
         hak_heap_flush(h, c, 0);
+        hak_assert(hak_bin_count(&h->bins[c]) == 0);
         hak_bin_set(&h->bins[c], NULL, 0);
     }
     /* Unregistered before the arrays go: hak_block_is_free scans every

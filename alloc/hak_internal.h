@@ -7,8 +7,9 @@
  * is handed out; free() tests that bit before it reads anything else, so a
  * pointer we never returned is detected, never followed.  Every registered
  * base is a hak_ss-layout header (small: HAK_SS_MAGIC; large: HAK_LARGE_MAGIC
- * with unit_cls all zero), so after the bit the fast path may read unit_cls;
- * the slow paths check the magic.
+ * with gran_cls and unit_cls all zero), so after the bit the fast path may
+ * read gran_cls without comparing the magic (class 0 sends it to the slow
+ * path); the slow paths check the magic.
  *
  * A SuperSlab is cut into units of slab_size bytes (default 64 KiB).  A slab
  * is a run of 1+ units holding blocks of one size class; unit 0 starts with
@@ -46,6 +47,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hak_assert.h"
 #include "hakmem.h"
 
 #define HAK_API      __attribute__((visibility("default")))
@@ -66,6 +68,7 @@
 #define HAK_ADDR_BITS    47
 #define HAK_REG_BITS     (1ull << (HAK_ADDR_BITS - HAK_REG_SHIFT))
 #define HAK_DEAD_OWNER   ((struct hak_heap *)1)  /* owner died without handing over */
+#define HAK_KNOBS_MAX    16          /* >= HAK_K_NUM (hak_knobs_table.h) */
 
 /* Knobs, read once at init (hak_config.c).  The fast-path fields come first. */
 enum { PF_OFF, PF_POPULATE, PF_POPULATE_WRITE, PF_TOUCH };
@@ -92,6 +95,7 @@ typedef struct hak_config {
     uint16_t  cls_units[HAK_NCLASS];   /* units per slab */
     uint16_t  cls_cap[HAK_NCLASS];     /* thread-cache capacity */
     uint16_t  cls_refill[HAK_NCLASS];  /* blocks moved per refill */
+    uint64_t  knob[HAK_KNOBS_MAX];     /* effective value of each hak_knobs_table.h knob */
 } hak_config;
 
 /* Hidden in the declaration too (not only by -fvisibility=hidden at the
@@ -118,9 +122,12 @@ typedef struct hak_slab {
     uint64_t freed_ns;          /* free unit: when it became dirty */
 } hak_slab;
 enum { LIST_NONE, LIST_PARTIAL, LIST_FULL };
-/* unit states: FRESH = kernel-zero since mmap (prefaulted per policy),
- * ZEROED = kernel-zero again after MADV_DONTNEED (pages not present),
- * PURGED = MADV_FREE'd (content unknown), DIRTY = used before. */
+/* Unit states (hak_ss.c): USED = part of a slab (or of a reserved header);
+ * the others are free units: FRESH = kernel-zero since mmap, or never
+ * touched by the slab it was part of (prefaulted per policy), ZEROED =
+ * kernel-zero again after MADV_DONTNEED (pages not present: prefaulted
+ * again when re-carved), PURGED = MADV_FREE'd (content unknown), DIRTY =
+ * used before, resident, waiting HAKMEM_PURGE_DELAY_MS for its purge. */
 enum { U_USED, U_FRESH, U_DIRTY, U_PURGED, U_ZEROED };
 enum { SS_SMALL = 1, SS_LARGE = 2 };
 

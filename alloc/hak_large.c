@@ -32,6 +32,19 @@
 static hak_ss *cache[LARGE_CACHE];
 static size_t cache_bytes, resident_bytes;
 
+/* cache_bytes and resident_bytes are the sums over the entries; under the lock. */
+static int cache_counts_ok(void)
+{
+    size_t all = 0, res = 0;
+    for (int i = 0; i < LARGE_CACHE; i++) {
+        if (!cache[i]) continue;
+        if (cache[i]->magic != HAK_LARGE_MAGIC || cache[i]->user_off) return 0;
+        all += cache[i]->map_size;
+        if (cache[i]->large_resident) res += cache[i]->map_size;
+    }
+    return all == cache_bytes && res == resident_bytes && res <= all;
+}
+
 /* Gives the body of cached mapping ss back to the kernel; under the lock. */
 static void purge_body(hak_ss *ss)
 {
@@ -97,6 +110,7 @@ void *hak_large_alloc(size_t size, size_t align, int *fresh)
         for (int i = 0; i < LARGE_CACHE; i++)
             if (cache[i] && cache[i]->map_size < need) { drop[ndrop++] = cache[i]; take(i); }
     }
+    hak_assert_internal(cache_counts_ok());
     hak_unlock();
     for (int i = 0; i < ndrop; i++) large_unmap(drop[i]);
     if (ss) {
@@ -163,9 +177,11 @@ void hak_large_free(hak_ss *ss, void *p)
         purge_body(ss);
     }
     for (slot = 0; slot < LARGE_CACHE && cache[slot]; slot++) {}
+    hak_assert(slot < LARGE_CACHE);
     cache[slot] = ss;
     cache_bytes += sz;
     HAK_ADD(large_cached, 1);
+    hak_assert_internal(cache_counts_ok());
     hak_unlock();
     if (evict) large_unmap(evict);
 }

@@ -2,11 +2,15 @@
  * slabs, purge dirty units, cache/unmap empty SuperSlabs, and hand
  * SuperSlabs between threads (abandon at thread exit, adopt on demand).
  *
- * Unit states: U_FRESH (kernel-zero, never handed out since mmap or a
- * MADV_DONTNEED purge), U_DIRTY (was used; waits HAKMEM_PURGE_DELAY_MS to be
- * purged), U_PURGED (MADV_FREE'd: cheap to reuse, content unknown), U_USED.
- * A slab carved from only FRESH units has fresh = 1, which lets calloc skip
- * memset on its bump area under HAKMEM_ZERO=lazy.
+ * Unit states (hak_internal.h): U_USED (in a slab, or the reserved header),
+ * U_FRESH (kernel-zero since mmap, or its slab never touched it), U_ZEROED
+ * (kernel-zero again after a MADV_DONTNEED purge; its pages are gone, so a
+ * prefault policy faults them in again when it is re-carved), U_DIRTY (was
+ * used; waits HAKMEM_PURGE_DELAY_MS to be purged), U_PURGED (MADV_FREE'd:
+ * cheap to reuse, content unknown).  A slab carved from only FRESH and
+ * ZEROED units has fresh = 1, which lets calloc skip memset on its bump
+ * area under HAKMEM_ZERO=lazy.  free_units counts the non-USED units,
+ * dirty_units the DIRTY ones (checked at HAK_DEBUG=3).
  *
  * Everything here runs on the owning thread except the global lists
  * (all/abandoned/cached), which take the global lock.
@@ -16,6 +20,23 @@
 #include <string.h>
 
 #define SS_CACHE_MAX 2
+
+/* free_units and dirty_units agree with the unit states, a free unit has
+ * class 0, and every granule outside the header has its unit's class (a
+ * walk of the whole header). */
+static int ss_counts_ok(const hak_ss *ss)
+{
+    unsigned nfree = 0, ndirty = 0, shift = hak_cfg.slab_shift - HAK_GRAN_SHIFT;
+    unsigned hdr_grans = hak_cfg.hdr_size >> HAK_GRAN_SHIFT;
+    for (unsigned u = hak_cfg.hdr_units; u < hak_cfg.nunits; u++) {
+        nfree += ss->unit_state[u] != U_USED;
+        ndirty += ss->unit_state[u] == U_DIRTY;
+        if (ss->unit_state[u] != U_USED && ss->unit_cls[u]) return 0;
+        for (unsigned g = u << shift; g < (u + 1) << shift; g++)
+            if (ss->gran_cls[g] != (g < hdr_grans ? 0 : ss->unit_cls[u])) return 0;
+    }
+    return nfree == ss->free_units && ndirty == ss->dirty_units;
+}
 
 static void all_link(hak_ss *ss)
 {
@@ -127,6 +148,8 @@ void hak_ss_purge_due(hak_heap *h, int force)
 /* An empty SuperSlab leaves its heap: cached for reuse or unmapped. */
 static void ss_release(hak_heap *h, hak_ss *ss)
 {
+    hak_assert(ss->free_units == hak_cfg.usable_units && !ss->busy);
+    hak_assert_expensive(ss_counts_ok(ss));
     heap_unlink_ss(h, ss);
     atomic_store_explicit(&ss->owner, NULL, memory_order_relaxed);
     if (hak_cfg.purge != PURGE_OFF && ss->dirty_units)
@@ -165,6 +188,7 @@ static hak_list *list_of(hak_heap *h, hak_slab *s)
 /* Takes over an abandoned SuperSlab: its slabs join this heap's lists. */
 static void ss_adopt(hak_heap *h, hak_ss *ss)
 {
+    hak_assert(atomic_load_explicit(&ss->owner, memory_order_relaxed) == NULL);
     heap_link_ss(h, ss);
     ss->busy = 1;
     HAK_ADD(adopted, 1);
@@ -175,6 +199,7 @@ static void ss_adopt(hak_heap *h, hak_ss *ss)
         hak_slab_drain_remote(s);
         s->list = LIST_NONE;
         s->next = s->prev = NULL;
+        hak_assert_internal(hak_slab_counts_ok(s));
         if (s->used == 0) { hak_slab_retire(h, s); continue; }
         int avail = s->free || s->bump < s->end;
         s->list = avail ? LIST_PARTIAL : LIST_FULL;
@@ -216,8 +241,10 @@ static hak_slab *slab_init(hak_ss *ss, unsigned u, unsigned cls)
 {
     unsigned n = hak_cfg.cls_units[cls];
     int fresh = 1, refault = 0;
+    hak_assert(cls > 0 && cls < hak_cfg.ncls && u >= hak_cfg.hdr_units && u + n <= hak_cfg.nunits);
     for (unsigned k = u; k < u + n; k++) {
         uint8_t st = ss->unit_state[k];
+        hak_assert(st != U_USED && ss->unit_cls[k] == 0);
         if (st != U_FRESH && st != U_ZEROED) fresh = 0;
         if (st == U_DIRTY) ss->dirty_units--;
         if (st == U_ZEROED) refault = 1;    /* DONTNEED'd: pages are gone */
@@ -246,6 +273,8 @@ static hak_slab *slab_init(hak_ss *ss, unsigned u, unsigned cls)
         hak_os_prefault(lo, (size_t)(hi - lo));
     /* Publish the class last: free() reads gran_cls without a lock. */
     set_cls(ss, u, n, (uint8_t)cls);
+    hak_assert_internal(hak_slab_counts_ok(s));
+    hak_assert_expensive(ss_counts_ok(ss));
     return s;
 }
 
@@ -287,6 +316,10 @@ hak_slab *hak_slab_new(hak_heap *h, unsigned cls)
 void hak_slab_retire(hak_heap *h, hak_slab *s)
 {
     hak_ss *ss = (hak_ss *)((uintptr_t)s & hak_cfg.ss_mask);
+    /* Retired only when nothing is held: no thread can still be about to
+     * touch it (hak_internal.h, Ownership). */
+    hak_assert(s->used == 0 && hak_slab_owned_by(s, h));
+    hak_assert_internal(hak_slab_counts_ok(s));
     if (s->list != LIST_NONE) hak_list_remove(list_of(h, s), s);
     s->list = LIST_NONE;
     unsigned u = s->unit, n = s->units;
@@ -301,6 +334,7 @@ void hak_slab_retire(hak_heap *h, hak_slab *s)
     ss->free_units += n;
     if (touched && hak_cfg.purge != PURGE_OFF && hak_cfg.purge_delay_ns == 0)
         ss_purge(ss, now, 1, hak_cfg.purge);
+    hak_assert_expensive(ss_counts_ok(ss));
     if (ss->free_units == hak_cfg.usable_units && !ss->busy &&
         atomic_load_explicit(&ss->owner, memory_order_relaxed) == h)
         ss_release(h, ss);

@@ -10,9 +10,23 @@ ALLOC_SRCS := alloc/hak_config.c alloc/hak_os.c alloc/hak_init.c alloc/hak_ss.c 
 ALLOC_OBJS := $(ALLOC_SRCS:%.c=$(OBJ)/%.o)
 ALLOC_INTERNAL_SRCS := $(filter-out alloc/hak_override.c,$(ALLOC_SRCS))
 
+# HAK_DEBUG=0..3 (alloc/hak_assert.h): internal invariant checks, 0 (none)
+# in a release build.  The level is recorded in a stamp that every
+# allocator object depends on, so changing it rebuilds them.
+# `make alloc-debug` builds a level-3 libhakmem.so in build/debug/.
+HAK_DEBUG ?= 0
 CFLAGS_alloc := -O3 -fno-plt -ftls-model=initial-exec -fvisibility=hidden \
                 -fno-builtin-malloc -fno-builtin-calloc -fno-builtin-free \
-                -fno-builtin-realloc -fno-stack-protector -I$(OBJ)/alloc
+                -fno-builtin-realloc -fno-stack-protector -I$(OBJ)/alloc \
+                -DHAK_DEBUG=$(HAK_DEBUG)
+$(OBJ)/alloc/hak_debug.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@[ -f $@ ] && [ "$$(cat $@)" = "$(HAK_DEBUG)" ] || echo "$(HAK_DEBUG)" > $@
+$(ALLOC_OBJS): $(OBJ)/alloc/hak_debug.stamp
+
+.PHONY: alloc-debug
+alloc-debug:
+	$(MAKE) BUILD=build/debug HAK_DEBUG=3 build/debug/lib/libhakmem.so build/debug/lib/libhakmem.a
 
 # The build id (git rev, "+dirty" when the tree has local changes) is baked
 # into hak_alloc_version(); the header is rewritten only when it changes.
@@ -46,7 +60,7 @@ ALLOC_TESTS := $(ALLOC_TEST_NAMES:%=$(TESTBIN)/alloc/%) \
                $(TESTBIN)/alloc/knob_probe
 ALLOC_TEST_CFLAGS = $(CFLAGS_BASE) -Ialloc -fno-builtin-malloc -fno-builtin-free
 ALLOC_ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
-                    -fno-sanitize-recover=undefined -DHAK_INTERNAL_ONLY -I$(OBJ)/alloc
+                    -fno-sanitize-recover=undefined -DHAK_INTERNAL_ONLY -DHAK_DEBUG=3 -I$(OBJ)/alloc
 
 $(TESTBIN)/alloc/test_%: alloc/tests/test_%.c alloc/tests/alloc_test.h $(LIB)/libhakmem.a | deps-ok
 	@mkdir -p $(dir $@)
@@ -81,3 +95,15 @@ $(BUILD)/bench/workloads: bench/suite/workloads.c | deps-ok
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -fno-builtin-malloc \
 	  -fno-builtin-free -fno-builtin-calloc -o $@ $< -lpthread
 BENCH_DEPS += $(BUILD)/bench/workloads
+
+# assert_probe (alloc/tests/debug.sh): the allocator sources with every
+# invariant check (HAK_DEBUG=3), and the same without (HAK_DEBUG=0).
+ALLOC_PROBE_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Ialloc -I$(OBJ)/alloc \
+                      -DHAK_INTERNAL_ONLY -ftls-model=initial-exec
+$(TESTBIN)/alloc/assert_probe: alloc/tests/assert_probe.c $(ALLOC_INTERNAL_SRCS) alloc/*.h $(OBJ)/alloc/build_id.h | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLOC_PROBE_CFLAGS) -DHAK_DEBUG=3 -o $@ $< $(ALLOC_INTERNAL_SRCS) -lpthread
+$(TESTBIN)/alloc/assert_probe_release: alloc/tests/assert_probe.c $(ALLOC_INTERNAL_SRCS) alloc/*.h $(OBJ)/alloc/build_id.h | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLOC_PROBE_CFLAGS) -DHAK_DEBUG=0 -o $@ $< $(ALLOC_INTERNAL_SRCS) -lpthread
+CHECK_DEPS += $(TESTBIN)/alloc/assert_probe $(TESTBIN)/alloc/assert_probe_release

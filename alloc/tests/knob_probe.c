@@ -3,9 +3,12 @@
  * with different knob settings and checks that each knob changes what it
  * should.  Linked with libhakmem.a whole, so malloc is HAKMEM.
  *
- * usage: knob_probe faults|hugepage|purge|zero|geometry|tcache|large|config
+ * usage: knob_probe faults|hugepage|purge|zero|geometry|tcache|large|config|table
+ *   table prints, per knob of hak_knobs_table.h, the start of its KNOBS.md
+ *   row ("| `NAME` | VALUES |"), generated from the table.
  */
 #include "hakmem.h"
+#include "hak_knobs_table.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -177,7 +180,7 @@ static int large(void)
 int main(int argc, char **argv)
 {
     if (argc != 2 || !strcmp(argv[1], "--help")) {
-        printf("usage: knob_probe faults|hugepage|purge|zero|geometry|tcache|large|config\n");
+        printf("usage: knob_probe faults|hugepage|purge|zero|geometry|tcache|large|config|table\n");
         return argc == 2 ? 0 : 2;
     }
     const char *s = argv[1];
@@ -188,6 +191,15 @@ int main(int argc, char **argv)
     if (!strcmp(s, "geometry")) return geometry();
     if (!strcmp(s, "tcache")) return tcache();
     if (!strcmp(s, "large")) return large();
+    if (!strcmp(s, "table")) {
+        for (size_t i = 0; i < HAK_NKNOBS; i++) {
+            char v[256];
+            size_t n = 0;
+            hak_knob_values_md(&hak_knobs[i], v, sizeof v, &n);
+            printf("| `%s` | %s |\n", hak_knobs[i].name, v);
+        }
+        return 0;
+    }
     if (!strcmp(s, "config")) {
         stats();
         printf("%s\n%s\nstats_knobs %u prefault=%u hugepage=%u zero_always=%u purge=%u tcache=%u delay_ms=%llu\n",

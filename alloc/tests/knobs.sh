@@ -94,3 +94,27 @@ c=$(HAKMEM_PREFAULT=touch HAKMEM_SUPERSLAB_SIZE=3M HAKMEM_TCACHE=12 "$P" config)
 check "config reports knobs" grep -q "HAKMEM_PREFAULT=touch .*HAKMEM_SUPERSLAB_SIZE=2097152 .*HAKMEM_TCACHE=12" <<<"$c"
 check "stats report the knobs too" grep -q "^stats_knobs 1 prefault=3 hugepage=0 zero_always=0 purge=1 tcache=12 delay_ms=100$" <<<"$c"
 check "version string has a build id" grep -qE "^hakmem [0-9.]+ build [0-9a-f]+" <<<"$c"
+
+# Every knob is parsed through hak_knobs_table.h: what the warning says is
+# what runs.  A valid setting is silent; an invalid value or an unknown
+# HAKMEM_* name is one line on stderr and the default runs.
+"$P" config >/dev/null 2>"$TMP/err0"
+check "valid settings: nothing on stderr" test ! -s "$TMP/err0"
+HAKMEM_TCACHE=64 HAKMEM_LARGE_CACHE=4MiB HAKMEM_PURGE=free "$P" config >"$TMP/o" 2>"$TMP/e"
+check "HAKMEM_LARGE_CACHE=4MiB HAKMEM_PURGE=free HAKMEM_TCACHE=64 accepted silently" \
+  grep -q "HAKMEM_PURGE=free .*HAKMEM_TCACHE=64 .*HAKMEM_LARGE_CACHE=4194304 " "$TMP/o"
+check "  (no warning)" test ! -s "$TMP/e"
+# knob=value | effective value in the config string | warning line
+for c in "HAKMEM_TCAHCE=12|HAKMEM_TCACHE=256 |hakmem: ignoring unknown knob HAKMEM_TCAHCE (see alloc/KNOBS.md)" \
+         "HAKMEM_TCACHE=12x|HAKMEM_TCACHE=256 |hakmem: invalid value HAKMEM_TCACHE=12x; using the default (valid: a count from 0 to 4096)" \
+         "HAKMEM_TCACHE=5000|HAKMEM_TCACHE=256 |hakmem: invalid value HAKMEM_TCACHE=5000; using the default (valid: a count from 0 to 4096)" \
+         "HAKMEM_PURGE_DELAY_MS=5K|HAKMEM_PURGE_DELAY_MS=100 |hakmem: invalid value HAKMEM_PURGE_DELAY_MS=5K; using the default (valid: milliseconds (0 = at once))" \
+         "HAKMEM_PURGE=never|HAKMEM_PURGE=dontneed |hakmem: invalid value HAKMEM_PURGE=never; using the default (valid: dontneed, free, off)" \
+         "HAKMEM_SUPERSLAB_SIZE=3M|HAKMEM_SUPERSLAB_SIZE=2097152 |hakmem: invalid value HAKMEM_SUPERSLAB_SIZE=3M; using the default (valid: a power of two from 1M to 32M)" \
+         "HAKMEM_SLAB_SIZE=1M|HAKMEM_SLAB_SIZE=65536 |hakmem: HAKMEM_SLAB_SIZE=1M is more than a quarter of the SuperSlab size; using 64K" \
+         "HAKMEM_CHECK=yes|HAKMEM_CHECK=0 |hakmem: invalid value HAKMEM_CHECK=yes; using the default (valid: 0, 1)"; do
+  IFS='|' read -r kv eff line <<<"$c"
+  env "$kv" "$P" config >"$TMP/o" 2>"$TMP/e"
+  if grep -qF -- "$eff" "$TMP/o" && [[ $(cat "$TMP/e") == "$line" ]]; then ok "$kv: one warning line, ${eff% } runs"
+  else not_ok "$kv: one warning line, ${eff% } runs" "config: $(head -1 "$TMP/o"); stderr: $(cat "$TMP/e")"; fi
+done
