@@ -1,6 +1,7 @@
 /* db_import.c - see db_import.h.  Also `hak db import-trace`. */
 #include "db_cli.h"
 #include "db_import.h"
+#include "cli/db_import_views.h"
 #include "hakdb_int.h"
 #include "hak_util.h"
 #include "heapmodel.h"
@@ -127,6 +128,7 @@ typedef struct store_arg {
     const hak_heap_model *m;
     uint64_t short_ns;
     const char *truncated;
+    const dbv_views *views;      /* leaks, peak, temporaries, flame (db_import_views.h) */
 } store_arg;
 
 static int exec1(hakdb *db, sqlite3_stmt *st)
@@ -302,6 +304,8 @@ static int store_body(hakdb *db, void *p)
         sqlite3_finalize(st);
     }
     (void)q;
+    if (!rc)
+        rc = dbv_store(db, s->trace_id, s->views, s->r);
     return rc;
 }
 
@@ -372,6 +376,16 @@ int db_import_trace(hakdb *db, const char *path, const db_import_opts *o,
         return -1;
     }
     hak_hm_foreach_live(&m, on_live, a);
+    char verr[256];
+    dbv_views *views = dbv_compute(r, verr, sizeof verr);
+    if (!views) {
+        snprintf(err, errlen, "%s: %s", path, verr);
+        hak_hm_destroy(&m);
+        free(a->sites);
+        free(a);
+        hak_tr_close(r);
+        return -1;
+    }
 
     const hak_trace_meta *meta = hak_tr_meta(r);
     char mj[4096] = "{";
@@ -411,7 +425,7 @@ int db_import_trace(hakdb *db, const char *path, const db_import_opts *o,
         const hak_module *mods;
         size_t nmods = hak_tr_modules(r, &mods);
         store_arg sa = {tid, a, r, nmods ? hak_sym_new(mods, nmods) : NULL, &m, a->short_ns,
-                        status->truncated ? status->reason : NULL};
+                        status->truncated ? status->reason : NULL, views};
         if (sa.sym)   /* C++ names as people read them (libstdc++, when installed) */
             hak_sym_demangle(sa.sym, 1);
         if (hakdb_tx(db, "import trace", store_body, &sa) != 0) {
@@ -430,6 +444,7 @@ int db_import_trace(hakdb *db, const char *path, const db_import_opts *o,
         }
         hak_sym_free(sa.sym);
     }
+    dbv_free(views);
     hak_hm_destroy(&m);
     free(a->sites);
     free(a);

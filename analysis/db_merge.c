@@ -91,7 +91,17 @@ static const char *const merge_sql =
     "  SELECT n.mid, s.site, s.symbol, s.frames, s.allocs, s.bytes, s.freed, s.short_lived,"
     "  s.mean_lifetime_ns FROM o.trace_sites s JOIN temp.new_stats n ON n.oid = s.trace_id;"
     "INSERT OR IGNORE INTO main.trace_rss(trace_id, idx, t_ns, rss_bytes)"
-    "  SELECT n.mid, x.idx, x.t_ns, x.rss_bytes FROM o.trace_rss x JOIN temp.new_stats n ON n.oid = x.trace_id;";
+    "  SELECT n.mid, x.idx, x.t_ns, x.rss_bytes FROM o.trace_rss x JOIN temp.new_stats n ON n.oid = x.trace_id;"
+    /* the memory-profiler views (db_import_views.h) */
+    "INSERT OR IGNORE INTO main.trace_view_stats SELECT n.mid, x.leaked_blocks, x.leaked_bytes,"
+    "  x.peak_bytes, x.peak_blocks, x.peak_seq, x.peak_ns, x.rss_peak_bytes, x.rss_peak_ns,"
+    "  x.rss_heap_bytes, x.temporary, x.short_lived, x.short_events, x.unknown_frees"
+    "  FROM o.trace_view_stats x JOIN temp.new_stats n ON n.oid = x.trace_id;"
+    "INSERT OR IGNORE INTO main.trace_site_views SELECT n.mid, x.site, x.allocs, x.alloc_bytes,"
+    "  x.leaked_blocks, x.leaked_bytes, x.leak_largest, x.peak_blocks, x.peak_bytes, x.rss_bytes,"
+    "  x.temporary, x.short_lived FROM o.trace_site_views x JOIN temp.new_stats n ON n.oid = x.trace_id;"
+    "INSERT OR IGNORE INTO main.trace_flame SELECT n.mid, x.stack, x.allocs, x.alloc_bytes,"
+    "  x.leaked_bytes, x.peak_bytes FROM o.trace_flame x JOIN temp.new_stats n ON n.oid = x.trace_id;";
 
 typedef struct merge_counts {
     int64_t before[4], after[4];   /* traces, builds, machines, runs */

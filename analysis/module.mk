@@ -38,11 +38,12 @@ ANALYSIS_CLI := db_cli db_runs db_compare db_group db_match db_query db_merge db
                 db_table db_stats db_util report report_html report_svg
 HAK_OBJS += $(ANALYSIS_CLI:%=$(OBJ)/analysis/%.o)
 HAK_OBJS += $(OBJ)/analysis/cli/report_validation.o   # hak validate's results (issue 19)
+HAK_OBJS += $(OBJ)/analysis/cli/db_import_views.o   # leaks/peak/temporaries/flame tables
 
 # Test tools (not run as tests themselves): the known-content fixture DB.
 ANALYSIS_TEST_OBJS := $(OBJ)/analysis/db_import.o $(OBJ)/analysis/db_stats.o \
                       $(OBJ)/analysis/db_table.o $(OBJ)/analysis/db_group.o $(OBJ)/analysis/db_util.o \
-                      $(OBJ)/analysis/db_match.o
+                      $(OBJ)/analysis/db_match.o $(OBJ)/analysis/cli/db_import_views.o
 $(TESTBIN)/analysis/gen_fixture: analysis/tests/gen_fixture.c $(ANALYSIS_TEST_OBJS) $(LIB)/libhakdb.a $(LIB)/libhaktrace.a | deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -o $@ $< $(ANALYSIS_TEST_OBJS) $(LIB)/libhakdb.a $(LIB)/libhaktrace.a \

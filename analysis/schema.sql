@@ -19,7 +19,7 @@
 --  * traces, builds and machines are keyed by content hashes; runs and
 --    sweeps by random UUIDs.  `hak db merge` uses those keys to combine
 --    databases from several machines without duplicates.
--- Schema version: 6.
+-- Schema version: 9.
 
 ------------------------------------------------------------------------
 -- traces: one row per distinct trace file (by content).
@@ -257,6 +257,64 @@ CREATE TABLE trace_rss (
   t_ns      INTEGER NOT NULL,         -- ns since the trace started
   rss_bytes INTEGER NOT NULL,
   PRIMARY KEY (trace_id, idx)
+) WITHOUT ROWID;
+
+-- The memory-profiler views (migration 009), stored by `hak db
+-- import-trace` from one streaming pass (traces/siteview.h, whose header
+-- pins the definitions; `hak trace leaks|peak|temporaries|flame` print
+-- the same figures).  Questions: analysis/queries/leaks.sql,
+-- peak_consumers.sql, temporaries.sql, flame.sql.
+
+-- trace_view_stats: the views' totals, one row per imported trace.
+CREATE TABLE trace_view_stats (
+  trace_id        INTEGER PRIMARY KEY REFERENCES traces(id),
+  leaked_blocks   INTEGER NOT NULL,   -- blocks not freed by the end of the trace
+  leaked_bytes    INTEGER NOT NULL,   -- their requested bytes (reachability not examined)
+  peak_bytes      INTEGER NOT NULL,   -- live requested bytes at the heap peak
+  peak_blocks     INTEGER NOT NULL,   -- live blocks then
+  peak_seq        INTEGER,            -- the first event after which the peak is reached;
+                                      -- NULL if nothing was allocated
+  peak_ns         INTEGER,            -- its time since the trace started
+  rss_peak_bytes  INTEGER,            -- the largest RSS sample; NULL without samples
+  rss_peak_ns     INTEGER,            -- its time
+  rss_heap_bytes  INTEGER,            -- live heap bytes at that sample
+  temporary       INTEGER NOT NULL,   -- blocks freed with no other allocation or free
+                                      -- in between (heaptrack's definition, global order)
+  short_lived     INTEGER NOT NULL,   -- freed blocks living <= short_events events
+  short_events    INTEGER NOT NULL,   -- the threshold of short_lived
+  unknown_frees   INTEGER NOT NULL    -- frees of addresses not live (double or foreign frees)
+);
+
+-- trace_site_views: the views per call site (join trace_sites on
+-- (trace_id, site) for the symbol and the stack).
+CREATE TABLE trace_site_views (
+  trace_id      INTEGER NOT NULL REFERENCES traces(id),
+  site          INTEGER NOT NULL,     -- site id in the trace; 0 = no stack recorded
+  allocs        INTEGER NOT NULL,     -- blocks born here (realloc results too)
+  alloc_bytes   INTEGER NOT NULL,     -- their requested bytes
+  leaked_blocks INTEGER NOT NULL,     -- of those, not freed by the end of the trace
+  leaked_bytes  INTEGER NOT NULL,
+  leak_largest  INTEGER NOT NULL,     -- the largest leaked block's bytes
+  peak_blocks   INTEGER NOT NULL,     -- live here at the heap peak (trace_view_stats.peak_seq)
+  peak_bytes    INTEGER NOT NULL,
+  rss_bytes     INTEGER,              -- live here at the peak RSS sample; NULL without samples
+  temporary     INTEGER NOT NULL,     -- temporary blocks born here (as trace_view_stats)
+  short_lived   INTEGER NOT NULL,
+  PRIMARY KEY (trace_id, site)
+) WITHOUT ROWID;
+
+-- trace_flame: folded stacks, the input of flame graphs (hak trace flame):
+-- one row per distinct stack of function names, root first, ';' separated
+-- (';' inside a name becomes ':'); the innermost 128 frames at most.  The
+-- weights: allocations, their bytes, bytes leaked, bytes live at the peak.
+CREATE TABLE trace_flame (
+  trace_id     INTEGER NOT NULL REFERENCES traces(id),
+  stack        TEXT NOT NULL,         -- 'main;parse;read_block;xmalloc'
+  allocs       INTEGER NOT NULL,
+  alloc_bytes  INTEGER NOT NULL,
+  leaked_bytes INTEGER NOT NULL,
+  peak_bytes   INTEGER NOT NULL,
+  PRIMARY KEY (trace_id, stack)
 ) WITHOUT ROWID;
 
 ------------------------------------------------------------------------
