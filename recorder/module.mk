@@ -1,7 +1,8 @@
 # recorder/: the LD_PRELOAD recorder libhakrec.so and `hak record`.
 REC_LIB_SRCS := recorder/rec_interpose.c recorder/rec_exec.c recorder/rec_thread.c recorder/rec_seq.c \
                 recorder/rec_writer.c recorder/rec_jobs.c recorder/rec_stacks.c recorder/rec_cfi.c recorder/rec_modules.c \
-                recorder/rec_clock.c recorder/rec_config.c recorder/rec_fds.c recorder/rec_heap.c
+                recorder/rec_clock.c recorder/rec_config.c recorder/rec_fds.c recorder/rec_window.c recorder/rec_attach.c \
+                recorder/rec_heap.c
 REC_LIB_OBJS := $(REC_LIB_SRCS:%.c=$(OBJ)/%.o)
 # The writer half of the trace library, linked in statically (and hidden).
 REC_TRACE_OBJS := $(patsubst %,$(OBJ)/traces/%.o,hak_util trace_ops trace_encode trace_decode trace_meta trace_write)
@@ -14,7 +15,20 @@ $(LIB)/libhakrec.so: $(REC_LIB_OBJS) $(REC_TRACE_OBJS) recorder/libhakrec.map | 
 	  -Wl,--version-script=recorder/libhakrec.map -Wl,-z,defs \
 	  $(shell pkg-config --libs libzstd libunwind) -lpthread -ldl
 
-HAK_OBJS += $(OBJ)/recorder/record_cli.o $(OBJ)/recorder/rec_config.o
+# The debug build of the library (-DHAK_DEBUG=1: REC_ASSERT checks the
+# recorder's invariants, rec_internal.h), used by recorder/tests/debug.sh.
+REC_DEBUG_OBJS := $(REC_LIB_SRCS:%.c=$(OBJ)/debug/%.o)
+$(OBJ)/debug/recorder/%.o: recorder/%.c | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS_recorder) -DHAK_DEBUG=1 -MMD -MP -c -o $@ $<
+$(TESTBIN)/recorder/libhakrec_debug.so: $(REC_DEBUG_OBJS) $(REC_TRACE_OBJS) recorder/libhakrec.map
+	@mkdir -p $(dir $@)
+	$(CC) -shared -o $@ $(REC_DEBUG_OBJS) $(REC_TRACE_OBJS) \
+	  -Wl,--version-script=recorder/libhakrec.map -Wl,-z,defs \
+	  $(shell pkg-config --libs libzstd libunwind) -lpthread -ldl
+CHECK_DEPS += $(TESTBIN)/recorder/libhakrec_debug.so
+
+HAK_OBJS += $(OBJ)/recorder/record_cli.o $(OBJ)/recorder/rec_config.o $(OBJ)/recorder/cli/record_control.o $(OBJ)/recorder/cli/record_inject.o
 ALL_TARGETS += $(LIB)/libhakrec.so
 
 # Test programs run under the recorder by recorder/tests/*.sh.

@@ -69,8 +69,15 @@ static const char *unfollowed(char *const envp[])
 static void before_exec(const char *what, char *const envp[])
 {
     moved = 0;
-    if (atomic_load(&rec_g.state) != REC_ON || getpid() != rec_g.pid)
-        return;                       /* not recording, or a vfork child */
+    if (getpid() != rec_g.pid)
+        return;                       /* a vfork child */
+    int st = atomic_load(&rec_g.state);
+    if (st == REC_PAUSED || st == REC_SWITCHING) {
+        rec_shutdown("exec");         /* a window being closed is finished */
+        return;
+    }
+    if (st != REC_ON)
+        return;                       /* not recording */
     const char *missing = unfollowed(envp);
     if (missing) {
         /* The new image will not record (or not into the expected file):
@@ -84,13 +91,19 @@ static void before_exec(const char *what, char *const envp[])
         return;
     }
     rec_shutdown("exec");
-    const char *out = rec_g.cfg.output;    /* STEM of the top file */
+    /* STEM of the top file; with a pattern (%p...) or windows, of this
+     * window's file */
+    const char *out = strchr(rec_g.cfg.output, '%') || rec_config_windows(&rec_g.cfg)
+                      ? rec_g.path : rec_g.cfg.output;
     size_t n = strlen(out);
     if (n > 4 && !strcmp(out + n - 4, ".hkt"))
         n -= 4;
     for (int i = 1; i < 1000; i++) {
-        snprintf(moved_to, sizeof moved_to, "%.*s.%d.x%d.hkt", (int)n, out,
-                 (int)rec_g.pid, i);
+        if (out == rec_g.path)
+            snprintf(moved_to, sizeof moved_to, "%.*s.x%d.hkt", (int)n, out, i);
+        else
+            snprintf(moved_to, sizeof moved_to, "%.*s.%d.x%d.hkt", (int)n, out,
+                     (int)rec_g.pid, i);
         /* link fails with EEXIST instead of replacing an older image's trace */
         if (link(rec_g.path, moved_to) == 0) {
             unlink(rec_g.path);

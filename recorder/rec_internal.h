@@ -50,6 +50,19 @@ static inline uint32_t rec_hash_bits(uint64_t x, unsigned bits)
 #define REC_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define REC_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
+/* Internal checks: compiled in debug builds (-DHAK_DEBUG=1: `make debug`,
+ * the recorder's debug library in make check), nothing otherwise.  A
+ * failed check writes one line naming the file, line and condition and
+ * aborts: the recorder's invariants (rec_internal.h header comment) are
+ * cheaper to state as checks than to debug from a damaged trace. */
+#if defined(HAK_DEBUG) && HAK_DEBUG
+REC_HIDDEN void rec_assert_fail(const char *cond, const char *file, int line)
+    __attribute__((noreturn, cold));
+#define REC_ASSERT(c) (REC_LIKELY(c) ? (void)0 : rec_assert_fail(#c, __FILE__, __LINE__))
+#else
+#define REC_ASSERT(c) ((void)0)
+#endif
+
 /* ---- configuration (rec_config.c) ---------------------------------------- */
 
 typedef struct rec_config {
@@ -76,9 +89,27 @@ typedef struct rec_config {
      * takes, as a starved nice-19 thread on a loaded machine may (the case
      * where a partial job once read a block already recycled). */
     unsigned test_helper_delay_us;
+    /* Windows (README, "Recording a running service"): start with
+     * recording off (HAKREC_OFF); the signal that switches it (HAKREC_SIGNAL,
+     * 0 = none); stop or rotate at this many bytes (HAKREC_MAX_SIZE,
+     * HAKREC_ROTATE); a file told about every window closed (HAKREC_NOTIFY,
+     * hak record -p); attached to a running process (rec_attach.c). */
+    int      start_off;
+    int      ctl_signal;
+    uint64_t max_size;
+    int      rotate;
+    char     notify[1024];
+    int      attached;
 } rec_config;
 
+/* From the environment, warning once about unknown HAKREC_* variables and
+ * values the table refuses (rec_config.c). */
 REC_HIDDEN void rec_config_load(rec_config *c);
+/* The same from "NAME=VALUE" lines (hak record -p); s is cut up. */
+REC_HIDDEN void rec_config_load_string(rec_config *c, char *s);
+/* Can recording start and stop while the process runs (so each window
+ * gets a file, and frees carry the sizes of blocks allocated before)? */
+REC_HIDDEN int rec_config_windows(const rec_config *c);
 /* Should this image record, as a child, by HAKREC_FOLLOW_NAMES?  No
  * allocation (runs in the first interposed call). */
 REC_HIDDEN int rec_follows_self(const rec_config *c);
@@ -209,7 +240,9 @@ static inline void rec_block_ref(rec_block *b)
 }
 static inline void rec_block_unref(rec_block *b)
 {
-    if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1)
+    uint32_t had = atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel);
+    REC_ASSERT(had >= 1);             /* a reference dropped twice */
+    if (had == 1)
         rec_pool_put(b);
 }
 REC_HIDDEN void rec_threads_init(void);
@@ -219,7 +252,12 @@ REC_HIDDEN void rec_threads_atfork_child(void);
 
 /* ---- global state ---------------------------------------------------------- */
 
-enum { REC_UNINIT = 0, REC_INITIALIZING, REC_ON, REC_OFF };
+/* REC_OFF: not recording, for good (this image is not followed, or it is
+ * exiting).  REC_PAUSED: not recording now, but a window may open later
+ * (switchable recordings, and the library loaded by hak record -p before
+ * it attaches).  REC_SWITCHING: a window is being closed; interposed calls
+ * wait for it (rec_writer.c, "windows"). */
+enum { REC_UNINIT = 0, REC_INITIALIZING, REC_ON, REC_OFF, REC_PAUSED, REC_SWITCHING };
 
 typedef struct rec_global {
     /* What every event reads, together on the first cache line. */
@@ -227,6 +265,9 @@ typedef struct rec_global {
     _Atomic int inflight;         /* reallocs/mremaps whose old block may move */
     _Atomic uint64_t seq_gen;     /* rec_seq.c: clock-sample epoch << 1 | shared */
     int exact_ts;                 /* read the clock per event (fine resolutions) */
+    /* Window mode: frees and reallocs record the block's usable size, for
+     * blocks allocated before the window (rec_window.c). */
+    int free_sizes;
     /* On a line of its own: every new batch writes it, and while it shared
      * the line above, each batch one thread took cost the others a miss
      * (two threads: about 15% of the hot path). */
@@ -328,9 +369,18 @@ REC_HIDDEN void rec_init(void);            /* idempotent; called on first use */
 REC_HIDDEN int rec_writer_start(void);     /* opens the trace, starts the thread */
 REC_HIDDEN void rec_shutdown(const char *why);   /* flush everything, close */
 REC_HIDDEN void rec_writer_wake(void);
+/* The control signal (HAKREC_SIGNAL) of a switchable recording: a plain
+ * kill toggles recording, sigqueue with REC_CTL_START/STOP says which.
+ * refuse_taken: fail when the program handles that signal itself. */
+REC_HIDDEN int rec_ctl_install(int refuse_taken);
+REC_HIDDEN void rec_ctl_uninstall(void);
+/* The writer's set of blocks allocated in the current window (rec_window.c). */
+REC_HIDDEN void rec_window_reset(void);
+/* Writer thread, window mode, before records are queued: drops the block
+ * size a free or realloc carries when the window allocated the block. */
+REC_HIDDEN void rec_window_filter(rec_slot *s, uint32_t n);
 REC_HIDDEN uint64_t rec_thread_cpu_ns(void);   /* the calling thread's CPU time */
 REC_HIDDEN void rec_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-REC_HIDDEN void rec_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 REC_HIDDEN void rec_atfork_prepare(void);
 REC_HIDDEN void rec_atfork_parent(void);
 REC_HIDDEN void rec_atfork_child(void);
@@ -415,6 +465,24 @@ typedef struct rec_real {
 extern rec_real rec_r REC_HIDDEN;
 REC_HIDDEN void rec_resolve(void);
 
+/* ---- runtime attach (rec_attach.c, rec_interpose.c, rec_writer.c) ---------- */
+
+/* Is this copy the process's malloc (preloaded), or loaded by dlopen
+ * (hak record -p), dormant until hakrec_attach? */
+REC_HIDDEN int rec_preloaded(void);
+/* Our wrapper of an interposed allocation function, NULL for others. */
+REC_HIDDEN void *rec_self_function(const char *name);
+/* rec_r's malloc family from the process's global scope.  0 or -1. */
+REC_HIDDEN int rec_resolve_global(void);
+/* Sets up recording from hak record -p's settings and opens the first
+ * window; 0, or -1 with the reason in err. */
+REC_HIDDEN int rec_attach_init(char *cfg, char *err, size_t len);
+/* The attach failed after rec_attach_init: stop again, no file left. */
+REC_HIDDEN void rec_attach_abort(void);
+/* Puts every GOT slot back (detach). */
+REC_HIDDEN void rec_attach_undo(void);
+REC_HIDDEN unsigned rec_attach_slots(void);
+
 /* ---- sequence numbers (rec_seq.c) ------------------------------------------ */
 
 REC_HIDDEN void rec_seq_init(void);
@@ -479,6 +547,7 @@ rec_emit(rec_thread *th, int op, uint64_t in, uint64_t out, uint64_t size, uint6
         b = th->cur;
         i = atomic_load_explicit(&b->n, memory_order_relaxed);
     }
+    REC_ASSERT(i + ext < REC_BLOCK_SLOTS && b->taken <= i);
     rec_rec *r = &b->slots[i].r;
     r->seq = rec_seq_next(th, rec_op_in_addr(op) ? in : 0, out);
     r->ptr = rec_op_returns_ptr(op) ? out : in;

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define EXPORT __attribute__((visibility("default")))
@@ -137,6 +138,13 @@ static inline rec_thread *rec_enter(void)
         return NULL;
     }
     int st = atomic_load_explicit(&rec_g.state, memory_order_relaxed);
+    while (REC_UNLIKELY(st == REC_SWITCHING)) {
+        /* a window is closing: this call belongs to the next one or to
+         * none (rec_writer.c, "windows"); a few ms at most */
+        struct timespec ts = {0, 50000};
+        nanosleep(&ts, NULL);
+        st = atomic_load(&rec_g.state);
+    }
     if (REC_UNLIKELY(st != REC_ON)) {
         if (st != REC_UNINIT) {
             unrecorded(t, st);
@@ -292,6 +300,18 @@ EXPORT void *malloc(size_t n)
     return p;
 }
 
+/* Window mode: the size of the block p, which the window may not have
+ * seen allocated (rec_window.c drops it again when it did); else 0. */
+static __attribute__((noinline)) uint64_t block_size_of(void *p)
+{
+    return p && rec_r.malloc_usable_size ? rec_r.malloc_usable_size(p) : 0;
+}
+
+static inline uint64_t block_size(void *p)
+{
+    return REC_UNLIKELY(rec_g.free_sizes) ? block_size_of(p) : 0;
+}
+
 static __attribute__((noinline, cold)) void free_slow(void *p)
 {
     if (REC_UNLIKELY(is_boot(p)))
@@ -303,7 +323,7 @@ static __attribute__((noinline, cold)) void free_slow(void *p)
         rec_r.free(p);
         return;
     }
-    rec_emit(th, HAK_OP_FREE, (uintptr_t)p, 0, 0, 0, 0, 0);
+    rec_emit(th, HAK_OP_FREE, (uintptr_t)p, 0, block_size(p), 0, 0, 0);
     rec_r.free(p);
     rec_leave();
 }
@@ -317,7 +337,7 @@ EXPORT void free(void *p)
         return;
     }
     t->busy = REC_BUSY_CALL;
-    rec_emit_plain(th, HAK_OP_FREE, (uintptr_t)p, 0, 0);
+    rec_emit_plain(th, HAK_OP_FREE, (uintptr_t)p, block_size(p), 0);
     rec_r.free(p);
     t->busy = 0;
 }
@@ -358,6 +378,8 @@ static void *do_realloc(int op, void *p, size_t nmemb, size_t n, uintptr_t ra, u
     if (!th)
         return op == HAK_OP_REALLOC ? rec_r.realloc(p, n) : rec_r.reallocarray(p, nmemb, n);
     int slot = p ? inflight_begin((uintptr_t)p) : -1;
+    /* window mode: realloc's aux is the old block's size (rec_window.c) */
+    uint64_t old = op == HAK_OP_REALLOC ? block_size(p) : 0;
     void *q;
     if (op == HAK_OP_REALLOC) {
         q = rec_r.realloc(p, n);
@@ -372,7 +394,7 @@ static void *do_realloc(int op, void *p, size_t nmemb, size_t n, uintptr_t ra, u
     if (q && atomic_load(&rec_g.inflight) > (slot >= 0))
         inflight_wait_slot((uintptr_t)q, slot);
     int fail = !q && (n != 0 && nmemb != 0);
-    rec_emit(th, op, (uintptr_t)p, (uintptr_t)q, n, op == HAK_OP_REALLOC ? 0 : nmemb,
+    rec_emit(th, op, (uintptr_t)p, (uintptr_t)q, n, op == HAK_OP_REALLOC ? old : nmemb,
              rec_site(th, ra, sp), fail ? e : 0);
     if (slot >= 0)
         inflight_end(slot);
@@ -402,7 +424,10 @@ EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
     }
     if (REC_UNLIKELY(need_boot()))
         return NULL;
-    if (!rec_r.reallocarray) {    /* very old libc: compute it ourselves */
+    /* Very old libc: computed here.  Window mode too: the event is then
+     * a realloc, which has room for the old block's size (rec_window.c;
+     * a product that overflows fails unrecorded). */
+    if (!rec_r.reallocarray || rec_g.free_sizes) {
         if (__builtin_mul_overflow(nmemb, size, &n)) {
             errno = ENOMEM;
             return NULL;
@@ -648,4 +673,60 @@ EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr,
         rec_tls_v.busy = busy;
     }
     return rc;
+}
+
+/* ---- runtime attach (rec_attach.c) ----------------------------------------- */
+
+/* Our own wrappers, by hidden aliases: in a copy loaded with dlopen (hak
+ * record -p), the name `malloc` in this file resolves to the process's
+ * malloc, not to ours. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-attributes"   /* libc's nothrow, leaf... */
+#define SELF(name) extern __typeof(name) rec_self_##name \
+    __attribute__((alias(#name), visibility("hidden")));
+SELF(malloc) SELF(free) SELF(calloc) SELF(realloc) SELF(reallocarray) SELF(memalign)
+SELF(posix_memalign) SELF(aligned_alloc) SELF(valloc) SELF(pvalloc)
+#pragma GCC diagnostic pop
+
+static const struct { const char *name; void *fn; } self_fns[] = {
+    {"malloc", (void *)rec_self_malloc}, {"free", (void *)rec_self_free},
+    {"calloc", (void *)rec_self_calloc}, {"realloc", (void *)rec_self_realloc},
+    {"reallocarray", (void *)rec_self_reallocarray}, {"memalign", (void *)rec_self_memalign},
+    {"posix_memalign", (void *)rec_self_posix_memalign},
+    {"aligned_alloc", (void *)rec_self_aligned_alloc}, {"valloc", (void *)rec_self_valloc},
+    {"pvalloc", (void *)rec_self_pvalloc},
+};
+
+void *rec_self_function(const char *name)
+{
+    if (name[0] == 'm' || name[0] == 'f' || name[0] == 'c' || name[0] == 'r' ||
+        name[0] == 'p' || name[0] == 'a' || name[0] == 'v')
+        for (size_t i = 0; i < sizeof self_fns / sizeof *self_fns; i++)
+            if (!strcmp(name, self_fns[i].name))
+                return self_fns[i].fn;
+    return NULL;
+}
+
+int rec_preloaded(void)
+{
+    return dlsym(RTLD_DEFAULT, "malloc") == (void *)rec_self_malloc;
+}
+
+/* Attach: the malloc family the process itself calls (its global scope;
+ * RTLD_NEXT from a dlopen'd copy would name the C library's even when
+ * the program brings its own allocator). */
+int rec_resolve_global(void)
+{
+    rec_real r = rec_r;
+#define GLOBAL(name) (*(void **)&r.name = dlsym(RTLD_DEFAULT, #name))
+    GLOBAL(malloc); GLOBAL(free); GLOBAL(calloc); GLOBAL(realloc); GLOBAL(reallocarray);
+    GLOBAL(memalign); GLOBAL(posix_memalign); GLOBAL(aligned_alloc); GLOBAL(valloc);
+    GLOBAL(pvalloc); GLOBAL(malloc_usable_size);
+#undef GLOBAL
+    if (!r.malloc || !r.free || !r.calloc || !r.realloc ||
+        r.malloc == (void *)rec_self_malloc)
+        return -1;
+    rec_r = r;
+    atomic_store(&resolved, 1);
+    return 0;
 }

@@ -126,7 +126,7 @@ static const hak_event *slots_next(void *ctx, size_t *count)
                 in = x->in_ptr;
             if (op == HAK_OP_CALLOC || op == HAK_OP_REALLOCARRAY || op == HAK_OP_MREMAP)
                 nmemb = x->aux;
-            else if (op != HAK_OP_REALLOC)
+            else            /* realloc: the old block's size, window mode */
                 align = x->aux;
             raw = x->ts_raw;
             err = x->err;

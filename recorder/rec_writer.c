@@ -73,16 +73,6 @@ static void say(const char *fmt, va_list ap)
     if (write(2, buf, (size_t)n) < 0) { /* stderr is gone: nothing to do */ }
 }
 
-void rec_note(const char *fmt, ...)
-{
-    if (rec_g.cfg.quiet)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    say(fmt, ap);
-    va_end(ap);
-}
-
 /* The -v summary: asked for explicitly, so -q does not silence it. */
 static void verbose_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void verbose_note(const char *fmt, ...)
@@ -92,6 +82,29 @@ static void verbose_note(const char *fmt, ...)
     say(fmt, ap);
     va_end(ap);
 }
+
+/* A note, unless quiet (HAKREC_QUIET). */
+static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void note(const char *fmt, ...)
+{
+    if (rec_g.cfg.quiet)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    say(fmt, ap);
+    va_end(ap);
+}
+
+#if defined(HAK_DEBUG) && HAK_DEBUG
+void rec_assert_fail(const char *cond, const char *file, int line)
+{
+    char buf[400];
+    int n = snprintf(buf, sizeof buf, "hakrec[%d]: %s:%d: hakrec assertion failed: %s\n",
+                     (int)getpid(), file, line, cond);
+    if (write(2, buf, n > 0 && n < (int)sizeof buf ? (size_t)n : sizeof buf - 1) < 0) { }
+    abort();
+}
+#endif
 
 void rec_fail(const char *fmt, ...)
 {
@@ -192,6 +205,119 @@ static size_t read_small(const char *path, char *buf, size_t len)
     return got;
 }
 
+/* ---- windows -------------------------------------------------------------- */
+
+/* A recording that can start and stop while the process runs (README,
+ * "Recording a running service") writes each on-window to its own file.
+ * Window n's file is the output pattern expanded (%p %h %t %n); without
+ * %n, the second and later windows insert ".wN" before ".hkt".  Closing a
+ * window: the state goes to REC_SWITCHING, where every interposed call
+ * that arrives waits (rec_interpose.c), the writer lets the calls already
+ * inside finish, collects every thread's records and closes the file, then
+ * opens the next window or pauses.  Because nothing is recorded between
+ * the drain and the collection, a window's file never holds a free whose
+ * allocation went to the next one: an allocation published later returned
+ * later, so its free came later still. */
+static unsigned window_n;             /* windows opened by this image */
+static int window_up;                 /* a window's trace is open */
+static time_t window_t;               /* its start (%t) */
+static _Atomic int ctl_explicit;      /* REC_CTL_START/STOP from the signal, 0 none */
+static _Atomic int ctl_toggles;       /* parity of plain kills not yet applied */
+
+static const char *window_opts(void)
+{
+    static char b[96];
+    if (!rec_config_windows(&rec_g.cfg))
+        return "";
+    snprintf(b, sizeof b, " window=%u%s", window_n, rec_g.cfg.attached ? " attached=1" : "");
+    return b;
+}
+
+/* The signal handler: only atomics (the writer polls them). */
+static void ctl_handler(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig, (void)uc;
+    if (si && si->si_code == SI_QUEUE &&
+        (si->si_value.sival_int == REC_CTL_START || si->si_value.sival_int == REC_CTL_STOP))
+        atomic_store(&ctl_explicit, si->si_value.sival_int);
+    else
+        atomic_fetch_xor(&ctl_toggles, 1);
+}
+
+static struct sigaction ctl_old;
+static int ctl_installed;
+
+/* Installs the control signal's handler (windows mode).  -1 when the
+ * program already handles that signal itself (attach: refused). */
+int rec_ctl_install(int refuse_taken)
+{
+    int sig = rec_g.cfg.ctl_signal;
+    if (!sig || ctl_installed)
+        return 0;
+    struct sigaction sa, old;
+    if (sigaction(sig, NULL, &old) != 0)
+        return -1;
+    if (refuse_taken && (old.sa_flags & SA_SIGINFO ? old.sa_sigaction != NULL
+                                                   : old.sa_handler != SIG_DFL &&
+                                                     old.sa_handler != SIG_IGN))
+        return -1;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = ctl_handler;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(sig, &sa, NULL) != 0)
+        return -1;
+    ctl_old = old;
+    ctl_installed = 1;
+    return 0;
+}
+
+void rec_ctl_uninstall(void)
+{
+    if (ctl_installed && sigaction(rec_g.cfg.ctl_signal, &ctl_old, NULL) == 0)
+        ctl_installed = 0;
+}
+
+/* This image's trace file for window window_n. */
+static int window_path(char *out, size_t len)
+{
+    char pat[4096], pat2[4200];
+    rec_trace_path(&rec_g.cfg, rec_g.pid, pat, sizeof pat);
+    const char *use = pat;
+    if (rec_config_windows(&rec_g.cfg) && window_n >= 2 && !rec_name_has(pat, 'n')) {
+        size_t n = strlen(pat);
+        int ext = n > 4 && !strcmp(pat + n - 4, ".hkt");
+        snprintf(pat2, sizeof pat2, "%.*s.w%%n%s", (int)(ext ? n - 4 : n), pat, ext ? ".hkt" : "");
+        use = pat2;
+    }
+    struct utsname u;
+    const char *host = uname(&u) == 0 ? u.nodename : "";
+    return rec_expand_name(use, (int)rec_g.pid, host, window_t, window_n, out, len);
+}
+
+/* Appends one line to the notify file (hak record -p waits on it). */
+static void notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void notify(const char *fmt, ...)
+{
+    if (!rec_g.cfg.notify[0])
+        return;
+    char buf[4400];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if (n > (int)sizeof buf - 2)
+        n = (int)sizeof buf - 2;
+    buf[n++] = '\n';
+    int fd = open(rec_g.cfg.notify, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    if (write(fd, buf, (size_t)n) < 0) { /* hak record reports a window it never heard of */ }
+    close(fd);
+}
+
 static void build_meta(hak_trace_meta *m, char **argv_store, size_t argv_max)
 {
     memset(m, 0, sizeof *m);
@@ -241,7 +367,7 @@ static void build_meta(hak_trace_meta *m, char **argv_store, size_t argv_max)
     m->options = p;
     snprintf(p, (size_t)(end - p),
              "stacks=%d%s mmap=%d follow=%d ts_resolution=%lluns ts=%s top_pid=%d "
-             "bootstrap_allocs=%llu%s%s%s%.0d",
+             "bootstrap_allocs=%llu%s%s%s%.0d%s",
              rec_g.cfg.stacks, rec_g.cfg.stacks_exact ? " stacks_exact=1" : "",
              rec_g.cfg.mmap, rec_g.cfg.follow,
              (unsigned long long)rec_g.cfg.ts_unit_ns,
@@ -250,7 +376,7 @@ static void build_meta(hak_trace_meta *m, char **argv_store, size_t argv_max)
              rec_g.cfg.follow_names[0] ? " follow_names=" : "", rec_g.cfg.follow_names,
              /* a fork child inherits its parent's heap: its trace can free
               * blocks it never saw allocated */
-             forked_from ? " forked_from=" : "", (int)forked_from);
+             forked_from ? " forked_from=" : "", (int)forked_from, window_opts());
 }
 
 /* ---- failure --------------------------------------------------------------- */
@@ -327,6 +453,7 @@ static size_t collect(int partials, int final)
                 w->part = cur;
                 w->from = cur->taken;
                 w->to = atomic_load_explicit(&cur->n, memory_order_acquire);
+                REC_ASSERT(w->from <= w->to && w->to <= REC_BLOCK_SLOTS);
                 cur->taken = w->to;
             }
             th->seen = cur;
@@ -388,6 +515,8 @@ static int queue_works(size_t nw)
             j->block = b;             /* the owner's reference */
             j->s = b->slots + b->taken;
             j->n = n - b->taken;
+            if (rec_g.free_sizes)
+                rec_window_filter(b->slots + b->taken, j->n);
             rec_jobs_add(j);
         }
         if (!rc && w->part && w->to > w->from) {
@@ -402,6 +531,8 @@ static int queue_works(size_t nw)
             j->partial = 1;
             j->s = w->part->slots + w->from;
             j->n = w->to - w->from;
+            if (rec_g.free_sizes)     /* slots [from, to) are the writer's now */
+                rec_window_filter(w->part->slots + w->from, j->n);
             rec_jobs_add(j);
         }
         if (!rc && w->exited) {
@@ -509,17 +640,16 @@ static void level_adapt(size_t full, uint64_t now)
     level_cpu0 = cpu;
 }
 
-/* One writer pass; -1 on a write error. */
-static int pass(int partials, int final)
+/* Writes what collect() gathered (nw works): first the sites their records
+ * name and a clock sample above their seqs (rec_clock.c), since the
+ * encoders may run the jobs at once; then the jobs.  -1 on a write error. */
+static int write_collected(size_t nw, int final)
 {
-    size_t nw = collect(partials, final);
     size_t full = rec_jobs_behind();
     for (size_t i = 0; i < nw; i++)
         for (rec_block *b = works[i].fifo; b; b = b->next)
             full++;
     level_adapt(full, hak_mono_ns());
-    /* The encoders may run the jobs at once: first the sites their records
-     * name, and a clock sample above their seqs (rec_clock.c). */
     rec_clock_sample();
     if (emit_sites() != 0 || queue_works(nw) != 0)
         return -1;
@@ -536,97 +666,35 @@ static int pass(int partials, int final)
     return rec_modules_emit(tw);
 }
 
-static void *writer_main(void *arg)
+/* One writer pass; -1 on a write error. */
+static int pass(int partials, int final)
 {
-    (void)arg;
-    rec_tls_v.busy = 1;               /* nothing this thread does is recorded */
-    pthread_setname_np(pthread_self(), "hakrec-writer");   /* for top -H, perf, gdb */
-    uint64_t last_partial = hak_mono_ns(), last_rss = 0, last_pass = 0;
-    rss_sample();
-    rec_heap_sample(1);
-    for (;;) {
-        pthread_mutex_lock(&rec_g.pool_mu);
-        if (!work_pending && !atomic_load(&stop_req)) {
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            ts.tv_nsec += (long)WAKE_NS;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&rec_g.work_cond, &rec_g.pool_mu, &ts);
-        }
-        int pending = work_pending;
-        work_pending = 0;
-        pthread_mutex_unlock(&rec_g.pool_mu);
-        int stop = atomic_load(&stop_req);
-        uint64_t now = hak_mono_ns();
-        if (!pending && !stop && now - last_pass < PASS_NS) {
-            rec_clock_sample();      /* a pass takes its own, after collecting */
-            continue;
-        }
-        last_pass = now;
-        int partials = now - last_partial >= PARTIAL_NS;
-        if (partials)
-            last_partial = now;
-        if (now - last_rss >= RSS_NS) {
-            rss_sample();
-            rec_heap_sample(0);
-            last_rss = now;
-        }
-        if (pass(partials, stop) != 0 ||
-            (partials && (rss_flush() != 0 || rec_heap_flush(tw) != 0 || hak_tw_flush(tw) != 0))) {
-            writer_failed();
-            return NULL;
-        }
-        if (stop)
-            break;
-    }
-    rec_jobs_stop();
-    rss_sample();
-    rec_heap_sample(1);
-    if (rec_g.cfg.verbose) {
-        pthread_mutex_lock(&rec_g.pool_mu);
-        uint64_t waits = rec_g.backpressure_waits;
-        pthread_mutex_unlock(&rec_g.pool_mu);
-        uint64_t ev = hak_tw_nevents(tw), bytes = hak_tw_bytes(tw);
-        uint64_t helped, helper_ns;
-        rec_jobs_helper_stats(&helped, &helper_ns);
-        /* what recording cost besides the program's own threads */
-        double cpu_ms = (double)(rec_thread_cpu_ns() + helper_ns) / 1e6;
-        verbose_note("%s: %llu events, %llu bytes so far (%.3f B/event); %u call sites, "
-                 "%llu unwinds; helper encoder: %llu chunks; program waited for a block "
-                 "%llu times; zstd level %d; writer and helper CPU %.1f ms (%.1f ns/event)",
-                 rec_g.path, (unsigned long long)ev, (unsigned long long)bytes,
-                 ev ? (double)bytes / (double)ev : 0.0, rec_sites_count() - 1,
-                 (unsigned long long)rec_stacks_unwinds(), (unsigned long long)helped,
-                 (unsigned long long)waits,
-                 rec_g.cfg.level ? rec_g.cfg.level : level_ladder[level_step],
-                 cpu_ms, ev ? cpu_ms * 1e6 / (double)ev : 0.0);
-    }
-    int frc = rss_flush();
-    frc |= rec_heap_flush(tw);
-    if (close_trace() != 0 || frc != 0)
-        rec_fail("cannot finish trace %s; recording stopped", rec_g.path);
-    return NULL;
+    return write_collected(collect(partials, final), final);
 }
 
-void rec_writer_wake(void)
-{
-    pthread_mutex_lock(&rec_g.pool_mu);
-    work_pending = 1;
-    pthread_cond_signal(&rec_g.work_cond);
-    pthread_mutex_unlock(&rec_g.pool_mu);
-}
+/* ---- opening and closing windows --------------------------------------------- */
 
-/* ---- start, stop ------------------------------------------------------------- */
-
-/* Opens this image's trace and starts the writer.  busy must be set. */
-int rec_writer_start(void)
+/* Opens this image's trace for the next window (window_n + 1).  busy must
+ * be set; no encoder runs.  rebase: times start at 0 again (a window opened
+ * while recording was off; a rotation keeps the clock, as encoders of the
+ * previous window may still read its samples).  0 or -1. */
+static int window_begin(int rebase)
 {
-    if (writer_started)
-        return 0;
-    rec_trace_path(&rec_g.cfg, rec_g.pid, rec_g.path, sizeof rec_g.path);
+    REC_ASSERT(!window_up && !tw);
+    window_n++;
+    window_t = time(NULL);
+    if (window_path(rec_g.path, sizeof rec_g.path) != 0) {
+        rec_fail("output name '%s' is too long for window %u; not recording",
+                 rec_g.cfg.output, window_n);
+        return -1;
+    }
+    if (rebase) {
+        rec_clock_rebase();
+        pthread_mutex_lock(&rec_g.threads_mu);
+        for (rec_thread *th = rec_g.threads; th; th = th->next)
+            th->last_ts = 0;
+        pthread_mutex_unlock(&rec_g.threads_mu);
+    }
     int fd = open(rec_g.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
         rec_fail("cannot create trace %s: %s; not recording", rec_g.path, strerror(errno));
@@ -651,10 +719,247 @@ int rec_writer_start(void)
     rec_jobs_start(tw);
     level_step = 1;
     level_wall0 = hak_mono_ns();
-    level_cpu0 = 0;                   /* the writer thread's clock starts at 0 */
+    level_cpu0 = writer_started ? rec_thread_cpu_ns() : 0;
     level_waits0 = rec_g.backpressure_waits;
     hak_tw_set_level(tw, rec_g.cfg.level ? rec_g.cfg.level : level_ladder[level_step]);
     rec_jobs_set_level(rec_g.cfg.level ? rec_g.cfg.level : level_ladder[level_step]);
+    sites_written = 1;                /* every window's file names its own sites */
+    rss_n = 0;
+    rec_heap_reset();
+    rec_modules_reset();
+    rec_window_reset();
+    window_up = 1;
+    notify("opened %s", rec_g.path);
+    return 0;
+}
+
+/* Writer thread: the open window's last records are written; closes its
+ * file. */
+static void window_close_file(void)
+{
+    rec_jobs_stop();
+    rss_sample();
+    rec_heap_sample(1);
+    if (rec_g.cfg.verbose) {
+        pthread_mutex_lock(&rec_g.pool_mu);
+        uint64_t waits = rec_g.backpressure_waits;
+        pthread_mutex_unlock(&rec_g.pool_mu);
+        uint64_t ev = hak_tw_nevents(tw), bytes = hak_tw_bytes(tw);
+        uint64_t helped, helper_ns;
+        rec_jobs_helper_stats(&helped, &helper_ns);
+        /* what recording cost besides the program's own threads */
+        double cpu_ms = (double)(rec_thread_cpu_ns() + helper_ns) / 1e6;
+        verbose_note("%s: %llu events, %llu bytes so far (%.3f B/event); %u call sites, "
+                 "%llu unwinds; helper encoder: %llu chunks; program waited for a block "
+                 "%llu times; zstd level %d; writer and helper CPU %.1f ms (%.1f ns/event)",
+                 rec_g.path, (unsigned long long)ev, (unsigned long long)bytes,
+                 ev ? (double)bytes / (double)ev : 0.0, rec_sites_count() - 1,
+                 (unsigned long long)rec_stacks_unwinds(), (unsigned long long)helped,
+                 (unsigned long long)waits,
+                 rec_g.cfg.level ? rec_g.cfg.level : level_ladder[level_step],
+                 cpu_ms, ev ? cpu_ms * 1e6 / (double)ev : 0.0);
+    }
+    uint64_t ev = hak_tw_nevents(tw);
+    int frc = rss_flush();
+    frc |= rec_heap_flush(tw);
+    if (close_trace() != 0 || frc != 0)
+        rec_fail("cannot finish trace %s; recording stopped", rec_g.path);
+    window_up = 0;
+    notify("closed %s %llu", rec_g.path, (unsigned long long)ev);
+}
+
+/* Writer thread: ends the open window while the process goes on.  Calls
+ * arriving meanwhile wait (REC_SWITCHING); once every thread's records are
+ * collected the state becomes `next` (REC_ON for a rotation: the program
+ * goes on into its blocks, which the next window collects), then the
+ * window's file is written and closed.  -1 on a write error. */
+static int window_end(int next)
+{
+    REC_ASSERT(window_up);
+    int st = REC_ON;
+    if (!atomic_compare_exchange_strong(&rec_g.state, &st, REC_SWITCHING))
+        return 0;                     /* stopping: the final pass closes it */
+    /* Calls already past the state test finish their record in
+     * nanoseconds; one preempted longer lands in the next window, which
+     * is still right (see above). */
+    struct timespec ts = {0, 2000000};
+    nanosleep(&ts, NULL);
+    size_t nw = collect(0, 1);
+    atomic_store(&rec_g.state, next);
+    if (write_collected(nw, 1) != 0)
+        return -1;
+    window_close_file();
+    return 0;
+}
+
+/* An attached recording whose window closed detaches: the GOTs and the
+ * signal's handler are put back and the writer ends (rec_attach.c). */
+static int detached;
+
+static void detach(void)
+{
+    if (!rec_g.cfg.attached)
+        return;
+    rec_attach_undo();
+    rec_ctl_uninstall();
+    detached = 1;
+}
+
+static void writer_name(void)
+{
+    /* hak record --start/--stop wait for the name to change */
+    pthread_setname_np(pthread_self(), window_up || !rec_config_windows(&rec_g.cfg)
+                                       ? "hakrec-writer" : "hakrec-off");
+}
+
+/* Writer thread: the control signal's requests.  -1 on a write error. */
+static int control(int stop)
+{
+    int ex = atomic_exchange(&ctl_explicit, 0);
+    int tg = atomic_exchange(&ctl_toggles, 0);
+    if ((!ex && !tg) || stop)
+        return 0;
+    int want = window_up;
+    if (ex)
+        want = ex == REC_CTL_START;
+    if (tg)
+        want = !want;
+    if (want && !window_up) {
+        if (window_begin(1) != 0)
+            return 0;                 /* said so; stays off */
+        int st = REC_PAUSED;
+        atomic_compare_exchange_strong(&rec_g.state, &st, REC_ON);
+    } else if (!want && window_up) {
+        if (window_end(REC_PAUSED) != 0)
+            return -1;
+        if (!window_up)
+            detach();
+    }
+    writer_name();
+    return 0;
+}
+
+/* After a pass: --max-size reached?  Rotate or pause.  -1 on a write
+ * error. */
+static int size_check(void)
+{
+    if (!rec_g.cfg.max_size || !window_up || hak_tw_bytes(tw) < rec_g.cfg.max_size)
+        return 0;
+    if (rec_g.cfg.rotate) {
+        if (window_end(REC_ON) != 0)
+            return -1;
+        if (window_up)
+            return 0;                 /* the process is exiting: the final pass closes it */
+        if (window_begin(0) != 0) {
+            atomic_store(&rec_g.state, REC_PAUSED);
+            writer_name();
+        }
+        return 0;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s", rec_g.path);
+    if (window_end(REC_PAUSED) != 0)
+        return -1;
+    if (window_up)
+        return 0;                     /* exiting, as above */
+    writer_name();
+    detach();
+    if (detached)
+        note("%s reached --max-size (%llu bytes): recording stopped, detached", path,
+             (unsigned long long)rec_g.cfg.max_size);
+    else
+        note("%s reached --max-size (%llu bytes): recording paused; hak record --start %d "
+             "starts a new window", path, (unsigned long long)rec_g.cfg.max_size,
+             (int)rec_g.pid);
+    return 0;
+}
+
+#define IDLE_NS 20000000ull            /* paused: how often requests are looked at */
+
+static void *writer_main(void *arg)
+{
+    (void)arg;
+    rec_tls_v.busy = 1;               /* nothing this thread does is recorded */
+    writer_name();                    /* for top -H, perf, gdb */
+    uint64_t last_partial = hak_mono_ns(), last_rss = 0, last_pass = 0;
+    if (window_up) {
+        rss_sample();
+        rec_heap_sample(1);
+    }
+    for (;;) {
+        pthread_mutex_lock(&rec_g.pool_mu);
+        if (!work_pending && !atomic_load(&stop_req)) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            ts.tv_nsec += (long)(window_up ? WAKE_NS : IDLE_NS);
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&rec_g.work_cond, &rec_g.pool_mu, &ts);
+        }
+        int pending = work_pending;
+        work_pending = 0;
+        pthread_mutex_unlock(&rec_g.pool_mu);
+        int stop = atomic_load(&stop_req);
+        if (control(stop) != 0) {
+            writer_failed();
+            return NULL;
+        }
+        if (!window_up) {
+            if (stop || detached)
+                break;
+            continue;
+        }
+        uint64_t now = hak_mono_ns();
+        if (!pending && !stop && now - last_pass < PASS_NS) {
+            rec_clock_sample();      /* a pass takes its own, after collecting */
+            continue;
+        }
+        last_pass = now;
+        int partials = now - last_partial >= PARTIAL_NS;
+        if (partials)
+            last_partial = now;
+        if (now - last_rss >= RSS_NS) {
+            rss_sample();
+            rec_heap_sample(0);
+            last_rss = now;
+        }
+        if (pass(partials, stop) != 0 ||
+            (partials && (rss_flush() != 0 || rec_heap_flush(tw) != 0 || hak_tw_flush(tw) != 0)) ||
+            (!stop && size_check() != 0)) {
+            writer_failed();
+            return NULL;
+        }
+        if (stop)
+            break;
+    }
+    if (window_up)
+        window_close_file();
+    notify(detached ? "detached" : "end");
+    return NULL;
+}
+
+void rec_writer_wake(void)
+{
+    pthread_mutex_lock(&rec_g.pool_mu);
+    work_pending = 1;
+    pthread_cond_signal(&rec_g.work_cond);
+    pthread_mutex_unlock(&rec_g.pool_mu);
+}
+
+/* ---- start, stop ------------------------------------------------------------- */
+
+/* Opens this image's first window when recording is on (a paused one
+ * opens later, on request) and starts the writer.  busy must be set. */
+int rec_writer_start(void)
+{
+    if (writer_started)
+        return 0;
+    window_up = 0;
+    if (atomic_load(&rec_g.state) == REC_ON &&
+        window_begin(rec_g.cfg.start_off || rec_g.cfg.attached) != 0)
+        return -1;
     atomic_store(&stop_req, 0);
     work_pending = 0;
     sigset_t all, old;
@@ -664,9 +969,12 @@ int rec_writer_start(void)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {
         rec_fail("cannot start the writer thread: %s; not recording", strerror(rc));
-        rec_fd_forget();
-        hak_tw_close(tw);
-        tw = NULL;
+        if (window_up) {
+            rec_fd_forget();
+            hak_tw_close(tw);
+            tw = NULL;
+            window_up = 0;
+        }
         return -1;
     }
     writer_started = 1;
@@ -694,6 +1002,14 @@ void rec_init(void)
     int busy = rec_tls_v.busy;
     rec_tls_v.busy = 1;
     rec_resolve();
+    if (!rec_preloaded()) {
+        /* loaded by dlopen (hak record -p): nothing is bound to our
+         * wrappers until hakrec_attach rewrites the GOTs (rec_attach.c) */
+        rec_resolve_global();
+        atomic_store(&rec_g.state, REC_PAUSED);
+        rec_tls_v.busy = busy;
+        return;
+    }
     rec_fds_init();
     rec_config_load(&rec_g.cfg);
     rec_g.pid = getpid();
@@ -717,7 +1033,15 @@ void rec_init(void)
     }
     if (on && !atomic_exchange(&atfork_registered, 1))
         pthread_atfork(rec_atfork_prepare, rec_atfork_parent, rec_atfork_child);
-    atomic_store(&rec_g.state, on ? REC_ON : REC_OFF);
+    /* Switchable (--off, --signal): the control signal's handler; a
+     * recording that starts off needs one to ever start. */
+    if (on && rec_g.cfg.start_off && !rec_g.cfg.ctl_signal)
+        rec_g.cfg.ctl_signal = SIGRTMIN + REC_DEFAULT_SIGNAL_RT;
+    if (on && rec_g.cfg.ctl_signal && rec_ctl_install(0) != 0)
+        rec_fail("cannot install the handler of the control signal %d: %s",
+                 rec_g.cfg.ctl_signal, strerror(errno));
+    rec_g.free_sizes = on && rec_config_windows(&rec_g.cfg);
+    atomic_store(&rec_g.state, !on ? REC_OFF : rec_g.cfg.start_off ? REC_PAUSED : REC_ON);
     /* Before our constructor ran, the process may not be ready for threads:
      * events are buffered and the constructor starts the writer. */
     if (on && ctor_ran && rec_writer_start() != 0)
@@ -729,7 +1053,9 @@ __attribute__((constructor)) static void rec_ctor(void)
 {
     rec_init();
     ctor_ran = 1;
-    if (atomic_load(&rec_g.state) == REC_ON && !writer_started) {
+    int st = atomic_load(&rec_g.state);
+    if ((st == REC_ON || st == REC_PAUSED) && !writer_started && !rec_g.cfg.attached &&
+        (st == REC_ON || rec_config_windows(&rec_g.cfg))) {
         int busy = rec_tls_v.busy;
         rec_tls_v.busy = 1;
         if (rec_writer_start() != 0) {
@@ -741,6 +1067,81 @@ __attribute__((constructor)) static void rec_ctor(void)
         }
         rec_tls_v.busy = busy;
     }
+}
+
+/* ---- attach (rec_attach.c) ------------------------------------------------ */
+
+static int attach_inited;
+
+int rec_attach_init(char *cfg, char *err, size_t len)
+{
+    if (rec_resolve_global() != 0) {
+        snprintf(err, len, "cannot find the process's malloc in its global scope");
+        return -1;
+    }
+    rec_fds_init();
+    rec_config_load_string(&rec_g.cfg, cfg);
+    rec_g.cfg.attached = 1;
+    rec_g.cfg.follow = 0;             /* children are not recorded */
+    rec_g.cfg.start_off = 0;
+    rec_g.pid = getpid();
+    rec_g.cfg.top_pid = rec_g.pid;
+    if (!rec_g.cfg.ctl_signal)
+        rec_g.cfg.ctl_signal = SIGRTMIN + REC_DEFAULT_SIGNAL_RT;
+    if (writer_started) {             /* the last attach's writer ended at its detach */
+        pthread_join(writer_tid, NULL);
+        writer_started = 0;
+    }
+    rec_g.exact_ts = rec_g.cfg.ts_exact;
+    if (!attach_inited) {
+        rec_clock_init();
+        rec_seq_init();
+        rec_threads_init();
+        rec_stacks_init();
+        if (pthread_key_create(&rec_g.key, thread_key_dtor) != 0) {
+            snprintf(err, len, "pthread_key_create failed");
+            return -1;
+        }
+        if (!atomic_exchange(&atfork_registered, 1))
+            pthread_atfork(rec_atfork_prepare, rec_atfork_parent, rec_atfork_child);
+        attach_inited = 1;
+    }
+    if (rec_ctl_install(1) != 0) {
+        char name[32];
+        rec_signal_name(rec_g.cfg.ctl_signal, name, sizeof name);
+        snprintf(err, len, "the process handles signal %s itself; choose another control "
+                 "signal with --signal", name);
+        return -1;
+    }
+    detached = 0;
+    window_n = 0;                     /* each attach's windows count from 1 */
+    atomic_store(&stop_req, 0);
+    atomic_store(&rec_g.stopping, 0);
+    rec_g.closed = 0;
+    rec_g.free_sizes = 1;
+    atomic_store(&rec_g.state, REC_ON);
+    ctor_ran = 1;
+    if (rec_writer_start() != 0) {
+        atomic_store(&rec_g.state, REC_PAUSED);
+        rec_ctl_uninstall();
+        snprintf(err, len, "could not start recording (its message is on the process's stderr)");
+        return -1;
+    }
+    return 0;
+}
+
+void rec_attach_abort(void)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s", rec_g.path);
+    int st = REC_ON;
+    atomic_compare_exchange_strong(&rec_g.state, &st, REC_PAUSED);
+    atomic_store(&stop_req, 1);
+    rec_writer_wake();
+    pthread_join(writer_tid, NULL);
+    writer_started = 0;
+    rec_ctl_uninstall();
+    unlink(path);
 }
 
 void rec_shutdown(const char *why)
@@ -758,8 +1159,19 @@ void rec_shutdown(const char *why)
     int busy = rec_tls_v.busy;
     rec_tls_v.busy = 1;
     atomic_store(&rec_g.stopping, 1);
-    int st = REC_ON;
-    atomic_compare_exchange_strong(&rec_g.state, &st, REC_OFF);
+    /* ON or PAUSED -> OFF; a window being switched is let finish */
+    for (;;) {
+        int st = atomic_load(&rec_g.state);
+        if (st == REC_SWITCHING) {
+            struct timespec ts = {0, 100000};
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        if (st != REC_ON && st != REC_PAUSED)
+            break;
+        if (atomic_compare_exchange_strong(&rec_g.state, &st, REC_OFF))
+            break;
+    }
     atomic_store(&stop_req, 1);
     rec_writer_wake();
     pthread_join(writer_tid, NULL);
@@ -778,28 +1190,27 @@ __attribute__((destructor)) static void rec_dtor(void)
 
 /* ---- fork ------------------------------------------------------------------ */
 
-/* fork() from a signal handler that interrupted this thread inside the
- * recorder: the thread may hold a recorder lock, so prepare takes none and
- * the child is not recorded. */
-static int fork_unlocked;
+/* prepare took the recorder's locks: the state may change meanwhile (a
+ * window closing), so parent and child go by this, not by the state.  It
+ * takes none for a fork() from a signal handler that interrupted this
+ * thread inside the recorder (which may hold a recorder lock): that child
+ * is not recorded. */
+static int fork_locked;
 
 void rec_atfork_prepare(void)
 {
-    fork_unlocked = 0;
-    if (atomic_load(&rec_g.state) != REC_ON)
+    fork_locked = 0;
+    if (atomic_load(&rec_g.state) != REC_ON || rec_tls_v.busy)
         return;
-    if (rec_tls_v.busy) {
-        fork_unlocked = 1;
-        return;
-    }
     rec_tls_v.busy++;
     rec_stacks_atfork_prepare();
     rec_threads_atfork_prepare();
+    fork_locked = 1;
 }
 
 void rec_atfork_parent(void)
 {
-    if (atomic_load(&rec_g.state) != REC_ON || fork_unlocked)
+    if (!fork_locked)
         return;
     rec_threads_atfork_parent();
     rec_stacks_atfork_parent();
@@ -808,11 +1219,13 @@ void rec_atfork_parent(void)
 
 void rec_atfork_child(void)
 {
-    if (atomic_load(&rec_g.state) != REC_ON)
-        return;
-    if (fork_unlocked) {
-        atomic_store(&rec_g.state, REC_OFF);
-        writer_started = 0;           /* the writer is the parent's */
+    if (!fork_locked) {
+        /* not recording, paused, or forked from a handler: the child is
+         * not recorded (the writer and its windows are the parent's) */
+        int st = atomic_load(&rec_g.state);
+        if (st != REC_UNINIT && st != REC_OFF)
+            atomic_store(&rec_g.state, REC_OFF);
+        writer_started = 0;
         return;
     }
     rec_stacks_atfork_child();
@@ -837,6 +1250,11 @@ void rec_atfork_child(void)
     rss_n = 0;
     rec_heap_reset();
     rec_modules_reset();
+    window_n = 0;
+    window_up = 0;
+    atomic_store(&ctl_explicit, 0);
+    atomic_store(&ctl_toggles, 0);
+    atomic_store(&rec_g.state, REC_ON);   /* a window of the parent's may have been closing */
     /* a fork child runs its parent's program: recorded only if children
      * are and its name is followed (gcc's fork child before it execs cc1
      * is not; the cc1 image records itself in rec_init) */

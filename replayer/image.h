@@ -23,6 +23,10 @@
  *                       with the live bytes the trace has there
  *   ts[nops]            uint64 ns since the trace start, only when
  *                       RP_IMG_HAS_TS (for --pace recorded)
+ *   pre[npre]           uint32 object ids the worker allocates before the
+ *                       measured ops (obj_size bytes each): the blocks a
+ *                       window's trace frees or reallocs but did not see
+ *                       allocated (trace.h, hak_replay.pre)
  *
  * Invariants: every rp_wop.obj / in_obj is < nobjects or RP_NO_OBJ; every
  * dependency points to an op that precedes the waiting op in the trace's
@@ -82,6 +86,7 @@ typedef struct rp_image_hdr {
     uint64_t max_size;         /* largest single request */
     uint64_t peak_live_bytes;
     uint64_t thread_off, ops_off, deps_off, obj_size_off, big_off, sched_off, ts_off;
+    uint64_t npre, pre_off;    /* the prologue's objects */
 } rp_image_hdr;
 
 #define RP_AT(hdr, off, type) ((type *)((char *)(hdr) + (off)))

@@ -198,6 +198,8 @@ int rp_image_build(const hak_replay *rp, int recorded, const uint64_t *op_ts,
     h.big_off = off;      off = align64(off + nbig * sizeof(rp_wbig));
     h.sched_off = off;    off = align64(off + nsched * sizeof(rp_wsched));
     h.ts_off = off;       off = align64(off + (op_ts ? n * 8 : 0));
+    h.npre = rp->npre;
+    h.pre_off = off;      off = align64(off + rp->npre * 4);
     h.total_bytes = off;
 
     int fd = memfd_create("hak-replay-image", MFD_CLOEXEC);
@@ -227,6 +229,11 @@ int rp_image_build(const hak_replay *rp, int recorded, const uint64_t *op_ts,
     for (uint64_t i = 0; i < n; i++)
         if (rp->ops[i].obj != HAK_NO_OBJ)
             osz[rp->ops[i].obj] = op_bytes(&rp->ops[i]);
+    uint32_t *pre = (uint32_t *)(m + h.pre_off);
+    for (uint64_t i = 0; i < rp->npre; i++) {
+        pre[i] = rp->pre[i].obj;
+        osz[rp->pre[i].obj] = rp->pre[i].bytes;
+    }
 
     uint64_t ts_base = UINT64_MAX;
     for (uint64_t i = 0; op_ts && i < n; i++)
@@ -237,7 +244,7 @@ int rp_image_build(const hak_replay *rp, int recorded, const uint64_t *op_ts,
         th[0].op_off = 0;
         th[0].nops = n;
         uint64_t every = n / SCHED_POINTS > SCHED_MIN_GAP ? n / SCHED_POINTS : SCHED_MIN_GAP, s = 0;
-        int64_t live = 0;
+        int64_t live = (int64_t)rp->pre_bytes;      /* the prologue's */
         for (uint64_t i = 0; i < n; i++) {
             const hak_rop *o = &rp->ops[i];
             if (i % every == 0 && s + 1 < nsched) {

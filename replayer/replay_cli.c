@@ -30,6 +30,13 @@ static void usage(FILE *out)
 "it (LD_PRELOAD), measures the replay loop and stores one row per run in\n"
 "the run-history database.  Prints a table of the runs.\n"
 "\n"
+"A trace of a window (hak record --off/--start, --rotate, -p PID) frees\n"
+"blocks allocated before it began: they are allocated first, untimed, so\n"
+"the window's own ops run on a heap of the right size; that heap is built\n"
+"in one burst, not the way the program built it, so RSS and page faults\n"
+"of such a replay are those of a more compact heap (replayer/README.md,\n"
+"Windows).\n"
+"\n"
 "allocators (--alloc, repeatable; default hakmem):\n"
 "  hakmem              this tree's build/lib/libhakmem.so\n"
 "  glibc               the system malloc (nothing preloaded)\n"
@@ -272,6 +279,14 @@ static int prepare(const char *path, const rp_opts *o, int verify, hakdb *db, pr
         hak_cmd_err(CMD, "%s: %s", path, err);
         hak_tr_close(r);
         return -1;
+    }
+    if (rp.npre) {
+        char b[32];
+        fprintf(stderr, "hak replay: %s: note: a window of a running process; %llu blocks (%s) "
+                "it frees or reallocs were allocated before it and are allocated first, "
+                "untimed: the replay starts on that approximate heap, not on the program's "
+                "(replayer/README.md, Windows)\n", path, (unsigned long long)rp.npre,
+                hak_fmt_bytes(rp.pre_bytes, b, sizeof b));
     }
     p->rss = hak_tr_take_rss(r, &p->nrss);   /* no copy: the samples may be 32 MiB */
     /* Heap-only samples, when the recording has them, are what the

@@ -300,6 +300,13 @@ int main(int argc, char **argv)
 
     rp_counters_open(&res->counters, NULL);
 
+    /* A window's trace starts on a heap it did not build: its blocks are
+     * allocated now, outside the window (image.h, pre[]). */
+    const uint32_t *pre = RP_AT(img, img->pre_off, const uint32_t);
+    for (uint64_t i = 0; i < img->npre; i++)
+        w->pre_bytes += w->obj_size[pre[i]];
+    rp_prologue(w);
+
     pthread_t *threads = NULL;
     if (recorded) {
         const rp_wthread *th = RP_AT(img, img->thread_off, const rp_wthread);
@@ -333,8 +340,10 @@ int main(int argc, char **argv)
         w->no_samples = 1;
         while (repeat_passes && mono_ns() - w->t0_ns - paused_ns < min_time_ns && passes < 1000000) {
             uint64_t p0 = mono_ns();
-            if (live)
+            if (live) {
                 release_live(w, live);
+                rp_prologue(w);       /* the pass freed them: again */
+            }
             paused_ns += mono_ns() - p0;
             rp_run_serial(w);
             passes++;
@@ -349,8 +358,10 @@ int main(int argc, char **argv)
             w->no_samples = 1;
             for (uint32_t t = 0; t < nth; t++)
                 pthread_join(threads[t], NULL);
-            if (live)
+            if (live) {
                 release_live(w, live);
+                rp_prologue(w);
+            }
             for (uint32_t t = 0; t < nth; t++) {
                 w->ts_arr[t].progress = 0;
                 w->ts_arr[t].waiters = 0;

@@ -55,7 +55,13 @@ typedef struct rp_wctx {
     volatile uint32_t done;        /* threads finished */
     rp_wresult *res;
     int no_samples;                /* later --min-time passes: no timeline */
+    uint64_t pre_bytes;            /* the prologue's blocks (a window's trace) */
 } rp_wctx;
+
+/* The blocks a window's trace frees or reallocs without having seen them
+ * allocated (image.h, pre[]): allocated with malloc before the measured
+ * ops, untimed, touched like the others. */
+void rp_prologue(rp_wctx *w);
 
 /* Runs the whole image in global order on the calling thread. */
 void rp_run_serial(rp_wctx *w);

@@ -96,6 +96,17 @@ static ALWAYS_INLINE void touch_block(char *p, uint64_t sz, int mode)
     }
 }
 
+void rp_prologue(rp_wctx *w)
+{
+    const uint32_t *pre = RP_AT(w->img, w->img->pre_off, const uint32_t);
+    for (uint64_t i = 0; i < w->img->npre; i++) {
+        uint64_t sz = w->obj_size[pre[i]];
+        char *p = malloc(sz ? sz : 1);
+        touch_block(p, sz, w->touch);
+        w->tbl[pre[i]] = p;
+    }
+}
+
 /* Gap to the next timed op: uniform in [K/2, 3K/2), so the sampled ops do
  * not alias with a periodic workload (a fixed even K on a strictly
  * alternating free/malloc stream would time only one of the two). */
@@ -386,7 +397,7 @@ static ALWAYS_INLINE void thread_impl(rp_wctx *w, rp_tstate *t, const int bump, 
                     sum += k == t->tid ? live : w->ts_arr[k].live;
                     done += k == t->tid ? (int64_t)i : (int64_t)w->ts_arr[k].progress;
                 }
-                rp_take_sample(w, sum, done);
+                rp_take_sample(w, sum + (int64_t)w->pre_bytes, done);
                 next_smp += severy;
             }
             if (i == next_lat) {
@@ -418,7 +429,7 @@ static ALWAYS_INLINE void thread_impl(rp_wctx *w, rp_tstate *t, const int bump, 
             sum += k == t->tid ? live : w->ts_arr[k].live;
             done += k == t->tid ? (int64_t)n : (int64_t)w->ts_arr[k].progress;
         }
-        rp_take_sample(w, sum, done);
+        rp_take_sample(w, sum + (int64_t)w->pre_bytes, done);
     }
     lenv_done(&e, t);
     t->ops_done += n;

@@ -269,6 +269,10 @@ int trace_info(int argc, char **argv)
     if (forked_from)
         printf("inherited:     %" PRIu64 " frees of blocks from the parent's heap (forked from"
                " pid %ld)\n", hm.inherited_frees, forked_from);
+    if (hm.pre_blocks)
+        printf("pre-existing:  %s blocks, %s allocated before the recording window, freed or "
+               "realloc'd in it (the replay allocates them first, untimed)\n",
+               hak_fmt_count(hm.pre_blocks, b1, sizeof b1), hak_fmt_bytes(hm.pre_bytes, b2, sizeof b2));
     const hak_site *sites;
     const hak_module *mods;
     const hak_rss_sample *rss;

@@ -131,6 +131,8 @@ void info_print_json(FILE *o, const info_facts *f)
         fputs("null", o);
     key(o, "inherited_frees", &first);
     fprintf(o, "%" PRIu64, hm->inherited_frees);
+    key(o, "pre_existing", &first);
+    fprintf(o, "{\"blocks\": %" PRIu64 ", \"bytes\": %" PRIu64 "}", hm->pre_blocks, hm->pre_bytes);
     const hak_site *sites;
     const hak_module *mods;
     const hak_rss_sample *rss;

@@ -131,17 +131,30 @@ static unsigned birth(hak_heap_model *m, const hak_event *ev, uint64_t bytes)
     return found;
 }
 
+/* The size a free or realloc carries for a block allocated before the
+ * trace's window (FORMAT.md, "Windows"), 0 when none. */
+static uint64_t pre_window_size(const hak_event *ev)
+{
+    return ev->op == HAK_OP_FREE ? ev->size : ev->op == HAK_OP_REALLOC ? ev->align : 0;
+}
+
 static unsigned death(hak_heap_model *m, const hak_event *ev, uint64_t addr)
 {
     size_t s = slot_of(m, addr);
     if (m->vals[s] == HAK_HM_NIL) {
-        if (!m->inherited_heap) {
+        uint64_t pre = pre_window_size(ev);
+        if (pre) {
+            m->pre_blocks++;
+            m->pre_bytes += pre;
+        }
+        if (!m->inherited_heap && !pre) {
             m->unknown_frees++;
             return HAK_HM_UNKNOWN_FREE;
         }
         /* A block from before the fork dies: remember its address as
          * freed, so that a second free of it is a double free. */
-        m->inherited_frees++;
+        if (!pre)
+            m->inherited_frees++;
         if ((m->used + 1) * 4 > m->cap * 3) {
             if (grow_map(m))
                 return HAK_HM_INHERITED_FREE | HAK_HM_OOM;

@@ -76,6 +76,10 @@ typedef struct hak_heap_model {
      * with an unseen live heap (a forked child's; see the semantics). */
     int inherited_heap;
     uint64_t inherited_frees;
+    /* Blocks from before a window (FORMAT.md, "Windows"): a free or realloc
+     * of an address never seen that carries the block's size.  Counted
+     * here, not as unknown frees; the address is then a freed one. */
+    uint64_t pre_blocks, pre_bytes;
 } hak_heap_model;
 
 /* 0, or -1 on out of memory.  on_death may be NULL. */

@@ -342,6 +342,9 @@ long hak_tr_read(hak_trace_reader *r, hak_event *ev, size_t max);
  *    of p's object; any other NULL result is a failed alloc (p stays live);
  *    otherwise p's object is consumed and a new one created (also in place).
  *    A realloc of an unknown/freed pointer counts as such and becomes MALLOC.
+ *  - A free (size > 0) or realloc (align > 0) of an address the form has
+ *    never seen carries the size of a block allocated before the trace's
+ *    window: it consumes a pre-existing object (hak_replay.pre) instead.
  *  - free(NULL) is dropped (free_nulls); mmap/munmap/mremap are dropped
  *    (mmap_ops); thread_start/thread_exit are kept, and a thread_start
  *    depends on the creating thread's (in_ptr) last op before it.
@@ -368,6 +371,15 @@ typedef struct hak_rdep {
     uint32_t dep_idx;
 } hak_rdep;
 
+/* A block allocated before the trace's window began (FORMAT.md,
+ * "Windows"): the replay allocates it in a prologue, before the measured
+ * ops, as object obj of `bytes` bytes. */
+typedef struct hak_rpre {
+    uint32_t obj;
+    uint32_t pad_;
+    uint64_t bytes;
+} hak_rpre;
+
 typedef struct hak_replay {
     uint64_t  nops;          /* ops in global order */
     hak_rop  *ops;           /* [nops] */
@@ -386,6 +398,12 @@ typedef struct hak_replay {
     uint64_t  cross_thread_deps;   /* = the sum of thread_ndeps */
     uint64_t  free_nulls;    /* free(NULL): dropped */
     uint64_t  mmap_ops;      /* mmap/munmap/mremap: not part of the replay form */
+    /* Pre-existing blocks: a free or realloc of an address the trace never
+     * allocated that carries the block's size (a window's, FORMAT.md
+     * "Windows") consumes an object created by the prologue instead of
+     * being dropped as an unknown free.  They are not in peak_live_bytes. */
+    uint64_t  npre, pre_bytes;
+    hak_rpre *pre;           /* [npre], in order of first use */
 } hak_replay;
 
 /* Builds the replay form from all readable events of r.  Returns 0, or -1

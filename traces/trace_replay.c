@@ -269,6 +269,44 @@ static inline int obj_consume(ctx *c, hot *h, tlist *t, uint64_t a, hak_rop *o)
     return 1;
 }
 
+static int too_many(ctx *c);
+
+/* ---- Pre-existing blocks (FORMAT.md, "Windows") -------------------------- */
+
+/* Op o of thread list t frees or reallocs address a, which the form has
+ * never seen, and the event says the block had `bytes` bytes: it was
+ * allocated before the window.  Creates its object for the prologue and
+ * consumes it.  1 when taken, 0 when the address is known (the caller's
+ * rules apply), -1 out of memory. */
+static int pre_take(ctx *c, hot *h, uint64_t a, uint64_t bytes, hak_rop *o)
+{
+    if (!bytes || map_find(h, a))
+        return 0;
+    if (h->nobjects >= HAK_NO_OBJ - 1)
+        return too_many(c), -1;
+    hak_replay *rp = c->rp;
+    if ((rp->npre & (rp->npre - 1)) == 0) {       /* 0, 1, 2, 4...: double */
+        hak_rpre *p = realloc(rp->pre, (rp->npre ? rp->npre * 2 : 64) * sizeof *p);
+        if (!p) {
+            snprintf(c->err, c->errlen, "out of memory building the replay form");
+            return -1;
+        }
+        rp->pre = p;
+    }
+    uint32_t obj = h->nobjects++;
+    rp->pre[rp->npre++] = (hak_rpre){.obj = obj, .bytes = bytes};
+    rp->pre_bytes += bytes;
+    /* a dead entry: a second free of a is a double free, as usual */
+    if (!map_add(c, a)) {
+        snprintf(c->err, c->errlen, "out of memory building the replay form");
+        return -1;
+    }
+    h->map = c->map;
+    h->mask = c->cap - 1;
+    o->in_obj = obj;
+    return 1;
+}
+
 /* ---- Output arrays -----------------------------------------------------
  * The ops array and the per-thread lists take 28 bytes an event:
  * gigabytes for long traces, and backing them with pages is a large part
@@ -397,7 +435,10 @@ static int add_event(ctx *c, hot *h, tlist *t, const hak_event *e)
             o->op = HAK_OP_FREE;
             o->size = 0;
             o->aux = 0;
-            if (!obj_consume(c, h, t, e->in_ptr, o))
+            int pre = pre_take(c, h, e->in_ptr, e->align, o);
+            if (pre < 0)
+                return -1;
+            if (!pre && !obj_consume(c, h, t, e->in_ptr, o))
                 return 0;
             goto append;
         }
@@ -405,7 +446,10 @@ static int add_event(ctx *c, hot *h, tlist *t, const hak_event *e)
             rp->failed_allocs++;
             return 0;
         }
-        if (!e->in_ptr || !obj_consume(c, h, t, e->in_ptr, o)) {   /* = malloc */
+        int pre = e->in_ptr ? pre_take(c, h, e->in_ptr, e->align, o) : 0;
+        if (pre < 0)
+            return -1;
+        if (!pre && (!e->in_ptr || !obj_consume(c, h, t, e->in_ptr, o))) {   /* = malloc */
             o->op = HAK_OP_MALLOC;
             o->size = bytes;
             o->aux = 0;
@@ -416,8 +460,14 @@ static int add_event(ctx *c, hot *h, tlist *t, const hak_event *e)
             rp->free_nulls++;
             return 0;
         }
-        if (!obj_consume(c, h, t, e->in_ptr, o))
-            return 0;
+        switch (pre_take(c, h, e->in_ptr, e->size, o)) {
+        case -1:
+            return -1;
+        case 0:
+            if (!obj_consume(c, h, t, e->in_ptr, o))
+                return 0;
+            break;
+        }
         o->size = 0;
         goto append;
     case HAK_OP_THREAD_START:
@@ -622,5 +672,6 @@ void hak_replay_free(hak_replay *rp)
     free(rp->thread_nops);
     free(rp->thread_deps);
     free(rp->thread_ndeps);
+    free(rp->pre);
     memset(rp, 0, sizeof *rp);
 }

@@ -182,6 +182,8 @@ int main(int argc, char **argv)
                (unsigned long long)rp.double_frees, (unsigned long long)rp.unknown_frees,
                (unsigned long long)rp.failed_allocs, (unsigned long long)rp.cross_thread_deps,
                (unsigned long long)rp.peak_live_bytes);
+        printf("pre_blocks=%llu\npre_bytes=%llu\n", (unsigned long long)rp.npre,
+               (unsigned long long)rp.pre_bytes);
         if (clean && (rp.inversions || rp.double_frees))
             bad = 1;
         hak_replay_free(&rp);

@@ -474,6 +474,39 @@ static void matches_reference_model(void **state)
     }
 }
 
+/* A window's trace (FORMAT.md, "Windows"): frees and reallocs of blocks
+ * allocated before it carry their sizes; they consume prologue objects
+ * instead of being dropped as unknown frees. */
+static void pre_existing_blocks(void **state)
+{
+    (void)state;
+    hak_event ev[] = {
+        {.op = HAK_OP_FREE, .tid = 0, .in_ptr = 0x9000, .size = 4096},        /* from before */
+        MALLOC(0, 100, 0x1000),
+        {.op = HAK_OP_FREE, .tid = 0, .in_ptr = 0x1000, .size = 112},          /* known: size ignored */
+        {.op = HAK_OP_REALLOC, .tid = 1, .in_ptr = 0xa000, .size = 64, .out_ptr = 0xb000,
+         .align = 48},                                                         /* from before */
+        FREE(0, 0xc000),                                                       /* no size: unknown */
+        {.op = HAK_OP_FREE, .tid = 0, .in_ptr = 0x9000, .size = 4096},        /* twice: double */
+    };
+    hak_replay rp;
+    build(ev, sizeof ev / sizeof *ev, &rp);
+    assert_int_equal(rp.npre, 2);
+    assert_int_equal(rp.pre_bytes, 4096 + 48);
+    assert_int_equal(rp.unknown_frees, 1);
+    assert_int_equal(rp.double_frees, 1);
+    assert_int_equal(rp.nops, 4);
+    assert_op(&rp, 0, HAK_OP_FREE, 0, NO, rp.pre[0].obj, ND, ND);
+    assert_int_equal(rp.pre[0].bytes, 4096);
+    assert_op(&rp, 1, HAK_OP_MALLOC, 0, 1, NO, ND, ND);
+    assert_op(&rp, 2, HAK_OP_FREE, 0, NO, 1, ND, ND);
+    assert_op(&rp, 3, HAK_OP_REALLOC, 1, 3, rp.pre[1].obj, ND, ND);
+    assert_int_equal(rp.pre[1].bytes, 48);
+    assert_int_equal(rp.nobjects, 4);
+    assert_int_equal(rp.peak_live_bytes, 100);   /* the prologue's are not counted */
+    hak_replay_free(&rp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -484,6 +517,7 @@ int main(void)
         cmocka_unit_test(thread_start_waits_for_creator),
         cmocka_unit_test(many_objects),
         cmocka_unit_test(matches_reference_model),
+        cmocka_unit_test(pre_existing_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
