@@ -24,12 +24,16 @@ CFLAGS_BASE := -std=gnu11 $(OPT) -g -fPIC -Wall -Wextra -Werror \
 PKG_MODULES  := libzstd sqlite3 libunwind cmocka libdw libprotobuf-c zlib
 DEB_PACKAGES := pkg-config libzstd-dev libsqlite3-dev libunwind-dev libcmocka-dev libdw-dev sqlite3 zstd \
                 libprotobuf-c-dev protobuf-c-compiler zlib1g-dev
-# Peer allocators the tests, demo and bench compare against, and golang-go
-# (go tool pprof reads back hak trace export --pprof); optional: tests
-# that need one skip with a reason when it cannot be installed.
-PEER_PACKAGES := libmimalloc2.0 libjemalloc2 libtcmalloc-minimal4 golang-go
+# Peer allocators the tests, demo and bench compare against, golang-go
+# (go tool pprof reads back hak trace export --pprof) and
+# chromium-headless-shell (runs the HTML report's flame graph zoom);
+# optional: tests that need one skip with a reason when it cannot be installed
+# (installed one by one if all at once fails: one missing from a release
+# must not stop the others).
+PEER_PACKAGES := libmimalloc2.0 libjemalloc2 libtcmalloc-minimal4 golang-go chromium-headless-shell
 PEER_LIBS     := /usr/lib/x86_64-linux-gnu/libmimalloc.so.2 /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 \
-                 /usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 /usr/bin/go
+                 /usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 /usr/bin/go \
+                 /usr/bin/chromium-headless-shell
 
 # Filled in by the module.mk files.
 ALL_TARGETS :=   # everything `make` builds
@@ -101,11 +105,14 @@ deps-ok:
 peers-ok: deps-ok
 	@missing=0; for f in $(PEER_LIBS); do [ -e "$$f" ] || missing=1; done; \
 	if [ $$missing = 1 ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "hakmem: installing peer allocators: $(PEER_PACKAGES)"; \
+	  echo "hakmem: installing peer allocators and test tools: $(PEER_PACKAGES)"; \
 	  export DEBIAN_FRONTEND=noninteractive; \
-	  { apt-get install -y -qq $(PEER_PACKAGES) >/dev/null 2>&1 || \
-	    { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq $(PEER_PACKAGES) >/dev/null 2>&1; }; } \
-	    || echo "hakmem: could not install $(PEER_PACKAGES); tests that need them will skip"; \
+	  apt-get install -y -qq $(PEER_PACKAGES) >/dev/null 2>&1 || { \
+	    apt-get update -qq >/dev/null 2>&1; \
+	    for p in $(PEER_PACKAGES); do \
+	      apt-get install -y -qq $$p >/dev/null 2>&1 \
+	        || echo "hakmem: could not install $$p; tests that need it will skip"; \
+	    done; }; \
 	fi; true
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)

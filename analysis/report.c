@@ -2,6 +2,7 @@
  * rendering; the HTML page is report_html.c. */
 #include "report.h"
 #include "analysis/cli/report_validation.h"
+#include "analysis/cli/report_profile.h"
 #include "hakdb_int.h"
 #include "report_svg.h"
 #include "hak_cli.h"
@@ -382,7 +383,6 @@ static void text_stack(FILE *out, const char *frames)
 
 void rp_text(hakdb *db, const rp_report *r, FILE *out)
 {
-    (void)db;
     char x1[512], x2[512], x3[512];   /* stored strings, control characters escaped */
     fprintf(out, "hakmem report: %s, %lld runs%s%s%s%s, generated %s\nmachine: %s%s\n",
             db_esc(r->db_path, x1, sizeof x1), (long long)r->runs, r->label ? " labelled " : "",
@@ -515,6 +515,7 @@ void rp_text(hakdb *db, const rp_report *r, FILE *out)
                 }
             }
         }
+        rp_profile_text(db, t->id, out);
     }
 }
 

@@ -1,9 +1,12 @@
 /* report_html.c - the self-contained HTML page of `hak report --html`:
- * inline CSS and SVG, no scripts, no network.  Sections per trace: headline
- * verdicts, the settings table, the base/new comparison, bar charts, RSS
- * timelines overlaid with the recorded one, histograms and call sites. */
+ * inline CSS and SVG, no network; one small script, the flame graph's zoom
+ * (cli/report_profile.c).  Sections per trace: headline verdicts, the
+ * settings table, the base/new comparison, bar charts, RSS timelines
+ * overlaid with the recorded one, histograms, call sites and the memory
+ * profile (leaks, peak consumers, temporaries, flame graphs). */
 #include "report.h"
 #include "analysis/cli/report_validation.h"
+#include "analysis/cli/report_profile.h"
 #include "report_svg.h"
 #include "hak_util.h"
 
@@ -432,6 +435,7 @@ int rp_html(hakdb *db, const rp_report *r, FILE *o)
             fputs("<p class=\"meta\">No trace statistics: run <code>hak db import-trace TRACE</code> "
                   "for the size histogram and call sites.</p>\n", o);
         }
+        rp_profile_html(db, t->id, o);
         fputs("</section>\n", o);
     }
     rp_validation_html(db, r->label, o);

@@ -1,10 +1,12 @@
 # recorder/: the LD_PRELOAD recorder libhakrec.so and `hak record`.
 REC_LIB_SRCS := recorder/rec_interpose.c recorder/rec_exec.c recorder/rec_thread.c recorder/rec_seq.c \
                 recorder/rec_writer.c recorder/rec_jobs.c recorder/rec_stacks.c recorder/rec_cfi.c recorder/rec_modules.c \
-                recorder/rec_clock.c recorder/rec_config.c recorder/rec_fds.c recorder/rec_window.c recorder/rec_attach.c
+                recorder/rec_clock.c recorder/rec_config.c recorder/rec_fds.c recorder/rec_window.c recorder/rec_attach.c \
+                recorder/rec_heap.c
 REC_LIB_OBJS := $(REC_LIB_SRCS:%.c=$(OBJ)/%.o)
 # The writer half of the trace library, linked in statically (and hidden).
 REC_TRACE_OBJS := $(patsubst %,$(OBJ)/traces/%.o,hak_util trace_ops trace_encode trace_decode trace_meta trace_write)
+REC_TRACE_OBJS += $(OBJ)/traces/common/heap_rss.o   # heap samples (rec_heap.c)
 # Hidden by default; the version script exports the interposed symbols.
 CFLAGS_recorder = -fvisibility=hidden $(shell pkg-config --cflags libunwind)
 
@@ -67,3 +69,4 @@ $(BUILD)/bench/libnullpreload.so: recorder/bench/null_preload.c | deps-ok
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIC -shared -o $@ $<
 BENCH_DEPS += $(BUILD)/bench/random_mixed $(BUILD)/bench/factor $(BUILD)/bench/libnullpreload.so $(LIB)/libhakrec.so
 CHECK_DEPS += $(BUILD)/bench/random_mixed $(BUILD)/bench/libnullpreload.so   # recorder/tests/random_mixed.sh
+BENCH_DEPS += $(TESTBIN)/recorder/progs/service   # bench/service.bench.sh

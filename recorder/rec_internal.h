@@ -318,6 +318,13 @@ static inline uint64_t rec_clock_seg_ns(const rec_clock_seg *sg, uint64_t seq)
     return sg->ns0 + (uint64_t)(((unsigned __int128)(seq - sg->seq0) * sg->slope) >> 24);
 }
 REC_HIDDEN uint64_t rec_clock_now_ns(void);     /* ns since start, writer side */
+/* rec_heap.c: heap-only RSS samples (trace chunk kind 6) and the naming
+ * of the recorder's own mappings ([anon:hakrec]) so they are not heap. */
+REC_HIDDEN void rec_own(void *p, size_t len);
+REC_HIDDEN void rec_unmap_own(void *p, size_t len);   /* munmap of a rec_own'd mapping */
+REC_HIDDEN void rec_heap_sample(int force);     /* force: ignore the rate limit */
+REC_HIDDEN int rec_heap_flush(hak_trace_writer *tw);
+REC_HIDDEN void rec_heap_reset(void);           /* a fork child starts afresh */
 REC_HIDDEN extern int rec_clock_tsc;
 static inline uint64_t rec_clock_raw(void)
 {

@@ -281,12 +281,20 @@ static inline rec_thread *fast_thread(const rec_tls *t)
     return NULL;
 }
 
+/* Recording switched off (between windows, or loaded for an attach that
+ * has not happened or has ended): straight to the real function, the
+ * cheapest pass-through there is. */
+static inline int paused(void)
+{
+    return atomic_load_explicit(&rec_g.state, memory_order_relaxed) == REC_PAUSED;
+}
+
 EXPORT void *malloc(size_t n)
 {
     rec_tls *t = &rec_tls_v;
     rec_thread *th = fast_thread(t);
     if (REC_UNLIKELY(!th))
-        return malloc_slow(n, RA, SP);
+        return paused() ? rec_r.malloc(n) : malloc_slow(n, RA, SP);
     t->busy = REC_BUSY_CALL;
     uint32_t site = rec_site(th, RA, SP);
     void *p = rec_r.malloc(n);
@@ -333,7 +341,10 @@ EXPORT void free(void *p)
     rec_tls *t = &rec_tls_v;
     rec_thread *th = fast_thread(t);
     if (REC_UNLIKELY(!th || is_boot(p))) {
-        free_slow(p);
+        if (paused() && !is_boot(p))
+            rec_r.free(p);
+        else
+            free_slow(p);
         return;
     }
     t->busy = REC_BUSY_CALL;

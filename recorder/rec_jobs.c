@@ -179,9 +179,10 @@ static int encoder_ready(encoder *e)
             e->piece = NULL;
             return -1;
         }
+        rec_own(e->piece, PIECE_EVENTS * sizeof(hak_event));
         e->enc = hak_tw_enc_new(q_tw);
         if (!e->enc) {
-            munmap(e->piece, PIECE_EVENTS * sizeof(hak_event));
+            rec_unmap_own(e->piece, PIECE_EVENTS * sizeof(hak_event));
             e->piece = NULL;
             return -1;
         }
@@ -194,7 +195,7 @@ static void encoder_free(encoder *e)
 {
     hak_tw_enc_free(e->enc);
     if (e->piece)
-        munmap(e->piece, PIECE_EVENTS * sizeof(hak_event));
+        rec_unmap_own(e->piece, PIECE_EVENTS * sizeof(hak_event));
     memset(e, 0, sizeof *e);
 }
 
@@ -241,7 +242,7 @@ static void job_done(rec_job *j)
         /* the thread's last block: every earlier job was appended, so any
          * partial job on it has dropped its reference already */
         rec_block_unref(j->th->cur);
-        munmap(j->th, sizeof *j->th);
+        rec_unmap_own(j->th, sizeof *j->th);
     }
     free(j->chunk);
     free(j);

@@ -55,6 +55,7 @@ void rec_seq_init(void)
         void *p = mmap(NULL, sizeof(uint64_t) << REC_SEQ_CLOCK_BITS, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         rec_g.seq_clock = p == MAP_FAILED ? NULL : p;   /* NULL: fetch_add per event */
+        rec_own(rec_g.seq_clock, sizeof(uint64_t) << REC_SEQ_CLOCK_BITS);
     }
 }
 

@@ -104,7 +104,10 @@ static void *map_lazy(size_t len)
 {
     void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
+    if (p == MAP_FAILED)
+        return NULL;
+    rec_own(p, len);
+    return p;
 }
 
 static key_table *table_new(uint32_t bits)
@@ -243,7 +246,7 @@ static void hash_grow(void)
             slot = (slot + 1) & mask;
         t[slot] = id;
     }
-    munmap(hash_tab, ((size_t)1 << hash_bits) * sizeof *hash_tab);
+    rec_unmap_own(hash_tab, ((size_t)1 << hash_bits) * sizeof *hash_tab);
     hash_tab = t;
     hash_bits = bits;
 }

@@ -25,7 +25,10 @@ __thread rec_tls rec_tls_v __attribute__((tls_model("initial-exec")));
 static void *rec_mmap(size_t len)
 {
     void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
+    if (p == MAP_FAILED)
+        return NULL;
+    rec_own(p, len);
+    return p;
 }
 
 void rec_threads_init(void)
@@ -179,7 +182,7 @@ rec_thread *rec_thread_register(void)
     pthread_mutex_init(&th->mu, NULL);
     th->cur = rec_pool_get();
     if (!th->cur) {
-        munmap(th, sizeof *th);
+        rec_unmap_own(th, sizeof *th);
         return NULL;
     }
     th->ostid = (pid_t)syscall(SYS_gettid);

@@ -725,6 +725,7 @@ static int window_begin(int rebase)
     rec_jobs_set_level(rec_g.cfg.level ? rec_g.cfg.level : level_ladder[level_step]);
     sites_written = 1;                /* every window's file names its own sites */
     rss_n = 0;
+    rec_heap_reset();
     rec_modules_reset();
     rec_window_reset();
     window_up = 1;
@@ -738,6 +739,7 @@ static void window_close_file(void)
 {
     rec_jobs_stop();
     rss_sample();
+    rec_heap_sample(1);
     if (rec_g.cfg.verbose) {
         pthread_mutex_lock(&rec_g.pool_mu);
         uint64_t waits = rec_g.backpressure_waits;
@@ -759,6 +761,7 @@ static void window_close_file(void)
     }
     uint64_t ev = hak_tw_nevents(tw);
     int frc = rss_flush();
+    frc |= rec_heap_flush(tw);
     if (close_trace() != 0 || frc != 0)
         rec_fail("cannot finish trace %s; recording stopped", rec_g.path);
     window_up = 0;
@@ -879,8 +882,10 @@ static void *writer_main(void *arg)
     rec_tls_v.busy = 1;               /* nothing this thread does is recorded */
     writer_name();                    /* for top -H, perf, gdb */
     uint64_t last_partial = hak_mono_ns(), last_rss = 0, last_pass = 0;
-    if (window_up)
+    if (window_up) {
         rss_sample();
+        rec_heap_sample(1);
+    }
     for (;;) {
         pthread_mutex_lock(&rec_g.pool_mu);
         if (!work_pending && !atomic_load(&stop_req)) {
@@ -917,10 +922,11 @@ static void *writer_main(void *arg)
             last_partial = now;
         if (now - last_rss >= RSS_NS) {
             rss_sample();
+            rec_heap_sample(0);
             last_rss = now;
         }
         if (pass(partials, stop) != 0 ||
-            (partials && (rss_flush() != 0 || hak_tw_flush(tw) != 0)) ||
+            (partials && (rss_flush() != 0 || rec_heap_flush(tw) != 0 || hak_tw_flush(tw) != 0)) ||
             (!stop && size_check() != 0)) {
             writer_failed();
             return NULL;
@@ -1242,6 +1248,7 @@ void rec_atfork_child(void)
     rec_g.writer_up = 0;
     sites_written = 1;
     rss_n = 0;
+    rec_heap_reset();
     rec_modules_reset();
     window_n = 0;
     window_up = 0;

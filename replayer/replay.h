@@ -106,7 +106,9 @@ void rp_outcome_free(rp_outcome *out);
 
 /* ---- results ---- */
 
-/* Fidelity of a replay's RSS timeline to the one recorded with the trace,
+/* Fidelity of a replay's RSS timeline to the one recorded with the trace
+ * (its heap-only samples, FORMAT.md kind 6, when it has them: then both
+ * sides are the allocator's memory; else the program's whole RSS),
  * in [0, 1] (1 = identical shape), NAN when the trace has fewer than two
  * RSS samples.  Both curves are taken as growth above their first sample
  * (the recorded program and the worker start from different baselines) and

@@ -222,8 +222,9 @@ typedef struct prepared {
     int64_t trace_id;
     rp_image im;
     uint64_t *op_ts;
-    hak_rss_sample *rss;
+    hak_rss_sample *rss;      /* the recorded timeline fidelity compares with */
     size_t nrss;
+    int rss_is_heap;          /* rss holds the heap-only samples (kind 6) */
     uint64_t nops;
     uint32_t alloc_threads;   /* threads of the trace that allocate or free */
     int recorded;             /* threads mode of this trace's runs */
@@ -288,6 +289,19 @@ static int prepare(const char *path, const rp_opts *o, int verify, hakdb *db, pr
                 hak_fmt_bytes(rp.pre_bytes, b, sizeof b));
     }
     p->rss = hak_tr_take_rss(r, &p->nrss);   /* no copy: the samples may be 32 MiB */
+    /* Heap-only samples, when the recording has them, are what the
+     * replay's growth measures (its allocator's memory): like with like,
+     * instead of the whole program's RSS (code, runtime, files...). */
+    const hak_rss_sample *heap;
+    size_t nheap = hak_tr_heap(r, &heap);
+    hak_rss_sample *hcopy = nheap >= 2 ? malloc(nheap * sizeof *hcopy) : NULL;
+    if (hcopy) {
+        memcpy(hcopy, heap, nheap * sizeof *hcopy);
+        free(p->rss);
+        p->rss = hcopy;
+        p->nrss = nheap;
+        p->rss_is_heap = 1;
+    }
     if (o->pace_recorded || p->nrss >= 2) {
         p->op_ts = rp_op_timestamps(r, &rp, err, sizeof err);
         if (!p->op_ts && o->pace_recorded) {
@@ -649,6 +663,10 @@ int cmd_replay(int argc, char **argv)
                 run.start_wall_ns = (int64_t)start_wall;
                 run.alloc_spec = as[ai].spec;
                 rp_outcome_to_run(&oc, fid, &run, buf);
+                if (!isnan(fid) && run.nmetrics < sizeof buf->metrics / sizeof *buf->metrics)
+                    buf->metrics[run.nmetrics++] = (hakdb_metric){
+                        "fidelity.recorded_heap_samples", p.rss_is_heap ? (double)p.nrss : 0, 0,
+                        "count", "derived", NULL};
                 if (run.build_id < 0 || hakdb_insert_run(db, &run) < 0) {
                     hak_cmd_err(CMD, "storing a run of %s x %s: %s", path, as[ai].name,
                                 hakdb_error(db));

@@ -13,6 +13,24 @@
 
 #define SHOW_THREADS 16
 
+
+/* "rss samples:   N (peak X)": a sample series' count and peak. */
+static void print_samples(const char *head, const hak_rss_sample *s, size_t n, uint32_t stride)
+{
+    char b[32];
+    printf("%s %zu", head, n);
+    if (n) {
+        uint64_t peak = 0;
+        for (size_t i = 0; i < n; i++)
+            if (s[i].rss_bytes > peak)
+                peak = s[i].rss_bytes;
+        printf(" (peak %s)", hak_fmt_bytes(peak, b, sizeof b));
+    }
+    if (stride > 1)
+        printf(" (1 in %" PRIu32 " of the file's samples: more than a reader keeps)", stride);
+    printf("\n");
+}
+
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -279,18 +297,11 @@ int trace_info(int argc, char **argv)
         }
         hak_sym_free(sym);
     }
-    printf("rss samples:   %zu", nrss);
-    if (nrss) {
-        uint64_t peak = 0;
-        for (size_t i = 0; i < nrss; i++)
-            if (rss[i].rss_bytes > peak)
-                peak = rss[i].rss_bytes;
-        printf(" (peak %s)", hak_fmt_bytes(peak, b1, sizeof b1));
-    }
-    if (hak_tr_rss_stride(r) > 1)
-        printf(" (1 in %" PRIu32 " of the file's samples: more than a reader keeps)",
-               hak_tr_rss_stride(r));
-    printf("\n");
+    print_samples("rss samples:  ", rss, nrss, hak_tr_rss_stride(r));
+    const hak_rss_sample *heap;
+    size_t nheap = hak_tr_heap(r, &heap);
+    if (nheap)          /* heap-only RSS (FORMAT.md kind 6); older traces have none */
+        print_samples("heap samples: ", heap, nheap, hak_tr_heap_stride(r));
     fflush(stdout);
     if (rc)
         hak_cmd_err("trace info", "%s: %s", path, decode_err);

@@ -178,6 +178,8 @@ int hak_tw_site(hak_trace_writer *w, uint32_t id,
                 const uint64_t *ips, uint32_t depth);
 int hak_tw_module(hak_trace_writer *w, const hak_module *m);
 int hak_tw_rss(hak_trace_writer *w, const hak_rss_sample *s, size_t n);
+/* Heap-only RSS samples (rss_bytes = heap bytes), written as kind 6. */
+int hak_tw_heap(hak_trace_writer *w, const hak_rss_sample *s, size_t n);
 /* Writes one loss record as a chunk of its own, now (thread-safe like the
  * other chunk writers): reason (hak_loss_reason), at_events (events of
  * this file written before the loss; hak_tw_nevents() is the usual value),
@@ -291,6 +293,11 @@ hak_rss_sample *hak_tr_take_rss(hak_trace_reader *r, size_t *n);
  * has more than the reader keeps (FORMAT.md, "Reader limits") and it kept
  * every Nth one: the same timeline at an N times coarser step. */
 uint32_t hak_tr_rss_stride(const hak_trace_reader *r);
+/* Heap-only RSS samples (chunk kind 6, traces/common/heap_rss.h: the
+ * memory the allocator holds, without code, stacks and files), in
+ * rss_bytes; none in traces recorded before them.  Thinned like RSS. */
+size_t hak_tr_heap(const hak_trace_reader *r, const hak_rss_sample **out);
+uint32_t hak_tr_heap_stride(const hak_trace_reader *r);
 /* Loss records of the readable part, in file order (none: 0). */
 size_t hak_tr_losses(const hak_trace_reader *r, const hak_tr_loss **out);
 

@@ -25,6 +25,7 @@ enum tf_kind {
     TF_KIND_MODULES = 3,
     TF_KIND_RSS     = 4,
     TF_KIND_LOSS    = 5,                 /* loss records (FORMAT.md) */
+    TF_KIND_HEAP    = 6,                 /* heap-only RSS samples (FORMAT.md) */
     TF_KIND_END     = 15,
 };
 #define TF_FLAG_ZSTD      0x01u          /* side records: payload is one zstd frame

@@ -72,6 +72,7 @@ static uint64_t rd_u(rd *d)
 static const char *over_budget(hak_trace_reader *r, uint64_t more)
 {
     uint64_t rss = r->rss_seen < TF_RSS_HELD_MAX ? r->rss_seen : TF_RSS_HELD_MAX;
+    rss += r->hsmp_seen < TF_RSS_HELD_MAX ? r->hsmp_seen : TF_RSS_HELD_MAX;
     if (r->side_mem + rss * TF_COST_RSS + more <= TF_SIDE_MEM_MAX)
         return NULL;
     snprintf(r->why, sizeof r->why, "side records exceed the reader limit of %llu MiB held "
@@ -160,38 +161,58 @@ static const char *load_modules(hak_trace_reader *r, rd *d, uint32_t count)
  * of those it holds and from then on every rss_stride-th sample read
  * (hak_tr_rss_stride says so): the timeline stays whole at a coarser
  * step, in bounded memory. */
-static void thin_rss(hak_trace_reader *r)
+typedef struct samples_ref {     /* the reader's RSS or heap samples */
+    hak_rss_sample **v;
+    size_t *n, *cap;
+    uint64_t *seen;
+    uint32_t *stride;
+} samples_ref;
+
+static void thin_samples(samples_ref s)
 {
     size_t k = 0;
-    for (size_t i = 0; i < r->nrss; i += 2)
-        r->rss[k++] = r->rss[i];
-    r->nrss = k;
-    r->rss_stride *= 2;
+    for (size_t i = 0; i < *s.n; i += 2)
+        (*s.v)[k++] = (*s.v)[i];
+    *s.n = k;
+    *s.stride *= 2;
 }
 
-static const char *load_rss(hak_trace_reader *r, rd *d, uint32_t count)
+/* RSS (kind 4) and heap (kind 6) records: the same layout and limits. */
+static const char *load_samples(hak_trace_reader *r, rd *d, uint32_t count, samples_ref s)
 {
     uint64_t ts = 0;
     for (uint32_t i = 0; i < count && !d->bad; i++) {
         ts += (uint64_t)tc_unzz(rd_u(d));
-        uint64_t rss = rd_u(d);
+        uint64_t bytes = rd_u(d);
         if (d->bad)
             break;
-        if (r->rss_seen++ % r->rss_stride)
+        if ((*s.seen)++ % *s.stride)
             continue;
-        if (r->nrss >= TF_RSS_HELD_MAX) {
-            thin_rss(r);
-            if ((r->rss_seen - 1) % r->rss_stride)
+        if (*s.n >= TF_RSS_HELD_MAX) {
+            thin_samples(s);
+            if ((*s.seen - 1) % *s.stride)
                 continue;         /* not on the new stride */
         }
         const char *why = over_budget(r, TF_COST_RSS);
         if (why)
             return why;
-        if (reserve((void **)&r->rss, &r->rss_cap, r->nrss, sizeof *r->rss))
+        if (reserve((void **)s.v, s.cap, *s.n, sizeof **s.v))
             return "out of memory";
-        r->rss[r->nrss++] = (hak_rss_sample){ts, rss};
+        (*s.v)[(*s.n)++] = (hak_rss_sample){ts, bytes};
     }
-    return d->bad ? "bad RSS record" : NULL;
+    return d->bad ? "bad RSS or heap record" : NULL;
+}
+
+static const char *load_rss(hak_trace_reader *r, rd *d, uint32_t count)
+{
+    return load_samples(r, d, count,
+                        (samples_ref){&r->rss, &r->nrss, &r->rss_cap, &r->rss_seen, &r->rss_stride});
+}
+
+static const char *load_heap(hak_trace_reader *r, rd *d, uint32_t count)
+{
+    return load_samples(r, d, count,
+                        (samples_ref){&r->hsmp, &r->nhsmp, &r->hsmp_cap, &r->hsmp_seen, &r->hsmp_stride});
 }
 
 /* Loss records (kind 5): why the recorder lost events, and when. */
@@ -250,6 +271,7 @@ static const char *load_side(hak_trace_reader *r, const tf_chunk_hdr *h,
         why = h->kind == TF_KIND_SITES ? load_sites(r, &d, h->count)
             : h->kind == TF_KIND_MODULES ? load_modules(r, &d, h->count)
             : h->kind == TF_KIND_LOSS ? load_losses(r, &d, h->count)
+            : h->kind == TF_KIND_HEAP ? load_heap(r, &d, h->count)
             : load_rss(r, &d, h->count);
         if (!why && d.p != d.end)
             why = "trailing bytes after the side records";
@@ -278,7 +300,8 @@ static const char *check_chunk(const hak_trace_reader *r, uint64_t off,
 {
     uint64_t left = r->size - off - TF_CHUNK_HDR;
     if (h->kind != TF_KIND_EVENTS && h->kind != TF_KIND_SITES && h->kind != TF_KIND_MODULES
-        && h->kind != TF_KIND_RSS && h->kind != TF_KIND_LOSS && h->kind != TF_KIND_END)
+        && h->kind != TF_KIND_RSS && h->kind != TF_KIND_LOSS && h->kind != TF_KIND_HEAP
+        && h->kind != TF_KIND_END)
         return snprintf(buf, len, "unknown chunk kind %u", h->kind), buf;
     if (h->flags & ~TF_FLAG_MASK || h->reserved)
         return "unknown chunk flags";
@@ -346,7 +369,7 @@ static int scan_chunks(hak_trace_reader *r, uint64_t off)
         tr_pages_scan(&r->pages, off, TF_CHUNK_HDR + (uint64_t)h.comp_size);
         const char *why = check_chunk(r, off, &h, buf, sizeof buf);
         if (!why && (h.kind == TF_KIND_SITES || h.kind == TF_KIND_MODULES || h.kind == TF_KIND_RSS
-                     || h.kind == TF_KIND_LOSS))
+                     || h.kind == TF_KIND_LOSS || h.kind == TF_KIND_HEAP))
             why = load_side(r, &h, r->data + off + TF_CHUNK_HDR);
         if (why) {
             stop(r, "chunk at offset %llu: %s", (unsigned long long)off, why);
@@ -492,6 +515,7 @@ hak_trace_reader *hak_tr_open_mem(const void *data, size_t len, char *err, size_
     r->size = len;
     r->fd = -1;
     r->rss_stride = 1;
+    r->hsmp_stride = 1;
     return open_data(r, err, errlen);
 }
 
@@ -527,6 +551,7 @@ hak_trace_reader *hak_tr_open(const char *path, char *err, size_t errlen)
     }
     r->size = (size_t)sb.st_size;
     r->rss_stride = 1;
+    r->hsmp_stride = 1;
     if (r->size) {
         void *p = mmap(NULL, r->size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (p == MAP_FAILED) {
@@ -572,6 +597,7 @@ void hak_tr_close(hak_trace_reader *r)
         free((char *)r->mods[i].path);
     free(r->mods);
     free(r->rss);
+    free(r->hsmp);
     for (size_t i = 0; i < r->nlosses; i++)
         free((char *)r->losses[i].detail);
     free(r->losses);
@@ -621,6 +647,14 @@ size_t hak_tr_rss(const hak_trace_reader *r, const hak_rss_sample **out)
 }
 
 uint32_t hak_tr_rss_stride(const hak_trace_reader *r) { return r->rss_stride; }
+
+size_t hak_tr_heap(const hak_trace_reader *r, const hak_rss_sample **out)
+{
+    *out = r->hsmp;
+    return r->nhsmp;
+}
+
+uint32_t hak_tr_heap_stride(const hak_trace_reader *r) { return r->hsmp_stride; }
 
 hak_rss_sample *hak_tr_take_rss(hak_trace_reader *r, size_t *n)
 {

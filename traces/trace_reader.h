@@ -65,6 +65,10 @@ struct hak_trace_reader {
     size_t nrss, rss_cap;
     uint64_t rss_seen;          /* samples read; every rss_stride-th is kept */
     uint32_t rss_stride;        /* 1, doubled each time rss fills up (FORMAT.md) */
+    hak_rss_sample *hsmp;       /* heap-only RSS samples (kind 6), thinned the same way */
+    size_t nhsmp, hsmp_cap;
+    uint64_t hsmp_seen;
+    uint32_t hsmp_stride;
     hak_tr_loss *losses;
     size_t nlosses, losses_cap;
     /* Against the reader limits (trace_fmt.h, FORMAT.md "Reader limits"). */

@@ -75,9 +75,9 @@ struct hak_trace_writer {
     uint32_t reopens;
     char err[256];
     hak_tw_enc own;              /* under mu: events, side records, END */
-    side sites, modules, rss;
+    side sites, modules, rss, heap;
     /* Side records written, against the reader's limits (trace_fmt.h). */
-    uint64_t nsites, nframes, nmods, nlosses, nrss, side_mem;
+    uint64_t nsites, nframes, nmods, nlosses, nrss, nheap, side_mem;
 };
 
 /* A refused call (bad argument, a limit): the writer stays usable; the
@@ -605,6 +605,7 @@ static int side_room(hak_trace_writer *w, side *s, size_t need)
 static int side_budget(hak_trace_writer *w, const char *what, uint64_t more)
 {
     uint64_t rss = w->nrss < TF_RSS_HELD_MAX ? w->nrss : TF_RSS_HELD_MAX;
+    rss += w->nheap < TF_RSS_HELD_MAX ? w->nheap : TF_RSS_HELD_MAX;
     if (w->side_mem + rss * TF_COST_RSS + more <= TF_SIDE_MEM_MAX)
         return 0;
     refuse(w, "%s: side records would exceed the readers' %llu MiB limit", what, (unsigned long long)(TF_SIDE_MEM_MAX >> 20));
@@ -687,12 +688,13 @@ int hak_tw_module(hak_trace_writer *w, const hak_module *m)
     return rc;
 }
 
-int hak_tw_rss(hak_trace_writer *w, const hak_rss_sample *smp, size_t n)
+/* RSS (kind 4) and heap (kind 6) samples share one layout. */
+static int put_samples(hak_trace_writer *w, side *s, int kind, uint64_t *total,
+                       const hak_rss_sample *smp, size_t n)
 {
     pthread_mutex_lock(&w->mu);
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++) {
-        side *s = &w->rss;
         if ((rc = side_room(w, s, 20)))
             break;
         uint8_t *p = s->p + s->len;
@@ -701,12 +703,22 @@ int hak_tw_rss(hak_trace_writer *w, const hak_rss_sample *smp, size_t n)
         p = tc_put(p, smp[i].rss_bytes);
         s->len = (size_t)(p - s->p);
         s->count++;
-        w->nrss++;
+        (*total)++;
         if (s->len >= TF_SIDE_RAW)
-            rc = side_flush(w, s, TF_KIND_RSS);
+            rc = side_flush(w, s, kind);
     }
     pthread_mutex_unlock(&w->mu);
     return rc;
+}
+
+int hak_tw_rss(hak_trace_writer *w, const hak_rss_sample *smp, size_t n)
+{
+    return put_samples(w, &w->rss, TF_KIND_RSS, &w->nrss, smp, n);
+}
+
+int hak_tw_heap(hak_trace_writer *w, const hak_rss_sample *smp, size_t n)
+{
+    return put_samples(w, &w->heap, TF_KIND_HEAP, &w->nheap, smp, n);
 }
 
 /* ---- loss records ---- */
@@ -768,6 +780,8 @@ static int flush_locked(hak_trace_writer *w)
         rc = side_flush(w, &w->sites, TF_KIND_SITES);
     if (!rc)
         rc = side_flush(w, &w->rss, TF_KIND_RSS);
+    if (!rc)
+        rc = side_flush(w, &w->heap, TF_KIND_HEAP);
     return rc;
 }
 
@@ -847,6 +861,7 @@ int hak_tw_close(hak_trace_writer *w)
     free(w->sites.p);
     free(w->modules.p);
     free(w->rss.p);
+    free(w->heap.p);
     free(w);
     return rc;
 }

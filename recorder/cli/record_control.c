@@ -302,7 +302,7 @@ int rec_cli_attach(pid_t pid, const char *lib, const char *cfg, const char *sig_
     }
     double secs = (double)(hak_mono_ns() - t0) / 1e9;
     if (!quiet)
-        fprintf(stderr, "hak record: attached to %d in %.2f s; recording %s (Ctrl-C or "
+        fprintf(stderr, "hak record: attached to %d in %.3f s; recording %s (Ctrl-C or "
                 "hak record --stop %d --signal %s ends it)\n", (int)pid, secs,
                 duration_ns ? "for the --duration" : "until stopped", (int)pid, signame);
     struct sigaction sa;

@@ -162,6 +162,10 @@ static const char *self_exe(void)
     if (n <= 0)
         return "hak";
     path[n] = 0;
+    /* rebuilt while running: the path now names the new binary */
+    size_t len = (size_t)n, sl = strlen(" (deleted)");
+    if (len > sl && !strcmp(path + len - sl, " (deleted)"))
+        path[len - sl] = 0;
     return path;
 }
 

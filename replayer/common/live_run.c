@@ -113,7 +113,9 @@ int rp_live_run(const rp_live_spec *s, rp_live_result *out)
             return -1;
         }
         hak_heap_rss h;
-        if (hak_heap_rss_read(pid, &h) == 0) {
+        /* after the exit stop the kernel is unmapping: a read now would
+         * see a half-empty process */
+        if (!out->exact_final && hak_heap_rss_read(pid, &h) == 0) {
             uint64_t b = hak_heap_rss_bytes(&h);
             if (b > out->peak_heap)
                 out->peak_heap = b;

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Heap-only RSS samples in recorded traces (FORMAT.md kind 6, issue 19):
+# the recorder samples the memory the program's allocator holds, not its
+# code, stacks or files, and not the recorder's own event blocks; a replay
+# computes fidelity against them.
+. "$(dirname "$0")/../../tests/tap.sh"
+cd "$TMP" || exit 1
+MiB=1048576
+known=$HAK_ROOT/build/tests/replayer/validate_known
+# max and last heap sample (bytes) of a trace, from hak trace info's line
+heap_peak() { hak trace info "$1" | sed -n 's/^heap samples: *\([0-9]*\) (peak \(.*\))$/\2/p'; }
+to_bytes() { awk -v v="$1" -v u="$2" 'BEGIN { m = u == "GiB" ? 1073741824 : u == "MiB" ? 1048576 : u == "KiB" ? 1024 : 1; printf "%.0f", v * m }'; }
+
+hak record -o known.hkt -- "$known" full >/dev/null 2>&1
+check "record of the known program exits 0" test $? = 0
+check "its trace has heap samples" grep -q "^heap samples: *[2-9]\|^heap samples: *[1-9][0-9]" <(hak trace info known.hkt)
+read -r v u <<<"$(heap_peak known.hkt)"
+peak=$(to_bytes "$v" "$u")
+check "heap peak is the program's 16 MiB of blocks (15..19 MiB, got $v $u)" \
+  test "$peak" -ge $((15 * MiB)) -a "$peak" -le $((19 * MiB))
+read -r v u <<<"$(hak trace info known.hkt | sed -n 's/^rss samples: *[0-9]* (peak \(.*\))$/\1/p')"
+rss=$(to_bytes "$v" "$u")
+check "... below the whole-process RSS peak ($rss bytes)" test "$peak" -lt "$rss"
+
+# A churning program holds ~80 KiB live; the recorder's event blocks (2 MiB
+# each, several per thread) are anonymous memory too, but not the heap.
+hak record -o churn.hkt -- "$HAK_ROOT/build/tests/recorder/progs/churn" 4 300 >/dev/null 2>&1
+read -r v u <<<"$(heap_peak churn.hkt)"
+hpeak=$(to_bytes "$v" "$u")
+read -r v u <<<"$(hak trace info churn.hkt | sed -n 's/^rss samples: *[0-9]* (peak \(.*\))$/\1/p')"
+rpeak=$(to_bytes "$v" "$u")
+check "churn: heap samples leave the recorder's blocks out (heap $hpeak < 12 MiB)" test "$hpeak" -lt $((12 * MiB))
+check "... which the RSS samples include (rss $rpeak > heap + 10 MiB)" test "$rpeak" -gt $((hpeak + 10 * MiB))
+
+# Replay fidelity uses the heap samples when a trace has them.
+HAK_REPLAY_MIN_TIME=0 hak replay known.hkt "$HAK_ROOT/traces/corpus/sqlite3-workload.hkt" \
+  --alloc glibc --db f.db >/dev/null 2>&1
+check "fidelity of a trace with heap samples says it used them" \
+  test "$(sqlite3 f.db "select m.value > 1 from runs r join traces t on t.id = r.trace_id
+          join run_metrics m on m.run_id = r.id and m.name = 'fidelity.recorded_heap_samples'
+          where t.path like '%known.hkt'")" = 1
+check "... an older trace (corpus) falls back to whole-process RSS (0 heap samples)" \
+  test "$(sqlite3 f.db "select cast(m.value as integer) from runs r join traces t on t.id = r.trace_id
+          join run_metrics m on m.run_id = r.id and m.name = 'fidelity.recorded_heap_samples'
+          where t.path like '%sqlite3-workload.hkt'")" = 0
