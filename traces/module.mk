@@ -29,6 +29,7 @@ TRACE_CLI_OBJS := $(addprefix $(OBJ)/traces/cli/,cli_common.o cli_sink.o cli_out
 TRACE_CLI_OBJS += $(OBJ)/traces/cli/cli_info_json.o   # hak trace info --json
 TRACE_CLI_OBJS += $(addprefix $(OBJ)/traces/cli/,cli_views.o cli_leaks.o cli_peak.o cli_temp.o \
               cli_flame.o cli_diff.o cli_timeline.o)
+TRACE_CLI_OBJS += $(OBJ)/traces/cli/cli_allviews.o   # hak trace views: all in one pass
 HAK_OBJS += $(TRACE_CLI_OBJS)
 HAK_LIBS += $(LIB)/libhaktrace.a $(LIB)/libhakcommon.a
 ALL_TARGETS += $(LIB)/libhaktrace.a

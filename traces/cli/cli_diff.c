@@ -178,43 +178,33 @@ static void print_key_frames(const char *key, uint64_t depth)
         printf("      ...\n");
 }
 
+static int own_opt(void *ctx, int c, const char *arg)
+{
+    (void)ctx;
+    (void)c;   /* --sort */
+    sort_metric = -1;
+    for (int i = 0; i < NM; i++)
+        if (!strcmp(arg, metric_names[i]))
+            sort_metric = i;
+    if (sort_metric < 0)
+        return cli_usage_err("diff", "--sort: '%s' is not allocs, bytes, peak or leaked", arg);
+    return 0;
+}
+
 int trace_diff(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        VW_COMMON_LONGOPTS,
+    static const struct option own[] = {
         {"sort", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    const vw_cmd cmd = {.name = "diff", .usage = usage, .own = own, .own_opt = own_opt,
+                        .common = VW_O_ALL, .ntraces = 2};
     vw_opts o;
     vw_opts_default(&o, 20, 6);
-    int c;
     sort_metric = M_BYTES;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            usage(stdout);
-            return 0;
-        }
-        if (c == 's') {
-            sort_metric = -1;
-            for (int i = 0; i < NM; i++)
-                if (!strcmp(optarg, metric_names[i]))
-                    sort_metric = i;
-            if (sort_metric < 0)
-                return cli_usage_err("diff", "--sort: '%s' is not allocs, bytes, peak or leaked",
-                                     optarg);
-            continue;
-        }
-        int k = vw_common_opt("diff", c, optarg, &o);
-        if (k < 0)
-            return 2;
-        if (!k)
-            return cli_usage_err("diff", "unknown or incomplete option '%s'", argv[optind - 1]);
-    }
-    if (argc - optind != 2)
-        return cli_usage_err("diff", "expected two traces, A and B");
+    int prc = vw_parse(&cmd, argc, argv, &o);
+    if (prc >= 0)
+        return prc;
     vw_trace t[2];
     if (vw_load(&t[0], "diff", argv[optind], NULL, &o))
         return 1;

@@ -8,8 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { W_ALLOCS, W_BYTES, W_LEAKED, W_PEAK };
 static const char *const weight_names[] = {"allocs", "bytes", "leaked", "peak"};
+
+int vw_flame_weight(const char *name)
+{
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(name, weight_names[i]))
+            return i;
+    return -1;
+}
 
 static void usage(FILE *out)
 {
@@ -92,57 +99,43 @@ static int cmp_folded(const void *a, const void *b)
 static uint64_t weight_of(const hak_sv_site *s, int w)
 {
     switch (w) {
-    case W_ALLOCS: return s->allocs;
-    case W_BYTES: return s->alloc_bytes;
-    case W_LEAKED: return s->live_bytes;
+    case VW_W_ALLOCS: return s->allocs;
+    case VW_W_BYTES: return s->alloc_bytes;
+    case VW_W_LEAKED: return s->live_bytes;
     default: return s->peak_bytes;
     }
 }
 
+static int own_opt(void *ctx, int c, const char *arg)
+{
+    int *weight = ctx;
+    (void)c;   /* --weight */
+    *weight = vw_flame_weight(arg);
+    if (*weight < 0)
+        return cli_usage_err("flame", "--weight: '%s' is not allocs, bytes, leaked or peak", arg);
+    return 0;
+}
+
+static int print(vw_trace *t, const vw_opts *o, void *ctx)
+{
+    return vw_print_flame(t, o->depth, *(const int *)ctx, stdout);
+}
+
 int trace_flame(int argc, char **argv)
 {
-    static const struct option opts[] = {
+    static const struct option own[] = {
         {"weight", required_argument, NULL, 'w'},
-        {"depth", required_argument, NULL, 1004},
-        {"no-demangle", no_argument, NULL, 1005},
-        {"sysroot", required_argument, NULL, 1008},
-        {"debug-dir", required_argument, NULL, 1009},
-        {"progress", no_argument, NULL, 1006},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    vw_opts o;
-    vw_opts_default(&o, 0, 0);
-    int c, weight = W_BYTES;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            usage(stdout);
-            return 0;
-        }
-        if (c == 'w') {
-            weight = -1;
-            for (int i = 0; i < 4; i++)
-                if (!strcmp(optarg, weight_names[i]))
-                    weight = i;
-            if (weight < 0)
-                return cli_usage_err("flame", "--weight: '%s' is not allocs, bytes, leaked or peak",
-                                     optarg);
-            continue;
-        }
-        int k = vw_common_opt("flame", c, optarg, &o);
-        if (k < 0)
-            return 2;
-        if (!k)
-            return cli_usage_err("flame", "unknown or incomplete option '%s'", argv[optind - 1]);
-    }
-    if (optind != argc - 1)
-        return cli_usage_err("flame", optind == argc ? "missing TRACE" : "expected one TRACE");
-    vw_trace t;
-    if (vw_load(&t, "flame", argv[optind], NULL, &o))
-        return 1;
-    hak_siteview *v = &t.v;
+    int weight = VW_W_BYTES;
+    const vw_cmd cmd = {.name = "flame", .usage = usage, .own = own, .own_opt = own_opt,
+                        .ctx = &weight, .common = 0, .ntraces = 1};
+    return vw_main(&cmd, argc, argv, 0, 0, NULL, print);
+}
+
+int vw_print_flame(vw_trace *t, uint64_t depth, int weight, FILE *out)
+{
+    hak_siteview *v = &t->v;
     folded *rows = calloc((size_t)v->nsites + 1, sizeof *rows);
     size_t n = 0;
     int oom = !rows;
@@ -151,7 +144,7 @@ int trace_flame(int argc, char **argv)
         if (!w)
             continue;
         stack_buf b = {.n = 0};
-        vw_frames(&t, v->sites[i].id, o.depth, 1, 0, add_frame, &b);
+        vw_frames(t, v->sites[i].id, depth, 1, 0, add_frame, &b);
         size_t len = 1;
         for (unsigned k = 0; k < b.n; k++)
             len += strlen(b.frames[k]) + 1;
@@ -182,18 +175,17 @@ int trace_flame(int argc, char **argv)
             size_t j = i;
             for (; j < n && !strcmp(rows[j].stack, rows[i].stack); j++)
                 w += rows[j].w;
-            printf("%s %" PRIu64 "\n", rows[i].stack, w);
+            fprintf(out, "%s %" PRIu64 "\n", rows[i].stack, w);
             i = j;
         }
-        fflush(stdout);
+        fflush(out);
         if (!n)   /* an empty answer is a true one; say why on stderr */
-            fprintf(stderr, "hak trace flame: %s: no stack has a %s weight (%s)\n", t.path,
+            fprintf(stderr, "hak trace flame: %s: no stack has a %s weight (%s)\n", t->path,
                     weight_names[weight], !v->allocs ? "no allocation in the trace"
-                    : weight == W_LEAKED ? "nothing leaked" : "all zero");
+                    : weight == VW_W_LEAKED ? "nothing leaked" : "all zero");
     }
     for (size_t i = 0; i < n; i++)
         free(rows[i].stack);
     free(rows);
-    vw_unload(&t);
     return oom;
 }

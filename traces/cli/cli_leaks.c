@@ -49,69 +49,38 @@ static void usage(FILE *out)
         "decoding error, 2 usage error.\n");
 }
 
-static int by_leak(const void *a, const void *b)
+static int by_leak(const void *a, const void *b, void *ctx)
 {
     const hak_sv_site *x = *(const hak_sv_site *const *)a, *y = *(const hak_sv_site *const *)b;
-    if (x->live_bytes != y->live_bytes)
-        return x->live_bytes < y->live_bytes ? 1 : -1;
-    if (x->live != y->live)
-        return x->live < y->live ? 1 : -1;
-    return x->id < y->id ? -1 : x->id > y->id;
+    (void)ctx;
+    return vw_rank(x->live_bytes, y->live_bytes, x->live, y->live, x->id, y->id);
 }
 
-int trace_leaks(int argc, char **argv)
+static int leaked(const hak_sv_site *s, void *ctx)
 {
-    static const struct option opts[] = {
-        VW_COMMON_LONGOPTS,
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    vw_opts o;
-    vw_opts_default(&o, 20, 0);
-    int c;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            usage(stdout);
-            return 0;
-        }
-        int k = vw_common_opt("leaks", c, optarg, &o);
-        if (k < 0)
-            return 2;
-        if (!k)
-            return cli_usage_err("leaks", "unknown or incomplete option '%s'", argv[optind - 1]);
-    }
-    if (optind != argc - 1)
-        return cli_usage_err("leaks", optind == argc ? "missing TRACE" : "expected one TRACE");
-    vw_trace t;
-    if (vw_load(&t, "leaks", argv[optind], NULL, &o))
+    (void)ctx;
+    return s->live != 0;
+}
+
+int vw_print_leaks(vw_trace *t, const vw_opts *o)
+{
+    hak_siteview *v = &t->v;
+    size_t n, shown;
+    hak_sv_site **rows = vw_rows(v, "leaks", leaked, by_leak, NULL, o->top, &n, &shown);
+    if (!rows)
         return 1;
-    hak_siteview *v = &t.v;
-    hak_sv_site **rows = malloc(((size_t)v->nsites + 1) * sizeof *rows);
-    if (!rows) {
-        hak_cmd_err("trace leaks", "out of memory");
-        vw_unload(&t);
-        return 1;
-    }
-    size_t n = 0;
-    for (uint32_t i = 0; i < v->nsites; i++)
-        if (v->sites[i].live)
-            rows[n++] = &v->sites[i];
-    qsort(rows, n, sizeof *rows, by_leak);
-    size_t shown = o.top && o.top < n ? (size_t)o.top : n;
     char b1[32], b2[32], b3[32], b4[32], b5[32];
-    if (o.format == VW_CSV) {
+    if (o->format == VW_CSV) {
         printf("rank,site,blocks,bytes,largest,frames\n");
         for (size_t i = 0; i < shown; i++) {
             printf("%zu,%" PRIu32 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",", i + 1, rows[i]->id,
                    rows[i]->live, rows[i]->live_bytes, rows[i]->leak_largest);
-            vw_csv_frames(stdout, &t, rows[i]->id, o.depth);
+            vw_csv_frames(stdout, t, rows[i]->id, o->depth);
             printf("\n");
         }
-    } else if (o.format == VW_JSON) {
+    } else if (o->format == VW_JSON) {
         printf("{");
-        vw_json_trace(stdout, &t);
+        vw_json_trace(stdout, t);
         printf(", \"definition\": \"%s\", \"leaked_blocks\": %" PRIu64
                ", \"leaked_bytes\": %" PRIu64 ", \"leaking_sites\": %zu, \"sites\": [",
                DEFINITION, v->live, v->live_bytes, n);
@@ -120,15 +89,15 @@ int trace_leaks(int argc, char **argv)
                    ", \"bytes\": %" PRIu64 ", \"largest\": %" PRIu64 ", \"frames\": ",
                    i ? "," : "", i + 1, rows[i]->id, rows[i]->live, rows[i]->live_bytes,
                    rows[i]->leak_largest);
-            vw_json_frames(stdout, &t, rows[i]->id, o.depth);
+            vw_json_frames(stdout, t, rows[i]->id, o->depth);
             printf("}");
         }
         printf("]}\n");
     } else {
-        printf("leaks in %s\n", t.path);
+        printf("leaks in %s\n", t->path);
         printf("definition: %s.\n", DEFINITION);
-        if (t.trunc_note[0])
-            printf("note: %s; a block listed here may have been freed later.\n", t.trunc_note);
+        if (t->trunc_note[0])
+            printf("note: %s; a block listed here may have been freed later.\n", t->trunc_note);
         printf("not freed: %s blocks, %s bytes (%s), from %zu of %" PRIu32 " call sites; "
                "%s allocations in %s events\n",
                hak_fmt_count(v->live, b1, sizeof b1), hak_fmt_count(v->live_bytes, b2, sizeof b2),
@@ -145,13 +114,23 @@ int trace_leaks(int argc, char **argv)
                    hak_fmt_bytes(s->live_bytes, b3, sizeof b3),
                    hak_fmt_count(s->leak_largest, b4, sizeof b4),
                    v->live_bytes ? 100.0 * (double)s->live_bytes / (double)v->live_bytes : 0.0);
-            vw_text_frames(stdout, &t, s->id, o.depth, "      ");
+            vw_text_frames(stdout, t, s->id, o->depth, "      ");
         }
-        if (shown < n)
-            printf("\n(%zu more call sites; --top 0 lists all)\n", n - shown);
+        vw_more(shown, n);
     }
     fflush(stdout);
     free(rows);
-    vw_unload(&t);
     return 0;
+}
+
+static int print(vw_trace *t, const vw_opts *o, void *ctx)
+{
+    (void)ctx;
+    return vw_print_leaks(t, o);
+}
+
+int trace_leaks(int argc, char **argv)
+{
+    const vw_cmd cmd = {.name = "leaks", .usage = usage, .common = VW_O_ALL, .ntraces = 1};
+    return vw_main(&cmd, argc, argv, 20, 0, NULL, print);
 }

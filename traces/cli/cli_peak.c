@@ -55,80 +55,65 @@ static void usage(FILE *out)
         "samples, 2 usage error.\n");
 }
 
-static int by_rss;
-
-static int cmp_rows(const void *a, const void *b)
+static int cmp_rows(const void *a, const void *b, void *ctx)
 {
     const hak_sv_site *x = *(const hak_sv_site *const *)a, *y = *(const hak_sv_site *const *)b;
-    uint64_t bx = by_rss ? x->rss_bytes : x->peak_bytes, byy = by_rss ? y->rss_bytes : y->peak_bytes;
-    uint64_t lx = by_rss ? x->rss_live : x->peak_live, ly = by_rss ? y->rss_live : y->peak_live;
-    if (bx != byy)
-        return bx < byy ? 1 : -1;
-    if (lx != ly)
-        return lx < ly ? 1 : -1;
-    return x->id < y->id ? -1 : x->id > y->id;
+    int by_rss = *(const int *)ctx;
+    if (by_rss)
+        return vw_rank(x->rss_bytes, y->rss_bytes, x->rss_live, y->rss_live, x->id, y->id);
+    return vw_rank(x->peak_bytes, y->peak_bytes, x->peak_live, y->peak_live, x->id, y->id);
+}
+
+static int held(const hak_sv_site *s, void *ctx)
+{
+    return *(const int *)ctx ? s->rss_live != 0 : s->peak_live != 0;
+}
+
+static int own_opt(void *ctx, int c, const char *arg)
+{
+    int *by_rss = ctx;
+    (void)c;   /* --by */
+    if (!strcmp(arg, "heap"))
+        *by_rss = 0;
+    else if (!strcmp(arg, "rss"))
+        *by_rss = 1;
+    else
+        return cli_usage_err("peak", "--by: '%s' is not heap or rss", arg);
+    return 0;
+}
+
+static int print(vw_trace *t, const vw_opts *o, void *ctx)
+{
+    int by_rss = *(const int *)ctx;
+    if (by_rss && !t->v.have_rss) {
+        hak_cmd_err("trace peak", "%s: --by rss: the trace has no RSS samples", t->path);
+        return 1;
+    }
+    return vw_print_peak(t, o, by_rss);
 }
 
 int trace_peak(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        VW_COMMON_LONGOPTS,
+    static const struct option own[] = {
         {"by", required_argument, NULL, 'b'},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    vw_opts o;
-    vw_opts_default(&o, 20, 8);
-    int c;
-    by_rss = 0;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            usage(stdout);
-            return 0;
-        }
-        if (c == 'b') {
-            if (!strcmp(optarg, "heap"))
-                by_rss = 0;
-            else if (!strcmp(optarg, "rss"))
-                by_rss = 1;
-            else
-                return cli_usage_err("peak", "--by: '%s' is not heap or rss", optarg);
-            continue;
-        }
-        int k = vw_common_opt("peak", c, optarg, &o);
-        if (k < 0)
-            return 2;
-        if (!k)
-            return cli_usage_err("peak", "unknown or incomplete option '%s'", argv[optind - 1]);
-    }
-    if (optind != argc - 1)
-        return cli_usage_err("peak", optind == argc ? "missing TRACE" : "expected one TRACE");
-    vw_trace t;
-    if (vw_load(&t, "peak", argv[optind], NULL, &o))
+    int by_rss = 0;
+    const vw_cmd cmd = {.name = "peak", .usage = usage, .own = own, .own_opt = own_opt,
+                        .ctx = &by_rss, .common = VW_O_ALL, .ntraces = 1};
+    return vw_main(&cmd, argc, argv, 20, 8, NULL, print);
+}
+
+int vw_print_peak(vw_trace *t, const vw_opts *o, int by_rss)
+{
+    hak_siteview *v = &t->v;
+    size_t n, shown;
+    hak_sv_site **rows = vw_rows(v, "peak", held, cmp_rows, &by_rss, o->top, &n, &shown);
+    if (!rows)
         return 1;
-    hak_siteview *v = &t.v;
-    if (by_rss && !v->have_rss) {
-        hak_cmd_err("trace peak", "%s: --by rss: the trace has no RSS samples", t.path);
-        vw_unload(&t);
-        return 1;
-    }
-    hak_sv_site **rows = malloc(((size_t)v->nsites + 1) * sizeof *rows);
-    if (!rows) {
-        hak_cmd_err("trace peak", "out of memory");
-        vw_unload(&t);
-        return 1;
-    }
-    size_t n = 0;
-    for (uint32_t i = 0; i < v->nsites; i++)
-        if (by_rss ? v->sites[i].rss_live : v->sites[i].peak_live)
-            rows[n++] = &v->sites[i];
-    qsort(rows, n, sizeof *rows, cmp_rows);
-    size_t shown = o.top && o.top < n ? (size_t)o.top : n;
     uint64_t total = by_rss ? v->rss_heap_bytes : v->peak_bytes;
     char b1[32], b2[32], b3[32], b4[32], b5[32];
-    if (o.format == VW_CSV) {
+    if (o->format == VW_CSV) {
         printf("rank,site,bytes_at_peak,blocks_at_peak,share,bytes_at_peak_rss,blocks_at_peak_rss,"
                "site_max_bytes,frames\n");
         for (size_t i = 0; i < shown; i++) {
@@ -140,12 +125,12 @@ int trace_peak(int argc, char **argv)
             else
                 printf(",,");
             printf("%" PRIu64 ",", s->max_bytes);
-            vw_csv_frames(stdout, &t, s->id, o.depth);
+            vw_csv_frames(stdout, t, s->id, o->depth);
             printf("\n");
         }
-    } else if (o.format == VW_JSON) {
+    } else if (o->format == VW_JSON) {
         printf("{");
-        vw_json_trace(stdout, &t);
+        vw_json_trace(stdout, t);
         printf(", \"ranked_by\": \"%s\", \"peak\": ", by_rss ? "rss" : "heap");
         if (v->have_peak)
             printf("{\"live_bytes\": %" PRIu64 ", \"live_blocks\": %" PRIu64 ", \"seq\": %" PRIu64
@@ -169,14 +154,14 @@ int trace_peak(int argc, char **argv)
                 printf(", \"bytes_at_peak_rss\": %" PRIu64 ", \"blocks_at_peak_rss\": %" PRIu64,
                        s->rss_bytes, s->rss_live);
             printf(", \"site_max_bytes\": %" PRIu64 ", \"frames\": ", s->max_bytes);
-            vw_json_frames(stdout, &t, s->id, o.depth);
+            vw_json_frames(stdout, t, s->id, o->depth);
             printf("}");
         }
         printf("]}\n");
     } else {
-        printf("peak of %s\n", t.path);
-        if (t.trunc_note[0])
-            printf("note: %s.\n", t.trunc_note);
+        printf("peak of %s\n", t->path);
+        if (t->trunc_note[0])
+            printf("note: %s.\n", t->trunc_note);
         if (v->have_peak)
             printf("heap peak: %s bytes (%s) live in %s blocks, after event seq %" PRIu64 " at %s\n",
                    hak_fmt_count(v->peak_bytes, b1, sizeof b1), hak_fmt_bytes(v->peak_bytes, b2, sizeof b2),
@@ -192,10 +177,10 @@ int trace_peak(int argc, char **argv)
                    hak_fmt_count(v->rss_heap_live, b5, sizeof b5));
         else
             printf("peak RSS:  not sampled in this trace\n");
-        if (v->have_rss && hak_tr_rss_stride(t.r) > 1)
+        if (v->have_rss && hak_tr_rss_stride(t->r) > 1)
             printf("note: the trace has more RSS samples than the reader keeps: every %" PRIu32
                    "th was used, so the true peak RSS may lie between two of them.\n",
-                   hak_tr_rss_stride(t.r));
+                   hak_tr_rss_stride(t->r));
         printf("live bytes: requested by the program and not yet freed.\n");
         printf("\ncall sites by live bytes at the %s (%zu of %zu):\n",
                by_rss ? "peak RSS sample" : "heap peak", shown, n);
@@ -212,13 +197,11 @@ int trace_peak(int argc, char **argv)
                    total ? 100.0 * (double)bytes / (double)total : 0.0,
                    by_rss ? "live heap at the peak RSS" : "peak",
                    hak_fmt_count(s->max_bytes, b4, sizeof b4));
-            vw_text_frames(stdout, &t, s->id, o.depth, "      ");
+            vw_text_frames(stdout, t, s->id, o->depth, "      ");
         }
-        if (shown < n)
-            printf("\n(%zu more call sites; --top 0 lists all)\n", n - shown);
+        vw_more(shown, n);
     }
     fflush(stdout);
     free(rows);
-    vw_unload(&t);
     return 0;
 }

@@ -62,20 +62,19 @@ static void usage(FILE *out)
         "unreadable trace or decoding error, 2 usage error.\n", DEF_MAX_EVENTS, DEF_MAX_EVENTS);
 }
 
-static int sort_short;
-
-static int cmp_rows(const void *a, const void *b)
+static int cmp_rows(const void *a, const void *b, void *ctx)
 {
     const hak_sv_site *x = *(const hak_sv_site *const *)a, *y = *(const hak_sv_site *const *)b;
-    uint64_t kx = sort_short ? x->short_lived : x->temporary;
-    uint64_t ky = sort_short ? y->short_lived : y->temporary;
-    uint64_t k2x = sort_short ? x->temporary : x->short_lived;
-    uint64_t k2y = sort_short ? y->temporary : y->short_lived;
-    if (kx != ky)
-        return kx < ky ? 1 : -1;
-    if (k2x != k2y)
-        return k2x < k2y ? 1 : -1;
-    return x->id < y->id ? -1 : x->id > y->id;
+    int sort_short = *(const int *)ctx;
+    if (sort_short)
+        return vw_rank(x->short_lived, y->short_lived, x->temporary, y->temporary, x->id, y->id);
+    return vw_rank(x->temporary, y->temporary, x->short_lived, y->short_lived, x->id, y->id);
+}
+
+static int any_short(const hak_sv_site *s, void *ctx)
+{
+    (void)ctx;
+    return s->temporary || s->short_lived;
 }
 
 static double pct(uint64_t a, uint64_t b)
@@ -83,117 +82,109 @@ static double pct(uint64_t a, uint64_t b)
     return b ? 100.0 * (double)a / (double)b : 0.0;
 }
 
+void vw_temp_default(vw_temp_opts *to)
+{
+    memset(to, 0, sizeof *to);
+    to->so = (hak_sv_opts){HAK_SV_TEMP_GLOBAL, DEF_MAX_EVENTS, 0};
+}
+
+int vw_temp_opt(vw_temp_opts *to, int c, const char *arg)
+{
+    switch (c) {
+    case VW_TEMP_SCOPE:
+        if (!strcmp(arg, "global"))
+            to->so.temp_scope = HAK_SV_TEMP_GLOBAL;
+        else if (!strcmp(arg, "thread"))
+            to->so.temp_scope = HAK_SV_TEMP_THREAD;
+        else
+            return cli_usage_err("temporaries", "--scope: '%s' is not global or thread", arg);
+        return 0;
+    case VW_TEMP_MAX_EVENTS:
+        return cli_u64("temporaries", "--max-events", arg, &to->so.short_events) ? 2 : 0;
+    case VW_TEMP_MAX_TIME:
+        if (hak_parse_duration_ns(arg, &to->so.short_ns) || !to->so.short_ns)
+            return cli_usage_err("temporaries", "--max-time: '%s' is not a positive duration "
+                                 "(e.g. 10us, 5ms, 1s)", arg);
+        to->max_time = arg;
+        return 0;
+    default:   /* VW_TEMP_SORT */
+        if (!strcmp(arg, "temporary"))
+            to->sort_short = 0;
+        else if (!strcmp(arg, "short"))
+            to->sort_short = 1;
+        else
+            return cli_usage_err("temporaries", "--sort: '%s' is not temporary or short", arg);
+        return 0;
+    }
+}
+
+static int own_opt(void *ctx, int c, const char *arg)
+{
+    return vw_temp_opt(ctx, c, arg);
+}
+
+static int print(vw_trace *t, const vw_opts *o, void *ctx)
+{
+    return vw_print_temporaries(t, o, ctx);
+}
+
 int trace_temporaries(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        VW_COMMON_LONGOPTS,
-        {"scope", required_argument, NULL, 's'},
-        {"max-events", required_argument, NULL, 'e'},
-        {"max-time", required_argument, NULL, 'T'},
-        {"sort", required_argument, NULL, 'S'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    vw_opts o;
-    vw_opts_default(&o, 20, 8);
-    hak_sv_opts so = {HAK_SV_TEMP_GLOBAL, DEF_MAX_EVENTS, 0};
-    const char *max_time = NULL;
-    int c;
-    sort_short = 0;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            usage(stdout);
-            return 0;
-        case 's':
-            if (!strcmp(optarg, "global"))
-                so.temp_scope = HAK_SV_TEMP_GLOBAL;
-            else if (!strcmp(optarg, "thread"))
-                so.temp_scope = HAK_SV_TEMP_THREAD;
-            else
-                return cli_usage_err("temporaries", "--scope: '%s' is not global or thread", optarg);
-            continue;
-        case 'e':
-            if (cli_u64("temporaries", "--max-events", optarg, &so.short_events))
-                return 2;
-            continue;
-        case 'T':
-            if (hak_parse_duration_ns(optarg, &so.short_ns) || !so.short_ns)
-                return cli_usage_err("temporaries", "--max-time: '%s' is not a positive duration "
-                                     "(e.g. 10us, 5ms, 1s)", optarg);
-            max_time = optarg;
-            continue;
-        case 'S':
-            if (!strcmp(optarg, "temporary"))
-                sort_short = 0;
-            else if (!strcmp(optarg, "short"))
-                sort_short = 1;
-            else
-                return cli_usage_err("temporaries", "--sort: '%s' is not temporary or short", optarg);
-            continue;
-        }
-        int k = vw_common_opt("temporaries", c, optarg, &o);
-        if (k < 0)
-            return 2;
-        if (!k)
-            return cli_usage_err("temporaries", "unknown or incomplete option '%s'", argv[optind - 1]);
-    }
-    if (optind != argc - 1)
-        return cli_usage_err("temporaries", optind == argc ? "missing TRACE" : "expected one TRACE");
-    vw_trace t;
-    if (vw_load(&t, "temporaries", argv[optind], &so, &o))
+    static const struct option own[] = {VW_TEMP_LONGOPTS, {NULL, 0, NULL, 0}};
+    vw_temp_opts to;
+    vw_temp_default(&to);
+    const vw_cmd cmd = {.name = "temporaries", .usage = usage, .own = own, .own_opt = own_opt,
+                        .ctx = &to, .common = VW_O_ALL, .ntraces = 1};
+    return vw_main(&cmd, argc, argv, 20, 8, &to.so, print);
+}
+
+int vw_print_temporaries(vw_trace *t, const vw_opts *o, const vw_temp_opts *to)
+{
+    hak_siteview *v = &t->v;
+    const hak_sv_opts *so = &to->so;
+    const char *max_time = to->max_time;
+    int sort_short = to->sort_short;
+    size_t n, shown;
+    hak_sv_site **rows = vw_rows(v, "temporaries", any_short, cmp_rows, &sort_short, o->top, &n,
+                                 &shown);
+    if (!rows)
         return 1;
-    hak_siteview *v = &t.v;
-    hak_sv_site **rows = malloc(((size_t)v->nsites + 1) * sizeof *rows);
-    if (!rows) {
-        hak_cmd_err("trace temporaries", "out of memory");
-        vw_unload(&t);
-        return 1;
-    }
-    size_t n = 0;
-    for (uint32_t i = 0; i < v->nsites; i++)
-        if (v->sites[i].temporary || v->sites[i].short_lived)
-            rows[n++] = &v->sites[i];
-    qsort(rows, n, sizeof *rows, cmp_rows);
-    size_t shown = o.top && o.top < n ? (size_t)o.top : n;
-    const char *scope = so.temp_scope == HAK_SV_TEMP_THREAD ? "thread" : "global";
+    const char *scope = so->temp_scope == HAK_SV_TEMP_THREAD ? "thread" : "global";
     char b1[32], b2[32], b3[32], shortdef[160];
-    snprintf(shortdef, sizeof shortdef, "lifetime <= %" PRIu64 " events%s%s", so.short_events,
+    snprintf(shortdef, sizeof shortdef, "lifetime <= %" PRIu64 " events%s%s", so->short_events,
              max_time ? " and <= " : "", max_time ? max_time : "");
-    if (o.format == VW_CSV) {
+    if (o->format == VW_CSV) {
         printf("rank,site,allocations,temporary,temporary_share,short_lived,short_lived_share,frames\n");
         for (size_t i = 0; i < shown; i++) {
             const hak_sv_site *s = rows[i];
             printf("%zu,%" PRIu32 ",%" PRIu64 ",%" PRIu64 ",%.4f,%" PRIu64 ",%.4f,", i + 1, s->id,
                    s->allocs, s->temporary, pct(s->temporary, s->allocs) / 100,
                    s->short_lived, pct(s->short_lived, s->allocs) / 100);
-            vw_csv_frames(stdout, &t, s->id, o.depth);
+            vw_csv_frames(stdout, t, s->id, o->depth);
             printf("\n");
         }
-    } else if (o.format == VW_JSON) {
+    } else if (o->format == VW_JSON) {
         printf("{");
-        vw_json_trace(stdout, &t);
+        vw_json_trace(stdout, t);
         printf(", \"temporary_scope\": \"%s\", \"temporary\": %" PRIu64 ", \"short_lived_max_events\": %"
                PRIu64 ", \"short_lived_max_ns\": %" PRIu64 ", \"short_lived\": %" PRIu64 ", \"sites\": [",
-               scope, v->temporary, so.short_events, so.short_ns, v->short_lived);
+               scope, v->temporary, so->short_events, so->short_ns, v->short_lived);
         for (size_t i = 0; i < shown; i++) {
             const hak_sv_site *s = rows[i];
             printf("%s\n  {\"rank\": %zu, \"site\": %" PRIu32 ", \"allocations\": %" PRIu64
                    ", \"temporary\": %" PRIu64 ", \"short_lived\": %" PRIu64 ", \"frames\": ",
                    i ? "," : "", i + 1, s->id, s->allocs, s->temporary, s->short_lived);
-            vw_json_frames(stdout, &t, s->id, o.depth);
+            vw_json_frames(stdout, t, s->id, o->depth);
             printf("}");
         }
         printf("]}\n");
     } else {
-        printf("temporaries in %s\n", t.path);
-        if (t.trunc_note[0])
-            printf("note: %s.\n", t.trunc_note);
+        printf("temporaries in %s\n", t->path);
+        if (t->trunc_note[0])
+            printf("note: %s.\n", t->trunc_note);
         printf("temporary: freed with no other allocation or free in between (heaptrack's "
                "definition), in %s order\n",
-               so.temp_scope == HAK_SV_TEMP_THREAD ? "each allocating thread's own" : "the global");
+               so->temp_scope == HAK_SV_TEMP_THREAD ? "each allocating thread's own" : "the global");
         printf("short-lived: freed with a %s\n", shortdef);
         printf("allocations: %s; temporary: %s (%.2f%%); short-lived: %s (%.2f%%)\n",
                hak_fmt_count(v->allocs, b1, sizeof b1),
@@ -210,13 +201,11 @@ int trace_temporaries(int argc, char **argv)
                    hak_fmt_count(s->allocs, b1, sizeof b1),
                    hak_fmt_count(s->temporary, b2, sizeof b2), pct(s->temporary, s->allocs),
                    hak_fmt_count(s->short_lived, b3, sizeof b3), pct(s->short_lived, s->allocs));
-            vw_text_frames(stdout, &t, s->id, o.depth, "      ");
+            vw_text_frames(stdout, t, s->id, o->depth, "      ");
         }
-        if (shown < n)
-            printf("\n(%zu more call sites; --top 0 lists all)\n", n - shown);
+        vw_more(shown, n);
     }
     fflush(stdout);
     free(rows);
-    vw_unload(&t);
     return 0;
 }

@@ -79,50 +79,44 @@ static void take(sampler *s, uint64_t ns, uint64_t seq)
     s->next++;
 }
 
+typedef struct tl_opts { uint64_t npoints; int by_events; } tl_opts;
+
+static int own_opt(void *ctx, int c, const char *arg)
+{
+    tl_opts *to = ctx;
+    if (c == 'p') {
+        if (cli_u64("timeline", "--points", arg, &to->npoints))
+            return 2;
+        if (!to->npoints || to->npoints > 100000)
+            return cli_usage_err("timeline", "--points: %s is not in 1..100000", arg);
+        return 0;
+    }
+    if (!strcmp(arg, "time"))   /* --by */
+        to->by_events = 0;
+    else if (!strcmp(arg, "events"))
+        to->by_events = 1;
+    else
+        return cli_usage_err("timeline", "--by: '%s' is not time or events", arg);
+    return 0;
+}
+
 int trace_timeline(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        VW_COMMON_LONGOPTS,
+    static const struct option own[] = {
         {"points", required_argument, NULL, 'p'},
         {"by", required_argument, NULL, 'b'},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    tl_opts to = {50, 0};
+    const vw_cmd cmd = {.name = "timeline", .usage = usage, .own = own, .own_opt = own_opt,
+                        .ctx = &to, .common = VW_O_ALL, .ntraces = 1};
     vw_opts o;
     vw_opts_default(&o, 5, 4);
-    uint64_t npoints = 50;
-    int by_events = 0, c;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            usage(stdout);
-            return 0;
-        }
-        if (c == 'p') {
-            if (cli_u64("timeline", "--points", optarg, &npoints))
-                return 2;
-            if (!npoints || npoints > 100000)
-                return cli_usage_err("timeline", "--points: %s is not in 1..100000", optarg);
-            continue;
-        }
-        if (c == 'b') {
-            if (!strcmp(optarg, "time"))
-                by_events = 0;
-            else if (!strcmp(optarg, "events"))
-                by_events = 1;
-            else
-                return cli_usage_err("timeline", "--by: '%s' is not time or events", optarg);
-            continue;
-        }
-        int k = vw_common_opt("timeline", c, optarg, &o);
-        if (k < 0)
-            return 2;
-        if (!k)
-            return cli_usage_err("timeline", "unknown or incomplete option '%s'", argv[optind - 1]);
-    }
-    if (optind != argc - 1)
-        return cli_usage_err("timeline", optind == argc ? "missing TRACE" : "expected one TRACE");
+    int prc = vw_parse(&cmd, argc, argv, &o);
+    if (prc >= 0)
+        return prc;
+    uint64_t npoints = to.npoints;
+    int by_events = to.by_events;
     vw_trace t;
     if (vw_load(&t, "timeline", argv[optind], NULL, &o))
         return 1;

@@ -21,31 +21,133 @@ void vw_opts_default(vw_opts *o, uint64_t top, uint64_t depth)
     o->lines = 1;
 }
 
-int vw_common_opt(const char *cmd, int c, const char *arg, vw_opts *o)
+enum { O_CSV = 1001, O_JSON, O_TOP, O_DEPTH, O_NO_DEMANGLE, O_PROGRESS, O_NO_LINES, O_SYSROOT,
+       O_DEBUG_DIR };
+
+/* The common options with the VW_O_* bit that admits them (0: every command). */
+static const struct { struct option opt; unsigned need; } common_opts[] = {
+    {{"csv", no_argument, NULL, O_CSV}, VW_O_FORMAT},
+    {{"json", no_argument, NULL, O_JSON}, VW_O_FORMAT},
+    {{"top", required_argument, NULL, O_TOP}, VW_O_TOP},
+    {{"depth", required_argument, NULL, O_DEPTH}, 0},
+    {{"no-demangle", no_argument, NULL, O_NO_DEMANGLE}, 0},
+    {{"progress", no_argument, NULL, O_PROGRESS}, 0},
+    {{"no-lines", no_argument, NULL, O_NO_LINES}, VW_O_LINES},
+    {{"sysroot", required_argument, NULL, O_SYSROOT}, 0},
+    {{"debug-dir", required_argument, NULL, O_DEBUG_DIR}, 0},
+};
+#define NCOMMON (sizeof common_opts / sizeof *common_opts)
+#define MAX_OWN 16
+
+/* Option c of common_opts: 0, or 2 on a bad value (message printed). */
+static int common_opt(const char *cmd, int c, const char *arg, vw_opts *o)
 {
     switch (c) {
-    case 1001: o->format = VW_CSV; return 1;
-    case 1002: o->format = VW_JSON; return 1;
-    case 1003: return cli_u64(cmd, "--top", arg, &o->top) ? -1 : 1;
-    case 1004: return cli_u64(cmd, "--depth", arg, &o->depth) ? -1 : 1;
-    case 1005: o->demangle = 0; return 1;
-    case 1006: o->progress = 1; return 1;
-    case 1007: o->lines = 0; return 1;
-    case 1008: case 1009: {
+    case O_CSV: o->format = VW_CSV; return 0;
+    case O_JSON: o->format = VW_JSON; return 0;
+    case O_TOP: return cli_u64(cmd, "--top", arg, &o->top) ? 2 : 0;
+    case O_DEPTH: return cli_u64(cmd, "--depth", arg, &o->depth) ? 2 : 0;
+    case O_NO_DEMANGLE: o->demangle = 0; return 0;
+    case O_PROGRESS: o->progress = 1; return 0;
+    case O_NO_LINES: o->lines = 0; return 0;
+    default: {   /* O_SYSROOT, O_DEBUG_DIR */
         struct stat st;
-        if (stat(arg, &st) || !S_ISDIR(st.st_mode)) {
-            cli_usage_err(cmd, "%s: '%s' is not a directory", c == 1008 ? "--sysroot" : "--debug-dir",
-                          arg);
-            return -1;
-        }
-        if (c == 1008)
+        if (stat(arg, &st) || !S_ISDIR(st.st_mode))
+            return cli_usage_err(cmd, "%s: '%s' is not a directory",
+                                 c == O_SYSROOT ? "--sysroot" : "--debug-dir", arg);
+        if (c == O_SYSROOT)
             o->sysroot = arg;
         else
             o->debug_dir = arg;
+        return 0;
+    }
+    }
+}
+
+int vw_parse(const vw_cmd *cmd, int argc, char **argv, vw_opts *o)
+{
+    struct option opts[NCOMMON + MAX_OWN + 2];
+    size_t n = 0;
+    for (size_t i = 0; i < NCOMMON; i++)
+        if (!common_opts[i].need || (cmd->common & common_opts[i].need))
+            opts[n++] = common_opts[i].opt;
+    for (const struct option *p = cmd->own; p && p->name && n < NCOMMON + MAX_OWN; p++)
+        opts[n++] = *p;
+    opts[n++] = (struct option){"help", no_argument, NULL, 'h'};
+    opts[n] = (struct option){NULL, 0, NULL, 0};
+    int c;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            cmd->usage(stdout);
+            return 0;
+        }
+        if (c == '?' || c == ':')
+            return cli_usage_err(cmd->name, "unknown or incomplete option '%s'", argv[optind - 1]);
+        int rc = c >= O_CSV && c <= O_DEBUG_DIR ? common_opt(cmd->name, c, optarg, o)
+                                                : cmd->own_opt ? cmd->own_opt(cmd->ctx, c, optarg) : 2;
+        if (rc)
+            return rc;
+    }
+    if (argc - optind != cmd->ntraces) {
+        if (cmd->ntraces == 2)
+            return cli_usage_err(cmd->name, "expected two traces, A and B");
+        return cli_usage_err(cmd->name, optind == argc ? "missing TRACE" : "expected one TRACE");
+    }
+    return -1;
+}
+
+int vw_main(const vw_cmd *cmd, int argc, char **argv, uint64_t top, uint64_t depth,
+            const hak_sv_opts *so, vw_print_fn print)
+{
+    vw_opts o;
+    vw_opts_default(&o, top, depth);
+    int rc = vw_parse(cmd, argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    vw_trace t;
+    if (vw_load(&t, cmd->name, argv[optind], so, &o))
         return 1;
+    rc = print(&t, &o, cmd->ctx);
+    vw_unload(&t);
+    return rc;
+}
+
+hak_sv_site **vw_rows(const hak_siteview *v, const char *cmd, vw_keep_fn keep,
+                      int (*cmp)(const void *, const void *, void *), void *ctx, uint64_t top,
+                      size_t *n, size_t *shown)
+{
+    hak_sv_site **rows = malloc(((size_t)v->nsites + 1) * sizeof *rows);
+    *n = *shown = 0;
+    if (!rows) {
+        char c[64];
+        snprintf(c, sizeof c, "trace %s", cmd);
+        hak_cmd_err(c, "out of memory");
+        return NULL;
     }
-    default: return 0;
-    }
+    for (uint32_t i = 0; i < v->nsites; i++)
+        if (keep(&v->sites[i], ctx))
+            rows[(*n)++] = &v->sites[i];
+    if (*n)
+        qsort_r(rows, *n, sizeof *rows, cmp, ctx);
+    *shown = top && top < *n ? (size_t)top : *n;
+    return rows;
+}
+
+int vw_rank(uint64_t k1x, uint64_t k1y, uint64_t k2x, uint64_t k2y, uint32_t idx, uint32_t idy)
+{
+    if (k1x != k1y)
+        return k1x < k1y ? 1 : -1;
+    if (k2x != k2y)
+        return k2x < k2y ? 1 : -1;
+    return idx < idy ? -1 : idx > idy;
+}
+
+void vw_more(size_t shown, size_t n)
+{
+    if (shown < n)
+        printf("\n(%zu more call sites; --top 0 lists all)\n", n - shown);
 }
 
 static void on_progress(void *ctx, uint64_t done)

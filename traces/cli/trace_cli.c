@@ -21,6 +21,7 @@ static const hak_cmd subs[] = {
     {"temporaries", trace_temporaries, "blocks freed right after allocation, short-lived blocks"},
     {"flame",    trace_flame,    "folded stacks for flame graphs (allocs, bytes, leaked, peak)"},
     {"diff",     trace_diff,     "per call site changes between two recordings"},
+    {"views",    trace_views,    "leaks, peak and temporaries (and --flame) in one pass"},
     {"timeline", trace_timeline, "live bytes of the top call sites over time (chart data)"},
     {"export",   trace_export,   "per call site allocations as a pprof profile (--pprof)"},
 };
@@ -50,6 +51,7 @@ static void usage(FILE *out)
         "  hak trace validate rm.hkt && echo clean\n"
         "  hak trace leaks run.hkt\n"
         "  hak trace flame --weight peak run.hkt > run.folded\n"
+        "  hak trace views --flame run.folded run.hkt\n"
         "  hak trace import app.record_allocs.txt -o app.hkt\n"
         "\n"
         "exit status: 0 ok, 1 failure (bad input, errors found), 2 usage error.\n");
