@@ -97,6 +97,11 @@ static uint64_t own_resident(int named)
     return res * (uint64_t)pg;
 }
 
+uint64_t rec_own_resident(void)
+{
+    return own_resident(0);
+}
+
 static uint64_t mono_ns(void)
 {
     struct timespec ts;

@@ -290,7 +290,7 @@ static void writer_probes_offset(void **state)
     free(ev);
 }
 
-/* A version 2 file whose second chunk has offset 8, relabelled as version
+/* A version 2 file (chunks encoded as version 2's) whose second chunk has offset 8, relabelled as version
  * 1 (header checksum repaired): the first chunk reads, the second is
  * refused (in version 1 the directory byte is a shift, and 0x40 | shift
  * is > 32). */
@@ -303,7 +303,7 @@ static void version1_has_no_offset_bit(void **state)
     hak_event *ev = calloc(n, sizeof *ev), *out = calloc(n, sizeof *out);
     size_t k = binned_stream(ev, n, 23, 0);
     assert_true(k > per);
-    write_trace(path, ev, k, per);
+    write_trace_v(path, ev, k, per, 2);   /* version 2 chunks: depth 8 */
     uint8_t dirs[4], *buf;
     size_t len;
     assert_int_equal(read_dir_bytes(path, dirs, 4, &buf, &len), 2);
