@@ -1,5 +1,5 @@
 /* report_profile.c - see report_profile.h. */
-#include "cli/report_profile.h"
+#include "report_profile.h"
 #include "db_cli.h"
 #include "db_table.h"
 #include "hak_util.h"
