@@ -163,6 +163,7 @@ typedef struct rec_block {
     _Atomic uint32_t n;           /* slots written; owner stores with release */
     uint32_t taken;               /* slots already handed to the writer */
     _Atomic uint32_t refs;        /* owner + unencoded partial jobs (see above) */
+    uint64_t given_ns;            /* when the pool last gave it to a thread */
     rec_slot slots[REC_BLOCK_SLOTS];
 } rec_block;
 
