@@ -40,6 +40,7 @@ HAK_OBJS += $(ANALYSIS_CLI:%=$(OBJ)/analysis/%.o)
 HAK_OBJS += $(OBJ)/analysis/cli/report_validation.o   # hak validate's results (issue 19)
 HAK_OBJS += $(OBJ)/analysis/cli/db_import_views.o   # leaks/peak/temporaries/flame tables
 HAK_OBJS += $(OBJ)/analysis/cli/report_profile.o    # ...and their part of hak report
+HAK_OBJS += $(OBJ)/analysis/cli/report_timeline.o   # memory over time per call site
 
 # Test tools (not run as tests themselves): the known-content fixture DB.
 ANALYSIS_TEST_OBJS := $(OBJ)/analysis/db_import.o $(OBJ)/analysis/db_stats.o \

@@ -6,7 +6,8 @@ TRACE_CORE_SRCS := traces/hak_util.c traces/trace_ops.c traces/trace_encode.c tr
 TRACE_SRCS := $(TRACE_CORE_SRCS)
 # Generators and importers (traces-cli): in the library so bench/replayer can use them.
 TRACE_SRCS += traces/synth.c traces/synth_heap.c traces/import_android.c \
-              traces/heapmodel.c traces/symbolize.c traces/siteview.c
+              traces/heapmodel.c traces/symbolize.c traces/siteview.c \
+              traces/lib/site_timeline.c
 # heap-only RSS from smaps (shared by the recorder, the replay worker, hak validate)
 TRACE_SRCS += traces/common/heap_rss.c
 TRACE_OBJS := $(TRACE_SRCS:%.c=$(OBJ)/%.o)
