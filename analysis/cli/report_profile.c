@@ -1,6 +1,6 @@
 /* report_profile.c - see report_profile.h. */
-#include "cli/report_profile.h"
-#include "cli/report_timeline.h"
+#include "report_profile.h"
+#include "report_timeline.h"
 #include "db_cli.h"
 #include "db_table.h"
 #include "hak_util.h"

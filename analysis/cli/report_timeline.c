@@ -1,5 +1,5 @@
 /* report_timeline.c - see report_timeline.h. */
-#include "cli/report_timeline.h"
+#include "report_timeline.h"
 #include "db_cli.h"
 #include "db_table.h"
 #include "hak_util.h"

@@ -1,9 +1,9 @@
 /* cli_export.c - `hak trace export --pprof FILE TRACE`. */
-#include "cli/cli_export.h"
+#include "cli_export.h"
 #include "cli_common.h"
 #include "cli_views.h"
 #include "hak_util.h"
-#include "lib/pprof_out.h"
+#include "pprof_out.h"
 
 #include <getopt.h>
 #include <inttypes.h>

@@ -1,5 +1,5 @@
 /* site_timeline.c - see site_timeline.h. */
-#include "lib/site_timeline.h"
+#include "site_timeline.h"
 
 #include <stdio.h>
 #include <stdlib.h>
