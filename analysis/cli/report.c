@@ -1,4 +1,4 @@
-/* report.c - `hak report`: gathering (rp_gather) and the terminal
+/* report.c - `hak report`: gathering (rpt_gather) and the terminal
  * rendering; the HTML page is report_html.c. */
 #include "report.h"
 #include "report_validation.h"
@@ -14,13 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const rp_metric[RP_NMETRIC] = {"ops_per_s", "minor_faults", "peak_rss_bytes",
+const char *const rpt_metric[RPT_NMETRIC] = {"ops_per_s", "minor_faults", "peak_rss_bytes",
                                            "lat_p99_ns", "sim.dtlb_misses", "fidelity"};
-const char *const rp_metric_title[RP_NMETRIC] = {"ops/s", "page faults (minor)", "peak RSS",
+const char *const rpt_metric_title[RPT_NMETRIC] = {"ops/s", "page faults (minor)", "peak RSS",
                                                  "p99 latency", "dTLB misses (simulated)",
                                                  "RSS fidelity"};
-const char *const rp_metric_unit[RP_NMETRIC] = {"ops/s", "count", "bytes", "ns", "count", "ratio"};
-static const int rp_higher[RP_NMETRIC] = {1, 0, 0, 0, 0, 1};
+const char *const rpt_metric_unit[RPT_NMETRIC] = {"ops/s", "count", "bytes", "ns", "count", "ratio"};
+static const int rpt_higher[RPT_NMETRIC] = {1, 0, 0, 0, 0, 1};
 
 static char *col_dup(sqlite3_stmt *st, int i)
 {
@@ -28,13 +28,13 @@ static char *col_dup(sqlite3_stmt *st, int i)
     return s ? strdup((const char *)s) : NULL;
 }
 
-static rp_setting *setting_for(rp_trace *t, const char *alloc, const char *env, const char *mode)
+static rpt_setting *setting_for(rpt_trace *t, const char *alloc, const char *env, const char *mode)
 {
     for (size_t i = 0; i < t->ns; i++)
         if (!strcmp(t->s[i].alloc, alloc) && !strcmp(t->s[i].env, env) && !strcmp(t->s[i].mode, mode))
             return &t->s[i];
     t->s = realloc(t->s, (t->ns + 1) * sizeof *t->s);
-    rp_setting *s = &t->s[t->ns++];
+    rpt_setting *s = &t->s[t->ns++];
     memset(s, 0, sizeof *s);
     s->alloc = strdup(alloc);
     s->env = strdup(env);
@@ -43,14 +43,14 @@ static rp_setting *setting_for(rp_trace *t, const char *alloc, const char *env, 
     s->name = malloc(n);
     snprintf(s->name, n, "%s%s%s %s", alloc, *env ? " " : "", env, mode);
     s->tl_run = -1;
-    for (int k = 0; k < RP_NMETRIC; k++)
+    for (int k = 0; k < RPT_NMETRIC; k++)
         s->m[k] = db_summarize(NULL, 0);
     return s;
 }
 
 static int cmp_setting(const void *a, const void *b)
 {
-    const rp_setting *x = a, *y = b;
+    const rpt_setting *x = a, *y = b;
     /* highest ops/s first; unmeasured last; then by name */
     double vx = x->m[0].n ? x->m[0].median : -1, vy = y->m[0].n ? y->m[0].median : -1;
     if (vx != vy)
@@ -60,7 +60,7 @@ static int cmp_setting(const void *a, const void *b)
 
 enum { HIST_NS, HIST_BYTES, HIST_EVENTS };   /* what load_hist's labels count */
 
-static void load_hist(hakdb *db, const char *sql, int64_t tid, rp_hist *h, int kind)
+static void load_hist(hakdb *db, const char *sql, int64_t tid, rpt_hist *h, int kind)
 {
     int bytes_labels = kind == HIST_BYTES;
     sqlite3_stmt *st;
@@ -93,7 +93,7 @@ static void load_hist(hakdb *db, const char *sql, int64_t tid, rp_hist *h, int k
     sqlite3_finalize(st);
 }
 
-static void load_sites(hakdb *db, const char *order, int64_t tid, rp_site **out, size_t *n)
+static void load_sites(hakdb *db, const char *order, int64_t tid, rpt_site **out, size_t *n)
 {
     char sql[512];
     snprintf(sql, sizeof sql,
@@ -105,7 +105,7 @@ static void load_sites(hakdb *db, const char *order, int64_t tid, rp_site **out,
     sqlite3_bind_int64(st, 1, tid);
     while (sqlite3_step(st) == SQLITE_ROW) {
         *out = realloc(*out, (*n + 1) * sizeof **out);
-        rp_site *s = &(*out)[(*n)++];
+        rpt_site *s = &(*out)[(*n)++];
         s->site = sqlite3_column_int64(st, 0);
         s->allocs = sqlite3_column_int64(st, 1);
         s->bytes = sqlite3_column_int64(st, 2);
@@ -117,18 +117,18 @@ static void load_sites(hakdb *db, const char *order, int64_t tid, rp_site **out,
     sqlite3_finalize(st);
 }
 
-static int gather_trace(hakdb *db, rp_report *r, rp_trace *t, char *err, size_t errlen)
+static int gather_trace(hakdb *db, rpt_report *r, rpt_trace *t, char *err, size_t errlen)
 {
     /* Comparing labels: the settings table shows the new state. */
     const char *label = r->label ? r->label : r->by_build ? NULL : r->neu;
     /* Runs of partial traces still count here (compare/best leave them out). */
     db_filter f = {t->hash, label, r->sweep, NULL, 1};
-    for (int k = 0; k < RP_NMETRIC; k++) {
+    for (int k = 0; k < RPT_NMETRIC; k++) {
         db_groups g = {0};
-        if (db_collect_metric(db, rp_metric[k], &f, &g, err, errlen) != 0)
+        if (db_collect_metric(db, rpt_metric[k], &f, &g, err, errlen) != 0)
             return -1;
         for (size_t i = 0; i < g.n; i++) {
-            rp_setting *s = setting_for(t, g.g[i].alloc, g.g[i].env, g.g[i].mode);
+            rpt_setting *s = setting_for(t, g.g[i].alloc, g.g[i].env, g.g[i].mode);
             s->m[k] = g.g[i].s;
         }
         db_groups_free(&g);
@@ -147,7 +147,7 @@ static int gather_trace(hakdb *db, rp_report *r, rp_trace *t, char *err, size_t 
     if (r->sweep)
         sqlite3_bind_text(st, 3, r->sweep, -1, SQLITE_TRANSIENT);
     while (sqlite3_step(st) == SQLITE_ROW) {
-        rp_setting *s = setting_for(t, (const char *)sqlite3_column_text(st, 0),
+        rpt_setting *s = setting_for(t, (const char *)sqlite3_column_text(st, 0),
                                     (const char *)sqlite3_column_text(st, 1),
                                     (const char *)sqlite3_column_text(st, 4));
         s->failed = sqlite3_column_int64(st, 2);
@@ -183,13 +183,13 @@ static int gather_trace(hakdb *db, rp_report *r, rp_trace *t, char *err, size_t 
             t->s[i].tl_run = sqlite3_column_int64(st, 0);
     }
     sqlite3_finalize(st);
-    for (int k = 0; k < RP_NMETRIC; k++) {
+    for (int k = 0; k < RPT_NMETRIC; k++) {
         t->best[k] = -1;
-        for (size_t i = 0; i < t->ns && k != RP_NMETRIC - 1; i++) {   /* fidelity: no "best" */
+        for (size_t i = 0; i < t->ns && k != RPT_NMETRIC - 1; i++) {   /* fidelity: no "best" */
             if (!t->s[i].m[k].n)
                 continue;
             int b = t->best[k];
-            if (b < 0 || (rp_higher[k] ? t->s[i].m[k].median > t->s[b].m[k].median
+            if (b < 0 || (rpt_higher[k] ? t->s[i].m[k].median > t->s[b].m[k].median
                                        : t->s[i].m[k].median < t->s[b].m[k].median))
                 t->best[k] = (int)i;
         }
@@ -197,7 +197,7 @@ static int gather_trace(hakdb *db, rp_report *r, rp_trace *t, char *err, size_t 
     if (r->base && r->neu) {
         db_cmp_opts o = {r->base, r->neu, r->by_build, t->hash, 0.02, r->by_build ? r->label : NULL, 1};
         for (int k = 0; k < 3; k++)
-            if (db_compare_metric(db, &o, rp_metric[k], &t->cmp_store[k], &t->cmp[k], &t->ncmp[k],
+            if (db_compare_metric(db, &o, rpt_metric[k], &t->cmp_store[k], &t->cmp[k], &t->ncmp[k],
                                   err, errlen) != 0)
                 return -1;
     }
@@ -246,7 +246,7 @@ static int gather_trace(hakdb *db, rp_report *r, rp_trace *t, char *err, size_t 
     return 0;
 }
 
-int rp_gather(hakdb *db, rp_report *r, const char *trace, char *err, size_t errlen)
+int rpt_gather(hakdb *db, rpt_report *r, const char *trace, char *err, size_t errlen)
 {
     hakdb_iso_time(HAKDB_NULL, r->generated);
     sqlite3_stmt *st;
@@ -292,7 +292,7 @@ int rp_gather(hakdb *db, rp_report *r, const char *trace, char *err, size_t errl
     }
     while (sqlite3_step(st) == SQLITE_ROW) {
         r->t = realloc(r->t, (r->nt + 1) * sizeof *r->t);
-        rp_trace *t = &r->t[r->nt++];
+        rpt_trace *t = &r->t[r->nt++];
         memset(t, 0, sizeof *t);
         t->id = sqlite3_column_int64(st, 0);
         t->hash = col_dup(st, 1);
@@ -311,7 +311,7 @@ int rp_gather(hakdb *db, rp_report *r, const char *trace, char *err, size_t errl
     return 0;
 }
 
-static void free_hist(rp_hist *h)
+static void free_hist(rpt_hist *h)
 {
     for (size_t i = 0; i < h->n; i++)
         free(h->labels[i]);
@@ -319,7 +319,7 @@ static void free_hist(rp_hist *h)
     free(h->values);
 }
 
-static void free_sites(rp_site *s, size_t n)
+static void free_sites(rpt_site *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         free(s[i].symbol);
@@ -328,10 +328,10 @@ static void free_sites(rp_site *s, size_t n)
     free(s);
 }
 
-void rp_free(rp_report *r)
+void rpt_free(rpt_report *r)
 {
     for (size_t i = 0; i < r->nt; i++) {
-        rp_trace *t = &r->t[i];
+        rpt_trace *t = &r->t[i];
         for (size_t k = 0; k < t->ns; k++) {
             free(t->s[k].alloc);
             free(t->s[k].env);
@@ -382,7 +382,7 @@ static void text_stack(FILE *out, const char *frames)
     }
 }
 
-void rp_text(hakdb *db, const rp_report *r, FILE *out)
+void rpt_text(hakdb *db, const rpt_report *r, FILE *out)
 {
     char x1[512], x2[512], x3[512];   /* stored strings, control characters escaped */
     fprintf(out, "hakmem report: %s, %lld runs%s%s%s%s, generated %s\nmachine: %s%s\n",
@@ -392,7 +392,7 @@ void rp_text(hakdb *db, const rp_report *r, FILE *out)
     if (!r->nt)
         fprintf(out, "\n(no runs match)\n");
     for (size_t i = 0; i < r->nt; i++) {
-        const rp_trace *t = &r->t[i];
+        const rpt_trace *t = &r->t[i];
         char e[32], d[32];
         fprintf(out, "\n== %s  (trace %.8s, %s events, %lld thread%s, recorded %s)\n\n",
                 db_esc(t->program, x1, sizeof x1), t->hash,
@@ -403,22 +403,22 @@ void rp_text(hakdb *db, const rp_report *r, FILE *out)
                                          "peak RSS", "p99 lat", "dTLB (sim)", "fidelity", "failed"};
         db_tbl *tb = db_tbl_new(10, nm);
         for (size_t k = 0; k < t->ns; k++) {
-            const rp_setting *s = &t->s[k];
+            const rpt_setting *s = &t->s[k];
             size_t row = db_tbl_add_row(tb);
             char b[96], lo[40], hi[40];
             db_tbl_setf(tb, row, 0, DB_TEXT, "%s", s->name);
             size_t runs = 0;
-            for (int m = 0; m < RP_NMETRIC; m++)
+            for (int m = 0; m < RPT_NMETRIC; m++)
                 if (s->m[m].n > runs)
                     runs = s->m[m].n;
             db_tbl_setf(tb, row, 1, DB_INT, "%zu", runs);
-            int cols[RP_NMETRIC] = {2, 4, 5, 6, 7, 8};
-            for (int m = 0; m < RP_NMETRIC; m++) {
+            int cols[RPT_NMETRIC] = {2, 4, 5, 6, 7, 8};
+            for (int m = 0; m < RPT_NMETRIC; m++) {
                 if (!s->m[m].n) {
                     db_tbl_set(tb, row, cols[m], DB_REAL, NULL);
                     continue;
                 }
-                db_fmt_value(s->m[m].median, rp_metric_unit[m], b, sizeof b);
+                db_fmt_value(s->m[m].median, rpt_metric_unit[m], b, sizeof b);
                 if (t->best[m] == (int)k && t->ns > 1)
                     strcat(b, " *");
                 db_tbl_set(tb, row, cols[m], DB_REAL, b);
@@ -469,9 +469,9 @@ void rp_text(hakdb *db, const rp_report *r, FILE *out)
                         else
                             db_tbl_setf(ct, row, 0, DB_TEXT, "%s%s%s", c->base->alloc,
                                         *c->base->env ? " " : "", c->base->env);
-                        db_tbl_set(ct, row, 1, DB_TEXT, rp_metric_title[k]);
-                        db_tbl_set(ct, row, 2, DB_REAL, db_fmt_value(c->base->s.median, rp_metric_unit[k], a, sizeof a));
-                        db_tbl_set(ct, row, 3, DB_REAL, db_fmt_value(c->neu->s.median, rp_metric_unit[k], a, sizeof a));
+                        db_tbl_set(ct, row, 1, DB_TEXT, rpt_metric_title[k]);
+                        db_tbl_set(ct, row, 2, DB_REAL, db_fmt_value(c->base->s.median, rpt_metric_unit[k], a, sizeof a));
+                        db_tbl_set(ct, row, 3, DB_REAL, db_fmt_value(c->neu->s.median, rpt_metric_unit[k], a, sizeof a));
                         db_tbl_setf(ct, row, 4, DB_REAL, "%+.1f%%", 100 * c->c.rel);
                         db_tbl_set(ct, row, 5, DB_TEXT, c->c.verdict == DB_SAME ? "same (within noise)"
                                                         : db_verdict_name(c->c.verdict));
@@ -516,7 +516,7 @@ void rp_text(hakdb *db, const rp_report *r, FILE *out)
                 }
             }
         }
-        rp_profile_text(db, t->id, out);
+        rpt_profile_text(db, t->id, out);
     }
 }
 
@@ -562,7 +562,7 @@ int cmd_report(int argc, char **argv)
         {"sweep", required_argument, 0, 1006}, {"by", required_argument, 0, 1007},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *dbp = NULL, *html = NULL, *trace = NULL;
-    rp_report r;
+    rpt_report r;
     memset(&r, 0, sizeof r);
     int quiet = 0, by_given = 0, c;
     optind = 0;
@@ -623,13 +623,13 @@ int cmd_report(int argc, char **argv)
     }
     char err[600];
     int rc = 0;
-    if (rp_gather(db, &r, trace, err, sizeof err) != 0) {
+    if (rpt_gather(db, &r, trace, err, sizeof err) != 0) {
         hak_cmd_err("report", "%s", err);
         rc = 1;
     } else {
         if (!quiet || !html) {
-            rp_text(db, &r, stdout);
-            rp_validation_text(db, r.label, stdout);
+            rpt_text(db, &r, stdout);
+            rpt_validation_text(db, r.label, stdout);
         }
         if (html) {
             FILE *f = fopen(html, "w");
@@ -637,7 +637,7 @@ int cmd_report(int argc, char **argv)
                 hak_cmd_err("report", "%s: cannot write: %m", html);
                 rc = 1;
             } else {
-                rc = rp_html(db, &r, f);
+                rc = rpt_html(db, &r, f);
                 if (fclose(f) != 0 || rc) {
                     hak_cmd_err("report", "%s: write failed", html);
                     rc = 1;
@@ -645,7 +645,7 @@ int cmd_report(int argc, char **argv)
             }
         }
     }
-    rp_free(&r);
+    rpt_free(&r);
     hakdb_close(db);
     return rc;
 }

@@ -73,7 +73,7 @@ static const char *fmt(int64_t v, const char *unit, char *buf, size_t len)
                                  : db_fmt_value((double)v, "bytes", buf, len);
 }
 
-void rp_profile_text(hakdb *db, int64_t tid, FILE *out)
+void rpt_profile_text(hakdb *db, int64_t tid, FILE *out)
 {
     totals t;
     if (!load_totals(db, tid, &t))
@@ -358,7 +358,7 @@ static const char *const flame_css =
     "svg.flame text{fill:#1f2328;pointer-events:none}svg.flame g.f:hover rect{stroke:#111;stroke-width:.6}"
     "details.flame{margin:6px 0}details.flame summary{font-weight:600;color:#334155;cursor:pointer}</style>\n";
 
-void rp_profile_html(hakdb *db, int64_t tid, FILE *o)
+void rpt_profile_html(hakdb *db, int64_t tid, FILE *o)
 {
     totals t;
     if (!load_totals(db, tid, &t))

@@ -103,7 +103,7 @@ static void emit_text(FILE *out, int kind, const char *a, const char *b, const d
     fputc('\n', out);
 }
 
-void rp_validation_text(hakdb *db, const char *label, FILE *out)
+void rpt_validation_text(hakdb *db, const char *label, FILE *out)
 {
     text_started = 0;
     walk(db, label, out, emit_text);
@@ -148,7 +148,7 @@ static void emit_html(FILE *out, int kind, const char *a, const char *b, const d
     fputs("</tr>\n", out);
 }
 
-void rp_validation_html(hakdb *db, const char *label, FILE *out)
+void rpt_validation_html(hakdb *db, const char *label, FILE *out)
 {
     html_started = html_open = 0;
     walk(db, label, out, emit_html);
