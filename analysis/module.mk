@@ -41,6 +41,7 @@ ANALYSIS_CLI := db_cli db_runs db_compare db_group db_match db_query db_merge db
 HAK_OBJS += $(ANALYSIS_CLI:%=$(OBJ)/analysis/cli/%.o)
 HAK_OBJS += $(OBJ)/analysis/cli/report_validation.o   # hak validate's results (issue 19)
 HAK_OBJS += $(OBJ)/analysis/cli/report_profile.o    # ...and their part of hak report
+HAK_OBJS += $(OBJ)/analysis/cli/report_timeline.o   # memory over time per call site
 
 # Test tools (not run as tests themselves): the known-content fixture DB.
 ANALYSIS_TEST_OBJS := $(OBJ)/analysis/cli/db_stats.o \

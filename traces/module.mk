@@ -14,7 +14,8 @@ TRACE_CORE_SRCS := traces/lib/trace_ops.c traces/lib/trace_encode.c traces/lib/t
 TRACE_SRCS := $(TRACE_CORE_SRCS)
 # Generators and importers (traces-cli): in the library so bench/replayer can use them.
 TRACE_SRCS += traces/lib/synth.c traces/lib/synth_heap.c traces/lib/import_android.c \
-              traces/lib/heapmodel.c traces/lib/symbolize.c traces/lib/siteview.c
+              traces/lib/heapmodel.c traces/lib/symbolize.c traces/lib/siteview.c \
+              traces/lib/site_timeline.c
 TRACE_OBJS := $(TRACE_SRCS:%.c=$(OBJ)/%.o)
 
 $(LIB)/libhaktrace.a: $(TRACE_OBJS) | $(LIB)

@@ -1,6 +1,7 @@
 /* hakdb_import_views.c - see db_import_views.h. */
 #include "hakdb_import_views.h"
 #include "hakdb_int.h"
+#include "site_timeline.h"
 #include "siteview.h"
 
 #include <inttypes.h>
@@ -10,6 +11,7 @@
 
 struct dbv_views {
     hak_siteview v;
+    hak_stl tl;
 };
 
 dbv_views *dbv_compute(hak_trace_reader *r, char *err, size_t errlen)
@@ -25,6 +27,8 @@ dbv_views *dbv_compute(hak_trace_reader *r, char *err, size_t errlen)
     }
     hak_tr_rewind(r);
     int rc = hak_sv_run(&d->v, r, NULL, NULL, err, errlen);
+    if (!rc)
+        rc = hak_stl_run(&d->tl, &d->v, r, DBV_TIMELINE_TOP, DBV_TIMELINE_POINTS, 0, err, errlen);
     hak_tr_rewind(r);
     if (rc) {
         dbv_free(d);
@@ -38,6 +42,7 @@ void dbv_free(dbv_views *d)
     if (!d)
         return;
     hak_sv_destroy(&d->v);
+    hak_stl_free(&d->tl);
     free(d);
 }
 
@@ -145,10 +150,32 @@ static int store_flame(hakdb *db, int64_t trace_id, const hak_siteview *v, hak_t
     return rc;
 }
 
+/* The timeline's points: a row per point and top site, and one for the
+ * other sites (rank 0, site NULL). */
+static int store_timeline(hakdb *db, int64_t trace_id, const hak_stl *tl)
+{
+    sqlite3_stmt *st;
+    int rc = hakdb_prepare(db, &st, "INSERT INTO trace_site_timeline(trace_id, point, ts_ns, rank,"
+                                    " site, live_bytes) VALUES(?,?,?,?,?,?)");
+    for (size_t p = 0; !rc && p < tl->npoints; p++)
+        for (size_t k = 0; !rc && k <= tl->ntop; k++) {
+            sqlite3_bind_int64(st, 1, trace_id);
+            sqlite3_bind_int64(st, 2, (int64_t)p);
+            sqlite3_bind_int64(st, 3, (int64_t)tl->at_ns[p]);
+            sqlite3_bind_int64(st, 4, (int64_t)k);
+            hakdb_bind_i64(st, 5, k ? (int64_t)tl->ids[k - 1] : HAKDB_NULL);
+            sqlite3_bind_int64(st, 6, (int64_t)hak_stl_at(tl, p, k ? k : tl->ntop + 1));
+            rc = step_reset(db, st);
+        }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int dbv_store(hakdb *db, int64_t trace_id, const dbv_views *d, hak_trace_reader *r)
 {
     const hak_siteview *v = &d->v;
-    static const char *const tables[] = {"trace_view_stats", "trace_site_views", "trace_flame"};
+    static const char *const tables[] = {"trace_view_stats", "trace_site_views", "trace_flame",
+                                         "trace_site_timeline"};
     sqlite3_stmt *st;
     int rc;
     for (size_t i = 0; i < sizeof tables / sizeof *tables; i++) {
@@ -211,7 +238,7 @@ int dbv_store(hakdb *db, int64_t trace_id, const dbv_views *d, hak_trace_reader 
         rc = step_reset(db, st);
     }
     sqlite3_finalize(st);
-    if (rc)
+    if (rc || (rc = store_timeline(db, trace_id, &d->tl)))
         return rc;
     /* Frames named as hak trace flame names them (demangled; a stripped
      * library's local functions from its debug file, via libdw), so the

@@ -80,7 +80,9 @@ static const char *const merge_sql =
     "  x.leaked_blocks, x.leaked_bytes, x.leak_largest, x.peak_blocks, x.peak_bytes, x.rss_bytes,"
     "  x.temporary, x.short_lived FROM o.trace_site_views x JOIN temp.new_stats n ON n.oid = x.trace_id;"
     "INSERT OR IGNORE INTO main.trace_flame SELECT n.mid, x.stack, x.allocs, x.alloc_bytes,"
-    "  x.leaked_bytes, x.peak_bytes FROM o.trace_flame x JOIN temp.new_stats n ON n.oid = x.trace_id;";
+    "  x.leaked_bytes, x.peak_bytes FROM o.trace_flame x JOIN temp.new_stats n ON n.oid = x.trace_id;"
+    "INSERT OR IGNORE INTO main.trace_site_timeline SELECT n.mid, x.point, x.ts_ns, x.rank, x.site,"
+    "  x.live_bytes FROM o.trace_site_timeline x JOIN temp.new_stats n ON n.oid = x.trace_id;";
 
 typedef struct merge_counts {
     int64_t before[4], after[4];   /* traces, builds, machines, runs */

@@ -19,7 +19,7 @@
 --  * traces, builds and machines are keyed by content hashes; runs and
 --    sweeps by random UUIDs.  `hak db merge` uses those keys to combine
 --    databases from several machines without duplicates.
--- Schema version: 9.
+-- Schema version: 10.
 
 ------------------------------------------------------------------------
 -- traces: one row per distinct trace file (by content).
@@ -317,6 +317,25 @@ CREATE TABLE trace_flame (
   leaked_bytes INTEGER NOT NULL,
   peak_bytes   INTEGER NOT NULL,
   PRIMARY KEY (trace_id, stack)
+) WITHOUT ROWID;
+
+-- trace_site_timeline: memory over time per call site (migration 010;
+-- hak trace timeline, traces/lib/site_timeline.h): the live requested
+-- bytes of the trace's top call sites (those with the largest live bytes
+-- at any moment of their own) at evenly spaced points of its time, for a
+-- stacked area chart.  Point p of N is the state after every event up to
+-- (p+1)/N of the trace's time; the last is the end of the trace.  At each
+-- point the rows add up to the live heap.  A second streaming pass at
+-- import (the first ranks the sites).
+CREATE TABLE trace_site_timeline (
+  trace_id   INTEGER NOT NULL REFERENCES traces(id),
+  point      INTEGER NOT NULL,        -- 0 .. N-1
+  ts_ns      INTEGER NOT NULL,        -- the point's time since the trace started
+  rank       INTEGER NOT NULL,        -- 1 .. top: the site's rank by its own maximum;
+                                      -- 0: every other site together ('other')
+  site       INTEGER,                 -- trace_sites.site of the ranked site; NULL for 'other'
+  live_bytes INTEGER NOT NULL,        -- live requested bytes of the site (or the others) then
+  PRIMARY KEY (trace_id, point, rank)
 ) WITHOUT ROWID;
 
 ------------------------------------------------------------------------

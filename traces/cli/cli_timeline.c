@@ -3,6 +3,7 @@
 #include "cli_common.h"
 #include "cli_views.h"
 #include "hak_util.h"
+#include "site_timeline.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -47,38 +48,6 @@ static void usage(FILE *out)
         "unreadable trace or decoding error, 2 usage error.\n");
 }
 
-static int by_max(const void *a, const void *b)
-{
-    const hak_sv_site *x = *(const hak_sv_site *const *)a, *y = *(const hak_sv_site *const *)b;
-    if (x->max_bytes != y->max_bytes)
-        return x->max_bytes < y->max_bytes ? 1 : -1;
-    return x->id < y->id ? -1 : x->id > y->id;
-}
-
-typedef struct sampler {
-    hak_siteview v;              /* the second pass */
-    const uint32_t *ids;         /* top site ids */
-    size_t ntop, npoints, next;  /* next: index of the point to take */
-    uint64_t *val;               /* [npoints][ntop + 2]: heap, sites..., other */
-    uint64_t *at_ns, *at_seq;    /* [npoints] */
-} sampler;
-
-static void take(sampler *s, uint64_t ns, uint64_t seq)
-{
-    uint64_t *row = &s->val[s->next * (s->ntop + 2)];
-    uint64_t sum = 0;
-    row[0] = s->v.live_bytes;
-    for (size_t i = 0; i < s->ntop; i++) {
-        uint32_t k = hak_sv_find(&s->v, s->ids[i]);
-        row[1 + i] = k == UINT32_MAX ? 0 : s->v.sites[k].live_bytes;
-        sum += row[1 + i];
-    }
-    row[s->ntop + 1] = row[0] - sum;
-    s->at_ns[s->next] = ns;
-    s->at_seq[s->next] = seq;
-    s->next++;
-}
-
 typedef struct tl_opts { uint64_t npoints; int by_events; } tl_opts;
 
 static int own_opt(void *ctx, int c, const char *arg)
@@ -120,87 +89,18 @@ int trace_timeline(int argc, char **argv)
     vw_trace t;
     if (vw_load(&t, "timeline", argv[optind], NULL, &o))
         return 1;
-    /* pass 1 done: rank the sites */
-    hak_siteview *v1 = &t.v;
-    hak_sv_site **rank = malloc(((size_t)v1->nsites + 1) * sizeof *rank);
-    size_t n = 0;
-    for (uint32_t i = 0; rank && i < v1->nsites; i++)
-        if (v1->sites[i].max_bytes)
-            rank[n++] = &v1->sites[i];
-    if (rank && n)
-        qsort(rank, n, sizeof *rank, by_max);
-    size_t ntop = o.top && o.top < n ? (size_t)o.top : n;
-    sampler s;
-    memset(&s, 0, sizeof s);
-    uint32_t *ids = calloc(ntop + 1, sizeof *ids);
-    s.ntop = ntop;
-    s.npoints = (size_t)npoints;
-    s.val = calloc(s.npoints * (ntop + 2), sizeof *s.val);
-    s.at_ns = calloc(s.npoints, sizeof *s.at_ns);
-    s.at_seq = calloc(s.npoints, sizeof *s.at_seq);
-    int rc = 0;
-    if (!rank || !ids || !s.val || !s.at_ns || !s.at_seq || hak_sv_init(&s.v, NULL, NULL, 0)) {
-        hak_cmd_err("trace timeline", "out of memory");
-        rc = 1;
-        goto out;
+    /* pass 1 (vw_load) ranked the sites; pass 2 samples */
+    hak_stl tl;
+    char err[512];
+    if (hak_stl_run(&tl, &t.v, t.r, (size_t)o.top, (size_t)npoints, by_events, err, sizeof err)) {
+        hak_cmd_err("trace timeline", "%s: %s", t.path, err);
+        vw_unload(&t);
+        return 1;
     }
-    for (size_t i = 0; i < ntop; i++)
-        ids[i] = rank[i]->id;
-    s.ids = ids;
-    /* pass 2: sample at each point; a batch is split where a point falls */
-    uint64_t total_ev = v1->events, end_ns = v1->last_ns;
-    hak_tr_rewind(t.r);
-    enum { BATCH = 4096 };
-    hak_event *ev = malloc(BATCH * sizeof *ev);
-    if (!ev) {
-        hak_cmd_err("trace timeline", "out of memory");
-        rc = 1;
-        goto out2;
-    }
-    long got = 0;
-    uint64_t base = 0;            /* events before this batch */
-    while (!rc && (got = hak_tr_read(t.r, ev, BATCH)) > 0) {
-        size_t k = 0;
-        for (;;) {
-            /* the last point is the end state, taken after the loop */
-            size_t upto = (size_t)got;
-            uint64_t pt_ns = 0;
-            if (s.next < s.npoints - 1) {
-                if (by_events) {
-                    /* point p: after the first (p+1) * total / points events */
-                    uint64_t pt = (uint64_t)((unsigned __int128)(s.next + 1) * total_ev / s.npoints);
-                    if (pt < base + (uint64_t)got)
-                        upto = pt > base + k ? (size_t)(pt - base) : k;
-                } else {
-                    /* point p: after every event with ts <= (p+1) * end / points */
-                    pt_ns = (uint64_t)((unsigned __int128)(s.next + 1) * end_ns / s.npoints);
-                    upto = k;
-                    while (upto < (size_t)got && ev[upto].ts_ns <= pt_ns)
-                        upto++;
-                }
-            }
-            if (upto > k && hak_sv_apply(&s.v, ev + k, upto - k)) {
-                hak_cmd_err("trace timeline", "out of memory");
-                rc = 1;
-                break;
-            }
-            k = upto;
-            if (k == (size_t)got)
-                break;
-            take(&s, by_events ? s.v.last_ns : pt_ns, s.v.last_seq);
-        }
-        base += (uint64_t)got;
-    }
-    free(ev);
-    if (!rc && got < 0) {
-        hak_cmd_err("trace timeline", "%s: %s", t.path, hak_tr_error(t.r));
-        rc = 1;
-    }
-    if (rc)
-        goto out2;
-    while (s.next < s.npoints)   /* points after the last event: the end state */
-        take(&s, s.next == s.npoints - 1 ? end_ns :
-                 (uint64_t)((unsigned __int128)(s.next + 1) * end_ns / s.npoints), v1->last_seq);
+    size_t ntop = tl.ntop, n = tl.nranked;
+    const uint32_t *ids = tl.ids;
+    struct { size_t npoints; const uint64_t *val, *at_ns, *at_seq; } s = {
+        tl.npoints, tl.val, tl.at_ns, tl.at_seq};
     char b1[32], b2[32];
     size_t w = ntop + 2;
     if (o.format == VW_CSV) {
@@ -220,7 +120,7 @@ int trace_timeline(int argc, char **argv)
         printf(", \"by\": \"%s\", \"sites\": [", by_events ? "events" : "time");
         for (size_t i = 0; i < ntop; i++) {
             printf("%s\n  {\"site\": %" PRIu32 ", \"max_bytes\": %" PRIu64 ", \"frames\": ",
-                   i ? "," : "", ids[i], rank[i]->max_bytes);
+                   i ? "," : "", ids[i], tl.max_bytes[i]);
             vw_json_frames(stdout, &t, ids[i], o.depth);
             printf("}");
         }
@@ -253,19 +153,12 @@ int trace_timeline(int argc, char **argv)
         }
         for (size_t i = 0; i < ntop; i++) {
             printf("\n#%zu  site %" PRIu32 ": at most %s live\n", i + 1, ids[i],
-                   hak_fmt_bytes(rank[i]->max_bytes, b1, sizeof b1));
+                   hak_fmt_bytes(tl.max_bytes[i], b1, sizeof b1));
             vw_text_frames(stdout, &t, ids[i], o.depth, "      ");
         }
     }
     fflush(stdout);
-out2:
-    hak_sv_destroy(&s.v);
-out:
-    free(rank);
-    free(ids);
-    free(s.val);
-    free(s.at_ns);
-    free(s.at_seq);
+    hak_stl_free(&tl);
     vw_unload(&t);
-    return rc;
+    return 0;
 }
