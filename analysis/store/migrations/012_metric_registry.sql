@@ -1,4 +1,4 @@
--- 011: every metric a writer stores has its row in the registry (metric_info:
+-- 012: every metric a writer stores has its row in the registry (metric_info:
 -- name, unit, which direction is better, what it is).  These were stored by
 -- hak replay (heap-only figures, harness corrections, the allocator's own
 -- statistics through hak_alloc_stats) and hak sim without one, so `hak db
