@@ -122,46 +122,6 @@ static const char *base_name(const char *p)
     return s ? s + 1 : p;
 }
 
-/* Minimal JSON string escaping into buf. */
-static void json_str(char *buf, size_t len, size_t *pos, const char *s)
-{
-    if (!s) {
-        *pos += (size_t)snprintf(buf + *pos, *pos < len ? len - *pos : 0, "null");
-        return;
-    }
-    if (*pos < len) buf[(*pos)++] = '"';
-    for (; *s && *pos + 8 < len; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') { buf[(*pos)++] = '\\'; buf[(*pos)++] = (char)c; }
-        else if (c < 0x20) *pos += (size_t)snprintf(buf + *pos, len - *pos, "\\u%04x", c);
-        else buf[(*pos)++] = (char)c;
-    }
-    if (*pos < len) buf[(*pos)++] = '"';
-    if (*pos < len) buf[*pos] = 0;
-}
-
-static void meta_json(const hak_trace_meta *m, char *buf, size_t len)
-{
-    size_t p = 0;
-#define PUT(...) p += (size_t)snprintf(buf + p, p < len ? len - p : 0, __VA_ARGS__)
-    PUT("{\"version\":%u,\"pid\":%d,\"ppid\":%d,\"start_wall_ns\":%llu,\"page_size\":%u,\"argv\":[",
-        m->version, m->pid, m->ppid, (unsigned long long)m->start_wall_ns, m->page_size);
-    for (uint32_t i = 0; i < m->argc && p < len; i++) {
-        if (i) PUT(",");
-        json_str(buf, len, &p, m->argv ? m->argv[i] : NULL);
-    }
-    PUT("],\"hostname\":"); json_str(buf, len, &p, m->hostname);
-    PUT(",\"kernel\":"); json_str(buf, len, &p, m->kernel);
-    PUT(",\"thp_mode\":"); json_str(buf, len, &p, m->thp_mode);
-    PUT(",\"cpu_model\":"); json_str(buf, len, &p, m->cpu_model);
-    PUT(",\"recorder\":"); json_str(buf, len, &p, m->recorder);
-    PUT(",\"options\":"); json_str(buf, len, &p, m->options);
-    PUT("}");
-#undef PUT
-    if (p >= len)
-        snprintf(buf, len, "{}");
-}
-
 static void fmt_rate(double v, char *b, size_t n)
 {
     if (isnan(v)) snprintf(b, n, "-");
@@ -330,7 +290,7 @@ static int prepare(const char *path, const rp_opts *o, int verify, hakdb *db, pr
     }
     const hak_trace_meta *m = hak_tr_meta(r);
     static char json[16384];
-    meta_json(m, json, sizeof json);
+    hakdb_trace_meta_json(m, json, sizeof json);
     hakdb_trace t;
     memset(&t, 0, sizeof t);
     t.hash = hash;
