@@ -64,7 +64,7 @@ static void load_hist(hakdb *db, const char *sql, int64_t tid, rpt_hist *h, int 
 {
     int bytes_labels = kind == HIST_BYTES;
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(hakdb_sqlite(db), sql, -1, &st, NULL) != SQLITE_OK)
+    if (hakdb_read(db, sql, &st) != SQLITE_OK)
         return;
     sqlite3_bind_int64(st, 1, tid);
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -100,7 +100,7 @@ static void load_sites(hakdb *db, const char *order, int64_t tid, rpt_site **out
              "SELECT site, allocs, bytes, short_lived, mean_lifetime_ns, symbol, frames FROM trace_sites"
              " WHERE trace_id = ?1 %s LIMIT 10", order);
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(hakdb_sqlite(db), sql, -1, &st, NULL) != SQLITE_OK)
+    if (hakdb_read(db, sql, &st) != SQLITE_OK)
         return;
     sqlite3_bind_int64(st, 1, tid);
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -135,12 +135,11 @@ static int gather_trace(hakdb *db, rpt_report *r, rpt_trace *t, char *err, size_
     }
     /* failed runs, and settings that only failed */
     sqlite3_stmt *st;
-    sqlite3_prepare_v2(hakdb_sqlite(db),
-        "SELECT b.name, r.env, count(*), min(r.status || ': ' || coalesce(r.error, '?')), "
+    hakdb_read(db, "SELECT b.name, r.env, count(*), min(r.status || ': ' || coalesce(r.error, '?')), "
         DB_MODE_EXPR " FROM runs r"
         " JOIN builds b ON b.id = r.build_id WHERE r.trace_id = ?1 AND r.status <> 'ok'"
         " AND (?2 IS NULL OR r.label = ?2) AND (?3 IS NULL OR r.sweep_id = ?3)"
-        " GROUP BY b.name, r.env, 5", -1, &st, NULL);
+        " GROUP BY b.name, r.env, 5", &st);
     sqlite3_bind_int64(st, 1, t->id);
     if (label)
         sqlite3_bind_text(st, 2, label, -1, SQLITE_TRANSIENT);
@@ -164,11 +163,10 @@ static int gather_trace(hakdb *db, rpt_report *r, rpt_trace *t, char *err, size_
         snprintf(t->s[i].color, sizeof t->s[i].color, "%s", svg_shade(svg_color_for(t->s[i].alloc), k));
     }
     /* the timeline shown per setting: its latest ok run that has one */
-    sqlite3_prepare_v2(hakdb_sqlite(db),
-        "SELECT max(r.id) FROM runs r JOIN builds b ON b.id = r.build_id WHERE r.trace_id = ?1"
+    hakdb_read(db, "SELECT max(r.id) FROM runs r JOIN builds b ON b.id = r.build_id WHERE r.trace_id = ?1"
         " AND b.name = ?2 AND r.env = ?3 AND r.status = 'ok' AND (?4 IS NULL OR r.label = ?4)"
         " AND (?5 IS NULL OR r.sweep_id = ?5) AND " DB_MODE_EXPR " = ?6"
-        " AND EXISTS (SELECT 1 FROM timelines x WHERE x.run_id = r.id)", -1, &st, NULL);
+        " AND EXISTS (SELECT 1 FROM timelines x WHERE x.run_id = r.id)", &st);
     for (size_t i = 0; i < t->ns; i++) {
         sqlite3_reset(st);
         sqlite3_bind_int64(st, 1, t->id);
@@ -201,8 +199,7 @@ static int gather_trace(hakdb *db, rpt_report *r, rpt_trace *t, char *err, size_
                                   err, errlen) != 0)
                 return -1;
     }
-    sqlite3_prepare_v2(hakdb_sqlite(db),
-        "SELECT allocs, bytes_allocated, peak_live_bytes FROM trace_stats WHERE trace_id = ?1", -1, &st, NULL);
+    hakdb_read(db, "SELECT allocs, bytes_allocated, peak_live_bytes FROM trace_stats WHERE trace_id = ?1", &st);
     sqlite3_bind_int64(st, 1, t->id);
     if (sqlite3_step(st) == SQLITE_ROW) {
         t->has_stats = 1;
@@ -218,11 +215,10 @@ static int gather_trace(hakdb *db, rpt_report *r, rpt_trace *t, char *err, size_
          * then the chart shows lifetimes in events, which no clock cuts. */
         t->ts_res_ns = -1;
         t->life_zero_share = 0;
-        sqlite3_prepare_v2(hakdb_sqlite(db),
-            "SELECT (SELECT 1.0 * sum(CASE WHEN bucket = 0 THEN objects ELSE 0 END) / sum(objects)"
+        hakdb_read(db, "SELECT (SELECT 1.0 * sum(CASE WHEN bucket = 0 THEN objects ELSE 0 END) / sum(objects)"
             "        FROM trace_lifetime_hist WHERE trace_id = ?1 AND bucket >= 0),"
             "       (SELECT ts_resolution_ns FROM trace_stats WHERE trace_id = ?1),"
-            "       (SELECT count(*) FROM trace_lifetime_events_hist WHERE trace_id = ?1)", -1, &st, NULL);
+            "       (SELECT count(*) FROM trace_lifetime_events_hist WHERE trace_id = ?1)", &st);
         sqlite3_bind_int64(st, 1, t->id);
         int have_events = 0;
         if (sqlite3_step(st) == SQLITE_ROW) {
@@ -250,13 +246,12 @@ int rpt_gather(hakdb *db, rpt_report *r, const char *trace, char *err, size_t er
 {
     hakdb_iso_time(HAKDB_NULL, r->generated);
     sqlite3_stmt *st;
-    sqlite3_prepare_v2(hakdb_sqlite(db),
-        "SELECT (SELECT count(*) FROM runs WHERE (?1 IS NULL OR label = ?1) AND (?2 IS NULL OR sweep_id = ?2)),"
+    hakdb_read(db, "SELECT (SELECT count(*) FROM runs WHERE (?1 IS NULL OR label = ?1) AND (?2 IS NULL OR sweep_id = ?2)),"
         " (SELECT count(*) FROM machines),"
         " (SELECT coalesce(hostname, '?') || ', ' || coalesce(cpu_model, 'unknown CPU') || ', '"
         "  || coalesce(cores, '?') || ' cores, kernel ' || coalesce(kernel, '?') || ', THP '"
         "  || coalesce(thp_mode, 'n/a') || ', perf counters: ' || CASE WHEN counters = '' THEN 'none'"
-        "  ELSE counters END FROM machines ORDER BY id DESC LIMIT 1)", -1, &st, NULL);
+        "  ELSE counters END FROM machines ORDER BY id DESC LIMIT 1)", &st);
     if (r->label)
         sqlite3_bind_text(st, 1, r->label, -1, SQLITE_TRANSIENT);
     if (r->sweep)
@@ -276,8 +271,8 @@ int rpt_gather(hakdb *db, rpt_report *r, const char *trace, char *err, size_t er
         "  OR (?2 IS NULL AND ?3 IS NULL AND ?5 IS NULL"
         "      AND EXISTS (SELECT 1 FROM trace_stats s WHERE s.trace_id = t.id)))"
         " AND (?1 IS NULL OR %s) ORDER BY t.program, t.id", db_trace_cond(1, tc, sizeof tc));
-    if (sqlite3_prepare_v2(hakdb_sqlite(db), sql, -1, &st, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s", sqlite3_errmsg(hakdb_sqlite(db)));
+    if (hakdb_read(db, sql, &st) != SQLITE_OK) {
+        snprintf(err, errlen, "%s", hakdb_sql_error(db));
         return -1;
     }
     if (trace)

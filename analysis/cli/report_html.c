@@ -223,7 +223,7 @@ static void load_series(hakdb *db, const char *sql, int64_t id, double **x, doub
     sqlite3_stmt *st;
     *x = *y = NULL;
     *n = 0;
-    if (sqlite3_prepare_v2(hakdb_sqlite(db), sql, -1, &st, NULL) != SQLITE_OK)
+    if (hakdb_read(db, sql, &st) != SQLITE_OK)
         return;
     sqlite3_bind_int64(st, 1, id);
     size_t cap = 0;

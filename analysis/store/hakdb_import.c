@@ -201,7 +201,7 @@ static int store_log2_hist(hakdb *db, int64_t trace_id, const acc *a, const char
 static int store_body(hakdb *db, void *p)
 {
     store_arg *s = p;
-    sqlite3 *q = hakdb_sqlite(db);
+    sqlite3 *q = db->db;
     static const char *const del[] = {"trace_stats", "trace_size_hist", "trace_lifetime_hist",
                                       "trace_lifetime_events_hist", "trace_sites", "trace_rss"};
     sqlite3_stmt *st;
