@@ -3,7 +3,8 @@
 # process that was started without the recorder (a ptrace injector loads
 # libhakrec.so and calls hakrec_attach, which rewrites the malloc family's
 # GOT slots), records until --duration, hak record --stop or the process's
-# exit, and detaches leaving it running with the same output.
+# exit, and detaches leaving it running with the same output (also after
+# Ctrl-C).
 . "$(dirname "$0")/../../tests/tap.sh"
 B=$HAK_ROOT/build
 P=$B/tests/recorder/progs
@@ -52,6 +53,20 @@ check "... the 4-thread server's output is unchanged" bash -c "(( $src == 0 )) &
 trace_ok "first attach of the server" srv1.hkt
 trace_ok "second attach of the server" srv2.hkt
 check "... all 4 threads recorded" bash -c "(( \$(grep '^threads=' srv2.hkt.chk | cut -d= -f2) >= 4 ))"
+
+# ---- Ctrl-C (SIGINT to hak record -p) ends an attach ---------------------------
+"$P/service" 2 100 10 >int.out & spid=$!
+sleep 0.2
+hak record -p $spid -o int.hkt 2>int.err & rec=$!
+for _ in $(seq 300); do grep -q 'attached to' int.err 2>/dev/null && break; sleep 0.01; done
+sleep 0.2
+kill -INT $rec
+wait $rec; rc=$?
+wait $spid; src=$?
+if (( rc == 0 && src == 0 )) && cmp -s plain.out int.out && grep -q "detached from $spid" int.err; then
+  ok "Ctrl-C ends an attach: hak record -p detaches and exits 0, the program's output unchanged"
+else not_ok "Ctrl-C ends an attach" "rc=$rc service=$src $(tr '\n' ' ' <int.err | cut -c1-300)"; fi
+trace_ok "the Ctrl-C'd recording" int.hkt
 
 # ---- the process exits while attached ---------------------------------------
 "$P/service" 1 30 10 >/dev/null & spid=$!
