@@ -3,9 +3,10 @@
 # imported (analysis/cli/report_profile.c): leaks, peak consumers and
 # temporaries of a program with known answers (views_known), in text and
 # HTML, memory over time per call site as a stacked chart
-# (report_timeline.c), and interactive flame graphs; the tables, the zoom and the
-# chart are exercised in a real headless browser (chromium-headless-shell, installed by make check as
-# root via peers-ok; else that part skips with the reason).
+# (report_timeline.c), and interactive flame graphs; the tables, the zoom
+# and the chart are exercised in a real headless browser
+# (chromium-headless-shell, installed by make check as root via peers-ok;
+# else that part skips with the reason).
 . "$(dirname "$0")/../../tests/tap.sh"
 cd "$TMP" || exit 1
 PROG=$HAK_ROOT/build/tests/recorder/progs/views_known
