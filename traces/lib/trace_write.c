@@ -36,6 +36,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#define ZSTD_STATIC_LINKING_ONLY   /* ZSTD_getCParams: a level's parameters */
 #include <zstd.h>
 
 typedef struct side {            /* a buffered side-record chunk */
@@ -79,6 +80,7 @@ struct hak_trace_writer {
     side sites, modules, rss, heap;
     /* Side records written, against the reader's limits (trace_fmt.h). */
     uint64_t nsites, nframes, nmods, nlosses, nrss, nheap, side_mem;
+    uint32_t chunk_version;      /* 0, or tc_tw_set_chunk_version's (tests) */
 };
 
 /* A refused call (bad argument, a limit): the writer stays usable; the
@@ -360,6 +362,8 @@ static int put_events(hak_trace_writer *w, uint32_t tid, const hak_tw_source *sr
 
 /* ---- encoders ---- */
 
+#define ENC_LOG_MAX 17   /* zstd window, hash and chain logs at most (see below) */
+
 static int enc_init(hak_tw_enc *e, uint32_t ts_unit, int level)
 {
     memset(e, 0, sizeof *e);
@@ -383,6 +387,17 @@ int hak_tw_enc_set_level(hak_tw_enc *e, int level)
         return -1;
     e->level = level;
     ZSTD_CCtx_setParameter(e->cctx, ZSTD_c_compressionLevel, level);
+    /* Columns are compressed one by one and most are well under 128 KiB,
+     * the largest a few hundred KiB: a longer window, or match tables
+     * sized for one, find nothing more (a recorded python3's columns: the
+     * same bytes at levels 9 and 15), but they take memory in the program
+     * being recorded (level 15's context: 4.25 MiB, capped 2.25 MiB).
+     * The level's own values are kept where they are smaller (an explicit
+     * value replaces the level's, it does not cap it). */
+    ZSTD_compressionParameters cp = ZSTD_getCParams(level, 0, 0);
+    ZSTD_CCtx_setParameter(e->cctx, ZSTD_c_windowLog, cp.windowLog < ENC_LOG_MAX ? (int)cp.windowLog : ENC_LOG_MAX);
+    ZSTD_CCtx_setParameter(e->cctx, ZSTD_c_hashLog, cp.hashLog < ENC_LOG_MAX ? (int)cp.hashLog : ENC_LOG_MAX);
+    ZSTD_CCtx_setParameter(e->cctx, ZSTD_c_chainLog, cp.chainLog < ENC_LOG_MAX ? (int)cp.chainLog : ENC_LOG_MAX);
     ZSTD_CCtx_setParameter(e->cctx, ZSTD_c_contentSizeFlag, 1);
     ZSTD_CCtx_setParameter(e->cctx, ZSTD_c_checksumFlag, 0);
     return 0;
@@ -394,7 +409,7 @@ hak_tw_enc *hak_tw_enc_new(hak_trace_writer *w)
     if (!e)
         return NULL;
     pthread_mutex_lock(&w->mu);
-    uint32_t unit = w->own.ts_unit;
+    uint32_t unit = w->own.ts_unit, version = w->chunk_version;
     int level = w->own.level;
     pthread_mutex_unlock(&w->mu);
     if (enc_init(e, unit, level)) {
@@ -402,7 +417,17 @@ hak_tw_enc *hak_tw_enc_new(hak_trace_writer *w)
         free(e);
         return NULL;
     }
+    if (version)
+        tc_enc_set_version(e->enc, version);
     return e;
+}
+
+void tc_tw_set_chunk_version(hak_trace_writer *w, uint32_t version)
+{
+    pthread_mutex_lock(&w->mu);
+    w->chunk_version = version;
+    tc_enc_set_version(w->own.enc, version);
+    pthread_mutex_unlock(&w->mu);
 }
 
 void hak_tw_enc_free(hak_tw_enc *e)
