@@ -1,5 +1,6 @@
 /* db_compare.c - `hak db compare` (base vs new, noise-aware) and
  * `hak db best` (best allocator + knob setting per trace). */
+#include "db_best.h"
 #include "db_cli.h"
 #include "hakdb_sweep.h"
 #include "hak_util.h"
@@ -426,9 +427,62 @@ static void best_usage(FILE *out)
           "  hak db best --metric minor_faults --sweep 3\n", out);
 }
 
-static int better(double a, double b, int higher)
+/* One trace of `hak db best` as a table row (db_best's callback). */
+typedef struct best_table {
+    db_tbl *t;
+    int text;
+    const char *metric, *unit;
+    int higher;
+} best_table;
+
+static void best_row(const db_best_row *br, void *ctx)
 {
-    return higher ? a > b : a < b;
+    best_table *bt = ctx;
+    db_tbl *t = bt->t;
+    const db_group *b = br->best, *r = br->runner_up;
+    const db_change ch = br->change;
+    const char *verdict = br->verdict, *metric = bt->metric, *unit = bt->unit;
+    int higher = bt->higher;
+    size_t row = db_tbl_add_row(t);
+    char v[64];
+    /* The runner-up names its mode only when it differs from the best's. */
+    int rmode = r && strcmp(r->mode, b->mode);
+    if (bt->text) {
+        db_tbl_set(t, row, 0, DB_TEXT, b->trace);
+        db_tbl_set(t, row, 1, DB_TEXT, b->alloc);
+        db_tbl_set(t, row, 2, DB_TEXT, *b->env ? b->env : "-");
+        db_tbl_set(t, row, 3, DB_TEXT, b->mode);
+        db_tbl_set(t, row, 4, DB_REAL, db_fmt_value(b->s.median, unit, v, sizeof v));
+        db_tbl_setf(t, row, 5, DB_INT, "%zu", b->n);
+        if (r) {
+            db_tbl_setf(t, row, 6, DB_TEXT, "%s%s%s%s%s", r->alloc, *r->env ? " " : "", r->env,
+                        rmode ? " " : "", rmode ? r->mode : "");
+            db_tbl_set(t, row, 7, DB_REAL, db_fmt_value(r->s.median, unit, v, sizeof v));
+            if (!isnan(ch.ratio))
+                db_tbl_setf(t, row, 8, DB_REAL, "%.3fx", higher ? ch.ratio : 1 / ch.ratio);
+        }
+        db_tbl_setf(t, row, 9, DB_INT, "%zu", br->settings);
+        db_tbl_set(t, row, 10, DB_TEXT, verdict);
+    } else {
+        db_tbl_set(t, row, 0, DB_TEXT, b->trace);
+        db_tbl_set(t, row, 1, DB_TEXT, b->hash);
+        db_tbl_set(t, row, 2, DB_TEXT, metric);
+        db_tbl_set(t, row, 3, DB_TEXT, higher ? "higher" : "lower");
+        db_tbl_set(t, row, 4, DB_TEXT, b->alloc);
+        db_tbl_set(t, row, 5, DB_TEXT, b->env);
+        db_tbl_set(t, row, 6, DB_TEXT, b->mode);
+        db_tbl_setf(t, row, 7, DB_REAL, "%.10g", b->s.median);
+        db_tbl_setf(t, row, 8, DB_INT, "%zu", b->n);
+        if (r) {
+            db_tbl_setf(t, row, 9, DB_TEXT, "%s%s%s%s%s", r->alloc, *r->env ? " " : "", r->env,
+                        rmode ? " " : "", rmode ? r->mode : "");
+            db_tbl_setf(t, row, 10, DB_REAL, "%.10g", r->s.median);
+            if (!isnan(ch.ratio))
+                db_tbl_setf(t, row, 11, DB_REAL, "%.6g", ch.ratio);
+        }
+        db_tbl_setf(t, row, 12, DB_INT, "%zu", br->settings);
+        db_tbl_set(t, row, 13, DB_TEXT, verdict);
+    }
 }
 
 int db_cmd_best(int argc, char **argv)
@@ -483,96 +537,25 @@ int db_cmd_best(int argc, char **argv)
         return 1;
     }
     char err[600], unit[32];
-    if (!db_metric_exists(db, metric, err, sizeof err)) {
-        hak_cmd_err("db best", "%s", err);
-        hakdb_close(db);
-        return 1;
-    }
     db_metric_unit(db, metric, unit, sizeof unit);
-    int higher = hakdb_metric_higher_better(db, metric);
-    db_groups gs = {0};
-    if (db_collect_metric(db, metric, &f, &gs, err, sizeof err) != 0) {
-        hak_cmd_err("db best", "%s", err);
-        hakdb_close(db);
-        return 1;
-    }
     static const char *const tn[] = {"trace", "best", "knobs", "mode", "median", "n", "runner-up",
                                      "its median", "margin", "settings", "verdict"};
     static const char *const rn[] = {"trace", "trace_hash", "metric", "better", "alloc", "env", "mode",
         "median", "n", "runner_up", "runner_up_median", "ratio", "settings", "verdict"};
     int text = out.fmt == DB_FMT_TEXT;
-    db_tbl *t = text ? db_tbl_new(11, tn) : db_tbl_new(14, rn);
-    size_t nruns = 0, ntraces = 0;
-    for (size_t i = 0; i < gs.n;) {
-        size_t j = i, bi = i, ri = (size_t)-1;
-        while (j < gs.n && !strcmp(gs.g[j].hash, gs.g[i].hash))
-            j++;
-        for (size_t k = i; k < j; k++)
-            if (better(gs.g[k].s.median, gs.g[bi].s.median, higher))
-                bi = k;
-        for (size_t k = i; k < j; k++)
-            if (k != bi && (ri == (size_t)-1 || better(gs.g[k].s.median, gs.g[ri].s.median, higher)))
-                ri = k;
-        const db_group *b = &gs.g[bi], *r = ri == (size_t)-1 ? NULL : &gs.g[ri];
-        db_change ch = {DB_UNSURE, NAN, NAN, 0, 0};
-        int exact = db_metric_deterministic(metric);
-        if (r)
-            ch = exact ? db_compare_exact(&r->s, &b->s, higher, 0.0) : db_compare(&r->s, &b->s, higher, 0.02);
-        const char *verdict = !r ? "only setting"
-                            : ch.verdict == DB_BETTER ? (exact ? "clear win (deterministic)" : "clear win")
-                            : ch.verdict == DB_SAME ? (exact ? "tie" : ch.repeats ? "undecided"
-                                                       : "within noise") : "unsure (1 run)";
-        char vbuf[96];
-        if (ch.verdict == DB_SAME && ch.repeats && !exact) {
-            snprintf(vbuf, sizeof vbuf, "undecided: noise %.0f%%, ~%zu repeats a side", 100 * ch.noise,
-                     ch.repeats);
-            verdict = vbuf;
-        }
-        size_t row = db_tbl_add_row(t);
-        char v[64];
-        ntraces++;
-        for (size_t k = i; k < j; k++)
-            nruns += gs.g[k].n;
-        /* The runner-up names its mode only when it differs from the best's. */
-        int rmode = r && strcmp(r->mode, b->mode);
-        if (text) {
-            db_tbl_set(t, row, 0, DB_TEXT, b->trace);
-            db_tbl_set(t, row, 1, DB_TEXT, b->alloc);
-            db_tbl_set(t, row, 2, DB_TEXT, *b->env ? b->env : "-");
-            db_tbl_set(t, row, 3, DB_TEXT, b->mode);
-            db_tbl_set(t, row, 4, DB_REAL, db_fmt_value(b->s.median, unit, v, sizeof v));
-            db_tbl_setf(t, row, 5, DB_INT, "%zu", b->n);
-            if (r) {
-                db_tbl_setf(t, row, 6, DB_TEXT, "%s%s%s%s%s", r->alloc, *r->env ? " " : "", r->env,
-                            rmode ? " " : "", rmode ? r->mode : "");
-                db_tbl_set(t, row, 7, DB_REAL, db_fmt_value(r->s.median, unit, v, sizeof v));
-                if (!isnan(ch.ratio))
-                    db_tbl_setf(t, row, 8, DB_REAL, "%.3fx", higher ? ch.ratio : 1 / ch.ratio);
-            }
-            db_tbl_setf(t, row, 9, DB_INT, "%zu", j - i);
-            db_tbl_set(t, row, 10, DB_TEXT, verdict);
-        } else {
-            db_tbl_set(t, row, 0, DB_TEXT, b->trace);
-            db_tbl_set(t, row, 1, DB_TEXT, b->hash);
-            db_tbl_set(t, row, 2, DB_TEXT, metric);
-            db_tbl_set(t, row, 3, DB_TEXT, higher ? "higher" : "lower");
-            db_tbl_set(t, row, 4, DB_TEXT, b->alloc);
-            db_tbl_set(t, row, 5, DB_TEXT, b->env);
-            db_tbl_set(t, row, 6, DB_TEXT, b->mode);
-            db_tbl_setf(t, row, 7, DB_REAL, "%.10g", b->s.median);
-            db_tbl_setf(t, row, 8, DB_INT, "%zu", b->n);
-            if (r) {
-                db_tbl_setf(t, row, 9, DB_TEXT, "%s%s%s%s%s", r->alloc, *r->env ? " " : "", r->env,
-                            rmode ? " " : "", rmode ? r->mode : "");
-                db_tbl_setf(t, row, 10, DB_REAL, "%.10g", r->s.median);
-                if (!isnan(ch.ratio))
-                    db_tbl_setf(t, row, 11, DB_REAL, "%.6g", ch.ratio);
-            }
-            db_tbl_setf(t, row, 12, DB_INT, "%zu", j - i);
-            db_tbl_set(t, row, 13, DB_TEXT, verdict);
-        }
-        i = j;
+    best_table bt = {text ? db_tbl_new(11, tn) : db_tbl_new(14, rn), text, metric, unit,
+                     hakdb_metric_higher_better(db, metric)};
+    db_best_result res;
+    if (db_best(db, metric, &f, &res, best_row, &bt, err, sizeof err) != 0) {
+        hak_cmd_err("db best", "%s", err);
+        db_tbl_free(bt.t);
+        hakdb_close(db);
+        return 1;
     }
+    db_tbl *t = bt.t;
+    db_groups gs = res.groups;
+    int higher = res.higher;
+    size_t nruns = res.runs, ntraces = res.traces;
     int rc = 0;
     if (gs.n == 0) {
         /* Every filter matched something, but not together (or no ok run
@@ -583,7 +566,7 @@ int db_cmd_best(int argc, char **argv)
                     f.label ? "; --label " : "", f.label ? f.label : "",
                     f.sweep || f.kind ? "; see hak db runs" : "");
         db_tbl_free(t);
-        db_groups_free(&gs);
+        db_best_free(&res);
         hakdb_close(db);
         return 1;
     }
@@ -603,7 +586,7 @@ int db_cmd_best(int argc, char **argv)
     }
     note_ignored("db best", gs.ignored);
     db_tbl_free(t);
-    db_groups_free(&gs);
+    db_best_free(&res);
     hakdb_close(db);
     return rc;
 }
