@@ -19,9 +19,14 @@ TESTBIN := $(BUILD)/tests
 CC      ?= cc
 OPT     ?= -O2
 CFLAGS_BASE := -std=gnu11 $(OPT) -g -fPIC -Wall -Wextra -Werror -D_GNU_SOURCE
+# Internal checks: HAK_DEBUG=1 turns on HAK_CHECK (traces/common/hak_check.h)
+# in the lab's code, REC_ASSERT in the recorder and level 1 of the
+# allocator's hak_assert (HAK_DEBUG=2, 3: more of the allocator's); `make
+# debug` builds everything so into build/debug/.
+HAK_DEBUG ?= 0
 
 # ---- Layers (docs/ARCHITECTURE.md) -------------------------------------
-# common -> trace lib -> store -> recorder | replay worker | replay | sim
+# common -> trace lib -> store -> queries | recorder | replay worker | replay | sim
 #        -> commands (traces/cli, analysis/cli, recorder/cli, replayer/cli) -> hak
 # A module is a folder.  USES_<module> lists the modules whose public
 # headers it may include (transitively closed by hand: each list names
@@ -30,24 +35,25 @@ CFLAGS_BASE := -std=gnu11 $(OPT) -g -fPIC -Wall -Wextra -Werror -D_GNU_SOURCE
 # does not compile; PRIVATE_<module> names headers no other module may
 # include (tests/static/check-layers checks both, and the table itself).
 # The allocator (alloc/) depends on libc only and has its own flags.
-MODULES := traces/common traces/lib analysis/store recorder replayer/common \
+MODULES := traces/common traces/lib analysis/store analysis/query recorder replayer/common \
            replayer/worker replayer/replay replayer/sim \
            traces/cli analysis/cli recorder/cli replayer/cli analysis/hak alloc
 USES_traces/common   :=
 USES_traces/lib      := traces/common
 USES_analysis/store  := traces/lib traces/common
+USES_analysis/query  := analysis/store traces/lib traces/common
 USES_recorder        := traces/lib traces/common
 USES_replayer/common := traces/lib traces/common
 USES_replayer/worker := replayer/common traces/lib traces/common alloc
 USES_replayer/replay := replayer/worker replayer/common analysis/store traces/lib traces/common alloc
 USES_replayer/sim    := replayer/common analysis/store traces/lib traces/common
 USES_traces/cli      := traces/lib traces/common
-USES_analysis/cli    := analysis/store traces/lib traces/common
+USES_analysis/cli    := analysis/query analysis/store traces/lib traces/common
 USES_recorder/cli    := recorder traces/lib traces/common
 USES_replayer/cli    := replayer/replay replayer/sim replayer/worker replayer/common alloc \
-                        analysis/store traces/lib traces/common
+                        analysis/query analysis/store traces/lib traces/common
 USES_analysis/hak    := replayer/cli recorder/cli analysis/cli traces/cli replayer/replay \
-                        replayer/sim replayer/worker replayer/common recorder analysis/store \
+                        replayer/sim replayer/worker replayer/common recorder analysis/query analysis/store \
                         traces/lib traces/common alloc
 USES_alloc           :=
 # Headers private to their module (internal formats and state).
@@ -102,13 +108,17 @@ ALL_TARGETS += $(BIN)/hak
 # Generic compile rule: source path mirrors object path.
 $(OBJ)/%.o: %.c | deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(call module_includes,$(call module_of,$*)) $(CFLAGS_$(firstword $(subst /, ,$*))) \
-	  -MMD -MP -c -o $@ $<
+	$(CC) $(CFLAGS_BASE) -DHAK_DEBUG=$(HAK_DEBUG) $(call module_includes,$(call module_of,$*)) \
+	  $(CFLAGS_$(firstword $(subst /, ,$*))) -MMD -MP -c -o $@ $<
 
 $(BIN) $(LIB) $(TESTBIN):
 	@mkdir -p $@
 
-.PHONY: all check stress demo bench fuzz clean deps-ok peers-ok print-layers
+.PHONY: all check stress demo bench fuzz clean deps-ok peers-ok print-layers debug
+# Everything with its internal checks on (HAK_CHECK, REC_ASSERT,
+# hak_assert level 1), unoptimised enough to debug, in build/debug/.
+debug:
+	$(MAKE) BUILD=build/debug HAK_DEBUG=1 OPT=-O1 all
 # The layer table, one module per line (read by tests/static/check-layers).
 print-layers:
 	@$(foreach m,$(MODULES),echo '$(m): uses $(USES_$(m)); private $(PRIVATE_$(m))';)

@@ -25,6 +25,7 @@
 #include "trace_codec.h"
 #include "trace_fmt.h"
 #include "trace_meta.h"
+#include "hak_check.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -579,6 +580,7 @@ int hak_tw_events(hak_trace_writer *w, uint32_t tid, const hak_event *ev, size_t
     int rc = w->failed ? -1 : 0;
     for (size_t done = 0; !rc && n;) {
         size_t k = n < TF_CHUNK_EVENTS ? n : TF_CHUNK_EVENTS;
+        HAK_CHECK(k > 0 && k <= TF_CHUNK_EVENTS);
         hak_tw_array a;
         hak_tw_source src = hak_tw_array_source(&a, ev, k);
         if ((rc = put_events(w, tid, &src, done)) == -2)
