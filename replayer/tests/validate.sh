@@ -60,8 +60,16 @@ check "... while --touch first replays it within 2x" \
   test "$(q "select ratio < 2 from validation_values v join validations x on x.id = v.validation_id
              where x.command like '% first' and x.touch = 'first' and metric = 'peak_heap_rss_bytes'")" = 1
 
+# A program that execs again (a wrapper script, pyenv's shims): the second
+# exec is followed, not a SIGTRAP that kills it.
+hak validate --alloc glibc --repeat 1 --db v.db -- sh -c 'exec "$0" full' "$prog" >exec.txt 2>&1
+check "a program that execs again: validate exits 0" test $? = 0
+check "... and measures the exec'd program's heap (peak 16..20 MiB)" \
+  test "$(q "select live between 16*$MiB and 20*$MiB from validation_values v join validations x on x.id = v.validation_id
+             where x.command like 'sh -c %' and metric = 'peak_heap_rss_bytes'")" = 1
+
 check "the query lists every validation's values" \
-  test "$(hak db query "$HAK_ROOT/analysis/queries/validation.sql" --db v.db --csv | grep -c 'peak_heap_rss_bytes')" = $((nalloc + 2))
+  test "$(hak db query "$HAK_ROOT/analysis/queries/validation.sql" --db v.db --csv | grep -c 'peak_heap_rss_bytes')" = $((nalloc + 3))
 hak report --db v.db >report.txt 2>&1
 check "hak report has a replay-validity section" grep -q "Replay validity" report.txt
 check "... with the validated command and its tau" grep -q "validate_known full" report.txt
