@@ -3,7 +3,8 @@
 # process hak-replay-worker that runs one measured replay.
 REPLAY_HAK_SRCS := replayer/replay_cli.c replayer/run.c replayer/alloc_spec.c \
                    replayer/image_build.c replayer/fidelity.c replayer/store.c \
-                   replayer/latency.c replayer/counters.c replayer/knob_check.c
+                   replayer/latency.c replayer/counters.c replayer/knob_check.c \
+                   replayer/replay/touch_auto.c
 HAK_OBJS += $(REPLAY_HAK_SRCS:%.c=$(OBJ)/%.o)
 # hak validate (issue 19): live runs vs replays
 HAK_OBJS += $(OBJ)/replayer/cli/validate_cli.o $(OBJ)/replayer/common/live_run.o \

@@ -79,7 +79,10 @@ uint64_t *rp_op_timestamps(hak_trace_reader *r, const hak_replay *rp,
                            char *err, size_t errlen);
 
 /* ---- runs ---- */
-enum { RP_TOUCH_OPT_NONE, RP_TOUCH_OPT_FIRST, RP_TOUCH_OPT_PAGES, RP_TOUCH_OPT_ALL };
+/* AUTO: chosen per trace before the runs (replay/touch_auto.h); never
+ * reaches a worker */
+enum { RP_TOUCH_OPT_NONE, RP_TOUCH_OPT_FIRST, RP_TOUCH_OPT_PAGES, RP_TOUCH_OPT_ALL,
+       RP_TOUCH_OPT_AUTO };
 
 typedef struct rp_opts {
     int recorded;             /* --threads recorded */

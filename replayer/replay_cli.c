@@ -4,6 +4,7 @@
 #include "hak_cli.h"
 #include "hak_util.h"
 #include "replay.h"
+#include "replay/touch_auto.h"
 
 /* Messages are cut to their buffers on purpose. */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
@@ -66,7 +67,13 @@ static void usage(FILE *out)
 "                      dependencies only)\n"
 "  --touch MODE        what is written into each new block: none, first\n"
 "                      (one byte), pages (one byte per 4 KiB page; default),\n"
-"                      all (every byte)\n"
+"                      all (every byte), or auto: the trace is first replayed\n"
+"                      under glibc with none, first and pages, and the one\n"
+"                      whose heap peak is closest to the peak of the\n"
+"                      recording's own heap samples is used for every\n"
+"                      allocator (a note names it; runs store it).  A\n"
+"                      program that writes little of its blocks holds\n"
+"                      less memory than a page-touching replay\n"
 "  --pace MODE         asap (default) or recorded (keep the recorded gaps)\n"
 "  --repeat N          runs per trace and allocator (default 1)\n"
 "  --min-time S        replay the trace again and again in\n"
@@ -418,7 +425,7 @@ int cmd_replay(int argc, char **argv)
         {0, 0, 0, 0},
     };
     static const char *const mode_names[] = {"serial", "recorded"};
-    static const char *const touch_names[] = {"none", "first", "pages", "all"};
+    static const char *const touch_names[] = {"none", "first", "pages", "all", "auto"};
     static const char *const pace_names[] = {"asap", "recorded"};
     const char *allocs[64];
     size_t nallocs = 0;
@@ -465,7 +472,7 @@ int cmd_replay(int argc, char **argv)
             if ((o.recorded = parse_choice(optarg, mode_names, 2, "--threads")) < 0) return 2;
             break;
         case 'T':
-            if ((o.touch = parse_choice(optarg, touch_names, 4, "--touch")) < 0) return 2;
+            if ((o.touch = parse_choice(optarg, touch_names, 5, "--touch")) < 0) return 2;
             break;
         case 'p':
             if ((o.pace_recorded = parse_choice(optarg, pace_names, 2, "--pace")) < 0) return 2;
@@ -636,6 +643,28 @@ int cmd_replay(int argc, char **argv)
         }
         rp_opts to = o;   /* this trace's threads mode */
         to.recorded = p.recorded;
+        if (o.touch == RP_TOUCH_OPT_AUTO) {
+            rp_touch_auto ta;
+            char terr[600];
+            if (rp_touch_auto_run(&p.im, &to, p.rss_is_heap ? p.rss : NULL, p.rss_is_heap ? p.nrss : 0,
+                              &ta, terr, sizeof terr) != 0) {
+                hak_cmd_err(CMD, "%s: %s", path, terr);
+                status = 1;
+                done += nallocs * repeat;
+                rp_image_close(&p.im);
+                free(p.op_ts);
+                free(p.rss);
+                continue;
+            }
+            to.touch = ta.chosen;
+            char rb[32], b0[32], b1[32], b2[32];
+            fprintf(stderr, "hak replay: %s: --touch auto: %s (recorded heap peak %s; glibc replay "
+                    "with pages %s, first %s, none %s)\n", path, touch_names[ta.chosen],
+                    hak_fmt_bytes((uint64_t)ta.recorded_peak, rb, sizeof rb),
+                    isnan(ta.peak[0]) ? "-" : hak_fmt_bytes((uint64_t)ta.peak[0], b0, sizeof b0),
+                    isnan(ta.peak[1]) ? "-" : hak_fmt_bytes((uint64_t)ta.peak[1], b1, sizeof b1),
+                    isnan(ta.peak[2]) ? "-" : hak_fmt_bytes((uint64_t)ta.peak[2], b2, sizeof b2));
+        }
         for (size_t ai = 0; ai < nallocs; ai++) {
             char first_digest[20] = "";
             for (uint64_t rep = 0; rep < repeat; rep++) {
@@ -657,7 +686,7 @@ int cmd_replay(int argc, char **argv)
                 run.sweep_id = sweep_id;
                 run.env = envbuf;
                 run.threads_mode = mode_names[to.recorded];
-                run.touch = touch_names[o.touch];
+                run.touch = touch_names[to.touch];
                 run.pace = pace_names[o.pace_recorded];
                 run.repeat_idx = (int64_t)rep;
                 run.start_wall_ns = (int64_t)start_wall;

@@ -85,8 +85,9 @@ static void usage(FILE *out)
 "                      file, removed at the end)\n"
 "  --record-opt OPT    pass OPT to hak record (repeatable), e.g.\n"
 "                      --record-opt=--mmap\n"
-"  --touch MODE        replay touch policy: none, first, pages (default),\n"
-"                      all (hak replay --help)\n"
+"  --touch MODE        replay touch policy: auto (default: the policy whose\n"
+"                      glibc replay best matches the recording's own heap\n"
+"                      peak), none, first, pages, all (hak replay --help)\n"
 "  --threads MODE      replay threads mode: recorded or serial (default: as\n"
 "                      hak replay chooses: recorded for threaded traces)\n"
 "  --interval-ms N     live heap sampling period (default 5)\n"
@@ -187,6 +188,7 @@ typedef struct replay_acc {
     double v[MAX_ALLOCS][NMETRIC][MAX_REPEAT];
     size_t n[MAX_ALLOCS];
     int failed;
+    char touch[16];       /* the policy the replays used (--touch auto: the chosen one) */
 } replay_acc;
 
 static int take_run(const hakdb_vrun *r, void *arg)
@@ -203,6 +205,8 @@ static int take_run(const hakdb_vrun *r, void *arg)
         acc->failed = 1;
         return 0;
     }
+    if (r->touch && !acc->touch[0])
+        snprintf(acc->touch, sizeof acc->touch, "%s", r->touch);
     size_t k = acc->n[i];
     if (k >= MAX_REPEAT)
         return 0;
@@ -255,7 +259,7 @@ int cmd_validate(int argc, char **argv)
     static vallocs al;
     memset(&al, 0, sizeof al);
     int repeat = 3, named = 0;
-    const char *stdin_path = NULL, *trace_out = NULL, *touch = "pages", *threads = NULL;
+    const char *stdin_path = NULL, *trace_out = NULL, *touch = "auto", *threads = NULL;
     const char *label = NULL, *dbpath = NULL;
     const char *record_opts[32];
     int nrecord_opts = 0;
@@ -294,8 +298,8 @@ int cmd_validate(int argc, char **argv)
             break;
         case 'T':
             if (strcmp(optarg, "none") && strcmp(optarg, "first") && strcmp(optarg, "pages")
-                && strcmp(optarg, "all")) {
-                hak_cmd_err(CMD, "--touch '%s': expected none, first, pages or all", optarg);
+                && strcmp(optarg, "all") && strcmp(optarg, "auto")) {
+                hak_cmd_err(CMD, "--touch '%s': expected auto, none, first, pages or all", optarg);
                 return 2;
             }
             touch = optarg;
@@ -477,7 +481,13 @@ int cmd_validate(int argc, char **argv)
     size_t pos = 0;
     for (char **p = prog; *p && pos < sizeof command - 1; p++)
         pos += (size_t)snprintf(command + pos, sizeof command - pos, "%s%s", p == prog ? "" : " ", *p);
-    hakdb_validation v = {label, uuid_label, command, touch, threads, repeat,
+    /* auto is stored with its choice, "auto:first": the figures are that policy's */
+    char touch_used[32];
+    if (!strcmp(touch, "auto") && acc.touch[0])
+        snprintf(touch_used, sizeof touch_used, "auto:%s", acc.touch);
+    else
+        snprintf(touch_used, sizeof touch_used, "%s", touch);
+    hakdb_validation v = {label, uuid_label, command, touch_used, threads, repeat,
                           (int64_t)(interval_ms * 1e6), vals, nv, ranks, NMETRIC};
     int64_t vid = hakdb_insert_validation(db, &v);
     if (vid < 0) {
