@@ -16,6 +16,7 @@
 #include "rec_internal.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <errno.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -720,7 +721,23 @@ void *rec_self_function(const char *name)
 
 int rec_preloaded(void)
 {
-    return dlsym(RTLD_DEFAULT, "malloc") == (void *)rec_self_malloc;
+    if (dlsym(RTLD_DEFAULT, "malloc") == (void *)rec_self_malloc)
+        return 1;
+    /* A non-PIE program that takes malloc's address (Debian's python3.11:
+     * its PyMem tables) defines a canonical PLT entry for it, and
+     * RTLD_DEFAULT names that stub, which jumps to whatever binds malloc:
+     * us, when preloaded.  Taken for a dlopen'd copy, the recorder would
+     * make the stub its "real" malloc and loop forever.  So ask the link
+     * map instead: preloads come before the C library, a dlopen'd copy
+     * after it. */
+    Dl_info di;
+    struct link_map *lm = NULL;
+    if (!dladdr1((void *)rec_self_malloc, &di, (void **)&lm, RTLD_DL_LINKMAP) || !lm)
+        return 0;
+    for (const struct link_map *p = lm->l_prev; p; p = p->l_prev)
+        if (p->l_name && strstr(p->l_name, "/libc.so"))
+            return 0;
+    return 1;
 }
 
 /* Attach: the malloc family the process itself calls (its global scope;
