@@ -548,7 +548,7 @@ EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off
             return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
         rec_resolve();
     }
-    if (!rec_g.cfg.mmap)
+    if (!rec_g.cfg.mmap || rec_tls_v.unwinding)   /* libunwind's own, not the program's */
         return rec_r.mmap(addr, len, prot, flags, fd, off);
     rec_thread *th = rec_enter();
     if (!th)
@@ -578,7 +578,7 @@ EXPORT int munmap(void *addr, size_t len)
             return (int)syscall(SYS_munmap, addr, len);
         rec_resolve();
     }
-    if (!rec_g.cfg.mmap)
+    if (!rec_g.cfg.mmap || rec_tls_v.unwinding)
         return rec_r.munmap(addr, len);
     rec_thread *th = rec_enter();
     if (!th)
@@ -604,7 +604,7 @@ EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
     }
     if (REC_UNLIKELY(!atomic_load(&resolved)))
         rec_resolve();
-    rec_thread *th = rec_g.cfg.mmap ? rec_enter() : NULL;
+    rec_thread *th = rec_g.cfg.mmap && !rec_tls_v.unwinding ? rec_enter() : NULL;
     if (!th)
         return rec_r.mremap(old, old_len, new_len, flags, fixed);
     int slot = inflight_begin((uintptr_t)old);

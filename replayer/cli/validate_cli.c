@@ -44,7 +44,8 @@ static void usage(FILE *out)
 "Checks what replays of a recording of PROGRAM predict about PROGRAM itself.\n"
 "Runs PROGRAM live under each allocator (LD_PRELOAD of that allocator and\n"
 "nothing else; --repeat times, allocators interleaved), records it once\n"
-"with `hak record` (under glibc), replays the recording under the same\n"
+"with `hak record --mmap` (under glibc; the program's own anonymous mmaps\n"
+"are heap too), replays the recording under the same\n"
 "allocators with `hak replay` (--repeat times each, one pass), and prints\n"
 "for each metric and allocator the live median, the replayed median and\n"
 "their ratio, and per metric Kendall's tau-b between the allocators'\n"
@@ -396,6 +397,10 @@ int cmd_validate(int argc, char **argv)
     push(&rv, "-o");
     push(&rv, trace);
     push(&rv, "--no-follow");
+    /* heap-only RSS counts the program's own anonymous mmaps (GCC's
+     * garbage-collected pages: most of cc1's heap), so the replay must
+     * make them too */
+    push(&rv, "--mmap");
     for (int i = 0; i < nrecord_opts; i++)
         push(&rv, record_opts[i]);
     push(&rv, "--");
