@@ -18,8 +18,50 @@ TESTBIN := $(BUILD)/tests
 
 CC      ?= cc
 OPT     ?= -O2
-CFLAGS_BASE := -std=gnu11 $(OPT) -g -fPIC -Wall -Wextra -Werror \
-               -D_GNU_SOURCE -I. -Itraces -Ialloc -Irecorder -Ireplayer -Ianalysis
+CFLAGS_BASE := -std=gnu11 $(OPT) -g -fPIC -Wall -Wextra -Werror -D_GNU_SOURCE
+
+# ---- Layers (docs/ARCHITECTURE.md) -------------------------------------
+# common -> trace lib -> store -> recorder | replay worker | replay | sim
+#        -> commands (traces/cli, analysis/cli, recorder/cli, replayer/cli) -> hak
+# A module is a folder.  USES_<module> lists the modules whose public
+# headers it may include (transitively closed by hand: each list names
+# every module below it that it uses).  A module's sources compile with
+# -I for itself and its USES only, so including a higher layer's header
+# does not compile; PRIVATE_<module> names headers no other module may
+# include (tests/static/check-layers checks both, and the table itself).
+# The allocator (alloc/) depends on libc only and has its own flags.
+MODULES := traces/common traces/lib analysis/store recorder replayer/common \
+           replayer/worker replayer/replay replayer/sim \
+           traces/cli analysis/cli recorder/cli replayer/cli analysis/hak alloc
+USES_traces/common   :=
+USES_traces/lib      := traces/common
+USES_analysis/store  := traces/lib traces/common
+USES_recorder        := traces/lib traces/common
+USES_replayer/common := traces/lib traces/common
+USES_replayer/worker := replayer/common traces/lib traces/common alloc
+USES_replayer/replay := replayer/worker replayer/common analysis/store traces/lib traces/common alloc
+USES_replayer/sim    := replayer/common analysis/store traces/lib traces/common
+USES_traces/cli      := traces/lib traces/common
+USES_analysis/cli    := analysis/store traces/lib traces/common
+USES_recorder/cli    := recorder traces/lib traces/common
+USES_replayer/cli    := replayer/replay replayer/sim replayer/worker replayer/common alloc \
+                        analysis/store traces/lib traces/common
+USES_analysis/hak    := replayer/cli recorder/cli analysis/cli traces/cli replayer/replay \
+                        replayer/sim replayer/worker replayer/common recorder analysis/store \
+                        traces/lib traces/common alloc
+USES_alloc           :=
+# Headers private to their module (internal formats and state).
+PRIVATE_traces/lib     := trace_codec.h trace_encref.h trace_fmt.h
+PRIVATE_analysis/store := hakdb_int.h hakdb_migrations.h
+PRIVATE_recorder       := rec_internal.h rec_cfi.h
+PRIVATE_alloc          := hak_internal.h
+# Generated headers a module's sources include (directories under build/).
+GENERATED_traces/lib   = $(BUILD)/gen/traces/lib
+GENERATED_traces/cli   = $(BUILD)/gen/traces/lib
+module_of       = $(patsubst %/,%,$(dir $(1)))
+module_includes = $(foreach m,$(1) $(USES_$(1)),-I$(m)) $(foreach g,$(GENERATED_$(1)),-I$(g))
+# White-box builds (unit tests, fuzzers, benches) see every module.
+CFLAGS_WB = $(CFLAGS_BASE) $(foreach m,$(MODULES),-I$(m))
 # Packages the build needs; pkg-config name -> Debian package.
 PKG_MODULES  := libzstd sqlite3 libunwind cmocka libdw libprotobuf-c zlib
 DEB_PACKAGES := pkg-config libzstd-dev libsqlite3-dev libunwind-dev libcmocka-dev libdw-dev sqlite3 zstd \
@@ -35,6 +77,10 @@ PEER_LIBS     := /usr/lib/x86_64-linux-gnu/libmimalloc.so.2 /usr/lib/x86_64-linu
                  /usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 /usr/bin/go \
                  /usr/bin/chromium-headless-shell
 
+# The version, in one place (traces/common/hak_util.h: HAK_VERSION); the
+# allocator, which includes nothing of ours, gets it as -DHAKMEM_VERSION.
+HAK_VERSION_STR := $(shell sed -n 's/^\#define HAK_VERSION "\(.*\)"/\1/p' traces/common/hak_util.h)
+
 # Filled in by the module.mk files.
 ALL_TARGETS :=   # everything `make` builds
 HAK_OBJS    :=   # objects linked into build/bin/hak
@@ -42,8 +88,8 @@ HAK_LIBS    :=   # static archives linked into hak (order: dependents first)
 CHECK_DEPS  :=   # test binaries and fixtures `make check` needs built
 BENCH_DEPS  :=   # binaries `make bench` needs built
 
-include traces/module.mk
-include $(filter-out traces/module.mk,$(wildcard */module.mk))
+include traces/module.mk analysis/module.mk recorder/module.mk replayer/module.mk alloc/module.mk \
+        analysis/hak/install.mk
 
 # Recursive (=) so pkg-config runs after deps-ok has installed packages.
 HAK_LDLIBS = $(shell pkg-config --libs libzstd sqlite3 libprotobuf-c zlib) -lpthread -lm -ldl
@@ -56,12 +102,16 @@ ALL_TARGETS += $(BIN)/hak
 # Generic compile rule: source path mirrors object path.
 $(OBJ)/%.o: %.c | deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(CFLAGS_$(firstword $(subst /, ,$*))) -MMD -MP -c -o $@ $<
+	$(CC) $(CFLAGS_BASE) $(call module_includes,$(call module_of,$*)) $(CFLAGS_$(firstword $(subst /, ,$*))) \
+	  -MMD -MP -c -o $@ $<
 
 $(BIN) $(LIB) $(TESTBIN):
 	@mkdir -p $@
 
-.PHONY: all check stress demo bench fuzz clean deps-ok peers-ok
+.PHONY: all check stress demo bench fuzz clean deps-ok peers-ok print-layers
+# The layer table, one module per line (read by tests/static/check-layers).
+print-layers:
+	@$(foreach m,$(MODULES),echo '$(m): uses $(USES_$(m)); private $(PRIVATE_$(m))';)
 all: $(ALL_TARGETS)
 
 # Runs every test (unit tests in C via cmocka, end-to-end shell tests) and

@@ -128,6 +128,10 @@ HAK_NOINLINE void hak_free_slow(void *p)
         pthread_mutex_unlock(&hak_orphan_lock);
         return;
     }
+    if (hak_cfg.cls_size[cls] < HAK_LINE && ss->owner_tp != hak_tp()) {
+        hak_block_return(h, p, ss);     /* home: no false sharing (hak_fast.h) */
+        return;
+    }
     hak_bin *b = &h->bins[cls];
     uint32_t cap = hak_bin_cap(b);
     if (hak_bin_count(b) >= cap) {

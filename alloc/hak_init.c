@@ -182,7 +182,7 @@ static void heap_move(hak_heap *to, hak_heap *from, uint32_t state)
     to->state = state;
     memset(from, 0, sizeof *from);
     for (hak_ss *ss = to->ss_first; ss; ss = ss->next)
-        atomic_store_explicit(&ss->owner, to, memory_order_release);
+        hak_ss_set_owner(ss, to, memory_order_release);
 }
 
 unsigned hak_heaps_parked(void) { return __atomic_load_n(&parked_n, __ATOMIC_RELAXED); }

@@ -3,7 +3,7 @@
  * Memory comes in SuperSlabs: mappings of ss_size bytes (default 2 MiB)
  * aligned to ss_size, so the SuperSlab of any pointer is ptr & ss_mask.
  * Every SuperSlab (and every directly mapped large block, which is laid out
- * the same way) is recorded in a registry bitmap before any pointer into it
+ * the same way) is recorded in a registry (a byte per MiB) before any pointer into it
  * is handed out; free() tests that bit before it reads anything else, so a
  * pointer we never returned is detected, never followed.  Every registered
  * base is a hak_ss-layout header (small: HAK_SS_MAGIC; large: HAK_LARGE_MAGIC
@@ -103,7 +103,7 @@ typedef struct hak_config {
  * instead of through a GOT load that the linker can only relax to a lea,
  * one instruction less on free()'s fast path. */
 extern hak_config hak_cfg HAK_HIDDEN;
-extern uint64_t hak_registry[HAK_REG_BITS / 64] HAK_HIDDEN;
+extern uint8_t hak_registry[HAK_REG_BITS] HAK_HIDDEN;
 extern _Atomic int hak_init_state;   /* 0 none, 1 running, 2 done */
 
 /* One slab descriptor per unit; only the head unit's is used. */
@@ -133,6 +133,11 @@ enum { SS_SMALL = 1, SS_LARGE = 2 };
 
 typedef struct hak_ss {
     uint64_t magic;             /* HAK_SS_MAGIC or HAK_LARGE_MAGIC */
+    /* The owning thread's thread pointer (%fs:0 on x86-64) while a live
+     * thread owns it, else 0 (parked, abandoned, orphan, large).  free()'s
+     * fast path compares it with its own: a hint only (hak_ss_set_owner),
+     * next to magic so that it shares the header's first cache line. */
+    uintptr_t owner_tp;
     uint8_t  gran_cls[HAK_MAX_GRANS];   /* read by free(): 0 = not a small block */
     uint8_t  unit_cls[HAK_MAX_UNITS];   /* the same per unit, for the slow paths */
     uint8_t  unit_head[HAK_MAX_UNITS];
@@ -212,6 +217,26 @@ typedef struct hak_heap {
 
 extern __thread hak_heap hak_tls_heap __attribute__((tls_model("initial-exec")));
 
+/* The calling thread's identity for ss->owner_tp (one load, %fs:0). */
+static inline uintptr_t hak_tp(void) { return (uintptr_t)__builtin_thread_pointer(); }
+
+/* Blocks smaller than a cache line share their line with neighbours: a
+ * thread that frees another thread's such block sends it home instead of
+ * caching it (hak_fast.h), so it never writes into a line whose other
+ * blocks the owner is using (false sharing).  A block of 64 bytes or more
+ * shares at most the edges of its first and last line. */
+#define HAK_LINE 64u
+
+/* Sets ss's owner to h, and the fast path's hint: h's thread pointer when
+ * h is the calling thread's live heap, else 0 (every free is then
+ * "foreign" for the hint, which only decides where a small block goes;
+ * hak_block_return compares owner itself). */
+static inline void hak_ss_set_owner(struct hak_ss *ss, hak_heap *h, memory_order mo)
+{
+    ss->owner_tp = h == &hak_tls_heap && h->state == HEAP_ACTIVE ? hak_tp() : 0;
+    atomic_store_explicit(&ss->owner, h, mo);
+}
+
 /* ---- small inline helpers shared by fast and slow paths ---- */
 
 static inline unsigned hak_size_class(size_t n)   /* 1 <= n <= mid_max */
@@ -228,7 +253,7 @@ static inline hak_ss *hak_ss_of(const void *p)
 {
     uintptr_t base = (uintptr_t)p & hak_cfg.ss_mask;
     uintptr_t bit = base >> HAK_REG_SHIFT;
-    if (bit >= HAK_REG_BITS || !((hak_registry[bit >> 6] >> (bit & 63)) & 1))
+    if (bit >= HAK_REG_BITS || !hak_registry[bit])
         return NULL;
     hak_ss *ss = (hak_ss *)base;
     if (ss->magic != HAK_SS_MAGIC && ss->magic != HAK_LARGE_MAGIC)

@@ -9,7 +9,7 @@
  *     (hak_knob_values_md; alloc/tests/knobs_md.sh fails when the file and
  *     the table disagree),
  *   - `hak replay|sim|sweep --env`, which refuses unknown names and invalid
- *     values before a run (replayer/knob_check.c).
+ *     values before a run (replayer/replay/knob_check.c).
  * A new knob: a row here (and its HAK_K_ id, in the same order), its
  * effect in hak_config_init, a row in KNOBS.md.
  *

@@ -55,7 +55,7 @@ static void all_unlink(hak_ss *ss)
 
 static void heap_link_ss(hak_heap *h, hak_ss *ss)
 {
-    atomic_store_explicit(&ss->owner, h, memory_order_release);
+    hak_ss_set_owner(ss, h, memory_order_release);
     ss->prev = NULL;
     ss->next = h->ss_first;
     if (h->ss_first) h->ss_first->prev = ss;
@@ -151,7 +151,7 @@ static void ss_release(hak_heap *h, hak_ss *ss)
     hak_assert(ss->free_units == hak_cfg.usable_units && !ss->busy);
     hak_assert_expensive(ss_counts_ok(ss));
     heap_unlink_ss(h, ss);
-    atomic_store_explicit(&ss->owner, NULL, memory_order_relaxed);
+    hak_ss_set_owner(ss, NULL, memory_order_relaxed);
     if (hak_cfg.purge != PURGE_OFF && ss->dirty_units)
         ss_purge(ss, 0, 1, hak_cfg.purge);
     hak_lock();
@@ -370,7 +370,7 @@ void hak_heap_abandon_all(hak_heap *h)
         if (ss->free_units == hak_cfg.usable_units) { ss_release(h, ss); ss = next; continue; }
         if (hak_cfg.purge != PURGE_OFF && ss->dirty_units) ss_purge(ss, 0, 1, hak_cfg.purge);
         heap_unlink_ss(h, ss);
-        atomic_store_explicit(&ss->owner, NULL, memory_order_release);
+        hak_ss_set_owner(ss, NULL, memory_order_release);
         hak_lock();
         ss->next = hak_abandoned_ss;
         hak_abandoned_ss = ss;
@@ -390,6 +390,6 @@ void hak_heap_abandon_all(hak_heap *h)
 void hak_ss_atfork_child_drop(hak_heap *h)
 {
     for (hak_ss *ss = h->ss_first; ss; ss = ss->next)
-        atomic_store_explicit(&ss->owner, HAK_DEAD_OWNER, memory_order_relaxed);
+        hak_ss_set_owner(ss, HAK_DEAD_OWNER, memory_order_relaxed);
     h->ss_first = NULL;
 }

@@ -15,7 +15,9 @@
 #ifndef HAKMEM_BUILD_ID
 #define HAKMEM_BUILD_ID "unknown"
 #endif
-#define HAKMEM_VERSION "0.1.0"
+#ifndef HAKMEM_VERSION   /* the Makefile passes HAK_VERSION (traces/common/hak_util.h) */
+#error "build with -DHAKMEM_VERSION (alloc/module.mk)"
+#endif
 
 #define RD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 

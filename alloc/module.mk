@@ -15,10 +15,11 @@ ALLOC_INTERNAL_SRCS := $(filter-out alloc/hak_override.c,$(ALLOC_SRCS))
 # allocator object depends on, so changing it rebuilds them.
 # `make alloc-debug` builds a level-3 libhakmem.so in build/debug/.
 HAK_DEBUG ?= 0
+ALLOC_VERSION_DEF := -DHAKMEM_VERSION='"$(HAK_VERSION_STR)"'
 CFLAGS_alloc := -O3 -fno-plt -ftls-model=initial-exec -fvisibility=hidden \
                 -fno-builtin-malloc -fno-builtin-calloc -fno-builtin-free \
                 -fno-builtin-realloc -fno-stack-protector -I$(OBJ)/alloc \
-                -DHAK_DEBUG=$(HAK_DEBUG)
+                -DHAK_DEBUG=$(HAK_DEBUG) $(ALLOC_VERSION_DEF)
 $(OBJ)/alloc/hak_debug.stamp: FORCE
 	@mkdir -p $(dir $@)
 	@[ -f $@ ] && [ "$$(cat $@)" = "$(HAK_DEBUG)" ] || echo "$(HAK_DEBUG)" > $@
@@ -60,7 +61,8 @@ ALLOC_TESTS := $(ALLOC_TEST_NAMES:%=$(TESTBIN)/alloc/%) \
                $(TESTBIN)/alloc/knob_probe
 ALLOC_TEST_CFLAGS = $(CFLAGS_BASE) -Ialloc -fno-builtin-malloc -fno-builtin-free
 ALLOC_ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
-                    -fno-sanitize-recover=undefined -DHAK_INTERNAL_ONLY -DHAK_DEBUG=3 -I$(OBJ)/alloc
+                    -fno-sanitize-recover=undefined -DHAK_INTERNAL_ONLY -DHAK_DEBUG=3 -I$(OBJ)/alloc \
+                    $(ALLOC_VERSION_DEF)
 
 $(TESTBIN)/alloc/test_%: alloc/tests/test_%.c alloc/tests/alloc_test.h $(LIB)/libhakmem.a | deps-ok
 	@mkdir -p $(dir $@)
@@ -99,7 +101,7 @@ BENCH_DEPS += $(BUILD)/bench/workloads
 # assert_probe (alloc/tests/debug.sh): the allocator sources with every
 # invariant check (HAK_DEBUG=3), and the same without (HAK_DEBUG=0).
 ALLOC_PROBE_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Ialloc -I$(OBJ)/alloc \
-                      -DHAK_INTERNAL_ONLY -ftls-model=initial-exec
+                      -DHAK_INTERNAL_ONLY -ftls-model=initial-exec $(ALLOC_VERSION_DEF)
 $(TESTBIN)/alloc/assert_probe: alloc/tests/assert_probe.c $(ALLOC_INTERNAL_SRCS) alloc/*.h $(OBJ)/alloc/build_id.h | deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLOC_PROBE_CFLAGS) -DHAK_DEBUG=3 -o $@ $< $(ALLOC_INTERNAL_SRCS) -lpthread

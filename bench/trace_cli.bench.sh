@@ -19,8 +19,10 @@ trap 'rm -rf "$W"' EXIT
 out=$HAK_ROOT/build/bench/trace_cli.md
 mkdir -p "$(dirname "$out")"
 M() { awk -v v="$1" 'BEGIN{printf "%.1f M", v/1e6}'; }
-# HAK_BENCH_TRACE_CLI_PARTS=stream: only the streaming section (10^9 events).
-if [[ ${HAK_BENCH_TRACE_CLI_PARTS:-all} == stream ]]; then
+# HAK_BENCH_TRACE_CLI_PARTS=stream: only the streaming section (10^9 events);
+# =views: only the memory-profiler views and heaptrack_print.
+PARTS=${HAK_BENCH_TRACE_CLI_PARTS:-all}
+if [[ $PARTS == stream ]]; then
   echo "## hak trace subcommands (bench/trace_cli.bench.sh, streaming part only)" > "$out"
   . "$(dirname "$0")/trace_cli_stream.sh"; cat "$out"; exit
 fi
@@ -38,6 +40,9 @@ rate() {
   awk -v n="$n" -v s="$s" 'BEGIN{printf "%.0f", n/s}'
 }
 
+if [[ $PARTS == views ]]; then
+  echo "## hak trace subcommands (bench/trace_cli.bench.sh, views part only)" > "$out"
+else
 T=$W/rm.hkt
 synth=() info=() val=() stats=() dump=() imp=()
 for ((i = 0; i < R; i++)); do
@@ -83,8 +88,9 @@ bench_put trace_cli.import android records_per_s "$m_imp" records/s "$R" "$NA re
   echo "| dump (to /dev/null) | $(M "$m_dump") lines/s |"
   echo "| import (Android text with timestamps) | $(M "$m_imp") records/s |"
 } > "$out"
+fi
 
-# ---- memory-profiler views (hak trace leaks|peak|temporaries|flame|diff) ----
+# ---- memory-profiler views (hak trace leaks|peak|temporaries|flame|diff|views) ----
 # Events/s of each view on a random-mixed trace of HAK_BENCH_VIEWS_ITERS
 # mallocs (default 20M: ~40M events), wall and CPU, with the peak RSS and
 # the peak anonymous memory (RSS less the trace file the reader maps);
@@ -113,11 +119,12 @@ run_measure() {
   wait "$tp"
   awk -v an="$anon" '{printf "%s %.2f %s %s\n", $1, $2 + $3, $4, an}' "$tf"
 }
-VIEWS=(leaks peak temporaries flame diff)
+VIEWS=(leaks peak temporaries flame diff views)
 declare -A vwall vcpu vrss vanon
 for ((i = 0; i < R; i++)); do
   for v in info "${VIEWS[@]}"; do
     if [[ $v == diff ]]; then read -r w c m a < <(run_measure hak trace diff "$VT" "$VT")
+    elif [[ $v == views ]]; then read -r w c m a < <(run_measure hak trace views --flame "$W/vf.txt" "$VT")
     else read -r w c m a < <(run_measure hak trace "$v" "$VT"); fi
     vwall[$v]+="$w "; vcpu[$v]+="$c "; vrss[$v]+="$m "; vanon[$v]+="$a "
   done
@@ -138,6 +145,7 @@ vrow() {   # vrow VIEW EVENTS: markdown row
   echo
   echo "random-mixed --iters $VI --slots 256 --seed 42: $VEV events, $VBYTES bytes; medians of $R"
   echo "interleaved runs.  diff reads the trace twice (A = B), so its events are $((2 * VEV))."
+  echo "views is hak trace views --flame FILE: leaks, peak, temporaries and flame in one pass."
   echo "Peak RSS includes the resident part of the trace file (the reader's scan"
   echo "window, traces/lib/trace_pages.h); anonymous memory is the views' own."
   echo
@@ -146,6 +154,7 @@ vrow() {   # vrow VIEW EVENTS: markdown row
   vrow info "$VEV"
   for v in leaks peak temporaries flame; do vrow "$v" "$VEV"; done
   vrow diff $((2 * VEV))
+  vrow views "$VEV"
 } >> "$out"
 
 if command -v heaptrack >/dev/null && command -v heaptrack_print >/dev/null; then
@@ -167,10 +176,15 @@ if command -v heaptrack >/dev/null && command -v heaptrack_print >/dev/null; the
       tw=$(awk -v a="$tw" -v b="$w" 'BEGIN{print a+b}'); tc=$(awk -v a="$tc" -v b="$c" 'BEGIN{print a+b}')
     done
     hw[all]+="$tw "; hc[all]+="$tc "
+    read -r w c m a < <(run_measure hak trace views --flame "$W/hvf.txt" "$W/hk.hkt")
+    hw[views]+="$w "; hc[views]+="$c "; hr[views]+="$m "
   done
   mhw=$(median ${hw[htp]}); mhc=$(median ${hc[htp]}); mall=$(median ${hw[all]}); mallc=$(median ${hc[all]})
   bench_put trace_cli.views.heaptrack_print random_mixed wall_s "$mhw" s "$R" "$HI iterations, all analyses"
   bench_put trace_cli.views.hak_four_views random_mixed wall_s "$mall" s "$R" "leaks+peak+temporaries+flame, one run each"
+  mvw=$(median ${hw[views]}); mvc=$(median ${hc[views]})
+  bench_put trace_cli.views.hak_views_one_pass random_mixed wall_s "$mvw" s "$R" "hak trace views --flame: the four in one pass"
+  bench_put trace_cli.views.hak_views_one_pass random_mixed cpu_s "$mvc" s "$R" "user+sys"
   {
     echo
     echo "### against heaptrack_print"
@@ -178,7 +192,8 @@ if command -v heaptrack >/dev/null && command -v heaptrack_print >/dev/null; the
     echo "build/bench/random_mixed $HI, recorded in this run by heaptrack ($(stat -c %s "$HT") bytes)"
     echo "and by hak record ($HEV events, $(stat -c %s "$W/hk.hkt") bytes); medians of $R interleaved runs."
     echo "heaptrack_print computes its every analysis in one run (reading its file twice);"
-    echo "each hak view is one run over the trace."
+    echo "each hak view is one run over the trace; hak trace views --flame FILE answers"
+    echo "leaks, peak, temporaries and the flame graph in one run."
     echo
     echo "| command | wall | CPU | peak RSS | heaptrack_print / this (wall) | (CPU) |"
     echo "|---|---|---|---|---|---|"
@@ -188,6 +203,7 @@ if command -v heaptrack >/dev/null && command -v heaptrack_print >/dev/null; the
       echo "| hak trace $v | ${mw} s | ${mc} s | $(( $(median ${hr[$v]}) / 1024 )) MiB | $(awk -v a="$mhw" -v b="$mw" 'BEGIN{printf "%.1fx", a/b}') | $(awk -v a="$mhc" -v b="$mc" 'BEGIN{if (b > 0) printf "%.1fx", a/b; else printf "n/a"}') |"
     done
     echo "| the four hak views, one after the other | ${mall} s | ${mallc} s | | $(awk -v a="$mhw" -v b="$mall" 'BEGIN{printf "%.1fx", a/b}') | $(awk -v a="$mhc" -v b="$mallc" 'BEGIN{if (b > 0) printf "%.1fx", a/b; else printf "n/a"}') |"
+    echo "| hak trace views --flame FILE (the four in one pass) | ${mvw} s | ${mvc} s | $(( $(median ${hr[views]}) / 1024 )) MiB | $(awk -v a="$mhw" -v b="$mvw" 'BEGIN{printf "%.1fx", a/b}') | $(awk -v a="$mhc" -v b="$mvc" 'BEGIN{if (b > 0) printf "%.1fx", a/b; else printf "n/a"}') |"
   } >> "$out"
   # Instruction counts do not depend on the machine's load (2 cores shared
   # with other builds): the same comparison under callgrind, on a smaller
@@ -217,10 +233,13 @@ if command -v heaptrack >/dev/null && command -v heaptrack_print >/dev/null; the
         echo "| hak trace $v | $irv | $(awk -v a="$irv" -v n="$CEV" 'BEGIN{printf "%.0f", a/n}') | $(awk -v a="$irh" -v b="$irv" 'BEGIN{printf "%.2fx", a/b}') |"
       done
       echo "| the four hak views | $tot | $(awk -v a="$tot" -v n="$CEV" 'BEGIN{printf "%.0f", a/n}') | $(awk -v a="$irh" -v b="$tot" 'BEGIN{printf "%.2fx", a/b}') |"
+      irv=$(ir hak trace views --flame "$W/cvf.txt" "$W/hkc.hkt")
+      bench_put trace_cli.views.views random_mixed instructions "$irv" Ir 1 "$CI iterations, callgrind, --flame"
+      echo "| hak trace views --flame FILE | $irv | $(awk -v a="$irv" -v n="$CEV" 'BEGIN{printf "%.0f", a/n}') | $(awk -v a="$irh" -v b="$irv" 'BEGIN{printf "%.2fx", a/b}') |"
     } >> "$out"
   fi
 else
   echo "(heaptrack not installed: no comparison with heaptrack_print)" >> "$out"
 fi
-. "$(dirname "$0")/trace_cli_stream.sh"
+[[ $PARTS == views ]] || . "$(dirname "$0")/trace_cli_stream.sh"
 cat "$out"

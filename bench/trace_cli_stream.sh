@@ -9,7 +9,7 @@
 # memory plus the resident part of the trace file).
 # Needs: $W (scratch dir), $out (markdown), bench_put, median.
 SEV=${HAK_BENCH_STREAM_EVENTS:-1000000000}
-SVIEWS=${HAK_BENCH_STREAM_VIEWS:-"leaks peak flame"}
+SVIEWS=${HAK_BENCH_STREAM_VIEWS:-"leaks peak temporaries flame timeline views"}
 s_iters=$((SEV / 2))             # random-mixed: one malloc and one free per iteration
 S_BIG=$W/stream-big.hkt S_SMALL=$W/stream-small.hkt
 s_t0=$(date +%s.%N)

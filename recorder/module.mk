@@ -5,7 +5,8 @@ REC_LIB_SRCS := recorder/rec_interpose.c recorder/rec_exec.c recorder/rec_thread
                 recorder/rec_heap.c
 REC_LIB_OBJS := $(REC_LIB_SRCS:%.c=$(OBJ)/%.o)
 # The writer half of the trace library, linked in statically (and hidden).
-REC_TRACE_OBJS := $(patsubst %,$(OBJ)/traces/%.o,hak_util trace_ops trace_encode trace_decode trace_meta trace_write)
+REC_TRACE_OBJS := $(patsubst %,$(OBJ)/traces/lib/%.o,trace_ops trace_encode trace_decode trace_meta trace_write)
+REC_TRACE_OBJS += $(OBJ)/traces/common/hak_util.o
 REC_TRACE_OBJS += $(OBJ)/traces/common/heap_rss.o   # heap samples (rec_heap.c)
 # Hidden by default; the version script exports the interposed symbols.
 CFLAGS_recorder = -fvisibility=hidden $(shell pkg-config --cflags libunwind)
@@ -20,7 +21,7 @@ $(LIB)/libhakrec.so: $(REC_LIB_OBJS) $(REC_TRACE_OBJS) recorder/libhakrec.map | 
 REC_DEBUG_OBJS := $(REC_LIB_SRCS:%.c=$(OBJ)/debug/%.o)
 $(OBJ)/debug/recorder/%.o: recorder/%.c | deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(CFLAGS_recorder) -DHAK_DEBUG=1 -MMD -MP -c -o $@ $<
+	$(CC) $(CFLAGS_BASE) $(call module_includes,recorder) $(CFLAGS_recorder) -DHAK_DEBUG=1 -MMD -MP -c -o $@ $<
 $(TESTBIN)/recorder/libhakrec_debug.so: $(REC_DEBUG_OBJS) $(REC_TRACE_OBJS) recorder/libhakrec.map
 	@mkdir -p $(dir $@)
 	$(CC) -shared -o $@ $(REC_DEBUG_OBJS) $(REC_TRACE_OBJS) \
@@ -28,7 +29,7 @@ $(TESTBIN)/recorder/libhakrec_debug.so: $(REC_DEBUG_OBJS) $(REC_TRACE_OBJS) reco
 	  $(shell pkg-config --libs libzstd libunwind) -lpthread -ldl
 CHECK_DEPS += $(TESTBIN)/recorder/libhakrec_debug.so
 
-HAK_OBJS += $(OBJ)/recorder/record_cli.o $(OBJ)/recorder/rec_config.o $(OBJ)/recorder/cli/record_control.o $(OBJ)/recorder/cli/record_inject.o
+HAK_OBJS += $(OBJ)/recorder/cli/record_cli.o $(OBJ)/recorder/rec_config.o $(OBJ)/recorder/cli/record_control.o $(OBJ)/recorder/cli/record_inject.o
 ALL_TARGETS += $(LIB)/libhakrec.so
 
 # Test programs run under the recorder by recorder/tests/*.sh.
@@ -54,9 +55,9 @@ $(TESTBIN)/recorder/libplug_b.so: recorder/tests/plug/dl_plug.c | deps-ok
 	$(CC) -O2 -g -fPIC -shared -DFRAME=88 -o $@ $<
 CHECK_DEPS += $(TESTBIN)/recorder/libplug_a.so $(TESTBIN)/recorder/libplug_b.so
 # The trace checker used by the tests: hak_tr_open + hak_replay_build.
-$(TESTBIN)/recorder/hkt_check: recorder/tests/hkt_check.c $(LIB)/libhaktrace.a | deps-ok
+$(TESTBIN)/recorder/hkt_check: recorder/tests/hkt_check.c $(LIB)/libhaktrace.a $(LIB)/libhakcommon.a | deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) -o $@ $< $(LIB)/libhaktrace.a $(shell pkg-config --libs libzstd) -lpthread
+	$(CC) $(CFLAGS_WB) -o $@ $< $(LIB)/libhaktrace.a $(LIB)/libhakcommon.a $(shell pkg-config --libs libzstd) -lpthread
 CHECK_DEPS += $(REC_PROGS) $(TESTBIN)/recorder/hkt_check $(LIB)/libhakrec.so
 
 # Benchmark program (random-mixed synthetic workload).

@@ -18,7 +18,8 @@
  * mallocs (zstd contexts, jobs) comes from the program's allocator and
  * cannot be told apart: it stays in the samples (recorder/README.md). */
 #include "rec_internal.h"
-#include "traces/common/heap_rss.h"
+#include "hak_util.h"
+#include "heap_rss.h"
 
 #include <stdatomic.h>
 #include <sys/mman.h>
@@ -97,22 +98,15 @@ static uint64_t own_resident(int named)
     return res * (uint64_t)pg;
 }
 
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 void rec_heap_sample(int force)
 {
-    uint64_t t0 = mono_ns();
+    uint64_t t0 = hak_mono_ns();
     if ((!force && t0 < heap_next_ns) || heap_n == sizeof heap_buf / sizeof *heap_buf)
         return;
     hak_heap_rss h;
     if (hak_heap_rss_read(0, &h) != 0)
         return;
-    uint64_t t1 = mono_ns();
+    uint64_t t1 = hak_mono_ns();
     uint64_t gap = (t1 - t0) * REC_HEAP_COST_X;
     heap_next_ns = t1 + (gap > REC_HEAP_MIN_NS ? gap : REC_HEAP_MIN_NS);
     heap_buf[heap_n].ts_ns = rec_clock_now_ns();

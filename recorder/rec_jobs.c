@@ -34,7 +34,6 @@
  * - After a failed append no more chunks are written; the remaining jobs
  *   still return their blocks. */
 #include "rec_internal.h"
-#include "trace_codec.h"    /* tc_array_source */
 
 #include <errno.h>
 #include <signal.h>
@@ -216,8 +215,8 @@ static int encode_job(encoder *e, rec_job *j, int level)
             r.ts_ns = th->last_ts;   /* one encoder: last_ts is current */
         r.op = HAK_OP_THREAD_EXIT;
         r.tid = th->tid;
-        tc_array a;
-        hak_tw_source src = tc_array_source(&a, &r, 1);
+        hak_tw_array a;
+        hak_tw_source src = hak_tw_array_source(&a, &r, 1);
         return hak_tw_enc_events(e->enc, th->tid, &src);
     }
     slot_source q = {.e = e, .th = th, .s = j->s, .n = j->n,

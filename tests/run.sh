@@ -31,7 +31,7 @@ if [[ ${HAK_STRESS:-0} == 1 ]]; then
 else
   while IFS= read -r f; do files+=("$f"); done < <(
     { find build/tests -type f -name 'test_*' -perm -u+x 2>/dev/null
-      ls -1 */tests/*.sh tests/e2e/*.sh 2>/dev/null; } | sort)
+      ls -1 */tests/*.sh tests/e2e/*.sh tests/static/*.sh 2>/dev/null; } | sort)
 fi
 
 for f in "${files[@]}"; do

@@ -1,37 +1,45 @@
 # traces/: the trace format library (libhaktrace.a) and `hak trace`.
 # The format library proper (traces-core): also compiled into the fuzzer.
-TRACE_CORE_SRCS := traces/hak_util.c traces/trace_ops.c traces/trace_encode.c traces/trace_decode.c \
-              traces/trace_meta.c traces/trace_write.c traces/trace_read.c \
-              traces/trace_iter.c traces/trace_replay.c traces/lib/trace_pages.c
+# Project-wide utilities (traces/common: hash, version, heap-only RSS):
+# libhakcommon.a, linked after every other archive.
+COMMON_SRCS := traces/common/hak_util.c traces/common/hak_cmd.c traces/common/heap_rss.c
+COMMON_OBJS := $(COMMON_SRCS:%.c=$(OBJ)/%.o)
+$(LIB)/libhakcommon.a: $(COMMON_OBJS) | $(LIB)
+	rm -f $@ && ar rcs $@ $^
+ALL_TARGETS += $(LIB)/libhakcommon.a
+
+TRACE_CORE_SRCS := traces/lib/trace_ops.c traces/lib/trace_encode.c traces/lib/trace_decode.c \
+              traces/lib/trace_meta.c traces/lib/trace_write.c traces/lib/trace_read.c \
+              traces/lib/trace_iter.c traces/lib/trace_replay.c traces/lib/trace_pages.c
 TRACE_SRCS := $(TRACE_CORE_SRCS)
 # Generators and importers (traces-cli): in the library so bench/replayer can use them.
-TRACE_SRCS += traces/synth.c traces/synth_heap.c traces/import_android.c \
-              traces/heapmodel.c traces/symbolize.c traces/siteview.c
-# heap-only RSS from smaps (shared by the recorder, the replay worker, hak validate)
-TRACE_SRCS += traces/common/heap_rss.c
+TRACE_SRCS += traces/lib/synth.c traces/lib/synth_heap.c traces/lib/import_android.c \
+              traces/lib/heapmodel.c traces/lib/symbolize.c traces/lib/siteview.c \
+              traces/lib/site_timeline.c
 TRACE_OBJS := $(TRACE_SRCS:%.c=$(OBJ)/%.o)
 
 $(LIB)/libhaktrace.a: $(TRACE_OBJS) | $(LIB)
 	rm -f $@ && ar rcs $@ $^
 
-HAK_OBJS += $(OBJ)/traces/trace_cli.o
+HAK_OBJS += $(OBJ)/traces/cli/trace_cli.o
 include traces/lib/pprof.mk   # hak trace export --pprof
 # `hak trace` subcommands (traces-cli)
-TRACE_CLI_OBJS := $(addprefix $(OBJ)/traces/,cli_common.o cli_sink.o cli_out.o cli_info.o \
+TRACE_CLI_OBJS := $(addprefix $(OBJ)/traces/cli/,cli_common.o cli_sink.o cli_out.o cli_info.o \
               cli_dump.o cli_stats.o cli_validate.o cli_synth.o cli_import.o)
 # the memory-profiler views (siteview.h): leaks, peak, temporaries, flame, diff
-TRACE_CLI_OBJS += $(OBJ)/traces/cli_info_json.o   # hak trace info --json
-TRACE_CLI_OBJS += $(addprefix $(OBJ)/traces/,cli_views.o cli_leaks.o cli_peak.o cli_temp.o \
+TRACE_CLI_OBJS += $(OBJ)/traces/cli/cli_info_json.o   # hak trace info --json
+TRACE_CLI_OBJS += $(addprefix $(OBJ)/traces/cli/,cli_views.o cli_leaks.o cli_peak.o cli_temp.o \
               cli_flame.o cli_diff.o cli_timeline.o)
+TRACE_CLI_OBJS += $(OBJ)/traces/cli/cli_allviews.o   # hak trace views: all in one pass
 HAK_OBJS += $(TRACE_CLI_OBJS)
-HAK_LIBS += $(LIB)/libhaktrace.a
+HAK_LIBS += $(LIB)/libhaktrace.a $(LIB)/libhakcommon.a
 ALL_TARGETS += $(LIB)/libhaktrace.a
 
 # Unit tests: traces/tests/test_*.c, each linked against libhaktrace.
 TRACE_TESTS := $(patsubst traces/tests/%.c,$(TESTBIN)/traces/%,$(wildcard traces/tests/test_*.c))
-$(TESTBIN)/traces/%: traces/tests/%.c $(wildcard traces/tests/*.h) $(LIB)/libhaktrace.a | deps-ok
+$(TESTBIN)/traces/%: traces/tests/%.c $(wildcard traces/tests/*.h) $(LIB)/libhaktrace.a $(LIB)/libhakcommon.a | deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) -o $@ $< $(LIB)/libhaktrace.a $(shell pkg-config --libs cmocka libzstd) -lpthread
+	$(CC) $(CFLAGS_WB) -o $@ $< $(LIB)/libhaktrace.a $(LIB)/libhakcommon.a $(shell pkg-config --libs cmocka libzstd) -lpthread
 CHECK_DEPS += $(TRACE_TESTS)
 # hkt_craft: traces no command writes (loss records, side-chunk bombs) and a
 # peak-RSS probe, for the shell tests (traces/tests/trace_loss.sh).
@@ -46,19 +54,19 @@ SAN_OK := $(shell printf 'int main(void){return 0;}\n' | $(CC) -fsanitize=addres
             -x c - -o /dev/null 2>/dev/null && echo 1)
 SAN_ON := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_FLAGS := $(if $(SAN_OK),$(SAN_ON))
-SAN_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -D_GNU_SOURCE -I. -Itraces $(SAN_FLAGS)
+SAN_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -D_GNU_SOURCE -Itraces/lib -Itraces/common -Itraces/cli $(SAN_FLAGS)
 $(OBJ)/san/traces/%.o: traces/%.c | deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_CFLAGS) -MMD -MP -c -o $@ $<
 san_objs = $(patsubst %.c,$(OBJ)/san/%.o,$(1))
 FUZZ_REPLAY_LIBS = $(shell pkg-config --libs libzstd) -lpthread -lm
-$(TESTBIN)/traces/test_fuzz_regressions: $(call san_objs,$(TRACE_CORE_SRCS)) traces/fuzz/fuzz_reader.c \
+$(TESTBIN)/traces/test_fuzz_regressions: $(call san_objs,$(TRACE_CORE_SRCS) $(COMMON_SRCS)) traces/fuzz/fuzz_reader.c \
     traces/fuzz/fuzz_fixed.h
-$(TESTBIN)/traces/test_fuzz_import: $(call san_objs,$(TRACE_CORE_SRCS) traces/import_android.c \
-    traces/cli_sink.c) traces/fuzz/fuzz_import.c
-$(TESTBIN)/traces/test_fuzz_cli: $(call san_objs,$(TRACE_SRCS) $(TRACE_CLI_OBJS:$(OBJ)/%.o=%.c)) \
+$(TESTBIN)/traces/test_fuzz_import: $(call san_objs,$(TRACE_CORE_SRCS) $(COMMON_SRCS) traces/lib/import_android.c \
+    traces/cli/cli_sink.c) traces/fuzz/fuzz_import.c
+$(TESTBIN)/traces/test_fuzz_cli: $(call san_objs,$(TRACE_SRCS) $(COMMON_SRCS) $(TRACE_CLI_OBJS:$(OBJ)/%.o=%.c)) \
     traces/fuzz/fuzz_cli.c traces/fuzz/fuzz_fixed.h
-$(TESTBIN)/traces/test_fuzz_symbolize: $(call san_objs,traces/symbolize.c) traces/fuzz/fuzz_symbolize.c
+$(TESTBIN)/traces/test_fuzz_symbolize: $(call san_objs,traces/lib/symbolize.c) traces/fuzz/fuzz_symbolize.c
 FUZZ_REPLAYERS := $(addprefix $(TESTBIN)/traces/,test_fuzz_regressions test_fuzz_import \
                     test_fuzz_cli test_fuzz_symbolize)
 $(FUZZ_REPLAYERS): $(TESTBIN)/traces/%: traces/tests/%.c traces/tests/fuzz_replay.h | deps-ok
@@ -66,14 +74,14 @@ $(FUZZ_REPLAYERS): $(TESTBIN)/traces/%: traces/tests/%.c traces/tests/fuzz_repla
 	$(CC) $(SAN_CFLAGS) -o $@ $< $(filter $(OBJ)/san/%,$^) $(FUZZ_REPLAY_LIBS)
 
 # test_cli_stats drives the subcommands in-process, so it links their objects.
-$(TESTBIN)/traces/test_cli_stats: traces/tests/test_cli_stats.c $(TRACE_CLI_OBJS) $(LIB)/libhaktrace.a | deps-ok
+$(TESTBIN)/traces/test_cli_stats: traces/tests/test_cli_stats.c $(TRACE_CLI_OBJS) $(LIB)/libhaktrace.a $(LIB)/libhakcommon.a | deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) -o $@ $< $(TRACE_CLI_OBJS) $(LIB)/libhaktrace.a $(shell pkg-config --libs cmocka libzstd) -lpthread
+	$(CC) $(CFLAGS_WB) -o $@ $< $(TRACE_CLI_OBJS) $(LIB)/libhaktrace.a $(LIB)/libhakcommon.a $(shell pkg-config --libs cmocka libzstd) -lpthread
 
 # Speed/size benchmark of the format (bench/trace.bench.sh).
-$(BUILD)/bench/bench_codec: traces/bench/bench_codec.c $(LIB)/libhaktrace.a | deps-ok
+$(BUILD)/bench/bench_codec: traces/bench/bench_codec.c $(LIB)/libhaktrace.a $(LIB)/libhakcommon.a | deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) -o $@ $< $(LIB)/libhaktrace.a $(shell pkg-config --libs libzstd) -lpthread
+	$(CC) $(CFLAGS_WB) -o $@ $< $(LIB)/libhaktrace.a $(LIB)/libhakcommon.a $(shell pkg-config --libs libzstd) -lpthread
 BENCH_DEPS += $(BUILD)/bench/bench_codec
 
 # `make fuzz`: libFuzzer (clang) for FUZZ_SECONDS (default 60) per
@@ -93,23 +101,23 @@ BENCH_DEPS += $(BUILD)/bench/bench_codec
 # Installs clang and libclang-rt-14-dev when they are missing and we are root.
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
-FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Itraces -fsanitize=fuzzer,address,undefined \
+FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Itraces/lib -Itraces/common -Itraces/cli -fsanitize=fuzzer,address,undefined \
               -fno-sanitize-recover=undefined
 FUZZ_RUN = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
-$(BUILD)/fuzz/fuzz_reader: traces/fuzz/fuzz_reader.c traces/fuzz/fuzz_fixed.h $(TRACE_CORE_SRCS) $(wildcard traces/*.h) | fuzz-deps
+$(BUILD)/fuzz/fuzz_reader: traces/fuzz/fuzz_reader.c traces/fuzz/fuzz_fixed.h $(TRACE_CORE_SRCS) $(wildcard traces/*/*.h) | fuzz-deps
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ traces/fuzz/fuzz_reader.c $(TRACE_CORE_SRCS) -lzstd -lpthread
-FUZZ_IMPORT_SRCS := $(TRACE_CORE_SRCS) traces/import_android.c traces/cli_sink.c
-$(BUILD)/fuzz/fuzz_import: traces/fuzz/fuzz_import.c $(FUZZ_IMPORT_SRCS) $(wildcard traces/*.h) | fuzz-deps
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ traces/fuzz/fuzz_reader.c $(TRACE_CORE_SRCS) $(COMMON_SRCS) -lzstd -lpthread
+FUZZ_IMPORT_SRCS := $(TRACE_CORE_SRCS) $(COMMON_SRCS) traces/lib/import_android.c traces/cli/cli_sink.c
+$(BUILD)/fuzz/fuzz_import: traces/fuzz/fuzz_import.c $(FUZZ_IMPORT_SRCS) $(wildcard traces/*/*.h) | fuzz-deps
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ traces/fuzz/fuzz_import.c $(FUZZ_IMPORT_SRCS) -lzstd -lpthread
-FUZZ_CLI_SRCS := $(TRACE_SRCS) $(TRACE_CLI_OBJS:$(OBJ)/%.o=%.c)
-$(BUILD)/fuzz/fuzz_cli: traces/fuzz/fuzz_cli.c traces/fuzz/fuzz_fixed.h $(FUZZ_CLI_SRCS) $(wildcard traces/*.h) | fuzz-deps
+FUZZ_CLI_SRCS := $(TRACE_SRCS) $(COMMON_SRCS) $(TRACE_CLI_OBJS:$(OBJ)/%.o=%.c)
+$(BUILD)/fuzz/fuzz_cli: traces/fuzz/fuzz_cli.c traces/fuzz/fuzz_fixed.h $(FUZZ_CLI_SRCS) $(wildcard traces/*/*.h) | fuzz-deps
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ traces/fuzz/fuzz_cli.c $(FUZZ_CLI_SRCS) -lzstd -lpthread -lm
-$(BUILD)/fuzz/fuzz_symbolize: traces/fuzz/fuzz_symbolize.c traces/symbolize.c $(wildcard traces/*.h) | fuzz-deps
+$(BUILD)/fuzz/fuzz_symbolize: traces/fuzz/fuzz_symbolize.c traces/lib/symbolize.c $(wildcard traces/*/*.h) | fuzz-deps
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ traces/fuzz/fuzz_symbolize.c traces/symbolize.c
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ traces/fuzz/fuzz_symbolize.c traces/lib/symbolize.c
 
 .PHONY: fuzz-deps
 fuzz-deps:

@@ -1,7 +1,8 @@
 /* Multi-threaded tests: a stress test with cross-thread frees and content
  * checks (2..16 threads), thread exit handing the heap over (parked for the
  * next thread, or dissolved: caches returned, SuperSlabs abandoned and
- * adopted), and fork from a multi-threaded parent. */
+ * adopted), fork from a multi-threaded parent, and another thread's
+ * small blocks kept apart from the freeing thread's (false sharing). */
 #include "alloc_test.h"
 
 #include <pthread.h>
@@ -118,6 +119,47 @@ static void stress_cross_thread_frees_counted(void **s)
     stats_now(&b);
     assert_true(b.remote_frees > a.remote_frees);
     assert_true(b.thread_exits >= a.thread_exits + 4);
+}
+
+/* ---- false sharing: a block smaller than a cache line that another
+ * thread frees goes home; the freeing thread's next blocks never share a
+ * cache line with the owner's live blocks (the owner keeps writing those). */
+enum { FS_OWNED = 32, FS_TAKEN = 256 };
+typedef struct fs_arg { void **owned; size_t size; int bad; } fs_arg;
+
+static void *free_one_then_alloc(void *vp)
+{
+    fs_arg *a = vp;
+    hak_free(a->owned[FS_OWNED / 2]);          /* the owner's block, freed here */
+    void *mine[FS_TAKEN];
+    for (int i = 0; i < FS_TAKEN; i++) {
+        mine[i] = hak_malloc(a->size);
+        uintptr_t line = (uintptr_t)mine[i] / 64;
+        for (int k = 0; k < FS_OWNED; k++) {
+            if (k == FS_OWNED / 2) continue;
+            uintptr_t o = (uintptr_t)a->owned[k];
+            if (line == o / 64 || line == (o + a->size - 1) / 64) a->bad++;
+        }
+    }
+    for (int i = 0; i < FS_TAKEN; i++) hak_free(mine[i]);
+    return NULL;
+}
+
+static void foreign_small_blocks_go_home(void **s)
+{
+    (void)s;
+    static const size_t sizes[] = {8, 16, 24, 40, 48};
+    for (unsigned z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+        void *owned[FS_OWNED];
+        for (int k = 0; k < FS_OWNED; k++) owned[k] = hak_malloc(sizes[z]);
+        fs_arg a = {owned, sizes[z], 0};
+        pthread_t t;
+        assert_int_equal(pthread_create(&t, NULL, free_one_then_alloc, &a), 0);
+        pthread_join(t, NULL);
+        if (a.bad) fprintf(stderr, "size %zu: %d blocks share a line with the owner's\n", sizes[z], a.bad);
+        assert_int_equal(a.bad, 0);
+        for (int k = 0; k < FS_OWNED; k++) if (k != FS_OWNED / 2) hak_free(owned[k]);
+    }
 }
 
 /* ---- thread exit ---- */
@@ -416,6 +458,7 @@ int main(void)
         cmocka_unit_test(stress_8),
         cmocka_unit_test(stress_16),
         cmocka_unit_test(stress_cross_thread_frees_counted),
+        cmocka_unit_test(foreign_small_blocks_go_home),
         cmocka_unit_test(thread_exit_returns_caches),
         cmocka_unit_test(parked_heaps_are_bounded),
         cmocka_unit_test(double_free_into_parked_heap),

@@ -1,5 +1,6 @@
 /* report_profile.c - see report_profile.h. */
-#include "cli/report_profile.h"
+#include "report_profile.h"
+#include "report_timeline.h"
 #include "db_cli.h"
 #include "db_table.h"
 #include "hak_util.h"
@@ -107,6 +108,7 @@ void rp_profile_text(hakdb *db, int64_t tid, FILE *out)
         }
         sqlite3_finalize(st);
     }
+    rp_timeline_text(db, tid, out);
 }
 
 static void esc(FILE *o, const char *s)
@@ -379,6 +381,7 @@ void rp_profile_html(hakdb *db, int64_t tid, FILE *o)
             hak_fmt_count((uint64_t)t.short_lived, c, sizeof c), (long long)t.short_events);
     for (size_t q = 0; q < sizeof questions / sizeof *questions; q++)
         html_question(o, db, tid, &questions[q]);
+    rp_timeline_html(db, tid, o);
     fputs("<h3>Flame graphs</h3>\n<p class=\"meta\">Call stacks from the root (bottom) to the "
           "allocating function; a frame's width is its share. Click a frame to zoom in, "
           "<b>all</b> to zoom out; hover for figures.</p>\n", o);

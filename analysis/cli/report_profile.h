@@ -1,6 +1,6 @@
 /* report_profile.h - the memory-profiler part of `hak report` for a trace
  * whose views were imported (hak db import-trace: trace_view_stats,
- * trace_site_views, trace_flame; analysis/schema.sql): leaks, peak
+ * trace_site_views, trace_flame; analysis/store/schema.sql): leaks, peak
  * consumers and temporaries by call site, and in HTML an interactive flame
  * graph (inline SVG; a click on a frame zooms to it, a click on 'all'
  * zooms out; one small inline script, no network access).  Nothing is

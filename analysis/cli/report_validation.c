@@ -1,6 +1,6 @@
 /* report_validation.c - `hak report`'s replay-validity section
  * (report_validation.h). */
-#include "analysis/cli/report_validation.h"
+#include "report_validation.h"
 
 #include <math.h>
 #include <sqlite3.h>

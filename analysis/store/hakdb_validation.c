@@ -1,6 +1,6 @@
 /* hakdb_validation.c - storing and reading `hak validate` results
  * (hakdb_validation.h). */
-#include "analysis/store/hakdb_validation.h"
+#include "hakdb_validation.h"
 #include "hakdb_int.h"
 
 #include <math.h>

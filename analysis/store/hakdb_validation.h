@@ -1,6 +1,6 @@
 /* hakdb_validation.h - the run-history store's side of `hak validate`
  * (schema: validations, validation_values, validation_rankings in
- * analysis/schema.sql).  The replays themselves are ordinary runs, stored
+ * analysis/store/schema.sql).  The replays themselves are ordinary runs, stored
  * by `hak replay` under the validation's runs_label. */
 #ifndef HAKDB_VALIDATION_H
 #define HAKDB_VALIDATION_H

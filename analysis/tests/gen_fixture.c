@@ -22,7 +22,7 @@
  *     HAKMEM_HUGEPAGE=never           minor_faults 820  sim.dtlb_misses 5100
  *  Every run has cycles = NULL ("no PMU") and a 4-sample timeline.
  */
-#include "db_import.h"
+#include "hakdb_import.h"
 #include "hakdb.h"
 #include "trace.h"
 
@@ -204,9 +204,9 @@ int main(int argc, char **argv)
     add_runs(redis, h, "knobs", "HAKMEM_HUGEPAGE=never", 121, 820, 5100, "ok");
 
     write_trace(argv[2]);
-    db_import_opts o = {1000000};
-    db_import_result res;
-    if (db_import_trace(db, argv[2], &o, &res, err, sizeof err) != 0)
+    hakdb_import_opts o = {1000000};
+    hakdb_import_result res;
+    if (hakdb_import_trace(db, argv[2], &o, &res, err, sizeof err) != 0)
         die("import", err);
     hakdb_close(db);
     return 0;

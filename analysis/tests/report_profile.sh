@@ -2,8 +2,9 @@
 # `hak report` shows the memory profile of a trace whose views were
 # imported (analysis/cli/report_profile.c): leaks, peak consumers and
 # temporaries of a program with known answers (views_known), in text and
-# HTML, and interactive flame graphs; the zoom is exercised in a real
-# headless browser (chromium-headless-shell, installed by make check as
+# HTML, memory over time per call site as a stacked chart
+# (report_timeline.c), and interactive flame graphs; the zoom and the
+# chart are exercised in a real headless browser (chromium-headless-shell, installed by make check as
 # root via peers-ok; else that part skips with the reason).
 . "$(dirname "$0")/../../tests/tap.sh"
 cd "$TMP" || exit 1
@@ -21,11 +22,14 @@ check "text: peak_build leads the peak consumers (10 blocks, 976.6 KiB)" \
   bash -c 'grep -A1 "^top call sites, peak consumers" <<<"$1" | grep -Eq "^ +10 +976.6 KiB .*peak_build\+0x"' _ "$txt"
 check "text: temp_loop leads the temporaries (7 of 7)" \
   bash -c 'grep -A1 "^top call sites, temporaries" <<<"$1" | grep -Eq "^ +7 +7 +7 +temp_loop\+0x"' _ "$txt"
+check "text: memory over time, peak_build the top site, then leak_big and leak_small" \
+  bash -c 'grep -A3 "^memory over time: the top call sites" <<<"$1" | tail -3 | sed "s/+0x.*//" | awk "{print \$1, \$NF}" |
+           paste -sd" " | grep -qx "#1 peak_build #2 leak_big #3 leak_small"' _ "$txt"
 
 hak report --db r.db --html r.html -q
 for sec in "Memory profile" "Leaks: blocks not freed by the end of the trace" \
            "Peak consumers: live at the heap peak" "Temporaries: freed with no other allocation" \
-           "Flame graphs" "bytes allocated: 996.1 KiB in all" "bytes live at the heap peak:" \
+           "Memory over time per call site" "Flame graphs" "bytes allocated: 996.1 KiB in all" "bytes live at the heap peak:" \
            "bytes leaked: 18.9 KiB in all" "allocations: 33 in all"; do
   check "HTML has: $sec" grep -qF "$sec" r.html
 done
@@ -35,6 +39,9 @@ check "HTML: the leaked flame graph has leak_big and leak_small, not peak_build"
   bash -c "sed -n '/bytes leaked:/,/<\/svg>/p' r.html | grep -q 'data-n=\"leak_big\"' &&
            sed -n '/bytes leaked:/,/<\/svg>/p' r.html | grep -q 'data-n=\"leak_small\"' &&
            ! sed -n '/bytes leaked:/,/<\/svg>/p' r.html | grep -q 'data-n=\"peak_build\"'"
+check "HTML: a stacked chart of the top sites, peak_build the first band and legend row" \
+  bash -c "grep -q '<svg class=\"timeline\"' r.html && grep -q '<polygon class=\"band\" data-rank=\"1\"' r.html &&
+           grep -A1 '<tr data-rank=\"1\">' r.html | grep -q 'peak_build+0x'"
 check "HTML: one script (the zoom), inline" \
   bash -c "[[ \$(grep -c '<script>' r.html) == 1 ]] && ! grep -qi '<script [^>]*src' r.html"
 check "HTML needs no network (nothing fetched; http only in the SVG namespace)" \
@@ -79,8 +86,33 @@ cat >> t.html <<'JS'
 })();
 </script>
 JS
+# The chart as drawn: the point in the middle of its height at the heap
+# peak's time is peak_build's band (98% of the peak); at the end (19336
+# bytes left, 2% of it) the same height is above every band.
+cat >> t.html <<'JS'
+<script>
+(function(){
+  var svg = document.querySelector('svg.timeline'), o = {};
+  var band = svg.querySelector('polygon[data-rank="1"]');
+  var pts = band.getAttribute('points').trim().split(/ +/).map(function(p){ return p.split(',').map(Number); });
+  var top = pts.slice(0, pts.length / 2), peak = top[0];
+  top.forEach(function(p){ if (p[1] < peak[1]) peak = p; });
+  var ys = pts.map(function(p){ return p[1]; }), y0 = Math.max.apply(null, ys), mid = (y0 + peak[1]) / 2;
+  function at(x, y){ var q = svg.createSVGPoint(); q.x = x; q.y = y; q = q.matrixTransform(svg.getScreenCTM());
+    var e = document.elementFromPoint(q.x, q.y); return e && e.getAttribute('data-rank') !== null ? e.getAttribute('data-rank') : (e ? e.tagName : 'none'); }
+  window.scrollTo(0, 0);
+  svg.scrollIntoView();
+  o.at_peak = at(peak[0], mid);
+  o.at_end = at(top[top.length - 1][0] - 1, mid);
+  o.bands = svg.querySelectorAll('polygon.band').length;
+  var pre = document.createElement('pre'); pre.id = 'hak-tl'; pre.textContent = JSON.stringify(o);
+  document.body.appendChild(pre);
+})();
+</script>
+JS
 res=$(timeout 60 "$B" --headless --no-sandbox --disable-gpu --dump-dom "file://$TMP/t.html" 2>/dev/null |
-      grep -o '<pre id="hak-test">[^<]*' | sed 's/.*>//')
+      tee dom.html | grep -o '<pre id="hak-test">[^<]*' | sed 's/.*>//')
+tl=$(grep -o '<pre id="hak-tl">[^<]*' dom.html | sed 's/.*>//')
 if [[ -z $res ]]; then
   not_ok "flame graph zoom in $B" "no result from the page (did the scripts run?)"
 else
@@ -93,4 +125,11 @@ else
   check "browser: its sibling peak_build is hidden while zoomed" grep -q '"peak_hidden":true' <<<"$res"
   check "browser: a click on 'all' zooms back out" \
     bash -c '[[ $1 == "$2" ]] && grep -q "\"peak_back\":true" <<<"$3"' _ "$(num after)" "$(num before)" "$res"
+fi
+if [[ -z $tl ]]; then
+  not_ok "timeline chart in $B" "no result from the page (did the scripts run?)"
+else
+  check "browser: mid-height at the heap peak's time is peak_build's band (rank 1)" grep -q '"at_peak":"1"' <<<"$tl"
+  check "browser: the same height at the end is above every band" \
+    bash -c 'grep -q "\"at_end\":\"svg\"" <<<"$1" && grep -q "\"bands\":[1-9]" <<<"$1"' _ "$tl"
 fi

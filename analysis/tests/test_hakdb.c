@@ -196,7 +196,7 @@ static void test_migrate_from_v1(void **state)
 {
     (void)state;
     char p[512];
-    snprintf(p, sizeof p, "%s/analysis/migrations/001_core.sql", root());
+    snprintf(p, sizeof p, "%s/analysis/store/migrations/001_core.sql", root());
     char *v1 = slurp(p);
     assert_non_null(v1);
     /* A v1 database as a v1 hak would have left it, with one run in it. */
@@ -421,7 +421,7 @@ static void test_schema_sql_matches_migrations(void **state)
 {
     (void)state;
     char p[512];
-    snprintf(p, sizeof p, "%s/analysis/schema.sql", root());
+    snprintf(p, sizeof p, "%s/analysis/store/schema.sql", root());
     char *doc = slurp(p);
     assert_non_null(doc);
     sqlite3 *s;

@@ -16,8 +16,8 @@
  * (rec_attach.c), and lets the process go.  The recorder reports each window
  * it closes in a notify file; ending the recording is a --stop, after
  * which the recorder puts the GOT slots back. */
-#include "cli/record_modes.h"
-#include "cli/record_inject.h"
+#include "record_modes.h"
+#include "record_inject.h"
 #include "hak_util.h"
 #include "rec_config.h"
 

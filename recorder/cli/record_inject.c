@@ -1,6 +1,6 @@
 /* record_inject.c - calling functions inside another process with ptrace
  * (record_inject.h says how and why). */
-#include "cli/record_inject.h"
+#include "record_inject.h"
 
 #include <dirent.h>
 #include <elf.h>

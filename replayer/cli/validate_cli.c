@@ -7,13 +7,14 @@
  * rankings (Kendall's tau-b).  The three steps are the ordinary commands,
  * run as child processes, so a validation measures exactly what a user's
  * record and replay would. */
-#include "hak_cli.h"
+#include "replayer_cli.h"
 #include "hak_util.h"
 #include "hakdb.h"
 #include "replay.h"
-#include "analysis/store/hakdb_validation.h"
-#include "replayer/common/live_run.h"
-#include "replayer/common/rank_stats.h"
+#include "touch.h"
+#include "hakdb_validation.h"
+#include "live_run.h"
+#include "rank_stats.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -68,7 +69,7 @@ static void usage(FILE *out)
 "\n"
 "Results are stored in the run-history database: the replays as ordinary\n"
 "runs labelled validate-<id>, the comparison in the validations,\n"
-"validation_values and validation_rankings tables (analysis/schema.sql;\n"
+"validation_values and validation_rankings tables (analysis/store/schema.sql;\n"
 "query: analysis/queries/validation.sql); `hak report` shows them.\n"
 "\n"
 "options:\n"
@@ -298,9 +299,8 @@ int cmd_validate(int argc, char **argv)
             record_opts[nrecord_opts++] = optarg;
             break;
         case 'T':
-            if (strcmp(optarg, "none") && strcmp(optarg, "first") && strcmp(optarg, "pages")
-                && strcmp(optarg, "all") && strcmp(optarg, "auto")) {
-                hak_cmd_err(CMD, "--touch '%s': expected auto, none, first, pages or all", optarg);
+            if (strcmp(optarg, "auto") && hak_touch_parse(optarg, &(hak_touch){0})) {
+                hak_cmd_err(CMD, "--touch '%s': expected auto, " HAK_TOUCH_CHOICES, optarg);
                 return 2;
             }
             touch = optarg;

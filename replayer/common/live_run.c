@@ -1,7 +1,7 @@
 /* live_run.c - a live run under an allocator, sampled from outside
  * (live_run.h). */
-#include "replayer/common/live_run.h"
-#include "traces/common/heap_rss.h"
+#include "live_run.h"
+#include "heap_rss.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* rank_stats.c - medians and Kendall's tau-b (rank_stats.h). */
-#include "replayer/common/rank_stats.h"
+#include "rank_stats.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -10,8 +10,8 @@
 
 /* Pages before first: on a tie the policy that writes more, the replay's
  * conservative side (a peak it overstates rather than misses). */
-static const int cand[RP_TOUCH_AUTO_NCAND] = {RP_TOUCH_OPT_PAGES, RP_TOUCH_OPT_FIRST,
-                                              RP_TOUCH_OPT_NONE};
+static const int cand[RP_TOUCH_AUTO_NCAND] = {HAK_TOUCH_PAGES, HAK_TOUCH_FIRST,
+                                              HAK_TOUCH_NONE};
 
 int rp_touch_auto_candidate(int i) { return cand[i]; }
 

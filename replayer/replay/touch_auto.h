@@ -19,12 +19,12 @@
 #define RP_TOUCH_AUTO_NCAND 3
 
 typedef struct rp_touch_auto {
-    int chosen;                          /* RP_TOUCH_OPT_* */
+    int chosen;                          /* HAK_TOUCH_* */
     double recorded_peak;                /* bytes, the recording's heap samples */
     double peak[RP_TOUCH_AUTO_NCAND];    /* glibc replay heap peak per candidate; NAN = failed */
 } rp_touch_auto;
 
-/* Candidate i's policy (RP_TOUCH_OPT_NONE, _FIRST, _PAGES). */
+/* Candidate i's policy (HAK_TOUCH_NONE, _FIRST, _PAGES). */
 int rp_touch_auto_candidate(int i);
 
 /* Chooses among candidates given their peaks (NAN = no figure): the

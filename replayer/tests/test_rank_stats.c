@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "replayer/common/rank_stats.h"
+#include "rank_stats.h"
 
 static void medians(void **st)
 {

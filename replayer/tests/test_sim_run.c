@@ -32,7 +32,7 @@ static void mk_replay(hak_replay *rp, uint32_t n, uint64_t size)
     }
 }
 
-static sim_run_opts opts(sim_touch t, sim_access_mode a)
+static sim_run_opts opts(hak_touch t, sim_access_mode a)
 {
     sim_run_opts o;
     memset(&o, 0, sizeof o);
@@ -51,7 +51,7 @@ static void glibc_pages_faults_match_measured(void **state)
     sim_alloc a;
     char err[256];
     assert_int_equal(sim_alloc_load("glibc", &a, err, sizeof err), 0);
-    sim_run_opts o = opts(SIM_TOUCH_PAGES, SIM_ACCESS_TOUCH);
+    sim_run_opts o = opts(HAK_TOUCH_PAGES, SIM_ACCESS_TOUCH);
     static sim_result r;
     assert_int_equal(sim_run(&rp, &a, &o, &r), 0);
     assert_true(r.ok);
@@ -84,13 +84,13 @@ static void access_full_counts_every_line_twice(void **state)
     char err[256];
     assert_int_equal(sim_alloc_load("glibc", &a, err, sizeof err), 0);
     static sim_result r, t;
-    sim_run_opts o = opts(SIM_TOUCH_PAGES, SIM_ACCESS_FULL);
+    sim_run_opts o = opts(HAK_TOUCH_PAGES, SIM_ACCESS_FULL);
     assert_int_equal(sim_run(&rp, &a, &o, &r), 0);
     assert_true(r.st.accesses >= 2 * 100 * 10 && r.st.accesses <= 2 * 100 * 11);
-    o = opts(SIM_TOUCH_FIRST, SIM_ACCESS_TOUCH);
+    o = opts(HAK_TOUCH_FIRST, SIM_ACCESS_TOUCH);
     assert_int_equal(sim_run(&rp, &a, &o, &t), 0);
     assert_int_equal(t.st.accesses, 100);
-    o = opts(SIM_TOUCH_NONE, SIM_ACCESS_TOUCH);
+    o = opts(HAK_TOUCH_NONE, SIM_ACCESS_TOUCH);
     assert_int_equal(sim_run(&rp, &a, &o, &t), 0);
     assert_int_equal(t.st.accesses, 0);
     assert_int_equal(t.st.faults, 0);
@@ -116,7 +116,7 @@ static void so_allocator_serves_the_replay(void **state)
     rp.ops[5].op = HAK_OP_POSIX_MEMALIGN;
     rp.ops[5].aux = 4096;
     static sim_result r;
-    sim_run_opts o = opts(SIM_TOUCH_PAGES, SIM_ACCESS_TOUCH);
+    sim_run_opts o = opts(HAK_TOUCH_PAGES, SIM_ACCESS_TOUCH);
     assert_int_equal(sim_run(&rp, &a, &o, &r), 0);
     char *arena = base();
     assert_non_null(arena);

@@ -1,9 +1,9 @@
 /* cli_export.c - `hak trace export --pprof FILE TRACE`. */
-#include "cli/cli_export.h"
+#include "cli_export.h"
 #include "cli_common.h"
 #include "cli_views.h"
 #include "hak_util.h"
-#include "lib/pprof_out.h"
+#include "pprof_out.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -55,46 +55,31 @@ static void usage(FILE *out)
         "1 unreadable trace, decoding error or write failure, 2 usage error.\n");
 }
 
+static int own_opt(void *ctx, int c, const char *arg)
+{
+    (void)c;   /* --pprof */
+    if (!*arg)
+        return cli_usage_err("export", "--pprof: empty file name");
+    *(const char **)ctx = arg;
+    return 0;
+}
+
 int trace_export(int argc, char **argv)
 {
-    static const struct option opts[] = {
+    static const struct option own[] = {
         {"pprof", required_argument, NULL, 'p'},
-        {"depth", required_argument, NULL, 1004},
-        {"no-demangle", no_argument, NULL, 1005},
-        {"progress", no_argument, NULL, 1006},
-        {"no-lines", no_argument, NULL, 1007},
-        {"sysroot", required_argument, NULL, 1008},
-        {"debug-dir", required_argument, NULL, 1009},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    const char *pprof = NULL;
+    const vw_cmd cmd = {.name = "export", .usage = usage, .own = own, .own_opt = own_opt,
+                        .ctx = &pprof, .common = VW_O_LINES, .ntraces = 1};
     vw_opts o;
     vw_opts_default(&o, 0, 0);
-    const char *pprof = NULL;
-    int c;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            usage(stdout);
-            return 0;
-        }
-        if (c == 'p') {
-            if (!*optarg)
-                return cli_usage_err("export", "--pprof: empty file name");
-            pprof = optarg;
-            continue;
-        }
-        int k = vw_common_opt("export", c, optarg, &o);
-        if (k < 0)
-            return 2;
-        if (!k)
-            return cli_usage_err("export", "unknown or incomplete option '%s'", argv[optind - 1]);
-    }
+    int rc = vw_parse(&cmd, argc, argv, &o);
+    if (rc >= 0)
+        return rc;
     if (!pprof)
         return cli_usage_err("export", "no format chosen: give --pprof FILE");
-    if (optind != argc - 1)
-        return cli_usage_err("export", optind == argc ? "missing TRACE" : "expected one TRACE");
     vw_trace t;
     if (vw_load(&t, "export", argv[optind], NULL, &o))
         return 1;
@@ -111,7 +96,7 @@ int trace_export(int argc, char **argv)
         .ncomments = t.trunc_note[0] ? 2 : 1,
     };
     char err[512];
-    int rc = hak_pprof_write(pprof, &t.v, t.r, t.sym, &info, err, sizeof err);
+    rc = hak_pprof_write(pprof, &t.v, t.r, t.sym, &info, err, sizeof err);
     if (rc)
         hak_cmd_err("trace export", "%s", err);
     vw_unload(&t);

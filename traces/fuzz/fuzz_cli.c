@@ -51,12 +51,13 @@ static void fuzz_cli_run(const uint8_t *data, size_t size)
     char *diff[] = {"diff", "--top", "0", "--no-demangle", path, path, NULL};
     char *timeline[] = {"timeline", "--points", "7", "--by", "events", "--csv", path, NULL};
     char *timeline_t[] = {"timeline", "--points", "5", "--json", "--no-demangle", path, NULL};
+    char *views[] = {"views", "--json", "--top", "3", "--no-demangle", path, NULL};
     struct { int (*run)(int, char **); char **argv; int argc; } cmds[] = {
         {trace_info, info, 4}, {trace_dump, dump, 2}, {trace_dump, dump_t1, 6},
         {trace_stats, stats, 7}, {trace_validate, validate, 5},
         {trace_leaks, leaks, 4}, {trace_peak, peak, 4}, {trace_temporaries, temps, 7},
         {trace_flame, flame, 5}, {trace_diff, diff, 6}, {trace_timeline, timeline, 7},
-        {trace_timeline, timeline_t, 6},
+        {trace_timeline, timeline_t, 6}, {trace_views, views, 6},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
         int rc = cmds[i].run(cmds[i].argc, cmds[i].argv);

@@ -14,8 +14,7 @@ $(PPROF_GEN)/profile.pb-c.h: $(PPROF_GEN)/profile.pb-c.c
 
 $(OBJ)/gen/profile.pb-c.o: $(PPROF_PB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) -I$(PPROF_GEN) -c -o $@ $<
+	$(CC) $(CFLAGS_WB) -I$(PPROF_GEN) -c -o $@ $<
 $(OBJ)/traces/lib/pprof_out.o $(OBJ)/traces/cli/cli_export.o: $(PPROF_GEN)/profile.pb-c.h
-$(OBJ)/traces/lib/pprof_out.o $(OBJ)/traces/cli/cli_export.o: CFLAGS_traces += -I$(PPROF_GEN)
 
 HAK_OBJS += $(OBJ)/gen/profile.pb-c.o $(OBJ)/traces/lib/pprof_out.o $(OBJ)/traces/cli/cli_export.o

@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "traces/common/heap_rss.h"
+#include "heap_rss.h"
 
 static const char smaps[] =
     "55d4a0000000-55d4a0001000 r--p 00000000 08:01 1234   /usr/bin/prog\n"

@@ -19,7 +19,7 @@
 
 #include "synth.h"
 #include "trace.h"
-#include "lib/trace_pages.h"
+#include "trace_pages.h"
 
 static char path[256];
 

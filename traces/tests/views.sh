@@ -6,7 +6,7 @@
 . "$(dirname "$0")/../../tests/tap.sh"
 cd "$TMP" || exit 1
 PROG=$HAK_ROOT/build/tests/recorder/progs/views_known
-VIEWS="leaks peak temporaries flame diff timeline"
+VIEWS="leaks peak temporaries flame diff timeline views"
 
 for s in $VIEWS; do
   check "hak trace $s --help: usage, definitions and examples" \
@@ -19,6 +19,9 @@ check_fails "temporaries: bad scope" hak trace temporaries --scope process x.hkt
 check_fails "temporaries: bad --max-time" hak trace temporaries --max-time soon x.hkt
 check_fails "diff needs two traces" hak trace diff x.hkt
 check_fails "peak: bad --by" hak trace peak --by stack x.hkt
+check_fails "views: --csv is a usage error (three tables)" hak trace views --csv x.hkt
+check_fails "views: unknown weight" hak trace views --weight cycles x.hkt
+check_fails "views: an unknown option is a usage error" hak trace views --by rss x.hkt
 
 # ---- a program with known answers ------------------------------------------
 hak record -q --stacks-exact -o vk.hkt -- "$PROG" 5
@@ -114,6 +117,29 @@ hak record -q --stacks-exact -o vkO0.hkt -- ./o0/views_known 5
 check "diff of two builds (-O2 and -O0): all 5 sites matched, none changed" \
   bash -c "hak trace diff vk.hkt vkO0.hkt | grep -q '^call sites: 5 in both, 0 only in A, 0 only in B; 5 unchanged'"
 
+# views: one pass, the same answers as the three views and flame run apart
+{ hak trace leaks vk.hkt; printf '\n--------\n\n'; hak trace peak vk.hkt; printf '\n--------\n\n'
+  hak trace temporaries vk.hkt; } > apart.txt
+check "views: text is leaks, peak and temporaries as printed apart" \
+  bash -c "hak trace views vk.hkt | cmp - apart.txt"
+check "views: --json holds each view's JSON" python3 -c '
+import json, subprocess
+run = lambda *a: json.loads(subprocess.check_output(["hak", "trace", *a]))
+d = run("views", "--json", "--top", "2", "--max-events", "10", "vk.hkt")
+assert d["leaks"] == run("leaks", "--json", "--top", "2", "vk.hkt"), "leaks"
+assert d["peak"] == run("peak", "--json", "--top", "2", "vk.hkt"), "peak"
+assert d["temporaries"] == run("temporaries", "--json", "--top", "2", "--max-events", "10", "vk.hkt")
+assert d["leaks"]["leaked_bytes"] == 19336 and d["peak"]["peak"]["live_bytes"] == 1019336
+assert d["temporaries"]["temporary"] == 7'
+for w in allocs bytes leaked peak; do
+  check "views --flame --weight $w: the same folded stacks as hak trace flame" \
+    bash -c "hak trace views --flame vf-$w.txt --weight $w vk.hkt >/dev/null && hak trace flame --weight $w vk.hkt | cmp - vf-$w.txt"
+done
+check "views --scope thread --depth 3: as temporaries with the same options" \
+  bash -c "hak trace views --scope thread --depth 3 vk.hkt | sed -n '/^temporaries in/,\$p' | cmp - <(hak trace temporaries --scope thread --depth 3 vk.hkt)"
+check_fails "views --flame into a missing directory fails" hak trace views --flame nodir/f.txt vk.hkt
+check "... naming the file" bash -c "hak trace views --flame nodir/f.txt vk.hkt 2>&1 >/dev/null | grep -q 'nodir/f.txt'"
+
 # timeline: one point per event, so the rows go through the peak exactly
 ne=$(hak trace info vk.hkt | awk '/^events:/ {gsub(",","",$2); print $2}')
 hak trace timeline --csv --by events --points "$ne" --top 3 vk.hkt > tl.csv
@@ -187,7 +213,7 @@ check "synthetic: peak equals hak trace info's peak" \
 check "synthetic: sites without stacks are named so" \
   bash -c "hak trace leaks rm.hkt | grep -q 'site 1: no stack in the trace'"
 hak trace synth random-mixed --iters 0 -q -o none.hkt
-for s in leaks peak temporaries; do
+for s in leaks peak temporaries views; do
   check "no allocations: $s succeeds and says none" bash -c "hak trace $s none.hkt | grep -qE 'no leaks: the trace has no allocation|heap peak: none|allocations: 0;'"
 done
 hak trace flame none.hkt > fl0.txt 2> fl0.err; rc=$?
@@ -219,7 +245,7 @@ hak trace diff vk.hkt rm.hkt > nc.txt 2> nc.err; rc=$?
 check "diff of unrelated traces: exit 1, says no call site in common" \
   bash -c "test $rc = 1 && grep -q 'no call site in common' nc.err && grep -q '0 in both, 5 only in A, 1 only in B' nc.txt"
 printf 'not a trace at all\n' > junk.hkt
-for s in leaks peak temporaries flame; do
+for s in leaks peak temporaries flame views; do
   check_fails "$s: a file that is not a trace fails cleanly" hak trace $s junk.hkt
 done
 

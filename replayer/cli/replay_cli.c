@@ -1,0 +1,738 @@
+/* replay_cli.c - `hak replay`: replays traces against allocators (a matrix
+ * of traces x allocators x repeats), one fresh worker process per run,
+ * stores every run in the run-history database and prints a table. */
+#include "replayer_cli.h"
+#include "hak_util.h"
+#include "hakdb_import.h"
+#include "hakdb_sweep.h"
+#include "replay.h"
+#include "touch_auto.h"
+
+/* Messages are cut to their buffers on purpose. */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
+#include <errno.h>
+#include <getopt.h>
+#include <gnu/libc-version.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CMD "replay"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+"usage: hak replay TRACE... [--alloc A]... [--env KEY=VALUE]... [options]\n"
+"\n"
+"Replays each trace's malloc/free stream against each allocator, every run\n"
+"in a fresh worker process with the allocator loaded as a user would load\n"
+"it (LD_PRELOAD), measures the replay loop and stores one row per run in\n"
+"the run-history database.  Prints a table of the runs.\n"
+"\n"
+"A trace of a window (hak record --off/--start, --rotate, -p PID) frees\n"
+"blocks allocated before it began: they are allocated first, untimed, so\n"
+"the window's own ops run on a heap of the right size; that heap is built\n"
+"in one burst, not the way the program built it, so RSS and page faults\n"
+"of such a replay are those of a more compact heap (replayer/README.md,\n"
+"Windows).\n"
+"\n"
+"allocators (--alloc, repeatable; default hakmem):\n"
+"  hakmem              this tree's build/lib/libhakmem.so\n"
+"  glibc               the system malloc (nothing preloaded)\n"
+"  bump                a trivial built-in bump allocator (harness cost)\n"
+"  mimalloc, jemalloc, tcmalloc   the Debian packages' libraries\n"
+"  PATH.so             any malloc-replacing shared library\n"
+"  hakmem@REV          the allocator built at git revision REV of this\n"
+"                      repository (cached in ~/.cache/hakmem/builds/)\n"
+"\n"
+"options:\n"
+"  --env KEY=VALUE     set in the worker's environment (allocator knobs);\n"
+"                      for hakmem an unknown HAKMEM_* knob or an invalid\n"
+"                      value is refused before any run (alloc/KNOBS.md)\n"
+"  --threads MODE      serial: one thread in the trace's global order,\n"
+"                      deterministic, address randomisation off;\n"
+"                      recorded: one thread per recorded thread with\n"
+"                      cross-thread dependencies enforced point to point.\n"
+"                      Default: recorded for a trace where two or more\n"
+"                      threads allocate, serial otherwise (and with\n"
+"                      --verify); a multi-threaded trace replayed serially\n"
+"                      gets a one-line note.  The mode is part of the\n"
+"                      setting: runs of different modes are never merged\n"
+"  --sync-every N      recorded threads: every N ops a thread also waits\n"
+"                      until the others have done all ops that precede it\n"
+"                      in the trace, so threads cannot drift apart further\n"
+"                      than the recording allowed (default 256; 0 = object\n"
+"                      dependencies only)\n"
+"  --touch MODE        what is written into each new block: none, first\n"
+"                      (one byte), pages (one byte per 4 KiB page; default),\n"
+"                      all (every byte), or auto: the trace is first replayed\n"
+"                      under glibc with none, first and pages, and the one\n"
+"                      whose heap peak is closest to the peak of the\n"
+"                      recording's own heap samples is used for every\n"
+"                      allocator (a note names it; runs store it).  A\n"
+"                      program that writes little of its blocks holds\n"
+"                      less memory than a page-touching replay\n"
+"  --pace MODE         asap (default) or recorded (keep the recorded gaps)\n"
+"  --repeat N          runs per trace and allocator (default 1)\n"
+"  --min-time S        replay the trace again and again in\n"
+"                      the one worker process (freeing what a pass leaves\n"
+"                      live, untimed) until the window lasts S seconds, and\n"
+"                      report per-op figures over all passes: a real trace\n"
+"                      replays in milliseconds, too short to time stably.\n"
+"                      Default 0.5 ($HAK_REPLAY_MIN_TIME overrides); 0 = one\n"
+"                      pass.  Faults and context switches are the first\n"
+"                      pass's; replay.passes is stored.  With --threads\n"
+"                      recorded each pass starts the threads afresh\n"
+"                      (untimed).  Not with --pace recorded or --verify\n"
+"  --timeout S         seconds before a run is killed (default 300)\n"
+"  --label TEXT        stored with every run\n"
+"  --sweep-id N        store the runs under sweep N of the database (which\n"
+"                      must exist; 'hak sweep' creates sweeps and passes\n"
+"                      this to its jobs); default $HAK_SWEEP_ID, else none\n"
+"  --db FILE           database (default $HAK_DB or ./hak.db)\n"
+"  --verify            serial mode: run every trace/allocator pair at least\n"
+"                      twice and fail unless the address digests match\n"
+"  --lat-every K       time every Kth operation (default 64, or fewer on\n"
+"                      long traces: at least 65536 samples per run)\n"
+"  --progress          progress on stderr (default: when it is a terminal)\n"
+"  -q, --quiet         no table\n"
+"  -h, --help          this text\n"
+"\n"
+"Each run measures, over the replay loop only: wall, user and system time,\n"
+"ops/s, page faults, context switches, peak and final RSS, an RSS and\n"
+"live-bytes timeline, sampled latency percentiles, perf counters\n"
+"(page-faults, cycles, instructions, dTLB/iTLB misses; NULL with a reason\n"
+"where the machine lacks them), the allocator's own statistics when it\n"
+"offers them, and the fidelity of the RSS timeline to the recorded one.\n"
+"A run that crashes, hangs or fails to load is stored with its status and\n"
+"reason and the matrix goes on.  Exit status: 0 all runs ok, 1 a run failed\n"
+"or --verify found different digests, 2 usage error.\n"
+"\n"
+"example:\n"
+"  hak replay app.hkt --alloc hakmem --alloc glibc --alloc mimalloc\n"
+"  sqlite3 hak.db 'select * from runs'\n");
+}
+
+typedef struct row {
+    char trace[64], alloc[64], status[16], digest[20];
+    double ops_per_s, fidelity;
+    int64_t wall_ns, minflt, peak_rss, p50, p99;
+    char error[160];
+} row;
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+/* Minimal JSON string escaping into buf. */
+static void json_str(char *buf, size_t len, size_t *pos, const char *s)
+{
+    if (!s) {
+        *pos += (size_t)snprintf(buf + *pos, *pos < len ? len - *pos : 0, "null");
+        return;
+    }
+    if (*pos < len) buf[(*pos)++] = '"';
+    for (; *s && *pos + 8 < len; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') { buf[(*pos)++] = '\\'; buf[(*pos)++] = (char)c; }
+        else if (c < 0x20) *pos += (size_t)snprintf(buf + *pos, len - *pos, "\\u%04x", c);
+        else buf[(*pos)++] = (char)c;
+    }
+    if (*pos < len) buf[(*pos)++] = '"';
+    if (*pos < len) buf[*pos] = 0;
+}
+
+static void meta_json(const hak_trace_meta *m, char *buf, size_t len)
+{
+    size_t p = 0;
+#define PUT(...) p += (size_t)snprintf(buf + p, p < len ? len - p : 0, __VA_ARGS__)
+    PUT("{\"version\":%u,\"pid\":%d,\"ppid\":%d,\"start_wall_ns\":%llu,\"page_size\":%u,\"argv\":[",
+        m->version, m->pid, m->ppid, (unsigned long long)m->start_wall_ns, m->page_size);
+    for (uint32_t i = 0; i < m->argc && p < len; i++) {
+        if (i) PUT(",");
+        json_str(buf, len, &p, m->argv ? m->argv[i] : NULL);
+    }
+    PUT("],\"hostname\":"); json_str(buf, len, &p, m->hostname);
+    PUT(",\"kernel\":"); json_str(buf, len, &p, m->kernel);
+    PUT(",\"thp_mode\":"); json_str(buf, len, &p, m->thp_mode);
+    PUT(",\"cpu_model\":"); json_str(buf, len, &p, m->cpu_model);
+    PUT(",\"recorder\":"); json_str(buf, len, &p, m->recorder);
+    PUT(",\"options\":"); json_str(buf, len, &p, m->options);
+    PUT("}");
+#undef PUT
+    if (p >= len)
+        snprintf(buf, len, "{}");
+}
+
+static void fmt_rate(double v, char *b, size_t n)
+{
+    if (isnan(v)) snprintf(b, n, "-");
+    else if (v >= 1e9) snprintf(b, n, "%.2fG", v / 1e9);
+    else if (v >= 1e6) snprintf(b, n, "%.2fM", v / 1e6);
+    else if (v >= 1e3) snprintf(b, n, "%.1fk", v / 1e3);
+    else snprintf(b, n, "%.0f", v);
+}
+
+static void fmt_i(int64_t v, char *b, size_t n)
+{
+    if (v == HAKDB_NULL) snprintf(b, n, "-");
+    else snprintf(b, n, "%lld", (long long)v);
+}
+
+static void fmt_bytes(int64_t v, char *b, size_t n)
+{
+    if (v == HAKDB_NULL) snprintf(b, n, "-");
+    else hak_fmt_bytes((uint64_t)v, b, n);
+}
+
+static void print_table(const row *rows, size_t n)
+{
+    printf("%-20s %-18s %-11s %9s %9s %9s %10s %7s %7s %5s %-16s\n",
+           "trace", "alloc", "status", "ops/s", "wall_ms", "minflt", "peak_rss",
+           "p50_ns", "p99_ns", "fid", "digest");
+    for (size_t i = 0; i < n; i++) {
+        const row *r = &rows[i];
+        char rate[16], wall[24], flt[24], peak[24], p50[24], p99[24], fid[16];
+        fmt_rate(r->ops_per_s, rate, sizeof rate);
+        if (r->wall_ns == HAKDB_NULL) snprintf(wall, sizeof wall, "-");
+        else snprintf(wall, sizeof wall, "%.1f", (double)r->wall_ns / 1e6);
+        fmt_i(r->minflt, flt, sizeof flt);
+        fmt_bytes(r->peak_rss, peak, sizeof peak);
+        fmt_i(r->p50, p50, sizeof p50);
+        fmt_i(r->p99, p99, sizeof p99);
+        if (isnan(r->fidelity)) snprintf(fid, sizeof fid, "-");
+        else snprintf(fid, sizeof fid, "%.2f", r->fidelity);
+        printf("%-20.20s %-18.18s %-11s %9s %9s %9s %10s %7s %7s %5s %-16s\n",
+               r->trace, r->alloc, r->status, rate, wall, flt, peak, p50, p99, fid,
+               r->digest[0] ? r->digest : "-");
+        if (strcmp(r->status, "ok"))
+            printf("  ^ %s\n", r->error);
+    }
+}
+
+static int parse_choice(const char *v, const char *const *names, int n, const char *opt)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(v, names[i]))
+            return i;
+    hak_cmd_err(CMD, "%s: '%s' is not one of the choices (see --help)", opt, v);
+    return -1;
+}
+
+/* A trace prepared for replay: database id, image, what fidelity needs. */
+typedef struct prepared {
+    const char *path;
+    int64_t trace_id;
+    rp_image im;
+    uint64_t *op_ts;
+    hak_rss_sample *rss;      /* the recorded timeline fidelity compares with */
+    size_t nrss;
+    int rss_is_heap;          /* rss holds the heap-only samples (kind 6) */
+    uint64_t nops;
+    uint32_t alloc_threads;   /* threads of the trace that allocate or free */
+    int recorded;             /* threads mode of this trace's runs */
+} prepared;
+
+/* Threads of the replay that do any operation. */
+static uint32_t active_threads(const hak_replay *rp)
+{
+    uint32_t n = 0;
+    for (uint32_t t = 0; t < rp->nthreads; t++)
+        n += rp->thread_nops && rp->thread_nops[t] > 0;
+    return n;
+}
+
+/* o->recorded < 0: not given, so recorded for a multi-threaded trace
+ * unless verify (address digests need the deterministic serial mode). */
+static int prepare(const char *path, const rp_opts *o, int verify, hakdb *db, prepared *p)
+{
+    char err[512];
+    memset(p, 0, sizeof *p);
+    p->path = path;
+    p->im.fd = -1;
+    hak_trace_reader *r = hak_tr_open(path, err, sizeof err);
+    if (!r) {
+        if (hak_msg_names_path(err, path))
+            hak_cmd_err(CMD, "%s", err);
+        else
+            hak_cmd_err(CMD, "%s: %s", path, err);
+        return -1;
+    }
+    const hak_tr_status *st = hak_tr_status_get(r);
+    if (st && st->truncated)
+        fprintf(stderr, "hak replay: %s: warning: %s; replaying the readable prefix\n",
+                path, st->reason[0] ? st->reason : "truncated");
+    /* Runs of a partial trace are stored as such (traces.completeness), and
+     * `hak db compare`/`best` leave them out unless asked. */
+    const char *completeness = st->incomplete ? "incomplete" : st->truncated ? "truncated"
+                             : "complete";
+    if (st->incomplete) {
+        const hak_tr_loss *l;
+        hak_tr_losses(r, &l);
+        fprintf(stderr, "hak replay: %s: note: incomplete trace (the recorder lost events: "
+                "%s after %llu events); its runs are stored as runs of an incomplete trace\n",
+                path, hak_loss_reason_name((int)l[0].reason), (unsigned long long)l[0].at_events);
+    } else if (st->truncated) {
+        fprintf(stderr, "hak replay: %s: note: its runs are stored as runs of a truncated "
+                "trace\n", path);
+    }
+    hak_replay rp;
+    memset(&rp, 0, sizeof rp);
+    if (hak_replay_build(r, &rp, err, sizeof err) != 0) {
+        hak_cmd_err(CMD, "%s: %s", path, err);
+        hak_tr_close(r);
+        return -1;
+    }
+    if (rp.npre) {
+        char b[32];
+        fprintf(stderr, "hak replay: %s: note: a window of a running process; %llu blocks (%s) "
+                "it frees or reallocs were allocated before it and are allocated first, "
+                "untimed: the replay starts on that approximate heap, not on the program's "
+                "(replayer/README.md, Windows)\n", path, (unsigned long long)rp.npre,
+                hak_fmt_bytes(rp.pre_bytes, b, sizeof b));
+    }
+    p->rss = hak_tr_take_rss(r, &p->nrss);   /* no copy: the samples may be 32 MiB */
+    /* Heap-only samples, when the recording has them, are what the
+     * replay's growth measures (its allocator's memory): like with like,
+     * instead of the whole program's RSS (code, runtime, files...). */
+    const hak_rss_sample *heap;
+    size_t nheap = hak_tr_heap(r, &heap);
+    hak_rss_sample *hcopy = nheap >= 2 ? malloc(nheap * sizeof *hcopy) : NULL;
+    if (hcopy) {
+        memcpy(hcopy, heap, nheap * sizeof *hcopy);
+        free(p->rss);
+        p->rss = hcopy;
+        p->nrss = nheap;
+        p->rss_is_heap = 1;
+    }
+    if (o->pace_recorded || p->nrss >= 2) {
+        p->op_ts = rp_op_timestamps(r, &rp, err, sizeof err);
+        if (!p->op_ts && o->pace_recorded) {
+            hak_cmd_err(CMD, "%s: %s", path, err);
+            goto fail;
+        }
+    }
+    p->alloc_threads = active_threads(&rp);
+    p->recorded = o->recorded >= 0 ? o->recorded : !verify && p->alloc_threads > 1;
+    if (!p->recorded && p->alloc_threads > 1)
+        fprintf(stderr, "hak replay: %s: note: %u threads allocate; replaying them serially"
+                " (--threads serial%s); --threads recorded replays them concurrently\n",
+                path, p->alloc_threads, o->recorded < 0 ? ", for --verify" : "");
+    if (rp_image_build(&rp, p->recorded, o->pace_recorded ? p->op_ts : NULL,
+                       o->sync_every, &p->im, err, sizeof err) != 0) {
+        hak_cmd_err(CMD, "%s: %s", path, err);
+        goto fail;
+    }
+    p->nops = rp.nops;
+
+    char hash[17] = "";
+    if (hak_hash_file(path, hash) != 0) {
+        hak_cmd_err(CMD, "%s: cannot hash the file", path);
+        goto fail;
+    }
+    const hak_trace_meta *m = hak_tr_meta(r);
+    static char json[16384];
+    meta_json(m, json, sizeof json);
+    hakdb_trace t;
+    memset(&t, 0, sizeof t);
+    t.hash = hash;
+    t.path = path;
+    t.program = hakdb_trace_program(m, path);
+    t.events = (int64_t)hak_tr_nevents(r);
+    t.threads = (int64_t)hak_tr_nthreads(r);
+    t.duration_ns = p->op_ts && rp.nops ? (int64_t)(p->op_ts[rp.nops - 1] - p->op_ts[0]) : HAKDB_NULL;
+    t.file_bytes = st ? (int64_t)st->file_bytes : HAKDB_NULL;
+    t.meta_json = json;
+    t.completeness = completeness;
+    p->trace_id = hakdb_upsert_trace(db, &t);
+    if (p->trace_id < 0) {
+        hak_cmd_err(CMD, "%s: storing the trace: %s", path, hakdb_error(db));
+        goto fail;
+    }
+    hak_replay_free(&rp);
+    hak_tr_close(r);
+    return 0;
+fail:
+    hak_replay_free(&rp);
+    hak_tr_close(r);
+    return -1;
+}
+
+static int64_t upsert_build(hakdb *db, const rp_alloc *a, const rp_outcome *oc)
+{
+    char hash[64] = "";
+    hakdb_build b;
+    memset(&b, 0, sizeof b);
+    b.name = a->name;
+    if (a->kind == RP_ALLOC_BUMP) {
+        snprintf(hash, sizeof hash, "bump-builtin-%s", HAK_VERSION);
+    } else {
+        b.path = a->kind == RP_ALLOC_GLIBC ? NULL : a->path;
+        hakdb_build_hash(b.path, hash);
+    }
+    b.hash = hash;
+    b.version = oc->res && oc->res->alloc_version[0] ? oc->res->alloc_version
+              : a->kind == RP_ALLOC_GLIBC ? gnu_get_libc_version() : NULL;
+    return hakdb_upsert_build(db, &b);
+}
+
+int cmd_replay(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"alloc", required_argument, 0, 'a'},
+        {"env", required_argument, 0, 'e'},
+        {"threads", required_argument, 0, 't'},
+        {"touch", required_argument, 0, 'T'},
+        {"pace", required_argument, 0, 'p'},
+        {"repeat", required_argument, 0, 'r'},
+        {"timeout", required_argument, 0, 'o'},
+        {"label", required_argument, 0, 'l'},
+        {"sweep-id", required_argument, 0, 'S'},
+        {"db", required_argument, 0, 'd'},
+        {"verify", no_argument, 0, 'v'},
+        {"lat-every", required_argument, 0, 'k'},
+        {"sync-every", required_argument, 0, 's'},
+        {"min-time", required_argument, 0, 'M'},
+        {"progress", no_argument, 0, 'P'},
+        {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    static const char *const mode_names[] = {"serial", "recorded"};
+    int touch_auto = 0;       /* --touch auto: chosen per trace (touch_auto.h) */
+    static const char *const pace_names[] = {"asap", "recorded"};
+    const char *allocs[64];
+    size_t nallocs = 0;
+    static const char *envs[128];
+    size_t nenv = 0;
+    rp_opts o;
+    memset(&o, 0, sizeof o);
+    o.recorded = -1;   /* per trace: recorded when several threads allocate */
+    o.touch = HAK_TOUCH_PAGES;
+    o.timeout_s = 300;
+    o.sync_every = 256;
+    uint64_t repeat = 1;
+    const char *label = NULL, *dbpath = NULL;
+    const char *sweep_arg = NULL, *sweep_src = "--sweep-id";
+    int verify = 0, quiet = 0, progress = isatty(2), min_time_given = 0;
+    char envbuf[4096] = "";
+
+    optind = 1;
+    opterr = 0; /* one-line errors: hak_cmd_bad_option */
+    int c;
+    while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'a':
+            if (nallocs == sizeof allocs / sizeof *allocs) {
+                hak_cmd_err(CMD, "too many --alloc (max %zu)", sizeof allocs / sizeof *allocs);
+                return 2;
+            }
+            allocs[nallocs++] = optarg;
+            break;
+        case 'e':
+            if (!strchr(optarg, '=') || optarg[0] == '=') {
+                hak_cmd_err(CMD, "--env '%s': expected KEY=VALUE", optarg);
+                return 2;
+            }
+            if (nenv == sizeof envs / sizeof *envs) {
+                hak_cmd_err(CMD, "too many --env");
+                return 2;
+            }
+            envs[nenv++] = optarg;
+            snprintf(envbuf + strlen(envbuf), sizeof envbuf - strlen(envbuf), "%s%s",
+                     envbuf[0] ? " " : "", optarg);
+            break;
+        case 't':
+            if ((o.recorded = parse_choice(optarg, mode_names, 2, "--threads")) < 0) return 2;
+            break;
+        case 'T':
+            touch_auto = !strcmp(optarg, "auto");
+            if (!touch_auto && hak_touch_parse(optarg, &o.touch)) {
+                hak_cmd_err(CMD, "--touch '%s': expected " HAK_TOUCH_CHOICES " or auto", optarg);
+                return 2;
+            }
+            break;
+        case 'p':
+            if ((o.pace_recorded = parse_choice(optarg, pace_names, 2, "--pace")) < 0) return 2;
+            break;
+        case 'r':
+            if (hak_parse_u64(optarg, &repeat) != 0 || repeat == 0 || repeat > 1000) {
+                hak_cmd_err(CMD, "--repeat '%s': expected a count from 1 to 1000", optarg);
+                return 2;
+            }
+            break;
+        case 'o': {
+            uint64_t ns;
+            if (hak_parse_duration_ns(optarg, &ns) != 0 || ns == 0) {
+                hak_cmd_err(CMD, "--timeout '%s': expected seconds, e.g. 30 or 1.5s", optarg);
+                return 2;
+            }
+            o.timeout_s = (double)ns / 1e9;
+            break;
+        }
+        case 'l': label = optarg; break;
+        case 'S': sweep_arg = optarg; break;
+        case 'd': dbpath = optarg; break;
+        case 'v': verify = 1; break;
+        case 'k':
+            if (hak_parse_u64(optarg, &o.lat_every) != 0 || o.lat_every == 0) {
+                hak_cmd_err(CMD, "--lat-every '%s': expected a positive count", optarg);
+                return 2;
+            }
+            break;
+        case 's': {
+            uint64_t v;
+            if (hak_parse_u64(optarg, &v) != 0 || v > UINT32_MAX) {
+                hak_cmd_err(CMD, "--sync-every '%s': expected a count (0 = off)", optarg);
+                return 2;
+            }
+            o.sync_every = (uint32_t)v;
+            break;
+        }
+        case 'M': {
+            uint64_t ns;
+            if (hak_parse_duration_ns(optarg, &ns) != 0 && strcmp(optarg, "0")) {
+                hak_cmd_err(CMD, "--min-time '%s': expected seconds, e.g. 0.5 or 2s (0 = one pass)", optarg);
+                return 2;
+            }
+            if (!strcmp(optarg, "0"))
+                ns = 0;
+            o.min_time_ns = ns;
+            min_time_given = 1;
+            break;
+        }
+        case 'P': progress = 1; break;
+        case 'q': quiet = 1; break;
+        case 'h': usage(stdout); return 0;
+        default:
+            return hak_cmd_bad_option(CMD, argc, argv);
+        }
+    }
+    int ntraces = argc - optind;
+    if (ntraces <= 0) {
+        hak_cmd_err(CMD, "no trace given; see 'hak replay --help'");
+        return 2;
+    }
+    if (verify && o.recorded == 1) {
+        hak_cmd_err(CMD, "--verify needs --threads serial (recorded threads are not deterministic)");
+        return 2;
+    }
+    if (!sweep_arg) {
+        const char *e = getenv("HAK_SWEEP_ID");
+        if (e && *e) {
+            sweep_arg = e;
+            sweep_src = "$HAK_SWEEP_ID";
+        }
+    }
+    int64_t sweep_id = HAKDB_NULL;
+    if (sweep_arg) {
+        uint64_t v;
+        if (hak_parse_u64(sweep_arg, &v) != 0 || v == 0 || v > INT64_MAX) {
+            hak_cmd_err(CMD, "%s '%s': expected a positive sweep id", sweep_src, sweep_arg);
+            return 2;
+        }
+        sweep_id = (int64_t)v;
+    }
+    if (verify && repeat < 2)
+        repeat = 2;
+    if (!min_time_given) {
+        const char *e = getenv("HAK_REPLAY_MIN_TIME");
+        uint64_t ns = 500000000ull;
+        if (e && *e && hak_parse_duration_ns(e, &ns) != 0)
+            ns = strcmp(e, "0") ? 500000000ull : 0;
+        o.min_time_ns = ns;
+    }
+    if (o.min_time_ns && (verify || o.pace_recorded)) {
+        if (min_time_given) {
+            hak_cmd_err(CMD, "--min-time needs one pass per run with %s", verify ? "--verify" : "--pace recorded");
+            return 2;
+        }
+        o.min_time_ns = 0;   /* digests and pacing need exactly one pass */
+    }
+    if (nallocs == 0)
+        allocs[nallocs++] = "hakmem";
+    o.env = envs;
+    o.nenv = nenv;
+
+    rp_alloc *as = calloc(nallocs, sizeof *as);
+    if (!as) {
+        hak_cmd_err(CMD, "out of memory");
+        return 1;
+    }
+    for (size_t i = 0; i < nallocs; i++)
+        if (rp_alloc_resolve(allocs[i], &as[i], 1) != 0) {
+            hak_cmd_err(CMD, "--alloc '%s': not an allocator name or a .so path "
+                        "(hakmem, glibc, bump, mimalloc, jemalloc, tcmalloc, PATH.so, hakmem@REV)",
+                        allocs[i]);
+            free(as);
+            return 2;
+        }
+
+    char err[1024];
+    for (size_t i = 0; i < nallocs; i++)
+        if (rp_alloc_is_hakmem(&as[i]) && rp_check_knobs(envs, nenv, err, sizeof err) != 0) {
+            hak_cmd_err(CMD, "%s", err);
+            free(as);
+            return 2;
+        }
+    hakdb *db = hakdb_open(dbpath, err, sizeof err);
+    if (!db) {
+        hak_cmd_err(CMD, "%s", err);
+        free(as);
+        return 1;
+    }
+    /* Checked before any run: the foreign key would only reject the rows
+     * at storing time, after the replays had been run for nothing. */
+    int have = sweep_id == HAKDB_NULL ? 1 : hakdb_sweep_exists(db, sweep_id);
+    if (have != 1) {
+        if (have < 0)
+            hak_cmd_err(CMD, "%s: %s", hakdb_path(db), hakdb_error(db));
+        else
+            hak_cmd_err(CMD, "%s %lld: no such sweep in %s", sweep_src, (long long)sweep_id,
+                        hakdb_path(db));
+        hakdb_close(db);
+        free(as);
+        return have < 0 ? 1 : 2;
+    }
+    int64_t machine_id = hakdb_upsert_machine(db);
+    if (machine_id < 0) {
+        hak_cmd_err(CMD, "storing the machine: %s", hakdb_error(db));
+        hakdb_close(db);
+        free(as);
+        return 1;
+    }
+
+    size_t total = (size_t)ntraces * nallocs * repeat, done = 0, nrows = 0;
+    row *rows = calloc(total, sizeof *rows);
+    rp_rowbuf *buf = malloc(sizeof *buf);
+    int status = 0;
+    if (!rows || !buf) {
+        hak_cmd_err(CMD, "out of memory");
+        hakdb_close(db);
+        free(as);
+        return 1;
+    }
+    for (int ti = 0; ti < ntraces; ti++) {
+        const char *path = argv[optind + ti];
+        prepared p;
+        if (prepare(path, &o, verify, db, &p) != 0) {
+            status = 1;
+            done += nallocs * repeat;
+            continue;
+        }
+        rp_opts to = o;   /* this trace's threads mode */
+        to.recorded = p.recorded;
+        if (touch_auto) {
+            rp_touch_auto ta;
+            char terr[600];
+            if (rp_touch_auto_run(&p.im, &to, p.rss_is_heap ? p.rss : NULL, p.rss_is_heap ? p.nrss : 0,
+                              &ta, terr, sizeof terr) != 0) {
+                hak_cmd_err(CMD, "%s: %s", path, terr);
+                status = 1;
+                done += nallocs * repeat;
+                rp_image_close(&p.im);
+                free(p.op_ts);
+                free(p.rss);
+                continue;
+            }
+            to.touch = ta.chosen;
+            char rb[32], b0[32], b1[32], b2[32];
+            fprintf(stderr, "hak replay: %s: --touch auto: %s (recorded heap peak %s; glibc replay "
+                    "with pages %s, first %s, none %s)\n", path, hak_touch_name(ta.chosen),
+                    hak_fmt_bytes((uint64_t)ta.recorded_peak, rb, sizeof rb),
+                    isnan(ta.peak[0]) ? "-" : hak_fmt_bytes((uint64_t)ta.peak[0], b0, sizeof b0),
+                    isnan(ta.peak[1]) ? "-" : hak_fmt_bytes((uint64_t)ta.peak[1], b1, sizeof b1),
+                    isnan(ta.peak[2]) ? "-" : hak_fmt_bytes((uint64_t)ta.peak[2], b2, sizeof b2));
+        }
+        for (size_t ai = 0; ai < nallocs; ai++) {
+            char first_digest[20] = "";
+            for (uint64_t rep = 0; rep < repeat; rep++) {
+                rp_outcome oc;
+                uint64_t start_wall = hak_wall_ns();
+                rp_run(&p.im, &as[ai], &to, &oc);
+                done++;
+                double fid = oc.res && !strcmp(oc.status, "ok")
+                    ? rp_fidelity(p.rss, p.nrss, p.op_ts, p.nops, oc.res->samples,
+                                  oc.res->nsamples)
+                    : NAN;
+                hakdb_run run;
+                hakdb_run_init(&run);
+                run.trace_id = p.trace_id;
+                run.build_id = upsert_build(db, &as[ai], &oc);
+                run.machine_id = machine_id;
+                run.kind = "measured";
+                run.label = label;
+                run.sweep_id = sweep_id;
+                run.env = envbuf;
+                run.threads_mode = mode_names[to.recorded];
+                run.touch = hak_touch_name(to.touch);
+                run.pace = pace_names[o.pace_recorded];
+                run.repeat_idx = (int64_t)rep;
+                run.start_wall_ns = (int64_t)start_wall;
+                run.alloc_spec = as[ai].spec;
+                rp_outcome_to_run(&oc, fid, &run, buf);
+                if (!isnan(fid) && run.nmetrics < sizeof buf->metrics / sizeof *buf->metrics)
+                    buf->metrics[run.nmetrics++] = (hakdb_metric){
+                        "fidelity.recorded_heap_samples", p.rss_is_heap ? (double)p.nrss : 0, 0,
+                        "count", "derived", NULL};
+                if (run.build_id < 0 || hakdb_insert_run(db, &run) < 0) {
+                    hak_cmd_err(CMD, "storing a run of %s x %s: %s", path, as[ai].name,
+                                hakdb_error(db));
+                    status = 1;
+                }
+                row *w = &rows[nrows++];
+                snprintf(w->trace, sizeof w->trace, "%s", base_name(path));
+                snprintf(w->alloc, sizeof w->alloc, "%s", as[ai].name);
+                snprintf(w->status, sizeof w->status, "%s", oc.status);
+                snprintf(w->error, sizeof w->error, "%s", oc.error);
+                snprintf(w->digest, sizeof w->digest, "%s", run.addr_digest ? run.addr_digest : "");
+                w->ops_per_s = run.ops_per_s;
+                w->fidelity = fid;
+                w->wall_ns = run.wall_ns;
+                w->minflt = run.minor_faults;
+                w->peak_rss = run.peak_rss_bytes;
+                w->p50 = run.lat_p50_ns;
+                w->p99 = run.lat_p99_ns;
+                if (strcmp(oc.status, "ok"))
+                    status = 1;
+                if (progress) {
+                    char rate[16];
+                    fmt_rate(w->ops_per_s, rate, sizeof rate);
+                    fprintf(stderr, "hak replay: [%zu/%zu] %s x %s: %s%s%s\n", done, total,
+                            w->trace, w->alloc, oc.status,
+                            strcmp(oc.status, "ok") ? "" : ", ops/s ",
+                            strcmp(oc.status, "ok") ? "" : rate);
+                }
+                if (verify && !strcmp(oc.status, "ok")) {
+                    if (!w->digest[0]) {
+                        hak_cmd_err(CMD, "--verify: %s x %s: no address digest (address "
+                                    "randomisation could not be switched off)", path, as[ai].name);
+                        status = 1;
+                    } else if (!first_digest[0]) {
+                        snprintf(first_digest, sizeof first_digest, "%s", w->digest);
+                    } else if (strcmp(first_digest, w->digest)) {
+                        hak_cmd_err(CMD, "--verify: %s x %s: address digest %s differs from %s",
+                                    path, as[ai].name, w->digest, first_digest);
+                        status = 1;
+                    }
+                }
+                rp_outcome_free(&oc);
+            }
+        }
+        rp_image_close(&p.im);
+        free(p.op_ts);
+        free(p.rss);
+    }
+    if (!quiet && nrows)
+        print_table(rows, nrows);
+    free(rows);
+    free(buf);
+    free(as);
+    hakdb_close(db);
+    return status;
+}

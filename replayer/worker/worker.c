@@ -1,0 +1,440 @@
+/* worker.c - `hak-replay-worker`: the child process of one replay run.
+ *
+ * `hak replay` execs this program once per run, with the allocator under
+ * test preloaded the way a user would (LD_PRELOAD), the replay image in an
+ * inherited memfd and a shared result page in another.  The worker:
+ *   1. checks that malloc really comes from the expected library
+ *      (a preload that fails is only a warning from ld.so);
+ *   2. maps the image and its own tables (object table, thread states)
+ *      from memfds with MAP_POPULATE, opens the perf counters, creates the
+ *      replay threads and parks them: all before the window;
+ *   3. measures the window: rusage, clocks and counters around the replay
+ *      loop only; peak RSS via VmHWM after a clear_refs reset;
+ *   4. writes everything into the result page and _exits (the allocator's
+ *      exit-time work is not part of the run).
+ * Its own memory never comes from malloc after step 1 except what libc does
+ * for pthread_create before the window.
+ *
+ * Usage (internal): hak-replay-worker --image-fd N --result-fd N
+ *   [--threads serial|recorded] [--touch none|first|pages|all]
+ *   [--pace asap|recorded] [--bump] [--expect-lib PATH] [--lat-every K]
+ */
+#include "worker.h"
+#include "hak_util.h"
+#include "trace.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc_probe.h"
+#include "rss.h"
+#include "heap_rss.h"
+
+static rp_wresult *res;
+
+static void fail(int kind, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (res) {
+        vsnprintf(res->error, sizeof res->error, fmt, ap);
+        res->fail = kind;
+    } else {
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+    }
+    va_end(ap);
+    _exit(3);
+}
+
+static uint64_t tv_ns(struct timeval tv)
+{
+    return (uint64_t)tv.tv_sec * 1000000000ull + (uint64_t)tv.tv_usec * 1000ull;
+}
+
+/* A harness table: shared memory from a memfd, populated now, so it is
+ * resident before the window and counted as shared, not anonymous, RSS. */
+static void *harness_map(const char *name, uint64_t bytes)
+{
+    if (bytes == 0)
+        bytes = 64;
+    int fd = memfd_create(name, MFD_CLOEXEC);
+    if (fd < 0 || ftruncate(fd, (off_t)bytes) != 0)
+        fail(RP_FAIL_ERROR, "memfd for %s (%llu bytes): %s", name,
+             (unsigned long long)bytes, strerror(errno));
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED)
+        fail(RP_FAIL_ERROR, "mmap %s (%llu bytes): %s", name,
+             (unsigned long long)bytes, strerror(errno));
+    return p;
+}
+
+static int parse_choice(const char *v, const char *const *names, int n, const char *opt)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(v, names[i]))
+            return i;
+    fail(RP_FAIL_ERROR, "worker: bad %s '%s'", opt, v);
+    return -1;
+}
+
+static void check_allocator(const char *expect)
+{
+    void *m = dlsym(RTLD_DEFAULT, "malloc");
+    Dl_info di;
+    char have[PATH_MAX] = "?", want[PATH_MAX];
+    if (m && dladdr(m, &di) && di.dli_fname) {
+        if (!realpath(di.dli_fname, have))
+            snprintf(have, sizeof have, "%s", di.dli_fname);
+    }
+    snprintf(res->malloc_from, sizeof res->malloc_from, "%s", have);
+    if (!expect)
+        return;
+    if (!realpath(expect, want))
+        fail(RP_FAIL_LOAD, "%s: %s", expect, strerror(errno));
+    if (strcmp(have, want) != 0)
+        fail(RP_FAIL_LOAD, "malloc comes from %s, not %s (the preload did not take)", have, want);
+}
+
+static const rp_image_hdr *map_image(int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_size < (off_t)sizeof(rp_image_hdr))
+        fail(RP_FAIL_ERROR, "worker: image fd %d unusable", fd);
+    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
+    if (p == MAP_FAILED)
+        fail(RP_FAIL_ERROR, "worker: mmap image: %s", strerror(errno));
+    const rp_image_hdr *h = p;
+    if (h->magic != RP_IMG_MAGIC || h->total_bytes != (uint64_t)st.st_size)
+        fail(RP_FAIL_ERROR, "worker: image fd %d: bad magic or size", fd);
+    return h;
+}
+
+/* --min-time: which objects are still live after one pass (1: from the
+ * malloc family, 2: mmap), so the next pass starts from an empty heap
+ * like the program did.  Computed before the window. */
+static uint8_t *live_at_end(const rp_wctx *w)
+{
+    const rp_image_hdr *img = w->img;
+    uint8_t *live = harness_map("hak-replay-live", img->nobjects ? img->nobjects : 1);
+    /* Each object is created once and consumed at most once, so this is
+     * independent of the order the ops are stored in (grouped by thread
+     * for --threads recorded, where a free may be stored before its
+     * allocation): created ones first, then the consumed ones cleared. */
+    for (uint64_t i = 0; i < img->nops; i++) {
+        const rp_wop *o = &w->ops[i];
+        if (o->obj != RP_NO_OBJ)
+            live[o->obj] = o->op == HAK_OP_MMAP || o->op == HAK_OP_MREMAP ? 2 : 1;
+    }
+    for (uint64_t i = 0; i < img->nops; i++) {
+        const rp_wop *o = &w->ops[i];
+        if (o->in_obj != RP_NO_OBJ)
+            switch (o->op) {
+            case HAK_OP_FREE: case HAK_OP_REALLOC: case HAK_OP_REALLOCARRAY:
+            case HAK_OP_MUNMAP: case HAK_OP_MREMAP:
+                live[o->in_obj] = 0;
+                break;
+            default:
+                break;
+            }
+    }
+    return live;
+}
+
+/* Frees what one pass left live (the trace's leaks); not timed. */
+static void release_live(rp_wctx *w, const uint8_t *live)
+{
+    for (uint64_t k = 0; k < w->img->nobjects; k++) {
+        void *p = w->tbl[k];
+        if (!live[k] || !p)
+            continue;
+        if (live[k] == 2)
+            munmap(p, w->obj_size[k]);
+        else
+            free(p);
+        w->tbl[k] = NULL;
+    }
+}
+
+/* Recorded mode: one replay thread per recorded thread, each waiting for
+ * w->start (created before the window: thread creation is not timed). */
+static void start_threads(rp_wctx *w, pthread_t *threads, uint32_t nth)
+{
+    for (uint32_t t = 0; t < nth; t++) {
+        int e = pthread_create(&threads[t], NULL, rp_run_thread, &w->ts_arr[t]);
+        if (e)
+            fail(RP_FAIL_ERROR, "worker: pthread_create (thread %u of %u): %s",
+                 t, nth, strerror(e));
+    }
+}
+
+/* Recorded mode: lets the threads go and waits until all are done. */
+static void run_recorded_pass(rp_wctx *w, uint32_t nth)
+{
+    __atomic_store_n(&w->start, 1, __ATOMIC_RELEASE);
+    syscall(SYS_futex, &w->start, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+    uint32_t d;
+    while ((d = __atomic_load_n(&w->done, __ATOMIC_ACQUIRE)) < nth)
+        syscall(SYS_futex, &w->done, FUTEX_WAIT_PRIVATE, d, NULL, NULL, 0);
+}
+
+int main(int argc, char **argv)
+{
+    static const char *const mode_names[] = {"serial", "recorded"};
+    static const char *const pace_names[] = {"asap", "recorded"};
+    int image_fd = -1, result_fd = -1, recorded = 0;
+    hak_touch touch = HAK_TOUCH_PAGES;
+    int pace = 0, bump = 0;
+    const char *expect = NULL;
+    uint64_t lat_every = 64, min_time_ns = 0;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--bump")) { bump = 1; continue; }
+        if (!v)
+            fail(RP_FAIL_ERROR, "worker: %s needs a value", a);
+        i++;
+        if (!strcmp(a, "--image-fd")) image_fd = atoi(v);
+        else if (!strcmp(a, "--result-fd")) result_fd = atoi(v);
+        else if (!strcmp(a, "--touch")) {
+            if (hak_touch_parse(v, &touch))
+                fail(RP_FAIL_ERROR, "worker: --touch %s: expected " HAK_TOUCH_CHOICES, v);
+        }
+        else if (!strcmp(a, "--threads")) recorded = parse_choice(v, mode_names, 2, a);
+        else if (!strcmp(a, "--pace")) pace = parse_choice(v, pace_names, 2, a);
+        else if (!strcmp(a, "--expect-lib")) expect = v;
+        else if (!strcmp(a, "--lat-every")) lat_every = strtoull(v, NULL, 10);
+        else if (!strcmp(a, "--min-time-ns")) min_time_ns = strtoull(v, NULL, 10);
+        else fail(RP_FAIL_ERROR, "worker: unknown option %s", a);
+    }
+    if (result_fd < 0 || image_fd < 0)
+        fail(RP_FAIL_ERROR, "worker: needs --image-fd and --result-fd (run by 'hak replay')");
+    void *rp = mmap(NULL, sizeof(rp_wresult), PROT_READ | PROT_WRITE, MAP_SHARED, result_fd, 0);
+    if (rp == MAP_FAILED)
+        fail(RP_FAIL_ERROR, "worker: mmap result: %s", strerror(errno));
+    res = rp;
+    if (res->magic != RP_RES_MAGIC)
+        fail(RP_FAIL_ERROR, "worker: result page has a bad magic");
+    close(result_fd);
+    res->phase = RP_PH_MAIN;
+
+    check_allocator(expect);
+
+    /* ---- preparation: everything the loop touches, faulted in now ---- */
+    const rp_image_hdr *img = map_image(image_fd);
+    close(image_fd);
+    if (recorded == (int)(img->flags & RP_IMG_SERIAL))
+        fail(RP_FAIL_ERROR, "worker: image was built for the other threads mode");
+    if (pace && !(img->flags & RP_IMG_HAS_TS))
+        fail(RP_FAIL_ERROR, "worker: --pace recorded needs timestamps in the image");
+    static rp_wctx ctx;
+    rp_wctx *w = &ctx;
+    rp_wctx_global = w;
+    w->img = img;
+    w->ops = RP_AT(img, img->ops_off, const rp_wop);
+    w->deps = RP_AT(img, img->deps_off, const rp_wdep);
+    w->obj_size = RP_AT(img, img->obj_size_off, const uint64_t);
+    w->big = RP_AT(img, img->big_off, const rp_wbig);
+    w->sched = RP_AT(img, img->sched_off, const rp_wsched);
+    w->ts = pace ? RP_AT(img, img->ts_off, const uint64_t) : NULL;
+    w->touch = touch;
+    w->bump = bump;
+    w->pace = pace;
+    w->serial = !recorded;
+    w->lat_every = lat_every;
+    w->res = res;
+    w->tbl = harness_map("hak-replay-objects", img->nobjects * sizeof(void *));
+    uint32_t nth = recorded ? img->nthreads : 1;
+    w->ts_arr = harness_map("hak-replay-threads", nth * sizeof(rp_tstate));
+    for (uint32_t t = 0; t < nth; t++) {
+        w->ts_arr[t].tid = t;
+        if (bump) {
+            /* A small ring (cache-resident for small requests), faulted in
+             * now: bump measures the harness, not the memory system.  It
+             * holds the largest request four times over. */
+            uint64_t cap = 256ull << 10;
+            while (cap < 4 * img->max_size + 4096)
+                cap *= 2;
+            void *b = mmap(NULL, cap, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_POPULATE, -1, 0);
+            if (b == MAP_FAILED)
+                fail(RP_FAIL_ERROR, "worker: bump arena of %llu bytes: %s",
+                     (unsigned long long)cap, strerror(errno));
+            w->ts_arr[t].bump = (rp_bump){b, cap, 0};
+        }
+    }
+    /* Repeated passes: unpaced (serial, or recorded threads started again
+     * for each pass), malloc family (the bump ring needs no cleanup but
+     * its figures are the harness's anyway). */
+    int repeat_passes = min_time_ns && !pace;
+    uint8_t *live = repeat_passes && !bump ? live_at_end(w) : NULL;
+    w->statm_fd = rp_rss_open();
+    if (w->statm_fd < 0)
+        fail(RP_FAIL_ERROR, "worker: /proc/self/statm: %s", strerror(errno));
+
+    /* Timer overhead: the cheapest back-to-back reading, removed from samples. */
+    uint64_t ovh = UINT64_MAX;
+    for (int i = 0; i < 2000; i++) {
+        uint64_t a = rp_ticks(), b = rp_ticks();
+        if (b - a < ovh) ovh = b - a;
+    }
+    w->timer_overhead = ovh;
+
+    rp_counters_open(&res->counters, NULL);
+
+    /* A window's trace starts on a heap it did not build: its blocks are
+     * allocated now, outside the window (image.h, pre[]). */
+    const uint32_t *pre = RP_AT(img, img->pre_off, const uint32_t);
+    for (uint64_t i = 0; i < img->npre; i++)
+        w->pre_bytes += w->obj_size[pre[i]];
+    rp_prologue(w);
+
+    pthread_t *threads = NULL;
+    if (recorded) {
+        const rp_wthread *th = RP_AT(img, img->thread_off, const rp_wthread);
+        uint64_t most = 0;
+        for (uint32_t t = 0; t < nth; t++)
+            if (th[t].nops > most) { most = th[t].nops; w->sampler_tid = t; }
+        /* ~256 samples; each reads statm (~1 us), so at least 4096 ops apart */
+        w->sample_every = most / 256 > 4096 ? most / 256 : 4096;
+        threads = harness_map("hak-replay-pthreads", nth * sizeof(pthread_t));
+        start_threads(w, threads, nth);
+    }
+    res->phase = RP_PH_READY;
+
+    /* ---- the measured window ---- */
+    hak_heap_rss h0, h1;
+    int heap_ok = hak_heap_rss_read(0, &h0) == 0;
+    uint64_t rss0 = 0, shared0 = 0;
+    rp_rss_read(w->statm_fd, &rss0, &shared0);
+    w->harness_shared = shared0;
+    int clear_err = rp_rss_reset_peak();
+    struct rusage ru0, ru1, ru_first;
+    getrusage(RUSAGE_SELF, &ru0);
+    res->phase = RP_PH_WINDOW;
+    rp_counters_enable(&res->counters);
+    uint64_t tick0 = rp_ticks();
+    w->t0_ns = hak_mono_ns();
+    uint64_t passes = 1, paused_ns = 0;
+    if (!recorded) {
+        rp_run_serial(w);
+        getrusage(RUSAGE_SELF, &ru_first);
+        w->no_samples = 1;
+        while (repeat_passes && hak_mono_ns() - w->t0_ns - paused_ns < min_time_ns && passes < 1000000) {
+            uint64_t p0 = hak_mono_ns();
+            if (live) {
+                release_live(w, live);
+                rp_prologue(w);       /* the pass freed them: again */
+            }
+            paused_ns += hak_mono_ns() - p0;
+            rp_run_serial(w);
+            passes++;
+        }
+    } else {
+        run_recorded_pass(w, nth);
+        getrusage(RUSAGE_SELF, &ru_first);
+        while (repeat_passes && hak_mono_ns() - w->t0_ns - paused_ns < min_time_ns && passes < 1000000) {
+            /* untimed: joining, freeing what the pass left live, and new
+             * threads (a pass's dependencies count each thread's ops from 0) */
+            uint64_t p0 = hak_mono_ns();
+            w->no_samples = 1;
+            for (uint32_t t = 0; t < nth; t++)
+                pthread_join(threads[t], NULL);
+            if (live) {
+                release_live(w, live);
+                rp_prologue(w);
+            }
+            for (uint32_t t = 0; t < nth; t++) {
+                w->ts_arr[t].progress = 0;
+                w->ts_arr[t].waiters = 0;
+                w->ts_arr[t].live = 0;
+            }
+            w->done = 0;
+            w->start = 0;
+            start_threads(w, threads, nth);
+            paused_ns += hak_mono_ns() - p0;
+            run_recorded_pass(w, nth);
+            passes++;
+        }
+    }
+    uint64_t t1 = hak_mono_ns();
+    uint64_t tick1 = rp_ticks();
+    rp_counters_disable(&res->counters);
+    getrusage(RUSAGE_SELF, &ru1);
+    int64_t hwm = rp_status_kb_field("VmHWM");
+    uint64_t rss1 = 0, shared1 = 0;
+    rp_rss_read(w->statm_fd, &rss1, &shared1);
+    /* ---- end of window ---- */
+
+    heap_ok = heap_ok && hak_heap_rss_read(0, &h1) == 0;
+    for (uint32_t t = 0; recorded && t < nth; t++)
+        pthread_join(threads[t], NULL);
+    rp_counters_read_close(&res->counters);
+    res->heap_offset = res->heap_start = res->heap_final = -1;
+    if (heap_ok) {
+        int64_t anon0 = (int64_t)rss0 - (int64_t)shared0;
+        res->heap_start = (int64_t)hak_heap_rss_bytes(&h0);
+        res->heap_offset = anon0 > res->heap_start ? anon0 - res->heap_start : 0;
+        res->heap_final = (int64_t)hak_heap_rss_bytes(&h1);
+    }
+
+    res->wall_ns = t1 - w->t0_ns - paused_ns;
+    res->passes = passes;
+    res->user_ns = tv_ns(ru1.ru_utime) - tv_ns(ru0.ru_utime);
+    res->sys_ns = tv_ns(ru1.ru_stime) - tv_ns(ru0.ru_stime);
+    res->minflt = (uint64_t)(ru_first.ru_minflt - ru0.ru_minflt);
+    res->majflt = (uint64_t)(ru_first.ru_majflt - ru0.ru_majflt);
+    res->nvcsw = (uint64_t)(ru_first.ru_nvcsw - ru0.ru_nvcsw);
+    res->nivcsw = (uint64_t)(ru_first.ru_nivcsw - ru0.ru_nivcsw);
+    res->harness_rss = (int64_t)shared0;
+    res->vmhwm_raw = hwm;
+    res->final_rss = rss1 > shared1 ? (int64_t)(rss1 - shared1) : 0;
+    if (hwm < 0) {
+        res->peak_rss = -1;
+        snprintf(res->peak_note, sizeof res->peak_note, "VmHWM not in /proc/self/status");
+    } else {
+        res->peak_rss = hwm > (int64_t)shared0 ? hwm - (int64_t)shared0 : 0;
+        if (clear_err)
+            snprintf(res->peak_note, sizeof res->peak_note,
+                     "clear_refs: %s; peak covers the whole worker, not just the window",
+                     rp_errno_name(clear_err));
+        else
+            snprintf(res->peak_note, sizeof res->peak_note,
+                     "VmHWM reset by clear_refs at the window start, minus harness shared memory");
+    }
+    uint64_t ops = 0;
+    for (uint32_t t = 0; t < nth; t++) {
+        ops += w->ts_arr[t].ops_done;
+        for (unsigned b = 0; b < RP_LAT_BUCKETS; b++)
+            res->lat[b] += w->ts_arr[t].lat[b];
+        res->lat_nsamples += w->ts_arr[t].lat_n;
+    }
+    res->ops = ops;
+    if (!recorded) {
+        /* Addresses only repeat with randomisation off (the parent asked
+         * for it; a seccomp policy may have refused): no digest otherwise. */
+        int pers = personality(0xffffffff);
+        res->has_digest = pers != -1 && (pers & ADDR_NO_RANDOMIZE) ? 1 : 0;
+        res->digest = w->ts_arr[0].digest;
+    }
+    res->ns_per_tick = RP_TICKS_ARE_TSC && tick1 > tick0
+        ? (double)(t1 - w->t0_ns) / (double)(tick1 - tick0) : 1.0;
+    rp_alloc_probe(res);
+    res->phase = RP_PH_DONE;
+    _exit(0);
+}

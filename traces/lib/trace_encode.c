@@ -1,0 +1,537 @@
+/* trace_encode.c - the event-chunk encoder: events -> columns (before zstd).
+ * The model it shares with the decoder is in trace_model.h. */
+#include "trace_codec.h"
+#include "trace_encref.h"
+#include "trace_fmt.h"
+#include "trace_model.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const uint8_t col_max[TC_NCOL] = {
+    [TC_OP] = 1, [TC_SEQ] = 10, [TC_TS] = 10, [TC_SIZE] = 10, [TC_AUX] = 10,
+    [TC_INREF] = 3 /* index mode: zigzag(+-65535) + 2 */, [TC_PTR] = 10, [TC_OUT] = 10, [TC_SITE] = 5, [TC_ERR] = 5,
+    [TC_RAW] = 50,
+};
+
+
+/* ---- encoder ----
+ *
+ * The encoder runs the model of trace_model.h (ring of the chunk's
+ * allocations, per-class stacks of freed blocks) in a form suited to its
+ * own questions, which are lookups by pointer rather than by position:
+ * - a pointer map or cache (trace_encref.h) gives the number and size class
+ *   of the latest allocation that returned a pointer (its ring entry), so a
+ *   free finds its reference and the stack its block goes to;
+ * - each class's stack is an array of TC_STACK entries by position in
+ *   which every entry beyond the stack's depth holds 0 (never a coded
+ *   pointer: NULL results and frees of NULL never reach the stacks), so a
+ *   search needs no depth and a hit is always a valid position.
+ * Both answer exactly what the decoder's tc_model would, event by event. */
+#define COL_SLACK 16u                   /* put_var may write one byte past a column's end */
+#define PREFETCH_EVENTS 32              /* how far ahead the event loop prefetches */
+typedef struct enc_model {
+    /* Freed blocks per class by position (0 = the most recently freed),
+     * 0 = empty; the second half of each row stays 0 (see enc_stk_remove). */
+    uint64_t stk[TC_NCLASS][2 * TC_STACK];
+    uint32_t site[16];                   /* previous site per op */
+} enc_model;
+
+struct tc_enc {
+    uint8_t *col[TC_NCOL];
+    enc_refs refs;
+    enc_model m;
+    unsigned shift;                /* guess for the next chunk's ptr_shift */
+    mode_pick pick;                /* ...and for its reference mode */
+    coff_pick cpick;               /* ...and for its class offset */
+    coff_count cc;                 /* the last chunk's evidence for it */
+    int ts_short;                  /* the last chunk's time deltas were (almost)
+                                      all one byte: see encode_pass */
+};
+
+tc_enc *tc_enc_new(void)
+{
+    tc_enc *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    e->shift = 4;   /* malloc results are 16-byte aligned */
+    e->pick = (mode_pick){.mode = TC_MODE_DIST, .force = -1};
+    e->cpick = (coff_pick){.coff = 0, .force = -1};
+    if (refs_init(&e->refs)) {
+        free(e);
+        return NULL;
+    }
+    for (int c = 0; c < TC_NCOL; c++) {
+        e->col[c] = malloc((size_t)col_max[c] * TF_CHUNK_EVENTS + COL_SLACK);
+        if (!e->col[c]) {
+            tc_enc_free(e);
+            return NULL;
+        }
+    }
+    return e;
+}
+
+void tc_enc_free(tc_enc *e)
+{
+    if (!e)
+        return;
+    for (int c = 0; c < TC_NCOL; c++)
+        free(e->col[c]);
+    refs_fini(&e->refs);
+    free(e);
+}
+
+/* Does the event store only what its op's mask covers? */
+static inline int fits(const hak_event *v)
+{
+    unsigned m = op_mask[v->op & 15], a = op_aux[v->op & 15];
+    if (!(m & M_SIZE) && v->size) return 0;
+    if (a != AUX_NMEMB && v->nmemb) return 0;
+    if (a != AUX_ALIGN && v->align) return 0;
+    if (!(m & M_IN) && a != AUX_IN && v->in_ptr) return 0;
+    if (!(m & M_OUT) && v->out_ptr) return 0;
+    return v->op < 16;
+}
+
+/* A varint, like tc_put, for values that are usually below 2^14 and often
+ * above 2^7 (sizes, distances, pointer deltas): both bytes are written and
+ * the second kept only when needed, so the length costs no branch that
+ * random values would mispredict.  Columns have COL_SLACK bytes of room. */
+static inline uint8_t *put_var(uint8_t *p, uint64_t v)
+{
+    if (__builtin_expect(v < 0x4000, 1)) {
+        uint32_t x = (uint32_t)v, two = x >= 0x80;
+        /* low 7 bits, continuation bit, then the high 7 bits a byte up */
+        uint32_t w = x + (x & 0x3f80) + (two << 7);
+        p[0] = (uint8_t)w;         /* one 16-bit store on little-endian */
+        p[1] = (uint8_t)(w >> 8);
+        return p + 1 + two;
+    }
+    return tc_put(p, v);
+}
+
+void tc_enc_force_mode(tc_enc *e, int mode)
+{
+    e->pick.force = mode;
+}
+
+void tc_enc_force_coff(tc_enc *e, int coff)
+{
+    e->cpick.force = coff;
+}
+
+static long encode_pass(tc_enc *e, const hak_tw_source *src, uint32_t ts_unit,
+                        unsigned shift, unsigned mode, int est, tc_cols *out,
+                        uint64_t *any, mode_cost *cost, unsigned *bad_op);
+
+int tc_encode_src(tc_enc *e, const hak_tw_source *src, uint32_t ts_unit, tc_cols *out,
+                  size_t *bad, unsigned *bad_op)
+{
+    /* ptr_shift is the common trailing zeros of the coded pointers, and the
+     * reference mode the cheaper one by mode_cost's estimate (see
+     * trace_encref.h).  Guess both from the previous chunk and check them
+     * in the same pass (the events are read once); encode again only when
+     * a guess was wrong, which in a steady stream is rare. */
+    uint64_t any = 0;
+    mode_cost cost;
+    int est;
+    unsigned mode = pick_first(&e->pick, &est);
+    long r = encode_pass(e, src, ts_unit, e->shift, mode, est, out, &any, &cost, bad_op);
+    if (r == -1) {
+        unsigned shift = any ? (unsigned)__builtin_ctzll(any) : 0;
+        e->shift = shift > 32 ? 32 : shift;
+        mode = pick_better(&e->pick, &cost, mode);
+        src->rewind(src->ctx);
+        r = encode_pass(e, src, ts_unit, e->shift, mode, est, out, &any, &cost, bad_op);
+    } else if (r == -2 && pick_better(&e->pick, &cost, mode) != mode) {
+        mode ^= 1;
+        src->rewind(src->ctx);
+        r = encode_pass(e, src, ts_unit, e->shift, mode, est, out, &any, &cost, bad_op);
+    }
+    if (r >= 0) {
+        *bad = (size_t)r;
+        return -1;
+    }
+    pick_learn(&e->pick, &cost);
+    coff_learn(&e->cpick, &e->cc, out->coff);
+    return 0;
+}
+
+static const hak_event *array_next(void *ctx, size_t *n)
+{
+    hak_tw_array *a = ctx;
+    *n = a->read ? 0 : a->n;
+    a->read = 1;
+    return a->ev;
+}
+
+static void array_rewind(void *ctx)
+{
+    ((hak_tw_array *)ctx)->read = 0;
+}
+
+hak_tw_source hak_tw_array_source(hak_tw_array *a, const hak_event *ev, size_t n)
+{
+    *a = (hak_tw_array){ev, n, 0};
+    return (hak_tw_source){array_next, array_rewind, a};
+}
+
+int tc_encode(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit, tc_cols *out,
+              size_t *bad)
+{
+    hak_tw_array a;
+    hak_tw_source src = hak_tw_array_source(&a, ev, n);
+    unsigned bad_op;
+    return tc_encode_src(e, &src, ts_unit, out, bad, &bad_op);
+}
+
+/* The running state of one pass: column cursors and the delta bases. */
+typedef struct cursor {           /* one named field per column (an array
+                                    indexed in a loop would keep GCC from
+                                    holding them in registers) */
+    uint8_t *op, *seq, *ts, *size, *aux, *in, *ptr, *out, *site, *err, *raw;
+    uint64_t prev;                 /* previous coded pointer >> shift */
+    uint32_t nalloc;               /* allocations so far in the chunk */
+    uint32_t inext;                /* index mode: number after the last reference */
+    uint32_t base;                 /* refs number of allocation 0 (refs_begin) */
+    unsigned shift, mode;          /* mode: the chunk's reference mode */
+    unsigned coff;                 /* the chunk's class offset */
+    coff_count cc;                 /* evidence for the next chunk's (coff_pick) */
+    int est;                       /* price references in both modes? */
+    mode_cost cost;
+    size_t n;                      /* events read from the source so far */
+    uint64_t first_seq;
+    unsigned bad_op;               /* the invalid op that stopped the pass */
+} cursor;
+
+/* The class stacks (enc_model.stk) keep their entries by position, and
+ * every operation on them is a fixed sequence of compares and moves.  How
+ * deep a search or removal goes is random in real streams (glibc's bins
+ * are not the format's classes with offset 0, and offset 8 is only a
+ * guess per chunk: in a recorded random_mixed a quarter of
+ * the allocations are found on top, a third not at all, the rest
+ * anywhere), and loops on the position mispredicted about once per
+ * allocation: this is 1.5 ns per event faster there, 1 ns slower on a
+ * synthetic stream that always hits the top. */
+_Static_assert(TC_STACK % 2 == 0, "stk_move copies pairs");
+
+/* Copies TC_STACK entries from src to the overlapping dst, in registers
+ * (four 16-byte moves; a memcpy through a temporary array went through
+ * the stack). */
+typedef uint64_t stk_pair __attribute__((vector_size(16)));
+static inline void stk_move(uint64_t *dst, const uint64_t *src)
+{
+    stk_pair v[TC_STACK / 2];
+    for (unsigned j = 0; j < TC_STACK / 2; j++)
+        memcpy(&v[j], src + 2 * j, sizeof v[j]);
+    for (unsigned j = 0; j < TC_STACK / 2; j++)
+        memcpy(dst + 2 * j, &v[j], sizeof v[j]);
+}
+
+/* Pushes p on stack s (the deepest entry falls off when it is full). */
+static inline void enc_stk_push(uint64_t *s, uint64_t p)
+{
+    stk_move(s + 1, s);
+    s[TC_STACK] = 0;                       /* the second half stays 0 */
+    s[0] = p;
+}
+
+/* A consumed pointer (free, realloc input): a reference to the chunk's
+ * allocation that returned it (ref_slot in trace_model.h: by distance or
+ * by index, per the chunk's mode) when it is known and the mode can reach
+ * it (its block then goes on its class's stack), else a delta; NULL is 0.
+ * With the map, references are also priced in both modes (k->est). */
+static inline __attribute__((always_inline)) void
+put_in_ptr(tc_enc *e, cursor *k, uint64_t p, unsigned how)
+{
+    if (!p) {
+        *k->in++ = 0;
+        return;
+    }
+    unsigned c;
+    int64_t num = refs_find(&e->refs, how, k->base, p, &c);
+    uint64_t prev = k->prev;
+    k->prev = p >> k->shift;
+    if (num >= 0) {
+        uint32_t d = k->nalloc - (uint32_t)num;
+        uint64_t iref = 0;
+        unsigned mode = how == REF_CACHE ? TC_MODE_DIST : k->mode;
+        if (how == REF_MAP) {
+            iref = tc_zz(num - (int64_t)k->inext);
+            k->inext = (uint32_t)num + 1;
+            if (k->est)
+                mode_price(&k->cost, iref, d, tc_zz((int64_t)(k->prev - prev)));
+        }
+        if (mode == TC_MODE_INDEX || d <= TC_RING) {
+            enc_stk_push(e->m.stk[c], p);
+            k->in = put_var(k->in, mode == TC_MODE_INDEX ? iref + 2 : (uint64_t)d + 1);
+            return;
+        }
+    }
+    *k->in++ = 1;
+    k->ptr = put_var(k->ptr, tc_zz((int64_t)(k->prev - prev)));
+}
+
+/* Position of p in class stack s, TC_STACK when absent: the first (most
+ * recent) match, as the decoder numbers them. */
+static inline unsigned enc_stk_find(const uint64_t *s, uint64_t p)
+{
+    unsigned hit = 0;                      /* bit i: position i holds p */
+#pragma GCC unroll 8
+    for (unsigned i = 0; i < TC_STACK; i++)
+        hit |= (unsigned)(s[i] == p) << i;
+    return (unsigned)__builtin_ctz(hit | 1u << TC_STACK);
+}
+
+/* Removes position i (< TC_STACK) of stack s: the deeper entries move up
+ * one and the deepest becomes empty.  The whole stack is copied from one
+ * entry further on, where the zeroed second half supplies the empty
+ * entries: the same few moves for every i, so no branch depends on it. */
+static inline void enc_stk_remove(uint64_t *s, unsigned i)
+{
+    stk_move(s + i, s + i + 1);
+}
+
+/* Whether p is on top of the stack of a neighbouring class, c - 1 or c + 1
+ * (evidence for the other class offset: see coff_pick).  The class tops
+ * are read whole, without a branch per test. */
+static inline unsigned enc_stk_near(uint64_t (*stk)[2 * TC_STACK], unsigned c, uint64_t p)
+{
+    return (stk[c ? c - 1 : c][0] == p) | (stk[c + 1 < TC_NCLASS ? c + 1 : c][0] == p);
+}
+
+/* A returned pointer: its position on its size class's stack of recently
+ * freed blocks when found there, else a delta offset by TC_STACK.  It then
+ * enters the ring as allocation number nalloc. */
+static inline __attribute__((always_inline)) void
+put_out_ptr(tc_enc *e, cursor *k, uint64_t p, unsigned c, unsigned how)
+{
+    enc_model *md = &e->m;
+    unsigned i = enc_stk_find(md->stk[c], p);
+    if (__builtin_expect(i == 0, 1)) {     /* on top: usual when coff suits */
+        enc_stk_remove(md->stk[c], 0);
+        *k->out++ = 0;
+    } else if (k->cc.off++, k->cc.near += enc_stk_near(md->stk, c, p), i < TC_STACK) {
+        enc_stk_remove(md->stk[c], i);     /* (evidence for coff_pick above) */
+        *k->out++ = (uint8_t)i;
+    } else {
+        k->out = put_var(k->out, tc_zz((int64_t)((p >> k->shift) - k->prev)) + TC_STACK);
+    }
+    k->prev = p >> k->shift;
+    refs_note(&e->refs, how, k->base, p, k->nalloc, c);
+    k->nalloc++;
+}
+
+/* The event's site: nothing when it is the op's previous one, else the
+ * SITE flag (returned) and value. */
+static inline __attribute__((always_inline)) unsigned
+put_site(tc_enc *e, cursor *k, unsigned op, uint32_t site)
+{
+    if (site == e->m.site[op])
+        return 0;
+    k->site = tc_put(k->site, site);
+    e->m.site[op] = site;
+    return TC_F_SITE;
+}
+
+/* Any event, with the format's generic rules (flags, RAW, op layouts). */
+static inline __attribute__((always_inline)) unsigned
+put_event(tc_enc *e, cursor *k, const hak_event *v, unsigned how)
+{
+    unsigned op = v->op, f = op | put_site(e, k, op, v->site);
+    if (v->err) {
+        f |= TC_F_ERR;
+        k->err = tc_put(k->err, tc_zz(v->err));
+    }
+    if (!fits(v)) {
+        uint8_t *r = k->raw;
+        r = tc_put(r, v->size);
+        r = tc_put(r, v->nmemb);
+        r = tc_put(r, v->align);
+        r = tc_put(r, v->in_ptr);
+        k->raw = tc_put(r, v->out_ptr);
+        return f | TC_F_RAW;
+    }
+    unsigned m = op_mask[op], a = op_aux[op];
+    if (m & M_SIZE)
+        k->size = tc_put(k->size, v->size);
+    if (m & M_AUX)
+        k->aux = tc_put(k->aux, a == AUX_NMEMB ? v->nmemb : a == AUX_ALIGN ? v->align : v->in_ptr);
+    if (m & M_IN)
+        put_in_ptr(e, k, v->in_ptr, how);
+    if (m & M_OUT) {
+        if (!v->out_ptr)
+            f |= TC_F_NULL;
+        else
+            put_out_ptr(e, k, v->out_ptr, tc_class_off(alloc_bytes(m, v->nmemb, v->size), k->coff),
+                            how);
+    }
+    return f;
+}
+
+/* An event's time in ts units.  Division is slow: units that are powers of
+ * two (1 ns included) shift, and coarse units (usually the same or the next
+ * tick as the previous event) divide only on a jump. */
+static inline __attribute__((always_inline)) uint64_t
+ts_ticks(uint64_t ts_ns, uint64_t prev, uint32_t unit, unsigned ushift, int coarse)
+{
+    if (!coarse)
+        return ts_ns >> ushift;
+    uint64_t since = ts_ns - prev * unit;
+    return ts_ns >= prev * unit && since < 2ull * unit ? prev + (since >= unit)
+                                                      : ts_ns / unit;
+}
+
+/* The event loop of encode_pass, compiled once per kind of time unit
+ * (coarse), of time-delta writer (ts_short, see encode_pass) and way of
+ * finding references (enum ref_how) so the loop does not test them.
+ * Events come from src piece by piece (k->n counts them).  Returns the
+ * index of the first event with an invalid op (k->bad_op), TF_CHUNK_EVENTS
+ * when src has more events than a chunk, or -1. */
+static inline __attribute__((always_inline)) long
+encode_events(tc_enc *e, cursor *k, const hak_tw_source *src, uint32_t unit,
+              unsigned ushift, int coarse, int ts_short, unsigned how, uint64_t *any_out)
+{
+    uint64_t nseq = 0, pts = 0, any = 0;   /* nseq: seq expected next */
+    /* small sizes' classes are (size + cadd) >> 4 up to clim (tc_class_off) */
+    const uint64_t cadd = 15 + k->coff, clim = 1024 - k->coff;
+    size_t n;
+    for (const hak_event *ev; (ev = src->next(src->ctx, &n)), n; k->n += n) {
+        if (n > TF_CHUNK_EVENTS - k->n)
+            return TF_CHUNK_EVENTS;
+        if (!k->n)
+            nseq = k->first_seq = ev[0].seq;
+        for (size_t i = 0; i < n; i++) {
+            const hak_event *v = &ev[i];
+            /* Events are 72 bytes and may be cold (hak_tw_events' caller
+             * may have filled a whole chunk's array): the hardware
+             * prefetcher alone leaves the loop waiting on memory, so ask
+             * ~32 events (2.3 KiB) ahead (past the end is harmless: a
+             * prefetch never faults). */
+            __builtin_prefetch((const void *)((uintptr_t)v + PREFETCH_EVENTS * sizeof *v));
+            unsigned op = v->op;
+            if (__builtin_expect(op - 1u >= HAK_OP_COUNT_ - 1u, 0)) {
+                k->bad_op = op;
+                return (long)(k->n + i);
+            }
+            uint64_t dseq = v->seq - nseq;   /* events of other threads in between */
+            if (__builtin_expect(dseq < 64, 1))  /* zigzag of a small gap: one byte */
+                *k->seq++ = (uint8_t)(dseq << 1);
+            else
+                k->seq = tc_put(k->seq, tc_zz((int64_t)dseq));
+            nseq = v->seq + 1;
+            uint64_t t = ts_ticks(v->ts_ns, pts, unit, ushift, coarse);
+            if (ts_short)
+                k->ts = tc_put(k->ts, tc_zz((int64_t)(t - pts)));
+            else
+                k->ts = put_var(k->ts, tc_zz((int64_t)(t - pts)));
+            pts = t;
+            /* Fast paths for plain free and malloc events (no errno, only
+             * their own fields, a result): exactly what put_event writes
+             * for them. */
+            if (op == HAK_OP_FREE && !(v->err | v->size | v->nmemb | v->align | v->out_ptr)) {
+                any |= v->in_ptr;
+                *k->op++ = (uint8_t)(op | put_site(e, k, op, v->site));
+                put_in_ptr(e, k, v->in_ptr, how);
+                continue;
+            }
+            if (op == HAK_OP_MALLOC && v->out_ptr && !(v->err | v->nmemb | v->align | v->in_ptr)) {
+                any |= v->out_ptr;
+                *k->op++ = (uint8_t)(op | put_site(e, k, op, v->site));
+                k->size = put_var(k->size, v->size);
+                uint64_t size = v->size;
+                put_out_ptr(e, k, v->out_ptr,
+                            size <= clim ? (unsigned)((size + cadd) >> 4)
+                                         : tc_class_off(size, k->coff), how);
+                continue;
+            }
+            if (op != HAK_OP_THREAD_START)   /* its in_ptr is a thread index */
+                any |= v->in_ptr | v->out_ptr;
+            *k->op++ = (uint8_t)put_event(e, k, v, how);
+        }
+    }
+    *any_out = any;
+    return -1;
+}
+
+/* The instantiations of encode_events for one way of finding references. */
+static inline __attribute__((always_inline)) long
+encode_how(tc_enc *e, cursor *k, const hak_tw_source *src, uint32_t ts_unit,
+           unsigned how, uint64_t *any)
+{
+    unsigned ushift = (unsigned)__builtin_ctz(ts_unit);
+    if (ts_unit & (ts_unit - 1))
+        return e->ts_short ? encode_events(e, k, src, ts_unit, 0, 1, 1, how, any)
+                           : encode_events(e, k, src, ts_unit, 0, 1, 0, how, any);
+    return e->ts_short ? encode_events(e, k, src, ts_unit, ushift, 0, 1, how, any)
+                       : encode_events(e, k, src, ts_unit, ushift, 0, 0, how, any);
+}
+
+/* One encoding pass with a fixed shift and reference mode, pricing both
+ * modes when est.  Returns the index of the first event with an invalid
+ * op (*bad_op; TF_CHUNK_EVENTS: too many events), -1 when all is well but
+ * some pointer is not a multiple of 2^shift (see *any), or -2 when done;
+ * *cost has the estimate unless an index is returned. */
+static long encode_pass(tc_enc *e, const hak_tw_source *src, uint32_t ts_unit,
+                        unsigned shift, unsigned mode, int est, tc_cols *out,
+                        uint64_t *any, mode_cost *cost, unsigned *bad_op)
+{
+    enc_model *md = &e->m;
+    memset(md->stk, 0, sizeof md->stk);
+    memset(md->site, 0, sizeof md->site);
+    uint8_t **col = e->col;
+    cursor k = {col[TC_OP], col[TC_SEQ], col[TC_TS], col[TC_SIZE], col[TC_AUX],
+                col[TC_INREF], col[TC_PTR], col[TC_OUT], col[TC_SITE], col[TC_ERR],
+                col[TC_RAW], .shift = shift, .mode = mode, .coff = coff_first(&e->cpick),
+                .base = refs_begin(&e->refs),
+                .est = est};
+    unsigned how = pick_how(mode, est);
+    long bad = how == REF_CACHE ? encode_how(e, &k, src, ts_unit, REF_CACHE, any)
+                                : encode_how(e, &k, src, ts_unit, REF_MAP, any);
+    refs_end(&e->refs, k.nalloc);
+    if (bad >= 0) {
+        *bad_op = k.bad_op;
+        return bad;
+    }
+    *cost = k.cost;
+    cost->on = est;
+    if (*any & ((1ull << shift) - 1))
+        return -1;
+    size_t n = k.n;
+    out->n = n;
+    out->first_seq = k.first_seq;
+    out->shift = shift;
+    out->mode = mode;
+    out->coff = k.coff;
+    e->cc = k.cc;
+    e->cc.top = k.nalloc - k.cc.off;
+    uint8_t *ends[TC_NCOL] = {k.op, k.seq, k.ts, k.size, k.aux, k.in, k.ptr, k.out,
+                              k.site, k.err, k.raw};
+    /* Time deltas are one byte in steady streams (coarse units, regular
+     * gaps) and of mixed length in others (fine units, irregular gaps):
+     * the first favour tc_put's predicted branch (~8 instructions less per
+     * event), the second put_var's branch-free length (tc_put is 20% slower
+     * there).  The next chunk is assumed to be like this one; both write
+     * the same bytes. */
+    size_t ts_len = (size_t)(k.ts - col[TC_TS]);
+    e->ts_short = ts_len - n <= n / 32;
+    for (int c = 0; c < TC_NCOL; c++) {
+        out->p[c] = col[c];
+        out->len[c] = (size_t)(ends[c] - col[c]);
+    }
+    return -2;
+}
+
+size_t tc_dir_put(uint8_t *p, unsigned shift, unsigned mode, unsigned coff,
+                  const size_t raw[TC_NCOL], const size_t stored[TC_NCOL])
+{
+    uint8_t *o = p;
+    *o++ = (uint8_t)(shift | (mode == TC_MODE_INDEX ? TC_DIR_MODE : 0)
+                     | (coff ? TC_DIR_COFF : 0));
+    for (int k = 0; k < TC_NCOL; k++)
+        o = tc_put(o, raw[k]);
+    for (int k = 0; k < TC_NCOL; k++)
+        o = tc_put(o, stored[k]);
+    return (size_t)(o - p);
+}
+
