@@ -69,7 +69,7 @@ static void usage(FILE *out)
 "  --touch MODE        what is written into each new block: none, first\n"
 "                      (one byte), pages (one byte per 4 KiB page; default),\n"
 "                      all (every byte), or auto: the trace is first replayed\n"
-"                      under glibc with none, first and pages, and the one\n"
+"                      under glibc with first and pages, and the one\n"
 "                      whose heap peak is closest to the peak of the\n"
 "                      recording's own heap samples is used for every\n"
 "                      allocator (a note names it; runs store it).  A\n"
@@ -641,13 +641,12 @@ int cmd_replay(int argc, char **argv)
                 continue;
             }
             to.touch = ta.chosen;
-            char rb[32], b0[32], b1[32], b2[32];
+            char rb[32], b0[32], b1[32];
             fprintf(stderr, "hak replay: %s: --touch auto: %s (recorded heap peak %s; glibc replay "
-                    "with pages %s, first %s, none %s)\n", path, hak_touch_name(ta.chosen),
+                    "with pages %s, first %s)\n", path, hak_touch_name(ta.chosen),
                     hak_fmt_bytes((uint64_t)ta.recorded_peak, rb, sizeof rb),
                     isnan(ta.peak[0]) ? "-" : hak_fmt_bytes((uint64_t)ta.peak[0], b0, sizeof b0),
-                    isnan(ta.peak[1]) ? "-" : hak_fmt_bytes((uint64_t)ta.peak[1], b1, sizeof b1),
-                    isnan(ta.peak[2]) ? "-" : hak_fmt_bytes((uint64_t)ta.peak[2], b2, sizeof b2));
+                    isnan(ta.peak[1]) ? "-" : hak_fmt_bytes((uint64_t)ta.peak[1], b1, sizeof b1));
         }
         for (size_t ai = 0; ai < nallocs; ai++) {
             char first_digest[20] = "";

@@ -45,21 +45,27 @@ static void usage(FILE *out)
 "Checks what replays of a recording of PROGRAM predict about PROGRAM itself.\n"
 "Runs PROGRAM live under each allocator (LD_PRELOAD of that allocator and\n"
 "nothing else; --repeat times, allocators interleaved), records it once\n"
-"with `hak record --mmap` (under glibc; the program's own anonymous mmaps\n"
-"are heap too), replays the recording under the same\n"
+"with `hak record` (under glibc), replays the recording under the same\n"
 "allocators with `hak replay` (--repeat times each, one pass), and prints\n"
 "for each metric and allocator the live median, the replayed median and\n"
 "their ratio, and per metric Kendall's tau-b between the allocators'\n"
-"order live and their order replayed (1 = same order, -1 = reversed).\n"
+"order live and their order replayed (1 = same order, -1 = reversed;\n"
+"two allocators whose runs overlap, min..max, are a tie on that side:\n"
+"the runs cannot order them; '-' when every pair ties).\n"
 "\n"
 "metrics:\n"
 "  peak heap RSS     heap-only resident memory: the brk heap and private\n"
 "                    anonymous mappings, without .bss, stacks, files and\n"
 "                    shared memory.  Live: sampled from /proc/PID/smaps\n"
 "                    every --interval-ms (a peak shorter than that can be\n"
-"                    missed); replay: the worker's peak, exact.\n"
-"  final heap RSS    live: the last sample before the program exited;\n"
-"                    replay: at the end of the replay.\n"
+"                    missed); replay: the worker's peak, exact.  Memory\n"
+"                    the program maps itself (mmap: GCC's collected pages)\n"
+"                    is in the live figure only: replays leave the mmap\n"
+"                    family out (traces/lib/trace.h)\n"
+"  final heap RSS    live: read when the program exits, before its memory\n"
+"                    is unmapped (a run where that read failed has no\n"
+"                    final figure: live_n says how many had); replay: at\n"
+"                    the end of the replay.\n"
 "  minor faults      live: the whole program's (code, stacks, files too);\n"
 "                    replay: the allocation work's alone.  Ratios below 1\n"
 "                    are expected; the ranking is what to read.\n"
@@ -368,7 +374,9 @@ int cmd_validate(int argc, char **argv)
                 break;
             }
             live[i][M_PEAK][k] = (double)r.peak_heap;
-            live[i][M_FINAL][k] = (double)r.final_heap;
+            /* only the exit stop's read is the final heap: a periodic sample
+             * is earlier, and one taken while the kernel unmaps is too low */
+            live[i][M_FINAL][k] = r.exact_final ? (double)r.final_heap : NAN;
             live[i][M_FAULTS][k] = (double)r.minflt;
             live[i][M_TIME][k] = (double)r.wall_ns;
         }
@@ -397,10 +405,6 @@ int cmd_validate(int argc, char **argv)
     push(&rv, "-o");
     push(&rv, trace);
     push(&rv, "--no-follow");
-    /* heap-only RSS counts the program's own anonymous mmaps (GCC's
-     * garbage-collected pages: most of cc1's heap), so the replay must
-     * make them too */
-    push(&rv, "--mmap");
     for (int i = 0; i < nrecord_opts; i++)
         push(&rv, record_opts[i]);
     push(&rv, "--");
@@ -467,6 +471,8 @@ int cmd_validate(int argc, char **argv)
     hakdb_vrank ranks[NMETRIC];
     size_t nv = 0;
     double lx[NMETRIC][MAX_ALLOCS], ry[NMETRIC][MAX_ALLOCS];
+    double llo[NMETRIC][MAX_ALLOCS], lhi[NMETRIC][MAX_ALLOCS];
+    double rlo[NMETRIC][MAX_ALLOCS], rhi[NMETRIC][MAX_ALLOCS];
     for (size_t i = 0; i < al.n; i++)
         for (int m = 0; m < NMETRIC; m++) {
             size_t ln, rn;
@@ -474,12 +480,16 @@ int cmd_validate(int argc, char **argv)
             double rv2 = rp_median(acc.v[i][m], acc.n[i], &rn);
             lx[m][i] = lv;
             ry[m][i] = rv2;
+            rp_range(live[i][m], (size_t)repeat, &llo[m][i], &lhi[m][i]);
+            rp_range(acc.v[i][m], acc.n[i], &rlo[m][i], &rhi[m][i]);
             vals[nv++] = (hakdb_vvalue){al.a[i].spec, metric_name[m], lv, rv2, (int)ln, (int)rn};
         }
     for (int m = 0; m < NMETRIC; m++) {
         size_t n;
         ranks[m].metric = metric_name[m];
-        ranks[m].tau = rp_kendall_tau_b(lx[m], ry[m], al.n, 0.0, &n);
+        /* allocators whose runs overlap tie: the runs cannot order them */
+        ranks[m].tau = rp_kendall_tau_b_ranges(lx[m], llo[m], lhi[m], ry[m], rlo[m], rhi[m],
+                                               al.n, &n);
         ranks[m].nallocs = (int)n;
     }
     char command[4096] = "";

@@ -7,7 +7,7 @@
  * 1.5-6x the program's, with --touch first within 4%).  The recording's
  * own heap-only samples (FORMAT.md kind 6) are the program's resident heap
  * under the allocator it ran on (glibc, for `hak record`), so the trace is
- * replayed once under glibc with each candidate policy (none, first, pages)
+ * replayed once under glibc with each candidate policy (first, pages)
  * and the one whose heap peak is closest to the recorded peak (by ratio)
  * is used for every allocator: calibrated on one allocator, predicting the
  * others. */
@@ -16,7 +16,7 @@
 
 #include "replay.h"
 
-#define RP_TOUCH_AUTO_NCAND 3
+#define RP_TOUCH_AUTO_NCAND 2
 
 typedef struct rp_touch_auto {
     int chosen;                          /* HAK_TOUCH_* */
@@ -24,7 +24,7 @@ typedef struct rp_touch_auto {
     double peak[RP_TOUCH_AUTO_NCAND];    /* glibc replay heap peak per candidate; NAN = failed */
 } rp_touch_auto;
 
-/* Candidate i's policy (HAK_TOUCH_NONE, _FIRST, _PAGES). */
+/* Candidate i's policy (HAK_TOUCH_PAGES, _FIRST). */
 int rp_touch_auto_candidate(int i);
 
 /* Chooses among candidates given their peaks (NAN = no figure): the
