@@ -19,6 +19,11 @@ TESTBIN := $(BUILD)/tests
 CC      ?= cc
 OPT     ?= -O2
 CFLAGS_BASE := -std=gnu11 $(OPT) -g -fPIC -Wall -Wextra -Werror -D_GNU_SOURCE
+# Internal checks: HAK_DEBUG=1 turns on HAK_CHECK (traces/common/hak_check.h)
+# in the lab's code, REC_ASSERT in the recorder and level 1 of the
+# allocator's hak_assert (HAK_DEBUG=2, 3: more of the allocator's); `make
+# debug` builds everything so into build/debug/.
+HAK_DEBUG ?= 0
 
 # ---- Layers (docs/ARCHITECTURE.md) -------------------------------------
 # common -> trace lib -> store -> recorder | replay worker | replay | sim
@@ -102,13 +107,17 @@ ALL_TARGETS += $(BIN)/hak
 # Generic compile rule: source path mirrors object path.
 $(OBJ)/%.o: %.c | deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(call module_includes,$(call module_of,$*)) $(CFLAGS_$(firstword $(subst /, ,$*))) \
-	  -MMD -MP -c -o $@ $<
+	$(CC) $(CFLAGS_BASE) -DHAK_DEBUG=$(HAK_DEBUG) $(call module_includes,$(call module_of,$*)) \
+	  $(CFLAGS_$(firstword $(subst /, ,$*))) -MMD -MP -c -o $@ $<
 
 $(BIN) $(LIB) $(TESTBIN):
 	@mkdir -p $@
 
-.PHONY: all check stress demo bench fuzz clean deps-ok peers-ok print-layers
+.PHONY: all check stress demo bench fuzz clean deps-ok peers-ok print-layers debug
+# Everything with its internal checks on (HAK_CHECK, REC_ASSERT,
+# hak_assert level 1), unoptimised enough to debug, in build/debug/.
+debug:
+	$(MAKE) BUILD=build/debug HAK_DEBUG=1 OPT=-O1 all
 # The layer table, one module per line (read by tests/static/check-layers).
 print-layers:
 	@$(foreach m,$(MODULES),echo '$(m): uses $(USES_$(m)); private $(PRIVATE_$(m))';)

@@ -98,6 +98,11 @@ static uint64_t own_resident(int named)
     return res * (uint64_t)pg;
 }
 
+uint64_t rec_own_resident(void)
+{
+    return own_resident(0);
+}
+
 void rec_heap_sample(int force)
 {
     uint64_t t0 = hak_mono_ns();

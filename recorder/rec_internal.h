@@ -163,6 +163,7 @@ typedef struct rec_block {
     _Atomic uint32_t n;           /* slots written; owner stores with release */
     uint32_t taken;               /* slots already handed to the writer */
     _Atomic uint32_t refs;        /* owner + unencoded partial jobs (see above) */
+    uint64_t given_ns;            /* when the pool last gave it to a thread */
     rec_slot slots[REC_BLOCK_SLOTS];
 } rec_block;
 
@@ -324,6 +325,7 @@ REC_HIDDEN uint64_t rec_clock_now_ns(void);     /* ns since start, writer side *
  * of the recorder's own mappings ([anon:hakrec]) so they are not heap. */
 REC_HIDDEN void rec_own(void *p, size_t len);
 REC_HIDDEN void rec_unmap_own(void *p, size_t len);   /* munmap of a rec_own'd mapping */
+REC_HIDDEN uint64_t rec_own_resident(void);  /* resident bytes of the rec_own'd mappings */
 REC_HIDDEN void rec_heap_sample(int force);     /* force: ignore the rate limit */
 REC_HIDDEN int rec_heap_flush(hak_trace_writer *tw);
 REC_HIDDEN void rec_heap_reset(void);           /* a fork child starts afresh */

@@ -743,6 +743,7 @@ static void window_close_file(void)
     if (rec_g.cfg.verbose) {
         pthread_mutex_lock(&rec_g.pool_mu);
         uint64_t waits = rec_g.backpressure_waits;
+        unsigned blocks = rec_g.pool_blocks;
         pthread_mutex_unlock(&rec_g.pool_mu);
         uint64_t ev = hak_tw_nevents(tw), bytes = hak_tw_bytes(tw);
         uint64_t helped, helper_ns;
@@ -751,13 +752,15 @@ static void window_close_file(void)
         double cpu_ms = (double)(rec_thread_cpu_ns() + helper_ns) / 1e6;
         verbose_note("%s: %llu events, %llu bytes so far (%.3f B/event); %u call sites, "
                  "%llu unwinds; helper encoder: %llu chunks; program waited for a block "
-                 "%llu times; zstd level %d; writer and helper CPU %.1f ms (%.1f ns/event)",
+                 "%llu times; zstd level %d; writer and helper CPU %.1f ms (%.1f ns/event); "
+                 "%u event blocks, %.1f MiB resident in the recorder's mappings",
                  rec_g.path, (unsigned long long)ev, (unsigned long long)bytes,
                  ev ? (double)bytes / (double)ev : 0.0, rec_sites_count() - 1,
                  (unsigned long long)rec_stacks_unwinds(), (unsigned long long)helped,
                  (unsigned long long)waits,
                  rec_g.cfg.level ? rec_g.cfg.level : level_ladder[level_step],
-                 cpu_ms, ev ? cpu_ms * 1e6 / (double)ev : 0.0);
+                 cpu_ms, ev ? cpu_ms * 1e6 / (double)ev : 0.0, blocks,
+                 (double)rec_own_resident() / 1048576.0);
     }
     uint64_t ev = hak_tw_nevents(tw);
     int frc = rss_flush();

@@ -54,7 +54,7 @@ SAN_OK := $(shell printf 'int main(void){return 0;}\n' | $(CC) -fsanitize=addres
             -x c - -o /dev/null 2>/dev/null && echo 1)
 SAN_ON := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_FLAGS := $(if $(SAN_OK),$(SAN_ON))
-SAN_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -D_GNU_SOURCE -Itraces/lib -Itraces/common -Itraces/cli $(SAN_FLAGS)
+SAN_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -D_GNU_SOURCE -DHAK_DEBUG=1 -Itraces/lib -Itraces/common -Itraces/cli $(SAN_FLAGS)
 $(OBJ)/san/traces/%.o: traces/%.c | deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_CFLAGS) -MMD -MP -c -o $@ $<

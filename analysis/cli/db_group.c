@@ -85,8 +85,7 @@ void db_groups_free(db_groups *gs)
 static void resolve_names(hakdb *db, db_groups *gs, size_t first)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(hakdb_sqlite(db), "SELECT name FROM trace_names WHERE trace_id = ?1",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (hakdb_read(db, "SELECT name FROM trace_names WHERE trace_id = ?1", &st) != SQLITE_OK)
         return;
     char *last_id = NULL, *last_name = NULL;
     for (size_t i = first; i < gs->n; i++) {
@@ -159,8 +158,8 @@ int db_collect_metric(hakdb *db, const char *m, const db_filter *f, db_groups *o
         " ORDER BY 1, 3, 4, 5",
         val, from, db_trace_cond(1, tc, sizeof tc));
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(hakdb_sqlite(db), sql, -1, &st, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s", sqlite3_errmsg(hakdb_sqlite(db)));
+    if (hakdb_read(db, sql, &st) != SQLITE_OK) {
+        snprintf(err, errlen, "%s", hakdb_sql_error(db));
         return -1;
     }
     const char *a[4] = {f->trace, f->label, f->sweep, f->kind};
@@ -234,8 +233,8 @@ int db_compare_metric(hakdb *db, const db_cmp_opts *o, const char *m, db_groups 
         " ORDER BY 1, 3, 4, 5, 6",
         o->by_build ? "''" : "b.name", base_is, val, from, match, db_trace_cond(3, tc, sizeof tc));
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(hakdb_sqlite(db), sql, -1, &st, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s", sqlite3_errmsg(hakdb_sqlite(db)));
+    if (hakdb_read(db, sql, &st) != SQLITE_OK) {
+        snprintf(err, errlen, "%s", hakdb_sql_error(db));
         return -1;
     }
     sqlite3_bind_text(st, 1, o->base, -1, SQLITE_TRANSIENT);

@@ -78,7 +78,7 @@ void db_nearest(hakdb *db, db_match_kind k, const char *value, char *out, size_t
     size_t total = 0;
     sqlite3_stmt *st;
     out[0] = 0;
-    if (sqlite3_prepare_v2(hakdb_sqlite(db), candidates_sql(k), -1, &st, NULL) != SQLITE_OK)
+    if (hakdb_read(db, candidates_sql(k), &st) != SQLITE_OK)
         return;
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *c = (const char *)sqlite3_column_text(st, 0);
@@ -145,7 +145,7 @@ int db_value_matches(hakdb *db, db_match_kind k, const char *value)
         break;
     }
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(hakdb_sqlite(db), sql, -1, &st, NULL) != SQLITE_OK)
+    if (hakdb_read(db, sql, &st) != SQLITE_OK)
         return -1;
     sqlite3_bind_text(st, 1, value, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
@@ -162,7 +162,7 @@ int db_require_match(hakdb *db, const char *cmd, const char *opt, db_match_kind 
     if (m == 1)
         return 0;
     if (m < 0) {
-        hak_cmd_err(cmd, "%s: %s", opt, sqlite3_errmsg(hakdb_sqlite(db)));
+        hak_cmd_err(cmd, "%s: %s", opt, hakdb_sql_error(db));
         return 1;
     }
     char near[400], safe[160];
@@ -185,8 +185,8 @@ int db_require_one_build(hakdb *db, const char *cmd, const char *opt, const char
         " WHERE r.alloc_spec = ?1 AND NOT EXISTS (SELECT 1 FROM builds WHERE name = ?1)"
         " GROUP BY b.name ORDER BY 2";
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(hakdb_sqlite(db), sql, -1, &st, NULL) != SQLITE_OK) {
-        hak_cmd_err(cmd, "%s: %s", opt, sqlite3_errmsg(hakdb_sqlite(db)));
+    if (hakdb_read(db, sql, &st) != SQLITE_OK) {
+        hak_cmd_err(cmd, "%s: %s", opt, hakdb_sql_error(db));
         return 1;
     }
     sqlite3_bind_text(st, 1, value, -1, SQLITE_TRANSIENT);

@@ -102,7 +102,7 @@ static int run_sql(hakdb *db, const char *src, const char *sql, const param *ps,
     while (tail && *tail) {
         sqlite3_stmt *st = NULL;
         const char *start = tail;
-        if (sqlite3_prepare_v2(hakdb_sqlite(db), tail, -1, &st, &tail) != SQLITE_OK) {
+        if (hakdb_user_statement(db, tail, &tail, &st) != 0) {
             /* Name the line the failing statement starts on. */
             int line = 1;
             for (const char *p = sql; p < start; p++)
@@ -112,7 +112,7 @@ static int run_sql(hakdb *db, const char *src, const char *sql, const param *ps,
                 start++;
             }
             hak_cmd_err("db query", "%s: statement at line %d: %s", src, line,
-                        sqlite3_errmsg(hakdb_sqlite(db)));
+                        hakdb_sql_error(db));
             return 1;
         }
         if (!st)
@@ -149,7 +149,7 @@ static int run_sql(hakdb *db, const char *src, const char *sql, const param *ps,
             int rc = sqlite3_step(st);
             sqlite3_finalize(st);
             if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-                hak_cmd_err("db query", "%s: %s", src, sqlite3_errmsg(hakdb_sqlite(db)));
+                hak_cmd_err("db query", "%s: %s", src, hakdb_sql_error(db));
                 return 1;
             }
             continue;
@@ -264,7 +264,7 @@ int db_cmd_query(int argc, char **argv)
         return 1;
     }
     if (!write)
-        sqlite3_exec(hakdb_sqlite(db), "PRAGMA query_only = 1", NULL, NULL, NULL);
+        hakdb_query_only(db);
     if (check_params(db, ps, np)) {
         free(sql);
         hakdb_close(db);
@@ -326,8 +326,12 @@ int db_cmd_export(int argc, char **argv)
         return 1;
     /* Only names that exist: the name is spliced into SQL. */
     sqlite3_stmt *st;
-    sqlite3_prepare_v2(hakdb_sqlite(db),
-        "SELECT name FROM sqlite_master WHERE type IN ('table','view') AND name = ?1", -1, &st, NULL);
+    if (hakdb_read(db, "SELECT name FROM sqlite_master WHERE type IN ('table','view') AND name = ?1",
+                   &st) != 0) {
+        hak_cmd_err("db export", "%s", hakdb_error(db));
+        hakdb_close(db);
+        return 1;
+    }
     sqlite3_bind_text(st, 1, table, -1, SQLITE_TRANSIENT);
     int ok = sqlite3_step(st) == SQLITE_ROW;
     sqlite3_finalize(st);
@@ -338,7 +342,11 @@ int db_cmd_export(int argc, char **argv)
     }
     char sql[256], err[512];
     snprintf(sql, sizeof sql, "SELECT * FROM \"%s\"", table);
-    sqlite3_prepare_v2(hakdb_sqlite(db), sql, -1, &st, NULL);
+    if (hakdb_read(db, sql, &st) != 0) {
+        hak_cmd_err("db export", "%s", hakdb_error(db));
+        hakdb_close(db);
+        return 1;
+    }
     db_tbl *t = db_tbl_from_stmt(st, err, sizeof err);
     sqlite3_finalize(st);
     int rc = 0;

@@ -110,8 +110,8 @@ int db_cmd_runs(int argc, char **argv)
         " AND (?5 IS NULL OR r.kind = ?5) AND (?6 IS NULL OR r.sweep_id = ?6)"
         " ORDER BY r.id DESC LIMIT ?7", db_trace_cond(1, tc, sizeof tc));
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(hakdb_sqlite(db), sql, -1, &st, NULL) != SQLITE_OK) {
-        hak_cmd_err("db runs", "%s", sqlite3_errmsg(hakdb_sqlite(db)));
+    if (hakdb_read(db, sql, &st) != SQLITE_OK) {
+        hak_cmd_err("db runs", "%s", hakdb_sql_error(db));
         hakdb_close(db);
         return 1;
     }
@@ -180,7 +180,7 @@ int db_cmd_runs(int argc, char **argv)
                     db_tbl_set(t, r, 7 + i, DB_REAL, NULL);
         }
         if (rc != SQLITE_DONE) {
-            hak_cmd_err("db runs", "%s", sqlite3_errmsg(hakdb_sqlite(db)));
+            hak_cmd_err("db runs", "%s", hakdb_sql_error(db));
             rc = 1;
         } else {
             rc = 0;
@@ -216,7 +216,7 @@ static void show_usage(FILE *out)
 static int print_query(hakdb *db, const char *sql, sqlite3_int64 id, db_fmt fmt, FILE *out)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(hakdb_sqlite(db), sql, -1, &st, NULL) != SQLITE_OK)
+    if (hakdb_read(db, sql, &st) != SQLITE_OK)
         return -1;
     sqlite3_bind_int64(st, 1, id);
     char err[256];
@@ -255,10 +255,8 @@ int db_cmd_show(int argc, char **argv)
     if (!db)
         return 1;
     sqlite3_stmt *st;
-    sqlite3_prepare_v2(hakdb_sqlite(db),
-        "SELECT id FROM runs WHERE CAST(id AS TEXT) = ?1"
-        " UNION ALL SELECT id FROM runs WHERE length(?1) >= 4 AND uuid LIKE ?1 || '%' LIMIT 2",
-        -1, &st, NULL);
+    hakdb_read(db, "SELECT id FROM runs WHERE CAST(id AS TEXT) = ?1"
+        " UNION ALL SELECT id FROM runs WHERE length(?1) >= 4 AND uuid LIKE ?1 || '%' LIMIT 2", &st);
     sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
     sqlite3_int64 id = -1;
     int n = 0;
@@ -285,11 +283,10 @@ int db_cmd_show(int argc, char **argv)
         hakdb_close(db);
         return 0;
     }
-    sqlite3_prepare_v2(hakdb_sqlite(db),
-        "SELECT s.*, t.events AS trace_events, t.threads AS trace_threads,"
+    hakdb_read(db, "SELECT s.*, t.events AS trace_events, t.threads AS trace_threads,"
         " b.path AS build_path, m.cpu_model, m.kernel, m.thp_mode, m.counters AS perf_counters"
         " FROM run_summary s JOIN traces t ON t.id = s.trace_id JOIN builds b ON b.id = s.build_id"
-        " JOIN machines m ON m.id = s.machine_id WHERE s.run_id = ?1", -1, &st, NULL);
+        " JOIN machines m ON m.id = s.machine_id WHERE s.run_id = ?1", &st);
     sqlite3_bind_int64(st, 1, id);
     if (sqlite3_step(st) == SQLITE_ROW) {
         int nc = sqlite3_column_count(st);

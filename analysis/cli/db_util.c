@@ -37,10 +37,8 @@ void db_metric_unit(hakdb *db, const char *m, char *buf, size_t len)
 {
     buf[0] = 0;
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(hakdb_sqlite(db),
-            "SELECT unit FROM metric_info WHERE name = ?1 AND unit IS NOT NULL"
-            " UNION ALL SELECT unit FROM run_metrics WHERE name = ?1 AND unit IS NOT NULL LIMIT 1",
-            -1, &st, NULL) == SQLITE_OK) {
+    if (hakdb_read(db, "SELECT unit FROM metric_info WHERE name = ?1 AND unit IS NOT NULL"
+            " UNION ALL SELECT unit FROM run_metrics WHERE name = ?1 AND unit IS NOT NULL LIMIT 1", &st) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, m, -1, SQLITE_TRANSIENT);
         if (sqlite3_step(st) == SQLITE_ROW)
             snprintf(buf, len, "%s", (const char *)sqlite3_column_text(st, 0));
@@ -75,8 +73,7 @@ int db_metric_exists(hakdb *db, const char *m, char *err, size_t errlen)
         return 1;
     sqlite3_stmt *st;
     int found = 0;
-    if (sqlite3_prepare_v2(hakdb_sqlite(db), "SELECT 1 FROM run_metrics WHERE name = ? LIMIT 1",
-                           -1, &st, NULL) == SQLITE_OK) {
+    if (hakdb_read(db, "SELECT 1 FROM run_metrics WHERE name = ? LIMIT 1", &st) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, m, -1, SQLITE_TRANSIENT);
         found = sqlite3_step(st) == SQLITE_ROW;
         sqlite3_finalize(st);
@@ -86,8 +83,7 @@ int db_metric_exists(hakdb *db, const char *m, char *err, size_t errlen)
     /* Name the metrics that do exist, so a typo is easy to fix. */
     size_t n = (size_t)snprintf(err, errlen, "no metric '%s'; known: ops_per_s, wall_ns, "
                                 "minor_faults, peak_rss_bytes, ...", m);
-    if (sqlite3_prepare_v2(hakdb_sqlite(db),
-            "SELECT DISTINCT name FROM run_metrics ORDER BY name LIMIT 12", -1, &st, NULL) == SQLITE_OK) {
+    if (hakdb_read(db, "SELECT DISTINCT name FROM run_metrics ORDER BY name LIMIT 12", &st) == SQLITE_OK) {
         while (sqlite3_step(st) == SQLITE_ROW && n < errlen)
             n += (size_t)snprintf(err + n, errlen - n, ", %s", sqlite3_column_text(st, 0));
         sqlite3_finalize(st);

@@ -1,4 +1,4 @@
-/* report.c - `hak report`: gathering (rp_gather) and the terminal
+/* report.c - `hak report`: gathering (rpt_gather) and the terminal
  * rendering; the HTML page is report_html.c. */
 #include "report.h"
 #include "report_validation.h"
@@ -14,13 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const rp_metric[RP_NMETRIC] = {"ops_per_s", "minor_faults", "peak_rss_bytes",
+const char *const rpt_metric[RPT_NMETRIC] = {"ops_per_s", "minor_faults", "peak_rss_bytes",
                                            "lat_p99_ns", "sim.dtlb_misses", "fidelity"};
-const char *const rp_metric_title[RP_NMETRIC] = {"ops/s", "page faults (minor)", "peak RSS",
+const char *const rpt_metric_title[RPT_NMETRIC] = {"ops/s", "page faults (minor)", "peak RSS",
                                                  "p99 latency", "dTLB misses (simulated)",
                                                  "RSS fidelity"};
-const char *const rp_metric_unit[RP_NMETRIC] = {"ops/s", "count", "bytes", "ns", "count", "ratio"};
-static const int rp_higher[RP_NMETRIC] = {1, 0, 0, 0, 0, 1};
+const char *const rpt_metric_unit[RPT_NMETRIC] = {"ops/s", "count", "bytes", "ns", "count", "ratio"};
+static const int rpt_higher[RPT_NMETRIC] = {1, 0, 0, 0, 0, 1};
 
 static char *col_dup(sqlite3_stmt *st, int i)
 {
@@ -28,13 +28,13 @@ static char *col_dup(sqlite3_stmt *st, int i)
     return s ? strdup((const char *)s) : NULL;
 }
 
-static rp_setting *setting_for(rp_trace *t, const char *alloc, const char *env, const char *mode)
+static rpt_setting *setting_for(rpt_trace *t, const char *alloc, const char *env, const char *mode)
 {
     for (size_t i = 0; i < t->ns; i++)
         if (!strcmp(t->s[i].alloc, alloc) && !strcmp(t->s[i].env, env) && !strcmp(t->s[i].mode, mode))
             return &t->s[i];
     t->s = realloc(t->s, (t->ns + 1) * sizeof *t->s);
-    rp_setting *s = &t->s[t->ns++];
+    rpt_setting *s = &t->s[t->ns++];
     memset(s, 0, sizeof *s);
     s->alloc = strdup(alloc);
     s->env = strdup(env);
@@ -43,14 +43,14 @@ static rp_setting *setting_for(rp_trace *t, const char *alloc, const char *env, 
     s->name = malloc(n);
     snprintf(s->name, n, "%s%s%s %s", alloc, *env ? " " : "", env, mode);
     s->tl_run = -1;
-    for (int k = 0; k < RP_NMETRIC; k++)
+    for (int k = 0; k < RPT_NMETRIC; k++)
         s->m[k] = db_summarize(NULL, 0);
     return s;
 }
 
 static int cmp_setting(const void *a, const void *b)
 {
-    const rp_setting *x = a, *y = b;
+    const rpt_setting *x = a, *y = b;
     /* highest ops/s first; unmeasured last; then by name */
     double vx = x->m[0].n ? x->m[0].median : -1, vy = y->m[0].n ? y->m[0].median : -1;
     if (vx != vy)
@@ -60,11 +60,11 @@ static int cmp_setting(const void *a, const void *b)
 
 enum { HIST_NS, HIST_BYTES, HIST_EVENTS };   /* what load_hist's labels count */
 
-static void load_hist(hakdb *db, const char *sql, int64_t tid, rp_hist *h, int kind)
+static void load_hist(hakdb *db, const char *sql, int64_t tid, rpt_hist *h, int kind)
 {
     int bytes_labels = kind == HIST_BYTES;
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(hakdb_sqlite(db), sql, -1, &st, NULL) != SQLITE_OK)
+    if (hakdb_read(db, sql, &st) != SQLITE_OK)
         return;
     sqlite3_bind_int64(st, 1, tid);
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -93,19 +93,19 @@ static void load_hist(hakdb *db, const char *sql, int64_t tid, rp_hist *h, int k
     sqlite3_finalize(st);
 }
 
-static void load_sites(hakdb *db, const char *order, int64_t tid, rp_site **out, size_t *n)
+static void load_sites(hakdb *db, const char *order, int64_t tid, rpt_site **out, size_t *n)
 {
     char sql[512];
     snprintf(sql, sizeof sql,
              "SELECT site, allocs, bytes, short_lived, mean_lifetime_ns, symbol, frames FROM trace_sites"
              " WHERE trace_id = ?1 %s LIMIT 10", order);
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(hakdb_sqlite(db), sql, -1, &st, NULL) != SQLITE_OK)
+    if (hakdb_read(db, sql, &st) != SQLITE_OK)
         return;
     sqlite3_bind_int64(st, 1, tid);
     while (sqlite3_step(st) == SQLITE_ROW) {
         *out = realloc(*out, (*n + 1) * sizeof **out);
-        rp_site *s = &(*out)[(*n)++];
+        rpt_site *s = &(*out)[(*n)++];
         s->site = sqlite3_column_int64(st, 0);
         s->allocs = sqlite3_column_int64(st, 1);
         s->bytes = sqlite3_column_int64(st, 2);
@@ -117,37 +117,36 @@ static void load_sites(hakdb *db, const char *order, int64_t tid, rp_site **out,
     sqlite3_finalize(st);
 }
 
-static int gather_trace(hakdb *db, rp_report *r, rp_trace *t, char *err, size_t errlen)
+static int gather_trace(hakdb *db, rpt_report *r, rpt_trace *t, char *err, size_t errlen)
 {
     /* Comparing labels: the settings table shows the new state. */
     const char *label = r->label ? r->label : r->by_build ? NULL : r->neu;
     /* Runs of partial traces still count here (compare/best leave them out). */
     db_filter f = {t->hash, label, r->sweep, NULL, 1};
-    for (int k = 0; k < RP_NMETRIC; k++) {
+    for (int k = 0; k < RPT_NMETRIC; k++) {
         db_groups g = {0};
-        if (db_collect_metric(db, rp_metric[k], &f, &g, err, errlen) != 0)
+        if (db_collect_metric(db, rpt_metric[k], &f, &g, err, errlen) != 0)
             return -1;
         for (size_t i = 0; i < g.n; i++) {
-            rp_setting *s = setting_for(t, g.g[i].alloc, g.g[i].env, g.g[i].mode);
+            rpt_setting *s = setting_for(t, g.g[i].alloc, g.g[i].env, g.g[i].mode);
             s->m[k] = g.g[i].s;
         }
         db_groups_free(&g);
     }
     /* failed runs, and settings that only failed */
     sqlite3_stmt *st;
-    sqlite3_prepare_v2(hakdb_sqlite(db),
-        "SELECT b.name, r.env, count(*), min(r.status || ': ' || coalesce(r.error, '?')), "
+    hakdb_read(db, "SELECT b.name, r.env, count(*), min(r.status || ': ' || coalesce(r.error, '?')), "
         DB_MODE_EXPR " FROM runs r"
         " JOIN builds b ON b.id = r.build_id WHERE r.trace_id = ?1 AND r.status <> 'ok'"
         " AND (?2 IS NULL OR r.label = ?2) AND (?3 IS NULL OR r.sweep_id = ?3)"
-        " GROUP BY b.name, r.env, 5", -1, &st, NULL);
+        " GROUP BY b.name, r.env, 5", &st);
     sqlite3_bind_int64(st, 1, t->id);
     if (label)
         sqlite3_bind_text(st, 2, label, -1, SQLITE_TRANSIENT);
     if (r->sweep)
         sqlite3_bind_text(st, 3, r->sweep, -1, SQLITE_TRANSIENT);
     while (sqlite3_step(st) == SQLITE_ROW) {
-        rp_setting *s = setting_for(t, (const char *)sqlite3_column_text(st, 0),
+        rpt_setting *s = setting_for(t, (const char *)sqlite3_column_text(st, 0),
                                     (const char *)sqlite3_column_text(st, 1),
                                     (const char *)sqlite3_column_text(st, 4));
         s->failed = sqlite3_column_int64(st, 2);
@@ -164,11 +163,10 @@ static int gather_trace(hakdb *db, rp_report *r, rp_trace *t, char *err, size_t 
         snprintf(t->s[i].color, sizeof t->s[i].color, "%s", svg_shade(svg_color_for(t->s[i].alloc), k));
     }
     /* the timeline shown per setting: its latest ok run that has one */
-    sqlite3_prepare_v2(hakdb_sqlite(db),
-        "SELECT max(r.id) FROM runs r JOIN builds b ON b.id = r.build_id WHERE r.trace_id = ?1"
+    hakdb_read(db, "SELECT max(r.id) FROM runs r JOIN builds b ON b.id = r.build_id WHERE r.trace_id = ?1"
         " AND b.name = ?2 AND r.env = ?3 AND r.status = 'ok' AND (?4 IS NULL OR r.label = ?4)"
         " AND (?5 IS NULL OR r.sweep_id = ?5) AND " DB_MODE_EXPR " = ?6"
-        " AND EXISTS (SELECT 1 FROM timelines x WHERE x.run_id = r.id)", -1, &st, NULL);
+        " AND EXISTS (SELECT 1 FROM timelines x WHERE x.run_id = r.id)", &st);
     for (size_t i = 0; i < t->ns; i++) {
         sqlite3_reset(st);
         sqlite3_bind_int64(st, 1, t->id);
@@ -183,13 +181,13 @@ static int gather_trace(hakdb *db, rp_report *r, rp_trace *t, char *err, size_t 
             t->s[i].tl_run = sqlite3_column_int64(st, 0);
     }
     sqlite3_finalize(st);
-    for (int k = 0; k < RP_NMETRIC; k++) {
+    for (int k = 0; k < RPT_NMETRIC; k++) {
         t->best[k] = -1;
-        for (size_t i = 0; i < t->ns && k != RP_NMETRIC - 1; i++) {   /* fidelity: no "best" */
+        for (size_t i = 0; i < t->ns && k != RPT_NMETRIC - 1; i++) {   /* fidelity: no "best" */
             if (!t->s[i].m[k].n)
                 continue;
             int b = t->best[k];
-            if (b < 0 || (rp_higher[k] ? t->s[i].m[k].median > t->s[b].m[k].median
+            if (b < 0 || (rpt_higher[k] ? t->s[i].m[k].median > t->s[b].m[k].median
                                        : t->s[i].m[k].median < t->s[b].m[k].median))
                 t->best[k] = (int)i;
         }
@@ -197,12 +195,11 @@ static int gather_trace(hakdb *db, rp_report *r, rp_trace *t, char *err, size_t 
     if (r->base && r->neu) {
         db_cmp_opts o = {r->base, r->neu, r->by_build, t->hash, 0.02, r->by_build ? r->label : NULL, 1};
         for (int k = 0; k < 3; k++)
-            if (db_compare_metric(db, &o, rp_metric[k], &t->cmp_store[k], &t->cmp[k], &t->ncmp[k],
+            if (db_compare_metric(db, &o, rpt_metric[k], &t->cmp_store[k], &t->cmp[k], &t->ncmp[k],
                                   err, errlen) != 0)
                 return -1;
     }
-    sqlite3_prepare_v2(hakdb_sqlite(db),
-        "SELECT allocs, bytes_allocated, peak_live_bytes FROM trace_stats WHERE trace_id = ?1", -1, &st, NULL);
+    hakdb_read(db, "SELECT allocs, bytes_allocated, peak_live_bytes FROM trace_stats WHERE trace_id = ?1", &st);
     sqlite3_bind_int64(st, 1, t->id);
     if (sqlite3_step(st) == SQLITE_ROW) {
         t->has_stats = 1;
@@ -218,11 +215,10 @@ static int gather_trace(hakdb *db, rp_report *r, rp_trace *t, char *err, size_t 
          * then the chart shows lifetimes in events, which no clock cuts. */
         t->ts_res_ns = -1;
         t->life_zero_share = 0;
-        sqlite3_prepare_v2(hakdb_sqlite(db),
-            "SELECT (SELECT 1.0 * sum(CASE WHEN bucket = 0 THEN objects ELSE 0 END) / sum(objects)"
+        hakdb_read(db, "SELECT (SELECT 1.0 * sum(CASE WHEN bucket = 0 THEN objects ELSE 0 END) / sum(objects)"
             "        FROM trace_lifetime_hist WHERE trace_id = ?1 AND bucket >= 0),"
             "       (SELECT ts_resolution_ns FROM trace_stats WHERE trace_id = ?1),"
-            "       (SELECT count(*) FROM trace_lifetime_events_hist WHERE trace_id = ?1)", -1, &st, NULL);
+            "       (SELECT count(*) FROM trace_lifetime_events_hist WHERE trace_id = ?1)", &st);
         sqlite3_bind_int64(st, 1, t->id);
         int have_events = 0;
         if (sqlite3_step(st) == SQLITE_ROW) {
@@ -246,17 +242,16 @@ static int gather_trace(hakdb *db, rp_report *r, rp_trace *t, char *err, size_t 
     return 0;
 }
 
-int rp_gather(hakdb *db, rp_report *r, const char *trace, char *err, size_t errlen)
+int rpt_gather(hakdb *db, rpt_report *r, const char *trace, char *err, size_t errlen)
 {
     hakdb_iso_time(HAKDB_NULL, r->generated);
     sqlite3_stmt *st;
-    sqlite3_prepare_v2(hakdb_sqlite(db),
-        "SELECT (SELECT count(*) FROM runs WHERE (?1 IS NULL OR label = ?1) AND (?2 IS NULL OR sweep_id = ?2)),"
+    hakdb_read(db, "SELECT (SELECT count(*) FROM runs WHERE (?1 IS NULL OR label = ?1) AND (?2 IS NULL OR sweep_id = ?2)),"
         " (SELECT count(*) FROM machines),"
         " (SELECT coalesce(hostname, '?') || ', ' || coalesce(cpu_model, 'unknown CPU') || ', '"
         "  || coalesce(cores, '?') || ' cores, kernel ' || coalesce(kernel, '?') || ', THP '"
         "  || coalesce(thp_mode, 'n/a') || ', perf counters: ' || CASE WHEN counters = '' THEN 'none'"
-        "  ELSE counters END FROM machines ORDER BY id DESC LIMIT 1)", -1, &st, NULL);
+        "  ELSE counters END FROM machines ORDER BY id DESC LIMIT 1)", &st);
     if (r->label)
         sqlite3_bind_text(st, 1, r->label, -1, SQLITE_TRANSIENT);
     if (r->sweep)
@@ -276,8 +271,8 @@ int rp_gather(hakdb *db, rp_report *r, const char *trace, char *err, size_t errl
         "  OR (?2 IS NULL AND ?3 IS NULL AND ?5 IS NULL"
         "      AND EXISTS (SELECT 1 FROM trace_stats s WHERE s.trace_id = t.id)))"
         " AND (?1 IS NULL OR %s) ORDER BY t.program, t.id", db_trace_cond(1, tc, sizeof tc));
-    if (sqlite3_prepare_v2(hakdb_sqlite(db), sql, -1, &st, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s", sqlite3_errmsg(hakdb_sqlite(db)));
+    if (hakdb_read(db, sql, &st) != SQLITE_OK) {
+        snprintf(err, errlen, "%s", hakdb_sql_error(db));
         return -1;
     }
     if (trace)
@@ -292,7 +287,7 @@ int rp_gather(hakdb *db, rp_report *r, const char *trace, char *err, size_t errl
     }
     while (sqlite3_step(st) == SQLITE_ROW) {
         r->t = realloc(r->t, (r->nt + 1) * sizeof *r->t);
-        rp_trace *t = &r->t[r->nt++];
+        rpt_trace *t = &r->t[r->nt++];
         memset(t, 0, sizeof *t);
         t->id = sqlite3_column_int64(st, 0);
         t->hash = col_dup(st, 1);
@@ -311,7 +306,7 @@ int rp_gather(hakdb *db, rp_report *r, const char *trace, char *err, size_t errl
     return 0;
 }
 
-static void free_hist(rp_hist *h)
+static void free_hist(rpt_hist *h)
 {
     for (size_t i = 0; i < h->n; i++)
         free(h->labels[i]);
@@ -319,7 +314,7 @@ static void free_hist(rp_hist *h)
     free(h->values);
 }
 
-static void free_sites(rp_site *s, size_t n)
+static void free_sites(rpt_site *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         free(s[i].symbol);
@@ -328,10 +323,10 @@ static void free_sites(rp_site *s, size_t n)
     free(s);
 }
 
-void rp_free(rp_report *r)
+void rpt_free(rpt_report *r)
 {
     for (size_t i = 0; i < r->nt; i++) {
-        rp_trace *t = &r->t[i];
+        rpt_trace *t = &r->t[i];
         for (size_t k = 0; k < t->ns; k++) {
             free(t->s[k].alloc);
             free(t->s[k].env);
@@ -382,7 +377,7 @@ static void text_stack(FILE *out, const char *frames)
     }
 }
 
-void rp_text(hakdb *db, const rp_report *r, FILE *out)
+void rpt_text(hakdb *db, const rpt_report *r, FILE *out)
 {
     char x1[512], x2[512], x3[512];   /* stored strings, control characters escaped */
     fprintf(out, "hakmem report: %s, %lld runs%s%s%s%s, generated %s\nmachine: %s%s\n",
@@ -392,7 +387,7 @@ void rp_text(hakdb *db, const rp_report *r, FILE *out)
     if (!r->nt)
         fprintf(out, "\n(no runs match)\n");
     for (size_t i = 0; i < r->nt; i++) {
-        const rp_trace *t = &r->t[i];
+        const rpt_trace *t = &r->t[i];
         char e[32], d[32];
         fprintf(out, "\n== %s  (trace %.8s, %s events, %lld thread%s, recorded %s)\n\n",
                 db_esc(t->program, x1, sizeof x1), t->hash,
@@ -403,22 +398,22 @@ void rp_text(hakdb *db, const rp_report *r, FILE *out)
                                          "peak RSS", "p99 lat", "dTLB (sim)", "fidelity", "failed"};
         db_tbl *tb = db_tbl_new(10, nm);
         for (size_t k = 0; k < t->ns; k++) {
-            const rp_setting *s = &t->s[k];
+            const rpt_setting *s = &t->s[k];
             size_t row = db_tbl_add_row(tb);
             char b[96], lo[40], hi[40];
             db_tbl_setf(tb, row, 0, DB_TEXT, "%s", s->name);
             size_t runs = 0;
-            for (int m = 0; m < RP_NMETRIC; m++)
+            for (int m = 0; m < RPT_NMETRIC; m++)
                 if (s->m[m].n > runs)
                     runs = s->m[m].n;
             db_tbl_setf(tb, row, 1, DB_INT, "%zu", runs);
-            int cols[RP_NMETRIC] = {2, 4, 5, 6, 7, 8};
-            for (int m = 0; m < RP_NMETRIC; m++) {
+            int cols[RPT_NMETRIC] = {2, 4, 5, 6, 7, 8};
+            for (int m = 0; m < RPT_NMETRIC; m++) {
                 if (!s->m[m].n) {
                     db_tbl_set(tb, row, cols[m], DB_REAL, NULL);
                     continue;
                 }
-                db_fmt_value(s->m[m].median, rp_metric_unit[m], b, sizeof b);
+                db_fmt_value(s->m[m].median, rpt_metric_unit[m], b, sizeof b);
                 if (t->best[m] == (int)k && t->ns > 1)
                     strcat(b, " *");
                 db_tbl_set(tb, row, cols[m], DB_REAL, b);
@@ -469,9 +464,9 @@ void rp_text(hakdb *db, const rp_report *r, FILE *out)
                         else
                             db_tbl_setf(ct, row, 0, DB_TEXT, "%s%s%s", c->base->alloc,
                                         *c->base->env ? " " : "", c->base->env);
-                        db_tbl_set(ct, row, 1, DB_TEXT, rp_metric_title[k]);
-                        db_tbl_set(ct, row, 2, DB_REAL, db_fmt_value(c->base->s.median, rp_metric_unit[k], a, sizeof a));
-                        db_tbl_set(ct, row, 3, DB_REAL, db_fmt_value(c->neu->s.median, rp_metric_unit[k], a, sizeof a));
+                        db_tbl_set(ct, row, 1, DB_TEXT, rpt_metric_title[k]);
+                        db_tbl_set(ct, row, 2, DB_REAL, db_fmt_value(c->base->s.median, rpt_metric_unit[k], a, sizeof a));
+                        db_tbl_set(ct, row, 3, DB_REAL, db_fmt_value(c->neu->s.median, rpt_metric_unit[k], a, sizeof a));
                         db_tbl_setf(ct, row, 4, DB_REAL, "%+.1f%%", 100 * c->c.rel);
                         db_tbl_set(ct, row, 5, DB_TEXT, c->c.verdict == DB_SAME ? "same (within noise)"
                                                         : db_verdict_name(c->c.verdict));
@@ -516,7 +511,7 @@ void rp_text(hakdb *db, const rp_report *r, FILE *out)
                 }
             }
         }
-        rp_profile_text(db, t->id, out);
+        rpt_profile_text(db, t->id, out);
     }
 }
 
@@ -562,7 +557,7 @@ int cmd_report(int argc, char **argv)
         {"sweep", required_argument, 0, 1006}, {"by", required_argument, 0, 1007},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *dbp = NULL, *html = NULL, *trace = NULL;
-    rp_report r;
+    rpt_report r;
     memset(&r, 0, sizeof r);
     int quiet = 0, by_given = 0, c;
     optind = 0;
@@ -623,13 +618,13 @@ int cmd_report(int argc, char **argv)
     }
     char err[600];
     int rc = 0;
-    if (rp_gather(db, &r, trace, err, sizeof err) != 0) {
+    if (rpt_gather(db, &r, trace, err, sizeof err) != 0) {
         hak_cmd_err("report", "%s", err);
         rc = 1;
     } else {
         if (!quiet || !html) {
-            rp_text(db, &r, stdout);
-            rp_validation_text(db, r.label, stdout);
+            rpt_text(db, &r, stdout);
+            rpt_validation_text(db, r.label, stdout);
         }
         if (html) {
             FILE *f = fopen(html, "w");
@@ -637,7 +632,7 @@ int cmd_report(int argc, char **argv)
                 hak_cmd_err("report", "%s: cannot write: %m", html);
                 rc = 1;
             } else {
-                rc = rp_html(db, &r, f);
+                rc = rpt_html(db, &r, f);
                 if (fclose(f) != 0 || rc) {
                     hak_cmd_err("report", "%s: write failed", html);
                     rc = 1;
@@ -645,7 +640,7 @@ int cmd_report(int argc, char **argv)
             }
         }
     }
-    rp_free(&r);
+    rpt_free(&r);
     hakdb_close(db);
     return rc;
 }

@@ -65,17 +65,17 @@ static void card(FILE *o, const char *key, const char *value, const char *sub, c
 }
 
 /* Headline cards: best setting per metric and its margin over the next. */
-static void cards(FILE *o, const rp_trace *t)
+static void cards(FILE *o, const rpt_trace *t)
 {
-    static const char *const keys[RP_NMETRIC] = {"fastest (ops/s)", "fewest page faults",
+    static const char *const keys[RPT_NMETRIC] = {"fastest (ops/s)", "fewest page faults",
                                                  "smallest peak RSS", "lowest p99 latency",
                                                  "fewest dTLB misses (sim)", ""};
     fputs("<div class=\"cards\">\n", o);
-    for (int k = 0; k < RP_NMETRIC; k++) {
+    for (int k = 0; k < RPT_NMETRIC; k++) {
         int b = t->best[k];
         if (b < 0)
             continue;
-        const rp_setting *s = &t->s[b];
+        const rpt_setting *s = &t->s[b];
         int runner = -1;
         for (size_t i = 0; i < t->ns; i++) {
             if ((int)i == b || !t->s[i].m[k].n)
@@ -88,46 +88,46 @@ static void cards(FILE *o, const rp_trace *t)
         snprintf(v, sizeof v, "%s", s->name);
         if (runner >= 0) {
             const db_summary *x = &s->m[k], *y = &t->s[runner].m[k];
-            db_change c = db_metric_deterministic(rp_metric[k]) ? db_compare_exact(y, x, k == 0, 0.0)
+            db_change c = db_metric_deterministic(rpt_metric[k]) ? db_compare_exact(y, x, k == 0, 0.0)
                                                                 : db_compare(y, x, k == 0, 0.02);
             double ratio = k == 0 ? x->median / y->median : y->median / x->median;
-            snprintf(sub, sizeof sub, "%s; %.2fx vs %s (%s)", db_fmt_value(x->median, rp_metric_unit[k], a, sizeof a),
+            snprintf(sub, sizeof sub, "%s; %.2fx vs %s (%s)", db_fmt_value(x->median, rpt_metric_unit[k], a, sizeof a),
                      ratio, t->s[runner].name,
                      x->median == y->median ? "tie"
-                     : c.verdict == DB_BETTER ? (db_metric_deterministic(rp_metric[k]) ? "deterministic" : "beyond noise")
-                     : c.verdict == DB_SAME ? (db_metric_deterministic(rp_metric[k]) ? "tie" : "within noise")
+                     : c.verdict == DB_BETTER ? (db_metric_deterministic(rpt_metric[k]) ? "deterministic" : "beyond noise")
+                     : c.verdict == DB_SAME ? (db_metric_deterministic(rpt_metric[k]) ? "tie" : "within noise")
                      : "1 run: unsure");
         } else {
-            snprintf(sub, sizeof sub, "%s; only setting measured", db_fmt_value(s->m[k].median, rp_metric_unit[k], a, sizeof a));
+            snprintf(sub, sizeof sub, "%s; only setting measured", db_fmt_value(s->m[k].median, rpt_metric_unit[k], a, sizeof a));
         }
         card(o, keys[k], v, sub, s->color);
     }
     fputs("</div>\n", o);
 }
 
-static void settings_table(FILE *o, const rp_trace *t)
+static void settings_table(FILE *o, const rpt_trace *t)
 {
-    int show[RP_NMETRIC];
-    for (int k = 0; k < RP_NMETRIC; k++) {
+    int show[RPT_NMETRIC];
+    for (int k = 0; k < RPT_NMETRIC; k++) {
         show[k] = 0;
         for (size_t i = 0; i < t->ns; i++)
             show[k] |= t->s[i].m[k].n > 0;
     }
     fputs("<div class=\"scroll\"><table><tr><th>allocator + knobs</th><th class=\"n\">runs</th>", o);
-    for (int k = 0; k < RP_NMETRIC; k++)
+    for (int k = 0; k < RPT_NMETRIC; k++)
         if (show[k])
-            fprintf(o, "<th class=\"n\">%s</th>%s", rp_metric_title[k], k == 0 ? "<th class=\"n\">range</th>" : "");
+            fprintf(o, "<th class=\"n\">%s</th>%s", rpt_metric_title[k], k == 0 ? "<th class=\"n\">range</th>" : "");
     fputs("<th>failed runs</th></tr>\n", o);
     for (size_t i = 0; i < t->ns; i++) {
-        const rp_setting *s = &t->s[i];
+        const rpt_setting *s = &t->s[i];
         size_t runs = 0;
-        for (int k = 0; k < RP_NMETRIC; k++)
+        for (int k = 0; k < RPT_NMETRIC; k++)
             if (s->m[k].n > runs)
                 runs = s->m[k].n;
         fprintf(o, "<tr><td class=\"name\"><span class=\"sw\" style=\"background:%s\"></span>", s->color);
         esc(o, s->name);
         fprintf(o, "</td><td class=\"n\">%zu</td>", runs);
-        for (int k = 0; k < RP_NMETRIC; k++) {
+        for (int k = 0; k < RPT_NMETRIC; k++) {
             if (!show[k])
                 continue;
             char b[64], lo[40], hi[40];
@@ -135,7 +135,7 @@ static void settings_table(FILE *o, const rp_trace *t)
                 fputs("<td class=\"na\">&ndash;</td>", o);
             else
                 fprintf(o, "<td class=\"n%s\">%s</td>", t->best[k] == (int)i && t->ns > 1 ? " best" : "",
-                        db_fmt_value(s->m[k].median, rp_metric_unit[k], b, sizeof b));
+                        db_fmt_value(s->m[k].median, rpt_metric_unit[k], b, sizeof b));
             if (k == 0) {
                 if (s->m[0].n > 1)
                     fprintf(o, "<td class=\"n\">%s&ndash;%s</td>", db_fmt_value(s->m[0].min, "ops/s", lo, sizeof lo),
@@ -158,7 +158,7 @@ static void settings_table(FILE *o, const rp_trace *t)
           "timeline follows the recorded program's (1 = same shape).</p>\n", o);
 }
 
-static void compare_table(FILE *o, const rp_report *r, const rp_trace *t)
+static void compare_table(FILE *o, const rpt_report *r, const rpt_trace *t)
 {
     fprintf(o, "<h3>%s: ", r->by_build ? "Switching allocator" : "What changed");
     esc(o, r->base);
@@ -191,8 +191,8 @@ static void compare_table(FILE *o, const rp_report *r, const rp_trace *t)
                 }
                 fprintf(o, "</td><td>%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
                            "<td class=\"n\">%+.1f%%</td><td class=\"n\">&plusmn;%.1f%%</td><td class=\"%s\">%s</td></tr>\n",
-                        rp_metric_title[k], db_fmt_value(c->base->s.median, rp_metric_unit[k], a, sizeof a),
-                        db_fmt_value(c->neu->s.median, rp_metric_unit[k], b, sizeof b), 100 * c->c.rel,
+                        rpt_metric_title[k], db_fmt_value(c->base->s.median, rpt_metric_unit[k], a, sizeof a),
+                        db_fmt_value(c->neu->s.median, rpt_metric_unit[k], b, sizeof b), 100 * c->c.rel,
                         100 * c->c.noise, cls == 0 ? "reg" : cls == 1 ? "imp" : "same",
                         cls == 0 ? "regression" : cls == 1 ? "improvement"
                         : c->c.verdict == DB_SAME ? "same (within noise)" : "unsure (1 run)");
@@ -202,19 +202,19 @@ static void compare_table(FILE *o, const rp_report *r, const rp_trace *t)
     fputs("</table>\n", o);
 }
 
-static void bar_chart(FILE *o, const rp_trace *t, int k, const char *note)
+static void bar_chart(FILE *o, const rpt_trace *t, int k, const char *note)
 {
     svg_bar *bars = calloc(t->ns ? t->ns : 1, sizeof *bars);
     size_t n = 0;
     for (size_t i = 0; i < t->ns; i++) {
-        const rp_setting *s = &t->s[i];
+        const rpt_setting *s = &t->s[i];
         if (!s->m[k].n && !s->failed)
             continue;
         bars[n++] = (svg_bar){s->name, s->color, s->m[k].n ? s->m[k].median : NAN,
                               s->m[k].n > 1 ? s->m[k].min : NAN, s->m[k].n > 1 ? s->m[k].max : NAN,
                               t->best[k] == (int)i && t->ns > 1, s->failed > 0};
     }
-    svg_bars(o, rp_metric_title[k], rp_metric_unit[k], note, bars, n);
+    svg_bars(o, rpt_metric_title[k], rpt_metric_unit[k], note, bars, n);
     free(bars);
 }
 
@@ -223,7 +223,7 @@ static void load_series(hakdb *db, const char *sql, int64_t id, double **x, doub
     sqlite3_stmt *st;
     *x = *y = NULL;
     *n = 0;
-    if (sqlite3_prepare_v2(hakdb_sqlite(db), sql, -1, &st, NULL) != SQLITE_OK)
+    if (hakdb_read(db, sql, &st) != SQLITE_OK)
         return;
     sqlite3_bind_int64(st, 1, id);
     size_t cap = 0;
@@ -252,7 +252,7 @@ static void load_series(hakdb *db, const char *sql, int64_t id, double **x, doub
     }
 }
 
-static void timeline_chart(FILE *o, hakdb *db, const rp_trace *t)
+static void timeline_chart(FILE *o, hakdb *db, const rpt_trace *t)
 {
     svg_series *s = calloc(t->ns + 1, sizeof *s);
     size_t n = 0;
@@ -300,7 +300,7 @@ static void timeline_chart(FILE *o, hakdb *db, const rp_trace *t)
     free(s);
 }
 
-static void sites_table(FILE *o, const char *title, const rp_site *s, size_t n, int64_t total, int short_mode)
+static void sites_table(FILE *o, const char *title, const rpt_site *s, size_t n, int64_t total, int short_mode)
 {
     if (!n)
         return;
@@ -343,7 +343,7 @@ static void sites_table(FILE *o, const char *title, const rp_site *s, size_t n, 
     fputs("</table>\n", o);
 }
 
-int rp_html(hakdb *db, const rp_report *r, FILE *o)
+int rpt_html(hakdb *db, const rpt_report *r, FILE *o)
 {
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -369,7 +369,7 @@ int rp_html(hakdb *db, const rp_report *r, FILE *o)
     if (r->nt) {   /* contents: one entry per trace section */
         fputs("<nav class=\"toc\"><h2>Contents</h2>\n<ol>\n", o);
         for (size_t i = 0; i < r->nt; i++) {
-            const rp_trace *t = &r->t[i];
+            const rpt_trace *t = &r->t[i];
             fprintf(o, "<li><a href=\"#trace-%lld\">", (long long)t->id);
             esc(o, t->program);
             fprintf(o, "</a> <span class=\"hash\">%.12s</span> &middot; %zu setting%s</li>\n", t->hash,
@@ -378,7 +378,7 @@ int rp_html(hakdb *db, const rp_report *r, FILE *o)
         fputs("</ol>\n</nav>\n", o);
     }
     for (size_t i = 0; i < r->nt; i++) {
-        const rp_trace *t = &r->t[i];
+        const rpt_trace *t = &r->t[i];
         char a[32], b[32];
         fprintf(o, "<section class=\"trace\" id=\"trace-%lld\">\n<h2>", (long long)t->id);
         esc(o, t->program);
@@ -435,10 +435,10 @@ int rp_html(hakdb *db, const rp_report *r, FILE *o)
             fputs("<p class=\"meta\">No trace statistics: run <code>hak db import-trace TRACE</code> "
                   "for the size histogram and call sites.</p>\n", o);
         }
-        rp_profile_html(db, t->id, o);
+        rpt_profile_html(db, t->id, o);
         fputs("</section>\n", o);
     }
-    rp_validation_html(db, r->label, o);
+    rpt_validation_html(db, r->label, o);
     fputs("</main>\n<footer>Generated by <code>hak report --html</code> from the run history in SQLite; "
           "every figure is queryable with <code>hak db query</code> (schema: analysis/store/schema.sql). "
           "Verdicts flag a change only when it exceeds run-to-run noise (see <code>hak db compare --help</code>)."

@@ -47,9 +47,8 @@ typedef struct totals {
 static int load_totals(hakdb *db, int64_t tid, totals *t)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(hakdb_sqlite(db),
-            "SELECT leaked_blocks, leaked_bytes, peak_bytes, peak_blocks, peak_ns, temporary,"
-            " short_lived, short_events FROM trace_view_stats WHERE trace_id = ?1", -1, &st, NULL))
+    if (hakdb_read(db, "SELECT leaked_blocks, leaked_bytes, peak_bytes, peak_blocks, peak_ns, temporary,"
+            " short_lived, short_events FROM trace_view_stats WHERE trace_id = ?1", &st))
         return 0;     /* a database from before migration 009 has no such table */
     sqlite3_bind_int64(st, 1, tid);
     int found = sqlite3_step(st) == SQLITE_ROW;
@@ -74,7 +73,7 @@ static const char *fmt(int64_t v, const char *unit, char *buf, size_t len)
                                  : db_fmt_value((double)v, "bytes", buf, len);
 }
 
-void rp_profile_text(hakdb *db, int64_t tid, FILE *out)
+void rpt_profile_text(hakdb *db, int64_t tid, FILE *out)
 {
     totals t;
     if (!load_totals(db, tid, &t))
@@ -90,7 +89,7 @@ void rp_profile_text(hakdb *db, int64_t tid, FILE *out)
             hak_fmt_count((uint64_t)t.short_lived, f, sizeof f), (long long)t.short_events);
     for (size_t q = 0; q < sizeof questions / sizeof *questions; q++) {
         sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(hakdb_sqlite(db), questions[q].sql, -1, &st, NULL))
+        if (hakdb_read(db, questions[q].sql, &st))
             continue;
         sqlite3_bind_int64(st, 1, tid);
         int n = 0;
@@ -119,7 +118,7 @@ static void esc(FILE *o, const char *s)
 static void html_question(FILE *o, hakdb *db, int64_t tid, const pq *q)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(hakdb_sqlite(db), q->sql, -1, &st, NULL))
+    if (hakdb_read(db, q->sql, &st))
         return;
     sqlite3_bind_int64(st, 1, tid);
     int n = 0;
@@ -297,7 +296,7 @@ static void flame(FILE *o, hakdb *db, int64_t tid, const char *col, const char *
     snprintf(sql, sizeof sql, "SELECT stack, %s FROM trace_flame WHERE trace_id = ?1 AND %s > 0",
              col, col);
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(hakdb_sqlite(db), sql, -1, &st, NULL))
+    if (hakdb_read(db, sql, &st))
         return;
     sqlite3_bind_int64(st, 1, tid);
     fnode *root = calloc(1, sizeof *root);
@@ -360,7 +359,7 @@ static const char *const flame_css =
     "svg.flame text{fill:#1f2328;pointer-events:none}svg.flame g.f:hover rect{stroke:#111;stroke-width:.6}"
     "details.flame{margin:6px 0}details.flame summary{font-weight:600;color:#334155;cursor:pointer}</style>\n";
 
-void rp_profile_html(hakdb *db, int64_t tid, FILE *o)
+void rpt_profile_html(hakdb *db, int64_t tid, FILE *o)
 {
     totals t;
     if (!load_totals(db, tid, &t))

@@ -16,7 +16,7 @@
 #define RPP_TOP 8            /* call sites listed per question */
 #define RPP_MIN_FRACTION 0.0005   /* flame frames narrower than this share are left out */
 
-void rp_profile_text(hakdb *db, int64_t trace_id, FILE *out);
-void rp_profile_html(hakdb *db, int64_t trace_id, FILE *out);
+void rpt_profile_text(hakdb *db, int64_t trace_id, FILE *out);
+void rpt_profile_html(hakdb *db, int64_t trace_id, FILE *out);
 
 #endif

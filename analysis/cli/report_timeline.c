@@ -36,10 +36,9 @@ static void chart_free(chart *c)
 static int load(hakdb *db, int64_t tid, chart *c)
 {
     memset(c, 0, sizeof *c);
-    sqlite3 *h = hakdb_sqlite(db);
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(h, "SELECT max(point) + 1, max(rank) FROM trace_site_timeline"
-                              " WHERE trace_id = ?1", -1, &st, NULL))
+    if (hakdb_read(db, "SELECT max(point) + 1, max(rank) FROM trace_site_timeline"
+                              " WHERE trace_id = ?1", &st))
         return 0;
     sqlite3_bind_int64(st, 1, tid);
     int64_t np = 0, top = 0;
@@ -59,10 +58,9 @@ static int load(hakdb *db, int64_t tid, chart *c)
         c->s[i].rank = i + 1 < c->nseries ? (int)i + 1 : 0;
         ok &= !!(c->s[i].v = calloc(c->npoints, sizeof *c->s[i].v));
     }
-    if (!ok || sqlite3_prepare_v2(h,
-            "SELECT x.point, x.ts_ns, x.rank, x.site, x.live_bytes, s.symbol"
+    if (!ok || hakdb_read(db, "SELECT x.point, x.ts_ns, x.rank, x.site, x.live_bytes, s.symbol"
             " FROM trace_site_timeline x LEFT JOIN trace_sites s"
-            " ON s.trace_id = x.trace_id AND s.site = x.site WHERE x.trace_id = ?1", -1, &st, NULL)) {
+            " ON s.trace_id = x.trace_id AND s.site = x.site WHERE x.trace_id = ?1", &st)) {
         chart_free(c);
         return 0;
     }

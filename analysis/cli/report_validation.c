@@ -18,11 +18,9 @@ enum { E_HEAD, E_ROW, E_TAU, E_END };
 /* The latest validations and their values, handed to emit row by row. */
 static void walk(hakdb *db, const char *label, FILE *out, emit_fn emit)
 {
-    sqlite3 *s = hakdb_sqlite(db);
     sqlite3_stmt *vs, *rs;
-    if (sqlite3_prepare_v2(s,
-            "SELECT id, command, coalesce(touch, '-'), repeats, created_at FROM validations"
-            " WHERE ?1 IS NULL OR label = ?1 ORDER BY id DESC LIMIT " "10", -1, &vs, NULL) != SQLITE_OK)
+    if (hakdb_read(db, "SELECT id, command, coalesce(touch, '-'), repeats, created_at FROM validations"
+            " WHERE ?1 IS NULL OR label = ?1 ORDER BY id DESC LIMIT " "10", &vs) != SQLITE_OK)
         return;    /* a database from before schema 8: nothing to show */
     if (label)
         sqlite3_bind_text(vs, 1, label, -1, SQLITE_STATIC);
@@ -33,8 +31,8 @@ static void walk(hakdb *db, const char *label, FILE *out, emit_fn emit)
                  (const char *)sqlite3_column_text(vs, 1), id, sqlite3_column_int64(vs, 3),
                  (const char *)sqlite3_column_text(vs, 2), (const char *)sqlite3_column_text(vs, 4));
         emit(out, E_HEAD, head, NULL, NULL);
-        if (sqlite3_prepare_v2(s, "SELECT DISTINCT alloc FROM validation_values WHERE validation_id = ?"
-                               " ORDER BY alloc", -1, &rs, NULL) != SQLITE_OK)
+        if (hakdb_read(db, "SELECT DISTINCT alloc FROM validation_values WHERE validation_id = ?"
+                               " ORDER BY alloc", &rs) != SQLITE_OK)
             break;
         sqlite3_bind_int64(rs, 1, id);
         while (sqlite3_step(rs) == SQLITE_ROW) {
@@ -43,8 +41,8 @@ static void walk(hakdb *db, const char *label, FILE *out, emit_fn emit)
             for (int m = 0; m < NM; m++) {
                 sqlite3_stmt *x;
                 v[m] = NAN;
-                if (sqlite3_prepare_v2(s, "SELECT ratio FROM validation_values WHERE validation_id = ?"
-                                       " AND alloc = ? AND metric = ?", -1, &x, NULL) != SQLITE_OK)
+                if (hakdb_read(db, "SELECT ratio FROM validation_values WHERE validation_id = ?"
+                                       " AND alloc = ? AND metric = ?", &x) != SQLITE_OK)
                     continue;
                 sqlite3_bind_int64(x, 1, id);
                 sqlite3_bind_text(x, 2, alloc, -1, SQLITE_STATIC);
@@ -60,8 +58,8 @@ static void walk(hakdb *db, const char *label, FILE *out, emit_fn emit)
         for (int m = 0; m < NM; m++) {
             sqlite3_stmt *x;
             tau[m] = NAN;
-            if (sqlite3_prepare_v2(s, "SELECT tau FROM validation_rankings WHERE validation_id = ?"
-                                   " AND metric = ?", -1, &x, NULL) != SQLITE_OK)
+            if (hakdb_read(db, "SELECT tau FROM validation_rankings WHERE validation_id = ?"
+                                   " AND metric = ?", &x) != SQLITE_OK)
                 continue;
             sqlite3_bind_int64(x, 1, id);
             sqlite3_bind_text(x, 2, metrics[m], -1, SQLITE_STATIC);
@@ -103,7 +101,7 @@ static void emit_text(FILE *out, int kind, const char *a, const char *b, const d
     fputc('\n', out);
 }
 
-void rp_validation_text(hakdb *db, const char *label, FILE *out)
+void rpt_validation_text(hakdb *db, const char *label, FILE *out)
 {
     text_started = 0;
     walk(db, label, out, emit_text);
@@ -148,7 +146,7 @@ static void emit_html(FILE *out, int kind, const char *a, const char *b, const d
     fputs("</tr>\n", out);
 }
 
-void rp_validation_html(hakdb *db, const char *label, FILE *out)
+void rpt_validation_html(hakdb *db, const char *label, FILE *out)
 {
     html_started = html_open = 0;
     walk(db, label, out, emit_html);

@@ -11,7 +11,7 @@
 /* label: only validations with this label (NULL = all).  The latest
  * RPV_MAX of them, newest first; nothing when there are none. */
 #define RPV_MAX 10
-void rp_validation_text(hakdb *db, const char *label, FILE *out);
-void rp_validation_html(hakdb *db, const char *label, FILE *out);
+void rpt_validation_text(hakdb *db, const char *label, FILE *out);
+void rpt_validation_html(hakdb *db, const char *label, FILE *out);
 
 #endif

@@ -47,9 +47,38 @@ const char *hakdb_error(hakdb *db)
     return db ? db->err : "no database";
 }
 
-struct sqlite3 *hakdb_sqlite(hakdb *db)
+sqlite3 *hakdb_sqlite(hakdb *db)
 {
     return db->db;
+}
+
+int hakdb_read(hakdb *db, const char *sql, sqlite3_stmt **st)
+{
+    *st = NULL;
+    if (sqlite3_prepare_v2(db->db, sql, -1, st, NULL) != SQLITE_OK)
+        return hakdb_fail(db, "query");
+    if (!sqlite3_stmt_readonly(*st)) {
+        sqlite3_finalize(*st);
+        *st = NULL;
+        return hakdb_failf(db, "query: not a read-only statement (writes go through the store)");
+    }
+    return 0;
+}
+
+const char *hakdb_sql_error(hakdb *db)
+{
+    return sqlite3_errmsg(db->db);
+}
+
+int hakdb_user_statement(hakdb *db, const char *sql, const char **tail, sqlite3_stmt **st)
+{
+    *st = NULL;
+    return sqlite3_prepare_v2(db->db, sql, -1, st, tail) == SQLITE_OK ? 0 : -1;
+}
+
+int hakdb_query_only(hakdb *db)
+{
+    return sqlite3_exec(db->db, "PRAGMA query_only = 1", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
 const char *hakdb_path(hakdb *db)

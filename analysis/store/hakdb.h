@@ -38,7 +38,6 @@ void hakdb_close(hakdb *db);
 hakdb *hakdb_open_ex(const char *path, int flags, char *err, size_t errlen);
 int hakdb_schema_version(void);   /* the version this build creates */
 const char *hakdb_path(hakdb *db);
-struct sqlite3 *hakdb_sqlite(hakdb *db);
 const char *hakdb_error(hakdb *db);
 const char *hakdb_default_path(void);
 
@@ -130,6 +129,26 @@ typedef struct hakdb_merge_counts {
  * transaction (hakdb_merge.c says how rows are matched): 0, or -1 with
  * hakdb_error(db).  The caller checks other first (hakdb_open_ex). */
 int hakdb_merge(hakdb *db, const char *other, hakdb_merge_counts *out);
+
+/* Reading the run history.  Commands ask their own questions in SQL (the
+ * schema is documented, analysis/store/schema.sql), but the database
+ * handle never leaves the store and a command cannot write: hakdb_read
+ * prepares one statement and refuses one that would change anything
+ * (sqlite3_stmt_readonly), so every write goes through a store function.
+ * 0 with *st set, or -1 with hakdb_error(db).  The caller steps, reads and
+ * finalizes *st with SQLite's own functions. */
+struct sqlite3_stmt;
+int hakdb_read(hakdb *db, const char *sql, struct sqlite3_stmt **st);
+/* SQLite's message for the last failed step of a statement of db. */
+const char *hakdb_sql_error(hakdb *db);
+/* hak db query: the next statement of a user's SQL text (*tail: where the
+ * one after starts; *st NULL for a comment or blank).  Without
+ * allow_write the connection is query-only (PRAGMA query_only) and the
+ * caller still refuses statements that are not read-only (ATTACH creates
+ * files).  0, or -1 with hakdb_sql_error(db). */
+int hakdb_user_statement(hakdb *db, const char *sql, const char **tail,
+                         struct sqlite3_stmt **st);
+int hakdb_query_only(hakdb *db);
 
 /* Now (wall_ns HAKDB_NULL or negative) or the given CLOCK_REALTIME ns as ISO-8601 UTC with
  * ms, the form every time column holds. */

@@ -103,20 +103,45 @@ static int boring_frame(const char *s)
     return 0;
 }
 
-static void json_add(char *buf, size_t len, const char *key, const char *val, int *first)
+/* Minimal JSON string escaping into buf. */
+static void json_str(char *buf, size_t len, size_t *pos, const char *s)
 {
-    size_t n = strlen(buf);
-    if (!val || n + 8 >= len)
+    if (!s) {
+        *pos += (size_t)snprintf(buf + *pos, *pos < len ? len - *pos : 0, "null");
         return;
-    n += (size_t)snprintf(buf + n, len - n, "%s\"%s\": \"", *first ? "" : ", ", key);
-    *first = 0;
-    for (const char *p = val; *p && n + 8 < len; p++) {
-        if (*p == '"' || *p == '\\')
-            buf[n++] = '\\';
-        if ((unsigned char)*p >= 0x20)
-            buf[n++] = *p;
     }
-    snprintf(buf + n, len - n, "\"");
+    if (*pos < len) buf[(*pos)++] = '"';
+    for (; *s && *pos + 8 < len; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') { buf[(*pos)++] = '\\'; buf[(*pos)++] = (char)c; }
+        else if (c < 0x20) *pos += (size_t)snprintf(buf + *pos, len - *pos, "\\u%04x", c);
+        else buf[(*pos)++] = (char)c;
+    }
+    if (*pos < len) buf[(*pos)++] = '"';
+    if (*pos < len) buf[*pos] = 0;
+}
+
+const char *hakdb_trace_meta_json(const hak_trace_meta *m, char *buf, size_t len)
+{
+    size_t p = 0;
+#define PUT(...) p += (size_t)snprintf(buf + p, p < len ? len - p : 0, __VA_ARGS__)
+    PUT("{\"version\":%u,\"pid\":%d,\"ppid\":%d,\"start_wall_ns\":%llu,\"page_size\":%u,\"argv\":[",
+        m->version, m->pid, m->ppid, (unsigned long long)m->start_wall_ns, m->page_size);
+    for (uint32_t i = 0; i < m->argc && p < len; i++) {
+        if (i) PUT(",");
+        json_str(buf, len, &p, m->argv ? m->argv[i] : NULL);
+    }
+    PUT("],\"hostname\":"); json_str(buf, len, &p, m->hostname);
+    PUT(",\"kernel\":"); json_str(buf, len, &p, m->kernel);
+    PUT(",\"thp_mode\":"); json_str(buf, len, &p, m->thp_mode);
+    PUT(",\"cpu_model\":"); json_str(buf, len, &p, m->cpu_model);
+    PUT(",\"recorder\":"); json_str(buf, len, &p, m->recorder);
+    PUT(",\"options\":"); json_str(buf, len, &p, m->options);
+    PUT("}");
+#undef PUT
+    if (p >= len)
+        snprintf(buf, len, "{}");
+    return buf;
 }
 
 typedef struct store_arg {
@@ -176,7 +201,7 @@ static int store_log2_hist(hakdb *db, int64_t trace_id, const acc *a, const char
 static int store_body(hakdb *db, void *p)
 {
     store_arg *s = p;
-    sqlite3 *q = hakdb_sqlite(db);
+    sqlite3 *q = db->db;
     static const char *const del[] = {"trace_stats", "trace_size_hist", "trace_lifetime_hist",
                                       "trace_lifetime_events_hist", "trace_sites", "trace_rss"};
     sqlite3_stmt *st;
@@ -409,24 +434,8 @@ int hakdb_import_trace(hakdb *db, const char *path, const hakdb_import_opts *o,
     }
 
     const hak_trace_meta *meta = hak_tr_meta(r);
-    char mj[4096] = "{";
-    int first = 1;
-    char num[64];
-    json_add(mj, sizeof mj, "hostname", meta->hostname, &first);
-    json_add(mj, sizeof mj, "kernel", meta->kernel, &first);
-    json_add(mj, sizeof mj, "thp_mode", meta->thp_mode, &first);
-    json_add(mj, sizeof mj, "cpu_model", meta->cpu_model, &first);
-    json_add(mj, sizeof mj, "recorder", meta->recorder, &first);
-    json_add(mj, sizeof mj, "options", meta->options, &first);
-    snprintf(num, sizeof num, "%d", meta->pid);
-    json_add(mj, sizeof mj, "pid", num, &first);
-    char argv_s[1024] = "";
-    for (uint32_t i = 0; i < meta->argc && meta->argv; i++) {
-        size_t l = strlen(argv_s);
-        snprintf(argv_s + l, sizeof argv_s - l, "%s%s", i ? " " : "", meta->argv[i] ? meta->argv[i] : "");
-    }
-    json_add(mj, sizeof mj, "argv", argv_s, &first);
-    strncat(mj, "}", sizeof mj - strlen(mj) - 1);
+    static char mj[16384];
+    hakdb_trace_meta_json(meta, mj, sizeof mj);
 
     hakdb_trace t = {.hash = hash, .path = path, .program = hakdb_trace_program(meta, path),
                      .events = (int64_t)hak_tr_nevents(r), .threads = hak_tr_nthreads(r),

@@ -31,5 +31,11 @@ int hakdb_import_trace(hakdb *db, const char *path, const hakdb_import_opts *o,
  * recorded argv[0]; else the recorder's name (synthetic traces); else the
  * basename of the trace's path.  Points into m or path. */
 const char *hakdb_trace_program(const hak_trace_meta *m, const char *path);
+/* The trace's header as traces.meta_json stores it, whichever command
+ * meets the trace first: {"version", "pid", "ppid", "start_wall_ns",
+ * "page_size", "argv": [...], "hostname", "kernel", "thp_mode",
+ * "cpu_model", "recorder", "options"} (strings escaped, absent ones null);
+ * "{}" when it does not fit in len.  Returns buf. */
+const char *hakdb_trace_meta_json(const hak_trace_meta *m, char *buf, size_t len);
 
 #endif

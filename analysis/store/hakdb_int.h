@@ -22,6 +22,10 @@ struct hakdb {
     char err[512];
 };
 
+/* The connection, for the store's own files and white-box tests only
+ * (commands read through hakdb_read, hakdb.h). */
+sqlite3 *hakdb_sqlite(hakdb *db);
+
 /* Records "what: sqlite message" as the last error; returns -1. */
 int hakdb_fail(hakdb *db, const char *what);
 int hakdb_failf(hakdb *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -19,7 +19,7 @@
 --  * traces, builds and machines are keyed by content hashes; runs and
 --    sweeps by random UUIDs.  `hak db merge` uses those keys to combine
 --    databases from several machines without duplicates.
--- Schema version: 10.
+-- Schema version: 11.
 
 ------------------------------------------------------------------------
 -- traces: one row per distinct trace file (by content).
@@ -319,7 +319,7 @@ CREATE TABLE trace_flame (
   PRIMARY KEY (trace_id, stack)
 ) WITHOUT ROWID;
 
--- trace_site_timeline: memory over time per call site (migration 010;
+-- trace_site_timeline: memory over time per call site (migration 011;
 -- hak trace timeline, traces/lib/site_timeline.h): the live requested
 -- bytes of the trace's top call sites (those with the largest live bytes
 -- at any moment of their own) at evenly spaced points of its time, for a

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # hak db import-trace stores the memory-profiler views (migration 009:
-# trace_view_stats, trace_site_views, trace_flame; 010:
+# trace_view_stats, trace_site_views, trace_flame; 011:
 # trace_site_timeline) with the answers of `hak trace
 # leaks|peak|temporaries|flame|timeline` for a program with known answers
 # (recorder/tests/progs/views_known.c), and the ready-made questions

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "hakdb.h"
+#include "hakdb_int.h"
 #include "hakdb_migrations.h"
 
 #include <math.h>
@@ -452,9 +453,38 @@ static void test_env_normalize(void **state)
     free(e);
 }
 
+/* Commands read through hakdb_read, which refuses a statement that would
+ * write: every write goes through a store function. */
+static void test_read_refuses_writes(void **state)
+{
+    (void)state;
+    char err[512];
+    hakdb *db = hakdb_open(tpath("read.db"), err, sizeof err);
+    assert_non_null(db);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(hakdb_read(db, "SELECT count(*) FROM runs", &st), 0);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 0);
+    sqlite3_finalize(st);
+    const char *writes[] = {"DELETE FROM runs", "INSERT INTO sweeps(uuid) VALUES('x')",
+                            "DROP TABLE runs", "UPDATE traces SET program = 'x'",
+                            "CREATE TABLE t(x)", "PRAGMA user_version = 3"};
+    for (size_t i = 0; i < sizeof writes / sizeof *writes; i++) {
+        st = (sqlite3_stmt *)1;
+        assert_int_equal(hakdb_read(db, writes[i], &st), -1);
+        assert_null(st);
+        assert_non_null(strstr(hakdb_error(db), "not a read-only statement"));
+    }
+    assert_int_equal(hakdb_read(db, "SELECT nonsense FROM nowhere", &st), -1);
+    assert_non_null(strstr(hakdb_error(db), "no such"));
+    assert_int_equal(hakdb_schema_version(), q_int(db, "PRAGMA user_version"));
+    hakdb_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_read_refuses_writes),
         cmocka_unit_test(test_upsert_dedup),
         cmocka_unit_test(test_null_not_zero),
         cmocka_unit_test(test_migrate_from_v1),

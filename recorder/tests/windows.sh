@@ -83,6 +83,17 @@ check "... both complete and clean" bash -c "'$CHK' --clean sig-$spid-1.hkt >/de
 n=$(ls -1 sig-*.hkt | wc -l)
 check "... and no other file" test "$n" = 2
 
+# ---- %h and %t: host name and the UTC time the window began -------------------
+t0=$(date -u +%s)
+hak record -q -o 'ht-%h-%t.hkt' -- "$P/service" 1 20 5 >/dev/null
+t1=$(date -u +%s)
+f=$(ls -1 ht-*.hkt 2>/dev/null | head -1)
+stamp=${f##*-}; stamp=${stamp%.hkt}
+ts=$(date -u -d "$(sed -E 's/^([0-9]{4})([0-9]{2})([0-9]{2})T([0-9]{2})([0-9]{2})([0-9]{2})Z$/\1-\2-\3 \4:\5:\6/' <<<"$stamp")" +%s 2>/dev/null || echo 0)
+if [[ $f == "ht-$(hostname)-"* ]] && (( ts >= t0 - 1 && ts <= t1 )) && "$CHK" --clean "$f" >/dev/null 2>&1; then
+  ok "%h and %t name the file: $f (host, UTC time the window began)"
+else not_ok "%h %t names" "file '${f:-none}', stamp '$stamp' -> $ts not in [$t0, $t1]"; fi
+
 # ---- --max-size stops, --rotate goes on --------------------------------------
 hak record --max-size 64k -o max.hkt -- "$P/service" 2 80 5 >max.out 2>max.err; rc=$?
 sz=$(stat -c %s max.hkt 2>/dev/null || echo 0)

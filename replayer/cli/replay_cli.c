@@ -129,46 +129,6 @@ static const char *base_name(const char *p)
     return s ? s + 1 : p;
 }
 
-/* Minimal JSON string escaping into buf. */
-static void json_str(char *buf, size_t len, size_t *pos, const char *s)
-{
-    if (!s) {
-        *pos += (size_t)snprintf(buf + *pos, *pos < len ? len - *pos : 0, "null");
-        return;
-    }
-    if (*pos < len) buf[(*pos)++] = '"';
-    for (; *s && *pos + 8 < len; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') { buf[(*pos)++] = '\\'; buf[(*pos)++] = (char)c; }
-        else if (c < 0x20) *pos += (size_t)snprintf(buf + *pos, len - *pos, "\\u%04x", c);
-        else buf[(*pos)++] = (char)c;
-    }
-    if (*pos < len) buf[(*pos)++] = '"';
-    if (*pos < len) buf[*pos] = 0;
-}
-
-static void meta_json(const hak_trace_meta *m, char *buf, size_t len)
-{
-    size_t p = 0;
-#define PUT(...) p += (size_t)snprintf(buf + p, p < len ? len - p : 0, __VA_ARGS__)
-    PUT("{\"version\":%u,\"pid\":%d,\"ppid\":%d,\"start_wall_ns\":%llu,\"page_size\":%u,\"argv\":[",
-        m->version, m->pid, m->ppid, (unsigned long long)m->start_wall_ns, m->page_size);
-    for (uint32_t i = 0; i < m->argc && p < len; i++) {
-        if (i) PUT(",");
-        json_str(buf, len, &p, m->argv ? m->argv[i] : NULL);
-    }
-    PUT("],\"hostname\":"); json_str(buf, len, &p, m->hostname);
-    PUT(",\"kernel\":"); json_str(buf, len, &p, m->kernel);
-    PUT(",\"thp_mode\":"); json_str(buf, len, &p, m->thp_mode);
-    PUT(",\"cpu_model\":"); json_str(buf, len, &p, m->cpu_model);
-    PUT(",\"recorder\":"); json_str(buf, len, &p, m->recorder);
-    PUT(",\"options\":"); json_str(buf, len, &p, m->options);
-    PUT("}");
-#undef PUT
-    if (p >= len)
-        snprintf(buf, len, "{}");
-}
-
 static void fmt_rate(double v, char *b, size_t n)
 {
     if (isnan(v)) snprintf(b, n, "-");
@@ -337,7 +297,7 @@ static int prepare(const char *path, const rp_opts *o, int verify, hakdb *db, pr
     }
     const hak_trace_meta *m = hak_tr_meta(r);
     static char json[16384];
-    meta_json(m, json, sizeof json);
+    hakdb_trace_meta_json(m, json, sizeof json);
     hakdb_trace t;
     memset(&t, 0, sizeof t);
     t.hash = hash;
@@ -381,7 +341,30 @@ static int64_t upsert_build(hakdb *db, const rp_alloc *a, const rp_outcome *oc)
     return hakdb_upsert_build(db, &b);
 }
 
-int cmd_replay(int argc, char **argv)
+/* ---- parse: the command line as given --------------------------------- */
+
+static const char *const mode_names[] = {"serial", "recorded"};
+static const char *const pace_names[] = {"asap", "recorded"};
+
+typedef struct replay_args {
+    rp_opts o;
+    const char *allocs[64];
+    size_t nallocs;
+    const char *envs[128];
+    size_t nenv;
+    char envbuf[4096];        /* the --env settings as runs.env stores them */
+    uint64_t repeat;
+    const char *label, *dbpath;
+    const char *sweep_arg, *sweep_src;
+    int64_t sweep_id;         /* HAKDB_NULL: not in a sweep */
+    int verify, quiet, progress;
+    int touch_auto;           /* --touch auto: chosen per trace (touch_auto.h) */
+    char **traces;
+    int ntraces;
+} replay_args;
+
+/* -1 when the arguments are good, else the exit status (help: 0). */
+static int parse_args(int argc, char **argv, replay_args *a)
 {
     static const struct option longopts[] = {
         {"alloc", required_argument, 0, 'a'},
@@ -403,24 +386,17 @@ int cmd_replay(int argc, char **argv)
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    static const char *const mode_names[] = {"serial", "recorded"};
-    int touch_auto = 0;       /* --touch auto: chosen per trace (touch_auto.h) */
-    static const char *const pace_names[] = {"asap", "recorded"};
-    const char *allocs[64];
-    size_t nallocs = 0;
-    static const char *envs[128];
-    size_t nenv = 0;
-    rp_opts o;
-    memset(&o, 0, sizeof o);
-    o.recorded = -1;   /* per trace: recorded when several threads allocate */
-    o.touch = HAK_TOUCH_PAGES;
-    o.timeout_s = 300;
-    o.sync_every = 256;
-    uint64_t repeat = 1;
-    const char *label = NULL, *dbpath = NULL;
-    const char *sweep_arg = NULL, *sweep_src = "--sweep-id";
-    int verify = 0, quiet = 0, progress = isatty(2), min_time_given = 0;
-    char envbuf[4096] = "";
+    memset(a, 0, sizeof *a);
+    rp_opts *o = &a->o;
+    o->recorded = -1;   /* per trace: recorded when several threads allocate */
+    o->touch = HAK_TOUCH_PAGES;
+    o->timeout_s = 300;
+    o->sync_every = 256;
+    a->repeat = 1;
+    a->sweep_src = "--sweep-id";
+    a->sweep_id = HAKDB_NULL;
+    a->progress = isatty(2);
+    int min_time_given = 0;
 
     optind = 1;
     opterr = 0; /* one-line errors: hak_cmd_bad_option */
@@ -428,40 +404,41 @@ int cmd_replay(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'a':
-            if (nallocs == sizeof allocs / sizeof *allocs) {
-                hak_cmd_err(CMD, "too many --alloc (max %zu)", sizeof allocs / sizeof *allocs);
+            if (a->nallocs == sizeof a->allocs / sizeof *a->allocs) {
+                hak_cmd_err(CMD, "too many --alloc (max %zu)", sizeof a->allocs / sizeof *a->allocs);
                 return 2;
             }
-            allocs[nallocs++] = optarg;
+            a->allocs[a->nallocs++] = optarg;
             break;
-        case 'e':
+        case 'e': {
             if (!strchr(optarg, '=') || optarg[0] == '=') {
                 hak_cmd_err(CMD, "--env '%s': expected KEY=VALUE", optarg);
                 return 2;
             }
-            if (nenv == sizeof envs / sizeof *envs) {
+            if (a->nenv == sizeof a->envs / sizeof *a->envs) {
                 hak_cmd_err(CMD, "too many --env");
                 return 2;
             }
-            envs[nenv++] = optarg;
-            snprintf(envbuf + strlen(envbuf), sizeof envbuf - strlen(envbuf), "%s%s",
-                     envbuf[0] ? " " : "", optarg);
+            a->envs[a->nenv++] = optarg;
+            size_t l = strlen(a->envbuf);
+            snprintf(a->envbuf + l, sizeof a->envbuf - l, "%s%s", l ? " " : "", optarg);
             break;
+        }
         case 't':
-            if ((o.recorded = parse_choice(optarg, mode_names, 2, "--threads")) < 0) return 2;
+            if ((o->recorded = parse_choice(optarg, mode_names, 2, "--threads")) < 0) return 2;
             break;
         case 'T':
-            touch_auto = !strcmp(optarg, "auto");
-            if (!touch_auto && hak_touch_parse(optarg, &o.touch)) {
+            a->touch_auto = !strcmp(optarg, "auto");
+            if (!a->touch_auto && hak_touch_parse(optarg, &o->touch)) {
                 hak_cmd_err(CMD, "--touch '%s': expected " HAK_TOUCH_CHOICES " or auto", optarg);
                 return 2;
             }
             break;
         case 'p':
-            if ((o.pace_recorded = parse_choice(optarg, pace_names, 2, "--pace")) < 0) return 2;
+            if ((o->pace_recorded = parse_choice(optarg, pace_names, 2, "--pace")) < 0) return 2;
             break;
         case 'r':
-            if (hak_parse_u64(optarg, &repeat) != 0 || repeat == 0 || repeat > 1000) {
+            if (hak_parse_u64(optarg, &a->repeat) != 0 || a->repeat == 0 || a->repeat > 1000) {
                 hak_cmd_err(CMD, "--repeat '%s': expected a count from 1 to 1000", optarg);
                 return 2;
             }
@@ -472,15 +449,15 @@ int cmd_replay(int argc, char **argv)
                 hak_cmd_err(CMD, "--timeout '%s': expected seconds, e.g. 30 or 1.5s", optarg);
                 return 2;
             }
-            o.timeout_s = (double)ns / 1e9;
+            o->timeout_s = (double)ns / 1e9;
             break;
         }
-        case 'l': label = optarg; break;
-        case 'S': sweep_arg = optarg; break;
-        case 'd': dbpath = optarg; break;
-        case 'v': verify = 1; break;
+        case 'l': a->label = optarg; break;
+        case 'S': a->sweep_arg = optarg; break;
+        case 'd': a->dbpath = optarg; break;
+        case 'v': a->verify = 1; break;
         case 'k':
-            if (hak_parse_u64(optarg, &o.lat_every) != 0 || o.lat_every == 0) {
+            if (hak_parse_u64(optarg, &o->lat_every) != 0 || o->lat_every == 0) {
                 hak_cmd_err(CMD, "--lat-every '%s': expected a positive count", optarg);
                 return 2;
             }
@@ -491,7 +468,7 @@ int cmd_replay(int argc, char **argv)
                 hak_cmd_err(CMD, "--sync-every '%s': expected a count (0 = off)", optarg);
                 return 2;
             }
-            o.sync_every = (uint32_t)v;
+            o->sync_every = (uint32_t)v;
             break;
         }
         case 'M': {
@@ -502,236 +479,306 @@ int cmd_replay(int argc, char **argv)
             }
             if (!strcmp(optarg, "0"))
                 ns = 0;
-            o.min_time_ns = ns;
+            o->min_time_ns = ns;
             min_time_given = 1;
             break;
         }
-        case 'P': progress = 1; break;
-        case 'q': quiet = 1; break;
+        case 'P': a->progress = 1; break;
+        case 'q': a->quiet = 1; break;
         case 'h': usage(stdout); return 0;
         default:
             return hak_cmd_bad_option(CMD, argc, argv);
         }
     }
-    int ntraces = argc - optind;
-    if (ntraces <= 0) {
+    a->traces = argv + optind;
+    a->ntraces = argc - optind;
+    if (a->ntraces <= 0) {
         hak_cmd_err(CMD, "no trace given; see 'hak replay --help'");
         return 2;
     }
-    if (verify && o.recorded == 1) {
+    if (a->verify && o->recorded == 1) {
         hak_cmd_err(CMD, "--verify needs --threads serial (recorded threads are not deterministic)");
         return 2;
     }
-    if (!sweep_arg) {
+    if (!a->sweep_arg) {
         const char *e = getenv("HAK_SWEEP_ID");
         if (e && *e) {
-            sweep_arg = e;
-            sweep_src = "$HAK_SWEEP_ID";
+            a->sweep_arg = e;
+            a->sweep_src = "$HAK_SWEEP_ID";
         }
     }
-    int64_t sweep_id = HAKDB_NULL;
-    if (sweep_arg) {
+    if (a->sweep_arg) {
         uint64_t v;
-        if (hak_parse_u64(sweep_arg, &v) != 0 || v == 0 || v > INT64_MAX) {
-            hak_cmd_err(CMD, "%s '%s': expected a positive sweep id", sweep_src, sweep_arg);
+        if (hak_parse_u64(a->sweep_arg, &v) != 0 || v == 0 || v > INT64_MAX) {
+            hak_cmd_err(CMD, "%s '%s': expected a positive sweep id", a->sweep_src, a->sweep_arg);
             return 2;
         }
-        sweep_id = (int64_t)v;
+        a->sweep_id = (int64_t)v;
     }
-    if (verify && repeat < 2)
-        repeat = 2;
+    if (a->verify && a->repeat < 2)
+        a->repeat = 2;
     if (!min_time_given) {
         const char *e = getenv("HAK_REPLAY_MIN_TIME");
         uint64_t ns = 500000000ull;
         if (e && *e && hak_parse_duration_ns(e, &ns) != 0)
             ns = strcmp(e, "0") ? 500000000ull : 0;
-        o.min_time_ns = ns;
+        o->min_time_ns = ns;
     }
-    if (o.min_time_ns && (verify || o.pace_recorded)) {
+    if (o->min_time_ns && (a->verify || o->pace_recorded)) {
         if (min_time_given) {
-            hak_cmd_err(CMD, "--min-time needs one pass per run with %s", verify ? "--verify" : "--pace recorded");
+            hak_cmd_err(CMD, "--min-time needs one pass per run with %s",
+                        a->verify ? "--verify" : "--pace recorded");
             return 2;
         }
-        o.min_time_ns = 0;   /* digests and pacing need exactly one pass */
+        o->min_time_ns = 0;   /* digests and pacing need exactly one pass */
     }
-    if (nallocs == 0)
-        allocs[nallocs++] = "hakmem";
-    o.env = envs;
-    o.nenv = nenv;
+    if (a->nallocs == 0)
+        a->allocs[a->nallocs++] = "hakmem";
+    o->env = a->envs;
+    o->nenv = a->nenv;
+    return -1;
+}
 
-    rp_alloc *as = calloc(nallocs, sizeof *as);
-    if (!as) {
+/* ---- plan: everything checked before the first run ---------------------- */
+
+typedef struct replay_plan {
+    rp_alloc *as;             /* [nallocs] resolved allocators */
+    hakdb *db;
+    int64_t machine_id;
+} replay_plan;
+
+static void plan_free(replay_plan *pl)
+{
+    if (pl->db)
+        hakdb_close(pl->db);
+    free(pl->as);
+}
+
+/* Resolves the allocators, checks the knobs, opens the database and checks
+ * the sweep: a mistake found here costs no replay.  -1 ok, else the exit
+ * status (the plan freed). */
+static int make_plan(const replay_args *a, replay_plan *pl)
+{
+    memset(pl, 0, sizeof *pl);
+    pl->as = calloc(a->nallocs, sizeof *pl->as);
+    if (!pl->as) {
         hak_cmd_err(CMD, "out of memory");
         return 1;
     }
-    for (size_t i = 0; i < nallocs; i++)
-        if (rp_alloc_resolve(allocs[i], &as[i], 1) != 0) {
+    for (size_t i = 0; i < a->nallocs; i++)
+        if (rp_alloc_resolve(a->allocs[i], &pl->as[i], 1) != 0) {
             hak_cmd_err(CMD, "--alloc '%s': not an allocator name or a .so path "
                         "(hakmem, glibc, bump, mimalloc, jemalloc, tcmalloc, PATH.so, hakmem@REV)",
-                        allocs[i]);
-            free(as);
+                        a->allocs[i]);
+            plan_free(pl);
             return 2;
         }
-
     char err[1024];
-    for (size_t i = 0; i < nallocs; i++)
-        if (rp_alloc_is_hakmem(&as[i]) && rp_check_knobs(envs, nenv, err, sizeof err) != 0) {
+    for (size_t i = 0; i < a->nallocs; i++)
+        if (rp_alloc_is_hakmem(&pl->as[i]) && rp_check_knobs(a->envs, a->nenv, err, sizeof err) != 0) {
             hak_cmd_err(CMD, "%s", err);
-            free(as);
+            plan_free(pl);
             return 2;
         }
-    hakdb *db = hakdb_open(dbpath, err, sizeof err);
-    if (!db) {
+    pl->db = hakdb_open(a->dbpath, err, sizeof err);
+    if (!pl->db) {
         hak_cmd_err(CMD, "%s", err);
-        free(as);
+        plan_free(pl);
         return 1;
     }
-    /* Checked before any run: the foreign key would only reject the rows
-     * at storing time, after the replays had been run for nothing. */
-    int have = sweep_id == HAKDB_NULL ? 1 : hakdb_sweep_exists(db, sweep_id);
+    /* The foreign key would only reject the rows at storing time, after
+     * the replays had been run for nothing. */
+    int have = a->sweep_id == HAKDB_NULL ? 1 : hakdb_sweep_exists(pl->db, a->sweep_id);
     if (have != 1) {
         if (have < 0)
-            hak_cmd_err(CMD, "%s: %s", hakdb_path(db), hakdb_error(db));
+            hak_cmd_err(CMD, "%s: %s", hakdb_path(pl->db), hakdb_error(pl->db));
         else
-            hak_cmd_err(CMD, "%s %lld: no such sweep in %s", sweep_src, (long long)sweep_id,
-                        hakdb_path(db));
-        hakdb_close(db);
-        free(as);
+            hak_cmd_err(CMD, "%s %lld: no such sweep in %s", a->sweep_src, (long long)a->sweep_id,
+                        hakdb_path(pl->db));
+        plan_free(pl);
         return have < 0 ? 1 : 2;
     }
-    int64_t machine_id = hakdb_upsert_machine(db);
-    if (machine_id < 0) {
-        hak_cmd_err(CMD, "storing the machine: %s", hakdb_error(db));
-        hakdb_close(db);
-        free(as);
+    pl->machine_id = hakdb_upsert_machine(pl->db);
+    if (pl->machine_id < 0) {
+        hak_cmd_err(CMD, "storing the machine: %s", hakdb_error(pl->db));
+        plan_free(pl);
         return 1;
     }
+    return -1;
+}
 
-    size_t total = (size_t)ntraces * nallocs * repeat, done = 0, nrows = 0;
+/* ---- run: one measured run, stored, as a row of the table --------------- */
+
+static void prepared_close(prepared *p)
+{
+    rp_image_close(&p->im);
+    free(p->op_ts);
+    free(p->rss);
+}
+
+/* --touch auto: the policy for this trace's runs (replay/touch_auto.h),
+ * named in a note.  0, or -1 after one line. */
+static int choose_touch(const char *path, const prepared *p, rp_opts *to)
+{
+    rp_touch_auto ta;
+    char err[600];
+    if (rp_touch_auto_run(&p->im, to, p->rss_is_heap ? p->rss : NULL, p->rss_is_heap ? p->nrss : 0,
+                          &ta, err, sizeof err) != 0) {
+        hak_cmd_err(CMD, "%s: %s", path, err);
+        return -1;
+    }
+    to->touch = ta.chosen;
+    char rb[32], b0[32], b1[32];
+    fprintf(stderr, "hak replay: %s: --touch auto: %s (recorded heap peak %s; glibc replay "
+            "with pages %s, first %s)\n", path, hak_touch_name(ta.chosen),
+            hak_fmt_bytes((uint64_t)ta.recorded_peak, rb, sizeof rb),
+            isnan(ta.peak[0]) ? "-" : hak_fmt_bytes((uint64_t)ta.peak[0], b0, sizeof b0),
+            isnan(ta.peak[1]) ? "-" : hak_fmt_bytes((uint64_t)ta.peak[1], b1, sizeof b1));
+    return 0;
+}
+
+/* Runs trace p under allocator al once (repeat rep), stores the run and
+ * fills *w.  Returns 0 when the run is ok and stored, 1 otherwise (said). */
+static int run_one(const replay_args *a, const replay_plan *pl, const prepared *p,
+                   const rp_opts *to, const rp_alloc *al, uint64_t rep, rp_rowbuf *buf, row *w)
+{
+    int status = 0;
+    rp_outcome oc;
+    uint64_t start_wall = hak_wall_ns();
+    rp_run(&p->im, al, to, &oc);
+    double fid = oc.res && !strcmp(oc.status, "ok")
+        ? rp_fidelity(p->rss, p->nrss, p->op_ts, p->nops, oc.res->samples, oc.res->nsamples)
+        : NAN;
+    hakdb_run run;
+    hakdb_run_init(&run);
+    run.trace_id = p->trace_id;
+    run.build_id = upsert_build(pl->db, al, &oc);
+    run.machine_id = pl->machine_id;
+    run.kind = "measured";
+    run.label = a->label;
+    run.sweep_id = a->sweep_id;
+    run.env = a->envbuf;
+    run.threads_mode = mode_names[to->recorded];
+    run.touch = hak_touch_name(to->touch);
+    run.pace = pace_names[to->pace_recorded];
+    run.repeat_idx = (int64_t)rep;
+    run.start_wall_ns = (int64_t)start_wall;
+    run.alloc_spec = al->spec;
+    rp_outcome_to_run(&oc, fid, &run, buf);
+    if (!isnan(fid) && run.nmetrics < sizeof buf->metrics / sizeof *buf->metrics)
+        buf->metrics[run.nmetrics++] = (hakdb_metric){
+            "fidelity.recorded_heap_samples", p->rss_is_heap ? (double)p->nrss : 0, 0,
+            "count", "derived", NULL};
+    if (run.build_id < 0 || hakdb_insert_run(pl->db, &run) < 0) {
+        hak_cmd_err(CMD, "storing a run of %s x %s: %s", p->path, al->name, hakdb_error(pl->db));
+        status = 1;
+    }
+    snprintf(w->trace, sizeof w->trace, "%s", base_name(p->path));
+    snprintf(w->alloc, sizeof w->alloc, "%s", al->name);
+    snprintf(w->status, sizeof w->status, "%s", oc.status);
+    snprintf(w->error, sizeof w->error, "%s", oc.error);
+    snprintf(w->digest, sizeof w->digest, "%s", run.addr_digest ? run.addr_digest : "");
+    w->ops_per_s = run.ops_per_s;
+    w->fidelity = fid;
+    w->wall_ns = run.wall_ns;
+    w->minflt = run.minor_faults;
+    w->peak_rss = run.peak_rss_bytes;
+    w->p50 = run.lat_p50_ns;
+    w->p99 = run.lat_p99_ns;
+    if (strcmp(oc.status, "ok"))
+        status = 1;
+    rp_outcome_free(&oc);
+    return status;
+}
+
+/* --verify: every repeat of a trace x allocator gives the first one's
+ * address digest.  0 or 1 (said). */
+static int verify_digest(const prepared *p, const rp_alloc *al, const row *w, char first[20])
+{
+    if (strcmp(w->status, "ok"))
+        return 0;
+    if (!w->digest[0]) {
+        hak_cmd_err(CMD, "--verify: %s x %s: no address digest (address "
+                    "randomisation could not be switched off)", p->path, al->name);
+        return 1;
+    }
+    if (!first[0]) {
+        snprintf(first, 20, "%s", w->digest);
+        return 0;
+    }
+    if (strcmp(first, w->digest)) {
+        hak_cmd_err(CMD, "--verify: %s x %s: address digest %s differs from %s",
+                    p->path, al->name, w->digest, first);
+        return 1;
+    }
+    return 0;
+}
+
+int cmd_replay(int argc, char **argv)
+{
+    replay_args *a = malloc(sizeof *a);
+    if (!a) {
+        hak_cmd_err(CMD, "out of memory");
+        return 1;
+    }
+    int rc = parse_args(argc, argv, a);
+    replay_plan pl;
+    if (rc < 0)
+        rc = make_plan(a, &pl);
+    if (rc >= 0) {
+        free(a);
+        return rc;
+    }
+    size_t total = (size_t)a->ntraces * a->nallocs * a->repeat, done = 0, nrows = 0;
     row *rows = calloc(total, sizeof *rows);
     rp_rowbuf *buf = malloc(sizeof *buf);
     int status = 0;
     if (!rows || !buf) {
         hak_cmd_err(CMD, "out of memory");
-        hakdb_close(db);
-        free(as);
-        return 1;
+        status = 1;
+        goto out;
     }
-    for (int ti = 0; ti < ntraces; ti++) {
-        const char *path = argv[optind + ti];
+    for (int ti = 0; ti < a->ntraces; ti++) {
         prepared p;
-        if (prepare(path, &o, verify, db, &p) != 0) {
+        if (prepare(a->traces[ti], &a->o, a->verify, pl.db, &p) != 0) {
             status = 1;
-            done += nallocs * repeat;
+            done += a->nallocs * a->repeat;
             continue;
         }
-        rp_opts to = o;   /* this trace's threads mode */
+        rp_opts to = a->o;   /* this trace's threads mode */
         to.recorded = p.recorded;
-        if (touch_auto) {
-            rp_touch_auto ta;
-            char terr[600];
-            if (rp_touch_auto_run(&p.im, &to, p.rss_is_heap ? p.rss : NULL, p.rss_is_heap ? p.nrss : 0,
-                              &ta, terr, sizeof terr) != 0) {
-                hak_cmd_err(CMD, "%s: %s", path, terr);
-                status = 1;
-                done += nallocs * repeat;
-                rp_image_close(&p.im);
-                free(p.op_ts);
-                free(p.rss);
-                continue;
-            }
-            to.touch = ta.chosen;
-            char rb[32], b0[32], b1[32];
-            fprintf(stderr, "hak replay: %s: --touch auto: %s (recorded heap peak %s; glibc replay "
-                    "with pages %s, first %s)\n", path, hak_touch_name(ta.chosen),
-                    hak_fmt_bytes((uint64_t)ta.recorded_peak, rb, sizeof rb),
-                    isnan(ta.peak[0]) ? "-" : hak_fmt_bytes((uint64_t)ta.peak[0], b0, sizeof b0),
-                    isnan(ta.peak[1]) ? "-" : hak_fmt_bytes((uint64_t)ta.peak[1], b1, sizeof b1));
+        if (a->touch_auto && choose_touch(a->traces[ti], &p, &to) != 0) {
+            status = 1;
+            done += a->nallocs * a->repeat;
+            prepared_close(&p);
+            continue;
         }
-        for (size_t ai = 0; ai < nallocs; ai++) {
+        for (size_t ai = 0; ai < a->nallocs; ai++) {
             char first_digest[20] = "";
-            for (uint64_t rep = 0; rep < repeat; rep++) {
-                rp_outcome oc;
-                uint64_t start_wall = hak_wall_ns();
-                rp_run(&p.im, &as[ai], &to, &oc);
-                done++;
-                double fid = oc.res && !strcmp(oc.status, "ok")
-                    ? rp_fidelity(p.rss, p.nrss, p.op_ts, p.nops, oc.res->samples,
-                                  oc.res->nsamples)
-                    : NAN;
-                hakdb_run run;
-                hakdb_run_init(&run);
-                run.trace_id = p.trace_id;
-                run.build_id = upsert_build(db, &as[ai], &oc);
-                run.machine_id = machine_id;
-                run.kind = "measured";
-                run.label = label;
-                run.sweep_id = sweep_id;
-                run.env = envbuf;
-                run.threads_mode = mode_names[to.recorded];
-                run.touch = hak_touch_name(to.touch);
-                run.pace = pace_names[o.pace_recorded];
-                run.repeat_idx = (int64_t)rep;
-                run.start_wall_ns = (int64_t)start_wall;
-                run.alloc_spec = as[ai].spec;
-                rp_outcome_to_run(&oc, fid, &run, buf);
-                if (!isnan(fid) && run.nmetrics < sizeof buf->metrics / sizeof *buf->metrics)
-                    buf->metrics[run.nmetrics++] = (hakdb_metric){
-                        "fidelity.recorded_heap_samples", p.rss_is_heap ? (double)p.nrss : 0, 0,
-                        "count", "derived", NULL};
-                if (run.build_id < 0 || hakdb_insert_run(db, &run) < 0) {
-                    hak_cmd_err(CMD, "storing a run of %s x %s: %s", path, as[ai].name,
-                                hakdb_error(db));
-                    status = 1;
-                }
+            for (uint64_t rep = 0; rep < a->repeat; rep++) {
                 row *w = &rows[nrows++];
-                snprintf(w->trace, sizeof w->trace, "%s", base_name(path));
-                snprintf(w->alloc, sizeof w->alloc, "%s", as[ai].name);
-                snprintf(w->status, sizeof w->status, "%s", oc.status);
-                snprintf(w->error, sizeof w->error, "%s", oc.error);
-                snprintf(w->digest, sizeof w->digest, "%s", run.addr_digest ? run.addr_digest : "");
-                w->ops_per_s = run.ops_per_s;
-                w->fidelity = fid;
-                w->wall_ns = run.wall_ns;
-                w->minflt = run.minor_faults;
-                w->peak_rss = run.peak_rss_bytes;
-                w->p50 = run.lat_p50_ns;
-                w->p99 = run.lat_p99_ns;
-                if (strcmp(oc.status, "ok"))
-                    status = 1;
-                if (progress) {
+                status |= run_one(a, &pl, &p, &to, &pl.as[ai], rep, buf, w);
+                done++;
+                if (a->progress) {
                     char rate[16];
                     fmt_rate(w->ops_per_s, rate, sizeof rate);
+                    int ok = !strcmp(w->status, "ok");
                     fprintf(stderr, "hak replay: [%zu/%zu] %s x %s: %s%s%s\n", done, total,
-                            w->trace, w->alloc, oc.status,
-                            strcmp(oc.status, "ok") ? "" : ", ops/s ",
-                            strcmp(oc.status, "ok") ? "" : rate);
+                            w->trace, w->alloc, w->status, ok ? ", ops/s " : "", ok ? rate : "");
                 }
-                if (verify && !strcmp(oc.status, "ok")) {
-                    if (!w->digest[0]) {
-                        hak_cmd_err(CMD, "--verify: %s x %s: no address digest (address "
-                                    "randomisation could not be switched off)", path, as[ai].name);
-                        status = 1;
-                    } else if (!first_digest[0]) {
-                        snprintf(first_digest, sizeof first_digest, "%s", w->digest);
-                    } else if (strcmp(first_digest, w->digest)) {
-                        hak_cmd_err(CMD, "--verify: %s x %s: address digest %s differs from %s",
-                                    path, as[ai].name, w->digest, first_digest);
-                        status = 1;
-                    }
-                }
-                rp_outcome_free(&oc);
+                if (a->verify)
+                    status |= verify_digest(&p, &pl.as[ai], w, first_digest);
             }
         }
-        rp_image_close(&p.im);
-        free(p.op_ts);
-        free(p.rss);
+        prepared_close(&p);
     }
-    if (!quiet && nrows)
+    /* ---- print ---- */
+    if (!a->quiet && nrows)
         print_table(rows, nrows);
+out:
     free(rows);
     free(buf);
-    free(as);
-    hakdb_close(db);
+    plan_free(&pl);
+    free(a);
     return status;
 }

@@ -564,6 +564,8 @@ int cmd_sim(int argc, char **argv)
     }
     const hak_trace_meta *meta = hak_tr_meta(tr);
     const char *program = hakdb_trace_program(meta, a.trace);
+    static char meta_json[16384];
+    hakdb_trace_meta_json(meta, meta_json, sizeof meta_json);
     char program_buf[256] = "";
     if (program)
         snprintf(program_buf, sizeof program_buf, "%s", program);
@@ -617,6 +619,7 @@ int cmd_sim(int argc, char **argv)
     if (db) {
         sim_db_run r = {
             .trace_path = a.trace, .program = program_buf[0] ? program_buf : NULL,
+            .meta_json = meta_json,
             .events = events, .threads = threads, .completeness = completeness,
             .alloc_name = name, .alloc_path = path, .alloc_spec = a.alloc, .env = env, .label = a.label,
             .sweep_id = a.sweep_id, .opts = &a.o, .status = status,

@@ -26,7 +26,11 @@ int rp_touch_auto_pick(const double *peak, int n, double recorded_peak)
     for (int i = 0; i < n; i++) {
         if (isnan(peak[i]) || peak[i] <= 0 || recorded_peak <= 0)
             continue;
-        double d = fabs(log(peak[i] / recorded_peak));
+        /* absolute, not by ratio: the recorded samples carry the
+         * recorder's own malloc'd memory (zstd contexts, libunwind
+         * caches: 1-3 MiB), an offset that, by ratio, would make a
+         * 0.3 MiB program look 10x bigger than a one-byte replay */
+        double d = fabs(peak[i] - recorded_peak);
         if (d < bd - 1e-12) {
             bd = d;
             best = i;

@@ -8,7 +8,7 @@
  * own heap-only samples (FORMAT.md kind 6) are the program's resident heap
  * under the allocator it ran on (glibc, for `hak record`), so the trace is
  * replayed once under glibc with each candidate policy (first, pages)
- * and the one whose heap peak is closest to the recorded peak (by ratio)
+ * and the one whose heap peak is closest to the recorded peak (in bytes)
  * is used for every allocator: calibrated on one allocator, predicting the
  * others. */
 #ifndef RP_TOUCH_AUTO_H
@@ -28,8 +28,8 @@ typedef struct rp_touch_auto {
 int rp_touch_auto_candidate(int i);
 
 /* Chooses among candidates given their peaks (NAN = no figure): the
- * closest to recorded_peak by |log(peak / recorded)|; ties go to the
- * policy that writes more.  -1 when no candidate has a figure. */
+ * closest to recorded_peak in bytes; ties go to the policy that writes
+ * more.  -1 when no candidate has a figure. */
 int rp_touch_auto_pick(const double *peak, int n, double recorded_peak);
 
 /* Runs the calibration replays of im under glibc with o's other settings.

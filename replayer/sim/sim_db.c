@@ -41,7 +41,7 @@ int64_t sim_db_store(hakdb *db, const sim_db_run *r, char *err, size_t errlen)
         return -1;
     }
     hakdb_trace t = {thash, r->trace_path, r->program, r->events, r->threads,
-                     HAKDB_NULL, HAKDB_NULL, NULL, r->completeness};
+                     HAKDB_NULL, HAKDB_NULL, r->meta_json, r->completeness};
     int64_t tid = hakdb_upsert_trace(db, &t);
 
     char bhash[64];

@@ -36,6 +36,7 @@
 typedef struct sim_db_run {
     const char *trace_path;
     const char *program;        /* may be NULL */
+    const char *meta_json;      /* hakdb_trace_meta_json; may be NULL */
     int64_t events, threads;
     const char *completeness;   /* traces.completeness: "complete", ...; NULL = not known */
     const char *alloc_name, *alloc_path;   /* path "" for glibc */

@@ -102,7 +102,8 @@ static void check_allocator(const char *expect)
         if (!realpath(di.dli_fname, have))
             snprintf(have, sizeof have, "%s", di.dli_fname);
     }
-    snprintf(res->malloc_from, sizeof res->malloc_from, "%s", have);
+    /* A longer path is cut: malloc_from is for display. */
+    snprintf(res->malloc_from, sizeof res->malloc_from, "%.*s", (int)sizeof res->malloc_from - 1, have);
     if (!expect)
         return;
     if (!realpath(expect, want))
@@ -193,37 +194,47 @@ static void run_recorded_pass(rp_wctx *w, uint32_t nth)
         syscall(SYS_futex, &w->done, FUTEX_WAIT_PRIVATE, d, NULL, NULL, 0);
 }
 
-int main(int argc, char **argv)
+/* ---- the command line (run by hak replay: replay/run.c) ----------------- */
+
+typedef struct worker_args {
+    int image_fd, result_fd, recorded, pace, bump;
+    hak_touch touch;
+    const char *expect;          /* the library malloc must come from */
+    uint64_t lat_every, min_time_ns;
+} worker_args;
+
+static void parse_args(int argc, char **argv, worker_args *a)
 {
     static const char *const mode_names[] = {"serial", "recorded"};
     static const char *const pace_names[] = {"asap", "recorded"};
-    int image_fd = -1, result_fd = -1, recorded = 0;
-    hak_touch touch = HAK_TOUCH_PAGES;
-    int pace = 0, bump = 0;
-    const char *expect = NULL;
-    uint64_t lat_every = 64, min_time_ns = 0;
-
+    *a = (worker_args){.image_fd = -1, .result_fd = -1, .touch = HAK_TOUCH_PAGES,
+                       .lat_every = 64};
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--bump")) { bump = 1; continue; }
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(o, "--bump")) { a->bump = 1; continue; }
         if (!v)
-            fail(RP_FAIL_ERROR, "worker: %s needs a value", a);
+            fail(RP_FAIL_ERROR, "worker: %s needs a value", o);
         i++;
-        if (!strcmp(a, "--image-fd")) image_fd = atoi(v);
-        else if (!strcmp(a, "--result-fd")) result_fd = atoi(v);
-        else if (!strcmp(a, "--touch")) {
-            if (hak_touch_parse(v, &touch))
+        if (!strcmp(o, "--image-fd")) a->image_fd = atoi(v);
+        else if (!strcmp(o, "--result-fd")) a->result_fd = atoi(v);
+        else if (!strcmp(o, "--touch")) {
+            if (hak_touch_parse(v, &a->touch))
                 fail(RP_FAIL_ERROR, "worker: --touch %s: expected " HAK_TOUCH_CHOICES, v);
         }
-        else if (!strcmp(a, "--threads")) recorded = parse_choice(v, mode_names, 2, a);
-        else if (!strcmp(a, "--pace")) pace = parse_choice(v, pace_names, 2, a);
-        else if (!strcmp(a, "--expect-lib")) expect = v;
-        else if (!strcmp(a, "--lat-every")) lat_every = strtoull(v, NULL, 10);
-        else if (!strcmp(a, "--min-time-ns")) min_time_ns = strtoull(v, NULL, 10);
-        else fail(RP_FAIL_ERROR, "worker: unknown option %s", a);
+        else if (!strcmp(o, "--threads")) a->recorded = parse_choice(v, mode_names, 2, o);
+        else if (!strcmp(o, "--pace")) a->pace = parse_choice(v, pace_names, 2, o);
+        else if (!strcmp(o, "--expect-lib")) a->expect = v;
+        else if (!strcmp(o, "--lat-every")) a->lat_every = strtoull(v, NULL, 10);
+        else if (!strcmp(o, "--min-time-ns")) a->min_time_ns = strtoull(v, NULL, 10);
+        else fail(RP_FAIL_ERROR, "worker: unknown option %s", o);
     }
-    if (result_fd < 0 || image_fd < 0)
+    if (a->result_fd < 0 || a->image_fd < 0)
         fail(RP_FAIL_ERROR, "worker: needs --image-fd and --result-fd (run by 'hak replay')");
+}
+
+/* Maps the result page the parent reads (res). */
+static void map_result(int result_fd)
+{
     void *rp = mmap(NULL, sizeof(rp_wresult), PROT_READ | PROT_WRITE, MAP_SHARED, result_fd, 0);
     if (rp == MAP_FAILED)
         fail(RP_FAIL_ERROR, "worker: mmap result: %s", strerror(errno));
@@ -232,18 +243,19 @@ int main(int argc, char **argv)
         fail(RP_FAIL_ERROR, "worker: result page has a bad magic");
     close(result_fd);
     res->phase = RP_PH_MAIN;
+}
 
-    check_allocator(expect);
+/* ---- preparation: everything the loop touches, faulted in now ---------- */
 
-    /* ---- preparation: everything the loop touches, faulted in now ---- */
-    const rp_image_hdr *img = map_image(image_fd);
-    close(image_fd);
-    if (recorded == (int)(img->flags & RP_IMG_SERIAL))
+/* Fills w from the image and the arguments; returns the replay's threads. */
+static uint32_t prepare(const worker_args *a, rp_wctx *w)
+{
+    const rp_image_hdr *img = map_image(a->image_fd);
+    close(a->image_fd);
+    if (a->recorded == (int)(img->flags & RP_IMG_SERIAL))
         fail(RP_FAIL_ERROR, "worker: image was built for the other threads mode");
-    if (pace && !(img->flags & RP_IMG_HAS_TS))
+    if (a->pace && !(img->flags & RP_IMG_HAS_TS))
         fail(RP_FAIL_ERROR, "worker: --pace recorded needs timestamps in the image");
-    static rp_wctx ctx;
-    rp_wctx *w = &ctx;
     rp_wctx_global = w;
     w->img = img;
     w->ops = RP_AT(img, img->ops_off, const rp_wop);
@@ -251,19 +263,19 @@ int main(int argc, char **argv)
     w->obj_size = RP_AT(img, img->obj_size_off, const uint64_t);
     w->big = RP_AT(img, img->big_off, const rp_wbig);
     w->sched = RP_AT(img, img->sched_off, const rp_wsched);
-    w->ts = pace ? RP_AT(img, img->ts_off, const uint64_t) : NULL;
-    w->touch = touch;
-    w->bump = bump;
-    w->pace = pace;
-    w->serial = !recorded;
-    w->lat_every = lat_every;
+    w->ts = a->pace ? RP_AT(img, img->ts_off, const uint64_t) : NULL;
+    w->touch = a->touch;
+    w->bump = a->bump;
+    w->pace = a->pace;
+    w->serial = !a->recorded;
+    w->lat_every = a->lat_every;
     w->res = res;
     w->tbl = harness_map("hak-replay-objects", img->nobjects * sizeof(void *));
-    uint32_t nth = recorded ? img->nthreads : 1;
+    uint32_t nth = a->recorded ? img->nthreads : 1;
     w->ts_arr = harness_map("hak-replay-threads", nth * sizeof(rp_tstate));
     for (uint32_t t = 0; t < nth; t++) {
         w->ts_arr[t].tid = t;
-        if (bump) {
+        if (a->bump) {
             /* A small ring (cache-resident for small requests), faulted in
              * now: bump measures the harness, not the memory system.  It
              * holds the largest request four times over. */
@@ -278,62 +290,55 @@ int main(int argc, char **argv)
             w->ts_arr[t].bump = (rp_bump){b, cap, 0};
         }
     }
-    /* Repeated passes: unpaced (serial, or recorded threads started again
-     * for each pass), malloc family (the bump ring needs no cleanup but
-     * its figures are the harness's anyway). */
-    int repeat_passes = min_time_ns && !pace;
-    uint8_t *live = repeat_passes && !bump ? live_at_end(w) : NULL;
+    return nth;
+}
+
+/* The statm reader and the timer's own cost, measured before the window. */
+static void prepare_measuring(rp_wctx *w)
+{
     w->statm_fd = rp_rss_open();
     if (w->statm_fd < 0)
         fail(RP_FAIL_ERROR, "worker: /proc/self/statm: %s", strerror(errno));
-
     /* Timer overhead: the cheapest back-to-back reading, removed from samples. */
     uint64_t ovh = UINT64_MAX;
     for (int i = 0; i < 2000; i++) {
-        uint64_t a = rp_ticks(), b = rp_ticks();
-        if (b - a < ovh) ovh = b - a;
+        uint64_t t0 = rp_ticks(), t1 = rp_ticks();
+        if (t1 - t0 < ovh) ovh = t1 - t0;
     }
     w->timer_overhead = ovh;
+}
 
-    rp_counters_open(&res->counters, NULL);
+/* ---- the measured window ------------------------------------------------ */
 
-    /* A window's trace starts on a heap it did not build: its blocks are
-     * allocated now, outside the window (image.h, pre[]). */
-    const uint32_t *pre = RP_AT(img, img->pre_off, const uint32_t);
-    for (uint64_t i = 0; i < img->npre; i++)
-        w->pre_bytes += w->obj_size[pre[i]];
-    rp_prologue(w);
-
-    pthread_t *threads = NULL;
-    if (recorded) {
-        const rp_wthread *th = RP_AT(img, img->thread_off, const rp_wthread);
-        uint64_t most = 0;
-        for (uint32_t t = 0; t < nth; t++)
-            if (th[t].nops > most) { most = th[t].nops; w->sampler_tid = t; }
-        /* ~256 samples; each reads statm (~1 us), so at least 4096 ops apart */
-        w->sample_every = most / 256 > 4096 ? most / 256 : 4096;
-        threads = harness_map("hak-replay-pthreads", nth * sizeof(pthread_t));
-        start_threads(w, threads, nth);
-    }
-    res->phase = RP_PH_READY;
-
-    /* ---- the measured window ---- */
+/* What the window measured, read at its two ends. */
+typedef struct window {
     hak_heap_rss h0, h1;
-    int heap_ok = hak_heap_rss_read(0, &h0) == 0;
-    uint64_t rss0 = 0, shared0 = 0;
-    rp_rss_read(w->statm_fd, &rss0, &shared0);
-    w->harness_shared = shared0;
-    int clear_err = rp_rss_reset_peak();
-    struct rusage ru0, ru1, ru_first;
-    getrusage(RUSAGE_SELF, &ru0);
+    int heap_ok, clear_err;
+    uint64_t rss0, shared0, rss1, shared1;
+    struct rusage ru0, ru1, ru_first;   /* ru_first: after the first pass */
+    uint64_t tick0, tick1, t1;
+    int64_t hwm;
+    uint64_t passes, paused_ns;
+} window;
+
+/* Runs the replay between the window's two readings: one pass, then more
+ * (untimed restarts in between) until min_time_ns when repeat_passes. */
+static void measure(rp_wctx *w, uint32_t nth, int recorded, int repeat_passes,
+                    uint64_t min_time_ns, uint8_t *live, pthread_t *threads, window *m)
+{
+    m->heap_ok = hak_heap_rss_read(0, &m->h0) == 0;
+    rp_rss_read(w->statm_fd, &m->rss0, &m->shared0);
+    w->harness_shared = m->shared0;
+    m->clear_err = rp_rss_reset_peak();
+    getrusage(RUSAGE_SELF, &m->ru0);
     res->phase = RP_PH_WINDOW;
     rp_counters_enable(&res->counters);
-    uint64_t tick0 = rp_ticks();
+    m->tick0 = rp_ticks();
     w->t0_ns = hak_mono_ns();
     uint64_t passes = 1, paused_ns = 0;
     if (!recorded) {
         rp_run_serial(w);
-        getrusage(RUSAGE_SELF, &ru_first);
+        getrusage(RUSAGE_SELF, &m->ru_first);
         w->no_samples = 1;
         while (repeat_passes && hak_mono_ns() - w->t0_ns - paused_ns < min_time_ns && passes < 1000000) {
             uint64_t p0 = hak_mono_ns();
@@ -347,7 +352,7 @@ int main(int argc, char **argv)
         }
     } else {
         run_recorded_pass(w, nth);
-        getrusage(RUSAGE_SELF, &ru_first);
+        getrusage(RUSAGE_SELF, &m->ru_first);
         while (repeat_passes && hak_mono_ns() - w->t0_ns - paused_ns < min_time_ns && passes < 1000000) {
             /* untimed: joining, freeing what the pass left live, and new
              * threads (a pass's dependencies count each thread's ops from 0) */
@@ -372,47 +377,49 @@ int main(int argc, char **argv)
             passes++;
         }
     }
-    uint64_t t1 = hak_mono_ns();
-    uint64_t tick1 = rp_ticks();
+    m->t1 = hak_mono_ns();
+    m->tick1 = rp_ticks();
     rp_counters_disable(&res->counters);
-    getrusage(RUSAGE_SELF, &ru1);
-    int64_t hwm = rp_status_kb_field("VmHWM");
-    uint64_t rss1 = 0, shared1 = 0;
-    rp_rss_read(w->statm_fd, &rss1, &shared1);
+    getrusage(RUSAGE_SELF, &m->ru1);
+    m->hwm = rp_status_kb_field("VmHWM");
+    rp_rss_read(w->statm_fd, &m->rss1, &m->shared1);
     /* ---- end of window ---- */
+    m->heap_ok = m->heap_ok && hak_heap_rss_read(0, &m->h1) == 0;
+    m->passes = passes;
+    m->paused_ns = paused_ns;
+}
 
-    heap_ok = heap_ok && hak_heap_rss_read(0, &h1) == 0;
-    for (uint32_t t = 0; recorded && t < nth; t++)
-        pthread_join(threads[t], NULL);
-    rp_counters_read_close(&res->counters);
+/* ---- the result page the parent reads ----------------------------------- */
+
+static void report(rp_wctx *w, uint32_t nth, int recorded, const window *m)
+{
     res->heap_offset = res->heap_start = res->heap_final = -1;
-    if (heap_ok) {
-        int64_t anon0 = (int64_t)rss0 - (int64_t)shared0;
-        res->heap_start = (int64_t)hak_heap_rss_bytes(&h0);
+    if (m->heap_ok) {
+        int64_t anon0 = (int64_t)m->rss0 - (int64_t)m->shared0;
+        res->heap_start = (int64_t)hak_heap_rss_bytes(&m->h0);
         res->heap_offset = anon0 > res->heap_start ? anon0 - res->heap_start : 0;
-        res->heap_final = (int64_t)hak_heap_rss_bytes(&h1);
+        res->heap_final = (int64_t)hak_heap_rss_bytes(&m->h1);
     }
-
-    res->wall_ns = t1 - w->t0_ns - paused_ns;
-    res->passes = passes;
-    res->user_ns = tv_ns(ru1.ru_utime) - tv_ns(ru0.ru_utime);
-    res->sys_ns = tv_ns(ru1.ru_stime) - tv_ns(ru0.ru_stime);
-    res->minflt = (uint64_t)(ru_first.ru_minflt - ru0.ru_minflt);
-    res->majflt = (uint64_t)(ru_first.ru_majflt - ru0.ru_majflt);
-    res->nvcsw = (uint64_t)(ru_first.ru_nvcsw - ru0.ru_nvcsw);
-    res->nivcsw = (uint64_t)(ru_first.ru_nivcsw - ru0.ru_nivcsw);
-    res->harness_rss = (int64_t)shared0;
-    res->vmhwm_raw = hwm;
-    res->final_rss = rss1 > shared1 ? (int64_t)(rss1 - shared1) : 0;
-    if (hwm < 0) {
+    res->wall_ns = m->t1 - w->t0_ns - m->paused_ns;
+    res->passes = m->passes;
+    res->user_ns = tv_ns(m->ru1.ru_utime) - tv_ns(m->ru0.ru_utime);
+    res->sys_ns = tv_ns(m->ru1.ru_stime) - tv_ns(m->ru0.ru_stime);
+    res->minflt = (uint64_t)(m->ru_first.ru_minflt - m->ru0.ru_minflt);
+    res->majflt = (uint64_t)(m->ru_first.ru_majflt - m->ru0.ru_majflt);
+    res->nvcsw = (uint64_t)(m->ru_first.ru_nvcsw - m->ru0.ru_nvcsw);
+    res->nivcsw = (uint64_t)(m->ru_first.ru_nivcsw - m->ru0.ru_nivcsw);
+    res->harness_rss = (int64_t)m->shared0;
+    res->vmhwm_raw = m->hwm;
+    res->final_rss = m->rss1 > m->shared1 ? (int64_t)(m->rss1 - m->shared1) : 0;
+    if (m->hwm < 0) {
         res->peak_rss = -1;
         snprintf(res->peak_note, sizeof res->peak_note, "VmHWM not in /proc/self/status");
     } else {
-        res->peak_rss = hwm > (int64_t)shared0 ? hwm - (int64_t)shared0 : 0;
-        if (clear_err)
+        res->peak_rss = m->hwm > (int64_t)m->shared0 ? m->hwm - (int64_t)m->shared0 : 0;
+        if (m->clear_err)
             snprintf(res->peak_note, sizeof res->peak_note,
                      "clear_refs: %s; peak covers the whole worker, not just the window",
-                     rp_errno_name(clear_err));
+                     rp_errno_name(m->clear_err));
         else
             snprintf(res->peak_note, sizeof res->peak_note,
                      "VmHWM reset by clear_refs at the window start, minus harness shared memory");
@@ -432,8 +439,55 @@ int main(int argc, char **argv)
         res->has_digest = pers != -1 && (pers & ADDR_NO_RANDOMIZE) ? 1 : 0;
         res->digest = w->ts_arr[0].digest;
     }
-    res->ns_per_tick = RP_TICKS_ARE_TSC && tick1 > tick0
-        ? (double)(t1 - w->t0_ns) / (double)(tick1 - tick0) : 1.0;
+    res->ns_per_tick = RP_TICKS_ARE_TSC && m->tick1 > m->tick0
+        ? (double)(m->t1 - w->t0_ns) / (double)(m->tick1 - m->tick0) : 1.0;
+}
+
+int main(int argc, char **argv)
+{
+    worker_args a;
+    parse_args(argc, argv, &a);
+    map_result(a.result_fd);
+    check_allocator(a.expect);
+
+    static rp_wctx ctx;
+    rp_wctx *w = &ctx;
+    uint32_t nth = prepare(&a, w);
+    /* Repeated passes: unpaced (serial, or recorded threads started again
+     * for each pass), malloc family (the bump ring needs no cleanup but
+     * its figures are the harness's anyway). */
+    int repeat_passes = a.min_time_ns && !a.pace;
+    uint8_t *live = repeat_passes && !a.bump ? live_at_end(w) : NULL;
+    prepare_measuring(w);
+    rp_counters_open(&res->counters, NULL);
+
+    /* A window's trace starts on a heap it did not build: its blocks are
+     * allocated now, outside the window (image.h, pre[]). */
+    const uint32_t *pre = RP_AT(w->img, w->img->pre_off, const uint32_t);
+    for (uint64_t i = 0; i < w->img->npre; i++)
+        w->pre_bytes += w->obj_size[pre[i]];
+    rp_prologue(w);
+
+    pthread_t *threads = NULL;
+    if (a.recorded) {
+        const rp_wthread *th = RP_AT(w->img, w->img->thread_off, const rp_wthread);
+        uint64_t most = 0;
+        for (uint32_t t = 0; t < nth; t++)
+            if (th[t].nops > most) { most = th[t].nops; w->sampler_tid = t; }
+        /* ~256 samples; each reads statm (~1 us), so at least 4096 ops apart */
+        w->sample_every = most / 256 > 4096 ? most / 256 : 4096;
+        threads = harness_map("hak-replay-pthreads", nth * sizeof(pthread_t));
+        start_threads(w, threads, nth);
+    }
+    res->phase = RP_PH_READY;
+
+    window m;
+    memset(&m, 0, sizeof m);
+    measure(w, nth, a.recorded, repeat_passes, a.min_time_ns, live, threads, &m);
+    for (uint32_t t = 0; a.recorded && t < nth; t++)
+        pthread_join(threads[t], NULL);
+    rp_counters_read_close(&res->counters);
+    report(w, nth, a.recorded, &m);
     rp_alloc_probe(res);
     res->phase = RP_PH_DONE;
     _exit(0);

@@ -29,6 +29,7 @@
 
 #include "rss.h"
 #include "trace.h"
+#include "hak_check.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #define cpu_relax() __builtin_ia32_pause()
@@ -94,6 +95,7 @@ void rp_prologue(rp_wctx *w)
 {
     const uint32_t *pre = RP_AT(w->img, w->img->pre_off, const uint32_t);
     for (uint64_t i = 0; i < w->img->npre; i++) {
+        HAK_CHECK(pre[i] < w->img->nobjects);   /* image_build.c wrote the list */
         uint64_t sz = w->obj_size[pre[i]];
         char *p = malloc(sz ? sz : 1);
         touch_block(p, sz, w->touch);

@@ -138,193 +138,185 @@ static void note(vstate *v, int kind, const hak_event *ev, const char *fmt, ...)
 
 typedef struct thr { uint64_t last_ts; int seen, started, exited; } thr;
 
-int trace_validate(int argc, char **argv)
+/* A cut or damaged file holds each thread's readable prefix: events of a
+ * thread that did not reach its exit may be missing after its last
+ * readable seq.  Bad frees later than the earliest such point (the
+ * horizon) may refer to lost allocations.  One pass over r finds it
+ * (rewound after); UINT64_MAX for a whole file, 0 without memory. */
+static uint64_t cut_horizon(hak_trace_reader *r, uint32_t nthreads)
 {
-    static const struct option opts[] = {
-        {"strict", no_argument, NULL, 's'},
-        {"allow-prefix", no_argument, NULL, 'a'},
-        {"show", required_argument, NULL, 'n'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"progress", no_argument, NULL, 'P'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int strict = 0, quiet = 0, progress = 0, allow_prefix = 0, c;
-    vstate v;
-    memset(&v, 0, sizeof v);
-    v.show = 5;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
-        switch (c) {
-        case 's': strict = 1; break;
-        case 'a': allow_prefix = 1; break;
-        case 'q': quiet = 1; break;
-        case 'n':
-            if (cli_u64("validate", "--show", optarg, &v.show))
-                return 2;
-            if (v.show > 100000)
-                v.show = 100000;
-            break;
-        case 'P': progress = 1; break;
-        case 'h': usage(stdout); return 0;
-        default:
-            return cli_usage_err("validate", "unknown or incomplete option '%s'", argv[optind - 1]);
-        }
+    if (!hak_tr_status_get(r)->truncated)
+        return UINT64_MAX;
+    uint64_t horizon = UINT64_MAX;
+    uint64_t *last = calloc(nthreads ? nthreads : 1, sizeof *last);
+    uint8_t *done = calloc(nthreads ? nthreads : 1, 1);
+    uint8_t *any = calloc(nthreads ? nthreads : 1, 1);
+    hak_event ev;
+    if (last && done && any) {
+        while (hak_tr_next(r, &ev) == 1)
+            if (ev.tid < nthreads) {
+                last[ev.tid] = ev.seq;
+                any[ev.tid] = 1;
+                if (ev.op == HAK_OP_THREAD_EXIT)
+                    done[ev.tid] = 1;
+            }
+        for (uint32_t t = 0; t < nthreads; t++)
+            if (!done[t]) {
+                uint64_t h = any[t] ? last[t] : 0;
+                if (h < horizon)
+                    horizon = h;
+            }
+        hak_tr_rewind(r);
+    } else {
+        horizon = 0;              /* no memory for the pass: be lenient */
     }
-    if (optind != argc - 1)
-        return cli_usage_err("validate", optind == argc ? "missing TRACE" : "expected one TRACE");
-    const char *path = argv[optind];
-    hak_trace_reader *r = cli_open("validate", path);
-    if (!r)
-        return 1;
-    uint32_t nthreads = hak_tr_nthreads(r);
-    thr *th = calloc(nthreads ? nthreads : 1, sizeof *th);
+    free(last);
+    free(done);
+    free(any);
+    return horizon;
+}
+
+/* One trace being checked. */
+typedef struct vcheck {
+    hak_trace_reader *r;
+    const hak_tr_status *st;
+    uint32_t nthreads;
+    thr *th;                      /* [nthreads] */
     hak_heap_model hm;
-    if (!th || hak_hm_init(&hm, NULL, NULL)) {
-        hak_cmd_err("trace validate", "out of memory");
-        free(th);
-        hak_tr_close(r);
-        return 1;
-    }
-    long forked_from = cli_forked_from(hak_tr_meta(r));
-    hm.inherited_heap = forked_from != 0;
+    long forked_from;             /* cli_forked_from */
+    uint64_t n;                   /* events decoded */
+    vstate v;                     /* findings */
+} vcheck;
+
+/* Checks every event: order, threads, sites, and the heap (bad frees).
+ * Returns hak_tr_next's last result (< 0: a decoding error). */
+static int check_events(vcheck *c, int progress)
+{
+    hak_trace_reader *r = c->r;
+    vstate *v = &c->v;
     const hak_site *sites;
     size_t nsites = hak_tr_sites(r, &sites);
+    uint64_t horizon = cut_horizon(r, c->nthreads), last_seq = 0;
     hak_event ev;
-    uint64_t n = 0, last_seq = 0;
     int got;
-    /* A cut or damaged file holds each thread's readable prefix: events of a
-     * thread that did not reach its exit may be missing after its last
-     * readable seq.  Bad frees later than the earliest such point (the
-     * horizon) may refer to lost allocations; a first pass finds it. */
-    const hak_tr_status *st = hak_tr_status_get(r);
-    uint64_t horizon = UINT64_MAX;
-    if (st->truncated) {
-        uint64_t *last = calloc(nthreads ? nthreads : 1, sizeof *last);
-        uint8_t *done = calloc(nthreads ? nthreads : 1, 1);
-        uint8_t *any = calloc(nthreads ? nthreads : 1, 1);
-        if (last && done && any) {
-            while (hak_tr_next(r, &ev) == 1)
-                if (ev.tid < nthreads) {
-                    last[ev.tid] = ev.seq;
-                    any[ev.tid] = 1;
-                    if (ev.op == HAK_OP_THREAD_EXIT)
-                        done[ev.tid] = 1;
-                }
-            for (uint32_t t = 0; t < nthreads; t++)
-                if (!done[t]) {
-                    uint64_t h = any[t] ? last[t] : 0;
-                    if (h < horizon)
-                        horizon = h;
-                }
-            hak_tr_rewind(r);
-        } else {
-            horizon = 0;              /* no memory for the pass: be lenient */
-        }
-        free(last);
-        free(done);
-        free(any);
-    }
     cli_progress pr;
     cli_progress_init(&pr, "validate", progress, hak_tr_nevents(r));
     while ((got = hak_tr_next(r, &ev)) == 1) {
-        cli_progress_tick(&pr, n);
-        if (n && ev.seq <= last_seq)
-            note(&v, F_SEQ, &ev, "seq %" PRIu64 " after %" PRIu64, ev.seq, last_seq);
+        cli_progress_tick(&pr, c->n);
+        if (c->n && ev.seq <= last_seq)
+            note(v, F_SEQ, &ev, "seq %" PRIu64 " after %" PRIu64, ev.seq, last_seq);
         last_seq = ev.seq;
-        n++;
+        c->n++;
         if (ev.op == 0 || ev.op >= HAK_OP_COUNT_) {
-            note(&v, F_BADOP, &ev, "operation code %u", ev.op);
+            note(v, F_BADOP, &ev, "operation code %u", ev.op);
             continue;
         }
-        if (ev.tid < nthreads) {
-            thr *t = &th[ev.tid];
+        if (ev.tid < c->nthreads) {
+            thr *t = &c->th[ev.tid];
             if (t->seen && ev.ts_ns < t->last_ts)
-                note(&v, F_TIME, &ev, "ts %" PRIu64 " after %" PRIu64 " on t%" PRIu32,
+                note(v, F_TIME, &ev, "ts %" PRIu64 " after %" PRIu64 " on t%" PRIu32,
                      ev.ts_ns, t->last_ts, ev.tid);
             t->seen = 1;
             t->last_ts = ev.ts_ns;
             if (t->exited)
-                note(&v, F_AFTER_EXIT, &ev, "after t%" PRIu32 " exited", ev.tid);
+                note(v, F_AFTER_EXIT, &ev, "after t%" PRIu32 " exited", ev.tid);
             if (ev.op == HAK_OP_THREAD_START) {
                 if (t->started)
-                    note(&v, F_RESTART, &ev, "t%" PRIu32 " had already started", ev.tid);
+                    note(v, F_RESTART, &ev, "t%" PRIu32 " had already started", ev.tid);
                 t->started = 1;
             } else if (ev.op == HAK_OP_THREAD_EXIT) {
                 t->exited = 1;
             }
         }
         if (ev.site && nsites && !hak_tr_site(r, ev.site))
-            note(&v, F_SITE, &ev, "site %" PRIu32 " is not in the site table", ev.site);
-        unsigned f = hak_hm_apply(&hm, &ev);
+            note(v, F_SITE, &ev, "site %" PRIu32 " is not in the site table", ev.site);
+        unsigned f = hak_hm_apply(&c->hm, &ev);
         /* A loss record does not say which events were lost (a thread's
          * buffered events of any age may be among them), so in an
          * incomplete trace every bad free may be explained by one. */
-        int after_cut = ev.seq > horizon;
-        int kind_u = st->incomplete ? F_LOSS_FREE : after_cut ? F_CUT_FREE : F_UNKNOWN;
-        int kind_d = st->incomplete ? F_LOSS_FREE : after_cut ? F_CUT_FREE : F_DOUBLE;
-        const char *why = st->incomplete ? " (events were lost)" : after_cut ? " (after the cut)" : "";
+        int incomplete = c->st->incomplete, after_cut = ev.seq > horizon;
+        int kind_u = incomplete ? F_LOSS_FREE : after_cut ? F_CUT_FREE : F_UNKNOWN;
+        int kind_d = incomplete ? F_LOSS_FREE : after_cut ? F_CUT_FREE : F_DOUBLE;
+        const char *why = incomplete ? " (events were lost)" : after_cut ? " (after the cut)" : "";
         if (f & HAK_HM_UNKNOWN_FREE)
-            note(&v, kind_u, &ev, "pointer never returned by an allocation%s", why);
+            note(v, kind_u, &ev, "pointer never returned by an allocation%s", why);
         if (f & HAK_HM_DOUBLE_FREE)
-            note(&v, kind_d, &ev, "pointer already freed%s", why);
+            note(v, kind_d, &ev, "pointer already freed%s", why);
         if (f & HAK_HM_INVERSION)
-            note(&v, F_INVERSION, &ev, "address still live");
+            note(v, F_INVERSION, &ev, "address still live");
         if (f & HAK_HM_OOM) {
-            note(&v, F_DECODE, NULL, "out of memory in the heap model after %" PRIu64 " events", n);
+            note(v, F_DECODE, NULL, "out of memory in the heap model after %" PRIu64 " events", c->n);
             break;
         }
     }
     cli_progress_done(&pr);
+    return got;
+}
+
+/* The file-level findings: decoding, the cut or damage, loss records. */
+static void check_file(vcheck *c, int got)
+{
+    hak_trace_reader *r = c->r;
+    const hak_tr_status *st = c->st;
     if (got < 0)
-        note(&v, F_DECODE, NULL, "after %" PRIu64 " events: %s", n, hak_tr_error(r));
-    else if (!(v.f[F_DECODE].count) && n != hak_tr_nevents(r))
-        note(&v, F_DECODE, NULL, "decoded %" PRIu64 " events but the chunk index counts %" PRIu64,
-             n, hak_tr_nevents(r));
+        note(&c->v, F_DECODE, NULL, "after %" PRIu64 " events: %s", c->n, hak_tr_error(r));
+    else if (!(c->v.f[F_DECODE].count) && c->n != hak_tr_nevents(r))
+        note(&c->v, F_DECODE, NULL, "decoded %" PRIu64 " events but the chunk index counts %" PRIu64,
+             c->n, hak_tr_nevents(r));
     if (st->truncated)
-        note(&v, cli_is_cut(st) ? F_TRUNC : F_DAMAGED, NULL, "at offset %" PRIu64 " of %" PRIu64 ": %s", st->valid_bytes,
-             st->file_bytes, st->reason[0] ? st->reason : "no end marker");
+        note(&c->v, cli_is_cut(st) ? F_TRUNC : F_DAMAGED, NULL, "at offset %" PRIu64 " of %" PRIu64 ": %s",
+             st->valid_bytes, st->file_bytes, st->reason[0] ? st->reason : "no end marker");
     const hak_tr_loss *loss;
     size_t nloss = hak_tr_losses(r, &loss);
     for (size_t i = 0; i < nloss; i++) {
         char d[160];
         cli_loss_text(&loss[i], d, sizeof d);
-        note(&v, F_INCOMPLETE, NULL, "%s", d);
+        note(&c->v, F_INCOMPLETE, NULL, "%s", d);
     }
+}
 
+/* The findings by kind with examples, and the heap's counts. */
+static void print_findings(const char *path, const vcheck *c)
+{
+    const vstate *v = &c->v;
+    char b1[32], b2[32];
+    printf("trace: %s: %s events, %" PRIu32 " thread%s\n", path,
+           hak_fmt_count(c->n, b1, sizeof b1), c->nthreads, c->nthreads == 1 ? "" : "s");
+    for (int pass = 0; pass < 2; pass++) {
+        printf("%s:", pass ? "warnings" : "errors");
+        uint64_t any = 0;
+        for (int k = pass ? FIRST_WARNING : 0; k < (pass ? F_COUNT : FIRST_WARNING); k++)
+            any += v->f[k].count;
+        printf(any ? "\n" : " none\n");
+        for (int k = pass ? FIRST_WARNING : 0; k < (pass ? F_COUNT : FIRST_WARNING); k++) {
+            if (!v->f[k].count)
+                continue;
+            printf("  %-20s %14s\n", fname[k], hak_fmt_count(v->f[k].count, b1, sizeof b1));
+            for (uint64_t i = 0; i < v->f[k].nexamples; i++)
+                printf("      %s\n", v->f[k].examples[i]);
+            if (v->f[k].count > v->f[k].nexamples)
+                printf("      ...\n");
+        }
+    }
+    const hak_heap_model *hm = &c->hm;
+    printf("counts:\n");
+    printf("  %-20s %14s blocks, %s\n", "leaks (live at end)",
+           hak_fmt_count(hm->live_objects, b1, sizeof b1), hak_fmt_bytes(hm->live_bytes, b2, sizeof b2));
+    printf("  %-20s %14s\n", "failed allocations", hak_fmt_count(hm->failed_allocs, b1, sizeof b1));
+    printf("  %-20s %14s\n", "free(NULL)", hak_fmt_count(hm->null_frees, b1, sizeof b1));
+    if (c->forked_from)
+        printf("  %-20s %14s (forked from pid %ld: blocks of the parent's heap)\n",
+               "inherited frees", hak_fmt_count(hm->inherited_frees, b1, sizeof b1), c->forked_from);
+}
+
+/* The verdict line, and why a partial trace fails without --allow-prefix.
+ * Returns the exit status. */
+static int verdict(const char *path, const vcheck *c, int strict, int allow_prefix)
+{
+    const hak_tr_status *st = c->st;
     uint64_t errors = 0, warnings = 0;
     for (int k = 0; k < F_COUNT; k++)
-        *(k < FIRST_WARNING ? &errors : &warnings) += v.f[k].count;
-    if (!quiet) {
-        char b1[32], b2[32];
-        printf("trace: %s: %s events, %" PRIu32 " thread%s\n", path,
-               hak_fmt_count(n, b1, sizeof b1), nthreads, nthreads == 1 ? "" : "s");
-        for (int pass = 0; pass < 2; pass++) {
-            printf("%s:", pass ? "warnings" : "errors");
-            uint64_t any = 0;
-            for (int k = pass ? FIRST_WARNING : 0; k < (pass ? F_COUNT : FIRST_WARNING); k++)
-                any += v.f[k].count;
-            printf(any ? "\n" : " none\n");
-            for (int k = pass ? FIRST_WARNING : 0; k < (pass ? F_COUNT : FIRST_WARNING); k++) {
-                if (!v.f[k].count)
-                    continue;
-                printf("  %-20s %14s\n", fname[k], hak_fmt_count(v.f[k].count, b1, sizeof b1));
-                for (uint64_t i = 0; i < v.f[k].nexamples; i++)
-                    printf("      %s\n", v.f[k].examples[i]);
-                if (v.f[k].count > v.f[k].nexamples)
-                    printf("      ...\n");
-            }
-        }
-        printf("counts:\n");
-        printf("  %-20s %14s blocks, %s\n", "leaks (live at end)",
-               hak_fmt_count(hm.live_objects, b1, sizeof b1), hak_fmt_bytes(hm.live_bytes, b2, sizeof b2));
-        printf("  %-20s %14s\n", "failed allocations", hak_fmt_count(hm.failed_allocs, b1, sizeof b1));
-        printf("  %-20s %14s\n", "free(NULL)", hak_fmt_count(hm.null_frees, b1, sizeof b1));
-        if (forked_from)
-            printf("  %-20s %14s (forked from pid %ld: blocks of the parent's heap)\n",
-                   "inherited frees", hak_fmt_count(hm.inherited_frees, b1, sizeof b1), forked_from);
-    }
+        *(k < FIRST_WARNING ? &errors : &warnings) += c->v.f[k].count;
     int invalid = errors || (strict && warnings);
     /* Not the whole recording: valid at best as a prefix, and only when
      * asked to accept one.  A damaged chunk is an error above. */
@@ -332,12 +324,14 @@ int trace_validate(int argc, char **argv)
     int fail = invalid || (partial && !allow_prefix);
     printf("%s: %s (%" PRIu64 " errors, %" PRIu64 " warnings, %" PRIu64 " leaked blocks",
            path, invalid ? "INVALID" : !partial ? "valid" : allow_prefix ? "valid prefix"
-           : "INCOMPLETE", errors, warnings, hm.live_objects);
-    if (forked_from)
-        printf(", %" PRIu64 " inherited frees", hm.inherited_frees);
+           : "INCOMPLETE", errors, warnings, c->hm.live_objects);
+    if (c->forked_from)
+        printf(", %" PRIu64 " inherited frees", c->hm.inherited_frees);
     printf(")\n");
     if (partial && !allow_prefix && !invalid) {
         fflush(stdout);
+        const hak_tr_loss *loss;
+        size_t nloss = hak_tr_losses(c->r, &loss);
         char d[160] = "";
         if (nloss)
             cli_loss_text(&loss[0], d, sizeof d);
@@ -351,13 +345,73 @@ int trace_validate(int argc, char **argv)
                         "--allow-prefix accepts them", path, d,
                         nloss > 1 ? " (and more loss records)" : "");
     }
-    for (int k = 0; k < F_COUNT; k++) {
-        for (uint64_t i = 0; i < v.f[k].nexamples; i++)
-            free(v.f[k].examples[i]);
-        free(v.f[k].examples);
-    }
-    hak_hm_destroy(&hm);
-    free(th);
-    hak_tr_close(r);
     return fail ? 1 : 0;
+}
+
+int trace_validate(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"strict", no_argument, NULL, 's'},
+        {"allow-prefix", no_argument, NULL, 'a'},
+        {"show", required_argument, NULL, 'n'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"progress", no_argument, NULL, 'P'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int strict = 0, quiet = 0, progress = 0, allow_prefix = 0, o;
+    vcheck c;
+    memset(&c, 0, sizeof c);
+    c.v.show = 5;
+    optind = 0;
+    opterr = 0;
+    while ((o = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
+        switch (o) {
+        case 's': strict = 1; break;
+        case 'a': allow_prefix = 1; break;
+        case 'q': quiet = 1; break;
+        case 'n':
+            if (cli_u64("validate", "--show", optarg, &c.v.show))
+                return 2;
+            if (c.v.show > 100000)
+                c.v.show = 100000;
+            break;
+        case 'P': progress = 1; break;
+        case 'h': usage(stdout); return 0;
+        default:
+            return cli_usage_err("validate", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1)
+        return cli_usage_err("validate", optind == argc ? "missing TRACE" : "expected one TRACE");
+    const char *path = argv[optind];
+    c.r = cli_open("validate", path);
+    if (!c.r)
+        return 1;
+    c.st = hak_tr_status_get(c.r);
+    c.nthreads = hak_tr_nthreads(c.r);
+    c.th = calloc(c.nthreads ? c.nthreads : 1, sizeof *c.th);
+    if (!c.th || hak_hm_init(&c.hm, NULL, NULL)) {
+        hak_cmd_err("trace validate", "out of memory");
+        free(c.th);
+        hak_tr_close(c.r);
+        return 1;
+    }
+    c.forked_from = cli_forked_from(hak_tr_meta(c.r));
+    c.hm.inherited_heap = c.forked_from != 0;
+
+    check_file(&c, check_events(&c, progress));
+    if (!quiet)
+        print_findings(path, &c);
+    int rc = verdict(path, &c, strict, allow_prefix);
+
+    for (int k = 0; k < F_COUNT; k++) {
+        for (uint64_t i = 0; i < c.v.f[k].nexamples; i++)
+            free(c.v.f[k].examples[i]);
+        free(c.v.f[k].examples);
+    }
+    hak_hm_destroy(&c.hm);
+    free(c.th);
+    hak_tr_close(c.r);
+    return rc;
 }

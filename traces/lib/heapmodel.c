@@ -1,5 +1,6 @@
 /* heapmodel.c - see heapmodel.h. */
 #include "heapmodel.h"
+#include "hak_check.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -171,6 +172,8 @@ static unsigned death(hak_heap_model *m, const hak_event *ev, uint64_t addr)
     }
     uint32_t o = m->vals[s];
     hak_hm_obj *b = &m->objs[o];
+    /* a block on a live chain was counted live at its birth */
+    HAK_CHECK(m->live_objects > 0 && m->live_bytes >= b->size);
     if (m->on_death)
         m->on_death(m->ctx, b, ev);
     m->vals[s] = b->next != HAK_HM_NIL ? b->next : HM_FREED;

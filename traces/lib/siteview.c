@@ -11,6 +11,7 @@
  * exact, one pass; heaptrack_print reads its file twice for the same answer.
  */
 #include "siteview.h"
+#include "hak_check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -264,6 +265,9 @@ __attribute__((always_inline)) static inline void death(hak_siteview *v, const h
     }
     hak_sv_block *b = &v->blk[j];
     hak_sv_site *s = &v->sites[b->site];
+    /* a block in the table was counted live, at its site and in all */
+    HAK_CHECK(b->site < v->nsites && s->live > 0 && s->live_bytes >= b->size);
+    HAK_CHECK(v->live > 0 && v->live_bytes >= b->size);
     touch(v, s);
     s->frees++;
     s->live--;

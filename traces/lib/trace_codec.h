@@ -47,7 +47,15 @@ enum tc_mode { TC_MODE_DIST = 0, TC_MODE_INDEX = 1 };   /* INREF coding: format!
 #define TC_COFF 8u             /* the class offset a chunk may use (glibc's
                                   chunk header: its bins are (n + 23) >> 4) */
 #define TC_NCLASS 128u         /* size classes of the reuse predictor */
-#define TC_STACK 8u            /* freed blocks remembered per class */
+#define TC_STACK 16u           /* freed blocks remembered per class (version 3; the
+                                  room the model keeps for every version) */
+#define TC_STACK_V2 8u         /* ...in versions 1 and 2 */
+#define TC_VERSION_STACK16 3u  /* first format version with 16-deep stacks */
+/* A chunk's stack depth in a file of format version v. */
+static inline unsigned tc_stack_depth(uint32_t v)
+{
+    return v >= TC_VERSION_STACK16 ? TC_STACK : TC_STACK_V2;
+}
 
 enum tc_col {                  /* column order inside a chunk: format! */
     TC_OP, TC_SEQ, TC_TS, TC_SIZE, TC_AUX, TC_INREF, TC_PTR, TC_OUT,
@@ -114,6 +122,13 @@ void tc_enc_force_mode(tc_enc *e, int mode);
 /* Same for the class offset: 0 or TC_COFF for every chunk, -1 (the
  * default) to choose per chunk. */
 void tc_enc_force_coff(tc_enc *e, int coff);
+/* The format version whose chunks e writes (its stack depth): the newest
+ * by default; 2 writes chunks a version 1 or 2 reader reads (tests that
+ * relabel files as older versions). */
+void tc_enc_set_version(tc_enc *e, uint32_t version);
+/* The same for the chunks a writer encodes from now on (its file header
+ * still says HAK_TRACE_VERSION: tests relabel it). */
+void tc_tw_set_chunk_version(hak_trace_writer *w, uint32_t version);
 
 typedef struct tc_cols {       /* an encoded chunk: columns before zstd */
     const uint8_t *p[TC_NCOL];
@@ -121,6 +136,7 @@ typedef struct tc_cols {       /* an encoded chunk: columns before zstd */
     unsigned shift;
     unsigned mode;                 /* enum tc_mode */
     unsigned coff;                 /* class offset: 0 or TC_COFF */
+    unsigned depth;                /* stack depth (tc_stack_depth of its version) */
     size_t n;                      /* events */
     uint64_t first_seq;            /* seq of the first event */
 } tc_cols;
@@ -139,6 +155,7 @@ typedef struct tc_dir {
     unsigned shift;
     unsigned mode;                 /* enum tc_mode; DIST in version 1 files */
     unsigned coff;                 /* class offset, 0 or TC_COFF; 0 in version 1 */
+    unsigned depth;                /* stack depth: tc_stack_depth(version) */
     uint32_t raw[TC_NCOL], stored[TC_NCOL];
     size_t size;                   /* bytes of the directory itself */
 } tc_dir;
@@ -176,7 +193,8 @@ static inline unsigned tc_class(uint64_t bytes)
 typedef struct tc_model {
     uint64_t ring[TC_IRING];       /* results of the chunk's allocations */
     uint8_t ring_cls[TC_IRING];    /* ...and their size classes */
-    uint64_t stk[TC_NCLASS][TC_STACK];   /* recently freed blocks per class */
+    uint64_t stk[TC_NCLASS][TC_STACK];   /* recently freed blocks per class: a ring
+                                            of TC_STACK, depth entries of it used */
     uint8_t stk_head[TC_NCLASS], stk_n[TC_NCLASS];
 } tc_model;
 
@@ -196,6 +214,7 @@ typedef struct tc_dec {
     uint32_t inext;                /* index mode: allocation number after the
                                       previous reference (0 at the start) */
     unsigned shift, mode, coff;    /* coff: class offset, 0 or TC_COFF */
+    unsigned depth;                /* stack depth of the chunk's version */
     const char *err;               /* static reason after a failure */
     tc_tail tail[16];              /* per op: tid, current site[op], err 0, op */
     tc_model m;

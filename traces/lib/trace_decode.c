@@ -27,6 +27,7 @@ const char *tc_dir_parse(const uint8_t *pay, size_t comp_size, uint32_t raw_size
         b &= ~(TC_DIR_MODE | TC_DIR_COFF);
     }
     d->shift = b;   /* in version 1, a set bit 6 or 7 makes it > 32 */
+    d->depth = tc_stack_depth(version);
     if (d->shift > 32)
         return "bad pointer shift";
     uint64_t raw = 0, stored = 0, v;
@@ -95,6 +96,7 @@ void tc_dec_init(tc_dec *d, const uint8_t *const col[TC_NCOL], const tc_dir *dir
     d->shift = dir->shift;
     d->mode = dir->mode;
     d->coff = dir->coff;
+    d->depth = dir->depth ? dir->depth : TC_STACK_V2;
     d->inext = 0;
     for (int k = 0; k < TC_NCOL; k++) {
         d->c[k] = col[k];
@@ -166,15 +168,15 @@ static inline __attribute__((always_inline)) const char *dec_site(tc_dec *d, uns
  * the chunk's reference mode rmode, updating ptr, inext and the model.
  * NULL or the reason the chunk is corrupt. */
 static inline __attribute__((always_inline)) const char *
-dec_in(tc_model *m, unsigned rmode, uint64_t x, const uint8_t **cptr, uint32_t nalloc,
-       uint32_t *inext, unsigned shift, uint64_t *ptr, uint64_t *in)
+dec_in(tc_model *m, unsigned rmode, unsigned depth, uint64_t x, const uint8_t **cptr,
+       uint32_t nalloc, uint32_t *inext, unsigned shift, uint64_t *ptr, uint64_t *in)
 {
     if (x >= 2) {
         int64_t k = ref_slot(rmode, x, nalloc, inext);
         if (__builtin_expect(k < 0, 0))
             return "pointer reference outside the chunk's allocations";
         *in = m->ring[k];
-        stk_push(m, m->ring_cls[k], *in);
+        stk_push(m, m->ring_cls[k], *in, depth);
         *ptr = *in >> shift;
     } else if (x == 1) {
         if (!rd(cptr, &x))
@@ -190,26 +192,26 @@ dec_in(tc_model *m, unsigned rmode, uint64_t x, const uint8_t **cptr, uint32_t n
 /* The result out_ptr of an allocation of class c from its OUT value x,
  * updating ptr and the model.  NULL or the reason the chunk is corrupt. */
 static inline __attribute__((always_inline)) const char *
-dec_out(tc_model *m, unsigned rmode, unsigned c, uint64_t x, uint32_t *nalloc, unsigned shift,
-        uint64_t *ptr, uint64_t *out)
+dec_out(tc_model *m, unsigned rmode, unsigned depth, unsigned c, uint64_t x, uint32_t *nalloc,
+        unsigned shift, uint64_t *ptr, uint64_t *out)
 {
     if (x == 0) {                          /* the usual case, tested first */
-        unsigned depth = m->stk_n[c], h = m->stk_head[c];
-        if (__builtin_expect(depth == 0, 0))
+        unsigned held = m->stk_n[c], h = m->stk_head[c];
+        if (__builtin_expect(held == 0, 0))
             return "reuse reference to an empty slot";
-        /* stk_take(m, c, 0), written out: one load of the depth for the
+        /* stk_take(m, c, 0), written out: one load of the count for the
          * test and the update, no shifting loop. */
         *out = m->stk[c][h];
         m->stk_head[c] = (uint8_t)((h - 1) & (TC_STACK - 1));
-        m->stk_n[c] = (uint8_t)(depth - 1);
+        m->stk_n[c] = (uint8_t)(held - 1);
         *ptr = *out >> shift;
-    } else if (x < TC_STACK) {
+    } else if (x < depth) {
         if (__builtin_expect(x >= m->stk_n[c], 0))
             return "reuse reference to an empty slot";
         *out = stk_take(m, c, (unsigned)x);
         *ptr = *out >> shift;
     } else {
-        *ptr += (uint64_t)tc_unzz(x - TC_STACK);
+        *ptr += (uint64_t)tc_unzz(x - depth);
         *out = *ptr << shift;
     }
     m->ring[*nalloc & ring_mask(rmode)] = *out;
@@ -275,15 +277,16 @@ static __attribute__((noinline)) int dec_generic(tc_dec *d, hak_event *v, unsign
         if (m & M_IN) {
             if (!rd(&c[TC_INREF], &x))
                 goto overlong;
-            if ((d->err = dec_in(&d->m, d->mode, x, &c[TC_PTR], d->nalloc, &d->inext, d->shift,
-                                 &d->ptr, &in)))
+            if ((d->err = dec_in(&d->m, d->mode, d->depth, x, &c[TC_PTR], d->nalloc, &d->inext,
+                                 d->shift, &d->ptr, &in)))
                 return -1;
         }
         if ((m & M_OUT) && !(f & TC_F_NULL)) {
             unsigned cls = tc_class_off(alloc_bytes(m, nmemb, size), d->coff);
             if (!rd(&c[TC_OUT], &x))
                 goto overlong;
-            if ((d->err = dec_out(&d->m, d->mode, cls, x, &d->nalloc, d->shift, &d->ptr, &out)))
+            if ((d->err = dec_out(&d->m, d->mode, d->depth, cls, x, &d->nalloc, d->shift, &d->ptr,
+                                  &out)))
                 return -1;
         }
     }
@@ -337,6 +340,7 @@ static inline __attribute__((always_inline)) int dec_events(tc_dec *d, hak_event
      * classes are (size + cadd) >> 4 up to clim (tc_class_off). */
     const unsigned coff = d->coff;
     const uint64_t cadd = 15 + coff, clim = 1024 - coff;
+    const unsigned depth = d->depth;
     tc_model *md = &d->m;
     const char *why;
     const uintptr_t ts_off = (uintptr_t)cts - (uintptr_t)cop;
@@ -369,7 +373,7 @@ static inline __attribute__((always_inline)) int dec_events(tc_dec *d, hak_event
             if (!rd12(&cin, &x))
                 goto overlong;
             /* PTR (explicit pointers) is rare: its cursor stays in d. */
-            if ((why = dec_in(md, rmode, x, &d->c[TC_PTR], nalloc, &inext, shift, &ptr, &in)))
+            if ((why = dec_in(md, rmode, depth, x, &d->c[TC_PTR], nalloc, &inext, shift, &ptr, &in)))
                 goto fail;
             put_body(v, 0, 0, 0, in, 0, &d->tail[HAK_OP_FREE]);
             continue;
@@ -380,7 +384,7 @@ static inline __attribute__((always_inline)) int dec_events(tc_dec *d, hak_event
             if (!rd12(&csize, &size) || !rd(&cout, &x))
                 goto overlong;
             v->size = size;
-            if ((why = dec_out(md, rmode, size <= clim ? (unsigned)((size + cadd) >> 4) : tc_class_off(size, coff), x, &nalloc, shift, &ptr, &out)))
+            if ((why = dec_out(md, rmode, depth, size <= clim ? (unsigned)((size + cadd) >> 4) : tc_class_off(size, coff), x, &nalloc, shift, &ptr, &out)))
                 goto fail;
             put_body(v, size, 0, 0, 0, out, &d->tail[HAK_OP_MALLOC]);
             continue;

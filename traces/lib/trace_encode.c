@@ -47,6 +47,7 @@ struct tc_enc {
     coff_count cc;                 /* the last chunk's evidence for it */
     int ts_short;                  /* the last chunk's time deltas were (almost)
                                       all one byte: see encode_pass */
+    unsigned depth;                /* class stacks' depth: tc_stack_depth(version) */
 };
 
 tc_enc *tc_enc_new(void)
@@ -55,6 +56,7 @@ tc_enc *tc_enc_new(void)
     if (!e)
         return NULL;
     e->shift = 4;   /* malloc results are 16-byte aligned */
+    e->depth = tc_stack_depth(HAK_TRACE_VERSION);
     e->pick = (mode_pick){.mode = TC_MODE_DIST, .force = -1};
     e->cpick = (coff_pick){.coff = 0, .force = -1};
     if (refs_init(&e->refs)) {
@@ -118,6 +120,11 @@ void tc_enc_force_mode(tc_enc *e, int mode)
 void tc_enc_force_coff(tc_enc *e, int coff)
 {
     e->cpick.force = coff;
+}
+
+void tc_enc_set_version(tc_enc *e, uint32_t version)
+{
+    e->depth = tc_stack_depth(version);
 }
 
 static long encode_pass(tc_enc *e, const hak_tw_source *src, uint32_t ts_unit,
@@ -195,6 +202,7 @@ typedef struct cursor {           /* one named field per column (an array
     uint32_t inext;                /* index mode: number after the last reference */
     uint32_t base;                 /* refs number of allocation 0 (refs_begin) */
     unsigned shift, mode;          /* mode: the chunk's reference mode */
+    unsigned depth;                /* class stacks' depth (e->depth) */
     unsigned coff;                 /* the chunk's class offset */
     coff_count cc;                 /* evidence for the next chunk's (coff_pick) */
     int est;                       /* price references in both modes? */
@@ -216,7 +224,7 @@ typedef struct cursor {           /* one named field per column (an array
 _Static_assert(TC_STACK % 2 == 0, "stk_move copies pairs");
 
 /* Copies TC_STACK entries from src to the overlapping dst, in registers
- * (four 16-byte moves; a memcpy through a temporary array went through
+ * (TC_STACK / 2 16-byte moves; a memcpy through a temporary array went through
  * the stack). */
 typedef uint64_t stk_pair __attribute__((vector_size(16)));
 static inline void stk_move(uint64_t *dst, const uint64_t *src)
@@ -228,11 +236,12 @@ static inline void stk_move(uint64_t *dst, const uint64_t *src)
         memcpy(dst + 2 * j, &v[j], sizeof v[j]);
 }
 
-/* Pushes p on stack s (the deepest entry falls off when it is full). */
-static inline void enc_stk_push(uint64_t *s, uint64_t p)
+/* Pushes p on stack s of depth entries (<= TC_STACK; the deepest falls
+ * off when it is full). */
+static inline void enc_stk_push(uint64_t *s, uint64_t p, unsigned depth)
 {
     stk_move(s + 1, s);
-    s[TC_STACK] = 0;                       /* the second half stays 0 */
+    s[depth] = 0;                          /* entries from depth on stay 0 */
     s[0] = p;
 }
 
@@ -263,7 +272,7 @@ put_in_ptr(tc_enc *e, cursor *k, uint64_t p, unsigned how)
                 mode_price(&k->cost, iref, d, tc_zz((int64_t)(k->prev - prev)));
         }
         if (mode == TC_MODE_INDEX || d <= TC_RING) {
-            enc_stk_push(e->m.stk[c], p);
+            enc_stk_push(e->m.stk[c], p, k->depth);
             k->in = put_var(k->in, mode == TC_MODE_INDEX ? iref + 2 : (uint64_t)d + 1);
             return;
         }
@@ -277,7 +286,7 @@ put_in_ptr(tc_enc *e, cursor *k, uint64_t p, unsigned how)
 static inline unsigned enc_stk_find(const uint64_t *s, uint64_t p)
 {
     unsigned hit = 0;                      /* bit i: position i holds p */
-#pragma GCC unroll 8
+#pragma GCC unroll 16
     for (unsigned i = 0; i < TC_STACK; i++)
         hit |= (unsigned)(s[i] == p) << i;
     return (unsigned)__builtin_ctz(hit | 1u << TC_STACK);
@@ -301,7 +310,7 @@ static inline unsigned enc_stk_near(uint64_t (*stk)[2 * TC_STACK], unsigned c, u
 }
 
 /* A returned pointer: its position on its size class's stack of recently
- * freed blocks when found there, else a delta offset by TC_STACK.  It then
+ * freed blocks when found there, else a delta offset by the depth.  It then
  * enters the ring as allocation number nalloc. */
 static inline __attribute__((always_inline)) void
 put_out_ptr(tc_enc *e, cursor *k, uint64_t p, unsigned c, unsigned how)
@@ -315,7 +324,7 @@ put_out_ptr(tc_enc *e, cursor *k, uint64_t p, unsigned c, unsigned how)
         enc_stk_remove(md->stk[c], i);     /* (evidence for coff_pick above) */
         *k->out++ = (uint8_t)i;
     } else {
-        k->out = put_var(k->out, tc_zz((int64_t)((p >> k->shift) - k->prev)) + TC_STACK);
+        k->out = put_var(k->out, tc_zz((int64_t)((p >> k->shift) - k->prev)) + k->depth);
     }
     k->prev = p >> k->shift;
     refs_note(&e->refs, how, k->base, p, k->nalloc, c);
@@ -484,7 +493,7 @@ static long encode_pass(tc_enc *e, const hak_tw_source *src, uint32_t ts_unit,
                 col[TC_INREF], col[TC_PTR], col[TC_OUT], col[TC_SITE], col[TC_ERR],
                 col[TC_RAW], .shift = shift, .mode = mode, .coff = coff_first(&e->cpick),
                 .base = refs_begin(&e->refs),
-                .est = est};
+                .depth = e->depth, .est = est};
     unsigned how = pick_how(mode, est);
     long bad = how == REF_CACHE ? encode_how(e, &k, src, ts_unit, REF_CACHE, any)
                                 : encode_how(e, &k, src, ts_unit, REF_MAP, any);
@@ -503,6 +512,7 @@ static long encode_pass(tc_enc *e, const hak_tw_source *src, uint32_t ts_unit,
     out->shift = shift;
     out->mode = mode;
     out->coff = k.coff;
+    out->depth = k.depth;
     e->cc = k.cc;
     e->cc.top = k.nalloc - k.cc.off;
     uint8_t *ends[TC_NCOL] = {k.op, k.seq, k.ts, k.size, k.aux, k.in, k.ptr, k.out,

@@ -238,7 +238,24 @@ static inline unsigned pick_how(unsigned mode, int est)
  * neighbour tests run only when the top test fails: rarely on streams that
  * suit the offset, so choosing costs them nothing measurable.  A wrong
  * guess costs bytes, never correctness; a stream that changes character
- * is followed one chunk later. */
+ * is followed one chunk later.
+ *
+ * The neighbour test can miss: in a recorded factor run (recorder/bench/
+ * factor.c: 16- and 24-byte blocks, glibc's 32-byte bin, class 1 and 2
+ * with offset 0) a third of the allocations left their class's top, but
+ * only a quarter of those were on a neighbour's top, under the threshold,
+ * so every chunk kept offset 0 and its OUT column was 0.33 B/event
+ * instead of 0.19 with offset 8.  So, while the test holds still, many
+ * allocations miss their top (> 1/8) and some of those are on a
+ * neighbour's (> 1/16 of them: a stream that suits its offset has almost
+ * none, 1% in a recorded random_mixed), every COFF_PROBE-th chunk is coded
+ * with the other offset as a probe, and kept when fewer of its
+ * allocations miss than of the chunk before it (by 1/16 at least, so
+ * noise does not flip it back and forth).  A probe that loses doubles the
+ * wait for the next one (up to COFF_PROBE_MAX chunks), so a stream that
+ * suits its offset pays for one chunk in 256 coded the other way. */
+#define COFF_PROBE 16u
+#define COFF_PROBE_MAX 256u
 typedef struct coff_count {
     uint32_t off;                  /* allocations not on top of their class's stack */
     uint32_t near;                 /* ...of them on top of a neighbour's */
@@ -248,17 +265,53 @@ typedef struct coff_count {
 typedef struct coff_pick {
     unsigned coff;                 /* guess for the next chunk */
     int force;                     /* -1, or the offset of every chunk */
+    unsigned since;                /* chunks coded with coff since the last switch or probe */
+    unsigned every;                /* chunks between probes (0: COFF_PROBE) */
+    uint32_t off, n, near;         /* the last such chunk's misses, allocations
+                                      and misses found on a neighbour's top */
 } coff_pick;
+
+/* A probe is due: enough chunks with this offset, and the last one's
+ * allocations missed their top often enough, with enough neighbours'
+ * tops among the misses, to be worth it. */
+static inline int coff_probing(const coff_pick *k)
+{
+    return k->since >= (k->every ? k->every : COFF_PROBE) && (uint64_t)k->off * 8 > k->n &&
+           k->near * 16 > k->off;
+}
 
 static inline unsigned coff_first(const coff_pick *k)
 {
-    return k->force >= 0 ? (unsigned)k->force : k->coff;
+    if (k->force >= 0)
+        return (unsigned)k->force;
+    return coff_probing(k) ? k->coff ^ TC_COFF : k->coff;
 }
 
 /* After a chunk coded with offset coff, with evidence c. */
 static inline void coff_learn(coff_pick *k, const coff_count *c, unsigned coff)
 {
-    k->coff = c->near > c->top / 4 + 64 ? coff ^ TC_COFF : coff;
+    uint32_t n = c->top + c->off;
+    if (coff != k->coff) {                 /* a probe: keep it if it missed less */
+        k->since = 0;
+        if ((uint64_t)c->off * k->n * 16 < (uint64_t)k->off * n * 15) {
+            k->coff = coff;
+            k->off = c->off;
+            k->n = n;
+            k->near = c->near;
+            k->every = COFF_PROBE;
+        } else if (k->every < COFF_PROBE_MAX) {
+            k->every = 2 * (k->every ? k->every : COFF_PROBE);
+        }
+        return;
+    }
+    k->off = c->off;
+    k->n = n;
+    k->near = c->near;
+    k->since++;
+    if (c->near > c->top / 4 + 64) {
+        k->coff = coff ^ TC_COFF;
+        k->since = 0;
+    }
 }
 
 #endif /* HAK_TRACE_ENCREF_H */

@@ -97,12 +97,15 @@ static inline void model_reset(tc_model *m)
     memset(m->stk_n, 0, sizeof m->stk_n);
 }
 
-static inline void stk_push(tc_model *m, unsigned c, uint64_t p)
+/* Pushes p on class c's stack of depth entries (<= TC_STACK: the ring
+ * has room for the deepest version's; a shallower one drops its oldest
+ * entry by not counting it). */
+static inline void stk_push(tc_model *m, unsigned c, uint64_t p, unsigned depth)
 {
     unsigned h = (m->stk_head[c] + 1) & (TC_STACK - 1);
     m->stk_head[c] = (uint8_t)h;
     m->stk[c][h] = p;
-    m->stk_n[c] += m->stk_n[c] < TC_STACK;     /* no branch: full or not is random */
+    m->stk_n[c] += m->stk_n[c] < depth;        /* no branch: full or not is random */
 }
 
 /* Removes stack position v (0 = most recent) of class c; returns it. */

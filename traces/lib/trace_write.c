@@ -25,6 +25,7 @@
 #include "trace_codec.h"
 #include "trace_fmt.h"
 #include "trace_meta.h"
+#include "hak_check.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +36,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#define ZSTD_STATIC_LINKING_ONLY   /* ZSTD_getCParams: a level's parameters */
 #include <zstd.h>
 
 typedef struct side {            /* a buffered side-record chunk */
@@ -78,6 +80,7 @@ struct hak_trace_writer {
     side sites, modules, rss, heap;
     /* Side records written, against the reader's limits (trace_fmt.h). */
     uint64_t nsites, nframes, nmods, nlosses, nrss, nheap, side_mem;
+    uint32_t chunk_version;      /* 0, or tc_tw_set_chunk_version's (tests) */
 };
 
 /* A refused call (bad argument, a limit): the writer stays usable; the
@@ -359,6 +362,8 @@ static int put_events(hak_trace_writer *w, uint32_t tid, const hak_tw_source *sr
 
 /* ---- encoders ---- */
 
+#define ENC_LOG_MAX 17   /* zstd window, hash and chain logs at most (see below) */
+
 static int enc_init(hak_tw_enc *e, uint32_t ts_unit, int level)
 {
     memset(e, 0, sizeof *e);
@@ -382,6 +387,17 @@ int hak_tw_enc_set_level(hak_tw_enc *e, int level)
         return -1;
     e->level = level;
     ZSTD_CCtx_setParameter(e->cctx, ZSTD_c_compressionLevel, level);
+    /* Columns are compressed one by one and most are well under 128 KiB,
+     * the largest a few hundred KiB: a longer window, or match tables
+     * sized for one, find nothing more (a recorded python3's columns: the
+     * same bytes at levels 9 and 15), but they take memory in the program
+     * being recorded (level 15's context: 4.25 MiB, capped 2.25 MiB).
+     * The level's own values are kept where they are smaller (an explicit
+     * value replaces the level's, it does not cap it). */
+    ZSTD_compressionParameters cp = ZSTD_getCParams(level, 0, 0);
+    ZSTD_CCtx_setParameter(e->cctx, ZSTD_c_windowLog, cp.windowLog < ENC_LOG_MAX ? (int)cp.windowLog : ENC_LOG_MAX);
+    ZSTD_CCtx_setParameter(e->cctx, ZSTD_c_hashLog, cp.hashLog < ENC_LOG_MAX ? (int)cp.hashLog : ENC_LOG_MAX);
+    ZSTD_CCtx_setParameter(e->cctx, ZSTD_c_chainLog, cp.chainLog < ENC_LOG_MAX ? (int)cp.chainLog : ENC_LOG_MAX);
     ZSTD_CCtx_setParameter(e->cctx, ZSTD_c_contentSizeFlag, 1);
     ZSTD_CCtx_setParameter(e->cctx, ZSTD_c_checksumFlag, 0);
     return 0;
@@ -393,7 +409,7 @@ hak_tw_enc *hak_tw_enc_new(hak_trace_writer *w)
     if (!e)
         return NULL;
     pthread_mutex_lock(&w->mu);
-    uint32_t unit = w->own.ts_unit;
+    uint32_t unit = w->own.ts_unit, version = w->chunk_version;
     int level = w->own.level;
     pthread_mutex_unlock(&w->mu);
     if (enc_init(e, unit, level)) {
@@ -401,7 +417,17 @@ hak_tw_enc *hak_tw_enc_new(hak_trace_writer *w)
         free(e);
         return NULL;
     }
+    if (version)
+        tc_enc_set_version(e->enc, version);
     return e;
+}
+
+void tc_tw_set_chunk_version(hak_trace_writer *w, uint32_t version)
+{
+    pthread_mutex_lock(&w->mu);
+    w->chunk_version = version;
+    tc_enc_set_version(w->own.enc, version);
+    pthread_mutex_unlock(&w->mu);
 }
 
 void hak_tw_enc_free(hak_tw_enc *e)
@@ -554,6 +580,7 @@ int hak_tw_events(hak_trace_writer *w, uint32_t tid, const hak_event *ev, size_t
     int rc = w->failed ? -1 : 0;
     for (size_t done = 0; !rc && n;) {
         size_t k = n < TF_CHUNK_EVENTS ? n : TF_CHUNK_EVENTS;
+        HAK_CHECK(k > 0 && k <= TF_CHUNK_EVENTS);
         hak_tw_array a;
         hak_tw_source src = hak_tw_array_source(&a, ev, k);
         if ((rc = put_events(w, tid, &src, done)) == -2)

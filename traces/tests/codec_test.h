@@ -40,11 +40,15 @@ typedef struct test_chunk {
 } test_chunk;
 
 /* Encodes ev[0, n) as one chunk, reference mode and class offset forced
- * (-1: chosen by the encoder). */
-static void test_chunk_encode(const hak_event *ev, size_t n, int mode, int coff, test_chunk *c)
+ * (-1: chosen by the encoder), as format version `version`'s (0: the
+ * newest). */
+static void test_chunk_encode_v(const hak_event *ev, size_t n, int mode, int coff,
+                                uint32_t version, test_chunk *c)
 {
     tc_enc *e = tc_enc_new();
     assert_non_null(e);
+    if (version)
+        tc_enc_set_version(e, version);
     tc_enc_force_mode(e, mode);
     tc_enc_force_coff(e, coff);
     tc_cols cols;
@@ -53,7 +57,8 @@ static void test_chunk_encode(const hak_event *ev, size_t n, int mode, int coff,
     for (int k = 0; k < TC_NCOL; k++)
         total += cols.len[k];
     c->raw = calloc(total + TC_PAD, 1);
-    c->dir = (tc_dir){.shift = cols.shift, .mode = cols.mode, .coff = cols.coff};
+    c->dir = (tc_dir){.shift = cols.shift, .mode = cols.mode, .coff = cols.coff,
+                      .depth = cols.depth};
     c->zbytes = c->zref = 0;
     uint8_t *o = c->raw;
     for (int k = 0; k < TC_NCOL; k++) {
@@ -72,6 +77,11 @@ static void test_chunk_encode(const hak_event *ev, size_t n, int mode, int coff,
         }
     }
     tc_enc_free(e);
+}
+
+static void test_chunk_encode(const hak_event *ev, size_t n, int mode, int coff, test_chunk *c)
+{
+    test_chunk_encode_v(ev, n, mode, coff, 0, c);
 }
 
 /* Decodes c (n events, the first with seq first_seq); returns the events
@@ -98,15 +108,24 @@ static size_t test_chunk_decode(const test_chunk *c, size_t n, uint64_t first_se
 }
 
 /* ev[0, n) through the trace writer, per_chunk events per call (so per
- * chunk). */
-static void write_trace(const char *path, const hak_event *ev, size_t n, size_t per_chunk)
+ * chunk); chunk_version: encode the chunks as that version's (0: the
+ * newest), for files a test relabels as an older version. */
+static void write_trace_v(const char *path, const hak_event *ev, size_t n, size_t per_chunk,
+                          uint32_t chunk_version)
 {
     char err[256];
     hak_trace_writer *w = hak_tw_open(path, NULL, err, sizeof err);
     assert_non_null(w);
+    if (chunk_version)
+        tc_tw_set_chunk_version(w, chunk_version);
     for (size_t i = 0; i < n; i += per_chunk)
         assert_int_equal(hak_tw_events(w, 0, ev + i, n - i < per_chunk ? n - i : per_chunk), 0);
     assert_int_equal(hak_tw_close(w), 0);
+}
+
+static void write_trace(const char *path, const hak_event *ev, size_t n, size_t per_chunk)
+{
+    write_trace_v(path, ev, n, per_chunk, 0);
 }
 
 /* The file at path reads back as exactly ev[0, n). */

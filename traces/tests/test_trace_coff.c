@@ -3,7 +3,8 @@
  * round-trip with offset 0 and 8 (huge sizes included); the writer picks
  * offset 8 for a stream reused within glibc's bins ((n + 23) >> 4) and
  * stays at 0 for one reused within 16-byte classes ((n + 15) >> 4), and
- * follows a stream that changes from one to the other; offset 8 makes the
+ * follows a stream that changes from one to the other; a stream the
+ * neighbour test misreads is put right by the probe; offset 8 makes the
  * first smaller; a version 1 file cannot carry the bit;
  * version 2 files written before the offset existed read as before. */
 #include <setjmp.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "codec_test.h"
+#include "trace_encref.h"   /* COFF_PROBE */
 
 static uint64_t rng_s = 7;
 static uint64_t rng(void)
@@ -191,7 +193,104 @@ static void writer_follows_stream(void **state)
     free(ev);
 }
 
-/* A version 2 file whose second chunk has offset 8, relabelled as version
+/* A factor-like program (recorder/bench/factor.c) on glibc-like LIFO bins
+ * ((size + 23) >> 4): per round two small records of 24 and 16 bytes, a
+ * few scratch blocks of 8..16 bytes freed in reverse, a vector grown to
+ * 32..39 bytes and a string to 33..38, the last four results kept in a
+ * ring.  With offset 0 the 24- and 16-byte blocks fall in two classes
+ * and a seventh of the allocations miss their class's top, but only a
+ * tenth of those are on a neighbour's top: too few for the neighbour
+ * test, which leaves every chunk at offset 0. */
+static size_t factor_stream(hak_event *ev, size_t n)
+{
+    enum { BINS = 80, DEPTH = 4096 };
+    static uint64_t bin[BINS][DEPTH], bsize[1 << 16];
+    static unsigned bin_n[BINS];
+    memset(bin_n, 0, sizeof bin_n);
+    uint64_t bump = 0x55550000000ull, seq = 1, ring[4] = {0}, ring2[4] = {0};
+    size_t k = 0;
+    unsigned ri = 0;
+#define FS_ALLOC(var, sz) do { uint64_t s_ = (sz); unsigned b_ = (unsigned)((s_ + 23) >> 4); \
+        var = bin_n[b_] ? bin[b_][--bin_n[b_]] : (bump += 64 * ((s_ + 63) / 64)); \
+        ev[k] = (hak_event){.seq = seq++, .ts_ns = k, .op = HAK_OP_MALLOC, .size = s_, \
+                            .out_ptr = var, .site = 1 + b_}; \
+        k++; bsize[(var >> 4) & 0xffff] = s_; } while (0)
+#define FS_FREE(p) do { uint64_t p_ = (p); unsigned b_ = (unsigned)((bsize[(p_ >> 4) & 0xffff] + 23) >> 4); \
+        if (bin_n[b_] < DEPTH) bin[b_][bin_n[b_]++] = p_; \
+        ev[k] = (hak_event){.seq = seq++, .ts_ns = k, .op = HAK_OP_FREE, .in_ptr = p_}; \
+        k++; } while (0)
+    while (k + 40 < n) {
+        uint64_t a, v, str, s[8];
+        FS_ALLOC(a, 24);
+        FS_ALLOC(v, 16);
+        unsigned m = 1 + (unsigned)(rng() % 4);
+        for (unsigned j = 0; j < m; j++)
+            FS_ALLOC(s[j], 8 + rng() % 9);
+        for (unsigned j = m; j-- > 0;)
+            FS_FREE(s[j]);
+        FS_FREE(v);
+        FS_ALLOC(v, 32 + rng() % 8);
+        FS_ALLOC(str, 16);
+        FS_FREE(str);
+        FS_ALLOC(str, 33 + rng() % 6);
+        if (ring[ri]) {
+            FS_FREE(ring[ri]);
+            FS_FREE(ring2[ri]);
+        }
+        ring[ri] = str;
+        ring2[ri] = a;
+        ri = (ri + 1) % 4;
+        FS_FREE(v);
+    }
+#undef FS_ALLOC
+#undef FS_FREE
+    return k;
+}
+
+/* factor_stream through the writer: the neighbour test keeps offset 0,
+ * the probe (COFF_PROBE chunks in, trace_encref.h) finds offset 8 better
+ * and every chunk after it keeps 8; the file is smaller than with offset
+ * 0 throughout and reads back. */
+static void writer_probes_offset(void **state)
+{
+    (void)state;
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/hak-test-coff3-%d.hkt", (int)getpid());
+    size_t per = 20000, n = 24 * per;
+    hak_event *ev = calloc(n, sizeof *ev);
+    size_t k = factor_stream(ev, n);
+    write_trace(path, ev, k, per);
+    uint8_t dirs[32], *buf;
+    size_t len, nc = read_dir_bytes(path, dirs, 32, &buf, &len);
+    assert_int_equal(nc, (k + per - 1) / per);
+    size_t first8 = nc;
+    for (size_t i = 0; i < nc; i++)
+        if (dirs[i] & TC_DIR_COFF) {
+            first8 = i;
+            break;
+        }
+    if (first8 != COFF_PROBE)
+        fail_msg("first chunk with offset 8: %zu, want %u (the first probe)", first8, COFF_PROBE);
+    for (size_t i = first8; i < nc; i++)
+        assert_int_equal(dirs[i] & TC_DIR_COFF, TC_DIR_COFF);
+    assert_reads_back(path, ev, k);
+    /* the chunks from the probe on, each through the codec with offset 0
+     * and with 8 (as the writer cut and coded them) */
+    size_t z0 = 0, z = 0;
+    for (size_t i = first8 * per; i < k; i += per) {
+        unsigned got;
+        size_t m = k - i < per ? k - i : per;
+        z0 += codec_round_trip(ev + i, m, 0, &got);
+        z += codec_round_trip(ev + i, m, TC_COFF, &got);
+    }
+    if (getenv("HAK_PRINT_SIZES"))
+        printf("factor-like, chunks after the probe: offset 0 %zu bytes, 8 %zu\n", z0, z);
+    assert_true(z * 10 < z0 * 9);
+    unlink(path);
+    free(ev);
+}
+
+/* A version 2 file (chunks encoded as version 2's) whose second chunk has offset 8, relabelled as version
  * 1 (header checksum repaired): the first chunk reads, the second is
  * refused (in version 1 the directory byte is a shift, and 0x40 | shift
  * is > 32). */
@@ -204,7 +303,7 @@ static void version1_has_no_offset_bit(void **state)
     hak_event *ev = calloc(n, sizeof *ev), *out = calloc(n, sizeof *out);
     size_t k = binned_stream(ev, n, 23, 0);
     assert_true(k > per);
-    write_trace(path, ev, k, per);
+    write_trace_v(path, ev, k, per, 2);   /* version 2 chunks: depth 8 */
     uint8_t dirs[4], *buf;
     size_t len;
     assert_int_equal(read_dir_bytes(path, dirs, 4, &buf, &len), 2);
@@ -251,6 +350,7 @@ int main(void)
         cmocka_unit_test(round_trip_both_offsets),
         cmocka_unit_test(writer_picks_offset),
         cmocka_unit_test(writer_follows_stream),
+        cmocka_unit_test(writer_probes_offset),
         cmocka_unit_test(version1_has_no_offset_bit),
         cmocka_unit_test(version2_without_offset_unchanged),
     };

@@ -158,7 +158,7 @@ static void writer_follows_stream(void **state)
 
     uint8_t dirs[64], *buf;
     size_t len, ci = read_dir_bytes(path, dirs, 64, &buf, &len);
-    assert_int_equal(tf_get32(buf + 8), 2);
+    assert_int_equal(tf_get32(buf + 8), HAK_TRACE_VERSION);
     assert_int_equal(ci, nch);
     assert_true(ci <= 64);
     size_t checked = 0;
@@ -252,7 +252,7 @@ static void version1_corpus_unchanged(void **state)
     }
 }
 
-/* Relabelling a version 2 file as version 1 (header checksum repaired):
+/* Relabelling a version 2 file (chunks encoded as version 2's) as version 1 (header checksum repaired):
  * its distance-mode chunks read the same, an index-mode chunk is refused
  * (version 1 has no mode bit: the byte is a shift > 32). */
 static void version1_has_no_mode_bit(void **state)
@@ -264,7 +264,7 @@ static void version1_has_no_mode_bit(void **state)
     hak_event *ev = calloc(n, sizeof *ev), *out = calloc(n, sizeof *out);
     for (int fifo = 0; fifo < 2; fifo++) {
         size_t k = workload(ev, n, fifo ? 1500 : 100, fifo);
-        write_trace(path, ev, k, k);
+        write_trace_v(path, ev, k, k, 2);   /* version 2 chunks: depth 8 */
         uint8_t dir, *buf;
         size_t len;
         assert_int_equal(read_dir_bytes(path, &dir, 1, &buf, &len), 1);
@@ -285,8 +285,8 @@ static void version1_has_no_mode_bit(void **state)
             assert_same(out, ev, k);
         }
         hak_tr_close(r);
-        /* version 0 and version 3 are refused at offset 8 */
-        for (uint32_t v = 0; v <= 3; v += 3) {
+        /* version 0 and the version after the newest are refused at offset 8 */
+        for (uint32_t v = 0; v <= HAK_TRACE_VERSION + 1; v += HAK_TRACE_VERSION + 1) {
             relabel_version(buf, v);
             assert_null(hak_tr_open_mem(buf, len, err, sizeof err));
             assert_non_null(strstr(err, "offset 8"));

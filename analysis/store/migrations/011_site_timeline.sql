@@ -1,4 +1,4 @@
--- 010_site_timeline.sql: schema version 10.  Memory over time per call
+-- 011_site_timeline.sql: schema version 11.  Memory over time per call
 -- site (`hak trace timeline`; traces/lib/site_timeline.h): the live bytes
 -- of a trace's top call sites at evenly spaced points in time, stored by
 -- `hak db import-trace` for the report's stacked chart.  Documented in
