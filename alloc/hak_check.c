@@ -158,7 +158,7 @@ int hak_block_is_free(hak_ss *ss, void *p, unsigned cls)
     void *next = hak_link_get(p);
     if (next && !hak_slab_has(s, next)) return 0;
     return list_has(s, __atomic_load_n(&s->free, __ATOMIC_ACQUIRE), p) ||
-           list_has(s, atomic_load_explicit(&s->remote, memory_order_acquire), p);
+           list_has(s, hak_rq_ptr(atomic_load_explicit(&s->remote, memory_order_acquire)), p);
 }
 
 static uint64_t trailer_of(const void *p, size_t n)

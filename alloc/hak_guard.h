@@ -126,6 +126,30 @@ static inline int hak_is_block(const hak_ss *ss, const void *p)
     return off >= hak_slab_lo_off(head, cls) && off < hak_slab_end_off(head, cls);
 }
 
+/* ---- remote queues ----
+ * A slab's remote queue is one word: the head block's address in the low
+ * 48 bits and the number of blocks queued in the top 16 (HAK_RQ_MANY:
+ * "many", counted by a walk).  Pushers add their run's length in the same
+ * compare-and-swap, so the owner knows the count after its one exchange
+ * and, when its local free list is empty, takes the queue as its free list
+ * without walking it: the links are encoded the same way in both lists
+ * (by the block's own address), and refill checks each as it pops it. */
+#define HAK_RQ_SHIFT 48
+#define HAK_RQ_MANY  0xffffu
+static inline void *hak_rq_ptr(uintptr_t v)
+{
+    return (void *)(v & (((uintptr_t)1 << HAK_RQ_SHIFT) - 1));
+}
+static inline uint32_t hak_rq_count(uintptr_t v) { return (uint32_t)(v >> HAK_RQ_SHIFT); }
+/* The queue word after pushing n blocks headed by head onto old. */
+static inline uintptr_t hak_rq_push(uintptr_t old, const void *head, uint32_t n)
+{
+    uint64_t c = (uint64_t)hak_rq_count(old) + n;
+    if (hak_rq_count(old) == HAK_RQ_MANY || c > HAK_RQ_MANY) c = HAK_RQ_MANY;
+    return (uintptr_t)head | (uintptr_t)(c << HAK_RQ_SHIFT);
+}
+_Static_assert(HAK_ADDR_BITS <= HAK_RQ_SHIFT, "user addresses fit below the count");
+
 /* ---- free-list links ---- */
 #define HAK_LINK_ROT 23
 static inline void hak_link_set(void *blk, const void *next)

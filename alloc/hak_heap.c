@@ -49,12 +49,22 @@ static void move_to(hak_heap *h, hak_slab *s, int list)
     else if (list == LIST_FULL) hak_list_push_back(&h->full[s->cls], s);
 }
 
-/* Moves the remote queue onto the local free list; owner only. */
+/* Moves the remote queue onto the local free list; owner only.  An empty
+ * free list simply becomes the queue (its count is in the queue word,
+ * hak_guard.h): no walk over blocks another core wrote last, which was a
+ * fifth of the allocator's instructions on a producer/consumer pair. */
 uint32_t hak_slab_drain_remote(hak_slab *s)
 {
     if (!atomic_load_explicit(&s->remote, memory_order_relaxed)) return 0;
-    void *r = atomic_exchange_explicit(&s->remote, NULL, memory_order_acquire);
-    uint32_t n = 0;
+    uintptr_t q = atomic_exchange_explicit(&s->remote, 0, memory_order_acquire);
+    void *r = hak_rq_ptr(q);
+    uint32_t n = hak_rq_count(q);
+    if (!s->free && n != HAK_RQ_MANY) {
+        s->free = r;
+        r = NULL;
+    } else {
+        n = 0;
+    }
     while (r) {
         void *next = hak_link_next(s, r);
         hak_link_set(r, s->free);
@@ -168,12 +178,13 @@ void *hak_heap_refill(hak_heap *h, unsigned cls, int *fresh)
     return ret;
 }
 
-/* Returns one block to its slab.  ss must be p's validated SuperSlab. */
+/* Returns one block to its slab.  ss must be p's validated SuperSlab; p
+ * carries its freed mark already (free() stored it; cached blocks all do). */
 void hak_block_return(hak_heap *h, void *p, hak_ss *ss)
 {
     hak_slab *s = hak_slab_of(ss, p);
     hak_assert_internal(hak_slab_has(s, p));
-    *hak_mark_word(p) = hak_free_mark(p);
+    hak_assert_internal(*hak_mark_word(p) == hak_free_mark(p));
     if (atomic_load_explicit(&ss->owner, memory_order_relaxed) == h) {
         hak_assert(s->used > 0);
         hak_link_set(p, s->free);
@@ -192,10 +203,10 @@ void hak_block_return(hak_heap *h, void *p, hak_ss *ss)
         if (s->list == LIST_FULL) move_to(h, s, LIST_PARTIAL);
         return;
     }
-    void *old = atomic_load_explicit(&s->remote, memory_order_relaxed);
+    uintptr_t old = atomic_load_explicit(&s->remote, memory_order_relaxed);
     do {
-        hak_link_set(p, old);
-    } while (!atomic_compare_exchange_weak_explicit(&s->remote, &old, p,
+        hak_link_set(p, hak_rq_ptr(old));
+    } while (!atomic_compare_exchange_weak_explicit(&s->remote, &old, hak_rq_push(old, p, 1),
                  memory_order_release, memory_order_relaxed));
     h->remote_frees++;
 }
@@ -204,10 +215,10 @@ void hak_block_return(hak_heap *h, void *p, hak_ss *ss)
  * with one compare-and-swap. */
 static void remote_push_chain(hak_heap *h, hak_slab *s, void *head, void *tail, uint32_t n)
 {
-    void *old = atomic_load_explicit(&s->remote, memory_order_relaxed);
+    uintptr_t old = atomic_load_explicit(&s->remote, memory_order_relaxed);
     do {
-        hak_link_set(tail, old);
-    } while (!atomic_compare_exchange_weak_explicit(&s->remote, &old, head,
+        hak_link_set(tail, hak_rq_ptr(old));
+    } while (!atomic_compare_exchange_weak_explicit(&s->remote, &old, hak_rq_push(old, head, n),
                  memory_order_release, memory_order_relaxed));
     h->remote_frees += n;
 }
@@ -230,7 +241,7 @@ void hak_heap_flush(hak_heap *h, unsigned cls, uint32_t keep)
             continue;
         }
         hak_slab *s = hak_slab_of(ss, p);
-        *hak_mark_word(p) = hak_free_mark(p);
+        hak_assert_internal(*hak_mark_word(p) == hak_free_mark(p));   /* (cached: marked) */
         if (s == run) {
             hak_link_set(p, head);
             head = p;

@@ -109,7 +109,7 @@ extern _Atomic int hak_init_state;   /* 0 none, 1 running, 2 done */
 /* One slab descriptor per unit; only the head unit's is used. */
 typedef struct hak_slab {
     void *free;                 /* owner-only free list */
-    _Atomic(void *) remote;     /* blocks freed by other threads */
+    _Atomic(uintptr_t) remote;  /* blocks freed by other threads: hak_rq_* */
     char *bump, *end;           /* never-handed-out tail [bump, end) */
     char *lo;                   /* first block (a multiple of block from the SuperSlab base) */
     struct hak_slab *next, *prev;   /* heap's partial/full list of its class */

@@ -6,7 +6,11 @@
 # hand-over), each a mode of build/bench/workloads (bench/suite/workloads.c),
 # plus real programs (python3, sqlite3, gcc) run under LD_PRELOAD.  Every
 # figure is the median of HAK_BENCH_REPS (default 5) runs, interleaved
-# across allocators.  Figures go to bench_results ('suite.*') and
+# across allocators.  Real programs are single-threaded, and on a shared
+# machine their wall time is mostly time spent waiting for a CPU: they are
+# compared on runs per CPU second (user + system time of the program and
+# its children, which includes the allocator's page faults and syscalls);
+# their wall times are stored and listed too.  Figures go to bench_results ('suite.*') and
 # build/bench/suite.md.
 set -u
 cd "$(dirname "$0")/.."
@@ -70,15 +74,15 @@ SUITE=(
   "random_xfree|wl|rxfree 2000000|ops per CPU second (8 B..16 KiB, random cross-thread frees)"
   "false_sharing_passive|wl|fs_passive 4000000|ops/s (malloc+100 writes+free)"
   "false_sharing_active|wl|fs_active 4000000|ops/s (malloc+100 writes+free)"
-  "large_2_8mb|wl|large 600|blocks/s (malloc, write every byte, free)"
-  "small_loop|wl|small_loop 60000000|ops/s (malloc+free of 8..512 B)"
+  "large_2_8mb|wl|large 600|blocks per CPU second (malloc, write every byte, free)"
+  "small_loop|wl|small_loop 60000000|ops per CPU second (malloc+free of 8..512 B)"
   "larson_handover|wl|larson 400|ops/s (free+malloc; threads hand over and exit)"
-  "python3_dicts|exec|python3 $WORK/alloc_heavy.py|runs/s"
-  "sqlite3_insert_query|exec|sqlite3 :memory: -init $WORK/workload.sql .quit|runs/s"
-  "gcc_O2_compile|exec|gcc -O2 -S -o - $WORK/gen.c|runs/s"
+  "python3_dicts|exec|python3 $WORK/alloc_heavy.py|runs per CPU second"
+  "sqlite3_insert_query|exec|sqlite3 :memory: -init $WORK/workload.sql .quit|runs per CPU second"
+  "gcc_O2_compile|exec|gcc -O2 -S -o - $WORK/gen.c|runs per CPU second"
 )
 
-declare -A OPS RSS OUTSUM
+declare -A OPS RSS OUTSUM WALL
 SKIP=()
 for ((r = 0; r < REPS; r++)); do
   for s in "${SUITE[@]}"; do
@@ -97,8 +101,10 @@ for ((r = 0; r < REPS; r++)); do
         res=$(LD_PRELOAD=${LIBS[$a]} "$W" exec "$out" $args 2>/dev/null </dev/null)
         [[ $(awk '$1=="exit"{print $2}' <<<"$res") == 0 ]] || res=""
         [[ -n $res ]] && OUTSUM[$name,$a]=$(md5sum <"$out" | cut -c1-32)
+        WALL[$name,$a]+="$(awk '$1=="secs"{print $2}' <<<"$res") "
+        res=$(awk '$1=="cpu_secs" && $2 > 0 {print "ops_per_s", 1 / $2} {print}' <<<"$res")
       fi
-      OPS[$name,$a]+="$(awk '$1=="ops_per_s"{print $2}' <<<"$res") "
+      OPS[$name,$a]+="$(awk '$1=="ops_per_s"{print $2; exit}' <<<"$res") "
       RSS[$name,$a]+="$(awk '$1=="peak_rss_kb"{print $2}' <<<"$res") "
     done
   done
@@ -115,6 +121,9 @@ geo_sum=0; geo_n=0
   echo "was shared with other jobs, so wall times are noisy). Throughput: higher is"
   echo "better; peak RSS (VmHWM of the workload, maxrss of a real program): lower"
   echo "is better. Workloads: \`build/bench/workloads\` (bench/suite/workloads.c)."
+  echo "Single-threaded workloads and real programs are compared per CPU second"
+  echo "(user + system time, page faults included): under load their wall time is"
+  echo "mostly waiting for a CPU; real programs' wall times are listed below the table."
   echo
   hdr="| workload | unit |"; sep="|---|---|"
   for a in "${ALLOCS[@]}"; do hdr+=" $a |"; sep+="---:|"; done
@@ -149,13 +158,22 @@ geo_sum=0; geo_n=0
   echo
   echo "Geometric mean of hakmem / best peer over the $geo_n workloads: $(awk -v g="$geo_sum" -v n="$geo_n" 'BEGIN{printf "%.2f", exp(g/n)}')"
   echo
-  echo "Real programs give identical output under every allocator:"
+  echo "Real programs give identical output under every allocator; their wall"
+  echo "times (s, medians; waiting for a CPU included) and hakmem / glibc:"
   for s in "${SUITE[@]}"; do
     IFS='|' read -r name kind args what <<<"$s"
     [[ $kind == exec && -n ${OUTSUM[$name,glibc]:-} ]] || continue
     same=identical
     for a in "${ALLOCS[@]}"; do [[ ${OUTSUM[$name,$a]:-} == "${OUTSUM[$name,glibc]}" ]] || same="DIFFERS under $a"; done
-    echo "- $name: $same"
+    walls=""
+    for a in "${ALLOCS[@]}"; do
+      # shellcheck disable=SC2086
+      w=$(median ${WALL[$name,$a]}); walls+=" $a $(printf %.2f "$w"),"
+      bench_put "suite.$name" "$a" wall_secs "$w" s "$REPS" "runs: ${WALL[$name,$a]}"
+    done
+    # shellcheck disable=SC2086
+    wr=$(awk -v h="$(median ${WALL[$name,hakmem]})" -v g="$(median ${WALL[$name,glibc]})" 'BEGIN{printf "%.2f", h/g}')
+    echo "- $name: $same; wall${walls%,}; hakmem / glibc $wr"
   done
   for k in "${SKIP[@]}"; do echo "- skipped: $k"; done
   echo
