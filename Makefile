@@ -26,7 +26,7 @@ CFLAGS_BASE := -std=gnu11 $(OPT) -g -fPIC -Wall -Wextra -Werror -D_GNU_SOURCE
 HAK_DEBUG ?= 0
 
 # ---- Layers (docs/ARCHITECTURE.md) -------------------------------------
-# common -> trace lib -> store -> recorder | replay worker | replay | sim
+# common -> trace lib -> store -> queries | recorder | replay worker | replay | sim
 #        -> commands (traces/cli, analysis/cli, recorder/cli, replayer/cli) -> hak
 # A module is a folder.  USES_<module> lists the modules whose public
 # headers it may include (transitively closed by hand: each list names
@@ -35,24 +35,25 @@ HAK_DEBUG ?= 0
 # does not compile; PRIVATE_<module> names headers no other module may
 # include (tests/static/check-layers checks both, and the table itself).
 # The allocator (alloc/) depends on libc only and has its own flags.
-MODULES := traces/common traces/lib analysis/store recorder replayer/common \
+MODULES := traces/common traces/lib analysis/store analysis/query recorder replayer/common \
            replayer/worker replayer/replay replayer/sim \
            traces/cli analysis/cli recorder/cli replayer/cli analysis/hak alloc
 USES_traces/common   :=
 USES_traces/lib      := traces/common
 USES_analysis/store  := traces/lib traces/common
+USES_analysis/query  := analysis/store traces/lib traces/common
 USES_recorder        := traces/lib traces/common
 USES_replayer/common := traces/lib traces/common
 USES_replayer/worker := replayer/common traces/lib traces/common alloc
 USES_replayer/replay := replayer/worker replayer/common analysis/store traces/lib traces/common alloc
 USES_replayer/sim    := replayer/common analysis/store traces/lib traces/common
 USES_traces/cli      := traces/lib traces/common
-USES_analysis/cli    := analysis/store traces/lib traces/common
+USES_analysis/cli    := analysis/query analysis/store traces/lib traces/common
 USES_recorder/cli    := recorder traces/lib traces/common
 USES_replayer/cli    := replayer/replay replayer/sim replayer/worker replayer/common alloc \
-                        analysis/store traces/lib traces/common
+                        analysis/query analysis/store traces/lib traces/common
 USES_analysis/hak    := replayer/cli recorder/cli analysis/cli traces/cli replayer/replay \
-                        replayer/sim replayer/worker replayer/common recorder analysis/store \
+                        replayer/sim replayer/worker replayer/common recorder analysis/query analysis/store \
                         traces/lib traces/common alloc
 USES_alloc           :=
 # Headers private to their module (internal formats and state).

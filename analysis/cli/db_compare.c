@@ -1,5 +1,6 @@
 /* db_compare.c - `hak db compare` (base vs new, noise-aware) and
  * `hak db best` (best allocator + knob setting per trace). */
+#include "db_best.h"
 #include "db_cli.h"
 #include "hakdb_sweep.h"
 #include "hak_util.h"
@@ -191,7 +192,17 @@ static void summarize_match(const db_groups *gs, db_match_summary *m)
     }
 }
 
-int db_cmd_compare(int argc, char **argv)
+/* ---- hak db compare: parse, plan, run, print ---- */
+
+typedef struct compare_args {
+    const char *dbp, *metrics[16];
+    int nm, fail;
+    db_cmp_opts o;
+    db_out out;
+} compare_args;
+
+/* -1 when the arguments are good, else the exit status (help: 0). */
+static int compare_parse(int argc, char **argv, compare_args *a)
 {
     static const struct option lo[] = {
         {"db", required_argument, 0, OPT_DB}, {"csv", no_argument, 0, OPT_CSV},
@@ -202,34 +213,35 @@ int db_cmd_compare(int argc, char **argv)
         {"fail-on-regression", no_argument, 0, OPT_FAIL}, {"label", required_argument, 0, OPT_LABEL},
         {"include-incomplete", no_argument, 0, OPT_INCOMPLETE},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    const char *dbp = NULL, *metrics[16];
-    int nm = 0, fail = 0, c;
-    db_cmp_opts o = {NULL, NULL, 0, NULL, 0.02, NULL, 0};
-    db_out out = {DB_FMT_TEXT, NULL};
+    memset(a, 0, sizeof *a);
+    a->o = (db_cmp_opts){NULL, NULL, 0, NULL, 0.02, NULL, 0};
+    a->out = (db_out){DB_FMT_TEXT, NULL};
+    db_cmp_opts *o = &a->o;
+    int c;
     optind = 0;
     opterr = 0; /* one-line errors: hak_cmd_bad_option */
     while ((c = getopt_long(argc, argv, "ho:", lo, NULL)) != -1) {
         switch (c) {
-        case OPT_DB: dbp = optarg; break;
-        case OPT_CSV: out.fmt = DB_FMT_CSV; break;
-        case OPT_JSON: out.fmt = DB_FMT_JSON; break;
-        case OPT_TRACE: o.trace = optarg; break;
-        case OPT_BASE: o.base = optarg; break;
-        case OPT_NEW: o.neu = optarg; break;
-        case OPT_FAIL: fail = 1; break;
-        case OPT_LABEL: o.label = optarg; break;
-        case OPT_INCOMPLETE: o.include_incomplete = 1; break;
-        case 'o': out.path = optarg; break;
+        case OPT_DB: a->dbp = optarg; break;
+        case OPT_CSV: a->out.fmt = DB_FMT_CSV; break;
+        case OPT_JSON: a->out.fmt = DB_FMT_JSON; break;
+        case OPT_TRACE: o->trace = optarg; break;
+        case OPT_BASE: o->base = optarg; break;
+        case OPT_NEW: o->neu = optarg; break;
+        case OPT_FAIL: a->fail = 1; break;
+        case OPT_LABEL: o->label = optarg; break;
+        case OPT_INCOMPLETE: o->include_incomplete = 1; break;
+        case 'o': a->out.path = optarg; break;
         case OPT_METRIC:
-            if (nm == 16) {
+            if (a->nm == 16) {
                 hak_cmd_err("db compare", "at most 16 --metric");
                 return 2;
             }
-            metrics[nm++] = optarg;
+            a->metrics[a->nm++] = optarg;
             break;
         case OPT_BY:
-            if (!strcmp(optarg, "label")) o.by_build = 0;
-            else if (!strcmp(optarg, "build")) o.by_build = 1;
+            if (!strcmp(optarg, "label")) o->by_build = 0;
+            else if (!strcmp(optarg, "build")) o->by_build = 1;
             else {
                 hak_cmd_err("db compare", "--by: '%s' is not 'label' or 'build'", optarg);
                 return 2;
@@ -242,7 +254,7 @@ int db_cmd_compare(int argc, char **argv)
                 hak_cmd_err("db compare", "--min-change: '%s' is not a percentage", optarg);
                 return 2;
             }
-            o.min_change = v / 100;
+            o->min_change = v / 100;
             break;
         }
         case 'h': compare_usage(stdout); return 0;
@@ -253,150 +265,185 @@ int db_cmd_compare(int argc, char **argv)
         hak_cmd_err("db compare", "unexpected argument '%s'; see --help", argv[optind]);
         return 2;
     }
-    if (!o.base || !o.neu) {
+    if (!o->base || !o->neu) {
         hak_cmd_err("db compare", "--base and --new are required; see --help");
         return 2;
     }
-    if (!strcmp(o.base, o.neu)) {
-        hak_cmd_err("db compare", "--base and --new are both '%s'; nothing to compare", o.base);
+    if (!strcmp(o->base, o->neu)) {
+        hak_cmd_err("db compare", "--base and --new are both '%s'; nothing to compare", o->base);
         return 2;
     }
-    if (o.label && !o.by_build) {
+    if (o->label && !o->by_build) {
         hak_cmd_err("db compare", "--label only applies with --by build (labels are compared by default)");
         return 2;
     }
-    if (!nm) {
-        metrics[nm++] = "ops_per_s";
-        metrics[nm++] = "minor_faults";
-        metrics[nm++] = "peak_rss_bytes";
+    if (!a->nm) {
+        a->metrics[a->nm++] = "ops_per_s";
+        a->metrics[a->nm++] = "minor_faults";
+        a->metrics[a->nm++] = "peak_rss_bytes";
     }
-    hakdb *db = db_open_for("db compare", dbp);
-    if (!db)
+    return -1;
+}
+
+/* Every name given exists in db (a misspelt label, build, trace or
+ * metric is an error naming the nearest, never an empty comparison).
+ * 0, or 1 after saying why. */
+static int compare_plan(hakdb *db, const compare_args *a)
+{
+    const db_cmp_opts *o = &a->o;
+    db_match_kind side_kind = o->by_build ? DB_MATCH_BUILD : DB_MATCH_LABEL;
+    if (db_require_match(db, "db compare", "--base", side_kind, o->base) ||
+        db_require_match(db, "db compare", "--new", side_kind, o->neu) ||
+        db_require_match(db, "db compare", "--trace", DB_MATCH_TRACE, o->trace) ||
+        db_require_match(db, "db compare", "--label", DB_MATCH_LABEL, o->label) ||
+        (o->by_build && (db_require_one_build(db, "db compare", "--base", o->base) ||
+                         db_require_one_build(db, "db compare", "--new", o->neu))))
         return 1;
     char err[600];
-    db_match_kind side_kind = o.by_build ? DB_MATCH_BUILD : DB_MATCH_LABEL;
-    if (db_require_match(db, "db compare", "--base", side_kind, o.base) ||
-        db_require_match(db, "db compare", "--new", side_kind, o.neu) ||
-        db_require_match(db, "db compare", "--trace", DB_MATCH_TRACE, o.trace) ||
-        db_require_match(db, "db compare", "--label", DB_MATCH_LABEL, o.label) ||
-        (o.by_build && (db_require_one_build(db, "db compare", "--base", o.base) ||
-                        db_require_one_build(db, "db compare", "--new", o.neu)))) {
-        hakdb_close(db);
-        return 1;
-    }
-    for (int k = 0; k < nm; k++)
-        if (!db_metric_exists(db, metrics[k], err, sizeof err)) {
+    for (int k = 0; k < a->nm; k++)
+        if (!db_metric_exists(db, a->metrics[k], err, sizeof err)) {
             hak_cmd_err("db compare", "%s", err);
-            hakdb_close(db);
             return 1;
         }
+    return 0;
+}
+
+/* The comparison of every metric: rows pointing into store[], all
+ * metrics' rows in one array.  0, or 1 after saying why. */
+static int compare_run(hakdb *db, const compare_args *a, db_groups store[16],
+                       db_cmp_row **all, size_t *nall)
+{
+    char err[600];
+    for (int k = 0; k < a->nm; k++) {
+        db_cmp_row *rows;
+        size_t n;
+        if (db_compare_metric(db, &a->o, a->metrics[k], &store[k], &rows, &n, err, sizeof err) != 0) {
+            hak_cmd_err("db compare", "%s", err);
+            return 1;
+        }
+        *all = realloc(*all, (*nall + n + 1) * sizeof **all);
+        memcpy(*all + *nall, rows, n * sizeof *rows);
+        *nall += n;
+        free(rows);
+    }
+    return 0;
+}
+
+/* Prints the table (regressions of every metric first), the summary lines
+ * and the verdict.  Returns the exit status. */
+static int compare_print(hakdb *db, const compare_args *a, db_groups store[16],
+                         const db_cmp_row *all, size_t nall)
+{
+    const db_cmp_opts *o = &a->o;
+    const db_out *out = &a->out;
     static const char *const tn[] = {"trace", "alloc", "knobs", "mode", "metric", "base", "base range",
                                      "n", "new", "new range", "n", "change", "verdict"};
     static const char *const rn[] = {"trace", "trace_hash", "alloc", "env", "mode", "metric",
         "base_median", "base_min", "base_max", "base_mad", "base_n",
         "new_median", "new_min", "new_max", "new_mad", "new_n", "ratio", "noise", "verdict",
         "repeats_needed"};
-    db_tbl *t = out.fmt == DB_FMT_TEXT ? db_tbl_new(13, tn) : db_tbl_new(20, rn);
+    db_tbl *t = out->fmt == DB_FMT_TEXT ? db_tbl_new(13, tn) : db_tbl_new(20, rn);
+    int rc = 0, regressions = 0, pairs = 0, undecided = 0;
+    /* Stable order: regressions (all metrics), improvements, the rest. */
+    for (int pass = 0; pass < 3; pass++) {
+        for (size_t i = 0; i < nall; i++) {
+            const db_cmp_row *r = &all[i];
+            int both = r->base && r->neu;
+            int cls = both && r->c.verdict == DB_WORSE ? 0 : both && r->c.verdict == DB_BETTER ? 1 : 2;
+            if (cls != pass)
+                continue;
+            pairs += both;
+            regressions += cls == 0;
+            undecided += both && r->c.verdict == DB_SAME && r->c.repeats;
+            if (out->fmt == DB_FMT_TEXT) {
+                char unit[32];
+                db_metric_unit(db, r->metric, unit, sizeof unit);
+                add_text_row(t, r, o, unit);
+            } else {
+                add_raw_row(t, r, o);
+            }
+        }
+    }
+    db_match_summary ms;
+    summarize_match(&store[0], &ms);
+    char matched[400];
+    snprintf(matched, sizeof matched,
+             "matched: base %zu ok run%s in %zu setting%s, new %zu ok run%s in %zu setting%s,"
+             " %zu trace%s; %zu setting%s compared, %zu only in base, %zu only in new",
+             ms.runs[0], ms.runs[0] == 1 ? "" : "s", ms.settings[0], ms.settings[0] == 1 ? "" : "s",
+             ms.runs[1], ms.runs[1] == 1 ? "" : "s", ms.settings[1], ms.settings[1] == 1 ? "" : "s",
+             ms.traces, ms.traces == 1 ? "" : "s", ms.pairs, ms.pairs == 1 ? "" : "s",
+             ms.only[0], ms.only[1]);
+    FILE *f = db_out_open("db compare", out);
+    if (!f) {
+        rc = 1;
+    } else {
+        if (out->fmt == DB_FMT_TEXT) {
+            char sb[160], sn[160];
+            db_escape_text(o->base, sb, sizeof sb);
+            db_escape_text(o->neu, sn, sizeof sn);
+            fprintf(f, "compare %s '%s' (base) -> '%s' (new); min change %.1f%%\n%s\n\n",
+                    o->by_build ? "build" : "label", sb, sn, 100 * o->min_change, matched);
+        }
+        db_tbl_print(t, out->fmt, f);
+        if (out->fmt == DB_FMT_TEXT)
+            fprintf(f, "\n%d regression%s in %d comparison%s\n", regressions,
+                    regressions == 1 ? "" : "s", pairs, pairs == 1 ? "" : "s");
+        if (out->fmt == DB_FMT_TEXT && undecided)
+            fprintf(f, "%d undecided: the change exceeds --min-change but not the run-to-run"
+                    " noise; repeat more (--repeat) or replay longer (--min-time)\n", undecided);
+        if (db_out_close("db compare", out, f))
+            rc = 1;
+    }
+    db_tbl_free(t);
+    size_t ignored = 0;
+    for (int k = 0; k < a->nm; k++)
+        if (store[k].ignored > ignored)
+            ignored = store[k].ignored;
+    note_ignored("db compare", ignored);
+    /* Nothing compared is never a pass: a gate that passes on nothing
+     * (every setting only on one side) hides any regression. */
+    if (rc == 0 && pairs == 0) {
+        char why[800];
+        if (ms.runs[0] == 0 || ms.runs[1] == 0)
+            snprintf(why, sizeof why, "no ok runs with %s '%s'%s", o->by_build ? "build" : "label",
+                     ms.runs[0] == 0 ? o->base : o->neu, o->trace ? " for that --trace" : "");
+        else
+            snprintf(why, sizeof why, "base and new share no setting (trace, allocator, knobs,"
+                     " mode): base has %s; new has %s", ms.example[0], ms.example[1]);
+        char safe[900];
+        db_escape_text(why, safe, sizeof safe);
+        hak_cmd_err("db compare", "nothing compared: %s", safe);
+        rc = 1;
+    } else if (rc == 0 && (ms.only[0] || ms.only[1]) && out->fmt != DB_FMT_TEXT) {
+        fprintf(stderr, "hak db compare: note: %s\n", matched);
+    }
+    if (a->fail && regressions)
+        rc = 1;
+    return rc;
+}
+
+int db_cmd_compare(int argc, char **argv)
+{
+    compare_args a;
+    int rc = compare_parse(argc, argv, &a);
+    if (rc >= 0)
+        return rc;
+    hakdb *db = db_open_for("db compare", a.dbp);
+    if (!db)
+        return 1;
     db_groups store[16];
     memset(store, 0, sizeof store);
-    int rc = 0, regressions = 0, pairs = 0, undecided = 0;
-    /* All metrics' rows, regressions of every metric first. */
     db_cmp_row *all = NULL;
     size_t nall = 0;
-    for (int k = 0; k < nm && rc == 0; k++) {
-        db_cmp_row *rows;
-        size_t n;
-        if (db_compare_metric(db, &o, metrics[k], &store[k], &rows, &n, err, sizeof err) != 0) {
-            hak_cmd_err("db compare", "%s", err);
-            rc = 1;
-            break;
-        }
-        all = realloc(all, (nall + n + 1) * sizeof *all);
-        memcpy(all + nall, rows, n * sizeof *rows);
-        nall += n;
-        free(rows);
-    }
-    if (rc == 0) {
-        /* Stable order: regressions (all metrics), improvements, the rest. */
-        for (int pass = 0; pass < 3; pass++) {
-            for (size_t i = 0; i < nall; i++) {
-                const db_cmp_row *r = &all[i];
-                int both = r->base && r->neu;
-                int cls = both && r->c.verdict == DB_WORSE ? 0 : both && r->c.verdict == DB_BETTER ? 1 : 2;
-                if (cls != pass)
-                    continue;
-                pairs += both;
-                regressions += cls == 0;
-                undecided += both && r->c.verdict == DB_SAME && r->c.repeats;
-                if (out.fmt == DB_FMT_TEXT) {
-                    char unit[32];
-                    db_metric_unit(db, r->metric, unit, sizeof unit);
-                    add_text_row(t, r, &o, unit);
-                } else {
-                    add_raw_row(t, r, &o);
-                }
-            }
-        }
-        db_match_summary ms;
-        summarize_match(&store[0], &ms);
-        char matched[400];
-        snprintf(matched, sizeof matched,
-                 "matched: base %zu ok run%s in %zu setting%s, new %zu ok run%s in %zu setting%s,"
-                 " %zu trace%s; %zu setting%s compared, %zu only in base, %zu only in new",
-                 ms.runs[0], ms.runs[0] == 1 ? "" : "s", ms.settings[0], ms.settings[0] == 1 ? "" : "s",
-                 ms.runs[1], ms.runs[1] == 1 ? "" : "s", ms.settings[1], ms.settings[1] == 1 ? "" : "s",
-                 ms.traces, ms.traces == 1 ? "" : "s", ms.pairs, ms.pairs == 1 ? "" : "s",
-                 ms.only[0], ms.only[1]);
-        FILE *f = db_out_open("db compare", &out);
-        if (!f) {
-            rc = 1;
-        } else {
-            if (out.fmt == DB_FMT_TEXT) {
-                char sb[160], sn[160];
-                db_escape_text(o.base, sb, sizeof sb);
-                db_escape_text(o.neu, sn, sizeof sn);
-                fprintf(f, "compare %s '%s' (base) -> '%s' (new); min change %.1f%%\n%s\n\n",
-                        o.by_build ? "build" : "label", sb, sn, 100 * o.min_change, matched);
-            }
-            db_tbl_print(t, out.fmt, f);
-            if (out.fmt == DB_FMT_TEXT)
-                fprintf(f, "\n%d regression%s in %d comparison%s\n", regressions,
-                        regressions == 1 ? "" : "s", pairs, pairs == 1 ? "" : "s");
-            if (out.fmt == DB_FMT_TEXT && undecided)
-                fprintf(f, "%d undecided: the change exceeds --min-change but not the run-to-run"
-                        " noise; repeat more (--repeat) or replay longer (--min-time)\n", undecided);
-            if (db_out_close("db compare", &out, f))
-                rc = 1;
-        }
-        size_t ignored = 0;
-        for (int k = 0; k < nm; k++)
-            if (store[k].ignored > ignored)
-                ignored = store[k].ignored;
-        note_ignored("db compare", ignored);
-        /* Nothing compared is never a pass: a gate that passes on nothing
-         * (every setting only on one side) hides any regression. */
-        if (rc == 0 && pairs == 0) {
-            char why[800];
-            if (ms.runs[0] == 0 || ms.runs[1] == 0)
-                snprintf(why, sizeof why, "no ok runs with %s '%s'%s", o.by_build ? "build" : "label",
-                         ms.runs[0] == 0 ? o.base : o.neu, o.trace ? " for that --trace" : "");
-            else
-                snprintf(why, sizeof why, "base and new share no setting (trace, allocator, knobs,"
-                         " mode): base has %s; new has %s", ms.example[0], ms.example[1]);
-            char safe[900];
-            db_escape_text(why, safe, sizeof safe);
-            hak_cmd_err("db compare", "nothing compared: %s", safe);
-            rc = 1;
-        } else if (rc == 0 && (ms.only[0] || ms.only[1]) && out.fmt != DB_FMT_TEXT) {
-            fprintf(stderr, "hak db compare: note: %s\n", matched);
-        }
-        if (fail && regressions)
-            rc = 1;
-    }
+    rc = compare_plan(db, &a);
+    if (rc == 0)
+        rc = compare_run(db, &a, store, &all, &nall);
+    if (rc == 0)
+        rc = compare_print(db, &a, store, all, nall);
     free(all);
-    for (int k = 0; k < nm; k++)
+    for (int k = 0; k < a.nm; k++)
         db_groups_free(&store[k]);
-    db_tbl_free(t);
     hakdb_close(db);
     return rc;
 }
@@ -426,9 +473,62 @@ static void best_usage(FILE *out)
           "  hak db best --metric minor_faults --sweep 3\n", out);
 }
 
-static int better(double a, double b, int higher)
+/* One trace of `hak db best` as a table row (db_best's callback). */
+typedef struct best_table {
+    db_tbl *t;
+    int text;
+    const char *metric, *unit;
+    int higher;
+} best_table;
+
+static void best_row(const db_best_row *br, void *ctx)
 {
-    return higher ? a > b : a < b;
+    best_table *bt = ctx;
+    db_tbl *t = bt->t;
+    const db_group *b = br->best, *r = br->runner_up;
+    const db_change ch = br->change;
+    const char *verdict = br->verdict, *metric = bt->metric, *unit = bt->unit;
+    int higher = bt->higher;
+    size_t row = db_tbl_add_row(t);
+    char v[64];
+    /* The runner-up names its mode only when it differs from the best's. */
+    int rmode = r && strcmp(r->mode, b->mode);
+    if (bt->text) {
+        db_tbl_set(t, row, 0, DB_TEXT, b->trace);
+        db_tbl_set(t, row, 1, DB_TEXT, b->alloc);
+        db_tbl_set(t, row, 2, DB_TEXT, *b->env ? b->env : "-");
+        db_tbl_set(t, row, 3, DB_TEXT, b->mode);
+        db_tbl_set(t, row, 4, DB_REAL, db_fmt_value(b->s.median, unit, v, sizeof v));
+        db_tbl_setf(t, row, 5, DB_INT, "%zu", b->n);
+        if (r) {
+            db_tbl_setf(t, row, 6, DB_TEXT, "%s%s%s%s%s", r->alloc, *r->env ? " " : "", r->env,
+                        rmode ? " " : "", rmode ? r->mode : "");
+            db_tbl_set(t, row, 7, DB_REAL, db_fmt_value(r->s.median, unit, v, sizeof v));
+            if (!isnan(ch.ratio))
+                db_tbl_setf(t, row, 8, DB_REAL, "%.3fx", higher ? ch.ratio : 1 / ch.ratio);
+        }
+        db_tbl_setf(t, row, 9, DB_INT, "%zu", br->settings);
+        db_tbl_set(t, row, 10, DB_TEXT, verdict);
+    } else {
+        db_tbl_set(t, row, 0, DB_TEXT, b->trace);
+        db_tbl_set(t, row, 1, DB_TEXT, b->hash);
+        db_tbl_set(t, row, 2, DB_TEXT, metric);
+        db_tbl_set(t, row, 3, DB_TEXT, higher ? "higher" : "lower");
+        db_tbl_set(t, row, 4, DB_TEXT, b->alloc);
+        db_tbl_set(t, row, 5, DB_TEXT, b->env);
+        db_tbl_set(t, row, 6, DB_TEXT, b->mode);
+        db_tbl_setf(t, row, 7, DB_REAL, "%.10g", b->s.median);
+        db_tbl_setf(t, row, 8, DB_INT, "%zu", b->n);
+        if (r) {
+            db_tbl_setf(t, row, 9, DB_TEXT, "%s%s%s%s%s", r->alloc, *r->env ? " " : "", r->env,
+                        rmode ? " " : "", rmode ? r->mode : "");
+            db_tbl_setf(t, row, 10, DB_REAL, "%.10g", r->s.median);
+            if (!isnan(ch.ratio))
+                db_tbl_setf(t, row, 11, DB_REAL, "%.6g", ch.ratio);
+        }
+        db_tbl_setf(t, row, 12, DB_INT, "%zu", br->settings);
+        db_tbl_set(t, row, 13, DB_TEXT, verdict);
+    }
 }
 
 int db_cmd_best(int argc, char **argv)
@@ -483,96 +583,25 @@ int db_cmd_best(int argc, char **argv)
         return 1;
     }
     char err[600], unit[32];
-    if (!db_metric_exists(db, metric, err, sizeof err)) {
-        hak_cmd_err("db best", "%s", err);
-        hakdb_close(db);
-        return 1;
-    }
     db_metric_unit(db, metric, unit, sizeof unit);
-    int higher = hakdb_metric_higher_better(db, metric);
-    db_groups gs = {0};
-    if (db_collect_metric(db, metric, &f, &gs, err, sizeof err) != 0) {
-        hak_cmd_err("db best", "%s", err);
-        hakdb_close(db);
-        return 1;
-    }
     static const char *const tn[] = {"trace", "best", "knobs", "mode", "median", "n", "runner-up",
                                      "its median", "margin", "settings", "verdict"};
     static const char *const rn[] = {"trace", "trace_hash", "metric", "better", "alloc", "env", "mode",
         "median", "n", "runner_up", "runner_up_median", "ratio", "settings", "verdict"};
     int text = out.fmt == DB_FMT_TEXT;
-    db_tbl *t = text ? db_tbl_new(11, tn) : db_tbl_new(14, rn);
-    size_t nruns = 0, ntraces = 0;
-    for (size_t i = 0; i < gs.n;) {
-        size_t j = i, bi = i, ri = (size_t)-1;
-        while (j < gs.n && !strcmp(gs.g[j].hash, gs.g[i].hash))
-            j++;
-        for (size_t k = i; k < j; k++)
-            if (better(gs.g[k].s.median, gs.g[bi].s.median, higher))
-                bi = k;
-        for (size_t k = i; k < j; k++)
-            if (k != bi && (ri == (size_t)-1 || better(gs.g[k].s.median, gs.g[ri].s.median, higher)))
-                ri = k;
-        const db_group *b = &gs.g[bi], *r = ri == (size_t)-1 ? NULL : &gs.g[ri];
-        db_change ch = {DB_UNSURE, NAN, NAN, 0, 0};
-        int exact = db_metric_deterministic(metric);
-        if (r)
-            ch = exact ? db_compare_exact(&r->s, &b->s, higher, 0.0) : db_compare(&r->s, &b->s, higher, 0.02);
-        const char *verdict = !r ? "only setting"
-                            : ch.verdict == DB_BETTER ? (exact ? "clear win (deterministic)" : "clear win")
-                            : ch.verdict == DB_SAME ? (exact ? "tie" : ch.repeats ? "undecided"
-                                                       : "within noise") : "unsure (1 run)";
-        char vbuf[96];
-        if (ch.verdict == DB_SAME && ch.repeats && !exact) {
-            snprintf(vbuf, sizeof vbuf, "undecided: noise %.0f%%, ~%zu repeats a side", 100 * ch.noise,
-                     ch.repeats);
-            verdict = vbuf;
-        }
-        size_t row = db_tbl_add_row(t);
-        char v[64];
-        ntraces++;
-        for (size_t k = i; k < j; k++)
-            nruns += gs.g[k].n;
-        /* The runner-up names its mode only when it differs from the best's. */
-        int rmode = r && strcmp(r->mode, b->mode);
-        if (text) {
-            db_tbl_set(t, row, 0, DB_TEXT, b->trace);
-            db_tbl_set(t, row, 1, DB_TEXT, b->alloc);
-            db_tbl_set(t, row, 2, DB_TEXT, *b->env ? b->env : "-");
-            db_tbl_set(t, row, 3, DB_TEXT, b->mode);
-            db_tbl_set(t, row, 4, DB_REAL, db_fmt_value(b->s.median, unit, v, sizeof v));
-            db_tbl_setf(t, row, 5, DB_INT, "%zu", b->n);
-            if (r) {
-                db_tbl_setf(t, row, 6, DB_TEXT, "%s%s%s%s%s", r->alloc, *r->env ? " " : "", r->env,
-                            rmode ? " " : "", rmode ? r->mode : "");
-                db_tbl_set(t, row, 7, DB_REAL, db_fmt_value(r->s.median, unit, v, sizeof v));
-                if (!isnan(ch.ratio))
-                    db_tbl_setf(t, row, 8, DB_REAL, "%.3fx", higher ? ch.ratio : 1 / ch.ratio);
-            }
-            db_tbl_setf(t, row, 9, DB_INT, "%zu", j - i);
-            db_tbl_set(t, row, 10, DB_TEXT, verdict);
-        } else {
-            db_tbl_set(t, row, 0, DB_TEXT, b->trace);
-            db_tbl_set(t, row, 1, DB_TEXT, b->hash);
-            db_tbl_set(t, row, 2, DB_TEXT, metric);
-            db_tbl_set(t, row, 3, DB_TEXT, higher ? "higher" : "lower");
-            db_tbl_set(t, row, 4, DB_TEXT, b->alloc);
-            db_tbl_set(t, row, 5, DB_TEXT, b->env);
-            db_tbl_set(t, row, 6, DB_TEXT, b->mode);
-            db_tbl_setf(t, row, 7, DB_REAL, "%.10g", b->s.median);
-            db_tbl_setf(t, row, 8, DB_INT, "%zu", b->n);
-            if (r) {
-                db_tbl_setf(t, row, 9, DB_TEXT, "%s%s%s%s%s", r->alloc, *r->env ? " " : "", r->env,
-                            rmode ? " " : "", rmode ? r->mode : "");
-                db_tbl_setf(t, row, 10, DB_REAL, "%.10g", r->s.median);
-                if (!isnan(ch.ratio))
-                    db_tbl_setf(t, row, 11, DB_REAL, "%.6g", ch.ratio);
-            }
-            db_tbl_setf(t, row, 12, DB_INT, "%zu", j - i);
-            db_tbl_set(t, row, 13, DB_TEXT, verdict);
-        }
-        i = j;
+    best_table bt = {text ? db_tbl_new(11, tn) : db_tbl_new(14, rn), text, metric, unit,
+                     hakdb_metric_higher_better(db, metric)};
+    db_best_result res;
+    if (db_best(db, metric, &f, &res, best_row, &bt, err, sizeof err) != 0) {
+        hak_cmd_err("db best", "%s", err);
+        db_tbl_free(bt.t);
+        hakdb_close(db);
+        return 1;
     }
+    db_tbl *t = bt.t;
+    db_groups gs = res.groups;
+    int higher = res.higher;
+    size_t nruns = res.runs, ntraces = res.traces;
     int rc = 0;
     if (gs.n == 0) {
         /* Every filter matched something, but not together (or no ok run
@@ -583,7 +612,7 @@ int db_cmd_best(int argc, char **argv)
                     f.label ? "; --label " : "", f.label ? f.label : "",
                     f.sweep || f.kind ? "; see hak db runs" : "");
         db_tbl_free(t);
-        db_groups_free(&gs);
+        db_best_free(&res);
         hakdb_close(db);
         return 1;
     }
@@ -603,7 +632,7 @@ int db_cmd_best(int argc, char **argv)
     }
     note_ignored("db best", gs.ignored);
     db_tbl_free(t);
-    db_groups_free(&gs);
+    db_best_free(&res);
     hakdb_close(db);
     return rc;
 }

@@ -9,26 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *db_trace_cond(int p, char *buf, size_t len)
-{
-    /* Exact keys (trace_keys: hash, display name, program and path with
-     * their base names); a glob pattern only when the value has * ? or [;
-     * a hash prefix of at least 4 hex digits.  No LIKE: '%' and '_' are
-     * ordinary characters in a name. */
-    snprintf(buf, len,
-             "(t.id IN (SELECT trace_id FROM trace_keys WHERE key = ?%d"
-             " OR (?%d GLOB '*[*?[]*' AND key GLOB ?%d))"
-             " OR (length(?%d) >= 4 AND substr(t.hash, 1, length(?%d)) = ?%d))",
-             p, p, p, p, p, p);
-    return buf;
-}
-
-const char *db_build_cond(int p, char *buf, size_t len)
-{
-    snprintf(buf, len, "(b.name = ?%d OR r.alloc_spec = ?%d)", p, p);
-    return buf;
-}
-
 /* Levenshtein distance, case-insensitive, capped at 64 characters. */
 static int distance(const char *a, const char *b)
 {

@@ -4,6 +4,7 @@
 #include "report_validation.h"
 #include "report_profile.h"
 #include "hakdb.h"
+#include "hakdb_sweep.h"
 #include "report_svg.h"
 #include "analysis_cli.h"
 #include "hak_util.h"
@@ -19,8 +20,6 @@ const char *const rpt_metric[RPT_NMETRIC] = {"ops_per_s", "minor_faults", "peak_
 const char *const rpt_metric_title[RPT_NMETRIC] = {"ops/s", "page faults (minor)", "peak RSS",
                                                  "p99 latency", "dTLB misses (simulated)",
                                                  "RSS fidelity"};
-const char *const rpt_metric_unit[RPT_NMETRIC] = {"ops/s", "count", "bytes", "ns", "count", "ratio"};
-static const int rpt_higher[RPT_NMETRIC] = {1, 0, 0, 0, 0, 1};
 
 static char *col_dup(sqlite3_stmt *st, int i)
 {
@@ -124,6 +123,10 @@ static int gather_trace(hakdb *db, rpt_report *r, rpt_trace *t, char *err, size_
     /* Runs of partial traces still count here (compare/best leave them out). */
     db_filter f = {t->hash, label, r->sweep, NULL, 1};
     for (int k = 0; k < RPT_NMETRIC; k++) {
+        db_metric_unit(db, rpt_metric[k], t->unit[k], sizeof t->unit[k]);
+        t->higher[k] = hakdb_metric_higher_better(db, rpt_metric[k]);
+    }
+    for (int k = 0; k < RPT_NMETRIC; k++) {
         db_groups g = {0};
         if (db_collect_metric(db, rpt_metric[k], &f, &g, err, errlen) != 0)
             return -1;
@@ -187,7 +190,7 @@ static int gather_trace(hakdb *db, rpt_report *r, rpt_trace *t, char *err, size_
             if (!t->s[i].m[k].n)
                 continue;
             int b = t->best[k];
-            if (b < 0 || (rpt_higher[k] ? t->s[i].m[k].median > t->s[b].m[k].median
+            if (b < 0 || (t->higher[k] ? t->s[i].m[k].median > t->s[b].m[k].median
                                        : t->s[i].m[k].median < t->s[b].m[k].median))
                 t->best[k] = (int)i;
         }
@@ -413,7 +416,7 @@ void rpt_text(hakdb *db, const rpt_report *r, FILE *out)
                     db_tbl_set(tb, row, cols[m], DB_REAL, NULL);
                     continue;
                 }
-                db_fmt_value(s->m[m].median, rpt_metric_unit[m], b, sizeof b);
+                db_fmt_value(s->m[m].median, t->unit[m], b, sizeof b);
                 if (t->best[m] == (int)k && t->ns > 1)
                     strcat(b, " *");
                 db_tbl_set(tb, row, cols[m], DB_REAL, b);
@@ -465,8 +468,8 @@ void rpt_text(hakdb *db, const rpt_report *r, FILE *out)
                             db_tbl_setf(ct, row, 0, DB_TEXT, "%s%s%s", c->base->alloc,
                                         *c->base->env ? " " : "", c->base->env);
                         db_tbl_set(ct, row, 1, DB_TEXT, rpt_metric_title[k]);
-                        db_tbl_set(ct, row, 2, DB_REAL, db_fmt_value(c->base->s.median, rpt_metric_unit[k], a, sizeof a));
-                        db_tbl_set(ct, row, 3, DB_REAL, db_fmt_value(c->neu->s.median, rpt_metric_unit[k], a, sizeof a));
+                        db_tbl_set(ct, row, 2, DB_REAL, db_fmt_value(c->base->s.median, t->unit[k], a, sizeof a));
+                        db_tbl_set(ct, row, 3, DB_REAL, db_fmt_value(c->neu->s.median, t->unit[k], a, sizeof a));
                         db_tbl_setf(ct, row, 4, DB_REAL, "%+.1f%%", 100 * c->c.rel);
                         db_tbl_set(ct, row, 5, DB_TEXT, c->c.verdict == DB_SAME ? "same (within noise)"
                                                         : db_verdict_name(c->c.verdict));

@@ -11,7 +11,6 @@
 /* Metrics summarised per setting, in table order. */
 extern const char *const rpt_metric[RPT_NMETRIC];     /* names */
 extern const char *const rpt_metric_title[RPT_NMETRIC];
-extern const char *const rpt_metric_unit[RPT_NMETRIC];
 
 typedef struct rpt_setting {
     char *alloc, *env, *mode, *name;   /* name = alloc [+ ' ' + env] + ' ' + mode
@@ -43,6 +42,10 @@ typedef struct rpt_trace {
     rpt_setting *s;
     size_t ns;
     int best[RPT_NMETRIC];              /* index of the best setting, -1 none */
+    /* each metric's unit and direction, from the metric registry
+     * (metric_info) as every other reader takes them */
+    char unit[RPT_NMETRIC][32];
+    int higher[RPT_NMETRIC];
     /* compare section (when --base/--new) */
     db_groups cmp_store[3];
     db_cmp_row *cmp[3];

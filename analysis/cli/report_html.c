@@ -91,14 +91,14 @@ static void cards(FILE *o, const rpt_trace *t)
             db_change c = db_metric_deterministic(rpt_metric[k]) ? db_compare_exact(y, x, k == 0, 0.0)
                                                                 : db_compare(y, x, k == 0, 0.02);
             double ratio = k == 0 ? x->median / y->median : y->median / x->median;
-            snprintf(sub, sizeof sub, "%s; %.2fx vs %s (%s)", db_fmt_value(x->median, rpt_metric_unit[k], a, sizeof a),
+            snprintf(sub, sizeof sub, "%s; %.2fx vs %s (%s)", db_fmt_value(x->median, t->unit[k], a, sizeof a),
                      ratio, t->s[runner].name,
                      x->median == y->median ? "tie"
                      : c.verdict == DB_BETTER ? (db_metric_deterministic(rpt_metric[k]) ? "deterministic" : "beyond noise")
                      : c.verdict == DB_SAME ? (db_metric_deterministic(rpt_metric[k]) ? "tie" : "within noise")
                      : "1 run: unsure");
         } else {
-            snprintf(sub, sizeof sub, "%s; only setting measured", db_fmt_value(s->m[k].median, rpt_metric_unit[k], a, sizeof a));
+            snprintf(sub, sizeof sub, "%s; only setting measured", db_fmt_value(s->m[k].median, t->unit[k], a, sizeof a));
         }
         card(o, keys[k], v, sub, s->color);
     }
@@ -135,7 +135,7 @@ static void settings_table(FILE *o, const rpt_trace *t)
                 fputs("<td class=\"na\">&ndash;</td>", o);
             else
                 fprintf(o, "<td class=\"n%s\">%s</td>", t->best[k] == (int)i && t->ns > 1 ? " best" : "",
-                        db_fmt_value(s->m[k].median, rpt_metric_unit[k], b, sizeof b));
+                        db_fmt_value(s->m[k].median, t->unit[k], b, sizeof b));
             if (k == 0) {
                 if (s->m[0].n > 1)
                     fprintf(o, "<td class=\"n\">%s&ndash;%s</td>", db_fmt_value(s->m[0].min, "ops/s", lo, sizeof lo),
@@ -191,8 +191,8 @@ static void compare_table(FILE *o, const rpt_report *r, const rpt_trace *t)
                 }
                 fprintf(o, "</td><td>%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
                            "<td class=\"n\">%+.1f%%</td><td class=\"n\">&plusmn;%.1f%%</td><td class=\"%s\">%s</td></tr>\n",
-                        rpt_metric_title[k], db_fmt_value(c->base->s.median, rpt_metric_unit[k], a, sizeof a),
-                        db_fmt_value(c->neu->s.median, rpt_metric_unit[k], b, sizeof b), 100 * c->c.rel,
+                        rpt_metric_title[k], db_fmt_value(c->base->s.median, t->unit[k], a, sizeof a),
+                        db_fmt_value(c->neu->s.median, t->unit[k], b, sizeof b), 100 * c->c.rel,
                         100 * c->c.noise, cls == 0 ? "reg" : cls == 1 ? "imp" : "same",
                         cls == 0 ? "regression" : cls == 1 ? "improvement"
                         : c->c.verdict == DB_SAME ? "same (within noise)" : "unsure (1 run)");
@@ -214,7 +214,7 @@ static void bar_chart(FILE *o, const rpt_trace *t, int k, const char *note)
                               s->m[k].n > 1 ? s->m[k].min : NAN, s->m[k].n > 1 ? s->m[k].max : NAN,
                               t->best[k] == (int)i && t->ns > 1, s->failed > 0};
     }
-    svg_bars(o, rpt_metric_title[k], rpt_metric_unit[k], note, bars, n);
+    svg_bars(o, rpt_metric_title[k], t->unit[k], note, bars, n);
     free(bars);
 }
 

@@ -486,6 +486,118 @@ static void print_summary(const sim_args *a, const char *alloc_name, const char 
         printf("  stored     run %lld (kind simulated) in %s\n", (long long)run_id, dbpath);
 }
 
+/* ---- plan: the allocator, the knobs, the trace and the database are
+ * checked before anything is simulated ---- */
+
+/* Resolves --alloc exactly as hak replay does (same names, the same peers
+ * and hakmem@REV builds), so measured and simulated runs of one setting
+ * share their builds row.  -1 ok (name, path filled), else the exit status. */
+static int sim_plan(sim_args *a, char name[256], char path[PATH_MAX])
+{
+    char err[512];
+    static rp_alloc ra;
+    if (rp_alloc_resolve(a->alloc, &ra, !a->quiet) != 0) {
+        hak_cmd_err(CMD, "--alloc %s: unknown allocator (expected hakmem, glibc, mimalloc, "
+                    "jemalloc, tcmalloc, hakmem@REV or a path to a .so)", a->alloc);
+        return 2;
+    }
+    if (ra.kind == RP_ALLOC_BUMP) {
+        hak_cmd_err(CMD, "--alloc bump is the replayer's built-in harness allocator; it cannot be simulated");
+        return 2;
+    }
+    if (rp_alloc_is_hakmem(&ra) && rp_check_knobs(a->env, (size_t)a->nenv, err, sizeof err) != 0) {
+        hak_cmd_err(CMD, "%s", err);
+        return 2;
+    }
+    if (ra.error[0]) {
+        hak_cmd_err(CMD, "--alloc %s: %s", a->alloc, ra.error);
+        return 1;
+    }
+    snprintf(name, 256, "%s", ra.name);
+    snprintf(path, PATH_MAX, "%s", ra.kind == RP_ALLOC_GLIBC ? "" : ra.path);
+    a->alloc_path = path;
+    hak_trace_reader *tr = hak_tr_open(a->trace, err, sizeof err);
+    if (!tr) {
+        hak_cmd_err(CMD, "%s%s%s", hak_msg_names_path(err, a->trace) ? "" : a->trace,
+                    hak_msg_names_path(err, a->trace) ? "" : ": ", err);
+        return 1;
+    }
+    hak_tr_close(tr);
+    /* Open (create, migrate) the database first: its errors show before
+     * the replay rather than after it. */
+    if (!a->no_db) {
+        hakdb *db = hakdb_open(a->db, err, sizeof err);
+        if (!db) {
+            hak_cmd_err(CMD, "%s", err);
+            return 1;
+        }
+        hakdb_close(db);
+    }
+    return -1;
+}
+
+/* What the run's traces row says about the trace. */
+typedef struct sim_trace_facts {
+    const char *completeness;
+    char program[256];
+    char meta_json[16384];
+    int64_t events, threads;
+} sim_trace_facts;
+
+/* The trace as a simulation job in shared memory (the worker's input), and
+ * its facts.  NULL after saying why. */
+static sim_job *sim_prepare(const sim_args *a, int *jfd, sim_trace_facts *tf)
+{
+    char err[512];
+    hak_trace_reader *tr = hak_tr_open(a->trace, err, sizeof err);
+    if (!tr) {
+        hak_cmd_err(CMD, "%s", err);
+        return NULL;
+    }
+    const hak_tr_status *ts = hak_tr_status_get(tr);
+    if (ts->truncated && !a->quiet)
+        fprintf(stderr, "hak sim: %s: warning: %s; using the readable prefix\n", a->trace, ts->reason);
+    if (ts->incomplete && !a->quiet)
+        fprintf(stderr, "hak sim: %s: note: the trace is incomplete (the recorder lost events: "
+                "see 'hak trace info'); its run is stored as one of an incomplete trace\n", a->trace);
+    tf->completeness = ts->incomplete ? "incomplete" : ts->truncated ? "truncated" : "complete";
+    hak_replay rp;
+    if (hak_replay_build(tr, &rp, err, sizeof err)) {
+        hak_cmd_err(CMD, "%s: %s", a->trace, err);
+        hak_tr_close(tr);
+        return NULL;
+    }
+    const hak_trace_meta *meta = hak_tr_meta(tr);
+    const char *program = hakdb_trace_program(meta, a->trace);
+    hakdb_trace_meta_json(meta, tf->meta_json, sizeof tf->meta_json);
+    snprintf(tf->program, sizeof tf->program, "%s", program ? program : "");
+    tf->events = (int64_t)hak_tr_nevents(tr);
+    tf->threads = (int64_t)hak_tr_nthreads(tr);
+    hak_tr_close(tr);
+    sim_job *job = job_create(&rp, a, jfd, err, sizeof err);
+    hak_replay_free(&rp);
+    if (!job)
+        hak_cmd_err(CMD, "%s", err);
+    return job;
+}
+
+/* ---- run: the worker, dlopen first, preloaded when that cannot work ---- */
+
+static const char *sim_measure(const sim_args *a, sim_job *job, int jfd, char *why, size_t whylen)
+{
+    job->preload = a->load == 2 && a->alloc_path[0];
+    const char *status = run_worker(a, job, jfd, why, whylen);
+    if (!strcmp(status, "load_failed") && a->load == 0 && a->alloc_path[0] && strstr(why, "dlopen")) {
+        /* Cannot be dlopen()ed (e.g. static TLS): run it preloaded. */
+        job->preload = 1;
+        job->load_failed = 0;
+        memset(&job->res, 0, sizeof job->res);
+        why[0] = '\0';
+        status = run_worker(a, job, jfd, why, whylen);
+    }
+    return status;
+}
+
 int cmd_sim(int argc, char **argv)
 {
     if (argc == 3 && !strcmp(argv[1], "--worker"))
@@ -495,105 +607,28 @@ int cmd_sim(int argc, char **argv)
     if (rc >= 0)
         return rc;
     default_pages(&a);
-    char err[512], path[PATH_MAX], name[256];
-    /* Resolve --alloc exactly as hak replay does (same names, the same
-     * peers and hakmem@REV builds), so measured and simulated runs of one
-     * setting share their builds row. */
-    static rp_alloc ra;
-    if (rp_alloc_resolve(a.alloc, &ra, !a.quiet) != 0) {
-        hak_cmd_err(CMD, "--alloc %s: unknown allocator (expected hakmem, glibc, mimalloc, "
-                    "jemalloc, tcmalloc, hakmem@REV or a path to a .so)", a.alloc);
-        return 2;
-    }
-    if (ra.kind == RP_ALLOC_BUMP) {
-        hak_cmd_err(CMD, "--alloc bump is the replayer's built-in harness allocator; it cannot be simulated");
-        return 2;
-    }
-    if (rp_alloc_is_hakmem(&ra) && rp_check_knobs(a.env, (size_t)a.nenv, err, sizeof err) != 0) {
-        hak_cmd_err(CMD, "%s", err);
-        return 2;
-    }
-    if (ra.error[0]) {
-        hak_cmd_err(CMD, "--alloc %s: %s", a.alloc, ra.error);
-        return 1;
-    }
-    snprintf(name, sizeof name, "%s", ra.name);
-    snprintf(path, sizeof path, "%s", ra.kind == RP_ALLOC_GLIBC ? "" : ra.path);
-    a.alloc_path = path;
-    hak_trace_reader *tr = hak_tr_open(a.trace, err, sizeof err);
-    if (!tr) {
-        hak_cmd_err(CMD, "%s%s%s", hak_msg_names_path(err, a.trace) ? "" : a.trace,
-                    hak_msg_names_path(err, a.trace) ? "" : ": ", err);
-        return 1;
-    }
-    hak_tr_close(tr);
-    /* Open (create, migrate) the database first: its errors show before
-     * the replay rather than after it. */
-    if (!a.no_db) {
-        hakdb *db = hakdb_open(a.db, err, sizeof err);
-        if (!db) {
-            hak_cmd_err(CMD, "%s", err);
-            return 1;
-        }
-        hakdb_close(db);
-    }
+    static char path[PATH_MAX];
+    char name[256], err[512];
+    if ((rc = sim_plan(&a, name, path)) >= 0)
+        return rc;
     /* Address randomisation off for the worker (personality survives
      * exec): the same inputs give the same addresses, hence TLB sets. */
     int pers = personality(0xffffffff);
     if (pers != -1)
         personality((unsigned long)pers | ADDR_NO_RANDOMIZE);
 
-    tr = hak_tr_open(a.trace, err, sizeof err);
-    if (!tr) {
-        hak_cmd_err(CMD, "%s", err);
-        return 1;
-    }
-    const hak_tr_status *ts = hak_tr_status_get(tr);
-    if (ts->truncated && !a.quiet)
-        fprintf(stderr, "hak sim: %s: warning: %s; using the readable prefix\n", a.trace, ts->reason);
-    if (ts->incomplete && !a.quiet)
-        fprintf(stderr, "hak sim: %s: note: the trace is incomplete (the recorder lost events: "
-                "see 'hak trace info'); its run is stored as one of an incomplete trace\n", a.trace);
-    const char *completeness = ts->incomplete ? "incomplete" : ts->truncated ? "truncated"
-                             : "complete";
-    hak_replay rp;
-    if (hak_replay_build(tr, &rp, err, sizeof err)) {
-        hak_cmd_err(CMD, "%s: %s", a.trace, err);
-        hak_tr_close(tr);
-        return 1;
-    }
-    const hak_trace_meta *meta = hak_tr_meta(tr);
-    const char *program = hakdb_trace_program(meta, a.trace);
-    static char meta_json[16384];
-    hakdb_trace_meta_json(meta, meta_json, sizeof meta_json);
-    char program_buf[256] = "";
-    if (program)
-        snprintf(program_buf, sizeof program_buf, "%s", program);
-    int64_t events = (int64_t)hak_tr_nevents(tr), threads = (int64_t)hak_tr_nthreads(tr);
-    hak_tr_close(tr);
-
+    static sim_trace_facts tf;
     int jfd = -1;
-    sim_job *job = job_create(&rp, &a, &jfd, err, sizeof err);
-    hak_replay_free(&rp);
-    if (!job) {
-        hak_cmd_err(CMD, "%s", err);
+    sim_job *job = sim_prepare(&a, &jfd, &tf);
+    if (!job)
         return 1;
-    }
     char why[512] = "";
     int64_t start_wall = (int64_t)hak_wall_ns();
-    job->preload = a.load == 2 && a.alloc_path[0];
-    const char *status = run_worker(&a, job, jfd, why, sizeof why);
-    if (!strcmp(status, "load_failed") && a.load == 0 && a.alloc_path[0] && strstr(why, "dlopen")) {
-        /* Cannot be dlopen()ed (e.g. static TLS): run it preloaded. */
-        job->preload = 1;
-        job->load_failed = 0;
-        memset(&job->res, 0, sizeof job->res);
-        why[0] = '\0';
-        status = run_worker(&a, job, jfd, why, sizeof why);
-    }
+    const char *status = sim_measure(&a, job, jfd, why, sizeof why);
     sim_result *res = &job->res;
     int ok = !strcmp(status, "ok");
 
+    /* ---- store ---- */
     char env[2048];
     env_text(&a, env, sizeof env);
     hakdb *db = NULL;
@@ -604,9 +639,7 @@ int cmd_sim(int argc, char **argv)
             return 1;
         }
         if (a.sweep_uuid) {
-            char cmdline[1024];
-            snprintf(cmdline, sizeof cmdline, "hak sim (sweep job)");
-            a.sweep_id = hakdb_sweep_by_uuid(db, a.sweep_uuid, cmdline, NULL);
+            a.sweep_id = hakdb_sweep_by_uuid(db, a.sweep_uuid, "hak sim (sweep job)", NULL);
             if (a.sweep_id < 0) {
                 hak_cmd_err(CMD, "%s", hakdb_error(db));
                 hakdb_close(db);
@@ -614,13 +647,12 @@ int cmd_sim(int argc, char **argv)
             }
         }
     }
-
     int64_t run_id = 0;
     if (db) {
         sim_db_run r = {
-            .trace_path = a.trace, .program = program_buf[0] ? program_buf : NULL,
-            .meta_json = meta_json,
-            .events = events, .threads = threads, .completeness = completeness,
+            .trace_path = a.trace, .program = tf.program[0] ? tf.program : NULL,
+            .meta_json = tf.meta_json,
+            .events = tf.events, .threads = tf.threads, .completeness = tf.completeness,
             .alloc_name = name, .alloc_path = path, .alloc_spec = a.alloc, .env = env, .label = a.label,
             .sweep_id = a.sweep_id, .opts = &a.o, .status = status,
             .error = ok ? NULL : why, .res = ok ? res : NULL,
@@ -632,6 +664,7 @@ int cmd_sim(int argc, char **argv)
             ok = 0;
         }
     }
+    /* ---- print ---- */
     if (!ok && strcmp(status, "ok"))
         hak_cmd_err(CMD, "%s on %s: %s: %s", a.trace, name, status, why);
     if (ok && !a.quiet)

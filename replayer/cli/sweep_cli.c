@@ -24,6 +24,8 @@
 
 #include "replayer_cli.h"
 #include "hak_util.h"
+#include "db_best.h"
+#include "db_metric.h"
 #include "hakdb.h"
 #include "hakdb_sweep.h"
 #include "replay.h"
@@ -493,41 +495,44 @@ static int run_jobs(job *jobs, size_t n, int par, int quiet)
     return failed;
 }
 
-/* `hak db best` (the analysis helper's ranking, with noise margins) for one
- * metric and kind of the sweep; quietly skipped when unavailable. */
-static void db_best(const char *dbpath, int64_t sweep, const char *metric, const char *kind)
+/* The best setting per trace for one metric of the sweep's runs of one
+ * kind, with the runner-up and the noise-aware verdict: what `hak db best
+ * --sweep N --metric M --kind K` answers, from the same library call
+ * (analysis/query/db_best.h). */
+typedef struct best_print {
+    const char *metric;
+    char unit[32];
+} best_print;
+
+static void print_best_row(const db_best_row *r, void *ctx)
 {
-    char sid[32];
+    const best_print *p = ctx;
+    char v[64], w[64];
+    const db_group *b = r->best, *u = r->runner_up;
+    printf("  %-24s %-14s %-30s %12s", b->trace, b->alloc, *b->env ? b->env : "(defaults)",
+           db_fmt_value(b->s.median, p->unit, v, sizeof v));
+    if (u)
+        printf("   runner-up %s%s%s %s: %s\n", u->alloc, *u->env ? " " : "", u->env,
+               db_fmt_value(u->s.median, p->unit, w, sizeof w), r->verdict);
+    else
+        printf("   %s\n", r->verdict);
+}
+
+static void sweep_best(hakdb *db, int64_t sweep, const char *metric, const char *kind)
+{
+    char sid[32], err[600];
     snprintf(sid, sizeof sid, "%lld", (long long)sweep);
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        const char *argv[16];
-        int n = 0;
-        argv[n++] = "hak";
-        argv[n++] = "db";
-        argv[n++] = "best";
-        argv[n++] = "--sweep";
-        argv[n++] = sid;
-        argv[n++] = "--metric";
-        argv[n++] = metric;
-        if (kind) {
-            argv[n++] = "--kind";
-            argv[n++] = kind;
-        }
-        if (dbpath) {
-            argv[n++] = "--db";
-            argv[n++] = dbpath;
-        }
-        argv[n] = NULL;
-        int dn = open("/dev/null", O_WRONLY);
-        if (dn >= 0)
-            dup2(dn, 2);
-        execv("/proc/self/exe", (char **)argv);
-        _exit(127);
-    }
-    if (pid > 0)
-        waitpid(pid, NULL, 0);
+    db_filter f = {.sweep = sid, .kind = kind};
+    best_print p = {metric, ""};
+    db_metric_unit(db, metric, p.unit, sizeof p.unit);
+    db_best_result res;
+    printf("best %s setting per trace by %s (%s is better):\n", kind, metric,
+           hakdb_metric_higher_better(db, metric) ? "higher" : "lower");
+    if (db_best(db, metric, &f, &res, print_best_row, &p, err, sizeof err) != 0)
+        printf("  (none: %s)\n", err);
+    else if (res.groups.n == 0)
+        printf("  (no ok %s run of sweep %s has %s)\n", kind, sid, metric);
+    db_best_free(&res);
 }
 
 /* Prints one row of the ranking (hakdb_sweep_ranking), with a header
@@ -719,15 +724,15 @@ int cmd_sweep(int argc, char **argv)
                     "(names: hak db query 'select distinct name from run_metric_values')",
                     a.metric, (long long)sweep);
     }
-    hakdb_close(db);
     if (a.sim) {
         printf("\n");
-        db_best(a.db, sweep, "sim.page_walks", "simulated");
+        sweep_best(db, sweep, "sim.page_walks", "simulated");
     }
     if (!a.sim_only) {
         printf("\n");
-        db_best(a.db, sweep, "minor_faults", "measured");
+        sweep_best(db, sweep, "minor_faults", "measured");
     }
+    hakdb_close(db);
     if (failed)
         hak_cmd_err(CMD, "%d of %zu jobs failed", failed, njobs);
     for (size_t i = 0; i < njobs; i++)

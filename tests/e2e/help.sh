@@ -20,3 +20,23 @@ for c in "${all[@]}"; do
     else not_ok "hak $c $h: synopsis and examples" "exit $rc, $(wc -c <"$TMP/err") bytes on stderr"; fi
   done
 done
+
+# One dispatch rule at every level (traces/common/hak_cmd.h): `help NAME`
+# shows NAME's help, an unknown NAME is a one-line error and exit 2 (not
+# the usage and exit 0), and no subcommand is the usage on stderr, exit 2.
+for lvl in "" "trace " "db "; do
+  # shellcheck disable=SC2086
+  hak ${lvl}help bogus >"$TMP/out" 2>"$TMP/err"; rc=$?
+  check "hak ${lvl}help bogus: exit 2, one line naming it" \
+    bash -c '(( $1 == 2 )) && [[ ! -s $2 ]] && (( $(wc -l <"$3") == 1 )) && grep -q bogus "$3"' _ "$rc" "$TMP/out" "$TMP/err"
+done
+for pair in "help db:usage: hak db " "trace help leaks:usage: hak trace leaks" "db help runs:usage: hak db runs"; do
+  # shellcheck disable=SC2086
+  out=$(hak ${pair%%:*} 2>/dev/null); rc=$?
+  check "hak ${pair%%:*}: the named command's help" bash -c '(( $1 == 0 )) && grep -q "^$2" <<<"$3"' _ "$rc" "${pair#*:}" "$out"
+done
+for lvl in trace db; do
+  hak $lvl >"$TMP/out" 2>"$TMP/err"; rc=$?
+  check "hak $lvl alone: the usage on stderr, exit 2" \
+    bash -c '(( $1 == 2 )) && [[ ! -s $2 ]] && grep -q "^usage: hak $3" "$4"' _ "$rc" "$TMP/out" "$lvl" "$TMP/err"
+done

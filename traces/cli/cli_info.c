@@ -113,53 +113,15 @@ static void fmt_duration(uint64_t ns, char *buf, size_t len)
         snprintf(buf, len, "%" PRIu64 " ns", ns);
 }
 
-int trace_info(int argc, char **argv)
+/* Decodes every event once: counts per operation and thread, the time
+ * span and the heap model.  0, or 1 with the decoding error in f->decode_err. */
+static int info_collect(hak_trace_reader *r, int progress, uint64_t ops[256], thread_info *th,
+                        hak_heap_model *hm, info_facts *f, char *decode_err, size_t errlen)
 {
-    static const struct option opts[] = {
-        {"threads", no_argument, NULL, 't'},
-        {"modules", no_argument, NULL, 'm'},
-        {"progress", no_argument, NULL, 'P'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int all_threads = 0, list_modules = 0, progress = 0, json = 0, c;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 't': all_threads = 1; break;
-        case 'm': list_modules = 1; break;
-        case 'P': progress = 1; break;
-        case 'j': json = 1; break;
-        case 'h': usage(stdout); return 0;
-        default:
-            return cli_usage_err("info", "unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    if (optind != argc - 1)
-        return cli_usage_err("info", optind == argc ? "missing TRACE" : "expected one TRACE");
-    const char *path = argv[optind];
-    hak_trace_reader *r = cli_open("info", path);
-    if (!r)
-        return 1;
-
-    /* Decode everything once: op counts, threads, times, the heap model. */
-    uint64_t ops[256] = {0}, n = 0, first_ts = 0, last_ts = 0;
-    uint32_t nthreads = hak_tr_nthreads(r);
-    thread_info *th = calloc(nthreads ? nthreads : 1, sizeof *th);
-    hak_heap_model hm;
-    if (!th || hak_hm_init(&hm, NULL, NULL)) {
-        hak_cmd_err("trace info", "out of memory");
-        free(th);
-        hak_tr_close(r);
-        return 1;
-    }
-    long forked_from = cli_forked_from(hak_tr_meta(r));
-    hm.inherited_heap = forked_from != 0;
+    uint64_t n = 0, first_ts = 0, last_ts = 0;
+    uint32_t nthreads = f->nthreads;
     hak_event ev;
-    int got, rc = 0;
-    char decode_err[512] = "";
+    int got;
     cli_progress pr;
     cli_progress_init(&pr, "info", progress, hak_tr_nevents(r));
     while ((got = hak_tr_next(r, &ev)) == 1) {
@@ -184,25 +146,30 @@ int trace_info(int argc, char **argv)
                 t->allocs++;
             }
         }
-        hak_hm_apply(&hm, &ev);
+        hak_hm_apply(hm, &ev);
     }
     cli_progress_done(&pr);
+    f->events = n;
+    f->first_ts = first_ts;
+    f->last_ts = last_ts;
     if (got < 0) {
-        snprintf(decode_err, sizeof decode_err, "%s", hak_tr_error(r));
-        rc = 1;
+        snprintf(decode_err, errlen, "%s", hak_tr_error(r));
+        return 1;
     }
+    return 0;
+}
 
-    if (json) {
-        info_facts f = {path, r, ops, n, first_ts, last_ts, nthreads, th, &hm, forked_from, decode_err};
-        info_print_json(stdout, &f);
-        fflush(stdout);
-        if (rc)
-            hak_cmd_err("trace info", "%s: %s", path, decode_err);
-        hak_hm_destroy(&hm);
-        free(th);
-        hak_tr_close(r);
-        return rc;
-    }
+/* The facts as the aligned text `hak trace info` prints. */
+static void info_print_text(const info_facts *f, int rc, int all_threads, int list_modules)
+{
+    hak_trace_reader *r = f->r;
+    const char *path = f->path, *decode_err = f->decode_err;
+    const uint64_t *ops = f->ops;
+    uint64_t n = f->events, first_ts = f->first_ts, last_ts = f->last_ts;
+    uint32_t nthreads = f->nthreads;
+    const thread_info *th = f->th;
+    const hak_heap_model hm = *f->hm;
+    long forked_from = f->forked_from;
     const hak_tr_status *st = hak_tr_status_get(r);
     const hak_trace_meta *m = hak_tr_meta(r);
     char b1[64], b2[64];
@@ -302,10 +269,61 @@ int trace_info(int argc, char **argv)
     size_t nheap = hak_tr_heap(r, &heap);
     if (nheap)          /* heap-only RSS (FORMAT.md kind 6); older traces have none */
         print_samples("heap samples: ", heap, nheap, hak_tr_heap_stride(r));
+}
+
+int trace_info(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"threads", no_argument, NULL, 't'},
+        {"modules", no_argument, NULL, 'm'},
+        {"progress", no_argument, NULL, 'P'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int all_threads = 0, list_modules = 0, progress = 0, json = 0, c;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 't': all_threads = 1; break;
+        case 'm': list_modules = 1; break;
+        case 'P': progress = 1; break;
+        case 'j': json = 1; break;
+        case 'h': usage(stdout); return 0;
+        default:
+            return cli_usage_err("info", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1)
+        return cli_usage_err("info", optind == argc ? "missing TRACE" : "expected one TRACE");
+    const char *path = argv[optind];
+    hak_trace_reader *r = cli_open("info", path);
+    if (!r)
+        return 1;
+    uint64_t ops[256] = {0};
+    uint32_t nthreads = hak_tr_nthreads(r);
+    thread_info *th = calloc(nthreads ? nthreads : 1, sizeof *th);
+    hak_heap_model hm;
+    if (!th || hak_hm_init(&hm, NULL, NULL)) {
+        hak_cmd_err("trace info", "out of memory");
+        free(th);
+        hak_tr_close(r);
+        return 1;
+    }
+    long forked_from = cli_forked_from(hak_tr_meta(r));
+    hm.inherited_heap = forked_from != 0;
+    char decode_err[512] = "";
+    info_facts f = {path, r, ops, 0, 0, 0, nthreads, th, &hm, forked_from, decode_err};
+    int rc = info_collect(r, progress, ops, th, &hm, &f, decode_err, sizeof decode_err);
+    if (json)
+        info_print_json(stdout, &f);
+    else
+        info_print_text(&f, rc, all_threads, list_modules);
     fflush(stdout);
     if (rc)
         hak_cmd_err("trace info", "%s: %s", path, decode_err);
-    else
+    else if (!json)
         cli_warn_truncated("info", path, r);
     hak_hm_destroy(&hm);
     free(th);

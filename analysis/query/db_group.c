@@ -1,9 +1,11 @@
 /* db_group.c - grouping a metric's values by trace, allocator and knobs,
  * and the base/new pairing behind `hak db compare` and `hak report`. */
-#include "db_cli.h"
+#include "db_metric.h"
+#include "db_group.h"
 #include "hakdb_sweep.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
