@@ -96,7 +96,7 @@ in_range() { awk -v r="$1" -v lo="$2" -v hi="$3" 'BEGIN{exit !(r != "" && r >= l
   echo "## Replay validity (bench/validate.bench.sh)"
   echo
   echo "Issue 19: \`hak validate\` runs each program live under each allocator ($R runs,"
-  echo "interleaved), records it once under glibc (\`hak record --mmap\`), replays the"
+  echo "interleaved), records it once under glibc (\`hak record\`), replays the"
   echo "recording $R times per allocator (\`--touch auto\`, threads as recorded) and"
   echo "compares medians.  Peak heap is heap-only RSS (brk heap + private anonymous"
   echo "mappings: no code, .bss, stacks or files), sampled every 5 ms live, exact in the"
