@@ -3,9 +3,10 @@
 # imported (analysis/cli/report_profile.c): leaks, peak consumers and
 # temporaries of a program with known answers (views_known), in text and
 # HTML, memory over time per call site as a stacked chart
-# (report_timeline.c), and interactive flame graphs; the zoom and the
-# chart are exercised in a real headless browser (chromium-headless-shell, installed by make check as
-# root via peers-ok; else that part skips with the reason).
+# (report_timeline.c), and interactive flame graphs; the tables, the zoom
+# and the chart are exercised in a real headless browser
+# (chromium-headless-shell, installed by make check as root via peers-ok;
+# else that part skips with the reason).
 . "$(dirname "$0")/../../tests/tap.sh"
 cd "$TMP" || exit 1
 PROG=$HAK_ROOT/build/tests/recorder/progs/views_known
@@ -105,6 +106,13 @@ cat >> t.html <<'JS'
   o.at_peak = at(peak[0], mid);
   o.at_end = at(top[top.length - 1][0] - 1, mid);
   o.bands = svg.querySelectorAll('polygon.band').length;
+  // the three tables as rendered: the first row's call site, and that it has a height
+  document.querySelectorAll('h3').forEach(function(h){
+    var t = h.nextElementSibling, k = h.textContent.split(':')[0].toLowerCase();
+    if (!t || t.tagName !== 'TABLE' || !/^(leaks|peak consumers|temporaries)$/.test(k)) return;
+    var r = t.rows[1], c = r && r.cells[1].querySelector('code');
+    o[k.replace(' ', '_')] = (c ? c.textContent.split('+')[0] : '') + (r && r.getBoundingClientRect().height > 0 ? '' : ' (not drawn)');
+  });
   var pre = document.createElement('pre'); pre.id = 'hak-tl'; pre.textContent = JSON.stringify(o);
   document.body.appendChild(pre);
 })();
@@ -130,6 +138,9 @@ if [[ -z $tl ]]; then
   not_ok "timeline chart in $B" "no result from the page (did the scripts run?)"
 else
   check "browser: mid-height at the heap peak's time is peak_build's band (rank 1)" grep -q '"at_peak":"1"' <<<"$tl"
+  check "browser: the leaks, peak consumers and temporaries tables drawn, led by leak_big, peak_build, temp_loop" \
+    bash -c 'grep -q "\"leaks\":\"leak_big\"" <<<"$1" && grep -q "\"peak_consumers\":\"peak_build\"" <<<"$1" &&
+             grep -q "\"temporaries\":\"temp_loop\"" <<<"$1"' _ "$tl"
   check "browser: the same height at the end is above every band" \
     bash -c 'grep -q "\"at_end\":\"svg\"" <<<"$1" && grep -q "\"bands\":[1-9]" <<<"$1"' _ "$tl"
 fi
