@@ -4,8 +4,7 @@
  *         It does not touch the block (a store into the popped block cost
  *         tiny_hot 15%: see hak_guard.h).
  * free:   SuperSlab by address mask, registry byte check, class from the
- *         header's gran_cls byte, owner test for blocks smaller than a
- *         cache line (another thread's go home), block-start test (a multiply and a
+ *         header's gran_cls byte, block-start test (a multiply and a
  *         compare, both reading the divisor from memory), freed-mark test
  *         on the block's first word, the mark stored there (the only
  *         store into the block), push on the thread cache's stack.
@@ -87,14 +86,11 @@ static inline __attribute__((always_inline)) void hak_free_fast(void *p)
         /* The block is read only after the class proved it one of ours
          * (class 0 fails the block-start test). */
         _Static_assert(sizeof(ss->cls_div[0]) == sizeof(hak_bin), "indexed by the bin offset");
-        /* Another thread's block smaller than a cache line goes home
-         * (slow path): cached here, our next malloc would hand it out and
-         * we would write into a line its owner is using (HAK_LINE).  The
-         * class test comes first: an owner test on every free mispredicts
-         * wherever blocks change threads (larson_2t took 1.7x the CPU time
-         * with it first; 1.08x this way). */
+        /* No owner test here: it cost random_mixed 6-10% of its CPU time
+         * (class test first or owner test first alike; larson_2t 1.7x
+         * with the owner test first), so only the slow path sends other
+         * threads' small blocks home (HAK_LINE, hak_api.c). */
         if (HAK_LIKELY(hak_lo32(t) != b->full_lo &&
-                       (boff >= HAK_LINE || ss->owner_tp == hak_tp()) &&
                        hak_off_div_ok(off, base, offsetof(hak_ss, cls_div), boff) &&
                        *hak_mark_word(p) != mark)) {
             *hak_mark_word(p) = mark;

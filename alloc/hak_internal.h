@@ -221,10 +221,12 @@ extern __thread hak_heap hak_tls_heap __attribute__((tls_model("initial-exec")))
 static inline uintptr_t hak_tp(void) { return (uintptr_t)__builtin_thread_pointer(); }
 
 /* Blocks smaller than a cache line share their line with neighbours: a
- * thread that frees another thread's such block sends it home instead of
- * caching it (hak_fast.h), so it never writes into a line whose other
- * blocks the owner is using (false sharing).  A block of 64 bytes or more
- * shares at most the edges of its first and last line. */
+ * free that takes the slow path (the thread's first, or its bin is full)
+ * of another thread's such block sends it home instead of caching it, so
+ * the freeing thread does not write into a line whose other blocks the
+ * owner is using (false sharing).  free()'s fast path does not test the
+ * owner (hak_fast.h: it cost random_mixed 6-10%).  A block of 64 bytes
+ * or more shares at most the edges of its first and last line. */
 #define HAK_LINE 64u
 
 /* Sets ss's owner to h, and the fast path's hint: h's thread pointer when

@@ -31,10 +31,10 @@ PEERS=("${ALLOCS[@]:0:1}" "${ALLOCS[@]:2}")   # everyone but hakmem
 
 # bench name | driver arguments | metric | unit | higher is better (1/0)
 BENCHES=(
-  "random_mixed|random_mixed 20000000|ops_per_s|ops/s|1"
-  "tiny_hot_16|tiny_hot 16 20000000|ops_per_s|ops/s|1"
-  "tiny_hot_64|tiny_hot 64 20000000|ops_per_s|ops/s|1"
-  "larson_2t|larson 5000000|ops_per_s|ops/s|1"
+  "random_mixed|random_mixed 20000000|cpu_ops_per_s|ops per CPU s|1"
+  "tiny_hot_16|tiny_hot 16 20000000|cpu_ops_per_s|ops per CPU s|1"
+  "tiny_hot_64|tiny_hot 64 20000000|cpu_ops_per_s|ops per CPU s|1"
+  "larson_2t|larson 5000000|cpu_ops_per_s|ops per CPU s|1"
   "faults_random_mixed_1m|faults 1000000|minor_faults|faults|0"
   "frag_peak_rss|frag|peak_rss_kb|KiB|0"
 )
@@ -86,7 +86,10 @@ out=build/bench/alloc.md
   echo
   echo "Median of $REPS interleaved runs of \`build/bench/bench_alloc\` under"
   echo "LD_PRELOAD of each allocator (load average during the run: $load on $(nproc) cores)."
-  echo "ops/s: higher is better; faults and RSS: lower is better. Ratio columns are"
+  echo "Speed is ops per second of the process's CPU time (all threads; the"
+  echo "driver prints wall-clock ops/s too): on a shared machine a run's wall"
+  echo "time includes the time it waited for a CPU."
+  echo "Speed: higher is better; faults and RSS: lower is better. Ratio columns are"
   echo "hakmem / peer (>1 = hakmem ahead for ops/s, <1 = hakmem ahead for faults/RSS)."
   echo
   hdr="| bench | unit |"; sep="|---|---|"

@@ -1,7 +1,10 @@
 /* bench_alloc - allocator micro-benchmarks run under LD_PRELOAD of each
  * allocator by bench/alloc.bench.sh (linked against nothing special, so
  * malloc is whatever is preloaded, glibc otherwise).  Each mode prints
- * "key value" lines on stdout.
+ * "key value" lines on stdout.  The speed modes print ops_per_s (wall
+ * clock) and cpu_ops_per_s (ops per second of the process's CPU time, all
+ * threads): on a shared machine a run's wall time includes the time it
+ * waited for a CPU, which says nothing about the allocator.
  *
  *   random_mixed ITERS    256 slots; each iteration frees a random slot and
  *                         allocates 16..1039 bytes into it, touching one
@@ -25,6 +28,19 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+
+static uint64_t cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void print_rates(double ops, uint64_t t0, uint64_t t1, uint64_t c0, uint64_t c1)
+{
+    printf("ops_per_s %.0f\nns_per_op %.3f\ncpu_ops_per_s %.0f\n", ops * 1e9 / (double)(t1 - t0),
+           (double)(t1 - t0) / ops, ops * 1e9 / (double)(c1 - c0));
+}
 
 static uint64_t now_ns(void)
 {
@@ -84,11 +100,11 @@ static void free_slots(void)
 static int random_mixed(long iters)
 {
     fill_slots();
-    uint64_t t0 = now_ns();
+    uint64_t t0 = now_ns(), c0 = cpu_ns();
     random_mixed_loop(iters, 88172645463325252ull);
-    uint64_t t1 = now_ns();
+    uint64_t t1 = now_ns(), c1 = cpu_ns();
     free_slots();
-    printf("ops_per_s %.0f\nns_per_op %.3f\n", iters * 1e9 / (double)(t1 - t0), (double)(t1 - t0) / iters);
+    print_rates((double)iters, t0, t1, c0, c1);
     return 0;
 }
 
@@ -110,7 +126,7 @@ static int tiny_hot(size_t size, long iters)
     /* warm-up batch outside the window */
     for (int i = 0; i < 100; i++) b[i] = malloc(size);
     for (int i = 0; i < 100; i++) free(b[i]);
-    uint64_t t0 = now_ns();
+    uint64_t t0 = now_ns(), c0 = cpu_ns();
     for (long j = 0; j < batches; j++) {
         for (int i = 0; i < 100; i++) {
             char *p = malloc(size);
@@ -120,9 +136,8 @@ static int tiny_hot(size_t size, long iters)
         KEEP(b);
         for (int i = 0; i < 100; i++) free(b[i]);
     }
-    uint64_t t1 = now_ns();
-    double ops = (double)batches * 100;
-    printf("ops_per_s %.0f\nns_per_op %.3f\n", ops * 1e9 / (double)(t1 - t0), (double)(t1 - t0) / ops);
+    uint64_t t1 = now_ns(), c1 = cpu_ns();
+    print_rates((double)batches * 100, t0, t1, c0, c1);
     return 0;
 }
 
@@ -164,16 +179,15 @@ static int larson(long iters)
         for (int k = 0; k < LSLOTS; k++) larr[t][k] = malloc(16 + (size_t)(k * 7) % 1008);
     }
     pthread_t th[2];
-    uint64_t t0 = now_ns();
+    uint64_t t0 = now_ns(), c0 = cpu_ns();
     for (int t = 0; t < 2; t++) pthread_create(&th[t], NULL, larson_thread, (void *)(intptr_t)t);
     for (int t = 0; t < 2; t++) pthread_join(th[t], NULL);
-    uint64_t t1 = now_ns();
+    uint64_t t1 = now_ns(), c1 = cpu_ns();
     for (int t = 0; t < 2; t++) {
         for (int k = 0; k < LSLOTS; k++) free(larr[t][k]);
         free(larr[t]);
     }
-    double ops = 2.0 * (double)iters;
-    printf("ops_per_s %.0f\nns_per_op %.3f\n", ops * 1e9 / (double)(t1 - t0), (double)(t1 - t0) / ops);
+    print_rates(2.0 * (double)iters, t0, t1, c0, c1);
     return 0;
 }
 

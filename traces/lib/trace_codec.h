@@ -11,8 +11,10 @@
  * pointer delta: in distance mode "the d-th most recent allocation"
  * (1..TC_RING back), in index mode (format version 2) its number in the
  * chunk as a delta from the one after the previous reference, so blocks
- * freed in allocation order cost a run of zeros whatever their age.  The
- * encoder picks the mode per chunk.  An allocation's result
+ * freed in allocation order cost a run of zeros whatever their age, in
+ * pair mode (version 4) the same with two cursors, so that two such runs
+ * interleaved each keep their small steps.  The encoder picks the mode per
+ * chunk.  An allocation's result
  * is usually "the block most recently freed in this size class" (how LIFO
  * free lists in glibc's tcache and most allocators behave), which is one
  * byte; the chunk's class offset (0 or 8) lines the classes up with the
@@ -40,8 +42,12 @@
 #define TC_IRING 65536u        /* index mode: every allocation of a chunk
                                   (= TF_CHUNK_EVENTS, checked in trace_decode.c) */
 #define TC_VERSION_MODES 2u    /* first format version with index mode */
-enum tc_mode { TC_MODE_DIST = 0, TC_MODE_INDEX = 1 };   /* INREF coding: format! */
+enum tc_mode { TC_MODE_DIST = 0, TC_MODE_INDEX = 1,      /* INREF coding: format! */
+               TC_MODE_PAIR = 2, TC_NMODE };
+#define TC_VERSION_PAIR 4u     /* first format version with pair mode */
 #define TC_DIR_MODE  0x80u     /* directory byte: bit 7 = mode (version >= 2); */
+#define TC_DIR_PAIR  0x20u     /* bit 5 = pair mode (version >= 4: the shift is then
+                                  bits 0..4, <= 31) */
 #define TC_DIR_COFF  0x40u     /* bit 6 = class offset 8 (version >= 2); */
                                /* bits 0..5 = ptr_shift */
 #define TC_COFF 8u             /* the class offset a chunk may use (glibc's
@@ -196,6 +202,8 @@ typedef struct tc_model {
     uint64_t stk[TC_NCLASS][TC_STACK];   /* recently freed blocks per class: a ring
                                             of TC_STACK, depth entries of it used */
     uint8_t stk_head[TC_NCLASS], stk_n[TC_NCLASS];
+    uint32_t inext2;               /* pair mode: the second cursor (the first is the
+                                      decoder's inext) */
 } tc_model;
 
 /* ---- event chunk decoder (streaming, resumable) ---- */

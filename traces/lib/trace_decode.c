@@ -25,6 +25,14 @@ const char *tc_dir_parse(const uint8_t *pay, size_t comp_size, uint32_t raw_size
         d->mode = b & TC_DIR_MODE ? TC_MODE_INDEX : TC_MODE_DIST;
         d->coff = b & TC_DIR_COFF ? TC_COFF : 0;
         b &= ~(TC_DIR_MODE | TC_DIR_COFF);
+        if (version >= TC_VERSION_PAIR) {
+            if (b & TC_DIR_PAIR) {
+                if (d->mode != TC_MODE_DIST)
+                    return "bad reference mode";
+                d->mode = TC_MODE_PAIR;
+            }
+            b &= ~TC_DIR_PAIR;
+        }
     }
     d->shift = b;   /* in version 1, a set bit 6 or 7 makes it > 32 */
     d->depth = tc_stack_depth(version);
@@ -98,6 +106,7 @@ void tc_dec_init(tc_dec *d, const uint8_t *const col[TC_NCOL], const tc_dir *dir
     d->coff = dir->coff;
     d->depth = dir->depth ? dir->depth : TC_STACK_V2;
     d->inext = 0;
+    d->m.inext2 = 0;
     for (int k = 0; k < TC_NCOL; k++) {
         d->c[k] = col[k];
         d->end[k] = col[k] + dir->raw[k];
@@ -172,7 +181,8 @@ dec_in(tc_model *m, unsigned rmode, unsigned depth, uint64_t x, const uint8_t **
        uint32_t nalloc, uint32_t *inext, unsigned shift, uint64_t *ptr, uint64_t *in)
 {
     if (x >= 2) {
-        int64_t k = ref_slot(rmode, x, nalloc, inext);
+        int64_t k = rmode == TC_MODE_PAIR ? pair_slot(m, x, nalloc, inext)
+                                          : ref_slot(rmode, x, nalloc, inext);
         if (__builtin_expect(k < 0, 0))
             return "pointer reference outside the chunk's allocations";
         *in = m->ring[k];
@@ -450,13 +460,16 @@ typedef int dec_fn(tc_dec *d, hak_event *ev, size_t n);
     DEC_FN(dec_seq_ts4##sfx, DM_SEQ | DM_TS, 4, rmode)
 DEC_FNS(, TC_MODE_DIST)
 DEC_FNS(_ix, TC_MODE_INDEX)
+DEC_FNS(_pr, TC_MODE_PAIR)
 #undef DEC_FNS
 #undef DEC_FN
-static dec_fn *const dec_fns[2][2][4] = {   /* [reference mode][shift == 4][mode] */
+static dec_fn *const dec_fns[TC_NMODE][2][4] = {   /* [reference mode][shift == 4][mode] */
     {{dec_any, dec_seq, dec_ts, dec_seq_ts},
      {dec_any4, dec_seq4, dec_ts4, dec_seq_ts4}},
     {{dec_any_ix, dec_seq_ix, dec_ts_ix, dec_seq_ts_ix},
      {dec_any4_ix, dec_seq4_ix, dec_ts4_ix, dec_seq_ts4_ix}},
+    {{dec_any_pr, dec_seq_pr, dec_ts_pr, dec_seq_ts_pr},
+     {dec_any4_pr, dec_seq4_pr, dec_ts4_pr, dec_seq_ts4_pr}},
 };
 
 /* Decodes n <= TC_BATCH events.  A failed batch leaves d's cursors and

@@ -57,7 +57,7 @@ tc_enc *tc_enc_new(void)
         return NULL;
     e->shift = 4;   /* malloc results are 16-byte aligned */
     e->depth = tc_stack_depth(HAK_TRACE_VERSION);
-    e->pick = (mode_pick){.mode = TC_MODE_DIST, .force = -1};
+    e->pick = (mode_pick){.mode = TC_MODE_DIST, .nmode = TC_NMODE, .force = -1};
     e->cpick = (coff_pick){.coff = 0, .force = -1};
     if (refs_init(&e->refs)) {
         free(e);
@@ -125,6 +125,9 @@ void tc_enc_force_coff(tc_enc *e, int coff)
 void tc_enc_set_version(tc_enc *e, uint32_t version)
 {
     e->depth = tc_stack_depth(version);
+    e->pick.nmode = version >= TC_VERSION_PAIR ? TC_NMODE : 2;
+    if (e->pick.mode >= e->pick.nmode)
+        e->pick.mode = TC_MODE_DIST;
 }
 
 static long encode_pass(tc_enc *e, const hak_tw_source *src, uint32_t ts_unit,
@@ -146,12 +149,12 @@ int tc_encode_src(tc_enc *e, const hak_tw_source *src, uint32_t ts_unit, tc_cols
     long r = encode_pass(e, src, ts_unit, e->shift, mode, est, out, &any, &cost, bad_op);
     if (r == -1) {
         unsigned shift = any ? (unsigned)__builtin_ctzll(any) : 0;
-        e->shift = shift > 32 ? 32 : shift;
+        e->shift = shift > 31 ? 31 : shift;   /* version 4: bits 0..4 of the directory byte */
         mode = pick_better(&e->pick, &cost, mode);
         src->rewind(src->ctx);
         r = encode_pass(e, src, ts_unit, e->shift, mode, est, out, &any, &cost, bad_op);
     } else if (r == -2 && pick_better(&e->pick, &cost, mode) != mode) {
-        mode ^= 1;
+        mode = pick_better(&e->pick, &cost, mode);
         src->rewind(src->ctx);
         r = encode_pass(e, src, ts_unit, e->shift, mode, est, out, &any, &cost, bad_op);
     }
@@ -200,6 +203,7 @@ typedef struct cursor {           /* one named field per column (an array
     uint64_t prev;                 /* previous coded pointer >> shift */
     uint32_t nalloc;               /* allocations so far in the chunk */
     uint32_t inext;                /* index mode: number after the last reference */
+    uint32_t pcur[2];              /* pair mode's cursors (pair_slot) */
     uint32_t base;                 /* refs number of allocation 0 (refs_begin) */
     unsigned shift, mode;          /* mode: the chunk's reference mode */
     unsigned depth;                /* class stacks' depth (e->depth) */
@@ -263,17 +267,31 @@ put_in_ptr(tc_enc *e, cursor *k, uint64_t p, unsigned how)
     k->prev = p >> k->shift;
     if (num >= 0) {
         uint32_t d = k->nalloc - (uint32_t)num;
-        uint64_t iref = 0;
+        uint64_t iref = 0, v = (uint64_t)d + 1;
         unsigned mode = how == REF_CACHE ? TC_MODE_DIST : k->mode;
+        int ok = d <= TC_RING;
         if (how == REF_MAP) {
             iref = tc_zz(num - (int64_t)k->inext);
             k->inext = (uint32_t)num + 1;
+            /* pair mode: from the nearer cursor (the first on a tie) */
+            int64_t e0 = num - (int64_t)k->pcur[0], e1 = num - (int64_t)k->pcur[1];
+            unsigned sel = (e1 < 0 ? -e1 : e1) < (e0 < 0 ? -e0 : e0);
+            uint64_t pref = tc_zz(sel ? e1 : e0) << 1 | sel;
+            k->pcur[sel] = (uint32_t)num + 1;
             if (k->est)
-                mode_price(&k->cost, iref, d, tc_zz((int64_t)(k->prev - prev)));
+                mode_price(&k->cost, iref, d, tc_zz((int64_t)(k->prev - prev)), pref,
+                           e->pick.nmode > TC_MODE_PAIR);
+            if (mode == TC_MODE_INDEX) {
+                ok = 1;
+                v = iref + 2;
+            } else if (mode == TC_MODE_PAIR) {
+                ok = 1;
+                v = pref + 2;
+            }
         }
-        if (mode == TC_MODE_INDEX || d <= TC_RING) {
+        if (ok) {
             enc_stk_push(e->m.stk[c], p, k->depth);
-            k->in = put_var(k->in, mode == TC_MODE_INDEX ? iref + 2 : (uint64_t)d + 1);
+            k->in = put_var(k->in, v);
             return;
         }
     }
@@ -504,6 +522,8 @@ static long encode_pass(tc_enc *e, const hak_tw_source *src, uint32_t ts_unit,
     }
     *cost = k.cost;
     cost->on = est;
+    if (est)
+        mode_cost_sum(cost, e->pick.nmode > TC_MODE_PAIR);
     if (*any & ((1ull << shift) - 1))
         return -1;
     size_t n = k.n;
@@ -537,6 +557,7 @@ size_t tc_dir_put(uint8_t *p, unsigned shift, unsigned mode, unsigned coff,
 {
     uint8_t *o = p;
     *o++ = (uint8_t)(shift | (mode == TC_MODE_INDEX ? TC_DIR_MODE : 0)
+                     | (mode == TC_MODE_PAIR ? TC_DIR_PAIR : 0)
                      | (coff ? TC_DIR_COFF : 0));
     for (int k = 0; k < TC_NCOL; k++)
         o = tc_put(o, raw[k]);

@@ -86,11 +86,30 @@ ref_slot(unsigned mode, uint64_t r, uint32_t nalloc, uint32_t *inext)
     return (nalloc - (uint32_t)back) & (TC_RING - 1);
 }
 
+/* Pair mode (version 4): index mode with two cursors, the first *inext,
+ * the second m->inext2.  INREF value r >= 2: v = r - 2; the low bit of v
+ * picks the cursor c, a = c + unzigzag(v >> 1), which must be < nalloc;
+ * that cursor becomes a + 1.  Streams that free along two runs at once
+ * (a program's LIFO scratch blocks and, every so often, the oldest of a
+ * ring of results) cost one small repeated value per run, where one
+ * cursor jumps back and forth.  The ring slot, or -1 (corrupt chunk). */
+static inline __attribute__((always_inline)) int64_t
+pair_slot(tc_model *m, uint64_t r, uint32_t nalloc, uint32_t *inext)
+{
+    uint64_t v = r - 2;
+    uint32_t *cur = v & 1 ? &m->inext2 : inext;
+    uint64_t a = (uint64_t)*cur + (uint64_t)tc_unzz(v >> 1);
+    if (__builtin_expect(a >= nalloc, 0))
+        return -1;
+    *cur = (uint32_t)a + 1;
+    return (int64_t)a;
+}
+
 /* The ring's index mask: distance mode keeps the last TC_RING allocations,
- * index mode all of the chunk's. */
+ * index and pair mode all of the chunk's. */
 static inline uint32_t ring_mask(unsigned mode)
 {
-    return mode == TC_MODE_INDEX ? TC_IRING - 1 : TC_RING - 1;
+    return mode == TC_MODE_DIST ? TC_RING - 1 : TC_IRING - 1;
 }
 static inline void model_reset(tc_model *m)
 {

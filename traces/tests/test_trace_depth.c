@@ -1,4 +1,4 @@
-/* Format version 3's 16-deep class stacks (FORMAT.md, "out_ptr"): a block
+/* Format version 3's (and 4's) 16-deep class stacks (FORMAT.md, "out_ptr"): a block
  * freed up to 16 blocks of its class ago comes back as its stack position,
  * one byte, where versions 1 and 2 (8 deep) code a pointer delta; both
  * depths round-trip; the depth follows the file's version (the same chunk
@@ -109,10 +109,11 @@ static void version_decides_depth(void **state)
     size_t k = fifo_stream(ev, n, 16);
     write_trace(path, ev, k, k);
     assert_reads_back(path, ev, k);
-    uint8_t dir, *buf;
+    uint8_t dir = 0, *buf;
     size_t len;
     assert_int_equal(read_dir_bytes(path, &dir, 1, &buf, &len), 1);
-    assert_int_equal(tf_get32(buf + 8), 3);
+    assert_int_equal(tf_get32(buf + 8), HAK_TRACE_VERSION);
+    assert_int_equal(dir & TC_DIR_PAIR, 0);   /* read as version 2, bit 5 would be the shift's */
     relabel_version(buf, 2);
     hak_trace_reader *r = hak_tr_open_mem(buf, len, err, sizeof err);
     assert_non_null(r);

@@ -83,8 +83,8 @@ static void both_modes_far_back(void **state)
     size_t n = TF_CHUNK_EVENTS;
     hak_event *ev = calloc(n, sizeof *ev), *out = calloc(n, sizeof *out);
     n = workload(ev, n, 20000, 1);
-    test_chunk c[2];
-    for (int mode = 0; mode < 2; mode++) {
+    test_chunk c[TC_NMODE];
+    for (int mode = 0; mode < TC_NMODE; mode++) {
         test_chunk_encode(ev, n, mode, -1, &c[mode]);
         assert_int_equal(c[mode].dir.mode, mode);
         const char *why;
@@ -98,15 +98,71 @@ static void both_modes_far_back(void **state)
                c[1].zbytes, c[1].zref, c[0].zbytes, c[0].zref);
     assert_true(c[TC_MODE_INDEX].zref * 4 < c[TC_MODE_DIST].zref);
     assert_true(c[TC_MODE_INDEX].zbytes < c[TC_MODE_DIST].zbytes);
-    for (int mode = 0; mode < 2; mode++)
+    /* pair mode reaches every allocation of the chunk, as index mode */
+    assert_true(c[TC_MODE_PAIR].zref * 4 < c[TC_MODE_DIST].zref);
+    for (int mode = 0; mode < TC_NMODE; mode++)
         free(c[mode].raw);
     free(ev);
     free(out);
 }
 
+/* A factor-like stream (recorder/bench/factor.c): per round a few scratch
+ * blocks freed in reverse (LIFO) and a result kept in a ring of `ring`
+ * rounds (at most 1024), freed when its slot comes round again. */
+static size_t lifo_ring_stream(hak_event *ev, size_t n, unsigned ring)
+{
+    uint64_t seq = 1, addr = 0x10000000, res[1024] = {0}, s[8];
+    size_t k = 0;
+    unsigned ri = 0;
+#define EV(...) (ev[k] = (hak_event){.seq = seq++, .ts_ns = k, __VA_ARGS__}, k++)
+    while (k + 24 <= n) {
+        unsigned m = 2 + (unsigned)(rng() % 5);
+        for (unsigned j = 0; j < m; j++)
+            EV(.op = HAK_OP_MALLOC, .size = 16, .out_ptr = s[j] = (addr += 32));
+        for (unsigned j = m; j-- > 0;)
+            EV(.op = HAK_OP_FREE, .in_ptr = s[j]);
+        if (res[ri])
+            EV(.op = HAK_OP_FREE, .in_ptr = res[ri]);
+        EV(.op = HAK_OP_MALLOC, .size = 40, .out_ptr = res[ri] = (addr += 64));
+        ri = (ri + 1) % ring;
+    }
+#undef EV
+    return k;
+}
+
+/* Pair mode for the factor-like stream: its LIFO frees follow one cursor
+ * and its ring's frees the other, each a small repeated step, where index
+ * mode's one cursor jumps between them; the ring of 1000 rounds (~5000
+ * allocations) is past distance mode's reach, whose ring frees are then
+ * explicit pointers. */
+static void pair_mode_for_lifo_and_ring(void **state)
+{
+    (void)state;
+    size_t n = 40000;
+    hak_event *ev = calloc(n, sizeof *ev), *out = calloc(n, sizeof *out);
+    size_t k = lifo_ring_stream(ev, n, 1000);
+    test_chunk a, f[TC_NMODE];
+    test_chunk_encode(ev, k, -1, -1, &a);
+    for (int m = 0; m < TC_NMODE; m++)
+        test_chunk_encode(ev, k, m, -1, &f[m]);
+    if (getenv("HAK_PRINT_SIZES"))
+        printf("lifo+ring: auto mode %u, refs distance %zu, index %zu, pair %zu\n", a.dir.mode,
+               f[0].zref, f[1].zref, f[2].zref);
+    assert_int_equal(a.dir.mode, TC_MODE_PAIR);
+    assert_true(f[2].zref < f[0].zref && f[2].zref * 3 < f[1].zref * 2);
+    const char *why;
+    assert_int_equal(test_chunk_decode(&a, k, ev[0].seq, out, &why), k);
+    assert_same(out, ev, k);
+    for (int m = 0; m < TC_NMODE; m++)
+        free(f[m].raw);
+    free(a.raw);
+    free(ev);
+    free(out);
+}
+
 /* The writer's own choice, per chunk: index mode for the FIFO stream,
- * distance mode for the random one, and never bigger than the other mode
- * by more than the encoder's switching margin allows. */
+ * distance mode for the random one, and never bigger than another mode by
+ * more than the encoder's switching margin allows. */
 static void mode_chosen_per_chunk(void **state)
 {
     (void)state;
@@ -114,22 +170,25 @@ static void mode_chosen_per_chunk(void **state)
     hak_event *ev = calloc(n, sizeof *ev);
     for (int fifo = 0; fifo < 2; fifo++) {
         size_t k = workload(ev, n, fifo ? 2000 : 300, fifo);
-        test_chunk a, f[2];
+        test_chunk a, f[TC_NMODE];
         test_chunk_encode(ev, k, -1, -1, &a);
-        test_chunk_encode(ev, k, TC_MODE_DIST, -1, &f[0]);
-        test_chunk_encode(ev, k, TC_MODE_INDEX, -1, &f[1]);
+        for (int m = 0; m < TC_NMODE; m++)
+            test_chunk_encode(ev, k, m, -1, &f[m]);
         if (getenv("HAK_PRINT_SIZES"))
-            printf("fifo %d: auto mode %u %zu, distance %zu (refs %zu), index %zu (refs %zu)\n",
-                   fifo, a.dir.mode, a.zbytes, f[0].zbytes, f[0].zref, f[1].zbytes, f[1].zref);
+            printf("fifo %d: auto mode %u %zu, distance %zu (refs %zu), index %zu (refs %zu), "
+                   "pair %zu (refs %zu)\n", fifo, a.dir.mode, a.zbytes, f[0].zbytes, f[0].zref,
+                   f[1].zbytes, f[1].zref, f[2].zbytes, f[2].zref);
         assert_int_equal(a.dir.mode, fifo ? TC_MODE_INDEX : TC_MODE_DIST);
         assert_int_equal(a.zbytes, f[a.dir.mode].zbytes);
+        for (int m = 0; m < TC_NMODE; m++)
+            assert_true(a.zbytes <= f[m].zbytes + f[m].zbytes / 8 + 64);
         if (fifo)
             assert_true(f[1].zref * 4 < f[0].zref && f[1].zbytes < f[0].zbytes);
         else
             assert_true(f[0].zref < f[1].zref && f[0].zbytes < f[1].zbytes);
+        for (int m = 0; m < TC_NMODE; m++)
+            free(f[m].raw);
         free(a.raw);
-        free(f[0].raw);
-        free(f[1].raw);
     }
     free(ev);
 }
@@ -169,7 +228,9 @@ static void writer_follows_stream(void **state)
         size_t start = phase ? phase_end[phase - 1] : 0;
         if (first >= start + (QUIET_CHUNKS + 2) * chunk_ev
             && first + chunk_ev <= phase_end[phase]) {
-            assert_int_equal(dirs[i] >> 7, phase == 1 ? TC_MODE_DIST : TC_MODE_INDEX);
+            unsigned m = dirs[i] & TC_DIR_MODE ? TC_MODE_INDEX
+                         : dirs[i] & TC_DIR_PAIR ? TC_MODE_PAIR : TC_MODE_DIST;
+            assert_int_equal(m, phase == 1 ? TC_MODE_DIST : TC_MODE_INDEX);
             checked++;
         }
     }
@@ -180,7 +241,7 @@ static void writer_follows_stream(void **state)
     free(ev);
 }
 
-/* References outside the chunk's allocations are refused in both modes,
+/* References outside the chunk's allocations are refused in every mode,
  * wherever the INREF value points: before the first allocation, at or
  * past nalloc, or negative. */
 static void out_of_range_refused(void **state)
@@ -194,9 +255,10 @@ static void out_of_range_refused(void **state)
     };
     hak_event out[4];
     const char *why;
-    for (int mode = 0; mode < 2; mode++) {
+    for (int mode = 0; mode < TC_NMODE; mode++) {
         test_chunk c;
         test_chunk_encode(ev, 4, mode, -1, &c);
+        assert_int_equal(c.dir.mode, mode);
         assert_int_equal(test_chunk_decode(&c, 4, 1, out, &why), 4);
         assert_same(out, ev, 4);
         /* the INREF column: two one-byte values */
@@ -206,8 +268,10 @@ static void out_of_range_refused(void **state)
         assert_int_equal(c.dir.raw[TC_INREF], 2);
         /* index mode: a = next + unzigzag(r - 2); distance: d = r - 1 */
         uint8_t good0 = c.raw[at];
-        uint8_t bad_first[2] = {4, 2 + 4};    /* dist: d = 3 > nalloc; index: a = 2 = nalloc */
-        uint8_t bad_neg[2] = {127, 2 + 1};    /* dist: d = 126; index: a = -1 */
+        uint8_t bad_first[3] = {4, 2 + 4, 2 + 8};  /* dist: d = 3 > nalloc; index and
+                                                     pair (cursor 0): a = 2 = nalloc */
+        uint8_t bad_neg[3] = {127, 2 + 1, 2 + 2};  /* dist: d = 126; index and pair
+                                                     (cursor 0): a = -1 */
         uint8_t bad[2] = {bad_first[mode], bad_neg[mode]};
         for (int b = 0; b < 2; b++) {
             c.raw[at] = bad[b];
@@ -223,6 +287,18 @@ static void out_of_range_refused(void **state)
             c.raw[at + 1] = 2;
             assert_int_equal(test_chunk_decode(&c, 4, 1, out, &why), 0);
             assert_non_null(why);
+        }
+        /* pair mode: the first free (allocation 1) from cursor 0 (a tie:
+         * the first), +1: v = zigzag(1) << 1 = 4; the second (allocation
+         * 0) from cursor 1, still 0: v = 0 << 1 | 1; cursor 1 + 2 would be
+         * allocation 2 (none). */
+        if (mode == TC_MODE_PAIR) {
+            assert_int_equal(c.raw[at], 2 + 4);
+            assert_int_equal(c.raw[at + 1], 2 + 1);
+            c.raw[at + 1] = 2 + (4 << 1 | 1);
+            assert_int_equal(test_chunk_decode(&c, 4, 1, out, &why), 0);
+            assert_non_null(why);
+            assert_non_null(strstr(why, "outside the chunk's allocations"));
         }
         free(c.raw);
     }
@@ -303,6 +379,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(both_modes_far_back),
         cmocka_unit_test(mode_chosen_per_chunk),
+        cmocka_unit_test(pair_mode_for_lifo_and_ring),
         cmocka_unit_test(writer_follows_stream),
         cmocka_unit_test(out_of_range_refused),
         cmocka_unit_test(version1_corpus_unchanged),
