@@ -13,10 +13,15 @@ cd "$TMP" || exit 1
 key() { grep "^$2=" "$1.chk" | cut -d= -f2; }
 # window_ok NAME FILE: readable, complete, clean (hkt_check), blocks from
 # before the window taken by the prologue, none dropped as unknown.
+# Every event of the window is replayed except those the replay form leaves
+# out by design (free(NULL), failed allocations, mmap-family calls): a
+# window that catches a thread's exit sees glibc's free(NULL)s, and the
+# check used to fail then (make check under load: events 4047, replay 4043).
 window_ok() {
   local f=$2
   if "$CHK" --clean "$f" >"$f.chk" 2>&1 && (( $(key "$f" pre_blocks) > 0 )) &&
-     (( $(key "$f" unknown_frees) == 0 )) && (( $(key "$f" replay_ops) == $(key "$f" events) )) &&
+     (( $(key "$f" unknown_frees) == 0 )) &&
+     (( $(key "$f" replay_ops) == $(key "$f" events) - $(key "$f" free_nulls) - $(key "$f" failed_allocs) - $(key "$f" mmap_ops) )) &&
      hak trace validate "$f" >/dev/null 2>&1; then
     ok "$1: valid, $(key "$f" pre_blocks) blocks from before the window, no unknown free"
   else
