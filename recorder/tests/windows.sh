@@ -106,13 +106,15 @@ if (( rc == 0 && sz >= 65536 && sz < 4 * 65536 )) && grep -q 'reached --max-size
   ok "--max-size 64k: one file of $sz bytes, recording paused with a note"
 else not_ok "--max-size" "rc=$rc size=$sz $(head -c 300 max.err)"; fi
 check "... complete and clean" "$CHK" --clean max.hkt
-# A fixed zstd level: the default ('auto') compresses harder when the
-# writer has time to spare, and on a loaded machine the same 50k events
-# came to two files instead of three (make check, twice).
+# At least two files: how many more depends on how the writer's chunks
+# fall (their size follows the machine's load, and 'auto' compresses
+# harder when the writer has time to spare); three were expected and two
+# came on a loaded machine (make check, several times).  That every
+# allocation is in one of the files is checked below.
 hak record -q --zstd-level 1 --max-size 64k --rotate -o 'rot-%n.hkt' -- "$P/service" 2 80 5 >rot.out; rc=$?
 n=$(ls -1 rot-*.hkt 2>/dev/null | wc -l)
 check "--rotate: several files ($n), the service's output unchanged" \
-  bash -c "(( $rc == 0 && $n >= 3 )) && cmp -s rot.out max.out"
+  bash -c "(( $rc == 0 && $n >= 2 )) && cmp -s rot.out max.out"
 bad=0
 for f in rot-*.hkt; do
   "$CHK" --clean "$f" >"$f.chk" 2>&1 || bad=1
