@@ -35,6 +35,10 @@ ALL_TARGETS += $(LIB)/libhakrec.so
 # Test programs run under the recorder by recorder/tests/*.sh.
 REC_PROGS := $(patsubst recorder/tests/progs/%.c,$(TESTBIN)/recorder/progs/%,$(wildcard recorder/tests/progs/*.c)) \
              $(patsubst recorder/tests/progs/%.cc,$(TESTBIN)/recorder/progs/%,$(wildcard recorder/tests/progs/*.cc))
+# non-PIE on purpose: a canonical PLT entry for malloc (the program's comment)
+$(TESTBIN)/recorder/progs/nopie_mallocptr: recorder/tests/progs/nopie_mallocptr.c | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -fno-pie -no-pie -o $@ $<
 $(TESTBIN)/recorder/progs/%: recorder/tests/progs/%.c | deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $< -lpthread

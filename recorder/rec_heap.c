@@ -70,7 +70,7 @@ void rec_unmap_own(void *p, size_t len)
             atomic_store_explicit(&own_tab[i].p, 0, memory_order_release);
             break;
         }
-    munmap(p, len);
+    rec_os_munmap(p, len);
 }
 
 /* Resident bytes of the registered mappings that smaps counted as heap

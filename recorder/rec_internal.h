@@ -225,6 +225,8 @@ typedef struct rec_tls {
     int busy;                     /* reentrancy guard, see above */
     rec_thread *th;
     uint32_t creator_plus1;       /* dense tid + 1 of the thread that created us */
+    int unwinding;                /* inside libunwind for this thread's call: its
+                                     own mmaps are not the program's (--mmap) */
 } rec_tls;
 extern __thread rec_tls rec_tls_v __attribute__((tls_model("initial-exec"))) REC_HIDDEN;
 
@@ -605,5 +607,19 @@ static inline void rec_inflight_check(uintptr_t p)
     if (REC_UNLIKELY(atomic_load_explicit(&rec_g.inflight, memory_order_seq_cst)) && p)
         rec_inflight_wait(p);
 }
+
+/* The recorder's own mappings go straight to the kernel, never through
+ * its interposed mmap/munmap: made inside an interposed call (a new event
+ * block, a stack table) they would be counted there as a signal handler's
+ * unrecorded calls, and with --mmap every trace was "incomplete". */
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+static inline void *rec_os_mmap(size_t len, int flags)
+{
+    return (void *)syscall(SYS_mmap, NULL, len, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
+}
+static inline void rec_os_munmap(void *p, size_t len) { syscall(SYS_munmap, p, len); }
 
 #endif /* HAK_REC_INTERNAL_H */

@@ -16,6 +16,7 @@
 #include "rec_internal.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <errno.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -547,7 +548,7 @@ EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off
             return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
         rec_resolve();
     }
-    if (!rec_g.cfg.mmap)
+    if (!rec_g.cfg.mmap || rec_tls_v.unwinding)   /* libunwind's own, not the program's */
         return rec_r.mmap(addr, len, prot, flags, fd, off);
     rec_thread *th = rec_enter();
     if (!th)
@@ -577,7 +578,7 @@ EXPORT int munmap(void *addr, size_t len)
             return (int)syscall(SYS_munmap, addr, len);
         rec_resolve();
     }
-    if (!rec_g.cfg.mmap)
+    if (!rec_g.cfg.mmap || rec_tls_v.unwinding)
         return rec_r.munmap(addr, len);
     rec_thread *th = rec_enter();
     if (!th)
@@ -603,7 +604,7 @@ EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
     }
     if (REC_UNLIKELY(!atomic_load(&resolved)))
         rec_resolve();
-    rec_thread *th = rec_g.cfg.mmap ? rec_enter() : NULL;
+    rec_thread *th = rec_g.cfg.mmap && !rec_tls_v.unwinding ? rec_enter() : NULL;
     if (!th)
         return rec_r.mremap(old, old_len, new_len, flags, fixed);
     int slot = inflight_begin((uintptr_t)old);
@@ -720,7 +721,23 @@ void *rec_self_function(const char *name)
 
 int rec_preloaded(void)
 {
-    return dlsym(RTLD_DEFAULT, "malloc") == (void *)rec_self_malloc;
+    if (dlsym(RTLD_DEFAULT, "malloc") == (void *)rec_self_malloc)
+        return 1;
+    /* A non-PIE program that takes malloc's address (Debian's python3.11:
+     * its PyMem tables) defines a canonical PLT entry for it, and
+     * RTLD_DEFAULT names that stub, which jumps to whatever binds malloc:
+     * us, when preloaded.  Taken for a dlopen'd copy, the recorder would
+     * make the stub its "real" malloc and loop forever.  So ask the link
+     * map instead: preloads come before the C library, a dlopen'd copy
+     * after it. */
+    Dl_info di;
+    struct link_map *lm = NULL;
+    if (!dladdr1((void *)rec_self_malloc, &di, (void **)&lm, RTLD_DL_LINKMAP) || !lm)
+        return 0;
+    for (const struct link_map *p = lm->l_prev; p; p = p->l_prev)
+        if (p->l_name && strstr(p->l_name, "/libc.so"))
+            return 0;
+    return 1;
 }
 
 /* Attach: the malloc family the process itself calls (its global scope;

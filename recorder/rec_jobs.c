@@ -172,8 +172,7 @@ static int level_now = 3;            /* the writer's current zstd level */
 static int encoder_ready(encoder *e)
 {
     if (!e->enc) {
-        e->piece = mmap(NULL, PIECE_EVENTS * sizeof(hak_event), PROT_READ | PROT_WRITE,
-                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        e->piece = rec_os_mmap(PIECE_EVENTS * sizeof(hak_event), 0);
         if (e->piece == MAP_FAILED) {
             e->piece = NULL;
             return -1;

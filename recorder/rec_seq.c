@@ -52,8 +52,7 @@ void rec_seq_init(void)
 {
     if (!rec_g.seq_clock) {
         /* 512 KiB of address space; pages are touched in shared mode only */
-        void *p = mmap(NULL, sizeof(uint64_t) << REC_SEQ_CLOCK_BITS, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        void *p = rec_os_mmap(sizeof(uint64_t) << REC_SEQ_CLOCK_BITS, MAP_NORESERVE);
         rec_g.seq_clock = p == MAP_FAILED ? NULL : p;   /* NULL: fetch_add per event */
         rec_own(rec_g.seq_clock, sizeof(uint64_t) << REC_SEQ_CLOCK_BITS);
     }

@@ -102,8 +102,7 @@ static int ready;
 
 static void *map_lazy(size_t len)
 {
-    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    void *p = rec_os_mmap(len, MAP_NORESERVE);
     if (p == MAP_FAILED)
         return NULL;
     rec_own(p, len);
@@ -416,6 +415,7 @@ static uint32_t unwind_full(uintptr_t ra, uint64_t *ips, int depth)
     int got = 0, max = depth + 16;
     int e = errno;                   /* libunwind may make syscalls */
     pthread_mutex_lock(&unwind_mu);
+    rec_tls_v.unwinding = 1;
     if (!unloaded) {
         got = unw_backtrace(buf, max);
     } else {
@@ -433,6 +433,7 @@ static uint32_t unwind_full(uintptr_t ra, uint64_t *ips, int depth)
         }
     }
     unwinds++;
+    rec_tls_v.unwinding = 0;
     pthread_mutex_unlock(&unwind_mu);
     errno = e;
     int k = 0;

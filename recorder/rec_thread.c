@@ -25,7 +25,7 @@ __thread rec_tls rec_tls_v __attribute__((tls_model("initial-exec")));
 
 static void *rec_mmap(size_t len)
 {
-    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *p = rec_os_mmap(len, 0);
     if (p == MAP_FAILED)
         return NULL;
     rec_own(p, len);

@@ -34,15 +34,14 @@ static size_t cap, used;              /* cap: a power of two, or 0 */
 
 static ent *tab_new(size_t n)
 {
-    void *p = mmap(NULL, n * sizeof(ent), PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *p = rec_os_mmap(n * sizeof(ent), 0);
     return p == MAP_FAILED ? NULL : p;
 }
 
 void rec_window_reset(void)
 {
     if (tab)
-        munmap(tab, cap * sizeof(ent));
+        rec_os_munmap(tab, cap * sizeof(ent));
     tab = NULL;
     cap = used = 0;
 }
@@ -64,7 +63,7 @@ static int grow(void)
         t[j] = tab[i];
     }
     if (tab)
-        munmap(tab, cap * sizeof(ent));
+        rec_os_munmap(tab, cap * sizeof(ent));
     tab = t;
     cap = ncap;
     return 0;

@@ -4,7 +4,8 @@
 REPLAY_HAK_SRCS := replayer/cli/replay_cli.c replayer/replay/run.c replayer/replay/alloc_spec.c \
                    replayer/replay/image_build.c replayer/replay/fidelity.c replayer/replay/store.c \
                    replayer/common/latency.c replayer/common/counters.c replayer/replay/knob_check.c \
-                   replayer/common/touch.c replayer/common/supervise.c
+                   replayer/common/touch.c replayer/common/supervise.c \
+                   replayer/replay/touch_auto.c
 HAK_OBJS += $(REPLAY_HAK_SRCS:%.c=$(OBJ)/%.o)
 # hak validate (issue 19): live runs vs replays
 HAK_OBJS += $(OBJ)/replayer/cli/validate_cli.o $(OBJ)/replayer/common/live_run.o \

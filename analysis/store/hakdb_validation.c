@@ -104,8 +104,8 @@ int hakdb_validation_runs(hakdb *db, const char *runs_label,
     if (hakdb_prepare(db, &st,
         "SELECT coalesce(r.alloc_spec, b.name), r.status, r.error, r.wall_ns, r.minor_faults,"
         " (SELECT value FROM run_metrics m WHERE m.run_id = r.id AND m.name = 'heap.peak_rss_bytes'),"
-        " (SELECT value FROM run_metrics m WHERE m.run_id = r.id AND m.name = 'heap.final_rss_bytes')"
-        " FROM runs r JOIN builds b ON b.id = r.build_id WHERE r.label = ? ORDER BY r.id"))
+        " (SELECT value FROM run_metrics m WHERE m.run_id = r.id AND m.name = 'heap.final_rss_bytes'),"
+        " r.touch FROM runs r JOIN builds b ON b.id = r.build_id WHERE r.label = ? ORDER BY r.id"))
         return -1;
     hakdb_bind_text(st, 1, runs_label);
     int n = 0, rc;
@@ -113,7 +113,7 @@ int hakdb_validation_runs(hakdb *db, const char *runs_label,
         hakdb_vrun r = {
             (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
             (const char *)sqlite3_column_text(st, 2), col_i64(st, 3), col_i64(st, 4),
-            col_dbl(st, 5), col_dbl(st, 6),
+            col_dbl(st, 5), col_dbl(st, 6), (const char *)sqlite3_column_text(st, 7),
         };
         n++;
         if (fn(&r, arg))

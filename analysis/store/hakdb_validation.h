@@ -43,6 +43,7 @@ typedef struct hakdb_vrun {
     const char *alloc_spec, *status, *error;
     int64_t wall_ns, minor_faults;        /* HAKDB_NULL = not measured */
     double heap_peak, heap_final;         /* NaN = not measured */
+    const char *touch;                    /* the run's touch policy */
 } hakdb_vrun;
 
 /* Calls fn for each run labelled runs_label, oldest first; stops when fn

@@ -354,7 +354,7 @@ CREATE TABLE validations (
   runs_label         TEXT NOT NULL,         -- runs.label of its replays: 'validate-' || uuid prefix
   command            TEXT NOT NULL,         -- program and arguments, space-separated
   repeats            INTEGER NOT NULL,      -- live runs and replays per allocator
-  touch              TEXT,                  -- replay --touch
+  touch              TEXT,                  -- replay --touch; 'auto:X' = auto, which chose X
   threads_mode       TEXT,                  -- replay --threads ('recorded' | 'serial')
   sample_interval_ns INTEGER,               -- live heap RSS sampling period
   created_at         TEXT NOT NULL

@@ -6,6 +6,7 @@
 #include "hakdb_import.h"
 #include "hakdb_sweep.h"
 #include "replay.h"
+#include "touch_auto.h"
 
 /* Messages are cut to their buffers on purpose. */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
@@ -67,7 +68,13 @@ static void usage(FILE *out)
 "                      dependencies only)\n"
 "  --touch MODE        what is written into each new block: none, first\n"
 "                      (one byte), pages (one byte per 4 KiB page; default),\n"
-"                      all (every byte)\n"
+"                      all (every byte), or auto: the trace is first replayed\n"
+"                      under glibc with first and pages, and the one\n"
+"                      whose heap peak is closest to the peak of the\n"
+"                      recording's own heap samples is used for every\n"
+"                      allocator (a note names it; runs store it).  A\n"
+"                      program that writes little of its blocks holds\n"
+"                      less memory than a page-touching replay\n"
 "  --pace MODE         asap (default) or recorded (keep the recorded gaps)\n"
 "  --repeat N          runs per trace and allocator (default 1)\n"
 "  --min-time S        replay the trace again and again in\n"
@@ -351,6 +358,7 @@ typedef struct replay_args {
     const char *sweep_arg, *sweep_src;
     int64_t sweep_id;         /* HAKDB_NULL: not in a sweep */
     int verify, quiet, progress;
+    int touch_auto;           /* --touch auto: chosen per trace (touch_auto.h) */
     char **traces;
     int ntraces;
 } replay_args;
@@ -420,8 +428,9 @@ static int parse_args(int argc, char **argv, replay_args *a)
             if ((o->recorded = parse_choice(optarg, mode_names, 2, "--threads")) < 0) return 2;
             break;
         case 'T':
-            if (hak_touch_parse(optarg, &o->touch)) {
-                hak_cmd_err(CMD, "--touch '%s': expected " HAK_TOUCH_CHOICES, optarg);
+            a->touch_auto = !strcmp(optarg, "auto");
+            if (!a->touch_auto && hak_touch_parse(optarg, &o->touch)) {
+                hak_cmd_err(CMD, "--touch '%s': expected " HAK_TOUCH_CHOICES " or auto", optarg);
                 return 2;
             }
             break;
@@ -600,6 +609,34 @@ static int make_plan(const replay_args *a, replay_plan *pl)
 
 /* ---- run: one measured run, stored, as a row of the table --------------- */
 
+static void prepared_close(prepared *p)
+{
+    rp_image_close(&p->im);
+    free(p->op_ts);
+    free(p->rss);
+}
+
+/* --touch auto: the policy for this trace's runs (replay/touch_auto.h),
+ * named in a note.  0, or -1 after one line. */
+static int choose_touch(const char *path, const prepared *p, rp_opts *to)
+{
+    rp_touch_auto ta;
+    char err[600];
+    if (rp_touch_auto_run(&p->im, to, p->rss_is_heap ? p->rss : NULL, p->rss_is_heap ? p->nrss : 0,
+                          &ta, err, sizeof err) != 0) {
+        hak_cmd_err(CMD, "%s: %s", path, err);
+        return -1;
+    }
+    to->touch = ta.chosen;
+    char rb[32], b0[32], b1[32];
+    fprintf(stderr, "hak replay: %s: --touch auto: %s (recorded heap peak %s; glibc replay "
+            "with pages %s, first %s)\n", path, hak_touch_name(ta.chosen),
+            hak_fmt_bytes((uint64_t)ta.recorded_peak, rb, sizeof rb),
+            isnan(ta.peak[0]) ? "-" : hak_fmt_bytes((uint64_t)ta.peak[0], b0, sizeof b0),
+            isnan(ta.peak[1]) ? "-" : hak_fmt_bytes((uint64_t)ta.peak[1], b1, sizeof b1));
+    return 0;
+}
+
 /* Runs trace p under allocator al once (repeat rep), stores the run and
  * fills *w.  Returns 0 when the run is ok and stored, 1 otherwise (said). */
 static int run_one(const replay_args *a, const replay_plan *pl, const prepared *p,
@@ -710,6 +747,12 @@ int cmd_replay(int argc, char **argv)
         }
         rp_opts to = a->o;   /* this trace's threads mode */
         to.recorded = p.recorded;
+        if (a->touch_auto && choose_touch(a->traces[ti], &p, &to) != 0) {
+            status = 1;
+            done += a->nallocs * a->repeat;
+            prepared_close(&p);
+            continue;
+        }
         for (size_t ai = 0; ai < a->nallocs; ai++) {
             char first_digest[20] = "";
             for (uint64_t rep = 0; rep < a->repeat; rep++) {
@@ -727,9 +770,7 @@ int cmd_replay(int argc, char **argv)
                     status |= verify_digest(&p, &pl.as[ai], w, first_digest);
             }
         }
-        rp_image_close(&p.im);
-        free(p.op_ts);
-        free(p.rss);
+        prepared_close(&p);
     }
     /* ---- print ---- */
     if (!a->quiet && nrows)

@@ -49,16 +49,23 @@ static void usage(FILE *out)
 "allocators with `hak replay` (--repeat times each, one pass), and prints\n"
 "for each metric and allocator the live median, the replayed median and\n"
 "their ratio, and per metric Kendall's tau-b between the allocators'\n"
-"order live and their order replayed (1 = same order, -1 = reversed).\n"
+"order live and their order replayed (1 = same order, -1 = reversed;\n"
+"two allocators whose runs overlap, min..max, are a tie on that side:\n"
+"the runs cannot order them; '-' when every pair ties).\n"
 "\n"
 "metrics:\n"
 "  peak heap RSS     heap-only resident memory: the brk heap and private\n"
 "                    anonymous mappings, without .bss, stacks, files and\n"
 "                    shared memory.  Live: sampled from /proc/PID/smaps\n"
 "                    every --interval-ms (a peak shorter than that can be\n"
-"                    missed); replay: the worker's peak, exact.\n"
-"  final heap RSS    live: the last sample before the program exited;\n"
-"                    replay: at the end of the replay.\n"
+"                    missed); replay: the worker's peak, exact.  Memory\n"
+"                    the program maps itself (mmap: GCC's collected pages)\n"
+"                    is in the live figure only: replays leave the mmap\n"
+"                    family out (traces/lib/trace.h)\n"
+"  final heap RSS    live: read when the program exits, before its memory\n"
+"                    is unmapped (a run where that read failed has no\n"
+"                    final figure: live_n says how many had); replay: at\n"
+"                    the end of the replay.\n"
 "  minor faults      live: the whole program's (code, stacks, files too);\n"
 "                    replay: the allocation work's alone.  Ratios below 1\n"
 "                    are expected; the ranking is what to read.\n"
@@ -86,8 +93,9 @@ static void usage(FILE *out)
 "                      file, removed at the end)\n"
 "  --record-opt OPT    pass OPT to hak record (repeatable), e.g.\n"
 "                      --record-opt=--mmap\n"
-"  --touch MODE        replay touch policy: none, first, pages (default),\n"
-"                      all (hak replay --help)\n"
+"  --touch MODE        replay touch policy: auto (default: the policy whose\n"
+"                      glibc replay best matches the recording's own heap\n"
+"                      peak), none, first, pages, all (hak replay --help)\n"
 "  --threads MODE      replay threads mode: recorded or serial (default: as\n"
 "                      hak replay chooses: recorded for threaded traces)\n"
 "  --interval-ms N     live heap sampling period (default 5)\n"
@@ -188,6 +196,7 @@ typedef struct replay_acc {
     double v[MAX_ALLOCS][NMETRIC][MAX_REPEAT];
     size_t n[MAX_ALLOCS];
     int failed;
+    char touch[16];       /* the policy the replays used (--touch auto: the chosen one) */
 } replay_acc;
 
 static int take_run(const hakdb_vrun *r, void *arg)
@@ -204,6 +213,8 @@ static int take_run(const hakdb_vrun *r, void *arg)
         acc->failed = 1;
         return 0;
     }
+    if (r->touch && !acc->touch[0])
+        snprintf(acc->touch, sizeof acc->touch, "%s", r->touch);
     size_t k = acc->n[i];
     if (k >= MAX_REPEAT)
         return 0;
@@ -256,7 +267,7 @@ int cmd_validate(int argc, char **argv)
     static vallocs al;
     memset(&al, 0, sizeof al);
     int repeat = 3, named = 0;
-    const char *stdin_path = NULL, *trace_out = NULL, *touch = "pages", *threads = NULL;
+    const char *stdin_path = NULL, *trace_out = NULL, *touch = "auto", *threads = NULL;
     const char *label = NULL, *dbpath = NULL;
     const char *record_opts[32];
     int nrecord_opts = 0;
@@ -294,8 +305,8 @@ int cmd_validate(int argc, char **argv)
             record_opts[nrecord_opts++] = optarg;
             break;
         case 'T':
-            if (hak_touch_parse(optarg, &(hak_touch){0})) {
-                hak_cmd_err(CMD, "--touch '%s': expected " HAK_TOUCH_CHOICES, optarg);
+            if (strcmp(optarg, "auto") && hak_touch_parse(optarg, &(hak_touch){0})) {
+                hak_cmd_err(CMD, "--touch '%s': expected auto, " HAK_TOUCH_CHOICES, optarg);
                 return 2;
             }
             touch = optarg;
@@ -363,7 +374,9 @@ int cmd_validate(int argc, char **argv)
                 break;
             }
             live[i][M_PEAK][k] = (double)r.peak_heap;
-            live[i][M_FINAL][k] = (double)r.final_heap;
+            /* only the exit stop's read is the final heap: a periodic sample
+             * is earlier, and one taken while the kernel unmaps is too low */
+            live[i][M_FINAL][k] = r.exact_final ? (double)r.final_heap : NAN;
             live[i][M_FAULTS][k] = (double)r.minflt;
             live[i][M_TIME][k] = (double)r.wall_ns;
         }
@@ -458,6 +471,8 @@ int cmd_validate(int argc, char **argv)
     hakdb_vrank ranks[NMETRIC];
     size_t nv = 0;
     double lx[NMETRIC][MAX_ALLOCS], ry[NMETRIC][MAX_ALLOCS];
+    double llo[NMETRIC][MAX_ALLOCS], lhi[NMETRIC][MAX_ALLOCS];
+    double rlo[NMETRIC][MAX_ALLOCS], rhi[NMETRIC][MAX_ALLOCS];
     for (size_t i = 0; i < al.n; i++)
         for (int m = 0; m < NMETRIC; m++) {
             size_t ln, rn;
@@ -465,19 +480,29 @@ int cmd_validate(int argc, char **argv)
             double rv2 = rp_median(acc.v[i][m], acc.n[i], &rn);
             lx[m][i] = lv;
             ry[m][i] = rv2;
+            rp_range(live[i][m], (size_t)repeat, &llo[m][i], &lhi[m][i]);
+            rp_range(acc.v[i][m], acc.n[i], &rlo[m][i], &rhi[m][i]);
             vals[nv++] = (hakdb_vvalue){al.a[i].spec, metric_name[m], lv, rv2, (int)ln, (int)rn};
         }
     for (int m = 0; m < NMETRIC; m++) {
         size_t n;
         ranks[m].metric = metric_name[m];
-        ranks[m].tau = rp_kendall_tau_b(lx[m], ry[m], al.n, 0.0, &n);
+        /* allocators whose runs overlap tie: the runs cannot order them */
+        ranks[m].tau = rp_kendall_tau_b_ranges(lx[m], llo[m], lhi[m], ry[m], rlo[m], rhi[m],
+                                               al.n, &n);
         ranks[m].nallocs = (int)n;
     }
     char command[4096] = "";
     size_t pos = 0;
     for (char **p = prog; *p && pos < sizeof command - 1; p++)
         pos += (size_t)snprintf(command + pos, sizeof command - pos, "%s%s", p == prog ? "" : " ", *p);
-    hakdb_validation v = {label, uuid_label, command, touch, threads, repeat,
+    /* auto is stored with its choice, "auto:first": the figures are that policy's */
+    char touch_used[32];
+    if (!strcmp(touch, "auto") && acc.touch[0])
+        snprintf(touch_used, sizeof touch_used, "auto:%s", acc.touch);
+    else
+        snprintf(touch_used, sizeof touch_used, "%s", touch);
+    hakdb_validation v = {label, uuid_label, command, touch_used, threads, repeat,
                           (int64_t)(interval_ms * 1e6), vals, nv, ranks, NMETRIC};
     int64_t vid = hakdb_insert_validation(db, &v);
     if (vid < 0) {

@@ -96,10 +96,13 @@ int rp_live_run(const rp_live_spec *s, rp_live_result *out)
                     out->samples++;
                     out->exact_final = 1;
                 }
-            } else if (sig == SIGTRAP && !traced) {    /* the exec */
+            } else if (sig == SIGTRAP && (status >> 16) == PTRACE_EVENT_EXEC) {
+                /* the program exec'd again (a wrapper script, a shim):
+                 * without TRACEEXEC this would be a SIGTRAP that kills it */
+            } else if (sig == SIGTRAP && !traced) {    /* the first exec */
                 traced = 1;
                 ptrace(PTRACE_SETOPTIONS, pid, NULL,
-                       (void *)(long)(PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL));
+                       (void *)(long)(PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL | PTRACE_O_TRACEEXEC));
             } else {
                 fwd = sig;                             /* the program's own signal */
             }

@@ -49,11 +49,36 @@ static void tau(void **st)
     assert_true(isnan(rp_kendall_tau_b(h, flat, 3, 0, &n)));
 }
 
+static void tau_ranges(void **st)
+{
+    (void)st;
+    size_t n;
+    double lo, hi;
+    double v[] = {3, NAN, 1, 2};
+    rp_range(v, 4, &lo, &hi);
+    assert_true(lo == 1 && hi == 3);
+    /* points (one run each): the plain tau-b */
+    double x[] = {1, 2, 3, 4, 5}, one_swap[] = {2, 1, 3, 4, 5};
+    assert_true(fabs(rp_kendall_tau_b_ranges(x, x, x, one_swap, one_swap, one_swap, 5, &n) - 0.8) < 1e-12
+                && n == 5);
+    /* the swapped pair's live ranges overlap (1..2.5 and 1.5..2): a tie
+     * in x, so tau-b = (C - D) / sqrt((10 - 1) * 10) with C = 9, D = 0 */
+    double xlo[] = {1, 1.5, 3, 4, 5}, xhi[] = {2.5, 2, 3, 4, 5};
+    assert_true(fabs(rp_kendall_tau_b_ranges(x, xlo, xhi, one_swap, one_swap, one_swap, 5, &n)
+                     - 9 / sqrt(90)) < 1e-12);
+    /* ranges that only touch at one value overlap too; disjoint ones order */
+    double a[] = {1, 2}, alo[] = {0, 1}, ahi[] = {1, 3}, b[] = {2, 1};
+    assert_true(isnan(rp_kendall_tau_b_ranges(a, alo, ahi, b, b, b, 2, &n)));
+    double ahi2[] = {0.9, 3};
+    assert_true(fabs(rp_kendall_tau_b_ranges(a, alo, ahi2, b, b, b, 2, &n) + 1) < 1e-12);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(medians),
         cmocka_unit_test(tau),
+        cmocka_unit_test(tau_ranges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,7 +48,7 @@ check "replays are ordinary runs with heap figures" \
 
 # A program that writes one byte of each block: its resident heap is tiny,
 # a replay writing every page (--touch pages) is not, and validate says so.
-hak validate --alloc glibc --repeat 1 --db v.db -- "$prog" first >first.txt 2>&1
+hak validate --alloc glibc --repeat 1 --touch pages --db v.db -- "$prog" first >first.txt 2>&1
 check "the first-byte program: live peak heap below 2 MiB" \
   test "$(q "select live < 2*$MiB from validation_values v join validations x on x.id = v.validation_id
              where x.command like '% first' and metric = 'peak_heap_rss_bytes'")" = 1
@@ -59,9 +59,27 @@ hak validate --alloc glibc --repeat 1 --touch first --db v.db -- "$prog" first >
 check "... while --touch first replays it within 2x" \
   test "$(q "select ratio < 2 from validation_values v join validations x on x.id = v.validation_id
              where x.command like '% first' and x.touch = 'first' and metric = 'peak_heap_rss_bytes'")" = 1
+# --touch auto (the default) calibrates on the recording's own heap samples:
+# it picks a one-byte policy for the first-byte program, pages for the full one.
+hak validate --alloc glibc,hakmem --repeat 1 --db v.db -- "$prog" first >auto.txt 2>&1
+check "... and the default, --touch auto, chooses first for it" \
+  test "$(q "select touch from validations order by id desc limit 1")" = auto:first
+check "... and replays it within 2x for every allocator" \
+  test "$(q "select count(*) from validation_values where validation_id = (select max(id) from validations)
+             and metric = 'peak_heap_rss_bytes' and ratio < 2")" = 2
+check "--touch auto chose pages for the program that writes its blocks" \
+  test "$(q "select touch from validations where label = 'known'")" = auto:pages
+
+# A program that execs again (a wrapper script, pyenv's shims): the second
+# exec is followed, not a SIGTRAP that kills it.
+hak validate --alloc glibc --repeat 1 --db v.db -- sh -c 'exec "$0" full' "$prog" >exec.txt 2>&1
+check "a program that execs again: validate exits 0" test $? = 0
+check "... and measures the exec'd program's heap (peak 16..20 MiB)" \
+  test "$(q "select live between 16*$MiB and 20*$MiB from validation_values v join validations x on x.id = v.validation_id
+             where x.command like 'sh -c %' and metric = 'peak_heap_rss_bytes'")" = 1
 
 check "the query lists every validation's values" \
-  test "$(hak db query "$HAK_ROOT/analysis/queries/validation.sql" --db v.db --csv | grep -c 'peak_heap_rss_bytes')" = $((nalloc + 2))
+  test "$(hak db query "$HAK_ROOT/analysis/queries/validation.sql" --db v.db --csv | grep -c 'peak_heap_rss_bytes')" = $((nalloc + 5))
 hak report --db v.db >report.txt 2>&1
 check "hak report has a replay-validity section" grep -q "Replay validity" report.txt
 check "... with the validated command and its tau" grep -q "validate_known full" report.txt
@@ -82,4 +100,8 @@ check "a program that fails: exit 1, with its status" \
 check "a program that does not exist: exit 1, named" \
   one_line 1 "cannot run ./no-such-prog" hak validate --alloc glibc --db v.db -- ./no-such-prog
 check "nothing stored by the failures" test "$(q "select count(*) from validations")" = "$n0"
+hak trace synth random-mixed --iters 2000 --slots 64 --seed 1 -q -o synth.hkt
+check "hak replay --touch auto on a trace without heap samples: exit 1, says why" \
+  one_line 1 "synth.hkt: --touch auto needs the recording's heap samples" \
+  hak replay synth.hkt --alloc glibc --touch auto --db v.db
 check "--help" hak validate --help
