@@ -37,7 +37,14 @@ static void runs_usage(FILE *out)
           "  hak db runs --sweep 3 --csv -o runs.csv\n", out);
 }
 
-int db_cmd_runs(int argc, char **argv)
+typedef struct runs_args {
+    const char *dbp, *trace, *alloc, *label, *status, *kind, *sweep;
+    uint64_t limit;
+    db_out o;
+} runs_args;
+
+/* -1 when the arguments are good, else the exit status (help: 0). */
+static int runs_parse(int argc, char **argv, runs_args *a)
 {
     static const struct option lo[] = {
         {"db", required_argument, 0, OPT_DB}, {"csv", no_argument, 0, OPT_CSV},
@@ -46,39 +53,36 @@ int db_cmd_runs(int argc, char **argv)
         {"status", required_argument, 0, OPT_STATUS}, {"kind", required_argument, 0, OPT_KIND},
         {"sweep", required_argument, 0, OPT_SWEEP},
         {"limit", required_argument, 0, OPT_LIMIT}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    const char *dbp = NULL, *trace = NULL, *alloc = NULL, *label = NULL, *status = NULL,
-               *kind = NULL, *sweep = NULL;
-    uint64_t limit = 20;
-    db_out o = {DB_FMT_TEXT, NULL};
+    *a = (runs_args){.limit = 20, .o = {DB_FMT_TEXT, NULL}};
     int c;
     optind = 0;
     opterr = 0; /* one-line errors: hak_cmd_bad_option */
     while ((c = getopt_long(argc, argv, "ho:", lo, NULL)) != -1) {
         switch (c) {
-        case OPT_DB: dbp = optarg; break;
-        case OPT_CSV: o.fmt = DB_FMT_CSV; break;
-        case OPT_JSON: o.fmt = DB_FMT_JSON; break;
-        case OPT_TRACE: trace = optarg; break;
-        case OPT_ALLOC: alloc = optarg; break;
-        case OPT_LABEL: label = optarg; break;
+        case OPT_DB: a->dbp = optarg; break;
+        case OPT_CSV: a->o.fmt = DB_FMT_CSV; break;
+        case OPT_JSON: a->o.fmt = DB_FMT_JSON; break;
+        case OPT_TRACE: a->trace = optarg; break;
+        case OPT_ALLOC: a->alloc = optarg; break;
+        case OPT_LABEL: a->label = optarg; break;
         case OPT_STATUS:
             if (db_check_filter("db runs", "--status", optarg))
                 return 2;
-            status = optarg;
+            a->status = optarg;
             break;
         case OPT_KIND:
             if (db_check_filter("db runs", "--kind", optarg))
                 return 2;
-            kind = optarg;
+            a->kind = optarg;
             break;
         case OPT_SWEEP:
             if (db_check_filter("db runs", "--sweep", optarg))
                 return 2;
-            sweep = optarg;
+            a->sweep = optarg;
             break;
-        case 'o': o.path = optarg; break;
+        case 'o': a->o.path = optarg; break;
         case OPT_LIMIT:
-            if (hak_parse_u64(optarg, &limit) != 0) {
+            if (hak_parse_u64(optarg, &a->limit) != 0) {
                 hak_cmd_err("db runs", "--limit: '%s' is not a count", optarg);
                 return 2;
             }
@@ -91,15 +95,17 @@ int db_cmd_runs(int argc, char **argv)
         hak_cmd_err("db runs", "unexpected argument '%s'; see --help", argv[optind]);
         return 2;
     }
-    hakdb *db = db_open_for("db runs", dbp);
-    if (!db)
-        return 1;
-    if (db_require_match(db, "db runs", "--trace", DB_MATCH_TRACE, trace) ||
-        db_require_match(db, "db runs", "--alloc", DB_MATCH_BUILD, alloc) ||
-        db_require_match(db, "db runs", "--label", DB_MATCH_LABEL, label)) {
-        hakdb_close(db);
-        return 1;
-    }
+    return -1;
+}
+
+/* Every name given exists (else an error naming the nearest); the query,
+ * with the filters bound.  NULL after saying why. */
+static sqlite3_stmt *runs_query(hakdb *db, const runs_args *a)
+{
+    if (db_require_match(db, "db runs", "--trace", DB_MATCH_TRACE, a->trace) ||
+        db_require_match(db, "db runs", "--alloc", DB_MATCH_BUILD, a->alloc) ||
+        db_require_match(db, "db runs", "--label", DB_MATCH_LABEL, a->label))
+        return NULL;
     char tc[400], sql[3072];
     snprintf(sql, sizeof sql,
         "SELECT r.id, r.started_at, " DB_TRACE_NAME ", b.name, r.env, r.label, r.kind, r.status,"
@@ -112,85 +118,111 @@ int db_cmd_runs(int argc, char **argv)
     sqlite3_stmt *st;
     if (hakdb_read(db, sql, &st) != SQLITE_OK) {
         hak_cmd_err("db runs", "%s", hakdb_sql_error(db));
-        hakdb_close(db);
-        return 1;
+        return NULL;
     }
-    const char *args[6] = {trace, alloc, label, status, kind, sweep};
+    const char *args[6] = {a->trace, a->alloc, a->label, a->status, a->kind, a->sweep};
     for (int i = 0; i < 6; i++)
         if (args[i])
             sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 7, limit ? (int64_t)limit : -1);
+    sqlite3_bind_int64(st, 7, a->limit ? (int64_t)a->limit : -1);
+    return st;
+}
+
+/* --csv/--json: the columns as stored, named by what they hold. */
+static int runs_print_raw(sqlite3_stmt *st, const db_out *o, FILE *out)
+{
     int rc = 0;
-    FILE *out = db_out_open("db runs", &o);
-    if (!out) {
+    char err[256];
+    db_tbl *t = db_tbl_from_stmt(st, err, sizeof err);
+    if (!t) {
+        hak_cmd_err("db runs", "%s", err);
         rc = 1;
-    } else if (o.fmt != DB_FMT_TEXT) {
-        char err[256];
-        db_tbl *t = db_tbl_from_stmt(st, err, sizeof err);
-        if (!t) {
-            hak_cmd_err("db runs", "%s", err);
-            rc = 1;
-        } else {
-            /* Name raw columns by what they hold. */
-            static const char *const nm[] = {"id", "started_at", "trace", "alloc", "env", "label",
-                "kind", "status", "ops_per_s", "wall_ns", "minor_faults", "peak_rss_bytes", "error",
-                "trace_completeness"};
-            for (int i = 0; i < t->ncols && i < 14; i++) {
-                free(t->names[i]);
-                t->names[i] = strdup(nm[i]);
-            }
-            db_tbl_print(t, o.fmt, out);
-            db_tbl_free(t);
-        }
     } else {
-        static const char *const nm[] = {"run", "started (UTC)", "trace", "alloc", "knobs",
-            "label", "status", "ops/s", "wall", "minflt", "peak RSS"};
-        db_tbl *t = db_tbl_new(11, nm);
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            size_t r = db_tbl_add_row(t);
-            char b[64];
-            db_tbl_setf(t, r, 0, DB_INT, "%lld", (long long)sqlite3_column_int64(st, 0));
-            const char *ts = (const char *)sqlite3_column_text(st, 1);
-            db_tbl_setf(t, r, 1, DB_TEXT, "%.10s %.8s", ts, ts && strlen(ts) > 11 ? ts + 11 : "");
-            db_tbl_set(t, r, 2, DB_TEXT, (const char *)sqlite3_column_text(st, 2));
-            db_tbl_set(t, r, 3, DB_TEXT, (const char *)sqlite3_column_text(st, 3));
-            const char *env = (const char *)sqlite3_column_text(st, 4);
-            db_tbl_set(t, r, 4, DB_TEXT, env && *env ? env : "-");
-            db_tbl_set(t, r, 5, DB_TEXT, (const char *)sqlite3_column_text(st, 5));
-            const char *s = (const char *)sqlite3_column_text(st, 7);
-            const char *k = (const char *)sqlite3_column_text(st, 6);
-            if (strcmp(s, "ok") != 0) {
-                const char *e = (const char *)sqlite3_column_text(st, 12);
-                db_tbl_setf(t, r, 6, DB_TEXT, "%s%s%.40s", s, e ? ": " : "", e ? e : "");
-            } else {
-                /* A run of a partial trace (traces.completeness) says so. */
-                const char *tc = (const char *)sqlite3_column_text(st, 13);
-                int partial = tc && strcmp(tc, "complete");
-                int sim = !strcmp(k, "simulated");
-                db_tbl_setf(t, r, 6, DB_TEXT, "%s%s%s%s%s%s", s, sim || partial ? " (" : "",
-                            sim ? "sim" : "", sim && partial ? ", " : "", partial ? tc : "",
-                            partial ? " trace)" : sim ? ")" : "");
-            }
-            static const char *const units[] = {"ops/s", "ns", "count", "bytes"};
-            for (int i = 0; i < 4; i++)
-                if (sqlite3_column_type(st, 8 + i) != SQLITE_NULL)
-                    db_tbl_set(t, r, 7 + i, DB_REAL,
-                               db_fmt_value(sqlite3_column_double(st, 8 + i), units[i], b, sizeof b));
-                else
-                    db_tbl_set(t, r, 7 + i, DB_REAL, NULL);
+        /* Name raw columns by what they hold. */
+        static const char *const nm[] = {"id", "started_at", "trace", "alloc", "env", "label",
+            "kind", "status", "ops_per_s", "wall_ns", "minor_faults", "peak_rss_bytes", "error",
+            "trace_completeness"};
+        for (int i = 0; i < t->ncols && i < 14; i++) {
+            free(t->names[i]);
+            t->names[i] = strdup(nm[i]);
         }
-        if (rc != SQLITE_DONE) {
-            hak_cmd_err("db runs", "%s", hakdb_sql_error(db));
-            rc = 1;
-        } else {
-            rc = 0;
-            for (int i = 7; i < 11; i++)
-                t->right[i] = 1;
-            db_tbl_print(t, o.fmt, out);
-        }
+        db_tbl_print(t, o->fmt, out);
         db_tbl_free(t);
     }
-    if (db_out_close("db runs", &o, out))
+    return rc;
+}
+
+/* The aligned table: one line a run, figures in their units. */
+static int runs_print_text(hakdb *db, sqlite3_stmt *st, const db_out *o, FILE *out)
+{
+    int rc;
+    static const char *const nm[] = {"run", "started (UTC)", "trace", "alloc", "knobs",
+        "label", "status", "ops/s", "wall", "minflt", "peak RSS"};
+    db_tbl *t = db_tbl_new(11, nm);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        size_t r = db_tbl_add_row(t);
+        char b[64];
+        db_tbl_setf(t, r, 0, DB_INT, "%lld", (long long)sqlite3_column_int64(st, 0));
+        const char *ts = (const char *)sqlite3_column_text(st, 1);
+        db_tbl_setf(t, r, 1, DB_TEXT, "%.10s %.8s", ts, ts && strlen(ts) > 11 ? ts + 11 : "");
+        db_tbl_set(t, r, 2, DB_TEXT, (const char *)sqlite3_column_text(st, 2));
+        db_tbl_set(t, r, 3, DB_TEXT, (const char *)sqlite3_column_text(st, 3));
+        const char *env = (const char *)sqlite3_column_text(st, 4);
+        db_tbl_set(t, r, 4, DB_TEXT, env && *env ? env : "-");
+        db_tbl_set(t, r, 5, DB_TEXT, (const char *)sqlite3_column_text(st, 5));
+        const char *s = (const char *)sqlite3_column_text(st, 7);
+        const char *k = (const char *)sqlite3_column_text(st, 6);
+        if (strcmp(s, "ok") != 0) {
+            const char *e = (const char *)sqlite3_column_text(st, 12);
+            db_tbl_setf(t, r, 6, DB_TEXT, "%s%s%.40s", s, e ? ": " : "", e ? e : "");
+        } else {
+            /* A run of a partial trace (traces.completeness) says so. */
+            const char *tc = (const char *)sqlite3_column_text(st, 13);
+            int partial = tc && strcmp(tc, "complete");
+            int sim = !strcmp(k, "simulated");
+            db_tbl_setf(t, r, 6, DB_TEXT, "%s%s%s%s%s%s", s, sim || partial ? " (" : "",
+                        sim ? "sim" : "", sim && partial ? ", " : "", partial ? tc : "",
+                        partial ? " trace)" : sim ? ")" : "");
+        }
+        static const char *const units[] = {"ops/s", "ns", "count", "bytes"};
+        for (int i = 0; i < 4; i++)
+            if (sqlite3_column_type(st, 8 + i) != SQLITE_NULL)
+                db_tbl_set(t, r, 7 + i, DB_REAL,
+                           db_fmt_value(sqlite3_column_double(st, 8 + i), units[i], b, sizeof b));
+            else
+                db_tbl_set(t, r, 7 + i, DB_REAL, NULL);
+    }
+    if (rc != SQLITE_DONE) {
+        hak_cmd_err("db runs", "%s", hakdb_sql_error(db));
+        rc = 1;
+    } else {
+        rc = 0;
+        for (int i = 7; i < 11; i++)
+            t->right[i] = 1;
+        db_tbl_print(t, o->fmt, out);
+    }
+    db_tbl_free(t);
+    return rc;
+}
+
+int db_cmd_runs(int argc, char **argv)
+{
+    runs_args a;
+    int rc = runs_parse(argc, argv, &a);
+    if (rc >= 0)
+        return rc;
+    hakdb *db = db_open_for("db runs", a.dbp);
+    if (!db)
+        return 1;
+    sqlite3_stmt *st = runs_query(db, &a);
+    if (!st) {
+        hakdb_close(db);
+        return 1;
+    }
+    FILE *out = db_out_open("db runs", &a.o);
+    rc = !out ? 1 : a.o.fmt != DB_FMT_TEXT ? runs_print_raw(st, &a.o, out)
+                                          : runs_print_text(db, st, &a.o, out);
+    if (db_out_close("db runs", &a.o, out))
         rc = 1;
     sqlite3_finalize(st);
     hakdb_close(db);

@@ -184,6 +184,9 @@ int main(int argc, char **argv)
                (unsigned long long)rp.peak_live_bytes);
         printf("pre_blocks=%llu\npre_bytes=%llu\n", (unsigned long long)rp.npre,
                (unsigned long long)rp.pre_bytes);
+        /* events the replay form leaves out: free(NULL) and mmap-family calls */
+        printf("free_nulls=%llu\nmmap_ops=%llu\n", (unsigned long long)rp.free_nulls,
+               (unsigned long long)rp.mmap_ops);
         if (clean && (rp.inversions || rp.double_frees))
             bad = 1;
         hak_replay_free(&rp);

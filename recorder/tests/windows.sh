@@ -13,10 +13,15 @@ cd "$TMP" || exit 1
 key() { grep "^$2=" "$1.chk" | cut -d= -f2; }
 # window_ok NAME FILE: readable, complete, clean (hkt_check), blocks from
 # before the window taken by the prologue, none dropped as unknown.
+# Every event of the window is replayed except those the replay form leaves
+# out by design (free(NULL), failed allocations, mmap-family calls): a
+# window that catches a thread's exit sees glibc's free(NULL)s, and the
+# check used to fail then (make check under load: events 4047, replay 4043).
 window_ok() {
   local f=$2
   if "$CHK" --clean "$f" >"$f.chk" 2>&1 && (( $(key "$f" pre_blocks) > 0 )) &&
-     (( $(key "$f" unknown_frees) == 0 )) && (( $(key "$f" replay_ops) == $(key "$f" events) )) &&
+     (( $(key "$f" unknown_frees) == 0 )) &&
+     (( $(key "$f" replay_ops) == $(key "$f" events) - $(key "$f" free_nulls) - $(key "$f" failed_allocs) - $(key "$f" mmap_ops) )) &&
      hak trace validate "$f" >/dev/null 2>&1; then
     ok "$1: valid, $(key "$f" pre_blocks) blocks from before the window, no unknown free"
   else
@@ -101,10 +106,15 @@ if (( rc == 0 && sz >= 65536 && sz < 4 * 65536 )) && grep -q 'reached --max-size
   ok "--max-size 64k: one file of $sz bytes, recording paused with a note"
 else not_ok "--max-size" "rc=$rc size=$sz $(head -c 300 max.err)"; fi
 check "... complete and clean" "$CHK" --clean max.hkt
-hak record -q --max-size 64k --rotate -o 'rot-%n.hkt' -- "$P/service" 2 80 5 >rot.out; rc=$?
+# At least two files: how many more depends on how the writer's chunks
+# fall (their size follows the machine's load, and 'auto' compresses
+# harder when the writer has time to spare); three were expected and two
+# came on a loaded machine (make check, several times).  That every
+# allocation is in one of the files is checked below.
+hak record -q --zstd-level 1 --max-size 64k --rotate -o 'rot-%n.hkt' -- "$P/service" 2 80 5 >rot.out; rc=$?
 n=$(ls -1 rot-*.hkt 2>/dev/null | wc -l)
 check "--rotate: several files ($n), the service's output unchanged" \
-  bash -c "(( $rc == 0 && $n >= 3 )) && cmp -s rot.out max.out"
+  bash -c "(( $rc == 0 && $n >= 2 )) && cmp -s rot.out max.out"
 bad=0
 for f in rot-*.hkt; do
   "$CHK" --clean "$f" >"$f.chk" 2>&1 || bad=1

@@ -607,6 +607,83 @@ static int adopt(const sweep_args *a)
     return rc;
 }
 
+/* --emit: the sweep's jobs as shell lines (each writes its own database,
+ * merged afterwards) instead of running them.  Returns the exit status. */
+static int sweep_emit(sweep_args *a, const char *hak)
+{
+    job *jobs;
+    size_t njobs;
+    char uuid[33];
+    if (random_uuid(uuid)) {
+        hak_cmd_err(CMD, "/dev/urandom: %s", strerror(errno));
+        return 1;
+    }
+    char dirbuf[PATH_MAX], absdir[PATH_MAX];
+    snprintf(dirbuf, sizeof dirbuf, "%s", a->emit);
+    const char *dir = a->jobs_dir ? a->jobs_dir : dirname(dirbuf);
+    if (!realpath(dir, absdir)) {
+        hak_cmd_err(CMD, "--jobs-dir %s: %s", dir, strerror(errno));
+        return 2;
+    }
+    njobs = build_jobs(a, &jobs, hak, NULL, uuid, absdir);
+    FILE *f = fopen(a->emit, "w");
+    if (!f) {
+        hak_cmd_err(CMD, "%s: %s", a->emit, strerror(errno));
+        return 1;
+    }
+    for (size_t i = 0; i < njobs; i++) {
+        for (int k = 0; k < jobs[i].argc; k++) {
+            if (k)
+                fputc(' ', f);
+            shell_word(f, jobs[i].argv[k]);
+        }
+        if (!jobs[i].is_sim) {
+            /* The job's own database has no sweep row for
+             * `hak replay --sweep-id` to name, and holds only this
+             * job's runs: attach them all to the uuid afterwards. */
+            fputs(" && ", f);
+            shell_word(f, hak);
+            fprintf(f, " sweep --adopt %s --db ", uuid);
+            shell_word(f, jobs[i].argv[jobs[i].argc - 1]);
+        }
+        fputc('\n', f);
+    }
+    if (fclose(f)) {
+        hak_cmd_err(CMD, "%s: %s", a->emit, strerror(errno));
+        return 1;
+    }
+    if (!a->quiet)
+        printf("wrote %zu jobs of sweep %s to %s\n"
+               "run them with e.g.  parallel < %s\n"
+               "then combine:       hak db merge --db OUT.db %s/sweep-%.8s-*.db\n",
+               njobs, uuid, a->emit, a->emit, absdir, uuid);
+    return 0;
+}
+
+/* The sweep's results: its settings ranked by --metric per trace, and the
+ * best simulated and measured setting per trace.  1 when --metric named
+ * no figure of the sweep (said), else 0. */
+static int sweep_report(hakdb *db, const sweep_args *a, int64_t sweep)
+{
+    print_ranking(db, sweep, a->metric);
+    int bad_metric = !hakdb_sweep_has_metric(db, sweep, a->metric);
+    if (bad_metric) {
+        /* A misspelt --metric would otherwise rank nothing and exit 0. */
+        hak_cmd_err(CMD, "--metric '%s': no ok run of sweep %lld has this figure "
+                    "(names: hak db query 'select distinct name from run_metric_values')",
+                    a->metric, (long long)sweep);
+    }
+    if (a->sim) {
+        printf("\n");
+        sweep_best(db, sweep, "sim.page_walks", "simulated");
+    }
+    if (!a->sim_only) {
+        printf("\n");
+        sweep_best(db, sweep, "minor_faults", "measured");
+    }
+    return bad_metric;
+}
+
 int cmd_sweep(int argc, char **argv)
 {
     sweep_args a;
@@ -639,57 +716,10 @@ int cmd_sweep(int argc, char **argv)
         hak_cmd_err(CMD, "'hak replay' is not available in this build; use --sim-only to only simulate");
         return 1;
     }
+    if (a.emit)
+        return sweep_emit(&a, hak);
 
-    job *jobs;
-    size_t njobs;
-    if (a.emit) {
-        char uuid[33];
-        if (random_uuid(uuid)) {
-            hak_cmd_err(CMD, "/dev/urandom: %s", strerror(errno));
-            return 1;
-        }
-        char dirbuf[PATH_MAX], absdir[PATH_MAX];
-        snprintf(dirbuf, sizeof dirbuf, "%s", a.emit);
-        const char *dir = a.jobs_dir ? a.jobs_dir : dirname(dirbuf);
-        if (!realpath(dir, absdir)) {
-            hak_cmd_err(CMD, "--jobs-dir %s: %s", dir, strerror(errno));
-            return 2;
-        }
-        njobs = build_jobs(&a, &jobs, hak, NULL, uuid, absdir);
-        FILE *f = fopen(a.emit, "w");
-        if (!f) {
-            hak_cmd_err(CMD, "%s: %s", a.emit, strerror(errno));
-            return 1;
-        }
-        for (size_t i = 0; i < njobs; i++) {
-            for (int k = 0; k < jobs[i].argc; k++) {
-                if (k)
-                    fputc(' ', f);
-                shell_word(f, jobs[i].argv[k]);
-            }
-            if (!jobs[i].is_sim) {
-                /* The job's own database has no sweep row for
-                 * `hak replay --sweep-id` to name, and holds only this
-                 * job's runs: attach them all to the uuid afterwards. */
-                fputs(" && ", f);
-                shell_word(f, hak);
-                fprintf(f, " sweep --adopt %s --db ", uuid);
-                shell_word(f, jobs[i].argv[jobs[i].argc - 1]);
-            }
-            fputc('\n', f);
-        }
-        if (fclose(f)) {
-            hak_cmd_err(CMD, "%s: %s", a.emit, strerror(errno));
-            return 1;
-        }
-        if (!a.quiet)
-            printf("wrote %zu jobs of sweep %s to %s\n"
-                   "run them with e.g.  parallel < %s\n"
-                   "then combine:       hak db merge --db OUT.db %s/sweep-%.8s-*.db\n",
-                   njobs, uuid, a.emit, a.emit, absdir, uuid);
-        return 0;
-    }
-
+    /* ---- run: one sweep row, its jobs, then the results ---- */
     char err[512];
     hakdb *db = hakdb_open(a.db, err, sizeof err);
     if (!db) {
@@ -705,7 +735,8 @@ int cmd_sweep(int argc, char **argv)
     hakdb_close(db);   /* the jobs write; reopened for the ranking */
     char sid[32];
     snprintf(sid, sizeof sid, "%lld", (long long)sweep);
-    njobs = build_jobs(&a, &jobs, hak, sid, NULL, NULL);
+    job *jobs;
+    size_t njobs = build_jobs(&a, &jobs, hak, sid, NULL, NULL);
     if (!a.quiet)
         fprintf(stderr, "hak sweep: sweep %lld: %zu jobs (%zu combinations x %d allocators x %d traces)\n",
                 (long long)sweep, njobs, sweep_grid_count(&a.grid), a.nallocs, a.ntraces);
@@ -716,22 +747,7 @@ int cmd_sweep(int argc, char **argv)
         hak_cmd_err(CMD, "%s", err);
         return 1;
     }
-    print_ranking(db, sweep, a.metric);
-    int bad_metric = !hakdb_sweep_has_metric(db, sweep, a.metric);
-    if (bad_metric) {
-        /* A misspelt --metric would otherwise rank nothing and exit 0. */
-        hak_cmd_err(CMD, "--metric '%s': no ok run of sweep %lld has this figure "
-                    "(names: hak db query 'select distinct name from run_metric_values')",
-                    a.metric, (long long)sweep);
-    }
-    if (a.sim) {
-        printf("\n");
-        sweep_best(db, sweep, "sim.page_walks", "simulated");
-    }
-    if (!a.sim_only) {
-        printf("\n");
-        sweep_best(db, sweep, "minor_faults", "measured");
-    }
+    int bad_metric = sweep_report(db, &a, sweep);
     hakdb_close(db);
     if (failed)
         hak_cmd_err(CMD, "%d of %zu jobs failed", failed, njobs);

@@ -40,3 +40,17 @@ for lvl in trace db; do
   check "hak $lvl alone: the usage on stderr, exit 2" \
     bash -c '(( $1 == 2 )) && [[ ! -s $2 ]] && grep -q "^usage: hak $3" "$4"' _ "$rc" "$TMP/out" "$lvl" "$TMP/err"
 done
+
+# The bash completion offers exactly the commands and subcommands the
+# command tables have (analysis/hak/hak.bash-completion).
+comp_words() {   # WORDS offered after `hak $1` (empty: the first word)
+  bash -c '. "$1"; COMP_WORDS=(hak $2 ""); COMP_CWORD=${#COMP_WORDS[@]}; ((COMP_CWORD--)); _hak;
+           printf "%s\n" "${COMPREPLY[@]}"' _ "$HAK_ROOT/analysis/hak/hak.bash-completion" "$1" |
+    grep -v '^--' | sort | tr '\n' ' '
+}
+for lvl in "" trace db; do
+  # shellcheck disable=SC2086
+  want=$(hak $lvl --help | subs "$([[ -z $lvl ]] && echo commands || echo subcommands)" | sort | tr '\n' ' ')
+  got=$(comp_words "$lvl")
+  check "completion of 'hak ${lvl:+$lvl }' offers exactly the table's names" test "$got" = "$want"
+done

@@ -191,6 +191,163 @@ static int own_opt(void *ctx, int c, const char *arg)
     return 0;
 }
 
+/* The two traces' sites matched and their changes. */
+typedef struct diff_result {
+    drow *rows;                  /* changed sites, largest change first */
+    size_t n;
+    size_t common, only[2], unchanged;
+    uint64_t tot[2][NM];         /* per trace: allocations, bytes, peak, leaked */
+} diff_result;
+
+/* Merges rows with the same key (stacks that symbolise alike, within a
+ * trace and across the two), keeps the changed ones and ranks them.
+ * 0, or -1 out of memory (said). */
+static int diff_match(vw_trace t[2], diff_result *d)
+{
+    memset(d, 0, sizeof *d);
+    drow *rows = NULL;
+    size_t n = 0, cap = 0;
+    if (add_rows(&t[0], 0, &rows, &n, &cap) || add_rows(&t[1], 1, &rows, &n, &cap)) {
+        hak_cmd_err("trace diff", "out of memory");
+        d->rows = rows;
+        d->n = n;
+        return -1;
+    }
+    if (n)
+        qsort(rows, n, sizeof *rows, cmp_key);
+    size_t m = 0;
+    for (size_t i = 0; i < n;) {
+        drow acc = rows[i];
+        size_t j = i + 1;
+        for (; j < n && !strcmp(rows[j].key, acc.key); j++) {
+            int s = rows[j].side;
+            if (!acc.in[s])
+                acc.id[s] = rows[j].id[s];
+            acc.in[s] = 1;
+            for (int k = 0; k < NM; k++)
+                acc.m[s][k] += rows[j].m[s][k];
+            free(rows[j].key);
+        }
+        int any = 0;
+        for (int k = 0; k < NM; k++) {
+            acc.d[k] = (int64_t)(acc.m[1][k] - acc.m[0][k]);
+            any |= acc.d[k] != 0;
+        }
+        if (acc.in[0] && acc.in[1])
+            d->common++;
+        else
+            d->only[acc.in[1]]++;
+        if (any) {
+            rows[m++] = acc;
+        } else {
+            d->unchanged++;
+            free(acc.key);
+        }
+        i = j;
+    }
+    n = m;
+    if (n)
+        qsort(rows, n, sizeof *rows, cmp_delta);
+    for (int s = 0; s < 2; s++) {
+        d->tot[s][M_ALLOCS] = t[s].v.allocs;
+        d->tot[s][M_BYTES] = t[s].v.alloc_bytes;
+        d->tot[s][M_PEAK] = t[s].v.peak_bytes;
+        d->tot[s][M_LEAKED] = t[s].v.live_bytes;
+    }
+    d->rows = rows;
+    d->n = n;
+    return 0;
+}
+
+static void diff_print_csv(const diff_result *d, size_t shown)
+{
+    printf("rank,status,allocs_a,allocs_b,allocs_change,bytes_a,bytes_b,bytes_change,"
+           "peak_a,peak_b,peak_change,leaked_a,leaked_b,leaked_change,frames\n");
+    for (size_t i = 0; i < shown; i++) {
+        const drow *r = &d->rows[i];
+        printf("%zu,%s", i + 1, status_of(r));
+        for (int k = 0; k < NM; k++)
+            printf(",%" PRIu64 ",%" PRIu64 ",%" PRId64, r->m[0][k], r->m[1][k], r->d[k]);
+        printf(",");
+        vw_csv_str(stdout, r->key);
+        printf("\n");
+    }
+}
+
+static void diff_print_json(vw_trace t[2], const diff_result *d, size_t shown)
+{
+    printf("{\"a\": {");
+    vw_json_trace(stdout, &t[0]);
+    printf("}, \"b\": {");
+    vw_json_trace(stdout, &t[1]);
+    printf("}, \"sorted_by\": \"%s\", \"common_sites\": %zu, \"only_in_a\": %zu, "
+           "\"only_in_b\": %zu, \"unchanged\": %zu, \"totals\": {", metric_names[sort_metric],
+           d->common, d->only[0], d->only[1], d->unchanged);
+    for (int k = 0; k < NM; k++)
+        printf("%s\"%s\": [%" PRIu64 ", %" PRIu64 "]", k ? ", " : "", metric_names[k],
+               d->tot[0][k], d->tot[1][k]);
+    printf("}, \"sites\": [");
+    for (size_t i = 0; i < shown; i++) {
+        const drow *r = &d->rows[i];
+        printf("%s\n  {\"rank\": %zu, \"status\": \"%s\"", i ? "," : "", i + 1, status_of(r));
+        for (int k = 0; k < NM; k++)
+            printf(", \"%s\": [%" PRIu64 ", %" PRIu64 ", %" PRId64 "]", metric_names[k],
+                   r->m[0][k], r->m[1][k], r->d[k]);
+        printf(", \"frames\": [");
+        const char *p = r->key;
+        for (int first = 1;; first = 0) {
+            const char *e = strstr(p, " <- ");
+            size_t l = e ? (size_t)(e - p) : strlen(p);
+            char *f = strndup(p, l);
+            if (!first)
+                printf(", ");
+            vw_json_str(stdout, f ? f : "?");
+            free(f);
+            if (!e)
+                break;
+            p = e + 4;
+        }
+        printf("]}");
+    }
+    printf("]}\n");
+}
+
+static void diff_print_text(vw_trace t[2], const diff_result *d, size_t shown, uint64_t depth)
+{
+    char b1[32], b2[32], b3[32];
+    printf("diff of call sites: A = %s, B = %s (changes are B minus A)\n", t[0].path, t[1].path);
+    for (int s = 0; s < 2; s++)
+        if (t[s].trunc_note[0])
+            printf("note: %s: %s.\n", s ? "B" : "A", t[s].trunc_note);
+    printf("sites are matched by their symbolised frames (function and module).\n\n");
+    printf("  %-12s %18s %18s %18s\n", "", "A", "B", "change");
+    for (int k = 0; k < NM; k++)
+        printf("  %-12s %18s %18s %18s\n",
+               k == M_ALLOCS ? "allocations" : k == M_BYTES ? "bytes" : k == M_PEAK ? "peak bytes"
+                                                                            : "leaked bytes",
+               hak_fmt_count(d->tot[0][k], b1, sizeof b1), hak_fmt_count(d->tot[1][k], b2, sizeof b2),
+               fmt_delta((int64_t)(d->tot[1][k] - d->tot[0][k]), b3, sizeof b3));
+    printf("\ncall sites: %zu in both, %zu only in A, %zu only in B; %zu unchanged\n",
+           d->common, d->only[0], d->only[1], d->unchanged);
+    printf("\nchanged call sites by |change in %s| (%zu of %zu):\n", metric_names[sort_metric],
+           shown, d->n);
+    if (!d->n)
+        printf("  (none)\n");
+    for (size_t i = 0; i < shown; i++) {
+        const drow *r = &d->rows[i];
+        char dl[NM][32];
+        for (int k = 0; k < NM; k++)
+            fmt_delta(r->d[k], dl[k], sizeof dl[k]);
+        printf("\n#%zu  [%s] allocs %s (%s -> %s), bytes %s, peak %s, leaked %s\n", i + 1,
+               status_of(r), dl[M_ALLOCS], hak_fmt_count(r->m[0][M_ALLOCS], b1, sizeof b1),
+               hak_fmt_count(r->m[1][M_ALLOCS], b2, sizeof b2), dl[M_BYTES], dl[M_PEAK],
+               dl[M_LEAKED]);
+        print_key_frames(r->key, depth);
+    }
+    if (shown < d->n)
+        printf("\n(%zu more changed call sites; --top 0 lists all)\n", d->n - shown);
+}
+
 int trace_diff(int argc, char **argv)
 {
     static const struct option own[] = {
@@ -212,152 +369,30 @@ int trace_diff(int argc, char **argv)
         vw_unload(&t[0]);
         return 1;
     }
-    drow *rows = NULL;
-    size_t n = 0, cap = 0;
+    diff_result d;
     int rc = 0;
-    if (add_rows(&t[0], 0, &rows, &n, &cap) || add_rows(&t[1], 1, &rows, &n, &cap)) {
-        hak_cmd_err("trace diff", "out of memory");
+    if (diff_match(t, &d) != 0) {
         rc = 1;
-        goto out;
-    }
-    /* merge rows with the same key: within a trace (stacks that symbolise
-     * alike) and across the two */
-    if (n)
-        qsort(rows, n, sizeof *rows, cmp_key);
-    size_t m = 0, common = 0, only[2] = {0, 0}, unchanged = 0;
-    for (size_t i = 0; i < n;) {
-        drow acc = rows[i];
-        size_t j = i + 1;
-        for (; j < n && !strcmp(rows[j].key, acc.key); j++) {
-            int s = rows[j].side;
-            if (!acc.in[s])
-                acc.id[s] = rows[j].id[s];
-            acc.in[s] = 1;
-            for (int k = 0; k < NM; k++)
-                acc.m[s][k] += rows[j].m[s][k];
-            free(rows[j].key);
-        }
-        int any = 0;
-        for (int k = 0; k < NM; k++) {
-            acc.d[k] = (int64_t)(acc.m[1][k] - acc.m[0][k]);
-            any |= acc.d[k] != 0;
-        }
-        if (acc.in[0] && acc.in[1])
-            common++;
-        else
-            only[acc.in[1]]++;
-        if (any) {
-            rows[m++] = acc;
-        } else {
-            unchanged++;
-            free(acc.key);
-        }
-        i = j;
-    }
-    n = m;
-    if (n)
-        qsort(rows, n, sizeof *rows, cmp_delta);
-    size_t shown = o.top && o.top < n ? (size_t)o.top : n;
-    uint64_t tot[2][NM];
-    for (int s = 0; s < 2; s++) {
-        tot[s][M_ALLOCS] = t[s].v.allocs;
-        tot[s][M_BYTES] = t[s].v.alloc_bytes;
-        tot[s][M_PEAK] = t[s].v.peak_bytes;
-        tot[s][M_LEAKED] = t[s].v.live_bytes;
-    }
-    char b1[32], b2[32], b3[32];
-    if (o.format == VW_CSV) {
-        printf("rank,status,allocs_a,allocs_b,allocs_change,bytes_a,bytes_b,bytes_change,"
-               "peak_a,peak_b,peak_change,leaked_a,leaked_b,leaked_change,frames\n");
-        for (size_t i = 0; i < shown; i++) {
-            printf("%zu,%s", i + 1, status_of(&rows[i]));
-            for (int k = 0; k < NM; k++)
-                printf(",%" PRIu64 ",%" PRIu64 ",%" PRId64, rows[i].m[0][k], rows[i].m[1][k],
-                       rows[i].d[k]);
-            printf(",");
-            vw_csv_str(stdout, rows[i].key);
-            printf("\n");
-        }
-    } else if (o.format == VW_JSON) {
-        printf("{\"a\": {");
-        vw_json_trace(stdout, &t[0]);
-        printf("}, \"b\": {");
-        vw_json_trace(stdout, &t[1]);
-        printf("}, \"sorted_by\": \"%s\", \"common_sites\": %zu, \"only_in_a\": %zu, "
-               "\"only_in_b\": %zu, \"unchanged\": %zu, \"totals\": {", metric_names[sort_metric],
-               common, only[0], only[1], unchanged);
-        for (int k = 0; k < NM; k++)
-            printf("%s\"%s\": [%" PRIu64 ", %" PRIu64 "]", k ? ", " : "", metric_names[k],
-                   tot[0][k], tot[1][k]);
-        printf("}, \"sites\": [");
-        for (size_t i = 0; i < shown; i++) {
-            printf("%s\n  {\"rank\": %zu, \"status\": \"%s\"", i ? "," : "", i + 1,
-                   status_of(&rows[i]));
-            for (int k = 0; k < NM; k++)
-                printf(", \"%s\": [%" PRIu64 ", %" PRIu64 ", %" PRId64 "]", metric_names[k],
-                       rows[i].m[0][k], rows[i].m[1][k], rows[i].d[k]);
-            printf(", \"frames\": [");
-            const char *p = rows[i].key;
-            for (int first = 1;; first = 0) {
-                const char *e = strstr(p, " <- ");
-                size_t l = e ? (size_t)(e - p) : strlen(p);
-                char *f = strndup(p, l);
-                if (!first)
-                    printf(", ");
-                vw_json_str(stdout, f ? f : "?");
-                free(f);
-                if (!e)
-                    break;
-                p = e + 4;
-            }
-            printf("]}");
-        }
-        printf("]}\n");
     } else {
-        printf("diff of call sites: A = %s, B = %s (changes are B minus A)\n", t[0].path, t[1].path);
-        for (int s = 0; s < 2; s++)
-            if (t[s].trunc_note[0])
-                printf("note: %s: %s.\n", s ? "B" : "A", t[s].trunc_note);
-        printf("sites are matched by their symbolised frames (function and module).\n\n");
-        printf("  %-12s %18s %18s %18s\n", "", "A", "B", "change");
-        for (int k = 0; k < NM; k++)
-            printf("  %-12s %18s %18s %18s\n",
-                   k == M_ALLOCS ? "allocations" : k == M_BYTES ? "bytes" : k == M_PEAK ? "peak bytes"
-                                                                                : "leaked bytes",
-                   hak_fmt_count(tot[0][k], b1, sizeof b1), hak_fmt_count(tot[1][k], b2, sizeof b2),
-                   fmt_delta((int64_t)(tot[1][k] - tot[0][k]), b3, sizeof b3));
-        printf("\ncall sites: %zu in both, %zu only in A, %zu only in B; %zu unchanged\n",
-               common, only[0], only[1], unchanged);
-        printf("\nchanged call sites by |change in %s| (%zu of %zu):\n", metric_names[sort_metric],
-               shown, n);
-        if (!n)
-            printf("  (none)\n");
-        for (size_t i = 0; i < shown; i++) {
-            const drow *r = &rows[i];
-            char d[NM][32];
-            for (int k = 0; k < NM; k++)
-                fmt_delta(r->d[k], d[k], sizeof d[k]);
-            printf("\n#%zu  [%s] allocs %s (%s -> %s), bytes %s, peak %s, leaked %s\n", i + 1,
-                   status_of(r), d[M_ALLOCS], hak_fmt_count(r->m[0][M_ALLOCS], b1, sizeof b1),
-                   hak_fmt_count(r->m[1][M_ALLOCS], b2, sizeof b2), d[M_BYTES], d[M_PEAK],
-                   d[M_LEAKED]);
-            print_key_frames(r->key, o.depth);
+        size_t shown = o.top && o.top < d.n ? (size_t)o.top : d.n;
+        if (o.format == VW_CSV)
+            diff_print_csv(&d, shown);
+        else if (o.format == VW_JSON)
+            diff_print_json(t, &d, shown);
+        else
+            diff_print_text(t, &d, shown, o.depth);
+        fflush(stdout);
+        if (!d.common) {
+            hak_cmd_err("trace diff", "%s and %s have no call site in common (%s): nothing was "
+                        "compared", t[0].path, t[1].path,
+                        t[0].v.nsites && t[1].v.nsites ? "different programs, or binaries that "
+                        "cannot be symbolised here" : "a trace without allocations");
+            rc = 1;
         }
-        if (shown < n)
-            printf("\n(%zu more changed call sites; --top 0 lists all)\n", n - shown);
     }
-    fflush(stdout);
-    if (!common) {
-        hak_cmd_err("trace diff", "%s and %s have no call site in common (%s): nothing was "
-                    "compared", t[0].path, t[1].path,
-                    t[0].v.nsites && t[1].v.nsites ? "different programs, or binaries that "
-                    "cannot be symbolised here" : "a trace without allocations");
-        rc = 1;
-    }
-out:
-    for (size_t i = 0; i < n; i++)
-        free(rows[i].key);
-    free(rows);
+    for (size_t i = 0; i < d.n; i++)
+        free(d.rows[i].key);
+    free(d.rows);
     vw_unload(&t[0]);
     vw_unload(&t[1]);
     return rc;

@@ -257,6 +257,88 @@ static void stats_json(stats *s, const char *path, uint64_t nalloc, uint64_t nby
     fputs("\n}\n", o);
 }
 
+/* One decoding pass: the size histogram and per-site totals here, the
+ * lifetimes through the heap model's on_death (into s).  0, or 1 with the
+ * reason in derr. */
+static int stats_collect(hak_trace_reader *r, int progress, stats *s, hak_heap_model *hm,
+                         uint64_t *nalloc, uint64_t *nbytes, char *derr, size_t errlen)
+{
+    hak_event ev;
+    int got, rc = 0;
+    uint64_t n = 0;
+    cli_progress pr;
+    cli_progress_init(&pr, "stats", progress, hak_tr_nevents(r));
+    while ((got = hak_tr_next(r, &ev)) == 1) {
+        cli_progress_tick(&pr, n++);
+        unsigned f = hak_hm_apply(hm, &ev);
+        if (hak_op_allocates(ev.op) && ev.out_ptr && !(f & HAK_HM_FAILED)) {
+            uint64_t bytes = hak_hm_request_bytes(&ev);
+            s->size_h[cli_pow2_bucket(bytes)]++;
+            (*nalloc)++;
+            *nbytes += bytes;
+            site_agg *a = site_slot(s, ev.site);
+            if (!a) {
+                s->oom = 1;
+                break;
+            }
+            a->count++;
+            a->bytes += bytes;
+        }
+    }
+    cli_progress_done(&pr);
+    if (got < 0) {
+        snprintf(derr, errlen, "%s", hak_tr_error(r));
+        rc = 1;
+    }
+    if (s->oom) {
+        snprintf(derr, errlen, "out of memory");
+        rc = 1;
+    }
+    return rc;
+}
+
+/* The histograms and the top call sites by count and by bytes, as text. */
+static void stats_print_text(const char *path, stats *s, const hak_heap_model *hm, uint64_t nalloc,
+                             uint64_t nbytes, uint64_t top, uint64_t depth, int demangle,
+                             hak_trace_reader *r)
+{
+    char b1[32], b2[32], b3[32];
+    printf("trace: %s: %s allocations, %s requested, %s frees\n\n", path,
+           hak_fmt_count(nalloc, b1, sizeof b1), hak_fmt_bytes(nbytes, b2, sizeof b2),
+           hak_fmt_count(hm->frees, b3, sizeof b3));
+    histogram("allocation sizes (requested bytes):", s->size_h, nalloc, 0);
+    char title[160];
+    snprintf(title, sizeof title,
+             "\nlifetimes of %s freed blocks, in events (%s blocks still live at the end):",
+             hak_fmt_count(s->deaths, b1, sizeof b1), hak_fmt_count(hm->live_objects, b2, sizeof b2));
+    histogram(title, s->life_ev_h, s->deaths, 0);
+    printf("\n");
+    histogram("lifetimes of freed blocks, in time:", s->life_ns_h, s->deaths, 1);
+    printf("\ncross-thread frees: %s of %s (%.2f%%)\n", hak_fmt_count(s->cross, b1, sizeof b1),
+           hak_fmt_count(s->deaths, b2, sizeof b2),
+           s->deaths ? 100.0 * (double)s->cross / (double)s->deaths : 0.0);
+    if (!top)
+        return;
+    /* compact the table, then rank twice */
+    size_t n = 0;
+    for (size_t i = 0; i < s->cap; i++)
+        if (s->sites[i].count)
+            s->sites[n++] = s->sites[i];
+    const hak_module *mods;
+    size_t nmods = hak_tr_modules(r, &mods);
+    hak_symbolizer *sym = hak_sym_new(mods, nmods);
+    hak_sym_demangle(sym, demangle);
+    if (n)   /* sites is NULL when no call site was seen (qsort: nonnull) */
+        qsort(s->sites, n, sizeof *s->sites, by_count);
+    snprintf(title, sizeof title, "\ntop %" PRIu64 " call sites by allocations (of %zu):", top, n);
+    print_sites(title, s->sites, n, top, (uint32_t)depth, 0, nalloc, r, sym);
+    if (n)
+        qsort(s->sites, n, sizeof *s->sites, by_bytes);
+    snprintf(title, sizeof title, "\ntop %" PRIu64 " call sites by bytes (of %zu):", top, n);
+    print_sites(title, s->sites, n, top, (uint32_t)depth, 1, nbytes, r, sym);
+    hak_sym_free(sym);
+}
+
 int trace_stats(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -300,78 +382,13 @@ int trace_stats(int argc, char **argv)
         hak_tr_close(r);
         return 1;
     }
-    hak_event ev;
-    int got, rc = 0;
-    uint64_t nalloc = 0, nbytes = 0, n = 0;
-    cli_progress pr;
-    cli_progress_init(&pr, "stats", progress, hak_tr_nevents(r));
-    while ((got = hak_tr_next(r, &ev)) == 1) {
-        cli_progress_tick(&pr, n++);
-        unsigned f = hak_hm_apply(&hm, &ev);
-        if (hak_op_allocates(ev.op) && ev.out_ptr && !(f & HAK_HM_FAILED)) {
-            uint64_t bytes = hak_hm_request_bytes(&ev);
-            s->size_h[cli_pow2_bucket(bytes)]++;
-            nalloc++;
-            nbytes += bytes;
-            site_agg *a = site_slot(s, ev.site);
-            if (!a) {
-                s->oom = 1;
-                break;
-            }
-            a->count++;
-            a->bytes += bytes;
-        }
-    }
-    cli_progress_done(&pr);
+    uint64_t nalloc = 0, nbytes = 0;
     char derr[512] = "";
-    if (got < 0) {
-        snprintf(derr, sizeof derr, "%s", hak_tr_error(r));
-        rc = 1;
-    }
-    if (s->oom) {
-        snprintf(derr, sizeof derr, "out of memory");
-        rc = 1;
-    }
-    if (json) {
+    int rc = stats_collect(r, progress, s, &hm, &nalloc, &nbytes, derr, sizeof derr);
+    if (json)
         stats_json(s, path, nalloc, nbytes, &hm, top, depth, demangle, r);
-        goto done;
-    }
-    char b1[32], b2[32], b3[32];
-    printf("trace: %s: %s allocations, %s requested, %s frees\n\n", path,
-           hak_fmt_count(nalloc, b1, sizeof b1), hak_fmt_bytes(nbytes, b2, sizeof b2),
-           hak_fmt_count(hm.frees, b3, sizeof b3));
-    histogram("allocation sizes (requested bytes):", s->size_h, nalloc, 0);
-    char title[160];
-    snprintf(title, sizeof title,
-             "\nlifetimes of %s freed blocks, in events (%s blocks still live at the end):",
-             hak_fmt_count(s->deaths, b1, sizeof b1), hak_fmt_count(hm.live_objects, b2, sizeof b2));
-    histogram(title, s->life_ev_h, s->deaths, 0);
-    printf("\n");
-    histogram("lifetimes of freed blocks, in time:", s->life_ns_h, s->deaths, 1);
-    printf("\ncross-thread frees: %s of %s (%.2f%%)\n", hak_fmt_count(s->cross, b1, sizeof b1),
-           hak_fmt_count(s->deaths, b2, sizeof b2),
-           s->deaths ? 100.0 * (double)s->cross / (double)s->deaths : 0.0);
-    if (top) {
-        /* compact the table, then rank twice */
-        size_t n = 0;
-        for (size_t i = 0; i < s->cap; i++)
-            if (s->sites[i].count)
-                s->sites[n++] = s->sites[i];
-        const hak_module *mods;
-        size_t nmods = hak_tr_modules(r, &mods);
-        hak_symbolizer *sym = hak_sym_new(mods, nmods);
-        hak_sym_demangle(sym, demangle);
-        if (n)   /* sites is NULL when no call site was seen (qsort: nonnull) */
-            qsort(s->sites, n, sizeof *s->sites, by_count);
-        snprintf(title, sizeof title, "\ntop %" PRIu64 " call sites by allocations (of %zu):", top, n);
-        print_sites(title, s->sites, n, top, (uint32_t)depth, 0, nalloc, r, sym);
-        if (n)
-            qsort(s->sites, n, sizeof *s->sites, by_bytes);
-        snprintf(title, sizeof title, "\ntop %" PRIu64 " call sites by bytes (of %zu):", top, n);
-        print_sites(title, s->sites, n, top, (uint32_t)depth, 1, nbytes, r, sym);
-        hak_sym_free(sym);
-    }
-done:
+    else
+        stats_print_text(path, s, &hm, nalloc, nbytes, top, depth, demangle, r);
     fflush(stdout);
     if (rc)
         hak_cmd_err("trace stats", "%s: %s", path, derr);

@@ -86,6 +86,89 @@ static const struct { const char *name; unsigned kinds; } numopt[O_NUM] = {
     [O_QUEUE] = {"queue", PC},
 };
 
+/* The parameters: the workload's defaults, then the numeric options given
+ * (each only where it applies to the workload).  -1 ok, else the exit
+ * status after saying why. */
+static int synth_params(const char *workload, const uint64_t val[O_NUM], const int given[O_NUM],
+                        hak_synth_params *p)
+{
+    int kind = hak_synth_kind_from_name(workload);
+    if (kind < 0)
+        return cli_usage_err("synth", "unknown workload '%s' (random-mixed, tiny-hot, larson, "
+                             "producer-consumer)", workload);
+    hak_synth_defaults(kind, p);
+    for (int i = 0; i < O_NUM; i++) {
+        if (!given[i])
+            continue;
+        if (!(numopt[i].kinds & (1u << kind)))
+            return cli_usage_err("synth", "--%s does not apply to %s", numopt[i].name, workload);
+        switch (i) {
+        case O_ITERS: case O_ITEMS: p->iters = val[i]; break;
+        case O_SLOTS: p->slots = val[i]; break;
+        case O_SEED: p->seed = val[i]; break;
+        case O_MIN: p->min_size = val[i]; break;
+        case O_MAX: p->max_size = val[i]; break;
+        case O_SIZE: p->size = val[i]; break;
+        case O_BATCH: p->batch = val[i]; break;
+        case O_THREADS: p->threads = val[i]; break;
+        case O_ROUND: p->round = val[i]; break;
+        case O_QUEUE: p->queue = val[i]; break;
+        }
+    }
+    char err[256];
+    if (hak_synth_check(p, err, sizeof err))
+        return cli_usage_err("synth", "%s", err);
+    return -1;
+}
+
+/* Generates the workload into the trace at out.  0, or 1 after saying why;
+ * *events and *nthreads say what was written. */
+static int synth_write(const hak_synth_params *p, const char *out, const char *options,
+                       int progress, uint64_t *events, uint32_t *nthreads)
+{
+    char err[256];
+    hak_synth *g = hak_synth_new(p, err, sizeof err);
+    if (!g) {
+        hak_cmd_err("trace synth", "%s", err);
+        return 1;
+    }
+    hak_trace_meta meta;
+    memset(&meta, 0, sizeof meta);
+    meta.version = HAK_TRACE_VERSION;
+    meta.page_size = 4096;
+    meta.recorder = "hak trace synth";
+    meta.options = options;
+    hak_trace_writer *w = cli_out_open("synth", out, &meta);
+    if (!w) {
+        hak_synth_free(g);
+        return 1;
+    }
+    cli_sink sink;
+    cli_sink_init(&sink, w);
+    int failed = 0;
+    /* mallocs are about half the events of these workloads */
+    cli_progress pr;
+    cli_progress_init(&pr, "synth", progress, p->iters * 2);
+    hak_event ev;
+    while (hak_synth_next(g, &ev) == 1) {
+        if (cli_sink_put(&sink, &ev)) {
+            failed = 1;
+            break;
+        }
+        cli_progress_tick(&pr, sink.events);
+    }
+    cli_progress_done(&pr);
+    if (!failed && cli_sink_flush(&sink))
+        failed = 1;
+    if (failed)
+        hak_cmd_err("trace synth", "%s: %s", out, sink.err);
+    *events = sink.events;
+    *nthreads = hak_synth_nthreads(g);
+    cli_sink_destroy(&sink);
+    hak_synth_free(g);
+    return cli_out_close("synth", out, w, failed) ? 1 : 0;
+}
+
 int trace_synth(int argc, char **argv)
 {
     struct option opts[O_NUM + 5];
@@ -125,79 +208,19 @@ int trace_synth(int argc, char **argv)
                              "producer-consumer)");
     if (optind != argc - 1)
         return cli_usage_err("synth", "unexpected argument '%s'", argv[optind + 1]);
-    int kind = hak_synth_kind_from_name(argv[optind]);
-    if (kind < 0)
-        return cli_usage_err("synth", "unknown workload '%s' (random-mixed, tiny-hot, larson, "
-                             "producer-consumer)", argv[optind]);
+    hak_synth_params p;
+    if (hak_synth_kind_from_name(argv[optind]) >= 0 && !out)
+        return cli_usage_err("synth", "missing -o FILE");
+    int rc = synth_params(argv[optind], val, given, &p);
+    if (rc >= 0)
+        return rc;
     if (!out)
         return cli_usage_err("synth", "missing -o FILE");
-    hak_synth_params p;
-    hak_synth_defaults(kind, &p);
-    for (int i = 0; i < O_NUM; i++) {
-        if (!given[i])
-            continue;
-        if (!(numopt[i].kinds & (1u << kind)))
-            return cli_usage_err("synth", "--%s does not apply to %s", numopt[i].name,
-                                 argv[optind]);
-        switch (i) {
-        case O_ITERS: case O_ITEMS: p.iters = val[i]; break;
-        case O_SLOTS: p.slots = val[i]; break;
-        case O_SEED: p.seed = val[i]; break;
-        case O_MIN: p.min_size = val[i]; break;
-        case O_MAX: p.max_size = val[i]; break;
-        case O_SIZE: p.size = val[i]; break;
-        case O_BATCH: p.batch = val[i]; break;
-        case O_THREADS: p.threads = val[i]; break;
-        case O_ROUND: p.round = val[i]; break;
-        case O_QUEUE: p.queue = val[i]; break;
-        }
-    }
-    char err[256];
-    if (hak_synth_check(&p, err, sizeof err))
-        return cli_usage_err("synth", "%s", err);
-    hak_synth *g = hak_synth_new(&p, err, sizeof err);
-    if (!g) {
-        hak_cmd_err("trace synth", "%s", err);
-        return 1;
-    }
-
     char options[512];
     hak_synth_describe(&p, options, sizeof options);
-    hak_trace_meta meta;
-    memset(&meta, 0, sizeof meta);
-    meta.version = HAK_TRACE_VERSION;
-    meta.page_size = 4096;
-    meta.recorder = "hak trace synth";
-    meta.options = options;
-    hak_trace_writer *w = cli_out_open("synth", out, &meta);
-    if (!w) {
-        hak_synth_free(g);
-        return 1;
-    }
-    cli_sink sink;
-    cli_sink_init(&sink, w);
-    int failed = 0;
-    /* mallocs are about half the events of these workloads */
-    cli_progress pr;
-    cli_progress_init(&pr, "synth", progress, p.iters * 2);
-    hak_event ev;
-    while (hak_synth_next(g, &ev) == 1) {
-        if (cli_sink_put(&sink, &ev)) {
-            failed = 1;
-            break;
-        }
-        cli_progress_tick(&pr, sink.events);
-    }
-    cli_progress_done(&pr);
-    if (!failed && cli_sink_flush(&sink))
-        failed = 1;
-    if (failed)
-        hak_cmd_err("trace synth", "%s: %s", out, sink.err);
-    uint64_t events = sink.events;
-    uint32_t nthreads = hak_synth_nthreads(g);
-    cli_sink_destroy(&sink);
-    hak_synth_free(g);
-    if (cli_out_close("synth", out, w, failed))
+    uint64_t events = 0;
+    uint32_t nthreads = 0;
+    if (synth_write(&p, out, options, progress, &events, &nthreads))
         return 1;
     struct stat st;
     if (!quiet && strcmp(out, "-") && !stat(out, &st)) {
