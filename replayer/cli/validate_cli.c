@@ -247,7 +247,20 @@ static int run_step(const char *what, char *const *argv, const char *stdin_path,
     return 0;
 }
 
-int cmd_validate(int argc, char **argv)
+/* ---- parse ---- */
+
+typedef struct validate_args {
+    vallocs *al;                 /* the allocators (static: large) */
+    int repeat, named;
+    const char *stdin_path, *trace_out, *touch, *threads, *label, *dbpath;
+    const char *record_opts[32];
+    int nrecord_opts;
+    double interval_ms, timeout_s;
+    char **prog;
+} validate_args;
+
+/* -1 when the arguments are good, else the exit status (help: 0). */
+static int validate_parse(int argc, char **argv, validate_args *a)
 {
     static const struct option opts[] = {
         {"alloc", required_argument, 0, 'a'},
@@ -266,25 +279,25 @@ int cmd_validate(int argc, char **argv)
     };
     static vallocs al;
     memset(&al, 0, sizeof al);
-    int repeat = 3, named = 0;
-    const char *stdin_path = NULL, *trace_out = NULL, *touch = "auto", *threads = NULL;
-    const char *label = NULL, *dbpath = NULL;
-    const char *record_opts[32];
-    int nrecord_opts = 0;
-    double interval_ms = 5, timeout_s = 600;
+    memset(a, 0, sizeof *a);
+    a->al = &al;
+    a->repeat = 3;
+    a->touch = "auto";
+    a->interval_ms = 5;
+    a->timeout_s = 600;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
         char *end;
         switch (c) {
         case 'a':
-            named = 1;
+            a->named = 1;
             if (add_list(&al, optarg) != 0)
                 return 1;
             break;
         case 'r':
-            repeat = (int)strtol(optarg, &end, 10);
-            if (*end || end == optarg || repeat < 1 || repeat > MAX_REPEAT) {
+            a->repeat = (int)strtol(optarg, &end, 10);
+            if (*end || end == optarg || a->repeat < 1 || a->repeat > MAX_REPEAT) {
                 hak_cmd_err(CMD, "--repeat '%s': expected 1..%d", optarg, MAX_REPEAT);
                 return 2;
             }
@@ -294,46 +307,46 @@ int cmd_validate(int argc, char **argv)
                 hak_cmd_err(CMD, "--stdin '%s': %s", optarg, strerror(errno));
                 return 2;
             }
-            stdin_path = optarg;
+            a->stdin_path = optarg;
             break;
-        case 'o': trace_out = optarg; break;
+        case 'o': a->trace_out = optarg; break;
         case 'R':
-            if (nrecord_opts == 32) {
+            if (a->nrecord_opts == 32) {
                 hak_cmd_err(CMD, "--record-opt: at most 32");
                 return 2;
             }
-            record_opts[nrecord_opts++] = optarg;
+            a->record_opts[a->nrecord_opts++] = optarg;
             break;
         case 'T':
             if (strcmp(optarg, "auto") && hak_touch_parse(optarg, &(hak_touch){0})) {
                 hak_cmd_err(CMD, "--touch '%s': expected auto, " HAK_TOUCH_CHOICES, optarg);
                 return 2;
             }
-            touch = optarg;
+            a->touch = optarg;
             break;
         case 't':
             if (strcmp(optarg, "recorded") && strcmp(optarg, "serial")) {
                 hak_cmd_err(CMD, "--threads '%s': expected recorded or serial", optarg);
                 return 2;
             }
-            threads = optarg;
+            a->threads = optarg;
             break;
         case 'I':
-            interval_ms = strtod(optarg, &end);
-            if (*end || end == optarg || !(interval_ms >= 0.1 && interval_ms <= 10000)) {
+            a->interval_ms = strtod(optarg, &end);
+            if (*end || end == optarg || !(a->interval_ms >= 0.1 && a->interval_ms <= 10000)) {
                 hak_cmd_err(CMD, "--interval-ms '%s': expected 0.1..10000", optarg);
                 return 2;
             }
             break;
         case 'W':
-            timeout_s = strtod(optarg, &end);
-            if (*end || end == optarg || !(timeout_s > 0)) {
+            a->timeout_s = strtod(optarg, &end);
+            if (*end || end == optarg || !(a->timeout_s > 0)) {
                 hak_cmd_err(CMD, "--timeout '%s': expected seconds > 0", optarg);
                 return 2;
             }
             break;
-        case 'l': label = optarg; break;
-        case 'd': dbpath = optarg; break;
+        case 'l': a->label = optarg; break;
+        case 'd': a->dbpath = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -342,8 +355,8 @@ int cmd_validate(int argc, char **argv)
         hak_cmd_err(CMD, "no program given (hak validate [options] -- PROGRAM [ARGS...])");
         return 2;
     }
-    char **prog = argv + optind;
-    if (!named)
+    a->prog = argv + optind;
+    if (!a->named)
         for (size_t i = 0; i < sizeof default_allocs / sizeof *default_allocs; i++)
             if (add_alloc(&al, default_allocs[i], 1) != 0)
                 return 1;
@@ -351,27 +364,26 @@ int cmd_validate(int argc, char **argv)
         hak_cmd_err(CMD, "no allocator can be loaded");
         return 1;
     }
-    if (!dbpath)
-        dbpath = hakdb_default_path();
-    char err[512];
-    hakdb *db = hakdb_open(dbpath, err, sizeof err);
-    if (!db) {
-        hak_cmd_err(CMD, "%s", err);
-        return 1;
-    }
+    if (!a->dbpath)
+        a->dbpath = hakdb_default_path();
+    return -1;
+}
 
-    /* 1. live runs, allocators interleaved within each repeat */
-    static double live[MAX_ALLOCS][NMETRIC][MAX_REPEAT];
-    int rc = 0;
-    for (int k = 0; k < repeat && !rc; k++) {
-        for (size_t i = 0; i < al.n; i++) {
-            rp_live_spec sp = {prog, al.a[i].kind == RP_ALLOC_PRELOAD ? al.a[i].path : NULL,
-                               stdin_path, (uint64_t)(interval_ms * 1e6), timeout_s};
+/* ---- run: live runs, one recording, the replays ---- */
+
+/* The program live under each allocator, interleaved within each repeat.
+ * 0, or 1 after saying why. */
+static int validate_live(const validate_args *a, double live[MAX_ALLOCS][NMETRIC][MAX_REPEAT])
+{
+    const vallocs *al = a->al;
+    for (int k = 0; k < a->repeat; k++) {
+        for (size_t i = 0; i < al->n; i++) {
+            rp_live_spec sp = {a->prog, al->a[i].kind == RP_ALLOC_PRELOAD ? al->a[i].path : NULL,
+                               a->stdin_path, (uint64_t)(a->interval_ms * 1e6), a->timeout_s};
             rp_live_result r;
             if (rp_live_run(&sp, &r) != 0 || !r.ok) {
-                hak_cmd_err(CMD, "live run of %s under %s: %s", prog[0], al.a[i].spec, r.error);
-                rc = 1;
-                break;
+                hak_cmd_err(CMD, "live run of %s under %s: %s", a->prog[0], al->a[i].spec, r.error);
+                return 1;
             }
             live[i][M_PEAK][k] = (double)r.peak_heap;
             /* only the exit stop's read is the final heap: a periodic sample
@@ -381,14 +393,106 @@ int cmd_validate(int argc, char **argv)
             live[i][M_TIME][k] = (double)r.wall_ns;
         }
     }
-    if (rc) {
+    return 0;
+}
+
+/* One recording of the program into trace.  0, or 1 after saying why. */
+static int validate_record(const validate_args *a, const char *trace)
+{
+    argvec rv = {{0}, 0};
+    push(&rv, self_exe());
+    push(&rv, "record");
+    push(&rv, "-o");
+    push(&rv, trace);
+    push(&rv, "--no-follow");
+    for (int i = 0; i < a->nrecord_opts; i++)
+        push(&rv, a->record_opts[i]);
+    push(&rv, "--");
+    for (char **p = a->prog; *p; p++)
+        push(&rv, *p);
+    return run_step("recording", rv.v, a->stdin_path, a->timeout_s) != 0;
+}
+
+/* The recording replayed under each allocator by `hak replay`, stored
+ * under a label of its own (uuid_label), and read back into acc.
+ * Returns the runs read, or -1 after saying why; *replay_ok is 0 when
+ * hak replay said a run failed. */
+static int validate_replay(hakdb *db, const validate_args *a, const char *trace,
+                           char uuid_label[64], replay_acc *acc, int *replay_ok)
+{
+    char rep_s[16], timeout_str[32];
+    {
+        FILE *f = fopen("/dev/urandom", "rb");
+        unsigned char u[6] = {0};
+        if (!f || fread(u, 1, sizeof u, f) != sizeof u)
+            snprintf((char *)u, sizeof u, "%05x", (unsigned)getpid() & 0xfffff);
+        if (f)
+            fclose(f);
+        snprintf(uuid_label, 64, "validate-%02x%02x%02x%02x%02x%02x",
+                 u[0], u[1], u[2], u[3], u[4], u[5]);
+    }
+    snprintf(rep_s, sizeof rep_s, "%d", a->repeat);
+    snprintf(timeout_str, sizeof timeout_str, "%g", a->timeout_s);
+    argvec pv = {{0}, 0};
+    push(&pv, self_exe());
+    push(&pv, "replay");
+    push(&pv, trace);
+    for (size_t i = 0; i < a->al->n; i++) {
+        push(&pv, "--alloc");
+        push(&pv, a->al->a[i].spec);
+    }
+    const char *fixed[] = {"--repeat", rep_s, "--min-time", "0", "--touch", a->touch,
+                           "--db", a->dbpath, "--label", uuid_label, "--timeout", timeout_str};
+    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
+        push(&pv, fixed[i]);
+    if (a->threads) {
+        push(&pv, "--threads");
+        push(&pv, a->threads);
+    }
+    /* hak replay exits 1 when a run failed; the runs it stored say which */
+    rp_live_spec sp = {pv.v, NULL, NULL, 50000000ull,
+                       a->timeout_s * (double)(a->al->n * (size_t)a->repeat + 1)};
+    rp_live_result pr;
+    rp_live_run(&sp, &pr);
+    memset(acc, 0, sizeof *acc);
+    acc->al = a->al;
+    int nruns = hakdb_validation_runs(db, uuid_label, take_run, acc);
+    if (nruns <= 0) {
+        hak_cmd_err(CMD, "replay stored no runs%s%s", pr.error[0] ? ": " : "", pr.error);
+        return -1;
+    }
+    *replay_ok = pr.ok && !acc->failed;
+    return nruns;
+}
+
+int cmd_validate(int argc, char **argv)
+{
+    validate_args a;
+    int rc = validate_parse(argc, argv, &a);
+    if (rc >= 0)
+        return rc;
+    const vallocs *al = a.al;
+    const char *touch = a.touch, *threads = a.threads, *label = a.label, *dbpath = a.dbpath;
+    int repeat = a.repeat;
+    double interval_ms = a.interval_ms;
+    char **prog = a.prog;
+    char err[512];
+    hakdb *db = hakdb_open(dbpath, err, sizeof err);
+    if (!db) {
+        hak_cmd_err(CMD, "%s", err);
+        return 1;
+    }
+
+    /* 1. live runs, allocators interleaved within each repeat */
+    static double live[MAX_ALLOCS][NMETRIC][MAX_REPEAT];
+    if ((rc = validate_live(&a, live)) != 0) {
         hakdb_close(db);
         return rc;
     }
 
     /* 2. one recording */
     char tmp_trace[] = "/tmp/hak-validate-XXXXXX";
-    const char *trace = trace_out;
+    const char *trace = a.trace_out;
     if (!trace) {
         int fd = mkstemp(tmp_trace);
         if (fd < 0) {
@@ -399,73 +503,26 @@ int cmd_validate(int argc, char **argv)
         close(fd);
         trace = tmp_trace;
     }
-    argvec rv = {{0}, 0};
-    push(&rv, self_exe());
-    push(&rv, "record");
-    push(&rv, "-o");
-    push(&rv, trace);
-    push(&rv, "--no-follow");
-    for (int i = 0; i < nrecord_opts; i++)
-        push(&rv, record_opts[i]);
-    push(&rv, "--");
-    for (char **p = prog; *p; p++)
-        push(&rv, *p);
-    if (run_step("recording", rv.v, stdin_path, timeout_s) != 0) {
-        if (!trace_out)
+    if (validate_record(&a, trace) != 0) {
+        if (!a.trace_out)
             unlink(tmp_trace);
         hakdb_close(db);
         return 1;
     }
 
     /* 3. replays, stored under a label of their own */
-    char uuid_label[64], rep_s[16], timeout_str[32];
-    {
-        FILE *f = fopen("/dev/urandom", "rb");
-        unsigned char u[6] = {0};
-        if (!f || fread(u, 1, sizeof u, f) != sizeof u)
-            snprintf((char *)u, sizeof u, "%05x", (unsigned)getpid() & 0xfffff);
-        if (f)
-            fclose(f);
-        snprintf(uuid_label, sizeof uuid_label, "validate-%02x%02x%02x%02x%02x%02x",
-                 u[0], u[1], u[2], u[3], u[4], u[5]);
-    }
-    snprintf(rep_s, sizeof rep_s, "%d", repeat);
-    snprintf(timeout_str, sizeof timeout_str, "%g", timeout_s);
-    argvec pv = {{0}, 0};
-    push(&pv, self_exe());
-    push(&pv, "replay");
-    push(&pv, trace);
-    for (size_t i = 0; i < al.n; i++) {
-        push(&pv, "--alloc");
-        push(&pv, al.a[i].spec);
-    }
-    const char *fixed[] = {"--repeat", rep_s, "--min-time", "0", "--touch", touch,
-                           "--db", dbpath, "--label", uuid_label, "--timeout", timeout_str};
-    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
-        push(&pv, fixed[i]);
-    if (threads) {
-        push(&pv, "--threads");
-        push(&pv, threads);
-    }
-    /* hak replay exits 1 when a run failed; the runs it stored say which */
-    rp_live_spec sp = {pv.v, NULL, NULL, 50000000ull, timeout_s * (double)(al.n * (size_t)repeat + 1)};
-    rp_live_result pr;
-    rp_live_run(&sp, &pr);
-    if (!trace_out)
-        unlink(tmp_trace);
-
+    char uuid_label[64];
     static replay_acc acc;
-    memset(&acc, 0, sizeof acc);
-    acc.al = &al;
-    int nruns = hakdb_validation_runs(db, uuid_label, take_run, &acc);
-    if (nruns <= 0) {
-        hak_cmd_err(CMD, "replay stored no runs%s%s", pr.error[0] ? ": " : "", pr.error);
+    int replay_ok = 0;
+    int nruns = validate_replay(db, &a, trace, uuid_label, &acc, &replay_ok);
+    if (!a.trace_out)
+        unlink(tmp_trace);
+    if (nruns < 0) {
         hakdb_close(db);
         return 1;
     }
-    if (acc.failed || !pr.ok)
+    if (!replay_ok)
         rc = 1;
-
     /* 4. medians, ratios, rankings */
     static hakdb_vvalue vals[MAX_ALLOCS * NMETRIC];
     hakdb_vrank ranks[NMETRIC];
@@ -473,7 +530,7 @@ int cmd_validate(int argc, char **argv)
     double lx[NMETRIC][MAX_ALLOCS], ry[NMETRIC][MAX_ALLOCS];
     double llo[NMETRIC][MAX_ALLOCS], lhi[NMETRIC][MAX_ALLOCS];
     double rlo[NMETRIC][MAX_ALLOCS], rhi[NMETRIC][MAX_ALLOCS];
-    for (size_t i = 0; i < al.n; i++)
+    for (size_t i = 0; i < al->n; i++)
         for (int m = 0; m < NMETRIC; m++) {
             size_t ln, rn;
             double lv = rp_median(live[i][m], (size_t)repeat, &ln);
@@ -482,14 +539,14 @@ int cmd_validate(int argc, char **argv)
             ry[m][i] = rv2;
             rp_range(live[i][m], (size_t)repeat, &llo[m][i], &lhi[m][i]);
             rp_range(acc.v[i][m], acc.n[i], &rlo[m][i], &rhi[m][i]);
-            vals[nv++] = (hakdb_vvalue){al.a[i].spec, metric_name[m], lv, rv2, (int)ln, (int)rn};
+            vals[nv++] = (hakdb_vvalue){al->a[i].spec, metric_name[m], lv, rv2, (int)ln, (int)rn};
         }
     for (int m = 0; m < NMETRIC; m++) {
         size_t n;
         ranks[m].metric = metric_name[m];
         /* allocators whose runs overlap tie: the runs cannot order them */
         ranks[m].tau = rp_kendall_tau_b_ranges(lx[m], llo[m], lhi[m], ry[m], rlo[m], rhi[m],
-                                               al.n, &n);
+                                               al->n, &n);
         ranks[m].nallocs = (int)n;
     }
     char command[4096] = "";
@@ -514,7 +571,7 @@ int cmd_validate(int argc, char **argv)
            repeat > 1 ? "s" : "", repeat > 1 ? "s" : "");
     printf("%-16s %-12s %12s %12s %12s\n", "metric", "alloc", "live", "replay", "replay/live");
     for (int m = 0; m < NMETRIC; m++)
-        for (size_t i = 0; i < al.n; i++) {
+        for (size_t i = 0; i < al->n; i++) {
             char a[32], b[32], r[32];
             fmt_value(m, lx[m][i], a, sizeof a);
             fmt_value(m, ry[m][i], b, sizeof b);
@@ -522,7 +579,7 @@ int cmd_validate(int argc, char **argv)
                 snprintf(r, sizeof r, "-");
             else
                 snprintf(r, sizeof r, "%.3f", ry[m][i] / lx[m][i]);
-            printf("%-16s %-12s %12s %12s %12s\n", i ? "" : metric_label[m], al.a[i].spec, a, b, r);
+            printf("%-16s %-12s %12s %12s %12s\n", i ? "" : metric_label[m], al->a[i].spec, a, b, r);
         }
     printf("ranking agreement, Kendall's tau-b over the allocators:");
     for (int m = 0; m < NMETRIC; m++) {
