@@ -465,6 +465,41 @@ static int validate_replay(hakdb *db, const validate_args *a, const char *trace,
     return nruns;
 }
 
+/* ---- print: live, replayed and their ratio per metric and allocator,
+ * then the rankings' agreement ---- */
+static void validate_print(const vallocs *al, const char *command, int repeat,
+                           double lx[NMETRIC][MAX_ALLOCS], double ry[NMETRIC][MAX_ALLOCS],
+                           const hakdb_vrank ranks[NMETRIC], int64_t vid, hakdb *db,
+                           const char *uuid_label)
+{
+    printf("hak validate: %s  (%d live run%s and replay%s per allocator)\n", command, repeat,
+           repeat > 1 ? "s" : "", repeat > 1 ? "s" : "");
+    printf("%-16s %-12s %12s %12s %12s\n", "metric", "alloc", "live", "replay", "replay/live");
+    for (int m = 0; m < NMETRIC; m++)
+        for (size_t i = 0; i < al->n; i++) {
+            char a[32], b[32], r[32];
+            fmt_value(m, lx[m][i], a, sizeof a);
+            fmt_value(m, ry[m][i], b, sizeof b);
+            if (isnan(lx[m][i]) || isnan(ry[m][i]) || lx[m][i] == 0)
+                snprintf(r, sizeof r, "-");
+            else
+                snprintf(r, sizeof r, "%.3f", ry[m][i] / lx[m][i]);
+            printf("%-16s %-12s %12s %12s %12s\n", i ? "" : metric_label[m], al->a[i].spec, a, b, r);
+        }
+    printf("ranking agreement, Kendall's tau-b over the allocators:");
+    for (int m = 0; m < NMETRIC; m++) {
+        if (isnan(ranks[m].tau))
+            printf("  %s -", metric_label[m]);
+        else
+            printf("  %s %.2f", metric_label[m], ranks[m].tau);
+    }
+    printf("\n");
+    printf("live faults and time are the whole program's, replayed ones the allocation work's\n");
+    if (vid >= 0)
+        printf("stored as validation %lld in %s (replays: runs labelled %s)\n", (long long)vid,
+               hakdb_path(db), uuid_label);
+}
+
 int cmd_validate(int argc, char **argv)
 {
     validate_args a;
@@ -567,32 +602,7 @@ int cmd_validate(int argc, char **argv)
         rc = 1;
     }
 
-    printf("hak validate: %s  (%d live run%s and replay%s per allocator)\n", command, repeat,
-           repeat > 1 ? "s" : "", repeat > 1 ? "s" : "");
-    printf("%-16s %-12s %12s %12s %12s\n", "metric", "alloc", "live", "replay", "replay/live");
-    for (int m = 0; m < NMETRIC; m++)
-        for (size_t i = 0; i < al->n; i++) {
-            char a[32], b[32], r[32];
-            fmt_value(m, lx[m][i], a, sizeof a);
-            fmt_value(m, ry[m][i], b, sizeof b);
-            if (isnan(lx[m][i]) || isnan(ry[m][i]) || lx[m][i] == 0)
-                snprintf(r, sizeof r, "-");
-            else
-                snprintf(r, sizeof r, "%.3f", ry[m][i] / lx[m][i]);
-            printf("%-16s %-12s %12s %12s %12s\n", i ? "" : metric_label[m], al->a[i].spec, a, b, r);
-        }
-    printf("ranking agreement, Kendall's tau-b over the allocators:");
-    for (int m = 0; m < NMETRIC; m++) {
-        if (isnan(ranks[m].tau))
-            printf("  %s -", metric_label[m]);
-        else
-            printf("  %s %.2f", metric_label[m], ranks[m].tau);
-    }
-    printf("\n");
-    printf("live faults and time are the whole program's, replayed ones the allocation work's\n");
-    if (vid >= 0)
-        printf("stored as validation %lld in %s (replays: runs labelled %s)\n", (long long)vid,
-               hakdb_path(db), uuid_label);
+    validate_print(al, command, repeat, lx, ry, ranks, vid, db, uuid_label);
     hakdb_close(db);
     return rc;
 }
