@@ -333,19 +333,13 @@ static int store_body(hakdb *db, void *p)
     return rc;
 }
 
-static const char *base_name(const char *p)
-{
-    const char *s = strrchr(p, '/');
-    return s ? s + 1 : p;
-}
-
 const char *hakdb_trace_program(const hak_trace_meta *m, const char *path)
 {
     if (m && m->argc && m->argv && m->argv[0] && m->argv[0][0])
-        return base_name(m->argv[0]);
+        return hak_base_name(m->argv[0]);
     if (m && m->recorder && m->recorder[0])
         return m->recorder;
-    return base_name(path);
+    return hak_base_name(path);
 }
 
 int hakdb_import_trace(hakdb *db, const char *path, const hakdb_import_opts *o,

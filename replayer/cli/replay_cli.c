@@ -123,12 +123,6 @@ typedef struct row {
     char error[160];
 } row;
 
-static const char *base_name(const char *p)
-{
-    const char *s = strrchr(p, '/');
-    return s ? s + 1 : p;
-}
-
 static void fmt_rate(double v, char *b, size_t n)
 {
     if (isnan(v)) snprintf(b, n, "-");
@@ -673,7 +667,7 @@ static int run_one(const replay_args *a, const replay_plan *pl, const prepared *
         hak_cmd_err(CMD, "storing a run of %s x %s: %s", p->path, al->name, hakdb_error(pl->db));
         status = 1;
     }
-    snprintf(w->trace, sizeof w->trace, "%s", base_name(p->path));
+    snprintf(w->trace, sizeof w->trace, "%s", hak_base_name(p->path));
     snprintf(w->alloc, sizeof w->alloc, "%s", al->name);
     snprintf(w->status, sizeof w->status, "%s", oc.status);
     snprintf(w->error, sizeof w->error, "%s", oc.error);

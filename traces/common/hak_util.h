@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #define HAK_VERSION "0.1.0"
@@ -51,6 +52,14 @@ static inline uint64_t hak_wall_ns(void) { return hak_clock_ns(CLOCK_REALTIME); 
 uint64_t hak_hash64(const void *data, size_t len, uint64_t seed);
 /* Hashes a whole file; writes 16 hex digits + NUL into hex.  0 or -1. */
 int hak_hash_file(const char *path, char hex[17]);
+/* The last component of a path ("a/b/c" -> "c"); p itself when it has
+ * no '/', NULL for NULL.  Inline: the symboliser's fuzz build links no
+ * utilities. */
+static inline const char *hak_base_name(const char *p)
+{
+    const char *s = p ? strrchr(p, '/') : NULL;
+    return s ? s + 1 : p;
+}
 
 /* Formats n with thousands separators ("1,234,567") into buf. */
 const char *hak_fmt_count(uint64_t n, char *buf, size_t len);

@@ -1,5 +1,6 @@
 /* symbolize.c - see symbolize.h. */
 #include "symbolize.h"
+#include "hak_util.h"
 
 #include <dlfcn.h>
 #include <elf.h>
@@ -459,10 +460,10 @@ const char *hak_sym_status_name(int st)
     }
 }
 
+/* A module's file name for display; "?" when the trace names none. */
 static const char *base_name(const char *p)
 {
-    const char *s = p ? strrchr(p, '/') : NULL;
-    return s ? s + 1 : (p ? p : "?");
+    return p ? hak_base_name(p) : "?";
 }
 
 /* libdw's view of module k (a session of its own, created on first use at
