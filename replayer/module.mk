@@ -59,6 +59,9 @@ $(TESTBIN)/replayer/libhangalloc.so: replayer/tests/hangalloc.c
 $(TESTBIN)/replayer/libfakehak.so: replayer/tests/fakehak.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_WB) -shared -o $@ $<
+$(TESTBIN)/replayer/libleakalloc.so: replayer/tests/leakalloc.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_WB) -shared -o $@ $<
 
 $(TESTBIN)/replayer/test_rank_stats: replayer/tests/test_rank_stats.c $(OBJ)/replayer/common/rank_stats.o | deps-ok
 	@mkdir -p $(dir $@)
@@ -80,7 +83,7 @@ CHECK_DEPS += $(TESTBIN)/replayer/validate_known
 CHECK_DEPS += $(TESTBIN)/replayer/test_latency $(TESTBIN)/replayer/test_counters \
               $(TESTBIN)/replayer/test_fidelity $(TESTBIN)/replayer/test_image \
               $(TESTBIN)/replayer/libcrashalloc.so $(TESTBIN)/replayer/libhangalloc.so \
-              $(TESTBIN)/replayer/libfakehak.so
+              $(TESTBIN)/replayer/libfakehak.so $(TESTBIN)/replayer/libleakalloc.so
 BENCH_DEPS += $(BIN)/hak-live-workload $(BIN)/hak-replay-worker
 # ---- end of hak replay block ------------------------------------------------
 

@@ -322,8 +322,24 @@ typedef struct window {
     struct rusage ru0, ru1, ru_first;   /* ru_first: after the first pass */
     uint64_t tick0, tick1, t1;
     int64_t hwm;
+    int ends_read;                      /* hwm, rss1, h1 taken after the first pass */
     uint64_t passes, paused_ns;
 } window;
+
+/* Memory figures (peak and final RSS, the heap) are the first pass's, like
+ * the faults: a later pass replays on a heap the earlier passes shaped (an
+ * allocator that keeps what a pass freed peaks higher with every pass), and
+ * how many passes fit in --min-time depends on the machine's speed, so the
+ * whole window's peak would answer neither "how much does the program hold"
+ * nor the same thing twice.  Read before the second pass starts, inside its
+ * untimed pause; a single pass is read at the window's end as before. */
+static void read_memory_ends(rp_wctx *w, window *m)
+{
+    m->hwm = rp_status_kb_field("VmHWM");
+    rp_rss_read(w->statm_fd, &m->rss1, &m->shared1);
+    m->heap_ok = m->heap_ok && hak_heap_rss_read(0, &m->h1) == 0;
+    m->ends_read = 1;
+}
 
 /* Runs the replay between the window's two readings: one pass, then more
  * (untimed restarts in between) until min_time_ns when repeat_passes. */
@@ -346,6 +362,8 @@ static void measure(rp_wctx *w, uint32_t nth, int recorded, int repeat_passes,
         w->no_samples = 1;
         while (repeat_passes && hak_mono_ns() - w->t0_ns - paused_ns < min_time_ns && passes < 1000000) {
             uint64_t p0 = hak_mono_ns();
+            if (!m->ends_read)
+                read_memory_ends(w, m);
             if (live) {
                 release_live(w, live);
                 rp_prologue(w);       /* the pass freed them: again */
@@ -361,6 +379,8 @@ static void measure(rp_wctx *w, uint32_t nth, int recorded, int repeat_passes,
             /* untimed: joining, freeing what the pass left live, and new
              * threads (a pass's dependencies count each thread's ops from 0) */
             uint64_t p0 = hak_mono_ns();
+            if (!m->ends_read)
+                read_memory_ends(w, m);
             w->no_samples = 1;
             for (uint32_t t = 0; t < nth; t++)
                 pthread_join(threads[t], NULL);
@@ -385,10 +405,9 @@ static void measure(rp_wctx *w, uint32_t nth, int recorded, int repeat_passes,
     m->tick1 = rp_ticks();
     rp_counters_disable(&res->counters);
     getrusage(RUSAGE_SELF, &m->ru1);
-    m->hwm = rp_status_kb_field("VmHWM");
-    rp_rss_read(w->statm_fd, &m->rss1, &m->shared1);
     /* ---- end of window ---- */
-    m->heap_ok = m->heap_ok && hak_heap_rss_read(0, &m->h1) == 0;
+    if (!m->ends_read)
+        read_memory_ends(w, m);
     m->passes = passes;
     m->paused_ns = paused_ns;
 }
