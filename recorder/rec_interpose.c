@@ -12,7 +12,12 @@
  * are recognised by address in free/realloc/malloc_usable_size and never
  * reach the real allocator.  Those blocks belong to the dynamic loader's
  * dlsym bookkeeping made on the recorder's behalf, not to the program, so
- * they are counted (meta "bootstrap_allocs") rather than recorded. */
+ * they are counted (meta "bootstrap_allocs") rather than recorded.
+ *
+ * The recorder's own allocations (busy == 1, or inside libunwind) come
+ * from its arena (rec_arena.c), not from the program's allocator; like the
+ * bootstrap arena's, its blocks are recognised by address wherever they
+ * are freed, realloc'd or measured. */
 #include "rec_internal.h"
 
 #include <dlfcn.h>
@@ -294,8 +299,11 @@ EXPORT void *malloc(size_t n)
 {
     rec_tls *t = &rec_tls_v;
     rec_thread *th = fast_thread(t);
-    if (REC_UNLIKELY(!th))
+    if (REC_UNLIKELY(!th)) {
+        if (rec_arena_mine(t->busy, t->unwinding))
+            return rec_arena_alloc(n, 0, 0);
         return paused() ? rec_r.malloc(n) : malloc_slow(n, RA, SP);
+    }
     t->busy = REC_BUSY_CALL;
     uint32_t site = rec_site(th, RA, SP);
     void *p = rec_r.malloc(n);
@@ -325,6 +333,10 @@ static __attribute__((noinline, cold)) void free_slow(void *p)
 {
     if (REC_UNLIKELY(is_boot(p)))
         return;
+    if (rec_arena_has(p)) {
+        rec_arena_free(p);
+        return;
+    }
     if (REC_UNLIKELY(need_boot()))
         return;
     rec_thread *th = rec_enter();
@@ -341,8 +353,8 @@ EXPORT void free(void *p)
 {
     rec_tls *t = &rec_tls_v;
     rec_thread *th = fast_thread(t);
-    if (REC_UNLIKELY(!th || is_boot(p))) {
-        if (paused() && !is_boot(p))
+    if (REC_UNLIKELY(!th || is_boot(p) || rec_arena_has(p))) {
+        if (paused() && !is_boot(p) && !rec_arena_has(p))
             rec_r.free(p);
         else
             free_slow(p);
@@ -361,6 +373,10 @@ EXPORT void *calloc(size_t nmemb, size_t size)
         if (__builtin_mul_overflow(nmemb, size, &n))
             return NULL;
         return boot_alloc(n, 16);
+    }
+    if (rec_arena_mine(rec_tls_v.busy, rec_tls_v.unwinding)) {
+        size_t n;
+        return __builtin_mul_overflow(nmemb, size, &n) ? NULL : rec_arena_alloc(n, 0, 1);
     }
     rec_thread *th = rec_enter();
     if (!th)
@@ -398,7 +414,7 @@ static void *do_realloc(int op, void *p, size_t nmemb, size_t n, uintptr_t ra, u
     } else {
         /* glibc's reallocarray calls realloc through the PLT: that inner
          * call is part of this event, not a signal handler's (REC_BUSY_CALL) */
-        rec_tls_v.busy = 1;
+        rec_tls_v.busy = REC_BUSY_PASS;
         q = rec_r.reallocarray(p, nmemb, n);
         rec_tls_v.busy = REC_BUSY_CALL;
     }
@@ -415,12 +431,30 @@ static void *do_realloc(int op, void *p, size_t nmemb, size_t n, uintptr_t ra, u
     return q;
 }
 
+/* realloc of one of the arena's blocks stays in the arena, whoever calls
+ * it; a fresh block for the recorder comes from it. */
+static __attribute__((noinline, cold)) void *arena_realloc(void *p, size_t n)
+{
+    if (p && n == 0) {
+        rec_arena_free(p);              /* as glibc: realloc(p, 0) frees */
+        return NULL;
+    }
+    return rec_arena_realloc(p, n);
+}
+
+static inline int arena_realloc_case(void *p)
+{
+    return rec_arena_has(p) || (!p && rec_arena_mine(rec_tls_v.busy, rec_tls_v.unwinding));
+}
+
 EXPORT void *realloc(void *p, size_t n)
 {
     if (REC_UNLIKELY(is_boot(p)))
         return boot_realloc(p, n);
     if (REC_UNLIKELY(need_boot()))
         return p ? NULL : boot_alloc(n, 16);
+    if (REC_UNLIKELY(arena_realloc_case(p)))
+        return arena_realloc(p, n);
     return do_realloc(HAK_OP_REALLOC, p, 1, n, RA, SP);
 }
 
@@ -436,6 +470,13 @@ EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
     }
     if (REC_UNLIKELY(need_boot()))
         return NULL;
+    if (REC_UNLIKELY(arena_realloc_case(p))) {
+        if (__builtin_mul_overflow(nmemb, size, &n)) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        return arena_realloc(p, n);
+    }
     /* Very old libc: computed here.  Window mode too: the event is then
      * a realloc, which has room for the old block's size (rec_window.c;
      * a product that overflows fails unrecorded). */
@@ -464,6 +505,8 @@ EXPORT void *memalign(size_t align, size_t n)
 {
     if (REC_UNLIKELY(need_boot()))
         return boot_alloc(n, align);
+    if (rec_arena_mine(rec_tls_v.busy, rec_tls_v.unwinding))
+        return rec_arena_alloc(n, align, 0);
     rec_thread *th = rec_enter();
     if (!th)
         return rec_r.memalign(align, n);
@@ -475,6 +518,8 @@ EXPORT void *aligned_alloc(size_t align, size_t n)
 {
     if (REC_UNLIKELY(need_boot()))
         return boot_alloc(n, align);
+    if (rec_arena_mine(rec_tls_v.busy, rec_tls_v.unwinding))
+        return rec_arena_alloc(n, align, 0);
     rec_thread *th = rec_enter();
     if (!th)
         return rec_r.aligned_alloc(align, n);
@@ -486,6 +531,8 @@ EXPORT void *valloc(size_t n)
 {
     if (REC_UNLIKELY(need_boot()))
         return boot_alloc(n, 4096);
+    if (rec_arena_mine(rec_tls_v.busy, rec_tls_v.unwinding))
+        return rec_arena_alloc(n, 4096, 0);
     rec_thread *th = rec_enter();
     if (!th)
         return rec_r.valloc(n);
@@ -497,6 +544,8 @@ EXPORT void *pvalloc(size_t n)
 {
     if (REC_UNLIKELY(need_boot()))
         return boot_alloc((n + 4095) & ~(size_t)4095, 4096);
+    if (rec_arena_mine(rec_tls_v.busy, rec_tls_v.unwinding))
+        return rec_arena_alloc((n + 4095) & ~(size_t)4095, 4096, 0);
     rec_thread *th = rec_enter();
     if (!th)
         return rec_r.pvalloc(n);
@@ -508,6 +557,15 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
     if (REC_UNLIKELY(need_boot())) {
         void *p = boot_alloc(n, align);
+        if (!p)
+            return ENOMEM;
+        *out = p;
+        return 0;
+    }
+    if (rec_arena_mine(rec_tls_v.busy, rec_tls_v.unwinding)) {
+        if (!align || (align & (align - 1)) || align % sizeof(void *))
+            return EINVAL;
+        void *p = rec_arena_alloc(n, align, 0);
         if (!p)
             return ENOMEM;
         *out = p;
@@ -534,6 +592,8 @@ EXPORT size_t malloc_usable_size(void *p)
 {
     if (REC_UNLIKELY(is_boot(p)))
         return boot_size(p);
+    if (rec_arena_has(p))
+        return rec_arena_usable(p);
     if (REC_UNLIKELY(need_boot()) || !rec_r.malloc_usable_size)
         return 0;
     return rec_r.malloc_usable_size(p);
