@@ -67,6 +67,14 @@ $(TESTBIN)/replayer/test_rank_stats: replayer/tests/test_rank_stats.c $(OBJ)/rep
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_WB) -o $@ $^ $(shell pkg-config --libs cmocka) -lm
 CHECK_DEPS += $(TESTBIN)/replayer/test_rank_stats
+$(TESTBIN)/replayer/test_touch: replayer/tests/test_touch.c $(OBJ)/replayer/common/touch.o | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_WB) -o $@ $^ $(shell pkg-config --libs cmocka)
+CHECK_DEPS += $(TESTBIN)/replayer/test_touch
+$(TESTBIN)/replayer/test_wait: replayer/tests/test_wait.c replayer/worker/rp_wait.h $(LIB)/libhakcommon.a | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_WB) -o $@ $< $(LIB)/libhakcommon.a $(shell pkg-config --libs cmocka) -lpthread
+CHECK_DEPS += $(TESTBIN)/replayer/test_wait
 # A program with known heap behaviour for replayer/tests/validate.sh.
 $(TESTBIN)/replayer/validate_known: replayer/tests/validate_known.c | deps-ok
 	@mkdir -p $(dir $@)
