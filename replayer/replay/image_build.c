@@ -60,9 +60,21 @@ static uint8_t align_log2(uint64_t a)
     return (uint8_t)(l > 40 ? 40 : l);
 }
 
-static void fill_wop(rp_wop *w, const hak_rop *o, uint64_t pos, rp_wbig *big, uint64_t *nbig)
+/* A munmap of a part of a mapping (trace.h): its offset goes to moff[]. */
+static int is_part_unmap(const hak_rop *o)
+{
+    return o->op == HAK_OP_MUNMAP && o->size;
+}
+
+static void fill_wop(rp_wop *w, const hak_rop *o, uint64_t pos, rp_wbig *big, uint64_t *nbig,
+                     rp_wbig *moff, uint64_t *nmoff)
 {
     uint64_t b = op_bytes(o);
+    if (is_part_unmap(o)) {
+        moff[*nmoff].pos = pos;
+        moff[*nmoff].size = (uint64_t)o->aux << 12;
+        (*nmoff)++;
+    }
     w->obj = o->obj;
     w->in_obj = o->in_obj;
     w->op = o->op;
@@ -139,12 +151,13 @@ int rp_image_build(const hak_replay *rp, int recorded, const uint64_t *op_ts,
     out->fd = -1;
     const uint64_t n = rp->nops;
     const uint32_t nth = rp->nthreads ? rp->nthreads : 1;
-    uint64_t nbig = 0, ndeps = 0, max_size = 0;
+    uint64_t nbig = 0, ndeps = 0, max_size = 0, nmoff = 0;
     for (uint64_t i = 0; i < n; i++) {
         const hak_rop *o = &rp->ops[i];
         uint64_t b = op_bytes(o);
         if (b >= RP_SIZE_BIG)
             nbig++;
+        nmoff += is_part_unmap(o);
         if (b > max_size && b != UINT64_MAX)
             max_size = b;
         if (o->obj != HAK_NO_OBJ && o->obj >= rp->nobjects)
@@ -200,6 +213,8 @@ int rp_image_build(const hak_replay *rp, int recorded, const uint64_t *op_ts,
     h.ts_off = off;       off = align64(off + (op_ts ? n * 8 : 0));
     h.npre = rp->npre;
     h.pre_off = off;      off = align64(off + rp->npre * 4);
+    h.nmoff = nmoff;
+    h.moff_off = off;     off = align64(off + nmoff * sizeof(rp_wbig));
     h.total_bytes = off;
 
     int fd = memfd_create("hak-replay-image", MFD_CLOEXEC);
@@ -225,6 +240,8 @@ int rp_image_build(const hak_replay *rp, int recorded, const uint64_t *op_ts,
     rp_wbig *big = (rp_wbig *)(m + h.big_off);
     rp_wsched *sched = (rp_wsched *)(m + h.sched_off);
     uint64_t *ts = (uint64_t *)(m + h.ts_off);
+    rp_wbig *moff = (rp_wbig *)(m + h.moff_off);
+    uint64_t mi = 0;
 
     for (uint64_t i = 0; i < n; i++)
         if (rp->ops[i].obj != HAK_NO_OBJ)
@@ -252,11 +269,11 @@ int rp_image_build(const hak_replay *rp, int recorded, const uint64_t *op_ts,
                 sched[s].live_bytes = live > 0 ? (uint64_t)live : 0;
                 s++;
             }
-            fill_wop(&wops[i], o, i, big, &bi);
+            fill_wop(&wops[i], o, i, big, &bi, moff, &mi);
             if (op_ts)
                 ts[i] = op_ts[i] - ts_base;
-            if (o->in_obj != HAK_NO_OBJ)
-                live -= (int64_t)osz[o->in_obj];
+            if (o->in_obj != HAK_NO_OBJ)     /* a part of a mapping: that part */
+                live -= (int64_t)(is_part_unmap(o) ? o->size : osz[o->in_obj]);
             if (o->obj != HAK_NO_OBJ)
                 live += (int64_t)osz[o->obj];
         }
@@ -276,7 +293,7 @@ int rp_image_build(const hak_replay *rp, int recorded, const uint64_t *op_ts,
             for (uint64_t k = 0; k < tn; k++) {
                 uint64_t gi = rp->thread_ops[t][k];
                 const hak_rop *o = &rp->ops[gi];
-                fill_wop(&wops[pos], o, pos, big, &bi);
+                fill_wop(&wops[pos], o, pos, big, &bi, moff, &mi);
                 while (si < sn && sv[t].d[si].idx == k)     /* sync points of this op */
                     deps[d++] = sv[t].d[si++];
                 if (op_ts)
@@ -295,7 +312,8 @@ int rp_image_build(const hak_replay *rp, int recorded, const uint64_t *op_ts,
             }
             th[t].ndeps = d - th[t].dep_off;
         }
-        /* big[] must be sorted by position: it is, positions only grow. */
+        /* big[] and moff[] must be sorted by position: they are, positions
+         * only grow. */
     }
     free_sync(sv, rp->nthreads);
     munmap(m, off);

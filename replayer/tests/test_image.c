@@ -106,6 +106,37 @@ static void serial_image(void **state)
     rp_image_close(&im);
 }
 
+/* The program's mappings (trace.h, HAK_REPLAY_MMAP): a munmap of part of
+ * a mapping carries its offset in moff[] by op position, a whole one
+ * none, and the timeline's live bytes drop by the part unmapped. */
+static void mapping_parts(void **state)
+{
+    (void)state;
+    form f;
+    make_form(&f);
+    uint32_t m = f.rp.nobjects++;
+    add(&f, HAK_OP_MMAP, 0, 64 << 12, 0, m, HAK_NO_OBJ, NODEP, 0);
+    add(&f, HAK_OP_MUNMAP, 0, 8 << 12, 16, HAK_NO_OBJ, m, NODEP, 0);   /* pages 16-23 */
+    add(&f, HAK_OP_MUNMAP, 0, 4 << 12, 60, HAK_NO_OBJ, m, NODEP, 0);   /* pages 60-63 */
+    rp_image im;
+    char err[256];
+    assert_int_equal(rp_image_build(&f.rp, 0, NULL, 0, &im, err, sizeof err), 0);
+    const rp_image_hdr *h = map(&im);
+    uint64_t n = h->nops;
+    assert_int_equal(h->nmoff, 2);
+    const rp_wbig *mo = RP_AT(h, h->moff_off, const rp_wbig);
+    assert_int_equal(mo[0].pos, n - 2);
+    assert_int_equal(mo[0].size, 16 << 12);
+    assert_int_equal(mo[1].pos, n - 1);
+    assert_int_equal(mo[1].size, 60 << 12);
+    assert_int_equal(RP_AT(h, h->ops_off, const rp_wop)[n - 1].size, 4 << 12);
+    const rp_wsched *sc = RP_AT(h, h->sched_off, const rp_wsched);
+    assert_int_equal(sc[h->nsched - 1].live_bytes,
+                     109 + 8000 + (5ull << 32) + 64 + ((64 - 8 - 4) << 12));
+    munmap((void *)h, im.bytes);
+    rp_image_close(&im);
+}
+
 static void check_deps(const rp_image_hdr *h, const form *f)
 {
     const rp_wthread *th = RP_AT(h, h->thread_off, const rp_wthread);
@@ -176,6 +207,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(serial_image),
+        cmocka_unit_test(mapping_parts),
         cmocka_unit_test(recorded_image),
         cmocka_unit_test(bad_form_is_refused),
     };
