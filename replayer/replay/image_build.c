@@ -147,6 +147,15 @@ static int sync_points(const hak_replay *rp, uint32_t every, syncv *sv)
 int rp_image_build(const hak_replay *rp, int recorded, const uint64_t *op_ts,
                    uint32_t sync_every, rp_image *out, char *err, size_t errlen)
 {
+    return rp_image_build_at(rp, recorded, op_ts, sync_every, NULL, 0, out, err, errlen);
+}
+
+int rp_image_build_at(const hak_replay *rp, int recorded, const uint64_t *op_ts,
+                      uint32_t sync_every, const uint64_t *at, size_t nat,
+                      rp_image *out, char *err, size_t errlen)
+{
+    if (recorded || nat > RP_IMG_MAX_AT)
+        nat = recorded ? 0 : RP_IMG_MAX_AT;
     memset(out, 0, sizeof *out);
     out->fd = -1;
     const uint64_t n = rp->nops;
@@ -179,7 +188,7 @@ int rp_image_build(const hak_replay *rp, int recorded, const uint64_t *op_ts,
             ndeps++;
         }
     }
-    const uint64_t nsched = recorded ? 0 : (n < SCHED_POINTS ? n : SCHED_POINTS) + 1;
+    const uint64_t nsched = recorded ? 0 : (n < SCHED_POINTS ? n : SCHED_POINTS) + nat + 1;
     syncv *sv = NULL;
     if (recorded && sync_every && rp->nthreads > 1 && rp->nthreads <= RP_SYNC_MAX_THREADS) {
         sv = calloc(rp->nthreads, sizeof *sv);
@@ -262,9 +271,13 @@ int rp_image_build(const hak_replay *rp, int recorded, const uint64_t *op_ts,
         th[0].nops = n;
         uint64_t every = n / SCHED_POINTS > SCHED_MIN_GAP ? n / SCHED_POINTS : SCHED_MIN_GAP, s = 0;
         int64_t live = (int64_t)rp->pre_bytes;      /* the prologue's */
+        size_t ai = 0;
         for (uint64_t i = 0; i < n; i++) {
             const hak_rop *o = &rp->ops[i];
-            if (i % every == 0 && s + 1 < nsched) {
+            int here = 0;                   /* a point the caller asked for */
+            while (ai < nat && at[ai] <= i)
+                here |= at[ai++] == i;
+            if ((i % every == 0 || here) && s + 1 < nsched) {
                 sched[s].op = i;
                 sched[s].live_bytes = live > 0 ? (uint64_t)live : 0;
                 s++;

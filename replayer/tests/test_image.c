@@ -137,6 +137,36 @@ static void mapping_parts(void **state)
     rp_image_close(&im);
 }
 
+/* Samples where the caller asks (rp_image_build_at: where the recording
+ * sampled its heap), besides the regular ones (here only op 0: they are
+ * at least 4096 ops apart) and the closing one, with the live bytes
+ * there; a recorded image has none. */
+static void samples_where_asked(void **state)
+{
+    (void)state;
+    form f;
+    make_form(&f);
+    const uint64_t at[] = {3, 7, 7000};          /* 7000: past the end, ignored */
+    rp_image im;
+    char err[256];
+    assert_int_equal(rp_image_build_at(&f.rp, 0, NULL, 0, at, 3, &im, err, sizeof err), 0);
+    const rp_image_hdr *h = map(&im);
+    const rp_wsched *sc = RP_AT(h, h->sched_off, const rp_wsched);
+    assert_int_equal(h->nsched, 4);
+    assert_int_equal(sc[0].op, 0);
+    assert_int_equal(sc[1].op, 3);
+    assert_int_equal(sc[1].live_bytes, 101);           /* m0 m1 f0: m1, before op 3 (m2) */
+    assert_int_equal(sc[2].op, 7);
+    assert_int_equal(sc[3].op, h->nops);
+    munmap((void *)h, im.bytes);
+    rp_image_close(&im);
+    assert_int_equal(rp_image_build_at(&f.rp, 1, NULL, 0, at, 3, &im, err, sizeof err), 0);
+    h = map(&im);
+    assert_int_equal(h->nsched, 0);
+    munmap((void *)h, im.bytes);
+    rp_image_close(&im);
+}
+
 static void check_deps(const rp_image_hdr *h, const form *f)
 {
     const rp_wthread *th = RP_AT(h, h->thread_off, const rp_wthread);
@@ -208,6 +238,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(serial_image),
         cmocka_unit_test(mapping_parts),
+        cmocka_unit_test(samples_where_asked),
         cmocka_unit_test(recorded_image),
         cmocka_unit_test(bad_form_is_refused),
     };

@@ -138,7 +138,7 @@ check "hak replay --touch auto on a trace without heap samples: exit 1, says why
   hak replay synth.hkt --alloc glibc --touch auto --db v.db
 check "hak replay --touch pages:1.5: exit 2, named" \
   one_line 2 "--touch 'pages:1.5'" hak replay synth.hkt --alloc glibc --touch pages:1.5 --db v.db
-hak replay synth.hkt --alloc glibc --touch pages:0.5 --db v.db -q >/dev/null 2>&1
+hak replay synth.hkt --alloc glibc --touch pages:0.5 --db v.db --label part -q >/dev/null 2>&1
 check "hak replay --touch pages:0.5 runs and stores its touch as pages:0.50" \
-  test "$(q "select count(*) from runs where touch = 'pages:0.50' and status = 'ok'")" = 1
+  test "$(q "select count(*) from runs where label = 'part' and touch = 'pages:0.50' and status = 'ok'")" = 1
 check "--help" hak validate --help
