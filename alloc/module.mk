@@ -80,7 +80,13 @@ $(TESTBIN)/alloc/knob_probe: alloc/tests/knob_probe.c $(LIB)/libhakmem.a | deps-
 $(TESTBIN)/alloc/misuse: alloc/tests/misuse.c | deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -fno-builtin -o $@ $<
-CHECK_DEPS += $(ALLOC_TESTS) $(LIB)/libhakmem.so $(TESTBIN)/alloc/misuse
+# race: plain libc program, a many-thread allocation race with content
+# checks, run under LD_PRELOAD by alloc/tests/race.sh (make check) and
+# tests/stress/alloc_race.sh (make stress).
+$(TESTBIN)/alloc/race: alloc/tests/race.c | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -fno-builtin -o $@ $< -lpthread
+CHECK_DEPS += $(ALLOC_TESTS) $(LIB)/libhakmem.so $(TESTBIN)/alloc/misuse $(TESTBIN)/alloc/race
 
 # Bench driver: plain C, linked against nothing special; each allocator is
 # swapped in with LD_PRELOAD by bench/alloc.bench.sh.

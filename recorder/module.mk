@@ -2,7 +2,7 @@
 REC_LIB_SRCS := recorder/rec_interpose.c recorder/rec_exec.c recorder/rec_thread.c recorder/rec_seq.c \
                 recorder/rec_writer.c recorder/rec_jobs.c recorder/rec_stacks.c recorder/rec_cfi.c recorder/rec_modules.c \
                 recorder/rec_clock.c recorder/rec_config.c recorder/rec_fds.c recorder/rec_window.c recorder/rec_attach.c \
-                recorder/rec_heap.c
+                recorder/rec_heap.c recorder/rec_arena.c recorder/rec_exit.c
 REC_LIB_OBJS := $(REC_LIB_SRCS:%.c=$(OBJ)/%.o)
 # The writer half of the trace library, linked in statically (and hidden).
 REC_TRACE_OBJS := $(patsubst %,$(OBJ)/traces/lib/%.o,trace_ops trace_encode trace_decode trace_meta trace_write)
@@ -39,6 +39,10 @@ REC_PROGS := $(patsubst recorder/tests/progs/%.c,$(TESTBIN)/recorder/progs/%,$(w
 $(TESTBIN)/recorder/progs/nopie_mallocptr: recorder/tests/progs/nopie_mallocptr.c | deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -fno-pie -no-pie -o $@ $<
+# measures its own heap as the recorder does (traces/common/heap_rss.c)
+$(TESTBIN)/recorder/progs/heap_known: recorder/tests/progs/heap_known.c traces/common/heap_rss.c | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Itraces/common -o $@ $^
 $(TESTBIN)/recorder/progs/%: recorder/tests/progs/%.c | deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $< -lpthread

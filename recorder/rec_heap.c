@@ -15,8 +15,8 @@
  * They are named [anon:hakrec] where the kernel allows it
  * (CONFIG_ANON_VMA_NAME), and in any case registered here, and their
  * resident pages (mincore) are taken off each sample.  What the recorder
- * mallocs (zstd contexts, jobs) comes from the program's allocator and
- * cannot be told apart: it stays in the samples (recorder/README.md). */
+ * mallocs (zstd contexts, the encoder's tables, jobs) comes from its own
+ * arena (rec_arena.c), whose used part is registered here too. */
 #include "rec_internal.h"
 #include "hak_util.h"
 #include "heap_rss.h"
@@ -43,6 +43,7 @@ static struct { _Atomic uintptr_t p; size_t len; } own_tab[REC_OWN_MAX];
 static hak_rss_sample heap_buf[64];
 static unsigned heap_n;
 static uint64_t heap_next_ns;          /* monotonic: no sample before this */
+static uint64_t own_peak;              /* most resident in own mappings at a sample */
 
 void rec_own(void *p, size_t len)
 {
@@ -103,6 +104,11 @@ uint64_t rec_own_resident(void)
     return own_resident(0);
 }
 
+uint64_t rec_own_peak(void)
+{
+    return own_peak;
+}
+
 void rec_heap_sample(int force)
 {
     uint64_t t0 = hak_mono_ns();
@@ -117,6 +123,8 @@ void rec_heap_sample(int force)
     heap_buf[heap_n].ts_ns = rec_clock_now_ns();
     uint64_t bytes = hak_heap_rss_bytes(&h), own = own_resident(h.own != 0);
     heap_buf[heap_n].rss_bytes = bytes > own ? bytes - own : 0;
+    if ((h.own ? h.own : own) > own_peak)
+        own_peak = h.own ? h.own : own;
     heap_n++;
 }
 
@@ -133,4 +141,5 @@ void rec_heap_reset(void)
 {
     heap_n = 0;
     heap_next_ns = 0;
+    own_peak = 0;
 }

@@ -23,7 +23,8 @@
  *   empty the program thread waits for the writer (events are never dropped
  *   while recording).
  * - Everything the recorder itself allocates runs with the thread's `busy`
- *   guard set, so it is passed to the real allocator unrecorded.
+ *   guard set, so it is unrecorded, and served by the recorder's arena
+ *   (rec_arena.c), not by the allocator being recorded.
  * - The recorder's own memory (blocks, thread records, site tables) comes
  *   from mmap, never from the allocator being recorded.
  */
@@ -192,6 +193,7 @@ typedef struct rec_thread {
     pthread_mutex_t mu;           /* guards cur, fifo_* against the writer */
     rec_block *fifo_head, *fifo_tail;  /* full blocks awaiting the writer */
     _Atomic int exiting;          /* its pthread key destructor ran */
+    _Atomic uint32_t lost_after_stop;  /* it made calls after recording stopped at exit */
     rec_block *seen;              /* writer: cur at the previous partial flush */
     uint64_t last_ts;             /* encoder, exact-ts mode: last ts (monotonic clamp) */
     uint64_t ts_cursor;           /* encoders: clock sample hint (relaxed atomics) */
@@ -221,6 +223,11 @@ typedef struct rec_thread {
  *                  says so, traces/FORMAT.md reason 7).  The record being
  *                  written cannot safely take a second one meanwhile. */
 #define REC_BUSY_CALL 2
+/*   REC_BUSY_PASS  the recorder passes a call of the program's on to the
+ *                  real allocator itself (glibc's reallocarray calling
+ *                  realloc, fork's prepare handlers): unrecorded, but the
+ *                  program's memory, not the recorder's (rec_arena.c). */
+#define REC_BUSY_PASS 3
 typedef struct rec_tls {
     int busy;                     /* reentrancy guard, see above */
     rec_thread *th;
@@ -252,6 +259,10 @@ REC_HIDDEN void rec_threads_init(void);
 REC_HIDDEN void rec_threads_atfork_prepare(void);
 REC_HIDDEN void rec_threads_atfork_parent(void);
 REC_HIDDEN void rec_threads_atfork_child(void);
+/* rec_exit.c: at exit, once recording is off, wait (boundedly) until every
+ * other recorded thread that is still running has shown whether it
+ * allocates (then its lost calls are counted) or not. */
+REC_HIDDEN void rec_exit_settle(void);
 
 /* ---- global state ---------------------------------------------------------- */
 
@@ -326,9 +337,36 @@ REC_HIDDEN uint64_t rec_clock_now_ns(void);     /* ns since start, writer side *
 REC_HIDDEN void rec_own(void *p, size_t len);
 REC_HIDDEN void rec_unmap_own(void *p, size_t len);   /* munmap of a rec_own'd mapping */
 REC_HIDDEN uint64_t rec_own_resident(void);  /* resident bytes of the rec_own'd mappings */
+REC_HIDDEN uint64_t rec_own_peak(void);      /* the most of it a heap sample saw */
 REC_HIDDEN void rec_heap_sample(int force);     /* force: ignore the rate limit */
 REC_HIDDEN int rec_heap_flush(hak_trace_writer *tw);
 REC_HIDDEN void rec_heap_reset(void);           /* a fork child starts afresh */
+
+/* rec_arena.c: the recorder's own allocator, for what it mallocs while
+ * busy == 1 or inside libunwind (zstd, the encoder, jobs, libc on its
+ * threads' behalf), so that none of it counts as the program's heap.  One
+ * reserved range: before rec_arena_enable the base is a sentinel that no
+ * user pointer matches. */
+#define ARENA_SPAN     ((size_t)256 << 20)
+#define ARENA_SENTINEL ((uintptr_t)0 - ARENA_SPAN - 1)
+REC_HIDDEN extern uintptr_t rec_arena_base;
+REC_HIDDEN extern int rec_arena_on;
+static inline int rec_arena_has(const void *p)
+{
+    return (uintptr_t)p - rec_arena_base < ARENA_SPAN;
+}
+/* A call the arena serves: the recorder's own work (see rec_tls.busy). */
+static inline int rec_arena_mine(int busy, int unwinding)
+{
+    return REC_UNLIKELY(rec_arena_on) && (busy == 1 || unwinding);
+}
+REC_HIDDEN void rec_arena_enable(void);         /* preloaded only: see rec_arena.c */
+REC_HIDDEN void *rec_arena_alloc(size_t n, size_t align, int zero);
+REC_HIDDEN void rec_arena_free(void *p);
+REC_HIDDEN void *rec_arena_realloc(void *p, size_t n);
+REC_HIDDEN size_t rec_arena_usable(const void *p);
+REC_HIDDEN uint64_t rec_arena_used(void);       /* the most bytes of the range ever in use */
+REC_HIDDEN int rec_arena_room(void);            /* not full: a fresh block may come from it */
 REC_HIDDEN extern int rec_clock_tsc;
 static inline uint64_t rec_clock_raw(void)
 {
@@ -437,6 +475,7 @@ REC_HIDDEN void rec_jobs_add(rec_job *j);          /* writer thread; j from mall
  * wait_all also until every job was written.  -1 once a write failed. */
 REC_HIDDEN int rec_jobs_run(int wait_all);
 REC_HIDDEN uint64_t rec_jobs_behind(void);         /* jobs queued or in flight */
+REC_HIDDEN void rec_jobs_idle(void);               /* writer, between passes: frees an idle encoder */
 /* After rec_jobs_stop: the jobs the helper encoded and its CPU time. */
 REC_HIDDEN void rec_jobs_helper_stats(uint64_t *jobs, uint64_t *cpu_ns);
 REC_HIDDEN void rec_jobs_stop(void);               /* all written, helper joined */

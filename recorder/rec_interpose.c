@@ -12,7 +12,12 @@
  * are recognised by address in free/realloc/malloc_usable_size and never
  * reach the real allocator.  Those blocks belong to the dynamic loader's
  * dlsym bookkeeping made on the recorder's behalf, not to the program, so
- * they are counted (meta "bootstrap_allocs") rather than recorded. */
+ * they are counted (meta "bootstrap_allocs") rather than recorded.
+ *
+ * The recorder's own allocations (busy == 1, or inside libunwind) come
+ * from its arena (rec_arena.c), not from the program's allocator; like the
+ * bootstrap arena's, its blocks are recognised by address wherever they
+ * are freed, realloc'd or measured. */
 #include "rec_internal.h"
 
 #include <dlfcn.h>
@@ -127,8 +132,10 @@ static __attribute__((noinline, cold)) void unrecorded(const rec_tls *t, int st)
 {
     if (t->busy == REC_BUSY_CALL)
         atomic_fetch_add_explicit(&rec_g.lost_reentrant, 1, memory_order_relaxed);
-    else if (!t->busy && st == REC_OFF && t->th && atomic_load(&rec_g.stopping))
+    else if (!t->busy && st == REC_OFF && t->th && atomic_load(&rec_g.stopping)) {
         atomic_fetch_add_explicit(&rec_g.lost_after_stop, 1, memory_order_relaxed);
+        atomic_store_explicit(&t->th->lost_after_stop, 1, memory_order_relaxed);
+    }
 }
 
 static inline rec_thread *rec_enter(void)
@@ -294,8 +301,12 @@ EXPORT void *malloc(size_t n)
 {
     rec_tls *t = &rec_tls_v;
     rec_thread *th = fast_thread(t);
-    if (REC_UNLIKELY(!th))
+    if (REC_UNLIKELY(!th)) {
+        void *p;
+        if (rec_arena_mine(t->busy, t->unwinding) && (p = rec_arena_alloc(n, 0, 0)))
+            return p;                 /* (full: the program's allocator serves it) */
         return paused() ? rec_r.malloc(n) : malloc_slow(n, RA, SP);
+    }
     t->busy = REC_BUSY_CALL;
     uint32_t site = rec_site(th, RA, SP);
     void *p = rec_r.malloc(n);
@@ -325,6 +336,10 @@ static __attribute__((noinline, cold)) void free_slow(void *p)
 {
     if (REC_UNLIKELY(is_boot(p)))
         return;
+    if (rec_arena_has(p)) {
+        rec_arena_free(p);
+        return;
+    }
     if (REC_UNLIKELY(need_boot()))
         return;
     rec_thread *th = rec_enter();
@@ -341,8 +356,8 @@ EXPORT void free(void *p)
 {
     rec_tls *t = &rec_tls_v;
     rec_thread *th = fast_thread(t);
-    if (REC_UNLIKELY(!th || is_boot(p))) {
-        if (paused() && !is_boot(p))
+    if (REC_UNLIKELY(!th || is_boot(p) || rec_arena_has(p))) {
+        if (paused() && !is_boot(p) && !rec_arena_has(p))
             rec_r.free(p);
         else
             free_slow(p);
@@ -361,6 +376,14 @@ EXPORT void *calloc(size_t nmemb, size_t size)
         if (__builtin_mul_overflow(nmemb, size, &n))
             return NULL;
         return boot_alloc(n, 16);
+    }
+    if (rec_arena_mine(rec_tls_v.busy, rec_tls_v.unwinding)) {
+        size_t n;
+        void *p;
+        if (__builtin_mul_overflow(nmemb, size, &n))
+            return NULL;
+        if ((p = rec_arena_alloc(n, 0, 1)))
+            return p;
     }
     rec_thread *th = rec_enter();
     if (!th)
@@ -398,7 +421,7 @@ static void *do_realloc(int op, void *p, size_t nmemb, size_t n, uintptr_t ra, u
     } else {
         /* glibc's reallocarray calls realloc through the PLT: that inner
          * call is part of this event, not a signal handler's (REC_BUSY_CALL) */
-        rec_tls_v.busy = 1;
+        rec_tls_v.busy = REC_BUSY_PASS;
         q = rec_r.reallocarray(p, nmemb, n);
         rec_tls_v.busy = REC_BUSY_CALL;
     }
@@ -415,12 +438,38 @@ static void *do_realloc(int op, void *p, size_t nmemb, size_t n, uintptr_t ra, u
     return q;
 }
 
+/* realloc of one of the arena's blocks stays in the arena, whoever calls
+ * it; a fresh block for the recorder comes from it. */
+static __attribute__((noinline, cold)) void *arena_realloc(void *p, size_t n)
+{
+    if (p && n == 0) {
+        rec_arena_free(p);              /* as glibc: realloc(p, 0) frees */
+        return NULL;
+    }
+    void *q = rec_arena_realloc(p, n);
+    if (!q && p && (q = rec_r.malloc(n))) {   /* the arena is full */
+        memcpy(q, p, rec_arena_usable(p));
+        rec_arena_free(p);
+    }
+    return q;
+}
+
+/* A realloc the arena serves: one of its blocks, or a fresh block for the
+ * recorder (when the arena has room). */
+static inline int arena_realloc_case(void *p)
+{
+    return rec_arena_has(p) || (!p && rec_arena_mine(rec_tls_v.busy, rec_tls_v.unwinding) &&
+                                rec_arena_room());
+}
+
 EXPORT void *realloc(void *p, size_t n)
 {
     if (REC_UNLIKELY(is_boot(p)))
         return boot_realloc(p, n);
     if (REC_UNLIKELY(need_boot()))
         return p ? NULL : boot_alloc(n, 16);
+    if (REC_UNLIKELY(arena_realloc_case(p)))
+        return arena_realloc(p, n);
     return do_realloc(HAK_OP_REALLOC, p, 1, n, RA, SP);
 }
 
@@ -436,6 +485,13 @@ EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
     }
     if (REC_UNLIKELY(need_boot()))
         return NULL;
+    if (REC_UNLIKELY(arena_realloc_case(p))) {
+        if (__builtin_mul_overflow(nmemb, size, &n)) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        return arena_realloc(p, n);
+    }
     /* Very old libc: computed here.  Window mode too: the event is then
      * a realloc, which has room for the old block's size (rec_window.c;
      * a product that overflows fails unrecorded). */
@@ -464,6 +520,9 @@ EXPORT void *memalign(size_t align, size_t n)
 {
     if (REC_UNLIKELY(need_boot()))
         return boot_alloc(n, align);
+    void *a;
+    if (rec_arena_mine(rec_tls_v.busy, rec_tls_v.unwinding) && (a = rec_arena_alloc(n, align, 0)))
+        return a;
     rec_thread *th = rec_enter();
     if (!th)
         return rec_r.memalign(align, n);
@@ -475,6 +534,9 @@ EXPORT void *aligned_alloc(size_t align, size_t n)
 {
     if (REC_UNLIKELY(need_boot()))
         return boot_alloc(n, align);
+    void *a;
+    if (rec_arena_mine(rec_tls_v.busy, rec_tls_v.unwinding) && (a = rec_arena_alloc(n, align, 0)))
+        return a;
     rec_thread *th = rec_enter();
     if (!th)
         return rec_r.aligned_alloc(align, n);
@@ -486,6 +548,9 @@ EXPORT void *valloc(size_t n)
 {
     if (REC_UNLIKELY(need_boot()))
         return boot_alloc(n, 4096);
+    void *a;
+    if (rec_arena_mine(rec_tls_v.busy, rec_tls_v.unwinding) && (a = rec_arena_alloc(n, 4096, 0)))
+        return a;
     rec_thread *th = rec_enter();
     if (!th)
         return rec_r.valloc(n);
@@ -497,6 +562,10 @@ EXPORT void *pvalloc(size_t n)
 {
     if (REC_UNLIKELY(need_boot()))
         return boot_alloc((n + 4095) & ~(size_t)4095, 4096);
+    void *a;
+    if (rec_arena_mine(rec_tls_v.busy, rec_tls_v.unwinding) &&
+        (a = rec_arena_alloc((n + 4095) & ~(size_t)4095, 4096, 0)))
+        return a;
     rec_thread *th = rec_enter();
     if (!th)
         return rec_r.pvalloc(n);
@@ -512,6 +581,15 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
             return ENOMEM;
         *out = p;
         return 0;
+    }
+    if (rec_arena_mine(rec_tls_v.busy, rec_tls_v.unwinding)) {
+        if (!align || (align & (align - 1)) || align % sizeof(void *))
+            return EINVAL;
+        void *p = rec_arena_alloc(n, align, 0);
+        if (p) {
+            *out = p;
+            return 0;
+        }
     }
     rec_thread *th = rec_enter();
     if (!th)
@@ -534,6 +612,8 @@ EXPORT size_t malloc_usable_size(void *p)
 {
     if (REC_UNLIKELY(is_boot(p)))
         return boot_size(p);
+    if (rec_arena_has(p))
+        return rec_arena_usable(p);
     if (REC_UNLIKELY(need_boot()) || !rec_r.malloc_usable_size)
         return 0;
     return rec_r.malloc_usable_size(p);
@@ -667,7 +747,12 @@ EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr,
         rec_resolve();
     if (!rec_r.pthread_create)
         return EAGAIN;                /* libc without pthread_create: cannot be */
-    if (atomic_load(&rec_g.state) != REC_ON)
+    /* The recorder's own threads (writer, helper encoder: created while
+     * busy) need no creator: the box would be malloc'd and freed through
+     * the program's allocator, and glibc would give the writer an arena
+     * of its own (64 MiB reserved, its first pages resident) just for
+     * that free. */
+    if (atomic_load(&rec_g.state) != REC_ON || rec_tls_v.busy == 1)
         return rec_r.pthread_create(t, attr, fn, arg);
     int busy = rec_tls_v.busy;
     rec_tls_v.busy = 1;

@@ -753,14 +753,16 @@ static void window_close_file(void)
         verbose_note("%s: %llu events, %llu bytes so far (%.3f B/event); %u call sites, "
                  "%llu unwinds; helper encoder: %llu chunks; program waited for a block "
                  "%llu times; zstd level %d; writer and helper CPU %.1f ms (%.1f ns/event); "
-                 "%u event blocks, %.1f MiB resident in the recorder's mappings",
+                 "%u event blocks, %.1f MiB resident in the recorder's mappings (peak %.1f, "
+                 "arena %.1f MiB used)",
                  rec_g.path, (unsigned long long)ev, (unsigned long long)bytes,
                  ev ? (double)bytes / (double)ev : 0.0, rec_sites_count() - 1,
                  (unsigned long long)rec_stacks_unwinds(), (unsigned long long)helped,
                  (unsigned long long)waits,
                  rec_g.cfg.level ? rec_g.cfg.level : level_ladder[level_step],
                  cpu_ms, ev ? cpu_ms * 1e6 / (double)ev : 0.0, blocks,
-                 (double)rec_own_resident() / 1048576.0);
+                 (double)rec_own_resident() / 1048576.0, (double)rec_own_peak() / 1048576.0,
+                 (double)rec_arena_used() / 1048576.0);
     }
     uint64_t ev = hak_tw_nevents(tw);
     int frc = rss_flush();
@@ -904,6 +906,7 @@ static void *writer_main(void *arg)
         int pending = work_pending;
         work_pending = 0;
         pthread_mutex_unlock(&rec_g.pool_mu);
+        rec_jobs_idle();              /* an encoder idle for 30 ms gives back its memory */
         int stop = atomic_load(&stop_req);
         if (control(stop) != 0) {
             writer_failed();
@@ -1013,6 +1016,7 @@ void rec_init(void)
         rec_tls_v.busy = busy;
         return;
     }
+    rec_arena_enable();               /* from here on our allocations are not the program's */
     rec_fds_init();
     rec_config_load(&rec_g.cfg);
     rec_g.pid = getpid();
@@ -1175,6 +1179,7 @@ void rec_shutdown(const char *why)
         if (atomic_compare_exchange_strong(&rec_g.state, &st, REC_OFF))
             break;
     }
+    rec_exit_settle();                /* threads still allocating show it (rec_exit.c) */
     atomic_store(&stop_req, 1);
     rec_writer_wake();
     pthread_join(writer_tid, NULL);
@@ -1205,7 +1210,11 @@ void rec_atfork_prepare(void)
     fork_locked = 0;
     if (atomic_load(&rec_g.state) != REC_ON || rec_tls_v.busy)
         return;
-    rec_tls_v.busy++;
+    /* Until fork returns, calls of this thread pass through unrecorded;
+     * the other prepare handlers that run after this one are the
+     * program's, so their allocations are not the recorder's either
+     * (and the arena's lock may already be held for the fork). */
+    rec_tls_v.busy = REC_BUSY_PASS;
     rec_stacks_atfork_prepare();
     rec_threads_atfork_prepare();
     fork_locked = 1;
@@ -1217,7 +1226,7 @@ void rec_atfork_parent(void)
         return;
     rec_threads_atfork_parent();
     rec_stacks_atfork_parent();
-    rec_tls_v.busy--;
+    rec_tls_v.busy = 0;
 }
 
 void rec_atfork_child(void)
@@ -1231,6 +1240,7 @@ void rec_atfork_child(void)
         writer_started = 0;
         return;
     }
+    rec_tls_v.busy = 1;               /* the child's recorder starts: its own work */
     rec_stacks_atfork_child();
     rec_threads_atfork_child();
     rec_inflight_atfork_child();
@@ -1263,7 +1273,7 @@ void rec_atfork_child(void)
      * is not; the cc1 image records itself in rec_init) */
     if (!rec_g.cfg.follow || !rec_follows_self(&rec_g.cfg)) {
         atomic_store(&rec_g.state, REC_OFF);
-        rec_tls_v.busy--;
+        rec_tls_v.busy = 0;
         return;
     }
     rec_clock_rebase();
@@ -1274,5 +1284,5 @@ void rec_atfork_child(void)
         rec_thread *th = rec_tls_v.th;
         rec_emit(th, HAK_OP_THREAD_START, 0, 0, (uint64_t)th->ostid, 0, 0, 0);
     }
-    rec_tls_v.busy--;
+    rec_tls_v.busy = 0;
 }

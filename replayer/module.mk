@@ -59,11 +59,22 @@ $(TESTBIN)/replayer/libhangalloc.so: replayer/tests/hangalloc.c
 $(TESTBIN)/replayer/libfakehak.so: replayer/tests/fakehak.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_WB) -shared -o $@ $<
+$(TESTBIN)/replayer/libleakalloc.so: replayer/tests/leakalloc.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_WB) -shared -o $@ $<
 
 $(TESTBIN)/replayer/test_rank_stats: replayer/tests/test_rank_stats.c $(OBJ)/replayer/common/rank_stats.o | deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_WB) -o $@ $^ $(shell pkg-config --libs cmocka) -lm
 CHECK_DEPS += $(TESTBIN)/replayer/test_rank_stats
+$(TESTBIN)/replayer/test_touch: replayer/tests/test_touch.c $(OBJ)/replayer/common/touch.o | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_WB) -o $@ $^ $(shell pkg-config --libs cmocka)
+CHECK_DEPS += $(TESTBIN)/replayer/test_touch
+$(TESTBIN)/replayer/test_wait: replayer/tests/test_wait.c replayer/worker/rp_wait.h $(LIB)/libhakcommon.a | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_WB) -o $@ $< $(LIB)/libhakcommon.a $(shell pkg-config --libs cmocka) -lpthread
+CHECK_DEPS += $(TESTBIN)/replayer/test_wait
 # A program with known heap behaviour for replayer/tests/validate.sh.
 $(TESTBIN)/replayer/validate_known: replayer/tests/validate_known.c | deps-ok
 	@mkdir -p $(dir $@)
@@ -72,7 +83,7 @@ CHECK_DEPS += $(TESTBIN)/replayer/validate_known
 CHECK_DEPS += $(TESTBIN)/replayer/test_latency $(TESTBIN)/replayer/test_counters \
               $(TESTBIN)/replayer/test_fidelity $(TESTBIN)/replayer/test_image \
               $(TESTBIN)/replayer/libcrashalloc.so $(TESTBIN)/replayer/libhangalloc.so \
-              $(TESTBIN)/replayer/libfakehak.so
+              $(TESTBIN)/replayer/libfakehak.so $(TESTBIN)/replayer/libleakalloc.so
 BENCH_DEPS += $(BIN)/hak-live-workload $(BIN)/hak-replay-worker
 # ---- end of hak replay block ------------------------------------------------
 

@@ -148,8 +148,12 @@ int db_require_match(hakdb *db, const char *cmd, const char *opt, db_match_kind 
     char near[400], safe[160];
     db_nearest(db, k, value, near, sizeof near);
     db_escape_text(value, safe, sizeof safe);
+    /* No nearest candidate means the database has no value of this kind at
+     * all (runs without labels, say), which is not "no runs". */
+    char none[80];
+    snprintf(none, sizeof none, "(none: it has no %s at all)", kind_noun(k));
     hak_cmd_err(cmd, "%s '%s' matches no %s in %s; nearest: %s", opt, safe, kind_noun(k),
-                hakdb_path(db), near[0] ? near : "(none: the database has no runs)");
+                hakdb_path(db), near[0] ? near : none);
     return 1;
 }
 

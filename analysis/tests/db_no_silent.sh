@@ -30,6 +30,13 @@ check_fails "compare --base misspelt is an error" hak db compare --db "$fx" --ba
 err=$(hak db compare --db "$fx" --base v3 --new v2 2>&1)
 check "... naming the filter and the nearest labels" \
   grep -q "^hak db compare: --base 'v3' matches no label in .*; nearest: 'v1', 'v2'" <<<"$err"
+# A database whose runs have no labels has runs: the error must not say it
+# has none (it said "the database has no runs").
+db=$(fresh nolabels)
+sqlite3 "$db" "UPDATE runs SET label = NULL"
+err=$(hak db compare --db "$db" --base v1 --new v2 2>&1)
+check "compare on runs without labels says there is no label, not no run" \
+  grep -q "^hak db compare: --base 'v1' matches no label in .*; nearest: (none: it has no label at all)$" <<<"$err"
 check_fails "compare --trace misspelt is an error" hak db compare --db "$fx" --base v1 --new v2 --trace rediss
 check_fails "compare --base = --new is a usage error" hak db compare --db "$fx" --base v1 --new v1
 

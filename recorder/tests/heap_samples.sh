@@ -43,3 +43,20 @@ check "... an older trace (corpus) falls back to whole-process RSS (0 heap sampl
   test "$(sqlite3 f.db "select cast(m.value as integer) from runs r join traces t on t.id = r.trace_id
           join run_metrics m on m.run_id = r.id and m.name = 'fidelity.recorded_heap_samples'
           where t.path like '%sqlite3-workload.hkt'")" = 0
+
+# The heap samples equal the program's own heap: what the recorder mallocs
+# (zstd contexts, the encoder's tables, jobs: rec_arena.c) is not in them.
+# heap_known measures its heap-only RSS at its plateau when run alone; the
+# recording's peak must match it within 0.25 MiB (zstd level 15: its context
+# alone is ~2 MiB, and before the arena the samples were ~10 MiB above).
+hk=$HAK_ROOT/build/tests/recorder/progs/heap_known
+live=$("$hk" measure)
+check "heap_known measures its own heap ($live bytes)" test "${live:-0}" -gt $((24 * MiB))
+for i in 1 2 3; do
+  hak record --zstd-level 15 -o hk.hkt -- "$hk" >/dev/null 2>&1
+  read -r v u <<<"$(heap_peak hk.hkt)"
+  got=$(to_bytes "$v" "$u")
+  # the peak is printed to 0.1 MiB: allow that rounding on top
+  check "recorded heap peak $i ($v $u) is heap_known's own heap $live +- 0.25 MiB (+ 0.05 rounding)" \
+    awk -v a="$got" -v b="$live" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.3 * 1048576) }'
+done

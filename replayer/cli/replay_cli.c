@@ -74,7 +74,11 @@ static void usage(FILE *out)
 "                      recording's own heap samples is used for every\n"
 "                      allocator (a note names it; runs store it).  A\n"
 "                      program that writes little of its blocks holds\n"
-"                      less memory than a page-touching replay\n"
+"                      less memory than a page-touching replay.  When the\n"
+"                      recorded peak lies between the two, the part of each\n"
+"                      block written page by page is fitted to it:\n"
+"                      pages:F, one byte per page over the first F (0.01 to\n"
+"                      0.99) of each block, also accepted by --touch\n"
 "  --pace MODE         asap (default) or recorded (keep the recorded gaps)\n"
 "  --repeat N          runs per trace and allocator (default 1)\n"
 "  --min-time S        replay the trace again and again in\n"
@@ -83,8 +87,10 @@ static void usage(FILE *out)
 "                      report per-op figures over all passes: a real trace\n"
 "                      replays in milliseconds, too short to time stably.\n"
 "                      Default 0.5 ($HAK_REPLAY_MIN_TIME overrides); 0 = one\n"
-"                      pass.  Faults and context switches are the first\n"
-"                      pass's; replay.passes is stored.  With --threads\n"
+"                      pass.  Faults, context switches, peak and final\n"
+"                      RSS and the heap figures are the first pass's (a\n"
+"                      later pass runs on a heap the earlier ones shaped);\n"
+"                      replay.passes is stored.  With --threads\n"
 "                      recorded each pass starts the threads afresh\n"
 "                      (untimed).  Not with --pace recorded or --verify\n"
 "  --timeout S         seconds before a run is killed (default 300)\n"
@@ -237,7 +243,10 @@ static int prepare(const char *path, const rp_opts *o, int verify, hakdb *db, pr
     }
     hak_replay rp;
     memset(&rp, 0, sizeof rp);
-    if (hak_replay_build(r, &rp, err, sizeof err) != 0) {
+    /* With the program's own anonymous mappings (a trace recorded with
+     * --mmap): heap it holds outside malloc, which every allocator's run
+     * of the program holds too (trace.h, HAK_REPLAY_MMAP). */
+    if (hak_replay_build_opts(r, &rp, HAK_REPLAY_MMAP, err, sizeof err) != 0) {
         hak_cmd_err(CMD, "%s: %s", path, err);
         hak_tr_close(r);
         return -1;
@@ -250,6 +259,10 @@ static int prepare(const char *path, const rp_opts *o, int verify, hakdb *db, pr
                 "(replayer/README.md, Windows)\n", path, (unsigned long long)rp.npre,
                 hak_fmt_bytes(rp.pre_bytes, b, sizeof b));
     }
+    if (rp.mmap_kept)
+        fprintf(stderr, "hak replay: %s: note: %llu mmap/munmap/mremap calls of the program "
+                "are replayed as recorded (its anonymous mappings); %llu others left out\n",
+                path, (unsigned long long)rp.mmap_kept, (unsigned long long)rp.mmap_ops);
     p->rss = hak_tr_take_rss(r, &p->nrss);   /* no copy: the samples may be 32 MiB */
     /* Heap-only samples, when the recording has them, are what the
      * replay's growth measures (its allocator's memory): like with like,
@@ -423,8 +436,9 @@ static int parse_args(int argc, char **argv, replay_args *a)
             break;
         case 'T':
             a->touch_auto = !strcmp(optarg, "auto");
-            if (!a->touch_auto && hak_touch_parse(optarg, &o->touch)) {
-                hak_cmd_err(CMD, "--touch '%s': expected " HAK_TOUCH_CHOICES " or auto", optarg);
+            if (!a->touch_auto && hak_touch_parse_part(optarg, &o->touch, &o->touch_part)) {
+                hak_cmd_err(CMD, "--touch '%s': expected " HAK_TOUCH_CHOICES ", pages:F or auto",
+                            optarg);
                 return 2;
             }
             break;
@@ -622,12 +636,16 @@ static int choose_touch(const char *path, const prepared *p, rp_opts *to)
         return -1;
     }
     to->touch = ta.chosen;
-    char rb[32], b0[32], b1[32];
+    to->touch_part = ta.part;
+    char rb[32], b0[32], b1[32], bp[32], lb[32];
     fprintf(stderr, "hak replay: %s: --touch auto: %s (recorded heap peak %s; glibc replay "
-            "with pages %s, first %s)\n", path, hak_touch_name(ta.chosen),
+            "with pages %s, first %s%s%s)\n", path,
+            hak_touch_label(ta.chosen, ta.part, lb, sizeof lb),
             hak_fmt_bytes((uint64_t)ta.recorded_peak, rb, sizeof rb),
             isnan(ta.peak[0]) ? "-" : hak_fmt_bytes((uint64_t)ta.peak[0], b0, sizeof b0),
-            isnan(ta.peak[1]) ? "-" : hak_fmt_bytes((uint64_t)ta.peak[1], b1, sizeof b1));
+            isnan(ta.peak[1]) ? "-" : hak_fmt_bytes((uint64_t)ta.peak[1], b1, sizeof b1),
+            ta.part != HAK_TOUCH_WHOLE ? ", fitted part " : "",
+            ta.part != HAK_TOUCH_WHOLE ? hak_fmt_bytes((uint64_t)ta.part_peak, bp, sizeof bp) : "");
     return 0;
 }
 
@@ -653,7 +671,8 @@ static int run_one(const replay_args *a, const replay_plan *pl, const prepared *
     run.sweep_id = a->sweep_id;
     run.env = a->envbuf;
     run.threads_mode = mode_names[to->recorded];
-    run.touch = hak_touch_name(to->touch);
+    char touch[32];
+    run.touch = hak_touch_label(to->touch, to->touch_part, touch, sizeof touch);
     run.pace = pace_names[to->pace_recorded];
     run.repeat_idx = (int64_t)rep;
     run.start_wall_ns = (int64_t)start_wall;

@@ -84,6 +84,8 @@ uint64_t *rp_op_timestamps(hak_trace_reader *r, const hak_replay *rp,
 typedef struct rp_opts {
     int recorded;             /* --threads recorded */
     hak_touch touch;
+    unsigned touch_part;      /* touch.h: pages over a part of each block
+                                 (HAK_TOUCH_WHOLE: all of it) */
     int pace_recorded;        /* --pace recorded */
     double timeout_s;         /* per run; <= 0: none */
     const char *const *env;   /* "KEY=VALUE" set in the worker */
@@ -94,6 +96,10 @@ typedef struct rp_opts {
     uint64_t min_time_ns;     /* serial, asap: repeat the trace in the worker
                                  until the window lasts this long; 0 = once */
 } rp_opts;
+
+/* The worker executable: $HAK_REPLAY_WORKER, else hak-replay-worker next
+ * to this program. */
+const char *rp_worker_path(void);
 
 typedef struct rp_outcome {
     char status[16];          /* "ok", "crashed", "timeout", "load_failed", "error" */

@@ -60,7 +60,7 @@ static void stderr_tail(int fd, char *out, size_t len)
     snprintf(out, len, "%s%s", start > 0 ? "..." : "", buf);
 }
 
-static const char *default_worker(void)
+const char *rp_worker_path(void)
 {
     static char path[PATH_MAX];
     const char *env = getenv("HAK_REPLAY_WORKER");
@@ -109,7 +109,7 @@ int rp_run(const rp_image *im, const rp_alloc *a, const rp_opts *o, rp_outcome *
     }
     res->magic = RP_RES_MAGIC;
     res->phase = RP_PH_EXEC;
-    const char *worker = o->worker ? o->worker : default_worker();
+    const char *worker = o->worker ? o->worker : rp_worker_path();
     char lat[32];
     /* Reading the TSC costs ~25 ns on some VMs: time every 64th op, or
      * fewer on long traces (still >= 65536 samples per run). */
@@ -123,7 +123,8 @@ int rp_run(const rp_image *im, const rp_alloc *a, const rp_opts *o, rp_outcome *
     argv[ac++] = "--image-fd"; argv[ac++] = "3";
     argv[ac++] = "--result-fd"; argv[ac++] = "4";
     argv[ac++] = "--threads"; argv[ac++] = o->recorded ? "recorded" : "serial";
-    argv[ac++] = "--touch"; argv[ac++] = hak_touch_name(o->touch);
+    char touch[32];
+    argv[ac++] = "--touch"; argv[ac++] = hak_touch_label(o->touch, o->touch_part, touch, sizeof touch);
     argv[ac++] = "--pace"; argv[ac++] = o->pace_recorded ? "recorded" : "asap";
     argv[ac++] = "--lat-every"; argv[ac++] = lat;
     char mt[32];

@@ -39,9 +39,77 @@ int rp_touch_auto_pick(const double *peak, int n, double recorded_peak)
     return best;
 }
 
+/* The next part to try: the fraction where the line through (f0, p0)
+ * and (f1, p1) (f = part of each block touched, p = heap peak) reaches
+ * target, kept inside [0.01, 0.99]. */
+static double secant(double f0, double p0, double f1, double p1, double target)
+{
+    double f = p1 != p0 ? f0 + (target - p0) * (f1 - f0) / (p1 - p0) : (f0 + f1) / 2;
+    return f < 0.01 ? 0.01 : f > 0.99 ? 0.99 : f;
+}
+
+/* One calibration replay of im under glibc with touch (t, part): its heap
+ * peak, or NAN (first_err says why, once). */
+static double glibc_peak(const rp_image *im, const rp_opts *o, const rp_alloc *glibc, int t,
+                         unsigned part, char *first_err, size_t errlen)
+{
+    rp_opts c = *o;
+    c.touch = t;
+    c.touch_part = part;
+    c.min_time_ns = 0;            /* one pass: only the heap is wanted */
+    rp_outcome oc;
+    double peak = NAN;
+    rp_run(im, glibc, &c, &oc);
+    if (!strcmp(oc.status, "ok") && oc.res && oc.res->heap_offset >= 0 && oc.res->peak_rss >= 0)
+        peak = (double)(oc.res->peak_rss > oc.res->heap_offset
+                        ? oc.res->peak_rss - oc.res->heap_offset : 0);
+    else if (!first_err[0])
+        snprintf(first_err, errlen, "%s: %s", oc.status, oc.error);
+    rp_outcome_free(&oc);
+    return peak;
+}
+
+/* The recorded peak lies between the first-byte and the page-touching
+ * replays': fits the part (interpolation, then one secant step) and keeps
+ * it when it comes closer than both.  pf, pp: the two peaks. */
+static void fit_part(const rp_image *im, const rp_opts *o, const rp_alloc *glibc,
+                     double pf, double pp, double rec, rp_touch_auto *out)
+{
+    /* Below 1% apart the choice changes nothing worth two more runs. */
+    if (!(pf < rec && rec < pp) || pp - pf < 0.01 * rec)
+        return;
+    double best_d = fmin(fabs(pf - rec), fabs(pp - rec));
+    double lo_f = 0, lo_p = pf, hi_f = 1, hi_p = pp;
+    char e[8] = "";
+    for (int step = 0; step < 2; step++) {
+        unsigned part = hak_touch_part_of(secant(lo_f, lo_p, hi_f, hi_p, rec));
+        double f = (double)part / HAK_TOUCH_PART_ONE;
+        double p = glibc_peak(im, o, glibc, HAK_TOUCH_PAGES, part, e, sizeof e);
+        if (isnan(p))
+            return;
+        if (fabs(p - rec) < best_d) {
+            best_d = fabs(p - rec);
+            out->chosen = HAK_TOUCH_PAGES;
+            out->part = part;
+            out->part_peak = p;
+        }
+        if (fabs(p - rec) <= 0.01 * rec)
+            return;
+        if (p < rec) {
+            lo_f = f;
+            lo_p = p;
+        } else {
+            hi_f = f;
+            hi_p = p;
+        }
+    }
+}
+
 int rp_touch_auto_run(const rp_image *im, const rp_opts *o, const hak_rss_sample *samples,
                       size_t nsamples, rp_touch_auto *out, char *err, size_t errlen)
 {
+    out->part = HAK_TOUCH_WHOLE;
+    out->part_peak = NAN;
     double rec = 0;
     for (size_t i = 0; i < nsamples; i++)
         if ((double)samples[i].rss_bytes > rec)
@@ -59,20 +127,9 @@ int rp_touch_auto_run(const rp_image *im, const rp_opts *o, const hak_rss_sample
         return -1;
     }
     char first_err[512] = "";
-    for (int i = 0; i < RP_TOUCH_AUTO_NCAND; i++) {
-        rp_opts c = *o;
-        c.touch = cand[i];
-        c.min_time_ns = 0;            /* one pass: only the heap is wanted */
-        rp_outcome oc;
-        out->peak[i] = NAN;
-        rp_run(im, &glibc, &c, &oc);
-        if (!strcmp(oc.status, "ok") && oc.res && oc.res->heap_offset >= 0 && oc.res->peak_rss >= 0)
-            out->peak[i] = (double)(oc.res->peak_rss > oc.res->heap_offset
-                                    ? oc.res->peak_rss - oc.res->heap_offset : 0);
-        else if (!first_err[0])
-            snprintf(first_err, sizeof first_err, "%s: %s", oc.status, oc.error);
-        rp_outcome_free(&oc);
-    }
+    for (int i = 0; i < RP_TOUCH_AUTO_NCAND; i++)
+        out->peak[i] = glibc_peak(im, o, &glibc, cand[i], HAK_TOUCH_WHOLE, first_err,
+                                  sizeof first_err);
     int b = rp_touch_auto_pick(out->peak, RP_TOUCH_AUTO_NCAND, rec);
     if (b < 0) {
         snprintf(err, errlen, "--touch auto: no calibration replay under glibc gave a heap peak (%s)",
@@ -80,5 +137,8 @@ int rp_touch_auto_run(const rp_image *im, const rp_opts *o, const hak_rss_sample
         return -1;
     }
     out->chosen = cand[b];
+    /* cand: [0] pages, [1] first */
+    if (!isnan(out->peak[0]) && !isnan(out->peak[1]))
+        fit_part(im, o, &glibc, out->peak[1], out->peak[0], rec, out);
     return 0;
 }

@@ -10,7 +10,12 @@
  * replayed once under glibc with each candidate policy (first, pages)
  * and the one whose heap peak is closest to the recorded peak (in bytes)
  * is used for every allocator: calibrated on one allocator, predicting the
- * others. */
+ * others.  When the recorded peak lies between the two (sqlite3 writes
+ * the start of its page-cache blocks: under mimalloc and tcmalloc "first"
+ * held 0.92x of the live heap, "pages" 1.18x, while under glibc the two
+ * are 5% apart), the part of each block written page by page (touch.h,
+ * "pages:F") is fitted to it: interpolated between the two, then one
+ * secant step, each a glibc replay; the closest of all is kept. */
 #ifndef RP_TOUCH_AUTO_H
 #define RP_TOUCH_AUTO_H
 
@@ -20,6 +25,8 @@
 
 typedef struct rp_touch_auto {
     int chosen;                          /* HAK_TOUCH_* */
+    unsigned part;                       /* with PAGES: the fitted part (touch.h) or WHOLE */
+    double part_peak;                    /* glibc replay heap peak with that part */
     double recorded_peak;                /* bytes, the recording's heap samples */
     double peak[RP_TOUCH_AUTO_NCAND];    /* glibc replay heap peak per candidate; NAN = failed */
 } rp_touch_auto;

@@ -3,29 +3,44 @@
  * (16 MiB) held for 60 ms, then every other one freed, 20,000 small
  * temporaries, and 32 blocks (8 MiB) still live at exit.  "full" writes
  * every byte of the big blocks, "first" only their first byte, so with
- * "first" the program's resident heap is a fraction of what it allocated. */
+ * "first" the program's resident heap is a fraction of what it allocated;
+ * "half" writes the first half of each.  "mmap" is "full" with the big
+ * blocks mapped by the program itself (mmap/munmap, as GCC maps its
+ * collected pages): heap outside malloc. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 enum { N = 64, SZ = 256 << 10 };
 
 int main(int argc, char **argv)
 {
-    int first = argc > 1 && !strcmp(argv[1], "first");
+    const char *mode = argc > 1 ? argv[1] : "full";
+    int first = !strcmp(mode, "first"), half = !strcmp(mode, "half"), map = !strcmp(mode, "mmap");
     static char *b[N];
     for (int i = 0; i < N; i++) {
-        b[i] = malloc(SZ);
-        if (!b[i])
+        if (map) {
+            b[i] = mmap(NULL, SZ, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (b[i] == MAP_FAILED)
+                return 1;
+        } else if (!(b[i] = malloc(SZ))) {
             return 1;
+        }
         if (first)
             b[i][0] = 1;
         else
-            memset(b[i], i, SZ);
+            memset(b[i], i, half ? SZ / 2 : SZ);
     }
-    usleep(60000);                     /* the peak, long enough to be sampled */
-    for (int i = 0; i < N; i += 2)
-        free(b[i]);
+    /* the peak, long enough to be sampled (the recorder samples the heap
+     * at most every 20 ms, and less often as smaps grows: 64 mappings) */
+    usleep(map ? 300000 : 60000);
+    for (int i = 0; i < N; i += 2) {
+        if (map)
+            munmap(b[i], SZ);
+        else
+            free(b[i]);
+    }
     for (int i = 0; i < 20000; i++) {
         volatile char *t = malloc(32);
         t[0] = (char)i;

@@ -16,7 +16,7 @@
  * for pthread_create before the window.
  *
  * Usage (internal): hak-replay-worker --image-fd N --result-fd N
- *   [--threads serial|recorded] [--touch none|first|pages|all]
+ *   [--threads serial|recorded] [--touch none|first|pages|pages:F|all]
  *   [--pace asap|recorded] [--bump] [--expect-lib PATH] [--lat-every K]
  */
 #include "worker.h"
@@ -199,6 +199,7 @@ static void run_recorded_pass(rp_wctx *w, uint32_t nth)
 typedef struct worker_args {
     int image_fd, result_fd, recorded, pace, bump;
     hak_touch touch;
+    unsigned touch_part;         /* touch.h: pages over a part of each block */
     const char *expect;          /* the library malloc must come from */
     uint64_t lat_every, min_time_ns;
 } worker_args;
@@ -218,8 +219,9 @@ static void parse_args(int argc, char **argv, worker_args *a)
         if (!strcmp(o, "--image-fd")) a->image_fd = atoi(v);
         else if (!strcmp(o, "--result-fd")) a->result_fd = atoi(v);
         else if (!strcmp(o, "--touch")) {
-            if (hak_touch_parse(v, &a->touch))
-                fail(RP_FAIL_ERROR, "worker: --touch %s: expected " HAK_TOUCH_CHOICES, v);
+            if (hak_touch_parse_part(v, &a->touch, &a->touch_part))
+                fail(RP_FAIL_ERROR, "worker: --touch %s: expected " HAK_TOUCH_CHOICES
+                     " or pages:F", v);
         }
         else if (!strcmp(o, "--threads")) a->recorded = parse_choice(v, mode_names, 2, o);
         else if (!strcmp(o, "--pace")) a->pace = parse_choice(v, pace_names, 2, o);
@@ -265,6 +267,7 @@ static uint32_t prepare(const worker_args *a, rp_wctx *w)
     w->sched = RP_AT(img, img->sched_off, const rp_wsched);
     w->ts = a->pace ? RP_AT(img, img->ts_off, const uint64_t) : NULL;
     w->touch = a->touch;
+    w->touch_part = a->touch_part;
     w->bump = a->bump;
     w->pace = a->pace;
     w->serial = !a->recorded;
@@ -275,6 +278,7 @@ static uint32_t prepare(const worker_args *a, rp_wctx *w)
     w->ts_arr = harness_map("hak-replay-threads", nth * sizeof(rp_tstate));
     for (uint32_t t = 0; t < nth; t++) {
         w->ts_arr[t].tid = t;
+        w->ts_arr[t].wake_at = UINT32_MAX;
         if (a->bump) {
             /* A small ring (cache-resident for small requests), faulted in
              * now: bump measures the harness, not the memory system.  It
@@ -318,8 +322,24 @@ typedef struct window {
     struct rusage ru0, ru1, ru_first;   /* ru_first: after the first pass */
     uint64_t tick0, tick1, t1;
     int64_t hwm;
+    int ends_read;                      /* hwm, rss1, h1 taken after the first pass */
     uint64_t passes, paused_ns;
 } window;
+
+/* Memory figures (peak and final RSS, the heap) are the first pass's, like
+ * the faults: a later pass replays on a heap the earlier passes shaped (an
+ * allocator that keeps what a pass freed peaks higher with every pass), and
+ * how many passes fit in --min-time depends on the machine's speed, so the
+ * whole window's peak would answer neither "how much does the program hold"
+ * nor the same thing twice.  Read before the second pass starts, inside its
+ * untimed pause; a single pass is read at the window's end as before. */
+static void read_memory_ends(rp_wctx *w, window *m)
+{
+    m->hwm = rp_status_kb_field("VmHWM");
+    rp_rss_read(w->statm_fd, &m->rss1, &m->shared1);
+    m->heap_ok = m->heap_ok && hak_heap_rss_read(0, &m->h1) == 0;
+    m->ends_read = 1;
+}
 
 /* Runs the replay between the window's two readings: one pass, then more
  * (untimed restarts in between) until min_time_ns when repeat_passes. */
@@ -342,6 +362,8 @@ static void measure(rp_wctx *w, uint32_t nth, int recorded, int repeat_passes,
         w->no_samples = 1;
         while (repeat_passes && hak_mono_ns() - w->t0_ns - paused_ns < min_time_ns && passes < 1000000) {
             uint64_t p0 = hak_mono_ns();
+            if (!m->ends_read)
+                read_memory_ends(w, m);
             if (live) {
                 release_live(w, live);
                 rp_prologue(w);       /* the pass freed them: again */
@@ -357,6 +379,8 @@ static void measure(rp_wctx *w, uint32_t nth, int recorded, int repeat_passes,
             /* untimed: joining, freeing what the pass left live, and new
              * threads (a pass's dependencies count each thread's ops from 0) */
             uint64_t p0 = hak_mono_ns();
+            if (!m->ends_read)
+                read_memory_ends(w, m);
             w->no_samples = 1;
             for (uint32_t t = 0; t < nth; t++)
                 pthread_join(threads[t], NULL);
@@ -366,7 +390,7 @@ static void measure(rp_wctx *w, uint32_t nth, int recorded, int repeat_passes,
             }
             for (uint32_t t = 0; t < nth; t++) {
                 w->ts_arr[t].progress = 0;
-                w->ts_arr[t].waiters = 0;
+                w->ts_arr[t].wake_at = UINT32_MAX;
                 w->ts_arr[t].live = 0;
             }
             w->done = 0;
@@ -381,10 +405,9 @@ static void measure(rp_wctx *w, uint32_t nth, int recorded, int repeat_passes,
     m->tick1 = rp_ticks();
     rp_counters_disable(&res->counters);
     getrusage(RUSAGE_SELF, &m->ru1);
-    m->hwm = rp_status_kb_field("VmHWM");
-    rp_rss_read(w->statm_fd, &m->rss1, &m->shared1);
     /* ---- end of window ---- */
-    m->heap_ok = m->heap_ok && hak_heap_rss_read(0, &m->h1) == 0;
+    if (!m->ends_read)
+        read_memory_ends(w, m);
     m->passes = passes;
     m->paused_ns = paused_ns;
 }
@@ -445,10 +468,25 @@ static void report(rp_wctx *w, uint32_t nth, int recorded, const window *m)
 
 int main(int argc, char **argv)
 {
+    /* Process start-up alone, for `hak validate`: an empty program that
+     * calls the allocator once (its first-call set-up), run under each
+     * allocator to take start-up out of the live figures (validate_cli.c). */
+    if (argc == 2 && !strcmp(argv[1], "--startup")) {
+        void *volatile p = malloc(1);
+        free(p);
+        return 0;
+    }
     worker_args a;
     parse_args(argc, argv, &a);
     map_result(a.result_fd);
     check_allocator(a.expect);
+    /* The allocator's first-call set-up (arenas, thread caches) happens
+     * here, before the window: start-up is no part of what a replay
+     * measures, and `hak validate` leaves it out of the live runs too. */
+    {
+        void *volatile p = malloc(1);
+        free(p);
+    }
 
     static rp_wctx ctx;
     rp_wctx *w = &ctx;

@@ -19,10 +19,12 @@ typedef struct rp_bump {           /* the built-in "bump" allocator: a ring */
 
 /* Per replay thread; one cache line each for the fields others read. */
 typedef struct rp_tstate {
-    volatile uint32_t progress;    /* ops completed (futex word) */
-    volatile uint32_t waiters;     /* threads sleeping on progress */
+    volatile uint32_t progress;    /* ops completed */
+    volatile uint32_t wake_at;     /* the least progress a sleeping thread waits
+                                      for (UINT32_MAX: none) */
+    volatile uint32_t wake_seq;    /* futex word: bumped at each wake */
     volatile int64_t  live;        /* requested bytes live, by this thread's ops */
-    char pad_[48];
+    char pad_[44];
     /* private to the thread */
     uint32_t tid;
     rp_bump  bump;
@@ -43,6 +45,7 @@ typedef struct rp_wctx {
     const uint64_t *ts;
     void          **tbl;           /* object id -> pointer (prefaulted) */
     int touch, bump, pace, serial;
+    unsigned touch_part;           /* touch.h: HAK_TOUCH_WHOLE or 1/65536ths */
     uint64_t lat_every;            /* time every Kth op */
     uint64_t timer_overhead;       /* ticks, subtracted from each sample */
     int statm_fd;

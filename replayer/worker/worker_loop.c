@@ -10,8 +10,9 @@
  * runs with address randomisation off can be compared.  Recorded mode runs
  * each thread's ops in order and, before an op that consumes another
  * thread's object, waits until that thread's progress counter has reached
- * the creating op: spin briefly, then yield, then futex-sleep with a short
- * timeout (the timeout makes a missed wake-up cost 1 ms, never a hang).
+ * the creating op: spin briefly, then yield, then futex-sleep until that
+ * thread gets there (rp_wait.h), with a short timeout (the timeout
+ * makes a missed wake-up cost 1 ms, never a hang).
  */
 #include "worker.h"
 #include "hak_util.h"
@@ -28,14 +29,10 @@
 #include <unistd.h>
 
 #include "rss.h"
+#include "rp_wait.h"
 #include "trace.h"
 #include "hak_check.h"
 
-#if defined(__x86_64__) || defined(__i386__)
-#define cpu_relax() __builtin_ia32_pause()
-#else
-#define cpu_relax() __asm__ __volatile__("" ::: "memory")
-#endif
 
 #define LIKELY(x)   __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -68,7 +65,9 @@ static ALWAYS_INLINE void *bump_alloc(rp_bump *b, uint64_t sz, uint64_t align)
     return b->base + off;
 }
 
-static ALWAYS_INLINE void touch_block(char *p, uint64_t sz, int mode)
+/* part (touch.h): with HAK_TOUCH_PAGES, only the block's first
+ * sz * part / 65536 bytes get their byte per page (the first byte always). */
+static ALWAYS_INLINE void touch_block(char *p, uint64_t sz, int mode, unsigned part)
 {
     if (UNLIKELY(!p || !sz))
         return;
@@ -79,6 +78,8 @@ static ALWAYS_INLINE void touch_block(char *p, uint64_t sz, int mode)
         *(volatile char *)p = 1;
         return;
     case HAK_TOUCH_PAGES: {
+        if (part != HAK_TOUCH_WHOLE && sz < (1ull << 47))
+            sz = (sz * part) >> 16;
         uintptr_t a = (uintptr_t)p, end = a + sz;
         *(volatile char *)a = 1;
         for (a = (a | 4095) + 1; a < end; a += 4096)
@@ -98,7 +99,7 @@ void rp_prologue(rp_wctx *w)
         HAK_CHECK(pre[i] < w->img->nobjects);   /* image_build.c wrote the list */
         uint64_t sz = w->obj_size[pre[i]];
         char *p = malloc(sz ? sz : 1);
-        touch_block(p, sz, w->touch);
+        touch_block(p, sz, w->touch, w->touch_part);
         w->tbl[pre[i]] = p;
     }
 }
@@ -134,11 +135,12 @@ typedef struct rp_lenv {
     rp_bump bump;
     uint64_t digest;
     int touch;
+    unsigned touch_part;
 } rp_lenv;
 
 static ALWAYS_INLINE rp_lenv lenv_of(const rp_wctx *w, const rp_tstate *t)
 {
-    rp_lenv e = {w->tbl, w->obj_size, t->bump, t->digest, w->touch};
+    rp_lenv e = {w->tbl, w->obj_size, t->bump, t->digest, w->touch, w->touch_part};
     return e;
 }
 
@@ -240,7 +242,7 @@ static ALWAYS_INLINE int64_t exec_op(rp_wctx *w, rp_lenv *e, const rp_wop *o,
         if (track_live)
             delta += (int64_t)sz;
     }
-    touch_block(p, sz, e->touch);
+    touch_block(p, sz, e->touch, e->touch_part);
     e->digest = (e->digest ^ (uint64_t)(uintptr_t)p) * 0x100000001b3ull;
     return delta;
 }
@@ -317,40 +319,6 @@ void rp_run_serial(rp_wctx *w)
 
 /* ---- recorded threads ---------------------------------------------------- */
 
-static long futex(volatile uint32_t *addr, int op, uint32_t val, const struct timespec *to)
-{
-    return syscall(SYS_futex, addr, op, val, to, NULL, 0);
-}
-
-static void wait_progress(rp_tstate *me, rp_tstate *other, uint32_t count)
-{
-    me->waits++;
-    for (int i = 0; i < 64; i++) {
-        if (__atomic_load_n(&other->progress, __ATOMIC_ACQUIRE) >= count)
-            return;
-        cpu_relax();
-    }
-    for (int i = 0; i < 8; i++) {
-        if (__atomic_load_n(&other->progress, __ATOMIC_ACQUIRE) >= count)
-            return;
-        sched_yield();
-    }
-    const struct timespec to = {0, 1000000};       /* 1 ms: bounds a missed wake */
-    for (;;) {
-        __atomic_fetch_add(&other->waiters, 1, __ATOMIC_SEQ_CST);
-        uint32_t v = __atomic_load_n(&other->progress, __ATOMIC_SEQ_CST);
-        if (v >= count) {
-            __atomic_fetch_sub(&other->waiters, 1, __ATOMIC_RELAXED);
-            return;
-        }
-        me->sleeps++;
-        futex(&other->progress, FUTEX_WAIT_PRIVATE, v, &to);
-        __atomic_fetch_sub(&other->waiters, 1, __ATOMIC_RELAXED);
-        if (__atomic_load_n(&other->progress, __ATOMIC_ACQUIRE) >= count)
-            return;
-    }
-}
-
 static ALWAYS_INLINE void thread_impl(rp_wctx *w, rp_tstate *t, const int bump, const int pace)
 {
     const rp_wthread *th = &RP_AT(w->img, w->img->thread_off, rp_wthread)[t->tid];
@@ -382,7 +350,7 @@ static ALWAYS_INLINE void thread_impl(rp_wctx *w, rp_tstate *t, const int bump, 
                 const rp_wdep *dp = &deps[d];
                 rp_tstate *o = &w->ts_arr[dp->dep_tid];
                 if (__atomic_load_n(&o->progress, __ATOMIC_ACQUIRE) < dp->dep_count)
-                    wait_progress(t, o, dp->dep_count);
+                    rp_wait_progress(t, o, dp->dep_count);
                 d++;
                 next_dep = d < nd ? deps[d].idx : UINT64_MAX;
             }
@@ -415,8 +383,7 @@ static ALWAYS_INLINE void thread_impl(rp_wctx *w, rp_tstate *t, const int bump, 
         }
         t->live = live;
         __atomic_store_n(&t->progress, (uint32_t)(i + 1), __ATOMIC_RELEASE);
-        if (UNLIKELY(t->waiters))
-            futex(&t->progress, FUTEX_WAKE_PRIVATE, INT_MAX, NULL);
+        rp_wake_sleepers(t, (uint32_t)(i + 1));
     }
     if (sampler) {
         int64_t sum = 0;
@@ -436,13 +403,13 @@ void *rp_run_thread(void *arg)
     rp_tstate *t = arg;
     rp_wctx *w = rp_wctx_global;
     while (__atomic_load_n(&w->start, __ATOMIC_ACQUIRE) == 0)
-        futex(&w->start, FUTEX_WAIT_PRIVATE, 0, NULL);
+        rp_futex(&w->start, FUTEX_WAIT_PRIVATE, 0, NULL);
     if (w->bump) {
         if (w->pace) thread_impl(w, t, 1, 1); else thread_impl(w, t, 1, 0);
     } else {
         if (w->pace) thread_impl(w, t, 0, 1); else thread_impl(w, t, 0, 0);
     }
     if (__atomic_add_fetch(&w->done, 1, __ATOMIC_ACQ_REL) == w->img->nthreads)
-        futex(&w->done, FUTEX_WAKE_PRIVATE, INT_MAX, NULL);
+        rp_futex(&w->done, FUTEX_WAKE_PRIVATE, INT_MAX, NULL);
     return NULL;
 }

@@ -355,9 +355,23 @@ long hak_tr_read(hak_trace_reader *r, hak_event *ev, size_t max);
  *  - A free (size > 0) or realloc (align > 0) of an address the form has
  *    never seen carries the size of a block allocated before the trace's
  *    window: it consumes a pre-existing object (hak_replay.pre) instead.
- *  - free(NULL) is dropped (free_nulls); mmap/munmap/mremap are dropped
- *    (mmap_ops); thread_start/thread_exit are kept, and a thread_start
- *    depends on the creating thread's (in_ptr) last op before it.
+ *  - free(NULL) is dropped (free_nulls); thread_start/thread_exit are
+ *    kept, and a thread_start depends on the creating thread's (in_ptr)
+ *    last op before it.
+ *  - mmap/munmap/mremap are dropped (mmap_ops), unless built with
+ *    HAK_REPLAY_MMAP (hak replay: a trace recorded with --mmap holds the
+ *    program's own mappings, heap it holds outside malloc, e.g. GCC's
+ *    collected pages).  Then a successful mmap of private, anonymous,
+ *    writable memory at an address of the kernel's choosing (no MAP_FIXED)
+ *    creates an object of its length (op MMAP); a munmap of exactly one
+ *    such mapping (its start, its length in whole pages) consumes it (op
+ *    MUNMAP, size 0); an mremap of a whole one (its start and length)
+ *    consumes it and creates the new mapping's object (op MREMAP, size =
+ *    new length).  Any other mapping call is dropped and counted
+ *    (mmap_ops): file and shared mappings are not heap, and a partial
+ *    munmap leaves its mapping whole in the form (the replay holds more).
+ *    Mappings are kept apart from malloc's addresses (a block inside a
+ *    mapping is not a free of it) and count in the live bytes.
  *  - dep_idx counts ops of thread dep_tid in the replay form (0-based).
  */
 
@@ -407,7 +421,8 @@ typedef struct hak_replay {
     uint64_t  unknown_frees, double_frees, failed_allocs, inversions, leaked_objects;
     uint64_t  cross_thread_deps;   /* = the sum of thread_ndeps */
     uint64_t  free_nulls;    /* free(NULL): dropped */
-    uint64_t  mmap_ops;      /* mmap/munmap/mremap: not part of the replay form */
+    uint64_t  mmap_ops;      /* mmap/munmap/mremap not part of the replay form */
+    uint64_t  mmap_kept;     /* ... and those that are (HAK_REPLAY_MMAP) */
     /* Pre-existing blocks: a free or realloc of an address the trace never
      * allocated that carries the block's size (a window's, FORMAT.md
      * "Windows") consumes an object created by the prologue instead of
@@ -420,6 +435,15 @@ typedef struct hak_replay {
  * with a reason in err. */
 int hak_replay_build(hak_trace_reader *r, hak_replay *out,
                      char *err, size_t errlen);
+
+/* hak_replay_build's options. */
+enum {
+    HAK_REPLAY_MMAP = 1u,    /* keep the program's anonymous mappings (rules above) */
+};
+/* hak_replay_build with options (HAK_REPLAY_*); hak_replay_build is
+ * hak_replay_build_opts(r, out, 0, ...). */
+int hak_replay_build_opts(hak_trace_reader *r, hak_replay *out, unsigned opts,
+                          char *err, size_t errlen);
 void hak_replay_free(hak_replay *rp);
 
 #endif /* HAK_TRACE_H */

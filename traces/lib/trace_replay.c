@@ -80,6 +80,9 @@ typedef struct ctx {
     uint32_t ncells, cells_cap, free_cell;
     char *err;
     size_t errlen;
+    unsigned opts;         /* HAK_REPLAY_* */
+    struct mapping *maps;  /* live anonymous mappings (HAK_REPLAY_MMAP) */
+    size_t nmaps, maps_cap;
 } ctx;
 
 /* ---- Address map -------------------------------------------------------- */
@@ -270,6 +273,98 @@ static inline int obj_consume(ctx *c, hot *h, tlist *t, uint64_t a, hak_rop *o)
 }
 
 static int too_many(ctx *c);
+
+/* ---- The program's own mappings (HAK_REPLAY_MMAP; rules in trace.h) ----
+ * Few (cc1: 48 in 1.8M events) and looked up by range, so a plain array
+ * searched from its youngest end, apart from malloc's address map: an
+ * address inside a mapping is not the mapping, and a mapping's start may
+ * equal a malloc block's freed address. */
+
+typedef struct mapping {
+    uint64_t addr, len;    /* len: whole pages */
+    live o;                /* o.bytes: the length asked for */
+} mapping;
+
+static inline uint64_t page_up(uint64_t n)
+{
+    return n > UINT64_MAX - 4095 ? UINT64_MAX : (n + 4095) & ~4095ull;
+}
+
+/* The live mapping that starts at a and is len bytes long (rounded up to
+ * pages), or NULL. */
+static mapping *maps_find(ctx *c, uint64_t a, uint64_t len)
+{
+    for (size_t i = c->nmaps; i-- > 0;)
+        if (c->maps[i].addr == a && c->maps[i].len == page_up(len))
+            return &c->maps[i];
+    return NULL;
+}
+
+/* Whether event e's mapping is heap the replay can make: private,
+ * anonymous, writable, placed by the kernel. */
+static int map_is_heap(const hak_event *e)
+{
+    uint32_t prot = (uint32_t)e->align, flags = (uint32_t)(e->align >> 32);
+    return (flags & MAP_ANONYMOUS) && !(flags & MAP_SHARED) && (flags & MAP_PRIVATE) &&
+           !(flags & MAP_FIXED) &&
+#ifdef MAP_FIXED_NOREPLACE
+           !(flags & MAP_FIXED_NOREPLACE) &&
+#endif
+           (prot & PROT_WRITE) && e->out_ptr && e->size;
+}
+
+/* Op o of thread list t consumes mapping m (which is then replaced or
+ * removed by the caller). */
+static void map_take(ctx *c, hot *h, tlist *t, mapping *m, hak_rop *o)
+{
+    obj_take(c, h, t, &m->o, o);
+}
+
+/* Event e of the mmap family on thread list t, as op o.  1 when it
+ * becomes an op, 0 when dropped (counted), -1 out of memory. */
+static int map_event(ctx *c, hot *h, tlist *t, const hak_event *e, hak_rop *o)
+{
+    mapping *m = NULL;
+    switch (e->op) {
+    case HAK_OP_MMAP:
+        if (!map_is_heap(e))
+            return 0;
+        if (c->nmaps == c->maps_cap) {
+            size_t nc = c->maps_cap ? c->maps_cap * 2 : 64;
+            mapping *p = realloc(c->maps, nc * sizeof *p);
+            if (!p)
+                return -1;
+            c->maps = p;
+            c->maps_cap = nc;
+        }
+        m = &c->maps[c->nmaps++];
+        o->aux = 0;
+        break;
+    case HAK_OP_MUNMAP:
+        if (!(m = maps_find(c, e->in_ptr, e->size)))
+            return 0;
+        map_take(c, h, t, m, o);
+        o->size = 0;
+        *m = c->maps[--c->nmaps];
+        return 1;
+    case HAK_OP_MREMAP:       /* nmemb: the old length */
+        if (!e->out_ptr || !e->size || !(m = maps_find(c, e->in_ptr, e->nmemb)))
+            return 0;
+        map_take(c, h, t, m, o);
+        o->aux = 0;
+        break;
+    default:
+        return 0;
+    }
+    if (h->nobjects >= HAK_NO_OBJ - 1)
+        return too_many(c);
+    o->obj = h->nobjects++;
+    o->size = e->size;
+    *m = (mapping){e->out_ptr, page_up(e->size),
+                   {e->size, o->obj, e->tid, (uint32_t)t->n, NIL}};
+    bytes_add(h, e->size);
+    return 1;
+}
 
 /* ---- Pre-existing blocks (FORMAT.md, "Windows") -------------------------- */
 
@@ -478,6 +573,18 @@ static int add_event(ctx *c, hot *h, tlist *t, const hak_event *e)
         o->size = 0;
         goto append;
     default:                        /* mmap family */
+        if (c->opts & HAK_REPLAY_MMAP) {
+            int k = map_event(c, h, t, e, o);
+            if (k < 0) {
+                if (!c->err[0])
+                    snprintf(c->err, c->errlen, "out of memory building the replay form");
+                return -1;
+            }
+            if (k) {
+                rp->mmap_kept++;
+                goto append;
+            }
+        }
         rp->mmap_ops++;
         return 0;
     }
@@ -620,8 +727,16 @@ static int alloc_form(hak_trace_reader *r, hak_replay *out, hot *h, uint64_t cap
 
 int hak_replay_build(hak_trace_reader *r, hak_replay *out, char *err, size_t errlen)
 {
+    return hak_replay_build_opts(r, out, 0, err, errlen);
+}
+
+int hak_replay_build_opts(hak_trace_reader *r, hak_replay *out, unsigned opts,
+                          char *err, size_t errlen)
+{
     memset(out, 0, sizeof *out);
-    ctx c = {.rp = out, .err = err, .errlen = errlen, .free_cell = NIL};
+    if (errlen)
+        err[0] = 0;
+    ctx c = {.rp = out, .err = err, .errlen = errlen, .free_cell = NIL, .opts = opts};
     hot *h = &c.h;
     uint64_t cap = hak_tr_nevents(r);
     if (cap > UINT32_MAX) {         /* thread_ops indices are 32-bit */
@@ -654,6 +769,7 @@ done:
     free(h->thr);
     free(c.map);
     free(c.cells);
+    free(c.maps);
     if (rc)
         hak_replay_free(out);
     return rc;

@@ -23,6 +23,8 @@ static char path[256];
 
 /* Writes the events (global order = list order) grouped per thread, then
  * builds the replay form. */
+static unsigned build_opts;   /* HAK_REPLAY_* for the next build() */
+
 static void build(hak_event *ev, size_t n, hak_replay *rp)
 {
     snprintf(path, sizeof path, "/tmp/hak-test-replay-%d.hkt", (int)getpid());
@@ -44,8 +46,9 @@ static void build(hak_event *ev, size_t n, hak_replay *rp)
     assert_int_equal(hak_tw_close(w), 0);
     hak_trace_reader *r = hak_tr_open(path, err, sizeof err);
     assert_non_null(r);
-    if (hak_replay_build(r, rp, err, sizeof err))
+    if (hak_replay_build_opts(r, rp, build_opts, err, sizeof err))
         fail_msg("hak_replay_build: %s", err);
+    build_opts = 0;
     hak_tr_close(r);
     unlink(path);
 }
@@ -507,6 +510,63 @@ static void pre_existing_blocks(void **state)
     hak_replay_free(&rp);
 }
 
+/* HAK_REPLAY_MMAP (trace.h): the program's private anonymous writable
+ * mappings become ops, whole munmaps and mremaps consume them, anything
+ * else of the family is dropped and counted, and malloc's addresses stay
+ * apart from the mappings'. */
+#define PROT_RW 3ull
+#define ANON_PRIV (0x20ull | 0x02ull)     /* MAP_ANONYMOUS | MAP_PRIVATE */
+#define MMAP(t, len, out, prot, flags) {.op = HAK_OP_MMAP, .tid = t, .size = len, .out_ptr = out, \
+                                        .align = (prot) | (flags) << 32}
+static void mmap_family_kept_with_option(void **state)
+{
+    (void)state;
+    hak_event ev[] = {
+        MMAP(0, 2 << 20, 0x10000000, PROT_RW, ANON_PRIV),           /* obj0 */
+        MMAP(0, 5000, 0x20000000, PROT_RW, ANON_PRIV),              /* obj1, 2 pages */
+        MMAP(0, 4096, 0x30000000, PROT_RW, 0x01ull | 0x20ull),      /* shared: dropped */
+        MMAP(0, 4096, 0x31000000, 1ull, ANON_PRIV),                 /* read-only: dropped */
+        MMAP(0, 4096, 0x32000000, PROT_RW, 0x02ull),                /* a file: dropped */
+        MMAP(0, 4096, 0x33000000, PROT_RW, ANON_PRIV | 0x10ull),    /* MAP_FIXED: dropped */
+        MALLOC(0, 64, 0x20000000),            /* obj2: malloc's address, not the mapping */
+        {.op = HAK_OP_MUNMAP, .tid = 1, .in_ptr = 0x10000000, .size = 4096},   /* partial: dropped */
+        {.op = HAK_OP_MUNMAP, .tid = 1, .in_ptr = 0x20000000, .size = 8192},   /* obj1, whole pages */
+        {.op = HAK_OP_MREMAP, .tid = 0, .in_ptr = 0x10000000, .nmemb = 2 << 20,
+         .size = 4 << 20, .out_ptr = 0x40000000},                              /* obj0 -> obj3 */
+        FREE(0, 0x20000000),                  /* frees obj2, not a mapping */
+        {.op = HAK_OP_MUNMAP, .tid = 0, .in_ptr = 0x10000000, .size = 2 << 20}, /* moved: dropped */
+        {.op = HAK_OP_MUNMAP, .tid = 0, .in_ptr = 0x40000000, .size = 4 << 20}, /* obj3 */
+    };
+    size_t n = sizeof ev / sizeof *ev;
+    hak_replay rp;
+    build(ev, n, &rp);                        /* without the option: all dropped */
+    assert_int_equal(rp.mmap_ops, 11);
+    assert_int_equal(rp.mmap_kept, 0);
+    assert_int_equal(rp.nops, 2);
+    hak_replay_free(&rp);
+
+    build_opts = HAK_REPLAY_MMAP;
+    build(ev, n, &rp);
+    assert_int_equal(rp.mmap_kept, 5);
+    assert_int_equal(rp.mmap_ops, 6);
+    assert_int_equal(rp.nops, 7);
+    assert_int_equal(rp.unknown_frees + rp.double_frees, 0);
+    assert_op(&rp, 0, HAK_OP_MMAP, 0, 0, NO, ND, ND);
+    assert_int_equal(rp.ops[0].size, 2 << 20);
+    assert_op(&rp, 1, HAK_OP_MMAP, 0, 1, NO, ND, ND);
+    assert_int_equal(rp.ops[1].size, 5000);
+    assert_op(&rp, 2, HAK_OP_MALLOC, 0, 2, NO, ND, ND);
+    assert_op(&rp, 3, HAK_OP_MUNMAP, 1, NO, 1, 0, 1);      /* waits for thread 0's mmap */
+    assert_op(&rp, 4, HAK_OP_MREMAP, 0, 3, 0, ND, ND);
+    assert_int_equal(rp.ops[4].size, 4 << 20);
+    assert_op(&rp, 5, HAK_OP_FREE, 0, NO, 2, ND, ND);
+    assert_op(&rp, 6, HAK_OP_MUNMAP, 0, NO, 3, ND, ND);
+    /* mappings count in the live bytes: 2 MiB + 5000 + 64, then 4 MiB + 64 */
+    assert_int_equal(rp.peak_live_bytes, (4 << 20) + 64);
+    assert_int_equal(rp.leaked_objects, 0);
+    hak_replay_free(&rp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -518,6 +578,7 @@ int main(void)
         cmocka_unit_test(many_objects),
         cmocka_unit_test(matches_reference_model),
         cmocka_unit_test(pre_existing_blocks),
+        cmocka_unit_test(mmap_family_kept_with_option),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
