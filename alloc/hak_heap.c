@@ -14,6 +14,7 @@
 #include "hak_guard.h"
 
 #define FULL_SCAN 8    /* full slabs inspected per refill miss */
+#define CARVE_STEP (256u << 10)   /* carved bytes reported to hak_large_carved at a time */
 
 void hak_list_remove(hak_list *l, hak_slab *s)
 {
@@ -136,6 +137,7 @@ void *hak_heap_refill(hak_heap *h, unsigned cls, int *fresh)
     } else if (s->bump < s->end) {
         ret = s->bump;
         s->bump += s->block;
+        h->carved += s->block;
         *fresh = s->fresh;
     } else {
         hak_slab_drain_remote(s);       /* partial slabs always have something */
@@ -169,6 +171,11 @@ void *hak_heap_refill(hak_heap *h, unsigned cls, int *fresh)
         }
         s->bump += (size_t)n * s->block;
         got += n;
+        h->carved += (size_t)n * s->block;
+    }
+    if (HAK_UNLIKELY(h->carved >= CARVE_STEP)) {    /* hak_large.c: resident cache vs new pages */
+        hak_large_carved(h->carved);
+        h->carved = 0;
     }
     bin->top = top;
     s->used += got;

@@ -154,6 +154,7 @@ typedef struct hak_ss {
     uint32_t large_fresh;       /* mapping is kernel-zero beyond the header */
     uint32_t large_resident;    /* cached with its pages kept (hak_large.c) */
     uint64_t large_freed_ns;    /* when it was cached */
+    uint64_t large_freed_carved;  /* the small heaps' carved bytes then (hak_large.c) */
     /* hak_cfg.cls_div, read by free(): here it is addressed from the base
      * (the global table needs a lea in PIC code), and a 16-byte stride lets
      * free() index it with the bin offset.  A large block's header has only
@@ -213,6 +214,7 @@ typedef struct hak_heap {
     size_t slots_size;
     struct hak_heap *reg_next, *reg_prev;
     uint64_t remote_frees, calloc_zeroed, calloc_skipped;
+    uint64_t carved;                     /* bump bytes carved, not yet added to hak_carved_total */
 } hak_heap;
 
 extern __thread hak_heap hak_tls_heap __attribute__((tls_model("initial-exec")));
@@ -311,6 +313,7 @@ void *hak_large_alloc(size_t size, size_t align, int *fresh);
 void  hak_large_free(hak_ss *ss, void *p);
 void *hak_large_grow(hak_ss *ss, size_t n);
 int   hak_large_trim(void);
+void  hak_large_carved(uint64_t bytes);
 void *hak_huge_aligned_alloc(size_t size, size_t align);
 int   hak_huge_aligned_free(void *p, size_t *usable);
 /* hak_api.c slow paths */

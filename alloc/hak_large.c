@@ -14,7 +14,9 @@
  * loop 7x slower than glibc); beyond that budget a freed mapping's body is
  * purged as before.  A resident entry idle for HAKMEM_LARGE_DECAY_MS is
  * purged on the next large allocation or free (there is no background
- * thread); malloc_trim unmaps the whole cache.
+ * thread), and any resident entry once the small heaps have carved as
+ * many new bytes as it holds (hak_large_carved); malloc_trim unmaps the
+ * whole cache.
  *
  * Alignments above ss_size/2 cannot keep the pointer inside the first
  * SuperSlab granule; those are hak_huge.c's.
@@ -64,6 +66,30 @@ static void decay(uint64_t now)
         if (cache[i] && cache[i]->large_resident &&
             now - cache[i]->large_freed_ns >= hak_cfg.large_decay_ns)
             purge_body(cache[i]);
+}
+
+/* Bytes the small heaps have carved from bump areas (new pages, as a
+ * rule), added in steps of CARVE_STEP by each thread.  A resident cached
+ * mapping is purged once the heaps have carved as many bytes as it holds
+ * since it was freed: a program that frees a large block and then grows
+ * its small heap (sqlite3: its sorter's 2 MiB buffer, freed before its
+ * page cache peaks) would otherwise hold both at its peak, and the time
+ * decay only runs at large allocations and frees, maybe never again.  A
+ * program reusing a large block while its small heap is steady carves
+ * nothing, and keeps the block resident. */
+static _Atomic uint64_t carved_total;
+
+void hak_large_carved(uint64_t bytes)
+{
+    uint64_t total = atomic_fetch_add_explicit(&carved_total, bytes, memory_order_relaxed) + bytes;
+    if (!__atomic_load_n(&resident_bytes, __ATOMIC_RELAXED)) return;    /* racy peek */
+    hak_lock();
+    for (int i = 0; i < LARGE_CACHE; i++)
+        if (cache[i] && cache[i]->large_resident &&
+            total - cache[i]->large_freed_carved >= cache[i]->map_size)
+            purge_body(cache[i]);
+    hak_assert_internal(cache_counts_ok());
+    hak_unlock();
 }
 
 static void take(int i)   /* removes cache entry i; under the lock */
@@ -169,6 +195,7 @@ void hak_large_free(hak_ss *ss, void *p)
     /* Resident within the budget (everything with HAKMEM_PURGE=off), else
      * purged now, as every freed mapping used to be. */
     ss->large_freed_ns = now;
+    ss->large_freed_carved = atomic_load_explicit(&carved_total, memory_order_relaxed);
     ss->large_resident = 0;
     if (hak_cfg.purge == PURGE_OFF || resident_bytes + sz <= hak_cfg.large_cache) {
         ss->large_resident = 1;

@@ -3,7 +3,7 @@
  * with different knob settings and checks that each knob changes what it
  * should.  Linked with libhakmem.a whole, so malloc is HAKMEM.
  *
- * usage: knob_probe faults|hugepage|purge|zero|geometry|tcache|large|cache_bounds|remote_first|config|table
+ * usage: knob_probe faults|hugepage|purge|zero|geometry|tcache|large|large_carve|cache_bounds|remote_first|config|table
  *   table prints, per knob of hak_knobs_table.h, the start of its KNOBS.md
  *   row ("| `NAME` | VALUES |"), generated from the table.
  */
@@ -216,10 +216,38 @@ static int large(void)
     return 0;
 }
 
+/* A resident freed large block while the small heap grows: purged once
+ * the heap has carved as many new bytes as the block holds; small churn
+ * that carves nothing keeps it. */
+static int large_carve(void)
+{
+    size_t sz = 8u << 20;
+    char *p = malloc(sz);
+    memset(p, 1, sz);
+    free(p);
+    stats();
+    uint64_t s0 = st.purged_bytes;
+    for (int i = 0; i < 100000; i++) {
+        char *q = malloc(1000);
+        q[0] = (char)i;
+        free(q);
+    }
+    stats();
+    uint64_t s1 = st.purged_bytes;
+    enum { N = 10000 };
+    static char *keep[N];
+    for (int i = 0; i < N; i++) { keep[i] = malloc(1000); keep[i][0] = 1; }
+    stats();
+    printf("purged_by_churn %llu\npurged_by_growth %llu\n", (unsigned long long)(s1 - s0),
+           (unsigned long long)(st.purged_bytes - s1));
+    for (int i = 0; i < N; i++) free(keep[i]);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2 || !strcmp(argv[1], "--help")) {
-        printf("usage: knob_probe faults|hugepage|purge|zero|geometry|tcache|large|cache_bounds|remote_first|config|table\n");
+        printf("usage: knob_probe faults|hugepage|purge|zero|geometry|tcache|large|large_carve|cache_bounds|remote_first|config|table\n");
         return argc == 2 ? 0 : 2;
     }
     const char *s = argv[1];
@@ -230,6 +258,7 @@ int main(int argc, char **argv)
     if (!strcmp(s, "geometry")) return geometry();
     if (!strcmp(s, "tcache")) return tcache();
     if (!strcmp(s, "large")) return large();
+    if (!strcmp(s, "large_carve")) return large_carve();
     if (!strcmp(s, "cache_bounds")) return cache_bounds();
     if (!strcmp(s, "remote_first")) return remote_first();
     if (!strcmp(s, "table")) {

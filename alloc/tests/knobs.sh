@@ -97,6 +97,14 @@ check "default (1 s) and HAKMEM_LARGE_DECAY_MS=100000 keep it ($(get rss_after_d
 check "HAKMEM_LARGE_DECAY_MS=100000 keeps it ($(get rss_after_free_kb <<<"$lk") -> $(get rss_after_decay_kb <<<"$lk") KiB)" \
   test "$(get rss_after_decay_kb <<<"$lk")" -gt $(( $(get rss_after_free_kb <<<"$lk") - 2000 ))
 
+# ... and once the small heap has carved as many new bytes as it holds
+# (sqlite3 freed a 2 MiB buffer, then its page cache grew to its peak).
+lc=$("$P" large_carve)
+check "a resident freed 8 MiB block survives small churn ($(get purged_by_churn <<<"$lc") B purged)" \
+  test "$(get purged_by_churn <<<"$lc")" -lt 1048576
+check "... and is purged when the small heap grows by 10 MB ($(get purged_by_growth <<<"$lc") B)" \
+  test "$(get purged_by_growth <<<"$lc")" -ge 8388608
+
 # Config string reports effective values; bad values fall back to defaults.
 c=$(HAKMEM_PREFAULT=touch HAKMEM_SUPERSLAB_SIZE=3M HAKMEM_TCACHE=12 "$P" config)
 check "config reports knobs" grep -q "HAKMEM_PREFAULT=touch .*HAKMEM_SUPERSLAB_SIZE=2097152 .*HAKMEM_TCACHE=12" <<<"$c"
