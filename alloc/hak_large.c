@@ -110,6 +110,34 @@ static void large_unmap(hak_ss *ss)
 
 static size_t page_round(size_t n) { return (n + HAK_PAGE - 1) & ~(size_t)(HAK_PAGE - 1); }
 
+/* Makes mapping ss need bytes long (need > map_size) without copying:
+ * mremap in place, else its pages (header and all) move to a new
+ * ss_size-aligned range.  Returns the mapping's new base (map_size set),
+ * or NULL with ss untouched. */
+static hak_ss *mapping_grow(hak_ss *ss, size_t need)
+{
+    size_t old = ss->map_size;
+    void *q = mremap(ss, old, need, 0);
+    if (q != MAP_FAILED) {
+        HAK_ADD(bytes_mapped, need - old);
+    } else {
+        void *dst = hak_os_map_aligned(need, hak_cfg.ss_size, 0);
+        if (!dst) return NULL;
+        hak_registry_set((uintptr_t)ss, 0);
+        q = mremap(ss, old, need, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+        if (q == MAP_FAILED) {
+            hak_registry_set((uintptr_t)ss, 1);
+            hak_os_unmap(dst, need);
+            return NULL;
+        }
+        hak_registry_set((uintptr_t)q, 1);
+        HAK_SUB(bytes_mapped, old);
+    }
+    hak_ss *nss = q;
+    nss->map_size = need;
+    return nss;
+}
+
 void *hak_large_alloc(size_t size, size_t align, int *fresh)
 {
     size_t off = align > HAK_PAGE ? align : HAK_PAGE;
@@ -123,7 +151,7 @@ void *hak_large_alloc(size_t size, size_t align, int *fresh)
         if (cache[i] && cache[i]->map_size >= need && cache[i]->map_size / FIT_RATIO <= need &&
             (best < 0 || cache[i]->map_size < cache[best]->map_size))
             best = i;
-    hak_ss *drop[LARGE_CACHE];
+    hak_ss *drop[LARGE_CACHE], *grow = NULL;
     int ndrop = 0;
     if (best >= 0) {
         ss = cache[best];
@@ -132,15 +160,33 @@ void *hak_large_alloc(size_t size, size_t align, int *fresh)
         /* A new, bigger mapping: the cached ones too small for it go first,
          * so a program stepping up through sizes keeps one mapping's worth
          * of pages, not one per size (the new one serves the smaller sizes
-         * once it is freed). */
+         * once it is freed).  The biggest of them is grown into the new
+         * one instead of unmapped: its pages stay, and only the added part
+         * faults (2, 4, 6, 8 MiB blocks in turn: 5,100 faults -> 2,000). */
         for (int i = 0; i < LARGE_CACHE; i++)
-            if (cache[i] && cache[i]->map_size < need) { drop[ndrop++] = cache[i]; take(i); }
+            if (cache[i] && cache[i]->map_size < need) {
+                hak_ss *c = cache[i];
+                take(i);
+                if (!grow || c->map_size > grow->map_size) { hak_ss *t = grow; grow = c; c = t; }
+                if (c) drop[ndrop++] = c;
+            }
     }
     hak_assert_internal(cache_counts_ok());
     hak_unlock();
     for (int i = 0; i < ndrop; i++) large_unmap(drop[i]);
+    if (grow) {
+        size_t old = grow->map_size;
+        int was_fresh = (int)grow->large_fresh;
+        ss = mapping_grow(grow, need);
+        if (!ss) {
+            large_unmap(grow);
+        } else {
+            *fresh = was_fresh;
+            if (hak_cfg.prefault != PF_OFF) hak_os_prefault((char *)ss + old, need - old);
+        }
+    }
     if (ss) {
-        *fresh = (int)ss->large_fresh;
+        if (!grow) *fresh = (int)ss->large_fresh;
     } else {
         ss = hak_os_map_aligned(need, hak_cfg.ss_size, 1);
         if (!ss) return NULL;
@@ -213,36 +259,19 @@ void hak_large_free(hak_ss *ss, void *p)
     if (evict) large_unmap(evict);
 }
 
-/* Grows large block p of ss to n bytes without copying: mremap in place,
- * else moves its pages (header and all) to a new ss_size-aligned range,
- * as glibc's realloc of an mmapped chunk moves pages instead of copying
+/* Grows large block p of ss to n bytes without copying (mapping_grow), as
+ * glibc's realloc of an mmapped chunk moves pages instead of copying
  * them.  Returns the block's new address, or NULL (the caller copies). */
 void *hak_large_grow(hak_ss *ss, size_t n)
 {
     if (ss->user_off != HAK_PAGE || n > (SIZE_MAX >> 1) - hak_cfg.ss_size) return NULL;
     size_t old = ss->map_size, need = page_round(HAK_PAGE + n);
     if (need <= old) return (char *)ss + HAK_PAGE;
-    void *q = mremap(ss, old, need, 0);
-    if (q != MAP_FAILED) {
-        HAK_ADD(bytes_mapped, need - old);
-    } else {
-        void *dst = hak_os_map_aligned(need, hak_cfg.ss_size, 0);
-        if (!dst) return NULL;
-        hak_registry_set((uintptr_t)ss, 0);
-        q = mremap(ss, old, need, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
-        if (q == MAP_FAILED) {
-            hak_registry_set((uintptr_t)ss, 1);
-            hak_os_unmap(dst, need);
-            return NULL;
-        }
-        hak_registry_set((uintptr_t)q, 1);
-        HAK_SUB(bytes_mapped, old);
-    }
-    hak_ss *nss = q;
-    nss->map_size = need;
+    hak_ss *nss = mapping_grow(ss, need);
+    if (!nss) return NULL;
     nss->req_size = n;
     HAK_ADD(large_bytes, need - old);
-    return (char *)q + HAK_PAGE;
+    return (char *)nss + HAK_PAGE;
 }
 
 int hak_large_trim(void)
