@@ -22,6 +22,10 @@
  * their pages go back to the kernel when freed (MADV_DONTNEED), so an
  * idle recorder holds no dead encoder buffers.
  *
+ * Full (ARENA_SPAN used: not seen; python3 uses ~25 MiB of it), or not
+ * reserved (RLIMIT_AS), requests fall back to the program's allocator,
+ * as before the arena.
+ *
  * Only for a preloaded recorder: after an attach's detach the process's
  * GOT slots point at the C library's free again, which must never see a
  * block of ours, so a dlopen'd copy leaves the arena off and behaves as
@@ -68,6 +72,7 @@ static int ncls;
 static run runs[MAX_RUNS];             /* free page runs, sorted by address */
 static int nruns;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static int arena_full;                 /* a request found no room: callers fall back */
 
 static void lock_take(void)
 {
@@ -118,8 +123,10 @@ void rec_arena_enable(void)
 /* Pages [top, top + len) from the bump end, registered as they are reached. */
 static uintptr_t bump(size_t len)
 {
-    if (top + len > ARENA_SPAN)
+    if (top + len > ARENA_SPAN) {
+        arena_full = 1;
         return 0;
+    }
     uintptr_t at = rec_arena_base + top;
     top += len;
     if (top > top_max)
@@ -290,6 +297,11 @@ void *rec_arena_realloc(void *p, size_t n)
         rec_arena_free(p);
     }
     return q;
+}
+
+int rec_arena_room(void)
+{
+    return !arena_full;
 }
 
 uint64_t rec_arena_used(void)

@@ -193,6 +193,7 @@ typedef struct rec_thread {
     pthread_mutex_t mu;           /* guards cur, fifo_* against the writer */
     rec_block *fifo_head, *fifo_tail;  /* full blocks awaiting the writer */
     _Atomic int exiting;          /* its pthread key destructor ran */
+    _Atomic uint32_t lost_after_stop;  /* it made calls after recording stopped at exit */
     rec_block *seen;              /* writer: cur at the previous partial flush */
     uint64_t last_ts;             /* encoder, exact-ts mode: last ts (monotonic clamp) */
     uint64_t ts_cursor;           /* encoders: clock sample hint (relaxed atomics) */
@@ -258,6 +259,10 @@ REC_HIDDEN void rec_threads_init(void);
 REC_HIDDEN void rec_threads_atfork_prepare(void);
 REC_HIDDEN void rec_threads_atfork_parent(void);
 REC_HIDDEN void rec_threads_atfork_child(void);
+/* rec_exit.c: at exit, once recording is off, wait (boundedly) until every
+ * other recorded thread that is still running has shown whether it
+ * allocates (then its lost calls are counted) or not. */
+REC_HIDDEN void rec_exit_settle(void);
 
 /* ---- global state ---------------------------------------------------------- */
 
@@ -342,7 +347,7 @@ REC_HIDDEN void rec_heap_reset(void);           /* a fork child starts afresh */
  * threads' behalf), so that none of it counts as the program's heap.  One
  * reserved range: before rec_arena_enable the base is a sentinel that no
  * user pointer matches. */
-#define ARENA_SPAN     ((size_t)1 << 30)
+#define ARENA_SPAN     ((size_t)256 << 20)
 #define ARENA_SENTINEL ((uintptr_t)0 - ARENA_SPAN - 1)
 REC_HIDDEN extern uintptr_t rec_arena_base;
 REC_HIDDEN extern int rec_arena_on;
@@ -361,6 +366,7 @@ REC_HIDDEN void rec_arena_free(void *p);
 REC_HIDDEN void *rec_arena_realloc(void *p, size_t n);
 REC_HIDDEN size_t rec_arena_usable(const void *p);
 REC_HIDDEN uint64_t rec_arena_used(void);       /* the most bytes of the range ever in use */
+REC_HIDDEN int rec_arena_room(void);            /* not full: a fresh block may come from it */
 REC_HIDDEN extern int rec_clock_tsc;
 static inline uint64_t rec_clock_raw(void)
 {
@@ -469,6 +475,7 @@ REC_HIDDEN void rec_jobs_add(rec_job *j);          /* writer thread; j from mall
  * wait_all also until every job was written.  -1 once a write failed. */
 REC_HIDDEN int rec_jobs_run(int wait_all);
 REC_HIDDEN uint64_t rec_jobs_behind(void);         /* jobs queued or in flight */
+REC_HIDDEN void rec_jobs_idle(void);               /* writer, between passes: frees an idle encoder */
 /* After rec_jobs_stop: the jobs the helper encoded and its CPU time. */
 REC_HIDDEN void rec_jobs_helper_stats(uint64_t *jobs, uint64_t *cpu_ns);
 REC_HIDDEN void rec_jobs_stop(void);               /* all written, helper joined */

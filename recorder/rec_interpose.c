@@ -132,8 +132,10 @@ static __attribute__((noinline, cold)) void unrecorded(const rec_tls *t, int st)
 {
     if (t->busy == REC_BUSY_CALL)
         atomic_fetch_add_explicit(&rec_g.lost_reentrant, 1, memory_order_relaxed);
-    else if (!t->busy && st == REC_OFF && t->th && atomic_load(&rec_g.stopping))
+    else if (!t->busy && st == REC_OFF && t->th && atomic_load(&rec_g.stopping)) {
         atomic_fetch_add_explicit(&rec_g.lost_after_stop, 1, memory_order_relaxed);
+        atomic_store_explicit(&t->th->lost_after_stop, 1, memory_order_relaxed);
+    }
 }
 
 static inline rec_thread *rec_enter(void)
@@ -300,8 +302,9 @@ EXPORT void *malloc(size_t n)
     rec_tls *t = &rec_tls_v;
     rec_thread *th = fast_thread(t);
     if (REC_UNLIKELY(!th)) {
-        if (rec_arena_mine(t->busy, t->unwinding))
-            return rec_arena_alloc(n, 0, 0);
+        void *p;
+        if (rec_arena_mine(t->busy, t->unwinding) && (p = rec_arena_alloc(n, 0, 0)))
+            return p;                 /* (full: the program's allocator serves it) */
         return paused() ? rec_r.malloc(n) : malloc_slow(n, RA, SP);
     }
     t->busy = REC_BUSY_CALL;
@@ -376,7 +379,11 @@ EXPORT void *calloc(size_t nmemb, size_t size)
     }
     if (rec_arena_mine(rec_tls_v.busy, rec_tls_v.unwinding)) {
         size_t n;
-        return __builtin_mul_overflow(nmemb, size, &n) ? NULL : rec_arena_alloc(n, 0, 1);
+        void *p;
+        if (__builtin_mul_overflow(nmemb, size, &n))
+            return NULL;
+        if ((p = rec_arena_alloc(n, 0, 1)))
+            return p;
     }
     rec_thread *th = rec_enter();
     if (!th)
@@ -439,12 +446,20 @@ static __attribute__((noinline, cold)) void *arena_realloc(void *p, size_t n)
         rec_arena_free(p);              /* as glibc: realloc(p, 0) frees */
         return NULL;
     }
-    return rec_arena_realloc(p, n);
+    void *q = rec_arena_realloc(p, n);
+    if (!q && p && (q = rec_r.malloc(n))) {   /* the arena is full */
+        memcpy(q, p, rec_arena_usable(p));
+        rec_arena_free(p);
+    }
+    return q;
 }
 
+/* A realloc the arena serves: one of its blocks, or a fresh block for the
+ * recorder (when the arena has room). */
 static inline int arena_realloc_case(void *p)
 {
-    return rec_arena_has(p) || (!p && rec_arena_mine(rec_tls_v.busy, rec_tls_v.unwinding));
+    return rec_arena_has(p) || (!p && rec_arena_mine(rec_tls_v.busy, rec_tls_v.unwinding) &&
+                                rec_arena_room());
 }
 
 EXPORT void *realloc(void *p, size_t n)
@@ -505,8 +520,9 @@ EXPORT void *memalign(size_t align, size_t n)
 {
     if (REC_UNLIKELY(need_boot()))
         return boot_alloc(n, align);
-    if (rec_arena_mine(rec_tls_v.busy, rec_tls_v.unwinding))
-        return rec_arena_alloc(n, align, 0);
+    void *a;
+    if (rec_arena_mine(rec_tls_v.busy, rec_tls_v.unwinding) && (a = rec_arena_alloc(n, align, 0)))
+        return a;
     rec_thread *th = rec_enter();
     if (!th)
         return rec_r.memalign(align, n);
@@ -518,8 +534,9 @@ EXPORT void *aligned_alloc(size_t align, size_t n)
 {
     if (REC_UNLIKELY(need_boot()))
         return boot_alloc(n, align);
-    if (rec_arena_mine(rec_tls_v.busy, rec_tls_v.unwinding))
-        return rec_arena_alloc(n, align, 0);
+    void *a;
+    if (rec_arena_mine(rec_tls_v.busy, rec_tls_v.unwinding) && (a = rec_arena_alloc(n, align, 0)))
+        return a;
     rec_thread *th = rec_enter();
     if (!th)
         return rec_r.aligned_alloc(align, n);
@@ -531,8 +548,9 @@ EXPORT void *valloc(size_t n)
 {
     if (REC_UNLIKELY(need_boot()))
         return boot_alloc(n, 4096);
-    if (rec_arena_mine(rec_tls_v.busy, rec_tls_v.unwinding))
-        return rec_arena_alloc(n, 4096, 0);
+    void *a;
+    if (rec_arena_mine(rec_tls_v.busy, rec_tls_v.unwinding) && (a = rec_arena_alloc(n, 4096, 0)))
+        return a;
     rec_thread *th = rec_enter();
     if (!th)
         return rec_r.valloc(n);
@@ -544,8 +562,10 @@ EXPORT void *pvalloc(size_t n)
 {
     if (REC_UNLIKELY(need_boot()))
         return boot_alloc((n + 4095) & ~(size_t)4095, 4096);
-    if (rec_arena_mine(rec_tls_v.busy, rec_tls_v.unwinding))
-        return rec_arena_alloc((n + 4095) & ~(size_t)4095, 4096, 0);
+    void *a;
+    if (rec_arena_mine(rec_tls_v.busy, rec_tls_v.unwinding) &&
+        (a = rec_arena_alloc((n + 4095) & ~(size_t)4095, 4096, 0)))
+        return a;
     rec_thread *th = rec_enter();
     if (!th)
         return rec_r.pvalloc(n);
@@ -566,10 +586,10 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
         if (!align || (align & (align - 1)) || align % sizeof(void *))
             return EINVAL;
         void *p = rec_arena_alloc(n, align, 0);
-        if (!p)
-            return ENOMEM;
-        *out = p;
-        return 0;
+        if (p) {
+            *out = p;
+            return 0;
+        }
     }
     rec_thread *th = rec_enter();
     if (!th)
@@ -727,7 +747,12 @@ EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr,
         rec_resolve();
     if (!rec_r.pthread_create)
         return EAGAIN;                /* libc without pthread_create: cannot be */
-    if (atomic_load(&rec_g.state) != REC_ON)
+    /* The recorder's own threads (writer, helper encoder: created while
+     * busy) need no creator: the box would be malloc'd and freed through
+     * the program's allocator, and glibc would give the writer an arena
+     * of its own (64 MiB reserved, its first pages resident) just for
+     * that free. */
+    if (atomic_load(&rec_g.state) != REC_ON || rec_tls_v.busy == 1)
         return rec_r.pthread_create(t, attr, fn, arg);
     int busy = rec_tls_v.busy;
     rec_tls_v.busy = 1;

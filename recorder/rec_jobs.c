@@ -34,6 +34,7 @@
  * - After a failed append no more chunks are written; the remaining jobs
  *   still return their blocks. */
 #include "rec_internal.h"
+#include "hak_util.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -42,6 +43,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- expanding records --------------------------------------------------- */
@@ -55,7 +57,18 @@ typedef struct encoder {
     hak_tw_enc *enc;
     hak_event *piece;                /* [PIECE_EVENTS] */
     int level;
+    uint64_t used_ns;                /* when it last finished a job */
 } encoder;
+
+/* An encoder idle this long is freed, and made afresh for the next job.
+ * Its memory (pointer map, column buffers, zstd context: 3-5 MiB resident
+ * at level 15) is otherwise held by a program that allocates slowly
+ * (python3: a partial job every 90 ms, each encoded in a few ms) for
+ * nothing most of the time; its blocks go back to the recorder's arena,
+ * which returns their pages.  Making one costs the encoding thread ~1 ms
+ * (page faults), ~1% of a core at python3's ten jobs a second, and
+ * nothing to a program that fills blocks faster than this. */
+#define ENC_IDLE_NS 30000000ull
 
 /* Event time of seq (default mode) or of a raw clock reading (exact mode),
  * clamped to be monotonic (*last).  sg caches the clock segment of the
@@ -197,6 +210,27 @@ static void encoder_free(encoder *e)
     memset(e, 0, sizeof *e);
 }
 
+/* The encoding thread of e, between jobs: frees e when idle long enough. */
+static void encoder_idle(encoder *e, uint64_t now)
+{
+    if (e->enc && now - e->used_ns >= ENC_IDLE_NS)
+        encoder_free(e);
+}
+
+/* The pages of a partial job's slots, once encoded: nobody reads them again
+ * (the block's later jobs start after them, and its thread writes after
+ * them), so a slowly allocating thread's current block holds only the
+ * records of the last flush interval, not up to 2 MiB.  Pages shared with
+ * the slots of the job before or after (on the other encoder) are kept. */
+static void release_slots(const rec_slot *s, uint32_t n)
+{
+    uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = ((uintptr_t)s + pg - 1) & ~(pg - 1);
+    uintptr_t hi = ((uintptr_t)(s + n)) & ~(pg - 1);
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
 /* Encodes job j into e: 0, or -1 when no chunk could be made (the job's
  * events are then lost: out of memory). */
 static int encode_job(encoder *e, rec_job *j, int level)
@@ -276,6 +310,8 @@ static void run_job(encoder *e, rec_job *j, int level)
             failed = 1;
     }
     if (j->block) {
+        if (j->partial)
+            release_slots(j->s, j->n);
         rec_block_unref(j->block);   /* records consumed: the program may have it */
         j->block = NULL;
     }
@@ -374,8 +410,24 @@ static void *helper_main(void *arg)
     setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
     pthread_mutex_lock(&q_mu);
     for (;;) {
-        while (!q_head && !q_stop)
-            pthread_cond_wait(&q_work, &q_mu);
+        while (!q_head && !q_stop) {
+            if (!helper_enc.enc) {
+                pthread_cond_wait(&q_work, &q_mu);
+                continue;
+            }
+            struct timespec ts;       /* q_work waits on CLOCK_REALTIME */
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += (long)ENC_IDLE_NS;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            if (pthread_cond_timedwait(&q_work, &q_mu, &ts) != 0 && !q_head) {
+                pthread_mutex_unlock(&q_mu);
+                encoder_idle(&helper_enc, hak_mono_ns());
+                pthread_mutex_lock(&q_mu);
+            }
+        }
         if (!q_head && q_stop)
             break;
         rec_job *j = take(0);        /* may wait: the writer may take it first */
@@ -387,6 +439,7 @@ static void *helper_main(void *arg)
         if (REC_UNLIKELY(rec_g.cfg.test_helper_delay_us) && j->partial)
             usleep(rec_g.cfg.test_helper_delay_us);
         run_job(&helper_enc, j, level);
+        helper_enc.used_ns = hak_mono_ns();
         pthread_mutex_lock(&q_mu);
     }
     helper_cpu_ns = rec_thread_cpu_ns();
@@ -462,6 +515,7 @@ int rec_jobs_run(int wait_all)
         int level = level_now;
         pthread_mutex_unlock(&q_mu);
         run_job(&writer_enc, j, level);
+        writer_enc.used_ns = hak_mono_ns();
         pthread_mutex_lock(&q_mu);
     }
     if (wait_all)
@@ -470,6 +524,11 @@ int rec_jobs_run(int wait_all)
     int rc = q_failed ? -1 : 0;
     pthread_mutex_unlock(&q_mu);
     return rc;
+}
+
+void rec_jobs_idle(void)
+{
+    encoder_idle(&writer_enc, hak_mono_ns());
 }
 
 void rec_jobs_helper_stats(uint64_t *jobs, uint64_t *cpu_ns)

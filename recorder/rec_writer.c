@@ -906,6 +906,7 @@ static void *writer_main(void *arg)
         int pending = work_pending;
         work_pending = 0;
         pthread_mutex_unlock(&rec_g.pool_mu);
+        rec_jobs_idle();              /* an encoder idle for 30 ms gives back its memory */
         int stop = atomic_load(&stop_req);
         if (control(stop) != 0) {
             writer_failed();
@@ -1178,6 +1179,7 @@ void rec_shutdown(const char *why)
         if (atomic_compare_exchange_strong(&rec_g.state, &st, REC_OFF))
             break;
     }
+    rec_exit_settle();                /* threads still allocating show it (rec_exit.c) */
     atomic_store(&stop_req, 1);
     rec_writer_wake();
     pthread_join(writer_tid, NULL);

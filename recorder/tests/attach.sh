@@ -20,11 +20,15 @@ trace_ok() {
   else not_ok "$1" "$(tr '\n' ' ' <"$f.chk" 2>/dev/null | cut -c1-300)"; fi
 }
 
+# The services run until their hold file is removed (progs/service.c): a
+# fixed number of rounds could end before an attach on a loaded machine.
 # ---- a running C program: attach, record 0.4 s, detach ----------------------
 "$P/service" 2 100 10 >plain.out
-"$P/service" 2 100 10 >att.out & spid=$!
+touch hold.c
+"$P/service" 2 100 10 hold.c >att.out & spid=$!
 sleep 0.2
 hak record -p $spid --duration 0.4s -o c.hkt 2>att.err; rc=$?
+rm -f hold.c
 wait $spid; src=$?
 if (( rc == 0 && src == 0 )) && cmp -s plain.out att.out; then
   ok "attach to a running C program and detach: it goes on with the same output"
@@ -39,14 +43,17 @@ check "... its call sites name the program's function" \
 
 # ---- server-style, 4 threads; ended by hak record --stop; attached twice ------
 "$P/service" 4 150 10 >plain4.out
-"$P/service" 4 150 10 >srv.out & spid=$!
+touch hold.srv
+"$P/service" 4 150 10 hold.srv >srv.out & spid=$!
 sleep 0.2
-hak record -q -p $spid -o srv1.hkt & rec=$!
-sleep 0.4
+hak record -p $spid -o srv1.hkt 2>srv1.err & rec=$!
+for _ in $(seq 300); do grep -q 'attached to' srv1.err 2>/dev/null && break; sleep 0.01; done
+sleep 0.2
 check "hak record --stop PID ends an attach" hak record -q --stop $spid
 wait $rec; rc=$?
 check "... hak record -p then exits 0" test $rc = 0
 hak record -q -p $spid --duration 0.3s -o srv2.hkt; rc=$?
+rm -f hold.srv
 wait $spid; src=$?
 check "attached a second time to the same process" test $rc = 0 -a -s srv2.hkt
 check "... the 4-thread server's output is unchanged" bash -c "(( $src == 0 )) && cmp -s plain4.out srv.out"
@@ -55,13 +62,15 @@ trace_ok "second attach of the server" srv2.hkt
 check "... all 4 threads recorded" bash -c "(( \$(grep '^threads=' srv2.hkt.chk | cut -d= -f2) >= 4 ))"
 
 # ---- Ctrl-C (SIGINT to hak record -p) ends an attach ---------------------------
-"$P/service" 2 100 10 >int.out & spid=$!
+touch hold.int
+"$P/service" 2 100 10 hold.int >int.out & spid=$!
 sleep 0.2
 hak record -p $spid -o int.hkt 2>int.err & rec=$!
 for _ in $(seq 300); do grep -q 'attached to' int.err 2>/dev/null && break; sleep 0.01; done
 sleep 0.2
 kill -INT $rec
 wait $rec; rc=$?
+rm -f hold.int
 wait $spid; src=$?
 if (( rc == 0 && src == 0 )) && cmp -s plain.out int.out && grep -q "detached from $spid" int.err; then
   ok "Ctrl-C ends an attach: hak record -p detaches and exits 0, the program's output unchanged"
