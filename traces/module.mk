@@ -83,6 +83,11 @@ $(BUILD)/bench/bench_codec: traces/bench/bench_codec.c $(LIB)/libhaktrace.a $(LI
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_WB) -o $@ $< $(LIB)/libhaktrace.a $(LIB)/libhakcommon.a $(shell pkg-config --libs libzstd) -lpthread
 BENCH_DEPS += $(BUILD)/bench/bench_codec
+# Re-encodes a recorded trace: bytes per column and encoder cost (experiments).
+$(BUILD)/bench/bench_recode: traces/bench/bench_recode.c $(LIB)/libhaktrace.a $(LIB)/libhakcommon.a | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_WB) -o $@ $< $(LIB)/libhaktrace.a $(LIB)/libhakcommon.a $(shell pkg-config --libs libzstd) -lpthread
+BENCH_DEPS += $(BUILD)/bench/bench_recode
 
 # `make fuzz`: libFuzzer (clang) for FUZZ_SECONDS (default 60) per
 # harness, one process each, one after the other:

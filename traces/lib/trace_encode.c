@@ -2,6 +2,7 @@
  * The model it shares with the decoder is in trace_model.h. */
 #include "trace_codec.h"
 #include "trace_encref.h"
+#include "trace_encstk.h"
 #include "trace_fmt.h"
 #include "trace_model.h"
 
@@ -23,17 +24,13 @@ static const uint8_t col_max[TC_NCOL] = {
  * - a pointer map or cache (trace_encref.h) gives the number and size class
  *   of the latest allocation that returned a pointer (its ring entry), so a
  *   free finds its reference and the stack its block goes to;
- * - each class's stack is an array of TC_STACK entries by position in
- *   which every entry beyond the stack's depth holds 0 (never a coded
- *   pointer: NULL results and frees of NULL never reach the stacks), so a
- *   search needs no depth and a hit is always a valid position.
+ * - each class's stack keeps its blocks in fixed slots and their order in
+ *   a word (trace_encstk.h), so pushes and removals move nothing.
  * Both answer exactly what the decoder's tc_model would, event by event. */
 #define COL_SLACK 16u                   /* put_var may write one byte past a column's end */
 #define PREFETCH_EVENTS 32              /* how far ahead the event loop prefetches */
 typedef struct enc_model {
-    /* Freed blocks per class by position (0 = the most recently freed),
-     * 0 = empty; the second half of each row stays 0 (see enc_stk_remove). */
-    uint64_t stk[TC_NCLASS][2 * TC_STACK];
+    enc_stacks stk;                      /* freed blocks per class */
     uint32_t site[16];                   /* previous site per op */
 } enc_model;
 
@@ -216,39 +213,6 @@ typedef struct cursor {           /* one named field per column (an array
     unsigned bad_op;               /* the invalid op that stopped the pass */
 } cursor;
 
-/* The class stacks (enc_model.stk) keep their entries by position, and
- * every operation on them is a fixed sequence of compares and moves.  How
- * deep a search or removal goes is random in real streams (glibc's bins
- * are not the format's classes with offset 0, and offset 8 is only a
- * guess per chunk: in a recorded random_mixed a quarter of
- * the allocations are found on top, a third not at all, the rest
- * anywhere), and loops on the position mispredicted about once per
- * allocation: this is 1.5 ns per event faster there, 1 ns slower on a
- * synthetic stream that always hits the top. */
-_Static_assert(TC_STACK % 2 == 0, "stk_move copies pairs");
-
-/* Copies TC_STACK entries from src to the overlapping dst, in registers
- * (TC_STACK / 2 16-byte moves; a memcpy through a temporary array went through
- * the stack). */
-typedef uint64_t stk_pair __attribute__((vector_size(16)));
-static inline void stk_move(uint64_t *dst, const uint64_t *src)
-{
-    stk_pair v[TC_STACK / 2];
-    for (unsigned j = 0; j < TC_STACK / 2; j++)
-        memcpy(&v[j], src + 2 * j, sizeof v[j]);
-    for (unsigned j = 0; j < TC_STACK / 2; j++)
-        memcpy(dst + 2 * j, &v[j], sizeof v[j]);
-}
-
-/* Pushes p on stack s of depth entries (<= TC_STACK; the deepest falls
- * off when it is full). */
-static inline void enc_stk_push(uint64_t *s, uint64_t p, unsigned depth)
-{
-    stk_move(s + 1, s);
-    s[depth] = 0;                          /* entries from depth on stay 0 */
-    s[0] = p;
-}
-
 /* A consumed pointer (free, realloc input): a reference to the chunk's
  * allocation that returned it (ref_slot in trace_model.h: by distance or
  * by index, per the chunk's mode) when it is known and the mode can reach
@@ -271,13 +235,21 @@ put_in_ptr(tc_enc *e, cursor *k, uint64_t p, unsigned how)
         unsigned mode = how == REF_CACHE ? TC_MODE_DIST : k->mode;
         int ok = d <= TC_RING;
         if (how == REF_MAP) {
-            iref = tc_zz(num - (int64_t)k->inext);
-            k->inext = (uint32_t)num + 1;
-            /* pair mode: from the nearer cursor (the first on a tie) */
-            int64_t e0 = num - (int64_t)k->pcur[0], e1 = num - (int64_t)k->pcur[1];
-            unsigned sel = (e1 < 0 ? -e1 : e1) < (e0 < 0 ? -e0 : e0);
-            uint64_t pref = tc_zz(sel ? e1 : e0) << 1 | sel;
-            k->pcur[sel] = (uint32_t)num + 1;
+            /* Each mode's cursors are kept only when the pass uses or
+             * prices that mode (the same for the whole pass, so these
+             * branches predict). */
+            uint64_t pref = 0;
+            if (k->est || mode == TC_MODE_INDEX) {
+                iref = tc_zz(num - (int64_t)k->inext);
+                k->inext = (uint32_t)num + 1;
+            }
+            if (k->est || mode == TC_MODE_PAIR) {
+                /* pair mode: from the nearer cursor (the first on a tie) */
+                int64_t e0 = num - (int64_t)k->pcur[0], e1 = num - (int64_t)k->pcur[1];
+                unsigned sel = (e1 < 0 ? -e1 : e1) < (e0 < 0 ? -e0 : e0);
+                pref = tc_zz(sel ? e1 : e0) << 1 | sel;
+                k->pcur[sel] = (uint32_t)num + 1;
+            }
             if (k->est)
                 mode_price(&k->cost, iref, d, tc_zz((int64_t)(k->prev - prev)), pref,
                            e->pick.nmode > TC_MODE_PAIR);
@@ -290,7 +262,7 @@ put_in_ptr(tc_enc *e, cursor *k, uint64_t p, unsigned how)
             }
         }
         if (ok) {
-            enc_stk_push(e->m.stk[c], p, k->depth);
+            estk_push(&e->m.stk, c, p);
             k->in = put_var(k->in, v);
             return;
         }
@@ -299,32 +271,12 @@ put_in_ptr(tc_enc *e, cursor *k, uint64_t p, unsigned how)
     k->ptr = put_var(k->ptr, tc_zz((int64_t)(k->prev - prev)));
 }
 
-/* Position of p in class stack s, TC_STACK when absent: the first (most
- * recent) match, as the decoder numbers them. */
-static inline unsigned enc_stk_find(const uint64_t *s, uint64_t p)
-{
-    unsigned hit = 0;                      /* bit i: position i holds p */
-#pragma GCC unroll 16
-    for (unsigned i = 0; i < TC_STACK; i++)
-        hit |= (unsigned)(s[i] == p) << i;
-    return (unsigned)__builtin_ctz(hit | 1u << TC_STACK);
-}
-
-/* Removes position i (< TC_STACK) of stack s: the deeper entries move up
- * one and the deepest becomes empty.  The whole stack is copied from one
- * entry further on, where the zeroed second half supplies the empty
- * entries: the same few moves for every i, so no branch depends on it. */
-static inline void enc_stk_remove(uint64_t *s, unsigned i)
-{
-    stk_move(s + i, s + i + 1);
-}
-
 /* Whether p is on top of the stack of a neighbouring class, c - 1 or c + 1
  * (evidence for the other class offset: see coff_pick).  The class tops
  * are read whole, without a branch per test. */
-static inline unsigned enc_stk_near(uint64_t (*stk)[2 * TC_STACK], unsigned c, uint64_t p)
+static inline unsigned enc_stk_near(const enc_stacks *s, unsigned c, uint64_t p)
 {
-    return (stk[c ? c - 1 : c][0] == p) | (stk[c + 1 < TC_NCLASS ? c + 1 : c][0] == p);
+    return (estk_top(s, c ? c - 1 : c) == p) | (estk_top(s, c + 1 < TC_NCLASS ? c + 1 : c) == p);
 }
 
 /* A returned pointer: its position on its size class's stack of recently
@@ -334,12 +286,12 @@ static inline __attribute__((always_inline)) void
 put_out_ptr(tc_enc *e, cursor *k, uint64_t p, unsigned c, unsigned how)
 {
     enc_model *md = &e->m;
-    unsigned i = enc_stk_find(md->stk[c], p);
+    unsigned i = estk_find(&md->stk, c, p);
     if (__builtin_expect(i == 0, 1)) {     /* on top: usual when coff suits */
-        enc_stk_remove(md->stk[c], 0);
+        estk_remove(&md->stk, c, 0);
         *k->out++ = 0;
-    } else if (k->cc.off++, k->cc.near += enc_stk_near(md->stk, c, p), i < TC_STACK) {
-        enc_stk_remove(md->stk[c], i);     /* (evidence for coff_pick above) */
+    } else if (k->cc.off++, k->cc.near += enc_stk_near(&md->stk, c, p), i < TC_STACK) {
+        estk_remove(&md->stk, c, i);        /* (evidence for coff_pick above) */
         *k->out++ = (uint8_t)i;
     } else {
         k->out = put_var(k->out, tc_zz((int64_t)((p >> k->shift) - k->prev)) + k->depth);
@@ -398,15 +350,23 @@ put_event(tc_enc *e, cursor *k, const hak_event *v, unsigned how)
 
 /* An event's time in ts units.  Division is slow: units that are powers of
  * two (1 ns included) shift, and coarse units (usually the same or the next
- * tick as the previous event) divide only on a jump. */
+ * tick as the previous event) divide only on a jump; *pns is the previous
+ * time's tick times the unit, kept so that no multiply is needed either. */
 static inline __attribute__((always_inline)) uint64_t
-ts_ticks(uint64_t ts_ns, uint64_t prev, uint32_t unit, unsigned ushift, int coarse)
+ts_ticks(uint64_t ts_ns, uint64_t prev, uint64_t *pns, uint32_t unit, unsigned ushift,
+         int coarse)
 {
     if (!coarse)
         return ts_ns >> ushift;
-    uint64_t since = ts_ns - prev * unit;
-    return ts_ns >= prev * unit && since < 2ull * unit ? prev + (since >= unit)
-                                                      : ts_ns / unit;
+    uint64_t since = ts_ns - *pns;
+    if (__builtin_expect(ts_ns >= *pns && since < 2ull * unit, 1)) {
+        unsigned next = since >= unit;
+        *pns += next ? unit : 0;
+        return prev + next;
+    }
+    uint64_t t = ts_ns / unit;
+    *pns = t * unit;
+    return t;
 }
 
 /* The event loop of encode_pass, compiled once per kind of time unit
@@ -419,7 +379,7 @@ static inline __attribute__((always_inline)) long
 encode_events(tc_enc *e, cursor *k, const hak_tw_source *src, uint32_t unit,
               unsigned ushift, int coarse, int ts_short, unsigned how, uint64_t *any_out)
 {
-    uint64_t nseq = 0, pts = 0, any = 0;   /* nseq: seq expected next */
+    uint64_t nseq = 0, pts = 0, pns = 0, any = 0;   /* nseq: seq expected next */
     /* small sizes' classes are (size + cadd) >> 4 up to clim (tc_class_off) */
     const uint64_t cadd = 15 + k->coff, clim = 1024 - k->coff;
     size_t n;
@@ -447,15 +407,15 @@ encode_events(tc_enc *e, cursor *k, const hak_tw_source *src, uint32_t unit,
             else
                 k->seq = tc_put(k->seq, tc_zz((int64_t)dseq));
             nseq = v->seq + 1;
-            uint64_t t = ts_ticks(v->ts_ns, pts, unit, ushift, coarse);
+            uint64_t t = ts_ticks(v->ts_ns, pts, &pns, unit, ushift, coarse);
             if (ts_short)
                 k->ts = tc_put(k->ts, tc_zz((int64_t)(t - pts)));
             else
                 k->ts = put_var(k->ts, tc_zz((int64_t)(t - pts)));
             pts = t;
-            /* Fast paths for plain free and malloc events (no errno, only
-             * their own fields, a result): exactly what put_event writes
-             * for them. */
+            /* Fast paths for plain free, malloc and realloc events (no
+             * errno, only their own fields, a result): exactly what
+             * put_event writes for them. */
             if (op == HAK_OP_FREE && !(v->err | v->size | v->nmemb | v->align | v->out_ptr)) {
                 any |= v->in_ptr;
                 *k->op++ = (uint8_t)(op | put_site(e, k, op, v->site));
@@ -466,6 +426,17 @@ encode_events(tc_enc *e, cursor *k, const hak_tw_source *src, uint32_t unit,
                 any |= v->out_ptr;
                 *k->op++ = (uint8_t)(op | put_site(e, k, op, v->site));
                 k->size = put_var(k->size, v->size);
+                uint64_t size = v->size;
+                put_out_ptr(e, k, v->out_ptr,
+                            size <= clim ? (unsigned)((size + cadd) >> 4)
+                                         : tc_class_off(size, k->coff), how);
+                continue;
+            }
+            if (op == HAK_OP_REALLOC && v->out_ptr && !(v->err | v->nmemb | v->align)) {
+                any |= v->in_ptr | v->out_ptr;
+                *k->op++ = (uint8_t)(op | put_site(e, k, op, v->site));
+                k->size = put_var(k->size, v->size);
+                put_in_ptr(e, k, v->in_ptr, how);
                 uint64_t size = v->size;
                 put_out_ptr(e, k, v->out_ptr,
                             size <= clim ? (unsigned)((size + cadd) >> 4)
@@ -504,7 +475,7 @@ static long encode_pass(tc_enc *e, const hak_tw_source *src, uint32_t ts_unit,
                         uint64_t *any, mode_cost *cost, unsigned *bad_op)
 {
     enc_model *md = &e->m;
-    memset(md->stk, 0, sizeof md->stk);
+    estk_reset(&md->stk, e->depth);
     memset(md->site, 0, sizeof md->site);
     uint8_t **col = e->col;
     cursor k = {col[TC_OP], col[TC_SEQ], col[TC_TS], col[TC_SIZE], col[TC_AUX],

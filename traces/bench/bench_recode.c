@@ -1,0 +1,342 @@
+/* bench_recode - where a recorded trace's bytes go, and what encoding it
+ * costs: the trace's event chunks are encoded again, chunk by chunk with
+ * the same threads and event counts, by this build's encoder.
+ *
+ * Prints, as `key value` lines:
+ * - per column, the bytes per event the file stores (`orig_COL`: as
+ *   recorded, whatever zstd level the recorder used) and the re-encoding
+ *   stores at --level (`col_COL`), and its raw bytes (`raw_COL`);
+ * - bytes per event of the file's event chunks and of the re-encoding
+ *   (payloads and chunk headers; side records are not re-encoded);
+ * - encode_ns: CPU ns per event of the encoder alone (events -> columns,
+ *   tc_encode), the best of --repeat passes over the trace, each chunk's
+ *   events copied to a buffer first as the recorder's writer has them;
+ *   zstd_ns: encoder and zstd together (hak_tw_enc_events) minus that;
+ * - decode_ns: CPU ns per event to read the re-encoded trace back (with
+ *   -o), after checking it gives the same events.
+ *
+ * usage: bench_recode TRACE [--level L] [--repeat N] [--mode M]
+ *                     [--coff C] [--as-version V] [--encoder-only] [--chunks N] [-o FILE]
+ * (--mode/--coff: force the reference mode / class offset of every chunk
+ * in the encoder-alone passes, for experiments; --as-version: write chunks
+ * of an older format version and label the file so, for older builds.)
+ */
+#include "trace.h"
+#include "trace_codec.h"
+#include "trace_fmt.h"
+#include "hak_util.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *col_name[TC_NCOL] = {"OP", "SEQ", "TS", "SIZE", "AUX", "INREF",
+                                        "PTR", "OUT", "SITE", "ERR", "RAW"};
+
+typedef struct chunk { uint32_t tid, n; } chunk;
+
+static uint64_t cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    *len = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    void *p = malloc(*len + 1);
+    if (p && fread(p, 1, *len, f) != *len) {
+        free(p);
+        p = NULL;
+    }
+    fclose(f);
+    return p;
+}
+
+/* The event chunks of file b (tid and count, in file order); adds each
+ * column's stored bytes to stored[] and the chunks' bytes to *bytes.
+ * Returns the number of chunks, -1 on a bad file. */
+static long scan_chunks(const uint8_t *b, size_t len, chunk **out, uint64_t stored[TC_NCOL],
+                        uint64_t *bytes)
+{
+    if (len < TF_FILE_FIXED + 4 || memcmp(b, "HAKTRACE", 8))
+        return -1;
+    uint32_t version = tf_get32(b + 8);
+    size_t off = TF_FILE_FIXED + tf_get32(b + 12) + 4;
+    long n = 0, cap = 0;
+    while (off + TF_CHUNK_HDR <= len) {
+        tf_chunk_hdr h;
+        tf_hdr_unpack(b + off, &h);
+        if (h.kind == TF_KIND_END || off + TF_CHUNK_HDR + h.comp_size > len)
+            break;
+        if (h.kind == TF_KIND_EVENTS) {
+            tc_dir d;
+            if (tc_dir_parse(b + off + TF_CHUNK_HDR, h.comp_size, h.raw_size, h.count,
+                             version, &d))
+                return -1;
+            for (int k = 0; k < TC_NCOL; k++)
+                stored[k] += d.stored[k];
+            *bytes += TF_CHUNK_HDR + h.comp_size;
+            if (n == cap && !(*out = realloc(*out, (size_t)(cap = 2 * cap + 64) * sizeof **out)))
+                return -1;
+            (*out)[n++] = (chunk){h.tid, h.count};
+        }
+        off += TF_CHUNK_HDR + h.comp_size;
+    }
+    return n;
+}
+
+/* The events of the chunks, in chunk order. */
+static hak_event *load_events(hak_trace_reader *r, const chunk *c, long nc, uint64_t *total)
+{
+    uint64_t n = 0;
+    for (long j = 0; j < nc; j++)
+        n += c[j].n;
+    hak_event *ev = malloc((n ? n : 1) * sizeof *ev);
+    if (!ev)
+        return NULL;
+    uint64_t at = 0;
+    for (long j = 0; j < nc; j++)
+        for (uint32_t i = 0; i < c[j].n; i++)
+            if (hak_tr_next_thread(r, c[j].tid, &ev[at++]) != 1) {
+                free(ev);
+                return NULL;
+            }
+    *total = n;
+    return ev;
+}
+
+/* Labels file as format version v (its header checksum follows). */
+static int relabel(const char *file, uint32_t v)
+{
+    size_t len;
+    uint8_t *b = slurp(file, &len);
+    if (!b || len < TF_FILE_FIXED + 4)
+        return -1;
+    size_t hl = TF_FILE_FIXED + tf_get32(b + 12);
+    tf_put32(b + 8, v);
+    tf_put32(b + hl, tf_header_csum(b, hl));
+    FILE *f = fopen(file, "r+b");
+    int rc = !f || fwrite(b, 1, hl + 4, f) != hl + 4;
+    if (f)
+        rc |= fclose(f) != 0;
+    free(b);
+    return rc ? -1 : 0;
+}
+
+typedef struct opts {
+    int level, repeat, mode, coff;
+    long chunks;                   /* only the first this many event chunks (0: all) */
+    int no_zstd;                   /* time the encoder alone only (profiling) */
+    uint32_t version;              /* chunks of this format version (0: the newest) */
+    const char *out;
+} opts;
+
+/* Best-of-repeat CPU ns of the encoder alone over all chunks. */
+static uint64_t time_encoder(const opts *o, const hak_event *ev, const chunk *c, long nc,
+                             uint32_t unit, hak_event *stage)
+{
+    unsigned modes[TC_NMODE] = {0}, coffs = 0;
+    uint64_t best = UINT64_MAX;
+    for (int rep = 0; rep < o->repeat; rep++) {
+        tc_enc *e = tc_enc_new();
+        tc_enc_force_mode(e, o->mode);
+        tc_enc_force_coff(e, o->coff);
+        if (o->version)
+            tc_enc_set_version(e, o->version);
+        uint64_t t = 0, at = 0;
+        for (long j = 0; j < nc; j++) {
+            memcpy(stage, ev + at, c[j].n * sizeof *ev);
+            at += c[j].n;
+            tc_cols cols;
+            size_t bad;
+            uint64_t t0 = cpu_ns();
+            if (tc_encode(e, stage, c[j].n, unit, &cols, &bad))
+                exit(1);
+            t += cpu_ns() - t0;
+            if (!rep) {
+                modes[cols.mode]++;
+                coffs += cols.coff != 0;
+            }
+        }
+        tc_enc_free(e);
+        best = t < best ? t : best;
+    }
+    printf("chunks_dist %u\nchunks_index %u\nchunks_pair %u\nchunks_coff8 %u\n", modes[0],
+           modes[1], modes[2], coffs);
+    return best;
+}
+
+/* Encoder and zstd over all chunks (best of repeat, CPU ns); the last pass's
+ * chunks go to w when it is given, the columns' sizes to raw[]/stored[]. */
+static uint64_t time_full(const opts *o, hak_trace_writer *w, const hak_event *ev,
+                          const chunk *c, long nc, hak_event *stage, uint64_t raw[TC_NCOL],
+                          uint64_t stored[TC_NCOL], uint64_t *bytes)
+{
+    uint64_t best = UINT64_MAX;
+    for (int rep = 0; rep < o->repeat; rep++) {
+        hak_tw_enc *e = hak_tw_enc_new(w);
+        hak_tw_enc_set_level(e, o->level);
+        uint64_t t = 0, at = 0;
+        int last = rep == o->repeat - 1;
+        for (long j = 0; j < nc; j++) {
+            memcpy(stage, ev + at, c[j].n * sizeof *ev);
+            at += c[j].n;
+            hak_tw_array a;
+            hak_tw_source src = hak_tw_array_source(&a, stage, c[j].n);
+            uint64_t t0 = cpu_ns();
+            if (hak_tw_enc_events(e, c[j].tid, &src)) {
+                fprintf(stderr, "bench_recode: %s\n", hak_tw_enc_error(e));
+                exit(1);
+            }
+            t += cpu_ns() - t0;
+            if (!last)
+                continue;
+            size_t len;
+            uint32_t nev;
+            const uint8_t *p = hak_tw_enc_chunk(e, &len, &nev);
+            tf_chunk_hdr h;
+            tf_hdr_unpack(p, &h);
+            tc_dir d;
+            if (tc_dir_parse(p + TF_CHUNK_HDR, h.comp_size, h.raw_size, h.count,
+                             o->version ? o->version : HAK_TRACE_VERSION, &d))
+                exit(1);
+            for (int k = 0; k < TC_NCOL; k++) {
+                raw[k] += d.raw[k];
+                stored[k] += d.stored[k];
+            }
+            *bytes += len;
+            if (o->out && hak_tw_enc_put(w, e))
+                exit(1);
+        }
+        hak_tw_enc_free(e);
+        best = t < best ? t : best;
+    }
+    return best;
+}
+
+/* Reads file back; checks its events equal ev; CPU ns, or 0 on a mismatch. */
+static uint64_t check_decode(const char *file, const hak_event *ev, uint64_t n)
+{
+    char err[256];
+    hak_trace_reader *r = hak_tr_open(file, err, sizeof err);
+    if (!r)
+        return 0;
+    hak_event *buf = malloc(4096 * sizeof *buf);
+    uint64_t got = 0, t = 0, sum = 0, want = 0, bad = 0;
+    for (uint64_t i = 0; i < n; i++)
+        want += ev[i].seq ^ ev[i].out_ptr ^ ev[i].in_ptr ^ ev[i].size ^ ev[i].ts_ns ^ ev[i].site;
+    for (;;) {
+        uint64_t t0 = cpu_ns();
+        long k = hak_tr_read(r, buf, 4096);
+        t += cpu_ns() - t0;
+        if (k <= 0) {
+            bad = k < 0;
+            break;
+        }
+        for (long i = 0; i < k; i++)
+            sum += buf[i].seq ^ buf[i].out_ptr ^ buf[i].in_ptr ^ buf[i].size ^ buf[i].ts_ns ^
+                   buf[i].site;
+        got += (uint64_t)k;
+    }
+    free(buf);
+    hak_tr_close(r);
+    return bad || got != n || sum != want ? 0 : t;
+}
+
+int main(int argc, char **argv)
+{
+    opts o = {.level = 3, .repeat = 3, .mode = -1, .coff = -1};
+    static const struct option lo[] = {
+        {"level", 1, 0, 'l'}, {"repeat", 1, 0, 'r'}, {"mode", 1, 0, 'm'},
+        {"coff", 1, 0, 'c'}, {"as-version", 1, 0, 'V'},
+        {"encoder-only", 0, 0, 'E'}, {"chunks", 1, 0, 'n'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    int ch;
+    while ((ch = getopt_long(argc, argv, "l:r:m:c:o:V:n:Eh", lo, NULL)) != -1) {
+        switch (ch) {
+        case 'l': o.level = atoi(optarg); break;
+        case 'r': o.repeat = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
+        case 'm': o.mode = atoi(optarg); break;
+        case 'c': o.coff = atoi(optarg); break;
+        case 'o': o.out = optarg; break;
+        case 'E': o.no_zstd = 1; break;
+        case 'n': o.chunks = atol(optarg); break;
+        case 'V': o.version = (uint32_t)atoi(optarg); break;
+        case 'h':
+            printf("usage: bench_recode TRACE [--level L] [--repeat N] [--mode M] [--coff C] [-o FILE]\n");
+            return 0;
+        default: return 2;
+        }
+    }
+    if (optind + 1 != argc) {
+        fprintf(stderr, "bench_recode: one trace expected; see --help\n");
+        return 2;
+    }
+    const char *path = argv[optind];
+    size_t len;
+    uint8_t *b = slurp(path, &len);
+    chunk *c = NULL;
+    uint64_t ostored[TC_NCOL] = {0}, obytes = 0, raw[TC_NCOL] = {0}, stored[TC_NCOL] = {0},
+             bytes = 0, n = 0;
+    long nc = b ? scan_chunks(b, len, &c, ostored, &obytes) : -1;
+    if (o.chunks > 0 && nc > o.chunks)
+        nc = o.chunks;
+    char err[256];
+    hak_trace_reader *r = nc >= 0 ? hak_tr_open(path, err, sizeof err) : NULL;
+    if (!r) {
+        fprintf(stderr, "bench_recode: %s: not a readable trace\n", path);
+        return 1;
+    }
+    hak_event *ev = load_events(r, c, nc, &n), *stage = malloc(TF_CHUNK_EVENTS * sizeof *stage);
+    if (!ev || !n || !stage) {
+        fprintf(stderr, "bench_recode: %s: cannot read its events\n", path);
+        return 1;
+    }
+    hak_trace_meta meta = *hak_tr_meta(r);
+    hak_trace_writer *w = hak_tw_open(o.out ? o.out : "/dev/null", &meta, err, sizeof err);
+    if (!w) {
+        fprintf(stderr, "bench_recode: %s\n", err);
+        return 1;
+    }
+    if (o.version)
+        tc_tw_set_chunk_version(w, o.version);
+    uint32_t unit = meta.ts_unit_ns ? meta.ts_unit_ns : 1;
+    uint64_t t_enc = time_encoder(&o, ev, c, nc, unit, stage);
+    if (o.no_zstd) {
+        printf("events %llu\nencode_ns %.2f\n", (unsigned long long)n, t_enc / (double)n);
+        return 0;
+    }
+    uint64_t t_full = time_full(&o, w, ev, c, nc, stage, raw, stored, &bytes);
+    hak_tw_close(w);
+    if (o.out && o.version && relabel(o.out, o.version)) {
+        fprintf(stderr, "bench_recode: %s: cannot relabel\n", o.out);
+        return 1;
+    }
+    double dn = (double)n;
+    printf("events %llu\nchunks %ld\nlevel %d\n", (unsigned long long)n, nc, o.level);
+    for (int k = 0; k < TC_NCOL; k++)
+        printf("col_%s %.4f orig %.4f raw %.4f\n", col_name[k], stored[k] / dn, ostored[k] / dn,
+               raw[k] / dn);
+    printf("orig_bytes_per_event %.4f\n", obytes / dn);
+    printf("bytes_per_event %.4f\n", bytes / dn);
+    printf("encode_ns %.2f\n", t_enc / dn);
+    printf("zstd_ns %.2f\n", (t_full > t_enc ? t_full - t_enc : 0) / dn);
+    if (o.out) {
+        uint64_t t = check_decode(o.out, ev, n);
+        if (!t) {
+            fprintf(stderr, "bench_recode: %s: reads back different events\n", o.out);
+            return 1;
+        }
+        printf("decode_ns %.2f\n", t / dn);
+    }
+    hak_tr_close(r);
+    return 0;
+}
