@@ -13,9 +13,12 @@
 #   cxx       bench/validate/cxx_containers.cc, std containers
 # against glibc, hakmem, mimalloc, jemalloc, tcmalloc (those installed).
 # Each validation runs the program live R times per allocator
-# (interleaved), records it once, replays it R times per allocator;
-# medians.  Figures: per program and allocator the live and replayed peak
-# heap RSS and their ratio, the ratio of minor faults and of time; per
+# (interleaved, each run after an empty program's under the same
+# allocator, whose faults and time are taken off: start-up is on neither
+# side), records it once with its own mappings (hak record --mmap),
+# replays it R times per allocator; medians.  Figures: per program and
+# allocator the live and replayed peak heap RSS and their ratio, the
+# ratio of minor faults and of time; per
 # program Kendall's tau-b of the allocators' order by peak heap, faults and
 # time; the glibc replay's RSS-timeline fidelity against the recording's
 # heap samples (glibc on glibc).  Targets (issue 19): peak within 10%,
@@ -96,12 +99,15 @@ in_range() { awk -v r="$1" -v lo="$2" -v hi="$3" 'BEGIN{exit !(r != "" && r >= l
   echo "## Replay validity (bench/validate.bench.sh)"
   echo
   echo "Issue 19: \`hak validate\` runs each program live under each allocator ($R runs,"
-  echo "interleaved), records it once under glibc (\`hak record\`), replays the"
-  echo "recording $R times per allocator (\`--touch auto\`, threads as recorded) and"
-  echo "compares medians.  Peak heap is heap-only RSS (brk heap + private anonymous"
-  echo "mappings: no code, .bss, stacks or files), sampled every 5 ms live, exact in the"
-  echo "replay.  Live faults and time are the whole program's, replayed ones the"
-  echo "allocation work's.  2-core machine shared with other jobs (load"
+  echo "interleaved), records it once under glibc (\`hak record --mmap\`: with the"
+  echo "program's own mappings, which the replays map too), replays the recording $R"
+  echo "times per allocator (\`--touch auto\`: first, pages or pages:F, fitted to the"
+  echo "recording's heap samples under glibc; threads as recorded) and compares"
+  echo "medians.  Peak heap is heap-only RSS (brk heap + private anonymous mappings: no"
+  echo "code, .bss, stacks or files), sampled every 5 ms live, exact in the replay.  Live"
+  echo "faults and time are the whole program's after start-up (less those of an empty"
+  echo "program run under the same allocator just before), replayed ones the allocation"
+  echo "work's.  2-core machine shared with other jobs (load"
   echo "$(cut -d' ' -f1-3 /proc/loadavg) at the end): times are noisy, heap figures are not."
   echo
   echo "| program | allocator | peak heap live | replay | ratio | faults live | replay | ratio | time live | replay |"

@@ -105,6 +105,11 @@ check "a resident freed 8 MiB block survives small churn ($(get purged_by_churn 
 check "... and is purged when the small heap grows by 10 MB ($(get purged_by_growth <<<"$lc") B)" \
   test "$(get purged_by_growth <<<"$lc")" -ge 8388608
 
+# A bigger large block grows the cached mapping (its pages stay): 2, 4, 6,
+# 8 MiB in turn fault about 8 MiB once, not 20 MiB.
+check "2..8 MiB blocks in turn: the cached mapping grows ($(HAKMEM_LARGE_CACHE=0 "$P" large_step | get step_faults) faults purged, $("$P" large_step | get step_faults) kept)" \
+  test "$("$P" large_step | get step_faults)" -lt 3000
+
 # Config string reports effective values; bad values fall back to defaults.
 c=$(HAKMEM_PREFAULT=touch HAKMEM_SUPERSLAB_SIZE=3M HAKMEM_TCACHE=12 "$P" config)
 check "config reports knobs" grep -q "HAKMEM_PREFAULT=touch .*HAKMEM_SUPERSLAB_SIZE=2097152 .*HAKMEM_TCACHE=12" <<<"$c"

@@ -39,6 +39,12 @@ static void usage(FILE *out)
 "of such a replay are those of a more compact heap (replayer/README.md,\n"
 "Windows).\n"
 "\n"
+"A trace recorded with --mmap holds the program's own mappings (memory it\n"
+"maps outside malloc, as GCC does for its collected pages): their private\n"
+"anonymous writable mmaps, munmaps (whole or of pages inside a mapping)\n"
+"and mremaps are replayed as recorded, touched like blocks; file, shared\n"
+"and fixed mappings are left out, and a note counts both.\n"
+"\n"
 "allocators (--alloc, repeatable; default hakmem):\n"
 "  hakmem              this tree's build/lib/libhakmem.so\n"
 "  glibc               the system malloc (nothing preloaded)\n"
@@ -70,15 +76,16 @@ static void usage(FILE *out)
 "                      (one byte), pages (one byte per 4 KiB page; default),\n"
 "                      all (every byte), or auto: the trace is first replayed\n"
 "                      under glibc with first and pages, and the one\n"
-"                      whose heap peak is closest to the peak of the\n"
-"                      recording's own heap samples is used for every\n"
-"                      allocator (a note names it; runs store it).  A\n"
-"                      program that writes little of its blocks holds\n"
-"                      less memory than a page-touching replay.  When the\n"
-"                      recorded peak lies between the two, the part of each\n"
-"                      block written page by page is fitted to it:\n"
-"                      pages:F, one byte per page over the first F (0.01 to\n"
-"                      0.99) of each block, also accepted by --touch\n"
+"                      whose heap peak, where the recording sampled its\n"
+"                      heap, is closest to the peak of those samples is\n"
+"                      used for every allocator (a note names it; runs\n"
+"                      store it).  A program that writes little of its\n"
+"                      blocks holds less memory than a page-touching\n"
+"                      replay.  When the recorded peak lies between the\n"
+"                      two, the part of each block written page by page is\n"
+"                      fitted to it: pages:F, one byte per page over the\n"
+"                      first F (0.01 to 0.99) of each block, also accepted\n"
+"                      by --touch\n"
 "  --pace MODE         asap (default) or recorded (keep the recorded gaps)\n"
 "  --repeat N          runs per trace and allocator (default 1)\n"
 "  --min-time S        replay the trace again and again in\n"
@@ -87,9 +94,10 @@ static void usage(FILE *out)
 "                      report per-op figures over all passes: a real trace\n"
 "                      replays in milliseconds, too short to time stably.\n"
 "                      Default 0.5 ($HAK_REPLAY_MIN_TIME overrides); 0 = one\n"
-"                      pass.  Faults, context switches, peak and final\n"
-"                      RSS and the heap figures are the first pass's (a\n"
-"                      later pass runs on a heap the earlier ones shaped);\n"
+"                      pass.  Faults, context switches, perf counters,\n"
+"                      peak and final RSS and the heap figures are the\n"
+"                      first pass's (a later pass runs on a heap the\n"
+"                      earlier ones shaped);\n"
 "                      replay.passes is stored.  With --threads\n"
 "                      recorded each pass starts the threads afresh\n"
 "                      (untimed).  Not with --pace recorded or --verify\n"
@@ -290,8 +298,15 @@ static int prepare(const char *path, const rp_opts *o, int verify, hakdb *db, pr
         fprintf(stderr, "hak replay: %s: note: %u threads allocate; replaying them serially"
                 " (--threads serial%s); --threads recorded replays them concurrently\n",
                 path, p->alloc_threads, o->recorded < 0 ? ", for --verify" : "");
-    if (rp_image_build(&rp, p->recorded, o->pace_recorded ? p->op_ts : NULL,
-                       o->sync_every, &p->im, err, sizeof err) != 0) {
+    /* A serial replay also samples its heap where the recording sampled
+     * (its highest samples): fidelity and --touch auto then compare the
+     * two heaps at the same points, not a replay's peak that falls
+     * between two of the recorder's samples (at most one per 20 ms). */
+    uint64_t at[RP_IMG_MAX_AT];
+    size_t nat = p->rss_is_heap && p->op_ts && !p->recorded
+               ? rp_sample_positions(p->rss, p->nrss, p->op_ts, rp.nops, at, RP_IMG_MAX_AT) : 0;
+    if (rp_image_build_at(&rp, p->recorded, o->pace_recorded ? p->op_ts : NULL,
+                          o->sync_every, at, nat, &p->im, err, sizeof err) != 0) {
         hak_cmd_err(CMD, "%s: %s", path, err);
         goto fail;
     }
@@ -631,6 +646,7 @@ static int choose_touch(const char *path, const prepared *p, rp_opts *to)
     rp_touch_auto ta;
     char err[600];
     if (rp_touch_auto_run(&p->im, to, p->rss_is_heap ? p->rss : NULL, p->rss_is_heap ? p->nrss : 0,
+                          p->op_ts, p->nops,
                           &ta, err, sizeof err) != 0) {
         hak_cmd_err(CMD, "%s: %s", path, err);
         return -1;
@@ -638,8 +654,8 @@ static int choose_touch(const char *path, const prepared *p, rp_opts *to)
     to->touch = ta.chosen;
     to->touch_part = ta.part;
     char rb[32], b0[32], b1[32], bp[32], lb[32];
-    fprintf(stderr, "hak replay: %s: --touch auto: %s (recorded heap peak %s; glibc replay "
-            "with pages %s, first %s%s%s)\n", path,
+    fprintf(stderr, "hak replay: %s: --touch auto: %s (recorded heap peak %s; glibc replay, "
+            "where the recording sampled, with pages %s, first %s%s%s)\n", path,
             hak_touch_label(ta.chosen, ta.part, lb, sizeof lb),
             hak_fmt_bytes((uint64_t)ta.recorded_peak, rb, sizeof rb),
             isnan(ta.peak[0]) ? "-" : hak_fmt_bytes((uint64_t)ta.peak[0], b0, sizeof b0),

@@ -23,6 +23,9 @@
  *                       with the live bytes the trace has there
  *   ts[nops]            uint64 ns since the trace start, only when
  *                       RP_IMG_HAS_TS (for --pace recorded)
+ *   moff[nmoff]         rp_wbig: for each MUNMAP op of a part of a mapping
+ *                       (size > 0), by op position, the byte offset of that
+ *                       part in the mapping (size = 0: the whole mapping)
  *   pre[npre]           uint32 object ids the worker allocates before the
  *                       measured ops (obj_size bytes each): the blocks a
  *                       window's trace frees or reallocs but did not see
@@ -64,7 +67,7 @@ typedef struct rp_wdep {
 
 typedef struct rp_wbig {
     uint64_t pos;        /* index into ops[] */
-    uint64_t size;
+    uint64_t size;       /* (moff[]: the offset) */
 } rp_wbig;
 
 typedef struct rp_wsched {
@@ -87,6 +90,7 @@ typedef struct rp_image_hdr {
     uint64_t peak_live_bytes;
     uint64_t thread_off, ops_off, deps_off, obj_size_off, big_off, sched_off, ts_off;
     uint64_t npre, pre_off;    /* the prologue's objects */
+    uint64_t nmoff, moff_off;  /* partial munmaps' offsets */
 } rp_image_hdr;
 
 #define RP_AT(hdr, off, type) ((type *)((char *)(hdr) + (off)))

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 uint64_t *rp_op_timestamps(hak_trace_reader *r, const hak_replay *rp,
                            char *err, size_t errlen)
@@ -60,6 +61,65 @@ static double replay_at(const rp_tsample *rep, size_t nrep, uint64_t nops, doubl
     return (double)rep[nrep - 1].rss_bytes - base;
 }
 
+/* The fraction of ops that had run by time ts. */
+static double progress_at(const uint64_t *op_ts, uint64_t nops, uint64_t ts)
+{
+    uint64_t lo = 0, hi = nops;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (op_ts[mid] <= ts) lo = mid + 1; else hi = mid;
+    }
+    return (double)lo / (double)nops;
+}
+
+static int by_value_desc(const void *a, const void *b)
+{
+    const hak_rss_sample *x = a, *y = b;
+    return x->rss_bytes < y->rss_bytes ? 1 : x->rss_bytes > y->rss_bytes ? -1 : 0;
+}
+
+static int by_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+size_t rp_sample_positions(const hak_rss_sample *rec, size_t nrec, const uint64_t *op_ts,
+                           uint64_t nops, uint64_t *out, size_t max)
+{
+    if (!rec || !op_ts || !nops || !max)
+        return 0;
+    hak_rss_sample *top = malloc(nrec * sizeof *top);
+    if (!top)
+        return 0;
+    memcpy(top, rec, nrec * sizeof *top);
+    qsort(top, nrec, sizeof *top, by_value_desc);
+    size_t n = nrec < max ? nrec : max, k = 0;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (uint64_t)(progress_at(op_ts, nops, top[i].ts_ns) * (double)nops + 0.5);
+    free(top);
+    qsort(out, n, sizeof *out, by_u64);
+    for (size_t i = 0; i < n; i++)
+        if (!k || out[i] != out[k - 1])
+            out[k++] = out[i];
+    return k;
+}
+
+double rp_sampled_peak(const hak_rss_sample *rec, size_t nrec,
+                       const uint64_t *op_ts, uint64_t nops,
+                       const rp_tsample *rep, size_t nrep, double offset)
+{
+    if (nrec < 2 || nrep < 2 || !op_ts || nops == 0)
+        return NAN;
+    double peak = 0;
+    for (size_t k = 0; k < nrec; k++) {
+        double v = replay_at(rep, nrep, nops, progress_at(op_ts, nops, rec[k].ts_ns), offset);
+        if (v > peak)
+            peak = v;
+    }
+    return peak;
+}
+
 double rp_fidelity(const hak_rss_sample *rec, size_t nrec,
                    const uint64_t *op_ts, uint64_t nops,
                    const rp_tsample *rep, size_t nrep)
@@ -78,12 +138,7 @@ double rp_fidelity(const hak_rss_sample *rec, size_t nrec,
     }
     for (size_t k = 0; k < nrec; k++) {
         /* fraction of ops that had run by this recorded sample */
-        uint64_t lo = 0, hi = nops;
-        while (lo < hi) {
-            uint64_t mid = lo + (hi - lo) / 2;
-            if (op_ts[mid] <= rec[k].ts_ns) lo = mid + 1; else hi = mid;
-        }
-        double f = (double)lo / (double)nops;
+        double f = progress_at(op_ts, nops, rec[k].ts_ns);
         double want = (double)rec[k].rss_bytes - rbase;
         sum += fabs(replay_at(rep, nrep, nops, f, pbase) - want);
     }

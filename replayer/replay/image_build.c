@@ -60,9 +60,21 @@ static uint8_t align_log2(uint64_t a)
     return (uint8_t)(l > 40 ? 40 : l);
 }
 
-static void fill_wop(rp_wop *w, const hak_rop *o, uint64_t pos, rp_wbig *big, uint64_t *nbig)
+/* A munmap of a part of a mapping (trace.h): its offset goes to moff[]. */
+static int is_part_unmap(const hak_rop *o)
+{
+    return o->op == HAK_OP_MUNMAP && o->size;
+}
+
+static void fill_wop(rp_wop *w, const hak_rop *o, uint64_t pos, rp_wbig *big, uint64_t *nbig,
+                     rp_wbig *moff, uint64_t *nmoff)
 {
     uint64_t b = op_bytes(o);
+    if (is_part_unmap(o)) {
+        moff[*nmoff].pos = pos;
+        moff[*nmoff].size = (uint64_t)o->aux << 12;
+        (*nmoff)++;
+    }
     w->obj = o->obj;
     w->in_obj = o->in_obj;
     w->op = o->op;
@@ -135,16 +147,26 @@ static int sync_points(const hak_replay *rp, uint32_t every, syncv *sv)
 int rp_image_build(const hak_replay *rp, int recorded, const uint64_t *op_ts,
                    uint32_t sync_every, rp_image *out, char *err, size_t errlen)
 {
+    return rp_image_build_at(rp, recorded, op_ts, sync_every, NULL, 0, out, err, errlen);
+}
+
+int rp_image_build_at(const hak_replay *rp, int recorded, const uint64_t *op_ts,
+                      uint32_t sync_every, const uint64_t *at, size_t nat,
+                      rp_image *out, char *err, size_t errlen)
+{
+    if (recorded || nat > RP_IMG_MAX_AT)
+        nat = recorded ? 0 : RP_IMG_MAX_AT;
     memset(out, 0, sizeof *out);
     out->fd = -1;
     const uint64_t n = rp->nops;
     const uint32_t nth = rp->nthreads ? rp->nthreads : 1;
-    uint64_t nbig = 0, ndeps = 0, max_size = 0;
+    uint64_t nbig = 0, ndeps = 0, max_size = 0, nmoff = 0;
     for (uint64_t i = 0; i < n; i++) {
         const hak_rop *o = &rp->ops[i];
         uint64_t b = op_bytes(o);
         if (b >= RP_SIZE_BIG)
             nbig++;
+        nmoff += is_part_unmap(o);
         if (b > max_size && b != UINT64_MAX)
             max_size = b;
         if (o->obj != HAK_NO_OBJ && o->obj >= rp->nobjects)
@@ -166,7 +188,7 @@ int rp_image_build(const hak_replay *rp, int recorded, const uint64_t *op_ts,
             ndeps++;
         }
     }
-    const uint64_t nsched = recorded ? 0 : (n < SCHED_POINTS ? n : SCHED_POINTS) + 1;
+    const uint64_t nsched = recorded ? 0 : (n < SCHED_POINTS ? n : SCHED_POINTS) + nat + 1;
     syncv *sv = NULL;
     if (recorded && sync_every && rp->nthreads > 1 && rp->nthreads <= RP_SYNC_MAX_THREADS) {
         sv = calloc(rp->nthreads, sizeof *sv);
@@ -200,6 +222,8 @@ int rp_image_build(const hak_replay *rp, int recorded, const uint64_t *op_ts,
     h.ts_off = off;       off = align64(off + (op_ts ? n * 8 : 0));
     h.npre = rp->npre;
     h.pre_off = off;      off = align64(off + rp->npre * 4);
+    h.nmoff = nmoff;
+    h.moff_off = off;     off = align64(off + nmoff * sizeof(rp_wbig));
     h.total_bytes = off;
 
     int fd = memfd_create("hak-replay-image", MFD_CLOEXEC);
@@ -225,6 +249,8 @@ int rp_image_build(const hak_replay *rp, int recorded, const uint64_t *op_ts,
     rp_wbig *big = (rp_wbig *)(m + h.big_off);
     rp_wsched *sched = (rp_wsched *)(m + h.sched_off);
     uint64_t *ts = (uint64_t *)(m + h.ts_off);
+    rp_wbig *moff = (rp_wbig *)(m + h.moff_off);
+    uint64_t mi = 0;
 
     for (uint64_t i = 0; i < n; i++)
         if (rp->ops[i].obj != HAK_NO_OBJ)
@@ -245,18 +271,22 @@ int rp_image_build(const hak_replay *rp, int recorded, const uint64_t *op_ts,
         th[0].nops = n;
         uint64_t every = n / SCHED_POINTS > SCHED_MIN_GAP ? n / SCHED_POINTS : SCHED_MIN_GAP, s = 0;
         int64_t live = (int64_t)rp->pre_bytes;      /* the prologue's */
+        size_t ai = 0;
         for (uint64_t i = 0; i < n; i++) {
             const hak_rop *o = &rp->ops[i];
-            if (i % every == 0 && s + 1 < nsched) {
+            int here = 0;                   /* a point the caller asked for */
+            while (ai < nat && at[ai] <= i)
+                here |= at[ai++] == i;
+            if ((i % every == 0 || here) && s + 1 < nsched) {
                 sched[s].op = i;
                 sched[s].live_bytes = live > 0 ? (uint64_t)live : 0;
                 s++;
             }
-            fill_wop(&wops[i], o, i, big, &bi);
+            fill_wop(&wops[i], o, i, big, &bi, moff, &mi);
             if (op_ts)
                 ts[i] = op_ts[i] - ts_base;
-            if (o->in_obj != HAK_NO_OBJ)
-                live -= (int64_t)osz[o->in_obj];
+            if (o->in_obj != HAK_NO_OBJ)     /* a part of a mapping: that part */
+                live -= (int64_t)(is_part_unmap(o) ? o->size : osz[o->in_obj]);
             if (o->obj != HAK_NO_OBJ)
                 live += (int64_t)osz[o->obj];
         }
@@ -276,7 +306,7 @@ int rp_image_build(const hak_replay *rp, int recorded, const uint64_t *op_ts,
             for (uint64_t k = 0; k < tn; k++) {
                 uint64_t gi = rp->thread_ops[t][k];
                 const hak_rop *o = &rp->ops[gi];
-                fill_wop(&wops[pos], o, pos, big, &bi);
+                fill_wop(&wops[pos], o, pos, big, &bi, moff, &mi);
                 while (si < sn && sv[t].d[si].idx == k)     /* sync points of this op */
                     deps[d++] = sv[t].d[si++];
                 if (op_ts)
@@ -295,7 +325,8 @@ int rp_image_build(const hak_replay *rp, int recorded, const uint64_t *op_ts,
             }
             th[t].ndeps = d - th[t].dep_off;
         }
-        /* big[] must be sorted by position: it is, positions only grow. */
+        /* big[] and moff[] must be sorted by position: they are, positions
+         * only grow. */
     }
     free_sync(sv, rp->nthreads);
     munmap(m, off);

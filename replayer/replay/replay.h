@@ -71,6 +71,14 @@ typedef struct rp_image {
 #define RP_SYNC_MAX_THREADS 256
 int rp_image_build(const hak_replay *rp, int recorded, const uint64_t *op_ts,
                    uint32_t sync_every, rp_image *out, char *err, size_t errlen);
+/* rp_image_build with timeline samples also before ops at[0..nat) (sorted
+ * op indices; serial images only, at most RP_IMG_MAX_AT): where the
+ * recording sampled its heap (rp_sample_positions), so a replay's heap is
+ * known exactly there (fidelity, --touch auto). */
+#define RP_IMG_MAX_AT 480
+int rp_image_build_at(const hak_replay *rp, int recorded, const uint64_t *op_ts,
+                      uint32_t sync_every, const uint64_t *at, size_t nat,
+                      rp_image *out, char *err, size_t errlen);
 void rp_image_close(rp_image *im);
 
 /* Recovers each replay op's timestamp by walking the trace's events in
@@ -125,6 +133,22 @@ void rp_outcome_free(rp_outcome *out);
 double rp_fidelity(const hak_rss_sample *rec, size_t nrec,
                    const uint64_t *op_ts, uint64_t nops,
                    const rp_tsample *rep, size_t nrep);
+
+/* The op positions (sorted, distinct) of the recorded samples rec[] with
+ * the largest heap, at most max of them: where a replay's peak is to be
+ * compared with the recording's (rp_sampled_peak).  Returns how many. */
+size_t rp_sample_positions(const hak_rss_sample *rec, size_t nrec, const uint64_t *op_ts,
+                           uint64_t nops, uint64_t *out, size_t max);
+
+/* A replay's heap peak as the recording would have seen it: the largest
+ * of the replay's heap (sample minus offset, the worker's non-heap
+ * memory) at the op progress of each recorded sample (aligned as above).
+ * The recorder samples the heap at most every 20 ms, so a short peak of
+ * the program falls between its samples; compared with the recorded peak,
+ * this one misses the same.  NAN without two samples on each side. */
+double rp_sampled_peak(const hak_rss_sample *rec, size_t nrec,
+                       const uint64_t *op_ts, uint64_t nops,
+                       const rp_tsample *rep, size_t nrep, double offset);
 
 /* Storage that a hakdb_run built by rp_outcome_to_run points into. */
 typedef struct rp_rowbuf {

@@ -48,23 +48,39 @@ static double secant(double f0, double p0, double f1, double p1, double target)
     return f < 0.01 ? 0.01 : f > 0.99 ? 0.99 : f;
 }
 
-/* One calibration replay of im under glibc with touch (t, part): its heap
- * peak, or NAN (first_err says why, once). */
-static double glibc_peak(const rp_image *im, const rp_opts *o, const rp_alloc *glibc, int t,
-                         unsigned part, char *first_err, size_t errlen)
+/* What the calibration replays run and compare with. */
+typedef struct calib {
+    const rp_image *im;
+    const rp_opts *o;
+    rp_alloc glibc;
+    const hak_rss_sample *rec;   /* the recording's heap samples */
+    size_t nrec;
+    const uint64_t *op_ts;       /* NULL: compare whole peaks */
+    uint64_t nops;
+} calib;
+
+/* One calibration replay under glibc with touch (t, part): its heap peak
+ * where the recording sampled, or NAN (first_err says why, once). */
+static double glibc_peak(const calib *k, int t, unsigned part, char *first_err, size_t errlen)
 {
-    rp_opts c = *o;
+    rp_opts c = *k->o;
     c.touch = t;
     c.touch_part = part;
     c.min_time_ns = 0;            /* one pass: only the heap is wanted */
     rp_outcome oc;
     double peak = NAN;
-    rp_run(im, glibc, &c, &oc);
-    if (!strcmp(oc.status, "ok") && oc.res && oc.res->heap_offset >= 0 && oc.res->peak_rss >= 0)
-        peak = (double)(oc.res->peak_rss > oc.res->heap_offset
-                        ? oc.res->peak_rss - oc.res->heap_offset : 0);
-    else if (!first_err[0])
+    rp_run(k->im, &k->glibc, &c, &oc);
+    const rp_wresult *r = oc.res;
+    if (!strcmp(oc.status, "ok") && r && r->heap_offset >= 0 && r->peak_rss >= 0) {
+        peak = (double)(r->peak_rss > r->heap_offset ? r->peak_rss - r->heap_offset : 0);
+        double sp = k->op_ts ? rp_sampled_peak(k->rec, k->nrec, k->op_ts, k->nops, r->samples,
+                                               r->nsamples, (double)r->heap_offset)
+                             : NAN;
+        if (!isnan(sp))
+            peak = sp;
+    } else if (!first_err[0]) {
         snprintf(first_err, errlen, "%s: %s", oc.status, oc.error);
+    }
     rp_outcome_free(&oc);
     return peak;
 }
@@ -72,8 +88,7 @@ static double glibc_peak(const rp_image *im, const rp_opts *o, const rp_alloc *g
 /* The recorded peak lies between the first-byte and the page-touching
  * replays': fits the part (interpolation, then one secant step) and keeps
  * it when it comes closer than both.  pf, pp: the two peaks. */
-static void fit_part(const rp_image *im, const rp_opts *o, const rp_alloc *glibc,
-                     double pf, double pp, double rec, rp_touch_auto *out)
+static void fit_part(const calib *k, double pf, double pp, double rec, rp_touch_auto *out)
 {
     /* Below 1% apart the choice changes nothing worth two more runs. */
     if (!(pf < rec && rec < pp) || pp - pf < 0.01 * rec)
@@ -84,7 +99,7 @@ static void fit_part(const rp_image *im, const rp_opts *o, const rp_alloc *glibc
     for (int step = 0; step < 2; step++) {
         unsigned part = hak_touch_part_of(secant(lo_f, lo_p, hi_f, hi_p, rec));
         double f = (double)part / HAK_TOUCH_PART_ONE;
-        double p = glibc_peak(im, o, glibc, HAK_TOUCH_PAGES, part, e, sizeof e);
+        double p = glibc_peak(k, HAK_TOUCH_PAGES, part, e, sizeof e);
         if (isnan(p))
             return;
         if (fabs(p - rec) < best_d) {
@@ -106,7 +121,8 @@ static void fit_part(const rp_image *im, const rp_opts *o, const rp_alloc *glibc
 }
 
 int rp_touch_auto_run(const rp_image *im, const rp_opts *o, const hak_rss_sample *samples,
-                      size_t nsamples, rp_touch_auto *out, char *err, size_t errlen)
+                      size_t nsamples, const uint64_t *op_ts, uint64_t nops,
+                      rp_touch_auto *out, char *err, size_t errlen)
 {
     out->part = HAK_TOUCH_WHOLE;
     out->part_peak = NAN;
@@ -121,15 +137,14 @@ int rp_touch_auto_run(const rp_image *im, const rp_opts *o, const hak_rss_sample
                  nsamples ? "only one" : "none");
         return -1;
     }
-    rp_alloc glibc;
-    if (rp_alloc_resolve("glibc", &glibc, 0) != 0 || glibc.error[0]) {
-        snprintf(err, errlen, "--touch auto: glibc: %s", glibc.error);
+    calib k = {.im = im, .o = o, .rec = samples, .nrec = nsamples, .op_ts = op_ts, .nops = nops};
+    if (rp_alloc_resolve("glibc", &k.glibc, 0) != 0 || k.glibc.error[0]) {
+        snprintf(err, errlen, "--touch auto: glibc: %s", k.glibc.error);
         return -1;
     }
     char first_err[512] = "";
     for (int i = 0; i < RP_TOUCH_AUTO_NCAND; i++)
-        out->peak[i] = glibc_peak(im, o, &glibc, cand[i], HAK_TOUCH_WHOLE, first_err,
-                                  sizeof first_err);
+        out->peak[i] = glibc_peak(&k, cand[i], HAK_TOUCH_WHOLE, first_err, sizeof first_err);
     int b = rp_touch_auto_pick(out->peak, RP_TOUCH_AUTO_NCAND, rec);
     if (b < 0) {
         snprintf(err, errlen, "--touch auto: no calibration replay under glibc gave a heap peak (%s)",
@@ -139,6 +154,6 @@ int rp_touch_auto_run(const rp_image *im, const rp_opts *o, const hak_rss_sample
     out->chosen = cand[b];
     /* cand: [0] pages, [1] first */
     if (!isnan(out->peak[0]) && !isnan(out->peak[1]))
-        fit_part(im, o, &glibc, out->peak[1], out->peak[0], rec, out);
+        fit_part(&k, out->peak[1], out->peak[0], rec, out);
     return 0;
 }

@@ -10,12 +10,22 @@
  * replayed once under glibc with each candidate policy (first, pages)
  * and the one whose heap peak is closest to the recorded peak (in bytes)
  * is used for every allocator: calibrated on one allocator, predicting the
- * others.  When the recorded peak lies between the two (sqlite3 writes
- * the start of its page-cache blocks: under mimalloc and tcmalloc "first"
- * held 0.92x of the live heap, "pages" 1.18x, while under glibc the two
- * are 5% apart), the part of each block written page by page (touch.h,
- * "pages:F") is fitted to it: interpolated between the two, then one
- * secant step, each a glibc replay; the closest of all is kept. */
+ * others.  When the recorded peak lies between the two, the part of each
+ * block written page by page (touch.h, "pages:F") is fitted to it:
+ * interpolated between the two, then one secant step, each a glibc
+ * replay; the closest of all is kept (validate_known "half", which writes
+ * half of each block: pages:0.50, replay/live 0.98-0.99).
+ *
+ * A replay's peak is taken where the recording sampled (rp_sampled_peak;
+ * the image samples the replay's heap exactly there): the recorder samples
+ * at most every 20 ms and misses a short peak, so its peak is lower than
+ * the program's (cxx: 26.1 MiB recorded, 28.4 live), and fitting a
+ * replay's whole peak to it chose pages:0.13 for a program that writes
+ * its blocks (replay/live 0.86-0.92, pages: 1.00-1.07).  The limit: a
+ * difference the glibc replays do not show at those points cannot be
+ * fitted (sqlite3 writes the start of its page-cache blocks: mimalloc and
+ * tcmalloc replays hold 0.92x of live with "first" and 1.18x with "pages",
+ * but under glibc "pages" matches the samples within 0.3%). */
 #ifndef RP_TOUCH_AUTO_H
 #define RP_TOUCH_AUTO_H
 
@@ -28,7 +38,8 @@ typedef struct rp_touch_auto {
     unsigned part;                       /* with PAGES: the fitted part (touch.h) or WHOLE */
     double part_peak;                    /* glibc replay heap peak with that part */
     double recorded_peak;                /* bytes, the recording's heap samples */
-    double peak[RP_TOUCH_AUTO_NCAND];    /* glibc replay heap peak per candidate; NAN = failed */
+    double peak[RP_TOUCH_AUTO_NCAND];    /* glibc replay heap peak per candidate, where
+                                          * the recording sampled; NAN = failed */
 } rp_touch_auto;
 
 /* Candidate i's policy (HAK_TOUCH_PAGES, _FIRST). */
@@ -40,9 +51,14 @@ int rp_touch_auto_candidate(int i);
 int rp_touch_auto_pick(const double *peak, int n, double recorded_peak);
 
 /* Runs the calibration replays of im under glibc with o's other settings.
- * samples/nsamples: the recording's heap-only samples.  0, or -1 with one
- * line in err. */
+ * samples/nsamples: the recording's heap-only samples; op_ts[nops]: the
+ * ops' times (rp_op_timestamps), which place the samples in the replay.
+ * The recorder samples the heap at most every 20 ms and can miss a short
+ * peak (cxx: recorded 26.1 MiB, 28.4 live), so each replay's peak is taken
+ * where the recording sampled (rp_sampled_peak; its whole peak when op_ts
+ * is NULL).  0, or -1 with one line in err. */
 int rp_touch_auto_run(const rp_image *im, const rp_opts *o, const hak_rss_sample *samples,
-                      size_t nsamples, rp_touch_auto *out, char *err, size_t errlen);
+                      size_t nsamples, const uint64_t *op_ts, uint64_t nops,
+                      rp_touch_auto *out, char *err, size_t errlen);
 
 #endif /* RP_TOUCH_AUTO_H */

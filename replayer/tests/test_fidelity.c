@@ -76,12 +76,52 @@ static void no_recording_is_nan(void **state)
     assert_true(isnan(rp_fidelity(rec, 0, op_ts, NOPS, rep, np)));
 }
 
+/* --touch auto's comparison (touch_auto.h): a replay's peak where the
+ * recording sampled.  A spike of the replay between two recorded samples
+ * is not in it (the recording could not have seen the program's either),
+ * and the positions to sample are those of the recording's highest
+ * samples, sorted. */
+static void sampled_peak_and_positions(void **state)
+{
+    (void)state;
+    linear_ts();
+    hak_rss_sample rec[16];
+    size_t nr = recorded(rec);                      /* samples at ops 0, 100, ..., 1000 */
+    /* The replay sampled where the recording did (ops 1, 101, ..., 901 and
+     * 1000: image.h, at[]), 0..1 MiB above a 300000-byte offset, and once
+     * more in between, at a 64 MiB spike. */
+    rp_tsample rep[32];
+    size_t np = 0;
+    for (int k = 0; k <= 10; k++) {
+        rep[np].op = k < 10 ? 100 * k + 1 : 1000;
+        rep[np++].rss_bytes = 300000 + k * (1 << 20) / 10;
+        if (k == 1)
+            rep[np++] = (rp_tsample){.op = 150, .rss_bytes = 300000 + (64 << 20)};
+    }
+    double sp = rp_sampled_peak(rec, nr, op_ts, NOPS, rep, np, 300000);
+    assert_true(fabs(sp - (1 << 20)) < 1.0);        /* the last sample's: 1 MiB above the offset */
+    assert_true(isnan(rp_sampled_peak(rec, 1, op_ts, NOPS, rep, np, 0)));
+
+    uint64_t at[8];
+    size_t n = rp_sample_positions(rec, nr, op_ts, NOPS, at, 3);
+    assert_int_equal(n, 3);                         /* the three highest: ops 800, 900, 1000 */
+    assert_int_equal(at[0], 801);                   /* ops with ts <= 800 us: 0..800 */
+    assert_int_equal(at[1], 901);
+    assert_int_equal(at[2], 1000);                  /* after the last op */
+    rec[3].rss_bytes = 100 << 20;                   /* now the highest, at op 300 */
+    n = rp_sample_positions(rec, nr, op_ts, NOPS, at, 2);
+    assert_int_equal(n, 2);
+    assert_int_equal(at[0], 301);
+    assert_int_equal(at[1], 1000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(same_shape_scores_one),
         cmocka_unit_test(different_shape_scores_lower),
         cmocka_unit_test(no_recording_is_nan),
+        cmocka_unit_test(sampled_peak_and_positions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

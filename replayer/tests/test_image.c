@@ -106,6 +106,67 @@ static void serial_image(void **state)
     rp_image_close(&im);
 }
 
+/* The program's mappings (trace.h, HAK_REPLAY_MMAP): a munmap of part of
+ * a mapping carries its offset in moff[] by op position, a whole one
+ * none, and the timeline's live bytes drop by the part unmapped. */
+static void mapping_parts(void **state)
+{
+    (void)state;
+    form f;
+    make_form(&f);
+    uint32_t m = f.rp.nobjects++;
+    add(&f, HAK_OP_MMAP, 0, 64 << 12, 0, m, HAK_NO_OBJ, NODEP, 0);
+    add(&f, HAK_OP_MUNMAP, 0, 8 << 12, 16, HAK_NO_OBJ, m, NODEP, 0);   /* pages 16-23 */
+    add(&f, HAK_OP_MUNMAP, 0, 4 << 12, 60, HAK_NO_OBJ, m, NODEP, 0);   /* pages 60-63 */
+    rp_image im;
+    char err[256];
+    assert_int_equal(rp_image_build(&f.rp, 0, NULL, 0, &im, err, sizeof err), 0);
+    const rp_image_hdr *h = map(&im);
+    uint64_t n = h->nops;
+    assert_int_equal(h->nmoff, 2);
+    const rp_wbig *mo = RP_AT(h, h->moff_off, const rp_wbig);
+    assert_int_equal(mo[0].pos, n - 2);
+    assert_int_equal(mo[0].size, 16 << 12);
+    assert_int_equal(mo[1].pos, n - 1);
+    assert_int_equal(mo[1].size, 60 << 12);
+    assert_int_equal(RP_AT(h, h->ops_off, const rp_wop)[n - 1].size, 4 << 12);
+    const rp_wsched *sc = RP_AT(h, h->sched_off, const rp_wsched);
+    assert_int_equal(sc[h->nsched - 1].live_bytes,
+                     109 + 8000 + (5ull << 32) + 64 + ((64 - 8 - 4) << 12));
+    munmap((void *)h, im.bytes);
+    rp_image_close(&im);
+}
+
+/* Samples where the caller asks (rp_image_build_at: where the recording
+ * sampled its heap), besides the regular ones (here only op 0: they are
+ * at least 4096 ops apart) and the closing one, with the live bytes
+ * there; a recorded image has none. */
+static void samples_where_asked(void **state)
+{
+    (void)state;
+    form f;
+    make_form(&f);
+    const uint64_t at[] = {3, 7, 7000};          /* 7000: past the end, ignored */
+    rp_image im;
+    char err[256];
+    assert_int_equal(rp_image_build_at(&f.rp, 0, NULL, 0, at, 3, &im, err, sizeof err), 0);
+    const rp_image_hdr *h = map(&im);
+    const rp_wsched *sc = RP_AT(h, h->sched_off, const rp_wsched);
+    assert_int_equal(h->nsched, 4);
+    assert_int_equal(sc[0].op, 0);
+    assert_int_equal(sc[1].op, 3);
+    assert_int_equal(sc[1].live_bytes, 101);           /* m0 m1 f0: m1, before op 3 (m2) */
+    assert_int_equal(sc[2].op, 7);
+    assert_int_equal(sc[3].op, h->nops);
+    munmap((void *)h, im.bytes);
+    rp_image_close(&im);
+    assert_int_equal(rp_image_build_at(&f.rp, 1, NULL, 0, at, 3, &im, err, sizeof err), 0);
+    h = map(&im);
+    assert_int_equal(h->nsched, 0);
+    munmap((void *)h, im.bytes);
+    rp_image_close(&im);
+}
+
 static void check_deps(const rp_image_hdr *h, const form *f)
 {
     const rp_wthread *th = RP_AT(h, h->thread_off, const rp_wthread);
@@ -176,6 +237,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(serial_image),
+        cmocka_unit_test(mapping_parts),
+        cmocka_unit_test(samples_where_asked),
         cmocka_unit_test(recorded_image),
         cmocka_unit_test(bad_form_is_refused),
     };

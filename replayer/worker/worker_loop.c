@@ -115,14 +115,21 @@ static ALWAYS_INLINE uint64_t lat_gap(uint64_t *rng, uint64_t K)
     return K / 2 + 1 + x % K;
 }
 
-static uint64_t big_size(const rp_wctx *w, uint64_t pos)
+/* The value at op position pos of a table sorted by position (big[],
+ * moff[]), 0 when absent. */
+static uint64_t at_pos(const rp_wbig *tab, uint64_t n, uint64_t pos)
 {
-    uint64_t lo = 0, hi = w->img->nbig;
+    uint64_t lo = 0, hi = n;
     while (lo < hi) {
         uint64_t mid = (lo + hi) / 2;
-        if (w->big[mid].pos < pos) lo = mid + 1; else hi = mid;
+        if (tab[mid].pos < pos) lo = mid + 1; else hi = mid;
     }
-    return lo < w->img->nbig && w->big[lo].pos == pos ? w->big[lo].size : 0;
+    return lo < n && tab[lo].pos == pos ? tab[lo].size : 0;
+}
+
+static uint64_t big_size(const rp_wctx *w, uint64_t pos)
+{
+    return at_pos(w->big, w->img->nbig, pos);
 }
 
 /* What the loop body reads and writes on every op, copied into a local of
@@ -223,9 +230,15 @@ static ALWAYS_INLINE int64_t exec_op(rp_wctx *w, rp_lenv *e, const rp_wop *o,
             p = NULL;
         break;
     case HAK_OP_MUNMAP:
-        if (o->in_obj != RP_NO_OBJ && tbl[o->in_obj])
-            munmap(tbl[o->in_obj], e->obj_size[o->in_obj]);
-        return track_live && o->in_obj != RP_NO_OBJ ? -(int64_t)e->obj_size[o->in_obj] : 0;
+        if (o->in_obj == RP_NO_OBJ || !tbl[o->in_obj])
+            return 0;
+        if (sz) {             /* a part of the mapping (image.h, moff[]) */
+            uint64_t off = at_pos(RP_AT(w->img, w->img->moff_off, const rp_wbig), w->img->nmoff, pos);
+            munmap((char *)tbl[o->in_obj] + off, sz);
+            return track_live ? -(int64_t)sz : 0;
+        }
+        munmap(tbl[o->in_obj], e->obj_size[o->in_obj]);
+        return track_live ? -(int64_t)e->obj_size[o->in_obj] : 0;
     case HAK_OP_MREMAP:
         old = o->in_obj != RP_NO_OBJ ? tbl[o->in_obj] : NULL;
         p = old ? mremap(old, e->obj_size[o->in_obj], sz, MREMAP_MAYMOVE) : NULL;

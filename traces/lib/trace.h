@@ -365,13 +365,16 @@ long hak_tr_read(hak_trace_reader *r, hak_event *ev, size_t max);
  *    writable memory at an address of the kernel's choosing (no MAP_FIXED)
  *    creates an object of its length (op MMAP); a munmap of exactly one
  *    such mapping (its start, its length in whole pages) consumes it (op
- *    MUNMAP, size 0); an mremap of a whole one (its start and length)
- *    consumes it and creates the new mapping's object (op MREMAP, size =
- *    new length).  Any other mapping call is dropped and counted
- *    (mmap_ops): file and shared mappings are not heap, and a partial
- *    munmap leaves its mapping whole in the form (the replay holds more).
- *    Mappings are kept apart from malloc's addresses (a block inside a
- *    mapping is not a free of it) and count in the live bytes.
+ *    MUNMAP, size 0); a munmap of whole pages inside one mapping unmaps
+ *    them (op MUNMAP, in_obj = the mapping, size = bytes, aux = offset in
+ *    4 KiB pages), and when they were its last the mapping is gone; an
+ *    mremap of a whole, intact one (its start and length) consumes it and
+ *    creates the new mapping's object (op MREMAP, size = new length).  Any
+ *    other mapping call is dropped and counted (mmap_ops): file and shared
+ *    mappings are not heap, and a munmap across mappings leaves them
+ *    mapped in the form (the replay holds more).  Mappings are kept apart
+ *    from malloc's addresses (a block inside a mapping is not a free of
+ *    it) and count in the live bytes.
  *  - dep_idx counts ops of thread dep_tid in the replay form (0-based).
  */
 
@@ -381,7 +384,8 @@ typedef struct hak_rop {
     uint64_t size;       /* bytes to request (calloc: element size) */
     uint32_t obj;        /* object created (alloc/realloc) or HAK_NO_OBJ */
     uint32_t in_obj;     /* object consumed (free/realloc) or HAK_NO_OBJ */
-    uint32_t aux;        /* calloc/reallocarray nmemb, or alignment */
+    uint32_t aux;        /* calloc/reallocarray nmemb, alignment, or a partial
+                          * munmap's offset in 4 KiB pages */
     uint16_t tid;
     uint8_t  op;         /* hak_op */
     uint8_t  pad_;

@@ -282,6 +282,7 @@ static int too_many(ctx *c);
 
 typedef struct mapping {
     uint64_t addr, len;    /* len: whole pages */
+    uint64_t left;         /* bytes still mapped (of o.bytes): partial munmaps */
     live o;                /* o.bytes: the length asked for */
 } mapping;
 
@@ -291,13 +292,49 @@ static inline uint64_t page_up(uint64_t n)
 }
 
 /* The live mapping that starts at a and is len bytes long (rounded up to
- * pages), or NULL. */
+ * pages), none of it unmapped, or NULL. */
 static mapping *maps_find(ctx *c, uint64_t a, uint64_t len)
 {
     for (size_t i = c->nmaps; i-- > 0;)
-        if (c->maps[i].addr == a && c->maps[i].len == page_up(len))
+        if (c->maps[i].addr == a && c->maps[i].len == page_up(len) &&
+            c->maps[i].left == c->maps[i].o.bytes)
             return &c->maps[i];
     return NULL;
+}
+
+/* The youngest live mapping that holds the pages [a, a + len), or NULL.
+ * Youngest: a mapping the kernel placed in a hole an earlier partial
+ * munmap left is the one that holds those pages now. */
+static mapping *maps_holding(ctx *c, uint64_t a, uint64_t len)
+{
+    uint64_t n = page_up(len);
+    for (size_t i = c->nmaps; i-- > 0;) {
+        const mapping *m = &c->maps[i];
+        if (a >= m->addr && ((a - m->addr) & 4095) == 0 && n <= m->len && a - m->addr <= m->len - n)
+            return &c->maps[i];
+    }
+    return NULL;
+}
+
+/* Op o of thread list t unmaps len bytes (whole pages) of mapping m at
+ * page offset off, not all of m: the worker unmaps them at the same
+ * offset of its own mapping (op MUNMAP, size len, aux off).  When they
+ * are the last of m, m is gone. */
+static void map_unmap_part(ctx *c, hot *h, tlist *t, mapping *m, uint64_t off, uint64_t len,
+                           hak_rop *o)
+{
+    o->in_obj = m->o.obj;
+    o->size = len;
+    o->aux = (uint32_t)(off >> 12);
+    if (m->o.tid != o->tid)
+        dep_add(c, t, m->o.tid, m->o.idx);
+    uint64_t d = len < m->left ? len : m->left;
+    m->left -= d;
+    h->live_bytes -= d;
+    if (!m->left) {
+        h->live_objs--;
+        *m = c->maps[--c->nmaps];
+    }
 }
 
 /* Whether event e's mapping is heap the replay can make: private,
@@ -341,11 +378,18 @@ static int map_event(ctx *c, hot *h, tlist *t, const hak_event *e, hak_rop *o)
         o->aux = 0;
         break;
     case HAK_OP_MUNMAP:
-        if (!(m = maps_find(c, e->in_ptr, e->size)))
+        if ((m = maps_find(c, e->in_ptr, e->size))) {          /* all of it */
+            map_take(c, h, t, m, o);
+            o->size = 0;
+            *m = c->maps[--c->nmaps];
+            return 1;
+        }
+        /* a part (GCC gives back runs of free pages of its 1 MiB chunks);
+         * at most 2^32 pages in, where aux can say it */
+        if (!e->size || !(m = maps_holding(c, e->in_ptr, e->size)) ||
+            (e->in_ptr - m->addr) >> 44)
             return 0;
-        map_take(c, h, t, m, o);
-        o->size = 0;
-        *m = c->maps[--c->nmaps];
+        map_unmap_part(c, h, t, m, e->in_ptr - m->addr, page_up(e->size), o);
         return 1;
     case HAK_OP_MREMAP:       /* nmemb: the old length */
         if (!e->out_ptr || !e->size || !(m = maps_find(c, e->in_ptr, e->nmemb)))
@@ -360,7 +404,7 @@ static int map_event(ctx *c, hot *h, tlist *t, const hak_event *e, hak_rop *o)
         return too_many(c);
     o->obj = h->nobjects++;
     o->size = e->size;
-    *m = (mapping){e->out_ptr, page_up(e->size),
+    *m = (mapping){e->out_ptr, page_up(e->size), e->size,
                    {e->size, o->obj, e->tid, (uint32_t)t->n, NIL}};
     bytes_add(h, e->size);
     return 1;

@@ -529,7 +529,7 @@ static void mmap_family_kept_with_option(void **state)
         MMAP(0, 4096, 0x32000000, PROT_RW, 0x02ull),                /* a file: dropped */
         MMAP(0, 4096, 0x33000000, PROT_RW, ANON_PRIV | 0x10ull),    /* MAP_FIXED: dropped */
         MALLOC(0, 64, 0x20000000),            /* obj2: malloc's address, not the mapping */
-        {.op = HAK_OP_MUNMAP, .tid = 1, .in_ptr = 0x10000000, .size = 4096},   /* partial: dropped */
+        {.op = HAK_OP_MUNMAP, .tid = 1, .in_ptr = 0x50000000, .size = 4096},   /* unknown: dropped */
         {.op = HAK_OP_MUNMAP, .tid = 1, .in_ptr = 0x20000000, .size = 8192},   /* obj1, whole pages */
         {.op = HAK_OP_MREMAP, .tid = 0, .in_ptr = 0x10000000, .nmemb = 2 << 20,
          .size = 4 << 20, .out_ptr = 0x40000000},                              /* obj0 -> obj3 */
@@ -567,6 +567,49 @@ static void mmap_family_kept_with_option(void **state)
     hak_replay_free(&rp);
 }
 
+/* Munmaps of parts of a mapping (GCC gives back runs of free pages):
+ * each unmaps its pages at its offset in the mapping, the last one ends
+ * the mapping, and a mapping the kernel put in the hole is the one a
+ * munmap there unmaps. */
+static void mmap_partial_unmaps(void **state)
+{
+    (void)state;
+    const uint64_t M = 0x10000000, P = 4096;
+    hak_event ev[] = {
+        MMAP(0, 16 * P, M, PROT_RW, ANON_PRIV),                                /* obj0 */
+        MMAP(0, 4 * P, M + 16 * P, PROT_RW, ANON_PRIV),                        /* obj1, next to it */
+        {.op = HAK_OP_MUNMAP, .tid = 0, .in_ptr = M + 4 * P, .size = 4 * P},    /* pages 4-7 */
+        MMAP(0, 2 * P, M + 4 * P, PROT_RW, ANON_PRIV),                         /* obj2, in the hole */
+        {.op = HAK_OP_MUNMAP, .tid = 0, .in_ptr = M + 4 * P, .size = 2 * P},    /* = obj2, whole */
+        {.op = HAK_OP_MUNMAP, .tid = 1, .in_ptr = M, .size = 3 * P + 100},      /* pages 0-3 */
+        {.op = HAK_OP_MUNMAP, .tid = 0, .in_ptr = M + 12 * P, .size = 8 * P},   /* across: dropped */
+        {.op = HAK_OP_MUNMAP, .tid = 0, .in_ptr = M + 100, .size = P},          /* not on a page */
+        {.op = HAK_OP_MUNMAP, .tid = 0, .in_ptr = M + 8 * P, .size = 8 * P},    /* the rest of obj0 */
+        {.op = HAK_OP_MREMAP, .tid = 0, .in_ptr = M, .nmemb = 16 * P, .size = 32 * P,
+         .out_ptr = M + 64 * P},                                               /* obj0 is gone */
+    };
+    hak_replay rp;
+    build_opts = HAK_REPLAY_MMAP;
+    build(ev, sizeof ev / sizeof *ev, &rp);
+    assert_int_equal(rp.mmap_kept, 7);
+    assert_int_equal(rp.mmap_ops, 3);
+    assert_op(&rp, 2, HAK_OP_MUNMAP, 0, NO, 0, ND, ND);
+    assert_int_equal(rp.ops[2].size, 4 * P);
+    assert_int_equal(rp.ops[2].aux, 4);
+    assert_op(&rp, 3, HAK_OP_MMAP, 0, 2, NO, ND, ND);
+    assert_op(&rp, 4, HAK_OP_MUNMAP, 0, NO, 2, ND, ND);
+    assert_int_equal(rp.ops[4].size, 0);                  /* whole */
+    assert_op(&rp, 5, HAK_OP_MUNMAP, 1, NO, 0, 0, 0);     /* waits for the mmap */
+    assert_int_equal(rp.ops[5].size, 4 * P);              /* whole pages */
+    assert_int_equal(rp.ops[5].aux, 0);
+    assert_op(&rp, 6, HAK_OP_MUNMAP, 0, NO, 0, ND, ND);
+    assert_int_equal(rp.ops[6].size, 8 * P);
+    assert_int_equal(rp.ops[6].aux, 8);
+    assert_int_equal(rp.peak_live_bytes, 20 * P);
+    assert_int_equal(rp.leaked_objects, 1);               /* obj1 */
+    hak_replay_free(&rp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -579,6 +622,7 @@ int main(void)
         cmocka_unit_test(matches_reference_model),
         cmocka_unit_test(pre_existing_blocks),
         cmocka_unit_test(mmap_family_kept_with_option),
+        cmocka_unit_test(mmap_partial_unmaps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
