@@ -10,9 +10,12 @@
  * which come after the trace is closed, went unsaid.
  *
  * So before the final flush the exiting thread waits until each other
- * recorded thread has shown what it does: it is done once it made a
- * counted call, or is not runnable (blocked in a system call: an idle
- * worker, which loses nothing while it sleeps), or is gone, or has used
+ * thread of the process (the recorder's own aside; also one that has not
+ * made its first call yet: created just before exit, it may not have run)
+ * has shown what it does: it is done once it made a counted call, or is
+ * not runnable (blocked in a system call: an idle worker, which loses
+ * nothing while it sleeps; but not while it waits for an event block from
+ * the writer, which is about to give it one), or is gone, or has used
  * REC_EXIT_CPU_NS of CPU since the wait began without a call (it computes,
  * not allocates).  Only runnable threads are waited for, and at most
  * REC_EXIT_WAIT_NS in all: a program whose threads are idle at exit pays
@@ -22,7 +25,9 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,30 +63,95 @@ static uint64_t cpu_ns(pid_t tid)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The recorder's own threads: never waited for. */
+#define REC_EXIT_OWN 8
+static _Atomic pid_t own_tids[REC_EXIT_OWN];
+
+void rec_exit_own_thread(void)
+{
+    pid_t me = (pid_t)gettid();
+    for (int i = 0; i < REC_EXIT_OWN; i++) {
+        pid_t z = 0;
+        if (atomic_compare_exchange_strong(&own_tids[i], &z, me))
+            return;
+    }
+}
+
+void rec_exit_atfork_child(void)
+{
+    for (int i = 0; i < REC_EXIT_OWN; i++)
+        atomic_store(&own_tids[i], 0);
+}
+
+static int own_thread(pid_t tid)
+{
+    for (int i = 0; i < REC_EXIT_OWN; i++)
+        if (atomic_load(&own_tids[i]) == tid)
+            return 1;
+    return 0;
+}
+
+typedef struct waitee { rec_thread *th; pid_t tid; uint64_t cpu0; } waitee;
+
+/* Every thread of the process but this one and the recorder's: recorded
+ * ones with their rec_thread, and ones that never made a call yet (created
+ * just before exit and not yet run, on a loaded machine).  Read with
+ * getdents64 into a stack buffer: no allocation here. */
+static int waitees(waitee *w, int max)
+{
+    int n = 0;
+    pid_t me = (pid_t)gettid();
+    int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    char buf[4096];
+    long got;
+    while (n < max && (got = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
+        for (long off = 0; off < got && n < max; ) {
+            struct { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type; char name[]; }
+                *d = (void *)(buf + off);
+            off += d->reclen;
+            pid_t tid = (pid_t)atoi(d->name);
+            if (tid <= 0 || tid == me || own_thread(tid))
+                continue;
+            w[n++] = (waitee){NULL, tid, 0};
+        }
+    }
+    close(fd);
+    pthread_mutex_lock(&rec_g.threads_mu);
+    for (rec_thread *t = rec_g.threads; t; t = t->next)
+        for (int i = 0; i < n; i++)
+            if (w[i].tid == t->ostid)
+                w[i].th = t;
+    pthread_mutex_unlock(&rec_g.threads_mu);
+    return n;
+}
+
+/* Whether thread w has shown what it does (see the top of this file). */
+static int settled(const waitee *w)
+{
+    rec_thread *t = w->th;
+    if (t ? atomic_load_explicit(&t->lost_after_stop, memory_order_relaxed) || atomic_load(&t->exiting)
+          : atomic_load_explicit(&rec_g.lost_after_stop, memory_order_relaxed) != 0)
+        return 1;                      /* it allocated (or a loss is stated already), or is leaving */
+    if (!runnable(w->tid))             /* blocked, or gone: unless it waits for a block of ours */
+        return !(t && atomic_load_explicit(&t->in_pool_wait, memory_order_relaxed));
+    return cpu_ns(w->tid) - w->cpu0 >= REC_EXIT_CPU_NS;
+}
+
 void rec_exit_settle(void)
 {
-    struct { rec_thread *th; pid_t tid; uint64_t cpu0; } w[REC_EXIT_MAX];
-    int n = 0;
-    rec_thread *self = rec_tls_v.th;
-    pid_t me = (pid_t)gettid();
-    pthread_mutex_lock(&rec_g.threads_mu);
-    for (rec_thread *t = rec_g.threads; t && n < REC_EXIT_MAX; t = t->next)
-        if (t != self && t->ostid != me && !atomic_load(&t->exiting))
-            w[n++] = (typeof(w[0])){t, t->ostid, 0};
-    pthread_mutex_unlock(&rec_g.threads_mu);
+    waitee w[REC_EXIT_MAX];
+    int n = waitees(w, REC_EXIT_MAX);
     for (int i = 0; i < n; i++)
         w[i].cpu0 = cpu_ns(w[i].tid);
     uint64_t end = hak_mono_ns() + REC_EXIT_WAIT_NS;
     while (n > 0) {
-        for (int i = 0; i < n; ) {
-            rec_thread *t = w[i].th;
-            if (atomic_load_explicit(&t->lost_after_stop, memory_order_relaxed) ||
-                atomic_load(&t->exiting) || !runnable(w[i].tid) ||
-                cpu_ns(w[i].tid) - w[i].cpu0 >= REC_EXIT_CPU_NS)
-                w[i] = w[--n];         /* it has shown what it does */
+        for (int i = 0; i < n; )
+            if (settled(&w[i]))
+                w[i] = w[--n];
             else
                 i++;
-        }
         if (n == 0 || hak_mono_ns() >= end)
             break;
         struct timespec ts = {0, 500000};

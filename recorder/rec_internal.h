@@ -194,6 +194,7 @@ typedef struct rec_thread {
     rec_block *fifo_head, *fifo_tail;  /* full blocks awaiting the writer */
     _Atomic int exiting;          /* its pthread key destructor ran */
     _Atomic uint32_t lost_after_stop;  /* it made calls after recording stopped at exit */
+    _Atomic int in_pool_wait;     /* owner: waiting for a block (rec_exit.c) */
     rec_block *seen;              /* writer: cur at the previous partial flush */
     uint64_t last_ts;             /* encoder, exact-ts mode: last ts (monotonic clamp) */
     uint64_t ts_cursor;           /* encoders: clock sample hint (relaxed atomics) */
@@ -263,6 +264,8 @@ REC_HIDDEN void rec_threads_atfork_child(void);
  * other recorded thread that is still running has shown whether it
  * allocates (then its lost calls are counted) or not. */
 REC_HIDDEN void rec_exit_settle(void);
+REC_HIDDEN void rec_exit_own_thread(void);   /* the writer and the helper, at their start */
+REC_HIDDEN void rec_exit_atfork_child(void);  /* the parent's recorder threads are not ours */
 
 /* ---- global state ---------------------------------------------------------- */
 

@@ -132,9 +132,12 @@ static __attribute__((noinline, cold)) void unrecorded(const rec_tls *t, int st)
 {
     if (t->busy == REC_BUSY_CALL)
         atomic_fetch_add_explicit(&rec_g.lost_reentrant, 1, memory_order_relaxed);
-    else if (!t->busy && st == REC_OFF && t->th && atomic_load(&rec_g.stopping)) {
+    else if (!t->busy && st == REC_OFF && atomic_load(&rec_g.stopping)) {
+        /* also a thread's first call: created just before exit, it may
+         * not have run while recording was on (rec_exit.c) */
         atomic_fetch_add_explicit(&rec_g.lost_after_stop, 1, memory_order_relaxed);
-        atomic_store_explicit(&t->th->lost_after_stop, 1, memory_order_relaxed);
+        if (t->th)
+            atomic_store_explicit(&t->th->lost_after_stop, 1, memory_order_relaxed);
     }
 }
 

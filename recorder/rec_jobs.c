@@ -401,6 +401,7 @@ static void *helper_main(void *arg)
 {
     (void)arg;
     rec_tls_v.busy = 1;               /* nothing this thread does is recorded */
+    rec_exit_own_thread();
     pthread_setname_np(pthread_self(), "hakrec-encode");
     /* Lowest priority: the helper should take only CPU nobody else wants
      * (a spare core, or a program thread's while it waits for a block),

@@ -134,7 +134,10 @@ static void block_handoff(rec_thread *th)
         th->cur->taken = 0;
         return;
     }
+    /* waiting for the writer is not idling: rec_exit.c waits for us */
+    atomic_store_explicit(&th->in_pool_wait, 1, memory_order_relaxed);
     rec_block *fresh = rec_pool_get();
+    atomic_store_explicit(&th->in_pool_wait, 0, memory_order_relaxed);
     if (!fresh) {
         atomic_store_explicit(&th->cur->n, 0, memory_order_relaxed);
         th->cur->taken = 0;

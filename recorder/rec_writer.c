@@ -885,6 +885,7 @@ static void *writer_main(void *arg)
 {
     (void)arg;
     rec_tls_v.busy = 1;               /* nothing this thread does is recorded */
+    rec_exit_own_thread();
     writer_name();                    /* for top -H, perf, gdb */
     uint64_t last_partial = hak_mono_ns(), last_rss = 0, last_pass = 0;
     if (window_up) {
@@ -1241,6 +1242,7 @@ void rec_atfork_child(void)
         return;
     }
     rec_tls_v.busy = 1;               /* the child's recorder starts: its own work */
+    rec_exit_atfork_child();
     rec_stacks_atfork_child();
     rec_threads_atfork_child();
     rec_inflight_atfork_child();
