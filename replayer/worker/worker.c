@@ -326,15 +326,21 @@ typedef struct window {
     uint64_t passes, paused_ns;
 } window;
 
-/* Memory figures (peak and final RSS, the heap) are the first pass's, like
- * the faults: a later pass replays on a heap the earlier passes shaped (an
- * allocator that keeps what a pass freed peaks higher with every pass), and
- * how many passes fit in --min-time depends on the machine's speed, so the
- * whole window's peak would answer neither "how much does the program hold"
- * nor the same thing twice.  Read before the second pass starts, inside its
- * untimed pause; a single pass is read at the window's end as before. */
+/* Memory figures (peak and final RSS, the heap) and the perf counters are
+ * the first pass's, like the faults: a later pass replays on a heap the
+ * earlier passes shaped (an allocator that keeps what a pass freed peaks
+ * higher with every pass), and how many passes fit in --min-time depends on
+ * the allocator's and the machine's speed, so whole-window figures would
+ * answer neither "how much does the program hold" nor the same thing twice.
+ * Read before the second pass starts, inside its untimed pause; a single
+ * pass is read at the window's end as before. */
 static void read_memory_ends(rp_wctx *w, window *m)
 {
+    /* The perf counters too: stopped here, read when the worker ends (their
+     * threads' counts fold in at the join); threads of later passes inherit
+     * them stopped.  A faster allocator fits more passes in --min-time, so a
+     * whole-window page-faults count ranked it worse for being fast. */
+    rp_counters_disable(&res->counters);
     m->hwm = rp_status_kb_field("VmHWM");
     rp_rss_read(w->statm_fd, &m->rss1, &m->shared1);
     m->heap_ok = m->heap_ok && hak_heap_rss_read(0, &m->h1) == 0;
