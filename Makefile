@@ -57,7 +57,7 @@ USES_analysis/hak    := replayer/cli recorder/cli analysis/cli traces/cli replay
                         traces/lib traces/common alloc
 USES_alloc           :=
 # Headers private to their module (internal formats and state).
-PRIVATE_traces/lib     := trace_codec.h trace_encref.h trace_encstk.h trace_fmt.h
+PRIVATE_traces/lib     := trace_codec.h trace_encref.h trace_encstk.h trace_enctok.h trace_fmt.h
 PRIVATE_analysis/store := hakdb_int.h hakdb_migrations.h
 PRIVATE_recorder       := rec_internal.h rec_cfi.h
 PRIVATE_alloc          := hak_internal.h

@@ -14,7 +14,9 @@
 # Then an allocation-rate sweep (sweep_point below): random_mixed with WORK
 # rounds of the program's own work between allocations, to show at which
 # event rate recording stays cheap.
-# Medians of HAK_BENCH_REPEATS runs (default 3).
+# Medians of HAK_BENCH_REPEATS runs (default 3).  HAK_BENCH_REC_PROGS="factor
+# python3" runs only those rows and no sweep (a quick A/B of one change; the
+# output then holds only them: splice, do not commit it whole).
 set -u
 . "$(dirname "$0")/lib.sh"
 bench_db_init >/dev/null
@@ -58,6 +60,7 @@ print(len(s), len(e), sum(map(len, b)))'
 
 bench_one() {   # NAME CMD...
   local name=$1; shift
+  [[ -n ${HAK_BENCH_REC_PROGS:-} && " $HAK_BENCH_REC_PROGS " != *" $name "* ]] && return 0
   local p=() pr=() r=() rr=() d=() h=() hr=() nl=() cpu=() x
   for ((i = 0; i < R; i++)); do
     x=$(run1 plain "$@") || { echo "bench recorder: $name failed" >&2; return 1; }
@@ -205,6 +208,7 @@ bench_one factor "$HAK_ROOT/build/bench/factor"
 if [[ -n $PY && -x $PY ]]; then bench_one python3 "$PY" -c "$PYSCRIPT"; fi
 : > "$W/sweep.rows"; : > "$W/sweep.data"
 sweep_start=$SECONDS
+[[ -n ${HAK_BENCH_REC_PROGS:-} ]] && SWEEP=""
 for pt in $SWEEP; do sweep_point "${pt%%:*}" "${pt#*:}" || break; done
 # the fixed cost in every recorded run above: start-up and exit of a program
 # that does nothing (/bin/true), beyond its unrecorded wall time

@@ -62,13 +62,14 @@ typedef struct encoder {
 
 /* An encoder idle this long is freed, and made afresh for the next job.
  * Its memory (pointer map, column buffers, zstd context: 3-5 MiB resident
- * at level 15) is otherwise held by a program that allocates slowly
- * (python3: a partial job every 90 ms, each encoded in a few ms) for
- * nothing most of the time; its blocks go back to the recorder's arena,
- * which returns their pages.  Making one costs the encoding thread ~1 ms
- * (page faults), ~1% of a core at python3's ten jobs a second, and
- * nothing to a program that fills blocks faster than this. */
-#define ENC_IDLE_NS 30000000ull
+ * at level 15) is otherwise held through a program's quiet spells (a
+ * service between bursts) for nothing; its blocks go back to the
+ * recorder's arena, which returns their pages.  Making one costs the
+ * encoding thread ~1.5 ms (page faults).  Not shorter: with 30 ms a
+ * python3 script's encoder was remade for nearly every partial job (90 ms
+ * apart), which raised the writer's CPU per event by 20-40% for 0.4 MiB
+ * less peak RSS (8.4 vs 8.8 MiB extra, medians of 5). */
+#define ENC_IDLE_NS 250000000ull
 
 /* Event time of seq (default mode) or of a raw clock reading (exact mode),
  * clamped to be monotonic (*last).  sg caches the clock segment of the

@@ -16,7 +16,7 @@
  *   -o), after checking it gives the same events.
  *
  * usage: bench_recode TRACE [--level L] [--repeat N] [--mode M]
- *                     [--coff C] [--as-version V] [--encoder-only] [--chunks N] [-o FILE]
+ *                     [--coff C] [--tokens 0|1] [--as-version V] [--encoder-only] [--chunks N] [-o FILE]
  * (--mode/--coff: force the reference mode / class offset of every chunk
  * in the encoder-alone passes, for experiments; --as-version: write chunks
  * of an older format version and label the file so, for older builds.)
@@ -133,23 +133,25 @@ static int relabel(const char *file, uint32_t v)
 }
 
 typedef struct opts {
-    int level, repeat, mode, coff;
+    int level, repeat, mode, coff, tokens;
     long chunks;                   /* only the first this many event chunks (0: all) */
     int no_zstd;                   /* time the encoder alone only (profiling) */
     uint32_t version;              /* chunks of this format version (0: the newest) */
     const char *out;
 } opts;
 
-/* Best-of-repeat CPU ns of the encoder alone over all chunks. */
+/* Best-of-repeat CPU ns of the encoder alone over all chunks; prints how
+ * many chunks took each reference mode, class offset 8 and token mode. */
 static uint64_t time_encoder(const opts *o, const hak_event *ev, const chunk *c, long nc,
                              uint32_t unit, hak_event *stage)
 {
-    unsigned modes[TC_NMODE] = {0}, coffs = 0;
+    unsigned modes[TC_NMODE] = {0}, coffs = 0, toks = 0;
     uint64_t best = UINT64_MAX;
     for (int rep = 0; rep < o->repeat; rep++) {
         tc_enc *e = tc_enc_new();
         tc_enc_force_mode(e, o->mode);
         tc_enc_force_coff(e, o->coff);
+        tc_enc_force_tokens(e, o->tokens);
         if (o->version)
             tc_enc_set_version(e, o->version);
         uint64_t t = 0, at = 0;
@@ -165,13 +167,14 @@ static uint64_t time_encoder(const opts *o, const hak_event *ev, const chunk *c,
             if (!rep) {
                 modes[cols.mode]++;
                 coffs += cols.coff != 0;
+                toks += cols.tok;
             }
         }
         tc_enc_free(e);
         best = t < best ? t : best;
     }
-    printf("chunks_dist %u\nchunks_index %u\nchunks_pair %u\nchunks_coff8 %u\n", modes[0],
-           modes[1], modes[2], coffs);
+    printf("chunks_dist %u\nchunks_index %u\nchunks_pair %u\nchunks_coff8 %u\nchunks_token %u\n",
+           modes[0], modes[1], modes[2], coffs, toks);
     return best;
 }
 
@@ -254,13 +257,13 @@ static uint64_t check_decode(const char *file, const hak_event *ev, uint64_t n)
 
 int main(int argc, char **argv)
 {
-    opts o = {.level = 3, .repeat = 3, .mode = -1, .coff = -1};
+    opts o = {.level = 3, .repeat = 3, .mode = -1, .coff = -1, .tokens = -1};
     static const struct option lo[] = {
         {"level", 1, 0, 'l'}, {"repeat", 1, 0, 'r'}, {"mode", 1, 0, 'm'},
-        {"coff", 1, 0, 'c'}, {"as-version", 1, 0, 'V'},
+        {"coff", 1, 0, 'c'}, {"as-version", 1, 0, 'V'}, {"tokens", 1, 0, 't'},
         {"encoder-only", 0, 0, 'E'}, {"chunks", 1, 0, 'n'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int ch;
-    while ((ch = getopt_long(argc, argv, "l:r:m:c:o:V:n:Eh", lo, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "l:r:m:c:o:V:n:t:Eh", lo, NULL)) != -1) {
         switch (ch) {
         case 'l': o.level = atoi(optarg); break;
         case 'r': o.repeat = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
@@ -268,6 +271,7 @@ int main(int argc, char **argv)
         case 'c': o.coff = atoi(optarg); break;
         case 'o': o.out = optarg; break;
         case 'E': o.no_zstd = 1; break;
+        case 't': o.tokens = atoi(optarg); break;
         case 'n': o.chunks = atol(optarg); break;
         case 'V': o.version = (uint32_t)atoi(optarg); break;
         case 'h':

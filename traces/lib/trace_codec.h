@@ -18,7 +18,10 @@
  * is usually "the block most recently freed in this size class" (how LIFO
  * free lists in glibc's tcache and most allocators behave), which is one
  * byte; the chunk's class offset (0 or 8) lines the classes up with the
- * recorded allocator's bins (8: glibc's).  FORMAT.md has the details.
+ * recorded allocator's bins (8: glibc's).  In token mode (version 5) the
+ * OP column names, for most events, an entry of the chunk's table of
+ * (op byte, site, size) instead of coding the three in their columns
+ * (trace_enctok.h).  FORMAT.md has the details.
  *
  * Decoding safety: the decoder never reads more than TC_PAD bytes past the
  * end of a column (callers make sure those bytes are readable): it checks
@@ -45,6 +48,12 @@
 enum tc_mode { TC_MODE_DIST = 0, TC_MODE_INDEX = 1,      /* INREF coding: format! */
                TC_MODE_PAIR = 2, TC_NMODE };
 #define TC_VERSION_PAIR 4u     /* first format version with pair mode */
+#define TC_VERSION_TOKEN 5u    /* first format version with a second directory byte
+                                  and token mode */
+#define TC_DIR2_TOKEN 0x01u    /* second directory byte: bit 0 = token mode (other
+                                  bits 0) */
+#define TC_NTOKEN 255u         /* token mode: entries of a chunk's table (token
+                                  bytes 1..255) */
 #define TC_DIR_MODE  0x80u     /* directory byte: bit 7 = mode (version >= 2); */
 #define TC_DIR_PAIR  0x20u     /* bit 5 = pair mode (version >= 4: the shift is then
                                   bits 0..4, <= 31) */
@@ -128,6 +137,9 @@ void tc_enc_force_mode(tc_enc *e, int mode);
 /* Same for the class offset: 0 or TC_COFF for every chunk, -1 (the
  * default) to choose per chunk. */
 void tc_enc_force_coff(tc_enc *e, int coff);
+/* Same for token mode (version >= 5): 0 or 1 for every chunk, -1 (the
+ * default) to choose per chunk. */
+void tc_enc_force_tokens(tc_enc *e, int on);
 /* The format version whose chunks e writes (its stack depth): the newest
  * by default; 2 writes chunks a version 1 or 2 reader reads (tests that
  * relabel files as older versions). */
@@ -143,6 +155,8 @@ typedef struct tc_cols {       /* an encoded chunk: columns before zstd */
     unsigned mode;                 /* enum tc_mode */
     unsigned coff;                 /* class offset: 0 or TC_COFF */
     unsigned depth;                /* stack depth (tc_stack_depth of its version) */
+    unsigned tok;                  /* token mode (version >= 5) */
+    unsigned dir2;                 /* the version has the second directory byte */
     size_t n;                      /* events */
     uint64_t first_seq;            /* seq of the first event */
 } tc_cols;
@@ -162,13 +176,14 @@ typedef struct tc_dir {
     unsigned mode;                 /* enum tc_mode; DIST in version 1 files */
     unsigned coff;                 /* class offset, 0 or TC_COFF; 0 in version 1 */
     unsigned depth;                /* stack depth: tc_stack_depth(version) */
+    unsigned tok;                  /* token mode (version >= 5) */
     uint32_t raw[TC_NCOL], stored[TC_NCOL];
     size_t size;                   /* bytes of the directory itself */
 } tc_dir;
-#define TC_DIR_MAX (1 + 2 * TC_NCOL * 5)
-/* Writes the directory for the given sizes; returns its length. */
-size_t tc_dir_put(uint8_t *p, unsigned shift, unsigned mode, unsigned coff,
-                  const size_t raw[TC_NCOL], const size_t stored[TC_NCOL]);
+#define TC_DIR_MAX (2 + 2 * TC_NCOL * 5)
+/* Writes the directory of chunk c (raw sizes c->len) with the stored
+ * sizes; returns its length. */
+size_t tc_dir_put(uint8_t *p, const tc_cols *c, const size_t stored[TC_NCOL]);
 /* Parses and checks a directory of a file of format `version` against the
  * chunk header's sizes.  NULL or a static reason. */
 const char *tc_dir_parse(const uint8_t *pay, size_t comp_size, uint32_t raw_size,
@@ -215,6 +230,15 @@ typedef struct tc_tail {
     uint8_t op, pad[3];
 } tc_tail;
 
+/* Token mode (FORMAT.md, "Token mode"): the chunk's table of op bytes,
+ * sites and sizes, filled by the events coded in full. */
+typedef struct tc_tokens {
+    uint32_t n;                    /* entries */
+    uint8_t f[TC_NTOKEN];          /* op byte (flags but SITE) */
+    uint32_t site[TC_NTOKEN];
+    uint64_t size[TC_NTOKEN];      /* 0 for ops without a size */
+} tc_tokens;
+
 typedef struct tc_dec {
     const uint8_t *c[TC_NCOL], *end[TC_NCOL];
     uint64_t seq, ts, ptr;         /* previous values */
@@ -223,7 +247,9 @@ typedef struct tc_dec {
                                       previous reference (0 at the start) */
     unsigned shift, mode, coff;    /* coff: class offset, 0 or TC_COFF */
     unsigned depth;                /* stack depth of the chunk's version */
+    unsigned tok;                  /* token mode */
     const char *err;               /* static reason after a failure */
+    tc_tokens tk;
     tc_tail tail[16];              /* per op: tid, current site[op], err 0, op */
     tc_model m;
 } tc_dec;

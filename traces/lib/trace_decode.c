@@ -38,6 +38,13 @@ const char *tc_dir_parse(const uint8_t *pay, size_t comp_size, uint32_t raw_size
     d->depth = tc_stack_depth(version);
     if (d->shift > 32)
         return "bad pointer shift";
+    d->tok = 0;
+    if (version >= TC_VERSION_TOKEN) {
+        unsigned b2 = *p++;
+        if (b2 & ~TC_DIR2_TOKEN)
+            return "bad directory flags";
+        d->tok = b2 & TC_DIR2_TOKEN;
+    }
     uint64_t raw = 0, stored = 0, v;
     for (int k = 0; k < 2 * TC_NCOL; k++) {
         if (!(p = tc_get(p, &v)) || (size_t)(p - tmp) > avail || v > TF_RAW_MAX)
@@ -57,7 +64,8 @@ const char *tc_dir_parse(const uint8_t *pay, size_t comp_size, uint32_t raw_size
         return "column sizes differ from the chunk's raw size";
     if (d->size + stored != comp_size)
         return "stored column sizes differ from the payload size";
-    if (d->raw[TC_OP] != count)
+    /* token mode: a byte per event, two for those coded in full */
+    if (d->tok ? d->raw[TC_OP] < count || d->raw[TC_OP] > 2ull * count : d->raw[TC_OP] != count)
         return "op column length differs from the event count";
     return NULL;
 }
@@ -105,6 +113,8 @@ void tc_dec_init(tc_dec *d, const uint8_t *const col[TC_NCOL], const tc_dir *dir
     d->mode = dir->mode;
     d->coff = dir->coff;
     d->depth = dir->depth ? dir->depth : TC_STACK_V2;
+    d->tok = dir->tok;
+    d->tk.n = 0;
     d->inext = 0;
     d->m.inext2 = 0;
     for (int k = 0; k < TC_NCOL; k++) {
@@ -244,12 +254,27 @@ put_body(hak_event *v, uint64_t size, uint64_t nmemb, uint64_t align, uint64_t i
     memcpy((char *)v + offsetof(hak_event, tid), tail, sizeof *tail);
 }
 
+/* Token mode: an event coded in full (op byte f, its op's site, size)
+ * becomes the table's next entry while there is room, unless it has an
+ * errno or is RAW (FORMAT.md, "Token mode"). */
+static inline __attribute__((always_inline)) void tok_add(tc_tokens *t, unsigned f,
+                                                          uint32_t site, uint64_t size)
+{
+    if (t->n < TC_NTOKEN && !(f & (TC_F_ERR | TC_F_RAW))) {
+        t->f[t->n] = (uint8_t)(f & ~TC_F_SITE);
+        t->site[t->n] = site;
+        t->size[t->n] = size;
+        t->n++;
+    }
+}
+
 /* One event that is not a flag-free malloc or free (its seq and ts_ns are
  * already in v): the general decoder, on d's cursors and model state
  * (dec_ops writes its copies back before the call and reloads them after).
  * Kept out of line so the hot loop in dec_ops keeps its few cursors in
  * registers.  0, or -1 with d->err set. */
-static __attribute__((noinline)) int dec_generic(tc_dec *d, hak_event *v, unsigned f)
+static __attribute__((noinline)) int dec_generic(tc_dec *d, hak_event *v, unsigned f, int hit,
+                                                  uint64_t tsize)
 {
     unsigned op = f & 15;
     if (!op || op >= HAK_OP_COUNT_) {
@@ -274,7 +299,9 @@ static __attribute__((noinline)) int dec_generic(tc_dec *d, hak_event *v, unsign
             goto overlong;
     } else {
         unsigned m = op_mask[op];
-        if ((m & M_SIZE) && !rd(&c[TC_SIZE], &size))
+        if (hit)                           /* token mode: the size is the entry's */
+            size = tsize;
+        else if ((m & M_SIZE) && !rd(&c[TC_SIZE], &size))
             goto overlong;
         if (m & M_AUX) {
             if (!rd(&c[TC_AUX], &x))
@@ -301,6 +328,8 @@ static __attribute__((noinline)) int dec_generic(tc_dec *d, hak_event *v, unsign
         }
     }
     put_body(v, size, nmemb, align, in, out, &tail);
+    if (d->tok && !hit)
+        tok_add(&d->tk, f, tail.site, size);
     return 0;
 overlong:
     d->err = E_OVERLONG;
@@ -338,7 +367,8 @@ static const char *time_error(unsigned f)
 
 static inline __attribute__((always_inline)) int dec_events(tc_dec *d, hak_event *restrict ev,
                                                              size_t n, unsigned mode,
-                                                             unsigned shift_c, unsigned rmode)
+                                                             unsigned shift_c, unsigned rmode,
+                                                             int tokm)
 {
     const uint8_t *cop = d->c[TC_OP], *cseq = d->c[TC_SEQ], *cts = d->c[TC_TS],
                   *csize = d->c[TC_SIZE], *cin = d->c[TC_INREF], *cout = d->c[TC_OUT];
@@ -354,9 +384,26 @@ static inline __attribute__((always_inline)) int dec_events(tc_dec *d, hak_event
     tc_model *md = &d->m;
     const char *why;
     const uintptr_t ts_off = (uintptr_t)cts - (uintptr_t)cop;
+    tc_tokens *tk = &d->tk;
     for (size_t i = 0; i < n; i++) {
         hak_event *v = &ev[i];
-        unsigned f = cop[i];
+        unsigned f;
+        int hit = 0;                       /* token mode: the event is a table entry */
+        uint64_t tsize = 0;
+        if (!tokm) {
+            f = cop[i];
+        } else if ((f = *cop++)) {         /* a token: the entry's op byte, site, size */
+            if (__builtin_expect(f > tk->n, 0)) {
+                why = "token outside the chunk's table";
+                goto fail;
+            }
+            hit = 1;
+            tsize = tk->size[f - 1];
+            d->tail[tk->f[f - 1] & 15].site = tk->site[f - 1];
+            f = tk->f[f - 1];
+        } else {
+            f = *cop++;                    /* 0: the op byte follows, the event in full */
+        }
         if (mode & DM_SEQ) {
             v->seq = seq + 1 + i;
         } else {
@@ -368,8 +415,10 @@ static inline __attribute__((always_inline)) int dec_events(tc_dec *d, hak_event
             v->seq = seq;
         }
         if (mode & DM_TS) {
-            /* cts[i], addressed from the op cursor: one base register. */
-            ts += (uint64_t)(int64_t)unzz8[*(const uint8_t *)((uintptr_t)(cop + i) + ts_off)];
+            /* cts[i], addressed from the op cursor: one base register
+             * (token mode's op cursor moves by one or two bytes). */
+            ts += (uint64_t)(int64_t)unzz8[tokm ? cts[i]
+                                           : *(const uint8_t *)((uintptr_t)(cop + i) + ts_off)];
         } else {
             if (!rd(&cts, &x)) {
                 why = time_error(f);
@@ -386,17 +435,25 @@ static inline __attribute__((always_inline)) int dec_events(tc_dec *d, hak_event
             if ((why = dec_in(md, rmode, depth, x, &d->c[TC_PTR], nalloc, &inext, shift, &ptr, &in)))
                 goto fail;
             put_body(v, 0, 0, 0, in, 0, &d->tail[HAK_OP_FREE]);
+            if (tokm && !hit)
+                tok_add(tk, f, d->tail[HAK_OP_FREE].site, 0);
             continue;
         }
         if (f == HAK_OP_MALLOC) {
             uint64_t size, out;
         malloc_body:
-            if (!rd12(&csize, &size) || !rd(&cout, &x))
+            if (tokm && hit)
+                size = tsize;
+            else if (!rd12(&csize, &size))
+                goto overlong;
+            if (!rd(&cout, &x))
                 goto overlong;
             v->size = size;
             if ((why = dec_out(md, rmode, depth, size <= clim ? (unsigned)((size + cadd) >> 4) : tc_class_off(size, coff), x, &nalloc, shift, &ptr, &out)))
                 goto fail;
             put_body(v, size, 0, 0, 0, out, &d->tail[HAK_OP_MALLOC]);
+            if (tokm && !hit)
+                tok_add(tk, HAK_OP_MALLOC, d->tail[HAK_OP_MALLOC].site, size);
             continue;
         }
         if (f == (HAK_OP_MALLOC | TC_F_SITE)) {
@@ -413,7 +470,7 @@ static inline __attribute__((always_inline)) int dec_events(tc_dec *d, hak_event
         d->ptr = ptr;
         d->nalloc = nalloc;
         d->inext = inext;
-        if (dec_generic(d, v, f))
+        if (dec_generic(d, v, f, hit, tsize))
             return -1;
         csize = d->c[TC_SIZE];
         cin = d->c[TC_INREF];
@@ -422,7 +479,7 @@ static inline __attribute__((always_inline)) int dec_events(tc_dec *d, hak_event
         nalloc = d->nalloc;
         inext = d->inext;
     }
-    d->c[TC_OP] = cop + n;
+    d->c[TC_OP] = tokm ? cop : cop + n;
     d->c[TC_SEQ] = mode & DM_SEQ ? cseq + n : cseq;
     d->c[TC_TS] = mode & DM_TS ? cts + n : cts;
     d->c[TC_SIZE] = csize;
@@ -444,33 +501,37 @@ fail:
 /* One out-of-line function per (mode, shift, reference mode) instantiation
  * of dec_events, so the register allocator sees one hot loop at a time. */
 typedef int dec_fn(tc_dec *d, hak_event *ev, size_t n);
-#define DEC_FN(name, mode, shift, rmode)                          \
+#define DEC_FN(name, mode, shift, rmode, tokm)                    \
     static __attribute__((noinline)) int name(tc_dec *d, hak_event *ev, size_t n) \
     {                                                             \
-        return dec_events(d, ev, n, mode, shift, rmode);          \
+        return dec_events(d, ev, n, mode, shift, rmode, tokm);    \
     }
-#define DEC_FNS(sfx, rmode)                                       \
-    DEC_FN(dec_any##sfx, 0, SHIFT_ANY, rmode)                     \
-    DEC_FN(dec_seq##sfx, DM_SEQ, SHIFT_ANY, rmode)                \
-    DEC_FN(dec_ts##sfx, DM_TS, SHIFT_ANY, rmode)                  \
-    DEC_FN(dec_seq_ts##sfx, DM_SEQ | DM_TS, SHIFT_ANY, rmode)     \
-    DEC_FN(dec_any4##sfx, 0, 4, rmode)                            \
-    DEC_FN(dec_seq4##sfx, DM_SEQ, 4, rmode)                       \
-    DEC_FN(dec_ts4##sfx, DM_TS, 4, rmode)                         \
-    DEC_FN(dec_seq_ts4##sfx, DM_SEQ | DM_TS, 4, rmode)
-DEC_FNS(, TC_MODE_DIST)
-DEC_FNS(_ix, TC_MODE_INDEX)
-DEC_FNS(_pr, TC_MODE_PAIR)
+#define DEC_FNS(sfx, rmode, tokm)                                 \
+    DEC_FN(dec_any##sfx, 0, SHIFT_ANY, rmode, tokm)               \
+    DEC_FN(dec_seq##sfx, DM_SEQ, SHIFT_ANY, rmode, tokm)          \
+    DEC_FN(dec_ts##sfx, DM_TS, SHIFT_ANY, rmode, tokm)            \
+    DEC_FN(dec_seq_ts##sfx, DM_SEQ | DM_TS, SHIFT_ANY, rmode, tokm) \
+    DEC_FN(dec_any4##sfx, 0, 4, rmode, tokm)                      \
+    DEC_FN(dec_seq4##sfx, DM_SEQ, 4, rmode, tokm)                 \
+    DEC_FN(dec_ts4##sfx, DM_TS, 4, rmode, tokm)                   \
+    DEC_FN(dec_seq_ts4##sfx, DM_SEQ | DM_TS, 4, rmode, tokm)
+#define DEC_ROW(sfx)                                              \
+    {{dec_any##sfx, dec_seq##sfx, dec_ts##sfx, dec_seq_ts##sfx},  \
+     {dec_any4##sfx, dec_seq4##sfx, dec_ts4##sfx, dec_seq_ts4##sfx}}
+DEC_FNS(, TC_MODE_DIST, 0)
+DEC_FNS(_ix, TC_MODE_INDEX, 0)
+DEC_FNS(_pr, TC_MODE_PAIR, 0)
+DEC_FNS(_tk, TC_MODE_DIST, 1)
+DEC_FNS(_ixtk, TC_MODE_INDEX, 1)
+DEC_FNS(_prtk, TC_MODE_PAIR, 1)
+/* [token mode][reference mode][shift == 4][mode] */
+static dec_fn *const dec_fns[2][TC_NMODE][2][4] = {
+    {DEC_ROW(), DEC_ROW(_ix), DEC_ROW(_pr)},
+    {DEC_ROW(_tk), DEC_ROW(_ixtk), DEC_ROW(_prtk)},
+};
+#undef DEC_ROW
 #undef DEC_FNS
 #undef DEC_FN
-static dec_fn *const dec_fns[TC_NMODE][2][4] = {   /* [reference mode][shift == 4][mode] */
-    {{dec_any, dec_seq, dec_ts, dec_seq_ts},
-     {dec_any4, dec_seq4, dec_ts4, dec_seq_ts4}},
-    {{dec_any_ix, dec_seq_ix, dec_ts_ix, dec_seq_ts_ix},
-     {dec_any4_ix, dec_seq4_ix, dec_ts4_ix, dec_seq_ts4_ix}},
-    {{dec_any_pr, dec_seq_pr, dec_ts_pr, dec_seq_ts_pr},
-     {dec_any4_pr, dec_seq4_pr, dec_ts4_pr, dec_seq_ts4_pr}},
-};
 
 /* Decodes n <= TC_BATCH events.  A failed batch leaves d's cursors and
  * state where the batch started (so no later call can run a cursor past
@@ -480,14 +541,14 @@ static long dec_batch(tc_dec *d, hak_event *ev, size_t n)
     const uint8_t *save[TC_NCOL];
     memcpy(save, d->c, sizeof save);
     const uint64_t seq0 = d->seq, ts0 = d->ts, ptr0 = d->ptr;
-    const uint32_t nalloc0 = d->nalloc, inext0 = d->inext;
+    const uint32_t nalloc0 = d->nalloc, inext0 = d->inext, ntok0 = d->tk.n;
     unsigned mode = 0;
     const uint8_t *cs = d->c[TC_SEQ], *ct = d->c[TC_TS];
     if ((size_t)(d->end[TC_SEQ] - cs) >= n && bytes_clear(cs, n, 0xff))
         mode |= DM_SEQ;
     if ((size_t)(d->end[TC_TS] - ct) >= n && bytes_clear(ct, n, 0x80))
         mode |= DM_TS;
-    if (dec_fns[d->mode][d->shift == 4][mode](d, ev, n))
+    if (dec_fns[d->tok][d->mode][d->shift == 4][mode](d, ev, n))
         goto fail;
     for (int k = 0; k < TC_NCOL; k++)
         if (d->c[k] > d->end[k]) {
@@ -502,6 +563,7 @@ fail:
     d->ptr = ptr0;
     d->nalloc = nalloc0;
     d->inext = inext0;
+    d->tk.n = ntok0;
     return -1;
 }
 

@@ -3,6 +3,7 @@
 #include "trace_codec.h"
 #include "trace_encref.h"
 #include "trace_encstk.h"
+#include "trace_enctok.h"
 #include "trace_fmt.h"
 #include "trace_model.h"
 
@@ -10,7 +11,7 @@
 #include <string.h>
 
 static const uint8_t col_max[TC_NCOL] = {
-    [TC_OP] = 1, [TC_SEQ] = 10, [TC_TS] = 10, [TC_SIZE] = 10, [TC_AUX] = 10,
+    [TC_OP] = 2 /* token mode: 0 and the op byte */, [TC_SEQ] = 10, [TC_TS] = 10, [TC_SIZE] = 10, [TC_AUX] = 10,
     [TC_INREF] = 3 /* index mode: zigzag(+-65535) + 2 */, [TC_PTR] = 10, [TC_OUT] = 10, [TC_SITE] = 5, [TC_ERR] = 5,
     [TC_RAW] = 50,
 };
@@ -42,6 +43,10 @@ struct tc_enc {
     mode_pick pick;                /* ...and for its reference mode */
     coff_pick cpick;               /* ...and for its class offset */
     coff_count cc;                 /* the last chunk's evidence for it */
+    tok_pick tpick;                /* ...and whether it is in token mode */
+    int tokv;                      /* the version has token mode */
+    uint32_t tok_miss;             /* the last chunk's events coded in full */
+    enc_tokens tk;                 /* the chunk's token table */
     int ts_short;                  /* the last chunk's time deltas were (almost)
                                       all one byte: see encode_pass */
     unsigned depth;                /* class stacks' depth: tc_stack_depth(version) */
@@ -56,6 +61,8 @@ tc_enc *tc_enc_new(void)
     e->depth = tc_stack_depth(HAK_TRACE_VERSION);
     e->pick = (mode_pick){.mode = TC_MODE_DIST, .nmode = TC_NMODE, .force = -1};
     e->cpick = (coff_pick){.coff = 0, .force = -1};
+    e->tpick = (tok_pick){.on = 1, .force = -1, .every = TOK_PROBE};
+    e->tokv = HAK_TRACE_VERSION >= TC_VERSION_TOKEN;
     if (refs_init(&e->refs)) {
         free(e);
         return NULL;
@@ -96,7 +103,7 @@ static inline int fits(const hak_event *v)
  * above 2^7 (sizes, distances, pointer deltas): both bytes are written and
  * the second kept only when needed, so the length costs no branch that
  * random values would mispredict.  Columns have COL_SLACK bytes of room. */
-static inline uint8_t *put_var(uint8_t *p, uint64_t v)
+static inline __attribute__((always_inline)) uint8_t *put_var(uint8_t *p, uint64_t v)
 {
     if (__builtin_expect(v < 0x4000, 1)) {
         uint32_t x = (uint32_t)v, two = x >= 0x80;
@@ -119,16 +126,22 @@ void tc_enc_force_coff(tc_enc *e, int coff)
     e->cpick.force = coff;
 }
 
+void tc_enc_force_tokens(tc_enc *e, int on)
+{
+    e->tpick.force = on;
+}
+
 void tc_enc_set_version(tc_enc *e, uint32_t version)
 {
     e->depth = tc_stack_depth(version);
+    e->tokv = version >= TC_VERSION_TOKEN;
     e->pick.nmode = version >= TC_VERSION_PAIR ? TC_NMODE : 2;
     if (e->pick.mode >= e->pick.nmode)
         e->pick.mode = TC_MODE_DIST;
 }
 
 static long encode_pass(tc_enc *e, const hak_tw_source *src, uint32_t ts_unit,
-                        unsigned shift, unsigned mode, int est, tc_cols *out,
+                        unsigned shift, unsigned mode, int est, int tok, tc_cols *out,
                         uint64_t *any, mode_cost *cost, unsigned *bad_op);
 
 int tc_encode_src(tc_enc *e, const hak_tw_source *src, uint32_t ts_unit, tc_cols *out,
@@ -143,17 +156,18 @@ int tc_encode_src(tc_enc *e, const hak_tw_source *src, uint32_t ts_unit, tc_cols
     mode_cost cost;
     int est;
     unsigned mode = pick_first(&e->pick, &est);
-    long r = encode_pass(e, src, ts_unit, e->shift, mode, est, out, &any, &cost, bad_op);
+    int tok = e->tokv && tok_first(&e->tpick);
+    long r = encode_pass(e, src, ts_unit, e->shift, mode, est, tok, out, &any, &cost, bad_op);
     if (r == -1) {
         unsigned shift = any ? (unsigned)__builtin_ctzll(any) : 0;
         e->shift = shift > 31 ? 31 : shift;   /* version 4: bits 0..4 of the directory byte */
         mode = pick_better(&e->pick, &cost, mode);
         src->rewind(src->ctx);
-        r = encode_pass(e, src, ts_unit, e->shift, mode, est, out, &any, &cost, bad_op);
+        r = encode_pass(e, src, ts_unit, e->shift, mode, est, tok, out, &any, &cost, bad_op);
     } else if (r == -2 && pick_better(&e->pick, &cost, mode) != mode) {
         mode = pick_better(&e->pick, &cost, mode);
         src->rewind(src->ctx);
-        r = encode_pass(e, src, ts_unit, e->shift, mode, est, out, &any, &cost, bad_op);
+        r = encode_pass(e, src, ts_unit, e->shift, mode, est, tok, out, &any, &cost, bad_op);
     }
     if (r >= 0) {
         *bad = (size_t)r;
@@ -161,6 +175,7 @@ int tc_encode_src(tc_enc *e, const hak_tw_source *src, uint32_t ts_unit, tc_cols
     }
     pick_learn(&e->pick, &cost);
     coff_learn(&e->cpick, &e->cc, out->coff);
+    tok_learn(&e->tpick, tok, e->tok_miss, out->n);
     return 0;
 }
 
@@ -207,6 +222,7 @@ typedef struct cursor {           /* one named field per column (an array
     unsigned coff;                 /* the chunk's class offset */
     coff_count cc;                 /* evidence for the next chunk's (coff_pick) */
     int est;                       /* price references in both modes? */
+    uint32_t tok_miss;             /* token mode: events coded in full */
     mode_cost cost;
     size_t n;                      /* events read from the source so far */
     uint64_t first_seq;
@@ -274,7 +290,7 @@ put_in_ptr(tc_enc *e, cursor *k, uint64_t p, unsigned how)
 /* Whether p is on top of the stack of a neighbouring class, c - 1 or c + 1
  * (evidence for the other class offset: see coff_pick).  The class tops
  * are read whole, without a branch per test. */
-static inline unsigned enc_stk_near(const enc_stacks *s, unsigned c, uint64_t p)
+static inline __attribute__((always_inline)) unsigned enc_stk_near(const enc_stacks *s, unsigned c, uint64_t p)
 {
     return (estk_top(s, c ? c - 1 : c) == p) | (estk_top(s, c + 1 < TC_NCLASS ? c + 1 : c) == p);
 }
@@ -313,39 +329,70 @@ put_site(tc_enc *e, cursor *k, unsigned op, uint32_t site)
     return TC_F_SITE;
 }
 
-/* Any event, with the format's generic rules (flags, RAW, op layouts). */
-static inline __attribute__((always_inline)) unsigned
-put_event(tc_enc *e, cursor *k, const hak_event *v, unsigned how)
+/* The op byte, site and size (has_size: the op's layout has one) of an
+ * event with op byte f (its op and NULL flag) that has no errno and fits
+ * its layout: in token mode its token when the chunk's table has it (the
+ * site and size are the entry's), else token 0 and the event in full,
+ * which then enters the table (trace_enctok.h). */
+static inline __attribute__((always_inline)) void
+put_head(tc_enc *e, cursor *k, unsigned f, uint32_t site, uint64_t size, int has_size, int tokm)
 {
-    unsigned op = v->op, f = op | put_site(e, k, op, v->site);
-    if (v->err) {
-        f |= TC_F_ERR;
-        k->err = tc_put(k->err, tc_zz(v->err));
+    unsigned op = f & 15;
+    if (tokm) {
+        unsigned t = tok_find_add(&e->tk, f, site, has_size ? size : 0);
+        if (t) {
+            *k->op++ = (uint8_t)t;
+            e->m.site[op] = site;
+            return;
+        }
+        k->tok_miss++;
+        *k->op++ = 0;
     }
-    if (!fits(v)) {
-        uint8_t *r = k->raw;
-        r = tc_put(r, v->size);
-        r = tc_put(r, v->nmemb);
-        r = tc_put(r, v->align);
-        r = tc_put(r, v->in_ptr);
-        k->raw = tc_put(r, v->out_ptr);
-        return f | TC_F_RAW;
+    *k->op++ = (uint8_t)(f | put_site(e, k, op, site));
+    if (has_size)
+        k->size = put_var(k->size, size);
+}
+
+/* Any event, with the format's generic rules (flags, RAW, op layouts). */
+static inline __attribute__((always_inline)) void
+put_event(tc_enc *e, cursor *k, const hak_event *v, unsigned how, int tokm)
+{
+    unsigned op = v->op, m = op_mask[op & 15], a = op_aux[op & 15];
+    if (!v->err && fits(v)) {
+        put_head(e, k, op | ((m & M_OUT) && !v->out_ptr ? TC_F_NULL : 0), v->site, v->size,
+                 m & M_SIZE, tokm);
+    } else {
+        /* an errno or RAW: in full, and never a token */
+        if (tokm) {
+            k->tok_miss++;
+            *k->op++ = 0;
+        }
+        unsigned f = op | put_site(e, k, op, v->site);
+        if (v->err) {
+            f |= TC_F_ERR;
+            k->err = tc_put(k->err, tc_zz(v->err));
+        }
+        if (!fits(v)) {
+            uint8_t *r = k->raw;
+            r = tc_put(r, v->size);
+            r = tc_put(r, v->nmemb);
+            r = tc_put(r, v->align);
+            r = tc_put(r, v->in_ptr);
+            k->raw = tc_put(r, v->out_ptr);
+            *k->op++ = (uint8_t)(f | TC_F_RAW);
+            return;
+        }
+        if (m & M_SIZE)
+            k->size = tc_put(k->size, v->size);
+        *k->op++ = (uint8_t)(f | ((m & M_OUT) && !v->out_ptr ? TC_F_NULL : 0));
     }
-    unsigned m = op_mask[op], a = op_aux[op];
-    if (m & M_SIZE)
-        k->size = tc_put(k->size, v->size);
     if (m & M_AUX)
         k->aux = tc_put(k->aux, a == AUX_NMEMB ? v->nmemb : a == AUX_ALIGN ? v->align : v->in_ptr);
     if (m & M_IN)
         put_in_ptr(e, k, v->in_ptr, how);
-    if (m & M_OUT) {
-        if (!v->out_ptr)
-            f |= TC_F_NULL;
-        else
-            put_out_ptr(e, k, v->out_ptr, tc_class_off(alloc_bytes(m, v->nmemb, v->size), k->coff),
-                            how);
-    }
-    return f;
+    if ((m & M_OUT) && v->out_ptr)
+        put_out_ptr(e, k, v->out_ptr, tc_class_off(alloc_bytes(m, v->nmemb, v->size), k->coff),
+                    how);
 }
 
 /* An event's time in ts units.  Division is slow: units that are powers of
@@ -377,7 +424,8 @@ ts_ticks(uint64_t ts_ns, uint64_t prev, uint64_t *pns, uint32_t unit, unsigned u
  * when src has more events than a chunk, or -1. */
 static inline __attribute__((always_inline)) long
 encode_events(tc_enc *e, cursor *k, const hak_tw_source *src, uint32_t unit,
-              unsigned ushift, int coarse, int ts_short, unsigned how, uint64_t *any_out)
+              unsigned ushift, int coarse, int ts_short, unsigned how, int tokm,
+              uint64_t *any_out)
 {
     uint64_t nseq = 0, pts = 0, pns = 0, any = 0;   /* nseq: seq expected next */
     /* small sizes' classes are (size + cadd) >> 4 up to clim (tc_class_off) */
@@ -418,14 +466,13 @@ encode_events(tc_enc *e, cursor *k, const hak_tw_source *src, uint32_t unit,
              * put_event writes for them. */
             if (op == HAK_OP_FREE && !(v->err | v->size | v->nmemb | v->align | v->out_ptr)) {
                 any |= v->in_ptr;
-                *k->op++ = (uint8_t)(op | put_site(e, k, op, v->site));
+                put_head(e, k, op, v->site, 0, 0, tokm);
                 put_in_ptr(e, k, v->in_ptr, how);
                 continue;
             }
             if (op == HAK_OP_MALLOC && v->out_ptr && !(v->err | v->nmemb | v->align | v->in_ptr)) {
                 any |= v->out_ptr;
-                *k->op++ = (uint8_t)(op | put_site(e, k, op, v->site));
-                k->size = put_var(k->size, v->size);
+                put_head(e, k, op, v->site, v->size, 1, tokm);
                 uint64_t size = v->size;
                 put_out_ptr(e, k, v->out_ptr,
                             size <= clim ? (unsigned)((size + cadd) >> 4)
@@ -434,8 +481,7 @@ encode_events(tc_enc *e, cursor *k, const hak_tw_source *src, uint32_t unit,
             }
             if (op == HAK_OP_REALLOC && v->out_ptr && !(v->err | v->nmemb | v->align)) {
                 any |= v->in_ptr | v->out_ptr;
-                *k->op++ = (uint8_t)(op | put_site(e, k, op, v->site));
-                k->size = put_var(k->size, v->size);
+                put_head(e, k, op, v->site, v->size, 1, tokm);
                 put_in_ptr(e, k, v->in_ptr, how);
                 uint64_t size = v->size;
                 put_out_ptr(e, k, v->out_ptr,
@@ -445,25 +491,41 @@ encode_events(tc_enc *e, cursor *k, const hak_tw_source *src, uint32_t unit,
             }
             if (op != HAK_OP_THREAD_START)   /* its in_ptr is a thread index */
                 any |= v->in_ptr | v->out_ptr;
-            *k->op++ = (uint8_t)put_event(e, k, v, how);
+            put_event(e, k, v, how, tokm);
         }
     }
     *any_out = any;
     return -1;
 }
 
-/* The instantiations of encode_events for one way of finding references. */
+/* The instantiations of encode_events for one way of finding references
+ * and token mode or not. */
 static inline __attribute__((always_inline)) long
 encode_how(tc_enc *e, cursor *k, const hak_tw_source *src, uint32_t ts_unit,
-           unsigned how, uint64_t *any)
+           unsigned how, int tokm, uint64_t *any)
 {
     unsigned ushift = (unsigned)__builtin_ctz(ts_unit);
     if (ts_unit & (ts_unit - 1))
-        return e->ts_short ? encode_events(e, k, src, ts_unit, 0, 1, 1, how, any)
-                           : encode_events(e, k, src, ts_unit, 0, 1, 0, how, any);
-    return e->ts_short ? encode_events(e, k, src, ts_unit, ushift, 0, 1, how, any)
-                       : encode_events(e, k, src, ts_unit, ushift, 0, 0, how, any);
+        return e->ts_short ? encode_events(e, k, src, ts_unit, 0, 1, 1, how, tokm, any)
+                           : encode_events(e, k, src, ts_unit, 0, 1, 0, how, tokm, any);
+    return e->ts_short ? encode_events(e, k, src, ts_unit, ushift, 0, 1, how, tokm, any)
+                       : encode_events(e, k, src, ts_unit, ushift, 0, 0, how, tokm, any);
 }
+
+/* The four ways of a pass, one function each, so that the register
+ * allocator sees one of them at a time (inlined into encode_pass, the
+ * loops kept fewer cursors in registers: 5% more instructions). */
+#define ENC_WAY(name, how, tokm)                                                     \
+    static __attribute__((noinline)) long name(tc_enc *e, cursor *k, const hak_tw_source *src, \
+                                               uint32_t ts_unit, uint64_t *any)       \
+    {                                                                                \
+        return encode_how(e, k, src, ts_unit, how, tokm, any);                       \
+    }
+ENC_WAY(enc_cache, REF_CACHE, 0)
+ENC_WAY(enc_cache_tok, REF_CACHE, 1)
+ENC_WAY(enc_map, REF_MAP, 0)
+ENC_WAY(enc_map_tok, REF_MAP, 1)
+#undef ENC_WAY
 
 /* One encoding pass with a fixed shift and reference mode, pricing both
  * modes when est.  Returns the index of the first event with an invalid
@@ -471,9 +533,11 @@ encode_how(tc_enc *e, cursor *k, const hak_tw_source *src, uint32_t ts_unit,
  * some pointer is not a multiple of 2^shift (see *any), or -2 when done;
  * *cost has the estimate unless an index is returned. */
 static long encode_pass(tc_enc *e, const hak_tw_source *src, uint32_t ts_unit,
-                        unsigned shift, unsigned mode, int est, tc_cols *out,
+                        unsigned shift, unsigned mode, int est, int tok, tc_cols *out,
                         uint64_t *any, mode_cost *cost, unsigned *bad_op)
 {
+    if (tok)
+        tok_reset(&e->tk);
     enc_model *md = &e->m;
     estk_reset(&md->stk, e->depth);
     memset(md->site, 0, sizeof md->site);
@@ -484,8 +548,8 @@ static long encode_pass(tc_enc *e, const hak_tw_source *src, uint32_t ts_unit,
                 .base = refs_begin(&e->refs),
                 .depth = e->depth, .est = est};
     unsigned how = pick_how(mode, est);
-    long bad = how == REF_CACHE ? encode_how(e, &k, src, ts_unit, REF_CACHE, any)
-                                : encode_how(e, &k, src, ts_unit, REF_MAP, any);
+    long bad = how == REF_CACHE ? (tok ? enc_cache_tok : enc_cache)(e, &k, src, ts_unit, any)
+                                : (tok ? enc_map_tok : enc_map)(e, &k, src, ts_unit, any);
     refs_end(&e->refs, k.nalloc);
     if (bad >= 0) {
         *bad_op = k.bad_op;
@@ -504,6 +568,9 @@ static long encode_pass(tc_enc *e, const hak_tw_source *src, uint32_t ts_unit,
     out->mode = mode;
     out->coff = k.coff;
     out->depth = k.depth;
+    out->tok = (unsigned)tok;
+    out->dir2 = (unsigned)e->tokv;
+    e->tok_miss = k.tok_miss;
     e->cc = k.cc;
     e->cc.top = k.nalloc - k.cc.off;
     uint8_t *ends[TC_NCOL] = {k.op, k.seq, k.ts, k.size, k.aux, k.in, k.ptr, k.out,
@@ -523,17 +590,17 @@ static long encode_pass(tc_enc *e, const hak_tw_source *src, uint32_t ts_unit,
     return -2;
 }
 
-size_t tc_dir_put(uint8_t *p, unsigned shift, unsigned mode, unsigned coff,
-                  const size_t raw[TC_NCOL], const size_t stored[TC_NCOL])
+size_t tc_dir_put(uint8_t *p, const tc_cols *c, const size_t stored[TC_NCOL])
 {
     uint8_t *o = p;
-    *o++ = (uint8_t)(shift | (mode == TC_MODE_INDEX ? TC_DIR_MODE : 0)
-                     | (mode == TC_MODE_PAIR ? TC_DIR_PAIR : 0)
-                     | (coff ? TC_DIR_COFF : 0));
+    *o++ = (uint8_t)(c->shift | (c->mode == TC_MODE_INDEX ? TC_DIR_MODE : 0)
+                     | (c->mode == TC_MODE_PAIR ? TC_DIR_PAIR : 0)
+                     | (c->coff ? TC_DIR_COFF : 0));
+    if (c->dir2)
+        *o++ = (uint8_t)(c->tok ? TC_DIR2_TOKEN : 0);
     for (int k = 0; k < TC_NCOL; k++)
-        o = tc_put(o, raw[k]);
+        o = tc_put(o, c->len[k]);
     for (int k = 0; k < TC_NCOL; k++)
         o = tc_put(o, stored[k]);
     return (size_t)(o - p);
 }
-

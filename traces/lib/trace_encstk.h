@@ -78,7 +78,7 @@ static inline unsigned estk_pos(uint64_t o, unsigned slot)
  * nothing).  With SSE2, 16 compares of 32-bit halves and a few packs
  * instead of 16 64-bit compares, shifts and ors (44 of the encoder's ~250
  * instructions per event on a recorded factor trace). */
-static inline uint32_t estk_match2(const enc_stacks *s, unsigned c, uint64_t p)
+static inline __attribute__((always_inline)) uint32_t estk_match2(const enc_stacks *s, unsigned c, uint64_t p)
 {
     const uint64_t *r = s->ptr[c];
 #ifdef __SSE2__

@@ -305,7 +305,7 @@ static int enc_events(hak_tw_enc *e, uint32_t tid, const hak_tw_source *src, siz
         o += stored[k];
     }
     uint8_t dir[TC_DIR_MAX];
-    size_t dlen = tc_dir_put(dir, cols.shift, cols.mode, cols.coff, cols.len, stored);
+    size_t dlen = tc_dir_put(dir, &cols, stored);
     uint8_t *pay = body - dlen, *hdr = pay - TF_CHUNK_HDR;
     memcpy(pay, dir, dlen);
     size_t clen = (size_t)(o - pay);

@@ -39,11 +39,11 @@ typedef struct test_chunk {
     size_t zref;                   /* ...of them INREF and PTR */
 } test_chunk;
 
-/* Encodes ev[0, n) as one chunk, reference mode and class offset forced
- * (-1: chosen by the encoder), as format version `version`'s (0: the
- * newest). */
-static void test_chunk_encode_v(const hak_event *ev, size_t n, int mode, int coff,
-                                uint32_t version, test_chunk *c)
+/* Encodes ev[0, n) as one chunk, reference mode, class offset and token
+ * mode forced (-1: chosen by the encoder), as format version `version`'s
+ * (0: the newest). */
+static void test_chunk_encode_t(const hak_event *ev, size_t n, int mode, int coff,
+                                uint32_t version, int tok, test_chunk *c)
 {
     tc_enc *e = tc_enc_new();
     assert_non_null(e);
@@ -51,6 +51,7 @@ static void test_chunk_encode_v(const hak_event *ev, size_t n, int mode, int cof
         tc_enc_set_version(e, version);
     tc_enc_force_mode(e, mode);
     tc_enc_force_coff(e, coff);
+    tc_enc_force_tokens(e, tok);
     tc_cols cols;
     size_t bad, total = 0;
     assert_int_equal(tc_encode(e, ev, n, 1, &cols, &bad), 0);
@@ -58,7 +59,7 @@ static void test_chunk_encode_v(const hak_event *ev, size_t n, int mode, int cof
         total += cols.len[k];
     c->raw = calloc(total + TC_PAD, 1);
     c->dir = (tc_dir){.shift = cols.shift, .mode = cols.mode, .coff = cols.coff,
-                      .depth = cols.depth};
+                      .depth = cols.depth, .tok = cols.tok};
     c->zbytes = c->zref = 0;
     uint8_t *o = c->raw;
     for (int k = 0; k < TC_NCOL; k++) {
@@ -77,6 +78,12 @@ static void test_chunk_encode_v(const hak_event *ev, size_t n, int mode, int cof
         }
     }
     tc_enc_free(e);
+}
+
+static void test_chunk_encode_v(const hak_event *ev, size_t n, int mode, int coff,
+                                uint32_t version, test_chunk *c)
+{
+    test_chunk_encode_t(ev, n, mode, coff, version, -1, c);
 }
 
 static void test_chunk_encode(const hak_event *ev, size_t n, int mode, int coff, test_chunk *c)
