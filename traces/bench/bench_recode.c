@@ -16,7 +16,7 @@
  *   -o), after checking it gives the same events.
  *
  * usage: bench_recode TRACE [--level L] [--repeat N] [--mode M]
- *                     [--coff C] [--tokens 0|1] [--as-version V] [--encoder-only] [--chunks N] [-o FILE]
+ *                     [--coff C] [--tokens 0|1] [--as-version V] [--encoder-only] [--chunks N] [--rechunk N] [-o FILE]
  * (--mode/--coff: force the reference mode / class offset of every chunk
  * in the encoder-alone passes, for experiments; --as-version: write chunks
  * of an older format version and label the file so, for older builds.)
@@ -94,6 +94,27 @@ static long scan_chunks(const uint8_t *b, size_t len, chunk **out, uint64_t stor
     return n;
 }
 
+/* The same events in chunks of per events (each thread's in its order,
+ * threads one after the other): what the file's chunking costs. */
+static long rechunk(chunk **c, long nc, uint32_t per)
+{
+    uint64_t *total = calloc(TF_MAX_THREADS, sizeof *total);
+    long n = 0;
+    for (long j = 0; j < nc; j++)
+        total[(*c)[j].tid] += (*c)[j].n;
+    for (uint32_t t = 0; t < TF_MAX_THREADS; t++)
+        n += (long)((total[t] + per - 1) / per);
+    chunk *o = malloc((size_t)(n ? n : 1) * sizeof *o);
+    long k = 0;
+    for (uint32_t t = 0; t < TF_MAX_THREADS; t++)
+        for (uint64_t left = total[t]; left; left -= o[k++].n)
+            o[k] = (chunk){t, (uint32_t)(left < per ? left : per)};
+    free(total);
+    free(*c);
+    *c = o;
+    return n;
+}
+
 /* The events of the chunks, in chunk order. */
 static hak_event *load_events(hak_trace_reader *r, const chunk *c, long nc, uint64_t *total)
 {
@@ -135,6 +156,7 @@ static int relabel(const char *file, uint32_t v)
 typedef struct opts {
     int level, repeat, mode, coff, tokens;
     long chunks;                   /* only the first this many event chunks (0: all) */
+    long rechunk;                  /* >0: each thread's events in chunks of this many */
     int no_zstd;                   /* time the encoder alone only (profiling) */
     uint32_t version;              /* chunks of this format version (0: the newest) */
     const char *out;
@@ -261,9 +283,10 @@ int main(int argc, char **argv)
     static const struct option lo[] = {
         {"level", 1, 0, 'l'}, {"repeat", 1, 0, 'r'}, {"mode", 1, 0, 'm'},
         {"coff", 1, 0, 'c'}, {"as-version", 1, 0, 'V'}, {"tokens", 1, 0, 't'},
-        {"encoder-only", 0, 0, 'E'}, {"chunks", 1, 0, 'n'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"encoder-only", 0, 0, 'E'}, {"chunks", 1, 0, 'n'},
+        {"rechunk", 1, 0, 'k'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int ch;
-    while ((ch = getopt_long(argc, argv, "l:r:m:c:o:V:n:t:Eh", lo, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "l:r:m:c:o:V:n:t:k:Eh", lo, NULL)) != -1) {
         switch (ch) {
         case 'l': o.level = atoi(optarg); break;
         case 'r': o.repeat = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
@@ -273,6 +296,7 @@ int main(int argc, char **argv)
         case 'E': o.no_zstd = 1; break;
         case 't': o.tokens = atoi(optarg); break;
         case 'n': o.chunks = atol(optarg); break;
+        case 'k': o.rechunk = atol(optarg) > 0 && atol(optarg) <= TF_CHUNK_EVENTS ? atol(optarg) : 0; break;
         case 'V': o.version = (uint32_t)atoi(optarg); break;
         case 'h':
             printf("usage: bench_recode TRACE [--level L] [--repeat N] [--mode M] [--coff C] [-o FILE]\n");
@@ -291,6 +315,8 @@ int main(int argc, char **argv)
     uint64_t ostored[TC_NCOL] = {0}, obytes = 0, raw[TC_NCOL] = {0}, stored[TC_NCOL] = {0},
              bytes = 0, n = 0;
     long nc = b ? scan_chunks(b, len, &c, ostored, &obytes) : -1;
+    if (o.rechunk)
+        nc = rechunk(&c, nc, (uint32_t)o.rechunk);
     if (o.chunks > 0 && nc > o.chunks)
         nc = o.chunks;
     char err[256];
