@@ -168,7 +168,9 @@ static void run_put(uintptr_t at, size_t len)
 {
     int dirty = 1;
     if (len >= 4 * PAGE) {             /* an idle recorder holds no dead buffers */
+        rec_own_shrink_begin();
         madvise((void *)at, len, MADV_DONTNEED);
+        rec_own_shrink_end();
         dirty = 0;
     }
     int i = 0;

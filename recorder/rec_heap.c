@@ -44,6 +44,15 @@ static hak_rss_sample heap_buf[64];
 static unsigned heap_n;
 static uint64_t heap_next_ns;          /* monotonic: no sample before this */
 static uint64_t own_peak;              /* most resident in own mappings at a sample */
+/* Held by a sample from its smaps read to its mincore, and by whoever
+ * gives the pages of a registered mapping back meanwhile (an idle encoder
+ * freed on the helper thread, a block returned): otherwise smaps counts
+ * pages as the program's that mincore no longer finds ours, and the sample
+ * is that much too high (2 MiB in heap_samples.sh under make check). */
+static pthread_mutex_t own_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void rec_own_shrink_begin(void) { pthread_mutex_lock(&own_mu); }
+void rec_own_shrink_end(void)   { pthread_mutex_unlock(&own_mu); }
 
 void rec_own(void *p, size_t len)
 {
@@ -71,7 +80,9 @@ void rec_unmap_own(void *p, size_t len)
             atomic_store_explicit(&own_tab[i].p, 0, memory_order_release);
             break;
         }
+    rec_own_shrink_begin();
     rec_os_munmap(p, len);
+    rec_own_shrink_end();
 }
 
 /* Resident bytes of the registered mappings that smaps counted as heap
@@ -115,13 +126,18 @@ void rec_heap_sample(int force)
     if ((!force && t0 < heap_next_ns) || heap_n == sizeof heap_buf / sizeof *heap_buf)
         return;
     hak_heap_rss h;
-    if (hak_heap_rss_read(0, &h) != 0)
+    pthread_mutex_lock(&own_mu);
+    if (hak_heap_rss_read(0, &h) != 0) {
+        pthread_mutex_unlock(&own_mu);
         return;
+    }
+    uint64_t own = own_resident(h.own != 0);
+    pthread_mutex_unlock(&own_mu);
     uint64_t t1 = hak_mono_ns();
     uint64_t gap = (t1 - t0) * REC_HEAP_COST_X;
     heap_next_ns = t1 + (gap > REC_HEAP_MIN_NS ? gap : REC_HEAP_MIN_NS);
     heap_buf[heap_n].ts_ns = rec_clock_now_ns();
-    uint64_t bytes = hak_heap_rss_bytes(&h), own = own_resident(h.own != 0);
+    uint64_t bytes = hak_heap_rss_bytes(&h);
     heap_buf[heap_n].rss_bytes = bytes > own ? bytes - own : 0;
     if ((h.own ? h.own : own) > own_peak)
         own_peak = h.own ? h.own : own;
@@ -142,4 +158,5 @@ void rec_heap_reset(void)
     heap_n = 0;
     heap_next_ns = 0;
     own_peak = 0;
+    pthread_mutex_init(&own_mu, NULL);   /* the parent's writer may have held it */
 }

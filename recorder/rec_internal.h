@@ -341,6 +341,10 @@ REC_HIDDEN void rec_own(void *p, size_t len);
 REC_HIDDEN void rec_unmap_own(void *p, size_t len);   /* munmap of a rec_own'd mapping */
 REC_HIDDEN uint64_t rec_own_resident(void);  /* resident bytes of the rec_own'd mappings */
 REC_HIDDEN uint64_t rec_own_peak(void);      /* the most of it a heap sample saw */
+/* Around giving back pages of a registered mapping (MADV_DONTNEED): not
+ * during a heap sample (rec_heap.c). */
+REC_HIDDEN void rec_own_shrink_begin(void);
+REC_HIDDEN void rec_own_shrink_end(void);
 REC_HIDDEN void rec_heap_sample(int force);     /* force: ignore the rate limit */
 REC_HIDDEN int rec_heap_flush(hak_trace_writer *tw);
 REC_HIDDEN void rec_heap_reset(void);           /* a fork child starts afresh */

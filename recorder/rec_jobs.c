@@ -228,8 +228,11 @@ static void release_slots(const rec_slot *s, uint32_t n)
     uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
     uintptr_t lo = ((uintptr_t)s + pg - 1) & ~(pg - 1);
     uintptr_t hi = ((uintptr_t)(s + n)) & ~(pg - 1);
-    if (hi > lo)
+    if (hi > lo) {
+        rec_own_shrink_begin();
         madvise((void *)lo, hi - lo, MADV_DONTNEED);
+        rec_own_shrink_end();
+    }
 }
 
 /* Encodes job j into e: 0, or -1 when no chunk could be made (the job's

@@ -105,8 +105,11 @@ void rec_pool_put(rec_block *b)
         long pg = sysconf(_SC_PAGESIZE);
         uintptr_t lo = ((uintptr_t)b->slots + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);
         uintptr_t hi = (uintptr_t)b + sizeof *b;
-        if (hi > lo)
+        if (hi > lo) {
+            rec_own_shrink_begin();
             madvise((void *)lo, (hi - lo) & ~((uintptr_t)pg - 1), MADV_DONTNEED);
+            rec_own_shrink_end();
+        }
     }
     pthread_mutex_lock(&rec_g.pool_mu);
     b->next = rec_g.pool;
