@@ -23,6 +23,14 @@ read -r v u <<<"$(heap_peak hk0.hkt)"
 peak=$(to_bytes "$v" "$u")
 check "heap peak is heap_known's 24 MiB of blocks (24..28 MiB, got $v $u)" \
   test "$peak" -ge $((24 * MiB)) -a "$peak" -le $((28 * MiB))
+# hak trace info --json states the same peak, in bytes (it had no heap
+# figures at all), and null for a trace without heap samples.
+jpeak=$(hak trace info --json hk0.hkt | sed -n 's/^ *"heap_peak_bytes": \([0-9]*\).*/\1/p')
+check "trace info --json: heap_peak_bytes is the text's peak (${jpeak:-none} bytes vs $v $u)" \
+  bash -c "[[ -n '$jpeak' ]] && (( ($jpeak - $peak) * ($jpeak - $peak) < 65536 * 65536 ))"
+hak trace synth random-mixed --iters 1000 -o synth.hkt >/dev/null
+check "... and null for a trace without heap samples" \
+  bash -c "hak trace info --json synth.hkt | grep -q '^ *\"heap_samples\": 0,' && hak trace info --json synth.hkt | grep -q '^ *\"heap_peak_bytes\": null'"
 read -r v u <<<"$(hak trace info hk0.hkt | sed -n 's/^rss samples: *[0-9]* (peak \(.*\))$/\1/p')"
 rss=$(to_bytes "$v" "$u")
 check "... below the whole-process RSS peak ($rss bytes)" test "$peak" -lt "$rss"

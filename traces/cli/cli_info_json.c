@@ -20,6 +20,25 @@ static void str_or_null(FILE *o, const char *s)
     else
         fputs("null", o);
 }
+/* "NAME_samples": N, "NAME_peak_bytes": the largest sample, or null
+ * without samples (a peak of 0 would read as measured). */
+static void samples(FILE *o, const char *name, const hak_rss_sample *s, size_t n, int *first)
+{
+    uint64_t peak = 0;
+    for (size_t i = 0; i < n; i++)
+        peak = s[i].rss_bytes > peak ? s[i].rss_bytes : peak;
+    char k[32];
+    snprintf(k, sizeof k, "%s_samples", name);
+    key(o, k, first);
+    fprintf(o, "%zu", n);
+    snprintf(k, sizeof k, "%s_peak_bytes", name);
+    key(o, k, first);
+    if (n)
+        fprintf(o, "%" PRIu64, peak);
+    else
+        fputs("null", o);
+}
+
 
 void info_print_json(FILE *o, const info_facts *f)
 {
@@ -135,22 +154,16 @@ void info_print_json(FILE *o, const info_facts *f)
     fprintf(o, "{\"blocks\": %" PRIu64 ", \"bytes\": %" PRIu64 "}", hm->pre_blocks, hm->pre_bytes);
     const hak_site *sites;
     const hak_module *mods;
-    const hak_rss_sample *rss;
+    const hak_rss_sample *rss, *heap;
     size_t nsites = hak_tr_sites(f->r, &sites), nmods = hak_tr_modules(f->r, &mods);
-    size_t nrss = hak_tr_rss(f->r, &rss);
-    uint64_t peak = 0;
-    for (size_t i = 0; i < nrss; i++)
-        peak = rss[i].rss_bytes > peak ? rss[i].rss_bytes : peak;
+    size_t nrss = hak_tr_rss(f->r, &rss), nheap = hak_tr_heap(f->r, &heap);
     key(o, "call_sites", &first);
     fprintf(o, "%zu", nsites);
     key(o, "modules", &first);
     fprintf(o, "%zu", nmods);
-    key(o, "rss_samples", &first);
-    fprintf(o, "%zu", nrss);
-    key(o, "rss_peak_bytes", &first);
-    if (nrss)
-        fprintf(o, "%" PRIu64, peak);
-    else
-        fputs("null", o);
+    samples(o, "rss", rss, nrss, &first);
+    /* heap-only RSS (FORMAT.md kind 6): what the text form's "heap samples"
+     * line says; older traces have none (count 0, peak null) */
+    samples(o, "heap", heap, nheap, &first);
     fputs("\n}\n", o);
 }
