@@ -225,6 +225,25 @@ static void json_sites(FILE *o, const char *name, const site_agg *v, size_t n, u
     fputs(n && top ? "\n  ]" : "]", o);
 }
 
+/* Both outputs rank the sites twice, by allocations then by bytes: this
+ * compacts the table to the sites seen, sorts it by allocations and makes
+ * the symbolizer (*sym, for hak_sym_free).  Returns the number of sites. */
+static size_t rank_sites_by_count(stats *s, hak_trace_reader *r, int demangle,
+                                  hak_symbolizer **sym)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->cap; i++)
+        if (s->sites[i].count)
+            s->sites[n++] = s->sites[i];
+    const hak_module *mods;
+    size_t nmods = hak_tr_modules(r, &mods);
+    *sym = hak_sym_new(mods, nmods);
+    hak_sym_demangle(*sym, demangle);
+    if (n)   /* sites is NULL when no call site was seen (qsort: nonnull) */
+        qsort(s->sites, n, sizeof *s->sites, by_count);
+    return n;
+}
+
 static void stats_json(stats *s, const char *path, uint64_t nalloc, uint64_t nbytes,
                        const hak_heap_model *hm, uint64_t top, uint64_t depth, int demangle,
                        hak_trace_reader *r)
@@ -239,16 +258,8 @@ static void stats_json(stats *s, const char *path, uint64_t nalloc, uint64_t nby
     json_hist(o, "sizes", s->size_h);
     json_hist(o, "lifetimes_events", s->life_ev_h);
     json_hist(o, "lifetimes_ns", s->life_ns_h);
-    size_t n = 0;
-    for (size_t i = 0; i < s->cap; i++)
-        if (s->sites[i].count)
-            s->sites[n++] = s->sites[i];
-    const hak_module *mods;
-    size_t nmods = hak_tr_modules(r, &mods);
-    hak_symbolizer *sym = hak_sym_new(mods, nmods);
-    hak_sym_demangle(sym, demangle);
-    if (n)
-        qsort(s->sites, n, sizeof *s->sites, by_count);
+    hak_symbolizer *sym;
+    size_t n = rank_sites_by_count(s, r, demangle, &sym);
     json_sites(o, "top_sites_by_allocations", s->sites, n, top, depth, r, sym);
     if (n)
         qsort(s->sites, n, sizeof *s->sites, by_bytes);
@@ -319,17 +330,8 @@ static void stats_print_text(const char *path, stats *s, const hak_heap_model *h
            s->deaths ? 100.0 * (double)s->cross / (double)s->deaths : 0.0);
     if (!top)
         return;
-    /* compact the table, then rank twice */
-    size_t n = 0;
-    for (size_t i = 0; i < s->cap; i++)
-        if (s->sites[i].count)
-            s->sites[n++] = s->sites[i];
-    const hak_module *mods;
-    size_t nmods = hak_tr_modules(r, &mods);
-    hak_symbolizer *sym = hak_sym_new(mods, nmods);
-    hak_sym_demangle(sym, demangle);
-    if (n)   /* sites is NULL when no call site was seen (qsort: nonnull) */
-        qsort(s->sites, n, sizeof *s->sites, by_count);
+    hak_symbolizer *sym;
+    size_t n = rank_sites_by_count(s, r, demangle, &sym);
     snprintf(title, sizeof title, "\ntop %" PRIu64 " call sites by allocations (of %zu):", top, n);
     print_sites(title, s->sites, n, top, (uint32_t)depth, 0, nalloc, r, sym);
     if (n)
