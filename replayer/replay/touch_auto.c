@@ -126,10 +126,7 @@ int rp_touch_auto_run(const rp_image *im, const rp_opts *o, const hak_rss_sample
 {
     out->part = HAK_TOUCH_WHOLE;
     out->part_peak = NAN;
-    double rec = 0;
-    for (size_t i = 0; i < nsamples; i++)
-        if ((double)samples[i].rss_bytes > rec)
-            rec = (double)samples[i].rss_bytes;
+    double rec = (double)hak_rss_peak(samples, nsamples);
     out->recorded_peak = rec;
     if (nsamples < 2 || rec <= 0) {
         snprintf(err, errlen, "--touch auto needs the recording's heap samples, and this trace "

@@ -19,13 +19,8 @@ static void print_samples(const char *head, const hak_rss_sample *s, size_t n, u
 {
     char b[32];
     printf("%s %zu", head, n);
-    if (n) {
-        uint64_t peak = 0;
-        for (size_t i = 0; i < n; i++)
-            if (s[i].rss_bytes > peak)
-                peak = s[i].rss_bytes;
-        printf(" (peak %s)", hak_fmt_bytes(peak, b, sizeof b));
-    }
+    if (n)
+        printf(" (peak %s)", hak_fmt_bytes(hak_rss_peak(s, n), b, sizeof b));
     if (stride > 1)
         printf(" (1 in %" PRIu32 " of the file's samples: more than a reader keeps)", stride);
     printf("\n");

@@ -24,9 +24,6 @@ static void str_or_null(FILE *o, const char *s)
  * without samples (a peak of 0 would read as measured). */
 static void samples(FILE *o, const char *name, const hak_rss_sample *s, size_t n, int *first)
 {
-    uint64_t peak = 0;
-    for (size_t i = 0; i < n; i++)
-        peak = s[i].rss_bytes > peak ? s[i].rss_bytes : peak;
     char k[32];
     snprintf(k, sizeof k, "%s_samples", name);
     key(o, k, first);
@@ -34,7 +31,7 @@ static void samples(FILE *o, const char *name, const hak_rss_sample *s, size_t n
     snprintf(k, sizeof k, "%s_peak_bytes", name);
     key(o, k, first);
     if (n)
-        fprintf(o, "%" PRIu64, peak);
+        fprintf(o, "%" PRIu64, hak_rss_peak(s, n));
     else
         fputs("null", o);
 }

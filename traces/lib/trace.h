@@ -106,6 +106,17 @@ typedef struct hak_rss_sample {
     uint64_t rss_bytes;
 } hak_rss_sample;
 
+/* The largest sample of a series; 0 for none (callers that must tell "no
+ * samples" from a measured 0 check n). */
+static inline uint64_t hak_rss_peak(const hak_rss_sample *s, size_t n)
+{
+    uint64_t peak = 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i].rss_bytes > peak)
+            peak = s[i].rss_bytes;
+    return peak;
+}
+
 /* Why events were lost or the recording stopped early.  A loss record
  * (FORMAT.md, chunk kind 5) says so inside the trace, with the number of
  * events the file had before it, so a trace that lost events is never
