@@ -78,7 +78,7 @@ done
 # written blocks reached 1 MiB a millisecond, held 2 ms, unmapped): the
 # sample taken at each new RSS high (rec_heap.c) sees it.  Timed samples
 # alone saw >= 57.6 MiB in 2 of 10 recordings (34.2-64.3 MiB); with them
-# every recording read 61.3-64.3 MiB.
+# every recording read 61.3-64.3 MiB (16 of 16, load 7-8).
 for i in 1 2 3; do
   hak record -o spike.hkt -- "$HAK_ROOT/build/tests/recorder/progs/heap_spike" >/dev/null 2>&1
   read -r v u <<<"$(heap_peak spike.hkt)"
