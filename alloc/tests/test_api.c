@@ -256,6 +256,34 @@ static void realloc_across_tiers(void **state)
     hak_free(p);
 }
 
+/* realloc of a small block stays in place while the new size fits its
+ * class and uses at least half of it (blocks of 32 bytes or less always),
+ * else moves with the prefix kept; the same whether the caller allocated
+ * the block or another thread's free left it in this thread's cache. */
+static void realloc_small_in_place_policy(void **state)
+{
+    (void)state;
+    struct { size_t from, to; int in_place; } c[] = {
+        {100, 112, 1}, {100, 60, 1}, {100, 50, 0}, {100, 113, 0},
+        {32, 1, 1}, {24, 32, 1}, {600, 300, 0}, {1024, 512, 1}, {1000, 2000, 0},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+        char *p = hak_malloc(c[i].from);
+        assert_non_null(p);
+        size_t cls = hak_usable_size(p);
+        pat_fill(p, c[i].from, i);
+        char *q = hak_realloc(p, c[i].to);
+        assert_non_null(q);
+        int want = c[i].to <= cls && (c[i].to >= cls / 2 || cls <= 32);
+        if (want != c[i].in_place) fail_msg("case %zu: class %zu changed; fix the table", i, cls);
+        if ((q == p) != want) fail_msg("realloc(%zu -> %zu, class %zu): %s", c[i].from, c[i].to, cls,
+                                      q == p ? "stayed in place" : "moved");
+        assert_true(pat_check(q, c[i].from < c[i].to ? c[i].from : c[i].to, i));
+        assert_true(hak_usable_size(q) >= c[i].to);
+        hak_free(q);
+    }
+}
+
 static void calloc_zeroes_dirty_memory(void **state)
 {
     (void)state;
@@ -482,6 +510,7 @@ int main(void)
         cmocka_unit_test(usable_size_at_least_size),
         cmocka_unit_test(content_integrity),
         cmocka_unit_test(realloc_across_tiers),
+        cmocka_unit_test(realloc_small_in_place_policy),
         cmocka_unit_test(calloc_zeroes_dirty_memory),
         cmocka_unit_test(foreign_pointers),
         cmocka_unit_test(large_realloc_grows),
