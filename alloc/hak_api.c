@@ -277,17 +277,19 @@ static void *alloc_aligned(size_t align, size_t n, int *fresh)
 {
     if (n == 0) n = 1;
     if (n > PTRDIFF_MAX) { errno = ENOMEM; return NULL; }
-    if (align <= HAK_PAGE) {
-        /* A slab class whose block size is a multiple of align: blocks sit
-         * at multiples of their size from the SuperSlab base (which is
-         * ss_size aligned), so every block of such a class is aligned. */
-        size_t want = n < align ? align : n;
-        if (want <= hak_cfg.mid_max) {
-            for (unsigned c = hak_size_class(want); c < hak_cfg.ncls; c++)
-                if (hak_cfg.cls_size[c] % align == 0) return alloc_class(c, fresh);
-        }
-        return hak_large_alloc(n, align, fresh);
+    /* A slab class whose block size is a multiple of align: blocks sit at
+     * multiples of their size from the SuperSlab base (which is ss_size
+     * aligned), so every block of such a class is aligned.  Above 4 KiB
+     * too: a small block with 8..32 KiB alignment took a mapping of its
+     * own (an mmap, a header page and page faults on every reuse).  The
+     * classes above 1 KiB include every power of two, so the block is
+     * less than twice the bytes asked for (alignment included). */
+    size_t want = n < align ? align : n;
+    if (want <= hak_cfg.mid_max) {
+        for (unsigned c = hak_size_class(want); c < hak_cfg.ncls; c++)
+            if (hak_cfg.cls_size[c] % align == 0) return alloc_class(c, fresh);
     }
+    if (align <= HAK_PAGE) return hak_large_alloc(n, align, fresh);
     if (align <= hak_cfg.ss_size / 2) return hak_large_alloc(n, align, fresh);
     *fresh = 1;
     return hak_huge_aligned_alloc(n, align);

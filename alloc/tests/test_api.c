@@ -113,6 +113,41 @@ static void every_alignment(void **state)
     assert_false(hak_owns(p));
 }
 
+/* A small block with 8..64 KiB alignment comes from a slab class whose
+ * size is a multiple of the alignment, not from a mapping of its own (an
+ * mmap, a header page and fresh page faults on every reuse): live large
+ * blocks do not grow, and the block is less than twice the bytes asked. */
+static void over_aligned_small_blocks_come_from_slabs(void **state)
+{
+    (void)state;
+    enum { N = 40 };
+    for (size_t al = 8192; al <= 65536; al <<= 1) {
+        size_t cand[] = {1, 100, al / 2, al, al + 1};
+        for (size_t j = 0; j < sizeof cand / sizeof *cand; j++) {
+            size_t n = cand[j];
+            void *p[N];
+            struct hak_alloc_stats a, b;
+            stats_now(&a);
+            for (int i = 0; i < N; i++) {
+                assert_int_equal(hak_posix_memalign(&p[i], al, n), 0);
+                assert_int_equal((uintptr_t)p[i] % al, 0);
+                assert_true(hak_usable_size(p[i]) >= n);
+                if (hak_usable_size(p[i]) >= 2 * (n > al ? n : al))
+                    fail_msg("posix_memalign(%zu, %zu): usable %zu", al, n, hak_usable_size(p[i]));
+                pat_fill(p[i], n, (uint64_t)i + n);
+            }
+            stats_now(&b);
+            if (b.large_blocks != a.large_blocks)
+                fail_msg("posix_memalign(%zu, %zu) x %d: %llu live large blocks more", al, n, N,
+                         (unsigned long long)(b.large_blocks - a.large_blocks));
+            for (int i = 0; i < N; i++) {
+                assert_true(pat_check(p[i], n, (uint64_t)i + n));
+                hak_free(p[i]);
+            }
+        }
+    }
+}
+
 static void size_class_boundaries(void **state)
 {
     (void)state;
@@ -470,6 +505,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(edge_cases),
         cmocka_unit_test(every_alignment),
+        cmocka_unit_test(over_aligned_small_blocks_come_from_slabs),
         cmocka_unit_test(size_class_boundaries),
         cmocka_unit_test(usable_size_at_least_size),
         cmocka_unit_test(content_integrity),
