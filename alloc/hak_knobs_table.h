@@ -71,7 +71,7 @@ static const hak_knob hak_knobs[] = {
     [HAK_K_TCACHE] = {"HAKMEM_TCACHE", HAK_KNOB_COUNT, NULL, 0, 4096, "a count from 0 to 4096", 256},
     [HAK_K_CHECK] = {"HAKMEM_CHECK", HAK_KNOB_CHOICE, hak_knob_check_values, 0, 0, "0, 1", 0},
     [HAK_K_LARGE_CACHE] = {"HAKMEM_LARGE_CACHE", HAK_KNOB_BYTES, NULL, 0, 1ull << 40,
-                              "bytes (N, NK, NM), 0 to 1T", 32u << 20},
+                              "bytes (N, NK, NM), 0 to 1T", 64u << 20},
     [HAK_K_LARGE_DECAY_MS] = {"HAKMEM_LARGE_DECAY_MS", HAK_KNOB_COUNT, NULL, 0, HAK_MS_MAX,
                                  "milliseconds (0 = at the next large allocation or free)", 1000},
 };

@@ -15,6 +15,7 @@
 set -u
 cd "$(dirname "$0")/.."
 . bench/lib.sh
+. bench/suite/ranges.sh
 bench_db_init
 REPS=${HAK_BENCH_REPS:-5}
 W=$PWD/build/bench/workloads
@@ -82,7 +83,16 @@ SUITE=(
   "gcc_O2_compile|exec|gcc -O2 -S -o - $WORK/gen.c|runs per CPU second"
 )
 
-declare -A OPS RSS OUTSUM WALL
+# HAK_SUITE_ONLY="name name..." runs only those workloads (quick A/Bs).
+if [[ -n ${HAK_SUITE_ONLY:-} ]]; then
+  keep=()
+  for s in "${SUITE[@]}"; do [[ " $HAK_SUITE_ONLY " == *" ${s%%|*} "* ]] && keep+=("$s"); done
+  (( ${#keep[@]} )) || { echo "suite.bench: HAK_SUITE_ONLY='$HAK_SUITE_ONLY' names no workload" >&2; exit 2; }
+  SUITE=("${keep[@]}")
+fi
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
+declare -A OPS RSS OUTSUM WALL VERD=()
+BELOW_GLIBC=()
 SKIP=()
 for ((r = 0; r < REPS; r++)); do
   for s in "${SUITE[@]}"; do
@@ -117,7 +127,7 @@ geo_sum=0; geo_n=0
   echo "## Workload suite (suite.bench.sh)"
   echo
   echo "Median of $REPS interleaved runs of each workload under LD_PRELOAD of each"
-  echo "allocator (load average at the end: $load on $(nproc) cores; the machine"
+  echo "allocator (load average at the start: $load0, at the end: $load on $(nproc) cores; the machine"
   echo "was shared with other jobs, so wall times are noisy). Throughput: higher is"
   echo "better; peak RSS (VmHWM of the workload, maxrss of a real program): lower"
   echo "is better. Workloads: \`build/bench/workloads\` (bench/suite/workloads.c)."
@@ -127,17 +137,23 @@ geo_sum=0; geo_n=0
   echo
   hdr="| workload | unit |"; sep="|---|---|"
   for a in "${ALLOCS[@]}"; do hdr+=" $a |"; sep+="---:|"; done
-  hdr+=" hakmem vs best peer | peak RSS MB (hakmem / lowest peer) |"; sep+="---:|---:|"
+  hdr+=" hakmem vs best peer | hakmem runs min-max | best peer runs min-max | verdict (ranges) | peak RSS MB (hakmem / lowest peer) |"
+  sep+="---:|---:|---:|---|---:|"
   echo "$hdr"; echo "$sep"
   for s in "${SUITE[@]}"; do
     IFS='|' read -r name kind args what <<<"$s"
     [[ -z ${OPS[$name,hakmem]// /} ]] && continue
-    declare -A M=() R=()
+    declare -A M=() R=() RG=()
     for a in "${ALLOCS[@]}"; do
       # shellcheck disable=SC2086
       M[$a]=$(median ${OPS[$name,$a]}); R[$a]=$(median ${RSS[$name,$a]})
+      # shellcheck disable=SC2086
+      RG[$a]=$(range_of ${OPS[$name,$a]}); rr=$(range_of ${RSS[$name,$a]})
       bench_put "suite.$name" "$a" ops_per_s "${M[$a]}" "$what" "$REPS" "runs: ${OPS[$name,$a]}; load $load"
+      bench_put "suite.$name" "$a" ops_per_s_min "${RG[$a]% *}" "$what" "$REPS" "slowest run"
+      bench_put "suite.$name" "$a" ops_per_s_max "${RG[$a]#* }" "$what" "$REPS" "fastest run"
       bench_put "suite.$name" "$a" peak_rss_kb "${R[$a]}" KiB "$REPS" "runs: ${RSS[$name,$a]}"
+      bench_put "suite.$name" "$a" peak_rss_kb_max "${rr#* }" KiB "$REPS" "highest run"
     done
     best=""; bestn=""; low=""; lown=""
     for p in "${PEERS[@]}"; do
@@ -146,17 +162,39 @@ geo_sum=0; geo_n=0
       v=${R[$p]}
       if [[ -z $low ]] || awk -v a="$v" -v b="$low" 'BEGIN{exit !(a < b)}'; then low=$v; lown=$p; fi
     done
+    # Peers by median, best first: the verdict names the best overlapping one.
+    byrank=()
+    while read -r _ p; do byrank+=("$p:${RG[$p]% *}:${RG[$p]#* }"); done < <(
+      for p in "${PEERS[@]}"; do [[ -n ${M[$p]} ]] && echo "${M[$p]} $p"; done | sort -gr)
+    read -r vd vpeer <<<"$(suite_verdict "${RG[hakmem]}" "${byrank[@]}")"
+    VERD[$vd]+="$name "
+    vcode=$(case $vd in ahead) echo 1;; level) echo 0;; *) echo -1;; esac)
+    bench_put "suite.$name" hakmem verdict "$vcode" "1 ahead, 0 level, -1 behind" "$REPS" "$vd $vpeer (run ranges against every peer)"
+    # "Never below glibc": the same rule against glibc alone.
+    gv=$(verdict_of "${RG[hakmem]% *}" "${RG[hakmem]#* }" "${RG[glibc]% *}" "${RG[glibc]#* }")
+    [[ $gv == behind ]] && BELOW_GLIBC+=("$name")
     unit=${what%% (*}
     row="| $name | $unit |"
-    for a in "${ALLOCS[@]}"; do row+=" $(awk -v v="${M[$a]}" 'BEGIN{ if (v >= 1e6) printf "%.2fM", v/1e6; else if (v >= 1e3) printf "%.1fk", v/1e3; else printf "%.3g", v }') |"; done
+    for a in "${ALLOCS[@]}"; do row+=" $(fmt_ops "${M[$a]}") |"; done
     ratio=$(awk -v h="${M[hakmem]}" -v b="$best" 'BEGIN{printf "%.2f", h/b}')
     geo_sum=$(awk -v g="$geo_sum" -v r="$ratio" 'BEGIN{print g + log(r)}'); geo_n=$((geo_n + 1))
-    row+=" $ratio ($bestn) | $(awk -v h="${R[hakmem]}" -v l="$low" 'BEGIN{printf "%.1f / %.1f", h/1024, l/1024}') ($lown) |"
+    row+=" $ratio ($bestn) | $(fmt_ops "${RG[hakmem]% *}")-$(fmt_ops "${RG[hakmem]#* }") |"
+    row+=" $(fmt_ops "${RG[$bestn]% *}")-$(fmt_ops "${RG[$bestn]#* }") | $vd$([[ $vpeer != - ]] && echo " ($vpeer)") |"
+    row+=" $(awk -v h="${R[hakmem]}" -v l="$low" 'BEGIN{printf "%.1f / %.1f", h/1024, l/1024}') ($lown) |"
     echo "$row"
-    unset M R
+    unset M R RG
   done
   echo
   echo "Geometric mean of hakmem / best peer over the $geo_n workloads: $(awk -v g="$geo_sum" -v n="$geo_n" 'BEGIN{printf "%.2f", exp(g/n)}')"
+  echo
+  echo "Verdicts from the run ranges (ahead: hakmem's slowest run beats every"
+  echo "peer's fastest; behind: some peer's slowest run beats hakmem's fastest;"
+  echo "level: the ranges overlap, named peer = best overlapping one by median):"
+  for v in ahead level behind; do
+    n=$(wc -w <<<"${VERD[$v]:-}")
+    echo "- $v: $n${VERD[$v]:+ (${VERD[$v]% })}"
+  done
+  echo "- below glibc (hakmem's fastest run slower than glibc's slowest): ${BELOW_GLIBC[*]:-none}"
   echo
   echo "Real programs give identical output under every allocator; their wall"
   echo "times (s, medians; waiting for a CPU included) and hakmem / glibc:"

@@ -139,6 +139,24 @@ static void case_interior_realloc(void)
     else say("verdict: harmless: realloc returned %s, no overlap\n", r ? "a new block" : "NULL");
 }
 
+/* realloc of a block freed already: glibc stops it ("realloc(): invalid
+ * pointer"); an allocator that accepts it hands the block out twice. */
+static void case_realloc_after_free(void)
+{
+    char *p = malloc(48);
+    memset(p, 'P', 48);
+    say("ptr %p\n", (void *)p);
+    free(p);
+    char *r = realloc(launder(p), 40);
+    char *a = malloc(48), *b = malloc(48);
+    KEEP(a); KEEP(b);
+    if (r && (r == a || r == b))
+        say("verdict: harmful: realloc of the freed block and a malloc returned the same block %p\n", (void *)r);
+    else if (r == p)
+        say("verdict: harmful: realloc returned the freed block %p as live\n", (void *)r);
+    else say("verdict: harmless: realloc returned %s\n", r ? "a new block" : "NULL");
+}
+
 /* Use after free: the first (or second) word of freed blocks is
  * overwritten with an address of the writer's choice; does malloc ever
  * return it? */
@@ -225,6 +243,7 @@ static const struct { const char *name; void (*fn)(void); } cases[] = {
     {"double_free_uaf_word1", case_double_free_uaf_word1},
     {"interior_free", case_interior_free},
     {"interior_realloc", case_interior_realloc},
+    {"realloc_after_free", case_realloc_after_free},
     {"freelist_poison_word0", case_freelist_poison_word0},
     {"freelist_poison_word1", case_freelist_poison_word1},
     {"usable_interior", case_usable_interior},

@@ -29,6 +29,7 @@ for spec in "hakmem=$LIB" "hakmem_check=$LIB,HAKMEM_CHECK=1"; do
   done
   expect "$spec" interior_free '\] abort: hakmem: free\(\): invalid pointer: @PTR@$'
   expect "$spec" interior_realloc '\] abort: hakmem: realloc\(\): invalid pointer: @PTR@$'
+  expect "$spec" realloc_after_free '\] abort: hakmem: realloc\(\): pointer already freed: @PTR@$'
   # Either the corrupted link is caught or it is never followed (word 1
   # holds the links of blocks on slab lists: it must be caught there).
   expect "$spec" freelist_poison_word0 '\] (abort: hakmem: corrupted free list \(freed block overwritten\): 0x[0-9a-f]+|harmless: .*)$'

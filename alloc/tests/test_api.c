@@ -113,6 +113,41 @@ static void every_alignment(void **state)
     assert_false(hak_owns(p));
 }
 
+/* A small block with 8..64 KiB alignment comes from a slab class whose
+ * size is a multiple of the alignment, not from a mapping of its own (an
+ * mmap, a header page and fresh page faults on every reuse): live large
+ * blocks do not grow, and the block is less than twice the bytes asked. */
+static void over_aligned_small_blocks_come_from_slabs(void **state)
+{
+    (void)state;
+    enum { N = 40 };
+    for (size_t al = 8192; al <= 65536; al <<= 1) {
+        size_t cand[] = {1, 100, al / 2, al, al + 1};
+        for (size_t j = 0; j < sizeof cand / sizeof *cand; j++) {
+            size_t n = cand[j];
+            void *p[N];
+            struct hak_alloc_stats a, b;
+            stats_now(&a);
+            for (int i = 0; i < N; i++) {
+                assert_int_equal(hak_posix_memalign(&p[i], al, n), 0);
+                assert_int_equal((uintptr_t)p[i] % al, 0);
+                assert_true(hak_usable_size(p[i]) >= n);
+                if (hak_usable_size(p[i]) >= 2 * (n > al ? n : al))
+                    fail_msg("posix_memalign(%zu, %zu): usable %zu", al, n, hak_usable_size(p[i]));
+                pat_fill(p[i], n, (uint64_t)i + n);
+            }
+            stats_now(&b);
+            if (b.large_blocks != a.large_blocks)
+                fail_msg("posix_memalign(%zu, %zu) x %d: %llu live large blocks more", al, n, N,
+                         (unsigned long long)(b.large_blocks - a.large_blocks));
+            for (int i = 0; i < N; i++) {
+                assert_true(pat_check(p[i], n, (uint64_t)i + n));
+                hak_free(p[i]);
+            }
+        }
+    }
+}
+
 static void size_class_boundaries(void **state)
 {
     (void)state;
@@ -219,6 +254,34 @@ static void realloc_across_tiers(void **state)
         prev = steps[i];
     }
     hak_free(p);
+}
+
+/* realloc of a small block stays in place while the new size fits its
+ * class and uses at least half of it (blocks of 32 bytes or less always),
+ * else moves with the prefix kept; the same whether the caller allocated
+ * the block or another thread's free left it in this thread's cache. */
+static void realloc_small_in_place_policy(void **state)
+{
+    (void)state;
+    struct { size_t from, to; int in_place; } c[] = {
+        {100, 112, 1}, {100, 60, 1}, {100, 50, 0}, {100, 113, 0},
+        {32, 1, 1}, {24, 32, 1}, {600, 300, 0}, {1024, 512, 1}, {1000, 2000, 0},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+        char *p = hak_malloc(c[i].from);
+        assert_non_null(p);
+        size_t cls = hak_usable_size(p);
+        pat_fill(p, c[i].from, i);
+        char *q = hak_realloc(p, c[i].to);
+        assert_non_null(q);
+        int want = c[i].to <= cls && (c[i].to >= cls / 2 || cls <= 32);
+        if (want != c[i].in_place) fail_msg("case %zu: class %zu changed; fix the table", i, cls);
+        if ((q == p) != want) fail_msg("realloc(%zu -> %zu, class %zu): %s", c[i].from, c[i].to, cls,
+                                      q == p ? "stayed in place" : "moved");
+        assert_true(pat_check(q, c[i].from < c[i].to ? c[i].from : c[i].to, i));
+        assert_true(hak_usable_size(q) >= c[i].to);
+        hak_free(q);
+    }
 }
 
 static void calloc_zeroes_dirty_memory(void **state)
@@ -442,10 +505,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(edge_cases),
         cmocka_unit_test(every_alignment),
+        cmocka_unit_test(over_aligned_small_blocks_come_from_slabs),
         cmocka_unit_test(size_class_boundaries),
         cmocka_unit_test(usable_size_at_least_size),
         cmocka_unit_test(content_integrity),
         cmocka_unit_test(realloc_across_tiers),
+        cmocka_unit_test(realloc_small_in_place_policy),
         cmocka_unit_test(calloc_zeroes_dirty_memory),
         cmocka_unit_test(foreign_pointers),
         cmocka_unit_test(large_realloc_grows),
