@@ -177,9 +177,11 @@ void hak_config_init(void)
     c->ss_mask = ~(uintptr_t)(ss - 1);
     c->slab_shift = (unsigned)__builtin_ctzll(sl);
     c->nunits = (unsigned)(ss / sl);
-    /* The header takes whole 16 KiB granules, so that its granules keep
-     * class 0 and no pointer into it passes free()'s fast path. */
-    size_t hdr = sizeof(hak_ss) + c->nunits * sizeof(hak_slab);
+    /* The header takes whole pages (gran_cls granules), so that its pages
+     * keep class 0 and no pointer into it passes free()'s fast path. */
+    size_t grans = (size_t)ss >> HAK_GRAN_SHIFT;
+    c->slabs_off = (unsigned)((offsetof(hak_ss, gran_cls) + grans + 63) & ~(size_t)63);
+    size_t hdr = c->slabs_off + c->nunits * sizeof(hak_slab);
     size_t gran = (size_t)1 << HAK_GRAN_SHIFT;
     c->hdr_size = (unsigned)((hdr + gran - 1) & ~(gran - 1));
     /* With many small units the header fills unit 0 or more: reserve whole units. */

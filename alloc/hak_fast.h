@@ -73,8 +73,9 @@ static inline __attribute__((always_inline)) void hak_free_fast(void *p)
     /* The registry byte is the validation: it is set only for the base of a
      * mapping of ours laid out as a hak_ss header, so after it the header
      * can be read.  No magic compare here: a large block's header has
-     * gran_cls all zero and a free unit has class 0, and bins[0] is always
-     * full (cap 0), so both fall to the slow path (which checks the magic). */
+     * cls_div all zero (no offset passes the block-start test), a free unit
+     * and a page not yet carved have class 0, and bins[0] is always full
+     * (cap 0), so all fall to the slow path (which checks the magic). */
     if (HAK_LIKELY(bit < HAK_REG_BITS && hak_registry[bit])) {
         const hak_ss *ss = (const hak_ss *)base;
         uintptr_t off = a - base;

@@ -7,8 +7,9 @@
  * (p - base) * cls_div[c] < cls_div[c] with cls_div[c] = ceil(2^64 / size)
  * (exact for offsets and sizes below 2^32: Lemire, Kaser, Kurz, "Faster
  * remainder by direct computation", 2019).  Class 0 has cls_div 0, so the
- * test is false there.  The header granules of a SuperSlab have class 0,
- * so a pointer into the header never passes either.
+ * test is false there.  The header pages of a SuperSlab have class 0,
+ * so a pointer into the header never passes either; nor does one into a
+ * page that carving has not entered (hak_slab_enter, hak_internal.h).
  *
  * Freed mark: free() stores HAK_FREE_MARK in a block's first word; a block
  * in a thread cache or on a slab's free list or remote queue carries it
@@ -112,6 +113,16 @@ static inline uintptr_t hak_slab_end_off(unsigned u, unsigned cls)
     uintptr_t hi = (uintptr_t)(u + hak_cfg.cls_units[cls]) << hak_cfg.slab_shift;
     uintptr_t b = hak_cfg.cls_size[cls];
     return hi > lo ? lo + (hi - lo) / b * b : lo;
+}
+
+/* p, a block slot of ss (hak_is_block), has been carved: handed out at
+ * some time, not still in the slab's bump area.  Read on any thread: bump
+ * only grows while the slab lives, and a block the caller holds was
+ * carved before the caller could hold it. */
+static inline int hak_block_carved(hak_ss *ss, const void *p)
+{
+    const hak_slab *s = hak_slab_of(ss, p);
+    return (const char *)p < __atomic_load_n(&s->bump, __ATOMIC_RELAXED);
 }
 
 /* Exact test, from the geometry alone (no slab field is read, so it is

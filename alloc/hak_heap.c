@@ -136,6 +136,7 @@ void *hak_heap_refill(hak_heap *h, unsigned cls, int *fresh)
         *fresh = 0;
     } else if (s->bump < s->end) {
         ret = s->bump;
+        hak_slab_enter(s, ret, ret);
         s->bump += s->block;
         h->carved += s->block;
         *fresh = s->fresh;
@@ -164,6 +165,7 @@ void *hak_heap_refill(hak_heap *h, unsigned cls, int *fresh)
          * slow path, not at the program's first touch, as when the cache
          * was a list linked through the blocks. */
         char *b = s->bump + (size_t)(n - 1) * s->block;
+        hak_slab_enter(s, s->bump, b);
         uintptr_t mark = hak_free_mark(b);
         for (uint32_t i = 0; i < n; i++, b -= s->block) {
             *(uintptr_t *)b = mark;

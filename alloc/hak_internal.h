@@ -16,9 +16,15 @@
  * the SuperSlab header.  unit_cls[u] gives the class of the slab covering
  * unit u (0 = no slab), unit_head[u] the first unit of that slab, whose
  * descriptor slabs[] holds the free lists.  gran_cls repeats unit_cls per
- * 16 KiB granule (the smallest slab size), so that free()'s fast path finds
- * the class with a constant shift instead of loading slab_shift and
- * shifting by it (a variable shift is 2-3 uops on x86).
+ * 4 KiB page, so that free()'s fast path finds the class with a constant
+ * shift instead of loading slab_shift and shifting by it (a variable shift
+ * is 2-3 uops on x86), but only for pages the slab's carving has entered:
+ * every block start in such a page is a block handed out (or cached, or
+ * listed) or still carries the freed mark stamped when the page was
+ * entered (hak_slab_enter), so a free() of a never-carved slot or of the
+ * slab's tail slot (the last multiple of the block size, with no whole
+ * block behind it) always reaches the slow path, which refuses it.  A page
+ * not entered yet has class 0 there too.
  *
  * Ownership: each SuperSlab belongs to one thread heap (ss->owner).  Only the
  * owner touches a slab's local free list, bump pointer and counters; any other
@@ -61,8 +67,7 @@
 #define HAK_LARGE_MAGIC  0x48414b4d454d4c47ull   /* "HAKMEMLG" */
 #define HAK_PAGE         4096u
 #define HAK_MAX_UNITS    256u        /* ss_size / slab_size at most */
-#define HAK_GRAN_SHIFT   14          /* 16 KiB: the smallest slab size */
-#define HAK_MAX_GRANS    2048u       /* largest SuperSlab (32 MiB) / 16 KiB */
+#define HAK_GRAN_SHIFT   12          /* a page: gran_cls is set page by page as slabs are carved */
 #define HAK_SMALL_MAX    1024u       /* 16-byte-step classes end here */
 #define HAK_REG_SHIFT    20          /* registry granule: 1 MiB (min ss_size) */
 #define HAK_ADDR_BITS    47
@@ -80,6 +85,7 @@ typedef struct hak_config {
     unsigned  mid_max;        /* largest size served from slabs */
     size_t    ss_size, slab_size;
     unsigned  nunits;         /* ss_size / slab_size */
+    unsigned  slabs_off;      /* offset of a SuperSlab's slab descriptors (hak_ss_slabs) */
     unsigned  hdr_size;       /* bytes of unit 0 taken by the header */
     unsigned  hdr_units;      /* whole units reserved for a header > slab_size */
     unsigned  usable_units;   /* nunits - hdr_units */
@@ -138,7 +144,13 @@ typedef struct hak_ss {
      * fast path compares it with its own: a hint only (hak_ss_set_owner),
      * next to magic so that it shares the header's first cache line. */
     uintptr_t owner_tp;
-    uint8_t  gran_cls[HAK_MAX_GRANS];   /* read by free(): 0 = not a small block */
+    /* hak_cfg.cls_div, read by free(): here it is addressed from the base
+     * (the global table needs a lea in PIC code), and a 16-byte stride lets
+     * free() index it with the bin offset.  In a large block's header (one
+     * page, the user data after it) it is all zero: whatever class byte
+     * free() reads for a pointer into a large mapping, the block-start test
+     * fails and the slow path decides. */
+    struct { uint64_t div, pad_; } cls_div[HAK_NCLASS];
     uint8_t  unit_cls[HAK_MAX_UNITS];   /* the same per unit, for the slow paths */
     uint8_t  unit_head[HAK_MAX_UNITS];
     uint8_t  unit_state[HAK_MAX_UNITS];
@@ -155,17 +167,16 @@ typedef struct hak_ss {
     uint32_t large_resident;    /* cached with its pages kept (hak_large.c) */
     uint64_t large_freed_ns;    /* when it was cached */
     uint64_t large_freed_carved;  /* the small heaps' carved bytes then (hak_large.c) */
-    /* hak_cfg.cls_div, read by free(): here it is addressed from the base
-     * (the global table needs a lea in PIC code), and a 16-byte stride lets
-     * free() index it with the bin offset.  A large block's header has only
-     * entry 0 (zero), in its first page: the user data starts after it, and
-     * its class is always 0. */
-    struct { uint64_t div, pad_; } cls_div[HAK_NCLASS];
-    hak_slab slabs[];           /* nunits descriptors */
+    /* One byte per page of the SuperSlab (ss_size >> HAK_GRAN_SHIFT), read
+     * by free(): 0 = not a small block, or a page not entered yet.  The
+     * nunits slab descriptors follow at hak_cfg.slabs_off (hak_ss_slabs):
+     * sized for this ss_size, the array does not push them onto pages of
+     * their own (a 32 MiB SuperSlab needs 8 KiB of it, a 2 MiB one 512 B). */
+    uint8_t  gran_cls[];
 } hak_ss;
 
-_Static_assert((32u << 20) >> HAK_GRAN_SHIFT <= HAK_MAX_GRANS, "gran_cls covers the largest SuperSlab");
-_Static_assert(offsetof(hak_ss, cls_div) + 16 <= HAK_PAGE, "a large header (one page) holds cls_div[0]");
+_Static_assert(offsetof(hak_ss, cls_div) + sizeof(((hak_ss *)0)->cls_div) <= HAK_PAGE,
+               "a large header (one page) holds all of cls_div");
 
 /* A bin is its stack's top pointer plus the low 32 bits of the addresses
  * top has when the stack is empty (base) and full (base + cap): the fast
@@ -265,10 +276,16 @@ static inline hak_ss *hak_ss_of(const void *p)
     return ss;
 }
 
+/* The slab descriptors, one per unit (only a slab's head unit's is used). */
+static inline hak_slab *hak_ss_slabs(const hak_ss *ss)
+{
+    return (hak_slab *)((char *)ss + hak_cfg.slabs_off);
+}
+
 static inline hak_slab *hak_slab_of(hak_ss *ss, const void *p)
 {
     unsigned u = (unsigned)(((uintptr_t)p - (uintptr_t)ss) >> hak_cfg.slab_shift);
-    return &ss->slabs[ss->unit_head[u]];
+    return &hak_ss_slabs(ss)[ss->unit_head[u]];
 }
 
 /* ---- out-of-line parts (see each file's header) ---- */
@@ -295,6 +312,7 @@ uint64_t hak_now_ns(void);
 /* hak_ss.c */
 hak_slab *hak_slab_new(hak_heap *h, unsigned cls);
 void hak_slab_retire(hak_heap *h, hak_slab *s);
+void hak_slab_enter(hak_slab *s, const char *from, const char *last);
 void hak_ss_purge_due(hak_heap *h, int force);
 void hak_heap_abandon_all(hak_heap *h);
 void hak_ss_atfork_child_drop(hak_heap *h);

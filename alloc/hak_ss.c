@@ -22,8 +22,8 @@
 #define SS_CACHE_MAX 2
 
 /* free_units and dirty_units agree with the unit states, a free unit has
- * class 0, and every granule outside the header has its unit's class (a
- * walk of the whole header). */
+ * class 0, and every page outside the header has its unit's class or 0
+ * (not entered yet: hak_slab_enter) (a walk of the whole header). */
 static int ss_counts_ok(const hak_ss *ss)
 {
     unsigned nfree = 0, ndirty = 0, shift = hak_cfg.slab_shift - HAK_GRAN_SHIFT;
@@ -33,7 +33,7 @@ static int ss_counts_ok(const hak_ss *ss)
         ndirty += ss->unit_state[u] == U_DIRTY;
         if (ss->unit_state[u] != U_USED && ss->unit_cls[u]) return 0;
         for (unsigned g = u << shift; g < (u + 1) << shift; g++)
-            if (ss->gran_cls[g] != (g < hdr_grans ? 0 : ss->unit_cls[u])) return 0;
+            if (ss->gran_cls[g] && (g < hdr_grans || ss->gran_cls[g] != ss->unit_cls[u])) return 0;
     }
     return nfree == ss->free_units && ndirty == ss->dirty_units;
 }
@@ -118,10 +118,10 @@ static int ss_purge(hak_ss *ss, uint64_t now, int force, int how)
     unsigned n = hak_cfg.nunits;
     for (unsigned u = 0; u < n;) {
         if (ss->unit_state[u] != U_DIRTY ||
-            (!force && now - ss->slabs[u].freed_ns < hak_cfg.purge_delay_ns)) { u++; continue; }
+            (!force && now - hak_ss_slabs(ss)[u].freed_ns < hak_cfg.purge_delay_ns)) { u++; continue; }
         unsigned v = u;
         while (v < n && ss->unit_state[v] == U_DIRTY &&
-               (force || now - ss->slabs[v].freed_ns >= hak_cfg.purge_delay_ns)) v++;
+               (force || now - hak_ss_slabs(ss)[v].freed_ns >= hak_cfg.purge_delay_ns)) v++;
         char *lo, *hi;
         unit_range(ss, u, v - u, &lo, &hi);
         hak_os_purge(lo, (size_t)(hi - lo), how);
@@ -195,7 +195,7 @@ static void ss_adopt(hak_heap *h, hak_ss *ss)
     HAK_SUB(ss_abandoned, 1);
     for (unsigned u = 0; u < hak_cfg.nunits; u++) {
         if (!ss->unit_cls[u] || ss->unit_head[u] != u) continue;
-        hak_slab *s = &ss->slabs[u];
+        hak_slab *s = &hak_ss_slabs(ss)[u];
         hak_slab_drain_remote(s);
         s->list = LIST_NONE;
         s->next = s->prev = NULL;
@@ -224,17 +224,49 @@ static int ss_find_units(hak_ss *ss, unsigned n)
     return -1;
 }
 
-/* Class of units [u, u+n) in unit_cls and of their granules in gran_cls
- * (the header's granules keep class 0). */
+/* Class of units [u, u+n) in unit_cls.  Their pages' gran_cls stays 0 until
+ * carving enters them (hak_slab_enter); a retired slab's pages go back to
+ * 0 (the header's pages never leave it). */
 static void set_cls(hak_ss *ss, unsigned u, unsigned n, uint8_t cls)
 {
-    unsigned shift = hak_cfg.slab_shift - HAK_GRAN_SHIFT;
-    unsigned g0 = u << shift, hdr_grans = hak_cfg.hdr_size >> HAK_GRAN_SHIFT;
-    if (g0 < hdr_grans) g0 = hdr_grans;
-    for (unsigned g = g0; g < (u + n) << shift; g++)
-        __atomic_store_n(&ss->gran_cls[g], cls, __ATOMIC_RELEASE);
+    if (!cls) {
+        unsigned shift = hak_cfg.slab_shift - HAK_GRAN_SHIFT;
+        unsigned g0 = u << shift, hdr_grans = hak_cfg.hdr_size >> HAK_GRAN_SHIFT;
+        if (g0 < hdr_grans) g0 = hdr_grans;
+        for (unsigned g = g0; g < (u + n) << shift; g++)
+            __atomic_store_n(&ss->gran_cls[g], 0, __ATOMIC_RELEASE);
+    }
     for (unsigned k = u; k < u + n; k++)
         __atomic_store_n(&ss->unit_cls[k], cls, __ATOMIC_RELEASE);
+}
+
+/* Carving of slab s is about to hand out the blocks starting at from ..
+ * last (inclusive).  Each page holding one of those starts that was not
+ * entered before gets the freed mark in every slot start it holds (the
+ * uncarved ones, and the tail slot at s->end when a partial block's room
+ * follows the last whole block), then its class, published last: from
+ * then on free()'s fast path takes a pointer into the page only if it is
+ * a block start without the mark, which an uncarved slot never is.  The
+ * pages are the ones carving touches anyway (it marks every carved
+ * block), so this costs stores, not page faults. */
+void hak_slab_enter(hak_slab *s, const char *from, const char *last)
+{
+    hak_ss *ss = (hak_ss *)((uintptr_t)s & hak_cfg.ss_mask);
+    uintptr_t base = (uintptr_t)ss, b = s->block;
+    uintptr_t g_end = (((uintptr_t)last - base) >> HAK_GRAN_SHIFT) + 1;
+    for (uintptr_t g = ((uintptr_t)from - base) >> HAK_GRAN_SHIFT; g < g_end; g++) {
+        if (ss->gran_cls[g]) continue;
+        uintptr_t lo = g << HAK_GRAN_SHIFT, hi = lo + HAK_PAGE;
+        uintptr_t first = (uintptr_t)(s->lo - base);
+        lo = lo <= first ? first : (lo + b - 1) / b * b;
+        uintptr_t stop = (uintptr_t)(s->end - base) + 1;   /* the tail slot's start is s->end */
+        uintptr_t units_end = (uintptr_t)(s->unit + s->units) << hak_cfg.slab_shift;
+        if (stop > units_end) stop = units_end;             /* no tail slot: s->end is the next unit */
+        if (hi > stop) hi = stop;
+        for (uintptr_t off = lo; off < hi; off += b)
+            *(uintptr_t *)(base + off) = hak_free_mark((void *)(base + off));
+        __atomic_store_n(&ss->gran_cls[g], (uint8_t)s->cls, __ATOMIC_RELEASE);
+    }
 }
 
 static hak_slab *slab_init(hak_ss *ss, unsigned u, unsigned cls)
@@ -252,7 +284,7 @@ static hak_slab *slab_init(hak_ss *ss, unsigned u, unsigned cls)
         ss->unit_head[k] = (uint8_t)u;
     }
     ss->free_units -= n;
-    hak_slab *s = &ss->slabs[u];
+    hak_slab *s = &hak_ss_slabs(ss)[u];
     char *lo, *hi;
     unit_range(ss, u, n, &lo, &hi);
     uint32_t b = hak_cfg.cls_size[cls];
@@ -271,7 +303,8 @@ static hak_slab *slab_init(hak_ss *ss, unsigned u, unsigned cls)
      * prefaulted again (the whole SuperSlab was prefaulted when mapped). */
     if (refault && hak_cfg.prefault != PF_OFF)
         hak_os_prefault(lo, (size_t)(hi - lo));
-    /* Publish the class last: free() reads gran_cls without a lock. */
+    /* The class for the slow paths; free()'s fast path learns it page by
+     * page (hak_slab_enter). */
     set_cls(ss, u, n, (uint8_t)cls);
     hak_assert_internal(hak_slab_counts_ok(s));
     hak_assert_expensive(ss_counts_ok(ss));
@@ -332,7 +365,7 @@ void hak_slab_retire(hak_heap *h, hak_slab *s)
     set_cls(ss, u, n, 0);
     for (unsigned k = u; k < u + n; k++) {
         ss->unit_state[k] = touched ? U_DIRTY : U_FRESH;
-        ss->slabs[k].freed_ns = now;
+        hak_ss_slabs(ss)[k].freed_ns = now;
     }
     if (touched) ss->dirty_units += n;
     ss->free_units += n;

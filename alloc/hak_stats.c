@@ -50,7 +50,7 @@ HAK_API int hak_alloc_stats(struct hak_alloc_stats *out)
         for (unsigned u = 0; u < hak_cfg.nunits; u++) {
             unsigned cls = RD(ss->unit_cls[u]);
             if (!cls || ss->unit_head[u] != u) continue;
-            hak_slab *s = &ss->slabs[u];
+            hak_slab *s = &hak_ss_slabs(ss)[u];
             st.cls[cls].slabs++;
             st.cls[cls].blocks_total += RD(s->capacity);
             st.cls[cls].blocks_used += RD(s->used);   /* includes cached, fixed below */

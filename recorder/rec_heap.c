@@ -10,6 +10,26 @@
  * cost apart: the writer thread spends at most 1/REC_HEAP_COST_X of its
  * time on them and the program's threads nothing.
  *
+ * A heap that grows to a peak and gives it back within those 20 ms would
+ * be missed (cxx_containers recorded 26.2 MiB against 28.3 live; an
+ * mt_churn recording had a 900 ms gap), and `hak replay --touch auto`
+ * then fits its touch policy to a peak that is not the program's.  So the
+ * writer also polls, at each of its wakes (every ms while recording), the
+ * process's RSS high-water mark (getrusage ru_maxrss: no descriptor, no
+ * walk, ~1 us), and takes a sample whenever it has risen 1/64 above the
+ * value at the last such sample (REC_HEAP_HIGH_DIV): the heap's growth to
+ * a new high is followed in steps of ~1.6%, and the number of these extra
+ * samples grows with the log of the peak, not with the run's length.
+ * The mark is the whole process's (code and stacks too, and the pre-exec
+ * image's peak): it only says when to look.  These samples do not read
+ * smaps (milliseconds for a large heap, under the lock the program's brk
+ * and mmap wait for): they take the process's anonymous resident memory
+ * (statm), less the recorder's own (mincore) and less the anonymous
+ * memory that is not heap as the last full sample measured it (take_cheap).
+ * They are rate-limited apart (at most 1/REC_HEAP_HIGH_COST_X of the
+ * writer's CPU time while the heap grows; one postponed by that is taken
+ * as soon as allowed); the program's threads pay nothing.
+ *
  * The recorder's own mappings (event blocks, thread records, encoder
  * pieces, call-site tables) are anonymous memory like the program's heap.
  * They are named [anon:hakrec] where the kernel allows it
@@ -21,9 +41,12 @@
 #include "hak_util.h"
 #include "heap_rss.h"
 
+#include <fcntl.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,13 +59,27 @@
 
 #define REC_HEAP_MIN_NS  20000000ull   /* as often as RSS samples at most */
 #define REC_HEAP_COST_X  50u
+#define REC_HEAP_HIGH_DIV    64u       /* a new high: 1/64 above the last one */
+#define REC_HEAP_HIGH_MIN_KB 256u      /* ... and at least this much */
+#define REC_HEAP_HIGH_COST_X 4u
 
 #define REC_OWN_MAX 1024               /* more are counted as heap (not expected) */
 
 static struct { _Atomic uintptr_t p; size_t len; } own_tab[REC_OWN_MAX];
-static hak_rss_sample heap_buf[64];
+/* 90 ms between flushes: ~5 timed samples and, while the heap grows
+ * fast, up to one new-high sample per 10 smaps reads' time */
+static hak_rss_sample heap_buf[256];
 static unsigned heap_n;
 static uint64_t heap_next_ns;          /* monotonic: no sample before this */
+static uint64_t high_next_ns;          /* no new-high sample before this */
+static uint64_t high_kb;               /* ru_maxrss at the last new-high sample */
+static int high_pending;               /* a new high waits for high_next_ns */
+/* Anonymous resident bytes that are neither heap nor the recorder's, at
+ * the last full sample (INT64_MIN: none yet) */
+static int64_t other_anon = INT64_MIN;
+#define REC_OTHER_N 4u
+static int64_t other_hist[REC_OTHER_N];
+static unsigned other_i;
 static uint64_t own_peak;              /* most resident in own mappings at a sample */
 /* Held by a sample from its smaps read to its mincore, and by whoever
  * gives the pages of a registered mapping back meanwhile (an idle encoder
@@ -120,11 +157,86 @@ uint64_t rec_own_peak(void)
     return own_peak;
 }
 
-void rec_heap_sample(int force)
+int rec_heap_is_high(uint64_t last_kb, uint64_t now_kb)
 {
-    uint64_t t0 = hak_mono_ns();
-    if ((!force && t0 < heap_next_ns) || heap_n == sizeof heap_buf / sizeof *heap_buf)
+    uint64_t step = last_kb / REC_HEAP_HIGH_DIV;
+    if (step < REC_HEAP_HIGH_MIN_KB)
+        step = REC_HEAP_HIGH_MIN_KB;
+    return now_kb >= last_kb + step;
+}
+
+/* A sample is placed among the events by its time (hak replay maps it
+ * to the ops timed before it), but event times are interpolated between
+ * the writer's clock samples (rec_clock.c): without clock samples around
+ * the read, the last malloc before a quiet stretch could be timed after a
+ * sample that saw its block, or a free after the read before it.  Under
+ * load, a short peak the sample saw (cxx_containers' last vector growth:
+ * 28.5 MiB recorded) was so mapped to where the replay's heap was already
+ * down (26.8).  So a clock sample is taken before the read and one after
+ * it: events before the read are timed before the first, events after it
+ * at or after the second, and the sample's time is one ns before the
+ * second's time unit (event times are floored to it).  Called after the
+ * read. */
+static uint64_t anchored_ts(void)
+{
+    uint64_t unit = rec_g.cfg.ts_unit_ns ? rec_g.cfg.ts_unit_ns : 1;
+    uint64_t ts = rec_clock_now_ns() / unit * unit;
+    rec_clock_sample();
+    return ts ? ts - 1 : 0;
+}
+
+/* The process's anonymous resident bytes (statm: resident - shared), a
+ * counter the kernel keeps: no walk of the mappings, no lock the program
+ * waits for.  -1 when unreadable.  Opened and closed each time, like the
+ * RSS samples' (rec_fds.c: one descriptor to protect). */
+static int64_t anon_now(void)
+{
+    char buf[128];
+    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t k = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (k <= 0)
+        return -1;
+    buf[k] = 0;
+    unsigned long long size, res, shared;
+    if (sscanf(buf, "%llu %llu %llu", &size, &res, &shared) != 3 || shared > res)
+        return -1;
+    return (int64_t)((res - shared) * (unsigned long long)sysconf(_SC_PAGESIZE));
+}
+
+static void push(uint64_t heap_bytes)
+{
+    heap_buf[heap_n].ts_ns = anchored_ts();
+    heap_buf[heap_n].rss_bytes = heap_bytes;
+    heap_n++;
+}
+
+/* The anonymous memory that is not heap, as the last full samples
+ * measured it: the least of the last REC_OTHER_N, since the kernel's
+ * anonymous-page count that it comes from is per-CPU and can read a few
+ * hundred KiB high for a moment (cxx_containers: 0.76 MiB once, 0.26-0.28
+ * otherwise), and a value too high makes every new-high sample until the
+ * next full one that much too low. */
+static void other_set(int64_t v)
+{
+    if (v == INT64_MIN)
         return;
+    other_hist[other_i++ % REC_OTHER_N] = v;
+    int64_t m = INT64_MAX;
+    for (unsigned i = 0; i < REC_OTHER_N && i < other_i; i++)
+        if (other_hist[i] < m)
+            m = other_hist[i];
+    other_anon = m;
+}
+
+/* A full sample: smaps, with the recorder's own memory taken off.  It also
+ * measures the anonymous memory that is neither heap nor the recorder's
+ * (stacks, written data and .bss pages), for new-high samples. */
+static void take_full(uint64_t t0)
+{
+    rec_clock_sample();              /* the events before the read end here */
     hak_heap_rss h;
     pthread_mutex_lock(&own_mu);
     if (hak_heap_rss_read(0, &h) != 0) {
@@ -132,16 +244,76 @@ void rec_heap_sample(int force)
         return;
     }
     uint64_t own = own_resident(h.own != 0);
+    uint64_t own_all = h.own ? own_resident(0) : own;
+    int64_t anon = anon_now();
     pthread_mutex_unlock(&own_mu);
     uint64_t t1 = hak_mono_ns();
     uint64_t gap = (t1 - t0) * REC_HEAP_COST_X;
     heap_next_ns = t1 + (gap > REC_HEAP_MIN_NS ? gap : REC_HEAP_MIN_NS);
-    heap_buf[heap_n].ts_ns = rec_clock_now_ns();
     uint64_t bytes = hak_heap_rss_bytes(&h);
-    heap_buf[heap_n].rss_bytes = bytes > own ? bytes - own : 0;
+    uint64_t heap = bytes > own ? bytes - own : 0;
+    other_set(anon >= 0 ? anon - (int64_t)heap - (int64_t)own_all : INT64_MIN);
     if ((h.own ? h.own : own) > own_peak)
         own_peak = h.own ? h.own : own;
-    heap_n++;
+    push(heap);
+}
+
+/* A new-high sample: the anonymous resident memory now, less the
+ * recorder's (mincore of its mappings) and the rest as the last full
+ * samples measured it.  ~0.2 ms where smaps costs milliseconds for a large
+ * heap, under the lock the program's brk and mmap calls wait for
+ * (recorder.bench.sh's python3 script, 650 MiB: 7-9 ms of CPU per read,
+ * and ~90 new-high reads; as done here, ~180 samples cost the writer and
+ * helper 278-284 ms of CPU against 232-252 ms without them).  Off by what
+ * the rest changed since (a thread's stack); within 0.1 MiB of a full
+ * read taken right after it on cxx_containers. */
+static void take_cheap(void)
+{
+    if (other_anon == INT64_MIN) {
+        take_full(hak_mono_ns());
+        return;
+    }
+    uint64_t c0 = rec_thread_cpu_ns();
+    rec_clock_sample();
+    pthread_mutex_lock(&own_mu);
+    int64_t anon = anon_now();
+    uint64_t own_all = own_resident(0);
+    pthread_mutex_unlock(&own_mu);
+    uint64_t c1 = rec_thread_cpu_ns();
+    /* by the writer's CPU time, not the wall clock's: on a loaded machine
+     * a read preempted halfway would otherwise postpone the next one past
+     * the peak it is there to see (heap_spike at load 8: 56 of 64 MiB) */
+    high_next_ns = hak_mono_ns() + (c1 > c0 ? c1 - c0 : 0) * REC_HEAP_HIGH_COST_X;
+    if (anon < 0)
+        return;
+    int64_t heap = anon - (int64_t)own_all - other_anon;
+    push(heap > 0 ? (uint64_t)heap : 0);
+}
+
+void rec_heap_sample(int force)
+{
+    uint64_t t0 = hak_mono_ns();
+    if ((!force && t0 < heap_next_ns) || heap_n == sizeof heap_buf / sizeof *heap_buf)
+        return;
+    take_full(t0);
+}
+
+void rec_heap_poll(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0 || ru.ru_maxrss <= 0)
+        return;
+    uint64_t kb = (uint64_t)ru.ru_maxrss;
+    if (rec_heap_is_high(high_kb, kb)) {
+        high_pending = 1;
+        high_kb = kb;
+    }
+    uint64_t t0 = hak_mono_ns();
+    if (!high_pending || t0 < high_next_ns || heap_n == sizeof heap_buf / sizeof *heap_buf)
+        return;
+    high_pending = 0;
+    high_kb = kb;
+    take_cheap();
 }
 
 int rec_heap_flush(hak_trace_writer *tw)
@@ -156,7 +328,11 @@ int rec_heap_flush(hak_trace_writer *tw)
 void rec_heap_reset(void)
 {
     heap_n = 0;
-    heap_next_ns = 0;
+    heap_next_ns = high_next_ns = 0;
+    high_kb = 0;
+    high_pending = 0;
+    other_anon = INT64_MIN;
+    other_i = 0;
     own_peak = 0;
     pthread_mutex_init(&own_mu, NULL);   /* the parent's writer may have held it */
 }

@@ -346,6 +346,10 @@ REC_HIDDEN uint64_t rec_own_peak(void);      /* the most of it a heap sample saw
 REC_HIDDEN void rec_own_shrink_begin(void);
 REC_HIDDEN void rec_own_shrink_end(void);
 REC_HIDDEN void rec_heap_sample(int force);     /* force: ignore the rate limit */
+/* At each writer wake: a sample when the RSS high-water mark has reached
+ * a new high (rec_heap.c); rec_heap_is_high is its rule, in KiB. */
+REC_HIDDEN void rec_heap_poll(void);
+REC_HIDDEN int rec_heap_is_high(uint64_t last_kb, uint64_t now_kb);
 REC_HIDDEN int rec_heap_flush(hak_trace_writer *tw);
 REC_HIDDEN void rec_heap_reset(void);           /* a fork child starts afresh */
 

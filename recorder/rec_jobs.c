@@ -521,6 +521,7 @@ int rec_jobs_run(int wait_all)
         pthread_mutex_unlock(&q_mu);
         run_job(&writer_enc, j, level);
         writer_enc.used_ns = hak_mono_ns();
+        rec_heap_poll();              /* a long pass must not hide a heap peak */
         pthread_mutex_lock(&q_mu);
     }
     if (wait_all)

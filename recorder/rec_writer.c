@@ -918,6 +918,7 @@ static void *writer_main(void *arg)
                 break;
             continue;
         }
+        rec_heap_poll();              /* a heap sample at each new RSS high */
         uint64_t now = hak_mono_ns();
         if (!pending && !stop && now - last_pass < PASS_NS) {
             rec_clock_sample();      /* a pass takes its own, after collecting */

@@ -76,6 +76,11 @@ typedef struct rp_wresult {
      * from wall_ns); faults and context switches the first pass only, so
      * they stay comparable with one-pass runs. */
     uint64_t passes;
+    /* Recorded threads: how often a replay thread waited for another's op
+     * (rp_wait.h), and how many of those waits slept (futex) rather than
+     * spun or yielded; the first pass's.  recorded: 1 in that mode. */
+    uint64_t waits, sleeps;
+    uint32_t recorded;
 
     /* Heap-only RSS (traces/common/heap_rss.h), comparable with a live
      * run's and the recorder's heap samples.  heap_offset: the worker's

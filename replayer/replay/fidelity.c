@@ -105,6 +105,17 @@ size_t rp_sample_positions(const hak_rss_sample *rec, size_t nrec, const uint64_
     return k;
 }
 
+int rp_sampled_values(const hak_rss_sample *rec, size_t nrec, const uint64_t *op_ts,
+                      uint64_t nops, const rp_tsample *rep, size_t nrep, double offset,
+                      double *out)
+{
+    if (nrec < 2 || nrep < 2 || !op_ts || nops == 0)
+        return -1;
+    for (size_t k = 0; k < nrec; k++)
+        out[k] = replay_at(rep, nrep, nops, progress_at(op_ts, nops, rec[k].ts_ns), offset);
+    return 0;
+}
+
 double rp_sampled_peak(const hak_rss_sample *rec, size_t nrec,
                        const uint64_t *op_ts, uint64_t nops,
                        const rp_tsample *rep, size_t nrep, double offset)
@@ -144,4 +155,46 @@ double rp_fidelity(const hak_rss_sample *rec, size_t nrec,
     }
     double fid = 1.0 - sum / (double)nrec / peak;
     return fid < 0 ? 0 : fid > 1 ? 1 : fid;
+}
+
+typedef struct brk { double f, w; } brk;
+
+static int by_f(const void *a, const void *b)
+{
+    double x = ((const brk *)a)->f, y = ((const brk *)b)->f;
+    return x < y ? -1 : x > y;
+}
+
+double rp_timeline_part(const double *first, const double *pages, const hak_rss_sample *rec,
+                        size_t n)
+{
+    brk *b = malloc((n ? n : 1) * sizeof *b);
+    if (!b)
+        return NAN;
+    size_t m = 0;
+    double total = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = pages[i] - first[i];
+        if (isnan(d) || d < 4096)         /* a page or less: the part does not move it */
+            continue;
+        /* the time the sample stands for (half-way to each neighbour): the
+         * recorder adds samples while the heap grows (rec_heap.c), which
+         * must not outvote the time it spends at each size */
+        uint64_t t0 = i ? rec[i - 1].ts_ns : rec[i].ts_ns;
+        uint64_t t1 = i + 1 < n ? rec[i + 1].ts_ns : rec[i].ts_ns;
+        double dt = t1 > t0 ? (double)(t1 - t0) / 2 : 1;
+        double f = ((double)rec[i].rss_bytes - first[i]) / d;
+        b[m++] = (brk){f < 0 ? 0 : f > 1 ? 1 : f, d * dt};
+        total += d * dt;
+    }
+    double part = NAN;
+    if (m) {
+        qsort(b, m, sizeof *b, by_f);
+        double acc = 0;
+        for (size_t i = 0; i < m && isnan(part); i++)
+            if ((acc += b[i].w) >= total / 2)
+                part = b[i].f;
+    }
+    free(b);
+    return part;
 }

@@ -150,6 +150,25 @@ double rp_sampled_peak(const hak_rss_sample *rec, size_t nrec,
                        const uint64_t *op_ts, uint64_t nops,
                        const rp_tsample *rep, size_t nrep, double offset);
 
+/* The replay's heap (sample minus offset) at each recorded sample's op
+ * progress, aligned as above: out[k] for rec[k].  0, or -1 (and out
+ * untouched) without two samples on each side. */
+int rp_sampled_values(const hak_rss_sample *rec, size_t nrec, const uint64_t *op_ts,
+                      uint64_t nops, const rp_tsample *rep, size_t nrep, double offset,
+                      double *out);
+
+/* The touch part that fits a recording's heap timeline (--touch auto,
+ * touch_auto.h): given the glibc replays' heap with first and with pages
+ * at each recorded sample (first[k], pages[k], from rp_sampled_values)
+ * and the recorded rec[k], each sample's heap is taken as linear in the
+ * part, so sample k is matched at part (rec_k - first_k) / (pages_k -
+ * first_k), clamped to [0, 1]; the part with the least sum of absolute
+ * errors is the median of those, each weighted by how much the part moves
+ * the sample (pages_k - first_k) times the time it stands for (half-way
+ * to each neighbour).  NAN when no sample moves by more than a page. */
+double rp_timeline_part(const double *first, const double *pages, const hak_rss_sample *rec,
+                        size_t n);
+
 /* Storage that a hakdb_run built by rp_outcome_to_run points into. */
 typedef struct rp_rowbuf {
     hakdb_metric metrics[RP_NCOUNTERS + RP_MAX_ASTATS + 16];

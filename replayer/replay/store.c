@@ -78,6 +78,10 @@ void rp_outcome_to_run(const rp_outcome *oc, double fidelity, hakdb_run *run, rp
         add(b, &n, "harness.vmhwm_raw", (double)r->vmhwm_raw, 0, "bytes", "derived", NULL);
     add(b, &n, "latency.samples", (double)r->lat_nsamples, 0, "count", "derived", NULL);
     add(b, &n, "replay.passes", (double)(r->passes ? r->passes : 1), 0, "count", "derived", NULL);
+    if (r->recorded) {      /* a serial replay has no thread to wait for */
+        add(b, &n, "replay.waits", (double)r->waits, 0, "count", "derived", NULL);
+        add(b, &n, "replay.sleeps", (double)r->sleeps, 0, "count", "derived", NULL);
+    }
     if (r->heap_offset >= 0) {      /* heap-only figures (result.h), NULL with the reason otherwise */
         add(b, &n, "heap.start_rss_bytes", (double)r->heap_start, 0, "bytes", "derived", NULL);
         add(b, &n, "heap.final_rss_bytes", (double)r->heap_final, 0, "bytes", "derived", NULL);

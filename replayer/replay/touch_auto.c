@@ -60,8 +60,11 @@ typedef struct calib {
 } calib;
 
 /* One calibration replay under glibc with touch (t, part): its heap peak
- * where the recording sampled, or NAN (first_err says why, once). */
-static double glibc_peak(const calib *k, int t, unsigned part, char *first_err, size_t errlen)
+ * where the recording sampled, or NAN (first_err says why, once); vals
+ * (NULL: not wanted), its heap at each recorded sample, is filled when
+ * the peak is (else left as it is). */
+static double glibc_run(const calib *k, int t, unsigned part, double *vals, char *first_err,
+                        size_t errlen)
 {
     rp_opts c = *k->o;
     c.touch = t;
@@ -78,11 +81,20 @@ static double glibc_peak(const calib *k, int t, unsigned part, char *first_err, 
                              : NAN;
         if (!isnan(sp))
             peak = sp;
+        if (vals && k->op_ts &&
+            rp_sampled_values(k->rec, k->nrec, k->op_ts, k->nops, r->samples, r->nsamples,
+                              (double)r->heap_offset, vals) != 0)
+            vals[0] = NAN;
     } else if (!first_err[0]) {
         snprintf(first_err, errlen, "%s: %s", oc.status, oc.error);
     }
     rp_outcome_free(&oc);
     return peak;
+}
+
+static double glibc_peak(const calib *k, int t, unsigned part, char *first_err, size_t errlen)
+{
+    return glibc_run(k, t, part, NULL, first_err, errlen);
 }
 
 /* The recorded peak lies between the first-byte and the page-touching
@@ -120,12 +132,36 @@ static void fit_part(const calib *k, double pf, double pp, double rec, rp_touch_
     }
 }
 
+/* The timeline fit (touch_auto.h): 0 with out set, -1 when it cannot be
+ * made (no per-sample figures, or no sample that the part moves). */
+static int fit_timeline(const calib *k, const double *vf, const double *vp, rp_touch_auto *out)
+{
+    if (isnan(vf[0]) || isnan(vp[0]))
+        return -1;
+    double f = rp_timeline_part(vf, vp, k->rec, k->nrec);
+    if (isnan(f))
+        return -1;
+    out->timeline_part = f;
+    unsigned part = hak_touch_part_of(f);
+    if (f < 0.5 / 100) {
+        out->chosen = HAK_TOUCH_FIRST;
+    } else {
+        out->chosen = HAK_TOUCH_PAGES;
+        out->part = part;
+        if (part != HAK_TOUCH_WHOLE) {
+            char e[8] = "";
+            out->part_peak = glibc_peak(k, HAK_TOUCH_PAGES, part, e, sizeof e);
+        }
+    }
+    return 0;
+}
+
 int rp_touch_auto_run(const rp_image *im, const rp_opts *o, const hak_rss_sample *samples,
                       size_t nsamples, const uint64_t *op_ts, uint64_t nops,
                       rp_touch_auto *out, char *err, size_t errlen)
 {
     out->part = HAK_TOUCH_WHOLE;
-    out->part_peak = NAN;
+    out->part_peak = out->timeline_part = NAN;
     double rec = (double)hak_rss_peak(samples, nsamples);
     out->recorded_peak = rec;
     if (nsamples < 2 || rec <= 0) {
@@ -140,8 +176,17 @@ int rp_touch_auto_run(const rp_image *im, const rp_opts *o, const hak_rss_sample
         return -1;
     }
     char first_err[512] = "";
+    double *vals = op_ts ? malloc(2 * nsamples * sizeof *vals) : NULL;
+    if (vals)
+        vals[0] = vals[nsamples] = NAN;
     for (int i = 0; i < RP_TOUCH_AUTO_NCAND; i++)
-        out->peak[i] = glibc_peak(&k, cand[i], HAK_TOUCH_WHOLE, first_err, sizeof first_err);
+        out->peak[i] = glibc_run(&k, cand[i], HAK_TOUCH_WHOLE, vals ? vals + i * nsamples : NULL,
+                                 first_err, sizeof first_err);
+    /* cand: [0] pages, [1] first */
+    int tl = vals ? fit_timeline(&k, vals + nsamples, vals, out) : -1;
+    free(vals);
+    if (tl == 0)
+        return 0;
     int b = rp_touch_auto_pick(out->peak, RP_TOUCH_AUTO_NCAND, rec);
     if (b < 0) {
         snprintf(err, errlen, "--touch auto: no calibration replay under glibc gave a heap peak (%s)",

@@ -16,16 +16,27 @@
  * replay; the closest of all is kept (validate_known "half", which writes
  * half of each block: pages:0.50, replay/live 0.98-0.99).
  *
- * A replay's peak is taken where the recording sampled (rp_sampled_peak;
- * the image samples the replay's heap exactly there): the recorder samples
- * at most every 20 ms and misses a short peak, so its peak is lower than
- * the program's (cxx: 26.1 MiB recorded, 28.4 live), and fitting a
- * replay's whole peak to it chose pages:0.13 for a program that writes
- * its blocks (replay/live 0.86-0.92, pages: 1.00-1.07).  The limit: a
- * difference the glibc replays do not show at those points cannot be
- * fitted (sqlite3 writes the start of its page-cache blocks: mimalloc and
- * tcmalloc replays hold 0.92x of live with "first" and 1.18x with "pages",
- * but under glibc "pages" matches the samples within 0.3%). */
+ * The part is fitted to the recording's whole heap timeline, not to its
+ * peak (rp_timeline_part): the first and pages replays' heap at each
+ * recorded sample (the image samples the replay's heap exactly there)
+ * gives, per sample, the part that would match it, and the median of
+ * those, weighted by how much the part moves each sample and the time it
+ * stands for, is used (then one more glibc replay, for the note's figure).
+ * The peak fit it replaces depended on where a sample fell within a short
+ * peak: cxx_containers' last vector growth (a new buffer being filled
+ * while the old one lives, 1-2 ms) read 26.2-28.7 MiB across recordings,
+ * and the part fitted to the highest sample went from pages:0.20 to pages
+ * over 8 recordings of the same program (the study's: pages:0.24, replay/
+ * live 0.87-0.93); fitted to the timeline, pages:0.86-0.97 over 13
+ * recordings, old and new.  When the timeline says nothing (no sample
+ * that the part moves by a page, or no op times), the peak fit is used:
+ * the candidate whose peak where the recording sampled (rp_sampled_peak)
+ * is closest to the recorded peak, then interpolation and one secant step
+ * between first and pages.  The limit: a difference the glibc replays do
+ * not show at those points cannot be fitted (sqlite3 writes the start of
+ * its page-cache blocks: mimalloc and tcmalloc replays hold 0.92x of live
+ * with "first" and 1.18x with "pages", but under glibc "pages" matches the
+ * samples within 0.3%). */
 #ifndef RP_TOUCH_AUTO_H
 #define RP_TOUCH_AUTO_H
 
@@ -38,6 +49,8 @@ typedef struct rp_touch_auto {
     unsigned part;                       /* with PAGES: the fitted part (touch.h) or WHOLE */
     double part_peak;                    /* glibc replay heap peak with that part */
     double recorded_peak;                /* bytes, the recording's heap samples */
+    double timeline_part;                /* the timeline fit's part in [0, 1], or NAN
+                                          * when the peak fit was used */
     double peak[RP_TOUCH_AUTO_NCAND];    /* glibc replay heap peak per candidate, where
                                           * the recording sampled; NAN = failed */
 } rp_touch_auto;

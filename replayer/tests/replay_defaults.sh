@@ -148,6 +148,17 @@ r1=$(metric mtr1 replay.passes); r2=$(metric mtr2 replay.passes)
 check "--threads recorded: --min-time 0 is one pass, --min-time $mt several ($r1, $r2)" \
   bash -c "(( $r1 == 1 && $r2 > 1 )) && [[ \$(sqlite3 '$DB' \"select threads_mode from runs where label = 'mtr2'\") == recorded ]]"
 check "--threads recorded: ops count every pass" test "$(col mtr2 ops)" = "$(( $(col mtr1 ops) * r2 ))"
+# The threads' waits for each other are run metrics (the first pass's):
+# larson's 4 threads hand blocks over, so some ops wait; a serial replay
+# stores none.
+w1=$(metric mtr1 replay.waits); s1=$(metric mtr1 replay.sleeps); w2=$(metric mtr2 replay.waits)
+check "--threads recorded: replay.waits and replay.sleeps are stored (waits $w1, sleeps $s1)" \
+  bash -c "[[ -n '$w1' && -n '$s1' ]] && (( $w1 > 0 && $s1 <= $w1 ))"
+check "... the first pass's ($w2 over $r2 passes; one pass: $w1, within 3x)" \
+  bash -c "(( $w2 > 0 && $w2 <= 3 * $w1 + 100 ))"
+check "... and a serial replay has none" \
+  test "$(sqlite3 "$DB" "select count(*) from run_metrics m join runs r on r.id = m.run_id
+                         where r.label = 'mts' and m.name in ('replay.waits', 'replay.sleeps')")" = 0
 check "--threads recorded: the window lasts --min-time" \
   bash -c "(( \$(sqlite3 '$DB' \"select wall_ns from runs where label = 'mtr2'\") >= $mt_ns ))"
 check_fails "--min-time takes seconds" hak replay "$TMP/short.hkt" --alloc glibc --db "$DB" --min-time soon -q

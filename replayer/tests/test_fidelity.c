@@ -115,6 +115,60 @@ static void sampled_peak_and_positions(void **state)
     assert_int_equal(at[1], 1000);
 }
 
+/* The timeline fit: samples 10 ms apart that a page-touching replay
+ * matches (part 1, first 1 MiB short), and one inside a short peak, with
+ * neighbours 0.5 ms away (the recorder samples densely while the heap
+ * grows), that caught the program's new 16 MiB buffer a fifth written.
+ * The peak fit would have taken part 0.2 from that one sample; the
+ * timeline's is 1.  Without the time weights the short sample, which the
+ * part moves most (16 MiB vs 1 MiB each), would outvote the 12 others. */
+static void timeline_part_ignores_a_short_peak(void **state)
+{
+    (void)state;
+    hak_rss_sample rec[16];
+    double first[16], pages[16];
+    size_t n = 0;
+    for (int k = 0; k < 11; k++) {
+        uint64_t ts = (uint64_t)k * 10000000u;
+        rec[n] = (hak_rss_sample){ts, 20u << 20};
+        first[n] = 19 << 20;
+        pages[n++] = 20 << 20;
+        if (k == 5) {
+            rec[n] = (hak_rss_sample){ts + 500000u, (20u << 20) + (16u << 20) / 5};
+            first[n] = 20 << 20;
+            pages[n++] = 36 << 20;
+            rec[n] = (hak_rss_sample){ts + 1000000u, 20u << 20};
+            first[n] = 19 << 20;
+            pages[n++] = 20 << 20;
+        }
+    }
+    double f = rp_timeline_part(first, pages, rec, n);
+    assert_true(fabs(f - 1.0) < 1e-9);
+    /* a program that writes half of each block: every sample says 0.5 */
+    for (size_t k = 0; k < n; k++)
+        rec[k].rss_bytes = (uint64_t)((first[k] + pages[k]) / 2);
+    assert_true(fabs(rp_timeline_part(first, pages, rec, n) - 0.5) < 1e-9);
+    /* nothing that the part moves by more than a page: no figure */
+    for (size_t k = 0; k < n; k++)
+        pages[k] = first[k] + 4095;
+    assert_true(isnan(rp_timeline_part(first, pages, rec, n)));
+}
+
+static void sampled_values_at_the_samples(void **state)
+{
+    (void)state;
+    linear_ts();
+    hak_rss_sample rec[16];
+    size_t nr = recorded(rec);
+    rp_tsample rep[32];
+    size_t np = replay_ramp(rep, 1.0);             /* 0..1 MiB over the ops */
+    double v[16];
+    assert_int_equal(rp_sampled_values(rec, nr, op_ts, NOPS, rep, np, 300000, v), 0);
+    for (size_t k = 0; k < nr; k++)                 /* sample k: op 100k + 1 of 1000 */
+        assert_true(fabs(v[k] - (k < 10 ? (100.0 * k + 1) / 1000 : 1.0) * (1 << 20)) < 2.0);
+    assert_int_equal(rp_sampled_values(rec, 1, op_ts, NOPS, rep, np, 0, v), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -122,6 +176,8 @@ int main(void)
         cmocka_unit_test(different_shape_scores_lower),
         cmocka_unit_test(no_recording_is_nan),
         cmocka_unit_test(sampled_peak_and_positions),
+        cmocka_unit_test(timeline_part_ignores_a_short_peak),
+        cmocka_unit_test(sampled_values_at_the_samples),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -324,6 +324,7 @@ typedef struct window {
     int64_t hwm;
     int ends_read;                      /* hwm, rss1, h1 taken after the first pass */
     uint64_t passes, paused_ns;
+    uint64_t waits, sleeps;             /* the first pass's, recorded threads */
 } window;
 
 /* Memory figures (peak and final RSS, the heap) and the perf counters are
@@ -381,6 +382,10 @@ static void measure(rp_wctx *w, uint32_t nth, int recorded, int repeat_passes,
     } else {
         run_recorded_pass(w, nth);
         getrusage(RUSAGE_SELF, &m->ru_first);
+        for (uint32_t t = 0; t < nth; t++) {     /* the threads are done with them */
+            m->waits += __atomic_load_n(&w->ts_arr[t].waits, __ATOMIC_ACQUIRE);
+            m->sleeps += __atomic_load_n(&w->ts_arr[t].sleeps, __ATOMIC_ACQUIRE);
+        }
         while (repeat_passes && hak_mono_ns() - w->t0_ns - paused_ns < min_time_ns && passes < 1000000) {
             /* untimed: joining, freeing what the pass left live, and new
              * threads (a pass's dependencies count each thread's ops from 0) */
@@ -431,6 +436,9 @@ static void report(rp_wctx *w, uint32_t nth, int recorded, const window *m)
     }
     res->wall_ns = m->t1 - w->t0_ns - m->paused_ns;
     res->passes = m->passes;
+    res->recorded = (uint32_t)recorded;
+    res->waits = m->waits;
+    res->sleeps = m->sleeps;
     res->user_ns = tv_ns(m->ru1.ru_utime) - tv_ns(m->ru0.ru_utime);
     res->sys_ns = tv_ns(m->ru1.ru_stime) - tv_ns(m->ru0.ru_stime);
     res->minflt = (uint64_t)(m->ru_first.ru_minflt - m->ru0.ru_minflt);
