@@ -11,12 +11,25 @@
  * - encode_ns: CPU ns per event of the encoder alone (events -> columns,
  *   tc_encode), the best of --repeat passes over the trace, each chunk's
  *   events copied to a buffer first as the recorder's writer has them;
+ *   encode_life_ns: the same with making and freeing the encoder;
  *   zstd_ns: encoder and zstd together (hak_tw_enc_events) minus that;
  * - decode_ns: CPU ns per event to read the re-encoded trace back (with
  *   -o), after checking it gives the same events.
+ * With --mem instead: what the writer and an encoder keep resident (the
+ * process's resident anonymous bytes before and after, with every block of 32 KiB
+ * or more its own mapping, as the recorder's arena gives them: only
+ * touched pages count), in KiB:
+ * - writer_open_kib: hak_tw_open_fd's writer; writer_side_kib: after it
+ *   wrote the trace's call sites at --level (side records: their zstd
+ *   context), and
+ *   side_bytes, what they took in the file;
+ * - enc_new_kib: hak_tw_enc_new's encoder before its first chunk;
+ *   enc_peak_kib: the most it held while encoding the chunks at --level
+ *   (the recorder's working encoder: tables, columns, zstd context).
  *
  * usage: bench_recode TRACE [--level L] [--repeat N] [--mode M]
  *                     [--coff C] [--tokens 0|1] [--as-version V] [--encoder-only] [--chunks N] [--rechunk N] [-o FILE]
+ *                     [--mem]
  * (--mode/--coff: force the reference mode / class offset of every chunk
  * in the encoder-alone passes, for experiments; --as-version: write chunks
  * of an older format version and label the file so, for older builds.)
@@ -27,6 +40,7 @@
 #include "hak_util.h"
 
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,24 +167,96 @@ static int relabel(const char *file, uint32_t v)
     return rc ? -1 : 0;
 }
 
+/* The process's resident anonymous bytes (RssAnon in /proc/self/status:
+ * the code pages of libzstd and this program, paged in on first use, are
+ * no encoder's memory). */
+static uint64_t rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    unsigned long long kib = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "RssAnon: %llu", &kib) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return (uint64_t)kib * 1024u;
+}
+
+/* --mem (see the top): resident KiB of a writer and of a working encoder
+ * re-encoding the chunks at `level`. */
+static void measure_mem(int level, hak_trace_reader *r, const hak_event *ev, const chunk *c,
+                        long nc, hak_event *stage)
+{
+    /* resident before r0 (not 0: GCC would make malloc + memset 0 a calloc) */
+    memset(stage, 0xff, TF_CHUNK_EVENTS * sizeof *stage);
+    hak_trace_meta meta = *hak_tr_meta(r);
+    char err[256];
+    uint64_t r0 = rss_bytes();
+    hak_trace_writer *w = hak_tw_open("/dev/null", &meta, err, sizeof err);
+    if (!w) {
+        fprintf(stderr, "bench_recode: %s\n", err);
+        exit(1);
+    }
+    if (hak_tw_set_level(w, level))      /* side records at --level too */
+        exit(1);
+    uint64_t r1 = rss_bytes(), b1 = hak_tw_bytes(w);
+    const hak_site *sites;
+    size_t ns = hak_tr_sites(r, &sites);
+    for (size_t i = 0; i < ns; i++)
+        if (hak_tw_site(w, sites[i].id, sites[i].ips, sites[i].depth))
+            exit(1);
+    if (hak_tw_flush(w))
+        exit(1);
+    uint64_t r2 = rss_bytes(), side_bytes = hak_tw_bytes(w) - b1;
+    hak_tw_enc *e = hak_tw_enc_new(w);
+    if (!e || hak_tw_enc_set_level(e, level))
+        exit(1);
+    uint64_t r3 = rss_bytes(), peak = r3, at = 0;
+    for (long j = 0; j < nc; j++) {
+        memcpy(stage, ev + at, c[j].n * sizeof *ev);
+        at += c[j].n;
+        hak_tw_array a;
+        hak_tw_source src = hak_tw_array_source(&a, stage, c[j].n);
+        if (hak_tw_enc_events(e, c[j].tid, &src)) {
+            fprintf(stderr, "bench_recode: %s\n", hak_tw_enc_error(e));
+            exit(1);
+        }
+        uint64_t now = rss_bytes();
+        peak = now > peak ? now : peak;
+    }
+    printf("sites %zu\nside_bytes %llu\nwriter_open_kib %.0f\nwriter_side_kib %.0f\nenc_new_kib %.0f\n"
+           "enc_peak_kib %.0f\n", ns, (unsigned long long)side_bytes, (r1 - r0) / 1024.0, (r2 - r0) / 1024.0,
+           (r3 - r2) / 1024.0, (peak - r2) / 1024.0);
+    hak_tw_enc_free(e);
+    hak_tw_close(w);
+}
+
 typedef struct opts {
     int level, repeat, mode, coff, tokens;
     long chunks;                   /* only the first this many event chunks (0: all) */
     long rechunk;                  /* >0: each thread's events in chunks of this many */
     int no_zstd;                   /* time the encoder alone only (profiling) */
+    int mem;                       /* measure resident bytes only (--mem) */
     uint32_t version;              /* chunks of this format version (0: the newest) */
     const char *out;
 } opts;
 
-/* Best-of-repeat CPU ns of the encoder alone over all chunks; prints how
- * many chunks took each reference mode, class offset 8 and token mode. */
+/* Best-of-repeat CPU ns of the encoder alone over all chunks; *life the
+ * same with making and freeing the encoder (its tables' setup: where it
+ * happens, in tc_enc_new or in the first chunks, is the encoder's
+ * business).  Prints how many chunks took each reference mode, class
+ * offset 8 and token mode. */
 static uint64_t time_encoder(const opts *o, const hak_event *ev, const chunk *c, long nc,
-                             uint32_t unit, hak_event *stage)
+                             uint32_t unit, hak_event *stage, uint64_t *life)
 {
     unsigned modes[TC_NMODE] = {0}, coffs = 0, toks = 0;
     uint64_t best = UINT64_MAX;
+    *life = UINT64_MAX;
     for (int rep = 0; rep < o->repeat; rep++) {
+        uint64_t t_new = cpu_ns();
         tc_enc *e = tc_enc_new();
+        t_new = cpu_ns() - t_new;
         tc_enc_force_mode(e, o->mode);
         tc_enc_force_coff(e, o->coff);
         tc_enc_force_tokens(e, o->tokens);
@@ -192,8 +278,11 @@ static uint64_t time_encoder(const opts *o, const hak_event *ev, const chunk *c,
                 toks += cols.tok;
             }
         }
+        uint64_t t_free = cpu_ns();
         tc_enc_free(e);
+        t_free = cpu_ns() - t_free;
         best = t < best ? t : best;
+        *life = t + t_new + t_free < *life ? t + t_new + t_free : *life;
     }
     printf("chunks_dist %u\nchunks_index %u\nchunks_pair %u\nchunks_coff8 %u\nchunks_token %u\n",
            modes[0], modes[1], modes[2], coffs, toks);
@@ -284,7 +373,7 @@ int main(int argc, char **argv)
         {"level", 1, 0, 'l'}, {"repeat", 1, 0, 'r'}, {"mode", 1, 0, 'm'},
         {"coff", 1, 0, 'c'}, {"as-version", 1, 0, 'V'}, {"tokens", 1, 0, 't'},
         {"encoder-only", 0, 0, 'E'}, {"chunks", 1, 0, 'n'},
-        {"rechunk", 1, 0, 'k'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"rechunk", 1, 0, 'k'}, {"mem", 0, 0, 'M'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "l:r:m:c:o:V:n:t:k:Eh", lo, NULL)) != -1) {
         switch (ch) {
@@ -294,6 +383,7 @@ int main(int argc, char **argv)
         case 'c': o.coff = atoi(optarg); break;
         case 'o': o.out = optarg; break;
         case 'E': o.no_zstd = 1; break;
+        case 'M': o.mem = 1; break;
         case 't': o.tokens = atoi(optarg); break;
         case 'n': o.chunks = atol(optarg); break;
         case 'k': o.rechunk = atol(optarg) > 0 && atol(optarg) <= TF_CHUNK_EVENTS ? atol(optarg) : 0; break;
@@ -309,6 +399,12 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *path = argv[optind];
+    /* --mem: blocks of 32 KiB or more get their own mappings, so what is
+     * resident is what was touched (the recorder's arena does the same) */
+    if (o.mem && !mallopt(M_MMAP_THRESHOLD, 32768)) {
+        fprintf(stderr, "bench_recode: mallopt failed\n");
+        return 1;
+    }
     size_t len;
     uint8_t *b = slurp(path, &len);
     chunk *c = NULL;
@@ -330,6 +426,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_recode: %s: cannot read its events\n", path);
         return 1;
     }
+    if (o.mem) {
+        measure_mem(o.level, r, ev, c, nc, stage);
+        return 0;
+    }
     hak_trace_meta meta = *hak_tr_meta(r);
     hak_trace_writer *w = hak_tw_open(o.out ? o.out : "/dev/null", &meta, err, sizeof err);
     if (!w) {
@@ -339,9 +439,10 @@ int main(int argc, char **argv)
     if (o.version)
         tc_tw_set_chunk_version(w, o.version);
     uint32_t unit = meta.ts_unit_ns ? meta.ts_unit_ns : 1;
-    uint64_t t_enc = time_encoder(&o, ev, c, nc, unit, stage);
+    uint64_t t_life, t_enc = time_encoder(&o, ev, c, nc, unit, stage, &t_life);
     if (o.no_zstd) {
-        printf("events %llu\nencode_ns %.2f\n", (unsigned long long)n, t_enc / (double)n);
+        printf("events %llu\nencode_ns %.2f\nencode_life_ns %.2f\n", (unsigned long long)n,
+               t_enc / (double)n, t_life / (double)n);
         return 0;
     }
     uint64_t t_full = time_full(&o, w, ev, c, nc, stage, raw, stored, &bytes);
@@ -357,7 +458,7 @@ int main(int argc, char **argv)
                raw[k] / dn);
     printf("orig_bytes_per_event %.4f\n", obytes / dn);
     printf("bytes_per_event %.4f\n", bytes / dn);
-    printf("encode_ns %.2f\n", t_enc / dn);
+    printf("encode_ns %.2f\nencode_life_ns %.2f\n", t_enc / dn, t_life / dn);
     printf("zstd_ns %.2f\n", (t_full > t_enc ? t_full - t_enc : 0) / dn);
     if (o.out) {
         uint64_t t = check_decode(o.out, ev, n);

@@ -161,12 +161,15 @@ typedef struct tc_cols {       /* an encoded chunk: columns before zstd */
     uint64_t first_seq;            /* seq of the first event */
 } tc_cols;
 /* Encodes n (<= TF_CHUNK_EVENTS) events; the columns live in e until the
- * next call.  ts_unit >= 1.  0, or -1 when event *bad has an invalid op. */
+ * next call.  ts_unit >= 1.  0, or -1 when event *bad has an invalid op,
+ * or with *bad = TC_ENC_OOM when out of memory (e's tables grow with what
+ * the chunks need). */
+#define TC_ENC_OOM ((size_t)-1)
 int tc_encode(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit, tc_cols *out,
               size_t *bad);
 /* Same for the events of src (trace.h), read piece by piece; on -1
  * *bad_op is the invalid op, or *bad = TF_CHUNK_EVENTS when src has more
- * than a chunk's worth. */
+ * than a chunk's worth, or TC_ENC_OOM. */
 int tc_encode_src(tc_enc *e, const hak_tw_source *src, uint32_t ts_unit, tc_cols *out,
                   size_t *bad, unsigned *bad_op);
 

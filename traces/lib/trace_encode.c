@@ -169,6 +169,10 @@ int tc_encode_src(tc_enc *e, const hak_tw_source *src, uint32_t ts_unit, tc_cols
         src->rewind(src->ctx);
         r = encode_pass(e, src, ts_unit, e->shift, mode, est, tok, out, &any, &cost, bad_op);
     }
+    if (r == -3) {
+        *bad = TC_ENC_OOM;
+        return -1;
+    }
     if (r >= 0) {
         *bad = (size_t)r;
         return -1;
@@ -530,12 +534,17 @@ ENC_WAY(enc_map_tok, REF_MAP, 1)
 /* One encoding pass with a fixed shift and reference mode, pricing both
  * modes when est.  Returns the index of the first event with an invalid
  * op (*bad_op; TF_CHUNK_EVENTS: too many events), -1 when all is well but
- * some pointer is not a multiple of 2^shift (see *any), or -2 when done;
- * *cost has the estimate unless an index is returned. */
+ * some pointer is not a multiple of 2^shift (see *any), -2 when done, or
+ * -3 when out of memory (the pass's pointer table); *cost has the
+ * estimate after -1 and -2. */
 static long encode_pass(tc_enc *e, const hak_tw_source *src, uint32_t ts_unit,
                         unsigned shift, unsigned mode, int est, int tok, tc_cols *out,
                         uint64_t *any, mode_cost *cost, unsigned *bad_op)
 {
+    unsigned how = pick_how(mode, est);
+    uint32_t base;
+    if (refs_begin(&e->refs, how, &base))
+        return -3;
     if (tok)
         tok_reset(&e->tk);
     enc_model *md = &e->m;
@@ -545,12 +554,10 @@ static long encode_pass(tc_enc *e, const hak_tw_source *src, uint32_t ts_unit,
     cursor k = {col[TC_OP], col[TC_SEQ], col[TC_TS], col[TC_SIZE], col[TC_AUX],
                 col[TC_INREF], col[TC_PTR], col[TC_OUT], col[TC_SITE], col[TC_ERR],
                 col[TC_RAW], .shift = shift, .mode = mode, .coff = coff_first(&e->cpick),
-                .base = refs_begin(&e->refs),
-                .depth = e->depth, .est = est};
-    unsigned how = pick_how(mode, est);
+                .base = base, .depth = e->depth, .est = est};
     long bad = how == REF_CACHE ? (tok ? enc_cache_tok : enc_cache)(e, &k, src, ts_unit, any)
                                 : (tok ? enc_map_tok : enc_map)(e, &k, src, ts_unit, any);
-    refs_end(&e->refs, k.nalloc);
+    refs_end(&e->refs, how, k.nalloc);
     if (bad >= 0) {
         *bad_op = k.bad_op;
         return bad;

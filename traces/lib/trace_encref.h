@@ -6,18 +6,39 @@
  * the chunk that returned its pointer; the encoder looks the pointer up:
  * - the map: for every pointer an allocation of the chunk returned, the
  *   number and size class of the latest such allocation.  Open addressing
- *   with linear probing over twice as many slots as a chunk has events, so
- *   the load stays <= 1/2 and every probe ends at the pointer's slot or an
- *   empty one.  It never forgets within a chunk, which index mode needs
- *   (blocks freed long after their allocation are its whole point);
+ *   with linear probing, the load kept <= 1/2, so every probe ends at the
+ *   pointer's slot or an empty one.  It never forgets within a chunk, which
+ *   index mode needs (blocks freed long after their allocation are its
+ *   whole point).  It is sized to the pointers a chunk returns, not to its
+ *   events: a chunk may return 65536 different pointers (2 MiB of map),
+ *   but a program that reuses its blocks returns a few hundred (recorded
+ *   factor: ~400 per chunk, random_mixed ~900), and the whole 2 MiB was
+ *   resident in the program being recorded.  So the map starts at
+ *   MAP_MIN_BITS and doubles (rehashing the pass's entries) when a new
+ *   pointer would take the load past 1/2; a map pass starts with room for
+ *   the previous one's pointers at load <= 1/4, and a map eight times
+ *   bigger than that for MAP_SHRINK_PASSES map passes in a row is given
+ *   back (chunks of several threads alternate: a recorded python3's
+ *   between ~50,000 pointers and ~1,000, and shrinking after each small
+ *   one made every big one grow again, 7 reallocations per chunk).  A new
+ *   encoder's map starts at the size of the process's latest map pass
+ *   (refs_hint, refs_init): the recorder makes a new encoder after an idle
+ *   one is freed, and growing from the smallest map through 7 sizes
+ *   touches 4 MiB of fresh pages for a map of 2.  What it finds does not depend on its
+ *   size (it is exact), so the bytes written do not either;
  * - the cache: direct-mapped, 8192 slots, a later allocation whose pointer
  *   hashes alike evicts an entry.  Its stores need no probe and it stays in
- *   the L2 cache, so it is much faster than the 2 MiB map; distance mode
- *   reaches back only TC_RING allocations anyway, and the cache loses few
- *   of those.  A chunk uses it when it is coded in distance mode without
- *   pricing the modes (REF_CACHE below).
+ *   the L2 cache, so it is faster than a big map; distance mode reaches
+ *   back only TC_RING allocations anyway, and the cache loses few of those.
+ *   A chunk uses it when it is coded in distance mode without pricing the
+ *   modes (REF_CACHE below).  It is part of the encoder, whose memory is
+ *   calloc'd and never written before a pass uses the cache, so its pages
+ *   are resident only in encoders that do (factor's never do).  (Reading
+ *   both tables through pointers kept in the pass's cursor instead cost
+ *   python3's chunks 10%: the event loop ran out of registers.)
  * A miss is never wrong (the pointer is then coded explicitly), only
- * bigger.  Entries carry a number counted across passes (`base` is the
+ * bigger: when the map cannot grow (out of memory) new pointers are left
+ * out of it.  Entries carry a number counted across passes (`base` is the
  * pass's allocation 0): entries of earlier passes are below base, so a
  * pass starts without clearing either table.
  *
@@ -28,12 +49,13 @@
  * a second pass.  After two priced chunks in a row with the same clear
  * winner, the next QUIET_CHUNKS chunks are coded in that mode without
  * pricing, and in distance mode with the cache: that is most of what
- * choosing costs (the map is 2 MiB), and a stream that changes character
+ * choosing costs (the map may be 2 MiB), and a stream that changes character
  * is noticed within that many chunks.
  */
 #ifndef HAK_TRACE_ENCREF_H
 #define HAK_TRACE_ENCREF_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,9 +70,10 @@ enum ref_how {
     REF_MAP,                       /* the map: index mode, or pricing */
 };
 
-#define MAP_BITS 17
-#define MAP_SIZE (1u << MAP_BITS)
-_Static_assert(MAP_SIZE >= 2 * TF_CHUNK_EVENTS, "pointer map load <= 1/2");
+#define MAP_MAX_BITS 17         /* a chunk's allocations at load 1/2 */
+#define MAP_MIN_BITS 10         /* 16 KiB */
+#define MAP_SHRINK_PASSES 16    /* oversized map passes in a row before a shrink */
+_Static_assert((1u << MAP_MAX_BITS) >= 2 * TF_CHUNK_EVENTS, "pointer map load <= 1/2");
 #define CACHE_BITS 13
 #define QUIET_CHUNKS 7             /* chunks left unpriced after a clear verdict */
 
@@ -61,39 +84,23 @@ typedef struct ref_entry {        /* latest allocation that returned ptr: */
 } ref_entry;
 
 typedef struct enc_refs {
-    ref_entry *map;                /* [MAP_SIZE] */
-    ref_entry cache[1u << CACHE_BITS];
+    ref_entry *map;                /* [1 << bits] */
+    ref_entry cache[1u << CACHE_BITS];  /* zero until a cache pass touches it */
+    unsigned bits;                 /* log2 of the map's slots */
+    uint32_t used;                 /* map slots holding the pass's pointers */
+    uint32_t last;                 /* ...after the last map pass */
+    unsigned big;                  /* map passes in a row that found the map
+                                      oversized (MAP_SHRINK_PASSES) */
     uint32_t base;                 /* number of the pass's allocation 0, >= 1 */
 } enc_refs;
 
-static inline int refs_init(enc_refs *r)
-{
-    r->base = 1;                   /* zeroed entries are empty */
-    memset(r->cache, 0, sizeof r->cache);
-    return (r->map = calloc(MAP_SIZE, sizeof *r->map)) ? 0 : -1;
-}
+/* The size (bits) of the map after the process's latest map pass: where a
+ * new encoder's map starts (see above). */
+static _Atomic unsigned refs_hint;
 
 static inline void refs_fini(enc_refs *r)
 {
     free(r->map);
-}
-
-/* Before a pass: make sure its numbers fit (wrapping clears both tables,
- * once every 4G allocations).  Returns the pass's base. */
-static inline uint32_t refs_begin(enc_refs *r)
-{
-    if (r->base > UINT32_MAX - TF_CHUNK_EVENTS) {
-        memset(r->map, 0, MAP_SIZE * sizeof *r->map);
-        memset(r->cache, 0, sizeof r->cache);
-        r->base = 1;
-    }
-    return r->base;
-}
-
-/* After a pass (complete or not) that made nalloc allocations. */
-static inline void refs_end(enc_refs *r, uint32_t nalloc)
-{
-    r->base += nalloc;
 }
 
 static inline unsigned refs_hash(uint64_t p, unsigned bits)
@@ -101,13 +108,98 @@ static inline unsigned refs_hash(uint64_t p, unsigned bits)
     return (unsigned)(((p >> 4) * 0x9e3779b97f4a7c15ull) >> (64 - bits));
 }
 
+/* The slot of map m (2^bits slots) for p: its own, or the empty one it
+ * goes to. */
+static inline ref_entry *map_home(ref_entry *m, unsigned bits, uint32_t base, uint64_t p)
+{
+    uint32_t mask = (1u << bits) - 1;
+    for (unsigned s = refs_hash(p, bits);; s = (s + 1) & mask)
+        if (m[s].num < base || m[s].ptr == p)
+            return &m[s];
+}
+
+/* Replaces the map by one of 2^bits slots holding the pass's entries
+ * (num >= base) of the old one.  0, or -1 (out of memory: the old map
+ * stays). */
+static __attribute__((noinline, unused)) int refs_resize(enc_refs *r, unsigned bits,
+                                                         uint32_t base)
+{
+    ref_entry *m = calloc((size_t)1 << bits, sizeof *m);
+    if (!m)
+        return -1;
+    if (r->map)
+        for (size_t i = 0, n = (size_t)1 << r->bits; i < n; i++)
+            if (r->map[i].num >= base)
+                *map_home(m, bits, base, r->map[i].ptr) = r->map[i];
+    free(r->map);
+    r->map = m;
+    r->bits = bits;
+    return 0;
+}
+
+/* r is zeroed memory (calloc: the cache's pages stay untouched, so not
+ * resident, until a pass uses it).  The map starts at the size of the
+ * process's latest map pass (refs_hint), made here rather than by the
+ * first pass so that an allocator that reuses a freed encoder's memory
+ * finds the same order of requests as with a fixed map (glibc: python3's
+ * encoder alone took 10% longer with the map made by the first pass, all
+ * of it page faults).  0, or -1 (out of memory). */
+static inline int refs_init(enc_refs *r)
+{
+    r->base = 1;                   /* zeroed entries are empty */
+    unsigned bits = atomic_load_explicit(&refs_hint, memory_order_relaxed);
+    return refs_resize(r, bits >= MAP_MIN_BITS && bits <= MAP_MAX_BITS ? bits : MAP_MIN_BITS,
+                       r->base);
+}
+
+/* Before a pass that finds references `how` (enum ref_how): make sure its
+ * numbers fit (wrapping clears both tables, once every 4G allocations)
+ * and a map pass's map exists, with room for the last map pass's pointers
+ * at load <= 1/4 (see above).  0 with the pass's base in *base, or -1
+ * (out of memory). */
+static inline int refs_begin(enc_refs *r, unsigned how, uint32_t *base)
+{
+    if (r->base > UINT32_MAX - TF_CHUNK_EVENTS) {
+        if (r->map)
+            memset(r->map, 0, ((size_t)1 << r->bits) * sizeof *r->map);
+        memset(r->cache, 0, sizeof r->cache);
+        r->base = 1;
+    }
+    *base = r->base;
+    if (how == REF_CACHE)
+        return 0;
+    unsigned want = MAP_MIN_BITS;
+    while (want < MAP_MAX_BITS && ((uint64_t)r->last << 2) > (1ull << want))
+        want++;
+    r->used = 0;
+    r->big = r->map && r->bits > want + 2 ? r->big + 1 : 0;
+    if (!r->map || r->bits < want || r->big >= MAP_SHRINK_PASSES) {
+        r->big = 0;
+        if (refs_resize(r, want, r->base) && !r->map)
+            return -1;
+    }
+    return 0;
+}
+
+/* After a pass (complete or not) in `how` that made nalloc allocations. */
+static inline void refs_end(enc_refs *r, unsigned how, uint32_t nalloc)
+{
+    r->base += nalloc;
+    if (how == REF_MAP) {
+        r->last = r->used;
+        atomic_store_explicit(&refs_hint, r->bits, memory_order_relaxed);
+    }
+}
+
 /* The rest of a map search after home slot s held another pointer: rare at
  * load <= 1/2, so out of the encoder's loop. */
-static __attribute__((noinline, unused)) ref_entry *map_probe_on(ref_entry *map, uint32_t base,
-                                                         uint64_t p, unsigned s)
+static __attribute__((noinline, unused)) ref_entry *map_probe_on(ref_entry *map, unsigned bits,
+                                                                 uint32_t base, uint64_t p,
+                                                                 unsigned s)
 {
+    uint32_t mask = (1u << bits) - 1;
     for (;;) {
-        s = (s + 1) & (MAP_SIZE - 1);
+        s = (s + 1) & mask;
         if (map[s].num < base || map[s].ptr == p)
             return &map[s];
     }
@@ -120,11 +212,11 @@ refs_slot(enc_refs *r, unsigned how, uint32_t base, uint64_t p)
 {
     if (how == REF_CACHE)
         return &r->cache[refs_hash(p, CACHE_BITS)];
-    unsigned s = refs_hash(p, MAP_BITS);
+    unsigned s = refs_hash(p, r->bits);
     ref_entry *x = &r->map[s];
     if (__builtin_expect(x->num < base || x->ptr == p, 1))
         return x;
-    return map_probe_on(r->map, base, p, s);
+    return map_probe_on(r->map, r->bits, base, p, s);
 }
 
 /* The number in the chunk of the latest allocation that returned p, or -1
@@ -139,11 +231,34 @@ refs_find(enc_refs *r, unsigned how, uint32_t base, uint64_t p, unsigned *cls)
     return x->num - base;
 }
 
+/* refs_note of a new pointer when the map is full (load 1/2, r->used
+ * already counts p): doubles the map and notes p there; when the map
+ * cannot grow, p is left out (its frees are coded explicitly).  Does all
+ * of it out of line, so the event loop keeps nothing across the call. */
+static __attribute__((noinline, unused)) void refs_grow_note(enc_refs *r, uint32_t base,
+                                                             uint64_t p, uint32_t num,
+                                                             unsigned c)
+{
+    if (r->bits >= MAP_MAX_BITS || refs_resize(r, r->bits + 1, base)) {
+        r->used--;
+        return;
+    }
+    ref_entry *x = map_home(r->map, r->bits, base, p);
+    x->ptr = p;
+    x->num = base + num;
+    x->cls = c;
+}
+
 /* Allocation number num of the chunk returned p, of size class c. */
 static inline __attribute__((always_inline)) void
 refs_note(enc_refs *r, unsigned how, uint32_t base, uint64_t p, uint32_t num, unsigned c)
 {
     ref_entry *x = refs_slot(r, how, base, p);
+    if (how == REF_MAP && x->num < base &&
+        __builtin_expect(++r->used > (1u << r->bits) / 2, 0)) {
+        refs_grow_note(r, base, p, num, c);
+        return;
+    }
     x->ptr = p;
     x->num = base + num;
     x->cls = c;

@@ -50,7 +50,8 @@ struct hak_tw_enc {
     ZSTD_CCtx *cctx;
     int level;
     uint32_t ts_unit;
-    tc_enc *enc;
+    tc_enc *enc;                 /* made for the first events (enc_get) */
+    uint32_t version;            /* 0, or the chunks' format version (tests) */
     uint8_t *out;                /* chunk header + stored payload */
     size_t out_cap;
     const uint8_t *chunk;        /* encoded chunk (inside out) not yet put */
@@ -76,7 +77,10 @@ struct hak_trace_writer {
     int guard_floor;
     uint32_t reopens;
     char err[256];
-    hak_tw_enc own;              /* under mu: events, side records, END */
+    hak_tw_enc own;              /* under mu: events (its zstd context), side
+                                    records and END (its output buffer) */
+    ZSTD_CCtx *side_cctx;        /* side records' zstd context (side_zstd) */
+    int side_level;              /* the level side_cctx is set to; 0: none yet */
     side sites, modules, rss, heap;
     /* Side records written, against the reader's limits (trace_fmt.h). */
     uint64_t nsites, nframes, nmods, nlosses, nrss, nheap, side_mem;
@@ -216,6 +220,29 @@ static int grow(uint8_t **p, size_t *cap, size_t need)
     return 0;
 }
 
+#define ENC_LOG_MAX 17   /* event columns: zstd window, hash and chain logs at most */
+#define SIDE_LOG_MAX 14  /* side records: hash and chain logs at most (see side_zstd) */
+static void zstd_params(ZSTD_CCtx *z, int level, int log_max);
+
+/* The zstd context for side records, at the writer's level, made on first
+ * use.  Not the event encoder's: the recorder encodes events with its own
+ * encoders (hak_tw_enc_new), so the writer's context compressed only side
+ * records, and its match tables, sized for event columns (level 3: 768
+ * KiB) stayed resident for them (a recorded python3's 643 call sites:
+ * 470 KiB).  Side chunks are at most TF_SIDE_RAW (64 KiB) plus one record:
+ * tables of 2^SIDE_LOG_MAX entries (64 KiB each) suffice for them.  NULL
+ * when out of memory.  Caller holds mu. */
+static ZSTD_CCtx *side_zstd(hak_trace_writer *w)
+{
+    if (!w->side_cctx && !(w->side_cctx = ZSTD_createCCtx()))
+        return NULL;
+    if (w->side_level != w->own.level) {
+        zstd_params(w->side_cctx, w->own.level, SIDE_LOG_MAX);
+        w->side_level = w->own.level;
+    }
+    return w->side_cctx;
+}
+
 /* Compresses raw[0..len) and appends it as one side-record or END chunk.
  * Caller holds mu. */
 static int put_chunk(hak_trace_writer *w, unsigned kind, uint32_t tid,
@@ -225,10 +252,11 @@ static int put_chunk(hak_trace_writer *w, unsigned kind, uint32_t tid,
     if (w->failed)
         return -1;
     hak_tw_enc *e = &w->own;
-    if (grow(&e->out, &e->out_cap, TF_CHUNK_HDR + ZSTD_compressBound(len)))
+    ZSTD_CCtx *z = len ? side_zstd(w) : NULL;
+    if ((len && !z) || grow(&e->out, &e->out_cap, TF_CHUNK_HDR + ZSTD_compressBound(len)))
         return fail_oom(w);
     uint8_t *pay = e->out + TF_CHUNK_HDR;
-    size_t clen = len ? ZSTD_compress2(e->cctx, pay, e->out_cap - TF_CHUNK_HDR, raw, len) : 0;
+    size_t clen = len ? ZSTD_compress2(z, pay, e->out_cap - TF_CHUNK_HDR, raw, len) : 0;
     tf_chunk_hdr h = {.kind = (uint8_t)kind, .tid = tid, .first_seq = first_seq,
                       .count = count, .raw_size = (uint32_t)len};
     if (len && !ZSTD_isError(clen) && clen < len) {
@@ -246,6 +274,17 @@ static int put_chunk(hak_trace_writer *w, unsigned kind, uint32_t tid,
         return -1;
     w->nchunks++;
     return 0;
+}
+
+/* e's event encoder, made on first use: the writer's own encoder writes
+ * side records and END, and in the recorder never an event (its jobs have
+ * encoders of their own), so it should not hold an event encoder's tables.
+ * NULL when out of memory. */
+static tc_enc *enc_get(hak_tw_enc *e)
+{
+    if (!e->enc && (e->enc = tc_enc_new()) && e->version)
+        tc_enc_set_version(e->enc, e->version);
+    return e->enc;
 }
 
 /* Compresses column src[0..len) to dst (room for ZSTD_compressBound(len))
@@ -278,7 +317,15 @@ static int enc_events(hak_tw_enc *e, uint32_t tid, const hak_tw_source *src, siz
     tc_cols cols;
     size_t bad;
     unsigned bad_op;
+    if (!enc_get(e)) {
+        snprintf(e->err, sizeof e->err, "out of memory");
+        return -1;
+    }
     if (tc_encode_src(e->enc, src, e->ts_unit, &cols, &bad, &bad_op)) {
+        if (bad == TC_ENC_OOM) {
+            snprintf(e->err, sizeof e->err, "out of memory");
+            return -1;
+        }
         if (bad == TF_CHUNK_EVENTS)
             snprintf(e->err, sizeof e->err, "more than %u events for one chunk",
                      TF_CHUNK_EVENTS);
@@ -362,13 +409,11 @@ static int put_events(hak_trace_writer *w, uint32_t tid, const hak_tw_source *sr
 
 /* ---- encoders ---- */
 
-#define ENC_LOG_MAX 17   /* zstd window, hash and chain logs at most (see below) */
-
 static int enc_init(hak_tw_enc *e, uint32_t ts_unit, int level)
 {
     memset(e, 0, sizeof *e);
     e->ts_unit = ts_unit;
-    if (!(e->cctx = ZSTD_createCCtx()) || !(e->enc = tc_enc_new()))
+    if (!(e->cctx = ZSTD_createCCtx()))
         return -1;
     return hak_tw_enc_set_level(e, level);
 }
@@ -381,12 +426,11 @@ static void enc_fini(hak_tw_enc *e)
     memset(e, 0, sizeof *e);
 }
 
-int hak_tw_enc_set_level(hak_tw_enc *e, int level)
+/* Sets z to `level` with its window, hash and chain logs at most ENC_LOG_MAX,
+ * and its hash and chain logs at most log_max. */
+static void zstd_params(ZSTD_CCtx *z, int level, int log_max)
 {
-    if (level < ZSTD_minCLevel() || level > ZSTD_maxCLevel())
-        return -1;
-    e->level = level;
-    ZSTD_CCtx_setParameter(e->cctx, ZSTD_c_compressionLevel, level);
+    ZSTD_CCtx_setParameter(z, ZSTD_c_compressionLevel, level);
     /* Columns are compressed one by one and most are well under 128 KiB,
      * the largest a few hundred KiB: a longer window, or match tables
      * sized for one, find nothing more (a recorded python3's columns: the
@@ -395,11 +439,19 @@ int hak_tw_enc_set_level(hak_tw_enc *e, int level)
      * The level's own values are kept where they are smaller (an explicit
      * value replaces the level's, it does not cap it). */
     ZSTD_compressionParameters cp = ZSTD_getCParams(level, 0, 0);
-    ZSTD_CCtx_setParameter(e->cctx, ZSTD_c_windowLog, cp.windowLog < ENC_LOG_MAX ? (int)cp.windowLog : ENC_LOG_MAX);
-    ZSTD_CCtx_setParameter(e->cctx, ZSTD_c_hashLog, cp.hashLog < ENC_LOG_MAX ? (int)cp.hashLog : ENC_LOG_MAX);
-    ZSTD_CCtx_setParameter(e->cctx, ZSTD_c_chainLog, cp.chainLog < ENC_LOG_MAX ? (int)cp.chainLog : ENC_LOG_MAX);
-    ZSTD_CCtx_setParameter(e->cctx, ZSTD_c_contentSizeFlag, 1);
-    ZSTD_CCtx_setParameter(e->cctx, ZSTD_c_checksumFlag, 0);
+    ZSTD_CCtx_setParameter(z, ZSTD_c_windowLog, cp.windowLog < ENC_LOG_MAX ? (int)cp.windowLog : ENC_LOG_MAX);
+    ZSTD_CCtx_setParameter(z, ZSTD_c_hashLog, cp.hashLog < (unsigned)log_max ? (int)cp.hashLog : log_max);
+    ZSTD_CCtx_setParameter(z, ZSTD_c_chainLog, cp.chainLog < (unsigned)log_max ? (int)cp.chainLog : log_max);
+    ZSTD_CCtx_setParameter(z, ZSTD_c_contentSizeFlag, 1);
+    ZSTD_CCtx_setParameter(z, ZSTD_c_checksumFlag, 0);
+}
+
+int hak_tw_enc_set_level(hak_tw_enc *e, int level)
+{
+    if (level < ZSTD_minCLevel() || level > ZSTD_maxCLevel())
+        return -1;
+    e->level = level;
+    zstd_params(e->cctx, level, ENC_LOG_MAX);
     return 0;
 }
 
@@ -417,8 +469,7 @@ hak_tw_enc *hak_tw_enc_new(hak_trace_writer *w)
         free(e);
         return NULL;
     }
-    if (version)
-        tc_enc_set_version(e->enc, version);
+    e->version = version;
     return e;
 }
 
@@ -426,7 +477,9 @@ void tc_tw_set_chunk_version(hak_trace_writer *w, uint32_t version)
 {
     pthread_mutex_lock(&w->mu);
     w->chunk_version = version;
-    tc_enc_set_version(w->own.enc, version);
+    w->own.version = version;
+    if (w->own.enc)
+        tc_enc_set_version(w->own.enc, version);
     pthread_mutex_unlock(&w->mu);
 }
 
@@ -885,6 +938,7 @@ int hak_tw_close(hak_trace_writer *w)
     free(w->guard_path);
     pthread_mutex_destroy(&w->mu);
     enc_fini(&w->own);
+    ZSTD_freeCCtx(w->side_cctx);
     free(w->sites.p);
     free(w->modules.p);
     free(w->rss.p);
