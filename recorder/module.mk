@@ -58,6 +58,11 @@ $(TESTBIN)/recorder/libplug_b.so: recorder/tests/plug/dl_plug.c | deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -fPIC -shared -DFRAME=88 -o $@ $<
 CHECK_DEPS += $(TESTBIN)/recorder/libplug_a.so $(TESTBIN)/recorder/libplug_b.so
+# Preloaded after the recorder by loss.sh: a malloc that blocks on request.
+$(TESTBIN)/recorder/libslow_malloc.so: recorder/tests/plug/slow_malloc.c | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra -Werror -fPIC -shared -o $@ $<
+CHECK_DEPS += $(TESTBIN)/recorder/libslow_malloc.so
 # The trace checker used by the tests: hak_tr_open + hak_replay_build.
 $(TESTBIN)/recorder/hkt_check: recorder/tests/hkt_check.c $(LIB)/libhaktrace.a $(LIB)/libhakcommon.a | deps-ok
 	@mkdir -p $(dir $@)

@@ -14,12 +14,21 @@
  * made its first call yet: created just before exit, it may not have run)
  * has shown what it does: it is done once it made a counted call, or is
  * not runnable (blocked in a system call: an idle worker, which loses
- * nothing while it sleeps; but not while it waits for an event block from
- * the writer, which is about to give it one), or is gone, or has used
+ * nothing while it sleeps), or is gone, or has used
  * REC_EXIT_CPU_NS of CPU since the wait began without a call (it computes,
  * not allocates).  Only runnable threads are waited for, and at most
  * REC_EXIT_WAIT_NS in all: a program whose threads are idle at exit pays
- * one read of /proc/self/task/TID/stat per thread. */
+ * one read of /proc/self/task/TID/stat per thread.
+ *
+ * A thread inside an interposed call (rec_thread.in_call: from before the
+ * call tested the state until its record is published) is never done,
+ * runnable or not: it may be blocked in the real allocator, or in a
+ * signal handler, and publish its record after the final collection,
+ * where nothing would write it and nothing would say so.  It is waited
+ * for; if it is still inside after REC_EXIT_WAIT_NS, the trace states the
+ * loss ("unflushed threads").  in_call is stored before the state test
+ * with no fence on the program's side; membarrier here makes every such
+ * store visible before the threads are looked at. */
 #include "rec_internal.h"
 #include "hak_util.h"
 
@@ -131,16 +140,40 @@ static int waitees(waitee *w, int max)
 static int settled(const waitee *w)
 {
     rec_thread *t = w->th;
-    if (t ? atomic_load_explicit(&t->lost_after_stop, memory_order_relaxed) || atomic_load(&t->exiting)
-          : atomic_load_explicit(&rec_g.lost_after_stop, memory_order_relaxed) != 0)
-        return 1;                      /* it allocated (or a loss is stated already), or is leaving */
-    if (!runnable(w->tid))             /* blocked, or gone: unless it waits for a block of ours */
-        return !(t && atomic_load_explicit(&t->in_pool_wait, memory_order_relaxed));
+    if (t) {
+        /* a call after "off": the one before it is published */
+        if (atomic_load_explicit(&t->lost_after_stop, memory_order_acquire))
+            return 1;
+        if (atomic_load_explicit(&t->in_call, memory_order_acquire))
+            return 0;                  /* its record may still come */
+        if (atomic_load(&t->exiting))
+            return 1;
+    } else if (atomic_load_explicit(&rec_g.lost_after_stop, memory_order_relaxed) != 0) {
+        return 1;                      /* it allocated (or a loss is stated already) */
+    }
+    if (!runnable(w->tid))             /* blocked, or gone */
+        return 1;
     return cpu_ns(w->tid) - w->cpu0 >= REC_EXIT_CPU_NS;
+}
+
+/* Every thread's in_call store that preceded its state test is visible
+ * once this returns (a barrier on each CPU running one of our threads);
+ * without membarrier, a sleep long enough for any store buffer to drain. */
+static void barrier_all_threads(void)
+{
+#if defined(SYS_membarrier)
+    enum { CMD_PRIVATE_EXPEDITED = 1 << 3, CMD_REGISTER_PRIVATE_EXPEDITED = 1 << 4 };
+    if (syscall(SYS_membarrier, CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0 &&
+        syscall(SYS_membarrier, CMD_PRIVATE_EXPEDITED, 0, 0) == 0)
+        return;
+#endif
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, NULL);
 }
 
 void rec_exit_settle(void)
 {
+    barrier_all_threads();
     waitee w[REC_EXIT_MAX];
     int n = waitees(w, REC_EXIT_MAX);
     for (int i = 0; i < n; i++)
@@ -156,5 +189,16 @@ void rec_exit_settle(void)
             break;
         struct timespec ts = {0, 500000};
         nanosleep(&ts, NULL);
+    }
+    unsigned inside = 0;
+    for (int i = 0; i < n; i++)
+        inside += w[i].th && atomic_load(&w[i].th->in_call) &&
+                  !atomic_load(&w[i].th->lost_after_stop);
+    if (inside) {
+        char d[256];
+        snprintf(d, sizeof d, "%u thread%s still inside an allocation call %.0f s after "
+                 "recording stopped at exit: the events of those calls were not recorded",
+                 inside, inside == 1 ? "" : "s", REC_EXIT_WAIT_NS / 1e9);
+        rec_loss_later(HAK_LOSS_UNFLUSHED, inside, d);
     }
 }

@@ -164,9 +164,12 @@ typedef struct rec_block {
     _Atomic uint32_t n;           /* slots written; owner stores with release */
     uint32_t taken;               /* slots already handed to the writer */
     _Atomic uint32_t refs;        /* owner + unencoded partial jobs (see above) */
+    uint32_t fill_ms1;            /* ms its thread took to fill it, + 1 (0: not full yet) */
     uint64_t given_ns;            /* when the pool last gave it to a thread */
     rec_slot slots[REC_BLOCK_SLOTS];
 } rec_block;
+/* a slot never straddles two cache lines (blocks are page-aligned) */
+_Static_assert(offsetof(rec_block, slots) % sizeof(rec_slot) == 0, "slot alignment");
 
 #define REC_FRAME_CACHE 256        /* per-thread frame steps (48 bytes each) */
 #define REC_RULE_CACHE 256         /* per-thread unwind rules (16 bytes each) */
@@ -186,15 +189,18 @@ typedef struct rec_thread {
     uint64_t seq_next, seq_end;   /* owner: its batch of seqs (rec_seq.c) ... */
     uint64_t seq_gen;             /* ... good while rec_g.seq_gen equals this */
     uint64_t shared_gen;          /* owner, shared mode: the batch's generation */
-
-    struct rec_thread *next;      /* g.threads list (under g.threads_mu) */
+    /* Owner: 1 from before an interposed call tests the state until its
+     * record is published (rec_enter, fast_thread); rec_exit.c waits for
+     * it at exit, so that no record lands after the final collection. */
+    _Atomic uint32_t in_call;
     uint32_t tid;                 /* dense index, 0 = first thread */
     pid_t    ostid;
+
+    struct rec_thread *next;      /* g.threads list (under g.threads_mu) */
     pthread_mutex_t mu;           /* guards cur, fifo_* against the writer */
     rec_block *fifo_head, *fifo_tail;  /* full blocks awaiting the writer */
     _Atomic int exiting;          /* its pthread key destructor ran */
     _Atomic uint32_t lost_after_stop;  /* it made calls after recording stopped at exit */
-    _Atomic int in_pool_wait;     /* owner: waiting for a block (rec_exit.c) */
     rec_block *seen;              /* writer: cur at the previous partial flush */
     uint64_t last_ts;             /* encoder, exact-ts mode: last ts (monotonic clamp) */
     uint64_t ts_cursor;           /* encoders: clock sample hint (relaxed atomics) */

@@ -137,8 +137,23 @@ static __attribute__((noinline, cold)) void unrecorded(const rec_tls *t, int st)
          * not have run while recording was on (rec_exit.c) */
         atomic_fetch_add_explicit(&rec_g.lost_after_stop, 1, memory_order_relaxed);
         if (t->th)
-            atomic_store_explicit(&t->th->lost_after_stop, 1, memory_order_relaxed);
+            atomic_store_explicit(&t->th->lost_after_stop, 1, memory_order_release);
     }
+}
+
+/* Marks th inside a call before the state is tested, so that rec_exit.c,
+ * having switched recording off, sees every call that may still publish a
+ * record (the compiler must not move the store below the test; the CPU's
+ * store buffer is drained by rec_exit.c's membarrier). */
+static inline void call_begin(rec_thread *th)
+{
+    atomic_store_explicit(&th->in_call, 1, memory_order_relaxed);
+    atomic_signal_fence(memory_order_seq_cst);
+}
+
+static inline void call_end(rec_thread *th)
+{
+    atomic_store_explicit(&th->in_call, 0, memory_order_release);
 }
 
 static inline rec_thread *rec_enter(void)
@@ -148,15 +163,24 @@ static inline rec_thread *rec_enter(void)
         unrecorded(t, REC_ON);
         return NULL;
     }
-    int st = atomic_load_explicit(&rec_g.state, memory_order_relaxed);
-    while (REC_UNLIKELY(st == REC_SWITCHING)) {
+    rec_thread *th = t->th;
+    int st;
+    for (;;) {
+        if (th)
+            call_begin(th);
+        st = atomic_load_explicit(&rec_g.state, memory_order_relaxed);
+        if (REC_LIKELY(st != REC_SWITCHING))
+            break;
+        if (th)
+            call_end(th);
         /* a window is closing: this call belongs to the next one or to
          * none (rec_writer.c, "windows"); a few ms at most */
         struct timespec ts = {0, 50000};
         nanosleep(&ts, NULL);
-        st = atomic_load(&rec_g.state);
     }
     if (REC_UNLIKELY(st != REC_ON)) {
+        if (th)
+            call_end(th);
         if (st != REC_UNINIT) {
             unrecorded(t, st);
             return NULL;
@@ -164,15 +188,18 @@ static inline rec_thread *rec_enter(void)
         rec_init();
         if (atomic_load(&rec_g.state) != REC_ON)
             return NULL;
+        th = t->th;                   /* NULL: rec_init registers no thread */
     }
-    rec_thread *th = t->th;
     if (REC_UNLIKELY(!th)) {
         t->busy = 1;                  /* registering may allocate (TLS keys) */
         int e = errno;
-        th = rec_thread_register();
+        th = rec_thread_register();   /* in_call set while recording is on */
         errno = e;
-        if (!th) {
-            t->busy = 0;
+        t->busy = 0;
+        if (!th)
+            return NULL;
+        if (!atomic_load_explicit(&th->in_call, memory_order_relaxed)) {
+            unrecorded(t, REC_OFF);   /* it stopped meanwhile (exit) */
             return NULL;
         }
     }
@@ -180,7 +207,12 @@ static inline rec_thread *rec_enter(void)
     return th;
 }
 
-static inline void rec_leave(void) { rec_tls_v.busy = 0; }
+static inline void rec_leave(void)
+{
+    rec_tls *t = &rec_tls_v;
+    call_end(t->th);
+    t->busy = 0;
+}
 
 #define RA ((uintptr_t)__builtin_return_address(0))
 #define SP ((uintptr_t)__builtin_frame_address(0))
@@ -282,14 +314,28 @@ static __attribute__((noinline, cold)) void malloc_failed(rec_thread *th, size_t
     errno = e;
 }
 
-/* The thread, when the fast path may record for it. */
-static inline rec_thread *fast_thread(const rec_tls *t)
+/* The thread, when the fast path may record for it: then inside a call
+ * (busy, in_call) until fast_leave. */
+static inline rec_thread *fast_thread(rec_tls *t)
 {
     rec_thread *th = t->th;
-    if (REC_LIKELY(th && !t->busy &&
-                   atomic_load_explicit(&rec_g.state, memory_order_relaxed) == REC_ON))
-        return th;
+    if (REC_LIKELY(th && !t->busy)) {
+        /* busy first: a signal handler's call from here on is not ours to
+         * end (it would clear in_call under us) */
+        t->busy = REC_BUSY_CALL;
+        call_begin(th);
+        if (REC_LIKELY(atomic_load_explicit(&rec_g.state, memory_order_relaxed) == REC_ON))
+            return th;
+        call_end(th);
+        t->busy = 0;
+    }
     return NULL;
+}
+
+static inline void fast_leave(rec_tls *t, rec_thread *th)
+{
+    call_end(th);
+    t->busy = 0;
 }
 
 /* Recording switched off (between windows, or loaded for an attach that
@@ -310,7 +356,6 @@ EXPORT void *malloc(size_t n)
             return p;                 /* (full: the program's allocator serves it) */
         return paused() ? rec_r.malloc(n) : malloc_slow(n, RA, SP);
     }
-    t->busy = REC_BUSY_CALL;
     uint32_t site = rec_site(th, RA, SP);
     void *p = rec_r.malloc(n);
     if (REC_UNLIKELY(!p)) {
@@ -319,7 +364,7 @@ EXPORT void *malloc(size_t n)
         rec_inflight_check((uintptr_t)p);
         rec_emit_plain(th, HAK_OP_MALLOC, (uintptr_t)p, n, site);
     }
-    t->busy = 0;
+    fast_leave(t, th);
     return p;
 }
 
@@ -358,18 +403,20 @@ static __attribute__((noinline, cold)) void free_slow(void *p)
 EXPORT void free(void *p)
 {
     rec_tls *t = &rec_tls_v;
-    rec_thread *th = fast_thread(t);
-    if (REC_UNLIKELY(!th || is_boot(p) || rec_arena_has(p))) {
-        if (paused() && !is_boot(p) && !rec_arena_has(p))
+    if (REC_LIKELY(!is_boot(p) && !rec_arena_has(p))) {
+        rec_thread *th = fast_thread(t);
+        if (REC_LIKELY(th)) {
+            rec_emit_plain(th, HAK_OP_FREE, (uintptr_t)p, block_size(p), 0);
             rec_r.free(p);
-        else
-            free_slow(p);
-        return;
+            fast_leave(t, th);
+            return;
+        }
+        if (paused()) {
+            rec_r.free(p);
+            return;
+        }
     }
-    t->busy = REC_BUSY_CALL;
-    rec_emit_plain(th, HAK_OP_FREE, (uintptr_t)p, block_size(p), 0);
-    rec_r.free(p);
-    t->busy = 0;
+    free_slow(p);
 }
 
 EXPORT void *calloc(size_t nmemb, size_t size)

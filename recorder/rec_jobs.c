@@ -278,7 +278,10 @@ static void job_done(rec_job *j)
         /* the thread's last block: every earlier job was appended, so any
          * partial job on it has dropped its reference already */
         rec_block_unref(j->th->cur);
-        rec_unmap_own(j->th, sizeof *j->th);
+        /* at exit rec_exit.c may still be reading it (unlocked): left
+         * mapped, the process is ending */
+        if (!atomic_load(&rec_g.stopping))
+            rec_unmap_own(j->th, sizeof *j->th);
     }
     free(j->chunk);
     free(j);

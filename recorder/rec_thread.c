@@ -82,6 +82,7 @@ rec_block *rec_pool_get(void)
     pthread_mutex_unlock(&rec_g.pool_mu);
     if (b) {
         b->given_ns = hak_mono_ns();
+        b->fill_ms1 = 0;
         b->next = NULL;
         atomic_store_explicit(&b->n, 0, memory_order_relaxed);
         b->taken = 0;
@@ -90,18 +91,24 @@ rec_block *rec_pool_get(void)
     return b;
 }
 
-/* A block that took its thread longer than this to fill and the writer to
- * encode goes back to the pool without its pages (MADV_DONTNEED): at that
- * rate its next owner pays the page faults (512 per 2 MiB block, a
- * fraction of a millisecond) once per REC_SLOW_BLOCK_NS at most, and
- * meanwhile the program does not carry two resident blocks per thread.
- * On a python3 script, 2 MiB of the recorder's extra RSS.  Fast
- * programs (a block every few ms) keep their pages. */
+/* A block that took its thread longer than this to fill goes back to the
+ * pool without its pages (MADV_DONTNEED): at that rate its next owner pays
+ * the page faults (512 per 2 MiB block, a fraction of a millisecond) once
+ * per REC_SLOW_BLOCK_NS at most, and meanwhile the program does not carry
+ * two resident blocks per thread.  On a python3 script, 2 MiB of the
+ * recorder's extra RSS.  Fast programs (a block every few ms) keep their
+ * pages, even when their blocks wait long for the writer: the time in the
+ * queue once counted, and on random_mixed, whose backlog keeps blocks
+ * queued for 50-150 ms, every block lost its pages and was faulted in
+ * again by the program thread (512 faults per 65536 events). */
 #define REC_SLOW_BLOCK_NS 50000000ull
 
 void rec_pool_put(rec_block *b)
 {
-    if (hak_mono_ns() - b->given_ns > REC_SLOW_BLOCK_NS) {
+    /* not full (a thread's last block): until now */
+    uint64_t fill_ns = b->fill_ms1 ? (uint64_t)(b->fill_ms1 - 1) * 1000000u
+                                   : hak_mono_ns() - b->given_ns;
+    if (fill_ns > REC_SLOW_BLOCK_NS) {
         long pg = sysconf(_SC_PAGESIZE);
         uintptr_t lo = ((uintptr_t)b->slots + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);
         uintptr_t hi = (uintptr_t)b + sizeof *b;
@@ -131,16 +138,18 @@ void rec_block_handoff(rec_thread *th)
 static void block_handoff(rec_thread *th)
 {
     if (rec_g.closed) {
-        /* The writer is gone (process exit, write failure): reuse the block,
-         * these events can no longer be written anywhere. */
+        /* The writer is gone: reuse the block, these events can no longer
+         * be written anywhere.  Only after a loss the trace states: a write
+         * failure, or a thread still inside a call when the exit stopped
+         * waiting for it (rec_exit.c); every other call at exit either
+         * published its record before the final collection or saw
+         * recording off. */
         atomic_store_explicit(&th->cur->n, 0, memory_order_relaxed);
         th->cur->taken = 0;
         return;
     }
-    /* waiting for the writer is not idling: rec_exit.c waits for us */
-    atomic_store_explicit(&th->in_pool_wait, 1, memory_order_relaxed);
+    /* (inside a call: rec_exit.c waits for us while the writer runs) */
     rec_block *fresh = rec_pool_get();
-    atomic_store_explicit(&th->in_pool_wait, 0, memory_order_relaxed);
     if (!fresh) {
         atomic_store_explicit(&th->cur->n, 0, memory_order_relaxed);
         th->cur->taken = 0;
@@ -148,6 +157,8 @@ static void block_handoff(rec_thread *th)
     }
     pthread_mutex_lock(&th->mu);
     rec_block *full = th->cur;
+    uint64_t ms = (fresh->given_ns - full->given_ns) / 1000000u;   /* for rec_pool_put */
+    full->fill_ms1 = ms < UINT32_MAX - 1 ? (uint32_t)ms + 1 : UINT32_MAX;
     full->next = NULL;
     if (th->fifo_tail)
         th->fifo_tail->next = full;
@@ -221,11 +232,19 @@ rec_thread *rec_thread_register(void)
     if (th->tid >= 8)
         rec_g.pool_limit++;   /* every thread may hold one block */
     pthread_mutex_unlock(&rec_g.pool_mu);
+    /* Inside the call (rec_enter) unless recording stopped for good: the
+     * exit (rec_exit.c) switches it off before it lists the threads under
+     * this lock, so either it sees us inside, or we see it off and record
+     * nothing that the final collection could miss.  (A window switching
+     * meanwhile is not an end: the records go to the next one.) */
+    int on = atomic_load(&rec_g.state) != REC_OFF;
+    atomic_store_explicit(&th->in_call, (uint32_t)on, memory_order_relaxed);
     pthread_mutex_unlock(&rec_g.threads_mu);
     rec_tls_v.th = th;
     pthread_setspecific(rec_g.key, th);
     uint32_t creator = rec_tls_v.creator_plus1 ? rec_tls_v.creator_plus1 - 1 : 0;
-    rec_emit(th, HAK_OP_THREAD_START, creator, 0, (uint64_t)th->ostid, 0, 0, 0);
+    if (on)
+        rec_emit(th, HAK_OP_THREAD_START, creator, 0, (uint64_t)th->ostid, 0, 0, 0);
     return th;
 }
 

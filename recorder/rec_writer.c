@@ -591,14 +591,19 @@ static int rss_flush(void)
  * is: a program that allocates slowly leaves the writer idle, and higher
  * levels then make its trace much smaller (a python3 run: 0.39 B/event at
  * level 3, 0.32 at 15) at no cost to the program, while a writer that
- * cannot keep up drops to level 1, which on allocation-heavy streams is
- * both the fastest and (their columns are near-random) about as small.
+ * cannot keep up drops to the bottom, level 3.  Not 1: since the token
+ * mode of format 5, level 1 is no longer about as small on allocation-heavy
+ * streams, and hardly faster (re-encoding recorded traces, bench_recode:
+ * factor 0.450 B/event at 1, 0.406 at 3, zstd 6.4 vs 6.9-7.5 ns/event;
+ * random_mixed 1.652 vs 1.634 at the same 5.6-6.1 ns); recorded under load
+ * 9, 11 interleaved rounds: factor 0.421 -> 0.385 B/event at 1.64x vs
+ * 1.65x, random_mixed 1.647 -> 1.632 at the same writer CPU.
  * Measured over LEVEL_NS windows of the writer's CPU time; a backlog of
  * full blocks or a program thread waiting for a block drops to the
  * bottom at once, so a burst after an idle phase is not written slowly. */
-static const int level_ladder[] = {1, 3, 6, 9, 12, 15};
+static const int level_ladder[] = {3, 6, 9, 12, 15};
 #define LADDER_TOP ((int)(sizeof level_ladder / sizeof *level_ladder) - 1)
-static int level_step = 1;               /* level 3 until measured */
+static int level_step = 0;               /* the bottom until measured */
 static uint64_t level_wall0, level_cpu0, level_waits0;
 
 uint64_t rec_thread_cpu_ns(void)
@@ -717,7 +722,7 @@ static int window_begin(int rebase)
     hak_tw_guard(tw, rec_g.path, rec_fd_floor());
     rec_fd_own(fd);
     rec_jobs_start(tw);
-    level_step = 1;
+    level_step = 0;
     level_wall0 = hak_mono_ns();
     level_cpu0 = writer_started ? rec_thread_cpu_ns() : 0;
     level_waits0 = rec_g.backpressure_waits;

@@ -90,6 +90,25 @@ for mode in idle compute; do
   else not_ok "thread ${mode/compute/computing} at exit" "rc=$rc: $(head -2 err.txt)"; fi
 done
 
+# ---- a thread inside an allocation call when recording stops ----------------------
+# exit_midcall holds thread B inside the recorder's malloc (tests/plug/
+# slow_malloc.c, preloaded after the recorder) while main's failed exec
+# finishes the trace; B's call returns later and the process goes on.  The
+# final collection must wait for B's record, or the trace say it is missing
+# (once, both ended "complete" without B's malloc).
+SLOW=$B/tests/recorder/libslow_malloc.so
+LD_PRELOAD=$SLOW hak record -q -o mid-rel.hkt -- "$P/exit_midcall" released >out.txt 2>err.txt; rc=$?
+n=$(hak trace dump mid-rel.hkt 2>/dev/null | grep -c 'malloc size=777777 ')
+if (( rc == 0 )) && [[ ! -s err.txt ]] && grep -qx "B returned" out.txt && (( n == 1 )) \
+   && hak trace info mid-rel.hkt | grep -q '^status: *complete'; then
+  ok "a thread inside malloc when recording stops, back 100 ms later: its event is written, status complete"
+else not_ok "thread inside malloc at stop, released" "rc=$rc, B's malloc in trace: $n: $(cat out.txt err.txt | head -3)"; fi
+LD_PRELOAD=$SLOW hak record -q -o mid-stuck.hkt -- "$P/exit_midcall" stuck >out.txt 2>err.txt; rc=$?
+if (( rc == 3 )) && grep -qx "B returned" out.txt \
+   && grep -q "mid-stuck.hkt: incomplete: unflushed threads after [0-9]* events (1 thread still inside an allocation call" err.txt; then
+  ok "a thread inside malloc past the exit's wait: the loss is stated, exit 3"
+else not_ok "thread inside malloc at stop, stuck" "rc=$rc: $(cat out.txt err.txt | head -3)"; fi
+
 # ---- a signal handler allocating inside interposed calls ----------------------
 hak record -q -o sig.hkt -- "$P/sig_alloc" 300 >out.txt 2>err.txt; rc=$?
 if grep -q "sig.hkt: incomplete: signal handler inside the recorder" err.txt; then
