@@ -7,6 +7,7 @@
 set -u
 cd "$(dirname "$0")/.."
 . bench/lib.sh
+. bench/suite/ranges.sh
 bench_db_init
 REPS=${HAK_BENCH_REPS:-5}
 B=build/bench/bench_alloc
@@ -100,12 +101,16 @@ out=build/bench/alloc.md
     IFS='|' read -r name args metric unit hib <<<"$b"
     subjects=("${ALLOCS[@]}")
     [[ $name == faults_* ]] && subjects+=("hakmem+prefault")
-    declare -A MED=()
+    declare -A MED=() RNG=()
     for a in "${subjects[@]}"; do
       # shellcheck disable=SC2086
       m=$(median ${VALS[$name,$a]:-})
       MED[$a]=$m
       bench_put "alloc.$name" "$a" "$metric" "$m" "$unit" "$REPS" "runs: ${VALS[$name,$a]:-}; load $load"
+      # shellcheck disable=SC2086
+      RNG[$a]=$(range_of ${VALS[$name,$a]:-})
+      bench_put "alloc.$name" "$a" "${metric}_min" "${RNG[$a]% *}" "$unit" "$REPS" "lowest run"
+      bench_put "alloc.$name" "$a" "${metric}_max" "${RNG[$a]#* }" "$unit" "$REPS" "highest run"
     done
     row="| $name | $unit |"
     for a in "${ALLOCS[@]}"; do
@@ -128,10 +133,17 @@ out=build/bench/alloc.md
     esac
     if [[ -n $ref && -n ${MED[hakmem]} ]]; then
       met=$(awk -v h="${MED[hakmem]}" -v r="$ref" -v hi="$hib" 'BEGIN{print ((hi ? h >= r : h <= r) ? "met" : "NOT met")}')
-      TARGETS+=("- $name: hakmem ${MED[hakmem]} vs $refn $ref: target $met")
+      # Speed: the run-to-run ranges say whether a difference is more than noise
+      # (bench/suite/ranges.sh: level when hakmem's and the peer's ranges overlap).
+      rng=""
+      if [[ $hib == 1 && -n ${RNG[hakmem]:-} && -n ${RNG[$bestn]:-} ]]; then
+        v=$(verdict_of "${RNG[hakmem]% *}" "${RNG[hakmem]#* }" "${RNG[$bestn]% *}" "${RNG[$bestn]#* }")
+        rng=" (runs: hakmem ${RNG[hakmem]/ /-}, $bestn ${RNG[$bestn]/ /-}: $v)"
+      fi
+      TARGETS+=("- $name: hakmem ${MED[hakmem]} vs $refn $ref: target $met$rng")
     fi
     [[ $name == faults_* ]] && TARGETS+=("- $name with HAKMEM_PREFAULT=populate: ${MED[hakmem+prefault]} minor faults")
-    unset MED
+    unset MED RNG
   done
   echo
   echo "Targets (hakmem must match the best peer on speed, glibc on faults, mimalloc on RSS):"

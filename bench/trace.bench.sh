@@ -22,6 +22,15 @@ for level in "${levels[@]}"; do
     while read -r k v; do vals[$level.$k]+="$v "; done <<<"$out"
   done
 done
+# What the writer and a working encoder keep resident (issue 17):
+# bench_recode --mem re-encodes the first 100 chunks of the last file at
+# level 3 (resident anonymous KiB; blocks >= 32 KiB mapped on their own,
+# as the recorder's arena gives them).
+mem=$(build/bench/bench_recode "$file" --mem --level 3 --chunks 100) || { echo "bench_recode --mem failed" >&2; exit 1; }
+enc_kib=$(awk '/^enc_peak_kib/ {print $2}' <<<"$mem")
+writer_kib=$(awk '/^writer_side_kib/ {print $2}' <<<"$mem")
+bench_put trace.random_mixed zstd3 encoder_resident "$enc_kib" KiB 1 "bench_recode --mem --chunks 100"
+bench_put trace.random_mixed zstd3 writer_resident "$writer_kib" KiB 1 "bench_recode --mem: writer after its side records"
 rm -f "$file"
 md=build/bench/trace.md
 {
@@ -53,5 +62,8 @@ done
   echo
   echo "Targets: encode >= 100, decode >= 200, replay form >= 50 Mev/s. The replay"
   echo "form rate includes its own decoding pass and first-touch of its arrays."
+  echo
+  echo "Resident memory (\`bench_recode FILE --mem --level 3 --chunks 100\`): a working"
+  echo "encoder $enc_kib KiB, the writer after its side records $writer_kib KiB."
 } >>"$md"
 cat "$md"

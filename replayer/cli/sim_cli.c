@@ -465,9 +465,10 @@ static void print_summary(const sim_args *a, const char *alloc_name, const char 
            sim_page_mode_name(a->o.pages), a->pages_why[0] ? " (" : "", a->pages_why,
            a->pages_why[0] ? ")" : "", sim_access_name(a->o.access),
            hak_touch_name(a->o.touch), tlb, r->thp_method[0] ? " thp=" : "", r->thp_method);
-    printf("  ops        %s (%s allocations, %s failed, %s skipped)\n",
+    printf("  ops        %s (%s allocations, %s of them the program's own mappings, %s failed, "
+           "%s skipped)\n",
            hak_fmt_count(r->ops, b1, sizeof b1), hak_fmt_count(r->allocs, b2, sizeof b2),
-           hak_fmt_count(r->failed_allocs, b3, sizeof b3),
+           hak_fmt_count(r->maps, (char[32]){0}, 32), hak_fmt_count(r->failed_allocs, b3, sizeof b3),
            hak_fmt_count(r->skipped_ops, (char[32]){0}, 32));
     printf("  accesses   %s\n", hak_fmt_count(r->st.accesses, b1, sizeof b1));
     printf("  faults     %s first touches (4k %s, 2m %s); measured in window %lld\n",
@@ -562,11 +563,17 @@ static sim_job *sim_prepare(const sim_args *a, int *jfd, sim_trace_facts *tf)
                 "see 'hak trace info'); its run is stored as one of an incomplete trace\n", a->trace);
     tf->completeness = ts->incomplete ? "incomplete" : ts->truncated ? "truncated" : "complete";
     hak_replay rp;
-    if (hak_replay_build(tr, &rp, err, sizeof err)) {
+    /* with the program's own anonymous mappings (a trace recorded with
+     * --mmap), as hak replay: heap it holds outside malloc */
+    if (hak_replay_build_opts(tr, &rp, HAK_REPLAY_MMAP, err, sizeof err)) {
         hak_cmd_err(CMD, "%s: %s", a->trace, err);
         hak_tr_close(tr);
         return NULL;
     }
+    if (rp.mmap_kept && !a->quiet)
+        fprintf(stderr, "hak sim: %s: note: %llu mmap/munmap/mremap calls of the program are "
+                "simulated as recorded (its anonymous mappings); %llu others left out\n", a->trace,
+                (unsigned long long)rp.mmap_kept, (unsigned long long)rp.mmap_ops);
     const hak_trace_meta *meta = hak_tr_meta(tr);
     const char *program = hakdb_trace_program(meta, a->trace);
     hakdb_trace_meta_json(meta, tf->meta_json, sizeof tf->meta_json);

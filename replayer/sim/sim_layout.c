@@ -128,3 +128,12 @@ int sim_layout_free(sim_layout *L, uint64_t addr, uint64_t size)
         L->live_blocks--;
     return rc;
 }
+
+int sim_layout_unmap(sim_layout *L, uint64_t addr, uint64_t size, uint64_t live, int whole)
+{
+    int rc = update(L, addr, size, -1);
+    L->live_bytes = L->live_bytes >= live ? L->live_bytes - live : 0;
+    if (whole && L->live_blocks)
+        L->live_blocks--;
+    return rc;
+}

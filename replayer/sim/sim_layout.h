@@ -47,6 +47,11 @@ void sim_layout_destroy(sim_layout *L);
 /* 0, or -1 when a table could not grow. */
 int sim_layout_alloc(sim_layout *L, uint64_t addr, uint64_t size);
 int sim_layout_free(sim_layout *L, uint64_t addr, uint64_t size);
+/* A program's own mapping (--mmap traces) given back: the pages of
+ * [addr, addr + size) lose their live bytes (pages already given back stay
+ * at zero), live_bytes drops by `live` (what of it was still mapped) and,
+ * when `whole`, the mapping stops being a block. */
+int sim_layout_unmap(sim_layout *L, uint64_t addr, uint64_t size, uint64_t live, int whole);
 /* live_bytes / (pages_spanned * 4096); 0 when nothing is live. */
 double sim_layout_occupancy(const sim_layout *L);
 

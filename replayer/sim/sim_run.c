@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 
 #include "hak_util.h"
@@ -148,6 +149,73 @@ static void *do_alloc(const sim_alloc *a, const hak_rop *op, char **oldp, uint64
     return NULL;
 }
 
+/* ---- the program's own mappings ----------------------------------------- */
+
+/* A trace recorded with --mmap has the program's anonymous mappings in its
+ * replay form (trace.h, HAK_REPLAY_MMAP): heap it holds outside malloc
+ * (cc1: 22 of its ~30 MiB).  They are mapped, touched and unmapped as the
+ * replay worker does (worker_loop.c) and counted in the layout like blocks;
+ * mlen[obj] is a mapping's length, sizes[obj] what of it is still mapped
+ * (a munmap of pages inside it: op->size bytes at op->aux pages). */
+typedef struct maps {
+    char **ptrs;
+    uint64_t *sizes, *mlen;
+} maps;
+
+static void map_op(const hak_rop *op, const maps *mp, size_t nobj, sim_layout *L, sim_model *m,
+                   const sim_run_opts *o, sim_result *res)
+{
+    char *old = op->in_obj != HAK_NO_OBJ && op->in_obj < nobj ? mp->ptrs[op->in_obj] : NULL;
+    char *p = NULL;
+    if (op->op == HAK_OP_MUNMAP) {
+        if (!old)
+            return;
+        uint64_t len = mp->mlen[op->in_obj], off = (uint64_t)op->aux * 4096;
+        if (op->size && off < len) {               /* pages inside it */
+            uint64_t n = op->size < len - off ? op->size : len - off;
+            munmap(old + off, n);
+            uint64_t *left = &mp->sizes[op->in_obj];
+            sim_layout_unmap(L, (uint64_t)(uintptr_t)old + off, n, n < *left ? n : *left, 0);
+            *left -= n < *left ? n : *left;
+        } else {
+            munmap(old, len);
+            sim_layout_unmap(L, (uint64_t)(uintptr_t)old, len, mp->sizes[op->in_obj], 1);
+            mp->ptrs[op->in_obj] = NULL;
+        }
+        res->frees++;
+        return;
+    }
+    if (op->obj == HAK_NO_OBJ || op->obj >= nobj)
+        return;
+    if (op->op == HAK_OP_MMAP) {
+        p = mmap(NULL, op->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    } else if (old) {                              /* mremap */
+        uint64_t len = mp->mlen[op->in_obj], live = mp->sizes[op->in_obj];
+        p = mremap(old, len, op->size, MREMAP_MAYMOVE);
+        if (p != MAP_FAILED) {
+            sim_layout_unmap(L, (uint64_t)(uintptr_t)old, len, live, 1);
+            mp->ptrs[op->in_obj] = NULL;
+        }
+    } else {
+        p = MAP_FAILED;
+    }
+    if (p == MAP_FAILED) {
+        res->failed_allocs++;
+        return;
+    }
+    mp->ptrs[op->obj] = p;
+    mp->sizes[op->obj] = mp->mlen[op->obj] = op->size;
+    sim_layout_alloc(L, (uint64_t)(uintptr_t)p, op->size);
+    touch_new(m, o, p, op->size);
+    res->allocs++;
+    res->maps++;
+}
+
+static int is_map_op(int op)
+{
+    return op == HAK_OP_MMAP || op == HAK_OP_MUNMAP || op == HAK_OP_MREMAP;
+}
+
 int sim_run(const hak_replay *rp, const sim_alloc *a, const sim_run_opts *o,
             sim_result *res)
 {
@@ -165,8 +233,13 @@ int sim_run(const hak_replay *rp, const sim_alloc *a, const sim_run_opts *o,
     size_t nobj = rp->nobjects ? rp->nobjects : 1;
     char **ptrs = sim_mem_alloc(nobj * sizeof *ptrs);
     uint64_t *sizes = sim_mem_alloc(nobj * sizeof *sizes);
+    int has_maps = 0;
+    for (uint64_t i = 0; i < rp->nops && !has_maps; i++)
+        has_maps = is_map_op(rp->ops[i].op);
+    uint64_t *mlen = has_maps ? sim_mem_alloc(nobj * sizeof *mlen) : NULL;
+    maps mp = {ptrs, sizes, mlen};
 
-    if (!ptrs || !sizes) {
+    if (!ptrs || !sizes || (has_maps && !mlen)) {
         snprintf(res->error, sizeof res->error, "simulator: out of memory for %zu objects", nobj);
         goto out_mem;
     }
@@ -195,6 +268,8 @@ int sim_run(const hak_replay *rp, const sim_alloc *a, const sim_run_opts *o,
     /* Fault in everything the loop writes before the window opens. */
     memset(ptrs, 0, nobj * sizeof *ptrs);
     memset(sizes, 0, nobj * sizeof *sizes);
+    if (mlen)
+        memset(mlen, 0, nobj * sizeof *mlen);
     memset(res->samples, 0, sizeof res->samples);
 
     uint64_t every = rp->nops / (SIM_MAX_SAMPLES - 1) + 1;
@@ -242,6 +317,8 @@ int sim_run(const hak_replay *rp, const sim_alloc *a, const sim_run_opts *o,
                 touch_new(&m, o, p, bytes);
                 res->allocs++;
             }
+        } else if (mlen && is_map_op(op->op)) {
+            map_op(op, &mp, nobj, &L, &m, o, res);
         } else {
             res->skipped_ops++;
         }
@@ -288,6 +365,8 @@ int sim_run(const hak_replay *rp, const sim_alloc *a, const sim_run_opts *o,
 out_mem:
     sim_mem_free(ptrs, nobj * sizeof *ptrs);
     sim_mem_free(sizes, nobj * sizeof *sizes);
+    if (mlen)
+        sim_mem_free(mlen, nobj * sizeof *mlen);
     return rc;
 }
 

@@ -16,8 +16,10 @@
  * Invariants: everything the loop needs (object table, timeline) is mapped
  * and faulted in before the window; the model's tables come from mmap and
  * their growth is counted separately (own_minflt) so the window's measured
- * minor faults can be compared with the modelled ones.  mmap/munmap/mremap
- * and thread start/exit events are skipped (counted).
+ * minor faults can be compared with the modelled ones.  The program's own
+ * anonymous mappings (mmap/munmap/mremap in a trace recorded with --mmap)
+ * are mapped, touched and unmapped like blocks (maps counts them); thread
+ * start/exit events are skipped (counted).
  */
 #ifndef SIM_RUN_H
 #define SIM_RUN_H
@@ -53,6 +55,7 @@ typedef struct sim_result {
     uint64_t final_live_bytes, final_pages, final_regions;
     /* the run */
     uint64_t ops, allocs, frees, skipped_ops, failed_allocs;
+    uint64_t maps;              /* of allocs: the program's own mappings */
     volatile uint64_t progress_ops;  /* ops done so far, for a watching parent */
     uint64_t wall_ns, user_ns, sys_ns;
     int64_t window_minflt, window_majflt;   /* measured in the window */

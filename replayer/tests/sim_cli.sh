@@ -88,3 +88,16 @@ fi
 check_fails "--adopt needs a uuid" hak sweep --adopt nothex
 check "--load preload serves the simulation" hak sim rm.hkt --alloc "$BUMP" --load preload --label pre -q
 check "the load method is in the config" bash -c "sqlite3 $HAK_DB \"select config from runs where label='pre'\" | grep -q 'load=preload'"
+
+# The program's own mappings (a trace recorded with --mmap): validate_known
+# "mmap" maps 64 x 256 KiB itself, unmaps every other one and the second
+# half of each one it keeps.  hak sim simulates them like blocks (it used to
+# skip them: peak live 32 B); hak replay replays them too.
+hak record --mmap -q -o vkm.hkt -- "$HAK_ROOT/build/tests/replayer/validate_known" mmap >/dev/null 2>&1
+hak sim vkm.hkt --alloc glibc --label vkm >/dev/null 2>vkm.err
+simm() { q "select cast(m.value as int) from run_metrics m join runs r on r.id = m.run_id where r.label = 'vkm' and m.name = '$1'"; }
+check "--mmap trace: the program's 64 mappings are simulated (peak live $(simm sim.peak_live_bytes) bytes)" \
+  test "$(simm sim.peak_live_bytes)" = $((16 << 20))
+check "... and their unmaps, of pages inside a mapping too (4 MiB left: $(simm sim.final_pages_spanned) pages)" \
+  test "$(simm sim.final_pages_spanned)" = 1024
+check "... with a note counting them" grep -q "note: 128 mmap/munmap/mremap calls of the program are simulated" vkm.err
