@@ -270,6 +270,7 @@ REC_HIDDEN void rec_threads_atfork_child(void);
  * other recorded thread that is still running has shown whether it
  * allocates (then its lost calls are counted) or not. */
 REC_HIDDEN void rec_exit_settle(void);
+REC_HIDDEN void rec_exit_serialise(void);     /* exit() after the first: wait for the flush (rec_writer.c) */
 REC_HIDDEN void rec_exit_own_thread(void);   /* the writer and the helper, at their start */
 REC_HIDDEN void rec_exit_atfork_child(void);  /* the parent's recorder threads are not ours */
 
@@ -515,6 +516,7 @@ typedef struct rec_real {
     void *(*mmap)(void *, size_t, int, int, int, off_t);
     int   (*munmap)(void *, size_t);
     void *(*mremap)(void *, size_t, size_t, int, ...);
+    void  (*exit)(int) __attribute__((noreturn));
     void  (*_exit)(int) __attribute__((noreturn));
     void  (*_Exit)(int) __attribute__((noreturn));
     int   (*execve)(const char *, char *const[], char *const[]);

@@ -97,6 +97,7 @@ void rec_resolve(void)
     RESOLVE(r, mmap);
     RESOLVE(r, munmap);
     RESOLVE(r, mremap);
+    RESOLVE(r, exit);
     RESOLVE(r, _exit);
     RESOLVE(r, _Exit);
     RESOLVE(r, execve);
@@ -752,6 +753,20 @@ EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 }
 
 /* ---- process end and exec: flush first ------------------------------------- */
+
+/* The recording is flushed by exit's handlers (the library destructor,
+ * rec_shutdown), after the program's own atexit handlers, whose frees are
+ * recorded.  A second thread calling exit meanwhile (glibc 2.36 does not
+ * serialise exit) finds the handlers taken by the first and ends the
+ * process at once, under the flush: rec_exit_serialise holds it until the
+ * recording is shut down. */
+EXPORT void exit(int status)
+{
+    if (!atomic_load(&resolved))
+        rec_resolve();
+    rec_exit_serialise();
+    rec_r.exit(status);
+}
 
 EXPORT void _exit(int status)
 {

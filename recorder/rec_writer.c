@@ -1158,6 +1158,10 @@ void rec_attach_abort(void)
     unlink(path);
 }
 
+/* 1 while a thread runs rec_shutdown's flush (it goes back to 0 after, so
+ * a writer started again after a failed exec can be shut down again). */
+static _Atomic int shutting_down;
+
 void rec_shutdown(const char *why)
 {
     (void)why;
@@ -1170,6 +1174,23 @@ void rec_shutdown(const char *why)
      * (readable, without the last ~100 ms). */
     if (rec_tls_v.busy)
         return;
+    /* Two threads calling exit at once: the second used to join the writer
+     * too (EINVAL at once), return, and end the process under the first
+     * one's final flush: every event lost (3 threads calling exit: 40 of 40
+     * recordings cut off with 0 events).  The second waits for the first
+     * (sleeping: the first one's exit wait does not wait for it). */
+    int idle = 0;
+    if (!atomic_compare_exchange_strong(&shutting_down, &idle, 1)) {
+        while (atomic_load(&shutting_down)) {
+            struct timespec ts = {0, 200000};
+            nanosleep(&ts, NULL);
+        }
+        return;
+    }
+    if (!writer_started) {            /* it finished between the two tests */
+        atomic_store(&shutting_down, 0);
+        return;
+    }
     int busy = rec_tls_v.busy;
     rec_tls_v.busy = 1;
     atomic_store(&rec_g.stopping, 1);
@@ -1196,6 +1217,25 @@ void rec_shutdown(const char *why)
     pthread_cond_broadcast(&rec_g.pool_cond);
     pthread_mutex_unlock(&rec_g.pool_mu);
     rec_tls_v.busy = busy;
+    atomic_store(&shutting_down, 0);
+}
+
+/* Every exit() but the first waits (sleeping, REC_EXIT2_WAIT_NS at most:
+ * the first may itself be stuck in a handler) until the recording the
+ * first one's handlers flush is shut down. */
+#define REC_EXIT2_WAIT_NS 5000000000ull
+static _Atomic int exit_callers;
+
+void rec_exit_serialise(void)
+{
+    if (atomic_fetch_add(&exit_callers, 1) == 0 || getpid() != rec_g.pid)
+        return;
+    uint64_t end = hak_mono_ns() + REC_EXIT2_WAIT_NS;
+    while ((__atomic_load_n(&writer_started, __ATOMIC_ACQUIRE) || atomic_load(&shutting_down)) &&
+           hak_mono_ns() < end) {
+        struct timespec ts = {0, 200000};
+        nanosleep(&ts, NULL);
+    }
 }
 
 __attribute__((destructor)) static void rec_dtor(void)
@@ -1249,6 +1289,7 @@ void rec_atfork_child(void)
     }
     rec_tls_v.busy = 1;               /* the child's recorder starts: its own work */
     rec_exit_atfork_child();
+    atomic_store(&exit_callers, 0);   /* the child's threads: this one */
     rec_stacks_atfork_child();
     rec_threads_atfork_child();
     rec_inflight_atfork_child();
