@@ -33,8 +33,12 @@ wait_on() { for _ in $(seq 200); do grep -qx hakrec-writer /proc/"$1"/task/*/com
 
 "$P/service" 2 60 15 >plain.out
 
+# The services below run until their hold file is removed (progs/service.c;
+# their output does not change): a fixed number of rounds ended before the
+# second --stop on a loaded machine (load 7.8: "no such process").
 # ---- --off, then --start/--stop twice: two windows, two files -------------
-hak record --off -o svc.hkt -- "$P/service" 2 60 15 >off.out 2>off.err &
+touch hold.w
+hak record --off -o svc.hkt -- "$P/service" 2 60 15 hold.w >off.out 2>off.err &
 rec=$!
 for _ in $(seq 100); do spid=$(pgrep -P $rec service) && [[ -n $spid ]] && break; sleep 0.02; done
 sleep 0.1
@@ -45,6 +49,7 @@ check "hak record --stop PID" hak record -q --stop "$spid"
 check "... the first window's file is closed at once" bash -c "hak trace info svc.hkt | grep -q '^status: *complete'"
 sleep 0.1
 hak record -q --start "$spid"; sleep 0.25; hak record -q --stop "$spid"
+rm -f hold.w
 wait $rec; rc=$?
 if (( rc == 0 )) && cmp -s plain.out off.out; then ok "the service's output and status are unchanged"
 else not_ok "service output" "rc=$rc"; fi
@@ -73,13 +78,15 @@ if (( ${peak:-0} >= 48 )); then ok "its replay's peak RSS holds the prologue's b
 else not_ok "replay prologue" "peak RSS ${peak:-?} MiB, expected >= 48"; fi
 
 # ---- a signal of the user's choice toggles --------------------------------
-hak record -q --off --signal USR2 -o 'sig-%p-%n.hkt' -- "$P/service" 1 60 15 >sig.out 2>&1 &
+touch hold.s
+hak record -q --off --signal USR2 -o 'sig-%p-%n.hkt' -- "$P/service" 1 60 15 hold.s >sig.out 2>&1 &
 rec=$!
 for _ in $(seq 100); do spid=$(pgrep -P $rec service) && [[ -n $spid ]] && break; sleep 0.02; done
 sleep 0.1
 kill -USR2 "$spid"; wait_on "$spid"; sleep 0.2; kill -USR2 "$spid"
 sleep 0.2
 kill -USR2 "$spid"; wait_on "$spid"; sleep 0.2
+rm -f hold.s
 wait $rec
 check "kill -USR2 toggles: %p and %n name two files (the second closed at exit)" \
   test -s "sig-$spid-1.hkt" -a -s "sig-$spid-2.hkt"
@@ -137,10 +144,12 @@ sleep 5 & sp=$!
 hak record --start $sp 2>start.err; rc=$?
 check "--start of a process without a recorder: refused, and it lives" \
   bash -c "(( $rc == 1 )) && grep -q 'not a switchable recording' start.err && kill -0 $sp"
-hak record -q -o plainrec.hkt -- "$P/service" 1 40 10 >/dev/null &
+touch hold.p
+hak record -q -o plainrec.hkt -- "$P/service" 1 40 10 hold.p >/dev/null &
 rec=$!
 for _ in $(seq 100); do spid=$(pgrep -P $rec service) && [[ -n $spid ]] && break; sleep 0.02; done
 hak record --stop "$spid" 2>stop.err; rc=$?
+rm -f hold.p
 wait $rec; rc2=$?
 check "--stop of a recording that is not switchable: refused, the program unharmed" \
   bash -c "(( $rc == 1 && $rc2 == 0 ))"

@@ -95,6 +95,7 @@ typedef struct rp_opts {
     unsigned touch_part;      /* touch.h: pages over a part of each block
                                  (HAK_TOUCH_WHOLE: all of it) */
     int pace_recorded;        /* --pace recorded */
+    double pace_scale;        /* --pace recorded:F: recorded gaps times F (0 = 1) */
     double timeout_s;         /* per run; <= 0: none */
     const char *const *env;   /* "KEY=VALUE" set in the worker */
     size_t nenv;

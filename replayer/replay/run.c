@@ -126,6 +126,11 @@ int rp_run(const rp_image *im, const rp_alloc *a, const rp_opts *o, rp_outcome *
     char touch[32];
     argv[ac++] = "--touch"; argv[ac++] = hak_touch_label(o->touch, o->touch_part, touch, sizeof touch);
     argv[ac++] = "--pace"; argv[ac++] = o->pace_recorded ? "recorded" : "asap";
+    char scale[32];
+    if (o->pace_recorded && o->pace_scale > 0 && o->pace_scale != 1) {
+        snprintf(scale, sizeof scale, "%.6g", o->pace_scale);
+        argv[ac++] = "--pace-scale"; argv[ac++] = scale;
+    }
     argv[ac++] = "--lat-every"; argv[ac++] = lat;
     char mt[32];
     if (o->min_time_ns) {

@@ -97,3 +97,16 @@ sy=$(sqlite3 "$DB" "select count(*) from runs r join traces t on t.id=r.trace_id
 check "--pace recorded run" hak replay "$TMP/live.hkt" --alloc glibc --pace recorded --label paced -q
 r=$(sqlite3 "$DB" "select (r.wall_ns >= t.duration_ns) || ' ' || r.wall_ns || ' ' || t.duration_ns from runs r join traces t on t.id=r.trace_id where r.label='paced'")
 [[ $r == 1* ]] && ok "paced window lasts the recorded duration" || not_ok "paced window lasts the recorded duration" "$r"
+# recorded:F scales the gaps.  A recording with a 0.4 s gap and ~1,500
+# events (so the ops themselves take well under a millisecond): at 0.1 the
+# window lasts at least a tenth of the recorded duration and under half of
+# it; the setting stores the factor.
+hak record -q -o "$TMP/gap.hkt" -- bash -c 'a=$(echo x); sleep 0.4; b=$(echo y); echo "$a$b"' >/dev/null
+check "--pace recorded:0.1 run" hak replay "$TMP/gap.hkt" --alloc glibc --pace recorded:0.1 --label paced10 -q
+r=$(sqlite3 "$DB" "select (r.wall_ns >= t.duration_ns / 10 and r.wall_ns < t.duration_ns / 2) || ' ' || r.pace || ' ' || r.wall_ns || ' ' || t.duration_ns from runs r join traces t on t.id=r.trace_id where r.label='paced10'")
+[[ $r == "1 recorded:0.1 "* ]] && ok "recorded:0.1 window lasts 0.1-0.5 of the recorded duration, stored as its pace" \
+  || not_ok "recorded:0.1 pace" "$r"
+for bad in recorded:0 recorded:x recorded: recorded:2000 slow; do
+  out=$(hak replay "$TMP/live.hkt" --alloc glibc --pace "$bad" -q 2>&1); rc=$?
+  [[ $rc == 2 && $out == *"--pace '$bad'"* ]] && ok "--pace $bad refused (exit 2, names it)" || not_ok "--pace $bad" "rc=$rc $out"
+done

@@ -202,6 +202,7 @@ typedef struct worker_args {
     unsigned touch_part;         /* touch.h: pages over a part of each block */
     const char *expect;          /* the library malloc must come from */
     uint64_t lat_every, min_time_ns;
+    double pace_scale;           /* recorded gaps times this (--pace recorded) */
 } worker_args;
 
 static void parse_args(int argc, char **argv, worker_args *a)
@@ -209,7 +210,7 @@ static void parse_args(int argc, char **argv, worker_args *a)
     static const char *const mode_names[] = {"serial", "recorded"};
     static const char *const pace_names[] = {"asap", "recorded"};
     *a = (worker_args){.image_fd = -1, .result_fd = -1, .touch = HAK_TOUCH_PAGES,
-                       .lat_every = 64};
+                       .lat_every = 64, .pace_scale = 1};
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(o, "--bump")) { a->bump = 1; continue; }
@@ -225,6 +226,12 @@ static void parse_args(int argc, char **argv, worker_args *a)
         }
         else if (!strcmp(o, "--threads")) a->recorded = parse_choice(v, mode_names, 2, o);
         else if (!strcmp(o, "--pace")) a->pace = parse_choice(v, pace_names, 2, o);
+        else if (!strcmp(o, "--pace-scale")) {
+            char *end;
+            a->pace_scale = strtod(v, &end);
+            if (*end || !(a->pace_scale > 0 && a->pace_scale <= 1000))
+                fail(RP_FAIL_ERROR, "worker: --pace-scale %s: expected a factor above 0, at most 1000", v);
+        }
         else if (!strcmp(o, "--expect-lib")) a->expect = v;
         else if (!strcmp(o, "--lat-every")) a->lat_every = strtoull(v, NULL, 10);
         else if (!strcmp(o, "--min-time-ns")) a->min_time_ns = strtoull(v, NULL, 10);
@@ -270,6 +277,7 @@ static uint32_t prepare(const worker_args *a, rp_wctx *w)
     w->touch_part = a->touch_part;
     w->bump = a->bump;
     w->pace = a->pace;
+    w->pace_scale = a->pace_scale;
     w->serial = !a->recorded;
     w->lat_every = a->lat_every;
     w->res = res;

@@ -262,7 +262,7 @@ static ALWAYS_INLINE int64_t exec_op(rp_wctx *w, rp_lenv *e, const rp_wop *o,
 
 static void pace_wait(const rp_wctx *w, uint64_t pos)
 {
-    uint64_t due = w->t0_ns + w->ts[pos];   /* ts rebased to the first op */
+    uint64_t due = w->t0_ns + (uint64_t)((double)w->ts[pos] * w->pace_scale);   /* ts rebased to the first op */
     for (;;) {
         uint64_t now = hak_mono_ns();
         if (now >= due)
