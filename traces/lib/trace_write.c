@@ -231,8 +231,9 @@ static int grow(uint8_t **p, size_t *cap, size_t need)
  * so).  Re-encoding recorded traces at level 1 (bench_recode --level 1,
  * medians of 3 at load 8-9): factor 0.464 -> 0.420 B/event, zstd 6.4 ->
  * 6.3 ns/event; python3 0.322 -> 0.279, 8.0 -> 4.9; random_mixed 1.641 ->
- * 1.631, 5.6 -> 5.7; the working encoder 44-60 KiB bigger.  The recorder
- * drops to level 1 when its writer is busy (factor's case). */
+ * 1.631, 5.6 -> 5.7; the working encoder 44-60 KiB bigger.  (The
+ * recorder's ladder starts at level 3 since 2de7a61; level 1 is what
+ * HAKREC_ZSTD_LEVEL=1 and HAK_TRACE_ZSTD_LEVEL=1 ask for.) */
 #define FAST_AS_LEVEL 3
 #define FAST_LOG_MAX 14
 static void zstd_params(ZSTD_CCtx *z, int level, int log_max);
