@@ -1228,7 +1228,9 @@ static _Atomic int exit_callers;
 
 void rec_exit_serialise(void)
 {
-    if (atomic_fetch_add(&exit_callers, 1) == 0 || getpid() != rec_g.pid)
+    /* A vfork child shares our memory: its exit must not count as ours
+     * (the program's own exit would then wait for a shutdown nobody runs). */
+    if (getpid() != rec_g.pid || atomic_fetch_add(&exit_callers, 1) == 0)
         return;
     uint64_t end = hak_mono_ns() + REC_EXIT2_WAIT_NS;
     while ((__atomic_load_n(&writer_started, __ATOMIC_ACQUIRE) || atomic_load(&shutting_down)) &&
