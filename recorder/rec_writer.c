@@ -1174,11 +1174,12 @@ void rec_shutdown(const char *why)
      * (readable, without the last ~100 ms). */
     if (rec_tls_v.busy)
         return;
-    /* Two threads calling exit at once: the second used to join the writer
-     * too (EINVAL at once), return, and end the process under the first
-     * one's final flush: every event lost (3 threads calling exit: 40 of 40
-     * recordings cut off with 0 events).  The second waits for the first
-     * (sleeping: the first one's exit wait does not wait for it). */
+    /* Single entry: a second thread getting here meanwhile (its _exit, or
+     * exit handlers glibc let two threads run) would join the writer too
+     * (EINVAL at once), return, and end the process under the first one's
+     * final flush.  It waits for the first instead (sleeping: the first
+     * one's exit wait does not wait for it).  Threads calling exit() at once
+     * are held before the handlers (rec_exit_serialise). */
     int idle = 0;
     if (!atomic_compare_exchange_strong(&shutting_down, &idle, 1)) {
         while (atomic_load(&shutting_down)) {
