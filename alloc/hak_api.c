@@ -95,7 +95,7 @@ static void check_live(hak_ss *ss, void *p, const char *invalid, const char *fre
         /* user_off 0: the mapping sits in the large cache, freed. */
         hak_misuse(ss->user_off ? invalid : freed, p);
     }
-    if (!hak_is_block(ss, p) || !hak_block_carved(ss, p)) hak_misuse(invalid, p);
+    if (!hak_is_carved_block(ss, p)) hak_misuse(invalid, p);
     if (HAK_UNLIKELY(*hak_mark_word(p) == hak_free_mark(p))) {
         unsigned cls = ss->unit_cls[((uintptr_t)p - (uintptr_t)ss) >> hak_cfg.slab_shift];
         if (hak_block_is_free(ss, p, cls)) hak_misuse(freed, p);
@@ -161,7 +161,7 @@ HAK_API size_t hak_usable_size(const void *p)
         if (HAK_UNLIKELY(hak_cfg.check)) return hak_check_size(ss, p);
         return ss->map_size - ss->user_off;
     }
-    if (!hak_is_block(ss, p) || !hak_block_carved(ss, p)) return 0;   /* interior, header, free unit, never handed out */
+    if (!hak_is_carved_block(ss, p)) return 0;   /* interior, header, free unit, never handed out */
     if (HAK_UNLIKELY(hak_cfg.check)) return hak_check_size(ss, p);
     return hak_cfg.cls_size[ss->unit_cls[((uintptr_t)p - (uintptr_t)ss) >> hak_cfg.slab_shift]];
 }

@@ -115,16 +115,6 @@ static inline uintptr_t hak_slab_end_off(unsigned u, unsigned cls)
     return hi > lo ? lo + (hi - lo) / b * b : lo;
 }
 
-/* p, a block slot of ss (hak_is_block), has been carved: handed out at
- * some time, not still in the slab's bump area.  Read on any thread: bump
- * only grows while the slab lives, and a block the caller holds was
- * carved before the caller could hold it. */
-static inline int hak_block_carved(hak_ss *ss, const void *p)
-{
-    const hak_slab *s = hak_slab_of(ss, p);
-    return (const char *)p < __atomic_load_n(&s->bump, __ATOMIC_RELAXED);
-}
-
 /* Exact test, from the geometry alone (no slab field is read, so it is
  * safe on any thread): p is a block slot of the slab covering its unit. */
 static inline int hak_is_block(const hak_ss *ss, const void *p)
@@ -135,6 +125,18 @@ static inline int hak_is_block(const hak_ss *ss, const void *p)
     if (!cls || !hak_is_block_off(off, cls)) return 0;
     unsigned head = ss->unit_head[u];
     return off >= hak_slab_lo_off(head, cls) && off < hak_slab_end_off(head, cls);
+}
+
+/* hak_is_block, and the block has been carved: handed out at some time,
+ * not still in the slab's bump area (a slot never handed out is not a
+ * block to free, realloc or measure).  bump is read on any thread: it only
+ * grows while the slab lives, and a block the caller holds was carved
+ * before the caller could hold it. */
+static inline int hak_is_carved_block(hak_ss *ss, const void *p)
+{
+    if (!hak_is_block(ss, p)) return 0;
+    const hak_slab *s = hak_slab_of(ss, p);
+    return (const char *)p < __atomic_load_n(&s->bump, __ATOMIC_RELAXED);
 }
 
 /* ---- remote queues ----

@@ -253,15 +253,15 @@ void hak_slab_enter(hak_slab *s, const char *from, const char *last)
 {
     hak_ss *ss = (hak_ss *)((uintptr_t)s & hak_cfg.ss_mask);
     uintptr_t base = (uintptr_t)ss, b = s->block;
+    uintptr_t first = (uintptr_t)(s->lo - base);
+    uintptr_t stop = (uintptr_t)(s->end - base) + 1;        /* the tail slot's start is s->end */
+    uintptr_t units_end = (uintptr_t)(s->unit + s->units) << hak_cfg.slab_shift;
+    if (stop > units_end) stop = units_end;                 /* no tail slot: s->end is the next unit */
     uintptr_t g_end = (((uintptr_t)last - base) >> HAK_GRAN_SHIFT) + 1;
     for (uintptr_t g = ((uintptr_t)from - base) >> HAK_GRAN_SHIFT; g < g_end; g++) {
         if (ss->gran_cls[g]) continue;
         uintptr_t lo = g << HAK_GRAN_SHIFT, hi = lo + HAK_PAGE;
-        uintptr_t first = (uintptr_t)(s->lo - base);
         lo = lo <= first ? first : (lo + b - 1) / b * b;
-        uintptr_t stop = (uintptr_t)(s->end - base) + 1;   /* the tail slot's start is s->end */
-        uintptr_t units_end = (uintptr_t)(s->unit + s->units) << hak_cfg.slab_shift;
-        if (stop > units_end) stop = units_end;             /* no tail slot: s->end is the next unit */
         if (hi > stop) hi = stop;
         for (uintptr_t off = lo; off < hi; off += b)
             *(uintptr_t *)(base + off) = hak_free_mark((void *)(base + off));
