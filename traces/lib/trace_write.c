@@ -23,6 +23,7 @@
  */
 #include "trace.h"
 #include "trace_codec.h"
+#include "trace_colmodel.h"
 #include "trace_fmt.h"
 #include "trace_meta.h"
 #include "hak_check.h"
@@ -316,6 +317,25 @@ static size_t put_column(hak_tw_enc *e, uint8_t *dst, const uint8_t *src, size_t
     return z;
 }
 
+/* Column col (TC_INREF or TC_OUT) of c, already stored at dst in
+ * `stored` bytes: model-coded instead (trace_colmodel.h) when that is
+ * smaller, with the flag in c->mc.  The try is written after the stored
+ * bytes (room: enc_events' need) and stops as soon as it is not smaller;
+ * the encoder says when to try (tc_enc_mc).  Returns the stored length. */
+static size_t put_model(hak_tw_enc *e, uint8_t *dst, tc_cols *c, unsigned col, size_t stored)
+{
+    tc_mc *m;
+    if (stored < 16 || !(m = tc_enc_mc(e->enc, col)))
+        return stored;
+    size_t len = tc_mc_encode(m, col, c, dst + stored, stored - 1, MC_DEC_MAX);
+    tc_enc_mc_won(e->enc, col, len != 0);
+    if (!len)
+        return stored;
+    memmove(dst, dst + stored, len);
+    c->mc |= col == TC_INREF ? TC_DIR2_MINREF : TC_DIR2_MOUT;
+    return len;
+}
+
 /* Encodes the events of src (one thread's, at most a chunk) as one chunk
  * held in e (e->chunk, none when src is empty): column directory, then each
  * column as its own zstd frame (or stored when that is not smaller), so
@@ -352,6 +372,7 @@ static int enc_events(hak_tw_enc *e, uint32_t tid, const hak_tw_source *src, siz
     size_t need = TF_CHUNK_HDR + TC_DIR_MAX, raw_total = 0, stored[TC_NCOL];
     for (int k = 0; k < TC_NCOL; k++)
         need += ZSTD_compressBound(cols.len[k]);
+    need += cols.len[TC_INREF] + cols.len[TC_OUT];   /* model-coded tries (put_model) */
     if (grow(&e->out, &e->out_cap, need)) {
         snprintf(e->err, sizeof e->err, "out of memory");
         return -1;
@@ -363,6 +384,8 @@ static int enc_events(hak_tw_enc *e, uint32_t tid, const hak_tw_source *src, siz
     for (int k = 0; k < TC_NCOL; k++) {
         raw_total += cols.len[k];
         stored[k] = put_column(e, o, cols.p[k], cols.len[k]);
+        if (cols.mcv && (k == TC_INREF || k == TC_OUT))
+            stored[k] = put_model(e, o, &cols, (unsigned)k, stored[k]);
         o += stored[k];
     }
     uint8_t dir[TC_DIR_MAX];
