@@ -150,6 +150,10 @@ tc_mc *tc_enc_mc(tc_enc *e, unsigned col)
 void tc_enc_mc_won(tc_enc *e, unsigned col, int won)
 {
     mc_pick *p = &e->mpick[col == TC_OUT];
+    if (!won && !e->mpick[col != TC_OUT].on) {
+        free(e->mc);               /* 170 KiB the program being recorded need not hold */
+        e->mc = NULL;              /* until the next probe */
+    }
     if (!won && !p->on && p->every < MC_PROBE_MAX)
         p->every *= 2;
     else if (won)

@@ -223,6 +223,12 @@ static int grow(uint8_t **p, size_t *cap, size_t need)
 
 #define ENC_LOG_MAX 17   /* zstd window log at most */
 #define COL_LOG_MAX 16   /* event columns: hash and chain logs at most (zstd_params) */
+#define COL_LOG15_LEVEL 15   /* ...one less from this level up: level 15's binary-tree
+                                chain table costs twice a hash chain's, and the
+                                recorder's writer sits there when it has time (a
+                                python3 run), where it is its largest table
+                                (bench_recode --mem, python3 at 15: 256 KiB less
+                                resident, +0.5% bytes) */
 #define SIDE_LOG_MAX 14  /* side records: hash and chain logs at most (see side_zstd) */
 /* Levels 1 and 2 are compressed as level 3 with hash and chain tables of
  * at most 2^14 entries: on recorded traces' columns that is smaller and no
@@ -497,7 +503,7 @@ int hak_tw_enc_set_level(hak_tw_enc *e, int level)
     if (level < ZSTD_minCLevel() || level > ZSTD_maxCLevel())
         return -1;
     e->level = level;
-    zstd_params(e->cctx, level, COL_LOG_MAX);
+    zstd_params(e->cctx, level, level >= COL_LOG15_LEVEL ? COL_LOG_MAX - 1 : COL_LOG_MAX);
     return 0;
 }
 
