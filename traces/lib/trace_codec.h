@@ -55,6 +55,13 @@ enum tc_mode { TC_MODE_DIST = 0, TC_MODE_INDEX = 1,      /* INREF coding: format
 #define TC_VERSION_MODEL 6u    /* first format version with model-coded columns */
 #define TC_DIR2_MINREF 0x02u   /* bit 1 = INREF is model-coded (trace_colmodel.h) */
 #define TC_DIR2_MOUT 0x04u     /* bit 2 = OUT is model-coded */
+#define TC_DIR2_MOP 0x08u      /* bit 3 = OP is model-coded */
+/* The second directory byte's bit for column k's model coding, or 0. */
+static inline unsigned tc_dir2_mbit(unsigned k)
+{
+    return k == 0 /* TC_OP */ ? TC_DIR2_MOP : k == 5 /* TC_INREF */ ? TC_DIR2_MINREF
+           : k == 7 /* TC_OUT */ ? TC_DIR2_MOUT : 0;
+}
 #define TC_NTOKEN 255u         /* token mode: entries of a chunk's table (token
                                   bytes 1..255) */
 #define TC_DIR_MODE  0x80u     /* directory byte: bit 7 = mode (version >= 2); */
@@ -168,7 +175,7 @@ typedef struct tc_cols {       /* an encoded chunk: columns before zstd */
     unsigned tok;                  /* token mode (version >= 5) */
     unsigned dir2;                 /* the version has the second directory byte */
     unsigned mcv;                  /* the version has model-coded columns */
-    unsigned mc;                   /* TC_DIR2_MINREF | TC_DIR2_MOUT: the writer coded
+    unsigned mc;                   /* TC_DIR2_MOP, _MINREF, _MOUT: the writer coded
                                       these columns so (trace_write.c) */
     size_t n;                      /* events */
     uint64_t first_seq;            /* seq of the first event */

@@ -200,9 +200,50 @@ static void enc_value(rc_enc *r, tc_mc *m, unsigned col, unsigned key, unsigned 
     *p1 = s;
 }
 
+/* The OP column's bytes: each in the context of the three before it (0
+ * before the column's start): the context's last byte, the one before,
+ * else an 8-bit tree in the context of the byte before.  (Token mode's
+ * tokens follow the program's loop: on factor 0.121 bytes per event with
+ * zstd, an order-4 model 0.061.) */
+static inline unsigned op_ctx(uint64_t h)
+{
+    return (unsigned)(((h & MC_OPMASK) * 0x9e3779b97f4a7c15ull) >> (64 - MC_CBITS));
+}
+
+static size_t enc_op(tc_mc *m, const uint8_t *p, size_t n, uint8_t *dst, size_t cap,
+                     unsigned max_dec)
+{
+    rc_enc r = {.range = 0xffffffffu, .pending = 1, .p = dst, .end = dst + cap};
+    uint64_t h = 0;                /* the bytes before, the last lowest */
+    mc_reset(m);
+    for (size_t i = 0; i < n; i++) {
+        unsigned x = p[i], c = op_ctx(h), b1 = h & 0xff;
+        uint16_t *a = m->a[c];
+        uint8_t *l = m->last[c];
+        unsigned h0 = x == l[0];
+        rc_bit(&r, &a[0], h0);
+        if (!h0) {
+            unsigned h1 = x == l[1];
+            rc_bit(&r, &a[1], h1);
+            if (!h1)
+                rc_tree(&r, m->tb[b1], 8, x);
+            l[1] = l[0];
+            l[0] = (uint8_t)x;
+        }
+        h = h << 8 | x;
+        if (r.over || (max_dec && r.ndec > max_dec * (i + 1) + 4096))
+            return 0;
+    }
+    for (int k = 0; k < 5; k++)
+        rc_shift(&r);
+    return r.over ? 0 : (size_t)(r.p - dst);
+}
+
 size_t tc_mc_encode(tc_mc *m, unsigned col, const tc_cols *c, uint8_t *dst, size_t cap,
                     unsigned max_dec)
 {
+    if (col == TC_OP)
+        return enc_op(m, c->p[TC_OP], c->len[TC_OP], dst, cap, max_dec);
     op_walk w = {.p = c->p[TC_OP], .end = c->p[TC_OP] + c->len[TC_OP], .tok = (int)c->tok};
     const uint8_t *v = c->p[col], *vend = v + c->len[col];
     rc_enc r = {.range = 0xffffffffu, .pending = 1, .p = dst, .end = dst + cap};
@@ -312,6 +353,29 @@ static int dec_value(rc_dec *r, tc_mc *m, unsigned col, unsigned key, unsigned *
     return 1;
 }
 
+static const char *dec_op(tc_mc *m, rc_dec *r, uint8_t *dst, size_t n)
+{
+    uint64_t h = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = op_ctx(h), b1 = h & 0xff;
+        uint16_t *a = m->a[c];
+        uint8_t *l = m->last[c];
+        unsigned x = l[0];
+        if (!rd_bit(r, &a[0])) {
+            x = rd_bit(r, &a[1]) ? l[1] : rd_tree(r, m->tb[b1], 8);
+            l[1] = l[0];
+            l[0] = (uint8_t)x;
+        }
+        dst[i] = (uint8_t)x;
+        h = h << 8 | x;
+        if (r->past > 8)           /* reading zeros: give up early */
+            return "model-coded column ends before its events";
+    }
+    if (r->p != r->end || r->past)
+        return "model-coded column not consumed exactly";
+    return NULL;
+}
+
 const char *tc_mc_decode(tc_mc *m, unsigned col, const uint8_t *op, size_t oplen, int tok,
                          uint32_t count, const uint8_t *src, size_t srclen, uint8_t *dst,
                          size_t rawlen)
@@ -320,6 +384,10 @@ const char *tc_mc_decode(tc_mc *m, unsigned col, const uint8_t *op, size_t oplen
     rc_dec r = {.range = 0xffffffffu, .p = src, .end = src + srclen};
     for (int k = 0; k < 5; k++)
         r.code = r.code << 8 | rc_get(&r);
+    if (col == TC_OP) {
+        mc_reset(m);
+        return dec_op(m, &r, dst, rawlen);
+    }
     uint8_t *o = dst, *oend = dst + rawlen;
     unsigned f, key, p1 = MC_NONE, p2 = MC_NONE;
     uint32_t n = 0;

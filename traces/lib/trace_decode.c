@@ -43,11 +43,12 @@ const char *tc_dir_parse(const uint8_t *pay, size_t comp_size, uint32_t raw_size
     if (version >= TC_VERSION_TOKEN) {
         unsigned b2 = *p++;
         unsigned ok = TC_DIR2_TOKEN
-                      | (version >= TC_VERSION_MODEL ? TC_DIR2_MINREF | TC_DIR2_MOUT : 0);
+                      | (version >= TC_VERSION_MODEL ? TC_DIR2_MOP | TC_DIR2_MINREF | TC_DIR2_MOUT
+                                                     : 0);
         if (b2 & ~ok)
             return "bad directory flags";
         d->tok = b2 & TC_DIR2_TOKEN;
-        d->mc = b2 & (TC_DIR2_MINREF | TC_DIR2_MOUT);
+        d->mc = b2 & (TC_DIR2_MOP | TC_DIR2_MINREF | TC_DIR2_MOUT);
     }
     uint64_t raw = 0, stored = 0, v;
     for (int k = 0; k < 2 * TC_NCOL; k++) {

@@ -60,7 +60,7 @@ struct tc_enc {
     int tokv;                      /* the version has token mode */
     int mcv;                       /* ...and model-coded columns */
     tc_mc *mc;                     /* their coder's tables, made on first use */
-    mc_pick mpick[2];              /* whether to try them: INREF, OUT (tc_enc_mc) */
+    mc_pick mpick[3];              /* whether to try them: OP, INREF, OUT (tc_enc_mc) */
     uint32_t tok_miss;             /* the last chunk's events coded in full */
     enc_tokens tk;                 /* the chunk's token table */
     int ts_short;                  /* the last chunk's time deltas were (almost)
@@ -78,7 +78,7 @@ tc_enc *tc_enc_new(void)
     e->pick = (mode_pick){.mode = TC_MODE_DIST, .nmode = TC_NMODE, .force = -1};
     e->cpick = (coff_pick){.coff = 0, .force = -1};
     e->tpick = (tok_pick){.on = 1, .force = -1, .every = TOK_PROBE};
-    e->mpick[0] = e->mpick[1] = (mc_pick){.on = 1, .every = MC_PROBE};
+    e->mpick[0] = e->mpick[1] = e->mpick[2] = (mc_pick){.on = 1, .every = MC_PROBE};
     e->tokv = HAK_TRACE_VERSION >= TC_VERSION_TOKEN;
     e->mcv = HAK_TRACE_VERSION >= TC_VERSION_MODEL;
     if (refs_init(&e->refs)) {
@@ -135,9 +135,14 @@ static inline __attribute__((always_inline)) uint8_t *put_var(uint8_t *p, uint64
     return tc_put(p, v);
 }
 
+static inline unsigned mpick_of(unsigned col)
+{
+    return col == TC_OP ? 0 : col == TC_INREF ? 1 : 2;
+}
+
 tc_mc *tc_enc_mc(tc_enc *e, unsigned col)
 {
-    mc_pick *p = &e->mpick[col == TC_OUT];
+    mc_pick *p = &e->mpick[mpick_of(col)];
     if (!(p->on || p->since >= p->every)) {
         p->since++;
         return NULL;
@@ -149,8 +154,9 @@ tc_mc *tc_enc_mc(tc_enc *e, unsigned col)
 
 void tc_enc_mc_won(tc_enc *e, unsigned col, int won)
 {
-    mc_pick *p = &e->mpick[col == TC_OUT];
-    if (!won && !e->mpick[col != TC_OUT].on) {
+    unsigned i = mpick_of(col);
+    mc_pick *p = &e->mpick[i];
+    if (!won && !e->mpick[(i + 1) % 3].on && !e->mpick[(i + 2) % 3].on) {
         free(e->mc);               /* 170 KiB the program being recorded need not hold */
         e->mc = NULL;              /* until the next probe */
     }

@@ -87,8 +87,8 @@ static int cursor_load(hak_trace_reader *r, tr_cursor *c, const tr_chunk *ch)
     const uint8_t *src = pay + dir.size, *col[TC_NCOL];
     uint8_t *dst = c->raw;
     for (int k = 0; k < TC_NCOL; k++) {
-        unsigned mbit = k == TC_INREF ? TC_DIR2_MINREF : k == TC_OUT ? TC_DIR2_MOUT : 0;
-        if (dir.mc & mbit) {           /* model-coded: needs OP, column 0 */
+        if (dir.mc & tc_dir2_mbit((unsigned)k)) {   /* model-coded: INREF, OUT need OP,
+                                                       column 0, decoded by now */
             if (!r->mc && !(r->mc = malloc(sizeof *r->mc)))
                 return cursor_error(r, ch, "out of memory");
             if ((why = tc_mc_decode(r->mc, (unsigned)k, col[TC_OP], dir.raw[TC_OP], (int)dir.tok,

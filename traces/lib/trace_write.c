@@ -323,7 +323,7 @@ static size_t put_column(hak_tw_enc *e, uint8_t *dst, const uint8_t *src, size_t
     return z;
 }
 
-/* Column col (TC_INREF or TC_OUT) of c, already stored at dst in
+/* Column col (TC_OP, TC_INREF or TC_OUT) of c, already stored at dst in
  * `stored` bytes: model-coded instead (trace_colmodel.h) when that is
  * smaller, with the flag in c->mc.  The try is written after the stored
  * bytes (room: enc_events' need) and stops as soon as it is not smaller;
@@ -338,7 +338,7 @@ static size_t put_model(hak_tw_enc *e, uint8_t *dst, tc_cols *c, unsigned col, s
     if (!len)
         return stored;
     memmove(dst, dst + stored, len);
-    c->mc |= col == TC_INREF ? TC_DIR2_MINREF : TC_DIR2_MOUT;
+    c->mc |= tc_dir2_mbit(col);
     return len;
 }
 
@@ -378,7 +378,8 @@ static int enc_events(hak_tw_enc *e, uint32_t tid, const hak_tw_source *src, siz
     size_t need = TF_CHUNK_HDR + TC_DIR_MAX, raw_total = 0, stored[TC_NCOL];
     for (int k = 0; k < TC_NCOL; k++)
         need += ZSTD_compressBound(cols.len[k]);
-    need += cols.len[TC_INREF] + cols.len[TC_OUT];   /* model-coded tries (put_model) */
+    need += cols.len[TC_OP] + cols.len[TC_INREF] + cols.len[TC_OUT];   /* model-coded tries
+                                                                         (put_model) */
     if (grow(&e->out, &e->out_cap, need)) {
         snprintf(e->err, sizeof e->err, "out of memory");
         return -1;
@@ -390,7 +391,7 @@ static int enc_events(hak_tw_enc *e, uint32_t tid, const hak_tw_source *src, siz
     for (int k = 0; k < TC_NCOL; k++) {
         raw_total += cols.len[k];
         stored[k] = put_column(e, o, cols.p[k], cols.len[k]);
-        if (cols.mcv && (k == TC_INREF || k == TC_OUT))
+        if (cols.mcv && tc_dir2_mbit((unsigned)k))
             stored[k] = put_model(e, o, &cols, (unsigned)k, stored[k]);
         o += stored[k];
     }

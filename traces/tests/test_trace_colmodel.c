@@ -1,4 +1,4 @@
-/* Model-coded INREF and OUT columns (format version 6, trace_colmodel.h):
+/* Model-coded OP, INREF and OUT columns (format version 6, trace_colmodel.h):
  * - the coder gives back exactly the column's bytes, in token mode and
  *   not, for values of every length (escapes up to 2^64 - 1);
  * - a cut, lengthened or damaged stream is an error, never a crash or a
@@ -99,7 +99,9 @@ static void roundtrip_exact(void **state)
         int tok = round % 2;
         size_t n = 1 + (size_t)(rnd() % 4096);
         make_cols(&s, n, tok);
-        for (unsigned col = TC_INREF; col <= TC_OUT; col += TC_OUT - TC_INREF) {
+        static const unsigned cols[] = {TC_OP, TC_INREF, TC_OUT};
+        for (unsigned ci = 0; ci < 3; ci++) {
+            unsigned col = cols[ci];
             if (!s.c.len[col])
                 continue;
             size_t zl = tc_mc_encode(&m, col, &s.c, z, sizeof z, 0);
@@ -142,6 +144,15 @@ static void damage_is_an_error(void **state)
         (void)why;
         z[i] = keep;
     }
+    /* the OP column itself, cut short or one byte more */
+    zl = tc_mc_encode(&m, TC_OP, &s.c, z, sizeof z - 1, 0);
+    assert_true(zl > 8);
+    raw = s.c.len[TC_OP];
+    assert_null(tc_mc_decode(&m, TC_OP, NULL, 0, 1, 3000, z, zl, back, raw));
+    assert_memory_equal(back, s.op, raw);
+    assert_non_null(tc_mc_decode(&m, TC_OP, NULL, 0, 1, 3000, z, zl - 1, back, raw));
+    z[zl] = 0;
+    assert_non_null(tc_mc_decode(&m, TC_OP, NULL, 0, 1, 3000, z, zl + 1, back, raw));
     /* an OP column naming a token its table does not have */
     uint8_t bad_op[2] = {0, HAK_OP_MALLOC};
     uint8_t one = 0;
@@ -224,7 +235,7 @@ static void writer_codes_and_reads_back(void **state)
             assert_null(tc_dir_parse(file + off + TF_CHUNK_HDR, tf_get32(file + off + 24),
                                      tf_get32(file + off + 20), tf_get32(file + off + 16),
                                      HAK_TRACE_VERSION, &dir));
-            mc += dir.mc == (TC_DIR2_MINREF | TC_DIR2_MOUT);
+            mc += dir.mc == (TC_DIR2_MOP | TC_DIR2_MINREF | TC_DIR2_MOUT);
             chunks++;
             /* a version 5 reader does not know the flags */
             if (dir.mc)
@@ -260,7 +271,7 @@ static void dir_flags(void **state)
     dl = tc_dir_put(dir, &c, stored);
     assert_non_null(tc_dir_parse(dir, dl + 13, 15, 10, 6, &d));
     /* a bit no version has */
-    c.mc = 0x08;
+    c.mc = 0x10;
     dl = tc_dir_put(dir, &c, stored);
     assert_non_null(tc_dir_parse(dir, dl + 13, 15, 10, 6, &d));
 }
