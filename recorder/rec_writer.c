@@ -37,6 +37,20 @@ rec_global rec_g;
 extern _Atomic uint64_t rec_boot_allocs;
 
 #define PARTIAL_NS  90000000ull             /* flush idle threads' partial blocks */
+/* A thread whose current block took REC_PARTIAL_FAST records or more
+ * since the writer's last look (91k events/s and up) is left to fill it,
+ * as one that filled a block meanwhile is: a partial flush would cut its
+ * events into a chunk of their own, and chunks of a few thousand events
+ * compress much worse than whole blocks (a column's repeats start over in
+ * each chunk: a python3 script's sizes column, re-encoded at 16k events a
+ * chunk, 0.202 B/event, at 64k 0.061).  At 91k-700k events/s (python3's
+ * ~250k: a block per ~250 ms) every 90 ms tick used to cut one: 36-48
+ * chunks for its 614k events, 10-15 now.  Until the block is
+ * REC_PARTIAL_MAX_NS old: what SIGKILL (or a crash) can lose of such a
+ * thread is its records of the last second at most (of a slower thread:
+ * 90-180 ms, as before; of a faster one: up to a block, as before). */
+#define REC_PARTIAL_FAST 8192u
+#define REC_PARTIAL_MAX_NS 1000000000ull
 #define RSS_NS      20000000ull
 #define WAKE_NS     1000000ull        /* clock samples */
 #define PASS_NS     10000000ull       /* a pass even without hand-offs */
@@ -426,6 +440,7 @@ static int thread_gone(rec_thread *th)
 static size_t collect(int partials, int final)
 {
     size_t nw = 0;
+    uint64_t now = hak_mono_ns();
     pthread_mutex_lock(&rec_g.threads_mu);
     rec_thread **link = &rec_g.threads;
     for (rec_thread *th = *link; th; th = *link) {
@@ -448,15 +463,21 @@ static size_t collect(int partials, int final)
         if (partials || exited || final) {
             /* Partial flush only for threads that did not fill a block
              * since last time (or at the end): busy threads' blocks fill up
-             * within 90 ms and make better-compressed whole chunks. */
-            if (exited || final || th->seen == cur) {
+             * within 90 ms and make better-compressed whole chunks.  Nor
+             * for one that is filling it fast (see REC_PARTIAL_FAST), while
+             * its block is younger than REC_PARTIAL_MAX_NS. */
+            uint32_t n = atomic_load_explicit(&cur->n, memory_order_acquire);
+            int fast = th->seen == cur && n - th->seen_n >= REC_PARTIAL_FAST &&
+                       now - cur->given_ns < REC_PARTIAL_MAX_NS;
+            if (exited || final || (th->seen == cur && !fast)) {
                 w->part = cur;
                 w->from = cur->taken;
-                w->to = atomic_load_explicit(&cur->n, memory_order_acquire);
+                w->to = n;
                 REC_ASSERT(w->from <= w->to && w->to <= REC_BLOCK_SLOTS);
                 cur->taken = w->to;
             }
             th->seen = cur;
+            th->seen_n = n;
         }
         pthread_mutex_unlock(&th->mu);
         if (exited) {
