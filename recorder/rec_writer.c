@@ -612,7 +612,14 @@ static int rss_flush(void)
  * is: a program that allocates slowly leaves the writer idle, and higher
  * levels then make its trace much smaller (a python3 run: 0.39 B/event at
  * level 3, 0.32 at 15) at no cost to the program, while a writer that
- * cannot keep up drops to the bottom, level 3.  Not 1: since the token
+ * cannot keep up drops to the bottom, level 3.  Not above 12: level 15's
+ * context is what the program's peak RSS catches of the encoder at work,
+ * and 13-15 (btlazy2) nearly double it (zstd 1.5.4, an 80 KB column,
+ * window log 17, tables 2^16: 0.83 MiB at 12, 1.56 at 15).  Re-encoding a
+ * python3 recording (bench_recode, 22 chunks): 0.2519 -> 0.2590 B/event
+ * (+2.8%), zstd 118 -> 66 ns/event, encoder peak 4568 -> 3784 KiB;
+ * recorded, 7 interleaved rounds at load 12-14: extra peak RSS 8.33 ->
+ * 7.64 MiB (medians), writer 421 -> 377 ns/event.  Not 1: since the token
  * mode of format 5, level 1 is no longer about as small on allocation-heavy
  * streams, and hardly faster (re-encoding recorded traces, bench_recode:
  * factor 0.450 B/event at 1, 0.406 at 3, zstd 6.4 vs 6.9-7.5 ns/event;
@@ -622,7 +629,7 @@ static int rss_flush(void)
  * Measured over LEVEL_NS windows of the writer's CPU time; a backlog of
  * full blocks or a program thread waiting for a block drops to the
  * bottom at once, so a burst after an idle phase is not written slowly. */
-static const int level_ladder[] = {3, 6, 9, 12, 15};
+static const int level_ladder[] = {3, 6, 9, 12};
 #define LADDER_TOP ((int)(sizeof level_ladder / sizeof *level_ladder) - 1)
 static int level_step = 0;               /* the bottom until measured */
 static uint64_t level_wall0, level_cpu0, level_waits0;

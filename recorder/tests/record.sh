@@ -107,6 +107,14 @@ if [[ -n $sev && -n $sch ]] && (( sev > 200000 && sch <= (sev + 65535) / 65536 +
   ok "a thread at 300k events/s gets whole-block chunks ($sch chunks for $sev events)"
 else not_ok "steady-rate chunks" "events=$sev chunks=$sch: $(head -3 steady.err steady.chk)"; fi
 
+# The zstd ladder of an idle writer climbs to 12, not 15 (rec_writer.c:
+# level 15's context nearly doubles what the program's peak RSS catches of
+# the encoder at work).
+hak record -q -v -o ladder.hkt -- "$P/steady" 20000 800 >/dev/null 2>ladder.err
+lv=$(grep -o 'zstd level [0-9]*' ladder.err | tail -n 1)
+if [[ $lv == "zstd level 12" ]]; then ok "an idle writer's zstd ladder tops out at level 12"
+else not_ok "zstd ladder top" "got '$lv': $(tail -n 1 ladder.err)"; fi
+
 # The recorder's threads carry names (top -H, perf, gdb); the helper
 # encoder runs at nice 19, the writer at the program's own priority
 # (rec_jobs.c).  Level 9 makes the writer fall behind, so the helper starts.
