@@ -151,6 +151,9 @@ void tc_enc_force_mode(tc_enc *e, int mode);
  * After a try, tc_enc_mc_won says whether the model was smaller. */
 tc_mc *tc_enc_mc(tc_enc *e, unsigned col);
 void tc_enc_mc_won(tc_enc *e, unsigned col, int won);
+/* Every column tries its model in the next chunk again (the writer's rule
+ * for what a model must save changed with its zstd level). */
+void tc_enc_mc_retry(tc_enc *e);
 /* Same for the class offset: 0 or TC_COFF for every chunk, -1 (the
  * default) to choose per chunk. */
 void tc_enc_force_coff(tc_enc *e, int coff);

@@ -236,6 +236,7 @@ static size_t enc_op(tc_mc *m, const uint8_t *p, size_t n, uint8_t *dst, size_t 
     }
     for (int k = 0; k < 5; k++)
         rc_shift(&r);
+    m->ndec = r.ndec;
     return r.over ? 0 : (size_t)(r.p - dst);
 }
 
@@ -266,6 +267,7 @@ size_t tc_mc_encode(tc_mc *m, unsigned col, const tc_cols *c, uint8_t *dst, size
         return 0;
     for (int k = 0; k < 5; k++)
         rc_shift(&r);
+    m->ndec = r.ndec;
     return r.over ? 0 : (size_t)(r.p - dst);
 }
 

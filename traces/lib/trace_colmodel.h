@@ -63,6 +63,7 @@ struct tc_mc {
     };
     uint16_t esc[128];             /* escapes' bit lengths (0..64) */
     uint16_t man[65][1u << MC_MBITS];   /* ...and the bits after the top one, per length */
+    size_t ndec;                   /* binary decisions of the last tc_mc_encode */
 };
 _Static_assert(sizeof(((struct tc_mc *)0)->t) == sizeof(((struct tc_mc *)0)->tb),
                "OP's trees take the other columns' room");
@@ -73,6 +74,17 @@ _Static_assert(sizeof(((struct tc_mc *)0)->t) == sizeof(((struct tc_mc *)0)->tb)
  * column whose values the model cannot predict (random_mixed's
  * references: 14 per value for 3% fewer bytes) stays with zstd. */
 #define MC_DEC_MAX 6u
+/* ...and keeps a column as zstd made it unless the model saves a byte per
+ * MC_DEC_PER_BYTE decisions at least (each costs ~4 ns of the recorder's
+ * writer and of every reader), or per MC_DEC_PER_BYTE_BUSY below zstd
+ * level MC_ALL_LEVEL, where the recorder's writer runs when it is busy
+ * (its ladder: recorder/rec_writer.c).  On factor OP saves a byte per ~19
+ * decisions, OUT per ~44, INREF per ~49: a busy writer codes OP only
+ * (recorded factor under load: writer +10% CPU per event, where all three
+ * took +45%), one with time to spare all three. */
+#define MC_DEC_PER_BYTE 64u
+#define MC_DEC_PER_BYTE_BUSY 28u
+#define MC_ALL_LEVEL 6
 
 /* Codes column col (TC_OP, TC_INREF or TC_OUT) of an encoded chunk c into
  * dst[0..cap).  Returns the stream's length, or 0 when it would not fit

@@ -152,6 +152,12 @@ tc_mc *tc_enc_mc(tc_enc *e, unsigned col)
     return e->mc;
 }
 
+void tc_enc_mc_retry(tc_enc *e)
+{
+    for (unsigned i = 0; i < 3; i++)
+        e->mpick[i] = (mc_pick){.on = 1, .every = MC_PROBE};
+}
+
 void tc_enc_mc_won(tc_enc *e, unsigned col, int won)
 {
     unsigned i = mpick_of(col);

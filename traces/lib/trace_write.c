@@ -334,6 +334,9 @@ static size_t put_model(hak_tw_enc *e, uint8_t *dst, tc_cols *c, unsigned col, s
     if (stored < 16 || !(m = tc_enc_mc(e->enc, col)))
         return stored;
     size_t len = tc_mc_encode(m, col, c, dst + stored, stored - 1, MC_DEC_MAX);
+    size_t per_byte = e->level >= MC_ALL_LEVEL ? MC_DEC_PER_BYTE : MC_DEC_PER_BYTE_BUSY;
+    if (len && (stored - len) * per_byte < m->ndec)
+        len = 0;                   /* smaller, but not worth its decoding time */
     tc_enc_mc_won(e->enc, col, len != 0);
     if (!len)
         return stored;
@@ -503,6 +506,8 @@ int hak_tw_enc_set_level(hak_tw_enc *e, int level)
 {
     if (level < ZSTD_minCLevel() || level > ZSTD_maxCLevel())
         return -1;
+    if (e->enc && (level >= MC_ALL_LEVEL) != (e->level >= MC_ALL_LEVEL))
+        tc_enc_mc_retry(e->enc);   /* the model columns' verdicts were for the other rule */
     e->level = level;
     zstd_params(e->cctx, level, level >= COL_LOG15_LEVEL ? COL_LOG_MAX - 1 : COL_LOG_MAX);
     return 0;
