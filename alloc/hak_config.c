@@ -198,8 +198,10 @@ void hak_config_init(void)
     kv[HAK_K_TCACHE] = tc;
     c->tcache = (unsigned)tc;
 
-    /* Class table: 16-byte steps to 1 KiB, then 8 classes per doubling
-     * (12.5% steps: less rounding waste in the 1..8 KiB range).
+    /* Class table: 16-byte steps to 1 KiB (malloc uses those of
+     * hak_small_last: 16-byte steps to 256 B, then 32 and 64), then 8
+     * classes per doubling (12.5% steps: less rounding waste in the
+     * 1..8 KiB range).
      * A slab of class B spans enough units for >= 8 blocks (>= 4 for the
      * largest), and at most half the SuperSlab; classes that do not fit
      * are served as large blocks. */
