@@ -16,7 +16,6 @@
 #include <fcntl.h>
 #include <sys/auxv.h>
 #include <sys/random.h>
-#include <time.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -70,10 +69,8 @@ static void secrets_init(hak_config *c)
     uint64_t k[2] = {0, 0};
     if (getrandom(k, sizeof k, GRND_NONBLOCK) != (ssize_t)sizeof k) {
         const uint64_t *at = (const uint64_t *)getauxval(AT_RANDOM);
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        uint64_t t = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-        k[0] = mix64((at ? at[0] : 0) ^ t ^ (uint64_t)(uintptr_t)&ts);
+        uint64_t t = hak_clock_fine_ns();
+        k[0] = mix64((at ? at[0] : 0) ^ t ^ (uint64_t)(uintptr_t)&t);
         k[1] = mix64((at ? at[1] : 0) ^ k[0] ^ (uint64_t)getpid());
     }
     c->link_secret = (uintptr_t)(k[0] ^ k[1]);

@@ -92,6 +92,7 @@ void hak_global_init(void)
 {
     int expect = 0;
     if (atomic_compare_exchange_strong(&hak_init_state, &expect, 1)) {
+        hak_clock_init();
         hak_config_init();
         hak_orphan_heap.state = HEAP_ACTIVE;   /* bins stay cap 0: no caching */
         atomic_store_explicit(&hak_init_state, 2, memory_order_release);

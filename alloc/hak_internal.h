@@ -331,7 +331,11 @@ void  hak_os_unmap(void *p, size_t size);
 void  hak_os_prefault(void *p, size_t size);
 void  hak_os_purge(void *p, size_t size, int how);
 void  hak_registry_set(uintptr_t base, int on);
-uint64_t hak_now_ns(void);
+/* hak_clock.c */
+void hak_clock_init(void);
+int  hak_clock_is_vdso(void);         /* the clock is the vDSO's, not libc's nor the syscall */
+uint64_t hak_now_ns(void);            /* CLOCK_MONOTONIC_COARSE */
+uint64_t hak_clock_fine_ns(void);     /* CLOCK_MONOTONIC */
 /* hak_ss.c */
 hak_slab *hak_slab_new(hak_heap *h, unsigned cls);
 void hak_slab_retire(hak_heap *h, hak_slab *s);

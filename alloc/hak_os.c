@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
@@ -29,13 +28,6 @@ void hak_registry_set(uintptr_t base, int on)
     uintptr_t bit = base >> HAK_REG_SHIFT;
     if (bit >= HAK_REG_BITS) return;
     __atomic_store_n(&hak_registry[bit], (uint8_t)(on != 0), __ATOMIC_RELEASE);
-}
-
-uint64_t hak_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void *map_raw(void *hint, size_t size)
