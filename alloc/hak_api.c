@@ -42,6 +42,9 @@ static void *alloc_class(unsigned cls, int *fresh)
         p = heap_alloc(h, cls, fresh);
     } else {
         pthread_mutex_lock(&hak_orphan_lock);
+        /* (set here, not at init: its page would be one more page of
+         * every process; its bins stay cap 0: no caching) */
+        hak_orphan_heap.state = HEAP_ACTIVE;
         p = heap_alloc(&hak_orphan_heap, cls, fresh);
         pthread_mutex_unlock(&hak_orphan_lock);
     }
@@ -124,6 +127,7 @@ HAK_NOINLINE void hak_free_slow(void *p)
     hak_heap *h = hak_heap_get();
     if (!h) {
         pthread_mutex_lock(&hak_orphan_lock);
+        hak_orphan_heap.state = HEAP_ACTIVE;
         hak_block_return(&hak_orphan_heap, p, ss);
         pthread_mutex_unlock(&hak_orphan_lock);
         return;

@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 typedef int (*hak_cgt_fn)(clockid_t, struct timespec *);
-static hak_cgt_fn vdso_cgt;     /* set once by hak_clock_init, before any thread starts */
+HAK_HOT static hak_cgt_fn vdso_cgt;   /* set once by hak_clock_init, before any thread starts */
 
 static int name_is(const char *s, const char *want)
 {

@@ -22,7 +22,7 @@
 
 extern char **environ;
 
-hak_config hak_cfg;   /* zero until init: mid_max 0 sends every malloc to the slow path */
+HAK_HOT hak_config hak_cfg;   /* zero until init: mid_max 0 sends every malloc to the slow path */
 
 static char env_buf[65536];
 static size_t env_len;

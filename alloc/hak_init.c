@@ -32,21 +32,21 @@
 #include <string.h>
 #include <sys/mman.h>
 
-_Atomic int hak_init_state;
-static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-pthread_mutex_t hak_orphan_lock = PTHREAD_MUTEX_INITIALIZER;
+HAK_HOT _Atomic int hak_init_state;
+HAK_HOT static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+HAK_HOT pthread_mutex_t hak_orphan_lock = PTHREAD_MUTEX_INITIALIZER;
 hak_heap hak_orphan_heap;
 __thread hak_heap hak_tls_heap __attribute__((tls_model("initial-exec")));
-hak_counters hak_ctr;
-hak_ss *hak_all_ss, *hak_abandoned_ss, *hak_cached_ss;
-hak_heap *hak_heaps;
-static pthread_key_t g_key;
-static int g_key_ok;
+HAK_HOT hak_counters hak_ctr;
+HAK_HOT hak_ss *hak_all_ss, *hak_abandoned_ss, *hak_cached_ss;
+HAK_HOT hak_heap *hak_heaps;
+HAK_HOT static pthread_key_t g_key;
+HAK_HOT static int g_key_ok;
 /* Heaps of exited threads waiting for a new thread (under the global lock;
  * see the top of the file). */
 #define PARK_MAX 4
 static hak_heap parked[PARK_MAX];   /* state HEAP_PARKED when in use */
-static unsigned parked_n;           /* records in use (a racy peek is fine) */
+HAK_HOT static unsigned parked_n;   /* records in use (a racy peek is fine) */
 
 void hak_lock(void)   { pthread_mutex_lock(&g_lock); }
 void hak_unlock(void) { pthread_mutex_unlock(&g_lock); }
@@ -94,7 +94,6 @@ void hak_global_init(void)
     if (atomic_compare_exchange_strong(&hak_init_state, &expect, 1)) {
         hak_clock_init();
         hak_config_init();
-        hak_orphan_heap.state = HEAP_ACTIVE;   /* bins stay cap 0: no caching */
         atomic_store_explicit(&hak_init_state, 2, memory_order_release);
         g_key_ok = pthread_key_create(&g_key, hak_thread_exit) == 0;
         pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
@@ -130,8 +129,8 @@ static size_t slots_size(void)
  * faulted in): a program that keeps starting short-lived threads pays no
  * munmap and mmap plus page faults per thread.  Under the global lock. */
 #define SLOTS_POOL 4
-static void **slots_pool[SLOTS_POOL];
-static unsigned slots_pooled;
+HAK_HOT static void **slots_pool[SLOTS_POOL];
+HAK_HOT static unsigned slots_pooled;
 
 static void **slots_get(size_t size)
 {
@@ -261,7 +260,7 @@ static void heap_dissolve(hak_heap *h)
 int hak_heap_dissolve_parked(void)
 {
     static hak_heap tmp;        /* under dissolve_lock */
-    static pthread_mutex_t dissolve_lock = PTHREAD_MUTEX_INITIALIZER;
+    HAK_HOT static pthread_mutex_t dissolve_lock = PTHREAD_MUTEX_INITIALIZER;
     if (!__atomic_load_n(&parked_n, __ATOMIC_RELAXED)) return 0;
     pthread_mutex_lock(&dissolve_lock);
     int got = heap_unpark(&tmp);

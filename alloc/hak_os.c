@@ -21,7 +21,7 @@
 #endif
 
 uint8_t hak_registry[HAK_REG_BITS];
-static uintptr_t next_hint;   /* where the last aligned mapping ended */
+HAK_HOT static uintptr_t next_hint;   /* where the last aligned mapping ended */
 
 void hak_registry_set(uintptr_t base, int on)
 {
