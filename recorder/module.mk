@@ -2,7 +2,7 @@
 REC_LIB_SRCS := recorder/rec_interpose.c recorder/rec_exec.c recorder/rec_thread.c recorder/rec_seq.c \
                 recorder/rec_writer.c recorder/rec_jobs.c recorder/rec_stacks.c recorder/rec_cfi.c recorder/rec_modules.c \
                 recorder/rec_clock.c recorder/rec_config.c recorder/rec_fds.c recorder/rec_window.c recorder/rec_attach.c \
-                recorder/rec_heap.c recorder/rec_arena.c recorder/rec_exit.c
+                recorder/rec_heap.c recorder/rec_arena.c recorder/rec_exit.c recorder/rec_exitpath.c
 REC_LIB_OBJS := $(REC_LIB_SRCS:%.c=$(OBJ)/%.o)
 # The writer half of the trace library, linked in statically (and hidden).
 REC_TRACE_OBJS := $(patsubst %,$(OBJ)/traces/lib/%.o,trace_ops trace_encode trace_decode trace_meta trace_write)

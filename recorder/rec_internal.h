@@ -270,7 +270,11 @@ REC_HIDDEN void rec_threads_atfork_child(void);
  * other recorded thread that is still running has shown whether it
  * allocates (then its lost calls are counted) or not. */
 REC_HIDDEN void rec_exit_settle(void);
-REC_HIDDEN void rec_exit_serialise(void);     /* exit() after the first: wait for the flush (rec_writer.c) */
+/* rec_exitpath.c: every exit gets the final flush (see there) */
+REC_HIDDEN void rec_exit_serialise(void);     /* a thread begins exit: the first goes, the rest wait */
+REC_HIDDEN void rec_exit_watch(void);         /* constructor, main thread: count a return from main */
+REC_HIDDEN void rec_exitpath_atfork_child(void);
+REC_HIDDEN int rec_writer_flush_pending(void); /* the writer runs, or its final flush (rec_writer.c) */
 REC_HIDDEN void rec_exit_own_thread(void);   /* the writer and the helper, at their start */
 REC_HIDDEN void rec_exit_atfork_child(void);  /* the parent's recorder threads are not ours */
 

@@ -756,10 +756,9 @@ EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 
 /* The recording is flushed by exit's handlers (the library destructor,
  * rec_shutdown), after the program's own atexit handlers, whose frees are
- * recorded.  A second thread calling exit meanwhile (glibc 2.36 does not
- * serialise exit) finds the handlers taken by the first and ends the
- * process at once, under the flush: rec_exit_serialise holds it until the
- * recording is shut down. */
+ * recorded.  rec_exit_serialise (rec_exitpath.c) holds a second thread
+ * calling exit meanwhile until the recording is shut down, and flushes
+ * itself when a vfork child ran the handlers. */
 EXPORT void exit(int status)
 {
     if (!atomic_load(&resolved))

@@ -1068,6 +1068,8 @@ __attribute__((constructor)) static void rec_ctor(void)
     rec_init();
     ctor_ran = 1;
     int st = atomic_load(&rec_g.state);
+    if (st != REC_OFF && st != REC_UNINIT && rec_preloaded())
+        rec_exit_watch();             /* a return from main, a vfork child's exit */
     if ((st == REC_ON || st == REC_PAUSED) && !writer_started && !rec_g.cfg.attached &&
         (st == REC_ON || rec_config_windows(&rec_g.cfg))) {
         int busy = rec_tls_v.busy;
@@ -1221,24 +1223,9 @@ void rec_shutdown(const char *why)
     atomic_store(&shutting_down, 0);
 }
 
-/* Every exit() but the first waits (sleeping, REC_EXIT2_WAIT_NS at most:
- * the first may itself be stuck in a handler) until the recording the
- * first one's handlers flush is shut down. */
-#define REC_EXIT2_WAIT_NS 5000000000ull
-static _Atomic int exit_callers;
-
-void rec_exit_serialise(void)
+int rec_writer_flush_pending(void)
 {
-    /* A vfork child shares our memory: its exit must not count as ours
-     * (the program's own exit would then wait for a shutdown nobody runs). */
-    if (getpid() != rec_g.pid || atomic_fetch_add(&exit_callers, 1) == 0)
-        return;
-    uint64_t end = hak_mono_ns() + REC_EXIT2_WAIT_NS;
-    while ((__atomic_load_n(&writer_started, __ATOMIC_ACQUIRE) || atomic_load(&shutting_down)) &&
-           hak_mono_ns() < end) {
-        struct timespec ts = {0, 200000};
-        nanosleep(&ts, NULL);
-    }
+    return __atomic_load_n(&writer_started, __ATOMIC_ACQUIRE) || atomic_load(&shutting_down);
 }
 
 __attribute__((destructor)) static void rec_dtor(void)
@@ -1292,7 +1279,7 @@ void rec_atfork_child(void)
     }
     rec_tls_v.busy = 1;               /* the child's recorder starts: its own work */
     rec_exit_atfork_child();
-    atomic_store(&exit_callers, 0);   /* the child's threads: this one */
+    rec_exitpath_atfork_child();
     rec_stacks_atfork_child();
     rec_threads_atfork_child();
     rec_inflight_atfork_child();

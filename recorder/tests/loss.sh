@@ -106,6 +106,40 @@ done
 (( bad == 0 )) && ok "three threads calling exit at once: 20 of 20 recordings complete, 6,000 malloc/free each" \
   || not_ok "exit race" "$bad of 20 bad; $why"
 
+# ... and when main returns at that moment instead of calling exit: glibc's
+# start code calls its own exit, which the interposed exit() never sees (20
+# of 20 cut off with 0 events before the thread_local destructor counted it)
+bad=0
+for i in $(seq 20); do
+  hak record -q -o race.hkt -- "$P/exit_race" 3 return >out.txt 2>err.txt; rc=$?
+  ev=$(hak trace info race.hkt 2>/dev/null | awk '/^  (malloc|free) / {gsub(",", "", $2); m += $2} END {print m + 0}')
+  if (( rc != 3 )) || ! "$CHK" --clean race.hkt >/dev/null 2>&1 || (( ev != 6000 )); then
+    bad=$((bad + 1)); why="run $i: rc=$rc events=$ev $(head -c 200 err.txt)"
+  fi
+done
+(( bad == 0 )) && ok "two threads calling exit while main returns: 20 of 20 recordings complete, 6,000 malloc/free each" \
+  || not_ok "exit race with a return from main" "$bad of 20 bad; $why"
+
+# exit_paths (rec_exitpath.c): a vfork child that calls exit runs the exit
+# handlers in our memory, leaving none to flush the recording at the
+# process's own exit (all three were cut off with 0 events); main's
+# pthread_exit is not the process's exit (counted as one, the real exit
+# would wait 5 s); and a thread calling exit while the first exit is stuck
+# in an atexit handler for good goes on after the 5 s bound (without it:
+# no end).  Each mode: 2,000 malloc(4242), all in a complete trace.
+for mode in vfork-exit vfork-return vfork-thread pexit stuck; do
+  want=0; [[ $mode == stuck ]] && want=4
+  t0=${EPOCHREALTIME//[!0-9]/}
+  timeout 30 hak record -q -o "ep-$mode.hkt" -- "$P/exit_paths" $mode >out.txt 2>err.txt; rc=$?
+  ms=$(( (${EPOCHREALTIME//[!0-9]/} - t0) / 1000 ))
+  n=$(hak trace dump "ep-$mode.hkt" 2>/dev/null | grep -c 'malloc size=4242 ')
+  if (( rc == want )) && [[ ! -s err.txt ]] && (( n == 2000 )) \
+     && hak trace info "ep-$mode.hkt" | grep -q '^status: *complete' \
+     && { [[ $mode != pexit ]] || (( ms < 4000 )); }; then
+    ok "exit path $mode: exit $want, complete, 2,000 malloc(4242) (${ms} ms)"
+  else not_ok "exit path $mode" "rc=$rc (want $want), $n malloc(4242), ${ms} ms: $(head -c 300 err.txt)"; fi
+done
+
 # exit_midcall holds thread B inside the recorder's malloc (tests/plug/
 # slow_malloc.c, preloaded after the recorder) while main's failed exec
 # finishes the trace; B's call returns later and the process goes on.  The
