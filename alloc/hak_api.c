@@ -26,6 +26,7 @@ static void *heap_alloc(hak_heap *h, unsigned cls, int *fresh)
         *fresh = 0;
         return *--b->top;
     }
+    if (!hak_bin_cap(b)) hak_bin_attach(h, cls);    /* the class's first use */
     void *p = hak_heap_refill(h, cls, fresh);
     if (!p) errno = ENOMEM;
     return p;
@@ -138,6 +139,7 @@ HAK_NOINLINE void hak_free_slow(void *p)
     }
     hak_bin *b = &h->bins[cls];
     uint32_t cap = hak_bin_cap(b);
+    if (!cap && hak_bin_attach(h, cls)) cap = hak_bin_cap(b);
     if (hak_bin_count(b) >= cap) {
         /* Overflow: send half the bin home, then cache p (or return it
          * directly when caching is off).  (Keeping an eighth made

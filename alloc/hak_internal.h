@@ -229,6 +229,7 @@ typedef struct hak_heap {
     hak_ss *ss_first;                    /* owned SuperSlabs */
     void **slots;                        /* the bins' arrays (one mapping) */
     size_t slots_size;
+    size_t slots_used;                   /* entries of it given to bins (hak_bin_attach) */
     struct hak_heap *reg_next, *reg_prev;
     uint64_t remote_frees, calloc_zeroed, calloc_skipped;
     uint64_t carved;                     /* bump bytes carved, not yet added to hak_carved_total */
@@ -325,6 +326,7 @@ const char *hak_config_string(void);
 void hak_global_init(void);
 hak_heap *hak_heap_get(void);          /* initialised heap of this thread, or NULL (dead) */
 int hak_heap_dissolve_parked(void);    /* one parked heap of an exited thread dissolved: 1 */
+int hak_bin_attach(hak_heap *h, unsigned cls);   /* bin cls gets its array now: 1 */
 unsigned hak_heaps_parked(void);
 void hak_lock(void);
 void hak_unlock(void);
