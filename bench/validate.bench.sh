@@ -28,6 +28,8 @@ set -u
 . "$(dirname "$0")/lib.sh"
 bench_db_init >/dev/null
 R=${HAK_BENCH_REPEATS:-5}
+# HAK_VALIDATE_PACE=asap|program|...: hak validate --pace (default: its own)
+PACE=(); [[ -n ${HAK_VALIDATE_PACE:-} ]] && PACE=(--pace "$HAK_VALIDATE_PACE")
 W=$(mktemp -d "${TMPDIR:-/tmp}/hakvalbench.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 out=$HAK_ROOT/build/bench/validate.md
@@ -72,7 +74,7 @@ for p in "${PROGS_RUN[@]}"; do
   echo "-- validate $name" >&2
   # shellcheck disable=SC2086  # args is a word list on purpose
   envs=(); [[ $name == python3 ]] && envs=(PYTHONMALLOC=malloc)
-  if ! env "${envs[@]}" hak validate --repeat "$R" --db "$DB" --label "$name" $args >"$name.txt" 2>"$name.err"; then
+  if ! env "${envs[@]}" hak validate --repeat "$R" "${PACE[@]}" --db "$DB" --label "$name" $args >"$name.txt" 2>"$name.err"; then
     echo "hak validate failed on $name:" >&2; cat "$name.err" >&2; status=1
   fi
   cat "$name.txt" >&2

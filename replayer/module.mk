@@ -2,7 +2,7 @@
 # replayer/: `hak replay` (parent side, linked into hak) and the worker
 # process hak-replay-worker that runs one measured replay.
 REPLAY_HAK_SRCS := replayer/cli/replay_cli.c replayer/replay/run.c replayer/replay/alloc_spec.c \
-                   replayer/replay/image_build.c replayer/replay/fidelity.c replayer/replay/store.c \
+                   replayer/replay/image_build.c replayer/replay/fidelity.c replayer/replay/pace.c replayer/replay/store.c \
                    replayer/common/latency.c replayer/common/counters.c replayer/replay/knob_check.c \
                    replayer/common/touch.c replayer/common/supervise.c \
                    replayer/replay/touch_auto.c
@@ -43,6 +43,11 @@ $(TESTBIN)/replayer/test_counters: replayer/tests/test_counters.c $(OBJ)/replaye
 $(TESTBIN)/replayer/test_fidelity: replayer/tests/test_fidelity.c $(OBJ)/replayer/replay/fidelity.o $(LIB)/libhaktrace.a $(LIB)/libhakcommon.a | deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_WB) -o $@ $^ $(shell pkg-config --libs cmocka libzstd) -lm -lpthread
+
+$(TESTBIN)/replayer/test_pace: replayer/tests/test_pace.c $(OBJ)/replayer/replay/pace.o | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_WB) -o $@ $^ $(shell pkg-config --libs cmocka)
+CHECK_DEPS += $(TESTBIN)/replayer/test_pace
 
 $(TESTBIN)/replayer/test_image: replayer/tests/test_image.c $(OBJ)/replayer/replay/image_build.o | deps-ok
 	@mkdir -p $(dir $@)

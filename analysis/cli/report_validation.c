@@ -26,10 +26,20 @@ static void walk(hakdb *db, const char *label, FILE *out, emit_fn emit)
         sqlite3_bind_text(vs, 1, label, -1, SQLITE_STATIC);
     while (sqlite3_step(vs) == SQLITE_ROW) {
         long long id = sqlite3_column_int64(vs, 0);
+        /* the pace of its heap and faults replays (schema 14; asap before) */
+        char pace[64] = "asap";
+        if (hakdb_read(db, "SELECT pace FROM validations WHERE id = ? AND pace IS NOT NULL",
+                       &rs) == SQLITE_OK) {
+            sqlite3_bind_int64(rs, 1, id);
+            if (sqlite3_step(rs) == SQLITE_ROW)
+                snprintf(pace, sizeof pace, "%s", (const char *)sqlite3_column_text(rs, 0));
+            sqlite3_finalize(rs);
+        }
         char head[1200];
-        snprintf(head, sizeof head, "%s  (validation %lld, %lld repeats, touch %s, %s)",
+        snprintf(head, sizeof head, "%s  (validation %lld, %lld repeats, touch %s, pace %s, %s)",
                  (const char *)sqlite3_column_text(vs, 1), id, sqlite3_column_int64(vs, 3),
-                 (const char *)sqlite3_column_text(vs, 2), (const char *)sqlite3_column_text(vs, 4));
+                 (const char *)sqlite3_column_text(vs, 2), pace,
+                 (const char *)sqlite3_column_text(vs, 4));
         emit(out, E_HEAD, head, NULL, NULL);
         if (hakdb_read(db, "SELECT DISTINCT alloc FROM validation_values WHERE validation_id = ?"
                                " ORDER BY alloc", &rs) != SQLITE_OK)

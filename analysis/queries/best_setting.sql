@@ -19,7 +19,7 @@ v AS (                                -- one value per ok run
   SELECT r.trace_id,
          rtrim(b.name || CASE WHEN r.env <> '' THEN ' ' || r.env ELSE '' END || ' ' || ltrim(coalesce(' threads=' || r.threads_mode, '')
            || CASE WHEN r.touch IS NOT NULL AND r.touch <> 'pages' THEN ' touch=' || r.touch ELSE '' END
-           || CASE WHEN r.pace = 'recorded' THEN ' pace=recorded' ELSE '' END
+           || CASE WHEN coalesce(r.pace, 'asap') <> 'asap' THEN ' pace=' || r.pace ELSE '' END
            || CASE WHEN r.kind = 'simulated' THEN ' sim' ELSE '' END)) AS setting,
          mv.value
   FROM run_metric_values mv

@@ -15,7 +15,7 @@ SELECT r.started_at, r.id AS run, r.label, b.hash AS build, b.version, r.env,
        round(r.ops_per_s) AS ops_per_s, r.minor_faults, r.peak_rss_bytes, r.error,
        substr(t.hash, 1, 12) AS trace_hash, ltrim(coalesce(' threads=' || r.threads_mode, '')
          || CASE WHEN r.touch IS NOT NULL AND r.touch <> 'pages' THEN ' touch=' || r.touch ELSE '' END
-         || CASE WHEN r.pace = 'recorded' THEN ' pace=recorded' ELSE '' END
+         || CASE WHEN coalesce(r.pace, 'asap') <> 'asap' THEN ' pace=' || r.pace ELSE '' END
          || CASE WHEN r.kind = 'simulated' THEN ' sim' ELSE '' END) AS mode
 FROM runs r
 JOIN traces t ON t.id = r.trace_id

@@ -19,7 +19,7 @@ v AS (
          b.name AS alloc, r.env,
          ltrim(coalesce(' threads=' || r.threads_mode, '')
            || CASE WHEN r.touch IS NOT NULL AND r.touch <> 'pages' THEN ' touch=' || r.touch ELSE '' END
-           || CASE WHEN r.pace = 'recorded' THEN ' pace=recorded' ELSE '' END
+           || CASE WHEN coalesce(r.pace, 'asap') <> 'asap' THEN ' pace=' || r.pace ELSE '' END
            || CASE WHEN r.kind = 'simulated' THEN ' sim' ELSE '' END) AS mode,
          CASE r.label WHEN :base THEN 'base' ELSE 'new' END AS side, mv.value
   FROM run_metric_values mv

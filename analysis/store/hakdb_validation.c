@@ -18,10 +18,10 @@ static int insert_body(hakdb *db, void *p)
     sqlite3_stmt *st;
     int rc = hakdb_prepare(db, &st,
         "INSERT INTO validations(uuid, trace_id, machine_id, label, runs_label, command, repeats,"
-        " touch, threads_mode, sample_interval_ns, created_at)"
+        " touch, threads_mode, sample_interval_ns, created_at, pace)"
         " VALUES(?, (SELECT trace_id FROM runs WHERE label = ?2 ORDER BY id LIMIT 1),"
         "        (SELECT machine_id FROM runs WHERE label = ?2 ORDER BY id LIMIT 1),"
-        "        ?, ?2, ?, ?, ?, ?, ?, ?)");
+        "        ?, ?2, ?, ?, ?, ?, ?, ?, ?)");
     if (rc)
         return rc;
     hakdb_bind_text(st, 1, uuid);
@@ -33,6 +33,7 @@ static int insert_body(hakdb *db, void *p)
     hakdb_bind_text(st, 7, v->threads_mode);
     hakdb_bind_i64(st, 8, v->interval_ns);
     hakdb_bind_text(st, 9, now);
+    hakdb_bind_text(st, 10, v->pace);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
@@ -41,7 +42,8 @@ static int insert_body(hakdb *db, void *p)
 
     rc = hakdb_prepare(db, &st,
         "INSERT INTO validation_values(validation_id, alloc, metric, live, replay, ratio,"
-        " live_n, replay_n) VALUES(?,?,?,?,?,?,?,?)");
+        " live_n, replay_n, live_min, live_max, replay_min, replay_max)"
+        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
     if (rc)
         return rc;
     for (size_t i = 0; i < v->nvalues && rc == SQLITE_OK; i++) {
@@ -56,6 +58,10 @@ static int insert_body(hakdb *db, void *p)
         hakdb_bind_dbl(st, 6, ratio);
         hakdb_bind_i64(st, 7, x->live_n);
         hakdb_bind_i64(st, 8, x->replay_n);
+        hakdb_bind_dbl(st, 9, x->live_min);
+        hakdb_bind_dbl(st, 10, x->live_max);
+        hakdb_bind_dbl(st, 11, x->replay_min);
+        hakdb_bind_dbl(st, 12, x->replay_max);
         rc = sqlite3_step(st);
         rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
     }
@@ -105,7 +111,7 @@ int hakdb_validation_runs(hakdb *db, const char *runs_label,
         "SELECT coalesce(r.alloc_spec, b.name), r.status, r.error, r.wall_ns, r.minor_faults,"
         " (SELECT value FROM run_metrics m WHERE m.run_id = r.id AND m.name = 'heap.peak_rss_bytes'),"
         " (SELECT value FROM run_metrics m WHERE m.run_id = r.id AND m.name = 'heap.final_rss_bytes'),"
-        " r.touch FROM runs r JOIN builds b ON b.id = r.build_id WHERE r.label = ? ORDER BY r.id"))
+        " r.touch, r.pace FROM runs r JOIN builds b ON b.id = r.build_id WHERE r.label = ? ORDER BY r.id"))
         return -1;
     hakdb_bind_text(st, 1, runs_label);
     int n = 0, rc;
@@ -114,6 +120,7 @@ int hakdb_validation_runs(hakdb *db, const char *runs_label,
             (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
             (const char *)sqlite3_column_text(st, 2), col_i64(st, 3), col_i64(st, 4),
             col_dbl(st, 5), col_dbl(st, 6), (const char *)sqlite3_column_text(st, 7),
+            (const char *)sqlite3_column_text(st, 8),
         };
         n++;
         if (fn(&r, arg))

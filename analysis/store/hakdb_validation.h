@@ -14,6 +14,7 @@ typedef struct hakdb_vvalue {
     const char *alloc, *metric;
     double live, replay;          /* NaN = not measured */
     int live_n, replay_n;
+    double live_min, live_max, replay_min, replay_max;   /* the runs' range; NaN = none */
 } hakdb_vvalue;
 
 typedef struct hakdb_vrank {
@@ -25,6 +26,7 @@ typedef struct hakdb_vrank {
 typedef struct hakdb_validation {
     const char *label;            /* NULL = none */
     const char *runs_label, *command, *touch, *threads_mode;
+    const char *pace;             /* of the heap and faults replays: "asap", "program:Dms" */
     int repeats;
     int64_t interval_ns;
     const hakdb_vvalue *values;
@@ -44,6 +46,7 @@ typedef struct hakdb_vrun {
     int64_t wall_ns, minor_faults;        /* HAKDB_NULL = not measured */
     double heap_peak, heap_final;         /* NaN = not measured */
     const char *touch;                    /* the run's touch policy */
+    const char *pace;                     /* the run's pace ("asap", "program:Dms", ...) */
 } hakdb_vrun;
 
 /* Calls fn for each run labelled runs_label, oldest first; stops when fn

@@ -19,7 +19,7 @@
 --  * traces, builds and machines are keyed by content hashes; runs and
 --    sweeps by random UUIDs.  `hak db merge` uses those keys to combine
 --    databases from several machines without duplicates.
--- Schema version: 11.
+-- Schema version: 14.
 
 ------------------------------------------------------------------------
 -- traces: one row per distinct trace file (by content).
@@ -109,7 +109,8 @@ CREATE TABLE runs (
   config          TEXT,             -- the allocator's effective configuration; NULL if not reported
   threads_mode    TEXT,             -- 'serial' | 'recorded'
   touch           TEXT,             -- 'none' | 'first' | 'pages' | 'all'
-  pace            TEXT,             -- 'asap' | 'recorded'
+  pace            TEXT,             -- 'asap' | 'recorded' | 'recorded:F' (gaps times F)
+                                    -- | 'program:Dms' (recorder's cost per op taken off to last D)
   repeat_idx      INTEGER,          -- 0-based index within --repeat
   status          TEXT NOT NULL
                   CHECK (status IN ('ok', 'crashed', 'timeout', 'load_failed', 'error')),
@@ -357,7 +358,11 @@ CREATE TABLE validations (
   touch              TEXT,                  -- replay --touch; 'auto:X' = auto, which chose X
   threads_mode       TEXT,                  -- replay --threads ('recorded' | 'serial')
   sample_interval_ns INTEGER,               -- live heap RSS sampling period
-  created_at         TEXT NOT NULL
+  created_at         TEXT NOT NULL,
+  pace               TEXT                   -- (14) pace of the replays whose heap and faults are
+                                            -- compared: 'asap' | 'program:Dms' (D: the live
+                                            -- glibc median) | 'recorded[:F]'; replayed time is
+                                            -- the asap replays'.  NULL: before 14 (asap)
 );
 -- validation_values: per allocator and metric, the live and replayed
 -- medians.  Metrics: 'peak_heap_rss_bytes', 'final_heap_rss_bytes'
@@ -375,6 +380,10 @@ CREATE TABLE validation_values (
   ratio         REAL,               -- replay / live; NULL when either is NULL or live = 0
   live_n        INTEGER NOT NULL,   -- runs behind each median
   replay_n      INTEGER NOT NULL,
+  live_min      REAL,               -- (14) range of the runs behind each median: the
+  live_max      REAL,               --   run-to-run spread (allocators whose runs
+  replay_min    REAL,               --   overlap tie in the ranking); NULL before 14
+  replay_max    REAL,
   PRIMARY KEY (validation_id, alloc, metric)
 ) WITHOUT ROWID;
 -- validation_rankings: per metric, whether the replays rank the allocators
@@ -452,11 +461,11 @@ CREATE VIEW run_summary AS
          rtrim(b.name || CASE WHEN r.env <> '' THEN ' ' || r.env ELSE '' END || ' '
            || ltrim(coalesce(' threads=' || r.threads_mode, '')
            || CASE WHEN r.touch IS NOT NULL AND r.touch <> 'pages' THEN ' touch=' || r.touch ELSE '' END
-           || CASE WHEN r.pace = 'recorded' THEN ' pace=recorded' ELSE '' END
+           || CASE WHEN coalesce(r.pace, 'asap') <> 'asap' THEN ' pace=' || r.pace ELSE '' END
            || CASE WHEN r.kind = 'simulated' THEN ' sim' ELSE '' END)) AS setting,
          ltrim(coalesce(' threads=' || r.threads_mode, '')
            || CASE WHEN r.touch IS NOT NULL AND r.touch <> 'pages' THEN ' touch=' || r.touch ELSE '' END
-           || CASE WHEN r.pace = 'recorded' THEN ' pace=recorded' ELSE '' END
+           || CASE WHEN coalesce(r.pace, 'asap') <> 'asap' THEN ' pace=' || r.pace ELSE '' END
            || CASE WHEN r.kind = 'simulated' THEN ' sim' ELSE '' END) AS mode,
          r.config, r.threads_mode, r.touch, r.pace, r.repeat_idx, r.sweep_id,
          r.wall_ns, r.user_ns, r.sys_ns, r.ops, r.ops_per_s,

@@ -95,7 +95,14 @@ static void usage(FILE *out)
 "                      (hakmem, mimalloc, jemalloc) fault and hold memory\n"
 "                      according to the time that passes; an asap replay\n"
 "                      compresses it (perl, hakmem: 17,665 faults asap,\n"
-"                      19,017 at the live run's pace, 19,200 live)\n"
+"                      19,017 at the live run's pace, 19,200 live).\n"
+"                      program:D: each op at its recorded time less the\n"
+"                      recorder's cost of the ops its thread recorded before\n"
+"                      it, that cost chosen so the trace lasts D (the\n"
+"                      program's own duration, e.g. 340ms): bursts of\n"
+"                      allocation, which the recorder slowed most, shrink\n"
+"                      and the program's idle gaps stay (hak validate's\n"
+"                      default, with D its live runs' under glibc)\n"
 "  --repeat N          runs per trace and allocator (default 1)\n"
 "  --min-time S        replay the trace again and again in\n"
 "                      the one worker process (freeing what a pass leaves\n"
@@ -314,8 +321,24 @@ static int prepare(const char *path, const rp_opts *o, int verify, hakdb *db, pr
     uint64_t at[RP_IMG_MAX_AT];
     size_t nat = p->rss_is_heap && p->op_ts && !p->recorded
                ? rp_sample_positions(p->rss, p->nrss, p->op_ts, rp.nops, at, RP_IMG_MAX_AT) : 0;
-    if (rp_image_build_at(&rp, p->recorded, o->pace_recorded ? p->op_ts : NULL,
-                          o->sync_every, at, nat, &p->im, err, sizeof err) != 0) {
+    /* --pace program:D paces by due times of its own; op_ts stays the
+     * recording's (fidelity aligns the samples by it) */
+    uint64_t *due = NULL;
+    if (o->pace_program_ns) {
+        double cost;
+        if (!(due = rp_pace_program(&rp, p->op_ts, o->pace_program_ns, &cost, err, sizeof err))) {
+            hak_cmd_err(CMD, "%s: %s", path, err);
+            goto fail;
+        }
+        fprintf(stderr, "hak replay: %s: note: paced at the program's own speed: %.0f ns of"
+                " recorder cost taken off per op of a thread (recorded %.1f ms, program %.1f ms)\n",
+                path, cost, rp.nops ? (double)(p->op_ts[rp.nops - 1] - p->op_ts[0]) / 1e6 : 0.0,
+                (double)o->pace_program_ns / 1e6);
+    }
+    int brc = rp_image_build_at(&rp, p->recorded, due ? due : o->pace_recorded ? p->op_ts : NULL,
+                                o->sync_every, at, nat, &p->im, err, sizeof err);
+    free(due);
+    if (brc != 0) {
         hak_cmd_err(CMD, "%s: %s", path, err);
         goto fail;
     }
@@ -378,26 +401,42 @@ static const char *const mode_names[] = {"serial", "recorded"};
 static const char *const pace_names[] = {"asap", "recorded"};
 
 /* --pace asap | recorded | recorded:F (the recorded gaps times F: 0.5 plays
- * the trace twice as fast as it was recorded). */
+ * the trace twice as fast as it was recorded) | program:D (the recorder's
+ * cost per op taken off so that the trace lasts D: pace.c). */
 static int parse_pace(const char *arg, rp_opts *o)
 {
     o->pace_scale = 0;
+    o->pace_program_ns = 0;
     o->pace_recorded = strcmp(arg, "asap") != 0;
     if (!strcmp(arg, "asap") || !strcmp(arg, "recorded")) return 0;
+    if (!strncmp(arg, "program:", 8)) {
+        uint64_t ns;
+        if (hak_parse_duration_ns(arg + 8, &ns) != 0 || ns == 0) {
+            hak_cmd_err(CMD, "--pace '%s': expected program:D with a duration above 0 (340ms, 1.5s)",
+                        arg);
+            return -1;
+        }
+        o->pace_program_ns = ns;
+        return 0;
+    }
     char *end = NULL;
     double f = strncmp(arg, "recorded:", 9) ? 0 : strtod(arg + 9, &end);
     if (!end || end == arg + 9 || *end || !(f > 0 && f <= 1000)) {
-        hak_cmd_err(CMD, "--pace '%s': expected asap, recorded or recorded:F with F above 0, at most 1000",
-                    arg);
+        hak_cmd_err(CMD, "--pace '%s': expected asap, recorded, recorded:F with F above 0, at most 1000,"
+                    " or program:D", arg);
         return -1;
     }
     o->pace_scale = f == 1 ? 0 : f;
     return 0;
 }
 
-/* The pace as runs store it: asap, recorded or recorded:F. */
+/* The pace as runs store it: asap, recorded, recorded:F or program:Dms. */
 static const char *pace_label(const rp_opts *o, char *buf, size_t n)
 {
+    if (o->pace_program_ns) {
+        snprintf(buf, n, "program:%.6gms", (double)o->pace_program_ns / 1e6);
+        return buf;
+    }
     if (!o->pace_recorded || !o->pace_scale) return pace_names[o->pace_recorded];
     snprintf(buf, n, "recorded:%.6g", o->pace_scale);
     return buf;

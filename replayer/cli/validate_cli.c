@@ -104,6 +104,18 @@ static void usage(FILE *out)
 "                      peak), none, first, pages, all (hak replay --help)\n"
 "  --threads MODE      replay threads mode: recorded or serial (default: as\n"
 "                      hak replay chooses: recorded for threaded traces)\n"
+"  --pace MODE         the pace of the replays whose heap and faults are\n"
+"                      compared: program (default when glibc is among the\n"
+"                      allocators), asap, program:D, recorded or recorded:F\n"
+"                      (hak replay --help).  program: each op at its\n"
+"                      recorded time less the recorder's cost of the ops\n"
+"                      before it, so that the replay lasts what the live\n"
+"                      runs under glibc (the recording's allocator) took:\n"
+"                      allocators that give freed memory back after a delay\n"
+"                      (mimalloc, hakmem, jemalloc) fault as often as time\n"
+"                      lets them.  Time is always compared from replays as\n"
+"                      fast as possible (a second set of replays); their\n"
+"                      heap and faults too with asap\n"
 "  --interval-ms N     live heap sampling period (default 5)\n"
 "  --timeout S         per live run, recording and replay (default 600)\n"
 "  --label L           label stored with the validation\n"
@@ -196,14 +208,25 @@ static void fmt_value(int m, double v, char *b, size_t n)
         snprintf(b, n, "%.0f", v);
 }
 
-/* Replay figures collected from the database, per allocator. */
+/* Replay figures collected from the database, per allocator.  Time is
+ * always the asap replays' (a paced replay's wall time is mostly the
+ * pace's waiting); the heap and faults are the paced replays' when the
+ * validation paces (paced set), else the asap ones'. */
 typedef struct replay_acc {
     vallocs *al;
     double v[MAX_ALLOCS][NMETRIC][MAX_REPEAT];
-    size_t n[MAX_ALLOCS];
+    size_t n[MAX_ALLOCS][NMETRIC];
     int failed;
+    int paced;            /* heap and faults from the runs whose pace is not asap */
     char touch[16];       /* the policy the replays used (--touch auto: the chosen one) */
+    char pace[40];        /* the paced runs' pace as stored */
 } replay_acc;
+
+static void acc_put(replay_acc *acc, size_t i, int m, double x)
+{
+    if (acc->n[i][m] < MAX_REPEAT)
+        acc->v[i][m][acc->n[i][m]++] = x;
+}
 
 static int take_run(const hakdb_vrun *r, void *arg)
 {
@@ -221,14 +244,16 @@ static int take_run(const hakdb_vrun *r, void *arg)
     }
     if (r->touch && !acc->touch[0])
         snprintf(acc->touch, sizeof acc->touch, "%s", r->touch);
-    size_t k = acc->n[i];
-    if (k >= MAX_REPEAT)
-        return 0;
-    acc->v[i][M_PEAK][k] = r->heap_peak;
-    acc->v[i][M_FINAL][k] = r->heap_final;
-    acc->v[i][M_FAULTS][k] = r->minor_faults == HAKDB_NULL ? NAN : (double)r->minor_faults;
-    acc->v[i][M_TIME][k] = r->wall_ns == HAKDB_NULL ? NAN : (double)r->wall_ns;
-    acc->n[i] = k + 1;
+    int asap = !r->pace || !strcmp(r->pace, "asap");
+    if (!asap && !acc->pace[0])
+        snprintf(acc->pace, sizeof acc->pace, "%s", r->pace);
+    if (asap)
+        acc_put(acc, i, M_TIME, r->wall_ns == HAKDB_NULL ? NAN : (double)r->wall_ns);
+    if (asap == !acc->paced) {
+        acc_put(acc, i, M_PEAK, r->heap_peak);
+        acc_put(acc, i, M_FINAL, r->heap_final);
+        acc_put(acc, i, M_FAULTS, r->minor_faults == HAKDB_NULL ? NAN : (double)r->minor_faults);
+    }
     return 0;
 }
 
@@ -259,11 +284,28 @@ typedef struct validate_args {
     vallocs *al;                 /* the allocators (static: large) */
     int repeat, named;
     const char *stdin_path, *trace_out, *touch, *threads, *label, *dbpath;
+    const char *pace;            /* asap, program, program:D, recorded[:F] */
     const char *record_opts[32];
     int nrecord_opts;
     double interval_ms, timeout_s;
     char **prog;
 } validate_args;
+
+/* --pace's forms (hak replay checks them again; here they are refused
+ * before the live runs) */
+static int pace_ok(const char *p)
+{
+    uint64_t ns;
+    char *end;
+    if (!strcmp(p, "asap") || !strcmp(p, "program") || !strcmp(p, "recorded"))
+        return 1;
+    if (!strncmp(p, "program:", 8))
+        return hak_parse_duration_ns(p + 8, &ns) == 0 && ns > 0;
+    if (strncmp(p, "recorded:", 9))
+        return 0;
+    double f = strtod(p + 9, &end);
+    return end != p + 9 && !*end && f > 0 && f <= 1000;
+}
 
 /* -1 when the arguments are good, else the exit status (help: 0). */
 static int validate_parse(int argc, char **argv, validate_args *a)
@@ -276,6 +318,7 @@ static int validate_parse(int argc, char **argv, validate_args *a)
         {"record-opt", required_argument, 0, 'R'},
         {"touch", required_argument, 0, 'T'},
         {"threads", required_argument, 0, 't'},
+        {"pace", required_argument, 0, 'P'},
         {"interval-ms", required_argument, 0, 'I'},
         {"timeout", required_argument, 0, 'W'},
         {"label", required_argument, 0, 'l'},
@@ -289,6 +332,7 @@ static int validate_parse(int argc, char **argv, validate_args *a)
     a->al = &al;
     a->repeat = 3;
     a->touch = "auto";
+    a->pace = NULL;              /* program, or asap without glibc (validate_pace) */
     a->interval_ms = 5;
     a->timeout_s = 600;
     optind = 1;
@@ -339,6 +383,14 @@ static int validate_parse(int argc, char **argv, validate_args *a)
             }
             a->threads = optarg;
             break;
+        case 'P':
+            if (!pace_ok(optarg)) {
+                hak_cmd_err(CMD, "--pace '%s': expected asap, program, program:D (a duration:"
+                            " 340ms), recorded or recorded:F (F above 0, at most 1000)", optarg);
+                return 2;
+            }
+            a->pace = optarg;
+            break;
         case 'I':
             a->interval_ms = strtod(optarg, &end);
             if (*end || end == optarg || !(a->interval_ms >= 0.1 && a->interval_ms <= 10000)) {
@@ -371,6 +423,20 @@ static int validate_parse(int argc, char **argv, validate_args *a)
     if (al.n == 0) {
         hak_cmd_err(CMD, "no allocator can be loaded");
         return 1;
+    }
+    int glibc = 0;
+    for (size_t i = 0; i < al.n; i++)
+        glibc |= al.a[i].kind == RP_ALLOC_GLIBC;
+    if (a->pace && !strcmp(a->pace, "program") && !glibc) {
+        hak_cmd_err(CMD, "--pace program: needs glibc among the allocators (the program is"
+                    " recorded on glibc: its live duration there sets the pace); give program:D");
+        return 2;
+    }
+    if (!a->pace) {
+        a->pace = glibc ? "program" : "asap";
+        if (!glibc)
+            fprintf(stderr, "hak validate: note: replaying as fast as possible (--pace asap):"
+                    " glibc, whose live duration sets --pace program, is not among the allocators\n");
     }
     if (!a->dbpath)
         a->dbpath = hakdb_default_path();
@@ -446,24 +512,13 @@ static int validate_record(const validate_args *a, const char *trace)
     return run_step("recording", rv.v, a->stdin_path, a->timeout_s) != 0;
 }
 
-/* The recording replayed under each allocator by `hak replay`, stored
- * under a label of its own (uuid_label), and read back into acc.
- * Returns the runs read, or -1 after saying why; *replay_ok is 0 when
- * hak replay said a run failed. */
-static int validate_replay(hakdb *db, const validate_args *a, const char *trace,
-                           char uuid_label[64], replay_acc *acc, int *replay_ok)
+/* One `hak replay` of the recording under every allocator, stored under
+ * uuid_label: pace and touch as given.  0 when it ran (its runs say how
+ * each went), -1 when it could not be started. */
+static int replay_pass(const validate_args *a, const char *trace, const char *uuid_label,
+                       const char *pace, const char *touch, rp_live_result *pr)
 {
     char rep_s[16], timeout_str[32];
-    {
-        FILE *f = fopen("/dev/urandom", "rb");
-        unsigned char u[6] = {0};
-        if (!f || fread(u, 1, sizeof u, f) != sizeof u)
-            snprintf((char *)u, sizeof u, "%05x", (unsigned)getpid() & 0xfffff);
-        if (f)
-            fclose(f);
-        snprintf(uuid_label, 64, "validate-%02x%02x%02x%02x%02x%02x",
-                 u[0], u[1], u[2], u[3], u[4], u[5]);
-    }
     snprintf(rep_s, sizeof rep_s, "%d", a->repeat);
     snprintf(timeout_str, sizeof timeout_str, "%g", a->timeout_s);
     argvec pv = {{0}, 0};
@@ -474,7 +529,7 @@ static int validate_replay(hakdb *db, const validate_args *a, const char *trace,
         push(&pv, "--alloc");
         push(&pv, a->al->a[i].spec);
     }
-    const char *fixed[] = {"--repeat", rep_s, "--min-time", "0", "--touch", a->touch,
+    const char *fixed[] = {"--repeat", rep_s, "--min-time", "0", "--touch", touch, "--pace", pace,
                            "--db", a->dbpath, "--label", uuid_label, "--timeout", timeout_str};
     for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
         push(&pv, fixed[i]);
@@ -485,22 +540,66 @@ static int validate_replay(hakdb *db, const validate_args *a, const char *trace,
     /* hak replay exits 1 when a run failed; the runs it stored say which */
     rp_live_spec sp = {pv.v, NULL, NULL, 50000000ull,
                        a->timeout_s * (double)(a->al->n * (size_t)a->repeat + 1)};
-    rp_live_result pr;
-    rp_live_run(&sp, &pr);
+    return rp_live_run(&sp, pr);
+}
+
+/* The recording replayed under each allocator by `hak replay`, stored
+ * under a label of its own (uuid_label), and read back into acc: as fast
+ * as possible (time; with --touch auto, the fit), then, unless pace is
+ * asap, at that pace with the touch policy the first pass used (heap and
+ * faults).  Returns the runs read, or -1 after saying why; *replay_ok is
+ * 0 when hak replay said a run failed. */
+static int validate_replay(hakdb *db, const validate_args *a, const char *trace,
+                           const char *pace, char uuid_label[64], replay_acc *acc,
+                           int *replay_ok)
+{
+    {
+        FILE *f = fopen("/dev/urandom", "rb");
+        unsigned char u[6] = {0};
+        if (!f || fread(u, 1, sizeof u, f) != sizeof u)
+            snprintf((char *)u, sizeof u, "%05x", (unsigned)getpid() & 0xfffff);
+        if (f)
+            fclose(f);
+        snprintf(uuid_label, 64, "validate-%02x%02x%02x%02x%02x%02x",
+                 u[0], u[1], u[2], u[3], u[4], u[5]);
+    }
+    rp_live_result pr, pr2;
+    replay_pass(a, trace, uuid_label, "asap", a->touch, &pr);
     memset(acc, 0, sizeof *acc);
     acc->al = a->al;
+    int paced = strcmp(pace, "asap") != 0;
+    pr2.ok = 1;
+    pr2.error[0] = 0;
+    if (paced) {
+        /* the touch policy the asap pass fitted (or was given) */
+        if (hakdb_validation_runs(db, uuid_label, take_run, acc) < 0) {
+            hak_cmd_err(CMD, "%s", hakdb_error(db));
+            return -1;
+        }
+        char touch[16];
+        snprintf(touch, sizeof touch, "%s", acc->touch[0] ? acc->touch : a->touch);
+        replay_pass(a, trace, uuid_label, pace, touch, &pr2);
+        memset(acc, 0, sizeof *acc);
+        acc->al = a->al;
+        acc->paced = 1;
+    }
     int nruns = hakdb_validation_runs(db, uuid_label, take_run, acc);
     if (nruns <= 0) {
         hak_cmd_err(CMD, "replay stored no runs%s%s", pr.error[0] ? ": " : "", pr.error);
         return -1;
     }
-    *replay_ok = pr.ok && !acc->failed;
+    if (paced && !acc->pace[0]) {
+        hak_cmd_err(CMD, "paced replay (--pace %s) stored no runs%s%s", pace,
+                    pr2.error[0] ? ": " : "", pr2.error);
+        return -1;
+    }
+    *replay_ok = pr.ok && pr2.ok && !acc->failed;
     return nruns;
 }
 
 /* ---- print: live, replayed and their ratio per metric and allocator,
  * then the rankings' agreement ---- */
-static void validate_print(const vallocs *al, const char *command, int repeat,
+static void validate_print(const vallocs *al, const char *command, int repeat, const char *pace,
                            double lx[NMETRIC][MAX_ALLOCS], double ry[NMETRIC][MAX_ALLOCS],
                            const hakdb_vrank ranks[NMETRIC], int64_t vid, hakdb *db,
                            const char *uuid_label)
@@ -528,9 +627,91 @@ static void validate_print(const vallocs *al, const char *command, int repeat,
     }
     printf("\n");
     printf("live faults and time are the whole program's after start-up, replayed ones the allocation work's\n");
+    if (strcmp(pace, "asap"))
+        printf("replayed heap and faults at --pace %s, time as fast as possible\n", pace);
     if (vid >= 0)
         printf("stored as validation %lld in %s (replays: runs labelled %s)\n", (long long)vid,
                hakdb_path(db), uuid_label);
+}
+
+/* The pace of the replays whose heap and faults are compared: program:D,
+ * D the median of the program's live runs under glibc (the allocator it
+ * is recorded with), after start-up.  0, or 1 after saying why. */
+static int validate_pace(const validate_args *a, double live[MAX_ALLOCS][NMETRIC][MAX_REPEAT],
+                         char *out, size_t n)
+{
+    if (strcmp(a->pace, "program")) {
+        snprintf(out, n, "%s", a->pace);
+        return 0;
+    }
+    for (size_t i = 0; i < a->al->n; i++)
+        if (a->al->a[i].kind == RP_ALLOC_GLIBC) {
+            double d = rp_median(live[i][M_TIME], (size_t)a->repeat, NULL);
+            if (!(d >= 1000)) {
+                hak_cmd_err(CMD, "--pace program: the live runs under glibc have no duration");
+                return 1;
+            }
+            snprintf(out, n, "program:%.3fms", d / 1e6);
+            return 0;
+        }
+    hak_cmd_err(CMD, "--pace program: needs glibc among the allocators");
+    return 1;
+}
+
+/* Medians, ranges, ratios and rankings of the live runs and the replays;
+ * stored as a validation and printed.  0, or 1 when storing failed. */
+static int validate_compare(hakdb *db, const validate_args *a,
+                            double live[MAX_ALLOCS][NMETRIC][MAX_REPEAT], const replay_acc *acc,
+                            const char *uuid_label)
+{
+    const vallocs *al = a->al;
+    static hakdb_vvalue vals[MAX_ALLOCS * NMETRIC];
+    hakdb_vrank ranks[NMETRIC];
+    size_t nv = 0;
+    double lx[NMETRIC][MAX_ALLOCS], ry[NMETRIC][MAX_ALLOCS];
+    double llo[NMETRIC][MAX_ALLOCS], lhi[NMETRIC][MAX_ALLOCS];
+    double rlo[NMETRIC][MAX_ALLOCS], rhi[NMETRIC][MAX_ALLOCS];
+    for (size_t i = 0; i < al->n; i++)
+        for (int m = 0; m < NMETRIC; m++) {
+            size_t ln, rn;
+            lx[m][i] = rp_median(live[i][m], (size_t)a->repeat, &ln);
+            ry[m][i] = rp_median(acc->v[i][m], acc->n[i][m], &rn);
+            rp_range(live[i][m], (size_t)a->repeat, &llo[m][i], &lhi[m][i]);
+            rp_range(acc->v[i][m], acc->n[i][m], &rlo[m][i], &rhi[m][i]);
+            vals[nv++] = (hakdb_vvalue){al->a[i].spec, metric_name[m], lx[m][i], ry[m][i],
+                                        (int)ln, (int)rn, llo[m][i], lhi[m][i], rlo[m][i],
+                                        rhi[m][i]};
+        }
+    for (int m = 0; m < NMETRIC; m++) {
+        size_t n;
+        ranks[m].metric = metric_name[m];
+        /* allocators whose runs overlap tie: the runs cannot order them */
+        ranks[m].tau = rp_kendall_tau_b_ranges(lx[m], llo[m], lhi[m], ry[m], rlo[m], rhi[m],
+                                               al->n, &n);
+        ranks[m].nallocs = (int)n;
+    }
+    char command[4096] = "";
+    size_t pos = 0;
+    for (char **p = a->prog; *p && pos < sizeof command - 1; p++)
+        pos += (size_t)snprintf(command + pos, sizeof command - pos, "%s%s",
+                                p == a->prog ? "" : " ", *p);
+    /* auto is stored with its choice, "auto:first": the figures are that policy's */
+    char touch_used[32];
+    if (!strcmp(a->touch, "auto") && acc->touch[0])
+        snprintf(touch_used, sizeof touch_used, "auto:%s", acc->touch);
+    else
+        snprintf(touch_used, sizeof touch_used, "%s", a->touch);
+    const char *pace = acc->paced ? acc->pace : "asap";
+    hakdb_validation v = {a->label, uuid_label, command, touch_used, a->threads, pace, a->repeat,
+                          (int64_t)(a->interval_ms * 1e6), vals, nv, ranks, NMETRIC};
+    int64_t vid = hakdb_insert_validation(db, &v);
+    int rc = 0;
+    if (vid < 0) {
+        hak_cmd_err(CMD, "%s", hakdb_error(db));
+        rc = 1;
+    }
+    validate_print(al, command, a->repeat, pace, lx, ry, ranks, vid, db, uuid_label);
+    return rc;
 }
 
 int cmd_validate(int argc, char **argv)
@@ -539,13 +720,8 @@ int cmd_validate(int argc, char **argv)
     int rc = validate_parse(argc, argv, &a);
     if (rc >= 0)
         return rc;
-    const vallocs *al = a.al;
-    const char *touch = a.touch, *threads = a.threads, *label = a.label, *dbpath = a.dbpath;
-    int repeat = a.repeat;
-    double interval_ms = a.interval_ms;
-    char **prog = a.prog;
     char err[512];
-    hakdb *db = hakdb_open(dbpath, err, sizeof err);
+    hakdb *db = hakdb_open(a.dbpath, err, sizeof err);
     if (!db) {
         hak_cmd_err(CMD, "%s", err);
         return 1;
@@ -553,7 +729,8 @@ int cmd_validate(int argc, char **argv)
 
     /* 1. live runs, allocators interleaved within each repeat */
     static double live[MAX_ALLOCS][NMETRIC][MAX_REPEAT];
-    if ((rc = validate_live(&a, live)) != 0) {
+    char pace[64];
+    if ((rc = validate_live(&a, live)) != 0 || (rc = validate_pace(&a, live, pace, sizeof pace))) {
         hakdb_close(db);
         return rc;
     }
@@ -582,60 +759,16 @@ int cmd_validate(int argc, char **argv)
     char uuid_label[64];
     static replay_acc acc;
     int replay_ok = 0;
-    int nruns = validate_replay(db, &a, trace, uuid_label, &acc, &replay_ok);
+    int nruns = validate_replay(db, &a, trace, pace, uuid_label, &acc, &replay_ok);
     if (!a.trace_out)
         unlink(tmp_trace);
     if (nruns < 0) {
         hakdb_close(db);
         return 1;
     }
-    if (!replay_ok)
-        rc = 1;
+    rc = !replay_ok;
     /* 4. medians, ratios, rankings */
-    static hakdb_vvalue vals[MAX_ALLOCS * NMETRIC];
-    hakdb_vrank ranks[NMETRIC];
-    size_t nv = 0;
-    double lx[NMETRIC][MAX_ALLOCS], ry[NMETRIC][MAX_ALLOCS];
-    double llo[NMETRIC][MAX_ALLOCS], lhi[NMETRIC][MAX_ALLOCS];
-    double rlo[NMETRIC][MAX_ALLOCS], rhi[NMETRIC][MAX_ALLOCS];
-    for (size_t i = 0; i < al->n; i++)
-        for (int m = 0; m < NMETRIC; m++) {
-            size_t ln, rn;
-            double lv = rp_median(live[i][m], (size_t)repeat, &ln);
-            double rv2 = rp_median(acc.v[i][m], acc.n[i], &rn);
-            lx[m][i] = lv;
-            ry[m][i] = rv2;
-            rp_range(live[i][m], (size_t)repeat, &llo[m][i], &lhi[m][i]);
-            rp_range(acc.v[i][m], acc.n[i], &rlo[m][i], &rhi[m][i]);
-            vals[nv++] = (hakdb_vvalue){al->a[i].spec, metric_name[m], lv, rv2, (int)ln, (int)rn};
-        }
-    for (int m = 0; m < NMETRIC; m++) {
-        size_t n;
-        ranks[m].metric = metric_name[m];
-        /* allocators whose runs overlap tie: the runs cannot order them */
-        ranks[m].tau = rp_kendall_tau_b_ranges(lx[m], llo[m], lhi[m], ry[m], rlo[m], rhi[m],
-                                               al->n, &n);
-        ranks[m].nallocs = (int)n;
-    }
-    char command[4096] = "";
-    size_t pos = 0;
-    for (char **p = prog; *p && pos < sizeof command - 1; p++)
-        pos += (size_t)snprintf(command + pos, sizeof command - pos, "%s%s", p == prog ? "" : " ", *p);
-    /* auto is stored with its choice, "auto:first": the figures are that policy's */
-    char touch_used[32];
-    if (!strcmp(touch, "auto") && acc.touch[0])
-        snprintf(touch_used, sizeof touch_used, "auto:%s", acc.touch);
-    else
-        snprintf(touch_used, sizeof touch_used, "%s", touch);
-    hakdb_validation v = {label, uuid_label, command, touch_used, threads, repeat,
-                          (int64_t)(interval_ms * 1e6), vals, nv, ranks, NMETRIC};
-    int64_t vid = hakdb_insert_validation(db, &v);
-    if (vid < 0) {
-        hak_cmd_err(CMD, "%s", hakdb_error(db));
-        rc = 1;
-    }
-
-    validate_print(al, command, repeat, lx, ry, ranks, vid, db, uuid_label);
+    rc |= validate_compare(db, &a, live, &acc, uuid_label);
     hakdb_close(db);
     return rc;
 }

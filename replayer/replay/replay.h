@@ -87,6 +87,13 @@ void rp_image_close(rp_image *im);
 uint64_t *rp_op_timestamps(hak_trace_reader *r, const hak_replay *rp,
                            char *err, size_t errlen);
 
+/* Due times for --pace program:D (pace.c): each op's recorded time
+ * (op_ts) less the recorder's cost of the ops its thread recorded before
+ * it, a cost per op (*cost_ns) chosen so that the recording lasts
+ * program_ns.  A malloc'd array [rp->nops], or NULL with a reason. */
+uint64_t *rp_pace_program(const hak_replay *rp, const uint64_t *op_ts, uint64_t program_ns,
+                          double *cost_ns, char *err, size_t errlen);
+
 /* ---- runs ---- */
 
 typedef struct rp_opts {
@@ -96,6 +103,8 @@ typedef struct rp_opts {
                                  (HAK_TOUCH_WHOLE: all of it) */
     int pace_recorded;        /* --pace recorded */
     double pace_scale;        /* --pace recorded:F: recorded gaps times F (0 = 1) */
+    uint64_t pace_program_ns; /* --pace program:D: the program's own duration
+                                 (rp_pace_program); 0 = not that mode */
     double timeout_s;         /* per run; <= 0: none */
     const char *const *env;   /* "KEY=VALUE" set in the worker */
     size_t nenv;

@@ -106,7 +106,22 @@ check "--pace recorded:0.1 run" hak replay "$TMP/gap.hkt" --alloc glibc --pace r
 r=$(sqlite3 "$DB" "select (r.wall_ns >= t.duration_ns / 10 and r.wall_ns < t.duration_ns / 2) || ' ' || r.pace || ' ' || r.wall_ns || ' ' || t.duration_ns from runs r join traces t on t.id=r.trace_id where r.label='paced10'")
 [[ $r == "1 recorded:0.1 "* ]] && ok "recorded:0.1 window lasts 0.1-0.5 of the recorded duration, stored as its pace" \
   || not_ok "recorded:0.1 pace" "$r"
-for bad in recorded:0 recorded:x recorded: recorded:2000 slow; do
+# The pace is part of the setting: runs at 0.1 of the recorded gaps are not
+# merged with those replayed as fast as possible (run_summary showed both
+# as the same setting, and db compare, best and report merged them).
+check "--pace asap run of the same trace" hak replay "$TMP/gap.hkt" --alloc glibc --label paced10 -q
+check "... the two paces are two settings (mode pace=recorded:0.1, and none for asap)" \
+  test "$(sqlite3 "$DB" "select group_concat(mode, '|') from (select distinct mode from run_summary
+         where label = 'paced10' order by mode)")" = "threads=serial|threads=serial pace=recorded:0.1"
+# program:D paces each op at its recorded time less the recorder's cost of
+# the ops before it (replayer/replay/pace.c), so that the trace lasts D: the
+# window lasts at least D (the last op is due then) and less than the
+# recorded 0.4 s gap would take at the recorded pace.
+check "--pace program:50ms run" hak replay "$TMP/gap.hkt" --alloc glibc --pace program:50ms --label prog50 -q
+r=$(sqlite3 "$DB" "select (r.wall_ns >= 50000000 and r.wall_ns < t.duration_ns * 0.8) || ' ' || r.pace || ' ' || r.wall_ns || ' ' || t.duration_ns from runs r join traces t on t.id=r.trace_id where r.label='prog50'")
+[[ $r == "1 program:50ms "* ]] && ok "program:50ms window lasts 50 ms .. 0.8 of the recorded duration, stored as its pace" \
+  || not_ok "program:50ms pace" "$r"
+for bad in recorded:0 recorded:x recorded: recorded:2000 slow program: program:0 program:x program:-1s; do
   out=$(hak replay "$TMP/live.hkt" --alloc glibc --pace "$bad" -q 2>&1); rc=$?
   [[ $rc == 2 && $out == *"--pace '$bad'"* ]] && ok "--pace $bad refused (exit 2, names it)" || not_ok "--pace $bad" "rc=$rc $out"
 done

@@ -41,10 +41,10 @@ check "every allocator's replayed peak heap is within 10% of live" \
 check "minor faults within 20% (the program's own faults are few)" \
   test "$(q "select count(*) from validation_values where metric = 'minor_faults'
              and ratio between 0.8 and 1.2")" = $nalloc
-check "replays are ordinary runs with heap figures" \
+check "replays are ordinary runs with heap figures (as fast as possible, and paced)" \
   test "$(q "select count(*) from runs r join run_metrics m on m.run_id = r.id
              where r.label = (select runs_label from validations) and m.name = 'heap.peak_rss_bytes'
-             and m.value between 15*$MiB and 20*$MiB")" = $((2 * nalloc))
+             and m.value between 15*$MiB and 20*$MiB")" = $((4 * nalloc))
 
 # A program that writes one byte of each block: its resident heap is tiny,
 # a replay writing every page (--touch pages) is not, and validate says so.
@@ -116,6 +116,37 @@ check "a program that writes half of each block: auto fits a part (pages:0.F)" \
 check "... and replays its peak heap within 25% for both allocators" \
   test "$(vq half 0.75 1.25)" = 2
 
+# --pace program (the default with glibc among the allocators): heap and
+# faults come from replays paced at the program's own speed (the live glibc
+# runs' duration: validate_known pause sleeps 300 ms between its two
+# rounds, which allocators that purge after a delay notice), time from a
+# second set replayed as fast as possible.
+hak validate --alloc glibc,hakmem --repeat 2 --db v.db --label pause -- "$prog" pause >pause.txt 2>&1
+check "pause: validate exits 0, says the pace" grep -q "replayed heap and faults at --pace program:" pause.txt
+check "... the validation stores pace program:D, D the live glibc median (>= 300 ms)" \
+  test "$(q "select pace like 'program:%ms' and cast(substr(pace, 9) as real) >= 300 from validations
+             where label = 'pause'")" = 1
+rl=$(q "select runs_label from validations where label = 'pause'")
+check "... 2 allocators x 2 replays at each pace, the paced ones at the validation's pace" \
+  test "$(q "select group_concat(n, ' ') from (select count(*) as n from runs where label = '$rl'
+             group by pace = (select pace from validations where label = 'pause') order by 1)")" = "4 4"
+check "... the paced replays keep the 300 ms pause, the asap ones do not" \
+  test "$(q "select sum(pace = 'asap' and wall_ns < 300000000) || ' ' || sum(pace <> 'asap' and wall_ns >= 300000000)
+             from runs where label = '$rl'")" = "4 4"
+check "... replayed time is the asap replays' median" \
+  test "$(q "select count(*) from validation_values x join validations v on v.id = x.validation_id
+             where v.label = 'pause' and x.metric = 'wall_ns' and x.replay < 300000000")" = 2
+check "... and replayed faults the paced ones', with their range" \
+  test "$(q "select count(*) from validation_values x join validations v on v.id = x.validation_id
+             join (select alloc_spec, min(minor_faults) lo, max(minor_faults) hi from runs
+                   where label = '$rl' and pace <> 'asap' group by alloc_spec) r on r.alloc_spec = x.alloc
+             where v.label = 'pause' and x.metric = 'minor_faults'
+               and x.replay_min = r.lo and x.replay_max = r.hi and x.replay between r.lo and r.hi")" = 2
+hak validate --alloc glibc,hakmem --repeat 1 --pace asap --db v.db --label pause-asap -- "$prog" pause >/dev/null 2>&1
+check "--pace asap: one set of replays, the validation's pace asap" \
+  test "$(q "select v.pace || ' ' || count(*) from validations v join runs r on r.label = v.runs_label
+             where v.label = 'pause-asap' and r.pace = 'asap'")" = "asap 2"
+
 # bad input: one line, non-zero exit, nothing stored
 n0=$(q "select count(*) from validations")
 one_line() {
@@ -131,6 +162,10 @@ check "a program that fails: exit 1, with its status" \
   one_line 1 "under glibc: exited with status 3" hak validate --alloc glibc --db v.db -- sh -c 'exit 3'
 check "a program that does not exist: exit 1, named" \
   one_line 1 "cannot run ./no-such-prog" hak validate --alloc glibc --db v.db -- ./no-such-prog
+check "--pace slow: exit 2, named" one_line 2 "--pace 'slow'" hak validate --pace slow --db v.db -- true
+check "--pace program:0: exit 2, named" one_line 2 "--pace 'program:0'" hak validate --pace program:0 --db v.db -- true
+check "--pace program without glibc: exit 2, says why" \
+  one_line 2 "--pace program: needs glibc" hak validate --alloc hakmem --pace program --db v.db -- true
 check "nothing stored by the failures" test "$(q "select count(*) from validations")" = "$n0"
 hak trace synth random-mixed --iters 2000 --slots 64 --seed 1 -q -o synth.hkt
 check "hak replay --touch auto on a trace without heap samples: exit 1, says why" \

@@ -7,17 +7,41 @@
  * "half" writes the first half of each.  "mmap" is "full" with the big
  * blocks mapped by the program itself (mmap/munmap, as GCC maps its
  * collected pages): heap outside malloc; it then unmaps the second half of
- * each block it keeps, so 4 MiB stay mapped at exit. */
+ * each block it keeps, so 4 MiB stay mapped at exit.  "pause" writes 16 MiB
+ * of 2 KiB blocks, frees them, sleeps 300 ms and does it again: an
+ * allocator that gives freed memory back after a delay (hakmem: 100 ms)
+ * faults the second time as much as the first, which a replay shows only
+ * when it keeps the pause (hak validate --pace program). */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 enum { N = 64, SZ = 256 << 10 };
+enum { PN = 8192, PSZ = 2048 };
+
+static int pause_mode(void)
+{
+    static char *p[PN];
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < PN; i++)
+            if (!(p[i] = malloc(PSZ)))
+                return 1;
+            else
+                memset(p[i], round + 1, PSZ);
+        for (int i = 0; i < PN; i++)
+            free(p[i]);
+        if (!round)
+            usleep(300000);
+    }
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "full";
+    if (!strcmp(mode, "pause"))
+        return pause_mode();
     int first = !strcmp(mode, "first"), half = !strcmp(mode, "half"), map = !strcmp(mode, "mmap");
     static char *b[N];
     for (int i = 0; i < N; i++) {
