@@ -2,7 +2,7 @@
  *
  * Process init runs once, at the first allocation, and allocates nothing:
  * knobs (hak_config.c), then the state is published as ready *before* the
- * pthread_key_create/pthread_atfork calls, so that if libc ever allocated
+ * pthread_key_create call (and pthread_atfork, later), so that if libc ever allocated
  * from inside them the nested call would find a working allocator instead
  * of recursing into init.
  *
@@ -24,7 +24,8 @@
  * Fork: prepare takes the global lock and the orphan lock, so the child never
  * inherits a lock held by a thread that does not exist there; the child
  * re-initialises both and marks the SuperSlabs of every other thread as
- * owned by a dead owner (their free lists may have been mid-update).
+ * owned by a dead owner (their free lists may have been mid-update).  The
+ * handlers are registered when a second heap starts (atfork_register).
  */
 #include "hak_fast.h"
 
@@ -96,7 +97,6 @@ void hak_global_init(void)
         hak_config_init();
         atomic_store_explicit(&hak_init_state, 2, memory_order_release);
         g_key_ok = pthread_key_create(&g_key, hak_thread_exit) == 0;
-        pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
         return;
     }
     /* Another thread is initialising: wait (init never blocks on us). */
@@ -293,8 +293,41 @@ int hak_bin_attach(hak_heap *h, unsigned cls)
     return 1;
 }
 
+/* The fork handlers are registered when a second heap starts (a second
+ * thread's first allocation), not at init: until then no other thread
+ * can hold one of our locks or own a heap, so a fork needs none, and
+ * libc's pthread_atfork sits in a part of libc that a single-threaded
+ * program using glibc's malloc never reaches: calling it added ~13 pages
+ * (52 KiB) of libc text to every process (fault-around, hak_clock.c;
+ * small_loop's peak RSS 1740 -> 1680 KB, glibc 1464-1652).  A thread registers before it takes any of our locks, and
+ * glibc holds its fork lock from the prepare handlers to the parent/child
+ * ones, so a fork either runs our handlers or happens before the thread
+ * could hold a lock.  atfork_owner: 0, the pid of the process whose
+ * thread is registering, or -1 once registered; a child forked while its
+ * parent was registering finds its parent's pid there and starts over. */
+HAK_HOT static _Atomic unsigned heaps_begun;
+HAK_HOT static _Atomic int atfork_owner;
+
+static void atfork_register(void)
+{
+    for (;;) {
+        int own = atomic_load_explicit(&atfork_owner, memory_order_acquire);
+        if (own == -1) return;
+        int me = hak_os_getpid();
+        if (own == 0 && atomic_compare_exchange_strong(&atfork_owner, &own, me)) {
+            pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+            atomic_store_explicit(&atfork_owner, -1, memory_order_release);
+            return;
+        }
+        if (own > 0 && own != me)      /* our parent's thread was registering when it forked us */
+            atomic_compare_exchange_strong(&atfork_owner, &own, 0);
+        sched_yield();
+    }
+}
+
 static void heap_init(hak_heap *h)
 {
+    if (atomic_fetch_add_explicit(&heaps_begun, 1, memory_order_relaxed) > 0) atfork_register();
     if (heap_unpark(h)) {
         HAK_ADD(threads, 1);
         HAK_ADD(heaps_adopted, 1);

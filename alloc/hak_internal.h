@@ -339,6 +339,7 @@ void  hak_os_unmap(void *p, size_t size);
 void  hak_os_prefault(void *p, size_t size);
 void  hak_os_purge(void *p, size_t size, int how);
 void  hak_registry_set(uintptr_t base, int on);
+int   hak_os_getpid(void);
 /* hak_clock.c */
 void hak_clock_init(void);
 int  hak_clock_is_vdso(void);         /* the clock is the vDSO's, not libc's nor the syscall */

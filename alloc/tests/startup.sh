@@ -43,3 +43,55 @@ in_bss && /^Rss:/ { print $2; found = 1; exit }
 END { if (!found) print "none" }
 AWK
 echo "# our .bss resident after start-up: $(cd "$TMP" && LD_PRELOAD=$LIB awk -f "$TMP/bss.awk" /proc/self/smaps) kB"
+
+# The fork handlers are registered when a second thread starts allocating,
+# not at init (hak_init.c, atfork_register): pthread_atfork is in a part of
+# libc a single-threaded program never reaches (~13 pages of libc text).
+# A shim counts the registrations whose prepare handler is ours; a fork
+# must work either way (the child allocates and frees).
+cat > "$TMP/shim.c" <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdio.h>
+#include <string.h>
+static int ours;
+int __register_atfork(void (*pre)(void), void (*par)(void), void (*chi)(void), void *dso)
+{
+    static int (*real)(void (*)(void), void (*)(void), void (*)(void), void *);
+    if (!real) real = (int (*)(void (*)(void), void (*)(void), void (*)(void), void *))dlsym(RTLD_NEXT, "__register_atfork");
+    Dl_info di;
+    if (pre && dladdr((void *)pre, &di) && di.dli_fname && strstr(di.dli_fname, "libhakmem")) ours++;
+    return real(pre, par, chi, dso);
+}
+__attribute__((destructor)) static void report(void) { fprintf(stderr, "hakmem_atfork %d\n", ours); }
+C
+cat > "$TMP/forker.c" <<'C'
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static void *worker(void *a) { free(malloc(100)); return a; }
+int main(int argc, char **argv)
+{
+    char *p = malloc(64);
+    strcpy(p, "x");
+    if (argc > 1) { pthread_t t; pthread_create(&t, NULL, worker, NULL); pthread_join(t, NULL); }
+    pid_t c = fork();
+    if (c == 0) { char *q = malloc(5000); q[0] = 1; free(q); free(p); _exit(0); }
+    int st = 1;
+    waitpid(c, &st, 0);
+    free(p);
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
+}
+C
+if cc -shared -fPIC -o "$TMP/shim.so" "$TMP/shim.c" -ldl 2>"$TMP/cc.err" && cc -o "$TMP/forker" "$TMP/forker.c" -lpthread 2>>"$TMP/cc.err"; then
+  one=$(LD_PRELOAD="$TMP/shim.so $LIB" "$TMP/forker" 2>&1); r1=$?
+  two=$(LD_PRELOAD="$TMP/shim.so $LIB" "$TMP/forker" thread 2>&1); r2=$?
+  check "one thread: no fork handlers registered, fork works ($one, exit $r1)" \
+    test "$r1" = 0 -a "$(grep -c '^hakmem_atfork 0$' <<<"$one")" -ge 1
+  check "a second thread allocating registers them once, fork works ($(tr '\n' ' ' <<<"$two")exit $r2)" \
+    test "$r2" = 0 -a "$(grep '^hakmem_atfork' <<<"$two" | sort -u)" = "hakmem_atfork 1"
+else
+  skip "fork handler registration" "cannot build the shim: $(head -1 "$TMP/cc.err")"
+fi
