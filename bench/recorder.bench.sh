@@ -236,7 +236,7 @@ echo "bench recorder: allocation-rate sweep took $((SECONDS - sweep_start)) s" >
   echo "count); extra RSS = max RSS recorded minus unrecorded, MiB.  Targets: slowdown"
   echo "<= 1.5x, bytes/event <= heaptrack's, extra RSS <= 64 MiB.  Default settings"
   echo "(exact 8-frame call sites: every stack walked with the program's unwind tables;"
-  echo "timestamps interpolated between 1 ms clock samples, stored in 1 us units; zstd level following the writer's load: 3 when busy, up to 15 when idle).  \"Hot path only\" runs with HAKREC_DISCARD=1 (events collected"
+  echo "timestamps interpolated between 1 ms clock samples, stored in 1 us units; zstd level following the writer's load: 3 when busy, up to 12 when idle).  \"Hot path only\" runs with HAKREC_DISCARD=1 (events collected"
   echo "by the interposed calls, dropped by the writer): the cost the program itself"
   echo "pays; the rest is waiting for the writer (encode + compress) on this 2-core"
   echo "machine.  random_mixed_2t runs the same loop in two threads at once: each"

@@ -201,7 +201,8 @@ typedef struct rec_thread {
     rec_block *fifo_head, *fifo_tail;  /* full blocks awaiting the writer */
     _Atomic int exiting;          /* its pthread key destructor ran */
     _Atomic uint32_t lost_after_stop;  /* it made calls after recording stopped at exit */
-    rec_block *seen;              /* writer: cur at the previous partial flush */
+    rec_block *seen;              /* writer: cur at the previous partial flush ... */
+    uint32_t seen_n;              /* ... and its records then */
     uint64_t last_ts;             /* encoder, exact-ts mode: last ts (monotonic clamp) */
     uint64_t ts_cursor;           /* encoders: clock sample hint (relaxed atomics) */
     uintptr_t stack_lo, stack_top;  /* this thread's stack, for rec_site */

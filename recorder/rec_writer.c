@@ -37,6 +37,20 @@ rec_global rec_g;
 extern _Atomic uint64_t rec_boot_allocs;
 
 #define PARTIAL_NS  90000000ull             /* flush idle threads' partial blocks */
+/* A thread whose current block took REC_PARTIAL_FAST records or more
+ * since the writer's last look (91k events/s and up) is left to fill it,
+ * as one that filled a block meanwhile is: a partial flush would cut its
+ * events into a chunk of their own, and chunks of a few thousand events
+ * compress much worse than whole blocks (a column's repeats start over in
+ * each chunk: a python3 script's sizes column, re-encoded at 16k events a
+ * chunk, 0.202 B/event, at 64k 0.061).  At 91k-700k events/s (python3's
+ * ~250k: a block per ~250 ms) every 90 ms tick used to cut one: 36-48
+ * chunks for its 614k events, 10-15 now.  Until the block is
+ * REC_PARTIAL_MAX_NS old: what SIGKILL (or a crash) can lose of such a
+ * thread is its records of the last second at most (of a slower thread:
+ * 90-180 ms, as before; of a faster one: up to a block, as before). */
+#define REC_PARTIAL_FAST 8192u
+#define REC_PARTIAL_MAX_NS 1000000000ull
 #define RSS_NS      20000000ull
 #define WAKE_NS     1000000ull        /* clock samples */
 #define PASS_NS     10000000ull       /* a pass even without hand-offs */
@@ -426,6 +440,7 @@ static int thread_gone(rec_thread *th)
 static size_t collect(int partials, int final)
 {
     size_t nw = 0;
+    uint64_t now = hak_mono_ns();
     pthread_mutex_lock(&rec_g.threads_mu);
     rec_thread **link = &rec_g.threads;
     for (rec_thread *th = *link; th; th = *link) {
@@ -448,15 +463,21 @@ static size_t collect(int partials, int final)
         if (partials || exited || final) {
             /* Partial flush only for threads that did not fill a block
              * since last time (or at the end): busy threads' blocks fill up
-             * within 90 ms and make better-compressed whole chunks. */
-            if (exited || final || th->seen == cur) {
+             * within 90 ms and make better-compressed whole chunks.  Nor
+             * for one that is filling it fast (see REC_PARTIAL_FAST), while
+             * its block is younger than REC_PARTIAL_MAX_NS. */
+            uint32_t n = atomic_load_explicit(&cur->n, memory_order_acquire);
+            int fast = th->seen == cur && n - th->seen_n >= REC_PARTIAL_FAST &&
+                       now - cur->given_ns < REC_PARTIAL_MAX_NS;
+            if (exited || final || (th->seen == cur && !fast)) {
                 w->part = cur;
                 w->from = cur->taken;
-                w->to = atomic_load_explicit(&cur->n, memory_order_acquire);
+                w->to = n;
                 REC_ASSERT(w->from <= w->to && w->to <= REC_BLOCK_SLOTS);
                 cur->taken = w->to;
             }
             th->seen = cur;
+            th->seen_n = n;
         }
         pthread_mutex_unlock(&th->mu);
         if (exited) {
@@ -591,7 +612,14 @@ static int rss_flush(void)
  * is: a program that allocates slowly leaves the writer idle, and higher
  * levels then make its trace much smaller (a python3 run: 0.39 B/event at
  * level 3, 0.32 at 15) at no cost to the program, while a writer that
- * cannot keep up drops to the bottom, level 3.  Not 1: since the token
+ * cannot keep up drops to the bottom, level 3.  Not above 12: level 15's
+ * context is what the program's peak RSS catches of the encoder at work,
+ * and 13-15 (btlazy2) nearly double it (zstd 1.5.4, an 80 KB column,
+ * window log 17, tables 2^16: 0.83 MiB at 12, 1.56 at 15).  Re-encoding a
+ * python3 recording (bench_recode, 22 chunks): 0.2519 -> 0.2590 B/event
+ * (+2.8%), zstd 118 -> 66 ns/event, encoder peak 4568 -> 3784 KiB;
+ * recorded, 7 interleaved rounds at load 12-14: extra peak RSS 8.33 ->
+ * 7.64 MiB (medians), writer 421 -> 377 ns/event.  Not 1: since the token
  * mode of format 5, level 1 is no longer about as small on allocation-heavy
  * streams, and hardly faster (re-encoding recorded traces, bench_recode:
  * factor 0.450 B/event at 1, 0.406 at 3, zstd 6.4 vs 6.9-7.5 ns/event;
@@ -601,7 +629,7 @@ static int rss_flush(void)
  * Measured over LEVEL_NS windows of the writer's CPU time; a backlog of
  * full blocks or a program thread waiting for a block drops to the
  * bottom at once, so a burst after an idle phase is not written slowly. */
-static const int level_ladder[] = {3, 6, 9, 12, 15};
+static const int level_ladder[] = {3, 6, 9, 12};
 #define LADDER_TOP ((int)(sizeof level_ladder / sizeof *level_ladder) - 1)
 static int level_step = 0;               /* the bottom until measured */
 static uint64_t level_wall0, level_cpu0, level_waits0;

@@ -9,6 +9,7 @@
  *   --allow-truncated  a trace without end marker is fine (SIGKILL tests)
  * exit 0 ok, 1 check failed, 2 usage / unreadable. */
 #include "trace.h"
+#include "trace_reader.h"   /* event_chunks: the reader's chunk index */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,7 +91,8 @@ int main(int argc, char **argv)
     }
     const hak_tr_status *st = hak_tr_status_get(r);
     int bad = 0;
-    printf("events=%llu\nthreads=%u\n", (unsigned long long)hak_tr_nevents(r), hak_tr_nthreads(r));
+    printf("events=%llu\nthreads=%u\nevent_chunks=%zu\n", (unsigned long long)hak_tr_nevents(r),
+           hak_tr_nthreads(r), r->nchunks);
     const hak_site *sites;
     const hak_module *mods;
     const hak_rss_sample *rss;

@@ -96,6 +96,25 @@ check "hak record -v prints a summary line" grep -q "B/event" enc2.err
 check "hak record -v reports the recorder threads' CPU time" \
   grep -Eq "writer and helper CPU [0-9]+[.][0-9] ms \([0-9]+[.][0-9] ns/event\)" enc2.err
 
+# Chunks of a thread that allocates at 300k events/s (a block per ~220 ms,
+# the python3 kind): whole blocks, not one cut by every 90 ms partial
+# flush (rec_writer.c, REC_PARTIAL_FAST: 15 chunks for its ~450k events
+# before, ceil(events / 65536) = 7 now).
+hak record -q -o steady.hkt -- "$P/steady" 300000 1500 2>steady.err
+"$CHK" --clean steady.hkt >steady.chk 2>&1
+sev=$(sed -n 's/^events=//p' steady.chk); sch=$(sed -n 's/^event_chunks=//p' steady.chk)
+if [[ -n $sev && -n $sch ]] && (( sev > 200000 && sch <= (sev + 65535) / 65536 + 2 )); then
+  ok "a thread at 300k events/s gets whole-block chunks ($sch chunks for $sev events)"
+else not_ok "steady-rate chunks" "events=$sev chunks=$sch: $(head -3 steady.err steady.chk)"; fi
+
+# The zstd ladder of an idle writer climbs to 12, not 15 (rec_writer.c:
+# level 15's context nearly doubles what the program's peak RSS catches of
+# the encoder at work).
+hak record -q -v -o ladder.hkt -- "$P/steady" 20000 800 >/dev/null 2>ladder.err
+lv=$(grep -o 'zstd level [0-9]*' ladder.err | tail -n 1)
+if [[ $lv == "zstd level 12" ]]; then ok "an idle writer's zstd ladder tops out at level 12"
+else not_ok "zstd ladder top" "got '$lv': $(tail -n 1 ladder.err)"; fi
+
 # The recorder's threads carry names (top -H, perf, gdb); the helper
 # encoder runs at nice 19, the writer at the program's own priority
 # (rec_jobs.c).  Level 9 makes the writer fall behind, so the helper starts.

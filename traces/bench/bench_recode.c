@@ -142,6 +142,7 @@ static hak_event *load_events(hak_trace_reader *r, const chunk *c, long nc, uint
     for (long j = 0; j < nc; j++)
         for (uint32_t i = 0; i < c[j].n; i++)
             if (hak_tr_next_thread(r, c[j].tid, &ev[at++]) != 1) {
+                fprintf(stderr, "bench_recode: %s\n", hak_tr_error(r));
                 free(ev);
                 return NULL;
             }

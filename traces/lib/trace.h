@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HAK_TRACE_VERSION 5          /* written; bumped on any incompatible change */
+#define HAK_TRACE_VERSION 6          /* written; bumped on any incompatible change */
 #define HAK_TRACE_VERSION_MIN 1      /* oldest version readers still read */
 #define HAK_TRACE_MAGIC   "HAKTRACE" /* first 8 bytes of every trace file */
 

@@ -51,7 +51,10 @@ enum tc_mode { TC_MODE_DIST = 0, TC_MODE_INDEX = 1,      /* INREF coding: format
 #define TC_VERSION_TOKEN 5u    /* first format version with a second directory byte
                                   and token mode */
 #define TC_DIR2_TOKEN 0x01u    /* second directory byte: bit 0 = token mode (other
-                                  bits 0) */
+                                  bits 0 before version 6) */
+#define TC_VERSION_MODEL 6u    /* first format version with model-coded columns */
+#define TC_DIR2_MINREF 0x02u   /* bit 1 = INREF is model-coded (trace_colmodel.h) */
+#define TC_DIR2_MOUT 0x04u     /* bit 2 = OUT is model-coded */
 #define TC_NTOKEN 255u         /* token mode: entries of a chunk's table (token
                                   bytes 1..255) */
 #define TC_DIR_MODE  0x80u     /* directory byte: bit 7 = mode (version >= 2); */
@@ -129,11 +132,18 @@ static inline int64_t tc_unzz(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t
 
 /* ---- event chunk encoder ---- */
 typedef struct tc_enc tc_enc;
+typedef struct tc_mc tc_mc;    /* model-coded columns' tables (trace_colmodel.h) */
 tc_enc *tc_enc_new(void);
 void tc_enc_free(tc_enc *e);
 /* Tests and experiments: encode every chunk in `mode` (enum tc_mode), or
  * choose per chunk again with -1 (the default). */
 void tc_enc_force_mode(tc_enc *e, int mode);
+/* e's tables for coding column col (TC_INREF or TC_OUT) of the next
+ * chunk by its model (trace_colmodel.h), made on first use; NULL when this
+ * chunk should not try (the column's model lost lately) or out of memory.
+ * After a try, tc_enc_mc_won says whether the model was smaller. */
+tc_mc *tc_enc_mc(tc_enc *e, unsigned col);
+void tc_enc_mc_won(tc_enc *e, unsigned col, int won);
 /* Same for the class offset: 0 or TC_COFF for every chunk, -1 (the
  * default) to choose per chunk. */
 void tc_enc_force_coff(tc_enc *e, int coff);
@@ -157,6 +167,9 @@ typedef struct tc_cols {       /* an encoded chunk: columns before zstd */
     unsigned depth;                /* stack depth (tc_stack_depth of its version) */
     unsigned tok;                  /* token mode (version >= 5) */
     unsigned dir2;                 /* the version has the second directory byte */
+    unsigned mcv;                  /* the version has model-coded columns */
+    unsigned mc;                   /* TC_DIR2_MINREF | TC_DIR2_MOUT: the writer coded
+                                      these columns so (trace_write.c) */
     size_t n;                      /* events */
     uint64_t first_seq;            /* seq of the first event */
 } tc_cols;
@@ -180,6 +193,7 @@ typedef struct tc_dir {
     unsigned coff;                 /* class offset, 0 or TC_COFF; 0 in version 1 */
     unsigned depth;                /* stack depth: tc_stack_depth(version) */
     unsigned tok;                  /* token mode (version >= 5) */
+    unsigned mc;                   /* model-coded columns (version >= 6): TC_DIR2_M* */
     uint32_t raw[TC_NCOL], stored[TC_NCOL];
     size_t size;                   /* bytes of the directory itself */
 } tc_dir;

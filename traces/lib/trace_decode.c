@@ -39,11 +39,15 @@ const char *tc_dir_parse(const uint8_t *pay, size_t comp_size, uint32_t raw_size
     if (d->shift > 32)
         return "bad pointer shift";
     d->tok = 0;
+    d->mc = 0;
     if (version >= TC_VERSION_TOKEN) {
         unsigned b2 = *p++;
-        if (b2 & ~TC_DIR2_TOKEN)
+        unsigned ok = TC_DIR2_TOKEN
+                      | (version >= TC_VERSION_MODEL ? TC_DIR2_MINREF | TC_DIR2_MOUT : 0);
+        if (b2 & ~ok)
             return "bad directory flags";
         d->tok = b2 & TC_DIR2_TOKEN;
+        d->mc = b2 & (TC_DIR2_MINREF | TC_DIR2_MOUT);
     }
     uint64_t raw = 0, stored = 0, v;
     for (int k = 0; k < 2 * TC_NCOL; k++) {
@@ -59,6 +63,8 @@ const char *tc_dir_parse(const uint8_t *pay, size_t comp_size, uint32_t raw_size
                 return "bad column directory";
         }
     }
+    if (((d->mc & TC_DIR2_MINREF) && !d->raw[TC_INREF]) || ((d->mc & TC_DIR2_MOUT) && !d->raw[TC_OUT]))
+        return "model-coded column without values";
     d->size = (size_t)(p - tmp);
     if (raw != raw_size)
         return "column sizes differ from the chunk's raw size";

@@ -1,6 +1,7 @@
 /* trace_encode.c - the event-chunk encoder: events -> columns (before zstd).
  * The model it shares with the decoder is in trace_model.h. */
 #include "trace_codec.h"
+#include "trace_colmodel.h"
 #include "trace_encref.h"
 #include "trace_encstk.h"
 #include "trace_enctok.h"
@@ -30,6 +31,18 @@ static const uint8_t col_max[TC_NCOL] = {
  * Both answer exactly what the decoder's tc_model would, event by event. */
 #define COL_SLACK 16u                   /* put_var may write one byte past a column's end */
 #define PREFETCH_EVENTS 32              /* how far ahead the event loop prefetches */
+/* Model-coded columns are tried in a chunk when the column's last try
+ * won, and otherwise every MC_PROBE chunks, doubling after each probe that
+ * loses up to MC_PROBE_MAX: streams where zstd does better (many sizes and
+ * call sites: python3, random_mixed) pay for a probe now and then only. */
+#define MC_PROBE 16u
+#define MC_PROBE_MAX 256u
+
+typedef struct mc_pick {
+    unsigned on;                   /* the last try won */
+    unsigned since, every;         /* chunks since the last try; probe period */
+} mc_pick;
+
 typedef struct enc_model {
     enc_stacks stk;                      /* freed blocks per class */
     uint32_t site[16];                   /* previous site per op */
@@ -45,6 +58,9 @@ struct tc_enc {
     coff_count cc;                 /* the last chunk's evidence for it */
     tok_pick tpick;                /* ...and whether it is in token mode */
     int tokv;                      /* the version has token mode */
+    int mcv;                       /* ...and model-coded columns */
+    tc_mc *mc;                     /* their coder's tables, made on first use */
+    mc_pick mpick[2];              /* whether to try them: INREF, OUT (tc_enc_mc) */
     uint32_t tok_miss;             /* the last chunk's events coded in full */
     enc_tokens tk;                 /* the chunk's token table */
     int ts_short;                  /* the last chunk's time deltas were (almost)
@@ -62,7 +78,9 @@ tc_enc *tc_enc_new(void)
     e->pick = (mode_pick){.mode = TC_MODE_DIST, .nmode = TC_NMODE, .force = -1};
     e->cpick = (coff_pick){.coff = 0, .force = -1};
     e->tpick = (tok_pick){.on = 1, .force = -1, .every = TOK_PROBE};
+    e->mpick[0] = e->mpick[1] = (mc_pick){.on = 1, .every = MC_PROBE};
     e->tokv = HAK_TRACE_VERSION >= TC_VERSION_TOKEN;
+    e->mcv = HAK_TRACE_VERSION >= TC_VERSION_MODEL;
     if (refs_init(&e->refs)) {
         free(e);
         return NULL;
@@ -84,6 +102,7 @@ void tc_enc_free(tc_enc *e)
     for (int c = 0; c < TC_NCOL; c++)
         free(e->col[c]);
     refs_fini(&e->refs);
+    free(e->mc);
     free(e);
 }
 
@@ -116,6 +135,33 @@ static inline __attribute__((always_inline)) uint8_t *put_var(uint8_t *p, uint64
     return tc_put(p, v);
 }
 
+tc_mc *tc_enc_mc(tc_enc *e, unsigned col)
+{
+    mc_pick *p = &e->mpick[col == TC_OUT];
+    if (!(p->on || p->since >= p->every)) {
+        p->since++;
+        return NULL;
+    }
+    if (!e->mc)
+        e->mc = malloc(sizeof *e->mc);
+    return e->mc;
+}
+
+void tc_enc_mc_won(tc_enc *e, unsigned col, int won)
+{
+    mc_pick *p = &e->mpick[col == TC_OUT];
+    if (!won && !e->mpick[col != TC_OUT].on) {
+        free(e->mc);               /* 170 KiB the program being recorded need not hold */
+        e->mc = NULL;              /* until the next probe */
+    }
+    if (!won && !p->on && p->every < MC_PROBE_MAX)
+        p->every *= 2;
+    else if (won)
+        p->every = MC_PROBE;
+    p->on = (unsigned)won;
+    p->since = 0;
+}
+
 void tc_enc_force_mode(tc_enc *e, int mode)
 {
     e->pick.force = mode;
@@ -135,6 +181,7 @@ void tc_enc_set_version(tc_enc *e, uint32_t version)
 {
     e->depth = tc_stack_depth(version);
     e->tokv = version >= TC_VERSION_TOKEN;
+    e->mcv = version >= TC_VERSION_MODEL;
     e->pick.nmode = version >= TC_VERSION_PAIR ? TC_NMODE : 2;
     if (e->pick.mode >= e->pick.nmode)
         e->pick.mode = TC_MODE_DIST;
@@ -577,6 +624,8 @@ static long encode_pass(tc_enc *e, const hak_tw_source *src, uint32_t ts_unit,
     out->depth = k.depth;
     out->tok = (unsigned)tok;
     out->dir2 = (unsigned)e->tokv;
+    out->mcv = (unsigned)e->mcv;
+    out->mc = 0;
     e->tok_miss = k.tok_miss;
     e->cc = k.cc;
     e->cc.top = k.nalloc - k.cc.off;
@@ -604,10 +653,15 @@ size_t tc_dir_put(uint8_t *p, const tc_cols *c, const size_t stored[TC_NCOL])
                      | (c->mode == TC_MODE_PAIR ? TC_DIR_PAIR : 0)
                      | (c->coff ? TC_DIR_COFF : 0));
     if (c->dir2)
-        *o++ = (uint8_t)(c->tok ? TC_DIR2_TOKEN : 0);
+        *o++ = (uint8_t)((c->tok ? TC_DIR2_TOKEN : 0) | c->mc);
     for (int k = 0; k < TC_NCOL; k++)
         o = tc_put(o, c->len[k]);
     for (int k = 0; k < TC_NCOL; k++)
         o = tc_put(o, stored[k]);
     return (size_t)(o - p);
 }
+
+/* The model-coded columns' coder (trace_colmodel.h) is compiled into this
+ * object: the recorder links a fixed list of this folder's objects
+ * (REC_TRACE_OBJS in recorder/module.mk), and its writer codes columns. */
+#include "trace_colmodel.c"

@@ -10,9 +10,9 @@
  *   pointer's slot or an empty one.  It never forgets within a chunk, which
  *   index mode needs (blocks freed long after their allocation are its
  *   whole point).  It is sized to the pointers a chunk returns, not to its
- *   events: a chunk may return 65536 different pointers (2 MiB of map),
+ *   events: a chunk may return 65536 different pointers (1.5 MiB of map: 12-byte entries),
  *   but a program that reuses its blocks returns a few hundred (recorded
- *   factor: ~400 per chunk, random_mixed ~900), and the whole 2 MiB was
+ *   factor: ~400 per chunk, random_mixed ~900), and the whole map was
  *   resident in the program being recorded.  So the map starts at
  *   MAP_MIN_BITS and doubles (rehashing the pass's entries) when a new
  *   pointer would take the load past 1/2; a map pass starts with room for
@@ -24,7 +24,7 @@
  *   encoder's map starts at the size of the process's latest map pass
  *   (refs_hint, refs_init): the recorder makes a new encoder after an idle
  *   one is freed, and growing from the smallest map through 7 sizes
- *   touches 4 MiB of fresh pages for a map of 2.  What it finds does not depend on its
+ *   touches 3 MiB of fresh pages for a map of 1.5.  What it finds does not depend on its
  *   size (it is exact), so the bytes written do not either;
  * - the cache: direct-mapped, 8192 slots, a later allocation whose pointer
  *   hashes alike evicts an entry.  Its stores need no probe and it stays in
@@ -77,11 +77,31 @@ _Static_assert((1u << MAP_MAX_BITS) >= 2 * TF_CHUNK_EVENTS, "pointer map load <=
 #define CACHE_BITS 13
 #define QUIET_CHUNKS 7             /* chunks left unpriced after a clear verdict */
 
-typedef struct ref_entry {        /* latest allocation that returned ptr: */
+/* A map or cache entry: the latest allocation that returned ptr, its
+ * number (base + its number in the chunk; < base: empty) in the low
+ * REF_NUM_BITS bits of nc and its size class (< 128) in the top 7: 12
+ * bytes, not 16 (python3's chunks return up to 60K pointers: a 1.5 MiB
+ * map rather than 2 in the program being recorded).  Numbers wrap every
+ * 32M allocations (refs_begin clears the tables then). */
+#define REF_NUM_BITS 25u
+#define REF_NUM_MASK ((1u << REF_NUM_BITS) - 1)
+typedef struct __attribute__((packed, aligned(4))) ref_entry {
     uint64_t ptr;
-    uint32_t num;                  /* base + its number in the chunk; < base: empty */
-    uint32_t cls;                  /* its size class */
+    uint32_t nc;
 } ref_entry;
+_Static_assert(sizeof(ref_entry) == 12, "a map entry is 12 bytes");
+_Static_assert(TC_NCLASS <= 1u << (32 - REF_NUM_BITS), "a class fits the entry's top bits");
+
+static inline uint32_t ent_num(const ref_entry *x)
+{
+    return x->nc & REF_NUM_MASK;
+}
+
+static inline void ent_set(ref_entry *x, uint64_t p, uint32_t num, unsigned cls)
+{
+    x->ptr = p;
+    x->nc = num | (uint32_t)cls << REF_NUM_BITS;
+}
 
 typedef struct enc_refs {
     ref_entry *map;                /* [1 << bits] */
@@ -114,7 +134,7 @@ static inline ref_entry *map_home(ref_entry *m, unsigned bits, uint32_t base, ui
 {
     uint32_t mask = (1u << bits) - 1;
     for (unsigned s = refs_hash(p, bits);; s = (s + 1) & mask)
-        if (m[s].num < base || m[s].ptr == p)
+        if (ent_num(&m[s]) < base || m[s].ptr == p)
             return &m[s];
 }
 
@@ -129,7 +149,7 @@ static __attribute__((noinline, unused)) int refs_resize(enc_refs *r, unsigned b
         return -1;
     if (r->map)
         for (size_t i = 0, n = (size_t)1 << r->bits; i < n; i++)
-            if (r->map[i].num >= base)
+            if (ent_num(&r->map[i]) >= base)
                 *map_home(m, bits, base, r->map[i].ptr) = r->map[i];
     free(r->map);
     r->map = m;
@@ -153,13 +173,13 @@ static inline int refs_init(enc_refs *r)
 }
 
 /* Before a pass that finds references `how` (enum ref_how): make sure its
- * numbers fit (wrapping clears both tables, once every 4G allocations)
+ * numbers fit (wrapping clears both tables, once every 32M allocations)
  * and a map pass's map exists, with room for the last map pass's pointers
  * at load <= 1/4 (see above).  0 with the pass's base in *base, or -1
  * (out of memory). */
 static inline int refs_begin(enc_refs *r, unsigned how, uint32_t *base)
 {
-    if (r->base > UINT32_MAX - TF_CHUNK_EVENTS) {
+    if (r->base > REF_NUM_MASK - TF_CHUNK_EVENTS) {
         if (r->map)
             memset(r->map, 0, ((size_t)1 << r->bits) * sizeof *r->map);
         memset(r->cache, 0, sizeof r->cache);
@@ -200,7 +220,7 @@ static __attribute__((noinline, unused)) ref_entry *map_probe_on(ref_entry *map,
     uint32_t mask = (1u << bits) - 1;
     for (;;) {
         s = (s + 1) & mask;
-        if (map[s].num < base || map[s].ptr == p)
+        if (ent_num(&map[s]) < base || map[s].ptr == p)
             return &map[s];
     }
 }
@@ -214,7 +234,7 @@ refs_slot(enc_refs *r, unsigned how, uint32_t base, uint64_t p)
         return &r->cache[refs_hash(p, CACHE_BITS)];
     unsigned s = refs_hash(p, r->bits);
     ref_entry *x = &r->map[s];
-    if (__builtin_expect(x->num < base || x->ptr == p, 1))
+    if (__builtin_expect(ent_num(x) < base || x->ptr == p, 1))
         return x;
     return map_probe_on(r->map, r->bits, base, p, s);
 }
@@ -225,10 +245,11 @@ static inline __attribute__((always_inline)) int64_t
 refs_find(enc_refs *r, unsigned how, uint32_t base, uint64_t p, unsigned *cls)
 {
     const ref_entry *x = refs_slot(r, how, base, p);
-    if (x->num < base || x->ptr != p)
+    uint32_t num = ent_num(x);
+    if (num < base || x->ptr != p)
         return -1;
-    *cls = x->cls;
-    return x->num - base;
+    *cls = x->nc >> REF_NUM_BITS;
+    return num - base;
 }
 
 /* refs_note of a new pointer when the map is full (load 1/2, r->used
@@ -243,10 +264,7 @@ static __attribute__((noinline, unused)) void refs_grow_note(enc_refs *r, uint32
         r->used--;
         return;
     }
-    ref_entry *x = map_home(r->map, r->bits, base, p);
-    x->ptr = p;
-    x->num = base + num;
-    x->cls = c;
+    ent_set(map_home(r->map, r->bits, base, p), p, base + num, c);
 }
 
 /* Allocation number num of the chunk returned p, of size class c. */
@@ -254,14 +272,12 @@ static inline __attribute__((always_inline)) void
 refs_note(enc_refs *r, unsigned how, uint32_t base, uint64_t p, uint32_t num, unsigned c)
 {
     ref_entry *x = refs_slot(r, how, base, p);
-    if (how == REF_MAP && x->num < base &&
+    if (how == REF_MAP && ent_num(x) < base &&
         __builtin_expect(++r->used > (1u << r->bits) / 2, 0)) {
         refs_grow_note(r, base, p, num, c);
         return;
     }
-    x->ptr = p;
-    x->num = base + num;
-    x->cls = c;
+    ent_set(x, p, base + num, c);
 }
 
 /* ---- picking the mode ---- */

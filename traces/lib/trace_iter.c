@@ -10,6 +10,7 @@
  * below the heap's top: one heap operation per run, not per event.
  */
 #include "trace_reader.h"
+#include "trace_colmodel.h"
 #include "trace_fmt.h"
 
 #include <stdio.h>
@@ -86,6 +87,18 @@ static int cursor_load(hak_trace_reader *r, tr_cursor *c, const tr_chunk *ch)
     const uint8_t *src = pay + dir.size, *col[TC_NCOL];
     uint8_t *dst = c->raw;
     for (int k = 0; k < TC_NCOL; k++) {
+        unsigned mbit = k == TC_INREF ? TC_DIR2_MINREF : k == TC_OUT ? TC_DIR2_MOUT : 0;
+        if (dir.mc & mbit) {           /* model-coded: needs OP, column 0 */
+            if (!r->mc && !(r->mc = malloc(sizeof *r->mc)))
+                return cursor_error(r, ch, "out of memory");
+            if ((why = tc_mc_decode(r->mc, (unsigned)k, col[TC_OP], dir.raw[TC_OP], (int)dir.tok,
+                                    ch->count, src, dir.stored[k], dst, dir.raw[k])))
+                return cursor_error(r, ch, why);
+            col[k] = dst;
+            dst += dir.raw[k];
+            src += dir.stored[k];
+            continue;
+        }
         if (dir.stored[k] == dir.raw[k] && (size_t)(file_end - src) >= dir.raw[k] + TC_PAD) {
             col[k] = src;
         } else {

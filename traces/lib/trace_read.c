@@ -593,6 +593,7 @@ void hak_tr_close(hak_trace_reader *r)
         close(r->fd);
     tf_meta_free(&r->meta);
     ZSTD_freeDCtx(r->dctx);
+    free(r->mc);
     free(r->chunks);
     free(r->thr_first);
     free(r->thr_chunks);

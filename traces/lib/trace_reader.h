@@ -46,6 +46,9 @@ struct hak_trace_reader {
     hak_tr_status st;
     char err[320];
     ZSTD_DCtx *dctx;
+    tc_mc *mc;                  /* model-coded columns' tables, made on first use
+                                   (one for all cursors: a column is decoded whole
+                                   when its chunk is loaded) */
 
     tr_chunk *chunks;           /* event chunks in file order */
     size_t nchunks, chunks_cap;

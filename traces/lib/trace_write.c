@@ -23,6 +23,7 @@
  */
 #include "trace.h"
 #include "trace_codec.h"
+#include "trace_colmodel.h"
 #include "trace_fmt.h"
 #include "trace_meta.h"
 #include "hak_check.h"
@@ -222,6 +223,12 @@ static int grow(uint8_t **p, size_t *cap, size_t need)
 
 #define ENC_LOG_MAX 17   /* zstd window log at most */
 #define COL_LOG_MAX 16   /* event columns: hash and chain logs at most (zstd_params) */
+#define COL_LOG15_LEVEL 15   /* ...one less from this level up: level 15's binary-tree
+                                chain table costs twice a hash chain's, and the
+                                recorder's writer sits there when it has time (a
+                                python3 run), where it is its largest table
+                                (bench_recode --mem, python3 at 15: 256 KiB less
+                                resident, +0.5% bytes) */
 #define SIDE_LOG_MAX 14  /* side records: hash and chain logs at most (see side_zstd) */
 /* Levels 1 and 2 are compressed as level 3 with hash and chain tables of
  * at most 2^14 entries: on recorded traces' columns that is smaller and no
@@ -316,6 +323,25 @@ static size_t put_column(hak_tw_enc *e, uint8_t *dst, const uint8_t *src, size_t
     return z;
 }
 
+/* Column col (TC_INREF or TC_OUT) of c, already stored at dst in
+ * `stored` bytes: model-coded instead (trace_colmodel.h) when that is
+ * smaller, with the flag in c->mc.  The try is written after the stored
+ * bytes (room: enc_events' need) and stops as soon as it is not smaller;
+ * the encoder says when to try (tc_enc_mc).  Returns the stored length. */
+static size_t put_model(hak_tw_enc *e, uint8_t *dst, tc_cols *c, unsigned col, size_t stored)
+{
+    tc_mc *m;
+    if (stored < 16 || !(m = tc_enc_mc(e->enc, col)))
+        return stored;
+    size_t len = tc_mc_encode(m, col, c, dst + stored, stored - 1, MC_DEC_MAX);
+    tc_enc_mc_won(e->enc, col, len != 0);
+    if (!len)
+        return stored;
+    memmove(dst, dst + stored, len);
+    c->mc |= col == TC_INREF ? TC_DIR2_MINREF : TC_DIR2_MOUT;
+    return len;
+}
+
 /* Encodes the events of src (one thread's, at most a chunk) as one chunk
  * held in e (e->chunk, none when src is empty): column directory, then each
  * column as its own zstd frame (or stored when that is not smaller), so
@@ -352,6 +378,7 @@ static int enc_events(hak_tw_enc *e, uint32_t tid, const hak_tw_source *src, siz
     size_t need = TF_CHUNK_HDR + TC_DIR_MAX, raw_total = 0, stored[TC_NCOL];
     for (int k = 0; k < TC_NCOL; k++)
         need += ZSTD_compressBound(cols.len[k]);
+    need += cols.len[TC_INREF] + cols.len[TC_OUT];   /* model-coded tries (put_model) */
     if (grow(&e->out, &e->out_cap, need)) {
         snprintf(e->err, sizeof e->err, "out of memory");
         return -1;
@@ -363,6 +390,8 @@ static int enc_events(hak_tw_enc *e, uint32_t tid, const hak_tw_source *src, siz
     for (int k = 0; k < TC_NCOL; k++) {
         raw_total += cols.len[k];
         stored[k] = put_column(e, o, cols.p[k], cols.len[k]);
+        if (cols.mcv && (k == TC_INREF || k == TC_OUT))
+            stored[k] = put_model(e, o, &cols, (unsigned)k, stored[k]);
         o += stored[k];
     }
     uint8_t dir[TC_DIR_MAX];
@@ -474,7 +503,7 @@ int hak_tw_enc_set_level(hak_tw_enc *e, int level)
     if (level < ZSTD_minCLevel() || level > ZSTD_maxCLevel())
         return -1;
     e->level = level;
-    zstd_params(e->cctx, level, COL_LOG_MAX);
+    zstd_params(e->cctx, level, level >= COL_LOG15_LEVEL ? COL_LOG_MAX - 1 : COL_LOG_MAX);
     return 0;
 }
 
