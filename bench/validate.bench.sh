@@ -65,10 +65,18 @@ PROGS=(
   "mt_churn|-- ./mt_churn"
   "cxx|-- ./cxx_containers"
 )
+# Programs outside the study (not counted in the targets): a perl script,
+# and git on this repository's own history when it is a git checkout (a
+# fixed revision, so every run reads the same commits).
+OUTSIDE=("perl|-- perl $V/hash_churn.pl")
+GITREV=b22ba14
+git -C "$HAK_ROOT" cat-file -e "$GITREV^{commit}" 2>/dev/null &&
+  OUTSIDE+=("git|-- git -C $HAK_ROOT log -p -n 300 $GITREV")
+[[ ${HAK_VALIDATE_OUTSIDE:-1} == 0 ]] && OUTSIDE=()
 status=0
 # HAK_VALIDATE_REPORT_ONLY=1 with HAK_VALIDATE_DB: the tables from a kept
 # database, without running the study again
-[[ ${HAK_VALIDATE_REPORT_ONLY:-0} == 1 ]] && PROGS_RUN=() || PROGS_RUN=("${PROGS[@]}")
+[[ ${HAK_VALIDATE_REPORT_ONLY:-0} == 1 ]] && PROGS_RUN=() || PROGS_RUN=("${PROGS[@]}" "${OUTSIDE[@]}")
 for p in "${PROGS_RUN[@]}"; do
   name=${p%%|*} args=${p#*|}
   echo "-- validate $name" >&2
@@ -94,27 +102,13 @@ fid() {  # median fidelity of the glibc replays of NAME's recording
 mib() { awk -v b="$1" 'BEGIN{ if (b == "") print "-"; else printf "%.1f", b / 1048576 }'; }
 r3() { awk -v x="$1" 'BEGIN{ if (x == "") print "-"; else printf "%.2f", x }'; }
 
-allocs=$(q "select distinct alloc from validation_values order by alloc = 'glibc' desc, alloc = 'hakmem' desc, alloc")
-met_peak=0 n_peak=0 met_flt=0 n_flt=0 met_tp=0 met_tf=0 n_tau=0 met_tt=0 n_tt=0 met_fi=0 n_fi=0
-in_range() { awk -v r="$1" -v lo="$2" -v hi="$3" 'BEGIN{exit !(r != "" && r >= lo && r <= hi)}'; }
-{
-  echo "## Replay validity (bench/validate.bench.sh)"
-  echo
-  echo "Issue 19: \`hak validate\` runs each program live under each allocator ($R runs,"
-  echo "interleaved), records it once under glibc (\`hak record --mmap\`: with the"
-  echo "program's own mappings, which the replays map too), replays the recording $R"
-  echo "times per allocator (\`--touch auto\`: first, pages or pages:F, fitted to the"
-  echo "recording's heap samples under glibc; threads as recorded) and compares"
-  echo "medians.  Peak heap is heap-only RSS (brk heap + private anonymous mappings: no"
-  echo "code, .bss, stacks or files), sampled every 5 ms live, exact in the replay.  Live"
-  echo "faults and time are the whole program's after start-up (less those of an empty"
-  echo "program run under the same allocator just before), replayed ones the allocation"
-  echo "work's.  2-core machine shared with other jobs (load"
-  echo "$(cut -d' ' -f1-3 /proc/loadavg) at the end): times are noisy, heap figures are not."
-  echo
+# pair_table COUNTED PROG...: per program and allocator, live vs replayed;
+# COUNTED=1 counts the pairs toward the targets
+pair_table() {
+  local counted=$1; shift
   echo "| program | allocator | peak heap live | replay | ratio | faults live | replay | ratio | time live | replay |"
   echo "|---|---|---|---|---|---|---|---|---|---|"
-  for p in "${PROGS[@]}"; do
+  for p in "$@"; do
     name=${p%%|*}
     for a in $allocs; do
       lp=$(val "$name" "$a" peak_heap_rss_bytes live) rp=$(val "$name" "$a" peak_heap_rss_bytes replay)
@@ -131,28 +125,29 @@ in_range() { awk -v r="$1" -v lo="$2" -v hi="$3" 'BEGIN{exit !(r != "" && r >= l
       bench_put "validate.$name" "$a" minor_faults_ratio "$fr" x "$R" "replay / live"
       bench_put "validate.$name" "$a" live_wall_ns "$lt" ns "$R" "whole program"
       bench_put "validate.$name" "$a" replay_wall_ns "$rt" ns "$R" "allocation work"
-      n_peak=$((n_peak + 1)); n_flt=$((n_flt + 1))
-      in_range "$pr" 0.9 1.1 && met_peak=$((met_peak + 1))
-      in_range "$fr" 0.8 1.2 && met_flt=$((met_flt + 1))
+      if ((counted)); then
+        n_peak=$((n_peak + 1)); n_flt=$((n_flt + 1))
+        in_range "$pr" 0.9 1.1 && met_peak=$((met_peak + 1))
+        in_range "$fr" 0.8 1.2 && met_flt=$((met_flt + 1))
+      fi
       printf '| %s | %s | %s MiB | %s MiB | %s | %.0f | %.0f | %s | %.0f ms | %.0f ms |\n' \
         "$name" "$a" "$(mib "$lp")" "$(mib "$rp")" "$(r3 "$pr")" "$lf" "$rf" "$(r3 "$fr")" \
         "$(awk -v t="$lt" 'BEGIN{print t / 1e6}')" "$(awk -v t="$rt" 'BEGIN{print t / 1e6}')"
     done
   done
-  echo
-  echo "Kendall's tau-b of the allocators' order, live vs replayed (1 = same order).  The"
-  echo "allocation share is the glibc replay's time over the glibc live run's: where it"
-  echo "is 0.5 or more allocation dominates and the time target (tau >= 0.6) applies."
-  echo "Fidelity: the glibc replay's heap timeline against the recording's own heap"
-  echo "samples (median over the $R glibc replays)."
-  echo
-  echo "| program | touch (auto) | tau peak heap | tau faults | tau time | allocation share | glibc-on-glibc fidelity |"
-  echo "|---|---|---|---|---|---|---|"
-  for p in "${PROGS[@]}"; do
+}
+allocs=$(q "select distinct alloc from validation_values order by alloc = 'glibc' desc, alloc = 'hakmem' desc, alloc")
+# tau_table COUNTED PROG...: per program, the rankings' agreement
+tau_table() {
+  local counted=$1; shift
+  echo "| program | touch (auto) | pace | tau peak heap | tau faults | tau time | allocation share | glibc-on-glibc fidelity |"
+  echo "|---|---|---|---|---|---|---|---|"
+  for p in "$@"; do
     name=${p%%|*}
     tp=$(tau "$name" peak_heap_rss_bytes) tf=$(tau "$name" minor_faults) tt=$(tau "$name" wall_ns)
     fi=$(fid "$name")
     touch=$(q "select touch from validations where label = '$name' order by id desc limit 1")
+    pace=$(q "select coalesce(pace, 'asap') from validations where label = '$name' order by id desc limit 1")
     share=$(awk -v r="$(val "$name" glibc wall_ns replay)" -v l="$(val "$name" glibc wall_ns live)" \
             'BEGIN{ if (l > 0 && r != "") printf "%.2f", r / l }')
     [[ -z $tp ]] && continue
@@ -161,19 +156,60 @@ in_range() { awk -v r="$1" -v lo="$2" -v hi="$3" 'BEGIN{exit !(r != "" && r >= l
     bench_put "validate.$name" all tau_time "$tt" tau "$R" ""
     bench_put "validate.$name" glibc alloc_time_share "$share" x "$R" "glibc replay time / live time"
     bench_put "validate.$name" glibc timeline_fidelity "$fi" "" "$R" "glibc replay of a glibc recording"
-    n_tau=$((n_tau + 1))
-    in_range "$tp" 0.8 1 && met_tp=$((met_tp + 1))
-    in_range "$tf" 0.8 1 && met_tf=$((met_tf + 1))
-    if in_range "$share" 0.5 1000; then n_tt=$((n_tt + 1)); in_range "$tt" 0.6 1 && met_tt=$((met_tt + 1)); fi
-    n_fi=$((n_fi + 1)); in_range "$fi" 0.9 1 && met_fi=$((met_fi + 1))
-    echo "| $name | ${touch#auto:} | ${tp:--} | ${tf:--} | ${tt:--} | ${share:--} | $(r3 "$fi") |"
+    if ((counted)); then
+      n_tau=$((n_tau + 1))
+      in_range "$tp" 0.8 1 && met_tp=$((met_tp + 1))
+      in_range "$tf" 0.8 1 && met_tf=$((met_tf + 1))
+      if in_range "$share" 0.5 1000; then n_tt=$((n_tt + 1)); in_range "$tt" 0.6 1 && met_tt=$((met_tt + 1)); fi
+      n_fi=$((n_fi + 1)); in_range "$fi" 0.9 1 && met_fi=$((met_fi + 1))
+    fi
+    echo "| $name | ${touch#auto:} | ${pace:--} | ${tp:--} | ${tf:--} | ${tt:--} | ${share:--} | $(r3 "$fi") |"
   done
+}
+met_peak=0 n_peak=0 met_flt=0 n_flt=0 met_tp=0 met_tf=0 n_tau=0 met_tt=0 n_tt=0 met_fi=0 n_fi=0
+in_range() { awk -v r="$1" -v lo="$2" -v hi="$3" 'BEGIN{exit !(r != "" && r >= lo && r <= hi)}'; }
+{
+  echo "## Replay validity (bench/validate.bench.sh)"
+  echo
+  echo "Issue 19: \`hak validate\` runs each program live under each allocator ($R runs,"
+  echo "interleaved), records it once under glibc (\`hak record --mmap\`: with the"
+  echo "program's own mappings, which the replays map too), replays the recording $R"
+  echo "times per allocator (\`--touch auto\`: first, pages or pages:F, fitted to the"
+  echo "recording's heap samples under glibc; threads as recorded; heap and faults"
+  echo "from replays at the program's pace, \`--pace program:D\`, D the live glibc median;"
+  echo "time from replays as fast as possible) and compares medians.  Peak heap is"
+  echo "heap-only RSS (brk heap + private anonymous mappings: no code, .bss, stacks or"
+  echo "files), sampled every 5 ms live, exact in the replay.  Live"
+  echo "faults and time are the whole program's after start-up (less those of an empty"
+  echo "program run under the same allocator just before), replayed ones the allocation"
+  echo "work's.  2-core machine shared with other jobs (load"
+  echo "$(cut -d' ' -f1-3 /proc/loadavg) at the end): times are noisy, heap figures are not."
+  echo
+  pair_table 1 "${PROGS[@]}"
+  echo
+  echo "Kendall's tau-b of the allocators' order, live vs replayed (1 = same order).  The"
+  echo "allocation share is the glibc replay's time over the glibc live run's: where it"
+  echo "is 0.5 or more allocation dominates and the time target (tau >= 0.6) applies."
+  echo "Fidelity: the glibc replay's heap timeline against the recording's own heap"
+  echo "samples (median over the $R glibc replays)."
+  echo
+  tau_table 1 "${PROGS[@]}"
   echo
   echo "Targets: peak heap within 10% in $met_peak of $n_peak program/allocator pairs; minor"
   echo "faults within 20% in $met_flt of $n_flt; tau >= 0.8 by peak heap on $met_tp of $n_tau"
   echo "programs, by faults on $met_tf of $n_tau; by time (where allocation dominates) >= 0.6"
   echo "on $met_tt of $n_tt; fidelity >= 0.9 on $met_fi of $n_fi.  Why each miss happens:"
   echo "README.md, \"What a replay predicts\"."
+  if ((${#OUTSIDE[@]})); then
+    echo
+    echo "Programs outside the study (not counted above): perl (bench/validate/hash_churn.pl)"
+    echo "and git (\`git log -p -n 300 $GITREV\` on this repository).  git's live faults are"
+    echo "mostly its pack files' (mapped files, not heap)."
+    echo
+    pair_table 0 "${OUTSIDE[@]}"
+    echo
+    tau_table 0 "${OUTSIDE[@]}"
+  fi
 } >"$out"
 cat "$out"
 exit $status

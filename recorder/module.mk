@@ -84,3 +84,10 @@ $(BUILD)/bench/libnullpreload.so: recorder/bench/null_preload.c | deps-ok
 BENCH_DEPS += $(BUILD)/bench/random_mixed $(BUILD)/bench/factor $(BUILD)/bench/libnullpreload.so $(LIB)/libhakrec.so
 CHECK_DEPS += $(BUILD)/bench/random_mixed $(BUILD)/bench/libnullpreload.so   # recorder/tests/random_mixed.sh
 BENCH_DEPS += $(TESTBIN)/recorder/progs/service   # bench/service.bench.sh
+
+# The heap-sample buffer (rec_heap.c compiled into the test, clock and
+# trace writer stubbed): filled deterministically.
+$(TESTBIN)/recorder/test_heap_buf: recorder/tests/test_heap_buf.c recorder/rec_heap.c $(LIB)/libhakcommon.a | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_WB) -o $@ $< $(LIB)/libhakcommon.a $(shell pkg-config --libs cmocka) -lpthread
+CHECK_DEPS += $(TESTBIN)/recorder/test_heap_buf

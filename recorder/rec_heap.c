@@ -20,8 +20,9 @@
  * value at the last such sample (REC_HEAP_HIGH_DIV): the heap's growth to
  * a new high is followed in steps of ~1.6%, and the number of these extra
  * samples grows with the log of the peak, not with the run's length.
- * The mark is the whole process's (code and stacks too, and the pre-exec
- * image's peak): it only says when to look.  These samples do not read
+ * The mark is the whole process's (code and stacks too): it only says
+ * when to look; the launcher's pre-exec image, which ru_maxrss also holds,
+ * is kept out of it (high_water_kb).  These samples do not read
  * smaps (milliseconds for a large heap, under the lock the program's brk
  * and mmap wait for): they take the process's anonymous resident memory
  * (statm), less the recorder's own (mincore) and less the anonymous
@@ -67,12 +68,17 @@
 
 static struct { _Atomic uintptr_t p; size_t len; } own_tab[REC_OWN_MAX];
 /* 90 ms between flushes: ~5 timed samples and, while the heap grows
- * fast, up to one new-high sample per 10 smaps reads' time */
-static hak_rss_sample heap_buf[256];
+ * fast, up to one new-high sample per 10 smaps reads' time.  A writer
+ * that does not flush for longer (a long pass: rec_jobs.c polls between
+ * its jobs) fills it; then it is thinned (thin_buf), not left to drop
+ * every later sample without a word. */
+#define REC_HEAP_BUF 256u
+static hak_rss_sample heap_buf[REC_HEAP_BUF];
 static unsigned heap_n;
+static unsigned heap_thin;             /* halvings since the last flush */
 static uint64_t heap_next_ns;          /* monotonic: no sample before this */
 static uint64_t high_next_ns;          /* no new-high sample before this */
-static uint64_t high_kb;               /* ru_maxrss at the last new-high sample */
+static uint64_t high_kb;               /* high_water_kb() at the last new-high sample */
 static int high_pending;               /* a new high waits for high_next_ns */
 /* Anonymous resident bytes that are neither heap nor the recorder's, at
  * the last full sample (INT64_MIN: none yet) */
@@ -157,12 +163,20 @@ uint64_t rec_own_peak(void)
     return own_peak;
 }
 
+/* A new high: REC_HEAP_HIGH_DIV, halved at each thinning of the buffer
+ * (thin_buf: half the rate). */
+static int is_high(uint64_t last_kb, uint64_t now_kb, unsigned thin)
+{
+    unsigned sh = thin < 6 ? thin : 6;
+    uint64_t step = last_kb / (REC_HEAP_HIGH_DIV >> sh);
+    if (step < (uint64_t)REC_HEAP_HIGH_MIN_KB << sh)
+        step = (uint64_t)REC_HEAP_HIGH_MIN_KB << sh;
+    return now_kb >= last_kb + step;
+}
+
 int rec_heap_is_high(uint64_t last_kb, uint64_t now_kb)
 {
-    uint64_t step = last_kb / REC_HEAP_HIGH_DIV;
-    if (step < REC_HEAP_HIGH_MIN_KB)
-        step = REC_HEAP_HIGH_MIN_KB;
-    return now_kb >= last_kb + step;
+    return is_high(last_kb, now_kb, 0);
 }
 
 /* A sample is placed among the events by its time (hak replay maps it
@@ -185,11 +199,11 @@ static uint64_t anchored_ts(void)
     return ts ? ts - 1 : 0;
 }
 
-/* The process's anonymous resident bytes (statm: resident - shared), a
- * counter the kernel keeps: no walk of the mappings, no lock the program
- * waits for.  -1 when unreadable.  Opened and closed each time, like the
- * RSS samples' (rec_fds.c: one descriptor to protect). */
-static int64_t anon_now(void)
+/* statm's resident and shared pages, counters the kernel keeps: no walk
+ * of the mappings, no lock the program waits for.  -1 when unreadable.
+ * Opened and closed each time, like the RSS samples' (rec_fds.c: one
+ * descriptor to protect). */
+static int statm_pages(unsigned long long *res, unsigned long long *shared)
 {
     char buf[128];
     int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
@@ -200,14 +214,44 @@ static int64_t anon_now(void)
     if (k <= 0)
         return -1;
     buf[k] = 0;
-    unsigned long long size, res, shared;
-    if (sscanf(buf, "%llu %llu %llu", &size, &res, &shared) != 3 || shared > res)
+    unsigned long long size;
+    if (sscanf(buf, "%llu %llu %llu", &size, res, shared) != 3 || *shared > *res)
+        return -1;
+    return 0;
+}
+
+/* The process's anonymous resident bytes (statm: resident - shared). */
+static int64_t anon_now(void)
+{
+    unsigned long long res, shared;
+    if (statm_pages(&res, &shared) != 0)
         return -1;
     return (int64_t)((res - shared) * (unsigned long long)sysconf(_SC_PAGESIZE));
 }
 
+/* A full buffer (the writer has not flushed it): every other sample is
+ * kept, the highest always (it stands in for its neighbour: the peak is
+ * what --touch auto and a replay's heap are compared with), and samples
+ * are taken at half the rate until the next flush (heap_thin: timed ones
+ * twice as far apart, new highs twice the step).  The time line stays
+ * whole, coarser, where dropping the newest samples cut it off. */
+static void thin_buf(void)
+{
+    unsigned top = 0;
+    for (unsigned i = 1; i < heap_n; i++)
+        if (heap_buf[i].rss_bytes > heap_buf[top].rss_bytes)
+            top = i;
+    unsigned k = 0;
+    for (unsigned i = 0; i < heap_n; i += 2)
+        heap_buf[k++] = top == i + 1 ? heap_buf[i + 1] : heap_buf[i];
+    heap_n = k;
+    heap_thin++;
+}
+
 static void push(uint64_t heap_bytes)
 {
+    if (heap_n == REC_HEAP_BUF)
+        thin_buf();
     heap_buf[heap_n].ts_ns = anchored_ts();
     heap_buf[heap_n].rss_bytes = heap_bytes;
     heap_n++;
@@ -249,7 +293,7 @@ static void take_full(uint64_t t0)
     pthread_mutex_unlock(&own_mu);
     uint64_t t1 = hak_mono_ns();
     uint64_t gap = (t1 - t0) * REC_HEAP_COST_X;
-    heap_next_ns = t1 + (gap > REC_HEAP_MIN_NS ? gap : REC_HEAP_MIN_NS);
+    heap_next_ns = t1 + ((gap > REC_HEAP_MIN_NS ? gap : REC_HEAP_MIN_NS) << (heap_thin < 6 ? heap_thin : 6));
     uint64_t bytes = hak_heap_rss_bytes(&h);
     uint64_t heap = bytes > own ? bytes - own : 0;
     other_set(anon >= 0 ? anon - (int64_t)heap - (int64_t)own_all : INT64_MIN);
@@ -293,9 +337,34 @@ static void take_cheap(void)
 void rec_heap_sample(int force)
 {
     uint64_t t0 = hak_mono_ns();
-    if ((!force && t0 < heap_next_ns) || heap_n == sizeof heap_buf / sizeof *heap_buf)
+    if (!force && t0 < heap_next_ns)
         return;
     take_full(t0);
+}
+
+/* The high-water mark that new highs are measured on, in KiB.  ru_maxrss
+ * survives exec: it holds the launcher's image too (the process that
+ * forked and exec'd the program: a shell, `hak record`, or a 1 GB test
+ * harness), and a program smaller than that got no new-high sample until
+ * it outgrew it.  So while ru_maxrss is still the value it had at the
+ * first poll, the resident memory (statm, ~5 us where getrusage costs
+ * ~1 us) is followed instead, and its own high-water mark used. */
+static uint64_t maxrss0;               /* ru_maxrss at the first poll */
+static uint64_t res_hwm_kb;            /* statm resident high-water since */
+
+static uint64_t high_water_kb(uint64_t ru_kb)
+{
+    if (!maxrss0)
+        maxrss0 = ru_kb;
+    if (ru_kb > maxrss0)
+        return ru_kb;
+    unsigned long long res, shared;
+    if (statm_pages(&res, &shared) == 0) {
+        uint64_t kb = res * (unsigned long long)sysconf(_SC_PAGESIZE) / 1024;
+        if (kb > res_hwm_kb)
+            res_hwm_kb = kb;
+    }
+    return res_hwm_kb;
 }
 
 void rec_heap_poll(void)
@@ -303,13 +372,13 @@ void rec_heap_poll(void)
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) != 0 || ru.ru_maxrss <= 0)
         return;
-    uint64_t kb = (uint64_t)ru.ru_maxrss;
-    if (rec_heap_is_high(high_kb, kb)) {
+    uint64_t kb = high_water_kb((uint64_t)ru.ru_maxrss);
+    if (is_high(high_kb, kb, heap_thin)) {
         high_pending = 1;
         high_kb = kb;
     }
     uint64_t t0 = hak_mono_ns();
-    if (!high_pending || t0 < high_next_ns || heap_n == sizeof heap_buf / sizeof *heap_buf)
+    if (!high_pending || t0 < high_next_ns)
         return;
     high_pending = 0;
     high_kb = kb;
@@ -322,12 +391,14 @@ int rec_heap_flush(hak_trace_writer *tw)
         return 0;
     int rc = hak_tw_heap(tw, heap_buf, heap_n);
     heap_n = 0;
+    heap_thin = 0;
     return rc;
 }
 
 void rec_heap_reset(void)
 {
-    heap_n = 0;
+    heap_n = heap_thin = 0;
+    maxrss0 = res_hwm_kb = 0;
     heap_next_ns = high_next_ns = 0;
     high_kb = 0;
     high_pending = 0;

@@ -118,7 +118,9 @@ int hakdb_sweep_ranking(hakdb *db, int64_t sweep, const char *metric,
         " avg(CASE WHEN r.kind='measured' AND v.name='minor_faults' THEN v.value END),"
         " avg(CASE WHEN r.kind='measured' AND v.name='ops_per_s' THEN v.value END),"
         " count(DISTINCT CASE WHEN r.status <> 'ok' THEN r.id END),"
-        " count(DISTINCT r.id), t.id"
+        " count(DISTINCT r.id), t.id,"
+        " count(DISTINCT CASE WHEN r.kind = 'measured' THEN r.id END),"
+        " count(DISTINCT CASE WHEN r.kind = 'simulated' THEN r.id END)"
         " FROM runs r JOIN builds b ON b.id = r.build_id JOIN traces t ON t.id = r.trace_id"
         " LEFT JOIN run_metric_values v ON v.run_id = r.id"
         " WHERE r.sweep_id = ?2"
@@ -139,7 +141,8 @@ int hakdb_sweep_ranking(hakdb *db, int64_t sweep, const char *metric,
             .value = col_or_nan(st, 3), .sim_walks = col_or_nan(st, 4),
             .sim_faults = col_or_nan(st, 5), .sim_occupancy = col_or_nan(st, 6),
             .meas_faults = col_or_nan(st, 7), .meas_ops_per_s = col_or_nan(st, 8),
-            .failed = sqlite3_column_int(st, 9), .runs = sqlite3_column_int(st, 10)};
+            .failed = sqlite3_column_int(st, 9), .runs = sqlite3_column_int(st, 10),
+            .measured = sqlite3_column_int(st, 12), .simulated = sqlite3_column_int(st, 13)};
         row(&r, ctx);
         n++;
     }

@@ -88,6 +88,13 @@ static void usage(FILE *out)
 "                      pages.  Used for every allocator (a note names it;\n"
 "                      runs store it).  A program that writes little of its\n"
 "                      blocks holds less memory than a page-touching replay\n"
+"  --calloc-touch MODE same (default): calloc'd blocks are touched as --touch\n"
+"                      says; first: only their first byte (the allocator's\n"
+"                      calloc does its own zeroing in the replay as in the\n"
+"                      program; what the program then wrote of a zeroed\n"
+"                      table is not known).  git: peak heap replay/live\n"
+"                      0.59-0.80 -> 0.66-0.84 with --touch auto.  Runs\n"
+"                      store it with the touch policy (pages:0.70+calloc:first)\n"
 "  --pace MODE         asap (default), recorded (keep the recorded gaps) or\n"
 "                      recorded:F (the gaps times F: 0.5 replays twice as\n"
 "                      fast as recorded, e.g. to take the recorder's own\n"
@@ -467,6 +474,7 @@ static int parse_args(int argc, char **argv, replay_args *a)
         {"env", required_argument, 0, 'e'},
         {"threads", required_argument, 0, 't'},
         {"touch", required_argument, 0, 'T'},
+        {"calloc-touch", required_argument, 0, 'C'},
         {"pace", required_argument, 0, 'p'},
         {"repeat", required_argument, 0, 'r'},
         {"timeout", required_argument, 0, 'o'},
@@ -522,6 +530,13 @@ static int parse_args(int argc, char **argv, replay_args *a)
         }
         case 't':
             if ((o->recorded = parse_choice(optarg, mode_names, 2, "--threads")) < 0) return 2;
+            break;
+        case 'C':
+            if (strcmp(optarg, "first") && strcmp(optarg, "same")) {
+                hak_cmd_err(CMD, "--calloc-touch '%s': expected first or same", optarg);
+                return 2;
+            }
+            o->calloc_first = !strcmp(optarg, "first");
             break;
         case 'T':
             a->touch_auto = !strcmp(optarg, "auto");
@@ -761,8 +776,11 @@ static int run_one(const replay_args *a, const replay_plan *pl, const prepared *
     run.sweep_id = a->sweep_id;
     run.env = a->envbuf;
     run.threads_mode = mode_names[to->recorded];
-    char touch[32];
-    run.touch = hak_touch_label(to->touch, to->touch_part, touch, sizeof touch);
+    char touch[48];
+    hak_touch_label(to->touch, to->touch_part, touch, sizeof touch);
+    if (to->calloc_first)   /* a setting of its own */
+        snprintf(touch + strlen(touch), sizeof touch - strlen(touch), "+calloc:first");
+    run.touch = touch;
     char pace[40];
     run.pace = pace_label(to, pace, sizeof pace);
     run.repeat_idx = (int64_t)rep;

@@ -564,16 +564,16 @@ static void print_rank_row(const hakdb_rank_row *r, void *ctx)
         printf("\nsweep %lld, trace %s: ranked by %s (%s is better)\n", (long long)p->sweep,
                r->trace_path, p->metric, p->higher ? "higher" : "lower");
         printf("%4s %-14s %-40s %14s %12s %12s %9s %14s %12s %s\n", "rank", "alloc", "knobs",
-               p->metric, "sim.walks", "sim.faults", "sim.occ", "meas.faults", "meas.ops/s", "runs");
+               p->metric, "sim.walks", "sim.faults", "sim.occ", "meas.faults", "meas.ops/s", "runs (measured+simulated)");
     }
     const double v[6] = {r->value, r->sim_walks, r->sim_faults, r->sim_occupancy,
                          r->meas_faults, r->meas_ops_per_s};
     char cols[6][32];
     for (int c = 0; c < 6; c++)
         fmt_fig(v[c], c == 3, cols[c], sizeof cols[c]);
-    printf("%4d %-14s %-40s %14s %12s %12s %9s %14s %12s %d%s\n", ++p->rank, r->alloc,
+    printf("%4d %-14s %-40s %14s %12s %12s %9s %14s %12s %d+%d%s\n", ++p->rank, r->alloc,
            r->env && *r->env ? r->env : "(defaults)", cols[0], cols[1], cols[2], cols[3],
-           cols[4], cols[5], r->runs, r->failed ? " (some failed)" : "");
+           cols[4], cols[5], r->measured, r->simulated, r->failed ? " (some failed)" : "");
 }
 
 /* Prints the settings of the sweep ranked by the metric, per trace. */

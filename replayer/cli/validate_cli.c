@@ -104,6 +104,8 @@ static void usage(FILE *out)
 "                      peak), none, first, pages, all (hak replay --help)\n"
 "  --threads MODE      replay threads mode: recorded or serial (default: as\n"
 "                      hak replay chooses: recorded for threaded traces)\n"
+"  --calloc-touch MODE hak replay --calloc-touch: first (calloc'd blocks get\n"
+"                      only their first byte written) or same (default)\n"
 "  --pace MODE         the pace of the replays whose heap and faults are\n"
 "                      compared: program (default when glibc is among the\n"
 "                      allocators), asap, program:D, recorded or recorded:F\n"
@@ -218,7 +220,7 @@ typedef struct replay_acc {
     size_t n[MAX_ALLOCS][NMETRIC];
     int failed;
     int paced;            /* heap and faults from the runs whose pace is not asap */
-    char touch[16];       /* the policy the replays used (--touch auto: the chosen one) */
+    char touch[32];       /* the policy the replays used (--touch auto: the chosen one) */
     char pace[40];        /* the paced runs' pace as stored */
 } replay_acc;
 
@@ -285,6 +287,7 @@ typedef struct validate_args {
     int repeat, named;
     const char *stdin_path, *trace_out, *touch, *threads, *label, *dbpath;
     const char *pace;            /* asap, program, program:D, recorded[:F] */
+    const char *calloc_touch;    /* NULL, first or same (hak replay --calloc-touch) */
     const char *record_opts[32];
     int nrecord_opts;
     double interval_ms, timeout_s;
@@ -319,6 +322,7 @@ static int validate_parse(int argc, char **argv, validate_args *a)
         {"touch", required_argument, 0, 'T'},
         {"threads", required_argument, 0, 't'},
         {"pace", required_argument, 0, 'P'},
+        {"calloc-touch", required_argument, 0, 'C'},
         {"interval-ms", required_argument, 0, 'I'},
         {"timeout", required_argument, 0, 'W'},
         {"label", required_argument, 0, 'l'},
@@ -382,6 +386,13 @@ static int validate_parse(int argc, char **argv, validate_args *a)
                 return 2;
             }
             a->threads = optarg;
+            break;
+        case 'C':
+            if (strcmp(optarg, "first") && strcmp(optarg, "same")) {
+                hak_cmd_err(CMD, "--calloc-touch '%s': expected first or same", optarg);
+                return 2;
+            }
+            a->calloc_touch = optarg;
             break;
         case 'P':
             if (!pace_ok(optarg)) {
@@ -537,6 +548,10 @@ static int replay_pass(const validate_args *a, const char *trace, const char *uu
         push(&pv, "--threads");
         push(&pv, a->threads);
     }
+    if (a->calloc_touch) {
+        push(&pv, "--calloc-touch");
+        push(&pv, a->calloc_touch);
+    }
     /* hak replay exits 1 when a run failed; the runs it stored say which */
     rp_live_spec sp = {pv.v, NULL, NULL, 50000000ull,
                        a->timeout_s * (double)(a->al->n * (size_t)a->repeat + 1)};
@@ -576,8 +591,9 @@ static int validate_replay(hakdb *db, const validate_args *a, const char *trace,
             hak_cmd_err(CMD, "%s", hakdb_error(db));
             return -1;
         }
-        char touch[16];
+        char touch[32];
         snprintf(touch, sizeof touch, "%s", acc->touch[0] ? acc->touch : a->touch);
+        touch[strcspn(touch, "+")] = 0;      /* "+calloc:first": --calloc-touch's */
         replay_pass(a, trace, uuid_label, pace, touch, &pr2);
         memset(acc, 0, sizeof *acc);
         acc->al = a->al;
@@ -696,7 +712,7 @@ static int validate_compare(hakdb *db, const validate_args *a,
         pos += (size_t)snprintf(command + pos, sizeof command - pos, "%s%s",
                                 p == a->prog ? "" : " ", *p);
     /* auto is stored with its choice, "auto:first": the figures are that policy's */
-    char touch_used[32];
+    char touch_used[48];
     if (!strcmp(a->touch, "auto") && acc->touch[0])
         snprintf(touch_used, sizeof touch_used, "auto:%s", acc->touch);
     else

@@ -101,6 +101,8 @@ typedef struct rp_opts {
     hak_touch touch;
     unsigned touch_part;      /* touch.h: pages over a part of each block
                                  (HAK_TOUCH_WHOLE: all of it) */
+    int calloc_first;         /* --calloc-touch first: calloc'd blocks get
+                                 HAK_TOUCH_FIRST whatever touch says */
     int pace_recorded;        /* --pace recorded */
     double pace_scale;        /* --pace recorded:F: recorded gaps times F (0 = 1) */
     uint64_t pace_program_ns; /* --pace program:D: the program's own duration

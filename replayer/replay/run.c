@@ -117,7 +117,7 @@ int rp_run(const rp_image *im, const rp_alloc *a, const rp_opts *o, rp_outcome *
     if (!every)
         every = im->nops / 65536 > 64 ? im->nops / 65536 : 64;
     snprintf(lat, sizeof lat, "%llu", (unsigned long long)every);
-    const char *argv[20];
+    const char *argv[32];
     int ac = 0;
     argv[ac++] = worker;
     argv[ac++] = "--image-fd"; argv[ac++] = "3";
@@ -126,6 +126,9 @@ int rp_run(const rp_image *im, const rp_alloc *a, const rp_opts *o, rp_outcome *
     char touch[32];
     argv[ac++] = "--touch"; argv[ac++] = hak_touch_label(o->touch, o->touch_part, touch, sizeof touch);
     argv[ac++] = "--pace"; argv[ac++] = o->pace_recorded ? "recorded" : "asap";
+    if (o->calloc_first) {
+        argv[ac++] = "--calloc-touch"; argv[ac++] = "first";
+    }
     char scale[32];
     if (o->pace_recorded && o->pace_scale > 0 && o->pace_scale != 1) {
         snprintf(scale, sizeof scale, "%.6g", o->pace_scale);

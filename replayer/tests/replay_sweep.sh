@@ -22,6 +22,8 @@ check "the sweep's 4 measured runs carry its sweep id" \
 check "no run of the sweep is left without a sweep" \
   test "$(q "select count(*) from runs where label='sw' and sweep_id is null")" = 0
 check "the sweep ranks its measured runs" grep -q "sweep $sid, trace" rank.txt
+check "each setting's row counts its 2 measured and 0 simulated runs" \
+  test "$(grep -cE 'MALLOC_TOP_PAD_=(0|65536) .* 2\+0$' rank.txt)" = 2
 
 # Direct use: --sweep-id and $HAK_SWEEP_ID attach to an existing sweep.
 check "replay --sweep-id N stores under sweep N" hak replay rm.hkt --alloc bump --sweep-id "$sid" --label direct -q

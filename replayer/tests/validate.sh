@@ -147,6 +147,26 @@ check "--pace asap: one set of replays, the validation's pace asap" \
   test "$(q "select v.pace || ' ' || count(*) from validations v join runs r on r.label = v.runs_label
              where v.label = 'pause-asap' and r.pace = 'asap'")" = "asap 2"
 
+# A program that callocs its big blocks and writes one byte of each: the
+# allocator's calloc hands out fresh zero pages unwritten, the program
+# touches one; replayed with --touch pages they are all written, with
+# --calloc-touch first only the first byte (the allocator's own zeroing
+# is replayed either way: it is its calloc).
+hak validate --alloc glibc --repeat 1 --touch pages --db v.db --label calloc-same -- "$prog" calloc >/dev/null 2>&1
+hak validate --alloc glibc --repeat 1 --touch pages --calloc-touch first --db v.db --label calloc-first \
+  -- "$prog" calloc >/dev/null 2>&1
+fq() {  # LABEL LO HI: per allocator, minor faults ratio within the validation LABEL
+  q "select count(*) from validation_values v join validations x on x.id = v.validation_id
+     where x.label = '$1' and metric = 'minor_faults' and ratio between $2 and $3"
+}
+check "calloc'd sparse table: --touch pages holds 8x its live heap or more, faults too" \
+  test "$(vq calloc-same 8 1000) $(fq calloc-same 8 1000)" = "1 1"
+check "... --calloc-touch first: faults within 25% (64 pages), stored with the touch" \
+  test "$(fq calloc-first 0.75 1.25) $(q "select touch from validations where label = 'calloc-first'")" = "1 pages"
+check "... and its runs' touch says so (pages+calloc:first)" \
+  test "$(q "select count(distinct r.touch) || r.touch from runs r join validations v on v.runs_label = r.label
+             where v.label = 'calloc-first'")" = "1pages+calloc:first"
+
 # bad input: one line, non-zero exit, nothing stored
 n0=$(q "select count(*) from validations")
 one_line() {
@@ -162,6 +182,7 @@ check "a program that fails: exit 1, with its status" \
   one_line 1 "under glibc: exited with status 3" hak validate --alloc glibc --db v.db -- sh -c 'exit 3'
 check "a program that does not exist: exit 1, named" \
   one_line 1 "cannot run ./no-such-prog" hak validate --alloc glibc --db v.db -- ./no-such-prog
+check "--calloc-touch all: exit 2, named" one_line 2 "--calloc-touch 'all'" hak validate --calloc-touch all --db v.db -- true
 check "--pace slow: exit 2, named" one_line 2 "--pace 'slow'" hak validate --pace slow --db v.db -- true
 check "--pace program:0: exit 2, named" one_line 2 "--pace 'program:0'" hak validate --pace program:0 --db v.db -- true
 check "--pace program without glibc: exit 2, says why" \

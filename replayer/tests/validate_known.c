@@ -11,7 +11,9 @@
  * of 2 KiB blocks, frees them, sleeps 300 ms and does it again: an
  * allocator that gives freed memory back after a delay (hakmem: 100 ms)
  * faults the second time as much as the first, which a replay shows only
- * when it keeps the pause (hak validate --pace program). */
+ * when it keeps the pause (hak validate --pace program).  "calloc" callocs
+ * the 64 big blocks and writes only the first byte of each (a sparse
+ * zeroed table): the allocator's fresh pages stay untouched. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -42,14 +44,14 @@ int main(int argc, char **argv)
     const char *mode = argc > 1 ? argv[1] : "full";
     if (!strcmp(mode, "pause"))
         return pause_mode();
-    int first = !strcmp(mode, "first"), half = !strcmp(mode, "half"), map = !strcmp(mode, "mmap");
+    int first = !strcmp(mode, "first") || !strcmp(mode, "calloc"), half = !strcmp(mode, "half"), map = !strcmp(mode, "mmap");
     static char *b[N];
     for (int i = 0; i < N; i++) {
         if (map) {
             b[i] = mmap(NULL, SZ, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
             if (b[i] == MAP_FAILED)
                 return 1;
-        } else if (!(b[i] = malloc(SZ))) {
+        } else if (!(b[i] = strcmp(mode, "calloc") ? malloc(SZ) : calloc(1, SZ))) {
             return 1;
         }
         if (first)

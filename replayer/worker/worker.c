@@ -200,6 +200,7 @@ typedef struct worker_args {
     int image_fd, result_fd, recorded, pace, bump;
     hak_touch touch;
     unsigned touch_part;         /* touch.h: pages over a part of each block */
+    int calloc_first;            /* --calloc-touch first */
     const char *expect;          /* the library malloc must come from */
     uint64_t lat_every, min_time_ns;
     double pace_scale;           /* recorded gaps times this (--pace recorded) */
@@ -223,6 +224,10 @@ static void parse_args(int argc, char **argv, worker_args *a)
             if (hak_touch_parse_part(v, &a->touch, &a->touch_part))
                 fail(RP_FAIL_ERROR, "worker: --touch %s: expected " HAK_TOUCH_CHOICES
                      " or pages:F", v);
+        }
+        else if (!strcmp(o, "--calloc-touch")) {
+            static const char *const ct_names[] = {"same", "first"};
+            a->calloc_first = parse_choice(v, ct_names, 2, o);
         }
         else if (!strcmp(o, "--threads")) a->recorded = parse_choice(v, mode_names, 2, o);
         else if (!strcmp(o, "--pace")) a->pace = parse_choice(v, pace_names, 2, o);
@@ -275,6 +280,7 @@ static uint32_t prepare(const worker_args *a, rp_wctx *w)
     w->ts = a->pace ? RP_AT(img, img->ts_off, const uint64_t) : NULL;
     w->touch = a->touch;
     w->touch_part = a->touch_part;
+    w->calloc_first = a->calloc_first;
     w->bump = a->bump;
     w->pace = a->pace;
     w->pace_scale = a->pace_scale;

@@ -45,6 +45,7 @@ typedef struct rp_wctx {
     const uint64_t *ts;
     void          **tbl;           /* object id -> pointer (prefaulted) */
     int touch, bump, pace, serial;
+    int calloc_first;              /* --calloc-touch first: calloc'd blocks get their first byte */
     double pace_scale;             /* --pace-scale: recorded gaps times this (paced runs) */
     unsigned touch_part;           /* touch.h: HAK_TOUCH_WHOLE or 1/65536ths */
     uint64_t lat_every;            /* time every Kth op */

@@ -143,11 +143,13 @@ typedef struct rp_lenv {
     uint64_t digest;
     int touch;
     unsigned touch_part;
+    int calloc_first;
 } rp_lenv;
 
 static ALWAYS_INLINE rp_lenv lenv_of(const rp_wctx *w, const rp_tstate *t)
 {
-    rp_lenv e = {w->tbl, w->obj_size, t->bump, t->digest, w->touch, w->touch_part};
+    rp_lenv e = {w->tbl, w->obj_size, t->bump, t->digest, w->touch, w->touch_part,
+                 w->calloc_first};
     return e;
 }
 
@@ -255,7 +257,11 @@ static ALWAYS_INLINE int64_t exec_op(rp_wctx *w, rp_lenv *e, const rp_wop *o,
         if (track_live)
             delta += (int64_t)sz;
     }
-    touch_block(p, sz, e->touch, e->touch_part);
+    /* --calloc-touch first: the allocator's own zeroing is replayed by its
+     * calloc; what the program wrote of the zeroed block is not known, and
+     * a table it writes sparsely (git) stays mostly untouched */
+    touch_block(p, sz, o->op == HAK_OP_CALLOC && e->calloc_first ? HAK_TOUCH_FIRST : e->touch,
+                e->touch_part);
     e->digest = (e->digest ^ (uint64_t)(uintptr_t)p) * 0x100000001b3ull;
     return delta;
 }
