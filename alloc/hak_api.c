@@ -26,6 +26,7 @@ static void *heap_alloc(hak_heap *h, unsigned cls, int *fresh)
         *fresh = 0;
         return *--b->top;
     }
+    if (!hak_bin_cap(b)) hak_bin_attach(h, cls);    /* the class's first use */
     void *p = hak_heap_refill(h, cls, fresh);
     if (!p) errno = ENOMEM;
     return p;
@@ -42,6 +43,9 @@ static void *alloc_class(unsigned cls, int *fresh)
         p = heap_alloc(h, cls, fresh);
     } else {
         pthread_mutex_lock(&hak_orphan_lock);
+        /* (set here, not at init: its page would be one more page of
+         * every process; its bins stay cap 0: no caching) */
+        hak_orphan_heap.state = HEAP_ACTIVE;
         p = heap_alloc(&hak_orphan_heap, cls, fresh);
         pthread_mutex_unlock(&hak_orphan_lock);
     }
@@ -124,6 +128,7 @@ HAK_NOINLINE void hak_free_slow(void *p)
     hak_heap *h = hak_heap_get();
     if (!h) {
         pthread_mutex_lock(&hak_orphan_lock);
+        hak_orphan_heap.state = HEAP_ACTIVE;
         hak_block_return(&hak_orphan_heap, p, ss);
         pthread_mutex_unlock(&hak_orphan_lock);
         return;
@@ -134,6 +139,7 @@ HAK_NOINLINE void hak_free_slow(void *p)
     }
     hak_bin *b = &h->bins[cls];
     uint32_t cap = hak_bin_cap(b);
+    if (!cap && hak_bin_attach(h, cls)) cap = hak_bin_cap(b);
     if (hak_bin_count(b) >= cap) {
         /* Overflow: send half the bin home, then cache p (or return it
          * directly when caching is off).  (Keeping an eighth made

@@ -16,14 +16,13 @@
 #include <fcntl.h>
 #include <sys/auxv.h>
 #include <sys/random.h>
-#include <time.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 extern char **environ;
 
-hak_config hak_cfg;   /* zero until init: mid_max 0 sends every malloc to the slow path */
+HAK_HOT hak_config hak_cfg;   /* zero until init: mid_max 0 sends every malloc to the slow path */
 
 static char env_buf[65536];
 static size_t env_len;
@@ -70,10 +69,8 @@ static void secrets_init(hak_config *c)
     uint64_t k[2] = {0, 0};
     if (getrandom(k, sizeof k, GRND_NONBLOCK) != (ssize_t)sizeof k) {
         const uint64_t *at = (const uint64_t *)getauxval(AT_RANDOM);
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        uint64_t t = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-        k[0] = mix64((at ? at[0] : 0) ^ t ^ (uint64_t)(uintptr_t)&ts);
+        uint64_t t = hak_clock_fine_ns();
+        k[0] = mix64((at ? at[0] : 0) ^ t ^ (uint64_t)(uintptr_t)&t);
         k[1] = mix64((at ? at[1] : 0) ^ k[0] ^ (uint64_t)getpid());
     }
     c->link_secret = (uintptr_t)(k[0] ^ k[1]);
@@ -198,8 +195,10 @@ void hak_config_init(void)
     kv[HAK_K_TCACHE] = tc;
     c->tcache = (unsigned)tc;
 
-    /* Class table: 16-byte steps to 1 KiB, then 8 classes per doubling
-     * (12.5% steps: less rounding waste in the 1..8 KiB range).
+    /* Class table: 16-byte steps to 1 KiB (malloc uses those of
+     * hak_small_last: 16-byte steps to 256 B, then 32 and 64), then 8
+     * classes per doubling (12.5% steps: less rounding waste in the
+     * 1..8 KiB range).
      * A slab of class B spans enough units for >= 8 blocks (>= 4 for the
      * largest), and at most half the SuperSlab; classes that do not fit
      * are served as large blocks. */

@@ -1,6 +1,7 @@
 /* hak_fast.h - the inlined fast paths of malloc and free.
  *
- * malloc: size -> bin offset by arithmetic, pop the thread cache's stack.
+ * malloc: size -> bin offset by arithmetic (hak_small_last), pop the
+ *         thread cache's stack.
  *         It does not touch the block (a store into the popped block cost
  *         tiny_hot 15%: see hak_guard.h).
  * free:   SuperSlab by address mask, registry byte check, class from the
@@ -29,6 +30,7 @@
  * under ASan, which does not instrument %fs accesses) it is plain C. */
 #if defined(__x86_64__) && defined(__SEG_FS) && !defined(__SANITIZE_ADDRESS__)
 typedef hak_bin __seg_fs hak_tbin;
+typedef char __seg_fs hak_tchar;
 static inline __attribute__((always_inline)) hak_tbin *hak_bin_at(size_t off)
 {
     uintptr_t tpoff;
@@ -37,6 +39,7 @@ static inline __attribute__((always_inline)) hak_tbin *hak_bin_at(size_t off)
 }
 #else
 typedef hak_bin hak_tbin;
+typedef char hak_tchar;
 static inline __attribute__((always_inline)) hak_tbin *hak_bin_at(size_t off)
 {
     return (hak_tbin *)((char *)hak_tls_heap.bins + off);
@@ -45,18 +48,19 @@ static inline __attribute__((always_inline)) hak_tbin *hak_bin_at(size_t off)
 
 static inline __attribute__((always_inline)) void *hak_malloc_fast(size_t n)
 {
-    /* 0..1024: the bin's byte offset is the size rounded up to 16 (bins are
-     * 16 bytes and class = (n + 15) / 16), no table, no config load.  n == 0
-     * lands on bins[0], which never holds a block, so it goes to the slow
-     * path; so does everything before init (all bins empty). */
-    size_t off;
+    /* 0..1024: the bin's byte offset is the block size (bins are 16 bytes
+     * and class = block size / 16: hak_small_last), no table, no config
+     * load.  n == 0 lands on bins[0] (the offset wraps to 0), which never
+     * holds a block, so it goes to the slow path; so does everything before
+     * init (all bins empty). */
+    size_t last;    /* the bin's byte offset - 1: the + 1 goes into the loads' displacement */
     if (HAK_LIKELY(n <= HAK_SMALL_MAX))
-        off = (n + 15) & ~(size_t)15;
+        last = hak_small_last(n);
     else if (n - 1 < (size_t)hak_cfg.mid_max)
-        off = (size_t)hak_size_class(n) * sizeof(hak_bin);
+        last = (size_t)hak_size_class(n) * sizeof(hak_bin) - 1;
     else
         return hak_malloc_slow(n);
-    hak_tbin *b = hak_bin_at(off);
+    hak_tbin *b = (hak_tbin *)((hak_tchar *)hak_bin_at(last) + 1);
     void **t = b->top;
     if (HAK_LIKELY(hak_lo32(t) != b->empty_lo)) {
         b->top = --t;

@@ -16,9 +16,9 @@
 
 typedef struct { void *user; size_t len; } huge_ent;
 
-static huge_ent *tab;
-static size_t tab_cap, tab_used;        /* cap is 0 or a power of two */
-static _Atomic size_t tab_live;
+HAK_HOT static huge_ent *tab;
+HAK_HOT static size_t tab_cap, tab_used;        /* cap is 0 or a power of two */
+HAK_HOT static _Atomic size_t tab_live;
 
 static size_t page_round(size_t n) { return (n + HAK_PAGE - 1) & ~(size_t)(HAK_PAGE - 1); }
 

@@ -2,7 +2,7 @@
  *
  * Process init runs once, at the first allocation, and allocates nothing:
  * knobs (hak_config.c), then the state is published as ready *before* the
- * pthread_key_create/pthread_atfork calls, so that if libc ever allocated
+ * pthread_key_create call (and pthread_atfork, later), so that if libc ever allocated
  * from inside them the nested call would find a working allocator instead
  * of recursing into init.
  *
@@ -24,7 +24,8 @@
  * Fork: prepare takes the global lock and the orphan lock, so the child never
  * inherits a lock held by a thread that does not exist there; the child
  * re-initialises both and marks the SuperSlabs of every other thread as
- * owned by a dead owner (their free lists may have been mid-update).
+ * owned by a dead owner (their free lists may have been mid-update).  The
+ * handlers are registered when a second heap starts (atfork_register).
  */
 #include "hak_fast.h"
 
@@ -32,21 +33,21 @@
 #include <string.h>
 #include <sys/mman.h>
 
-_Atomic int hak_init_state;
-static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-pthread_mutex_t hak_orphan_lock = PTHREAD_MUTEX_INITIALIZER;
+HAK_HOT _Atomic int hak_init_state;
+HAK_HOT static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+HAK_HOT pthread_mutex_t hak_orphan_lock = PTHREAD_MUTEX_INITIALIZER;
 hak_heap hak_orphan_heap;
 __thread hak_heap hak_tls_heap __attribute__((tls_model("initial-exec")));
-hak_counters hak_ctr;
-hak_ss *hak_all_ss, *hak_abandoned_ss, *hak_cached_ss;
-hak_heap *hak_heaps;
-static pthread_key_t g_key;
-static int g_key_ok;
+HAK_HOT hak_counters hak_ctr;
+HAK_HOT hak_ss *hak_all_ss, *hak_abandoned_ss, *hak_cached_ss;
+HAK_HOT hak_heap *hak_heaps;
+HAK_HOT static pthread_key_t g_key;
+HAK_HOT static int g_key_ok;
 /* Heaps of exited threads waiting for a new thread (under the global lock;
  * see the top of the file). */
 #define PARK_MAX 4
 static hak_heap parked[PARK_MAX];   /* state HEAP_PARKED when in use */
-static unsigned parked_n;           /* records in use (a racy peek is fine) */
+HAK_HOT static unsigned parked_n;   /* records in use (a racy peek is fine) */
 
 void hak_lock(void)   { pthread_mutex_lock(&g_lock); }
 void hak_unlock(void) { pthread_mutex_unlock(&g_lock); }
@@ -92,11 +93,10 @@ void hak_global_init(void)
 {
     int expect = 0;
     if (atomic_compare_exchange_strong(&hak_init_state, &expect, 1)) {
+        hak_clock_init();
         hak_config_init();
-        hak_orphan_heap.state = HEAP_ACTIVE;   /* bins stay cap 0: no caching */
         atomic_store_explicit(&hak_init_state, 2, memory_order_release);
         g_key_ok = pthread_key_create(&g_key, hak_thread_exit) == 0;
-        pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
         return;
     }
     /* Another thread is initialising: wait (init never blocks on us). */
@@ -129,8 +129,8 @@ static size_t slots_size(void)
  * faulted in): a program that keeps starting short-lived threads pays no
  * munmap and mmap plus page faults per thread.  Under the global lock. */
 #define SLOTS_POOL 4
-static void **slots_pool[SLOTS_POOL];
-static unsigned slots_pooled;
+HAK_HOT static void **slots_pool[SLOTS_POOL];
+HAK_HOT static unsigned slots_pooled;
 
 static void **slots_get(size_t size)
 {
@@ -248,6 +248,7 @@ static void heap_dissolve(hak_heap *h)
     hak_unlock();
     if (h->slots) slots_put(h->slots, h->slots_size);
     h->slots = NULL;
+    h->slots_used = 0;
     hak_heap_abandon_all(h);
     HAK_ADD(dead_remote_frees, h->remote_frees);
     HAK_ADD(dead_calloc_zeroed, h->calloc_zeroed);
@@ -260,7 +261,7 @@ static void heap_dissolve(hak_heap *h)
 int hak_heap_dissolve_parked(void)
 {
     static hak_heap tmp;        /* under dissolve_lock */
-    static pthread_mutex_t dissolve_lock = PTHREAD_MUTEX_INITIALIZER;
+    HAK_HOT static pthread_mutex_t dissolve_lock = PTHREAD_MUTEX_INITIALIZER;
     if (!__atomic_load_n(&parked_n, __ATOMIC_RELAXED)) return 0;
     pthread_mutex_lock(&dissolve_lock);
     int got = heap_unpark(&tmp);
@@ -273,8 +274,60 @@ int hak_heap_dissolve_parked(void)
     return got;
 }
 
+/* Gives bin cls of h (the caller's own heap, its bin still without an
+ * array) its array, carved from h's slots mapping when the class is first
+ * used, so that the arrays of the classes a thread uses sit together in
+ * the order it first used them.  With the arrays of all classes laid out
+ * in class order at heap init, each class in use had the first entries of
+ * its array (the ones a stack touches) on a page of its own or nearly:
+ * small_loop (13 classes) had 56 KiB of arrays resident.  0 when the bin
+ * has its array already, caching is off or the mapping is used up. */
+int hak_bin_attach(hak_heap *h, unsigned cls)
+{
+    uint32_t cap = hak_cfg.cls_cap[cls];
+    if (!h->slots || !cap || hak_bin_cap(&h->bins[cls])) return 0;
+    size_t n = slots_of(cls);
+    if ((h->slots_used + n) * sizeof(void *) > h->slots_size) return 0;
+    hak_bin_set(&h->bins[cls], h->slots + h->slots_used, cap);
+    h->slots_used += n;
+    return 1;
+}
+
+/* The fork handlers are registered when a second heap starts (a second
+ * thread's first allocation), not at init: until then no other thread
+ * can hold one of our locks or own a heap, so a fork needs none, and
+ * libc's pthread_atfork sits in a part of libc that a single-threaded
+ * program using glibc's malloc never reaches: calling it added ~13 pages
+ * (52 KiB) of libc text to every process (fault-around, hak_clock.c;
+ * small_loop's peak RSS 1740 -> 1680 KB, glibc 1464-1652).  A thread registers before it takes any of our locks, and
+ * glibc holds its fork lock from the prepare handlers to the parent/child
+ * ones, so a fork either runs our handlers or happens before the thread
+ * could hold a lock.  atfork_owner: 0, the pid of the process whose
+ * thread is registering, or -1 once registered; a child forked while its
+ * parent was registering finds its parent's pid there and starts over. */
+HAK_HOT static _Atomic unsigned heaps_begun;
+HAK_HOT static _Atomic int atfork_owner;
+
+static void atfork_register(void)
+{
+    for (;;) {
+        int own = atomic_load_explicit(&atfork_owner, memory_order_acquire);
+        if (own == -1) return;
+        int me = hak_os_getpid();
+        if (own == 0 && atomic_compare_exchange_strong(&atfork_owner, &own, me)) {
+            pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+            atomic_store_explicit(&atfork_owner, -1, memory_order_release);
+            return;
+        }
+        if (own > 0 && own != me)      /* our parent's thread was registering when it forked us */
+            atomic_compare_exchange_strong(&atfork_owner, &own, 0);
+        sched_yield();
+    }
+}
+
 static void heap_init(hak_heap *h)
 {
+    if (atomic_fetch_add_explicit(&heaps_begun, 1, memory_order_relaxed) > 0) atfork_register();
     if (heap_unpark(h)) {
         HAK_ADD(threads, 1);
         HAK_ADD(heaps_adopted, 1);
@@ -283,13 +336,10 @@ static void heap_init(hak_heap *h)
     }
     size_t size = hak_cfg.tcache ? slots_size() : 0;
     void **slot = size ? slots_get(size) : NULL;
-    if (slot) {
+    if (slot) {     /* the bins get their arrays on first use (hak_bin_attach) */
         h->slots = slot;
         h->slots_size = size;
-        for (unsigned c = 1; c < hak_cfg.ncls; c++) {
-            hak_bin_set(&h->bins[c], slot, hak_cfg.cls_cap[c]);
-            slot += slots_of(c);
-        }
+        h->slots_used = 0;
     }
     h->state = HEAP_ACTIVE;
     hak_lock();

@@ -36,8 +36,8 @@
 #define LARGE_CACHE_BYTES (64u << 20)
 #define FIT_RATIO 8     /* a cached mapping serves requests down to 1/8 of its size */
 
-static hak_ss *cache[LARGE_CACHE];
-static size_t cache_bytes, resident_bytes;
+HAK_HOT static hak_ss *cache[LARGE_CACHE];
+HAK_HOT static size_t cache_bytes, resident_bytes;
 
 /* cache_bytes and resident_bytes are the sums over the entries; under the lock. */
 static int cache_counts_ok(void)
@@ -82,7 +82,7 @@ static void decay(uint64_t now)
  * decay only runs at large allocations and frees, maybe never again.  A
  * program reusing a large block while its small heap is steady carves
  * nothing, and keeps the block resident. */
-static _Atomic uint64_t carved_total;
+HAK_HOT static _Atomic uint64_t carved_total;
 
 void hak_large_carved(uint64_t bytes)
 {

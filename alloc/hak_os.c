@@ -15,27 +15,35 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
 #endif
 
 uint8_t hak_registry[HAK_REG_BITS];
-static uintptr_t next_hint;   /* where the last aligned mapping ended */
+
+/* getpid as a raw system call: libc's sits in a part of libc a program
+ * using glibc's malloc does not otherwise reach (hak_clock.c explains
+ * why that costs resident pages). */
+int hak_os_getpid(void)
+{
+#if defined(__x86_64__)
+    long r;
+    __asm__ volatile("syscall" : "=a"(r) : "0"((long)SYS_getpid) : "rcx", "r11", "memory");
+    return (int)r;
+#else
+    return (int)getpid();
+#endif
+}
+HAK_HOT static uintptr_t next_hint;   /* where the last aligned mapping ended */
 
 void hak_registry_set(uintptr_t base, int on)
 {
     uintptr_t bit = base >> HAK_REG_SHIFT;
     if (bit >= HAK_REG_BITS) return;
     __atomic_store_n(&hak_registry[bit], (uint8_t)(on != 0), __ATOMIC_RELEASE);
-}
-
-uint64_t hak_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void *map_raw(void *hint, size_t size)

@@ -41,7 +41,8 @@ int    hak_trim(size_t pad);
  * foreign pointer.  Never dereferences memory it does not own. */
 int    hak_owns(const void *ptr);
 
-/* Size classes: 16-byte steps to 1 KiB, then 8 per doubling up to 256 KiB. */
+/* Size classes: 16-byte steps to 1 KiB (malloc uses 32- and 64-byte steps
+ * above 256 B), then 8 per doubling up to 256 KiB. */
 #define HAK_NCLASS 129
 
 struct hak_class_stats {

@@ -151,17 +151,17 @@ static int tcache(void)
     return 0;
 }
 
-/* Cache bounds: blocks a first malloc of a 1008-byte block leaves cached
+/* Cache bounds: blocks a first malloc of a 1 KiB block leaves cached
  * (a refill's worth, ~4 KiB). */
 static int cache_bounds(void)
 {
-    free(malloc(1000));
+    free(malloc(1024));
     stats();
-    printf("refill_cached_1008 %llu\n", (unsigned long long)st.cls[63].blocks_cached);
+    printf("refill_cached_1024 %llu\n", (unsigned long long)st.cls[64].blocks_cached);
     return 0;
 }
 
-/* Freed blocks before new pages: 600 blocks of 752 B carved by the main
+/* Freed blocks before new pages: 600 blocks of 768 B carved by the main
  * thread are freed by another thread (most reach the slabs' remote queues
  * when it exits); once main's cache of the class is empty, its next
  * malloc must reuse one of them rather than carve the slab further. */
@@ -175,14 +175,14 @@ static void *free_all(void *vp)
 static int remote_first(void)
 {
     static void *p[600];
-    for (int i = 0; i < 600; i++) p[i] = malloc(752);
+    for (int i = 0; i < 600; i++) p[i] = malloc(768);
     stats();
-    unsigned long long c = st.cls[47].blocks_cached;    /* main's, before the other heap's */
+    unsigned long long c = st.cls[48].blocks_cached;    /* main's, before the other heap's */
     pthread_t t;
     pthread_create(&t, NULL, free_all, p);
     pthread_join(t, NULL);
-    for (unsigned long long i = 0; i < c; i++) malloc(752);
-    void *q = malloc(752);
+    for (unsigned long long i = 0; i < c; i++) malloc(768);
+    void *q = malloc(768);
     int reused = 0;
     for (int i = 0; i < 600; i++) reused |= p[i] == q;
     printf("remote_reused %d\n", reused);

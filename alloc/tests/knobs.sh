@@ -76,10 +76,10 @@ check "HAKMEM_TCACHE=64 caches at most 64 ($t64)" test "$t64" -le 64 -a "$t64" -
 check "default caches more than 64 ($tdef)" test "$tdef" -gt 64
 
 # Thread caches hold little beyond what the program uses (RSS): a refill
-# of blocks up to 1 KiB moves ~4 KiB (here 4 blocks of 1008 B, all cached
+# of blocks up to 1 KiB moves ~4 KiB (here 4 blocks of 1 KiB, all cached
 # once the one malloc returned is freed; 16 KiB, 16 blocks, before).
 cb=$("$P" cache_bounds)
-check "a refill of 1008 B blocks caches 4 ($(get refill_cached_1008 <<<"$cb"))" test "$(get refill_cached_1008 <<<"$cb")" = 4
+check "a refill of 1 KiB blocks caches 4 ($(get refill_cached_1024 <<<"$cb"))" test "$(get refill_cached_1024 <<<"$cb")" = 4
 # Blocks other threads freed are reused before a slab's bump area grows.
 check "a refill takes remotely freed blocks before carving new ones" test "$("$P" remote_first | get remote_reused)" = 1
 

@@ -177,7 +177,9 @@ int rp_sampled_values(const hak_rss_sample *rec, size_t nrec, const uint64_t *op
  * first_k), clamped to [0, 1]; the part with the least sum of absolute
  * errors is the median of those, each weighted by how much the part moves
  * the sample (pages_k - first_k) times the time it stands for (half-way
- * to each neighbour).  NAN when no sample moves by more than a page. */
+ * to each neighbour).  Only samples at or above half the recorded peak
+ * count: the part predicts the peak.  NAN when no sample moves by more
+ * than a page. */
 double rp_timeline_part(const double *first, const double *pages, const hak_rss_sample *rec,
                         size_t n);
 

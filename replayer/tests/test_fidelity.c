@@ -154,6 +154,32 @@ static void timeline_part_ignores_a_short_peak(void **state)
     assert_true(isnan(rp_timeline_part(first, pages, rec, n)));
 }
 
+/* A heap that ramps up: for most of the run it is small and its blocks
+ * barely written (part 0), then it grows to its peak with blocks 70%
+ * written.  The fit predicts the peak: the samples under half of it do
+ * not count (with them, the weighted median was 0: 400 ms moved by 4 MiB
+ * outweigh 60 ms moved by 20 MiB). */
+static void timeline_part_fits_the_upper_half(void **state)
+{
+    (void)state;
+    hak_rss_sample rec[50];
+    double first[50], pages[50];
+    size_t n = 0;
+    for (int k = 0; k < 40; k++, n++) {        /* 400 ms at 4 MiB: written as first */
+        rec[n] = (hak_rss_sample){(uint64_t)k * 10000000u, 4u << 20};
+        first[n] = 4 << 20;
+        pages[n] = 8 << 20;
+    }
+    for (int k = 0; k < 6; k++, n++) {         /* 60 ms at 24 MiB: 70% of the way */
+        rec[n] = (hak_rss_sample){(uint64_t)(40 + k) * 10000000u,
+                                  (uint64_t)((10 << 20) + 0.7 * (20 << 20))};
+        first[n] = 10 << 20;
+        pages[n] = 30 << 20;
+    }
+    double f = rp_timeline_part(first, pages, rec, n);
+    assert_true(fabs(f - 0.7) < 1e-6);
+}
+
 static void sampled_values_at_the_samples(void **state)
 {
     (void)state;
@@ -176,6 +202,7 @@ int main(void)
         cmocka_unit_test(different_shape_scores_lower),
         cmocka_unit_test(no_recording_is_nan),
         cmocka_unit_test(sampled_peak_and_positions),
+        cmocka_unit_test(timeline_part_fits_the_upper_half),
         cmocka_unit_test(timeline_part_ignores_a_short_peak),
         cmocka_unit_test(sampled_values_at_the_samples),
     };
