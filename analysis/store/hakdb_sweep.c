@@ -118,7 +118,7 @@ int hakdb_sweep_ranking(hakdb *db, int64_t sweep, const char *metric,
         " avg(CASE WHEN r.kind='measured' AND v.name='minor_faults' THEN v.value END),"
         " avg(CASE WHEN r.kind='measured' AND v.name='ops_per_s' THEN v.value END),"
         " count(DISTINCT CASE WHEN r.status <> 'ok' THEN r.id END),"
-        " count(DISTINCT r.id), t.id,"
+        " t.id,"
         " count(DISTINCT CASE WHEN r.kind = 'measured' THEN r.id END),"
         " count(DISTINCT CASE WHEN r.kind = 'simulated' THEN r.id END)"
         " FROM runs r JOIN builds b ON b.id = r.build_id JOIN traces t ON t.id = r.trace_id"
@@ -134,15 +134,15 @@ int hakdb_sweep_ranking(hakdb *db, int64_t sweep, const char *metric,
     int n = 0, rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         hakdb_rank_row r = {
-            .trace_id = sqlite3_column_int64(st, 11),
+            .trace_id = sqlite3_column_int64(st, 10),
             .trace_path = (const char *)sqlite3_column_text(st, 0),
             .alloc = (const char *)sqlite3_column_text(st, 1),
             .env = (const char *)sqlite3_column_text(st, 2),
             .value = col_or_nan(st, 3), .sim_walks = col_or_nan(st, 4),
             .sim_faults = col_or_nan(st, 5), .sim_occupancy = col_or_nan(st, 6),
             .meas_faults = col_or_nan(st, 7), .meas_ops_per_s = col_or_nan(st, 8),
-            .failed = sqlite3_column_int(st, 9), .runs = sqlite3_column_int(st, 10),
-            .measured = sqlite3_column_int(st, 12), .simulated = sqlite3_column_int(st, 13)};
+            .failed = sqlite3_column_int(st, 9),
+            .measured = sqlite3_column_int(st, 11), .simulated = sqlite3_column_int(st, 12)};
         row(&r, ctx);
         n++;
     }

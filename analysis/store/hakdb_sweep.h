@@ -34,8 +34,8 @@ typedef struct hakdb_rank_row {
     double value;                /* the ranking metric; NAN when no run has it */
     double sim_walks, sim_faults, sim_occupancy;   /* NAN: not simulated */
     double meas_faults, meas_ops_per_s;            /* NAN: not measured */
-    int runs, failed;
-    int measured, simulated;     /* runs by kind: runs = measured + simulated */
+    int failed;                  /* runs that did not end ok */
+    int measured, simulated;     /* runs by kind */
 } hakdb_rank_row;
 /* Calls row() for each setting of the sweep, per trace in trace order,
  * best first by the metric (hakdb_metric_higher_better), settings without
