@@ -155,10 +155,11 @@ typedef struct hak_ss {
     uintptr_t owner_tp;
     /* hak_cfg.cls_div, read by free(): here it is addressed from the base
      * (the global table needs a lea in PIC code), and a 16-byte stride lets
-     * free() index it with the bin offset.  In a large block's header (one
-     * page, the user data after it) it is all zero: whatever class byte
-     * free() reads for a pointer into a large mapping, the block-start test
-     * fails and the slow path decides. */
+     * free() index it with the bin offset.  In a large block's header it
+     * is all zero, and so is gran_cls, which the header covers for every
+     * page of the first ss_size bytes (hak_large.c large_hdr: one page up
+     * to 4 MiB SuperSlabs, more above): free() of a pointer into a large
+     * mapping reads class 0 and the slow path decides. */
     struct { uint64_t div, pad_; } cls_div[HAK_NCLASS];
     uint8_t  unit_cls[HAK_MAX_UNITS];   /* the same per unit, for the slow paths */
     uint8_t  unit_head[HAK_MAX_UNITS];
