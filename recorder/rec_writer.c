@@ -941,7 +941,7 @@ static void *writer_main(void *arg)
         int pending = work_pending;
         work_pending = 0;
         pthread_mutex_unlock(&rec_g.pool_mu);
-        rec_jobs_idle();              /* an encoder idle for 30 ms gives back its memory */
+        rec_jobs_idle();              /* an encoder idle for ENC_IDLE_NS (250 ms, rec_jobs.c) gives back its memory */
         int stop = atomic_load(&stop_req);
         if (control(stop) != 0) {
             writer_failed();
