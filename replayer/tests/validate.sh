@@ -167,6 +167,24 @@ check "... and its runs' touch says so (pages+calloc:first)" \
   test "$(q "select count(distinct r.touch) || r.touch from runs r join validations v on v.runs_label = r.label
              where v.label = 'calloc-first'")" = "1pages+calloc:first"
 
+# hak db merge copies the validations with their values and rankings (it
+# copied only their runs before: the merged history had replays that no
+# validation named); merging twice adds them once.
+hak db merge --db m.db -q v.db v.db
+mq() { sqlite3 m.db "$1"; }
+vcounts='select (select count(*) from validations) || (select count(*) from validations where trace_id is not null)
+  || (select count(*) from validation_values) || (select count(*) from validation_rankings)'
+check "merge: validations, values and rankings copied once (twice merged)" \
+  test "$(mq "$vcounts")" = "$(q "$vcounts")"
+check "... the validation query gives the same rows on the merged history" \
+  test "$(hak db query "$HAK_ROOT/analysis/queries/validation.sql" --db m.db --csv | md5sum)" = \
+       "$(hak db query "$HAK_ROOT/analysis/queries/validation.sql" --db v.db --csv | md5sum)"
+check "... each validation still finds its replays and its recording" \
+  test "$(mq "select count(*) from validations v where exists (select 1 from runs r where r.label = v.runs_label)
+              and (v.trace_id is null or exists (select 1 from traces t where t.id = v.trace_id))")" = "$(q "select count(*) from validations")"
+check "... and merge says how many it added" \
+  bash -c "hak db merge --db m2.db v.db | grep -q '+$(q "select count(*) from validations") validations'"
+
 # bad input: one line, non-zero exit, nothing stored
 n0=$(q "select count(*) from validations")
 one_line() {
