@@ -83,7 +83,7 @@ CHECK_DEPS += $(TESTBIN)/replayer/test_wait
 # A program with known heap behaviour for replayer/tests/validate.sh.
 $(TESTBIN)/replayer/validate_known: replayer/tests/validate_known.c | deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -o $@ $<
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -o $@ $< -lpthread
 CHECK_DEPS += $(TESTBIN)/replayer/validate_known
 CHECK_DEPS += $(TESTBIN)/replayer/test_latency $(TESTBIN)/replayer/test_counters \
               $(TESTBIN)/replayer/test_fidelity $(TESTBIN)/replayer/test_image \
