@@ -418,7 +418,7 @@ static void measure(rp_wctx *w, uint32_t nth, int recorded, int repeat_passes,
         getrusage(RUSAGE_SELF, &m->ru_first);
         for (uint32_t t = 0; t < nth; t++) {     /* the threads are done with them */
             m->waits += __atomic_load_n(&w->ts_arr[t].waits, __ATOMIC_ACQUIRE);
-            m->sleeps += __atomic_load_n(&w->ts_arr[t].sleeps, __ATOMIC_ACQUIRE);
+            m->sleeps += __atomic_load_n(&w->ts_arr[t].slept_waits, __ATOMIC_ACQUIRE);
         }
         while (repeat_passes && hak_mono_ns() - w->t0_ns - paused_ns < min_time_ns && passes < 1000000) {
             /* untimed: joining, freeing what the pass left live, and new
