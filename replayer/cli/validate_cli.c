@@ -45,8 +45,9 @@ static void usage(FILE *out)
 "Checks what replays of a recording of PROGRAM predict about PROGRAM itself.\n"
 "Runs PROGRAM live under each allocator (LD_PRELOAD of that allocator and\n"
 "nothing else; --repeat times, allocators interleaved), records it once\n"
-"with `hak record --mmap` (under glibc), replays the recording under the same\n"
-"allocators with `hak replay` (--repeat times each, one pass), and prints\n"
+"(--recordings times) with `hak record --mmap` (under glibc), replays each\n"
+"recording under the same allocators with `hak replay` (--repeat times\n"
+"each, one pass), and prints\n"
 "for each metric and allocator the live median, the replayed median and\n"
 "their ratio, and per metric Kendall's tau-b between the allocators'\n"
 "order live and their order replayed (1 = same order, -1 = reversed;\n"
@@ -95,8 +96,18 @@ static void usage(FILE *out)
 "                      most %d); medians are reported\n"
 "  --stdin FILE        PROGRAM's standard input, for every run (default\n"
 "                      /dev/null); PROGRAM's standard output is discarded\n"
+"  --recordings N      record the program N times (default 1, at most 16)\n"
+"                      and replay each recording --repeat times: the\n"
+"                      replayed median and range are over all of them.  A\n"
+"                      recording is one interleaving of a multi-threaded\n"
+"                      program's threads, which its replays repeat, and\n"
+"                      some allocators' heaps follow the interleaving\n"
+"                      (mt_churn under jemalloc: live runs 65-87 MiB,\n"
+"                      replays of one recording within 1 MiB, of four\n"
+"                      recordings 79-86 MiB); --repeat x N <= %d\n"
 "  -o, --trace FILE    keep the recording as FILE (default: a temporary\n"
-"                      file, removed at the end)\n"
+"                      file, removed at the end); with --recordings N the\n"
+"                      others as FILE.2 ... FILE.N\n"
 "  --record-opt OPT    pass OPT to hak record (repeatable), e.g.\n"
 "                      --record-opt=--mmap\n"
 "  --touch MODE        replay touch policy: auto (default: pages:F fitted\n"
@@ -131,7 +142,9 @@ static void usage(FILE *out)
 "\n"
 "example:\n"
 "  hak validate --alloc glibc,hakmem,jemalloc -- python3 script.py\n"
-"  hak validate --stdin work.sql -- sqlite3 :memory:\n", MAX_REPEAT);
+"  hak validate --stdin work.sql -- sqlite3 :memory:\n"
+"  hak validate --recordings 3 --repeat 5 -- ./threaded-server --bench\n",
+            MAX_REPEAT, MAX_REPEAT);
 }
 
 typedef struct vallocs {
@@ -221,7 +234,8 @@ typedef struct replay_acc {
     size_t n[MAX_ALLOCS][NMETRIC];
     int failed;
     int paced;            /* heap and faults from the runs whose pace is not asap */
-    char touch[32];       /* the policy the replays used (--touch auto: the chosen one) */
+    int quiet;            /* a failed run is said once, when all are collected */
+    char touch_last[32];  /* that of the newest asap run: the recording replayed last */
     char pace[40];        /* the paced runs' pace as stored */
 } replay_acc;
 
@@ -240,14 +254,15 @@ static int take_run(const hakdb_vrun *r, void *arg)
     if (i == acc->al->n)
         return 0;
     if (strcmp(r->status, "ok")) {
-        fprintf(stderr, "hak validate: replay under %s: %s: %s\n", r->alloc_spec, r->status,
+        if (!acc->quiet)
+            fprintf(stderr, "hak validate: replay under %s: %s: %s\n", r->alloc_spec, r->status,
                 r->error ? r->error : "");
         acc->failed = 1;
         return 0;
     }
-    if (r->touch && !acc->touch[0])
-        snprintf(acc->touch, sizeof acc->touch, "%s", r->touch);
     int asap = !r->pace || !strcmp(r->pace, "asap");
+    if (r->touch && asap)
+        snprintf(acc->touch_last, sizeof acc->touch_last, "%s", r->touch);
     if (!asap && !acc->pace[0])
         snprintf(acc->pace, sizeof acc->pace, "%s", r->pace);
     if (asap)
@@ -286,6 +301,7 @@ static int run_step(const char *what, char *const *argv, const char *stdin_path,
 typedef struct validate_args {
     vallocs *al;                 /* the allocators (static: large) */
     int repeat, named;
+    int recordings;              /* --recordings: each replayed --repeat times */
     const char *stdin_path, *trace_out, *touch, *threads, *label, *dbpath;
     const char *pace;            /* asap, program, program:D, recorded[:F] */
     const char *calloc_touch;    /* NULL, first or same (hak replay --calloc-touch) */
@@ -317,6 +333,7 @@ static int validate_parse(int argc, char **argv, validate_args *a)
     static const struct option opts[] = {
         {"alloc", required_argument, 0, 'a'},
         {"repeat", required_argument, 0, 'r'},
+        {"recordings", required_argument, 0, 'N'},
         {"stdin", required_argument, 0, 'i'},
         {"trace", required_argument, 0, 'o'},
         {"record-opt", required_argument, 0, 'R'},
@@ -336,6 +353,7 @@ static int validate_parse(int argc, char **argv, validate_args *a)
     memset(a, 0, sizeof *a);
     a->al = &al;
     a->repeat = 3;
+    a->recordings = 1;
     a->touch = "auto";
     a->pace = NULL;              /* program, or asap without glibc (validate_pace) */
     a->interval_ms = 5;
@@ -354,6 +372,13 @@ static int validate_parse(int argc, char **argv, validate_args *a)
             a->repeat = (int)strtol(optarg, &end, 10);
             if (*end || end == optarg || a->repeat < 1 || a->repeat > MAX_REPEAT) {
                 hak_cmd_err(CMD, "--repeat '%s': expected 1..%d", optarg, MAX_REPEAT);
+                return 2;
+            }
+            break;
+        case 'N':
+            a->recordings = (int)strtol(optarg, &end, 10);
+            if (*end || end == optarg || a->recordings < 1 || a->recordings > 16) {
+                hak_cmd_err(CMD, "--recordings '%s': expected 1..16", optarg);
                 return 2;
             }
             break;
@@ -428,6 +453,11 @@ static int validate_parse(int argc, char **argv, validate_args *a)
         return 2;
     }
     a->prog = argv + optind;
+    if (a->recordings * a->repeat > MAX_REPEAT) {
+        hak_cmd_err(CMD, "--recordings %d x --repeat %d: at most %d replays per allocator",
+                    a->recordings, a->repeat, MAX_REPEAT);
+        return 2;
+    }
     if (!a->named)
         for (size_t i = 0; i < sizeof default_allocs / sizeof *default_allocs; i++)
             if (add_alloc(&al, default_allocs[i], 1) != 0)
@@ -559,70 +589,93 @@ static int replay_pass(const validate_args *a, const char *trace, const char *uu
     return rp_live_run(&sp, pr);
 }
 
-/* The recording replayed under each allocator by `hak replay`, stored
- * under a label of its own (uuid_label), and read back into acc: as fast
- * as possible (time; with --touch auto, the fit), then, unless pace is
- * asap, at that pace with the touch policy the first pass used (heap and
- * faults).  Returns the runs read, or -1 after saying why; *replay_ok is
- * 0 when hak replay said a run failed. */
-static int validate_replay(hakdb *db, const validate_args *a, const char *trace,
-                           const char *pace, char uuid_label[64], replay_acc *acc,
-                           int *replay_ok)
+/* A fresh label for a validation's replays: validate-<12 hex digits>. */
+static void new_runs_label(char uuid_label[64])
 {
-    {
-        FILE *f = fopen("/dev/urandom", "rb");
-        unsigned char u[6] = {0};
-        if (!f || fread(u, 1, sizeof u, f) != sizeof u)
-            snprintf((char *)u, sizeof u, "%05x", (unsigned)getpid() & 0xfffff);
-        if (f)
-            fclose(f);
-        snprintf(uuid_label, 64, "validate-%02x%02x%02x%02x%02x%02x",
-                 u[0], u[1], u[2], u[3], u[4], u[5]);
-    }
+    FILE *f = fopen("/dev/urandom", "rb");
+    unsigned char u[6] = {0};
+    if (!f || fread(u, 1, sizeof u, f) != sizeof u)
+        snprintf((char *)u, sizeof u, "%05x", (unsigned)getpid() & 0xfffff);
+    if (f)
+        fclose(f);
+    snprintf(uuid_label, 64, "validate-%02x%02x%02x%02x%02x%02x",
+             u[0], u[1], u[2], u[3], u[4], u[5]);
+}
+
+/* One recording replayed under each allocator by `hak replay`, stored
+ * under the validation's label: as fast as possible (time; with --touch
+ * auto, the fit to this recording), then, unless pace is asap, at that
+ * pace with the touch policy that pass used (heap and faults).  The policy
+ * goes to touch_used.  0, or -1 after saying why; *replay_ok is cleared
+ * when hak replay said a run failed. */
+static int replay_recording(hakdb *db, const validate_args *a, const char *trace,
+                            const char *pace, const char *uuid_label, char touch_used[32],
+                            int *replay_ok)
+{
+    static replay_acc acc;
     rp_live_result pr, pr2;
     replay_pass(a, trace, uuid_label, "asap", a->touch, &pr);
-    memset(acc, 0, sizeof *acc);
-    acc->al = a->al;
-    int paced = strcmp(pace, "asap") != 0;
-    pr2.ok = 1;
-    pr2.error[0] = 0;
-    if (paced) {
-        /* the touch policy the asap pass fitted (or was given) */
-        if (hakdb_validation_runs(db, uuid_label, take_run, acc) < 0) {
-            hak_cmd_err(CMD, "%s", hakdb_error(db));
-            return -1;
-        }
-        char touch[32];
-        snprintf(touch, sizeof touch, "%s", acc->touch[0] ? acc->touch : a->touch);
-        touch[strcspn(touch, "+")] = 0;      /* "+calloc:first": --calloc-touch's */
-        replay_pass(a, trace, uuid_label, pace, touch, &pr2);
-        memset(acc, 0, sizeof *acc);
-        acc->al = a->al;
-        acc->paced = 1;
+    memset(&acc, 0, sizeof acc);
+    acc.al = a->al;
+    acc.quiet = 1;
+    if (hakdb_validation_runs(db, uuid_label, take_run, &acc) < 0) {
+        hak_cmd_err(CMD, "%s", hakdb_error(db));
+        return -1;
     }
-    int nruns = hakdb_validation_runs(db, uuid_label, take_run, acc);
-    if (nruns <= 0) {
+    if (!acc.touch_last[0]) {
         hak_cmd_err(CMD, "replay stored no runs%s%s", pr.error[0] ? ": " : "", pr.error);
         return -1;
     }
-    if (paced && !acc->pace[0]) {
-        hak_cmd_err(CMD, "paced replay (--pace %s) stored no runs%s%s", pace,
-                    pr2.error[0] ? ": " : "", pr2.error);
+    /* the newest asap runs are this recording's */
+    snprintf(touch_used, 32, "%s", acc.touch_last);
+    pr2.ok = 1;
+    if (strcmp(pace, "asap")) {
+        char touch[32];
+        snprintf(touch, sizeof touch, "%s", touch_used);
+        touch[strcspn(touch, "+")] = 0;      /* "+calloc:first": --calloc-touch's */
+        replay_pass(a, trace, uuid_label, pace, touch, &pr2);
+    }
+    *replay_ok &= pr.ok && pr2.ok;
+    return 0;
+}
+
+/* Every replay of the validation (all its recordings) read back into acc:
+ * time from the asap ones, heap and faults from the paced ones unless
+ * pace is asap.  The runs read, or -1 after saying why. */
+static int collect_replays(hakdb *db, const char *pace, const char *uuid_label, const vallocs *al,
+                           replay_acc *acc, int *replay_ok)
+{
+    memset(acc, 0, sizeof *acc);
+    acc->al = (vallocs *)al;
+    acc->paced = strcmp(pace, "asap") != 0;
+    int nruns = hakdb_validation_runs(db, uuid_label, take_run, acc);
+    if (nruns < 0) {
+        hak_cmd_err(CMD, "%s", hakdb_error(db));
         return -1;
     }
-    *replay_ok = pr.ok && pr2.ok && !acc->failed;
+    if (acc->paced && !acc->pace[0]) {
+        hak_cmd_err(CMD, "paced replay (--pace %s) stored no runs", pace);
+        return -1;
+    }
+    *replay_ok &= !acc->failed;
     return nruns;
 }
 
 /* ---- print: live, replayed and their ratio per metric and allocator,
  * then the rankings' agreement ---- */
-static void validate_print(const vallocs *al, const char *command, int repeat, const char *pace,
+static void validate_print(const vallocs *al, const char *command, int repeat, int recordings,
+                           const char *pace,
                            double lx[NMETRIC][MAX_ALLOCS], double ry[NMETRIC][MAX_ALLOCS],
                            const hakdb_vrank ranks[NMETRIC], int64_t vid, hakdb *db,
                            const char *uuid_label)
 {
-    printf("hak validate: %s  (%d live run%s and replay%s per allocator)\n", command, repeat,
-           repeat > 1 ? "s" : "", repeat > 1 ? "s" : "");
+    if (recordings > 1)
+        printf("hak validate: %s  (%d live run%s per allocator; %d recordings, each replayed"
+               " %d time%s per allocator)\n", command, repeat, repeat > 1 ? "s" : "", recordings,
+               repeat, repeat > 1 ? "s" : "");
+    else
+        printf("hak validate: %s  (%d live run%s and replay%s per allocator)\n", command, repeat,
+               repeat > 1 ? "s" : "", repeat > 1 ? "s" : "");
     printf("%-16s %-12s %12s %12s %12s\n", "metric", "alloc", "live", "replay", "replay/live");
     for (int m = 0; m < NMETRIC; m++)
         for (size_t i = 0; i < al->n; i++) {
@@ -679,7 +732,7 @@ static int validate_pace(const validate_args *a, double live[MAX_ALLOCS][NMETRIC
  * stored as a validation and printed.  0, or 1 when storing failed. */
 static int validate_compare(hakdb *db, const validate_args *a,
                             double live[MAX_ALLOCS][NMETRIC][MAX_REPEAT], const replay_acc *acc,
-                            const char *uuid_label)
+                            const char *uuid_label, const char *touches)
 {
     const vallocs *al = a->al;
     static hakdb_vvalue vals[MAX_ALLOCS * NMETRIC];
@@ -712,22 +765,65 @@ static int validate_compare(hakdb *db, const validate_args *a,
     for (char **p = a->prog; *p && pos < sizeof command - 1; p++)
         pos += (size_t)snprintf(command + pos, sizeof command - pos, "%s%s",
                                 p == a->prog ? "" : " ", *p);
-    /* auto is stored with its choice, "auto:first": the figures are that policy's */
-    char touch_used[48];
-    if (!strcmp(a->touch, "auto") && acc->touch[0])
-        snprintf(touch_used, sizeof touch_used, "auto:%s", acc->touch);
+    /* auto is stored with its choice, "auto:first": the figures are that
+     * policy's (each recording's fit: "auto:first,pages:0.90" when they differ) */
+    char touch_used[600];
+    if (!strcmp(a->touch, "auto") && touches[0])
+        snprintf(touch_used, sizeof touch_used, "auto:%s", touches);
     else
         snprintf(touch_used, sizeof touch_used, "%s", a->touch);
     const char *pace = acc->paced ? acc->pace : "asap";
     hakdb_validation v = {a->label, uuid_label, command, touch_used, a->threads, pace, a->repeat,
-                          (int64_t)(a->interval_ms * 1e6), vals, nv, ranks, NMETRIC};
+                          a->recordings, (int64_t)(a->interval_ms * 1e6), vals, nv, ranks,
+                          NMETRIC};
     int64_t vid = hakdb_insert_validation(db, &v);
     int rc = 0;
     if (vid < 0) {
         hak_cmd_err(CMD, "%s", hakdb_error(db));
         rc = 1;
     }
-    validate_print(al, command, a->repeat, pace, lx, ry, ranks, vid, db, uuid_label);
+    validate_print(al, command, a->repeat, a->recordings, pace, lx, ry, ranks, vid, db,
+                   uuid_label);
+    return rc;
+}
+
+/* Recording k (from 0) of the program, replayed under uuid_label; its
+ * touch policy is added to touches (comma-separated, each once).  The
+ * recording is kept as -o FILE (k = 0) or FILE.k+1, else removed.  0, or
+ * 1 after saying why. */
+static int record_and_replay(hakdb *db, const validate_args *a, int k, const char *pace,
+                             const char *uuid_label, char *touches, size_t n, int *replay_ok)
+{
+    char trace[4096];
+    int tmp = !a->trace_out;
+    if (tmp) {
+        snprintf(trace, sizeof trace, "/tmp/hak-validate-XXXXXX");
+        int fd = mkstemp(trace);
+        if (fd < 0) {
+            hak_cmd_err(CMD, "temporary trace file: %s", strerror(errno));
+            return 1;
+        }
+        close(fd);
+    } else if (k == 0) {
+        snprintf(trace, sizeof trace, "%s", a->trace_out);
+    } else {
+        snprintf(trace, sizeof trace, "%s.%d", a->trace_out, k + 1);
+    }
+    int rc = validate_record(a, trace);
+    char touch[32] = "";
+    if (rc == 0 && replay_recording(db, a, trace, pace, uuid_label, touch, replay_ok) != 0)
+        rc = 1;
+    if (tmp)
+        unlink(trace);
+    if (rc == 0 && touch[0]) {
+        char item[40];
+        snprintf(item, sizeof item, ",%s,", touch);
+        char have[520];
+        snprintf(have, sizeof have, ",%s,", touches);
+        size_t len = strlen(touches);
+        if (!strstr(have, item))
+            snprintf(touches + len, n - len, "%s%s", len ? "," : "", touch);
+    }
     return rc;
 }
 
@@ -752,40 +848,26 @@ int cmd_validate(int argc, char **argv)
         return rc;
     }
 
-    /* 2. one recording */
-    char tmp_trace[] = "/tmp/hak-validate-XXXXXX";
-    const char *trace = a.trace_out;
-    if (!trace) {
-        int fd = mkstemp(tmp_trace);
-        if (fd < 0) {
-            hak_cmd_err(CMD, "temporary trace file: %s", strerror(errno));
-            hakdb_close(db);
-            return 1;
-        }
-        close(fd);
-        trace = tmp_trace;
-    }
-    if (validate_record(&a, trace) != 0) {
-        if (!a.trace_out)
-            unlink(tmp_trace);
-        hakdb_close(db);
-        return 1;
-    }
-
-    /* 3. replays, stored under a label of their own */
+    /* 2, 3. the recordings, each replayed under the validation's label */
     char uuid_label[64];
+    new_runs_label(uuid_label);
+    char touches[512] = "";
+    int replay_ok = 1;
+    for (int k = 0; k < a.recordings; k++) {
+        if ((rc = record_and_replay(db, &a, k, pace, uuid_label, touches, sizeof touches,
+                                    &replay_ok)) != 0) {
+            hakdb_close(db);
+            return rc;
+        }
+    }
     static replay_acc acc;
-    int replay_ok = 0;
-    int nruns = validate_replay(db, &a, trace, pace, uuid_label, &acc, &replay_ok);
-    if (!a.trace_out)
-        unlink(tmp_trace);
-    if (nruns < 0) {
+    if (collect_replays(db, pace, uuid_label, a.al, &acc, &replay_ok) <= 0) {
         hakdb_close(db);
         return 1;
     }
     rc = !replay_ok;
     /* 4. medians, ratios, rankings */
-    rc |= validate_compare(db, &a, live, &acc, uuid_label);
+    rc |= validate_compare(db, &a, live, &acc, uuid_label, touches);
     hakdb_close(db);
     return rc;
 }

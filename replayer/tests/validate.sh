@@ -167,6 +167,28 @@ check "... and its runs' touch says so (pages+calloc:first)" \
   test "$(q "select count(distinct r.touch) || r.touch from runs r join validations v on v.runs_label = r.label
              where v.label = 'calloc-first'")" = "1pages+calloc:first"
 
+# --recordings N: the program recorded N times, each recording replayed
+# --repeat times per allocator; the replayed medians and ranges are over
+# all of them (a multi-threaded program's recordings differ in their
+# threads' interleaving, which some allocators' heaps follow).
+hak validate --alloc glibc,hakmem --repeat 2 --recordings 2 -o rk.hkt --db v.db --label recs \
+  -- "$prog" full >recs.txt 2>&1
+check "--recordings 2: exits 0, keeps both recordings (-o FILE, FILE.2)" \
+  bash -c "[[ \$(grep -c '2 recordings, each replayed 2 times' recs.txt) == 1 && -s rk.hkt && -s rk.hkt.2 ]]"
+rl=$(q "select runs_label from validations where label = 'recs'")
+check "... stores recordings = 2 and 4 replays behind each replayed median" \
+  test "$(q "select v.recordings || ' ' || min(x.replay_n) || ' ' || max(x.replay_n) from validations v
+             join validation_values x on x.validation_id = v.id where v.label = 'recs'")" = "2 4 4"
+check "... its replays come from two traces, 2 allocators x 2 x 2 recordings at each pace" \
+  test "$(q "select count(distinct trace_id) || ' ' || count(*) from runs where label = '$rl'")" = "2 16"
+check "... the replayed range spans every recording's paced runs" \
+  test "$(q "select count(*) from validation_values x join validations v on v.id = x.validation_id
+             join (select alloc_spec, min(minor_faults) lo, max(minor_faults) hi from runs
+                   where label = '$rl' and pace <> 'asap' group by alloc_spec) r on r.alloc_spec = x.alloc
+             where v.label = 'recs' and x.metric = 'minor_faults' and x.replay_min = r.lo and x.replay_max = r.hi")" = 2
+check "... and a validation of one recording stores recordings = 1" \
+  test "$(q "select recordings from validations where label = 'known'")" = 1
+
 # hak db merge copies the validations with their values and rankings (it
 # copied only their runs before: the merged history had replays that no
 # validation named); merging twice adds them once.
@@ -201,6 +223,9 @@ check "a program that fails: exit 1, with its status" \
 check "a program that does not exist: exit 1, named" \
   one_line 1 "cannot run ./no-such-prog" hak validate --alloc glibc --db v.db -- ./no-such-prog
 check "--calloc-touch all: exit 2, named" one_line 2 "--calloc-touch 'all'" hak validate --calloc-touch all --db v.db -- true
+check "--recordings 0: exit 2, named" one_line 2 "--recordings '0'" hak validate --recordings 0 --db v.db -- true
+check "--recordings 16 x --repeat 5: exit 2, says the limit" \
+  one_line 2 "at most 64 replays per allocator" hak validate --recordings 16 --repeat 5 --db v.db -- true
 check "--pace slow: exit 2, named" one_line 2 "--pace 'slow'" hak validate --pace slow --db v.db -- true
 check "--pace program:0: exit 2, named" one_line 2 "--pace 'program:0'" hak validate --pace program:0 --db v.db -- true
 check "--pace program without glibc: exit 2, says why" \
