@@ -307,6 +307,15 @@ static void *aligned(size_t align, size_t n)
     int fresh;
     if (HAK_UNLIKELY(hak_cfg.check)) return alloc_checked(align, n, &fresh);
     if (align <= 16) return hak_malloc(n);
+    /* Up to 1 KiB, malloc's fast path gives aligned blocks: it rounds a
+     * request to a block size that is a multiple of 16, 32 or 64 (its
+     * step), blocks sit at multiples of their size from the SuperSlab base,
+     * and rounding n up to a multiple of align first makes the block size a
+     * multiple of align (align >= step: it stays m; align < step: the step
+     * is a multiple of align).  posix_memalign(64, 48) in a loop ran the
+     * slow path every time: 3x mimalloc's CPU time. */
+    size_t m = (n + align - 1) & ~(align - 1);
+    if (m - 1 < HAK_SMALL_MAX) return hak_malloc_fast(m);
     return alloc_aligned(align, n, &fresh);
 }
 

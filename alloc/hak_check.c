@@ -118,8 +118,8 @@ static int cache_holds(hak_heap *h, unsigned cls, const void *p)
     void **top = __atomic_load_n(&b->top, __ATOMIC_ACQUIRE);
     uint32_t n = (hak_lo32(top) - b->empty_lo) / (uint32_t)sizeof(void *);
     if (!top || n > hak_bin_cap(b)) return 0;
-    /* A free of a never-written block keeps its stale mark and searches
-     * the whole live part: 8 entries per step with SSE2 (which has no
+    /* A live block whose first word the program set to the mark's value
+     * searches the whole live part: 8 entries per step with SSE2 (which has no
      * 64-bit compare: both 32-bit halves must match). */
     void *const *q = (void *const *)top;
 #ifdef __SSE2__

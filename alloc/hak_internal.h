@@ -373,6 +373,11 @@ int   hak_huge_aligned_free(void *p, size_t *usable);
 /* hak_api.c slow paths */
 void *hak_malloc_slow(size_t n);
 void  hak_free_slow(void *p);
+/* hak_report.c: malloc_stats() (glibc's lines, then ours, to fd) and
+ * malloc_info() (glibc's XML shape; EINVAL for options != 0). */
+struct _IO_FILE;
+void  hak_report_stats(int fd);
+int   hak_report_info(int options, struct _IO_FILE *fp);
 
 /* Global counters (relaxed atomics, slow paths only). */
 typedef struct hak_counters {

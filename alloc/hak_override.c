@@ -6,12 +6,14 @@
  * malloc and free inline the fast paths; everything else forwards to the
  * hak_* implementation.  mallopt/mallinfo/malloc_trim answer in the spirit
  * of glibc: mallopt accepts the M_* parameters (and ignores them: layout is
- * set by HAKMEM_* knobs), mallinfo reports our own counters.
+ * set by HAKMEM_* knobs), mallinfo, malloc_stats and malloc_info report our
+ * own counters (hak_report.c).
  */
 #include "hak_fast.h"
 
 #include <errno.h>
 #include <malloc.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #define EXPORT HAK_API
@@ -34,6 +36,8 @@ EXPORT void *pvalloc(size_t n)
 }
 EXPORT size_t malloc_usable_size(void *p) { return hak_usable_size(p); }
 EXPORT int malloc_trim(size_t pad) { return hak_trim(pad); }
+EXPORT void malloc_stats(void) { hak_report_stats(2); }
+EXPORT int malloc_info(int options, FILE *fp) { return hak_report_info(options, fp); }
 
 EXPORT int mallopt(int param, int value)
 {
