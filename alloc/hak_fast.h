@@ -86,7 +86,7 @@ static inline __attribute__((always_inline)) void hak_free_fast(void *p)
      * cls_div all zero (no offset passes the block-start test), a free unit
      * and a page not yet carved have class 0, and bins[0] is always full
      * (cap 0), so all fall to the slow path (which checks the magic). */
-    if (HAK_LIKELY(bit < HAK_REG_BITS && hak_registry[bit])) {
+    if (HAK_LIKELY(bit < HAK_REG_BITS && hak_cfg.registry[bit])) {
         const hak_ss *ss = (const hak_ss *)base;
         uintptr_t off = a - base;
         size_t cls = ss->gran_cls[off >> HAK_GRAN_SHIFT];

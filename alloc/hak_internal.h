@@ -85,7 +85,10 @@
 enum { PF_OFF, PF_POPULATE, PF_POPULATE_WRITE, PF_TOUCH };
 enum { PURGE_OFF, PURGE_DONTNEED, PURGE_FREE };
 typedef struct hak_config {
-    uintptr_t ss_mask;        /* ~(ss_size - 1) */
+    uintptr_t ss_mask;        /* ~(ss_size - 1); 0 before init */
+    const uint8_t *registry;  /* one byte per 1 MiB of address space (hak_os.c); before
+                                 init hak_registry_none, whose byte 0 is all that
+                                 ss_mask 0 lets anyone read */
     uint64_t  cls_div[HAK_NCLASS];     /* divisibility test of block offsets; 0 for class 0 */
     unsigned  slab_shift;     /* log2(slab_size) */
     unsigned  mid_max;        /* largest size served from slabs */
@@ -115,7 +118,7 @@ typedef struct hak_config {
  * instead of through a GOT load that the linker can only relax to a lea,
  * one instruction less on free()'s fast path. */
 extern hak_config hak_cfg HAK_HIDDEN;
-extern uint8_t hak_registry[HAK_REG_BITS] HAK_HIDDEN;
+extern const uint8_t hak_registry_none[1] HAK_HIDDEN;
 extern _Atomic int hak_init_state;   /* 0 none, 1 running, 2 done */
 
 /* One slab descriptor per unit; only the head unit's is used. */
@@ -152,10 +155,11 @@ typedef struct hak_ss {
     uintptr_t owner_tp;
     /* hak_cfg.cls_div, read by free(): here it is addressed from the base
      * (the global table needs a lea in PIC code), and a 16-byte stride lets
-     * free() index it with the bin offset.  In a large block's header (one
-     * page, the user data after it) it is all zero: whatever class byte
-     * free() reads for a pointer into a large mapping, the block-start test
-     * fails and the slow path decides. */
+     * free() index it with the bin offset.  In a large block's header it
+     * is all zero, and so is gran_cls, which the header covers for every
+     * page of the first ss_size bytes (hak_large.c large_hdr: one page up
+     * to 4 MiB SuperSlabs, more above): free() of a pointer into a large
+     * mapping reads class 0 and the slow path decides. */
     struct { uint64_t div, pad_; } cls_div[HAK_NCLASS];
     uint8_t  unit_cls[HAK_MAX_UNITS];   /* the same per unit, for the slow paths */
     uint8_t  unit_head[HAK_MAX_UNITS];
@@ -298,7 +302,7 @@ static inline hak_ss *hak_ss_of(const void *p)
 {
     uintptr_t base = (uintptr_t)p & hak_cfg.ss_mask;
     uintptr_t bit = base >> HAK_REG_SHIFT;
-    if (bit >= HAK_REG_BITS || !hak_registry[bit])
+    if (bit >= HAK_REG_BITS || !hak_cfg.registry[bit])
         return NULL;
     hak_ss *ss = (hak_ss *)base;
     if (ss->magic != HAK_SS_MAGIC && ss->magic != HAK_LARGE_MAGIC)
@@ -339,6 +343,7 @@ void  hak_os_unmap(void *p, size_t size);
 void  hak_os_prefault(void *p, size_t size);
 void  hak_os_purge(void *p, size_t size, int how);
 void  hak_registry_set(uintptr_t base, int on);
+int   hak_registry_init(void);   /* 0, or -1 when 128 MiB of address space cannot be reserved */
 int   hak_os_getpid(void);
 /* hak_clock.c */
 void hak_clock_init(void);

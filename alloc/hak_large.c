@@ -4,9 +4,16 @@
  * like a SuperSlab's (magic HAK_LARGE_MAGIC, unit_cls all zero), so free()
  * finds and validates it exactly like a small block and its fast path falls
  * through (class 0) to hak_large_free.  The user pointer is base + user_off
- * (one page, or the requested alignment), always within the first ss_size
- * bytes.  Freed mappings go to a small cache (LARGE_CACHE entries,
- * LARGE_CACHE_BYTES in total) reused for requests that fit within 8x (an
+ * (the header's pages, large_hdr(), or the requested alignment if larger),
+ * always within the first ss_size bytes.  The header covers gran_cls for
+ * every page of the first ss_size bytes: free()'s fast path reads the byte
+ * of the pointer's page there before anything else, so with one page of
+ * header and HAKMEM_SUPERSLAB_SIZE >= 8 MiB (gran_cls then runs past 4 KiB)
+ * free(p + 6 MiB) read its class from the block's own bytes, and a byte
+ * above the last class indexed past the thread's bins: a program's interior
+ * free was cached into the heap's slab lists instead of aborting
+ * (misuse.sh interior_free_large).  Freed mappings go to a small cache
+ * (LARGE_CACHE entries, LARGE_CACHE_BYTES in total) reused for requests that fit within 8x (an
  * unused tail costs address space, not memory); a request bigger than
  * every cached mapping grows the biggest resident one with mremap.
  * Up to HAKMEM_LARGE_CACHE bytes of them stay resident, so a freed
@@ -52,13 +59,23 @@ static int cache_counts_ok(void)
     return all == cache_bytes && res == resident_bytes && res <= all;
 }
 
+static size_t page_round(size_t n) { return (n + HAK_PAGE - 1) & ~(size_t)(HAK_PAGE - 1); }
+
+/* Bytes before a large block's user data: the header up to the end of
+ * gran_cls (one page up to 4 MiB SuperSlabs, 2 or 3 pages above). */
+static size_t large_hdr(void)
+{
+    return page_round(offsetof(hak_ss, gran_cls) + (hak_cfg.ss_size >> HAK_GRAN_SHIFT));
+}
+
 /* Gives the body of cached mapping ss back to the kernel; under the lock. */
 static void purge_body(hak_ss *ss)
 {
     if (ss->large_resident) { resident_bytes -= ss->map_size; ss->large_resident = 0; }
-    if (ss->map_size > HAK_PAGE) {
+    size_t hdr = large_hdr();
+    if (ss->map_size > hdr) {
         int how = hak_cfg.purge == PURGE_OFF ? PURGE_DONTNEED : hak_cfg.purge;
-        hak_os_purge((char *)ss + HAK_PAGE, ss->map_size - HAK_PAGE, how);
+        hak_os_purge((char *)ss + hdr, ss->map_size - hdr, how);
         ss->large_fresh = how == PURGE_DONTNEED;
     }
 }
@@ -113,8 +130,6 @@ static void large_unmap(hak_ss *ss)
     hak_os_unmap(ss, ss->map_size);
 }
 
-static size_t page_round(size_t n) { return (n + HAK_PAGE - 1) & ~(size_t)(HAK_PAGE - 1); }
-
 static hak_ss *remap_bigger(hak_ss *ss, size_t need);
 
 /* The cache entry to take for a mapping of `need` bytes; under the lock.
@@ -142,7 +157,8 @@ static int cache_pick(size_t need, int *grow)
 
 void *hak_large_alloc(size_t size, size_t align, int *fresh)
 {
-    size_t off = align > HAK_PAGE ? align : HAK_PAGE;
+    size_t hdr = large_hdr();
+    size_t off = align ? (hdr + align - 1) & ~(align - 1) : hdr;   /* (align: a power of two) */
     if (size > (SIZE_MAX >> 1) - off - hak_cfg.ss_size) { errno = ENOMEM; return NULL; }
     size_t need = page_round(off + size);
     hak_ss *ss = NULL;
@@ -276,14 +292,15 @@ static hak_ss *remap_bigger(hak_ss *ss, size_t need)
  * Returns the block's new address, or NULL (the caller copies). */
 void *hak_large_grow(hak_ss *ss, size_t n)
 {
-    if (ss->user_off != HAK_PAGE || n > (SIZE_MAX >> 1) - hak_cfg.ss_size) return NULL;
-    size_t old = ss->map_size, need = page_round(HAK_PAGE + n);
-    if (need <= old) return (char *)ss + HAK_PAGE;
+    size_t hdr = large_hdr();
+    if (ss->user_off != hdr || n > (SIZE_MAX >> 1) - hak_cfg.ss_size) return NULL;
+    size_t old = ss->map_size, need = page_round(hdr + n);
+    if (need <= old) return (char *)ss + hdr;
     hak_ss *nss = remap_bigger(ss, need);
     if (!nss) return NULL;
     nss->req_size = n;
     HAK_ADD(large_bytes, need - old);
-    return (char *)nss + HAK_PAGE;
+    return (char *)nss + hdr;
 }
 
 int hak_large_trim(void)

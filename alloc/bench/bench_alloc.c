@@ -13,8 +13,23 @@
  *                         touched each) then 100 frees.  op = one malloc+free.
  *   larson ITERS          2 threads, 1000 slots each, random free+malloc of
  *                         16..1023 bytes; every 20000 iterations the threads
- *                         swap slot arrays, so most frees are cross-thread.
- *                         op = one iteration of one thread.
+ *                         swap slot arrays, so every 20000 iterations a
+ *                         thread frees the ~1000 blocks the other thread
+ *                         allocated (and wrote).  op = one iteration of
+ *                         one thread.  The threads are pinned to two
+ *                         different CPUs (the first two the process may
+ *                         use; prints larson_cpus_apart 1), for every
+ *                         allocator alike: left to the scheduler, the two
+ *                         threads (which sleep at every swap's barriers)
+ *                         were woken on one CPU in some runs and windows
+ *                         and on two in others.  On one CPU they take
+ *                         turns and no line ever moves between cores (~135M
+ *                         ops per CPU s for hakmem and tcmalloc alike); on
+ *                         two, each free of the other thread's block waits
+ *                         for a line the other core wrote, and each swap's
+ *                         barrier wakes a thread on the other CPU (~85M):
+ *                         the mix of the two decided a run's figure (1.5x
+ *                         spread, session 10), not the allocator.
  *   faults ITERS          random_mixed, reporting the minor faults taken
  *                         inside the measured window (slots filled before).
  *   frag                  allocate 100k blocks of 16..2048 bytes, free 90%
@@ -22,6 +37,7 @@
  *                         reports peak RSS (VmHWM) in KiB.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,9 +163,29 @@ static void **larr[2];
 static pthread_barrier_t lbar;
 static long liters;
 
+static int lcpu[2] = {-1, -1};   /* CPU of each thread, -1: not pinned */
+
+/* The first two CPUs the process may run on, or -1s when it may use one. */
+static int larson_pick_cpus(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set)) return 0;
+    int n = 0;
+    for (int c = 0; c < CPU_SETSIZE && n < 2; c++)
+        if (CPU_ISSET(c, &set)) lcpu[n++] = c;
+    if (n < 2) lcpu[0] = lcpu[1] = -1;
+    return n >= 2;
+}
+
 static void *larson_thread(void *arg)
 {
     int id = (int)(intptr_t)arg;
+    if (lcpu[id] >= 0) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(lcpu[id], &one);
+        pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+    }
     uint64_t r = 0x9E3779B97F4A7C15ull * (uint64_t)(id + 1);
     void **mine = larr[id];
     for (long i = 0; i < liters; i++) {
@@ -173,6 +209,7 @@ static void *larson_thread(void *arg)
 static int larson(long iters)
 {
     liters = iters;
+    int apart = larson_pick_cpus();
     pthread_barrier_init(&lbar, NULL, 2);
     for (int t = 0; t < 2; t++) {
         larr[t] = calloc(LSLOTS, sizeof(void *));
@@ -188,6 +225,7 @@ static int larson(long iters)
         free(larr[t]);
     }
     print_rates(2.0 * (double)iters, t0, t1, c0, c1);
+    printf("larson_cpus_apart %d\n", apart);
     return 0;
 }
 

@@ -139,6 +139,39 @@ static void case_interior_realloc(void)
     else say("verdict: harmless: realloc returned %s, no overlap\n", r ? "a new block" : "NULL");
 }
 
+/* An interior pointer 6 MiB into a 24 MiB block whose bytes are all 0xff.
+ * With HAKMEM_SUPERSLAB_SIZE >= 8 MiB it lies in the block's first
+ * SuperSlab granule, where free()'s fast path reads the class byte of its
+ * page from the header; a one-page header ended before that byte, so it
+ * came from the block (0xff: past the last class), and the free was cached
+ * through an index past the thread's bins into the lists of a mid class
+ * (a 200 KiB block is held so that one has a slab listed).  With smaller
+ * SuperSlabs the pointer lies past the first granule: not ours as far as
+ * the registry knows, ignored like any foreign pointer. */
+static void interior_large(int re)
+{
+    size_t n = 24u << 20, m = 200u << 10;
+    char *hold = malloc(m);
+    memset(hold, 'H', m);
+    char *p = malloc(n);
+    memset(p, 0xff, n);
+    char *q = p + (6u << 20);
+    say("ptr %p\n", (void *)q);
+    char *r = NULL;
+    if (re) r = realloc(launder(q), 100);
+    else free(launder(q));
+    int bad = r && overlaps(r, 100, p, n);
+    for (int i = 0; i < 8; i++) {
+        char *a = malloc(m);
+        if (a && (overlaps(a, m, p, n) || overlaps(a, m, hold, m))) bad++;
+    }
+    if (bad) say("verdict: harmful: memory overlapping a live block was handed out again\n");
+    else say("verdict: harmless: %s returned, no overlap\n", re ? "realloc" : "free");
+}
+
+static void case_interior_free_large(void) { interior_large(0); }
+static void case_interior_realloc_large(void) { interior_large(1); }
+
 /* realloc of a block freed already: glibc stops it ("realloc(): invalid
  * pointer"); an allocator that accepts it hands the block out twice. */
 static void case_realloc_after_free(void)
@@ -243,6 +276,8 @@ static const struct { const char *name; void (*fn)(void); } cases[] = {
     {"double_free_uaf_word1", case_double_free_uaf_word1},
     {"interior_free", case_interior_free},
     {"interior_realloc", case_interior_realloc},
+    {"interior_free_large", case_interior_free_large},
+    {"interior_realloc_large", case_interior_realloc_large},
     {"realloc_after_free", case_realloc_after_free},
     {"freelist_poison_word0", case_freelist_poison_word0},
     {"freelist_poison_word1", case_freelist_poison_word1},
