@@ -37,23 +37,8 @@ static const char *const metric_name[NMETRIC] = {
 static const char *const metric_label[NMETRIC] = {
     "peak heap RSS", "final heap RSS", "minor faults", "heap faults", "time"};
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-"usage: hak validate [--alloc LIST]... [options] -- PROGRAM [ARGS...]\n"
-"\n"
-"Checks what replays of a recording of PROGRAM predict about PROGRAM itself.\n"
-"Runs PROGRAM live under each allocator (LD_PRELOAD of that allocator and\n"
-"nothing else; --repeat times, allocators interleaved), records it once\n"
-"(--recordings times) with `hak record --mmap` (under glibc), replays each\n"
-"recording under the same allocators with `hak replay` (--repeat times\n"
-"each, one pass), and prints\n"
-"for each metric and allocator the live median, the replayed median and\n"
-"their ratio, and per metric Kendall's tau-b between the allocators'\n"
-"order live and their order replayed (1 = same order, -1 = reversed;\n"
-"two allocators whose runs overlap, min..max, are a tie on that side:\n"
-"the runs cannot order them; '-' when every pair ties).\n"
-"\n"
+/* The metrics part of --help. */
+static const char usage_metrics[] =
 "metrics:\n"
 "  peak heap RSS     heap-only resident memory: the brk heap and private\n"
 "                    anonymous mappings, without .bss, stacks, files and\n"
@@ -78,7 +63,7 @@ static void usage(FILE *out)
 "                    with perf (page-faults, every fault, with its\n"
 "                    address) after start-up, in a second set of --repeat\n"
 "                    live runs (the sampling slows a program that faults\n"
-"                    a lot: mt_churn ~10%%; time is not taken from them);\n"
+"                    a lot: mt_churn ~10%; time is not taken from them);\n"
 "                    replay: the replay's faults, all of them the\n"
 "                    allocation work's.\n"
 "                    Like with like: cc1's live faults under glibc are\n"
@@ -92,7 +77,26 @@ static void usage(FILE *out)
 "  neither side: a replay's window opens after it, and each live run's\n"
 "  faults and time are less those of an empty program (hak-replay-worker\n"
 "  --startup) run under the same allocator just before it.\n"
+"\n";
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+"usage: hak validate [--alloc LIST]... [options] -- PROGRAM [ARGS...]\n"
 "\n"
+"Checks what replays of a recording of PROGRAM predict about PROGRAM itself.\n"
+"Runs PROGRAM live under each allocator (LD_PRELOAD of that allocator and\n"
+"nothing else; --repeat times, allocators interleaved), records it once\n"
+"(--recordings times) with `hak record --mmap` (under glibc), replays each\n"
+"recording under the same allocators with `hak replay` (--repeat times\n"
+"each, one pass), and prints\n"
+"for each metric and allocator the live median, the replayed median and\n"
+"their ratio, and per metric Kendall's tau-b between the allocators'\n"
+"order live and their order replayed (1 = same order, -1 = reversed;\n"
+"two allocators whose runs overlap, min..max, are a tie on that side:\n"
+"the runs cannot order them; '-' when every pair ties).\n"
+"\n"
+"%s"
 "Results are stored in the run-history database: the replays as ordinary\n"
 "runs labelled validate-<id>, the comparison in the validations,\n"
 "validation_values and validation_rankings tables (analysis/store/schema.sql;\n"
@@ -157,7 +161,7 @@ static void usage(FILE *out)
 "  hak validate --alloc glibc,hakmem,jemalloc -- python3 script.py\n"
 "  hak validate --stdin work.sql -- sqlite3 :memory:\n"
 "  hak validate --recordings 3 --repeat 5 -- ./threaded-server --bench\n",
-            MAX_REPEAT, MAX_REPEAT);
+            usage_metrics, MAX_REPEAT, MAX_REPEAT);
 }
 
 typedef struct vallocs {
@@ -342,6 +346,42 @@ static int pace_ok(const char *p)
     return end != p + 9 && !*end && f > 0 && f <= 1000;
 }
 
+/* After the options: limits across them, the default allocators and
+ * pace.  -1 when good, else the exit status. */
+static int validate_finish(validate_args *a, vallocs *al)
+{
+    if (a->recordings * a->repeat > MAX_REPEAT) {
+        hak_cmd_err(CMD, "--recordings %d x --repeat %d: at most %d replays per allocator",
+                    a->recordings, a->repeat, MAX_REPEAT);
+        return 2;
+    }
+    if (!a->named)
+        for (size_t i = 0; i < sizeof default_allocs / sizeof *default_allocs; i++)
+            if (add_alloc(al, default_allocs[i], 1) != 0)
+                return 1;
+    if (al->n == 0) {
+        hak_cmd_err(CMD, "no allocator can be loaded");
+        return 1;
+    }
+    int glibc = 0;
+    for (size_t i = 0; i < al->n; i++)
+        glibc |= al->a[i].kind == RP_ALLOC_GLIBC;
+    if (a->pace && !strcmp(a->pace, "program") && !glibc) {
+        hak_cmd_err(CMD, "--pace program: needs glibc among the allocators (the program is"
+                    " recorded on glibc: its live duration there sets the pace); give program:D");
+        return 2;
+    }
+    if (!a->pace) {
+        a->pace = glibc ? "program" : "asap";
+        if (!glibc)
+            fprintf(stderr, "hak validate: note: replaying as fast as possible (--pace asap):"
+                    " glibc, whose live duration sets --pace program, is not among the allocators\n");
+    }
+    if (!a->dbpath)
+        a->dbpath = hakdb_default_path();
+    return -1;
+}
+
 /* -1 when the arguments are good, else the exit status (help: 0). */
 static int validate_parse(int argc, char **argv, validate_args *a)
 {
@@ -468,36 +508,7 @@ static int validate_parse(int argc, char **argv, validate_args *a)
         return 2;
     }
     a->prog = argv + optind;
-    if (a->recordings * a->repeat > MAX_REPEAT) {
-        hak_cmd_err(CMD, "--recordings %d x --repeat %d: at most %d replays per allocator",
-                    a->recordings, a->repeat, MAX_REPEAT);
-        return 2;
-    }
-    if (!a->named)
-        for (size_t i = 0; i < sizeof default_allocs / sizeof *default_allocs; i++)
-            if (add_alloc(&al, default_allocs[i], 1) != 0)
-                return 1;
-    if (al.n == 0) {
-        hak_cmd_err(CMD, "no allocator can be loaded");
-        return 1;
-    }
-    int glibc = 0;
-    for (size_t i = 0; i < al.n; i++)
-        glibc |= al.a[i].kind == RP_ALLOC_GLIBC;
-    if (a->pace && !strcmp(a->pace, "program") && !glibc) {
-        hak_cmd_err(CMD, "--pace program: needs glibc among the allocators (the program is"
-                    " recorded on glibc: its live duration there sets the pace); give program:D");
-        return 2;
-    }
-    if (!a->pace) {
-        a->pace = glibc ? "program" : "asap";
-        if (!glibc)
-            fprintf(stderr, "hak validate: note: replaying as fast as possible (--pace asap):"
-                    " glibc, whose live duration sets --pace program, is not among the allocators\n");
-    }
-    if (!a->dbpath)
-        a->dbpath = hakdb_default_path();
-    return -1;
+    return validate_finish(a, &al);
 }
 
 /* ---- run: live runs, one recording, the replays ---- */

@@ -50,6 +50,29 @@ static void child(const rp_live_spec *s, int errpipe)
     _exit(127);
 }
 
+/* The exit stop: the program's memory is still mapped.  Its final heap,
+ * and its heap faults (every fault is in; fm is closed). */
+static void exit_stop(pid_t pid, rp_live_result *out, rp_fault_map *fm)
+{
+    hak_heap_rss h;
+    if (hak_heap_rss_read(pid, &h) == 0) {
+        out->final_heap = hak_heap_rss_bytes(&h);
+        if (out->final_heap > out->peak_heap)
+            out->peak_heap = out->final_heap;
+        out->samples++;
+        out->exact_final = 1;
+    }
+    if (fm) {
+        rp_fault_counts fc;
+        rp_fault_map_close(fm, &fc);
+        out->heap_minflt = fc.heap;
+        out->heap_faults_ok = !fc.lost;
+        if (fc.lost)
+            snprintf(out->heap_faults_why, sizeof out->heap_faults_why,
+                     "%llu page-fault samples lost", (unsigned long long)fc.lost);
+    }
+}
+
 int rp_live_run(const rp_live_spec *s, rp_live_result *out)
 {
     memset(out, 0, sizeof *out);
@@ -92,24 +115,8 @@ int rp_live_run(const rp_live_spec *s, rp_live_result *out)
         if (r == pid && WIFSTOPPED(status)) {
             int sig = WSTOPSIG(status), fwd = 0;
             if (sig == SIGTRAP && (status >> 16) == PTRACE_EVENT_EXIT) {
-                hak_heap_rss h;
-                if (hak_heap_rss_read(pid, &h) == 0) {
-                    out->final_heap = hak_heap_rss_bytes(&h);
-                    if (out->final_heap > out->peak_heap)
-                        out->peak_heap = out->final_heap;
-                    out->samples++;
-                    out->exact_final = 1;
-                }
-                if (fm) {            /* every fault is in; the mappings still there */
-                    rp_fault_counts fc;
-                    rp_fault_map_close(fm, &fc);
-                    fm = NULL;
-                    out->heap_minflt = fc.heap;
-                    out->heap_faults_ok = !fc.lost;
-                    if (fc.lost)
-                        snprintf(out->heap_faults_why, sizeof out->heap_faults_why,
-                                 "%llu page-fault samples lost", (unsigned long long)fc.lost);
-                }
+                exit_stop(pid, out, fm);
+                fm = NULL;
             } else if (sig == SIGTRAP && (status >> 16) == PTRACE_EVENT_EXEC) {
                 /* the program exec'd again (a wrapper script, a shim):
                  * without TRACEEXEC this would be a SIGTRAP that kills it */
