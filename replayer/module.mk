@@ -9,6 +9,7 @@ REPLAY_HAK_SRCS := replayer/cli/replay_cli.c replayer/replay/run.c replayer/repl
 HAK_OBJS += $(REPLAY_HAK_SRCS:%.c=$(OBJ)/%.o)
 # hak validate (issue 19): live runs vs replays
 HAK_OBJS += $(OBJ)/replayer/cli/validate_cli.o $(OBJ)/replayer/common/live_run.o \
+            $(OBJ)/replayer/common/fault_map.o \
             $(OBJ)/replayer/common/rank_stats.o
 
 # The worker: libc only (plus libdl/pthread), so the process under

@@ -373,6 +373,10 @@ CREATE TABLE validations (
 -- files, shared memory; live: sampled from /proc/PID/smaps every
 -- sample_interval_ns, final = last sample; replay: heap.* run_metrics),
 -- 'minor_faults' (live: the whole program; replay: the replay window),
+-- 'heap_minor_faults' (live: those of the program's faults whose address
+-- lies in its heap mappings, as heap-only RSS counts them, sampled with
+-- perf; NULL where perf was refused or dropped samples; replay: the replay
+-- window's, all of them allocation work),
 -- 'wall_ns' (live: the whole program; replay: the allocation work alone).
 CREATE TABLE validation_values (
   validation_id INTEGER NOT NULL REFERENCES validations(id) ON DELETE CASCADE,

@@ -16,15 +16,15 @@ nalloc=$(tr ',' '\n' <<<"$allocs" | wc -l)
 hak validate --alloc $allocs --repeat 2 --db v.db --label known -- "$prog" full >out.txt 2>err.txt
 check "validate exits 0" test $? = 0
 check "prints a row per metric and allocator" \
-  test "$(grep -cE '^(peak heap RSS|final heap RSS|minor faults|time) +glibc' out.txt)" = 4
+  test "$(grep -cE '^(peak heap RSS|final heap RSS|minor faults|heap faults|time) +glibc' out.txt)" = 5
 check "prints the rankings" grep -q "Kendall's tau-b" out.txt
 q() { sqlite3 v.db "$1"; }
 check "one validation stored, with its trace and label" \
   test "$(q "select count(*) from validations where trace_id is not null and label = 'known' and repeats = 2")" = 1
-check "4 metrics x $nalloc allocators of values" \
-  test "$(q "select count(*) from validation_values where live_n = 2 and replay_n = 2")" = $((4 * nalloc))
-check "4 rankings over $nalloc allocators" \
-  test "$(q "select count(*) from validation_rankings where nallocs = $nalloc")" = 4
+check "5 metrics x $nalloc allocators of values" \
+  test "$(q "select count(*) from validation_values where live_n = 2 and replay_n = 2")" = $((5 * nalloc))
+check "5 rankings over $nalloc allocators" \
+  test "$(q "select count(*) from validation_rankings where nallocs = $nalloc")" = 5
 check "ratio is replay / live" \
   test "$(q "select count(*) from validation_values where abs(ratio - replay / live) > 1e-9")" = 0
 # Known figures: the live peak is the 16 MiB of blocks plus the allocator's
@@ -45,6 +45,24 @@ check "replays are ordinary runs with heap figures (as fast as possible, and pac
   test "$(q "select count(*) from runs r join run_metrics m on m.run_id = r.id
              where r.label = (select runs_label from validations) and m.name = 'heap.peak_rss_bytes'
              and m.value between 15*$MiB and 20*$MiB")" = $((4 * nalloc))
+
+# Heap faults compare like with like: a program that writes 8 MiB of its
+# .bss first takes 2,048 faults no replay of its allocations takes; its
+# live minor faults are 1.5x the replay's, its live heap faults (those in
+# heap mappings, sampled with perf) are not.
+hak validate --alloc glibc --repeat 1 --db v.db --label bss -- "$prog" bss >bss.txt 2>&1
+bv() { q "select round(x.$2, 2) from validation_values x join validations v on v.id = x.validation_id
+          where v.label = 'bss' and x.alloc = 'glibc' and x.metric = '$1'"; }
+if ! grep -q 'heap faults not measured' bss.txt; then
+  check "bss: live minor faults hold the .bss pages (replay/live $(bv minor_faults ratio) < 0.8)" \
+    awk -v r="$(bv minor_faults ratio)" 'BEGIN { exit !(r < 0.8) }'
+  check "... live heap faults do not (replay/live $(bv heap_minor_faults ratio), 0.9..1.1)" \
+    awk -v r="$(bv heap_minor_faults ratio)" 'BEGIN { exit !(r >= 0.9 && r <= 1.1) }'
+  check "... and are fewer than the minor faults by the 2,048 pages or more" \
+    awk -v a="$(bv minor_faults live)" -v h="$(bv heap_minor_faults live)" 'BEGIN { exit !(a - h >= 2048) }'
+else
+  skip "bss: heap faults" "not measured here: $(grep -o 'heap faults not measured.*' bss.txt)"
+fi
 
 # A program that writes one byte of each block: its resident heap is tiny,
 # a replay writing every page (--touch pages) is not, and validate says so.
@@ -83,7 +101,7 @@ check "... and measures the exec'd program's heap (peak 16..20 MiB)" \
              where x.command like 'sh -c %' and metric = 'peak_heap_rss_bytes'")" = 1
 
 check "the query lists every validation's values" \
-  test "$(hak db query "$HAK_ROOT/analysis/queries/validation.sql" --db v.db --csv | grep -c 'peak_heap_rss_bytes')" = $((nalloc + 5))
+  test "$(hak db query "$HAK_ROOT/analysis/queries/validation.sql" --db v.db --csv | grep -c 'peak_heap_rss_bytes')" = $((nalloc + 6))
 hak report --db v.db >report.txt 2>&1
 check "hak report has a replay-validity section" grep -q "Replay validity" report.txt
 check "... with the validated command and its tau" grep -q "validate_known full" report.txt
