@@ -93,6 +93,7 @@ static inline uint64_t event_time(uint64_t seq, uint64_t raw, rec_clock_seg *sg,
 /* The compact records of a run of slots as a hak_tw_source. */
 typedef struct slot_source {
     encoder *e;
+    rec_job *j;                      /* whose block slots_done gives back */
     rec_thread *th;
     const rec_slot *s;
     uint32_t n, i;                   /* slots, the next one to expand */
@@ -161,6 +162,23 @@ static const hak_event *slots_next(void *ctx, size_t *count)
     return piece;
 }
 
+static void release_slots(const rec_slot *s, uint32_t n);
+
+/* The encoder has read the job's records for the last time (hak_tw_source's
+ * done): its block goes back now, before the chunk's columns are
+ * compressed (at the levels of a writer with time to spare, zstd is most
+ * of a job's time), so the program does not hold a read block meanwhile. */
+static void slots_done(void *ctx)
+{
+    rec_job *j = ((slot_source *)ctx)->j;
+    if (!j->block)
+        return;
+    if (j->partial)
+        release_slots(j->s, j->n);
+    rec_block_unref(j->block);       /* records consumed: the program may have it */
+    j->block = NULL;
+}
+
 /* ---- the queue ------------------------------------------------------------- */
 
 static pthread_mutex_t q_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -211,6 +229,38 @@ static void encoder_free(encoder *e)
     memset(e, 0, sizeof *e);
 }
 
+/* A job whose thread took this long or longer to fill its block (or a
+ * partial or exit job: a thread slow enough to be flushed by time) comes
+ * from a thread that allocates slowly: at that rate the encoder's memory
+ * is worth giving back as soon as no job waits (encoder_trim), and the
+ * page faults of making it again (~1 ms) are small against the time the
+ * next block takes to fill.  A python3 script's blocks take 20-100 ms; an
+ * allocation-heavy program's (factor, random_mixed) 2-6 ms, whose encoders
+ * keep their memory between jobs (they would pay the faults on every
+ * one). */
+#define TRIM_FILL_MS 20u
+
+/* Gives back e's working memory, keeping its per-chunk choices
+ * (hak_tw_enc_trim: the next chunk is the same bytes), and the pages of
+ * its piece buffer.  Measured on the python3 script of
+ * bench/recorder.bench.sh: see the commit that added it. */
+static void encoder_trim(encoder *e)
+{
+    if (!e->enc)
+        return;
+    hak_tw_enc_trim(e->enc);
+    rec_own_shrink_begin();
+    madvise(e->piece, PIECE_EVENTS * sizeof(hak_event), MADV_DONTNEED);
+    rec_own_shrink_end();
+}
+
+/* Whether job j comes from a thread that fills blocks slowly (above). */
+static int job_sparse(const rec_job *j)
+{
+    return !j->block || j->partial || j->block->fill_ms1 == 0 ||
+           j->block->fill_ms1 - 1 >= TRIM_FILL_MS;
+}
+
 /* The encoding thread of e, between jobs: frees e when idle long enough. */
 static void encoder_idle(encoder *e, uint64_t now)
 {
@@ -257,13 +307,13 @@ static int encode_job(encoder *e, rec_job *j, int level)
         hak_tw_source src = hak_tw_array_source(&a, &r, 1);
         return hak_tw_enc_events(e->enc, th->tid, &src);
     }
-    slot_source q = {.e = e, .th = th, .s = j->s, .n = j->n,
+    slot_source q = {.e = e, .j = j, .th = th, .s = j->s, .n = j->n,
                      .cursor = __atomic_load_n(&th->ts_cursor, __ATOMIC_RELAXED)};
     /* Exact mode has one encoder: the clamp runs on across a thread's
      * chunks.  Interpolated times are monotonic in seq by construction. */
     q.last0 = rec_g.exact_ts ? th->last_ts : 0;
     slots_rewind(&q);
-    hak_tw_source src = {slots_next, slots_rewind, &q};
+    hak_tw_source src = {slots_next, slots_rewind, &q, slots_done};
     int rc = hak_tw_enc_events(e->enc, th->tid, &src);
     if (rec_g.exact_ts)
         th->last_ts = q.last;
@@ -306,6 +356,7 @@ static void park(rec_job *j)
  * on with the next job instead of waiting for the older one. */
 static void run_job(encoder *e, rec_job *j, int level)
 {
+    int sparse = job_sparse(j);
     pthread_mutex_lock(&q_mu);
     int failed = q_failed;
     pthread_mutex_unlock(&q_mu);
@@ -340,7 +391,10 @@ static void run_job(encoder *e, rec_job *j, int level)
         if (failed)
             q_failed = 1;
         park(j);
+        sparse &= !q_head;
         pthread_mutex_unlock(&q_mu);
+        if (sparse)
+            encoder_trim(e);         /* its chunk was copied out */
         return;
     }
     failed |= q_failed;
@@ -368,7 +422,10 @@ static void run_job(encoder *e, rec_job *j, int level)
         pthread_mutex_lock(&q_mu);
     }
     pthread_cond_broadcast(&q_turn);
+    sparse &= !q_head;
     pthread_mutex_unlock(&q_mu);
+    if (sparse)
+        encoder_trim(e);             /* nothing waits, and the next job is far */
 }
 
 /* The oldest queued job, or NULL.  Caller holds q_mu; waits while too

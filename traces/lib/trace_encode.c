@@ -68,6 +68,15 @@ struct tc_enc {
     unsigned depth;                /* class stacks' depth: tc_stack_depth(version) */
 };
 
+/* The column buffers, made again after a trim.  0, or -1 (out of memory). */
+static int cols_ready(tc_enc *e)
+{
+    for (int c = 0; c < TC_NCOL; c++)
+        if (!e->col[c] && !(e->col[c] = malloc((size_t)col_max[c] * TF_CHUNK_EVENTS + COL_SLACK)))
+            return -1;
+    return 0;
+}
+
 tc_enc *tc_enc_new(void)
 {
     tc_enc *e = calloc(1, sizeof *e);
@@ -81,18 +90,23 @@ tc_enc *tc_enc_new(void)
     e->mpick[0] = e->mpick[1] = e->mpick[2] = (mc_pick){.on = 1, .every = MC_PROBE};
     e->tokv = HAK_TRACE_VERSION >= TC_VERSION_TOKEN;
     e->mcv = HAK_TRACE_VERSION >= TC_VERSION_MODEL;
-    if (refs_init(&e->refs)) {
-        free(e);
+    if (refs_init(&e->refs) || cols_ready(e)) {
+        tc_enc_free(e);
         return NULL;
     }
-    for (int c = 0; c < TC_NCOL; c++) {
-        e->col[c] = malloc((size_t)col_max[c] * TF_CHUNK_EVENTS + COL_SLACK);
-        if (!e->col[c]) {
-            tc_enc_free(e);
-            return NULL;
-        }
-    }
     return e;
+}
+
+void tc_enc_trim(tc_enc *e)
+{
+    for (int c = 0; c < TC_NCOL; c++) {
+        free(e->col[c]);
+        e->col[c] = NULL;
+    }
+    refs_fini(&e->refs);           /* the next map pass makes one of the size the */
+    e->refs.map = NULL;            /* last one needed (refs_begin): no entry is lost */
+    free(e->mc);                   /* that a pass could still find (all are below base) */
+    e->mc = NULL;
 }
 
 void tc_enc_free(tc_enc *e)
@@ -211,6 +225,10 @@ int tc_encode_src(tc_enc *e, const hak_tw_source *src, uint32_t ts_unit, tc_cols
      * trace_encref.h).  Guess both from the previous chunk and check them
      * in the same pass (the events are read once); encode again only when
      * a guess was wrong, which in a steady stream is rare. */
+    if (cols_ready(e)) {
+        *bad = TC_ENC_OOM;
+        return -1;
+    }
     uint64_t any = 0;
     mode_cost cost;
     int est;
@@ -258,7 +276,7 @@ static void array_rewind(void *ctx)
 hak_tw_source hak_tw_array_source(hak_tw_array *a, const hak_event *ev, size_t n)
 {
     *a = (hak_tw_array){ev, n, 0};
-    return (hak_tw_source){array_next, array_rewind, a};
+    return (hak_tw_source){array_next, array_rewind, a, NULL};
 }
 
 int tc_encode(tc_enc *e, const hak_event *ev, size_t n, uint32_t ts_unit, tc_cols *out,
