@@ -52,6 +52,10 @@
  * it reads it back, where a whole block's hak_events (4.5 MiB) would not. */
 #define PIECE_EVENTS 4096            /* 288 KiB: in L2 (1024 or 16384 were slower) */
 #define PREFETCH_SLOTS 128           /* how far ahead expanding reads (4 KiB) */
+/* A sparse job's pieces (one-pass, see encode_job): 36 KiB of the piece
+ * buffer touched instead of 288 while it is encoded, at a rate where the
+ * cache effect above is worth nothing. */
+#define ONE_PASS_PIECE 512
 
 typedef struct encoder {
     hak_tw_enc *enc;
@@ -97,6 +101,9 @@ typedef struct slot_source {
     rec_thread *th;
     const rec_slot *s;
     uint32_t n, i;                   /* slots, the next one to expand */
+    int one_pass;                    /* read once: pages are given back as read */
+    uint32_t piece_max;              /* events per piece (ONE_PASS_PIECE when one_pass) */
+    uintptr_t released;              /* ...up to here (a page boundary) */
     uint64_t last;                   /* monotonic clamp of the times */
     uint64_t last0;                  /* ... at the start */
     uint64_t cursor;                 /* clock sample hint */
@@ -111,6 +118,22 @@ static void slots_rewind(void *ctx)
     q->sg = (rec_clock_seg){0, 0, 0, 0};   /* empty: found on first use */
 }
 
+/* A one-pass source's slots already expanded: their whole pages go back
+ * as the encoder reads on (slots_next), so the block of a slowly filling
+ * thread is not held whole until its chunk is encoded (its records are
+ * the recorder's largest part of such a program's peak RSS).  A page the
+ * slots before the job share is kept, as in release_slots. */
+static void release_read(slot_source *q)
+{
+    uintptr_t hi = (uintptr_t)(q->s + q->i) & ~(uintptr_t)4095;
+    if (hi <= q->released)
+        return;
+    rec_own_shrink_begin();
+    madvise((void *)q->released, hi - q->released, MADV_DONTNEED);
+    rec_own_shrink_end();
+    q->released = hi;
+}
+
 /* Expands the next records, up to a piece of events. */
 static const hak_event *slots_next(void *ctx, size_t *count)
 {
@@ -119,7 +142,7 @@ static const hak_event *slots_next(void *ctx, size_t *count)
     hak_event *piece = q->e->piece;
     const uint32_t tid = q->th->tid;
     uint32_t i = q->i, k = 0;
-    for (; i < q->n && k < PIECE_EVENTS; i++, k++) {
+    for (const uint32_t kmax = q->piece_max; i < q->n && k < kmax; i++, k++) {
         const rec_rec *r = &s[i].r;
         hak_event *v = &piece[k];
         /* The records were written by a program thread, usually on the
@@ -159,6 +182,8 @@ static const hak_event *slots_next(void *ctx, size_t *count)
     }
     q->i = i;
     *count = k;
+    if (q->one_pass)
+        release_read(q);
     return piece;
 }
 
@@ -287,7 +312,7 @@ static void release_slots(const rec_slot *s, uint32_t n)
 
 /* Encodes job j into e: 0, or -1 when no chunk could be made (the job's
  * events are then lost: out of memory). */
-static int encode_job(encoder *e, rec_job *j, int level)
+static int encode_job(encoder *e, rec_job *j, int level, int sparse)
 {
     if (encoder_ready(e) != 0)
         return -1;
@@ -313,7 +338,12 @@ static int encode_job(encoder *e, rec_job *j, int level)
      * chunks.  Interpolated times are monotonic in seq by construction. */
     q.last0 = rec_g.exact_ts ? th->last_ts : 0;
     slots_rewind(&q);
-    hak_tw_source src = {slots_next, slots_rewind, &q, slots_done};
+    /* A sparse job's records are read once (the encoder keeps its first
+     * guesses: hak_tw_source), and their pages go back as they are read. */
+    q.one_pass = sparse && sysconf(_SC_PAGESIZE) == 4096;
+    q.released = ((uintptr_t)q.s + 4095) & ~(uintptr_t)4095;
+    q.piece_max = q.one_pass ? ONE_PASS_PIECE : PIECE_EVENTS;
+    hak_tw_source src = {slots_next, q.one_pass ? NULL : slots_rewind, &q, slots_done};
     int rc = hak_tw_enc_events(e->enc, th->tid, &src);
     if (rec_g.exact_ts)
         th->last_ts = q.last;
@@ -362,7 +392,7 @@ static void run_job(encoder *e, rec_job *j, int level)
     pthread_mutex_unlock(&q_mu);
     int made = 0;
     if (!failed && !rec_g.cfg.discard) {
-        if (encode_job(e, j, level) == 0)
+        if (encode_job(e, j, level, sparse) == 0)
             made = 1;
         else
             failed = 1;

@@ -174,7 +174,12 @@ int hak_tw_events(hak_trace_writer *w, uint32_t tid,
  * cache, where a chunk-sized array would not (the recorder's writer).
  * next returns the following piece and its length in *n (*n = 0: no more
  * events); the piece stays valid until the next call.  rewind goes back to
- * the first event: the writer may read the events twice.  done (NULL:
+ * the first event: the writer may read the events twice.  A source
+ * without rewind (NULL) is read once: the encoder keeps its guesses from
+ * the previous chunk (reference mode, pointer shift) even when they turn
+ * out wrong, writing an event whose pointer the shift cannot express in
+ * RAW form (FORMAT.md), so the reader gets the same events and the chunk
+ * is a little bigger.  done (NULL:
  * none) is called once the events were read for the last time, before the
  * chunk is compressed: the recorder gives their buffer back to the program
  * then, not after zstd (most of a chunk's time at the higher levels). */
