@@ -217,7 +217,7 @@ static void copy_foreign(void *dst, const void *src, size_t n)
 static inline size_t small_live_size(const void *p)
 {
     uintptr_t a = (uintptr_t)p, base = a & hak_cfg.ss_mask, bit = base >> HAK_REG_SHIFT;
-    if (bit >= HAK_REG_BITS || !hak_registry[bit] || hak_cfg.check) return 0;
+    if (bit >= HAK_REG_BITS || !hak_cfg.registry[bit] || hak_cfg.check) return 0;
     const hak_ss *ss = (const hak_ss *)base;
     uintptr_t off = a - base;
     size_t cls = ss->gran_cls[off >> HAK_GRAN_SHIFT];

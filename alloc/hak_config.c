@@ -17,12 +17,15 @@
 #include <sys/auxv.h>
 #include <sys/random.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 extern char **environ;
 
-HAK_HOT hak_config hak_cfg;   /* zero until init: mid_max 0 sends every malloc to the slow path */
+/* Zero until init (mid_max 0 sends every malloc to the slow path), except
+ * the registry pointer, which free() reads from its first call on. */
+HAK_HOT hak_config hak_cfg = {.registry = hak_registry_none};
 
 static char env_buf[65536];
 static size_t env_len;
@@ -171,6 +174,13 @@ void hak_config_init(void)
     kv[HAK_K_SLAB_SIZE] = sl;
     c->ss_size = ss;
     c->slab_size = sl;
+    if (hak_registry_init()) {
+        static const char msg[] = "hakmem: cannot reserve 128 MiB of address space for the "
+                                   "mapping registry (RLIMIT_AS too low?)\n";
+        ssize_t r = write(2, msg, sizeof msg - 1);
+        (void)r;
+        abort();
+    }
     c->ss_mask = ~(uintptr_t)(ss - 1);
     c->slab_shift = (unsigned)__builtin_ctzll(sl);
     c->nunits = (unsigned)(ss / sl);

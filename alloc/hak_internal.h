@@ -85,7 +85,10 @@
 enum { PF_OFF, PF_POPULATE, PF_POPULATE_WRITE, PF_TOUCH };
 enum { PURGE_OFF, PURGE_DONTNEED, PURGE_FREE };
 typedef struct hak_config {
-    uintptr_t ss_mask;        /* ~(ss_size - 1) */
+    uintptr_t ss_mask;        /* ~(ss_size - 1); 0 before init */
+    const uint8_t *registry;  /* one byte per 1 MiB of address space (hak_os.c); before
+                                 init hak_registry_none, whose byte 0 is all that
+                                 ss_mask 0 lets anyone read */
     uint64_t  cls_div[HAK_NCLASS];     /* divisibility test of block offsets; 0 for class 0 */
     unsigned  slab_shift;     /* log2(slab_size) */
     unsigned  mid_max;        /* largest size served from slabs */
@@ -115,7 +118,7 @@ typedef struct hak_config {
  * instead of through a GOT load that the linker can only relax to a lea,
  * one instruction less on free()'s fast path. */
 extern hak_config hak_cfg HAK_HIDDEN;
-extern uint8_t hak_registry[HAK_REG_BITS] HAK_HIDDEN;
+extern const uint8_t hak_registry_none[1] HAK_HIDDEN;
 extern _Atomic int hak_init_state;   /* 0 none, 1 running, 2 done */
 
 /* One slab descriptor per unit; only the head unit's is used. */
@@ -308,7 +311,7 @@ static inline hak_ss *hak_ss_of(const void *p)
 {
     uintptr_t base = (uintptr_t)p & hak_cfg.ss_mask;
     uintptr_t bit = base >> HAK_REG_SHIFT;
-    if (bit >= HAK_REG_BITS || !hak_registry[bit])
+    if (bit >= HAK_REG_BITS || !hak_cfg.registry[bit])
         return NULL;
     hak_ss *ss = (hak_ss *)base;
     if (ss->magic != HAK_SS_MAGIC && ss->magic != HAK_LARGE_MAGIC)
@@ -349,6 +352,7 @@ void  hak_os_unmap(void *p, size_t size);
 void  hak_os_prefault(void *p, size_t size);
 void  hak_os_purge(void *p, size_t size, int how);
 void  hak_registry_set(uintptr_t base, int on);
+int   hak_registry_init(void);   /* 0, or -1 when 128 MiB of address space cannot be reserved */
 int   hak_os_getpid(void);
 /* hak_clock.c */
 void hak_clock_init(void);

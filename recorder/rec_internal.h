@@ -246,6 +246,8 @@ typedef struct rec_tls {
 extern __thread rec_tls rec_tls_v __attribute__((tls_model("initial-exec"))) REC_HIDDEN;
 
 REC_HIDDEN rec_thread *rec_thread_register(void);
+/* The writer reaped an exited thread: its share of the pool limit goes. */
+REC_HIDDEN void rec_thread_reaped(void);
 /* Slow path of rec_emit: current block full. */
 REC_HIDDEN void rec_block_handoff(rec_thread *th);
 REC_HIDDEN rec_block *rec_pool_get(void);       /* may wait (backpressure); refs = 1 */
@@ -316,6 +318,7 @@ typedef struct rec_global {
     pthread_cond_t work_cond;     /* writer: there is work */
     rec_block *pool;
     unsigned pool_blocks, pool_limit;
+    unsigned pool_threads;        /* threads registered and not yet reaped */
     int closed;                   /* writer gone: waiters drop their events */
     /* Calls not recorded, stated as losses when the trace is closed: made
      * after recording stopped at exit (by threads still running), and made

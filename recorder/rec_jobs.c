@@ -52,6 +52,10 @@
  * it reads it back, where a whole block's hak_events (4.5 MiB) would not. */
 #define PIECE_EVENTS 4096            /* 288 KiB: in L2 (1024 or 16384 were slower) */
 #define PREFETCH_SLOTS 128           /* how far ahead expanding reads (4 KiB) */
+/* A sparse job's pieces (one-pass, see encode_job): 36 KiB of the piece
+ * buffer touched instead of 288 while it is encoded, at a rate where the
+ * cache effect above is worth nothing. */
+#define ONE_PASS_PIECE 512
 
 typedef struct encoder {
     hak_tw_enc *enc;
@@ -93,9 +97,13 @@ static inline uint64_t event_time(uint64_t seq, uint64_t raw, rec_clock_seg *sg,
 /* The compact records of a run of slots as a hak_tw_source. */
 typedef struct slot_source {
     encoder *e;
+    rec_job *j;                      /* whose block slots_done gives back */
     rec_thread *th;
     const rec_slot *s;
     uint32_t n, i;                   /* slots, the next one to expand */
+    int one_pass;                    /* read once: pages are given back as read */
+    uint32_t piece_max;              /* events per piece (ONE_PASS_PIECE when one_pass) */
+    uintptr_t released;              /* ...up to here (a page boundary) */
     uint64_t last;                   /* monotonic clamp of the times */
     uint64_t last0;                  /* ... at the start */
     uint64_t cursor;                 /* clock sample hint */
@@ -110,6 +118,22 @@ static void slots_rewind(void *ctx)
     q->sg = (rec_clock_seg){0, 0, 0, 0};   /* empty: found on first use */
 }
 
+/* A one-pass source's slots already expanded: their whole pages go back
+ * as the encoder reads on (slots_next), so the block of a slowly filling
+ * thread is not held whole until its chunk is encoded (its records are
+ * the recorder's largest part of such a program's peak RSS).  A page the
+ * slots before the job share is kept, as in release_slots. */
+static void release_read(slot_source *q)
+{
+    uintptr_t hi = (uintptr_t)(q->s + q->i) & ~(uintptr_t)4095;
+    if (hi <= q->released)
+        return;
+    rec_own_shrink_begin();
+    madvise((void *)q->released, hi - q->released, MADV_DONTNEED);
+    rec_own_shrink_end();
+    q->released = hi;
+}
+
 /* Expands the next records, up to a piece of events. */
 static const hak_event *slots_next(void *ctx, size_t *count)
 {
@@ -118,7 +142,7 @@ static const hak_event *slots_next(void *ctx, size_t *count)
     hak_event *piece = q->e->piece;
     const uint32_t tid = q->th->tid;
     uint32_t i = q->i, k = 0;
-    for (; i < q->n && k < PIECE_EVENTS; i++, k++) {
+    for (const uint32_t kmax = q->piece_max; i < q->n && k < kmax; i++, k++) {
         const rec_rec *r = &s[i].r;
         hak_event *v = &piece[k];
         /* The records were written by a program thread, usually on the
@@ -158,7 +182,26 @@ static const hak_event *slots_next(void *ctx, size_t *count)
     }
     q->i = i;
     *count = k;
+    if (q->one_pass)
+        release_read(q);
     return piece;
+}
+
+static void release_slots(const rec_slot *s, uint32_t n);
+
+/* The encoder has read the job's records for the last time (hak_tw_source's
+ * done): its block goes back now, before the chunk's columns are
+ * compressed (at the levels of a writer with time to spare, zstd is most
+ * of a job's time), so the program does not hold a read block meanwhile. */
+static void slots_done(void *ctx)
+{
+    rec_job *j = ((slot_source *)ctx)->j;
+    if (!j->block)
+        return;
+    if (j->partial)
+        release_slots(j->s, j->n);
+    rec_block_unref(j->block);       /* records consumed: the program may have it */
+    j->block = NULL;
 }
 
 /* ---- the queue ------------------------------------------------------------- */
@@ -211,6 +254,38 @@ static void encoder_free(encoder *e)
     memset(e, 0, sizeof *e);
 }
 
+/* A job whose thread took this long or longer to fill its block (or a
+ * partial or exit job: a thread slow enough to be flushed by time) comes
+ * from a thread that allocates slowly: at that rate the encoder's memory
+ * is worth giving back as soon as no job waits (encoder_trim), and the
+ * page faults of making it again (~1 ms) are small against the time the
+ * next block takes to fill.  A python3 script's blocks take 20-100 ms; an
+ * allocation-heavy program's (factor, random_mixed) 2-6 ms, whose encoders
+ * keep their memory between jobs (they would pay the faults on every
+ * one). */
+#define TRIM_FILL_MS 20u
+
+/* Gives back e's working memory, keeping its per-chunk choices
+ * (hak_tw_enc_trim: the next chunk is the same bytes), and the pages of
+ * its piece buffer.  Measured on the python3 script of
+ * bench/recorder.bench.sh: see the commit that added it. */
+static void encoder_trim(encoder *e)
+{
+    if (!e->enc)
+        return;
+    hak_tw_enc_trim(e->enc);
+    rec_own_shrink_begin();
+    madvise(e->piece, PIECE_EVENTS * sizeof(hak_event), MADV_DONTNEED);
+    rec_own_shrink_end();
+}
+
+/* Whether job j comes from a thread that fills blocks slowly (above). */
+static int job_sparse(const rec_job *j)
+{
+    return !j->block || j->partial || j->block->fill_ms1 == 0 ||
+           j->block->fill_ms1 - 1 >= TRIM_FILL_MS;
+}
+
 /* The encoding thread of e, between jobs: frees e when idle long enough. */
 static void encoder_idle(encoder *e, uint64_t now)
 {
@@ -237,7 +312,7 @@ static void release_slots(const rec_slot *s, uint32_t n)
 
 /* Encodes job j into e: 0, or -1 when no chunk could be made (the job's
  * events are then lost: out of memory). */
-static int encode_job(encoder *e, rec_job *j, int level)
+static int encode_job(encoder *e, rec_job *j, int level, int sparse)
 {
     if (encoder_ready(e) != 0)
         return -1;
@@ -257,13 +332,18 @@ static int encode_job(encoder *e, rec_job *j, int level)
         hak_tw_source src = hak_tw_array_source(&a, &r, 1);
         return hak_tw_enc_events(e->enc, th->tid, &src);
     }
-    slot_source q = {.e = e, .th = th, .s = j->s, .n = j->n,
+    slot_source q = {.e = e, .j = j, .th = th, .s = j->s, .n = j->n,
                      .cursor = __atomic_load_n(&th->ts_cursor, __ATOMIC_RELAXED)};
     /* Exact mode has one encoder: the clamp runs on across a thread's
      * chunks.  Interpolated times are monotonic in seq by construction. */
     q.last0 = rec_g.exact_ts ? th->last_ts : 0;
     slots_rewind(&q);
-    hak_tw_source src = {slots_next, slots_rewind, &q};
+    /* A sparse job's records are read once (the encoder keeps its first
+     * guesses: hak_tw_source), and their pages go back as they are read. */
+    q.one_pass = sparse && sysconf(_SC_PAGESIZE) == 4096;
+    q.released = ((uintptr_t)q.s + 4095) & ~(uintptr_t)4095;
+    q.piece_max = q.one_pass ? ONE_PASS_PIECE : PIECE_EVENTS;
+    hak_tw_source src = {slots_next, q.one_pass ? NULL : slots_rewind, &q, slots_done};
     int rc = hak_tw_enc_events(e->enc, th->tid, &src);
     if (rec_g.exact_ts)
         th->last_ts = q.last;
@@ -306,12 +386,13 @@ static void park(rec_job *j)
  * on with the next job instead of waiting for the older one. */
 static void run_job(encoder *e, rec_job *j, int level)
 {
+    int sparse = job_sparse(j);
     pthread_mutex_lock(&q_mu);
     int failed = q_failed;
     pthread_mutex_unlock(&q_mu);
     int made = 0;
     if (!failed && !rec_g.cfg.discard) {
-        if (encode_job(e, j, level) == 0)
+        if (encode_job(e, j, level, sparse) == 0)
             made = 1;
         else
             failed = 1;
@@ -340,7 +421,10 @@ static void run_job(encoder *e, rec_job *j, int level)
         if (failed)
             q_failed = 1;
         park(j);
+        sparse &= !q_head;
         pthread_mutex_unlock(&q_mu);
+        if (sparse)
+            encoder_trim(e);         /* its chunk was copied out */
         return;
     }
     failed |= q_failed;
@@ -368,7 +452,10 @@ static void run_job(encoder *e, rec_job *j, int level)
         pthread_mutex_lock(&q_mu);
     }
     pthread_cond_broadcast(&q_turn);
+    sparse &= !q_head;
     pthread_mutex_unlock(&q_mu);
+    if (sparse)
+        encoder_trim(e);             /* nothing waits, and the next job is far */
 }
 
 /* The oldest queued job, or NULL.  Caller holds q_mu; waits while too

@@ -4,8 +4,10 @@
  * When the block is full the owner appends it to its own FIFO under th->mu
  * and takes a fresh block from the pool; the writer drains FIFOs in order,
  * so a thread's events reach the file in seq order.  The pool holds at most
- * pool_limit blocks (plus one per thread beyond the first 8); when it is
- * exhausted the owner waits on pool_cond until the writer returns one.
+ * pool_limit blocks: POOL_BASE_BLOCKS plus one per live thread beyond the
+ * first 8 (reserved before the thread takes its first block, given back
+ * when the writer reaps it); when it is exhausted the owner waits on
+ * pool_cond until the writer returns one.
  * Before the writer runs (events recorded ahead of our constructor) the
  * pool grows as needed instead. */
 #include "rec_internal.h"
@@ -45,6 +47,7 @@ void rec_threads_init(void)
     rec_g.pool = NULL;
     rec_g.pool_blocks = 0;
     rec_g.pool_limit = POOL_BASE_BLOCKS;
+    rec_g.pool_threads = 0;
     rec_g.closed = 0;
 }
 
@@ -216,8 +219,20 @@ rec_thread *rec_thread_register(void)
         return NULL;
     memset(th, 0, sizeof *th);
     pthread_mutex_init(&th->mu, NULL);
+    /* The thread's own block is reserved before it is taken, and waiters
+     * are told.  Reserved after (as it was), a thread starting while every
+     * other one sat on a partly filled block waited for a block to come
+     * back, which none did: 500 threads meeting at a barrier hung under
+     * hak record (10 of them in rec_pool_get, 490 in the barrier). */
+    pthread_mutex_lock(&rec_g.pool_mu);
+    if (rec_g.pool_threads++ >= 8) {
+        rec_g.pool_limit++;
+        pthread_cond_broadcast(&rec_g.pool_cond);
+    }
+    pthread_mutex_unlock(&rec_g.pool_mu);
     th->cur = rec_pool_get();
     if (!th->cur) {
+        rec_thread_reaped();
         rec_unmap_own(th, sizeof *th);
         return NULL;
     }
@@ -228,10 +243,6 @@ rec_thread *rec_thread_register(void)
     rec_seq_thread_added(th);
     th->next = rec_g.threads;
     rec_g.threads = th;
-    pthread_mutex_lock(&rec_g.pool_mu);
-    if (th->tid >= 8)
-        rec_g.pool_limit++;   /* every thread may hold one block */
-    pthread_mutex_unlock(&rec_g.pool_mu);
     /* Inside the call (rec_enter) unless recording stopped for good: the
      * exit (rec_exit.c) switches it off before it lists the threads under
      * this lock, so either it sees us inside, or we see it off and record
@@ -246,6 +257,16 @@ rec_thread *rec_thread_register(void)
     if (on)
         rec_emit(th, HAK_OP_THREAD_START, creator, 0, (uint64_t)th->ostid, 0, 0, 0);
     return th;
+}
+
+/* Without this the limit only grew: after thread churn (a server's
+ * short-lived workers) it no longer bounded anything. */
+void rec_thread_reaped(void)
+{
+    pthread_mutex_lock(&rec_g.pool_mu);
+    if (rec_g.pool_threads && --rec_g.pool_threads >= 8)
+        rec_g.pool_limit--;
+    pthread_mutex_unlock(&rec_g.pool_mu);
 }
 
 /* fork: hold every lock the child needs consistent. Order: threads_mu,
@@ -290,6 +311,7 @@ void rec_threads_atfork_child(void)
         self->tid = atomic_fetch_add(&rec_g.next_tid, 1);
         rec_g.threads = self;
         rec_g.pool_blocks = 1;
+        rec_g.pool_threads = 1;
     }
     rec_seq_atfork_child(self);
 }

@@ -483,6 +483,7 @@ static size_t collect(int partials, int final)
         if (exited) {
             w->exited = 1;
             *link = th->next;         /* unlink: nobody refers to it any more */
+            rec_thread_reaped();
         } else {
             link = &th->next;
         }

@@ -67,8 +67,9 @@ $(TESTBIN)/traces/test_fuzz_import: $(call san_objs,$(TRACE_CORE_SRCS) $(COMMON_
 $(TESTBIN)/traces/test_fuzz_cli: $(call san_objs,$(TRACE_SRCS) $(COMMON_SRCS) $(TRACE_CLI_OBJS:$(OBJ)/%.o=%.c)) \
     traces/fuzz/fuzz_cli.c traces/fuzz/fuzz_fixed.h
 $(TESTBIN)/traces/test_fuzz_symbolize: $(call san_objs,traces/lib/symbolize.c) traces/fuzz/fuzz_symbolize.c
+$(TESTBIN)/traces/test_fuzz_colmodel: $(call san_objs,$(TRACE_CORE_SRCS) $(COMMON_SRCS)) traces/fuzz/fuzz_colmodel.c
 FUZZ_REPLAYERS := $(addprefix $(TESTBIN)/traces/,test_fuzz_regressions test_fuzz_import \
-                    test_fuzz_cli test_fuzz_symbolize)
+                    test_fuzz_cli test_fuzz_symbolize test_fuzz_colmodel)
 $(FUZZ_REPLAYERS): $(TESTBIN)/traces/%: traces/tests/%.c traces/tests/fuzz_replay.h | deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_CFLAGS) -o $@ $< $(filter $(OBJ)/san/%,$^) $(FUZZ_REPLAY_LIBS)
@@ -100,6 +101,9 @@ BENCH_DEPS += $(BUILD)/bench/bench_recode
 #    reader's; corpus in build/fuzz/cli-corpus.
 #  - fuzz_symbolize: the symboliser's ELF reader; seeds
 #    traces/tests/elf-regressions; corpus in build/fuzz/elf-corpus.
+#  - fuzz_colmodel: format 6's model-coded columns (OP, INREF, OUT) fed
+#    directly, decode and round trip; seeds traces/tests/colmodel-regressions;
+#    corpus in build/fuzz/colmodel-corpus.
 # `make fuzz-NAME` runs one.  Crashes and slow inputs go to build/fuzz/
 # (reader) and build/fuzz/NAME- (others); copy them into the harness's
 # regressions directory so `make check` replays them.
@@ -120,6 +124,9 @@ FUZZ_CLI_SRCS := $(TRACE_SRCS) $(COMMON_SRCS) $(TRACE_CLI_OBJS:$(OBJ)/%.o=%.c)
 $(BUILD)/fuzz/fuzz_cli: traces/fuzz/fuzz_cli.c traces/fuzz/fuzz_fixed.h $(FUZZ_CLI_SRCS) $(wildcard traces/*/*.h) | fuzz-deps
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ traces/fuzz/fuzz_cli.c $(FUZZ_CLI_SRCS) -lzstd -lpthread -lm
+$(BUILD)/fuzz/fuzz_colmodel: traces/fuzz/fuzz_colmodel.c traces/lib/trace_colmodel.c $(TRACE_CORE_SRCS) $(wildcard traces/*/*.h) | fuzz-deps
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ traces/fuzz/fuzz_colmodel.c $(TRACE_CORE_SRCS) $(COMMON_SRCS) -lzstd -lpthread
 $(BUILD)/fuzz/fuzz_symbolize: traces/fuzz/fuzz_symbolize.c traces/lib/symbolize.c $(wildcard traces/*/*.h) | fuzz-deps
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ traces/fuzz/fuzz_symbolize.c traces/lib/symbolize.c
@@ -150,7 +157,10 @@ FUZZ_CMD_cli = mkdir -p $(BUILD)/fuzz/cli-corpus && \
 FUZZ_CMD_symbolize = mkdir -p $(BUILD)/fuzz/elf-corpus && \
   $(BUILD)/fuzz/fuzz_symbolize $(FUZZ_RUN) -max_len=16384 -artifact_prefix=$(BUILD)/fuzz/elf- \
   $(BUILD)/fuzz/elf-corpus traces/tests/elf-regressions
-FUZZ_HARNESSES := reader import cli symbolize
+FUZZ_CMD_colmodel = mkdir -p $(BUILD)/fuzz/colmodel-corpus && \
+  $(BUILD)/fuzz/fuzz_colmodel $(FUZZ_RUN) -max_len=16384 -artifact_prefix=$(BUILD)/fuzz/colmodel- \
+  $(BUILD)/fuzz/colmodel-corpus traces/tests/colmodel-regressions
+FUZZ_HARNESSES := reader import cli symbolize colmodel
 .PHONY: fuzz $(FUZZ_HARNESSES:%=fuzz-%)
 fuzz: $(FUZZ_HARNESSES:%=$(BUILD)/fuzz/fuzz_%)
 	$(foreach h,$(FUZZ_HARNESSES),$(FUZZ_CMD_$(h)) && ) true

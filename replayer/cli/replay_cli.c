@@ -74,7 +74,10 @@ static void usage(FILE *out)
 "                      until the others have done all ops that precede it\n"
 "                      in the trace, so threads cannot drift apart further\n"
 "                      than the recording allowed (default 256; 0 = object\n"
-"                      dependencies only)\n"
+"                      dependencies only).  Another value than 256 is a\n"
+"                      setting of its own: its runs are stored with threads\n"
+"                      mode recorded:sync-every=N and never merged with\n"
+"                      the default's\n"
 "  --touch MODE        what is written into each new block: none, first\n"
 "                      (one byte), pages (one byte per 4 KiB page; default),\n"
 "                      all (every byte), or auto: the trace is first replayed\n"
@@ -495,7 +498,7 @@ static int parse_args(int argc, char **argv, replay_args *a)
     o->recorded = -1;   /* per trace: recorded when several threads allocate */
     o->touch = HAK_TOUCH_PAGES;
     o->timeout_s = 300;
-    o->sync_every = 256;
+    o->sync_every = RP_SYNC_EVERY_DEFAULT;
     a->repeat = 1;
     a->sweep_src = "--sweep-id";
     a->sweep_id = HAKDB_NULL;
@@ -775,7 +778,16 @@ static int run_one(const replay_args *a, const replay_plan *pl, const prepared *
     run.label = a->label;
     run.sweep_id = a->sweep_id;
     run.env = a->envbuf;
-    run.threads_mode = mode_names[to->recorded];
+    /* --sync-every shapes a recorded-threads replay (how far threads may
+     * drift apart: waits, interleaving, timing), so a value other than the
+     * default is a setting of its own, like the mode: runs at 0 and at 256
+     * were merged by db compare/best and report. */
+    char mode[48];
+    if (to->recorded && to->sync_every != RP_SYNC_EVERY_DEFAULT)
+        snprintf(mode, sizeof mode, "recorded:sync-every=%u", (unsigned)to->sync_every);
+    else
+        snprintf(mode, sizeof mode, "%s", mode_names[to->recorded]);
+    run.threads_mode = mode;
     char touch[48];
     hak_touch_label(to->touch, to->touch_part, touch, sizeof touch);
     if (to->calloc_first)   /* a setting of its own */

@@ -59,6 +59,10 @@ typedef struct rp_image {
     int      recorded, has_ts;
 } rp_image;
 
+/* hak replay's --sync-every default; runs with another value are stored
+ * as a setting of their own (threads_mode "recorded:sync-every=N"). */
+#define RP_SYNC_EVERY_DEFAULT 256u
+
 /* op_ts (optional): per global op, ns since the trace start (for --pace
  * recorded).  sync_every (recorded mode; 0 = off): every that many ops of
  * a thread, a sync point makes it wait until every other thread has done

@@ -66,6 +66,14 @@ done
 check "recorded mode with bump" hak replay "$TMP/larson.hkt" --alloc bump --threads recorded -q
 check "recorded mode, object dependencies only (--sync-every 0)" hak replay "$TMP/pc.hkt" --alloc glibc --threads recorded --sync-every 0 -q
 check "recorded mode, a sync point at every op (--sync-every 1)" hak replay "$TMP/larson.hkt" --alloc glibc --threads recorded --sync-every 1 -q
+# --sync-every is part of the setting (its runs were merged with the
+# default's by db compare/best and report).
+hak replay "$TMP/pc.hkt" --alloc glibc --threads recorded --sync-every 0 -q --label se0 >/dev/null 2>&1
+hak replay "$TMP/pc.hkt" --alloc glibc --threads recorded --sync-every 256 -q --label se256 >/dev/null 2>&1
+check "--sync-every 0 is stored as a setting of its own" \
+  bash -c "[[ \$(sqlite3 '$DB' \"select group_concat(distinct threads_mode) from runs where label = 'se0'\") == recorded:sync-every=0 ]]"
+check "--sync-every 256 (the default) is plain recorded" \
+  bash -c "[[ \$(sqlite3 '$DB' \"select group_concat(distinct threads_mode) from runs where label = 'se256'\") == recorded ]]"
 check "touch all + pace recorded run" hak replay "$TMP/pc.hkt" --alloc glibc --touch all --pace recorded -q
 
 # The table: one line per run plus a header.

@@ -174,11 +174,20 @@ int hak_tw_events(hak_trace_writer *w, uint32_t tid,
  * cache, where a chunk-sized array would not (the recorder's writer).
  * next returns the following piece and its length in *n (*n = 0: no more
  * events); the piece stays valid until the next call.  rewind goes back to
- * the first event: the writer may read the events twice. */
+ * the first event: the writer may read the events twice.  A source
+ * without rewind (NULL) is read once: the encoder keeps its guesses from
+ * the previous chunk (reference mode, pointer shift) even when they turn
+ * out wrong, writing an event whose pointer the shift cannot express in
+ * RAW form (FORMAT.md), so the reader gets the same events and the chunk
+ * is a little bigger.  done (NULL:
+ * none) is called once the events were read for the last time, before the
+ * chunk is compressed: the recorder gives their buffer back to the program
+ * then, not after zstd (most of a chunk's time at the higher levels). */
 typedef struct hak_tw_source {
     const hak_event *(*next)(void *ctx, size_t *n);
     void (*rewind)(void *ctx);
     void *ctx;
+    void (*done)(void *ctx);
 } hak_tw_source;
 /* An array ev[0..n) as a source of one piece (a single event, say); a must
  * outlive the source. */
@@ -253,6 +262,15 @@ typedef struct hak_tw_enc hak_tw_enc;
 hak_tw_enc *hak_tw_enc_new(hak_trace_writer *w);   /* w's level and time unit */
 void hak_tw_enc_free(hak_tw_enc *e);
 int hak_tw_enc_set_level(hak_tw_enc *e, int level);
+/* Gives back e's working memory (zstd context, column buffers, pointer
+ * map, model tables: ~3 MiB on a python3 recording) and keeps what it
+ * learnt from the chunks so far (reference mode, class offset, token mode,
+ * model columns, pointer shift, map size), so the next chunk is coded as
+ * it would have been without the trim: the same bytes.  For a caller
+ * whose chunks come far apart (the recorder, for a program that allocates
+ * in bursts); the next chunk pays the page faults.  e must hold no chunk
+ * still to be put. */
+void hak_tw_enc_trim(hak_tw_enc *e);
 /* Encodes src's events (as hak_tw_events_from) into e, replacing a chunk
  * not put; none: e holds no chunk.  0, or -1 with hak_tw_enc_error(e). */
 int hak_tw_enc_events(hak_tw_enc *e, uint32_t tid, const hak_tw_source *src);

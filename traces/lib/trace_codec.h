@@ -142,6 +142,9 @@ typedef struct tc_enc tc_enc;
 typedef struct tc_mc tc_mc;    /* model-coded columns' tables (trace_colmodel.h) */
 tc_enc *tc_enc_new(void);
 void tc_enc_free(tc_enc *e);
+/* Frees e's column buffers, pointer map and model tables, keeping its
+ * per-chunk choices; the next tc_encode makes them again (hak_tw_enc_trim). */
+void tc_enc_trim(tc_enc *e);
 /* Tests and experiments: encode every chunk in `mode` (enum tc_mode), or
  * choose per chunk again with -1 (the default). */
 void tc_enc_force_mode(tc_enc *e, int mode);

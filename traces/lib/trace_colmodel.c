@@ -240,6 +240,15 @@ static size_t enc_op(tc_mc *m, const uint8_t *p, size_t n, uint8_t *dst, size_t 
     return r.over ? 0 : (size_t)(r.p - dst);
 }
 
+/* Bytes of x as tc_put writes it. */
+static inline size_t mc_varint_len(uint64_t x)
+{
+    size_t n = 1;
+    for (; x >= 0x80; x >>= 7)
+        n++;
+    return n;
+}
+
 size_t tc_mc_encode(tc_mc *m, unsigned col, const tc_cols *c, uint8_t *dst, size_t cap,
                     unsigned max_dec)
 {
@@ -256,7 +265,14 @@ size_t tc_mc_encode(tc_mc *m, unsigned col, const tc_cols *c, uint8_t *dst, size
         if (!has_value(col, f))
             continue;
         uint64_t x;
+        const uint8_t *at = v;
         if (v >= vend || !(v = tc_get(v, &x)) || v > vend)
+            return 0;
+        /* The decoder writes each value back as tc_put does: a longer
+         * varint of the same value (0x80 0x00 for 0) would come back
+         * shorter, a column of other bytes (found by fuzz_colmodel; the
+         * encoder's own columns never hold one) */
+        if ((size_t)(v - at) != mc_varint_len(x))
             return 0;
         enc_value(&r, m, col, key, &p1, &p2, x);
         nval++;
@@ -382,7 +398,6 @@ const char *tc_mc_decode(tc_mc *m, unsigned col, const uint8_t *op, size_t oplen
                          uint32_t count, const uint8_t *src, size_t srclen, uint8_t *dst,
                          size_t rawlen)
 {
-    op_walk w = {.p = op, .end = op + oplen, .tok = tok};
     rc_dec r = {.range = 0xffffffffu, .p = src, .end = src + srclen};
     for (int k = 0; k < 5; k++)
         r.code = r.code << 8 | rc_get(&r);
@@ -390,6 +405,9 @@ const char *tc_mc_decode(tc_mc *m, unsigned col, const uint8_t *op, size_t oplen
         mc_reset(m);
         return dec_op(m, &r, dst, rawlen);
     }
+    /* (not before: OP's callers pass no op column, and NULL + 0 is
+     * undefined; found by fuzz_colmodel) */
+    op_walk w = {.p = op, .end = op + oplen, .tok = tok};
     uint8_t *o = dst, *oend = dst + rawlen;
     unsigned f, key, p1 = MC_NONE, p2 = MC_NONE;
     uint32_t n = 0;

@@ -89,8 +89,9 @@ _Static_assert(sizeof(((struct tc_mc *)0)->t) == sizeof(((struct tc_mc *)0)->tb)
 /* Codes column col (TC_OP, TC_INREF or TC_OUT) of an encoded chunk c into
  * dst[0..cap).  Returns the stream's length, or 0 when it would not fit
  * in cap, or would take more than max_dec decisions per value (0: no
- * limit; see MC_DEC_MAX), or the columns disagree (never for the
- * encoder's own); the caller then keeps the column as it was. */
+ * limit; see MC_DEC_MAX), or the columns disagree or a value is not
+ * written as tc_put writes it (never in the encoder's own); the caller
+ * then keeps the column as it was. */
 size_t tc_mc_encode(tc_mc *m, unsigned col, const tc_cols *c, uint8_t *dst, size_t cap,
                     unsigned max_dec);
 

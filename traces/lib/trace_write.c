@@ -352,6 +352,8 @@ static size_t put_model(hak_tw_enc *e, uint8_t *dst, tc_cols *c, unsigned col, s
  * event in the caller's batch, for messages.  Returns 0; -2 when the
  * events are refused (bad op, too many: nothing else is wrong); -1 when
  * out of memory.  The reason is in e->err. */
+static int cctx_ready(hak_tw_enc *e);
+
 static int enc_events(hak_tw_enc *e, uint32_t tid, const hak_tw_source *src, size_t first)
 {
     e->chunk = NULL;
@@ -376,8 +378,14 @@ static int enc_events(hak_tw_enc *e, uint32_t tid, const hak_tw_source *src, siz
             snprintf(e->err, sizeof e->err, "event %zu: invalid op %u", first + bad, bad_op);
         return -2;
     }
+    if (src->done)
+        src->done(src->ctx);       /* the events are not read again */
     if (!cols.n)
         return 0;
+    if (cctx_ready(e)) {
+        snprintf(e->err, sizeof e->err, "out of memory");
+        return -1;
+    }
     size_t need = TF_CHUNK_HDR + TC_DIR_MAX, raw_total = 0, stored[TC_NCOL];
     for (int k = 0; k < TC_NCOL; k++)
         need += ZSTD_compressBound(cols.len[k]);
@@ -509,8 +517,32 @@ int hak_tw_enc_set_level(hak_tw_enc *e, int level)
     if (e->enc && (level >= MC_ALL_LEVEL) != (e->level >= MC_ALL_LEVEL))
         tc_enc_mc_retry(e->enc);   /* the model columns' verdicts were for the other rule */
     e->level = level;
-    zstd_params(e->cctx, level, level >= COL_LOG15_LEVEL ? COL_LOG_MAX - 1 : COL_LOG_MAX);
+    if (e->cctx)                   /* else cctx_ready sets it when it makes one */
+        zstd_params(e->cctx, level, level >= COL_LOG15_LEVEL ? COL_LOG_MAX - 1 : COL_LOG_MAX);
     return 0;
+}
+
+/* e's zstd context, made again after a trim.  0, or -1 (out of memory). */
+static int cctx_ready(hak_tw_enc *e)
+{
+    if (e->cctx)
+        return 0;
+    if (!(e->cctx = ZSTD_createCCtx()))
+        return -1;
+    zstd_params(e->cctx, e->level, e->level >= COL_LOG15_LEVEL ? COL_LOG_MAX - 1 : COL_LOG_MAX);
+    return 0;
+}
+
+void hak_tw_enc_trim(hak_tw_enc *e)
+{
+    ZSTD_freeCCtx(e->cctx);        /* its tables: the most of e (0.6-0.8 MiB) */
+    e->cctx = NULL;
+    free(e->out);
+    e->out = NULL;
+    e->out_cap = 0;
+    e->chunk = NULL;
+    if (e->enc)
+        tc_enc_trim(e->enc);
 }
 
 hak_tw_enc *hak_tw_enc_new(hak_trace_writer *w)

@@ -392,7 +392,7 @@ static void pieces_rewind(void *ctx)
 static int write_pieces(hak_trace_writer *w, const hak_event *ev, size_t n, int *rewinds)
 {
     pieces p = {ev, n, 0, 1, 0};
-    hak_tw_source src = {pieces_next, pieces_rewind, &p};
+    hak_tw_source src = {pieces_next, pieces_rewind, &p, NULL};
     int rc = hak_tw_events_from(w, 0, &src);
     if (rewinds)
         *rewinds = p.rewinds;
@@ -478,7 +478,7 @@ static void *enc_thread(void *arg)
     assert_non_null(e);
     for (int k = c->first; k < ENC_CHUNKS; k += 2) {
         pieces p = {c->ev + (size_t)k * ENC_CHUNK, ENC_CHUNK, 0, 1, 0};
-        hak_tw_source src = {pieces_next, pieces_rewind, &p};
+        hak_tw_source src = {pieces_next, pieces_rewind, &p, NULL};
         assert_int_equal(hak_tw_enc_events(e, (uint32_t)(k % 2), &src), 0);
         pthread_mutex_lock(c->mu);
         while (*c->turn != k)
@@ -569,7 +569,7 @@ static void separate_encoders(void **state)
     w = wopen(NULL);
     hak_tw_enc *e = hak_tw_enc_new(w);
     pieces p = {ev, 10, 0, 1, 0};
-    hak_tw_source src = {pieces_next, pieces_rewind, &p};
+    hak_tw_source src = {pieces_next, pieces_rewind, &p, NULL};
     assert_int_equal(hak_tw_enc_events(e, 1u << 20, &src), -1);
     assert_non_null(strstr(hak_tw_enc_error(e), "thread index"));
     hak_tw_enc_free(e);
