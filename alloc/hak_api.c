@@ -241,7 +241,15 @@ HAK_API void *hak_realloc(void *p, size_t n)
     size_t small = small_live_size(p);
     if (HAK_LIKELY(small)) {
         if (small_fits_in_place(n, small)) return p;
-        void *q = hak_malloc(n);
+        /* Growth by less than a quarter takes a quarter (as tcmalloc's
+         * realloc does): a string grown a few bytes at a time moves ~20
+         * times on its way to 1.7 KB, not through all ~40 classes, each
+         * leaving a block behind (hak_trim.c): 256 such strings per
+         * thread, 2 threads, peak RSS 3.9 -> 3.4 MB (glibc 3.2), CPU
+         * 0.15 -> 0.13 s.  Blocks grown so hold up to 25% (+ the class
+         * step) more than asked. */
+        size_t want = n > small && n < small + small / 4 ? small + small / 4 : n;
+        void *q = hak_malloc(want);
         if (!q) return NULL;
         memcpy(q, p, n < small ? n : small);
         hak_free(p);

@@ -237,6 +237,15 @@ typedef struct hak_heap {
     struct hak_heap *reg_next, *reg_prev;
     uint64_t remote_frees, calloc_zeroed, calloc_skipped;
     uint64_t carved;                     /* bump bytes carved, not yet added to hak_carved_total */
+    /* Cache trimming (hak_trim.c): bytes carved since the last look, and
+     * per bin its count after that look, the low half of the block then
+     * on top, whether it was refilled since, and how many looks in a row
+     * found it idle. */
+    uint64_t trim_carved;
+    uint32_t trim_top[HAK_NCLASS];
+    uint16_t trim_count[HAK_NCLASS];
+    uint8_t  trim_refilled[HAK_NCLASS];
+    uint8_t  trim_idle[HAK_NCLASS];
 } hak_heap;
 
 extern __thread hak_heap hak_tls_heap __attribute__((tls_model("initial-exec")));
@@ -367,6 +376,8 @@ void  hak_list_push_front(hak_list *l, hak_slab *s);
 void  hak_list_push_back(hak_list *l, hak_slab *s);
 uint32_t hak_slab_drain_remote(hak_slab *s);
 void  hak_thread_exit(void *arg);
+/* hak_trim.c */
+void  hak_tcache_trim(hak_heap *h, unsigned skip);   /* every TRIM_STEP carved bytes */
 /* hak_large.c */
 void *hak_large_alloc(size_t size, size_t align, int *fresh);
 void  hak_large_free(hak_ss *ss, void *p);

@@ -6,7 +6,8 @@
 # (GCC must not turn our own malloc+memset into a call to calloc).
 ALLOC_SRCS := alloc/hak_config.c alloc/hak_os.c alloc/hak_clock.c alloc/hak_init.c alloc/hak_ss.c \
               alloc/hak_heap.c alloc/hak_large.c alloc/hak_huge.c alloc/hak_api.c alloc/hak_check.c \
-              alloc/hak_stats.c alloc/hak_report.c alloc/hak_override.c
+              alloc/hak_stats.c alloc/hak_report.c alloc/hak_override.c \
+              alloc/hak_trim.c
 ALLOC_OBJS := $(ALLOC_SRCS:%.c=$(OBJ)/%.o)
 ALLOC_INTERNAL_SRCS := $(filter-out alloc/hak_override.c,$(ALLOC_SRCS))
 

@@ -9,7 +9,9 @@
 #             (cc1 itself: the gcc driver is only a launcher whose
 #             children a live run of one process would not see)
 #   sqlite3   :memory: with bench/validate/sqlite_workload.sql on stdin
-#   mt_churn  bench/validate/mt_churn.c, 4 threads, cross-thread frees
+#   mt_churn  bench/validate/mt_churn.c, 4 threads, cross-thread frees;
+#             recorded 3 times (--recordings 3): a recording is one
+#             interleaving of its threads, which jemalloc's heap follows
 #   cxx       bench/validate/cxx_containers.cc, std containers
 # against glibc, hakmem, mimalloc, jemalloc, tcmalloc (those installed).
 # Each validation runs the program live R times per allocator
@@ -62,7 +64,7 @@ PROGS=(
   "python3|-- $PY $V/alloc_heavy.py"
   "gcc|-- $CC1 -fpreprocessed -quiet -O2 gen.i -o /dev/null"
   "sqlite3|--stdin $V/sqlite_workload.sql -- sqlite3 :memory:"
-  "mt_churn|-- ./mt_churn"
+  "mt_churn|--recordings 3 -- ./mt_churn"
   "cxx|-- ./cxx_containers"
 )
 # Programs outside the study (not counted in the targets): a perl script,
@@ -89,6 +91,11 @@ for p in "${PROGS_RUN[@]}"; do
 done
 
 q() { sqlite3 -separator ' ' "$DB" "$1"; }
+range() {  # NAME ALLOC METRIC SIDE: min..max of the runs behind a median, in MiB
+  q "select printf('%.1f..%.1f', x.$4_min / 1048576.0, x.$4_max / 1048576.0) from validation_values x
+     join validations v on v.id = x.validation_id
+     where v.label = '$1' and x.alloc = '$2' and x.metric = '$3' and x.$4_min is not null"
+}
 val() {  # NAME ALLOC METRIC COLUMN
   q "select x.$4 from validation_values x join validations v on v.id = x.validation_id
      where v.label = '$1' and x.alloc = '$2' and x.metric = '$3'"
@@ -106,8 +113,8 @@ r3() { awk -v x="$1" 'BEGIN{ if (x == "") print "-"; else printf "%.2f", x }'; }
 # COUNTED=1 counts the pairs toward the targets
 pair_table() {
   local counted=$1; shift
-  echo "| program | allocator | peak heap live | replay | ratio | faults live | replay | ratio | time live | replay |"
-  echo "|---|---|---|---|---|---|---|---|---|---|"
+  echo "| program | allocator | peak heap live (runs) | replay (runs) | ratio | faults live | replay | ratio | heap faults live | ratio | time live | replay |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
   for p in "$@"; do
     name=${p%%|*}
     for a in $allocs; do
@@ -115,6 +122,7 @@ pair_table() {
       pr=$(val "$name" "$a" peak_heap_rss_bytes ratio)
       lf=$(val "$name" "$a" minor_faults live) rf=$(val "$name" "$a" minor_faults replay)
       fr=$(val "$name" "$a" minor_faults ratio)
+      lh=$(val "$name" "$a" heap_minor_faults live) hr=$(val "$name" "$a" heap_minor_faults ratio)
       lt=$(val "$name" "$a" wall_ns live) rt=$(val "$name" "$a" wall_ns replay)
       [[ -z $lp ]] && continue
       bench_put "validate.$name" "$a" live_peak_heap_bytes "$lp" B "$R" ""
@@ -123,15 +131,21 @@ pair_table() {
       bench_put "validate.$name" "$a" live_minor_faults "$lf" faults "$R" "whole program"
       bench_put "validate.$name" "$a" replay_minor_faults "$rf" faults "$R" "allocation work"
       bench_put "validate.$name" "$a" minor_faults_ratio "$fr" x "$R" "replay / live"
+      bench_put "validate.$name" "$a" live_heap_minor_faults "$lh" faults "$R" "in heap mappings"
+      bench_put "validate.$name" "$a" heap_minor_faults_ratio "$hr" x "$R" "replay / live heap faults"
       bench_put "validate.$name" "$a" live_wall_ns "$lt" ns "$R" "whole program"
       bench_put "validate.$name" "$a" replay_wall_ns "$rt" ns "$R" "allocation work"
       if ((counted)); then
         n_peak=$((n_peak + 1)); n_flt=$((n_flt + 1))
         in_range "$pr" 0.9 1.1 && met_peak=$((met_peak + 1))
         in_range "$fr" 0.8 1.2 && met_flt=$((met_flt + 1))
+        [[ -n $hr ]] && n_hflt=$((n_hflt + 1))
+        in_range "$hr" 0.8 1.2 && met_hflt=$((met_hflt + 1))
       fi
-      printf '| %s | %s | %s MiB | %s MiB | %s | %.0f | %.0f | %s | %.0f ms | %.0f ms |\n' \
-        "$name" "$a" "$(mib "$lp")" "$(mib "$rp")" "$(r3 "$pr")" "$lf" "$rf" "$(r3 "$fr")" \
+      printf '| %s | %s | %s MiB (%s) | %s MiB (%s) | %s | %.0f | %.0f | %s | %s | %s | %.0f ms | %.0f ms |\n' \
+        "$name" "$a" "$(mib "$lp")" "$(range "$name" "$a" peak_heap_rss_bytes live)" \
+        "$(mib "$rp")" "$(range "$name" "$a" peak_heap_rss_bytes replay)" "$(r3 "$pr")" \
+        "$lf" "$rf" "$(r3 "$fr")" "$(awk -v x="$lh" 'BEGIN{ if (x == "") print "-"; else printf "%.0f", x }')" "$(r3 "$hr")" \
         "$(awk -v t="$lt" 'BEGIN{print t / 1e6}')" "$(awk -v t="$rt" 'BEGIN{print t / 1e6}')"
     done
   done
@@ -140,11 +154,12 @@ allocs=$(q "select distinct alloc from validation_values order by alloc = 'glibc
 # tau_table COUNTED PROG...: per program, the rankings' agreement
 tau_table() {
   local counted=$1; shift
-  echo "| program | touch (auto) | pace | tau peak heap | tau faults | tau time | allocation share | glibc-on-glibc fidelity |"
-  echo "|---|---|---|---|---|---|---|---|"
+  echo "| program | touch (auto) | pace | tau peak heap | tau faults | tau heap faults | tau time | allocation share | glibc-on-glibc fidelity |"
+  echo "|---|---|---|---|---|---|---|---|---|"
   for p in "$@"; do
     name=${p%%|*}
     tp=$(tau "$name" peak_heap_rss_bytes) tf=$(tau "$name" minor_faults) tt=$(tau "$name" wall_ns)
+    th=$(tau "$name" heap_minor_faults)
     fi=$(fid "$name")
     touch=$(q "select touch from validations where label = '$name' order by id desc limit 1")
     pace=$(q "select coalesce(pace, 'asap') from validations where label = '$name' order by id desc limit 1")
@@ -153,6 +168,7 @@ tau_table() {
     [[ -z $tp ]] && continue
     bench_put "validate.$name" all tau_peak_heap "$tp" tau "$R" "Kendall tau-b, live vs replay order"
     bench_put "validate.$name" all tau_minor_faults "$tf" tau "$R" ""
+    bench_put "validate.$name" all tau_heap_minor_faults "$th" tau "$R" ""
     bench_put "validate.$name" all tau_time "$tt" tau "$R" ""
     bench_put "validate.$name" glibc alloc_time_share "$share" x "$R" "glibc replay time / live time"
     bench_put "validate.$name" glibc timeline_fidelity "$fi" "" "$R" "glibc replay of a glibc recording"
@@ -160,13 +176,16 @@ tau_table() {
       n_tau=$((n_tau + 1))
       in_range "$tp" 0.8 1 && met_tp=$((met_tp + 1))
       in_range "$tf" 0.8 1 && met_tf=$((met_tf + 1))
+      [[ -n $th ]] && n_th=$((n_th + 1))
+      in_range "$th" 0.8 1 && met_th=$((met_th + 1))
       if in_range "$share" 0.5 1000; then n_tt=$((n_tt + 1)); in_range "$tt" 0.6 1 && met_tt=$((met_tt + 1)); fi
       n_fi=$((n_fi + 1)); in_range "$fi" 0.9 1 && met_fi=$((met_fi + 1))
     fi
-    echo "| $name | ${touch#auto:} | ${pace:--} | ${tp:--} | ${tf:--} | ${tt:--} | ${share:--} | $(r3 "$fi") |"
+    echo "| $name | ${touch#auto:} | ${pace:--} | ${tp:--} | ${tf:--} | ${th:--} | ${tt:--} | ${share:--} | $(r3 "$fi") |"
   done
 }
 met_peak=0 n_peak=0 met_flt=0 n_flt=0 met_tp=0 met_tf=0 n_tau=0 met_tt=0 n_tt=0 met_fi=0 n_fi=0
+met_hflt=0 n_hflt=0 met_th=0 n_th=0
 in_range() { awk -v r="$1" -v lo="$2" -v hi="$3" 'BEGIN{exit !(r != "" && r >= lo && r <= hi)}'; }
 {
   echo "## Replay validity (bench/validate.bench.sh)"
@@ -182,7 +201,11 @@ in_range() { awk -v r="$1" -v lo="$2" -v hi="$3" 'BEGIN{exit !(r != "" && r >= l
   echo "files), sampled every 5 ms live, exact in the replay.  Live"
   echo "faults and time are the whole program's after start-up (less those of an empty"
   echo "program run under the same allocator just before), replayed ones the allocation"
-  echo "work's.  2-core machine shared with other jobs (load"
+  echo "work's; live heap faults are those of the live faults whose address lies in the"
+  echo "heap (as heap RSS counts it; perf samples every fault with its address), the"
+  echo "like-with-like figure.  (runs): min..max of the runs behind a median; mt_churn"
+  echo "is recorded 3 times and its replays' median and range are over all 3 x $R.  2-core"
+  echo "machine shared with other jobs (load"
   echo "$(cut -d' ' -f1-3 /proc/loadavg) at the end): times are noisy, heap figures are not."
   echo
   pair_table 1 "${PROGS[@]}"
@@ -196,8 +219,9 @@ in_range() { awk -v r="$1" -v lo="$2" -v hi="$3" 'BEGIN{exit !(r != "" && r >= l
   tau_table 1 "${PROGS[@]}"
   echo
   echo "Targets: peak heap within 10% in $met_peak of $n_peak program/allocator pairs; minor"
-  echo "faults within 20% in $met_flt of $n_flt; tau >= 0.8 by peak heap on $met_tp of $n_tau"
-  echo "programs, by faults on $met_tf of $n_tau; by time (where allocation dominates) >= 0.6"
+  echo "faults within 20% in $met_flt of $n_flt (heap faults: $met_hflt of $n_hflt); tau >= 0.8 by"
+  echo "peak heap on $met_tp of $n_tau programs, by faults on $met_tf of $n_tau (heap faults: $met_th of"
+  echo "$n_th); by time (where allocation dominates) >= 0.6"
   echo "on $met_tt of $n_tt; fidelity >= 0.9 on $met_fi of $n_fi.  Why each miss happens:"
   echo "README.md, \"What a replay predicts\"."
   if ((${#OUTSIDE[@]})); then

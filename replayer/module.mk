@@ -9,6 +9,7 @@ REPLAY_HAK_SRCS := replayer/cli/replay_cli.c replayer/replay/run.c replayer/repl
 HAK_OBJS += $(REPLAY_HAK_SRCS:%.c=$(OBJ)/%.o)
 # hak validate (issue 19): live runs vs replays
 HAK_OBJS += $(OBJ)/replayer/cli/validate_cli.o $(OBJ)/replayer/common/live_run.o \
+            $(OBJ)/replayer/common/fault_map.o \
             $(OBJ)/replayer/common/rank_stats.o
 
 # The worker: libc only (plus libdl/pthread), so the process under
@@ -83,7 +84,7 @@ CHECK_DEPS += $(TESTBIN)/replayer/test_wait
 # A program with known heap behaviour for replayer/tests/validate.sh.
 $(TESTBIN)/replayer/validate_known: replayer/tests/validate_known.c | deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -o $@ $<
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -o $@ $< -lpthread
 CHECK_DEPS += $(TESTBIN)/replayer/validate_known
 CHECK_DEPS += $(TESTBIN)/replayer/test_latency $(TESTBIN)/replayer/test_counters \
               $(TESTBIN)/replayer/test_fidelity $(TESTBIN)/replayer/test_image \

@@ -16,9 +16,10 @@ static void merge_usage(FILE *out)
         "usage: hak db merge [--db FILE] [-q] OTHER.db...\n"
         "\n"
         "Copies the traces, builds, machines, sweeps, runs (with metrics and\n"
-        "timelines) and trace statistics of each OTHER database into FILE\n"
-        "(default ./hak.db, created if missing).  Rows already present (same\n"
-        "content hash or run uuid) are not copied again, so merging is idempotent.\n"
+        "timelines), trace statistics and validations (hak validate's values and\n"
+        "rankings) of each OTHER database into FILE (default ./hak.db, created\n"
+        "if missing).  Rows already present (same content hash, run or\n"
+        "validation uuid) are not copied again, so merging is idempotent.\n"
         "An OTHER from an older schema version is migrated first.  Each merge is\n"
         "one transaction: it lands whole or not at all.\n");
     fputs("\nexample:\n"
@@ -77,8 +78,9 @@ int db_cmd_merge(int argc, char **argv)
         } else if (!quiet) {
             int64_t added = mc.added[3];
             printf("merged %s: +%lld runs (%lld already present), +%lld traces, +%lld builds,"
-                   " +%lld machines\n", other, (long long)added, (long long)(mc.other_runs - added),
-                   (long long)mc.added[0], (long long)mc.added[1], (long long)mc.added[2]);
+                   " +%lld machines, +%lld validations\n", other, (long long)added,
+                   (long long)(mc.other_runs - added), (long long)mc.added[0],
+                   (long long)mc.added[1], (long long)mc.added[2], (long long)mc.added[4]);
         }
     }
     hakdb_close(db);

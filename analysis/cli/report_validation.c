@@ -8,9 +8,9 @@
 #include <string.h>
 
 static const char *const metrics[] = {
-    "peak_heap_rss_bytes", "final_heap_rss_bytes", "minor_faults", "wall_ns"};
-static const char *const heads[] = {"peak heap", "final heap", "minor faults", "time"};
-#define NM 4
+    "peak_heap_rss_bytes", "final_heap_rss_bytes", "minor_faults", "heap_minor_faults", "wall_ns"};
+static const char *const heads[] = {"peak heap", "final heap", "minor faults", "heap faults", "time"};
+#define NM 5
 
 typedef void (*emit_fn)(FILE *out, int kind, const char *a, const char *b, const double *v);
 enum { E_HEAD, E_ROW, E_TAU, E_END };

@@ -6,11 +6,13 @@
 -- whole program's, replayed ones the allocation work's (schema.sql).  pace:
 -- that of the replays whose heap and faults are compared (time is always
 -- from replays as fast as possible); live_range and replay_range: min..max
--- of the runs behind each median.
+-- of the runs behind each median; recordings: how many were made, each
+-- replayed `repeats` times (replay_n counts them all).
 --
 -- Parameters: none.
 -- Usage: hak db query analysis/queries/validation.sql
 SELECT v.id AS validation, v.command, v.touch, coalesce(v.pace, 'asap') AS pace, v.repeats,
+       coalesce(v.recordings, 1) AS recordings,
        x.alloc, x.metric, x.live, x.replay, round(x.ratio, 3) AS ratio,
        x.live_min || '..' || x.live_max AS live_range,
        x.replay_min || '..' || x.replay_max AS replay_range,

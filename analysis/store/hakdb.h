@@ -122,7 +122,7 @@ int64_t hakdb_insert_run(hakdb *db, const hakdb_run *r);
 
 /* Rows another database added to this one, per table. */
 typedef struct hakdb_merge_counts {
-    int64_t added[4];        /* traces, builds, machines, runs */
+    int64_t added[5];        /* traces, builds, machines, runs, validations */
     int64_t other_runs;      /* runs the other database holds */
 } hakdb_merge_counts;
 /* Copies everything the database at other holds into db in one

@@ -1,7 +1,8 @@
 /* hakdb_merge.c - merging another run history into this one (hakdb.h:
  * hakdb_merge).  Traces, builds and machines are matched by content hash,
  * sweeps and runs by uuid, so nothing is duplicated and merging the same
- * file twice adds nothing.  Runs are copied with their ids remapped. */
+ * file twice adds nothing.  Runs are copied with their ids remapped, and
+ * validations (by uuid) with their values and rankings. */
 #include "hakdb_int.h"
 
 #include <stdio.h>
@@ -9,6 +10,7 @@
 
 static const char *const merge_sql =
     "DROP TABLE IF EXISTS temp.new_runs; DROP TABLE IF EXISTS temp.new_stats;"
+    "DROP TABLE IF EXISTS temp.new_vals;"
     "INSERT INTO main.traces(hash, path, program, events, threads, duration_ns, file_bytes, meta_json,"
     "  created_at, completeness)"
     "  SELECT hash, path, program, events, threads, duration_ns, file_bytes, meta_json, created_at,"
@@ -82,18 +84,39 @@ static const char *const merge_sql =
     "INSERT OR IGNORE INTO main.trace_flame SELECT n.mid, x.stack, x.allocs, x.alloc_bytes,"
     "  x.leaked_bytes, x.peak_bytes FROM o.trace_flame x JOIN temp.new_stats n ON n.oid = x.trace_id;"
     "INSERT OR IGNORE INTO main.trace_site_timeline SELECT n.mid, x.point, x.ts_ns, x.rank, x.site,"
-    "  x.live_bytes FROM o.trace_site_timeline x JOIN temp.new_stats n ON n.oid = x.trace_id;";
+    "  x.live_bytes FROM o.trace_site_timeline x JOIN temp.new_stats n ON n.oid = x.trace_id;"
+    /* `hak validate`'s results, by uuid; their replays are runs (copied
+     * above) found again by runs_label, which the uuid prefix makes unique.
+     * A validation without a stored recording keeps trace_id NULL. */
+    "CREATE TEMP TABLE new_vals AS SELECT id AS oid, uuid FROM o.validations"
+    "  WHERE uuid NOT IN (SELECT uuid FROM main.validations);"
+    "INSERT INTO main.validations(uuid, trace_id, machine_id, label, runs_label, command, repeats,"
+    "  touch, threads_mode, sample_interval_ns, created_at, pace, recordings)"
+    "  SELECT v.uuid, mt.id, mm.id, v.label, v.runs_label, v.command, v.repeats, v.touch,"
+    "  v.threads_mode, v.sample_interval_ns, v.created_at, v.pace, v.recordings"
+    "  FROM o.validations v JOIN temp.new_vals n ON n.oid = v.id"
+    "  LEFT JOIN o.traces ot ON ot.id = v.trace_id LEFT JOIN main.traces mt ON mt.hash = ot.hash"
+    "  LEFT JOIN o.machines om ON om.id = v.machine_id LEFT JOIN main.machines mm ON mm.hash = om.hash"
+    "  ORDER BY v.id;"
+    "INSERT INTO main.validation_values(validation_id, alloc, metric, live, replay, ratio, live_n,"
+    "  replay_n, live_min, live_max, replay_min, replay_max)"
+    "  SELECT mv.id, x.alloc, x.metric, x.live, x.replay, x.ratio, x.live_n, x.replay_n,"
+    "  x.live_min, x.live_max, x.replay_min, x.replay_max FROM o.validation_values x"
+    "  JOIN temp.new_vals n ON n.oid = x.validation_id JOIN main.validations mv ON mv.uuid = n.uuid;"
+    "INSERT INTO main.validation_rankings(validation_id, metric, tau, nallocs)"
+    "  SELECT mv.id, x.metric, x.tau, x.nallocs FROM o.validation_rankings x"
+    "  JOIN temp.new_vals n ON n.oid = x.validation_id JOIN main.validations mv ON mv.uuid = n.uuid;";
 
 typedef struct merge_counts {
-    int64_t before[4], after[4];   /* traces, builds, machines, runs */
+    int64_t before[5], after[5];   /* traces, builds, machines, runs, validations */
     int64_t other_runs;
 } merge_counts;
 
-static const char *const counted[4] = {"traces", "builds", "machines", "runs"};
+static const char *const counted[5] = {"traces", "builds", "machines", "runs", "validations"};
 
-static int count_all(hakdb *db, int64_t out[4])
+static int count_all(hakdb *db, int64_t out[5])
 {
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
         char sql[64];
         snprintf(sql, sizeof sql, "SELECT count(*) FROM main.%s", counted[i]);
         int rc = hakdb_query_int(db->db, sql, &out[i]);
@@ -116,7 +139,7 @@ static int merge_body(hakdb *db, void *p)
         hakdb_fail(db, "merge");
         return rc;
     }
-    sqlite3_exec(db->db, "DROP TABLE temp.new_runs; DROP TABLE temp.new_stats", NULL, NULL, NULL);
+    sqlite3_exec(db->db, "DROP TABLE temp.new_runs; DROP TABLE temp.new_stats; DROP TABLE temp.new_vals", NULL, NULL, NULL);
     return count_all(db, c->after);
 }
 
@@ -136,7 +159,7 @@ int hakdb_merge(hakdb *db, const char *other, hakdb_merge_counts *out)
     sqlite3_exec(db->db, "DETACH DATABASE o", NULL, NULL, NULL);
     if (rc != 0)
         return -1;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         out->added[i] = mc.after[i] - mc.before[i];
     out->other_runs = mc.other_runs;
     return 0;

@@ -18,10 +18,10 @@ static int insert_body(hakdb *db, void *p)
     sqlite3_stmt *st;
     int rc = hakdb_prepare(db, &st,
         "INSERT INTO validations(uuid, trace_id, machine_id, label, runs_label, command, repeats,"
-        " touch, threads_mode, sample_interval_ns, created_at, pace)"
+        " touch, threads_mode, sample_interval_ns, created_at, pace, recordings)"
         " VALUES(?, (SELECT trace_id FROM runs WHERE label = ?2 ORDER BY id LIMIT 1),"
         "        (SELECT machine_id FROM runs WHERE label = ?2 ORDER BY id LIMIT 1),"
-        "        ?, ?2, ?, ?, ?, ?, ?, ?, ?)");
+        "        ?, ?2, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (rc)
         return rc;
     hakdb_bind_text(st, 1, uuid);
@@ -34,6 +34,7 @@ static int insert_body(hakdb *db, void *p)
     hakdb_bind_i64(st, 8, v->interval_ns);
     hakdb_bind_text(st, 9, now);
     hakdb_bind_text(st, 10, v->pace);
+    hakdb_bind_i64(st, 11, v->recordings > 0 ? v->recordings : 1);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)

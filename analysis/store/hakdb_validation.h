@@ -28,6 +28,7 @@ typedef struct hakdb_validation {
     const char *runs_label, *command, *touch, *threads_mode;
     const char *pace;             /* of the heap and faults replays: "asap", "program:Dms" */
     int repeats;
+    int recordings;               /* recordings made, each replayed `repeats` times */
     int64_t interval_ns;
     const hakdb_vvalue *values;
     size_t nvalues;

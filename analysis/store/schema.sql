@@ -19,7 +19,7 @@
 --  * traces, builds and machines are keyed by content hashes; runs and
 --    sweeps by random UUIDs.  `hak db merge` uses those keys to combine
 --    databases from several machines without duplicates.
--- Schema version: 14.
+-- Schema version: 15.
 
 ------------------------------------------------------------------------
 -- traces: one row per distinct trace file (by content).
@@ -359,10 +359,13 @@ CREATE TABLE validations (
   threads_mode       TEXT,                  -- replay --threads ('recorded' | 'serial')
   sample_interval_ns INTEGER,               -- live heap RSS sampling period
   created_at         TEXT NOT NULL,
-  pace               TEXT                   -- (14) pace of the replays whose heap and faults are
+  pace               TEXT,                  -- (14) pace of the replays whose heap and faults are
                                             -- compared: 'asap' | 'program:Dms' (D: the live
                                             -- glibc median) | 'recorded[:F]'; replayed time is
                                             -- the asap replays'.  NULL: before 14 (asap)
+  recordings         INTEGER                -- (15) recordings made (hak validate --recordings),
+                                            -- each replayed `repeats` times per allocator;
+                                            -- trace_id is the first's.  NULL: before 15 (1)
 );
 -- validation_values: per allocator and metric, the live and replayed
 -- medians.  Metrics: 'peak_heap_rss_bytes', 'final_heap_rss_bytes'
@@ -370,6 +373,10 @@ CREATE TABLE validations (
 -- files, shared memory; live: sampled from /proc/PID/smaps every
 -- sample_interval_ns, final = last sample; replay: heap.* run_metrics),
 -- 'minor_faults' (live: the whole program; replay: the replay window),
+-- 'heap_minor_faults' (live: those of the program's faults whose address
+-- lies in its heap mappings, as heap-only RSS counts them, sampled with
+-- perf; NULL where perf was refused or dropped samples; replay: the replay
+-- window's, all of them allocation work),
 -- 'wall_ns' (live: the whole program; replay: the allocation work alone).
 CREATE TABLE validation_values (
   validation_id INTEGER NOT NULL REFERENCES validations(id) ON DELETE CASCADE,

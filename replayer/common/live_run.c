@@ -1,6 +1,7 @@
 /* live_run.c - a live run under an allocator, sampled from outside
  * (live_run.h). */
 #include "live_run.h"
+#include "fault_map.h"
 #include "heap_rss.h"
 
 #include <errno.h>
@@ -49,6 +50,29 @@ static void child(const rp_live_spec *s, int errpipe)
     _exit(127);
 }
 
+/* The exit stop: the program's memory is still mapped.  Its final heap,
+ * and its heap faults (every fault is in; fm is closed). */
+static void exit_stop(pid_t pid, rp_live_result *out, rp_fault_map *fm)
+{
+    hak_heap_rss h;
+    if (hak_heap_rss_read(pid, &h) == 0) {
+        out->final_heap = hak_heap_rss_bytes(&h);
+        if (out->final_heap > out->peak_heap)
+            out->peak_heap = out->final_heap;
+        out->samples++;
+        out->exact_final = 1;
+    }
+    if (fm) {
+        rp_fault_counts fc;
+        rp_fault_map_close(fm, &fc);
+        out->heap_minflt = fc.heap;
+        out->heap_faults_ok = !fc.lost;
+        if (fc.lost)
+            snprintf(out->heap_faults_why, sizeof out->heap_faults_why,
+                     "%llu page-fault samples lost", (unsigned long long)fc.lost);
+    }
+}
+
 int rp_live_run(const rp_live_spec *s, rp_live_result *out)
 {
     memset(out, 0, sizeof *out);
@@ -83,24 +107,24 @@ int rp_live_run(const rp_live_spec *s, rp_live_result *out)
     int status = 0;
     uint64_t deadline = s->timeout_s > 0 ? t0 + (uint64_t)(s->timeout_s * 1e9) : 0;
     int killed = 0, traced = 0;
+    rp_fault_map *fm = NULL;
+    snprintf(out->heap_faults_why, sizeof out->heap_faults_why, "%s",
+             s->heap_faults ? "the program ended before its exit stop" : "not asked for");
     for (;;) {
         pid_t r = wait4(pid, &status, WNOHANG, &ru);
         if (r == pid && WIFSTOPPED(status)) {
             int sig = WSTOPSIG(status), fwd = 0;
             if (sig == SIGTRAP && (status >> 16) == PTRACE_EVENT_EXIT) {
-                hak_heap_rss h;
-                if (hak_heap_rss_read(pid, &h) == 0) {
-                    out->final_heap = hak_heap_rss_bytes(&h);
-                    if (out->final_heap > out->peak_heap)
-                        out->peak_heap = out->final_heap;
-                    out->samples++;
-                    out->exact_final = 1;
-                }
+                exit_stop(pid, out, fm);
+                fm = NULL;
             } else if (sig == SIGTRAP && (status >> 16) == PTRACE_EVENT_EXEC) {
                 /* the program exec'd again (a wrapper script, a shim):
                  * without TRACEEXEC this would be a SIGTRAP that kills it */
+                rp_fault_map_exec(fm);
             } else if (sig == SIGTRAP && !traced) {    /* the first exec */
                 traced = 1;
+                if (s->heap_faults)
+                    fm = rp_fault_map_open(pid, out->heap_faults_why, sizeof out->heap_faults_why);
                 ptrace(PTRACE_SETOPTIONS, pid, NULL,
                        (void *)(long)(PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL | PTRACE_O_TRACEEXEC));
             } else {
@@ -113,8 +137,10 @@ int rp_live_run(const rp_live_spec *s, rp_live_result *out)
             break;
         if (r < 0 && errno != EINTR) {
             snprintf(out->error, sizeof out->error, "wait4: %s", strerror(errno));
+            rp_fault_map_close(fm, &(rp_fault_counts){0});
             return -1;
         }
+        rp_fault_map_drain(fm);
         hak_heap_rss h;
         /* after the exit stop the kernel is unmapping: a read now would
          * see a half-empty process */
@@ -135,6 +161,8 @@ int rp_live_run(const rp_live_spec *s, rp_live_result *out)
     }
     out->wall_ns = now_ns() - t0;
     out->minflt = (uint64_t)ru.ru_minflt;
+    if (fm)                          /* no exit stop (killed): not counted */
+        rp_fault_map_close(fm, &(rp_fault_counts){0});
     if (killed)
         snprintf(out->error, sizeof out->error, "timed out after %.0f s", s->timeout_s);
     else if (k > 0)

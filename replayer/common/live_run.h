@@ -17,6 +17,10 @@ typedef struct rp_live_spec {
     const char *stdin_path;     /* NULL = /dev/null */
     uint64_t interval_ns;       /* heap sampling period */
     double timeout_s;           /* <= 0: none */
+    int heap_faults;            /* sample every fault's address (fault_map.h) for
+                                 * heap_minflt: costs the program ~10% of its time
+                                 * where it faults most (mt_churn), so not in runs
+                                 * whose time is measured */
 } rp_live_spec;
 
 typedef struct rp_live_result {
@@ -25,6 +29,10 @@ typedef struct rp_live_result {
     uint64_t wall_ns, minflt;
     uint64_t peak_heap, final_heap;  /* bytes; largest and last sample */
     uint32_t samples;           /* smaps reads that succeeded */
+    uint64_t heap_minflt;       /* of minflt, those in heap mappings (fault_map.h) */
+    int heap_faults_ok;         /* heap_minflt measured: perf allowed, nothing lost,
+                                 * the exit stop reached */
+    char heap_faults_why[160];  /* else why not */
     int exact_final;            /* final_heap was read at the exit stop */
 } rp_live_result;
 

@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "hak_util.h"
 #include "rp_wait.h"
@@ -69,10 +70,45 @@ static void sleepers_wake_where_they_asked(void **state)
     assert_int_equal(st[0].wake_at, UINT32_MAX);     /* nobody left asking */
 }
 
+/* A producer that stalls (descheduled on a loaded machine) keeps its
+ * waiter asleep through several 1 ms timeouts: one wait, several sleeps.
+ * replay.sleeps is documented as the waits that slept, so it must stay <=
+ * replay.waits (it counted the sleeps, and replay_defaults.sh saw more
+ * sleeps than waits at load 7-14).  The producer moves on only once the
+ * waiter has slept twice (a fixed 10 ms stall was over before the waiter's
+ * spins and yields were, under load), or after 5 s. */
+static void *stalled_producer(void *arg)
+{
+    rp_tstate *t = arg;
+    struct timespec d = {0, 200000};
+    for (int i = 0; i < 25000 && __atomic_load_n(&st[1].sleeps, __ATOMIC_ACQUIRE) < 2; i++)
+        nanosleep(&d, NULL);
+    __atomic_store_n(&t->progress, 1, __ATOMIC_RELEASE);
+    rp_wake_sleepers(t, 1);
+    return NULL;
+}
+
+static void a_long_wait_is_one_slept_wait(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 2; i++)
+        st[i] = (rp_tstate){.wake_at = UINT32_MAX, .tid = (uint32_t)i};
+    pthread_t p;
+    assert_int_equal(pthread_create(&p, NULL, stalled_producer, &st[0]), 0);
+    rp_wait_progress(&st[1], &st[0], 1);
+    pthread_join(p, NULL);
+    printf("# one long wait: %llu sleeps, %llu slept waits\n",
+           (unsigned long long)st[1].sleeps, (unsigned long long)st[1].slept_waits);
+    assert_int_equal(st[1].waits, 1);
+    assert_true(st[1].sleeps >= 2);          /* the 1 ms timeouts */
+    assert_int_equal(st[1].slept_waits, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sleepers_wake_where_they_asked),
+        cmocka_unit_test(a_long_wait_is_one_slept_wait),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

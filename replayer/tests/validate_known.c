@@ -13,7 +13,13 @@
  * faults the second time as much as the first, which a replay shows only
  * when it keeps the pause (hak validate --pace program).  "calloc" callocs
  * the 64 big blocks and writes only the first byte of each (a sparse
- * zeroed table): the allocator's fresh pages stay untouched. */
+ * zeroed table): the allocator's fresh pages stay untouched.  "thread"
+ * holds 8 MiB (written) on the main thread while a second thread makes
+ * 20,000 small temporaries, and frees it after joining that thread: the
+ * thread with the most ops starts after, and ends before, the heap's
+ * first and last moves.  "bss" writes 8 MiB of .bss (2,048 faults that no
+ * replay of its allocations takes) and then does what "full" does. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -39,11 +45,47 @@ static int pause_mode(void)
     return 0;
 }
 
+static void *temporaries(void *arg)
+{
+    for (int i = 0; i < 20000; i++) {
+        volatile char *t = malloc(32);
+        t[0] = (char)i;
+        free((void *)t);
+    }
+    return arg;
+}
+
+static int thread_mode(void)
+{
+    static char *big[128];             /* 8 MiB, each block written as it comes */
+    usleep(50000);                     /* the recorder's first heap sample comes first */
+    for (int i = 0; i < 128; i++)
+        if (!(big[i] = malloc(64 << 10)))
+            return 1;
+        else
+            memset(big[i], i, 64 << 10);
+    usleep(20000);
+    pthread_t t;
+    if (pthread_create(&t, NULL, temporaries, NULL) || pthread_join(t, NULL))
+        return 1;
+    usleep(20000);
+    for (int i = 0; i < 128; i++)
+        free(big[i]);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "full";
     if (!strcmp(mode, "pause"))
         return pause_mode();
+    if (!strcmp(mode, "thread"))
+        return thread_mode();
+    if (!strcmp(mode, "bss")) {
+        static char table[8 << 20];
+        memset(table, 1, sizeof table);
+        mode = table[4096] == 1 ? "full" : "first";
+    }
     int first = !strcmp(mode, "first") || !strcmp(mode, "calloc"), half = !strcmp(mode, "half"), map = !strcmp(mode, "mmap");
     static char *b[N];
     for (int i = 0; i < N; i++) {

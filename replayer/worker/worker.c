@@ -194,6 +194,24 @@ static void run_recorded_pass(rp_wctx *w, uint32_t nth)
         syscall(SYS_futex, &w->done, FUTEX_WAIT_PRIVATE, d, NULL, NULL, 0);
 }
 
+/* Recorded mode: the timeline's first and last samples, taken before any
+ * thread starts and after every thread is done.  The sampler thread's own
+ * samples start at its first op and end at its last, while the others may
+ * already, or still, be running: mt_churn's replays began their timeline
+ * with 9.8 MiB already live (the growth fidelity measures started 1.7 MiB
+ * high, the whole curve 2-3 MiB under the recording's) and ended it with
+ * 51 MiB live where the program ended with none (the main thread's frees
+ * after its joins). */
+static void edge_sample(rp_wctx *w, uint32_t nth, int end)
+{
+    if (w->no_samples)
+        return;
+    int64_t live = 0;
+    for (uint32_t t = 0; end && t < nth; t++)
+        live += w->ts_arr[t].live;
+    rp_take_sample(w, live + (int64_t)w->pre_bytes, end ? (int64_t)w->img->nops : 0);
+}
+
 /* ---- the command line (run by hak replay: replay/run.c) ----------------- */
 
 typedef struct worker_args {
@@ -394,11 +412,13 @@ static void measure(rp_wctx *w, uint32_t nth, int recorded, int repeat_passes,
             passes++;
         }
     } else {
+        edge_sample(w, nth, 0);
         run_recorded_pass(w, nth);
+        edge_sample(w, nth, 1);
         getrusage(RUSAGE_SELF, &m->ru_first);
         for (uint32_t t = 0; t < nth; t++) {     /* the threads are done with them */
             m->waits += __atomic_load_n(&w->ts_arr[t].waits, __ATOMIC_ACQUIRE);
-            m->sleeps += __atomic_load_n(&w->ts_arr[t].sleeps, __ATOMIC_ACQUIRE);
+            m->sleeps += __atomic_load_n(&w->ts_arr[t].slept_waits, __ATOMIC_ACQUIRE);
         }
         while (repeat_passes && hak_mono_ns() - w->t0_ns - paused_ns < min_time_ns && passes < 1000000) {
             /* untimed: joining, freeing what the pass left live, and new

@@ -32,7 +32,8 @@ typedef struct rp_tstate {
     uint64_t lat_n;
     uint64_t digest;
     uint64_t ops_done;
-    uint64_t waits, sleeps;
+    uint64_t waits, sleeps;        /* waits; futex sleeps (several per wait under load) */
+    uint64_t slept_waits;          /* waits that slept at least once: replay.sleeps */
 } __attribute__((aligned(64))) rp_tstate;
 
 typedef struct rp_wctx {
