@@ -109,6 +109,28 @@ static void counted_done(void *ctx)
     ((counted *)ctx)->dones++;
 }
 
+/* Reads the trace at path back: its events are exactly the NCHUNK chunks of
+ * ev, then the end.  Removes the file. */
+static void read_back_all(const char *path, hak_event ev[NCHUNK][CHUNK_EV])
+{
+    char err[256];
+    hak_trace_reader *r = hak_tr_open(path, err, sizeof err);
+    assert_non_null(r);
+    static hak_event back[CHUNK_EV];
+    for (int k = 0; k < NCHUNK; k++) {
+        size_t got = 0;
+        while (got < CHUNK_EV) {
+            long m = hak_tr_read(r, back + got, CHUNK_EV - got);
+            assert_true(m > 0);
+            got += (size_t)m;
+        }
+        assert_same(ev[k], back, CHUNK_EV);
+    }
+    assert_int_equal(hak_tr_read(r, back, 1), 0);
+    hak_tr_close(r);
+    unlink(path);
+}
+
 static void trim_same_bytes(void **state)
 {
     (void)state;
@@ -154,21 +176,7 @@ static void trim_same_bytes(void **state)
     hak_tw_enc_free(a);
     hak_tw_enc_free(b);
     assert_int_equal(hak_tw_close(w), 0);
-    hak_trace_reader *r = hak_tr_open(path, err, sizeof err);
-    assert_non_null(r);
-    static hak_event back[CHUNK_EV];
-    for (int k = 0; k < NCHUNK; k++) {
-        size_t got = 0;
-        while (got < CHUNK_EV) {
-            long m = hak_tr_read(r, back + got, CHUNK_EV - got);
-            assert_true(m > 0);
-            got += (size_t)m;
-        }
-        assert_same(ev[k], back, CHUNK_EV);
-    }
-    assert_int_equal(hak_tr_read(r, back, 1), 0);
-    hak_tr_close(r);
-    unlink(path);
+    read_back_all(path, ev);
 }
 
 static void one_pass_source(void **state)
@@ -195,21 +203,7 @@ static void one_pass_source(void **state)
     }
     hak_tw_enc_free(b);
     assert_int_equal(hak_tw_close(w), 0);
-    hak_trace_reader *r = hak_tr_open(path, err, sizeof err);
-    assert_non_null(r);
-    static hak_event back[CHUNK_EV];
-    for (int k = 0; k < NCHUNK; k++) {
-        size_t got = 0;
-        while (got < CHUNK_EV) {
-            long m = hak_tr_read(r, back + got, CHUNK_EV - got);
-            assert_true(m > 0);
-            got += (size_t)m;
-        }
-        assert_same(ev[k], back, CHUNK_EV);
-    }
-    assert_int_equal(hak_tr_read(r, back, 1), 0);
-    hak_tr_close(r);
-    unlink(path);
+    read_back_all(path, ev);
 }
 
 int main(void)
